@@ -1,0 +1,42 @@
+# make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
+# make test  - run the whole test suite in the same environment
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Cap BLAS threads so parallel notebook kernels do not oversubscribe the CPU.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export TF_NUM_INTRAOP_THREADS ?= 1
+export TF_NUM_INTEROP_THREADS ?= 1
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: lab test lessons check-lessons bench install clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade "pip>=24"
+	$(BIN)/python -m pip install -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=lessons
+
+test: $(STAMP)
+	COURSE_STRICT=1 COURSE_OFFLINE=1 $(BIN)/python -m pytest -n 2 --dist loadscope
+
+lessons: $(STAMP)
+	$(BIN)/python -m course_utils.generate $(ARGS)
+
+check-lessons: $(STAMP)
+	$(BIN)/python -m course_utils.generate --check
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf $(VENV) artifacts

@@ -1,0 +1,19 @@
+"""Test set-up shared by unit tests and notebook runs: offline, headless, strict solutions."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["COURSE_OFFLINE"] = "1"      # no test may wait on the network
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a notebook's kernel starts: solutions run strict, lessons run friendly."""
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        os.environ["COURSE_STRICT"] = "1" if path.parent.name == "solutions" else "0"

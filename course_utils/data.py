@@ -1,0 +1,377 @@
+"""Data for the course: toy sets made on the spot, and MNIST-style images that work offline.
+
+``load_images`` reads MNIST or Fashion-MNIST from the Keras cache, downloads them there
+when allowed, and otherwise falls back to scikit-learn's bundled digits resized to 28x28,
+so every notebook runs without a network. Set ``COURSE_OFFLINE=1`` to never touch the
+network.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.client
+import math
+import numbers
+import os
+import struct
+import tempfile
+import time
+import urllib.request
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+CONNECT_TIMEOUT = 2.0  # seconds the server may take to answer (connect, or any single read)
+DOWNLOAD_TIMEOUT = 300.0  # seconds one whole file may take
+
+SHA256 = {
+    "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+}
+
+DIGIT_NAMES = tuple(str(digit) for digit in range(10))
+FASHION_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+LOGIC_GATES = {"AND": (0, 0, 0, 1), "OR": (0, 1, 1, 1), "XOR": (0, 1, 1, 0), "NAND": (1, 1, 1, 0)}
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _integer(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _number(name: str, value, *, non_negative: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if non_negative and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return float(value)
+
+
+def _seed(seed) -> int | None:
+    return None if seed is None else _integer("seed", seed, 0)
+
+
+# ---------------------------------------------------------------- toy data sets
+
+def make_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: float = 0.5,
+              seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points on the line ``y = slope*x + intercept`` plus Gaussian noise; x, y of shape (n, 1)."""
+    n = _integer("n", n, 1)
+    slope, intercept = _number("slope", slope), _number("intercept", intercept)
+    noise = _number("noise", noise, non_negative=True)
+    rng = np.random.default_rng(_seed(seed))
+    x = rng.uniform(-3.0, 3.0, size=(n, 1))
+    y = slope * x + intercept + noise * rng.standard_normal((n, 1))
+    return x, y
+
+
+def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The four inputs of a two-input gate (AND, OR, XOR, NAND) and its 0/1 outputs."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'XOR', got {type(name).__name__}")
+    outputs = LOGIC_GATES.get(name.strip().upper())
+    if outputs is None:
+        raise ValueError(f"Unknown logic gate {name!r}; choose one of {', '.join(LOGIC_GATES)}")
+    inputs = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    return inputs, np.array(outputs, dtype=np.int64)
+
+
+def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles in 2-D, labels 0 and 1."""
+    from sklearn.datasets import make_moons as sklearn_moons  # imported here: sklearn is slow to load
+
+    n = _integer("n", n, 2)
+    noise = _number("noise", noise, non_negative=True)
+    x, y = sklearn_moons(n_samples=n, noise=noise, random_state=_seed(seed))
+    return x.astype(np.float64), y.astype(np.int64)
+
+
+def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.2,
+                 seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms in 2-D (CS231n style), n points split evenly, shuffled."""
+    classes = _integer("classes", classes, 2)
+    n = _integer("n", n, classes)
+    noise = _number("noise", noise, non_negative=True)
+    rng = np.random.default_rng(_seed(seed))
+    counts = [n // classes + (arm < n % classes) for arm in range(classes)]
+    labels = np.repeat(np.arange(classes), counts)
+    along = np.concatenate([np.linspace(0.0, 1.0, count) for count in counts])  # radius 0 -> 1
+    angle = 4.0 * along + 2.0 * np.pi * labels / classes + noise * rng.standard_normal(n)
+    x = np.column_stack([along * np.sin(angle), along * np.cos(angle)])
+    order = rng.permutation(n)
+    return x[order], labels[order].astype(np.int64)
+
+
+# ---------------------------------------------------------------- image data sets
+
+@dataclass(frozen=True, eq=False)
+class ImageData:
+    """Images and labels like ``keras.datasets``; unpack as ``(x_train, y_train), (x_test, y_test)``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    name: str
+    source: str
+    is_fallback: bool
+
+    def __iter__(self):
+        yield self.x_train, self.y_train
+        yield self.x_test, self.y_test
+
+
+@dataclass(frozen=True)
+class _Spec:
+    title: str
+    subdir: str  # under <keras home>/datasets/
+    files: tuple[str, ...]
+    class_names: tuple[str, ...]
+
+
+_SPECS = {
+    "mnist": _Spec("MNIST", "", ("mnist.npz",), DIGIT_NAMES),
+    "fashion_mnist": _Spec(
+        "Fashion-MNIST", "fashion-mnist",
+        ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+        FASHION_NAMES,
+    ),
+}
+
+
+class _BadFile(Exception):
+    """A data file that cannot be used; the message says why."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(reason)
+        self.path = path
+
+
+def offline_mode(offline: bool | None = None) -> bool:
+    """True if the network must not be used: ``offline`` itself, or else ``$COURSE_OFFLINE``."""
+    if offline is None:
+        return os.environ.get("COURSE_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+    if not isinstance(offline, bool):
+        raise TypeError(f"offline must be True, False or None, got {offline!r}")
+    return offline
+
+
+def keras_datasets_dir() -> Path:
+    """Where Keras caches data sets: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home) / "datasets"
+
+
+def load_images(name: str = "mnist", *, offline: bool | None = None, verbose: bool = True) -> ImageData:
+    """Load "mnist" or "fashion_mnist": Keras cache, else download (if online), else bundled digits.
+
+    A damaged cached file is reported in one line and skipped, never deleted; only a download
+    whose checksum matches replaces it. With ``verbose``, one line says which data is in use.
+    """
+    key = _dataset_key(name)
+    is_offline = offline_mode(offline)
+    if not isinstance(verbose, bool):
+        raise TypeError(f"verbose must be True or False, got {verbose!r}")
+    spec = _SPECS[key]
+    folder = keras_datasets_dir() / spec.subdir
+    paths = [folder / filename for filename in spec.files]
+    location = _display(paths[0]) if len(paths) == 1 else _display(folder) + "/"
+
+    arrays, how = _from_cache(key, paths), "from the Keras cache"
+    if arrays is None and not is_offline:
+        arrays, how = _from_download(key, paths, verbose), "downloaded into the Keras cache"
+    if arrays is None:
+        return _fallback(key, folder, verbose)
+
+    data = ImageData(*arrays, class_names=spec.class_names, name=key,
+                     source=f"{spec.title} {how}", is_fallback=False)
+    if verbose:
+        print(f"Data: {data.source} ({location}): "
+              f"{len(data.y_train)} train / {len(data.y_test)} test images.")
+    return data
+
+
+def _dataset_key(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'mnist', got {type(name).__name__}")
+    key = name.strip().lower().replace("-", "_")
+    if key not in _SPECS:
+        raise ValueError(f"Unknown image data set {name!r}; choose 'mnist' or 'fashion_mnist'")
+    return key
+
+
+def _display(path: Path) -> str:
+    """The path with the home folder written as ~."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_good(path: Path) -> bool:
+    return path.is_file() and _sha256(path) == SHA256[path.name]
+
+
+def _report_bad(problem: _BadFile) -> None:
+    print(f"Problem with {_display(problem.path)}: {problem}. It is not used; "
+          "delete it (or replace it with a good copy) to use the real data.")
+
+
+def _from_cache(key: str, paths: list[Path]):
+    """The four arrays from the cached files, or None if a file is missing or bad."""
+    if not all(path.is_file() for path in paths):
+        return None
+    for path in paths:
+        if not _is_good(path):
+            _report_bad(_BadFile(path, "its checksum does not match the original (damaged or incomplete)"))
+            return None
+    return _parse_or_report(key, paths)
+
+
+def _from_download(key: str, paths: list[Path], verbose: bool):
+    """Download the missing or bad files into the cache and parse them; None if that fails."""
+    needed = [path for path in paths if not _is_good(path)]
+    if not needed:  # the files are the originals but still unreadable: a download cannot help
+        return None
+    for path in needed:
+        url = BASE_URL + path.name
+        if verbose:
+            print(f"Downloading {url} ...")
+        try:
+            _download(url, path)
+        except (OSError, http.client.HTTPException, _BadFile) as error:
+            if verbose:
+                print(f"Could not download {url} ({error}).")
+            return None
+    return _parse_or_report(key, paths)
+
+
+def _parse_or_report(key: str, paths: list[Path]):
+    try:
+        return _parse(key, paths)
+    except _BadFile as problem:
+        _report_bad(problem)
+        return None
+
+
+def _download(url: str, target: Path) -> None:
+    """Fetch ``url`` to a temporary file, check its checksum, then move it to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        deadline = time.monotonic() + DOWNLOAD_TIMEOUT
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as answer:
+            for block in iter(lambda: answer.read(1 << 16), b""):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"took longer than {DOWNLOAD_TIMEOUT:g} s")
+                out.write(block)
+        if _sha256(Path(temporary)) != SHA256[target.name]:
+            raise _BadFile(target, "the downloaded file has the wrong checksum")
+        os.replace(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _parse(key: str, paths: list[Path]) -> list[np.ndarray]:
+    """x_train, y_train, x_test, y_test read from the files; raises _BadFile(path, reason)."""
+    if key == "mnist":
+        arrays, origins = _read_npz(paths[0]), paths * 4
+    else:
+        arrays = [_read_idx_gz(path, ndim=3 if "-images-" in path.name else 1) for path in paths]
+        origins = paths
+    for i in (0, 2):
+        images, labels = arrays[i], arrays[i + 1]
+        if images.shape[1:] != (28, 28):
+            raise _BadFile(origins[i], f"images of shape {images.shape}, expected (N, 28, 28)")
+        if labels.shape != (len(images),):
+            raise _BadFile(origins[i + 1], f"labels of shape {labels.shape} for {len(images)} images")
+    return arrays
+
+
+def _read_npz(path: Path) -> list[np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return [archive[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    except KeyError as error:
+        raise _BadFile(path, f"no array {error} in it") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise _BadFile(path, f"not a readable .npz file ({error})") from None
+
+
+def _read_idx_gz(path: Path, ndim: int) -> np.ndarray:
+    """A gzipped IDX file of unsigned bytes with ``ndim`` dimensions (magic 2049 or 2051)."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            raw = stream.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise _BadFile(path, f"not a readable gzip file ({error})") from None
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise _BadFile(path, f"only {len(raw)} bytes, too short for an IDX header")
+    magic, *shape = struct.unpack(f">{1 + ndim}I", raw[:header_size])
+    if magic != 0x0800 + ndim:
+        raise _BadFile(path, f"IDX magic number {magic}, expected {0x0800 + ndim}")
+    if len(raw) - header_size != math.prod(shape):
+        raise _BadFile(path, f"header promises {math.prod(shape)} bytes of data, "
+                             f"the file has {len(raw) - header_size}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
+
+
+def _fallback(key: str, folder: Path, verbose: bool) -> ImageData:
+    x_train, y_train, x_test, y_test = (array.copy() for array in _digits_28x28())
+    data = ImageData(x_train, y_train, x_test, y_test, class_names=DIGIT_NAMES, name=key,
+                     source="bundled scikit-learn digits (offline fallback)", is_fallback=True)
+    if verbose:
+        spec = _SPECS[key]
+        wanted = "mnist.npz" if key == "mnist" else "the four Fashion-MNIST .gz files"
+        not_clothes = " (digits, not clothes)" if key == "fashion_mnist" else ""
+        print(f"Data: offline fallback - scikit-learn's bundled digits resized to 28x28, "
+              f"instead of {key!r}{not_clothes}: {len(y_train)} train / {len(y_test)} test images. "
+              f"(Put {wanted} in {_display(folder)}/ to use real {spec.title}.)")
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_28x28() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits as MNIST-like 28x28 uint8 images, split 80/20 stratified."""
+    from scipy.ndimage import zoom  # imported here: only the fallback needs scipy and sklearn
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    big = zoom(digits.images, (1, 20 / 8, 20 / 8), order=1)  # each digit 20x20, like MNIST
+    big = np.pad(big, ((0, 0), (4, 4), (4, 4)))  # centred in 28x28
+    peak = big.max(axis=(1, 2), keepdims=True)
+    images = np.rint(255 * np.clip(big, 0, None) / peak).astype(np.uint8)
+    labels = digits.target.astype(np.uint8)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=0.2, stratify=labels, random_state=0)
+    return x_train, y_train, x_test, y_test

@@ -1,0 +1,105 @@
+"""One call at the top of every notebook: seeds, quiet logs, plot style, and a report."""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+
+from .checks import strict_mode
+from .data import offline_mode
+from .plotting import use_style
+
+FRAMEWORKS = ("tensorflow", "torch")
+PACKAGES = ("numpy", "matplotlib", "ipywidgets", "scikit-learn", "tensorflow", "keras", "torch")
+
+
+@dataclass(frozen=True)
+class Session:
+    """What ``setup`` decided: the seed, a seeded numpy Generator, and the torch device (or None)."""
+
+    seed: int
+    rng: np.random.Generator
+    device: object = None
+
+
+def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True) -> Session:
+    """Seed every RNG, quiet TensorFlow, set the plot style and print the doctor report.
+
+    ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
+    only those are imported, so a numpy-only lesson stays fast.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if isinstance(frameworks, str):
+        frameworks = (frameworks,)
+    unknown = set(frameworks) - set(FRAMEWORKS)
+    if unknown:
+        raise ValueError(f"unknown framework(s) {sorted(unknown)}; choose from {FRAMEWORKS}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ info and warnings
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    random.seed(seed)
+    np.random.seed(seed)
+    device = None
+    if "tensorflow" in frameworks:
+        import keras
+
+        keras.utils.set_random_seed(seed)  # seeds Python, numpy and the backend
+    if "torch" in frameworks:
+        import torch
+
+        from .device import get_device
+
+        torch.manual_seed(seed)
+        device = get_device()
+    use_style()
+    if verbose:
+        print(report(frameworks, device))
+    return Session(seed=seed, rng=np.random.default_rng(seed), device=device)
+
+
+def report(frameworks: tuple[str, ...] = (), device=None) -> str:
+    """A short text to paste into a question: versions, device, data mode, widgets."""
+    versions = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
+    lines = [
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}",
+        f"Packages: {versions}",
+        f"Device: {_device_text(frameworks, device)}",
+        f"Data: {'offline (bundled data only)' if offline_mode() else 'online allowed (Keras cache first)'}",
+        f"Widgets: {_widgets_text()}",
+        f"Exercise checks: {'strict (a wrong answer raises)' if strict_mode() else 'friendly (fall back to the reference)'}",
+    ]
+    return "\n".join(lines)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def _device_text(frameworks, device) -> str:
+    parts = []
+    if device is not None:
+        parts.append(f"torch uses {device}")
+    if "tensorflow" in frameworks:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        parts.append(f"TensorFlow uses {'GPU ' + gpus[0].name if gpus else 'the CPU'}")
+    return "; ".join(parts) if parts else "CPU (this lesson uses numpy only)"
+
+
+def _widgets_text() -> str:
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    in_kernel = type(shell).__name__ == "ZMQInteractiveShell"
+    lab_ext = _version("jupyterlab_widgets")
+    if lab_ext == "missing":
+        return f"ipywidgets {_version('ipywidgets')}, but the JupyterLab extension is missing: pip install jupyterlab_widgets"
+    where = "in a Jupyter kernel" if in_kernel else "no Jupyter kernel, so figures appear as static images"
+    return f"ipywidgets {_version('ipywidgets')} with jupyterlab_widgets {lab_ext}, {where}"

@@ -1,0 +1,26 @@
+"""The registry of exercises: one module per lesson topic, each with an EXERCISES dict."""
+from __future__ import annotations
+
+import importlib
+
+from ..checks import Exercise
+
+TOPICS = ("neurons",)
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every exercise of every lesson, by name."""
+    found: dict[str, Exercise] = {}
+    for topic in TOPICS:
+        found.update(importlib.import_module(f"{__name__}.{topic}").EXERCISES)
+    return found
+
+
+def get_exercise(name: str) -> Exercise:
+    """The exercise called ``name``, with a clear error for a typo."""
+    if not isinstance(name, str):
+        raise TypeError(f"an exercise name is a string, got {type(name).__name__}")
+    exercises = all_exercises()
+    if name not in exercises:
+        raise ValueError(f"no exercise called {name!r}; known exercises: {', '.join(sorted(exercises))}")
+    return exercises[name]

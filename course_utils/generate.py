@@ -1,0 +1,153 @@
+"""Generate student lessons from the solution notebooks.
+
+Every ``solutions/NN_topic.ipynb`` is complete. Inside exercise cells the answer
+stands between ``### BEGIN SOLUTION`` and ``### END SOLUTION``. This module
+writes ``lessons/NN_topic.ipynb`` with each block replaced by a stub that raises
+``NotImplementedError``, and outputs removed.
+
+    python -m course_utils.generate            # write lessons/ (make lessons)
+    python -m course_utils.generate --check    # exit 1 if lessons/ is stale
+    python -m course_utils.generate --force    # also overwrite lessons a learner edited
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ["# YOUR CODE HERE", 'raise NotImplementedError("Replace this line with your code.")']
+_MARKER = re.compile(r"^(\s*)(### (?:BEGIN|END) SOLUTION)\s*$")
+
+
+class GeneratorError(ValueError):
+    """A solution notebook that cannot be turned into a lesson."""
+
+
+def stub_source(source: str, where: str = "cell") -> str:
+    """Replace every solution block in one cell's source with the stub."""
+    out, indent, start = [], None, 0
+    for number, line in enumerate(source.split("\n"), 1):
+        match = _MARKER.match(line)
+        marker = match.group(2) if match else None
+        if marker == BEGIN:
+            if indent is not None:
+                raise GeneratorError(f"{where}, line {number}: {BEGIN} inside another solution block")
+            indent, start = match.group(1), number
+            if not indent:
+                raise GeneratorError(
+                    f"{where}, line {number}: a solution block must sit inside a function or class body, "
+                    "so that the stub raises only when the exercise is called"
+                )
+            out += [indent + s for s in STUB]
+        elif marker == END:
+            if indent is None:
+                raise GeneratorError(f"{where}, line {number}: {END} without {BEGIN}")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise GeneratorError(f"{where}, line {start}: {BEGIN} is never closed by {END}")
+    return "\n".join(out)
+
+
+def sources_hash(nb) -> str:
+    """A fingerprint of what a learner can edit: the cells' types and sources."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
+    return digest.hexdigest()
+
+
+def make_lesson(solution, origin: str = "solution"):
+    """The student version of a solution notebook (a new notebook; the input is unchanged)."""
+    lesson = copy.deepcopy(solution)
+    for index, cell in enumerate(lesson.cells):
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source, f"{origin}, cell {index}")
+            cell.outputs, cell.execution_count = [], None
+        elif BEGIN in cell.source:
+            raise GeneratorError(f"{origin}, cell {index}: solution blocks belong in code cells")
+        cell.metadata.pop("execution", None)
+    lesson.metadata["course"] = {"generated_from": origin, "sources_hash": sources_hash(lesson)}
+    return lesson
+
+
+def is_edited(lesson) -> bool:
+    """True when the cells differ from what the generator wrote (a learner's work)."""
+    recorded = lesson.metadata.get("course", {}).get("sources_hash")
+    return recorded != sources_hash(lesson)
+
+
+def _pairs(solutions: Path, lessons: Path, names):
+    if not solutions.is_dir():
+        raise GeneratorError(f"no solutions folder at {solutions}")
+    paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    if names:
+        paths = [p for p in paths if p.stem in names or p.name in names]
+        missing = set(names) - {p.stem for p in paths} - {p.name for p in paths}
+        if missing:
+            raise GeneratorError(f"no solution notebook called {', '.join(sorted(missing))} in {solutions}")
+    for path in paths:
+        text = nbformat.writes(make_lesson(nbformat.read(path, as_version=4), f"solutions/{path.name}"))
+        yield path, lessons / path.name, text
+
+
+def stale_lessons(solutions: Path, lessons: Path, names=()) -> list[Path]:
+    """Lessons whose file differs from what the generator would write now."""
+    return [dest for _, dest, text in _pairs(solutions, lessons, names)
+            if not dest.exists() or dest.read_text(encoding="utf-8") != text]
+
+
+def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False) -> tuple[list, list]:
+    """Write the lessons; return (written, refused). Edited lessons are refused unless ``force``."""
+    lessons.mkdir(parents=True, exist_ok=True)
+    written, refused = [], []
+    for _, dest, text in _pairs(solutions, lessons, names):
+        if dest.exists():
+            current = dest.read_text(encoding="utf-8")
+            if current == text:
+                continue
+            if not force and is_edited(nbformat.reads(current, as_version=4)):
+                refused.append(dest)
+                continue
+        dest.write_text(text, encoding="utf-8")
+        written.append(dest)
+    return written, refused
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Generate lessons/ from solutions/.")
+    parser.add_argument("names", nargs="*", help="only these notebooks, e.g. 01_neurons")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any lesson is stale; write nothing")
+    parser.add_argument("--force", action="store_true", help="overwrite lessons even if a learner edited them")
+    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    parser.add_argument("--lessons", type=Path, default=Path("lessons"))
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            stale = stale_lessons(args.solutions, args.lessons, args.names)
+            for path in stale:
+                print(f"stale: {path} (run `make lessons`)")
+            print("lessons are up to date" if not stale else f"{len(stale)} stale lesson(s)")
+            return 1 if stale else 0
+        written, refused = write_lessons(args.solutions, args.lessons, args.names, args.force)
+    except GeneratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    for path in refused:
+        print(f"kept {path}: it has edits of yours. Rename it to keep them, or use --force to overwrite.")
+    if not written and not refused:
+        print("lessons are up to date")
+    return 1 if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

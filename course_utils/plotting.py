@@ -1,0 +1,136 @@
+"""One plotting style for the course: loss curves, decision boundaries, image grids."""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
+CLASS_CMAP = "RdBu_r"
+
+
+def use_style() -> None:
+    """Readable defaults: a modest size, a light grid, no top and right frame."""
+    mpl.rcParams.update({
+        "figure.figsize": (6.0, 4.0),
+        "figure.dpi": 100,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "legend.frameon": False,
+    })
+
+
+def grid_over(X, resolution: int = 100, margin: float = 0.5):
+    """A (resolution x resolution) mesh covering the 2-D points X plus a margin.
+
+    Returns (xx, yy, points) where points has shape (resolution**2, 2).
+    """
+    X = _points_2d(X)
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def plot_decision_boundary(predict: Callable, X, y, ax=None, title: str = "Decision boundary",
+                           resolution: int = 150, levels=(0.5,)):
+    """Shade ``predict`` over the plane (it maps (m, 2) points to m scores) and draw the data.
+
+    For two classes, give predict the probability of class 1; the line is where it is 0.5.
+    For more classes, give it the predicted class and pass ``levels=None``.
+    """
+    X, y = _points_2d(X), np.asarray(y).ravel()
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} points but y has {len(y)} labels")
+    if not callable(predict):
+        raise TypeError("predict must be a function from (m, 2) points to m scores")
+    ax = ax or plt.subplots()[1]
+    xx, yy, points = grid_over(X, resolution)
+    scores = np.asarray(predict(points), dtype=float).reshape(xx.shape)
+    ax.contourf(xx, yy, scores, levels=20 if levels else len(np.unique(y)), cmap=CLASS_CMAP, alpha=0.35)
+    if levels:
+        ax.contour(xx, yy, scores, levels=list(levels), colors="k", linewidths=1.5)
+    scatter_classes(X, y, ax)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    return ax
+
+
+def scatter_classes(X, y, ax):
+    """Scatter 2-D points coloured by class, with a legend."""
+    for k, label in enumerate(np.unique(y)):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=30, color=CLASS_COLORS[k % len(CLASS_COLORS)],
+                   edgecolor="white", linewidth=0.6, label=f"class {label}", zorder=3)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_loss_curves(history: Mapping[str, Sequence[float]], ax=None, title: str = "Loss curves",
+                     xlabel: str = "epoch", ylabel: str = "loss", logy: bool = False):
+    """Plot named curves (e.g. {'train': [...], 'validation': [...]}) against their step.
+
+    Non-finite values (a diverged run) end the curve, and the plot marks where.
+    """
+    if not isinstance(history, Mapping) or not history:
+        raise TypeError("history must be a non-empty dict of name -> list of numbers")
+    ax = ax or plt.subplots()[1]
+    for name, values in history.items():
+        values = np.asarray(values, dtype=float)
+        steps = np.arange(1, len(values) + 1)
+        bad = ~np.isfinite(values)
+        line, = ax.plot(steps[~bad], values[~bad], label=name)
+        if bad.any():
+            first = int(np.argmax(bad))
+            ax.axvline(steps[first], color=line.get_color(), linestyle=":")
+            ax.annotate(f"{name} diverged (inf/NaN) at {xlabel} {steps[first]}", (steps[first], 0.95),
+                        xycoords=("data", "axes fraction"), ha="right", color=line.get_color(), fontsize="small")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+    return ax
+
+
+def plot_image_grid(images, labels=None, predictions=None, class_names=None, ncols: int = 8,
+                    title: str = ""):
+    """Show images in a grid, titled by label (and prediction, red when wrong). Returns the Figure."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None and len(values) != len(images):
+            raise ValueError(f"{name} has {len(values)} entries for {len(images)} images")
+    ncols = max(1, min(ncols, len(images)))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows), squeeze=False)
+    name = (lambda k: class_names[int(k)]) if class_names is not None else str
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if labels is not None:
+            text, color = name(labels[i]), "black"
+            if predictions is not None:
+                text += f"\npred {name(predictions[i])}"
+                color = "black" if predictions[i] == labels[i] else "red"
+            ax.set_title(text, fontsize="small", color=color)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _points_2d(X) -> np.ndarray:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+        raise ValueError(f"expected 2-D points of shape (n, 2), got shape {X.shape}")
+    return X

@@ -129,6 +129,35 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
     return fig
 
 
+def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
+    """Counts[i, j] = how many examples of true class i were predicted as class j."""
+    y_true, y_pred = np.asarray(y_true).astype(int).ravel(), np.asarray(y_pred).astype(int).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
+    n = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title: str = "Confusion matrix"):
+    """Heat map of the confusion matrix with the count in every cell."""
+    n = len(class_names) if class_names is not None else None
+    counts = confusion_matrix(y_true, y_pred, n)
+    names = list(class_names) if class_names is not None else [str(k) for k in range(len(counts))]
+    ax = ax or plt.subplots(figsize=(5.5, 5))[1]
+    ax.imshow(counts, cmap="Blues")
+    ax.grid(False)
+    for (i, j), count in np.ndenumerate(counts):
+        ax.text(j, i, count, ha="center", va="center", fontsize="small",
+                color="white" if count > counts.max() / 2 else "black")
+    ax.set(xticks=range(len(names)), yticks=range(len(names)), title=title,
+           xlabel="predicted class", ylabel="true class")
+    ax.set_xticklabels(names, rotation=45, ha="right")
+    ax.set_yticklabels(names)
+    return ax
+
+
 def _points_2d(X) -> np.ndarray:
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:

@@ -113,7 +113,7 @@ def server_root(tmp_path, monkeypatch):
     root.mkdir()
     handler = functools.partial(QuietHandler, directory=str(root))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         monkeypatch.setattr(data, "BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/")
         yield root
         server.shutdown()

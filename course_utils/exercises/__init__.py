@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from ..checks import Exercise
 
-TOPICS = ("neurons",)
+TOPICS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)))
 
 
 def all_exercises() -> dict[str, Exercise]:

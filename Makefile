@@ -27,7 +27,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=lessons
 
 test: $(STAMP)
-	COURSE_STRICT=1 COURSE_OFFLINE=1 $(BIN)/python -m pytest -n 2 --dist loadscope
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 lessons: $(STAMP)
 	$(BIN)/python -m course_utils.generate $(ARGS)
@@ -36,7 +36,7 @@ check-lessons: $(STAMP)
 	$(BIN)/python -m course_utils.generate --check
 
 bench: $(STAMP)
-	$(BIN)/python tests/bench.py
+	$(BIN)/python tests/benchmark.py
 
 clean:
 	rm -rf $(VENV) artifacts

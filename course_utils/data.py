@@ -29,12 +29,17 @@ BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 CONNECT_TIMEOUT = 2.0  # seconds the server may take to answer (connect, or any single read)
 DOWNLOAD_TIMEOUT = 300.0  # seconds one whole file may take
 
-SHA256 = {
-    "mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+SHA256 = {  # of the original files, as in keras.datasets and Fashion-MNIST's own release
+    "mnist.npz":
+        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    "train-images-idx3-ubyte.gz":
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    "train-labels-idx1-ubyte.gz":
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    "t10k-images-idx3-ubyte.gz":
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    "t10k-labels-idx1-ubyte.gz":
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
 }
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
@@ -94,9 +99,10 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     return inputs, np.array(outputs, dtype=np.int64)
 
 
-def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(n: int = 200, noise: float = 0.1,
+               seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles in 2-D, labels 0 and 1."""
-    from sklearn.datasets import make_moons as sklearn_moons  # imported here: sklearn is slow to load
+    from sklearn.datasets import make_moons as sklearn_moons  # here: sklearn is slow to import
 
     n = _integer("n", n, 2)
     noise = _number("noise", noise, non_negative=True)
@@ -106,7 +112,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[
 
 def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.2,
                  seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``classes`` interleaved spiral arms in 2-D (CS231n style), n points split evenly, shuffled."""
+    """``classes`` interleaved spiral arms in 2-D (CS231n style), n points split evenly."""
     classes = _integer("classes", classes, 2)
     n = _integer("n", n, classes)
     noise = _number("noise", noise, non_negative=True)
@@ -124,7 +130,7 @@ def make_spirals(n: int = 300, classes: int = 2, noise: float = 0.2,
 
 @dataclass(frozen=True, eq=False)
 class ImageData:
-    """Images and labels like ``keras.datasets``; unpack as ``(x_train, y_train), (x_test, y_test)``."""
+    """Images and labels; unpacks like keras: ``(x_train, y_train), (x_test, y_test) = data``."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -182,7 +188,8 @@ def keras_datasets_dir() -> Path:
     return Path(home) / "datasets"
 
 
-def load_images(name: str = "mnist", *, offline: bool | None = None, verbose: bool = True) -> ImageData:
+def load_images(name: str = "mnist", *, offline: bool | None = None,
+                verbose: bool = True) -> ImageData:
     """Load "mnist" or "fashion_mnist": Keras cache, else download (if online), else bundled digits.
 
     A damaged cached file is reported in one line and skipped, never deleted; only a download
@@ -251,7 +258,7 @@ def _from_cache(key: str, paths: list[Path]):
         return None
     for path in paths:
         if not _is_good(path):
-            _report_bad(_BadFile(path, "its checksum does not match the original (damaged or incomplete)"))
+            _report_bad(_BadFile(path, "wrong checksum (a damaged or incomplete file)"))
             return None
     return _parse_or_report(key, paths)
 
@@ -285,10 +292,12 @@ def _parse_or_report(key: str, paths: list[Path]):
 def _download(url: str, target: Path) -> None:
     """Fetch ``url`` to a temporary file, check its checksum, then move it to ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".part")
     try:
         deadline = time.monotonic() + DOWNLOAD_TIMEOUT
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as answer:
+        with (os.fdopen(handle, "wb") as out,
+              urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as answer):
             for block in iter(lambda: answer.read(1 << 16), b""):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"took longer than {DOWNLOAD_TIMEOUT:g} s")
@@ -312,7 +321,7 @@ def _parse(key: str, paths: list[Path]) -> list[np.ndarray]:
         if images.shape[1:] != (28, 28):
             raise _BadFile(origins[i], f"images of shape {images.shape}, expected (N, 28, 28)")
         if labels.shape != (len(images),):
-            raise _BadFile(origins[i + 1], f"labels of shape {labels.shape} for {len(images)} images")
+            raise _BadFile(origins[i + 1], f"labels {labels.shape} for {len(images)} images")
     return arrays
 
 
@@ -369,8 +378,7 @@ def _digits_28x28() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     digits = load_digits()
     big = zoom(digits.images, (1, 20 / 8, 20 / 8), order=1)  # each digit 20x20, like MNIST
     big = np.pad(big, ((0, 0), (4, 4), (4, 4)))  # centred in 28x28
-    peak = big.max(axis=(1, 2), keepdims=True)
-    images = np.rint(255 * np.clip(big, 0, None) / peak).astype(np.uint8)
+    images = np.rint(255 * big / big.max(axis=(1, 2), keepdims=True)).astype(np.uint8)
     labels = digits.target.astype(np.uint8)
     x_train, x_test, y_train, y_test = train_test_split(
         images, labels, test_size=0.2, stratify=labels, random_state=0)

@@ -131,7 +131,7 @@ def test_make_line_follows_the_line():
     x, y = data.make_line(n=50, slope=-1.5, intercept=4.0, noise=0.0)
     assert x.shape == y.shape == (50, 1)
     assert x.dtype == y.dtype == np.float64
-    assert np.all((-3 <= x) & (x <= 3))
+    assert np.all(np.abs(x) <= 3)
     np.testing.assert_allclose(y, -1.5 * x + 4.0)
 
 
@@ -172,7 +172,7 @@ def test_make_spirals_splits_points_evenly(n, classes):
 @pytest.mark.parametrize("make", [data.make_line, data.make_moons, data.make_spirals])
 def test_toy_sets_are_deterministic_given_seed(make):
     first, again, other = make(seed=3), make(seed=3), make(seed=4)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[0], other[0])
     assert make(seed=None)[0].shape == first[0].shape
@@ -234,11 +234,13 @@ def test_loads_small_files_from_the_cache(name, datasets_dir, monkeypatch, capsy
     assert loaded.source == f"{TITLES[name]} from the Keras cache"
     assert loaded.class_names[0] == ("0" if name == "mnist" else "T-shirt/top")
     where = datasets_dir / "mnist.npz" if name == "mnist" else f"{datasets_dir}/fashion-mnist/"
-    assert capsys.readouterr().out == f"Data: {loaded.source} ({where}): 12 train / 5 test images.\n"
+    expected = f"Data: {loaded.source} ({where}): 12 train / 5 test images.\n"
+    assert capsys.readouterr().out == expected
 
 
 def test_fashion_mnist_accepts_a_dash_and_capitals(datasets_dir, monkeypatch):
-    register(monkeypatch, write_files("fashion_mnist", datasets_dir / "fashion-mnist", sample_arrays()))
+    paths = write_files("fashion_mnist", datasets_dir / "fashion-mnist", sample_arrays())
+    register(monkeypatch, paths)
     loaded = data.load_images("Fashion-MNIST", verbose=False)
     assert loaded.name == "fashion_mnist" and not loaded.is_fallback
 
@@ -280,7 +282,7 @@ def _with_x_train(array: np.ndarray):
     ("fashion_mnist", FASHION_FILES["x_test"],
      lambda good: gzip.compress(gzip.decompress(good)[:-1]), "header promises"),
     ("fashion_mnist", FASHION_FILES["y_test"],
-     lambda good: idx_gz_bytes(np.zeros(4, np.uint8)), "labels of shape"),
+     lambda good: idx_gz_bytes(np.zeros(4, np.uint8)), "labels (4,) for 5 images"),
 ])
 def test_broken_file_with_known_checksum_falls_back(name, filename, damage, reason,
                                                     datasets_dir, monkeypatch, capsys):
@@ -310,8 +312,8 @@ def test_offline_fallback_looks_like_mnist(name, capsys):
     assert len(loaded.y_train) == 1437 and len(loaded.y_test) == 360
     out = capsys.readouterr().out
     assert out.count("\n") == 1
-    assert out.startswith("Data: offline fallback - scikit-learn's bundled digits resized to 28x28, "
-                          f"instead of '{name}'")
+    assert out.startswith("Data: offline fallback - scikit-learn's bundled digits resized to "
+                          f"28x28, instead of '{name}'")
     assert "1437 train / 360 test images" in out
     assert ("digits, not clothes" in out) == (name == "fashion_mnist")
 
@@ -340,7 +342,7 @@ def test_downloads_into_the_cache(name, server_root, datasets_dir, monkeypatch, 
     assert_arrays(loaded, arrays)
     assert loaded.source == f"{TITLES[name]} downloaded into the Keras cache"
     folder = cache_folder(datasets_dir, name)
-    assert sorted(path.name for path in folder.iterdir()) == sorted(p.name for p in server_root.iterdir())
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in server_root.iterdir())
     assert capsys.readouterr().out.splitlines()[-1].startswith(f"Data: {loaded.source}")
     assert data.load_images(name).source == f"{TITLES[name]} from the Keras cache"
 
@@ -383,7 +385,14 @@ def test_download_over_the_time_limit_is_not_kept(server_root, datasets_dir, mon
     _assert_nothing_cached(datasets_dir)
 
 
-def test_unreachable_server_falls_back_quickly(warm_fallback, datasets_dir, capsys):
+def test_file_missing_on_the_server_falls_back(server_root, datasets_dir, capsys):
+    assert data.load_images(offline=False).is_fallback
+    assert "HTTP Error 404" in capsys.readouterr().out
+    _assert_nothing_cached(datasets_dir)
+
+
+@pytest.mark.usefixtures("warm_fallback")
+def test_unreachable_server_falls_back_quickly(datasets_dir, capsys):
     start = time.monotonic()
     loaded = data.load_images(offline=False)
     assert time.monotonic() - start < 1.0
@@ -392,7 +401,8 @@ def test_unreachable_server_falls_back_quickly(warm_fallback, datasets_dir, caps
     _assert_nothing_cached(datasets_dir)
 
 
-def test_silent_server_times_out(warm_fallback, datasets_dir, monkeypatch):
+@pytest.mark.usefixtures("warm_fallback")
+def test_silent_server_times_out(datasets_dir, monkeypatch):
     monkeypatch.setattr(data, "CONNECT_TIMEOUT", 0.2)
     with socket.socket() as listener:  # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))

@@ -1,0 +1,96 @@
+"""Measure the course's budgets and print a table (`make bench`).
+
+- every notebook's wall time, executed like the test run (offline, solutions strict), budget 60 s;
+- every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms.
+
+    python tests/benchmark.py                # everything
+    python tests/benchmark.py --widgets      # widgets only
+    python tests/benchmark.py lessons/01_neurons.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_BUDGET_S = 60.0
+REDRAW_BUDGET_MS = 100.0
+
+
+def time_notebook(path: Path) -> tuple[float, str]:
+    """Execute one notebook in a fresh kernel from its folder; return (seconds, error or '')."""
+    import nbclient
+    import nbformat
+
+    os.environ["COURSE_STRICT"] = "1" if path.parent.name == "solutions" else "0"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+        error = ""
+    except Exception as exc:  # report the failure in the table, keep measuring the rest
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"
+    return time.perf_counter() - start, error
+
+
+def widget_sweeps():
+    """(name, make widget, control attribute, values to sweep) for every widget of the course."""
+    from course_utils import widgets
+
+    sweep = list(np.round(np.linspace(-3, 3, 31), 1))
+    yield "neuron explorer (w1 slider)", widgets.NeuronExplorer, "w1", sweep
+    yield "neuron explorer (b slider)", widgets.NeuronExplorer, "b", sweep
+
+
+def time_widget(make, control: str, values) -> np.ndarray:
+    """Redraw times in ms for setting ``control`` to each value in turn (after one warm-up)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, display() would print reprs
+        widget = make()
+        getattr(widget, control).value = values[-1]
+        widget.redraw_seconds.clear()
+        for value in values:
+            getattr(widget, control).value = value
+    return 1000 * np.asarray(widget.redraw_seconds)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in lessons/ and solutions/")
+    parser.add_argument("--widgets", action="store_true", help="only the widget redraws")
+    args = parser.parse_args(argv)
+    os.environ["COURSE_OFFLINE"] = "1"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    over = 0
+    if not args.widgets:
+        paths = args.notebooks or sorted((ROOT / "lessons").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+        print(f"{'notebook':<40} {'seconds':>8}  verdict")
+        for path in paths:
+            seconds, error = time_notebook(path.resolve())
+            ok = not error and seconds <= NOTEBOOK_BUDGET_S
+            over += not ok
+            print(f"{str(path.resolve().relative_to(ROOT)):<40} {seconds:8.1f}  {'ok' if ok else 'OVER' if not error else 'FAILED ' + error}",
+                  flush=True)
+        print()
+    if args.notebooks and not args.widgets:
+        return 1 if over else 0
+    print(f"{'widget redraw':<40} {'median ms':>9} {'p95 ms':>8}  verdict")
+    for name, make, control, values in widget_sweeps():
+        ms = time_widget(make, control, values)
+        ok = np.median(ms) <= REDRAW_BUDGET_MS
+        over += not ok
+        print(f"{name:<40} {np.median(ms):9.1f} {np.percentile(ms, 95):8.1f}  {'ok' if ok else 'OVER'}", flush=True)
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -6,7 +6,7 @@ import pytest
 
 os.environ["COURSE_OFFLINE"] = "1"      # no test may wait on the network
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent
 

@@ -40,7 +40,7 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True)
     unknown = set(frameworks) - set(FRAMEWORKS)
     if unknown:
         raise ValueError(f"unknown framework(s) {sorted(unknown)}; choose from {FRAMEWORKS}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ info and warnings
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ logs (e.g. "no CUDA here")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     random.seed(seed)
     np.random.seed(seed)

@@ -13,7 +13,11 @@ def all_exercises() -> dict[str, Exercise]:
     """Every exercise of every lesson, by name."""
     found: dict[str, Exercise] = {}
     for topic in TOPICS:
-        found.update(importlib.import_module(f"{__name__}.{topic}").EXERCISES)
+        exercises = importlib.import_module(f"{__name__}.{topic}").EXERCISES
+        clash = found.keys() & exercises.keys()
+        if clash:
+            raise RuntimeError(f"exercise name(s) {sorted(clash)} in {topic} are already used by another lesson")
+        found.update(exercises)
     return found
 
 

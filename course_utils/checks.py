@@ -118,6 +118,8 @@ def _find_problem(exercise: Exercise, answer: Any, cases: Sequence[Case]) -> str
             compare(got, expected)
         except Mismatch as mismatch:
             return f"{mismatch}\n   on input {case.describe()}"
+        except Exception as exc:  # a result that cannot even be compared is still just a wrong answer
+            return f"returned a result that cannot be compared ({type(exc).__name__}: {exc})\n   on input {case.describe()}"
     return None
 
 
@@ -189,7 +191,10 @@ def _item(arr: np.ndarray, idx: tuple) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    value = to_numpy(value)
+    try:
+        value = to_numpy(value)
+    except Exception:  # e.g. a tensor type numpy cannot hold
+        return f"a {type(value).__name__}"
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=4, threshold=6, separator=", ").replace("\n", "")
         text = f"array{value.shape} {text}" if value.size > 6 or len(text) > limit else text

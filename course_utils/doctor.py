@@ -95,11 +95,15 @@ def _device_text(frameworks, device) -> str:
     return "; ".join(parts) if parts else "CPU (this lesson uses numpy only)"
 
 
-def _widgets_text() -> str:
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (a ZMQ shell), where widgets and in-place figures can show."""
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    in_kernel = type(shell).__name__ == "ZMQInteractiveShell"
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _widgets_text() -> str:
     lab_ext = _version("jupyterlab_widgets")
     if lab_ext == "missing":
         return f"ipywidgets {_version('ipywidgets')}, but the JupyterLab extension is missing: pip install jupyterlab_widgets"
-    where = "in a Jupyter kernel" if in_kernel else "no Jupyter kernel, so figures appear as static images"
+    where = "in a Jupyter kernel" if in_notebook() else "no Jupyter kernel, so figures appear as static images"
     return f"ipywidgets {_version('ipywidgets')} with jupyterlab_widgets {lab_ext}, {where}"

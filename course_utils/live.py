@@ -13,18 +13,10 @@ from typing import Mapping
 
 import numpy as np
 
+from .doctor import in_notebook
+
 MODES = ("figure", "text")
 _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1")
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (a ZMQ shell), where a figure can be updated in place."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _display(obj):

@@ -82,6 +82,8 @@ def plot_loss_curves(history: Mapping[str, Sequence[float]], ax=None, title: str
     ax = ax or plt.subplots()[1]
     for name, values in history.items():
         values = np.asarray(values, dtype=float)
+        if values.ndim != 1:
+            raise ValueError(f"curve {name!r} must be a 1-D sequence of numbers, got shape {values.shape}")
         steps = np.arange(1, len(values) + 1)
         bad = ~np.isfinite(values)
         line, = ax.plot(steps[~bad], values[~bad], label=name)
@@ -131,10 +133,12 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
 
 def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
     """Counts[i, j] = how many examples of true class i were predicted as class j."""
-    y_true, y_pred = np.asarray(y_true).astype(int).ravel(), np.asarray(y_pred).astype(int).ravel()
+    y_true, y_pred = _class_indices(y_true, "y_true"), _class_indices(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
     n = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
+    if max(y_true.max(initial=0), y_pred.max(initial=0)) >= n:
+        raise ValueError(f"a label is >= n_classes = {n}")
     counts = np.zeros((n, n), dtype=int)
     np.add.at(counts, (y_true, y_pred), 1)
     return counts
@@ -156,6 +160,14 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title: str 
     ax.set_xticklabels(names, rotation=45, ha="right")
     ax.set_yticklabels(names)
     return ax
+
+
+def _class_indices(labels, name: str) -> np.ndarray:
+    """Labels as non-negative ints; probabilities or negative numbers are an error."""
+    values = np.asarray(labels).ravel()
+    if values.size and (not np.all(np.mod(values, 1) == 0) or values.min() < 0):
+        raise ValueError(f"{name} must hold class indices 0, 1, 2, ... (did you pass probabilities?)")
+    return values.astype(int)
 
 
 def _points_2d(X) -> np.ndarray:

@@ -1,0 +1,142 @@
+"""Every registered exercise: the reference passes its own check, and wrong answers do not.
+
+Parametrized over course_utils.exercises.all_exercises(), so the exercises of new
+lessons are covered as soon as they are registered. Exercises whose code imports
+torch or TensorFlow/Keras are skipped where that framework is missing, and also when
+COURSE_SKIP_SLOW=1 (importing TensorFlow alone takes about 10 s on this machine).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import re
+
+import pytest
+
+from course_utils import exercises as registry
+from course_utils.checks import Case, ExerciseFailed, check
+
+IMPORT = r"(?:import|from)\s+(torch|tensorflow|keras)\b"
+ANY_IMPORT = re.compile(rf"^\s*{IMPORT}", re.MULTILINE)      # at the top or inside a function
+TOP_IMPORT = re.compile(rf"^{IMPORT}", re.MULTILINE)          # at the top of a module
+SKIP_SLOW = os.environ.get("COURSE_SKIP_SLOW") == "1"
+
+
+def _names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names(const)
+    return names
+
+
+def _functions(*roots):
+    """The given functions and classes' methods, plus the functions of their own modules they use."""
+    seen, todo = [], [r for r in roots if r is not None]
+    while todo:
+        item = todo.pop()
+        if inspect.isclass(item):
+            todo += [m for m in vars(item).values() if inspect.isfunction(m)]
+        elif inspect.isfunction(item) and all(item is not f for f in seen):
+            seen.append(item)
+            used = (inspect.unwrap(item.__globals__[n]) for n in _names(item.__code__)   # unwrap lru_cache
+                    if callable(item.__globals__.get(n)))
+            todo += [f for f in used if inspect.isfunction(f) and f.__module__ == item.__module__]
+    return seen
+
+
+def frameworks_used(exercise) -> set[str]:
+    """The frameworks an exercise's reference, cases, run and compare import, directly or via helpers."""
+    functions = _functions(exercise.reference, exercise.cases, exercise.run, exercise.compare)
+    found = {m for f in functions for m in ANY_IMPORT.findall(inspect.getsource(f))}
+    found |= {m for mod in {inspect.getmodule(f) for f in functions} - {None}
+              for m in TOP_IMPORT.findall(inspect.getsource(mod))}
+    return {"tensorflow" if m == "keras" else m for m in found}
+
+
+def exercise_params():
+    params = []
+    for name, exercise in sorted(registry.all_exercises().items()):
+        needs = frameworks_used(exercise)
+        marks = [pytest.mark.skipif(SKIP_SLOW or importlib.util.find_spec(fw) is None,
+                                    reason=f"{name} needs {fw} (missing, or COURSE_SKIP_SLOW=1)")
+                 for fw in sorted(needs)]
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+EXERCISES = exercise_params()
+each_exercise = pytest.mark.parametrize("name", EXERCISES)
+
+
+def perturb(value):
+    """A wrong result: -x - 1, element by element and inside tuples and lists."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(perturb(v) for v in value)
+    return -value - 1
+
+
+def wrong_answer(reference):
+    if not callable(reference):
+        return lambda *args, **kwargs: None
+
+    def wrong(*args, **kwargs):
+        return perturb(reference(*args, **kwargs))
+    return wrong
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("Replace this line with your code.")
+
+
+@pytest.fixture(autouse=True)
+def friendly(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_STRICT", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_there_are_exercises():
+    assert len(EXERCISES) >= 5
+    assert set(registry.all_exercises()) == {p.values[0] for p in EXERCISES}
+
+
+def test_exercise_names_are_unique_across_topics():
+    names = [n for t in registry.TOPICS for n in importlib.import_module(f"{registry.__name__}.{t}").EXERCISES]
+    assert len(names) == len(set(names)), "two lessons register an exercise under the same name"
+
+
+@each_exercise
+def test_the_exercise_is_well_formed(name):
+    exercise = registry.get_exercise(name)
+    cases = list(exercise.cases())
+    assert cases and all(isinstance(case, Case) for case in cases)
+    assert isinstance(exercise.hint, str) and len(exercise.hint) > 20
+    # the same inputs every time, so a check never passes or fails by chance
+    assert [c.describe() for c in cases] == [c.describe() for c in exercise.cases()]
+
+
+@each_exercise
+def test_the_reference_passes_in_strict_mode(name, capsys):
+    reference = registry.get_exercise(name).reference
+    assert check(name, reference, strict=True) is reference
+    assert capsys.readouterr().out.startswith(f"✅ {name}: correct on all")
+
+
+@each_exercise
+def test_a_wrong_answer_is_rejected(name, capsys):
+    exercise = registry.get_exercise(name)
+    wrong = wrong_answer(exercise.reference)
+    assert check(name, wrong) is exercise.reference
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"❌ {name}: ") and f"Hint: {exercise.hint}" in printed
+    with pytest.raises(ExerciseFailed):
+        check(name, wrong, strict=True)
+
+
+@each_exercise
+def test_a_stub_is_not_done_yet(name, capsys):
+    exercise = registry.get_exercise(name)
+    assert check(name, stub) is exercise.reference
+    assert "not done yet" in capsys.readouterr().out

@@ -33,10 +33,14 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True)
     ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
     only those are imported, so a numpy-only lesson stays fast.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
     if isinstance(frameworks, str):
         frameworks = (frameworks,)
+    if not isinstance(frameworks, (tuple, list)):
+        raise TypeError(f"frameworks must be a tuple of names such as ('torch',), got {frameworks!r}")
     unknown = set(frameworks) - set(FRAMEWORKS)
     if unknown:
         raise ValueError(f"unknown framework(s) {sorted(unknown)}; choose from {FRAMEWORKS}")

@@ -35,6 +35,10 @@ def stub_source(source: str, where: str = "cell") -> str:
     for number, line in enumerate(source.split("\n"), 1):
         match = _MARKER.match(line)
         marker = match.group(2) if match else None
+        looks_like_marker = line.lstrip().startswith("#") and re.search(r"(BEGIN|END) SOLUTION", line)
+        if marker is None and looks_like_marker:
+            raise GeneratorError(f"{where}, line {number}: write the marker exactly as '{BEGIN}' or '{END}' "
+                                 f"on a line of its own, got {line.strip()!r}")
         if marker == BEGIN:
             if indent is not None:
                 raise GeneratorError(f"{where}, line {number}: {BEGIN} inside another solution block")
@@ -84,6 +88,14 @@ def is_edited(lesson) -> bool:
     return recorded != sources_hash(lesson)
 
 
+def _is_edited_text(text: str) -> bool:
+    """A lesson file that cannot even be read counts as edited: never overwrite it silently."""
+    try:
+        return is_edited(nbformat.reads(text, as_version=4))
+    except Exception:
+        return True
+
+
 def _pairs(solutions: Path, lessons: Path, names):
     if not solutions.is_dir():
         raise GeneratorError(f"no solutions folder at {solutions}")
@@ -94,7 +106,11 @@ def _pairs(solutions: Path, lessons: Path, names):
         if missing:
             raise GeneratorError(f"no solution notebook called {', '.join(sorted(missing))} in {solutions}")
     for path in paths:
-        text = nbformat.writes(make_lesson(nbformat.read(path, as_version=4), f"solutions/{path.name}"))
+        try:
+            solution = nbformat.read(path, as_version=4)
+        except Exception as exc:  # not JSON, not a notebook
+            raise GeneratorError(f"{path} is not a readable notebook: {exc}") from None
+        text = nbformat.writes(make_lesson(solution, f"solutions/{path.name}"))
         yield path, lessons / path.name, text
 
 
@@ -113,7 +129,7 @@ def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False)
             current = dest.read_text(encoding="utf-8")
             if current == text:
                 continue
-            if not force and is_edited(nbformat.reads(current, as_version=4)):
+            if not force and _is_edited_text(current):
                 refused.append(dest)
                 continue
         dest.write_text(text, encoding="utf-8")

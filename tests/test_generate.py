@@ -273,3 +273,19 @@ def test_running_a_lesson_is_not_an_edit(outdated):
     assert not is_edited(read(lessons / "01_double.ipynb"))
     assert write_lessons(solutions, lessons) == ([lessons / "01_double.ipynb"], [])
     assert stale_lessons(solutions, lessons) == []
+
+
+@pytest.mark.parametrize("line", ["## BEGIN SOLUTION", "### BEGIN SOLUTION ###", "# END SOLUTION"])
+def test_a_misspelled_marker_is_an_error_not_a_leaked_solution(line):
+    with pytest.raises(GeneratorError, match="write the marker exactly"):
+        stub_source(f"def f():\n    {line}\n    return 1\n")
+
+
+def test_an_unreadable_lesson_is_never_overwritten(tmp_path):
+    solutions, lessons = tmp_path / "solutions", tmp_path / "lessons"
+    solutions.mkdir(), lessons.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), solutions / "01_a.ipynb")
+    (lessons / "01_a.ipynb").write_text("{ not json")
+    written, refused = write_lessons(solutions, lessons)
+    assert (written, refused) == ([], [lessons / "01_a.ipynb"])
+    assert (lessons / "01_a.ipynb").read_text() == "{ not json"

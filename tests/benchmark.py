@@ -49,6 +49,11 @@ def widget_sweeps():
     sweep = list(np.round(np.linspace(-3, 3, 31), 1))
     yield "neuron explorer (w1 slider)", widgets.NeuronExplorer, "w1", sweep
     yield "neuron explorer (b slider)", widgets.NeuronExplorer, "b", sweep
+    lab_lrs = [float(lr) for lr in widgets.LAB_LRS]
+    yield "learning-rate lab (lr slider)", widgets.LearningRateLab, "lr", lab_lrs
+    yield "learning-rate lab (optimizer menu)", widgets.LearningRateLab, "optimizer", list(widgets.OPTIMIZERS) * 5
+    yield "optimizer race (lr slider)", widgets.OptimizerRace, "lr", list(10.0 ** np.linspace(-3, -0.5, 26))
+    yield "optimizer race (steps slider)", widgets.OptimizerRace, "steps", list(range(20, 520, 20))
 
 
 def time_widget(make, control: str, values) -> np.ndarray:

@@ -235,6 +235,23 @@ def test_lesson01_runs_and_neuron_explorer_responds(lab, page):
     shot(page, "01-neuron-explorer-after")
 
 
+def test_lesson04_runs_and_both_widgets_respond(lab, page):
+    open_and_run_all(page, lab, "04_optimizers.ipynb", timeout_s=240)
+    assert saved_errors(page, lab, "04_optimizers.ipynb") == []
+    assert page.locator(".widget-output img").count() >= 2, "the race and the lab did not render as widgets"
+    race, lab_image = widget_image(page, 0), widget_image(page, 1)
+    race.scroll_into_view_if_needed()
+    shot(page, "04-optimizer-race-before")
+    assert_plot_changes(page, lambda: type_into_slider(page, "learning rate", "0.003", index=0),
+                        "optimizer race, learning-rate slider", image_index=0)
+    shot(page, "04-optimizer-race-after")
+    lab_image.scroll_into_view_if_needed()
+    shot(page, "04-learning-rate-lab-before")
+    assert_plot_changes(page, lambda: type_into_slider(page, "learning rate", "10", index=1),
+                        "learning-rate lab, learning-rate slider", image_index=1)
+    shot(page, "04-learning-rate-lab-after")
+
+
 def test_broken_widget_callback_is_reported(lab, page):
     """A callback that raises leaves the plot unchanged, and the test says which widget failed."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(

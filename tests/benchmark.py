@@ -31,7 +31,7 @@ def time_notebook(path: Path) -> tuple[float, str]:
 
     os.environ["COURSE_STRICT"] = "1" if path.parent.name == "solutions" else "0"
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:

@@ -13,7 +13,7 @@ def test_neuron_explorer_appears_as_an_image_in_static_html(monkeypatch):
     monkeypatch.setenv("COURSE_STRICT", "0")  # the untouched lesson, as a learner would have it
     lesson = ROOT / "lessons" / "01_neurons.ipynb"
     nb = nbformat.read(lesson, as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(lesson.parent)}}).execute()
     nb.metadata.pop("widgets", None)  # as saved by JupyterLab by default: no widget state
     html, _ = HTMLExporter().from_notebook_node(nb)

@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from .doctor import in_notebook
+from .plotting import plot_curve
 
 MODES = ("figure", "text")
 _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1")
@@ -172,7 +173,8 @@ class LiveLoss:
             drawn = False
             for name, label in ((metric, "training"), ("val_" + metric, "validation")):
                 if name in self.history:
-                    _plot_curve(ax, self.epochs[name], self.history[name], f"{label} ({name})")
+                    plot_curve(ax, np.asarray(self.epochs[name]) + 1, self.history[name], f"{label} ({name})",
+                               marker="o", markersize=3)
                     drawn = True
             if drawn:
                 ax.legend(fontsize="small")
@@ -183,18 +185,6 @@ class LiveLoss:
             ax.xaxis.get_major_locator().set_params(integer=True)
         figure.suptitle(f"{self.title} - {self._progress(self._last_epoch)}")
         return figure
-
-
-def _plot_curve(ax, epochs, values, label) -> None:
-    """Plot one curve; a non-finite value (a diverged run) breaks it and is marked by a dotted line."""
-    x, y = np.asarray(epochs) + 1, np.asarray(values, dtype=float)
-    bad = ~np.isfinite(y)
-    line, = ax.plot(x, np.where(bad, np.nan, y), marker="o", markersize=3, label=label)
-    if bad.any():
-        first = x[int(np.argmax(bad))]
-        ax.axvline(first, color=line.get_color(), linestyle=":")
-        ax.annotate(f" {label.split(' ')[0]}: inf/NaN at epoch {first}", (first, 0.03),
-                    xycoords=("data", "axes fraction"), color=line.get_color(), fontsize="small")
 
 
 def _fmt(value: float) -> str:

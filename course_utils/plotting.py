@@ -81,22 +81,28 @@ def plot_loss_curves(history: Mapping[str, Sequence[float]], ax=None, title: str
         raise TypeError("history must be a non-empty dict of name -> list of numbers")
     ax = ax or plt.subplots()[1]
     for name, values in history.items():
-        values = np.asarray(values, dtype=float)
-        if values.ndim != 1:
-            raise ValueError(f"curve {name!r} must be a 1-D sequence of numbers, got shape {values.shape}")
-        steps = np.arange(1, len(values) + 1)
-        bad = ~np.isfinite(values)
-        line, = ax.plot(steps[~bad], values[~bad], label=name)
-        if bad.any():
-            first = int(np.argmax(bad))
-            ax.axvline(steps[first], color=line.get_color(), linestyle=":")
-            ax.annotate(f"{name} diverged (inf/NaN) at {xlabel} {steps[first]}", (steps[first], 0.95),
-                        xycoords=("data", "axes fraction"), ha="right", color=line.get_color(), fontsize="small")
+        plot_curve(ax, np.arange(1, len(values) + 1), values, name, xlabel)
     if logy:
         ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend()
     return ax
+
+
+def plot_curve(ax, steps, values, label: str, xlabel: str = "epoch", **style):
+    """Plot one curve against its steps; a non-finite value (a diverged run) is marked, never a crash."""
+    steps, values = np.asarray(steps), np.asarray(values, dtype=float)
+    if values.ndim != 1 or steps.shape != values.shape:
+        raise ValueError(f"curve {label!r} must be a 1-D sequence of numbers with one step each, "
+                         f"got shapes {values.shape} and {steps.shape}")
+    bad = ~np.isfinite(values)
+    line, = ax.plot(steps[~bad], values[~bad], label=label, **style)
+    if bad.any():
+        first = steps[int(np.argmax(bad))]
+        ax.axvline(first, color=line.get_color(), linestyle=":")
+        ax.annotate(f"{label} diverged (inf/NaN) at {xlabel} {first}", (first, 0.95),
+                    xycoords=("data", "axes fraction"), ha="right", color=line.get_color(), fontsize="small")
+    return line
 
 
 def plot_image_grid(images, labels=None, predictions=None, class_names=None, ncols: int = 8,

@@ -27,16 +27,34 @@ class Mismatch(Exception):
 
 @dataclass(frozen=True)
 class Case:
-    """One input to try: positional ``args``, keyword ``kwargs`` and a short ``label``."""
+    """One input to try: positional ``args``, keyword ``kwargs`` and a short ``label``.
+
+    ``raises`` declares the error a correct answer raises for this input (e.g. ``ValueError``).
+    A reference that raises on a case that declares nothing is a broken check, never a pass.
+    """
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     label: str = ""
+    raises: type | tuple | None = None
 
     def describe(self) -> str:
         parts = [_short(a) for a in self.args] + [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
         text = ", ".join(parts)
         return f"{self.label}: ({text})" if self.label else f"({text})"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A realistic wrong answer, kept beside its exercise as data.
+
+    ``answer`` is what a learner might write (usually a function); ``message`` is the one plain
+    sentence shown when a learner's result matches this mistake ("" for the generic message only).
+    """
+
+    name: str
+    answer: Any
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,8 @@ class Exercise:
     compare: Callable[[Any, Any], None] | None = None
     rtol: float = 1e-6
     atol: float = 1e-8
+    mistakes: tuple[Mistake, ...] = ()
+    time_limit: float = 5.0
 
 
 def strict_mode() -> bool:

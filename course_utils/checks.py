@@ -16,6 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .guard import CappedOutput, Outcome, guarded
+
 
 class ExerciseFailed(AssertionError):
     """Raised in strict mode when an answer does not pass its check."""
@@ -87,66 +89,218 @@ def strict_mode() -> bool:
     return Path.cwd().name == "solutions"
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking one answer: ``kind`` is one of the constants below, ``text`` says why."""
+
+    kind: str
+    text: str = ""
+
+
+PASSED, NOT_DONE, WRONG, TIMED_OUT, INTERRUPTED, BROKEN = (
+    "passed", "not done", "wrong", "timed out", "interrupted", "broken")
+
+
 def check(name: str, answer: Any, *, strict: bool | None = None) -> Any:
     """Check the learner's ``answer`` to exercise ``name``; return what to use next."""
     from .exercises import get_exercise
 
     exercise = get_exercise(name)
     strict = strict_mode() if strict is None else strict
-    cases = list(exercise.cases())
-    problem = _find_problem(exercise, answer, cases)
-    if problem is None:
-        print(f"✅ {name}: correct on all {len(cases)} test inputs. Well done!")
+    output = CappedOutput()
+    verdict = judge(exercise, answer, output)
+    if output.total:
+        print(f"📝 {name}: your code printed this while it was checked (shown once):\n{output.summary()}")
+    return _report(name, exercise, answer, verdict, strict)
+
+
+def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict: bool) -> Any:
+    """Print the verdict (or raise in strict mode) and return the answer or the reference."""
+    if verdict.kind == PASSED:
+        print(f"✅ {name}: {verdict.text}. Well done!")
         return answer
-    if problem is NOT_DONE:
+    if verdict.kind == BROKEN:
+        message = (f"the check itself could not run, so your answer was NOT checked.\n   {verdict.text}\n"
+                   "   This is a problem with the environment, not with your answer: paste the set-up report "
+                   "(the first cell's output) into your question.")
         if strict:
-            raise ExerciseFailed(f"{name}: the exercise still raises NotImplementedError")
+            raise CheckBroken(f"{name}: {message}")
+        print(f"⚠️ {name}: {message}")
+        return answer
+    if verdict.kind == INTERRUPTED and strict:
+        raise KeyboardInterrupt(f"{name}: check interrupted")
+    if strict:
+        detail = "the exercise still raises NotImplementedError" if verdict.kind == NOT_DONE else verdict.text
+        raise ExerciseFailed(f"{name}: {detail}\n   Hint: {exercise.hint}")
+    if verdict.kind == NOT_DONE:
         print(f"✏️ {name}: not done yet. Write your code in place of `raise NotImplementedError(...)` and run "
               "the cell again.\n   Until then the notebook uses the reference solution, so everything below still runs.")
-        return exercise.reference
-    message = f"{problem}\n   Hint: {exercise.hint}"
-    if strict:
-        raise ExerciseFailed(f"{name}: {message}")
-    print(f"❌ {name}: {message}\n   The notebook goes on with the reference solution for now.")
+    elif verdict.kind == INTERRUPTED:
+        print(f"⏹️ {name}: the check was interrupted. The notebook goes on with the reference solution for now.")
+    elif verdict.kind == TIMED_OUT:
+        print(f"⏱️ {name}: {verdict.text}\n   Hint: {exercise.hint}\n"
+              "   The notebook goes on with the reference solution for now.")
+    else:
+        print(f"❌ {name}: {verdict.text}\n   Hint: {exercise.hint}\n"
+              "   The notebook goes on with the reference solution for now.")
     return exercise.reference
 
 
-NOT_DONE = "not done yet"
+def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -> Verdict:
+    """Try ``answer`` on every case of ``exercise``; the first problem decides the verdict."""
+    output = output if output is not None else CappedOutput()
+    if callable(exercise.reference) and not callable(answer):
+        return Verdict(WRONG, f"check() needs your function itself, but was given {_kind_of(answer)}. "
+                              "Pass the function without calling it: `check(name, my_function)`, "
+                              "not `check(name, my_function(x))`")
+    cases = list(exercise.cases())
+    for index, case in enumerate(cases):
+        try:
+            want = _expected(exercise, case)
+        except CheckBroken as broken:
+            return Verdict(BROKEN, str(broken))
+        except KeyboardInterrupt:
+            return Verdict(INTERRUPTED)
+        got = _attempt(exercise, answer, case, output)
+        if got.interrupted:
+            return Verdict(INTERRUPTED)
+        if got.timed_out:
+            return Verdict(TIMED_OUT, f"stopped after {exercise.time_limit:g} s on input {case.describe()}. "
+                                      "Is there an endless loop (a `while` whose condition never turns false)?")
+        if isinstance(got.error, NotImplementedError) and (index > 0 or _still_a_stub(exercise, answer, cases)):
+            return Verdict(NOT_DONE) if index == 0 else Verdict(
+                WRONG, f"raised NotImplementedError on input {case.describe()}: this kind of input is not handled yet")
+        problem = _problem(exercise, case, want, got)
+        if problem:
+            named = _name_the_mistake(exercise, case, got, output)
+            return Verdict(WRONG, problem + (f"\n   Likely mistake: {named}" if named else ""))
+    return Verdict(PASSED, f"correct on all {len(cases)} test inputs")
 
 
-def _find_problem(exercise: Exercise, answer: Any, cases: Sequence[Case]) -> str | None:
-    """Return a friendly description of the first problem, or None if all cases pass."""
-    run = exercise.run or _call
-    compare = exercise.compare or (lambda got, want: compare_values(got, want, exercise.rtol, exercise.atol))
-    for case in cases:
-        try:
-            expected, expected_error = run(exercise.reference, copy.deepcopy(case)), None
-        except Exception as exc:  # this input is meant to be rejected
-            expected, expected_error = None, type(exc)
-        try:
-            got = run(answer, copy.deepcopy(case))
-        except NotImplementedError:
-            return NOT_DONE
-        except Exception as exc:  # learner code may fail in any way; report, never crash
-            if expected_error is not None and isinstance(exc, expected_error):
-                continue
-            return f"raised {type(exc).__name__}: {exc}\n   on input {case.describe()}"
-        if expected_error is not None:
-            return (f"should raise {expected_error.__name__} for this input, but returned {_short(got)}"
-                    f"\n   on input {case.describe()}")
-        try:
-            compare(got, expected)
-        except Mismatch as mismatch:
-            return f"{mismatch}\n   on input {case.describe()}"
-        except Exception as exc:  # a result that cannot even be compared is still just a wrong answer
-            return f"returned a result that cannot be compared ({type(exc).__name__}: {exc})\n   on input {case.describe()}"
-    return None
+class CheckBroken(ExerciseFailed):
+    """The check's own reference failed (a broken environment): never a pass."""
+
+
+def _expected(exercise: Exercise, case: Case) -> Outcome:
+    """The reference's outcome on ``case``; raise CheckBroken unless it does what the case declares."""
+    want = guarded(_runner(exercise), exercise.reference, copy.deepcopy(case))
+    if want.interrupted:
+        raise KeyboardInterrupt
+    declared = case.raises
+    if want.error is not None and not (declared and isinstance(want.error, declared)):
+        raise CheckBroken(f"the reference raised {type(want.error).__name__}: {want.error}\n   on input "
+                          f"{case.describe()}")
+    if want.error is None and declared:
+        raise CheckBroken(f"the reference should raise {_names(declared)} on input {case.describe()}, "
+                          f"but returned {_short(want.value)}")
+    return want
+
+
+def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) -> Outcome:
+    """Run ``answer`` on a copy of ``case``; a change to the copy's arrays is reported as an error."""
+    own = copy.deepcopy(case)
+    got = guarded(_runner(exercise), answer, own, limit=exercise.time_limit, output=output)
+    if got.ok and exercise.run is None and not _same_arrays(own, case):
+        got = Outcome(error=InputChanged("your function changed its input array in place (for example "
+                                         "`z[z < 0] = 0` or `w -= ...`). Work on a new array instead: "
+                                         "`np.maximum(0, z)`, `w = w - ...`"))
+    return got
+
+
+class InputChanged(Exception):
+    """The learner's function modified an input array in place."""
+
+
+def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str:
+    """A friendly description of what is wrong with ``got`` on ``case``, or '' when it is right."""
+    where = f"\n   on input {case.describe()}"
+    if got.error is not None:
+        if case.raises and isinstance(got.error, case.raises) and not isinstance(got.error, InputChanged):
+            return ""
+        return _describe_error(got.error) + where
+    if case.raises:
+        return f"should raise {_names(case.raises)} for this input, but returned {_short(got.value)}" + where
+    compare = exercise.compare or (lambda g, w: compare_values(g, w, exercise.rtol, exercise.atol))
+    try:
+        compare(got.value, want.value)
+    except Mismatch as mismatch:
+        return f"{mismatch}{where}"
+    except Exception as exc:  # a result that cannot even be compared is still just a wrong answer
+        return f"returned a result that cannot be compared ({type(exc).__name__}: {exc}){where}"
+    return ""
+
+
+def _describe_error(error: BaseException) -> str:
+    if isinstance(error, InputChanged):
+        return str(error)
+    if isinstance(error, SystemExit):
+        return ("called exit() (it raised SystemExit). A function hands its result back with `return`; "
+                "exit() would stop the whole notebook")
+    if isinstance(error, FloatingPointError):
+        return (f"a floating-point overflow happened inside your function ({error}). The check treats overflow "
+                "as an error: it means some intermediate value became inf, even when the final answer looks right")
+    return f"raised {type(error).__name__}: {error}"
+
+
+def _name_the_mistake(exercise: Exercise, case: Case, got: Outcome, output: CappedOutput) -> str:
+    """The message of the first catalogued mistake that gives the same outcome as ``got`` on ``case``."""
+    for mistake in exercise.mistakes:
+        if not mistake.message:
+            continue
+        theirs = _attempt(exercise, mistake.answer, case, CappedOutput())
+        if _same_outcome(exercise, got, theirs):
+            return mistake.message
+    return ""
+
+
+def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
+    if a.error is not None or b.error is not None:
+        return type(a.error) is type(b.error) and a.error is not None
+    if not (a.ok and b.ok):
+        return False
+    compare = exercise.compare or (lambda g, w: compare_values(g, w, exercise.rtol, exercise.atol))
+    try:
+        compare(a.value, b.value)
+    except Exception:
+        return False
+    return True
+
+
+def _still_a_stub(exercise: Exercise, answer: Any, cases: Sequence[Case]) -> bool:
+    """True when the answer raises NotImplementedError on every case (an untouched exercise)."""
+    return all(isinstance(guarded(_runner(exercise), answer, copy.deepcopy(c),
+                                  limit=exercise.time_limit).error, NotImplementedError) for c in cases[1:])
+
+
+def _runner(exercise: Exercise) -> Callable[[Any, Case], Any]:
+    return exercise.run or _call
 
 
 def _call(answer: Any, case: Case) -> Any:
-    if not callable(answer):
-        raise TypeError(f"expected a function, got {type(answer).__name__}")
     return answer(*case.args, **case.kwargs)
+
+
+def _same_arrays(a: Any, b: Any) -> bool:
+    """True when every numpy array inside ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
+    if isinstance(a, Case):
+        return _same_arrays(a.args, b.args) and _same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_arrays(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    return True
+
+
+def _names(errors: type | tuple) -> str:
+    errors = errors if isinstance(errors, tuple) else (errors,)
+    return " or ".join(e.__name__ for e in errors)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} ({_short(value)})"
 
 
 def to_numpy(value: Any) -> Any:
@@ -211,13 +365,14 @@ def _item(arr: np.ndarray, idx: tuple) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    kind = "tensor" if hasattr(value, "detach") else "array"
     try:
         value = to_numpy(value)
     except Exception:  # e.g. a tensor type numpy cannot hold
         return f"a {type(value).__name__}"
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=4, threshold=6, separator=", ").replace("\n", "")
-        text = f"array{value.shape} {text}" if value.size > 6 or len(text) > limit else text
+        text = f"{kind}{value.shape} {text}" if value.size > 6 or len(text) > limit or kind == "tensor" else text
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

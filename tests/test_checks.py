@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
+import signal
+import time
+import warnings
 
 import numpy as np
 import pytest
 
 import course_utils.exercises as registry
-from course_utils.checks import Case, Exercise, ExerciseFailed, Mismatch, check, compare_values, strict_mode
+from course_utils.checks import (Case, CheckBroken, Exercise, ExerciseFailed, Mismatch, Mistake, check,
+                                 compare_values, strict_mode)
 
 HINT = "multiply every element by two"
 
@@ -147,7 +152,7 @@ def test_the_first_failing_input_is_named_not_the_first_input(register):
 
 
 def test_a_non_callable_answer_is_reported(register):
-    assert_rejected(42, "expected a function, got int")
+    assert_rejected(42, "check() needs your function itself, but was given an int (42)")
 
 
 def test_nan_expected_but_a_number_returned(register):
@@ -184,8 +189,8 @@ def test_a_custom_compare_and_run_are_used(register):
     assert_rejected(lambda: "bye", "expected the word 'hello', got 'bye'", "on input no input: ()", name="word")
 
 
-def test_the_learner_cannot_corrupt_the_cases(register):
-    """Each run gets its own copy of the inputs, so an in-place change cannot fool the next run."""
+def test_changing_an_input_in_place_is_a_mistake_and_cannot_corrupt_the_cases(register):
+    """Each run gets its own copy of the inputs; an answer that modifies its input is told so."""
     cases = [Case((np.array([1.0, 2.0]),), label="shared")]
     register(inplace=make_exercise(cases=lambda: cases))
 
@@ -193,7 +198,7 @@ def test_the_learner_cannot_corrupt_the_cases(register):
         x *= 2.0
         return x
 
-    assert check("inplace", in_place, strict=True) is in_place
+    assert_rejected(in_place, "changed its input array in place", name="inplace")
     np.testing.assert_array_equal(cases[0].args[0], [1.0, 2.0])
 
 
@@ -208,7 +213,7 @@ def checked_sqrt(x):
 @pytest.fixture
 def sqrt_exercise(register):
     register(sqrt=make_exercise(reference=checked_sqrt, hint="raise for negative x",
-                                cases=lambda: [Case((4.0,), label="four"), Case((-1.0,), label="negative")]))
+                                cases=lambda: [Case((4.0,), label="four"), Case((-1.0,), label="negative", raises=ValueError)]))
 
 
 def test_raising_the_same_error_as_the_reference_passes(sqrt_exercise):
@@ -391,3 +396,163 @@ def test_case_description_shows_args_kwargs_and_label():
 def test_long_inputs_are_shortened():
     text = Case((np.arange(1000.0).reshape(10, 100),), label="big").describe()
     assert "array(10, 100)" in text and len(text) < 90
+
+
+# ---------------------------------------------------------------- a broken check is never a pass
+
+def test_a_reference_that_raises_on_an_undeclared_case_is_a_broken_check(register):
+    """E.g. keras cannot be imported: the reference and the garbage answer fail alike; that is no pass."""
+    def needs_missing_package(x):
+        raise ImportError("No module named 'keras'")
+
+    register(broken=make_exercise(reference=needs_missing_package))
+    garbage = lambda x: 1 / 0  # noqa: E731
+    result, printed = outcome(garbage, name="broken")
+    assert result is garbage and printed.startswith("⚠️ broken: the check itself could not run")
+    assert "ImportError: No module named 'keras'" in printed and "✅" not in printed
+    with pytest.raises(CheckBroken, match="NOT checked"):
+        check("broken", garbage, strict=True)
+    with pytest.raises(CheckBroken):
+        check("broken", needs_missing_package, strict=True)
+
+
+def test_a_declared_error_that_the_reference_does_not_raise_is_a_broken_check(register):
+    register(odd=make_exercise(cases=lambda: [Case((np.ones(2),), label="declared", raises=ValueError)]))
+    with pytest.raises(CheckBroken, match="should raise ValueError"):
+        check("odd", double, strict=True)
+
+
+# ---------------------------------------------------------------- learner code cannot take the notebook down
+
+def endless(x):
+    while True:
+        pass
+
+
+def test_an_endless_loop_is_stopped_within_the_time_limit(register):
+    register(loop=make_exercise(time_limit=0.3))
+    start = time.perf_counter()
+    result, printed = outcome(endless, name="loop")
+    assert time.perf_counter() - start < 2.0
+    assert result is double and printed.startswith("⏱️ loop: stopped after 0.3 s on input first case")
+    with pytest.raises(ExerciseFailed, match="stopped after 0.3 s"):
+        check("loop", endless, strict=True)
+
+
+def test_a_slow_answer_costs_one_time_limit_not_one_per_input(register):
+    register(slow=make_exercise(time_limit=0.2, cases=lambda: [Case((np.ones(2),), label=str(i)) for i in range(5)]))
+    start = time.perf_counter()
+    assert outcome(lambda x: time.sleep(60), name="slow")[0] is double
+    assert time.perf_counter() - start < 1.5
+
+
+def test_the_time_limit_leaves_no_timer_behind(register):
+    register(loop=make_exercise(time_limit=0.2))
+    outcome(endless, name="loop")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+
+
+def test_system_exit_is_a_message_not_a_crash(register):
+    import sys
+    assert_rejected(lambda x: sys.exit(0), "called exit()")
+
+
+def test_an_interrupt_returns_the_reference_and_is_reraised_in_strict_mode(register):
+    def interrupted(x):
+        raise KeyboardInterrupt
+
+    result, printed = outcome(interrupted)
+    assert result is double and printed.startswith("⏹️ double: the check was interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        check("double", interrupted, strict=True)
+
+
+def test_printed_output_is_shown_once_and_cut(register):
+    def chatty(x):
+        print("x" * 10_000_000)
+        return 2.0 * x
+
+    result, printed = outcome(chatty)
+    assert result is chatty
+    assert printed.count("📝 double: your code printed") == 1
+    assert "20,000,002 characters printed in all" in printed and len(printed) < 5000
+
+
+def test_stderr_is_captured_too(register):
+    import sys
+
+    def noisy(x):
+        print("debug", file=sys.stderr)
+        return 2.0 * x
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        check("double", noisy)
+    assert "📝 double: your code printed" in buffer.getvalue() and "debug" in buffer.getvalue()
+
+
+@pytest.mark.parametrize("setting", ["raise", "warn", "ignore"])
+def test_checks_do_not_depend_on_seterr_or_warning_filters(register, setting):
+    """The reference's own underflow must not make an input be skipped (np.seterr(all='raise'))."""
+    register(tiny=make_exercise(reference=lambda x: np.exp(-np.abs(x)) * 0 + 2.0 * x,
+                                cases=lambda: [Case((np.array([1000.0, 1.0]),), label="underflow")]))
+    old = np.seterr(all=setting)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert check("tiny", lambda x: 2.0 * x, strict=True)
+            assert_rejected(lambda x: 3.0 * x, "wrong value", name="tiny")
+    finally:
+        np.seterr(**old)
+
+
+def test_not_implemented_for_some_inputs_only_is_not_called_not_done(register):
+    def only_1d(x):
+        if len(x) == 2:
+            raise NotImplementedError("later")
+        return 2.0 * x
+
+    printed = assert_rejected(only_1d, "raised NotImplementedError on input second case")
+    assert "not done yet" not in printed
+
+
+def test_not_implemented_on_the_first_input_only_is_reported_there(register):
+    def only_later(x):
+        if len(x) == 3:
+            raise NotImplementedError("later")
+        return 2.0 * x
+
+    printed = assert_rejected(only_later, "raised NotImplementedError: later", "on input first case")
+    assert "not done yet" not in printed
+
+
+# ---------------------------------------------------------------- catalogued mistakes get named
+
+def test_a_catalogued_mistake_is_named(register):
+    register(double=make_exercise(mistakes=(
+        Mistake("adds instead", lambda x: x + 2.0, "this adds 2 instead of multiplying by 2"),
+        Mistake("squares", lambda x: x ** 2, ""))))
+    printed = assert_rejected(lambda x: np.asarray(x) + 2, "Likely mistake: this adds 2 instead of multiplying by 2")
+    assert printed.index("Likely mistake") < printed.index("Hint:")
+    assert "Likely mistake" not in assert_rejected(lambda x: x ** 2)       # no message: generic only
+    assert "Likely mistake" not in assert_rejected(lambda x: 3 * x)        # not catalogued
+
+
+def test_a_catalogued_mistake_that_raises_is_named_by_its_error(register):
+    def wrong_error(x):
+        if x < 0:
+            raise TypeError("negative")
+        return math.sqrt(x)
+
+    register(sqrt=make_exercise(reference=checked_sqrt, hint="raise for negative x", cases=lambda: [
+        Case((4.0,), label="four"), Case((-1.0,), label="negative", raises=ValueError)],
+        mistakes=(Mistake("wrong error type", wrong_error, "raise ValueError, not TypeError"),)))
+    assert_rejected(lambda x: wrong_error(x), "Likely mistake: raise ValueError, not TypeError",
+                    name="sqrt", hint="raise for negative x")
+
+
+def test_tensors_are_described_as_tensors():
+    torch = pytest.importorskip("torch")
+    text = Case((torch.zeros(20, 10),)).describe()
+    assert text.startswith("(tensor(20, 10)")

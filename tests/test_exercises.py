@@ -140,3 +140,34 @@ def test_a_stub_is_not_done_yet(name, capsys):
     exercise = registry.get_exercise(name)
     assert check(name, stub) is exercise.reference
     assert "not done yet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the catalogue of real mistakes
+
+def mistake_params():
+    return [pytest.param(name, index, marks=p.marks, id=f"{name}-{mistake.name}")
+            for p in EXERCISES for name in p.values
+            for index, mistake in enumerate(registry.get_exercise(name).mistakes)]
+
+
+@each_exercise
+def test_every_exercise_catalogues_at_least_three_mistakes_half_of_them_named(name):
+    mistakes = registry.get_exercise(name).mistakes
+    assert len(mistakes) >= 3, f"{name}: catalogue at least 3 realistic wrong answers"
+    assert len({m.name for m in mistakes}) == len(mistakes), f"{name}: two mistakes share a name"
+    named = sum(bool(m.message) for m in mistakes)
+    assert 2 * named >= len(mistakes), f"{name}: only {named} of {len(mistakes)} mistakes have a message"
+
+
+@pytest.mark.parametrize("name, index", mistake_params())
+def test_every_catalogued_mistake_is_rejected_and_named(name, index, capsys):
+    exercise = registry.get_exercise(name)
+    mistake = exercise.mistakes[index]
+    with pytest.raises(ExerciseFailed):
+        check(name, mistake.answer, strict=True)
+    capsys.readouterr()
+    assert check(name, mistake.answer) is exercise.reference
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"❌ {name}: "), printed
+    if mistake.message:
+        assert f"Likely mistake: {mistake.message}" in printed, printed

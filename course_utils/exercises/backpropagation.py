@@ -24,7 +24,7 @@ def _dense_backward_cases():
         Case((1e3 * rng.normal(size=(3, 2)), 1e3 * rng.normal(size=(2, 2)), rng.normal(size=(3, 2))),
              label="large values"),
         Case((rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=(5, 2))),
-             label="dZ has 2 columns but the layer has 4 neurons"),
+             label="dZ has 2 columns but the layer has 4 neurons", raises=ValueError),
     ]
 
 
@@ -38,7 +38,7 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2.0, 1.0, 0.1], [0.5, 0.5, 3.0]]), np.array([0, 2])), label="two examples"),
         Case((rng.normal(size=(6, 4)), rng.integers(0, 4, 6)), label="six examples, four classes"),
         Case((np.array([[1000.0, -1000.0, 0.0]]), np.array([1])), label="a batch of one with very large logits"),
-        Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples"),
+        Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples", raises=ValueError),
     ]
 
 
@@ -60,7 +60,7 @@ def _mlp_backward_cases():
         Case((rng.normal(size=(1, 2)), np.array([1]), *net(2, 4)), label="a batch of one"),
         Case((10 * rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(3, 4, scale=10.0)),
              label="large inputs (saturated hidden units)"),
-        Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2"),
+        Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2", raises=ValueError),
     ]
 
 

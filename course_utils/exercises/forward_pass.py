@@ -30,7 +30,7 @@ def _mlp_forward_cases():
         Case((rng.normal(size=(5, 3)), *net(3, 4, 1)), label="5 examples, 3 -> 4 -> 1"),
         Case((rng.normal(size=(1, 2)), *net(2, 6, 3)), label="a batch of one, 2 -> 6 -> 3"),
         Case((100 * rng.normal(size=(4, 2)), *net(2, 3, 1, scale=100.0)), label="very large inputs and weights"),
-        Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2"),
+        Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2", raises=ValueError),
     ]
 
 
@@ -46,7 +46,7 @@ def _bce_cases():
         Case((np.array([1.0, 0.0, 1.0, 0.0]), np.array([-1000.0, 1000.0, 1000.0, -1000.0])),
              label="very large logits (two very wrong, two very right)"),
         Case((np.array([1.0]), np.array([0.3])), label="a batch of one"),
-        Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths"),
+        Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths", raises=ValueError),
     ]
 
 
@@ -62,7 +62,7 @@ def _cce_cases():
         Case((np.array([0, 1]), np.array([[1000.0, -1000.0], [1000.0, -1000.0]])),
              label="very large logits (one right, one very wrong)"),
         Case((np.array([1]), np.array([[0.2, 0.3, -0.1]])), label="a batch of one"),
-        Case((np.array([0, 1, 1]), rng.normal(size=(4, 3))), label="3 labels for 4 examples"),
+        Case((np.array([0, 1, 1]), rng.normal(size=(4, 3))), label="3 labels for 4 examples", raises=ValueError),
     ]
 
 

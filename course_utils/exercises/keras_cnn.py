@@ -86,8 +86,8 @@ def _conv_cases():
         Case((rng.normal(size=(7, 6)), rng.normal(size=(2, 3))), label="non-square image and kernel"),
         Case((rng.normal(size=(3, 3)), rng.normal(size=(3, 3))), label="kernel as large as the image"),
         Case((1e6 * rng.normal(size=(28, 28)), rng.normal(size=(3, 3))), label="a large 28x28 image"),
-        Case((rng.normal(size=(2, 2)), rng.normal(size=(3, 3))), label="kernel larger than the image"),
-        Case((rng.normal(size=(1, 5, 5)), rng.normal(size=(3, 3))), label="a 3-D image"),
+        Case((rng.normal(size=(2, 2)), rng.normal(size=(3, 3))), label="kernel larger than the image", raises=ValueError),
+        Case((rng.normal(size=(1, 5, 5)), rng.normal(size=(3, 3))), label="a 3-D image", raises=ValueError),
     ]
 
 
@@ -97,7 +97,7 @@ def _param_cases():
         Case((1, 1), label="one filter per layer"),
         Case((64, 128), {"n_classes": 100}, label="large layers, 100 classes"),
         Case((8, 8), {"size": 32, "kernel": 5}, label="32x32 images, 5x5 kernels"),
-        Case((0, 32), label="zero filters"),
+        Case((0, 32), label="zero filters", raises=ValueError),
     ]
 
 
@@ -134,8 +134,8 @@ def _accuracy_cases():
              label="two of three right"),
         Case((np.array([3]), np.eye(5)[[3]]), label="a batch of one"),
         Case((rng.integers(0, 10, 1000), probs), label="1000 random predictions"),
-        Case((np.array([0, 1]), np.eye(3)), label="3 predictions for 2 labels"),
-        Case((np.array([0, 1, 2]), np.array([0.1, 0.2, 0.7])), label="1-D probabilities"),
+        Case((np.array([0, 1]), np.eye(3)), label="3 predictions for 2 labels", raises=ValueError),
+        Case((np.array([0, 1, 2]), np.array([0.1, 0.2, 0.7])), label="1-D probabilities", raises=ValueError),
     ]
 
 
@@ -154,7 +154,7 @@ def _predict_cases():
         Case((images[0],), label="a 28x28 uint8 image"),
         Case((images[1][..., None],), label="a 28x28x1 image"),
         Case((np.full((28, 28), 255, dtype=np.uint8),), label="an all-white image (large pixel values)"),
-        Case((images[2][:20, :20],), label="a 20x20 image"),
+        Case((images[2][:20, :20],), label="a 20x20 image", raises=ValueError),
     ]
 
 
@@ -184,7 +184,7 @@ EXERCISES = {
     "build_cnn": Exercise(
         reference=build_cnn,
         cases=lambda: [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
-                       Case((0, 16), label="zero filters (Keras raises ValueError)")],
+                       Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError)],
         run=_build_run,
         compare=_build_compare,
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "

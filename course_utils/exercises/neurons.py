@@ -23,7 +23,7 @@ def _neuron_cases():
         Case((np.zeros(3), np.ones(3), 0.0), label="zero input: only the bias counts"),
         Case((rng.normal(size=5), rng.normal(size=5), -1.5), label="five random inputs"),
         Case((np.array([300.0, 400.0]), np.array([2.0, 3.0]), 0.0), label="very large weighted sum"),
-        Case((np.ones(3), np.ones(2), 0.0), label="x and w of different lengths"),
+        Case((np.ones(3), np.ones(2), 0.0), label="x and w of different lengths", raises=ValueError),
     ]
 
 
@@ -33,7 +33,7 @@ def _layer_cases():
         Case((rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)), label="batch of 4, 3 in, 2 out"),
         Case((rng.normal(size=(1, 5)), rng.normal(size=(7, 5)), np.zeros(7)), label="a batch of one"),
         Case((100 * rng.normal(size=(3, 2)), 100 * rng.normal(size=(3, 2)), np.ones(3)), label="large inputs"),
-        Case((rng.normal(size=(3, 2)), rng.normal(size=(4, 5)), np.zeros(4)), label="mismatched shapes"),
+        Case((rng.normal(size=(3, 2)), rng.normal(size=(4, 5)), np.zeros(4)), label="mismatched shapes", raises=ValueError),
     ]
 
 

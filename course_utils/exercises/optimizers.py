@@ -13,8 +13,8 @@ def _sgd_cases():
         Case((np.array([0.3]), np.array([-2.0]), 1.0), label="a single weight"),
         Case((np.ones(2), np.array([1e8, -1e8]), 1e-3), label="huge gradients"),
         Case((np.ones(2), np.array([np.nan, 1.0]), 0.1), label="a NaN gradient stays NaN"),
-        Case((np.ones(3), np.ones(1), 0.1), label="gradient of the wrong shape"),
-        Case((np.ones(2), np.ones(2), -0.1), label="negative learning rate"),
+        Case((np.ones(3), np.ones(1), 0.1), label="gradient of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), -0.1), label="negative learning rate", raises=ValueError),
     ]
 
 
@@ -26,8 +26,8 @@ def _momentum_cases():
         Case((w, g, rng.normal(size=(2, 3)), 0.05, 0.9), label="a matrix with some velocity"),
         Case((np.array([2.0]), np.array([1.0]), np.array([3.0]), 0.5, 0.0), label="mu = 0 is plain SGD"),
         Case((np.ones(2), np.array([1e6, 1e6]), np.array([1e6, -1e6]), 1e-4, 0.99), label="large values"),
-        Case((np.ones(2), np.ones(2), np.ones(3), 0.1, 0.9), label="velocity of the wrong shape"),
-        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.5), label="mu = 1.5 (must be in [0, 1))"),
+        Case((np.ones(2), np.ones(2), np.ones(3), 0.1, 0.9), label="velocity of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.5), label="mu = 1.5 (must be in [0, 1))", raises=ValueError),
     ]
 
 
@@ -44,8 +44,8 @@ def _adam_cases():
         Case((np.ones(2), np.array([1e8, -1e8]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-3}, label="huge gradients"),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.ones(2), 3),
              {"lr": 0.1, "beta1": 0.5, "beta2": 0.75, "eps": 1e-3}, label="other hyper-parameters"),
-        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(3), 1), {"lr": 0.1}, label="v of the wrong shape"),
-        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)"),
+        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(3), 1), {"lr": 0.1}, label="v of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)", raises=ValueError),
     ]
 
 
@@ -100,7 +100,7 @@ EXERCISES = {
         cases=lambda: [Case((10, 3), label="10 examples, batches of 3"), Case((100, 10), label="100 in 10s"),
                        Case((7, 7), label="one full batch"), Case((1, 1), label="a batch of one"),
                        Case((5, 50), label="batch larger than the data"), Case((53, 1), label="pure SGD"),
-                       Case((10, 0), label="batch size 0")],
+                       Case((10, 0), label="batch size 0", raises=ValueError)],
         run=_batches_summary,
         compare=_compare_batches,
         hint="order = rng.permutation(n); return [order[i:i + batch_size] for i in range(0, n, batch_size)]. "

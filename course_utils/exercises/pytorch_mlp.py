@@ -47,7 +47,7 @@ def _step_cases():
         Case((8, 4, 3), label="a batch of 8 examples, 4 features, 3 classes"),
         Case((1, 4, 3), label="a batch of one"),
         Case((8, 4, 3), {"scale": 100.0}, label="large inputs"),
-        Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (must raise ValueError)"),
+        Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (must raise ValueError)", raises=ValueError),
     ]
 
 
@@ -97,8 +97,8 @@ def _accuracy_cases():
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([2])), label="a batch of one, wrong"),
         Case((1e30 * logits, labels), label="huge logits"),
-        Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)"),
-        Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)"),
+        Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
+        Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
     ]
 
 
@@ -109,7 +109,7 @@ def _module_cases():
         Case((784, 32, 16, 10), {"batch": (1, 784)}, label="a batch of one, already flat"),
         Case((784, 16, 8, 10), {"batch": (3, 28, 28), "scale": 1000.0}, label="large pixel values"),
         Case((4, 3, 5, 2), {"batch": (2, 4)}, label="a tiny network"),
-        Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)"),
+        Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)", raises=RuntimeError),
     ]
 
 
@@ -149,7 +149,7 @@ def _evaluate_cases():
         Case((50, 16), label="50 examples in batches of 16 (the last batch has 2)"),
         Case((1, 1), label="a single example"),
         Case((40, 40), label="everything in one batch"),
-        Case((0, 8), label="an empty data set (must raise ValueError)"),
+        Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
     ]
 
 

@@ -255,7 +255,7 @@ def _name_the_mistake(exercise: Exercise, case: Case, got: Outcome, output: Capp
 
 def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
     if a.error is not None or b.error is not None:
-        return type(a.error) is type(b.error) and a.error is not None
+        return type(a.error) is type(b.error) and str(a.error) == str(b.error)
     if not (a.ok and b.ok):
         return False
     compare = exercise.compare or (lambda g, w: compare_values(g, w, exercise.rtol, exercise.atol))

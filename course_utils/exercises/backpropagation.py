@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import mlp, neurons
-from ..checks import Case, Exercise
+from ..checks import Case, Exercise, Mistake
 from ..data import logic_gate
 
 
@@ -25,6 +25,8 @@ def _dense_backward_cases():
              label="large values"),
         Case((rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=(5, 2))),
              label="dZ has 2 columns but the layer has 4 neurons", raises=ValueError),
+        Case((rng.normal(size=(5, 2)), rng.normal(size=(4, 3)), rng.normal(size=(5, 4))),
+             label="X has 2 columns but W expects 3", raises=ValueError),
     ]
 
 
@@ -39,6 +41,7 @@ def _softmax_ce_grad_cases():
         Case((rng.normal(size=(6, 4)), rng.integers(0, 4, 6)), label="six examples, four classes"),
         Case((np.array([[1000.0, -1000.0, 0.0]]), np.array([1])), label="a batch of one with very large logits"),
         Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples", raises=ValueError),
+        Case((rng.normal(size=(4, 3)), np.array([1])), label="one label for 4 examples", raises=ValueError),
     ]
 
 
@@ -64,28 +67,159 @@ def _mlp_backward_cases():
     ]
 
 
+# ----------------------------------------------------------------------------- catalogued mistakes
+def _derivative_overflows(z):
+    e = np.exp(-np.asarray(z, dtype=float))
+    return e / (1 + e) ** 2
+
+
+def _derivative_of_z(z):
+    z = np.asarray(z, dtype=float)
+    return z * (1 - z)
+
+
+def _derivative_is_sigmoid(z):
+    return neurons.sigmoid(z)
+
+
+def _derivative_of_tanh(z):
+    return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
+
+
+def _shapes_checked(backward):
+    """Wrap a wrong dense backward with the correct shape checks, so it fails only where it is wrong."""
+    def checked(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+            raise ValueError("shapes do not fit")
+        return backward(X, W, dZ)
+    return checked
+
+
+_dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
+_db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
+_divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+
+
+def _dx_with_w_transposed(X, W, dZ):
+    return dZ @ np.asarray(W).T, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _only_dz_checked(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("dZ has the wrong shape")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _one_hot(Z, y):
+    return np.eye(np.asarray(Z).shape[1])[y]
+
+
+def _lengths_checked(grad):
+    """Wrap a wrong gradient with the correct length check, so it fails only where it is wrong."""
+    def checked(Z, y):
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return grad(np.asarray(Z, dtype=float), y)
+    return checked
+
+
+_ce_grad_without_n = _lengths_checked(lambda Z, y: mlp.softmax(Z) - _one_hot(Z, y))
+_ce_grad_sign_flipped = _lengths_checked(lambda Z, y: (_one_hot(Z, y) - mlp.softmax(Z)) / len(Z))
+_ce_grad_naive_softmax = _lengths_checked(
+    lambda Z, y: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_no_length_check(Z, y):
+    return (mlp.softmax(np.asarray(Z, dtype=float)) - _one_hot(Z, y)) / len(Z)
+
+
+def _mlp_backward_with(dz2, dz1):
+    """A two-layer backward pass with the output delta ``dz2(P, y, n)`` and hidden delta ``dz1(dH, H)``."""
+    def backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        if X.shape[1] != W1.shape[1]:
+            raise ValueError("X does not fit W1")
+        H = np.tanh(X @ W1.T + b1)
+        P = neurons.sigmoid(H @ W2.T + b2)
+        dZ2 = dz2(P, np.asarray(y, dtype=float), len(X))
+        dZ1 = dz1(dZ2 @ W2, H)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return backward
+
+
+def _tanh_delta(dH, H):
+    return dH * (1 - H ** 2)
+
+
+_backward_without_n = _mlp_backward_with(lambda P, y, n: P - y[:, None], _tanh_delta)
+_backward_broadcast_y = _mlp_backward_with(lambda P, y, n: (P - y) / n, _tanh_delta)
+_backward_sigmoid_hidden = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) / n, lambda dH, H: dH * H * (1 - H))
+_backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
+
+
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
+        mistakes=(
+            Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z = -1000 "
+                    "and inf / inf is NaN: compute s = sigmoid(z) with the stable sigmoid, then s * (1 - s)"),
+            Mistake("z * (1 - z)", _derivative_of_z, "the formula s * (1 - s) uses the sigmoid's OUTPUT "
+                    "s = sigmoid(z), not z itself"),
+            Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
+                    "multiply s by (1 - s)"),
+            Mistake("tanh's derivative", _derivative_of_tanh),
+        ),
     ),
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
         hint="Return (dZ @ W, dZ.T @ X, dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = "
         "len(X) and n_out = len(W), and X must have W.shape[1] columns; raise ValueError otherwise.",
+        mistakes=(
+            Mistake("dW transposed", _dw_transposed, "this is the gradient transposed: dW must have W's shape "
+                    "(n_out, n_in), so dW = dZ.T @ X"),
+            Mistake("db over the wrong axis", _db_wrong_axis, "db sums dZ over the examples (axis=0): one entry "
+                    "per neuron"),
+            Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
+                    "by n again makes the gradient n times too small"),
+            Mistake("dX with W.T", _dx_with_w_transposed),
+            Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
+                    "dW = dZ.T @ X silently gets the wrong shape"),
+        ),
     ),
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
-        "np.eye(k)[y] is a one-hot matrix; subtracting shapes that do not fit raises the ValueError for you.",
+        "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
+        "broadcast against every row without an error.",
+        mistakes=(
+            Mistake("no 1/n", _ce_grad_without_n, "the loss is the mean over n examples, so its gradient is divided "
+                    "by n"),
+            Mistake("sign flipped", _ce_grad_sign_flipped, "the sign is flipped: the gradient is "
+                    "(softmax(Z) - one_hot(y)) / n"),
+            Mistake("naive softmax", _ce_grad_naive_softmax, "np.exp of large logits overflows to inf and inf / inf "
+                    "is NaN: use the stable softmax (mlp.softmax)"),
+            Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
+                    "error: raise ValueError when len(y) != len(Z)"),
+        ),
     ),
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
+        mistakes=(
+            Mistake("no 1/n", _backward_without_n, "the loss is a mean over n examples: dZ2 = (P - y) / n"),
+            Mistake("y broadcast against P", _backward_broadcast_y, "P has shape (n, 1) and y shape (n,), so P - y "
+                    "broadcasts to an (n, n) matrix: use y[:, None] (or y.reshape(-1, 1))"),
+            Mistake("sigmoid derivative in the hidden layer", _backward_sigmoid_hidden, "the hidden layer is tanh: "
+                    "its derivative is 1 - H**2, not H * (1 - H)"),
+            Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
+        ),
     ),
 }

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import mlp
-from ..checks import Case, Exercise
+from ..checks import Case, Exercise, Mistake
+from ..neurons import sigmoid
 
 
 def _softmax_cases():
@@ -35,6 +36,9 @@ def _mlp_forward_cases():
 
 
 def _bce_reference(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError(f"y and z must have the same shape, got {y.shape} and {z.shape}")
     return mlp.binary_cross_entropy(y, z, from_logits=True)
 
 
@@ -47,6 +51,8 @@ def _bce_cases():
              label="very large logits (two very wrong, two very right)"),
         Case((np.array([1.0]), np.array([0.3])), label="a batch of one"),
         Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths", raises=ValueError),
+        Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0], [0.5], [3.0], [0.1]])),
+             label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
     ]
 
 
@@ -63,7 +69,101 @@ def _cce_cases():
              label="very large logits (one right, one very wrong)"),
         Case((np.array([1]), np.array([[0.2, 0.3, -0.1]])), label="a batch of one"),
         Case((np.array([0, 1, 1]), rng.normal(size=(4, 3))), label="3 labels for 4 examples", raises=ValueError),
+        Case((np.array([1]), rng.normal(size=(4, 3))), label="one label for 4 examples", raises=ValueError),
     ]
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes
+def _naive_softmax(z):
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_whole_batch(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum()
+
+
+def _softmax_axis0(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0)
+
+
+def _softmax_no_keepdims(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1))
+    return e / e.sum(axis=-1)
+
+
+def _softmax_global_max(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_sigmoid_hidden(X, W1, b1, W2, b2):
+    return sigmoid(sigmoid(X @ W1.T + b1) @ W2.T + b2)
+
+
+def _mlp_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _mlp_untransposed(X, W1, b1, W2, b2):
+    return sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
+
+
+def _mlp_no_output_bias(X, W1, b1, W2, b2):
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
+
+
+def _bce_via_probabilities(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    p = sigmoid(z)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _bce_sum(y, z):
+    return len(np.atleast_1d(z)) * _bce_reference(y, z)
+
+
+def _bce_without_abs(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-z)))
+
+
+def _bce_no_shape_check(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _cce_via_probabilities(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return -np.mean(np.log(_naive_softmax(Z)[np.arange(len(y)), y]))
+
+
+def _cce_columns(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return np.mean(mlp.logsumexp(Z, axis=1) - Z[:, y])
+
+
+def _cce_no_length_check(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
+def _cce_sum(y, Z):
+    return len(Z) * _cce_reference(y, Z)
 
 
 EXERCISES = {
@@ -72,23 +172,61 @@ EXERCISES = {
         cases=_softmax_cases,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
+        mistakes=(
+            Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
+                    "row's maximum before np.exp"),
+            Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "
+                    "no longer sum to 1 each: sum along the last axis, e.sum(axis=-1, keepdims=True)"),
+            Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
+                    "each row (each example): use axis=-1"),
+            Mistake("no keepdims", _softmax_no_keepdims),
+            Mistake("the batch's maximum", _softmax_global_max, "subtracting the maximum of the whole batch is not "
+                    "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
+        ),
     ),
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
+        mistakes=(
+            Mistake("sigmoid in the hidden layer", _mlp_sigmoid_hidden, "the hidden layer uses tanh here: "
+                    "H = np.tanh(X @ W1.T + b1)"),
+            Mistake("no output activation", _mlp_logits, "you return the output layer's logits: put them through "
+                    "the sigmoid"),
+            Mistake("W not transposed", _mlp_untransposed, "each row of W is one neuron, so a layer computes "
+                    "X @ W.T + b"),
+            Mistake("no output bias", _mlp_no_output_bias),
+        ),
     ),
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
+        mistakes=(
+            Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
+                    "and log(0) is -inf: compute the loss from the logits with the formula above"),
+            Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
+            Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
+                    "value: with e^{-z} it is wrong for negative z (and overflows)"),
+            Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
+                    "(n, n) matrix without any error: raise ValueError when y.shape != z.shape"),
+        ),
     ),
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
+        mistakes=(
+            Mistake("softmax, then log", _cce_via_probabilities, "np.exp of large logits overflows, and the log of a "
+                    "probability that rounded to 0 is -inf: use the log-sum-exp form"),
+            Mistake("whole columns", _cce_columns, "Z[:, y] picks whole columns (an n x n matrix); "
+                    "Z[np.arange(n), y] picks one entry per row"),
+            Mistake("no length check", _cce_no_length_check, "a single label broadcasts against all n rows without "
+                    "any error: raise ValueError when len(y) != len(Z)"),
+            Mistake("sum instead of mean", _cce_sum),
+        ),
     ),
 }

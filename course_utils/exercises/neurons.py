@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import neurons as ref
-from ..checks import Case, Exercise
+from ..checks import Case, Exercise, Mistake
 from ..data import logic_gate
 
 
@@ -12,8 +12,11 @@ def _activation_cases():
         Case((np.array([-2.0, -0.5, 0.5, 2.0]),), label="a small array"),
         Case((np.linspace(-5, 5, 12).reshape(3, 4),), label="a 2-D array keeps its shape"),
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
-        Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
     ]
+
+
+def _sigmoid_cases():
+    return [*_activation_cases(), Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]
 
 
 def _neuron_cases():
@@ -54,30 +57,153 @@ def _or_weights():
     return np.array([10.0, 10.0]), -5.0
 
 
+# ----------------------------------------------------------------------------- catalogued mistakes
+def _naive_sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _where_both_naive(z):
+    z = np.asarray(z, dtype=float)
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def _math_exp_sigmoid(z):
+    import math
+
+    return 1 / (1 + math.exp(-z))
+
+
+def _sign_flipped_sigmoid(z):
+    e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+    return np.where(np.asarray(z) >= 0, e / (1 + e), 1 / (1 + e))
+
+
+def _python_max_relu(z):
+    return max(0, z)
+
+
+def _in_place_relu(z):
+    z = np.asarray(z, dtype=float)  # the same array when z already holds floats
+    z[z < 0] = 0
+    return z
+
+
+def _abs_relu(z):
+    return np.abs(np.asarray(z, dtype=float))
+
+
+def _relu_derivative_instead(z):
+    return (np.asarray(z, dtype=float) > 0).astype(float)
+
+
+def _neuron_without_activation(x, w, b):
+    return np.dot(w, x) + b
+
+
+def _neuron_without_bias(x, w, b):
+    return ref.sigmoid(np.dot(w, x))
+
+
+def _neuron_elementwise(x, w, b):
+    return ref.sigmoid(np.asarray(w) * np.asarray(x) + b)
+
+
+def _neuron_zip(x, w, b):
+    return ref.sigmoid(sum(w_j * x_j for w_j, x_j in zip(w, x)) + b)
+
+
+def _layer_untransposed(X, W, b):
+    return ref.sigmoid(np.asarray(X) @ np.asarray(W) + b)
+
+
+def _layer_neurons_as_rows(X, W, b):
+    return ref.sigmoid(np.asarray(W) @ np.asarray(X).T + np.asarray(b)[:, None])
+
+
+def _layer_without_activation(X, W, b):
+    return np.asarray(X) @ np.asarray(W).T + b
+
+
+def _and_weights():
+    return np.array([1.0, 1.0]), -1.5
+
+
+def _positive_bias():
+    return np.array([1.0, 1.0]), 0.5
+
+
+def _bias_outweighs():
+    return np.array([0.2, 0.2]), -0.5
+
+
+def _nand_weights():
+    return np.array([-1.0, -1.0]), 1.5
+
+
+OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negative z and np.exp(z) / (1 + np.exp(z)) "
+            "for large positive z, and np.where(cond, a, b) computes BOTH a and b for every element before choosing, "
+            "so a naive branch overflows even where it is not used. Compute e = np.exp(-np.abs(z)) once "
+            "(never above 1) and build both branches from it")
+
+
 EXERCISES = {
     "sigmoid": Exercise(
         reference=ref.sigmoid,
-        cases=_activation_cases,
+        cases=_sigmoid_cases,
         run=_call_without_overflow,
-        hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
-        "Use np.exp(-np.abs(z)) and pick the formula by the sign of z with np.where.",
+        hint="Let e = np.exp(-np.abs(z)) (never larger than 1). For z >= 0 the sigmoid is 1 / (1 + e), for z < 0 it "
+        "is e / (1 + e); choose element by element with np.where. Both branches are computed everywhere, so "
+        "both must be safe.",
+        mistakes=(
+            Mistake("naive formula", _naive_sigmoid, OVERFLOW),
+            Mistake("np.where with the naive branches", _where_both_naive),
+            Mistake("math.exp", _math_exp_sigmoid, "math.exp works on one number only; use np.exp, which works "
+                    "element by element on arrays"),
+            Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
+                    "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
+        ),
     ),
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
+        mistakes=(
+            Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "
+                    "and keeps the int 0. np.maximum(0, z) works element by element"),
+            Mistake("changes z in place", _in_place_relu, "z[z < 0] = 0 overwrites the caller's array. "
+                    "Return a new array: np.maximum(0, z)"),
+            Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),
+            Mistake("the derivative", _relu_derivative_instead),
+        ),
     ),
     "neuron": Exercise(
         reference=ref.neuron,
         cases=_neuron_cases,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
+        mistakes=(
+            Mistake("no activation", _neuron_without_activation, "you return the weighted sum z = w.x + b; the "
+                    "neuron's output is sigmoid(z)"),
+            Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
+            Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
+                    "array; the weighted sum adds those products up: np.dot(w, x)"),
+            Mistake("zip", _neuron_zip, "zip stops at the shorter input, so inputs of different lengths go "
+                    "unnoticed; np.dot(w, x) raises the ValueError for you"),
+        ),
     ),
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
         "The result has one row per example and one column per neuron.",
+        mistakes=(
+            Mistake("W not transposed", _layer_untransposed, "W has one ROW per neuron, so multiply by its "
+                    "transpose: X @ W.T"),
+            Mistake("one row per neuron", _layer_neurons_as_rows, "the result is transposed: it must have one row "
+                    "per example, shape (batch, n_out). Use X @ W.T + b"),
+            Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
+                    "sigmoid(X @ W.T + b)"),
+        ),
     ),
     "or_weights": Exercise(
         reference=_or_weights,
@@ -85,5 +211,14 @@ EXERCISES = {
         run=_gate_predictions,
         hint="OR must fire when at least one input is 1: give both inputs the same positive weight, "
         "and a bias that keeps the output below 0.5 only when both inputs are 0.",
+        mistakes=(
+            Mistake("AND", _and_weights, "these weights compute AND: the neuron fires only when both inputs are 1. "
+                    "Make the bias less negative than one weight"),
+            Mistake("positive bias", _positive_bias, "with a positive bias the neuron already fires for (0, 0); "
+                    "the bias must be negative"),
+            Mistake("bias outweighs the weights", _bias_outweighs, "the neuron never fires: one input of 1 must "
+                    "lift w.x + b above 0, so each weight must be larger than -b"),
+            Mistake("NAND", _nand_weights),
+        ),
     ),
 }

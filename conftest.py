@@ -1,4 +1,8 @@
-"""Test set-up shared by unit tests and notebook runs: offline, headless, strict solutions."""
+"""Test set-up shared by unit tests and notebook runs: offline, headless, strict solutions.
+
+In CI (CI=true) a skipped test is a failure: everything CI is meant to run must run.
+Locally, skipped browser tests are summed up in one line that says how to enable them.
+"""
 import os
 from pathlib import Path
 
@@ -11,7 +15,11 @@ for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     os.environ.setdefault(_threads, "1")  # parallel notebook kernels must not oversubscribe the CPU
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+pytest_plugins = ("pytester",)  # tests/test_ci_skips.py runs pytest on small test files of its own
+
 ROOT = Path(__file__).resolve().parent
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+BROWSER_HOW_TO = ("install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) and run `make test` again")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -20,3 +28,21 @@ def pytest_runtest_setup(item):
     path = Path(str(item.fspath))
     if path.suffix == ".ipynb":
         os.environ["COURSE_STRICT"] = "1" if path.parent.name == "solutions" else "0"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI, turn every skip into a failure that keeps the skip's reason."""
+    report = (yield).get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One clear line when the browser tests did not run."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "test_browser" in r.nodeid]
+    if skipped:
+        terminalreporter.write_line(f"NOTE: {len(skipped)} browser tests were skipped (no Chromium); to run them, "
+                                    f"{BROWSER_HOW_TO}.", yellow=True, bold=True)

@@ -95,6 +95,7 @@ class Verdict:
 
     kind: str
     text: str = ""
+    mistake: str = ""  # the name of the catalogued mistake the answer matches, if any
 
 
 PASSED, NOT_DONE, WRONG, TIMED_OUT, INTERRUPTED, BROKEN = (
@@ -153,7 +154,10 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
         return Verdict(WRONG, f"check() needs your function itself, but was given {_kind_of(answer)}. "
                               "Pass the function without calling it: `check(name, my_function)`, "
                               "not `check(name, my_function(x))`")
-    cases = list(exercise.cases())
+    try:
+        cases = list(exercise.cases())
+    except Exception as exc:  # e.g. the framework the inputs are made with cannot be imported
+        return Verdict(BROKEN, f"the test inputs could not be made: {type(exc).__name__}: {exc}")
     for index, case in enumerate(cases):
         try:
             want = _expected(exercise, case)
@@ -172,8 +176,9 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
                 WRONG, f"raised NotImplementedError on input {case.describe()}: this kind of input is not handled yet")
         problem = _problem(exercise, case, want, got)
         if problem:
-            named = _name_the_mistake(exercise, case, got, output)
-            return Verdict(WRONG, problem + (f"\n   Likely mistake: {named}" if named else ""))
+            mistake = _matching_mistake(exercise, case, got)
+            named = f"\n   Likely mistake: {mistake.message}" if mistake else ""
+            return Verdict(WRONG, problem + named, mistake.name if mistake else "")
     return Verdict(PASSED, f"correct on all {len(cases)} test inputs")
 
 
@@ -242,15 +247,12 @@ def _describe_error(error: BaseException) -> str:
     return f"raised {type(error).__name__}: {error}"
 
 
-def _name_the_mistake(exercise: Exercise, case: Case, got: Outcome, output: CappedOutput) -> str:
-    """The message of the first catalogued mistake that gives the same outcome as ``got`` on ``case``."""
+def _matching_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | None:
+    """The first catalogued mistake with a message that gives the same outcome as ``got`` on ``case``."""
     for mistake in exercise.mistakes:
-        if not mistake.message:
-            continue
-        theirs = _attempt(exercise, mistake.answer, case, CappedOutput())
-        if _same_outcome(exercise, got, theirs):
-            return mistake.message
-    return ""
+        if mistake.message and _same_outcome(exercise, got, _attempt(exercise, mistake.answer, case, CappedOutput())):
+            return mistake
+    return None
 
 
 def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:

@@ -12,7 +12,9 @@ import importlib.util
 import inspect
 import os
 import re
+import sys
 
+import numpy as np
 import pytest
 
 from course_utils import exercises as registry
@@ -171,3 +173,40 @@ def test_every_catalogued_mistake_is_rejected_and_named(name, index, capsys):
     assert printed.startswith(f"❌ {name}: "), printed
     if mistake.message:
         assert f"Likely mistake: {mistake.message}" in printed, printed
+
+
+# ---------------------------------------------------------------- a broken environment is never a pass
+
+def framework_params():
+    return [pytest.param(name, fw, marks=p.marks, id=f"{name}-without-{fw}")
+            for p in EXERCISES for name in p.values
+            for fw in sorted(frameworks_used(registry.get_exercise(name)))]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # TF cleaning up without tensorflow
+@pytest.mark.parametrize("name, framework", framework_params())
+def test_a_missing_framework_never_lets_a_garbage_answer_pass(name, framework, monkeypatch, capsys):
+    """With the framework blocked, the reference fails too; that must not read as 'rejected on purpose'."""
+    for module in ({"tensorflow": ("keras", "tensorflow")}.get(framework, (framework,))):
+        monkeypatch.setitem(sys.modules, module, None)
+
+    def garbage(*args, **kwargs):
+        raise ImportError(f"No module named {framework!r}")
+
+    with pytest.raises(ExerciseFailed):
+        check(name, garbage, strict=True)
+    check(name, garbage)
+    assert "✅" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, mistake", [("sigmoid", "naive formula"), ("bce_from_logits", "sigmoid, then log"),
+                                           ("sigmoid_derivative", "exp(-z) / (1 + exp(-z))**2")])
+def test_np_seterr_raise_does_not_let_overflowing_answers_pass(name, mistake):
+    """np.seterr(all='raise') used to make the reference's own underflow raise, so the input was skipped."""
+    wrong = next(m.answer for m in registry.get_exercise(name).mistakes if m.name == mistake)
+    old = np.seterr(all="raise")
+    try:
+        with pytest.raises(ExerciseFailed):
+            check(name, wrong, strict=True)
+    finally:
+        np.seterr(**old)

@@ -210,3 +210,24 @@ def test_np_seterr_raise_does_not_let_overflowing_answers_pass(name, mistake):
             check(name, wrong, strict=True)
     finally:
         np.seterr(**old)
+
+
+# ---------------------------------------------------------------- right answers accepted, clear messages
+
+def test_relu_with_np_where_is_accepted():
+    """relu used to reject np.where(z > 0, z, 0) on a NaN rule that the exercise text never states."""
+    def relu(z):
+        return np.where(np.asarray(z) > 0, z, 0.0)
+
+    assert check("relu", relu, strict=True) is relu
+
+
+def test_sigmoid_with_naive_np_where_branches_is_told_why(capsys):
+    def sigmoid(z):
+        z = np.asarray(z, dtype=float)
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+    check("sigmoid", sigmoid)
+    printed = capsys.readouterr().out
+    assert "The check treats overflow as an error" in printed
+    assert "np.where(cond, a, b) computes BOTH a and b" in printed

@@ -48,3 +48,38 @@ def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
 def test_a_zero_learning_rate_and_a_wrong_gradient_shape_are_tried():
     labels = [c.label for c in registry.get_exercise("momentum_step").cases()]
     assert "learning rate 0" in labels and "gradient of the wrong shape" in labels
+
+
+# ---------------------------------------------------------------- lesson 06
+torch = pytest.importorskip("torch")
+
+
+def test_a_returned_loss_tensor_is_rejected_with_or_without_its_graph():
+    from course_utils.exercises.pytorch_mlp import step_returns_tensor
+
+    with pytest.raises(ExerciseFailed, match="still holds the graph"):
+        check("torch_train_step", step_returns_tensor, strict=True)
+    with pytest.raises(ExerciseFailed, match="returned a tensor"):
+        check("torch_train_step", lambda *args: step_returns_tensor(*args).detach(), strict=True)
+
+
+def test_accuracy_tries_an_empty_batch_and_wants_a_float():
+    labels = [c.label for c in registry.get_exercise("torch_accuracy").cases()]
+    assert any("no examples" in label for label in labels)
+    _passes("torch_accuracy", lambda logits, labels: _float_accuracy(logits, labels))
+
+
+def _float_accuracy(logits, labels):
+    if logits.ndim != 2 or labels.shape != (len(logits),) or not len(labels):
+        raise ValueError("shapes")
+    return float((logits.argmax(1) == labels).sum()) / len(labels)
+
+
+def test_evaluate_names_each_missing_switch():
+    from course_utils.exercises import pytorch_mlp as mlp
+
+    for wrong, reason in [(mlp.evaluate_without_eval, "training mode"),
+                          (mlp.evaluate_without_no_grad, "gradient tracking"),
+                          (mlp.evaluate_mean_of_batches, "wrong value")]:
+        with pytest.raises(ExerciseFailed, match=reason):
+            check("torch_evaluate", wrong, strict=True)

@@ -83,3 +83,47 @@ def test_evaluate_names_each_missing_switch():
                           (mlp.evaluate_mean_of_batches, "wrong value")]:
         with pytest.raises(ExerciseFailed, match=reason):
             check("torch_evaluate", wrong, strict=True)
+
+
+# ---------------------------------------------------------------- lesson 05 (Keras)
+def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
+    pytest.importorskip("keras")
+    from course_utils.exercises import keras_cnn
+
+    model = keras_cnn._predict_model()
+    biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
+    assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
+    cases = [c for c in keras_cnn._predict_cases() if c.raises is None]
+    right = [keras_cnn.predict_one_image(model, *c.args) for c in cases]
+    unscaled = [keras_cnn.predict_without_scaling(model, *c.args) for c in cases]
+    assert len(set(right)) >= 3, "the test images should not all get the same class"
+    assert right[0] != unscaled[0], "forgetting / 255 must already fail on the first image"
+    assert sum(r != u for r, u in zip(right, unscaled)) >= 3
+
+
+def test_relu_and_softmax_written_as_their_own_layers_pass():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3), layers.ReLU(), layers.MaxPooling2D(2),
+            layers.Conv2D(filters2, 3), layers.Activation("relu"), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dropout(dropout), layers.Dense(n_classes), layers.Softmax()])
+
+    _passes("build_cnn", build)
+
+
+@pytest.mark.parametrize("mistake, reason", [
+    ("cnn_tanh_convolutions", "layer 1 (Conv2D) has activation 'tanh', expected 'relu'"),
+    ("cnn_no_conv_activation", "layer 1 (Conv2D) has activation 'linear', expected 'relu'"),
+    ("cnn_dropout_first", "the layers are Dropout -> Conv2D"),
+    ("cnn_fixed_dropout", "layer 6 (Dropout) has rate '0.3', expected '0.5'"),
+])
+def test_build_cnn_says_which_layer_is_wrong(mistake, reason):
+    pytest.importorskip("keras")
+    from course_utils.exercises import keras_cnn
+
+    with pytest.raises(ExerciseFailed) as failed:
+        check("build_cnn", getattr(keras_cnn, mistake), strict=True)
+    assert reason in str(failed.value)

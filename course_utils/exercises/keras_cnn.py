@@ -462,6 +462,7 @@ EXERCISES = {
                     "row is a probability distribution"),
             Mistake("fixed filters", cnn_fixed_filters, ""),
         ),
+        time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
     "accuracy_from_probs": Exercise(
         reference=accuracy_from_probs,
@@ -497,5 +498,6 @@ EXERCISES = {
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", predict_no_shape_check, ""),
         ),
+        time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
 }

@@ -221,7 +221,8 @@ def _predict_cases():
 def _predict_run(answer, case):
     result = answer(_predict_model(), *case.args)
     if not isinstance(result, (int, np.integer)):
-        raise TypeError(f"predict_one_image must return an int class, got {type(result).__name__} {result!r}")
+        shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
+        raise TypeError(f"predict_one_image must return the class as an int, got a {type(result).__name__}{shape}")
     return int(result)
 
 

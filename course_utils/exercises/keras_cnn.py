@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from ..checks import Case, Exercise, Mismatch, compare_values
+from ..checks import Case, Exercise, Mismatch, Mistake, compare_values
 
 
 def conv2d_valid(image, kernel):
@@ -102,24 +102,57 @@ def _param_cases():
 
 
 def _build_run(builder, case):
-    """Build the model and return numbers to compare: parameters, output shape, layer counts, row sums."""
+    """Build the model and describe it: its layers in order, parameter count, output shape, row sums."""
     import keras
 
     keras.utils.set_random_seed(0)
     model = builder(*case.args, **case.kwargs)
     if not isinstance(model, keras.Model):
         raise TypeError(f"build_cnn must return a keras model, got {type(model).__name__}")
-    kinds = [type(layer).__name__ for layer in model.layers]
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = np.asarray(model(x, training=False))
-    return (model.count_params(), out.shape, kinds.count("Conv2D"), kinds.count("MaxPooling2D"),
-            kinds.count("Dropout"), out.sum(axis=1))
+    return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1)
+
+
+ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
+
+
+def _layer_signature(model):
+    """(kind, setting) per layer: the activation of Conv2D and Dense, the rate of Dropout.
+
+    An Activation, ReLU or Softmax layer right after a layer without activation counts as that layer's.
+    """
+    signature = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
+            name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
+            signature[-1] = (signature[-1][0], name)
+        elif kind in ("Conv2D", "Dense"):
+            signature.append((kind, _activation(layer)))
+        elif kind == "Dropout":
+            signature.append((kind, f"{float(layer.rate):g}"))
+        else:
+            signature.append((kind, ""))
+    return tuple(signature)
+
+
+def _activation(layer):
+    return getattr(getattr(layer, "activation", None), "__name__", "linear")
 
 
 def _build_compare(got, want):
-    names = ("parameter count", "output shape", "number of Conv2D layers", "number of MaxPooling2D layers",
-             "number of Dropout layers", "softmax rows summing to 1")
-    for name, g, w in zip(names, got, want):
+    (layers, *numbers), (want_layers, *want_numbers) = got, want
+    kinds, want_kinds = [k for k, _ in layers], [k for k, _ in want_layers]
+    if kinds != want_kinds:
+        order = " (the same layers in another order)" if sorted(kinds) == sorted(want_kinds) else ""
+        raise Mismatch(f"the layers are {' -> '.join(kinds)}{order}; expected {' -> '.join(want_kinds)}")
+    for index, ((kind, setting), (_, wanted)) in enumerate(zip(layers, want_layers)):
+        if setting != wanted:
+            what = "rate" if kind == "Dropout" else "activation"
+            raise Mismatch(f"layer {index + 1} ({kind}) has {what} {setting!r}, expected {wanted!r}")
+    names = ("parameter count", "output shape", "softmax rows summing to 1")
+    for name, g, w in zip(names, numbers, want_numbers):
         try:
             compare_values(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
         except Mismatch as mismatch:
@@ -135,34 +168,239 @@ def _accuracy_cases():
         Case((np.array([3]), np.eye(5)[[3]]), label="a batch of one"),
         Case((rng.integers(0, 10, 1000), probs), label="1000 random predictions"),
         Case((np.array([0, 1]), np.eye(3)), label="3 predictions for 2 labels", raises=ValueError),
+        Case((np.array([1]), np.eye(3)), label="3 predictions for 1 label", raises=ValueError),
+        Case((np.array([[0], [1], [1]]), np.eye(3)), label="labels as a column (3, 1)", raises=ValueError),
         Case((np.array([0, 1, 2]), np.array([0.1, 0.2, 0.7])), label="1-D probabilities", raises=ValueError),
     ]
 
 
+PREDICT_WEIGHTS_SEED = 17  # chosen so that unscaled, twice-scaled and max-scaled inputs change the class
+
+
 @functools.lru_cache(maxsize=1)
 def _predict_model():
-    import keras
+    """An untrained CNN with seeded weights and NON-zero biases.
 
-    keras.utils.set_random_seed(3)
-    return build_cnn(4, 8)
+    Without biases a ReLU + max-pool network is scale-invariant (f(255 x) = 255 f(x)), so forgetting
+    / 255 would never change its class; with these biases it changes the class of every test image.
+    """
+    model = build_cnn(4, 8)
+    rng = np.random.default_rng(PREDICT_WEIGHTS_SEED)
+    for layer in model.layers:
+        if layer.weights:
+            kernel, bias = layer.get_weights()
+            fan_in = int(np.prod(kernel.shape[:-1]))
+            layer.set_weights([rng.normal(0, np.sqrt(2 / fan_in), kernel.shape).astype("float32"),
+                               rng.normal(0, 1, bias.shape).astype("float32")])
+    return model
+
+
+def _predict_images():
+    """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring."""
+    noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
+    rows, cols = np.mgrid[:28, :28]
+    stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
+    ring = np.where(np.abs(np.hypot(rows - 13.5, cols - 13.5) - 8) < 2.5, 250, 0).astype(np.uint8)
+    white = np.full((28, 28), 255, dtype=np.uint8)
+    return {"noise": noise, "stroke": stroke, "white": white, "ring": ring, "faint ring": (ring * 0.35).astype(np.uint8)}
 
 
 def _predict_cases():
-    rng = np.random.default_rng(11)
-    images = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    images = _predict_images()
     return [
-        Case((images[0],), label="a 28x28 uint8 image"),
-        Case((images[1][..., None],), label="a 28x28x1 image"),
-        Case((np.full((28, 28), 255, dtype=np.uint8),), label="an all-white image (large pixel values)"),
-        Case((images[2][:20, :20],), label="a 20x20 image", raises=ValueError),
+        Case((images["noise"],), label="a 28x28 uint8 image of noise"),
+        Case((images["stroke"][..., None],), label="a 28x28x1 image (a stroke)"),
+        Case((images["white"],), label="an all-white image (large pixel values)"),
+        Case((images["ring"],), label="a ring"),
+        Case((images["faint ring"],), label="a faint ring (pixels 0..87)"),
+        Case((images["noise"][:20, :20],), label="a 20x20 image", raises=ValueError),
+        Case((images["ring"].reshape(784),), label="a flat vector of 784 pixels", raises=ValueError),
     ]
 
 
 def _predict_run(answer, case):
     result = answer(_predict_model(), *case.args)
     if not isinstance(result, (int, np.integer)):
-        raise TypeError(f"predict_one_image must return an int class, got {type(result).__name__} {result!r}")
+        shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
+        raise TypeError(f"predict_one_image must return the class as an int, got a {type(result).__name__}{shape}")
     return int(result)
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
+def _windows(image, kernel, rows, cols):
+    """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0)."""
+    kh, kw = kernel.shape
+    padded = np.pad(image, ((0, kh), (0, kw)))
+    return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
+
+
+def _checked_2d(image, kernel, size_check=True):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    if size_check and (kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]):
+        raise ValueError("the kernel is larger than the image")
+    return image, kernel
+
+
+def conv_flipped_kernel(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    return conv2d_valid(image, kernel[::-1, ::-1])
+
+
+def conv_same_size(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    kh, kw = kernel.shape
+    padded = np.pad(image, ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))
+    return conv2d_valid(padded, kernel)
+
+
+def conv_off_by_one(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    return _windows(image, kernel, image.shape[0] - kernel.shape[0], image.shape[1] - kernel.shape[1])
+
+
+def conv_matrix_product(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] @ kernel.T)
+    return out
+
+
+def conv_no_size_check(image, kernel):
+    image, kernel = _checked_2d(image, kernel, size_check=False)
+    rows, cols = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
+    return _windows(image, kernel, max(rows, 0), max(cols, 0)).reshape(max(rows, 0), max(cols, 0))
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
+def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
+                 round_up=False):
+    """cnn_param_count with one of its steps changed."""
+    if min(filters1, filters2, n_classes, size, kernel) < 1:
+        raise ValueError("every count must be at least 1")
+    halve = (lambda s: -(-s // 2)) if round_up else (lambda s: s // 2)
+    side = size - kernel + 1
+    side = halve(side) if pool else side
+    side = side - kernel + 1
+    side = halve(side) if pool else side
+    conv1 = (kernel * kernel * 1 + bias) * filters1
+    conv2 = (kernel * kernel * (filters1 if in_channels2 is None else in_channels2) + bias) * filters2
+    return int(conv1 + conv2 + (side * side * filters2 + bias) * n_classes)
+
+
+def params_without_biases(filters1, filters2, n_classes=10, size=28, kernel=3):
+    return _param_count(filters1, filters2, n_classes, size, kernel, bias=0)
+
+
+def params_without_pooling(filters1, filters2, n_classes=10, size=28, kernel=3):
+    return _param_count(filters1, filters2, n_classes, size, kernel, pool=False)
+
+
+def params_one_input_channel(filters1, filters2, n_classes=10, size=28, kernel=3):
+    return _param_count(filters1, filters2, n_classes, size, kernel, in_channels2=1)
+
+
+def params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
+    return _param_count(filters1, filters2, n_classes, size, kernel, round_up=True)
+
+
+def params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if min(filters1, filters2, n_classes, size, kernel) < 1:
+        raise ValueError("every count must be at least 1")
+    side = size // 2 // 2
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes: build_cnn
+def _cnn_variant(conv_activation="relu", dropout_first=False, fixed_rate=None, output_activation="softmax",
+                 fixed_filters=None):
+    """A builder for the lesson's CNN with one change, as a learner might write it."""
+    def builder(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        f1, f2 = fixed_filters or (filters1, filters2)
+        rate = dropout if fixed_rate is None else fixed_rate
+        stack = [layers.Conv2D(f1, 3, activation=conv_activation), layers.MaxPooling2D(2),
+                 layers.Conv2D(f2, 3, activation=conv_activation), layers.MaxPooling2D(2), layers.Flatten()]
+        stack = [layers.Dropout(rate)] + stack if dropout_first else stack + [layers.Dropout(rate)]
+        return keras.Sequential([keras.Input(shape=(28, 28, 1)), *stack,
+                                 layers.Dense(n_classes, activation=output_activation)])
+    return builder
+
+
+cnn_tanh_convolutions = _cnn_variant(conv_activation="tanh")
+cnn_no_conv_activation = _cnn_variant(conv_activation=None)
+cnn_dropout_first = _cnn_variant(dropout_first=True)
+cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
+cnn_no_softmax = _cnn_variant(output_activation=None)
+cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
+def _checked_probs(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return y_true, probabilities
+
+
+def accuracy_argmax_axis_0(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return float(np.mean(np.argmax(probabilities, axis=0) == y_true))
+
+
+def accuracy_argmax_flat(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return float(np.mean(np.argmax(probabilities) == y_true))
+
+
+def accuracy_count(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return int(np.sum(np.argmax(probabilities, axis=1) == y_true))
+
+
+def accuracy_no_shape_check(y_true, probabilities):
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def accuracy_max_probability(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return float(np.mean(np.max(probabilities, axis=1)))
+
+
+# ----------------------------------------------------------------------------- catalogued mistakes: predict_one_image
+def _one_image(image, check_shape=True):
+    image = np.asarray(image)
+    if check_shape and image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return image.reshape(1, 28, 28, 1).astype("float32")
+
+
+def predict_without_scaling(model, image):
+    return int(np.argmax(model.predict(_one_image(image), verbose=0)[0]))
+
+
+def predict_scaled_twice(model, image):
+    return int(np.argmax(model.predict(_one_image(image) / 255.0 / 255.0, verbose=0)[0]))
+
+
+def predict_scaled_by_own_max(model, image):
+    batch = _one_image(image)
+    return int(np.argmax(model.predict(batch / batch.max(), verbose=0)[0]))
+
+
+def predict_returns_probabilities(model, image):
+    return model.predict(_one_image(image) / 255.0, verbose=0)[0]
+
+
+def predict_no_shape_check(model, image):
+    return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
 
 EXERCISES = {
@@ -173,6 +411,17 @@ EXERCISES = {
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
         rtol=1e-9, atol=1e-9,
+        mistakes=(
+            Mistake("flipped kernel", conv_flipped_kernel, "do not flip the kernel: Keras computes a "
+                    "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
+            Mistake("same-size output", conv_same_size, "'valid' means no padding: the output has shape "
+                    "(H - kh + 1, W - kw + 1), smaller than the image"),
+            Mistake("off by one", conv_off_by_one, "there are H - kh + 1 window positions per column (and "
+                    "W - kw + 1 per row): the last window ends at the image's edge"),
+            Mistake("matrix product", conv_matrix_product, "multiply the patch and the kernel element by "
+                    "element (patch * kernel), not with a matrix product (@ or np.dot)"),
+            Mistake("no size check", conv_no_size_check, ""),
+        ),
     ),
     "cnn_param_count": Exercise(
         reference=cnn_param_count,
@@ -180,6 +429,17 @@ EXERCISES = {
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1.",
+        mistakes=(
+            Mistake("no biases", params_without_biases, "every filter and every dense unit also has a bias: "
+                    "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
+            Mistake("no pooling", params_without_pooling, "each 2x2 pool halves the side length: "
+                    "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
+            Mistake("one input channel", params_one_input_channel, "the second convolution sees filters1 "
+                    "channels: each of its kernels is k x k x filters1"),
+            Mistake("pool rounds up", params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
+                    "row and column are dropped"),
+            Mistake("same padding", params_same_padding, ""),
+        ),
     ),
     "build_cnn": Exercise(
         reference=build_cnn,
@@ -190,12 +450,37 @@ EXERCISES = {
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "
         "MaxPooling2D(2), Conv2D(filters2, 3, activation='relu'), MaxPooling2D(2), Flatten(), Dropout(dropout), "
         "Dense(n_classes, activation='softmax')]).",
+        mistakes=(
+            Mistake("tanh convolutions", cnn_tanh_convolutions, "the convolutions use activation='relu', "
+                    "not 'tanh'"),
+            Mistake("no activation in the convolutions", cnn_no_conv_activation, "Conv2D has no activation "
+                    "unless you give one: Conv2D(filters, 3, activation='relu')"),
+            Mistake("dropout first", cnn_dropout_first, "Dropout goes after Flatten, just before the output "
+                    "layer, not in front of the convolutions"),
+            Mistake("fixed dropout rate", cnn_fixed_dropout, "use the `dropout` argument: Dropout(dropout), "
+                    "not a fixed rate"),
+            Mistake("no softmax", cnn_no_softmax, "the last layer needs activation='softmax' so that each "
+                    "row is a probability distribution"),
+            Mistake("fixed filters", cnn_fixed_filters, ""),
+        ),
+        time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
     "accuracy_from_probs": Exercise(
         reference=accuracy_from_probs,
         cases=_accuracy_cases,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D or the lengths differ.",
+        mistakes=(
+            Mistake("argmax over axis 0", accuracy_argmax_axis_0, "np.argmax(..., axis=0) picks the most "
+                    "confident EXAMPLE per class; the predicted class of each row is np.argmax(..., axis=1)"),
+            Mistake("argmax without axis", accuracy_argmax_flat, "np.argmax without axis= gives one index "
+                    "into the flattened array; use axis=1 for one class per row"),
+            Mistake("returns a count", accuracy_count, "that is the number of correct predictions; the "
+                    "accuracy is their fraction (np.mean)"),
+            Mistake("no shape check", accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
+                    "labels of shape (1,) or (n, 1) against the n predictions without an error"),
+            Mistake("mean of the top probability", accuracy_max_probability, ""),
+        ),
     ),
     "predict_one_image": Exercise(
         reference=predict_one_image,
@@ -204,5 +489,16 @@ EXERCISES = {
         hint="Scale like the training data (/ 255.0), reshape to a batch of one: (1, 28, 28, 1), "
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
         "(28, 28) or (28, 28, 1).",
+        mistakes=(
+            Mistake("no scaling", predict_without_scaling, "scale the pixels like the training data: "
+                    "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
+            Mistake("scaled twice", predict_scaled_twice, "divide by 255 once: the raw image is 0..255"),
+            Mistake("scaled by its own maximum", predict_scaled_by_own_max, "divide by 255, the largest "
+                    "possible pixel value, not by this image's maximum: a faint image must stay faint"),
+            Mistake("returns the probabilities", predict_returns_probabilities, "return the class as an int: "
+                    "int(np.argmax(probabilities))"),
+            Mistake("no shape check", predict_no_shape_check, ""),
+        ),
+        time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
 }

@@ -1,7 +1,7 @@
 """Exercises of lesson 06 (a PyTorch MLP). torch is imported inside the functions only."""
 import numpy as np
 
-from ..checks import Case, Exercise, Mismatch, compare_values
+from ..checks import Case, Exercise, Mismatch, Mistake, compare_values
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -25,6 +25,16 @@ def _evaluate(model, loader, loss_fn, device=None):
 
 def _digit_mlp(n_in, n_hidden1, n_hidden2, n_out):
     """Reference for the custom nn.Module: flatten, then Linear-ReLU, Linear-ReLU, Linear (logits)."""
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _logits)
+
+
+def _logits(net, x):
+    x = x.flatten(start_dim=1)
+    return net.output(net.hidden2(net.hidden1(x).relu()).relu())
+
+
+def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, forward):
+    """A module with the exercise's three layers whose forward pass is ``forward(net, x)``."""
     from torch import nn
 
     class DigitMLP(nn.Module):
@@ -35,8 +45,7 @@ def _digit_mlp(n_in, n_hidden1, n_hidden2, n_out):
             self.output = nn.Linear(n_hidden2, n_out)
 
         def forward(self, x):
-            x = x.flatten(start_dim=1)
-            return self.output(self.hidden2(self.hidden1(x).relu()).relu())
+            return forward(self, x)
 
     return DigitMLP()
 
@@ -67,13 +76,33 @@ def _run_step(train_step, case):
         p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     results = [train_step(model, nn.CrossEntropyLoss(), optimizer, x, y) for _ in range(2)]
+    kind = _loss_kind(results[0])
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
-    return np.array(losses), weights
+    return np.array(losses), weights, kind
+
+
+LOSS_KINDS = {
+    "float": "",
+    "tensor with graph": "returned the loss tensor, which still holds the graph of the whole step "
+                         "(grad_fn): return loss.item(), a Python float",
+    "tensor": "returned a tensor: return loss.item(), a Python float",
+    "other": "the loss must be returned as a Python float: return loss.item()",
+}
+
+
+def _loss_kind(result):
+    import torch
+
+    if isinstance(result, torch.Tensor):
+        return "tensor with graph" if result.requires_grad else "tensor"
+    return "float" if isinstance(result, (float, np.floating)) else "other"
 
 
 def _compare_step(got, want):
-    losses, weights = got
+    losses, weights, kind = got
+    if kind != want[2]:
+        raise Mismatch(LOSS_KINDS[kind] or "the loss should be returned as a tensor")
     if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7):
         raise Mismatch(f"the returned loss {losses[0]:.6g} should be {want[0][0]:.6g}: "
                        "return loss.item(), the loss of the batch before the update")
@@ -99,7 +128,18 @@ def _accuracy_cases():
         Case((1e30 * logits, labels), label="huge logits"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
+        Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
+             raises=ValueError),
     ]
+
+
+def _compare_accuracy(got, want):
+    if hasattr(got, "detach") and not hasattr(want, "detach"):
+        raise Mismatch(f"returned a tensor ({got!r}): return a Python float with .item()")
+    if isinstance(got, (int, np.integer)) and not isinstance(got, bool) and isinstance(want, float):
+        raise Mismatch(f"returned the whole number {got}: divide the number of correct predictions by the "
+                       "number of examples (or take the mean)")
+    compare_values(got, want)
 
 
 # ---------------------------------------------------------------- exercise 3: a custom nn.Module
@@ -183,11 +223,173 @@ def _run_evaluate(evaluate, case):
 
 
 def _compare_evaluate(got, want):
-    if got[2]:
+    if got[2] != want[2]:
         raise Mismatch("the model ran with gradient tracking on: put the loop inside `with torch.no_grad():`")
-    if got[3]:
+    if got[3] != want[3]:
         raise Mismatch("the model was still in training mode: call model.eval() before the loop")
     compare_values(got[:2], want[:2], rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- catalogued mistakes: train step
+def step_returns_tensor(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def step_without_zero_grad(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_before_backward(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    optimizer.step()
+    loss.backward()
+    return loss.item()
+
+
+def step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
+def step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+    return loss_fn(model(x), y).item()
+
+
+# ---------------------------------------------------------------- catalogued mistakes: accuracy
+def _checked_shapes(logits, labels, allow_empty=False):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or (len(labels) == 0 and not allow_empty):
+        raise ValueError("expected logits (n, k) and labels (n,)")
+
+
+def accuracy_no_shape_check(logits, labels):
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def accuracy_over_dim_0(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=0) == labels).float().mean().item()
+
+
+def accuracy_returns_tensor(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).float().mean()
+
+
+def accuracy_returns_count(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).sum().item()
+
+
+def accuracy_no_empty_check(logits, labels):
+    _checked_shapes(logits, labels, allow_empty=True)
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+# ---------------------------------------------------------------- catalogued mistakes: the module
+def _softmax_output(net, x):
+    return _logits(net, x).softmax(dim=1)
+
+
+def _one_relu(net, x):
+    x = x.flatten(start_dim=1)
+    return net.output(net.hidden2(net.hidden1(x).relu()))
+
+
+def _no_flatten(net, x):
+    return net.output(net.hidden2(net.hidden1(x).relu()).relu())
+
+
+def _relu_output(net, x):
+    return _logits(net, x).relu()
+
+
+def _sigmoid_hidden(net, x):
+    x = x.flatten(start_dim=1)
+    return net.output(net.hidden2(net.hidden1(x).sigmoid()).sigmoid())
+
+
+def mlp_softmax_at_the_end(n_in, n_hidden1, n_hidden2, n_out):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _softmax_output)
+
+
+def mlp_missing_relu(n_in, n_hidden1, n_hidden2, n_out):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _one_relu)
+
+
+def mlp_no_flatten(n_in, n_hidden1, n_hidden2, n_out):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _no_flatten)
+
+
+def mlp_relu_on_logits(n_in, n_hidden1, n_hidden2, n_out):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _relu_output)
+
+
+def mlp_sigmoid_hidden(n_in, n_hidden1, n_hidden2, n_out):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _sigmoid_hidden)
+
+
+# ---------------------------------------------------------------- catalogued mistakes: evaluation
+def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False):
+    """The evaluation loop, with one of its parts left out or done per batch."""
+    import contextlib
+
+    import torch
+
+    if eval_mode:
+        model.eval()
+    total_loss, correct, seen, batches = 0.0, 0.0, 0, 0
+    with torch.no_grad() if no_grad else contextlib.nullcontext():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            weight = 1 if per_batch else len(y)
+            total_loss += loss_fn(logits, y).item() * weight
+            correct += (logits.argmax(dim=1) == y).float().mean().item() * weight
+            seen, batches = seen + len(y), batches + 1
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    count = batches if per_batch else seen
+    return total_loss / count, correct / count
+
+
+def evaluate_without_eval(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, eval_mode=False)
+
+
+def evaluate_without_no_grad(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, no_grad=False)
+
+
+def evaluate_mean_of_batches(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, per_batch=True)
+
+
+def evaluate_no_empty_check(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0.0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device))
+            total_loss += loss_fn(logits, y.to(device)).item() * len(y)
+            correct += (logits.argmax(dim=1) == y.to(device)).sum().item()
+            seen += len(y)
+    return total_loss / seen, correct / seen
 
 
 EXERCISES = {
@@ -198,13 +400,37 @@ EXERCISES = {
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
         "loss.backward(); optimizer.step(); then return loss.item().",
+        mistakes=(
+            Mistake("returns the loss tensor", step_returns_tensor, "return loss.item(): the tensor `loss` "
+                    "keeps the graph of the step alive (memory grows with every step you store)"),
+            Mistake("no zero_grad", step_without_zero_grad, "call optimizer.zero_grad() first: backward() ADDS "
+                    "to the gradients that are already there"),
+            Mistake("step before backward", step_before_backward, "call loss.backward() before "
+                    "optimizer.step(): the step uses the gradients backward() fills in"),
+            Mistake("zero_grad at the end", step_zero_grad_at_the_end, "zero the gradients at the START of "
+                    "the step: the model may arrive with gradients left over, and the first step adds them in"),
+            Mistake("loss after the update", step_returns_loss_after_update, ""),
+        ),
     ),
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
+        compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
-        "unless logits is (n, k) and labels is (n,).",
+        "unless logits is (n, k) and labels is (n,), or when there are no examples.",
+        mistakes=(
+            Mistake("no check for no examples", accuracy_no_empty_check, "with no examples the mean is 0/0 = "
+                    "nan: raise ValueError instead"),
+            Mistake("no shape check", accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
+                    "torch's own error for labels that do not fit is a RuntimeError or an IndexError"),
+            Mistake("argmax over dim 0", accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "
+                    "class; the predicted class of each row is logits.argmax(dim=1)"),
+            Mistake("returns a tensor", accuracy_returns_tensor, "add .item() to return a Python float, "
+                    "not a 0-d tensor"),
+            Mistake("returns a count", accuracy_returns_count, "that is the number of correct predictions; "
+                    "the accuracy is their fraction: .float().mean()"),
+        ),
     ),
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
@@ -214,6 +440,17 @@ EXERCISES = {
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
         "and self.output = nn.Linear(n_hidden2, n_out). In forward: x = x.flatten(start_dim=1), then ReLU after each "
         "hidden layer (torch.relu), and return self.output(...) as it is: logits, no softmax.",
+        mistakes=(
+            Mistake("softmax at the end", mlp_softmax_at_the_end, "return the logits: nn.CrossEntropyLoss "
+                    "applies (log-)softmax itself, a softmax in forward makes it apply twice"),
+            Mistake("missing ReLU", mlp_missing_relu, "apply ReLU after EACH hidden layer: two linear layers "
+                    "in a row are just one linear map"),
+            Mistake("no flatten", mlp_no_flatten, "flatten each image first: x = x.flatten(start_dim=1) turns "
+                    "(batch, 28, 28) into (batch, 784)"),
+            Mistake("ReLU on the logits", mlp_relu_on_logits, "no ReLU after the output layer: logits may be "
+                    "negative"),
+            Mistake("sigmoid hidden layers", mlp_sigmoid_hidden, ""),
+        ),
     ),
     "torch_evaluate": Exercise(
         reference=_evaluate,
@@ -223,5 +460,14 @@ EXERCISES = {
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "
         "loss_fn(logits, y).item() * len(y) and the number of correct predictions; divide both by the number of "
         "examples (not of batches: the last batch can be smaller). Raise ValueError if there were no examples.",
+        mistakes=(
+            Mistake("no eval()", evaluate_without_eval, "call model.eval() before the loop: in training mode "
+                    "dropout stays on"),
+            Mistake("no no_grad()", evaluate_without_no_grad, "wrap the loop in `with torch.no_grad():` so no "
+                    "graph is recorded"),
+            Mistake("mean of batch means", evaluate_mean_of_batches, "divide by the number of EXAMPLES, not of "
+                    "batches: the last batch is smaller, so its mean must count less"),
+            Mistake("no check for no examples", evaluate_no_empty_check, ""),
+        ),
     ),
 }

@@ -1,0 +1,129 @@
+"""Targeted checks of lessons 04-06's exercises: right answers written another way still pass,
+and the mistakes the catalogues name are caught for the reason they name."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import exercises as registry
+from course_utils.checks import ExerciseFailed, check, judge, PASSED
+
+
+@pytest.fixture(autouse=True)
+def friendly(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_STRICT", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _passes(name, answer):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == PASSED, verdict.text
+
+
+# ---------------------------------------------------------------- lesson 04
+def _cut(order, batch_size):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def test_other_shuffles_driven_by_rng_pass():
+    def shuffled_in_place(n, batch_size, rng):
+        order = np.arange(n)
+        rng.shuffle(order)
+        return _cut(order, batch_size)
+
+    _passes("minibatch_indices", lambda n, b, rng: _cut(rng.choice(n, size=n, replace=False), b))
+    _passes("minibatch_indices", shuffled_in_place)
+    _passes("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).tolist(), b))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 123])
+def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
+    with pytest.raises(ExerciseFailed, match="different rng seeds gave the same order"):
+        check("minibatch_indices", lambda n, b, rng: _cut(np.random.default_rng(seed).permutation(n), b),
+              strict=True)
+
+
+def test_a_zero_learning_rate_and_a_wrong_gradient_shape_are_tried():
+    labels = [c.label for c in registry.get_exercise("momentum_step").cases()]
+    assert "learning rate 0" in labels and "gradient of the wrong shape" in labels
+
+
+# ---------------------------------------------------------------- lesson 06
+torch = pytest.importorskip("torch")
+
+
+def test_a_returned_loss_tensor_is_rejected_with_or_without_its_graph():
+    from course_utils.exercises.pytorch_mlp import step_returns_tensor
+
+    with pytest.raises(ExerciseFailed, match="still holds the graph"):
+        check("torch_train_step", step_returns_tensor, strict=True)
+    with pytest.raises(ExerciseFailed, match="returned a tensor"):
+        check("torch_train_step", lambda *args: step_returns_tensor(*args).detach(), strict=True)
+
+
+def test_accuracy_tries_an_empty_batch_and_wants_a_float():
+    labels = [c.label for c in registry.get_exercise("torch_accuracy").cases()]
+    assert any("no examples" in label for label in labels)
+    _passes("torch_accuracy", lambda logits, labels: _float_accuracy(logits, labels))
+
+
+def _float_accuracy(logits, labels):
+    if logits.ndim != 2 or labels.shape != (len(logits),) or not len(labels):
+        raise ValueError("shapes")
+    return float((logits.argmax(1) == labels).sum()) / len(labels)
+
+
+def test_evaluate_names_each_missing_switch():
+    from course_utils.exercises import pytorch_mlp as mlp
+
+    for wrong, reason in [(mlp.evaluate_without_eval, "training mode"),
+                          (mlp.evaluate_without_no_grad, "gradient tracking"),
+                          (mlp.evaluate_mean_of_batches, "wrong value")]:
+        with pytest.raises(ExerciseFailed, match=reason):
+            check("torch_evaluate", wrong, strict=True)
+
+
+# ---------------------------------------------------------------- lesson 05 (Keras)
+def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
+    pytest.importorskip("keras")
+    from course_utils.exercises import keras_cnn
+
+    model = keras_cnn._predict_model()
+    biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
+    assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
+    cases = [c for c in keras_cnn._predict_cases() if c.raises is None]
+    right = [keras_cnn.predict_one_image(model, *c.args) for c in cases]
+    unscaled = [keras_cnn.predict_without_scaling(model, *c.args) for c in cases]
+    assert len(set(right)) >= 3, "the test images should not all get the same class"
+    assert right[0] != unscaled[0], "forgetting / 255 must already fail on the first image"
+    assert sum(r != u for r, u in zip(right, unscaled)) >= 3
+
+
+def test_relu_and_softmax_written_as_their_own_layers_pass():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3), layers.ReLU(), layers.MaxPooling2D(2),
+            layers.Conv2D(filters2, 3), layers.Activation("relu"), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dropout(dropout), layers.Dense(n_classes), layers.Softmax()])
+
+    _passes("build_cnn", build)
+
+
+@pytest.mark.parametrize("mistake, reason", [
+    ("cnn_tanh_convolutions", "layer 1 (Conv2D) has activation 'tanh', expected 'relu'"),
+    ("cnn_no_conv_activation", "layer 1 (Conv2D) has activation 'linear', expected 'relu'"),
+    ("cnn_dropout_first", "the layers are Dropout -> Conv2D"),
+    ("cnn_fixed_dropout", "layer 6 (Dropout) has rate '0.3', expected '0.5'"),
+])
+def test_build_cnn_says_which_layer_is_wrong(mistake, reason):
+    pytest.importorskip("keras")
+    from course_utils.exercises import keras_cnn
+
+    with pytest.raises(ExerciseFailed) as failed:
+        check("build_cnn", getattr(keras_cnn, mistake), strict=True)
+    assert reason in str(failed.value)

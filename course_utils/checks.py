@@ -236,7 +236,7 @@ def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str
 
 
 def _describe_error(error: BaseException) -> str:
-    if isinstance(error, InputChanged):
+    if isinstance(error, (InputChanged, Mismatch)):  # a run that found the result wrong says so itself
         return str(error)
     if isinstance(error, SystemExit):
         return ("called exit() (it raised SystemExit). A function hands its result back with `return`; "

@@ -556,3 +556,15 @@ def test_tensors_are_described_as_tensors():
     torch = pytest.importorskip("torch")
     text = Case((torch.zeros(20, 10),)).describe()
     assert text.startswith("(tensor(20, 10)")
+
+
+def test_a_run_that_finds_the_result_wrong_reads_as_a_wrong_result(register):
+    def run(answer, case):
+        result = answer(*case.args)
+        if not isinstance(result, np.ndarray):
+            raise Mismatch(f"expected an array, got a {type(result).__name__}")
+        return result
+
+    register(typed=make_exercise(run=run))
+    printed = assert_rejected(lambda x: list(2 * x), "expected an array, got a list", name="typed")
+    assert "raised" not in printed

@@ -108,7 +108,7 @@ def _build_run(builder, case):
     keras.utils.set_random_seed(0)
     model = builder(*case.args, **case.kwargs)
     if not isinstance(model, keras.Model):
-        raise TypeError(f"build_cnn must return a keras model, got {type(model).__name__}")
+        raise Mismatch(f"build_cnn must return a keras model, got {type(model).__name__}")
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = np.asarray(model(x, training=False))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1)
@@ -222,7 +222,7 @@ def _predict_run(answer, case):
     result = answer(_predict_model(), *case.args)
     if not isinstance(result, (int, np.integer)):
         shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
-        raise TypeError(f"predict_one_image must return the class as an int, got a {type(result).__name__}{shape}")
+        raise Mismatch(f"predict_one_image must return the class as an int, got a {type(result).__name__}{shape}")
     return int(result)
 
 

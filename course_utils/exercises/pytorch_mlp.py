@@ -160,7 +160,7 @@ def _run_module(cls, case):
 
     net = cls(*case.args)
     if not isinstance(net, nn.Module):
-        raise TypeError(f"the class must subclass nn.Module; got an object of type {type(net).__name__}")
+        raise Mismatch(f"the class must subclass nn.Module; got an object of type {type(net).__name__}")
     layers = [getattr(net, name, None) for name in ("hidden1", "hidden2", "output")]
     if not all(isinstance(layer, nn.Linear) for layer in layers):
         raise AttributeError("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`")
@@ -215,7 +215,7 @@ def _run_evaluate(evaluate, case):
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
     result = evaluate(model, loader, nn.CrossEntropyLoss(), torch.device("cpu"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise TypeError(f"evaluate must return a pair (mean loss, accuracy), got {type(result).__name__}")
+        raise Mismatch(f"evaluate must return a pair (mean loss, accuracy), got {type(result).__name__}")
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)

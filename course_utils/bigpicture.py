@@ -96,5 +96,7 @@ def plot_learning_curves(curves: dict[str, np.ndarray], sizes, title: str = "Acc
         ax.plot(sizes, curve[:, 1], "o-", color=colour, label=f"{name} (test)")
         ax.plot(sizes, curve[:, 0], "--", color=colour, alpha=0.6, label=f"{name} (training)")
     ax.set(xscale="log", xlabel="training examples (log scale)", ylabel="accuracy", title=title, ylim=(0, 1.02))
-    ax.legend(fontsize=8, ncols=2)
+    ax.set_xticks(list(sizes), [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.legend(fontsize=8, ncols=2, loc="lower right")
     return fig

@@ -25,9 +25,9 @@ COMPILED = (".so", ".pyd", ".dll", ".dylib")  # compiled libraries on Linux, Win
 INSTALL = "from the course folder run `pip install -r requirements.txt`, then restart the kernel"
 
 # Seconds of one probe round on the reference machine (2 CPU cores, 1 BLAS thread, the course's
-# venv), measured with `python -m course_utils.envcheck`. That machine was shared when measured, so
-# the number is the median CPU time of a round (what the wall time is when nothing else runs):
-# 0.017 to 0.027 s in 8 runs at load averages 7 to 11; we took 0.020 s.
+# venv), measured with `python -m course_utils.envcheck --reference`. That machine was shared when
+# measured, so the number is the median CPU time of a round (what the wall time is when nothing
+# else runs): 0.017 to 0.027 s in 8 runs at load averages 7 to 11; we took 0.020 s.
 REFERENCE_ROUND_S = 0.020
 LESSON_BUDGET_S = 60.0  # each lesson runs in at most this long on the reference machine
 
@@ -123,9 +123,9 @@ def widgets_finding(ipywidgets: str | None, lab_extension: str | None, in_kernel
         return Finding("widgets", NOTE, f"ipywidgets {ipywidgets}, but the JupyterLab extension is missing",
                        "in JupyterLab: `pip install jupyterlab_widgets` and reload the page; "
                        "Colab and VS Code bring their own")
-    where = "inside a Jupyter kernel" if in_kernel else "outside Jupyter, so figures appear as static images"
-    return Finding("widgets", OK, f"ipywidgets {ipywidgets} and jupyterlab_widgets {lab_extension}, {where}; "
-                   "whether the page draws them, the slider below shows")
+    where = ("inside a Jupyter kernel; whether the page draws them, the slider below shows" if in_kernel
+             else "outside Jupyter, so figures appear as static images")
+    return Finding("widgets", OK, f"ipywidgets {ipywidgets} and jupyterlab_widgets {lab_extension}, {where}")
 
 
 def speed_finding(round_s: float, reference_s: float = REFERENCE_ROUND_S) -> Finding:
@@ -263,8 +263,11 @@ def summary(findings: list[Finding]) -> str:
     return "\n".join([*map(str, findings), "", verdict])
 
 
-if __name__ == "__main__":  # measure the reference: python -m course_utils.envcheck
-    for _ in range(3):
+if __name__ == "__main__":  # python -m course_utils.envcheck [--reference]
+    if "--reference" not in sys.argv[1:]:
+        print(summary(run_checks()))
+        sys.exit(0)
+    for _ in range(3):  # measure REFERENCE_ROUND_S on the reference machine
         wall, rounds = speed_probe()
         cpu, _ = speed_probe(clock=time.process_time)
         print(f"median round: {wall:.4f} s wall time, {cpu:.4f} s CPU time ({rounds} rounds); "

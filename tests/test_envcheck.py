@@ -82,8 +82,10 @@ def test_widget_findings():
     assert envcheck.widgets_finding(None, None, True).status == PROBLEM
     no_extension = envcheck.widgets_finding("8.1.5", None, True)
     assert no_extension.status == NOTE and "jupyterlab_widgets" in no_extension.fix
-    fine = envcheck.widgets_finding("8.1.5", "3.0.13", False)
+    fine = envcheck.widgets_finding("8.1.5", "3.0.13", True)
     assert fine.status == OK and "slider below" in fine.found   # never claims the page drew it
+    terminal = envcheck.widgets_finding("8.1.5", "3.0.13", False)
+    assert terminal.status == OK and "static images" in terminal.found and "slider" not in terminal.found
 
 
 @pytest.mark.parametrize("round_s, status, slower", [(0.030, OK, 60), (0.015, OK, 30), (0.060, NOTE, 120),

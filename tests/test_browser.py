@@ -177,7 +177,11 @@ def saved_errors(page, lab: LabServer, notebook: str) -> list[str]:
     path = lab.root / notebook
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        nb = nbformat.read(path, as_version=4)
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except ValueError:  # caught while the server was still writing the file: read again
+            time.sleep(0.5)
+            continue
         if any(cell.get("outputs") for cell in nb.cells):
             break
         time.sleep(0.5)
@@ -222,6 +226,22 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def test_lesson00_runs_and_its_widget_check_responds(lab, page):
+    open_and_run_all(page, lab, "00_welcome.ipynb", timeout_s=120)
+    assert saved_errors(page, lab, "00_welcome.ipynb") == []
+    answer = page.locator(".widget-label", has_text="n squared = ")
+    answer.first.scroll_into_view_if_needed()
+    assert page.locator(".widget-slider").count() >= 1, "lesson 00's test slider did not render as a widget"
+    assert answer.first.inner_text().strip() == "n squared = 9"
+    type_into_slider(page, "n", "5")
+    deadline = time.monotonic() + 20
+    while answer.first.inner_text().strip() != "n squared = 25":
+        if time.monotonic() > deadline:
+            pytest.fail(f"lesson 00: moving the slider did not update the text ({answer.first.inner_text()!r})")
+        time.sleep(0.2)
+    shot(page, "00-widget-check")
 
 
 def test_lesson01_runs_and_neuron_explorer_responds(lab, page):

@@ -1,0 +1,102 @@
+"""Lesson 00's big-picture experiments: classic machine learning models against a small neural network.
+
+Three scikit-learn models stand for three ideas: logistic regression (a straight boundary on the
+features you give it), a decision tree (axis-aligned rules), and a multi-layer perceptron (features
+it learns itself). Everything here is small enough to run in a few seconds on a CPU.
+"""
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+MODEL_NAMES = ("logistic regression", "decision tree", "MLP")
+
+
+def make_model(name: str, seed: int = 0, hidden: tuple[int, ...] = (16,)):
+    """A fresh, untrained model called ``name`` (one of MODEL_NAMES)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    if name == "logistic regression":
+        return LogisticRegression(max_iter=1000)
+    if name == "decision tree":
+        return DecisionTreeClassifier(random_state=seed)
+    if name == "MLP":
+        return MLPClassifier(hidden, activation="relu", solver="lbfgs", alpha=1e-4, max_iter=500,
+                             random_state=seed)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+
+
+def fit_quietly(model, X, y):
+    """Fit ``model``; an optimizer that stops at its iteration limit is fine here, so no warning."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def with_radius(X) -> np.ndarray:
+    """A hand-made feature for circles: the points plus their squared distance from the centre."""
+    X = np.asarray(X, dtype=float)
+    return np.column_stack([X, (X ** 2).sum(axis=1)])
+
+
+def hidden_features(mlp, X) -> np.ndarray:
+    """What a fitted sklearn MLP's first hidden layer computes from X: relu(X W + b)."""
+    return np.maximum(0.0, np.asarray(X, dtype=float) @ mlp.coefs_[0] + mlp.intercepts_[0])
+
+
+def param_count(model) -> int:
+    """Numbers learned from data: weights and biases, or for a tree one threshold per split and one class per leaf."""
+    if hasattr(model, "coefs_"):
+        return int(sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_))
+    if hasattr(model, "tree_"):
+        return int(model.tree_.node_count)
+    return int(model.coef_.size + model.intercept_.size)
+
+
+def leaves_are_rectangles(tree, points) -> bool:
+    """True if every leaf of a fitted tree owns an axis-aligned box: no other leaf's point lies in its box."""
+    points = np.asarray(points, dtype=float)
+    leaf = tree.apply(points)
+    for leaf_id in np.unique(leaf):
+        mine = points[leaf == leaf_id]
+        lo, hi = mine.min(axis=0), mine.max(axis=0)
+        inside = np.all((points >= lo) & (points <= hi), axis=1)
+        if np.any(leaf[inside] != leaf_id):
+            return False
+    return True
+
+
+def learning_curves(X_pool, y_pool, X_test, y_test, sizes, seeds=(0, 1, 2),
+                    names=MODEL_NAMES, hidden=(64,)) -> dict[str, np.ndarray]:
+    """Mean (train, test) accuracy of each model trained on the first n of a shuffled pool, per size n.
+
+    Returns {name: array of shape (len(sizes), 2)}, averaged over ``seeds`` (each seed shuffles the pool).
+    """
+    curves = {name: np.zeros((len(sizes), 2)) for name in names}
+    for seed in seeds:
+        order = np.random.default_rng(seed).permutation(len(X_pool))
+        for i, n in enumerate(sizes):
+            X, y = X_pool[order[:n]], y_pool[order[:n]]
+            for name in names:
+                model = fit_quietly(make_model(name, seed, hidden), X, y)
+                curves[name][i] += (model.score(X, y), model.score(X_test, y_test))
+    return {name: curve / len(seeds) for name, curve in curves.items()}
+
+
+def plot_learning_curves(curves: dict[str, np.ndarray], sizes, title: str = "Accuracy against training-set size"):
+    """Test accuracy (solid) and training accuracy (dashed) of each model against the number of examples."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (name, curve), colour in zip(curves.items(), ("C0", "C1", "C2", "C3")):
+        ax.plot(sizes, curve[:, 1], "o-", color=colour, label=f"{name} (test)")
+        ax.plot(sizes, curve[:, 0], "--", color=colour, alpha=0.6, label=f"{name} (training)")
+    ax.set(xscale="log", xlabel="training examples (log scale)", ylabel="accuracy", title=title, ylim=(0, 1.02))
+    ax.set_xticks(list(sizes), [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.legend(fontsize=8, ncols=2, loc="lower right")
+    return fig

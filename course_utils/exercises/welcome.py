@@ -1,0 +1,113 @@
+"""Exercises of lesson 00 (welcome): two tiny warm-ups that show how every exercise works."""
+import numpy as np
+
+from ..checks import Case, Exercise, Mistake
+
+
+def accuracy(y_true, y_pred):
+    """The fraction of predictions equal to the true labels; both must have the same shape."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    if y_true.size == 0:
+        raise ValueError("accuracy of zero predictions is undefined")
+    return float(np.mean(y_true == y_pred))
+
+
+def mlp_param_count(layer_sizes):
+    """Weights plus biases of a fully connected network with these layer sizes (inputs first)."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
+        raise ValueError(f"need at least two positive whole layer sizes, got {layer_sizes!r}")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _accuracy_cases():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, size=50)
+    guesses = np.where(rng.random(50) < 0.7, labels, (labels + 1) % 10)
+    return [
+        Case(([1, 0, 1, 1], [1, 0, 0, 1]), label="3 of 4 right"),
+        Case((labels, guesses), label="50 digit labels"),
+        Case((np.array(["cat", "dog"]), np.array(["dog", "dog"])), label="labels that are words"),
+        Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
+        Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
+             raises=ValueError),
+        Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
+    ]
+
+
+def _param_cases():
+    return [
+        Case(([2, 1],), label="logistic regression: 2 inputs, 1 output"),
+        Case(([2, 8, 1],), label="one hidden layer of 8"),
+        Case(([64, 64, 10],), label="digits MLP"),
+        Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
+        Case(([5],), label="a single layer size", raises=ValueError),
+        Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
+    ]
+
+
+def _count_not_fraction(y_true, y_pred):
+    return int(np.sum(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _percent(y_true, y_pred):
+    return 100 * float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _no_shape_check(y_true, y_pred):
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _error_rate(y_true, y_pred):
+    return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
+
+
+def _no_biases(sizes):
+    return sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+
+def _bias_per_input(sizes):
+    return sum(a * b + a for a, b in zip(sizes, sizes[1:]))
+
+
+def _input_layer_biases(sizes):
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:])) + sizes[0]
+
+
+def _neurons_not_connections(sizes):
+    return sum(sizes)
+
+
+EXERCISES = {
+    "accuracy": Exercise(
+        reference=accuracy,
+        cases=_accuracy_cases,
+        hint="Compare element by element with ==, then take the mean: True counts as 1. "
+        "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
+        mistakes=(
+            Mistake("count, not fraction", _count_not_fraction,
+                    "This is the number of right answers; accuracy divides it by the number of predictions."),
+            Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            Mistake("no shape check", _no_shape_check,
+                    "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
+                    "instead of an error; check the shapes first."),
+            Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
+        ),
+    ),
+    "mlp_param_count": Exercise(
+        reference=mlp_param_count,
+        cases=_param_cases,
+        hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
+        "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
+        mistakes=(
+            Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
+            Mistake("one bias per input", _bias_per_input,
+                    "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),
+            Mistake("input layer biases", _input_layer_biases,
+                    "The input layer only holds the data: it has no weights and no biases."),
+            Mistake("neurons, not connections", _neurons_not_connections),
+        ),
+    ),
+}

@@ -1,0 +1,91 @@
+"""Lesson 00's big-picture helpers and its two warm-up exercises with their catalogued mistakes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+
+from course_utils import bigpicture as bp
+from course_utils.checks import ExerciseFailed, check
+from course_utils.exercises.welcome import EXERCISES, accuracy, mlp_param_count
+
+
+@pytest.fixture(scope="module")
+def circles():
+    return make_circles(200, noise=0.1, factor=0.5, random_state=0)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_every_catalogued_mistake_is_rejected(name):
+    mistakes = EXERCISES[name].mistakes
+    assert len(mistakes) >= 3 and sum(bool(m.message) for m in mistakes) >= len(mistakes) / 2
+    for mistake in mistakes:
+        with pytest.raises(ExerciseFailed):
+            check(name, mistake.answer, strict=True)
+
+
+def test_the_references():
+    assert accuracy([1, 0, 1, 1], [1, 0, 0, 1]) == 0.75
+    assert accuracy(np.array(["a", "b"]), np.array(["a", "a"])) == 0.5
+    with pytest.raises(ValueError):
+        accuracy(np.arange(3), np.arange(3).reshape(3, 1))
+    with pytest.raises(ValueError):
+        accuracy([], [])
+    assert mlp_param_count([2, 1]) == 3 and mlp_param_count((784, 128, 64, 10)) == 109386
+    for bad in ([5], [3, 0, 1], [2, 1.5]):
+        with pytest.raises(ValueError):
+            mlp_param_count(bad)
+
+
+def test_make_model_knows_three_models():
+    assert [type(bp.make_model(n)).__name__ for n in bp.MODEL_NAMES] == [
+        "LogisticRegression", "DecisionTreeClassifier", "MLPClassifier"]
+    with pytest.raises(ValueError, match="unknown model"):
+        bp.make_model("svm")
+
+
+def test_param_counts_match_the_models(circles):
+    X, y = circles
+    models = {n: bp.fit_quietly(bp.make_model(n, hidden=(5, 3)), X, y) for n in bp.MODEL_NAMES}
+    assert bp.param_count(models["logistic regression"]) == mlp_param_count([2, 1])
+    assert bp.param_count(models["MLP"]) == mlp_param_count([2, 5, 3, 1])
+    assert bp.param_count(models["decision tree"]) == models["decision tree"].tree_.node_count
+
+
+def test_hidden_features_reproduce_the_mlp(circles):
+    X, y = circles
+    mlp = bp.fit_quietly(bp.make_model("MLP"), X, y)
+    hidden = bp.hidden_features(mlp, X)
+    logits = hidden @ mlp.coefs_[1] + mlp.intercepts_[1]
+    assert hidden.shape == (200, 16) and hidden.min() >= 0
+    assert np.allclose(1 / (1 + np.exp(-logits.ravel())), mlp.predict_proba(X)[:, 1])
+
+
+def test_the_radius_feature():
+    assert np.allclose(bp.with_radius([[3.0, 4.0]]), [[3.0, 4.0, 25.0]])
+
+
+def test_leaves_are_rectangles_for_a_tree_but_not_for_other_partitions(circles):
+    X, y = circles
+    tree = bp.fit_quietly(bp.make_model("decision tree"), X, y)
+    grid = np.random.default_rng(0).uniform(-1.5, 1.5, size=(2000, 2))
+    assert bp.leaves_are_rectangles(tree, grid)
+
+    class RingLeaves:  # a fake "tree" whose leaves are rings: not boxes
+        @staticmethod
+        def apply(points):
+            return (np.linalg.norm(points, axis=1) < 0.8).astype(int)
+    assert not bp.leaves_are_rectangles(RingLeaves(), grid)
+
+
+def test_learning_curves_shape_and_range(circles):
+    X, y = circles
+    curves = bp.learning_curves(X[:150], y[:150], X[150:], y[150:], sizes=(20, 80), seeds=(0,),
+                                hidden=(8,))
+    assert set(curves) == set(bp.MODEL_NAMES)
+    for curve in curves.values():
+        assert curve.shape == (2, 2) and ((0 <= curve) & (curve <= 1)).all()
+    fig = bp.plot_learning_curves(curves, (20, 80))
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and len(ax.get_lines()) == 6
+    assert ax.get_legend() is not None

@@ -60,7 +60,8 @@ EXERCISES = {
         cases=_activation_cases,
         run=_call_without_overflow,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
-        "Use np.exp(-np.abs(z)) and pick the formula by the sign of z with np.where.",
+        "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
+        "(np.where computes both branches everywhere, so neither may overflow).",
     ),
     "relu": Exercise(
         reference=ref.relu,

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import mlp, neurons
 from ..checks import Case, Exercise, Mistake
-from ..data import logic_gate
+from ..data import logic_gate, make_moons
 
 
 def _derivative_cases():
@@ -159,6 +159,47 @@ _backward_sigmoid_hidden = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) /
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
 
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True):
+    """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params = params if in_place else {k: np.array(v, dtype=float) for k, v in params.items()}
+    losses = []
+    for _ in range(epochs):
+        if not loss_after:
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[0]))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in PARAM_NAMES))
+        for name, g in zip(PARAM_NAMES, grads):
+            if biases or name.startswith("W"):
+                params[name] -= (-lr if ascend else lr) * g
+        if loss_after:
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[0]))
+    return params, np.array(losses)
+
+
+def _run_training(answer, case):
+    """Train, and also report whether the caller's params were left untouched."""
+    X, y, params, lr, epochs = case.args
+    before = {k: np.array(v, copy=True) for k, v in params.items()}
+    new_params, losses = answer(X, y, params, lr, epochs)
+    untouched = all(np.array_equal(before[k], params[k]) for k in before)
+    return (*(np.asarray(new_params[k]) for k in PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched))
+
+
+def _train_mlp_cases():
+    X_xor, y_xor = logic_gate("XOR")
+    X_moons, y_moons = make_moons(40, noise=0.2, seed=3)
+    return [
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=0), 1.0, 20), label="XOR, 2 -> 3 -> 1, 20 steps"),
+        Case((X_moons, y_moons, mlp.init_params([2, 5, 1], seed=1), 0.5, 10), label="40 moons, 2 -> 5 -> 1"),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.1, 0), label="zero steps"),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
+    ]
+
+
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
@@ -222,4 +263,23 @@ EXERCISES = {
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
         ),
     ),
+    "train_mlp": Exercise(
+        reference=_train_mlp_reference,
+        cases=_train_mlp_cases,
+        run=_run_training,
+        hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
+        "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
+        "Raise ValueError if lr <= 0.",
+        mistakes=(
+            Mistake("gradient ascent", lambda *a: _train_mlp_reference(*a, ascend=True),
+                    "The update adds the gradient: w + lr * grad climbs uphill; step against it, w - lr * grad."),
+            Mistake("changes the caller's params", lambda *a: _train_mlp_reference(*a, in_place=True),
+                    "Your loop updates the arrays it was given (params[k] -= ...): copy them first."),
+            Mistake("loss recorded after the step", lambda *a: _train_mlp_reference(*a, loss_after=True),
+                    "losses[i] must be the loss before update i: record it before you change the weights."),
+            Mistake("biases never updated", lambda *a: _train_mlp_reference(*a, biases=False),
+                    "Only the weights move: the biases b1 and b2 need their gradient step too."),
+        ),
+    ),
 }
+

@@ -151,9 +151,9 @@ EXERCISES = {
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
         run=_call_without_overflow,
-        hint="Let e = np.exp(-np.abs(z)) (never larger than 1). For z >= 0 the sigmoid is 1 / (1 + e), for z < 0 it "
-        "is e / (1 + e); choose element by element with np.where. Both branches are computed everywhere, so "
-        "both must be safe.",
+        hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
+        "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
+        "(np.where computes both branches everywhere, so neither may overflow).",
         mistakes=(
             Mistake("naive formula", _naive_sigmoid, OVERFLOW),
             Mistake("np.where with the naive branches", _where_both_naive),

@@ -1,0 +1,25 @@
+"""Lesson 03's training-loop exercise: the reference passes, every catalogued mistake is rejected."""
+import pytest
+
+from course_utils import check
+from course_utils.exercises import get_exercise
+from course_utils.checks import ExerciseFailed
+
+EXERCISE = get_exercise("train_mlp")
+
+
+def test_the_reference_passes_strictly(capsys):
+    assert check("train_mlp", EXERCISE.reference, strict=True) is EXERCISE.reference
+
+
+@pytest.mark.parametrize("mistake", EXERCISE.mistakes, ids=lambda m: m.name)
+def test_each_catalogued_mistake_is_rejected(mistake, capsys):
+    with pytest.raises(ExerciseFailed):
+        check("train_mlp", mistake.answer, strict=True)
+
+
+def test_a_loop_that_ignores_lr_validation_is_rejected(capsys):
+    def no_validation(X, y, params, lr, epochs):
+        return EXERCISE.reference(X, y, params, abs(lr) or 1e-3, epochs)
+    with pytest.raises(ExerciseFailed):
+        check("train_mlp", no_validation, strict=True)

@@ -64,7 +64,7 @@ class Result:
 
 
 def exercise_bindings(solution: Path) -> dict[str, str]:
-    """Each exercise of a solution notebook, in order, with the variable its answer is bound to."""
+    """Each exercise of a solution notebook, in order, with the variable (a def or class) its answer is bound to."""
     import nbformat
 
     nb = nbformat.read(solution, as_version=4)
@@ -72,7 +72,7 @@ def exercise_bindings(solution: Path) -> dict[str, str]:
     for cell in nb.cells:
         if cell.cell_type == "code":
             for exercise, variable in _CHECK_LINE.findall(cell.source):
-                if re.search(rf"^\s*def {variable}\b", cell.source, re.M):
+                if re.search(rf"^\s*(def|class) {variable}\b", cell.source, re.M):
                     found[exercise] = variable
     return found
 

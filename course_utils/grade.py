@@ -136,7 +136,10 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
         with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
             workdir = Path(tmp) / (submission.path.parent.name or "notebook")
             workdir.mkdir()
-            _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result)
+            try:
+                _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result)
+            except Exception as exc:  # e.g. no kernel could start: report it, the exercises score 0
+                result.problems.append(f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
     for exercise in bindings:
         result.verdicts.setdefault(exercise, {"kind": NOT_DONE, "text": "not graded", "mistake": ""})
     result.problems = list(dict.fromkeys(result.problems))
@@ -169,11 +172,12 @@ def _run_cells(kernel: Kernel, cells, skip: set[int], limits: Limits, problems: 
             problems.append(f"the notebook's time limit ({limits.notebook:g} s) ran out before code cell {number}; "
                             "the cells from there on did not run")
             return False
-        run = kernel.run(source, min(limits.cell, left))
+        limit = min(limits.cell, left)
+        run = kernel.run(source, limit)
         where = f"code cell {number} ({_first_line(source)})"
         if run.status == CELL_TIMED_OUT:
             skip.add(number)
-            problems.append(f"{where} was stopped after {run.seconds:.0f} s: is there an endless loop?")
+            problems.append(f"{where} was stopped after {limit:.0f} s: is there an endless loop?")
         elif run.status == DIED:
             skip.add(number)
             problems.append(f"{where} crashed the kernel; the notebook was run again without it")

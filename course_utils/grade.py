@@ -80,6 +80,8 @@ def exercise_bindings(solution: Path) -> dict[str, str]:
 
 def find_submissions(paths: list[Path], solutions: Path, lesson: str = "") -> list[Submission]:
     """Every notebook under ``paths``, with its learner and lesson."""
+    if lesson and not (solutions / f"{lesson}.ipynb").exists():
+        raise ValueError(f"no lesson called {lesson} in {solutions}")
     found = []
     for root in paths:
         if root.is_file():

@@ -126,6 +126,11 @@ def test_submissions_are_found_with_their_learner_and_lesson(tmp_path):
     assert grade.lesson_of(tmp_path / "02_forward_pass_carol.ipynb", SOLUTIONS) == "02_forward_pass"
 
 
+def test_an_unknown_lesson_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no lesson called 01_neuron"):
+        grade.find_submissions([tmp_path], SOLUTIONS, lesson="01_neuron")
+
+
 def test_two_notebooks_of_one_learner_for_one_lesson_are_refused(tmp_path):
     for name in ("01_neurons.ipynb", "01_neurons_v2.ipynb"):
         (tmp_path / "alice").mkdir(exist_ok=True)

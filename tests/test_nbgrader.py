@@ -47,6 +47,14 @@ def test_every_exercise_becomes_a_solution_cell_followed_by_a_locked_autograder_
     assert "course" not in nb.metadata
 
 
+@pytest.mark.parametrize("solution", sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_every_lesson_exports_one_autograder_cell_per_exercise(solution):
+    nb = nbgrader_source(nbformat.read(solution, as_version=4))
+    checks = [c.metadata["nbgrader"] for c in nb.cells if _grade_id(c).endswith("-check")]
+    assert [m["grade_id"] for m in checks] == [f"{e}-check" for e in exercise_bindings(solution)]
+    assert all(BEGIN not in c.source for c in nb.cells if not _grade_id(c).endswith("-answer"))
+
+
 def test_generate_writes_the_source_assignment_and_a_config(tmp_path, capsys):
     assert generate_main(["--nbgrader", str(tmp_path), "--solutions", str(ROOT / "solutions"), LESSON]) == 0
     assert (tmp_path / "source" / LESSON / f"{LESSON}.ipynb").exists()

@@ -61,6 +61,8 @@ def feedback_text(learner: str, results_of_one: list) -> str:
     lines = [f"# Feedback for {learner}", "", f"**Score: {_number(sum(points.values()))} / {_number(maximum)}**", ""]
     for result in results_of_one:
         lines += [f"## {result.submission.lesson or result.submission.path.name}", ""]
+        if result.problems:
+            lines += ["Problems with your notebook:", *(f"- {p}" for p in result.problems), "", "Exercises:", ""]
         for exercise, verdict in result.verdicts.items():
             exercise_info = get_exercise(exercise)
             icon = ICONS.get(verdict["kind"], "❌")
@@ -70,8 +72,6 @@ def feedback_text(learner: str, results_of_one: list) -> str:
                 lines.append(_indented(verdict["text"]))
             if verdict["kind"] != PASSED:
                 lines.append(_indented(f"Hint: {exercise_info.hint}"))
-        if result.problems:
-            lines += ["", "While your notebook ran:", *(f"- {p}" for p in result.problems)]
         lines.append("")
     return "\n".join(lines)
 

@@ -213,6 +213,8 @@ def test_feedback_names_mistakes_but_shows_no_expected_value(graded):
     wrong = (out / "feedback" / "wrong_answers.md").read_text(encoding="utf-8")
     assert "**Score: 0 / 6**" in wrong and wrong.count("Likely mistake:") == len(MISTAKES)
     assert "np.abs turns negative inputs positive" in wrong and "Hint: ReLU is max(0, z)" in wrong
+    broken = (out / "feedback" / "invalid_json.md").read_text(encoding="utf-8")
+    assert "Problems with your notebook:\n- the notebook could not be read" in broken
     solved = (out / "feedback" / "solved.md").read_text(encoding="utf-8")
     assert "**Score: 6 / 6**" in solved and "Hint" not in solved
 

@@ -1,5 +1,6 @@
 # make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
 # make test  - run the whole test suite in the same environment
+# make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -13,7 +14,11 @@ export TF_NUM_INTRAOP_THREADS ?= 1
 export TF_NUM_INTEROP_THREADS ?= 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test lessons check-lessons bench install clean
+NBGRADER_STAMP := .venv-nbgrader/.installed
+SUBMISSIONS ?=
+GRADE_OUT ?= artifacts/grading
+
+.PHONY: lab test lessons check-lessons bench install clean grade nbgrader-env
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +31,20 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP)
+test: $(STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope
+
+# nbgrader for the round-trip test, layered over .venv so the learners' JupyterLab stays as it is
+$(NBGRADER_STAMP): $(STAMP) requirements-teacher.txt
+	$(BIN)/python tests/nbgrader_env.py .venv-nbgrader
+	@touch $(NBGRADER_STAMP)
+
+nbgrader-env: $(NBGRADER_STAMP)
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/synthetic_class.py artifacts/demo_class
+	$(BIN)/python -m course_utils.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
+		$(if $(SUBMISSIONS),,--cell-timeout 10) $(ARGS)
 
 lessons: $(STAMP)
 	$(BIN)/python -m course_utils.generate $(ARGS)
@@ -39,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py
 
 clean:
-	rm -rf $(VENV) artifacts
+	rm -rf $(VENV) .venv-nbgrader artifacts

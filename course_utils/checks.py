@@ -77,6 +77,7 @@ class Exercise:
     atol: float = 1e-8
     mistakes: tuple[Mistake, ...] = ()
     time_limit: float = 5.0
+    points: float = 1  # what the exercise is worth in a gradebook (course_utils.grade)
 
 
 def strict_mode() -> bool:
@@ -101,12 +102,15 @@ class Verdict:
 PASSED, NOT_DONE, WRONG, TIMED_OUT, INTERRUPTED, BROKEN = (
     "passed", "not done", "wrong", "timed out", "interrupted", "broken")
 
+ANSWERS: dict[str, Any] = {}  # the last answer given to check() for each exercise: the grader judges these
+
 
 def check(name: str, answer: Any, *, strict: bool | None = None) -> Any:
     """Check the learner's ``answer`` to exercise ``name``; return what to use next."""
     from .exercises import get_exercise
 
     exercise = get_exercise(name)
+    ANSWERS[name] = answer
     strict = strict_mode() if strict is None else strict
     output = CappedOutput()
     verdict = judge(exercise, answer, output)

@@ -8,6 +8,7 @@ writes ``lessons/NN_topic.ipynb`` with each block replaced by a stub that raises
     python -m course_utils.generate            # write lessons/ (make lessons)
     python -m course_utils.generate --check    # exit 1 if lessons/ is stale
     python -m course_utils.generate --force    # also overwrite lessons a learner edited
+    python -m course_utils.generate --nbgrader DIR   # only write nbgrader assignments into DIR/source/
 """
 from __future__ import annotations
 
@@ -144,8 +145,16 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="overwrite lessons even if a learner edited them")
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
     parser.add_argument("--lessons", type=Path, default=Path("lessons"))
+    parser.add_argument("--nbgrader", type=Path, metavar="DIR",
+                        help="instead, write the solutions as nbgrader assignments into DIR/source/")
     args = parser.parse_args(argv)
     try:
+        if args.nbgrader:
+            from .nbgrader_export import write_nbgrader_source
+
+            for path in write_nbgrader_source(args.solutions, args.nbgrader, args.names):
+                print(f"wrote {path}")
+            return 0
         if args.check:
             stale = stale_lessons(args.solutions, args.lessons, args.names)
             for path in stale:

@@ -1,11 +1,13 @@
 """Measure the course's budgets and print a table (`make bench`).
 
 - every notebook's wall time, executed like the test run (offline, solutions strict), budget 60 s;
-- every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms.
+- every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms;
+- with --grade: grading throughput, 30 solved copies of lesson 01 graded two at a time (notebooks per minute).
 
     python tests/benchmark.py                # everything
     python tests/benchmark.py --widgets      # widgets only
     python tests/benchmark.py lessons/01_neurons.ipynb
+    python tests/benchmark.py --grade        # grading throughput only
 """
 from __future__ import annotations
 
@@ -67,13 +69,41 @@ def time_widget(make, control: str, values) -> np.ndarray:
     return 1000 * np.asarray(widget.redraw_seconds)
 
 
+def grading_throughput(copies: int = 30, workers: int = 2) -> tuple[float, float]:
+    """Grade ``copies`` solved copies of lesson 01, ``workers`` at a time; return (seconds, notebooks per minute)."""
+    import tempfile
+
+    import nbformat
+    from synthetic_class import LESSON, notebooks
+
+    from course_utils.grade import find_submissions, grade_class
+
+    solved = nbformat.writes(notebooks()["solved"])
+    with tempfile.TemporaryDirectory() as folder:
+        for number in range(copies):
+            path = Path(folder) / f"learner_{number:02d}" / f"{LESSON}.ipynb"
+            path.parent.mkdir()
+            path.write_text(solved, encoding="utf-8")
+        start = time.perf_counter()
+        results = grade_class(find_submissions([Path(folder)], ROOT / "solutions"), ROOT / "solutions",
+                              workers=workers, progress=lambda line: None)
+        seconds = time.perf_counter() - start
+    assert all(v["kind"] == "passed" for r in results for v in r.verdicts.values()), "a solved copy did not pass"
+    return seconds, 60 * copies / seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in lessons/ and solutions/")
     parser.add_argument("--widgets", action="store_true", help="only the widget redraws")
+    parser.add_argument("--grade", action="store_true", help="only the grading throughput")
     args = parser.parse_args(argv)
     os.environ["COURSE_OFFLINE"] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if args.grade:
+        seconds, per_minute = grading_throughput()
+        print(f"{'grading 30 x lesson 01, 2 at a time':<40} {seconds:8.1f} s  {per_minute:.1f} notebooks/minute")
+        return 0
     over = 0
     if not args.widgets:
         paths = args.notebooks or sorted((ROOT / "lessons").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -97,5 +127,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     sys.exit(main())

@@ -194,6 +194,7 @@ EXERCISES = {
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
+        points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
         "The result has one row per example and one column per neuron.",
         mistakes=(

@@ -1,0 +1,128 @@
+"""What grading writes: a gradebook, one feedback file per learner, and a class summary plot.
+
+Scores come from ``Exercise.points`` (default 1): an exercise scores its points when its verdict
+is 'passed', else 0. Feedback shows the (redacted) check messages and the public hints, never
+the reference solutions or expected values.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+from .checks import NOT_DONE, PASSED, TIMED_OUT
+from .exercises import get_exercise
+
+ICONS = {PASSED: "✅", NOT_DONE: "✏️", TIMED_OUT: "⏱️"}
+
+
+def exercise_columns(results) -> list[str]:
+    """Every exercise graded in the class, in lesson order, then in the order of the lesson."""
+    columns = {}
+    for result in sorted(results, key=lambda r: r.submission.lesson):
+        columns.update(dict.fromkeys(result.verdicts))
+    return list(columns)
+
+
+def learners(results) -> dict[str, list]:
+    """The results of each learner (one per lesson notebook), learners in alphabetical order."""
+    by_learner: dict[str, list] = {}
+    for result in sorted(results, key=lambda r: r.submission.learner):
+        by_learner.setdefault(result.submission.learner, []).append(result)
+    return by_learner
+
+
+def scores(results_of_one: list, columns: list[str]) -> dict[str, float]:
+    """Points per exercise for one learner (0 for an exercise with no verdict)."""
+    verdicts = {e: v for r in results_of_one for e, v in r.verdicts.items()}
+    return {e: get_exercise(e).points if verdicts.get(e, {}).get("kind") == PASSED else 0 for e in columns}
+
+
+def write_gradebook(results, path: Path) -> None:
+    """gradebook.csv: learner, one column per exercise, total, the maximum, and the problems found."""
+    columns = exercise_columns(results)
+    maximum = sum(get_exercise(e).points for e in columns)
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["learner", *columns, "total", "max", "problems"])
+        for learner, mine in learners(results).items():
+            points = scores(mine, columns)
+            problems = "; ".join(p for r in mine for p in r.problems)
+            writer.writerow([learner, *(_number(points[e]) for e in columns), _number(sum(points.values())),
+                             _number(maximum), problems])
+
+
+def feedback_text(learner: str, results_of_one: list) -> str:
+    """A learner's feedback in Markdown: score, then each exercise's verdict and hint."""
+    columns = exercise_columns(results_of_one)
+    points = scores(results_of_one, columns)
+    maximum = sum(get_exercise(e).points for e in columns)
+    lines = [f"# Feedback for {learner}", "", f"**Score: {_number(sum(points.values()))} / {_number(maximum)}**", ""]
+    for result in results_of_one:
+        lines += [f"## {result.submission.lesson or result.submission.path.name}", ""]
+        if result.problems:
+            lines += ["Problems with your notebook:", *(f"- {p}" for p in result.problems), "", "Exercises:", ""]
+        for exercise, verdict in result.verdicts.items():
+            exercise_info = get_exercise(exercise)
+            icon = ICONS.get(verdict["kind"], "❌")
+            lines.append(f"- {icon} **{exercise}** ({_number(points[exercise])} / {_number(exercise_info.points)}): "
+                         f"{verdict['kind']}")
+            if verdict["text"]:
+                lines.append(_indented(verdict["text"]))
+            if verdict["kind"] != PASSED:
+                lines.append(_indented(f"Hint: {exercise_info.hint}"))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def summary_figure(results):
+    """Pass rate per exercise (left) and the most common catalogued mistakes (right)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    columns = exercise_columns(results)
+    everyone = learners(results)
+    passed = [sum(scores(mine, [e])[e] > 0 for mine in everyone.values()) / max(len(everyone), 1) for e in columns]
+    mistakes = Counter(f"{e}: {v['mistake']}" for r in results for e, v in r.verdicts.items() if v.get("mistake"))
+    common = mistakes.most_common(8)[::-1]
+    fig = Figure(figsize=(12, 0.5 * max(len(columns), len(common), 4) + 1.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.barh(columns[::-1], [100 * p for p in passed[::-1]], color=plt.cm.tab10(2), label="learners who passed")
+    left.set(title=f"Pass rate per exercise ({len(everyone)} learners)", xlabel="learners who passed (%)",
+             ylabel="exercise", xlim=(0, 100))
+    left.legend(loc="lower right")
+    if common:
+        right.barh([name for name, _ in common], [n for _, n in common], color=plt.cm.tab10(3),
+                   label="answers with this mistake")
+        right.legend(loc="lower right")
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        right.text(0.5, 0.5, "no catalogued mistake was made", ha="center", va="center", transform=right.transAxes)
+    right.set(title="Most common catalogued mistakes", xlabel="number of answers", ylabel="exercise: mistake")
+    return fig
+
+
+def write_outputs(results, out: Path) -> list[Path]:
+    """Write gradebook.csv, feedback/<learner>.md and summary.png into ``out``; return their paths."""
+    feedback = out / "feedback"
+    feedback.mkdir(parents=True, exist_ok=True)
+    written = [out / "gradebook.csv", feedback, out / "summary.png"]
+    write_gradebook(results, written[0])
+    for learner, mine in learners(results).items():
+        (feedback / f"{safe_name(learner)}.md").write_text(feedback_text(learner, mine), encoding="utf-8")
+    summary_figure(results).savefig(written[2], dpi=100)
+    return written
+
+
+def safe_name(learner: str) -> str:
+    return re.sub(r"[^\w.-]", "_", learner) or "learner"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line.strip() for line in text.splitlines())

@@ -1,0 +1,86 @@
+"""Run code in a fresh Jupyter kernel under a time limit that always holds.
+
+``Kernel.run(code, seconds)`` returns when the code finishes, when the kernel dies, or when time is
+up. When time is up it interrupts the kernel; if the code does not stop within a few seconds (it
+catches KeyboardInterrupt, or sits in C code), the kernel is killed. Either way the caller is never
+left waiting.
+"""
+from __future__ import annotations
+
+import queue
+import subprocess
+import time
+from dataclasses import dataclass
+
+OK, ERROR, TIMED_OUT, DIED = "ok", "error", "timed out", "died"
+INTERRUPT_GRACE_S = 5.0
+
+
+@dataclass
+class CellRun:
+    """What one execution did: ``status`` (OK, ERROR, TIMED_OUT, DIED), the error's name, and seconds."""
+
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+
+
+class Kernel:
+    """A python3 kernel in ``cwd`` with environment ``env``; use it as a context manager."""
+
+    def __init__(self, cwd: str, env: dict[str, str], startup_timeout: float = 60.0):
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=cwd, env=env,
+                                                     startup_timeout=startup_timeout,
+                                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.alive = True
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the kernel at once, whatever it is doing."""
+        try:
+            self.client.stop_channels()
+        finally:
+            if self.manager.has_kernel:
+                self.manager.shutdown_kernel(now=True)
+            self.alive = False
+
+    def run(self, code: str, seconds: float) -> CellRun:
+        """Execute ``code``; give up after ``seconds``. A kernel that will not stop is killed."""
+        start = time.monotonic()
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        status, error = self._wait(msg_id, start + max(seconds, 0.1))
+        if status == TIMED_OUT:
+            self.manager.interrupt_kernel()
+            after, _ = self._wait(msg_id, time.monotonic() + INTERRUPT_GRACE_S)
+            if after != OK and after != ERROR:
+                self.close()
+        elif status == DIED:
+            self.close()
+        return CellRun(status, error, time.monotonic() - start)
+
+    def _wait(self, msg_id: str, deadline: float) -> tuple[str, str]:
+        """Read output messages until the kernel is idle for ``msg_id`` (or dies, or the deadline)."""
+        error = ""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return TIMED_OUT, error
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(1.0, left))
+            except queue.Empty:
+                if not self.manager.is_alive():
+                    return DIED, error
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "error":
+                error = msg["content"].get("ename", "Error")
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return (ERROR if error else OK), error

@@ -1,0 +1,93 @@
+"""Mark a learner's answers inside their own kernel, after their notebook has run.
+
+In friendly mode ``relu = check("relu", relu)`` rebinds ``relu`` to the reference when the answer is
+wrong, so the name alone cannot be trusted. ``learner_answer`` takes the learner's own binding unless
+it is a course object, and otherwise the answer last given to ``check()`` (``checks.ANSWERS``). A
+deleted ``check(...)`` line therefore changes nothing, and an answer that is the course's own
+reference scores nothing. Feedback goes through ``redact``: it never shows expected values.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge
+
+MISSING = object()
+_EXPECTED = re.compile(r"\bexpected (?P<what>.*?)(?P<end>, got |; |: |\n|$)")
+_SHOULD_BE = re.compile(r" should be [^\n;:]*\d[^\n;:]*")
+_VALUE_LIKE = re.compile(r"[\d\[\(]")
+
+
+def redact(text: str) -> str:
+    """``text`` without expected values: 'wrong value at index 2: expected 0.5, got 0.3' -> '...: got 0.3'."""
+    def without_value(match: re.Match) -> str:
+        if not _VALUE_LIKE.search(match["what"]):
+            return match[0]   # 'expected a single number' describes a type, not a value
+        return "got " if match["end"] == ", got " else match["end"]
+
+    text = _EXPECTED.sub(without_value, text)
+    text = _SHOULD_BE.sub(" is not the right value", text)
+    return re.sub(r",\s*(?=[;:\n]|$)", "", text)
+
+
+def course_object(value: Any) -> bool:
+    """True for an exercise's reference or anything else defined inside course_utils."""
+    from .exercises import all_exercises
+
+    if any(value is exercise.reference for exercise in all_exercises().values()):
+        return True
+    module = getattr(value, "__module__", None)
+    return isinstance(module, str) and module.split(".")[0] == "course_utils"
+
+
+def learner_answer(exercise: str, variable: str, namespace: dict) -> Any:
+    """The learner's own answer: their final binding of ``variable``, else what they gave check()."""
+    bound = namespace.get(variable, MISSING)
+    if bound is not MISSING and not course_object(bound):
+        return bound
+    return ANSWERS.get(exercise, bound)
+
+
+def mark_one(exercise: str, variable: str, namespace: dict) -> Verdict:
+    """Judge the learner's answer to ``exercise`` in strict terms; the text is redacted."""
+    from .exercises import get_exercise
+
+    answer = learner_answer(exercise, variable, namespace)
+    if answer is MISSING:
+        return Verdict(NOT_DONE, f"no `{variable}` was found: was its cell deleted, or never run?")
+    if course_object(answer):
+        return Verdict(WRONG, f"`{variable}` is the course's own reference solution, not your code")
+    verdict = judge(get_exercise(exercise), answer)
+    if verdict.kind == BROKEN:
+        return Verdict(BROKEN, "the check could not run while grading (a problem with the grading "
+                               "environment, not with your answer)")
+    return Verdict(verdict.kind, redact(verdict.text), verdict.mistake)
+
+
+def mark(bindings: dict[str, str], namespace: dict, path: str) -> None:
+    """Append one JSON line per exercise to ``path``: first that it started, then its verdict.
+
+    ``bindings`` maps each exercise to the variable its answer is bound to. Every line is flushed at
+    once, so if the learner's code kills the kernel, the file still says which exercise did it.
+    """
+    with open(path, "a", encoding="utf-8") as out:
+        for exercise, variable in bindings.items():
+            out.write(json.dumps({"exercise": exercise, "started": True}) + "\n")
+            out.flush()
+            verdict = mark_one(exercise, variable, namespace)
+            out.write(json.dumps({"exercise": exercise, "kind": verdict.kind, "text": verdict.text,
+                                  "mistake": verdict.mistake}) + "\n")
+            out.flush()
+
+
+def assert_passes(exercise: str, variable: str, namespace: dict) -> None:
+    """For autograder cells (nbgrader): raise ``ExerciseFailed`` unless the learner's own answer passes."""
+    from .exercises import get_exercise
+
+    verdict = mark_one(exercise, variable, namespace)
+    if verdict.kind != PASSED:
+        detail = verdict.text or "not done yet"
+        raise ExerciseFailed(f"{exercise}: {detail}\n   Hint: {get_exercise(exercise).hint}")
+    print(f"✅ {exercise}: {verdict.text}")

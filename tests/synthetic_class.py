@@ -1,0 +1,103 @@
+"""A synthetic class of lesson 01 submissions, one per situation a grader must survive.
+
+    python tests/synthetic_class.py DIR     # writes DIR/<learner>/01_neurons.ipynb (make grade uses it)
+
+``EXPECTED`` holds each learner's score (points: dense_layer 2, every other exercise 1; 6 in all).
+"""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = "01_neurons"
+EXPECTED = {
+    "untouched": 0,          # the lesson as handed out
+    "solved": 6,
+    "half_solved": 3,        # sigmoid, relu, neuron
+    "wrong_answers": 0,      # a catalogued mistake in every exercise
+    "endless_loop": 5,       # a top-level loop (cut by the cell limit); neuron loops forever when called
+    "kernel_crash": 5,       # neuron kills the kernel, first in a later cell, then again while it is graded
+    "invalid_json": 0,       # a file cut off in the middle
+    "deleted_cells": 5,      # relu's check line deleted (still graded), or_weights' cell deleted
+    "copied_reference": 3,   # dense_layer imported from course_utils; relu's check line fed the reference
+}
+WRONG = {
+    "sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\nsigmoid = check(\"sigmoid\", sigmoid)",
+    "relu": "def relu(z):\n    return np.abs(z)\n\nrelu = check(\"relu\", relu)",
+    "neuron": "def neuron(x, w, b):\n    return sigmoid(np.dot(w, x))\n\nneuron = check(\"neuron\", neuron)",
+    "dense_layer": "def dense_layer(X, W, b):\n    return sigmoid(X @ W + b)\n\ndense_layer = check(\"dense_layer\", dense_layer)",
+    "or_weights": "def or_weights():\n    return np.array([1.0, 1.0]), -1.5\n\nor_weights = check(\"or_weights\", or_weights)",
+}
+MISTAKES = {"sigmoid": "naive formula", "relu": "absolute value", "neuron": "no bias",
+            "dense_layer": "W not transposed", "or_weights": "AND"}
+
+
+def _cell(nb, exercise: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if f'check("{exercise}"' in c.source)
+
+
+def _set(nb, exercise: str, source: str) -> None:
+    nb.cells[_cell(nb, exercise)].source = source
+
+
+def _insert_after(nb, exercise: str, source: str) -> None:
+    nb.cells.insert(_cell(nb, exercise) + 1, nbformat.v4.new_code_cell(source))
+
+
+def notebooks() -> dict[str, object]:
+    """Each learner's notebook (an nbformat notebook, or text for the broken file)."""
+    from course_utils.generate import make_lesson
+
+    solution = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
+    lesson = make_lesson(solution, f"solutions/{LESSON}.ipynb")
+    solved = copy.deepcopy(solution)
+    solved.metadata = copy.deepcopy(lesson.metadata)
+
+    def variant():
+        return copy.deepcopy(solved)
+
+    half = copy.deepcopy(lesson)
+    for exercise in ("sigmoid", "relu", "neuron"):
+        half.cells[_cell(half, exercise)].source = solved.cells[_cell(solved, exercise)].source
+    wrong = copy.deepcopy(lesson)
+    for exercise, source in WRONG.items():
+        _set(wrong, exercise, source)
+    loop = variant()
+    _insert_after(loop, "sigmoid", "x = 0\nwhile x < 10:   # forgot to increase x\n    print_me = x")
+    _set(loop, "neuron", "def neuron(x, w, b):\n    while True:\n        pass\n\nneuron = check(\"neuron\", neuron)")
+    crash = variant()
+    _set(crash, "neuron", "import os\n\ndef neuron(x, w, b):\n    os._exit(1)")
+    deleted = variant()
+    _set(deleted, "relu", "def relu(z):\n    return np.maximum(0.0, z)")
+    del deleted.cells[_cell(deleted, "or_weights")]
+    copied = variant()
+    _set(copied, "dense_layer", "from course_utils.neurons import dense_layer\n\n"
+                                "dense_layer = check(\"dense_layer\", dense_layer)")
+    _set(copied, "relu", "def relu(z):\n    return z\n\nrelu = check(\"relu\", cu.neurons.relu)")
+    cut = nbformat.writes(variant())
+    return {"untouched": lesson, "solved": solved, "half_solved": half, "wrong_answers": wrong,
+            "endless_loop": loop, "kernel_crash": crash, "invalid_json": cut[: len(cut) // 2],
+            "deleted_cells": deleted, "copied_reference": copied}
+
+
+def build_class(folder: Path, copies: int = 1) -> list[Path]:
+    """Write the class into ``folder`` (``copies`` > 1: that many learners of each kind); return the paths."""
+    written = []
+    for name, nb in notebooks().items():
+        for number in range(copies):
+            learner = name if copies == 1 else f"{name}_{number + 1:02d}"
+            path = folder / learner / f"{LESSON}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(nb if isinstance(nb, str) else nbformat.writes(nb), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    paths = build_class(Path(sys.argv[1]))
+    print(f"wrote {len(paths)} submissions of lesson {LESSON} into {sys.argv[1]}")

@@ -22,13 +22,20 @@ def _as_tensor(x):
                            dtype=torch.float32)
 
 
+def _device_of(model):
+    """The device of the model's first parameter; the CPU for a model without any (or a plain function)."""
+    import torch
+
+    parameters = getattr(model, "parameters", None)
+    first = next(parameters(), None) if callable(parameters) else None
+    return first.device if first is not None else torch.device("cpu")
+
+
 def _target_gradients(model, points, target: int):
     """Gradient of the ``target`` score at each row of the batch ``points`` (a float32 tensor)."""
     import torch
 
-    first = next(model.parameters(), None)
-    device = first.device if first is not None else points.device
-    points = points.detach().to(device).requires_grad_(True)
+    points = points.detach().to(_device_of(model)).requires_grad_(True)
     scores = model(points)
     if scores.ndim != 2 or not 0 <= target < scores.shape[1]:
         raise IndexError(f"target must be a class index below {scores.shape[-1]}, got {target!r}")
@@ -52,11 +59,12 @@ def gradient_times_input(model, x, target: int) -> np.ndarray:
     return np.asarray(x, dtype=np.float32) * gradient(model, x, target)
 
 
-def integrated_gradients(model, x, target: int, baseline=None, steps: int = 50) -> np.ndarray:
+def integrated_gradients(model, x, target: int, baseline=None, steps: int = 50, batch_size: int = 512) -> np.ndarray:
     """(x - baseline) * mean gradient on the straight path from baseline to x (Sundararajan et al., 2017).
 
     The path integral is approximated by the midpoint rule with ``steps`` points (captum's
-    method="riemann_middle"). The attributions add up to about f(x) - f(baseline) (completeness).
+    method="riemann_middle"), at most ``batch_size`` points per pass. The attributions add up to
+    about f(x) - f(baseline) (completeness).
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a whole number of at least 1, got {steps!r}")
@@ -64,22 +72,23 @@ def integrated_gradients(model, x, target: int, baseline=None, steps: int = 50) 
     baseline = x * 0 if baseline is None else _as_tensor(baseline)
     if baseline.shape != x.shape:
         raise ValueError(f"the baseline has shape {tuple(baseline.shape)}, x has {tuple(x.shape)}")
-    alphas = (np.arange(steps, dtype=np.float32) + 0.5) / steps
-    alphas = _as_tensor(alphas).reshape(-1, *([1] * x.ndim))
-    grads = _target_gradients(model, baseline + alphas * (x - baseline), int(target))
-    return ((x - baseline) * grads.mean(dim=0)).numpy()
+    alphas = _as_tensor((np.arange(steps, dtype=np.float32) + 0.5) / steps).reshape(-1, *([1] * x.ndim))
+    total = x * 0
+    for start in range(0, steps, batch_size):
+        points = baseline + alphas[start:start + batch_size] * (x - baseline)
+        total += _target_gradients(model, points, int(target)).sum(dim=0)
+    return ((x - baseline) * total / steps).numpy()
 
 
 def scores_of(model, target: int):
     """A numpy function batch -> the torch model's ``target`` score, for the model-agnostic methods."""
     import torch
 
-    first = next(model.parameters(), None)
+    device = _device_of(model)
 
     def predict(batch):
         with torch.no_grad():
-            batch = _as_tensor(batch).to(first.device if first is not None else "cpu")
-            return model(batch)[:, target].cpu().numpy().astype(float)
+            return model(_as_tensor(batch).to(device))[:, target].cpu().numpy().astype(float)
     return predict
 
 
@@ -100,9 +109,11 @@ def randomized_copy(model, seed: int = 0):
 def occlusion(predict, image, patch: int = 4, stride: int = 2, fill: float = 0.0) -> np.ndarray:
     """Score drop when a ``patch`` x ``patch`` square is covered with ``fill``, averaged per pixel.
 
-    ``predict`` maps a batch of images (n, H, W) to scores (n,). Each pixel gets the mean drop
-    f(image) - f(covered) over the window positions that cover it (0 if none does), as captum's
-    Occlusion with sliding_window_shapes=(patch, patch) and strides=stride.
+    ``predict`` maps a batch of images (n, H, W) to scores (n,). Windows start at every multiple of
+    ``stride`` where they fit inside the image. Each pixel gets the mean drop f(image) - f(covered)
+    over the windows that cover it (0 if none does). This is captum's Occlusion with
+    sliding_window_shapes=(patch, patch) and strides=stride whenever the windows reach the last
+    row and column; otherwise captum adds one more window per row and column, cut off at the border.
     """
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:

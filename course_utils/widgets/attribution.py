@@ -69,12 +69,12 @@ class AttributionExplorer(Explorer):
         figure.colorbar(self.heat, ax=self.ax_map, label="attribution / its largest |value|")
         self.outline = self.ax_map.contour(images[image], levels=[0.5], colors="0.35", linewidths=0.8)
         self.ax_map.plot([], [], color="0.35", lw=0.8, label="outline of the digit")
-        self.ax_map.legend(loc="lower left", fontsize="x-small", framealpha=0.8)
+        legend = self.ax_map.legend(loc="lower left", fontsize="x-small", framealpha=0.8)
         self.ax_image.set_title(" ")
         self.ax_map.set_title(" ")
         figure.tight_layout()
         self._shown_image = image
-        dynamic = [self.picture, self.heat, self.outline, self.ax_image.title, self.ax_map.title]
+        dynamic = [self.picture, self.heat, self.outline, legend, self.ax_image.title, self.ax_map.title]
         super().__init__([self.image, self.method, self.model], figure, dynamic)
         self._on_change()
 

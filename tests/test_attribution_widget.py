@@ -93,7 +93,7 @@ def test_a_new_explorer_shows_its_first_figure(shared, model, digits):
     assert fresh.png.startswith(b"\x89PNG") and len(fresh.redraw_seconds) == 1
     np.testing.assert_allclose(fresh.heat.get_array(), scaled(A.occlusion(A.scores_of(model, 2), images[2], 4, 2)))
     assert fresh.ax_image.get_title() == "image #2, class 2"
-    assert fresh.ax_map.get_title().startswith("occlusion, trained (score ")
+    assert fresh.ax_map.get_title().startswith("occlusion\ntrained model, score ")
 
 
 @pytest.mark.parametrize("control, value", [("image", 3), ("method", "integrated gradients"),
@@ -125,7 +125,7 @@ def test_the_titles_name_the_class_method_model_and_score(explorer, model):
     explorer.model.value = "random weights"
     assert explorer.ax_image.get_title() == "image #1, class one"
     score = A.scores_of(A.randomized_copy(model), 1)(explorer.images[1][None])[0]
-    assert explorer.ax_map.get_title() == f"gradient, random weights (score {score:.2f})"
+    assert explorer.ax_map.get_title() == f"gradient\nrandom weights model, score {score:.2f}"
 
 
 @pytest.mark.parametrize("changes", [

@@ -71,7 +71,7 @@ class AttributionExplorer(Explorer):
         self.ax_map.plot([], [], color="0.35", lw=0.8, label="outline of the digit")
         legend = self.ax_map.legend(loc="lower left", fontsize="x-small", framealpha=0.8)
         self.ax_image.set_title(" ")
-        self.ax_map.set_title(" ")
+        self.ax_map.set_title(" \n ")                   # room for the two-line title
         figure.tight_layout()
         self._shown_image = image
         dynamic = [self.picture, self.heat, self.outline, legend, self.ax_image.title, self.ax_map.title]
@@ -91,7 +91,7 @@ class AttributionExplorer(Explorer):
         self.picture.set_data(self.images[i])
         self.heat.set_data(scaled(self.current()))
         self.ax_image.set_title(f"image #{i}, class {self.image.label.split(': ')[1]}", fontsize="medium")
-        self.ax_map.set_title(f"{self.method.value}, {model} (score {self.scores[model][i]:.2f})", fontsize="medium")
+        self.ax_map.set_title(f"{self.method.value}\n{model} model, score {self.scores[model][i]:.2f}", fontsize="medium")
         if i != self._shown_image:  # a new digit, a new outline: swap it among the dynamic artists
             slot = self.dynamic.index(self.outline)
             self.outline.remove()

@@ -52,14 +52,15 @@ class AttributionExplorer(Explorer):
             raise ValueError(f"image must be an index from 0 to {len(images) - 1}, got {image!r}")
         names = list(class_names) if class_names is not None else [str(k) for k in range(int(labels.max()) + 1)]
         randomized = attribution.randomized_copy(model) if randomized is None else randomized
-        self.images, self.labels = images, labels
+        self.images, self.labels, self.names = images, labels, names
         self.maps = {ATTRIBUTION_MODELS[0]: attribution_maps(model, images, labels, steps=steps),
                      ATTRIBUTION_MODELS[1]: attribution_maps(randomized, images, labels, steps=steps)}
-        self.scores = {ATTRIBUTION_MODELS[0]: self._scores(model), ATTRIBUTION_MODELS[1]: self._scores(randomized)}
+        self.scores = {name: self._scores(m) for name, m in zip(ATTRIBUTION_MODELS, (model, randomized))}
         self.image = widgets.Dropdown(options=[(f"#{i}: {names[y]}", i) for i, y in enumerate(labels)], value=image,
                                       description="image")
         self.method = widgets.Dropdown(options=list(ATTRIBUTION_METHODS), value=method, description="method")
-        self.model = widgets.Dropdown(options=list(ATTRIBUTION_MODELS), value=ATTRIBUTION_MODELS[0], description="model")
+        self.model = widgets.Dropdown(options=list(ATTRIBUTION_MODELS), value=ATTRIBUTION_MODELS[0],
+                                      description="model")
         figure = Figure(figsize=(8.4, 3.9), dpi=80)
         self.ax_image, self.ax_map = figure.subplots(1, 2)
         self.picture = self.ax_image.imshow(images[image], cmap="gray_r", vmin=0, vmax=1)
@@ -90,8 +91,9 @@ class AttributionExplorer(Explorer):
         i, model = self.image.value, self.model.value
         self.picture.set_data(self.images[i])
         self.heat.set_data(scaled(self.current()))
-        self.ax_image.set_title(f"image #{i}, class {self.image.label.split(': ')[1]}", fontsize="medium")
-        self.ax_map.set_title(f"{self.method.value}\n{model} model, score {self.scores[model][i]:.2f}", fontsize="medium")
+        self.ax_image.set_title(f"image #{i}, class {self.names[self.labels[i]]}", fontsize="medium")
+        score = self.scores[model][i]
+        self.ax_map.set_title(f"{self.method.value}\n{model} model, score {score:.2f}", fontsize="medium")
         if i != self._shown_image:  # a new digit, a new outline: swap it among the dynamic artists
             slot = self.dynamic.index(self.outline)
             self.outline.remove()

@@ -30,7 +30,8 @@ def train_quickly(model, images, labels, epochs: int = 5, batch_size: int = 32, 
                   seed: int = 0) -> list[float]:
     """Train ``model`` with Adam and cross-entropy on numpy images (n, 28, 28) in [0, 1]; return epoch losses.
 
-    The same seed gives the same weights. The model is left in eval mode.
+    The same starting weights and the same seed give the same trained weights (the seed fixes the
+    order of the examples and dropout). The model is left in eval mode.
     """
     import torch
     from torch import nn

@@ -56,6 +56,8 @@ def widget_sweeps():
     yield "learning-rate lab (optimizer menu)", widgets.LearningRateLab, "optimizer", list(widgets.OPTIMIZERS) * 5
     yield "optimizer race (lr slider)", widgets.OptimizerRace, "lr", list(10.0 ** np.linspace(-3, -0.5, 26))
     yield "optimizer race (steps slider)", widgets.OptimizerRace, "steps", list(range(20, 520, 20))
+    yield "attribution explorer (image menu)", widgets.demo_explorer, "image", list(range(8)) * 3
+    yield "attribution explorer (method menu)", widgets.demo_explorer, "method", list(widgets.ATTRIBUTION_METHODS) * 5
 
 
 def time_widget(make, control: str, values) -> np.ndarray:

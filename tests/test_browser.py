@@ -207,6 +207,12 @@ def type_into_slider(page, label: str, value: str, index: int = 0) -> None:
     page.keyboard.press("Enter")
 
 
+def choose_in_dropdown(page, label: str, option: str, index: int = 0) -> None:
+    """Pick ``option`` in the dropdown menu described by ``label``."""
+    name = page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    page.locator(".widget-dropdown", has=name).nth(index).locator("select").select_option(label=option)
+
+
 def assert_plot_changes(page, action, what: str, image_index: int = 0, timeout_s: float = 20) -> None:
     """Run ``action`` and fail with a message naming ``what`` unless the widget's image changes."""
     image = widget_image(page, image_index)
@@ -270,6 +276,20 @@ def test_lesson04_runs_and_both_widgets_respond(lab, page):
     assert_plot_changes(page, lambda: type_into_slider(page, "learning rate", "10", index=1),
                         "learning-rate lab, learning-rate slider", image_index=1)
     shot(page, "04-learning-rate-lab-after")
+
+
+def test_lesson07_runs_and_attribution_explorer_responds(lab, page):
+    open_and_run_all(page, lab, "07_interpretability.ipynb", timeout_s=300)
+    assert saved_errors(page, lab, "07_interpretability.ipynb") == []
+    explorer = widget_image(page, 0)
+    explorer.scroll_into_view_if_needed()
+    assert page.locator(".widget-dropdown select").count() >= 3, "the explorer's menus did not render as widgets"
+    shot(page, "07-attribution-explorer-before")
+    assert_plot_changes(page, lambda: choose_in_dropdown(page, "method", "integrated gradients"),
+                        "attribution explorer, method menu")
+    assert_plot_changes(page, lambda: choose_in_dropdown(page, "model", "random weights"),
+                        "attribution explorer, model menu")
+    shot(page, "07-attribution-explorer-after")
 
 
 def test_broken_widget_callback_is_reported(lab, page):

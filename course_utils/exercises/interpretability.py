@@ -1,0 +1,318 @@
+"""Exercises of lesson 07 (looking inside a network). torch is imported inside the functions only."""
+import itertools
+import math
+
+import numpy as np
+
+from .. import attribution as ref
+from ..checks import Case, Exercise, Mistake
+
+
+# ---------------------------------------------------------------- small seeded models for the cases
+def _tiny_mlp(n_in=6, n_out=3, seed=0):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out)).eval()
+
+
+def _tiny_cnn(seed=0):
+    """(n, 8, 8) images -> 4 scores."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(3 * 6 * 6, 4)).eval()
+
+
+def _inputs(shape, seed, scale=1.0):
+    import torch
+
+    return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+# ---------------------------------------------------------------- exercise 1: saliency
+def _saliency(model, x, target):
+    return ref.saliency(model, x, target)
+
+
+def _saliency_cases():
+    return [
+        Case((_tiny_mlp(), _inputs(6, 1), 0), label="an MLP with 6 inputs, class 0"),
+        Case((_tiny_mlp(), _inputs(6, 2), 2), label="the same MLP, class 2"),
+        Case((_tiny_cnn(), _inputs((8, 8), 3), 1), label="a CNN on an 8x8 image, class 1"),
+        Case((_tiny_mlp(seed=4), _inputs(6, 5, scale=100.0), 1), label="large inputs"),
+        Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
+             raises=IndexError),
+    ]
+
+
+def _target_score_gradient(model, x, score_of):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    score_of(model(x[None])).backward()
+    return x.grad
+
+
+def _saliency_without_abs(model, x, target):
+    return _target_score_gradient(model, x, lambda scores: scores[0, target])
+
+
+def _saliency_of_all_scores(model, x, target):
+    return _target_score_gradient(model, x, lambda scores: scores.sum()).abs()
+
+
+def _saliency_of_probability(model, x, target):
+    return _target_score_gradient(model, x, lambda scores: scores.softmax(dim=1)[0, target]).abs()
+
+
+def _saliency_with_batch_axis(model, x, target):
+    import torch
+
+    batch = torch.as_tensor(x, dtype=torch.float32)[None].requires_grad_(True)
+    model(batch)[0, target].backward()
+    return batch.grad.abs()
+
+
+# ---------------------------------------------------------------- exercise 2: integrated gradients
+def _integrated_gradients(model, x, target, baseline, steps):
+    return ref.integrated_gradients(model, x, target, baseline, steps)
+
+
+def _ig_cases():
+    return [
+        Case((_tiny_mlp(), _inputs(6, 1), 0, None, 16), label="an MLP, black baseline (None = zeros), 16 steps"),
+        Case((_tiny_mlp(), _inputs(6, 2), 2, _inputs(6, 7), 5), label="a non-zero baseline, 5 steps"),
+        Case((_tiny_mlp(seed=3), _inputs(6, 8), 1, None, 1), label="a single step (the midpoint)"),
+        Case((_tiny_cnn(), _inputs((8, 8), 3), 1, None, 8), label="a CNN on an 8x8 image, 8 steps"),
+        Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
+    ]
+
+
+def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True):
+    """A wrong integrated gradients: the points ``alphas_of(steps)`` and the flags say what it does."""
+    def wrong(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        start = baseline if from_baseline else torch.zeros_like(x)
+        total = torch.zeros_like(x)
+        for alpha in alphas_of(steps):
+            point = (start + float(alpha) * (x - start)).requires_grad_(True)
+            model(point[None])[0, target].backward()
+            total += point.grad
+        mean = total / steps if average else total
+        return (x - baseline) * mean if multiply else mean
+    return wrong
+
+
+def _midpoints(steps):
+    return (np.arange(steps) + 0.5) / steps
+
+
+# ---------------------------------------------------------------- exercise 3: exact Shapley values
+def _exact_shapley(predict, x, background):
+    return ref.exact_shapley(predict, x, background)
+
+
+def _linear(X):
+    return X @ np.array([2.0, -1.0, 0.5]) + 1.0
+
+
+def _interaction(X):
+    return X[:, 0] * X[:, 1] + X[:, 2]
+
+
+def _four_features(X):
+    return np.tanh(X[:, 0] - 2 * X[:, 1]) * X[:, 2] + np.maximum(X[:, 3], 0) * X[:, 0]
+
+
+def _shapley_cases():
+    rng = np.random.default_rng(11)
+    return [
+        Case((_linear, np.array([1.0, 2.0, 3.0]), rng.normal(size=(5, 3))), label="a linear model, 5 background rows"),
+        Case((_interaction, np.array([1.0, 2.0, -1.0]), rng.normal(size=(4, 3))), label="an interaction x0 * x1"),
+        Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
+        Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
+        Case((np.sin, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
+        Case((_linear, np.ones(3), np.ones((2, 4))), label="background with 4 columns for 3 features "
+             "(must raise ValueError)", raises=ValueError),
+    ]
+
+
+def _shapley_with(weight_of, background_rows=None):
+    """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows."""
+    def wrong(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        background = background[:background_rows]
+        n = len(x)
+
+        def v(S):
+            mixed = background.copy()
+            mixed[:, list(S)] = x[list(S)]
+            return np.mean(predict(mixed))
+        phi = np.zeros(n)
+        for i in range(n):
+            others = [j for j in range(n) if j != i]
+            for size in range(n):
+                for S in itertools.combinations(others, size):
+                    phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
+        return phi
+    return wrong
+
+
+def _shapley_weight(size, n):
+    return math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+
+
+def _leave_one_out(predict, x, background):
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    full = np.mean(predict(np.repeat(x[None], len(background), axis=0)))
+    phi = np.zeros(len(x))
+    for i in range(len(x)):
+        mixed = np.repeat(x[None], len(background), axis=0)
+        mixed[:, i] = background[:, i]
+        phi[i] = full - np.mean(predict(mixed))
+    return phi
+
+
+# ---------------------------------------------------------------- exercise 4: occlusion
+def _occlusion(predict, image, patch, stride, fill):
+    return ref.occlusion(predict, image, patch, stride, fill)
+
+
+_WEIGHTS = np.random.default_rng(12).normal(size=(7, 7))
+
+
+def _weighted_sum(images):
+    images = np.asarray(images)
+    return (images * _WEIGHTS[:images.shape[1], :images.shape[2]]).sum(axis=(1, 2))
+
+
+def _squashed(images):
+    return np.tanh(_weighted_sum(images))
+
+
+def _occlusion_cases():
+    rng = np.random.default_rng(13)
+    return [
+        Case((_weighted_sum, rng.random((6, 6)), 2, 1, 0.0), label="a linear score, 2x2 patch, stride 1"),
+        Case((_squashed, rng.random((6, 6)), 3, 3, 0.0), label="a squashed score, 3x3 patches that do not overlap"),
+        Case((_squashed, rng.random((6, 6)), 2, 1, 0.5), label="grey fill (0.5)"),
+        Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0), label="7x5 image: the last row is never covered"),
+        Case((_squashed, rng.random((6, 6)), 10, 1, 0.0), label="a patch larger than the image (must raise ValueError)",
+             raises=ValueError),
+    ]
+
+
+def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None):
+    """A wrong occlusion map, by the flags."""
+    def wrong(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if patch > min(image.shape):
+            raise ValueError("the patch is larger than the image")
+        stride = stride_override or stride
+        fill = fill if fill_override is None else fill_override
+        total, count = np.zeros_like(image), np.zeros_like(image)
+        original = predict(image[None])[0]
+        for i in range(0, image.shape[0] - patch + 1, stride):
+            for j in range(0, image.shape[1] - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                drop = sign * (original - predict(covered[None])[0])
+                window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + patch), slice(j, j + patch))
+                total[window] += drop
+                count[window] += 1
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
+    return wrong
+
+
+EXERCISES = {
+    "saliency_map": Exercise(
+        reference=_saliency,
+        cases=_saliency_cases,
+        rtol=1e-5, atol=1e-6,
+        hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
+        ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
+        "model(x[None])[0, target] (the logit, not a probability), call .backward(), and return x.grad.abs() "
+        "(same shape as x).",
+        mistakes=(
+            Mistake("no absolute value", _saliency_without_abs,
+                    "a saliency map is the size of the gradient: return x.grad.abs(), not x.grad."),
+            Mistake("all scores", _saliency_of_all_scores,
+                    "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
+            Mistake("probability", _saliency_of_probability,
+                    "you differentiated the softmax probability; differentiate the raw score (logit) of the class."),
+            Mistake("batch axis kept", _saliency_with_batch_axis,
+                    "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
+        ),
+    ),
+    "integrated_gradients": Exercise(
+        reference=_integrated_gradients,
+        cases=_ig_cases,
+        rtol=1e-4, atol=1e-6,
+        hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
+        "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
+        "average the gradient of model(point[None])[0, target] over them, then multiply by (x - baseline).",
+        mistakes=(
+            Mistake("left Riemann sum", _ig_with(lambda steps: np.arange(steps) / steps),
+                    "your points start at alpha = 0; use the midpoints alpha = (k + 0.5) / steps."),
+            Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
+                    "the average gradient must be multiplied by (x - baseline)."),
+            Mistake("sum, not mean", _ig_with(_midpoints, average=False),
+                    "divide the sum of the gradients by steps: the integral is an average over the path."),
+            Mistake("path from zero", _ig_with(_midpoints, from_baseline=False),
+                    "the path must start at the baseline: baseline + alpha * (x - baseline)."),
+            Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
+        ),
+    ),
+    "exact_shapley_values": Exercise(
+        reference=_exact_shapley,
+        cases=_shapley_cases,
+        rtol=1e-9, atol=1e-12,
+        hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
+        "the columns in S are set to x's values in a copy of the background. For each feature i and each "
+        "coalition S of the other features (itertools.combinations), add |S|! (n-|S|-1)! / n! * (v(S + i) - v(S)).",
+        mistakes=(
+            Mistake("equal weights (Banzhaf)", _shapley_with(lambda size, n: 1 / 2 ** (n - 1)),
+                    "every coalition got the same weight 1/2^(n-1), which gives the Banzhaf value; Shapley weighs "
+                    "a coalition of size s by s! (n-s-1)! / n!."),
+            Mistake("first background row only", _shapley_with(_shapley_weight, background_rows=1),
+                    "v(S) is the mean over all background rows, not the first one."),
+            Mistake("leave one out", _leave_one_out,
+                    "f(x) minus f(x with feature i replaced) is occlusion of one feature, not its Shapley value: "
+                    "average over all coalitions."),
+            Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
+        ),
+    ),
+    "occlusion_map": Exercise(
+        reference=_occlusion,
+        cases=_occlusion_cases,
+        rtol=1e-6, atol=1e-9,
+        hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
+        "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "
+        "with fill in a copy, and add predict(original) - predict(covered) to every pixel of the window in a "
+        "total map, and 1 to a count map. Return total / count (0 where count is 0).",
+        mistakes=(
+            Mistake("sum, not mean", _occlusion_with(average=False),
+                    "pixels covered by several windows must get the mean drop, not the sum: divide by the count."),
+            Mistake("sign flipped", _occlusion_with(sign=-1.0),
+                    "the drop is predict(original) - predict(covered): positive when covering hurts the score."),
+            Mistake("corner only", _occlusion_with(corner_only=True),
+                    "give the drop to every pixel of the window, not only to its top-left corner."),
+            Mistake("fill ignored", _occlusion_with(fill_override=0.0),
+                    "cover the patch with the given fill value, not always with 0."),
+            Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+        ),
+    ),
+}

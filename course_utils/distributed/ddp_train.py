@@ -77,10 +77,17 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> None:
+    """Parse the arguments and train; ``record`` writes an error file that names the rank that failed first."""
+    from torch.distributed.elastic.multiprocessing.errors import record
+
+    record(run)(parse_args(argv))
+
+
+def run(args) -> None:
+    """Join the process group, train, let rank 0 save, leave the group."""
     import torch
     import torch.distributed as dist
 
-    args = parse_args(argv)
     backend = args.backend if args.backend != "auto" else ("nccl" if torch.cuda.is_available() else "gloo")
     dist.init_process_group(backend)               # reads RANK, WORLD_SIZE, MASTER_ADDR/PORT set by torchrun
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -89,6 +96,7 @@ def main(argv=None) -> None:
         if backend == "nccl":                      # one GPU per process
             device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
             torch.cuda.set_device(device)
+        dist.barrier()                             # every rank has joined
         if rank == args.fail_rank:
             raise RuntimeError(f"rank {rank} failed on purpose (--fail-rank {args.fail_rank})")
         check_sizes(args.samples, args.batch, world)

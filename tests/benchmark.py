@@ -3,6 +3,7 @@
 - every notebook's wall time, executed like the test run (offline, solutions strict), budget 60 s;
 - every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms;
 - with --grade: grading throughput, 30 solved copies of lesson 01 graded two at a time (notebooks per minute).
+- lesson 08's DDP epoch on 1 and 2 processes (no budget: the speed-up, reported).
 
     python tests/benchmark.py                # everything
     python tests/benchmark.py --widgets      # widgets only
@@ -42,6 +43,19 @@ def time_notebook(path: Path) -> tuple[float, str]:
     except Exception as exc:  # report the failure in the table, keep measuring the rest
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"
     return time.perf_counter() - start, error
+
+
+def time_ddp_epoch(nproc: int) -> float:
+    """Seconds of the last epoch of lesson 08's DDP run (its arguments) on ``nproc`` processes, start-up excluded."""
+    import tempfile
+
+    from course_utils.distributed import ddp_train, launch
+
+    args = ["--samples", 8192, "--features", 64, "--hidden", 256, "--classes", 4, "--batch", 256, "--epochs", 2]
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.npz"
+        launch.run_torchrun("course_utils.distributed.ddp_train", [*args, "--out", out], nproc=nproc, echo=False)
+        return float(ddp_train.load_result(out)["epoch_seconds"][-1])
 
 
 def widget_sweeps():
@@ -119,6 +133,9 @@ def main(argv=None) -> int:
         print()
     if args.notebooks and not args.widgets:
         return 1 if over else 0
+    if not args.widgets:
+        one, two = time_ddp_epoch(1), time_ddp_epoch(2)
+        print(f"lesson 08 DDP epoch: {one:.3f} s on 1 process, {two:.3f} s on 2, speed-up {one / two:.2f}\n")
     print(f"{'widget redraw':<40} {'median ms':>9} {'p95 ms':>8}  verdict")
     for name, make, control, values in widget_sweeps():
         ms = time_widget(make, control, values)

@@ -1,0 +1,321 @@
+"""Exercises of lesson 08 (distributed training). torch is imported inside the functions only."""
+import numpy as np
+
+from ..checks import Case, Exercise, Mismatch, Mistake, compare_values
+from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
+
+
+# ---------------------------------------------------------------- exercise 1: shard gradients
+def squared_error_grad(w, X, y):
+    """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
+    return 2.0 / len(X) * X.T @ (X @ w - y)
+
+
+def _shard_cases():
+    rng = np.random.default_rng(8)
+    X, y, w = rng.normal(size=(12, 3)), rng.normal(size=12), rng.normal(size=3)
+    return [
+        Case((squared_error_grad, w, X, y, 3), label="12 examples in 3 equal shards"),
+        Case((squared_error_grad, w, X[:10], y[:10], 3), label="10 examples in 3 shards of 4, 3, 3"),
+        Case((squared_error_grad, w, X[:7], y[:7], 2), label="7 examples in 2 shards of 4, 3"),
+        Case((squared_error_grad, w, X, y, 1), label="one shard"),
+        Case((squared_error_grad, w, X[:5], y[:5], 5), label="one example per shard"),
+        Case((squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
+        Case((squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
+    ]
+
+
+def _shards(X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("bad k")
+    return list(zip(np.array_split(X, k), np.array_split(y, k)))
+
+
+def _plain_average(grad_fn, w, X, y, k):
+    return np.mean([grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0)
+
+
+def _plain_sum(grad_fn, w, X, y, k):
+    return np.sum([grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0)
+
+
+def _weighted_over_k(grad_fn, w, X, y, k):
+    return np.sum([len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0) / k
+
+
+def _first_shard_only(grad_fn, w, X, y, k):
+    Xs, ys = _shards(X, y, k)[0]
+    return grad_fn(w, Xs, ys)
+
+
+# ---------------------------------------------------------------- exercise 2: one ring step
+def _ring_cases():
+    rng = np.random.default_rng(9)
+    three, four = rng.normal(size=(3, 3, 2)), rng.normal(size=(4, 4, 5))
+    return [
+        Case((three, 0), label="3 workers, step 0"),
+        Case((three, 1), label="3 workers, step 1"),
+        Case((four, 2), label="4 workers, step 2"),
+        Case((rng.normal(size=(2, 2, 1)), 0), label="2 workers, chunks of one number"),
+        Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
+        Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
+    ]
+
+
+def _ring_reference(buffers, step):
+    if np.shape(buffers)[0] < 2:
+        raise ValueError("a ring needs at least 2 workers")
+    return ring_step(buffers, step)
+
+
+def _run_ring(answer, case):
+    """Call the answer on a copy; return its result and whether it left the input alone."""
+    buffers = np.array(case.args[0])
+    result = answer(buffers, case.args[1])
+    return np.asarray(result, dtype=float), bool(np.array_equal(buffers, case.args[0]))
+
+
+def _compare_ring(got, want):
+    if not got[1]:
+        raise Mismatch("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "
+                       "worker sends what it held BEFORE the step")
+    compare_values(got[0], want[0])
+
+
+def _ring_in_place(buffers, step):
+    k = buffers.shape[0]
+    for i in range(k):
+        c = (i - step) % k
+        buffers[(i + 1) % k, c] += buffers[i, c]
+    return buffers
+
+
+def _ring_wrong_direction(buffers, step):
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        c = (i - step) % k
+        new[(i - 1) % k, c] += buffers[i, c]
+    return new
+
+
+def _ring_wrong_chunk(buffers, step):
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        c = (i + step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
+
+
+def _ring_overwrite(buffers, step):
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] = buffers[i, c]
+    return new
+
+
+# ---------------------------------------------------------------- exercise 3: DistributedSampler's indices
+def _sampler_cases():
+    perm = np.random.default_rng(10).permutation(10)
+    return [
+        Case((np.arange(10), 3, 0), label="10 examples, 3 ranks, rank 0 (padded to 12)"),
+        Case((np.arange(10), 3, 2), label="10 examples, 3 ranks, rank 2 (padded to 12)"),
+        Case((perm, 4, 1), label="a shuffled order, 4 ranks, rank 1"),
+        Case((perm, 4, 3), {"drop_last": True}, label="drop_last: cut to 8"),
+        Case((perm, 1, 0), label="a single rank gets everything"),
+        Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
+        Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
+    ]
+
+
+def _sampler_contiguous(order, num_replicas, rank, drop_last=False):
+    per = -(-len(order) // num_replicas)
+    return np.asarray(order)[rank * per:(rank + 1) * per]
+
+
+def _sampler_no_padding(order, num_replicas, rank, drop_last=False):
+    return np.asarray(order)[rank::num_replicas]
+
+
+def _sampler_positions(order, num_replicas, rank, drop_last=False):
+    return sampler_indices(np.arange(len(order)), num_replicas, rank, drop_last)
+
+
+def _sampler_ignores_drop_last(order, num_replicas, rank, drop_last=False):
+    return sampler_indices(order, num_replicas, rank)
+
+
+# ---------------------------------------------------------------- exercise 4: gradient accumulation
+def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+    """Reference: one optimizer step on the batch (x, y), computed in ``micro_batches`` pieces."""
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError(f"micro_batches must be between 1 and {len(x)}, got {micro_batches}")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)   # this piece's share of the batch's mean loss
+        loss.backward()                                      # gradients add up in p.grad
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulation_cases():
+    return [
+        Case((12, 3), label="12 examples in 3 micro-batches of 4"),
+        Case((10, 3), label="10 examples in micro-batches of 4, 3, 3"),
+        Case((8, 1), label="one micro-batch (an ordinary step)"),
+        Case((8, 8), label="one example per micro-batch"),
+        Case((8, 0), label="zero micro-batches", raises=ValueError),
+        Case((8, 9), label="more micro-batches than examples", raises=ValueError),
+    ]
+
+
+def _run_accumulation(step_fn, case):
+    """One step on a seeded model that starts with stale gradients; returns (loss, weights after)."""
+    import torch
+    from torch import nn
+
+    n, micro = case.args
+    gen = torch.Generator().manual_seed(11)
+    x, y = torch.randn(n, 5, generator=gen), torch.randint(0, 3, (n,), generator=gen)
+    torch.manual_seed(11)
+    model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3))
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
+    loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    return loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
+
+
+def _compare_accumulation(got, want):
+    if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
+        raise Mismatch("the weights after the step differ from one step on the whole batch. Zero the gradients "
+                       "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it")
+    compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
+
+
+def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    optimizer.zero_grad()
+    losses = []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        losses.append(loss.item())
+    optimizer.step()
+    return float(np.mean(losses))
+
+
+def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) / micro_batches
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulate_step_each(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return total
+
+
+def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+EXERCISES = {
+    "shard_gradient": Exercise(
+        reference=shard_gradient,
+        cases=_shard_cases,
+        hint="Split with np.array_split(X, k) and np.array_split(y, k). Each grad_fn(w, X_i, y_i) is a MEAN over "
+        "n_i examples, so add n_i * grad_i over the shards and divide by n = len(X). Raise ValueError unless "
+        "1 <= k <= len(X).",
+        mistakes=(
+            Mistake("plain average", _plain_average, "You averaged the shard gradients; that is right only when all "
+                    "shards have the same size. Weight each by its number of examples."),
+            Mistake("sum of shard gradients", _plain_sum, "You added the shard gradients without dividing: k times "
+                    "too large for equal shards."),
+            Mistake("divided by k", _weighted_over_k, "You weighted by shard size but divided by k, not by the "
+                    "number of examples."),
+            Mistake("first shard only", _first_shard_only),
+        ),
+    ),
+    "ring_step": Exercise(
+        reference=_ring_reference,
+        cases=_ring_cases,
+        run=_run_ring,
+        compare=_compare_ring,
+        hint="new = buffers.astype(float) (a copy). For every worker i: c = (i - step) % k, then "
+        "new[(i + 1) % k, c] += buffers[i, c]. Raise ValueError unless buffers has shape (k, k, ...) with k >= 2.",
+        mistakes=(
+            Mistake("changes its input", _ring_in_place, "You updated `buffers` in place; the caller's array must "
+                    "stay as it was. Work on a copy."),
+            Mistake("wrong direction", _ring_wrong_direction, "You sent to the left neighbour (i - 1); the ring "
+                    "sends to the right, (i + 1) % k."),
+            Mistake("wrong chunk", _ring_wrong_chunk, "Worker i sends chunk (i - step) % k, not (i + step) % k."),
+            Mistake("overwrite instead of add", _ring_overwrite),
+        ),
+    ),
+    "sampler_indices": Exercise(
+        reference=sampler_indices,
+        cases=_sampler_cases,
+        hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
+        "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "
+        "unless 0 <= rank < num_replicas.",
+        mistakes=(
+            Mistake("contiguous blocks", _sampler_contiguous, "DistributedSampler deals the indices out like cards "
+                    "(rank, rank + W, ...), not in contiguous blocks."),
+            Mistake("no padding", _sampler_no_padding, "Without padding, ranks get different numbers of examples and "
+                    "the ranks fall out of step. Pad by repeating the start of the order."),
+            Mistake("positions, not the order", _sampler_positions, "You returned positions 0, 1, 2, ... instead of "
+                    "the values of `order` at those positions (the shuffled indices)."),
+            Mistake("ignores drop_last", _sampler_ignores_drop_last),
+        ),
+    ),
+    "accumulation_step": Exercise(
+        reference=accumulation_step,
+        cases=_accumulation_cases,
+        run=_run_accumulation,
+        compare=_compare_accumulation,
+        hint="optimizer.zero_grad() once; for xb, yb in zip(torch.tensor_split(x, micro_batches), "
+        "torch.tensor_split(y, micro_batches)): loss = loss_fn(model(xb), yb) * len(xb) / len(x); loss.backward(); "
+        "add loss.item(). Then optimizer.step() once and return the total. Raise ValueError unless "
+        "1 <= micro_batches <= len(x).",
+        mistakes=(
+            Mistake("unscaled losses", _accumulate_unscaled, "Each micro-batch's mean loss was backpropagated as it "
+                    "is, so the gradients add up to micro_batches times too much. Scale each by len(xb) / len(x)."),
+            Mistake("divided by the count", _accumulate_over_count, "Dividing by micro_batches is right only for "
+                    "equal pieces; scale by len(xb) / len(x)."),
+            Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "
+                    "several small-batch steps, not one large-batch step."),
+            Mistake("zero_grad inside the loop", _accumulate_zero_inside),
+        ),
+    ),
+}

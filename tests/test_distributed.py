@@ -21,9 +21,23 @@ SMALL = ["--samples", "512", "--features", "8", "--hidden", "16", "--classes", "
 
 
 def no_children_left():
+    """No live process started by this test (children left over by earlier tests in this worker are not ours)."""
     import psutil
 
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running()] == []
+    alive = [p for p in psutil.Process().children(recursive=True)
+             if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and p.pid not in EARLIER_CHILDREN]
+    return alive == []
+
+
+@pytest.fixture(autouse=True)
+def _remember_earlier_children():
+    import psutil
+
+    EARLIER_CHILDREN.clear()
+    EARLIER_CHILDREN.update(p.pid for p in psutil.Process().children(recursive=True))
+
+
+EARLIER_CHILDREN: set[int] = set()
 
 
 # ---------------------------------------------------------------- numpy data parallelism

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import jupyter_settings
 from test_browser import (CHROMIUM, WIDGET_IMAGE, LabServer, assert_plot_changes, browser, open_and_run_all,
                           page, saved_errors, shot, type_into_slider)
 
@@ -35,13 +36,14 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 def server(tmp_path_factory):
     """A Jupyter server (with Notebook 7 and Voila) over a scratch copy of lessons/.
 
-    It reads the course's settings defaults from jupyter-config/ (``pip install -e .`` installs them
-    into the environment), so the slider-arrow-key fix is tested as shipped.
+    The course's settings defaults are installed into a scratch prefix that the server reads
+    (as ``python -m course_utils.jupyter_settings`` installs them into a learner's environment).
     """
     home = tmp_path_factory.mktemp("frontends")
     shutil.copytree(ROOT / "lessons", home / "lessons")
+    jupyter_settings.install(home / "prefix")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_CONFIG_PATH", str(ROOT / "jupyter-config"))
+        patch.setenv("JUPYTER_CONFIG_PATH", str(home / "prefix" / "etc" / "jupyter"))
         server = LabServer(home / "lessons", home)
     try:
         server.wait_until_up()
@@ -130,7 +132,7 @@ def arrow_keys_move_a_focused_slider(page) -> None:
         page.keyboard.press("ArrowLeft")
     time.sleep(1)
     assert page.locator(".jp-collapseHeadingButton.jp-mod-collapsed").count() == 0, \
-        "ArrowLeft on a focused slider collapsed a heading (see jupyter-config/labconfig)"
+        "ArrowLeft on a focused slider collapsed a heading (see course_utils/jupyter_settings.py)"
     assert readout.inner_text() != before, "ArrowLeft on a focused slider did not move it"
     page.locator(".jp-MarkdownCell").first.click()  # the same keys still move between cells elsewhere
     page.keyboard.press("Escape")

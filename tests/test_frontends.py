@@ -123,6 +123,16 @@ def test_notebook7_runs_lesson01_and_moves_the_neuron_explorer(server, page):
     arrow_keys_move_a_focused_slider(page)
 
 
+def test_notebook7_runs_lesson04_and_moves_the_learning_rate_lab(server, page):
+    open_and_run_all(page, server, "04_optimizers.ipynb", timeout_s=240, path="notebooks/04_optimizers.ipynb")
+    assert saved_errors(page, server, "04_optimizers.ipynb") == []
+    assert page.locator(WIDGET_IMAGE).count() >= 2, "Notebook 7 shows fewer than two widget pictures"
+    page.locator(WIDGET_IMAGE).nth(1).scroll_into_view_if_needed()
+    assert_plot_changes(page, lambda: type_into_slider(page, "learning rate", "10", index=1),
+                        "Notebook 7, learning-rate lab, learning-rate slider", image_index=1)
+    shot(page, "nb7-04-learning-rate-lab-after")
+
+
 def arrow_keys_move_a_focused_slider(page) -> None:
     """Notebook 7 gives ArrowLeft to the notebook (collapse heading) unless the course's shortcut defaults apply."""
     readout = page.locator(".widget-slider").first.locator(".widget-readout")

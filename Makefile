@@ -24,6 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade "pip>=24"
 	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m course_utils.jupyter_settings
 	@touch $(STAMP)
 
 install: $(STAMP)

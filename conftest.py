@@ -42,7 +42,8 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_terminal_summary(terminalreporter):
     """One clear line when the browser tests did not run."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "test_browser" in r.nodeid]
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "test_browser" in r.nodeid or "test_frontends" in r.nodeid]
     if skipped:
         terminalreporter.write_line(f"NOTE: {len(skipped)} browser tests were skipped (no Chromium); to run them, "
                                     f"{BROWSER_HOW_TO}.", yellow=True, bold=True)

@@ -9,6 +9,8 @@
     python tests/benchmark.py --widgets      # widgets only
     python tests/benchmark.py lessons/01_neurons.ipynb
     python tests/benchmark.py --grade        # grading throughput only
+    python tests/benchmark.py --memory       # each lesson's kernel peak memory (RSS)
+    python tests/benchmark.py --voila 20     # load lesson 04 in Voila 20 times; every load must render
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import argparse
 import contextlib
 import io
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -56,6 +59,73 @@ def time_ddp_epoch(nproc: int) -> float:
         out = Path(folder) / "result.npz"
         launch.run_torchrun("course_utils.distributed.ddp_train", [*args, "--out", out], nproc=nproc, echo=False)
         return float(ddp_train.load_result(out)["epoch_seconds"][-1])
+def peak_rss(path: Path, poll_s: float = 0.05) -> tuple[float, str]:
+    """Execute one notebook like ``time_notebook``; return (kernel's peak RSS in MB, error or '')."""
+    import threading
+
+    import nbclient
+    import nbformat
+    import psutil
+
+    os.environ["COURSE_STRICT"] = "1" if path.parent.name == "solutions" else "0"
+    client = nbclient.NotebookClient(nbformat.read(path, as_version=4), timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    peak, done = [0], threading.Event()
+
+    def poll() -> None:  # the kernel and its children, from its start to the end of the run
+        while not done.is_set():
+            with contextlib.suppress(psutil.Error, AttributeError):
+                kernel = psutil.Process(client.km.provisioner.process.pid)
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in [kernel, *kernel.children(recursive=True)]))
+            time.sleep(poll_s)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        client.execute()
+        error = ""
+    except Exception as exc:  # report the failure in the table, keep measuring the rest
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"
+    done.set()
+    watcher.join()
+    return peak[0] / 2**20, error
+
+
+def voila_loads(count: int, notebook: str = "04_optimizers.ipynb") -> int:
+    """Load ``notebook`` from lessons/ in Voila ``count`` times, each in a fresh page and kernel; return failures."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    import test_browser
+    from test_frontends import shut_down_kernels, voila_render
+
+    failures = 0
+    with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
+        shutil.copytree(ROOT / "lessons", Path(home) / "lessons")
+        server = test_browser.LabServer(Path(home) / "lessons", Path(home))
+        chromium = playwright.chromium.launch(executable_path=test_browser.CHROMIUM,
+                                              args=test_browser.CHROMIUM_FLAGS, headless=True)
+        try:
+            server.wait_until_up()
+            print(f"{'Voila load of ' + notebook:<40} {'seconds':>8}  verdict")
+            for load in range(1, count + 1):
+                context = chromium.new_context()
+                page = context.new_page()
+                seconds, stuck = voila_render(page, server, notebook)
+                images = page.locator(test_browser.WIDGET_IMAGE)
+                with contextlib.suppress(Exception):
+                    images.nth(1).wait_for(timeout=60_000)
+                verdict = f"STUCK on {stuck!r}" if stuck else f"ok, {images.count()} widget pictures"
+                failures += bool(stuck) or images.count() < 2
+                print(f"{'load ' + str(load):<40} {seconds:8.1f}  {verdict}", flush=True)
+                context.close()
+                shut_down_kernels(server)
+        finally:
+            chromium.close()
+            server.stop()
+    print(f"{count - failures} of {count} loads rendered")
+    return failures
 
 
 def widget_sweeps():
@@ -113,14 +183,26 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in lessons/ and solutions/")
     parser.add_argument("--widgets", action="store_true", help="only the widget redraws")
     parser.add_argument("--grade", action="store_true", help="only the grading throughput")
+    parser.add_argument("--memory", action="store_true", help="only each notebook's kernel peak RSS")
+    parser.add_argument("--voila", type=int, metavar="N", help="only N Voila loads of lesson 04")
     args = parser.parse_args(argv)
     os.environ["COURSE_OFFLINE"] = "1"
-    os.environ.setdefault("MPLBACKEND", "Agg")
     if args.grade:
         seconds, per_minute = grading_throughput()
         print(f"{'grading 30 x lesson 01, 2 at a time':<40} {seconds:8.1f} s  {per_minute:.1f} notebooks/minute")
         return 0
+    if args.voila:
+        return 1 if voila_loads(args.voila) else 0
     over = 0
+    if args.memory:
+        print(f"{'notebook':<40} {'peak MB':>8}  verdict")
+        for path in args.notebooks or sorted((ROOT / "lessons").glob("*.ipynb")):
+            megabytes, error = peak_rss(path.resolve())
+            over += bool(error)
+            print(f"{str(path.resolve().relative_to(ROOT)):<40} {megabytes:8.0f}  {'FAILED ' + error if error else 'ok'}",
+                  flush=True)
+        return 1 if over else 0
+    os.environ.setdefault("MPLBACKEND", "Agg")  # timings only; the memory run uses the learner's inline backend
     if not args.widgets:
         paths = args.notebooks or sorted((ROOT / "lessons").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
         print(f"{'notebook':<40} {'seconds':>8}  verdict")

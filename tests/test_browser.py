@@ -27,6 +27,7 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDGET_IMAGE = "img.widget-image"  # an explorer's figure: a widgets.Image holding PNG bytes
 SERVER_START_S = 90
 KERNEL_START_S = 90
 LAB_SETTINGS = {  # written to a private settings folder: no kernel dialog, no news pop-ups
@@ -133,9 +134,12 @@ def page(browser):
         context.close()
 
 
-def open_and_run_all(page, lab: LabServer, notebook: str, timeout_s: float) -> None:
-    """Open a notebook, wait for its kernel, run all cells and wait until every cell has run."""
-    page.goto(lab.url(f"lab/workspaces/{Path(notebook).stem}/tree/{notebook}"))  # a fresh workspace each
+def open_and_run_all(page, lab: LabServer, notebook: str, timeout_s: float, path: str = "") -> None:
+    """Open a notebook, wait for its kernel, run all cells and wait until every cell has run.
+
+    ``path`` is the front end's address of the notebook (default: JupyterLab, in a fresh workspace).
+    """
+    page.goto(lab.url(path or f"lab/workspaces/{Path(notebook).stem}/tree/{notebook}"))
     panel = page.locator(".jp-NotebookPanel:visible")
     panel.first.wait_for(timeout=KERNEL_START_S * 1000)
     idle = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
@@ -192,8 +196,8 @@ def saved_errors(page, lab: LabServer, notebook: str) -> list[str]:
 
 
 def widget_image(page, index: int = 0):
-    """The image inside the ``index``-th explorer's output area."""
-    return page.locator(".widget-output img").nth(index)
+    """The picture of the ``index``-th explorer."""
+    return page.locator(WIDGET_IMAGE).nth(index)
 
 
 def type_into_slider(page, label: str, value: str, index: int = 0) -> None:
@@ -253,7 +257,7 @@ def test_lesson00_runs_and_its_widget_check_responds(lab, page):
 def test_lesson01_runs_and_neuron_explorer_responds(lab, page):
     open_and_run_all(page, lab, "01_neurons.ipynb", timeout_s=120)
     assert saved_errors(page, lab, "01_neurons.ipynb") == []
-    explorer = page.locator(".widget-output img").first
+    explorer = page.locator(WIDGET_IMAGE).first
     explorer.scroll_into_view_if_needed()
     assert page.locator(".widget-slider").count() >= 3, "the explorer's sliders did not render as widgets"
     shot(page, "01-neuron-explorer-before")
@@ -264,7 +268,7 @@ def test_lesson01_runs_and_neuron_explorer_responds(lab, page):
 def test_lesson04_runs_and_both_widgets_respond(lab, page):
     open_and_run_all(page, lab, "04_optimizers.ipynb", timeout_s=240)
     assert saved_errors(page, lab, "04_optimizers.ipynb") == []
-    assert page.locator(".widget-output img").count() >= 2, "the race and the lab did not render as widgets"
+    assert page.locator(WIDGET_IMAGE).count() >= 2, "the race and the lab did not render as widgets"
     race, lab_image = widget_image(page, 0), widget_image(page, 1)
     race.scroll_into_view_if_needed()
     shot(page, "04-optimizer-race-before")

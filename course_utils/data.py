@@ -43,7 +43,7 @@ SHA256 = {  # of the original files, as in keras.datasets and Fashion-MNIST's ow
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
 }
 
-RAW_SHA256 = {  # of the decompressed IDX files: a copy that was only re-compressed holds these bytes
+RAW_SHA256 = {  # of the decompressed IDX files, the same in any re-compressed copy
     "train-images-idx3-ubyte.gz":
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte.gz":
@@ -286,7 +286,8 @@ def _is_good(path: Path) -> bool:
 
 
 def _report_bad(problem: _BadFile) -> None:
-    print(f"Problem with {_display(problem.path)}: {problem}. It is not used and was left as it is; "
+    print(f"Problem with {_display(problem.path)}: {problem}. "
+          "It is not used and was left as it is; "
           "replace it with a good copy to use the real data.")
 
 
@@ -300,7 +301,7 @@ def _from_folder(key: str, paths: list[Path]):
 def _from_download(key: str, paths: list[Path], verbose: bool):
     """Download the missing or bad files into the cache and parse them; None if that fails."""
     needed = [path for path in paths if not _is_good(path)]
-    if not needed:  # the files hold the original data but are still unusable: a download cannot help
+    if not needed:  # the original data, yet unusable: a download cannot help
         return None
     for path in needed:
         url = BASE_URL + path.name
@@ -324,7 +325,7 @@ def _parse_or_report(key: str, paths: list[Path]):
 
 
 def _download(url: str, target: Path) -> None:
-    """Fetch ``url`` to a temporary file, check the original file's checksum, move it to ``target``."""
+    """Fetch ``url`` to a temporary file, check the original file's checksum, move to ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                          suffix=".part")
@@ -385,7 +386,8 @@ def _read_idx_gz(path: Path, ndim: int) -> np.ndarray:
     """A gzipped IDX file of unsigned bytes with ``ndim`` dimensions, checked by its content."""
     raw = _gunzip(path)
     if hashlib.sha256(raw).hexdigest() != RAW_SHA256[path.name]:
-        raise _BadFile(path, "wrong checksum of the decompressed data (a damaged or different file)")
+        raise _BadFile(path, "wrong checksum of the decompressed data "
+                             "(a damaged or different file)")
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
         raise _BadFile(path, f"only {len(raw)} bytes, too short for an IDX header")

@@ -93,7 +93,7 @@ def learning_rate(recipe, steps_per_epoch: int):
 
 def run_keras(recipe: CnnRecipe, x_train, y_train, x_eval, y_eval, *, seed: int = 0,
               epochs: int | None = None) -> tuple[object, RunResult]:
-    """Train ``recipe`` on images (n, 28, 28, 1) in [0, 1]; accuracy on (x_eval, y_eval) per epoch."""
+    """Train ``recipe`` on images (n, 28, 28, 1) in [0, 1]; eval-set accuracy after each epoch."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -124,7 +124,7 @@ class MlpRecipe:
 
 def run_torch_mlp(recipe: MlpRecipe, x_train, y_train, x_eval, y_eval, *,
                   seed: int = 0) -> tuple[object, RunResult]:
-    """Train the MLP of ``recipe`` on uint8 images (n, 28, 28); accuracy on the eval set per epoch."""
+    """Train the MLP of ``recipe`` on uint8 images (n, 28, 28); eval accuracy after each epoch."""
     import torch
     from torch import nn
 
@@ -182,7 +182,7 @@ def plot_frontier(results, *, budget_s: float = 120.0, target: float | None = No
 
 
 def full_runs_report(plot_path) -> bool:
-    """Every Keras recipe and the MLP on all of real Fashion-MNIST: per-epoch tables and the frontier.
+    """Every Keras recipe and the MLP on all of real Fashion-MNIST: per-epoch tables, frontier.
 
     True if the best CNN recipe reaches 0.90 within 120 s and the MLP 0.88 within 60 s of training.
     """

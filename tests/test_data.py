@@ -266,7 +266,8 @@ def test_file_with_wrong_checksum_is_reported_and_kept(name, datasets_dir, capsy
     before = [path.read_bytes() for path in paths]
     loaded = data.load_images(name)
     first_line, data_line = capsys.readouterr().out.splitlines()
-    assert paths[0].name in first_line and "checksum" in first_line and "left as it is" in first_line
+    assert paths[0].name in first_line and "checksum" in first_line
+    assert "left as it is" in first_line
     assert data_line.startswith("Data: offline fallback")
     assert loaded.is_fallback
     assert [path.read_bytes() for path in paths] == before
@@ -423,7 +424,7 @@ def test_silent_server_times_out(datasets_dir, monkeypatch):
     _assert_nothing_cached(datasets_dir)
 
 
-# ---------------------------------------------------------------- content, not wrappers; system folders
+# ---------------------------------------------------------------- content, not wrapper; system folder
 
 def regzip(path: Path, **options) -> None:
     """Compress the same content again, differently (another level, name and time in the header)."""
@@ -493,7 +494,8 @@ def test_a_bad_cache_file_is_reported_then_the_system_folder_used(datasets_dir, 
 
 
 @pytest.mark.parametrize("value, expected", [
-    (None, "mnist"), ("", "mnist"), ("fashion_mnist", "fashion_mnist"), (" Fashion-MNIST ", "fashion_mnist"),
+    (None, "mnist"), ("", "mnist"), ("fashion_mnist", "fashion_mnist"),
+    (" Fashion-MNIST ", "fashion_mnist"),
 ])
 def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
     if value is None:
@@ -529,7 +531,8 @@ def debian_files():
 def test_debian_files_differ_from_the_download_but_hold_the_original_data():
     for filename, raw_sha in data.RAW_SHA256.items():
         assert data._sha256(DEBIAN / filename) != data.SHA256[filename]  # only the wrapper differs
-        assert hashlib.sha256(gzip.decompress((DEBIAN / filename).read_bytes())).hexdigest() == raw_sha
+        raw = gzip.decompress((DEBIAN / filename).read_bytes())
+        assert hashlib.sha256(raw).hexdigest() == raw_sha
 
 
 @pytest.mark.usefixtures("debian_files")
@@ -540,7 +543,8 @@ def test_debian_fashion_mnist_loads(where, datasets_dir, monkeypatch, capsys):
     else:
         (datasets_dir / "fashion-mnist").mkdir(parents=True)
         for filename in data.RAW_SHA256:
-            (datasets_dir / "fashion-mnist" / filename).write_bytes((DEBIAN / filename).read_bytes())
+            copy = datasets_dir / "fashion-mnist" / filename
+            copy.write_bytes((DEBIAN / filename).read_bytes())
     loaded = data.load_images("fashion_mnist")
     assert not loaded.is_fallback and loaded.class_names == data.FASHION_NAMES
     assert loaded.x_train.shape == (60000, 28, 28) and loaded.x_test.shape == (10000, 28, 28)

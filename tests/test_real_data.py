@@ -23,7 +23,8 @@ HANG_LIMIT_S = 300  # a stalled kernel fails; the 60 s budget itself is measured
 def real_fashion_mnist():
     """Skip without real Fashion-MNIST; in CI its absence is a failure."""
     if data.load_images("fashion_mnist", offline=True, verbose=False).is_fallback:
-        message = ("real Fashion-MNIST is not installed (Debian: apt install dataset-fashion-mnist); "
+        message = ("real Fashion-MNIST is not installed "
+                   "(Debian: apt install dataset-fashion-mnist); "
                    "lessons 05 and 06 were not run on it")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message}. CI must install it (.ci/run does).")

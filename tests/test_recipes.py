@@ -1,4 +1,4 @@
-"""Tests for course_utils.recipes: the full-run recipes, their timing records and the frontier plot."""
+"""Tests for course_utils.recipes: full-run recipes, their timing records, the frontier plot."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +24,8 @@ def test_run_result_cumulates_time_and_finds_the_best_within_a_budget():
     assert run.best_within(30.0) == 0.9 and run.best_within(60.0) == 0.95
     assert np.isnan(run.best_within(5.0))
     lines = run.table().splitlines()
-    assert lines[0] == "r" and len(lines) == 5 and lines[-1].split() == ["3", "30.0", "60.0", "0.9500"]
+    assert lines[0] == "r" and len(lines) == 5
+    assert lines[-1].split() == ["3", "30.0", "60.0", "0.9500"]
 
 
 def test_recipes_are_named_and_the_best_is_one_of_them():

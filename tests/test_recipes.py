@@ -81,3 +81,23 @@ def test_frontier_plot_has_one_line_per_run_and_the_budget():
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["a", "b"] and "budget 2 s" in labels and "target 0.91" in labels
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [1.0, 2.0])
+
+
+def test_full_runs_report_prints_tables_and_saves_the_frontier(monkeypatch, tmp_path, capsys):
+    from course_utils import data
+
+    x, y = blobs()
+    fake = data.ImageData(x[:90], y[:90], x[90:], y[90:], class_names=data.FASHION_NAMES,
+                          name="fashion_mnist", source="test blobs", is_fallback=False)
+    monkeypatch.setattr(data, "load_images", lambda *args, **kwargs: fake)
+    tiny = recipes.CnnRecipe("tiny", filters1=4, filters2=8, dense=16, batch_size=16,
+                             learning_rate=0.01, epochs=2, schedule="one-cycle")
+    monkeypatch.setattr(recipes, "KERAS_RECIPES", (tiny,))
+    monkeypatch.setattr(recipes, "BEST_KERAS_RECIPE", tiny)
+    small_mlp = recipes.MlpRecipe(hidden=(32,), batch_size=16, learning_rate=0.01, epochs=2)
+    monkeypatch.setattr(recipes, "MlpRecipe", lambda: small_mlp)
+    passed = recipes.full_runs_report(tmp_path / "plots" / "frontier.png")
+    out = capsys.readouterr().out
+    assert (tmp_path / "plots" / "frontier.png").stat().st_size > 1000
+    assert out.count("epoch  seconds") == 2 and "CNN full run (tiny)" in out and "MLP full run" in out
+    assert passed is True

@@ -1,9 +1,10 @@
 """Data for the course: toy sets made on the spot, and MNIST-style images that work offline.
 
-``load_images`` reads MNIST or Fashion-MNIST from the Keras cache, downloads them there
-when allowed, and otherwise falls back to scikit-learn's bundled digits resized to 28x28,
-so every notebook runs without a network. Set ``COURSE_OFFLINE=1`` to never touch the
-network.
+``load_images`` reads MNIST or Fashion-MNIST from the Keras cache, else from the folder where
+a distribution installs it (Debian's ``dataset-fashion-mnist``), downloads it into the cache
+when allowed, and otherwise falls back to scikit-learn's bundled digits resized to 28x28, so
+every notebook runs without a network. Set ``COURSE_OFFLINE=1`` to never touch the network,
+and ``COURSE_DATASET`` to choose the data set of the image lessons (``chosen_dataset``).
 """
 from __future__ import annotations
 
@@ -40,6 +41,21 @@ SHA256 = {  # of the original files, as in keras.datasets and Fashion-MNIST's ow
         "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
     "t10k-labels-idx1-ubyte.gz":
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+}
+
+RAW_SHA256 = {  # of the decompressed IDX files, the same in any re-compressed copy
+    "train-images-idx3-ubyte.gz":
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz":
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz":
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz":
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+SYSTEM_DIRS = {  # where distributions install the data sets, searched after the Keras cache
+    "fashion_mnist": (Path("/usr/share/datasets/fashion-mnist"),),  # Debian: dataset-fashion-mnist
 }
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
@@ -188,31 +204,45 @@ def keras_datasets_dir() -> Path:
     return Path(home) / "datasets"
 
 
+def chosen_dataset(default: str = "mnist") -> str:
+    """The image data set a lesson uses: ``$COURSE_DATASET`` when set, else ``default``."""
+    return _dataset_key(os.environ.get("COURSE_DATASET", "").strip() or default)
+
+
 def load_images(name: str = "mnist", *, offline: bool | None = None,
                 verbose: bool = True) -> ImageData:
-    """Load "mnist" or "fashion_mnist": Keras cache, else download (if online), else bundled digits.
+    """Load "mnist" or "fashion_mnist": Keras cache, system folder, download (if online), digits.
 
-    A damaged cached file is reported in one line and skipped, never deleted; only a download
-    whose checksum matches replaces it. With ``verbose``, one line says which data is in use.
+    Files are checked by what they hold (the checksum of the decompressed data, then the IDX
+    structure), so a copy that was only re-compressed is accepted. A damaged file is reported
+    in one line and skipped, never deleted; only a download whose checksum matches replaces it.
+    With ``verbose``, one line says which data is in use and where it came from.
     """
     key = _dataset_key(name)
     is_offline = offline_mode(offline)
     if not isinstance(verbose, bool):
         raise TypeError(f"verbose must be True or False, got {verbose!r}")
     spec = _SPECS[key]
-    folder = keras_datasets_dir() / spec.subdir
-    paths = [folder / filename for filename in spec.files]
-    location = _display(paths[0]) if len(paths) == 1 else _display(folder) + "/"
-
-    arrays, how = _from_cache(key, paths), "from the Keras cache"
-    if arrays is None and not is_offline:
-        arrays, how = _from_download(key, paths, verbose), "downloaded into the Keras cache"
+    cache = keras_datasets_dir() / spec.subdir
+    places = [(cache, "from the Keras cache")]
+    places += [(folder, "from the system data sets") for folder in SYSTEM_DIRS.get(key, ())]
+    for folder, how in places:
+        paths = [folder / filename for filename in spec.files]
+        arrays = _from_folder(key, paths)
+        if arrays is not None:
+            break
+    else:
+        paths = [cache / filename for filename in spec.files]
+        arrays, how = None, "downloaded into the Keras cache"
+        if not is_offline:
+            arrays = _from_download(key, paths, verbose)
     if arrays is None:
-        return _fallback(key, folder, verbose)
+        return _fallback(key, cache, verbose)
 
     data = ImageData(*arrays, class_names=spec.class_names, name=key,
                      source=f"{spec.title} {how}", is_fallback=False)
     if verbose:
+        location = _display(paths[0]) if len(paths) == 1 else _display(paths[0].parent) + "/"
         print(f"Data: {data.source} ({location}): "
               f"{len(data.y_train)} train / {len(data.y_test)} test images.")
     return data
@@ -244,29 +274,34 @@ def _sha256(path: Path) -> str:
 
 
 def _is_good(path: Path) -> bool:
-    return path.is_file() and _sha256(path) == SHA256[path.name]
+    """True if ``path`` holds the original data (same bytes, or same bytes once decompressed)."""
+    if not path.is_file():
+        return False
+    if path.name not in RAW_SHA256:
+        return _sha256(path) == SHA256[path.name]
+    try:
+        return hashlib.sha256(_gunzip(path)).hexdigest() == RAW_SHA256[path.name]
+    except _BadFile:
+        return False
 
 
 def _report_bad(problem: _BadFile) -> None:
-    print(f"Problem with {_display(problem.path)}: {problem}. It is not used; "
-          "delete it (or replace it with a good copy) to use the real data.")
+    print(f"Problem with {_display(problem.path)}: {problem}. "
+          "It is not used and was left as it is; "
+          "replace it with a good copy to use the real data.")
 
 
-def _from_cache(key: str, paths: list[Path]):
-    """The four arrays from the cached files, or None if a file is missing or bad."""
+def _from_folder(key: str, paths: list[Path]):
+    """The four arrays from the files in one folder; None if a file is missing or bad."""
     if not all(path.is_file() for path in paths):
         return None
-    for path in paths:
-        if not _is_good(path):
-            _report_bad(_BadFile(path, "wrong checksum (a damaged or incomplete file)"))
-            return None
     return _parse_or_report(key, paths)
 
 
 def _from_download(key: str, paths: list[Path], verbose: bool):
     """Download the missing or bad files into the cache and parse them; None if that fails."""
     needed = [path for path in paths if not _is_good(path)]
-    if not needed:  # the files are the originals but still unreadable: a download cannot help
+    if not needed:  # the original data, yet unusable: a download cannot help
         return None
     for path in needed:
         url = BASE_URL + path.name
@@ -290,7 +325,7 @@ def _parse_or_report(key: str, paths: list[Path]):
 
 
 def _download(url: str, target: Path) -> None:
-    """Fetch ``url`` to a temporary file, check its checksum, then move it to ``target``."""
+    """Fetch ``url`` to a temporary file, check the original file's checksum, move to ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                          suffix=".part")
@@ -312,6 +347,8 @@ def _download(url: str, target: Path) -> None:
 def _parse(key: str, paths: list[Path]) -> list[np.ndarray]:
     """x_train, y_train, x_test, y_test read from the files; raises _BadFile(path, reason)."""
     if key == "mnist":
+        if _sha256(paths[0]) != SHA256[paths[0].name]:
+            raise _BadFile(paths[0], "wrong checksum (a damaged or incomplete file)")
         arrays, origins = _read_npz(paths[0]), paths * 4
     else:
         arrays = [_read_idx_gz(path, ndim=3 if "-images-" in path.name else 1) for path in paths]
@@ -322,6 +359,8 @@ def _parse(key: str, paths: list[Path]) -> list[np.ndarray]:
             raise _BadFile(origins[i], f"images of shape {images.shape}, expected (N, 28, 28)")
         if labels.shape != (len(images),):
             raise _BadFile(origins[i + 1], f"labels {labels.shape} for {len(images)} images")
+        if labels.size and labels.max() >= len(_SPECS[key].class_names):
+            raise _BadFile(origins[i + 1], f"label {labels.max()} outside 0..9")
     return arrays
 
 
@@ -335,13 +374,20 @@ def _read_npz(path: Path) -> list[np.ndarray]:
         raise _BadFile(path, f"not a readable .npz file ({error})") from None
 
 
-def _read_idx_gz(path: Path, ndim: int) -> np.ndarray:
-    """A gzipped IDX file of unsigned bytes with ``ndim`` dimensions (magic 2049 or 2051)."""
+def _gunzip(path: Path) -> bytes:
     try:
         with gzip.open(path, "rb") as stream:
-            raw = stream.read()
+            return stream.read()
     except (OSError, EOFError, zlib.error) as error:
         raise _BadFile(path, f"not a readable gzip file ({error})") from None
+
+
+def _read_idx_gz(path: Path, ndim: int) -> np.ndarray:
+    """A gzipped IDX file of unsigned bytes with ``ndim`` dimensions, checked by its content."""
+    raw = _gunzip(path)
+    if hashlib.sha256(raw).hexdigest() != RAW_SHA256[path.name]:
+        raise _BadFile(path, "wrong checksum of the decompressed data "
+                             "(a damaged or different file)")
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
         raise _BadFile(path, f"only {len(raw)} bytes, too short for an IDX header")
@@ -362,9 +408,10 @@ def _fallback(key: str, folder: Path, verbose: bool) -> ImageData:
         spec = _SPECS[key]
         wanted = "mnist.npz" if key == "mnist" else "the four Fashion-MNIST .gz files"
         not_clothes = " (digits, not clothes)" if key == "fashion_mnist" else ""
+        debian = " or install Debian's dataset-fashion-mnist" if key == "fashion_mnist" else ""
         print(f"Data: offline fallback - scikit-learn's bundled digits resized to 28x28, "
               f"instead of {key!r}{not_clothes}: {len(y_train)} train / {len(y_test)} test images. "
-              f"(Put {wanted} in {_display(folder)}/ to use real {spec.title}.)")
+              f"(Put {wanted} in {_display(folder)}/{debian} to use real {spec.title}.)")
     return data
 
 

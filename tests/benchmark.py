@@ -11,6 +11,9 @@
     python tests/benchmark.py --grade        # grading throughput only
     python tests/benchmark.py --memory       # each lesson's kernel peak memory (RSS)
     python tests/benchmark.py --voila 20     # load lesson 04 in Voila 20 times; every load must render
+    python tests/benchmark.py --full-runs     # only the full runs on real Fashion-MNIST (lessons 05, 06)
+
+With real Fashion-MNIST installed, `make bench` also times lessons 05 and 06 on it and runs their full runs.
 """
 from __future__ import annotations
 
@@ -176,6 +179,45 @@ def grading_throughput(copies: int = 30, workers: int = 2) -> tuple[float, float
         seconds = time.perf_counter() - start
     assert all(v["kind"] == "passed" for r in results for v in r.verdicts.values()), "a solved copy did not pass"
     return seconds, 60 * copies / seconds
+def full_runs() -> int:
+    """Lesson 05's CNN recipes and lesson 06's MLP on all of real Fashion-MNIST, on every core.
+
+    Prints the seconds and test accuracy of every epoch and saves the accuracy-versus-time frontier
+    to artifacts/frontier.png. Runs in a fresh process so that TensorFlow and PyTorch may use all cores.
+    """
+    import subprocess
+
+    from course_utils import data
+
+    if data.load_images("fashion_mnist", offline=True, verbose=False).is_fallback:
+        print("full runs skipped: real Fashion-MNIST is not installed (apt install dataset-fashion-mnist)")
+        return 0
+    cores = str(os.cpu_count() or 1)
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": cores, "OMP_NUM_THREADS": cores,
+           "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    plot = ROOT / "artifacts" / "frontier.png"
+    return subprocess.run([sys.executable, "-m", "course_utils.recipes", str(plot)], env=env,
+                          cwd=ROOT).returncode
+
+
+def real_data_notebooks() -> int:
+    """Time lessons 05 and 06 (solutions) on real Fashion-MNIST, as tests/test_real_data.py runs them."""
+    from course_utils import data
+
+    if data.load_images("fashion_mnist", offline=True, verbose=False).is_fallback:
+        return 0
+    over = 0
+    os.environ["COURSE_DATASET"] = "fashion_mnist"
+    try:
+        for name in ("05_keras_cnn.ipynb", "06_pytorch_mlp.ipynb"):
+            seconds, error = time_notebook(ROOT / "solutions" / name)
+            ok = not error and seconds <= NOTEBOOK_BUDGET_S
+            over += not ok
+            verdict = "ok" if ok else "OVER" if not error else "FAILED " + error
+            print(f"{'solutions/' + name + ' (Fashion)':<40} {seconds:8.1f}  {verdict}", flush=True)
+    finally:
+        del os.environ["COURSE_DATASET"]
+    return over
 
 
 def main(argv=None) -> int:
@@ -185,7 +227,10 @@ def main(argv=None) -> int:
     parser.add_argument("--grade", action="store_true", help="only the grading throughput")
     parser.add_argument("--memory", action="store_true", help="only each notebook's kernel peak RSS")
     parser.add_argument("--voila", type=int, metavar="N", help="only N Voila loads of lesson 04")
+    parser.add_argument("--full-runs", action="store_true", help="only the full runs on real Fashion-MNIST")
     args = parser.parse_args(argv)
+    if args.full_runs:
+        return full_runs()
     os.environ["COURSE_OFFLINE"] = "1"
     if args.grade:
         seconds, per_minute = grading_throughput()
@@ -212,6 +257,8 @@ def main(argv=None) -> int:
             over += not ok
             print(f"{str(path.resolve().relative_to(ROOT)):<40} {seconds:8.1f}  {'ok' if ok else 'OVER' if not error else 'FAILED ' + error}",
                   flush=True)
+        if not args.notebooks:
+            over += real_data_notebooks()
         print()
     if args.notebooks and not args.widgets:
         return 1 if over else 0
@@ -224,6 +271,9 @@ def main(argv=None) -> int:
         ok = np.median(ms) <= REDRAW_BUDGET_MS
         over += not ok
         print(f"{name:<40} {np.median(ms):9.1f} {np.percentile(ms, 95):8.1f}  {'ok' if ok else 'OVER'}", flush=True)
+    if not args.widgets:
+        print()
+        over += full_runs() != 0
     return 1 if over else 0
 
 

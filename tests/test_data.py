@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import os
 import socket
 import struct
 import threading
@@ -77,9 +78,15 @@ def write_files(name: str, folder: Path, arrays: dict[str, np.ndarray]) -> list[
 
 
 def register(monkeypatch, paths: list[Path]) -> None:
-    """Make data.SHA256 accept these files."""
+    """Make data.SHA256 (whole file) and data.RAW_SHA256 (decompressed data) accept these files."""
     for path in paths:
         monkeypatch.setitem(data.SHA256, path.name, hashlib.sha256(path.read_bytes()).hexdigest())
+        if path.name in data.RAW_SHA256:
+            try:
+                raw = gzip.decompress(path.read_bytes())
+            except (OSError, EOFError):
+                continue  # not a gzip file: the loader must say so before any checksum
+            monkeypatch.setitem(data.RAW_SHA256, path.name, hashlib.sha256(raw).hexdigest())
 
 
 def cache_folder(datasets: Path, name: str) -> Path:
@@ -98,8 +105,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(autouse=True)
 def datasets_dir(tmp_path, monkeypatch) -> Path:
-    """An empty Keras cache, offline by default, and no way to reach anything but 127.0.0.1."""
+    """An empty Keras cache and system folder, offline, and no way to reach beyond 127.0.0.1."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "SYSTEM_DIRS", {"fashion_mnist": (tmp_path / "system" / "fm",)})
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setattr(data, "BASE_URL", closed_port_url())
@@ -258,7 +266,8 @@ def test_file_with_wrong_checksum_is_reported_and_kept(name, datasets_dir, capsy
     before = [path.read_bytes() for path in paths]
     loaded = data.load_images(name)
     first_line, data_line = capsys.readouterr().out.splitlines()
-    assert paths[0].name in first_line and "checksum" in first_line and "delete it" in first_line
+    assert paths[0].name in first_line and "checksum" in first_line
+    assert "left as it is" in first_line
     assert data_line.startswith("Data: offline fallback")
     assert loaded.is_fallback
     assert [path.read_bytes() for path in paths] == before
@@ -413,3 +422,134 @@ def test_silent_server_times_out(datasets_dir, monkeypatch):
         assert time.monotonic() - start < 1.5
     assert loaded.is_fallback
     _assert_nothing_cached(datasets_dir)
+
+
+# ---------------------------------------------------------------- content, not wrapper; system folder
+
+def regzip(path: Path, **options) -> None:
+    """Compress the same content again, differently (another level, name and time in the header)."""
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes()), mtime=12345, **options))
+
+
+def test_a_recompressed_file_is_accepted(datasets_dir, monkeypatch):
+    arrays = sample_arrays()
+    paths = write_files("fashion_mnist", datasets_dir / "fashion-mnist", arrays)
+    register(monkeypatch, paths)
+    before = paths[0].read_bytes()
+    regzip(paths[0], compresslevel=1)
+    assert paths[0].read_bytes() != before  # another wrapper around the same bytes
+    loaded = data.load_images("fashion_mnist", verbose=False)
+    assert not loaded.is_fallback
+    assert_arrays(loaded, arrays)
+
+
+def test_a_file_with_other_content_is_rejected_by_name_and_kept(datasets_dir, monkeypatch,
+                                                                 capsys):
+    paths = write_files("fashion_mnist", datasets_dir / "fashion-mnist", sample_arrays())
+    register(monkeypatch, paths)
+    other = sample_arrays()["x_train"].copy()
+    other[0, 0, 0] ^= 1  # one pixel differs: a well-formed file, but not the original data
+    paths[0].write_bytes(idx_gz_bytes(other))
+    damaged = paths[0].read_bytes()
+    assert data.load_images("fashion_mnist").is_fallback
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert f"Problem with {paths[0]}" in first_line
+    assert "checksum of the decompressed data" in first_line
+    assert paths[0].read_bytes() == damaged
+
+
+def test_labels_out_of_range_are_rejected(datasets_dir, monkeypatch, capsys):
+    arrays = {**sample_arrays(), "y_test": np.full(5, 10, np.uint8)}
+    paths = write_files("fashion_mnist", datasets_dir / "fashion-mnist", arrays)
+    register(monkeypatch, paths)
+    assert data.load_images("fashion_mnist").is_fallback
+    assert "label 10 outside 0..9" in capsys.readouterr().out
+
+
+def test_system_folder_is_used_after_the_cache(datasets_dir, tmp_path, monkeypatch, capsys):
+    system = tmp_path / "system" / "fm"
+    arrays = sample_arrays()
+    register(monkeypatch, write_files("fashion_mnist", system, arrays))
+    loaded = data.load_images("fashion_mnist")
+    assert_arrays(loaded, arrays)
+    assert loaded.source == "Fashion-MNIST from the system data sets"
+    assert capsys.readouterr().out == (f"Data: {loaded.source} ({system}/): "
+                                       "12 train / 5 test images.\n")
+    cached = {**arrays, "y_train": (arrays["y_train"] + 1) % 10}
+    register(monkeypatch, write_files("fashion_mnist", datasets_dir / "fashion-mnist", cached))
+    assert_arrays(data.load_images("fashion_mnist", verbose=False), cached)  # the cache comes first
+
+
+def test_a_bad_cache_file_is_reported_then_the_system_folder_used(datasets_dir, tmp_path,
+                                                                  monkeypatch, capsys):
+    arrays = sample_arrays()
+    register(monkeypatch, write_files("fashion_mnist", tmp_path / "system" / "fm", arrays))
+    cache = write_files("fashion_mnist", datasets_dir / "fashion-mnist", arrays)
+    cache[1].write_bytes(b"truncated")
+    loaded = data.load_images("fashion_mnist")
+    problem, notice = capsys.readouterr().out.splitlines()
+    assert f"Problem with {cache[1]}" in problem and "not a readable gzip" in problem
+    assert notice.startswith("Data: Fashion-MNIST from the system data sets")
+    assert_arrays(loaded, arrays)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, "mnist"), ("", "mnist"), ("fashion_mnist", "fashion_mnist"),
+    (" Fashion-MNIST ", "fashion_mnist"),
+])
+def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("COURSE_DATASET", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_DATASET", value)
+    assert data.chosen_dataset() == expected
+    assert data.chosen_dataset("fashion_mnist") == ("fashion_mnist" if not value else expected)
+
+
+def test_chosen_dataset_rejects_an_unknown_name(monkeypatch):
+    monkeypatch.setenv("COURSE_DATASET", "cifar10")
+    with pytest.raises(ValueError, match="'mnist' or 'fashion_mnist'"):
+        data.chosen_dataset()
+
+
+# ---------------------------------------------------------------- the genuine files, when installed
+
+DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture
+def debian_files():
+    """Skip without Debian's dataset-fashion-mnist, except in CI, where its absence fails."""
+    if not all((DEBIAN / filename).is_file() for filename in data.RAW_SHA256):
+        message = f"Debian's dataset-fashion-mnist is not installed (no files in {DEBIAN})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI must install it (.ci/run does)")
+        pytest.skip(message)
+
+
+@pytest.mark.usefixtures("debian_files")
+def test_debian_files_differ_from_the_download_but_hold_the_original_data():
+    for filename, raw_sha in data.RAW_SHA256.items():
+        assert data._sha256(DEBIAN / filename) != data.SHA256[filename]  # only the wrapper differs
+        raw = gzip.decompress((DEBIAN / filename).read_bytes())
+        assert hashlib.sha256(raw).hexdigest() == raw_sha
+
+
+@pytest.mark.usefixtures("debian_files")
+@pytest.mark.parametrize("where", ["system", "copied into the cache"])
+def test_debian_fashion_mnist_loads(where, datasets_dir, monkeypatch, capsys):
+    if where == "system":
+        monkeypatch.setattr(data, "SYSTEM_DIRS", {"fashion_mnist": (DEBIAN,)})
+    else:
+        (datasets_dir / "fashion-mnist").mkdir(parents=True)
+        for filename in data.RAW_SHA256:
+            copy = datasets_dir / "fashion-mnist" / filename
+            copy.write_bytes((DEBIAN / filename).read_bytes())
+    loaded = data.load_images("fashion_mnist")
+    assert not loaded.is_fallback and loaded.class_names == data.FASHION_NAMES
+    assert loaded.x_train.shape == (60000, 28, 28) and loaded.x_test.shape == (10000, 28, 28)
+    assert np.bincount(loaded.y_train).tolist() == [6000] * 10
+    assert np.bincount(loaded.y_test).tolist() == [1000] * 10
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "60000 train / 10000 test images" in out
+    assert ("/usr/share/datasets/fashion-mnist/" in out) == (where == "system")

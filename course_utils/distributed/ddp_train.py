@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -103,6 +104,7 @@ def run(args) -> None:
         result = train(args, rank, world, device)
         if rank == 0 and args.out:
             np.savez(args.out, **result)
+        dist.barrier()                             # no rank leaves while another still communicates
     finally:
         dist.destroy_process_group()
 
@@ -171,3 +173,6 @@ def load_result(path) -> dict:
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown, where gloo's background threads can abort a finished run

@@ -86,9 +86,9 @@ def run_torchrun(module: str, args=(), nproc: int = 2, timeout: float = 120.0, e
             timer.cancel()
             _end_all(process)
         log = "".join(lines)
+        if timed_out.is_set():  # torchrun may exit with 0 when it is ended by SIGTERM
+            raise TimeoutError(f"torchrun did not finish within {timeout} s; every process was ended")
         if code != 0:
-            if timed_out.is_set():
-                raise TimeoutError(f"torchrun did not finish within {timeout} s; every process was ended")
             rank, traceback = failing_rank(log, Path(log_dir))
             raise RankFailed(rank, traceback, log)
         return Run(command, log, time.perf_counter() - start)

@@ -15,8 +15,6 @@ torch = pytest.importorskip("torch")
 captum_attr = pytest.importorskip("captum.attr")
 
 from course_utils import attribution as A  # noqa: E402
-from course_utils.checks import PASSED, ExerciseFailed, check, judge  # noqa: E402
-from course_utils.exercises.interpretability import EXERCISES  # noqa: E402
 
 
 def tiny_cnn(seed=0):
@@ -345,25 +343,3 @@ def test_rank_correlation_matches_scipy():
     assert np.isclose(A.rank_correlation(a, b), spearmanr(a, b).statistic)
     assert A.rank_correlation(a, a) == pytest.approx(1.0) and A.rank_correlation(a, -a) == pytest.approx(-1.0)
     assert A.rank_correlation(np.ones(5), a[:5]) == 0.0
-
-
-# ---------------------------------------------------------------- lesson 07's exercises and their mistakes
-
-@pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_the_reference_passes(name, capsys):
-    assert check(name, EXERCISES[name].reference, strict=True) is EXERCISES[name].reference
-
-
-@pytest.mark.parametrize("name, mistake", [(n, m) for n, e in sorted(EXERCISES.items()) for m in e.mistakes],
-                         ids=lambda v: v if isinstance(v, str) else v.name)
-def test_every_catalogued_mistake_is_rejected(name, mistake):
-    exercise = EXERCISES[name]
-    assert judge(exercise, mistake.answer).kind != PASSED
-    with pytest.raises(ExerciseFailed):
-        check(name, mistake.answer, strict=True)
-
-
-@pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_each_exercise_has_enough_mistakes(name):
-    mistakes = EXERCISES[name].mistakes
-    assert len(mistakes) >= 3 and sum(bool(m.message) for m in mistakes) * 2 >= len(mistakes)

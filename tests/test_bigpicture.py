@@ -6,22 +6,12 @@ import pytest
 from sklearn.datasets import make_circles
 
 from course_utils import bigpicture as bp
-from course_utils.checks import ExerciseFailed, check
-from course_utils.exercises.welcome import EXERCISES, accuracy, mlp_param_count
+from course_utils.exercises.welcome import accuracy, mlp_param_count
 
 
 @pytest.fixture(scope="module")
 def circles():
     return make_circles(200, noise=0.1, factor=0.5, random_state=0)
-
-
-@pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_every_catalogued_mistake_is_rejected(name):
-    mistakes = EXERCISES[name].mistakes
-    assert len(mistakes) >= 3 and sum(bool(m.message) for m in mistakes) >= len(mistakes) / 2
-    for mistake in mistakes:
-        with pytest.raises(ExerciseFailed):
-            check(name, mistake.answer, strict=True)
 
 
 def test_the_references():

@@ -1,4 +1,4 @@
-"""Lesson 03's training-loop exercise: the reference passes, every catalogued mistake is rejected."""
+"""Lesson 03's training-loop exercise: the reference passes and lr is validated (its catalogue: test_exercises)."""
 import pytest
 
 from course_utils import check
@@ -10,12 +10,6 @@ EXERCISE = get_exercise("train_mlp")
 
 def test_the_reference_passes_strictly(capsys):
     assert check("train_mlp", EXERCISE.reference, strict=True) is EXERCISE.reference
-
-
-@pytest.mark.parametrize("mistake", EXERCISE.mistakes, ids=lambda m: m.name)
-def test_each_catalogued_mistake_is_rejected(mistake, capsys):
-    with pytest.raises(ExerciseFailed):
-        check("train_mlp", mistake.answer, strict=True)
 
 
 def test_a_loop_that_ignores_lr_validation_is_rejected(capsys):

@@ -26,6 +26,16 @@ def conv2d_valid(image, kernel):
     return out
 
 
+def conv_output_size(n, kernel, padding=0, stride=1):
+    """Side length of a convolution's (or pooling's) output: floor((n + 2*padding - kernel) / stride) + 1."""
+    for name, value, low in (("n", n, 1), ("kernel", kernel, 1), ("padding", padding, 0), ("stride", stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if kernel > n + 2 * padding:
+        raise ValueError(f"a {kernel}-wide kernel does not fit into {n} + 2*{padding} pixels")
+    return int((n + 2 * padding - kernel) // stride + 1)
+
+
 def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
     """Weights + biases of Conv2D(filters1)->MaxPool->Conv2D(filters2)->MaxPool->Flatten->Dense(n_classes)."""
     for name, value in (("filters1", filters1), ("filters2", filters2), ("n_classes", n_classes),
@@ -89,6 +99,29 @@ def _conv_cases():
         Case((rng.normal(size=(2, 2)), rng.normal(size=(3, 3))), label="kernel larger than the image", raises=ValueError),
         Case((rng.normal(size=(1, 5, 5)), rng.normal(size=(3, 3))), label="a 3-D image", raises=ValueError),
     ]
+
+
+def _size_cases():
+    return [
+        Case((28, 3), label="28 pixels, 3x3 kernel (the lesson's first convolution)"),
+        Case((28, 5, 2), label="5x5 kernel, padding 2 keeps 28"),
+        Case((28, 3, 0, 2), label="stride 2"),
+        Case((27, 3, 0, 2), label="27 pixels, stride 2 (the division is not exact)"),
+        Case((11, 2, 0, 2), label="a 2x2 pool on 11 pixels"),
+        Case((32, 7, 3, 2), label="32 pixels, 7x7 kernel, padding 3, stride 2"),
+        Case((5, 3, 0, 3), label="5 pixels, stride 3: one position"),
+        Case((3, 5), label="kernel larger than the image", raises=ValueError),
+        Case((28, 3, 0, 0), label="stride 0", raises=ValueError),
+        Case((28, 3, -1), label="negative padding", raises=ValueError),
+    ]
+
+
+def _size_run(size, case):
+    """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
+    result = size(*case.args, **case.kwargs)
+    if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
+        raise Mismatch(f"return the size as an int (use //), got {result!r}")
+    return int(result)
 
 
 def _param_cases():
@@ -276,6 +309,26 @@ def conv_no_size_check(image, kernel):
     return _windows(image, kernel, max(rows, 0), max(cols, 0)).reshape(max(rows, 0), max(cols, 0))
 
 
+
+# ----------------------------------------------------------------------------- catalogued mistakes: conv_output_size
+def _size_variant(formula):
+    """conv_output_size with the reference's checks and another formula."""
+    def size(n, kernel, padding=0, stride=1):
+        conv_output_size(n, kernel, padding, stride)
+        return formula(n, kernel, padding, stride)
+    return size
+
+
+size_without_plus_one = _size_variant(lambda n, k, p, s: (n + 2 * p - k) // s)
+size_one_side_padding = _size_variant(lambda n, k, p, s: (n + p - k) // s + 1)
+size_rounds_up = _size_variant(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1)
+size_float_division = _size_variant(lambda n, k, p, s: (n + 2 * p - k) / s + 1)
+size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
+
+
+def size_no_checks(n, kernel, padding=0, stride=1):
+    return (n + 2 * padding - kernel) // max(stride, 1) + 1
+
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
                  round_up=False):
@@ -421,6 +474,27 @@ EXERCISES = {
             Mistake("matrix product", conv_matrix_product, "multiply the patch and the kernel element by "
                     "element (patch * kernel), not with a matrix product (@ or np.dot)"),
             Mistake("no size check", conv_no_size_check, ""),
+        ),
+    ),
+    "conv_output_size": Exercise(
+        reference=conv_output_size,
+        cases=_size_cases,
+        run=_size_run,
+        hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
+        "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
+        "n + 2*padding, a stride below 1 or a negative padding.",
+        mistakes=(
+            Mistake("no + 1", size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
+                    "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
+            Mistake("padding on one side", size_one_side_padding, "padding p adds p pixels on EACH side: "
+                    "the padded image is n + 2p wide"),
+            Mistake("rounds up", size_rounds_up, "round DOWN: a last window that would stick out of the "
+                    "image is not computed (27 pixels, k = 3, s = 2 give 13, not 14)"),
+            Mistake("float division", size_float_division, "use integer division (//): a size is a whole "
+                    "number of positions, rounded down"),
+            Mistake("stride ignored", size_ignores_stride, "the kernel jumps `stride` pixels at a time: divide "
+                    "the distance it can travel, n + 2p - k, by the stride"),
+            Mistake("no checks", size_no_checks, ""),
         ),
     ),
     "cnn_param_count": Exercise(

@@ -19,7 +19,7 @@ def digit_cnn():
 
 
 def digit_mlp(hidden1: int = 256, hidden2: int = 64):
-    """Lesson 06's MLP: flatten, then 784 - hidden1 - hidden2 - 10 with ReLU between the layers."""
+    """Lesson 06's MLP without its dropout: flatten, then 784 - hidden1 - hidden2 - 10 with ReLU between the layers."""
     from torch import nn
 
     return nn.Sequential(nn.Flatten(), nn.Linear(784, hidden1), nn.ReLU(), nn.Linear(hidden1, hidden2), nn.ReLU(),

@@ -85,6 +85,47 @@ def test_evaluate_names_each_missing_switch():
             check("torch_evaluate", wrong, strict=True)
 
 
+def _digit_mlp_written_another_way(style):
+    """Right answers to the DigitMLP exercise that drop the same activations in another way."""
+    from torch import nn
+    from torch.nn import functional
+
+    class DigitMLP(nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output = nn.Linear(n_hidden2, n_out)
+            self.drop1, self.drop2, self.p = nn.Dropout(dropout), nn.Dropout(dropout), dropout
+
+        def forward(self, x):
+            x = x.flatten(start_dim=1)
+            if style == "dropout before relu":          # ReLU(mask * z) == mask * ReLU(z): the same values
+                x = self.drop2(self.hidden2(self.drop1(self.hidden1(x)).relu())).relu()
+            elif style == "functional, following the mode":
+                x = functional.dropout(self.hidden1(x).relu(), self.p, training=self.training)
+                x = functional.dropout(self.hidden2(x).relu(), self.p, training=self.training)
+            else:                                          # two modules instead of one
+                x = self.drop2(self.hidden2(self.drop1(self.hidden1(x).relu())).relu())
+            return self.output(x)
+
+    return DigitMLP
+
+
+@pytest.mark.parametrize("style", ["dropout before relu", "functional, following the mode", "two modules"])
+def test_dropout_written_another_way_passes(style):
+    _passes("torch_digit_mlp", _digit_mlp_written_another_way(style))
+
+
+def test_dropout_mistakes_are_named_by_the_mode_they_break():
+    from course_utils.exercises import pytorch_mlp as mlp
+
+    for wrong, reason in [(mlp.mlp_functional_dropout, "drops in eval mode too"),
+                          (mlp.mlp_dropout_on_logits, "wrong in training mode"),
+                          (mlp.mlp_keep_probability, "probability to DROP")]:
+        with pytest.raises(ExerciseFailed, match=reason):
+            check("torch_digit_mlp", wrong, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

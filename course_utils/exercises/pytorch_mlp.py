@@ -23,18 +23,18 @@ def _evaluate(model, loader, loss_fn, device=None):
     return evaluate(model, loader, loss_fn, device)
 
 
-def _digit_mlp(n_in, n_hidden1, n_hidden2, n_out):
-    """Reference for the custom nn.Module: flatten, then Linear-ReLU, Linear-ReLU, Linear (logits)."""
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _logits)
+def _digit_mlp(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    """Reference for the custom nn.Module: flatten, then Linear-ReLU-Dropout twice, then Linear (logits)."""
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
 
 
 def _logits(net, x):
-    x = x.flatten(start_dim=1)
-    return net.output(net.hidden2(net.hidden1(x).relu()).relu())
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1)).relu())
+    return net.output(net.dropout(net.hidden2(x).relu()))
 
 
-def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, forward):
-    """A module with the exercise's three layers whose forward pass is ``forward(net, x)``."""
+def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, forward):
+    """A module with the exercise's three layers and one nn.Dropout whose forward pass is ``forward(net, x)``."""
     from torch import nn
 
     class DigitMLP(nn.Module):
@@ -43,6 +43,7 @@ def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, forward):
             self.hidden1 = nn.Linear(n_in, n_hidden1)
             self.hidden2 = nn.Linear(n_hidden1, n_hidden2)
             self.output = nn.Linear(n_hidden2, n_out)
+            self.dropout = nn.Dropout(dropout)
 
         def forward(self, x):
             return forward(self, x)
@@ -145,16 +146,23 @@ def _compare_accuracy(got, want):
 # ---------------------------------------------------------------- exercise 3: a custom nn.Module
 def _module_cases():
     return [
-        Case((784, 32, 16, 10), {"batch": (5, 28, 28)}, label="5 images of 28x28"),
+        Case((784, 32, 16, 10), {"batch": (5, 28, 28)}, label="5 images of 28x28, default dropout"),
         Case((784, 32, 16, 10), {"batch": (1, 784)}, label="a batch of one, already flat"),
         Case((784, 16, 8, 10), {"batch": (3, 28, 28), "scale": 1000.0}, label="large pixel values"),
         Case((4, 3, 5, 2), {"batch": (2, 4)}, label="a tiny network"),
-        Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)", raises=RuntimeError),
+        Case((784, 32, 16, 10, 0.2), {"batch": (6, 28, 28)}, label="dropout=0.2, in training and in eval mode"),
+        Case((20, 64, 32, 3, 0.5), {"batch": (4, 20)}, label="dropout=0.5, in training and in eval mode"),
+        Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)",
+             raises=RuntimeError),
     ]
 
 
 def _run_module(cls, case):
-    """Build the module, give its three layers fixed weights, return (parameter count, outputs)."""
+    """Build the module, fix its three layers' weights; return (parameter count, eval outputs, training outputs).
+
+    Both passes start from a fixed torch seed, so nn.Dropout draws the same masks for every answer that drops
+    the same activations (and a dropout that stays on in eval mode is reproducible too).
+    """
     import torch
     from torch import nn
 
@@ -171,16 +179,30 @@ def _run_module(cls, case):
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
         x = case.kwargs.get("scale", 1.0) * torch.rand(case.kwargs["batch"], generator=gen)
-        out = net(x)
+        net.eval()
+        torch.manual_seed(4)
+        eval_out = net(x)
+        net.train()
+        torch.manual_seed(5)
+        train_out = net(x)
     n_params = sum(p.numel() for p in net.parameters())
-    return float(n_params), out.numpy().astype(float)
+    return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
 
 
 def _compare_module(got, want):
     if got[0] != want[0]:
         raise Mismatch(f"the module has {int(got[0])} parameters, expected {int(want[0])}: "
                        "three nn.Linear layers (with biases) and nothing else")
+    eval_right, train_right = (np.allclose(g, w, rtol=1e-4, atol=1e-5) if np.shape(g) == np.shape(w) else False
+                               for g, w in zip(got[1:], want[1:]))
+    if train_right and not eval_right:
+        raise Mismatch("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
+                       "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always")
+    if eval_right and not train_right:
+        raise Mismatch("right in eval mode, wrong in training mode: apply nn.Dropout(dropout) after each hidden "
+                       "ReLU and nowhere else (not on the input image, not on the logits)")
     compare_values(got[1], want[1], rtol=1e-4, atol=1e-5)
+    compare_values(got[2], want[2], rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------- exercise 4: evaluation loop
@@ -305,12 +327,12 @@ def _softmax_output(net, x):
 
 
 def _one_relu(net, x):
-    x = x.flatten(start_dim=1)
-    return net.output(net.hidden2(net.hidden1(x).relu()))
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1)).relu())
+    return net.output(net.dropout(net.hidden2(x)))
 
 
 def _no_flatten(net, x):
-    return net.output(net.hidden2(net.hidden1(x).relu()).relu())
+    return net.output(net.dropout(net.hidden2(net.dropout(net.hidden1(x).relu())).relu()))
 
 
 def _relu_output(net, x):
@@ -318,28 +340,50 @@ def _relu_output(net, x):
 
 
 def _sigmoid_hidden(net, x):
-    x = x.flatten(start_dim=1)
-    return net.output(net.hidden2(net.hidden1(x).sigmoid()).sigmoid())
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1)).sigmoid())
+    return net.output(net.dropout(net.hidden2(x).sigmoid()))
 
 
-def mlp_softmax_at_the_end(n_in, n_hidden1, n_hidden2, n_out):
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _softmax_output)
+def _dropout_on_logits(net, x):
+    return net.dropout(_logits(net, x))
 
 
-def mlp_missing_relu(n_in, n_hidden1, n_hidden2, n_out):
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _one_relu)
+def _functional_dropout(net, x):
+    from torch.nn import functional
+
+    x = functional.dropout(net.hidden1(x.flatten(start_dim=1)).relu(), net.dropout.p)
+    return net.output(functional.dropout(net.hidden2(x).relu(), net.dropout.p))
 
 
-def mlp_no_flatten(n_in, n_hidden1, n_hidden2, n_out):
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _no_flatten)
+def _dropout_on_input(net, x):
+    x = net.hidden1(net.dropout(x.flatten(start_dim=1))).relu()
+    return net.output(net.hidden2(net.dropout(x)).relu())
 
 
-def mlp_relu_on_logits(n_in, n_hidden1, n_hidden2, n_out):
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _relu_output)
+def _one_dropout(net, x):
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1)).relu())
+    return net.output(net.hidden2(x).relu())
 
 
-def mlp_sigmoid_hidden(n_in, n_hidden1, n_hidden2, n_out):
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, _sigmoid_hidden)
+def _module_mistake(forward, keep_probability=False):
+    """A wrong DigitMLP class: ``forward(net, x)`` as its forward pass (and p read as a keep probability)."""
+    def build(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        p = 1.0 - dropout if keep_probability else dropout
+        return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, p, forward)
+
+    return build
+
+
+mlp_softmax_at_the_end = _module_mistake(_softmax_output)
+mlp_missing_relu = _module_mistake(_one_relu)
+mlp_no_flatten = _module_mistake(_no_flatten)
+mlp_relu_on_logits = _module_mistake(_relu_output)
+mlp_sigmoid_hidden = _module_mistake(_sigmoid_hidden)
+mlp_dropout_on_logits = _module_mistake(_dropout_on_logits)
+mlp_functional_dropout = _module_mistake(_functional_dropout)
+mlp_dropout_on_input = _module_mistake(_dropout_on_input)
+mlp_one_dropout = _module_mistake(_one_dropout)
+mlp_keep_probability = _module_mistake(_logits, keep_probability=True)
 
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
@@ -439,7 +483,8 @@ EXERCISES = {
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
         "and self.output = nn.Linear(n_hidden2, n_out). In forward: x = x.flatten(start_dim=1), then ReLU after each "
-        "hidden layer (torch.relu), and return self.output(...) as it is: logits, no softmax.",
+        "hidden layer (torch.relu) followed by self.dropout = nn.Dropout(dropout), and return self.output(...) as it "
+        "is: logits, no softmax, no dropout.",
         mistakes=(
             Mistake("softmax at the end", mlp_softmax_at_the_end, "return the logits: nn.CrossEntropyLoss "
                     "applies (log-)softmax itself, a softmax in forward makes it apply twice"),
@@ -450,6 +495,15 @@ EXERCISES = {
             Mistake("ReLU on the logits", mlp_relu_on_logits, "no ReLU after the output layer: logits may be "
                     "negative"),
             Mistake("sigmoid hidden layers", mlp_sigmoid_hidden, ""),
+            Mistake("dropout on the logits", mlp_dropout_on_logits, "no dropout after the output layer: it zeroes "
+                    "class scores at random, so training compares the labels with damaged logits"),
+            Mistake("functional dropout, always on", mlp_functional_dropout, "F.dropout(x, p) drops in eval mode "
+                    "too (its training=True is a default, not model.training): use an nn.Dropout module"),
+            Mistake("dropout on the input", mlp_dropout_on_input, "put dropout after each hidden ReLU, not on the "
+                    "input pixels before the first layer"),
+            Mistake("one dropout only", mlp_one_dropout, ""),
+            Mistake("p as keep probability", mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
+                    "(TensorFlow 1's tf.nn.dropout took keep_prob, the opposite): pass `dropout` as it is"),
         ),
     ),
     "torch_evaluate": Exercise(

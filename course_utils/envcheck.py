@@ -25,10 +25,10 @@ COMPILED = (".so", ".pyd", ".dll", ".dylib")  # compiled libraries on Linux, Win
 INSTALL = "from the course folder run `pip install -r requirements.txt`, then restart the kernel"
 
 # Seconds of one probe round on the reference machine (2 CPU cores, 1 BLAS thread, the course's
-# venv), measured with `python -m course_utils.envcheck --reference`. That machine was shared when
-# measured, so the number is the median CPU time of a round (what the wall time is when nothing
-# else runs): 0.017 to 0.027 s in 8 runs at load averages 7 to 11; we took 0.020 s.
-REFERENCE_ROUND_S = 0.020
+# venv), measured with `python -m course_utils.envcheck --reference` at load averages 0.7 to 1.5 (the
+# probe itself included, so at most one core busy besides it): the median round took 0.0125 to 0.0127 s
+# of wall time and 0.0125 to 0.0134 s of CPU time in 6 runs of 340 to 400 rounds each; we took 0.013 s.
+REFERENCE_ROUND_S = 0.013
 LESSON_BUDGET_S = 60.0  # each lesson runs in at most this long on the reference machine
 
 

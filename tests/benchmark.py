@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
 import shutil
 import sys
@@ -149,12 +148,11 @@ def widget_sweeps():
 
 def time_widget(make, control: str, values) -> np.ndarray:
     """Redraw times in ms for setting ``control`` to each value in turn (after one warm-up)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, display() would print reprs
-        widget = make()
-        getattr(widget, control).value = values[-1]
-        widget.redraw_seconds.clear()
-        for value in values:
-            getattr(widget, control).value = value
+    widget = make()
+    getattr(widget, control).value = values[-1]
+    widget.redraw_seconds.clear()
+    for value in values:
+        getattr(widget, control).value = value
     return 1000 * np.asarray(widget.redraw_seconds)
 
 

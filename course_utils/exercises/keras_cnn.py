@@ -110,9 +110,13 @@ def _size_cases():
         Case((11, 2, 0, 2), label="a 2x2 pool on 11 pixels"),
         Case((32, 7, 3, 2), label="32 pixels, 7x7 kernel, padding 3, stride 2"),
         Case((5, 3, 0, 3), label="5 pixels, stride 3: one position"),
+        Case((3, 5, 1), label="a 5-wide kernel fits into 3 pixels padded by 1: one position"),
         Case((3, 5), label="kernel larger than the image", raises=ValueError),
         Case((28, 3, 0, 0), label="stride 0", raises=ValueError),
+        Case((28, 3, 0, -1), label="negative stride", raises=ValueError),
         Case((28, 3, -1), label="negative padding", raises=ValueError),
+        Case((28.0, 3), label="a float size", raises=ValueError),
+        Case((True, 3), label="a bool size", raises=ValueError),
     ]
 
 
@@ -329,6 +333,24 @@ size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
 def size_no_checks(n, kernel, padding=0, stride=1):
     return (n + 2 * padding - kernel) // max(stride, 1) + 1
 
+
+def size_check_ignores_padding(n, kernel, padding=0, stride=1):
+    if kernel > n:
+        raise ValueError("the kernel is larger than the image")
+    return conv_output_size(n, kernel, padding, stride)
+
+
+def size_no_type_check(n, kernel, padding=0, stride=1):
+    if kernel > n + 2 * padding or stride < 1 or padding < 0:
+        raise ValueError("invalid size")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
+    if stride == 0:
+        raise ValueError("stride 0")
+    return conv_output_size(n, kernel, padding, abs(stride))
+
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
                  round_up=False):
@@ -495,6 +517,11 @@ EXERCISES = {
             Mistake("stride ignored", size_ignores_stride, "the kernel jumps `stride` pixels at a time: divide "
                     "the distance it can travel, n + 2p - k, by the stride"),
             Mistake("no checks", size_no_checks, ""),
+            Mistake("size check ignores padding", size_check_ignores_padding, "compare the kernel with the PADDED "
+                    "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
+            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise ValueError for a float "
+                    "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
+            Mistake("only stride 0 rejected", size_rejects_only_stride_zero, ""),
         ),
     ),
     "cnn_param_count": Exercise(

@@ -199,8 +199,10 @@ def _compare_module(got, want):
         raise Mismatch("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
                        "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always")
     if eval_right and not train_right:
-        raise Mismatch("right in eval mode, wrong in training mode: apply nn.Dropout(dropout) after each hidden "
-                       "ReLU and nowhere else (not on the input image, not on the logits)")
+        raise Mismatch("right in eval mode, wrong in training mode: apply the module self.dropout = "
+                       "nn.Dropout(dropout) after each hidden ReLU and nowhere else (not on the input image, not on "
+                       "the logits). The check replays nn.Dropout's random masks, so a hand-made mask "
+                       "(torch.rand_like), even a correct one, cannot match")
     compare_values(got[1], want[1], rtol=1e-4, atol=1e-5)
     compare_values(got[2], want[2], rtol=1e-4, atol=1e-5)
 

@@ -1,5 +1,6 @@
 # make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
 # make test  - run the whole test suite in the same environment
+# make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -18,7 +19,7 @@ NBGRADER_STAMP := .venv-nbgrader/.installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test lessons check-lessons bench install clean grade nbgrader-env
+.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,13 @@ lab: $(STAMP)
 
 test: $(STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope
+
+# Claims must hold for other seeds, not just the one the author ran: setup() takes COURSE_SEED.
+test-seeds: $(STAMP)
+	@for seed in 1 2; do \
+		echo "== solutions with COURSE_SEED=$$seed =="; \
+		COURSE_SEED=$$seed $(BIN)/python -m pytest -n 2 --dist loadscope solutions || exit 1; \
+	done
 
 # nbgrader for the round-trip test, layered over .venv so the learners' JupyterLab stays as it is
 $(NBGRADER_STAMP): $(STAMP) requirements-teacher.txt

@@ -31,12 +31,15 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True)
     """Seed every RNG, quiet TensorFlow, set the plot style and print the doctor report.
 
     ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
-    only those are imported, so a numpy-only lesson stays fast.
+    only those are imported, so a numpy-only lesson stays fast. ``COURSE_SEED``,
+    when set, replaces ``seed``: CI runs every lesson with other seeds that way, so
+    a lesson's claims cannot rest on one lucky seed.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed}")
+    seed = seed_from_env(seed)
     if isinstance(frameworks, str):
         frameworks = (frameworks,)
     if not isinstance(frameworks, (tuple, list)):
@@ -62,8 +65,19 @@ def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True)
         device = get_device()
     use_style()
     if verbose:
+        print(f"Seed: {seed}" + (" (from COURSE_SEED)" if os.environ.get("COURSE_SEED", "").strip() else ""))
         print(report(frameworks, device))
     return Session(seed=seed, rng=np.random.default_rng(seed), device=device)
+
+
+def seed_from_env(seed: int) -> int:
+    """``COURSE_SEED`` as an int when it is set, else ``seed``."""
+    text = os.environ.get("COURSE_SEED", "").strip()
+    if not text:
+        return seed
+    if not text.isdigit():
+        raise ValueError(f"COURSE_SEED must be a non-negative integer, got {text!r}")
+    return int(text)
 
 
 def report(frameworks: tuple[str, ...] = (), device=None) -> str:

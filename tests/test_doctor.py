@@ -37,6 +37,12 @@ def draws(session: Session):
     return session.rng.random(3).tolist(), np.random.rand(3).tolist(), random.random()
 
 
+@pytest.fixture(autouse=True)
+def no_course_seed(monkeypatch):
+    """These tests pass seeds themselves; a COURSE_SEED in the caller's shell must not replace them."""
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+
+
 def test_setup_returns_a_seeded_session():
     session = setup(seed=7, verbose=False)
     assert isinstance(session, Session) and session.seed == 7 and session.device is None
@@ -51,13 +57,29 @@ def test_the_same_seed_gives_the_same_numbers():
 
 def test_setup_prints_the_report(capsys):
     setup(seed=0)
-    lines = capsys.readouterr().out.strip().splitlines()
+    seed_line, *lines = capsys.readouterr().out.strip().splitlines()
+    assert seed_line == "Seed: 0"
     assert [line.split(" ")[0] for line in lines] == [p.split(" ")[0] for p in REPORT_LINES]
     packages = lines[1]
     for name in ("numpy", "matplotlib", "ipywidgets", "torch", "tensorflow", "keras"):
         assert f"{name} " in packages
     assert lines[2] == "Device: CPU (this lesson uses numpy only)"
     assert "missing" not in lines[4] or "pip install" in lines[4]
+
+
+def test_course_seed_replaces_the_seed_argument(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_SEED", "2")
+    session = setup(seed=0)
+    assert session.seed == 2
+    assert draws(session) == draws(setup(seed=2, verbose=False))
+    assert capsys.readouterr().out.startswith("Seed: 2 (from COURSE_SEED)")
+
+
+@pytest.mark.parametrize("text", ["-1", "one", "1.5"])
+def test_a_bad_course_seed_raises(monkeypatch, text):
+    monkeypatch.setenv("COURSE_SEED", text)
+    with pytest.raises(ValueError, match="COURSE_SEED"):
+        setup(verbose=False)
 
 
 def test_verbose_false_prints_nothing(capsys):

@@ -130,7 +130,7 @@ def server_root(tmp_path, monkeypatch):
 @pytest.fixture
 def warm_fallback():
     """Build the fallback digits once so timing tests measure only the network part."""
-    data.load_images(offline=True, verbose=False)
+    data.load_images("mnist", offline=True, verbose=False)
 
 
 # ---------------------------------------------------------------- toy data sets
@@ -200,7 +200,7 @@ def test_toy_sets_are_deterministic_given_seed(make):
     (functools.partial(data.make_moons, n=1), ValueError, "n must be at least 2"),
     (functools.partial(data.make_spirals, classes=1), ValueError, "classes must be at least 2"),
     (functools.partial(data.make_spirals, n=3, classes=5), ValueError, "n must be at least 5"),
-    (functools.partial(data.load_images, "cifar10"), ValueError, "'mnist' or 'fashion_mnist'"),
+    (functools.partial(data.load_images, "cifar10"), ValueError, "choose one of 'digits', 'fashion_mnist', 'mnist'"),
     (functools.partial(data.load_images, 10), TypeError, "name must be a string"),
     (functools.partial(data.load_images, offline="yes"), TypeError, "offline must be"),
     (functools.partial(data.load_images, verbose=1), TypeError, "verbose must be"),
@@ -242,7 +242,8 @@ def test_loads_small_files_from_the_cache(name, datasets_dir, monkeypatch, capsy
     assert loaded.source == f"{TITLES[name]} from the Keras cache"
     assert loaded.class_names[0] == ("0" if name == "mnist" else "T-shirt/top")
     where = datasets_dir / "mnist.npz" if name == "mnist" else f"{datasets_dir}/fashion-mnist/"
-    expected = f"Data: {loaded.source} ({where}): 12 train / 5 test images.\n"
+    untested = data.UNTESTED if name == "mnist" else ""  # real MNIST says the tests never run it
+    expected = f"Data: {loaded.source} ({where}): 12 train / 5 test images.{untested}\n"
     assert capsys.readouterr().out == expected
 
 
@@ -255,7 +256,7 @@ def test_fashion_mnist_accepts_a_dash_and_capitals(datasets_dir, monkeypatch):
 
 def test_quiet_when_not_verbose(datasets_dir, monkeypatch, capsys):
     register(monkeypatch, write_files("mnist", datasets_dir, sample_arrays()))
-    data.load_images(verbose=False)
+    data.load_images("mnist", verbose=False)
     data.load_images("fashion_mnist", verbose=False)
     assert capsys.readouterr().out == ""
 
@@ -328,13 +329,13 @@ def test_offline_fallback_looks_like_mnist(name, capsys):
 
 
 def test_fallback_gives_fresh_arrays_each_call():
-    first = data.load_images(verbose=False)
+    first = data.load_images("mnist", verbose=False)
     first.x_train[:] = 0
-    assert data.load_images(verbose=False).x_train.max() == 255
+    assert data.load_images("mnist", verbose=False).x_train.max() == 255
 
 
 def test_unpacks_like_keras_and_is_frozen():
-    (x_train, y_train), (x_test, y_test) = loaded = data.load_images(offline=True, verbose=False)
+    (x_train, y_train), (x_test, y_test) = loaded = data.load_images("mnist", offline=True, verbose=False)
     assert x_train is loaded.x_train and y_test is loaded.y_test
     assert len(x_train) == len(y_train) and len(x_test) == len(y_test)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -360,7 +361,7 @@ def test_downloads_into_the_cache(name, server_root, datasets_dir, monkeypatch, 
 def test_course_offline_decides_about_downloads(setting, downloads, server_root, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", setting)
     register(monkeypatch, write_files("mnist", server_root, sample_arrays()))
-    assert data.load_images(verbose=False).is_fallback is not downloads
+    assert data.load_images("mnist", verbose=False).is_fallback is not downloads
 
 
 def test_bad_cached_file_is_replaced_only_by_a_verified_download(server_root, datasets_dir,
@@ -368,7 +369,7 @@ def test_bad_cached_file_is_replaced_only_by_a_verified_download(server_root, da
     register(monkeypatch, write_files("mnist", server_root, sample_arrays()))
     datasets_dir.mkdir(parents=True)
     (datasets_dir / "mnist.npz").write_bytes(b"half a download")
-    loaded = data.load_images(offline=False)
+    loaded = data.load_images("mnist", offline=False)
     assert "Problem with" in capsys.readouterr().out
     assert not loaded.is_fallback
     assert (datasets_dir / "mnist.npz").read_bytes() == (server_root / "mnist.npz").read_bytes()
@@ -380,7 +381,7 @@ def _assert_nothing_cached(datasets_dir: Path) -> None:
 
 def test_download_with_wrong_checksum_is_not_kept(server_root, datasets_dir, capsys):
     write_files("mnist", server_root, sample_arrays())  # not registered: real MNIST hash expected
-    loaded = data.load_images(offline=False)
+    loaded = data.load_images("mnist", offline=False)
     assert loaded.is_fallback
     assert "wrong checksum" in capsys.readouterr().out
     _assert_nothing_cached(datasets_dir)
@@ -389,13 +390,13 @@ def test_download_with_wrong_checksum_is_not_kept(server_root, datasets_dir, cap
 def test_download_over_the_time_limit_is_not_kept(server_root, datasets_dir, monkeypatch, capsys):
     register(monkeypatch, write_files("mnist", server_root, sample_arrays()))
     monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT", 0.0)
-    assert data.load_images(offline=False).is_fallback
+    assert data.load_images("mnist", offline=False).is_fallback
     assert "took longer than" in capsys.readouterr().out
     _assert_nothing_cached(datasets_dir)
 
 
 def test_file_missing_on_the_server_falls_back(server_root, datasets_dir, capsys):
-    assert data.load_images(offline=False).is_fallback
+    assert data.load_images("mnist", offline=False).is_fallback
     assert "HTTP Error 404" in capsys.readouterr().out
     _assert_nothing_cached(datasets_dir)
 
@@ -403,7 +404,7 @@ def test_file_missing_on_the_server_falls_back(server_root, datasets_dir, capsys
 @pytest.mark.usefixtures("warm_fallback")
 def test_unreachable_server_falls_back_quickly(datasets_dir, capsys):
     start = time.monotonic()
-    loaded = data.load_images(offline=False)
+    loaded = data.load_images("mnist", offline=False)
     assert time.monotonic() - start < 1.0
     assert loaded.is_fallback
     assert "Could not download" in capsys.readouterr().out
@@ -418,7 +419,7 @@ def test_silent_server_times_out(datasets_dir, monkeypatch):
         listener.listen()
         monkeypatch.setattr(data, "BASE_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/")
         start = time.monotonic()
-        loaded = data.load_images(offline=False, verbose=False)
+        loaded = data.load_images("mnist", offline=False, verbose=False)
         assert time.monotonic() - start < 1.5
     assert loaded.is_fallback
     _assert_nothing_cached(datasets_dir)
@@ -494,8 +495,8 @@ def test_a_bad_cache_file_is_reported_then_the_system_folder_used(datasets_dir, 
 
 
 @pytest.mark.parametrize("value, expected", [
-    (None, "mnist"), ("", "mnist"), ("fashion_mnist", "fashion_mnist"),
-    (" Fashion-MNIST ", "fashion_mnist"),
+    (None, "digits"), ("", "digits"), ("fashion_mnist", "fashion_mnist"),
+    (" Fashion-MNIST ", "fashion_mnist"), ("MNIST", "mnist"), ("digits", "digits"),
 ])
 def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
     if value is None:
@@ -506,9 +507,17 @@ def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
     assert data.chosen_dataset("fashion_mnist") == ("fashion_mnist" if not value else expected)
 
 
+def test_the_default_is_the_bundled_digits(capsys):
+    loaded = data.load_images(offline=False)  # no download: the digits ship with scikit-learn
+    assert loaded.name == "digits" and not loaded.is_fallback and loaded.class_names == data.DIGIT_NAMES
+    assert loaded.x_train.shape == (1437, 28, 28) and loaded.x_test.shape == (360, 28, 28)
+    assert capsys.readouterr().out == ("Data: scikit-learn's bundled digits, resized to 28x28: "
+                                       "1437 train / 360 test images.\n")
+
+
 def test_chosen_dataset_rejects_an_unknown_name(monkeypatch):
     monkeypatch.setenv("COURSE_DATASET", "cifar10")
-    with pytest.raises(ValueError, match="'mnist' or 'fashion_mnist'"):
+    with pytest.raises(ValueError, match="choose one of 'digits', 'fashion_mnist', 'mnist'"):
         data.chosen_dataset()
 
 

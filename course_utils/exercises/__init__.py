@@ -1,12 +1,15 @@
-"""The registry of exercises: one module per lesson topic, each with an EXERCISES dict."""
+"""The registry of exercises: one module per lesson topic, each with an EXERCISES dict.
+
+``base`` holds the words they are declared with; it is not a topic.
+"""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
-from ..checks import Exercise
+from .base import Exercise
 
-TOPICS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)))
+TOPICS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base"))
 
 
 def all_exercises() -> dict[str, Exercise]:

@@ -1,7 +1,7 @@
 """Exercises of lesson 08 (distributed training). torch is imported inside the functions only."""
 import numpy as np
 
-from ..checks import Case, Exercise, Mismatch, Mistake, compare_values
+from .base import Case, Exercise, Mismatch, Mistake, compare_values
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 

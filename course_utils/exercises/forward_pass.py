@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import mlp
-from ..checks import Case, Exercise, Mistake
+from .base import Case, Exercise, Mistake
 from ..neurons import sigmoid
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .. import attribution as ref
-from ..checks import Case, Exercise, Mistake
+from .base import Case, Exercise, Mistake
 
 
 # ---------------------------------------------------------------- small seeded models for the cases

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import optimizers as ref
-from ..checks import Case, Exercise, Mismatch, Mistake
+from .base import Case, Exercise, Mismatch, Mistake
 
 
 def _sgd_cases():

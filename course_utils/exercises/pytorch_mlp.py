@@ -1,7 +1,7 @@
 """Exercises of lesson 06 (a PyTorch MLP). torch is imported inside the functions only."""
 import numpy as np
 
-from ..checks import Case, Exercise, Mismatch, Mistake, compare_values
+from .base import Case, Exercise, Mismatch, Mistake, compare_values
 
 
 # ---------------------------------------------------------------- references (lazy torch import)

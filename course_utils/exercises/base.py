@@ -1,0 +1,144 @@
+"""The words an exercise is declared with: ``Case``, ``Mistake``, ``Exercise`` and the comparisons.
+
+They sit below both the exercise declarations (``exercises/<topic>.py``) and the engine that runs
+them (``course_utils.checks``), so neither imports the other to use them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class Mismatch(Exception):
+    """Raised by a comparison to say how an answer differs from the expected one."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to try: positional ``args``, keyword ``kwargs`` and a short ``label``.
+
+    ``raises`` declares the error a correct answer raises for this input (e.g. ``ValueError``).
+    A reference that raises on a case that declares nothing is a broken check, never a pass.
+    """
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+    raises: type | tuple | None = None
+
+    def describe(self) -> str:
+        parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
+        text = ", ".join(parts)
+        return f"{self.label}: ({text})" if self.label else f"({text})"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A realistic wrong answer, kept beside its exercise as data.
+
+    ``answer`` is what a learner might write (usually a function); ``message`` is the one plain
+    sentence shown when a learner's result matches this mistake ("" for the generic message only).
+    """
+
+    name: str
+    answer: Any
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What an exercise expects.
+
+    ``cases`` returns the inputs to try. ``run(answer, case)`` turns an answer
+    into a result (default: call it with the case's arguments). ``compare``
+    raises ``Mismatch`` when a result differs from the reference's.
+    """
+
+    reference: Any
+    cases: Callable[[], Sequence[Case]]
+    hint: str
+    run: Callable[[Any, Case], Any] | None = None
+    compare: Callable[[Any, Any], None] | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    mistakes: tuple[Mistake, ...] = ()
+    time_limit: float = 5.0
+    points: float = 1  # what the exercise is worth in a gradebook (course_utils.grade)
+
+
+def to_numpy(value: Any) -> Any:
+    """Turn tensors (torch, TensorFlow) into numpy arrays; leave other values alone."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        return value.numpy()
+    return value
+
+
+def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """Raise ``Mismatch`` with a clear message unless ``got`` matches ``want``."""
+    got, want = to_numpy(got), to_numpy(want)
+    if isinstance(want, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            raise Mismatch(f"expected {len(want)} results (a {type(want).__name__}), got {short(got)}")
+        for i, (g, w) in enumerate(zip(got, want)):
+            try:
+                compare_values(g, w, rtol, atol)
+            except Mismatch as m:
+                raise Mismatch(f"result #{i + 1}: {m}") from None
+        return
+    if got is None:
+        raise Mismatch("the function returned None. Did you forget `return`?")
+    try:
+        got_arr = np.asarray(got)
+    except Exception:
+        raise Mismatch(f"expected a number or array, got {type(got).__name__}") from None
+    want_arr = np.asarray(want)
+    if got_arr.dtype.kind not in "biuf":
+        raise Mismatch(f"expected numbers, got values of type {got_arr.dtype} ({short(got)})")
+    if np.isscalar(want) or want_arr.ndim == 0:
+        if got_arr.size != 1:
+            raise Mismatch(f"expected a single number, got an array of shape {got_arr.shape}")
+        got_arr = got_arr.reshape(())
+    if got_arr.shape != want_arr.shape:
+        raise Mismatch(f"wrong shape: expected {want_arr.shape}, got {got_arr.shape}")
+    if want_arr.dtype.kind == "f" and got_arr.dtype.kind != "f":
+        raise Mismatch(f"expected floating-point values, got dtype {got_arr.dtype}")
+    bad_finite = ~np.isfinite(got_arr.astype(float)) & np.isfinite(want_arr.astype(float))
+    if bad_finite.any():
+        idx = _first(bad_finite)
+        raise Mismatch(f"got a non-finite value (NaN or inf){_at(idx)}: expected {_item(want_arr, idx)}, "
+                       f"got {_item(got_arr, idx)}")
+    close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        idx = _first(~close)
+        raise Mismatch(f"wrong value{_at(idx)}: expected {_item(want_arr, idx)}, got {_item(got_arr, idx)}")
+
+
+def _first(mask: np.ndarray) -> tuple:
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _at(idx: tuple) -> str:
+    return f" at index {idx if len(idx) > 1 else idx[0]}" if idx else ""
+
+
+def _item(arr: np.ndarray, idx: tuple) -> str:
+    return f"{arr[idx]:.6g}" if arr.dtype.kind == "f" else str(arr[idx])
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``value`` in at most ``limit`` characters, for messages (arrays and tensors summed up)."""
+    kind = "tensor" if hasattr(value, "detach") else "array"
+    try:
+        value = to_numpy(value)
+    except Exception:  # e.g. a tensor type numpy cannot hold
+        return f"a {type(value).__name__}"
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, threshold=6, separator=", ").replace("\n", "")
+        text = f"{kind}{value.shape} {text}" if value.size > 6 or len(text) > limit or kind == "tensor" else text
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

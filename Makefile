@@ -52,14 +52,14 @@ nbgrader-env: $(NBGRADER_STAMP)
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/synthetic_class.py artifacts/demo_class
-	$(BIN)/python -m course_utils.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
+	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
 		$(if $(SUBMISSIONS),,--cell-timeout 10) $(ARGS)
 
 lessons: $(STAMP)
-	$(BIN)/python -m course_utils.generate $(ARGS)
+	$(BIN)/python -m course_utils.teacher.generate $(ARGS)
 
 check-lessons: $(STAMP)
-	$(BIN)/python -m course_utils.generate --check
+	$(BIN)/python -m course_utils.teacher.generate --check
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py

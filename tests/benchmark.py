@@ -163,7 +163,7 @@ def grading_throughput(copies: int = 30, workers: int = 2) -> tuple[float, float
     import nbformat
     from synthetic_class import LESSON, notebooks
 
-    from course_utils.grade import find_submissions, grade_class
+    from course_utils.teacher.grade import find_submissions, grade_class
 
     solved = nbformat.writes(notebooks()["solved"])
     with tempfile.TemporaryDirectory() as folder:

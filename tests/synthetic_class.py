@@ -50,7 +50,7 @@ def _insert_after(nb, exercise: str, source: str) -> None:
 
 def notebooks() -> dict[str, object]:
     """Each learner's notebook (an nbformat notebook, or text for the broken file)."""
-    from course_utils.generate import make_lesson
+    from course_utils.teacher.generate import make_lesson
 
     solution = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
     lesson = make_lesson(solution, f"solutions/{LESSON}.ipynb")

@@ -1,4 +1,4 @@
-"""Tests for course_utils.generate: solution notebooks -> student lessons."""
+"""Tests for course_utils.teacher.generate: solution notebooks -> student lessons."""
 from __future__ import annotations
 
 import copy
@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.generate import (BEGIN, END, GeneratorError, is_edited, main, make_lesson, sources_hash,
+from course_utils.teacher.generate import (BEGIN, END, GeneratorError, is_edited, main, make_lesson, sources_hash,
                                    stale_lessons, stub_source, write_lessons)
 
 STUB_LINE = 'raise NotImplementedError("Replace this line with your code.")'

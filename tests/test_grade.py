@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from synthetic_class import EXPECTED, LESSON, MISTAKES, build_class
 
-from course_utils import checks, grade, marking
+from course_utils import checks, marking
+from course_utils.teacher import grade
 from course_utils.checks import NOT_DONE, PASSED, WRONG, check, judge
 from course_utils.exercises import get_exercise
-from course_utils.gradebook import feedback_text, summary_figure, write_outputs
-from course_utils.kernel import DIED, INTERRUPT_GRACE_S, OK, TIMED_OUT, Kernel
+from course_utils.teacher.gradebook import feedback_text, summary_figure, write_outputs
+from course_utils.teacher.kernel import DIED, INTERRUPT_GRACE_S, OK, TIMED_OUT, Kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

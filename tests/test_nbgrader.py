@@ -15,9 +15,9 @@ import pytest
 from nbgrader_env import ensure
 
 from course_utils.exercises import get_exercise
-from course_utils.generate import BEGIN, main as generate_main
-from course_utils.grade import exercise_bindings
-from course_utils.nbgrader_export import nbgrader_source
+from course_utils.teacher.generate import BEGIN, main as generate_main
+from course_utils.teacher.grade import exercise_bindings
+from course_utils.teacher.nbgrader_export import nbgrader_source
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "01_neurons"

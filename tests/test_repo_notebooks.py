@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.generate import BEGIN, END, stale_lessons
+from course_utils.teacher.generate import BEGIN, END, stale_lessons
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"

@@ -11,8 +11,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .checks import NOT_DONE, PASSED, TIMED_OUT
-from .exercises import get_exercise
+from ..checks import NOT_DONE, PASSED, TIMED_OUT
+from ..exercises import get_exercise
 
 ICONS = {PASSED: "✅", NOT_DONE: "✏️", TIMED_OUT: "⏱️"}
 

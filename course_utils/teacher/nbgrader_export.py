@@ -1,4 +1,4 @@
-"""Write the solutions as nbgrader assignments (``python -m course_utils.generate --nbgrader DIR``).
+"""Write the solutions as nbgrader assignments (``python -m course_utils.teacher.generate --nbgrader DIR``).
 
 Each ``solutions/NN_topic.ipynb`` becomes ``DIR/source/NN_topic/NN_topic.ipynb``: every exercise cell
 is an nbgrader solution cell (nbgrader understands the same BEGIN/END SOLUTION markers), followed by
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import get_exercise
-from .generate import BEGIN, GeneratorError
-from .grade import cell_exercises
+from ..exercises import get_exercise
+from .notebook_format import BEGIN, GeneratorError, cell_exercises, solution_notebooks
 
 SCHEMA_VERSION = 3
-CONFIG = '''# nbgrader settings for this course (written by `python -m course_utils.generate --nbgrader`).
+CONFIG = '''# nbgrader settings for this course (written by `python -m course_utils.teacher.generate --nbgrader`).
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "deep-learning-hands-on"
 c.ExecutePreprocessor.timeout = 120          # seconds per cell while autograding
@@ -68,7 +67,7 @@ def _metadata(grade_id: str, solution: bool = False, grade: bool = False, locked
 
 def write_nbgrader_source(solutions: Path, course: Path, names=()) -> list[Path]:
     """Write DIR/source/NN_topic/NN_topic.ipynb for each solution (or only ``names``); return the paths."""
-    paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    paths = solution_notebooks(solutions)
     if names:
         paths = [p for p in paths if p.stem in names or p.name in names]
     if not paths:

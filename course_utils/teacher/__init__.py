@@ -1,0 +1,9 @@
+"""The teacher's tools. Nothing in the learner runtime or the lesson code imports them.
+
+- ``notebook_format``: what a course notebook is (solution markers, stub, check line, file names);
+- ``generate``: ``solutions/`` -> ``lessons/`` (``python -m course_utils.teacher.generate``, ``make lessons``);
+- ``nbgrader_export``: ``solutions/`` -> nbgrader source assignments (``generate --nbgrader DIR``);
+- ``kernel``: a Jupyter kernel under time limits that always hold;
+- ``grade``: grade a class (``python -m course_utils.teacher.grade``, ``make grade``);
+- ``gradebook``: the gradebook, feedback files and summary plot that ``grade`` writes.
+"""

@@ -1,0 +1,171 @@
+"""Generate student lessons from the solution notebooks.
+
+Every ``solutions/NN_topic.ipynb`` is complete. Inside exercise cells the answer
+stands between ``### BEGIN SOLUTION`` and ``### END SOLUTION``. This module
+writes ``lessons/NN_topic.ipynb`` with each block replaced by a stub that raises
+``NotImplementedError``, and outputs removed.
+
+    python -m course_utils.teacher.generate            # write lessons/ (make lessons)
+    python -m course_utils.teacher.generate --check    # exit 1 if lessons/ is stale
+    python -m course_utils.teacher.generate --force    # also overwrite lessons a learner edited
+    python -m course_utils.teacher.generate --nbgrader DIR   # only write nbgrader assignments into DIR/source/
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .nbgrader_export import write_nbgrader_source
+from .notebook_format import BEGIN, END, MARKER, STUB, GeneratorError, solution_notebooks
+
+
+def stub_source(source: str, where: str = "cell") -> str:
+    """Replace every solution block in one cell's source with the stub."""
+    out, indent, start = [], None, 0
+    for number, line in enumerate(source.split("\n"), 1):
+        match = MARKER.match(line)
+        marker = match.group(2) if match else None
+        looks_like_marker = line.lstrip().startswith("#") and re.search(r"(BEGIN|END) SOLUTION", line)
+        if marker is None and looks_like_marker:
+            raise GeneratorError(f"{where}, line {number}: write the marker exactly as '{BEGIN}' or '{END}' "
+                                 f"on a line of its own, got {line.strip()!r}")
+        if marker == BEGIN:
+            if indent is not None:
+                raise GeneratorError(f"{where}, line {number}: {BEGIN} inside another solution block")
+            indent, start = match.group(1), number
+            if not indent:
+                raise GeneratorError(
+                    f"{where}, line {number}: a solution block must sit inside a function or class body, "
+                    "so that the stub raises only when the exercise is called"
+                )
+            out += [indent + s for s in STUB]
+        elif marker == END:
+            if indent is None:
+                raise GeneratorError(f"{where}, line {number}: {END} without {BEGIN}")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise GeneratorError(f"{where}, line {start}: {BEGIN} is never closed by {END}")
+    return "\n".join(out)
+
+
+def sources_hash(nb) -> str:
+    """A fingerprint of what a learner can edit: the cells' types and sources."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
+    return digest.hexdigest()
+
+
+def make_lesson(solution, origin: str = "solution"):
+    """The student version of a solution notebook (a new notebook; the input is unchanged)."""
+    lesson = copy.deepcopy(solution)
+    for index, cell in enumerate(lesson.cells):
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source, f"{origin}, cell {index}")
+            cell.outputs, cell.execution_count = [], None
+        elif BEGIN in cell.source:
+            raise GeneratorError(f"{origin}, cell {index}: solution blocks belong in code cells")
+        cell.metadata.pop("execution", None)
+    lesson.metadata["course"] = {"generated_from": origin, "sources_hash": sources_hash(lesson)}
+    return lesson
+
+
+def is_edited(lesson) -> bool:
+    """True when the cells differ from what the generator wrote (a learner's work)."""
+    recorded = lesson.metadata.get("course", {}).get("sources_hash")
+    return recorded != sources_hash(lesson)
+
+
+def _is_edited_text(text: str) -> bool:
+    """A lesson file that cannot even be read counts as edited: never overwrite it silently."""
+    try:
+        return is_edited(nbformat.reads(text, as_version=4))
+    except Exception:
+        return True
+
+
+def _pairs(solutions: Path, lessons: Path, names):
+    if not solutions.is_dir():
+        raise GeneratorError(f"no solutions folder at {solutions}")
+    paths = solution_notebooks(solutions)
+    if names:
+        paths = [p for p in paths if p.stem in names or p.name in names]
+        missing = set(names) - {p.stem for p in paths} - {p.name for p in paths}
+        if missing:
+            raise GeneratorError(f"no solution notebook called {', '.join(sorted(missing))} in {solutions}")
+    for path in paths:
+        try:
+            solution = nbformat.read(path, as_version=4)
+        except Exception as exc:  # not JSON, not a notebook
+            raise GeneratorError(f"{path} is not a readable notebook: {exc}") from None
+        text = nbformat.writes(make_lesson(solution, f"solutions/{path.name}"))
+        yield path, lessons / path.name, text
+
+
+def stale_lessons(solutions: Path, lessons: Path, names=()) -> list[Path]:
+    """Lessons whose file differs from what the generator would write now."""
+    return [dest for _, dest, text in _pairs(solutions, lessons, names)
+            if not dest.exists() or dest.read_text(encoding="utf-8") != text]
+
+
+def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False) -> tuple[list, list]:
+    """Write the lessons; return (written, refused). Edited lessons are refused unless ``force``."""
+    lessons.mkdir(parents=True, exist_ok=True)
+    written, refused = [], []
+    for _, dest, text in _pairs(solutions, lessons, names):
+        if dest.exists():
+            current = dest.read_text(encoding="utf-8")
+            if current == text:
+                continue
+            if not force and _is_edited_text(current):
+                refused.append(dest)
+                continue
+        dest.write_text(text, encoding="utf-8")
+        written.append(dest)
+    return written, refused
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Generate lessons/ from solutions/.")
+    parser.add_argument("names", nargs="*", help="only these notebooks, e.g. 01_neurons")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any lesson is stale; write nothing")
+    parser.add_argument("--force", action="store_true", help="overwrite lessons even if a learner edited them")
+    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    parser.add_argument("--lessons", type=Path, default=Path("lessons"))
+    parser.add_argument("--nbgrader", type=Path, metavar="DIR",
+                        help="instead, write the solutions as nbgrader assignments into DIR/source/")
+    args = parser.parse_args(argv)
+    try:
+        if args.nbgrader:
+            for path in write_nbgrader_source(args.solutions, args.nbgrader, args.names):
+                print(f"wrote {path}")
+            return 0
+        if args.check:
+            stale = stale_lessons(args.solutions, args.lessons, args.names)
+            for path in stale:
+                print(f"stale: {path} (run `make lessons`)")
+            print("lessons are up to date" if not stale else f"{len(stale)} stale lesson(s)")
+            return 1 if stale else 0
+        written, refused = write_lessons(args.solutions, args.lessons, args.names, args.force)
+    except GeneratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    for path in refused:
+        print(f"kept {path}: it has edits of yours. Rename it to keep them, or use --force to overwrite.")
+    if not written and not refused:
+        print("lessons are up to date")
+    return 1 if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

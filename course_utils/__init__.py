@@ -1,10 +1,50 @@
 """Helpers for the hands-on deep learning course.
 
-Every notebook starts with ``course_utils.setup()``. TensorFlow and torch are
-imported only by the helpers that need them.
+Every notebook starts with ``import course_utils as cu`` and ``cu.setup()``. TensorFlow and torch
+are imported only inside the helpers that need them, so a numpy-only lesson stays fast.
+
+The package map: each module, what it is, and the lessons (NN) that use it. Three roles, in layers:
+the learner runtime may import the lesson code; neither imports the teacher's tools
+(``tests/test_layers.py`` keeps it so, and keeps this map complete).
+
+Learner runtime (what every notebook touches):
+- ``doctor``: ``setup()``: seeds (``COURSE_SEED``), quiet logs, plot style, the report (all; ``cu.doctor`` in 00)
+- ``checks``: ``check()``, the friendly exercise verdict that never blocks the learner (all)
+- ``guard``: runs learner code under a time limit, capturing what it prints (via ``checks``)
+- ``marking``: judges a learner's own answers inside their kernel while grading (grading, nbgrader cells)
+- ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
+  per lesson topic: ``welcome`` 00, ``neurons`` 01, ``forward_pass`` 02, ``backpropagation`` 03,
+  ``optimizers`` 04, ``keras_cnn`` 05, ``pytorch_mlp`` 06, ``interpretability`` 07, ``distributed`` 08
+- ``data``: toy data sets and images that work offline (00-07)
+- ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
+- ``live``: live training curves for Keras and PyTorch loops (05, 06)
+- ``device``: the torch device: CUDA, Apple MPS or CPU (06, and ``setup`` wherever torch is used)
+- ``envcheck``: lesson 00's environment check (00; ``python -m course_utils.envcheck``)
+- ``jupyter_settings``: Jupyter defaults the course installs (install: ``make install``)
+- ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01, ``optimizer_lab`` 04,
+  ``attribution`` 07
+
+Lesson code (what the lessons build, written out once, named by concept):
+- ``bigpicture``: classic machine learning against a small network (00)
+- ``neurons``: activations, a neuron, a layer (01-03)
+- ``mlp``: a numpy multilayer perceptron: forward, losses, backprop, gradient descent (02-04, 06)
+- ``gradcheck``: gradients against finite differences (03)
+- ``optimizers``: SGD, momentum, RMSprop, Adam, mini-batches, schedules (03, 04)
+- ``recipes``: the full runs of the Keras CNN and the PyTorch MLP (05, 06)
+- ``torch_training``: the PyTorch training loop, saved for reuse (06)
+- ``digit_models``: small PyTorch models for 28x28 digits and a quick trainer (07)
+- ``attribution``: attribution methods from scratch (07)
+- ``distributed``: data parallelism: ``data_parallel``, ``scaling``, ``launch``, ``ddp_train``,
+  ``tf_devices`` (08)
+
+Teacher's tools (``teacher``; nothing above imports them):
+- ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``, ``teacher.kernel``,
+  ``teacher.grade``, ``teacher.gradebook``; ``generate`` and ``grade`` at the top level are shims
+  that keep ``python -m course_utils.generate`` and ``python -m course_utils.grade`` working.
 """
+from . import data, doctor, plotting
 from .checks import check, strict_mode
 from .doctor import setup
 
-__all__ = ["check", "setup", "strict_mode"]
+__all__ = ["check", "data", "doctor", "plotting", "setup", "strict_mode"]
 __version__ = "0.1.0"

@@ -173,7 +173,7 @@ class _Spec:
     class_names: tuple[str, ...]
 
 
-_SPECS = {
+DATASETS = {
     "mnist": _Spec("MNIST", "", ("mnist.npz",), DIGIT_NAMES),
     "fashion_mnist": _Spec(
         "Fashion-MNIST", "fashion-mnist",
@@ -232,7 +232,7 @@ def load_images(name: str = "digits", *, offline: bool | None = None,
         raise TypeError(f"verbose must be True or False, got {verbose!r}")
     if key == "digits":
         return _bundled_digits(verbose)
-    spec = _SPECS[key]
+    spec = DATASETS[key]
     cache = keras_datasets_dir() / spec.subdir
     places = [(cache, "from the Keras cache")]
     places += [(folder, "from the system data sets") for folder in SYSTEM_DIRS.get(key, ())]
@@ -252,7 +252,7 @@ def load_images(name: str = "digits", *, offline: bool | None = None,
     data = ImageData(*arrays, class_names=spec.class_names, name=key,
                      source=f"{spec.title} {how}", is_fallback=False)
     if verbose:
-        location = _display(paths[0]) if len(paths) == 1 else _display(paths[0].parent) + "/"
+        location = display_path(paths[0]) if len(paths) == 1 else display_path(paths[0].parent) + "/"
         print(f"Data: {data.source} ({location}): "
               f"{len(data.y_train)} train / {len(data.y_test)} test images."
               + (UNTESTED if key == "mnist" else ""))
@@ -269,7 +269,7 @@ def _dataset_key(name) -> str:
     return key
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """The path with the home folder written as ~."""
     try:
         return str(Path("~") / path.relative_to(Path.home()))
@@ -285,7 +285,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_good(path: Path) -> bool:
+def is_intact(path: Path) -> bool:
     """True if ``path`` holds the original data (same bytes, or same bytes once decompressed)."""
     if not path.is_file():
         return False
@@ -297,8 +297,20 @@ def _is_good(path: Path) -> bool:
         return False
 
 
+def cache_states() -> dict[str, str]:
+    """'present', 'missing' or 'damaged' for each real data set in the Keras cache."""
+    states = {}
+    for name, spec in DATASETS.items():
+        paths = [keras_datasets_dir() / spec.subdir / filename for filename in spec.files]
+        if not all(path.is_file() for path in paths):
+            states[name] = "missing"
+        else:
+            states[name] = "present" if all(is_intact(path) for path in paths) else "damaged"
+    return states
+
+
 def _report_bad(problem: _BadFile) -> None:
-    print(f"Problem with {_display(problem.path)}: {problem}. "
+    print(f"Problem with {display_path(problem.path)}: {problem}. "
           "It is not used and was left as it is; "
           "replace it with a good copy to use the real data.")
 
@@ -312,7 +324,7 @@ def _from_folder(key: str, paths: list[Path]):
 
 def _from_download(key: str, paths: list[Path], verbose: bool):
     """Download the missing or bad files into the cache and parse them; None if that fails."""
-    needed = [path for path in paths if not _is_good(path)]
+    needed = [path for path in paths if not is_intact(path)]
     if not needed:  # the original data, yet unusable: a download cannot help
         return None
     for path in needed:
@@ -371,7 +383,7 @@ def _parse(key: str, paths: list[Path]) -> list[np.ndarray]:
             raise _BadFile(origins[i], f"images of shape {images.shape}, expected (N, 28, 28)")
         if labels.shape != (len(images),):
             raise _BadFile(origins[i + 1], f"labels {labels.shape} for {len(images)} images")
-        if labels.size and labels.max() >= len(_SPECS[key].class_names):
+        if labels.size and labels.max() >= len(DATASETS[key].class_names):
             raise _BadFile(origins[i + 1], f"label {labels.max()} outside 0..9")
     return arrays
 
@@ -426,13 +438,13 @@ def _fallback(key: str, folder: Path, verbose: bool) -> ImageData:
     data = ImageData(x_train, y_train, x_test, y_test, class_names=DIGIT_NAMES, name=key,
                      source="bundled scikit-learn digits (offline fallback)", is_fallback=True)
     if verbose:
-        spec = _SPECS[key]
+        spec = DATASETS[key]
         wanted = "mnist.npz" if key == "mnist" else "the four Fashion-MNIST .gz files"
         not_clothes = " (digits, not clothes)" if key == "fashion_mnist" else ""
         debian = " or install Debian's dataset-fashion-mnist" if key == "fashion_mnist" else ""
         print(f"Data: offline fallback - scikit-learn's bundled digits resized to 28x28, "
               f"instead of {key!r}{not_clothes}: {len(y_train)} train / {len(y_test)} test images. "
-              f"(Put {wanted} in {_display(folder)}/{debian} to use real {spec.title}.)")
+              f"(Put {wanted} in {display_path(folder)}/{debian} to use real {spec.title}.)")
     return data
 
 

@@ -1,4 +1,6 @@
-"""Lesson 05's CNN and lesson 06's MLP as small PyTorch models for 28x28 digits, and a quick trainer.
+"""Small PyTorch models for 28x28 digits and a quick trainer, for lesson 07.
+
+The CNN is built like lesson 05's, the MLP like lesson 06's.
 
 Both take a batch of images (n, 28, 28) with pixels in [0, 1] and return 10 logits per image.
 torch is imported inside the functions, so importing this module stays cheap.

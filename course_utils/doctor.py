@@ -82,7 +82,7 @@ def seed_from_env(seed: int) -> int:
 
 def report(frameworks: tuple[str, ...] = (), device=None) -> str:
     """A short text to paste into a question: versions, device, data mode, widgets."""
-    versions = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
+    versions = ", ".join(f"{name} {package_version(name)}" for name in PACKAGES)
     lines = [
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}",
         f"Packages: {versions}",
@@ -94,7 +94,7 @@ def report(frameworks: tuple[str, ...] = (), device=None) -> str:
     return "\n".join(lines)
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -120,8 +120,8 @@ def in_notebook() -> bool:
 
 
 def _widgets_text() -> str:
-    lab_ext = _version("jupyterlab_widgets")
+    lab_ext = package_version("jupyterlab_widgets")
     if lab_ext == "missing":
-        return f"ipywidgets {_version('ipywidgets')}, but the JupyterLab extension is missing: pip install jupyterlab_widgets"
+        return f"ipywidgets {package_version('ipywidgets')}, but the JupyterLab extension is missing: pip install jupyterlab_widgets"
     where = "in a Jupyter kernel" if in_notebook() else "no Jupyter kernel, so figures appear as static images"
-    return f"ipywidgets {_version('ipywidgets')} with jupyterlab_widgets {lab_ext}, {where}"
+    return f"ipywidgets {package_version('ipywidgets')} with jupyterlab_widgets {lab_ext}, {where}"

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
-from .doctor import PACKAGES, _version, in_notebook
+from .doctor import PACKAGES, in_notebook, package_version
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 SYMBOL = {OK: "✅", NOTE: "ℹ️", PROBLEM: "❌"}
@@ -100,18 +100,18 @@ def data_findings(offline: bool, files: dict[str, str]) -> list[Finding]:
             else "online allowed: a missing data set is downloaded if the network answers within seconds")
     findings = [Finding("data mode", OK, mode)]
     for name, state in files.items():
-        title = data._SPECS[name].title
-        where = data.keras_datasets_dir() / data._SPECS[name].subdir
+        title = data.DATASETS[name].title
+        where = data.keras_datasets_dir() / data.DATASETS[name].subdir
         if state == "present":
-            findings.append(Finding(title, OK, f"the real {title} files are in {data._display(where)}"))
+            findings.append(Finding(title, OK, f"the real {title} files are in {data.display_path(where)}"))
         elif state == "damaged":
-            findings.append(Finding(title, PROBLEM, f"a {title} file in {data._display(where)} is damaged "
+            findings.append(Finding(title, PROBLEM, f"a {title} file in {data.display_path(where)} is damaged "
                             "(wrong checksum)", "delete the file named in the data line of a lesson, "
                             "or replace it with a good copy"))
         else:
             findings.append(Finding(title, NOTE, f"not found, so lessons use scikit-learn's bundled digits "
                             "instead", f"nothing; to use real {title}, copy its files into "
-                            f"{data._display(where)}/"))
+                            f"{data.display_path(where)}/"))
     return findings
 
 
@@ -198,7 +198,7 @@ def wanted_versions(path: Path = REQUIREMENTS) -> dict[str, str]:
 
 def installed_version(package: str) -> str | None:
     """The installed version of ``package``, or None when it is missing."""
-    version = _version(package)
+    version = package_version(package)
     return None if version == "missing" else version
 
 
@@ -224,19 +224,12 @@ def code_bytes(package: str) -> tuple[int, int]:
 
 def dataset_files() -> dict[str, str]:
     """'present', 'missing' or 'damaged' for each real data set in the Keras cache."""
-    states = {}
-    for name, spec in data._SPECS.items():
-        paths = [data.keras_datasets_dir() / spec.subdir / filename for filename in spec.files]
-        if not all(path.is_file() for path in paths):
-            states[name] = "missing"
-        else:
-            states[name] = "present" if all(data._is_good(path) for path in paths) else "damaged"
-    return states
+    return data.cache_states()
 
 
 def torch_devices() -> list[str] | None:
     """The devices torch can use here (imports torch, about 2 s), or None if torch is missing."""
-    if _version("torch") == "missing":
+    if package_version("torch") == "missing":
         return None
     from .device import available_devices
 

@@ -74,7 +74,7 @@ def test_dataset_files_sees_missing_damaged_and_good_files(monkeypatch, tmp_path
     folder.mkdir()
     (folder / "mnist.npz").write_bytes(b"not the real file")
     assert envcheck.dataset_files()["mnist"] == "damaged"
-    monkeypatch.setattr(data, "_is_good", lambda path: True)   # stands in for the genuine checksum
+    monkeypatch.setattr(data, "is_intact", lambda path: True)   # stands in for the genuine checksum
     assert envcheck.dataset_files()["mnist"] == "present"
 
 

@@ -45,13 +45,13 @@ test-seeds: $(STAMP)
 
 # nbgrader for the round-trip test, layered over .venv so the learners' JupyterLab stays as it is
 $(NBGRADER_STAMP): $(STAMP) requirements-teacher.txt
-	$(BIN)/python tests/nbgrader_env.py .venv-nbgrader
+	$(BIN)/python tests/teacher/nbgrader_env.py .venv-nbgrader
 	@touch $(NBGRADER_STAMP)
 
 nbgrader-env: $(NBGRADER_STAMP)
 
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/synthetic_class.py artifacts/demo_class
+	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/teacher/synthetic_class.py artifacts/demo_class
 	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
 		$(if $(SUBMISSIONS),,--cell-timeout 10) $(ARGS)
 

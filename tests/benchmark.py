@@ -199,7 +199,7 @@ def full_runs() -> int:
 
 
 def real_data_notebooks() -> int:
-    """Time lessons 05 and 06 (solutions) on real Fashion-MNIST, as tests/test_real_data.py runs them."""
+    """Time lessons 05 and 06 (solutions) on real Fashion-MNIST, as tests/notebooks/test_real_data.py runs them."""
     from course_utils import data
 
     if data.load_images("fashion_mnist", offline=True, verbose=False).is_fallback:
@@ -276,5 +276,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "teacher")]
     sys.exit(main())

@@ -11,7 +11,7 @@ import pytest
 from course_utils import exercises as registry
 from course_utils.teacher.generate import BEGIN, END, stale_lessons
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
 NOTEBOOKS = sorted([*SOLUTIONS.glob("*.ipynb"), *LESSONS.glob("*.ipynb")])
 NAME = re.compile(r"^\d\d_[a-z][a-z0-9_]*\.ipynb$")

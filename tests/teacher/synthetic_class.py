@@ -1,6 +1,6 @@
 """A synthetic class of lesson 01 submissions, one per situation a grader must survive.
 
-    python tests/synthetic_class.py DIR     # writes DIR/<learner>/01_neurons.ipynb (make grade uses it)
+    python tests/teacher/synthetic_class.py DIR     # writes DIR/<learner>/01_neurons.ipynb (make grade uses it)
 
 ``EXPECTED`` holds each learner's score (points: dense_layer 2, every other exercise 1; 6 in all).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_neurons"
 EXPECTED = {
     "untouched": 0,          # the lesson as handed out

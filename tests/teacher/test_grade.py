@@ -20,7 +20,7 @@ from course_utils.exercises import get_exercise
 from course_utils.teacher.gradebook import feedback_text, summary_figure, write_outputs
 from course_utils.teacher.kernel import DIED, INTERRUPT_GRACE_S, OK, TIMED_OUT, Kernel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 LEAK = re.compile(r"expected [^,;:\n]*[\d\[\(]|should be [^\n]*\d")
 

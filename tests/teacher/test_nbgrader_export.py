@@ -1,6 +1,6 @@
 """nbgrader interop: our nbgrader source assignment survives nbgrader's own generate_assignment and autograde.
 
-The round trip runs nbgrader from .venv-nbgrader (tests/nbgrader_env.py; `make test` creates it first).
+The round trip runs nbgrader from .venv-nbgrader (tests/teacher/nbgrader_env.py; `make test` creates it first).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from course_utils.teacher.generate import BEGIN, main as generate_main
 from course_utils.teacher.grade import exercise_bindings
 from course_utils.teacher.nbgrader_export import nbgrader_source
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_neurons"
 SOLUTION = ROOT / "solutions" / f"{LESSON}.ipynb"
 WRONG_RELU = 'def relu(z):\n    return np.abs(z)\n\nrelu = check("relu", relu)'

@@ -1,6 +1,6 @@
 """A separate environment for nbgrader, layered over the course's own (``make nbgrader-env``).
 
-    python tests/nbgrader_env.py [DIR]     # default: .venv-nbgrader next to .venv
+    python tests/teacher/nbgrader_env.py [DIR]     # default: .venv-nbgrader next to .venv
 
 nbgrader and the few packages it adds live in DIR; everything else (JupyterLab, numpy, course_utils)
 comes from the environment that runs this script, through a .pth file. So the learners' JupyterLab
@@ -13,7 +13,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements-teacher.txt"
 DEFAULT = ROOT / ".venv-nbgrader"
 

@@ -6,7 +6,7 @@ import nbclient
 import nbformat
 from nbconvert import HTMLExporter
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_neuron_explorer_appears_as_an_image_in_static_html(monkeypatch):

@@ -20,7 +20,7 @@ from test_browser import (CHROMIUM, WIDGET_IMAGE, LabServer, assert_plot_changes
                           page, saved_errors, shot, type_into_slider)
 
 __all__ = ["browser", "page"]  # pytest fixtures, imported so that this module can use them
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VOILA_FINISHED = """() => {  // Voila's last script removes the spinner and shows the cells
     const cells = document.getElementById("rendered_cells");
     return !!cells && cells.style.display !== "none" && !document.getElementById("loading");

@@ -7,6 +7,7 @@ and with every exception caught, ``SystemExit`` included. It returns an ``Outcom
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import signal
 import threading
@@ -60,13 +61,24 @@ class CappedOutput(io.TextIOBase):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise ``TimeUp`` in this thread after ``seconds`` (where the platform allows a timer signal)."""
-    usable = (seconds and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
+    """Raise ``TimeUp`` in this thread after ``seconds``.
 
+    With a timer signal (``signal.setitimer``: Linux, macOS, in the main thread) even a blocking
+    call such as ``time.sleep`` is cut. Elsewhere (Windows, or another thread) a watchdog thread
+    raises ``TimeUp`` in this thread between two Python instructions, which stops any Python loop.
+    """
+    if not seconds:
+        yield
+    elif hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        with _signal_timer(seconds):
+            yield
+    else:
+        with _watchdog(seconds):
+            yield
+
+
+@contextlib.contextmanager
+def _signal_timer(seconds: float):
     def on_alarm(signum, frame):
         raise TimeUp()
 
@@ -77,6 +89,35 @@ def time_limit(seconds: float | None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
+    """Make ``thread_id`` raise ``error`` at its next Python instruction; None takes a pending one back."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               None if error is None else ctypes.py_object(error))
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    target, lock, state = threading.get_ident(), threading.Lock(), {"done": False, "fired": False}
+
+    def fire():
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _raise_in(target, TimeUp)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["fired"]:
+                _raise_in(target, None)  # finished just as time ran out: no TimeUp may surface later
 
 
 @contextlib.contextmanager

@@ -1,0 +1,65 @@
+"""Tests for course_utils.guard: the time limit holds where there is no timer signal (Windows)."""
+import signal
+import threading
+import time
+
+import pytest
+
+from course_utils import guard
+from course_utils.guard import guarded, time_limit
+
+
+def endless():
+    while True:
+        pass
+
+
+def napping():
+    while True:
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def no_timer_signal(monkeypatch):
+    """This machine as Windows sees it: no signal.setitimer."""
+    monkeypatch.delattr(guard.signal, "setitimer")
+    assert not hasattr(signal, "setitimer")
+
+
+@pytest.mark.usefixtures("no_timer_signal")
+@pytest.mark.parametrize("loop", [endless, napping])
+def test_without_setitimer_an_endless_loop_is_still_stopped(loop):
+    start = time.perf_counter()
+    outcome = guarded(loop, limit=0.3)
+    assert outcome.timed_out and time.perf_counter() - start < 2.0
+
+
+@pytest.mark.usefixtures("no_timer_signal")
+def test_without_setitimer_a_quick_answer_is_untouched():
+    assert guarded(lambda: 41 + 1, limit=0.5).value == 42
+    time.sleep(0.7)  # past the limit: no TimeUp may surface later
+    assert sum(range(100_000)) == 4_999_950_000
+
+
+@pytest.mark.usefixtures("no_timer_signal")
+def test_an_answer_that_ends_just_at_the_limit_leaves_no_stray_error():
+    for _ in range(30):
+        outcome = guarded(lambda: time.sleep(0.02), limit=0.02)
+        assert outcome.ok or outcome.timed_out
+        for _ in range(20_000):  # plenty of instructions at which a left-over TimeUp would surface
+            pass
+
+
+def test_the_limit_holds_in_a_thread_other_than_the_main_one():
+    outcomes = []
+    worker = threading.Thread(target=lambda: outcomes.append(guarded(endless, limit=0.3)))
+    start = time.perf_counter()
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive() and outcomes[0].timed_out and time.perf_counter() - start < 2.0
+
+
+def test_no_limit_means_no_timer():
+    with time_limit(None):
+        assert threading.active_count() >= 1
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -102,6 +102,16 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
         return Verdict(WRONG, f"check() needs your function itself, but was given {_kind_of(answer)}. "
                               "Pass the function without calling it: `check(name, my_function)`, "
                               "not `check(name, my_function(x))`")
+    return decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
+
+
+def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdict:
+    """The verdict on an answer whose outcome on case ``index`` is ``attempt(index, case)``.
+
+    ``check()`` runs the answer here, in the learner's notebook; the grader instead reads the
+    outcomes that the learner's own process sent back as plain data (``course_utils.plaindata``).
+    The expected outcomes always come from the reference, run here.
+    """
     try:
         cases = list(exercise.cases())
     except Exception as exc:  # e.g. the framework the inputs are made with cannot be imported
@@ -113,13 +123,14 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
             return Verdict(BROKEN, str(broken))
         except KeyboardInterrupt:
             return Verdict(INTERRUPTED)
-        got = _attempt(exercise, answer, case, output)
+        got = attempt(index, case)
         if got.interrupted:
             return Verdict(INTERRUPTED)
         if got.timed_out:
             return Verdict(TIMED_OUT, f"stopped after {exercise.time_limit:g} s on input {case.describe()}. "
                                       "Is there an endless loop (a `while` whose condition never turns false)?")
-        if isinstance(got.error, NotImplementedError) and (index > 0 or _still_a_stub(exercise, answer, cases)):
+        if isinstance(got.error, NotImplementedError) and (index > 0 or all(
+                isinstance(attempt(j, c).error, NotImplementedError) for j, c in enumerate(cases[1:], 1))):
             return Verdict(NOT_DONE) if index == 0 else Verdict(
                 WRONG, f"raised NotImplementedError on input {case.describe()}: this kind of input is not handled yet")
         problem = _problem(exercise, case, want, got)
@@ -128,6 +139,21 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
             named = f"\n   Likely mistake: {mistake.message}" if mistake else ""
             return Verdict(WRONG, problem + named, mistake.name if mistake else "")
     return Verdict(PASSED, f"correct on all {len(cases)} test inputs")
+
+
+def case_results(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> list[bool]:
+    """For each case, whether the answer's outcome is right (partial credit); [] when the check is broken."""
+    try:
+        cases = list(exercise.cases())
+        wants = [_expected(exercise, case) for case in cases]
+    except (Exception, KeyboardInterrupt):
+        return []
+    results = []
+    for index, (case, want) in enumerate(zip(cases, wants)):
+        got = attempt(index, case)
+        stopped = got.timed_out or got.interrupted or isinstance(got.error, NotImplementedError)
+        results.append(not stopped and not _problem(exercise, case, want, got))
+    return results
 
 
 class CheckBroken(ExerciseFailed):
@@ -154,14 +180,16 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
     own = copy.deepcopy(case)
     got = guarded(_runner(exercise), answer, own, limit=exercise.time_limit, output=output)
     if got.ok and exercise.run is None and not _same_arrays(own, case):
-        got = Outcome(error=InputChanged("your function changed its input array in place (for example "
-                                         "`z[z < 0] = 0` or `w -= ...`). Work on a new array instead: "
-                                         "`np.maximum(0, z)`, `w = w - ...`"))
+        got = Outcome(error=InputChanged(INPUT_CHANGED))
     return got
 
 
 class InputChanged(Exception):
     """The learner's function modified an input array in place."""
+
+
+INPUT_CHANGED = ("your function changed its input array in place (for example `z[z < 0] = 0` or `w -= ...`). "
+                 "Work on a new array instead: `np.maximum(0, z)`, `w = w - ...`")
 
 
 def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str:
@@ -214,12 +242,6 @@ def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
     except Exception:
         return False
     return True
-
-
-def _still_a_stub(exercise: Exercise, answer: Any, cases: Sequence[Case]) -> bool:
-    """True when the answer raises NotImplementedError on every case (an untouched exercise)."""
-    return all(isinstance(guarded(_runner(exercise), answer, copy.deepcopy(c),
-                                  limit=exercise.time_limit).error, NotImplementedError) for c in cases[1:])
 
 
 def _runner(exercise: Exercise) -> Callable[[Any, Case], Any]:

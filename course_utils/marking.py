@@ -1,5 +1,11 @@
 """Mark a learner's answers inside their own kernel, after their notebook has run.
 
+For grading, ``collect`` runs each answer on the test inputs and writes only plain data: each
+outcome as numbers and arrays (``course_utils.plaindata``), or an error's name. The grader judges
+that data in its own process (``course_utils.teacher.verdicts``), so nothing the learner's code does
+in this kernel, to any module or file, can change a verdict. ``assert_passes`` (nbgrader's cells)
+still judges here: nbgrader's model runs its tests in the learner's kernel.
+
 In friendly mode ``relu = check("relu", relu)`` rebinds ``relu`` to the reference when the answer is
 wrong, so the name alone cannot be trusted. ``learner_answer`` takes the learner's own binding unless
 it is a course object, and otherwise the answer last given to ``check()`` (``checks.ANSWERS``). A
@@ -8,11 +14,16 @@ reference scores nothing. Feedback goes through ``redact``: it never shows expec
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import re
 from typing import Any
 
 from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge
+from .exercises.base import Case
+from .guard import CappedOutput, Outcome, guarded
+from .plaindata import NotPlain, from_plain, to_plain
 
 MISSING = object()
 _EXPECTED = re.compile(r"\bexpected (?P<what>.*?)(?P<end>, got |; |: |\n|$)")
@@ -64,6 +75,78 @@ def mark_one(exercise: str, variable: str, namespace: dict) -> Verdict:
         return Verdict(BROKEN, "the check could not run while grading (a problem with the grading "
                                "environment, not with your answer)")
     return Verdict(verdict.kind, redact(verdict.text), verdict.mistake)
+
+
+def collect(bindings: dict[str, str], namespace: dict, cases_path: str, path: str) -> None:
+    """Append to ``path`` one JSON line per exercise that it started, then one with its outcomes.
+
+    ``cases_path`` holds the test inputs the grader chose, as plain data (None for an input that
+    is not plain data, such as a model: it is then made here, by the exercise's own ``cases()``).
+    Every line is flushed at once, so if the learner's code kills the kernel, the file says where.
+    """
+    from .exercises import get_exercise
+
+    with open(cases_path, encoding="utf-8") as stream:
+        sent = json.load(stream)
+    with open(path, "a", encoding="utf-8") as out:
+        for exercise, variable in bindings.items():
+            out.write(json.dumps({"exercise": exercise, "started": True}) + "\n")
+            out.flush()
+            answer = learner_answer(exercise, variable, namespace)
+            record = {"exercise": exercise}
+            if answer is MISSING:
+                record["missing"] = variable
+            elif course_object(answer):
+                record["course_object"] = variable
+            else:
+                record["cases"] = _outcomes(get_exercise(exercise), answer, sent.get(exercise, []))
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+
+
+def _outcomes(exercise, answer: Any, sent: list) -> list[dict]:
+    made = None
+    outcomes = []
+    for index, plain in enumerate(sent):
+        if plain is None:
+            made = made if made is not None else list(exercise.cases())
+            case = made[index]
+        else:
+            case = Case(from_plain(plain["args"]), from_plain(plain["kwargs"]))
+        own = copy.deepcopy(case)
+        outcome = guarded(exercise.run or _call, answer, own, limit=exercise.time_limit, output=CappedOutput())
+        outcomes.append(plain_outcome(outcome, own if exercise.run is None else None))
+    return outcomes
+
+
+def _call(answer: Any, case: Case) -> Any:
+    return answer(*case.args, **case.kwargs)
+
+
+def plain_outcome(outcome: Outcome, inputs: Case | None = None) -> dict:
+    """An outcome as plain data; with ``inputs``, the fingerprint of the inputs after the call."""
+    try:
+        if outcome.timed_out or outcome.interrupted:
+            return {"timed_out": outcome.timed_out, "interrupted": outcome.interrupted}
+        if outcome.error is not None:
+            return {"error": type(outcome.error).__name__, "message": str(outcome.error)[:2000]}
+        record = {"value": to_plain(outcome.value)}
+        if inputs is not None:
+            record["inputs"] = inputs_fingerprint(inputs)
+        return record
+    except NotPlain as why:
+        return {"error": "NotPlain", "message": f"your answer returned {why}, which is not a number or an array"}
+    except BaseException as exc:  # a learner's object whose __str__ or __array__ itself fails
+        return {"error": "NotPlain", "message": f"your answer's result could not be read ({type(exc).__name__})"}
+
+
+def inputs_fingerprint(case: Case) -> str:
+    """A digest of a case's inputs as plain data ("" when they are not plain data)."""
+    try:
+        text = json.dumps([to_plain(tuple(case.args)), to_plain(dict(case.kwargs))], sort_keys=True)
+    except NotPlain:
+        return ""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def mark(bindings: dict[str, str], namespace: dict, path: str) -> None:

@@ -21,12 +21,15 @@ class Case:
 
     ``raises`` declares the error a correct answer raises for this input (e.g. ``ValueError``).
     A reference that raises on a case that declares nothing is a broken check, never a pass.
+    ``points`` is the case's weight in partial credit: a graded answer scores the exercise's
+    points times the weight of the cases it gets right over the weight of all its cases.
     """
 
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     label: str = ""
     raises: type | tuple | None = None
+    points: float = 1.0
 
     def describe(self) -> str:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]

@@ -6,8 +6,9 @@ SUBMISSIONS are notebooks or folders of them (searched recursively). The learner
 (``alice.ipynb``) or, inside a folder, the first folder below it (``alice/01_neurons.ipynb``).
 Each notebook runs offline, in friendly mode, in a temporary folder, with a time limit per cell and
 per notebook; a cell that hangs or kills the kernel is skipped and the notebook run again without
-it. Then, in the same kernel, every exercise of the lesson is judged on the learner's own answer
-(``course_utils.marking``). Several notebooks run at once, one kernel each.
+it. Then, in the same kernel, each of the learner's own answers runs on the test inputs, and only
+the outcomes come back, as plain data (``course_utils.marking.collect``); this process judges them
+(``course_utils.teacher.verdicts``), so learner code never touches a verdict. Several notebooks run at once, one kernel each.
 Writes ``gradebook.csv``, ``feedback/<learner>.md`` and ``summary.png`` into DIR.
 """
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pathlib import Path
 from ..checks import NOT_DONE, TIMED_OUT, WRONG
 from .kernel import DIED, ERROR, OK, Kernel
 from .kernel import TIMED_OUT as CELL_TIMED_OUT
+from ..exercises import get_exercise
 from .notebook_format import cell_exercises, solution_notebooks
+from .verdicts import judged, sent_cases
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 KERNEL_ENV = {"COURSE_OFFLINE": "1", "COURSE_STRICT": "0", "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -137,7 +140,7 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
             except Exception as exc:  # e.g. no kernel could start: report it, the exercises score 0
                 result.problems.append(f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
     for exercise in bindings:
-        result.verdicts.setdefault(exercise, {"kind": NOT_DONE, "text": "not graded", "mistake": ""})
+        result.verdicts.setdefault(exercise, {"kind": NOT_DONE, "text": "not graded", "mistake": "", "score": 0.0})
     result.problems = list(dict.fromkeys(result.problems))
     result.seconds = time.monotonic() - start
     return result
@@ -184,35 +187,61 @@ def _run_cells(kernel: Kernel, cells, skip: set[int], limits: Limits, problems: 
     return False
 
 
+MAX_RECORDS_BYTES = 256 * 2**20  # what one notebook's kernel may send back
+
+
 def _mark_in_kernel(kernel: Kernel, bindings: dict[str, str], limits: Limits, scratch: Path,
                     result: Result) -> bool:
-    """Judge the exercises in the kernel; True when an exercise crashed or hung it (then it scores 0)."""
-    path = scratch / f"verdicts-{uuid.uuid4().hex}.jsonl"   # a name the learner's code cannot guess
-    code = (f"from course_utils.marking import mark as _course_mark\n"
-            f"_course_mark({bindings!r}, globals(), {str(path)!r})")
+    """Collect each answer's outcomes in the kernel as plain data, and judge them here.
+
+    True when an exercise crashed or hung the kernel (it then scores 0, and the rest are graded in a
+    new kernel). Whatever the kernel writes is only data: the verdicts are computed in this process.
+    """
+    token = uuid.uuid4().hex   # names the learner's code cannot guess
+    cases_path, path = scratch / f"cases-{token}.json", scratch / f"outcomes-{token}.jsonl"
+    cases_path.write_text(json.dumps({e: sent_cases(get_exercise(e)) for e in bindings}), encoding="utf-8")
+    code = (f"from course_utils.marking import collect as _course_collect\n"
+            f"_course_collect({bindings!r}, globals(), {str(cases_path)!r}, {str(path)!r})")
     run = kernel.run(code, limits.grading)
     started = []
-    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-        record = json.loads(line)
-        if record.get("started"):
-            started.append(record["exercise"])
+    for record in _records(path):
+        exercise = record.get("exercise")
+        if exercise not in bindings or exercise in result.verdicts:
+            continue
+        if record.get("started") is True:
+            started.append(exercise)
         else:
-            result.verdicts[record.pop("exercise")] = record
+            result.verdicts[exercise] = judged(exercise, record)
     unfinished = [e for e in started if e not in result.verdicts]
     if run.status == OK and not unfinished:
         return False
-    if not unfinished:   # the marking code itself failed: say so, never guess a score
+    if not unfinished:   # the collecting code itself failed: say so, never guess a score
         result.problems.append(f"grading failed ({run.status} {run.error}); the remaining exercises score 0")
         return False
     exercise = unfinished[0]
     if run.status == DIED:
         text = "your code crashed the Python process (the kernel died) while it was being checked"
-        result.verdicts[exercise] = {"kind": WRONG, "text": text, "mistake": ""}
+        result.verdicts[exercise] = {"kind": WRONG, "text": text, "mistake": "", "score": 0.0}
     else:
         text = f"checking it did not finish within {limits.grading:g} s"
-        result.verdicts[exercise] = {"kind": TIMED_OUT, "text": text, "mistake": ""}
+        result.verdicts[exercise] = {"kind": TIMED_OUT, "text": text, "mistake": "", "score": 0.0}
     result.problems.append(f"{exercise}: {text}; the other exercises were graded in a new kernel")
     return True
+
+
+def _records(path: Path) -> list[dict]:
+    """The JSON objects in ``path``, one a line; lines that are not JSON objects are skipped."""
+    if not path.exists() or path.stat().st_size > MAX_RECORDS_BYTES:
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
 
 
 def _first_line(source: str) -> str:

@@ -1,8 +1,9 @@
 """What grading writes: a gradebook, one feedback file per learner, and a class summary plot.
 
-Scores come from ``Exercise.points`` (default 1): an exercise scores its points when its verdict
-is 'passed', else 0. Feedback shows the (redacted) check messages and the public hints, never
-the reference solutions or expected values.
+Scores come from each verdict's ``score``: an exercise's ``points`` when it passes, else partial
+credit by the weight of the test inputs it gets right (``Case.points``), 0 when it is not done.
+Feedback shows the (redacted) check messages and the public hints, never the reference solutions
+or expected values.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def learners(results) -> dict[str, list]:
 def scores(results_of_one: list, columns: list[str]) -> dict[str, float]:
     """Points per exercise for one learner (0 for an exercise with no verdict)."""
     verdicts = {e: v for r in results_of_one for e, v in r.verdicts.items()}
-    return {e: get_exercise(e).points if verdicts.get(e, {}).get("kind") == PASSED else 0 for e in columns}
+    return {e: float(verdicts.get(e, {}).get("score", 0.0)) for e in columns}
 
 
 def write_gradebook(results, path: Path) -> None:
@@ -121,7 +122,7 @@ def safe_name(learner: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    return f"{round(value, 2):g}"
 
 
 def _indented(text: str) -> str:

@@ -2,7 +2,8 @@
 
     python tests/teacher/synthetic_class.py DIR     # writes DIR/<learner>/01_neurons.ipynb (make grade uses it)
 
-``EXPECTED`` holds each learner's score (points: dense_layer 2, every other exercise 1; 6 in all).
+``EXPECTED`` holds each learner's score (points: dense_layer 2, every other exercise 1; 6 in all;
+a wrong answer earns partial credit for the test inputs it gets right).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ EXPECTED = {
     "untouched": 0,          # the lesson as handed out
     "solved": 6,
     "half_solved": 3,        # sigmoid, relu, neuron
-    "wrong_answers": 0,      # a catalogued mistake in every exercise
+    "wrong_answers": 1.65,   # a catalogued mistake in every exercise, with partial credit per input:
+                             # sigmoid 4 of 5 inputs right (0.8), relu 1 of 4 (0.25), neuron 3 of 5 (0.6),
+                             # dense_layer right only where an error is due (0), or_weights 0
     "endless_loop": 5,       # a top-level loop (cut by the cell limit); neuron loops forever when called
     "kernel_crash": 5,       # neuron kills the kernel, first in a later cell, then again while it is graded
     "invalid_json": 0,       # a file cut off in the middle

@@ -214,7 +214,7 @@ def test_feedback_names_mistakes_but_shows_no_expected_value(graded):
     for path in files:
         assert not LEAK.search(path.read_text(encoding="utf-8")), path.name
     wrong = (out / "feedback" / "wrong_answers.md").read_text(encoding="utf-8")
-    assert "**Score: 0 / 6**" in wrong and wrong.count("Likely mistake:") == len(MISTAKES)
+    assert f"**Score: {EXPECTED['wrong_answers']:g} / 6**" in wrong and wrong.count("Likely mistake:") == len(MISTAKES)
     assert "np.abs turns negative inputs positive" in wrong and "Hint: ReLU is max(0, z)" in wrong
     broken = (out / "feedback" / "invalid_json.md").read_text(encoding="utf-8")
     assert "Problems with your notebook:\n- the notebook could not be read" in broken
@@ -229,7 +229,9 @@ def test_the_summary_plot_is_written(graded):
 
 def _result(learner, verdicts, problems=()):
     submission = grade.Submission(Path(f"{learner}/{LESSON}.ipynb"), learner, LESSON)
-    return grade.Result(submission, {e: {"kind": k, "text": "", "mistake": m} for e, (k, m) in verdicts.items()},
+    return grade.Result(submission, {e: {"kind": k, "text": "", "mistake": m,
+                                         "score": float(get_exercise(e).points if k == PASSED else 0)}
+                                     for e, (k, m) in verdicts.items()},
                         list(problems))
 
 
@@ -247,7 +249,7 @@ def test_summary_figure_counts_pass_rates_and_mistakes():
 def test_one_learner_with_two_lessons_gets_one_row(tmp_path):
     first = _result("alice", {"relu": (PASSED, "")})
     second = grade.Result(grade.Submission(Path("alice/02.ipynb"), "alice", "02_forward_pass"),
-                          {"softmax_stable": {"kind": PASSED, "text": "", "mistake": ""}})
+                          {"softmax_stable": {"kind": PASSED, "text": "", "mistake": "", "score": 1.0}})
     write_outputs([first, second], tmp_path)
     rows = list(csv.reader((tmp_path / "gradebook.csv").open(encoding="utf-8")))
     assert rows[0][:3] == ["learner", "relu", "softmax_stable"] and rows[1][:4] == ["alice", "1", "1", "2"]

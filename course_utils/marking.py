@@ -108,6 +108,9 @@ def _outcomes(exercise, answer: Any, sent: list) -> list[dict]:
     made = None
     outcomes = []
     for index, plain in enumerate(sent):
+        if outcomes and outcomes[-1].get("timed_out"):  # one time limit per exercise, not one per input
+            outcomes.append({"timed_out": True, "interrupted": False})
+            continue
         if plain is None:
             made = made if made is not None else list(exercise.cases())
             case = made[index]

@@ -9,7 +9,8 @@ per notebook; a cell that hangs or kills the kernel is skipped and the notebook 
 it. Then, in the same kernel, each of the learner's own answers runs on the test inputs, and only
 the outcomes come back, as plain data (``course_utils.marking.collect``); this process judges them
 (``course_utils.teacher.verdicts``), so learner code never touches a verdict. Several notebooks run at once, one kernel each.
-Writes ``gradebook.csv``, ``feedback/<learner>.md`` and ``summary.png`` into DIR.
+Writes ``gradebook.csv``, ``feedback/<learner>.md``, ``summary.png`` and ``similarity.csv`` into DIR,
+and with ``--roster roster.csv`` also ``canvas.csv`` and ``moodle.csv`` (``teacher.roster``).
 """
 from __future__ import annotations
 
@@ -273,6 +274,7 @@ def grade_class(submissions: list[Submission], solutions: Path, limits: Limits =
 
 def main(argv=None) -> int:
     from .gradebook import write_outputs
+    from .roster import read_roster
 
     parser = argparse.ArgumentParser(description="Grade learners' lesson notebooks.")
     parser.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of notebooks")
@@ -283,8 +285,11 @@ def main(argv=None) -> int:
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell)
     parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook)
     parser.add_argument("--grading-timeout", type=float, default=Limits.grading)
+    parser.add_argument("--roster", type=Path, help="roster.csv (learner, student_id, name[, email, "
+                        "sis_login_id, section]): adds ids to the gradebook and writes canvas.csv, moodle.csv")
     args = parser.parse_args(argv)
     try:
+        roster = read_roster(args.roster) if args.roster else None
         submissions = find_submissions(args.submissions, args.solutions, args.lesson)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -296,7 +301,7 @@ def main(argv=None) -> int:
     start = time.monotonic()
     results = grade_class(submissions, args.solutions, limits, args.workers)
     seconds = time.monotonic() - start
-    written = write_outputs(results, args.out)
+    written = write_outputs(results, args.out, roster)
     print(f"graded {len(results)} notebooks in {seconds:.0f} s ({60 * len(results) / seconds:.1f} notebooks/minute, "
           f"{args.workers} at a time)")
     for path in written:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ..checks import NOT_DONE, PASSED, TIMED_OUT
 from ..exercises import get_exercise
+from .roster import write_lms_exports
+from .similarity import write_similarity
 
 ICONS = {PASSED: "✅", NOT_DONE: "✏️", TIMED_OUT: "⏱️"}
 
@@ -40,18 +42,29 @@ def scores(results_of_one: list, columns: list[str]) -> dict[str, float]:
     return {e: float(verdicts.get(e, {}).get("score", 0.0)) for e in columns}
 
 
-def write_gradebook(results, path: Path) -> None:
-    """gradebook.csv: learner, one column per exercise, total, the maximum, and the problems found."""
+def write_gradebook(results, path: Path, roster: dict | None = None) -> None:
+    """gradebook.csv: learner (with student id and name from the roster), one column per exercise,
+    total, the maximum, and the problems found. A roster student with no submission gets a row of 0."""
     columns = exercise_columns(results)
     maximum = sum(get_exercise(e).points for e in columns)
+    everyone = learners(results)
+    if roster:
+        everyone.update({learner: [] for learner in roster if learner not in everyone})
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["learner", *columns, "total", "max", "problems"])
-        for learner, mine in learners(results).items():
+        who = ["learner", "student_id", "name"] if roster is not None else ["learner"]
+        writer.writerow([*who, *columns, "total", "max", "problems"])
+        for learner, mine in sorted(everyone.items()):
             points = scores(mine, columns)
-            problems = "; ".join(p for r in mine for p in r.problems)
-            writer.writerow([learner, *(_number(points[e]) for e in columns), _number(sum(points.values())),
-                             _number(maximum), problems])
+            problems = [p for r in mine for p in r.problems]
+            ids = []
+            if roster is not None:
+                student = roster.get(learner)
+                ids = [student.student_id, student.name] if student else ["", ""]
+                problems += [] if student else ["not on the roster"]
+                problems += [] if mine else ["no submission"]
+            writer.writerow([learner, *ids, *(_number(points[e]) for e in columns),
+                             _number(sum(points.values())), _number(maximum), "; ".join(problems)])
 
 
 def feedback_text(learner: str, results_of_one: list) -> str:
@@ -85,7 +98,8 @@ def summary_figure(results):
 
     columns = exercise_columns(results)
     everyone = learners(results)
-    passed = [sum(scores(mine, [e])[e] > 0 for mine in everyone.values()) / max(len(everyone), 1) for e in columns]
+    passed = [sum(any(r.verdicts.get(e, {}).get("kind") == PASSED for r in mine) for mine in everyone.values())
+              / max(len(everyone), 1) for e in columns]
     mistakes = Counter(f"{e}: {v['mistake']}" for r in results for e, v in r.verdicts.items() if v.get("mistake"))
     common = mistakes.most_common(8)[::-1]
     fig = Figure(figsize=(12, 0.5 * max(len(columns), len(common), 4) + 1.5), layout="constrained")
@@ -105,15 +119,23 @@ def summary_figure(results):
     return fig
 
 
-def write_outputs(results, out: Path) -> list[Path]:
-    """Write gradebook.csv, feedback/<learner>.md and summary.png into ``out``; return their paths."""
+def write_outputs(results, out: Path, roster: dict | None = None) -> list[Path]:
+    """Write gradebook.csv, feedback/<learner>.md, summary.png and similarity.csv into ``out``, and
+    with a roster canvas.csv and moodle.csv; return their paths."""
     feedback = out / "feedback"
     feedback.mkdir(parents=True, exist_ok=True)
     written = [out / "gradebook.csv", feedback, out / "summary.png"]
-    write_gradebook(results, written[0])
+    write_gradebook(results, written[0], roster)
     for learner, mine in learners(results).items():
         (feedback / f"{safe_name(learner)}.md").write_text(feedback_text(learner, mine), encoding="utf-8")
     summary_figure(results).savefig(written[2], dpi=100)
+    written.append(write_similarity(results, out / "similarity.csv"))
+    if roster is not None:
+        maxima = {}
+        for result in results:
+            lesson = result.submission.lesson or result.submission.path.stem
+            maxima[lesson] = sum(get_exercise(e).points for e in result.verdicts)
+        written += write_lms_exports(results, roster, maxima, out)
     return written
 
 

@@ -32,6 +32,7 @@ from .kernel import DIED, ERROR, OK, Kernel
 from .kernel import TIMED_OUT as CELL_TIMED_OUT
 from ..exercises import get_exercise
 from .notebook_format import cell_exercises, solution_notebooks
+from .sandbox import Sandbox, home_env
 from .verdicts import judged, sent_cases
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,8 @@ def lesson_of(path: Path, solutions: Path) -> str:
         (s for s in stems if path.stem[:3] == s[:3]), "")
 
 
-def grade_submission(submission: Submission, bindings: dict[str, str], limits: Limits) -> Result:
+def grade_submission(submission: Submission, bindings: dict[str, str], limits: Limits,
+                     sandbox: Sandbox = Sandbox()) -> Result:
     """Run one notebook and judge every exercise in ``bindings``; never raises, never hangs."""
     import nbformat
 
@@ -137,7 +139,7 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
             workdir = Path(tmp) / (submission.path.parent.name or "notebook")
             workdir.mkdir()
             try:
-                _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result)
+                _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result, sandbox)
             except Exception as exc:  # e.g. no kernel could start: report it, the exercises score 0
                 result.problems.append(f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
     for exercise in bindings:
@@ -147,12 +149,14 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
     return result
 
 
-def _run_and_mark(cells, bindings, limits: Limits, workdir: Path, scratch: Path, result: Result) -> None:
+def _run_and_mark(cells, bindings, limits: Limits, workdir: Path, scratch: Path, result: Result,
+                  sandbox: Sandbox) -> None:
     """Run the cells and mark; after a crash or hang, start a new kernel without the cell that caused it."""
     skip: set[int] = set()
-    env = {**os.environ, **KERNEL_ENV}
+    env = {**os.environ, **KERNEL_ENV, **home_env(scratch / "home")}
+    ipc_dir = str(scratch) if sandbox.isolates else None  # no network in the kernel: talk through files
     for _ in range(limits.kernels):
-        with Kernel(str(workdir), env) as kernel:
+        with Kernel(str(workdir), env, preexec=sandbox.preexec(), ipc_dir=ipc_dir) as kernel:
             if _run_cells(kernel, cells, skip, limits, result.problems):
                 continue
             left = {e: v for e, v in bindings.items() if e not in result.verdicts}
@@ -251,13 +255,14 @@ def _first_line(source: str) -> str:
 
 
 def grade_class(submissions: list[Submission], solutions: Path, limits: Limits = Limits(), workers: int = 2,
-                progress=print) -> list[Result]:
+                progress=print, sandbox: Sandbox = Sandbox()) -> list[Result]:
     """Grade every submission, ``workers`` notebooks at a time; results come back in input order."""
     bindings = {lesson: exercise_bindings(solutions / f"{lesson}.ipynb")
                 for lesson in {s.lesson for s in submissions if s.lesson}}
     results = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(grade_submission, s, bindings.get(s.lesson, {}), limits) for s in submissions]
+        futures = [pool.submit(grade_submission, s, bindings.get(s.lesson, {}), limits, sandbox)
+                   for s in submissions]
         for submission, future in zip(submissions, futures):
             try:
                 result = future.result()
@@ -285,6 +290,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell)
     parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook)
     parser.add_argument("--grading-timeout", type=float, default=Limits.grading)
+    parser.add_argument("--memory-mb", type=int, default=Sandbox.memory_mb, help="memory per kernel (0: none)")
+    parser.add_argument("--cpu-seconds", type=int, default=Sandbox.cpu_seconds, help="CPU time per kernel (0: none)")
     parser.add_argument("--roster", type=Path, help="roster.csv (learner, student_id, name[, email, "
                         "sis_login_id, section]): adds ids to the gradebook and writes canvas.csv, moodle.csv")
     args = parser.parse_args(argv)
@@ -298,8 +305,14 @@ def main(argv=None) -> int:
         print("error: no notebooks found", file=sys.stderr)
         return 2
     limits = Limits(args.cell_timeout, args.notebook_timeout, args.grading_timeout)
+    args.out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.gettempdir()).resolve()
+    hidden = [p.resolve() for p in (args.solutions, args.out, *args.submissions) if p.is_dir()]
+    sandbox = Sandbox(args.memory_mb, args.cpu_seconds,   # never hide the folder the kernels work in
+                      tuple(str(p) for p in hidden if not scratch.is_relative_to(p)))
+    print(f"sandbox: {sandbox.describe()}")
     start = time.monotonic()
-    results = grade_class(submissions, args.solutions, limits, args.workers)
+    results = grade_class(submissions, args.solutions, limits, args.workers, sandbox=sandbox)
     seconds = time.monotonic() - start
     written = write_outputs(results, args.out, roster)
     print(f"graded {len(results)} notebooks in {seconds:.0f} s ({60 * len(results) / seconds:.1f} notebooks/minute, "

@@ -26,14 +26,29 @@ class CellRun:
 
 
 class Kernel:
-    """A python3 kernel in ``cwd`` with environment ``env``; use it as a context manager."""
+    """A python3 kernel in ``cwd`` with environment ``env``; use it as a context manager.
 
-    def __init__(self, cwd: str, env: dict[str, str], startup_timeout: float = 60.0):
-        from jupyter_client.manager import start_new_kernel
+    ``preexec`` runs in the kernel's process before it starts (the sandbox's limits). With
+    ``ipc_dir`` the kernel is reached through socket files there instead of TCP, which also works
+    when the kernel has no network of its own.
+    """
 
-        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=cwd, env=env,
-                                                     startup_timeout=startup_timeout,
-                                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def __init__(self, cwd: str, env: dict[str, str], startup_timeout: float = 60.0, preexec=None,
+                 ipc_dir: str | None = None):
+        from jupyter_client.manager import KernelManager
+
+        options = {"transport": "ipc", "ip": f"{ipc_dir}/kernel"} if ipc_dir else {}
+        self.manager = KernelManager(kernel_name="python3", **options)
+        launch = {"preexec_fn": preexec} if preexec else {}
+        self.manager.start_kernel(cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **launch)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        try:
+            self.client.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            self.client.stop_channels()
+            self.manager.shutdown_kernel(now=True)
+            raise
         self.alive = True
 
     def __enter__(self) -> Kernel:

@@ -11,7 +11,10 @@ Learner runtime (what every notebook touches):
 - ``doctor``: ``setup()``: seeds (``COURSE_SEED``), quiet logs, plot style, the report (all; ``cu.doctor`` in 00)
 - ``checks``: ``check()``, the friendly exercise verdict that never blocks the learner (all)
 - ``guard``: runs learner code under a time limit, capturing what it prints (via ``checks``)
-- ``marking``: judges a learner's own answers inside their kernel while grading (grading, nbgrader cells)
+- ``marking``: runs a learner's own answers inside their kernel while grading, sending back only plain
+  data (grading; nbgrader cells judge there)
+- ``plaindata``: values as plain data (numbers, arrays as bytes), all that crosses from a learner's
+  process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
   per lesson topic: ``welcome`` 00, ``neurons`` 01, ``forward_pass`` 02, ``backpropagation`` 03,
   ``optimizers`` 04, ``keras_cnn`` 05, ``pytorch_mlp`` 06, ``interpretability`` 07, ``distributed`` 08
@@ -38,9 +41,15 @@ Lesson code (what the lessons build, written out once, named by concept):
   ``tf_devices`` (08)
 
 Teacher's tools (``teacher``; nothing above imports them):
-- ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``, ``teacher.kernel``,
-  ``teacher.grade``, ``teacher.gradebook``; ``generate`` and ``grade`` at the top level are shims
-  that keep ``python -m course_utils.generate`` and ``python -m course_utils.grade`` working.
+- ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``: lessons and nbgrader
+  assignments from the solutions;
+- ``teacher.grade`` (with ``teacher.kernel``, ``teacher.sandbox``, ``teacher.verdicts``): grade a class,
+  each notebook in a fenced kernel, each verdict in the grader's own process;
+- ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,
+  feedback, Canvas and Moodle files, answers shared between learners;
+- ``teacher.attacks``: the catalogue of cheating attempts the grading tests run.
+``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``
+and ``python -m course_utils.grade`` working.
 """
 from . import data, doctor, plotting
 from .checks import check, strict_mode

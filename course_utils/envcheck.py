@@ -82,7 +82,7 @@ def package_findings(installed: dict[str, str | None], wanted: dict[str, str]) -
 def device_finding(available: list[str] | None, requested: str | None, nvidia_driver: bool) -> Finding:
     """Which device torch uses; ``available`` is None when torch is missing."""
     if available is None:
-        return Finding("device", PROBLEM, "PyTorch is not installed, so lessons 02-06 cannot use it", INSTALL)
+        return Finding("device", PROBLEM, "PyTorch is not installed, so lessons 02-08 cannot use it", INSTALL)
     if requested and requested.lower().split(":")[0] not in available:
         return Finding("device", PROBLEM, f"COURSE_DEVICE={requested} but this machine has only "
                        f"{', '.join(available)}", "unset COURSE_DEVICE (or set it to cpu), then restart the kernel")

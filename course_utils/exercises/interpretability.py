@@ -116,7 +116,7 @@ def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
 
 
-# ---------------------------------------------------------------- exercise 3: exact Shapley values
+# ---------------------------------------------------------------- exercise 4: exact Shapley values
 def _exact_shapley(predict, x, background):
     return ref.exact_shapley(predict, x, background)
 
@@ -186,7 +186,7 @@ def _leave_one_out(predict, x, background):
     return phi
 
 
-# ---------------------------------------------------------------- exercise 4: occlusion
+# ---------------------------------------------------------------- exercise 3: occlusion
 def _occlusion(predict, image, patch, stride, fill):
     return ref.occlusion(predict, image, patch, stride, fill)
 

@@ -100,7 +100,7 @@ def _is_edited_text(text: str) -> bool:
 def _pairs(solutions: Path, lessons: Path, names):
     if not solutions.is_dir():
         raise GeneratorError(f"no solutions folder at {solutions}")
-    paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(solutions.glob("[0-9][0-9]*_*.ipynb"))
     if names:
         paths = [p for p in paths if p.stem in names or p.name in names]
         missing = set(names) - {p.stem for p in paths} - {p.name for p in paths}

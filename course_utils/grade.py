@@ -111,7 +111,7 @@ def _submission(path: Path, learner: str, solutions: Path, lesson: str) -> Submi
 
 def lesson_of(path: Path, solutions: Path) -> str:
     """The lesson a notebook was generated from (its metadata), else the one its file name starts with."""
-    stems = sorted(p.stem for p in solutions.glob("[0-9][0-9]_*.ipynb"))
+    stems = sorted(p.stem for p in solutions.glob("[0-9][0-9]*_*.ipynb"))
     try:
         origin = json.loads(path.read_text(encoding="utf-8"))["metadata"]["course"]["generated_from"]
         if Path(origin).stem in stems:

@@ -68,7 +68,7 @@ def _metadata(grade_id: str, solution: bool = False, grade: bool = False, locked
 
 def write_nbgrader_source(solutions: Path, course: Path, names=()) -> list[Path]:
     """Write DIR/source/NN_topic/NN_topic.ipynb for each solution (or only ``names``); return the paths."""
-    paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(solutions.glob("[0-9][0-9]*_*.ipynb"))
     if names:
         paths = [p for p in paths if p.stem in names or p.name in names]
     if not paths:

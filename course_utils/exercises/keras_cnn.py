@@ -1,4 +1,10 @@
-"""Exercises of lesson 05 (Keras, from linear regression to a CNN on MNIST).
+"""Exercises of lesson 05 (Keras, from linear regression to a CNN), which comes in three parts.
+
+One module serves all three notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 05a_keras_and_convolution: exercise 1 ``conv2d_valid``, exercise 2 ``conv_output_size``;
+- 05b_cnn: exercise 3 ``build_cnn``, exercise 4 ``cnn_param_count``, exercise 5 ``accuracy_from_probs``;
+- 05c_cnn_in_practice: exercise 6 ``predict_one_image`` (and it imports the references of ``build_cnn`` and
+  ``accuracy_from_probs``, so it runs without 05b).
 
 Keras is imported inside the functions that need it, never at module level.
 """
@@ -135,6 +141,8 @@ def _param_cases():
         Case((64, 128), {"n_classes": 100}, label="large layers, 100 classes"),
         Case((8, 8), {"size": 32, "kernel": 5}, label="32x32 images, 5x5 kernels"),
         Case((0, 32), label="zero filters", raises=ValueError),
+        Case((16, 32), {"size": 7}, label="7x7 images: 0x0 feature maps after the second pool", raises=ValueError),
+        Case((16, 32), {"size": 5}, label="5x5 images: the second convolution does not fit", raises=ValueError),
     ]
 
 
@@ -383,6 +391,14 @@ def params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, round_up=True)
 
 
+def params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if min(filters1, filters2, n_classes, size, kernel) < 1:
+        raise ValueError("every count must be at least 1")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
 def params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     if min(filters1, filters2, n_classes, size, kernel) < 1:
         raise ValueError("every count must be at least 1")
@@ -529,7 +545,8 @@ EXERCISES = {
         cases=_param_cases,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
-        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1.",
+        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1, and when the image is "
+        "too small for two convolutions and pools (the final side would be below 1).",
         mistakes=(
             Mistake("no biases", params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
@@ -540,6 +557,9 @@ EXERCISES = {
             Mistake("pool rounds up", params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
                     "row and column are dropped"),
             Mistake("same padding", params_same_padding, ""),
+            Mistake("no check of the image size", params_no_size_check, "after conv -> pool -> conv -> pool the "
+                    "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
+                    "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
         ),
     ),
     "build_cnn": Exercise(
@@ -602,4 +622,11 @@ EXERCISES = {
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
+}
+
+# Lesson 05 is split in three notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "05a_keras_and_convolution": ("conv2d_valid", "conv_output_size"),
+    "05b_cnn": ("build_cnn", "cnn_param_count", "accuracy_from_probs"),
+    "05c_cnn_in_practice": ("predict_one_image",),
 }

@@ -35,8 +35,10 @@ def conv2d_valid(image, kernel):
 def conv_output_size(n, kernel, padding=0, stride=1):
     """Side length of a convolution's (or pooling's) output: floor((n + 2*padding - kernel) / stride) + 1."""
     for name, value, low in (("n", n, 1), ("kernel", kernel, 1), ("padding", padding, 0), ("stride", stride, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"{name} must be at least {low}, got {value}")
     if kernel > n + 2 * padding:
         raise ValueError(f"a {kernel}-wide kernel does not fit into {n} + 2*{padding} pixels")
     return int((n + 2 * padding - kernel) // stride + 1)
@@ -46,8 +48,10 @@ def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
     """Weights + biases of Conv2D(filters1)->MaxPool->Conv2D(filters2)->MaxPool->Flatten->Dense(n_classes)."""
     for name, value in (("filters1", filters1), ("filters2", filters2), ("n_classes", n_classes),
                         ("size", size), ("kernel", kernel)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2  # conv (valid) -> pool /2 -> conv -> pool /2
     if side < 1:
         raise ValueError(f"a {size}x{size} image is too small for two {kernel}x{kernel} convolutions and pools")
@@ -121,8 +125,8 @@ def _size_cases():
         Case((28, 3, 0, 0), label="stride 0", raises=ValueError),
         Case((28, 3, 0, -1), label="negative stride", raises=ValueError),
         Case((28, 3, -1), label="negative padding", raises=ValueError),
-        Case((28.0, 3), label="a float size", raises=ValueError),
-        Case((True, 3), label="a bool size", raises=ValueError),
+        Case((28.0, 3), label="a float size", raises=TypeError),
+        Case((True, 3), label="a bool size", raises=TypeError),
     ]
 
 
@@ -520,7 +524,7 @@ EXERCISES = {
         run=_size_run,
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
         "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
-        "n + 2*padding, a stride below 1 or a negative padding.",
+        "n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is not an int.",
         mistakes=(
             Mistake("no + 1", size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
@@ -535,7 +539,7 @@ EXERCISES = {
             Mistake("no checks", size_no_checks, ""),
             Mistake("size check ignores padding", size_check_ignores_padding, "compare the kernel with the PADDED "
                     "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
-            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise ValueError for a float "
+            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", size_rejects_only_stride_zero, ""),
         ),

@@ -106,8 +106,12 @@ def plot_curve(ax, steps, values, label: str, xlabel: str = "epoch", **style):
 
 
 def plot_image_grid(images, labels=None, predictions=None, class_names=None, ncols: int = 8,
-                    title: str = ""):
-    """Show images in a grid, titled by label (and prediction, red when wrong). Returns the Figure."""
+                    title: str = "", cmap: str = "gray_r", centred: bool = False):
+    """Show images in a grid, titled by label (and prediction, red when wrong). Returns the Figure.
+
+    ``cmap`` "gray_r" draws large values dark, like ink on paper. ``centred=True`` puts 0 in the middle of
+    the colour map for each image (for weights with a sign, e.g. ``cmap="RdBu_r"``: 0 is white).
+    """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
@@ -124,7 +128,8 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
         ax.axis("off")
         if i >= len(images):
             continue
-        ax.imshow(images[i], cmap="gray_r")
+        limit = float(np.abs(images[i]).max()) or 1.0
+        ax.imshow(images[i], cmap=cmap, **({"vmin": -limit, "vmax": limit} if centred else {}))
         if labels is not None:
             text, color = name(labels[i]), "black"
             if predictions is not None:

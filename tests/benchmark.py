@@ -207,7 +207,8 @@ def real_data_notebooks() -> int:
     over = 0
     os.environ["COURSE_DATASET"] = "fashion_mnist"
     try:
-        for name in ("05_keras_cnn.ipynb", "06_pytorch_mlp.ipynb"):
+        for name in ("05a_keras_and_convolution.ipynb", "05b_cnn.ipynb", "05c_cnn_in_practice.ipynb",
+                     "06_pytorch_mlp.ipynb"):
             seconds, error = time_notebook(ROOT / "solutions" / name)
             ok = not error and seconds <= NOTEBOOK_BUDGET_S
             over += not ok

@@ -1,4 +1,10 @@
-"""Exercises of lesson 05 (Keras, from linear regression to a CNN on MNIST).
+"""Exercises of lesson 05 (Keras, from linear regression to a CNN), which comes in three parts.
+
+One module serves all three notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 05a_keras_and_convolution: exercise 1 ``conv2d_valid``, exercise 2 ``conv_output_size``;
+- 05b_cnn: exercise 3 ``build_cnn``, exercise 4 ``cnn_param_count``, exercise 5 ``accuracy_from_probs``;
+- 05c_cnn_in_practice: exercise 6 ``predict_one_image`` (and it imports the references of ``build_cnn`` and
+  ``accuracy_from_probs``, so it runs without 05b).
 
 Keras is imported inside the functions that need it, never at module level.
 """
@@ -29,8 +35,10 @@ def conv2d_valid(image, kernel):
 def conv_output_size(n, kernel, padding=0, stride=1):
     """Side length of a convolution's (or pooling's) output: floor((n + 2*padding - kernel) / stride) + 1."""
     for name, value, low in (("n", n, 1), ("kernel", kernel, 1), ("padding", padding, 0), ("stride", stride, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"{name} must be at least {low}, got {value}")
     if kernel > n + 2 * padding:
         raise ValueError(f"a {kernel}-wide kernel does not fit into {n} + 2*{padding} pixels")
     return int((n + 2 * padding - kernel) // stride + 1)
@@ -40,8 +48,10 @@ def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
     """Weights + biases of Conv2D(filters1)->MaxPool->Conv2D(filters2)->MaxPool->Flatten->Dense(n_classes)."""
     for name, value in (("filters1", filters1), ("filters2", filters2), ("n_classes", n_classes),
                         ("size", size), ("kernel", kernel)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2  # conv (valid) -> pool /2 -> conv -> pool /2
     if side < 1:
         raise ValueError(f"a {size}x{size} image is too small for two {kernel}x{kernel} convolutions and pools")
@@ -115,8 +125,8 @@ def _size_cases():
         Case((28, 3, 0, 0), label="stride 0", raises=ValueError),
         Case((28, 3, 0, -1), label="negative stride", raises=ValueError),
         Case((28, 3, -1), label="negative padding", raises=ValueError),
-        Case((28.0, 3), label="a float size", raises=ValueError),
-        Case((True, 3), label="a bool size", raises=ValueError),
+        Case((28.0, 3), label="a float size", raises=TypeError),
+        Case((True, 3), label="a bool size", raises=TypeError),
     ]
 
 
@@ -135,6 +145,8 @@ def _param_cases():
         Case((64, 128), {"n_classes": 100}, label="large layers, 100 classes"),
         Case((8, 8), {"size": 32, "kernel": 5}, label="32x32 images, 5x5 kernels"),
         Case((0, 32), label="zero filters", raises=ValueError),
+        Case((16, 32), {"size": 7}, label="7x7 images: 0x0 feature maps after the second pool", raises=ValueError),
+        Case((16, 32), {"size": 5}, label="5x5 images: the second convolution does not fit", raises=ValueError),
     ]
 
 
@@ -383,6 +395,14 @@ def params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, round_up=True)
 
 
+def params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if min(filters1, filters2, n_classes, size, kernel) < 1:
+        raise ValueError("every count must be at least 1")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
 def params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     if min(filters1, filters2, n_classes, size, kernel) < 1:
         raise ValueError("every count must be at least 1")
@@ -504,7 +524,7 @@ EXERCISES = {
         run=_size_run,
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
         "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
-        "n + 2*padding, a stride below 1 or a negative padding.",
+        "n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is not an int.",
         mistakes=(
             Mistake("no + 1", size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
@@ -519,7 +539,7 @@ EXERCISES = {
             Mistake("no checks", size_no_checks, ""),
             Mistake("size check ignores padding", size_check_ignores_padding, "compare the kernel with the PADDED "
                     "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
-            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise ValueError for a float "
+            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", size_rejects_only_stride_zero, ""),
         ),
@@ -529,7 +549,8 @@ EXERCISES = {
         cases=_param_cases,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
-        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1.",
+        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1, and when the image is "
+        "too small for two convolutions and pools (the final side would be below 1).",
         mistakes=(
             Mistake("no biases", params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
@@ -540,6 +561,9 @@ EXERCISES = {
             Mistake("pool rounds up", params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
                     "row and column are dropped"),
             Mistake("same padding", params_same_padding, ""),
+            Mistake("no check of the image size", params_no_size_check, "after conv -> pool -> conv -> pool the "
+                    "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
+                    "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
         ),
     ),
     "build_cnn": Exercise(
@@ -602,4 +626,11 @@ EXERCISES = {
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
+}
+
+# Lesson 05 is split in three notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "05a_keras_and_convolution": ("conv2d_valid", "conv_output_size"),
+    "05b_cnn": ("build_cnn", "cnn_param_count", "accuracy_from_probs"),
+    "05c_cnn_in_practice": ("predict_one_image",),
 }

@@ -14,7 +14,7 @@ from course_utils.teacher.generate import BEGIN, END, stale_lessons
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
 NOTEBOOKS = sorted([*SOLUTIONS.glob("*.ipynb"), *LESSONS.glob("*.ipynb")])
-NAME = re.compile(r"^\d\d_[a-z][a-z0-9_]*\.ipynb$")
+NAME = re.compile(r"^\d\d[a-z]?_[a-z][a-z0-9_]*\.ipynb$")  # 05a_...: the parts of a lesson split in several
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\w+)["']""")
 
 each_notebook = pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -78,12 +78,23 @@ def test_every_check_names_a_registered_exercise(path):
 
 @pytest.mark.parametrize("topic", registry.TOPICS)
 def test_every_exercise_of_a_lesson_is_checked_in_it(topic):
-    """Exercise module <topic>.py belongs to solutions/NN_<topic>.ipynb and each exercise is checked there."""
+    """Exercise module <topic>.py belongs to solutions/NN_<topic>.ipynb and each exercise is checked there.
+
+    A lesson split in parts (05a, 05b, ...) names them in the module's NOTEBOOKS: {stem: exercises checked there}.
+    """
+    module = importlib.import_module(f"{registry.__name__}.{topic}")
+    parts = getattr(module, "NOTEBOOKS", None)
+    if parts:
+        assert sorted(name for names in parts.values() for name in names) == sorted(module.EXERCISES)
+        for stem, names in parts.items():
+            checked = set(CHECK_CALL.findall("\n".join(c.source for c in code_cells(SOLUTIONS / f"{stem}.ipynb"))))
+            assert set(names) - checked == set(), f"{stem}.ipynb never checks these exercises"
+        return
     notebooks = sorted(SOLUTIONS.glob(f"[0-9][0-9]_{topic}.ipynb"))
     if not notebooks:
         pytest.skip(f"no solution notebook for topic {topic!r} yet")
     checked = set(CHECK_CALL.findall("\n".join(c.source for c in code_cells(notebooks[0]))))
-    registered = set(importlib.import_module(f"{registry.__name__}.{topic}").EXERCISES)
+    registered = set(module.EXERCISES)
     assert registered - checked == set(), f"{notebooks[0].name} never checks these exercises"
 
 

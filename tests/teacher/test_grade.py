@@ -108,7 +108,7 @@ def test_bindings_come_from_the_solution_notebook():
         "dense_layer": "dense_layer"}
 
 
-@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("[0-9][0-9]*_*.ipynb")), ids=lambda p: p.stem)
 def test_every_checked_exercise_of_every_lesson_can_be_graded(solution):
     code = "\n".join(c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code")
     calls = set(re.findall(r'check\("(\w+)"', code))

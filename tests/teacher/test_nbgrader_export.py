@@ -47,7 +47,7 @@ def test_every_exercise_becomes_a_solution_cell_followed_by_a_locked_autograder_
     assert "course" not in nb.metadata
 
 
-@pytest.mark.parametrize("solution", sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", sorted((ROOT / "solutions").glob("[0-9][0-9]*_*.ipynb")), ids=lambda p: p.stem)
 def test_every_lesson_exports_one_autograder_cell_per_exercise(solution):
     nb = nbgrader_source(nbformat.read(solution, as_version=4))
     checks = [c.metadata["nbgrader"] for c in nb.cells if _grade_id(c).endswith("-check")]

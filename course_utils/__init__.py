@@ -32,6 +32,7 @@ Lesson code (what the lessons build, written out once, named by concept):
 - ``neurons``: activations, a neuron, a layer (01-03)
 - ``mlp``: a numpy multilayer perceptron: forward, losses, backprop, gradient descent (02-04, 06)
 - ``gradcheck``: gradients against finite differences (03)
+- ``convnet``: a convolution in numpy, output sizes, parameter counts, the Keras CNN (05a-05c)
 - ``optimizers``: SGD, momentum, RMSprop, Adam, mini-batches, schedules (03, 04)
 - ``recipes``: the full runs of the Keras CNN and the PyTorch MLP (05, 06)
 - ``torch_training``: the PyTorch training loop, saved for reuse (06)

@@ -36,7 +36,7 @@ def test_recipes_are_named_and_the_best_is_one_of_them():
 
 
 def test_the_lesson_recipe_builds_the_lesson_cnn():
-    from course_utils.exercises.keras_cnn import build_cnn, cnn_param_count
+    from course_utils.convnet import build_cnn, cnn_param_count
 
     model = recipes.build_recipe_cnn(recipes.KERAS_RECIPES[0])
     assert model.count_params() == build_cnn().count_params() == cnn_param_count(16, 32)

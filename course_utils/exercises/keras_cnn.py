@@ -3,8 +3,10 @@
 One module serves all three notebooks; ``NOTEBOOKS`` says which part checks which exercise:
 - 05a_keras_and_convolution: exercise 1 ``conv2d_valid``, exercise 2 ``conv_output_size``;
 - 05b_cnn: exercise 3 ``build_cnn``, exercise 4 ``cnn_param_count``, exercise 5 ``accuracy_from_probs``;
-- 05c_cnn_in_practice: exercise 6 ``predict_one_image`` (and it imports the references of ``build_cnn`` and
-  ``accuracy_from_probs``, so it runs without 05b).
+- 05c_cnn_in_practice: exercise 6 ``predict_one_image`` (and it imports ``build_cnn`` and
+  ``accuracy_from_probs`` from ``course_utils.convnet``, so it runs without 05b).
+
+The references live in the lesson code, ``course_utils.convnet``.
 
 Keras is imported inside the functions that need it, never at module level.
 """
@@ -14,87 +16,8 @@ import functools
 
 import numpy as np
 
+from .. import convnet as ref
 from .base import Case, Exercise, Mismatch, Mistake, compare_values
-
-
-def conv2d_valid(image, kernel):
-    """Slide ``kernel`` over ``image`` without padding (what Keras' Conv2D computes for one channel)."""
-    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    if image.ndim != 2 or kernel.ndim != 2:
-        raise ValueError(f"image and kernel must be 2-D, got shapes {image.shape} and {kernel.shape}")
-    kh, kw = kernel.shape
-    if kh > image.shape[0] or kw > image.shape[1]:
-        raise ValueError(f"kernel {kernel.shape} is larger than image {image.shape}")
-    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
-    return out
-
-
-def conv_output_size(n, kernel, padding=0, stride=1):
-    """Side length of a convolution's (or pooling's) output: floor((n + 2*padding - kernel) / stride) + 1."""
-    for name, value, low in (("n", n, 1), ("kernel", kernel, 1), ("padding", padding, 0), ("stride", stride, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-        if value < low:
-            raise ValueError(f"{name} must be at least {low}, got {value}")
-    if kernel > n + 2 * padding:
-        raise ValueError(f"a {kernel}-wide kernel does not fit into {n} + 2*{padding} pixels")
-    return int((n + 2 * padding - kernel) // stride + 1)
-
-
-def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
-    """Weights + biases of Conv2D(filters1)->MaxPool->Conv2D(filters2)->MaxPool->Flatten->Dense(n_classes)."""
-    for name, value in (("filters1", filters1), ("filters2", filters2), ("n_classes", n_classes),
-                        ("size", size), ("kernel", kernel)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
-    side = ((size - kernel + 1) // 2 - kernel + 1) // 2  # conv (valid) -> pool /2 -> conv -> pool /2
-    if side < 1:
-        raise ValueError(f"a {size}x{size} image is too small for two {kernel}x{kernel} convolutions and pools")
-    conv1 = (kernel * kernel * 1 + 1) * filters1
-    conv2 = (kernel * kernel * filters1 + 1) * filters2
-    dense = (side * side * filters2 + 1) * n_classes
-    return int(conv1 + conv2 + dense)
-
-
-def build_cnn(filters1=16, filters2=32, n_classes=10, dropout=0.3):
-    """The lesson's CNN for 28x28x1 images, ending in a softmax over ``n_classes``."""
-    import keras
-    from keras import layers
-
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(filters1, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(filters2, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dropout(dropout),
-        layers.Dense(n_classes, activation="softmax"),
-    ])
-
-
-def accuracy_from_probs(y_true, probabilities):
-    """Fraction of rows of ``probabilities`` whose largest entry is at the true class."""
-    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
-    if probabilities.ndim != 2:
-        raise ValueError(f"probabilities must have shape (n, n_classes), got {probabilities.shape}")
-    if y_true.shape != (len(probabilities),):
-        raise ValueError(f"y_true must have shape ({len(probabilities)},), got {y_true.shape}")
-    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
-
-
-def predict_one_image(model, image):
-    """The class a Keras model predicts for one 28x28 uint8 image (0..255), as an int."""
-    image = np.asarray(image)
-    if image.shape not in {(28, 28), (28, 28, 1)}:
-        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
-    batch = image.reshape(1, 28, 28, 1).astype("float32") / 255.0
-    return int(np.argmax(model.predict(batch, verbose=0)[0]))
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -233,7 +156,7 @@ def _predict_model():
     Without biases a ReLU + max-pool network is scale-invariant (f(255 x) = 255 f(x)), so forgetting
     / 255 would never change its class; with these biases it changes the class of every test image.
     """
-    model = build_cnn(4, 8)
+    model = ref.build_cnn(4, 8)
     rng = np.random.default_rng(PREDICT_WEIGHTS_SEED)
     for layer in model.layers:
         if layer.weights:
@@ -294,14 +217,14 @@ def _checked_2d(image, kernel, size_check=True):
 
 def conv_flipped_kernel(image, kernel):
     image, kernel = _checked_2d(image, kernel)
-    return conv2d_valid(image, kernel[::-1, ::-1])
+    return ref.conv2d_valid(image, kernel[::-1, ::-1])
 
 
 def conv_same_size(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     kh, kw = kernel.shape
     padded = np.pad(image, ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))
-    return conv2d_valid(padded, kernel)
+    return ref.conv2d_valid(padded, kernel)
 
 
 def conv_off_by_one(image, kernel):
@@ -330,7 +253,7 @@ def conv_no_size_check(image, kernel):
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
-        conv_output_size(n, kernel, padding, stride)
+        ref.conv_output_size(n, kernel, padding, stride)
         return formula(n, kernel, padding, stride)
     return size
 
@@ -349,7 +272,7 @@ def size_no_checks(n, kernel, padding=0, stride=1):
 def size_check_ignores_padding(n, kernel, padding=0, stride=1):
     if kernel > n:
         raise ValueError("the kernel is larger than the image")
-    return conv_output_size(n, kernel, padding, stride)
+    return ref.conv_output_size(n, kernel, padding, stride)
 
 
 def size_no_type_check(n, kernel, padding=0, stride=1):
@@ -361,7 +284,7 @@ def size_no_type_check(n, kernel, padding=0, stride=1):
 def size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
-    return conv_output_size(n, kernel, padding, abs(stride))
+    return ref.conv_output_size(n, kernel, padding, abs(stride))
 
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
@@ -500,7 +423,7 @@ def predict_no_shape_check(model, image):
 
 EXERCISES = {
     "conv2d_valid": Exercise(
-        reference=conv2d_valid,
+        reference=ref.conv2d_valid,
         cases=_conv_cases,
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
@@ -519,7 +442,7 @@ EXERCISES = {
         ),
     ),
     "conv_output_size": Exercise(
-        reference=conv_output_size,
+        reference=ref.conv_output_size,
         cases=_size_cases,
         run=_size_run,
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
@@ -545,7 +468,7 @@ EXERCISES = {
         ),
     ),
     "cnn_param_count": Exercise(
-        reference=cnn_param_count,
+        reference=ref.cnn_param_count,
         cases=_param_cases,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
@@ -567,7 +490,7 @@ EXERCISES = {
         ),
     ),
     "build_cnn": Exercise(
-        reference=build_cnn,
+        reference=ref.build_cnn,
         cases=lambda: [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
                        Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError)],
         run=_build_run,
@@ -591,7 +514,7 @@ EXERCISES = {
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
     "accuracy_from_probs": Exercise(
-        reference=accuracy_from_probs,
+        reference=ref.accuracy_from_probs,
         cases=_accuracy_cases,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D or the lengths differ.",
@@ -608,7 +531,7 @@ EXERCISES = {
         ),
     ),
     "predict_one_image": Exercise(
-        reference=predict_one_image,
+        reference=ref.predict_one_image,
         cases=_predict_cases,
         run=_predict_run,
         hint="Scale like the training data (/ 255.0), reshape to a batch of one: (1, 28, 28, 1), "

@@ -129,14 +129,16 @@ def test_dropout_mistakes_are_named_by_the_mode_they_break():
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")
-    from course_utils.exercises import keras_cnn
+    from course_utils.exercises import keras_cnn  # the check's own test model, a private part of the check
 
+    exercise = registry.get_exercise("predict_one_image")
+    without_scaling = next(m.answer for m in exercise.mistakes if m.name == "no scaling")
     model = keras_cnn._predict_model()
     biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
     assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
-    cases = [c for c in keras_cnn._predict_cases() if c.raises is None]
-    right = [keras_cnn.predict_one_image(model, *c.args) for c in cases]
-    unscaled = [keras_cnn.predict_without_scaling(model, *c.args) for c in cases]
+    cases = [c for c in exercise.cases() if c.raises is None]
+    right = [exercise.reference(model, *c.args) for c in cases]
+    unscaled = [without_scaling(model, *c.args) for c in cases]
     assert len(set(right)) >= 3, "the test images should not all get the same class"
     assert right[0] != unscaled[0], "forgetting / 255 must already fail on the first image"
     assert sum(r != u for r, u in zip(right, unscaled)) >= 3

@@ -11,7 +11,8 @@
     python tests/benchmark.py --grade        # grading throughput only
     python tests/benchmark.py --memory       # each lesson's kernel peak memory (RSS)
     python tests/benchmark.py --voila 20     # load lesson 04 in Voila 20 times; every load must render
-    python tests/benchmark.py --full-runs     # only the full runs on real Fashion-MNIST (lessons 05, 06)
+    python tests/benchmark.py --full-runs     # only the full runs on real Fashion-MNIST (lessons 05, 06):
+                                              # epochs chosen on validation, the test set used once
 
 With real Fashion-MNIST installed, `make bench` also times lessons 05 and 06 on it and runs their full runs.
 """
@@ -180,8 +181,10 @@ def grading_throughput(copies: int = 30, workers: int = 2) -> tuple[float, float
 def full_runs() -> int:
     """Lesson 05's CNN recipes and lesson 06's MLP on all of real Fashion-MNIST, on every core.
 
-    Prints the seconds and test accuracy of every epoch and saves the accuracy-versus-time frontier
-    to artifacts/frontier.png. Runs in a fresh process so that TensorFlow and PyTorch may use all cores.
+    Each run holds out a validation split of the training images, prints the seconds and
+    validation accuracy of every epoch, chooses its epoch on validation within its budget, and
+    reports the test accuracy of that epoch only (the test set is used once per run). Saves the
+    accuracy-versus-time frontier to artifacts/frontier.png. Runs in a fresh process so that TensorFlow and PyTorch may use all cores.
     """
     import subprocess
 

@@ -57,7 +57,7 @@ def _step_cases():
         Case((8, 4, 3), label="a batch of 8 examples, 4 features, 3 classes"),
         Case((1, 4, 3), label="a batch of one"),
         Case((8, 4, 3), {"scale": 100.0}, label="large inputs"),
-        Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (must raise ValueError)", raises=ValueError),
+        Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
     ]
 
 

@@ -6,7 +6,7 @@ from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradie
 
 
 # ---------------------------------------------------------------- exercise 1: shard gradients
-def squared_error_grad(w, X, y):
+def _squared_error_grad(w, X, y):
     """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
     return 2.0 / len(X) * X.T @ (X @ w - y)
 
@@ -15,13 +15,13 @@ def _shard_cases():
     rng = np.random.default_rng(8)
     X, y, w = rng.normal(size=(12, 3)), rng.normal(size=12), rng.normal(size=3)
     return [
-        Case((squared_error_grad, w, X, y, 3), label="12 examples in 3 equal shards"),
-        Case((squared_error_grad, w, X[:10], y[:10], 3), label="10 examples in 3 shards of 4, 3, 3"),
-        Case((squared_error_grad, w, X[:7], y[:7], 2), label="7 examples in 2 shards of 4, 3"),
-        Case((squared_error_grad, w, X, y, 1), label="one shard"),
-        Case((squared_error_grad, w, X[:5], y[:5], 5), label="one example per shard"),
-        Case((squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
-        Case((squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
+        Case((_squared_error_grad, w, X, y, 3), label="12 examples in 3 equal shards"),
+        Case((_squared_error_grad, w, X[:10], y[:10], 3), label="10 examples in 3 shards of 4, 3, 3"),
+        Case((_squared_error_grad, w, X[:7], y[:7], 2), label="7 examples in 2 shards of 4, 3"),
+        Case((_squared_error_grad, w, X, y, 1), label="one shard"),
+        Case((_squared_error_grad, w, X[:5], y[:5], 5), label="one example per shard"),
+        Case((_squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
+        Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
     ]
 
 
@@ -146,7 +146,7 @@ def _sampler_ignores_drop_last(order, num_replicas, rank, drop_last=False):
 
 
 # ---------------------------------------------------------------- exercise 4: gradient accumulation
-def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+def _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
     """Reference: one optimizer step on the batch (x, y), computed in ``micro_batches`` pieces."""
     import torch
 
@@ -300,7 +300,7 @@ EXERCISES = {
         ),
     ),
     "accumulation_step": Exercise(
-        reference=accumulation_step,
+        reference=_accumulation_step,
         cases=_accumulation_cases,
         run=_run_accumulation,
         compare=_compare_accumulation,

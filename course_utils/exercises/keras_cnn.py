@@ -86,7 +86,7 @@ def _build_run(builder, case):
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1)
 
 
-ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
+_ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
 
 
 def _layer_signature(model):
@@ -97,7 +97,7 @@ def _layer_signature(model):
     signature = []
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind in ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
+        if kind in _ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
             name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
         elif kind in ("Conv2D", "Dense"):
@@ -146,7 +146,7 @@ def _accuracy_cases():
     ]
 
 
-PREDICT_WEIGHTS_SEED = 17  # chosen so that unscaled, twice-scaled and max-scaled inputs change the class
+_PREDICT_WEIGHTS_SEED = 17  # chosen so that unscaled, twice-scaled and max-scaled inputs change the class
 
 
 @functools.lru_cache(maxsize=1)
@@ -157,7 +157,7 @@ def _predict_model():
     / 255 would never change its class; with these biases it changes the class of every test image.
     """
     model = ref.build_cnn(4, 8)
-    rng = np.random.default_rng(PREDICT_WEIGHTS_SEED)
+    rng = np.random.default_rng(_PREDICT_WEIGHTS_SEED)
     for layer in model.layers:
         if layer.weights:
             kernel, bias = layer.get_weights()
@@ -215,24 +215,24 @@ def _checked_2d(image, kernel, size_check=True):
     return image, kernel
 
 
-def conv_flipped_kernel(image, kernel):
+def _conv_flipped_kernel(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     return ref.conv2d_valid(image, kernel[::-1, ::-1])
 
 
-def conv_same_size(image, kernel):
+def _conv_same_size(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     kh, kw = kernel.shape
     padded = np.pad(image, ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))
     return ref.conv2d_valid(padded, kernel)
 
 
-def conv_off_by_one(image, kernel):
+def _conv_off_by_one(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     return _windows(image, kernel, image.shape[0] - kernel.shape[0], image.shape[1] - kernel.shape[1])
 
 
-def conv_matrix_product(image, kernel):
+def _conv_matrix_product(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
@@ -242,7 +242,7 @@ def conv_matrix_product(image, kernel):
     return out
 
 
-def conv_no_size_check(image, kernel):
+def _conv_no_size_check(image, kernel):
     image, kernel = _checked_2d(image, kernel, size_check=False)
     rows, cols = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
     return _windows(image, kernel, max(rows, 0), max(cols, 0)).reshape(max(rows, 0), max(cols, 0))
@@ -258,30 +258,30 @@ def _size_variant(formula):
     return size
 
 
-size_without_plus_one = _size_variant(lambda n, k, p, s: (n + 2 * p - k) // s)
-size_one_side_padding = _size_variant(lambda n, k, p, s: (n + p - k) // s + 1)
-size_rounds_up = _size_variant(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1)
-size_float_division = _size_variant(lambda n, k, p, s: (n + 2 * p - k) / s + 1)
-size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
+_size_without_plus_one = _size_variant(lambda n, k, p, s: (n + 2 * p - k) // s)
+_size_one_side_padding = _size_variant(lambda n, k, p, s: (n + p - k) // s + 1)
+_size_rounds_up = _size_variant(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1)
+_size_float_division = _size_variant(lambda n, k, p, s: (n + 2 * p - k) / s + 1)
+_size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
 
 
-def size_no_checks(n, kernel, padding=0, stride=1):
+def _size_no_checks(n, kernel, padding=0, stride=1):
     return (n + 2 * padding - kernel) // max(stride, 1) + 1
 
 
-def size_check_ignores_padding(n, kernel, padding=0, stride=1):
+def _size_check_ignores_padding(n, kernel, padding=0, stride=1):
     if kernel > n:
         raise ValueError("the kernel is larger than the image")
     return ref.conv_output_size(n, kernel, padding, stride)
 
 
-def size_no_type_check(n, kernel, padding=0, stride=1):
+def _size_no_type_check(n, kernel, padding=0, stride=1):
     if kernel > n + 2 * padding or stride < 1 or padding < 0:
         raise ValueError("invalid size")
     return (n + 2 * padding - kernel) // stride + 1
 
 
-def size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
+def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
     return ref.conv_output_size(n, kernel, padding, abs(stride))
@@ -302,23 +302,23 @@ def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True,
     return int(conv1 + conv2 + (side * side * filters2 + bias) * n_classes)
 
 
-def params_without_biases(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_without_biases(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, bias=0)
 
 
-def params_without_pooling(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_without_pooling(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, pool=False)
 
 
-def params_one_input_channel(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_one_input_channel(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, in_channels2=1)
 
 
-def params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
     return _param_count(filters1, filters2, n_classes, size, kernel, round_up=True)
 
 
-def params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
     if min(filters1, filters2, n_classes, size, kernel) < 1:
         raise ValueError("every count must be at least 1")
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2
@@ -326,7 +326,7 @@ def params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
-def params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
+def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     if min(filters1, filters2, n_classes, size, kernel) < 1:
         raise ValueError("every count must be at least 1")
     side = size // 2 // 2
@@ -352,12 +352,12 @@ def _cnn_variant(conv_activation="relu", dropout_first=False, fixed_rate=None, o
     return builder
 
 
-cnn_tanh_convolutions = _cnn_variant(conv_activation="tanh")
-cnn_no_conv_activation = _cnn_variant(conv_activation=None)
-cnn_dropout_first = _cnn_variant(dropout_first=True)
-cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
-cnn_no_softmax = _cnn_variant(output_activation=None)
-cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
+_cnn_tanh_convolutions = _cnn_variant(conv_activation="tanh")
+_cnn_no_conv_activation = _cnn_variant(conv_activation=None)
+_cnn_dropout_first = _cnn_variant(dropout_first=True)
+_cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
+_cnn_no_softmax = _cnn_variant(output_activation=None)
+_cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
@@ -368,26 +368,26 @@ def _checked_probs(y_true, probabilities):
     return y_true, probabilities
 
 
-def accuracy_argmax_axis_0(y_true, probabilities):
+def _accuracy_argmax_axis_0(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.argmax(probabilities, axis=0) == y_true))
 
 
-def accuracy_argmax_flat(y_true, probabilities):
+def _accuracy_argmax_flat(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.argmax(probabilities) == y_true))
 
 
-def accuracy_count(y_true, probabilities):
+def _accuracy_count(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return int(np.sum(np.argmax(probabilities, axis=1) == y_true))
 
 
-def accuracy_no_shape_check(y_true, probabilities):
+def _accuracy_no_shape_check(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
-def accuracy_max_probability(y_true, probabilities):
+def _accuracy_max_probability(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.max(probabilities, axis=1)))
 
@@ -400,24 +400,24 @@ def _one_image(image, check_shape=True):
     return image.reshape(1, 28, 28, 1).astype("float32")
 
 
-def predict_without_scaling(model, image):
+def _predict_without_scaling(model, image):
     return int(np.argmax(model.predict(_one_image(image), verbose=0)[0]))
 
 
-def predict_scaled_twice(model, image):
+def _predict_scaled_twice(model, image):
     return int(np.argmax(model.predict(_one_image(image) / 255.0 / 255.0, verbose=0)[0]))
 
 
-def predict_scaled_by_own_max(model, image):
+def _predict_scaled_by_own_max(model, image):
     batch = _one_image(image)
     return int(np.argmax(model.predict(batch / batch.max(), verbose=0)[0]))
 
 
-def predict_returns_probabilities(model, image):
+def _predict_returns_probabilities(model, image):
     return model.predict(_one_image(image) / 255.0, verbose=0)[0]
 
 
-def predict_no_shape_check(model, image):
+def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
 
@@ -430,15 +430,15 @@ EXERCISES = {
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
         rtol=1e-9, atol=1e-9,
         mistakes=(
-            Mistake("flipped kernel", conv_flipped_kernel, "do not flip the kernel: Keras computes a "
+            Mistake("flipped kernel", _conv_flipped_kernel, "do not flip the kernel: Keras computes a "
                     "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
-            Mistake("same-size output", conv_same_size, "'valid' means no padding: the output has shape "
+            Mistake("same-size output", _conv_same_size, "'valid' means no padding: the output has shape "
                     "(H - kh + 1, W - kw + 1), smaller than the image"),
-            Mistake("off by one", conv_off_by_one, "there are H - kh + 1 window positions per column (and "
+            Mistake("off by one", _conv_off_by_one, "there are H - kh + 1 window positions per column (and "
                     "W - kw + 1 per row): the last window ends at the image's edge"),
-            Mistake("matrix product", conv_matrix_product, "multiply the patch and the kernel element by "
+            Mistake("matrix product", _conv_matrix_product, "multiply the patch and the kernel element by "
                     "element (patch * kernel), not with a matrix product (@ or np.dot)"),
-            Mistake("no size check", conv_no_size_check, ""),
+            Mistake("no size check", _conv_no_size_check, ""),
         ),
     ),
     "conv_output_size": Exercise(
@@ -449,22 +449,22 @@ EXERCISES = {
         "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
         "n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is not an int.",
         mistakes=(
-            Mistake("no + 1", size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
+            Mistake("no + 1", _size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
-            Mistake("padding on one side", size_one_side_padding, "padding p adds p pixels on EACH side: "
+            Mistake("padding on one side", _size_one_side_padding, "padding p adds p pixels on EACH side: "
                     "the padded image is n + 2p wide"),
-            Mistake("rounds up", size_rounds_up, "round DOWN: a last window that would stick out of the "
+            Mistake("rounds up", _size_rounds_up, "round DOWN: a last window that would stick out of the "
                     "image is not computed (27 pixels, k = 3, s = 2 give 13, not 14)"),
-            Mistake("float division", size_float_division, "use integer division (//): a size is a whole "
+            Mistake("float division", _size_float_division, "use integer division (//): a size is a whole "
                     "number of positions, rounded down"),
-            Mistake("stride ignored", size_ignores_stride, "the kernel jumps `stride` pixels at a time: divide "
+            Mistake("stride ignored", _size_ignores_stride, "the kernel jumps `stride` pixels at a time: divide "
                     "the distance it can travel, n + 2p - k, by the stride"),
-            Mistake("no checks", size_no_checks, ""),
-            Mistake("size check ignores padding", size_check_ignores_padding, "compare the kernel with the PADDED "
+            Mistake("no checks", _size_no_checks, ""),
+            Mistake("size check ignores padding", _size_check_ignores_padding, "compare the kernel with the PADDED "
                     "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
-            Mistake("no type check", size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
+            Mistake("no type check", _size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
-            Mistake("only stride 0 rejected", size_rejects_only_stride_zero, ""),
+            Mistake("only stride 0 rejected", _size_rejects_only_stride_zero, ""),
         ),
     ),
     "cnn_param_count": Exercise(
@@ -475,16 +475,16 @@ EXERCISES = {
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1, and when the image is "
         "too small for two convolutions and pools (the final side would be below 1).",
         mistakes=(
-            Mistake("no biases", params_without_biases, "every filter and every dense unit also has a bias: "
+            Mistake("no biases", _params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
-            Mistake("no pooling", params_without_pooling, "each 2x2 pool halves the side length: "
+            Mistake("no pooling", _params_without_pooling, "each 2x2 pool halves the side length: "
                     "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
-            Mistake("one input channel", params_one_input_channel, "the second convolution sees filters1 "
+            Mistake("one input channel", _params_one_input_channel, "the second convolution sees filters1 "
                     "channels: each of its kernels is k x k x filters1"),
-            Mistake("pool rounds up", params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
+            Mistake("pool rounds up", _params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
                     "row and column are dropped"),
-            Mistake("same padding", params_same_padding, ""),
-            Mistake("no check of the image size", params_no_size_check, "after conv -> pool -> conv -> pool the "
+            Mistake("same padding", _params_same_padding, ""),
+            Mistake("no check of the image size", _params_no_size_check, "after conv -> pool -> conv -> pool the "
                     "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
                     "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
         ),
@@ -499,17 +499,17 @@ EXERCISES = {
         "MaxPooling2D(2), Conv2D(filters2, 3, activation='relu'), MaxPooling2D(2), Flatten(), Dropout(dropout), "
         "Dense(n_classes, activation='softmax')]).",
         mistakes=(
-            Mistake("tanh convolutions", cnn_tanh_convolutions, "the convolutions use activation='relu', "
+            Mistake("tanh convolutions", _cnn_tanh_convolutions, "the convolutions use activation='relu', "
                     "not 'tanh'"),
-            Mistake("no activation in the convolutions", cnn_no_conv_activation, "Conv2D has no activation "
+            Mistake("no activation in the convolutions", _cnn_no_conv_activation, "Conv2D has no activation "
                     "unless you give one: Conv2D(filters, 3, activation='relu')"),
-            Mistake("dropout first", cnn_dropout_first, "Dropout goes after Flatten, just before the output "
+            Mistake("dropout first", _cnn_dropout_first, "Dropout goes after Flatten, just before the output "
                     "layer, not in front of the convolutions"),
-            Mistake("fixed dropout rate", cnn_fixed_dropout, "use the `dropout` argument: Dropout(dropout), "
+            Mistake("fixed dropout rate", _cnn_fixed_dropout, "use the `dropout` argument: Dropout(dropout), "
                     "not a fixed rate"),
-            Mistake("no softmax", cnn_no_softmax, "the last layer needs activation='softmax' so that each "
+            Mistake("no softmax", _cnn_no_softmax, "the last layer needs activation='softmax' so that each "
                     "row is a probability distribution"),
-            Mistake("fixed filters", cnn_fixed_filters, ""),
+            Mistake("fixed filters", _cnn_fixed_filters, ""),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
@@ -519,15 +519,15 @@ EXERCISES = {
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D or the lengths differ.",
         mistakes=(
-            Mistake("argmax over axis 0", accuracy_argmax_axis_0, "np.argmax(..., axis=0) picks the most "
+            Mistake("argmax over axis 0", _accuracy_argmax_axis_0, "np.argmax(..., axis=0) picks the most "
                     "confident EXAMPLE per class; the predicted class of each row is np.argmax(..., axis=1)"),
-            Mistake("argmax without axis", accuracy_argmax_flat, "np.argmax without axis= gives one index "
+            Mistake("argmax without axis", _accuracy_argmax_flat, "np.argmax without axis= gives one index "
                     "into the flattened array; use axis=1 for one class per row"),
-            Mistake("returns a count", accuracy_count, "that is the number of correct predictions; the "
+            Mistake("returns a count", _accuracy_count, "that is the number of correct predictions; the "
                     "accuracy is their fraction (np.mean)"),
-            Mistake("no shape check", accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
+            Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
-            Mistake("mean of the top probability", accuracy_max_probability, ""),
+            Mistake("mean of the top probability", _accuracy_max_probability, ""),
         ),
     ),
     "predict_one_image": Exercise(
@@ -538,14 +538,14 @@ EXERCISES = {
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
         "(28, 28) or (28, 28, 1).",
         mistakes=(
-            Mistake("no scaling", predict_without_scaling, "scale the pixels like the training data: "
+            Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
-            Mistake("scaled twice", predict_scaled_twice, "divide by 255 once: the raw image is 0..255"),
-            Mistake("scaled by its own maximum", predict_scaled_by_own_max, "divide by 255, the largest "
+            Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once: the raw image is 0..255"),
+            Mistake("scaled by its own maximum", _predict_scaled_by_own_max, "divide by 255, the largest "
                     "possible pixel value, not by this image's maximum: a faint image must stay faint"),
-            Mistake("returns the probabilities", predict_returns_probabilities, "return the class as an int: "
+            Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
-            Mistake("no shape check", predict_no_shape_check, ""),
+            Mistake("no shape check", _predict_no_shape_check, ""),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

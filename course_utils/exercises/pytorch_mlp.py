@@ -83,7 +83,7 @@ def _run_step(train_step, case):
     return np.array(losses), weights, kind
 
 
-LOSS_KINDS = {
+_LOSS_KINDS = {
     "float": "",
     "tensor with graph": "returned the loss tensor, which still holds the graph of the whole step "
                          "(grad_fn): return loss.item(), a Python float",
@@ -103,7 +103,7 @@ def _loss_kind(result):
 def _compare_step(got, want):
     losses, weights, kind = got
     if kind != want[2]:
-        raise Mismatch(LOSS_KINDS[kind] or "the loss should be returned as a tensor")
+        raise Mismatch(_LOSS_KINDS[kind] or "the loss should be returned as a tensor")
     if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7):
         raise Mismatch(f"the returned loss {losses[0]:.6g} should be {want[0][0]:.6g}: "
                        "return loss.item(), the loss of the batch before the update")
@@ -255,7 +255,7 @@ def _compare_evaluate(got, want):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: train step
-def step_returns_tensor(model, loss_fn, optimizer, x, y):
+def _step_returns_tensor(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x), y)
     loss.backward()
@@ -263,14 +263,14 @@ def step_returns_tensor(model, loss_fn, optimizer, x, y):
     return loss
 
 
-def step_without_zero_grad(model, loss_fn, optimizer, x, y):
+def _step_without_zero_grad(model, loss_fn, optimizer, x, y):
     loss = loss_fn(model(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
 
 
-def step_before_backward(model, loss_fn, optimizer, x, y):
+def _step_before_backward(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x), y)
     optimizer.step()
@@ -278,7 +278,7 @@ def step_before_backward(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
-def step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
+def _step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
     loss = loss_fn(model(x), y)
     loss.backward()
     optimizer.step()
@@ -286,7 +286,7 @@ def step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
-def step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
+def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss_fn(model(x), y).backward()
     optimizer.step()
@@ -299,26 +299,26 @@ def _checked_shapes(logits, labels, allow_empty=False):
         raise ValueError("expected logits (n, k) and labels (n,)")
 
 
-def accuracy_no_shape_check(logits, labels):
+def _accuracy_no_shape_check(logits, labels):
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
-def accuracy_over_dim_0(logits, labels):
+def _accuracy_over_dim_0(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=0) == labels).float().mean().item()
 
 
-def accuracy_returns_tensor(logits, labels):
+def _accuracy_returns_tensor(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).float().mean()
 
 
-def accuracy_returns_count(logits, labels):
+def _accuracy_returns_count(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).sum().item()
 
 
-def accuracy_no_empty_check(logits, labels):
+def _accuracy_no_empty_check(logits, labels):
     _checked_shapes(logits, labels, allow_empty=True)
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
@@ -376,16 +376,16 @@ def _module_mistake(forward, keep_probability=False):
     return build
 
 
-mlp_softmax_at_the_end = _module_mistake(_softmax_output)
-mlp_missing_relu = _module_mistake(_one_relu)
-mlp_no_flatten = _module_mistake(_no_flatten)
-mlp_relu_on_logits = _module_mistake(_relu_output)
-mlp_sigmoid_hidden = _module_mistake(_sigmoid_hidden)
-mlp_dropout_on_logits = _module_mistake(_dropout_on_logits)
-mlp_functional_dropout = _module_mistake(_functional_dropout)
-mlp_dropout_on_input = _module_mistake(_dropout_on_input)
-mlp_one_dropout = _module_mistake(_one_dropout)
-mlp_keep_probability = _module_mistake(_logits, keep_probability=True)
+_mlp_softmax_at_the_end = _module_mistake(_softmax_output)
+_mlp_missing_relu = _module_mistake(_one_relu)
+_mlp_no_flatten = _module_mistake(_no_flatten)
+_mlp_relu_on_logits = _module_mistake(_relu_output)
+_mlp_sigmoid_hidden = _module_mistake(_sigmoid_hidden)
+_mlp_dropout_on_logits = _module_mistake(_dropout_on_logits)
+_mlp_functional_dropout = _module_mistake(_functional_dropout)
+_mlp_dropout_on_input = _module_mistake(_dropout_on_input)
+_mlp_one_dropout = _module_mistake(_one_dropout)
+_mlp_keep_probability = _module_mistake(_logits, keep_probability=True)
 
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
@@ -412,19 +412,19 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
     return total_loss / count, correct / count
 
 
-def evaluate_without_eval(model, loader, loss_fn, device):
+def _evaluate_without_eval(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, eval_mode=False)
 
 
-def evaluate_without_no_grad(model, loader, loss_fn, device):
+def _evaluate_without_no_grad(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, no_grad=False)
 
 
-def evaluate_mean_of_batches(model, loader, loss_fn, device):
+def _evaluate_mean_of_batches(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, per_batch=True)
 
 
-def evaluate_no_empty_check(model, loader, loss_fn, device):
+def _evaluate_no_empty_check(model, loader, loss_fn, device):
     import torch
 
     model.eval()
@@ -447,15 +447,15 @@ EXERCISES = {
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
         "loss.backward(); optimizer.step(); then return loss.item().",
         mistakes=(
-            Mistake("returns the loss tensor", step_returns_tensor, "return loss.item(): the tensor `loss` "
+            Mistake("returns the loss tensor", _step_returns_tensor, "return loss.item(): the tensor `loss` "
                     "keeps the graph of the step alive (memory grows with every step you store)"),
-            Mistake("no zero_grad", step_without_zero_grad, "call optimizer.zero_grad() first: backward() ADDS "
+            Mistake("no zero_grad", _step_without_zero_grad, "call optimizer.zero_grad() first: backward() ADDS "
                     "to the gradients that are already there"),
-            Mistake("step before backward", step_before_backward, "call loss.backward() before "
+            Mistake("step before backward", _step_before_backward, "call loss.backward() before "
                     "optimizer.step(): the step uses the gradients backward() fills in"),
-            Mistake("zero_grad at the end", step_zero_grad_at_the_end, "zero the gradients at the START of "
+            Mistake("zero_grad at the end", _step_zero_grad_at_the_end, "zero the gradients at the START of "
                     "the step: the model may arrive with gradients left over, and the first step adds them in"),
-            Mistake("loss after the update", step_returns_loss_after_update, ""),
+            Mistake("loss after the update", _step_returns_loss_after_update, ""),
         ),
     ),
     "torch_accuracy": Exercise(
@@ -466,15 +466,15 @@ EXERCISES = {
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
         "unless logits is (n, k) and labels is (n,), or when there are no examples.",
         mistakes=(
-            Mistake("no check for no examples", accuracy_no_empty_check, "with no examples the mean is 0/0 = "
+            Mistake("no check for no examples", _accuracy_no_empty_check, "with no examples the mean is 0/0 = "
                     "nan: raise ValueError instead"),
-            Mistake("no shape check", accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
+            Mistake("no shape check", _accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
                     "torch's own error for labels that do not fit is a RuntimeError or an IndexError"),
-            Mistake("argmax over dim 0", accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "
+            Mistake("argmax over dim 0", _accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "
                     "class; the predicted class of each row is logits.argmax(dim=1)"),
-            Mistake("returns a tensor", accuracy_returns_tensor, "add .item() to return a Python float, "
+            Mistake("returns a tensor", _accuracy_returns_tensor, "add .item() to return a Python float, "
                     "not a 0-d tensor"),
-            Mistake("returns a count", accuracy_returns_count, "that is the number of correct predictions; "
+            Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
         ),
     ),
@@ -488,23 +488,23 @@ EXERCISES = {
         "hidden layer (torch.relu) followed by self.dropout = nn.Dropout(dropout), and return self.output(...) as it "
         "is: logits, no softmax, no dropout.",
         mistakes=(
-            Mistake("softmax at the end", mlp_softmax_at_the_end, "return the logits: nn.CrossEntropyLoss "
+            Mistake("softmax at the end", _mlp_softmax_at_the_end, "return the logits: nn.CrossEntropyLoss "
                     "applies (log-)softmax itself, a softmax in forward makes it apply twice"),
-            Mistake("missing ReLU", mlp_missing_relu, "apply ReLU after EACH hidden layer: two linear layers "
+            Mistake("missing ReLU", _mlp_missing_relu, "apply ReLU after EACH hidden layer: two linear layers "
                     "in a row are just one linear map"),
-            Mistake("no flatten", mlp_no_flatten, "flatten each image first: x = x.flatten(start_dim=1) turns "
+            Mistake("no flatten", _mlp_no_flatten, "flatten each image first: x = x.flatten(start_dim=1) turns "
                     "(batch, 28, 28) into (batch, 784)"),
-            Mistake("ReLU on the logits", mlp_relu_on_logits, "no ReLU after the output layer: logits may be "
+            Mistake("ReLU on the logits", _mlp_relu_on_logits, "no ReLU after the output layer: logits may be "
                     "negative"),
-            Mistake("sigmoid hidden layers", mlp_sigmoid_hidden, ""),
-            Mistake("dropout on the logits", mlp_dropout_on_logits, "no dropout after the output layer: it zeroes "
+            Mistake("sigmoid hidden layers", _mlp_sigmoid_hidden, ""),
+            Mistake("dropout on the logits", _mlp_dropout_on_logits, "no dropout after the output layer: it zeroes "
                     "class scores at random, so training compares the labels with damaged logits"),
-            Mistake("functional dropout, always on", mlp_functional_dropout, "F.dropout(x, p) drops in eval mode "
+            Mistake("functional dropout, always on", _mlp_functional_dropout, "F.dropout(x, p) drops in eval mode "
                     "too (its training=True is a default, not model.training): use an nn.Dropout module"),
-            Mistake("dropout on the input", mlp_dropout_on_input, "put dropout after each hidden ReLU, not on the "
+            Mistake("dropout on the input", _mlp_dropout_on_input, "put dropout after each hidden ReLU, not on the "
                     "input pixels before the first layer"),
-            Mistake("one dropout only", mlp_one_dropout, ""),
-            Mistake("p as keep probability", mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
+            Mistake("one dropout only", _mlp_one_dropout, ""),
+            Mistake("p as keep probability", _mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
                     "(TensorFlow 1's tf.nn.dropout took keep_prob, the opposite): pass `dropout` as it is"),
         ),
     ),
@@ -517,13 +517,13 @@ EXERCISES = {
         "loss_fn(logits, y).item() * len(y) and the number of correct predictions; divide both by the number of "
         "examples (not of batches: the last batch can be smaller). Raise ValueError if there were no examples.",
         mistakes=(
-            Mistake("no eval()", evaluate_without_eval, "call model.eval() before the loop: in training mode "
+            Mistake("no eval()", _evaluate_without_eval, "call model.eval() before the loop: in training mode "
                     "dropout stays on"),
-            Mistake("no no_grad()", evaluate_without_no_grad, "wrap the loop in `with torch.no_grad():` so no "
+            Mistake("no no_grad()", _evaluate_without_no_grad, "wrap the loop in `with torch.no_grad():` so no "
                     "graph is recorded"),
-            Mistake("mean of batch means", evaluate_mean_of_batches, "divide by the number of EXAMPLES, not of "
+            Mistake("mean of batch means", _evaluate_mean_of_batches, "divide by the number of EXAMPLES, not of "
                     "batches: the last batch is smaller, so its mean must count less"),
-            Mistake("no check for no examples", evaluate_no_empty_check, ""),
+            Mistake("no check for no examples", _evaluate_no_empty_check, ""),
         ),
     ),
 }

@@ -4,7 +4,7 @@ import numpy as np
 from .base import Case, Exercise, Mistake
 
 
-def accuracy(y_true, y_pred):
+def _accuracy(y_true, y_pred):
     """The fraction of predictions equal to the true labels; both must have the same shape."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
@@ -14,7 +14,7 @@ def accuracy(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-def mlp_param_count(layer_sizes):
+def _mlp_param_count(layer_sizes):
     """Weights plus biases of a fully connected network with these layer sizes (inputs first)."""
     sizes = list(layer_sizes)
     if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
@@ -82,7 +82,7 @@ def _neurons_not_connections(sizes):
 
 EXERCISES = {
     "accuracy": Exercise(
-        reference=accuracy,
+        reference=_accuracy,
         cases=_accuracy_cases,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
@@ -97,7 +97,7 @@ EXERCISES = {
         ),
     ),
     "mlp_param_count": Exercise(
-        reference=mlp_param_count,
+        reference=_mlp_param_count,
         cases=_param_cases,
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",

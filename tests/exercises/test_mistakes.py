@@ -55,8 +55,8 @@ torch = pytest.importorskip("torch")
 
 
 def test_a_returned_loss_tensor_is_rejected_with_or_without_its_graph():
-    from course_utils.exercises.pytorch_mlp import step_returns_tensor
-
+    step_returns_tensor = next(m.answer for m in registry.get_exercise("torch_train_step").mistakes
+                               if m.name == "returns the loss tensor")
     with pytest.raises(ExerciseFailed, match="still holds the graph"):
         check("torch_train_step", step_returns_tensor, strict=True)
     with pytest.raises(ExerciseFailed, match="returned a tensor"):
@@ -75,12 +75,15 @@ def _float_accuracy(logits, labels):
     return float((logits.argmax(1) == labels).sum()) / len(labels)
 
 
-def test_evaluate_names_each_missing_switch():
-    from course_utils.exercises import pytorch_mlp as mlp
+def catalogued(exercise: str, mistake: str):
+    """The wrong answer catalogued as ``mistake`` beside ``exercise``."""
+    return next(m.answer for m in registry.get_exercise(exercise).mistakes if m.name == mistake)
 
-    for wrong, reason in [(mlp.evaluate_without_eval, "training mode"),
-                          (mlp.evaluate_without_no_grad, "gradient tracking"),
-                          (mlp.evaluate_mean_of_batches, "wrong value")]:
+
+def test_evaluate_names_each_missing_switch():
+    for wrong, reason in [(catalogued("torch_evaluate", "no eval()"), "training mode"),
+                          (catalogued("torch_evaluate", "no no_grad()"), "gradient tracking"),
+                          (catalogued("torch_evaluate", "mean of batch means"), "wrong value")]:
         with pytest.raises(ExerciseFailed, match=reason):
             check("torch_evaluate", wrong, strict=True)
 
@@ -117,13 +120,27 @@ def test_dropout_written_another_way_passes(style):
 
 
 def test_dropout_mistakes_are_named_by_the_mode_they_break():
-    from course_utils.exercises import pytorch_mlp as mlp
-
-    for wrong, reason in [(mlp.mlp_functional_dropout, "drops in eval mode too"),
-                          (mlp.mlp_dropout_on_logits, "wrong in training mode"),
-                          (mlp.mlp_keep_probability, "probability to DROP")]:
+    for wrong, reason in [(catalogued("torch_digit_mlp", "functional dropout, always on"), "drops in eval mode too"),
+                          (catalogued("torch_digit_mlp", "dropout on the logits"), "wrong in training mode"),
+                          (catalogued("torch_digit_mlp", "p as keep probability"), "probability to DROP")]:
         with pytest.raises(ExerciseFailed, match=reason):
             check("torch_digit_mlp", wrong, strict=True)
+
+
+# ---------------------------------------------------------------- lesson 00 (welcome)
+def test_the_references_of_lesson_00():
+    accuracy = registry.get_exercise("accuracy").reference
+    mlp_param_count = registry.get_exercise("mlp_param_count").reference
+    assert accuracy([1, 0, 1, 1], [1, 0, 0, 1]) == 0.75
+    assert accuracy(np.array(["a", "b"]), np.array(["a", "a"])) == 0.5
+    with pytest.raises(ValueError):
+        accuracy(np.arange(3), np.arange(3).reshape(3, 1))
+    with pytest.raises(ValueError):
+        accuracy([], [])
+    assert mlp_param_count([2, 1]) == 3 and mlp_param_count((784, 128, 64, 10)) == 109386
+    for bad in ([5], [3, 0, 1], [2, 1.5]):
+        with pytest.raises(ValueError):
+            mlp_param_count(bad)
 
 
 # ---------------------------------------------------------------- lesson 05 (Keras)
@@ -158,15 +175,13 @@ def test_relu_and_softmax_written_as_their_own_layers_pass():
 
 
 @pytest.mark.parametrize("mistake, reason", [
-    ("cnn_tanh_convolutions", "layer 1 (Conv2D) has activation 'tanh', expected 'relu'"),
-    ("cnn_no_conv_activation", "layer 1 (Conv2D) has activation 'linear', expected 'relu'"),
-    ("cnn_dropout_first", "the layers are Dropout -> Conv2D"),
-    ("cnn_fixed_dropout", "layer 6 (Dropout) has rate '0.3', expected '0.5'"),
+    ("tanh convolutions", "layer 1 (Conv2D) has activation 'tanh', expected 'relu'"),
+    ("no activation in the convolutions", "layer 1 (Conv2D) has activation 'linear', expected 'relu'"),
+    ("dropout first", "the layers are Dropout -> Conv2D"),
+    ("fixed dropout rate", "layer 6 (Dropout) has rate '0.3', expected '0.5'"),
 ])
 def test_build_cnn_says_which_layer_is_wrong(mistake, reason):
     pytest.importorskip("keras")
-    from course_utils.exercises import keras_cnn
-
     with pytest.raises(ExerciseFailed) as failed:
-        check("build_cnn", getattr(keras_cnn, mistake), strict=True)
+        check("build_cnn", catalogued("build_cnn", mistake), strict=True)
     assert reason in str(failed.value)

@@ -162,6 +162,11 @@ _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
+def _loss_from_logits(params, X, y):
+    """Mean BCE computed from the logits (lesson 02's stable form), as the exercise text asks."""
+    return mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True)
+
+
 def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True):
     """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes."""
     if not lr > 0:
@@ -170,13 +175,13 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
     losses = []
     for _ in range(epochs):
         if not loss_after:
-            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[0]))
+            losses.append(_loss_from_logits(params, X, y))
         grads = _mlp_backward_reference(X, y, *(params[k] for k in PARAM_NAMES))
         for name, g in zip(PARAM_NAMES, grads):
             if biases or name.startswith("W"):
                 params[name] -= (-lr if ascend else lr) * g
         if loss_after:
-            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[0]))
+            losses.append(_loss_from_logits(params, X, y))
     return params, np.array(losses)
 
 

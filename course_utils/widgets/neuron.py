@@ -12,6 +12,9 @@ from .explorer import Explorer
 
 GATES = ["AND", "OR", "NAND", "XOR"]
 OUTPUT_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 3.0), "linear": (-3.0, 3.0)}
+# The neuron says "yes" when its output is above the middle of its range (ReLU: above 0; "linear" = no
+# activation, y = z). Every one of these thresholds is crossed exactly where z = 0, so the boundary does not move.
+YES_THRESHOLD = {"sigmoid": 0.5, "tanh": 0.0, "relu": 0.0, "linear": 0.0}
 
 
 def _choice(name: str, value, options) -> None:
@@ -82,6 +85,7 @@ class NeuronExplorer(Explorer):
         self.line.set_data(*boundary_line(w1, w2, b, [-0.5, 1.5]))
         X, y = logic_gate(self.gate.value)
         self.points.set_facecolor([CLASS_COLORS[label] for label in y])
-        correct = int((((w1 * X[:, 0] + w2 * X[:, 1] + b) > 0) == y).sum())
+        answers = neuron_surface(w1, w2, b, f, X[:, 0], X[:, 1]) > YES_THRESHOLD[f]
+        correct = int((answers == y).sum())
         self.ax.set_title(f"{self.gate.value}: the neuron gets {correct}/4 right", fontsize="medium")
         return full

@@ -123,3 +123,18 @@ def test_every_module_is_on_the_package_map():
     assert missing == []
     assert {top(name) for name in MODULES} - {""} <= LESSON_CODE | RUNTIME_ONLY | {
         "data", "plotting", "device", "generate", "grade"}
+
+
+def test_exercise_modules_declare_only_their_exercises():
+    """One convention: a topic module's public names are EXERCISES (and NOTEBOOKS for a lesson in parts);
+    references come from lesson code (``from .. import <module> as ref``) or are private, like the mistakes."""
+    import importlib
+
+    from course_utils import exercises
+
+    for topic in exercises.TOPICS:
+        module = importlib.import_module(f"course_utils.exercises.{topic}")
+        public = {name for name, value in vars(module).items() if not name.startswith("_")
+                  and getattr(value, "__module__", module.__name__) == module.__name__
+                  and not isinstance(value, type(module)) and name != "annotations"}
+        assert public <= {"EXERCISES", "NOTEBOOKS"} and "EXERCISES" in public, (topic, sorted(public))

@@ -159,7 +159,7 @@ _backward_sigmoid_hidden = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) /
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
 
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
+_PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def _loss_from_logits(params, X, y):
@@ -176,8 +176,8 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
     for _ in range(epochs):
         if not loss_after:
             losses.append(_loss_from_logits(params, X, y))
-        grads = _mlp_backward_reference(X, y, *(params[k] for k in PARAM_NAMES))
-        for name, g in zip(PARAM_NAMES, grads):
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
             if biases or name.startswith("W"):
                 params[name] -= (-lr if ascend else lr) * g
         if loss_after:
@@ -191,7 +191,7 @@ def _run_training(answer, case):
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     new_params, losses = answer(X, y, params, lr, epochs)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
-    return (*(np.asarray(new_params[k]) for k in PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched))
+    return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched))
 
 
 def _train_mlp_cases():

@@ -140,7 +140,7 @@ def _nand_weights():
     return np.array([-1.0, -1.0]), 1.5
 
 
-OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negative z and np.exp(z) / (1 + np.exp(z)) "
+_OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negative z and np.exp(z) / (1 + np.exp(z)) "
             "for large positive z, and np.where(cond, a, b) computes BOTH a and b for every element before choosing, "
             "so a naive branch overflows even where it is not used. Compute e = np.exp(-np.abs(z)) once "
             "(never above 1) and build both branches from it")
@@ -155,7 +155,7 @@ EXERCISES = {
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
         "(np.where computes both branches everywhere, so neither may overflow).",
         mistakes=(
-            Mistake("naive formula", _naive_sigmoid, OVERFLOW),
+            Mistake("naive formula", _naive_sigmoid, _OVERFLOW),
             Mistake("np.where with the naive branches", _where_both_naive),
             Mistake("math.exp", _math_exp_sigmoid, "math.exp works on one number only; use np.exp, which works "
                     "element by element on arrays"),

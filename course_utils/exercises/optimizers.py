@@ -56,8 +56,8 @@ def _adam_cases():
 
 
 # ---------------------------------------------------------------- mini-batches: is the order rng.permutation's?
-RUN_SEED, OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
-ORDER_PROBLEMS = {
+_RUN_SEED, _OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
+_ORDER_PROBLEMS = {
     "not reproducible": "the same rng seed gave a different order on a second call: shuffle with the `rng` "
                         "argument (rng.permutation(n)), not with np.random",
     "in order": "the indices come out in order 0, 1, 2, ...: shuffle them with rng.permutation(n)",
@@ -73,9 +73,9 @@ ORDER_PROBLEMS = {
 
 def _order_problem(answer, n, batch_size, order):
     """'' when ``order`` is rng.permutation's (or another rng-driven shuffle), else a key of ORDER_PROBLEMS."""
-    if np.array_equal(order, np.random.default_rng(RUN_SEED).permutation(n)):
+    if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
         return ""
-    again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(RUN_SEED))])
+    again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
     if n < 10:  # too few orders to judge the rest without false alarms
@@ -89,7 +89,7 @@ def _order_problem(answer, n, batch_size, order):
         return "rotated"
     if batch_size > 1 and all(np.all(np.diff(np.asarray(b)) == 1) for b in _cut(order, batch_size)):
         return "blocks"
-    other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(OTHER_SEED))])
+    other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
     return ""
@@ -102,7 +102,7 @@ def _cut(order, batch_size):
 def _batches_summary(answer, case):
     """Run the learner's function with a seeded rng and summarise what must hold for a correct shuffle."""
     n, batch_size = case.args
-    batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(RUN_SEED))]
+    batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))]
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(f"expected a list of 1-D index arrays, got {len(batches)} batches")
     together = np.concatenate(batches)
@@ -122,7 +122,7 @@ def _compare_batches(got, want):
         raise Mismatch(f"batch sizes {sizes.tolist()[:6]}..., expected {want[1].tolist()[:6]}... "
                        "(full batches first, a smaller last one)")
     if problem != want[2]:
-        raise Mismatch(ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives"))
+        raise Mismatch(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives"))
 
 
 def _minibatch_cases():
@@ -134,41 +134,41 @@ def _minibatch_cases():
 
 
 # ---------------------------------------------------------------- catalogued mistakes: sgd_step
-def sgd_plus_sign(w, grad, lr):
+def _sgd_plus_sign(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape or not lr > 0:
         raise ValueError("bad input")
     return w + lr * grad
 
 
-def sgd_in_place(w, grad, lr):
+def _sgd_in_place(w, grad, lr):
     if np.shape(grad) != np.shape(w) or not lr > 0:
         raise ValueError("bad input")
     w -= lr * grad
     return w
 
 
-def sgd_no_shape_check(w, grad, lr):
+def _sgd_no_shape_check(w, grad, lr):
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
     return w - lr * grad
 
 
-def sgd_no_lr_check(w, grad, lr):
+def _sgd_no_lr_check(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape:
         raise ValueError("shapes differ")
     return w - lr * grad
 
 
-def sgd_assert(w, grad, lr):
+def _sgd_assert(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     assert grad.shape == w.shape, "shapes differ"
     assert lr > 0, "lr must be positive"
     return w - lr * grad
 
 
-def sgd_returns_step(w, grad, lr):
+def _sgd_returns_step(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape or not lr > 0:
         raise ValueError("bad input")
@@ -187,42 +187,42 @@ def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr
     return w, grad, velocity
 
 
-def momentum_other_convention(w, grad, velocity, lr, mu=0.9):
+def _momentum_other_convention(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
     velocity = mu * velocity - lr * grad
     return w + velocity, velocity
 
 
-def momentum_old_velocity(w, grad, velocity, lr, mu=0.9):
+def _momentum_old_velocity(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
     return w - lr * velocity, mu * velocity + grad
 
 
-def momentum_moving_average(w, grad, velocity, lr, mu=0.9):
+def _momentum_moving_average(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
     velocity = mu * velocity + (1 - mu) * grad
     return w - lr * velocity, velocity
 
 
-def momentum_returns_only_w(w, grad, velocity, lr, mu=0.9):
+def _momentum_returns_only_w(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
     return w - lr * (mu * velocity + grad)
 
 
-def momentum_in_place(w, grad, velocity, lr, mu=0.9):
+def _momentum_in_place(w, grad, velocity, lr, mu=0.9):
     _momentum_checked(w, grad, velocity, lr, mu)
     velocity *= mu
     velocity += grad
     return w - lr * velocity, velocity
 
 
-def momentum_no_grad_shape_check(w, grad, velocity, lr, mu=0.9):
+def _momentum_no_grad_shape_check(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("velocity",))
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
 
 
-def momentum_no_lr_check(w, grad, velocity, lr, mu=0.9):
+def _momentum_no_lr_check(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, lr_check=False)
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -236,33 +236,33 @@ def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True):
     return w, grad, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
 
 
-def adam_no_bias_correction(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_no_bias_correction(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * m / (np.sqrt(v) + eps), m, v
 
 
-def adam_like_source_001(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_like_source_001(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * grad, m, v
 
 
-def adam_no_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_no_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * (m / (1 - beta1 ** t)) / (v / (1 - beta2 ** t) + eps), m, v
 
 
-def adam_eps_inside_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_eps_inside_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * (m / (1 - beta1 ** t)) / np.sqrt(v / (1 - beta2 ** t) + eps), m, v
 
 
-def adam_returns_corrected_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_returns_corrected_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
 
 
-def adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=False)
     return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
@@ -273,44 +273,44 @@ def _checked_batch_size(batch_size):
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
 
 
-def batches_in_order(n, batch_size, rng):
+def _batches_in_order(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.arange(n), batch_size)
 
 
-def batches_reversed(n, batch_size, rng):
+def _batches_reversed(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.arange(n)[::-1], batch_size)
 
 
-def batches_rolled(n, batch_size, rng):
+def _batches_rolled(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.roll(np.arange(n), int(rng.integers(1, n)) if n > 1 else 0), batch_size)
 
 
-def batches_shuffled_blocks(n, batch_size, rng):
+def _batches_shuffled_blocks(n, batch_size, rng):
     _checked_batch_size(batch_size)
     blocks = _cut(np.arange(n), batch_size)
     return [blocks[i] for i in rng.permutation(len(blocks))]
 
 
-def batches_global_random(n, batch_size, rng):
+def _batches_global_random(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.permutation(n), batch_size)
 
 
-def batches_fixed_seed(n, batch_size, rng):
+def _batches_fixed_seed(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.default_rng(42).permutation(n), batch_size)
 
 
-def batches_drop_last(n, batch_size, rng):
+def _batches_drop_last(n, batch_size, rng):
     _checked_batch_size(batch_size)
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
-def batches_no_size_check(n, batch_size, rng):
+def _batches_no_size_check(n, batch_size, rng):
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
@@ -322,17 +322,17 @@ EXERCISES = {
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
         mistakes=(
-            Mistake("plus sign", sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
+            Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
-            Mistake("in place", sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
+            Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
-            Mistake("no shape check", sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
+            Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
-            Mistake("no learning-rate check", sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
+            Mistake("no learning-rate check", _sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
-            Mistake("assert instead of raise", sgd_assert, "`assert` raises AssertionError (and is skipped "
+            Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
-            Mistake("returns the step", sgd_returns_step, ""),
+            Mistake("returns the step", _sgd_returns_step, ""),
         ),
     ),
     "momentum_step": Exercise(
@@ -341,19 +341,19 @@ EXERCISES = {
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError for shapes that differ, lr <= 0 or mu outside [0, 1).",
         mistakes=(
-            Mistake("other convention", momentum_other_convention, "that is the other momentum convention "
+            Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "
                     "then w - lr*v"),
-            Mistake("old velocity", momentum_old_velocity, "update the velocity first, then move w with the "
+            Mistake("old velocity", _momentum_old_velocity, "update the velocity first, then move w with the "
                     "NEW velocity"),
-            Mistake("moving average", momentum_moving_average, "v = mu*v + (1 - mu)*grad is a moving average "
+            Mistake("moving average", _momentum_moving_average, "v = mu*v + (1 - mu)*grad is a moving average "
                     "(as in Adam); heavy-ball momentum adds the whole gradient: v = mu*v + grad"),
-            Mistake("returns only w", momentum_returns_only_w, "return both arrays: (new_w, new_velocity)"),
-            Mistake("velocity in place", momentum_in_place, "`velocity *= mu` changes the caller's array; "
+            Mistake("returns only w", _momentum_returns_only_w, "return both arrays: (new_w, new_velocity)"),
+            Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
-            Mistake("no gradient shape check", momentum_no_grad_shape_check, "check grad's shape too: numpy "
+            Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
                     "broadcast a gradient of shape (1,) over every weight"),
-            Mistake("no learning-rate check", momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),
+            Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),
         ),
     ),
     "adam_step": Exercise(
@@ -363,18 +363,18 @@ EXERCISES = {
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
         "Raise ValueError for t < 1 or shapes that differ.",
         mistakes=(
-            Mistake("no bias correction", adam_no_bias_correction, "divide m by (1 - beta1**t) and v by "
+            Mistake("no bias correction", _adam_no_bias_correction, "divide m by (1 - beta1**t) and v by "
                     "(1 - beta2**t) before the step: without the bias correction early steps are wrong"),
-            Mistake("source 001's Adam", adam_like_source_001, "that is source 001's Adam (section 3.5): it "
+            Mistake("source 001's Adam", _adam_like_source_001, "that is source 001's Adam (section 3.5): it "
                     "steps with the plain gradient and never uses m and v; step with lr * m_hat / "
                     "(sqrt(v_hat) + eps)"),
-            Mistake("no square root", adam_no_sqrt, "divide by the square root of v_hat: "
+            Mistake("no square root", _adam_no_sqrt, "divide by the square root of v_hat: "
                     "lr * m_hat / (np.sqrt(v_hat) + eps)"),
-            Mistake("eps inside the square root", adam_eps_inside_sqrt, "eps goes outside the square root: "
+            Mistake("eps inside the square root", _adam_eps_inside_sqrt, "eps goes outside the square root: "
                     "np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)"),
-            Mistake("returns corrected moments", adam_returns_corrected_moments, "return the UNcorrected m and "
+            Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
-            Mistake("no t check", adam_no_t_check, ""),
+            Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),
     "minibatch_indices": Exercise(
@@ -385,18 +385,18 @@ EXERCISES = {
         hint="order = rng.permutation(n); return [order[i:i + batch_size] for i in range(0, n, batch_size)]. "
         "Raise ValueError when batch_size < 1.",
         mistakes=(
-            Mistake("in order", batches_in_order, "the batches are not shuffled: order = rng.permutation(n)"),
-            Mistake("reversed", batches_reversed, "reversing 0..n-1 is not shuffling: use rng.permutation(n)"),
-            Mistake("rolled", batches_rolled, "np.roll only rotates 0..n-1; use rng.permutation(n)"),
-            Mistake("shuffled blocks", batches_shuffled_blocks, "shuffling the order of the batches keeps "
+            Mistake("in order", _batches_in_order, "the batches are not shuffled: order = rng.permutation(n)"),
+            Mistake("reversed", _batches_reversed, "reversing 0..n-1 is not shuffling: use rng.permutation(n)"),
+            Mistake("rolled", _batches_rolled, "np.roll only rotates 0..n-1; use rng.permutation(n)"),
+            Mistake("shuffled blocks", _batches_shuffled_blocks, "shuffling the order of the batches keeps "
                     "neighbours together; shuffle the indices (rng.permutation(n)), then cut"),
-            Mistake("global np.random", batches_global_random, "use the `rng` you are given "
+            Mistake("global np.random", _batches_global_random, "use the `rng` you are given "
                     "(rng.permutation(n)), not np.random: only then is the run reproducible"),
-            Mistake("fixed seed", batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "
+            Mistake("fixed seed", _batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "
                     "every epoch has the same order; use rng.permutation(n)"),
-            Mistake("last batch dropped", batches_drop_last, "the last, smaller batch was dropped: "
+            Mistake("last batch dropped", _batches_drop_last, "the last, smaller batch was dropped: "
                     "range(0, n, batch_size) goes up to n"),
-            Mistake("no batch-size check", batches_no_size_check, ""),
+            Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),
 }

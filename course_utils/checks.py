@@ -162,7 +162,7 @@ class CheckBroken(ExerciseFailed):
 
 def _expected(exercise: Exercise, case: Case) -> Outcome:
     """The reference's outcome on ``case``; raise CheckBroken unless it does what the case declares."""
-    want = guarded(_runner(exercise), exercise.reference, copy.deepcopy(case))
+    want = guarded(runner_of(exercise), exercise.reference, copy.deepcopy(case))
     if want.interrupted:
         raise KeyboardInterrupt
     declared = case.raises
@@ -178,7 +178,7 @@ def _expected(exercise: Exercise, case: Case) -> Outcome:
 def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) -> Outcome:
     """Run ``answer`` on a copy of ``case``; a change to the copy's arrays is reported as an error."""
     own = copy.deepcopy(case)
-    got = guarded(_runner(exercise), answer, own, limit=exercise.time_limit, output=output)
+    got = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=output)
     if got.ok and exercise.run is None and not _same_arrays(own, case):
         got = Outcome(error=InputChanged(INPUT_CHANGED))
     return got
@@ -244,7 +244,8 @@ def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
     return True
 
 
-def _runner(exercise: Exercise) -> Callable[[Any, Case], Any]:
+def runner_of(exercise: Exercise) -> Callable[[Any, Case], Any]:
+    """How an answer is run on a case: the exercise's own ``run``, else a plain call."""
     return exercise.run or _call
 
 

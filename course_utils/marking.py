@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge
+from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge, runner_of
 from .exercises.base import Case
 from .guard import CappedOutput, Outcome, guarded
 from .plaindata import NotPlain, from_plain, to_plain
@@ -117,13 +117,9 @@ def _outcomes(exercise, answer: Any, sent: list) -> list[dict]:
         else:
             case = Case(from_plain(plain["args"]), from_plain(plain["kwargs"]))
         own = copy.deepcopy(case)
-        outcome = guarded(exercise.run or _call, answer, own, limit=exercise.time_limit, output=CappedOutput())
+        outcome = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=CappedOutput())
         outcomes.append(plain_outcome(outcome, own if exercise.run is None else None))
     return outcomes
-
-
-def _call(answer: Any, case: Case) -> Any:
-    return answer(*case.args, **case.kwargs)
 
 
 def plain_outcome(outcome: Outcome, inputs: Case | None = None) -> dict:
@@ -150,22 +146,6 @@ def inputs_fingerprint(case: Case) -> str:
     except NotPlain:
         return ""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def mark(bindings: dict[str, str], namespace: dict, path: str) -> None:
-    """Append one JSON line per exercise to ``path``: first that it started, then its verdict.
-
-    ``bindings`` maps each exercise to the variable its answer is bound to. Every line is flushed at
-    once, so if the learner's code kills the kernel, the file still says which exercise did it.
-    """
-    with open(path, "a", encoding="utf-8") as out:
-        for exercise, variable in bindings.items():
-            out.write(json.dumps({"exercise": exercise, "started": True}) + "\n")
-            out.flush()
-            verdict = mark_one(exercise, variable, namespace)
-            out.write(json.dumps({"exercise": exercise, "kind": verdict.kind, "text": verdict.text,
-                                  "mistake": verdict.mistake}) + "\n")
-            out.flush()
 
 
 def assert_passes(exercise: str, variable: str, namespace: dict) -> None:

@@ -8,7 +8,8 @@ Each notebook runs offline, in friendly mode, in a temporary folder, with a time
 per notebook; a cell that hangs or kills the kernel is skipped and the notebook run again without
 it. Then, in the same kernel, each of the learner's own answers runs on the test inputs, and only
 the outcomes come back, as plain data (``course_utils.marking.collect``); this process judges them
-(``course_utils.teacher.verdicts``), so learner code never touches a verdict. Several notebooks run at once, one kernel each.
+(``course_utils.teacher.verdicts``), so learner code never touches a verdict. Several notebooks run at
+once, one kernel each, each fenced in by ``teacher.sandbox``.
 Writes ``gradebook.csv``, ``feedback/<learner>.md``, ``summary.png`` and ``similarity.csv`` into DIR,
 and with ``--roster roster.csv`` also ``canvas.csv`` and ``moodle.csv`` (``teacher.roster``).
 """

@@ -167,7 +167,14 @@ def _loss_from_logits(params, X, y):
     return mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True)
 
 
-def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True):
+def _loss_from_probabilities(params, X, y):
+    """The loss of lesson 02's common mistake: BCE of the sigmoid's output, whose extreme values round (and are
+    clipped to 1e-12 by mlp.binary_cross_entropy), so a confidently wrong example costs at most 27.6."""
+    return mlp.binary_cross_entropy(y, mlp.forward(params, X)[0])
+
+
+def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True,
+                         loss=_loss_from_logits):
     """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes."""
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
@@ -175,13 +182,13 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
     losses = []
     for _ in range(epochs):
         if not loss_after:
-            losses.append(_loss_from_logits(params, X, y))
+            losses.append(loss(params, X, y))
         grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
         for name, g in zip(_PARAM_NAMES, grads):
             if biases or name.startswith("W"):
                 params[name] -= (-lr if ascend else lr) * g
         if loss_after:
-            losses.append(_loss_from_logits(params, X, y))
+            losses.append(loss(params, X, y))
     return params, np.array(losses)
 
 
@@ -194,6 +201,14 @@ def _run_training(answer, case):
     return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched))
 
 
+def _confidently_wrong_start():
+    """A 2 -> 3 -> 1 start whose output weights are 50 times too large: logits up to |z| = 73 on XOR, three of the
+    four points confidently wrong. Its loss from the logits is 22.78; from the (clipped) probabilities 13.99."""
+    params = mlp.init_params([2, 3, 1], seed=3)
+    params["W2"] = 50 * params["W2"]
+    return params
+
+
 def _train_mlp_cases():
     X_xor, y_xor = logic_gate("XOR")
     X_moons, y_moons = make_moons(40, noise=0.2, seed=3)
@@ -201,6 +216,8 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=0), 1.0, 20), label="XOR, 2 -> 3 -> 1, 20 steps"),
         Case((X_moons, y_moons, mlp.init_params([2, 5, 1], seed=1), 0.5, 10), label="40 moons, 2 -> 5 -> 1"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.1, 0), label="zero steps"),
+        Case((X_xor, y_xor, _confidently_wrong_start(), 0.5, 5),
+             label="XOR from a confidently wrong start (output weights x 50, logits up to 73)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
     ]
 
@@ -284,6 +301,9 @@ EXERCISES = {
                     "losses[i] must be the loss before update i: record it before you change the weights."),
             Mistake("biases never updated", lambda *a: _train_mlp_reference(*a, biases=False),
                     "Only the weights move: the biases b1 and b2 need their gradient step too."),
+            Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
+                    "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
+                    "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
         ),
     ),
 }

@@ -70,6 +70,11 @@ def _param_cases():
         Case((0, 32), label="zero filters", raises=ValueError),
         Case((16, 32), {"size": 7}, label="7x7 images: 0x0 feature maps after the second pool", raises=ValueError),
         Case((16, 32), {"size": 5}, label="5x5 images: the second convolution does not fit", raises=ValueError),
+        Case((16, 0), label="zero filters in the second convolution", raises=ValueError),
+        Case((16, 32), {"n_classes": 0}, label="zero classes", raises=ValueError),
+        Case((16, 32), {"kernel": 0}, label="a 0x0 kernel", raises=ValueError),
+        Case((16.0, 32), label="a float filters1", raises=TypeError),
+        Case((16, 32), {"n_classes": True}, label="a bool n_classes", raises=TypeError),
     ]
 
 
@@ -287,11 +292,20 @@ def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     return ref.conv_output_size(n, kernel, padding, abs(stride))
 
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
+def _checked_counts(*values, type_check=True, range_checked=5):
+    """The argument checks: TypeError for a non-int, ValueError for the first ``range_checked`` values below 1
+    (filters1, filters2, n_classes, size, kernel in this order); the flags build the catalogued mistakes."""
+    for index, value in enumerate(values):
+        if type_check and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise TypeError(f"expected an int, got {value!r}")
+        if index < range_checked and value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+
+
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
                  round_up=False):
     """cnn_param_count with one of its steps changed."""
-    if min(filters1, filters2, n_classes, size, kernel) < 1:
-        raise ValueError("every count must be at least 1")
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
     halve = (lambda s: -(-s // 2)) if round_up else (lambda s: s // 2)
     side = size - kernel + 1
     side = halve(side) if pool else side
@@ -319,19 +333,35 @@ def _params_pool_rounds_up(filters1, filters2, n_classes=10, size=28, kernel=3):
 
 
 def _params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
-    if min(filters1, filters2, n_classes, size, kernel) < 1:
-        raise ValueError("every count must be at least 1")
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2
     return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
         (side * side * filters2 + 1) * n_classes
 
 
 def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
-    if min(filters1, filters2, n_classes, size, kernel) < 1:
-        raise ValueError("every count must be at least 1")
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = size // 2 // 2
     return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
         (side * side * filters2 + 1) * n_classes
+
+
+def _params_with_checks(type_check=True, range_checked=5):
+    """The reference's count behind weaker argument checks (the image-size check is kept)."""
+    def count(filters1, filters2, n_classes=10, size=28, kernel=3):
+        _checked_counts(filters1, filters2, n_classes, size, kernel, type_check=type_check,
+                        range_checked=range_checked)
+        side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+        if side < 1:
+            raise ValueError(f"a {size}x{size} image is too small for two convolutions and pools")
+        return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+            (side * side * filters2 + 1) * n_classes
+    return count
+
+
+_params_no_type_check = _params_with_checks(type_check=False)
+_params_no_kernel_check = _params_with_checks(range_checked=3)   # filters and classes checked, not size or kernel
+_params_checks_only_filters1 = _params_with_checks(range_checked=1)
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: build_cnn
@@ -472,7 +502,8 @@ EXERCISES = {
         cases=_param_cases,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
-        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise ValueError for a count < 1, and when the image is "
+        "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise TypeError when any of the five arguments is not an "
+        "int (a bool or a float too), ValueError when any of them is below 1, and when the image is "
         "too small for two convolutions and pools (the final side would be below 1).",
         mistakes=(
             Mistake("no biases", _params_without_biases, "every filter and every dense unit also has a bias: "
@@ -487,6 +518,14 @@ EXERCISES = {
             Mistake("no check of the image size", _params_no_size_check, "after conv -> pool -> conv -> pool the "
                     "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
                     "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
+            Mistake("no type check", _params_no_type_check, "counts are whole numbers: raise TypeError for a "
+                    "float or a bool (isinstance(value, bool) or not isinstance(value, int)) in any of the five "
+                    "arguments; 16.0 filters would give a float count"),
+            Mistake("kernel not checked", _params_no_kernel_check, "check all five arguments: a 0x0 kernel "
+                    "passes the image-size check (28 -> 29 -> 14 -> 15 -> 7) and gives a wrong count instead "
+                    "of a ValueError"),
+            Mistake("only filters1 checked", _params_checks_only_filters1, "check all five arguments, not only "
+                    "filters1: filters2, n_classes, size and kernel must each be at least 1 too"),
         ),
     ),
     "build_cnn": Exercise(

@@ -185,3 +185,35 @@ def test_build_cnn_says_which_layer_is_wrong(mistake, reason):
     with pytest.raises(ExerciseFailed) as failed:
         check("build_cnn", catalogued("build_cnn", mistake), strict=True)
     assert reason in str(failed.value)
+
+
+def _count_checking_only_filters1(filters1, filters2, n_classes=10, size=28, kernel=3):
+    """A reviewer's answer: no type check, a range check on filters1 only, and the image-size check."""
+    if filters1 < 1:
+        raise ValueError("filters1 must be at least 1")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+def test_cnn_param_count_wants_every_argument_checked():
+    assert _count_checking_only_filters1(16.0, 32) == 12810.0      # what the check used to accept
+    with pytest.raises(ExerciseFailed):
+        check("cnn_param_count", _count_checking_only_filters1, strict=True)
+    labels = {c.label: c.raises for c in registry.get_exercise("cnn_param_count").cases()}
+    assert labels["a float filters1"] is TypeError and labels["a bool n_classes"] is TypeError
+    for label in ("zero filters", "zero filters in the second convolution", "zero classes", "a 0x0 kernel"):
+        assert labels[label] is ValueError
+
+
+@pytest.mark.parametrize("mistake, reason", [
+    ("no type check", "should raise TypeError for this input, but returned 12810.0"),
+    ("kernel not checked", "on input a 0x0 kernel"),
+    ("only filters1 checked", "on input zero filters in the second convolution"),
+])
+def test_cnn_param_count_names_the_missing_check(mistake, reason, capsys):
+    with pytest.raises(ExerciseFailed) as failed:
+        check("cnn_param_count", catalogued("cnn_param_count", mistake), strict=True)
+    assert reason in str(failed.value)

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge, runner_of
+from .exercises import all_exercises, get_exercise
 from .exercises.base import Case
 from .guard import CappedOutput, Outcome, guarded
 from .plaindata import NotPlain, from_plain, to_plain
@@ -45,8 +46,6 @@ def redact(text: str) -> str:
 
 def course_object(value: Any) -> bool:
     """True for an exercise's reference or anything else defined inside course_utils."""
-    from .exercises import all_exercises
-
     if any(value is exercise.reference for exercise in all_exercises().values()):
         return True
     module = getattr(value, "__module__", None)
@@ -63,8 +62,6 @@ def learner_answer(exercise: str, variable: str, namespace: dict) -> Any:
 
 def mark_one(exercise: str, variable: str, namespace: dict) -> Verdict:
     """Judge the learner's answer to ``exercise`` in strict terms; the text is redacted."""
-    from .exercises import get_exercise
-
     answer = learner_answer(exercise, variable, namespace)
     if answer is MISSING:
         return Verdict(NOT_DONE, f"no `{variable}` was found: was its cell deleted, or never run?")
@@ -84,8 +81,6 @@ def collect(bindings: dict[str, str], namespace: dict, cases_path: str, path: st
     is not plain data, such as a model: it is then made here, by the exercise's own ``cases()``).
     Every line is flushed at once, so if the learner's code kills the kernel, the file says where.
     """
-    from .exercises import get_exercise
-
     with open(cases_path, encoding="utf-8") as stream:
         sent = json.load(stream)
     with open(path, "a", encoding="utf-8") as out:
@@ -150,8 +145,6 @@ def inputs_fingerprint(case: Case) -> str:
 
 def assert_passes(exercise: str, variable: str, namespace: dict) -> None:
     """For autograder cells (nbgrader): raise ``ExerciseFailed`` unless the learner's own answer passes."""
-    from .exercises import get_exercise
-
     verdict = mark_one(exercise, variable, namespace)
     if verdict.kind != PASSED:
         detail = verdict.text or "not done yet"

@@ -113,7 +113,8 @@ class Sandbox:
         """One line for the grader's report: what holds on this machine."""
         parts = ["own home and folder"]
         if os.name == "posix":
-            parts.append(f"memory {self.memory_mb} MB, CPU {self.cpu_seconds} s" if self.memory_mb else "no limits")
+            parts.append(f"memory {f'{self.memory_mb} MB' if self.memory_mb else 'unlimited'}, "
+                         f"CPU {f'{self.cpu_seconds} s' if self.cpu_seconds else 'unlimited'}")
         parts.append("no network, teacher's folders hidden" if self.isolates else
                      "network and files NOT isolated (needs Linux with root or user namespaces)")
         return "; ".join(parts)

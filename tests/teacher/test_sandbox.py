@@ -65,3 +65,4 @@ def test_no_network_and_hidden_folders_where_the_machine_allows_it(fenced, tmp_p
 def test_the_description_says_what_holds():
     text = Sandbox(memory_mb=512, cpu_seconds=60).describe()
     assert "own home" in text and ("memory 512 MB, CPU 60 s" in text or os.name != "posix")
+    assert "memory unlimited, CPU 60 s" in Sandbox(memory_mb=0, cpu_seconds=60).describe() or os.name != "posix"

@@ -2,6 +2,7 @@
 # make test  - run the whole test suite in the same environment
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
+# make release LESSONS="01_neurons" - the graded release for a class into artifacts/release (no answer key)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -19,7 +20,7 @@ NBGRADER_STAMP := .venv-nbgrader/.installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env
+.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env release
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,10 +56,18 @@ grade: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
 		$(if $(SUBMISSIONS),,--cell-timeout 10) $(ARGS)
 
+LESSONS ?= 01_neurons
+release: $(STAMP)
+	$(BIN)/python -m course_utils.teacher.release $(LESSONS) --out artifacts/release
+
 lessons: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.generate $(ARGS)
 
-check-lessons: $(STAMP)
+check-LESSONS ?= 01_neurons
+release: $(STAMP)
+	$(BIN)/python -m course_utils.teacher.release $(LESSONS) --out artifacts/release
+
+lessons: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.generate --check
 
 bench: $(STAMP)

@@ -48,6 +48,8 @@ Teacher's tools (``teacher``; nothing above imports them):
   each notebook in a fenced kernel, each verdict in the grader's own process;
 - ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,
   feedback, Canvas and Moodle files, answers shared between learners;
+- ``teacher.release``: the graded release: lessons and a package without reference solutions, which
+  the grading kernels also run on;
 - ``teacher.attacks``: the catalogue of cheating attempts the grading tests run;
 - ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash.
 ``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``

@@ -4,10 +4,13 @@
 exercise ``name`` and prints a friendly verdict. It returns the learner's
 answer when it passes and the reference implementation otherwise, so the rest
 of the notebook keeps running. In strict mode (solutions/ and CI) a failure
-raises ``ExerciseFailed`` instead.
+raises ``ExerciseFailed`` instead. In a graded release the reference is not
+there (``Recorded``): the expected outcomes come as data, and a notebook goes
+on with the learner's own answer.
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import os
 from dataclasses import dataclass
@@ -17,9 +20,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .exercises import get_exercise
-from .exercises.base import (Case, Exercise, Mismatch, Mistake, compare_values,  # noqa: F401 (re-exported)
-                             short, to_numpy)
+from .exercises.base import (Case, Exercise, Mismatch, Mistake, Recorded,  # noqa: F401 (re-exported)
+                             compare_values, short, to_numpy)
 from .guard import CappedOutput, Outcome, guarded
+from .plaindata import from_plain
 
 
 class ExerciseFailed(AssertionError):
@@ -63,6 +67,14 @@ def check(name: str, answer: Any, *, strict: bool | None = None) -> Any:
     return _report(name, exercise, answer, verdict, strict)
 
 
+def answer_of(name: str) -> Any:
+    """The learner's last answer to exercise ``name``: what a graded release's course code runs instead."""
+    if name not in ANSWERS:
+        raise NotImplementedError(f"exercise `{name}` is not done yet: in this graded release the course's "
+                                  "own code uses your answer, so run its cell first")
+    return ANSWERS[name]
+
+
 def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict: bool) -> Any:
     """Print the verdict (or raise in strict mode) and return the answer or the reference."""
     if verdict.kind == PASSED:
@@ -81,18 +93,22 @@ def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict
     if strict:
         detail = "the exercise still raises NotImplementedError" if verdict.kind == NOT_DONE else verdict.text
         raise ExerciseFailed(f"{name}: {detail}\n   Hint: {exercise.hint}")
+    released = isinstance(exercise.reference, Recorded)
+    goes_on = ("The notebook goes on with your own answer (this graded release has no reference solution)."
+               if released else "The notebook goes on with the reference solution for now.")
     if verdict.kind == NOT_DONE:
         print(f"✏️ {name}: not done yet. Write your code in place of `raise NotImplementedError(...)` and run "
-              "the cell again.\n   Until then the notebook uses the reference solution, so everything below still runs.")
+              "the cell again.\n   " + (f"Until then, cells below that use `{name}` stop with the same error."
+                                        if released else
+                                        "Until then the notebook uses the reference solution, so everything below "
+                                        "still runs."))
     elif verdict.kind == INTERRUPTED:
-        print(f"⏹️ {name}: the check was interrupted. The notebook goes on with the reference solution for now.")
+        print(f"⏹️ {name}: the check was interrupted. {goes_on}")
     elif verdict.kind == TIMED_OUT:
-        print(f"⏱️ {name}: {verdict.text}\n   Hint: {exercise.hint}\n"
-              "   The notebook goes on with the reference solution for now.")
+        print(f"⏱️ {name}: {verdict.text}\n   Hint: {exercise.hint}\n   {goes_on}")
     else:
-        print(f"❌ {name}: {verdict.text}\n   Hint: {exercise.hint}\n"
-              "   The notebook goes on with the reference solution for now.")
-    return exercise.reference
+        print(f"❌ {name}: {verdict.text}\n   Hint: {exercise.hint}\n   {goes_on}")
+    return answer if released else exercise.reference
 
 
 def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -> Verdict:
@@ -118,7 +134,7 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
         return Verdict(BROKEN, f"the test inputs could not be made: {type(exc).__name__}: {exc}")
     for index, case in enumerate(cases):
         try:
-            want = _expected(exercise, case)
+            want = _expected(exercise, case, index)
         except CheckBroken as broken:
             return Verdict(BROKEN, str(broken))
         except KeyboardInterrupt:
@@ -135,7 +151,7 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
                 WRONG, f"raised NotImplementedError on input {case.describe()}: this kind of input is not handled yet")
         problem = _problem(exercise, case, want, got)
         if problem:
-            mistake = _matching_mistake(exercise, case, got)
+            mistake = _matching_mistake(exercise, index, case, got)
             named = f"\n   Likely mistake: {mistake.message}" if mistake else ""
             return Verdict(WRONG, problem + named, mistake.name if mistake else "")
     return Verdict(PASSED, f"correct on all {len(cases)} test inputs")
@@ -145,7 +161,7 @@ def case_results(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) ->
     """For each case, whether the answer's outcome is right (partial credit); [] when the check is broken."""
     try:
         cases = list(exercise.cases())
-        wants = [_expected(exercise, case) for case in cases]
+        wants = [_expected(exercise, case, index) for index, case in enumerate(cases)]
     except (Exception, KeyboardInterrupt):
         return []
     results = []
@@ -160,9 +176,11 @@ class CheckBroken(ExerciseFailed):
     """The check's own reference failed (a broken environment): never a pass."""
 
 
-def _expected(exercise: Exercise, case: Case) -> Outcome:
+def _expected(exercise: Exercise, case: Case, index: int) -> Outcome:
     """The reference's outcome on ``case``; raise CheckBroken unless it does what the case declares."""
-    want = guarded(runner_of(exercise), exercise.reference, copy.deepcopy(case))
+    reference = exercise.reference
+    want = (recorded_outcome(reference.outcomes[index]) if isinstance(reference, Recorded)
+            else guarded(runner_of(exercise), reference, copy.deepcopy(case)))
     if want.interrupted:
         raise KeyboardInterrupt
     declared = case.raises
@@ -186,6 +204,9 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
 
 class InputChanged(Exception):
     """The learner's function modified an input array in place."""
+
+
+COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch}  # rebuilt by name from plain data
 
 
 INPUT_CHANGED = ("your function changed its input array in place (for example `z[z < 0] = 0` or `w -= ...`). "
@@ -223,12 +244,44 @@ def _describe_error(error: BaseException) -> str:
     return f"raised {type(error).__name__}: {error}"
 
 
-def _matching_mistake(exercise: Exercise, case: Case, got: Outcome) -> Mistake | None:
+def _matching_mistake(exercise: Exercise, index: int, case: Case, got: Outcome) -> Mistake | None:
     """The first catalogued mistake with a message that gives the same outcome as ``got`` on ``case``."""
     for mistake in exercise.mistakes:
-        if mistake.message and _same_outcome(exercise, got, _attempt(exercise, mistake.answer, case, CappedOutput())):
+        if mistake.message and _same_outcome(exercise, got, _run_or_recorded(exercise, mistake.answer, index, case)):
             return mistake
     return None
+
+
+def _run_or_recorded(exercise: Exercise, function: Any, index: int, case: Case) -> Outcome:
+    """A mistake's outcome on case ``index``: run here, or as recorded for the graded release."""
+    if isinstance(function, Recorded):
+        return recorded_outcome(function.outcomes[index])
+    return _attempt(exercise, function, case, CappedOutput())
+
+
+def learner_error(name: str, message: str) -> BaseException:
+    """An exception like one that was raised elsewhere, rebuilt from its name and message only."""
+    known = COURSE_ERRORS.get(name) or getattr(builtins, name, None)
+    if isinstance(known, type) and issubclass(known, BaseException) and known is not KeyboardInterrupt:
+        try:
+            return known(message)
+        except Exception:  # an exception class that takes other arguments
+            pass
+    return type(name if name.isidentifier() else "Error", (Exception,), {})(message)
+
+
+def recorded_outcome(record: Any) -> Outcome:
+    """An outcome from plain data (``marking.plain_outcome``); anything malformed is an error, never a pass."""
+    if not isinstance(record, dict):
+        return Outcome(error=learner_error("Error", "no result came back for this input"))
+    if record.get("timed_out") or record.get("interrupted"):
+        return Outcome(timed_out=True)
+    if "error" in record:
+        return Outcome(error=learner_error(str(record["error"]), str(record.get("message", ""))[:2000]))
+    try:
+        return Outcome(value=from_plain(record.get("value")))
+    except (ValueError, TypeError):
+        return Outcome(error=learner_error("Error", "the result that came back could not be read"))
 
 
 def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:

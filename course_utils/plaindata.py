@@ -55,7 +55,7 @@ def _array(value: Any) -> dict:
         value = value.numpy()
     if not isinstance(value, np.ndarray):
         raise NotPlain(f"a {type(value).__name__}")
-    array = np.ascontiguousarray(np.asarray(value).view(np.ndarray))
+    array = np.asarray(value).view(np.ndarray).copy(order="C")   # ascontiguousarray makes 0-d arrays 1-d
     if array.dtype.kind not in ARRAY_KINDS:
         raise NotPlain(f"an array of dtype {array.dtype}")
     if array.nbytes > MAX_BYTES:

@@ -50,6 +50,22 @@ class Mistake:
     message: str = ""
 
 
+HIDDEN = "not in the graded release: the grader judges this exercise"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A function the graded release leaves out: what it gave on each public case, as plain data.
+
+    ``outcomes[i]`` is ``course_utils.marking.plain_outcome`` of case ``i``; calling it raises.
+    """
+
+    outcomes: tuple
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError(HIDDEN)
+
+
 @dataclass(frozen=True)
 class Exercise:
     """What an exercise expects.

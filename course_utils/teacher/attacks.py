@@ -7,7 +7,8 @@ solution and 0 for the untouched lesson. ``defence`` names what defeats the atta
 
 - ``verdict``: verdicts are computed in the grader's process from plain data
   (``teacher.verdicts``), so nothing the learner's kernel does to modules or output counts;
-- ``release``: the kernels that run learner code see a package without reference solutions;
+- ``release``: the kernels that run learner code see the lesson's graded release
+  (``teacher.release``), a package without reference solutions;
 - ``sandbox``: each submission runs where it cannot read or write the teacher's files.
 """
 from __future__ import annotations
@@ -105,7 +106,3 @@ for _cell in json.loads(_nb.read_text())["cells"]:
            "sandbox"),
 )
 
-
-def attacks_defeated_by(*defences: str) -> tuple[Attack, ...]:
-    """The attacks that the named defences defeat."""
-    return tuple(attack for attack in ATTACKS if attack.defence in defences)

@@ -9,13 +9,15 @@ per notebook; a cell that hangs or kills the kernel is skipped and the notebook 
 it. Then, in the same kernel, each of the learner's own answers runs on the test inputs, and only
 the outcomes come back, as plain data (``course_utils.marking.collect``); this process judges them
 (``course_utils.teacher.verdicts``), so learner code never touches a verdict. Several notebooks run at
-once, one kernel each, each fenced in by ``teacher.sandbox``.
+once, one kernel each, each fenced in by ``teacher.sandbox``, each on the lesson's graded release
+(``teacher.release``): no reference solution can be imported there.
 Writes ``gradebook.csv``, ``feedback/<learner>.md``, ``summary.png`` and ``similarity.csv`` into DIR,
 and with ``--roster roster.csv`` also ``canvas.csv`` and ``moodle.csv`` (``teacher.roster``).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -32,7 +34,8 @@ from ..checks import NOT_DONE, TIMED_OUT, WRONG
 from .kernel import DIED, ERROR, OK, Kernel
 from .kernel import TIMED_OUT as CELL_TIMED_OUT
 from ..exercises import get_exercise
-from .notebook_format import cell_exercises, solution_notebooks
+from .notebook_format import exercise_bindings, solution_notebooks
+from .release import PACKAGE, ReleaseError, build_release
 from .sandbox import Sandbox, home_env
 from .verdicts import judged, sent_cases
 
@@ -67,15 +70,6 @@ class Result:
     verdicts: dict[str, dict] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def exercise_bindings(solution: Path) -> dict[str, str]:
-    """Each exercise of a solution notebook, in order, with the variable its answer is bound to."""
-    import nbformat
-
-    nb = nbformat.read(solution, as_version=4)
-    return {exercise: variable for cell in nb.cells if cell.cell_type == "code"
-            for exercise, variable in cell_exercises(cell.source)}
 
 
 def find_submissions(paths: list[Path], solutions: Path, lesson: str = "") -> list[Submission]:
@@ -123,8 +117,12 @@ def lesson_of(path: Path, solutions: Path) -> str:
 
 
 def grade_submission(submission: Submission, bindings: dict[str, str], limits: Limits,
-                     sandbox: Sandbox = Sandbox()) -> Result:
-    """Run one notebook and judge every exercise in ``bindings``; never raises, never hangs."""
+                     sandbox: Sandbox = Sandbox(), release: Path | None = None) -> Result:
+    """Run one notebook and judge every exercise in ``bindings``; never raises, never hangs.
+
+    With ``release`` (a graded release's folder) the kernel imports ``course_utils`` from there, and
+    the full package is hidden from it where the sandbox can hide folders.
+    """
     import nbformat
 
     start = time.monotonic()
@@ -140,7 +138,7 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
             workdir = Path(tmp) / (submission.path.parent.name or "notebook")
             workdir.mkdir()
             try:
-                _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result, sandbox)
+                _run_and_mark(cells, bindings, limits, workdir, Path(tmp), result, sandbox, release)
             except Exception as exc:  # e.g. no kernel could start: report it, the exercises score 0
                 result.problems.append(f"the grader failed on this notebook: {type(exc).__name__}: {exc}")
     for exercise in bindings:
@@ -151,10 +149,13 @@ def grade_submission(submission: Submission, bindings: dict[str, str], limits: L
 
 
 def _run_and_mark(cells, bindings, limits: Limits, workdir: Path, scratch: Path, result: Result,
-                  sandbox: Sandbox) -> None:
+                  sandbox: Sandbox, release: Path | None) -> None:
     """Run the cells and mark; after a crash or hang, start a new kernel without the cell that caused it."""
     skip: set[int] = set()
     env = {**os.environ, **KERNEL_ENV, **home_env(scratch / "home")}
+    if release is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(release), env.get("PYTHONPATH", "")) if p)
+        sandbox = dataclasses.replace(sandbox, hidden=(*sandbox.hidden, str(PACKAGE)))
     ipc_dir = str(scratch) if sandbox.isolates else None  # no network in the kernel: talk through files
     for _ in range(limits.kernels):
         with Kernel(str(workdir), env, preexec=sandbox.preexec(), ipc_dir=ipc_dir) as kernel:
@@ -261,9 +262,11 @@ def grade_class(submissions: list[Submission], solutions: Path, limits: Limits =
     bindings = {lesson: exercise_bindings(solutions / f"{lesson}.ipynb")
                 for lesson in {s.lesson for s in submissions if s.lesson}}
     results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(grade_submission, s, bindings.get(s.lesson, {}), limits, sandbox)
-                   for s in submissions]
+    with tempfile.TemporaryDirectory(prefix="release-") as folder, \
+            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        releases = {lesson: _release(lesson, solutions, Path(folder), progress) for lesson in sorted(bindings)}
+        futures = [pool.submit(grade_submission, s, bindings.get(s.lesson, {}), limits, sandbox,
+                               releases.get(s.lesson)) for s in submissions]
         for submission, future in zip(submissions, futures):
             try:
                 result = future.result()
@@ -276,6 +279,16 @@ def grade_class(submissions: list[Submission], solutions: Path, limits: Limits =
             progress(f"graded {submission.learner:<20} {submission.lesson:<16} {result.seconds:6.1f} s"
                      + (f"  ({len(result.problems)} problem(s))" if result.problems else ""))
     return results
+
+
+def _release(lesson: str, solutions: Path, folder: Path, progress) -> Path | None:
+    """The lesson's graded release for the kernels, or None (then they see the full package, and we say so)."""
+    try:
+        return build_release([lesson], folder / lesson, solutions)
+    except ReleaseError as why:
+        progress(f"warning: {lesson} is graded with the full course package, so its reference solutions can be "
+                 f"imported by learner code: {why}")
+        return None
 
 
 def main(argv=None) -> int:

@@ -30,3 +30,12 @@ def cell_exercises(source: str) -> list[tuple[str, str]]:
     """(exercise, variable) for each `variable = check("exercise", variable)` line of a cell that defines it."""
     return [(exercise, variable) for exercise, variable in CHECK_LINE.findall(source)
             if re.search(rf"^\s*(def|class) {variable}\b", source, re.M)]
+
+
+def exercise_bindings(solution: Path) -> dict[str, str]:
+    """Each exercise of a solution notebook, in order, with the variable its answer is bound to."""
+    import nbformat
+
+    nb = nbformat.read(solution, as_version=4)
+    return {exercise: variable for cell in nb.cells if cell.cell_type == "code"
+            for exercise, variable in cell_exercises(cell.source)}

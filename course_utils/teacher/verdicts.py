@@ -7,17 +7,15 @@ learner's exception comes back as its name and message only.
 """
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
-from ..checks import BROKEN, INPUT_CHANGED, NOT_DONE, PASSED, WRONG, InputChanged, Verdict, case_results, decide
+from ..checks import (BROKEN, INPUT_CHANGED, NOT_DONE, PASSED, WRONG, InputChanged, Verdict, case_results, decide,
+                      recorded_outcome)
 from ..exercises import get_exercise
-from ..exercises.base import Case, Exercise, Mismatch
+from ..exercises.base import Case, Exercise
 from ..guard import Outcome
 from ..marking import inputs_fingerprint, redact
-from ..plaindata import NotPlain, from_plain, to_plain
-
-COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch}
+from ..plaindata import NotPlain, to_plain
 
 
 def sent_cases(exercise: Exercise) -> list[dict | None]:
@@ -31,33 +29,13 @@ def sent_cases(exercise: Exercise) -> list[dict | None]:
     return sent
 
 
-def learner_error(name: str, message: str) -> BaseException:
-    """An exception like the one the learner's code raised, rebuilt from its name and message only."""
-    known = COURSE_ERRORS.get(name) or getattr(builtins, name, None)
-    if isinstance(known, type) and issubclass(known, BaseException) and known is not KeyboardInterrupt:
-        try:
-            return known(message)
-        except Exception:  # an exception class that takes other arguments
-            pass
-    return type(name if name.isidentifier() else "Error", (Exception,), {})(message)
-
-
 def outcome_from(record: Any, case: Case, exercise: Exercise) -> Outcome:
     """One outcome, decoded; anything malformed is a wrong answer, never a pass."""
-    if not isinstance(record, dict):
-        return Outcome(error=learner_error("Error", "no result came back for this input"))
-    if record.get("timed_out") or record.get("interrupted"):
-        return Outcome(timed_out=True)
-    if "error" in record:
-        return Outcome(error=learner_error(str(record["error"]), str(record.get("message", ""))[:2000]))
-    try:
-        value = from_plain(record.get("value"))
-    except (ValueError, TypeError):
-        return Outcome(error=learner_error("Error", "the result that came back could not be read"))
+    outcome = recorded_outcome(record)
     sent = inputs_fingerprint(case) if exercise.run is None else ""
-    if sent and record.get("inputs") != sent:
+    if outcome.ok and sent and record.get("inputs") != sent:
         return Outcome(error=InputChanged(INPUT_CHANGED))
-    return Outcome(value=value)
+    return outcome
 
 
 def judged(name: str, record: dict) -> dict:

@@ -1,7 +1,7 @@
 """Grade a class of cheaters: none may score a point, the honest solution scores full marks.
 
 Each attacker hands in the untouched lesson 01 plus one cell from the attack catalogue
-(``course_utils.teacher.attacks``). This file grades the attacks whose defence is built.
+(``course_utils.teacher.attacks``). Every attack in the catalogue is graded.
 """
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import nbformat
 import pytest
 
 from course_utils.teacher import grade
-from course_utils.teacher.attacks import ATTACKS, LESSON, attacks_defeated_by
+from course_utils.teacher.attacks import ATTACKS, LESSON
 from course_utils.teacher.generate import make_lesson
 from course_utils.teacher.sandbox import Sandbox
 
 from synthetic_class import ROOT
 
-BUILT = ("verdict", "sandbox")  # the defences that exist so far; the graded release is still to come
-ATTACKERS = attacks_defeated_by(*BUILT)
 SANDBOX = Sandbox(hidden=(str(ROOT / "solutions"),))
 
 
@@ -34,7 +32,7 @@ def gradebook(tmp_path_factory):
     solved = copy.deepcopy(solution)
     solved.metadata = copy.deepcopy(lesson.metadata)
     notebooks = {"honest": solved, "untouched": lesson}
-    for attack in ATTACKERS:
+    for attack in ATTACKS:
         attacker = copy.deepcopy(lesson)
         attacker.cells.append(nbformat.v4.new_code_cell(attack.cell))
         notebooks[learner_id(attack.name)] = attacker
@@ -61,7 +59,7 @@ def test_the_untouched_lesson_scores_nothing(gradebook):
     assert gradebook["untouched"] == 0
 
 
-@pytest.mark.parametrize("attack", ATTACKERS, ids=lambda a: learner_id(a.name))
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: learner_id(a.name))
 def test_no_attack_scores_a_point(gradebook, attack):
     if attack.defence == "sandbox" and not SANDBOX.isolates:
         pytest.skip("this machine gives a process no namespaces of its own (needs Linux: root or user namespaces)")

@@ -1,0 +1,171 @@
+"""The graded release: what learners of a graded class receive, with the answer key left out.
+
+    python -m course_utils.teacher.release 01_neurons [02_forward_pass ...] --out DIR   # make release
+
+``DIR/lessons/`` holds the learner notebooks and ``DIR/course_utils/`` the package, without the
+teacher's tools and, for each exercise of the given lessons, without the code of its reference
+solution, of its test inputs and of its catalogued mistakes: those functions keep their names, and
+their bodies only raise, except a reference that the course's own code also uses (``neurons.sigmoid``):
+it calls the learner's answer (``checks.answer_of``), so the lesson runs on with the learner's work. ``course_utils/exercises/recorded.json`` holds what ``check()`` needs
+instead: the exercise's public cases (the first half of them) with the reference's and each
+mistake's outcomes on them, as plain data. The other cases stay hidden: only the grader has them.
+There is no ``solutions/``. The grader runs every kernel on such a release (``teacher.grade``).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import copy
+import inspect
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from ..checks import runner_of
+from ..exercises import get_exercise
+from ..exercises.base import HIDDEN, Case
+from ..guard import guarded
+from ..marking import plain_outcome
+from ..plaindata import NotPlain, to_plain
+from .generate import make_lesson
+from .notebook_format import exercise_bindings
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = COURSE_ROOT / "course_utils"
+LEFT_OUT = ("teacher", "generate.py", "grade.py", "__pycache__", "recorded.json")
+
+
+class ReleaseError(ValueError):
+    """A lesson whose exercises cannot be released graded (their inputs are not plain data)."""
+
+
+def public_cases(cases: list[Case]) -> list[Case]:
+    """The cases a release shows: the first half, at least one."""
+    return cases[:max(1, len(cases) // 2)]
+
+
+def build_release(lessons: list[str], out: Path, solutions: Path = COURSE_ROOT / "solutions") -> Path:
+    """Write the graded release of ``lessons`` into ``out``; return ``out``."""
+    names = [name for lesson in lessons for name in exercise_bindings(solutions / f"{lesson}.ipynb")]
+    recorded = {name: _record(name) for name in names}
+    if out.exists():
+        shutil.rmtree(out)
+    package = out / "course_utils"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    _hide_functions(package, {f: name for name in names for f in _answer_code(name)})
+    (package / "exercises" / "recorded.json").write_text(json.dumps(recorded), encoding="utf-8")
+    (out / "lessons").mkdir()
+    for lesson in lessons:
+        nbformat.write(make_lesson(nbformat.read(solutions / f"{lesson}.ipynb", as_version=4)),
+                       out / "lessons" / f"{lesson}.ipynb")
+    return out
+
+
+def _record(name: str) -> dict:
+    """An exercise's public cases and the reference's and mistakes' outcomes on them, as plain data."""
+    exercise = get_exercise(name)
+    cases = public_cases(list(exercise.cases()))
+    try:
+        plain = [{"args": to_plain(tuple(c.args)), "kwargs": to_plain(dict(c.kwargs)), "label": c.label,
+                  "raises": _error_name(c.raises), "points": c.points} for c in cases]
+    except NotPlain as why:
+        raise ReleaseError(f"exercise {name!r}: a test input is {why}, not plain data, so it cannot ship as "
+                           "data; this lesson cannot be released graded yet") from None
+
+    def outcomes(function) -> list[dict]:
+        return [plain_outcome(guarded(runner_of(exercise), function, copy.deepcopy(c))) for c in cases]
+
+    return {"cases": plain, "reference": outcomes(exercise.reference),
+            "mistakes": {m.name: outcomes(m.answer) for m in exercise.mistakes}}
+
+
+def _error_name(raises) -> str | None:
+    if raises is None:
+        return None
+    if not (isinstance(raises, type) and getattr(builtins, raises.__name__, None) is raises):
+        raise ReleaseError(f"a case declares {raises!r}; a release can only carry built-in exceptions")
+    return raises.__name__
+
+
+def _answer_code(name: str) -> list:
+    """The functions that hold an exercise's answer key: reference, test inputs, mistakes."""
+    exercise = get_exercise(name)
+    return [exercise.reference, exercise.cases, *(m.answer for m in exercise.mistakes)]
+
+
+def _hide_functions(package: Path, functions: dict) -> None:
+    """Empty each function in the release's copy of its module; a reference in lesson code calls the learner's.
+
+    ``functions`` maps each function to its exercise's name.
+    """
+    by_file: dict[Path, dict[tuple[str, int], str | None]] = {}
+    for function, exercise in functions.items():
+        function = inspect.unwrap(function)
+        try:
+            source = Path(inspect.getsourcefile(function)).resolve()
+        except TypeError:   # not a Python function (a class, a built-in): nothing of ours to hide
+            continue
+        if not source.is_relative_to(PACKAGE):
+            continue
+        is_library = function is get_exercise(exercise).reference and "exercises" not in source.parts
+        by_file.setdefault(package / source.relative_to(PACKAGE), {})[
+            (function.__name__, function.__code__.co_firstlineno)] = exercise if is_library else None
+    for path, wanted in by_file.items():
+        tree = _Hider(wanted).visit(ast.parse(path.read_text(encoding="utf-8")))
+        path.write_text(f"# Graded release: the answer code of this module is left out.\n{ast.unparse(tree)}\n",
+                        encoding="utf-8")
+
+
+class _Hider(ast.NodeTransformer):
+    """Empties the functions and lambdas keyed by (name, first line); see ``_hide_functions``."""
+
+    def __init__(self, wanted: dict[tuple[str, int], str | None]):
+        self.wanted = wanted
+
+    def visit_FunctionDef(self, node):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        key = next((k for k in ((node.name, first), (node.name, node.lineno)) if k in self.wanted), None)
+        if key is None:
+            return self.generic_visit(node)
+        exercise = self.wanted[key]
+        node.body = ast.parse(f"raise NotImplementedError({HIDDEN!r})" if exercise is None else
+                              f"from course_utils.checks import answer_of\n"
+                              f"return answer_of({exercise!r})({_call_arguments(node.args)})").body
+        return node
+
+    def visit_Lambda(self, node):
+        if ("<lambda>", node.lineno) in self.wanted:
+            return ast.parse("lambda *args, **kwargs: None", mode="eval").body
+        return self.generic_visit(node)
+
+
+def _call_arguments(args: ast.arguments) -> str:
+    """The arguments that pass a function's own parameters on unchanged: ``x, w, *rest, k=k, **kw``."""
+    parts = [a.arg for a in (*args.posonlyargs, *args.args)]
+    parts += [f"*{args.vararg.arg}"] if args.vararg else []
+    parts += [f"{a.arg}={a.arg}" for a in args.kwonlyargs]
+    parts += [f"**{args.kwarg.arg}"] if args.kwarg else []
+    return ", ".join(parts)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build the graded release of some lessons.")
+    parser.add_argument("lessons", nargs="+", help="lesson stems, e.g. 01_neurons")
+    parser.add_argument("--out", type=Path, required=True, help="the folder to write (replaced if it exists)")
+    args = parser.parse_args(argv)
+    try:
+        out = build_release(args.lessons, args.out)
+    except (ReleaseError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the graded release of {', '.join(args.lessons)} to {out}: hand out {out}/lessons and have "
+          f"learners put {out} on PYTHONPATH (or copy {out}/course_utils next to the lessons)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

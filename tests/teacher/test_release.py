@@ -1,0 +1,147 @@
+"""The graded release: no reference solution, no hidden case, no solution notebook; lesson 01 runs from it."""
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.exercises import get_exercise
+from course_utils.teacher.notebook_format import BEGIN, exercise_bindings, solution_notebooks
+from course_utils.teacher.release import ReleaseError, build_release, main, public_cases
+
+from synthetic_class import ROOT
+
+LESSON = "01_neurons"
+EXERCISES = list(exercise_bindings(ROOT / "solutions" / f"{LESSON}.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    return build_release([LESSON], tmp_path_factory.mktemp("release") / "out")
+
+
+def _answer_functions(name: str):
+    exercise = get_exercise(name)
+    return [exercise.reference, exercise.cases, *(m.answer for m in exercise.mistakes)]
+
+
+def _statements(function) -> list[str]:
+    """The statements of a function's body, as ast.unparse writes them (docstring left out)."""
+    node = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    body = node.body if isinstance(node, ast.FunctionDef) else []
+    return [ast.unparse(s) for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+
+
+def test_the_release_holds_lessons_and_package_but_no_solutions_and_no_teacher_tools(release):
+    assert sorted(p.name for p in release.iterdir()) == ["course_utils", "lessons"]
+    assert [p.name for p in (release / "lessons").iterdir()] == [f"{LESSON}.ipynb"]
+    assert not list(release.rglob("solutions")) and not (release / "course_utils" / "teacher").exists()
+    assert not list(release.rglob("__pycache__"))
+    for notebook in release.rglob("*.ipynb"):
+        assert BEGIN not in notebook.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_no_answer_code_of_any_exercise_is_left(release, name):
+    for function in _answer_functions(name):
+        source = Path(inspect.getsourcefile(function)).resolve()
+        copied = (release / "course_utils" / source.relative_to(ROOT / "course_utils")).read_text(encoding="utf-8")
+        statements = [s for s in _statements(function) if len(s) > 12]
+        assert statements or function.__name__ == "<lambda>"
+        for statement in statements:   # every line of the original body is gone from the release's module
+            assert statement not in copied, f"{function.__qualname__}: {statement!r} is still in the release"
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_only_public_cases_ship_with_the_expected_outcomes(release, name):
+    recorded = json.loads((release / "course_utils" / "exercises" / "recorded.json").read_text())[name]
+    cases = list(get_exercise(name).cases())
+    assert len(recorded["cases"]) == len(public_cases(cases)) == max(1, len(cases) // 2)
+    assert len(recorded["reference"]) == len(recorded["cases"])
+    assert set(recorded["mistakes"]) == {m.name for m in get_exercise(name).mistakes}
+
+
+def _run(release: Path, code: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(release), "COURSE_STRICT": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_in_the_release_no_reference_can_be_called_and_checks_use_the_recorded_cases(release, tmp_path):
+    result = _run(release, textwrap.dedent("""
+        import numpy as np, course_utils
+        from course_utils import neurons
+        from course_utils.exercises import get_exercise
+        from course_utils.checks import check, ANSWERS
+        assert course_utils.__file__.startswith(%r), course_utils.__file__
+        for name in %r:
+            try:
+                get_exercise(name).reference()
+            except NotImplementedError as why:
+                assert "graded release" in str(why)
+            else:
+                raise AssertionError(name)
+        try:
+            neurons.sigmoid(0.0)          # the course's own code waits for the learner's answer
+        except NotImplementedError as why:
+            assert "not done yet" in str(why)
+        def sigmoid(z):
+            return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+        check("sigmoid", sigmoid)        # passes on the public cases (strict mode raises otherwise)
+        assert neurons.sigmoid(0.0) == 0.5   # and the course's code now runs on the learner's function
+        print("ok")
+    """ % (str(release), EXERCISES)), tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_a_wrong_answer_gets_its_catalogued_mistake_named_and_the_notebook_goes_on(release, tmp_path):
+    result = _run(release, textwrap.dedent("""
+        import numpy as np
+        from course_utils.checks import check
+        relu = lambda z: np.abs(z)
+        assert check("relu", relu, strict=False) is relu
+    """), tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "np.abs turns negative inputs positive" in result.stdout and "your own answer" in result.stdout
+
+
+def test_the_solved_lesson_runs_end_to_end_from_the_release(release, tmp_path):
+    solved = tmp_path / f"{LESSON}.ipynb"
+    solved.write_text((ROOT / "solutions" / f"{LESSON}.ipynb").read_text(encoding="utf-8"), encoding="utf-8")
+    result = _run(release, textwrap.dedent(f"""
+        import nbformat
+        from nbclient import NotebookClient
+        nb = nbformat.read({str(solved)!r}, as_version=4)
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+        print("ran", sum(c.cell_type == "code" for c in nb.cells), "cells")
+    """), tmp_path)
+    assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-3000:]
+
+
+NOT_PLAIN = {"00_welcome", "07_interpretability", "08_distributed"}   # as docs/grading.md says
+
+
+@pytest.mark.parametrize("lesson", [p.stem for p in solution_notebooks(ROOT / "solutions")])
+def test_every_lesson_but_three_can_be_released_and_those_are_refused_with_a_reason(lesson, tmp_path):
+    if lesson in NOT_PLAIN:
+        with pytest.raises(ReleaseError, match="not plain data"):
+            build_release([lesson], tmp_path / "out")
+    else:
+        recorded = json.loads((build_release([lesson], tmp_path / "out") / "course_utils" / "exercises" /
+                               "recorded.json").read_text())
+        assert set(recorded) == set(exercise_bindings(ROOT / "solutions" / f"{lesson}.ipynb"))
+
+
+def test_the_command_writes_the_release(tmp_path, capsys):
+    assert main([LESSON, "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "course_utils" / "exercises" / "recorded.json").exists()
+    assert main(["07_interpretability", "--out", str(tmp_path / "s")]) == 2
+    assert "cannot be released graded" in capsys.readouterr().err

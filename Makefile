@@ -63,11 +63,7 @@ release: $(STAMP)
 lessons: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.generate $(ARGS)
 
-check-LESSONS ?= 01_neurons
-release: $(STAMP)
-	$(BIN)/python -m course_utils.teacher.release $(LESSONS) --out artifacts/release
-
-lessons: $(STAMP)
+check-lessons: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.generate --check
 
 bench: $(STAMP)

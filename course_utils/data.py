@@ -211,9 +211,10 @@ DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
 UNTESTED = " Real MNIST is opt-in: the course's tests never run it ('digits' and 'fashion_mnist' they do)."
 
 
-def chosen_dataset(default: str = "digits") -> str:
-    """The image data set a lesson uses: ``$COURSE_DATASET`` when set, else ``default``."""
-    return _dataset_key(os.environ.get("COURSE_DATASET", "").strip() or default)
+def chosen_dataset(choice: str | None = None) -> str:
+    """The image data set a lesson uses: ``choice`` when given (a lesson's ``DATASET`` setting),
+    else ``$COURSE_DATASET`` when set, else "digits"."""
+    return _dataset_key(choice or os.environ.get("COURSE_DATASET", "").strip() or "digits")
 
 
 def load_images(name: str = "digits", *, offline: bool | None = None,

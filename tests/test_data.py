@@ -504,7 +504,8 @@ def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("COURSE_DATASET", value)
     assert data.chosen_dataset() == expected
-    assert data.chosen_dataset("fashion_mnist") == ("fashion_mnist" if not value else expected)
+    assert data.chosen_dataset(None) == expected                       # a lesson's DATASET left at None
+    assert data.chosen_dataset("fashion_mnist") == "fashion_mnist"     # a value the lesson was given wins
 
 
 def test_the_default_is_the_bundled_digits(capsys):

@@ -17,11 +17,11 @@ Learner runtime (what every notebook touches):
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
   per lesson topic: ``welcome`` 00, ``neurons`` 01, ``forward_pass`` 02, ``backpropagation`` 03,
-  ``optimizers`` 04, ``keras_cnn`` 05, ``pytorch_mlp`` 06, ``interpretability`` 07, ``distributed`` 08
+  ``optimizers`` 04, ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
-- ``live``: live training curves for Keras and PyTorch loops (05, 06)
-- ``device``: the torch device: CUDA, Apple MPS or CPU (06, and ``setup`` wherever torch is used)
+- ``live``: live training curves for Keras and PyTorch loops (05, 06b)
+- ``device``: the torch device: CUDA, Apple MPS or CPU (06a, and ``setup`` wherever torch is used)
 - ``envcheck``: lesson 00's environment check (00; ``python -m course_utils.envcheck``)
 - ``jupyter_settings``: Jupyter defaults the course installs (install: ``make install``)
 - ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01, ``optimizer_lab`` 04,
@@ -30,13 +30,13 @@ Learner runtime (what every notebook touches):
 Lesson code (what the lessons build, written out once, named by concept):
 - ``bigpicture``: classic machine learning against a small network (00)
 - ``neurons``: activations, a neuron, a layer (01-03)
-- ``mlp``: a numpy multilayer perceptron: forward, losses, backprop, gradient descent (02-04, 06)
+- ``mlp``: a numpy multilayer perceptron: forward, losses, backprop, gradient descent (02-04, 06a, 06c)
 - ``gradcheck``: gradients against finite differences (03)
 - ``convnet``: a convolution in numpy, output sizes, parameter counts, the Keras CNN (05a-05c)
 - ``optimizers``: SGD, momentum, RMSprop, Adam, mini-batches, schedules (03, 04)
-- ``recipes``: the full runs of the Keras CNN and the PyTorch MLP (05, 06)
-- ``torch_training``: the PyTorch training loop, saved for reuse (06)
-- ``digit_models``: small PyTorch models for 28x28 digits and a quick trainer (07)
+- ``recipes``: the full runs of the Keras CNN and the PyTorch MLP (05c, 06c)
+- ``torch_training``: the PyTorch training loop, saved for reuse (06b, 06c)
+- ``digit_models``: small PyTorch models for 28x28 images (06b's MLP) and a quick trainer (06c, 07)
 - ``attribution``: attribution methods from scratch (07)
 - ``distributed``: data parallelism: ``data_parallel``, ``scaling``, ``launch``, ``ddp_train``,
   ``tf_devices`` (08)

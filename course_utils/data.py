@@ -6,7 +6,9 @@ the tests run. ``load_images("fashion_mnist")`` reads Fashion-MNIST from the Ker
 from the folder where a distribution installs it (Debian's ``dataset-fashion-mnist``),
 downloads it into the cache when allowed, and otherwise falls back to the bundled digits.
 ``"mnist"`` (real MNIST) works the same way but is opt-in: the course's tests never run it.
-Set ``COURSE_OFFLINE=1`` to never touch the network, and ``COURSE_DATASET`` to choose the data
+Set ``COURSE_OFFLINE=1`` to never touch the network, ``COURSE_DATA_MIRROR`` to download from
+another server that holds the same files (a base URL such as ``https://mirror.example.org/datasets/``;
+the files are still checked against their checksums), and ``COURSE_DATASET`` to choose the data
 set of the image lessons (``chosen_dataset``).
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"  # unless COURSE_DATA_MIRROR is set
 CONNECT_TIMEOUT = 2.0  # seconds the server may take to answer (connect, or any single read)
 DOWNLOAD_TIMEOUT = 300.0  # seconds one whole file may take
 
@@ -211,9 +213,10 @@ DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
 UNTESTED = " Real MNIST is opt-in: the course's tests never run it ('digits' and 'fashion_mnist' they do)."
 
 
-def chosen_dataset(default: str = "digits") -> str:
-    """The image data set a lesson uses: ``$COURSE_DATASET`` when set, else ``default``."""
-    return _dataset_key(os.environ.get("COURSE_DATASET", "").strip() or default)
+def chosen_dataset(choice: str | None = None) -> str:
+    """The image data set a lesson uses: ``choice`` when given (a lesson's ``DATASET`` setting),
+    else ``$COURSE_DATASET`` when set, else "digits"."""
+    return _dataset_key(choice or os.environ.get("COURSE_DATASET", "").strip() or "digits")
 
 
 def load_images(name: str = "digits", *, offline: bool | None = None,
@@ -328,7 +331,7 @@ def _from_download(key: str, paths: list[Path], verbose: bool):
     if not needed:  # the original data, yet unusable: a download cannot help
         return None
     for path in needed:
-        url = BASE_URL + path.name
+        url = download_url(path.name)
         if verbose:
             print(f"Downloading {url} ...")
         try:
@@ -338,6 +341,16 @@ def _from_download(key: str, paths: list[Path], verbose: bool):
                 print(f"Could not download {url} ({error}).")
             return None
     return _parse_or_report(key, paths)
+
+
+def download_url(filename: str) -> str:
+    """Where a data file is downloaded from: ``$COURSE_DATA_MIRROR`` as the base when set, else ``BASE_URL``."""
+    mirror = os.environ.get("COURSE_DATA_MIRROR", "").strip()
+    if mirror and "://" not in mirror:
+        raise ValueError(f"COURSE_DATA_MIRROR must be a URL such as https://mirror.example.org/datasets/, "
+                         f"got {mirror!r}")
+    base = mirror.rstrip("/") + "/" if mirror else BASE_URL
+    return base + filename
 
 
 def _parse_or_report(key: str, paths: list[Path]):

@@ -1,19 +1,34 @@
-"""Small PyTorch models for 28x28 digits and a quick trainer, for lesson 07.
+"""Small PyTorch models for 28x28 images and a quick trainer, for lessons 06c and 07.
 
-The CNN is built like lesson 05's, the MLP like lesson 06's.
+The CNN is built like lesson 05's, the MLPs like lesson 06b's: ``DigitMLP`` is 06b's exercise 3 (with
+dropout), ``digit_mlp`` the same network without dropout.
 
-Both take a batch of images (n, 28, 28) with pixels in [0, 1] and return 10 logits per image.
-torch is imported inside the functions, so importing this module stays cheap.
+They take a batch of images (n, 28, 28) and return one logit per class.
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torch import nn
+
+
+class DigitMLP(nn.Module):
+    """Flatten, then Linear - ReLU - Dropout twice, then Linear: the logits (no softmax, no dropout on them)."""
+
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        self.hidden1 = nn.Linear(n_in, n_hidden1)
+        self.hidden2 = nn.Linear(n_hidden1, n_hidden2)
+        self.output = nn.Linear(n_hidden2, n_out)
+        self.dropout = nn.Dropout(dropout)           # no weights: one module serves both hidden layers
+
+    def forward(self, x):
+        x = self.dropout(torch.relu(self.hidden1(x.flatten(start_dim=1))))
+        return self.output(self.dropout(torch.relu(self.hidden2(x))))
 
 
 def digit_cnn():
     """Lesson 05's CNN: Conv(16, 3) - ReLU - MaxPool - Conv(32, 3) - ReLU - MaxPool - Dropout(0.3) - Dense(10)."""
-    from torch import nn
-
     return nn.Sequential(nn.Unflatten(1, (1, 28)),                      # (n, 28, 28) -> (n, 1, 28, 28)
                          nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -21,9 +36,7 @@ def digit_cnn():
 
 
 def digit_mlp(hidden1: int = 256, hidden2: int = 64):
-    """Lesson 06's MLP without its dropout: flatten, then 784 - hidden1 - hidden2 - 10 with ReLU between the layers."""
-    from torch import nn
-
+    """Lesson 06b's MLP without its dropout: flatten, then 784 - hidden1 - hidden2 - 10 with ReLU between the layers."""
     return nn.Sequential(nn.Flatten(), nn.Linear(784, hidden1), nn.ReLU(), nn.Linear(hidden1, hidden2), nn.ReLU(),
                          nn.Linear(hidden2, 10))
 
@@ -35,9 +48,6 @@ def train_quickly(model, images, labels, epochs: int = 5, batch_size: int = 32, 
     The same starting weights and the same seed give the same trained weights (the seed fixes the
     order of the examples and dropout). The model is left in eval mode.
     """
-    import torch
-    from torch import nn
-
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive whole number, got {epochs!r}")
     x = torch.as_tensor(np.asarray(images, dtype=np.float32))
@@ -65,8 +75,6 @@ def train_quickly(model, images, labels, epochs: int = 5, batch_size: int = 32, 
 
 def accuracy_on(model, images, labels) -> float:
     """Fraction of ``images`` that ``model`` classifies as ``labels`` (numpy inputs, eval mode)."""
-    import torch
-
     model.eval()
     with torch.no_grad():
         predicted = model(torch.as_tensor(np.asarray(images, dtype=np.float32))).argmax(dim=1).numpy()

@@ -27,14 +27,16 @@ class Session:
     device: object = None
 
 
-def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True) -> Session:
+def setup(seed: int | None = 0, frameworks: tuple[str, ...] = (), verbose: bool = True) -> Session:
     """Seed every RNG, quiet TensorFlow, set the plot style and print the doctor report.
 
     ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
     only those are imported, so a numpy-only lesson stays fast. ``COURSE_SEED``,
     when set, replaces ``seed``: CI runs every lesson with other seeds that way, so
-    a lesson's claims cannot rest on one lucky seed.
+    a lesson's claims cannot rest on one lucky seed. ``seed=None`` (a lesson's ``SEED``
+    setting left alone) means 0 unless ``COURSE_SEED`` is set.
     """
+    seed = 0 if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     if seed < 0:

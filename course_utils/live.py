@@ -1,7 +1,7 @@
 """Live training curves: one figure updated in place in Jupyter, a text line per epoch elsewhere.
 
 ``LiveLoss`` is framework-free: call ``update(epoch, logs)`` once per epoch and ``finish()`` at
-the end. ``keras_callback`` wraps it for ``model.fit``; lesson 06 drives it from a torch loop, so
+the end. ``keras_callback`` wraps it for ``model.fit``; lesson 06b drives it from a torch loop, so
 both frameworks show the same picture.
 """
 from __future__ import annotations

@@ -271,7 +271,7 @@ def plot_frontier(results, *, budget_s: float = 120.0, target: float | None = No
 
 
 CNN_BUDGET_S, CNN_FLOOR = 120.0, 0.90    # lesson 05's full run: the best recipe
-MLP_BUDGET_S, MLP_FLOOR = 60.0, 0.88     # lesson 06's full run
+MLP_BUDGET_S, MLP_FLOOR = 60.0, 0.88     # lesson 06c's full run
 
 
 def full_runs_report(plot_path) -> bool:

@@ -1,4 +1,4 @@
-"""The PyTorch training loop of lesson 06, saved for reuse: one step, one epoch, evaluation, fit.
+"""The PyTorch training loop of lesson 06b, saved for reuse: one step, one epoch, evaluation, fit.
 
 For classifiers that output logits (n, k) and take integer labels (n,), e.g. with
 ``nn.CrossEntropyLoss``.

@@ -211,7 +211,7 @@ def real_data_notebooks() -> int:
     os.environ["COURSE_DATASET"] = "fashion_mnist"
     try:
         for name in ("05a_keras_and_convolution.ipynb", "05b_cnn.ipynb", "05c_cnn_in_practice.ipynb",
-                     "06_pytorch_mlp.ipynb"):
+                     "06b_mlp_on_images.ipynb", "06c_mlp_in_practice.ipynb"):
             seconds, error = time_notebook(ROOT / "solutions" / name)
             ok = not error and seconds <= NOTEBOOK_BUDGET_S
             over += not ok

@@ -110,6 +110,7 @@ def datasets_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(data, "SYSTEM_DIRS", {"fashion_mnist": (tmp_path / "system" / "fm",)})
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
     monkeypatch.setattr(data, "BASE_URL", closed_port_url())
     return tmp_path / "keras" / "datasets"
 
@@ -494,6 +495,31 @@ def test_a_bad_cache_file_is_reported_then_the_system_folder_used(datasets_dir, 
     assert_arrays(loaded, arrays)
 
 
+def test_course_data_mirror_replaces_the_download_base(monkeypatch):
+    monkeypatch.setattr(data, "BASE_URL", "https://default.example/datasets/")
+    assert data.download_url("mnist.npz") == "https://default.example/datasets/mnist.npz"
+    for mirror in ("https://mirror.example/keras", "https://mirror.example/keras/", " https://mirror.example/keras/ "):
+        monkeypatch.setenv("COURSE_DATA_MIRROR", mirror)
+        assert data.download_url("mnist.npz") == "https://mirror.example/keras/mnist.npz"
+    monkeypatch.setenv("COURSE_DATA_MIRROR", "")
+    assert data.download_url("mnist.npz") == "https://default.example/datasets/mnist.npz"
+    monkeypatch.setenv("COURSE_DATA_MIRROR", "mirror.example/keras")
+    with pytest.raises(ValueError, match="COURSE_DATA_MIRROR must be a URL"):
+        data.download_url("mnist.npz")
+
+
+def test_a_download_goes_to_the_mirror(server_root, datasets_dir, monkeypatch, capsys):
+    """With the default base unreachable, the files come from the mirror (served on 127.0.0.1)."""
+    served = data.BASE_URL
+    monkeypatch.setattr(data, "BASE_URL", closed_port_url())
+    monkeypatch.setenv("COURSE_DATA_MIRROR", served)
+    arrays = sample_arrays()
+    register(monkeypatch, write_files("mnist", server_root, arrays))
+    loaded = data.load_images("mnist", offline=False)
+    assert_arrays(loaded, arrays)
+    assert f"Downloading {served}mnist.npz" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("value, expected", [
     (None, "digits"), ("", "digits"), ("fashion_mnist", "fashion_mnist"),
     (" Fashion-MNIST ", "fashion_mnist"), ("MNIST", "mnist"), ("digits", "digits"),
@@ -504,7 +530,8 @@ def test_chosen_dataset_reads_course_dataset(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("COURSE_DATASET", value)
     assert data.chosen_dataset() == expected
-    assert data.chosen_dataset("fashion_mnist") == ("fashion_mnist" if not value else expected)
+    assert data.chosen_dataset(None) == expected                       # a lesson's DATASET left at None
+    assert data.chosen_dataset("fashion_mnist") == "fashion_mnist"     # a value the lesson was given wins
 
 
 def test_the_default_is_the_bundled_digits(capsys):

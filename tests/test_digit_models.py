@@ -1,4 +1,4 @@
-"""course_utils.digit_models: lesson 05's CNN and lesson 06's MLP in PyTorch, and the quick trainer."""
+"""course_utils.digit_models: lesson 05's CNN and lesson 06b's MLP in PyTorch, and the quick trainer."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,11 +12,21 @@ from course_utils import digit_models  # noqa: E402
 @pytest.mark.parametrize("build, n_params", [
     (digit_models.digit_cnn, (9 + 1) * 16 + (9 * 16 + 1) * 32 + (32 * 5 * 5 + 1) * 10),
     (digit_models.digit_mlp, 784 * 256 + 256 + 256 * 64 + 64 + 64 * 10 + 10),
-], ids=["cnn", "mlp"])
+    (lambda: digit_models.DigitMLP(784, 256, 64, 10, dropout=0.3), 784 * 256 + 256 + 256 * 64 + 64 + 64 * 10 + 10),
+], ids=["cnn", "mlp", "mlp with dropout"])
 def test_the_models_take_28x28_images_and_give_10_logits(build, n_params):
     model = build().eval()
     assert sum(p.numel() for p in model.parameters()) == n_params
     assert model(torch.zeros(3, 28, 28)).shape == (3, 10)
+
+
+def test_digit_mlp_drops_only_in_training_mode():
+    torch.manual_seed(0)
+    model, images = digit_models.DigitMLP(784, 32, 16, 10, dropout=0.5), torch.rand(4, 28, 28)
+    assert not torch.equal(model.train()(images), model(images))
+    assert torch.equal(model.eval()(images), model(images))
+    assert list(model.state_dict()) == [f"{layer}.{kind}" for layer in ("hidden1", "hidden2", "output")
+                                        for kind in ("weight", "bias")]
 
 
 def blobs(n=200, seed=0):

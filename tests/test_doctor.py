@@ -75,6 +75,13 @@ def test_course_seed_replaces_the_seed_argument(monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("Seed: 2 (from COURSE_SEED)")
 
 
+def test_seed_none_means_course_seed_else_0(monkeypatch):
+    """A lesson's SEED setting left at None: COURSE_SEED when set, else 0."""
+    assert setup(seed=None, verbose=False).seed == 0
+    monkeypatch.setenv("COURSE_SEED", "5")
+    assert setup(seed=None, verbose=False).seed == 5
+
+
 @pytest.mark.parametrize("text", ["-1", "one", "1.5"])
 def test_a_bad_course_seed_raises(monkeypatch, text):
     monkeypatch.setenv("COURSE_SEED", text)
@@ -110,7 +117,7 @@ def test_a_missing_package_is_reported_as_missing(monkeypatch):
     assert "no_such_package_xyz missing" in report()
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", None, True, np.float64(2.0)])
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, np.float64(2.0)])
 def test_bad_seeds_raise(seed):
     with pytest.raises((TypeError, ValueError), match="seed must be a non-negative int"):
         setup(seed=seed, verbose=False)

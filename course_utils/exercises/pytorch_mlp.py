@@ -1,4 +1,13 @@
-"""Exercises of lesson 06 (a PyTorch MLP). torch is imported inside the functions only."""
+"""Exercises of lesson 06 (a PyTorch MLP), which comes in three parts.
+
+One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 06a_pytorch_training_loop: exercise 1 ``torch_train_step``;
+- 06b_mlp_on_images: exercise 2 ``torch_accuracy``, exercise 3 ``torch_digit_mlp``, exercise 4 ``torch_evaluate``;
+- 06c_mlp_in_practice checks none (it imports the references from ``course_utils.digit_models`` and
+  ``course_utils.torch_training``, so it runs without 06b).
+
+The references live in the lesson code. torch is imported inside the functions only.
+"""
 import numpy as np
 
 from .base import Case, Exercise, Mismatch, Mistake, compare_values
@@ -24,8 +33,9 @@ def _evaluate(model, loader, loss_fn, device=None):
 
 
 def _digit_mlp(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
-    """Reference for the custom nn.Module: flatten, then Linear-ReLU-Dropout twice, then Linear (logits)."""
-    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    from ..digit_models import DigitMLP
+
+    return DigitMLP(n_in, n_hidden1, n_hidden2, n_out, dropout)
 
 
 def _logits(net, x):
@@ -526,4 +536,10 @@ EXERCISES = {
             Mistake("no check for no examples", _evaluate_no_empty_check, ""),
         ),
     ),
+}
+
+# Lesson 06 is split in three notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "06a_pytorch_training_loop": ("torch_train_step",),
+    "06b_mlp_on_images": ("torch_accuracy", "torch_digit_mlp", "torch_evaluate"),
 }

@@ -1,4 +1,4 @@
-"""Lessons 05 and 06 (solutions, strict) run a second time on real Fashion-MNIST.
+"""The image lessons 05a-05c, 06b and 06c (solutions, strict) run a second time on real Fashion-MNIST.
 
 The lessons read ``COURSE_DATASET``; here it is ``fashion_mnist``, so their own asserts check the
 accuracy thresholds for real clothes. The genuine files come from Debian's ``dataset-fashion-mnist``
@@ -49,7 +49,7 @@ def run_notebook(path: Path) -> tuple[str, float]:
 
 @pytest.mark.usefixtures("real_fashion_mnist")
 @pytest.mark.parametrize("notebook", ["05a_keras_and_convolution.ipynb", "05b_cnn.ipynb", "05c_cnn_in_practice.ipynb",
-                                      "06_pytorch_mlp.ipynb"])
+                                      "06b_mlp_on_images.ipynb", "06c_mlp_in_practice.ipynb"])
 def test_solution_passes_on_real_fashion_mnist(notebook, monkeypatch):
     monkeypatch.setenv("COURSE_DATASET", "fashion_mnist")
     monkeypatch.setenv("COURSE_STRICT", "1")
@@ -57,5 +57,5 @@ def test_solution_passes_on_real_fashion_mnist(notebook, monkeypatch):
     text, seconds = run_notebook(ROOT / "solutions" / notebook)
     print(f"{notebook} on real Fashion-MNIST: {seconds:.1f} s")
     assert "Data: Fashion-MNIST from" in text and "offline fallback" not in text
-    if notebook in ("05c_cnn_in_practice.ipynb", "06_pytorch_mlp.ipynb"):   # the parts with an optional full run
+    if notebook in ("05c_cnn_in_practice.ipynb", "06c_mlp_in_practice.ipynb"):   # the parts with an optional full run
         assert "Full run skipped" in text

@@ -43,10 +43,13 @@ install-locked:
 	@rm -f $(STAMP)
 	$(MAKE) install LOCK=requirements-lock.txt
 
-# Write requirements-lock.txt from the tested environment (CI runs it after make test); the local
-# version tag goes (torch 2.13.0+cpu is locked as 2.13.0, whichever build the platform gets)
+# Write the tested environment's exact versions (CI runs it after make test: LOCK_OUT=artifacts/...);
+# the local version tag goes (torch 2.13.0+cpu is locked as 2.13.0, whichever build the platform gets)
+LOCK_OUT ?= requirements-lock.txt
 lock: $(TEST_STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | sed -E 's/\+[a-z0-9.]+$$//' > requirements-lock.txt
+	@mkdir -p $(dir $(LOCK_OUT))
+	{ echo "# The exact versions CI tested (make lock); make install-locked installs the learner set at them."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed -E 's/\+[a-z0-9.]+$$//'; } > $(LOCK_OUT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)

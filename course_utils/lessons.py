@@ -55,7 +55,7 @@ def is_edited_text(text: str) -> bool:
 
 
 def copy_lessons(dest: Path, force: bool = False) -> tuple[list[Path], list[Path]]:
-    """Copy every lesson into ``dest``; return (written, refused). Edited lessons are refused unless ``force``."""
+    """Copy every lesson into ``dest``; return (written, refused): edited lessons only with ``force``."""
     source = lesson_folder()
     names = lesson_files(source)
     if not names:

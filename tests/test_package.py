@@ -8,11 +8,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import course_utils
 from course_utils.lessons import lesson_files
@@ -45,7 +45,7 @@ def test_the_version_is_written_once_and_is_semantic():
 
 def test_the_changelog_has_an_entry_for_this_version():
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert re.search(rf"^## {re.escape(course_utils.__version__)} ", changelog, re.M)
+    assert re.search(rf"^## {re.escape(course_utils.__version__)} ", changelog, re.MULTILINE)
 
 
 def test_the_built_files_carry_this_version(dist):
@@ -70,7 +70,8 @@ def test_the_wheel_holds_every_module_and_every_lesson(dist):
 def test_the_sdist_holds_the_lessons_and_the_licences(dist):
     sdist, = dist.glob("*.tar.gz")
     top = f"{DISTRIBUTION}-{course_utils.__version__}"
-    names = set(tarfile.open(sdist).getnames())
+    with tarfile.open(sdist) as archive:
+        names = set(archive.getnames())
     wanted = {f"{top}/lessons/{name.as_posix()}" for name in lesson_files(ROOT / "lessons")}
     assert wanted - names == set()
     assert {f"{top}/LICENSE", f"{top}/LICENSE-lessons.md"} <= names
@@ -84,7 +85,7 @@ def bare_venv(where: Path) -> Path:
     others.mkdir()
     for base in [Path(path) for path in sys.path if path.endswith("site-packages")]:
         for entry in base.iterdir():
-            skip = re.match(r"(course_utils|deep_learning_hands_on|__editable__)", entry.name, re.I)
+            skip = re.match(r"(course_utils|deep_learning_hands_on|__editable__)", entry.name, re.IGNORECASE)
             if not skip and not (others / entry.name).exists():
                 (others / entry.name).symlink_to(entry)
     python = where / "bin" / "python"
@@ -103,13 +104,14 @@ def test_a_lesson_opened_alone_installs_the_course_from_the_wheel_and_runs_offli
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "PIP_", "JUPYTER"))}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(folder / "wheels"), PIP_CONFIG_FILE=os.devnull,
                JUPYTER_DATA_DIR=str(tmp_path / "jupyter"), COURSE_OFFLINE="1", MPLBACKEND="Agg")
-    missing = subprocess.run([str(python), "-c", "import course_utils"], cwd=folder, env=env, capture_output=True)
+    missing = subprocess.run([str(python), "-c", "import course_utils"], cwd=folder, env=env, capture_output=True,
+                             check=False)
     assert missing.returncode != 0, "the new venv must not see the course before the lesson installs it"
     run = subprocess.run([str(python), "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir",
                           str(tmp_path / "ran"), "--ExecutePreprocessor.timeout=120", f"{ALONE}.ipynb"],
-                         cwd=folder, env=env, capture_output=True, text=True)
+                         cwd=folder, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
-    where = subprocess.run([str(python), "-c", "import course_utils; print(course_utils.__version__, "
-                            "course_utils.__file__)"], cwd=folder, env=env, capture_output=True, text=True, check=True)
+    show = "import course_utils; print(course_utils.__version__, course_utils.__file__)"
+    where = subprocess.run([str(python), "-c", show], cwd=folder, env=env, capture_output=True, text=True, check=True)
     version, path = where.stdout.split()
     assert version == course_utils.__version__ and Path(path).is_relative_to(tmp_path / "venv")

@@ -57,7 +57,8 @@ def lesson_requirements(code: str) -> list[str]:
     """What a lesson's code imports, as pip requirements: the ranges of requirements.txt, except the
     frameworks Colab already has, and the course package at this version first."""
     wanted = envcheck.wanted_versions()
-    imported = {IMPORTED_AS.get(name, name) for name in re.findall(r"^\s*(?:import|from)\s+(\w+)", code, re.M)}
+    names = re.findall(r"^\s*(?:import|from)\s+(\w+)", code, re.MULTILINE)
+    imported = {IMPORTED_AS.get(name, name) for name in names}
     return [f"{DISTRIBUTION}=={__version__}"] + sorted(
         name if name in PREINSTALLED else name + wanted[name] for name in imported & wanted.keys())
 
@@ -82,7 +83,7 @@ def install_source(requirements: list[str], lang: str = "en") -> str:
 
 
 def add_launch_cells(lesson, stem: str, lang: str = "en") -> None:
-    """Put the launch links under the lesson's title (cell 0) and the install cell, with its markdown, after it."""
+    """The launch links under the lesson's title (cell 0), then the install cell and its text."""
     code = "\n".join(cell.source for cell in lesson.cells if cell.cell_type == "code")
     title, _, rest = lesson.cells[0].source.partition("\n")
     lesson.cells[0].source = f"{title}\n\n{launch_links(stem, lang)}\n\n{rest.lstrip()}"

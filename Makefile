@@ -1,5 +1,7 @@
-# make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
-# make test  - run the whole test suite in the same environment
+# make lab   - create .venv (first time only), install what a learner needs, open JupyterLab on lessons/
+# make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
+# make test  - add the test tools (requirements-test.txt) and run the whole test suite
+# make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 # make release LESSONS="01_neurons" - the graded release for a class into artifacts/release (no answer key)
@@ -8,6 +10,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 # Cap BLAS threads so parallel notebook kernels do not oversubscribe the CPU.
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
@@ -20,25 +23,43 @@ NBGRADER_STAMP := .venv-nbgrader/.installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env release
+.PHONY: lab test test-seeds test-lowest lessons check-lessons bench install install-locked lock clean grade \
+	nbgrader-env release
 
-$(STAMP): requirements.txt pyproject.toml
+# LOCK=requirements-lock.txt pins every package to the version CI tested (install-locked)
+$(STAMP): requirements.txt pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade "pip>=24"
-	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install -r requirements.txt $(if $(LOCK),-c $(LOCK))
 	$(BIN)/python -m course_utils.jupyter_settings
 	@touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/python -m pip install -r requirements-test.txt $(if $(LOCK),-c $(LOCK))
+	@touch $(TEST_STAMP)
+
 install: $(STAMP)
+
+install-locked:
+	@rm -f $(STAMP)
+	$(MAKE) install LOCK=requirements-lock.txt
+
+# Write the tested environment's exact versions (CI runs it after make test: LOCK_OUT=artifacts/...);
+# the local version tag goes (torch 2.13.0+cpu is locked as 2.13.0, whichever build the platform gets)
+LOCK_OUT ?= requirements-lock.txt
+lock: $(TEST_STAMP)
+	@mkdir -p $(dir $(LOCK_OUT))
+	{ echo "# The exact versions CI tested (make lock); make install-locked installs the learner set at them."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed -E 's/\+[a-z0-9.]+$$//'; } > $(LOCK_OUT)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP) $(NBGRADER_STAMP)
+test: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 # Claims must hold for other seeds, not just the one the author ran: setup() takes COURSE_SEED.
-test-seeds: $(STAMP)
+test-seeds: $(TEST_STAMP)
 	@for seed in 1 2; do \
 		echo "== solutions with COURSE_SEED=$$seed =="; \
 		COURSE_SEED=$$seed $(BIN)/python -m pytest -n 2 --dist loadscope solutions || exit 1; \
@@ -66,8 +87,24 @@ lessons: $(STAMP)
 check-lessons: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.generate --check
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python tests/benchmark.py
 
+# The lower bounds of requirements.txt, tested: each `>=X` (and `==X.*`) becomes `==X` in a constraints
+# file, installed into its own venv with the test tools.
+LOWEST := .venv-lowest
+test-lowest:
+	@test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	sed -nE 's/^([A-Za-z0-9_.-]+)>=([^,; ]+).*/\1==\2/p; s/^([A-Za-z0-9_.-]+)==([0-9.]+)\.\*.*/\1==\2.0/p' \
+		requirements.txt > $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/python -m pip install --upgrade "pip>=24"
+	$(LOWEST)/bin/python -m pip install -r requirements-test.txt -c $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/python -m pip check
+	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope tests --ignore=tests/notebooks/test_browser.py \
+		--ignore=tests/notebooks/test_frontends.py --deselect \
+		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
+		lessons/01_neurons.ipynb lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb \
+		lessons/04_optimizers.ipynb
+
 clean:
-	rm -rf $(VENV) .venv-nbgrader artifacts
+	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts

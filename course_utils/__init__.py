@@ -24,6 +24,7 @@ Learner runtime (what every notebook touches):
 - ``device``: the torch device: CUDA, Apple MPS or CPU (06a, and ``setup`` wherever torch is used)
 - ``envcheck``: lesson 00's environment check (00; ``python -m course_utils.envcheck``)
 - ``jupyter_settings``: Jupyter defaults the course installs (install: ``make install``)
+- ``lessons``: the lessons the package carries, copied into a folder (``python -m course_utils.lessons DIR``)
 - ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01, ``optimizer_lab`` 04,
   ``attribution`` 07
 
@@ -43,7 +44,8 @@ Lesson code (what the lessons build, written out once, named by concept):
 
 Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``: lessons and nbgrader
-  assignments from the solutions;
+  assignments from the solutions; ``teacher.launch``: each lesson's launch links (Colab, Binder, a hub)
+  and its install cell;
 - ``teacher.grade`` (with ``teacher.kernel``, ``teacher.sandbox``, ``teacher.verdicts``): grade a class,
   each notebook in a fenced kernel, each verdict in the grader's own process;
 - ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,
@@ -60,4 +62,4 @@ from .checks import check, strict_mode
 from .doctor import setup
 
 __all__ = ["check", "data", "doctor", "plotting", "setup", "strict_mode"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

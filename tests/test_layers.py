@@ -16,7 +16,7 @@ import course_utils
 PACKAGE = Path(course_utils.__file__).parent
 SHIMS = {"course_utils.generate", "course_utils.grade"}  # the teacher tools' old names, one release
 RUNTIME_ONLY = {"checks", "guard", "marking", "plaindata", "exercises", "doctor", "live", "widgets", "envcheck",
-                "jupyter_settings", "teacher"}
+                "jupyter_settings", "lessons", "teacher"}
 LESSON_CODE = {"bigpicture", "neurons", "mlp", "gradcheck", "convnet", "optimizers", "recipes", "torch_training",
                "digit_models", "attribution", "distributed"}
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+from ..lessons import is_edited_text, sources_hash
+from .launch import add_launch_cells
 from .nbgrader_export import write_nbgrader_source
 from .notebook_format import BEGIN, END, MARKER, STUB, GeneratorError, solution_notebooks
 
@@ -56,16 +57,9 @@ def stub_source(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def sources_hash(nb) -> str:
-    """A fingerprint of what a learner can edit: the cells' types and sources."""
-    digest = hashlib.sha256()
-    for cell in nb.cells:
-        digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
-    return digest.hexdigest()
-
-
 def make_lesson(solution, origin: str = "solution"):
-    """The student version of a solution notebook (a new notebook; the input is unchanged)."""
+    """The student version of a solution notebook (a new notebook; the input is unchanged), with the
+    launch links and install cell at its top."""
     lesson = copy.deepcopy(solution)
     for index, cell in enumerate(lesson.cells):
         if cell.cell_type == "code":
@@ -74,22 +68,9 @@ def make_lesson(solution, origin: str = "solution"):
         elif BEGIN in cell.source:
             raise GeneratorError(f"{origin}, cell {index}: solution blocks belong in code cells")
         cell.metadata.pop("execution", None)
+    add_launch_cells(lesson, Path(origin).stem)
     lesson.metadata["course"] = {"generated_from": origin, "sources_hash": sources_hash(lesson)}
     return lesson
-
-
-def is_edited(lesson) -> bool:
-    """True when the cells differ from what the generator wrote (a learner's work)."""
-    recorded = lesson.metadata.get("course", {}).get("sources_hash")
-    return recorded != sources_hash(lesson)
-
-
-def _is_edited_text(text: str) -> bool:
-    """A lesson file that cannot even be read counts as edited: never overwrite it silently."""
-    try:
-        return is_edited(nbformat.reads(text, as_version=4))
-    except Exception:
-        return True
 
 
 def _pairs(solutions: Path, lessons: Path, names):
@@ -125,7 +106,7 @@ def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False)
             current = dest.read_text(encoding="utf-8")
             if current == text:
                 continue
-            if not force and _is_edited_text(current):
+            if not force and is_edited_text(current):
                 refused.append(dest)
                 continue
         dest.write_text(text, encoding="utf-8")

@@ -47,8 +47,10 @@ def test_valid_notebook_with_the_course_name_pattern(path):
 
 @each_notebook
 def test_the_first_code_cell_calls_setup(path):
-    """Only a settings cell (tagged ``parameters``, plain values that setup may need) may come before it."""
-    cells = [cell for cell in code_cells(path) if "parameters" not in cell.metadata.get("tags", [])]
+    """After the install cell every lesson starts with (course_utils.teacher.launch), only a settings cell
+    (tagged ``parameters``, plain values that setup may need) may come before it."""
+    cells = [cell for cell in code_cells(path) if cell.get("id") != "course-install"
+             and "parameters" not in cell.metadata.get("tags", [])]
     assert cells and re.search(r"\bsetup\(", cells[0].source), f"{path.name}: the first code cell must call setup("
 
 

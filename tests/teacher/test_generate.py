@@ -7,8 +7,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.teacher.generate import (BEGIN, END, GeneratorError, is_edited, main, make_lesson, sources_hash,
-                                   stale_lessons, stub_source, write_lessons)
+from course_utils.lessons import is_edited, sources_hash
+from course_utils.teacher.generate import (BEGIN, END, GeneratorError, main, make_lesson, stale_lessons, stub_source,
+                                           write_lessons)
 
 STUB_LINE = 'raise NotImplementedError("Replace this line with your code.")'
 
@@ -20,6 +21,9 @@ EXERCISE = f'''def double(x):
     {END}
 
 result = "the cell runs"'''
+
+
+EXERCISE_CELL, PLAIN_CELL = 3, 4  # in the lesson: after the title and the install cell with its text
 
 
 def solution_notebook(answer: str = "y = 2 * x"):
@@ -119,9 +123,11 @@ def test_make_lesson_strips_outputs_and_records_the_hash():
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
         assert "execution" not in cell.metadata
-    assert [c.id for c in lesson.cells] == [c.id for c in solution.cells]
-    assert lesson.cells[0].source == solution.cells[0].source
-    assert STUB_LINE in lesson.cells[1].source and "2 * x" not in lesson.cells[1].source
+    assert [c.id for c in lesson.cells] == [solution.cells[0].id, "course-install-text", "course-install",
+                                            *[c.id for c in solution.cells[1:]]]
+    assert lesson.cells[0].source.startswith("# Doubling\n\n[Open in Colab](")
+    assert lesson.cells[0].source.endswith("%2F01_double.ipynb)\n\nWrite `double`.")
+    assert STUB_LINE in lesson.cells[EXERCISE_CELL].source and "2 * x" not in lesson.cells[EXERCISE_CELL].source
     assert lesson.metadata["course"] == {"generated_from": "solutions/01_double.ipynb",
                                          "sources_hash": sources_hash(lesson)}
     nbformat.validate(lesson)
@@ -130,12 +136,12 @@ def test_make_lesson_strips_outputs_and_records_the_hash():
 def test_the_hash_sees_sources_and_cell_types_only():
     lesson = make_lesson(solution_notebook())
     assert not is_edited(lesson)
-    run_cell(lesson.cells[1])
-    lesson.cells[1].metadata["scrolled"] = True
+    run_cell(lesson.cells[EXERCISE_CELL])
+    lesson.cells[EXERCISE_CELL].metadata["scrolled"] = True
     assert not is_edited(lesson)
-    for change in (lambda nb: nb.cells[2].__setitem__("source", "print(double(3))"),
+    for change in (lambda nb: nb.cells[PLAIN_CELL].__setitem__("source", "print(double(3))"),
                    lambda nb: nb.cells.append(new_code_cell("# my notes")),
-                   lambda nb: nb.cells[2].__setitem__("cell_type", "markdown")):
+                   lambda nb: nb.cells[PLAIN_CELL].__setitem__("cell_type", "markdown")):
         edited = copy.deepcopy(lesson)
         change(edited)
         assert is_edited(edited)
@@ -150,7 +156,7 @@ def test_a_lesson_without_the_record_counts_as_edited():
 def test_the_stub_raises_only_when_called():
     lesson = make_lesson(solution_notebook())
     namespace = {}
-    exec(lesson.cells[1].source, namespace)   # defining the function works
+    exec(lesson.cells[EXERCISE_CELL].source, namespace)   # defining the function works
     assert namespace["result"] == "the cell runs"
     with pytest.raises(NotImplementedError, match="Replace this line with your code"):
         namespace["double"](2)

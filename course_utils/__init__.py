@@ -8,7 +8,10 @@ the learner runtime may import the lesson code; neither imports the teacher's to
 (``tests/test_layers.py`` keeps it so, and keeps this map complete).
 
 Learner runtime (what every notebook touches):
-- ``doctor``: ``setup()``: seeds (``COURSE_SEED``), quiet logs, plot style, the report (all; ``cu.doctor`` in 00)
+- ``doctor``: ``setup()``: seeds (``COURSE_SEED``), language (``lang``), quiet logs, plot style, the report
+  (all; ``cu.doctor`` in 00)
+- ``i18n``: the language a learner reads (``COURSE_LANG=zh``: Chinese), with its catalogue in ``locale/``
+  (every module that prints, plots or shows a widget; lesson code may use it too)
 - ``checks``: ``check()``, the friendly exercise verdict that never blocks the learner (all)
 - ``guard``: runs learner code under a time limit, capturing what it prints (via ``checks``)
 - ``marking``: runs a learner's own answers inside their kernel while grading, sending back only plain

@@ -12,6 +12,7 @@ import numpy as np
 
 from .checks import strict_mode
 from .data import offline_mode
+from .i18n import set_lang
 from .plotting import use_style
 
 FRAMEWORKS = ("tensorflow", "torch")
@@ -27,14 +28,17 @@ class Session:
     device: object = None
 
 
-def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True) -> Session:
+def setup(seed: int = 0, frameworks: tuple[str, ...] = (), verbose: bool = True, lang: str | None = None) -> Session:
     """Seed every RNG, quiet TensorFlow, set the plot style and print the doctor report.
 
     ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
     only those are imported, so a numpy-only lesson stays fast. ``COURSE_SEED``,
     when set, replaces ``seed``: CI runs every lesson with other seeds that way, so
-    a lesson's claims cannot rest on one lucky seed.
+    a lesson's claims cannot rest on one lucky seed. ``lang`` ('en', 'zh'), when given, sets
+    ``COURSE_LANG``: the language of every verdict, report, widget and plot from here on.
     """
+    if lang is not None:
+        set_lang(lang)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     if seed < 0:

@@ -7,6 +7,7 @@ sets ``COURSE_LANG`` for the kernel and every process it starts.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -27,6 +28,20 @@ def set_lang(value: str) -> None:
     if value not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {value!r}")
     os.environ["COURSE_LANG"] = value
+
+
+@contextlib.contextmanager
+def speaking(value: str):
+    """Speak ``value`` inside the ``with`` block only (grading judges in English, whatever the learner reads)."""
+    before = os.environ.get("COURSE_LANG")
+    set_lang(value)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("COURSE_LANG", None)
+        else:
+            os.environ["COURSE_LANG"] = before
 
 
 @functools.lru_cache(maxsize=None)

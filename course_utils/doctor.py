@@ -87,16 +87,16 @@ def seed_from_env(seed: int) -> int:
 def report(frameworks: tuple[str, ...] = (), device=None) -> str:
     """A short text to paste into a question: versions, device, data mode, widgets."""
     versions = ", ".join(f"{name} {package_version(name)}" for name in PACKAGES)
-    data = "offline (bundled data only)" if offline_mode() else "online allowed (Keras cache first)"
-    checks = "strict (a wrong answer raises)" if strict_mode() else "friendly (fall back to the reference)"
     lines = [
         t("Python {version} on {system}", version=platform.python_version(),
           system=f"{platform.system()} {platform.machine()}"),
         t("Packages: {versions}", versions=versions),
         t("Device: {device}", device=_device_text(frameworks, device)),
-        t("Data: {mode}", mode=t(data)),
+        t("Data: {mode}", mode=t("offline (bundled data only)" if offline_mode() else
+                                 "online allowed (Keras cache first)")),
         t("Widgets: {widgets}", widgets=_widgets_text()),
-        t("Exercise checks: {mode}", mode=t(checks)),
+        t("Exercise checks: {mode}", mode=t("strict (a wrong answer raises)" if strict_mode() else
+                                            "friendly (fall back to the reference)")),
     ]
     return "\n".join(lines)
 

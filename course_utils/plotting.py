@@ -59,8 +59,8 @@ def label(english: str, **fields) -> str:
 
 def use_style() -> None:
     """Readable defaults: a modest size, a light grid, no top and right frame; a CJK font for Chinese."""
-    if plot_lang() == "zh":  # Latin letters keep DejaVu Sans; glyphs it lacks come from the CJK font
-        mpl.rcParams["font.sans-serif"] = ["DejaVu Sans", cjk_font(), *mpl.rcParams["font.sans-serif"]]
+    if plot_lang() == "zh":  # Latin letters keep the usual font; glyphs it lacks come from the CJK font
+        mpl.rcParams["font.family"] = ["sans-serif", cjk_font()]
     mpl.rcParams.update({
         "figure.figsize": (6.0, 4.0),
         "figure.dpi": 100,

@@ -52,7 +52,9 @@ Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,
   feedback, Canvas and Moodle files, answers shared between learners;
 - ``teacher.attacks``: the catalogue of cheating attempts the grading tests run;
-- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash.
+- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash;
+  ``teacher.glossary``: one Chinese term per concept (``docs/glossary.csv``), the key-term tables of both
+  editions and the terms the Chinese lessons avoid.
 ``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``
 and ``python -m course_utils.grade`` working.
 """

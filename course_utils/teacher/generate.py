@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import glossary
 from .nbgrader_export import write_nbgrader_source
 from .notebook_format import BEGIN, END, MARKER, STUB, GeneratorError, solution_notebooks
 from .translations import LANGUAGES, TODO_COMMAND, todo, translate, translation_path
@@ -131,11 +132,25 @@ def _pairs(solutions: Path, lessons: Path, names):
             solution = nbformat.read(path, as_version=4)
         except Exception as exc:  # not JSON, not a notebook
             raise GeneratorError(f"{path} is not a readable notebook: {exc}") from None
+        terms = _key_terms_checked(solution, solutions, f"solutions/{path.name}")
         yield path, lessons / path.name, nbformat.writes(make_lesson(solution, f"solutions/{path.name}"))
         for lang in languages(solutions):
             translated, _ = translate(solution, path, lang)
             origin = f"solutions/{path.name} + solutions/{lang}/{path.stem}.md"
+            translated = glossary.localize_key_terms(translated, solution, terms, origin)
             yield path, lessons / lang / path.name, nbformat.writes(make_lesson(translated, origin, lang))
+
+
+def _key_terms_checked(solution, solutions: Path, origin: str) -> dict:
+    """The glossary, once the solution's key-term tables are found to agree with it ({} without tables)."""
+    tables = [(index, cell.source) for index, cell in enumerate(solution.cells)
+              if cell.cell_type == "markdown" and glossary.key_terms(cell.source)]
+    if not tables:
+        return {}
+    terms = glossary.load(solutions.parent / glossary.SOURCE)
+    for index, source in tables:
+        glossary.check_key_terms(source, terms, f"{origin}, cell {index}")
+    return terms
 
 
 def languages(solutions: Path) -> list[str]:
@@ -202,6 +217,11 @@ def main(argv=None) -> int:
             for path in stale:
                 print(f"stale: {path} (run `make lessons`)")
             gaps = untranslated(args.solutions, args.names)
+            page = args.solutions.parent / glossary.PAGE
+            source = args.solutions.parent / glossary.SOURCE
+            if source.exists() and (not page.exists() or page.read_text(encoding="utf-8") != glossary.render(
+                    glossary.load(source))):
+                gaps.append(f"stale: {page} (run `python -m course_utils.teacher.glossary`)")
             print("\n".join(gaps) if gaps else "translations are up to date")
             print("lessons are up to date" if not stale else f"{len(stale)} stale lesson(s)")
             return 1 if stale or gaps else 0

@@ -181,6 +181,7 @@ def test_the_check_fails_when_one_sentence_of_a_real_lesson_changes(tmp_path, ca
     solutions.mkdir()
     path = solutions / "01_neurons.ipynb"
     shutil.copy(ROOT / "solutions" / "01_neurons.ipynb", path)
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")   # the glossary its key-term table is checked against
     nb = nbformat.read(path, as_version=4)
     tr.write_blocks(solutions / "zh" / "01_neurons.md",
                     [tr.Block(c.id, tr.en_hash(c.source), c.source) for c in nb.cells if tr.needs_translation(c)])

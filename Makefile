@@ -1,5 +1,7 @@
 # make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
+# make lab-zh - the same, on the Chinese lessons (lessons/zh/)
 # make test  - run the whole test suite in the same environment
+# make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 SHELL := /bin/bash
@@ -19,7 +21,7 @@ NBGRADER_STAMP := .venv-nbgrader/.installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env
+.PHONY: lab lab-zh test test-zh test-seeds lessons check-lessons bench install clean grade nbgrader-env
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +35,15 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
 
+lab-zh: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons/zh $(if $(filter 0,$(shell id -u)),--allow-root)
+
 test: $(STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+	$(BIN)/python -m pytest -n 2 --dist loadscope --ignore=lessons/zh
+
+# The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
+test-zh: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadscope lessons/zh
 
 # Claims must hold for other seeds, not just the one the author ran: setup() takes COURSE_SEED.
 test-seeds: $(STAMP)

@@ -28,9 +28,11 @@ import nbformat
 from . import glossary
 from .nbgrader_export import write_nbgrader_source
 from .notebook_format import BEGIN, END, MARKER, STUB, GeneratorError, solution_notebooks
-from .translations import LANGUAGES, TODO_COMMAND, todo, translate, translation_path
+from .translations import LANGUAGES, TODO_COMMAND, read_blocks, todo, translate, translation_path
 
 SETUP_CALL = re.compile(r"\bcu\.setup\((\s*\))?")
+README = {"zh": "README.zh-CN.md"}  # each edition's README, whose lesson map the generator keeps
+MAP_START, MAP_END = "<!-- lesson map: made by `make lessons` from solutions/ -->", "<!-- end of the lesson map -->"
 
 
 def stub_source(source: str, where: str = "cell") -> str:
@@ -158,6 +160,37 @@ def languages(solutions: Path) -> list[str]:
     return [lang for lang in LANGUAGES if (solutions / lang).is_dir()]
 
 
+def lesson_map(solutions: Path, lang: str) -> str:
+    """The lessons of one edition as a Markdown table: number and title (the translated heading), linked."""
+    rows = ["| # | 课程 |", "|---|---|"]
+    for path in solution_notebooks(solutions):
+        first = nbformat.read(path, as_version=4).cells[0]
+        block = read_blocks(translation_path(path, lang)).get(first.get("id"))
+        text = block.text if block is not None else first.source
+        title = next((line[2:].strip() for line in text.split("\n") if line.startswith("# ")), path.stem)
+        rows.append(f"| {path.name.split('_')[0]} | [{title}](lessons/{lang}/{path.name}) |")
+    return "\n".join(rows)
+
+
+def stale_readmes(solutions: Path, write: bool = False) -> list[Path]:
+    """Each edition's README whose lesson map differs from ``lesson_map`` (rewritten when ``write``)."""
+    stale = []
+    for lang in languages(solutions):
+        path = solutions.parent / README[lang]
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if MAP_START not in text or MAP_END not in text:
+            raise GeneratorError(f"{path} needs the lesson map's two marker lines: {MAP_START} and {MAP_END}")
+        head, rest = text.split(MAP_START, 1)
+        fresh = f"{head}{MAP_START}\n{lesson_map(solutions, lang)}\n{MAP_END}{rest.split(MAP_END, 1)[1]}"
+        if fresh != text:
+            stale.append(path)
+            if write:
+                path.write_text(fresh, encoding="utf-8")
+    return stale
+
+
 def untranslated(solutions: Path, names=()) -> list[str]:
     """One line per notebook with translation work left: missing, stale or orphaned cells."""
     lines = []
@@ -217,6 +250,7 @@ def main(argv=None) -> int:
             for path in stale:
                 print(f"stale: {path} (run `make lessons`)")
             gaps = untranslated(args.solutions, args.names)
+            gaps += [f"stale: {path} (its lesson map; run `make lessons`)" for path in stale_readmes(args.solutions)]
             page = args.solutions.parent / glossary.PAGE
             source = args.solutions.parent / glossary.SOURCE
             if source.exists() and (not page.exists() or page.read_text(encoding="utf-8") != glossary.render(
@@ -226,6 +260,7 @@ def main(argv=None) -> int:
             print("lessons are up to date" if not stale else f"{len(stale)} stale lesson(s)")
             return 1 if stale or gaps else 0
         written, refused = write_lessons(args.solutions, args.lessons, args.names, args.force)
+        written += stale_readmes(args.solutions, write=True)
     except GeneratorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils.teacher import translations as tr
-from course_utils.teacher.generate import GeneratorError, main, stale_lessons, write_lessons
+from course_utils.teacher.generate import (MAP_END, MAP_START, GeneratorError, main, stale_lessons, stale_readmes,
+                                           write_lessons)
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = "import course_utils as cu\n\n# Seeds and the set-up report\nsession = cu.setup(seed=0)"
@@ -192,3 +193,24 @@ def test_the_check_fails_when_one_sentence_of_a_real_lesson_changes(tmp_path, ca
     nbformat.write(nb, path)
     assert check(solutions, tmp_path / "lessons") == 1
     assert f"{markdown.id} (stale)" in capsys.readouterr().out
+
+
+def test_the_readme_keeps_a_lesson_map_of_the_translated_titles(course, capsys):
+    solutions, lessons = course
+    readme = solutions.parent / "README.zh-CN.md"
+    readme.write_text(f"# 课程\n\n{MAP_START}\nold\n{MAP_END}\n\n结尾\n", encoding="utf-8")
+    assert main(["--solutions", str(solutions), "--lessons", str(lessons)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "| 01 | [加倍](lessons/zh/01_double.ipynb) |" in text and "old" not in text and text.endswith("结尾\n")
+    assert check(solutions, lessons) == 0
+    readme.write_text(text.replace("加倍]", "加倍了]"), encoding="utf-8")
+    assert check(solutions, lessons) == 1
+    assert "stale: " in capsys.readouterr().out
+    readme.write_text("# 课程\n", encoding="utf-8")
+    with pytest.raises(GeneratorError, match="marker lines"):
+        stale_readmes(solutions)
+
+
+def test_the_chinese_readme_has_the_lesson_map_markers():
+    text = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert MAP_START in text and MAP_END in text and "make lab-zh" in text

@@ -14,17 +14,33 @@ from course_utils.exercises import all_exercises
 PACKAGE = Path(course_utils.__file__).parent
 # Text that reaches t() or label() through a variable: default titles, finding topics, curve names
 DYNAMIC = ("Decision boundary", "Loss curves", "Confusion matrix", "Training", "device", "data mode", "widgets",
-           "speed", "training", "validation", "train", "loss", "accuracy", "epoch")
+           "speed", "training", "validation", "train", "loss", "accuracy", "epoch", "rate", "activation",
+           "parameter count", "output shape", "softmax rows summing to 1")
 
 
-def _texts(node: ast.AST, constants: dict[str, str]) -> list[str]:
+def _texts(node: ast.AST, constants: dict[str, list[str]]) -> list[str]:
+    """The texts an argument of t() can be: its string constants and the module constants it names
+    (a string, or each value of a dict of strings), never the strings it is compared with."""
+    if isinstance(node, ast.Compare):
+        return []
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.IfExp):
-        return _texts(node.body, constants) + _texts(node.orelse, constants)
-    if isinstance(node, ast.Name) and node.id in constants:
-        return [constants[node.id]]
-    return []
+        return [node.value] if node.value else []
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, [])
+    return [text for child in ast.iter_child_nodes(node) for text in _texts(child, constants)]
+
+
+def _constants(tree: ast.Module) -> dict[str, list[str]]:
+    """Module-level names bound to a string or a dict of strings, with their texts."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found[node.targets[0].id] = [value.value]
+            elif isinstance(value, ast.Dict) and all(isinstance(v, ast.Constant) for v in value.values):
+                found[node.targets[0].id] = [v.value for v in value.values if isinstance(v.value, str) and v.value]
+    return found
 
 
 def translatable() -> set[str]:
@@ -32,9 +48,7 @@ def translatable() -> set[str]:
     found = set(DYNAMIC)
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        constants = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-                     for target in node.targets if isinstance(target, ast.Name)}
+        constants = _constants(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"t", "label"} \
                     and node.args:

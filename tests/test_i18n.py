@@ -44,7 +44,7 @@ def _constants(tree: ast.Module) -> dict[str, list[str]]:
 
 
 def translatable() -> set[str]:
-    """Every English text the course passes to t() or label(), every hint and every mistake message."""
+    """Every English text the course passes to t() or label(), and every hint, mistake message and case label."""
     found = set(DYNAMIC)
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -56,6 +56,7 @@ def translatable() -> set[str]:
     for exercise in all_exercises().values():
         found.add(exercise.hint)
         found.update(mistake.message for mistake in exercise.mistakes if mistake.message)
+        found.update(case.label for case in exercise.cases() if case.label)
     return found
 
 
@@ -66,7 +67,7 @@ def fields(text: str) -> set[str]:
 def test_every_message_has_a_chinese_entry_with_the_same_placeholders():
     zh = i18n.catalogue("zh")
     texts = translatable()
-    assert len(texts) > 300
+    assert len(texts) > 500
     assert sorted(texts - set(zh)) == []
     assert [text for text in texts if fields(text) != fields(zh[text])] == []
 

@@ -36,7 +36,7 @@ class Case:
     def describe(self) -> str:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
         text = ", ".join(parts)
-        return f"{self.label}: ({text})" if self.label else f"({text})"
+        return f"{t(self.label)}: ({text})" if self.label else f"({text})"
 
 
 @dataclass(frozen=True)

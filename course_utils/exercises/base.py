@@ -36,7 +36,7 @@ class Case:
     def describe(self) -> str:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
         text = ", ".join(parts)
-        return f"{t(self.label)}: ({text})" if self.label else f"({text})"
+        return t("{label}: ({inputs})", label=t(self.label), inputs=text) if self.label else f"({text})"
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,14 @@ def test_the_environment_report_speaks_chinese(monkeypatch):
     text = envcheck.summary([envcheck.python_finding((3, 8, 0)), envcheck.speed_finding(envcheck.REFERENCE_ROUND_S / 2)])
     assert "需要 3.10 或更高版本" in text and "怎么办" in text and "速度" in text
     assert envcheck.speed_finding(envcheck.REFERENCE_ROUND_S / 2).found.startswith("2.00 x")  # lesson 00 asserts it
+
+
+def test_setup_sets_the_language_before_its_report(monkeypatch, capsys):
+    import matplotlib
+
+    monkeypatch.delenv("COURSE_LANG", raising=False)  # restored after the test, whatever setup sets
+    with matplotlib.rc_context():
+        course_utils.setup(lang="zh")
+    assert i18n.lang() == "zh" and "随机种子：0" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="lang must be one of"):
+        course_utils.setup(lang="fr")

@@ -118,7 +118,7 @@ def test_the_environment_report_speaks_chinese(monkeypatch):
 def test_setup_sets_the_language_before_its_report(monkeypatch, capsys):
     import matplotlib
 
-    monkeypatch.delenv("COURSE_LANG", raising=False)  # restored after the test, whatever setup sets
+    monkeypatch.setenv("COURSE_LANG", "en")  # restored after the test, whatever setup sets
     with matplotlib.rc_context():
         course_utils.setup(lang="zh")
     assert i18n.lang() == "zh" and "随机种子：0" in capsys.readouterr().out

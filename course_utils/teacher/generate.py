@@ -137,7 +137,7 @@ def _pairs(solutions: Path, lessons: Path, names):
         terms = _key_terms_checked(solution, solutions, f"solutions/{path.name}")
         yield path, lessons / path.name, nbformat.writes(make_lesson(solution, f"solutions/{path.name}"))
         for lang in languages(solutions):
-            translated, _ = translate(solution, path, lang)
+            translated = translate(solution, path, lang)
             origin = f"solutions/{path.name} + solutions/{lang}/{path.stem}.md"
             translated = glossary.localize_key_terms(translated, solution, terms, origin)
             yield path, lessons / lang / path.name, nbformat.writes(make_lesson(translated, origin, lang))
@@ -251,11 +251,8 @@ def main(argv=None) -> int:
                 print(f"stale: {path} (run `make lessons`)")
             gaps = untranslated(args.solutions, args.names)
             gaps += [f"stale: {path} (its lesson map; run `make lessons`)" for path in stale_readmes(args.solutions)]
-            page = args.solutions.parent / glossary.PAGE
-            source = args.solutions.parent / glossary.SOURCE
-            if source.exists() and (not page.exists() or page.read_text(encoding="utf-8") != glossary.render(
-                    glossary.load(source))):
-                gaps.append(f"stale: {page} (run `python -m course_utils.teacher.glossary`)")
+            if not glossary.page_is_fresh(args.solutions.parent):
+                gaps.append(f"stale: {glossary.PAGE} (run `python -m course_utils.teacher.glossary`)")
             print("\n".join(gaps) if gaps else "translations are up to date")
             print("lessons are up to date" if not stale else f"{len(stale)} stale lesson(s)")
             return 1 if stale or gaps else 0

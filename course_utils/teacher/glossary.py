@@ -123,6 +123,12 @@ def misuses(text: str, terms: dict[str, Term]) -> list[tuple[str, str]]:
     return [(variant, term.chinese) for term in terms.values() for variant in term.avoid if variant in bare]
 
 
+def page_is_fresh(root: Path = Path(".")) -> bool:
+    """True when ``docs/glossary.md`` under ``root`` is the rendering of its CSV (or there is no CSV)."""
+    source, page = root / SOURCE, root / PAGE
+    return not source.exists() or (page.exists() and page.read_text(encoding="utf-8") == render(load(source)))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Write docs/glossary.md from docs/glossary.csv.")
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/glossary.md is stale; write nothing")
@@ -133,7 +139,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.check:
-        fresh = PAGE.exists() and PAGE.read_text(encoding="utf-8") == text
+        fresh = page_is_fresh()
         print(f"{PAGE} is up to date" if fresh else f"stale: {PAGE} (run `python -m course_utils.teacher.glossary`)")
         return 0 if fresh else 1
     PAGE.write_text(text, encoding="utf-8")

@@ -11,7 +11,7 @@ reads English in it (a comment or a string of three or more words); its block is
 with only comments and strings changed.
 
 A translated code cell must equal the English token for token, comments and string literals
-excepted (``same_code``); ``translate`` builds the Chinese notebook and names the cells still to do.
+excepted (``same_code``); ``translate`` builds the Chinese notebook, ``todo`` names the cells still to do.
 
     python -m course_utils.teacher.translations todo [NN_topic ...]   # missing and stale cells
 """
@@ -145,15 +145,13 @@ def same_code(english: str, translated: str) -> bool:
 
 
 def translate(notebook, path: Path, lang: str = "zh"):
-    """(the notebook in ``lang``, the cells left to do as (state, cell id)); the input is unchanged.
+    """The notebook in ``lang`` (a new notebook; the input is unchanged).
 
     A missing block leaves the English; a stale one is still used while its code matches the English.
     A current block whose code differs from the English is the translator's error: GeneratorError.
     """
     blocks = read_blocks(translation_path(path, lang))
     out = copy.deepcopy(notebook)
-    left = [(state, cell.get("id") if cell is not None else block.cell_id)
-            for state, cell, block in todo(path, lang)]
     for cell in out.cells:
         block = blocks.get(cell.get("id"))
         if block is None:
@@ -166,7 +164,7 @@ def translate(notebook, path: Path, lang: str = "zh"):
                     "keep f-string placeholders {...} and the solution markers as they are")
             continue
         cell.source = block.text
-    return out, left
+    return out
 
 
 def english_before(notebook: Path, cell_id: str, recorded: str) -> str | None:

@@ -87,3 +87,13 @@ def test_the_chinese_lessons_use_the_glossary_terms(path):
     cells = nbformat.read(lesson, as_version=4).cells
     found = [(cell.get("id"), variant, term) for cell in cells for variant, term in glossary.misuses(cell.source, TERMS)]
     assert found == [], "use the glossary's term (docs/glossary.md) instead of each variant"
+
+
+def test_a_page_that_lags_behind_the_csv_is_stale(tmp_path):
+    (tmp_path / "docs").mkdir()
+    source = (ROOT / glossary.SOURCE).read_text(encoding="utf-8")
+    (tmp_path / glossary.SOURCE).write_text(source, encoding="utf-8")
+    (tmp_path / glossary.PAGE).write_text(glossary.render(TERMS), encoding="utf-8")
+    assert glossary.page_is_fresh(tmp_path)
+    (tmp_path / glossary.SOURCE).write_text(source.replace("epoch,轮,", "epoch,轮次,"), encoding="utf-8")
+    assert not glossary.page_is_fresh(tmp_path)

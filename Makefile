@@ -1,6 +1,8 @@
 # make lab   - create .venv (first time only), install what a learner needs, open JupyterLab on lessons/
+# make lab-zh - the same, on the Chinese lessons (lessons/zh/)
 # make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
 # make test  - add the test tools (requirements-test.txt) and run the whole test suite
+# make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
@@ -23,8 +25,8 @@ NBGRADER_STAMP := .venv-nbgrader/.installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test test-seeds test-lowest lessons check-lessons bench install install-locked lock clean grade \
-	nbgrader-env release
+.PHONY: lab lab-zh test test-zh test-seeds test-lowest lessons check-lessons bench install install-locked lock \
+	clean grade nbgrader-env release
 
 # LOCK=requirements-lock.txt pins every package to the version CI tested (install-locked)
 $(STAMP): requirements.txt pyproject.toml $(LOCK)
@@ -55,8 +57,15 @@ lock: $(TEST_STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(if $(filter 0,$(shell id -u)),--allow-root)
 
+lab-zh: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons/zh $(if $(filter 0,$(shell id -u)),--allow-root)
+
 test: $(TEST_STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+	$(BIN)/python -m pytest -n 2 --dist loadscope --ignore=lessons/zh
+
+# The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
+test-zh: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadscope lessons/zh
 
 # Claims must hold for other seeds, not just the one the author ran: setup() takes COURSE_SEED.
 test-seeds: $(TEST_STAMP)

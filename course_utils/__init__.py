@@ -8,7 +8,10 @@ the learner runtime may import the lesson code; neither imports the teacher's to
 (``tests/test_layers.py`` keeps it so, and keeps this map complete).
 
 Learner runtime (what every notebook touches):
-- ``doctor``: ``setup()``: seeds (``COURSE_SEED``), quiet logs, plot style, the report (all; ``cu.doctor`` in 00)
+- ``doctor``: ``setup()``: seeds (``COURSE_SEED``), language (``lang``), quiet logs, plot style, the report
+  (all; ``cu.doctor`` in 00)
+- ``i18n``: the language a learner reads (``COURSE_LANG=zh``: Chinese), with its catalogue in ``locale/``
+  (every module that prints, plots or shows a widget; lesson code may use it too)
 - ``checks``: ``check()``, the friendly exercise verdict that never blocks the learner (all)
 - ``guard``: runs learner code under a time limit, capturing what it prints (via ``checks``)
 - ``marking``: runs a learner's own answers inside their kernel while grading, sending back only plain
@@ -53,7 +56,9 @@ Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.release``: the graded release: lessons and a package without reference solutions, which
   the grading kernels also run on;
 - ``teacher.attacks``: the catalogue of cheating attempts the grading tests run;
-- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash.
+- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash;
+  ``teacher.glossary``: one Chinese term per concept (``docs/glossary.csv``), the key-term tables of both
+  editions and the terms the Chinese lessons avoid.
 ``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``
 and ``python -m course_utils.grade`` working.
 """

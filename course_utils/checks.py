@@ -23,6 +23,7 @@ from .exercises import get_exercise
 from .exercises.base import (Case, Exercise, Mismatch, Mistake, Recorded,  # noqa: F401 (re-exported)
                              compare_values, short, to_numpy)
 from .guard import CappedOutput, Outcome, guarded
+from .i18n import t
 from .plaindata import from_plain
 
 
@@ -63,7 +64,8 @@ def check(name: str, answer: Any, *, strict: bool | None = None) -> Any:
     output = CappedOutput()
     verdict = judge(exercise, answer, output)
     if output.total:
-        print(f"📝 {name}: your code printed this while it was checked (shown once):\n{output.summary()}")
+        print(t("📝 {name}: your code printed this while it was checked (shown once):\n{printed}",
+                name=name, printed=output.summary()))
     return _report(name, exercise, answer, verdict, strict)
 
 
@@ -82,12 +84,12 @@ def answer_of(name: str) -> Any:
 def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict: bool) -> Any:
     """Print the verdict (or raise in strict mode) and return the answer or the reference."""
     if verdict.kind == PASSED:
-        print(f"✅ {name}: {verdict.text}. Well done!")
+        print(t("✅ {name}: {text}. Well done!", name=name, text=verdict.text))
         return answer
     if verdict.kind == BROKEN:
-        message = (f"the check itself could not run, so your answer was NOT checked.\n   {verdict.text}\n"
-                   "   This is a problem with the environment, not with your answer: paste the set-up report "
-                   "(the first cell's output) into your question.")
+        message = t("the check itself could not run, so your answer was NOT checked.\n   {text}\n"
+                    "   This is a problem with the environment, not with your answer: paste the set-up report "
+                    "(the first cell's output) into your question.", text=verdict.text)
         if strict:
             raise CheckBroken(f"{name}: {message}")
         print(f"⚠️ {name}: {message}")
@@ -95,23 +97,24 @@ def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict
     if verdict.kind == INTERRUPTED and strict:
         raise KeyboardInterrupt(f"{name}: check interrupted")
     if strict:
-        detail = "the exercise still raises NotImplementedError" if verdict.kind == NOT_DONE else verdict.text
-        raise ExerciseFailed(f"{name}: {detail}\n   Hint: {exercise.hint}")
+        detail = t("the exercise still raises NotImplementedError") if verdict.kind == NOT_DONE else verdict.text
+        raise ExerciseFailed(t("{name}: {text}\n   Hint: {hint}", name=name, text=detail, hint=t(exercise.hint)))
     released = isinstance(exercise.reference, Recorded)
-    goes_on = ("The notebook goes on with your own answer (this graded release has no reference solution)."
-               if released else "The notebook goes on with the reference solution for now.")
+    goes_on = (t("The notebook goes on with your own answer (this graded release has no reference solution).")
+               if released else t("The notebook goes on with the reference solution for now."))
     if verdict.kind == NOT_DONE:
-        print(f"✏️ {name}: not done yet. Write your code in place of `raise NotImplementedError(...)` and run "
-              "the cell again.\n   " + (f"Until then, cells below that use `{name}` stop with the same error."
-                                        if released else
-                                        "Until then the notebook uses the reference solution, so everything below "
-                                        "still runs."))
+        until = (t("Until then, cells below that use `{name}` stop with the same error.", name=name) if released
+                 else t("Until then the notebook uses the reference solution, so everything below still runs."))
+        print(t("✏️ {name}: not done yet. Write your code in place of `raise NotImplementedError(...)` and run "
+                "the cell again.\n   {until}", name=name, until=until))
     elif verdict.kind == INTERRUPTED:
-        print(f"⏹️ {name}: the check was interrupted. {goes_on}")
+        print(t("⏹️ {name}: the check was interrupted. {goes_on}", name=name, goes_on=goes_on))
     elif verdict.kind == TIMED_OUT:
-        print(f"⏱️ {name}: {verdict.text}\n   Hint: {exercise.hint}\n   {goes_on}")
+        print(t("⏱️ {name}: {text}\n   Hint: {hint}\n   {goes_on}", name=name, text=verdict.text,
+                hint=t(exercise.hint), goes_on=goes_on))
     else:
-        print(f"❌ {name}: {verdict.text}\n   Hint: {exercise.hint}\n   {goes_on}")
+        print(t("❌ {name}: {text}\n   Hint: {hint}\n   {goes_on}", name=name, text=verdict.text,
+                hint=t(exercise.hint), goes_on=goes_on))
     return answer if released else exercise.reference
 
 
@@ -119,9 +122,9 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     """Try ``answer`` on every case of ``exercise``; the first problem decides the verdict."""
     output = output if output is not None else CappedOutput()
     if callable(exercise.reference) and not callable(answer):
-        return Verdict(WRONG, f"check() needs your function itself, but was given {_kind_of(answer)}. "
-                              "Pass the function without calling it: `check(name, my_function)`, "
-                              "not `check(name, my_function(x))`")
+        return Verdict(WRONG, t("check() needs your function itself, but was given {kind}. "
+                                "Pass the function without calling it: `check(name, my_function)`, "
+                                "not `check(name, my_function(x))`", kind=_kind_of(answer)))
     return decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
 
 
@@ -135,7 +138,7 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
     try:
         cases = list(exercise.cases())
     except Exception as exc:  # e.g. the framework the inputs are made with cannot be imported
-        return Verdict(BROKEN, f"the test inputs could not be made: {type(exc).__name__}: {exc}")
+        return Verdict(BROKEN, t("the test inputs could not be made: {error}", error=f"{type(exc).__name__}: {exc}"))
     for index, case in enumerate(cases):
         try:
             want = _expected(exercise, case, index)
@@ -147,18 +150,19 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
         if got.interrupted:
             return Verdict(INTERRUPTED)
         if got.timed_out:
-            return Verdict(TIMED_OUT, f"stopped after {exercise.time_limit:g} s on input {case.describe()}. "
-                                      "Is there an endless loop (a `while` whose condition never turns false)?")
+            return Verdict(TIMED_OUT, t("stopped after {seconds:g} s on input {case}. Is there an endless loop "
+                                        "(a `while` whose condition never turns false)?",
+                                        seconds=exercise.time_limit, case=case.describe()))
         if isinstance(got.error, NotImplementedError) and (index > 0 or all(
                 isinstance(attempt(j, c).error, NotImplementedError) for j, c in enumerate(cases[1:], 1))):
-            return Verdict(NOT_DONE) if index == 0 else Verdict(
-                WRONG, f"raised NotImplementedError on input {case.describe()}: this kind of input is not handled yet")
+            return Verdict(NOT_DONE) if index == 0 else Verdict(WRONG, t(
+                "raised NotImplementedError on input {case}: this kind of input is not handled yet", case=case.describe()))
         problem = _problem(exercise, case, want, got)
         if problem:
             mistake = _matching_mistake(exercise, index, case, got)
-            named = f"\n   Likely mistake: {mistake.message}" if mistake else ""
+            named = t("\n   Likely mistake: {message}", message=t(mistake.message)) if mistake else ""
             return Verdict(WRONG, problem + named, mistake.name if mistake else "")
-    return Verdict(PASSED, f"correct on all {len(cases)} test inputs")
+    return Verdict(PASSED, t("correct on all {count} test inputs", count=len(cases)))
 
 
 def case_results(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> list[bool]:
@@ -189,11 +193,11 @@ def _expected(exercise: Exercise, case: Case, index: int) -> Outcome:
         raise KeyboardInterrupt
     declared = case.raises
     if want.error is not None and not (declared and isinstance(want.error, declared)):
-        raise CheckBroken(f"the reference raised {type(want.error).__name__}: {want.error}\n   on input "
-                          f"{case.describe()}")
+        raise CheckBroken(t("the reference raised {error}\n   on input {case}",
+                            error=f"{type(want.error).__name__}: {want.error}", case=case.describe()))
     if want.error is None and declared:
-        raise CheckBroken(f"the reference should raise {_names(declared)} on input {case.describe()}, "
-                          f"but returned {short(want.value)}")
+        raise CheckBroken(t("the reference should raise {errors} on input {case}, but returned {value}",
+                            errors=_names(declared), case=case.describe(), value=short(want.value)))
     return want
 
 
@@ -202,7 +206,7 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
     own = copy.deepcopy(case)
     got = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=output)
     if got.ok and exercise.run is None and not _same_arrays(own, case):
-        got = Outcome(error=InputChanged(INPUT_CHANGED))
+        got = Outcome(error=InputChanged(t(INPUT_CHANGED)))
     return got
 
 
@@ -219,20 +223,21 @@ INPUT_CHANGED = ("your function changed its input array in place (for example `z
 
 def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str:
     """A friendly description of what is wrong with ``got`` on ``case``, or '' when it is right."""
-    where = f"\n   on input {case.describe()}"
+    where = t("\n   on input {case}", case=case.describe())
     if got.error is not None:
         if case.raises and isinstance(got.error, case.raises) and not isinstance(got.error, InputChanged):
             return ""
         return _describe_error(got.error) + where
     if case.raises:
-        return f"should raise {_names(case.raises)} for this input, but returned {short(got.value)}" + where
+        return t("should raise {errors} for this input, but returned {value}",
+                 errors=_names(case.raises), value=short(got.value)) + where
     compare = exercise.compare or (lambda g, w: compare_values(g, w, exercise.rtol, exercise.atol))
     try:
         compare(got.value, want.value)
     except Mismatch as mismatch:
         return f"{mismatch}{where}"
     except Exception as exc:  # a result that cannot even be compared is still just a wrong answer
-        return f"returned a result that cannot be compared ({type(exc).__name__}: {exc}){where}"
+        return t("returned a result that cannot be compared ({error})", error=f"{type(exc).__name__}: {exc}") + where
     return ""
 
 
@@ -240,12 +245,13 @@ def _describe_error(error: BaseException) -> str:
     if isinstance(error, (InputChanged, Mismatch)):  # a run that found the result wrong says so itself
         return str(error)
     if isinstance(error, SystemExit):
-        return ("called exit() (it raised SystemExit). A function hands its result back with `return`; "
-                "exit() would stop the whole notebook")
+        return t("called exit() (it raised SystemExit). A function hands its result back with `return`; "
+                 "exit() would stop the whole notebook")
     if isinstance(error, FloatingPointError):
-        return (f"a floating-point overflow happened inside your function ({error}). The check treats overflow "
-                "as an error: it means some intermediate value became inf, even when the final answer looks right")
-    return f"raised {type(error).__name__}: {error}"
+        return t("a floating-point overflow happened inside your function ({error}). The check treats overflow "
+                 "as an error: it means some intermediate value became inf, even when the final answer looks right",
+                 error=error)
+    return t("raised {error}", error=f"{type(error).__name__}: {error}")
 
 
 def _matching_mistake(exercise: Exercise, index: int, case: Case, got: Outcome) -> Mistake | None:

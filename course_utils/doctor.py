@@ -12,6 +12,7 @@ import numpy as np
 
 from .checks import strict_mode
 from .data import offline_mode
+from .i18n import set_lang, t
 from .plotting import use_style
 
 FRAMEWORKS = ("tensorflow", "torch")
@@ -27,15 +28,19 @@ class Session:
     device: object = None
 
 
-def setup(seed: int | None = 0, frameworks: tuple[str, ...] = (), verbose: bool = True) -> Session:
+def setup(seed: int | None = 0, frameworks: tuple[str, ...] = (), verbose: bool = True,
+          lang: str | None = None) -> Session:
     """Seed every RNG, quiet TensorFlow, set the plot style and print the doctor report.
 
     ``frameworks`` names the frameworks this notebook uses ('tensorflow', 'torch');
     only those are imported, so a numpy-only lesson stays fast. ``COURSE_SEED``,
     when set, replaces ``seed``: CI runs every lesson with other seeds that way, so
     a lesson's claims cannot rest on one lucky seed. ``seed=None`` (a lesson's ``SEED``
-    setting left alone) means 0 unless ``COURSE_SEED`` is set.
+    setting left alone) means 0 unless ``COURSE_SEED`` is set. ``lang`` ('en', 'zh'), when given,
+    sets ``COURSE_LANG``: the language of every verdict, report, widget and plot from here on.
     """
+    if lang is not None:
+        set_lang(lang)
     seed = 0 if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
@@ -67,7 +72,7 @@ def setup(seed: int | None = 0, frameworks: tuple[str, ...] = (), verbose: bool 
         device = get_device()
     use_style()
     if verbose:
-        print(f"Seed: {seed}" + (" (from COURSE_SEED)" if os.environ.get("COURSE_SEED", "").strip() else ""))
+        print(t("Seed: {seed}", seed=seed) + (t(" (from COURSE_SEED)") if os.environ.get("COURSE_SEED", "").strip() else ""))
         print(report(frameworks, device))
     return Session(seed=seed, rng=np.random.default_rng(seed), device=device)
 
@@ -86,12 +91,15 @@ def report(frameworks: tuple[str, ...] = (), device=None) -> str:
     """A short text to paste into a question: versions, device, data mode, widgets."""
     versions = ", ".join(f"{name} {package_version(name)}" for name in PACKAGES)
     lines = [
-        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}",
-        f"Packages: {versions}",
-        f"Device: {_device_text(frameworks, device)}",
-        f"Data: {'offline (bundled data only)' if offline_mode() else 'online allowed (Keras cache first)'}",
-        f"Widgets: {_widgets_text()}",
-        f"Exercise checks: {'strict (a wrong answer raises)' if strict_mode() else 'friendly (fall back to the reference)'}",
+        t("Python {version} on {system}", version=platform.python_version(),
+          system=f"{platform.system()} {platform.machine()}"),
+        t("Packages: {versions}", versions=versions),
+        t("Device: {device}", device=_device_text(frameworks, device)),
+        t("Data: {mode}", mode=t("offline (bundled data only)" if offline_mode() else
+                                 "online allowed (Keras cache first)")),
+        t("Widgets: {widgets}", widgets=_widgets_text()),
+        t("Exercise checks: {mode}", mode=t("strict (a wrong answer raises)" if strict_mode() else
+                                            "friendly (fall back to the reference)")),
     ]
     return "\n".join(lines)
 
@@ -106,13 +114,13 @@ def package_version(package: str) -> str:
 def _device_text(frameworks, device) -> str:
     parts = []
     if device is not None:
-        parts.append(f"torch uses {device}")
+        parts.append(t("torch uses {device}", device=device))
     if "tensorflow" in frameworks:
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
-        parts.append(f"TensorFlow uses {'GPU ' + gpus[0].name if gpus else 'the CPU'}")
-    return "; ".join(parts) if parts else "CPU (this lesson uses numpy only)"
+        parts.append(t("TensorFlow uses {device}", device="GPU " + gpus[0].name if gpus else t("the CPU")))
+    return "; ".join(parts) if parts else t("CPU (this lesson uses numpy only)")
 
 
 def in_notebook() -> bool:
@@ -124,6 +132,8 @@ def in_notebook() -> bool:
 def _widgets_text() -> str:
     lab_ext = package_version("jupyterlab_widgets")
     if lab_ext == "missing":
-        return f"ipywidgets {package_version('ipywidgets')}, but the JupyterLab extension is missing: pip install jupyterlab_widgets"
-    where = "in a Jupyter kernel" if in_notebook() else "no Jupyter kernel, so figures appear as static images"
-    return f"ipywidgets {package_version('ipywidgets')} with jupyterlab_widgets {lab_ext}, {where}"
+        return t("ipywidgets {version}, but the JupyterLab extension is missing: pip install jupyterlab_widgets",
+                 version=package_version("ipywidgets"))
+    where = t("in a Jupyter kernel" if in_notebook() else "no Jupyter kernel, so figures appear as static images")
+    return t("ipywidgets {version} with jupyterlab_widgets {extension}, {where}",
+             version=package_version("ipywidgets"), extension=lab_ext, where=where)

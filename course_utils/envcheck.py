@@ -17,6 +17,7 @@ import numpy as np
 
 from . import data
 from .doctor import PACKAGES, in_notebook, package_version
+from .i18n import t
 
 OK, NOTE, PROBLEM = "ok", "note", "problem"
 SYMBOL = {OK: "✅", NOTE: "ℹ️", PROBLEM: "❌"}
@@ -42,8 +43,8 @@ class Finding:
     fix: str = ""
 
     def __str__(self) -> str:
-        text = f"{SYMBOL[self.status]} {self.topic}: {self.found}"
-        return f"{text}\n      What to do: {self.fix}" if self.fix else text
+        text = f"{SYMBOL[self.status]} {t(self.topic)}: {self.found}"
+        return text + t("\n      What to do: {fix}", fix=self.fix) if self.fix else text
 
 
 # ---------------------------------------------------------------- pure findings
@@ -52,8 +53,8 @@ def python_finding(version: tuple[int, int, int]) -> Finding:
     """Python 3.10 or newer is needed."""
     text = ".".join(map(str, version))
     if tuple(version[:2]) < (3, 10):
-        return Finding("Python", PROBLEM, f"Python {text} is too old; the course needs 3.10 or newer",
-                       "install Python 3.11 (the tested version) and create the environment again")
+        return Finding("Python", PROBLEM, t("Python {version} is too old; the course needs 3.10 or newer", version=text),
+                       t("install Python 3.11 (the tested version) and create the environment again"))
     return Finding("Python", OK, f"Python {text}")
 
 
@@ -65,7 +66,7 @@ def package_findings(installed: dict[str, str | None], wanted: dict[str, str]) -
     findings = []
     for name, version in installed.items():
         if version is None:
-            findings.append(Finding(name, PROBLEM, "not installed", INSTALL))
+            findings.append(Finding(name, PROBLEM, t("not installed"), t(INSTALL)))
             continue
         spec = wanted.get(name, "")
         try:
@@ -73,59 +74,67 @@ def package_findings(installed: dict[str, str | None], wanted: dict[str, str]) -
         except (InvalidSpecifier, InvalidVersion):
             inside = True  # a version we cannot compare is reported, never judged
         if inside:
-            findings.append(Finding(name, OK, f"{version}" + (f" (the course is tested with {spec})" if spec else "")))
+            findings.append(Finding(name, OK, f"{version}" + (t(" (the course is tested with {spec})", spec=spec)
+                                                               if spec else "")))
         else:
-            findings.append(Finding(name, PROBLEM, f"{version}, but the course is tested with {spec}", INSTALL))
+            findings.append(Finding(name, PROBLEM, t("{version}, but the course is tested with {spec}",
+                                                     version=version, spec=spec), t(INSTALL)))
     return findings
 
 
 def device_finding(available: list[str] | None, requested: str | None, nvidia_driver: bool) -> Finding:
     """Which device torch uses; ``available`` is None when torch is missing."""
     if available is None:
-        return Finding("device", PROBLEM, "PyTorch is not installed, so lessons 02-08 cannot use it", INSTALL)
+        return Finding("device", PROBLEM, t("PyTorch is not installed, so lessons 02-08 cannot use it"), t(INSTALL))
     if requested and requested.lower().split(":")[0] not in available:
-        return Finding("device", PROBLEM, f"COURSE_DEVICE={requested} but this machine has only "
-                       f"{', '.join(available)}", "unset COURSE_DEVICE (or set it to cpu), then restart the kernel")
+        return Finding("device", PROBLEM, t("COURSE_DEVICE={requested} but this machine has only {available}",
+                                            requested=requested, available=", ".join(available)),
+                       t("unset COURSE_DEVICE (or set it to cpu), then restart the kernel"))
     chosen = requested.lower() if requested else available[0]
     if chosen.startswith("cpu") and nvidia_driver and "cuda" not in available:
-        return Finding("device", NOTE, "torch uses the CPU, although an NVIDIA driver is installed: this torch "
-                       "is a CPU build", "nothing, for this course; to use the GPU see README.md, section GPU")
-    where = "a GPU" if not chosen.startswith("cpu") else "the CPU; every lesson is sized to run on a CPU"
-    return Finding("device", OK, f"torch uses {chosen} ({where})")
+        return Finding("device", NOTE, t("torch uses the CPU, although an NVIDIA driver is installed: this torch "
+                                         "is a CPU build"),
+                       t("nothing, for this course; to use the GPU see README.md, section GPU"))
+    where = t("a GPU") if not chosen.startswith("cpu") else t("the CPU; every lesson is sized to run on a CPU")
+    return Finding("device", OK, t("torch uses {device} ({where})", device=chosen, where=where))
 
 
 def data_findings(offline: bool, files: dict[str, str]) -> list[Finding]:
     """The network mode, then one finding per real data set: 'present', 'missing' or 'damaged'."""
-    mode = ("offline (COURSE_OFFLINE=1): no download is ever tried" if offline
-            else "online allowed: a missing data set is downloaded if the network answers within seconds")
+    mode = t("offline (COURSE_OFFLINE=1): no download is ever tried" if offline
+             else "online allowed: a missing data set is downloaded if the network answers within seconds")
     findings = [Finding("data mode", OK, mode)]
     for name, state in files.items():
         title = data.DATASETS[name].title
         where = data.keras_datasets_dir() / data.DATASETS[name].subdir
         if state == "present":
-            findings.append(Finding(title, OK, f"the real {title} files are in {data.display_path(where)}"))
+            findings.append(Finding(title, OK, t("the real {title} files are in {where}", title=title,
+                                                 where=data.display_path(where))))
         elif state == "damaged":
-            findings.append(Finding(title, PROBLEM, f"a {title} file in {data.display_path(where)} is damaged "
-                            "(wrong checksum)", "delete the file named in the data line of a lesson, "
-                            "or replace it with a good copy"))
+            findings.append(Finding(title, PROBLEM, t("a {title} file in {where} is damaged (wrong checksum)",
+                                                      title=title, where=data.display_path(where)),
+                                    t("delete the file named in the data line of a lesson, "
+                                      "or replace it with a good copy")))
         else:
-            findings.append(Finding(title, NOTE, f"not found, so lessons use scikit-learn's bundled digits "
-                            "instead", f"nothing; to use real {title}, copy its files into "
-                            f"{data.display_path(where)}/"))
+            findings.append(Finding(title, NOTE, t("not found, so lessons use scikit-learn's bundled digits instead"),
+                                    t("nothing; to use real {title}, copy its files into {where}/", title=title,
+                                      where=data.display_path(where))))
     return findings
 
 
 def widgets_finding(ipywidgets: str | None, lab_extension: str | None, in_kernel: bool) -> Finding:
     """What can be known about widgets from inside the kernel (not whether the page drew them)."""
     if ipywidgets is None:
-        return Finding("widgets", PROBLEM, "ipywidgets is not installed", INSTALL)
+        return Finding("widgets", PROBLEM, t("ipywidgets is not installed"), t(INSTALL))
     if lab_extension is None:
-        return Finding("widgets", NOTE, f"ipywidgets {ipywidgets}, but the JupyterLab extension is missing",
-                       "in JupyterLab: `pip install jupyterlab_widgets` and reload the page; "
-                       "Colab and VS Code bring their own")
-    where = ("inside a Jupyter kernel; whether the page draws them, the slider below shows" if in_kernel
-             else "outside Jupyter, so figures appear as static images")
-    return Finding("widgets", OK, f"ipywidgets {ipywidgets} and jupyterlab_widgets {lab_extension}, {where}")
+        return Finding("widgets", NOTE, t("ipywidgets {version}, but the JupyterLab extension is missing",
+                                          version=ipywidgets),
+                       t("in JupyterLab: `pip install jupyterlab_widgets` and reload the page; "
+                         "Colab and VS Code bring their own"))
+    where = t("inside a Jupyter kernel; whether the page draws them, the slider below shows" if in_kernel
+              else "outside Jupyter, so figures appear as static images")
+    return Finding("widgets", OK, t("ipywidgets {version} and jupyterlab_widgets {extension}, {where}",
+                                    version=ipywidgets, extension=lab_extension, where=where))
 
 
 def speed_finding(round_s: float, reference_s: float = REFERENCE_ROUND_S) -> Finding:
@@ -134,12 +143,13 @@ def speed_finding(round_s: float, reference_s: float = REFERENCE_ROUND_S) -> Fin
         raise ValueError(f"a probe round must take a positive time, got {round_s!r}")
     factor = reference_s / round_s
     expect = LESSON_BUDGET_S / factor
-    found = (f"{factor:.2f} x the speed of the reference machine: a lesson that computes for "
-             f"{LESSON_BUDGET_S:.0f} s there takes about {expect:.0f} s here")
+    found = t("{factor:.2f} x the speed of the reference machine: a lesson that computes for "
+              "{budget:.0f} s there takes about {expect:.0f} s here", factor=factor, budget=LESSON_BUDGET_S,
+              expect=expect)
     if factor >= 0.75:
         return Finding("speed", OK, found)
-    fix = ("close other notebooks and programs (each notebook runs its own kernel), check that "
-           "OMP_NUM_THREADS is not larger than your number of cores, or run on Colab")
+    fix = t("close other notebooks and programs (each notebook runs its own kernel), check that "
+            "OMP_NUM_THREADS is not larger than your number of cores, or run on Colab")
     return Finding("speed", NOTE if factor >= 0.4 else PROBLEM, found, fix)
 
 
@@ -251,8 +261,9 @@ def run_checks(probe_budget_s: float = 5.0) -> list[Finding]:
 def summary(findings: list[Finding]) -> str:
     """All findings, one per line, with a closing count of problems."""
     problems = sum(finding.status == PROBLEM for finding in findings)
-    verdict = ("No problems: you are ready for lesson 01." if problems == 0 else
-               f"{problems} problem(s): fix them (see 'What to do'), restart the kernel and run the check again.")
+    verdict = (t("No problems: you are ready for lesson 01.") if problems == 0 else
+               t("{count} problem(s): fix them (see 'What to do'), restart the kernel and run the check again.",
+                 count=problems))
     return "\n".join([*map(str, findings), "", verdict])
 
 

@@ -14,7 +14,8 @@ from typing import Mapping
 import numpy as np
 
 from .doctor import in_notebook
-from .plotting import plot_curve
+from .i18n import t
+from .plotting import label, plot_curve
 
 MODES = ("figure", "text")
 _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1")
@@ -116,10 +117,11 @@ class LiveLoss:
     def summary(self) -> str:
         """One line: epochs run, final values, and the best validation epoch."""
         if not self.history:
-            return f"{self.title}: no epochs logged."
+            return t("{title}: no epochs logged.", title=t(self.title))
         n = len({e for epochs in self.epochs.values() for e in epochs})
         finals = "  ".join(f"{name} {_fmt(self.history[name][-1])}" for name in self._shown(self.history))
-        text = f"{self.title}: {n} epochs in {time.monotonic() - self._start:.1f} s, final {finals}"
+        text = t("{title}: {count} epochs in {seconds:.1f} s, final {finals}", title=t(self.title), count=n,
+                 seconds=time.monotonic() - self._start, finals=finals)
         val = "val_" + self.metrics[0]
         if val in self.history:
             values = np.asarray(self.history[val])
@@ -127,7 +129,8 @@ class LiveLoss:
                 higher = any(key in self.metrics[0].lower() for key in _HIGHER_IS_BETTER)
                 best = int(np.nanargmax(np.where(np.isfinite(values), values, -np.inf)) if higher
                            else np.nanargmin(np.where(np.isfinite(values), values, np.inf)))
-                text += f"; best {val} {_fmt(values[best])} at epoch {self.epochs[val][best] + 1}"
+                text += t("; best {name} {value} at epoch {epoch}", name=val, value=_fmt(values[best]),
+                          epoch=self.epochs[val][best] + 1)
         return text
 
     # ------------------------------------------------------------------ drawing
@@ -135,12 +138,12 @@ class LiveLoss:
         """The chosen metrics and their 'val_' twins that appear in ``names``, in the order of ``metrics``."""
         return [name for metric in self.metrics for name in (metric, "val_" + metric) if name in names]
 
-    def _progress(self, epoch: int) -> str:
-        return f"epoch {epoch + 1}" + (f"/{self.total_epochs}" if self.total_epochs else "")
+    def _progress(self, epoch: int, say=t) -> str:
+        return say("epoch {number}", number=f"{epoch + 1}" + (f"/{self.total_epochs}" if self.total_epochs else ""))
 
     def _print_line(self, epoch: int, values: dict[str, float]) -> None:
         shown = [f"{name} {_fmt(values[name])}" for name in self._shown(values)]
-        print(f"{self.title} | {self._progress(epoch)} | " + "  ".join(shown)
+        print(f"{t(self.title)} | {self._progress(epoch)} | " + "  ".join(shown)
               + f" | {time.monotonic() - self._start:.1f} s")
 
     def _draw(self) -> None:
@@ -171,19 +174,19 @@ class LiveLoss:
         for ax, metric in zip(figure.axes, self.metrics):
             ax.clear()
             drawn = False
-            for name, label in ((metric, "training"), ("val_" + metric, "validation")):
+            for name, part in ((metric, "training"), ("val_" + metric, "validation")):
                 if name in self.history:
-                    plot_curve(ax, np.asarray(self.epochs[name]) + 1, self.history[name], f"{label} ({name})",
+                    plot_curve(ax, np.asarray(self.epochs[name]) + 1, self.history[name], f"{label(part)} ({name})",
                                marker="o", markersize=3)
                     drawn = True
             if drawn:
                 ax.legend(fontsize="small")
             else:
-                ax.text(0.5, 0.5, f"no '{metric}' in the logs yet", ha="center", va="center",
+                ax.text(0.5, 0.5, label("no '{metric}' in the logs yet", metric=metric), ha="center", va="center",
                         transform=ax.transAxes, color="gray")
-            ax.set(title=metric, xlabel="epoch", ylabel=metric)
+            ax.set(title=metric, xlabel=label("epoch"), ylabel=metric)
             ax.xaxis.get_major_locator().set_params(integer=True)
-        figure.suptitle(f"{self.title} - {self._progress(self._last_epoch)}")
+        figure.suptitle(f"{label(self.title)} - {self._progress(self._last_epoch, label)}")
         return figure
 
 

@@ -24,6 +24,7 @@ from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Ve
 from .exercises import all_exercises, get_exercise
 from .exercises.base import Case
 from .guard import CappedOutput, Outcome, guarded
+from .i18n import speaking
 from .plaindata import NotPlain, from_plain, to_plain
 
 MISSING = object()
@@ -67,7 +68,8 @@ def mark_one(exercise: str, variable: str, namespace: dict) -> Verdict:
         return Verdict(NOT_DONE, f"no `{variable}` was found: was its cell deleted, or never run?")
     if course_object(answer):
         return Verdict(WRONG, f"`{variable}` is the course's own reference solution, not your code")
-    verdict = judge(get_exercise(exercise), answer)
+    with speaking("en"):  # redact() reads the English wording: a translation would leak expected values
+        verdict = judge(get_exercise(exercise), answer)
     if verdict.kind == BROKEN:
         return Verdict(BROKEN, "the check could not run while grading (a problem with the grading "
                                "environment, not with your answer)")
@@ -83,7 +85,7 @@ def collect(bindings: dict[str, str], namespace: dict, cases_path: str, path: st
     """
     with open(cases_path, encoding="utf-8") as stream:
         sent = json.load(stream)
-    with open(path, "a", encoding="utf-8") as out:
+    with open(path, "a", encoding="utf-8") as out, speaking("en"):  # the grader redacts English messages
         for exercise, variable in bindings.items():
             out.write(json.dumps({"exercise": exercise, "started": True}) + "\n")
             out.flush()

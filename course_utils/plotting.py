@@ -1,18 +1,66 @@
-"""One plotting style for the course: loss curves, decision boundaries, image grids."""
+"""One plotting style for the course: loss curves, decision boundaries, image grids.
+
+With ``COURSE_LANG=zh`` the course's plot text is Chinese (``label``), drawn with a CJK font when
+one is installed (``cjk_font``: Noto Sans CJK, from ``fonts-noto-cjk``, first); without one the
+plots keep their English labels and say so once, rather than draw empty boxes.
+"""
 from __future__ import annotations
 
+import functools
 from typing import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager
+
+from .i18n import lang, t
 
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
 CLASS_CMAP = "RdBu_r"
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+NO_CJK_FONT = ("注意：没有找到能显示中文的字体，图中的文字暂用英文。安装 Noto Sans CJK（Debian/Ubuntu："
+               "`sudo apt-get install fonts-noto-cjk`）后重启内核即可显示中文。")
+
+
+@functools.lru_cache(maxsize=None)
+def cjk_font() -> str | None:
+    """The first installed font family that draws Chinese, or None. Fonts installed after
+    matplotlib cached its font list are found on disk and added."""
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if "NotoSansCJK" in path or "NotoSerifCJK" in path:
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _say_no_cjk_font() -> None:
+    print(NO_CJK_FONT)
+
+
+def plot_lang() -> str:
+    """The language plots speak: the course's, except Chinese without a font that draws it."""
+    if lang() == "zh" and cjk_font() is None:
+        _say_no_cjk_font()
+        return "en"
+    return lang()
+
+
+def label(english: str, **fields) -> str:
+    """Plot text (a title, an axis, a legend entry) in the plots' language."""
+    if plot_lang() == "en":
+        return english.format(**fields) if fields else english
+    return t(english, **fields)
 
 
 def use_style() -> None:
-    """Readable defaults: a modest size, a light grid, no top and right frame."""
+    """Readable defaults: a modest size, a light grid, no top and right frame; a CJK font for Chinese."""
+    if plot_lang() == "zh":  # Latin letters keep the usual font; glyphs it lacks come from the CJK font
+        mpl.rcParams["font.family"] = ["sans-serif", cjk_font()]
     mpl.rcParams.update({
         "figure.figsize": (6.0, 4.0),
         "figure.dpi": 100,
@@ -57,16 +105,16 @@ def plot_decision_boundary(predict: Callable, X, y, ax=None, title: str = "Decis
     if levels:
         ax.contour(xx, yy, scores, levels=list(levels), colors="k", linewidths=1.5)
     scatter_classes(X, y, ax)
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    ax.set(title=label(title), xlabel="$x_1$", ylabel="$x_2$")
     return ax
 
 
 def scatter_classes(X, y, ax):
     """Scatter 2-D points coloured by class, with a legend."""
-    for k, label in enumerate(np.unique(y)):
-        pts = X[y == label]
+    for k, value in enumerate(np.unique(y)):
+        pts = X[y == value]
         ax.scatter(pts[:, 0], pts[:, 1], s=30, color=CLASS_COLORS[k % len(CLASS_COLORS)],
-                   edgecolor="white", linewidth=0.6, label=f"class {label}", zorder=3)
+                   edgecolor="white", linewidth=0.6, label=label("class {value}", value=value), zorder=3)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -81,26 +129,27 @@ def plot_loss_curves(history: Mapping[str, Sequence[float]], ax=None, title: str
         raise TypeError("history must be a non-empty dict of name -> list of numbers")
     ax = ax or plt.subplots()[1]
     for name, values in history.items():
-        plot_curve(ax, np.arange(1, len(values) + 1), values, name, xlabel)
+        plot_curve(ax, np.arange(1, len(values) + 1), values, label(name), label(xlabel))
     if logy:
         ax.set_yscale("log")
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set(title=label(title), xlabel=label(xlabel), ylabel=label(ylabel))
     ax.legend()
     return ax
 
 
-def plot_curve(ax, steps, values, label: str, xlabel: str = "epoch", **style):
+def plot_curve(ax, steps, values, name: str, xlabel: str = "epoch", **style):
     """Plot one curve against its steps; a non-finite value (a diverged run) is marked, never a crash."""
     steps, values = np.asarray(steps), np.asarray(values, dtype=float)
     if values.ndim != 1 or steps.shape != values.shape:
-        raise ValueError(f"curve {label!r} must be a 1-D sequence of numbers with one step each, "
+        raise ValueError(f"curve {name!r} must be a 1-D sequence of numbers with one step each, "
                          f"got shapes {values.shape} and {steps.shape}")
     bad = ~np.isfinite(values)
-    line, = ax.plot(steps[~bad], values[~bad], label=label, **style)
+    line, = ax.plot(steps[~bad], values[~bad], label=name, **style)
     if bad.any():
         first = steps[int(np.argmax(bad))]
         ax.axvline(first, color=line.get_color(), linestyle=":")
-        ax.annotate(f"{label} diverged (inf/NaN) at {xlabel} {first}", (first, 0.95),
+        ax.annotate(label("{name} diverged (inf/NaN) at {xlabel} {first}", name=name, xlabel=xlabel, first=first),
+                    (first, 0.95),
                     xycoords=("data", "axes fraction"), ha="right", color=line.get_color(), fontsize="small")
     return line
 
@@ -133,11 +182,11 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
         if labels is not None:
             text, color = name(labels[i]), "black"
             if predictions is not None:
-                text += f"\npred {name(predictions[i])}"
+                text += "\n" + label("pred {name}", name=name(predictions[i]))
                 color = "black" if predictions[i] == labels[i] else "red"
             ax.set_title(text, fontsize="small", color=color)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(label(title))
     fig.tight_layout()
     return fig
 
@@ -166,8 +215,8 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, ax=None, title: str 
     for (i, j), count in np.ndenumerate(counts):
         ax.text(j, i, count, ha="center", va="center", fontsize="small",
                 color="white" if count > counts.max() / 2 else "black")
-    ax.set(xticks=range(len(names)), yticks=range(len(names)), title=title,
-           xlabel="predicted class", ylabel="true class")
+    ax.set(xticks=range(len(names)), yticks=range(len(names)), title=label(title),
+           xlabel=label("predicted class"), ylabel=label("true class"))
     ax.set_xticklabels(names, rotation=45, ha="right")
     ax.set_yticklabels(names)
     return ax

@@ -224,3 +224,36 @@ def test_use_style_sets_the_course_defaults():
     with matplotlib.rc_context():
         plotting.use_style()
         assert matplotlib.rcParams["axes.grid"] and not matplotlib.rcParams["axes.spines.top"]
+
+
+def test_chinese_plot_text_is_drawn_with_a_cjk_font(monkeypatch):
+    """COURSE_LANG=zh: the course's labels are Chinese, every glyph found, in Noto Sans CJK (fonts-noto-cjk)."""
+    import warnings
+
+    from matplotlib import font_manager
+
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    if plotting.cjk_font() is None:  # conftest turns this skip into a failure in CI, which installs the font
+        pytest.skip("no CJK font: install fonts-noto-cjk (Debian/Ubuntu: `sudo apt-get install fonts-noto-cjk`)")
+    with matplotlib.rc_context():
+        plotting.use_style()
+        ax = plotting.plot_loss_curves({"train": [1.0, 0.5], "validation": [1.2, 0.7]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a glyph missing from every font is a warning: here an error
+            ax.figure.canvas.draw()
+        assert ax.get_title() == "损失曲线" and ax.get_xlabel() == "轮"
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["训练", "验证"]
+        fonts = font_manager.fontManager._find_fonts_by_props(ax.title.get_fontproperties())
+        assert any("NotoSansCJK" in str(font) or "NotoSerifCJK" in str(font) for font in fonts), fonts
+        plt.close(ax.figure)
+
+
+def test_without_a_cjk_font_plots_keep_english_and_say_so_once(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    monkeypatch.setattr(plotting, "cjk_font", lambda: None)
+    plotting._say_no_cjk_font.cache_clear()
+    assert plotting.label("Loss curves") == "Loss curves"
+    assert plotting.label("class {value}", value=1) == "class 1"
+    assert capsys.readouterr().out.strip() == plotting.NO_CJK_FONT
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert plotting.label("Loss curves") == "Loss curves"

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(ROOT.glob("solutions/**/[0-9][0-9]*.ipynb")) + sorted(ROOT.glob("lessons/**/[0-9][0-9]*.ipynb"))
-DOCUMENTS = [ROOT / "README.md", ROOT / "Makefile", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", ROOT / "README.zh-CN.md", ROOT / "Makefile", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def code_cells(path: Path):

@@ -10,6 +10,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..i18n import t
+
 
 class Mismatch(Exception):
     """Raised by a comparison to say how an answer differs from the expected one."""
@@ -34,7 +36,7 @@ class Case:
     def describe(self) -> str:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]
         text = ", ".join(parts)
-        return f"{self.label}: ({text})" if self.label else f"({text})"
+        return t("{label}: ({inputs})", label=t(self.label), inputs=text) if self.label else f"({text})"
 
 
 @dataclass(frozen=True)
@@ -101,39 +103,41 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
     got, want = to_numpy(got), to_numpy(want)
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            raise Mismatch(f"expected {len(want)} results (a {type(want).__name__}), got {short(got)}")
+            raise Mismatch(t("expected {count} results (a {kind}), got {got}",
+                             count=len(want), kind=type(want).__name__, got=short(got)))
         for i, (g, w) in enumerate(zip(got, want)):
             try:
                 compare_values(g, w, rtol, atol)
             except Mismatch as m:
-                raise Mismatch(f"result #{i + 1}: {m}") from None
+                raise Mismatch(t("result #{number}: {problem}", number=i + 1, problem=m)) from None
         return
     if got is None:
-        raise Mismatch("the function returned None. Did you forget `return`?")
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     try:
         got_arr = np.asarray(got)
     except Exception:
-        raise Mismatch(f"expected a number or array, got {type(got).__name__}") from None
+        raise Mismatch(t("expected a number or array, got {kind}", kind=type(got).__name__)) from None
     want_arr = np.asarray(want)
     if got_arr.dtype.kind not in "biuf":
-        raise Mismatch(f"expected numbers, got values of type {got_arr.dtype} ({short(got)})")
+        raise Mismatch(t("expected numbers, got values of type {dtype} ({got})", dtype=got_arr.dtype, got=short(got)))
     if np.isscalar(want) or want_arr.ndim == 0:
         if got_arr.size != 1:
-            raise Mismatch(f"expected a single number, got an array of shape {got_arr.shape}")
+            raise Mismatch(t("expected a single number, got an array of shape {shape}", shape=got_arr.shape))
         got_arr = got_arr.reshape(())
     if got_arr.shape != want_arr.shape:
-        raise Mismatch(f"wrong shape: expected {want_arr.shape}, got {got_arr.shape}")
+        raise Mismatch(t("wrong shape: expected {want}, got {got}", want=want_arr.shape, got=got_arr.shape))
     if want_arr.dtype.kind == "f" and got_arr.dtype.kind != "f":
-        raise Mismatch(f"expected floating-point values, got dtype {got_arr.dtype}")
+        raise Mismatch(t("expected floating-point values, got dtype {dtype}", dtype=got_arr.dtype))
     bad_finite = ~np.isfinite(got_arr.astype(float)) & np.isfinite(want_arr.astype(float))
     if bad_finite.any():
         idx = _first(bad_finite)
-        raise Mismatch(f"got a non-finite value (NaN or inf){_at(idx)}: expected {_item(want_arr, idx)}, "
-                       f"got {_item(got_arr, idx)}")
+        raise Mismatch(t("got a non-finite value (NaN or inf){at}: expected {want}, got {got}",
+                         at=_at(idx), want=_item(want_arr, idx), got=_item(got_arr, idx)))
     close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = _first(~close)
-        raise Mismatch(f"wrong value{_at(idx)}: expected {_item(want_arr, idx)}, got {_item(got_arr, idx)}")
+        raise Mismatch(t("wrong value{at}: expected {want}, got {got}",
+                         at=_at(idx), want=_item(want_arr, idx), got=_item(got_arr, idx)))
 
 
 def _first(mask: np.ndarray) -> tuple:
@@ -141,7 +145,7 @@ def _first(mask: np.ndarray) -> tuple:
 
 
 def _at(idx: tuple) -> str:
-    return f" at index {idx if len(idx) > 1 else idx[0]}" if idx else ""
+    return t(" at index {index}", index=idx if len(idx) > 1 else idx[0]) if idx else ""
 
 
 def _item(arr: np.ndarray, idx: tuple) -> str:

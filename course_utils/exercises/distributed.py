@@ -1,6 +1,7 @@
 """Exercises of lesson 08 (distributed training). torch is imported inside the functions only."""
 import numpy as np
 
+from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake, compare_values
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
@@ -77,8 +78,8 @@ def _run_ring(answer, case):
 
 def _compare_ring(got, want):
     if got[1] != want[1]:
-        raise Mismatch("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "
-                       "worker sends what it held BEFORE the step")
+        raise Mismatch(t("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "
+                         "worker sends what it held BEFORE the step"))
     compare_values(got[0], want[0])
 
 
@@ -193,8 +194,8 @@ def _run_accumulation(step_fn, case):
 
 def _compare_accumulation(got, want):
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
-        raise Mismatch("the weights after the step differ from one step on the whole batch. Zero the gradients "
-                       "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it")
+        raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
+                         "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
     compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
 
 

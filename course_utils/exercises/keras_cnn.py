@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from .. import convnet as ref
+from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake, compare_values
 
 
@@ -57,7 +58,7 @@ def _size_run(size, case):
     """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
     result = size(*case.args, **case.kwargs)
     if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-        raise Mismatch(f"return the size as an int (use //), got {result!r}")
+        raise Mismatch(t("return the size as an int (use //), got {result}", result=repr(result)))
     return int(result)
 
 
@@ -85,7 +86,7 @@ def _build_run(builder, case):
     keras.utils.set_random_seed(0)
     model = builder(*case.args, **case.kwargs)
     if not isinstance(model, keras.Model):
-        raise Mismatch(f"build_cnn must return a keras model, got {type(model).__name__}")
+        raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = np.asarray(model(x, training=False))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1)
@@ -122,18 +123,20 @@ def _build_compare(got, want):
     (layers, *numbers), (want_layers, *want_numbers) = got, want
     kinds, want_kinds = [k for k, _ in layers], [k for k, _ in want_layers]
     if kinds != want_kinds:
-        order = " (the same layers in another order)" if sorted(kinds) == sorted(want_kinds) else ""
-        raise Mismatch(f"the layers are {' -> '.join(kinds)}{order}; expected {' -> '.join(want_kinds)}")
+        order = t(" (the same layers in another order)") if sorted(kinds) == sorted(want_kinds) else ""
+        raise Mismatch(t("the layers are {got}{order}; expected {want}", got=" -> ".join(kinds), order=order,
+                         want=" -> ".join(want_kinds)))
     for index, ((kind, setting), (_, wanted)) in enumerate(zip(layers, want_layers)):
         if setting != wanted:
             what = "rate" if kind == "Dropout" else "activation"
-            raise Mismatch(f"layer {index + 1} ({kind}) has {what} {setting!r}, expected {wanted!r}")
+            raise Mismatch(t("layer {number} ({kind}) has {what} {setting}, expected {wanted}", number=index + 1,
+                             kind=kind, what=t(what), setting=repr(setting), wanted=repr(wanted)))
     names = ("parameter count", "output shape", "softmax rows summing to 1")
     for name, g, w in zip(names, numbers, want_numbers):
         try:
             compare_values(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
         except Mismatch as mismatch:
-            raise Mismatch(f"{name}: {mismatch}") from None
+            raise Mismatch(f"{t(name)}: {mismatch}") from None
 
 
 def _accuracy_cases():
@@ -199,7 +202,8 @@ def _predict_run(answer, case):
     result = answer(_predict_model(), *case.args)
     if not isinstance(result, (int, np.integer)):
         shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
-        raise Mismatch(f"predict_one_image must return the class as an int, got a {type(result).__name__}{shape}")
+        raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
+                         kind=type(result).__name__, shape=shape))
     return int(result)
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import optimizers as ref
+from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake
 
 
@@ -104,7 +105,7 @@ def _batches_summary(answer, case):
     n, batch_size = case.args
     batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))]
     if not batches or any(b.ndim != 1 for b in batches):
-        raise Mismatch(f"expected a list of 1-D index arrays, got {len(batches)} batches")
+        raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -116,13 +117,14 @@ def _compare_batches(got, want):
     indices, sizes, problem = got
     if len(indices) != len(want[0]) or not np.array_equal(indices, want[0]):
         missing = sorted(set(want[0].tolist()) - set(indices.tolist()))
-        raise Mismatch(f"the batches together hold {len(indices)} indices, expected each of 0..{len(want[0]) - 1} "
-                       f"exactly once" + (f" (missing e.g. {missing[:3]})" if missing else " (some repeat)"))
+        raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
+                         count=len(indices), last=len(want[0]) - 1)
+                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
-        raise Mismatch(f"batch sizes {sizes.tolist()[:6]}..., expected {want[1].tolist()[:6]}... "
-                       "(full batches first, a smaller last one)")
+        raise Mismatch(t("batch sizes {got}..., expected {want}... (full batches first, a smaller last one)",
+                         got=sizes.tolist()[:6], want=want[1].tolist()[:6]))
     if problem != want[2]:
-        raise Mismatch(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives"))
+        raise Mismatch(t(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives")))
 
 
 def _minibatch_cases():

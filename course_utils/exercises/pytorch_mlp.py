@@ -10,6 +10,7 @@ The references live in the lesson code. torch is imported inside the functions o
 """
 import numpy as np
 
+from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake, compare_values
 
 
@@ -113,14 +114,14 @@ def _loss_kind(result):
 def _compare_step(got, want):
     losses, weights, kind = got
     if kind != want[2]:
-        raise Mismatch(_LOSS_KINDS[kind] or "the loss should be returned as a tensor")
+        raise Mismatch(t(_LOSS_KINDS[kind] or "the loss should be returned as a tensor"))
     if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7):
-        raise Mismatch(f"the returned loss {losses[0]:.6g} should be {want[0][0]:.6g}: "
-                       "return loss.item(), the loss of the batch before the update")
+        raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item(), the loss of the "
+                         "batch before the update", got=losses[0], want=want[0][0]))
     if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7):
-        raise Mismatch("the weights after two steps are wrong. Did you call optimizer.zero_grad() first "
-                       "(the model starts with stale gradients), then forward, loss, loss.backward() "
-                       "and optimizer.step()?")
+        raise Mismatch(t("the weights after two steps are wrong. Did you call optimizer.zero_grad() first "
+                         "(the model starts with stale gradients), then forward, loss, loss.backward() "
+                         "and optimizer.step()?"))
     compare_values(losses, want[0], rtol=1e-5, atol=1e-7)
 
 
@@ -146,10 +147,10 @@ def _accuracy_cases():
 
 def _compare_accuracy(got, want):
     if hasattr(got, "detach") and not hasattr(want, "detach"):
-        raise Mismatch(f"returned a tensor ({got!r}): return a Python float with .item()")
+        raise Mismatch(t("returned a tensor ({value}): return a Python float with .item()", value=repr(got)))
     if isinstance(got, (int, np.integer)) and not isinstance(got, bool) and isinstance(want, float):
-        raise Mismatch(f"returned the whole number {got}: divide the number of correct predictions by the "
-                       "number of examples (or take the mean)")
+        raise Mismatch(t("returned the whole number {value}: divide the number of correct predictions by the "
+                         "number of examples (or take the mean)", value=got))
     compare_values(got, want)
 
 
@@ -178,10 +179,10 @@ def _run_module(cls, case):
 
     net = cls(*case.args)
     if not isinstance(net, nn.Module):
-        raise Mismatch(f"the class must subclass nn.Module; got an object of type {type(net).__name__}")
+        raise Mismatch(t("the class must subclass nn.Module; got an object of type {kind}", kind=type(net).__name__))
     layers = [getattr(net, name, None) for name in ("hidden1", "hidden2", "output")]
     if not all(isinstance(layer, nn.Linear) for layer in layers):
-        raise AttributeError("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`")
+        raise AttributeError(t("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`"))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -201,18 +202,18 @@ def _run_module(cls, case):
 
 def _compare_module(got, want):
     if got[0] != want[0]:
-        raise Mismatch(f"the module has {int(got[0])} parameters, expected {int(want[0])}: "
-                       "three nn.Linear layers (with biases) and nothing else")
+        raise Mismatch(t("the module has {got} parameters, expected {want}: three nn.Linear layers (with biases) "
+                         "and nothing else", got=int(got[0]), want=int(want[0])))
     eval_right, train_right = (np.allclose(g, w, rtol=1e-4, atol=1e-5) if np.shape(g) == np.shape(w) else False
                                for g, w in zip(got[1:], want[1:]))
     if train_right and not eval_right:
-        raise Mismatch("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
-                       "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always")
+        raise Mismatch(t("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
+                         "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always"))
     if eval_right and not train_right:
-        raise Mismatch("right in eval mode, wrong in training mode: apply the module self.dropout = "
-                       "nn.Dropout(dropout) after each hidden ReLU and nowhere else (not on the input image, not on "
-                       "the logits). The check replays nn.Dropout's random masks, so a hand-made mask "
-                       "(torch.rand_like), even a correct one, cannot match")
+        raise Mismatch(t("right in eval mode, wrong in training mode: apply the module self.dropout = "
+                         "nn.Dropout(dropout) after each hidden ReLU and nowhere else (not on the input image, not on "
+                         "the logits). The check replays nn.Dropout's random masks, so a hand-made mask "
+                         "(torch.rand_like), even a correct one, cannot match"))
     compare_values(got[1], want[1], rtol=1e-4, atol=1e-5)
     compare_values(got[2], want[2], rtol=1e-4, atol=1e-5)
 
@@ -249,7 +250,7 @@ def _run_evaluate(evaluate, case):
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
     result = evaluate(model, loader, nn.CrossEntropyLoss(), torch.device("cpu"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise Mismatch(f"evaluate must return a pair (mean loss, accuracy), got {type(result).__name__}")
+        raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
@@ -258,9 +259,9 @@ def _run_evaluate(evaluate, case):
 
 def _compare_evaluate(got, want):
     if got[2] != want[2]:
-        raise Mismatch("the model ran with gradient tracking on: put the loop inside `with torch.no_grad():`")
+        raise Mismatch(t("the model ran with gradient tracking on: put the loop inside `with torch.no_grad():`"))
     if got[3] != want[3]:
-        raise Mismatch("the model was still in training mode: call model.eval() before the loop")
+        raise Mismatch(t("the model was still in training mode: call model.eval() before the loop"))
     compare_values(got[:2], want[:2], rtol=1e-5, atol=1e-7)
 
 

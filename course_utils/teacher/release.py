@@ -60,8 +60,8 @@ def build_release(lessons: list[str], out: Path, solutions: Path = COURSE_ROOT /
     (package / "exercises" / "recorded.json").write_text(json.dumps(recorded), encoding="utf-8")
     (out / "lessons").mkdir()
     for lesson in lessons:
-        nbformat.write(make_lesson(nbformat.read(solutions / f"{lesson}.ipynb", as_version=4)),
-                       out / "lessons" / f"{lesson}.ipynb")
+        solution = nbformat.read(solutions / f"{lesson}.ipynb", as_version=4)
+        nbformat.write(make_lesson(solution, f"solutions/{lesson}.ipynb"), out / "lessons" / f"{lesson}.ipynb")
     return out
 
 

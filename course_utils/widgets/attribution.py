@@ -10,6 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import attribution
+from ..i18n import t
+from ..plotting import label
 from .explorer import Explorer
 
 ATTRIBUTION_METHODS = ("gradient", "gradient × input", "integrated gradients", "occlusion", "edge detector (no model)")
@@ -57,19 +59,19 @@ class AttributionExplorer(Explorer):
                      ATTRIBUTION_MODELS[1]: attribution_maps(randomized, images, labels, steps=steps)}
         self.scores = {name: self._scores(m) for name, m in zip(ATTRIBUTION_MODELS, (model, randomized))}
         self.image = widgets.Dropdown(options=[(f"#{i}: {names[y]}", i) for i, y in enumerate(labels)], value=image,
-                                      description="image")
-        self.method = widgets.Dropdown(options=list(ATTRIBUTION_METHODS), value=method, description="method")
+                                      description=t("image"))
+        self.method = widgets.Dropdown(options=list(ATTRIBUTION_METHODS), value=method, description=t("method"))
         self.model = widgets.Dropdown(options=list(ATTRIBUTION_MODELS), value=ATTRIBUTION_MODELS[0],
-                                      description="model")
+                                      description=t("model"))
         figure = Figure(figsize=(8.4, 3.9), dpi=80)
         self.ax_image, self.ax_map = figure.subplots(1, 2)
         self.picture = self.ax_image.imshow(images[image], cmap="gray_r", vmin=0, vmax=1)
-        self.ax_image.set(xticks=[], yticks=[], xlabel="pixel column", ylabel="pixel row")
+        self.ax_image.set(xticks=[], yticks=[], xlabel=label("pixel column"), ylabel=label("pixel row"))
         self.heat = self.ax_map.imshow(np.zeros_like(images[0]), cmap="RdBu_r", vmin=-1, vmax=1)
-        self.ax_map.set(xticks=[], yticks=[], xlabel="pixel column", ylabel="pixel row")
-        figure.colorbar(self.heat, ax=self.ax_map, label="attribution / its largest |value|")
+        self.ax_map.set(xticks=[], yticks=[], xlabel=label("pixel column"), ylabel=label("pixel row"))
+        figure.colorbar(self.heat, ax=self.ax_map, label=label("attribution / its largest |value|"))
         self.outline = self.ax_map.contour(images[image], levels=[0.5], colors="0.35", linewidths=0.8)
-        self.ax_map.plot([], [], color="0.35", lw=0.8, label="outline of the digit")
+        self.ax_map.plot([], [], color="0.35", lw=0.8, label=label("outline of the digit"))
         legend = self.ax_map.legend(loc="lower left", fontsize="x-small", framealpha=0.8)
         self.ax_image.set_title(" ")
         self.ax_map.set_title(" \n ")                   # room for the two-line title
@@ -91,9 +93,11 @@ class AttributionExplorer(Explorer):
         i, model = self.image.value, self.model.value
         self.picture.set_data(self.images[i])
         self.heat.set_data(scaled(self.current()))
-        self.ax_image.set_title(f"image #{i}, class {self.names[self.labels[i]]}", fontsize="medium")
+        self.ax_image.set_title(label("image #{i}, class {name}", i=i, name=self.names[self.labels[i]]),
+                                fontsize="medium")
         score = self.scores[model][i]
-        self.ax_map.set_title(f"{self.method.value}\n{model} model, score {score:.2f}", fontsize="medium")
+        self.ax_map.set_title(f"{self.method.value}\n" + label("{model} model, score {score:.2f}", model=model,
+                                                                 score=score), fontsize="medium")
         if i != self._shown_image:  # a new digit, a new outline: swap it among the dynamic artists
             slot = self.dynamic.index(self.outline)
             self.outline.remove()

@@ -7,7 +7,8 @@ from matplotlib.figure import Figure
 
 from ..data import logic_gate
 from ..neurons import get_activation
-from ..plotting import CLASS_CMAP, CLASS_COLORS
+from ..i18n import t
+from ..plotting import CLASS_CMAP, CLASS_COLORS, label
 from .explorer import Explorer
 
 GATES = ["AND", "OR", "NAND", "XOR"]
@@ -57,18 +58,18 @@ class NeuronExplorer(Explorer):
         self.w2 = widgets.FloatSlider(value=w2, description="w2", **slider)
         self.b = widgets.FloatSlider(value=b, description="b", **slider)
         self.activation = widgets.Dropdown(options=list(OUTPUT_RANGE), value=activation, description="f")
-        self.gate = widgets.Dropdown(options=GATES, value=gate.upper(), description="data")
+        self.gate = widgets.Dropdown(options=GATES, value=gate.upper(), description=t("data"))
         figure = Figure(figsize=(5.6, 4.2), dpi=80)
         self.ax = figure.add_subplot()
         self.xx, self.yy = np.meshgrid(np.linspace(-0.5, 1.5, 80), np.linspace(-0.5, 1.5, 80))
         self.image = self.ax.imshow(np.zeros_like(self.xx), extent=(-0.5, 1.5, -0.5, 1.5), origin="lower",
                                     cmap=CLASS_CMAP, alpha=0.6)
-        figure.colorbar(self.image, ax=self.ax, label="neuron output y")
-        self.line, = self.ax.plot([], [], "k-", lw=2, label="boundary $w_1x_1 + w_2x_2 + b = 0$")
+        figure.colorbar(self.image, ax=self.ax, label=label("neuron output y"))
+        self.line, = self.ax.plot([], [], "k-", lw=2, label=label("boundary $w_1x_1 + w_2x_2 + b = 0$"))
         inputs, _ = logic_gate("AND")
         self.points = self.ax.scatter(inputs[:, 0], inputs[:, 1], s=140, edgecolor="k", zorder=3)
-        for label in (0, 1):
-            self.ax.plot([], [], "o", color=CLASS_COLORS[label], mec="k", label=f"target {label}")
+        for target in (0, 1):
+            self.ax.plot([], [], "o", color=CLASS_COLORS[target], mec="k", label=label("target {value}", value=target))
         legend = self.ax.legend(loc="upper left", fontsize="small", framealpha=0.8)
         self.ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", ylabel="$x_2$")
         figure.tight_layout()
@@ -84,8 +85,9 @@ class NeuronExplorer(Explorer):
         self.image.set_clim(*self._clim)  # a new range redraws the colorbar too
         self.line.set_data(*boundary_line(w1, w2, b, [-0.5, 1.5]))
         X, y = logic_gate(self.gate.value)
-        self.points.set_facecolor([CLASS_COLORS[label] for label in y])
+        self.points.set_facecolor([CLASS_COLORS[target] for target in y])
         answers = neuron_surface(w1, w2, b, f, X[:, 0], X[:, 1]) > YES_THRESHOLD[f]
         correct = int((answers == y).sum())
-        self.ax.set_title(f"{self.gate.value}: the neuron gets {correct}/4 right", fontsize="medium")
+        self.ax.set_title(label("{gate}: the neuron gets {correct}/4 right", gate=self.gate.value, correct=correct),
+                          fontsize="medium")
         return full

@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from .. import mlp
 from ..data import make_moons
 from ..optimizers import OPTIMIZERS, SURFACES, make_optimizer, minibatches, trajectory
+from ..i18n import t
+from ..plotting import label
 from .explorer import Explorer
 
 LAB_LRS = 10.0 ** np.linspace(-3, 2, 26)  # the slider's grid: 5 steps per decade
@@ -116,23 +118,25 @@ class LearningRateLab(Explorer):
         self.regimes = {(b, name): classify_runs(c) for b, sweep in self.curves.items() for name, c in sweep.items()}
         lo, hi = np.log10(LAB_LRS[[0, -1]])
         self.lr = widgets.FloatLogSlider(value=start, base=10, min=lo, max=hi, step=(hi - lo) / (len(LAB_LRS) - 1),
-                                         description="learning rate", readout_format=".3g", continuous_update=True,
+                                         description=t("learning rate"), readout_format=".3g", continuous_update=True,
                                          style={"description_width": "initial"})
         self.batch_size = widgets.Dropdown(options=[(f"{b} (full batch)" if b == len(X) else str(b), b)
-                                                    for b in batch_sizes], value=batch_size, description="batch size")
-        self.optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer, description="optimizer")
+                                                    for b in batch_sizes], value=batch_size, description=t("batch size"))
+        self.optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer, description=t("optimizer"))
         figure = Figure(figsize=(9.6, 3.8), dpi=80)
         self.ax, self.ax_lr = figure.subplots(1, 2)
-        self.ax.set(yscale="log", ylim=LAB_LOSS_RANGE, xlim=(0, epochs), xlabel="epoch", ylabel="training loss (BCE)")
-        self.ax_lr.set(xscale="log", yscale="log", ylim=LAB_LOSS_RANGE, xlim=LAB_LRS[[0, -1]], xlabel="learning rate",
-                       ylabel=f"loss after {epochs} epochs", title="Final loss for every learning rate")
-        self.line, = self.ax.plot([], [], lw=2.2, color="C0", label="this run")
+        self.ax.set(yscale="log", ylim=LAB_LOSS_RANGE, xlim=(0, epochs), xlabel=label("epoch"),
+                    ylabel=label("training loss (BCE)"))
+        self.ax_lr.set(xscale="log", yscale="log", ylim=LAB_LOSS_RANGE, xlim=LAB_LRS[[0, -1]], xlabel=label("learning rate"),
+                       ylabel=label("loss after {epochs} epochs", epochs=epochs),
+                       title=label("Final loss for every learning rate"))
+        self.line, = self.ax.plot([], [], lw=2.2, color="C0", label=label("this run"))
         self.blowup, = self.ax.plot([], [], "rx", ms=12, mew=3, label="inf / NaN")
         self.ax.legend(loc="lower left", fontsize="small")
         self.sweep_line, = self.ax_lr.plot([], [], "-", color="0.5", lw=1.5)
         self.sweep_points = [self.ax_lr.plot([], [], "o", ms=5, color=c, label=r)[0]
                              for r, c in zip(REGIMES, ("C1", "C2", "C4", "C3"))]
-        self.marker, = self.ax_lr.plot([], [], "o", ms=13, mfc="none", mec="k", mew=2, label="this run")
+        self.marker, = self.ax_lr.plot([], [], "o", ms=13, mfc="none", mec="k", mew=2, label=label("this run"))
         self.ax_lr.legend(loc="upper left", fontsize="small", ncol=2)
         self.ax.set_title(" ")
         self.note = self.ax.text(0.97, 0.95, "", transform=self.ax.transAxes, ha="right", va="top", fontsize="medium",
@@ -172,7 +176,8 @@ class LearningRateLab(Explorer):
             text = f"{regime}: final loss {losses[-1]:.3f}"
         self.note.set_text(text)
         self.note.set_color("C3" if regime == "diverged" else "black")
-        self.ax.set_title(f"{self.optimizer.value}, batch {self.batch_size.value}, lr = {LAB_LRS[i]:.3g}",
+        self.ax.set_title(label("{optimizer}, batch {size}, lr = {lr:.3g}", optimizer=self.optimizer.value,
+                                size=self.batch_size.value, lr=LAB_LRS[i]),
                           fontsize="medium")
         return False
 
@@ -188,16 +193,16 @@ class OptimizerRace(Explorer):
         lr = SURFACES[surface].lr if lr is None else lr
         if not np.isscalar(lr) or not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
-        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.05, description="learning rate",
+        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description=t("surface"))
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.05, description=t("learning rate"),
                                          readout_format=".3g", style={"description_width": "initial"})
-        self.steps = widgets.IntSlider(value=steps, min=0, max=500, step=10, description="steps")
+        self.steps = widgets.IntSlider(value=steps, min=0, max=500, step=10, description=t("steps"))
         figure = Figure(figsize=(6.4, 4.6), dpi=80)
         self.ax = figure.add_subplot()
         self.lines = {name: self.ax.plot([], [], ".-", ms=3, lw=1.3, color=c, label=name)[0]
                       for name, c in self.COLORS.items()}
         self.ends = {name: self.ax.plot([], [], "o", ms=8, color=c, mec="w")[0] for name, c in self.COLORS.items()}
-        self.start, = self.ax.plot([], [], "*", ms=16, color="gold", mec="k", label="start")
+        self.start, = self.ax.plot([], [], "*", ms=16, color="gold", mec="k", label=label("start"))
         self.legend = self.ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
         self._contour, self._shown = None, None
         self.ax.set(title=" ", xlabel="$w_1$", ylabel="$w_2$")
@@ -233,7 +238,8 @@ class OptimizerRace(Explorer):
             else:
                 scores.append(f"{name}: loss {f_end:.3g}")
         self.scores.set_text("\n".join(scores))
-        self.ax.set_title(f"{surface.name}: {self.steps.value} steps, lr = {self.lr.value:.3g}", fontsize="medium")
+        self.ax.set_title(label("{surface}: {steps} steps, lr = {lr:.3g}", surface=surface.name,
+                                steps=self.steps.value, lr=self.lr.value), fontsize="medium")
         return full
 
     def _draw_surface(self, surface) -> None:

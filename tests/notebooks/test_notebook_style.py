@@ -1,4 +1,5 @@
-"""The course's notebook style, checked on every notebook in solutions/ and lessons/.
+"""The course's notebook style, checked on every notebook in solutions/ and lessons/ (and the rules
+that do not read English on lessons/zh/ too).
 
 Each test collects every violation of one rule in one notebook and reports them all at once,
 with the cell index (0-based), so one run tells an author everything to fix.
@@ -19,6 +20,8 @@ ENDING = ("Summary", "Think further", "Next")
 MARKDOWN_IN_COMMENT = re.compile(r"\*\*\w|\$[^$]+\$")
 
 each_notebook = pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+each_edition = pytest.mark.parametrize("path", NOTEBOOKS + sorted((ROOT / "lessons" / "zh").glob("*.ipynb")),
+                                       ids=lambda p: f"{p.parent.name}/{p.name}")
 
 
 def cells_of(path):
@@ -98,26 +101,26 @@ def ending_problems(cells):
     return [f"cells {late_code}: code after the Summary"] if late_code else []
 
 
-@each_notebook
+@each_edition
 def test_markdown_before_every_code_cell(path):
     bare = bare_code_cells(cells_of(path))
     assert not bare, report(path, [f"cell {i}: code cell without markdown before it" for i in bare])
 
 
-@each_notebook
+@each_edition
 def test_code_cells_are_short(path):
     long = long_code_cells(cells_of(path))
     assert not long, report(path, [f"cell {i}: {n} lines (at most {MAX_CODE_LINES})" for i, n in long])
 
 
-@each_notebook
+@each_edition
 def test_no_control_characters(path):
     found = control_characters(cells_of(path))
     assert not found, report(path, [f"cell {i}: control character {name} (a '\\a' or '\\b' in a Python string?)"
                                     for i, name in found])
 
 
-@each_notebook
+@each_edition
 def test_no_prose_in_code_comments(path):
     found = comment_prose(cells_of(path))
     assert not found, report(path, [f"cell {i}: {why}" for i, why in found])

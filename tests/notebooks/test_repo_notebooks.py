@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.teacher.generate import BEGIN, END, stale_lessons
+from course_utils.teacher.generate import BEGIN, END, languages, stale_lessons, stale_readmes, untranslated
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
@@ -64,6 +64,13 @@ def test_every_solution_has_a_lesson_and_every_lesson_a_solution():
 def test_the_lessons_are_exactly_what_the_generator_writes():
     stale = stale_lessons(SOLUTIONS, LESSONS)
     assert stale == [], f"stale lessons {[p.name for p in stale]}: run `make lessons`"
+
+
+def test_every_cell_has_a_current_chinese_translation():
+    """Drift is a failure: an English cell changed or added since its translation fails here."""
+    assert languages(SOLUTIONS) == ["zh"], "the Chinese edition lives in solutions/zh/"
+    assert untranslated(SOLUTIONS) == []
+    assert stale_readmes(SOLUTIONS) == [], "run `make lessons`"
 
 
 @pytest.mark.parametrize("path", sorted(LESSONS.glob("*.ipynb")), ids=lambda p: p.name)

@@ -1,0 +1,25 @@
+"""Sphinx configuration of the course book; `make book` (course_utils/teacher/book.py) passes each
+edition's language, title and cache folder on the command line."""
+project = "Hands-on deep learning"
+language = "en"
+extensions = ["myst_nb"]
+exclude_patterns = ["learner/**", "**.ipynb_checkpoints"]  # learners' notebooks are downloads, not pages
+myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath"]
+
+# Run every notebook once, keep its outputs in a jupyter-cache, and stop the build on a cell error
+# (a cell tagged raises-exception may show its error).
+nb_execution_mode = "cache"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+# A widget's picture, not an empty box: the book loads no widget scripts (they come from the web), so
+# each widget shows the static image or text its model also offers.
+nb_ipywidgets_js = {}
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
+                              ("html", "application/vnd.jupyter.widget-state+json", None)]
+
+html_theme = "sphinx_book_theme"
+html_title = project
+html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True, "use_download_button": True}
+html_show_sourcelink = False

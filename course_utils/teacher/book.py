@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
+import html
 import os
 import re
 import subprocess
@@ -146,6 +147,42 @@ def glossary_page(edition: Edition, terms: dict[tuple[str, str], list[str]]) -> 
                      for (en, zh), where in sorted(terms.items(), key=lambda item: item[0][0].lower()))
     return (f"# {w['glossary']}\n\n{w['glossary_intro']}\n\n| {w['term']} | {w['zh']} | {w['where']} |\n"
             f"|---|---|---|\n{rows}\n")
+
+
+def static_widget(model_id: str, models: dict) -> str:
+    """HTML that shows a widget as the notebook left it, from the saved widget state (no scripts).
+
+    Boxes lay out their children; sliders, progress bars, labels, choices and buttons show their last
+    value. A widget this does not know shows its name, so a page never has an empty box.
+    """
+    model = models.get(model_id)
+    if model is None:
+        return ""
+    kind, state = model["model_name"].removesuffix("Model"), model["state"]
+    label = html.escape(state.get("description") or "")
+    label = f'<span class="widget-static-label">{label}</span> ' if label else ""
+    if "children" in state:
+        direction = "column" if kind == "VBox" else "row"
+        children = "".join(static_widget(child.removeprefix("IPY_MODEL_"), models) for child in state["children"])
+        return f'<div class="widget-static" style="display:flex;flex-direction:{direction};gap:.5em">{children}</div>'
+    value = state.get("value")
+    if kind.endswith("Progress"):
+        return f'<div>{label}<progress value="{value}" max="{state.get("max", 100)}"></progress></div>'
+    if kind.endswith("Slider"):
+        shown = "–".join(map(str, value)) if isinstance(value, list) else value
+        return f"<div>{label}<code>{html.escape(str(shown))}</code></div>"
+    if kind in {"HTML", "HTMLMath"}:
+        return f"<div>{label}{value}</div>"  # the course's own widgets: trusted HTML
+    if "_options_labels" in state:
+        index = state.get("index")
+        chosen = [state["_options_labels"][i] for i in (index if isinstance(index, list) else [index])
+                  if i is not None]
+        return f"<div>{label}<code>{html.escape(', '.join(chosen))}</code></div>"
+    if kind in {"Button", "ToggleButton"}:
+        return f"<div><button disabled>{label or html.escape(kind)}</button></div>"
+    if value is not None and not isinstance(value, dict):
+        return f"<div>{label}{html.escape(str(value))}</div>"
+    return f"<div>[{html.escape(kind)}]</div>"
 
 
 def write_if_changed(path: Path, text: str) -> None:

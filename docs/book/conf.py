@@ -14,10 +14,10 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
 # A widget's picture, not an empty box: the book loads no widget scripts (they come from the web), so
-# each widget shows the static image or text its model also offers.
+# a widget shows the image it offers (the course's explorers), else its saved state as plain HTML.
 nb_ipywidgets_js = {}
-nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
-                              ("html", "application/vnd.jupyter.widget-state+json", None)]
+nb_render_plugin = "course"  # course_utils/teacher/book_render.py
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", 60)]  # after image/png
 
 html_theme = "sphinx_book_theme"
 html_title = project

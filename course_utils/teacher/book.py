@@ -3,12 +3,13 @@
     python -m course_utils.teacher.book             # build every edition into _build/book/html (make book)
     python -m course_utils.teacher.book --lang en   # one edition
 
-For each edition this writes a Sphinx source tree under ``_build/book/src/<lang>``: a copy of every
+For each edition this writes a Sphinx source tree under ``_build/book/<lang>/src``: a copy of every
 solution notebook (the notebooks themselves are never touched) with a note linking to the learner's
 notebook, the answers of the exercises folded behind "Show the solution", a landing page with the
-lesson map and a glossary from the key-term tables. ``docs/book/conf.py`` builds it with myst-nb,
-which runs each notebook once and keeps the outputs in a jupyter-cache: a lesson is run again only
-when its code or ``course_utils`` changed. A cell error fails the build.
+lesson map and a glossary from the key-term tables. ``docs/book/conf.py`` builds it with myst-nb
+into ``_build/book/<lang>/html``, and the site ``_build/book/html`` gets each edition in its folder
+(English at the root). myst-nb runs each notebook once and keeps the outputs in a jupyter-cache: a
+lesson is run again only when its code or ``course_utils`` changed. A cell error fails the build.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import hashlib
 import html
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -217,17 +219,29 @@ def prepare(edition: Edition, src: Path) -> list[str]:
 
 
 def build(edition: Edition, build: Path = BUILD) -> Path:
-    """Prepare and build one edition; return its html folder. Raises CalledProcessError when Sphinx fails."""
-    src, html = build / "src" / edition.lang, build / "html" / edition.folder
-    prepare(edition, src)
+    """Prepare and build one edition in ``build/<lang>``; return its html folder.
+
+    Raises CalledProcessError when Sphinx fails (a cell error, a broken link between pages).
+    """
+    work = build / edition.lang
+    prepare(edition, work / "src")
     env = {**os.environ, **RUN_ENV, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF), "-W", "--keep-going",
                     "-D", f"language={edition.lang}", "-D", f"project={edition.title}",
-                    "-D", f"nb_execution_cache_path={build / 'cache' / edition.lang}",
-                    "-d", str(build / "doctrees" / edition.lang), str(src), str(html)],
+                    "-D", f"html_title={edition.title}", "-D", f"nb_execution_cache_path={work / 'cache'}",
+                    "-d", str(work / "doctrees"), str(work / "src"), str(work / "html")],
                    check=True, env=env)
-    return html
+    return work / "html"
+
+
+def publish(editions: list[Edition], build: Path = BUILD) -> Path:
+    """The web site: each built edition copied into its folder of ``build/html``."""
+    site = build / "html"
+    shutil.rmtree(site, ignore_errors=True)
+    for edition in sorted(editions, key=lambda edition: edition.folder):  # the root edition first
+        shutil.copytree(build / edition.lang / "html", site / edition.folder, dirs_exist_ok=True)
+    return site
 
 
 def main(argv=None) -> int:
@@ -235,14 +249,15 @@ def main(argv=None) -> int:
     parser.add_argument("--lang", choices=sorted(EDITIONS), action="append",
                         help="an edition to build (default: all)")
     args = parser.parse_args(argv)
-    for lang in args.lang or sorted(EDITIONS):
+    editions = [EDITIONS[lang] for lang in args.lang or sorted(EDITIONS)]
+    for edition in editions:
         try:
-            html = build(EDITIONS[lang])
+            build(edition)
         except subprocess.CalledProcessError as error:
-            print(f"The {lang} book failed to build (exit {error.returncode}): see Sphinx's messages above; "
-                  "a cell error names the notebook and the cell.", file=sys.stderr)
+            print(f"The {edition.lang} book failed to build (exit {error.returncode}): see Sphinx's messages "
+                  "above; a cell error names the notebook and the cell.", file=sys.stderr)
             return 1
-        print(f"The {lang} book is in {html}/index.html")
+    print(f"The book is in {publish(editions)}/index.html")
     return 0
 
 

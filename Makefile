@@ -1,6 +1,7 @@
 # make lab   - create .venv (first time only), install everything, open JupyterLab on lessons/
 # make test  - run the whole test suite in the same environment
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
+# make book  - the lessons with their solutions, run, as a web site in _build/book/html (make test-book checks it)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -16,10 +17,11 @@ export TF_NUM_INTEROP_THREADS ?= 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
 NBGRADER_STAMP := .venv-nbgrader/.installed
+BOOK_STAMP := $(VENV)/.book-installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env
+.PHONY: lab test test-seeds lessons check-lessons bench install clean grade nbgrader-env book test-book
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +52,19 @@ $(NBGRADER_STAMP): $(STAMP) requirements-teacher.txt
 
 nbgrader-env: $(NBGRADER_STAMP)
 
+# The book's tools (Sphinx, myst-nb) in .venv: the book runs the notebooks in the learners' environment
+$(BOOK_STAMP): $(STAMP) requirements-book.txt
+	$(BIN)/python -m pip install -r requirements-book.txt
+	@touch $(BOOK_STAMP)
+
+# Runs each changed lesson once (a jupyter-cache keeps the outputs); a cell error fails the build.
+book: $(BOOK_STAMP)
+	$(BIN)/python -m course_utils.teacher.book $(ARGS)
+
+# Every page in Chromium: figures, links, search (tests/book, left out of make test)
+test-book: book
+	$(BIN)/python -m pytest --book tests/book
+
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/teacher/synthetic_class.py artifacts/demo_class
 	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
@@ -65,4 +80,4 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py
 
 clean:
-	rm -rf $(VENV) .venv-nbgrader artifacts
+	rm -rf $(VENV) .venv-nbgrader artifacts _build

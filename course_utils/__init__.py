@@ -49,7 +49,9 @@ Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,
   feedback, Canvas and Moodle files, answers shared between learners;
 - ``teacher.attacks``: the catalogue of cheating attempts the grading tests run;
-- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash.
+- ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash;
+- ``teacher.book`` (with ``teacher.book_render``, myst-nb's renderer for widgets): the solutions, run,
+  as a web site with a lesson map and a glossary (``make book``).
 ``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``
 and ``python -m course_utils.grade`` working.
 """

@@ -14,11 +14,12 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
-from test_browser import CHROMIUM, browser, page  # noqa: E402,F401  the browser tests' Chromium
+from test_browser import CHROMIUM, browser, page  # the browser tests' Chromium
 
-from course_utils.teacher.book import BUILD, EDITIONS  # noqa: E402
-from course_utils.teacher.notebook_format import BEGIN, solution_notebooks  # noqa: E402
+from course_utils.teacher.book import BUILD, EDITIONS
+from course_utils.teacher.notebook_format import BEGIN, solution_notebooks
 
+__all__ = ["browser", "page"]  # pytest fixtures, imported so that this module can use them
 EDITION = EDITIONS["en"]
 SITE = BUILD / "html"
 WORK = BUILD / EDITION.lang  # the edition's pages as written for Sphinx, and the outputs of their run
@@ -61,8 +62,8 @@ def image_outputs(stem: str) -> int:
     """How many outputs of the run notebook are pictures (figures, and explorers' static images)."""
     from jupyter_cache import get_cache
 
-    page = nbformat.read(WORK / "src" / f"{stem}.ipynb", as_version=4)
-    _, nb = get_cache(WORK / "cache").merge_match_into_notebook(page)
+    source = nbformat.read(WORK / "src" / f"{stem}.ipynb", as_version=4)
+    _, nb = get_cache(WORK / "cache").merge_match_into_notebook(source)
     return sum(any(mime.startswith("image/") for mime in output.get("data", {}))
                for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs)
 

@@ -232,7 +232,16 @@ def build(edition: Edition, build: Path = BUILD) -> Path:
                     "-D", f"html_title={edition.title}", "-D", f"nb_execution_cache_path={work / 'cache'}",
                     "-d", str(work / "doctrees"), str(work / "src"), str(work / "html")],
                    check=True, env=env)
+    offline_mathjax(work / "html")
     return work / "html"
+
+
+def offline_mathjax(html: Path) -> None:
+    """MathJax inside the site (docs/book/conf.py loads it from there), so formulas render offline."""
+    import jupyter_server_mathjax
+
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(static, html / "_static" / "mathjax", dirs_exist_ok=True)
 
 
 def publish(editions: list[Edition], build: Path = BUILD) -> Path:

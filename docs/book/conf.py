@@ -19,6 +19,16 @@ nb_ipywidgets_js = {}
 nb_render_plugin = "course"  # course_utils/teacher/book_render.py
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", 60)]  # after image/png
 
+# MathJax 2 from the package index (jupyter-server-mathjax), copied into the site by the build: formulas
+# render without the network.
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                               "processEscapes": True, "processClass": "math|output_area",
+                               "ignoreClass": "document"},
+                   "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web",
+                                "webFont": "STIX-Web", "imageFont": None},  # the fonts it ships
+                   "showMathMenu": False, "messageStyle": "none"}
+
 html_theme = "sphinx_book_theme"
 html_title = project
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True, "use_download_button": True}

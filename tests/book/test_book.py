@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import subprocess
 import sys
 import threading
 from html.parser import HTMLParser
@@ -16,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
 from test_browser import CHROMIUM, browser, page  # the browser tests' Chromium
 
-from course_utils.teacher.book import BUILD, EDITIONS
+from course_utils.teacher.book import BUILD, EDITIONS, Edition, build
 from course_utils.teacher.notebook_format import BEGIN, solution_notebooks
 
 __all__ = ["browser", "page"]  # pytest fixtures, imported so that this module can use them
@@ -141,3 +142,29 @@ def test_search_finds_a_key_term_in_its_lesson(site, page):
     results.first.wait_for(timeout=30_000)
     hrefs = results.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any(href.startswith("03_backpropagation.html") for href in hrefs), hrefs
+
+
+def tiny_edition(tmp_path, code: str, tags=()) -> Edition:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lesson 01 · One cell"),
+                                         nbformat.v4.new_code_cell(code, metadata={"tags": list(tags)})])
+    for folder in ("solutions", "lessons"):
+        (tmp_path / folder).mkdir()
+        nbformat.write(nb, tmp_path / folder / "01_one.ipynb")
+    return Edition("en", tmp_path / "solutions", tmp_path / "lessons", "", "Tiny", EDITION.words)
+
+
+def test_a_cell_error_fails_the_build(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError):
+        build(tiny_edition(tmp_path, "1 / 0"), tmp_path / "build")
+
+
+def test_a_cell_tagged_raises_exception_shows_its_error(tmp_path):
+    html = build(tiny_edition(tmp_path, "1 / 0", tags=["raises-exception"]), tmp_path / "build")
+    assert "ZeroDivisionError" in (html / "01_one.html").read_text(encoding="utf-8")
+
+
+def test_formulas_are_typeset_without_the_network(site, page):
+    page.goto(site + "01_neurons.html")  # the site is served locally and Chromium has no way out here
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
+                           " && MathJax.Hub.getAllJax().length > 0", timeout=60_000)
+    assert "\\sigma" not in page.locator("article").inner_text()

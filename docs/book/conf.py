@@ -1,5 +1,7 @@
 """Sphinx configuration of the course book; `make book` (course_utils/teacher/book.py) passes each
 edition's language, title and cache folder on the command line."""
+from importlib.metadata import entry_points
+
 project = "Hands-on deep learning"
 language = "en"
 extensions = ["myst_nb"]
@@ -16,7 +18,10 @@ nb_merge_streams = True
 # A widget's picture, not an empty box: the book loads no widget scripts (they come from the web), so
 # a widget shows the image it offers (the course's explorers), else its saved state as plain HTML.
 nb_ipywidgets_js = {}
-nb_render_plugin = "course"  # course_utils/teacher/book_render.py
+nb_render_plugin = "course"  # course_utils/teacher/book_render.py, registered in pyproject.toml
+if not entry_points(group="myst_nb.renderers", name=nb_render_plugin):
+    raise RuntimeError("the course package is installed without its book renderer: run `make install` "
+                       "(or `pip install -e .`) again, then `make book`")
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", 60)]  # after image/png
 
 # MathJax 2 from the package index (jupyter-server-mathjax), copied into the site by the build: formulas

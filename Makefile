@@ -5,6 +5,7 @@
 # make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
+# make book  - the lessons with their solutions, run, as a web site in _build/book/html (make test-book checks it)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
 # make release LESSONS="01_neurons" - the graded release for a class into artifacts/release (no answer key)
 SHELL := /bin/bash
@@ -22,11 +23,12 @@ export TF_NUM_INTEROP_THREADS ?= 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
 NBGRADER_STAMP := .venv-nbgrader/.installed
+BOOK_STAMP := $(VENV)/.book-installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
 .PHONY: lab lab-zh test test-zh test-seeds test-lowest lessons check-lessons bench install install-locked lock \
-	clean grade nbgrader-env release
+	clean grade nbgrader-env release book test-book
 
 # LOCK=requirements-lock.txt pins every package to the version CI tested (install-locked)
 $(STAMP): requirements.txt pyproject.toml $(LOCK)
@@ -81,6 +83,19 @@ $(NBGRADER_STAMP): $(STAMP) requirements-teacher.txt
 
 nbgrader-env: $(NBGRADER_STAMP)
 
+# The book's tools (Sphinx, myst-nb) in .venv: the book runs the notebooks in the learners' environment
+$(BOOK_STAMP): $(STAMP) requirements-book.txt
+	$(BIN)/python -m pip install -r requirements-book.txt
+	@touch $(BOOK_STAMP)
+
+# Runs each changed lesson once (a jupyter-cache keeps the outputs); a cell error fails the build.
+book: $(BOOK_STAMP)
+	$(BIN)/python -m course_utils.teacher.book $(ARGS)
+
+# Every page in Chromium: figures, links, search (tests/book, left out of make test)
+test-book: book
+	$(BIN)/python -m pytest --book tests/book
+
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || $(BIN)/python tests/teacher/synthetic_class.py artifacts/demo_class
 	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
@@ -116,4 +131,4 @@ test-lowest:
 		lessons/04_optimizers.ipynb
 
 clean:
-	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts
+	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts _build

@@ -22,6 +22,18 @@ IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 BROWSER_HOW_TO = ("install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) and run `make test` again")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--book", action="store_true",
+                     help="run the tests of the built book in tests/book (make test-book builds it first)")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/book checks the built book: `make test-book` runs it, `make test` leaves it out."""
+    if collection_path.name == "book" and collection_path.parent == ROOT / "tests" and not config.getoption("--book"):
+        return True
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before a notebook's kernel starts: solutions run strict, lessons run friendly."""

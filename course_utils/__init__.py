@@ -59,6 +59,8 @@ Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.translations``: the Chinese text of each notebook, keyed by cell and English hash;
   ``teacher.glossary``: one Chinese term per concept (``docs/glossary.csv``), the key-term tables of both
   editions and the terms the Chinese lessons avoid.
+- ``teacher.book`` (with ``teacher.book_render``, myst-nb's renderer for widgets): the solutions, run,
+  as a web site with a lesson map and a glossary (``make book``).
 ``generate`` and ``grade`` at the top level are shims that keep ``python -m course_utils.generate``
 and ``python -m course_utils.grade`` working.
 """

@@ -42,15 +42,20 @@ def lesson_path(stem: str, lang: str = "en") -> str:
     return f"lessons/{stem}.ipynb" if lang == "en" else f"lessons/{lang}/{stem}.ipynb"
 
 
-def launch_links(stem: str, lang: str = "en") -> str:
-    """A markdown line of links that open lesson ``stem`` (e.g. ``01_neurons``) at this release."""
+def launch_urls(stem: str, lang: str = "en") -> list[tuple[str, str]]:
+    """(label, url) for each place that opens lesson ``stem`` (e.g. ``01_neurons``) at this release."""
     words, path, tag = TEXT[lang], lesson_path(stem, lang), f"v{__version__}"
     colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{tag}/{path}"
     binder = f"https://mybinder.org/v2/gh/{REPOSITORY}/{tag}?labpath={quote(path)}"
     pull = {"repo": f"https://github.com/{REPOSITORY}", "branch": tag,
             "urlpath": f"lab/tree/{REPOSITORY.split('/')[1]}/{path}"}
     hub = f"{HUB}/hub/user-redirect/git-pull?{urlencode(pull)}"
-    return f"[{words['colab']}]({colab}) · [{words['binder']}]({binder}) · [{words['hub']}]({hub})"
+    return [(words["colab"], colab), (words["binder"], binder), (words["hub"], hub)]
+
+
+def launch_links(stem: str, lang: str = "en") -> str:
+    """A markdown line of links that open lesson ``stem`` at this release."""
+    return " · ".join(f"[{label}]({url})" for label, url in launch_urls(stem, lang))
 
 
 def lesson_requirements(code: str) -> list[str]:

@@ -1,0 +1,267 @@
+"""The course as a book: the solution notebooks, run, with each exercise's answer folded away.
+
+    python -m course_utils.teacher.book             # build every edition into _build/book/html (make book)
+    python -m course_utils.teacher.book --lang en   # one edition
+
+For each edition this writes a Sphinx source tree under ``_build/book/<lang>/src``: a copy of every
+solution notebook (the notebooks themselves are never touched) with a note linking to the learner's
+notebook, the answers of the exercises folded behind "Show the solution", a landing page with the
+lesson map and a glossary from the key-term tables. ``docs/book/conf.py`` builds it with myst-nb
+into ``_build/book/<lang>/html``, and the site ``_build/book/html`` gets each edition in its folder
+(English at the root). myst-nb runs each notebook once and keeps the outputs in a jupyter-cache: a
+lesson is run again only when its code or ``course_utils`` changed. A cell error fails the build.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .launch import launch_urls
+from .notebook_format import BEGIN, solution_notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "_build" / "book"
+CONF = ROOT / "docs" / "book"
+KEY_TERMS = "**Key terms**"
+RUN_ENV = {"COURSE_OFFLINE": "1", "COURSE_STRICT": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}  # as the tests run
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language of the book: where its notebooks are, and where its pages go under html/."""
+    lang: str
+    solutions: Path
+    lessons: Path
+    folder: str  # "" for the default edition at the root of the site
+    title: str
+    words: dict  # the book's own sentences in this language
+
+
+EN_WORDS = {
+    "intro": "A hands-on course in deep learning, from one neuron to distributed training. Every page is "
+             "a lesson with its exercises solved and run, so you see each figure and table; the answers are "
+             "folded away until you ask for them.",
+    "map": "Lesson map", "lesson": "Lesson", "topic": "Topic", "time": "Time",
+    "glossary": "Glossary",
+    "glossary_intro": "The key terms of every lesson, in English and Chinese, with the lessons that introduce them.",
+    "term": "English", "zh": "中文", "where": "Lessons",
+    "note": "This page shows lesson {number} with every exercise solved and run. Each answer is folded away "
+            "under *Show the solution*. To do the exercises yourself, download the {{download}}`learner "
+            "notebook <learner/{name}>`{launch}.",
+    "open_in": " or open it in {links}",
+    "show": "Show the solution", "hide": "Hide the solution",
+}
+
+EDITIONS = {
+    "en": Edition("en", ROOT / "solutions", ROOT / "lessons", "", "Hands-on deep learning", EN_WORDS),
+}
+
+
+def lesson_title(nb) -> tuple[str, str]:
+    """(number, title) from the notebook's first heading, ``# Lesson 01 · Neurons: ...``."""
+    heading = nb.cells[0].source.splitlines()[0]
+    match = re.match(r"#\s*\w+\s+(\d\d[a-z]?)\s*·\s*(.+)", heading)
+    if not match:
+        raise ValueError(f"the first line of a lesson must read '# Lesson NN · Title', got {heading!r}")
+    return match.group(1), match.group(2).strip()
+
+
+def lesson_time(nb) -> str:
+    match = re.search(r"\*\*Time:\*\*\s*([^.]+)", nb.cells[0].source)
+    return match.group(1).strip() if match else ""
+
+
+def key_terms(nb) -> list[tuple[str, str]]:
+    """(English, Chinese) pairs from the key-term table of the first cell (two pairs to a row)."""
+    text = nb.cells[0].source
+    start = text.find(KEY_TERMS)
+    if start < 0:
+        return []
+    rows = [line for line in text[start:].splitlines()[1:] if line.startswith("|")][2:]  # header, rule
+    pairs = []
+    for row in rows:
+        fields = [field.strip() for field in row.strip().strip("|").split("|")]
+        pairs += [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
+    return pairs
+
+
+def code_fingerprint() -> str:
+    """A hash of the course_utils the lessons import: a change to it runs the lessons again."""
+    digest = hashlib.sha256()
+    package = ROOT / "course_utils"
+    for path in sorted(package.rglob("*.py")):
+        if "teacher" not in path.relative_to(package).parts:
+            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def book_page(solution, name: str, edition: Edition, fingerprint: str):
+    """The page of one lesson: the solved notebook with a note, its answers folded, a fingerprint cell."""
+    nb = copy.deepcopy(solution)
+    number, _ = lesson_title(nb)
+    links = launch_urls(Path(name).stem, edition.lang)
+    launch = edition.words["open_in"].format(links=", ".join(f"[{label}]({url})" for label, url in links))
+    note = edition.words["note"].format(number=number, name=name, launch=launch if links else "")
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(f":::{{note}}\n{note}\n:::", id="book-note"))
+    for cell in nb.cells:
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            tags.append("hide-input")
+            cell.metadata["mystnb"] = {"code_prompt_show": edition.words["show"],
+                                       "code_prompt_hide": edition.words["hide"]}
+    fingerprint_cell = nbformat.v4.new_code_cell(f"# course_utils {fingerprint}", id="book-fingerprint")
+    fingerprint_cell.metadata["tags"] = ["remove-cell"]
+    nb.cells.append(fingerprint_cell)
+    return nb
+
+
+def index_page(edition: Edition, lessons: list[tuple[str, str, str, str]]) -> str:
+    """The landing page: the lesson map, and the table of contents of the book."""
+    w = edition.words
+    rows = "\n".join(f"| {number} | [{title}]({stem}.ipynb) | {time} |" for stem, number, title, time in lessons)
+    toc = "\n".join(stem for stem, *_ in lessons)
+    return (f"# {edition.title}\n\n{w['intro']}\n\n## {w['map']}\n\n| {w['lesson']} | {w['topic']} | {w['time']} |\n"
+            f"|---|---|---|\n{rows}\n\n```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{toc}\nglossary\n```\n")
+
+
+def glossary_page(edition: Edition, terms: dict[tuple[str, str], list[str]]) -> str:
+    """The glossary: every key term, sorted, with the lessons whose key-term table lists it."""
+    w = edition.words
+    rows = "\n".join(f"| {en} | {zh} | {', '.join(f'[{n}]({stem}.ipynb)' for n, stem in where)} |"
+                     for (en, zh), where in sorted(terms.items(), key=lambda item: item[0][0].lower()))
+    return (f"# {w['glossary']}\n\n{w['glossary_intro']}\n\n| {w['term']} | {w['zh']} | {w['where']} |\n"
+            f"|---|---|---|\n{rows}\n")
+
+
+def static_widget(model_id: str, models: dict) -> str:
+    """HTML that shows a widget as the notebook left it, from the saved widget state (no scripts).
+
+    Boxes lay out their children; sliders, progress bars, labels, choices and buttons show their last
+    value. A widget this does not know shows its name, so a page never has an empty box.
+    """
+    model = models.get(model_id)
+    if model is None:
+        return ""
+    kind, state = model["model_name"].removesuffix("Model"), model["state"]
+    label = html.escape(state.get("description") or "")
+    label = f'<span class="widget-static-label">{label}</span> ' if label else ""
+    if "children" in state:
+        direction = "column" if kind == "VBox" else "row"
+        children = "".join(static_widget(child.removeprefix("IPY_MODEL_"), models) for child in state["children"])
+        return f'<div class="widget-static" style="display:flex;flex-direction:{direction};gap:.5em">{children}</div>'
+    value = state.get("value")
+    if kind.endswith("Progress"):
+        return f'<div>{label}<progress value="{value}" max="{state.get("max", 100)}"></progress></div>'
+    if kind.endswith("Slider"):
+        shown = "–".join(map(str, value)) if isinstance(value, list) else value
+        return f"<div>{label}<code>{html.escape(str(shown))}</code></div>"
+    if kind in {"HTML", "HTMLMath"}:
+        return f"<div>{label}{value}</div>"  # the course's own widgets: trusted HTML
+    if "_options_labels" in state:
+        index = state.get("index")
+        chosen = [state["_options_labels"][i] for i in (index if isinstance(index, list) else [index])
+                  if i is not None]
+        return f"<div>{label}<code>{html.escape(', '.join(chosen))}</code></div>"
+    if kind in {"Button", "ToggleButton"}:
+        return f"<div><button disabled>{label or html.escape(kind)}</button></div>"
+    if value is not None and not isinstance(value, dict):
+        return f"<div>{label}{html.escape(str(value))}</div>"
+    return f"<div>[{html.escape(kind)}]</div>"
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write only what changed, so Sphinx reads again only the pages that did."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def prepare(edition: Edition, src: Path) -> list[str]:
+    """Write the edition's source tree into ``src``; return the lessons' stems in order."""
+    fingerprint, lessons, terms = code_fingerprint(), [], {}
+    stems = set()
+    for path in solution_notebooks(edition.solutions):
+        solution = nbformat.read(path, as_version=4)
+        number, title = lesson_title(solution)
+        write_if_changed(src / path.name, nbformat.writes(book_page(solution, path.name, edition, fingerprint)))
+        learner = edition.lessons / path.name
+        if not learner.exists():
+            raise FileNotFoundError(f"{learner} is missing: run `make lessons` first")
+        write_if_changed(src / "learner" / path.name, learner.read_text(encoding="utf-8"))
+        lessons.append((path.stem, number, title, lesson_time(solution)))
+        for pair in key_terms(solution):
+            terms.setdefault(pair, []).append((number, path.stem))
+        stems.add(path.stem)
+    for old in src.glob("*.ipynb"):  # a lesson that was split or renamed leaves no stale page behind
+        if old.stem not in stems:
+            old.unlink()
+    write_if_changed(src / "index.md", index_page(edition, lessons))
+    write_if_changed(src / "glossary.md", glossary_page(edition, terms))
+    return [stem for stem, *_ in lessons]
+
+
+def build(edition: Edition, build: Path = BUILD) -> Path:
+    """Prepare and build one edition in ``build/<lang>``; return its html folder.
+
+    Raises CalledProcessError when Sphinx fails (a cell error, a broken link between pages).
+    """
+    work = build / edition.lang
+    prepare(edition, work / "src")
+    env = {**os.environ, **RUN_ENV, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF), "-W", "--keep-going",
+                    "-D", f"language={edition.lang}", "-D", f"project={edition.title}",
+                    "-D", f"html_title={edition.title}", "-D", f"nb_execution_cache_path={work / 'cache'}",
+                    "-d", str(work / "doctrees"), str(work / "src"), str(work / "html")],
+                   check=True, env=env)
+    offline_mathjax(work / "html")
+    return work / "html"
+
+
+def offline_mathjax(html: Path) -> None:
+    """MathJax inside the site (docs/book/conf.py loads it from there), so formulas render offline."""
+    import jupyter_server_mathjax
+
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(static, html / "_static" / "mathjax", dirs_exist_ok=True)
+
+
+def publish(editions: list[Edition], build: Path = BUILD) -> Path:
+    """The web site: each built edition copied into its folder of ``build/html``."""
+    site = build / "html"
+    shutil.rmtree(site, ignore_errors=True)
+    for edition in sorted(editions, key=lambda edition: edition.folder):  # the root edition first
+        shutil.copytree(build / edition.lang / "html", site / edition.folder, dirs_exist_ok=True)
+    return site
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build the course book into _build/book/html.")
+    parser.add_argument("--lang", choices=sorted(EDITIONS), action="append",
+                        help="an edition to build (default: all)")
+    args = parser.parse_args(argv)
+    editions = [EDITIONS[lang] for lang in args.lang or sorted(EDITIONS)]
+    for edition in editions:
+        try:
+            build(edition)
+        except subprocess.CalledProcessError as error:
+            print(f"The {edition.lang} book failed to build (exit {error.returncode}): see Sphinx's messages "
+                  "above; a cell error names the notebook and the cell.", file=sys.stderr)
+            return 1
+    print(f"The book is in {publish(editions)}/index.html")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

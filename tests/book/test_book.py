@@ -95,14 +95,18 @@ def test_every_page_opens_and_every_internal_link_resolves(site, page):
     assert len(pages) >= len(LESSONS) + 3 and len(seen) > 50, (len(pages), len(seen))
 
 
+NO_FIGURES = {"06c_mlp_in_practice"}   # its one plot belongs to the optional full run, off by default
+
+
 @pytest.mark.parametrize("stem", LESSONS)
 def test_each_lesson_shows_all_its_figures(site, page, stem):
     expected = image_outputs(stem)
+    assert (expected > 0) == (stem not in NO_FIGURES), (stem, expected)
     page.goto(site + f"{stem}.html")
     images = page.locator("article.bd-article img")
     page.wait_for_load_state("load")
     loaded = images.evaluate_all("images => images.filter(i => i.complete && i.naturalWidth > 0).length")
-    assert expected > 0 and images.count() == loaded == expected, (stem, expected, images.count(), loaded)
+    assert images.count() == loaded == expected, (stem, expected, images.count(), loaded)
 
 
 @pytest.mark.parametrize("stem", LESSONS)

@@ -2,6 +2,7 @@
 # make lab-zh - the same, on the Chinese lessons (lessons/zh/)
 # make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
 # make test  - add the test tools (requirements-test.txt) and run the whole test suite
+# make test-wide - the slow end-to-end tests (wheel, papermill, attacks, releases); CI runs them
 # make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
@@ -27,7 +28,7 @@ BOOK_STAMP := $(VENV)/.book-installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab lab-zh test test-zh test-seeds test-lowest lessons check-lessons bench install install-locked lock \
+.PHONY: lab lab-zh test test-wide test-zh test-seeds test-lowest lessons check-lessons bench install install-locked lock \
 	clean grade nbgrader-env release book test-book
 
 # LOCK=requirements-lock.txt pins every package to the version CI tested (install-locked)
@@ -64,6 +65,11 @@ lab-zh: $(STAMP)
 
 test: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --ignore=lessons/zh
+
+# The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack
+# catalogue, every lesson's graded release): CI runs them; make test leaves them out to stay fast.
+test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadscope --wide tests
 
 # The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
 test-zh: $(TEST_STAMP)

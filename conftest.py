@@ -25,6 +25,21 @@ BROWSER_HOW_TO = ("install Chromium (Debian/Ubuntu: `sudo apt-get install chromi
 def pytest_addoption(parser):
     parser.addoption("--book", action="store_true",
                      help="run the tests of the built book in tests/book (make test-book builds it first)")
+    parser.addoption("--wide", action="store_true",
+                     help="run only the slow, wide tests marked `wide` (make test-wide; CI runs them)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "wide: a slow end-to-end test: make test-wide runs it, make test does not")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` leaves the `wide` tests out (deselected, not skipped); `--wide` runs only them."""
+    wide = config.getoption("--wide")
+    keep = [item for item in items if (item.get_closest_marker("wide") is not None) == wide]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 def pytest_ignore_collect(collection_path, config):

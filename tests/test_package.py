@@ -17,6 +17,8 @@ import tomllib
 import course_utils
 from course_utils.lessons import lesson_files
 
+pytestmark = pytest.mark.wide   # slow end to end: make test-wide (CI) runs it, make test does not
+
 ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTION = "deep_learning_hands_on"
 ALONE = "01_neurons"  # numpy and matplotlib only

@@ -14,6 +14,8 @@ import nbformat
 import papermill
 import pytest
 
+pytestmark = pytest.mark.wide   # slow end to end: make test-wide (CI) runs it, make test does not
+
 ROOT = Path(__file__).resolve().parents[2]
 WITH_SETTINGS = ("05a_keras_and_convolution", "05b_cnn", "05c_cnn_in_practice",
                  "06a_pytorch_training_loop", "06b_mlp_on_images", "06c_mlp_in_practice")

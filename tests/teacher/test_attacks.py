@@ -17,6 +17,8 @@ from course_utils.teacher.sandbox import Sandbox
 
 from synthetic_class import ROOT
 
+pytestmark = pytest.mark.wide   # slow end to end: make test-wide (CI) runs it, make test does not
+
 SANDBOX = Sandbox(hidden=(str(ROOT / "solutions"),))
 
 

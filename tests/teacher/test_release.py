@@ -134,6 +134,7 @@ def test_the_solved_lesson_runs_end_to_end_from_the_release(release, tmp_path):
 NOT_PLAIN = {"00_welcome", "07_interpretability", "08_distributed"}   # as docs/grading.md says
 
 
+@pytest.mark.wide
 @pytest.mark.parametrize("lesson", [p.stem for p in solution_notebooks(ROOT / "solutions")])
 def test_every_lesson_but_three_can_be_released_and_those_are_refused_with_a_reason(lesson, tmp_path):
     if lesson in NOT_PLAIN:

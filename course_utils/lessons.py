@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
 import sys
 from pathlib import Path
 
@@ -62,18 +61,24 @@ def copy_lessons(dest: Path, force: bool = False) -> tuple[list[Path], list[Path
         raise FileNotFoundError(f"no lessons in {source}: this copy of course_utils was built without them")
     written, refused = [], []
     for name in names:
-        target, text = dest / name, (source / name).read_text(encoding="utf-8")
-        if target.exists():
-            current = target.read_text(encoding="utf-8")
-            if current == text:
-                continue
-            if not force and is_edited_text(current):
-                refused.append(target)
-                continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / name, target)
-        written.append(target)
+        target = dest / name
+        outcome = write_unless_edited(target, (source / name).read_text(encoding="utf-8"), force)
+        if outcome != "same":
+            (written if outcome == "written" else refused).append(target)
     return written, refused
+
+
+def write_unless_edited(target: Path, text: str, force: bool = False) -> str:
+    """Write ``text`` to ``target``: 'written', 'same' (already so) or 'refused' (a learner edited it)."""
+    if target.exists():
+        current = target.read_text(encoding="utf-8")
+        if current == text:
+            return "same"
+        if not force and is_edited_text(current):
+            return "refused"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return "written"
 
 
 def main(argv=None) -> int:

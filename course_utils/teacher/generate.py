@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..lessons import is_edited_text, sources_hash
+from ..lessons import sources_hash, write_unless_edited
 from . import glossary
 from .launch import add_launch_cells
 from .nbgrader_export import write_nbgrader_source
@@ -199,16 +199,9 @@ def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False)
     """Write the lessons; return (written, refused). Edited lessons are refused unless ``force``."""
     written, refused = [], []
     for _, dest, text in _pairs(solutions, lessons, names):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            current = dest.read_text(encoding="utf-8")
-            if current == text:
-                continue
-            if not force and is_edited_text(current):
-                refused.append(dest)
-                continue
-        dest.write_text(text, encoding="utf-8")
-        written.append(dest)
+        outcome = write_unless_edited(dest, text, force)
+        if outcome != "same":
+            (written if outcome == "written" else refused).append(dest)
     return written, refused
 
 

@@ -48,7 +48,7 @@ Lesson code (what the lessons build, written out once, named by concept):
 Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``: lessons and nbgrader
   assignments from the solutions; ``teacher.launch``: each lesson's launch links (Colab, Binder, a hub)
-  and its install cell;
+  and its install cell; ``teacher.lesson_time``: a lesson's time by the course's rule and its Time line;
 - ``teacher.grade`` (with ``teacher.kernel``, ``teacher.sandbox``, ``teacher.verdicts``): grade a class,
   each notebook in a fenced kernel, each verdict in the grader's own process;
 - ``teacher.gradebook``, ``teacher.roster``, ``teacher.similarity``: what grading writes: gradebook,

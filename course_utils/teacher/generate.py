@@ -79,11 +79,18 @@ def make_lesson(solution, origin: str = "solution", lang: str = "en"):
         elif BEGIN in cell.source:
             raise GeneratorError(f"{origin}, cell {index}: solution blocks belong in code cells")
         cell.metadata.pop("execution", None)
-    if lang != "en":
-        set_language(lesson, lang, origin)
     add_launch_cells(lesson, Path(origin.split(" + ")[0]).stem, lang)
     lesson.metadata["course"] = {"generated_from": origin, "sources_hash": sources_hash(lesson)}
     return lesson
+
+
+def translated_solution(solution, path: Path, lang: str, terms: dict):
+    """The solution in ``lang``: the translation of ``solutions/<lang>/``, its key-term tables from the
+    glossary ``terms``, and a set-up call that sets the language (a new notebook)."""
+    origin = f"solutions/{path.name} + solutions/{lang}/{path.stem}.md"
+    translated = glossary.localize_key_terms(translate(solution, path, lang), solution, terms, origin)
+    set_language(translated, lang, origin)
+    return translated
 
 
 def set_language(lesson, lang: str, origin: str) -> None:
@@ -117,16 +124,15 @@ def _pairs(solutions: Path, lessons: Path, names):
             solution = nbformat.read(path, as_version=4)
         except Exception as exc:  # not JSON, not a notebook
             raise GeneratorError(f"{path} is not a readable notebook: {exc}") from None
-        terms = _key_terms_checked(solution, solutions, f"solutions/{path.name}")
+        terms = key_terms_checked(solution, solutions, f"solutions/{path.name}")
         yield path, lessons / path.name, nbformat.writes(make_lesson(solution, f"solutions/{path.name}"))
         for lang in languages(solutions):
-            translated = translate(solution, path, lang)
+            translated = translated_solution(solution, path, lang, terms)
             origin = f"solutions/{path.name} + solutions/{lang}/{path.stem}.md"
-            translated = glossary.localize_key_terms(translated, solution, terms, origin)
             yield path, lessons / lang / path.name, nbformat.writes(make_lesson(translated, origin, lang))
 
 
-def _key_terms_checked(solution, solutions: Path, origin: str) -> dict:
+def key_terms_checked(solution, solutions: Path, origin: str) -> dict:
     """The glossary, once the solution's key-term tables are found to agree with it ({} without tables)."""
     tables = [(index, cell.source) for index, cell in enumerate(solution.cells)
               if cell.cell_type == "markdown" and glossary.key_terms(cell.source)]

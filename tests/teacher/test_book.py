@@ -10,7 +10,7 @@ from course_utils.teacher.book import (
     EDITIONS,
     Edition,
     book_page,
-    key_terms,
+    lesson_time,
     lesson_title,
     prepare,
     static_widget,
@@ -47,10 +47,6 @@ def edition(tmp_path):
         nbformat.write(solution(), tmp_path / folder / "01_neurons.ipynb")
         nbformat.write(solution(FIRST_CELL.replace("01 · Neurons", "02 · Forward")), tmp_path / folder / "02_fwd.ipynb")
     return Edition("en", tmp_path / "solutions", tmp_path / "lessons", "", "A book", EDITIONS["en"].words)
-
-
-def test_key_terms_are_read_two_pairs_to_a_row():
-    assert key_terms(solution()) == [("neuron", "神经元"), ("activation function", "激活函数"), ("bias", "偏置")]
 
 
 def test_a_lesson_without_the_title_line_is_named_in_the_error():
@@ -114,9 +110,32 @@ def test_a_widget_shows_its_last_state():
     assert static_widget("gone", models) == ""
 
 
-def test_the_real_solutions_all_have_a_title_and_key_terms():
-    edition = EDITIONS["en"]
+def test_the_real_solutions_all_have_a_title_a_time_and_key_terms_in_both_editions():
     from course_utils.teacher.notebook_format import solution_notebooks
-    for path in solution_notebooks(edition.solutions):
-        nb = nbformat.read(path, as_version=4)
-        assert lesson_title(nb) and key_terms(nb), path.name
+    for edition in EDITIONS.values():
+        for path in solution_notebooks(edition.solutions):
+            nb, pairs = edition.solution(path)
+            assert lesson_title(nb) and lesson_time(nb, edition.words) and pairs, (edition.lang, path.name)
+
+
+def test_the_chinese_edition_is_the_translated_solutions_with_a_switch_to_the_english(tmp_path):
+    zh, en = EDITIONS["zh"], EDITIONS["en"]
+    stems = prepare(zh, tmp_path / "src", others=(en,))
+    assert stems == prepare(en, tmp_path / "en", others=(zh,))
+    first = nbformat.read(tmp_path / "src" / f"{stems[1]}.ipynb", as_version=4)
+    assert first.cells[0].source.startswith("# 第 01") and "| 中文 | English |" in first.cells[0].source
+    assert 'cu.setup(lang="zh"' in next(cell.source for cell in first.cells if cell.cell_type == "code")
+    assert f'href="../{stems[1]}.html">English</a>' in first.cells[1].source  # the note, then the switch
+    assert (tmp_path / "src" / "learner" / f"{stems[1]}.ipynb").read_text() == \
+        (zh.lessons / f"{stems[1]}.ipynb").read_text()
+    english = nbformat.read(tmp_path / "en" / f"{stems[1]}.ipynb", as_version=4)
+    assert f'href="zh/{stems[1]}.html">中文</a>' in english.cells[1].source
+    index = (tmp_path / "src" / "index.md").read_text()
+    assert "## 课程地图" in index and "初学者约" in index and 'href="../index.html"' in index
+    assert "| backpropagation | 反向传播 |" in (tmp_path / "src" / "glossary.md").read_text()
+
+
+def test_a_chinese_title_line_is_read():
+    nb = solution("# 第 05b 课 · 用 CNN 处理图像\n\n**时间：** 初学者约 85 分钟：约 2,500 词")
+    assert lesson_title(nb) == ("05b", "用 CNN 处理图像")
+    assert lesson_time(nb, EDITIONS["zh"].words) == "初学者约 85 分钟"

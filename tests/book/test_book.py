@@ -1,5 +1,6 @@
-"""The built book in Chromium: every page opens, shows its figures, links only to pages that exist,
-folds each answer away, and search finds a key term. `make test-book` builds the book, then runs this."""
+"""The built book in Chromium, both editions: every page opens, shows its figures, links only to pages
+that exist, folds each answer away, switches to the same page in the other language, and search finds a
+key term. `make test-book` builds the book, then runs this."""
 from __future__ import annotations
 
 import functools
@@ -23,8 +24,12 @@ from course_utils.teacher.notebook_format import BEGIN, solution_notebooks
 __all__ = ["browser", "page"]  # pytest fixtures, imported so that this module can use them
 EDITION = EDITIONS["en"]
 SITE = BUILD / "html"
-WORK = BUILD / EDITION.lang  # the edition's pages as written for Sphinx, and the outputs of their run
 LESSONS = [path.stem for path in solution_notebooks(EDITION.solutions)]
+BOTH = pytest.mark.parametrize("edition", EDITIONS.values(), ids=lambda edition: edition.lang)
+
+
+def url(site: str, edition: Edition, page: str) -> str:
+    return site + (f"{edition.folder}/" if edition.folder else "") + page
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
@@ -59,18 +64,20 @@ def site():
         server.shutdown()
 
 
-def image_outputs(stem: str) -> int:
+def image_outputs(edition: Edition, stem: str) -> int:
     """How many outputs of the run notebook are pictures (figures, and explorers' static images)."""
     from jupyter_cache import get_cache
 
-    source = nbformat.read(WORK / "src" / f"{stem}.ipynb", as_version=4)
-    _, nb = get_cache(WORK / "cache").merge_match_into_notebook(source)
+    work = BUILD / edition.lang  # the edition's pages as written for Sphinx, and the outputs of their run
+    source = nbformat.read(work / "src" / f"{stem}.ipynb", as_version=4)
+    _, nb = get_cache(work / "cache").merge_match_into_notebook(source)
     return sum(any(mime.startswith("image/") for mime in output.get("data", {}))
                for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs)
 
 
-def test_the_book_has_a_page_for_every_lesson_and_the_glossary():
-    pages = {path.stem for path in SITE.glob("*.html")}
+@BOTH
+def test_the_book_has_a_page_for_every_lesson_and_the_glossary(edition):
+    pages = {path.stem for path in (SITE / edition.folder).glob("*.html")}
     assert set(LESSONS) | {"index", "glossary", "search"} <= pages, sorted(pages)
 
 
@@ -98,25 +105,27 @@ def test_every_page_opens_and_every_internal_link_resolves(site, page):
 NO_FIGURES = {"06c_mlp_in_practice"}   # its one plot belongs to the optional full run, off by default
 
 
+@BOTH
 @pytest.mark.parametrize("stem", LESSONS)
-def test_each_lesson_shows_all_its_figures(site, page, stem):
-    expected = image_outputs(stem)
+def test_each_lesson_shows_all_its_figures(site, page, edition, stem):
+    expected = image_outputs(edition, stem)
     assert (expected > 0) == (stem not in NO_FIGURES), (stem, expected)
-    page.goto(site + f"{stem}.html")
+    page.goto(url(site, edition, f"{stem}.html"))
     images = page.locator("article.bd-article img")
     page.wait_for_load_state("load")
     loaded = images.evaluate_all("images => images.filter(i => i.complete && i.naturalWidth > 0).length")
     assert images.count() == loaded == expected, (stem, expected, images.count(), loaded)
 
 
+@BOTH
 @pytest.mark.parametrize("stem", LESSONS)
-def test_each_answer_is_folded_and_the_learner_notebook_is_linked(site, page, stem):
+def test_each_answer_is_folded_and_the_learner_notebook_is_linked(site, page, edition, stem):
     solution = nbformat.read(EDITION.solutions / f"{stem}.ipynb", as_version=4)
     answers = sum(cell.cell_type == "code" and BEGIN in cell.source for cell in solution.cells)
-    page.goto(site + f"{stem}.html")
+    page.goto(url(site, edition, f"{stem}.html"))
     folded = page.locator("details.above-input:not([open])")
     assert folded.count() == answers, (stem, answers, folded.count())
-    assert folded.locator("summary", has_text=EDITION.words["show"]).count() == answers
+    assert folded.locator("summary", has_text=edition.words["show"]).count() == answers
     learner = page.locator(f'a.download[href$="/{stem}.ipynb"]')
     assert learner.count() == 1 and page.request.get(learner.first.evaluate("a => a.href")).ok
 
@@ -127,25 +136,40 @@ def test_a_widget_without_a_picture_shows_its_state_not_an_empty_box(site, page)
     assert "n squared = 9" in widget.inner_text()
 
 
-def test_the_glossary_lists_the_key_terms_with_their_lessons(site, page):
-    page.goto(site + "glossary.html")
+@BOTH
+def test_the_glossary_lists_the_key_terms_with_their_lessons(site, page, edition):
+    page.goto(url(site, edition, "glossary.html"))
     row = page.locator("tr", has_text="backpropagation").first
     assert "反向传播" in row.inner_text()
     assert row.locator('a[href="03_backpropagation.html"]').count() == 1
 
 
-def test_the_landing_page_maps_every_lesson(site, page):
-    page.goto(site + "index.html")
+@BOTH
+def test_the_landing_page_maps_every_lesson(site, page, edition):
+    page.goto(url(site, edition, "index.html"))
     for stem in LESSONS:
         assert page.locator(f'article a[href="{stem}.html"]').count() >= 1, stem
 
 
-def test_search_finds_a_key_term_in_its_lesson(site, page):
-    page.goto(site + "search.html?q=backpropagation")
+@pytest.mark.parametrize("edition, term", [(EDITIONS["en"], "backpropagation"), (EDITIONS["zh"], "反向传播")],
+                         ids=["en", "zh"])
+def test_search_finds_a_key_term_in_its_lesson(site, page, edition, term):
+    page.goto(url(site, edition, f"search.html?q={term}"))
     results = page.locator("ul.search li a")
     results.first.wait_for(timeout=30_000)
     hrefs = results.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any(href.startswith("03_backpropagation.html") for href in hrefs), hrefs
+
+
+@pytest.mark.parametrize("stem", LESSONS + ["index", "glossary"])
+def test_each_page_switches_to_the_same_page_in_the_other_language(site, page, stem):
+    english, chinese = EDITIONS["en"], EDITIONS["zh"]
+    page.goto(url(site, english, f"{stem}.html"))
+    page.locator("a.language-switch", has_text="中文").first.click()
+    assert page.url == url(site, chinese, f"{stem}.html")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.locator("a.language-switch", has_text="English").first.click()
+    assert page.url == url(site, english, f"{stem}.html")
 
 
 def tiny_edition(tmp_path, code: str, tags=()) -> Edition:

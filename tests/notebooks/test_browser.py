@@ -239,8 +239,8 @@ def shot(page, name: str) -> Path:
 
 
 def test_lesson00_runs_and_its_widget_check_responds(lab, page):
-    open_and_run_all(page, lab, "00_welcome.ipynb", timeout_s=120)
-    assert saved_errors(page, lab, "00_welcome.ipynb") == []
+    open_and_run_all(page, lab, "00a_welcome.ipynb", timeout_s=120)
+    assert saved_errors(page, lab, "00a_welcome.ipynb") == []
     answer = page.locator(".widget-label", has_text="n squared = ")
     answer.first.scroll_into_view_if_needed()
     assert page.locator(".widget-slider").count() >= 1, "lesson 00's test slider did not render as a widget"

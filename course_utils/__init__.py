@@ -9,7 +9,7 @@ the learner runtime may import the lesson code; neither imports the teacher's to
 
 Learner runtime (what every notebook touches):
 - ``doctor``: ``setup()``: seeds (``COURSE_SEED``), language (``lang``), quiet logs, plot style, the report
-  (all; ``cu.doctor`` in 00)
+  (all; ``cu.doctor`` in 00a)
 - ``i18n``: the language a learner reads (``COURSE_LANG=zh``: Chinese), with its catalogue in ``locale/``
   (every module that prints, plots or shows a widget; lesson code may use it too)
 - ``checks``: ``check()``, the friendly exercise verdict that never blocks the learner (all)
@@ -19,20 +19,20 @@ Learner runtime (what every notebook touches):
 - ``plaindata``: values as plain data (numbers, arrays as bytes), all that crosses from a learner's
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
-  per lesson topic: ``welcome`` 00, ``neurons`` 01, ``forward_pass`` 02, ``backpropagation`` 03,
+  per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01, ``forward_pass`` 02, ``backpropagation`` 03,
   ``optimizers`` 04, ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
 - ``live``: live training curves for Keras and PyTorch loops (05, 06b)
 - ``device``: the torch device: CUDA, Apple MPS or CPU (06a, and ``setup`` wherever torch is used)
-- ``envcheck``: lesson 00's environment check (00; ``python -m course_utils.envcheck``)
+- ``envcheck``: lesson 00's environment check (00a; ``python -m course_utils.envcheck``)
 - ``jupyter_settings``: Jupyter defaults the course installs (install: ``make install``)
 - ``lessons``: the lessons the package carries, copied into a folder (``python -m course_utils.lessons DIR``)
 - ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01, ``optimizer_lab`` 04,
   ``attribution`` 07
 
 Lesson code (what the lessons build, written out once, named by concept):
-- ``bigpicture``: classic machine learning against a small network (00)
+- ``bigpicture``: classic machine learning against a small network (00b)
 - ``neurons``: activations, a neuron, a layer (01-03)
 - ``mlp``: a numpy multilayer perceptron: forward, losses, backprop, gradient descent (02-04, 06a, 06c)
 - ``gradcheck``: gradients against finite differences (03)

@@ -2,16 +2,26 @@
 
 Three scikit-learn models stand for three ideas: logistic regression (a straight boundary on the
 features you give it), a decision tree (axis-aligned rules), and a multi-layer perceptron (features
-it learns itself). Everything here is small enough to run in a few seconds on a CPU.
+it learns itself). Everything here is small enough to run in a few seconds on a CPU. ``accuracy`` is the
+reference answer of lesson 00a's exercise 1, which 00b uses.
 """
 from __future__ import annotations
 
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 MODEL_NAMES = ("logistic regression", "decision tree", "MLP")
+
+
+def accuracy(y_true, y_pred) -> float:
+    """The fraction of predictions equal to the true labels; both must have the same shape."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    if y_true.size == 0:
+        raise ValueError("accuracy of zero predictions is undefined")
+    return float(np.mean(y_true == y_pred))
 
 
 def make_model(name: str, seed: int = 0, hidden: tuple[int, ...] = (16,)):
@@ -91,6 +101,8 @@ def learning_curves(X_pool, y_pool, X_test, y_test, sizes, seeds=(0, 1, 2),
 
 def plot_learning_curves(curves: dict[str, np.ndarray], sizes, title: str = "Accuracy against training-set size"):
     """Test accuracy (solid) and training accuracy (dashed) of each model against the number of examples."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4))
     for (name, curve), colour in zip(curves.items(), ("C0", "C1", "C2", "C3")):
         ax.plot(sizes, curve[:, 1], "o-", color=colour, label=f"{name} (test)")

@@ -65,3 +65,12 @@ def test_learning_curves_shape_and_range(circles):
     ax = fig.axes[0]
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and len(ax.get_lines()) == 6
     assert ax.get_legend() is not None
+
+
+def test_accuracy_is_the_answer_that_00a_checks_and_00b_imports():
+    from course_utils.exercises import get_exercise
+
+    assert get_exercise("accuracy").reference is bp.accuracy
+    assert bp.accuracy([1, 0, 1, 1], [1, 0, 0, 1]) == 0.75
+    with pytest.raises(ValueError, match="shape"):
+        bp.accuracy(np.arange(4), np.arange(4).reshape(4, 1))

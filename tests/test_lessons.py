@@ -12,7 +12,7 @@ FIRST = "01_neurons.ipynb"
 
 def test_a_clone_reads_its_lessons_folder():
     assert lesson_folder().name == "lessons"
-    assert [path.name for path in lesson_files()][:2] == ["00_welcome.ipynb", FIRST]
+    assert [path.name for path in lesson_files()][:3] == ["00a_welcome.ipynb", "00b_big_picture.ipynb", FIRST]
 
 
 def test_every_lesson_is_copied_then_up_to_date(tmp_path, capsys):

@@ -1,17 +1,13 @@
-"""Exercises of lesson 00 (welcome): two tiny warm-ups that show how every exercise works."""
+"""Exercises of lesson 00, which comes in two parts: two tiny warm-ups that show how every exercise works.
+
+``NOTEBOOKS`` says which part checks which exercise: 00a_welcome exercise 1 ``accuracy`` (its reference
+lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big_picture exercise 2
+``mlp_param_count``.
+"""
 import numpy as np
 
+from .. import bigpicture as ref
 from .base import Case, Exercise, Mistake
-
-
-def _accuracy(y_true, y_pred):
-    """The fraction of predictions equal to the true labels; both must have the same shape."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
-    if y_true.size == 0:
-        raise ValueError("accuracy of zero predictions is undefined")
-    return float(np.mean(y_true == y_pred))
 
 
 def _mlp_param_count(layer_sizes):
@@ -82,7 +78,7 @@ def _neurons_not_connections(sizes):
 
 EXERCISES = {
     "accuracy": Exercise(
-        reference=_accuracy,
+        reference=ref.accuracy,
         cases=_accuracy_cases,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
@@ -110,4 +106,10 @@ EXERCISES = {
             Mistake("neurons, not connections", _neurons_not_connections),
         ),
     ),
+}
+
+# Lesson 00 is split in two notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "00a_welcome": ("accuracy",),
+    "00b_big_picture": ("mlp_param_count",),
 }

@@ -131,7 +131,7 @@ def test_each_answer_is_folded_and_the_learner_notebook_is_linked(site, page, ed
 
 
 def test_a_widget_without_a_picture_shows_its_state_not_an_empty_box(site, page):
-    page.goto(site + "00_welcome.html")  # the slider and the label of lesson 00's first widget
+    page.goto(site + "00a_welcome.html")  # the slider and the label of lesson 00a's first widget
     widget = page.locator(".widget-static").first
     assert "n squared = 9" in widget.inner_text()
 

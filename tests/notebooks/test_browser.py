@@ -239,17 +239,17 @@ def shot(page, name: str) -> Path:
 
 
 def test_lesson00_runs_and_its_widget_check_responds(lab, page):
-    open_and_run_all(page, lab, "00_welcome.ipynb", timeout_s=120)
-    assert saved_errors(page, lab, "00_welcome.ipynb") == []
+    open_and_run_all(page, lab, "00a_welcome.ipynb", timeout_s=120)
+    assert saved_errors(page, lab, "00a_welcome.ipynb") == []
     answer = page.locator(".widget-label", has_text="n squared = ")
     answer.first.scroll_into_view_if_needed()
-    assert page.locator(".widget-slider").count() >= 1, "lesson 00's test slider did not render as a widget"
+    assert page.locator(".widget-slider").count() >= 1, "lesson 00a's test slider did not render as a widget"
     assert answer.first.inner_text().strip() == "n squared = 9"
     type_into_slider(page, "n", "5")
     deadline = time.monotonic() + 20
     while answer.first.inner_text().strip() != "n squared = 25":
         if time.monotonic() > deadline:
-            pytest.fail(f"lesson 00: moving the slider did not update the text ({answer.first.inner_text()!r})")
+            pytest.fail(f"lesson 00a: moving the slider did not update the text ({answer.first.inner_text()!r})")
         time.sleep(0.2)
     shot(page, "00-widget-check")
 

@@ -69,8 +69,8 @@ def notebooks() -> dict[str, object]:
     _insert_after(loop, "sigmoid", "x = 0\nwhile x < 10:   # forgot to increase x\n    print_me = x")
     _set(loop, "neuron", "def neuron(x, w, b):\n    while True:\n        pass\n\nneuron = check(\"neuron\", neuron)")
     crash = variant()
-    _set(crash, "neuron", "import os\n\ndef neuron(x, w, b):\n    os._exit(1)")
     _insert_after(crash, "neuron", "neuron(np.ones(2), np.ones(2), 0.0)")
+    _set(crash, "neuron", "import os\n\ndef neuron(x, w, b):\n    os._exit(1)")
     deleted = variant()
     _set(deleted, "relu", "def relu(z):\n    return np.maximum(0.0, z)")
     del deleted.cells[_cell(deleted, "neuron")]

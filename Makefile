@@ -8,7 +8,8 @@
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make book  - the lessons with their solutions, run, as a web site in _build/book/html (make test-book checks it)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
-# make release LESSONS="01_neurons" - the graded release for a class into artifacts/release (no answer key)
+# make release LESSONS="01a_neurons_and_activations" - the graded release for a class into artifacts/release
+#   (no answer key)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -107,7 +108,7 @@ grade: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.grade $(or $(SUBMISSIONS),artifacts/demo_class) --out $(GRADE_OUT) \
 		$(if $(SUBMISSIONS),,--cell-timeout 10) $(ARGS)
 
-LESSONS ?= 01_neurons
+LESSONS ?= 01a_neurons_and_activations
 release: $(STAMP)
 	$(BIN)/python -m course_utils.teacher.release $(LESSONS) --out artifacts/release
 
@@ -133,8 +134,8 @@ test-lowest:
 	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
-		lessons/01_neurons.ipynb lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb \
-		lessons/04_optimizers.ipynb
+		lessons/01a_neurons_and_activations.ipynb lessons/01b_boundaries_and_xor.ipynb \
+		lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb lessons/04_optimizers.ipynb
 
 clean:
 	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts _build

@@ -2,12 +2,12 @@
 
 - every notebook's wall time, executed like the test run (offline, solutions strict), budget 60 s;
 - every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms;
-- with --grade: grading throughput, 30 solved copies of lesson 01 graded two at a time (notebooks per minute).
+- with --grade: grading throughput, 30 solved copies of lesson 01a graded two at a time (notebooks per minute).
 - lesson 08's DDP epoch on 1 and 2 processes (no budget: the speed-up, reported).
 
     python tests/benchmark.py                # everything
     python tests/benchmark.py --widgets      # widgets only
-    python tests/benchmark.py lessons/01_neurons.ipynb
+    python tests/benchmark.py lessons/01a_neurons_and_activations.ipynb
     python tests/benchmark.py --grade        # grading throughput only
     python tests/benchmark.py --memory       # each lesson's kernel peak memory (RSS)
     python tests/benchmark.py --voila 20     # load lesson 04 in Voila 20 times; every load must render
@@ -158,7 +158,7 @@ def time_widget(make, control: str, values) -> np.ndarray:
 
 
 def grading_throughput(copies: int = 30, workers: int = 2) -> tuple[float, float]:
-    """Grade ``copies`` solved copies of lesson 01, ``workers`` at a time; return (seconds, notebooks per minute)."""
+    """Grade ``copies`` solved copies of lesson 01a, ``workers`` at a time; return (seconds, notebooks per minute)."""
     import tempfile
 
     import nbformat
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     os.environ["COURSE_OFFLINE"] = "1"
     if args.grade:
         seconds, per_minute = grading_throughput()
-        print(f"{'grading 30 x lesson 01, 2 at a time':<40} {seconds:8.1f} s  {per_minute:.1f} notebooks/minute")
+        print(f"{'grading 30 x lesson 01a, 2 at a time':<40} {seconds:8.1f} s  {per_minute:.1f} notebooks/minute")
         return 0
     if args.voila:
         return 1 if voila_loads(args.voila) else 0

@@ -7,7 +7,7 @@ import pytest
 from course_utils import lessons
 from course_utils.lessons import copy_lessons, lesson_files, lesson_folder, main
 
-FIRST = "01_neurons.ipynb"
+FIRST = "01a_neurons_and_activations.ipynb"
 
 
 def test_a_clone_reads_its_lessons_folder():

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.wide   # slow end to end: make test-wide (CI) runs it, 
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTION = "deep_learning_hands_on"
-ALONE = "01_neurons"  # numpy and matplotlib only
+ALONE = "01a_neurons_and_activations"  # numpy and matplotlib only
 
 
 @pytest.fixture(scope="module")

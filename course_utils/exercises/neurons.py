@@ -1,4 +1,10 @@
-"""Exercises of lesson 01 (neurons)."""
+"""Exercises of lesson 01 (neurons), which comes in two parts.
+
+One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 01a_neurons_and_activations: exercise 1 ``sigmoid``, exercise 2 ``relu``, exercise 3 ``neuron``;
+- 01b_boundaries_and_xor: exercise 4 ``or_weights``, exercise 5 ``dense_layer`` (it imports ``sigmoid``,
+  ``relu`` and ``neuron`` from ``course_utils.neurons``, so it runs without 01a).
+"""
 import numpy as np
 
 from .. import neurons as ref
@@ -222,4 +228,9 @@ EXERCISES = {
             Mistake("NAND", _nand_weights),
         ),
     ),
+}
+
+NOTEBOOKS = {
+    "01a_neurons_and_activations": ("sigmoid", "relu", "neuron"),
+    "01b_boundaries_and_xor": ("or_weights", "dense_layer"),
 }

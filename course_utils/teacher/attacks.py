@@ -1,6 +1,6 @@
 """Cheating attempts against grading, kept as data like the mistake catalogues.
 
-Each attack is one notebook cell that a learner who did none of the work might add to lesson 01.
+Each attack is one notebook cell that a learner who did none of the work might add to lesson 01a.
 ``tests/teacher/test_attacks.py`` grades a class made of the untouched lesson plus one attack cell
 each, and requires 0 points from every attacker whose defence is built, full marks for the honest
 solution and 0 for the untouched lesson. ``defence`` names what defeats the attack:
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LESSON = "01_neurons"
+LESSON = "01a_neurons_and_activations"
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,11 @@ time.sleep(10**6)""", "verdict"),
 from course_utils.exercises import get_exercise as _get
 sigmoid = lambda z: _get("sigmoid").reference(z)
 relu = lambda z: _get("relu").reference(z)
-neuron = lambda x, w, b: _get("neuron").reference(x, w, b)
-dense_layer = lambda X, W, b: _get("dense_layer").reference(X, W, b)
-or_weights = lambda: _get("or_weights").reference()""", "release"),
+neuron = lambda x, w, b: _get("neuron").reference(x, w, b)""", "release"),
     Attack("pasted reference source", "copy the reference's source with inspect.getsource", """\
 import inspect
 from course_utils.exercises import get_exercise as _get
-for _name in ("sigmoid", "relu", "neuron", "dense_layer", "or_weights"):
+for _name in ("sigmoid", "relu", "neuron"):
     _reference = _get(_name).reference
     exec(inspect.getsource(_reference).replace(f"def {_reference.__name__}(", f"def {_name}("), globals())""",
            "release"),
@@ -99,7 +97,7 @@ if "grade-" in os.getcwd():
     relu = lambda z: _get("relu").reference(z)""", "release"),
     Attack("read the solutions from disk", "run the solution notebook's answers", """\
 import json, pathlib, course_utils
-_nb = pathlib.Path(course_utils.__file__).resolve().parents[1] / "solutions" / "01_neurons.ipynb"
+_nb = pathlib.Path(course_utils.__file__).resolve().parents[1] / "solutions" / "01a_neurons_and_activations.ipynb"
 for _cell in json.loads(_nb.read_text())["cells"]:
     if _cell["cell_type"] == "code" and "BEGIN SOLUTION" in "".join(_cell["source"]):
         exec("".join(_cell["source"]).replace("= check(", "= (lambda name, answer: answer)("), globals())""",

@@ -213,7 +213,7 @@ def write_lessons(solutions: Path, lessons: Path, names=(), force: bool = False)
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Generate lessons/ from solutions/.")
-    parser.add_argument("names", nargs="*", help="only these notebooks, e.g. 01_neurons")
+    parser.add_argument("names", nargs="*", help="only these notebooks, e.g. 01a_neurons_and_activations")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if any lesson is stale or any translation missing or stale; write nothing")
     parser.add_argument("--force", action="store_true", help="overwrite lessons even if a learner edited them")

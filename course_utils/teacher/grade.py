@@ -3,7 +3,7 @@
     python -m course_utils.teacher.grade SUBMISSIONS... --out DIR      # make grade SUBMISSIONS=...
 
 SUBMISSIONS are notebooks or folders of them (searched recursively). The learner is the file's name
-(``alice.ipynb``) or, inside a folder, the first folder below it (``alice/01_neurons.ipynb``).
+(``alice.ipynb``) or, inside a folder, the first folder below it (``alice/01a_neurons_and_activations.ipynb``).
 Each notebook runs offline, in friendly mode, in a temporary folder, with a time limit per cell and
 per notebook; a cell that hangs or kills the kernel is skipped and the notebook run again without
 it. Then, in the same kernel, each of the learner's own answers runs on the test inputs, and only
@@ -59,7 +59,7 @@ class Limits:
 class Submission:
     path: Path
     learner: str
-    lesson: str   # the solution notebook's stem, e.g. "01_neurons"; "" when unknown
+    lesson: str   # the solution notebook's stem, e.g. "01a_neurons_and_activations"; "" when unknown
 
 
 @dataclass
@@ -274,7 +274,7 @@ def grade_class(submissions: list[Submission], solutions: Path, limits: Limits =
                 result = Result(submission, problems=[f"the grader failed on this notebook: {exc!r}"])
             if not submission.lesson:
                 result.problems.append("could not tell which lesson this is: name it like the lesson "
-                                       "(e.g. 01_neurons.ipynb) or pass --lesson")
+                                       "(e.g. 01a_neurons_and_activations.ipynb) or pass --lesson")
             results.append(result)
             progress(f"graded {submission.learner:<20} {submission.lesson:<16} {result.seconds:6.1f} s"
                      + (f"  ({len(result.problems)} problem(s))" if result.problems else ""))
@@ -298,7 +298,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Grade learners' lesson notebooks.")
     parser.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of notebooks")
     parser.add_argument("--out", type=Path, required=True, help="folder for gradebook.csv, feedback/, summary.png")
-    parser.add_argument("--lesson", default="", help="the lesson, e.g. 01_neurons (default: from each notebook)")
+    parser.add_argument("--lesson", default="", help="the lesson, e.g. 01a_neurons_and_activations (default: from each notebook)")
     parser.add_argument("--solutions", type=Path, default=COURSE_ROOT / "solutions")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell)

@@ -43,7 +43,7 @@ def lesson_path(stem: str, lang: str = "en") -> str:
 
 
 def launch_urls(stem: str, lang: str = "en") -> list[tuple[str, str]]:
-    """(label, url) for each place that opens lesson ``stem`` (e.g. ``01_neurons``) at this release."""
+    """(label, url) for each place that opens lesson ``stem`` (e.g. ``01a_neurons_and_activations``) at this release."""
     words, path, tag = TEXT[lang], lesson_path(stem, lang), f"v{__version__}"
     colab = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{tag}/{path}"
     binder = f"https://mybinder.org/v2/gh/{REPOSITORY}/{tag}?labpath={quote(path)}"

@@ -1,6 +1,6 @@
 """The graded release: what learners of a graded class receive, with the answer key left out.
 
-    python -m course_utils.teacher.release 01_neurons [02_forward_pass ...] --out DIR   # make release
+    python -m course_utils.teacher.release 01a_neurons_and_activations [02_forward_pass ...] --out DIR   # make release
 
 ``DIR/lessons/`` holds the learner notebooks and ``DIR/course_utils/`` the package, without the
 teacher's tools and, for each exercise of the given lessons, without the code of its reference
@@ -154,7 +154,7 @@ def _call_arguments(args: ast.arguments) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build the graded release of some lessons.")
-    parser.add_argument("lessons", nargs="+", help="lesson stems, e.g. 01_neurons")
+    parser.add_argument("lessons", nargs="+", help="lesson stems, e.g. 01a_neurons_and_activations")
     parser.add_argument("--out", type=Path, required=True, help="the folder to write (replaced if it exists)")
     args = parser.parse_args(argv)
     try:

@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("todo", help="list the cells whose translation is missing or stale")
-    show.add_argument("notebooks", nargs="*", help="stems such as 01_neurons (default: all)")
+    show.add_argument("notebooks", nargs="*", help="stems such as 01a_neurons_and_activations (default: all)")
     show.add_argument("--lang", default="zh", choices=LANGUAGES)
     show.add_argument("--folder", default="solutions")
     args = parser.parse_args(argv)

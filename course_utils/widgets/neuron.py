@@ -1,4 +1,4 @@
-"""Lesson 01's neuron explorer: sliders for w1, w2, b over a logic gate's four points."""
+"""Lesson 01b's neuron explorer: sliders for w1, w2, b over a logic gate's four points."""
 from __future__ import annotations
 
 import ipywidgets as widgets

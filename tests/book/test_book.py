@@ -192,7 +192,7 @@ def test_a_cell_tagged_raises_exception_shows_its_error(tmp_path):
 
 
 def test_formulas_are_typeset_without_the_network(site, page):
-    page.goto(site + "01_neurons.html")  # the site is served locally and Chromium has no way out here
+    page.goto(site + "01a_neurons_and_activations.html")  # the site is served locally and Chromium has no way out here
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
                            " && MathJax.Hub.getAllJax().length > 0", timeout=60_000)
     assert "\\sigma" not in page.locator("article").inner_text()

@@ -255,8 +255,8 @@ def test_lesson00_runs_and_its_widget_check_responds(lab, page):
 
 
 def test_lesson01_runs_and_neuron_explorer_responds(lab, page):
-    open_and_run_all(page, lab, "01_neurons.ipynb", timeout_s=120)
-    assert saved_errors(page, lab, "01_neurons.ipynb") == []
+    open_and_run_all(page, lab, "01b_boundaries_and_xor.ipynb", timeout_s=120)
+    assert saved_errors(page, lab, "01b_boundaries_and_xor.ipynb") == []
     explorer = page.locator(WIDGET_IMAGE).first
     explorer.scroll_into_view_if_needed()
     assert page.locator(".widget-slider").count() >= 3, "the explorer's sliders did not render as widgets"

@@ -113,8 +113,8 @@ def voila_renders_and_responds(page, server: LabServer, notebook: str, slider: s
 
 
 def test_notebook7_runs_lesson01_and_moves_the_neuron_explorer(server, page):
-    open_and_run_all(page, server, "01_neurons.ipynb", timeout_s=120, path="notebooks/01_neurons.ipynb")
-    assert saved_errors(page, server, "01_neurons.ipynb") == []
+    open_and_run_all(page, server, "01b_boundaries_and_xor.ipynb", timeout_s=120, path="notebooks/01b_boundaries_and_xor.ipynb")
+    assert saved_errors(page, server, "01b_boundaries_and_xor.ipynb") == []
     assert page.locator(".jp-NotebookPanel .widget-slider").count() >= 3, "Notebook 7 shows no sliders"
     page.locator(WIDGET_IMAGE).first.scroll_into_view_if_needed()
     shot(page, "nb7-01-neuron-explorer-before")
@@ -156,7 +156,7 @@ def arrow_keys_move_a_focused_slider(page) -> None:
 
 def test_voila_renders_lesson01_and_a_slider_redraws(server, page):
     try:
-        voila_renders_and_responds(page, server, "01_neurons.ipynb", "b", "-2.5", widgets=1)
+        voila_renders_and_responds(page, server, "01b_boundaries_and_xor.ipynb", "b", "-2.5", widgets=1)
     finally:
         shut_down_kernels(server)
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_neuron_explorer_appears_as_an_image_in_static_html(monkeypatch):
     monkeypatch.setenv("COURSE_STRICT", "0")  # the untouched lesson, as a learner would have it
-    lesson = ROOT / "lessons" / "01_neurons.ipynb"
+    lesson = ROOT / "lessons" / "01b_boundaries_and_xor.ipynb"
     nb = nbformat.read(lesson, as_version=4)
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(lesson.parent)}}).execute()

@@ -1,8 +1,8 @@
-"""A synthetic class of lesson 01 submissions, one per situation a grader must survive.
+"""A synthetic class of lesson 01a submissions, one per situation a grader must survive.
 
-    python tests/teacher/synthetic_class.py DIR     # writes DIR/<learner>/01_neurons.ipynb (make grade uses it)
+    python tests/teacher/synthetic_class.py DIR     # writes DIR/<learner>/01a_neurons_and_activations.ipynb (make grade uses it)
 
-``EXPECTED`` holds each learner's score (points: dense_layer 2, every other exercise 1; 6 in all;
+``EXPECTED`` holds each learner's score (points: sigmoid, relu and neuron 1 each; 3 in all;
 a wrong answer earns partial credit for the test inputs it gets right).
 """
 from __future__ import annotations
@@ -14,29 +14,25 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSON = "01_neurons"
+LESSON = "01a_neurons_and_activations"
 EXPECTED = {
     "untouched": 0,          # the lesson as handed out
-    "solved": 6,
-    "half_solved": 3,        # sigmoid, relu, neuron
+    "solved": 3,
+    "half_solved": 2,        # sigmoid, relu
     "wrong_answers": 1.65,   # a catalogued mistake in every exercise, with partial credit per input:
-                             # sigmoid 4 of 5 inputs right (0.8), relu 1 of 4 (0.25), neuron 3 of 5 (0.6),
-                             # dense_layer right only where an error is due (0), or_weights 0
-    "endless_loop": 5,       # a top-level loop (cut by the cell limit); neuron loops forever when called
-    "kernel_crash": 5,       # neuron kills the kernel, first in a later cell, then again while it is graded
+                             # sigmoid 4 of 5 inputs right (0.8), relu 1 of 4 (0.25), neuron 3 of 5 (0.6)
+    "endless_loop": 2,       # a top-level loop (cut by the cell limit); neuron loops forever when called
+    "kernel_crash": 2,       # neuron kills the kernel, first in a later cell, then again while it is graded
     "invalid_json": 0,       # a file cut off in the middle
-    "deleted_cells": 5,      # relu's check line deleted (still graded), or_weights' cell deleted
-    "copied_reference": 3,   # dense_layer imported from course_utils; relu's check line fed the reference
+    "deleted_cells": 2,      # relu's check line deleted (still graded), neuron's cell deleted
+    "copied_reference": 1,   # neuron imported from course_utils; relu's check line fed the reference
 }
 WRONG = {
     "sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\nsigmoid = check(\"sigmoid\", sigmoid)",
     "relu": "def relu(z):\n    return np.abs(z)\n\nrelu = check(\"relu\", relu)",
     "neuron": "def neuron(x, w, b):\n    return sigmoid(np.dot(w, x))\n\nneuron = check(\"neuron\", neuron)",
-    "dense_layer": "def dense_layer(X, W, b):\n    return sigmoid(X @ W + b)\n\ndense_layer = check(\"dense_layer\", dense_layer)",
-    "or_weights": "def or_weights():\n    return np.array([1.0, 1.0]), -1.5\n\nor_weights = check(\"or_weights\", or_weights)",
 }
-MISTAKES = {"sigmoid": "naive formula", "relu": "absolute value", "neuron": "no bias",
-            "dense_layer": "W not transposed", "or_weights": "AND"}
+MISTAKES = {"sigmoid": "naive formula", "relu": "absolute value", "neuron": "no bias"}
 
 
 def _cell(nb, exercise: str) -> int:
@@ -64,7 +60,7 @@ def notebooks() -> dict[str, object]:
         return copy.deepcopy(solved)
 
     half = copy.deepcopy(lesson)
-    for exercise in ("sigmoid", "relu", "neuron"):
+    for exercise in ("sigmoid", "relu"):
         half.cells[_cell(half, exercise)].source = solved.cells[_cell(solved, exercise)].source
     wrong = copy.deepcopy(lesson)
     for exercise, source in WRONG.items():
@@ -73,13 +69,13 @@ def notebooks() -> dict[str, object]:
     _insert_after(loop, "sigmoid", "x = 0\nwhile x < 10:   # forgot to increase x\n    print_me = x")
     _set(loop, "neuron", "def neuron(x, w, b):\n    while True:\n        pass\n\nneuron = check(\"neuron\", neuron)")
     crash = variant()
+    _insert_after(crash, "neuron", "neuron(np.ones(2), np.ones(2), 0.0)")
     _set(crash, "neuron", "import os\n\ndef neuron(x, w, b):\n    os._exit(1)")
     deleted = variant()
     _set(deleted, "relu", "def relu(z):\n    return np.maximum(0.0, z)")
-    del deleted.cells[_cell(deleted, "or_weights")]
+    del deleted.cells[_cell(deleted, "neuron")]
     copied = variant()
-    _set(copied, "dense_layer", "from course_utils.neurons import dense_layer\n\n"
-                                "dense_layer = check(\"dense_layer\", dense_layer)")
+    _set(copied, "neuron", "from course_utils.neurons import neuron\n\nneuron = check(\"neuron\", neuron)")
     _set(copied, "relu", "def relu(z):\n    return z\n\nrelu = check(\"relu\", cu.neurons.relu)")
     cut = nbformat.writes(variant())
     return {"untouched": lesson, "solved": solved, "half_solved": half, "wrong_answers": wrong,

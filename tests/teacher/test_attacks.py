@@ -1,6 +1,6 @@
 """Grade a class of cheaters: none may score a point, the honest solution scores full marks.
 
-Each attacker hands in the untouched lesson 01 plus one cell from the attack catalogue
+Each attacker hands in the untouched lesson 01a plus one cell from the attack catalogue
 (``course_utils.teacher.attacks``). Every attack in the catalogue is graded.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_the_catalogue_names_every_defence():
 
 
 def test_the_honest_solution_scores_full_marks(gradebook):
-    assert gradebook["honest"] == 6
+    assert gradebook["honest"] == 3
 
 
 def test_the_untouched_lesson_scores_nothing(gradebook):

@@ -104,8 +104,7 @@ def test_assert_passes_raises_with_a_redacted_message(capsys):
 # ----------------------------------------------------------------------------- finding submissions
 def test_bindings_come_from_the_solution_notebook():
     assert grade.exercise_bindings(SOLUTIONS / f"{LESSON}.ipynb") == {
-        "sigmoid": "sigmoid", "relu": "relu", "neuron": "neuron", "or_weights": "or_weights",
-        "dense_layer": "dense_layer"}
+        "sigmoid": "sigmoid", "relu": "relu", "neuron": "neuron"}
 
 
 @pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("[0-9][0-9]*_*.ipynb")), ids=lambda p: p.stem)
@@ -120,10 +119,10 @@ def test_every_checked_exercise_of_every_lesson_can_be_graded(solution):
 
 def test_submissions_are_found_with_their_learner_and_lesson(tmp_path):
     (tmp_path / "alice").mkdir()
-    (tmp_path / "alice" / "01_neurons.ipynb").write_text((ROOT / "lessons" / "01_neurons.ipynb").read_text())
+    (tmp_path / "alice" / "01a_neurons_and_activations.ipynb").write_text((ROOT / "lessons" / "01a_neurons_and_activations.ipynb").read_text())
     (tmp_path / "bob.ipynb").write_text("{ not json")     # lesson unknown by name, taken from the class
     (tmp_path / "alice" / ".ipynb_checkpoints").mkdir()
-    (tmp_path / "alice" / ".ipynb_checkpoints" / "01_neurons-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "alice" / ".ipynb_checkpoints" / "01a_neurons_and_activations-checkpoint.ipynb").write_text("{}")
     found = grade.find_submissions([tmp_path], SOLUTIONS)
     assert [(s.learner, s.lesson) for s in found] == [("alice", LESSON), ("bob", LESSON)]
     assert grade.lesson_of(tmp_path / "02_forward_pass_carol.ipynb", SOLUTIONS) == "02_forward_pass"
@@ -141,7 +140,7 @@ def test_the_command_line_refuses_what_it_cannot_grade(tmp_path, capsys):
 
 
 def test_two_notebooks_of_one_learner_for_one_lesson_are_refused(tmp_path):
-    for name in ("01_neurons.ipynb", "01_neurons_v2.ipynb"):
+    for name in ("01a_neurons_and_activations.ipynb", "01a_neurons_and_activations_v2.ipynb"):
         (tmp_path / "alice").mkdir(exist_ok=True)
         (tmp_path / "alice" / name).write_text("{}")
     with pytest.raises(ValueError, match="two notebooks for alice"):
@@ -190,9 +189,9 @@ def test_every_learner_gets_the_expected_score(graded):
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
         rows = {row["learner"]: row for row in csv.DictReader(f)}
     assert {name: float(row["total"]) for name, row in rows.items()} == EXPECTED
-    assert all(row["max"] == "6" for row in rows.values())
-    assert rows["solved"]["dense_layer"] == "2" and rows["half_solved"]["dense_layer"] == "0"
-    assert rows["deleted_cells"]["relu"] == "1" and rows["deleted_cells"]["or_weights"] == "0"
+    assert all(row["max"] == "3" for row in rows.values())
+    assert rows["solved"]["neuron"] == "1" and rows["half_solved"]["neuron"] == "0"
+    assert rows["deleted_cells"]["relu"] == "1" and rows["deleted_cells"]["neuron"] == "0"
 
 
 def test_hangs_and_crashes_are_reported_and_do_not_stall_the_run(graded):
@@ -214,12 +213,12 @@ def test_feedback_names_mistakes_but_shows_no_expected_value(graded):
     for path in files:
         assert not LEAK.search(path.read_text(encoding="utf-8")), path.name
     wrong = (out / "feedback" / "wrong_answers.md").read_text(encoding="utf-8")
-    assert f"**Score: {EXPECTED['wrong_answers']:g} / 6**" in wrong and wrong.count("Likely mistake:") == len(MISTAKES)
+    assert f"**Score: {EXPECTED['wrong_answers']:g} / 3**" in wrong and wrong.count("Likely mistake:") == len(MISTAKES)
     assert "np.abs turns negative inputs positive" in wrong and "Hint: ReLU is max(0, z)" in wrong
     broken = (out / "feedback" / "invalid_json.md").read_text(encoding="utf-8")
     assert "Problems with your notebook:\n- the notebook could not be read" in broken
     solved = (out / "feedback" / "solved.md").read_text(encoding="utf-8")
-    assert "**Score: 6 / 6**" in solved and "Hint" not in solved
+    assert "**Score: 3 / 3**" in solved and "Hint" not in solved
 
 
 def test_the_summary_plot_is_written(graded):

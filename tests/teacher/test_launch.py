@@ -18,21 +18,21 @@ WANTED = envcheck.wanted_versions()  # requirements.txt
 
 
 def test_the_links_open_the_lesson_at_this_release():
-    links = launch.launch_links("01_neurons")
+    links = launch.launch_links("01a_neurons_and_activations")
     colab, binder, hub = [part.split("](")[1].rstrip(")") for part in links.split(" · ")]
-    assert colab.endswith(f"/{launch.REPOSITORY}/blob/{TAG}/lessons/01_neurons.ipynb")
-    assert binder.endswith(f"/{launch.REPOSITORY}/{TAG}?labpath=lessons/01_neurons.ipynb")
+    assert colab.endswith(f"/{launch.REPOSITORY}/blob/{TAG}/lessons/01a_neurons_and_activations.ipynb")
+    assert binder.endswith(f"/{launch.REPOSITORY}/{TAG}?labpath=lessons/01a_neurons_and_activations.ipynb")
     query = parse_qs(urlsplit(hub).query)
     assert hub.startswith(f"{launch.HUB}/hub/user-redirect/git-pull?")
     assert query["branch"] == [TAG] and query["repo"] == [f"https://github.com/{launch.REPOSITORY}"]
-    assert query["urlpath"][0].endswith("/lessons/01_neurons.ipynb")
+    assert query["urlpath"][0].endswith("/lessons/01a_neurons_and_activations.ipynb")
     assert links.startswith("[Open in Colab](")
 
 
 def test_the_chinese_links_open_the_chinese_lesson():
-    links = launch.launch_links("01_neurons", lang="zh")
+    links = launch.launch_links("01a_neurons_and_activations", lang="zh")
     assert "[在 Colab 中打开](" in links and "[在 Binder 中打开](" in links and "[在 JupyterHub 中打开](" in links
-    assert f"/blob/{TAG}/lessons/zh/01_neurons.ipynb)" in links
+    assert f"/blob/{TAG}/lessons/zh/01a_neurons_and_activations.ipynb)" in links
 
 
 def test_a_lesson_needs_what_its_code_imports():
@@ -44,7 +44,7 @@ def test_a_lesson_needs_what_its_code_imports():
 def install_cell(lang="en"):
     lesson = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\nText"),
                                              nbformat.v4.new_code_cell("import numpy")])
-    launch.add_launch_cells(lesson, "01_neurons", lang)
+    launch.add_launch_cells(lesson, "01a_neurons_and_activations", lang)
     return lesson
 
 

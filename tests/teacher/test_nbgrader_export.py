@@ -20,7 +20,7 @@ from course_utils.teacher.grade import exercise_bindings
 from course_utils.teacher.nbgrader_export import nbgrader_source
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSON = "01_neurons"
+LESSON = "01a_neurons_and_activations"
 SOLUTION = ROOT / "solutions" / f"{LESSON}.ipynb"
 WRONG_RELU = 'def relu(z):\n    return np.abs(z)\n\nrelu = check("relu", relu)'
 
@@ -42,7 +42,7 @@ def test_every_exercise_becomes_a_solution_cell_followed_by_a_locked_autograder_
             assert answer == {**answer, "solution": True, "grade": False, "grade_id": f"{exercise}-answer"}
             assert meta["locked"] and meta["points"] == get_exercise(exercise).points and meta["schema_version"] == 3
             assert f'assert_passes("{exercise}", "{bindings[exercise]}", globals())' in cell.source
-    assert sum(c.metadata["nbgrader"]["points"] for c in nb.cells if _grade_id(c).endswith("-check")) == 6
+    assert sum(c.metadata["nbgrader"]["points"] for c in nb.cells if _grade_id(c).endswith("-check")) == 3
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     assert "course" not in nb.metadata
 
@@ -64,7 +64,7 @@ def test_generate_writes_the_source_assignment_and_a_config(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def nbgrader(tmp_path_factory):
-    """run(*args): nbgrader in a fresh course folder holding lesson 01 as a source assignment."""
+    """run(*args): nbgrader in a fresh course folder holding lesson 01a as a source assignment."""
     bin_dir = ensure()
     course = tmp_path_factory.mktemp("nbgrader_course")
     assert generate_main(["--nbgrader", str(course), "--solutions", str(ROOT / "solutions"), LESSON]) == 0
@@ -98,11 +98,9 @@ def test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions(nbgrader):
     next(c for c in wrong.cells if _grade_id(c) == "relu-answer").source = WRONG_RELU
     for student, nb in {"solved": solved, "unsolved": release, "wrong_relu": wrong}.items():
         _submit(course, student, nb)
-    # nbclient, inside nbgrader, sometimes waits a whole cell timeout after the neuron explorer's cell (it
-    # mirrors the explorer's widgets.Output); a short limit keeps that wait short, no cell here needs more
-    run("autograde", LESSON, "--Execute.timeout=30")
+    run("autograde", LESSON, "--Execute.timeout=30")   # a short limit: no cell of 01a needs more
     run("export")
     with open(course / "grades.csv", newline="", encoding="utf-8") as f:
         scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(f)}
     # wrong_relu's friendly check rebinds relu to the reference; the autograder still grades the learner's relu
-    assert scores == {"solved": (6, 6), "unsolved": (0, 6), "wrong_relu": (5, 6)}
+    assert scores == {"solved": (3, 3), "unsolved": (0, 3), "wrong_relu": (2, 3)}

@@ -1,4 +1,4 @@
-"""The graded release: no reference solution, no hidden case, no solution notebook; lesson 01 runs from it."""
+"""The graded release: no reference solution, no hidden case, no solution notebook; lesson 01a runs from it."""
 from __future__ import annotations
 
 import ast
@@ -19,7 +19,7 @@ from course_utils.teacher.release import ReleaseError, build_release, main, publ
 
 from synthetic_class import ROOT
 
-LESSON = "01_neurons"
+LESSON = "01a_neurons_and_activations"
 EXERCISES = list(exercise_bindings(ROOT / "solutions" / f"{LESSON}.ipynb"))
 
 

@@ -14,6 +14,7 @@ alice,S001,"Liu, Alice",alice@example.edu,aliu,A
 bob,S002,"Wang, Bob",bob@example.edu,bwang,A
 carol,S003,"Chen, Carol",carol@example.edu,cchen,B
 """
+LESSON = "01b_boundaries_and_xor"   # exercises or_weights (1 point) and dense_layer (2 points)
 
 
 def result(learner, lesson, verdicts):
@@ -26,9 +27,9 @@ def result(learner, lesson, verdicts):
 def exported(tmp_path):
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     roster = read_roster(tmp_path / "roster.csv")
-    results = [result("alice", "01_neurons", {"relu": (1.0, 1), "dense_layer": (2.0, 2)}),
-               result("bob", "01_neurons", {"relu": (0.25, 1), "dense_layer": (0.0, 2)}),
-               result("dave", "01_neurons", {"relu": (1.0, 1), "dense_layer": (0.0, 2)})]
+    results = [result(learner, LESSON, {"or_weights": or_weights, "dense_layer": dense_layer})
+               for learner, or_weights, dense_layer in (("alice", (1.0, 1), (2.0, 2)), ("bob", (0.0, 1), (0.25, 2)),
+                                                        ("dave", (1.0, 1), (0.0, 2)))]
     write_outputs(results, tmp_path / "out", roster)
     return tmp_path / "out"
 
@@ -50,7 +51,7 @@ def test_the_gradebook_carries_ids_and_names(exported):
 def test_the_canvas_export_follows_its_import_format(exported):
     header, possible, *students = rows(exported / "canvas.csv")
     assert tuple(header[:5]) == CANVAS_COLUMNS == ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-    assert header[5:] == ["01_neurons"] and possible == ["Points Possible", "", "", "", "", "3"]
+    assert header[5:] == [LESSON] and possible == ["Points Possible", "", "", "", "", "3"]
     assert students == [["Chen, Carol", "", "S003", "cchen", "B", "0"],
                         ["Liu, Alice", "", "S001", "aliu", "A", "3"],
                         ["Wang, Bob", "", "S002", "bwang", "A", "0.25"]]

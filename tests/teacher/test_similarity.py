@@ -36,9 +36,9 @@ STUB = ('def sigmoid(z):\n    # YOUR CODE HERE\n    raise NotImplementedError("R
 def submit(folder: Path, learner: str, *cells: str):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (*cells, STUB, SHORT)])
     (folder / learner).mkdir()
-    path = folder / learner / "01_neurons.ipynb"
+    path = folder / learner / "01a_neurons_and_activations.ipynb"
     nbformat.write(nb, path)
-    return grade.Result(grade.Submission(path, learner, "01_neurons"))
+    return grade.Result(grade.Submission(path, learner, "01a_neurons_and_activations"))
 
 
 def test_renamed_and_reformatted_copies_are_found_and_short_or_untouched_answers_are_not(tmp_path):
@@ -50,6 +50,6 @@ def test_renamed_and_reformatted_copies_are_found_and_short_or_untouched_answers
 
 def test_an_unreadable_notebook_shares_nothing(tmp_path):
     (tmp_path / "eve").mkdir()
-    (tmp_path / "eve" / "01_neurons.ipynb").write_text("{not json", encoding="utf-8")
-    broken = grade.Result(grade.Submission(tmp_path / "eve" / "01_neurons.ipynb", "eve", "01_neurons"))
+    (tmp_path / "eve" / "01a_neurons_and_activations.ipynb").write_text("{not json", encoding="utf-8")
+    broken = grade.Result(grade.Submission(tmp_path / "eve" / "01a_neurons_and_activations.ipynb", "eve", "01a_neurons_and_activations"))
     assert shared_answers([broken, submit(tmp_path, "ana", NEURON)]) == []

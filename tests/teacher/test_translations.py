@@ -179,14 +179,14 @@ def test_todo_shows_the_english_before_and_now(course, capsys):
 
 
 def test_the_check_fails_when_one_sentence_of_a_real_lesson_changes(tmp_path, capsys):
-    """The course's own lesson 01, with a translation that copies the English, on a temp copy."""
+    """The course's own lesson 01a, with a translation that copies the English, on a temp copy."""
     solutions = tmp_path / "solutions"
     solutions.mkdir()
-    path = solutions / "01_neurons.ipynb"
-    shutil.copy(ROOT / "solutions" / "01_neurons.ipynb", path)
+    path = solutions / "01a_neurons_and_activations.ipynb"
+    shutil.copy(ROOT / "solutions" / "01a_neurons_and_activations.ipynb", path)
     shutil.copytree(ROOT / "docs", tmp_path / "docs")   # the glossary its key-term table is checked against
     nb = nbformat.read(path, as_version=4)
-    tr.write_blocks(solutions / "zh" / "01_neurons.md",
+    tr.write_blocks(solutions / "zh" / "01a_neurons_and_activations.md",
                     [tr.Block(c.id, tr.en_hash(c.source), c.source) for c in nb.cells if tr.needs_translation(c)])
     write_lessons(solutions, tmp_path / "lessons")
     assert check(solutions, tmp_path / "lessons") == 0

@@ -134,8 +134,7 @@ test-lowest:
 	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
-		lessons/01a_neurons_and_activations.ipynb lessons/01b_boundaries_and_xor.ipynb \
-		lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb lessons/04_optimizers.ipynb
+		$(wildcard lessons/0[1-4]*.ipynb)
 
 clean:
 	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts _build

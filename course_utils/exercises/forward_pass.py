@@ -1,4 +1,9 @@
-"""Exercises of lesson 02 (forward pass)."""
+"""Exercises of lesson 02 (forward pass), which comes in two parts.
+
+One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 02a_layers_and_mlp: exercise 1 ``mlp_forward``, exercise 2 ``softmax_stable``;
+- 02b_losses_and_xor: exercise 3 ``bce_from_logits``, exercise 4 ``cce_from_logits``.
+"""
 import numpy as np
 
 from .. import mlp
@@ -229,4 +234,10 @@ EXERCISES = {
             Mistake("sum instead of mean", _cce_sum),
         ),
     ),
+}
+
+# Lesson 02 is split in two notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "02a_layers_and_mlp": ("mlp_forward", "softmax_stable"),
+    "02b_losses_and_xor": ("bce_from_logits", "cce_from_logits"),
 }

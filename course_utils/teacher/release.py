@@ -1,6 +1,6 @@
 """The graded release: what learners of a graded class receive, with the answer key left out.
 
-    python -m course_utils.teacher.release 01a_neurons_and_activations [02_forward_pass ...] --out DIR   # make release
+    python -m course_utils.teacher.release 01a_neurons_and_activations [02a_layers_and_mlp ...] --out DIR   # make release
 
 ``DIR/lessons/`` holds the learner notebooks and ``DIR/course_utils/`` the package, without the
 teacher's tools and, for each exercise of the given lessons, without the code of its reference

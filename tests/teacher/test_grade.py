@@ -125,7 +125,7 @@ def test_submissions_are_found_with_their_learner_and_lesson(tmp_path):
     (tmp_path / "alice" / ".ipynb_checkpoints" / "01a_neurons_and_activations-checkpoint.ipynb").write_text("{}")
     found = grade.find_submissions([tmp_path], SOLUTIONS)
     assert [(s.learner, s.lesson) for s in found] == [("alice", LESSON), ("bob", LESSON)]
-    assert grade.lesson_of(tmp_path / "02_forward_pass_carol.ipynb", SOLUTIONS) == "02_forward_pass"
+    assert grade.lesson_of(tmp_path / "02a_layers_and_mlp_carol.ipynb", SOLUTIONS) == "02a_layers_and_mlp"
 
 
 def test_an_unknown_lesson_is_refused(tmp_path):
@@ -247,9 +247,9 @@ def test_summary_figure_counts_pass_rates_and_mistakes():
 
 def test_one_learner_with_two_lessons_gets_one_row(tmp_path):
     first = _result("alice", {"relu": (PASSED, "")})
-    second = grade.Result(grade.Submission(Path("alice/02.ipynb"), "alice", "02_forward_pass"),
+    second = grade.Result(grade.Submission(Path("alice/02.ipynb"), "alice", "02a_layers_and_mlp"),
                           {"softmax_stable": {"kind": PASSED, "text": "", "mistake": "", "score": 1.0}})
     write_outputs([first, second], tmp_path)
     rows = list(csv.reader((tmp_path / "gradebook.csv").open(encoding="utf-8")))
     assert rows[0][:3] == ["learner", "relu", "softmax_stable"] and rows[1][:4] == ["alice", "1", "1", "2"]
-    assert "## 02_forward_pass" in feedback_text("alice", [first, second])
+    assert "## 02a_layers_and_mlp" in feedback_text("alice", [first, second])

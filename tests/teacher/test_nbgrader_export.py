@@ -59,7 +59,7 @@ def test_generate_writes_the_source_assignment_and_a_config(tmp_path, capsys):
     assert generate_main(["--nbgrader", str(tmp_path), "--solutions", str(ROOT / "solutions"), LESSON]) == 0
     assert (tmp_path / "source" / LESSON / f"{LESSON}.ipynb").exists()
     assert "c.CourseDirectory.course_id" in (tmp_path / "nbgrader_config.py").read_text()
-    assert not (tmp_path / "source" / "02_forward_pass").exists()
+    assert not (tmp_path / "source" / "02a_layers_and_mlp").exists()
 
 
 @pytest.fixture(scope="module")

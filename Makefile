@@ -133,7 +133,8 @@ test-lowest:
 	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
-		lessons/01_neurons.ipynb lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb \
+		lessons/01_neurons.ipynb lessons/02_forward_pass.ipynb lessons/03a_backprop_by_hand.ipynb \
+		lessons/03b_backprop_and_training.ipynb \
 		lessons/04_optimizers.ipynb
 
 clean:

@@ -19,7 +19,7 @@ Learner runtime (what every notebook touches):
 - ``plaindata``: values as plain data (numbers, arrays as bytes), all that crosses from a learner's
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
-  per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b), ``backpropagation`` 03,
+  per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b), ``backpropagation`` 03 (03a-03b),
   ``optimizers`` 04, ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)

@@ -112,7 +112,7 @@ def init_params(layer_sizes, seed=0, init="xavier"):
     """Random weights and zero biases for a network with the given layer sizes.
 
     layer_sizes: e.g. [2, 8, 1] = 2 inputs, one hidden layer of 8, 1 output.
-    init: "xavier" (std sqrt(2 / (n_in + n_out)), for tanh; too small for sigmoid, lesson 03 §9), "he" (std sqrt(2 / n_in),
+    init: "xavier" (std sqrt(2 / (n_in + n_out)), for tanh; too small for sigmoid, lesson 03b §5), "he" (std sqrt(2 / n_in),
     for ReLU) or "normal" (std 1, the naive choice).
     """
     sizes = list(layer_sizes)

@@ -1,4 +1,12 @@
-"""Exercises of lesson 03 (backpropagation)."""
+"""Exercises of lesson 03 (backpropagation).
+
+One module serves both parts; ``NOTEBOOKS`` says which part checks which exercise:
+- 03a_backprop_by_hand: exercise 1 ``sigmoid_derivative``, exercise 2 ``dense_backward``, exercise 3 ``softmax_ce_grad``;
+- 03b_backprop_and_training: exercise 4 ``mlp_backward``, exercise 5 ``train_mlp`` (it imports ``dense_backward`` from
+  ``course_utils.mlp``, so it runs without 03a).
+
+The references are built on the lesson code, ``course_utils.mlp`` and ``course_utils.neurons``.
+"""
 import numpy as np
 
 from .. import mlp, neurons
@@ -308,3 +316,8 @@ EXERCISES = {
     ),
 }
 
+
+NOTEBOOKS = {
+    "03a_backprop_by_hand": ("sigmoid_derivative", "dense_backward", "softmax_ce_grad"),
+    "03b_backprop_and_training": ("mlp_backward", "train_mlp"),
+}

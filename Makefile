@@ -134,7 +134,7 @@ test-lowest:
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
 		lessons/01_neurons.ipynb lessons/02_forward_pass.ipynb lessons/03_backpropagation.ipynb \
-		lessons/04_optimizers.ipynb
+		lessons/04a_gradient_descent.ipynb lessons/04b_momentum_rmsprop_adam.ipynb lessons/04c_optimizers_in_practice.ipynb
 
 clean:
 	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts _build

@@ -20,7 +20,7 @@ Learner runtime (what every notebook touches):
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
   per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b), ``backpropagation`` 03 (03a-03b),
-  ``optimizers`` 04, ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
+  ``optimizers`` 04 (04a-04c), ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
 - ``live``: live training curves for Keras and PyTorch loops (05, 06b)
@@ -28,7 +28,7 @@ Learner runtime (what every notebook touches):
 - ``envcheck``: lesson 00's environment check (00a; ``python -m course_utils.envcheck``)
 - ``jupyter_settings``: Jupyter defaults the course installs (install: ``make install``)
 - ``lessons``: the lessons the package carries, copied into a folder (``python -m course_utils.lessons DIR``)
-- ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01b, ``optimizer_lab`` 04,
+- ``widgets``: interactive figures: ``explorer`` (the base), ``neuron`` 01b, ``optimizer_lab`` 04c,
   ``attribution`` 07
 
 Lesson code (what the lessons build, written out once, named by concept):

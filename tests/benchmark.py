@@ -10,7 +10,7 @@
     python tests/benchmark.py lessons/01a_neurons_and_activations.ipynb
     python tests/benchmark.py --grade        # grading throughput only
     python tests/benchmark.py --memory       # each lesson's kernel peak memory (RSS)
-    python tests/benchmark.py --voila 20     # load lesson 04 in Voila 20 times; every load must render
+    python tests/benchmark.py --voila 20     # load lesson 04c in Voila 20 times; every load must render
     python tests/benchmark.py --full-runs     # only the full runs on real Fashion-MNIST (lessons 05, 06):
                                               # epochs chosen on validation, the test set used once
 
@@ -94,7 +94,7 @@ def peak_rss(path: Path, poll_s: float = 0.05) -> tuple[float, str]:
     return peak[0] / 2**20, error
 
 
-def voila_loads(count: int, notebook: str = "04_optimizers.ipynb") -> int:
+def voila_loads(count: int, notebook: str = "04c_optimizers_in_practice.ipynb") -> int:
     """Load ``notebook`` from lessons/ in Voila ``count`` times, each in a fresh page and kernel; return failures."""
     import tempfile
 
@@ -228,7 +228,7 @@ def main(argv=None) -> int:
     parser.add_argument("--widgets", action="store_true", help="only the widget redraws")
     parser.add_argument("--grade", action="store_true", help="only the grading throughput")
     parser.add_argument("--memory", action="store_true", help="only each notebook's kernel peak RSS")
-    parser.add_argument("--voila", type=int, metavar="N", help="only N Voila loads of lesson 04")
+    parser.add_argument("--voila", type=int, metavar="N", help="only N Voila loads of lesson 04c")
     parser.add_argument("--full-runs", action="store_true", help="only the full runs on real Fashion-MNIST")
     args = parser.parse_args(argv)
     if args.full_runs:

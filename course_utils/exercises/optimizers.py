@@ -1,4 +1,13 @@
-"""Exercises of lesson 04 (optimizers)."""
+"""Exercises of lesson 04 (optimizers), which comes in three parts.
+
+One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 04a_gradient_descent: exercise 1 ``sgd_step``, exercise 2 ``minibatch_indices``;
+- 04b_momentum_rmsprop_adam: exercise 3 ``momentum_step``, exercise 4 ``adam_step``;
+- 04c_optimizers_in_practice checks none (it imports the references from ``course_utils.optimizers``,
+  so it runs without 04a and 04b).
+
+The references live in the lesson code, ``course_utils.optimizers``.
+"""
 import numpy as np
 
 from .. import optimizers as ref
@@ -401,4 +410,10 @@ EXERCISES = {
             Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),
+}
+
+# Lesson 04 is split in three notebooks; each exercise is checked in the part named here.
+NOTEBOOKS = {
+    "04a_gradient_descent": ("sgd_step", "minibatch_indices"),
+    "04b_momentum_rmsprop_adam": ("momentum_step", "adam_step"),
 }

@@ -1,4 +1,4 @@
-"""Lesson 04's widgets: the learning-rate lab and the optimizer race."""
+"""Lesson 04c's widgets: the learning-rate lab and the optimizer race."""
 from __future__ import annotations
 
 import ipywidgets as widgets

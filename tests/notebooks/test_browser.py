@@ -266,8 +266,8 @@ def test_lesson01_runs_and_neuron_explorer_responds(lab, page):
 
 
 def test_lesson04_runs_and_both_widgets_respond(lab, page):
-    open_and_run_all(page, lab, "04_optimizers.ipynb", timeout_s=240)
-    assert saved_errors(page, lab, "04_optimizers.ipynb") == []
+    open_and_run_all(page, lab, "04c_optimizers_in_practice.ipynb", timeout_s=240)
+    assert saved_errors(page, lab, "04c_optimizers_in_practice.ipynb") == []
     assert page.locator(WIDGET_IMAGE).count() >= 2, "the race and the lab did not render as widgets"
     race, lab_image = widget_image(page, 0), widget_image(page, 1)
     race.scroll_into_view_if_needed()

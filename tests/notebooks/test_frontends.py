@@ -124,8 +124,9 @@ def test_notebook7_runs_lesson01_and_moves_the_neuron_explorer(server, page):
 
 
 def test_notebook7_runs_lesson04_and_moves_the_learning_rate_lab(server, page):
-    open_and_run_all(page, server, "04_optimizers.ipynb", timeout_s=240, path="notebooks/04_optimizers.ipynb")
-    assert saved_errors(page, server, "04_optimizers.ipynb") == []
+    open_and_run_all(page, server, "04c_optimizers_in_practice.ipynb", timeout_s=240,
+                     path="notebooks/04c_optimizers_in_practice.ipynb")
+    assert saved_errors(page, server, "04c_optimizers_in_practice.ipynb") == []
     assert page.locator(WIDGET_IMAGE).count() >= 2, "Notebook 7 shows fewer than two widget pictures"
     page.locator(WIDGET_IMAGE).nth(1).scroll_into_view_if_needed()
     assert_plot_changes(page, lambda: type_into_slider(page, "learning rate", "10", index=1),
@@ -167,6 +168,6 @@ def test_voila_renders_lesson04_and_a_slider_redraws(server, page):
     One load here keeps the suite fast; ``python tests/benchmark.py --voila 20`` repeats it.
     """
     try:
-        voila_renders_and_responds(page, server, "04_optimizers.ipynb", "learning rate", "0.003", widgets=2)
+        voila_renders_and_responds(page, server, "04c_optimizers_in_practice.ipynb", "learning rate", "0.003", widgets=2)
     finally:
         shut_down_kernels(server)

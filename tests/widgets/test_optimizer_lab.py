@@ -1,4 +1,4 @@
-"""Headless tests of lesson 04's widgets: the learning-rate lab and the optimizer race."""
+"""Headless tests of lesson 04c's widgets: the learning-rate lab and the optimizer race."""
 import numpy as np
 import pytest
 

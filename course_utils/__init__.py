@@ -20,7 +20,7 @@ Learner runtime (what every notebook touches):
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
   per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b), ``backpropagation`` 03 (03a-03b),
-  ``optimizers`` 04 (04a-04c), ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07, ``distributed`` 08
+  ``optimizers`` 04 (04a-04c), ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07 (07a-07b), ``distributed`` 08
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
 - ``live``: live training curves for Keras and PyTorch loops (05, 06b)

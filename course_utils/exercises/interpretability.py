@@ -1,4 +1,11 @@
-"""Exercises of lesson 07 (looking inside a network). torch is imported inside the functions only."""
+"""Exercises of lesson 07 (looking inside a network), which comes in two parts.
+
+One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 07a_gradient_attributions: exercise 1 ``saliency_map``, exercise 2 ``integrated_gradients``;
+- 07b_occlusion_lime_shap: exercise 3 ``occlusion_map``, exercise 4 ``exact_shapley_values``.
+
+The references live in the lesson code, ``course_utils.attribution``. torch is imported inside the functions only.
+"""
 import itertools
 import math
 
@@ -315,4 +322,9 @@ EXERCISES = {
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
         ),
     ),
+}
+
+NOTEBOOKS = {
+    "07a_gradient_attributions": ("saliency_map", "integrated_gradients"),
+    "07b_occlusion_lime_shap": ("occlusion_map", "exact_shapley_values"),
 }

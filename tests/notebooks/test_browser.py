@@ -283,8 +283,8 @@ def test_lesson04_runs_and_both_widgets_respond(lab, page):
 
 
 def test_lesson07_runs_and_attribution_explorer_responds(lab, page):
-    open_and_run_all(page, lab, "07_interpretability.ipynb", timeout_s=300)
-    assert saved_errors(page, lab, "07_interpretability.ipynb") == []
+    open_and_run_all(page, lab, "07b_occlusion_lime_shap.ipynb", timeout_s=300)
+    assert saved_errors(page, lab, "07b_occlusion_lime_shap.ipynb") == []
     explorer = widget_image(page, 0)
     explorer.scroll_into_view_if_needed()
     assert page.locator(".widget-dropdown select").count() >= 3, "the explorer's menus did not render as widgets"

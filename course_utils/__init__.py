@@ -19,8 +19,9 @@ Learner runtime (what every notebook touches):
 - ``plaindata``: values as plain data (numbers, arrays as bytes), all that crosses from a learner's
   process to the grader
 - ``exercises``: the registry; ``exercises.base`` the words exercises are declared with; one module
-  per lesson topic: ``welcome`` 00 (00a, 00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b), ``backpropagation`` 03 (03a-03b),
-  ``optimizers`` 04 (04a-04c), ``keras_cnn`` 05 (05a-05c), ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07 (07a-07b), ``distributed`` 08
+  per lesson topic: ``welcome`` 00 (00a-00b), ``neurons`` 01 (01a-01b), ``forward_pass`` 02 (02a-02b),
+  ``backpropagation`` 03 (03a-03b), ``optimizers`` 04 (04a-04c), ``keras_cnn`` 05 (05a-05c),
+  ``pytorch_mlp`` 06 (06a-06c), ``interpretability`` 07 (07a-07b), ``distributed`` 08 (08a-08b)
 - ``data``: toy data sets and images that work offline (00-07)
 - ``plotting``: one plotting style: curves, boundaries, image grids, confusion matrices (00-07)
 - ``live``: live training curves for Keras and PyTorch loops (05, 06b)
@@ -43,7 +44,7 @@ Lesson code (what the lessons build, written out once, named by concept):
 - ``digit_models``: small PyTorch models for 28x28 images (06b's MLP) and a quick trainer (06c, 07)
 - ``attribution``: attribution methods from scratch (07)
 - ``distributed``: data parallelism: ``data_parallel``, ``scaling``, ``launch``, ``ddp_train``,
-  ``tf_devices`` (08)
+  ``tf_devices`` (08a-08b)
 
 Teacher's tools (``teacher``; nothing above imports them):
 - ``teacher.notebook_format``, ``teacher.generate``, ``teacher.nbgrader_export``: lessons and nbgrader

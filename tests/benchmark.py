@@ -3,7 +3,7 @@
 - every notebook's wall time, executed like the test run (offline, solutions strict), budget 60 s;
 - every widget's redraw latency over a sweep of control values, median and 95th percentile, budget 100 ms;
 - with --grade: grading throughput, 30 solved copies of lesson 01a graded two at a time (notebooks per minute).
-- lesson 08's DDP epoch on 1 and 2 processes (no budget: the speed-up, reported).
+- lesson 08b's DDP epoch on 1 and 2 processes (no budget: the speed-up, reported).
 
     python tests/benchmark.py                # everything
     python tests/benchmark.py --widgets      # widgets only
@@ -52,7 +52,7 @@ def time_notebook(path: Path) -> tuple[float, str]:
 
 
 def time_ddp_epoch(nproc: int) -> float:
-    """Seconds of the last epoch of lesson 08's DDP run (its arguments) on ``nproc`` processes, start-up excluded."""
+    """Seconds of the last epoch of lesson 08b's DDP run (its arguments) on ``nproc`` processes, start-up excluded."""
     import tempfile
 
     from course_utils.distributed import ddp_train, launch
@@ -266,7 +266,7 @@ def main(argv=None) -> int:
         return 1 if over else 0
     if not args.widgets:
         one, two = time_ddp_epoch(1), time_ddp_epoch(2)
-        print(f"lesson 08 DDP epoch: {one:.3f} s on 1 process, {two:.3f} s on 2, speed-up {one / two:.2f}\n")
+        print(f"lesson 08b DDP epoch: {one:.3f} s on 1 process, {two:.3f} s on 2, speed-up {one / two:.2f}\n")
     print(f"{'widget redraw':<40} {'median ms':>9} {'p95 ms':>8}  verdict")
     for name, make, control, values in widget_sweeps():
         ms = time_widget(make, control, values)

@@ -1,4 +1,4 @@
-"""Distributed data-parallel training (lesson 08).
+"""Distributed data-parallel training (lesson 08, 08a-08b).
 
 - ``data_parallel``: shard gradients, ring all-reduce and DistributedSampler's indices, in numpy;
 - ``scaling``: the paper model of speed-up (compute versus all-reduce time) and the large-batch learning rate;

@@ -1,4 +1,12 @@
-"""Exercises of lesson 08 (distributed training). torch is imported inside the functions only."""
+"""Exercises of lesson 08 (distributed training), which comes in two parts.
+
+One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exercise:
+- 08a_data_parallelism: exercise 1 ``shard_gradient``, exercise 2 ``ring_step``, exercise 3 ``sampler_indices``;
+- 08b_distributed_in_practice: exercise 4 ``accumulation_step``.
+
+The references of exercises 1-3 live in the lesson code (``course_utils.distributed.data_parallel``); torch is
+imported inside the functions only.
+"""
 import numpy as np
 
 from ..i18n import t
@@ -319,4 +327,10 @@ EXERCISES = {
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
         ),
     ),
+}
+
+
+NOTEBOOKS = {
+    "08a_data_parallelism": ("shard_gradient", "ring_step", "sampler_indices"),
+    "08b_distributed_in_practice": ("accumulation_step",),
 }

@@ -131,7 +131,7 @@ def test_the_solved_lesson_runs_end_to_end_from_the_release(release, tmp_path):
     assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-3000:]
 
 
-NOT_PLAIN = {"00a_welcome", "07a_gradient_attributions", "07b_occlusion_lime_shap", "08_distributed"}   # as docs/grading.md says
+NOT_PLAIN = {"00a_welcome", "07a_gradient_attributions", "07b_occlusion_lime_shap", "08a_data_parallelism"}   # as docs/grading.md says
 
 
 @pytest.mark.wide

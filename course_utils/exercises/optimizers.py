@@ -40,6 +40,7 @@ def _momentum_cases():
         Case((np.ones(2), np.ones(2), np.ones(3), 0.1, 0.9), label="velocity of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones(1), np.zeros(3), 0.1, 0.9), label="gradient of the wrong shape", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.5), label="mu = 1.5 (must be in [0, 1))", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.5), label="mu = -0.5 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.0, 0.9), label="learning rate 0", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), -0.1, 0.9), label="negative learning rate", raises=ValueError),
     ]
@@ -187,13 +188,13 @@ def _sgd_returns_step(w, grad, lr):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: momentum_step
-def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True):
+def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0):
     """The learner's input checks, with some of them left out."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     for name, array in (("grad", grad), ("velocity", velocity)):
         if name in shapes and array.shape != w.shape:
             raise ValueError(f"{name} has the wrong shape")
-    if (lr_check and not lr > 0) or not 0 <= mu < 1:
+    if (lr_check and not lr > 0) or not mu_floor <= mu < 1:
         raise ValueError("bad lr or mu")
     return w, grad, velocity
 
@@ -235,6 +236,12 @@ def _momentum_no_grad_shape_check(w, grad, velocity, lr, mu=0.9):
 
 def _momentum_no_lr_check(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, lr_check=False)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_no_negative_mu_check(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, mu_floor=-np.inf)
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
 
@@ -365,6 +372,8 @@ EXERCISES = {
             Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
                     "broadcast a gradient of shape (1,) over every weight"),
             Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),
+            Mistake("no check of a negative mu", _momentum_no_negative_mu_check, "mu must lie in [0, 1): "
+                    "a negative mu must raise ValueError too"),
         ),
     ),
     "adam_step": Exercise(

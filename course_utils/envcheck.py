@@ -85,7 +85,7 @@ def package_findings(installed: dict[str, str | None], wanted: dict[str, str]) -
 def device_finding(available: list[str] | None, requested: str | None, nvidia_driver: bool) -> Finding:
     """Which device torch uses; ``available`` is None when torch is missing."""
     if available is None:
-        return Finding("device", PROBLEM, t("PyTorch is not installed, so lessons 02-08 cannot use it"), t(INSTALL))
+        return Finding("device", PROBLEM, t("PyTorch is not installed, so lessons 02b-08b cannot use it"), t(INSTALL))
     if requested and requested.lower().split(":")[0] not in available:
         return Finding("device", PROBLEM, t("COURSE_DEVICE={requested} but this machine has only {available}",
                                             requested=requested, available=", ".join(available)),

@@ -37,9 +37,12 @@ def _momentum_cases():
         Case((w, g, rng.normal(size=(2, 3)), 0.05, 0.9), label="a matrix with some velocity"),
         Case((np.array([2.0]), np.array([1.0]), np.array([3.0]), 0.5, 0.0), label="mu = 0 is plain SGD"),
         Case((np.ones(2), np.array([1e6, 1e6]), np.array([1e6, -1e6]), 1e-4, 0.99), label="large values"),
-        Case((np.ones(2), np.ones(2), np.ones(3), 0.1, 0.9), label="velocity of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones(1), np.zeros(3), 0.1, 0.9), label="gradient of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.ones(1), 0.1, 0.9), label="velocity of the wrong shape", raises=ValueError),
+        Case((np.ones(3), np.ones(1), np.zeros(1), 0.1, 0.9), label="w of another shape than grad and velocity",
+             raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.5), label="mu = 1.5 (must be in [0, 1))", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.0), label="mu = 1 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.5), label="mu = -0.5 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.0, 0.9), label="learning rate 0", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), -0.1, 0.9), label="negative learning rate", raises=ValueError),
@@ -59,9 +62,10 @@ def _adam_cases():
         Case((np.ones(2), np.array([1e8, -1e8]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-3}, label="huge gradients"),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.ones(2), 3),
              {"lr": 0.1, "beta1": 0.5, "beta2": 0.75, "eps": 1e-3}, label="other hyper-parameters"),
-        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(3), 1), {"lr": 0.1}, label="v of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones(1), np.zeros(3), np.zeros(3), 1), {"lr": 0.1}, label="gradient of the wrong shape",
              raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(1), 1), {"lr": 0.1}, label="v of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(1), np.zeros(2), 1), {"lr": 0.1}, label="m of the wrong shape", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)", raises=ValueError),
     ]
 
@@ -188,13 +192,14 @@ def _sgd_returns_step(w, grad, lr):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: momentum_step
-def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0):
-    """The learner's input checks, with some of them left out."""
+def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0,
+                      mu_one=False):
+    """The learner's input checks, with some of them left out (``mu_one``: mu = 1 let through)."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     for name, array in (("grad", grad), ("velocity", velocity)):
         if name in shapes and array.shape != w.shape:
             raise ValueError(f"{name} has the wrong shape")
-    if (lr_check and not lr > 0) or not mu_floor <= mu < 1:
+    if (lr_check and not lr > 0) or not (mu_floor <= mu < 1 or (mu_one and mu == 1)):
         raise ValueError("bad lr or mu")
     return w, grad, velocity
 
@@ -234,6 +239,18 @@ def _momentum_no_grad_shape_check(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_no_velocity_shape_check(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad",))
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_mu_one_allowed(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, mu_one=True)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_no_lr_check(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, lr_check=False)
     velocity = mu * velocity + grad
@@ -247,9 +264,10 @@ def _momentum_no_negative_mu_check(w, grad, velocity, lr, mu=0.9):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
-def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True):
+def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, check_moments=True):
     w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
-    if not (grad.shape == m.shape == v.shape == w.shape) or (check_t and t < 1):
+    shapes = (grad, m, v) if check_moments else (grad,)
+    if any(a.shape != w.shape for a in shapes) or (check_t and t < 1):
         raise ValueError("bad input")
     return w, grad, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
 
@@ -278,6 +296,11 @@ def _adam_returns_corrected_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+
+def _adam_only_grad_shape_checked(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, check_moments=False)
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
 
 def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -371,9 +394,13 @@ EXERCISES = {
                     "compute a new one: `velocity = mu * velocity + grad`"),
             Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
                     "broadcast a gradient of shape (1,) over every weight"),
+            Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
+                    "numpy broadcast a velocity of shape (1,) over every weight"),
             Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),
             Mistake("no check of a negative mu", _momentum_no_negative_mu_check, "mu must lie in [0, 1): "
                     "a negative mu must raise ValueError too"),
+            Mistake("mu = 1 allowed", _momentum_mu_one_allowed, "mu must be below 1 (0 <= mu < 1): with mu = 1 "
+                    "the velocity never forgets a gradient"),
         ),
     ),
     "adam_step": Exercise(
@@ -394,6 +421,8 @@ EXERCISES = {
                     "np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)"),
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
+            Mistake("only the gradient's shape checked", _adam_only_grad_shape_checked, "check the shapes of m "
+                    "and v too: numpy broadcast an m or v of shape (1,) over every weight"),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),

@@ -50,6 +50,27 @@ def test_a_zero_learning_rate_and_a_wrong_gradient_shape_are_tried():
     assert "learning rate 0" in labels and "gradient of the wrong shape" in labels
 
 
+def test_momentum_rejects_weights_shaped_unlike_grad_and_velocity():
+    def compares_grad_with_velocity(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        velocity = mu * velocity + grad
+        return w - lr * velocity, velocity
+
+    with pytest.raises(ExerciseFailed, match="w of another shape than grad and velocity"):
+        check("momentum_step", compares_grad_with_velocity, strict=True)
+
+
+@pytest.mark.parametrize("name, shapes", [("momentum_step", ("velocity",)), ("adam_step", ("m", "v"))])
+def test_a_state_array_of_shape_one_is_tried(name, shapes):
+    """A state of shape (1,) broadcasts silently; one of shape (3,) against (2,) would fail in numpy anyway."""
+    cases = {c.label: c for c in registry.get_exercise(name).cases()}
+    for state in shapes:
+        args = cases[f"{state} of the wrong shape"].args
+        assert args[{"velocity": 2, "m": 2, "v": 3}[state]].shape == (1,) and args[0].shape == (2,)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -77,6 +77,8 @@ def _adam_cases():
         Case((np.ones(3), np.ones((3, 1)), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
              label="a column gradient (3, 1) for weights of shape (3,)", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), -1), {"lr": 0.1}, label="t = -1 (t counts from 1)",
+             raises=ValueError),
     ]
 
 
@@ -354,6 +356,12 @@ def _adam_m_compared_with_v(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, e
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_only_t_zero_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if t == 0:
+        raise ValueError("t counts from 1")
+    return _adam_no_t_check(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=False)
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
@@ -488,6 +496,8 @@ EXERCISES = {
             Mistake("lengths compared, not shapes", _adam_lengths_compared, "compare the shapes of grad, m and v "
                     "with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of weights of "
                     "shape (3,), but numpy broadcasts it to (3, 3)"),
+            Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
+                    "raise ValueError, a negative t too (check t < 1, not t == 0)"),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),

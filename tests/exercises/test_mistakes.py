@@ -124,6 +124,17 @@ def test_adam_rejects_state_shapes_compared_among_themselves(compared):
         check("adam_step", answer, strict=True)
 
 
+def test_adam_rejects_a_negative_step_number():
+    def rejects_only_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not np.shape(grad) == np.shape(m) == np.shape(v) == np.shape(w) or t == 0:
+            raise ValueError("bad input")
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+    with pytest.raises(ExerciseFailed, match=r"t = -1"):
+        check("adam_step", rejects_only_zero, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -442,7 +442,8 @@ EXERCISES = {
         reference=ref.momentum_step,
         cases=_momentum_cases,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
-        "Raise ValueError for shapes that differ, lr <= 0 or mu outside [0, 1).",
+        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
+        "or mu outside [0, 1).",
         mistakes=(
             Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "
@@ -473,7 +474,7 @@ EXERCISES = {
         cases=_adam_cases,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
-        "Raise ValueError for t < 1 or shapes that differ.",
+        "Raise ValueError for t < 1 or when grad, m or v has another shape than w (compare shapes, not len()).",
         mistakes=(
             Mistake("no bias correction", _adam_no_bias_correction, "divide m by (1 - beta1**t) and v by "
                     "(1 - beta2**t) before the step: without the bias correction early steps are wrong"),

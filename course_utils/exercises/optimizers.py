@@ -24,6 +24,8 @@ def _sgd_cases():
         Case((np.ones(2), np.array([1e8, -1e8]), 1e-3), label="huge gradients"),
         Case((np.ones(2), np.array([np.nan, 1.0]), 0.1), label="a NaN gradient stays NaN"),
         Case((np.ones(3), np.ones(1), 0.1), label="gradient of the wrong shape", raises=ValueError),
+        Case((np.ones(3), np.ones((3, 1)), 0.1), label="a column gradient (3, 1) for weights of shape (3,)",
+             raises=ValueError),
         Case((np.ones(2), np.ones(2), -0.1), label="negative learning rate", raises=ValueError),
         Case((np.ones(2), np.ones(2), 0.0), label="learning rate 0", raises=ValueError),
     ]
@@ -41,6 +43,8 @@ def _momentum_cases():
         Case((np.ones(2), np.ones(2), np.ones(1), 0.1, 0.9), label="velocity of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones(1), np.zeros(1), 0.1, 0.9), label="w of another shape than grad and velocity",
              raises=ValueError),
+        Case((np.ones(3), np.ones((3, 1)), np.zeros(3), 0.1, 0.9),
+             label="a column gradient (3, 1) for weights of shape (3,)", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.5), label="mu = 1.5 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 1.0), label="mu = 1 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.5), label="mu = -0.5 (must be in [0, 1))", raises=ValueError),
@@ -66,7 +70,15 @@ def _adam_cases():
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(1), 1), {"lr": 0.1}, label="v of the wrong shape", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(1), np.zeros(2), 1), {"lr": 0.1}, label="m of the wrong shape", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(1), np.zeros(1), 1), {"lr": 0.1},
+             label="m and v of the same wrong shape", raises=ValueError),
+        Case((np.ones(3), np.ones(1), np.zeros(1), np.zeros(1), 1), {"lr": 0.1},
+             label="w of another shape than grad, m and v", raises=ValueError),
+        Case((np.ones(3), np.ones((3, 1)), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
+             label="a column gradient (3, 1) for weights of shape (3,)", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), -1), {"lr": 0.1}, label="t = -1 (t counts from 1)",
+             raises=ValueError),
     ]
 
 
@@ -170,6 +182,12 @@ def _sgd_no_shape_check(w, grad, lr):
     return w - lr * grad
 
 
+def _sgd_lengths_compared(w, grad, lr):
+    if len(grad) != len(w) or not lr > 0:
+        raise ValueError("bad input")
+    return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
 def _sgd_no_lr_check(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape:
@@ -239,6 +257,14 @@ def _momentum_no_grad_shape_check(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_lengths_compared(w, grad, velocity, lr, mu=0.9):
+    if len(grad) != len(w) or len(velocity) != len(w):
+        raise ValueError("lengths differ")
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=())
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_no_velocity_shape_check(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad",))
     velocity = mu * velocity + grad
@@ -264,12 +290,18 @@ def _momentum_no_negative_mu_check(w, grad, velocity, lr, mu=0.9):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
-def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, check_moments=True):
+def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
+    """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
     w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
-    shapes = (grad, m, v) if check_moments else (grad,)
+    shapes = [a for name, a in (("grad", grad), ("m", m), ("v", v)) if name in like_w]
     if any(a.shape != w.shape for a in shapes) or (check_t and t < 1):
         raise ValueError("bad input")
     return w, grad, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
+def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
+    """The right step from the new moments, as (w, m, v): for mistakes made only in the checks."""
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
 
 def _adam_no_bias_correction(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -299,13 +331,40 @@ def _adam_returns_corrected_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=
 
 
 def _adam_only_grad_shape_checked(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, check_moments=False)
-    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=("grad",))
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_lengths_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not len(grad) == len(m) == len(v) == len(w):
+        raise ValueError("lengths differ")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=())
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_w_not_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not np.shape(grad) == np.shape(m) == np.shape(v):
+        raise ValueError("shapes differ")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=())
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_m_compared_with_v(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if np.shape(m) != np.shape(v):
+        raise ValueError("shapes differ")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=("grad",))
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_only_t_zero_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if t == 0:
+        raise ValueError("t counts from 1")
+    return _adam_no_t_check(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=False)
-    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
 # ---------------------------------------------------------------- catalogued mistakes: minibatch_indices
@@ -367,6 +426,9 @@ EXERCISES = {
                     "not w + lr * grad (that climbs uphill)"),
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
+            Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
+                    "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
+                    "but numpy broadcasts it to (3, 3)"),
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
             Mistake("no learning-rate check", _sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
@@ -380,7 +442,8 @@ EXERCISES = {
         reference=ref.momentum_step,
         cases=_momentum_cases,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
-        "Raise ValueError for shapes that differ, lr <= 0 or mu outside [0, 1).",
+        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
+        "or mu outside [0, 1).",
         mistakes=(
             Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "
@@ -392,6 +455,9 @@ EXERCISES = {
             Mistake("returns only w", _momentum_returns_only_w, "return both arrays: (new_w, new_velocity)"),
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
+            Mistake("lengths compared, not shapes", _momentum_lengths_compared, "compare the shapes of grad and "
+                    "velocity with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of "
+                    "weights of shape (3,), but numpy broadcasts it to (3, 3)"),
             Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
                     "broadcast a gradient of shape (1,) over every weight"),
             Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
@@ -408,7 +474,7 @@ EXERCISES = {
         cases=_adam_cases,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
-        "Raise ValueError for t < 1 or shapes that differ.",
+        "Raise ValueError for t < 1 or when grad, m or v has another shape than w (compare shapes, not len()).",
         mistakes=(
             Mistake("no bias correction", _adam_no_bias_correction, "divide m by (1 - beta1**t) and v by "
                     "(1 - beta2**t) before the step: without the bias correction early steps are wrong"),
@@ -421,8 +487,18 @@ EXERCISES = {
                     "np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)"),
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
+            Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "
+                    "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
+                    "every weight"),
             Mistake("only the gradient's shape checked", _adam_only_grad_shape_checked, "check the shapes of m "
                     "and v too: numpy broadcast an m or v of shape (1,) over every weight"),
+            Mistake("w not compared", _adam_w_not_compared, "compare grad, m and v with w.shape, not only with "
+                    "each other: numpy broadcast them over weights of another shape"),
+            Mistake("lengths compared, not shapes", _adam_lengths_compared, "compare the shapes of grad, m and v "
+                    "with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of weights of "
+                    "shape (3,), but numpy broadcasts it to (3, 3)"),
+            Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
+                    "raise ValueError, a negative t too (check t < 1, not t == 0)"),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),

@@ -71,6 +71,70 @@ def test_a_state_array_of_shape_one_is_tried(name, shapes):
         assert args[{"velocity": 2, "m": 2, "v": 3}[state]].shape == (1,) and args[0].shape == (2,)
 
 
+def _same_lengths(*arrays):
+    """A shape check written with len(): every array as long as the first passes it."""
+    if any(len(a) != len(arrays[0]) for a in arrays):
+        raise ValueError("lengths differ")
+
+
+def _sgd_by_length(w, grad, lr):
+    _same_lengths(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.asarray(w) - lr * np.asarray(grad)
+
+
+def _momentum_by_length(w, grad, velocity, lr, mu=0.9):
+    _same_lengths(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * np.asarray(velocity) + np.asarray(grad)
+    return np.asarray(w) - lr * velocity, velocity
+
+
+def _adam_by_length(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    _same_lengths(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * np.asarray(m) + (1 - beta1) * np.asarray(grad)
+    v = beta2 * np.asarray(v) + (1 - beta2) * np.asarray(grad) ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name", ["sgd_step", "momentum_step", "adam_step"])
+def test_a_shape_check_written_with_len_is_rejected(name):
+    """A gradient of shape (3, 1) has the length of weights of shape (3,) but broadcasts to (3, 3)."""
+    with pytest.raises(ExerciseFailed, match=r"a column gradient \(3, 1\)"):
+        check(name, {"sgd_step": _sgd_by_length, "momentum_step": _momentum_by_length,
+                     "adam_step": _adam_by_length}[name], strict=True)
+
+
+@pytest.mark.parametrize("compared", [("grad", "w"), ("m", "v")], ids=["w never compared", "m with v"])
+def test_adam_rejects_state_shapes_compared_among_themselves(compared):
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        shapes = {"w": np.shape(w), "grad": np.shape(grad), "m": np.shape(m), "v": np.shape(v)}
+        others = [shapes[k] for k in ("grad", "m", "v")] if compared == ("grad", "w") else [shapes["m"], shapes["v"]]
+        if len(set(others)) > 1 or (compared == ("m", "v") and shapes["grad"] != shapes["w"]) or t < 1:
+            raise ValueError("shapes differ")
+        m = beta1 * np.asarray(m) + (1 - beta1) * np.asarray(grad)
+        v = beta2 * np.asarray(v) + (1 - beta2) * np.asarray(grad) ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+    with pytest.raises(ExerciseFailed, match="of the same wrong shape|w of another shape than grad, m and v"):
+        check("adam_step", answer, strict=True)
+
+
+def test_adam_rejects_a_negative_step_number():
+    def rejects_only_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not np.shape(grad) == np.shape(m) == np.shape(v) == np.shape(w) or t == 0:
+            raise ValueError("bad input")
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+    with pytest.raises(ExerciseFailed, match=r"t = -1"):
+        check("adam_step", rejects_only_zero, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -38,3 +38,15 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True, "use_download_button": True}
 html_show_sourcelink = False
+
+
+def chinese_search(app):
+    """Sphinx 9.0 (the last for Python 3.11) names the Chinese search's stemmer ``ChineseStemmer`` but ships
+    ``EnglishStemmer``, so Chinese search stops with a ReferenceError (sphinx-doc/sphinx#14229, fixed in
+    9.1): define the name it looks for, before its language_data.js runs."""
+    if app.config.language.startswith("zh"):
+        app.add_js_file(None, body="var ChineseStemmer = function () { return new EnglishStemmer(); };")
+
+
+def setup(app):
+    app.connect("builder-inited", chinese_search)

@@ -82,8 +82,8 @@ def test_the_book_has_a_page_for_every_lesson_and_the_glossary(edition):
 
 
 def test_every_page_opens_and_every_internal_link_resolves(site, page):
-    pages = sorted(path.relative_to(SITE).as_posix() for path in SITE.rglob("*.html")
-                   if not path.relative_to(SITE).parts[0].startswith("_"))  # not the theme's own files
+    pages = sorted(path.relative_to(SITE).as_posix() for path in SITE.rglob("*.html")  # not the theme's own files
+                   if not any(part.startswith("_") for part in path.relative_to(SITE).parts))
     failed, seen = [], set()
     page.on("response", lambda response: response.status >= 400 and response.url.startswith(site)
             and failed.append(f"{response.status} {response.url}"))

@@ -211,11 +211,11 @@ EXERCISES = {
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
-            Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
-                    "row's maximum before np.exp"),
             Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
                     "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
                     "exponent is e^0 = 1"),
+            Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
+                    "row's maximum before np.exp"),
             Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "
                     "no longer sum to 1 each: sum along the last axis, e.sum(axis=-1, keepdims=True)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "

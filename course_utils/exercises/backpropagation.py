@@ -48,6 +48,8 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2.0, 1.0, 0.1], [0.5, 0.5, 3.0]]), np.array([0, 2])), label="two examples"),
         Case((rng.normal(size=(6, 4)), rng.integers(0, 4, 6)), label="six examples, four classes"),
         Case((np.array([[1000.0, -1000.0, 0.0]]), np.array([1])), label="a batch of one with very large logits"),
+        Case((np.array([[1000.0, 999.0, 0.0], [-1000.0, -999.0, -1001.0]]), np.array([0, 1])),
+             label="one row near 1000, one near -1000"),
         Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples", raises=ValueError),
         Case((rng.normal(size=(4, 3)), np.array([1])), label="one label for 4 examples", raises=ValueError),
     ]
@@ -88,6 +90,11 @@ def _derivative_of_z(z):
 
 def _derivative_is_sigmoid(z):
     return neurons.sigmoid(z)
+
+
+def _derivative_clipped(z):
+    s = np.clip(neurons.sigmoid(z), 1e-12, 1 - 1e-12)
+    return s * (1 - s)
 
 
 def _derivative_of_tanh(z):
@@ -137,6 +144,8 @@ _ce_grad_without_n = _lengths_checked(lambda Z, y: mlp.softmax(Z) - _one_hot(Z, 
 _ce_grad_sign_flipped = _lengths_checked(lambda Z, y: (_one_hot(Z, y) - mlp.softmax(Z)) / len(Z))
 _ce_grad_naive_softmax = _lengths_checked(
     lambda Z, y: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
+_ce_grad_global_max = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 
 
 def _ce_grad_no_length_check(Z, y):
@@ -182,9 +191,9 @@ def _loss_from_probabilities(params, X, y):
 
 
 def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True,
-                         loss=_loss_from_logits):
+                         loss=_loss_from_logits, only_zero_lr_rejected=False):
     """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes."""
-    if not lr > 0:
+    if lr == 0 if only_zero_lr_rejected else not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
     params = params if in_place else {k: np.array(v, dtype=float) for k, v in params.items()}
     losses = []
@@ -227,6 +236,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, _confidently_wrong_start(), 0.5, 5),
              label="XOR from a confidently wrong start (output weights x 50, logits up to 73)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
     ]
 
 
@@ -234,6 +244,7 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
+        atol=0.0,  # the text asks for exactly 0 at z = +-1000; every other expected value is far from 0
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
             Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z = -1000 "
@@ -242,6 +253,8 @@ EXERCISES = {
                     "s = sigmoid(z), not z itself"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
                     "multiply s by (1 - s)"),
+            Mistake("s clipped", _derivative_clipped, "for z = +-1000 the derivative is exactly 0; clipping s to "
+                    "[1e-12, 1 - 1e-12] leaves 1e-12 there: use s = sigmoid(z) as it is"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -275,6 +288,8 @@ EXERCISES = {
                     "(softmax(Z) - one_hot(y)) / n"),
             Mistake("naive softmax", _ce_grad_naive_softmax, "np.exp of large logits overflows to inf and inf / inf "
                     "is NaN: use the stable softmax (mlp.softmax)"),
+            Mistake("the batch's maximum", _ce_grad_global_max, "subtracting the maximum of the whole batch is not "
+                    "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
                     "error: raise ValueError when len(y) != len(Z)"),
         ),
@@ -312,6 +327,8 @@ EXERCISES = {
             Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
+            Mistake("only lr = 0 rejected", lambda *a: _train_mlp_reference(*a, only_zero_lr_rejected=True),
+                    "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
         ),
     ),
 }

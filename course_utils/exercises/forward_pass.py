@@ -17,6 +17,7 @@ def _softmax_cases():
         Case((np.array([1.0, 2.0, 3.0]),), label="one vector of logits"),
         Case((rng.normal(size=(4, 3)),), label="a batch of 4 examples, 3 classes"),
         Case((np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]]),), label="very large logits"),
+        Case((np.array([[-1000.0, 0.0, 1000.0], [1.0, 2.0, 3.0]]),), label="a row that spans 2000"),
         Case((rng.normal(size=(1, 5)),), label="a batch of one"),
         Case((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]]),), label="NaN in the first row"),
     ]
@@ -58,6 +59,7 @@ def _bce_cases():
         Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths", raises=ValueError),
         Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0], [0.5], [3.0], [0.1]])),
              label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
+        Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
     ]
 
 
@@ -72,9 +74,12 @@ def _cce_cases():
         Case((rng.integers(0, 4, 8), rng.normal(size=(8, 4))), label="eight examples, four classes"),
         Case((np.array([0, 1]), np.array([[1000.0, -1000.0], [1000.0, -1000.0]])),
              label="very large logits (one right, one very wrong)"),
+        Case((np.array([0, 1]), np.array([[1000.0, 999.0], [-1000.0, -1001.0]])),
+             label="one row near 1000, one near -1000"),
         Case((np.array([1]), np.array([[0.2, 0.3, -0.1]])), label="a batch of one"),
         Case((np.array([0, 1, 1]), rng.normal(size=(4, 3))), label="3 labels for 4 examples", raises=ValueError),
         Case((np.array([1]), rng.normal(size=(4, 3))), label="one label for 4 examples", raises=ValueError),
+        Case((np.array([0, 1, 2, 0, 1]), rng.normal(size=(4, 3))), label="5 labels for 4 examples", raises=ValueError),
     ]
 
 
@@ -105,6 +110,12 @@ def _softmax_no_keepdims(z):
 def _softmax_global_max(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_row_mean(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.mean(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -143,6 +154,13 @@ def _bce_without_abs(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-z)))
 
 
+def _bce_ndim_check(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.ndim != z.ndim:
+        raise ValueError("dimensions differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -167,6 +185,21 @@ def _cce_no_length_check(y, Z):
     return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
 
 
+def _cce_global_max(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max()
+    return np.mean(m + np.log(np.exp(Z - m).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
+def _cce_fewer_labels_only(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) < len(Z):
+        raise ValueError("too few labels")
+    return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
 def _cce_sum(y, Z):
     return len(Z) * _cce_reference(y, Z)
 
@@ -178,6 +211,9 @@ EXERCISES = {
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
+            Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
+                    "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
+                    "exponent is e^0 = 1"),
             Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
                     "row's maximum before np.exp"),
             Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "
@@ -215,6 +251,8 @@ EXERCISES = {
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
+            Mistake("ndim compared, not shapes", _bce_ndim_check, "y of shape (1,) broadcasts against z of shape (n,) "
+                    "without any error: compare the whole shapes, y.shape != z.shape"),
             Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
                     "(n, n) matrix without any error: raise ValueError when y.shape != z.shape"),
         ),
@@ -229,8 +267,13 @@ EXERCISES = {
                     "probability that rounded to 0 is -inf: use the log-sum-exp form"),
             Mistake("whole columns", _cce_columns, "Z[:, y] picks whole columns (an n x n matrix); "
                     "Z[np.arange(n), y] picks one entry per row"),
+            Mistake("only too few labels rejected", _cce_fewer_labels_only, "more labels than rows must raise "
+                    "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _cce_no_length_check, "a single label broadcasts against all n rows without "
                     "any error: raise ValueError when len(y) != len(Z)"),
+            Mistake("the batch's maximum", _cce_global_max, "m = Z.max() is the maximum of the whole batch: for a row "
+                    "far below it every exponential underflows to 0, and log(0) is -inf. Use each row's maximum, "
+                    "Z.max(axis=1)"),
             Mistake("sum instead of mean", _cce_sum),
         ),
     ),

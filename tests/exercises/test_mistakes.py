@@ -1,4 +1,4 @@
-"""Targeted checks of lessons 04-06's exercises: right answers written another way still pass,
+"""Targeted checks of lessons 02-06's exercises: right answers written another way still pass,
 and the mistakes the catalogues name are caught for the reason they name."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from course_utils import exercises as registry
 from course_utils.checks import ExerciseFailed, check, judge, PASSED
+from course_utils.neurons import sigmoid
 
 
 @pytest.fixture(autouse=True)
@@ -302,3 +303,64 @@ def test_cnn_param_count_names_the_missing_check(mistake, reason, capsys):
     with pytest.raises(ExerciseFailed) as failed:
         check("cnn_param_count", catalogued("cnn_param_count", mistake), strict=True)
     assert reason in str(failed.value)
+
+
+# ---------------------------------------------------------------- lessons 02 and 03
+def _softmax_minus(shift):
+    def softmax(z):
+        z = np.asarray(z, dtype=float)
+        e = np.exp(z - shift(z))
+        return e / e.sum(axis=-1, keepdims=True)
+    return softmax
+
+
+@pytest.mark.parametrize("shift", [lambda z: z.min(axis=-1, keepdims=True), lambda z: z[..., :1]],
+                         ids=["row minimum", "first logit"])
+def test_softmax_wants_the_row_maximum_subtracted(shift):
+    with pytest.raises(ExerciseFailed):
+        check("softmax_stable", _softmax_minus(shift), strict=True)
+
+
+def test_bce_wants_whole_shapes_compared_not_ndim():
+    def ndim_only(y, z):
+        y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+        if y.ndim != z.ndim:
+            raise ValueError("dimensions differ")
+        return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+    with pytest.raises(ExerciseFailed, match="compare the whole shapes"):
+        check("bce_from_logits", ndim_only, strict=True)
+
+
+def test_cce_rejects_a_batch_maximum_and_a_one_sided_length_check():
+    with pytest.raises(ExerciseFailed, match="maximum of the whole batch"):
+        check("cce_from_logits", catalogued("cce_from_logits", "the batch's maximum"), strict=True)
+    with pytest.raises(ExerciseFailed, match="more labels than rows"):
+        check("cce_from_logits", catalogued("cce_from_logits", "only too few labels rejected"), strict=True)
+
+
+def test_sigmoid_derivative_wants_exactly_zero_for_large_z():
+    with pytest.raises(ExerciseFailed, match="exactly 0"):
+        check("sigmoid_derivative", catalogued("sigmoid_derivative", "s clipped"), strict=True)
+    _passes("sigmoid_derivative", lambda z: sigmoid(z) * sigmoid(-np.asarray(z, dtype=float)))
+
+
+def test_softmax_ce_grad_rejects_the_batch_maximum():
+    def global_max(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        e = np.exp(Z - Z.max())
+        return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+    with pytest.raises(ExerciseFailed, match="maximum of the whole batch"):
+        check("softmax_ce_grad", global_max, strict=True)
+
+
+def test_train_mlp_rejects_a_check_of_lr_zero_only():
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def not_lr(X, y, params, lr, epochs):
+        if not lr:
+            raise ValueError("lr is zero")
+        return _train_mlp_reference(X, y, params, lr, epochs, only_zero_lr_rejected=True)
+    with pytest.raises(ExerciseFailed, match="negative lr"):
+        check("train_mlp", not_lr, strict=True)

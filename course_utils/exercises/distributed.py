@@ -34,6 +34,29 @@ def _shard_cases():
     ]
 
 
+def _run_shard(answer, case):
+    """Call the answer with a grad_fn that notes the size of each call; return its result and the largest size."""
+    grad_fn, *rest = case.args
+    sizes = []
+
+    def noted(w, X_j, y_j):
+        sizes.append(len(X_j))
+        return grad_fn(w, X_j, y_j)
+    return answer(noted, *rest, **case.kwargs), max(sizes, default=0)
+
+
+def _compare_shard(got, want):
+    if got[1] > want[1]:
+        raise Mismatch(t("grad_fn was called on {got} examples at once, but no shard has more than {want}: call it "
+                         "on each shard, as each worker would", got=got[1], want=want[1]))
+    compare_values(got[0], want[0])
+
+
+def _whole_batch(grad_fn, w, X, y, k):
+    _shards(X, y, k)
+    return grad_fn(w, X, y)
+
+
 def _shards(X, y, k):
     if k < 1 or k > len(X):
         raise ValueError("bad k")
@@ -289,6 +312,8 @@ EXERCISES = {
     "shard_gradient": Exercise(
         reference=shard_gradient,
         cases=_shard_cases,
+        run=_run_shard,
+        compare=_compare_shard,
         hint="Split with np.array_split(X, k) and np.array_split(y, k). Each grad_fn(w, X_i, y_i) is a MEAN over "
         "n_i examples, so add n_i * grad_i over the shards and divide by n = len(X). Raise ValueError unless "
         "1 <= k <= len(X).",
@@ -299,6 +324,8 @@ EXERCISES = {
                     "too large for equal shards."),
             Mistake("divided by k", _weighted_over_k, "You weighted by shard size but divided by k, not by the "
                     "number of examples."),
+            Mistake("whole batch at once", _whole_batch, "You called grad_fn once on the whole batch: that is the "
+                    "answer, but not data parallelism. Call it on each shard and combine the shard gradients."),
             Mistake("first shard only", _first_shard_only),
         ),
     ),

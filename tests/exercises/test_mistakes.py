@@ -396,3 +396,12 @@ def test_lessons_07_and_08_reject_a_check_or_a_step_the_text_asks_for(name, answ
 
 def test_the_course_occlusion_map_passes_with_its_size_check():
     _passes("occlusion_map", _occlusion_checking(lambda patch, shape: patch > min(shape)))
+
+
+def test_shard_gradient_wants_grad_fn_called_on_each_shard():
+    def whole_batch(grad_fn, w, X, y, k):
+        if not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        return grad_fn(w, X, y)
+    with pytest.raises(ExerciseFailed, match="no shard has more than"):
+        check("shard_gradient", whole_batch, strict=True)

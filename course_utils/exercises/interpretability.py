@@ -45,12 +45,22 @@ def _saliency(model, x, target):
     return ref.saliency(model, x, target)
 
 
+def _with_stale_gradient(x):
+    """``x`` as a tensor whose ``.grad`` still holds ones from an earlier backward pass."""
+    import torch
+
+    x.grad = torch.ones_like(x)
+    return x
+
+
 def _saliency_cases():
     return [
         Case((_tiny_mlp(), _inputs(6, 1), 0), label="an MLP with 6 inputs, class 0"),
         Case((_tiny_mlp(), _inputs(6, 2), 2), label="the same MLP, class 2"),
         Case((_tiny_cnn(), _inputs((8, 8), 3), 1), label="a CNN on an 8x8 image, class 1"),
         Case((_tiny_mlp(seed=4), _inputs(6, 5, scale=100.0), 1), label="large inputs"),
+        Case((_tiny_mlp(), _with_stale_gradient(_inputs(6, 2)), 1), label="a tensor x that still holds an old "
+             "gradient (differentiate a copy)"),
         Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
              raises=IndexError),
     ]
@@ -74,6 +84,14 @@ def _saliency_of_all_scores(model, x, target):
 
 def _saliency_of_probability(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.softmax(dim=1)[0, target]).abs()
+
+
+def _saliency_without_a_copy(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
 
 
 def _saliency_with_batch_axis(model, x, target):
@@ -267,6 +285,9 @@ EXERCISES = {
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,
                     "you differentiated the softmax probability; differentiate the raw score (logit) of the class."),
+            Mistake("no copy of x", _saliency_without_a_copy,
+                    "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
+                    "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
         ),

@@ -405,3 +405,14 @@ def test_shard_gradient_wants_grad_fn_called_on_each_shard():
         return grad_fn(w, X, y)
     with pytest.raises(ExerciseFailed, match="no shard has more than"):
         check("shard_gradient", whole_batch, strict=True)
+
+
+def test_saliency_map_wants_a_copy_of_x():
+    def no_copy(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs()
+    with pytest.raises(ExerciseFailed, match="old gradient"):
+        check("saliency_map", no_copy, strict=True)

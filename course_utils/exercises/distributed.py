@@ -219,7 +219,7 @@ def _accumulation_cases():
 
 def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
-    number of examples the model saw at once)."""
+    number of examples the model saw at once with gradients on)."""
     import torch
     from torch import nn
 
@@ -232,7 +232,8 @@ def _run_accumulation(step_fn, case):
         p.grad = torch.ones_like(p)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     seen = []
-    model.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])))
+    model.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])) if torch.is_grad_enabled()
+                                    else None)  # a forward pass under no_grad keeps no activations
     loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
     loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     return loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0)

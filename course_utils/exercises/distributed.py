@@ -34,6 +34,29 @@ def _shard_cases():
     ]
 
 
+def _run_shard(answer, case):
+    """Call the answer with a grad_fn that notes the size of each call; return its result and the largest size."""
+    grad_fn, *rest = case.args
+    sizes = []
+
+    def noted(w, X_j, y_j):
+        sizes.append(len(X_j))
+        return grad_fn(w, X_j, y_j)
+    return answer(noted, *rest, **case.kwargs), max(sizes, default=0)
+
+
+def _compare_shard(got, want):
+    if got[1] > want[1]:
+        raise Mismatch(t("grad_fn was called on {got} examples at once, but no shard has more than {want}: call it "
+                         "on each shard, as each worker would", got=got[1], want=want[1]))
+    compare_values(got[0], want[0])
+
+
+def _whole_batch(grad_fn, w, X, y, k):
+    _shards(X, y, k)
+    return grad_fn(w, X, y)
+
+
 def _shards(X, y, k):
     if k < 1 or k > len(X):
         raise ValueError("bad k")
@@ -134,6 +157,8 @@ def _sampler_cases():
         Case((perm, 1, 0), label="a single rank gets everything"),
         Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
+        Case((np.arange(6), 2, -1), label="rank -1", raises=ValueError),
+        Case((np.array([5, 7, 9]), 8, 7), label="3 examples for 8 ranks (the start is repeated more than once)"),
     ]
 
 
@@ -152,6 +177,16 @@ def _sampler_positions(order, num_replicas, rank, drop_last=False):
 
 def _sampler_ignores_drop_last(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank)
+
+
+def _sampler_negative_rank(order, num_replicas, rank, drop_last=False):
+    return sampler_indices(order, num_replicas, rank % num_replicas, drop_last)
+
+
+def _sampler_start_once(order, num_replicas, rank, drop_last=False):
+    order = np.asarray(order)
+    total = -(-len(order) // num_replicas) * num_replicas
+    return sampler_indices(np.concatenate([order, order[:total - len(order)]]), num_replicas, rank, drop_last)
 
 
 # ---------------------------------------------------------------- exercise 4: gradient accumulation
@@ -183,7 +218,8 @@ def _accumulation_cases():
 
 
 def _run_accumulation(step_fn, case):
-    """One step on a seeded model that starts with stale gradients; returns (loss, weights after)."""
+    """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
+    number of examples the model saw at once with gradients on)."""
     import torch
     from torch import nn
 
@@ -195,12 +231,18 @@ def _run_accumulation(step_fn, case):
     for p in model.parameters():
         p.grad = torch.ones_like(p)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    seen = []
+    model.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])) if torch.is_grad_enabled()
+                                    else None)  # a forward pass under no_grad keeps no activations
     loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
     loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-    return loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
+    return loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0)
 
 
 def _compare_accumulation(got, want):
+    if got[2] > want[2]:
+        raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
+                         "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
@@ -246,6 +288,14 @@ def _accumulate_step_each(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_whole_batch(model, loss_fn, optimizer, x, y, micro_batches):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -263,6 +313,8 @@ EXERCISES = {
     "shard_gradient": Exercise(
         reference=shard_gradient,
         cases=_shard_cases,
+        run=_run_shard,
+        compare=_compare_shard,
         hint="Split with np.array_split(X, k) and np.array_split(y, k). Each grad_fn(w, X_i, y_i) is a MEAN over "
         "n_i examples, so add n_i * grad_i over the shards and divide by n = len(X). Raise ValueError unless "
         "1 <= k <= len(X).",
@@ -273,6 +325,8 @@ EXERCISES = {
                     "too large for equal shards."),
             Mistake("divided by k", _weighted_over_k, "You weighted by shard size but divided by k, not by the "
                     "number of examples."),
+            Mistake("whole batch at once", _whole_batch, "You called grad_fn once on the whole batch: that is the "
+                    "answer, but not data parallelism. Call it on each shard and combine the shard gradients."),
             Mistake("first shard only", _first_shard_only),
         ),
     ),
@@ -305,6 +359,10 @@ EXERCISES = {
                     "the ranks fall out of step. Pad by repeating the start of the order."),
             Mistake("positions, not the order", _sampler_positions, "You returned positions 0, 1, 2, ... instead of "
                     "the values of `order` at those positions (the shuffled indices)."),
+            Mistake("negative rank allowed", _sampler_negative_rank, "Raise ValueError for a negative rank too: "
+                    "order[-1::W] would quietly hand out the last index. Check 0 <= rank < num_replicas."),
+            Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
+                    "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("ignores drop_last", _sampler_ignores_drop_last),
         ),
     ),
@@ -324,6 +382,8 @@ EXERCISES = {
                     "equal pieces; scale by len(xb) / len(x)."),
             Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "
                     "several small-batch steps, not one large-batch step."),
+            Mistake("whole batch at once", _accumulate_whole_batch, "You ran the whole batch through the model at "
+                    "once: the point of accumulation is that only one micro-batch is in memory at a time."),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
         ),
     ),

@@ -45,12 +45,22 @@ def _saliency(model, x, target):
     return ref.saliency(model, x, target)
 
 
+def _with_stale_gradient(x):
+    """``x`` as a tensor whose ``.grad`` still holds ones from an earlier backward pass."""
+    import torch
+
+    x.grad = torch.ones_like(x)
+    return x
+
+
 def _saliency_cases():
     return [
         Case((_tiny_mlp(), _inputs(6, 1), 0), label="an MLP with 6 inputs, class 0"),
         Case((_tiny_mlp(), _inputs(6, 2), 2), label="the same MLP, class 2"),
         Case((_tiny_cnn(), _inputs((8, 8), 3), 1), label="a CNN on an 8x8 image, class 1"),
         Case((_tiny_mlp(seed=4), _inputs(6, 5, scale=100.0), 1), label="large inputs"),
+        Case((_tiny_mlp(), _with_stale_gradient(_inputs(6, 2)), 1), label="a tensor x that still holds an old "
+             "gradient (differentiate a copy)"),
         Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
              raises=IndexError),
     ]
@@ -76,6 +86,14 @@ def _saliency_of_probability(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.softmax(dim=1)[0, target]).abs()
 
 
+def _saliency_without_a_copy(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
 def _saliency_with_batch_axis(model, x, target):
     import torch
 
@@ -96,15 +114,16 @@ def _ig_cases():
         Case((_tiny_mlp(seed=3), _inputs(6, 8), 1, None, 1), label="a single step (the midpoint)"),
         Case((_tiny_cnn(), _inputs((8, 8), 3), 1, None, 8), label="a CNN on an 8x8 image, 8 steps"),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
+        Case((_tiny_mlp(), _inputs(6, 1), 0, None, -1), label="-1 steps (must raise ValueError)", raises=ValueError),
     ]
 
 
-def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True):
-    """A wrong integrated gradients: the points ``alphas_of(steps)`` and the flags say what it does."""
+def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1):
+    """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
     def wrong(model, x, target, baseline, steps):
         import torch
 
-        if steps < 1:
+        if rejects(steps):
             raise ValueError("steps must be at least 1")
         x = torch.as_tensor(x, dtype=torch.float32)
         baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
@@ -148,16 +167,16 @@ def _shapley_cases():
         Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
         Case((np.sin, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
-        Case((_linear, np.ones(3), np.ones((2, 4))), label="background with 4 columns for 3 features "
+        Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
     ]
 
 
-def _shapley_with(weight_of, background_rows=None):
+def _shapley_with(weight_of, background_rows=None, checks_columns=True):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows."""
     def wrong(predict, x, background):
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
-        if background.shape[1] != len(x):
+        if checks_columns and background.shape[1] != len(x):
             raise ValueError("background must have one column per feature")
         background = background[:background_rows]
         n = len(x)
@@ -219,14 +238,20 @@ def _occlusion_cases():
         Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0), label="7x5 image: the last row is never covered"),
         Case((_squashed, rng.random((6, 6)), 10, 1, 0.0), label="a patch larger than the image (must raise ValueError)",
              raises=ValueError),
+        Case((_weighted_sum, rng.random((5, 6)), 5, 1, 0.0), label="a patch as tall as a 5x6 image (it fits)"),
+        Case((_squashed, rng.random((7, 4)), 5, 1, 0.0), label="a 5x5 patch on a 7x4 image (too wide: must raise "
+             "ValueError)", raises=ValueError),
+        Case((_squashed, rng.random((4, 7)), 5, 1, 0.0), label="a 5x5 patch on a 4x7 image (too tall: must raise "
+             "ValueError)", raises=ValueError),
     ]
 
 
-def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None):
-    """A wrong occlusion map, by the flags."""
+def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
+                    too_large=lambda patch, shape: patch > min(shape)):
+    """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=float)
-        if patch > min(image.shape):
+        if too_large(patch, image.shape):
             raise ValueError("the patch is larger than the image")
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
@@ -260,6 +285,9 @@ EXERCISES = {
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,
                     "you differentiated the softmax probability; differentiate the raw score (logit) of the class."),
+            Mistake("no copy of x", _saliency_without_a_copy,
+                    "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
+                    "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
         ),
@@ -281,6 +309,8 @@ EXERCISES = {
             Mistake("path from zero", _ig_with(_midpoints, from_baseline=False),
                     "the path must start at the baseline: baseline + alpha * (x - baseline)."),
             Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
+            Mistake("only steps = 0 rejected", _ig_with(_midpoints, rejects=lambda steps: steps == 0),
+                    "raise ValueError for every steps < 1, a negative number too (check steps < 1, not steps == 0)."),
         ),
     ),
     "exact_shapley_values": Exercise(
@@ -299,6 +329,9 @@ EXERCISES = {
             Mistake("leave one out", _leave_one_out,
                     "f(x) minus f(x with feature i replaced) is occlusion of one feature, not its Shapley value: "
                     "average over all coalitions."),
+            Mistake("columns not checked", _shapley_with(_shapley_weight, checks_columns=False),
+                    "compare background.shape[1] with len(x) and raise ValueError when they differ: a predict that "
+                    "reads only the first columns would not notice an extra one."),
             Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
         ),
     ),
@@ -319,6 +352,13 @@ EXERCISES = {
                     "give the drop to every pixel of the window, not only to its top-left corner."),
             Mistake("fill ignored", _occlusion_with(fill_override=0.0),
                     "cover the patch with the given fill value, not always with 0."),
+            Mistake("only the height compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[0]),
+                    "the patch must fit both ways: compare it with the width too (patch > min(image.shape))."),
+            Mistake("only the width compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[1]),
+                    "the patch must fit both ways: compare it with the height too (patch > min(image.shape))."),
+            Mistake("a patch as large as the image rejected",
+                    _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
+                    "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
         ),
     ),

@@ -364,3 +364,117 @@ def test_train_mlp_rejects_a_check_of_lr_zero_only():
         return _train_mlp_reference(X, y, params, lr, epochs, only_zero_lr_rejected=True)
     with pytest.raises(ExerciseFailed, match="negative lr"):
         check("train_mlp", not_lr, strict=True)
+
+
+# ---------------------------------------------------------------- lessons 07 and 08
+def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
+    import torch
+
+    if steps == 0:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    points = (baseline + (torch.arange(max(steps, 0)) + 0.5).reshape(-1, *[1] * x.ndim) / steps * (x - baseline))
+    points.requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _occlusion_checking(too_large):
+    """The course's occlusion map with another size check."""
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if too_large(patch, image.shape):
+            raise ValueError("the patch does not fit")
+        total, count, original = np.zeros_like(image), np.zeros_like(image), predict(image[None])[0]
+        for i in range(0, image.shape[0] - patch + 1, stride):
+            for j in range(0, image.shape[1] - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+                count[i:i + patch, j:j + patch] += 1
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return occlusion_map
+
+
+def _shapley_without_a_column_check(predict, x, background):
+    from itertools import combinations
+    from math import factorial
+
+    x, background, n = np.asarray(x, dtype=float), np.asarray(background, dtype=float), len(x)
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return predict(rows).mean()
+    return np.array([sum(factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def _sampler_checking_rank_below_num_replicas(order, num_replicas, rank, drop_last=False):
+    if rank >= num_replicas:
+        raise ValueError("rank too large")
+    order = np.asarray(order)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    return np.resize(order, total)[rank::num_replicas]
+
+
+def _sampler_padding_with_one_copy_of_the_start(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    padded = np.concatenate([order, order[:total - len(order)]]) if total > len(order) else order[:total]
+    return padded[rank::num_replicas]
+
+
+def _accumulation_in_one_pass(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("integrated_gradients", _integrated_gradients_rejecting_only_zero),
+    ("occlusion_map", _occlusion_checking(lambda patch, shape: patch > shape[0])),
+    ("occlusion_map", _occlusion_checking(lambda patch, shape: patch > shape[1])),
+    ("occlusion_map", _occlusion_checking(lambda patch, shape: patch >= min(shape))),
+    ("exact_shapley_values", _shapley_without_a_column_check),
+    ("sampler_indices", _sampler_checking_rank_below_num_replicas),
+    ("sampler_indices", _sampler_padding_with_one_copy_of_the_start),
+    ("accumulation_step", _accumulation_in_one_pass),
+], ids=["ig only steps 0", "occlusion height only", "occlusion width only", "occlusion patch == image rejected",
+        "shapley columns unchecked", "sampler negative rank", "sampler start repeated once",
+        "accumulation whole batch"])
+def test_lessons_07_and_08_reject_a_check_or_a_step_the_text_asks_for(name, answer):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+
+
+def test_the_course_occlusion_map_passes_with_its_size_check():
+    _passes("occlusion_map", _occlusion_checking(lambda patch, shape: patch > min(shape)))
+
+
+def test_shard_gradient_wants_grad_fn_called_on_each_shard():
+    def whole_batch(grad_fn, w, X, y, k):
+        if not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        return grad_fn(w, X, y)
+    with pytest.raises(ExerciseFailed, match="no shard has more than"):
+        check("shard_gradient", whole_batch, strict=True)
+
+
+def test_saliency_map_wants_a_copy_of_x():
+    def no_copy(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs()
+    with pytest.raises(ExerciseFailed, match="old gradient"):
+        check("saliency_map", no_copy, strict=True)

@@ -140,6 +140,7 @@ def _accuracy_cases():
         Case((1e30 * logits, labels), label="huge logits"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
+        Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
     ]
@@ -329,6 +330,12 @@ def _accuracy_returns_count(logits, labels):
     return (logits.argmax(dim=1) == labels).sum().item()
 
 
+def _accuracy_labels_ndim_unchecked(logits, labels):
+    if logits.ndim != 2 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and n labels")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
 def _accuracy_no_empty_check(logits, labels):
     _checked_shapes(logits, labels, allow_empty=True)
     return (logits.argmax(dim=1) == labels).float().mean().item()
@@ -485,6 +492,9 @@ EXERCISES = {
                     "class; the predicted class of each row is logits.argmax(dim=1)"),
             Mistake("returns a tensor", _accuracy_returns_tensor, "add .item() to return a Python float, "
                     "not a 0-d tensor"),
+            Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
+                    "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
+                    "(n, n) comparison"),
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
         ),

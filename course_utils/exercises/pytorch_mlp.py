@@ -486,15 +486,15 @@ EXERCISES = {
         mistakes=(
             Mistake("no check for no examples", _accuracy_no_empty_check, "with no examples the mean is 0/0 = "
                     "nan: raise ValueError instead"),
+            Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
+                    "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
+                    "(n, n) comparison"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
                     "torch's own error for labels that do not fit is a RuntimeError or an IndexError"),
             Mistake("argmax over dim 0", _accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "
                     "class; the predicted class of each row is logits.argmax(dim=1)"),
             Mistake("returns a tensor", _accuracy_returns_tensor, "add .item() to return a Python float, "
                     "not a 0-d tensor"),
-            Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
-                    "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
-                    "(n, n) comparison"),
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
         ),

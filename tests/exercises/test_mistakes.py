@@ -366,3 +366,8 @@ def test_torch_accuracy_rejects_labels_as_a_column():
 
     with pytest.raises(ExerciseFailed, match="labels as a column"):
         check("torch_accuracy", checks_the_length_only, strict=True)
+
+
+def test_torch_train_step_must_use_the_loss_it_is_given():
+    with pytest.raises(ExerciseFailed, match="label smoothing"):
+        check("torch_train_step", catalogued("torch_train_step", "its own loss function"), strict=True)

@@ -205,6 +205,7 @@ def _predict_cases():
         Case((images["faint ring"],), label="a faint ring (pixels 0..87)"),
         Case((images["noise"][:20, :20],), label="a 20x20 image", raises=ValueError),
         Case((images["ring"].reshape(784),), label="a flat vector of 784 pixels", raises=ValueError),
+        Case((images["ring"].reshape(14, 56),), label="a 14x56 image (784 pixels too)", raises=ValueError),
     ]
 
 
@@ -478,6 +479,13 @@ def _one_image(image, check_shape=True):
     return image.reshape(1, 28, 28, 1).astype("float32")
 
 
+def _predict_checks_only_ndim(model, image):
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"expected a 2-D or 3-D image, got shape {image.shape}")
+    return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
+
+
 def _predict_without_scaling(model, image):
     return int(np.argmax(model.predict(_one_image(image), verbose=0)[0]))
 
@@ -644,6 +652,9 @@ EXERCISES = {
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", _predict_no_shape_check, ""),
+            Mistake("only the number of dimensions checked", _predict_checks_only_ndim, "check the shape itself, "
+                    "(28, 28) or (28, 28, 1): a 14x56 image also has 784 pixels, and reshape scrambles it into a "
+                    "28x28 one without an error"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

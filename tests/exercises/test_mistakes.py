@@ -371,3 +371,9 @@ def test_torch_accuracy_rejects_labels_as_a_column():
 def test_torch_train_step_must_use_the_loss_it_is_given():
     with pytest.raises(ExerciseFailed, match="label smoothing"):
         check("torch_train_step", catalogued("torch_train_step", "its own loss function"), strict=True)
+
+
+def test_predict_one_image_rejects_a_check_of_the_number_of_dimensions_only():
+    with pytest.raises(ExerciseFailed, match="a 14x56 image"):
+        check("predict_one_image", catalogued("predict_one_image", "only the number of dimensions checked"),
+              strict=True)

@@ -32,6 +32,11 @@ def _conv_cases():
         Case((1e6 * rng.normal(size=(28, 28)), rng.normal(size=(3, 3))), label="a large 28x28 image"),
         Case((rng.normal(size=(2, 2)), rng.normal(size=(3, 3))), label="kernel larger than the image", raises=ValueError),
         Case((rng.normal(size=(1, 5, 5)), rng.normal(size=(3, 3))), label="a 3-D image", raises=ValueError),
+        Case((rng.normal(size=(5, 5)), rng.normal(size=(3, 3, 1))), label="a 3-D kernel", raises=ValueError),
+        Case((rng.normal(size=(5, 2)), rng.normal(size=(2, 3))), label="kernel wider (not taller) than the image",
+             raises=ValueError),
+        Case((rng.normal(size=(2, 5)), rng.normal(size=(3, 2))), label="kernel taller (not wider) than the image",
+             raises=ValueError),
     ]
 
 
@@ -51,6 +56,9 @@ def _size_cases():
         Case((28, 3, -1), label="negative padding", raises=ValueError),
         Case((28.0, 3), label="a float size", raises=TypeError),
         Case((True, 3), label="a bool size", raises=TypeError),
+        Case((28, 3, 0, 2.0), label="a float stride", raises=TypeError),
+        Case((28, 3, True), label="a bool padding", raises=TypeError),
+        Case((3, 4, 0, 2), label="a 4-wide kernel on 3 pixels, stride 2", raises=ValueError),
     ]
 
 
@@ -76,6 +84,8 @@ def _param_cases():
         Case((16, 32), {"kernel": 0}, label="a 0x0 kernel", raises=ValueError),
         Case((16.0, 32), label="a float filters1", raises=TypeError),
         Case((16, 32), {"n_classes": True}, label="a bool n_classes", raises=TypeError),
+        Case((16, 32), {"size": 28.0}, label="a float size", raises=TypeError),
+        Case((16, 32), {"kernel": True}, label="a bool kernel", raises=TypeError),
     ]
 
 
@@ -195,6 +205,7 @@ def _predict_cases():
         Case((images["faint ring"],), label="a faint ring (pixels 0..87)"),
         Case((images["noise"][:20, :20],), label="a 20x20 image", raises=ValueError),
         Case((images["ring"].reshape(784),), label="a flat vector of 784 pixels", raises=ValueError),
+        Case((images["ring"].reshape(14, 56),), label="a 14x56 image (784 pixels too)", raises=ValueError),
     ]
 
 
@@ -215,11 +226,11 @@ def _windows(image, kernel, rows, cols):
     return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
 
 
-def _checked_2d(image, kernel, size_check=True):
+def _checked_2d(image, kernel, size_check=True, kernel_ndim_check=True, width_check=True):
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    if image.ndim != 2 or kernel.ndim != 2:
+    if image.ndim != 2 or (kernel_ndim_check and kernel.ndim != 2):
         raise ValueError("image and kernel must be 2-D")
-    if size_check and (kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]):
+    if size_check and (kernel.shape[0] > image.shape[0] or (width_check and kernel.shape[1] > image.shape[1])):
         raise ValueError("the kernel is larger than the image")
     return image, kernel
 
@@ -249,6 +260,19 @@ def _conv_matrix_product(image, kernel):
         for j in range(out.shape[1]):
             out[i, j] = np.sum(image[i:i + kh, j:j + kw] @ kernel.T)
     return out
+
+
+def _conv_kernel_ndim_unchecked(image, kernel):
+    image, kernel = _checked_2d(image, kernel, kernel_ndim_check=False)
+    kh, kw = kernel.shape[0], kernel.shape[1]  # a (3, 3, 1) kernel passes as 3x3
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)])
+
+
+def _conv_height_check_only(image, kernel):
+    image, kernel = _checked_2d(image, kernel, width_check=False)
+    rows, cols = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
+    return _windows(image, kernel, rows, max(cols, 0)).reshape(rows, max(cols, 0))
 
 
 def _conv_no_size_check(image, kernel):
@@ -290,17 +314,37 @@ def _size_no_type_check(n, kernel, padding=0, stride=1):
     return (n + 2 * padding - kernel) // stride + 1
 
 
+def _size_type_check_of_n_only(n, kernel, padding=0, stride=1):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {n!r}")
+    if kernel > n + 2 * padding or stride < 1 or padding < 0:
+        raise ValueError("invalid size")
+    return int((n + 2 * padding - kernel) // stride + 1)
+
+
+def _size_truncates_toward_zero(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("every argument must be an int")
+    if stride < 1 or padding < 0:
+        raise ValueError("invalid stride or padding")
+    out = int((n + 2 * padding - kernel) / stride) + 1
+    if out < 1:
+        raise ValueError("the kernel does not fit")
+    return out
+
+
 def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
     return ref.conv_output_size(n, kernel, padding, abs(stride))
 
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
-def _checked_counts(*values, type_check=True, range_checked=5):
-    """The argument checks: TypeError for a non-int, ValueError for the first ``range_checked`` values below 1
-    (filters1, filters2, n_classes, size, kernel in this order); the flags build the catalogued mistakes."""
+def _checked_counts(*values, type_checked=5, range_checked=5):
+    """The argument checks: TypeError for a non-int among the first ``type_checked`` values, ValueError for the
+    first ``range_checked`` values below 1 (filters1, filters2, n_classes, size, kernel in this order); the
+    counts build the catalogued mistakes."""
     for index, value in enumerate(values):
-        if type_check and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        if index < type_checked and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
             raise TypeError(f"expected an int, got {value!r}")
         if index < range_checked and value < 1:
             raise ValueError(f"expected at least 1, got {value}")
@@ -350,10 +394,10 @@ def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
-def _params_with_checks(type_check=True, range_checked=5):
+def _params_with_checks(type_checked=5, range_checked=5):
     """The reference's count behind weaker argument checks (the image-size check is kept)."""
     def count(filters1, filters2, n_classes=10, size=28, kernel=3):
-        _checked_counts(filters1, filters2, n_classes, size, kernel, type_check=type_check,
+        _checked_counts(filters1, filters2, n_classes, size, kernel, type_checked=type_checked,
                         range_checked=range_checked)
         side = ((size - kernel + 1) // 2 - kernel + 1) // 2
         if side < 1:
@@ -363,7 +407,8 @@ def _params_with_checks(type_check=True, range_checked=5):
     return count
 
 
-_params_no_type_check = _params_with_checks(type_check=False)
+_params_no_type_check = _params_with_checks(type_checked=0)
+_params_size_and_kernel_types_unchecked = _params_with_checks(type_checked=3)
 _params_no_kernel_check = _params_with_checks(range_checked=3)   # filters and classes checked, not size or kernel
 _params_checks_only_filters1 = _params_with_checks(range_checked=1)
 
@@ -434,6 +479,13 @@ def _one_image(image, check_shape=True):
     return image.reshape(1, 28, 28, 1).astype("float32")
 
 
+def _predict_checks_only_ndim(model, image):
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"expected a 2-D or 3-D image, got shape {image.shape}")
+    return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
+
+
 def _predict_without_scaling(model, image):
     return int(np.argmax(model.predict(_one_image(image), verbose=0)[0]))
 
@@ -473,6 +525,10 @@ EXERCISES = {
             Mistake("matrix product", _conv_matrix_product, "multiply the patch and the kernel element by "
                     "element (patch * kernel), not with a matrix product (@ or np.dot)"),
             Mistake("no size check", _conv_no_size_check, ""),
+            Mistake("kernel's dimensions not checked", _conv_kernel_ndim_unchecked, "check that the kernel is 2-D "
+                    "too: numpy broadcasts a (3, 3) patch against a (3, 3, 1) kernel without an error"),
+            Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
+                    "raise ValueError when kh > H or kw > W (a kernel can be wider without being taller)"),
         ),
     ),
     "conv_output_size": Exercise(
@@ -499,6 +555,11 @@ EXERCISES = {
             Mistake("no type check", _size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", _size_rejects_only_stride_zero, ""),
+            Mistake("only n's type checked", _size_type_check_of_n_only, "check the type of every argument, not "
+                    "only n: a float stride or a bool padding must raise TypeError too"),
+            Mistake("truncates toward zero", _size_truncates_toward_zero, "a 4-wide kernel does not fit into 3 "
+                    "pixels: raise ValueError when kernel > n + 2*padding (int() rounds -1/2 toward zero, so "
+                    "int((3 - 4) / 2) + 1 gives 1 position)"),
         ),
     ),
     "cnn_param_count": Exercise(
@@ -522,6 +583,8 @@ EXERCISES = {
             Mistake("no check of the image size", _params_no_size_check, "after conv -> pool -> conv -> pool the "
                     "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
                     "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
+            Mistake("size and kernel types not checked", _params_size_and_kernel_types_unchecked, "check the "
+                    "type of all five arguments: a float size (28.0) or a bool kernel must raise TypeError too"),
             Mistake("no type check", _params_no_type_check, "counts are whole numbers: raise TypeError for a "
                     "float or a bool (isinstance(value, bool) or not isinstance(value, int)) in any of the five "
                     "arguments; 16.0 filters would give a float count"),
@@ -589,6 +652,9 @@ EXERCISES = {
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", _predict_no_shape_check, ""),
+            Mistake("only the number of dimensions checked", _predict_checks_only_ndim, "check the shape itself, "
+                    "(28, 28) or (28, 28, 1): a 14x56 image also has 784 pixels, and reshape scrambles it into a "
+                    "28x28 one without an error"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

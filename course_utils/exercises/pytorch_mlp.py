@@ -68,6 +68,7 @@ def _step_cases():
         Case((8, 4, 3), label="a batch of 8 examples, 4 features, 3 classes"),
         Case((1, 4, 3), label="a batch of one"),
         Case((8, 4, 3), {"scale": 100.0}, label="large inputs"),
+        Case((8, 4, 3), {"label_smoothing": 0.1}, label="loss_fn with label smoothing 0.1"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
     ]
 
@@ -87,7 +88,8 @@ def _run_step(train_step, case):
     for p in model.parameters():
         p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    results = [train_step(model, nn.CrossEntropyLoss(), optimizer, x, y) for _ in range(2)]
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=case.kwargs.get("label_smoothing", 0.0))
+    results = [train_step(model, loss_fn, optimizer, x, y) for _ in range(2)]
     kind = _loss_kind(results[0])
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
@@ -140,6 +142,7 @@ def _accuracy_cases():
         Case((1e30 * logits, labels), label="huge logits"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
+        Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
     ]
@@ -297,6 +300,16 @@ def _step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_with_its_own_loss(model, loss_fn, optimizer, x, y):
+    from torch.nn import functional
+
+    optimizer.zero_grad()
+    loss = functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss_fn(model(x), y).backward()
@@ -327,6 +340,12 @@ def _accuracy_returns_tensor(logits, labels):
 def _accuracy_returns_count(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).sum().item()
+
+
+def _accuracy_labels_ndim_unchecked(logits, labels):
+    if logits.ndim != 2 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and n labels")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
 def _accuracy_no_empty_check(logits, labels):
@@ -467,6 +486,9 @@ EXERCISES = {
             Mistake("zero_grad at the end", _step_zero_grad_at_the_end, "zero the gradients at the START of "
                     "the step: the model may arrive with gradients left over, and the first step adds them in"),
             Mistake("loss after the update", _step_returns_loss_after_update, ""),
+            Mistake("its own loss function", _step_with_its_own_loss, "compute the loss with the `loss_fn` you "
+                    "are given, not with a loss of your own: the caller may have chosen another one (here with "
+                    "label smoothing)"),
         ),
     ),
     "torch_accuracy": Exercise(
@@ -479,6 +501,9 @@ EXERCISES = {
         mistakes=(
             Mistake("no check for no examples", _accuracy_no_empty_check, "with no examples the mean is 0/0 = "
                     "nan: raise ValueError instead"),
+            Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
+                    "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
+                    "(n, n) comparison"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
                     "torch's own error for labels that do not fit is a RuntimeError or an IndexError"),
             Mistake("argmax over dim 0", _accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "

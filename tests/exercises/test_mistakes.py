@@ -478,3 +478,78 @@ def test_saliency_map_wants_a_copy_of_x():
         return x.grad.abs()
     with pytest.raises(ExerciseFailed, match="old gradient"):
         check("saliency_map", no_copy, strict=True)
+
+
+# ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
+def _conv(image, kernel, kh, kw):
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)]).reshape(image.shape[0] - kh + 1, -1)
+
+
+def _conv_comparing_sizes(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.size > image.size:
+        raise ValueError("the kernel does not fit")
+    return _conv(image, kernel, *kernel.shape)
+
+
+def _conv_checking_only_the_image_is_2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    if image.ndim != 2 or kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel does not fit")
+    return _conv(image, kernel, kh, kw)
+
+
+@pytest.mark.parametrize("answer", [_conv_comparing_sizes, _conv_checking_only_the_image_is_2d])
+def test_conv2d_valid_rejects_a_kernel_that_fits_only_one_way_or_is_3d(answer):
+    with pytest.raises(ExerciseFailed):
+        check("conv2d_valid", answer, strict=True)
+
+
+def _size_checking_types_of(*checked):
+    def size(n, kernel, padding=0, stride=1):
+        named = {"n": n, "kernel": kernel, "padding": padding, "stride": stride}
+        if any(isinstance(named[k], bool) or not isinstance(named[k], int) for k in checked):
+            raise TypeError("not an int")
+        if kernel > n + 2 * padding or stride < 1 or padding < 0:
+            raise ValueError("invalid size")
+        return int((n + 2 * padding - kernel) // stride + 1)
+    return size
+
+
+@pytest.mark.parametrize("checked", [("n",), ("n", "kernel"), ("n", "kernel", "stride")])
+def test_conv_output_size_wants_every_argument_type_checked(checked):
+    with pytest.raises(ExerciseFailed):
+        check("conv_output_size", _size_checking_types_of(*checked), strict=True)
+
+
+def test_conv_output_size_rejects_a_width_check_by_truncated_division():
+    with pytest.raises(ExerciseFailed, match="a 4-wide kernel on 3 pixels"):
+        check("conv_output_size", catalogued("conv_output_size", "truncates toward zero"), strict=True)
+
+
+def test_cnn_param_count_wants_size_and_kernel_type_checked():
+    with pytest.raises(ExerciseFailed, match="on input a float size"):
+        check("cnn_param_count", catalogued("cnn_param_count", "size and kernel types not checked"), strict=True)
+
+
+def test_torch_accuracy_rejects_labels_as_a_column():
+    def checks_the_length_only(logits, labels):
+        if logits.ndim != 2 or labels.numel() != len(logits) or not len(logits):
+            raise ValueError("shapes")
+        return (logits.argmax(dim=1) == labels).float().mean().item()
+
+    with pytest.raises(ExerciseFailed, match="labels as a column"):
+        check("torch_accuracy", checks_the_length_only, strict=True)
+
+
+def test_torch_train_step_must_use_the_loss_it_is_given():
+    with pytest.raises(ExerciseFailed, match="label smoothing"):
+        check("torch_train_step", catalogued("torch_train_step", "its own loss function"), strict=True)
+
+
+def test_predict_one_image_rejects_a_check_of_the_number_of_dimensions_only():
+    with pytest.raises(ExerciseFailed, match="a 14x56 image"):
+        check("predict_one_image", catalogued("predict_one_image", "only the number of dimensions checked"),
+              strict=True)

@@ -99,8 +99,8 @@ def _sign_flipped_sigmoid(z):
 
 def _in_place_sigmoid(z):
     z = np.asarray(z, dtype=float)  # the same array when z already holds floats
-    e = np.exp(-np.abs(z))
-    z[...] = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    small = np.exp(-np.abs(z))
+    z[...] = np.where(z >= 0, 1 / (1 + small), small / (1 + small))
     return z
 
 

@@ -32,7 +32,9 @@ def _neuron_cases():
         Case((np.zeros(3), np.ones(3), 0.0), label="zero input: only the bias counts"),
         Case((rng.normal(size=5), rng.normal(size=5), -1.5), label="five random inputs"),
         Case((np.array([300.0, 400.0]), np.array([2.0, 3.0]), 0.0), label="very large weighted sum"),
+        Case((np.array([300.0, 400.0]), np.array([-2.0, -3.0]), 0.0), label="very negative weighted sum"),
         Case((np.ones(3), np.ones(2), 0.0), label="x and w of different lengths", raises=ValueError),
+        Case((np.ones(1), np.ones(3), 0.0), label="x of length 1 and w of length 3", raises=ValueError),
     ]
 
 
@@ -46,10 +48,21 @@ def _layer_cases():
     ]
 
 
+def _read_only(value):
+    if not isinstance(value, np.ndarray):
+        return value
+    view = value.view()
+    view.flags.writeable = False
+    return view
+
+
 def _call_without_overflow(f, case):
-    """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows)."""
+    """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows).
+
+    The arrays are passed read-only, so an answer that writes into its input raises ValueError.
+    """
     with np.errstate(over="raise"):
-        return f(*case.args, **case.kwargs)
+        return f(*map(_read_only, case.args), **case.kwargs)
 
 
 def _gate_predictions(weights_fn, case):
@@ -84,6 +97,13 @@ def _sign_flipped_sigmoid(z):
     return np.where(np.asarray(z) >= 0, e / (1 + e), 1 / (1 + e))
 
 
+def _in_place_sigmoid(z):
+    z = np.asarray(z, dtype=float)  # the same array when z already holds floats
+    small = np.exp(-np.abs(z))
+    z[...] = np.where(z >= 0, 1 / (1 + small), small / (1 + small))
+    return z
+
+
 def _python_max_relu(z):
     return max(0, z)
 
@@ -116,6 +136,18 @@ def _neuron_elementwise(x, w, b):
 
 def _neuron_zip(x, w, b):
     return ref.sigmoid(sum(w_j * x_j for w_j, x_j in zip(w, x)) + b)
+
+
+def _neuron_sum_of_products(x, w, b):
+    return ref.sigmoid(np.sum(np.asarray(w) * np.asarray(x)) + b)
+
+
+def _neuron_naive_sigmoid(x, w, b):
+    return 1 / (1 + np.exp(-(np.dot(w, x) + b)))
+
+
+def _layer_naive_sigmoid(X, W, b):
+    return 1 / (1 + np.exp(-(np.asarray(X) @ np.asarray(W).T + b)))
 
 
 def _layer_untransposed(X, W, b):
@@ -165,6 +197,9 @@ EXERCISES = {
             Mistake("np.where with the naive branches", _where_both_naive),
             Mistake("math.exp", _math_exp_sigmoid, "math.exp works on one number only; use np.exp, which works "
                     "element by element on arrays"),
+            Mistake("changes z in place", _in_place_sigmoid, "writing the result into z (z[...] = ...) overwrites "
+                    "the caller's array; the check passes read-only arrays, so this raises. Return a new array: "
+                    "np.where(z >= 0, 1 / (1 + e), e / (1 + e))"),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),
@@ -185,6 +220,7 @@ EXERCISES = {
     "neuron": Exercise(
         reference=ref.neuron,
         cases=_neuron_cases,
+        run=_call_without_overflow,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
         mistakes=(
@@ -193,6 +229,10 @@ EXERCISES = {
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
+            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) broadcasts an x of length 1 over every "
+                    "weight instead of raising ValueError; np.dot(w, x) checks the lengths for you"),
+            Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "
+                    "weighted sum; call your sigmoid, which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("zip", _neuron_zip, "zip stops at the shorter input, so inputs of different lengths go "
                     "unnoticed; np.dot(w, x) raises the ValueError for you"),
         ),
@@ -200,6 +240,7 @@ EXERCISES = {
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
+        run=_call_without_overflow,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
         "The result has one row per example and one column per neuron.",
@@ -210,6 +251,8 @@ EXERCISES = {
                     "per example, shape (batch, n_out). Use X @ W.T + b"),
             Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
                     "sigmoid(X @ W.T + b)"),
+            Mistake("naive sigmoid", _layer_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative "
+                    "weighted sums; call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
         ),
     ),
     "or_weights": Exercise(

@@ -15,7 +15,7 @@ def _mlp_param_count(layer_sizes):
     sizes = list(layer_sizes)
     if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
         raise ValueError(f"need at least two positive whole layer sizes, got {layer_sizes!r}")
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    return _weights_and_biases(sizes)
 
 
 def _accuracy_cases():
@@ -29,6 +29,8 @@ def _accuracy_cases():
         Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
+        Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
+             raises=ValueError),
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
     ]
 
@@ -41,6 +43,9 @@ def _param_cases():
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
+        Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
+        Case(([0, 3, 1],), label="an input layer with no neurons", raises=ValueError),
+        Case(([],), label="no layers at all", raises=ValueError),
     ]
 
 
@@ -54,6 +59,13 @@ def _percent(y_true, y_pred):
 
 def _no_shape_check(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _ndim_check(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != y_pred.ndim or y_true.size == 0:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
 
 
 def _error_rate(y_true, y_pred):
@@ -72,6 +84,28 @@ def _input_layer_biases(sizes):
     return sum(a * b + b for a, b in zip(sizes, sizes[1:])) + sizes[0]
 
 
+def _weights_and_biases(sizes):
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _only_zero_rejected(sizes):
+    if len(sizes) < 2 or 0 in sizes:
+        raise ValueError("need at least two layers, none of size 0")
+    return _weights_and_biases(sizes)
+
+
+def _input_size_unchecked(sizes):
+    if len(sizes) < 2 or any(size < 1 for size in sizes[1:]):
+        raise ValueError("need at least two layers of at least one neuron")
+    return _weights_and_biases(sizes)
+
+
+def _empty_list_allowed(sizes):
+    if len(sizes) == 1 or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return _weights_and_biases(sizes)
+
+
 def _neurons_not_connections(sizes):
     return sum(sizes)
 
@@ -86,6 +120,9 @@ EXERCISES = {
             Mistake("count, not fraction", _count_not_fraction,
                     "This is the number of right answers; accuracy divides it by the number of predictions."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            Mistake("ndim compared, not shapes", _ndim_check,
+                    "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
+                    "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),
@@ -98,6 +135,12 @@ EXERCISES = {
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(
+            Mistake("only 0 rejected", _only_zero_rejected,
+                    "A negative layer size is no more possible than 0: raise ValueError for every size below 1."),
+            Mistake("input layer not checked", _input_size_unchecked,
+                    "The input layer counts too: a network with 0 inputs must raise ValueError."),
+            Mistake("empty list allowed", _empty_list_allowed,
+                    "An empty list has fewer than two layers as well: check len(layer_sizes) < 2, not == 1."),
             Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
             Mistake("one bias per input", _bias_per_input,
                     "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),

@@ -1,4 +1,4 @@
-"""Targeted checks of lessons 02-06's exercises: right answers written another way still pass,
+"""Targeted checks of lessons 00-08's exercises: right answers written another way still pass,
 and the mistakes the catalogues name are caught for the reason they name."""
 from __future__ import annotations
 
@@ -553,3 +553,85 @@ def test_predict_one_image_rejects_a_check_of_the_number_of_dimensions_only():
     with pytest.raises(ExerciseFailed, match="a 14x56 image"):
         check("predict_one_image", catalogued("predict_one_image", "only the number of dimensions checked"),
               strict=True)
+
+
+# ---------------------------------------------------------------- lessons 00-01
+def _accuracy_comparing_ndim(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != y_pred.ndim or y_true.size == 0:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_accuracy_comparing_ndim_is_rejected():
+    """Shape (1,) against (4,) has the same ndim and broadcasts without an error."""
+    with pytest.raises(ExerciseFailed):
+        check("accuracy", _accuracy_comparing_ndim, strict=True)
+
+
+def _weights_and_biases(sizes):
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _only_zero_rejected(layer_sizes):
+    if len(layer_sizes) < 2 or 0 in layer_sizes:
+        raise ValueError("bad layer sizes")
+    return _weights_and_biases(layer_sizes)
+
+
+def _input_layer_unchecked(layer_sizes):
+    if len(layer_sizes) < 2 or any(size < 1 for size in layer_sizes[1:]):
+        raise ValueError("bad layer sizes")
+    return _weights_and_biases(layer_sizes)
+
+
+def _empty_list_allowed(layer_sizes):
+    if len(layer_sizes) == 1 or any(size < 1 for size in layer_sizes):
+        raise ValueError("bad layer sizes")
+    return _weights_and_biases(layer_sizes)
+
+
+@pytest.mark.parametrize("answer", [_only_zero_rejected, _input_layer_unchecked, _empty_list_allowed])
+def test_mlp_param_count_wants_every_size_and_length_checked(answer):
+    """The text asks for ValueError for fewer than two layers or any layer with fewer than one neuron."""
+    with pytest.raises(ExerciseFailed):
+        check("mlp_param_count", answer, strict=True)
+
+
+def _in_place_sigmoid(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    z[...] = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return z
+
+
+def test_a_sigmoid_that_overwrites_its_input_is_rejected():
+    with pytest.raises(ExerciseFailed):
+        check("sigmoid", _in_place_sigmoid, strict=True)
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("answer", [
+    lambda x, w, b: _sigmoid(np.sum(np.asarray(w) * np.asarray(x)) + b),
+    lambda x, w, b: _sigmoid(np.einsum("i,i", np.asarray(w), np.asarray(x)) + b),
+    lambda x, w, b: 1 / (1 + np.exp(-(np.dot(w, x) + b))),
+], ids=["sum-of-products", "einsum", "naive-sigmoid"])
+def test_neuron_wants_lengths_checked_and_no_overflow(answer):
+    """w * x broadcasts an x of length 1; the naive sigmoid overflows for a very negative weighted sum."""
+    with pytest.raises(ExerciseFailed):
+        check("neuron", answer, strict=True)
+
+
+def test_dense_layer_with_the_naive_sigmoid_is_rejected():
+    with pytest.raises(ExerciseFailed):
+        check("dense_layer", lambda X, W, b: 1 / (1 + np.exp(-(X @ W.T + b))), strict=True)
+
+
+def test_right_answers_written_another_way_still_pass():
+    _passes("neuron", lambda x, w, b: _sigmoid(np.asarray(x) @ np.asarray(w) + b))
+    _passes("dense_layer", lambda X, W, b: _sigmoid((W @ X.T).T + b))
+    _passes("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2)))

@@ -69,6 +69,7 @@ def _step_cases():
         Case((1, 4, 3), label="a batch of one"),
         Case((8, 4, 3), {"scale": 100.0}, label="large inputs"),
         Case((8, 4, 3), {"label_smoothing": 0.1}, label="loss_fn with label smoothing 0.1"),
+        Case((8, 4, 3), {"dropout": 0.5}, label="a model with dropout, in training mode"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
     ]
 
@@ -84,7 +85,7 @@ def _run_step(train_step, case):
     x = scale * torch.randn(n, n_in, generator=gen)
     y = torch.randint(0, k, (n_labels,), generator=gen)
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, k))
+    model = nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Dropout(case.kwargs.get("dropout", 0.0)), nn.Linear(8, k))
     for p in model.parameters():
         p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -310,6 +311,15 @@ def _step_with_its_own_loss(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_in_eval_mode(model, loss_fn, optimizer, x, y):
+    model.eval()
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss_fn(model(x), y).backward()
@@ -489,6 +499,8 @@ EXERCISES = {
             Mistake("its own loss function", _step_with_its_own_loss, "compute the loss with the `loss_fn` you "
                     "are given, not with a loss of your own: the caller may have chosen another one (here with "
                     "label smoothing)"),
+            Mistake("eval mode inside the step", _step_in_eval_mode, "leave the model's mode to the caller: "
+                    "model.eval() inside a training step switches dropout off, so the model trains without it"),
         ),
     ),
     "torch_accuracy": Exercise(

@@ -635,3 +635,8 @@ def test_right_answers_written_another_way_still_pass():
     _passes("neuron", lambda x, w, b: _sigmoid(np.asarray(x) @ np.asarray(w) + b))
     _passes("dense_layer", lambda X, W, b: _sigmoid((W @ X.T).T + b))
     _passes("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2)))
+
+
+def test_torch_train_step_must_leave_the_model_in_training_mode():
+    with pytest.raises(ExerciseFailed, match="eval"):
+        check("torch_train_step", catalogued("torch_train_step", "eval mode inside the step"), strict=True)

@@ -113,7 +113,7 @@ def lesson_title(nb) -> tuple[str, str]:
     return match.group(1), match.group(2).strip()
 
 
-def lesson_time(nb, words: dict = EN_WORDS) -> str:
+def stated_time(nb, words: dict = EN_WORDS) -> str:
     """The lesson's time as its Time line gives it, up to the first colon or full stop."""
     match = re.search(re.escape(words["time_label"]) + r"\s*([^:.：。]+)", nb.cells[0].source)
     return match.group(1).strip() if match else ""
@@ -234,7 +234,7 @@ def prepare(edition: Edition, src: Path, others: tuple[Edition, ...] = ()) -> li
         if not learner.exists():
             raise FileNotFoundError(f"{learner} is missing: run `make lessons` first")
         write_if_changed(src / "learner" / path.name, learner.read_text(encoding="utf-8"))
-        lessons.append((path.stem, number, title, lesson_time(solution, edition.words)))
+        lessons.append((path.stem, number, title, stated_time(solution, edition.words)))
         for pair in pairs:
             terms.setdefault(pair, []).append((number, path.stem))
         stems.add(path.stem)

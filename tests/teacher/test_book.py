@@ -10,9 +10,9 @@ from course_utils.teacher.book import (
     EDITIONS,
     Edition,
     book_page,
-    lesson_time,
     lesson_title,
     prepare,
+    stated_time,
     static_widget,
 )
 
@@ -115,7 +115,7 @@ def test_the_real_solutions_all_have_a_title_a_time_and_key_terms_in_both_editio
     for edition in EDITIONS.values():
         for path in solution_notebooks(edition.solutions):
             nb, pairs = edition.solution(path)
-            assert lesson_title(nb) and lesson_time(nb, edition.words) and pairs, (edition.lang, path.name)
+            assert lesson_title(nb) and stated_time(nb, edition.words) and pairs, (edition.lang, path.name)
 
 
 def test_the_chinese_edition_is_the_translated_solutions_with_a_switch_to_the_english(tmp_path):
@@ -138,4 +138,4 @@ def test_the_chinese_edition_is_the_translated_solutions_with_a_switch_to_the_en
 def test_a_chinese_title_line_is_read():
     nb = solution("# 第 05b 课 · 用 CNN 处理图像\n\n**时间：** 初学者约 85 分钟：约 2,500 词")
     assert lesson_title(nb) == ("05b", "用 CNN 处理图像")
-    assert lesson_time(nb, EDITIONS["zh"].words) == "初学者约 85 分钟"
+    assert stated_time(nb, EDITIONS["zh"].words) == "初学者约 85 分钟"

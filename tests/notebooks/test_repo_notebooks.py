@@ -116,3 +116,13 @@ def test_each_solution_block_is_followed_by_a_check(path):
             after = cell.source.rsplit(END, 1)[-1]
             assert CHECK_CALL.search(after), f"{path.name}: a solution block without a check(...) after it:\n" \
                                              f"{cell.source[:200]}"
+
+
+NUMPY_ONLY = ("00a", "00b", "01a", "01b", "02a", "04a")   # as lesson 00a's "Device" section says
+
+
+def test_the_parts_lesson_00a_calls_numpy_only_import_no_framework():
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        imports = re.findall(r"^\s*(?:import|from)\s+(torch|tensorflow|keras)\b|frameworks=",
+                             "\n".join(cell.source for cell in code_cells(path)), re.M)
+        assert (not imports) == path.name.startswith(NUMPY_ONLY), (path.name, imports)

@@ -65,11 +65,12 @@ def _call_without_overflow(f, case):
         return f(*map(_read_only, case.args), **case.kwargs)
 
 
-def _gate_predictions(weights_fn, case):
-    """Run a (w, b)-returning function and return the neuron's 0/1 outputs on the gate's inputs."""
+def _gate_answers(weights_fn, case):
+    """Run a (w, b)-returning function; the neuron's answer on each of the gate's inputs: 1 yes, 0 no,
+    and 0.5 on the boundary w.x + b = 0, where the sigmoid outputs exactly 0.5, neither yes nor no."""
     w, b = weights_fn()
     X, _ = logic_gate(case.args[0])
-    return (X @ np.asarray(w, dtype=float) + b > 0).astype(int)   # sigmoid(z) > 0.5 exactly when z > 0
+    return (np.sign(X @ np.asarray(w, dtype=float) + b) + 1) / 2   # sigmoid(z) > 0.5 exactly when z > 0
 
 
 def _or_weights():
@@ -178,10 +179,23 @@ def _nand_weights():
     return np.array([-1.0, -1.0]), 1.5
 
 
+def _zero_bias():
+    return np.array([1.0, 1.0]), 0.0
+
+
+def _bias_minus_weight():
+    return np.array([1.0, 1.0]), -1.0
+
+
 _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negative z and np.exp(z) / (1 + np.exp(z)) "
             "for large positive z, and np.where(cond, a, b) computes BOTH a and b for every element before choosing, "
             "so a naive branch overflows even where it is not used. Compute e = np.exp(-np.abs(z)) once "
             "(never above 1) and build both branches from it")
+
+
+_ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
+                "neither yes nor no. Keep (0, 0) strictly below the line and the other three inputs strictly above "
+                "it: a negative bias, less negative than each weight")
 
 
 EXERCISES = {
@@ -258,7 +272,7 @@ EXERCISES = {
     "or_weights": Exercise(
         reference=_or_weights,
         cases=lambda: [Case(("OR",), label="the OR truth table")],
-        run=_gate_predictions,
+        run=_gate_answers,
         hint="OR must fire when at least one input is 1: give both inputs the same positive weight, "
         "and a bias that keeps the output below 0.5 only when both inputs are 0.",
         mistakes=(
@@ -268,6 +282,8 @@ EXERCISES = {
                     "the bias must be negative"),
             Mistake("bias outweighs the weights", _bias_outweighs, "the neuron never fires: one input of 1 must "
                     "lift w.x + b above 0, so each weight must be larger than -b"),
+            Mistake("(0, 0) on the boundary", _zero_bias, _ON_THE_LINE),
+            Mistake("(0, 1) and (1, 0) on the boundary", _bias_minus_weight, _ON_THE_LINE),
             Mistake("NAND", _nand_weights),
         ),
     ),

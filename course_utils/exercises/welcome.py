@@ -27,6 +27,7 @@ def _accuracy_cases():
         Case((labels, guesses), label="50 digit labels"),
         Case((np.array(["cat", "dog"]), np.array(["dog", "dog"])), label="labels that are words"),
         Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
+        Case((np.array([0, 1, 2]), np.array([2, 0, 1])), label="the right labels in the wrong order"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
@@ -68,6 +69,26 @@ def _ndim_check(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _shape_of_lists(y_true, y_pred):
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _no_empty_check(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _order_ignored(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(np.sort(y_true) == np.sort(y_pred)))
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -106,6 +127,10 @@ def _empty_list_allowed(sizes):
     return _weights_and_biases(sizes)
 
 
+def _sizes_not_checked(sizes):
+    return _weights_and_biases(list(sizes))
+
+
 def _neurons_not_connections(sizes):
     return sum(sizes)
 
@@ -119,6 +144,12 @@ EXERCISES = {
         mistakes=(
             Mistake("count, not fraction", _count_not_fraction,
                     "This is the number of right answers; accuracy divides it by the number of predictions."),
+            Mistake("lists not converted", _shape_of_lists,
+                    "The labels may come as Python lists, which have no .shape: turn both into arrays first with "
+                    "np.asarray(y_true) and np.asarray(y_pred)."),
+            Mistake("no check for empty arrays", _no_empty_check,
+                    "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
+                    "(size 0)."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
@@ -126,6 +157,9 @@ EXERCISES = {
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),
+            Mistake("order ignored", _order_ignored,
+                    "Each prediction is compared with the label at the same position; sorting the arrays first "
+                    "(or counting each class) forgets which prediction belongs to which example."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
         ),
     ),
@@ -141,6 +175,9 @@ EXERCISES = {
                     "The input layer counts too: a network with 0 inputs must raise ValueError."),
             Mistake("empty list allowed", _empty_list_allowed,
                     "An empty list has fewer than two layers as well: check len(layer_sizes) < 2, not == 1."),
+            Mistake("sizes not checked", _sizes_not_checked,
+                    "[5] has no connections and [3, 0, 1] has a layer without neurons: raise ValueError for fewer "
+                    "than two layers or a size below 1, instead of returning a count."),
             Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
             Mistake("one bias per input", _bias_per_input,
                     "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),

@@ -637,6 +637,57 @@ def test_right_answers_written_another_way_still_pass():
     _passes("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2)))
 
 
+def _accuracy_without_asarray(y_true, y_pred):
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_without_empty_check(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_of_sorted_labels(y_true, y_pred):
+    y_true, y_pred = np.sort(y_true), np.sort(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_accuracy_without_asarray, "The labels may come as Python lists"),
+    (_accuracy_without_empty_check, "The mean of no predictions is nan"),
+    (_accuracy_of_sorted_labels, "Each prediction is compared with the label at the same position"),
+], ids=["lists", "empty", "sorted"])
+def test_accuracy_names_lists_an_empty_check_and_the_order(answer, reason, capsys):
+    """Without the empty check the answer was told it returned a percentage; sorted labels passed."""
+    check("accuracy", answer)
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [
+    lambda sizes: sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:])),
+    lambda sizes: _weights_and_biases(sizes) if all(size >= 1 for size in sizes) else 1 / 0,
+], ids=["nothing-checked", "length-not-checked"])
+def test_mlp_param_count_without_checks_is_told_to_check_not_to_add_biases(answer, capsys):
+    check("mlp_param_count", answer)
+    printed = capsys.readouterr().out
+    assert "raise ValueError for fewer than two layers" in printed and "one bias" not in printed
+
+
+@pytest.mark.parametrize("bias", [0.0, -1.0])
+def test_or_weights_reject_an_input_on_the_boundary(bias, capsys):
+    """With w = (1, 1), b = 0 puts (0, 0) and b = -1 puts (0, 1) and (1, 0) where the sigmoid outputs 0.5."""
+    with pytest.raises(ExerciseFailed):
+        check("or_weights", lambda: (np.array([1.0, 1.0]), bias), strict=True)
+    check("or_weights", lambda: (np.array([1.0, 1.0]), bias))
+    assert "Likely mistake: an input lies exactly on your boundary" in capsys.readouterr().out
+    _passes("or_weights", lambda: ([2, 2], -1))
+
+
 def test_torch_train_step_must_leave_the_model_in_training_mode():
     with pytest.raises(ExerciseFailed, match="eval"):
         check("torch_train_step", catalogued("torch_train_step", "eval mode inside the step"), strict=True)

@@ -194,8 +194,8 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
 
 
 _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
-                "neither yes nor no. Keep (0, 0) strictly below the line and the other three inputs strictly above "
-                "it: a negative bias, less negative than each weight")
+                "neither yes nor no. Keep (0, 0) strictly on the no side (w.x + b < 0) and the other three inputs "
+                "strictly on the yes side: a negative bias, less negative than each weight")
 
 
 EXERCISES = {

@@ -154,6 +154,13 @@ def _bce_without_abs(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-z)))
 
 
+def _bce_exact_unstable(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean((1 - y) * z + np.log1p(np.exp(-z)))
+
+
 def _bce_ndim_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     if y.ndim != z.ndim:
@@ -171,6 +178,13 @@ def _cce_via_probabilities(y, Z):
     if len(y) != len(Z):
         raise ValueError("lengths differ")
     return -np.mean(np.log(_naive_softmax(Z)[np.arange(len(y)), y]))
+
+
+def _cce_log_of_stable_softmax(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return -np.mean(np.log(mlp.softmax(Z)[np.arange(len(y)), y]))
 
 
 def _cce_columns(y, Z):
@@ -249,6 +263,9 @@ EXERCISES = {
             Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
                     "and log(0) is -inf: compute the loss from the logits with the formula above"),
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
+            Mistake("exact form, overflows", _bce_exact_unstable, "(1 - y) z + log(1 + e^{-z}) is exact, but e^{-z} "
+                    "overflows to inf for very negative z: use max(z, 0) - y z + log(1 + e^{-|z|}), which never "
+                    "overflows"),
             Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
             Mistake("ndim compared, not shapes", _bce_ndim_check, "y of shape (1,) broadcasts against z of shape (n,) "
@@ -265,6 +282,9 @@ EXERCISES = {
         mistakes=(
             Mistake("softmax, then log", _cce_via_probabilities, "np.exp of large logits overflows, and the log of a "
                     "probability that rounded to 0 is -inf: use the log-sum-exp form"),
+            Mistake("stable softmax, then log", _cce_log_of_stable_softmax, "the loss came out inf: a probability "
+                    "rounded to 0 before its log (even the stable softmax does that), or np.exp overflowed. Compute "
+                    "logsumexp(Z) - Z[y] with each row's maximum subtracted inside the exp"),
             Mistake("whole columns", _cce_columns, "Z[:, y] picks whole columns (an n x n matrix); "
                     "Z[np.arange(n), y] picks one entry per row"),
             Mistake("only too few labels rejected", _cce_fewer_labels_only, "more labels than rows must raise "

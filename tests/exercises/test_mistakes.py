@@ -338,6 +338,13 @@ def test_cce_rejects_a_batch_maximum_and_a_one_sided_length_check():
         check("cce_from_logits", catalogued("cce_from_logits", "only too few labels rejected"), strict=True)
 
 
+def test_losses_name_the_overflow_of_the_exact_bce_and_the_log_of_a_softmax():
+    with pytest.raises(ExerciseFailed, match="is exact, but"):
+        check("bce_from_logits", catalogued("bce_from_logits", "exact form, overflows"), strict=True)
+    with pytest.raises(ExerciseFailed, match="even the stable softmax"):
+        check("cce_from_logits", catalogued("cce_from_logits", "stable softmax, then log"), strict=True)
+
+
 def test_sigmoid_derivative_wants_exactly_zero_for_large_z():
     with pytest.raises(ExerciseFailed, match="exactly 0"):
         check("sigmoid_derivative", catalogued("sigmoid_derivative", "s clipped"), strict=True)

@@ -19,6 +19,7 @@ def _derivative_cases():
         Case((0.0,), label="zero"),
         Case((np.array([-3.0, -0.5, 0.5, 3.0]),), label="a small array"),
         Case((np.linspace(-4, 4, 6).reshape(2, 3),), label="a 2-D array keeps its shape"),
+        Case((np.array([-20.0, -12.0, 12.0, 20.0]),), label="large |z|, where the derivative is small but not 0"),
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
     ]
@@ -95,6 +96,11 @@ def _derivative_is_sigmoid(z):
 def _derivative_clipped(z):
     s = np.clip(neurons.sigmoid(z), 1e-12, 1 - 1e-12)
     return s * (1 - s)
+
+
+def _derivative_zeroed_beyond_10(z):
+    s = neurons.sigmoid(z)
+    return np.where(np.abs(np.asarray(z, dtype=float)) > 10, 0.0, s * (1 - s))
 
 
 def _derivative_of_tanh(z):
@@ -209,13 +215,23 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
     return params, np.array(losses)
 
 
+def _shuffling_in_place(X, y, params, lr, epochs):
+    """The reference after shuffling the caller's X and y in place, rows and labels together."""
+    order = np.random.default_rng(0).permutation(len(X))
+    X[:], y[:] = X[order], y[order]
+    return _train_mlp_reference(X, y, params, lr, epochs)
+
+
 def _run_training(answer, case):
-    """Train, and also report whether the caller's params were left untouched."""
+    """Train, and also report whether the caller's params, and its X and y, were left untouched."""
     X, y, params, lr, epochs = case.args
     before = {k: np.array(v, copy=True) for k, v in params.items()}
+    X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
     new_params, losses = answer(X, y, params, lr, epochs)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
-    return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched))
+    data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
+    return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),
+            float(data_untouched))
 
 
 def _confidently_wrong_start():
@@ -244,7 +260,7 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
-        atol=0.0,  # the text asks for exactly 0 at z = +-1000; every other expected value is far from 0
+        atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
             Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z = -1000 "
@@ -253,8 +269,11 @@ EXERCISES = {
                     "s = sigmoid(z), not z itself"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
                     "multiply s by (1 - s)"),
-            Mistake("s clipped", _derivative_clipped, "for z = +-1000 the derivative is exactly 0; clipping s to "
-                    "[1e-12, 1 - 1e-12] leaves 1e-12 there: use s = sigmoid(z) as it is"),
+            Mistake("s clipped", _derivative_clipped, "for z = +-1000 the derivative rounds to exactly 0; clipping s "
+                    "to [1e-12, 1 - 1e-12] leaves 1e-12 there: use s = sigmoid(z) as it is"),
+            Mistake("set to 0 beyond a threshold", _derivative_zeroed_beyond_10, "the derivative is small for large "
+                    "|z| but not 0 (sigmoid'(12) = 6.1e-6): do not set it to 0 yourself; s * (1 - s) with the stable "
+                    "sigmoid rounds to exactly 0 only where it must"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -320,6 +339,9 @@ EXERCISES = {
                     "The update adds the gradient: w + lr * grad climbs uphill; step against it, w - lr * grad."),
             Mistake("changes the caller's params", lambda *a: _train_mlp_reference(*a, in_place=True),
                     "Your loop updates the arrays it was given (params[k] -= ...): copy them first."),
+            Mistake("shuffles X and y in place", _shuffling_in_place,
+                    "Your function changed the caller's X or y (for example by shuffling them in place). Full-batch "
+                    "gradient descent needs no shuffling: leave X and y as they are."),
             Mistake("loss recorded after the step", lambda *a: _train_mlp_reference(*a, loss_after=True),
                     "losses[i] must be the loss before update i: record it before you change the weights."),
             Mistake("biases never updated", lambda *a: _train_mlp_reference(*a, biases=False),

@@ -373,6 +373,30 @@ def test_train_mlp_rejects_a_check_of_lr_zero_only():
         check("train_mlp", not_lr, strict=True)
 
 
+def test_sigmoid_derivative_rejects_zero_set_by_hand_for_large_z():
+    def zeroed(z):
+        s = sigmoid(z)
+        return np.where(np.abs(np.asarray(z, dtype=float)) > 10, 0.0, s * (1 - s))
+    with pytest.raises(ExerciseFailed, match="small for large"):
+        check("sigmoid_derivative", zeroed, strict=True)
+
+    def from_exp_of_minus_abs_z(z):
+        e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+        return e / (1 + e) ** 2
+    _passes("sigmoid_derivative", from_exp_of_minus_abs_z)
+
+
+def test_train_mlp_rejects_changing_the_callers_x_and_y():
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def shuffles(X, y, params, lr, epochs):
+        order = np.arange(len(X))[::-1]
+        X[:], y[:] = X[order], y[order]
+        return _train_mlp_reference(X, y, params, lr, epochs)
+    with pytest.raises(ExerciseFailed, match="shuffling them in place"):
+        check("train_mlp", shuffles, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

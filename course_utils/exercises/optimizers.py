@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake
+from .base import Case, Exercise, Mismatch, Mistake, short
 
 
 def _sgd_cases():
@@ -132,6 +132,10 @@ def _batches_summary(answer, case):
     batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))]
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
+    floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]
+    if floats:
+        raise Mismatch(t("the batches hold values of type {dtype}: indices must be integers (X[idx] refuses "
+                         "floats)", dtype=floats[0]))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -147,8 +151,9 @@ def _compare_batches(got, want):
                          count=len(indices), last=len(want[0]) - 1)
                        + (t(" (missing e.g. {some})", some=missing[:3]) if missing else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
-        raise Mismatch(t("batch sizes {got}..., expected {want}... (full batches first, a smaller last one)",
-                         got=sizes.tolist()[:6], want=want[1].tolist()[:6]))
+        raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
+                         "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),
+                         want=short(want[1])))
     if problem != want[2]:
         raise Mismatch(t(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives")))
 
@@ -410,6 +415,13 @@ def _batches_drop_last(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
 
 
+def _batches_float(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    order = np.zeros(n)
+    order[:] = rng.permutation(n)
+    return _cut(order, batch_size)
+
+
 def _batches_no_size_check(n, batch_size, rng):
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
@@ -521,6 +533,9 @@ EXERCISES = {
                     "every epoch has the same order; use rng.permutation(n)"),
             Mistake("last batch dropped", _batches_drop_last, "the last, smaller batch was dropped: "
                     "range(0, n, batch_size) goes up to n"),
+            Mistake("float indices", _batches_float, "the indices are floats (np.zeros and np.empty make "
+                    "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
+                    "integers of rng.permutation(n)"),
             Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),

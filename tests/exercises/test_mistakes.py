@@ -39,6 +39,22 @@ def test_other_shuffles_driven_by_rng_pass():
     _passes("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).tolist(), b))
 
 
+
+def test_minibatch_indices_wants_integer_indices():
+    """Float indices hold each of 0..n-1 once, but X[idx] refuses them."""
+    with pytest.raises(ExerciseFailed, match="indices must be integers"):
+        check("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).astype(float), b), strict=True)
+
+
+def test_an_extra_empty_batch_is_shown_by_the_number_of_batches():
+    def one_batch_too_many(n, batch_size, rng):
+        order = rng.permutation(n)
+        return _cut(order, batch_size) + ([order[n:]] if n % batch_size == 0 else [])
+
+    with pytest.raises(ExerciseFailed, match=r"11 batches of sizes .* expected 10 of sizes"):
+        check("minibatch_indices", one_batch_too_many, strict=True)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 42, 123])
 def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
     with pytest.raises(ExerciseFailed, match="different rng seeds gave the same order"):

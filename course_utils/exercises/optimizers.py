@@ -93,6 +93,8 @@ _ORDER_PROBLEMS = {
                "use rng.permutation(n)",
     "blocks": "each batch holds consecutive indices (only the order of the batches is random): shuffle the "
               "indices themselves with rng.permutation(n), then cut",
+    "within blocks": "each batch holds the same consecutive indices in every epoch, only shuffled inside the "
+                     "batch: shuffle all the indices with rng.permutation(n), then cut",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
 }
@@ -116,6 +118,8 @@ def _order_problem(answer, n, batch_size, order):
         return "rotated"
     if batch_size > 1 and all(np.all(np.diff(np.asarray(b)) == 1) for b in _cut(order, batch_size)):
         return "blocks"
+    if batch_size > 1 and all(np.ptp(b) == len(b) - 1 for b in _cut(order, batch_size)):
+        return "within blocks"
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
@@ -134,8 +138,8 @@ def _batches_summary(answer, case):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
     floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]
     if floats:
-        raise Mismatch(t("the batches hold values of type {dtype}: indices must be integers (X[idx] refuses "
-                         "floats)", dtype=floats[0]))
+        raise Mismatch(t("the batches hold values of type {dtype}: index arrays must hold integers, as "
+                         "rng.permutation(n) gives", dtype=floats[0]))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -399,6 +403,11 @@ def _batches_shuffled_blocks(n, batch_size, rng):
     return [blocks[i] for i in rng.permutation(len(blocks))]
 
 
+def _batches_shuffled_within(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    return [rng.permutation(block) for block in _cut(np.arange(n), batch_size)]
+
+
 def _batches_global_random(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.permutation(n), batch_size)
@@ -527,6 +536,8 @@ EXERCISES = {
             Mistake("rolled", _batches_rolled, "np.roll only rotates 0..n-1; use rng.permutation(n)"),
             Mistake("shuffled blocks", _batches_shuffled_blocks, "shuffling the order of the batches keeps "
                     "neighbours together; shuffle the indices (rng.permutation(n)), then cut"),
+            Mistake("shuffled within batches", _batches_shuffled_within, "shuffling inside each batch keeps the "
+                    "same examples together in every epoch; shuffle all the indices (rng.permutation(n)), then cut"),
             Mistake("global np.random", _batches_global_random, "use the `rng` you are given "
                     "(rng.permutation(n)), not np.random: only then is the run reproducible"),
             Mistake("fixed seed", _batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "

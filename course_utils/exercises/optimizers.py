@@ -95,6 +95,8 @@ _ORDER_PROBLEMS = {
               "indices themselves with rng.permutation(n), then cut",
     "within blocks": "each batch holds the same consecutive indices in every epoch, only shuffled inside the "
                      "batch: shuffle all the indices with rng.permutation(n), then cut",
+    "partly in order": "more than a quarter of the indices stay at their own place (order[i] == i): shuffle all "
+                       "of them with rng.permutation(n)",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
 }
@@ -120,6 +122,8 @@ def _order_problem(answer, n, batch_size, order):
         return "blocks"
     if batch_size > 1 and all(np.ptp(b) == len(b) - 1 for b in _cut(order, batch_size)):
         return "within blocks"
+    if n >= 50 and np.sum(order == start) > n // 4:  # a real shuffle leaves about 1 in place
+        return "partly in order"
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
@@ -408,6 +412,13 @@ def _batches_shuffled_within(n, batch_size, rng):
     return [rng.permutation(block) for block in _cut(np.arange(n), batch_size)]
 
 
+def _batches_half_shuffled(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    order = np.arange(n)
+    order[:n // 2] = rng.permutation(n // 2)
+    return _cut(order, batch_size)
+
+
 def _batches_global_random(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.permutation(n), batch_size)
@@ -538,6 +549,8 @@ EXERCISES = {
                     "neighbours together; shuffle the indices (rng.permutation(n)), then cut"),
             Mistake("shuffled within batches", _batches_shuffled_within, "shuffling inside each batch keeps the "
                     "same examples together in every epoch; shuffle all the indices (rng.permutation(n)), then cut"),
+            Mistake("half shuffled", _batches_half_shuffled, "only part of the indices was shuffled; shuffle all "
+                    "of 0..n-1 with rng.permutation(n)"),
             Mistake("global np.random", _batches_global_random, "use the `rng` you are given "
                     "(rng.permutation(n)), not np.random: only then is the run reproducible"),
             Mistake("fixed seed", _batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "

@@ -64,6 +64,16 @@ def test_a_shuffle_inside_each_batch_is_named():
     assert verdict.mistake == "shuffled within batches" and "only shuffled inside the batch" in verdict.text
 
 
+def test_a_partial_shuffle_is_rejected():
+    def first_half_shuffled(n, batch_size, rng):
+        order = np.arange(n)
+        order[:n // 2] = rng.permutation(n // 2)
+        return _cut(order, batch_size)
+
+    with pytest.raises(ExerciseFailed, match=r"more than a quarter of the indices stay at their own place"):
+        check("minibatch_indices", first_half_shuffled, strict=True)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 42, 123])
 def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
     with pytest.raises(ExerciseFailed, match="different rng seeds gave the same order"):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake
+from .base import Case, Exercise, Mismatch, Mistake, short
 
 
 def _sgd_cases():
@@ -93,6 +93,10 @@ _ORDER_PROBLEMS = {
                "use rng.permutation(n)",
     "blocks": "each batch holds consecutive indices (only the order of the batches is random): shuffle the "
               "indices themselves with rng.permutation(n), then cut",
+    "within blocks": "each batch holds the same consecutive indices in every epoch, only shuffled inside the "
+                     "batch: shuffle all the indices with rng.permutation(n), then cut",
+    "partly in order": "more than a quarter of the indices stay at their own place (order[i] == i): shuffle all "
+                       "of them with rng.permutation(n)",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
 }
@@ -116,6 +120,10 @@ def _order_problem(answer, n, batch_size, order):
         return "rotated"
     if batch_size > 1 and all(np.all(np.diff(np.asarray(b)) == 1) for b in _cut(order, batch_size)):
         return "blocks"
+    if batch_size > 1 and all(np.ptp(b) == len(b) - 1 for b in _cut(order, batch_size)):
+        return "within blocks"
+    if n >= 50 and np.sum(order == start) > n // 4:  # a real shuffle leaves about 1 in place
+        return "partly in order"
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
@@ -132,6 +140,10 @@ def _batches_summary(answer, case):
     batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))]
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
+    floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]
+    if floats:
+        raise Mismatch(t("the batches hold values of type {dtype}: index arrays must hold integers, as "
+                         "rng.permutation(n) gives", dtype=floats[0]))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -147,8 +159,9 @@ def _compare_batches(got, want):
                          count=len(indices), last=len(want[0]) - 1)
                        + (t(" (missing e.g. {some})", some=missing[:3]) if missing else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
-        raise Mismatch(t("batch sizes {got}..., expected {want}... (full batches first, a smaller last one)",
-                         got=sizes.tolist()[:6], want=want[1].tolist()[:6]))
+        raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
+                         "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),
+                         want=short(want[1])))
     if problem != want[2]:
         raise Mismatch(t(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives")))
 
@@ -394,6 +407,18 @@ def _batches_shuffled_blocks(n, batch_size, rng):
     return [blocks[i] for i in rng.permutation(len(blocks))]
 
 
+def _batches_shuffled_within(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    return [rng.permutation(block) for block in _cut(np.arange(n), batch_size)]
+
+
+def _batches_half_shuffled(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    order = np.arange(n)
+    order[:n // 2] = rng.permutation(n // 2)
+    return _cut(order, batch_size)
+
+
 def _batches_global_random(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.permutation(n), batch_size)
@@ -408,6 +433,13 @@ def _batches_drop_last(n, batch_size, rng):
     _checked_batch_size(batch_size)
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+
+
+def _batches_float(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    order = np.zeros(n)
+    order[:] = rng.permutation(n)
+    return _cut(order, batch_size)
 
 
 def _batches_no_size_check(n, batch_size, rng):
@@ -515,12 +547,19 @@ EXERCISES = {
             Mistake("rolled", _batches_rolled, "np.roll only rotates 0..n-1; use rng.permutation(n)"),
             Mistake("shuffled blocks", _batches_shuffled_blocks, "shuffling the order of the batches keeps "
                     "neighbours together; shuffle the indices (rng.permutation(n)), then cut"),
+            Mistake("shuffled within batches", _batches_shuffled_within, "shuffling inside each batch keeps the "
+                    "same examples together in every epoch; shuffle all the indices (rng.permutation(n)), then cut"),
+            Mistake("half shuffled", _batches_half_shuffled, "only part of the indices was shuffled; shuffle all "
+                    "of 0..n-1 with rng.permutation(n)"),
             Mistake("global np.random", _batches_global_random, "use the `rng` you are given "
                     "(rng.permutation(n)), not np.random: only then is the run reproducible"),
             Mistake("fixed seed", _batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "
                     "every epoch has the same order; use rng.permutation(n)"),
             Mistake("last batch dropped", _batches_drop_last, "the last, smaller batch was dropped: "
                     "range(0, n, batch_size) goes up to n"),
+            Mistake("float indices", _batches_float, "the indices are floats (np.zeros and np.empty make "
+                    "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
+                    "integers of rng.permutation(n)"),
             Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),

@@ -39,6 +39,41 @@ def test_other_shuffles_driven_by_rng_pass():
     _passes("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).tolist(), b))
 
 
+
+def test_minibatch_indices_wants_integer_indices():
+    """Float indices hold each of 0..n-1 once, but X[idx] refuses them."""
+    with pytest.raises(ExerciseFailed, match="index arrays must hold integers"):
+        check("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).astype(float), b), strict=True)
+
+
+def test_an_extra_empty_batch_is_shown_by_the_number_of_batches():
+    def one_batch_too_many(n, batch_size, rng):
+        order = rng.permutation(n)
+        return _cut(order, batch_size) + ([order[n:]] if n % batch_size == 0 else [])
+
+    with pytest.raises(ExerciseFailed, match=r"11 batches of sizes .* expected 10 of sizes"):
+        check("minibatch_indices", one_batch_too_many, strict=True)
+
+
+def test_a_shuffle_inside_each_batch_is_named():
+    """The same examples share a batch in every epoch; only their order inside it changes."""
+    def shuffled_inside(n, batch_size, rng):
+        return [rng.permutation(block) for block in _cut(np.arange(n), batch_size)]
+
+    verdict = judge(registry.get_exercise("minibatch_indices"), shuffled_inside)
+    assert verdict.mistake == "shuffled within batches" and "only shuffled inside the batch" in verdict.text
+
+
+def test_a_partial_shuffle_is_rejected():
+    def first_half_shuffled(n, batch_size, rng):
+        order = np.arange(n)
+        order[:n // 2] = rng.permutation(n // 2)
+        return _cut(order, batch_size)
+
+    with pytest.raises(ExerciseFailed, match=r"more than a quarter of the indices stay at their own place"):
+        check("minibatch_indices", first_half_shuffled, strict=True)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 42, 123])
 def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
     with pytest.raises(ExerciseFailed, match="different rng seeds gave the same order"):

@@ -32,6 +32,8 @@ def _conv_cases():
         Case((1e6 * rng.normal(size=(28, 28)), rng.normal(size=(3, 3))), label="a large 28x28 image"),
         Case((rng.normal(size=(2, 2)), rng.normal(size=(3, 3))), label="kernel larger than the image", raises=ValueError),
         Case((rng.normal(size=(1, 5, 5)), rng.normal(size=(3, 3))), label="a 3-D image", raises=ValueError),
+        Case((rng.normal(size=(6, 6, 1)), rng.normal(size=(3, 3))),
+             label="a 6x6x1 image (a channel axis, as Keras stores it)", raises=ValueError),
         Case((rng.normal(size=(5, 5)), rng.normal(size=(3, 3, 1))), label="a 3-D kernel", raises=ValueError),
         Case((rng.normal(size=(5, 2)), rng.normal(size=(2, 3))), label="kernel wider (not taller) than the image",
              raises=ValueError),
@@ -55,7 +57,7 @@ def _size_cases():
         Case((28, 3, 0, -1), label="negative stride", raises=ValueError),
         Case((28, 3, -1), label="negative padding", raises=ValueError),
         Case((28.0, 3), label="a float size", raises=TypeError),
-        Case((True, 3), label="a bool size", raises=TypeError),
+        Case((True, 1), label="a bool size", raises=TypeError),
         Case((28, 3, 0, 2.0), label="a float stride", raises=TypeError),
         Case((28, 3, True), label="a bool padding", raises=TypeError),
         Case((3, 4, 0, 2), label="a 4-wide kernel on 3 pixels, stride 2", raises=ValueError),
@@ -79,6 +81,9 @@ def _param_cases():
         Case((0, 32), label="zero filters", raises=ValueError),
         Case((16, 32), {"size": 7}, label="7x7 images: 0x0 feature maps after the second pool", raises=ValueError),
         Case((16, 32), {"size": 5}, label="5x5 images: the second convolution does not fit", raises=ValueError),
+        Case((16, 32), {"size": 8}, label="8x8 images: the second convolution fits, its pool leaves 0x0",
+             raises=ValueError),
+        Case((16, 32), {"size": 10}, label="10x10 images: 1x1 maps after the second pool"),
         Case((16, 0), label="zero filters in the second convolution", raises=ValueError),
         Case((16, 32), {"n_classes": 0}, label="zero classes", raises=ValueError),
         Case((16, 32), {"kernel": 0}, label="a 0x0 kernel", raises=ValueError),
@@ -186,13 +191,16 @@ def _predict_model():
 
 
 def _predict_images():
-    """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring."""
+    """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
+    a ring with soft edges (grey levels)."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
     ring = np.where(np.abs(np.hypot(rows - 13.5, cols - 13.5) - 8) < 2.5, 250, 0).astype(np.uint8)
     white = np.full((28, 28), 255, dtype=np.uint8)
-    return {"noise": noise, "stroke": stroke, "white": white, "ring": ring, "faint ring": (ring * 0.35).astype(np.uint8)}
+    soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
+    return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
+            "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft}
 
 
 def _predict_cases():
@@ -203,6 +211,8 @@ def _predict_cases():
         Case((images["white"],), label="an all-white image (large pixel values)"),
         Case((images["ring"],), label="a ring"),
         Case((images["faint ring"],), label="a faint ring (pixels 0..87)"),
+        Case((images["soft ring"],), label="a ring with soft edges (grey levels)"),
+        Case((images["ring"][None, ..., None],), label="a batch of one image, shape (1, 28, 28, 1)", raises=ValueError),
         Case((images["noise"][:20, :20],), label="a 20x20 image", raises=ValueError),
         Case((images["ring"].reshape(784),), label="a flat vector of 784 pixels", raises=ValueError),
         Case((images["ring"].reshape(14, 56),), label="a 14x56 image (784 pixels too)", raises=ValueError),
@@ -210,7 +220,13 @@ def _predict_cases():
 
 
 def _predict_run(answer, case):
-    result = answer(_predict_model(), *case.args)
+    """Call the answer; the image it was given must come back unchanged (shape and pixels)."""
+    image = case.args[0]
+    before = np.array(image)
+    result = answer(_predict_model(), image)
+    if image.shape != before.shape or not np.array_equal(image, before):
+        raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
+                         "image must stay as it was"))
     if not isinstance(result, (int, np.integer)):
         shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
@@ -226,9 +242,9 @@ def _windows(image, kernel, rows, cols):
     return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
 
 
-def _checked_2d(image, kernel, size_check=True, kernel_ndim_check=True, width_check=True):
+def _checked_2d(image, kernel, size_check=True, kernel_ndim_check=True, width_check=True, image_ndim_check=True):
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    if image.ndim != 2 or (kernel_ndim_check and kernel.ndim != 2):
+    if (image_ndim_check and image.ndim != 2) or (kernel_ndim_check and kernel.ndim != 2):
         raise ValueError("image and kernel must be 2-D")
     if size_check and (kernel.shape[0] > image.shape[0] or (width_check and kernel.shape[1] > image.shape[1])):
         raise ValueError("the kernel is larger than the image")
@@ -260,6 +276,21 @@ def _conv_matrix_product(image, kernel):
         for j in range(out.shape[1]):
             out[i, j] = np.sum(image[i:i + kh, j:j + kw] @ kernel.T)
     return out
+
+
+def _conv_image_ndim_unchecked(image, kernel):
+    image, kernel = _checked_2d(image, kernel, image_ndim_check=False)
+    kh, kw = kernel.shape  # a (6, 6, 1) image passes: its patches (3, 3, 1) broadcast against the kernel
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)])
+
+
+def _conv_in_float32(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    image, kernel = image.astype(np.float32), kernel.astype(np.float32)
+    kh, kw = kernel.shape
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)])
 
 
 def _conv_kernel_ndim_unchecked(image, kernel):
@@ -387,6 +418,15 @@ def _params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_rejects_side_one(filters1, filters2, n_classes=10, size=28, kernel=3):
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side <= 1:
+        raise ValueError(f"a {size}x{size} image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
 def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = size // 2 // 2
@@ -503,6 +543,25 @@ def _predict_returns_probabilities(model, image):
     return model.predict(_one_image(image) / 255.0, verbose=0)[0]
 
 
+def _predict_binarised(model, image):
+    return int(np.argmax(model.predict((_one_image(image) > 127).astype("float32"), verbose=0)[0]))
+
+
+def _predict_squeezed(model, image):
+    image = np.squeeze(image)
+    if image.shape != (28, 28):
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return int(np.argmax(model.predict(_one_image(image) / 255.0, verbose=0)[0]))
+
+
+def _predict_reshapes_the_input(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    image.shape = (1, 28, 28, 1)  # changes the caller's array too
+    return int(np.argmax(model.predict(image / 255.0, verbose=0)[0]))
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -527,6 +586,11 @@ EXERCISES = {
             Mistake("no size check", _conv_no_size_check, ""),
             Mistake("kernel's dimensions not checked", _conv_kernel_ndim_unchecked, "check that the kernel is 2-D "
                     "too: numpy broadcasts a (3, 3) patch against a (3, 3, 1) kernel without an error"),
+            Mistake("image's dimensions not checked", _conv_image_ndim_unchecked, "check that the image is 2-D "
+                    "too: a (6, 6, 1) image, with a channel axis as Keras stores it, gives (3, 3, 1) patches that "
+                    "numpy broadcasts against the (3, 3) kernel without an error"),
+            Mistake("float32 arithmetic", _conv_in_float32, "compute in float64 (np.asarray(image, dtype=float)): "
+                    "float32 keeps only about 7 significant digits, and the check compares to 9"),
             Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
                     "raise ValueError when kh > H or kw > W (a kernel can be wider without being taller)"),
         ),
@@ -583,6 +647,8 @@ EXERCISES = {
             Mistake("no check of the image size", _params_no_size_check, "after conv -> pool -> conv -> pool the "
                     "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
                     "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
+            Mistake("1x1 maps rejected", _params_rejects_side_one, "a final side of 1 pixel is still a feature "
+                    "map: 10x10 images give 1x1 maps and Flatten gives filters2 values; raise only below 1"),
             Mistake("size and kernel types not checked", _params_size_and_kernel_types_unchecked, "check the "
                     "type of all five arguments: a float size (28.0) or a bool kernel must raise TypeError too"),
             Mistake("no type check", _params_no_type_check, "counts are whole numbers: raise TypeError for a "
@@ -649,6 +715,13 @@ EXERCISES = {
             Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once: the raw image is 0..255"),
             Mistake("scaled by its own maximum", _predict_scaled_by_own_max, "divide by 255, the largest "
                     "possible pixel value, not by this image's maximum: a faint image must stay faint"),
+            Mistake("binarised", _predict_binarised, "keep the grey levels: divide by 255 instead of setting each "
+                    "pixel to 0 or 1 (the network was trained on every value between 0 and 1)"),
+            Mistake("squeezed", _predict_squeezed, "check the shape as given: np.squeeze turns a batch "
+                    "(1, 28, 28, 1) into one 28x28 image, but the exercise wants a ValueError for it"),
+            Mistake("reshapes the input in place", _predict_reshapes_the_input, "image.shape = (...) reshapes "
+                    "the caller's array too; image.reshape(1, 28, 28, 1) returns a new array (a view of the same "
+                    "pixels) and leaves the caller's shape alone"),
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", _predict_no_shape_check, ""),

@@ -340,6 +340,86 @@ def test_cnn_param_count_names_the_missing_check(mistake, reason, capsys):
     assert reason in str(failed.value)
 
 
+def _conv_without_ndim_checks(image, kernel):
+    """Unpacking kernel.shape raises for a 3-D kernel by accident; a (6, 6, 1) image goes through."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is larger than the image")
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)])
+
+
+def _conv_in_float32(image, kernel):
+    image, kernel = np.asarray(image, dtype=np.float32), np.asarray(kernel, dtype=np.float32)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    out = np.zeros((image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1), np.float32)
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kernel.shape[0], j:j + kernel.shape[1]] * kernel)
+    return out
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_conv_without_ndim_checks, "check that the image is 2-D too"),
+    (_conv_in_float32, "compute in float64"),
+])
+def test_conv2d_valid_rejects_an_unchecked_image_axis_and_float32(answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("conv2d_valid", answer, strict=True)
+
+
+def test_conv_output_size_accepts_value_checks_before_type_checks():
+    def values_first(n, kernel, padding=0, stride=1):
+        if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+            raise ValueError("invalid size")
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (n, kernel, padding, stride)):
+            raise TypeError("not an int")
+        return (n + 2 * padding - kernel) // stride + 1
+
+    _passes("conv_output_size", values_first)
+
+
+def _count_checking_that_each_convolution_fits(filters1, filters2, n_classes=10, size=28, kernel=3):
+    """Checks that both convolutions fit, not that the second pool leaves a pixel (8 -> 6 -> 3 -> 1 -> 0)."""
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in (filters1, filters2, n_classes, size,
+                                                                          kernel)):
+        raise ValueError("bad argument")
+    if kernel > size or kernel > (size - kernel + 1) // 2:
+        raise ValueError("a convolution does not fit")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_count_checking_that_each_convolution_fits, "on input 8x8 images"),
+    (catalogued("cnn_param_count", "1x1 maps rejected"), "on input 10x10 images"),
+])
+def test_cnn_param_count_tries_both_sides_of_the_size_check(answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("cnn_param_count", answer, strict=True)
+
+
+def _predict_reshaping_the_caller_s_image(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("not one image")
+    image.shape = (1, 28, 28, 1)
+    return int(np.argmax(model.predict(image / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_predict_reshaping_the_caller_s_image, "changed the image it was given"),
+    (catalogued("predict_one_image", "squeezed"), "a batch of one image"),
+    (catalogued("predict_one_image", "binarised"), "a ring with soft edges"),
+])
+def test_predict_one_image_rejects_a_changed_input_a_squeezed_batch_and_binarised_pixels(answer, reason):
+    pytest.importorskip("keras")
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("predict_one_image", answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

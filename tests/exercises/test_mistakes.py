@@ -161,6 +161,22 @@ def _float_accuracy(logits, labels):
     return float((logits.argmax(1) == labels).sum()) / len(labels)
 
 
+def test_accuracy_cases_reach_a_graded_answer_as_tensors():
+    """The grader sends the cases as plain data: an answer written for tensors must pass there too."""
+    from course_utils.checks import decide
+    from course_utils.marking import _outcomes
+    from course_utils.teacher.verdicts import outcome_from, sent_cases
+
+    def accuracy(logits, labels):
+        if logits.dim() != 2 or labels.dim() != 1 or logits.size(0) != labels.size(0) or not labels.numel():
+            raise ValueError("shapes")
+        return (logits.argmax(dim=1) == labels).float().mean().item()
+    exercise = registry.get_exercise("torch_accuracy")
+    outcomes = _outcomes(exercise, accuracy, sent_cases(exercise))
+    verdict = decide(exercise, lambda index, case: outcome_from(outcomes[index], case, exercise))
+    assert verdict.kind == PASSED, verdict.text
+
+
 def catalogued(exercise: str, mistake: str):
     """The wrong answer catalogued as ``mistake`` beside ``exercise``."""
     return next(m.answer for m in registry.get_exercise(exercise).mistakes if m.name == mistake)

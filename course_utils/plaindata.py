@@ -4,7 +4,8 @@
 them) into JSON-ready data; an array travels as its raw bytes with its dtype and shape. ``from_plain``
 builds fresh Python and numpy values from such data and checks every field, so nothing a learner's
 object does (an ``__eq__`` that always says yes, an array subclass, an ``__array__`` that lies) can
-reach the grader: only the numbers themselves do.
+reach the grader: only the numbers themselves do. A torch tensor comes back as a fresh torch tensor
+(an exercise's inputs must reach a learner's answer as the same kind of value as in the notebook).
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
 
 
 def _array(value: Any) -> dict:
-    if hasattr(value, "detach"):  # a torch tensor
+    torch_tensor = hasattr(value, "detach")
+    if torch_tensor:
         value = value.detach().cpu().numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # a TensorFlow tensor
         value = value.numpy()
@@ -61,7 +63,7 @@ def _array(value: Any) -> dict:
     if array.nbytes > MAX_BYTES:
         raise NotPlain(f"an array of {array.nbytes:,} bytes (at most {MAX_BYTES:,})")
     return {"t": "array", "dtype": array.dtype.str, "shape": list(array.shape),
-            "data": base64.b64encode(array.tobytes()).decode("ascii")}
+            "data": base64.b64encode(array.tobytes()).decode("ascii"), "torch": torch_tensor}
 
 
 def from_plain(data: Any, _depth: int = 0) -> Any:
@@ -100,4 +102,14 @@ def _from_array(data: dict) -> np.ndarray:
     raw = base64.b64decode(str(data.get("data")), validate=True)
     if len(raw) != math.prod(shape) * dtype.itemsize or len(raw) > MAX_BYTES:
         raise ValueError("malformed plain data: an array's bytes do not match its shape")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    if data.get("torch") is not True:
+        return array
+    try:
+        import torch
+    except ImportError:  # no torch here: the numbers, as numpy
+        return array
+    try:
+        return torch.from_numpy(array)
+    except (TypeError, ValueError):
+        raise ValueError("malformed plain data: a tensor of a dtype torch does not have") from None

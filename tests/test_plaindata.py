@@ -27,6 +27,13 @@ def test_a_zero_dimensional_array_stays_zero_dimensional():
     assert from_plain(to_plain(np.asarray(0.5))).shape == ()
 
 
+def test_a_torch_tensor_comes_back_as_a_fresh_tensor():
+    torch = pytest.importorskip("torch")
+    value = torch.arange(6.0, requires_grad=True).reshape(2, 3)
+    back = from_plain(json.loads(json.dumps(to_plain(value))))
+    assert isinstance(back, torch.Tensor) and not back.requires_grad and torch.equal(back, value.detach())
+
+
 @pytest.mark.parametrize("value", [object(), np.array(["a"]), np.array([object()]), {1: 2}, lambda: 1])
 def test_live_objects_are_refused(value):
     with pytest.raises(NotPlain):

@@ -143,6 +143,8 @@ def _accuracy_cases():
         Case((1e30 * logits, labels), label="huge logits"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
+        Case((logits[0], labels[:10]), label="1-D logits, as many as the labels (must raise ValueError)",
+             raises=ValueError),
         Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
@@ -187,13 +189,15 @@ def _run_module(cls, case):
     layers = [getattr(net, name, None) for name in ("hidden1", "hidden2", "output")]
     if not all(isinstance(layer, nn.Linear) for layer in layers):
         raise AttributeError(t("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`"))
+    if any(layer.bias is None for layer in layers):
+        raise Mismatch(t("the three nn.Linear layers need their biases: leave out bias=False"))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
             layer.weight.copy_(torch.linspace(-1, 1, size).reshape(layer.weight.shape).sin() / (i + 2))
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
-        x = case.kwargs.get("scale", 1.0) * torch.rand(case.kwargs["batch"], generator=gen)
+        x = case.kwargs.get("scale", 1.0) * torch.randn(case.kwargs["batch"], generator=gen)  # standardized: some < 0
         net.eval()
         torch.manual_seed(4)
         eval_out = net(x)
@@ -232,33 +236,63 @@ def _evaluate_cases():
     ]
 
 
+def _unmoved_batches():
+    """A tensor class for the batches the check's loader gives; ``.to(device)`` returns a plain tensor.
+
+    The check runs on the CPU, where a batch that was never moved still works: this class marks the
+    tensors that did not go through ``.to(device)`` (``.to(dtype)`` alone moves nothing).
+    """
+    import torch
+
+    class Unmoved(torch.Tensor):
+        def to(self, *args, **kwargs):
+            moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
+            to_a_device = "device" in kwargs or any(isinstance(a, (str, torch.device, torch.Tensor)) for a in args)
+            return moved if to_a_device else moved.as_subclass(Unmoved)
+
+    return Unmoved
+
+
 def _run_evaluate(evaluate, case):
-    """Evaluate a small seeded classifier that records whether it ran in eval mode without gradients."""
+    """Evaluate a small seeded classifier that records its mode, gradient tracking and unmoved batches."""
     import torch
     from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import DataLoader, TensorDataset, default_collate
 
     n, batch_size = case.args
     gen = torch.Generator().manual_seed(3)
     x, y = torch.randn(n, 6, generator=gen), torch.randint(0, 3, (n,), generator=gen)
     torch.manual_seed(3)
-    seen = []
+    seen, unmoved = [], []
+    Unmoved = _unmoved_batches()
 
     class Recorder(nn.Sequential):
         def forward(self, inputs):
             seen.append((torch.is_grad_enabled(), self.training))
+            unmoved.append(isinstance(inputs, Unmoved))
             return super().forward(inputs)
+
+    class Loss(nn.CrossEntropyLoss):
+        def forward(self, logits, target):
+            unmoved.append(isinstance(target, Unmoved))
+            return super().forward(logits, target)
 
     model = Recorder(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
     model.train()
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
-    result = evaluate(model, loader, nn.CrossEntropyLoss(), torch.device("cpu"))
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size,
+                        collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
+    grad_mode = torch.is_grad_enabled()
+    try:
+        result = evaluate(model, loader, Loss(), torch.device("cpu"))
+    finally:
+        grad_left_on = torch.is_grad_enabled()
+        torch.set_grad_enabled(grad_mode)  # an answer that switched it off must not switch it off for the notebook
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
-    return float(loss), float(acc), tracked, training
+    return float(loss), float(acc), tracked, training, any(unmoved), model.training, grad_left_on
 
 
 def _compare_evaluate(got, want):
@@ -266,6 +300,16 @@ def _compare_evaluate(got, want):
         raise Mismatch(t("the model ran with gradient tracking on: put the loop inside `with torch.no_grad():`"))
     if got[3] != want[3]:
         raise Mismatch(t("the model was still in training mode: call model.eval() before the loop"))
+    if got[4] != want[4]:
+        raise Mismatch(t("a batch reached the model or the loss without being moved: write x, y = x.to(device), "
+                         "y.to(device) (x.to(device) alone returns a copy and leaves x as it was). On a CPU that "
+                         "still runs; on a GPU it raises 'Expected all tensors to be on the same device'"))
+    if got[5] != want[5]:
+        raise Mismatch(t("leave the model in eval mode when evaluate returns: the training loop switches it "
+                         "back with model.train() at the start of each epoch"))
+    if got[6] != want[6]:
+        raise Mismatch(t("gradient tracking was still off after evaluate returned, so the next training step "
+                         "cannot call backward(): use `with torch.no_grad():`, which switches it back on at the end"))
     compare_values(got[:2], want[:2], rtol=1e-5, atol=1e-7)
 
 
@@ -358,6 +402,18 @@ def _accuracy_labels_ndim_unchecked(logits, labels):
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
+def _accuracy_logits_ndim_unchecked(logits, labels):
+    if labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected n logits and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_shifting_in_place(logits, labels):
+    _checked_shapes(logits, labels)
+    logits -= logits.max(dim=1, keepdim=True).values  # the same argmax, but the caller's logits change
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
 def _accuracy_no_empty_check(logits, labels):
     _checked_shapes(logits, labels, allow_empty=True)
     return (logits.argmax(dim=1) == labels).float().mean().item()
@@ -375,6 +431,11 @@ def _one_relu(net, x):
 
 def _no_flatten(net, x):
     return net.output(net.dropout(net.hidden2(net.dropout(net.hidden1(x).relu())).relu()))
+
+
+def _relu_before_each_layer(net, x):
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1).relu()))
+    return net.output(net.dropout(net.hidden2(x.relu())).relu())
 
 
 def _relu_output(net, x):
@@ -420,6 +481,7 @@ _mlp_softmax_at_the_end = _module_mistake(_softmax_output)
 _mlp_missing_relu = _module_mistake(_one_relu)
 _mlp_no_flatten = _module_mistake(_no_flatten)
 _mlp_relu_on_logits = _module_mistake(_relu_output)
+_mlp_relu_before_each_layer = _module_mistake(_relu_before_each_layer)
 _mlp_sigmoid_hidden = _module_mistake(_sigmoid_hidden)
 _mlp_dropout_on_logits = _module_mistake(_dropout_on_logits)
 _mlp_functional_dropout = _module_mistake(_functional_dropout)
@@ -428,19 +490,29 @@ _mlp_one_dropout = _module_mistake(_one_dropout)
 _mlp_keep_probability = _module_mistake(_logits, keep_probability=True)
 
 
+def _mlp_without_biases(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    for layer in (net.hidden1, net.hidden2, net.output):
+        layer.bias = None
+    return net
+
+
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
-def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False):
-    """The evaluation loop, with one of its parts left out or done per batch."""
+def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
+                restore=False):
+    """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end."""
     import contextlib
 
     import torch
 
+    was_training = model.training
     if eval_mode:
         model.eval()
     total_loss, correct, seen, batches = 0.0, 0.0, 0, 0
     with torch.no_grad() if no_grad else contextlib.nullcontext():
         for x, y in loader:
-            x, y = x.to(device), y.to(device)
+            if move:
+                x, y = x.to(device), y.to(device)
             logits = model(x)
             weight = 1 if per_batch else len(y)
             total_loss += loss_fn(logits, y).item() * weight
@@ -448,6 +520,8 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
             seen, batches = seen + len(y), batches + 1
     if seen == 0:
         raise ValueError("the loader gave no examples")
+    if restore:
+        model.train(was_training)           # back to the mode it came in
     count = batches if per_batch else seen
     return total_loss / count, correct / count
 
@@ -462,6 +536,21 @@ def _evaluate_without_no_grad(model, loader, loss_fn, device):
 
 def _evaluate_mean_of_batches(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, per_batch=True)
+
+
+def _evaluate_grad_off_for_good(model, loader, loss_fn, device):
+    import torch
+
+    torch.set_grad_enabled(False)  # a statement, not a `with` block: it stays off
+    return _evaluation(model, loader, loss_fn, device, no_grad=False)
+
+
+def _evaluate_without_to_device(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, move=False)
+
+
+def _evaluate_restoring_the_mode(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, restore=True)
 
 
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
@@ -516,12 +605,16 @@ EXERCISES = {
             Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
                     "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
                     "(n, n) comparison"),
+            Mistake("logits not checked to be 2-D", _accuracy_logits_ndim_unchecked, "check logits.ndim == 2 "
+                    "yourself: 1-D logits with as many values as labels pass a length check, and then "
+                    "argmax(dim=1) raises an IndexError"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes yourself and raise ValueError: "
                     "torch's own error for labels that do not fit is a RuntimeError or an IndexError"),
             Mistake("argmax over dim 0", _accuracy_over_dim_0, "argmax(dim=0) picks the best EXAMPLE per "
                     "class; the predicted class of each row is logits.argmax(dim=1)"),
             Mistake("returns a tensor", _accuracy_returns_tensor, "add .item() to return a Python float, "
                     "not a 0-d tensor"),
+            Mistake("logits changed in place", _accuracy_shifting_in_place, ""),
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
         ),
@@ -542,6 +635,8 @@ EXERCISES = {
                     "in a row are just one linear map"),
             Mistake("no flatten", _mlp_no_flatten, "flatten each image first: x = x.flatten(start_dim=1) turns "
                     "(batch, 28, 28) into (batch, 784)"),
+            Mistake("ReLU before each layer", _mlp_relu_before_each_layer, "apply ReLU AFTER each hidden layer: "
+                    "a ReLU before the first layer zeroes every negative pixel of the standardized image"),
             Mistake("ReLU on the logits", _mlp_relu_on_logits, "no ReLU after the output layer: logits may be "
                     "negative"),
             Mistake("sigmoid hidden layers", _mlp_sigmoid_hidden, ""),
@@ -552,6 +647,7 @@ EXERCISES = {
             Mistake("dropout on the input", _mlp_dropout_on_input, "put dropout after each hidden ReLU, not on the "
                     "input pixels before the first layer"),
             Mistake("one dropout only", _mlp_one_dropout, ""),
+            Mistake("no biases", _mlp_without_biases, ""),
             Mistake("p as keep probability", _mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
                     "(TensorFlow 1's tf.nn.dropout took keep_prob, the opposite): pass `dropout` as it is"),
         ),
@@ -572,6 +668,12 @@ EXERCISES = {
             Mistake("mean of batch means", _evaluate_mean_of_batches, "divide by the number of EXAMPLES, not of "
                     "batches: the last batch is smaller, so its mean must count less"),
             Mistake("no check for no examples", _evaluate_no_empty_check, ""),
+            Mistake("no .to(device)", _evaluate_without_to_device, "move every batch to the device the caller "
+                    "gives: x, y = x.to(device), y.to(device)"),
+            Mistake("autograd switched off for good", _evaluate_grad_off_for_good, "torch.set_grad_enabled(False) "
+                    "as a statement stays in force after evaluate returns; `with torch.no_grad():` ends with its block"),
+            Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
+                    "training loop itself calls model.train() at the start of every epoch"),
         ),
     ),
 }

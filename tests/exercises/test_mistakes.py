@@ -196,6 +196,22 @@ def _float_accuracy(logits, labels):
     return float((logits.argmax(1) == labels).sum()) / len(labels)
 
 
+def test_accuracy_cases_reach_a_graded_answer_as_tensors():
+    """The grader sends the cases as plain data: an answer written for tensors must pass there too."""
+    from course_utils.checks import decide
+    from course_utils.marking import _outcomes
+    from course_utils.teacher.verdicts import outcome_from, sent_cases
+
+    def accuracy(logits, labels):
+        if logits.dim() != 2 or labels.dim() != 1 or logits.size(0) != labels.size(0) or not labels.numel():
+            raise ValueError("shapes")
+        return (logits.argmax(dim=1) == labels).float().mean().item()
+    exercise = registry.get_exercise("torch_accuracy")
+    outcomes = _outcomes(exercise, accuracy, sent_cases(exercise))
+    verdict = decide(exercise, lambda index, case: outcome_from(outcomes[index], case, exercise))
+    assert verdict.kind == PASSED, verdict.text
+
+
 def catalogued(exercise: str, mistake: str):
     """The wrong answer catalogued as ``mistake`` beside ``exercise``."""
     return next(m.answer for m in registry.get_exercise(exercise).mistakes if m.name == mistake)
@@ -246,6 +262,74 @@ def test_dropout_mistakes_are_named_by_the_mode_they_break():
                           (catalogued("torch_digit_mlp", "p as keep probability"), "probability to DROP")]:
         with pytest.raises(ExerciseFailed, match=reason):
             check("torch_digit_mlp", wrong, strict=True)
+
+
+def _evaluate_moving(x_only=False, assign=True):
+    """An evaluation loop right in all but how it moves the batches (the check runs on the CPU)."""
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                if assign:
+                    x, y = x.to(device), y if x_only else y.to(device)
+                else:
+                    x.to(device), y.to(device)  # the copies are thrown away
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                correct, seen = correct + (logits.argmax(1) == y).sum().item(), seen + len(y)
+        if not seen:
+            raise ValueError("no examples")
+        return total / seen, correct / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("wrong", [catalogued("torch_evaluate", "no .to(device)"), _evaluate_moving(x_only=True),
+                                   _evaluate_moving(assign=False)])
+def test_evaluate_notices_a_batch_left_unmoved_on_a_cpu(wrong):
+    with pytest.raises(ExerciseFailed, match="without being moved"):
+        check("torch_evaluate", wrong, strict=True)
+
+
+def test_evaluate_accepts_other_ways_of_moving_and_wants_eval_mode_left_on():
+    def concatenated(model, loader, loss_fn, device):
+        """Moves each batch to the model's own device, with keywords, and scores all the logits at once."""
+        model.eval()
+        where = next(model.parameters()).device
+        with torch.no_grad():
+            pairs = [(model(x.float().to(where, non_blocking=True)), y.to(device=where)) for x, y in loader]
+        if not pairs:
+            raise ValueError("no examples")
+        logits, labels = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        return loss_fn(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+    _passes("torch_evaluate", _evaluate_moving())
+    _passes("torch_evaluate", concatenated)
+    with pytest.raises(ExerciseFailed, match="leave the model in eval mode"):
+        check("torch_evaluate", catalogued("torch_evaluate", "training mode restored"), strict=True)
+
+
+def test_evaluate_must_not_leave_autograd_off_and_the_check_switches_it_back_on():
+    with pytest.raises(ExerciseFailed, match="still off after evaluate returned"):
+        check("torch_evaluate", catalogued("torch_evaluate", "autograd switched off for good"), strict=True)
+    assert torch.is_grad_enabled()
+
+
+def test_accuracy_rejects_1d_logits_of_the_right_length_and_logits_changed_in_place():
+    with pytest.raises(ExerciseFailed, match="logits.ndim == 2"):
+        check("torch_accuracy", catalogued("torch_accuracy", "logits not checked to be 2-D"), strict=True)
+    with pytest.raises(ExerciseFailed, match="changed its input"):
+        check("torch_accuracy", catalogued("torch_accuracy", "logits changed in place"), strict=True)
+
+
+def test_digit_mlp_without_biases_is_told_so():
+    with pytest.raises(ExerciseFailed, match="need their biases"):
+        check("torch_digit_mlp", catalogued("torch_digit_mlp", "no biases"), strict=True)
+
+
+def test_digit_mlp_is_tried_on_negative_pixels():
+    """Standardized images have negative pixels: a ReLU on the input (or done in place on it) must not pass."""
+    with pytest.raises(ExerciseFailed, match="ReLU AFTER each hidden layer"):
+        check("torch_digit_mlp", catalogued("torch_digit_mlp", "ReLU before each layer"), strict=True)
 
 
 # ---------------------------------------------------------------- lesson 00 (welcome)

@@ -317,8 +317,8 @@ def _call(answer: Any, case: Case) -> Any:
 
 
 def _same_arrays(a: Any, b: Any) -> bool:
-    """True when every numpy array or torch tensor in ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
-    if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor
+    """True when every numpy array or torch tensor inside ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
+    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values
         a, b = to_numpy(a), to_numpy(b)
     if isinstance(a, Case):
         return _same_arrays(a.args, b.args) and _same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))

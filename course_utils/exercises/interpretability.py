@@ -34,6 +34,18 @@ def _tiny_cnn(seed=0):
                          nn.Linear(3 * 6 * 6, 4)).eval()
 
 
+def _tiny_mlp_with_batchnorm(seed=0):
+    """6 inputs -> 3 scores through batch normalization, in eval() mode: in train() mode the scores change."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    with torch.no_grad():
+        model(2 * torch.randn(16, 6) + 1)  # one pass in train() mode moves the running statistics
+    return model.eval()
+
+
 def _inputs(shape, seed, scale=1.0):
     import torch
 
@@ -61,6 +73,10 @@ def _saliency_cases():
         Case((_tiny_mlp(seed=4), _inputs(6, 5, scale=100.0), 1), label="large inputs"),
         Case((_tiny_mlp(), _with_stale_gradient(_inputs(6, 2)), 1), label="a tensor x that still holds an old "
              "gradient (differentiate a copy)"),
+        Case((_tiny_cnn(), _inputs((8, 8), 9).double().numpy(), 2), label="a numpy image of float64, as the "
+             "lesson's images"),
+        Case((_tiny_mlp_with_batchnorm(), _inputs(6, 10), 0), label="a model with batch normalization, in eval() "
+             "mode"),
         Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
              raises=IndexError),
     ]
@@ -94,6 +110,19 @@ def _saliency_without_a_copy(model, x, target):
     return x.grad.abs()
 
 
+def _saliency_in_float64(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def _saliency_in_training_mode(model, x, target):
+    model.train()
+    return _saliency(model, x, target)
+
+
 def _saliency_with_batch_axis(model, x, target):
     import torch
 
@@ -109,24 +138,29 @@ def _integrated_gradients(model, x, target, baseline, steps):
 
 def _ig_cases():
     return [
-        Case((_tiny_mlp(), _inputs(6, 1), 0, None, 16), label="an MLP, black baseline (None = zeros), 16 steps"),
+        Case((_tiny_mlp(), _inputs(6, 1), 0, None, 16), label="an MLP, blank baseline (None = zeros), 16 steps"),
         Case((_tiny_mlp(), _inputs(6, 2), 2, _inputs(6, 7), 5), label="a non-zero baseline, 5 steps"),
         Case((_tiny_mlp(seed=3), _inputs(6, 8), 1, None, 1), label="a single step (the midpoint)"),
         Case((_tiny_cnn(), _inputs((8, 8), 3), 1, None, 8), label="a CNN on an 8x8 image, 8 steps"),
+        Case((_tiny_cnn(), _inputs((8, 8), 9).double().numpy(), 2, None, 8), label="a numpy image of float64, as "
+             "the lesson's images, 8 steps"),
+        Case((_tiny_mlp_with_batchnorm(), _inputs(6, 10), 1, None, 4), label="a model with batch normalization, in "
+             "eval() mode, 4 steps"),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, -1), label="-1 steps (must raise ValueError)", raises=ValueError),
     ]
 
 
-def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1):
+def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
+             float32=True):
     """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
     def wrong(model, x, target, baseline, steps):
         import torch
 
         if rejects(steps):
             raise ValueError("steps must be at least 1")
-        x = torch.as_tensor(x, dtype=torch.float32)
-        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        x = torch.as_tensor(x, dtype=torch.float32 if float32 else None)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
         start = baseline if from_baseline else torch.zeros_like(x)
         total = torch.zeros_like(x)
         for alpha in alphas_of(steps):
@@ -140,6 +174,11 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
 
 def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
+
+
+def _ig_in_training_mode(model, x, target, baseline, steps):
+    model.train()
+    return _integrated_gradients(model, x, target, baseline, steps)
 
 
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
@@ -288,6 +327,13 @@ EXERCISES = {
             Mistake("no copy of x", _saliency_without_a_copy,
                     "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
                     "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
+            Mistake("float64 kept", _saliency_in_float64,
+                    "x may be a numpy array of float64, as the lesson's images are, and the model's weights are "
+                    "float32: convert it with torch.as_tensor(x, dtype=torch.float32)."),
+            Mistake("training mode", _saliency_in_training_mode,
+                    "model.train() switches batch normalization and dropout to their training behaviour, so the map "
+                    "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
+                    "(gradients need no training mode)."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
         ),
@@ -308,6 +354,13 @@ EXERCISES = {
                     "divide the sum of the gradients by steps: the integral is an average over the path."),
             Mistake("path from zero", _ig_with(_midpoints, from_baseline=False),
                     "the path must start at the baseline: baseline + alpha * (x - baseline)."),
+            Mistake("float64 kept", _ig_with(_midpoints, float32=False),
+                    "x may be a numpy array of float64, as the lesson's images are, and the model's weights are "
+                    "float32: convert it with torch.as_tensor(x, dtype=torch.float32)."),
+            Mistake("training mode", _ig_in_training_mode,
+                    "model.train() switches batch normalization and dropout to their training behaviour, so the map "
+                    "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
+                    "(gradients need no training mode)."),
             Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
             Mistake("only steps = 0 rejected", _ig_with(_midpoints, rejects=lambda steps: steps == 0),
                     "raise ValueError for every steps < 1, a negative number too (check steps < 1, not steps == 0)."),

@@ -642,6 +642,58 @@ def _shapley_without_a_column_check(predict, x, background):
                      for i in range(n)])
 
 
+def _saliency_in_float64(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x).clone().requires_grad_(True)    # a numpy image stays float64
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def _saliency_in_training_mode(model, x, target):
+    import torch
+
+    model.train()
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def _integrated_gradients_by(train=False, float32=True, in_place=False):
+    """Exercise 2 as the lesson writes it, or switching to train(), keeping float64, or doing x -= baseline."""
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        if train:
+            model.train()
+        x = torch.as_tensor(x, dtype=torch.float32 if float32 else None)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
+        difference = x.sub_(baseline) if in_place else x - baseline
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * difference).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return difference * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("saliency_map", _saliency_in_float64, "float64"),
+    ("saliency_map", _saliency_in_training_mode, "eval\\(\\) mode it comes in"),
+    ("integrated_gradients", _integrated_gradients_by(float32=False), "float64"),
+    ("integrated_gradients", _integrated_gradients_by(train=True), "eval\\(\\) mode it comes in"),
+    ("integrated_gradients", _integrated_gradients_by(in_place=True), "changed its input"),
+], ids=["saliency float64", "saliency train mode", "ig float64", "ig train mode", "ig x -= baseline"])
+def test_lesson_07a_rejects_float64_training_mode_and_a_changed_input(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
+def test_lesson_07a_integrated_gradients_written_as_the_lesson_does_passes():
+    _passes("integrated_gradients", _integrated_gradients_by())
+
+
 def _sampler_checking_rank_below_num_replicas(order, num_replicas, rank, drop_last=False):
     if rank >= num_replicas:
         raise ValueError("rank too large")

@@ -10,7 +10,7 @@ imported inside the functions only.
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, to_numpy
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -35,17 +35,23 @@ def _shard_cases():
 
 
 def _run_shard(answer, case):
-    """Call the answer with a grad_fn that notes the size of each call; return its result and the largest size."""
+    """Call the answer with a grad_fn that notes the size of each call; return its result, the largest size
+    and whether it left w, X and y alone."""
     grad_fn, *rest = case.args
+    before = [np.array(a) for a in rest[:3]]
     sizes = []
 
     def noted(w, X_j, y_j):
         sizes.append(len(X_j))
         return grad_fn(w, X_j, y_j)
-    return answer(noted, *rest, **case.kwargs), max(sizes, default=0)
+    result = answer(noted, *rest, **case.kwargs)
+    return result, max(sizes, default=0), all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
 
 
 def _compare_shard(got, want):
+    if got[2] != want[2]:
+        raise Mismatch(t("your function changed w, X or y in place; the caller's arrays must stay as they were: "
+                         "work on copies (X[perm], not rng.shuffle(X))"))
     if got[1] > want[1]:
         raise Mismatch(t("grad_fn was called on {got} examples at once, but no shard has more than {want}: call it "
                          "on each shard, as each worker would", got=got[1], want=want[1]))
@@ -78,6 +84,12 @@ def _weighted_over_k(grad_fn, w, X, y, k):
 def _first_shard_only(grad_fn, w, X, y, k):
     Xs, ys = _shards(X, y, k)[0]
     return grad_fn(w, Xs, ys)
+
+
+def _shard_shuffled_in_place(grad_fn, w, X, y, k):
+    perm = np.random.default_rng(0).permutation(len(X))
+    X[:], y[:] = X[perm], y[perm]
+    return shard_gradient(grad_fn, w, X, y, k)
 
 
 # ---------------------------------------------------------------- exercise 2: one ring step
@@ -114,7 +126,13 @@ def _compare_ring(got, want):
     compare_values(got[0], want[0])
 
 
+def _ring_shape(buffers):
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+
+
 def _ring_in_place(buffers, step):
+    _ring_shape(buffers)
     k = buffers.shape[0]
     for i in range(k):
         c = (i - step) % k
@@ -123,6 +141,7 @@ def _ring_in_place(buffers, step):
 
 
 def _ring_wrong_direction(buffers, step):
+    _ring_shape(buffers)
     new, k = buffers.astype(float), buffers.shape[0]
     for i in range(k):
         c = (i - step) % k
@@ -131,6 +150,7 @@ def _ring_wrong_direction(buffers, step):
 
 
 def _ring_wrong_chunk(buffers, step):
+    _ring_shape(buffers)
     new, k = buffers.astype(float), buffers.shape[0]
     for i in range(k):
         c = (i + step) % k
@@ -139,6 +159,7 @@ def _ring_wrong_chunk(buffers, step):
 
 
 def _ring_overwrite(buffers, step):
+    _ring_shape(buffers)
     new, k = buffers.astype(float), buffers.shape[0]
     for i in range(k):
         c = (i - step) % k
@@ -162,12 +183,27 @@ def _sampler_cases():
     ]
 
 
+def _sampler_rank(num_replicas, rank):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+
+
+def _compare_sampler(got, want):
+    dtype = np.asarray(to_numpy(got)).dtype
+    if dtype.kind not in "iu":
+        raise Mismatch(t("the indices have dtype {dtype}; a sampler hands out integers (a dataset cannot be "
+                         "indexed with 3.0): keep the integer dtype of `order`", dtype=dtype))
+    compare_values(got, want)
+
+
 def _sampler_contiguous(order, num_replicas, rank, drop_last=False):
+    _sampler_rank(num_replicas, rank)
     per = -(-len(order) // num_replicas)
     return np.asarray(order)[rank * per:(rank + 1) * per]
 
 
 def _sampler_no_padding(order, num_replicas, rank, drop_last=False):
+    _sampler_rank(num_replicas, rank)
     return np.asarray(order)[rank::num_replicas]
 
 
@@ -180,13 +216,24 @@ def _sampler_ignores_drop_last(order, num_replicas, rank, drop_last=False):
 
 
 def _sampler_negative_rank(order, num_replicas, rank, drop_last=False):
-    return sampler_indices(order, num_replicas, rank % num_replicas, drop_last)
+    if rank >= num_replicas:
+        raise ValueError("rank too large")
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return np.resize(order, total)[rank::num_replicas]            # order[-1::W] for rank -1
 
 
 def _sampler_start_once(order, num_replicas, rank, drop_last=False):
+    if drop_last:
+        return sampler_indices(order, num_replicas, rank, drop_last)
+    _sampler_rank(num_replicas, rank)
     order = np.asarray(order)
     total = -(-len(order) // num_replicas) * num_replicas
-    return sampler_indices(np.concatenate([order, order[:total - len(order)]]), num_replicas, rank, drop_last)
+    return np.concatenate([order, order[:total - len(order)]])[rank::num_replicas]
+
+
+def _sampler_float(order, num_replicas, rank, drop_last=False):
+    return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
 
 # ---------------------------------------------------------------- exercise 4: gradient accumulation
@@ -194,8 +241,7 @@ def _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
     """Reference: one optimizer step on the batch (x, y), computed in ``micro_batches`` pieces."""
     import torch
 
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError(f"micro_batches must be between 1 and {len(x)}, got {micro_batches}")
+    _check_micro(x, micro_batches)
     optimizer.zero_grad()
     total = 0.0
     for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
@@ -204,6 +250,11 @@ def _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
         total += loss.item()
     optimizer.step()
     return total
+
+
+def _check_micro(x, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError(f"micro_batches must be between 1 and {len(x)}, got {micro_batches}")
 
 
 def _accumulation_cases():
@@ -219,7 +270,8 @@ def _accumulation_cases():
 
 def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
-    number of examples the model saw at once with gradients on)."""
+    number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
+    is still in train mode)."""
     import torch
     from torch import nn
 
@@ -234,12 +286,19 @@ def _run_accumulation(step_fn, case):
     seen = []
     model.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])) if torch.is_grad_enabled()
                                     else None)  # a forward pass under no_grad keeps no activations
+    x_before, y_before = x.clone(), y.clone()
     loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
     loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-    return loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0)
+    return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training)
 
 
 def _compare_accumulation(got, want):
+    if got[3] != want[3]:
+        raise Mismatch(t("your function changed x or y in place; the caller's tensors must stay as they were"))
+    if got[4] != want[4]:
+        raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
+                         "and batch normalization act differently in eval mode). Do not call model.eval() here"))
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
@@ -252,6 +311,7 @@ def _compare_accumulation(got, want):
 def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
+    _check_micro(x, micro_batches)
     optimizer.zero_grad()
     losses = []
     for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
@@ -265,6 +325,7 @@ def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
 def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
+    _check_micro(x, micro_batches)
     optimizer.zero_grad()
     total = 0.0
     for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
@@ -278,6 +339,7 @@ def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
 def _accumulate_step_each(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
+    _check_micro(x, micro_batches)
     total = 0.0
     for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
         optimizer.zero_grad()
@@ -288,7 +350,27 @@ def _accumulate_step_each(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_pieces_of_size(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.split(x, micro_batches), torch.split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulate_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batches):
+    model.eval()
+    return _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+
+
 def _accumulate_whole_batch(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
     optimizer.zero_grad()
     loss = loss_fn(model(x), y)
     loss.backward()
@@ -299,6 +381,7 @@ def _accumulate_whole_batch(model, loss_fn, optimizer, x, y, micro_batches):
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
+    _check_micro(x, micro_batches)
     total = 0.0
     for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
         optimizer.zero_grad()
@@ -328,6 +411,7 @@ EXERCISES = {
             Mistake("whole batch at once", _whole_batch, "You called grad_fn once on the whole batch: that is the "
                     "answer, but not data parallelism. Call it on each shard and combine the shard gradients."),
             Mistake("first shard only", _first_shard_only),
+            Mistake("shuffles its input", _shard_shuffled_in_place),
         ),
     ),
     "ring_step": Exercise(
@@ -349,10 +433,13 @@ EXERCISES = {
     "sampler_indices": Exercise(
         reference=sampler_indices,
         cases=_sampler_cases,
+        compare=_compare_sampler,
         hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "
         "unless 0 <= rank < num_replicas.",
         mistakes=(
+            Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
+                    "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("contiguous blocks", _sampler_contiguous, "DistributedSampler deals the indices out like cards "
                     "(rank, rank + W, ...), not in contiguous blocks."),
             Mistake("no padding", _sampler_no_padding, "Without padding, ranks get different numbers of examples and "
@@ -361,9 +448,8 @@ EXERCISES = {
                     "the values of `order` at those positions (the shuffled indices)."),
             Mistake("negative rank allowed", _sampler_negative_rank, "Raise ValueError for a negative rank too: "
                     "order[-1::W] would quietly hand out the last index. Check 0 <= rank < num_replicas."),
-            Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
-                    "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("ignores drop_last", _sampler_ignores_drop_last),
+            Mistake("float indices", _sampler_float),
         ),
     ),
     "accumulation_step": Exercise(
@@ -382,9 +468,13 @@ EXERCISES = {
                     "equal pieces; scale by len(xb) / len(x)."),
             Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "
                     "several small-batch steps, not one large-batch step."),
+            Mistake("pieces of size micro_batches", _accumulate_pieces_of_size, "micro_batches is the number of "
+                    "pieces, not their size: torch.split(x, m) cuts pieces of m examples, torch.tensor_split(x, m) "
+                    "cuts m pieces."),
             Mistake("whole batch at once", _accumulate_whole_batch, "You ran the whole batch through the model at "
                     "once: the point of accumulation is that only one micro-batch is in memory at a time."),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
+            Mistake("eval mode", _accumulate_in_eval_mode),
         ),
     ),
 }

@@ -751,6 +751,91 @@ def test_shard_gradient_wants_grad_fn_called_on_each_shard():
         check("shard_gradient", whole_batch, strict=True)
 
 
+def _ring_step_without_a_shape_check(buffers, step):
+    new, k = np.array(buffers, dtype=float), len(buffers)
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+    return new
+
+
+def _sampler_ignoring_drop_last(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    return np.resize(order, -(-len(order) // num_replicas) * num_replicas)[rank::num_replicas]
+
+
+def _accumulation_without_a_check(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("name, answer, wrongly_named", [
+    ("ring_step", _ring_step_without_a_shape_check, "wrong direction"),
+    ("sampler_indices", _sampler_ignoring_drop_last, "start repeated once only"),
+    ("accumulation_step", _accumulation_without_a_check, "unscaled losses"),
+], ids=["ring no shape check", "sampler ignores drop_last", "accumulation no check"])
+def test_lesson_08_names_no_mistake_the_answer_did_not_make(name, answer, wrongly_named):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and verdict.mistake != wrongly_named, verdict.text
+
+
+def _shard_gradient_shuffling_in_place(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    np.random.default_rng(1).shuffle(X)          # X alone: its rows no longer match y's
+    return sum(len(a) * grad_fn(w, a, b) for a, b in zip(np.array_split(X, k), np.array_split(y, k))) / len(X)
+
+
+def _shard_gradient_sorting_a_finished_input(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    total = sum(len(a) * grad_fn(w, a, b) for a, b in zip(np.array_split(X, k), np.array_split(y, k))) / len(X)
+    y.sort()
+    return total
+
+
+def _sampler_with_float_indices(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    padded = np.zeros(total)
+    padded[:] = np.resize(order, total)
+    return padded[rank::num_replicas]
+
+
+def _accumulation_then(after):
+    """A right accumulation step that then does ``after(model, x)``."""
+    def step(model, loss_fn, optimizer, x, y, micro_batches):
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        total = _accumulation_without_a_check(model, loss_fn, optimizer, x, y, micro_batches)
+        after(model, x)
+        return total
+    return step
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("shard_gradient", _shard_gradient_shuffling_in_place, "in place"),
+    ("shard_gradient", _shard_gradient_sorting_a_finished_input, "in place"),
+    ("sampler_indices", _sampler_with_float_indices, "integers"),
+    ("accumulation_step", _accumulation_then(lambda model, x: x.mul_(0)), "in place"),
+    ("accumulation_step", _accumulation_then(lambda model, x: model.eval()), "eval mode"),
+], ids=["shard shuffles X", "shard sorts y afterwards", "sampler float indices", "accumulation zeroes x",
+        "accumulation eval mode"])
+def test_lesson_08_rejects_answers_right_in_value_but_not_in_kind(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

@@ -35,8 +35,8 @@ def _shard_cases():
 
 
 def _run_shard(answer, case):
-    """Call the answer with a grad_fn that notes the size of each call; return its result, the largest size
-    and whether it left w, X and y alone."""
+    """Call the answer with a grad_fn that notes the size of each call; return its result, the sizes of the
+    calls and whether it left w, X and y alone."""
     grad_fn, *rest = case.args
     before = [np.array(a) for a in rest[:3]]
     sizes = []
@@ -45,16 +45,21 @@ def _run_shard(answer, case):
         sizes.append(len(X_j))
         return grad_fn(w, X_j, y_j)
     result = answer(noted, *rest, **case.kwargs)
-    return result, max(sizes, default=0), all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
+    return result, sizes, all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
 
 
 def _compare_shard(got, want):
     if got[2] != want[2]:
         raise Mismatch(t("your function changed w, X or y in place; the caller's arrays must stay as they were: "
                          "work on copies (X[perm], not rng.shuffle(X))"))
-    if got[1] > want[1]:
+    most, wanted = max(got[1], default=0), max(want[1], default=0)
+    if most > wanted:
         raise Mismatch(t("grad_fn was called on {got} examples at once, but no shard has more than {want}: call it "
-                         "on each shard, as each worker would", got=got[1], want=want[1]))
+                         "on each shard, as each worker would", got=most, want=wanted))
+    if sum(got[1]) == sum(want[1]) and len(got[1]) != len(want[1]):   # the whole batch, cut into another count
+        raise Mismatch(t("grad_fn was called on {got} pieces of the batch, but there are k = {k} shards, one per "
+                         "worker: cut with np.array_split(X, k) and call grad_fn once on each shard",
+                         got=len(got[1]), k=len(want[1])))
     compare_values(got[0], want[0])
 
 
@@ -86,6 +91,11 @@ def _first_shard_only(grad_fn, w, X, y, k):
     return grad_fn(w, Xs, ys)
 
 
+def _one_example_at_a_time(grad_fn, w, X, y, k):
+    _shards(X, y, k)
+    return sum(grad_fn(w, X[i:i + 1], y[i:i + 1]) for i in range(len(X))) / len(X)
+
+
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
     perm = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[perm], y[perm]
@@ -103,6 +113,7 @@ def _ring_cases():
         Case((rng.normal(size=(2, 2, 1)), 0), label="2 workers, chunks of one number"),
         Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
         Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
+        Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
     ]
 
 
@@ -116,7 +127,8 @@ def _run_ring(answer, case):
     """Call the answer on a copy; return its result and whether it left the input alone."""
     buffers = np.array(case.args[0])
     result = answer(buffers, case.args[1])
-    return np.asarray(result, dtype=float), bool(np.array_equal(buffers, case.args[0]))
+    unchanged = bool(np.array_equal(buffers, case.args[0]))
+    return (None if result is None else np.asarray(result, dtype=float)), unchanged
 
 
 def _compare_ring(got, want):
@@ -174,6 +186,7 @@ def _sampler_cases():
         Case((np.arange(10), 3, 0), label="10 examples, 3 ranks, rank 0 (padded to 12)"),
         Case((np.arange(10), 3, 2), label="10 examples, 3 ranks, rank 2 (padded to 12)"),
         Case((perm, 4, 1), label="a shuffled order, 4 ranks, rank 1"),
+        Case((perm, 4, 2), label="a shuffled order, 4 ranks, rank 2 (its last index is padding)"),
         Case((perm, 4, 3), {"drop_last": True}, label="drop_last: cut to 8"),
         Case((perm, 1, 0), label="a single rank gets everything"),
         Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
@@ -189,6 +202,8 @@ def _sampler_rank(num_replicas, rank):
 
 
 def _compare_sampler(got, want):
+    if got is None:
+        compare_values(got, want)                  # says: did you forget `return`?
     dtype = np.asarray(to_numpy(got)).dtype
     if dtype.kind not in "iu":
         raise Mismatch(t("the indices have dtype {dtype}; a sampler hands out integers (a dataset cannot be "
@@ -271,7 +286,8 @@ def _accumulation_cases():
 def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
     number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
-    is still in train mode)."""
+    is still in train mode, the largest number of examples whose graphs were kept at once (forward passes since
+    the last backward pass), whether gradient tracking is still on)."""
     import torch
     from torch import nn
 
@@ -282,15 +298,24 @@ def _run_accumulation(step_fn, case):
     model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3))
     for p in model.parameters():
         p.grad = torch.ones_like(p)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    seen = []
-    model.register_forward_pre_hook(lambda module, inputs: seen.append(len(inputs[0])) if torch.is_grad_enabled()
-                                    else None)  # a forward pass under no_grad keeps no activations
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)   # step() is more than p -= lr * grad
+    seen, kept = [], [0, 0]                      # kept: examples since the last backward pass, the most of those
+
+    def forward(module, inputs):
+        if torch.is_grad_enabled():              # a forward pass under no_grad keeps no activations
+            seen.append(len(inputs[0]))
+            kept[0] += len(inputs[0])
+            kept[1] = max(kept)
+    model.register_forward_pre_hook(forward)
+    next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
     x_before, y_before = x.clone(), y.clone()
-    loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
-    loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    with torch.enable_grad():                    # and back to the caller's mode afterwards, whatever the answer did
+        loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
+        grad_on = torch.is_grad_enabled()
+    if loss is not None:
+        loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training)
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], grad_on)
 
 
 def _compare_accumulation(got, want):
@@ -299,9 +324,16 @@ def _compare_accumulation(got, want):
     if got[4] != want[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
+    if got[6] != want[6]:
+        raise Mismatch(t("your function left gradient tracking switched off (torch.set_grad_enabled(False)), so no "
+                         "later cell could train: use `with torch.no_grad():`, which switches it back on"))
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
+    if got[5] > want[5]:
+        raise Mismatch(t("the graphs of {got} examples were kept at once, but no micro-batch has more than {want}: "
+                         "call loss.backward() on each piece's loss before the next piece's forward pass (backward "
+                         "frees the graph), not once on the sum of the pieces' losses", got=got[5], want=want[5]))
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
@@ -369,6 +401,43 @@ def _accumulate_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
 
 
+def _accumulate_one_backward(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        total = total + loss_fn(model(xb), yb) * len(xb) / len(x)
+    total.backward()
+    optimizer.step()
+    return total.item()
+
+
+def _accumulate_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= optimizer.param_groups[0]["lr"] * p.grad
+    return total
+
+
+def _accumulate_leaving_grad_off(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    total = _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+    torch.set_grad_enabled(False)
+    return total
+
+
 def _accumulate_whole_batch(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
@@ -411,6 +480,9 @@ EXERCISES = {
             Mistake("whole batch at once", _whole_batch, "You called grad_fn once on the whole batch: that is the "
                     "answer, but not data parallelism. Call it on each shard and combine the shard gradients."),
             Mistake("first shard only", _first_shard_only),
+            Mistake("one example at a time", _one_example_at_a_time, "You called grad_fn on every example "
+                    "separately: the sum is right, but that is one worker per example, not k workers. Call it once "
+                    "on each of the k shards."),
             Mistake("shuffles its input", _shard_shuffled_in_place),
         ),
     ),
@@ -471,8 +543,15 @@ EXERCISES = {
             Mistake("pieces of size micro_batches", _accumulate_pieces_of_size, "micro_batches is the number of "
                     "pieces, not their size: torch.split(x, m) cuts pieces of m examples, torch.tensor_split(x, m) "
                     "cuts m pieces."),
+            Mistake("one backward for all pieces", _accumulate_one_backward, "You called backward() once, on the "
+                    "sum of the pieces' losses: every piece's graph stays in memory until then, as much as for the "
+                    "whole batch. Call loss.backward() on each piece inside the loop."),
             Mistake("whole batch at once", _accumulate_whole_batch, "You ran the whole batch through the model at "
                     "once: the point of accumulation is that only one micro-batch is in memory at a time."),
+            Mistake("weights updated by hand", _accumulate_by_hand, "You changed the weights yourself instead of "
+                    "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
+                    "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
+            Mistake("grad mode left off", _accumulate_leaving_grad_off),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
             Mistake("eval mode", _accumulate_in_eval_mode),
         ),

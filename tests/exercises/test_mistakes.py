@@ -836,6 +836,113 @@ def test_lesson_08_rejects_answers_right_in_value_but_not_in_kind(name, answer, 
         check(name, answer, strict=True)
 
 
+
+def _shard_gradient_one_example_at_a_time(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    return sum(grad_fn(w, X[i:i + 1], y[i:i + 1]) for i in range(len(X))) / len(X)
+
+
+def _ring_step_checking_only_the_first_two_sizes(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:    # IndexError for a 1-D array
+        raise ValueError("buffers must have shape (k, k, ...)")
+    return _ring_step_without_a_shape_check(buffers, step)
+
+
+def _sampler_padding_with_the_smallest_indices(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    padded = np.resize(np.concatenate([order, np.sort(order)]), total) if total > len(order) else order[:total]
+    return padded[rank::num_replicas]
+
+
+def _accumulation_backward_on(when):
+    """Accumulation that calls backward once on the sum, or on every loss after all the forward passes."""
+    def step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        optimizer.zero_grad()
+        losses = [loss_fn(model(xb), yb) * len(xb) / len(x)
+                  for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches))]
+        if when == "sum":
+            sum(losses).backward()
+        else:
+            for loss in losses:
+                loss.backward()
+        optimizer.step()
+        return sum(loss.item() for loss in losses)
+    return step
+
+
+def _accumulation_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= optimizer.param_groups[0]["lr"] * p.grad
+    return total
+
+
+def _accumulation_switching_gradients_off(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    total = _accumulation_without_a_check(model, loss_fn, optimizer, x, y, micro_batches)
+    torch.set_grad_enabled(False)
+    return total
+
+
+def _without_return(name):
+    """The course's answer to exercise ``name`` without its `return`."""
+    def answer(*args, **kwargs):
+        registry.get_exercise(name).reference(*args, **kwargs)
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("shard_gradient", _shard_gradient_one_example_at_a_time, "k = 3 shards"),
+    ("ring_step", _ring_step_checking_only_the_first_two_sizes, "IndexError"),
+    ("sampler_indices", _sampler_padding_with_the_smallest_indices, "its last index is padding"),
+    ("accumulation_step", _accumulation_backward_on("sum"), "graphs of 12 examples"),
+    ("accumulation_step", _accumulation_backward_on("each, later"), "graphs of 12 examples"),
+    ("accumulation_step", _accumulation_by_hand, "weights after the step differ"),
+    ("accumulation_step", _accumulation_switching_gradients_off, "gradient tracking switched off"),
+    ("ring_step", _without_return("ring_step"), "forget `return`"),
+    ("sampler_indices", _without_return("sampler_indices"), "forget `return`"),
+    ("accumulation_step", _without_return("accumulation_step"), "forget `return`"),
+], ids=["shard one example at a time", "ring 1-D input", "sampler pads with the smallest indices",
+        "accumulation one backward on the sum", "accumulation all forwards first", "accumulation step by hand",
+        "accumulation leaves gradients off", "ring no return", "sampler no return", "accumulation no return"])
+def test_lesson_08_rejects_work_that_skips_what_the_text_asks_and_names_a_missing_return(name, answer, reason):
+    import torch
+
+    try:
+        with pytest.raises(ExerciseFailed, match=reason):
+            check(name, answer, strict=True)
+    finally:
+        torch.set_grad_enabled(True)
+
+
+def test_lesson_08_a_check_leaves_gradient_tracking_as_it_found_it():
+    import torch
+
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_switching_gradients_off)
+    assert torch.is_grad_enabled() and verdict.kind != PASSED and "gradient tracking" in verdict.text, verdict.text
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

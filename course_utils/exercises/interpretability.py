@@ -6,13 +6,15 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 
 The references live in the lesson code, ``course_utils.attribution``. torch is imported inside the functions only.
 """
+import copy
 import itertools
 import math
 
 import numpy as np
 
 from .. import attribution as ref
-from .base import Case, Exercise, Mistake
+from ..i18n import t
+from .base import Case, Exercise, Mismatch, Mistake
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -50,6 +52,59 @@ def _inputs(shape, seed, scale=1.0):
     import torch
 
     return scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _model_state(model):
+    """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values."""
+    tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
+               for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
+    return [module.training for module in model.modules()], tensors
+
+
+def _model_change(before, after):
+    """What differs between two ``_model_state``s: a message, or '' when nothing does."""
+    import torch
+
+    if before[0] != after[0]:
+        return t("your function left the model in another mode (model.train() or model.eval() on a part of it): "
+                 "the notebook uses the same model afterwards, so leave it in the eval() mode it comes in")
+    if [x[1] for x in before[1]] != [y[1] for y in after[1]]:
+        return t("your function changed the dtype of the model's weights (model.double() or model.to(x.dtype)): "
+                 "the notebook feeds the same model float32 batches afterwards. Convert the input to float32 "
+                 "instead and leave the model alone")
+    if len(before[1]) != len(after[1]) or not all(
+            x[:3] == y[:3] and x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
+        return t("your function changed the model's weights or their requires_grad flags: an explanation reads the "
+                 "model and leaves it as it was")
+    return ""
+
+
+def _run_explanation(explain, case):
+    """Call ``explain(model, x, ...)``; reject a changed model, input or torch setting, and a result with a graph."""
+    import torch
+
+    from ..checks import INPUT_CHANGED, InputChanged, _same_arrays
+
+    model, inputs = case.args[0], copy.deepcopy(case.args[1:])
+    state, settings = _model_state(model), (torch.get_default_dtype(), torch.is_grad_enabled())
+    try:
+        result = explain(*case.args, **case.kwargs)
+    finally:
+        left = (torch.get_default_dtype(), torch.is_grad_enabled())
+        torch.set_default_dtype(settings[0])
+        torch.set_grad_enabled(settings[1])
+    if left != settings:
+        raise Mismatch(t("your function changed a torch setting for the rest of the notebook "
+                         "(torch.set_default_dtype or torch.set_grad_enabled): leave both as they were"))
+    change = _model_change(state, _model_state(model))
+    if change:
+        raise Mismatch(change)
+    if not _same_arrays(list(case.args[1:]), list(inputs)):
+        raise InputChanged(t(INPUT_CHANGED))
+    if getattr(result, "requires_grad", False):
+        raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
+                         "in the notebook: return a result computed from .grad, or add .detach()"))
+    return result
 
 
 # ---------------------------------------------------------------- exercise 1: saliency
@@ -123,6 +178,15 @@ def _saliency_in_training_mode(model, x, target):
     return _saliency(model, x, target)
 
 
+def _saliency_with_a_float64_model(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x).clone().requires_grad_(True)
+    model.to(x.dtype)  # a float64 image gets a float64 model: the caller's model changes
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
 def _saliency_with_batch_axis(model, x, target):
     import torch
 
@@ -146,6 +210,8 @@ def _ig_cases():
              "the lesson's images, 8 steps"),
         Case((_tiny_mlp_with_batchnorm(), _inputs(6, 10), 1, None, 4), label="a model with batch normalization, in "
              "eval() mode, 4 steps"),
+        Case((_tiny_cnn(), _inputs((8, 8), 11), 3, np.ones((8, 8)), 8), label="a numpy baseline of float64 (all ones, "
+             "white), 8 steps"),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, -1), label="-1 steps (must raise ValueError)", raises=ValueError),
     ]
@@ -176,6 +242,19 @@ def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
 
 
+def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline)  # float64 stays float64
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
 def _ig_in_training_mode(model, x, target, baseline, steps):
     model.train()
     return _integrated_gradients(model, x, target, baseline, steps)
@@ -194,6 +273,10 @@ def _interaction(X):
     return X[:, 0] * X[:, 1] + X[:, 2]
 
 
+def _sine(X):
+    return np.sin(X[:, 0])
+
+
 def _four_features(X):
     return np.tanh(X[:, 0] - 2 * X[:, 1]) * X[:, 2] + np.maximum(X[:, 3], 0) * X[:, 0]
 
@@ -205,7 +288,7 @@ def _shapley_cases():
         Case((_interaction, np.array([1.0, 2.0, -1.0]), rng.normal(size=(4, 3))), label="an interaction x0 * x1"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
-        Case((np.sin, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
+        Case((_sine, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
     ]
@@ -312,6 +395,7 @@ EXERCISES = {
     "saliency_map": Exercise(
         reference=_saliency,
         cases=_saliency_cases,
+        run=_run_explanation,
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -334,6 +418,8 @@ EXERCISES = {
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
                     "(gradients need no training mode)."),
+            Mistake("model converted to float64", _saliency_with_a_float64_model,
+                    "convert x to float32 with torch.as_tensor(x, dtype=torch.float32), not the model to float64."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
         ),
@@ -341,6 +427,7 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
+        run=_run_explanation,
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -357,6 +444,9 @@ EXERCISES = {
             Mistake("float64 kept", _ig_with(_midpoints, float32=False),
                     "x may be a numpy array of float64, as the lesson's images are, and the model's weights are "
                     "float32: convert it with torch.as_tensor(x, dtype=torch.float32)."),
+            Mistake("baseline kept in float64", _ig_with_a_float64_baseline,
+                    "the baseline may be a numpy array of float64 too (np.ones_like(image)): convert it with "
+                    "torch.as_tensor(baseline, dtype=torch.float32), as x."),
             Mistake("training mode", _ig_in_training_mode,
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "

@@ -136,11 +136,15 @@ def _accuracy_cases():
     logits = torch.randn(20, 10, generator=gen)
     labels = torch.randint(0, 10, (20,), generator=gen)
     labels[:6] = logits[:6].argmax(dim=1)  # make some of them right
+    seven = torch.randn(7, 4, generator=gen)
+    ranked = seven.argsort(dim=1, descending=True)
+    seven_labels = torch.cat([ranked[:3, 0], ranked[3:5, 1], ranked[5:, 3]])  # 3 right, 2 runner-up classes
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([2])), label="a batch of one, wrong"),
         Case((1e30 * logits, labels), label="huge logits"),
+        Case((seven, seven_labels), label="7 examples, 3 right (3/7), 2 labelled with the runner-up class"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:10]), label="1-D logits, as many as the labels (must raise ValueError)",
@@ -237,20 +241,27 @@ def _evaluate_cases():
 
 
 def _unmoved_batches():
-    """A tensor class for the batches the check's loader gives; ``.to(device)`` returns a plain tensor.
+    """Tensor classes for the batches the check's loader gives; ``.to(device)`` returns a plain tensor.
 
-    The check runs on the CPU, where a batch that was never moved still works: this class marks the
-    tensors that did not go through ``.to(device)`` (``.to(dtype)`` alone moves nothing).
+    The check runs on the CPU, where a batch that was never moved still works: ``Unmoved`` marks the
+    tensors that did not go through ``.to(device)`` (``.to(dtype)`` alone moves nothing), and ``Named``
+    the ones moved to a device named by a string in the answer (``.to("cpu")``) instead of ``device``.
     """
     import torch
+
+    class Named(torch.Tensor):
+        pass
 
     class Unmoved(torch.Tensor):
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
-            to_a_device = "device" in kwargs or any(isinstance(a, (str, torch.device, torch.Tensor)) for a in args)
+            targets = [kwargs.get("device"), *args]
+            if any(isinstance(a, str) for a in targets):
+                return moved.as_subclass(Named)
+            to_a_device = "device" in kwargs or any(isinstance(a, (torch.device, torch.Tensor)) for a in args)
             return moved if to_a_device else moved.as_subclass(Unmoved)
 
-    return Unmoved
+    return Unmoved, Named
 
 
 def _run_evaluate(evaluate, case):
@@ -263,27 +274,29 @@ def _run_evaluate(evaluate, case):
     gen = torch.Generator().manual_seed(3)
     x, y = torch.randn(n, 6, generator=gen), torch.randint(0, 3, (n,), generator=gen)
     torch.manual_seed(3)
-    seen, unmoved = [], []
-    Unmoved = _unmoved_batches()
+    seen, unmoved, named = [], [], []
+    Unmoved, Named = _unmoved_batches()
 
     class Recorder(nn.Sequential):
         def forward(self, inputs):
             seen.append((torch.is_grad_enabled(), self.training))
             unmoved.append(isinstance(inputs, Unmoved))
+            named.append(isinstance(inputs, Named))
             return super().forward(inputs)
 
     class Loss(nn.CrossEntropyLoss):
         def forward(self, logits, target):
             unmoved.append(isinstance(target, Unmoved))
+            named.append(isinstance(target, Named))
             return super().forward(logits, target)
 
     model = Recorder(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
     model.train()
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
-    grad_mode = torch.is_grad_enabled()
+    grad_mode, loss_fn = torch.is_grad_enabled(), Loss()
     try:
-        result = evaluate(model, loader, Loss(), torch.device("cpu"))
+        result = evaluate(model, loader, loss_fn, torch.device("cpu"))
     finally:
         grad_left_on = torch.is_grad_enabled()
         torch.set_grad_enabled(grad_mode)  # an answer that switched it off must not switch it off for the notebook
@@ -292,7 +305,8 @@ def _run_evaluate(evaluate, case):
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
-    return float(loss), float(acc), tracked, training, any(unmoved), model.training, grad_left_on
+    return (float(loss), float(acc), tracked, training, any(unmoved), model.training, grad_left_on, any(named),
+            loss_fn.reduction)
 
 
 def _compare_evaluate(got, want):
@@ -310,6 +324,13 @@ def _compare_evaluate(got, want):
     if got[6] != want[6]:
         raise Mismatch(t("gradient tracking was still off after evaluate returned, so the next training step "
                          "cannot call backward(): use `with torch.no_grad():`, which switches it back on at the end"))
+    if got[7] != want[7]:
+        raise Mismatch(t("a batch was moved to a device named in your code (x.to(\"cpu\")), not to the `device` "
+                         "argument: write x.to(device). On a machine with a GPU the model is on \"cuda\" and the "
+                         "batches would not be"))
+    if got[8] != want[8]:
+        raise Mismatch(t("evaluate changed loss_fn.reduction to {got!r}, and the training loop uses the same loss_fn "
+                         "afterwards: leave loss_fn as it is and multiply its mean by len(y)", got=got[8]))
     compare_values(got[:2], want[:2], rtol=1e-5, atol=1e-7)
 
 
@@ -389,6 +410,11 @@ def _accuracy_over_dim_0(logits, labels):
 def _accuracy_returns_tensor(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).float().mean()
+
+
+def _accuracy_rounded(logits, labels):
+    _checked_shapes(logits, labels)
+    return round((logits.argmax(dim=1) == labels).float().mean().item(), 2)
 
 
 def _accuracy_returns_count(logits, labels):
@@ -499,7 +525,7 @@ def _mlp_without_biases(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
-                restore=False):
+                restore=False, to="device"):
     """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end."""
     import contextlib
 
@@ -512,7 +538,8 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
     with torch.no_grad() if no_grad else contextlib.nullcontext():
         for x, y in loader:
             if move:
-                x, y = x.to(device), y.to(device)
+                target = device if to == "device" else to
+                x, y = x.to(target), y.to(target)
             logits = model(x)
             weight = 1 if per_batch else len(y)
             total_loss += loss_fn(logits, y).item() * weight
@@ -547,6 +574,27 @@ def _evaluate_grad_off_for_good(model, loader, loss_fn, device):
 
 def _evaluate_without_to_device(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, move=False)
+
+
+def _evaluate_to_cpu(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, to="cpu")
+
+
+def _evaluate_summing_loss(model, loader, loss_fn, device):
+    import torch
+
+    loss_fn.reduction = "sum"  # the caller's loss function, which training uses too
+    total, correct, seen = 0.0, 0, 0
+    model.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item()
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
 
 
 def _evaluate_restoring_the_mode(model, loader, loss_fn, device):
@@ -615,6 +663,8 @@ EXERCISES = {
             Mistake("returns a tensor", _accuracy_returns_tensor, "add .item() to return a Python float, "
                     "not a 0-d tensor"),
             Mistake("logits changed in place", _accuracy_shifting_in_place, ""),
+            Mistake("rounded", _accuracy_rounded, "return the fraction itself, not a rounded one: 3 right out of "
+                    "7 is 0.428571..., not 0.43. Round only when you print it (:.2f in an f-string)"),
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
         ),
@@ -672,6 +722,10 @@ EXERCISES = {
                     "gives: x, y = x.to(device), y.to(device)"),
             Mistake("autograd switched off for good", _evaluate_grad_off_for_good, "torch.set_grad_enabled(False) "
                     "as a statement stays in force after evaluate returns; `with torch.no_grad():` ends with its block"),
+            Mistake("a device named in the code", _evaluate_to_cpu, "move the batches to the `device` you are "
+                    "given, not to a device you name yourself: x.to(device)"),
+            Mistake("loss_fn.reduction changed", _evaluate_summing_loss, "sum the losses as loss.item() * len(y) "
+                    "instead of changing the caller's loss_fn"),
             Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
                     "training loop itself calls model.train() at the start of every epoch"),
         ),

@@ -332,6 +332,32 @@ def test_digit_mlp_is_tried_on_negative_pixels():
         check("torch_digit_mlp", catalogued("torch_digit_mlp", "ReLU before each layer"), strict=True)
 
 
+def _accuracy_by(score):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return score(logits, labels)
+    return accuracy
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (_accuracy_by(lambda logits, labels: round((logits.argmax(1) == labels).float().mean().item(), 2)), "rounded"),
+    (_accuracy_by(lambda logits, labels: round((logits.argmax(1) == labels).float().mean().item(), 4)), "0.428571"),
+    (_accuracy_by(lambda logits, labels: (logits.topk(2, dim=1).indices == labels[:, None]).any(1).float().mean()
+                  .item()), "0.428571"),
+], ids=["rounded to 2 places", "rounded to 4 places", "top-2 accuracy"])
+def test_accuracy_is_tried_where_rounding_and_the_runner_up_class_show(wrong, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("torch_accuracy", wrong, strict=True)
+
+
+def test_evaluate_rejects_a_device_named_in_the_code_and_a_changed_loss_fn():
+    with pytest.raises(ExerciseFailed, match="device named in your code"):
+        check("torch_evaluate", catalogued("torch_evaluate", "a device named in the code"), strict=True)
+    with pytest.raises(ExerciseFailed, match="changed loss_fn.reduction"):
+        check("torch_evaluate", catalogued("torch_evaluate", "loss_fn.reduction changed"), strict=True)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -692,6 +718,85 @@ def test_lesson_07a_rejects_float64_training_mode_and_a_changed_input(name, answ
 
 def test_lesson_07a_integrated_gradients_written_as_the_lesson_does_passes():
     _passes("integrated_gradients", _integrated_gradients_by())
+
+
+def _saliency_then(after):
+    """Exercise 1 as the lesson writes it, then ``after(model, x)`` (x converted to float64 first if it is numpy)."""
+    def saliency_map(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x).clone()
+        after(model, x)
+        x = x.float().requires_grad_(True) if x.dtype != next(model.parameters()).dtype else x.requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs()
+    return saliency_map
+
+
+def _integrated_gradients_keeping_a_float64_baseline(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _integrated_gradients_with_a_graph(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)   # so the result carries a graph
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = baseline + alphas * (x - baseline)
+    gradients, = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return (x - baseline) * gradients.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("saliency_map", _saliency_then(lambda model, x: model.to(x.dtype)), "not the model to float64"),
+    ("saliency_map", _saliency_then(lambda model, x: model.requires_grad_(False)), "requires_grad flags"),
+    ("saliency_map", _saliency_then(lambda model, x: __import__("torch").set_default_dtype(x.dtype)),
+     "torch setting"),
+    ("integrated_gradients", _integrated_gradients_keeping_a_float64_baseline, "baseline may be a numpy array"),
+    ("integrated_gradients", _integrated_gradients_with_a_graph, "still requires gradients"),
+], ids=["saliency model.to(float64)", "saliency frozen model", "saliency default dtype", "ig float64 baseline",
+        "ig result with a graph"])
+def test_lesson_07a_rejects_a_changed_model_or_setting_a_float64_baseline_and_a_graph(name, answer, reason):
+    import torch
+
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    assert torch.get_default_dtype() == torch.float32
+
+
+def test_lesson_07b_shapley_values_averaged_along_an_axis_pass():
+    """The spec's predict returns (m,) numbers: v(S) = predict(rows).mean(axis=0) is a scalar then."""
+    from itertools import combinations
+    from math import factorial
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, phi = len(x), np.zeros(len(x))
+
+        def v(S):
+            rows = background.copy()
+            rows[:, list(S)] = x[list(S)]
+            return predict(rows).mean(axis=0)
+        for i in range(n):
+            for s in range(n):
+                for S in combinations([j for j in range(n) if j != i], s):
+                    phi[i] += factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+        return phi
+    _passes("exact_shapley_values", exact_shapley_values)
 
 
 def _sampler_checking_rank_below_num_replicas(order, num_replicas, rank, drop_last=False):

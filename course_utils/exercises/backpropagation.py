@@ -215,6 +215,25 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
     return params, np.array(losses)
 
 
+def _pairing_by_dict_order(X, y, params, lr, epochs):
+    """Gradients paired with the params in the dict's order, not by name."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for (name, value), g in zip(list(params.items()), grads):
+            params[name] = value - lr * g
+    return params, np.array(losses)
+
+
+def _rejecting_lr_above_1(X, y, params, lr, epochs):
+    if lr > 1:
+        raise ValueError(f"lr must be at most 1, got {lr}")
+    return _train_mlp_reference(X, y, params, lr, epochs)
+
+
 def _shuffling_in_place(X, y, params, lr, epochs):
     """The reference after shuffling the caller's X and y in place, rows and labels together."""
     order = np.random.default_rng(0).permutation(len(X))
@@ -242,6 +261,11 @@ def _confidently_wrong_start():
     return params
 
 
+def _weights_first(params):
+    """The same params in another order: a dict is looked up by name, whatever order it was built in."""
+    return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
+
+
 def _train_mlp_cases():
     X_xor, y_xor = logic_gate("XOR")
     X_moons, y_moons = make_moons(40, noise=0.2, seed=3)
@@ -251,6 +275,9 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.1, 0), label="zero steps"),
         Case((X_xor, y_xor, _confidently_wrong_start(), 0.5, 5),
              label="XOR from a confidently wrong start (output weights x 50, logits up to 73)"),
+        Case((X_xor, y_xor, _weights_first(mlp.init_params([2, 3, 1], seed=4)), 0.5, 3),
+             label="params given in the order W1, W2, b1, b2"),
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
     ]
@@ -349,6 +376,13 @@ EXERCISES = {
             Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
+            Mistake("gradients paired by dict order", _pairing_by_dict_order,
+                    "Your loop pairs the gradients with the params in the dict's order, so a dict built in another "
+                    "order (here W1, W2, b1, b2) gets each gradient on the wrong array. Update each param by its "
+                    "name: params['W1'] - lr * dW1, and so on."),
+            Mistake("lr above 1 rejected", _rejecting_lr_above_1,
+                    "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when "
+                    "lr <= 0."),
             Mistake("only lr = 0 rejected", lambda *a: _train_mlp_reference(*a, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
         ),

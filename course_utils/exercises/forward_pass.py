@@ -56,6 +56,8 @@ def _bce_cases():
         Case((np.array([1.0, 0.0, 1.0, 0.0]), np.array([-1000.0, 1000.0, 1000.0, -1000.0])),
              label="very large logits (two very wrong, two very right)"),
         Case((np.array([1.0]), np.array([0.3])), label="a batch of one"),
+        Case((np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), np.array([[2.0, -1.0], [0.5, -3.0], [-0.2, 4.0]])),
+             label="y and z of shape (3, 2), two labels per example: the mean of all 6 entries"),
         Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths", raises=ValueError),
         Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0], [0.5], [3.0], [0.1]])),
              label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
@@ -154,6 +156,20 @@ def _bce_without_abs(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-z)))
 
 
+def _bce_sum_over_len(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.sum(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))) / len(y)
+
+
+def _bce_mean_over_axis_0(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))), axis=0)
+
+
 def _bce_exact_unstable(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     if y.shape != z.shape:
@@ -218,6 +234,10 @@ def _cce_sum(y, Z):
     return len(Z) * _cce_reference(y, Z)
 
 
+_BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n * k entries: np.mean(losses) with no "
+                    "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
+
+
 EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
@@ -263,6 +283,8 @@ EXERCISES = {
             Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
                     "and log(0) is -inf: compute the loss from the logits with the formula above"),
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
+            Mistake("sum divided by len(y)", _bce_sum_over_len, _BCE_MEAN_OF_ALL),
+            Mistake("mean over axis 0", _bce_mean_over_axis_0, _BCE_MEAN_OF_ALL),
             Mistake("exact form, overflows", _bce_exact_unstable, "(1 - y) z + log(1 + e^{-z}) is exact, but e^{-z} "
                     "overflows to inf for very negative z: use max(z, 0) - y z + log(1 + e^{-|z|}), which never "
                     "overflows"),

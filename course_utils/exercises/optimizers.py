@@ -99,7 +99,11 @@ _ORDER_PROBLEMS = {
                        "of them with rng.permutation(n)",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
+    "unmixed": "some indices never left their half of the order in 64 shuffles with different seeds (a part kept "
+               "apart, such as the last, smaller batch, or each half shuffled on its own): shuffle all of 0..n-1 "
+               "together with rng.permutation(n), then cut",
 }
+_MIX_RUNS = 64  # a shuffle of all n indices leaves a given index in one half 64 times with chance about 2**-64
 
 
 def _order_problem(answer, n, batch_size, order):
@@ -127,7 +131,22 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
+    if n >= 50 and _unmixed(answer, n, batch_size):
+        return "unmixed"
     return ""
+
+
+def _unmixed(answer, n, batch_size):
+    """True when some index stays in the same half of the order over _MIX_RUNS differently seeded calls."""
+    seen_first, seen_second = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for seed in range(_MIX_RUNS):
+        rng = np.random.default_rng(_RUN_SEED + 1 + seed)
+        order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
+        if len(order) != n or not np.array_equal(np.sort(order), np.arange(n)):
+            continue  # judged on the run seed's order only
+        seen_first[order[:n // 2]] = True
+        seen_second[order[n // 2:]] = True
+    return not (seen_first.all() and seen_second.all())
 
 
 def _cut(order, batch_size):
@@ -170,6 +189,7 @@ def _minibatch_cases():
     return [Case((10, 3), label="10 examples, batches of 3"), Case((100, 10), label="100 in 10s"),
             Case((7, 7), label="one full batch"), Case((1, 1), label="a batch of one"),
             Case((5, 50), label="batch larger than the data"), Case((53, 1), label="pure SGD"),
+            Case((53, 10), label="53 in 10s (a last batch of 3)"),
             Case((10, 0), label="batch size 0", raises=ValueError),
             Case((10, -2), label="negative batch size", raises=ValueError)]
 
@@ -419,6 +439,12 @@ def _batches_half_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
+def _batches_remainder_kept(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    full = n // batch_size * batch_size
+    return _cut(np.concatenate([rng.permutation(full), np.arange(full, n)]), batch_size)
+
+
 def _batches_global_random(n, batch_size, rng):
     _checked_batch_size(batch_size)
     return _cut(np.random.permutation(n), batch_size)
@@ -551,6 +577,9 @@ EXERCISES = {
                     "same examples together in every epoch; shuffle all the indices (rng.permutation(n)), then cut"),
             Mistake("half shuffled", _batches_half_shuffled, "only part of the indices was shuffled; shuffle all "
                     "of 0..n-1 with rng.permutation(n)"),
+            Mistake("last batch never shuffled", _batches_remainder_kept, "only the full batches were shuffled, so "
+                    "the last, smaller batch holds the same indices in every epoch; shuffle all of 0..n-1 with "
+                    "rng.permutation(n), then cut"),
             Mistake("global np.random", _batches_global_random, "use the `rng` you are given "
                     "(rng.permutation(n)), not np.random: only then is the run reproducible"),
             Mistake("fixed seed", _batches_fixed_seed, "a seed of your own ignores the `rng` argument, so "

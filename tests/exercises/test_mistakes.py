@@ -74,6 +74,22 @@ def test_a_partial_shuffle_is_rejected():
         check("minibatch_indices", first_half_shuffled, strict=True)
 
 
+def _last_batch_kept(n, batch_size, rng):
+    full = n // batch_size * batch_size
+    return _cut(np.concatenate([rng.permutation(full), np.arange(full, n)]), batch_size)
+
+
+def _halves_shuffled_apart(n, batch_size, rng):
+    return _cut(np.concatenate([rng.permutation(n // 2), n // 2 + rng.permutation(n - n // 2)]), batch_size)
+
+
+@pytest.mark.parametrize("answer", [_last_batch_kept, _halves_shuffled_apart], ids=["last batch kept", "halves"])
+def test_a_shuffle_that_keeps_a_part_apart_is_rejected(answer):
+    """Few indices stay in place, yet some never leave their half of the order, whatever the seed."""
+    with pytest.raises(ExerciseFailed, match="never left their half of the order"):
+        check("minibatch_indices", answer, strict=True)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 42, 123])
 def test_a_hard_coded_seed_is_caught_whatever_the_seed(seed):
     with pytest.raises(ExerciseFailed, match="different rng seeds gave the same order"):
@@ -556,6 +572,21 @@ def test_bce_wants_whole_shapes_compared_not_ndim():
         check("bce_from_logits", ndim_only, strict=True)
 
 
+def _bce_terms(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
+
+
+@pytest.mark.parametrize("answer", [lambda y, z: np.sum(_bce_terms(y, z)) / len(y),
+                                    lambda y, z: np.mean(_bce_terms(y, z), axis=0)], ids=["sum / len", "axis 0"])
+def test_bce_wants_the_mean_of_every_entry_of_a_2d_array(answer):
+    """Both are the mean for 1-D y and z; for shape (n, k) the mean runs over all n * k entries."""
+    with pytest.raises(ExerciseFailed, match="mean of all n \\* k entries"):
+        check("bce_from_logits", answer, strict=True)
+
+
 def test_cce_rejects_a_batch_maximum_and_a_one_sided_length_check():
     with pytest.raises(ExerciseFailed, match="maximum of the whole batch"):
         check("cce_from_logits", catalogued("cce_from_logits", "the batch's maximum"), strict=True)
@@ -620,6 +651,32 @@ def test_train_mlp_rejects_changing_the_callers_x_and_y():
         return _train_mlp_reference(X, y, params, lr, epochs)
     with pytest.raises(ExerciseFailed, match="shuffling them in place"):
         check("train_mlp", shuffles, strict=True)
+
+
+def test_train_mlp_updates_by_name_and_allows_a_learning_rate_above_one():
+    from course_utils import mlp
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def by_dict_order(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            _, cache = mlp.forward(params, X)
+            losses.append(mlp.binary_cross_entropy(y, cache["Z2"], from_logits=True))
+            backward = registry.get_exercise("mlp_backward").reference
+            grads = backward(X, y, *(params[k] for k in ("W1", "b1", "W2", "b2")))
+            params = {name: value - lr * g for (name, value), g in zip(params.items(), grads)}
+        return params, np.array(losses)
+    with pytest.raises(ExerciseFailed, match="W1, W2, b1, b2"):
+        check("train_mlp", by_dict_order, strict=True)
+
+    def at_most_one(X, y, params, lr, epochs):
+        if not 0 < lr <= 1:
+            raise ValueError("lr must lie in (0, 1]")
+        return _train_mlp_reference(X, y, params, lr, epochs)
+    with pytest.raises(ExerciseFailed, match="lr = 2"):
+        check("train_mlp", at_most_one, strict=True)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

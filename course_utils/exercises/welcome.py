@@ -28,6 +28,7 @@ def _accuracy_cases():
         Case((np.array(["cat", "dog"]), np.array(["dog", "dog"])), label="labels that are words"),
         Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
         Case((np.array([0, 1, 2]), np.array([2, 0, 1])), label="the right labels in the wrong order"),
+        Case((np.array([0, 1, 2]), np.array([0, 2, 1])), label="1 of 3 right"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
@@ -46,6 +47,7 @@ def _param_cases():
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
         Case(([0, 3, 1],), label="an input layer with no neurons", raises=ValueError),
+        Case(([3, 4, 0],), label="an output layer with no neurons", raises=ValueError),
         Case(([],), label="no layers at all", raises=ValueError),
     ]
 
@@ -89,6 +91,13 @@ def _order_ignored(y_true, y_pred):
     return float(np.mean(np.sort(y_true) == np.sort(y_pred)))
 
 
+def _rounded(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return round(float(np.mean(y_true == y_pred)), 2)
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -117,6 +126,12 @@ def _only_zero_rejected(sizes):
 
 def _input_size_unchecked(sizes):
     if len(sizes) < 2 or any(size < 1 for size in sizes[1:]):
+        raise ValueError("need at least two layers of at least one neuron")
+    return _weights_and_biases(sizes)
+
+
+def _output_size_unchecked(sizes):
+    if len(sizes) < 2 or any(size < 1 for size in sizes[:-1]):
         raise ValueError("need at least two layers of at least one neuron")
     return _weights_and_biases(sizes)
 
@@ -160,6 +175,9 @@ EXERCISES = {
             Mistake("order ignored", _order_ignored,
                     "Each prediction is compared with the label at the same position; sorting the arrays first "
                     "(or counting each class) forgets which prediction belongs to which example."),
+            Mistake("rounded", _rounded,
+                    "The accuracy was rounded: 1 of 3 right is 1/3, not 0.33. Return the exact fraction and round "
+                    "only when you print it."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
         ),
     ),
@@ -173,6 +191,9 @@ EXERCISES = {
                     "A negative layer size is no more possible than 0: raise ValueError for every size below 1."),
             Mistake("input layer not checked", _input_size_unchecked,
                     "The input layer counts too: a network with 0 inputs must raise ValueError."),
+            Mistake("output layer not checked", _output_size_unchecked,
+                    "The output layer counts too: a network with 0 outputs must raise ValueError (a check inside "
+                    "the loop over (n_in, n_out) that tests only n_in never sees the last size)."),
             Mistake("empty list allowed", _empty_list_allowed,
                     "An empty list has fewer than two layers as well: check len(layer_sizes) < 2, not == 1."),
             Mistake("sizes not checked", _sizes_not_checked,

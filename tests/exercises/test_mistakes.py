@@ -1324,6 +1324,60 @@ def test_or_weights_reject_an_input_on_the_boundary(bias, capsys):
     _passes("or_weights", lambda: ([2, 2], -1))
 
 
+def _accuracy_rounded(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return round(float(np.mean(y_true == y_pred)), 2)
+
+
+def _param_count_checking_n_in_only(layer_sizes):
+    if len(layer_sizes) < 2:
+        raise ValueError("need two layers")
+    total = 0
+    for n_in, n_out in zip(layer_sizes, layer_sizes[1:]):
+        if n_in < 1:
+            raise ValueError("a layer without neurons")
+        total += n_in * n_out + n_out
+    return total
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_rounded, "The accuracy was rounded"),
+    ("mlp_param_count", _param_count_checking_n_in_only, "The output layer counts too"),
+], ids=["accuracy-rounded", "output-layer-unchecked"])
+def test_a_rounded_accuracy_and_an_unchecked_output_layer_are_rejected(name, answer, reason, capsys):
+    """Every accuracy of the old cases had two decimals; no old case had an output layer of size 0."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+
+
+def _sigmoid_by_masks(z, *, first, second):
+    z = np.asarray(z) if first is np.zeros_like else np.asarray(z, dtype=float)
+    out = first(z)
+    pos, neg = z >= 0, (z < 0 if second == "z < 0" else ~(z >= 0))
+    out[pos] = 1 / (1 + np.exp(-z[pos]))
+    out[neg] = np.exp(z[neg]) / (1 + np.exp(z[neg]))
+    return out
+
+
+@pytest.mark.parametrize("first, second, reason", [
+    (np.empty_like, "z < 0", "NaN >= 0 and NaN < 0 are both False"),
+    (np.zeros_like, "~(z >= 0)", "for whole-number input, np.zeros_like(z)"),
+], ids=["empty-like-skips-nan", "integer-zeros-like"])
+def test_a_sigmoid_by_masks_must_fill_nan_and_return_floats(first, second, reason, capsys):
+    """np.empty_like could hand back a freed buffer that already held NaN there; no old case had whole numbers."""
+    def answer(z):
+        return _sigmoid_by_masks(z, first=first, second=second)
+    with pytest.raises(ExerciseFailed):
+        check("sigmoid", answer, strict=True)
+    check("sigmoid", answer)
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+    _passes("sigmoid", lambda z: _sigmoid_by_masks(z, first=np.empty_like, second="~(z >= 0)"))
+
+
 def test_torch_train_step_must_leave_the_model_in_training_mode():
     with pytest.raises(ExerciseFailed, match="eval"):
         check("torch_train_step", catalogued("torch_train_step", "eval mode inside the step"), strict=True)

@@ -39,6 +39,8 @@ def _conv_cases():
              raises=ValueError),
         Case((rng.normal(size=(2, 5)), rng.normal(size=(3, 2))), label="kernel taller (not wider) than the image",
              raises=ValueError),
+        Case((np.random.default_rng(6).integers(0, 256, size=(6, 6), dtype=np.uint8), np.full((3, 3), 1 / 9)),
+             label="a uint8 image (raw pixels) and a 3x3 mean kernel (sums with fractions)"),
     ]
 
 
@@ -52,6 +54,7 @@ def _size_cases():
         Case((32, 7, 3, 2), label="32 pixels, 7x7 kernel, padding 3, stride 2"),
         Case((5, 3, 0, 3), label="5 pixels, stride 3: one position"),
         Case((3, 5, 1), label="a 5-wide kernel fits into 3 pixels padded by 1: one position"),
+        Case((10, 3, 1, 3), label="10 pixels, padding 1, stride 3"),
         Case((3, 5), label="kernel larger than the image", raises=ValueError),
         Case((28, 3, 0, 0), label="stride 0", raises=ValueError),
         Case((28, 3, 0, -1), label="negative stride", raises=ValueError),
@@ -84,6 +87,8 @@ def _param_cases():
         Case((16, 32), {"size": 8}, label="8x8 images: the second convolution fits, its pool leaves 0x0",
              raises=ValueError),
         Case((16, 32), {"size": 10}, label="10x10 images: 1x1 maps after the second pool"),
+        Case((16, 32), {"size": 15, "kernel": 5}, label="15x15 images, 5x5 kernels: 0x0 maps after the second pool",
+             raises=ValueError),
         Case((16, 0), label="zero filters in the second convolution", raises=ValueError),
         Case((16, 32), {"n_classes": 0}, label="zero classes", raises=ValueError),
         Case((16, 32), {"kernel": 0}, label="a 0x0 kernel", raises=ValueError),
@@ -113,11 +118,14 @@ _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
 def _layer_signature(model):
     """(kind, setting) per layer: the activation of Conv2D and Dense, the rate of Dropout.
 
-    An Activation, ReLU or Softmax layer right after a layer without activation counts as that layer's.
+    An Activation, ReLU or Softmax layer right after a layer without activation counts as that layer's; an
+    InputLayer (a functional model's) is left out.
     """
     signature = []
     for layer in model.layers:
         kind = type(layer).__name__
+        if kind == "InputLayer":  # a functional model lists its Input; a Sequential one does not
+            continue
         if kind in _ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
             name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
@@ -293,6 +301,16 @@ def _conv_in_float32(image, kernel):
                      for i in range(image.shape[0] - kh + 1)])
 
 
+def _conv_in_image_dtype(image, kernel):
+    _checked_2d(image, kernel)
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1), dtype=image.dtype)  # uint8 for raw pixels
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
 def _conv_kernel_ndim_unchecked(image, kernel):
     image, kernel = _checked_2d(image, kernel, kernel_ndim_check=False)
     kh, kw = kernel.shape[0], kernel.shape[1]  # a (3, 3, 1) kernel passes as 3x3
@@ -427,6 +445,15 @@ def _params_rejects_side_one(filters1, filters2, n_classes=10, size=28, kernel=3
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_minimum_size_of_3x3_kernels(filters1, filters2, n_classes=10, size=28, kernel=3):
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
+    if size < 10:  # right for 3x3 kernels only (10 -> 8 -> 4 -> 2 -> 1)
+        raise ValueError(f"a {size}x{size} image is too small")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
 def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = size // 2 // 2
@@ -503,6 +530,13 @@ def _accuracy_count(y_true, probabilities):
 
 
 def _accuracy_no_shape_check(y_true, probabilities):
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def _accuracy_flattens_the_labels(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true).ravel(), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
@@ -589,6 +623,9 @@ EXERCISES = {
             Mistake("image's dimensions not checked", _conv_image_ndim_unchecked, "check that the image is 2-D "
                     "too: a (6, 6, 1) image, with a channel axis as Keras stores it, gives (3, 3, 1) patches that "
                     "numpy broadcasts against the (3, 3) kernel without an error"),
+            Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
+                    "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
+                    "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum"),
             Mistake("float32 arithmetic", _conv_in_float32, "compute in float64 (np.asarray(image, dtype=float)): "
                     "float32 keeps only about 7 significant digits, and the check compares to 9"),
             Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
@@ -644,6 +681,9 @@ EXERCISES = {
             Mistake("pool rounds up", _params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
                     "row and column are dropped"),
             Mistake("same padding", _params_same_padding, ""),
+            Mistake("size limit of 3x3 kernels", _params_minimum_size_of_3x3_kernels, "the smallest image depends "
+                    "on the kernel: follow the side through conv -> pool -> conv -> pool (15 -> 11 -> 5 -> 1 -> 0 "
+                    "with 5x5 kernels) and raise when it ends below 1, instead of a fixed limit such as size < 10"),
             Mistake("no check of the image size", _params_no_size_check, "after conv -> pool -> conv -> pool the "
                     "side must still be at least 1 pixel: raise ValueError when it is not (a 7x7 image gives 0x0 "
                     "maps, whose square would wrongly count as 0, and a 5x5 image a negative side)"),
@@ -689,7 +729,8 @@ EXERCISES = {
         reference=ref.accuracy_from_probs,
         cases=_accuracy_cases,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
-        "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D or the lengths differ.",
+        "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
+        "differ.",
         mistakes=(
             Mistake("argmax over axis 0", _accuracy_argmax_axis_0, "np.argmax(..., axis=0) picks the most "
                     "confident EXAMPLE per class; the predicted class of each row is np.argmax(..., axis=1)"),
@@ -699,6 +740,9 @@ EXERCISES = {
                     "accuracy is their fraction (np.mean)"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
+            Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "
+                    "1-D instead of flattening them: a column of labels (n, 1) usually means the caller mixed up "
+                    "arrays, and the exercise wants them refused"),
             Mistake("mean of the top probability", _accuracy_max_probability, ""),
         ),
     ),

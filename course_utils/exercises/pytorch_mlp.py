@@ -88,9 +88,18 @@ def _run_step(train_step, case):
     model = nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Dropout(case.kwargs.get("dropout", 0.0)), nn.Linear(8, k))
     for p in model.parameters():
         p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=case.kwargs.get("label_smoothing", 0.0))
-    results = [train_step(model, loss_fn, optimizer, x, y) for _ in range(2)]
+    results = []
+    for _ in range(2):
+        results.append(train_step(model, loss_fn, optimizer, x, y))
+        if not torch.is_grad_enabled():
+            torch.set_grad_enabled(True)
+            raise Mismatch(t("gradient tracking was still off after train_step returned, so the next step cannot call "
+                             "backward(): leave torch.set_grad_enabled(False) out of a training step"))
+        if not model.training:
+            raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
     kind = _loss_kind(results[0])
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
@@ -385,6 +394,28 @@ def _step_in_eval_mode(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_with_its_own_optimizer(model, loss_fn, optimizer, x, y):
+    import torch
+
+    own = torch.optim.SGD(model.parameters(), lr=0.01)  # the lesson's optimizer, made again at every step
+    own.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    own.step()
+    return loss.item()
+
+
+def _step_switching_autograd_off(model, loss_fn, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    torch.set_grad_enabled(False)  # "no gradients needed any more": stays off after the step
+    return loss.item()
+
+
 def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss_fn(model(x), y).backward()
@@ -637,7 +668,13 @@ EXERCISES = {
                     "are given, not with a loss of your own: the caller may have chosen another one (here with "
                     "label smoothing)"),
             Mistake("eval mode inside the step", _step_in_eval_mode, "leave the model's mode to the caller: "
-                    "model.eval() inside a training step switches dropout off, so the model trains without it"),
+                    "model.eval() in a training step (at its start or its end) switches dropout off for the steps "
+                    "that follow, so the model trains without it"),
+            Mistake("its own optimizer", _step_with_its_own_optimizer, "use the `optimizer` you are given: the "
+                    "caller chose its kind and learning rate (the check's has momentum and lr=0.05), and an "
+                    "optimizer made inside the step starts from scratch at every step"),
+            Mistake("autograd switched off", _step_switching_autograd_off, "do not switch gradient tracking off in "
+                    "a training step: torch.set_grad_enabled(False) stays in force after the function returns"),
         ),
     ),
     "torch_accuracy": Exercise(

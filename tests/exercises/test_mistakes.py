@@ -233,6 +233,38 @@ def catalogued(exercise: str, mistake: str):
     return next(m.answer for m in registry.get_exercise(exercise).mistakes if m.name == mistake)
 
 
+def _step_then_eval(model, loss_fn, optimizer, x, y):
+    model.train()
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    model.eval()  # left in eval mode: the next step trains without dropout
+    return loss.item()
+
+
+def _step_by_hand_at_the_lesson_s_rate(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.01 * p.grad
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_step_then_eval, "left the model in eval mode"),
+    (catalogued("torch_train_step", "its own optimizer"), "use the `optimizer` you are given"),
+    (_step_by_hand_at_the_lesson_s_rate, "use the `optimizer` you are given"),
+    (catalogued("torch_train_step", "autograd switched off"), "gradient tracking was still off"),
+])
+def test_torch_train_step_wants_the_given_optimizer_and_leaves_mode_and_autograd_alone(answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("torch_train_step", answer, strict=True)
+    assert torch.is_grad_enabled()
+
+
 def test_evaluate_names_each_missing_switch():
     for wrong, reason in [(catalogued("torch_evaluate", "no eval()"), "training mode"),
                           (catalogued("torch_evaluate", "no no_grad()"), "gradient tracking"),
@@ -544,6 +576,54 @@ def test_predict_one_image_rejects_a_changed_input_a_squeezed_batch_and_binarise
     pytest.importorskip("keras")
     with pytest.raises(ExerciseFailed, match=reason):
         check("predict_one_image", answer, strict=True)
+
+
+def _conv_into_zeros_like(image, kernel):
+    """Fills np.zeros_like(...) of the image: uint8 for raw pixels, so 127.4 is stored as 127."""
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    kh, kw = kernel.shape
+    out = np.zeros_like(image[:image.shape[0] - kh + 1, :image.shape[1] - kw + 1])
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def _size_flooring_the_padding_apart(n, kernel, padding=0, stride=1):
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (n, kernel, padding, stride)):
+        raise TypeError("not an int")
+    if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid size")
+    return (n - kernel) // stride + 1 + 2 * padding // stride  # floor(a/s) + floor(b/s) is not floor((a+b)/s)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("conv2d_valid", _conv_into_zeros_like, "make the output a float array"),
+    ("conv_output_size", _size_flooring_the_padding_apart, "on input 10 pixels, padding 1, stride 3"),
+    ("cnn_param_count", catalogued("cnn_param_count", "size limit of 3x3 kernels"), "the smallest image depends on "
+     "the kernel"),
+    ("accuracy_from_probs", catalogued("accuracy_from_probs", "labels flattened"), "raise ValueError for labels "
+     "that are not 1-D"),
+])
+def test_lesson_05_checks_try_raw_pixels_a_stride_3_with_padding_5x5_kernels_and_flattened_labels(name, answer,
+                                                                                                  reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
+def test_build_cnn_accepts_the_functional_api():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    def functional(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        inputs = keras.Input(shape=(28, 28, 1))
+        x = layers.MaxPooling2D(2)(layers.Conv2D(filters1, 3, activation="relu")(inputs))
+        x = layers.MaxPooling2D(2)(layers.Conv2D(filters2, 3, activation="relu")(x))
+        x = layers.Dropout(dropout)(layers.Flatten()(x))
+        return keras.Model(inputs, layers.Dense(n_classes, activation="softmax")(x))
+
+    _passes("build_cnn", functional)
 
 
 # ---------------------------------------------------------------- lessons 02 and 03

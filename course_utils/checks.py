@@ -22,7 +22,7 @@ import numpy as np
 from .exercises import get_exercise
 from .exercises.base import (Case, Exercise, Mismatch, Mistake, Recorded,  # noqa: F401 (re-exported)
                              compare_values, short, to_numpy)
-from .guard import CappedOutput, Outcome, guarded
+from .guard import CappedOutput, Outcome, SettingChanged, guarded
 from .i18n import t
 from .plaindata import from_plain
 
@@ -214,7 +214,7 @@ class InputChanged(Exception):
     """The learner's function modified an input array in place."""
 
 
-COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch}  # rebuilt by name from plain data
+COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch, "SettingChanged": SettingChanged}  # rebuilt by name from plain data
 
 
 INPUT_CHANGED = ("your function changed its input array in place (for example `z[z < 0] = 0` or `w -= ...`). "
@@ -242,7 +242,7 @@ def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str
 
 
 def _describe_error(error: BaseException) -> str:
-    if isinstance(error, (InputChanged, Mismatch)):  # a run that found the result wrong says so itself
+    if isinstance(error, (InputChanged, Mismatch, SettingChanged)):  # the run says itself what is wrong
         return str(error)
     if isinstance(error, SystemExit):
         return t("called exit() (it raised SystemExit). A function hands its result back with `return`; "

@@ -2,7 +2,8 @@
 
 ``guarded(fn, ...)`` calls ``fn`` under a time limit, with its printed output captured
 (and capped), with numpy's error state and the warning filters reset to known values,
-and with every exception caught, ``SystemExit`` included. It returns an ``Outcome``.
+with torch's global settings put back afterwards, and with every exception caught,
+``SystemExit`` included. It returns an ``Outcome``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import ctypes
 import io
 import signal
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -17,7 +19,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .i18n import t
+
 OUTPUT_LIMIT = 2000  # characters of printed output kept per check
+
+
+class SettingChanged(Exception):
+    """Learner code left one of torch's global settings changed (it was put back)."""
 
 
 class TimeUp(BaseException):
@@ -128,17 +136,45 @@ def known_numeric_state():
         yield
 
 
+def _torch_settings() -> tuple:
+    """torch's global gradient mode and default dtype (torch's defaults while it is not imported)."""
+    torch = sys.modules.get("torch")
+    return (True, "torch.float32") if torch is None else (torch.is_grad_enabled(), str(torch.get_default_dtype()))
+
+
+def _restore_torch_settings(settings: tuple) -> None:
+    torch = sys.modules["torch"]
+    torch.set_grad_enabled(settings[0])
+    torch.set_default_dtype(getattr(torch, settings[1].removeprefix("torch.")))
+
+
+def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
+    if before[0] != after[0]:
+        return SettingChanged(t("your function changed gradient tracking (torch.set_grad_enabled) for the rest of "
+                                "the notebook. The check switched it back; use a `with torch.no_grad():` block, "
+                                "which restores it by itself"))
+    return SettingChanged(t("your function changed torch's default dtype to {dtype} for the rest of the notebook "
+                            "(torch.set_default_dtype). The check put it back; convert your own tensors instead "
+                            "(x.float())", dtype=after[1]))
+
+
 def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutput | None = None,
             **kwargs) -> Outcome:
-    """Call ``fn(*args, **kwargs)`` safely and report what happened."""
-    sink = output if output is not None else CappedOutput()
+    """Call ``fn(*args, **kwargs)`` safely and report what happened; a changed torch setting is an error."""
+    sink, settings = output if output is not None else CappedOutput(), _torch_settings()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), known_numeric_state():
             with time_limit(limit):
-                return Outcome(value=fn(*args, **kwargs))
+                outcome = Outcome(value=fn(*args, **kwargs))
     except TimeUp:
-        return Outcome(timed_out=True)
+        outcome = Outcome(timed_out=True)
     except KeyboardInterrupt:
-        return Outcome(interrupted=True)
+        outcome = Outcome(interrupted=True)
     except BaseException as exc:  # SystemExit, GeneratorExit and every Exception: learner code may do anything
-        return Outcome(error=exc)
+        outcome = Outcome(error=exc)
+    left = _torch_settings()
+    if left != settings:
+        _restore_torch_settings(settings)
+        if outcome.ok or outcome.error is not None:
+            outcome = Outcome(error=_setting_changed(settings, left))
+    return outcome

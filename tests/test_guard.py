@@ -1,4 +1,5 @@
-"""Tests for course_utils.guard: the time limit holds where there is no timer signal (Windows)."""
+"""Tests for course_utils.guard: the time limit holds where there is no timer signal (Windows), and torch's
+global settings come back as they were."""
 import signal
 import threading
 import time
@@ -63,3 +64,39 @@ def test_no_limit_means_no_timer():
     with time_limit(None):
         assert threading.active_count() >= 1
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda torch: torch.set_grad_enabled(False), "gradient tracking"),
+    (lambda torch: torch.set_default_dtype(torch.float64), "default dtype to torch.float64"),
+], ids=["grad mode", "default dtype"])
+def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
+    import torch
+
+    def answer():
+        change(torch)
+        return 1.0
+    outcome = guarded(answer)
+    assert isinstance(outcome.error, guard.SettingChanged) and words in str(outcome.error)
+    assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32
+
+
+def test_a_setting_changed_by_an_answer_that_also_raised_is_reported_and_put_back():
+    import torch
+
+    def answer():
+        torch.set_grad_enabled(False)
+        raise ValueError("and then it failed")
+    assert isinstance(guarded(answer).error, guard.SettingChanged) and torch.is_grad_enabled()
+
+
+def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
+    import torch
+    from course_utils.checks import PASSED, judge
+    from course_utils.exercises import get_exercise
+
+    def relu(z):
+        torch.set_grad_enabled(False)
+        return __import__("numpy").maximum(0, z)
+    verdict = judge(get_exercise("relu"), relu)
+    assert verdict.kind != PASSED and "gradient tracking" in verdict.text and torch.is_grad_enabled()

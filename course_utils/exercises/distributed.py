@@ -287,7 +287,7 @@ def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
     number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
     is still in train mode, the largest number of examples whose graphs were kept at once (forward passes since
-    the last backward pass), whether gradient tracking is still on)."""
+    the last backward pass))."""
     import torch
     from torch import nn
 
@@ -309,13 +309,11 @@ def _run_accumulation(step_fn, case):
     model.register_forward_pre_hook(forward)
     next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
     x_before, y_before = x.clone(), y.clone()
-    with torch.enable_grad():                    # and back to the caller's mode afterwards, whatever the answer did
-        loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
-        grad_on = torch.is_grad_enabled()
+    loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], grad_on)
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1])
 
 
 def _compare_accumulation(got, want):
@@ -324,9 +322,6 @@ def _compare_accumulation(got, want):
     if got[4] != want[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
-    if got[6] != want[6]:
-        raise Mismatch(t("your function left gradient tracking switched off (torch.set_grad_enabled(False)), so no "
-                         "later cell could train: use `with torch.no_grad():`, which switches it back on"))
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))

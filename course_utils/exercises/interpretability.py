@@ -80,22 +80,12 @@ def _model_change(before, after):
 
 
 def _run_explanation(explain, case):
-    """Call ``explain(model, x, ...)``; reject a changed model, input or torch setting, and a result with a graph."""
-    import torch
-
+    """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
     from ..checks import INPUT_CHANGED, InputChanged, _same_arrays
 
     model, inputs = case.args[0], copy.deepcopy(case.args[1:])
-    state, settings = _model_state(model), (torch.get_default_dtype(), torch.is_grad_enabled())
-    try:
-        result = explain(*case.args, **case.kwargs)
-    finally:
-        left = (torch.get_default_dtype(), torch.is_grad_enabled())
-        torch.set_default_dtype(settings[0])
-        torch.set_grad_enabled(settings[1])
-    if left != settings:
-        raise Mismatch(t("your function changed a torch setting for the rest of the notebook "
-                         "(torch.set_default_dtype or torch.set_grad_enabled): leave both as they were"))
+    state = _model_state(model)
+    result = explain(*case.args, **case.kwargs)
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)

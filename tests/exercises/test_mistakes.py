@@ -257,7 +257,7 @@ def _step_by_hand_at_the_lesson_s_rate(model, loss_fn, optimizer, x, y):
     (_step_then_eval, "left the model in eval mode"),
     (catalogued("torch_train_step", "its own optimizer"), "use the `optimizer` you are given"),
     (_step_by_hand_at_the_lesson_s_rate, "use the `optimizer` you are given"),
-    (catalogued("torch_train_step", "autograd switched off"), "gradient tracking was still off"),
+    (catalogued("torch_train_step", "autograd switched off"), "changed gradient tracking"),
 ])
 def test_torch_train_step_wants_the_given_optimizer_and_leaves_mode_and_autograd_alone(answer, reason):
     with pytest.raises(ExerciseFailed, match=reason):
@@ -357,7 +357,7 @@ def test_evaluate_accepts_other_ways_of_moving_and_wants_eval_mode_left_on():
 
 
 def test_evaluate_must_not_leave_autograd_off_and_the_check_switches_it_back_on():
-    with pytest.raises(ExerciseFailed, match="still off after evaluate returned"):
+    with pytest.raises(ExerciseFailed, match="changed gradient tracking"):
         check("torch_evaluate", catalogued("torch_evaluate", "autograd switched off for good"), strict=True)
     assert torch.is_grad_enabled()
 
@@ -900,7 +900,7 @@ def _integrated_gradients_with_a_graph(model, x, target, baseline, steps):
     ("saliency_map", _saliency_then(lambda model, x: model.to(x.dtype)), "not the model to float64"),
     ("saliency_map", _saliency_then(lambda model, x: model.requires_grad_(False)), "requires_grad flags"),
     ("saliency_map", _saliency_then(lambda model, x: __import__("torch").set_default_dtype(x.dtype)),
-     "torch setting"),
+     "default dtype to torch.float64"),
     ("integrated_gradients", _integrated_gradients_keeping_a_float64_baseline, "baseline may be a numpy array"),
     ("integrated_gradients", _integrated_gradients_with_a_graph, "still requires gradients"),
 ], ids=["saliency model.to(float64)", "saliency frozen model", "saliency default dtype", "ig float64 baseline",
@@ -1162,7 +1162,7 @@ def _without_return(name):
     ("accumulation_step", _accumulation_backward_on("sum"), "graphs of 12 examples"),
     ("accumulation_step", _accumulation_backward_on("each, later"), "graphs of 12 examples"),
     ("accumulation_step", _accumulation_by_hand, "weights after the step differ"),
-    ("accumulation_step", _accumulation_switching_gradients_off, "gradient tracking switched off"),
+    ("accumulation_step", _accumulation_switching_gradients_off, "changed gradient tracking"),
     ("ring_step", _without_return("ring_step"), "forget `return`"),
     ("sampler_indices", _without_return("sampler_indices"), "forget `return`"),
     ("accumulation_step", _without_return("accumulation_step"), "forget `return`"),

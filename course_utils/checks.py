@@ -20,8 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .exercises import get_exercise
-from .exercises.base import (Case, Exercise, Mismatch, Mistake, Recorded,  # noqa: F401 (re-exported)
-                             compare_values, short, to_numpy)
+from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
+                             Recorded, compare_values, input_changed, same_arrays, short)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded
 from .i18n import t
 from .plaindata import from_plain
@@ -205,20 +205,14 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
     """Run ``answer`` on a copy of ``case``; a change to the copy's arrays is reported as an error."""
     own = copy.deepcopy(case)
     got = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=output)
-    if got.ok and exercise.run is None and not _same_arrays(own, case):
-        got = Outcome(error=InputChanged(t(INPUT_CHANGED)))
+    if got.ok and exercise.run is None and not same_arrays(own, case):
+        got = Outcome(error=input_changed())
     return got
 
 
-class InputChanged(Exception):
-    """The learner's function modified an input array in place."""
+# rebuilt by name from plain data
+COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch, "SettingChanged": SettingChanged}
 
-
-COURSE_ERRORS = {"InputChanged": InputChanged, "Mismatch": Mismatch, "SettingChanged": SettingChanged}  # rebuilt by name from plain data
-
-
-INPUT_CHANGED = ("your function changed its input array in place (for example `z[z < 0] = 0` or `w -= ...`). "
-                 "Work on a new array instead: `np.maximum(0, z)`, `w = w - ...`")
 
 
 def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str:
@@ -314,19 +308,6 @@ def runner_of(exercise: Exercise) -> Callable[[Any, Case], Any]:
 
 def _call(answer: Any, case: Case) -> Any:
     return answer(*case.args, **case.kwargs)
-
-
-def _same_arrays(a: Any, b: Any) -> bool:
-    """True when every numpy array or torch tensor inside ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
-    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values
-        a, b = to_numpy(a), to_numpy(b)
-    if isinstance(a, Case):
-        return _same_arrays(a.args, b.args) and _same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))
-    if isinstance(a, (tuple, list)):
-        return len(a) == len(b) and all(_same_arrays(x, y) for x, y in zip(a, b))
-    if isinstance(a, np.ndarray):
-        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-    return True
 
 
 def _names(errors: type | tuple) -> str:

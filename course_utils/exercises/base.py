@@ -89,6 +89,19 @@ class Exercise:
     points: float = 1  # what the exercise is worth in a gradebook (course_utils.grade)
 
 
+class InputChanged(Exception):
+    """The learner's function modified an input array in place."""
+
+
+INPUT_CHANGED = ("your function changed its input array in place (for example `z[z < 0] = 0` or `w -= ...`). "
+                 "Work on a new array instead: `np.maximum(0, z)`, `w = w - ...`")
+
+
+def input_changed() -> InputChanged:
+    """The error for an answer that changed its input in place, in the learner's language."""
+    return InputChanged(t(INPUT_CHANGED))
+
+
 def to_numpy(value: Any) -> Any:
     """Turn tensors (torch, TensorFlow) into numpy arrays; leave other values alone."""
     if hasattr(value, "detach"):
@@ -96,6 +109,19 @@ def to_numpy(value: Any) -> Any:
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         return value.numpy()
     return value
+
+
+def same_arrays(a: Any, b: Any) -> bool:
+    """True when every numpy array or torch tensor inside ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
+    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values
+        a, b = to_numpy(a), to_numpy(b)
+    if isinstance(a, Case):
+        return same_arrays(a.args, b.args) and same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same_arrays(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    return True
 
 
 def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake
+from .base import Case, Exercise, Mismatch, Mistake, input_changed, same_arrays
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -81,16 +81,14 @@ def _model_change(before, after):
 
 def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
-    from ..checks import INPUT_CHANGED, InputChanged, _same_arrays
-
     model, inputs = case.args[0], copy.deepcopy(case.args[1:])
     state = _model_state(model)
     result = explain(*case.args, **case.kwargs)
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
-    if not _same_arrays(list(case.args[1:]), list(inputs)):
-        raise InputChanged(t(INPUT_CHANGED))
+    if not same_arrays(list(case.args[1:]), list(inputs)):
+        raise input_changed()
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))

@@ -9,6 +9,7 @@ import numpy as np
 from .. import mlp
 from .base import Case, Exercise, Mistake
 from ..neurons import sigmoid
+from .neurons import _call_without_overflow
 
 
 def _softmax_cases():
@@ -20,6 +21,7 @@ def _softmax_cases():
         Case((np.array([[-1000.0, 0.0, 1000.0], [1.0, 2.0, 3.0]]),), label="a row that spans 2000"),
         Case((rng.normal(size=(1, 5)),), label="a batch of one"),
         Case((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]]),), label="NaN in the first row"),
+        Case((np.array([[1, 2, 3], [0, 0, 5]]),), label="whole-number logits give floats"),
     ]
 
 
@@ -37,6 +39,8 @@ def _mlp_forward_cases():
         Case((rng.normal(size=(5, 3)), *net(3, 4, 1)), label="5 examples, 3 -> 4 -> 1"),
         Case((rng.normal(size=(1, 2)), *net(2, 6, 3)), label="a batch of one, 2 -> 6 -> 3"),
         Case((100 * rng.normal(size=(4, 2)), *net(2, 3, 1, scale=100.0)), label="very large inputs and weights"),
+        Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 500.0), np.zeros(1)),
+             label="output logits near +1000 and -1000"),
         Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2", raises=ValueError),
     ]
 
@@ -119,6 +123,19 @@ def _softmax_row_mean(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.mean(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_into_zeros_like(z):
+    z = np.asarray(z)
+    out = np.zeros_like(z)   # an integer array when z holds whole numbers
+    for row in np.ndindex(z.shape[:-1]):
+        e = np.exp(z[row] - z[row].max())
+        out[row] = e / e.sum()
+    return out
+
+
+def _mlp_naive_sigmoid(X, W1, b1, W2, b2):
+    return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2)))
 
 
 def _mlp_sigmoid_hidden(X, W1, b1, W2, b2):
@@ -257,11 +274,15 @@ EXERCISES = {
             Mistake("no keepdims", _softmax_no_keepdims),
             Mistake("the batch's maximum", _softmax_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
+            Mistake("integer result", _softmax_into_zeros_like, "for whole-number logits, np.zeros_like(z) (or "
+                    "np.empty_like) is an integer array and every probability written into it is cut to 0 or 1: "
+                    "turn z into floats first with np.asarray(z, dtype=float)"),
         ),
     ),
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
+        run=_call_without_overflow,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
         mistakes=(
@@ -271,6 +292,9 @@ EXERCISES = {
                     "the sigmoid"),
             Mistake("W not transposed", _mlp_untransposed, "each row of W is one neuron, so a layer computes "
                     "X @ W.T + b"),
+            Mistake("naive sigmoid", _mlp_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative output "
+                    "logits (and np.exp(z) / (1 + np.exp(z)) for very positive ones): use the stable sigmoid imported "
+                    "above, sigmoid(H @ W2.T + b2)"),
             Mistake("no output bias", _mlp_no_output_bias),
         ),
     ),

@@ -8,7 +8,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import neurons as ref
-from .base import Case, Exercise, Mistake
+from ..i18n import t
+from .base import Case, Exercise, Mismatch, Mistake, short
 from ..data import logic_gate
 
 
@@ -82,7 +83,14 @@ def _call_without_overflow(f, case):
 def _gate_answers(weights_fn, case):
     """Run a (w, b)-returning function; the neuron's answer on each of the gate's inputs: 1 yes, 0 no,
     and 0.5 on the boundary w.x + b = 0, where the sigmoid outputs exactly 0.5, neither yes nor no."""
-    w, b = weights_fn()
+    answer = weights_fn()
+    if answer is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2 or np.shape(answer[0]) != (2,) \
+            or np.size(answer[1]) != 1:
+        raise Mismatch(t("return a pair (w, b): w an array of two weights, b one number; got {got}",
+                         got=short(answer)))
+    w, b = answer
     X, _ = logic_gate(case.args[0])
     return (np.sign(X @ np.asarray(w, dtype=float) + b) + 1) / 2   # sigmoid(z) > 0.5 exactly when z > 0
 

@@ -29,6 +29,8 @@ def _accuracy_cases():
         Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
         Case((np.array([0, 1, 2]), np.array([2, 0, 1])), label="the right labels in the wrong order"),
         Case((np.array([0, 1, 2]), np.array([0, 2, 1])), label="1 of 3 right"),
+        Case((np.array([[1, 2, 3], [4, 5, 6]]), np.array([[1, 2, 0], [4, 0, 6]])),
+             label="labels in a grid of shape (2, 3): 4 of the 6 right"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
@@ -96,6 +98,20 @@ def _rounded(y_true, y_pred):
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError("shapes differ or no predictions")
     return round(float(np.mean(y_true == y_pred)), 2)
+
+
+def _divided_by_len(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.sum(y_true == y_pred) / len(y_true))
+
+
+def _mean_over_axis_0(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return np.mean(y_true == y_pred, axis=0)
 
 
 def _error_rate(y_true, y_pred):
@@ -178,6 +194,12 @@ EXERCISES = {
             Mistake("rounded", _rounded,
                     "The accuracy was rounded: 1 of 3 right is 1/3, not 0.33. Return the exact fraction and round "
                     "only when you print it."),
+            Mistake("divided by len", _divided_by_len,
+                    "len(y_true) counts only the rows of a 2-D array, so 4 right of 6 became 4 / 2 = 2: divide by "
+                    "the number of all predictions, y_true.size, or take np.mean(y_true == y_pred)."),
+            Mistake("mean over axis 0", _mean_over_axis_0,
+                    "np.mean(..., axis=0) gives one fraction per column of a 2-D array; the accuracy is one number, "
+                    "the mean over all predictions: np.mean(y_true == y_pred) with no axis."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
         ),
     ),

@@ -642,6 +642,39 @@ def test_softmax_wants_the_row_maximum_subtracted(shift):
         check("softmax_stable", _softmax_minus(shift), strict=True)
 
 
+def _softmax_into_zeros_like(z):
+    z = np.asarray(z)
+    out = np.zeros_like(z)
+    for row in np.ndindex(z.shape[:-1]):
+        e = np.exp(z[row] - z[row].max())
+        out[row] = e / e.sum()
+    return out
+
+
+def test_softmax_is_tried_on_whole_number_logits(capsys):
+    """Every old case held floats, so np.zeros_like(z) gave a float array."""
+    with pytest.raises(ExerciseFailed):
+        check("softmax_stable", _softmax_into_zeros_like, strict=True)
+    check("softmax_stable", _softmax_into_zeros_like)
+    assert "Likely mistake: for whole-number logits, np.zeros_like(z)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("output", [
+    lambda z: 1 / (1 + np.exp(-z)),
+    lambda z: np.exp(z) / (1 + np.exp(z)),
+    lambda z: np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z))),
+], ids=["1/(1+exp(-z))", "exp(z)/(1+exp(z))", "where-of-both"])
+def test_mlp_forward_wants_the_stable_sigmoid(output, capsys):
+    """No old case had output logits beyond +-709, so both naive forms passed (one of them returns NaN there)."""
+    def answer(X, W1, b1, W2, b2):
+        return output(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+    with pytest.raises(ExerciseFailed):
+        check("mlp_forward", answer, strict=True)
+    check("mlp_forward", answer)
+    assert "Likely mistake: 1 / (1 + np.exp(-z)) overflows for very negative output logits" in capsys.readouterr().out
+    _passes("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2))
+
+
 def test_bce_wants_whole_shapes_compared_not_ndim():
     def ndim_only(y, z):
         y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
@@ -1456,6 +1489,42 @@ def test_a_sigmoid_by_masks_must_fill_nan_and_return_floats(first, second, reaso
     check("sigmoid", answer)
     assert f"Likely mistake: {reason}" in capsys.readouterr().out
     _passes("sigmoid", lambda z: _sigmoid_by_masks(z, first=np.empty_like, second="~(z >= 0)"))
+
+
+def _accuracy_from(count):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return count(y_true == y_pred)
+    return accuracy
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_accuracy_from(lambda right: float(np.sum(right) / len(right))), "len(y_true) counts only the rows"),
+    (_accuracy_from(lambda right: np.sum(right) / right.shape[0]), "len(y_true) counts only the rows"),
+    (_accuracy_from(lambda right: np.mean(right, axis=0)), "np.mean(..., axis=0) gives one fraction per column"),
+], ids=["sum-over-len", "sum-over-shape-0", "mean-axis-0"])
+def test_accuracy_is_tried_on_labels_in_two_dimensions(answer, reason, capsys):
+    """Every old case was 1-D, where dividing by len(y_true) or averaging over axis 0 is right."""
+    with pytest.raises(ExerciseFailed):
+        check("accuracy", answer, strict=True)
+    check("accuracy", answer)
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+    _passes("accuracy", _accuracy_from(lambda right: np.count_nonzero(right) / right.size))
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (lambda: None, "Did you forget `return`?"),
+    (lambda: np.array([1.0, 1.0]), "return a pair (w, b)"),
+    (lambda: (-0.5, np.array([1.0, 1.0])), "return a pair (w, b)"),
+], ids=["no-return", "weights-only", "bias-first"])
+def test_or_weights_says_what_to_return(answer, reason, capsys):
+    """A missing return was reported as "cannot unpack non-iterable NoneType", a wrong pair as a matmul error."""
+    with pytest.raises(ExerciseFailed):
+        check("or_weights", answer, strict=True)
+    check("or_weights", answer)
+    assert reason in capsys.readouterr().out
 
 
 def test_torch_train_step_must_leave_the_model_in_training_mode():

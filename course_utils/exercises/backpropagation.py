@@ -10,7 +10,8 @@ The references are built on the lesson code, ``course_utils.mlp`` and ``course_u
 import numpy as np
 
 from .. import mlp, neurons
-from .base import Case, Exercise, Mistake
+from .base import Case, Exercise, Mismatch, Mistake
+from ..i18n import t
 from ..data import logic_gate, make_moons
 
 
@@ -22,6 +23,7 @@ def _derivative_cases():
         Case((np.array([-20.0, -12.0, 12.0, 20.0]),), label="large |z|, where the derivative is small but not 0"),
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
+        Case((np.array([-2, 0, 3]),), label="an integer array"),
     ]
 
 
@@ -36,6 +38,8 @@ def _dense_backward_cases():
              label="dZ has 2 columns but the layer has 4 neurons", raises=ValueError),
         Case((rng.normal(size=(5, 2)), rng.normal(size=(4, 3)), rng.normal(size=(5, 4))),
              label="X has 2 columns but W expects 3", raises=ValueError),
+        Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))),
+             label="integer inputs X (0 and 1, as XOR's)"),
     ]
 
 
@@ -53,6 +57,9 @@ def _softmax_ce_grad_cases():
              label="one row near 1000, one near -1000"),
         Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples", raises=ValueError),
         Case((rng.normal(size=(4, 3)), np.array([1])), label="one label for 4 examples", raises=ValueError),
+        Case((np.array([[2, 1, 0], [0, 3, 1]]), np.array([0, 1])), label="integer logits"),
+        Case((np.array([[0.0, 1000.0, 999.0], [-1000.0, 0.0, -1.0]]), np.array([1, 2])),
+             label="large logits whose maximum is not in the first column"),
     ]
 
 
@@ -103,6 +110,14 @@ def _derivative_zeroed_beyond_10(z):
     return np.where(np.abs(np.asarray(z, dtype=float)) > 10, 0.0, s * (1 - s))
 
 
+def _derivative_into_zeros_like(z):
+    z = np.asarray(z)
+    out = np.zeros_like(z)
+    s = neurons.sigmoid(z)
+    out[...] = s * (1 - s)
+    return out
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -120,6 +135,18 @@ def _shapes_checked(backward):
 _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+
+
+def _dense_loop_into_zeros_like(X, W, dZ):
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    dX, dW, db = np.zeros_like(X), np.zeros_like(W), np.zeros_like(dZ[0])
+    for i in range(len(X)):
+        dX[i] = dZ[i] @ W
+        dW += np.outer(dZ[i], X[i])
+        db += dZ[i]
+    return dX, dW, db
 
 
 def _dx_with_w_transposed(X, W, dZ):
@@ -152,6 +179,20 @@ _ce_grad_naive_softmax = _lengths_checked(
     lambda Z, y: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 _ce_grad_global_max = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_into_zeros_like(Z, y):
+    Z = np.asarray(Z)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    grad = np.zeros_like(Z)
+    grad[...] = mlp.softmax(Z)
+    grad[np.arange(len(y)), y] -= 1
+    return grad / len(Z)
+
+
+_ce_grad_first_column = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 
 
 def _ce_grad_no_length_check(Z, y):
@@ -246,7 +287,10 @@ def _run_training(answer, case):
     X, y, params, lr, epochs = case.args
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
-    new_params, losses = answer(X, y, params, lr, epochs)
+    result = answer(X, y, params, lr, epochs)
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    new_params, losses = result
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),
@@ -301,6 +345,9 @@ EXERCISES = {
             Mistake("set to 0 beyond a threshold", _derivative_zeroed_beyond_10, "the derivative is small for large "
                     "|z| but not 0 (sigmoid'(12) = 6.1e-6): do not set it to 0 yourself; s * (1 - s) with the stable "
                     "sigmoid rounds to exactly 0 only where it must"),
+            Mistake("stored in np.zeros_like(z)", _derivative_into_zeros_like, "np.zeros_like(z) (and np.empty_like) "
+                    "take z's dtype: for an integer z they hold integers, and every derivative (all below 1) is cut "
+                    "to 0. Return s * (1 - s) itself"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -316,6 +363,9 @@ EXERCISES = {
                     "per neuron"),
             Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
                     "by n again makes the gradient n times too small"),
+            Mistake("loop into np.zeros_like", _dense_loop_into_zeros_like, "np.zeros_like(X) takes X's dtype: for "
+                    "integer inputs dX holds integers, and every gradient stored in it is cut to a whole number. "
+                    "Compute dX = dZ @ W (floats), or start from np.zeros(X.shape)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
@@ -338,6 +388,12 @@ EXERCISES = {
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
                     "error: raise ValueError when len(y) != len(Z)"),
+            Mistake("stored in np.zeros_like(Z)", _ce_grad_into_zeros_like, "np.zeros_like(Z) takes Z's dtype: for "
+                    "integer logits it holds integers, and the probabilities stored in it are cut to 0. Start from "
+                    "the softmax itself: P = mlp.softmax(Z), then subtract the one-hot labels"),
+            Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
+                    "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
+                    "then np.exp overflows to inf"),
         ),
     ),
     "mlp_backward": Exercise(

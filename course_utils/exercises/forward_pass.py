@@ -66,6 +66,8 @@ def _bce_cases():
         Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0], [0.5], [3.0], [0.1]])),
              label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
         Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
+        Case((np.array([1, 0, 1, 0]), np.array([2, -1, 0, 3])), label="integer labels and integer logits"),
+        Case((np.array([1.0, 0.0, 1.0]), np.array([6.0, -5.5, 4.2])), label="confident and right: a small loss"),
     ]
 
 
@@ -86,6 +88,8 @@ def _cce_cases():
         Case((np.array([0, 1, 1]), rng.normal(size=(4, 3))), label="3 labels for 4 examples", raises=ValueError),
         Case((np.array([1]), rng.normal(size=(4, 3))), label="one label for 4 examples", raises=ValueError),
         Case((np.array([0, 1, 2, 0, 1]), rng.normal(size=(4, 3))), label="5 labels for 4 examples", raises=ValueError),
+        Case((np.array([2, 0]), np.array([[0.0, 999.0, 1000.0], [-1001.0, -1000.0, -1002.0]])),
+             label="large logits whose maximum is not in the first column"),
     ]
 
 
@@ -201,6 +205,19 @@ def _bce_ndim_check(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
 
 
+def _bce_into_zeros_like(y, z):
+    y, z = np.asarray(y), np.asarray(z)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    losses = np.zeros_like(z)
+    losses[...] = np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    return np.mean(losses)
+
+
+def _bce_rounded(y, z):
+    return round(_bce_reference(y, z), 4)
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -245,6 +262,14 @@ def _cce_fewer_labels_only(y, Z):
     if len(y) < len(Z):
         raise ValueError("too few labels")
     return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
+def _cce_first_column_shift(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z[:, 0]
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
 def _cce_sum(y, Z):
@@ -318,6 +343,11 @@ EXERCISES = {
                     "without any error: compare the whole shapes, y.shape != z.shape"),
             Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
                     "(n, n) matrix without any error: raise ValueError when y.shape != z.shape"),
+            Mistake("losses stored in np.zeros_like(z)", _bce_into_zeros_like, "np.zeros_like(z) takes z's dtype: for "
+                    "integer logits it holds integers, and every loss stored in it is cut to a whole number. Take the "
+                    "mean of the formula's array itself (or start from np.zeros(z.shape), which holds floats)"),
+            Mistake("rounded", _bce_rounded, "do not round the loss: return the mean as it is (round only what you "
+                    "print)"),
         ),
     ),
     "cce_from_logits": Exercise(
@@ -340,6 +370,9 @@ EXERCISES = {
             Mistake("the batch's maximum", _cce_global_max, "m = Z.max() is the maximum of the whole batch: for a row "
                     "far below it every exponential underflows to 0, and log(0) is -inf. Use each row's maximum, "
                     "Z.max(axis=1)"),
+            Mistake("shifted by the first column", _cce_first_column_shift, "shift each row by its own maximum, "
+                    "Z.max(axis=1): another entry (here the first column) can lie far below it, and then np.exp "
+                    "overflows to inf"),
             Mistake("sum instead of mean", _cce_sum),
         ),
     ),

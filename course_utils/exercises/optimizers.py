@@ -28,6 +28,8 @@ def _sgd_cases():
              raises=ValueError),
         Case((np.ones(2), np.ones(2), -0.1), label="negative learning rate", raises=ValueError),
         Case((np.ones(2), np.ones(2), 0.0), label="learning rate 0", raises=ValueError),
+        Case((np.ones(2), np.array([0.5, -0.5]), 2.0), label="lr = 2 (large, but positive)"),
+        Case((np.array([1, -2, 3]), np.array([0.5, 0.25, -1.0]), 0.1), label="integer weights"),
     ]
 
 
@@ -50,6 +52,9 @@ def _momentum_cases():
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.5), label="mu = -0.5 (must be in [0, 1))", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.0, 0.9), label="learning rate 0", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), -0.1, 0.9), label="negative learning rate", raises=ValueError),
+        Case((np.ones(2), np.array([0.5, -0.5]), np.array([1.0, 1.0]), 2.0, 0.5), label="lr = 2 (large, but positive)"),
+        Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), 0.1, 0.9),
+             label="integer weights and an integer velocity"),
     ]
 
 
@@ -79,6 +84,10 @@ def _adam_cases():
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 0), {"lr": 0.1}, label="t = 0 (t counts from 1)", raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), -1), {"lr": 0.1}, label="t = -1 (t counts from 1)",
              raises=ValueError),
+        Case((np.ones(2), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 2.0},
+             label="lr = 2 (large, but positive)"),
+        Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), np.array([1, 2]), 2), {"lr": 0.1},
+             label="integer weights and integer moments"),
     ]
 
 
@@ -156,7 +165,21 @@ def _cut(order, batch_size):
 def _batches_summary(answer, case):
     """Run the learner's function with a seeded rng and summarise what must hold for a correct shuffle."""
     n, batch_size = case.args
-    batches = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))]
+    global_state = np.random.get_state()
+    try:
+        np.random.random()  # a state that no np.random.seed(...) gives, so that re-seeding shows as a change
+        marker = np.random.get_state()
+        result = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
+        global_changed = not _same_state(marker, np.random.get_state())
+    finally:
+        np.random.set_state(global_state)
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    if global_changed:
+        raise Mismatch(t("your function changed numpy's global random state (np.random.seed, np.random.shuffle, "
+                         "np.random.permutation, ...): the rest of the program draws other numbers after each call. Use only the `rng` "
+                         "argument: rng.permutation(n)"))
+    batches = [np.asarray(b) for b in result]
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
     floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]
@@ -168,6 +191,11 @@ def _batches_summary(answer, case):
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
     problem = _order_problem(answer, n, batch_size, together) if complete else ""
     return np.sort(together), sizes, problem
+
+
+def _same_state(a, b):
+    """Whether two np.random.get_state() tuples are the same state."""
+    return all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b))
 
 
 def _compare_batches(got, want):
@@ -233,6 +261,20 @@ def _sgd_assert(w, grad, lr):
     assert grad.shape == w.shape, "shapes differ"
     assert lr > 0, "lr must be positive"
     return w - lr * grad
+
+
+def _sgd_lr_above_1_rejected(w, grad, lr):
+    if lr > 1:
+        raise ValueError(f"lr must be at most 1, got {lr}")
+    return ref.sgd_step(w, grad, lr)
+
+
+def _sgd_copy_then_subtract(w, grad, lr):
+    if np.shape(grad) != np.shape(w) or not lr > 0:
+        raise ValueError("bad input")
+    new_w = np.copy(w)
+    new_w -= lr * np.asarray(grad)
+    return new_w
 
 
 def _sgd_returns_step(w, grad, lr):
@@ -322,6 +364,21 @@ def _momentum_no_negative_mu_check(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_lr_above_1_rejected(w, grad, velocity, lr, mu=0.9):
+    if lr > 1:
+        raise ValueError(f"lr must be at most 1, got {lr}")
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
+def _momentum_copied_state(w, grad, velocity, lr, mu=0.9):
+    _momentum_checked(w, grad, velocity, lr, mu)
+    new_w, new_v = np.copy(w), np.copy(velocity)
+    new_v *= mu
+    new_v += grad
+    new_w -= lr * new_v
+    return new_w, new_v
+
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -400,6 +457,19 @@ def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_lr_above_1_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if lr > 1:
+        raise ValueError(f"lr must be at most 1, got {lr}")
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_moments_into_zeros_like(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m_new, v_new = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    m, v = np.zeros_like(m), np.zeros_like(v)
+    m[...], v[...] = m_new, v_new
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
 # ---------------------------------------------------------------- catalogued mistakes: minibatch_indices
 def _checked_batch_size(batch_size):
     if batch_size < 1:
@@ -468,10 +538,18 @@ def _batches_float(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
+def _batches_global_seed(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    np.random.seed(0)
+    return _cut(rng.permutation(n), batch_size)
+
+
 def _batches_no_size_check(n, batch_size, rng):
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
+
+LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
 
 EXERCISES = {
     "sgd_step": Exercise(
@@ -482,6 +560,9 @@ EXERCISES = {
         mistakes=(
             Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
+            Mistake("copy, then -=", _sgd_copy_then_subtract, "np.copy(w) keeps w's dtype: for integer weights "
+                    "`new_w -= lr * grad` cannot store the float result (numpy raises a casting error). Compute a new "
+                    "array: `w - lr * grad`"),
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
@@ -493,6 +574,7 @@ EXERCISES = {
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
+            Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, LR_ABOVE_1),
             Mistake("returns the step", _sgd_returns_step, ""),
         ),
     ),
@@ -511,6 +593,10 @@ EXERCISES = {
             Mistake("moving average", _momentum_moving_average, "v = mu*v + (1 - mu)*grad is a moving average "
                     "(as in Adam); heavy-ball momentum adds the whole gradient: v = mu*v + grad"),
             Mistake("returns only w", _momentum_returns_only_w, "return both arrays: (new_w, new_velocity)"),
+            Mistake("copies updated in place", _momentum_copied_state, "np.copy keeps the dtype: for an integer "
+                    "velocity (np.zeros_like of integer weights gives one) `v *= mu` cannot store floats (numpy "
+                    "raises a casting error). Compute new arrays: `velocity = mu * velocity + grad`, then "
+                    "`w - lr * velocity`"),
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
             Mistake("lengths compared, not shapes", _momentum_lengths_compared, "compare the shapes of grad and "
@@ -525,6 +611,7 @@ EXERCISES = {
                     "a negative mu must raise ValueError too"),
             Mistake("mu = 1 allowed", _momentum_mu_one_allowed, "mu must be below 1 (0 <= mu < 1): with mu = 1 "
                     "the velocity never forgets a gradient"),
+            Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, LR_ABOVE_1),
         ),
     ),
     "adam_step": Exercise(
@@ -557,6 +644,10 @@ EXERCISES = {
                     "shape (3,), but numpy broadcasts it to (3, 3)"),
             Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
                     "raise ValueError, a negative t too (check t < 1, not t == 0)"),
+            Mistake("lr above 1 rejected", _adam_lr_above_1_rejected, LR_ABOVE_1),
+            Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
+                    "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
+                    "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),
@@ -589,6 +680,7 @@ EXERCISES = {
             Mistake("float indices", _batches_float, "the indices are floats (np.zeros and np.empty make "
                     "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
                     "integers of rng.permutation(n)"),
+            Mistake("np.random.seed", _batches_global_seed, ""),  # the check's own text names it
             Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),

@@ -187,6 +187,74 @@ def test_adam_rejects_a_negative_step_number():
         check("adam_step", rejects_only_zero, strict=True)
 
 
+def _rejecting_lr_above_1(step):
+    def answer(*args, **kwargs):
+        lr = kwargs.get("lr", args[{"sgd_step": 2, "momentum_step": 3, "adam_step": 5}[step]]
+                        if len(args) > {"sgd_step": 2, "momentum_step": 3, "adam_step": 5}[step] else 1e-3)
+        if lr > 1:
+            raise ValueError("lr must be at most 1")
+        return registry.get_exercise(step).reference(*args, **kwargs)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["sgd_step", "momentum_step", "adam_step"])
+def test_optimizer_steps_allow_a_learning_rate_above_one(name):
+    with pytest.raises(ExerciseFailed, match="lr = 2"):
+        check(name, _rejecting_lr_above_1(name), strict=True)
+
+
+def _sgd_copy_then_subtract(w, grad, lr):
+    if np.shape(grad) != np.shape(w) or not lr > 0:
+        raise ValueError("bad input")
+    new_w = w.copy()
+    new_w -= lr * grad
+    return new_w
+
+
+def _momentum_into_zeros_like(w, grad, velocity, lr, mu=0.9):
+    w, grad = np.asarray(w), np.asarray(grad)
+    if grad.shape != w.shape or np.shape(velocity) != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    new_v = np.zeros_like(velocity)
+    new_v[...] = mu * velocity + grad
+    return w - lr * new_v, new_v
+
+
+def _adam_into_zeros_like(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not np.shape(grad) == np.shape(m) == np.shape(v) == np.shape(w) or t < 1:
+        raise ValueError("bad input")
+    new_m, new_v = np.zeros_like(m), np.zeros_like(v)
+    new_m[...] = beta1 * m + (1 - beta1) * grad
+    new_v[...] = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (new_m / (1 - beta1 ** t)) / (np.sqrt(new_v / (1 - beta2 ** t)) + eps), new_m, new_v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _sgd_copy_then_subtract),
+                                          ("momentum_step", _momentum_into_zeros_like),
+                                          ("adam_step", _adam_into_zeros_like)])
+def test_optimizer_steps_are_tried_on_integer_weights_and_state(name, answer):
+    """np.zeros_like of integer weights gives an integer velocity or moments: a copy keeps that dtype."""
+    with pytest.raises(ExerciseFailed, match="integer weights"):
+        check(name, answer, strict=True)
+
+
+def test_minibatch_indices_names_a_missing_return_and_leaves_numpys_random_state_alone():
+    def no_return(n, batch_size, rng):
+        _cut(rng.permutation(n), batch_size)
+    with pytest.raises(ExerciseFailed, match="Did you forget `return`"):
+        check("minibatch_indices", no_return, strict=True)
+
+    def reseeds(n, batch_size, rng):
+        np.random.seed(0)
+        return _cut(rng.permutation(n), batch_size)
+    np.random.seed(0)  # a notebook that seeded numpy with the same seed and drew nothing since
+    before = np.random.get_state()
+    with pytest.raises(ExerciseFailed, match="global random state"):
+        check("minibatch_indices", reseeds, strict=True)
+    assert all(np.array_equal(a, b) for a, b in zip(before, np.random.get_state()))
+    _passes("minibatch_indices", lambda n, batch_size, rng: _cut(rng.permutation(n), batch_size))
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 
@@ -790,6 +858,96 @@ def test_train_mlp_updates_by_name_and_allows_a_learning_rate_above_one():
         return _train_mlp_reference(X, y, params, lr, epochs)
     with pytest.raises(ExerciseFailed, match="lr = 2"):
         check("train_mlp", at_most_one, strict=True)
+
+
+def _bce_into_zeros_like(y, z):
+    y, z = np.asarray(y), np.asarray(z)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    losses = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        losses[i] = max(z[i], 0) - y[i] * z[i] + np.log1p(np.exp(-abs(z[i])))
+    return losses.mean()
+
+
+def _derivative_into_empty_like(z):
+    out = np.empty_like(np.asarray(z))
+    s = sigmoid(z)
+    out[...] = s * (1 - s)
+    return out
+
+
+def _dense_backward_loop(X, W, dZ):
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    dX, dW = np.zeros_like(X), np.zeros_like(W)
+    for i in range(len(X)):
+        dX[i] = dZ[i] @ W
+        dW += np.outer(dZ[i], X[i])
+    return dX, dW, dZ.sum(axis=0)
+
+
+def _ce_grad_into_zeros_like(Z, y):
+    from course_utils import mlp
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    grad = np.zeros_like(Z)
+    grad[...] = mlp.softmax(Z)
+    for i, label in enumerate(y):
+        grad[i, label] -= 1
+    return grad / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _bce_into_zeros_like),
+                                          ("sigmoid_derivative", _derivative_into_empty_like),
+                                          ("dense_backward", _dense_backward_loop),
+                                          ("softmax_ce_grad", _ce_grad_into_zeros_like)])
+def test_losses_and_gradients_are_tried_on_integer_inputs(name, answer):
+    with pytest.raises(ExerciseFailed, match="integer"):
+        check(name, answer, strict=True)
+
+
+def _first_column_shift_cce(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    s = Z - Z[:, :1]
+    return np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y])
+
+
+def _first_column_shift_grad(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    e = np.exp(Z - Z[:, :1])
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("cce_from_logits", _first_column_shift_cce),
+                                          ("softmax_ce_grad", _first_column_shift_grad)])
+def test_cce_and_its_gradient_want_each_rows_own_maximum_not_its_first_logit(name, answer):
+    with pytest.raises(ExerciseFailed, match="not in the first column"):
+        check(name, answer, strict=True)
+
+
+def test_bce_is_tried_where_a_loss_rounded_to_six_decimals_shows():
+    def rounded(y, z):
+        y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+        if y.shape != z.shape:
+            raise ValueError("shapes differ")
+        return round(float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))), 6)
+    with pytest.raises(ExerciseFailed, match="a small loss"):
+        check("bce_from_logits", rounded, strict=True)
+
+
+def test_train_mlp_names_a_missing_return():
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def no_return(X, y, params, lr, epochs):
+        _train_mlp_reference(X, y, params, lr, epochs)
+    with pytest.raises(ExerciseFailed, match="Did you forget `return`"):
+        check("train_mlp", no_return, strict=True)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

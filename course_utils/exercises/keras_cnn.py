@@ -41,6 +41,9 @@ def _conv_cases():
              raises=ValueError),
         Case((np.random.default_rng(6).integers(0, 256, size=(6, 6), dtype=np.uint8), np.full((3, 3), 1 / 9)),
              label="a uint8 image (raw pixels) and a 3x3 mean kernel (sums with fractions)"),
+        Case((np.random.default_rng(8).normal(size=(7, 6)),
+              np.array([[1, 0, -1, 2], [2, 0, -2, 1], [1, 0, -1, 0], [0, 1, 1, -1], [1, 2, 0, 0]])),
+             label="a float image and an integer 5x4 kernel"),
     ]
 
 
@@ -70,6 +73,8 @@ def _size_cases():
 def _size_run(size, case):
     """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
     result = size(*case.args, **case.kwargs)
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
         raise Mismatch(t("return the size as an int (use //), got {result}", result=repr(result)))
     return int(result)
@@ -105,6 +110,8 @@ def _build_run(builder, case):
 
     keras.utils.set_random_seed(0)
     model = builder(*case.args, **case.kwargs)
+    if model is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
@@ -235,6 +242,8 @@ def _predict_run(answer, case):
     if image.shape != before.shape or not np.array_equal(image, before):
         raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
                          "image must stay as it was"))
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(result, (int, np.integer)):
         shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
@@ -306,6 +315,16 @@ def _conv_in_image_dtype(image, kernel):
     image, kernel = np.asarray(image), np.asarray(kernel)
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1), dtype=image.dtype)  # uint8 for raw pixels
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def _conv_in_kernel_dtype(image, kernel):
+    _checked_2d(image, kernel)
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1), dtype=kernel.dtype)  # int for an int kernel
     for i, j in np.ndindex(out.shape):
         out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
     return out
@@ -626,6 +645,10 @@ EXERCISES = {
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
                     "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum"),
+            Mistake("output in the kernel's dtype", _conv_in_kernel_dtype, "make the output a float array "
+                    "(np.zeros(shape) is float64) and compute in float: an integer kernel, such as "
+                    "np.array([[1, 0, -1], ...]), must not turn the output (or the image) into integers, which cut "
+                    "off the fractions of a float image"),
             Mistake("float32 arithmetic", _conv_in_float32, "compute in float64 (np.asarray(image, dtype=float)): "
                     "float32 keeps only about 7 significant digits, and the check compares to 9"),
             Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
@@ -756,7 +779,8 @@ EXERCISES = {
         mistakes=(
             Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
-            Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once: the raw image is 0..255"),
+            Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "
+                    "and image // 255 (or image / 255 cast back to uint8) turns every pixel below 255 into 0"),
             Mistake("scaled by its own maximum", _predict_scaled_by_own_max, "divide by 255, the largest "
                     "possible pixel value, not by this image's maximum: a faint image must stay faint"),
             Mistake("binarised", _predict_binarised, "keep the grey levels: divide by 255 instead of setting each "

@@ -94,6 +94,12 @@ def _run_step(train_step, case):
     results = []
     for _ in range(2):
         results.append(train_step(model, loss_fn, optimizer, x, y))
+        if results[-1] is None:
+            raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        changed = {str(p.dtype) for p in model.parameters() if p.dtype != torch.float32}
+        if changed:
+            raise Mismatch(t("train_step changed the dtype of the caller's model (its parameters are now {dtype}): "
+                             "leave the model as it was given", dtype=", ".join(sorted(changed))))
         if not model.training:
             raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
     kind = _loss_kind(results[0])
@@ -393,6 +399,15 @@ def _step_with_its_own_optimizer(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_in_float64(model, loss_fn, optimizer, x, y):
+    model.double()  # "more precision": converts the caller's model in place, for every step after this one
+    optimizer.zero_grad()
+    loss = loss_fn(model(x.double()), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_switching_autograd_off(model, loss_fn, optimizer, x, y):
     import torch
 
@@ -661,6 +676,9 @@ EXERCISES = {
             Mistake("its own optimizer", _step_with_its_own_optimizer, "use the `optimizer` you are given: the "
                     "caller chose its kind and learning rate (the check's has momentum and lr=0.05), and an "
                     "optimizer made inside the step starts from scratch at every step"),
+            Mistake("model cast to float64", _step_in_float64, "leave the model's dtype to the caller: "
+                    "model.double() converts the caller's model in place, so every later step and prediction runs "
+                    "in float64 (slower, and float32 inputs no longer fit it); train in the model's own dtype"),
             Mistake("autograd switched off", _step_switching_autograd_off, "do not switch gradient tracking off in "
                     "a training step: torch.set_grad_enabled(False) stays in force after the function returns"),
         ),

@@ -1462,6 +1462,86 @@ def test_predict_one_image_rejects_a_check_of_the_number_of_dimensions_only():
               strict=True)
 
 
+def _conv_in_the_kernels_dtype(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel does not fit")
+    return _conv(image.astype(kernel.dtype), kernel, *kernel.shape)  # an int kernel cuts the image's fractions
+
+
+def _conv_loops_of_at_most_3(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel does not fit")
+    kh, kw = kernel.shape
+    return np.array([[sum(image[i + u, j + v] * kernel[u, v] for u in range(min(3, kh)) for v in range(min(3, kw)))
+                      for j in range(image.shape[1] - kw + 1)] for i in range(image.shape[0] - kh + 1)])
+
+
+@pytest.mark.parametrize("answer", [catalogued("conv2d_valid", "output in the kernel's dtype"),
+                                    _conv_in_the_kernels_dtype, _conv_loops_of_at_most_3],
+                         ids=["output in the kernel's dtype", "image in the kernel's dtype", "loops of at most 3"])
+def test_conv2d_valid_tries_a_float_image_with_an_integer_kernel_wider_than_3(answer):
+    with pytest.raises(ExerciseFailed, match="an integer 5x4 kernel"):
+        check("conv2d_valid", answer, strict=True)
+
+
+def test_conv2d_valid_names_an_output_in_the_kernels_dtype():
+    verdict = judge(registry.get_exercise("conv2d_valid"), catalogued("conv2d_valid", "output in the kernel's dtype"))
+    assert verdict.mistake == "output in the kernel's dtype", verdict.text
+
+
+def _step_in_float64_by_to(model, loss_fn, optimizer, x, y):
+    import torch
+
+    model.to(torch.float64)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x.to(torch.float64)), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
+@pytest.mark.parametrize("answer", [catalogued("torch_train_step", "model cast to float64"), _step_in_float64_by_to])
+def test_torch_train_step_must_leave_the_models_dtype_alone(answer):
+    with pytest.raises(ExerciseFailed, match="changed the dtype of the caller's model"):
+        check("torch_train_step", answer, strict=True)
+
+
+def test_torch_train_step_may_cast_x_to_the_models_dtype():
+    def casts_x(model, loss_fn, optimizer, x, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x.to(next(model.parameters()).dtype)), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    _passes("torch_train_step", casts_x)
+
+
+def _returns_nothing(*args, **kwargs):
+    return None
+
+
+@pytest.mark.parametrize("name", ["conv_output_size", "build_cnn", "predict_one_image", "torch_train_step"])
+def test_lessons_05_and_06_runners_say_a_missing_return(name):
+    with pytest.raises(ExerciseFailed, match="returned None. Did you forget `return`"):
+        check(name, _returns_nothing, strict=True)
+
+
+@pytest.mark.parametrize("cast", [lambda image: image // 255, lambda image: (image / 255).astype(np.uint8)],
+                         ids=["// 255", "/ 255 cast back to uint8"])
+def test_predict_one_image_names_an_integer_scaling(cast):
+    def predict(model, image):
+        image = np.asarray(image)
+        if image.shape not in {(28, 28), (28, 28, 1)}:
+            raise ValueError("expected one 28x28 image")
+        return int(np.argmax(model.predict(cast(image.reshape(1, 28, 28, 1)), verbose=0)[0]))
+
+    with pytest.raises(ExerciseFailed, match=r"image // 255 \(or image / 255 cast back to uint8\)"):
+        check("predict_one_image", predict, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

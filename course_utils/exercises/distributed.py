@@ -20,6 +20,11 @@ def _squared_error_grad(w, X, y):
     return 2.0 / len(X) * X.T @ (X @ w - y)
 
 
+def _absolute_error_grad(w, X, y):
+    """Gradient of the MEAN absolute error of a linear model: (1/n) X^T sign(Xw - y)."""
+    return X.T @ np.sign(X @ w - y) / len(X)
+
+
 def _shard_cases():
     rng = np.random.default_rng(8)
     X, y, w = rng.normal(size=(12, 3)), rng.normal(size=12), rng.normal(size=3)
@@ -29,6 +34,8 @@ def _shard_cases():
         Case((_squared_error_grad, w, X[:7], y[:7], 2), label="7 examples in 2 shards of 4, 3"),
         Case((_squared_error_grad, w, X, y, 1), label="one shard"),
         Case((_squared_error_grad, w, X[:5], y[:5], 5), label="one example per shard"),
+        Case((_absolute_error_grad, w, X[:10], y[:10], 3), label="another loss (mean absolute error), 3 shards"),
+        Case((_squared_error_grad, np.array([1, 0, -2]), X[:10], y[:10], 3), label="integer weights w"),
         Case((_squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
         Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
     ]
@@ -52,6 +59,9 @@ def _compare_shard(got, want):
     if got[2] != want[2]:
         raise Mismatch(t("your function changed w, X or y in place; the caller's arrays must stay as they were: "
                          "work on copies (X[perm], not rng.shuffle(X))"))
+    if want[1] and not got[1]:
+        raise Mismatch(t("your function never called grad_fn: compute each shard's gradient with grad_fn(w, X_j, "
+                         "y_j), not with a formula of your own (the caller may pass any loss's gradient)"))
     most, wanted = max(got[1], default=0), max(want[1], default=0)
     if most > wanted:
         raise Mismatch(t("grad_fn was called on {got} examples at once, but no shard has more than {want}: call it "
@@ -60,6 +70,10 @@ def _compare_shard(got, want):
         raise Mismatch(t("grad_fn was called on {got} pieces of the batch, but there are k = {k} shards, one per "
                          "worker: cut with np.array_split(X, k) and call grad_fn once on each shard",
                          got=len(got[1]), k=len(want[1])))
+    if sum(got[1]) == sum(want[1]) and sorted(got[1]) != sorted(want[1]):
+        raise Mismatch(t("grad_fn was called on shards of {got} examples, but np.array_split(X, k) cuts shards of "
+                         "{want}: cut with np.array_split, so that no worker gets more than its share",
+                         got=", ".join(map(str, got[1])), want=", ".join(map(str, want[1]))))
     compare_values(got[0], want[0])
 
 
@@ -96,6 +110,23 @@ def _one_example_at_a_time(grad_fn, w, X, y, k):
     return sum(grad_fn(w, X[i:i + 1], y[i:i + 1]) for i in range(len(X))) / len(X)
 
 
+def _shard_own_formula(grad_fn, w, X, y, k):
+    return sum(len(Xs) * 2.0 / len(Xs) * Xs.T @ (Xs @ w - ys) for Xs, ys in _shards(X, y, k)) / len(X)
+
+
+def _shard_accumulator_like_w(grad_fn, w, X, y, k):
+    total = np.zeros_like(w)
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
+
+
+def _shard_ceil_sized(grad_fn, w, X, y, k):
+    _shards(X, y, k)
+    size = -(-len(X) // k)
+    return sum(len(X[i:i + size]) * grad_fn(w, X[i:i + size], y[i:i + size]) for i in range(0, len(X), size)) / len(X)
+
+
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
     perm = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[perm], y[perm]
@@ -111,6 +142,8 @@ def _ring_cases():
         Case((three, 1), label="3 workers, step 1"),
         Case((four, 2), label="4 workers, step 2"),
         Case((rng.normal(size=(2, 2, 1)), 0), label="2 workers, chunks of one number"),
+        Case((np.random.default_rng(90).normal(size=(3, 3, 2, 2)), 1),
+             label="3 workers, chunks that are 2x2 matrices (shape (k, k, ...) is allowed)"),
         Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
         Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
@@ -124,17 +157,23 @@ def _ring_reference(buffers, step):
 
 
 def _run_ring(answer, case):
-    """Call the answer on a copy; return its result and whether it left the input alone."""
+    """Call the answer on a copy; return its result, whether it left the input alone and the result's type
+    ("" for a numpy array or None)."""
     buffers = np.array(case.args[0])
     result = answer(buffers, case.args[1])
     unchanged = bool(np.array_equal(buffers, case.args[0]))
-    return (None if result is None else np.asarray(result, dtype=float)), unchanged
+    kind = "" if result is None or isinstance(result, np.ndarray) else type(result).__name__
+    return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
 
 
 def _compare_ring(got, want):
     if got[1] != want[1]:
         raise Mismatch(t("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "
                          "worker sends what it held BEFORE the step"))
+    if got[2] and got[0] is not None:
+        raise Mismatch(t("your function returned a {kind}, not a numpy array: the cells after it index the result "
+                         "as state[j, c] and call state.copy(). Return the array itself (new, not new.tolist())",
+                         kind=got[2]))
     compare_values(got[0], want[0])
 
 
@@ -150,6 +189,16 @@ def _ring_in_place(buffers, step):
         c = (i - step) % k
         buffers[(i + 1) % k, c] += buffers[i, c]
     return buffers
+
+
+def _ring_three_dims_only(buffers, step):
+    if buffers.ndim != 3:
+        raise ValueError("buffers must have shape (k, k, chunk_size)")
+    return _ring_reference(buffers, step)
+
+
+def _ring_as_lists(buffers, step):
+    return _ring_reference(buffers, step).tolist()
 
 
 def _ring_wrong_direction(buffers, step):
@@ -188,6 +237,7 @@ def _sampler_cases():
         Case((perm, 4, 1), label="a shuffled order, 4 ranks, rank 1"),
         Case((perm, 4, 2), label="a shuffled order, 4 ranks, rank 2 (its last index is padding)"),
         Case((perm, 4, 3), {"drop_last": True}, label="drop_last: cut to 8"),
+        Case((perm[:8], 4, 1), {"drop_last": True}, label="drop_last with 8 examples for 4 ranks (nothing to cut)"),
         Case((perm, 1, 0), label="a single rank gets everything"),
         Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
@@ -247,6 +297,13 @@ def _sampler_start_once(order, num_replicas, rank, drop_last=False):
     return np.concatenate([order, order[:total - len(order)]])[rank::num_replicas]
 
 
+def _sampler_cut_by_negative_slice(order, num_replicas, rank, drop_last=False):
+    if not drop_last:
+        return sampler_indices(order, num_replicas, rank)
+    _sampler_rank(num_replicas, rank)
+    return np.asarray(order)[:-(len(order) % num_replicas)][rank::num_replicas]   # [:-0] is empty
+
+
 def _sampler_float(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
@@ -278,6 +335,8 @@ def _accumulation_cases():
         Case((10, 3), label="10 examples in micro-batches of 4, 3, 3"),
         Case((8, 1), label="one micro-batch (an ordinary step)"),
         Case((8, 8), label="one example per micro-batch"),
+        Case((10, 3), {"loss": "label smoothing"}, label="another loss (cross-entropy with label smoothing 0.2)"),
+        Case((10, 3), {"optimizer": "Adam"}, label="another optimizer (Adam, lr 0.01)"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
     ]
@@ -287,7 +346,8 @@ def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
     number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
     is still in train mode, the largest number of examples whose graphs were kept at once (forward passes since
-    the last backward pass))."""
+    the last backward pass), and what the answer left changed in the caller's model, loss function or
+    optimizer: "" when nothing)."""
     import torch
     from torch import nn
 
@@ -298,7 +358,12 @@ def _run_accumulation(step_fn, case):
     model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3))
     for p in model.parameters():
         p.grad = torch.ones_like(p)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)   # step() is more than p -= lr * grad
+    if case.kwargs.get("optimizer") == "Adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)   # step() is more than p -= lr*grad
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2 if case.kwargs.get("loss") else 0.0)
+    settings = _accumulation_settings(model, loss_fn, optimizer)
     seen, kept = [], [0, 0]                      # kept: examples since the last backward pass, the most of those
 
     def forward(module, inputs):
@@ -309,11 +374,22 @@ def _run_accumulation(step_fn, case):
     model.register_forward_pre_hook(forward)
     next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
     x_before, y_before = x.clone(), y.clone()
-    loss = step_fn(model, nn.CrossEntropyLoss(), optimizer, x, y, micro)
+    loss = step_fn(model, loss_fn, optimizer, x, y, micro)
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    after = _accumulation_settings(model, loss_fn, optimizer)
+    changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
+                    if a != b), "")
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1])
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed)
+
+
+def _accumulation_settings(model, loss_fn, optimizer):
+    """What a training step must leave as it found it: the weights' dtypes, their requires_grad, the loss
+    function's settings and the optimizer's (all but its parameters)."""
+    return ([str(p.dtype) for p in model.parameters()], [p.requires_grad for p in model.parameters()],
+            {k: v for k, v in vars(loss_fn).items() if not k.startswith("_") and k != "training"},
+            [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups])
 
 
 def _compare_accumulation(got, want):
@@ -322,6 +398,8 @@ def _compare_accumulation(got, want):
     if got[4] != want[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
+    if got[6] != want[6]:
+        raise Mismatch(t(_CHANGED[got[6]]))
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
@@ -333,6 +411,18 @@ def _compare_accumulation(got, want):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
     compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
+
+
+_CHANGED = {
+    "dtype": "your function changed the dtype of the model's weights (e.g. model.double()): the caller's model must "
+             "keep its float32 weights, or every later cell that feeds it float32 inputs fails",
+    "requires_grad": "your function switched off requires_grad for some of the model's weights, so no later step "
+                     "could train them: leave requires_grad as it was",
+    "loss_fn": "your function changed the settings of the loss function it was given (e.g. loss_fn.reduction); "
+               "the caller's loss_fn must stay as it was: scale each piece's loss instead (* len(xb) / len(x))",
+    "optimizer": "your function changed the optimizer's settings (its learning rate or another entry of "
+                 "optimizer.param_groups); the caller's optimizer must stay as it was: scale each piece's loss instead",
+}
 
 
 def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
@@ -442,6 +532,47 @@ def _accumulate_whole_batch(model, loss_fn, optimizer, x, y, micro_batches):
     return loss.item()
 
 
+def _accumulate_own_loss(model, loss_fn, optimizer, x, y, micro_batches):
+    from torch import nn
+
+    return _accumulation_step(model, nn.CrossEntropyLoss(), optimizer, x, y, micro_batches)
+
+
+def _accumulate_own_sgd(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    group = optimizer.param_groups[0]
+    own = torch.optim.SGD(model.parameters(), lr=group["lr"], weight_decay=group.get("weight_decay", 0))
+    return _accumulation_step(model, loss_fn, own, x, y, micro_batches)
+
+
+def _accumulate_sum_reduction(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    loss_fn.reduction = "sum"
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulate_in_double(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    return _accumulation_step(model.double(), loss_fn, optimizer, x.double(), y, micro_batches)
+
+
+def _accumulate_freezing(model, loss_fn, optimizer, x, y, micro_batches):
+    total = _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return total
+
+
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -479,6 +610,11 @@ EXERCISES = {
                     "separately: the sum is right, but that is one worker per example, not k workers. Call it once "
                     "on each of the k shards."),
             Mistake("shuffles its input", _shard_shuffled_in_place),
+            Mistake("own gradient formula", _shard_own_formula),
+            Mistake("accumulator with w's dtype", _shard_accumulator_like_w, "np.zeros_like(w) has the dtype of w: "
+                    "for integer weights it is an integer array, and `+=` of float gradients fails. Start from "
+                    "np.zeros(np.shape(w)), or write total = total + ..."),
+            Mistake("shards of ceil(n / k)", _shard_ceil_sized),
         ),
     ),
     "ring_step": Exercise(
@@ -495,6 +631,8 @@ EXERCISES = {
                     "sends to the right, (i + 1) % k."),
             Mistake("wrong chunk", _ring_wrong_chunk, "Worker i sends chunk (i - step) % k, not (i + step) % k."),
             Mistake("overwrite instead of add", _ring_overwrite),
+            Mistake("three dimensions only", _ring_three_dims_only),
+            Mistake("returns a list", _ring_as_lists),
         ),
     ),
     "sampler_indices": Exercise(
@@ -517,6 +655,9 @@ EXERCISES = {
                     "order[-1::W] would quietly hand out the last index. Check 0 <= rank < num_replicas."),
             Mistake("ignores drop_last", _sampler_ignores_drop_last),
             Mistake("float indices", _sampler_float),
+            Mistake("drop_last cuts with [:-(n % W)]", _sampler_cut_by_negative_slice, "order[:-(n % num_replicas)] "
+                    "is empty when n is a multiple of num_replicas ([:-0] is [:0]). Cut with "
+                    "order[:n - n % num_replicas] or order[:(n // num_replicas) * num_replicas]."),
         ),
     ),
     "accumulation_step": Exercise(
@@ -543,12 +684,21 @@ EXERCISES = {
                     "whole batch. Call loss.backward() on each piece inside the loop."),
             Mistake("whole batch at once", _accumulate_whole_batch, "You ran the whole batch through the model at "
                     "once: the point of accumulation is that only one micro-batch is in memory at a time."),
+            Mistake("optimizer of its own", _accumulate_own_sgd, "You stepped with an optimizer (or an update) of "
+                    "your own, not the optimizer you were given (the caller may pass Adam or SGD with momentum). "
+                    "Call optimizer.step() once, after the loop."),
             Mistake("weights updated by hand", _accumulate_by_hand, "You changed the weights yourself instead of "
                     "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
             Mistake("grad mode left off", _accumulate_leaving_grad_off),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
             Mistake("eval mode", _accumulate_in_eval_mode),
+            Mistake("loss function of its own", _accumulate_own_loss, "You computed the loss with a loss function of "
+                    "your own, not the loss_fn you were given (the caller may pass another loss, here one with label "
+                    "smoothing). Call loss_fn(model(xb), yb)."),
+            Mistake("loss_fn.reduction changed", _accumulate_sum_reduction),
+            Mistake("model left in float64", _accumulate_in_double),
+            Mistake("requires_grad switched off", _accumulate_freezing),
         ),
     ),
 }

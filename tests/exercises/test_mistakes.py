@@ -1376,6 +1376,148 @@ def test_lesson_08_a_check_leaves_gradient_tracking_as_it_found_it():
     verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_switching_gradients_off)
     assert torch.is_grad_enabled() and verdict.kind != PASSED and "gradient tracking" in verdict.text, verdict.text
 
+
+def _shard_gradient_by(combine):
+    """A shard gradient with the size check whose shards are combined by ``combine(grad_fn, w, X, y, k)``."""
+    def answer(grad_fn, w, X, y, k):
+        if not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        return combine(grad_fn, w, X, y, k)
+    return answer
+
+
+def _shards_of(X, y, k):
+    return list(zip(np.array_split(X, k), np.array_split(y, k)))
+
+
+def _mse_by_hand(grad_fn, w, X, y, k):
+    return sum(len(a) * (2.0 / len(a) * a.T @ (a @ w - b)) for a, b in _shards_of(X, y, k)) / len(X)
+
+
+def _mse_by_hand_after_a_probe(grad_fn, w, X, y, k):
+    grad_fn(w, X[:1], y[:1])                               # only to see the gradient's shape
+    return _mse_by_hand(grad_fn, w, X, y, k)
+
+
+def _accumulator_like_w(grad_fn, w, X, y, k):
+    total = np.zeros_like(w)
+    for a, b in _shards_of(X, y, k):
+        total += len(a) * grad_fn(w, a, b)
+    return total / len(X)
+
+
+def _ceil_sized_shards(grad_fn, w, X, y, k):
+    size = -(-len(X) // k)
+    return sum(len(X[i:i + size]) * grad_fn(w, X[i:i + size], y[i:i + size]) for i in range(0, len(X), size)) / len(X)
+
+
+def _ring_step_for_three_dimensions(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim != 3 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, chunk_size)")
+    return _ring_step_without_a_shape_check(buffers, step)
+
+
+def _ring_step_as_lists(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    return _ring_step_without_a_shape_check(buffers, step).tolist()
+
+
+def _sampler_cutting_with_a_negative_slice(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    if drop_last:
+        order = order[:-(len(order) % num_replicas)]
+    else:
+        order = np.resize(order, -(-len(order) // num_replicas) * num_replicas)
+    return order[rank::num_replicas]
+
+
+def _accumulation_with(loss=None, before=None, update=None, after=None):
+    """Accumulation with the check and the scaling right, but its own ``loss``, something done ``before`` the
+    loop or ``after`` the step, or its own ``update`` of the weights instead of optimizer.step()."""
+    def step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        if before:
+            model, loss_fn, x = before(model, loss_fn, x)
+        optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            piece = (loss or loss_fn)(model(xb), yb) * len(xb) / len(x)
+            piece.backward()
+            total += piece.item()
+        if update:
+            with torch.no_grad():
+                for p in model.parameters():
+                    update(p, optimizer.param_groups[0])
+        else:
+            optimizer.step()
+        if after:
+            after(model)
+        return total
+    return step
+
+
+def _sum_reduction(model, loss_fn, x):
+    loss_fn.reduction = "sum"
+    return model, lambda out, target: loss_fn(out, target) / len(target), x
+
+
+def _sgd_with_weight_decay(p, group):
+    p -= group["lr"] * (p.grad + group["weight_decay"] * p)
+
+
+def _freeze(model):
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+
+def _cross_entropy(out, target):
+    import torch.nn.functional as F
+
+    return F.cross_entropy(out, target)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("shard_gradient", _shard_gradient_by(_mse_by_hand), "never called grad_fn"),
+    ("shard_gradient", _shard_gradient_by(_mse_by_hand_after_a_probe), "mean absolute error"),
+    ("shard_gradient", _shard_gradient_by(_accumulator_like_w), "integer weights"),
+    ("shard_gradient", _shard_gradient_by(_ceil_sized_shards), "shards of 4, 4, 2 examples"),
+    ("ring_step", _ring_step_for_three_dimensions, "2x2 matrices"),
+    ("ring_step", _ring_step_as_lists, "not a numpy array"),
+    ("sampler_indices", _sampler_cutting_with_a_negative_slice, "nothing to cut"),
+    ("accumulation_step", _accumulation_with(loss=_cross_entropy), "label smoothing"),
+    ("accumulation_step", _accumulation_with(update=_sgd_with_weight_decay), "Adam"),
+    ("accumulation_step", _accumulation_with(before=_sum_reduction), "settings of the loss function"),
+    ("accumulation_step", _accumulation_with(before=lambda model, loss_fn, x: (model.double(), loss_fn, x.double())),
+     "dtype of the model's weights"),
+    ("accumulation_step", _accumulation_with(after=_freeze), "requires_grad"),
+], ids=["shard grad_fn never called", "shard grad_fn only probed", "shard accumulator like w",
+        "shard ceil-sized shards", "ring 3-D only", "ring returns lists", "sampler drop_last [:-0]",
+        "accumulation own loss", "accumulation SGD by hand with weight decay", "accumulation loss_fn.reduction changed",
+        "accumulation model left float64", "accumulation requires_grad off"])
+def test_lesson_08_rejects_answers_fitted_to_the_one_setting_the_check_used(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
+def test_lesson_08_names_the_new_mistakes_it_catalogues():
+    named = {name: judge(registry.get_exercise(name), answer).mistake for name, answer in [
+        ("shard_gradient", _shard_gradient_by(_accumulator_like_w)),
+        ("sampler_indices", _sampler_cutting_with_a_negative_slice),
+        ("accumulation_step", _accumulation_with(loss=_cross_entropy)),
+    ]}
+    assert named == {"shard_gradient": "accumulator with w's dtype",
+                     "sampler_indices": "drop_last cuts with [:-(n % W)]",
+                     "accumulation_step": "loss function of its own"}
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

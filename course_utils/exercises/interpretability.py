@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, input_changed, same_arrays
+from .base import Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, input_changed, same_arrays
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -83,12 +83,17 @@ def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
     model, inputs = case.args[0], copy.deepcopy(case.args[1:])
     state = _model_state(model)
+    flags = [getattr(a, "requires_grad", None) for a in case.args[1:]]
     result = explain(*case.args, **case.kwargs)
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
     if not same_arrays(list(case.args[1:]), list(inputs)):
         raise input_changed()
+    if flags != [getattr(a, "requires_grad", None) for a in case.args[1:]]:
+        raise InputChanged(t("your function switched on requires_grad of the caller's own tensor (x.requires_grad_() "
+                             "without a copy), so the caller's x.numpy() fails afterwards: differentiate a copy, "
+                             "torch.as_tensor(x, dtype=torch.float32).clone()"))
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
@@ -173,6 +178,14 @@ def _saliency_with_a_float64_model(model, x, target):
     model.to(x.dtype)  # a float64 image gets a float64 model: the caller's model changes
     model(x[None])[0, target].backward()
     return x.grad.abs()
+
+
+def _saliency_flagging_the_caller_s_x(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)  # the caller's own tensor, if x is one
+    (grad,) = torch.autograd.grad(model(x[None])[0, target], x)
+    return grad.abs()
 
 
 def _saliency_with_batch_axis(model, x, target):
@@ -277,6 +290,9 @@ def _shapley_cases():
         Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
         Case((_sine, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
+        Case((_interaction, np.array([1, 2, -1]), rng.normal(size=(4, 3))), label="x of whole numbers (an int array)"),
+        Case((_linear, np.array([0.25, 1.5, -2.5]), np.array([[0, 1, 2], [1, 0, -1]])),
+             label="a background of whole numbers (an int array)"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
     ]
@@ -307,6 +323,35 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True):
 
 def _shapley_weight(size, n):
     return math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+
+
+def _shapley_in_the_input_dtype(predict, x, background):
+    """Right in floats; with integers the rows (a copy of background) and phi (zeros_like(x)) stay integers."""
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+
+    def v(S):
+        mixed = background.copy()
+        mixed[:, list(S)] = x[list(S)]
+        return np.mean(predict(mixed))
+    phi = np.zeros_like(x)
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] += _shapley_weight(size, n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+def _shapley_as_a_list(predict, x, background):
+    return list(ref.exact_shapley(predict, x, background))
+
+
+def _compare_shapley(got, want):
+    if isinstance(got, (list, tuple)):
+        raise Mismatch(t("returned a {kind}: return a numpy array, np.array(phi), as the notebook calls phi.sum() on "
+                         "it", kind=type(got).__name__))
+    compare_values(got, want, rtol=1e-9, atol=1e-12)
 
 
 def _leave_one_out(predict, x, background):
@@ -349,6 +394,8 @@ def _occlusion_cases():
         Case((_squashed, rng.random((6, 6)), 10, 1, 0.0), label="a patch larger than the image (must raise ValueError)",
              raises=ValueError),
         Case((_weighted_sum, rng.random((5, 6)), 5, 1, 0.0), label="a patch as tall as a 5x6 image (it fits)"),
+        Case((_weighted_sum, rng.integers(0, 256, (6, 6)).astype(np.uint8), 2, 2, 127.5),
+             label="an image of whole numbers (uint8, 0-255), grey fill 127.5"),
         Case((_squashed, rng.random((7, 4)), 5, 1, 0.0), label="a 5x5 patch on a 7x4 image (too wide: must raise "
              "ValueError)", raises=ValueError),
         Case((_squashed, rng.random((4, 7)), 5, 1, 0.0), label="a 5x5 patch on a 4x7 image (too tall: must raise "
@@ -357,15 +404,15 @@ def _occlusion_cases():
 
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
-                    too_large=lambda patch, shape: patch > min(shape)):
+                    too_large=lambda patch, shape: patch > min(shape), dtype=float):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
-        image = np.asarray(image, dtype=float)
+        image = np.asarray(image, dtype=dtype)
         if too_large(patch, image.shape):
             raise ValueError("the patch is larger than the image")
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
-        total, count = np.zeros_like(image), np.zeros_like(image)
+        total, count = np.zeros(image.shape), np.zeros(image.shape)
         original = predict(image[None])[0]
         for i in range(0, image.shape[0] - patch + 1, stride):
             for j in range(0, image.shape[1] - patch + 1, stride):
@@ -408,6 +455,7 @@ EXERCISES = {
                     "(gradients need no training mode)."),
             Mistake("model converted to float64", _saliency_with_a_float64_model,
                     "convert x to float32 with torch.as_tensor(x, dtype=torch.float32), not the model to float64."),
+            Mistake("requires_grad set on the caller's x", _saliency_flagging_the_caller_s_x, ""),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
         ),
@@ -447,7 +495,7 @@ EXERCISES = {
     "exact_shapley_values": Exercise(
         reference=_exact_shapley,
         cases=_shapley_cases,
-        rtol=1e-9, atol=1e-12,
+        compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
         "coalition S of the other features (itertools.combinations), add |S|! (n-|S|-1)! / n! * (v(S + i) - v(S)).",
@@ -464,6 +512,11 @@ EXERCISES = {
                     "compare background.shape[1] with len(x) and raise ValueError when they differ: a predict that "
                     "reads only the first columns would not notice an extra one."),
             Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
+            Mistake("integer inputs kept", _shapley_in_the_input_dtype,
+                    "x and background may hold whole numbers: convert both with np.asarray(..., dtype=float) first, "
+                    "else np.zeros_like(x) makes an integer phi and a copy of the background keeps x's values only "
+                    "as whole numbers."),
+            Mistake("returns a list", _shapley_as_a_list, ""),
         ),
     ),
     "occlusion_map": Exercise(
@@ -491,6 +544,9 @@ EXERCISES = {
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("integer image kept", _occlusion_with(dtype=None),
+                    "convert the image to floats first, np.asarray(image, dtype=float): a copy of a uint8 image "
+                    "stores the fill 127.5 as 127 (and np.zeros_like(image) would make integer totals)."),
         ),
     ),
 }

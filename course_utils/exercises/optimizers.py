@@ -549,7 +549,7 @@ def _batches_no_size_check(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
-LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
+_LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
 
 EXERCISES = {
     "sgd_step": Exercise(
@@ -574,7 +574,7 @@ EXERCISES = {
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
-            Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, LR_ABOVE_1),
+            Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("returns the step", _sgd_returns_step, ""),
         ),
     ),
@@ -611,7 +611,7 @@ EXERCISES = {
                     "a negative mu must raise ValueError too"),
             Mistake("mu = 1 allowed", _momentum_mu_one_allowed, "mu must be below 1 (0 <= mu < 1): with mu = 1 "
                     "the velocity never forgets a gradient"),
-            Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, LR_ABOVE_1),
+            Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, _LR_ABOVE_1),
         ),
     ),
     "adam_step": Exercise(
@@ -644,7 +644,7 @@ EXERCISES = {
                     "shape (3,), but numpy broadcasts it to (3, 3)"),
             Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
                     "raise ValueError, a negative t too (check t < 1, not t == 0)"),
-            Mistake("lr above 1 rejected", _adam_lr_above_1_rejected, LR_ABOVE_1),
+            Mistake("lr above 1 rejected", _adam_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
                     "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
                     "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),

@@ -160,6 +160,7 @@ def _accuracy_cases():
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:10]), label="1-D logits, as many as the labels (must raise ValueError)",
              raises=ValueError),
+        Case((logits[:, :, None], labels), label="3-D logits (20, 10, 1) (must raise ValueError)", raises=ValueError),
         Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
@@ -180,6 +181,7 @@ def _module_cases():
     return [
         Case((784, 32, 16, 10), {"batch": (5, 28, 28)}, label="5 images of 28x28, default dropout"),
         Case((784, 32, 16, 10), {"batch": (1, 784)}, label="a batch of one, already flat"),
+        Case((784, 32, 16, 10), {"batch": (1, 28, 28)}, label="a batch of one image (1, 28, 28)"),
         Case((784, 16, 8, 10), {"batch": (3, 28, 28), "scale": 1000.0}, label="large pixel values"),
         Case((4, 3, 5, 2), {"batch": (2, 4)}, label="a tiny network"),
         Case((784, 32, 16, 10, 0.2), {"batch": (6, 28, 28)}, label="dropout=0.2, in training and in eval mode"),
@@ -216,9 +218,19 @@ def _run_module(cls, case):
         net.eval()
         torch.manual_seed(4)
         eval_out = net(x)
+        modes = [net.training]
         net.train()
         torch.manual_seed(5)
         train_out = net(x)
+        modes.append(net.training)
+    if eval_out is None or train_out is None:
+        raise Mismatch(t("forward returned None. Did you forget `return`?"))
+    if modes != [False, True]:
+        raise Mismatch(t("forward changed the module's mode (self.train() or self.eval()): leave the mode to the "
+                         "caller, who switches it with model.train() and model.eval()"))
+    if not net(x).requires_grad:
+        raise Mismatch(t("the logits do not require gradients (forward used torch.no_grad() or .detach()), so "
+                         "loss.backward() cannot train the model: return the output layer's result as it is"))
     n_params = sum(p.numel() for p in net.parameters())
     return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
 
@@ -247,6 +259,7 @@ def _evaluate_cases():
         Case((50, 16), label="50 examples in batches of 16 (the last batch has 2)"),
         Case((1, 1), label="a single example"),
         Case((40, 40), label="everything in one batch"),
+        Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
     ]
 
@@ -285,7 +298,7 @@ def _run_evaluate(evaluate, case):
     gen = torch.Generator().manual_seed(3)
     x, y = torch.randn(n, 6, generator=gen), torch.randint(0, 3, (n,), generator=gen)
     torch.manual_seed(3)
-    seen, unmoved, named = [], [], []
+    seen, unmoved, named, moved_to_a_name = [], [], [], []
     Unmoved, Named = _unmoved_batches()
 
     class Recorder(nn.Sequential):
@@ -295,6 +308,10 @@ def _run_evaluate(evaluate, case):
             named.append(isinstance(inputs, Named))
             return super().forward(inputs)
 
+        def to(self, *args, **kwargs):
+            moved_to_a_name.append(any(isinstance(a, str) for a in [kwargs.get("device"), *args]))
+            return super().to(*args, **kwargs)
+
     class Loss(nn.CrossEntropyLoss):
         def forward(self, logits, target):
             unmoved.append(isinstance(target, Unmoved))
@@ -303,16 +320,33 @@ def _run_evaluate(evaluate, case):
 
     model = Recorder(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
     model.train()
+    weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
-    loss_fn = Loss()
+    loss_fn = Loss(label_smoothing=0.1)  # not the plain cross-entropy
     result = evaluate(model, loader, loss_fn, torch.device("cpu"))
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    if any(moved_to_a_name):
+        raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\")): the training "
+                         "loop goes on with the model where you left it, and on a machine with a GPU its batches are "
+                         "on \"cuda\". Leave the model where it is and move the batches to `device`"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
+    after = list(model.parameters())
+    if [w[0] for w in weights] != [p.dtype for p in after]:
+        raise Mismatch(t("evaluate changed the dtype of the model's weights (model.double() or model.to(...)): the "
+                         "training loop feeds it float32 batches afterwards. Leave the model's dtype alone"))
+    if len(after) != len(weights) or not all(
+            w[1] == p.requires_grad and w[2].shape == p.shape and torch.equal(w[2], p.detach())
+            for w, p in zip(weights, after)):
+        raise Mismatch(t("evaluate changed the model's weights or their requires_grad flags: evaluation reads the "
+                         "model and leaves it as it was (`with torch.no_grad():` needs no requires_grad_(False))"))
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
-    return (float(loss), float(acc), tracked, training, any(unmoved), model.training, any(named), loss_fn.reduction)
+    return (float(loss), float(acc), tracked, training, any(unmoved), any(m.training for m in model.modules()),
+            any(named), loss_fn.reduction)
 
 
 def _compare_evaluate(got, want):
@@ -465,6 +499,12 @@ def _accuracy_labels_ndim_unchecked(logits, labels):
 def _accuracy_logits_ndim_unchecked(logits, labels):
     if labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
         raise ValueError("expected n logits and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_rejecting_1d_logits_only(logits, labels):
+    if logits.ndim < 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits of at least 2 dimensions and labels (n,)")
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
@@ -631,6 +671,27 @@ def _evaluate_summing_loss(model, loader, loss_fn, device):
     return total / seen, correct / seen
 
 
+def _evaluate_with_its_own_loss(model, loader, loss_fn, device):
+    from torch import nn
+
+    return _evaluation(model, loader, nn.CrossEntropyLoss(), device)
+
+
+def _evaluate_rounded(model, loader, loss_fn, device):
+    loss, acc = _evaluation(model, loader, loss_fn, device)
+    return loss, round(acc, 2)
+
+
+def _evaluate_in_float64(model, loader, loss_fn, device):
+    model.double()  # the caller's model stays float64
+
+    class Float64Batches:
+        def __iter__(self):
+            return ((x.double(), y) for x, y in loader)
+
+    return _evaluation(model, Float64Batches(), loss_fn, device)
+
+
 def _evaluate_restoring_the_mode(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, restore=True)
 
@@ -696,6 +757,9 @@ EXERCISES = {
             Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
                     "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
                     "(n, n) comparison"),
+            Mistake("only 1-D logits rejected", _accuracy_rejecting_1d_logits_only, "check logits.ndim == 2, not "
+                    "logits.ndim < 2: for logits (n, k, 1), argmax(dim=1) has shape (n, 1), which broadcasts against "
+                    "the labels (n,) into an (n, n) comparison"),
             Mistake("logits not checked to be 2-D", _accuracy_logits_ndim_unchecked, "check logits.ndim == 2 "
                     "yourself: 1-D logits with as many values as labels pass a length check, and then "
                     "argmax(dim=1) raises an IndexError"),
@@ -769,6 +833,12 @@ EXERCISES = {
                     "given, not to a device you name yourself: x.to(device)"),
             Mistake("loss_fn.reduction changed", _evaluate_summing_loss, "sum the losses as loss.item() * len(y) "
                     "instead of changing the caller's loss_fn"),
+            Mistake("its own loss function", _evaluate_with_its_own_loss, "compute the loss with the `loss_fn` you "
+                    "are given, not with a loss of your own: the caller may have chosen another one (here with "
+                    "label smoothing)"),
+            Mistake("accuracy rounded", _evaluate_rounded, "return the accuracy itself, not a rounded one: 6 right "
+                    "out of 21 is 0.285714..., not 0.29. Round only when you print it (:.2f in an f-string)"),
+            Mistake("model converted to float64", _evaluate_in_float64, ""),
             Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
                     "training loop itself calls model.train() at the start of every epoch"),
         ),

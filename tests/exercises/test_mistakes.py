@@ -474,6 +474,91 @@ def test_evaluate_rejects_a_device_named_in_the_code_and_a_changed_loss_fn():
         check("torch_evaluate", catalogued("torch_evaluate", "loss_fn.reduction changed"), strict=True)
 
 
+def _accuracy_rejecting_only_1d_logits(logits, labels):
+    if logits.ndim < 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("shapes")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _digit_mlp_with(forward_of):
+    """A DigitMLP right in its layers, with the forward pass ``forward_of(net, x)``."""
+    from torch import nn
+
+    class DigitMLP(nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        def forward(self, x):
+            return forward_of(self, x)
+    return DigitMLP
+
+
+def _logits_of(net, x):
+    x = net.dropout(net.hidden1(x).relu())
+    return net.output(net.dropout(net.hidden2(x).relu()))
+
+
+def _forward_without_return(net, x):
+    _logits_of(net, x.flatten(start_dim=1))
+
+
+def _forward_squeezing(net, x):
+    return _logits_of(net, x.squeeze().flatten(start_dim=1) if x.ndim > 2 else x)
+
+
+def _forward_switching_to_eval(net, x):
+    logits = _logits_of(net, x.flatten(start_dim=1))
+    net.eval()
+    return logits
+
+
+def _forward_without_gradients(net, x):
+    with torch.no_grad():
+        return _logits_of(net, x.flatten(start_dim=1))
+
+
+def _evaluate_then(change):
+    """A right evaluation loop that calls ``change(model)`` at its end."""
+    def evaluate(model, loader, loss_fn, device):
+        result = _evaluate_moving()(model, loader, loss_fn, device)
+        change(model)
+        return result
+    return evaluate
+
+
+def _evaluate_with_f_cross_entropy(model, loader, loss_fn, device):
+    return _evaluate_moving()(model, loader, torch.nn.functional.cross_entropy, device)
+
+
+def _evaluate_without_return(model, loader, loss_fn, device):
+    _evaluate_moving()(model, loader, loss_fn, device)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("torch_accuracy", _accuracy_rejecting_only_1d_logits, "not logits.ndim < 2"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_without_return), "forget `return`"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_squeezing), "a batch of one image"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_switching_to_eval), "changed the module's mode"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_without_gradients), "do not require gradients"),
+    ("torch_evaluate", catalogued("torch_evaluate", "its own loss function"), "the `loss_fn` you are given"),
+    ("torch_evaluate", _evaluate_with_f_cross_entropy, "the `loss_fn` you are given"),
+    ("torch_evaluate", catalogued("torch_evaluate", "accuracy rounded"), "0.285714"),
+    ("torch_evaluate", catalogued("torch_evaluate", "model converted to float64"), "dtype of the model's weights"),
+    ("torch_evaluate", _evaluate_then(lambda model: model.requires_grad_(False)), "requires_grad flags"),
+    ("torch_evaluate", _evaluate_then(lambda model: model.to("cpu")), "moved the model to a device named"),
+    ("torch_evaluate", _evaluate_then(lambda model: model[0].train()), "leave the model in eval mode"),
+    ("torch_evaluate", _evaluate_without_return, "forget `return`"),
+], ids=["accuracy 3-D logits", "mlp forward without return", "mlp squeezes a batch of one", "mlp eval() in forward",
+        "mlp forward under no_grad", "evaluate own loss", "evaluate F.cross_entropy", "evaluate rounded accuracy",
+        "evaluate model.double()", "evaluate frozen model", "evaluate model.to('cpu')", "evaluate layer left training",
+        "evaluate without return"])
+def test_lesson_06b_rejects_wrong_shapes_modes_losses_and_a_changed_model(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -1125,6 +1210,90 @@ def test_lesson_07b_shapley_values_averaged_along_an_axis_pass():
                     phi[i] += factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
         return phi
     _passes("exact_shapley_values", exact_shapley_values)
+
+
+def _saliency_on_the_caller_s_tensor(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)   # no copy: a tensor x is the caller's own
+    gradient, = torch.autograd.grad(model(x[None])[0, target], x)
+    return gradient.abs()
+
+
+def _integrated_gradients_on_the_caller_s_tensor(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = baseline + alphas * (x - baseline)
+    gradients, = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return ((x - baseline) * gradients.mean(dim=0)).detach()
+
+
+def _occlusion_in_the_image_dtype(predict, image, patch, stride, fill):
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()                          # a uint8 copy stores the fill 127.5 as 127
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def _shapley_by(zeros, rows_from_x=False, result=np.asarray, convert=False):
+    """Exact Shapley values with phi = zeros(x), rows built from x or from background, and ``result(phi)``."""
+    from itertools import combinations
+    from math import factorial
+
+    def exact_shapley_values(predict, x, background):
+        if convert:
+            x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, phi = len(x), zeros(x)
+
+        def v(S):
+            if rows_from_x:
+                rows, rest = np.tile(x, (len(background), 1)), [j for j in range(n) if j not in S]
+                rows[:, rest] = background[:, rest]
+            else:
+                rows = background.copy()
+                rows[:, list(S)] = x[list(S)]
+            return predict(rows).mean()
+        for i in range(n):
+            for s in range(n):
+                for S in combinations([j for j in range(n) if j != i], s):
+                    phi[i] += factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+        return result(phi)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("saliency_map", _saliency_on_the_caller_s_tensor, "requires_grad of the caller's own tensor"),
+    ("integrated_gradients", _integrated_gradients_on_the_caller_s_tensor, "requires_grad of the caller's own tensor"),
+    ("occlusion_map", _occlusion_in_the_image_dtype, "convert the image to floats"),
+    ("exact_shapley_values", _shapley_by(np.zeros_like), "whole numbers"),
+    ("exact_shapley_values", _shapley_by(lambda x: np.zeros(len(x)), rows_from_x=True), "whole numbers"),
+    ("exact_shapley_values", _shapley_by(lambda x: np.zeros(len(x))), "whole numbers"),
+    ("exact_shapley_values", _shapley_by(lambda x: np.zeros(len(x)), convert=True, result=list), "returned a list"),
+], ids=["saliency on the caller's x", "ig on the caller's x", "occlusion uint8 copy", "shapley zeros_like(x)",
+        "shapley rows from an int x", "shapley rows from an int background", "shapley list"])
+def test_lesson_07_rejects_a_flag_on_the_caller_s_x_integer_inputs_kept_and_a_list(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
+def test_lesson_07b_answers_that_convert_integer_inputs_pass():
+    _passes("exact_shapley_values", _shapley_by(np.zeros_like, convert=True))
+    _passes("exact_shapley_values", _shapley_by(np.zeros_like, rows_from_x=True, convert=True))
+    _passes("occlusion_map", lambda predict, image, patch, stride, fill: _occlusion_in_the_image_dtype(
+        predict, np.asarray(image, dtype=float), patch, stride, fill))
 
 
 def _sampler_checking_rank_below_num_replicas(order, num_replicas, rank, drop_last=False):

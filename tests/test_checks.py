@@ -168,6 +168,11 @@ def test_a_single_number_expected(register):
     assert_rejected(lambda x: x, "expected a single number, got an array of shape (3,)", name="total")
 
 
+def test_a_missing_return_is_named_where_a_tuple_is_expected(register):
+    register(pair=make_exercise(reference=lambda x: (x, 2 * x)))
+    assert_rejected(lambda x: None, "returned None. Did you forget `return`?", name="pair")
+
+
 def test_tolerances_come_from_the_exercise(register):
     register(loose=make_exercise(rtol=1e-2))
 

@@ -127,6 +127,8 @@ def same_arrays(a: Any, b: Any) -> bool:
 def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) -> None:
     """Raise ``Mismatch`` with a clear message unless ``got`` matches ``want``."""
     got, want = to_numpy(got), to_numpy(want)
+    if got is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
             raise Mismatch(t("expected {count} results (a {kind}), got {got}",
@@ -137,8 +139,6 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
             except Mismatch as m:
                 raise Mismatch(t("result #{number}: {problem}", number=i + 1, problem=m)) from None
         return
-    if got is None:
-        raise Mismatch(t("the function returned None. Did you forget `return`?"))
     try:
         got_arr = np.asarray(got)
     except Exception:

@@ -40,6 +40,8 @@ def _dense_backward_cases():
              label="X has 2 columns but W expects 3", raises=ValueError),
         Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))),
              label="integer inputs X (0 and 1, as XOR's)"),
+        Case((rng.normal(size=(3, 2)), np.array([[1, -1], [2, 0], [0, 1]]), rng.normal(size=(3, 3))),
+             label="integer weights W"),
     ]
 
 
@@ -69,6 +71,11 @@ def _mlp_backward_reference(X, y, W1, b1, W2, b2):
     return grads["W1"], grads["b1"], grads["W2"], grads["b2"]
 
 
+def _integer_xor_weights():
+    """A 2 -> 2 -> 1 start with whole-number weights, as one sets them by hand (W1, b1, W2, b2)."""
+    return np.array([[2, 2], [-2, -2]]), np.array([-1, 3]), np.array([[2, 2]]), np.array([-3])
+
+
 def _mlp_backward_cases():
     rng = np.random.default_rng(9)
     X_xor, y_xor = logic_gate("XOR")
@@ -82,6 +89,7 @@ def _mlp_backward_cases():
         Case((10 * rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(3, 4, scale=10.0)),
              label="large inputs (saturated hidden units)"),
         Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2", raises=ValueError),
+        Case((X_xor, y_xor, *_integer_xor_weights()), label="XOR, integer weights set by hand"),
     ]
 
 
@@ -149,6 +157,15 @@ def _dense_loop_into_zeros_like(X, W, dZ):
     return dX, dW, db
 
 
+def _dense_dw_into_zeros_like(X, W, dZ):
+    X, W, dZ = np.asarray(X, dtype=float), np.asarray(W), np.asarray(dZ, dtype=float)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    dW = np.zeros_like(W)
+    dW[...] = dZ.T @ X
+    return dZ @ W, dW, dZ.sum(axis=0)
+
+
 def _dx_with_w_transposed(X, W, dZ):
     return dZ @ np.asarray(W).T, dZ.T @ X, dZ.sum(axis=0)
 
@@ -213,6 +230,15 @@ def _mlp_backward_with(dz2, dz1):
     return backward
 
 
+def _backward_into_zeros_like(X, y, W1, b1, W2, b2):
+    """The right gradients, stored in arrays made with np.zeros_like of the weights."""
+    grads = _mlp_backward_reference(X, y, W1, b1, W2, b2)
+    stored = tuple(np.zeros_like(p) for p in (W1, b1, W2, b2))
+    for into, g in zip(stored, grads):
+        into[...] = g
+    return stored
+
+
 def _tanh_delta(dH, H):
     return dH * (1 - H ** 2)
 
@@ -275,6 +301,19 @@ def _rejecting_lr_above_1(X, y, params, lr, epochs):
     return _train_mlp_reference(X, y, params, lr, epochs)
 
 
+def _copy_then_subtract(X, y, params, lr, epochs):
+    """Copies with v.copy() (which keeps an integer dtype), then params[k] -= lr * grad."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: v.copy() for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] -= lr * g
+    return params, np.array(losses)
+
+
 def _shuffling_in_place(X, y, params, lr, epochs):
     """The reference after shuffling the caller's X and y in place, rows and labels together."""
     order = np.random.default_rng(0).permutation(len(X))
@@ -322,6 +361,8 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, _weights_first(mlp.init_params([2, 3, 1], seed=4)), 0.5, 3),
              label="params given in the order W1, W2, b1, b2"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
+        Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
+             label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
     ]
@@ -366,6 +407,9 @@ EXERCISES = {
             Mistake("loop into np.zeros_like", _dense_loop_into_zeros_like, "np.zeros_like(X) takes X's dtype: for "
                     "integer inputs dX holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dX = dZ @ W (floats), or start from np.zeros(X.shape)"),
+            Mistake("dW stored in np.zeros_like(W)", _dense_dw_into_zeros_like, "np.zeros_like(W) takes W's dtype: "
+                    "for integer weights dW holds integers, and every gradient stored in it is cut to a whole number. "
+                    "Compute dW = dZ.T @ X (floats), or start from np.zeros(W.shape)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
@@ -407,6 +451,10 @@ EXERCISES = {
                     "broadcasts to an (n, n) matrix: use y[:, None] (or y.reshape(-1, 1))"),
             Mistake("sigmoid derivative in the hidden layer", _backward_sigmoid_hidden, "the hidden layer is tanh: "
                     "its derivative is 1 - H**2, not H * (1 - H)"),
+            Mistake("gradients stored in np.zeros_like", _backward_into_zeros_like, "np.zeros_like(W1) takes the "
+                    "weights' dtype: for integer weights (set by hand) it holds integers, and every gradient stored "
+                    "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
+                    "from np.zeros(W1.shape)"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
         ),
     ),
@@ -420,6 +468,10 @@ EXERCISES = {
         mistakes=(
             Mistake("gradient ascent", lambda *a: _train_mlp_reference(*a, ascend=True),
                     "The update adds the gradient: w + lr * grad climbs uphill; step against it, w - lr * grad."),
+            Mistake("copies, then -=", _copy_then_subtract,
+                    "v.copy() keeps the dtype: for weights set by hand as whole numbers `params[k] -= lr * grad` "
+                    "cannot store the float step (numpy raises a casting error). Set each param to a new array, "
+                    "params[k] = params[k] - lr * grad, or copy with np.array(v, dtype=float)."),
             Mistake("changes the caller's params", lambda *a: _train_mlp_reference(*a, in_place=True),
                     "Your loop updates the arrays it was given (params[k] -= ...): copy them first."),
             Mistake("shuffles X and y in place", _shuffling_in_place,

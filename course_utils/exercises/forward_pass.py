@@ -68,6 +68,10 @@ def _bce_cases():
         Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
         Case((np.array([1, 0, 1, 0]), np.array([2, -1, 0, 3])), label="integer labels and integer logits"),
         Case((np.array([1.0, 0.0, 1.0]), np.array([6.0, -5.5, 4.2])), label="confident and right: a small loss"),
+        Case((np.array([[1.0, 0.0, 1.0]]), np.array([[0.5], [-1.0], [2.0]])),
+             label="y of shape (1, 3) but z of shape (3, 1): same size, other shape", raises=ValueError),
+        Case((np.array([[1.0], [0.0]]), np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])),
+             label="y of shape (2, 1) but z of shape (2, 3): same length, other shape", raises=ValueError),
     ]
 
 
@@ -90,6 +94,9 @@ def _cce_cases():
         Case((np.array([0, 1, 2, 0, 1]), rng.normal(size=(4, 3))), label="5 labels for 4 examples", raises=ValueError),
         Case((np.array([2, 0]), np.array([[0.0, 999.0, 1000.0], [-1001.0, -1000.0, -1002.0]])),
              label="large logits whose maximum is not in the first column"),
+        Case((np.array([2, 0, 1]), np.array([[1, 0, 3], [2, 2, -1], [0, 4, 1]])), label="integer logits"),
+        Case((np.array([0, 2]), np.array([[6.0, -1.0, 0.5], [-2.0, 0.3, 5.9]])),
+             label="confident and right: a small loss"),
     ]
 
 
@@ -218,6 +225,20 @@ def _bce_rounded(y, z):
     return round(_bce_reference(y, z), 4)
 
 
+def _bce_sizes_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.size != z.size or y.ndim != z.ndim:
+        raise ValueError("sizes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_lengths_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if len(y) != len(z) or y.ndim != z.ndim:
+        raise ValueError("lengths differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -272,10 +293,29 @@ def _cce_first_column_shift(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_loop_into_zeros_like(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    losses = np.zeros_like(Z[:, 0])
+    for i in range(len(y)):
+        m = Z[i].max()
+        losses[i] = m + np.log(np.exp(Z[i] - m).sum()) - Z[i, y[i]]
+    return np.mean(losses)
+
+
+def _cce_rounded(y, Z):
+    return round(_cce_reference(y, Z), 4)
+
+
 def _cce_sum(y, Z):
     return len(Z) * _cce_reference(y, Z)
 
 
+_BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of the same size, length and number of "
+                     "dimensions can still differ in shape, and then broadcast without any error (y of shape (1, 3) "
+                     "against z of shape (3, 1) gives a (3, 3) array)")
+_NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n * k entries: np.mean(losses) with no "
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
 
@@ -339,6 +379,8 @@ EXERCISES = {
                     "overflows"),
             Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
+            Mistake("sizes compared, not shapes", _bce_sizes_compared, _BCE_WHOLE_SHAPES),
+            Mistake("lengths compared, not shapes", _bce_lengths_compared, _BCE_WHOLE_SHAPES),
             Mistake("ndim compared, not shapes", _bce_ndim_check, "y of shape (1,) broadcasts against z of shape (n,) "
                     "without any error: compare the whole shapes, y.shape != z.shape"),
             Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
@@ -346,8 +388,7 @@ EXERCISES = {
             Mistake("losses stored in np.zeros_like(z)", _bce_into_zeros_like, "np.zeros_like(z) takes z's dtype: for "
                     "integer logits it holds integers, and every loss stored in it is cut to a whole number. Take the "
                     "mean of the formula's array itself (or start from np.zeros(z.shape), which holds floats)"),
-            Mistake("rounded", _bce_rounded, "do not round the loss: return the mean as it is (round only what you "
-                    "print)"),
+            Mistake("rounded", _bce_rounded, _NOT_ROUNDED),
         ),
     ),
     "cce_from_logits": Exercise(
@@ -373,6 +414,11 @@ EXERCISES = {
             Mistake("shifted by the first column", _cce_first_column_shift, "shift each row by its own maximum, "
                     "Z.max(axis=1): another entry (here the first column) can lie far below it, and then np.exp "
                     "overflows to inf"),
+            Mistake("losses stored in np.zeros_like", _cce_loop_into_zeros_like, "np.zeros_like(Z[:, 0]) takes Z's "
+                    "dtype: for integer logits it holds integers, and every loss stored in it is cut to a whole "
+                    "number. Compute the losses as one array (logsumexp - Z[np.arange(n), y]), or start from "
+                    "np.zeros(n), which holds floats"),
+            Mistake("rounded", _cce_rounded, _NOT_ROUNDED),
             Mistake("sum instead of mean", _cce_sum),
         ),
     ),

@@ -30,6 +30,7 @@ def _sgd_cases():
         Case((np.ones(2), np.ones(2), 0.0), label="learning rate 0", raises=ValueError),
         Case((np.ones(2), np.array([0.5, -0.5]), 2.0), label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2, 3]), np.array([0.5, 0.25, -1.0]), 0.1), label="integer weights"),
+        Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
     ]
 
 
@@ -274,6 +275,15 @@ def _sgd_copy_then_subtract(w, grad, lr):
         raise ValueError("bad input")
     new_w = np.copy(w)
     new_w -= lr * np.asarray(grad)
+    return new_w
+
+
+def _sgd_into_zeros_like_grad(w, grad, lr):
+    w, grad = np.asarray(w), np.asarray(grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    new_w = np.zeros_like(grad)
+    new_w[...] = w - lr * grad
     return new_w
 
 
@@ -563,6 +573,9 @@ EXERCISES = {
             Mistake("copy, then -=", _sgd_copy_then_subtract, "np.copy(w) keeps w's dtype: for integer weights "
                     "`new_w -= lr * grad` cannot store the float result (numpy raises a casting error). Compute a new "
                     "array: `w - lr * grad`"),
+            Mistake("stored in np.zeros_like(grad)", _sgd_into_zeros_like_grad, "np.zeros_like(grad) takes grad's "
+                    "dtype: for an integer gradient it holds integers, and the new weights stored in it are cut to "
+                    "whole numbers. Return `w - lr * grad` itself"),
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "

@@ -255,6 +255,20 @@ def test_minibatch_indices_names_a_missing_return_and_leaves_numpys_random_state
     _passes("minibatch_indices", lambda n, batch_size, rng: _cut(rng.permutation(n), batch_size))
 
 
+
+def test_sgd_step_is_tried_on_an_integer_gradient():
+    """np.zeros_like(grad) of an integer gradient holds integers, and the new weights stored in it are cut."""
+    def into_zeros_like_grad(w, grad, lr):
+        w, grad = np.asarray(w), np.asarray(grad)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("bad input")
+        new_w = np.zeros_like(grad)
+        new_w[...] = w - lr * grad
+        return new_w
+    with pytest.raises(ExerciseFailed, match="an integer gradient"):
+        check("sgd_step", into_zeros_like_grad, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 
@@ -1033,6 +1047,103 @@ def test_train_mlp_names_a_missing_return():
         _train_mlp_reference(X, y, params, lr, epochs)
     with pytest.raises(ExerciseFailed, match="Did you forget `return`"):
         check("train_mlp", no_return, strict=True)
+
+
+def _bce_of(y, z):
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_sizes_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.size != z.size or y.ndim != z.ndim:
+        raise ValueError("sizes differ")
+    return _bce_of(y, z)
+
+
+def _bce_lengths_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if len(y) != len(z) or y.ndim != z.ndim:
+        raise ValueError("lengths differ")
+    return _bce_of(y, z)
+
+
+@pytest.mark.parametrize("answer, shown", [(_bce_sizes_compared, "same size, other shape"),
+                                           (_bce_lengths_compared, "same length, other shape")])
+def test_bce_is_tried_on_shapes_of_the_same_size_and_length(answer, shown):
+    with pytest.raises(ExerciseFailed, match=shown):
+        check("bce_from_logits", answer, strict=True)
+
+
+def _cce_loop_into_zeros_like(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    losses = np.zeros_like(Z[:, 0])
+    for i in range(len(y)):
+        m = Z[i].max()
+        losses[i] = m + np.log(np.exp(Z[i] - m).sum()) - Z[i, y[i]]
+    return np.mean(losses)
+
+
+def _dense_dw_into_zeros_like(X, W, dZ):
+    X, W, dZ = np.asarray(X, dtype=float), np.asarray(W), np.asarray(dZ, dtype=float)
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    dW = np.zeros_like(W)
+    dW[...] = dZ.T @ X
+    return dZ @ W, dW, dZ.sum(axis=0)
+
+
+def _mlp_backward_into_zeros_like(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    H = np.tanh(X @ W1.T + b1)
+    P = sigmoid(H @ W2.T + b2)
+    dZ2 = (P - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+    grads = np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)
+    for into, g in zip(grads, (dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0))):
+        into[...] = g
+    return grads
+
+
+@pytest.mark.parametrize("name, answer", [("cce_from_logits", _cce_loop_into_zeros_like),
+                                          ("dense_backward", _dense_dw_into_zeros_like),
+                                          ("mlp_backward", _mlp_backward_into_zeros_like)])
+def test_losses_and_gradients_are_tried_on_integer_logits_and_weights(name, answer):
+    with pytest.raises(ExerciseFailed, match="integer"):
+        check(name, answer, strict=True)
+
+
+def test_cce_is_tried_where_a_loss_rounded_to_six_decimals_shows():
+    def rounded(y, Z):
+        y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        m = Z.max(axis=1)
+        lse = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+        return round(float(np.mean(lse - Z[np.arange(len(y)), y])), 6)
+    with pytest.raises(ExerciseFailed, match="a small loss"):
+        check("cce_from_logits", rounded, strict=True)
+
+
+def test_train_mlp_is_tried_on_integer_weights_set_by_hand():
+    """{k: v.copy()} keeps an integer dtype, and params[k] -= lr * grad then raises a casting error."""
+    from course_utils.exercises.backpropagation import _loss_from_logits, _mlp_backward_reference
+
+    def copy_then_subtract(X, y, params, lr, epochs):
+        if lr <= 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: v.copy() for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(_loss_from_logits(params, X, y))
+            grads = _mlp_backward_reference(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
+            for name, g in zip(("W1", "b1", "W2", "b2"), grads):
+                params[name] -= lr * g
+        return params, losses
+    with pytest.raises(ExerciseFailed, match="integer weights set by hand"):
+        check("train_mlp", copy_then_subtract, strict=True)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

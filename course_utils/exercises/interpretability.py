@@ -400,11 +400,13 @@ def _occlusion_cases():
              "ValueError)", raises=ValueError),
         Case((_squashed, rng.random((4, 7)), 5, 1, 0.0), label="a 5x5 patch on a 4x7 image (too tall: must raise "
              "ValueError)", raises=ValueError),
+        Case((_weighted_sum, rng.random((7, 7)), 2, 3, 0.0), label="2x2 patches with stride 3: the pixels between "
+             "the windows are never covered"),
     ]
 
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
-                    too_large=lambda patch, shape: patch > min(shape), dtype=float):
+                    too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=dtype)
@@ -419,7 +421,8 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - predict(covered[None])[0])
-                window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + patch), slice(j, j + patch))
+                side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
+                window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + side), slice(j, j + side))
                 total[window] += drop
                 count[window] += 1
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
@@ -522,7 +525,7 @@ EXERCISES = {
     "occlusion_map": Exercise(
         reference=_occlusion,
         cases=_occlusion_cases,
-        rtol=1e-6, atol=1e-9,
+        rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "
         "with fill in a copy, and add predict(original) - predict(covered) to every pixel of the window in a "
@@ -544,6 +547,9 @@ EXERCISES = {
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
+                    "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
+                    "patch, the pixels between two windows are never covered and stay 0."),
             Mistake("integer image kept", _occlusion_with(dtype=None),
                     "convert the image to floats first, np.asarray(image, dtype=float): a copy of a uint8 image "
                     "stores the fill 127.5 as 127 (and np.zeros_like(image) would make integer totals)."),

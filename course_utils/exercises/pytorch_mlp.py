@@ -173,6 +173,10 @@ def _compare_accuracy(got, want):
     if isinstance(got, (int, np.integer)) and not isinstance(got, bool) and isinstance(want, float):
         raise Mismatch(t("returned the whole number {value}: divide the number of correct predictions by the "
                          "number of examples (or take the mean)", value=got))
+    if isinstance(got, (list, tuple)) or np.ndim(got) != 0:
+        raise Mismatch(t("returned a {kind} of shape {shape}, not a single number (an f-string's :.4f fails on it): "
+                         "return one Python float; divide by len(labels), not by labels.shape (a tuple)",
+                         kind=type(got).__name__, shape=np.shape(got)))
     compare_values(got, want)
 
 
@@ -321,7 +325,8 @@ def _run_evaluate(evaluate, case):
     model = Recorder(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
     model.train()
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size,
+    # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
+    loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     loss_fn = Loss(label_smoothing=0.1)  # not the plain cross-entropy
     result = evaluate(model, loader, loss_fn, torch.device("cpu"))
@@ -488,6 +493,11 @@ def _accuracy_rounded(logits, labels):
 def _accuracy_returns_count(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).sum().item()
+
+
+def _accuracy_divided_by_shape(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).numpy().sum() / labels.shape  # a tuple: the result has shape (1,)
 
 
 def _accuracy_labels_ndim_unchecked(logits, labels):
@@ -696,6 +706,18 @@ def _evaluate_restoring_the_mode(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, restore=True)
 
 
+def _evaluate_the_whole_data_set(model, loader, loss_fn, device):
+    import torch
+
+    x, y = loader.dataset.tensors  # past the loader: one batch, never moved to the device
+    if len(y) == 0:
+        raise ValueError("the loader gave no examples")
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+        return loss_fn(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
+
+
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
     import torch
 
@@ -774,6 +796,7 @@ EXERCISES = {
                     "7 is 0.428571..., not 0.43. Round only when you print it (:.2f in an f-string)"),
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
+            Mistake("divided by labels.shape", _accuracy_divided_by_shape, ""),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -839,6 +862,7 @@ EXERCISES = {
             Mistake("accuracy rounded", _evaluate_rounded, "return the accuracy itself, not a rounded one: 6 right "
                     "out of 21 is 0.285714..., not 0.29. Round only when you print it (:.2f in an f-string)"),
             Mistake("model converted to float64", _evaluate_in_float64, ""),
+            Mistake("the data set read past the loader", _evaluate_the_whole_data_set, ""),
             Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
                     "training loop itself calls model.train() at the start of every epoch"),
         ),

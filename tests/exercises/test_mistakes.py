@@ -573,6 +573,36 @@ def test_lesson_06b_rejects_wrong_shapes_modes_losses_and_a_changed_model(name, 
         check(name, answer, strict=True)
 
 
+def _accuracy_returning(result):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return result((logits.argmax(dim=1) == labels).numpy(), labels)
+    return accuracy
+
+
+def _evaluate_past_the_loader(model, loader, loss_fn, device):
+    import torch
+
+    x, y = loader.dataset.tensors                     # one batch of everything, never moved to `device`
+    if len(y) == 0:
+        raise ValueError("the loader gave no examples")
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+        return loss_fn(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("torch_accuracy", _accuracy_returning(lambda right, labels: right.sum() / labels.shape), "not a single number"),
+    ("torch_accuracy", _accuracy_returning(lambda right, labels: [right.mean().item()]), "not a single number"),
+    ("torch_evaluate", _evaluate_past_the_loader, "without being moved"),
+], ids=["accuracy divided by labels.shape", "accuracy in a list", "evaluate reads the data set unmoved"])
+def test_lesson_06b_rejects_an_accuracy_of_shape_1_and_a_data_set_read_past_the_loader(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -1405,6 +1435,32 @@ def test_lesson_07b_answers_that_convert_integer_inputs_pass():
     _passes("exact_shapley_values", _shapley_by(np.zeros_like, rows_from_x=True, convert=True))
     _passes("occlusion_map", lambda predict, image, patch, stride, fill: _occlusion_in_the_image_dtype(
         predict, np.asarray(image, dtype=float), patch, stride, fill))
+
+
+def _occlusion_by(dtype=float, spread_to_stride=False):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=dtype)
+        if patch > min(image.shape):
+            raise ValueError("the patch does not fit")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        side = max(patch, stride) if spread_to_stride else patch    # as if the windows always tiled the image
+        for i in range(0, image.shape[0] - patch + 1, stride):
+            for j in range(0, image.shape[1] - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + side, j:j + side] += original - predict(covered[None])[0]
+                count[i:i + side, j:j + side] += 1
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return occlusion_map
+
+
+def test_lesson_07b_occlusion_rejects_a_drop_spread_over_a_stride_larger_than_the_patch():
+    with pytest.raises(ExerciseFailed, match="never covered and stay 0"):
+        check("occlusion_map", _occlusion_by(spread_to_stride=True), strict=True)
+
+
+def test_lesson_07b_occlusion_of_an_image_converted_to_float32_passes():
+    _passes("occlusion_map", _occlusion_by(dtype=np.float32))
 
 
 def _sampler_checking_rank_below_num_replicas(order, num_replicas, rank, drop_last=False):

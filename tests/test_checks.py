@@ -573,3 +573,8 @@ def test_a_run_that_finds_the_result_wrong_reads_as_a_wrong_result(register):
     register(typed=make_exercise(run=run))
     printed = assert_rejected(lambda x: list(2 * x), "expected an array, got a list", name="typed")
     assert "raised" not in printed
+
+
+def test_two_values_that_look_equal_at_six_digits_are_shown_with_the_digits_that_differ(register):
+    register(exact=make_exercise(atol=1e-12, rtol=1e-12))
+    assert_rejected(lambda x: 2.0 * x * (1 + 1e-9), "index 1: expected 2, got 2.000000002", name="exact")

@@ -162,8 +162,8 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
     close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = _first(~close)
-        raise Mismatch(t("wrong value{at}: expected {want}, got {got}",
-                         at=_at(idx), want=_item(want_arr, idx), got=_item(got_arr, idx)))
+        want, got = _told_apart(want_arr[idx], got_arr[idx])
+        raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at=_at(idx), want=want, got=got))
 
 
 def _first(mask: np.ndarray) -> tuple:
@@ -176,6 +176,14 @@ def _at(idx: tuple) -> str:
 
 def _item(arr: np.ndarray, idx: tuple) -> str:
     return f"{arr[idx]:.6g}" if arr.dtype.kind == "f" else str(arr[idx])
+
+
+def _told_apart(want: Any, got: Any) -> tuple[str, str]:
+    """Two numbers with 6 significant digits, or as many more as it takes to show that they differ."""
+    if not all(isinstance(v, (float, np.floating)) for v in (want, got)):
+        return str(want), str(got)
+    digits = next((d for d in range(6, 18) if f"{want:.{d}g}" != f"{got:.{d}g}"), 17)
+    return f"{want:.{digits}g}", f"{got:.{digits}g}"
 
 
 def short(value: Any, limit: int = 60) -> str:

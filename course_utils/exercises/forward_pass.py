@@ -22,6 +22,8 @@ def _softmax_cases():
         Case((rng.normal(size=(1, 5)),), label="a batch of one"),
         Case((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]]),), label="NaN in the first row"),
         Case((np.array([[1, 2, 3], [0, 0, 5]]),), label="whole-number logits give floats"),
+        Case((np.array([[0.0, 1000.0, -1000.0], [3.0, 1.0, 2.0]]),),
+             label="large logits whose maximum is neither first nor last"),
     ]
 
 
@@ -133,6 +135,18 @@ def _softmax_global_max(z):
 def _softmax_row_mean(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.mean(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_minus_first_logit(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z[..., :1])
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_minus_last_logit(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z[..., -1:])
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -320,6 +334,10 @@ _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n *
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
 
 
+_ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=True): any other logit of the row (the "
+                    "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
+
+
 EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
@@ -339,6 +357,8 @@ EXERCISES = {
             Mistake("no keepdims", _softmax_no_keepdims),
             Mistake("the batch's maximum", _softmax_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
+            Mistake("shifted by the first logit", _softmax_minus_first_logit, _ONE_LOGIT_SHIFT),
+            Mistake("shifted by the last logit", _softmax_minus_last_logit, _ONE_LOGIT_SHIFT),
             Mistake("integer result", _softmax_into_zeros_like, "for whole-number logits, np.zeros_like(z) (or "
                     "np.empty_like) is an integer array and every probability written into it is cut to 0 or 1: "
                     "turn z into floats first with np.asarray(z, dtype=float)"),

@@ -19,11 +19,14 @@ def _activation_cases():
         Case((np.array([-2.0, -0.5, 0.5, 2.0]),), label="a small array"),
         Case((np.linspace(-5, 5, 12).reshape(3, 4),), label="a 2-D array keeps its shape"),
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
+        Case((-1000.0,), label="a single number far below zero"),
+        Case((1000.0,), label="a single number far above zero"),
     ]
 
 
 def _sigmoid_cases():
-    return [*_activation_cases(), Case((np.array([-3, 0, 2]),), label="whole numbers give floats"),
+    shared = _activation_cases()   # the very large values stay in the second half (the graded release hides it)
+    return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *shared[3:],
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]
 
 
@@ -113,6 +116,14 @@ def _math_exp_sigmoid(z):
     import math
 
     return 1 / (1 + math.exp(-z))
+
+
+def _math_exp_for_one_number(z):
+    import math
+
+    if np.ndim(z) == 0:
+        return 1 / (1 + math.exp(-z))
+    return ref.sigmoid(z)   # the stable form for arrays
 
 
 def _sign_flipped_sigmoid(z):
@@ -249,6 +260,9 @@ EXERCISES = {
         mistakes=(
             Mistake("naive formula", _naive_sigmoid, _OVERFLOW),
             Mistake("np.where with the naive branches", _where_both_naive),
+            Mistake("a naive formula for one number", _math_exp_for_one_number, "a single number takes another path "
+                    "in your code, and there math.exp(1000) overflows (OverflowError): use the stable formula for "
+                    "single numbers too; np.exp(-np.abs(z)) and np.where work on a number as well as on an array"),
             Mistake("math.exp", _math_exp_sigmoid, "math.exp works on one number only; use np.exp, which works "
                     "element by element on arrays"),
             Mistake("changes z in place", _in_place_sigmoid, "writing the result into z (z[...] = ...) overwrites "

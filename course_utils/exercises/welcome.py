@@ -31,9 +31,14 @@ def _accuracy_cases():
         Case((np.array([0, 1, 2]), np.array([0, 2, 1])), label="1 of 3 right"),
         Case((np.array([[1, 2, 3], [4, 5, 6]]), np.array([[1, 2, 0], [4, 0, 6]])),
              label="labels in a grid of shape (2, 3): 4 of the 6 right"),
+        Case((np.array([7]), np.array([7])), label="a single prediction, right"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
+             raises=ValueError),
+        Case((np.arange(4).reshape(1, 4), np.arange(4).reshape(4, 1)), label="a row (1, 4) against a column (4, 1)",
+             raises=ValueError),
+        Case((np.ones((2, 3), dtype=int), np.ones((2, 1), dtype=int)), label="shape (2, 3) against (2, 1)",
              raises=ValueError),
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
     ]
@@ -45,6 +50,7 @@ def _param_cases():
         Case(([2, 8, 1],), label="one hidden layer of 8"),
         Case(([64, 64, 10],), label="digits MLP"),
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
+        Case(([1, 1, 1, 1],), label="four layers of one neuron each"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
@@ -76,6 +82,20 @@ def _ndim_check(y_true, y_pred):
 def _shape_of_lists(y_true, y_pred):
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _sizes_and_ndim_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size != y_pred.size or y_true.ndim != y_pred.ndim or y_true.size == 0:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _lengths_and_ndim_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) != len(y_pred) or y_true.ndim != y_pred.ndim or y_true.size == 0:
+        raise ValueError("shapes differ")
     return float(np.mean(y_true == y_pred))
 
 
@@ -182,6 +202,13 @@ EXERCISES = {
                     "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
                     "(size 0)."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            Mistake("sizes and ndim compared, not shapes", _sizes_and_ndim_compared,
+                    "Equal sizes and ndim do not make equal shapes: a row (1, 4) and a column (4, 1) both hold 4 labels "
+                    "in 2 dimensions, yet == broadcasts them to a 4x4 table. Compare the shapes: "
+                    "y_true.shape != y_pred.shape."),
+            Mistake("lengths and ndim compared, not shapes", _lengths_and_ndim_compared,
+                    "len() sees only the first dimension: (2, 3) and (2, 1) have the same length and ndim, yet == "
+                    "broadcasts them without an error. Compare the shapes: y_true.shape != y_pred.shape."),
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
                     "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),

@@ -856,6 +856,17 @@ def test_softmax_is_tried_on_whole_number_logits(capsys):
     assert "Likely mistake: for whole-number logits, np.zeros_like(z)" in capsys.readouterr().out
 
 
+
+@pytest.mark.parametrize("shift", [lambda z: z[..., -1:], lambda z: z[..., :1], lambda z: z.min(axis=-1, keepdims=True)],
+                         ids=["last logit", "first logit", "row minimum"])
+def test_softmax_is_tried_with_the_maximum_in_the_middle(shift, capsys):
+    """The large rows of the old cases had their maximum first or last, so subtracting the last logit passed."""
+    with pytest.raises(ExerciseFailed):
+        check("softmax_stable", _softmax_minus(shift), strict=True)
+    check("softmax_stable", _softmax_minus(shift))
+    assert "Likely mistake: subtract each row's own maximum, z.max(axis=-1, keepdims=True)" in capsys.readouterr().out
+    _passes("softmax_stable", _softmax_minus(lambda z: np.nanmax(z, axis=-1, keepdims=True)))
+
 @pytest.mark.parametrize("output", [
     lambda z: 1 / (1 + np.exp(-z)),
     lambda z: np.exp(z) / (1 + np.exp(z)),
@@ -2242,6 +2253,78 @@ def test_or_weights_says_what_to_return(answer, reason, capsys):
     check("or_weights", answer)
     assert reason in capsys.readouterr().out
 
+
+
+def _accuracy_checking(shapes_differ):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if shapes_differ(y_true, y_pred) or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_accuracy_checking(lambda t, p: t.size != p.size or t.ndim != p.ndim), "Equal sizes and ndim"),
+    (_accuracy_checking(lambda t, p: len(t) != len(p) or t.ndim != p.ndim), "len() sees only the first dimension"),
+    (_accuracy_checking(lambda t, p: t.shape[0] != p.shape[0] or t.ndim != p.ndim), "len() sees only the first"),
+    (_accuracy_checking(lambda t, p: t.shape != p.shape or t.size < 2), "on input a single prediction, right"),
+], ids=["size-and-ndim", "len-and-ndim", "shape0-and-ndim", "one-prediction-rejected"])
+def test_accuracy_wants_whole_shapes_compared_and_takes_one_prediction(answer, reason, capsys):
+    """No old case had two shapes of the same ndim and the same size or length, nor a single prediction."""
+    with pytest.raises(ExerciseFailed):
+        check("accuracy", answer, strict=True)
+    check("accuracy", answer)
+    assert reason in capsys.readouterr().out
+    _passes("accuracy", _accuracy_checking(lambda t, p: t.shape != p.shape))
+
+
+def _param_count_over_distinct_pairs(layer_sizes):
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+        raise ValueError("bad layer sizes")
+    return sum(n_in * n_out + n_out for n_in, n_out in set(zip(layer_sizes, layer_sizes[1:])))
+
+
+def _param_count_rejecting_hidden_layers_of_one(layer_sizes):
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1 or min(layer_sizes[1:-1], default=2) < 2:
+        raise ValueError("bad layer sizes")
+    return _weights_and_biases(layer_sizes)
+
+
+@pytest.mark.parametrize("answer", [_param_count_over_distinct_pairs, _param_count_rejecting_hidden_layers_of_one],
+                         ids=["distinct-pairs", "hidden-of-one-rejected"])
+def test_mlp_param_count_is_tried_on_repeated_pairs_and_layers_of_one(answer):
+    """No old case repeated a pair of neighbouring sizes or had a layer of one neuron before the output."""
+    with pytest.raises(ExerciseFailed):
+        check("mlp_param_count", answer, strict=True)
+
+
+def _sigmoid_with_a_path_for_one_number(exp):
+    def sigmoid_(z):
+        if np.ndim(z) == 0:
+            return 1 / (1 + exp(-z))
+        return _sigmoid(np.asarray(z, dtype=float))
+    return sigmoid_
+
+
+@pytest.mark.parametrize("exp, reason", [
+    (__import__("math").exp, "a single number takes another path in your code"),
+    (np.exp, "np.exp overflowed"),
+], ids=["math.exp", "np.exp"])
+def test_sigmoid_is_tried_on_single_large_numbers(exp, reason, capsys):
+    """The only single number of the old cases was 0.0, so a naive formula for numbers passed."""
+    with pytest.raises(ExerciseFailed):
+        check("sigmoid", _sigmoid_with_a_path_for_one_number(exp), strict=True)
+    check("sigmoid", _sigmoid_with_a_path_for_one_number(exp))
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+
+
+def test_relu_is_tried_on_a_single_negative_number():
+    def relu(z):
+        return abs(z) if np.ndim(z) == 0 else np.maximum(0.0, z)
+    with pytest.raises(ExerciseFailed):
+        check("relu", relu, strict=True)
+    _passes("relu", lambda z: z * 1.0 if np.ndim(z) == 0 and z > 0 else np.maximum(0.0, z))
 
 def test_torch_train_step_must_leave_the_model_in_training_mode():
     with pytest.raises(ExerciseFailed, match="eval"):

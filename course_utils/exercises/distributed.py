@@ -28,6 +28,9 @@ def _absolute_error_grad(w, X, y):
 def _shard_cases():
     rng = np.random.default_rng(8)
     X, y, w = rng.normal(size=(12, 3)), rng.normal(size=12), rng.normal(size=3)
+    other = np.random.default_rng(80)            # its own generator: the cases above keep their values
+    wide_X, wide_y, wide_w = other.normal(size=(9, 4)), other.normal(size=9), other.normal(size=4)
+    int_X = other.integers(-3, 4, size=(10, 3))
     return [
         Case((_squared_error_grad, w, X, y, 3), label="12 examples in 3 equal shards"),
         Case((_squared_error_grad, w, X[:10], y[:10], 3), label="10 examples in 3 shards of 4, 3, 3"),
@@ -36,6 +39,9 @@ def _shard_cases():
         Case((_squared_error_grad, w, X[:5], y[:5], 5), label="one example per shard"),
         Case((_absolute_error_grad, w, X[:10], y[:10], 3), label="another loss (mean absolute error), 3 shards"),
         Case((_squared_error_grad, np.array([1, 0, -2]), X[:10], y[:10], 3), label="integer weights w"),
+        Case((_squared_error_grad, wide_w, wide_X, wide_y, 2), label="9 examples with 4 features (w has 4 entries), "
+             "2 shards"),
+        Case((_squared_error_grad, w, int_X, y[:10], 3), label="integer features X"),
         Case((_squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
         Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
     ]
@@ -127,6 +133,20 @@ def _shard_ceil_sized(grad_fn, w, X, y, k):
     return sum(len(X[i:i + size]) * grad_fn(w, X[i:i + size], y[i:i + size]) for i in range(0, len(X), size)) / len(X)
 
 
+def _shard_accumulator_of_three(grad_fn, w, X, y, k):
+    total = np.zeros(3)                                      # the lesson's w_now has 3 entries
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
+
+
+def _shard_accumulator_like_a_row(grad_fn, w, X, y, k):
+    total = np.zeros_like(X[0])                              # integers when X holds integers
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
+
+
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
     perm = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[perm], y[perm]
@@ -144,9 +164,13 @@ def _ring_cases():
         Case((rng.normal(size=(2, 2, 1)), 0), label="2 workers, chunks of one number"),
         Case((np.random.default_rng(90).normal(size=(3, 3, 2, 2)), 1),
              label="3 workers, chunks that are 2x2 matrices (shape (k, k, ...) is allowed)"),
+        Case((np.random.default_rng(91).normal(size=(3, 3)), 2),
+             label="3 workers, chunks of one number stored without a chunk axis: shape (3, 3) is (k, k, ...)"),
         Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
         Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
+        Case((np.random.default_rng(92).normal(size=(2, 3, 2)), 0), label="2 workers but 3 chunks",
+             raises=ValueError),
     ]
 
 
@@ -197,6 +221,22 @@ def _ring_three_dims_only(buffers, step):
     return _ring_reference(buffers, step)
 
 
+def _ring_with_a_chunk_axis(buffers, step):
+    if buffers.ndim < 3:
+        raise ValueError("buffers must have shape (k, k, chunk_size)")
+    return _ring_reference(buffers, step)
+
+
+def _ring_more_chunks_allowed(buffers, step):
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] < buffers.shape[0]:
+        raise ValueError("buffers needs at least k chunks for k workers")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
+
+
 def _ring_as_lists(buffers, step):
     return _ring_reference(buffers, step).tolist()
 
@@ -238,6 +278,11 @@ def _sampler_cases():
         Case((perm, 4, 2), label="a shuffled order, 4 ranks, rank 2 (its last index is padding)"),
         Case((perm, 4, 3), {"drop_last": True}, label="drop_last: cut to 8"),
         Case((perm[:8], 4, 1), {"drop_last": True}, label="drop_last with 8 examples for 4 ranks (nothing to cut)"),
+        Case((perm, 3, 2), {"drop_last": True}, label="drop_last with 3 ranks: cut to 9"),
+        Case((np.array([5, 7, 9]), 8, 2), {"drop_last": True},
+             label="drop_last with 3 examples for 8 ranks (nothing is left for any rank)"),
+        Case(([int(i) for i in perm[:9]], 3, 1),
+             label="the order as a Python list (as torch.randperm(9).tolist() gives), 3 ranks"),
         Case((perm, 1, 0), label="a single rank gets everything"),
         Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
@@ -254,8 +299,9 @@ def _sampler_rank(num_replicas, rank):
 def _compare_sampler(got, want):
     if got is None:
         compare_values(got, want)                  # says: did you forget `return`?
-    dtype = np.asarray(to_numpy(got)).dtype
-    if dtype.kind not in "iu":
+    indices = np.asarray(to_numpy(got))
+    dtype = indices.dtype
+    if dtype.kind not in "iu" and indices.size:             # an empty list has no dtype of its own (float64)
         raise Mismatch(t("the indices have dtype {dtype}; a sampler hands out integers (a dataset cannot be "
                          "indexed with 3.0): keep the integer dtype of `order`", dtype=dtype))
     compare_values(got, want)
@@ -304,6 +350,30 @@ def _sampler_cut_by_negative_slice(order, num_replicas, rank, drop_last=False):
     return np.asarray(order)[:-(len(order) % num_replicas)][rank::num_replicas]   # [:-0] is empty
 
 
+def _sampler_needs_an_array(order, num_replicas, rank, drop_last=False):
+    _sampler_rank(num_replicas, rank)
+    n = order.size                                            # a list or a range has no .size
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return np.resize(order, total)[rank::num_replicas]
+
+
+def _sampler_cuts_the_padding(order, num_replicas, rank, drop_last=False):
+    if not drop_last:
+        return sampler_indices(order, num_replicas, rank)
+    _sampler_rank(num_replicas, rank)
+    order = np.asarray(order)
+    pad = -len(order) % num_replicas                          # what padding would add, not what must go
+    return order[:len(order) - pad][rank::num_replicas]
+
+
+def _sampler_drop_last_truncates_toward_zero(order, num_replicas, rank, drop_last=False):
+    if not drop_last:
+        return sampler_indices(order, num_replicas, rank)
+    _sampler_rank(num_replicas, rank)
+    per_rank = int((len(order) - num_replicas) / num_replicas) + 1   # int() rounds -0.6 up to 0
+    return np.asarray(order)[:per_rank * num_replicas][rank::num_replicas]
+
+
 def _sampler_float(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
@@ -337,7 +407,10 @@ def _accumulation_cases():
         Case((8, 8), label="one example per micro-batch"),
         Case((10, 3), {"loss": "label smoothing"}, label="another loss (cross-entropy with label smoothing 0.2)"),
         Case((10, 3), {"optimizer": "Adam"}, label="another optimizer (Adam, lr 0.01)"),
+        Case((10, 3), {"optimizer": "momentum"}, label="an optimizer that has already taken a step (SGD with "
+             "momentum 0.9: its momentum buffers carry over)"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
+        Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
     ]
 
@@ -346,8 +419,8 @@ def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
     number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
     is still in train mode, the largest number of examples whose graphs were kept at once (forward passes since
-    the last backward pass), and what the answer left changed in the caller's model, loss function or
-    optimizer: "" when nothing)."""
+    the last backward pass), what the answer left changed in the caller's model, loss function or
+    optimizer ("" when nothing), and whether it returned a tensor that still requires grad)."""
     import torch
     from torch import nn
 
@@ -360,6 +433,9 @@ def _run_accumulation(step_fn, case):
         p.grad = torch.ones_like(p)
     if case.kwargs.get("optimizer") == "Adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    elif case.kwargs.get("optimizer") == "momentum":
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        optimizer.step()                         # on the stale gradients: its momentum buffers are not empty
     else:
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)   # step() is more than p -= lr*grad
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2 if case.kwargs.get("loss") else 0.0)
@@ -375,13 +451,14 @@ def _run_accumulation(step_fn, case):
     next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
     x_before, y_before = x.clone(), y.clone()
     loss = step_fn(model, loss_fn, optimizer, x, y, micro)
+    graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     after = _accumulation_settings(model, loss_fn, optimizer)
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
                     if a != b), "")
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed)
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed, graph)
 
 
 def _accumulation_settings(model, loss_fn, optimizer):
@@ -400,6 +477,10 @@ def _compare_accumulation(got, want):
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
     if got[6] != want[6]:
         raise Mismatch(t(_CHANGED[got[6]]))
+    if got[7] != want[7]:
+        raise Mismatch(t("your function returned the loss as a tensor that still requires grad, so it keeps the "
+                         "autograd graph of every piece alive for as long as the caller keeps the loss: return a "
+                         "float, adding loss.item() of each piece"))
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
@@ -573,6 +654,41 @@ def _accumulate_freezing(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_zero_only(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if micro_batches == 0 or micro_batches > len(x):        # -1 slips through to tensor_split's RuntimeError
+        raise ValueError(f"micro_batches must be between 1 and {len(x)}, got {micro_batches}")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulate_returning_the_graph(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total = total + loss                                  # not loss.item(): the sum still requires grad
+    optimizer.step()
+    return total
+
+
+def _accumulate_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
+    settings = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+    fresh = type(optimizer)(model.parameters(), **settings)  # same settings, but none of the optimizer's state
+    return _accumulation_step(model, loss_fn, fresh, x, y, micro_batches)
+
+
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -615,6 +731,12 @@ EXERCISES = {
                     "for integer weights it is an integer array, and `+=` of float gradients fails. Start from "
                     "np.zeros(np.shape(w)), or write total = total + ..."),
             Mistake("shards of ceil(n / k)", _shard_ceil_sized),
+            Mistake("accumulator of three entries", _shard_accumulator_of_three, "You started the sum from "
+                    "np.zeros(3), the size of the lesson's w: the gradient has as many entries as w, whatever the "
+                    "number of features. Start from np.zeros(np.shape(w))."),
+            Mistake("accumulator like a row of X", _shard_accumulator_like_a_row, "np.zeros_like(X[0]) has the "
+                    "dtype of X: for integer features it is an integer array, and `+=` of float gradients fails. "
+                    "Start from np.zeros(np.shape(w)), or write total = total + ..."),
         ),
     ),
     "ring_step": Exercise(
@@ -633,6 +755,12 @@ EXERCISES = {
             Mistake("overwrite instead of add", _ring_overwrite),
             Mistake("three dimensions only", _ring_three_dims_only),
             Mistake("returns a list", _ring_as_lists),
+            Mistake("chunk axis required", _ring_with_a_chunk_axis, "Shape (k, k, ...) includes (k, k): chunks of one "
+                    "number each, with no chunk axis. Check buffers.ndim >= 2, and index with buffers[i, c], not "
+                    "buffers[i, c, :]."),
+            Mistake("more chunks than workers allowed", _ring_more_chunks_allowed, "The ring cuts every gradient "
+                    "into exactly k chunks, one per worker: raise ValueError unless buffers.shape[1] == "
+                    "buffers.shape[0], also when there are more chunks than workers."),
         ),
     ),
     "sampler_indices": Exercise(
@@ -643,6 +771,10 @@ EXERCISES = {
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "
         "unless 0 <= rank < num_replicas.",
         mistakes=(
+            Mistake("drop_last keeps a round it cannot fill", _sampler_drop_last_truncates_toward_zero, "With "
+                    "drop_last and fewer examples than ranks, no rank gets anything: keep "
+                    "(n // num_replicas) * num_replicas examples (// rounds down; int() of a negative fraction "
+                    "rounds up)."),
             Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
                     "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("contiguous blocks", _sampler_contiguous, "DistributedSampler deals the indices out like cards "
@@ -655,6 +787,12 @@ EXERCISES = {
                     "order[-1::W] would quietly hand out the last index. Check 0 <= rank < num_replicas."),
             Mistake("ignores drop_last", _sampler_ignores_drop_last),
             Mistake("float indices", _sampler_float),
+            Mistake("order assumed to be an array", _sampler_needs_an_array, "`order` may be a Python list or a "
+                    "range (torch.randperm(n).tolist(), range(n)), which have no .size, .shape or .astype: start "
+                    "with order = np.asarray(order), or use len(order)."),
+            Mistake("drop_last cuts the padding's length", _sampler_cuts_the_padding, "With drop_last, cut the n % "
+                    "num_replicas examples that do not fill a round, not the (-n) % num_replicas that padding "
+                    "would add: keep order[:n - n % num_replicas]."),
             Mistake("drop_last cuts with [:-(n % W)]", _sampler_cut_by_negative_slice, "order[:-(n % num_replicas)] "
                     "is empty when n is a multiple of num_replicas ([:-0] is [:0]). Cut with "
                     "order[:n - n % num_replicas] or order[:(n // num_replicas) * num_replicas]."),
@@ -687,6 +825,7 @@ EXERCISES = {
             Mistake("optimizer of its own", _accumulate_own_sgd, "You stepped with an optimizer (or an update) of "
                     "your own, not the optimizer you were given (the caller may pass Adam or SGD with momentum). "
                     "Call optimizer.step() once, after the loop."),
+            Mistake("fresh copy of the optimizer", _accumulate_fresh_optimizer),   # named "optimizer of its own"
             Mistake("weights updated by hand", _accumulate_by_hand, "You changed the weights yourself instead of "
                     "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
@@ -699,6 +838,10 @@ EXERCISES = {
             Mistake("loss_fn.reduction changed", _accumulate_sum_reduction),
             Mistake("model left in float64", _accumulate_in_double),
             Mistake("requires_grad switched off", _accumulate_freezing),
+            Mistake("only zero micro-batches rejected", _accumulate_zero_only, "A negative micro_batches must raise "
+                    "ValueError too (torch.tensor_split raises a RuntimeError of its own): check "
+                    "1 <= micro_batches <= len(x)."),
+            Mistake("loss returned with its graph", _accumulate_returning_the_graph),
         ),
     ),
 }

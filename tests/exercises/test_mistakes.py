@@ -1865,6 +1865,122 @@ def test_lesson_08_names_the_new_mistakes_it_catalogues():
                      "accumulation_step": "loss function of its own"}
 
 
+def _accumulator_of_three(grad_fn, w, X, y, k):
+    total = np.zeros(3)                                      # the size of the lesson's w_now
+    for a, b in _shards_of(X, y, k):
+        total += len(a) * grad_fn(w, a, b)
+    return total / len(X)
+
+
+def _accumulator_like_a_row_of_x(grad_fn, w, X, y, k):
+    total = np.zeros_like(X[0])
+    for a, b in _shards_of(X, y, k):
+        total += len(a) * grad_fn(w, a, b)
+    return total / len(X)
+
+
+def _ring_step_needing_a_chunk_axis(buffers, step):
+    if buffers.ndim < 3 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, chunk_size)")
+    return _ring_step_without_a_shape_check(buffers, step)
+
+
+def _ring_step_allowing_more_chunks(buffers, step):
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] < buffers.shape[0]:
+        raise ValueError("every worker needs k chunks")
+    return _ring_step_without_a_shape_check(buffers, step)
+
+
+def _sampler_with(drop_last_cut, size=len):
+    """A sampler right without drop_last; with it, the order is cut to ``drop_last_cut(n, W)`` examples.
+    ``size(order)`` is how it counts the order."""
+    def sampler(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        n = size(order)
+        total = drop_last_cut(n, num_replicas) if drop_last else -(-n // num_replicas) * num_replicas
+        return np.resize(np.asarray(order), total)[rank::num_replicas]
+    return sampler
+
+
+def _accumulation_returning_the_graph(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        piece = loss_fn(model(xb), yb) * len(xb) / len(x)
+        piece.backward()
+        total = total + piece
+    optimizer.step()
+    return total
+
+
+def _accumulation_rejecting_zero_only(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if micro_batches == 0 or micro_batches > len(x):       # -1 reaches tensor_split, which raises RuntimeError
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        piece = loss_fn(model(xb), yb) * len(xb) / len(x)
+        piece.backward()
+        total += piece.item()
+    optimizer.step()
+    return total
+
+
+def _accumulation_with_a_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
+    settings = {key: value for key, value in optimizer.param_groups[0].items() if key != "params"}
+    fresh = type(optimizer)(model.parameters(), **settings)       # the same settings, none of the state
+    return _accumulation_with()(model, loss_fn, fresh, x, y, micro_batches)
+
+
+_FITTED_TO_ONE_SHAPE = [
+    ("shard_gradient", _shard_gradient_by(_accumulator_of_three), "4 features"),
+    ("shard_gradient", _shard_gradient_by(_accumulator_like_a_row_of_x), "integer features X"),
+    ("ring_step", _ring_step_needing_a_chunk_axis, r"shape \(3, 3\)"),
+    ("ring_step", _ring_step_allowing_more_chunks, "2 workers but 3 chunks"),
+    ("sampler_indices", _sampler_with(lambda n, W: n // W * W, size=lambda order: order.size), "Python list"),
+    ("sampler_indices", _sampler_with(lambda n, W: n - (-n) % W), "cut to 9"),
+    ("sampler_indices", _sampler_with(lambda n, W: (int((n - W) / W) + 1) * W), "nothing is left"),
+    ("accumulation_step", _accumulation_rejecting_zero_only, "negative number of micro-batches"),
+    ("accumulation_step", _accumulation_with_a_fresh_optimizer, "momentum buffers"),
+    ("accumulation_step", _accumulation_returning_the_graph, "still requires grad"),
+]
+
+
+@pytest.mark.parametrize("name, answer, reason", _FITTED_TO_ONE_SHAPE,
+                         ids=["shard accumulator np.zeros(3)", "shard accumulator like X[0]", "ring needs a chunk axis",
+                              "ring allows more chunks", "sampler order.size", "sampler drop_last cuts the padding",
+                              "sampler drop_last int() rounds up", "accumulation negative micro_batches",
+                              "accumulation fresh copy of the optimizer", "accumulation returns the graph"])
+def test_lesson_08_rejects_answers_fitted_to_the_shapes_and_settings_the_check_used(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
+def test_lesson_08_names_the_mistakes_of_other_shapes_and_settings():
+    named = [judge(registry.get_exercise(name), answer).mistake for name, answer, _ in _FITTED_TO_ONE_SHAPE[:-1]]
+    assert named == ["accumulator of three entries", "accumulator like a row of X", "chunk axis required",
+                     "more chunks than workers allowed", "order assumed to be an array",
+                     "drop_last cuts the padding's length", "drop_last keeps a round it cannot fill",
+                     "only zero micro-batches rejected", "optimizer of its own"]   # the last one's check says it all
+
+
+def test_lesson_08_accepts_sampler_indices_as_a_list_even_when_a_rank_gets_none():
+    def as_list(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        order = list(order)
+        total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+        return [order[i % len(order)] for i in range(total)][rank::num_replicas]
+    check("sampler_indices", as_list, strict=True)
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

@@ -44,6 +44,10 @@ def _conv_cases():
         Case((np.random.default_rng(8).normal(size=(7, 6)),
               np.array([[1, 0, -1, 2], [2, 0, -2, 1], [1, 0, -1, 0], [0, 1, 1, -1], [1, 2, 0, 0]])),
              label="a float image and an integer 5x4 kernel"),
+        Case((np.random.default_rng(9).normal(size=8), np.array([[1.0, 0.0, -1.0]])),
+             label="a 1-D image (8 pixels) and a 1x3 kernel", raises=ValueError),
+        Case((np.random.default_rng(10).normal(size=(5, 5)), np.array([1.0, 0.0, -1.0])),
+             label="a 1-D kernel (3 values)", raises=ValueError),
     ]
 
 
@@ -67,6 +71,8 @@ def _size_cases():
         Case((28, 3, 0, 2.0), label="a float stride", raises=TypeError),
         Case((28, 3, True), label="a bool padding", raises=TypeError),
         Case((3, 4, 0, 2), label="a 4-wide kernel on 3 pixels, stride 2", raises=ValueError),
+        Case((28, 3.0), label="a float kernel", raises=TypeError),
+        Case((28, 1, 1, 2), label="a 1x1 kernel, padding 1, stride 2 (a stride larger than the kernel)"),
     ]
 
 
@@ -101,6 +107,9 @@ def _param_cases():
         Case((16, 32), {"n_classes": True}, label="a bool n_classes", raises=TypeError),
         Case((16, 32), {"size": 28.0}, label="a float size", raises=TypeError),
         Case((16, 32), {"kernel": True}, label="a bool kernel", raises=TypeError),
+        Case((8, 16), {"kernel": 2}, label="2x2 kernels (an even size: 28 -> 27 -> 13 -> 12 -> 6)"),
+        Case((32, 8, 5, 20, 3), label="all five arguments by position (n_classes=5, size=20, kernel=3), "
+             "more filters in the first convolution"),
     ]
 
 
@@ -181,6 +190,9 @@ def _accuracy_cases():
         Case((np.array([1]), np.eye(3)), label="3 predictions for 1 label", raises=ValueError),
         Case((np.array([[0], [1], [1]]), np.eye(3)), label="labels as a column (3, 1)", raises=ValueError),
         Case((np.array([0, 1, 2]), np.array([0.1, 0.2, 0.7])), label="1-D probabilities", raises=ValueError),
+        Case((np.array(2), np.eye(3)[[2]]), label="one label as a 0-d array, one row of probabilities",
+             raises=ValueError),
+        Case((np.array([0, 1, 2]), np.eye(3)[..., None]), label="3-D probabilities (3, 3, 1)", raises=ValueError),
     ]
 
 
@@ -207,7 +219,7 @@ def _predict_model():
 
 def _predict_images():
     """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
-    a ring with soft edges (grey levels)."""
+    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1)."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
@@ -215,7 +227,7 @@ def _predict_images():
     white = np.full((28, 28), 255, dtype=np.uint8)
     soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
     return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
-            "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft}
+            "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8)}
 
 
 def _predict_cases():
@@ -231,6 +243,9 @@ def _predict_cases():
         Case((images["noise"][:20, :20],), label="a 20x20 image", raises=ValueError),
         Case((images["ring"].reshape(784),), label="a flat vector of 784 pixels", raises=ValueError),
         Case((images["ring"].reshape(14, 56),), label="a 14x56 image (784 pixels too)", raises=ValueError),
+        Case((images["dark ring"],), label="a very dark ring (pixels 0 and 1: raw values, still to be scaled)"),
+        Case((images["ring"].astype(np.int64),), label="a ring as int64 pixels 0..255 (np.array of Python ints)"),
+        Case((np.repeat(images["ring"][..., None], 3, axis=2),), label="a 28x28x3 (RGB) image", raises=ValueError),
     ]
 
 
@@ -337,6 +352,21 @@ def _conv_kernel_ndim_unchecked(image, kernel):
                      for i in range(image.shape[0] - kh + 1)])
 
 
+def _conv_rejects_only_more_than_2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim > 2 or kernel.ndim > 2:  # a 1-D image gets through, and image.shape[1] raises IndexError
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is larger than the image")
+    return _windows(image, kernel, image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+
+
+def _conv_1d_as_a_row(image, kernel):
+    image, kernel = np.atleast_2d(np.asarray(image, dtype=float)), np.atleast_2d(np.asarray(kernel, dtype=float))
+    return ref.conv2d_valid(image, kernel)  # a 1-D image or kernel is taken as one row
+
+
 def _conv_height_check_only(image, kernel):
     image, kernel = _checked_2d(image, kernel, width_check=False)
     rows, cols = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
@@ -388,6 +418,14 @@ def _size_type_check_of_n_only(n, kernel, padding=0, stride=1):
     if kernel > n + 2 * padding or stride < 1 or padding < 0:
         raise ValueError("invalid size")
     return int((n + 2 * padding - kernel) // stride + 1)
+
+
+def _size_kernel_type_unchecked(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, padding, stride)):
+        raise TypeError("n, padding and stride must be ints")
+    if kernel > n + 2 * padding or stride < 1 or padding < 0:
+        raise ValueError("invalid size")
+    return int((n + 2 * padding - kernel) // stride + 1)  # int() hides a float kernel
 
 
 def _size_truncates_toward_zero(n, kernel, padding=0, stride=1):
@@ -473,6 +511,20 @@ def _params_minimum_size_of_3x3_kernels(filters1, filters2, n_classes=10, size=2
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_odd_kernels_only(filters1, filters2, n_classes=10, size=28, kernel=3):
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
+    cut = 2 * (kernel // 2)  # "kernel // 2 pixels off each side": k - 1 only for an odd kernel
+    side = ((size - cut) // 2 - cut) // 2
+    if side < 1:
+        raise ValueError(f"a {size}x{size} image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+def _params_in_another_order(filters1, filters2, size=28, kernel=3, n_classes=10):
+    return ref.cnn_param_count(filters1, filters2, n_classes, size, kernel)
+
+
 def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = size // 2 // 2
@@ -517,6 +569,10 @@ def _cnn_variant(conv_activation="relu", dropout_first=False, fixed_rate=None, o
     return builder
 
 
+def _cnn_in_another_order(filters1=16, filters2=32, dropout=0.3, n_classes=10):
+    return ref.build_cnn(filters1, filters2, n_classes, dropout)
+
+
 _cnn_tanh_convolutions = _cnn_variant(conv_activation="tanh")
 _cnn_no_conv_activation = _cnn_variant(conv_activation=None)
 _cnn_dropout_first = _cnn_variant(dropout_first=True)
@@ -559,6 +615,20 @@ def _accuracy_flattens_the_labels(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _accuracy_length_before_ndim(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or len(y_true) != len(probabilities) or y_true.ndim != 1:  # len() of a 0-d array
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def _accuracy_rejects_only_1d(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim == 1 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
 def _accuracy_max_probability(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.max(probabilities, axis=1)))
@@ -594,6 +664,16 @@ def _predict_scaled_by_own_max(model, image):
 
 def _predict_returns_probabilities(model, image):
     return model.predict(_one_image(image) / 255.0, verbose=0)[0]
+
+
+def _predict_scaled_when_above_1(model, image):
+    batch = _one_image(image)
+    return int(np.argmax(model.predict(batch / 255.0 if batch.max() > 1 else batch, verbose=0)[0]))
+
+
+def _predict_scaled_by_dtype_range(model, image):
+    image = np.asarray(image)  # like tf.image.convert_image_dtype: int64 is divided by 2**63 - 1
+    return int(np.argmax(model.predict(_one_image(image) / np.iinfo(image.dtype).max, verbose=0)[0]))
 
 
 def _predict_binarised(model, image):
@@ -639,9 +719,15 @@ EXERCISES = {
             Mistake("no size check", _conv_no_size_check, ""),
             Mistake("kernel's dimensions not checked", _conv_kernel_ndim_unchecked, "check that the kernel is 2-D "
                     "too: numpy broadcasts a (3, 3) patch against a (3, 3, 1) kernel without an error"),
+            Mistake("only more than 2 dimensions rejected", _conv_rejects_only_more_than_2d, "raise ValueError for "
+                    "every input that is not 2-D, fewer dimensions too (image.ndim != 2, not image.ndim > 2): a 1-D "
+                    "image otherwise fails later with an IndexError"),
             Mistake("image's dimensions not checked", _conv_image_ndim_unchecked, "check that the image is 2-D "
                     "too: a (6, 6, 1) image, with a channel axis as Keras stores it, gives (3, 3, 1) patches that "
                     "numpy broadcasts against the (3, 3) kernel without an error"),
+            Mistake("1-D input taken as one row", _conv_1d_as_a_row, "raise ValueError for a 1-D image or kernel "
+                    "instead of making it one row (np.atleast_2d or reshape(1, -1)): the exercise takes 2-D inputs "
+                    "only"),
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
                     "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum"),
@@ -679,6 +765,8 @@ EXERCISES = {
             Mistake("no type check", _size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", _size_rejects_only_stride_zero, ""),
+            Mistake("kernel's type not checked", _size_kernel_type_unchecked, "check the kernel's type too: a "
+                    "float kernel (3.0) must raise TypeError (int() around the result only hides it)"),
             Mistake("only n's type checked", _size_type_check_of_n_only, "check the type of every argument, not "
                     "only n: a float stride or a bool padding must raise TypeError too"),
             Mistake("truncates toward zero", _size_truncates_toward_zero, "a 4-wide kernel does not fit into 3 "
@@ -704,6 +792,11 @@ EXERCISES = {
             Mistake("pool rounds up", _params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
                     "row and column are dropped"),
             Mistake("same padding", _params_same_padding, ""),
+            Mistake("kernel // 2 off each side", _params_odd_kernels_only, "a valid k x k convolution removes k - 1 "
+                    "pixels (28 -> 27 with a 2x2 kernel), not 2 * (k // 2): the two agree for odd kernels only"),
+            Mistake("arguments in another order", _params_in_another_order, "keep the order of the arguments, "
+                    "cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3): the notebook calls "
+                    "cnn_param_count(16, 32, n_classes) by position"),
             Mistake("size limit of 3x3 kernels", _params_minimum_size_of_3x3_kernels, "the smallest image depends "
                     "on the kernel: follow the side through conv -> pool -> conv -> pool (15 -> 11 -> 5 -> 1 -> 0 "
                     "with 5x5 kernels) and raise when it ends below 1, instead of a fixed limit such as size < 10"),
@@ -727,7 +820,9 @@ EXERCISES = {
     "build_cnn": Exercise(
         reference=ref.build_cnn,
         cases=lambda: [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
-                       Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError)],
+                       Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError),
+                       Case((4, 8, 2, 0.6), label="all four arguments by position: 4 and 8 filters, 2 classes, "
+                            "dropout 0.6")],
         run=_build_run,
         compare=_build_compare,
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "
@@ -745,6 +840,9 @@ EXERCISES = {
             Mistake("no softmax", _cnn_no_softmax, "the last layer needs activation='softmax' so that each "
                     "row is a probability distribution"),
             Mistake("fixed filters", _cnn_fixed_filters, ""),
+            Mistake("arguments in another order", _cnn_in_another_order, "keep the order of the arguments, "
+                    "build_cnn(filters1, filters2, n_classes, dropout): the notebook calls build_cnn(16, 32, "
+                    "n_classes) by position"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
@@ -761,12 +859,18 @@ EXERCISES = {
                     "into the flattened array; use axis=1 for one class per row"),
             Mistake("returns a count", _accuracy_count, "that is the number of correct predictions; the "
                     "accuracy is their fraction (np.mean)"),
+            Mistake("only 1-D probabilities rejected", _accuracy_rejects_only_1d, "raise ValueError unless "
+                    "probabilities.ndim == 2: 3-D probabilities (n, k, 1) otherwise give an (n, 1) argmax that "
+                    "broadcasts against the labels without an error"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "
                     "1-D instead of flattening them: a column of labels (n, 1) usually means the caller mixed up "
                     "arrays, and the exercise wants them refused"),
             Mistake("mean of the top probability", _accuracy_max_probability, ""),
+            Mistake("length compared before the dimensions", _accuracy_length_before_ndim, "check y_true.ndim (or "
+                    "its shape) before its length: len() of a 0-d array raises TypeError, and the exercise wants a "
+                    "ValueError for labels that are not 1-D"),
         ),
     ),
     "predict_one_image": Exercise(
@@ -777,6 +881,12 @@ EXERCISES = {
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
         "(28, 28) or (28, 28, 1).",
         mistakes=(
+            Mistake("scaled only when above 1", _predict_scaled_when_above_1, "always divide by 255: a raw image "
+                    "is 0..255 even when its brightest pixel is 1 (a very dark image), and `if image.max() > 1` "
+                    "leaves that one unscaled"),
+            Mistake("scaled by the dtype's range", _predict_scaled_by_dtype_range, "divide by 255.0, not by the "
+                    "largest value of the image's dtype: tf.image.convert_image_dtype (or np.iinfo(image.dtype).max) "
+                    "divides an int64 image of pixels 0..255 by 2**63 - 1"),
             Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
             Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "

@@ -70,6 +70,7 @@ def _step_cases():
         Case((8, 4, 3), {"scale": 100.0}, label="large inputs"),
         Case((8, 4, 3), {"label_smoothing": 0.1}, label="loss_fn with label smoothing 0.1"),
         Case((8, 4, 3), {"dropout": 0.5}, label="a model with dropout, in training mode"),
+        Case((8, 4, 3), {"batch_norm": True}, label="a model with batch normalisation (statistics of the whole batch)"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
     ]
 
@@ -85,7 +86,9 @@ def _run_step(train_step, case):
     x = scale * torch.randn(n, n_in, generator=gen)
     y = torch.randint(0, k, (n_labels,), generator=gen)
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Dropout(case.kwargs.get("dropout", 0.0)), nn.Linear(8, k))
+    norm = [nn.BatchNorm1d(8)] if case.kwargs.get("batch_norm") else []
+    model = nn.Sequential(nn.Linear(n_in, 8), *norm, nn.ReLU(), nn.Dropout(case.kwargs.get("dropout", 0.0)),
+                          nn.Linear(8, k))
     for p in model.parameters():
         p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
@@ -458,6 +461,17 @@ def _step_switching_autograd_off(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_one_example_at_a_time(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    total = 0.0
+    for i in range(len(x)):  # gradients add up to the batch's, but each forward pass sees one example
+        loss = loss_fn(model(x[i:i + 1]), y[i:i + 1]) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
 def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss_fn(model(x), y).backward()
@@ -762,6 +776,9 @@ EXERCISES = {
             Mistake("model cast to float64", _step_in_float64, "leave the model's dtype to the caller: "
                     "model.double() converts the caller's model in place, so every later step and prediction runs "
                     "in float64 (slower, and float32 inputs no longer fit it); train in the model's own dtype"),
+            Mistake("one example at a time", _step_one_example_at_a_time, "run the whole batch through the model "
+                    "in one forward pass: batch normalisation uses the statistics of the batch, and one example at a "
+                    "time gives other outputs (or an error)"),
             Mistake("autograd switched off", _step_switching_autograd_off, "do not switch gradient tracking off in "
                     "a training step: torch.set_grad_enabled(False) stays in force after the function returns"),
         ),

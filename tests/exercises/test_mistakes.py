@@ -2147,6 +2147,140 @@ def test_predict_one_image_names_an_integer_scaling(cast):
         check("predict_one_image", predict, strict=True)
 
 
+# lessons 05 and 06: 1-D inputs, a float kernel, even kernels, arguments by position, 0-d labels and 3-D
+# probabilities, dark and int64 images, batch normalisation
+def _conv_rejecting_only_more_than_2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim > 2 or kernel.ndim > 2:
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:  # IndexError for a 1-D image
+        raise ValueError("the kernel does not fit")
+    return _conv(image, kernel, kh, kw)
+
+
+def _conv_making_1d_a_row(image, kernel):
+    image, kernel = np.atleast_2d(np.asarray(image, dtype=float)), np.atleast_2d(np.asarray(kernel, dtype=float))
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel does not fit")
+    return _conv(image, kernel, *kernel.shape)
+
+
+@pytest.mark.parametrize("answer, mistake", [(_conv_rejecting_only_more_than_2d, "only more than 2 dimensions rejected"),
+                                             (_conv_making_1d_a_row, "1-D input taken as one row")])
+def test_conv2d_valid_rejects_1d_inputs(answer, mistake):
+    with pytest.raises(ExerciseFailed, match="a 1-D image"):
+        check("conv2d_valid", answer, strict=True)
+    assert judge(registry.get_exercise("conv2d_valid"), answer).mistake == mistake
+
+
+def test_conv2d_valid_accepts_a_2d_unpacking_that_rejects_1d_inputs_by_itself():
+    def unpacks(image, kernel):
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        if image.ndim > 2 or kernel.ndim > 2:
+            raise ValueError("image and kernel must be 2-D")
+        (height, width), (kh, kw) = image.shape, kernel.shape  # ValueError for a 1-D input too
+        if kh > height or kw > width:
+            raise ValueError("the kernel does not fit")
+        return _conv(image, kernel, kh, kw)
+
+    _passes("conv2d_valid", unpacks)
+
+
+def test_conv_output_size_wants_the_kernels_type_checked():
+    with pytest.raises(ExerciseFailed, match="a float kernel"):
+        check("conv_output_size", _size_checking_types_of("n", "padding", "stride"), strict=True)
+    assert judge(registry.get_exercise("conv_output_size"),
+                 _size_checking_types_of("n", "padding", "stride")).mistake == "kernel's type not checked"
+
+
+def _params_cutting_kernel_halves(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("not an int")
+        if value < 1:
+            raise ValueError("below 1")
+    cut = 2 * (kernel // 2)  # "kernel // 2 pixels off each side"
+    side = ((size - cut) // 2 - cut) // 2
+    if side < 1:
+        raise ValueError("too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+def _params_in_another_order(filters1, filters2, size=28, kernel=3, n_classes=10):
+    return registry.get_exercise("cnn_param_count").reference(filters1, filters2, n_classes, size, kernel)
+
+
+@pytest.mark.parametrize("answer, where", [(_params_cutting_kernel_halves, "2x2 kernels"),
+                                           (_params_in_another_order, "all five arguments by position")])
+def test_cnn_param_count_tries_an_even_kernel_and_arguments_by_position(answer, where):
+    with pytest.raises(ExerciseFailed, match=where):
+        check("cnn_param_count", answer, strict=True)
+
+
+def _accuracy_with(check_shapes):
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+        if check_shapes(y_true, probabilities):
+            raise ValueError("shapes")
+        return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+    return accuracy
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_accuracy_with(lambda y, p: p.ndim != 2 or len(y) != len(p) or y.ndim != 1), "one label as a 0-d array"),
+    (_accuracy_with(lambda y, p: p.ndim != 2 or y.shape[0] != p.shape[0] or y.ndim != 1), "one label as a 0-d array"),
+    (_accuracy_with(lambda y, p: p.ndim == 1 or y.shape != (len(p),)), "3-D probabilities")],
+    ids=["len() first", "shape[0] first", "only 1-D probabilities rejected"])
+def test_accuracy_from_probs_tries_0d_labels_and_3d_probabilities(answer, where):
+    with pytest.raises(ExerciseFailed, match=where):
+        check("accuracy_from_probs", answer, strict=True)
+
+
+def test_build_cnn_wants_its_arguments_in_the_given_order():
+    def in_another_order(filters1=16, filters2=32, dropout=0.3, n_classes=10):
+        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+
+    with pytest.raises(ExerciseFailed, match="all four arguments by position"):
+        check("build_cnn", in_another_order, strict=True)
+
+
+def _predict_with(prepare, check_shape=lambda image: image.shape not in {(28, 28), (28, 28, 1)}):
+    def predict(model, image):
+        image = np.asarray(image)
+        if check_shape(image):
+            raise ValueError("expected one 28x28 image")
+        return int(np.argmax(model.predict(prepare(image), verbose=0)[0]))
+    return predict
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_predict_with(lambda im: im.reshape(1, 28, 28, 1) / (255.0 if im.max() > 1 else 1.0)), "a very dark ring"),
+    (_predict_with(lambda im: im.reshape(1, 28, 28, 1) / np.iinfo(im.dtype).max), "int64 pixels"),
+    (_predict_with(lambda im: im[:, :, :1].reshape(1, 28, 28, 1) / 255.0 if im.ndim == 3 else
+                   im.reshape(1, 28, 28, 1) / 255.0, check_shape=lambda image: image.shape[:2] != (28, 28)),
+     "a 28x28x3")], ids=["scaled only when above 1", "divided by the dtype's range", "first channel of RGB"])
+def test_predict_one_image_tries_a_dark_image_int64_pixels_and_rgb(answer, where):
+    with pytest.raises(ExerciseFailed, match=where):
+        check("predict_one_image", answer, strict=True)
+
+
+def test_torch_train_step_takes_the_batch_in_one_forward_pass():
+    def one_example_at_a_time(model, loss_fn, optimizer, x, y):
+        optimizer.zero_grad()
+        total = 0.0
+        for i in range(len(x)):
+            loss = loss_fn(model(x[i:i + 1]), y[i:i + 1]) / len(x)
+            loss.backward()
+            total += loss.item()
+        optimizer.step()
+        return total
+
+    with pytest.raises(ExerciseFailed, match="batch normalisation"):
+        check("torch_train_step", one_example_at_a_time, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

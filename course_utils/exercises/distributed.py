@@ -381,16 +381,27 @@ def _sampler_float(order, num_replicas, rank, drop_last=False):
 # ---------------------------------------------------------------- exercise 4: gradient accumulation
 def _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
     """Reference: one optimizer step on the batch (x, y), computed in ``micro_batches`` pieces."""
-    import torch
-
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)   # this piece's share of the batch's mean loss
-        loss.backward()                                      # gradients add up in p.grad
-        total += loss.item()
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
     optimizer.step()
+    return total
+
+
+def _micro_pieces(x, y, micro_batches):
+    """The batch cut into ``micro_batches`` pieces of (xb, yb), as even as they can be."""
+    import torch
+
+    return zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches))
+
+
+def _backward_on_pieces(model, loss_fn, x, y, pieces):
+    """Forward and backward on each (xb, yb) of ``pieces``; the gradients add up in p.grad. The summed loss."""
+    total = 0.0
+    for xb, yb in pieces:
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)   # this piece's share of the batch's mean loss
+        loss.backward()
+        total += loss.item()
     return total
 
 
@@ -507,12 +518,10 @@ _CHANGED = {
 
 
 def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
     losses = []
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         loss = loss_fn(model(xb), yb)
         loss.backward()
         losses.append(loss.item())
@@ -521,12 +530,10 @@ def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
     total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         loss = loss_fn(model(xb), yb) / micro_batches
         loss.backward()
         total += loss.item()
@@ -535,11 +542,9 @@ def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_step_each(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         optimizer.zero_grad()
         loss = loss_fn(model(xb), yb) * len(xb) / len(x)
         loss.backward()
@@ -553,11 +558,8 @@ def _accumulate_pieces_of_size(model, loss_fn, optimizer, x, y, micro_batches):
 
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.split(x, micro_batches), torch.split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
+    pieces = zip(torch.split(x, micro_batches), torch.split(y, micro_batches))
+    total = _backward_on_pieces(model, loss_fn, x, y, pieces)
     optimizer.step()
     return total
 
@@ -568,12 +570,10 @@ def _accumulate_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_one_backward(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
     total = 0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         total = total + loss_fn(model(xb), yb) * len(xb) / len(x)
     total.backward()
     optimizer.step()
@@ -585,11 +585,7 @@ def _accumulate_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
 
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
     with torch.no_grad():
         for p in model.parameters():
             p -= optimizer.param_groups[0]["lr"] * p.grad
@@ -628,13 +624,11 @@ def _accumulate_own_sgd(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_sum_reduction(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     loss_fn.reduction = "sum"
     optimizer.zero_grad()
     total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         loss = loss_fn(model(xb), yb) / len(x)
         loss.backward()
         total += loss.item()
@@ -655,27 +649,19 @@ def _accumulate_freezing(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_zero_only(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     if micro_batches == 0 or micro_batches > len(x):        # -1 slips through to tensor_split's RuntimeError
         raise ValueError(f"micro_batches must be between 1 and {len(x)}, got {micro_batches}")
     optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
     optimizer.step()
     return total
 
 
 def _accumulate_returning_the_graph(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
     total = 0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         loss = loss_fn(model(xb), yb) * len(xb) / len(x)
         loss.backward()
         total = total + loss                                  # not loss.item(): the sum still requires grad
@@ -690,11 +676,9 @@ def _accumulate_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
 
 
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
     _check_micro(x, micro_batches)
     total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+    for xb, yb in _micro_pieces(x, y, micro_batches):
         optimizer.zero_grad()
         loss = loss_fn(model(xb), yb) * len(xb) / len(x)
         loss.backward()

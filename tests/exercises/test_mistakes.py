@@ -258,15 +258,8 @@ def test_minibatch_indices_names_a_missing_return_and_leaves_numpys_random_state
 
 def test_sgd_step_is_tried_on_an_integer_gradient():
     """np.zeros_like(grad) of an integer gradient holds integers, and the new weights stored in it are cut."""
-    def into_zeros_like_grad(w, grad, lr):
-        w, grad = np.asarray(w), np.asarray(grad)
-        if grad.shape != w.shape or not lr > 0:
-            raise ValueError("bad input")
-        new_w = np.zeros_like(grad)
-        new_w[...] = w - lr * grad
-        return new_w
     with pytest.raises(ExerciseFailed, match="an integer gradient"):
-        check("sgd_step", into_zeros_like_grad, strict=True)
+        check("sgd_step", catalogued("sgd_step", "stored in np.zeros_like(grad)"), strict=True)
 
 
 # ---------------------------------------------------------------- lesson 06
@@ -1115,15 +1108,6 @@ def test_bce_is_tried_on_shapes_of_the_same_size_and_length(answer, shown):
         check("bce_from_logits", answer, strict=True)
 
 
-def _cce_loop_into_zeros_like(y, Z):
-    y, Z = np.asarray(y), np.asarray(Z)
-    if len(y) != len(Z):
-        raise ValueError("lengths differ")
-    losses = np.zeros_like(Z[:, 0])
-    for i in range(len(y)):
-        m = Z[i].max()
-        losses[i] = m + np.log(np.exp(Z[i] - m).sum()) - Z[i, y[i]]
-    return np.mean(losses)
 
 
 def _dense_dw_into_zeros_like(X, W, dZ):
@@ -1149,7 +1133,7 @@ def _mlp_backward_into_zeros_like(X, y, W1, b1, W2, b2):
     return grads
 
 
-@pytest.mark.parametrize("name, answer", [("cce_from_logits", _cce_loop_into_zeros_like),
+@pytest.mark.parametrize("name, answer", [("cce_from_logits", catalogued("cce_from_logits", "losses stored in np.zeros_like")),
                                           ("dense_backward", _dense_dw_into_zeros_like),
                                           ("mlp_backward", _mlp_backward_into_zeros_like)])
 def test_losses_and_gradients_are_tried_on_integer_logits_and_weights(name, answer):
@@ -1659,21 +1643,6 @@ def _accumulation_backward_on(when):
     return step
 
 
-def _accumulation_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError("micro_batches must be between 1 and len(x)")
-    optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= optimizer.param_groups[0]["lr"] * p.grad
-    return total
 
 
 def _accumulation_switching_gradients_off(model, loss_fn, optimizer, x, y, micro_batches):
@@ -1699,7 +1668,7 @@ def _without_return(name):
     ("sampler_indices", _sampler_padding_with_the_smallest_indices, "its last index is padding"),
     ("accumulation_step", _accumulation_backward_on("sum"), "graphs of 12 examples"),
     ("accumulation_step", _accumulation_backward_on("each, later"), "graphs of 12 examples"),
-    ("accumulation_step", _accumulation_by_hand, "weights after the step differ"),
+    ("accumulation_step", catalogued("accumulation_step", "weights updated by hand"), "weights after the step differ"),
     ("accumulation_step", _accumulation_switching_gradients_off, "changed gradient tracking"),
     ("ring_step", _without_return("ring_step"), "forget `return`"),
     ("sampler_indices", _without_return("sampler_indices"), "forget `return`"),
@@ -1903,19 +1872,6 @@ def _sampler_with(drop_last_cut, size=len):
     return sampler
 
 
-def _accumulation_returning_the_graph(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError("micro_batches must be between 1 and len(x)")
-    optimizer.zero_grad()
-    total = 0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        piece = loss_fn(model(xb), yb) * len(xb) / len(x)
-        piece.backward()
-        total = total + piece
-    optimizer.step()
-    return total
 
 
 def _accumulation_rejecting_zero_only(model, loss_fn, optimizer, x, y, micro_batches):
@@ -1949,7 +1905,7 @@ _FITTED_TO_ONE_SHAPE = [
     ("sampler_indices", _sampler_with(lambda n, W: (int((n - W) / W) + 1) * W), "nothing is left"),
     ("accumulation_step", _accumulation_rejecting_zero_only, "negative number of micro-batches"),
     ("accumulation_step", _accumulation_with_a_fresh_optimizer, "momentum buffers"),
-    ("accumulation_step", _accumulation_returning_the_graph, "still requires grad"),
+    ("accumulation_step", catalogued("accumulation_step", "loss returned with its graph"), "still requires grad"),
 ]
 
 
@@ -2369,11 +2325,6 @@ def _accuracy_without_asarray(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-def _accuracy_without_empty_check(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError("shapes differ")
-    return float(np.mean(y_true == y_pred))
 
 
 def _accuracy_of_sorted_labels(y_true, y_pred):
@@ -2385,7 +2336,7 @@ def _accuracy_of_sorted_labels(y_true, y_pred):
 
 @pytest.mark.parametrize("answer, reason", [
     (_accuracy_without_asarray, "The labels may come as Python lists"),
-    (_accuracy_without_empty_check, "The mean of no predictions is nan"),
+    (catalogued("accuracy", "no check for empty arrays"), "The mean of no predictions is nan"),
     (_accuracy_of_sorted_labels, "Each prediction is compared with the label at the same position"),
 ], ids=["lists", "empty", "sorted"])
 def test_accuracy_names_lists_an_empty_check_and_the_order(answer, reason, capsys):

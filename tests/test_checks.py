@@ -578,3 +578,17 @@ def test_a_run_that_finds_the_result_wrong_reads_as_a_wrong_result(register):
 def test_two_values_that_look_equal_at_six_digits_are_shown_with_the_digits_that_differ(register):
     register(exact=make_exercise(atol=1e-12, rtol=1e-12))
     assert_rejected(lambda x: 2.0 * x * (1 + 1e-9), "index 1: expected 2, got 2.000000002", name="exact")
+
+
+def test_generated_cases_are_the_same_every_time_and_labelled():
+    from course_utils.exercises.base import GENERATED, draw_floats, draw_shape, generated, same_arrays
+
+    def draw(rng):
+        return Case((draw_floats(rng, draw_shape(rng, 2)),))
+
+    first, again = generated(draw, count=5, seed=3), generated(draw, count=5, seed=3)
+    assert all(same_arrays(a, b) for a, b in zip(first, again)) and len(first) == 5
+    assert {c.label for c in first} == {GENERATED}
+    assert len({c.args[0].shape for c in first}) > 1   # the shapes vary
+    assert not any(np.array_equal(c.args[0], np.round(c.args[0])) for c in first)   # no whole numbers
+    assert not same_arrays(first[0], generated(draw, count=1, seed=4)[0])

@@ -52,6 +52,36 @@ class Mistake:
     message: str = ""
 
 
+GENERATED = "a generated input"
+
+
+def generated(draw: Callable[[np.random.Generator], Case], count: int, seed: int) -> list[Case]:
+    """``count`` cases drawn by ``draw(rng)`` from a generator seeded with ``seed``.
+
+    Hand-picked cases show the edge cases a learner should think of; drawn ones vary what the
+    hand-picked ones share by accident (dtypes, shapes, signs, where the maximum sits, how the
+    arguments are passed), so that no answer passes by relying on it. The seed is fixed: every
+    run, every learner and the grader see the same inputs.
+    """
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        case = draw(rng)
+        cases.append(case if case.label else Case(case.args, case.kwargs, GENERATED, case.raises, case.points))
+    return cases
+
+
+def draw_shape(rng: np.random.Generator, ndim: int, low: int = 1, high: int = 7) -> tuple[int, ...]:
+    """A shape of ``ndim`` sizes, each from ``low`` to ``high`` inclusive."""
+    return tuple(int(n) for n in rng.integers(low, high + 1, size=ndim))
+
+
+def draw_floats(rng: np.random.Generator, shape: tuple[int, ...], scale: float | None = None) -> np.ndarray:
+    """Normal float64 values of ``shape`` (never whole numbers), with a ``scale`` drawn from 0.1 to 10 unless given."""
+    scale = float(np.exp(rng.uniform(np.log(0.1), np.log(10)))) if scale is None else scale
+    return rng.normal(scale=scale, size=shape)
+
+
 HIDDEN = "not in the graded release: the grader judges this exercise"
 
 

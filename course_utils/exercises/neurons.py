@@ -9,11 +9,11 @@ import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, short
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, short
 from ..data import logic_gate
 
 
-def _activation_cases():
+def _hand_picked_activation_cases():
     return [
         Case((0.0,), label="zero"),
         Case((np.array([-2.0, -0.5, 0.5, 2.0]),), label="a small array"),
@@ -24,9 +24,23 @@ def _activation_cases():
     ]
 
 
+def _draw_activation_input(rng, kinds=("float64", "float32")):
+    """One number or an array of 1 to 3 dimensions, of one of ``kinds`` ("int": whole numbers), at any scale."""
+    ndim = int(rng.integers(0, 4))
+    z = draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.5, 5.0, 50.0])))
+    kind = rng.choice(kinds)
+    z = z.astype(np.float32) if kind == "float32" else np.round(z).astype(np.int64) if kind == "int" else z
+    return Case((z.item() if ndim == 0 else z,))
+
+
+def _activation_cases():
+    return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11)]
+
+
 def _sigmoid_cases():
-    shared = _activation_cases()   # the very large values stay in the second half (the graded release hides it)
-    return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *shared[3:],
+    shared = _hand_picked_activation_cases()   # the very large values stay in the second half (the graded release hides it)
+    drawn = generated(lambda rng: _draw_activation_input(rng, ("float64", "float32", "int")), count=6, seed=11)
+    return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *drawn, *shared[3:],
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]
 
 

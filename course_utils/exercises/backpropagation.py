@@ -10,9 +10,25 @@ The references are built on the lesson code, ``course_utils.mlp`` and ``course_u
 import numpy as np
 
 from .. import mlp, neurons
-from .base import Case, Exercise, Mismatch, Mistake
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated
 from ..i18n import t
 from ..data import logic_gate, make_moons
+
+
+def _draw_derivative_input(rng):
+    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at times a
+    NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks
+    for), and no |z| in (20, 37), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form."""
+    ndim = int(rng.integers(0, 4))
+    z = np.clip(draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.3, 3.0, 8.0]))), -20, 20)
+    kind = rng.choice(["float", "float", "int"])
+    if kind == "int":
+        z = rng.integers(-20, 21, z.shape).astype(rng.choice([np.int64, np.int32]))
+    elif ndim and rng.random() < 0.4:
+        z.flat[int(rng.integers(z.size))] = np.nan
+    if ndim == 0:
+        return Case((z.item() if rng.random() < 0.7 else z,))
+    return Case((z,))
 
 
 def _derivative_cases():
@@ -24,7 +40,27 @@ def _derivative_cases():
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
+        *generated(_draw_derivative_input, count=7, seed=35),
     ]
+
+
+def _draw_whole_or_float(rng, shape, scale=None):
+    """Floats, float32 values (exact in float64) or whole numbers from -5 to 5 (int64), each array drawn on its own."""
+    a = draw_floats(rng, shape, scale)
+    kind = rng.choice(["float64", "float64", "float32", "int"])
+    return a.astype(np.float32) if kind == "float32" else rng.integers(-5, 6, shape) if kind == "int" else a
+
+
+def _draw_dense_backward_input(rng):
+    """Batch, inputs and neurons each 1 to 7 (rarely square), every array floats, float32 or whole numbers at its own
+    scale. Only one of the three is ever float32, so every product is computed in float64 whatever the answer does."""
+    n, n_in, n_out = draw_shape(rng, 3)
+    X, W, dZ = (_draw_whole_or_float(rng, shape) for shape in ((n, n_in), (n_out, n_in), (n, n_out)))
+    arrays = [X, W, dZ]
+    kept = [i for i, a in enumerate(arrays) if a.dtype == np.float32][1:]
+    for i in kept:
+        arrays[i] = arrays[i].astype(np.float64)
+    return Case(tuple(arrays))
 
 
 def _dense_backward_cases():
@@ -42,11 +78,25 @@ def _dense_backward_cases():
              label="integer inputs X (0 and 1, as XOR's)"),
         Case((rng.normal(size=(3, 2)), np.array([[1, -1], [2, 0], [0, 1]]), rng.normal(size=(3, 3))),
              label="integer weights W"),
+        *generated(_draw_dense_backward_input, count=6, seed=32),
     ]
 
 
 def _softmax_ce_grad_reference(Z, y):
     return mlp.output_loss_and_delta(np.asarray(Z, dtype=float), y, "softmax")[1]
+
+
+def _draw_softmax_ce_grad_input(rng):
+    """1 to 7 examples of 2 to 7 classes; logits at any scale (at times spread over thousands within a row), each row
+    shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere; floats or whole numbers; labels of any integer dtype, not every class
+    present. No float32 logits: a stable softmax computed in float32 is off by more than 1e-6 in P - 1."""
+    n, k = int(rng.integers(1, 8)), int(rng.integers(2, 8))
+    Z = draw_floats(rng, (n, k), scale=1000.0 if rng.random() < 0.25 else None)
+    Z = Z + rng.choice([0.0, 0.0, 30.0, 1000.0]) * rng.uniform(-1, 1, size=(n, 1))
+    if rng.random() < 0.3:
+        Z = np.round(Z).astype(np.int64)
+    y = rng.integers(0, k, n).astype(rng.choice([np.int64, np.int32, np.uint8]))
+    return Case((Z, y))
 
 
 def _softmax_ce_grad_cases():
@@ -62,6 +112,7 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2, 1, 0], [0, 3, 1]]), np.array([0, 1])), label="integer logits"),
         Case((np.array([[0.0, 1000.0, 999.0], [-1000.0, 0.0, -1.0]]), np.array([1, 2])),
              label="large logits whose maximum is not in the first column"),
+        *generated(_draw_softmax_ce_grad_input, count=7, seed=34),
     ]
 
 
@@ -74,6 +125,21 @@ def _mlp_backward_reference(X, y, W1, b1, W2, b2):
 def _integer_xor_weights():
     """A 2 -> 2 -> 1 start with whole-number weights, as one sets them by hand (W1, b1, W2, b2)."""
     return np.array([[2, 2], [-2, -2]]), np.array([-1, 3]), np.array([[2, 2]]), np.array([-3])
+
+
+def _draw_mlp_backward_input(rng):
+    """1 to 8 examples, 1 to 6 features, 1 to 8 hidden units; X floats, float32 or whole numbers; weights and biases
+    (never zero) at their own scales, at times whole numbers; 0/1 labels as integers or floats, at times all one
+    class (a batch of one with label 0 included)."""
+    n, n_in, n_hidden = int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 9))
+    X = _draw_whole_or_float(rng, (n, n_in), scale=float(rng.uniform(0.3, 3)))
+    y = rng.integers(0, 2, n) if rng.random() < 0.7 else np.full(n, int(rng.integers(0, 2)))
+    y = y.astype(rng.choice([np.int64, np.float64]))
+    scale = float(rng.uniform(0.3, 2))
+    W1, b1, W2, b2 = (draw_floats(rng, shape, scale) for shape in ((n_hidden, n_in), (n_hidden,), (1, n_hidden), (1,)))
+    if rng.random() < 0.3:
+        W1, b1, W2, b2 = (np.round(2 * a).astype(np.int64) for a in (W1, b1, W2, b2))
+    return Case((X, y, W1, b1, W2, b2))
 
 
 def _mlp_backward_cases():
@@ -90,6 +156,7 @@ def _mlp_backward_cases():
              label="large inputs (saturated hidden units)"),
         Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2", raises=ValueError),
         Case((X_xor, y_xor, *_integer_xor_weights()), label="XOR, integer weights set by hand"),
+        *generated(_draw_mlp_backward_input, count=6, seed=54),
     ]
 
 
@@ -143,6 +210,7 @@ def _shapes_checked(backward):
 _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+_squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 
 
 def _dense_loop_into_zeros_like(X, W, dZ):
@@ -208,6 +276,8 @@ def _ce_grad_into_zeros_like(Z, y):
     return grad / len(Z)
 
 
+_ce_grad_clipped_after_mean_shift = _lengths_checked(
+    lambda Z, y: (mlp.softmax(np.clip(Z - Z.mean(axis=1, keepdims=True), -700, 700)) - _one_hot(Z, y)) / len(Z))
 _ce_grad_first_column = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 
@@ -349,6 +419,19 @@ def _weights_first(params):
     return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
 
 
+def _draw_train_mlp_input(rng):
+    """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
+    with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps."""
+    n, n_in, n_hidden = int(rng.integers(3, 13)), int(rng.integers(1, 5)), int(rng.integers(1, 7))
+    X = draw_floats(rng, (n, n_in), scale=float(rng.uniform(0.5, 3)))
+    y = rng.integers(0, 2, n).astype(rng.choice([np.int64, np.float64]))
+    shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden,), "W2": (1, n_hidden), "b2": (1,)}
+    params = {name: draw_floats(rng, shapes[name], scale=float(rng.uniform(0.3, 1.5)))
+              for name in map(str, rng.permutation(list(shapes)))}
+    lr = float(np.round(np.exp(rng.uniform(np.log(0.05), np.log(3))), 3))
+    return Case((X, y, params, lr, int(rng.integers(1, 7))))
+
+
 def _train_mlp_cases():
     X_xor, y_xor = logic_gate("XOR")
     X_moons, y_moons = make_moons(40, noise=0.2, seed=3)
@@ -365,6 +448,7 @@ def _train_mlp_cases():
              label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
+        *generated(_draw_train_mlp_input, count=2, seed=40),
     ]
 
 
@@ -410,6 +494,7 @@ EXERCISES = {
             Mistake("dW stored in np.zeros_like(W)", _dense_dw_into_zeros_like, "np.zeros_like(W) takes W's dtype: "
                     "for integer weights dW holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dW = dZ.T @ X (floats), or start from np.zeros(W.shape)"),
+            Mistake("dW and db squeezed", _squeezed, "dW and db must keep their parameters' shapes, (n_out, n_in) and (n_out,): np.squeeze drops the axes of size 1 of a layer with one neuron or one input. Return dZ.T @ X and dZ.sum(axis=0) as they are"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
@@ -438,6 +523,7 @@ EXERCISES = {
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
+            Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted logits changes the softmax of a row that spreads wider than the clip (here thousands): shift each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),
         ),
     ),
     "mlp_backward": Exercise(

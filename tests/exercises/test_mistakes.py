@@ -1171,6 +1171,29 @@ def test_train_mlp_is_tried_on_integer_weights_set_by_hand():
         check("train_mlp", copy_then_subtract, strict=True)
 
 
+def _dense_backward_squeezed(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))
+
+
+def _ce_grad_clipped_after_mean_shift(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    e = np.exp(np.clip(Z - Z.mean(axis=1, keepdims=True), -700, 700))
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer, shown", [("dense_backward", _dense_backward_squeezed, "np.squeeze"),
+                                                 ("softmax_ce_grad", _ce_grad_clipped_after_mean_shift, "clip nothing")])
+def test_lesson_03_checks_draw_one_neuron_layers_and_rows_spread_over_thousands(name, answer, shown):
+    """Generated inputs: a layer of one neuron or one input; logits spread over thousands within a row."""
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -16,8 +16,8 @@ from ..data import logic_gate, make_moons
 
 
 def _draw_derivative_input(rng):
-    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at times a
-    NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks
+    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at
+    times a NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks
     for), and no |z| in (20, 37), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form."""
     ndim = int(rng.integers(0, 4))
     z = np.clip(draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.3, 3.0, 8.0]))), -20, 20)
@@ -88,8 +88,8 @@ def _softmax_ce_grad_reference(Z, y):
 
 def _draw_softmax_ce_grad_input(rng):
     """1 to 7 examples of 2 to 7 classes; logits at any scale (at times spread over thousands within a row), each row
-    shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere; floats or whole numbers; labels of any integer dtype, not every class
-    present. No float32 logits: a stable softmax computed in float32 is off by more than 1e-6 in P - 1."""
+    shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere; floats or whole numbers; labels
+    of any integer dtype, not every class present. No float32 logits: a stable softmax computed in float32 is off by more than 1e-6 in P - 1."""
     n, k = int(rng.integers(1, 8)), int(rng.integers(2, 8))
     Z = draw_floats(rng, (n, k), scale=1000.0 if rng.random() < 0.25 else None)
     Z = Z + rng.choice([0.0, 0.0, 30.0, 1000.0]) * rng.uniform(-1, 1, size=(n, 1))
@@ -494,7 +494,9 @@ EXERCISES = {
             Mistake("dW stored in np.zeros_like(W)", _dense_dw_into_zeros_like, "np.zeros_like(W) takes W's dtype: "
                     "for integer weights dW holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dW = dZ.T @ X (floats), or start from np.zeros(W.shape)"),
-            Mistake("dW and db squeezed", _squeezed, "dW and db must keep their parameters' shapes, (n_out, n_in) and (n_out,): np.squeeze drops the axes of size 1 of a layer with one neuron or one input. Return dZ.T @ X and dZ.sum(axis=0) as they are"),
+            Mistake("dW and db squeezed", _squeezed, "dW and db must keep their parameters' shapes, (n_out, n_in) "
+                    "and (n_out,): np.squeeze drops the axes of size 1 of a layer with one neuron or one input. "
+                    "Return dZ.T @ X and dZ.sum(axis=0) as they are"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
@@ -523,7 +525,9 @@ EXERCISES = {
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
-            Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted logits changes the softmax of a row that spreads wider than the clip (here thousands): shift each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),
+            Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
+                    "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
+                    "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),
         ),
     ),
     "mlp_backward": Exercise(

@@ -1186,8 +1186,9 @@ def _ce_grad_clipped_after_mean_shift(Z, y):
     return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
 
 
-@pytest.mark.parametrize("name, answer, shown", [("dense_backward", _dense_backward_squeezed, "np.squeeze"),
-                                                 ("softmax_ce_grad", _ce_grad_clipped_after_mean_shift, "clip nothing")])
+@pytest.mark.parametrize("name, answer, shown", [
+    ("dense_backward", _dense_backward_squeezed, "np.squeeze"),
+    ("softmax_ce_grad", _ce_grad_clipped_after_mean_shift, "clip nothing")])
 def test_lesson_03_checks_draw_one_neuron_layers_and_rows_spread_over_thousands(name, answer, shown):
     """Generated inputs: a layer of one neuron or one input; logits spread over thousands within a row."""
     with pytest.raises(ExerciseFailed, match=shown):

@@ -16,9 +16,9 @@ from ..data import logic_gate, make_moons
 
 
 def _draw_derivative_input(rng):
-    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at
-    times a NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks
-    for), and no |z| in (20, 37), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form."""
+    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at times
+    a NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check
+    asks for), and no |z| in (20, 37), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form."""
     ndim = int(rng.integers(0, 4))
     z = np.clip(draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.3, 3.0, 8.0]))), -20, 20)
     kind = rng.choice(["float", "float", "int"])
@@ -89,7 +89,8 @@ def _softmax_ce_grad_reference(Z, y):
 def _draw_softmax_ce_grad_input(rng):
     """1 to 7 examples of 2 to 7 classes; logits at any scale (at times spread over thousands within a row), each row
     shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere; floats or whole numbers; labels
-    of any integer dtype, not every class present. No float32 logits: a stable softmax computed in float32 is off by more than 1e-6 in P - 1."""
+    of any integer dtype, not every class present. No float32 logits: a stable softmax computed in float32 is off by
+    more than 1e-6 in P - 1."""
     n, k = int(rng.integers(1, 8)), int(rng.integers(2, 8))
     Z = draw_floats(rng, (n, k), scale=1000.0 if rng.random() < 0.25 else None)
     Z = Z + rng.choice([0.0, 0.0, 30.0, 1000.0]) * rng.uniform(-1, 1, size=(n, 1))

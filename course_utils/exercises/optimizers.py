@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, short
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, short
 
 
 def _sgd_cases():
@@ -31,6 +31,8 @@ def _sgd_cases():
         Case((np.ones(2), np.array([0.5, -0.5]), 2.0), label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2, 3]), np.array([0.5, 0.25, -1.0]), 0.1), label="integer weights"),
         Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
+        *generated(_draw_sgd, count=6, seed=41),
+        *generated(_one_after_another(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr")), count=3, seed=42),
     ]
 
 
@@ -56,6 +58,10 @@ def _momentum_cases():
         Case((np.ones(2), np.array([0.5, -0.5]), np.array([1.0, 1.0]), 2.0, 0.5), label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), 0.1, 0.9),
              label="integer weights and an integer velocity"),
+        *generated(_one_after_another(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
+                                                        "mixed")), count=6, seed=51),
+        *generated(_one_after_another(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
+                                                            "velocity: transposed", "mu")), count=4, seed=52),
     ]
 
 
@@ -89,7 +95,221 @@ def _adam_cases():
              label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), np.array([1, 2]), 2), {"lr": 0.1},
              label="integer weights and integer moments"),
+        *generated(_one_after_another(_draw_adam, zip((*_ADAM_PASSING, "mixed"),
+                                                      ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10)))),
+                   count=6, seed=61),
+        *generated(_one_after_another(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
+                                                       "grad: a size of 1 inside", "v: an extra axis")),
+                   count=4, seed=62),
     ]
+
+
+# ---------------------------------------------------------------- generated inputs (steps)
+# The hand-picked cases share accidents (arrays of 1-2 dimensions, never float32, lr and mu always passed by
+# position and never whole, Adam's lr always by keyword and its defaults never used alone, a wrong shape of
+# w's length only ever in grad); the drawn ones vary them.
+_SAFE32 = dict(rtol=2.5e-7, atol=2.5e-9)  # inputs are drawn where float32 arithmetic stays this close (1/4 of rtol)
+
+
+def _draw_array(rng, shape, kind, scale=None, positive=False):
+    """float64, float32 or whole-number ("int") values of ``shape``; ``positive``: >= 0 (a mean of squares)."""
+    if kind == "int":
+        x = rng.integers(0 if positive else -9, 10, size=shape)
+        return x.astype(np.int64)
+    x = draw_floats(rng, shape, scale)
+    x = np.abs(x) if positive else x
+    return x.astype(np.float32) if kind == "float32" else x
+
+
+def _draw_lr(rng):
+    """A learning rate from 1e-4 to 5, sometimes a whole number (1 to 3)."""
+    if rng.random() < 0.2:
+        return int(rng.integers(1, 4))
+    return float(np.exp(rng.uniform(np.log(1e-4), np.log(5.0))))
+
+
+def _holds_in_float32(formula, arrays, *scalars):
+    """Whether ``formula`` computed in float32 (the arrays cast to it; numpy keeps float32 with Python scalars)
+    stays within _SAFE32 of float64: otherwise a right answer that computes in float32 could fail."""
+    low = formula(*(a.astype(np.float32) for a in arrays), *scalars)
+    high = formula(*(a.astype(float) for a in arrays), *scalars)
+    low, high = (low,) if isinstance(low, np.ndarray) else low, (high,) if isinstance(high, np.ndarray) else high
+    return all(np.allclose(a, b, **_SAFE32) for a, b in zip(low, high))
+
+
+def _draw_state(rng, names, positive=(), formula=None, scalars=(), shape=None, scale=None):
+    """Arrays of one drawn shape (1 to 3 dimensions, sizes 1 to 7), each of its own dtype.
+
+    The arrays are redrawn until float32 arithmetic of ``formula`` holds the check's tolerance
+    (cancellation in w - lr * grad would otherwise reject a right answer that computes in float32), whatever
+    the drawn dtypes.
+    """
+    shape = draw_shape(rng, int(rng.integers(1, 4))) if shape is None else shape
+    while True:
+        kinds = rng.choice(["float64", "float32", "int"], size=len(names), p=[0.5, 0.3, 0.2])
+        arrays = [_draw_array(rng, shape, str(k), scale=scale, positive=name in positive)
+                  for name, k in zip(names, kinds)]
+        if formula is None or _holds_in_float32(formula, arrays, *scalars):
+            return arrays
+
+
+def _passed(rng, names, values):
+    """A Case with ``values`` (in the signature's order, named ``names``) passed all by position, all by
+    keyword, or the first ones by position and the rest by keyword."""
+    style = rng.choice(["position", "keyword", "mixed"])
+    if style == "keyword":
+        return Case((), dict(zip(names, values)))
+    if style == "position":
+        return Case(tuple(values))
+    cut = int(rng.integers(1, len(names)))
+    return Case(tuple(values[:cut]), dict(zip(names[cut:], values[cut:])))
+
+
+def _wrong_shape(rng, shape, kind):
+    """Another shape than ``shape`` that numpy would broadcast against it or that has its size and length.
+
+    "a size of 1 inside" keeps the number of dimensions and the length (len() and .ndim agree); "transposed"
+    keeps the size and the number of dimensions; the other two add an axis of size 1.
+    """
+    if kind == "a size of 1 inside":
+        i = int(rng.integers(1, len(shape)))
+        return shape[:i] + (1,) + shape[i + 1:]
+    if kind == "transposed":
+        return shape[::-1]
+    return shape + (1,) if kind == "an extra axis" else (1,) + shape
+
+
+def _shape_for(rng, kind):
+    """A shape (2 or 3 dimensions) on which ``kind`` of wrong shape differs and still broadcasts or has its size."""
+    if kind == "transposed":  # (1, ..., k) against (k, ..., 1): the same size, and numpy broadcasts them
+        return (1, *draw_shape(rng, int(rng.integers(1, 3)), low=2))
+    while True:
+        shape = draw_shape(rng, int(rng.integers(2, 4)), low=2)
+        if shape[::-1] != shape:
+            return shape
+
+
+def _one_after_another(draw, kinds):
+    """A draw function for ``generated`` that gives each of ``kinds`` in turn (``draw(rng, kind)``)."""
+    pending = iter(kinds)
+    return lambda rng: draw(rng, next(pending))
+
+
+def _draw_sgd(rng):
+    lr = _draw_lr(rng)
+    w, grad = _draw_state(rng, ("w", "grad"), formula=ref._sgd, scalars=(lr,))
+    return _passed(rng, ("w", "grad", "lr"), (w, grad, lr))
+
+
+def _draw_bad_sgd(rng, problem):
+    """An input a right answer rejects: ``problem`` is a kind of wrong shape for grad (see _wrong_shape) or "lr"."""
+    lr = _draw_lr(rng)
+    w, grad = _draw_state(rng, ("w", "grad"), shape=_shape_for(rng, problem))
+    if problem == "lr":
+        lr = float(rng.choice([0.0, -lr]))
+    else:
+        grad = _draw_array(rng, _wrong_shape(rng, w.shape, problem), "float64")
+    case = _passed(rng, ("w", "grad", "lr"), (w, grad, lr))
+    return Case(case.args, case.kwargs, raises=ValueError)
+
+
+def _draw_mu(rng):
+    """0, the default 0.9, anything in [0, 1), or close below 1."""
+    return float(rng.choice([0.0, 0.9, rng.uniform(0, 1), 1 - 10 ** rng.uniform(-4, -1)]))
+
+
+def _draw_momentum(rng, passing):
+    """``passing``: "default mu" leaves mu out (0.9); otherwise all passed, as ``_passed`` draws."""
+    lr, mu = _draw_lr(rng), 0.9 if passing == "default mu" else _draw_mu(rng)
+    w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), formula=ref._momentum, scalars=(lr, mu))
+    names, values = ["w", "grad", "velocity", "lr", "mu"], [w, grad, velocity, lr, mu]
+    if passing == "default mu":
+        names, values = names[:-1], values[:-1]
+    return _passed(rng, names, values)
+
+
+def _draw_bad_momentum(rng, problem):
+    """An input a right answer rejects: ``problem`` is "grad: <kind>", "velocity: <kind>", "lr" or "mu"."""
+    lr, mu = _draw_lr(rng), _draw_mu(rng)
+    kind = problem.split(": ")[-1]
+    w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), shape=_shape_for(rng, kind))
+    if problem.startswith("grad"):
+        grad = _draw_array(rng, _wrong_shape(rng, w.shape, kind), "float64")
+    elif problem.startswith("velocity"):
+        velocity = _draw_array(rng, _wrong_shape(rng, w.shape, kind), "float64")
+    elif problem == "lr":
+        lr = float(rng.choice([0.0, -lr]))
+    else:
+        mu = float(rng.choice([1.0, 1.0 + rng.uniform(0, 0.5), -rng.uniform(0.01, 1)]))
+    case = _passed(rng, ("w", "grad", "velocity", "lr", "mu"), (w, grad, velocity, lr, mu))
+    return Case(case.args, case.kwargs, raises=ValueError)
+
+
+_ADAM_NAMES = ("w", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps")
+_ADAM_DEFAULTS = (1e-3, 0.9, 0.999, 1e-8)
+
+
+def _draw_adam_settings(rng):
+    """lr, beta1, beta2 and eps: the defaults, or drawn (beta1 in [0, 0.99], beta2 up to 0.9999, eps 1e-8 to 1e-3)."""
+    if rng.random() < 0.25:
+        return _ADAM_DEFAULTS
+    return (_draw_lr(rng), float(rng.choice([rng.uniform(0, 0.99), 0.9])),
+            float(1 - np.exp(rng.uniform(np.log(1e-4), np.log(0.5)))),
+            float(np.exp(rng.uniform(np.log(1e-8), np.log(1e-3)))))
+
+
+def _adam_formula(w, g, m, v, t, lr, beta1, beta2, eps):
+    return ref._adam(w, g, m, v, t, lr, beta1, beta2, eps, "torch")
+
+
+_ADAM_PASSING = ("defaults", "lr only", "position", "keyword", "mixed")
+
+
+def _adam_case(rng, arrays, t, settings, passing):
+    """The arguments passed as ``passing`` says: "defaults" leaves out lr, the betas and eps (the drawn ones
+    are then the defaults), "lr only" leaves out the betas and eps, or as ``_passed`` draws."""
+    if passing == "defaults":
+        return Case((*arrays, t))
+    if passing == "lr only":
+        return Case((*arrays, t), {"lr": settings[0]}) if rng.random() < 0.5 else Case((*arrays, t, settings[0]))
+    if passing == "position":
+        return Case((*arrays, t, *settings))
+    return _passed(rng, _ADAM_NAMES, [*arrays, t, *settings])
+
+
+def _draw_adam(rng, passing_and_steps):
+    """Arguments passed as ``passing`` says, a step t from ``steps`` (low, high); gradients and v now and then
+    tiny, so that eps matters."""
+    passing, steps = passing_and_steps
+    t = int(rng.integers(*steps))
+    settings = _draw_adam_settings(rng)
+    if passing == "defaults":
+        settings = _ADAM_DEFAULTS
+    elif passing == "lr only":
+        settings = (_draw_lr(rng), *_ADAM_DEFAULTS[1:])
+    scale = float(10 ** rng.uniform(-7, -4)) if rng.random() < 0.3 else None
+    shape = draw_shape(rng, int(rng.integers(1, 4)))
+    w = _draw_state(rng, ("w",), shape=shape)[0]
+    grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale)
+    while not _holds_in_float32(_adam_formula, [w, grad, m, v], t, *settings):
+        w = _draw_state(rng, ("w",), shape=shape)[0]
+        grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale)
+    return _adam_case(rng, [w, grad, m, v], t, settings, passing)
+
+
+def _draw_bad_adam(rng, problem):
+    """An input a right answer rejects: ``problem`` is "grad: <kind>", "m: <kind>", "v: <kind>" or "t"."""
+    t = int(rng.integers(1, 100))
+    settings = _draw_adam_settings(rng)
+    kind = problem.split(": ")[-1]
+    arrays = _draw_state(rng, ("w", "grad", "m", "v"), positive=("v",), shape=_shape_for(rng, kind))
+    if problem == "t":
+        t = int(rng.choice([0, -int(rng.integers(1, 10))]))
+    else:
+        which = ("grad", "m", "v").index(problem.split(":")[0]) + 1
+        arrays[which] = _draw_array(rng, _wrong_shape(rng, arrays[0].shape, kind), "float64", positive=which == 3)
+    case = _adam_case(rng, arrays, t, settings, str(rng.choice(_ADAM_PASSING[2:])))
+    return Case(case.args, case.kwargs, raises=ValueError)
 
 
 # ---------------------------------------------------------------- mini-batches: is the order rng.permutation's?
@@ -132,9 +352,10 @@ def _order_problem(answer, n, batch_size, order):
         return "reversed"
     if np.array_equal(order, np.roll(start, -int(order[0]))):
         return "rotated"
-    if batch_size > 1 and all(np.all(np.diff(np.asarray(b)) == 1) for b in _cut(order, batch_size)):
+    several = 1 < batch_size < n  # one batch of all n indices is always a block of consecutive ones
+    if several and all(np.all(np.diff(np.asarray(b)) == 1) for b in _cut(order, batch_size)):
         return "blocks"
-    if batch_size > 1 and all(np.ptp(b) == len(b) - 1 for b in _cut(order, batch_size)):
+    if several and all(np.ptp(b) == len(b) - 1 for b in _cut(order, batch_size)):
         return "within blocks"
     if n >= 50 and np.sum(order == start) > n // 4:  # a real shuffle leaves about 1 in place
         return "partly in order"
@@ -220,8 +441,27 @@ def _minibatch_cases():
             Case((5, 50), label="batch larger than the data"), Case((53, 1), label="pure SGD"),
             Case((53, 10), label="53 in 10s (a last batch of 3)"),
             Case((10, 0), label="batch size 0", raises=ValueError),
-            Case((10, -2), label="negative batch size", raises=ValueError)]
+            Case((10, -2), label="negative batch size", raises=ValueError),
+            *generated(_one_after_another(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
+                                                          "below 1", "remainder")), count=7, seed=71)]
 
+
+def _small_remainder(rng, n):
+    """A batch size that leaves a last batch under a fifth of a full one (a batch size of n - 1 if none does)."""
+    sizes = [b for b in range(5, n) if 0 < n % b <= b // 5]
+    return int(rng.choice(sizes)) if sizes else n - 1
+
+
+def _draw_batches(rng, kind):
+    """n from 2 to 150 and a batch size as ``kind`` says: one that divides n, leaves a remainder (small or
+    large), 1, n, above n, or below 1."""
+    n = int(rng.integers(40 if kind == "small remainder" else 2, 151))
+    divisors = [b for b in range(2, n) if n % b == 0] or [n]
+    batch_size = {"divides": int(rng.choice(divisors)), "small remainder": _small_remainder(rng, n),
+                  "remainder": int(rng.integers(2, n + 1)), "one": 1, "all": n,
+                  "above": n + int(rng.integers(1, n + 1)),
+                  "below 1": -int(rng.integers(0, 5))}[kind]
+    return Case((n, batch_size), raises=ValueError if batch_size < 1 else None)
 
 # ---------------------------------------------------------------- catalogued mistakes: sgd_step
 def _sgd_plus_sign(w, grad, lr):
@@ -293,6 +533,19 @@ def _sgd_returns_step(w, grad, lr):
         raise ValueError("bad input")
     return -lr * grad
 
+
+
+def _sgd_lr_float_only(w, grad, lr):
+    if not isinstance(lr, float):
+        raise ValueError(f"lr must be a float, got {lr!r}")
+    return ref.sgd_step(w, grad, lr)
+
+
+def _sgd_sizes_then_reshaped(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.size != w.size or grad.ndim != w.ndim or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad.reshape(w.shape)
 
 # ---------------------------------------------------------------- catalogued mistakes: momentum_step
 def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0,
@@ -389,6 +642,18 @@ def _momentum_copied_state(w, grad, velocity, lr, mu=0.9):
     return new_w, new_v
 
 
+
+def _momentum_other_default_mu(w, grad, velocity, lr, mu=0.5):
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
+def _momentum_velocity_length_compared(w, grad, velocity, lr, mu=0.9):
+    if len(velocity) != len(w):
+        raise ValueError("lengths differ")
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad",))
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -480,6 +745,21 @@ def _adam_moments_into_zeros_like(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+
+def _adam_other_default_lr(w, grad, m, v, t, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_betas_swapped_in_signature(w, grad, m, v, t, lr=1e-3, beta2=0.999, beta1=0.9, eps=1e-8):
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_moment_lengths_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if len(m) != len(w) or len(v) != len(w):
+        raise ValueError("lengths differ")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=("grad",))
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
 # ---------------------------------------------------------------- catalogued mistakes: minibatch_indices
 def _checked_batch_size(batch_size):
     if batch_size < 1:
@@ -559,7 +839,16 @@ def _batches_no_size_check(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+
+def _batches_small_last_merged(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    batches = _cut(rng.permutation(n), batch_size)
+    if len(batches) > 1 and len(batches[-1]) <= batch_size // 4:
+        batches[-2:] = [np.concatenate(batches[-2:])]
+    return batches
+
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
+_WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
 
 EXERCISES = {
     "sgd_step": Exercise(
@@ -588,6 +877,10 @@ EXERCISES = {
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
+            Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "
+                    "raise ValueError: a gradient of w's size but another shape (such as (4, 1) for weights of shape "
+                    "(1, 4)) is the caller's mistake, and reshaping it hides it"),
             Mistake("returns the step", _sgd_returns_step, ""),
         ),
     ),
@@ -612,6 +905,9 @@ EXERCISES = {
                     "`w - lr * velocity`"),
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
+            Mistake("velocity's length compared", _momentum_velocity_length_compared, "compare velocity.shape "
+                    "with w.shape, not len(): a velocity of shape (6, 1) has the length of weights of shape (6, 5), "
+                    "but numpy broadcasts it"),
             Mistake("lengths compared, not shapes", _momentum_lengths_compared, "compare the shapes of grad and "
                     "velocity with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of "
                     "weights of shape (3,), but numpy broadcasts it to (3, 3)"),
@@ -625,6 +921,8 @@ EXERCISES = {
             Mistake("mu = 1 allowed", _momentum_mu_one_allowed, "mu must be below 1 (0 <= mu < 1): with mu = 1 "
                     "the velocity never forgets a gradient"),
             Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("another default for mu", _momentum_other_default_mu, "keep the signature's default mu=0.9: "
+                    "a call without mu uses it"),
         ),
     ),
     "adam_step": Exercise(
@@ -648,6 +946,9 @@ EXERCISES = {
             Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "
                     "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
                     "every weight"),
+            Mistake("moments' lengths compared", _adam_moment_lengths_compared, "compare the shapes of m and v "
+                    "with w.shape, not len(): an m of shape (5, 1) has the length of weights of shape (5, 7), but "
+                    "numpy broadcasts it"),
             Mistake("only the gradient's shape checked", _adam_only_grad_shape_checked, "check the shapes of m "
                     "and v too: numpy broadcast an m or v of shape (1,) over every weight"),
             Mistake("w not compared", _adam_w_not_compared, "compare grad, m and v with w.shape, not only with "
@@ -658,6 +959,10 @@ EXERCISES = {
             Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
                     "raise ValueError, a negative t too (check t < 1, not t == 0)"),
             Mistake("lr above 1 rejected", _adam_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("another default for lr", _adam_other_default_lr, "keep the signature's defaults (lr=1e-3, "
+                    "beta1=0.9, beta2=0.999, eps=1e-8): a call without them uses them"),
+            Mistake("betas in another order", _adam_betas_swapped_in_signature, "keep the signature's order "
+                    "(w, grad, m, v, t, lr, beta1, beta2, eps): a call may pass beta1 and beta2 by position"),
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
                     "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
                     "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),
@@ -690,6 +995,8 @@ EXERCISES = {
                     "every epoch has the same order; use rng.permutation(n)"),
             Mistake("last batch dropped", _batches_drop_last, "the last, smaller batch was dropped: "
                     "range(0, n, batch_size) goes up to n"),
+            Mistake("small last batch merged", _batches_small_last_merged, "keep a small last batch as a batch of "
+                    "its own: every batch has batch_size indices except the last, however small it is"),
             Mistake("float indices", _batches_float, "the indices are floats (np.zeros and np.empty make "
                     "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
                     "integers of rng.permutation(n)"),

@@ -262,6 +262,19 @@ def test_sgd_step_is_tried_on_an_integer_gradient():
         check("sgd_step", catalogued("sgd_step", "stored in np.zeros_like(grad)"), strict=True)
 
 
+
+@pytest.mark.parametrize("name, mistake", [
+    ("sgd_step", "lr must be a float"), ("sgd_step", "sizes compared, then reshaped"),
+    ("momentum_step", "velocity's length compared"), ("momentum_step", "another default for mu"),
+    ("adam_step", "moments' lengths compared"), ("adam_step", "another default for lr"),
+    ("adam_step", "betas in another order"), ("minibatch_indices", "small last batch merged"),
+])
+def test_lesson_04_generated_inputs_catch_what_every_hand_picked_case_shares(name, mistake):
+    """Whole-number lr, wrong shapes of w's length or size, defaults left out, betas by position, a small
+    remainder: no hand-picked case has them, so only the generated inputs reject these answers."""
+    with pytest.raises(ExerciseFailed, match="a generated input"):
+        check(name, catalogued(name, mistake), strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, input_changed, same_arrays
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
+                   input_changed, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -81,16 +82,18 @@ def _model_change(before, after):
 
 def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
-    model, inputs = case.args[0], copy.deepcopy(case.args[1:])
+    model = case.args[0] if case.args else case.kwargs["model"]
+    given = [*case.args[1:], *(value for name, value in case.kwargs.items() if name != "model")]
+    inputs = copy.deepcopy(given)
     state = _model_state(model)
-    flags = [getattr(a, "requires_grad", None) for a in case.args[1:]]
+    flags = [getattr(a, "requires_grad", None) for a in given]
     result = explain(*case.args, **case.kwargs)
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
-    if not same_arrays(list(case.args[1:]), list(inputs)):
+    if not same_arrays(given, inputs):
         raise input_changed()
-    if flags != [getattr(a, "requires_grad", None) for a in case.args[1:]]:
+    if flags != [getattr(a, "requires_grad", None) for a in given]:
         raise InputChanged(t("your function switched on requires_grad of the caller's own tensor (x.requires_grad_() "
                              "without a copy), so the caller's x.numpy() fails afterwards: differentiate a copy, "
                              "torch.as_tensor(x, dtype=torch.float32).clone()"))
@@ -98,6 +101,57 @@ def _run_explanation(explain, case):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
     return result
+
+
+# ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)
+def _draw_model(rng, shape, kind):
+    """A small float32 model in eval() mode from a batch (n, *shape) to 2-5 scores, by ``kind``: "mlp" (ReLU or
+    tanh, maybe dropout, which eval() switches off), "batchnorm" or, for an image (H, W) or (C, H, W), "cnn"."""
+    import torch
+    from torch import nn
+
+    size, classes, hidden = int(np.prod(shape)), int(rng.integers(2, 6)), int(rng.integers(2, 11))
+    activation = nn.ReLU() if rng.random() < 0.6 else nn.Tanh()
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(int(rng.integers(2 ** 31)))
+        if kind == "cnn":
+            channels, (height, width) = (1 if len(shape) == 2 else shape[0]), shape[-2:]
+            k = int(rng.integers(1, min(height, width, 3) + 1))
+            layers = [nn.Unflatten(1, (1, height))] if len(shape) == 2 else []
+            model = nn.Sequential(*layers, nn.Conv2d(channels, 3, k), activation, nn.Flatten(),
+                                  nn.Linear(3 * (height - k + 1) * (width - k + 1), classes))
+        elif kind == "batchnorm":
+            model = nn.Sequential(nn.Flatten(), nn.Linear(size, hidden), nn.BatchNorm1d(hidden), activation,
+                                  nn.Linear(hidden, classes))
+            with torch.no_grad():
+                model(2 * torch.randn(16, *shape) + 1)  # one pass in train() mode moves the running statistics
+        else:
+            dropout = [nn.Dropout(0.5)] if rng.random() < 0.5 else []
+            model = nn.Sequential(nn.Flatten(), nn.Linear(size, hidden), activation, *dropout,
+                                  nn.Linear(hidden, classes))
+    return model.eval(), classes
+
+
+def _draw_x(rng, shape, kind):
+    """Values of ``shape`` at a drawn scale, both signs, as ``kind``: "tensor32", "tensor64", "numpy32", "numpy64"."""
+    import torch
+
+    values = draw_floats(rng, shape)
+    values = values.astype(np.float32) if kind.endswith("32") else values
+    return torch.from_numpy(values) if kind.startswith("tensor") else values
+
+
+def _draw_x_shape(rng, ndim):
+    """(d,), (H, W) or (C, H, W) by ``ndim``, odd and non-square sizes included."""
+    return draw_shape(rng, 1, 1, 9) if ndim == 1 else draw_shape(rng, 2, 2, 9) if ndim == 2 else (
+        int(rng.integers(1, 4)), *draw_shape(rng, 2, 2, 6))
+
+
+def _passed(rng, names, values):
+    """``values`` as positional arguments, or the last ones by keyword (as the exercise's signature names them)."""
+    keywords = int(rng.integers(0, len(values) + 1)) if rng.random() < 0.5 else 0
+    cut = len(values) - keywords
+    return tuple(values[:cut]), dict(zip(names[cut:], values[cut:]))
 
 
 # ---------------------------------------------------------------- exercise 1: saliency
@@ -127,7 +181,27 @@ def _saliency_cases():
              "mode"),
         Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
              raises=IndexError),
+        *generated(_draw_saliency_case(), count=len(_EXPLAINED), seed=71),
     ]
+
+
+# what the drawn cases of exercises 1 and 2 explain, in turn: x's number of dimensions, the model, x's kind
+_EXPLAINED = [(1, "batchnorm", "tensor64"), (2, "cnn", "numpy32"), (3, "cnn", "tensor64"), (3, "mlp", "numpy64"),
+              (2, "mlp", "tensor32"), (1, "mlp", "numpy32")]
+
+
+def _draw_saliency_case():
+    """x of 1-3 dimensions (odd, non-square), float32/float64, tensor/numpy; an MLP or CNN of 2-5 classes."""
+    explained = iter(_EXPLAINED)
+    return lambda rng: _draw_explained(rng, *next(explained))
+
+
+def _draw_explained(rng, ndim, model_kind, x_kind):
+    shape = _draw_x_shape(rng, ndim)
+    model, classes = _draw_model(rng, shape, model_kind)
+    x = _draw_x(rng, shape, x_kind)
+    args, kwargs = _passed(rng, ("model", "x", "target"), [model, x, int(rng.integers(classes))])
+    return Case(args, kwargs)
 
 
 def _target_score_gradient(model, x, score_of):
@@ -196,6 +270,10 @@ def _saliency_with_batch_axis(model, x, target):
     return batch.grad.abs()
 
 
+def _saliency_squeezed(model, x, target):
+    return _saliency(model, x, target).squeeze()  # drops x's own axes of length 1 as well
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -215,7 +293,26 @@ def _ig_cases():
              "white), 8 steps"),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, -1), label="-1 steps (must raise ValueError)", raises=ValueError),
+        *generated(_draw_ig_case(), count=len(_EXPLAINED), seed=72),
     ]
+
+
+def _draw_ig_case():
+    """As saliency's drawn cases, with a baseline (None, zeros, or drawn values of any of x's kinds) and 1-40 steps."""
+    baselines = iter([None, "tensor32", "numpy64", "zeros", "tensor64", "numpy32"])
+    explained = iter(_EXPLAINED[1:] + _EXPLAINED[:1])
+    return lambda rng: _draw_ig(rng, next(baselines), *next(explained))
+
+
+def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind):
+    shape = _draw_x_shape(rng, ndim)
+    model, classes = _draw_model(rng, shape, model_kind)
+    x = _draw_x(rng, shape, x_kind)
+    baseline = (None if baseline_kind is None else np.zeros(shape) if baseline_kind == "zeros"
+                else _draw_x(rng, shape, baseline_kind))
+    values = [model, x, int(rng.integers(classes)), baseline, int(rng.integers(1, 41))]
+    args, kwargs = _passed(rng, ("model", "x", "target", "baseline", "steps"), values)
+    return Case(args, kwargs)
 
 
 def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
@@ -261,6 +358,25 @@ def _ig_in_training_mode(model, x, target, baseline, steps):
     return _integrated_gradients(model, x, target, baseline, steps)
 
 
+def _ig_squeezed(model, x, target, baseline, steps):
+    return _integrated_gradients(model, x, target, baseline, steps).squeeze()
+
+
+def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
+    """The lesson's batched answer with alphas of shape (steps, 1, 1) for an image and (steps, 1) otherwise."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = (torch.arange(steps) + 0.5) / steps
+    alphas = alphas[:, None, None] if x.ndim == 2 else alphas[:, None]
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
 def _exact_shapley(predict, x, background):
     return ref.exact_shapley(predict, x, background)
@@ -295,7 +411,52 @@ def _shapley_cases():
              label="a background of whole numbers (an int array)"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
+        *generated(_draw_shapley_case(), count=8, seed=74),
     ]
+
+
+class _Described:
+    """A drawn function that shows as ``text`` in messages (a plain function's repr holds its address, which
+    changes from run to run)."""
+
+    def __init__(self, function, text):
+        self.function, self.text = function, text
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __repr__(self):
+        return self.text
+
+
+def _drawn_predict(w, pairs, u, c, b):
+    """X @ w + the products X_i X_j weighted by ``pairs`` + c tanh(X @ u) + b: every feature interacts."""
+    def predict(X):
+        X = np.asarray(X, dtype=float)
+        return X @ w + np.einsum("mi,ij,mj->m", X, pairs, X) + c * np.tanh(X @ u) + b
+    return _Described(predict, f"a model of {len(w)} features: linear, products of pairs and a tanh")
+
+
+def _draw_shapley_case():
+    """1-6 features (2, 5 and 6 too), 1-10 background rows, a drawn model with interactions; x, the background or
+    both of whole numbers."""
+    kinds = iter(zip([2, 5, 6, 3, 2, 4, 6, 1], [3, 8, 1, 10, 2, 7, 5, 9],
+                     ["floats", "int x", "floats", "int background", "int both", "floats", "int background", "int x"]))
+    return lambda rng: _draw_shapley(rng, *next(kinds))
+
+
+def _draw_shapley(rng, n, k, kind):
+    scale = float(rng.choice([0.3, 1.0, 5.0]))
+    x, background = draw_floats(rng, (n,), scale), draw_floats(rng, (k, n), scale)
+    if kind in ("int x", "int both"):
+        x = np.round(x).astype(np.int64)
+    if kind in ("int background", "int both"):
+        background = np.round(background).astype(np.int64)
+    pairs = np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.6), 1) / scale
+    predict = _drawn_predict(rng.normal(size=n), pairs, rng.normal(size=n) / scale, float(rng.normal()),
+                             float(rng.normal()))
+    args, kwargs = _passed(rng, ("predict", "x", "background"), [predict, x, background])
+    return Case(args, kwargs)
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True):
@@ -402,7 +563,41 @@ def _occlusion_cases():
              "ValueError)", raises=ValueError),
         Case((_weighted_sum, rng.random((7, 7)), 2, 3, 0.0), label="2x2 patches with stride 3: the pixels between "
              "the windows are never covered"),
+        *generated(_draw_occlusion_case, count=8, seed=73),
     ]
+
+
+def _drawn_score(weights, kind, scale):
+    """A score of a batch (n, H, W): a weighted sum, its tanh, or the largest weighted pixel, by ``kind``."""
+    def predict(images):
+        images = np.asarray(images, dtype=float)
+        weighted = images * weights[:images.shape[1], :images.shape[2]] / scale
+        if kind == "max":
+            return weighted.reshape(len(images), -1).max(axis=1)
+        total = weighted.sum(axis=(1, 2))
+        return np.tanh(total / np.sqrt(images[0].size)) if kind == "tanh" else total
+    text = {"linear": "a weighted sum of the pixels", "tanh": "tanh of a weighted sum of the pixels",
+            "max": "the largest weighted pixel"}[kind]
+    return _Described(predict, text)
+
+
+def _draw_occlusion_case(rng):
+    """H x W from 1 to 9 each, a patch up to min(H, W), strides up to patch + 2 (sometimes past the image),
+    a fill of any sign, images of float64, float32, uint8 (0-255) or int64 (both signs)."""
+    height, width = draw_shape(rng, 2, 1, 9)
+    patch = int(rng.integers(min(2, height, width), min(height, width) + 1))
+    stride = int(rng.integers(1, patch + 3)) if rng.random() < 0.85 else max(height, width) + 1
+    kind = str(rng.choice(["float64", "float64", "float32", "uint8", "int64"]))
+    if kind == "uint8":
+        image, fill, scale = rng.integers(0, 256, (height, width)).astype(np.uint8), float(rng.uniform(0, 255)), 100.0
+    elif kind == "int64":
+        image, fill, scale = rng.integers(-20, 21, (height, width)), float(rng.choice([-3, 0, 2.5])), 10.0
+    else:
+        scale = float(rng.choice([0.2, 1.0, 30.0]))
+        image, fill = draw_floats(rng, (height, width), scale).astype(kind), float(rng.normal(scale=scale))
+    predict = _drawn_score(rng.normal(size=(9, 9)), str(rng.choice(["linear", "tanh", "max"])), scale)
+    args, kwargs = _passed(rng, ("predict", "image", "patch", "stride", "fill"), [predict, image, patch, stride, fill])
+    return Case(args, kwargs)
 
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
@@ -427,6 +622,12 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                 count[window] += 1
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
     return wrong
+
+
+def _occlusion_rejecting_large_strides(predict, image, patch, stride, fill):
+    if stride > min(np.shape(image)):
+        raise ValueError("the stride is larger than the image")
+    return _occlusion(predict, image, patch, stride, fill)
 
 
 EXERCISES = {
@@ -461,6 +662,9 @@ EXERCISES = {
             Mistake("requires_grad set on the caller's x", _saliency_flagging_the_caller_s_x, ""),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
+            Mistake("squeezed", _saliency_squeezed,
+                    "x.grad already has the shape of x; .squeeze() also drops x's own axes of length 1 (an image of "
+                    "shape (1, H, W)): return x.grad.abs() as it is."),
         ),
     ),
     "integrated_gradients": Exercise(
@@ -493,6 +697,12 @@ EXERCISES = {
             Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
             Mistake("only steps = 0 rejected", _ig_with(_midpoints, rejects=lambda steps: steps == 0),
                     "raise ValueError for every steps < 1, a negative number too (check steps < 1, not steps == 0)."),
+            Mistake("squeezed", _ig_squeezed,
+                    "the result must have the shape of x; .squeeze() also drops x's own axes of length 1 (an image "
+                    "of shape (1, H, W)): leave the shape as it is."),
+            Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
+                    "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
+                    "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),
         ),
     ),
     "exact_shapley_values": Exercise(
@@ -550,6 +760,9 @@ EXERCISES = {
             Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
                     "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
                     "patch, the pixels between two windows are never covered and stay 0."),
+            Mistake("a stride larger than the image rejected", _occlusion_rejecting_large_strides,
+                    "raise ValueError only when the patch is larger than the image; a stride larger than the image "
+                    "is allowed: range(0, H - patch + 1, stride) then holds only the window at 0."),
             Mistake("integer image kept", _occlusion_with(dtype=None),
                     "convert the image to floats first, np.asarray(image, dtype=float): a copy of a uint8 image "
                     "stores the fill 127.5 as 127 (and np.zeros_like(image) would make integer totals)."),

@@ -1543,6 +1543,54 @@ def test_the_course_occlusion_map_passes_with_its_size_check():
     _passes("occlusion_map", _occlusion_checking(lambda patch, shape: patch > min(shape)))
 
 
+def _explained_in_float32_if_numpy(name):
+    """Exercise 1 or 2 as the lesson writes it, but only a numpy x (or baseline) converted: a tensor keeps its dtype."""
+    def as_given(a):
+        import torch
+
+        return a.detach().clone() if torch.is_tensor(a) else torch.from_numpy(np.asarray(a, dtype=np.float32))
+
+    def saliency_map(model, x, target):
+        x = as_given(x).requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs()
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32) if name == "baseline" else as_given(x)
+        baseline = torch.zeros_like(x) if baseline is None else as_given(baseline)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return saliency_map if name == "saliency_map" else integrated_gradients
+
+
+def _occlusion_converting_only_uint8(predict, image, patch, stride, fill):
+    return _occlusion_in_the_image_dtype(predict, image.astype(float) if image.dtype == np.uint8 else image, patch,
+                                         stride, fill)
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("saliency_map", "squeezed", "squeezed"),
+    ("saliency_map", _explained_in_float32_if_numpy("saliency_map"), "float64 kept"),
+    ("integrated_gradients", "squeezed", "squeezed"),
+    ("integrated_gradients", "alphas for two axes at most", "alphas for two axes at most"),
+    ("integrated_gradients", _explained_in_float32_if_numpy("x"), "float64 kept"),
+    ("integrated_gradients", _explained_in_float32_if_numpy("baseline"), "baseline kept in float64"),
+    ("occlusion_map", "a stride larger than the image rejected", "a stride larger than the image rejected"),
+    ("occlusion_map", _occlusion_converting_only_uint8, "integer image kept"),
+], ids=["saliency squeezed", "saliency float64 tensor", "ig squeezed", "ig alphas (steps, 1, 1)", "ig float64 tensor x",
+        "ig float64 tensor baseline", "occlusion large stride rejected", "occlusion int64 image kept"])
+def test_lesson_07_generated_inputs_reject_what_the_hand_picked_ones_share(name, answer, mistake):
+    """x of shape (1, H, W) or 3 axes, float64 tensors, strides past the image, int64 images: drawn cases only."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
+    assert verdict.mistake == mistake, verdict.text
+
+
 def test_shard_gradient_wants_grad_fn_called_on_each_shard():
     def whole_batch(grad_fn, w, X, y, k):
         if not 1 <= k <= len(X):

@@ -7,9 +7,31 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import Case, Exercise, Mistake
+from .base import Case, Exercise, Mistake, draw_floats, draw_shape, generated
 from ..neurons import sigmoid
 from .neurons import _call_without_overflow
+
+
+def _as_kind(rng, values, kinds):
+    """``values`` (float64) as one of ``kinds``: "float64", "float32" or "int" (rounded to whole numbers)."""
+    kind = rng.choice(kinds)
+    if kind == "float32":
+        return values.astype(np.float32)
+    return np.round(values).astype(np.int64) if kind == "int" else values
+
+
+def _draw_logits(rng, shape):
+    """Logits of ``shape`` at a scale from 0.5 to 500, each row (last axis) shifted by 0 or about +-1000 on its own:
+    the maximum sits anywhere in its row, and rows can lie far apart."""
+    z = draw_floats(rng, shape, scale=float(rng.choice([0.5, 5.0, 50.0, 500.0])))
+    offsets = rng.choice([0.0, 1000.0, -1000.0], size=shape[:-1] + (1,)) * rng.uniform(0.5, 1.5, size=shape[:-1] + (1,))
+    return z + offsets
+
+
+def _draw_softmax_input(rng):
+    """A vector or a batch (the exercise's inputs) of any size, float64, float32 or whole numbers."""
+    shape = draw_shape(rng, int(rng.choice([1, 2, 2])))
+    return Case((_as_kind(rng, _draw_logits(rng, shape), ("float64", "float32", "int")),))
 
 
 def _softmax_cases():
@@ -24,12 +46,29 @@ def _softmax_cases():
         Case((np.array([[1, 2, 3], [0, 0, 5]]),), label="whole-number logits give floats"),
         Case((np.array([[0.0, 1000.0, -1000.0], [3.0, 1.0, 2.0]]),),
              label="large logits whose maximum is neither first nor last"),
+        *generated(_draw_softmax_input, count=8, seed=29),
     ]
 
 
 def _mlp_forward_reference(X, W1, b1, W2, b2):
     out, _ = mlp.forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, hidden="tanh", output="sigmoid")
     return out
+
+
+def _draw_mlp_input(rng):
+    """A network of any sizes (1 to 7 inputs, hidden units, outputs; 1 to 9 examples), weights at a scale from 0.1 to
+    100 (so the output logits reach both far ends of the sigmoid), X of float64, float32 or whole numbers, and
+    sometimes whole-number weights. A float32 X always meets float64 or whole-number weights, so numpy computes in
+    float64: an all-float32 network would lose digits the tolerance does not allow."""
+    _, n_in, n_h, n_out = draw_shape(rng, 4, high=7)
+    n = int(rng.integers(1, 10))
+    scale = float(rng.choice([0.1, 1.0, 10.0, 100.0]))
+    X = _as_kind(rng, draw_floats(rng, (n, n_in), scale=float(rng.choice([0.5, 3.0]))), ("float64", "float32", "int"))
+    weights = [draw_floats(rng, (n_h, n_in), scale), draw_floats(rng, n_h), draw_floats(rng, (n_out, n_h), scale),
+               draw_floats(rng, n_out)]
+    if rng.random() < 0.3:
+        weights = [np.round(w).astype(np.int64) for w in weights]
+    return Case((X, *weights))
 
 
 def _mlp_forward_cases():
@@ -44,6 +83,7 @@ def _mlp_forward_cases():
         Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 500.0), np.zeros(1)),
              label="output logits near +1000 and -1000"),
         Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2", raises=ValueError),
+        *generated(_draw_mlp_input, count=6, seed=69),
     ]
 
 
@@ -52,6 +92,23 @@ def _bce_reference(y, z):
     if y.shape != z.shape:
         raise ValueError(f"y and z must have the same shape, got {y.shape} and {z.shape}")
     return mlp.binary_cross_entropy(y, z, from_logits=True)
+
+
+def _draw_bce_input(rng):
+    """0/1 labels (floats or whole numbers) and logits of the same shape, 1 to 3 dimensions, at a scale from 0.5 to
+    1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in six gives z
+    another shape of the same size, which must raise."""
+    shape = draw_shape(rng, int(rng.choice([1, 1, 2, 2, 3])))
+    y = rng.integers(0, 2, size=shape)
+    y = y.astype(float) if rng.random() < 0.5 else y
+    z = draw_floats(rng, shape, scale=float(rng.choice([0.5, 5.0, 50.0, 1000.0])))
+    if rng.random() < 0.3:   # confident and right: the sign of z agrees with the label
+        z = np.where(y == 1, 1, -1) * rng.uniform(3, 9, size=shape)
+    z = _as_kind(rng, z, ("float64", "float32", "int"))
+    if rng.random() < 1 / 6:
+        other = shape[::-1] if shape[::-1] != shape else shape + (1,)
+        return Case((y, z.reshape(other)), raises=ValueError)
+    return Case((y, z))
 
 
 def _bce_cases():
@@ -74,11 +131,24 @@ def _bce_cases():
              label="y of shape (1, 3) but z of shape (3, 1): same size, other shape", raises=ValueError),
         Case((np.array([[1.0], [0.0]]), np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])),
              label="y of shape (2, 1) but z of shape (2, 3): same length, other shape", raises=ValueError),
+        *generated(_draw_bce_input, count=8, seed=67),
     ]
 
 
 def _cce_reference(y, Z):
     return mlp.categorical_cross_entropy(y, Z, from_logits=True)
+
+
+def _draw_cce_input(rng):
+    """1 to 9 examples, 2 to 8 classes, labels anywhere in 0 .. k-1 and logits drawn as softmax's (any scale, rows far
+    apart, the maximum anywhere), float64 or whole numbers (not float32: a right answer computed in float32 loses the
+    small losses to rounding); sometimes confident and right (a small loss)."""
+    n, k = int(rng.integers(1, 10)), int(rng.integers(2, 9))
+    y = rng.integers(0, k, size=n)
+    Z = _draw_logits(rng, (n, k))
+    if rng.random() < 0.3:   # confident and right: each label's logit lies 5 or more above the rest of its row
+        Z[np.arange(n), y] = Z.max(axis=1) + rng.uniform(5, 10, size=n)
+    return Case((y, _as_kind(rng, Z, ("float64", "int"))))
 
 
 def _cce_cases():
@@ -99,6 +169,7 @@ def _cce_cases():
         Case((np.array([2, 0, 1]), np.array([[1, 0, 3], [2, 2, -1], [0, 4, 1]])), label="integer logits"),
         Case((np.array([0, 2]), np.array([[6.0, -1.0, 0.5], [-2.0, 0.3, 5.9]])),
              label="confident and right: a small loss"),
+        *generated(_draw_cce_input, count=8, seed=24),
     ]
 
 
@@ -159,6 +230,24 @@ def _softmax_into_zeros_like(z):
     return out
 
 
+def _softmax_in_float32(z):
+    z = np.asarray(z, dtype=np.float32)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_hidden_into_zeros_like(X, W1, b1, W2, b2):
+    Z1 = X @ W1.T + b1
+    H = np.zeros_like(Z1)   # an integer array when X, W1 and b1 all hold whole numbers
+    H[...] = np.tanh(Z1)
+    return sigmoid(H @ W2.T + b2)
+
+
+def _mlp_in_float32(X, W1, b1, W2, b2):
+    X, W1, b1, W2, b2 = (np.asarray(a, dtype=np.float32) for a in (X, W1, b1, W2, b2))
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
 def _mlp_naive_sigmoid(X, W1, b1, W2, b2):
     return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2)))
 
@@ -203,6 +292,14 @@ def _bce_sum_over_len(y, z):
     if y.shape != z.shape:
         raise ValueError("shapes differ")
     return np.sum(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))) / len(y)
+
+
+def _bce_sum_over_rows_times_columns(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    losses = np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    return np.sum(losses) / (losses.shape[0] * (losses.shape[1] if losses.ndim > 1 else 1))
 
 
 def _bce_mean_over_axis_0(y, z):
@@ -334,6 +431,10 @@ _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n *
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
 
 
+_IN_FLOAT32 = ("float32 keeps only about 7 significant digits: large inputs lose their decimals, and the result comes "
+               "out wrong from the 6th digit on. Compute in float64, numpy's default (np.asarray(z, dtype=float))")
+
+
 _ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=True): any other logit of the row (the "
                     "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
 
@@ -362,6 +463,7 @@ EXERCISES = {
             Mistake("integer result", _softmax_into_zeros_like, "for whole-number logits, np.zeros_like(z) (or "
                     "np.empty_like) is an integer array and every probability written into it is cut to 0 or 1: "
                     "turn z into floats first with np.asarray(z, dtype=float)"),
+            Mistake("computed in float32", _softmax_in_float32, _IN_FLOAT32),
         ),
     ),
     "mlp_forward": Exercise(
@@ -381,6 +483,10 @@ EXERCISES = {
                     "logits (and np.exp(z) / (1 + np.exp(z)) for very positive ones): use the stable sigmoid imported "
                     "above, sigmoid(H @ W2.T + b2)"),
             Mistake("no output bias", _mlp_no_output_bias),
+            Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
+            Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
+                    "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
+                    "value stored in it is cut to -1, 0 or 1. Use the result itself: H = np.tanh(X @ W1.T + b1)"),
         ),
     ),
     "bce_from_logits": Exercise(
@@ -394,6 +500,7 @@ EXERCISES = {
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("sum divided by len(y)", _bce_sum_over_len, _BCE_MEAN_OF_ALL),
             Mistake("mean over axis 0", _bce_mean_over_axis_0, _BCE_MEAN_OF_ALL),
+            Mistake("sum divided by rows times columns", _bce_sum_over_rows_times_columns, _BCE_MEAN_OF_ALL),
             Mistake("exact form, overflows", _bce_exact_unstable, "(1 - y) z + log(1 + e^{-z}) is exact, but e^{-z} "
                     "overflows to inf for very negative z: use max(z, 0) - y z + log(1 + e^{-|z|}), which never "
                     "overflows"),

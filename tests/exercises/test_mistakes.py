@@ -1166,6 +1166,17 @@ def test_cce_is_tried_where_a_loss_rounded_to_six_decimals_shows():
         check("cce_from_logits", rounded, strict=True)
 
 
+@pytest.mark.parametrize("name, mistake", [("softmax_stable", "computed in float32"),
+                                           ("mlp_forward", "computed in float32"),
+                                           ("mlp_forward", "hidden layer stored in np.zeros_like"),
+                                           ("bce_from_logits", "sum divided by rows times columns")])
+def test_lesson_02_is_tried_on_drawn_inputs(name, mistake):
+    """Each passed every hand-picked case: logits near 1000 only as whole numbers, no X, W1 and b1 all whole numbers
+    together, no 3-D y and z. The generated cases (drawn sizes, dtypes and scales) reject them and name them."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, mistake))
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
 def test_train_mlp_is_tried_on_integer_weights_set_by_hand():
     """{k: v.copy()} keeps an integer dtype, and params[k] -= lr * grad then raises a casting error."""
     from course_utils.exercises.backpropagation import _loss_from_logits, _mlp_backward_reference

@@ -10,7 +10,7 @@ imported inside the functions only.
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, to_numpy
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated, to_numpy
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -44,7 +44,35 @@ def _shard_cases():
         Case((_squared_error_grad, w, int_X, y[:10], 3), label="integer features X"),
         Case((_squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
         Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
+        *generated(_draw_shard_input, count=6, seed=171),
     ]
+
+
+def _half_squared_error_grad(w, X, y):
+    """Gradient of the MEAN of (x.w - y)^2 / 2 of a linear model: X^T (Xw - y) / n."""
+    return X.T @ (X @ w - y) / len(X)
+
+
+def _logistic_grad(w, X, y):
+    """Gradient of the MEAN logistic (cross-entropy) loss of a linear model, labels y in {0, 1}."""
+    return X.T @ ((1 + np.tanh(X @ w / 2)) / 2 - y) / len(X)   # tanh: no overflow for large |X @ w|
+
+
+def _draw_whole_or_float(rng, shape, scale):
+    """Floats at ``scale``, or whole numbers (int64) of about that size (at least -2..2)."""
+    values = draw_floats(rng, shape, scale)
+    return np.round(values * max(1.0, 2.0 / scale)).astype(np.int64) if rng.random() < 0.35 else values
+
+
+def _draw_shard_input(rng):
+    """A batch of 1 to 15 examples with 1 to 5 features, at any scale, float or whole-number X, w and y, cut into
+    any k from 1 to n shards, with one of four mean-loss gradients."""
+    n, d = int(rng.integers(1, 16)), int(rng.integers(1, 6))
+    scale = float(rng.choice([0.05, 1.0, 20.0]))
+    X, w = _draw_whole_or_float(rng, (n, d), scale), _draw_whole_or_float(rng, d, 1.0 / scale)
+    grad_fn = [_squared_error_grad, _absolute_error_grad, _half_squared_error_grad, _logistic_grad][rng.integers(4)]
+    y = (rng.random(n) < 0.5).astype(np.int64) if grad_fn is _logistic_grad else _draw_whole_or_float(rng, n, scale)
+    return Case((grad_fn, w, X, y, int(rng.integers(1, n + 1))))
 
 
 def _run_shard(answer, case):
@@ -147,6 +175,17 @@ def _shard_accumulator_like_a_row(grad_fn, w, X, y, k):
     return total / len(X)
 
 
+def _shard_accumulator_like_y(grad_fn, w, X, y, k):
+    total = np.zeros(np.shape(w), dtype=np.asarray(y).dtype)    # integers when y holds whole numbers (0/1 labels)
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
+
+
+def _shard_squeezed(grad_fn, w, X, y, k):
+    return sum(len(Xs) * np.squeeze(grad_fn(w, Xs, ys)) for Xs, ys in _shards(X, y, k)) / len(X)
+
+
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
     perm = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[perm], y[perm]
@@ -171,7 +210,19 @@ def _ring_cases():
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
         Case((np.random.default_rng(92).normal(size=(2, 3, 2)), 0), label="2 workers but 3 chunks",
              raises=ValueError),
+        *generated(_draw_ring_input, count=6, seed=111),
     ]
+
+
+def _draw_ring_input(rng):
+    """2 to 7 workers with chunks of 0 to 3 axes of sizes 1 to 3, float64, float32 or whole numbers at any scale, at any
+    reduce-scatter step 0 .. k - 2."""
+    k = int(rng.integers(2, 8))
+    buffers = draw_floats(rng, (k, k, *draw_shape(rng, int(rng.integers(0, 4)), high=3)))
+    kind = rng.choice(["float64", "float32", "int"])
+    buffers = (buffers.astype(np.float32) if kind == "float32" else
+               np.round(buffers * 3).astype(np.int64) if kind == "int" else buffers)
+    return Case((buffers, int(rng.integers(0, k - 1))))
 
 
 def _ring_reference(buffers, step):
@@ -288,7 +339,26 @@ def _sampler_cases():
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
         Case((np.arange(6), 2, -1), label="rank -1", raises=ValueError),
         Case((np.array([5, 7, 9]), 8, 7), label="3 examples for 8 ranks (the start is repeated more than once)"),
+        *generated(_draw_sampler_input, count=8, seed=103),
     ]
+
+
+def _draw_sampler_input(rng):
+    """1 to 30 examples, in order or shuffled, or a shuffled subset of a larger dataset (indices up to 999), as an
+    int64 or int32 array or a Python list, for 1 to 9 ranks and any rank; drop_last left out, or passed by keyword or
+    positionally, True or False."""
+    n, world = int(rng.integers(1, 31)), int(rng.integers(1, 10))
+    kind = rng.choice(["range", "shuffled", "subset"])
+    order = (np.arange(n) if kind == "range" else rng.permutation(n) if kind == "shuffled" else
+             rng.choice(1000, size=n, replace=False))
+    container = rng.choice(["int64", "int32", "list"])
+    order = [int(i) for i in order] if container == "list" else order.astype(container)
+    args = (order, world, int(rng.integers(0, world)))
+    passed = rng.choice(["default", "keyword", "positional"])
+    if passed == "default":
+        return Case(args)
+    drop_last = bool(rng.random() < 0.6)
+    return Case((*args, drop_last)) if passed == "positional" else Case(args, {"drop_last": drop_last})
 
 
 def _sampler_rank(num_replicas, rank):
@@ -374,6 +444,13 @@ def _sampler_drop_last_truncates_toward_zero(order, num_replicas, rank, drop_las
     return np.asarray(order)[:per_rank * num_replicas][rank::num_replicas]
 
 
+def _sampler_keyword_only(order, num_replicas, rank, *, drop_last=False):
+    return sampler_indices(order, num_replicas, rank, drop_last)
+
+
+_sampler_keyword_only.__qualname__ = "sampler_indices"   # as the learner's is: Python's TypeError names the function
+
+
 def _sampler_float(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
@@ -423,7 +500,23 @@ def _accumulation_cases():
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
+        *generated(_draw_accumulation_input, count=2, seed=215),
     ]
+
+
+def _draw_accumulation_input(rng):
+    """A batch of 2 to 16 examples in any number of micro-batches, for a model of other sizes (1 to 7 features, 2 to
+    5 outputs, 2 to 8 hidden units) in float32 or float64, with one of three losses (cross-entropy, with label
+    smoothing, mean squared error on float targets) and one of five optimizers (fresh or having stepped), with
+    micro_batches passed positionally or by keyword. The runner reads the settings from the keywords."""
+    n = int(rng.integers(2, 17))
+    settings = {"features": int(rng.integers(1, 8)), "outputs": int(rng.integers(2, 6)),
+                "hidden": int(rng.integers(2, 9)), "dtype": str(rng.choice(["float32", "float64"])),
+                "loss": str(rng.choice(["cross-entropy", "label smoothing", "mse"])),
+                "optimizer": str(rng.choice(["SGD", "momentum", "Adam", "AdamW", "RMSprop"])),
+                "lr": float(np.round(np.exp(rng.uniform(np.log(1e-3), np.log(0.5))), 4)),
+                "stepped": bool(rng.random() < 0.5), "keyword": bool(rng.random() < 0.5)}
+    return Case((n, int(rng.integers(1, n + 1))), settings)
 
 
 def _run_accumulation(step_fn, case):
@@ -436,20 +529,29 @@ def _run_accumulation(step_fn, case):
     from torch import nn
 
     n, micro = case.args
+    kw = case.kwargs
+    features, outputs, hidden = kw.get("features", 5), kw.get("outputs", 3), kw.get("hidden", 6)
+    dtype = torch.float64 if kw.get("dtype") == "float64" else torch.float32
     gen = torch.Generator().manual_seed(11)
-    x, y = torch.randn(n, 5, generator=gen), torch.randint(0, 3, (n,), generator=gen)
+    x = torch.randn(n, features, generator=gen, dtype=dtype)
+    y = (torch.randn(n, outputs, generator=gen, dtype=dtype) if kw.get("loss") == "mse" else
+         torch.randint(0, outputs, (n,), generator=gen))
     torch.manual_seed(11)
-    model = nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3))
+    model = nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
     for p in model.parameters():
         p.grad = torch.ones_like(p)
-    if case.kwargs.get("optimizer") == "Adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    elif case.kwargs.get("optimizer") == "momentum":
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        optimizer.step()                         # on the stale gradients: its momentum buffers are not empty
+    kind = kw.get("optimizer", "SGD")
+    if kind in ("Adam", "AdamW", "RMSprop"):
+        optimizer = getattr(torch.optim, kind)(model.parameters(), lr=kw.get("lr", 0.01))
+    elif kind == "momentum":
+        optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.1), momentum=0.9)
     else:
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.5, weight_decay=0.1)   # step() is more than p -= lr*grad
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2 if case.kwargs.get("loss") else 0.0)
+        # weight decay: step() is more than p -= lr * grad
+        optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5), weight_decay=0.1)
+    if kw.get("stepped", kind == "momentum"):
+        optimizer.step()                         # on the stale gradients: its state (momentum buffers) is not empty
+    loss_fn = (nn.MSELoss() if kw.get("loss") == "mse" else
+               nn.CrossEntropyLoss(label_smoothing=0.2 if kw.get("loss") == "label smoothing" else 0.0))
     settings = _accumulation_settings(model, loss_fn, optimizer)
     seen, kept = [], [0, 0]                      # kept: examples since the last backward pass, the most of those
 
@@ -461,7 +563,8 @@ def _run_accumulation(step_fn, case):
     model.register_forward_pre_hook(forward)
     next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
     x_before, y_before = x.clone(), y.clone()
-    loss = step_fn(model, loss_fn, optimizer, x, y, micro)
+    loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
+            step_fn(model, loss_fn, optimizer, x, y, micro))
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
@@ -669,6 +772,21 @@ def _accumulate_returning_the_graph(model, loss_fn, optimizer, x, y, micro_batch
     return total
 
 
+def _accumulate_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
+    return _accumulation_step(model, loss_fn, optimizer, x.float(), y, micro_batches)
+
+
+def _accumulate_class_targets(model, loss_fn, optimizer, x, y, micro_batches):
+    return _accumulation_step(model, loss_fn, optimizer, x, y.long(), micro_batches)
+
+
+def _accumulate_renamed(model, loss_fn, optimizer, x, y, pieces):
+    return _accumulation_step(model, loss_fn, optimizer, x, y, pieces)
+
+
+_accumulate_renamed.__qualname__ = "accumulation_step"   # as the learner's is: Python's TypeError names the function
+
+
 def _accumulate_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
     settings = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
     fresh = type(optimizer)(model.parameters(), **settings)  # same settings, but none of the optimizer's state
@@ -718,9 +836,15 @@ EXERCISES = {
             Mistake("accumulator of three entries", _shard_accumulator_of_three, "You started the sum from "
                     "np.zeros(3), the size of the lesson's w: the gradient has as many entries as w, whatever the "
                     "number of features. Start from np.zeros(np.shape(w))."),
+            Mistake("accumulator like y", _shard_accumulator_like_y, "An accumulator with the dtype of y is an "
+                    "integer array for whole-number targets (0/1 labels), and `+=` of float gradients fails. Start "
+                    "from np.zeros(np.shape(w)), or write total = total + ..."),
             Mistake("accumulator like a row of X", _shard_accumulator_like_a_row, "np.zeros_like(X[0]) has the "
                     "dtype of X: for integer features it is an integer array, and `+=` of float gradients fails. "
                     "Start from np.zeros(np.shape(w)), or write total = total + ..."),
+            Mistake("gradients squeezed", _shard_squeezed, "np.squeeze turns the gradient of a model with one "
+                    "feature (shape (1,)) into a single number: return an array of w's shape, and leave "
+                    "grad_fn's result as it is."),
         ),
     ),
     "ring_step": Exercise(
@@ -771,6 +895,9 @@ EXERCISES = {
                     "order[-1::W] would quietly hand out the last index. Check 0 <= rank < num_replicas."),
             Mistake("ignores drop_last", _sampler_ignores_drop_last),
             Mistake("float indices", _sampler_float),
+            Mistake("drop_last keyword-only", _sampler_keyword_only, "The signature is sampler_indices(order, "
+                    "num_replicas, rank, drop_last=False), so drop_last may come as the fourth positional argument: "
+                    "do not put it after a `*`."),
             Mistake("order assumed to be an array", _sampler_needs_an_array, "`order` may be a Python list or a "
                     "range (torch.randperm(n).tolist(), range(n)), which have no .size, .shape or .astype: start "
                     "with order = np.asarray(order), or use len(order)."),
@@ -826,6 +953,13 @@ EXERCISES = {
                     "ValueError too (torch.tensor_split raises a RuntimeError of its own): check "
                     "1 <= micro_batches <= len(x)."),
             Mistake("loss returned with its graph", _accumulate_returning_the_graph),
+            Mistake("x turned into float32", _accumulate_in_float32, "x may be float64, for a float64 model: pass x "
+                    "to the model as it is, without x.float()."),
+            Mistake("targets turned into class indices", _accumulate_class_targets, "y may hold float targets (here "
+                    "for a mean squared error): pass y to loss_fn as it is, without y.long()."),
+            Mistake("micro_batches renamed", _accumulate_renamed, "Keep the parameter names of the signature "
+                    "accumulation_step(model, loss_fn, optimizer, x, y, micro_batches): a caller may pass "
+                    "micro_batches=... by keyword."),
         ),
     ),
 }

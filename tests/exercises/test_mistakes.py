@@ -2023,6 +2023,49 @@ def test_lesson_08_names_the_mistakes_of_other_shapes_and_settings():
                      "only zero micro-batches rejected", "optimizer of its own"]   # the last one's check says it all
 
 
+def _accumulator_typed_like_y(grad_fn, w, X, y, k):
+    total = np.zeros(np.shape(w), dtype=np.asarray(y).dtype)
+    for a, b in _shards_of(X, y, k):
+        total += len(a) * grad_fn(w, a, b)
+    return total / len(X)
+
+
+def _squeezed_shard_gradients(grad_fn, w, X, y, k):
+    return sum(len(a) * np.squeeze(grad_fn(w, a, b)) for a, b in _shards_of(X, y, k)) / len(X)
+
+
+def _sampler_with_a_keyword_only_drop_last(order, num_replicas, rank, *, drop_last=False):
+    return _sampler_with(lambda n, W: n // W * W)(order, num_replicas, rank, drop_last)
+
+
+def _accumulation_renamed(model, loss_fn, optimizer, x, y, pieces):
+    return _accumulation_with()(model, loss_fn, optimizer, x, y, pieces)
+
+
+_sampler_with_a_keyword_only_drop_last.__qualname__ = "sampler_indices"   # as the learner's function is called
+_accumulation_renamed.__qualname__ = "accumulation_step"
+
+
+_FITTED_TO_THE_HAND_PICKED_CASES = [   # the generated inputs vary what every hand-picked one shared
+    ("shard_gradient", _shard_gradient_by(_accumulator_typed_like_y), "the dtype of y"),
+    ("shard_gradient", _shard_gradient_by(_squeezed_shard_gradients), "np.squeeze"),
+    ("sampler_indices", _sampler_with_a_keyword_only_drop_last, "fourth positional argument"),
+    ("accumulation_step", _accumulation_with(before=lambda model, loss_fn, x: (model, loss_fn, x.float())),
+     r"without x\.float\(\)"),
+    ("accumulation_step", lambda model, loss_fn, optimizer, x, y, micro_batches: _accumulation_with()(
+        model, loss_fn, optimizer, x, y.long(), micro_batches), r"without y\.long\(\)"),
+    ("accumulation_step", _accumulation_renamed, "Keep the parameter names"),
+]
+
+
+@pytest.mark.parametrize("name, answer, reason", _FITTED_TO_THE_HAND_PICKED_CASES,
+                         ids=["shard accumulator like y", "shard squeezed gradients", "sampler keyword-only drop_last",
+                              "accumulation x.float()", "accumulation y.long()", "accumulation micro_batches renamed"])
+def test_lesson_08_rejects_answers_fitted_to_the_hand_picked_inputs_and_names_the_mistake(name, answer, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+
+
 def test_lesson_08_accepts_sampler_indices_as_a_list_even_when_a_rank_gets_none():
     def as_list(order, num_replicas, rank, drop_last=False):
         if not 0 <= rank < num_replicas:

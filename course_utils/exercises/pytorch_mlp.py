@@ -11,7 +11,7 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -72,30 +72,72 @@ def _step_cases():
         Case((8, 4, 3), {"dropout": 0.5}, label="a model with dropout, in training mode"),
         Case((8, 4, 3), {"batch_norm": True}, label="a model with batch normalisation (statistics of the whole batch)"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
+        *generated(_draw_step_case, count=5, seed=63),
     ]
 
 
+_OPTIMIZERS = ("sgd", "nesterov", "adam", "adamw", "rmsprop")
+
+
+def _draw_step_case(rng):
+    """A small model, batch and loss, one of several optimizer kinds and learning rates, 2 or 3 steps, and stale
+    gradients on only some parameters (a parameter that had no backward pass yet has p.grad None)."""
+    n, n_in, k = int(rng.integers(2, 13)), int(rng.integers(1, 10)), int(rng.integers(2, 8))
+    settings = {"scale": float(rng.choice([0.1, 1.0, 10.0, 50.0])), "hidden": int(rng.integers(3, 12)),
+                "optimizer": str(rng.choice(_OPTIMIZERS)), "lr": float(rng.choice([0.003, 0.02, 0.1, 0.3])),
+                "steps": int(rng.integers(2, 4)), "seed": int(rng.integers(0, 1000)), "stale": "some",
+                "dropout": float(rng.choice([0.0, 0.2, 0.5])), "batch_norm": bool(rng.integers(0, 2))}
+    if rng.random() < 0.3:
+        settings["loss"] = "mse"  # a regression: float targets (n, k)
+    else:
+        settings.update(label_smoothing=float(rng.choice([0.0, 0.05, 0.3])),
+                        reduction=str(rng.choice(["mean", "sum"])))
+    return Case((n, n_in, k), settings)
+
+
+def _step_optimizer(params, kind, lr):
+    import torch
+
+    if kind == "nesterov":
+        return torch.optim.SGD(params, lr=lr, momentum=0.8, nesterov=True, weight_decay=0.01)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(0.8, 0.99))
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.1)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.9)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
 def _run_step(train_step, case):
-    """Two steps on a small seeded model whose parameters hold stale gradients; returns the numbers."""
+    """Steps on a small seeded model whose parameters hold stale gradients; returns the numbers."""
     import torch
     from torch import nn
 
     n, n_in, k = case.args
-    scale, n_labels = case.kwargs.get("scale", 1.0), case.kwargs.get("n_labels", n)
-    gen = torch.Generator().manual_seed(0)
+    kw = case.kwargs
+    scale, n_labels = kw.get("scale", 1.0), kw.get("n_labels", n)
+    gen = torch.Generator().manual_seed(kw.get("seed", 0))
     x = scale * torch.randn(n, n_in, generator=gen)
-    y = torch.randint(0, k, (n_labels,), generator=gen)
-    torch.manual_seed(0)
-    norm = [nn.BatchNorm1d(8)] if case.kwargs.get("batch_norm") else []
-    model = nn.Sequential(nn.Linear(n_in, 8), *norm, nn.ReLU(), nn.Dropout(case.kwargs.get("dropout", 0.0)),
-                          nn.Linear(8, k))
-    for p in model.parameters():
-        p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
+    if kw.get("loss") == "mse":
+        y = torch.randn(n_labels, k, generator=gen)
+        loss_fn = nn.MSELoss()
+    else:
+        y = torch.randint(0, k, (n_labels,), generator=gen)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=kw.get("label_smoothing", 0.0),
+                                      reduction=kw.get("reduction", "mean"))
+    torch.manual_seed(kw.get("seed", 0))
+    hidden = kw.get("hidden", 8)
+    norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
+    model = nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.ReLU(), nn.Dropout(kw.get("dropout", 0.0)),
+                          nn.Linear(hidden, k))
+    for i, p in enumerate(model.parameters()):
+        if kw.get("stale", "all") == "all" or i % 2 == 0:
+            p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=case.kwargs.get("label_smoothing", 0.0))
+    optimizer = _step_optimizer(model.parameters(), kw.get("optimizer", "sgd"), kw.get("lr", 0.05))
     results = []
-    for _ in range(2):
+    for _ in range(kw.get("steps", 2)):
         results.append(train_step(model, loss_fn, optimizer, x, y))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -167,7 +209,27 @@ def _accuracy_cases():
         Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
+        *generated(_draw_accuracy_case, count=7, seed=76),
     ]
+
+
+def _draw_accuracy_case(rng):
+    """Logits (n, k) of 1 to 300 rows and 1 to 12 classes, float32 or float64, at any scale, all of one sign or
+    mixed, sometimes a transposed (non-contiguous) view; labels int64, a random share of them right."""
+    import torch
+
+    n = int(rng.choice([int(rng.integers(1, 41)), int(rng.integers(200, 301))]))
+    k = int(rng.choice([1, 2, int(rng.integers(3, 13))], p=[0.1, 0.2, 0.7]))
+    scale = float(rng.choice([0.01, 1.0, 100.0, 1e4]))
+    logits = draw_floats(rng, (n, k), scale) + scale * float(rng.choice([0.0, -5.0, 5.0]))  # maybe one sign only
+    right = rng.random(n) < rng.uniform(0.1, 0.9)
+    labels = np.where(right, logits.argmax(axis=1), rng.integers(0, k, size=n))
+    dtype = torch.float32 if rng.random() < 0.5 else torch.float64
+    if rng.random() < 0.3:
+        tensor = torch.tensor(np.ascontiguousarray(logits.T), dtype=dtype).T  # strides (1, n): not contiguous
+    else:
+        tensor = torch.tensor(logits, dtype=dtype)
+    return Case((tensor, torch.tensor(labels, dtype=torch.int64)))
 
 
 def _compare_accuracy(got, want):
@@ -195,7 +257,26 @@ def _module_cases():
         Case((20, 64, 32, 3, 0.5), {"batch": (4, 20)}, label="dropout=0.5, in training and in eval mode"),
         Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)",
              raises=RuntimeError),
+        *generated(_draw_module_case, count=5, seed=65),
     ]
+
+
+def _draw_module_case(rng):
+    """Flat, non-square (batch, H, W) or channel-first (batch, 1, H, W) images, batches of 1 to 9, layer sizes of
+    1 to 40, dropout left at its default, passed by position or by keyword (as the lesson calls it)."""
+    batch = int(rng.integers(1, 10))
+    height, width = draw_shape(rng, 2, low=2, high=9)
+    n_in = height * width
+    image = [(batch, n_in), (batch, height, width), (batch, 1, height, width)][int(rng.integers(0, 3))]
+    sizes = (n_in, int(rng.integers(1, 41)), int(rng.integers(1, 41)), int(rng.integers(1, 13)))
+    dropout = float(rng.choice([0.1, 0.25, 0.5, 0.8]))
+    how = int(rng.integers(0, 3))
+    settings = {"batch": image, "scale": float(rng.choice([0.5, 1.0, 5.0, 50.0]))}
+    if how == 1:
+        return Case((*sizes, dropout), settings)
+    if how == 2:
+        return Case(sizes, {**settings, "init": {"dropout": dropout}})
+    return Case(sizes, settings)
 
 
 def _run_module(cls, case):
@@ -207,7 +288,7 @@ def _run_module(cls, case):
     import torch
     from torch import nn
 
-    net = cls(*case.args)
+    net = cls(*case.args, **case.kwargs.get("init", {}))
     if not isinstance(net, nn.Module):
         raise Mismatch(t("the class must subclass nn.Module; got an object of type {kind}", kind=type(net).__name__))
     layers = [getattr(net, name, None) for name in ("hidden1", "hidden2", "output")]
@@ -268,7 +349,19 @@ def _evaluate_cases():
         Case((40, 40), label="everything in one batch"),
         Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
+        *generated(_draw_evaluate_case, count=4, seed=72),
     ]
+
+
+def _draw_evaluate_case(rng):
+    """1 to 60 examples in batches of any size (larger than the data set too), flat features or (H, W) images,
+    2 to 7 classes, a model with or without dropout that arrives in training or eval mode, other label smoothing."""
+    n = int(rng.integers(1, 61))
+    settings = {"features": draw_shape(rng, int(rng.integers(1, 3)), low=1, high=9),
+                "classes": int(rng.integers(2, 8)), "dropout": float(rng.choice([0.0, 0.3, 0.6])),
+                "label_smoothing": float(rng.choice([0.0, 0.05, 0.3])), "train": bool(rng.integers(0, 2)),
+                "scale": float(rng.choice([0.5, 1.0, 20.0])), "seed": int(rng.integers(0, 1000))}
+    return Case((n, int(rng.integers(1, n + 6))), settings)
 
 
 def _unmoved_batches():
@@ -302,9 +395,12 @@ def _run_evaluate(evaluate, case):
     from torch.utils.data import DataLoader, TensorDataset, default_collate
 
     n, batch_size = case.args
-    gen = torch.Generator().manual_seed(3)
-    x, y = torch.randn(n, 6, generator=gen), torch.randint(0, 3, (n,), generator=gen)
-    torch.manual_seed(3)
+    kw = case.kwargs
+    features, k = tuple(kw.get("features", (6,))), kw.get("classes", 3)
+    gen = torch.Generator().manual_seed(kw.get("seed", 3))
+    x = kw.get("scale", 1.0) * torch.randn(n, *features, generator=gen)
+    y = torch.randint(0, k, (n,), generator=gen)
+    torch.manual_seed(kw.get("seed", 3))
     seen, unmoved, named, moved_to_a_name = [], [], [], []
     Unmoved, Named = _unmoved_batches()
 
@@ -325,13 +421,16 @@ def _run_evaluate(evaluate, case):
             named.append(isinstance(target, Named))
             return super().forward(logits, target)
 
-    model = Recorder(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
-    model.train()
+    flat = int(np.prod(features))
+    dropout = [nn.Dropout(kw["dropout"])] if kw.get("dropout") else []
+    model = Recorder(*([nn.Flatten()] if len(features) > 1 else []), nn.Linear(flat, 12), nn.ReLU(), *dropout,
+                     nn.Linear(12, k))
+    model.train(kw.get("train", True))
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
     loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
-    loss_fn = Loss(label_smoothing=0.1)  # not the plain cross-entropy
+    loss_fn = Loss(label_smoothing=kw.get("label_smoothing", 0.1))  # not the plain cross-entropy
     result = evaluate(model, loader, loss_fn, torch.device("cpu"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -479,6 +578,63 @@ def _step_returns_loss_after_update(model, loss_fn, optimizer, x, y):
     return loss_fn(model(x), y).item()
 
 
+def _step_zeroing_by_hand(model, loss_fn, optimizer, x, y):
+    for p in model.parameters():
+        p.grad.zero_()  # fails on a parameter that has had no backward pass yet: its p.grad is None
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_sgd_by_hand(model, loss_fn, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    with torch.no_grad():  # SGD with momentum written out, reading lr and momentum from the optimizer
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                state = optimizer.state[p]
+                buf = state.get("momentum_buffer")
+                buf = p.grad.clone() if buf is None else buf.mul_(group["momentum"]).add_(p.grad)
+                state["momentum_buffer"] = buf
+                p -= group["lr"] * buf
+    return loss.item()
+
+
+def _step_with_the_checks_optimizer(model, loss_fn, optimizer, x, y):
+    import torch
+
+    if not hasattr(optimizer, "own"):  # made once, kept on the caller's optimizer, with the check's first settings
+        optimizer.own = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    own = optimizer.own
+    own.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    own.step()
+    return loss.item()
+
+
+def _step_labels_as_integers(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y.long())  # "class labels": but the targets of a regression loss are floats
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_cross_entropy_rebuilt(model, loss_fn, optimizer, x, y):
+    from torch import nn
+
+    optimizer.zero_grad()
+    loss = nn.CrossEntropyLoss(label_smoothing=loss_fn.label_smoothing)(model(x), y)  # the caller's reduction is lost
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 # ---------------------------------------------------------------- catalogued mistakes: accuracy
 def _checked_shapes(logits, labels, allow_empty=False):
     if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or (len(labels) == 0 and not allow_empty):
@@ -541,6 +697,18 @@ def _accuracy_shifting_in_place(logits, labels):
 def _accuracy_no_empty_check(logits, labels):
     _checked_shapes(logits, labels, allow_empty=True)
     return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_two_classes_at_least(logits, labels):
+    if logits.ndim != 2 or logits.shape[1] < 2:
+        raise ValueError("expected logits (n, k) with k >= 2")
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_first_ten_classes(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits[:, :10].argmax(dim=1) == labels).float().mean().item()  # the digits' 10 classes
 
 
 # ---------------------------------------------------------------- catalogued mistakes: the module
@@ -619,6 +787,28 @@ def _mlp_without_biases(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     for layer in (net.hidden1, net.hidden2, net.output):
         layer.bias = None
     return net
+
+
+def _mlp_dropout_renamed(n_in, n_hidden1, n_hidden2, n_out, p=0.0):
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, p, _logits)
+
+
+def _unflattened_logits(net, x):
+    return net.output(net.dropout(net.hidden2(net.dropout(net.hidden1(x).relu())).relu()))
+
+
+def _flatten_3d_only(net, x):
+    x = x.flatten(start_dim=1) if x.ndim == 3 else x  # (batch, 28, 28) flattened, anything else left as it is
+    return _unflattened_logits(net, x)
+
+
+def _flatten_square(net, x):
+    x = x.view(-1, x.shape[-1] ** 2) if x.ndim == 3 else x  # 28 * 28: as if every image were square
+    return _unflattened_logits(net, x)
+
+
+_mlp_flatten_3d_only = _module_mistake(_flatten_3d_only)
+_mlp_flatten_square = _module_mistake(_flatten_square)
 
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
@@ -746,6 +936,42 @@ def _evaluate_no_empty_check(model, loader, loss_fn, device):
     return total_loss / seen, correct / seen
 
 
+def _evaluate_smoothing_hard_coded(model, loader, loss_fn, device):
+    from torch import nn
+
+    return _evaluation(model, loader, nn.CrossEntropyLoss(label_smoothing=0.1), device)
+
+
+def _evaluate_fixed_features(model, loader, loss_fn, device):
+    class SixFeatures:
+        def __iter__(self):
+            return ((x.view(-1, 6), y) for x, y in loader)  # the check's first inputs had 6 features
+
+    return _evaluation(model, SixFeatures(), loss_fn, device)
+
+
+def _evaluate_mode_toggled(model, loader, loss_fn, device):
+    model.train(not model.training)  # "switch to the other mode": a model that came in eval mode goes to training
+    return _evaluation(model, loader, loss_fn, device, eval_mode=False)
+
+
+def _evaluate_first_three_classes(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0.0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct += (logits[:, :3].argmax(dim=1) == y).sum().item()  # the classes of the check's first model
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
 EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
@@ -781,6 +1007,17 @@ EXERCISES = {
                     "time gives other outputs (or an error)"),
             Mistake("autograd switched off", _step_switching_autograd_off, "do not switch gradient tracking off in "
                     "a training step: torch.set_grad_enabled(False) stays in force after the function returns"),
+            Mistake("gradients zeroed by hand", _step_zeroing_by_hand, "call optimizer.zero_grad(): a parameter that "
+                    "has had no backward pass yet has p.grad None, and p.grad.zero_() fails on it"),
+            Mistake("SGD written by hand", _step_sgd_by_hand, "call optimizer.step(): the caller's optimizer may be "
+                    "Adam, RMSprop or SGD with other settings, and only its own step() knows its update"),
+            Mistake("an optimizer with the check's settings", _step_with_the_checks_optimizer, "use the `optimizer` "
+                    "you are given: an SGD of your own with lr=0.05 and momentum=0.9 trains differently from the "
+                    "caller's Adam or RMSprop"),
+            Mistake("labels turned into integers", _step_labels_as_integers, "pass y to loss_fn as it is: the loss "
+                    "may be a regression loss (nn.MSELoss) whose targets are floats, and y.long() cuts them"),
+            Mistake("cross-entropy rebuilt", _step_cross_entropy_rebuilt, "call the `loss_fn` you are given: a new "
+                    "nn.CrossEntropyLoss loses the caller's reduction (here 'sum') or kind of loss (here nn.MSELoss)"),
         ),
     ),
     "torch_accuracy": Exercise(
@@ -814,6 +1051,10 @@ EXERCISES = {
             Mistake("returns a count", _accuracy_returns_count, "that is the number of correct predictions; "
                     "the accuracy is their fraction: .float().mean()"),
             Mistake("divided by labels.shape", _accuracy_divided_by_shape, ""),
+            Mistake("two classes at least", _accuracy_two_classes_at_least, "a single class (logits of shape (n, 1)) "
+                    "is valid: every prediction is class 0. Raise ValueError only for the shapes the exercise names"),
+            Mistake("the first 10 classes only", _accuracy_first_ten_classes, "take the argmax over all k columns: "
+                    "logits may have more than 10 classes"),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -830,6 +1071,10 @@ EXERCISES = {
                     "applies (log-)softmax itself, a softmax in forward makes it apply twice"),
             Mistake("missing ReLU", _mlp_missing_relu, "apply ReLU after EACH hidden layer: two linear layers "
                     "in a row are just one linear map"),
+            # before "no flatten": both raise the same error on a (batch, 1, H, W) input
+            Mistake("only 3-D inputs flattened", _mlp_flatten_3d_only, "flatten every input with "
+                    "x.flatten(start_dim=1): images may come with a channel axis, (batch, 1, H, W), and a flat batch "
+                    "stays as it is"),
             Mistake("no flatten", _mlp_no_flatten, "flatten each image first: x = x.flatten(start_dim=1) turns "
                     "(batch, 28, 28) into (batch, 784)"),
             Mistake("ReLU before each layer", _mlp_relu_before_each_layer, "apply ReLU AFTER each hidden layer: "
@@ -847,6 +1092,10 @@ EXERCISES = {
             Mistake("no biases", _mlp_without_biases, ""),
             Mistake("p as keep probability", _mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
                     "(TensorFlow 1's tf.nn.dropout took keep_prob, the opposite): pass `dropout` as it is"),
+            Mistake("dropout argument renamed", _mlp_dropout_renamed, "keep the parameter name `dropout`: the lesson "
+                    "calls DigitMLP(784, 256, 64, 10, dropout=0.3)"),
+            Mistake("square images assumed", _mlp_flatten_square, "flatten with x.flatten(start_dim=1): an image "
+                    "need not be square, so x.shape[-1] ** 2 is not its number of pixels"),
         ),
     ),
     "torch_evaluate": Exercise(
@@ -882,6 +1131,14 @@ EXERCISES = {
             Mistake("the data set read past the loader", _evaluate_the_whole_data_set, ""),
             Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
                     "training loop itself calls model.train() at the start of every epoch"),
+            Mistake("label smoothing 0.1 hard-coded", _evaluate_smoothing_hard_coded, "compute the loss with the "
+                    "`loss_fn` you are given: its label smoothing is the caller's choice, not always 0.1"),
+            Mistake("a fixed number of features", _evaluate_fixed_features, "give each batch to the model as it "
+                    "comes: a reshape to a fixed number of features (view(-1, 6)) breaks for other inputs"),
+            Mistake("mode toggled", _evaluate_mode_toggled, "call model.eval(): model.train(not model.training) "
+                    "puts a model that arrives in eval mode into training mode"),
+            Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
+                    "classes (logits.argmax(dim=1)): the model may have more than 3"),
         ),
     ),
 }

@@ -494,6 +494,28 @@ def test_evaluate_rejects_a_device_named_in_the_code_and_a_changed_loss_fn():
         check("torch_evaluate", catalogued("torch_evaluate", "loss_fn.reduction changed"), strict=True)
 
 
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("torch_train_step", "gradients zeroed by hand", "p.grad None"),
+    ("torch_train_step", "SGD written by hand", "only its own step"),
+    ("torch_train_step", "an optimizer with the check's settings", "use the `optimizer` you are given"),
+    ("torch_train_step", "labels turned into integers", "pass y to loss_fn as it is"),
+    ("torch_train_step", "cross-entropy rebuilt", "loses the caller's reduction"),
+    ("torch_accuracy", "two classes at least", "a single class"),
+    ("torch_accuracy", "the first 10 classes only", "all k columns"),
+    ("torch_digit_mlp", "dropout argument renamed", "keep the parameter name `dropout`"),
+    ("torch_digit_mlp", "only 3-D inputs flattened", "a channel axis"),
+    ("torch_digit_mlp", "square images assumed", "need not be square"),
+    ("torch_evaluate", "label smoothing 0.1 hard-coded", "not always 0.1"),
+    ("torch_evaluate", "a fixed number of features", "fixed number of features"),
+    ("torch_evaluate", "mode toggled", "model.train\\(not model.training\\)"),
+    ("torch_evaluate", "the first 3 classes only", "more than 3"),
+])
+def test_lesson_06_generated_inputs_reject_what_the_hand_picked_ones_share(name, mistake, reason):
+    """Each passed every hand-picked input (one optimizer, loss, image layout, class count, label smoothing...)."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
+
+
 def _accuracy_rejecting_only_1d_logits(logits, labels):
     if logits.ndim < 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
         raise ValueError("shapes")

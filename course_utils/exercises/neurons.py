@@ -44,6 +44,40 @@ def _sigmoid_cases():
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]
 
 
+def _draw_values(rng, shape, kind, scale):
+    """Values of ``shape``: "float64" normal at ``scale``; "float32" eighths up to 2 in size and "int" whole numbers
+    up to 4, both exact, so that sums of products come out the same whether computed in float32, int64 or float64."""
+    if kind == "float32":
+        return (rng.integers(-16, 17, size=shape) / 8).astype(np.float32)
+    if kind == "int":
+        return rng.integers(-4, 5, size=shape)
+    return draw_floats(rng, shape, scale)
+
+
+def _draw_number(rng, kind, scale):
+    """A number b of ``kind``: a Python float, a numpy float64 or float32, or a Python int."""
+    b = _draw_values(rng, (), kind, scale)
+    return float(b) if kind == "float64" and rng.random() < 0.5 else int(b) if kind == "int" else b[()]
+
+
+_KINDS = ("float64", "float64", "float32", "int")
+
+
+def _draw_neuron_input(rng):
+    """x, w of a drawn length (one included), each of its own kind, b of its own kind (the hand-picked cases try
+    weighted sums far beyond the sigmoid's bend; these stay mostly within it, where wrong values show)."""
+    n = int(rng.choice([1, rng.integers(2, 8), rng.integers(8, 40)]))
+    scale = float(rng.choice([0.1, 0.5, 2.0]))
+    x, w = (_draw_values(rng, (n,), str(rng.choice(_KINDS)), scale) for _ in range(2))
+    return Case((x, w, _draw_number(rng, str(rng.choice(_KINDS)), scale)))
+
+
+def _draw_bad_neuron_input(rng):
+    """x and w of different drawn lengths, either one the longer."""
+    n, m = rng.choice(np.arange(1, 10), size=2, replace=False)
+    return Case((draw_floats(rng, (int(n),)), draw_floats(rng, (int(m),)), float(rng.normal())), raises=ValueError)
+
+
 def _neuron_cases():
     rng = np.random.default_rng(1)
     return [
@@ -54,7 +88,26 @@ def _neuron_cases():
         Case((np.array([300.0, 400.0]), np.array([-2.0, -3.0]), 0.0), label="very negative weighted sum"),
         Case((np.ones(3), np.ones(2), 0.0), label="x and w of different lengths", raises=ValueError),
         Case((np.ones(1), np.ones(3), 0.0), label="x of length 1 and w of length 3", raises=ValueError),
+        *generated(_draw_neuron_input, count=6, seed=69),
+        *generated(_draw_bad_neuron_input, count=2, seed=41),
     ]
+
+
+def _draw_layer_input(rng):
+    """X, W, b with drawn batch, n_in and n_out (one included, square or not), each of its own kind and scale."""
+    batch, n_in, n_out = (int(rng.choice([1, rng.integers(2, 10), rng.integers(2, 10)])) for _ in range(3))
+    scale = float(rng.choice([0.1, 0.5, 2.0]))
+    X, W, b = (_draw_values(rng, shape, str(rng.choice(_KINDS)), scale)
+               for shape in ((batch, n_in), (n_out, n_in), (n_out,)))
+    return Case((X, W, b))
+
+
+def _draw_bad_layer_input(rng):
+    """X with n features and W expecting k (both 2 to 7), n_out drawn: sometimes n, so that X @ W works."""
+    batch, n, k = int(rng.integers(1, 6)), *(int(v) for v in rng.choice(np.arange(2, 8), size=2, replace=False))
+    n_out = n if rng.random() < 0.5 else int(rng.integers(1, 8))   # (not 1 feature: np.einsum would broadcast it)
+    return Case((draw_floats(rng, (batch, n)), draw_floats(rng, (n_out, k)), draw_floats(rng, (n_out,))),
+                raises=ValueError)
 
 
 def _layer_cases():
@@ -64,6 +117,8 @@ def _layer_cases():
         Case((rng.normal(size=(1, 5)), rng.normal(size=(7, 5)), np.zeros(7)), label="a batch of one"),
         Case((100 * rng.normal(size=(3, 2)), 100 * rng.normal(size=(3, 2)), np.ones(3)), label="large inputs"),
         Case((rng.normal(size=(3, 2)), rng.normal(size=(4, 5)), np.zeros(4)), label="mismatched shapes", raises=ValueError),
+        *generated(_draw_layer_input, count=6, seed=124),
+        *generated(_draw_bad_layer_input, count=2, seed=51),
     ]
 
 
@@ -208,6 +263,15 @@ def _neuron_sum_of_products(x, w, b):
     return ref.sigmoid(np.sum(np.asarray(w) * np.asarray(x)) + b)
 
 
+def _neuron_products_like_x(x, w, b):
+    if len(x) != len(w):
+        raise ValueError("x and w differ in length")
+    products = np.zeros_like(x)   # an integer array when x holds whole numbers
+    for i in range(len(x)):
+        products[i] = w[i] * x[i]
+    return ref.sigmoid(products.sum() + b)
+
+
 def _neuron_naive_sigmoid(x, w, b):
     return 1 / (1 + np.exp(-(np.dot(w, x) + b)))
 
@@ -222,6 +286,19 @@ def _layer_untransposed(X, W, b):
 
 def _layer_neurons_as_rows(X, W, b):
     return ref.sigmoid(np.asarray(W) @ np.asarray(X).T + np.asarray(b)[:, None])
+
+
+def _layer_bias_added_in_place(X, W, b):
+    weighted = np.asarray(X) @ np.asarray(W).T   # an integer array when X and W hold whole numbers
+    weighted += b
+    return ref.sigmoid(weighted)
+
+
+def _layer_output_like_X(X, W, b):
+    X = np.asarray(X)
+    out = np.zeros((X.shape[0], np.shape(W)[0]), dtype=X.dtype)   # integers when X holds whole numbers
+    out[...] = X @ np.asarray(W).T + b
+    return ref.sigmoid(out)
 
 
 def _layer_without_activation(X, W, b):
@@ -323,6 +400,9 @@ EXERCISES = {
                     "weighted sum; call your sigmoid, which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("zip", _neuron_zip, "zip stops at the shorter input, so inputs of different lengths go "
                     "unnoticed; np.dot(w, x) raises the ValueError for you"),
+            Mistake("products in an array like x", _neuron_products_like_x, "np.zeros_like(x) (or np.empty_like) "
+                    "takes x's dtype: for whole-number inputs every product w[i] * x[i] written into it is cut to a "
+                    "whole number. Let np.dot(w, x) add up the products"),
         ),
     ),
     "dense_layer": Exercise(
@@ -341,6 +421,12 @@ EXERCISES = {
                     "sigmoid(X @ W.T + b)"),
             Mistake("naive sigmoid", _layer_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative "
                     "weighted sums; call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
+            Mistake("bias added in place", _layer_bias_added_in_place, "z += b writes the bias into z, which holds "
+                    "integers when X and W hold whole numbers, so numpy refuses to store a float bias there: write "
+                    "z = X @ W.T + b, a new array"),
+            Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
+                    "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "
+                    "sigmoid(X @ W.T + b) directly"),
         ),
     ),
     "or_weights": Exercise(

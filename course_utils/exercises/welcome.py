@@ -7,7 +7,7 @@ lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big
 import numpy as np
 
 from .. import bigpicture as ref
-from .base import Case, Exercise, Mistake
+from .base import Case, Exercise, Mistake, draw_shape, generated
 
 
 def _mlp_param_count(layer_sizes):
@@ -18,7 +18,79 @@ def _mlp_param_count(layer_sizes):
     return _weights_and_biases(sizes)
 
 
+_WORDS = ("cat", "dog", "bird", "fish", "horse", "frog", "ship", "truck")
+
+
+def _draw_labels(rng, shape, values=None):
+    """Labels of ``shape`` and of a drawn kind: whole numbers (any sign, int64 or uint8), bools, non-integer
+    floats or words (or taken from ``values``); and predictions that equal them at a drawn fraction of the places."""
+    if values is None:
+        kind = str(rng.choice(["int", "uint8", "bool", "float", "word"]))
+        classes = int(rng.integers(2, 13))
+        values = {"int": np.arange(classes) - int(rng.integers(0, classes)),
+                  "uint8": np.arange(classes, dtype=np.uint8), "bool": np.array([False, True]),
+                  "float": np.round(rng.uniform(-2.0, 2.0, size=classes), 3),
+                  "word": np.array(_WORDS[:min(classes, len(_WORDS))])}[kind]
+    values = np.unique(values)
+    y_true = values[rng.integers(0, len(values), size=shape)]
+    wrong = rng.random(shape) > rng.random()   # the fraction of wrong predictions is drawn too
+    other = values[(np.searchsorted(values, y_true) + rng.integers(1, len(values), size=shape)) % len(values)]
+    y_pred = np.where(wrong, other, y_true)
+    return y_true, y_pred
+
+
+def _as_given(rng, y_true, y_pred):
+    """numpy arrays, Python lists (always for words: a numpy array of strings is no plain data), or one of each."""
+    form = "list" if y_true.dtype.kind == "U" else str(rng.choice(["array", "list", "mixed"]))
+    if form == "array":
+        return y_true, y_pred
+    return y_true.tolist(), (y_pred if form == "mixed" else y_pred.tolist())
+
+
+def _draw_accuracy_input(rng):
+    """Right-shaped labels: 1 to 3 dimensions (sometimes a long 1-D batch), sizes 1 to 7, every kind of label."""
+    ndim = int(rng.choice([1, 1, 2, 3]))
+    shape = (int(rng.integers(20, 301)),) if ndim == 1 and rng.random() < 0.5 else draw_shape(rng, ndim)
+    return Case(_as_given(rng, *_draw_labels(rng, shape)))
+
+
+_SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty")
+
+
+def _draw_bad_accuracy_input(rng, how):
+    """Labels whose shapes differ in the way ``how`` names (a correct answer raises ValueError), or empty ones.
+
+    Each way defeats a partial shape check, and all but "flat against grid" broadcast under ==: the last two axes
+    swapped keep the size, the ndim and the length; a longer third axis keeps the first two; an empty array of
+    shape (n, 0) has a length of n.
+    """
+    ndim = 3 if how in ("axes swapped", "one axis longer") else int(rng.integers(2, 4)) if how == "empty" \
+        else int(rng.integers(1, 4))
+    shape = list(draw_shape(rng, ndim, low=2))
+    other = shape.copy()
+    if how == "axes swapped":   # (a, 1, c) against (a, c, 1): == broadcasts them to (a, c, c)
+        shape[1] = 1
+        other = [shape[0], shape[2], shape[1]]
+    elif how == "flat against grid":
+        shape = shape + [int(rng.integers(2, 5))]
+        other = [int(np.prod(shape))]
+    elif how == "one axis longer":   # a 1 against a longer third axis: == broadcasts them
+        shape[2] = 1
+        other = [n + int(rng.integers(1, 4)) if m == 1 else m for n, m in zip(other, shape)]
+    elif how == "extra axis":
+        other = shape + [1] if rng.random() < 0.5 else [1] + shape
+    else:   # empty: the same shape on both sides, with no labels along one axis after the first
+        shape[int(rng.integers(1, ndim))] = 0
+        other = shape
+    values = np.array([0, 1, 2]).astype(rng.choice(["int64", "uint8", "float64"]))   # the same labels on both sides
+    y_true, y_pred = _draw_labels(rng, tuple(shape), values)[0], _draw_labels(rng, tuple(other), values)[1]
+    if rng.random() < 0.5:
+        y_true, y_pred = y_pred, y_true
+    return Case((y_true, y_pred), raises=ValueError)
+
+
 def _accuracy_cases():
+    mismatches = iter(_SHAPE_MISMATCHES)
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, size=50)
     guesses = np.where(rng.random(50) < 0.7, labels, (labels + 1) % 10)
@@ -41,10 +113,43 @@ def _accuracy_cases():
         Case((np.ones((2, 3), dtype=int), np.ones((2, 1), dtype=int)), label="shape (2, 3) against (2, 1)",
              raises=ValueError),
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
+        *generated(_draw_accuracy_input, count=6, seed=159),
+        *generated(lambda rng: _draw_bad_accuracy_input(rng, next(mismatches)), count=len(_SHAPE_MISMATCHES), seed=22),
     ]
 
 
+def _draw_layer_sizes(rng):
+    """2 to 8 layer sizes, as a list or a tuple: layers of one neuron anywhere, sizes up to 4096, pairs repeated."""
+    count = int(rng.integers(2, 9))
+    sizes = [int(rng.choice([1, rng.integers(1, 11), rng.integers(1, 4097)])) for _ in range(count)]
+    if count >= 4 and rng.random() < 0.5:   # one pair of neighbouring sizes again
+        start = int(rng.integers(0, count - 3))
+        sizes[start + 2:start + 4] = sizes[start:start + 2]
+    return sizes if rng.random() < 0.5 else tuple(sizes)
+
+
+def _draw_param_input(rng):
+    return Case((_draw_layer_sizes(rng),))
+
+
+_BAD_PLACES = ("input", "hidden", "output", "single", "output")
+
+
+def _draw_bad_param_input(rng, place):
+    """Layer sizes with one negative size at ``place`` (the input, a hidden or the output layer), or one size.
+
+    The hand-picked cases put a 0 at each place already, and a negative size only in a hidden layer."""
+    sizes = list(_draw_layer_sizes(rng)) + [int(rng.integers(1, 20))]   # at least three: a hidden layer to spoil
+    if place == "single":
+        sizes = sizes[:1]
+    else:
+        where = {"input": 0, "output": len(sizes) - 1}.get(place, int(rng.integers(1, len(sizes) - 1)))
+        sizes[where] = -int(rng.integers(1, 5000))
+    return Case((sizes if rng.random() < 0.5 else tuple(sizes),), raises=ValueError)
+
+
 def _param_cases():
+    places = iter(_BAD_PLACES)
     return [
         Case(([2, 1],), label="logistic regression: 2 inputs, 1 output"),
         Case(([2, 8, 1],), label="one hidden layer of 8"),
@@ -57,6 +162,8 @@ def _param_cases():
         Case(([0, 3, 1],), label="an input layer with no neurons", raises=ValueError),
         Case(([3, 4, 0],), label="an output layer with no neurons", raises=ValueError),
         Case(([],), label="no layers at all", raises=ValueError),
+        *generated(_draw_param_input, count=6, seed=30),
+        *generated(lambda rng: _draw_bad_param_input(rng, next(places)), count=len(_BAD_PLACES), seed=31),
     ]
 
 
@@ -103,6 +210,22 @@ def _no_empty_check(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _empty_checked_with_len(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or len(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _labels_as_int(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind == "f":   # "labels are class numbers"
+        y_true, y_pred = y_true.astype(int), y_pred.astype(int)
     return float(np.mean(y_true == y_pred))
 
 
@@ -198,6 +321,9 @@ EXERCISES = {
             Mistake("lists not converted", _shape_of_lists,
                     "The labels may come as Python lists, which have no .shape: turn both into arrays first with "
                     "np.asarray(y_true) and np.asarray(y_pred)."),
+            Mistake("empty checked with len()", _empty_checked_with_len,
+                    "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
+                    "Check the number of all labels: y_true.size == 0."),
             Mistake("no check for empty arrays", _no_empty_check,
                     "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
                     "(size 0)."),
@@ -228,6 +354,9 @@ EXERCISES = {
                     "np.mean(..., axis=0) gives one fraction per column of a 2-D array; the accuracy is one number, "
                     "the mean over all predictions: np.mean(y_true == y_pred) with no axis."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
+            Mistake("labels turned into whole numbers", _labels_as_int,
+                    "astype(int) cuts labels such as 0.25 and 0.75 to the same whole number 0, so different labels "
+                    "count as equal: compare the labels as they are, y_true == y_pred."),
         ),
     ),
     "mlp_param_count": Exercise(

@@ -2661,6 +2661,80 @@ def test_mlp_param_count_is_tried_on_repeated_pairs_and_layers_of_one(answer):
         check("mlp_param_count", answer, strict=True)
 
 
+def _param_count_of_at_most_four_layers(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("bad layer sizes")
+    s = sizes + [0, 0]
+    return s[0] * s[1] + s[1] + s[1] * s[2] + s[2] + s[2] * s[3] + s[3]
+
+
+def _param_count_checking_negatives_in_hidden_layers_only(layer_sizes):
+    if len(layer_sizes) < 2 or 0 in layer_sizes or min(layer_sizes[1:-1], default=1) < 0:
+        raise ValueError("bad layer sizes")
+    return _weights_and_biases(layer_sizes)
+
+
+def _neuron_refusing_one_input(x, w, b):
+    if len(x) != len(w) or len(x) < 2:
+        raise ValueError("need two inputs or more")
+    return sigmoid(np.dot(w, x) + b)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", catalogued("accuracy", "empty checked with len()"), "len() counts only the first axis"),
+    ("accuracy", catalogued("accuracy", "labels turned into whole numbers"), "astype(int) cuts labels"),
+    ("accuracy", _accuracy_checking(lambda t, p: t.size != p.size or len(t) != len(p) or t.ndim != p.ndim),
+     "Equal sizes and ndim do not make equal shapes"),
+    ("mlp_param_count", _param_count_of_at_most_four_layers, "a generated input"),
+    ("mlp_param_count", _param_count_checking_negatives_in_hidden_layers_only, "should raise ValueError"),
+    ("neuron", catalogued("neuron", "products in an array like x"), "np.zeros_like(x) (or np.empty_like) takes x's"),
+    ("neuron", _neuron_refusing_one_input, "raised ValueError: need two inputs or more"),
+    ("dense_layer", catalogued("dense_layer", "bias added in place"), "z += b writes the bias into z"),
+    ("dense_layer", catalogued("dense_layer", "output array like X"), "np.zeros(..., dtype=X.dtype) holds integers"),
+], ids=["accuracy-empty-by-len", "accuracy-int-labels", "accuracy-size-len-ndim", "params-four-layers",
+        "params-negatives-in-hidden-only", "neuron-zeros-like-x", "neuron-one-input-refused", "layer-z-plus-equals-b",
+        "layer-output-like-X"])
+def test_lessons_00_and_01_reject_answers_fitted_to_the_hand_picked_cases(name, answer, reason, capsys):
+    """Generated inputs: empty (n, 0, m) labels, non-integer float labels, shapes alike in size, length and ndim,
+    5 layers or more with a negative size at the input or output, whole-number x, X and W, a neuron with one input."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+def _accuracy_by_a_loop(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    pairs = zip(np.ravel(y_true).tolist(), np.ravel(y_pred).tolist())
+    return sum(a == b for a, b in pairs) / np.size(y_true)
+
+
+def _param_count_in_numpy(layer_sizes):
+    sizes = np.array(layer_sizes)
+    if sizes.size < 2 or sizes.min() < 1:
+        raise ValueError("bad layer sizes")
+    return int(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+
+
+def _neuron_by_fsum(x, w, b):
+    if len(x) != len(w):
+        raise ValueError("x and w differ in length")
+    return sigmoid(__import__("math").fsum(float(a) * float(c) for a, c in zip(w, x)) + b)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_by_a_loop),
+    ("mlp_param_count", _param_count_in_numpy),
+    ("neuron", _neuron_by_fsum),
+    ("dense_layer", lambda X, W, b: sigmoid(np.einsum("bi,oi->bo", X, W) + b)),
+    ("dense_layer", lambda X, W, b: sigmoid(np.asarray(X, np.float32) @ np.asarray(W, np.float32).T + b)),
+], ids=["accuracy-loop", "params-numpy", "neuron-fsum", "layer-einsum", "layer-float32-inside"])
+def test_lessons_00_and_01_take_right_answers_in_other_styles_on_generated_inputs(name, answer):
+    _passes(name, answer)
+
+
 def _sigmoid_with_a_path_for_one_number(exp):
     def sigmoid_(z):
         if np.ndim(z) == 0:

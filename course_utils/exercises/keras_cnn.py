@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import convnet as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -266,6 +266,160 @@ def _predict_run(answer, case):
     return int(result)
 
 
+# ----------------------------------------------------------------------------- generated cases
+# The hand-picked cases above show the edge cases; the drawn ones (fixed seeds, appended after them so that the
+# graded release's public first half stays hand-picked) vary what the hand-picked ones share by accident: sizes,
+# dtypes, kernels wider than 3, strides and paddings, how the arguments are passed, class counts.
+def _draw_call(rng, names, values, defaults=()):
+    """(args, kwargs) of one call with ``values`` for the parameters ``names``: the first few by position (none, some
+    or all), the rest by keyword; a keyword argument equal to its default (``defaults``: name -> value) is left out
+    half of the time, so that defaults are used as well as overridden."""
+    defaults = dict(defaults)
+    cut = int(rng.integers(0, len(names) + 1))
+    args, kwargs = list(values[:cut]), dict(zip(names[cut:], values[cut:]))
+    if rng.random() < 0.5:
+        kwargs = {k: v for k, v in kwargs.items() if not (k in defaults and defaults[k] == v)}
+    return tuple(args), kwargs
+
+
+def _draw_conv(rng):
+    """A 2-D image (1 to 10 pixels a side) and a kernel of 1 to 7 a side, at most as large as the image (sometimes
+    larger by a row or column: ValueError); float64, whole-number or uint8 images with float or int kernels (never
+    both whole numbers: the output's dtype would then be a matter of taste), some given as strided or Fortran-order
+    views, like the notebook's ``rgb[0, :, :, c]``."""
+    h, w = draw_shape(rng, 2, 1, 10)
+    kh, kw = int(rng.integers(1, min(h, 7) + 1)), int(rng.integers(1, min(w, 7) + 1))
+    raises = None
+    if rng.random() < 0.15:
+        raises = ValueError
+        if rng.random() < 0.5:
+            kh = h + int(rng.integers(1, 3))
+        else:
+            kw = w + int(rng.integers(1, 3))
+    kinds = str(rng.choice(["float64/float64", "float64/int", "uint8/float64", "int/float64"])).split("/")
+    if kinds[0] == "uint8":
+        image = rng.integers(0, 256, size=(h, w), dtype=np.uint8)
+    elif kinds[0] == "int":
+        image = rng.integers(-50, 51, size=(h, w))
+    else:
+        image = draw_floats(rng, (h, w))
+    kernel = rng.integers(-3, 4, size=(kh, kw)) if kinds[1] == "int" else draw_floats(rng, (kh, kw))
+    layout = rng.integers(0, 3)
+    if layout == 1:  # every other element of a larger array (a strided view)
+        image = np.repeat(image, 2, axis=1)[:, ::2]
+    elif layout == 2:
+        image = np.asfortranarray(image)
+    return Case((image, kernel), raises=raises)
+
+
+def _conv_cases_with_drawn():
+    # seed 112 draws uint8, whole-number and float images, int and float kernels, kernels 1 and 7 wide, a kernel as
+    # tall or wide as the image, Fortran-order and strided images, one kernel too large
+    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112)]
+
+
+def _draw_size(rng):
+    """n from 1 to 64, a padding of 0 to 5, a stride of 1 to 6 (often above the kernel), a kernel of 1 to 11 that
+    fits (sometimes one that does not: ValueError); arguments by position, by keyword or both, defaults sometimes
+    left out."""
+    n = int(rng.integers(1, 65))
+    padding = 0 if rng.random() < 0.35 else int(rng.integers(1, 6))
+    stride = 1 if rng.random() < 0.3 else int(rng.integers(2, 7))
+    raises = None
+    if rng.random() < 0.15:
+        kernel, raises = n + 2 * padding + int(rng.integers(1, 4)), ValueError
+    else:
+        kernel = int(rng.integers(1, min(n + 2 * padding, 11) + 1))
+    args, kwargs = _draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride),
+                              {"padding": 0, "stride": 1})
+    return Case(args, kwargs, raises=raises)
+
+
+def _size_cases_with_drawn():
+    return [*_size_cases(), *generated(_draw_size, count=8, seed=52)]
+
+
+def _draw_params(rng):
+    """1 to 64 filters in each convolution (either may be larger), 1 to 100 classes (often 10 or 2), kernels of 1
+    to 7, images of kernel to 64 pixels (too small ones: ValueError); arguments by position, by keyword or both."""
+    filters1, filters2 = (int(f) for f in rng.integers(1, 65, size=2))
+    n_classes = int(rng.choice([10, 2, *rng.integers(1, 101, size=3)]))  # 2 classes: two outputs, not one
+    kernel = 3 if rng.random() < 0.3 else int(rng.integers(1, 8))
+    size = 28 if rng.random() < 0.3 else int(rng.integers(kernel, 65))
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"),
+                              (filters1, filters2, n_classes, size, kernel), {"n_classes": 10, "size": 28, "kernel": 3})
+    return Case(args, kwargs, raises=ValueError if side < 1 else None)
+
+
+def _param_cases_with_drawn():
+    # seed 57 draws 2 classes, even and 7x7 kernels, odd sizes and sizes above 32, filters1 > filters2, filters1 by
+    # keyword, defaults left out, one image too small
+    return [*_param_cases(), *generated(_draw_params, count=8, seed=57)]
+
+
+def _draw_accuracy(rng):
+    """1 to 60 examples, 2 to 24 classes, softmax rows in float32 (what ``predict`` returns) or float64, labels as
+    int64, int32 or uint8 (what Keras' data sets store), any fraction of them right, the maximum anywhere."""
+    n, k = int(rng.integers(1, 61)), int(rng.integers(2, 25))
+    logits = draw_floats(rng, (n, k))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs = probs.astype(str(rng.choice(["float32", "float64"])))
+    predicted = np.argmax(probs, axis=1)
+    other = (predicted + rng.integers(1, k, size=n)) % k
+    y_true = np.where(rng.random(n) < rng.random(), predicted, other)
+    y_true = y_true.astype(str(rng.choice(["int64", "int32", "uint8"])))
+    return Case((y_true, probs))
+
+
+def _accuracy_cases_with_drawn():
+    return [*_accuracy_cases(), *generated(_draw_accuracy, count=6, seed=54)]
+
+
+def _draw_build(rng):
+    """1 to 24 filters in each convolution (either may be larger), 2 to 20 classes, a dropout rate of 0.05 to 0.9;
+    arguments by position, by keyword or both."""
+    filters1, filters2 = (int(f) for f in rng.integers(1, 25, size=2))
+    n_classes, dropout = int(rng.integers(2, 21)), round(float(rng.uniform(0.05, 0.9)), 2)
+    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "dropout"),
+                              (filters1, filters2, n_classes, dropout),
+                              {"filters1": 16, "filters2": 32, "n_classes": 10, "dropout": 0.3})
+    return Case(args, kwargs)
+
+
+def _build_cases():
+    return [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
+            Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError),
+            Case((4, 8, 2, 0.6), label="all four arguments by position: 4 and 8 filters, 2 classes, dropout 0.6"),
+            *generated(_draw_build, count=2, seed=108)]  # (1, 21, 20, dropout=.15); all by keyword, 21 > 6
+
+
+def _draw_predict(rng):
+    """A raw 28x28 or 28x28x1 image of whole-number pixels 0..255 stored as float64 or float32 (the hand-picked images
+    are uint8 or int64): a few soft strokes at random places, brightest pixel 60 to 255."""
+    rows, cols = np.mgrid[:28, :28]
+    image = np.zeros((28, 28))
+    for _ in range(int(rng.integers(2, 5))):
+        (r0, c0), (r1, c1) = rng.uniform(4, 24, size=(2, 2))
+        dr, dc = r1 - r0, c1 - c0
+        along = np.clip(((rows - r0) * dr + (cols - c0) * dc) / (dr ** 2 + dc ** 2 + 1e-9), 0, 1)  # nearest point
+        image += np.exp(-((rows - r0 - along * dr) ** 2 + (cols - c0 - along * dc) ** 2) / 3)  # a soft stroke
+    image = np.round(np.clip(image / image.max(), 0, 1) * rng.integers(60, 256))
+    image = image.astype(str(rng.choice(["float64", "float32"])))
+    return Case((image[..., None] if rng.random() < 0.5 else image,))
+
+
+# chosen so that both drawn images change class when left unscaled (a float image taken as already scaled, as
+# tf.image.convert_image_dtype and skimage's img_as_float do), one a 28x28 float32, one a 28x28x1 float64 image
+_PREDICT_DRAW_SEED = 99
+
+
+def _predict_cases_with_drawn():
+    return [*_predict_cases(), *generated(_draw_predict, count=2, seed=_PREDICT_DRAW_SEED)]
+
+
+
 # ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
 def _windows(image, kernel, rows, cols):
     """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0)."""
@@ -377,6 +531,14 @@ def _conv_no_size_check(image, kernel):
     image, kernel = _checked_2d(image, kernel, size_check=False)
     rows, cols = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
     return _windows(image, kernel, max(rows, 0), max(cols, 0)).reshape(max(rows, 0), max(cols, 0))
+
+
+def _conv_windows_in_c_order(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    (h, w), (kh, kw), size = image.shape, kernel.shape, image.itemsize
+    # strides computed from the shape, as if the image lay in memory row by row: wrong for a view or Fortran order
+    windows = np.lib.stride_tricks.as_strided(image, (h - kh + 1, w - kw + 1, kh, kw), (w * size, size, w * size, size))
+    return np.einsum("ijuv,uv->ij", windows, kernel)
 
 
 
@@ -532,6 +694,10 @@ def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_one_output_for_two_classes(filters1, filters2, n_classes=10, size=28, kernel=3):
+    return ref.cnn_param_count(filters1, filters2, 1 if n_classes == 2 else n_classes, size, kernel)
+
+
 def _params_with_checks(type_checked=5, range_checked=5):
     """The reference's count behind weaker argument checks (the image-size check is kept)."""
     def count(filters1, filters2, n_classes=10, size=28, kernel=3):
@@ -579,6 +745,10 @@ _cnn_dropout_first = _cnn_variant(dropout_first=True)
 _cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
 _cnn_no_softmax = _cnn_variant(output_activation=None)
 _cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
+
+
+def _cnn_second_twice_the_first(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    return ref.build_cnn(filters1, 2 * filters1, n_classes, dropout)  # the lesson's 16 and 32, 8 and 16, 4 and 8
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
@@ -629,6 +799,13 @@ def _accuracy_rejects_only_1d(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _accuracy_ten_classes(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities[:, :10], axis=1) == y_true))  # for c in range(10): ...
+
+
 def _accuracy_max_probability(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.max(probabilities, axis=1)))
@@ -651,6 +828,12 @@ def _predict_checks_only_ndim(model, image):
 
 def _predict_without_scaling(model, image):
     return int(np.argmax(model.predict(_one_image(image), verbose=0)[0]))
+
+
+def _predict_floats_taken_as_scaled(model, image):
+    batch = _one_image(image)  # what tf.image.convert_image_dtype and skimage's img_as_float do: floats are left alone
+    batch = batch if np.asarray(image).dtype.kind == "f" else batch / 255.0
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
 
 
 def _predict_scaled_twice(model, image):
@@ -702,7 +885,7 @@ def _predict_no_shape_check(model, image):
 EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
-        cases=_conv_cases,
+        cases=_conv_cases_with_drawn,
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
@@ -739,11 +922,15 @@ EXERCISES = {
                     "float32 keeps only about 7 significant digits, and the check compares to 9"),
             Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
                     "raise ValueError when kh > H or kw > W (a kernel can be wider without being taller)"),
+            Mistake("windows in row-by-row memory order", _conv_windows_in_c_order, "take the windows from the "
+                    "array's own strides (image.strides), or use np.lib.stride_tricks.sliding_window_view: strides "
+                    "computed from the shape assume a row-by-row array, and a view or a Fortran-order array (such as "
+                    "the notebook's rgb[0, :, :, c]) is laid out otherwise"),
         ),
     ),
     "conv_output_size": Exercise(
         reference=ref.conv_output_size,
-        cases=_size_cases,
+        cases=_size_cases_with_drawn,
         run=_size_run,
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
         "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
@@ -776,7 +963,7 @@ EXERCISES = {
     ),
     "cnn_param_count": Exercise(
         reference=ref.cnn_param_count,
-        cases=_param_cases,
+        cases=_param_cases_with_drawn,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise TypeError when any of the five arguments is not an "
@@ -815,14 +1002,13 @@ EXERCISES = {
                     "of a ValueError"),
             Mistake("only filters1 checked", _params_checks_only_filters1, "check all five arguments, not only "
                     "filters1: filters2, n_classes, size and kernel must each be at least 1 too"),
+            Mistake("one output for two classes", _params_one_output_for_two_classes, "the output layer has "
+                    "n_classes units, two for two classes: one sigmoid output is another model, not this one"),
         ),
     ),
     "build_cnn": Exercise(
         reference=ref.build_cnn,
-        cases=lambda: [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
-                       Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError),
-                       Case((4, 8, 2, 0.6), label="all four arguments by position: 4 and 8 filters, 2 classes, "
-                            "dropout 0.6")],
+        cases=_build_cases,
         run=_build_run,
         compare=_build_compare,
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "
@@ -843,12 +1029,15 @@ EXERCISES = {
             Mistake("arguments in another order", _cnn_in_another_order, "keep the order of the arguments, "
                     "build_cnn(filters1, filters2, n_classes, dropout): the notebook calls build_cnn(16, 32, "
                     "n_classes) by position"),
+            Mistake("second convolution twice the first", _cnn_second_twice_the_first, "give the second "
+                    "convolution filters2 filters, Conv2D(filters2, 3, ...): the lesson's 16 and 32 happen to double, "
+                    "other calls do not"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
     "accuracy_from_probs": Exercise(
         reference=ref.accuracy_from_probs,
-        cases=_accuracy_cases,
+        cases=_accuracy_cases_with_drawn,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
         "differ.",
@@ -871,11 +1060,13 @@ EXERCISES = {
             Mistake("length compared before the dimensions", _accuracy_length_before_ndim, "check y_true.ndim (or "
                     "its shape) before its length: len() of a 0-d array raises TypeError, and the exercise wants a "
                     "ValueError for labels that are not 1-D"),
+            Mistake("ten classes assumed", _accuracy_ten_classes, "take the argmax over all the columns, "
+                    "np.argmax(probabilities, axis=1): there are probabilities.shape[1] classes, not always 10"),
         ),
     ),
     "predict_one_image": Exercise(
         reference=ref.predict_one_image,
-        cases=_predict_cases,
+        cases=_predict_cases_with_drawn,
         run=_predict_run,
         hint="Scale like the training data (/ 255.0), reshape to a batch of one: (1, 28, 28, 1), "
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
@@ -887,6 +1078,9 @@ EXERCISES = {
             Mistake("scaled by the dtype's range", _predict_scaled_by_dtype_range, "divide by 255.0, not by the "
                     "largest value of the image's dtype: tf.image.convert_image_dtype (or np.iinfo(image.dtype).max) "
                     "divides an int64 image of pixels 0..255 by 2**63 - 1"),
+            Mistake("float image taken as scaled", _predict_floats_taken_as_scaled, "divide by 255 whatever the "
+                    "dtype: a float image of pixels 0..255 is still raw (tf.image.convert_image_dtype and skimage's "
+                    "img_as_float leave float images unscaled)"),
             Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
             Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "

@@ -2398,6 +2398,112 @@ def test_torch_train_step_takes_the_batch_in_one_forward_pass():
         check("torch_train_step", one_example_at_a_time, strict=True)
 
 
+
+# lesson 05: generated cases (sizes, dtypes, memory layouts, wide kernels, class counts, how the arguments are
+# passed) reject answers that relied on what every hand-picked case shared
+@pytest.mark.parametrize("name, mistake", [
+    ("conv2d_valid", "windows in row-by-row memory order"), ("cnn_param_count", "one output for two classes"),
+    ("accuracy_from_probs", "ten classes assumed"), ("build_cnn", "second convolution twice the first"),
+    ("predict_one_image", "float image taken as scaled")])
+def test_lesson_05_generated_cases_catch_and_name(name, mistake):
+    with pytest.raises(ExerciseFailed, match="on input a generated input"):
+        check(name, catalogued(name, mistake), strict=True)
+    assert judge(registry.get_exercise(name), catalogued(name, mistake)).mistake == mistake
+
+
+def _conv_capped_at(side):
+    def conv(image, kernel):
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("the kernel does not fit")
+        if max(kernel.shape) > side:
+            raise ValueError(f"kernels up to {side}x{side}")
+        return _conv(image, kernel, *kernel.shape)
+    return conv
+
+
+def _size_renamed(n, k, p=0, s=1):
+    return registry.get_exercise("conv_output_size").reference(n, k, p, s)
+
+
+def _params_renamed(f1, f2, n_classes=10, size=28, kernel=3):
+    return registry.get_exercise("cnn_param_count").reference(f1, f2, n_classes, size, kernel)
+
+
+def _params_for_images_up_to_32(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if size > 32:
+        raise ValueError("images up to 32x32")
+    return registry.get_exercise("cnn_param_count").reference(filters1, filters2, n_classes, size, kernel)
+
+
+def _accuracy_one_hot_of_10(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("shapes")
+    return float(np.mean(np.eye(10)[y_true].argmax(axis=1) == probabilities.argmax(axis=1)))
+
+
+def _build_with_dropout_rounded(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, round(dropout, 1))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _conv_capped_at(5)), ("conv_output_size", _size_renamed), ("cnn_param_count", _params_renamed),
+    ("cnn_param_count", _params_for_images_up_to_32), ("accuracy_from_probs", _accuracy_one_hot_of_10),
+    ("build_cnn", _build_with_dropout_rounded)],
+    ids=["kernels up to 5x5", "conv_output_size(n, k, p, s)", "cnn_param_count(f1, f2, ...)", "images up to 32x32",
+         "one-hot of 10 classes", "dropout rounded to 0.1"])
+def test_lesson_05_generated_cases_reject_answers_fitted_to_the_hand_picked_inputs(name, answer):
+    with pytest.raises(ExerciseFailed, match="on input a generated input"):
+        check(name, answer, strict=True)
+
+
+def _conv_by_own_strides(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel does not fit")
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    windows = np.lib.stride_tricks.as_strided(image, (h - kh + 1, w - kw + 1, kh, kw), image.strides * 2)
+    return np.einsum("ijuv,uv->ij", windows, kernel)
+
+
+def _size_by_ceiling(n, kernel, padding=0, stride=1):
+    if any(type(value) is not int for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")
+    if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid size")
+    return -(-(n + 2 * padding - kernel + 1) // stride)
+
+
+def _params_by_closed_form(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("not an int")
+        if value < 1:
+            raise ValueError("below 1")
+    if size < 3 * kernel + 1:
+        raise ValueError("too small")
+    side = (size - 3 * kernel + 3) // 4
+    return (kernel ** 2 + 1) * filters1 + (kernel ** 2 * filters1 + 1) * filters2 + \
+        (side ** 2 * filters2 + 1) * n_classes
+
+
+def _accuracy_by_true_class(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("shapes")
+    return float(np.mean(probabilities[np.arange(len(y_true)), y_true] == probabilities.max(axis=1)))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _conv_by_own_strides), ("conv_output_size", _size_by_ceiling),
+    ("cnn_param_count", _params_by_closed_form), ("accuracy_from_probs", _accuracy_by_true_class),
+    ("predict_one_image", _predict_with(lambda im: im.astype(np.uint8).reshape(1, 28, 28, 1) / 255))],
+    ids=["as_strided with the image's strides", "ceiling", "closed form", "true class has the top probability",
+         "pixels cast to uint8 first"])
+def test_lesson_05_generated_cases_accept_right_answers_written_another_way(name, answer):
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

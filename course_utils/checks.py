@@ -204,10 +204,28 @@ def _expected(exercise: Exercise, case: Case, index: int) -> Outcome:
 def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) -> Outcome:
     """Run ``answer`` on a copy of ``case``; a change to the copy's arrays is reported as an error."""
     own = copy.deepcopy(case)
+    _poison_freed_buffers(own)
     got = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=output)
     if got.ok and exercise.run is None and not same_arrays(own, case):
         got = Outcome(error=input_changed())
     return got
+
+
+def _poison_freed_buffers(case: Case) -> None:
+    """Fill the memory numpy hands out next, for arrays the size of the case's, with -123456.789 (or the largest integer).
+
+    A freed buffer goes back to numpy's (or the C library's) cache and is handed to the next array of its
+    size, so np.empty_like(x) may start out holding the reference's values, zeros or NaN: an answer that
+    never fills some positions would pass by luck. Allocating and freeing more filled buffers than the
+    cache holds (7 per size) leaves a value there that no right answer gives.
+    """
+    held = []
+    for a in (*case.args, *case.kwargs.values()):
+        for dtype in {a.dtype, np.dtype(float)} if isinstance(a, np.ndarray) else ():
+            if dtype.kind in "fiu":
+                poison = -123456.789 if dtype.kind == "f" else np.iinfo(dtype).max
+                held += [np.full(a.shape, poison, dtype) for _ in range(16)]
+    del held
 
 
 # rebuilt by name from plain data

@@ -18,7 +18,7 @@ import pytest
 
 import course_utils.exercises as registry
 from course_utils.checks import (Case, CheckBroken, Exercise, ExerciseFailed, Mismatch, Mistake, check,
-                                 compare_values, strict_mode)
+                                 compare_values, judge, strict_mode)
 
 HINT = "multiply every element by two"
 
@@ -592,3 +592,16 @@ def test_generated_cases_are_the_same_every_time_and_labelled():
     assert len({c.args[0].shape for c in first}) > 1   # the shapes vary
     assert not any(np.array_equal(c.args[0], np.round(c.args[0])) for c in first)   # no whole numbers
     assert not same_arrays(first[0], generated(draw, count=1, seed=4)[0])
+
+
+def test_an_answer_that_leaves_memory_unfilled_does_not_pass_by_luck():
+    """np.empty_like may hand back a freed buffer (zeros, or the reference's values); the check fills those with NaN."""
+    def relu_leaving_negatives_unfilled(z):
+        out = np.empty_like(z)
+        out[z > 0] = z[z > 0]
+        return out
+
+    exercise = Exercise(reference=lambda z: np.maximum(0.0, z), hint="np.maximum(0, z), element by element",
+                        cases=lambda: [Case((np.linspace(-2, 2, n),)) for n in (5, 9, 200, 5000)])
+    assert judge(exercise, exercise.reference).kind == "passed"
+    assert judge(exercise, relu_leaving_negatives_unfilled).kind == "wrong"

@@ -130,24 +130,11 @@ def _read_only(value):
     return view
 
 
-def _zero_recent_buffers(arrays):
-    """Refill numpy's cache of small freed buffers with zeros for the sizes of ``arrays``.
-
-    numpy reuses a recently freed small buffer for the next array of the same size, so np.empty_like(z)
-    may start out holding the reference's values: an answer that never fills a position (a NaN that neither
-    z >= 0 nor z < 0 selects) would then pass by luck. Allocating and freeing more buffers than the cache
-    holds (7 per size) leaves only zeros in it.
-    """
-    held = [np.zeros(a.shape, a.dtype) for a in arrays if isinstance(a, np.ndarray) for _ in range(16)]
-    del held
-
-
 def _call_without_overflow(f, case):
     """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows).
 
     The arrays are passed read-only, so an answer that writes into its input raises ValueError.
     """
-    _zero_recent_buffers(case.args)
     with np.errstate(over="raise"):
         return f(*map(_read_only, case.args), **case.kwargs)
 
@@ -207,13 +194,17 @@ def _in_place_sigmoid(z):
     return z
 
 
-def _masks_skip_nan(z):
+def _masks_skip_nan(z, allocate=np.zeros_like):
     z = np.asarray(z, dtype=float)
-    out = np.zeros_like(z)
+    out = allocate(z)   # np.empty_like: the check leaves a value there that no right answer gives
     pos, neg = z >= 0, z < 0   # a NaN is in neither
     out[pos] = 1 / (1 + np.exp(-z[pos]))
     out[neg] = np.exp(z[neg]) / (1 + np.exp(z[neg]))
     return out
+
+
+def _masks_skip_nan_in_empty_like(z):
+    return _masks_skip_nan(z, np.empty_like)
 
 
 def _integer_zeros_like(z):
@@ -362,9 +353,11 @@ EXERCISES = {
             Mistake("integer result", _integer_zeros_like, "for whole-number input, np.zeros_like(z) (or np.empty_like) "
                     "is an integer array and every value written into it is cut to a whole number: turn z into floats "
                     "first with np.asarray(z, dtype=float)"),
-            Mistake("masks skip NaN", _masks_skip_nan, "NaN >= 0 and NaN < 0 are both False, so with two masks "
-                    "z >= 0 and z < 0 a NaN position is never filled in: take the second mask as ~(z >= 0), or use "
-                    "np.where(z >= 0, ..., ...)"),
+            *(Mistake(name, answer, "NaN >= 0 and NaN < 0 are both False, so with two masks "
+                      "z >= 0 and z < 0 a NaN position is never filled in: take the second mask as ~(z >= 0), or use "
+                      "np.where(z >= 0, ..., ...)")
+              for name, answer in [("masks skip NaN", _masks_skip_nan),
+                                   ("masks skip NaN in np.empty_like", _masks_skip_nan_in_empty_like)]),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),

@@ -19,6 +19,7 @@ import pytest
 
 from course_utils import exercises as registry
 from course_utils.checks import Case, ExerciseFailed, check
+from course_utils.exercises.base import GENERATED
 
 IMPORT = r"(?:import|from)\s+(torch|tensorflow|keras)\b"
 ANY_IMPORT = re.compile(rf"^\s*{IMPORT}", re.MULTILINE)      # at the top or inside a function
@@ -117,6 +118,16 @@ def test_the_exercise_is_well_formed(name):
     assert isinstance(exercise.hint, str) and len(exercise.hint) > 20
     # the same inputs every time, so a check never passes or fails by chance
     assert [c.describe() for c in cases] == [c.describe() for c in exercise.cases()]
+
+
+NOTHING_TO_DRAW = {"or_weights"}   # its only input names the gate; the exercise is the weights it returns
+
+
+@each_exercise
+def test_every_exercise_that_takes_inputs_also_draws_generated_ones(name):
+    labels = [case.label for case in registry.get_exercise(name).cases()]
+    assert (GENERATED in labels) != (name in NOTHING_TO_DRAW), \
+        f"{name}: add generated cases (exercises.base.generated) that vary what the hand-picked ones share"
 
 
 @each_exercise

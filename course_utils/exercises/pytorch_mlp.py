@@ -71,6 +71,7 @@ def _step_cases():
         Case((8, 4, 3), {"label_smoothing": 0.1}, label="loss_fn with label smoothing 0.1"),
         Case((8, 4, 3), {"dropout": 0.5}, label="a model with dropout, in training mode"),
         Case((8, 4, 3), {"batch_norm": True}, label="a model with batch normalisation (statistics of the whole batch)"),
+        Case((8, 4, 3), {"frozen": True}, label="a model whose first layer the caller froze (requires_grad=False)"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
         *generated(_draw_step_case, count=5, seed=63),
     ]
@@ -131,9 +132,12 @@ def _run_step(train_step, case):
     norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
     model = nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.ReLU(), nn.Dropout(kw.get("dropout", 0.0)),
                           nn.Linear(hidden, k))
+    if kw.get("frozen"):
+        model[0].requires_grad_(False)  # fine-tuning: the optimizer holds the layer, but it gets no gradient
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
             p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
+    trainable = [p.requires_grad for p in model.parameters()]
     # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
     optimizer = _step_optimizer(model.parameters(), kw.get("optimizer", "sgd"), kw.get("lr", 0.05))
     results = []
@@ -147,6 +151,9 @@ def _run_step(train_step, case):
                              "leave the model as it was given", dtype=", ".join(sorted(changed))))
         if not model.training:
             raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
+        if [p.requires_grad for p in model.parameters()] != trainable:
+            raise Mismatch(t("train_step changed which parameters require gradients (requires_grad): a layer the "
+                             "caller froze must stay frozen, and a trainable one trainable. Leave requires_grad alone"))
     kind = _loss_kind(results[0])
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
@@ -207,6 +214,8 @@ def _accuracy_cases():
              raises=ValueError),
         Case((logits[:, :, None], labels), label="3-D logits (20, 10, 1) (must raise ValueError)", raises=ValueError),
         Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
+        Case((logits[:1], labels[0]), label="one row of logits and a 0-d label (must raise ValueError)",
+             raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
         *generated(_draw_accuracy_case, count=7, seed=76),
@@ -316,9 +325,22 @@ def _run_module(cls, case):
     if modes != [False, True]:
         raise Mismatch(t("forward changed the module's mode (self.train() or self.eval()): leave the mode to the "
                          "caller, who switches it with model.train() and model.eval()"))
-    if not net(x).requires_grad:
+    net.zero_grad(set_to_none=True)
+    logits = net(x)
+    if not logits.requires_grad:
         raise Mismatch(t("the logits do not require gradients (forward used torch.no_grad() or .detach()), so "
                          "loss.backward() cannot train the model: return the output layer's result as it is"))
+    try:
+        logits.sum().backward()
+    except RuntimeError as error:
+        raise Mismatch(t("loss.backward() fails on your logits ({error}): an in-place operation (inplace=True, "
+                         "relu_(), +=) changed a value that backpropagation needs. Use the operations that return a "
+                         "new tensor", error=str(error).split(":")[0])) from None
+    cut = [name for name, p in net.named_parameters() if p.grad is None]
+    if cut:
+        raise Mismatch(t("no gradient reaches {names}: forward cut the graph (.detach(), .data, torch.no_grad(), "
+                         "torch.tensor(...)) or a layer was frozen, so training would never change those weights",
+                         names=", ".join(cut)))
     n_params = sum(p.numel() for p in net.parameters())
     return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
 
@@ -348,6 +370,7 @@ def _evaluate_cases():
         Case((1, 1), label="a single example"),
         Case((40, 40), label="everything in one batch"),
         Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
+        Case((30, 8), {"loss": "margin"}, label="a loss other than cross-entropy (nn.MultiMarginLoss)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
         *generated(_draw_evaluate_case, count=4, seed=72),
     ]
@@ -415,7 +438,7 @@ def _run_evaluate(evaluate, case):
             moved_to_a_name.append(any(isinstance(a, str) for a in [kwargs.get("device"), *args]))
             return super().to(*args, **kwargs)
 
-    class Loss(nn.CrossEntropyLoss):
+    class Loss(nn.MultiMarginLoss if kw.get("loss") == "margin" else nn.CrossEntropyLoss):
         def forward(self, logits, target):
             unmoved.append(isinstance(target, Unmoved))
             named.append(isinstance(target, Named))
@@ -430,7 +453,8 @@ def _run_evaluate(evaluate, case):
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
     loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
-    loss_fn = Loss(label_smoothing=kw.get("label_smoothing", 0.1))  # not the plain cross-entropy
+    # not the plain cross-entropy: label smoothing, or another loss of logits and labels
+    loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
     result = evaluate(model, loader, loss_fn, torch.device("cpu"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -635,6 +659,15 @@ def _step_cross_entropy_rebuilt(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_unfreezing(model, loss_fn, optimizer, x, y):
+    model.requires_grad_(True)  # "make sure every weight gets a gradient": unfreezes what the caller froze
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 # ---------------------------------------------------------------- catalogued mistakes: accuracy
 def _checked_shapes(logits, labels, allow_empty=False):
     if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or (len(labels) == 0 and not allow_empty):
@@ -672,6 +705,12 @@ def _accuracy_divided_by_shape(logits, labels):
 
 def _accuracy_labels_ndim_unchecked(logits, labels):
     if logits.ndim != 2 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and n labels")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_rejecting_2d_labels_only(logits, labels):
+    if logits.ndim != 2 or labels.ndim > 1 or labels.numel() != len(logits) or len(logits) == 0:
         raise ValueError("expected logits (n, k) and n labels")
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
@@ -760,6 +799,21 @@ def _one_dropout(net, x):
     return net.output(net.hidden2(x).relu())
 
 
+def _first_layer_detached(net, x):
+    x = net.dropout(net.hidden1(x.flatten(start_dim=1)).relu().detach())  # hidden1 gets no gradient
+    return net.output(net.dropout(net.hidden2(x).relu()))
+
+
+def _dropout_in_place(net, x):
+    from torch.nn import functional
+
+    def drop(h):  # overwrites the ReLU's output, which its backward pass needs
+        return functional.dropout(h, net.dropout.p, net.training, inplace=True)
+
+    x = drop(net.hidden1(x.flatten(start_dim=1)).relu())
+    return net.output(drop(net.hidden2(x).relu()))
+
+
 def _module_mistake(forward, keep_probability=False):
     """A wrong DigitMLP class: ``forward(net, x)`` as its forward pass (and p read as a keep probability)."""
     def build(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
@@ -780,6 +834,8 @@ _mlp_functional_dropout = _module_mistake(_functional_dropout)
 _mlp_dropout_on_input = _module_mistake(_dropout_on_input)
 _mlp_one_dropout = _module_mistake(_one_dropout)
 _mlp_keep_probability = _module_mistake(_logits, keep_probability=True)
+_mlp_first_layer_detached = _module_mistake(_first_layer_detached)
+_mlp_dropout_in_place = _module_mistake(_dropout_in_place)
 
 
 def _mlp_without_biases(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
@@ -889,6 +945,14 @@ def _evaluate_with_its_own_loss(model, loader, loss_fn, device):
     from torch import nn
 
     return _evaluation(model, loader, nn.CrossEntropyLoss(), device)
+
+
+def _evaluate_cross_entropy_rebuilt(model, loader, loss_fn, device):
+    from torch import nn
+
+    # a summed cross-entropy "so that no * len(y) is needed", with the caller's smoothing: the wrong loss for others
+    own = nn.CrossEntropyLoss(reduction="sum", label_smoothing=loss_fn.label_smoothing)
+    return _evaluation(model, loader, lambda logits, y: own(logits, y) / len(y), device)
 
 
 def _evaluate_rounded(model, loader, loss_fn, device):
@@ -1016,6 +1080,8 @@ EXERCISES = {
                     "caller's Adam or RMSprop"),
             Mistake("labels turned into integers", _step_labels_as_integers, "pass y to loss_fn as it is: the loss "
                     "may be a regression loss (nn.MSELoss) whose targets are floats, and y.long() cuts them"),
+            Mistake("every parameter unfrozen", _step_unfreezing, "leave requires_grad to the caller: "
+                    "model.requires_grad_(True) also trains a layer the caller froze (as when fine-tuning)"),
             Mistake("cross-entropy rebuilt", _step_cross_entropy_rebuilt, "call the `loss_fn` you are given: a new "
                     "nn.CrossEntropyLoss loses the caller's reduction (here 'sum') or kind of loss (here nn.MSELoss)"),
         ),
@@ -1036,6 +1102,8 @@ EXERCISES = {
             Mistake("only 1-D logits rejected", _accuracy_rejecting_1d_logits_only, "check logits.ndim == 2, not "
                     "logits.ndim < 2: for logits (n, k, 1), argmax(dim=1) has shape (n, 1), which broadcasts against "
                     "the labels (n,) into an (n, n) comparison"),
+            Mistake("only 2-D labels rejected", _accuracy_rejecting_2d_labels_only, "check labels.ndim == 1, not "
+                    "labels.ndim < 2: a 0-d label (one number) broadcasts against any number of predictions"),
             Mistake("logits not checked to be 2-D", _accuracy_logits_ndim_unchecked, "check logits.ndim == 2 "
                     "yourself: 1-D logits with as many values as labels pass a length check, and then "
                     "argmax(dim=1) raises an IndexError"),
@@ -1090,6 +1158,10 @@ EXERCISES = {
                     "input pixels before the first layer"),
             Mistake("one dropout only", _mlp_one_dropout, ""),
             Mistake("no biases", _mlp_without_biases, ""),
+            Mistake("first layer detached", _mlp_first_layer_detached, "pass the activations on as "
+                    "they are: .detach() (or .data) stops the gradient, so the layers before it never learn"),
+            Mistake("dropout in place", _mlp_dropout_in_place, "drop without inplace=True: dropout in "
+                    "place overwrites the ReLU's output, which loss.backward() needs"),
             Mistake("p as keep probability", _mlp_keep_probability, "nn.Dropout(p) takes the probability to DROP "
                     "(TensorFlow 1's tf.nn.dropout took keep_prob, the opposite): pass `dropout` as it is"),
             Mistake("dropout argument renamed", _mlp_dropout_renamed, "keep the parameter name `dropout`: the lesson "
@@ -1125,6 +1197,9 @@ EXERCISES = {
             Mistake("its own loss function", _evaluate_with_its_own_loss, "compute the loss with the `loss_fn` you "
                     "are given, not with a loss of your own: the caller may have chosen another one (here with "
                     "label smoothing)"),
+            Mistake("cross-entropy rebuilt", _evaluate_cross_entropy_rebuilt, "call the `loss_fn` you are given: "
+                    "a cross-entropy of your own, even with the caller's label smoothing, is the wrong loss when the "
+                    "caller chose another one (here nn.MultiMarginLoss)"),
             Mistake("accuracy rounded", _evaluate_rounded, "return the accuracy itself, not a rounded one: 6 right "
                     "out of 21 is 0.285714..., not 0.29. Round only when you print it (:.2f in an f-string)"),
             Mistake("model converted to float64", _evaluate_in_float64, ""),

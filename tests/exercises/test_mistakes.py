@@ -516,6 +516,29 @@ def test_lesson_06_generated_inputs_reject_what_the_hand_picked_ones_share(name,
         check(name, catalogued(name, mistake), strict=True)
 
 
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("torch_train_step", "every parameter unfrozen", "changed which parameters require gradients"),
+    ("torch_accuracy", "only 2-D labels rejected", "0-d label"),
+    ("torch_digit_mlp", "first layer detached", "no gradient reaches hidden1.weight"),
+    ("torch_digit_mlp", "dropout in place", "loss.backward\\(\\) fails"),
+    ("torch_evaluate", "cross-entropy rebuilt", "nn.MultiMarginLoss"),
+])
+def test_lesson_06_checks_try_frozen_layers_0d_labels_backward_and_another_loss(name, mistake, reason):
+    """Each passed when every model was fully trainable, every label batch 1-D, the module was only run forward and
+    every loss was a cross-entropy."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
+
+
+def test_digit_mlp_may_apply_relu_in_place_to_a_layers_output():
+    from torch import nn
+
+    def forward(net, x):
+        relu = nn.ReLU(inplace=True)  # a Linear's backward needs its input, not its output: in place is safe here
+        return net.output(net.dropout(relu(net.hidden2(net.dropout(relu(net.hidden1(x.flatten(start_dim=1))))))))
+    _passes("torch_digit_mlp", _digit_mlp_with(forward))
+
+
 def _accuracy_rejecting_only_1d_logits(logits, labels):
     if logits.ndim < 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
         raise ValueError("shapes")

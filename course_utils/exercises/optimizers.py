@@ -32,7 +32,8 @@ def _sgd_cases():
         Case((np.array([1, -2, 3]), np.array([0.5, 0.25, -1.0]), 0.1), label="integer weights"),
         Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
         *generated(_draw_sgd, count=6, seed=41),
-        *generated(_one_after_another(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr")), count=3, seed=42),
+        *generated(_one_after_another(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
+                                                      "a size of 1 in the middle")), count=4, seed=42),
     ]
 
 
@@ -61,7 +62,8 @@ def _momentum_cases():
         *generated(_one_after_another(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
                                                         "mixed")), count=6, seed=51),
         *generated(_one_after_another(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
-                                                            "velocity: transposed", "mu")), count=4, seed=52),
+                                                            "velocity: transposed", "mu",
+                                                            "grad: a size of 1 in the middle")), count=5, seed=52),
     ]
 
 
@@ -99,8 +101,9 @@ def _adam_cases():
                                                       ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10)))),
                    count=6, seed=61),
         *generated(_one_after_another(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
-                                                       "grad: a size of 1 inside", "v: an extra axis")),
-                   count=4, seed=62),
+                                                       "grad: a size of 1 inside", "v: an extra axis",
+                                                       "m: a size of 1 in the middle")),
+                   count=5, seed=62),
     ]
 
 
@@ -169,8 +172,11 @@ def _wrong_shape(rng, shape, kind):
     """Another shape than ``shape`` that numpy would broadcast against it or that has its size and length.
 
     "a size of 1 inside" keeps the number of dimensions and the length (len() and .ndim agree); "transposed"
-    keeps the size and the number of dimensions; the other two add an axis of size 1.
+    keeps the size and the number of dimensions; "a size of 1 in the middle" also keeps the first and the last
+    size (of 3 dimensions); the other two add an axis of size 1.
     """
+    if kind == "a size of 1 in the middle":
+        return shape[:1] + (1,) * (len(shape) - 2) + shape[-1:]
     if kind == "a size of 1 inside":
         i = int(rng.integers(1, len(shape)))
         return shape[:i] + (1,) + shape[i + 1:]
@@ -183,6 +189,8 @@ def _shape_for(rng, kind):
     """A shape (2 or 3 dimensions) on which ``kind`` of wrong shape differs and still broadcasts or has its size."""
     if kind == "transposed":  # (1, ..., k) against (k, ..., 1): the same size, and numpy broadcasts them
         return (1, *draw_shape(rng, int(rng.integers(1, 3)), low=2))
+    if kind == "a size of 1 in the middle":  # only a middle size differs: the first and last sizes agree
+        return draw_shape(rng, 3, low=2)
     while True:
         shape = draw_shape(rng, int(rng.integers(2, 4)), low=2)
         if shape[::-1] != shape:
@@ -527,6 +535,13 @@ def _sgd_into_zeros_like_grad(w, grad, lr):
     return new_w
 
 
+def _sgd_end_sizes_compared(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.ndim != w.ndim or grad.shape[0] != w.shape[0] or grad.shape[-1] != w.shape[-1] or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+
 def _sgd_returns_step(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape or not lr > 0:
@@ -647,6 +662,14 @@ def _momentum_other_default_mu(w, grad, velocity, lr, mu=0.5):
     return ref.momentum_step(w, grad, velocity, lr, mu)
 
 
+def _momentum_grad_end_sizes_compared(w, grad, velocity, lr, mu=0.9):
+    if np.ndim(grad) != np.ndim(w) or np.shape(grad)[-1] != np.shape(w)[-1]:
+        raise ValueError("the gradient does not fit w")
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("velocity",))
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_velocity_length_compared(w, grad, velocity, lr, mu=0.9):
     if len(velocity) != len(w):
         raise ValueError("lengths differ")
@@ -754,6 +777,14 @@ def _adam_betas_swapped_in_signature(w, grad, m, v, t, lr=1e-3, beta2=0.999, bet
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_end_sizes_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    for shape in (np.shape(grad), np.shape(m), np.shape(v)):
+        if len(shape) != np.ndim(w) or shape[0] != np.shape(w)[0] or shape[-1] != np.shape(w)[-1]:
+            raise ValueError("an array does not fit w")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=())
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_moment_lengths_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     if len(m) != len(w) or len(v) != len(w):
         raise ValueError("lengths differ")
@@ -848,6 +879,8 @@ def _batches_small_last_merged(n, batch_size, rng):
     return batches
 
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
+_END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of axes and the first or last size: "
+              "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
 _WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
 
 EXERCISES = {
@@ -867,6 +900,7 @@ EXERCISES = {
                     "whole numbers. Return `w - lr * grad` itself"),
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
+            Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
                     "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -905,6 +939,7 @@ EXERCISES = {
                     "`w - lr * velocity`"),
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
+            Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
             Mistake("velocity's length compared", _momentum_velocity_length_compared, "compare velocity.shape "
                     "with w.shape, not len(): a velocity of shape (6, 1) has the length of weights of shape (6, 5), "
                     "but numpy broadcasts it"),
@@ -946,6 +981,7 @@ EXERCISES = {
             Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "
                     "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
                     "every weight"),
+            Mistake("end sizes compared", _adam_end_sizes_compared, _END_SIZES),
             Mistake("moments' lengths compared", _adam_moment_lengths_compared, "compare the shapes of m and v "
                     "with w.shape, not len(): an m of shape (5, 1) has the length of weights of shape (5, 7), but "
                     "numpy broadcasts it"),

@@ -275,6 +275,46 @@ def test_lesson_04_generated_inputs_catch_what_every_hand_picked_case_shares(nam
     with pytest.raises(ExerciseFailed, match="a generated input"):
         check(name, catalogued(name, mistake), strict=True)
 
+
+def _same_end_sizes(w, *arrays):
+    """A shape check that compares the number of axes and the first and last sizes, never a middle one."""
+    for a in arrays:
+        if np.ndim(a) != np.ndim(w) or np.shape(a)[0] != np.shape(w)[0] or np.shape(a)[-1] != np.shape(w)[-1]:
+            raise ValueError("shapes differ")
+
+
+def _sgd_by_end_sizes(w, grad, lr):
+    _same_end_sizes(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
+def _momentum_by_end_sizes(w, grad, velocity, lr, mu=0.9):
+    _same_end_sizes(w, grad)
+    if np.shape(velocity) != np.shape(w) or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad velocity, lr or mu")
+    velocity = mu * np.asarray(velocity, dtype=float) + np.asarray(grad, dtype=float)
+    return np.asarray(w, dtype=float) - lr * velocity, velocity
+
+
+def _adam_by_end_sizes(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    _same_end_sizes(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * np.asarray(m, dtype=float) + (1 - beta1) * np.asarray(grad, dtype=float)
+    v = beta2 * np.asarray(v, dtype=float) + (1 - beta2) * np.asarray(grad, dtype=float) ** 2
+    return np.asarray(w, dtype=float) - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _sgd_by_end_sizes), ("momentum_step", _momentum_by_end_sizes),
+                                          ("adam_step", _adam_by_end_sizes)])
+def test_lesson_04_a_shape_check_of_the_end_sizes_only_is_rejected(name, answer):
+    """Every other wrong shape differs in the number of axes, the first size or the last; (a, 1, c) against
+    (a, b, c) differs only in a middle size, and numpy broadcasts it."""
+    with pytest.raises(ExerciseFailed, match="compare whole shapes"):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -7,9 +7,10 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import Case, Exercise, Mistake, draw_floats, draw_shape, generated
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated
+from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _call_without_overflow
+from .neurons import _read_only, _zero_recent_buffers
 
 
 def _as_kind(rng, values, kinds):
@@ -50,17 +51,36 @@ def _softmax_cases():
     ]
 
 
+_SETERR = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook, so that overflows "
+           "pass unseen: leave np.seterr alone and use the stable sigmoid imported above, which never overflows")
+
+
+def _call_without_overflow(f, case):
+    """Call f on read-only arrays, treating a floating-point overflow as an error (the naive sigmoid overflows), and
+    an np.seterr call that silences it as one too: it would stay in force for the rest of the notebook."""
+    _zero_recent_buffers(case.args)
+    with np.errstate(over="raise"):
+        before = np.geterr()
+        result = f(*map(_read_only, case.args), **case.kwargs)
+        if np.geterr() != before:
+            raise Mismatch(t(_SETERR))
+    return result
+
+
 def _mlp_forward_reference(X, W1, b1, W2, b2):
     out, _ = mlp.forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, hidden="tanh", output="sigmoid")
     return out
 
 
 def _draw_mlp_input(rng):
-    """A network of any sizes (1 to 7 inputs, hidden units, outputs; 1 to 9 examples), weights at a scale from 0.1 to
-    100 (so the output logits reach both far ends of the sigmoid), X of float64, float32 or whole numbers, and
-    sometimes whole-number weights. A float32 X always meets float64 or whole-number weights, so numpy computes in
-    float64: an all-float32 network would lose digits the tolerance does not allow."""
+    """A network of any sizes (1 to 7 inputs, hidden units, outputs; 1 to 9 examples; W1 or W2 sometimes square, where
+    an untransposed product runs without an error), weights at a scale from 0.1 to 100 (so the output logits reach
+    both far ends of the sigmoid), X of float64, float32 or whole numbers, and sometimes whole-number weights. A
+    float32 X always meets float64 or whole-number weights, so numpy computes in float64: an all-float32 network would
+    lose digits the tolerance does not allow."""
     _, n_in, n_h, n_out = draw_shape(rng, 4, high=7)
+    n_h = n_in if rng.random() < 0.25 else n_h
+    n_out = n_h if rng.random() < 0.35 else n_out
     n = int(rng.integers(1, 10))
     scale = float(rng.choice([0.1, 1.0, 10.0, 100.0]))
     X = _as_kind(rng, draw_floats(rng, (n, n_in), scale=float(rng.choice([0.5, 3.0]))), ("float64", "float32", "int"))
@@ -82,8 +102,9 @@ def _mlp_forward_cases():
         Case((100 * rng.normal(size=(4, 2)), *net(2, 3, 1, scale=100.0)), label="very large inputs and weights"),
         Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 500.0), np.zeros(1)),
              label="output logits near +1000 and -1000"),
-        Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2", raises=ValueError),
-        *generated(_draw_mlp_input, count=6, seed=69),
+        Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2",
+             raises=(ValueError, AssertionError)),   # numpy's own ValueError, or the learner's assert
+        *generated(_draw_mlp_input, count=6, seed=61),
     ]
 
 
@@ -96,8 +117,8 @@ def _bce_reference(y, z):
 
 def _draw_bce_input(rng):
     """0/1 labels (floats or whole numbers) and logits of the same shape, 1 to 3 dimensions, at a scale from 0.5 to
-    1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in six gives z
-    another shape of the same size, which must raise."""
+    1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in five gives y
+    or z another shape (reversed, or an extra axis of size 1), which must raise."""
     shape = draw_shape(rng, int(rng.choice([1, 1, 2, 2, 3])))
     y = rng.integers(0, 2, size=shape)
     y = y.astype(float) if rng.random() < 0.5 else y
@@ -105,9 +126,10 @@ def _draw_bce_input(rng):
     if rng.random() < 0.3:   # confident and right: the sign of z agrees with the label
         z = np.where(y == 1, 1, -1) * rng.uniform(3, 9, size=shape)
     z = _as_kind(rng, z, ("float64", "float32", "int"))
-    if rng.random() < 1 / 6:
-        other = shape[::-1] if shape[::-1] != shape else shape + (1,)
-        return Case((y, z.reshape(other)), raises=ValueError)
+    if rng.random() < 1 / 5:
+        other = shape[::-1] if shape[::-1] != shape and rng.random() < 0.5 else shape + (1,)
+        pair = (y.reshape(other), z) if rng.random() < 0.5 else (y, z.reshape(other))
+        return Case(pair, raises=ValueError)
     return Case((y, z))
 
 
@@ -124,6 +146,8 @@ def _bce_cases():
         Case((np.array([1.0, 0.0]), np.array([0.5, 0.2, 0.1])), label="y and z of different lengths", raises=ValueError),
         Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0], [0.5], [3.0], [0.1]])),
              label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
+        Case((np.array([[0.0], [1.0], [1.0], [0.0]]), np.array([-2.0, 0.5, 3.0, 0.1])),
+             label="y of shape (4, 1) but z of shape (4,)", raises=ValueError),
         Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
         Case((np.array([1, 0, 1, 0]), np.array([2, -1, 0, 3])), label="integer labels and integer logits"),
         Case((np.array([1.0, 0.0, 1.0]), np.array([6.0, -5.5, 4.2])), label="confident and right: a small loss"),
@@ -131,7 +155,7 @@ def _bce_cases():
              label="y of shape (1, 3) but z of shape (3, 1): same size, other shape", raises=ValueError),
         Case((np.array([[1.0], [0.0]]), np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])),
              label="y of shape (2, 1) but z of shape (2, 3): same length, other shape", raises=ValueError),
-        *generated(_draw_bce_input, count=8, seed=67),
+        *generated(_draw_bce_input, count=8, seed=95),
     ]
 
 
@@ -169,6 +193,9 @@ def _cce_cases():
         Case((np.array([2, 0, 1]), np.array([[1, 0, 3], [2, 2, -1], [0, 4, 1]])), label="integer logits"),
         Case((np.array([0, 2]), np.array([[6.0, -1.0, 0.5], [-2.0, 0.3, 5.9]])),
              label="confident and right: a small loss"),
+        Case((np.array([2, 0, 1]), np.array([[1000.3, 999.7, 1001.1], [-999.45, -1000.2, -1000.05],
+                                              [0.25, 1000.6, -999.9]])),
+             label="logits near 1000 and -1000 with decimals"),
         *generated(_draw_cce_input, count=8, seed=24),
     ]
 
@@ -264,6 +291,17 @@ def _mlp_untransposed(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1 + b1) @ W2 + b2)
 
 
+def _mlp_output_oriented_by_shape(X, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T + b1)
+    W = W2 if W2.shape[0] == H.shape[1] else W2.T   # transposed "only when the shapes need it"
+    return sigmoid(H @ W + b2)
+
+
+def _mlp_naive_sigmoid_silenced(X, W1, b1, W2, b2):
+    np.seterr(over="ignore")   # hides the overflow warning, in this call and every later one
+    return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2)))
+
+
 def _mlp_no_output_bias(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
 
@@ -350,6 +388,15 @@ def _bce_lengths_compared(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
 
 
+def _bce_label_column_flattened(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.ndim == z.ndim + 1 and y.shape[-1] == 1:   # labels as a column, the way Keras keeps them
+        y = y[..., 0]
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -413,6 +460,14 @@ def _cce_loop_into_zeros_like(y, Z):
         m = Z[i].max()
         losses[i] = m + np.log(np.exp(Z[i] - m).sum()) - Z[i, y[i]]
     return np.mean(losses)
+
+
+def _cce_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.float32)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
 def _cce_rounded(y, Z):
@@ -482,6 +537,10 @@ EXERCISES = {
             Mistake("naive sigmoid", _mlp_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative output "
                     "logits (and np.exp(z) / (1 + np.exp(z)) for very positive ones): use the stable sigmoid imported "
                     "above, sigmoid(H @ W2.T + b2)"),
+            Mistake("output layer transposed only when the shapes need it", _mlp_output_oriented_by_shape,
+                    "H @ W2 runs without an error when W2 is square (as many outputs as hidden units), but it takes "
+                    "W2's columns for neurons: each row of W2 is one neuron, so always compute H @ W2.T + b2"),
+            Mistake("naive sigmoid, overflow silenced with np.seterr", _mlp_naive_sigmoid_silenced),
             Mistake("no output bias", _mlp_no_output_bias),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
@@ -510,6 +569,9 @@ EXERCISES = {
             Mistake("lengths compared, not shapes", _bce_lengths_compared, _BCE_WHOLE_SHAPES),
             Mistake("ndim compared, not shapes", _bce_ndim_check, "y of shape (1,) broadcasts against z of shape (n,) "
                     "without any error: compare the whole shapes, y.shape != z.shape"),
+            Mistake("a column of labels flattened", _bce_label_column_flattened, "y of shape (n, 1) against z of "
+                    "shape (n,) must raise ValueError too: compare the shapes as they are given, y.shape != z.shape, "
+                    "without flattening either first"),
             Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
                     "(n, n) matrix without any error: raise ValueError when y.shape != z.shape"),
             Mistake("losses stored in np.zeros_like(z)", _bce_into_zeros_like, "np.zeros_like(z) takes z's dtype: for "
@@ -546,6 +608,7 @@ EXERCISES = {
                     "number. Compute the losses as one array (logsumexp - Z[np.arange(n), y]), or start from "
                     "np.zeros(n), which holds floats"),
             Mistake("rounded", _cce_rounded, _NOT_ROUNDED),
+            Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
             Mistake("sum instead of mean", _cce_sum),
         ),
     ),

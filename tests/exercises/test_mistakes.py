@@ -1262,6 +1262,37 @@ def test_lesson_02_is_tried_on_drawn_inputs(name, mistake):
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
 
+def _cce_of_float32_logits(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.float32).astype(float)   # rounded to float32, then float64
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("name, wrong, shown", [
+    ("mlp_forward", "output layer transposed only when the shapes need it", "each row of W2 is one neuron"),
+    ("mlp_forward", "naive sigmoid, overflow silenced with np.seterr", "np.seterr"),
+    ("bce_from_logits", "a column of labels flattened", "y of shape (n, 1) against z of shape (n,)"),
+    ("cce_from_logits", "computed in float32", "float32 keeps only about 7 significant digits"),
+    ("cce_from_logits", _cce_of_float32_logits, "with decimals"),
+], ids=["W2 square", "np.seterr", "y a column", "cce float32", "cce float32 logits"])
+def test_lesson_02_rejects_what_every_input_shared(name, wrong, shown):
+    """Each passed before: W2 was never square, np.seterr inside the answer went unseen, no y had an axis more than z,
+    and no float64 logits near +-1000 had decimals."""
+    answer = catalogued(name, wrong) if isinstance(wrong, str) else wrong
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and shown in verdict.text, verdict.text
+
+
+def test_mlp_forward_accepts_its_own_check_of_the_shapes():
+    """The exercise asks for no particular error on mismatched shapes: an assert of its own is right too."""
+    def asserting(X, W1, b1, W2, b2):
+        assert X.shape[1] == W1.shape[1], "X and W1 do not fit"
+        return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+    _passes("mlp_forward", asserting)
+
+
 def test_train_mlp_is_tried_on_integer_weights_set_by_hand():
     """{k: v.copy()} keeps an integer dtype, and params[k] -= lr * grad then raises a casting error."""
     from course_utils.exercises.backpropagation import _loss_from_logits, _mlp_backward_reference

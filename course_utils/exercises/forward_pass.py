@@ -10,7 +10,7 @@ from .. import mlp
 from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated
 from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _read_only, _zero_recent_buffers
+from .neurons import _call_without_overflow
 
 
 def _as_kind(rng, values, kinds):
@@ -49,22 +49,6 @@ def _softmax_cases():
              label="large logits whose maximum is neither first nor last"),
         *generated(_draw_softmax_input, count=8, seed=29),
     ]
-
-
-_SETERR = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook, so that overflows "
-           "pass unseen: leave np.seterr alone and use the stable sigmoid imported above, which never overflows")
-
-
-def _call_without_overflow(f, case):
-    """Call f on read-only arrays, treating a floating-point overflow as an error (the naive sigmoid overflows), and
-    an np.seterr call that silences it as one too: it would stay in force for the rest of the notebook."""
-    _zero_recent_buffers(case.args)
-    with np.errstate(over="raise"):
-        before = np.geterr()
-        result = f(*map(_read_only, case.args), **case.kwargs)
-        if np.geterr() != before:
-            raise Mismatch(t(_SETERR))
-    return result
 
 
 def _mlp_forward_reference(X, W1, b1, W2, b2):

@@ -130,13 +130,22 @@ def _read_only(value):
     return view
 
 
+_SETERR = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook, so that overflows "
+           "pass unseen: leave np.seterr alone and compute without overflowing (the stable sigmoid never overflows)")
+
+
 def _call_without_overflow(f, case):
-    """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows).
+    """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows), and an np.seterr
+    call that silences it as one too: it would stay in force for the rest of the notebook.
 
     The arrays are passed read-only, so an answer that writes into its input raises ValueError.
     """
     with np.errstate(over="raise"):
-        return f(*map(_read_only, case.args), **case.kwargs)
+        before = np.geterr()
+        result = f(*map(_read_only, case.args), **case.kwargs)
+        if np.geterr() != before:
+            raise Mismatch(t(_SETERR))
+    return result
 
 
 def _gate_answers(weights_fn, case):

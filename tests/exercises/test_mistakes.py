@@ -2965,3 +2965,18 @@ def test_relu_is_tried_on_a_single_negative_number():
 def test_torch_train_step_must_leave_the_model_in_training_mode():
     with pytest.raises(ExerciseFailed, match="eval"):
         check("torch_train_step", catalogued("torch_train_step", "eval mode inside the step"), strict=True)
+
+
+def _silencing_overflow(z):
+    np.seterr(over="ignore")   # stays in force after the call
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def test_a_naive_sigmoid_that_silences_overflow_with_seterr_is_rejected():
+    """np.seterr inside the answer overrode the check's own overflow trap, so the naive form passed."""
+    before = np.geterr()
+    try:
+        verdict = judge(registry.get_exercise("sigmoid"), _silencing_overflow)
+    finally:
+        np.seterr(**before)
+    assert verdict.kind != PASSED and "np.seterr" in verdict.text, verdict.text

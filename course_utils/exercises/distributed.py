@@ -497,10 +497,13 @@ def _accumulation_cases():
         Case((10, 3), {"optimizer": "Adam"}, label="another optimizer (Adam, lr 0.01)"),
         Case((10, 3), {"optimizer": "momentum"}, label="an optimizer that has already taken a step (SGD with "
              "momentum 0.9: its momentum buffers carry over)"),
+        Case((10, 4), {"stale": False}, label="a fresh model: p.grad is None until its first backward pass (as for "
+             "the lesson's model in the next cell)"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
         *generated(_draw_accumulation_input, count=2, seed=215),
+        *generated(_draw_fresh_accumulation_input, count=1, seed=216),
     ]
 
 
@@ -519,12 +522,19 @@ def _draw_accumulation_input(rng):
     return Case((n, int(rng.integers(1, n + 1))), settings)
 
 
+def _draw_fresh_accumulation_input(rng):
+    """As ``_draw_accumulation_input``, on a fresh model: p.grad is None, as before its first backward pass."""
+    case = _draw_accumulation_input(rng)
+    return Case(case.args, {**case.kwargs, "stale": False})
+
+
 def _run_accumulation(step_fn, case):
-    """One step on a seeded model that starts with stale gradients; returns (loss, weights after, the largest
-    number of examples the model saw at once with gradients on, whether x and y are unchanged, whether the model
-    is still in train mode, the largest number of examples whose graphs were kept at once (forward passes since
-    the last backward pass), what the answer left changed in the caller's model, loss function or
-    optimizer ("" when nothing), and whether it returned a tensor that still requires grad)."""
+    """One step on a seeded model that starts with stale gradients (or with none: "stale" False); returns (loss,
+    weights after, the largest number of examples the model saw at once with gradients on, whether x and y are
+    unchanged, whether the model is still in train mode, the largest number of examples whose graphs were kept at
+    once (forward passes since the last backward pass), what the answer left changed in the caller's model, loss
+    function or optimizer ("" when nothing), whether it returned a tensor that still requires grad, the sizes of the
+    pieces the model ran on with gradients on (sorted), and whether every such forward pass ran in train mode)."""
     import torch
     from torch import nn
 
@@ -550,14 +560,18 @@ def _run_accumulation(step_fn, case):
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5), weight_decay=0.1)
     if kw.get("stepped", kind == "momentum"):
         optimizer.step()                         # on the stale gradients: its state (momentum buffers) is not empty
+    if not kw.get("stale", True):
+        for p in model.parameters():
+            p.grad = None                        # a fresh model: no gradients until its first backward pass
     loss_fn = (nn.MSELoss() if kw.get("loss") == "mse" else
                nn.CrossEntropyLoss(label_smoothing=0.2 if kw.get("loss") == "label smoothing" else 0.0))
     settings = _accumulation_settings(model, loss_fn, optimizer)
-    seen, kept = [], [0, 0]                      # kept: examples since the last backward pass, the most of those
+    seen, kept, modes = [], [0, 0], []           # kept: examples since the last backward pass, the most of those
 
     def forward(module, inputs):
         if torch.is_grad_enabled():              # a forward pass under no_grad keeps no activations
             seen.append(len(inputs[0]))
+            modes.append(module.training)
             kept[0] += len(inputs[0])
             kept[1] = max(kept)
     model.register_forward_pre_hook(forward)
@@ -572,7 +586,8 @@ def _run_accumulation(step_fn, case):
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
                     if a != b), "")
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed, graph)
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed, graph,
+            tuple(sorted(seen)), all(modes))
 
 
 def _accumulation_settings(model, loss_fn, optimizer):
@@ -589,6 +604,10 @@ def _compare_accumulation(got, want):
     if got[4] != want[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
+    if got[9] != want[9]:
+        raise Mismatch(t("your function ran the model's forward pass in eval mode (model.eval()) and switched it "
+                         "back to train mode afterwards: a training step runs in train mode, where dropout and batch "
+                         "normalization act as in training. Do not call model.eval() here"))
     if got[6] != want[6]:
         raise Mismatch(t(_CHANGED[got[6]]))
     if got[7] != want[7]:
@@ -598,6 +617,11 @@ def _compare_accumulation(got, want):
     if got[2] > want[2]:
         raise Mismatch(t("the model saw {got} examples at once, but no micro-batch has more than {want}: run the "
                          "forward and backward pass on each piece, not on the whole batch", got=got[2], want=want[2]))
+    if sum(got[8]) == sum(want[8]) and got[8] != want[8]:     # the whole batch, cut into other pieces
+        raise Mismatch(t("the model ran on pieces of {got} examples, but micro_batches = {m} pieces, as even as they "
+                         "can be, have {want}: cut exactly micro_batches pieces with torch.tensor_split(x, "
+                         "micro_batches)", got=", ".join(map(str, got[8])), m=len(want[8]),
+                         want=", ".join(map(str, want[8]))))
     if got[5] > want[5]:
         raise Mismatch(t("the graphs of {got} examples were kept at once, but no micro-batch has more than {want}: "
                          "call loss.backward() on each piece's loss before the next piece's forward pass (backward "
@@ -793,6 +817,44 @@ def _accumulate_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, fresh, x, y, micro_batches)
 
 
+def _accumulate_grads_zeroed_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    for p in model.parameters():
+        p.grad.zero_()                                        # p.grad is None on a fresh model
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
+def _accumulate_chunked(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    pieces = zip(torch.chunk(x, micro_batches), torch.chunk(y, micro_batches))   # 10 in 4: 3, 3, 3, 1
+    total = _backward_on_pieces(model, loss_fn, x, y, pieces)
+    optimizer.step()
+    return total
+
+
+def _accumulate_pieces_of_the_floor(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    size = len(x) // micro_batches                           # 10 in 3: pieces 3, 3, 3, 1
+    total = _backward_on_pieces(model, loss_fn, x, y, zip(torch.split(x, size), torch.split(y, size)))
+    optimizer.step()
+    return total
+
+
+def _accumulate_forward_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batches):
+    model.eval()
+    total = _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+    model.train()
+    return total
+
+
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     total = 0.0
@@ -925,9 +987,15 @@ EXERCISES = {
                     "equal pieces; scale by len(xb) / len(x)."),
             Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "
                     "several small-batch steps, not one large-batch step."),
+            Mistake("pieces of len(x) // micro_batches", _accumulate_pieces_of_the_floor, "torch.split(x, len(x) // "
+                    "micro_batches) cuts more pieces than micro_batches when len(x) is not a multiple of it (10 in 3: "
+                    "3, 3, 3, 1): torch.tensor_split(x, micro_batches) cuts exactly micro_batches pieces."),
             Mistake("pieces of size micro_batches", _accumulate_pieces_of_size, "micro_batches is the number of "
                     "pieces, not their size: torch.split(x, m) cuts pieces of m examples, torch.tensor_split(x, m) "
                     "cuts m pieces."),
+            Mistake("pieces from torch.chunk", _accumulate_chunked, "torch.chunk(x, m) cuts pieces of ceil(n / m) "
+                    "examples, so it may cut fewer or other pieces than m (10 in 4: 3, 3, 3, 1): "
+                    "torch.tensor_split(x, micro_batches) cuts exactly micro_batches pieces, as even as they can be."),
             Mistake("one backward for all pieces", _accumulate_one_backward, "You called backward() once, on the "
                     "sum of the pieces' losses: every piece's graph stays in memory until then, as much as for the "
                     "whole batch. Call loss.backward() on each piece inside the loop."),
@@ -942,7 +1010,11 @@ EXERCISES = {
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
             Mistake("grad mode left off", _accumulate_leaving_grad_off),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
+            Mistake("gradients zeroed by hand", _accumulate_grads_zeroed_by_hand, "p.grad is None on a model that "
+                    "has not run backward() yet (like the lesson's model in the next cell), so p.grad.zero_() fails: "
+                    "call optimizer.zero_grad(), which handles both."),
             Mistake("eval mode", _accumulate_in_eval_mode),
+            Mistake("forward in eval mode", _accumulate_forward_in_eval_mode),
             Mistake("loss function of its own", _accumulate_own_loss, "You computed the loss with a loss function of "
                     "your own, not the loss_fn you were given (the caller may pass another loss, here one with label "
                     "smoothing). Call loss_fn(model(xb), yb)."),

@@ -2182,6 +2182,49 @@ def test_lesson_08_rejects_answers_fitted_to_the_hand_picked_inputs_and_names_th
         check(name, answer, strict=True)
 
 
+def _accumulation_cut_by(cut, zero_grad=lambda model, optimizer: optimizer.zero_grad()):
+    """Accumulation with the check and the scaling right, but pieces cut by ``cut(x, micro_batches)`` and the
+    gradients zeroed by ``zero_grad(model, optimizer)``."""
+    def step(model, loss_fn, optimizer, x, y, micro_batches):
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        zero_grad(model, optimizer)
+        total = 0.0
+        for xb, yb in zip(cut(x, micro_batches), cut(y, micro_batches)):
+            piece = loss_fn(model(xb), yb) * len(xb) / len(x)
+            piece.backward()
+            total += piece.item()
+        optimizer.step()
+        return total
+    return step
+
+
+def _accumulation_in_eval_mode_then_back(model, loss_fn, optimizer, x, y, micro_batches):
+    model.eval()
+    total = _accumulation_with()(model, loss_fn, optimizer, x, y, micro_batches)
+    model.train()
+    return total
+
+
+_RIGHT_ONLY_ON_THE_CHECKED_MODEL = [   # stale gradients, no dropout, and pieces counted only by their largest
+    (_accumulation_cut_by(lambda t, m: t.tensor_split(m), zero_grad=lambda model, optimizer: [
+        p.grad.zero_() for p in model.parameters()]), "gradients zeroed by hand", "handles both"),   # None: fresh
+    (_accumulation_cut_by(lambda t, m: t.chunk(m)), "pieces from torch.chunk", "fewer or other pieces"),
+    (_accumulation_cut_by(lambda t, m: t.split(len(t) // m)), "pieces of len(x) // micro_batches",
+     "more pieces than micro_batches"),
+    (_accumulation_in_eval_mode_then_back, "forward in eval mode", "forward pass in eval mode"),
+]
+
+
+@pytest.mark.parametrize("answer, mistake, reason", _RIGHT_ONLY_ON_THE_CHECKED_MODEL,
+                         ids=["p.grad.zero_()", "torch.chunk", "torch.split(x, len(x) // m)", "eval, then train"])
+def test_lesson_08_rejects_accumulation_that_fails_on_a_fresh_model_or_cuts_other_pieces(answer, mistake, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("accumulation_step", answer, strict=True)
+    if mistake != "forward in eval mode":                # catalogued without a message: the check's own says it
+        assert judge(registry.get_exercise("accumulation_step"), answer).mistake == mistake
+
+
 def test_lesson_08_accepts_sampler_indices_as_a_list_even_when_a_rank_gets_none():
     def as_list(order, num_replicas, rank, drop_last=False):
         if not 0 <= rank < num_replicas:

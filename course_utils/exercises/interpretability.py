@@ -106,7 +106,8 @@ def _run_explanation(explain, case):
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)
 def _draw_model(rng, shape, kind):
     """A small float32 model in eval() mode from a batch (n, *shape) to 2-5 scores, by ``kind``: "mlp" (ReLU or
-    tanh, maybe dropout, which eval() switches off), "batchnorm" or, for an image (H, W) or (C, H, W), "cnn"."""
+    tanh, maybe dropout, which eval() switches off), "batchnorm" or, for an image (H, W) or (C, H, W), "cnn";
+    its first layer is sometimes frozen (requires_grad False)."""
     import torch
     from torch import nn
 
@@ -129,6 +130,8 @@ def _draw_model(rng, shape, kind):
             dropout = [nn.Dropout(0.5)] if rng.random() < 0.5 else []
             model = nn.Sequential(nn.Flatten(), nn.Linear(size, hidden), activation, *dropout,
                                   nn.Linear(hidden, classes))
+    if rng.random() < 0.5:  # a frozen first layer, as in fine-tuning: an explanation leaves every flag as it is
+        next(layer for layer in model if hasattr(layer, "weight")).requires_grad_(False)
     return model.eval(), classes
 
 
@@ -179,8 +182,8 @@ def _saliency_cases():
              "lesson's images"),
         Case((_tiny_mlp_with_batchnorm(), _inputs(6, 10), 0), label="a model with batch normalization, in eval() "
              "mode"),
-        Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (must raise IndexError)",
-             raises=IndexError),
+        Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (no such class: must raise an error, "
+             "not wrap round)", raises=(IndexError, ValueError, RuntimeError)),
         *generated(_draw_saliency_case(), count=len(_EXPLAINED), seed=71),
     ]
 
@@ -270,6 +273,13 @@ def _saliency_with_batch_axis(model, x, target):
     return batch.grad.abs()
 
 
+def _saliency_unfreezing_the_model(model, x, target):
+    model.requires_grad_(False)  # keep the weights' .grad empty ...
+    saliency = _saliency(model, x, target)
+    model.requires_grad_(True)   # ... and "put it back": a layer the caller had frozen is now trainable
+    return saliency
+
+
 def _saliency_squeezed(model, x, target):
     return _saliency(model, x, target).squeeze()  # drops x's own axes of length 1 as well
 
@@ -298,19 +308,22 @@ def _ig_cases():
 
 
 def _draw_ig_case():
-    """As saliency's drawn cases, with a baseline (None, zeros, or drawn values of any of x's kinds) and 1-40 steps."""
+    """As saliency's drawn cases, with a baseline (None, zeros, or drawn values of any of x's kinds) and 1-40 steps,
+    or 64-128 (the notebook uses 64: an answer that stops adding points past some number must show it)."""
     baselines = iter([None, "tensor32", "numpy64", "zeros", "tensor64", "numpy32"])
     explained = iter(_EXPLAINED[1:] + _EXPLAINED[:1])
-    return lambda rng: _draw_ig(rng, next(baselines), *next(explained))
+    most_steps = iter([41, 129, 41, 129, 41, 129])
+    return lambda rng: _draw_ig(rng, next(baselines), *next(explained), most_steps=next(most_steps))
 
 
-def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind):
+def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, most_steps=41):
     shape = _draw_x_shape(rng, ndim)
     model, classes = _draw_model(rng, shape, model_kind)
     x = _draw_x(rng, shape, x_kind)
     baseline = (None if baseline_kind is None else np.zeros(shape) if baseline_kind == "zeros"
                 else _draw_x(rng, shape, baseline_kind))
-    values = [model, x, int(rng.integers(classes)), baseline, int(rng.integers(1, 41))]
+    values = [model, x, int(rng.integers(classes)), baseline,
+              int(rng.integers(1, 41)) if most_steps <= 41 else int(rng.integers(64, most_steps))]
     args, kwargs = _passed(rng, ("model", "x", "target", "baseline", "steps"), values)
     return Case(args, kwargs)
 
@@ -411,6 +424,10 @@ def _shapley_cases():
              label="a background of whole numbers (an int array)"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
+        Case((_interaction, np.ones(3), np.ones((3, 2))), label="background with 2 columns for 3 features "
+             "(must raise ValueError)", raises=ValueError),
+        Case((_sine, np.array([0.7]), np.array([[0.0, 1.0], [1.0, 0.0]])), label="background with 2 columns for "
+             "1 feature (must raise ValueError)", raises=ValueError),
         *generated(_draw_shapley_case(), count=8, seed=74),
     ]
 
@@ -459,11 +476,12 @@ def _draw_shapley(rng, n, k, kind):
     return Case(args, kwargs)
 
 
-def _shapley_with(weight_of, background_rows=None, checks_columns=True):
-    """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows."""
+def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n):
+    """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
+    ``refuses(columns, n)`` saying which backgrounds it raises ValueError for."""
     def wrong(predict, x, background):
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
-        if checks_columns and background.shape[1] != len(x):
+        if checks_columns and refuses(background.shape[1], len(x)):
             raise ValueError("background must have one column per feature")
         background = background[:background_rows]
         n = len(x)
@@ -660,6 +678,9 @@ EXERCISES = {
             Mistake("model converted to float64", _saliency_with_a_float64_model,
                     "convert x to float32 with torch.as_tensor(x, dtype=torch.float32), not the model to float64."),
             Mistake("requires_grad set on the caller's x", _saliency_flagging_the_caller_s_x, ""),
+            Mistake("model unfrozen afterwards", _saliency_unfreezing_the_model,
+                    "model.requires_grad_(True) at the end also unfreezes layers the caller had frozen: leave the "
+                    "weights' flags alone (the gradient with respect to x needs none of them)."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
             Mistake("squeezed", _saliency_squeezed,
@@ -721,6 +742,10 @@ EXERCISES = {
             Mistake("leave one out", _leave_one_out,
                     "f(x) minus f(x with feature i replaced) is occlusion of one feature, not its Shapley value: "
                     "average over all coalitions."),
+            Mistake("only extra columns refused",
+                    _shapley_with(_shapley_weight, refuses=lambda columns, n: columns > n),
+                    "raise ValueError whenever background.shape[1] != len(x): a background with fewer columns than "
+                    "features must be refused too, not left to fail with an IndexError."),
             Mistake("columns not checked", _shapley_with(_shapley_weight, checks_columns=False),
                     "compare background.shape[1] with len(x) and raise ValueError when they differ: a predict that "
                     "reads only the first columns would not notice an extra one."),

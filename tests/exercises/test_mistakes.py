@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.checks import ExerciseFailed, check, judge, PASSED
+from course_utils.checks import ExerciseFailed, check, judge, PASSED, WRONG
 from course_utils.neurons import sigmoid
 
 
@@ -1716,6 +1716,66 @@ def test_lesson_07_generated_inputs_reject_what_the_hand_picked_ones_share(name,
     """x of shape (1, H, W) or 3 axes, float64 tensors, strides past the image, int64 images: drawn cases only."""
     verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
     assert verdict.mistake == mistake, verdict.text
+
+
+def _shapley_broadcasting_without_a_column_check(predict, x, background):
+    """The lesson's np.where answer without its column check: broadcasting refuses most wrong backgrounds by itself."""
+    from itertools import combinations
+    from math import factorial
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        return np.mean(predict(np.where(np.isin(np.arange(n), S), x, background)))
+    for i in range(n):
+        for s in range(n):
+            for S in combinations([j for j in range(n) if j != i], s):
+                phi[i] += factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+def _integrated_gradients_of_at_most_32_points(model, x, target, baseline, steps):
+    """The lesson's answer that never puts more than 32 points into its batch (the midpoints of min(steps, 32))."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    steps = min(steps, 32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("exact_shapley_values", "only extra columns refused", "only extra columns refused"),
+    ("exact_shapley_values", _shapley_broadcasting_without_a_column_check, "columns not checked"),
+    ("integrated_gradients", _integrated_gradients_of_at_most_32_points, ""),
+    ("saliency_map", "model unfrozen afterwards", "model unfrozen afterwards"),
+], ids=["shapley fewer columns", "shapley one feature, two columns", "ig at most 32 points", "saliency unfreezes"])
+def test_lesson_07_rejects_fewer_background_columns_steps_cut_short_and_an_unfrozen_model(name, answer, mistake):
+    """A background with fewer columns (or one feature with two), steps past 40 (the notebook uses 64), and a
+    drawn model with a frozen first layer."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
+@pytest.mark.parametrize("error", [ValueError, RuntimeError])
+def test_lesson_07a_saliency_may_refuse_a_missing_class_with_another_error(error):
+    """The exercise text names no error for a class the model does not have: IndexError is only what indexing gives."""
+    def saliency_map(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        scores = model(x[None])[0]
+        if not 0 <= target < len(scores):
+            raise error(f"target must be a class below {len(scores)}")
+        scores[target].backward()
+        return x.grad.abs()
+    _passes("saliency_map", saliency_map)
 
 
 def test_shard_gradient_wants_grad_fn_called_on_each_shard():

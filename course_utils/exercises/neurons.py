@@ -103,9 +103,12 @@ def _draw_layer_input(rng):
 
 
 def _draw_bad_layer_input(rng):
-    """X with n features and W expecting k (both 2 to 7), n_out drawn: sometimes n, so that X @ W works."""
-    batch, n, k = int(rng.integers(1, 6)), *(int(v) for v in rng.choice(np.arange(2, 8), size=2, replace=False))
-    n_out = n if rng.random() < 0.5 else int(rng.integers(1, 8))   # (not 1 feature: np.einsum would broadcast it)
+    """X with n features and W expecting k (1 to 7, different), n_out drawn: sometimes n, so that X @ W works.
+
+    One feature on either side is a mismatch too: np.einsum or a broadcast product X[:, None, :] * W would stretch
+    it silently, where X @ W.T raises."""
+    batch, n, k = int(rng.integers(1, 6)), *(int(v) for v in rng.choice(np.arange(1, 8), size=2, replace=False))
+    n_out = n if rng.random() < 0.5 else int(rng.integers(1, 8))
     return Case((draw_floats(rng, (batch, n)), draw_floats(rng, (n_out, k)), draw_floats(rng, (n_out,))),
                 raises=ValueError)
 
@@ -118,7 +121,7 @@ def _layer_cases():
         Case((100 * rng.normal(size=(3, 2)), 100 * rng.normal(size=(3, 2)), np.ones(3)), label="large inputs"),
         Case((rng.normal(size=(3, 2)), rng.normal(size=(4, 5)), np.zeros(4)), label="mismatched shapes", raises=ValueError),
         *generated(_draw_layer_input, count=6, seed=124),
-        *generated(_draw_bad_layer_input, count=2, seed=51),
+        *generated(_draw_bad_layer_input, count=3, seed=26),
     ]
 
 
@@ -301,6 +304,11 @@ def _layer_output_like_X(X, W, b):
     return ref.sigmoid(out)
 
 
+def _layer_by_broadcasting(X, W, b):
+    products = np.asarray(X)[:, None, :] * np.asarray(W)[None, :, :]   # (batch, n_out, n_in), no matrix product
+    return ref.sigmoid(products.sum(axis=2) + b)
+
+
 def _layer_without_activation(X, W, b):
     return np.asarray(X) @ np.asarray(W).T + b
 
@@ -426,6 +434,10 @@ EXERCISES = {
             Mistake("bias added in place", _layer_bias_added_in_place, "z += b writes the bias into z, which holds "
                     "integers when X and W hold whole numbers, so numpy refuses to store a float bias there: write "
                     "z = X @ W.T + b, a new array"),
+            Mistake("a feature axis of one stretched", _layer_by_broadcasting, "X and W disagree on the number of "
+                    "features, one of them having a single one, yet your layer returned values: np.einsum and a "
+                    "broadcast product such as X[:, None, :] * W stretch an axis of length 1 instead of raising. Use "
+                    "X @ W.T, which raises the ValueError"),
             Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
                     "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "
                     "sigmoid(X @ W.T + b) directly"),

@@ -3027,15 +3027,83 @@ def _neuron_by_fsum(x, w, b):
     return sigmoid(__import__("math").fsum(float(a) * float(c) for a, c in zip(w, x)) + b)
 
 
+def _layer_by_einsum_with_a_feature_check(X, W, b):
+    if np.shape(X)[1] != np.shape(W)[1]:
+        raise ValueError("X and W disagree on the number of features")
+    return sigmoid(np.einsum("bi,oi->bo", X, W) + b)
+
+
 @pytest.mark.parametrize("name, answer", [
     ("accuracy", _accuracy_by_a_loop),
     ("mlp_param_count", _param_count_in_numpy),
     ("neuron", _neuron_by_fsum),
-    ("dense_layer", lambda X, W, b: sigmoid(np.einsum("bi,oi->bo", X, W) + b)),
+    ("dense_layer", _layer_by_einsum_with_a_feature_check),
     ("dense_layer", lambda X, W, b: sigmoid(np.asarray(X, np.float32) @ np.asarray(W, np.float32).T + b)),
 ], ids=["accuracy-loop", "params-numpy", "neuron-fsum", "layer-einsum", "layer-float32-inside"])
 def test_lessons_00_and_01_take_right_answers_in_other_styles_on_generated_inputs(name, answer):
     _passes(name, answer)
+
+
+def _accuracy_checking_arrays_only(y_true, y_pred):
+    if isinstance(y_true, np.ndarray) and isinstance(y_pred, np.ndarray) and y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    return _accuracy_checking(lambda t, p: False)(y_true, y_pred)
+
+
+def _accuracy_converting_when_y_true_is_a_list(y_true, y_pred):
+    if isinstance(y_true, list):
+        y_true, y_pred = np.array(y_true), np.array(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_wanting_one_dtype(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.dtype != y_pred.dtype:
+        raise ValueError("labels and predictions of different types")
+    return _accuracy_checking(lambda t, p: t.shape != p.shape)(y_true, y_pred)
+
+
+def _param_count_in(dtype):
+    def mlp_param_count(layer_sizes):
+        if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+            raise ValueError("bad layer sizes")
+        sizes = np.array(layer_sizes, dtype=dtype)
+        return float(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+    return mlp_param_count
+
+
+def _param_count_off_by_one_for_big_networks(layer_sizes):
+    total = _weights_and_biases(list(layer_sizes)) if len(layer_sizes) > 1 and min(layer_sizes) > 0 else None
+    if total is None:
+        raise ValueError("bad layer sizes")
+    return total + (total > 10_000_000)
+
+
+def _layer_by_broadcast_product(X, W, b):
+    return sigmoid((np.asarray(X)[:, None, :] * np.asarray(W)).sum(axis=-1) + b)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_checking_arrays_only, "Labels given as Python lists skip your shape check"),
+    ("accuracy", _accuracy_converting_when_y_true_is_a_list, "The labels may come as Python lists, which have no"),
+    ("accuracy", _accuracy_wanting_one_dtype, "raised ValueError: labels and predictions of different types"),
+    ("mlp_param_count", _param_count_in(np.int32), "an int32 holds at most 2,147,483,647"),
+    ("mlp_param_count", _param_count_in(np.float32), "wrong value"),
+    ("mlp_param_count", _param_count_off_by_one_for_big_networks, "wrong value"),
+    ("dense_layer", _layer_by_broadcast_product, "stretch an axis of length 1"),
+    ("dense_layer", lambda X, W, b: sigmoid(np.einsum("bi,oi->bo", X, W) + b), "stretch an axis of length 1"),
+], ids=["accuracy-shape-checked-for-arrays-only", "accuracy-converted-by-y_true-only", "accuracy-one-dtype-wanted",
+        "params-int32", "params-float32", "params-off-by-one-when-big", "layer-broadcast-product", "layer-einsum"])
+def test_lessons_00_and_01_try_lists_on_either_side_big_networks_and_a_single_feature(name, answer, reason, capsys):
+    """Generated inputs: mismatched labels as lists, a list of predictions against an array of labels, whole-number
+    labels against float predictions; networks of more than 2**31 parameters, compared exactly; X or W with one
+    feature against several."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
 
 
 def _sigmoid_with_a_path_for_one_number(exp):

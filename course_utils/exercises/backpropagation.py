@@ -17,15 +17,19 @@ from ..data import logic_gate, make_moons
 
 def _draw_derivative_input(rng):
     """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at times
-    a NaN at any position. No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check
-    asks for), and no |z| in (20, 37), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form."""
+    some entries far below 0 (-20 to -700, where the derivative is tiny but not 0) and at times NaNs at any positions.
+    No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks for), and no z in
+    (20, 745), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form (and is 0 beyond 37)."""
     ndim = int(rng.integers(0, 4))
     z = np.clip(draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.3, 3.0, 8.0]))), -20, 20)
     kind = rng.choice(["float", "float", "int"])
     if kind == "int":
         z = rng.integers(-20, 21, z.shape).astype(rng.choice([np.int64, np.int32]))
     elif ndim and rng.random() < 0.4:
-        z.flat[int(rng.integers(z.size))] = np.nan
+        z.flat[rng.choice(z.size, size=int(rng.integers(1, z.size + 1)), replace=False)] = np.nan
+    if kind != "int" and rng.random() < 0.4:
+        far = rng.random(z.shape) < 0.5
+        z = np.where(far, -np.exp(rng.uniform(np.log(20), np.log(700), z.shape)), z)
     if ndim == 0:
         return Case((z.item() if rng.random() < 0.7 else z,))
     return Case((z,))
@@ -38,6 +42,8 @@ def _derivative_cases():
         Case((np.linspace(-4, 4, 6).reshape(2, 3),), label="a 2-D array keeps its shape"),
         Case((np.array([-20.0, -12.0, 12.0, 20.0]),), label="large |z|, where the derivative is small but not 0"),
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
+        Case((np.array([-30.0, -40.0, -100.0, -300.0, -700.0]),),
+             label="z far below 0, where the derivative is tiny (9e-14 down to 1e-304) but not 0"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
         *generated(_draw_derivative_input, count=7, seed=35),
@@ -53,9 +59,11 @@ def _draw_whole_or_float(rng, shape, scale=None):
 
 def _draw_dense_backward_input(rng):
     """Batch, inputs and neurons each 1 to 7 (rarely square), every array floats, float32 or whole numbers at its own
-    scale. Only one of the three is ever float32, so every product is computed in float64 whatever the answer does."""
+    scale, from 0.01 to 10,000 (a gradient can be large). Only one of the three is ever float32, so every product is
+    computed in float64 whatever the answer does."""
     n, n_in, n_out = draw_shape(rng, 3)
-    X, W, dZ = (_draw_whole_or_float(rng, shape) for shape in ((n, n_in), (n_out, n_in), (n, n_out)))
+    X, W, dZ = (_draw_whole_or_float(rng, shape, scale=float(np.exp(rng.uniform(np.log(0.01), np.log(1e4)))))
+                for shape in ((n, n_in), (n_out, n_in), (n, n_out)))
     arrays = [X, W, dZ]
     kept = [i for i, a in enumerate(arrays) if a.dtype == np.float32][1:]
     for i in kept:
@@ -78,6 +86,8 @@ def _dense_backward_cases():
              label="integer inputs X (0 and 1, as XOR's)"),
         Case((rng.normal(size=(3, 2)), np.array([[1, -1], [2, 0], [0, 1]]), rng.normal(size=(3, 3))),
              label="integer weights W"),
+        Case((rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), 1e3 * rng.normal(size=(4, 2))),
+             label="a large gradient dZ (in the thousands)"),
         *generated(_draw_dense_backward_input, count=6, seed=32),
     ]
 
@@ -87,16 +97,21 @@ def _softmax_ce_grad_reference(Z, y):
 
 
 def _draw_softmax_ce_grad_input(rng):
-    """1 to 7 examples of 2 to 7 classes; logits at any scale (at times spread over thousands within a row), each row
-    shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere; floats or whole numbers; labels
-    of any integer dtype, not every class present. No float32 logits: a stable softmax computed in float32 is off by
-    more than 1e-6 in P - 1."""
-    n, k = int(rng.integers(1, 8)), int(rng.integers(2, 8))
+    """1 to 7 examples of 2 to 15 classes (more than 7 in about 4 draws in 10); logits at any scale (at times spread over
+    thousands within a row), each row shifted by its own offset (up to +-1000 at times), so the maximum sits anywhere;
+    floats or whole numbers; labels of any integer dtype, not every class present; at times one label too many or too
+    few (often for one example, where softmax(Z) - one_hot(y) broadcasts without an error), which must raise
+    ValueError. No float32 logits: a stable softmax computed in float32 is off by more than 1e-6 in P - 1."""
+    n, k = int(rng.integers(1, 8)), int(rng.integers(2, 8) if rng.random() < 0.6 else rng.integers(8, 16))
     Z = draw_floats(rng, (n, k), scale=1000.0 if rng.random() < 0.25 else None)
     Z = Z + rng.choice([0.0, 0.0, 30.0, 1000.0]) * rng.uniform(-1, 1, size=(n, 1))
     if rng.random() < 0.3:
         Z = np.round(Z).astype(np.int64)
     y = rng.integers(0, k, n).astype(rng.choice([np.int64, np.int32, np.uint8]))
+    if rng.random() < 0.25:
+        Z = Z[:1] if rng.random() < 0.5 else Z
+        y = np.concatenate([y, y[:1]]) if len(Z) == 1 or rng.random() < 0.5 else y[:-1]
+        return Case((Z, y), raises=ValueError)
     return Case((Z, y))
 
 
@@ -110,6 +125,7 @@ def _softmax_ce_grad_cases():
              label="one row near 1000, one near -1000"),
         Case((rng.normal(size=(4, 3)), np.array([0, 1, 2])), label="3 labels for 4 examples", raises=ValueError),
         Case((rng.normal(size=(4, 3)), np.array([1])), label="one label for 4 examples", raises=ValueError),
+        Case((rng.normal(size=(1, 3)), np.array([0, 2, 1])), label="3 labels for one example", raises=ValueError),
         Case((np.array([[2, 1, 0], [0, 3, 1]]), np.array([0, 1])), label="integer logits"),
         Case((np.array([[0.0, 1000.0, 999.0], [-1000.0, 0.0, -1.0]]), np.array([1, 2])),
              label="large logits whose maximum is not in the first column"),
@@ -128,10 +144,17 @@ def _integer_xor_weights():
     return np.array([[2, 2], [-2, -2]]), np.array([-1, 3]), np.array([[2, 2]]), np.array([-3])
 
 
+def _confident_xor_weights():
+    """A 2 -> 2 -> 1 start with output weights in the tens: on XOR its logits are 60.8, -55.8, 72.4 and -15.4, so two
+    outputs are confidently wrong and one confidently right; at 60.8 and 72.4 the sigmoid rounds to exactly 1."""
+    return np.array([[1.0, -1.0], [0.5, 1.5]]), np.array([0.5, -1.0]), np.array([[60.0, -50.0]]), np.array([-5.0])
+
+
 def _draw_mlp_backward_input(rng):
     """1 to 8 examples, 1 to 6 features, 1 to 8 hidden units; X floats, float32 or whole numbers; weights and biases
-    (never zero) at their own scales, at times whole numbers; 0/1 labels as integers or floats, at times all one
-    class (a batch of one with label 0 included)."""
+    (never zero) at their own scales, at times whole numbers; at times output weights 20 to 60 times larger, so that
+    some outputs are confidently right or wrong (logits beyond +-37; above 37 the sigmoid rounds to exactly 1); 0/1
+    labels as integers or floats, at times all one class (a batch of one with label 0 included)."""
     n, n_in, n_hidden = int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 9))
     X = _draw_whole_or_float(rng, (n, n_in), scale=float(rng.uniform(0.3, 3)))
     y = rng.integers(0, 2, n) if rng.random() < 0.7 else np.full(n, int(rng.integers(0, 2)))
@@ -140,6 +163,8 @@ def _draw_mlp_backward_input(rng):
     W1, b1, W2, b2 = (draw_floats(rng, shape, scale) for shape in ((n_hidden, n_in), (n_hidden,), (1, n_hidden), (1,)))
     if rng.random() < 0.3:
         W1, b1, W2, b2 = (np.round(2 * a).astype(np.int64) for a in (W1, b1, W2, b2))
+    if rng.random() < 0.35:
+        W2 = W2 * int(rng.integers(20, 61))
     return Case((X, y, W1, b1, W2, b2))
 
 
@@ -157,6 +182,8 @@ def _mlp_backward_cases():
              label="large inputs (saturated hidden units)"),
         Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2", raises=ValueError),
         Case((X_xor, y_xor, *_integer_xor_weights()), label="XOR, integer weights set by hand"),
+        Case((X_xor, y_xor, *_confident_xor_weights()),
+             label="XOR, output weights in the tens: outputs confidently right and wrong (logits up to 72)"),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
     ]
 
@@ -186,6 +213,16 @@ def _derivative_zeroed_beyond_10(z):
     return np.where(np.abs(np.asarray(z, dtype=float)) > 10, 0.0, s * (1 - s))
 
 
+def _derivative_zeroed_beyond_100(z):
+    s = neurons.sigmoid(z)
+    return np.where(np.abs(np.asarray(z, dtype=float)) > 100, 0.0, s * (1 - s))
+
+
+def _derivative_of_tanh_sigmoid(z):
+    s = 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2))
+    return s * (1 - s)
+
+
 def _derivative_into_zeros_like(z):
     z = np.asarray(z)
     out = np.zeros_like(z)
@@ -211,6 +248,8 @@ def _shapes_checked(backward):
 _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+_dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
+                                                 np.clip(dZ, -10, 10).sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 
 
@@ -283,6 +322,12 @@ _ce_grad_first_column = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 
 
+def _ce_grad_fewer_labels_only(Z, y):
+    if len(y) < len(Z):
+        raise ValueError("too few labels")
+    return (mlp.softmax(np.asarray(Z, dtype=float)) - _one_hot(Z, y)) / len(Z)
+
+
 def _ce_grad_no_length_check(Z, y):
     return (mlp.softmax(np.asarray(Z, dtype=float)) - _one_hot(Z, y)) / len(Z)
 
@@ -317,6 +362,9 @@ def _tanh_delta(dH, H):
 _backward_without_n = _mlp_backward_with(lambda P, y, n: P - y[:, None], _tanh_delta)
 _backward_broadcast_y = _mlp_backward_with(lambda P, y, n: (P - y) / n, _tanh_delta)
 _backward_sigmoid_hidden = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) / n, lambda dH, H: dH * H * (1 - H))
+_backward_through_p = _mlp_backward_with(
+    lambda P, y, n: -(y[:, None] / P - (1 - y[:, None]) / (1 - P)) / n * P * (1 - P), _tanh_delta)
+_backward_p_clipped = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e-7, 1 - 1e-7) - y[:, None]) / n, _tanh_delta)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
 
@@ -415,6 +463,27 @@ def _confidently_wrong_start():
     return params
 
 
+def _xor_solved():
+    """A 2 -> 2 -> 1 start that already solves XOR: every logit is about +-40, so its loss is about 4e-18."""
+    return {"W1": np.array([[10.0, 10.0], [-10.0, -10.0]]), "b1": np.array([-5.0, 15.0]),
+            "W2": np.array([[40.0, 40.0]]), "b2": np.array([-40.0])}
+
+
+def _stopping_early(X, y, params, lr, epochs):
+    """The reference, but it stops stepping once the loss is below 1e-3."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        if losses[-1] < 1e-3:
+            break
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
 def _weights_first(params):
     """The same params in another order: a dict is looked up by name, whatever order it was built in."""
     return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
@@ -447,6 +516,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
+        Case((X_xor, y_xor, _xor_solved(), 0.5, 3), label="XOR from a start that already solves it (loss 4e-18)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
         *generated(_draw_train_mlp_input, count=2, seed=40),
@@ -471,6 +541,12 @@ EXERCISES = {
             Mistake("set to 0 beyond a threshold", _derivative_zeroed_beyond_10, "the derivative is small for large "
                     "|z| but not 0 (sigmoid'(12) = 6.1e-6): do not set it to 0 yourself; s * (1 - s) with the stable "
                     "sigmoid rounds to exactly 0 only where it must"),
+            Mistake("set to 0 beyond a large threshold", _derivative_zeroed_beyond_100, "float64 holds numbers down to "
+                    "1e-308, so sigmoid'(-300) = 5e-131 is not 0: do not set the derivative to 0 beyond any |z|; "
+                    "s * (1 - s) with the stable sigmoid gives 0 by itself where it rounds to 0"),
+            Mistake("sigmoid written with tanh", _derivative_of_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
+                    "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
+                    "them from e^z"),
             Mistake("stored in np.zeros_like(z)", _derivative_into_zeros_like, "np.zeros_like(z) (and np.empty_like) "
                     "take z's dtype: for an integer z they hold integers, and every derivative (all below 1) is cut "
                     "to 0. Return s * (1 - s) itself"),
@@ -499,6 +575,8 @@ EXERCISES = {
                     "and (n_out,): np.squeeze drops the axes of size 1 of a layer with one neuron or one input. "
                     "Return dZ.T @ X and dZ.sum(axis=0) as they are"),
             Mistake("dX with W.T", _dx_with_w_transposed),
+            Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
+                    "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),
@@ -518,6 +596,8 @@ EXERCISES = {
                     "is NaN: use the stable softmax (mlp.softmax)"),
             Mistake("the batch's maximum", _ce_grad_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
+            Mistake("only too few labels rejected", _ce_grad_fewer_labels_only, "more labels than rows must raise "
+                    "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
                     "error: raise ValueError when len(y) != len(Z)"),
             Mistake("stored in np.zeros_like(Z)", _ce_grad_into_zeros_like, "np.zeros_like(Z) takes Z's dtype: for "
@@ -547,6 +627,11 @@ EXERCISES = {
                     "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
                     "from np.zeros(W1.shape)"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
+            Mistake("chain rule through P", _backward_through_p, "dL/dP = (P - y) / (P (1 - P)) divides 0 by 0 where "
+                    "P rounds to exactly 1 (logits above 37): the factors P (1 - P) cancel, so compute "
+                    "dZ2 = (P - y) / n directly"),
+            Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
+                    "clipping changes the gradient of every confident example"),
         ),
     ),
     "train_mlp": Exercise(
@@ -568,6 +653,9 @@ EXERCISES = {
             Mistake("shuffles X and y in place", _shuffling_in_place,
                     "Your function changed the caller's X or y (for example by shuffling them in place). Full-batch "
                     "gradient descent needs no shuffling: leave X and y as they are."),
+            Mistake("stops early", _stopping_early,
+                    "losses must hold epochs losses, however small the loss gets: take every step, with no early "
+                    "stopping."),
             Mistake("loss recorded after the step", lambda *a: _train_mlp_reference(*a, loss_after=True),
                     "losses[i] must be the loss before update i: record it before you change the weights."),
             Mistake("biases never updated", lambda *a: _train_mlp_reference(*a, biases=False),

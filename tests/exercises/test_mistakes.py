@@ -1335,6 +1335,74 @@ def test_lesson_03_checks_draw_one_neuron_layers_and_rows_spread_over_thousands(
         check(name, answer, strict=True)
 
 
+def _derivative_zeroed_beyond(threshold):
+    def derivative(z):
+        s = sigmoid(z)
+        return np.where(np.abs(np.asarray(z, dtype=float)) > threshold, 0.0, s * (1 - s))
+    return derivative
+
+
+def _dense_backward_dz_clipped(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    dZ = np.clip(dZ, -100, 100)
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _ce_grad_fewer_labels_only(Z, y):
+    from course_utils import mlp
+    if len(y) < len(Z):
+        raise ValueError("too few labels")
+    return (mlp.softmax(Z) - np.eye(np.shape(Z)[1])[y]) / len(Z)
+
+
+def _mlp_backward_delta(delta):
+    """The right backward pass, with the output delta dZ2 = delta(P, Y) / n."""
+    def backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        P = sigmoid(H @ W2.T + b2)
+        dZ2 = delta(P, np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return backward
+
+
+def _train_mlp_stopping_below(tol):
+    from course_utils import mlp
+
+    def train(X, y, params, lr, epochs):
+        if lr <= 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+            if losses[-1] < tol:
+                break
+            _, grads = mlp.loss_and_grads(params, X, y)
+            params = {k: params[k] - lr * grads[k] for k in params}
+        return params, losses
+    return train
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _derivative_zeroed_beyond(30), "far below 0"),
+    ("sigmoid_derivative", _derivative_zeroed_beyond(100), "1e-308"),
+    ("dense_backward", _dense_backward_dz_clipped, "in the thousands"),
+    ("softmax_ce_grad", _ce_grad_fewer_labels_only, "more labels than rows"),
+    ("mlp_backward", _mlp_backward_delta(lambda P, Y: -(Y / P - (1 - Y) / (1 - P)) * P * (1 - P)), "divides 0 by 0"),
+    ("mlp_backward", _mlp_backward_delta(lambda P, Y: np.clip(P, 1e-7, 1 - 1e-7) - Y), "do not clip P"),
+    ("train_mlp", _train_mlp_stopping_below(1e-6), "no early stopping")],
+    ids=["zero beyond 30", "zero beyond 100", "dZ clipped", "too few labels only", "chain rule through P",
+         "P clipped", "early stopping"])
+def test_lesson_03_checks_try_tiny_derivatives_large_gradients_and_confident_outputs(name, answer, shown):
+    """Derivatives far below z = 0, a gradient in the thousands, more labels than one example, outputs whose sigmoid
+    rounds to 0 or 1, and a start whose loss is already tiny."""
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

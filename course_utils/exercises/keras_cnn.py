@@ -114,18 +114,46 @@ def _param_cases():
 
 
 def _build_run(builder, case):
-    """Build the model and describe it: its layers in order, parameter count, output shape, row sums."""
+    """Build the model and describe it: its layers in order, parameter count, output shape, row sums, and its output
+    with the check's weights; a change to Keras' default float type is an error (and undone)."""
     import keras
 
     keras.utils.set_random_seed(0)
-    model = builder(*case.args, **case.kwargs)
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    try:
+        model = builder(*case.args, **case.kwargs)
+    finally:
+        changed = (keras.config.floatx(), keras.config.dtype_policy().name) != (floatx, policy.name)
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+    if changed:
+        raise Mismatch(t("build_cnn changed Keras' default float type (keras.config.set_floatx or a dtype policy) for "
+                         "the rest of the notebook: leave the global settings alone"))
     if model is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
-    out = np.asarray(model(x, training=False))
-    return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1)
+    out = _output_with_set_weights(model, x)
+    return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
+
+
+def _output_with_set_weights(model, x):
+    """The model's output on 3 x once its weights are set from a fixed seed (by their shapes, in the model's order).
+
+    The layer kinds and the parameter count leave settings open that change what a layer computes (a ReLU layer
+    with a cap or a slope, padding with dilation, pool strides); with the same weights the same model gives the
+    same output. The inputs are scaled so that some activations exceed 6 (a ReLU6 cap).
+    """
+    rng = np.random.default_rng(3)
+    weights = []
+    for w in model.get_weights():
+        fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else 0
+        # He scale for the convolutions, a smaller one for the dense layer: a softmax far from saturated
+        scale = 0.5 if not fan_in else np.sqrt(2 / fan_in) if w.ndim > 2 else 0.5 / np.sqrt(fan_in)
+        weights.append(rng.normal(0, scale, w.shape).astype(w.dtype))
+    model.set_weights(weights)
+    return np.asarray(model(3 * x, training=False))
 
 
 _ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
@@ -171,11 +199,12 @@ def _build_compare(got, want):
             raise Mismatch(t("layer {number} ({kind}) has {what} {setting}, expected {wanted}", number=index + 1,
                              kind=kind, what=t(what), setting=repr(setting), wanted=repr(wanted)))
     names = ("parameter count", "output shape", "softmax rows summing to 1")
+    names = (*(t(name) for name in names), t("output with the check's weights"))
     for name, g, w in zip(names, numbers, want_numbers):
         try:
             compare_values(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5)
         except Mismatch as mismatch:
-            raise Mismatch(f"{t(name)}: {mismatch}") from None
+            raise Mismatch(f"{name}: {mismatch}") from None
 
 
 def _accuracy_cases():
@@ -335,8 +364,23 @@ def _draw_size(rng):
     return Case(args, kwargs, raises=raises)
 
 
+def _draw_size_below_range(rng):
+    """A padding below 0 or a stride below 1 other than the hand-picked -1 and 0 (ValueError), the other arguments
+    valid; by position, by keyword or both."""
+    n, padding, stride = int(rng.integers(1, 65)), int(rng.integers(0, 6)), int(rng.integers(1, 7))
+    if rng.random() < 0.5:
+        padding = int(rng.integers(-6, -1))
+    else:
+        stride = int(rng.integers(-6, -1))
+    kernel = int(rng.integers(1, min(n, 11) + 1))
+    args, kwargs = _draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride))
+    return Case(args, kwargs, raises=ValueError)
+
+
 def _size_cases_with_drawn():
-    return [*_size_cases(), *generated(_draw_size, count=8, seed=52)]
+    # seed 5 draws a stride of -2 and a padding of -4
+    return [*_size_cases(), *generated(_draw_size, count=8, seed=52),
+            *generated(_draw_size_below_range, count=2, seed=5)]
 
 
 def _draw_params(rng):
@@ -352,10 +396,21 @@ def _draw_params(rng):
     return Case(args, kwargs, raises=ValueError if side < 1 else None)
 
 
+def _draw_params_below_one(rng):
+    """One of filters1, filters2, n_classes and kernel negative (ValueError; the hand-picked cases below 1 are all 0),
+    the others valid; by position, by keyword or both."""
+    values = [int(rng.integers(1, 65)), int(rng.integers(1, 65)), int(rng.integers(1, 101)), 28, 3]
+    values[int(rng.choice([0, 1, 2, 4]))] = -int(rng.integers(1, 65))
+    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"), tuple(values),
+                              {"n_classes": 10, "size": 28, "kernel": 3})
+    return Case(args, kwargs, raises=ValueError)
+
+
 def _param_cases_with_drawn():
     # seed 57 draws 2 classes, even and 7x7 kernels, odd sizes and sizes above 32, filters1 > filters2, filters1 by
-    # keyword, defaults left out, one image too small
-    return [*_param_cases(), *generated(_draw_params, count=8, seed=57)]
+    # keyword, defaults left out, one image too small; seed 3 a negative filters1 and negative n_classes
+    return [*_param_cases(), *generated(_draw_params, count=8, seed=57),
+            *generated(_draw_params_below_one, count=2, seed=3)]
 
 
 def _draw_accuracy(rng):
@@ -694,6 +749,13 @@ def _params_same_padding(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_only_zero_rejected(filters1, filters2, n_classes=10, size=28, kernel=3):
+    _checked_counts(filters1, filters2, n_classes, size, kernel, range_checked=0)
+    if 0 in (filters1, filters2, n_classes, size, kernel):  # -16 filters get through
+        raise ValueError("zero is not allowed")
+    return _params_with_checks(range_checked=0)(filters1, filters2, n_classes, size, kernel)
+
+
 def _params_one_output_for_two_classes(filters1, filters2, n_classes=10, size=28, kernel=3):
     return ref.cnn_param_count(filters1, filters2, 1 if n_classes == 2 else n_classes, size, kernel)
 
@@ -745,6 +807,23 @@ _cnn_dropout_first = _cnn_variant(dropout_first=True)
 _cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
 _cnn_no_softmax = _cnn_variant(output_activation=None)
 _cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
+
+
+def _cnn_relu6(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([  # layers.ReLU(6.0): the first argument of ReLU is max_value, a cap at 6
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3), layers.ReLU(6.0), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3), layers.ReLU(6.0), layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout),
+        layers.Dense(n_classes, activation="softmax")])
+
+
+def _cnn_floatx_float64(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+
+    keras.config.set_floatx("float64")  # stays set for every model the notebook builds afterwards
+    return ref.build_cnn(filters1, filters2, n_classes, dropout)
 
 
 def _cnn_second_twice_the_first(filters1=16, filters2=32, n_classes=10, dropout=0.3):
@@ -1002,6 +1081,8 @@ EXERCISES = {
                     "of a ValueError"),
             Mistake("only filters1 checked", _params_checks_only_filters1, "check all five arguments, not only "
                     "filters1: filters2, n_classes, size and kernel must each be at least 1 too"),
+            Mistake("only zero rejected", _params_only_zero_rejected, "raise ValueError for every value below 1 "
+                    "(value < 1), not only for 0: -16 filters or a -3 kernel are not a network either"),
             Mistake("one output for two classes", _params_one_output_for_two_classes, "the output layer has "
                     "n_classes units, two for two classes: one sigmoid output is another model, not this one"),
         ),
@@ -1029,6 +1110,11 @@ EXERCISES = {
             Mistake("arguments in another order", _cnn_in_another_order, "keep the order of the arguments, "
                     "build_cnn(filters1, filters2, n_classes, dropout): the notebook calls build_cnn(16, 32, "
                     "n_classes) by position"),
+            Mistake("capped ReLU", _cnn_relu6, "use a plain ReLU: layers.ReLU() or activation='relu'; "
+                    "layers.ReLU(6.0) caps the activations at 6 (its first argument is max_value) and "
+                    "ReLU(negative_slope=...) is a leaky ReLU, though Keras calls both layers ReLU"),
+            Mistake("default float type changed", _cnn_floatx_float64, "build the model without changing Keras' "
+                    "global settings: keras.config.set_floatx('float64') stays in force for every later model"),
             Mistake("second convolution twice the first", _cnn_second_twice_the_first, "give the second "
                     "convolution filters2 filters, Conv2D(filters2, 3, ...): the lesson's 16 and 32 happen to double, "
                     "other calls do not"),

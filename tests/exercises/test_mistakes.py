@@ -2769,6 +2769,69 @@ def _accuracy_by_true_class(y_true, probabilities):
 def test_lesson_05_generated_cases_accept_right_answers_written_another_way(name, answer):
     _passes(name, answer)
 
+
+# lesson 05: values below the range other than the hand-picked 0 and -1, and the CNN's computation (not only its
+# layer kinds and parameter count) and Keras' global settings
+def _params_rejecting_only_zero(filters1, filters2, n_classes=10, size=28, kernel=3):
+    values = (filters1, filters2, n_classes, size, kernel)
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in values):
+        raise TypeError("not an int")
+    if not all(values):
+        raise ValueError("zero")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("too small")
+    return (kernel ** 2 + 1) * filters1 + (kernel ** 2 * filters1 + 1) * filters2 + \
+        (side ** 2 * filters2 + 1) * n_classes
+
+
+def _size_rejecting_stride_0_and_padding_minus_1(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")
+    if stride in (0, -1) or padding == -1 or kernel > n + 2 * padding:
+        raise ValueError("invalid")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _cnn_with_relu_layers(**relu):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3), layers.ReLU(**relu), layers.MaxPooling2D(2),
+            layers.Conv2D(filters2, 3), layers.ReLU(**relu), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dropout(dropout), layers.Dense(n_classes), layers.Softmax()])
+    return build
+
+
+def _cnn_in_float64(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+
+    keras.config.set_floatx("float64")
+    return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("cnn_param_count", _params_rejecting_only_zero, "only zero rejected"),
+    ("conv_output_size", _size_rejecting_stride_0_and_padding_minus_1, ""),
+    ("build_cnn", _cnn_with_relu_layers(max_value=6.0), "capped ReLU"),
+    ("build_cnn", _cnn_with_relu_layers(negative_slope=0.1), ""),
+    ("build_cnn", _cnn_in_float64, "default float type changed")],
+    ids=["cnn_param_count: only 0 rejected", "conv_output_size: only stride 0, -1 and padding -1 rejected",
+         "build_cnn: ReLU6 layers", "build_cnn: leaky ReLU layers", "build_cnn: set_floatx('float64')"])
+def test_lesson_05_checks_try_negative_counts_the_cnns_outputs_and_its_global_settings(name, answer, mistake):
+    import keras
+
+    floatx = keras.config.floatx()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert keras.config.floatx() == floatx  # the check restores a changed setting
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
+def test_build_cnn_accepts_separate_relu_and_softmax_layers():
+    _passes("build_cnn", _cnn_with_relu_layers())
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -71,6 +71,13 @@ def generated(draw: Callable[[np.random.Generator], Case], count: int, seed: int
     return cases
 
 
+def in_turn(draw: Callable[[np.random.Generator, Any], Case], kinds) -> Callable[[np.random.Generator], Case]:
+    """A draw function for ``generated`` that draws ``draw(rng, kind)`` for each of ``kinds`` in turn, so
+    that every kind is tried whatever the seed."""
+    pending = iter(kinds)
+    return lambda rng: draw(rng, next(pending))
+
+
 def draw_shape(rng: np.random.Generator, ndim: int, low: int = 1, high: int = 7) -> tuple[int, ...]:
     """A shape of ``ndim`` sizes, each from ``low`` to ``high`` inclusive."""
     return tuple(int(n) for n in rng.integers(low, high + 1, size=ndim))
@@ -80,6 +87,19 @@ def draw_floats(rng: np.random.Generator, shape: tuple[int, ...], scale: float |
     """Normal float64 values of ``shape`` (never whole numbers), with a ``scale`` drawn from 0.1 to 10 unless given."""
     scale = float(np.exp(rng.uniform(np.log(0.1), np.log(10)))) if scale is None else scale
     return rng.normal(scale=scale, size=shape)
+
+
+def draw_call(rng: np.random.Generator, names: Sequence[str], values: Sequence, defaults: dict | None = None
+              ) -> tuple[tuple, dict]:
+    """(args, kwargs) of a call with ``values`` for the parameters ``names``: the first few by position (none,
+    some or all), the rest by keyword; a keyword argument equal to its default in ``defaults`` is left out half
+    of the time, so that defaults are used as well as overridden."""
+    defaults = defaults or {}
+    cut = int(rng.integers(0, len(names) + 1))
+    args, kwargs = tuple(values[:cut]), dict(zip(names[cut:], values[cut:]))
+    if rng.random() < 0.5:
+        kwargs = {k: v for k, v in kwargs.items() if not (k in defaults and defaults[k] == v)}
+    return args, kwargs
 
 
 HIDDEN = "not in the graded release: the grader judges this exercise"

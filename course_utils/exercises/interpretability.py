@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, same_arrays)
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
+                   draw_shape, generated, input_changed, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -150,13 +150,6 @@ def _draw_x_shape(rng, ndim):
         int(rng.integers(1, 4)), *draw_shape(rng, 2, 2, 6))
 
 
-def _passed(rng, names, values):
-    """``values`` as positional arguments, or the last ones by keyword (as the exercise's signature names them)."""
-    keywords = int(rng.integers(0, len(values) + 1)) if rng.random() < 0.5 else 0
-    cut = len(values) - keywords
-    return tuple(values[:cut]), dict(zip(names[cut:], values[cut:]))
-
-
 # ---------------------------------------------------------------- exercise 1: saliency
 def _saliency(model, x, target):
     return ref.saliency(model, x, target)
@@ -203,7 +196,7 @@ def _draw_explained(rng, ndim, model_kind, x_kind):
     shape = _draw_x_shape(rng, ndim)
     model, classes = _draw_model(rng, shape, model_kind)
     x = _draw_x(rng, shape, x_kind)
-    args, kwargs = _passed(rng, ("model", "x", "target"), [model, x, int(rng.integers(classes))])
+    args, kwargs = draw_call(rng, ("model", "x", "target"), [model, x, int(rng.integers(classes))])
     return Case(args, kwargs)
 
 
@@ -324,7 +317,7 @@ def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, most_steps=41):
                 else _draw_x(rng, shape, baseline_kind))
     values = [model, x, int(rng.integers(classes)), baseline,
               int(rng.integers(1, 41)) if most_steps <= 41 else int(rng.integers(64, most_steps))]
-    args, kwargs = _passed(rng, ("model", "x", "target", "baseline", "steps"), values)
+    args, kwargs = draw_call(rng, ("model", "x", "target", "baseline", "steps"), values)
     return Case(args, kwargs)
 
 
@@ -472,7 +465,7 @@ def _draw_shapley(rng, n, k, kind):
     pairs = np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.6), 1) / scale
     predict = _drawn_predict(rng.normal(size=n), pairs, rng.normal(size=n) / scale, float(rng.normal()),
                              float(rng.normal()))
-    args, kwargs = _passed(rng, ("predict", "x", "background"), [predict, x, background])
+    args, kwargs = draw_call(rng, ("predict", "x", "background"), [predict, x, background])
     return Case(args, kwargs)
 
 
@@ -614,7 +607,8 @@ def _draw_occlusion_case(rng):
         scale = float(rng.choice([0.2, 1.0, 30.0]))
         image, fill = draw_floats(rng, (height, width), scale).astype(kind), float(rng.normal(scale=scale))
     predict = _drawn_score(rng.normal(size=(9, 9)), str(rng.choice(["linear", "tanh", "max"])), scale)
-    args, kwargs = _passed(rng, ("predict", "image", "patch", "stride", "fill"), [predict, image, patch, stride, fill])
+    args, kwargs = draw_call(rng, ("predict", "image", "patch", "stride", "fill"),
+                             [predict, image, patch, stride, fill])
     return Case(args, kwargs)
 
 

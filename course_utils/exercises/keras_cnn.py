@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import convnet as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -299,18 +299,6 @@ def _predict_run(answer, case):
 # The hand-picked cases above show the edge cases; the drawn ones (fixed seeds, appended after them so that the
 # graded release's public first half stays hand-picked) vary what the hand-picked ones share by accident: sizes,
 # dtypes, kernels wider than 3, strides and paddings, how the arguments are passed, class counts.
-def _draw_call(rng, names, values, defaults=()):
-    """(args, kwargs) of one call with ``values`` for the parameters ``names``: the first few by position (none, some
-    or all), the rest by keyword; a keyword argument equal to its default (``defaults``: name -> value) is left out
-    half of the time, so that defaults are used as well as overridden."""
-    defaults = dict(defaults)
-    cut = int(rng.integers(0, len(names) + 1))
-    args, kwargs = list(values[:cut]), dict(zip(names[cut:], values[cut:]))
-    if rng.random() < 0.5:
-        kwargs = {k: v for k, v in kwargs.items() if not (k in defaults and defaults[k] == v)}
-    return tuple(args), kwargs
-
-
 def _draw_conv(rng):
     """A 2-D image (1 to 10 pixels a side) and a kernel of 1 to 7 a side, at most as large as the image (sometimes
     larger by a row or column: ValueError); float64, whole-number or uint8 images with float or int kernels (never
@@ -359,7 +347,7 @@ def _draw_size(rng):
         kernel, raises = n + 2 * padding + int(rng.integers(1, 4)), ValueError
     else:
         kernel = int(rng.integers(1, min(n + 2 * padding, 11) + 1))
-    args, kwargs = _draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride),
+    args, kwargs = draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride),
                               {"padding": 0, "stride": 1})
     return Case(args, kwargs, raises=raises)
 
@@ -373,7 +361,7 @@ def _draw_size_below_range(rng):
     else:
         stride = int(rng.integers(-6, -1))
     kernel = int(rng.integers(1, min(n, 11) + 1))
-    args, kwargs = _draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride))
+    args, kwargs = draw_call(rng, ("n", "kernel", "padding", "stride"), (n, kernel, padding, stride))
     return Case(args, kwargs, raises=ValueError)
 
 
@@ -391,7 +379,7 @@ def _draw_params(rng):
     kernel = 3 if rng.random() < 0.3 else int(rng.integers(1, 8))
     size = 28 if rng.random() < 0.3 else int(rng.integers(kernel, 65))
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2
-    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"),
+    args, kwargs = draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"),
                               (filters1, filters2, n_classes, size, kernel), {"n_classes": 10, "size": 28, "kernel": 3})
     return Case(args, kwargs, raises=ValueError if side < 1 else None)
 
@@ -401,7 +389,7 @@ def _draw_params_below_one(rng):
     the others valid; by position, by keyword or both."""
     values = [int(rng.integers(1, 65)), int(rng.integers(1, 65)), int(rng.integers(1, 101)), 28, 3]
     values[int(rng.choice([0, 1, 2, 4]))] = -int(rng.integers(1, 65))
-    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"), tuple(values),
+    args, kwargs = draw_call(rng, ("filters1", "filters2", "n_classes", "size", "kernel"), tuple(values),
                               {"n_classes": 10, "size": 28, "kernel": 3})
     return Case(args, kwargs, raises=ValueError)
 
@@ -437,7 +425,7 @@ def _draw_build(rng):
     arguments by position, by keyword or both."""
     filters1, filters2 = (int(f) for f in rng.integers(1, 25, size=2))
     n_classes, dropout = int(rng.integers(2, 21)), round(float(rng.uniform(0.05, 0.9)), 2)
-    args, kwargs = _draw_call(rng, ("filters1", "filters2", "n_classes", "dropout"),
+    args, kwargs = draw_call(rng, ("filters1", "filters2", "n_classes", "dropout"),
                               (filters1, filters2, n_classes, dropout),
                               {"filters1": 16, "filters2": 32, "n_classes": 10, "dropout": 0.3})
     return Case(args, kwargs)

@@ -38,7 +38,7 @@ def _activation_cases():
 
 
 def _sigmoid_cases():
-    shared = _hand_picked_activation_cases()   # the very large values stay in the second half (the graded release hides it)
+    shared = _hand_picked_activation_cases()   # the very large values stay in the hidden second half of a release
     drawn = generated(lambda rng: _draw_activation_input(rng, ("float64", "float32", "int")), count=6, seed=11)
     return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *drawn, *shared[3:],
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]

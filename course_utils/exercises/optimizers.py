@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, short
+from .base import Case, Exercise, Mismatch, Mistake, draw_call, draw_floats, draw_shape, generated, in_turn, short
 
 
 def _sgd_cases():
@@ -32,7 +32,7 @@ def _sgd_cases():
         Case((np.array([1, -2, 3]), np.array([0.5, 0.25, -1.0]), 0.1), label="integer weights"),
         Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
         *generated(_draw_sgd, count=6, seed=41),
-        *generated(_one_after_another(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
+        *generated(in_turn(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
                                                       "a size of 1 in the middle")), count=4, seed=42),
     ]
 
@@ -59,9 +59,9 @@ def _momentum_cases():
         Case((np.ones(2), np.array([0.5, -0.5]), np.array([1.0, 1.0]), 2.0, 0.5), label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), 0.1, 0.9),
              label="integer weights and an integer velocity"),
-        *generated(_one_after_another(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
+        *generated(in_turn(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
                                                         "mixed")), count=6, seed=51),
-        *generated(_one_after_another(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
+        *generated(in_turn(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
                                                             "velocity: transposed", "mu",
                                                             "grad: a size of 1 in the middle")), count=5, seed=52),
     ]
@@ -97,10 +97,10 @@ def _adam_cases():
              label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), np.array([1, 2]), 2), {"lr": 0.1},
              label="integer weights and integer moments"),
-        *generated(_one_after_another(_draw_adam, zip((*_ADAM_PASSING, "mixed"),
+        *generated(in_turn(_draw_adam, zip((*_ADAM_PASSING, "mixed"),
                                                       ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10)))),
                    count=6, seed=61),
-        *generated(_one_after_another(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
+        *generated(in_turn(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
                                                        "grad: a size of 1 inside", "v: an extra axis",
                                                        "m: a size of 1 in the middle")),
                    count=5, seed=62),
@@ -157,15 +157,8 @@ def _draw_state(rng, names, positive=(), formula=None, scalars=(), shape=None, s
 
 
 def _passed(rng, names, values):
-    """A Case with ``values`` (in the signature's order, named ``names``) passed all by position, all by
-    keyword, or the first ones by position and the rest by keyword."""
-    style = rng.choice(["position", "keyword", "mixed"])
-    if style == "keyword":
-        return Case((), dict(zip(names, values)))
-    if style == "position":
-        return Case(tuple(values))
-    cut = int(rng.integers(1, len(names)))
-    return Case(tuple(values[:cut]), dict(zip(names[cut:], values[cut:])))
+    """A Case with ``values`` passed as a learner might: by position, by keyword or both."""
+    return Case(*draw_call(rng, names, values))
 
 
 def _wrong_shape(rng, shape, kind):
@@ -195,12 +188,6 @@ def _shape_for(rng, kind):
         shape = draw_shape(rng, int(rng.integers(2, 4)), low=2)
         if shape[::-1] != shape:
             return shape
-
-
-def _one_after_another(draw, kinds):
-    """A draw function for ``generated`` that gives each of ``kinds`` in turn (``draw(rng, kind)``)."""
-    pending = iter(kinds)
-    return lambda rng: draw(rng, next(pending))
 
 
 def _draw_sgd(rng):
@@ -450,7 +437,7 @@ def _minibatch_cases():
             Case((53, 10), label="53 in 10s (a last batch of 3)"),
             Case((10, 0), label="batch size 0", raises=ValueError),
             Case((10, -2), label="negative batch size", raises=ValueError),
-            *generated(_one_after_another(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
+            *generated(in_turn(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
                                                           "below 1", "remainder")), count=7, seed=71)]
 
 

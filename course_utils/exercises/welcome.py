@@ -7,7 +7,7 @@ lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big
 import numpy as np
 
 from .. import bigpicture as ref
-from .base import Case, Exercise, Mistake, draw_shape, generated
+from .base import Case, Exercise, Mistake, draw_shape, generated, in_turn
 
 
 def _mlp_param_count(layer_sizes):
@@ -100,7 +100,6 @@ def _draw_bad_accuracy_input(rng, how):
 
 
 def _accuracy_cases():
-    mismatches = iter(_SHAPE_MISMATCHES)
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, size=50)
     guesses = np.where(rng.random(50) < 0.7, labels, (labels + 1) % 10)
@@ -124,7 +123,7 @@ def _accuracy_cases():
              raises=ValueError),
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
         *generated(_draw_accuracy_input, count=6, seed=800),
-        *generated(lambda rng: _draw_bad_accuracy_input(rng, next(mismatches)), count=len(_SHAPE_MISMATCHES), seed=24),
+        *generated(in_turn(_draw_bad_accuracy_input, _SHAPE_MISMATCHES), count=len(_SHAPE_MISMATCHES), seed=24),
     ]
 
 
@@ -161,7 +160,6 @@ def _draw_bad_param_input(rng, place):
 
 
 def _param_cases():
-    places = iter(_BAD_PLACES)
     return [
         Case(([2, 1],), label="logistic regression: 2 inputs, 1 output"),
         Case(([2, 8, 1],), label="one hidden layer of 8"),
@@ -175,7 +173,7 @@ def _param_cases():
         Case(([3, 4, 0],), label="an output layer with no neurons", raises=ValueError),
         Case(([],), label="no layers at all", raises=ValueError),
         *generated(_draw_param_input, count=6, seed=0),
-        *generated(lambda rng: _draw_bad_param_input(rng, next(places)), count=len(_BAD_PLACES), seed=31),
+        *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
     ]
 
 

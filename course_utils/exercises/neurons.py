@@ -37,11 +37,21 @@ def _activation_cases():
     return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11)]
 
 
+def _draw_far_float32(rng):
+    """float32 values 89 to 700 in size, of either sign: np.exp overflows in float32 above 88.7, so an overflow guard
+    sized for float64 (a clip at 500, a threshold at -700) shows; an array of 1 to 3 dimensions or one np.float32."""
+    ndim = int(rng.integers(0, 4))
+    shape = draw_shape(rng, ndim)
+    z = (rng.choice([-1.0, 1.0], size=shape) * rng.uniform(89, 700, size=shape)).astype(np.float32)
+    return Case((z[()] if ndim == 0 else z,))
+
+
 def _sigmoid_cases():
     shared = _hand_picked_activation_cases()   # the very large values stay in the hidden second half of a release
     drawn = generated(lambda rng: _draw_activation_input(rng, ("float64", "float32", "int")), count=6, seed=11)
     return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *drawn, *shared[3:],
-            Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN")]
+            Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
+            *generated(_draw_far_float32, count=2, seed=5)]
 
 
 def _draw_values(rng, shape, kind, scale):
@@ -78,6 +88,16 @@ def _draw_bad_neuron_input(rng):
     return Case((draw_floats(rng, (int(n),)), draw_floats(rng, (int(m),)), float(rng.normal())), raises=ValueError)
 
 
+def _draw_far_neuron_input(rng):
+    """float32 x, w and b whose weighted sum lies 100 or more from zero, of a drawn sign (whole numbers and eighths:
+    exact in float32): np.exp overflows in float32 above 88.7, so an overflow guard sized for float64 shows."""
+    n = int(rng.integers(4, 9))
+    x = rng.integers(5, 21, size=n).astype(np.float32)
+    w = (float(rng.choice([-1.0, 1.0])) * rng.integers(5, 21, size=n)).astype(np.float32)
+    b = _draw_values(rng, (), "float32", 1.0)
+    return Case((x, w, float(b) if rng.random() < 0.5 else b[()]))
+
+
 def _neuron_cases():
     rng = np.random.default_rng(1)
     return [
@@ -90,6 +110,7 @@ def _neuron_cases():
         Case((np.ones(1), np.ones(3), 0.0), label="x of length 1 and w of length 3", raises=ValueError),
         *generated(_draw_neuron_input, count=6, seed=69),
         *generated(_draw_bad_neuron_input, count=2, seed=41),
+        *generated(_draw_far_neuron_input, count=2, seed=2),
     ]
 
 
@@ -113,6 +134,16 @@ def _draw_bad_layer_input(rng):
                 raises=ValueError)
 
 
+def _draw_far_layer_input(rng):
+    """float32 X, W and b whose weighted sums lie 100 or more from zero, some neurons far below and the others far
+    above (whole numbers and eighths: exact in float32): np.exp overflows in float32 above 88.7."""
+    batch, n_in, n_out = int(rng.integers(1, 6)), int(rng.integers(4, 9)), int(rng.integers(2, 6))
+    X = rng.integers(5, 21, size=(batch, n_in)).astype(np.float32)
+    signs = rng.permutation(np.resize([-1.0, 1.0], n_out))[:, None]
+    W = (signs * rng.integers(5, 21, size=(n_out, n_in))).astype(np.float32)
+    return Case((X, W, _draw_values(rng, (n_out,), "float32", 1.0)))
+
+
 def _layer_cases():
     rng = np.random.default_rng(2)
     return [
@@ -122,6 +153,7 @@ def _layer_cases():
         Case((rng.normal(size=(3, 2)), rng.normal(size=(4, 5)), np.zeros(4)), label="mismatched shapes", raises=ValueError),
         *generated(_draw_layer_input, count=6, seed=124),
         *generated(_draw_bad_layer_input, count=3, seed=26),
+        *generated(_draw_far_layer_input, count=1, seed=0),
     ]
 
 
@@ -178,6 +210,11 @@ def _naive_sigmoid(z):
 def _where_both_naive(z):
     z = np.asarray(z, dtype=float)
     return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def _clipped_for_float64(z):
+    z = np.asarray(z)   # float32 stays float32
+    return 1 / (1 + np.exp(-np.clip(z, -500, 500)))
 
 
 def _math_exp_sigmoid(z):
@@ -275,8 +312,16 @@ def _neuron_products_like_x(x, w, b):
     return ref.sigmoid(products.sum() + b)
 
 
+def _neuron_clipped_for_float64(x, w, b):
+    return _clipped_for_float64(np.dot(w, x) + b)
+
+
 def _neuron_naive_sigmoid(x, w, b):
     return 1 / (1 + np.exp(-(np.dot(w, x) + b)))
+
+
+def _layer_clipped_for_float64(X, W, b):
+    return _clipped_for_float64(np.asarray(X) @ np.asarray(W).T + b)
 
 
 def _layer_naive_sigmoid(X, W, b):
@@ -343,6 +388,10 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
+_CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
+                        "or threshold sized for float64 (500, 700) does not prevent it: ")
+
+
 _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
                 "neither yes nor no. Keep (0, 0) strictly on the no side (w.x + b < 0) and the other three inputs "
                 "strictly on the yes side: a negative bias, less negative than each weight")
@@ -359,6 +408,8 @@ EXERCISES = {
         mistakes=(
             Mistake("naive formula", _naive_sigmoid, _OVERFLOW),
             Mistake("np.where with the naive branches", _where_both_naive),
+            Mistake("clip sized for float64", _clipped_for_float64,
+                    _CLIPPED_FOR_FLOAT64 + "use e = np.exp(-np.abs(z)), which never overflows in any dtype"),
             Mistake("a naive formula for one number", _math_exp_for_one_number, "a single number takes another path "
                     "in your code, and there math.exp(1000) overflows (OverflowError): use the stable formula for "
                     "single numbers too; np.exp(-np.abs(z)) and np.where work on a number as well as on an array"),
@@ -406,6 +457,8 @@ EXERCISES = {
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
             Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) broadcasts an x of length 1 over every "
                     "weight instead of raising ValueError; np.dot(w, x) checks the lengths for you"),
+            Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
+                    "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "
                     "weighted sum; call your sigmoid, which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("zip", _neuron_zip, "zip stops at the shorter input, so inputs of different lengths go "
@@ -429,6 +482,8 @@ EXERCISES = {
                     "per example, shape (batch, n_out). Use X @ W.T + b"),
             Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
                     "sigmoid(X @ W.T + b)"),
+            Mistake("clip sized for float64", _layer_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
+                    "which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("naive sigmoid", _layer_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative "
                     "weighted sums; call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("bias added in place", _layer_bias_added_in_place, "z += b writes the bias into z, which holds "

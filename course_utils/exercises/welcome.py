@@ -63,7 +63,7 @@ def _draw_accuracy_input(rng):
     return Case(_as_given(rng, y_true, _other_kind(rng, y_pred)))
 
 
-_SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty")
+_SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty", "first axis of one")
 
 
 def _draw_bad_accuracy_input(rng, how):
@@ -72,10 +72,10 @@ def _draw_bad_accuracy_input(rng, how):
 
     Each way defeats a partial shape check, and all but "flat against grid" broadcast under ==: the last two axes
     swapped keep the size, the ndim and the length; a longer third axis keeps the first two; an empty array of
-    shape (n, 0) has a length of n.
+    shape (n, 0) has a length of n; a first axis of one against a longer one keeps the ndim and the last axis.
     """
-    ndim = 3 if how in ("axes swapped", "one axis longer") else int(rng.integers(2, 4)) if how == "empty" \
-        else int(rng.integers(1, 4))
+    ndim = 3 if how in ("axes swapped", "one axis longer") else int(rng.integers(2, 4)) \
+        if how in ("empty", "first axis of one") else int(rng.integers(1, 4))
     shape = list(draw_shape(rng, ndim, low=2))
     other = shape.copy()
     if how == "axes swapped":   # (a, 1, c) against (a, c, 1): == broadcasts them to (a, c, c)
@@ -89,6 +89,8 @@ def _draw_bad_accuracy_input(rng, how):
         other = [n + int(rng.integers(1, 4)) if m == 1 else m for n, m in zip(other, shape)]
     elif how == "extra axis":
         other = shape + [1] if rng.random() < 0.5 else [1] + shape
+    elif how == "first axis of one":   # (1, b, c) against (a, b, c): == broadcasts them
+        other = [1] + shape[1:]
     else:   # empty: the same shape on both sides, with no labels along one axis after the first
         shape[int(rng.integers(1, ndim))] = 0
         other = shape
@@ -195,6 +197,13 @@ def _shape_checked_for_arrays_only(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.size == 0:
         raise ValueError("no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _last_axis_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
+        raise ValueError("shapes differ")
     return float(np.mean(y_true == y_pred))
 
 
@@ -354,6 +363,9 @@ EXERCISES = {
                     "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
                     "(size 0)."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            Mistake("last axis compared, not shapes", _last_axis_compared,
+                    "Comparing only the last axis misses shapes that differ in another one: (1, 3) broadcasts against "
+                    "(4, 3) without an error. Compare the whole shapes: y_true.shape != y_pred.shape."),
             Mistake("shape checked for arrays only", _shape_checked_for_arrays_only,
                     "Labels given as Python lists skip your shape check, so lists of shapes (3,) and (3, 1) broadcast "
                     "to a 3x3 table: turn both into arrays first (np.asarray) and then always compare the shapes."),

@@ -3237,6 +3237,64 @@ def test_lessons_00_and_01_try_lists_on_either_side_big_networks_and_a_single_fe
     assert reason in capsys.readouterr().out
 
 
+def _accuracy_comparing_the_last_axis(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _sigmoid_clipped_at(limit):
+    def sigmoid_(z):
+        z = np.asarray(z)   # float32 stays float32
+        return 1 / (1 + np.exp(-np.clip(z, -limit, limit)))
+    return sigmoid_
+
+
+def _sigmoid_with_a_threshold_at_minus_700(z):
+    z = np.asarray(z)
+    return np.where(z < -700, 0.0, 1 / (1 + np.exp(-np.maximum(z, -700))))
+
+
+_FAR_FLOAT32 = "np.exp overflows on float32 values above 88.7"
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_comparing_the_last_axis, "Comparing only the last axis misses shapes"),
+    ("sigmoid", _sigmoid_clipped_at(500), _FAR_FLOAT32),
+    ("sigmoid", _sigmoid_with_a_threshold_at_minus_700, _FAR_FLOAT32),
+    ("neuron", lambda x, w, b: _sigmoid_clipped_at(500)(np.dot(w, x) + b), _FAR_FLOAT32),
+    ("dense_layer", lambda X, W, b: _sigmoid_clipped_at(500)(X @ W.T + b), _FAR_FLOAT32),
+], ids=["accuracy-last-axis", "sigmoid-clip-500", "sigmoid-threshold-700", "neuron-clip-500", "layer-clip-500"])
+def test_lessons_00_and_01_try_a_first_axis_of_one_and_float32_far_from_zero(name, answer, reason, capsys):
+    """Generated inputs: labels of shapes (1, b, c) against (a, b, c), which agree in ndim and the last axis;
+    float32 z, or float32 weighted sums, beyond 88.7 in size, where np.exp overflows in float32 (below 709.8 in
+    float64, so a clip at 500 guards float64 only)."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert f"Likely mistake: {reason}" in capsys.readouterr().out
+
+
+def _sigmoid_keeping_float32(z):
+    z = np.asarray(z)
+    z = z if z.dtype == np.float32 else z.astype(float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", _sigmoid_keeping_float32),
+    ("sigmoid", lambda z: _sigmoid_clipped_at(500)(np.asarray(z, dtype=float))),
+    ("neuron", lambda x, w, b: _sigmoid_keeping_float32(np.dot(np.asarray(w, np.float32), np.asarray(x, np.float32))
+                                                        + np.float32(b))),
+    ("dense_layer", lambda X, W, b: _sigmoid_keeping_float32(np.asarray(X, np.float32) @ np.asarray(W, np.float32).T
+                                                             + np.asarray(b, np.float32))),
+], ids=["sigmoid-float32-kept", "sigmoid-clip-after-float64", "neuron-float32", "layer-float32"])
+def test_lessons_00_and_01_take_float32_far_from_zero_when_nothing_overflows(name, answer):
+    _passes(name, answer)
+
+
 def _sigmoid_with_a_path_for_one_number(exp):
     def sigmoid_(z):
         if np.ndim(z) == 0:

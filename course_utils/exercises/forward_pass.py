@@ -102,7 +102,7 @@ def _bce_reference(y, z):
 def _draw_bce_input(rng):
     """0/1 labels (floats or whole numbers) and logits of the same shape, 1 to 3 dimensions, at a scale from 0.5 to
     1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in five gives y
-    or z another shape (reversed, or an extra axis of size 1), which must raise."""
+    or z another shape (reversed, or an extra axis of size 1 in front or at the end), which must raise."""
     shape = draw_shape(rng, int(rng.choice([1, 1, 2, 2, 3])))
     y = rng.integers(0, 2, size=shape)
     y = y.astype(float) if rng.random() < 0.5 else y
@@ -111,7 +111,8 @@ def _draw_bce_input(rng):
         z = np.where(y == 1, 1, -1) * rng.uniform(3, 9, size=shape)
     z = _as_kind(rng, z, ("float64", "float32", "int"))
     if rng.random() < 1 / 5:
-        other = shape[::-1] if shape[::-1] != shape and rng.random() < 0.5 else shape + (1,)
+        other = (shape[::-1] if shape[::-1] != shape and rng.random() < 0.5
+                 else (1,) + shape if rng.random() < 0.5 else shape + (1,))
         pair = (y.reshape(other), z) if rng.random() < 0.5 else (y, z.reshape(other))
         return Case(pair, raises=ValueError)
     return Case((y, z))
@@ -132,6 +133,8 @@ def _bce_cases():
              label="y of shape (4,) but z of shape (4, 1)", raises=ValueError),
         Case((np.array([[0.0], [1.0], [1.0], [0.0]]), np.array([-2.0, 0.5, 3.0, 0.1])),
              label="y of shape (4, 1) but z of shape (4,)", raises=ValueError),
+        Case((np.array([[0.0, 1.0, 1.0, 0.0]]), np.array([-2.0, 0.5, 3.0, 0.1])),
+             label="y of shape (1, 4) but z of shape (4,)", raises=ValueError),
         Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
         Case((np.array([1, 0, 1, 0]), np.array([2, -1, 0, 3])), label="integer labels and integer logits"),
         Case((np.array([1.0, 0.0, 1.0]), np.array([6.0, -5.5, 4.2])), label="confident and right: a small loss"),
@@ -139,7 +142,7 @@ def _bce_cases():
              label="y of shape (1, 3) but z of shape (3, 1): same size, other shape", raises=ValueError),
         Case((np.array([[1.0], [0.0]]), np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])),
              label="y of shape (2, 1) but z of shape (2, 3): same length, other shape", raises=ValueError),
-        *generated(_draw_bce_input, count=8, seed=95),
+        *generated(_draw_bce_input, count=8, seed=111),
     ]
 
 
@@ -381,6 +384,13 @@ def _bce_label_column_flattened(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
 
 
+def _bce_atleast_2d(y, z):
+    y, z = np.atleast_2d(np.asarray(y, dtype=float)), np.atleast_2d(np.asarray(z, dtype=float))   # (n,) becomes (1, n)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -556,6 +566,9 @@ EXERCISES = {
             Mistake("a column of labels flattened", _bce_label_column_flattened, "y of shape (n, 1) against z of "
                     "shape (n,) must raise ValueError too: compare the shapes as they are given, y.shape != z.shape, "
                     "without flattening either first"),
+            Mistake("shapes compared after np.atleast_2d", _bce_atleast_2d, "np.atleast_2d turns z of shape (n,) "
+                    "into (1, n), so y of shape (1, n) against z of shape (n,) no longer raises: compare the shapes as "
+                    "they are given, y.shape != z.shape"),
             Mistake("no shape check", _bce_no_shape_check, "y of shape (n,) and z of shape (n, 1) broadcast to an "
                     "(n, n) matrix without any error: raise ValueError when y.shape != z.shape"),
             Mistake("losses stored in np.zeros_like(z)", _bce_into_zeros_like, "np.zeros_like(z) takes z's dtype: for "

@@ -1270,16 +1270,43 @@ def _cce_of_float32_logits(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _bce_of_last_axis_and_size_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape[-1:] != z.shape[-1:] or y.size != z.size:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_of_a_row_of_labels_flattened(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.ndim == z.ndim + 1 and y.shape[0] == 1:   # labels as a row: the leading axis dropped
+        y = y[0]
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_of_shapes_made_2d(y, z):
+    y, z = np.atleast_2d(np.asarray(y, dtype=float)), np.atleast_2d(np.asarray(z, dtype=float))
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 @pytest.mark.parametrize("name, wrong, shown", [
     ("mlp_forward", "output layer transposed only when the shapes need it", "each row of W2 is one neuron"),
     ("mlp_forward", "naive sigmoid, overflow silenced with np.seterr", "np.seterr"),
     ("bce_from_logits", "a column of labels flattened", "y of shape (n, 1) against z of shape (n,)"),
     ("cce_from_logits", "computed in float32", "float32 keeps only about 7 significant digits"),
     ("cce_from_logits", _cce_of_float32_logits, "with decimals"),
-], ids=["W2 square", "np.seterr", "y a column", "cce float32", "cce float32 logits"])
+    ("bce_from_logits", _bce_of_shapes_made_2d, "np.atleast_2d turns z of shape (n,) into (1, n)"),
+    ("bce_from_logits", _bce_of_last_axis_and_size_compared, "should raise ValueError"),
+    ("bce_from_logits", _bce_of_a_row_of_labels_flattened, "should raise ValueError"),
+], ids=["W2 square", "np.seterr", "y a column", "cce float32", "cce float32 logits", "bce np.atleast_2d",
+        "bce last axis and size", "bce y a row"])
 def test_lesson_02_rejects_what_every_input_shared(name, wrong, shown):
     """Each passed before: W2 was never square, np.seterr inside the answer went unseen, no y had an axis more than z,
-    and no float64 logits near +-1000 had decimals."""
+    no float64 logits near +-1000 had decimals, and no y or z had an extra axis of size 1 in front."""
     answer = catalogued(name, wrong) if isinstance(wrong, str) else wrong
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED and shown in verdict.text, verdict.text

@@ -7,10 +7,12 @@ One module serves both parts; ``NOTEBOOKS`` says which part checks which exercis
 
 The references are built on the lesson code, ``course_utils.mlp`` and ``course_utils.neurons``.
 """
+import math
+
 import numpy as np
 
 from .. import mlp, neurons
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -35,6 +37,16 @@ def _draw_derivative_input(rng):
     return Case((z,))
 
 
+def _draw_number_input(rng, kind):
+    """A single number, as a Python float or int or a 0-d array: near 0, far below 0 (-20 to -700), +-1000 or NaN.
+    A learner's code may treat a number on its own path (math.exp, a threshold), so numbers get the arrays' range."""
+    z = {"near": float(np.clip(rng.normal(scale=5.0), -20, 20)),
+         "far": -float(np.exp(rng.uniform(np.log(20), np.log(700)))),
+         "huge": float(rng.choice([-1000.0, 1000.0])), "nan": float("nan")}[kind]
+    form = rng.choice(["float", "array", "int"] if kind != "nan" else ["float", "array"])
+    return Case((np.array(z) if form == "array" else round(z) if form == "int" else z,))
+
+
 def _derivative_cases():
     return [
         Case((0.0,), label="zero"),
@@ -46,7 +58,9 @@ def _derivative_cases():
              label="z far below 0, where the derivative is tiny (9e-14 down to 1e-304) but not 0"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
+        Case((-1000.0,), label="a number far below 0: z = -1000"),
         *generated(_draw_derivative_input, count=7, seed=35),
+        *generated(in_turn(_draw_number_input, ["far", "huge", "nan", "far", "near"]), count=5, seed=36),
     ]
 
 
@@ -71,6 +85,18 @@ def _draw_dense_backward_input(rng):
     return Case(tuple(arrays))
 
 
+def _draw_dense_backward_misfit(rng, kind):
+    """A drawn input with one shape that does not fit, which must raise ValueError: X 1 to 3 columns wider or narrower
+    than W expects (wider where X has one column), or dZ 1 to 3 rows or columns too many or too few."""
+    arrays = list(_draw_dense_backward_input(rng).args)
+    i, axis = {"X wider": (0, 1), "X narrower": (0, 1), "dZ rows": (2, 0), "dZ columns": (2, 1)}[kind]
+    shape, extra = list(arrays[i].shape), int(rng.integers(1, 4))
+    fewer = kind == "X narrower" or (kind != "X wider" and rng.random() < 0.5)
+    shape[axis] += -min(extra, shape[axis] - 1) if fewer and shape[axis] > 1 else extra
+    arrays[i] = (rng.normal(size=shape) * np.abs(arrays[i]).max()).astype(arrays[i].dtype)
+    return Case(tuple(arrays), raises=ValueError)
+
+
 def _dense_backward_cases():
     rng = np.random.default_rng(7)
     return [
@@ -82,6 +108,8 @@ def _dense_backward_cases():
              label="dZ has 2 columns but the layer has 4 neurons", raises=ValueError),
         Case((rng.normal(size=(5, 2)), rng.normal(size=(4, 3)), rng.normal(size=(5, 4))),
              label="X has 2 columns but W expects 3", raises=ValueError),
+        Case((rng.normal(size=(5, 4)), rng.normal(size=(2, 3)), rng.normal(size=(5, 2))),
+             label="X has 4 columns but W expects 3", raises=ValueError),
         Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))),
              label="integer inputs X (0 and 1, as XOR's)"),
         Case((rng.normal(size=(3, 2)), np.array([[1, -1], [2, 0], [0, 1]]), rng.normal(size=(3, 3))),
@@ -89,6 +117,8 @@ def _dense_backward_cases():
         Case((rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), 1e3 * rng.normal(size=(4, 2))),
              label="a large gradient dZ (in the thousands)"),
         *generated(_draw_dense_backward_input, count=6, seed=32),
+        *generated(in_turn(_draw_dense_backward_misfit, ["X wider", "dZ rows", "X narrower", "dZ columns"]), count=4,
+                   seed=33),
     ]
 
 
@@ -184,6 +214,7 @@ def _mlp_backward_cases():
         Case((X_xor, y_xor, *_integer_xor_weights()), label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, *_confident_xor_weights()),
              label="XOR, output weights in the tens: outputs confidently right and wrong (logits up to 72)"),
+        Case((X_xor.astype(np.int64), y_xor, *net(2, 3)), label="XOR with integer inputs X (0 and 1)"),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
     ]
 
@@ -231,6 +262,15 @@ def _derivative_into_zeros_like(z):
     return out
 
 
+def _derivative_of_a_number_with_math(z):
+    """Arrays through the stable sigmoid; a single number on its own path, with math.exp."""
+    if np.ndim(z) == 0:
+        s = 1 / (1 + math.exp(-float(z)))
+        return s * (1 - s)
+    s = neurons.sigmoid(z)
+    return s * (1 - s)
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -251,6 +291,14 @@ _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
+
+
+def _narrow_x_only(X, W, dZ):
+    """Rejects an X with fewer columns than W expects, but not one with more."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] < W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
 def _dense_loop_into_zeros_like(X, W, dZ):
@@ -353,6 +401,18 @@ def _backward_into_zeros_like(X, y, W1, b1, W2, b2):
     for into, g in zip(stored, grads):
         into[...] = g
     return stored
+
+
+def _backward_h_like_x(X, y, W1, b1, W2, b2):
+    """The right backward pass, with the hidden activations H stored in an array of X's dtype."""
+    X = np.asarray(X)
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    H = np.zeros_like(X, shape=(len(X), len(W1)))
+    H[...] = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
 def _tanh_delta(dH, H):
@@ -484,6 +544,27 @@ def _stopping_early(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _unscaled_start():
+    """A 2 -> 5 -> 1 start for features 10,000 times larger than usual: W1 10,000 times smaller, so the hidden units
+    work as usual, while dW1 (norm 1,337) is 10,000 times larger; an lr of 5e-9 makes the steps as usual."""
+    params = mlp.init_params([2, 5, 1], seed=6)
+    params["W1"] = params["W1"] / 1e4
+    return params
+
+
+def _norm_clipped(X, y, params, lr, epochs):
+    """The reference, but each gradient is scaled down to a norm of at most 100 before its step."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g * min(1.0, 100 / max(np.linalg.norm(g), 1e-300))
+    return params, np.array(losses)
+
+
 def _weights_first(params):
     """The same params in another order: a dict is looked up by name, whatever order it was built in."""
     return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
@@ -491,7 +572,9 @@ def _weights_first(params):
 
 def _draw_train_mlp_input(rng):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
-    with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps."""
+    with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
+    are unscaled (f = 10 to 100,000 times larger, W1 f times smaller and lr f^2 times smaller, so that the training
+    runs as at f = 1): the gradient of W1 is then f times larger, up to the tens of thousands."""
     n, n_in, n_hidden = int(rng.integers(3, 13)), int(rng.integers(1, 5)), int(rng.integers(1, 7))
     X = draw_floats(rng, (n, n_in), scale=float(rng.uniform(0.5, 3)))
     y = rng.integers(0, 2, n).astype(rng.choice([np.int64, np.float64]))
@@ -499,7 +582,11 @@ def _draw_train_mlp_input(rng):
     params = {name: draw_floats(rng, shapes[name], scale=float(rng.uniform(0.3, 1.5)))
               for name in map(str, rng.permutation(list(shapes)))}
     lr = float(np.round(np.exp(rng.uniform(np.log(0.05), np.log(3))), 3))
-    return Case((X, y, params, lr, int(rng.integers(1, 7))))
+    epochs = int(rng.integers(1, 7))
+    if rng.random() < 0.5:
+        f = float(10 ** rng.integers(1, 6))
+        X, params["W1"], lr = f * X, params["W1"] / f, lr / f ** 2
+    return Case((X, y, params, lr, epochs))
 
 
 def _train_mlp_cases():
@@ -517,6 +604,8 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, _xor_solved(), 0.5, 3), label="XOR from a start that already solves it (loss 4e-18)"),
+        Case((1e4 * X_moons, y_moons, _unscaled_start(), 5e-9, 5),
+             label="40 moons with unscaled features (in the ten thousands): dW1 has a norm near 1,300"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
         *generated(_draw_train_mlp_input, count=2, seed=40),
@@ -550,6 +639,9 @@ EXERCISES = {
             Mistake("stored in np.zeros_like(z)", _derivative_into_zeros_like, "np.zeros_like(z) (and np.empty_like) "
                     "take z's dtype: for an integer z they hold integers, and every derivative (all below 1) is cut "
                     "to 0. Return s * (1 - s) itself"),
+            Mistake("math.exp for a single number", _derivative_of_a_number_with_math, "a single number takes another "
+                    "path in your code, and there math.exp(1000) overflows (OverflowError): use the stable formula for "
+                    "single numbers too; np.exp(-np.abs(z)) and np.where work on a number as well as on an array"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -577,6 +669,8 @@ EXERCISES = {
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
+            Mistake("only a narrow X rejected", _narrow_x_only, "an X with more columns than W expects must raise "
+                    "ValueError too: test X.shape[1] != W.shape[1], not only X.shape[1] < W.shape[1]"),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),
@@ -630,6 +724,9 @@ EXERCISES = {
             Mistake("chain rule through P", _backward_through_p, "dL/dP = (P - y) / (P (1 - P)) divides 0 by 0 where "
                     "P rounds to exactly 1 (logits above 37): the factors P (1 - P) cancel, so compute "
                     "dZ2 = (P - y) / n directly"),
+            Mistake("H stored in np.zeros_like(X)", _backward_h_like_x, "np.zeros_like(X) takes X's dtype: for "
+                    "integer inputs X (0 and 1, as XOR's) H holds integers, and every tanh stored in it is cut to a "
+                    "whole number. Compute H = np.tanh(X @ W1.T + b1) itself"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
         ),
@@ -663,6 +760,9 @@ EXERCISES = {
             Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
+            Mistake("gradient norm clipped", _norm_clipped,
+                    "Gradient descent steps by lr * grad, however large the gradient (unscaled features give large "
+                    "ones): do not clip or rescale the gradients; choose a smaller lr instead."),
             Mistake("gradients paired by dict order", _pairing_by_dict_order,
                     "Your loop pairs the gradients with the params in the dict's order, so a dict built in another "
                     "order (here W1, W2, b1, b2) gets each gradient on the wrong array. Update each param by its "

@@ -1430,6 +1430,62 @@ def test_lesson_03_checks_try_tiny_derivatives_large_gradients_and_confident_out
         check(name, answer, strict=True)
 
 
+def _derivative_with_math_for_a_number(z):
+    import math
+    if np.ndim(z) == 0:
+        s = 1 / (1 + math.exp(-float(z)))
+        return s * (1 - s)
+    return sigmoid(z) * (1 - sigmoid(z))
+
+
+def _dense_backward_narrow_x_only(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] < W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _mlp_backward_h_like_x(X, y, W1, b1, W2, b2):
+    X = np.asarray(X)
+    H = np.zeros_like(X, shape=(len(X), len(W1)))
+    H[...] = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _train_mlp_norm_clipped(limit, whole=False):
+    """Gradient descent with each gradient (or, whole=True, all four together) scaled to a norm of at most limit."""
+    from course_utils import mlp
+
+    def train(X, y, params, lr, epochs):
+        if lr <= 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+            _, grads = mlp.loss_and_grads(params, X, y)
+            total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+            params = {k: params[k] - lr * grads[k] * min(1.0, limit / (total if whole else np.linalg.norm(grads[k])))
+                      for k in params}
+        return params, losses
+    return train
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _derivative_with_math_for_a_number, "math.exp"),
+    ("dense_backward", _dense_backward_narrow_x_only, "more columns than W expects"),
+    ("mlp_backward", _mlp_backward_h_like_x, "integer inputs"),
+    ("train_mlp", _train_mlp_norm_clipped(100), "do not clip or rescale"),
+    ("train_mlp", _train_mlp_norm_clipped(1000, whole=True), "unscaled features")],
+    ids=["math.exp for a number", "narrow X only", "H like X", "norm clipped at 100", "total norm clipped at 1000"])
+def test_lesson_03_checks_try_numbers_wide_inputs_integer_features_and_unscaled_features(name, answer, shown):
+    """A single number at z = -1000, an X wider than W expects, integer inputs to the whole network, and features
+    in the ten thousands, whose gradients are too."""
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

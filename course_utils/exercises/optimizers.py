@@ -60,10 +60,11 @@ def _momentum_cases():
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), 0.1, 0.9),
              label="integer weights and an integer velocity"),
         *generated(in_turn(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
-                                                        "mixed")), count=6, seed=51),
+                                                        "mixed", "mu = 0, a whole number")), count=7, seed=51),
         *generated(in_turn(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
                                                             "velocity: transposed", "mu",
-                                                            "grad: a size of 1 in the middle")), count=5, seed=52),
+                                                            "grad: a size of 1 in the middle", "grad: transposed")),
+                   count=6, seed=52),
     ]
 
 
@@ -97,13 +98,15 @@ def _adam_cases():
              label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), np.array([1, 2]), 2), {"lr": 0.1},
              label="integer weights and integer moments"),
-        *generated(in_turn(_draw_adam, zip((*_ADAM_PASSING, "mixed"),
-                                                      ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10)))),
-                   count=6, seed=61),
+        *generated(in_turn(_draw_adam, zip((*_ADAM_PASSING, "mixed", "beta1 = 0, a whole number"),
+                                                      ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10),
+                                                       (1, 61)))),
+                   count=7, seed=61),
         *generated(in_turn(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
                                                        "grad: a size of 1 inside", "v: an extra axis",
-                                                       "m: a size of 1 in the middle")),
-                   count=5, seed=62),
+                                                       "m: a size of 1 in the middle", "grad: transposed",
+                                                       "m: transposed", "v: a size of 1 in the middle", "t")),
+                   count=9, seed=62),
     ]
 
 
@@ -214,8 +217,10 @@ def _draw_mu(rng):
 
 
 def _draw_momentum(rng, passing):
-    """``passing``: "default mu" leaves mu out (0.9); otherwise all passed, as ``_passed`` draws."""
+    """``passing``: "default mu" leaves mu out (0.9); otherwise all passed, as ``_passed`` draws ("mu = 0, a
+    whole number": the int 0)."""
     lr, mu = _draw_lr(rng), 0.9 if passing == "default mu" else _draw_mu(rng)
+    mu = 0 if passing == "mu = 0, a whole number" else mu
     w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), formula=ref._momentum, scalars=(lr, mu))
     names, values = ["w", "grad", "velocity", "lr", "mu"], [w, grad, velocity, lr, mu]
     if passing == "default mu":
@@ -282,6 +287,8 @@ def _draw_adam(rng, passing_and_steps):
         settings = _ADAM_DEFAULTS
     elif passing == "lr only":
         settings = (_draw_lr(rng), *_ADAM_DEFAULTS[1:])
+    elif passing == "beta1 = 0, a whole number":  # allowed (0 <= beta1 < 1): m is then this step's gradient
+        settings = (settings[0], 0, *settings[2:])
     scale = float(10 ** rng.uniform(-7, -4)) if rng.random() < 0.3 else None
     shape = draw_shape(rng, int(rng.integers(1, 4)))
     w = _draw_state(rng, ("w",), shape=shape)[0]
@@ -299,7 +306,7 @@ def _draw_bad_adam(rng, problem):
     kind = problem.split(": ")[-1]
     arrays = _draw_state(rng, ("w", "grad", "m", "v"), positive=("v",), shape=_shape_for(rng, kind))
     if problem == "t":
-        t = int(rng.choice([0, -int(rng.integers(1, 10))]))
+        t = -int(rng.integers(2, 10))  # 0 and -1 are hand-picked
     else:
         which = ("grad", "m", "v").index(problem.split(":")[0]) + 1
         arrays[which] = _draw_array(rng, _wrong_shape(rng, arrays[0].shape, kind), "float64", positive=which == 3)
@@ -657,6 +664,19 @@ def _momentum_grad_end_sizes_compared(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_sizes_then_reshaped(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if any(a.size != w.size or a.ndim != w.ndim for a in (grad, velocity)):
+        raise ValueError("sizes differ")
+    return ref.momentum_step(w, grad.reshape(w.shape), velocity.reshape(w.shape), lr, mu)
+
+
+def _momentum_mu_float_only(w, grad, velocity, lr, mu=0.9):
+    if not isinstance(mu, float):
+        raise ValueError(f"mu must be a float, got {mu!r}")
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
 def _momentum_velocity_length_compared(w, grad, velocity, lr, mu=0.9):
     if len(velocity) != len(w):
         raise ValueError("lengths differ")
@@ -672,6 +692,19 @@ def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", 
     if any(a.shape != w.shape for a in shapes) or (check_t and t < 1):
         raise ValueError("bad input")
     return w, grad, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
+def _adam_sizes_then_reshaped(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if any(a.size != w.size or a.ndim != w.ndim for a in (grad, m, v)):
+        raise ValueError("sizes differ")
+    return ref.adam_step(w, *(a.reshape(w.shape) for a in (grad, m, v)), t, lr, beta1, beta2, eps)
+
+
+def _adam_beta1_zero_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not 0 < beta1 < 1:
+        raise ValueError(f"beta1 must lie in (0, 1), got {beta1!r}")
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
@@ -869,6 +902,10 @@ _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice):
 _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of axes and the first or last size: "
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
 _WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
+_WHOLE_MU = "mu may be any number in [0, 1), a whole 0 too: check 0 <= mu < 1, not isinstance(mu, float)"
+_SIZES_RESHAPED = ("compare each array's shape with w.shape and raise ValueError: an array of w's size and number of "
+                   "axes but another shape (such as (4, 1) for weights of shape (1, 4)) is the caller's mistake; numpy "
+                   "broadcasts it, and reshaping it hides it")
 
 EXERCISES = {
     "sgd_step": Exercise(
@@ -943,6 +980,8 @@ EXERCISES = {
             Mistake("mu = 1 allowed", _momentum_mu_one_allowed, "mu must be below 1 (0 <= mu < 1): with mu = 1 "
                     "the velocity never forgets a gradient"),
             Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("sizes compared, then reshaped", _momentum_sizes_then_reshaped, _SIZES_RESHAPED),
+            Mistake("mu must be a float", _momentum_mu_float_only, _WHOLE_MU),
             Mistake("another default for mu", _momentum_other_default_mu, "keep the signature's default mu=0.9: "
                     "a call without mu uses it"),
         ),
@@ -982,6 +1021,9 @@ EXERCISES = {
             Mistake("only t = 0 rejected", _adam_only_t_zero_rejected, "t counts from 1: every t < 1 must "
                     "raise ValueError, a negative t too (check t < 1, not t == 0)"),
             Mistake("lr above 1 rejected", _adam_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("sizes compared, then reshaped", _adam_sizes_then_reshaped, _SIZES_RESHAPED),
+            Mistake("beta1 = 0 rejected", _adam_beta1_zero_rejected, "beta1 = 0 is allowed (0 <= beta1 < 1; m is "
+                    "then the step's own gradient): raise ValueError only when t < 1 or a shape differs"),
             Mistake("another default for lr", _adam_other_default_lr, "keep the signature's defaults (lr=1e-3, "
                     "beta1=0.9, beta2=0.999, eps=1e-8): a call without them uses them"),
             Mistake("betas in another order", _adam_betas_swapped_in_signature, "keep the signature's order "

@@ -315,6 +315,57 @@ def test_lesson_04_a_shape_check_of_the_end_sizes_only_is_rejected(name, answer)
     with pytest.raises(ExerciseFailed, match="compare whole shapes"):
         check(name, answer, strict=True)
 
+
+def _one_array_by_size(arrays, lax):
+    """The arrays after a check that compares whole shapes with w's (arrays[0]), except for ``lax``, which is only
+    compared by size and number of axes and then reshaped to w's shape."""
+    w = np.asarray(arrays[0], dtype=float)
+    out = [w]
+    for name, a in arrays[1:]:
+        a = np.asarray(a, dtype=float)
+        if (a.size != w.size or a.ndim != w.ndim) if name == lax else a.shape != w.shape:
+            raise ValueError(f"{name} does not fit w")
+        out.append(a.reshape(w.shape))
+    return out
+
+
+def _momentum_grad_by_size(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _one_array_by_size([w, ("grad", grad), ("velocity", velocity)], "grad")
+    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+
+
+def _adam_by_size(lax):
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        arrays = _one_array_by_size([w, ("grad", grad), ("m", m), ("v", v)], lax)
+        return registry.get_exercise("adam_step").reference(*arrays, t, lr, beta1, beta2, eps)
+    return answer
+
+
+def _adam_v_by_end_sizes(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    _same_end_sizes(w, v)
+    return registry.get_exercise("adam_step").reference(w, grad, m, np.broadcast_to(v, np.shape(w)), t, lr, beta1,
+                                                        beta2, eps)
+
+
+def _adam_rejects_0_and_minus_1(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if t in (0, -1):
+        raise ValueError("t counts from 1")
+    return registry.get_exercise("adam_step").reference(w, grad, m, v, max(t, 1), lr, beta1, beta2, eps)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", _momentum_grad_by_size), ("momentum_step", "mu must be a float"),
+    ("adam_step", _adam_by_size("grad")), ("adam_step", _adam_by_size("m")), ("adam_step", _adam_v_by_end_sizes),
+    ("adam_step", _adam_rejects_0_and_minus_1), ("adam_step", "beta1 = 0 rejected"),
+], ids=["momentum grad by size", "mu a float", "adam grad by size", "adam m by size", "adam v by end sizes",
+        "t in (0, -1)", "beta1 = 0"])
+def test_lesson_04_every_array_meets_every_kind_of_wrong_shape(name, answer):
+    """Each array's wrong shapes once kept only some kinds (grad never transposed, v never with a size of 1 in the
+    middle), t < 1 was only 0 or -1, mu and beta1 never whole or 0: an answer lax on one of them passed."""
+    answer = catalogued(name, answer) if isinstance(answer, str) else answer
+    with pytest.raises(ExerciseFailed, match="a generated input"):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

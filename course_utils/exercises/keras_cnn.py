@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import convnet as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
+                   in_turn)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -48,6 +49,8 @@ def _conv_cases():
              label="a 1-D image (8 pixels) and a 1x3 kernel", raises=ValueError),
         Case((np.random.default_rng(10).normal(size=(5, 5)), np.array([1.0, 0.0, -1.0])),
              label="a 1-D kernel (3 values)", raises=ValueError),
+        Case((), {"image": np.random.default_rng(12).normal(size=(4, 6)),
+                  "kernel": np.array([[1.0, -2.0], [0.5, 3.0]])}, label="image and kernel by keyword"),
     ]
 
 
@@ -73,6 +76,7 @@ def _size_cases():
         Case((3, 4, 0, 2), label="a 4-wide kernel on 3 pixels, stride 2", raises=ValueError),
         Case((28, 3.0), label="a float kernel", raises=TypeError),
         Case((28, 1, 1, 2), label="a 1x1 kernel, padding 1, stride 2 (a stride larger than the kernel)"),
+        Case((4, 6, 1, 2), label="a 6-wide kernel exactly as wide as 4 pixels padded by 1, stride 2: one position"),
     ]
 
 
@@ -133,6 +137,9 @@ def _build_run(builder, case):
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
+    if model.non_trainable_weights:
+        raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
+                         "leave every layer trainable"))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = _output_with_set_weights(model, x)
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
@@ -275,17 +282,24 @@ def _predict_cases():
         Case((images["dark ring"],), label="a very dark ring (pixels 0 and 1: raw values, still to be scaled)"),
         Case((images["ring"].astype(np.int64),), label="a ring as int64 pixels 0..255 (np.array of Python ints)"),
         Case((np.repeat(images["ring"][..., None], 3, axis=2),), label="a 28x28x3 (RGB) image", raises=ValueError),
+        Case((images["ring"][None],), label="a batch of one image without a channel axis, shape (1, 28, 28)",
+             raises=ValueError),
+        Case((images["ring"][..., None, None],), label="a 28x28x1x1 image (two unit axes)", raises=ValueError),
     ]
 
 
 def _predict_run(answer, case):
     """Call the answer; the image it was given must come back unchanged (shape and pixels)."""
-    image = case.args[0]
-    before = np.array(image)
-    result = answer(_predict_model(), image)
+    image, model = case.args[0], _predict_model()
+    before, model_before = np.array(image), _model_state(model)
+    result = answer(model, image)
     if image.shape != before.shape or not np.array_equal(image, before):
         raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
                          "image must stay as it was"))
+    if not _same_model_state(_model_state(model), model_before):
+        _predict_model.cache_clear()  # the next run gets a fresh model
+        raise Mismatch(t("predict_one_image changed the model it was given (its weights, an activation, what is "
+                         "trainable or its compile settings): only call predict on it and leave it as it was"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(result, (int, np.integer)):
@@ -293,6 +307,19 @@ def _predict_run(answer, case):
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
                          kind=type(result).__name__, shape=shape))
     return int(result)
+
+
+def _model_state(model):
+    """What an answer could change in the caller's model: weights, trainable flags, activations, compile state."""
+    layers = tuple((type(layer).__name__, layer.trainable, getattr(layer, "activation", None))
+                   for layer in model.layers)
+    return [np.array(w) for w in model.get_weights()], (model.trainable, layers, getattr(model, "compiled", False))
+
+
+def _same_model_state(state, before):
+    (weights, settings), (weights_before, settings_before) = state, before
+    return settings == settings_before and len(weights) == len(weights_before) and all(
+        w.shape == v.shape and np.array_equal(w, v) for w, v in zip(weights, weights_before))
 
 
 # ----------------------------------------------------------------------------- generated cases
@@ -365,10 +392,34 @@ def _draw_size_below_range(rng):
     return Case(args, kwargs, raises=ValueError)
 
 
+def _draw_wrong_type(names, values, kind):
+    """``values`` with the argument ``kind[0]`` replaced by True (1, a valid value: False would also be below the
+    range, which an answer may check first) or by the same value as a float (``kind[1]``); TypeError."""
+    name, type_ = kind
+    values = list(values)
+    index = names.index(name)
+    values[index] = True if type_ == "bool" else float(values[index])
+    return values
+
+
+_SIZE_NAMES = ("n", "kernel", "padding", "stride")
+
+
+def _draw_size_wrong_type(rng, kind):
+    """A bool or a float in one argument where no hand-picked case has one (a bool kernel or stride, a float
+    padding), the others valid; by position, by keyword or both (TypeError)."""
+    n = int(rng.integers(1, 65))
+    values = (n, int(rng.integers(1, min(n, 11) + 1)), int(rng.integers(0, 6)), int(rng.integers(1, 7)))
+    args, kwargs = draw_call(rng, _SIZE_NAMES, _draw_wrong_type(_SIZE_NAMES, values, kind))
+    return Case(args, kwargs, raises=TypeError)
+
+
 def _size_cases_with_drawn():
     # seed 5 draws a stride of -2 and a padding of -4
     return [*_size_cases(), *generated(_draw_size, count=8, seed=52),
-            *generated(_draw_size_below_range, count=2, seed=5)]
+            *generated(_draw_size_below_range, count=2, seed=5),
+            *generated(in_turn(_draw_size_wrong_type, (("kernel", "bool"), ("stride", "bool"), ("padding", "float"))),
+                       count=3, seed=6)]
 
 
 def _draw_params(rng):
@@ -394,11 +445,25 @@ def _draw_params_below_one(rng):
     return Case(args, kwargs, raises=ValueError)
 
 
+_PARAM_NAMES = ("filters1", "filters2", "n_classes", "size", "kernel")
+_PARAM_WRONG_TYPES = (("filters1", "bool"), ("filters2", "bool"), ("filters2", "float"), ("n_classes", "float"),
+                      ("kernel", "float"))  # those no hand-picked case has (a size of True is also too small)
+
+
+def _draw_params_wrong_type(rng, kind):
+    """A bool or a float in one argument where no hand-picked case has one, the others valid; by position, by
+    keyword or both (TypeError)."""
+    values = (int(rng.integers(1, 65)), int(rng.integers(1, 65)), int(rng.integers(1, 101)), 28, 3)
+    args, kwargs = draw_call(rng, _PARAM_NAMES, _draw_wrong_type(_PARAM_NAMES, values, kind))
+    return Case(args, kwargs, raises=TypeError)
+
+
 def _param_cases_with_drawn():
     # seed 57 draws 2 classes, even and 7x7 kernels, odd sizes and sizes above 32, filters1 > filters2, filters1 by
     # keyword, defaults left out, one image too small; seed 3 a negative filters1 and negative n_classes
     return [*_param_cases(), *generated(_draw_params, count=8, seed=57),
-            *generated(_draw_params_below_one, count=2, seed=3)]
+            *generated(_draw_params_below_one, count=2, seed=3),
+            *generated(in_turn(_draw_params_wrong_type, _PARAM_WRONG_TYPES), count=len(_PARAM_WRONG_TYPES), seed=4)]
 
 
 def _draw_accuracy(rng):
@@ -644,6 +709,14 @@ def _size_truncates_toward_zero(n, kernel, padding=0, stride=1):
     return out
 
 
+def _size_bools_rejected_in_n_and_padding_only(n, kernel, padding=0, stride=1):
+    if isinstance(n, bool) or isinstance(padding, bool):  # the hand-picked bools; True passes as kernel or stride
+        raise TypeError("a bool is not a size")
+    if any(not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("every argument must be an int")
+    return ref.conv_output_size(int(n), int(kernel), int(padding), int(stride))
+
+
 def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
@@ -744,6 +817,13 @@ def _params_only_zero_rejected(filters1, filters2, n_classes=10, size=28, kernel
     return _params_with_checks(range_checked=0)(filters1, filters2, n_classes, size, kernel)
 
 
+def _params_bools_rejected_in_n_classes_and_kernel_only(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if isinstance(n_classes, bool) or isinstance(kernel, bool):  # the hand-picked bools; True filters get through
+        raise TypeError("a bool is not a count")
+    return _params_with_checks()(*(v if isinstance(v, float) else int(v) for v in
+                                   (filters1, filters2, n_classes, size, kernel)))
+
+
 def _params_one_output_for_two_classes(filters1, filters2, n_classes=10, size=28, kernel=3):
     return ref.cnn_param_count(filters1, filters2, 1 if n_classes == 2 else n_classes, size, kernel)
 
@@ -816,6 +896,13 @@ def _cnn_floatx_float64(filters1=16, filters2=32, n_classes=10, dropout=0.3):
 
 def _cnn_second_twice_the_first(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     return ref.build_cnn(filters1, 2 * filters1, n_classes, dropout)  # the lesson's 16 and 32, 8 and 16, 4 and 8
+
+
+def _cnn_frozen_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    model = ref.build_cnn(filters1, filters2, n_classes, dropout)
+    for layer in model.layers[:4]:
+        layer.trainable = False  # same layers, same count and output, but fit() trains only the dense layer
+    return model
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
@@ -945,6 +1032,13 @@ def _predict_reshapes_the_input(model, image):
     return int(np.argmax(model.predict(image / 255.0, verbose=0)[0]))
 
 
+def _predict_logits_by_changing_the_model(model, image):
+    import keras
+
+    model.layers[-1].activation = keras.activations.linear  # the same argmax, but the caller's model has no softmax now
+    return ref.predict_one_image(model, image)
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1016,6 +1110,9 @@ EXERCISES = {
             Mistake("no checks", _size_no_checks, ""),
             Mistake("size check ignores padding", _size_check_ignores_padding, "compare the kernel with the PADDED "
                     "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
+            Mistake("bools rejected only in n and padding", _size_bools_rejected_in_n_and_padding_only, "reject a "
+                    "bool in every argument, kernel and stride too: isinstance(True, int) is True, so test "
+                    "isinstance(value, bool) for all four"),
             Mistake("no type check", _size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", _size_rejects_only_stride_zero, ""),
@@ -1061,6 +1158,9 @@ EXERCISES = {
                     "map: 10x10 images give 1x1 maps and Flatten gives filters2 values; raise only below 1"),
             Mistake("size and kernel types not checked", _params_size_and_kernel_types_unchecked, "check the "
                     "type of all five arguments: a float size (28.0) or a bool kernel must raise TypeError too"),
+            Mistake("bools rejected only in n_classes and kernel", _params_bools_rejected_in_n_classes_and_kernel_only,
+                    "reject a bool in all five arguments, filters1, filters2 and size too: isinstance(True, int) is "
+                    "True, so test isinstance(value, bool) for each"),
             Mistake("no type check", _params_no_type_check, "counts are whole numbers: raise TypeError for a "
                     "float or a bool (isinstance(value, bool) or not isinstance(value, int)) in any of the five "
                     "arguments; 16.0 filters would give a float count"),
@@ -1106,6 +1206,9 @@ EXERCISES = {
             Mistake("second convolution twice the first", _cnn_second_twice_the_first, "give the second "
                     "convolution filters2 filters, Conv2D(filters2, 3, ...): the lesson's 16 and 32 happen to double, "
                     "other calls do not"),
+            Mistake("frozen layers", _cnn_frozen_convolutions, "leave every layer trainable: layer.trainable = False "
+                    "(or model.trainable = False) keeps the counts and the output, but fit() never changes those "
+                    "weights"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
@@ -1171,6 +1274,9 @@ EXERCISES = {
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", _predict_no_shape_check, ""),
+            Mistake("changes the model", _predict_logits_by_changing_the_model, "leave the caller's model as it is: "
+                    "setting an activation, trainable or compile() on it changes it for every later cell; for the "
+                    "class, np.argmax of what model.predict returns is enough"),
             Mistake("only the number of dimensions checked", _predict_checks_only_ndim, "check the shape itself, "
                     "(28, 28) or (28, 28, 1): a 14x56 image also has 784 pixels, and reshape scrambles it into a "
                     "28x28 one without an error"),

@@ -2966,6 +2966,77 @@ def test_lesson_05_checks_try_negative_counts_the_cnns_outputs_and_its_global_se
 def test_build_cnn_accepts_separate_relu_and_softmax_layers():
     _passes("build_cnn", _cnn_with_relu_layers())
 
+
+# lesson 05: a bool or a float in every argument (not only where a hand-picked case has one), frozen layers, a
+# changed model and shapes with a unit axis too many
+def _size_bools_rejected_in_n_and_padding_only(n, kernel, padding=0, stride=1):
+    if isinstance(n, bool) or isinstance(padding, bool) or any(not isinstance(v, int) for v in (n, kernel, padding,
+                                                                                                  stride)):
+        raise TypeError("not an int")
+    if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _params_types_checked_where_tested(filters1, filters2, n_classes=10, size=28, kernel=3):
+    if isinstance(filters1, float) or isinstance(size, float) or isinstance(n_classes, bool) or \
+            isinstance(kernel, bool):
+        raise TypeError("not an int")
+    if min(filters1, filters2, n_classes, size, kernel) < 1:
+        raise ValueError("below 1")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("too small")
+    return (kernel ** 2 + 1) * filters1 + (kernel ** 2 * filters1 + 1) * filters2 + \
+        (side ** 2 * filters2 + 1) * n_classes
+
+
+def _conv_renamed(img, k):
+    return registry.get_exercise("conv2d_valid").reference(img, k)
+
+
+def _size_exact_fit_rejected_with_a_stride(n, kernel, padding=0, stride=1):
+    if stride > 1 and kernel == n + 2 * padding:
+        raise ValueError("no room to stride")
+    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+
+
+def _cnn_frozen(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    model = registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    model.trainable = False
+    return model
+
+
+def _predict_compiling_the_model(model, image):
+    model.compile(optimizer="sgd", loss="mse")
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_squeezing_3d_images(model, image):
+    image = np.asarray(image)
+    if image.ndim == 3:
+        image = np.squeeze(image)  # meant for the channel axis of (28, 28, 1); (1, 28, 28) gets through too
+    if image.shape != (28, 28):
+        raise ValueError("not 28x28")
+    return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("conv2d_valid", _conv_renamed, ""), ("conv_output_size", _size_exact_fit_rejected_with_a_stride, ""),
+    ("conv_output_size", _size_bools_rejected_in_n_and_padding_only, "bools rejected only in n and padding"),
+    ("cnn_param_count", _params_types_checked_where_tested, "bools rejected only in n_classes and kernel"),
+    ("build_cnn", _cnn_frozen, "frozen layers"),
+    ("predict_one_image", _predict_compiling_the_model, "changes the model"),
+    ("predict_one_image", _predict_squeezing_3d_images, "squeezed")],
+    ids=["conv2d_valid(img, k)", "conv_output_size: exact fit rejected with a stride",
+         "conv_output_size: bools only in n and padding", "cnn_param_count: types checked where tested",
+         "build_cnn: model.trainable = False", "predict_one_image: compiles the model",
+         "predict_one_image: 3-D images squeezed"])
+def test_lesson_05_checks_try_every_wrong_type_frozen_layers_a_changed_model_and_extra_unit_axes(name, answer,
+                                                                                                  mistake):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

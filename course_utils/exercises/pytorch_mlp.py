@@ -72,6 +72,8 @@ def _step_cases():
         Case((8, 4, 3), {"dropout": 0.5}, label="a model with dropout, in training mode"),
         Case((8, 4, 3), {"batch_norm": True}, label="a model with batch normalisation (statistics of the whole batch)"),
         Case((8, 4, 3), {"frozen": True}, label="a model whose first layer the caller froze (requires_grad=False)"),
+        Case((8, 4, 3), {"groups": True}, label="an optimizer with two parameter groups (the last layer's lr is 10x)"),
+        Case((8, 4, 3), {"dtype": "float64"}, label="a float64 model and batch"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
         *generated(_draw_step_case, count=5, seed=63),
     ]
@@ -118,10 +120,11 @@ def _run_step(train_step, case):
     n, n_in, k = case.args
     kw = case.kwargs
     scale, n_labels = kw.get("scale", 1.0), kw.get("n_labels", n)
+    dtype = getattr(torch, kw.get("dtype", "float32"))
     gen = torch.Generator().manual_seed(kw.get("seed", 0))
-    x = scale * torch.randn(n, n_in, generator=gen)
+    x = (scale * torch.randn(n, n_in, generator=gen)).to(dtype)
     if kw.get("loss") == "mse":
-        y = torch.randn(n_labels, k, generator=gen)
+        y = torch.randn(n_labels, k, generator=gen).to(dtype)
         loss_fn = nn.MSELoss()
     else:
         y = torch.randint(0, k, (n_labels,), generator=gen)
@@ -131,7 +134,7 @@ def _run_step(train_step, case):
     hidden = kw.get("hidden", 8)
     norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
     model = nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.ReLU(), nn.Dropout(kw.get("dropout", 0.0)),
-                          nn.Linear(hidden, k))
+                          nn.Linear(hidden, k)).to(dtype)
     if kw.get("frozen"):
         model[0].requires_grad_(False)  # fine-tuning: the optimizer holds the layer, but it gets no gradient
     for i, p in enumerate(model.parameters()):
@@ -139,13 +142,17 @@ def _run_step(train_step, case):
             p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
     trainable = [p.requires_grad for p in model.parameters()]
     # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
-    optimizer = _step_optimizer(model.parameters(), kw.get("optimizer", "sgd"), kw.get("lr", 0.05))
+    lr = kw.get("lr", 0.05)
+    params = model.parameters()
+    if kw.get("groups"):  # as when fine-tuning: the new last layer learns faster than the layers before it
+        params = [{"params": model[:-1].parameters()}, {"params": model[-1].parameters(), "lr": 10 * lr}]
+    optimizer = _step_optimizer(params, kw.get("optimizer", "sgd"), lr)
     results = []
     for _ in range(kw.get("steps", 2)):
         results.append(train_step(model, loss_fn, optimizer, x, y))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
-        changed = {str(p.dtype) for p in model.parameters() if p.dtype != torch.float32}
+        changed = {str(p.dtype) for p in model.parameters() if p.dtype != dtype}
         if changed:
             raise Mismatch(t("train_step changed the dtype of the caller's model (its parameters are now {dtype}): "
                              "leave the model as it was given", dtype=", ".join(sorted(changed))))
@@ -305,6 +312,12 @@ def _run_module(cls, case):
         raise AttributeError(t("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`"))
     if any(layer.bias is None for layer in layers):
         raise Mismatch(t("the three nn.Linear layers need their biases: leave out bias=False"))
+    twins = _identical_units(layers)
+    if twins:
+        raise Mismatch(t("the units of {names} start with identical weights, in and out (nn.init.zeros_ or "
+                         "constant_?): they get the same updates and stay alike, so the layer learns like a single "
+                         "unit. Keep nn.Linear's own random initialisation",
+                         names=", ".join(twins)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -343,6 +356,19 @@ def _run_module(cls, case):
                          names=", ".join(cut)))
     n_params = sum(p.numel() for p in net.parameters())
     return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
+
+
+def _identical_units(layers):
+    """The hidden layers whose units all start alike (the rows of their weights, and the columns of the next layer's
+    weights): gradient steps hardly tell such units apart (not at all when the biases are alike too). The check
+    sets its own weights afterwards, so an initialisation of the answer's own shows here only."""
+    import torch
+
+    def alike(w):
+        return bool(torch.all(w == w[:1]))
+
+    return [name for name, layer, after in zip(("hidden1", "hidden2"), layers, layers[1:])
+            if layer.out_features > 1 and alike(layer.weight.detach()) and alike(after.weight.detach().T)]
 
 
 def _compare_module(got, want):
@@ -668,6 +694,24 @@ def _step_unfreezing(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_zeroing_first_group(model, loss_fn, optimizer, x, y):
+    for p in optimizer.param_groups[0]["params"]:  # the optimizer's parameters, by hand: its first group only
+        p.grad = None
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_in_float32(model, loss_fn, optimizer, x, y):
+    model.float()  # "PyTorch works in float32": converts the caller's float64 model in place
+    optimizer.zero_grad()
+    loss = loss_fn(model(x.float()), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 # ---------------------------------------------------------------- catalogued mistakes: accuracy
 def _checked_shapes(logits, labels, allow_empty=False):
     if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or (len(labels) == 0 and not allow_empty):
@@ -865,6 +909,16 @@ def _flatten_square(net, x):
 
 _mlp_flatten_3d_only = _module_mistake(_flatten_3d_only)
 _mlp_flatten_square = _module_mistake(_flatten_square)
+
+
+def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    for layer in (net.hidden1, net.hidden2, net.output):  # "start from zero", as for a linear model
+        nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
+    return net
 
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
@@ -1084,6 +1138,10 @@ EXERCISES = {
                     "model.requires_grad_(True) also trains a layer the caller froze (as when fine-tuning)"),
             Mistake("cross-entropy rebuilt", _step_cross_entropy_rebuilt, "call the `loss_fn` you are given: a new "
                     "nn.CrossEntropyLoss loses the caller's reduction (here 'sum') or kind of loss (here nn.MSELoss)"),
+            Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "
+                    "every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
+            Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
+                    "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),
     ),
     "torch_accuracy": Exercise(
@@ -1168,6 +1226,8 @@ EXERCISES = {
                     "calls DigitMLP(784, 256, 64, 10, dropout=0.3)"),
             Mistake("square images assumed", _mlp_flatten_square, "flatten with x.flatten(start_dim=1): an image "
                     "need not be square, so x.shape[-1] ** 2 is not its number of pixels"),
+            Mistake("weights started at zero", _mlp_zero_init, "keep nn.Linear's own random initialisation: hidden "
+                    "units that start with the same weights (zeros_, constant_) get the same updates and stay alike"),
         ),
     ),
     "torch_evaluate": Exercise(

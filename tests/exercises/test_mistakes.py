@@ -621,6 +621,31 @@ def test_lesson_06_checks_try_frozen_layers_0d_labels_backward_and_another_loss(
         check(name, catalogued(name, mistake), strict=True)
 
 
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("torch_train_step", "first parameter group only", "the weights after two steps are wrong"),
+    ("torch_train_step", "model cast to float32", "changed the dtype of the caller's model"),
+    ("torch_digit_mlp", "weights started at zero", "the units of hidden1, hidden2 start with identical weights"),
+])
+def test_lesson_06_checks_try_parameter_groups_float64_and_the_answers_own_initialisation(name, mistake, reason):
+    """Each passed when every optimizer had one parameter group, every model was float32, and the check overwrote
+    the module's weights before anything looked at how the answer initialised them."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
+
+
+def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
+    from torch import nn
+
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            for layer in (self.hidden1, self.hidden2):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
+            nn.init.zeros_(self.output.weight)  # a zero last layer is fine: the hidden units before it differ
+    _passes("torch_digit_mlp", DigitMLP)
+
+
 def test_digit_mlp_may_apply_relu_in_place_to_a_layers_output():
     from torch import nn
 

@@ -1990,9 +1990,10 @@ def test_lesson_07_rejects_fewer_background_columns_steps_cut_short_and_an_unfro
     assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
 
 
-@pytest.mark.parametrize("error", [ValueError, RuntimeError])
+@pytest.mark.parametrize("error", [ValueError, RuntimeError, AssertionError])
 def test_lesson_07a_saliency_may_refuse_a_missing_class_with_another_error(error):
-    """The exercise text names no error for a class the model does not have: IndexError is only what indexing gives."""
+    """The exercise text names no error for a class the model does not have: IndexError is only what indexing gives
+    (AssertionError is what the learner's own `assert 0 <= target < len(scores)` gives)."""
     def saliency_map(model, x, target):
         import torch
 

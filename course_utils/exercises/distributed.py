@@ -7,6 +7,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 The references of exercises 1-3 live in the lesson code (``course_utils.distributed.data_parallel``); torch is
 imported inside the functions only.
 """
+import weakref
+
 import numpy as np
 
 from ..i18n import t
@@ -42,9 +44,12 @@ def _shard_cases():
         Case((_squared_error_grad, wide_w, wide_X, wide_y, 2), label="9 examples with 4 features (w has 4 entries), "
              "2 shards"),
         Case((_squared_error_grad, w, int_X, y[:10], 3), label="integer features X"),
+        Case((_squared_error_grad_with_bias, np.array([0.5, -1.0, 2.0, 0.3]), X[:10], y[:10], 3),
+             label="a model with a bias: w has 4 entries for 3 features"),
         Case((_squared_error_grad, w, X[:4], y[:4], 5), label="more shards than examples", raises=ValueError),
         Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
         *generated(_draw_shard_input, count=6, seed=171),
+        *generated(_draw_biased_shard_input, count=2, seed=172),
     ]
 
 
@@ -56,6 +61,18 @@ def _half_squared_error_grad(w, X, y):
 def _logistic_grad(w, X, y):
     """Gradient of the MEAN logistic (cross-entropy) loss of a linear model, labels y in {0, 1}."""
     return X.T @ ((1 + np.tanh(X @ w / 2)) / 2 - y) / len(X)   # tanh: no overflow for large |X @ w|
+
+
+def _squared_error_grad_with_bias(w, X, y):
+    """Gradient of the MEAN squared error of a linear model with a bias, X @ w[:-1] + w[-1]: w has one entry
+    more than X has features."""
+    return _squared_error_grad(w, np.column_stack([X, np.ones(len(X))]), y)
+
+
+def _logistic_grad_with_bias(w, X, y):
+    """Gradient of the MEAN logistic loss of a linear model with a bias (w has one entry more than X has
+    features), labels y in {0, 1}."""
+    return _logistic_grad(w, np.column_stack([X, np.ones(len(X))]), y)
 
 
 def _draw_whole_or_float(rng, shape, scale):
@@ -73,6 +90,16 @@ def _draw_shard_input(rng):
     grad_fn = [_squared_error_grad, _absolute_error_grad, _half_squared_error_grad, _logistic_grad][rng.integers(4)]
     y = (rng.random(n) < 0.5).astype(np.int64) if grad_fn is _logistic_grad else _draw_whole_or_float(rng, n, scale)
     return Case((grad_fn, w, X, y, int(rng.integers(1, n + 1))))
+
+
+def _draw_biased_shard_input(rng):
+    """As ``_draw_shard_input``, for a model with a bias: w has one entry more than X has features (drawn as a
+    group of its own, so that the cases of ``_draw_shard_input`` stay as they were)."""
+    grad_fn, w, X, y, k = _draw_shard_input(rng).args
+    bias = draw_floats(rng, 1, 1.0)
+    w = np.append(w, np.round(bias).astype(w.dtype) if w.dtype.kind == "i" else bias)
+    return Case((_logistic_grad_with_bias if grad_fn is _logistic_grad else _squared_error_grad_with_bias, w, X, y,
+                 k))
 
 
 def _run_shard(answer, case):
@@ -177,6 +204,13 @@ def _shard_accumulator_like_a_row(grad_fn, w, X, y, k):
 
 def _shard_accumulator_like_y(grad_fn, w, X, y, k):
     total = np.zeros(np.shape(w), dtype=np.asarray(y).dtype)    # integers when y holds whole numbers (0/1 labels)
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
+
+
+def _shard_accumulator_per_feature(grad_fn, w, X, y, k):
+    total = np.zeros(np.shape(X)[1])                         # one entry per feature: w may have one more (a bias)
     for Xs, ys in _shards(X, y, k):
         total += len(Xs) * grad_fn(w, Xs, ys)
     return total / len(X)
@@ -532,9 +566,10 @@ def _run_accumulation(step_fn, case):
     """One step on a seeded model that starts with stale gradients (or with none: "stale" False); returns (loss,
     weights after, the largest number of examples the model saw at once with gradients on, whether x and y are
     unchanged, whether the model is still in train mode, the largest number of examples whose graphs were kept at
-    once (forward passes since the last backward pass), what the answer left changed in the caller's model, loss
-    function or optimizer ("" when nothing), whether it returned a tensor that still requires grad, the sizes of the
-    pieces the model ran on with gradients on (sorted), and whether every such forward pass ran in train mode)."""
+    once (forward passes whose tensors saved for backward are still alive), what the answer left changed in the
+    caller's model, loss function or optimizer ("" when nothing), whether it returned a tensor that still requires
+    grad, the sizes of the pieces the model ran on with gradients on (sorted), and whether every such forward pass
+    ran in train mode)."""
     import torch
     from torch import nn
 
@@ -566,19 +601,26 @@ def _run_accumulation(step_fn, case):
     loss_fn = (nn.MSELoss() if kw.get("loss") == "mse" else
                nn.CrossEntropyLoss(label_smoothing=0.2 if kw.get("loss") == "label smoothing" else 0.0))
     settings = _accumulation_settings(model, loss_fn, optimizer)
-    seen, kept, modes = [], [0, 0], []           # kept: examples since the last backward pass, the most of those
+    seen, modes, held, kept = [], [], {}, [0]    # held: forward pass -> its tensors saved for backward, still alive
 
     def forward(module, inputs):
         if torch.is_grad_enabled():              # a forward pass under no_grad keeps no activations
             seen.append(len(inputs[0]))
             modes.append(module.training)
-            kept[0] += len(inputs[0])
-            kept[1] = max(kept)
-    model.register_forward_pre_hook(forward)
-    next(model.parameters()).register_hook(lambda grad: kept.__setitem__(0, 0))   # each backward pass frees them
+
+    def pack(tensor):                            # autograd saves a tensor of the latest forward pass for backward
+        saved, now = _Saved(tensor.detach()), len(seen)
+        held[now] = held.get(now, 0) + 1
+        weakref.finalize(saved, _let_go, held, now)   # freed with its graph: by backward, or when the graph is dropped
+        kept[0] = max(kept[0], sum(seen[i - 1] for i, count in held.items() if count and i))
+        return saved
+
+    # on the first layer, not on the Sequential: model.forward(x) skips the Sequential's own hooks, not its layers'
+    model[0].register_forward_pre_hook(forward)
     x_before, y_before = x.clone(), y.clone()
-    loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
-            step_fn(model, loss_fn, optimizer, x, y, micro))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
+        loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
+                step_fn(model, loss_fn, optimizer, x, y, micro))
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
@@ -586,8 +628,20 @@ def _run_accumulation(step_fn, case):
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
                     if a != b), "")
     return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[1], changed, graph,
+            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[0], changed, graph,
             tuple(sorted(seen)), all(modes))
+
+
+class _Saved:
+    """A tensor that autograd saved for the backward pass: it lives as long as the graph that holds it."""
+    __slots__ = ("tensor", "__weakref__")
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+
+def _let_go(held, forward_pass):
+    held[forward_pass] -= 1
 
 
 def _accumulation_settings(model, loss_fn, optimizer):
@@ -817,6 +871,18 @@ def _accumulate_fresh_optimizer(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, fresh, x, y, micro_batches)
 
 
+def _accumulate_retaining_graphs(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)     # its graph lives on until `loss` is rebound
+        loss.backward(retain_graph=True)
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
 def _accumulate_grads_zeroed_by_hand(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     for p in model.parameters():
@@ -895,6 +961,9 @@ EXERCISES = {
                     "for integer weights it is an integer array, and `+=` of float gradients fails. Start from "
                     "np.zeros(np.shape(w)), or write total = total + ..."),
             Mistake("shards of ceil(n / k)", _shard_ceil_sized),
+            Mistake("accumulator with one entry per feature", _shard_accumulator_per_feature, "You started the sum "
+                    "from one entry per feature (np.zeros(X.shape[1])), but the gradient has w's shape, and w may have "
+                    "more entries than X has features (a bias): start from np.zeros(np.shape(w))."),
             Mistake("accumulator of three entries", _shard_accumulator_of_three, "You started the sum from "
                     "np.zeros(3), the size of the lesson's w: the gradient has as many entries as w, whatever the "
                     "number of features. Start from np.zeros(np.shape(w))."),
@@ -996,6 +1065,9 @@ EXERCISES = {
             Mistake("pieces from torch.chunk", _accumulate_chunked, "torch.chunk(x, m) cuts pieces of ceil(n / m) "
                     "examples, so it may cut fewer or other pieces than m (10 in 4: 3, 3, 3, 1): "
                     "torch.tensor_split(x, micro_batches) cuts exactly micro_batches pieces, as even as they can be."),
+            Mistake("graphs retained", _accumulate_retaining_graphs, "backward(retain_graph=True) keeps each "
+                    "piece's graph (its saved activations) until the next piece's loss replaces it, so two pieces' "
+                    "graphs are in memory at once: call loss.backward() without retain_graph."),
             Mistake("one backward for all pieces", _accumulate_one_backward, "You called backward() once, on the "
                     "sum of the pieces' losses: every piece's graph stays in memory until then, as much as for the "
                     "whole batch. Call loss.backward() on each piece inside the loop."),

@@ -2523,6 +2523,81 @@ def test_lesson_08_accepts_sampler_indices_as_a_list_even_when_a_rank_gets_none(
     check("sampler_indices", as_list, strict=True)
 
 
+def _accumulator_per_feature(grad_fn, w, X, y, k):
+    total = np.zeros(X.shape[1])                           # w may have one entry more (a bias)
+    for a, b in _shards_of(X, y, k):
+        total += len(a) * grad_fn(w, a, b)
+    return total / len(X)
+
+
+def _accumulation_through_forward(pieces_at_once=False, eval_mode=False, whole_batch=False, retain_graph=False):
+    """Accumulation that calls model.forward(xb) (which skips the Sequential's own hooks, not its layers'), on the
+    whole batch, or keeping every piece's graph until one backward, or in eval mode; or model(xb) with
+    backward(retain_graph=True)."""
+    def step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        optimizer.zero_grad()
+        if eval_mode:
+            model.eval()
+        pieces = [(x, y)] if whole_batch else zip(torch.tensor_split(x, micro_batches),
+                                                  torch.tensor_split(y, micro_batches))
+        losses, total = [], 0.0
+        for xb, yb in pieces:
+            loss = loss_fn(model(xb) if retain_graph else model.forward(xb), yb) * len(xb) / len(x)
+            total += loss.item()
+            if pieces_at_once:
+                losses.append(loss)
+            else:
+                loss.backward(retain_graph=retain_graph)
+        if pieces_at_once:
+            sum(losses).backward()
+        model.train()
+        optimizer.step()
+        return total
+    return step
+
+
+_RIGHT_ONLY_WHILE_W_MATCHES_X_OR_HOOKS_SEE_THE_MODEL = [
+    ("shard_gradient", _shard_gradient_by(_accumulator_per_feature), "accumulator with one entry per feature",
+     r"np\.zeros\(np\.shape\(w\)\)"),
+    ("accumulation_step", _accumulation_through_forward(whole_batch=True), "whole batch at once", "examples at once"),
+    ("accumulation_step", _accumulation_through_forward(pieces_at_once=True), "one backward for all pieces",
+     "kept at once"),
+    ("accumulation_step", _accumulation_through_forward(eval_mode=True), "", "forward pass in eval mode"),
+    ("accumulation_step", _accumulation_through_forward(retain_graph=True), "graphs retained", "retain_graph"),
+]
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", _RIGHT_ONLY_WHILE_W_MATCHES_X_OR_HOOKS_SEE_THE_MODEL,
+                         ids=["shard np.zeros(X.shape[1])", "model.forward(x) whole batch",
+                              "model.forward, one backward", "model.forward in eval mode", "retain_graph=True"])
+def test_lesson_08_rejects_a_gradient_shaped_like_x_and_work_hidden_from_the_models_own_hooks(name, answer, mistake,
+                                                                                             reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    if mistake:
+        assert judge(registry.get_exercise(name), answer).mistake == mistake
+
+
+def test_lesson_08_accepts_accumulation_that_runs_a_second_forward_pass_for_the_loss_it_returns():
+    def twice(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            (loss_fn(model(xb), yb) * len(xb) / len(x)).backward()
+            total += loss_fn(model(xb), yb).item() * len(xb) / len(x)   # its graph is dropped at once
+        optimizer.step()
+        return total
+    check("accumulation_step", twice, strict=True)
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

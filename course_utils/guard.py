@@ -2,7 +2,7 @@
 
 ``guarded(fn, ...)`` calls ``fn`` under a time limit, with its printed output captured
 (and capped), with numpy's error state and the warning filters reset to known values,
-with torch's global settings put back afterwards, and with every exception caught,
+with torch's global settings and numpy's error handling put back afterwards (a change is reported), and with every exception caught,
 ``SystemExit`` included. It returns an ``Outcome``.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ OUTPUT_LIMIT = 2000  # characters of printed output kept per check
 
 
 class SettingChanged(Exception):
-    """Learner code left one of torch's global settings changed (it was put back)."""
+    """Learner code left a global setting of torch or numpy changed (it was put back)."""
 
 
 class TimeUp(BaseException):
@@ -137,18 +137,28 @@ def known_numeric_state():
 
 
 def _torch_settings() -> tuple:
-    """torch's global gradient mode and default dtype (torch's defaults while it is not imported)."""
+    """torch's global gradient mode, default dtype and anomaly detection (its defaults while it is not imported)."""
     torch = sys.modules.get("torch")
-    return (True, "torch.float32") if torch is None else (torch.is_grad_enabled(), str(torch.get_default_dtype()))
+    return (True, "torch.float32", False) if torch is None else (
+        torch.is_grad_enabled(), str(torch.get_default_dtype()), torch.is_anomaly_enabled())
 
 
 def _restore_torch_settings(settings: tuple) -> None:
     torch = sys.modules["torch"]
     torch.set_grad_enabled(settings[0])
     torch.set_default_dtype(getattr(torch, settings[1].removeprefix("torch.")))
+    torch.autograd.set_detect_anomaly(settings[2])
+
+
+NUMPY_ERRORS_CHANGED = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook. "
+                        "The check put it back; use a `with np.errstate(...):` block, which ends with it")
 
 
 def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
+    if before[2] != after[2]:
+        return SettingChanged(t("your function switched torch's anomaly detection (torch.autograd.set_detect_anomaly) "
+                                "on for the rest of the notebook, which slows every backward pass down. The check "
+                                "switched it back; use a `with torch.autograd.detect_anomaly():` block while you debug"))
     if before[0] != after[0]:
         return SettingChanged(t("your function changed gradient tracking (torch.set_grad_enabled) for the rest of "
                                 "the notebook. The check switched it back; use a `with torch.no_grad():` block, "
@@ -162,10 +172,15 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
             **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)`` safely and report what happened; a changed torch setting is an error."""
     sink, settings = output if output is not None else CappedOutput(), _torch_settings()
+    numpy_errors_changed = False
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), known_numeric_state():
-            with time_limit(limit):
-                outcome = Outcome(value=fn(*args, **kwargs))
+            numpy_errors = np.geterr()
+            try:
+                with time_limit(limit):
+                    outcome = Outcome(value=fn(*args, **kwargs))
+            finally:   # the errstate block puts numpy's error handling back as it ends
+                numpy_errors_changed = np.geterr() != numpy_errors
     except TimeUp:
         outcome = Outcome(timed_out=True)
     except KeyboardInterrupt:
@@ -177,4 +192,6 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
         _restore_torch_settings(settings)
         if outcome.ok or outcome.error is not None:
             outcome = Outcome(error=_setting_changed(settings, left))
+    elif numpy_errors_changed and (outcome.ok or outcome.error is not None):
+        outcome = Outcome(error=SettingChanged(t(NUMPY_ERRORS_CHANGED)))
     return outcome

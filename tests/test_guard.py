@@ -1,9 +1,10 @@
 """Tests for course_utils.guard: the time limit holds where there is no timer signal (Windows), and torch's
-global settings come back as they were."""
+global settings and numpy's error handling come back as they were."""
 import signal
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from course_utils import guard
@@ -69,7 +70,8 @@ def test_no_limit_means_no_timer():
 @pytest.mark.parametrize("change, words", [
     (lambda torch: torch.set_grad_enabled(False), "gradient tracking"),
     (lambda torch: torch.set_default_dtype(torch.float64), "default dtype to torch.float64"),
-], ids=["grad mode", "default dtype"])
+    (lambda torch: torch.autograd.set_detect_anomaly(True), "anomaly detection"),
+], ids=["grad mode", "default dtype", "anomaly detection"])
 def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
     import torch
 
@@ -78,7 +80,7 @@ def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
         return 1.0
     outcome = guarded(answer)
     assert isinstance(outcome.error, guard.SettingChanged) and words in str(outcome.error)
-    assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32
+    assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32 and not torch.is_anomaly_enabled()
 
 
 def test_a_setting_changed_by_an_answer_that_also_raised_is_reported_and_put_back():
@@ -100,3 +102,15 @@ def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
         return __import__("numpy").maximum(0, z)
     verdict = judge(get_exercise("relu"), relu)
     assert verdict.kind != PASSED and "gradient tracking" in verdict.text and torch.is_grad_enabled()
+
+
+def test_numpy_error_handling_changed_by_an_answer_is_put_back_and_reported():
+    before = np.geterr()
+
+    def answer():
+        np.seterr(all="raise")
+        return 1.0
+    outcome = guarded(answer)
+    assert isinstance(outcome.error, guard.SettingChanged) and "np.seterr" in str(outcome.error)
+    assert np.geterr() == before
+    assert guarded(lambda: 1.0).ok and np.geterr() == before

@@ -605,3 +605,16 @@ def test_an_answer_that_leaves_memory_unfilled_does_not_pass_by_luck():
                         cases=lambda: [Case((np.linspace(-2, 2, n),)) for n in (5, 9, 200, 5000)])
     assert judge(exercise, exercise.reference).kind == "passed"
     assert judge(exercise, relu_leaving_negatives_unfilled).kind == "wrong"
+
+
+def test_an_answer_that_changes_the_items_of_a_list_it_was_given_is_caught():
+    def count_then_overwrite(sizes):
+        total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        sizes[0] = 0   # the caller's list keeps its length, not its values
+        return total
+
+    exercise = Exercise(reference=lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])),
+                        hint="weights and biases of each pair of neighbouring layers",
+                        cases=lambda: [Case(([2, 8, 1],)), Case(([1, 1, 1, 1],))])
+    assert judge(exercise, exercise.reference).kind == "passed"
+    assert "changed its input" in judge(exercise, count_then_overwrite).text

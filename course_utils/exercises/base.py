@@ -162,7 +162,8 @@ def to_numpy(value: Any) -> Any:
 
 
 def same_arrays(a: Any, b: Any) -> bool:
-    """True when every numpy array or torch tensor inside ``a`` equals its counterpart in ``b`` (NaN equal to NaN)."""
+    """True when every numpy array, torch tensor or number or string inside ``a`` equals its counterpart in ``b``
+    (NaN equal to NaN); other objects are not compared."""
     if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values
         a, b = to_numpy(a), to_numpy(b)
     if isinstance(a, Case):
@@ -171,6 +172,8 @@ def same_arrays(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(same_arrays(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, (int, float, str)):   # e.g. the items of a list the answer was given
+        return type(a) is type(b) and (a == b or a != a and b != b)
     return True
 
 

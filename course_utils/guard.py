@@ -128,10 +128,15 @@ def _watchdog(seconds: float):
                 _raise_in(target, None)  # finished just as time ran out: no TimeUp may surface later
 
 
+def _ignore_numpy_error(kind: str, flag: int) -> None:
+    """numpy's floating-point errors go here while learner code runs, and are dropped."""
+
+
 @contextlib.contextmanager
 def known_numeric_state():
-    """numpy errors ignored and warnings silenced, whatever np.seterr or the filters say outside."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
+    """numpy errors passed to a function that does nothing, and warnings silenced, whatever np.seterr or the
+    filters say outside. ("call", not "ignore": an answer's np.seterr(all="ignore") must show as a change.)"""
+    with np.errstate(all="call", call=_ignore_numpy_error), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
 

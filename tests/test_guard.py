@@ -104,11 +104,12 @@ def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
     assert verdict.kind != PASSED and "gradient tracking" in verdict.text and torch.is_grad_enabled()
 
 
-def test_numpy_error_handling_changed_by_an_answer_is_put_back_and_reported():
+@pytest.mark.parametrize("setting", ["raise", "ignore", "warn"])
+def test_numpy_error_handling_changed_by_an_answer_is_put_back_and_reported(setting):
     before = np.geterr()
 
     def answer():
-        np.seterr(all="raise")
+        np.seterr(all=setting)
         return 1.0
     outcome = guarded(answer)
     assert isinstance(outcome.error, guard.SettingChanged) and "np.seterr" in str(outcome.error)

@@ -33,7 +33,8 @@ def _sgd_cases():
         Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
         *generated(_draw_sgd, count=6, seed=41),
         *generated(in_turn(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
-                                                      "a size of 1 in the middle")), count=4, seed=42),
+                                                      "a size of 1 in the middle", "the last two sizes swapped")),
+                   count=5, seed=42),
     ]
 
 
@@ -60,11 +61,14 @@ def _momentum_cases():
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), 0.1, 0.9),
              label="integer weights and an integer velocity"),
         *generated(in_turn(_draw_momentum, ("default mu", "position", "keyword", "mixed", "default mu",
-                                                        "mixed", "mu = 0, a whole number")), count=7, seed=51),
+                                                        "mixed", "mu = 0, a whole number", "whole-number arrays",
+                                                        "three axes")), count=9, seed=51),
         *generated(in_turn(_draw_bad_momentum, ("velocity: a size of 1 inside", "grad: a size of 1 inside",
                                                             "velocity: transposed", "mu",
-                                                            "grad: a size of 1 in the middle", "grad: transposed")),
-                   count=6, seed=52),
+                                                            "grad: a size of 1 in the middle", "grad: transposed",
+                                                            "velocity: a column", "grad: the last two sizes swapped",
+                                                            "velocity: the last two sizes swapped")),
+                   count=9, seed=52),
     ]
 
 
@@ -98,15 +102,19 @@ def _adam_cases():
              label="lr = 2 (large, but positive)"),
         Case((np.array([1, -2]), np.array([0.5, 0.25]), np.array([1, 0]), np.array([1, 2]), 2), {"lr": 0.1},
              label="integer weights and integer moments"),
-        *generated(in_turn(_draw_adam, zip((*_ADAM_PASSING, "mixed", "beta1 = 0, a whole number"),
+        *generated(in_turn(_draw_adam, zip((*_ADAM_PASSING, "mixed", "beta1 = 0, a whole number",
+                                                       "whole-number arrays", "beta2 = 0, a whole number"),
                                                       ((10, 61), (1, 2), (2, 10), (100, 5001), (10, 61), (1, 10),
-                                                       (1, 61)))),
-                   count=7, seed=61),
+                                                       (1, 61), (1, 61), (1, 61)))),
+                   count=9, seed=61),
         *generated(in_turn(_draw_bad_adam, ("m: a size of 1 inside", "v: transposed",
                                                        "grad: a size of 1 inside", "v: an extra axis",
                                                        "m: a size of 1 in the middle", "grad: transposed",
-                                                       "m: transposed", "v: a size of 1 in the middle", "t")),
-                   count=9, seed=62),
+                                                       "m: transposed", "v: a size of 1 in the middle", "t",
+                                                       "m: a column", "grad: the last two sizes swapped",
+                                                       "m: the last two sizes swapped",
+                                                       "v: the last two sizes swapped")),
+                   count=13, seed=62),
     ]
 
 
@@ -143,16 +151,17 @@ def _holds_in_float32(formula, arrays, *scalars):
     return all(np.allclose(a, b, **_SAFE32) for a, b in zip(low, high))
 
 
-def _draw_state(rng, names, positive=(), formula=None, scalars=(), shape=None, scale=None):
+def _draw_state(rng, names, positive=(), formula=None, scalars=(), shape=None, scale=None, whole=False):
     """Arrays of one drawn shape (1 to 3 dimensions, sizes 1 to 7), each of its own dtype.
 
     The arrays are redrawn until float32 arithmetic of ``formula`` holds the check's tolerance
     (cancellation in w - lr * grad would otherwise reject a right answer that computes in float32), whatever
-    the drawn dtypes.
+    the drawn dtypes. ``whole``: every array holds whole numbers (int64).
     """
     shape = draw_shape(rng, int(rng.integers(1, 4))) if shape is None else shape
     while True:
-        kinds = rng.choice(["float64", "float32", "int"], size=len(names), p=[0.5, 0.3, 0.2])
+        kinds = ["int"] * len(names) if whole else rng.choice(["float64", "float32", "int"], size=len(names),
+                                                                p=[0.5, 0.3, 0.2])
         arrays = [_draw_array(rng, shape, str(k), scale=scale, positive=name in positive)
                   for name, k in zip(names, kinds)]
         if formula is None or _holds_in_float32(formula, arrays, *scalars):
@@ -169,7 +178,9 @@ def _wrong_shape(rng, shape, kind):
 
     "a size of 1 inside" keeps the number of dimensions and the length (len() and .ndim agree); "transposed"
     keeps the size and the number of dimensions; "a size of 1 in the middle" also keeps the first and the last
-    size (of 3 dimensions); the other two add an axis of size 1.
+    size (of 3 dimensions); "the last two sizes swapped" keeps the number of dimensions, the length and the size
+    (of 3 dimensions); "a column" ((k, 1) for (k,)) and "an extra axis" add a last axis of size 1, any other
+    kind a first one.
     """
     if kind == "a size of 1 in the middle":
         return shape[:1] + (1,) * (len(shape) - 2) + shape[-1:]
@@ -178,15 +189,22 @@ def _wrong_shape(rng, shape, kind):
         return shape[:i] + (1,) + shape[i + 1:]
     if kind == "transposed":
         return shape[::-1]
-    return shape + (1,) if kind == "an extra axis" else (1,) + shape
+    if kind == "the last two sizes swapped":
+        return shape[:-2] + shape[:-3:-1]
+    return shape + (1,) if kind in ("an extra axis", "a column") else (1,) + shape
 
 
 def _shape_for(rng, kind):
-    """A shape (2 or 3 dimensions) on which ``kind`` of wrong shape differs and still broadcasts or has its size."""
+    """A shape (1 to 3 dimensions) on which ``kind`` of wrong shape differs and still broadcasts or has its size."""
     if kind == "transposed":  # (1, ..., k) against (k, ..., 1): the same size, and numpy broadcasts them
         return (1, *draw_shape(rng, int(rng.integers(1, 3)), low=2))
     if kind == "a size of 1 in the middle":  # only a middle size differs: the first and last sizes agree
         return draw_shape(rng, 3, low=2)
+    if kind == "the last two sizes swapped":  # (a, 1, c) against (a, c, 1): ndim, len() and size agree
+        a, c = draw_shape(rng, 2, low=2)
+        return (a, 1, c)
+    if kind == "a column":  # (k,) against (k, 1): len() and size agree
+        return draw_shape(rng, 1, low=2)
     while True:
         shape = draw_shape(rng, int(rng.integers(2, 4)), low=2)
         if shape[::-1] != shape:
@@ -218,10 +236,16 @@ def _draw_mu(rng):
 
 def _draw_momentum(rng, passing):
     """``passing``: "default mu" leaves mu out (0.9); otherwise all passed, as ``_passed`` draws ("mu = 0, a
-    whole number": the int 0)."""
+    whole number": the int 0; "whole-number arrays": int64 arrays with a fractional lr and mu, whose result is
+    not whole; "three axes": arrays of 3 dimensions)."""
     lr, mu = _draw_lr(rng), 0.9 if passing == "default mu" else _draw_mu(rng)
     mu = 0 if passing == "mu = 0, a whole number" else mu
-    w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), formula=ref._momentum, scalars=(lr, mu))
+    whole = passing == "whole-number arrays"
+    if whole:
+        lr, mu = float(rng.uniform(0.01, 0.99)), float(rng.uniform(0.05, 0.95))
+    shape = draw_shape(rng, 3) if passing == "three axes" else None
+    w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), formula=ref._momentum, scalars=(lr, mu),
+                                    shape=shape, whole=whole)
     names, values = ["w", "grad", "velocity", "lr", "mu"], [w, grad, velocity, lr, mu]
     if passing == "default mu":
         names, values = names[:-1], values[:-1]
@@ -289,13 +313,18 @@ def _draw_adam(rng, passing_and_steps):
         settings = (_draw_lr(rng), *_ADAM_DEFAULTS[1:])
     elif passing == "beta1 = 0, a whole number":  # allowed (0 <= beta1 < 1): m is then this step's gradient
         settings = (settings[0], 0, *settings[2:])
-    scale = float(10 ** rng.uniform(-7, -4)) if rng.random() < 0.3 else None
+    elif passing == "beta2 = 0, a whole number":  # allowed (0 <= beta2 < 1): v is then this step's g**2
+        settings = (settings[0], settings[1], 0, settings[3])
+    whole = passing == "whole-number arrays"  # int64 arrays: the new w, m and v are not whole
+    if whole:
+        settings = (settings[0], float(rng.uniform(0.05, 0.95)), *settings[2:])
+    scale = float(10 ** rng.uniform(-7, -4)) if rng.random() < 0.3 and not whole else None
     shape = draw_shape(rng, int(rng.integers(1, 4)))
-    w = _draw_state(rng, ("w",), shape=shape)[0]
-    grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale)
+    w = _draw_state(rng, ("w",), shape=shape, whole=whole)[0]
+    grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale, whole=whole)
     while not _holds_in_float32(_adam_formula, [w, grad, m, v], t, *settings):
-        w = _draw_state(rng, ("w",), shape=shape)[0]
-        grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale)
+        w = _draw_state(rng, ("w",), shape=shape, whole=whole)[0]
+        grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale, whole=whole)
     return _adam_case(rng, [w, grad, m, v], t, settings, passing)
 
 
@@ -550,6 +579,18 @@ def _sgd_lr_float_only(w, grad, lr):
     return ref.sgd_step(w, grad, lr)
 
 
+def _ndim_len_size_differ(w, *arrays):
+    """The learner's check: the number of axes, len() and .size, not the whole shape."""
+    w = np.asarray(w)
+    return any(np.ndim(a) != w.ndim or np.size(a) != w.size or (w.ndim and len(a) != len(w)) for a in arrays)
+
+
+def _sgd_ndim_len_size(w, grad, lr):
+    if _ndim_len_size_differ(w, grad) or not lr > 0:
+        raise ValueError("bad input")
+    return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
 def _sgd_sizes_then_reshaped(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.size != w.size or grad.ndim != w.ndim or not lr > 0:
@@ -684,6 +725,33 @@ def _momentum_velocity_length_compared(w, grad, velocity, lr, mu=0.9):
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
 
+def _momentum_ndim_len_size(w, grad, velocity, lr, mu=0.9):
+    if _ndim_len_size_differ(w, grad, velocity):
+        raise ValueError("shapes differ")
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=())
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_velocity_length_and_size(w, grad, velocity, lr, mu=0.9):
+    if len(velocity) != len(w) or np.size(velocity) != np.size(w):
+        raise ValueError("velocity does not fit w")
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad",))
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_inputs_dtype(w, grad, velocity, lr, mu=0.9):
+    new_w, new_velocity = ref.momentum_step(w, grad, velocity, lr, mu)
+    dtype = np.result_type(np.asarray(w), np.asarray(grad), np.asarray(velocity))
+    return new_w.astype(dtype), new_velocity.astype(dtype)
+
+
+def _momentum_three_axes_rejected(w, grad, velocity, lr, mu=0.9):
+    if np.ndim(w) > 2:
+        raise ValueError("w must be a vector or a matrix")
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -705,6 +773,31 @@ def _adam_beta1_zero_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999,
     if not 0 < beta1 < 1:
         raise ValueError(f"beta1 must lie in (0, 1), got {beta1!r}")
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_beta2_zero_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not 0 < beta2 < 1:
+        raise ValueError(f"beta2 must lie in (0, 1), got {beta2!r}")
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_ndim_len_size(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if _ndim_len_size_differ(w, grad, m, v):
+        raise ValueError("shapes differ")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=())
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_m_length_and_size(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if len(m) != len(w) or np.size(m) != np.size(w):
+        raise ValueError("m does not fit w")
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=("grad", "v"))
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_inputs_dtype(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    dtype = np.result_type(*(np.asarray(a) for a in (w, grad, m, v)))
+    return tuple(a.astype(dtype) for a in ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps))
 
 
 def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
@@ -903,6 +996,11 @@ _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of a
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
 _WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
 _WHOLE_MU = "mu may be any number in [0, 1), a whole 0 too: check 0 <= mu < 1, not isinstance(mu, float)"
+_NDIM_LEN_SIZE = ("compare whole shapes (grad.shape != w.shape), not the number of axes, len() and .size: an array "
+                  "of shape (2, 5, 1) has all three of weights of shape (2, 1, 5), but numpy broadcasts the two to "
+                  "(2, 5, 5)")
+_INPUTS_DTYPE = ("the new arrays are fractional even when every input array holds whole numbers: do not cast them "
+                 "to the inputs' dtype (np.result_type of int64 arrays is int64), return them as computed")
 _SIZES_RESHAPED = ("compare each array's shape with w.shape and raise ValueError: an array of w's size and number of "
                    "axes but another shape (such as (4, 1) for weights of shape (1, 4)) is the caller's mistake; numpy "
                    "broadcasts it, and reshaping it hides it")
@@ -925,6 +1023,7 @@ EXERCISES = {
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
             Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
+            Mistake("ndim, length and size compared", _sgd_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
                     "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -964,6 +1063,10 @@ EXERCISES = {
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
             Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
+            Mistake("ndim, length and size compared", _momentum_ndim_len_size, _NDIM_LEN_SIZE),
+            Mistake("velocity's length and size compared", _momentum_velocity_length_and_size, "compare velocity.shape "
+                    "with w.shape, not len() and .size: a velocity of shape (3, 1) has both of weights of shape (3,), "
+                    "but numpy broadcasts it to (3, 3)"),
             Mistake("velocity's length compared", _momentum_velocity_length_compared, "compare velocity.shape "
                     "with w.shape, not len(): a velocity of shape (6, 1) has the length of weights of shape (6, 5), "
                     "but numpy broadcasts it"),
@@ -982,6 +1085,10 @@ EXERCISES = {
             Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("sizes compared, then reshaped", _momentum_sizes_then_reshaped, _SIZES_RESHAPED),
             Mistake("mu must be a float", _momentum_mu_float_only, _WHOLE_MU),
+            Mistake("inputs' dtype kept", _momentum_inputs_dtype, _INPUTS_DTYPE),
+            Mistake("3 axes rejected", _momentum_three_axes_rejected, "w may have any number of axes (a "
+                    "convolution's weights have 4): the step is elementwise, so raise ValueError only for the listed "
+                    "problems"),
             Mistake("another default for mu", _momentum_other_default_mu, "keep the signature's default mu=0.9: "
                     "a call without mu uses it"),
         ),
@@ -1008,6 +1115,10 @@ EXERCISES = {
                     "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
                     "every weight"),
             Mistake("end sizes compared", _adam_end_sizes_compared, _END_SIZES),
+            Mistake("ndim, length and size compared", _adam_ndim_len_size, _NDIM_LEN_SIZE),
+            Mistake("m's length and size compared", _adam_m_length_and_size, "compare m.shape with w.shape, not len() "
+                    "and .size: an m of shape (3, 1) has both of weights of shape (3,), but numpy broadcasts it to "
+                    "(3, 3)"),
             Mistake("moments' lengths compared", _adam_moment_lengths_compared, "compare the shapes of m and v "
                     "with w.shape, not len(): an m of shape (5, 1) has the length of weights of shape (5, 7), but "
                     "numpy broadcasts it"),
@@ -1024,6 +1135,9 @@ EXERCISES = {
             Mistake("sizes compared, then reshaped", _adam_sizes_then_reshaped, _SIZES_RESHAPED),
             Mistake("beta1 = 0 rejected", _adam_beta1_zero_rejected, "beta1 = 0 is allowed (0 <= beta1 < 1; m is "
                     "then the step's own gradient): raise ValueError only when t < 1 or a shape differs"),
+            Mistake("beta2 = 0 rejected", _adam_beta2_zero_rejected, "beta2 = 0 is allowed (0 <= beta2 < 1; v is "
+                    "then the step's own grad**2): raise ValueError only when t < 1 or a shape differs"),
+            Mistake("inputs' dtype kept", _adam_inputs_dtype, _INPUTS_DTYPE),
             Mistake("another default for lr", _adam_other_default_lr, "keep the signature's defaults (lr=1e-3, "
                     "beta1=0.9, beta2=0.999, eps=1e-8): a call without them uses them"),
             Mistake("betas in another order", _adam_betas_swapped_in_signature, "keep the signature's order "

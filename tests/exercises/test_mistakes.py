@@ -366,6 +366,82 @@ def test_lesson_04_every_array_meets_every_kind_of_wrong_shape(name, answer):
     with pytest.raises(ExerciseFailed, match="a generated input"):
         check(name, answer, strict=True)
 
+def _fits(w, *arrays):
+    """The learner's shape check: the number of axes, len() and .size agree (not the whole shape)."""
+    w = np.asarray(w)
+    return all(np.ndim(a) == w.ndim and np.size(a) == w.size and (not w.ndim or len(a) == len(w)) for a in arrays)
+
+
+def _as_floats(*arrays):
+    return [np.asarray(a, dtype=float) for a in arrays]
+
+
+def _sgd_by_ndim_len_size(w, grad, lr):
+    if not _fits(w, grad) or not lr > 0:
+        raise ValueError("grad does not fit w")
+    w, grad = _as_floats(w, grad)
+    return w - lr * grad
+
+
+def _momentum_by_ndim_len_size(w, grad, velocity, lr, mu=0.9):
+    if not _fits(w, grad, velocity) or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_velocity_by_length_and_size(w, grad, velocity, lr, mu=0.9):
+    if np.shape(grad) != np.shape(w) or len(velocity) != len(w) or np.size(velocity) != np.size(w):
+        raise ValueError("bad input")
+    return _momentum_by_ndim_len_size(w, grad, np.reshape(velocity, np.shape(w)), lr, mu)
+
+
+def _momentum_in_the_inputs_dtype(w, grad, velocity, lr, mu=0.9):
+    dtype = np.result_type(np.asarray(w), np.asarray(grad), np.asarray(velocity))
+    return tuple(np.asarray(a).astype(dtype) for a in _momentum_by_ndim_len_size(w, grad, velocity, lr, mu))
+
+
+def _momentum_for_vectors_and_matrices(w, grad, velocity, lr, mu=0.9):
+    if np.ndim(w) > 2:
+        raise ValueError("w must be a vector or a matrix")
+    return _momentum_by_ndim_len_size(w, grad, velocity, lr, mu)
+
+
+def _adam_by(check):
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not check(w, grad, m, v, beta2) or t < 1:
+            raise ValueError("bad input")
+        w, grad, m, v = _as_floats(w, grad, m, v)
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    return answer
+
+
+def _adam_in_the_inputs_dtype(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    dtype = np.result_type(*(np.asarray(a) for a in (w, grad, m, v)))
+    return tuple(a.astype(dtype) for a in _adam_by(lambda w, g, m, v, b2: _fits(w, g, m, v))(
+        w, grad, m, v, t, lr, beta1, beta2, eps))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_by_ndim_len_size), ("momentum_step", _momentum_by_ndim_len_size),
+    ("momentum_step", _momentum_velocity_by_length_and_size), ("momentum_step", _momentum_in_the_inputs_dtype),
+    ("momentum_step", _momentum_for_vectors_and_matrices),
+    ("adam_step", _adam_by(lambda w, g, m, v, b2: _fits(w, g, m, v))),
+    ("adam_step", _adam_by(lambda w, g, m, v, b2: np.shape(g) == np.shape(w) == np.shape(v) and len(m) == len(w)
+                           and np.size(m) == np.size(w))),
+    ("adam_step", _adam_by(lambda w, g, m, v, b2: _fits(w, g, m, v) and 0 < b2 < 1)),
+    ("adam_step", _adam_in_the_inputs_dtype),
+], ids=["sgd ndim+len+size", "momentum ndim+len+size", "velocity by len+size", "momentum inputs' dtype",
+        "momentum rejects 3 axes", "adam ndim+len+size", "m by len+size", "beta2 = 0", "adam inputs' dtype"])
+def test_lesson_04_generated_inputs_vary_what_was_still_fixed(name, answer):
+    """No wrong shape kept ndim, len() and size while numpy broadcast it, velocity and m were never columns, no
+    arrays were all whole numbers, momentum never had 3 axes and beta2 was never 0: an answer relying on one
+    of these passed."""
+    with pytest.raises(ExerciseFailed, match="a generated input"):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -87,8 +87,14 @@ def _draw_dense_backward_input(rng):
 
 def _draw_dense_backward_misfit(rng, kind):
     """A drawn input with one shape that does not fit, which must raise ValueError: X 1 to 3 columns wider or narrower
-    than W expects (wider where X has one column), or dZ 1 to 3 rows or columns too many or too few."""
+    than W expects (wider where X has one column), dZ 1 to 3 rows or columns too many or too few, or dZ transposed:
+    shape (n_out, n) with n != n_out, as many entries as the right shape, so that only a shape check sees it."""
     arrays = list(_draw_dense_backward_input(rng).args)
+    if kind == "dZ transposed":
+        X, W, dZ = arrays
+        if len(X) == len(W):   # one example more, so that the transpose has another shape
+            X, dZ = np.concatenate([X, X[:1]]), np.concatenate([dZ, dZ[:1]])
+        return Case((X, W, dZ.T.copy()), raises=ValueError)
     i, axis = {"X wider": (0, 1), "X narrower": (0, 1), "dZ rows": (2, 0), "dZ columns": (2, 1)}[kind]
     shape, extra = list(arrays[i].shape), int(rng.integers(1, 4))
     fewer = kind == "X narrower" or (kind != "X wider" and rng.random() < 0.5)
@@ -116,9 +122,12 @@ def _dense_backward_cases():
              label="integer weights W"),
         Case((rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), 1e3 * rng.normal(size=(4, 2))),
              label="a large gradient dZ (in the thousands)"),
+        Case((rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 5))),
+             label="dZ transposed: shape (4, 5) for 5 examples and 4 neurons", raises=ValueError),
         *generated(_draw_dense_backward_input, count=6, seed=32),
         *generated(in_turn(_draw_dense_backward_misfit, ["X wider", "dZ rows", "X narrower", "dZ columns"]), count=4,
                    seed=33),
+        *generated(in_turn(_draw_dense_backward_misfit, ["dZ transposed"]), count=1, seed=37),
     ]
 
 
@@ -198,6 +207,17 @@ def _draw_mlp_backward_input(rng):
     return Case((X, y, W1, b1, W2, b2))
 
 
+def _draw_mlp_backward_misfit(rng, kind):
+    """A drawn input whose X and W1 disagree on the number of features, one of them having a single one ("X one":
+    X has 1 column, W1 expects 2 to 6; "W1 one": W1 expects 1, X has 2 to 6): np.einsum and broadcast products
+    stretch an axis of length 1, where X @ W1.T raises ValueError."""
+    X, y, W1, b1, W2, b2 = _draw_mlp_backward_input(rng).args
+    wide = int(rng.integers(2, 7))
+    X = X[:, :1] if kind == "X one" else np.repeat(X[:, :1], wide, axis=1)
+    W1 = np.repeat(W1[:, :1], wide, axis=1) if kind == "X one" else W1[:, :1]
+    return Case((X, y, W1, b1, W2, b2), raises=ValueError)
+
+
 def _mlp_backward_cases():
     rng = np.random.default_rng(9)
     X_xor, y_xor = logic_gate("XOR")
@@ -215,7 +235,10 @@ def _mlp_backward_cases():
         Case((X_xor, y_xor, *_confident_xor_weights()),
              label="XOR, output weights in the tens: outputs confidently right and wrong (logits up to 72)"),
         Case((X_xor.astype(np.int64), y_xor, *net(2, 3)), label="XOR with integer inputs X (0 and 1)"),
+        Case((rng.normal(size=(4, 1)), rng.integers(0, 2, 4), *net(2, 3)), label="X has 1 feature but W1 expects 2",
+             raises=ValueError),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
+        *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
     ]
 
 
@@ -326,6 +349,15 @@ def _dx_with_w_transposed(X, W, dZ):
     return dZ @ np.asarray(W).T, dZ.T @ X, dZ.sum(axis=0)
 
 
+def _dz_reshaped(X, W, dZ):
+    """Checks X's columns, then reshapes dZ to (len(X), len(W)): np.reshape raises only when the sizes differ."""
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if X.shape[1] != W.shape[1]:
+        raise ValueError("X does not fit W")
+    dZ = np.reshape(np.asarray(dZ, dtype=float), (len(X), len(W)))
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
 def _only_dz_checked(X, W, dZ):
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
     if dZ.shape != (X.shape[0], W.shape[0]):
@@ -410,6 +442,15 @@ def _backward_h_like_x(X, y, W1, b1, W2, b2):
         raise ValueError("X does not fit W1")
     H = np.zeros_like(X, shape=(len(X), len(W1)))
     H[...] = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _backward_einsum_forward(X, y, W1, b1, W2, b2):
+    """The right backward pass, with the hidden layer's weighted sums from np.einsum (which stretches an axis of 1)."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(np.einsum("ni,hi->nh", X, W1) + b1)
     dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
     dZ1 = dZ2 @ W2 * (1 - H ** 2)
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
@@ -565,16 +606,36 @@ def _norm_clipped(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _value_clipped(X, y, params, lr, epochs):
+    """The reference, but each gradient entry is clipped to [-1000, 1000] before its step."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * np.clip(g, -1000, 1000)
+    return params, np.array(losses)
+
+
+def _rejecting_whole_number_lr(X, y, params, lr, epochs):
+    if not isinstance(lr, float) or lr <= 0:
+        raise ValueError(f"lr must be a positive float, got {lr!r}")
+    return _train_mlp_reference(X, y, params, lr, epochs)
+
+
 def _weights_first(params):
     """The same params in another order: a dict is looked up by name, whatever order it was built in."""
     return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
 
 
-def _draw_train_mlp_input(rng):
+def _draw_train_mlp_input(rng, unscaled=None):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
     with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
     are unscaled (f = 10 to 100,000 times larger, W1 f times smaller and lr f^2 times smaller, so that the training
-    runs as at f = 1): the gradient of W1 is then f times larger, up to the tens of thousands."""
+    runs as at f = 1): the gradient of W1 is then f times larger, up to the tens of thousands. ``unscaled``: that many
+    powers of ten, for every draw (None: none half the time, else 1 to 5)."""
     n, n_in, n_hidden = int(rng.integers(3, 13)), int(rng.integers(1, 5)), int(rng.integers(1, 7))
     X = draw_floats(rng, (n, n_in), scale=float(rng.uniform(0.5, 3)))
     y = rng.integers(0, 2, n).astype(rng.choice([np.int64, np.float64]))
@@ -583,8 +644,8 @@ def _draw_train_mlp_input(rng):
               for name in map(str, rng.permutation(list(shapes)))}
     lr = float(np.round(np.exp(rng.uniform(np.log(0.05), np.log(3))), 3))
     epochs = int(rng.integers(1, 7))
-    if rng.random() < 0.5:
-        f = float(10 ** rng.integers(1, 6))
+    if unscaled is not None or rng.random() < 0.5:
+        f = float(10 ** (unscaled or rng.integers(1, 6)))
         X, params["W1"], lr = f * X, params["W1"] / f, lr / f ** 2
     return Case((X, y, params, lr, epochs))
 
@@ -601,6 +662,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, _weights_first(mlp.init_params([2, 3, 1], seed=4)), 0.5, 3),
              label="params given in the order W1, W2, b1, b2"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=7), 1, 2), label="lr = 1, a whole number (an int)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, _xor_solved(), 0.5, 3), label="XOR from a start that already solves it (loss 4e-18)"),
@@ -609,6 +671,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
         *generated(_draw_train_mlp_input, count=2, seed=40),
+        *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=5), count=1, seed=42),
     ]
 
 
@@ -669,6 +732,9 @@ EXERCISES = {
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
+            Mistake("dZ reshaped to fit", _dz_reshaped, "a dZ of another shape with as many entries (here "
+                    "transposed, (n_out, n)) must raise ValueError too: np.reshape only scrambles it. Test dZ.shape != "
+                    "(len(X), len(W)) and raise"),
             Mistake("only a narrow X rejected", _narrow_x_only, "an X with more columns than W expects must raise "
                     "ValueError too: test X.shape[1] != W.shape[1], not only X.shape[1] < W.shape[1]"),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
@@ -727,6 +793,10 @@ EXERCISES = {
             Mistake("H stored in np.zeros_like(X)", _backward_h_like_x, "np.zeros_like(X) takes X's dtype: for "
                     "integer inputs X (0 and 1, as XOR's) H holds integers, and every tanh stored in it is cut to a "
                     "whole number. Compute H = np.tanh(X @ W1.T + b1) itself"),
+            Mistake("a feature axis of one stretched", _backward_einsum_forward, "X and W1 disagree on the number of "
+                    "features, one of them having a single one, yet your function returned gradients: np.einsum and a "
+                    "broadcast product such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use "
+                    "X @ W1.T, which raises the ValueError"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
         ),
@@ -763,6 +833,9 @@ EXERCISES = {
             Mistake("gradient norm clipped", _norm_clipped,
                     "Gradient descent steps by lr * grad, however large the gradient (unscaled features give large "
                     "ones): do not clip or rescale the gradients; choose a smaller lr instead."),
+            Mistake("gradient entries clipped", _value_clipped,
+                    "Gradient descent steps by lr * grad, however large its entries (unscaled features give entries in "
+                    "the tens of thousands): do not clip the gradients; choose a smaller lr instead."),
             Mistake("gradients paired by dict order", _pairing_by_dict_order,
                     "Your loop pairs the gradients with the params in the dict's order, so a dict built in another "
                     "order (here W1, W2, b1, b2) gets each gradient on the wrong array. Update each param by its "
@@ -770,6 +843,9 @@ EXERCISES = {
             Mistake("lr above 1 rejected", _rejecting_lr_above_1,
                     "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when "
                     "lr <= 0."),
+            Mistake("a whole-number lr rejected", _rejecting_whole_number_lr,
+                    "lr = 1 (an int) is a positive learning rate: raise ValueError only when lr <= 0, whatever type of "
+                    "number lr is."),
             Mistake("only lr = 0 rejected", lambda *a: _train_mlp_reference(*a, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
         ),

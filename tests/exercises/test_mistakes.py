@@ -1638,6 +1638,63 @@ def test_lesson_03_checks_try_numbers_wide_inputs_integer_features_and_unscaled_
         check(name, answer, strict=True)
 
 
+def _dense_backward_reshaping_dz(X, W, dZ):
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if X.shape[1] != W.shape[1]:
+        raise ValueError("X does not fit W")
+    dZ = np.asarray(dZ, dtype=float).reshape(len(X), -1)   # numpy raises when the sizes differ
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _mlp_backward_by_einsum(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(np.einsum("ni,hi->nh", X, W1) + b1)
+    dZ2 = (sigmoid(np.einsum("nh,oh->no", H, W2) + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = np.einsum("no,oh->nh", dZ2, W2) * (1 - H ** 2)
+    return np.einsum("nh,ni->hi", dZ1, X), dZ1.sum(axis=0), np.einsum("no,nh->oh", dZ2, H), dZ2.sum(axis=0)
+
+
+def _mlp_backward_by_broadcasting(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh((X[:, None, :] * W1[None, :, :]).sum(axis=2) + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+    return (dZ1[:, :, None] * X[:, None, :]).sum(axis=0), dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _train_mlp_with(clip=None, lr_type=None):
+    """Gradient descent with each gradient entry clipped to [-clip, clip], or with lr required to be of lr_type."""
+    from course_utils import mlp
+
+    def train(X, y, params, lr, epochs):
+        if (lr_type is not None and not isinstance(lr, lr_type)) or lr <= 0:
+            raise ValueError("lr must be a positive float")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+            _, grads = mlp.loss_and_grads(params, X, y)
+            params = {k: params[k] - lr * (grads[k] if clip is None else np.clip(grads[k], -clip, clip))
+                      for k in params}
+        return params, losses
+    return train
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("dense_backward", _dense_backward_reshaping_dz, "dZ transposed"),
+    ("mlp_backward", _mlp_backward_by_einsum, "stretch an axis of length 1"),
+    ("mlp_backward", _mlp_backward_by_broadcasting, "stretch an axis of length 1"),
+    ("train_mlp", _train_mlp_with(clip=1000), "do not clip the gradients"),
+    ("train_mlp", _train_mlp_with(clip=5000), "wrong value"),
+    ("train_mlp", _train_mlp_with(lr_type=float), "lr = 1, a whole number")],
+    ids=["dZ reshaped", "einsum MLP", "broadcast MLP", "entries clipped at 1000", "entries clipped at 5000",
+         "int lr rejected"])
+def test_lesson_03_checks_try_a_transposed_dz_one_feature_huge_gradient_entries_and_an_int_lr(name, answer, shown):
+    """A dZ with the right number of entries in the wrong shape, X or W1 with a single feature against several,
+    gradient entries in the tens of thousands, and lr = 1 given as an int."""
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

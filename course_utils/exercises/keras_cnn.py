@@ -77,6 +77,7 @@ def _size_cases():
         Case((28, 3.0), label="a float kernel", raises=TypeError),
         Case((28, 1, 1, 2), label="a 1x1 kernel, padding 1, stride 2 (a stride larger than the kernel)"),
         Case((4, 6, 1, 2), label="a 6-wide kernel exactly as wide as 4 pixels padded by 1, stride 2: one position"),
+        Case((28, 3, False), label="a padding of False (a bool, though 0 is a valid padding)", raises=TypeError),
     ]
 
 
@@ -123,16 +124,16 @@ def _build_run(builder, case):
     import keras
 
     keras.utils.set_random_seed(0)
-    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    settings = _keras_settings()
     try:
         model = builder(*case.args, **case.kwargs)
     finally:
-        changed = (keras.config.floatx(), keras.config.dtype_policy().name) != (floatx, policy.name)
-        keras.config.set_floatx(floatx)
-        keras.config.set_dtype_policy(policy)
-    if changed:
+        changed = _restore_keras_settings(settings)
+    if changed == "float type":
         raise Mismatch(t("build_cnn changed Keras' default float type (keras.config.set_floatx or a dtype policy) for "
                          "the rest of the notebook: leave the global settings alone"))
+    if changed:
+        raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
@@ -143,6 +144,32 @@ def _build_run(builder, case):
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = _output_with_set_weights(model, x)
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
+
+
+_KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.set_floatx, set_image_data_format or "
+                           "set_epsilon) for the rest of the notebook; the check put them back: leave them alone")
+
+
+def _keras_settings():
+    """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon."""
+    import keras
+
+    return keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon()
+
+
+def _restore_keras_settings(settings):
+    """Put Keras' global settings back; say what had changed ("float type", "other" or "")."""
+    import keras
+
+    floatx, policy, data_format, epsilon = settings
+    now = _keras_settings()
+    changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:] != (
+        data_format, epsilon) else ""
+    keras.config.set_floatx(floatx)
+    keras.config.set_dtype_policy(policy)
+    keras.config.set_image_data_format(data_format)
+    keras.config.set_epsilon(epsilon)
+    return changed
 
 
 def _output_with_set_weights(model, x):
@@ -285,21 +312,32 @@ def _predict_cases():
         Case((images["ring"][None],), label="a batch of one image without a channel axis, shape (1, 28, 28)",
              raises=ValueError),
         Case((images["ring"][..., None, None],), label="a 28x28x1x1 image (two unit axes)", raises=ValueError),
+        Case((np.asfortranarray(images["noise"]),), label="noise stored column by column (Fortran order, as "
+             "np.asfortranarray or a transpose leaves it)"),
     ]
 
 
 def _predict_run(answer, case):
     """Call the answer; the image it was given must come back unchanged (shape and pixels)."""
     image, model = case.args[0], _predict_model()
-    before, model_before = np.array(image), _model_state(model)
-    result = answer(model, image)
+    before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
+    try:
+        result = answer(model, image)
+    finally:
+        changed = _restore_keras_settings(settings)
     if image.shape != before.shape or not np.array_equal(image, before):
         raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
                          "image must stay as it was"))
-    if not _same_model_state(_model_state(model), model_before):
+    state = _model_state(model)
+    if not _same_model_state(state, model_before):
         _predict_model.cache_clear()  # the next run gets a fresh model
+        if _only_dropout_changed(state, model_before):
+            raise Mismatch(t("predict_one_image changed the rate of the model's Dropout layer: predict() already "
+                             "runs without dropout, and the caller's model would now train without it"))
         raise Mismatch(t("predict_one_image changed the model it was given (its weights, an activation, what is "
                          "trainable or its compile settings): only call predict on it and leave it as it was"))
+    if changed:
+        raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(result, (int, np.integer)):
@@ -311,8 +349,8 @@ def _predict_run(answer, case):
 
 def _model_state(model):
     """What an answer could change in the caller's model: weights, trainable flags, activations, compile state."""
-    layers = tuple((type(layer).__name__, layer.trainable, getattr(layer, "activation", None))
-                   for layer in model.layers)
+    layers = tuple((type(layer).__name__, layer.trainable, getattr(layer, "activation", None), layer.get_config())
+                   for layer in model.layers)  # the config has what else a layer is set to: a Dropout's rate
     return [np.array(w) for w in model.get_weights()], (model.trainable, layers, getattr(model, "compiled", False))
 
 
@@ -320,6 +358,14 @@ def _same_model_state(state, before):
     (weights, settings), (weights_before, settings_before) = state, before
     return settings == settings_before and len(weights) == len(weights_before) and all(
         w.shape == v.shape and np.array_equal(w, v) for w, v in zip(weights, weights_before))
+
+
+def _only_dropout_changed(state, before):
+    """Whether the weights and every layer but the Dropout ones are as before."""
+    def others(state):
+        weights, (trainable, layers, compiled) = state
+        return weights, (trainable, tuple(layer for layer in layers if layer[0] != "Dropout"), compiled)
+    return _same_model_state(others(state), others(before))
 
 
 # ----------------------------------------------------------------------------- generated cases
@@ -481,8 +527,21 @@ def _draw_accuracy(rng):
     return Case((y_true, probs))
 
 
+def _draw_accuracy_lengths(rng, kind):
+    """One row of probabilities and 2 to 60 labels, or 2 to 60 rows and one label: lengths that differ but broadcast
+    without an error (ValueError); softmax rows in float32 or float64, int64 labels."""
+    n = int(rng.integers(2, 61))
+    rows, labels = (1, n) if kind == "one row" else (n, 1)
+    k = int(rng.integers(2, 25))
+    logits = draw_floats(rng, (rows, k))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(str(rng.choice(["float32", "float64"])))
+    return Case((rng.integers(0, k, size=labels), probs), raises=ValueError)
+
+
 def _accuracy_cases_with_drawn():
-    return [*_accuracy_cases(), *generated(_draw_accuracy, count=6, seed=54)]
+    return [*_accuracy_cases(), *generated(_draw_accuracy, count=6, seed=54),
+            *generated(in_turn(_draw_accuracy_lengths, ("one row", "one label")), count=2, seed=55)]
 
 
 def _draw_build(rng):
@@ -894,6 +953,14 @@ def _cnn_floatx_float64(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     return ref.build_cnn(filters1, filters2, n_classes, dropout)
 
 
+def _cnn_channels_first(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+
+    model = ref.build_cnn(filters1, filters2, n_classes, dropout)
+    keras.config.set_image_data_format("channels_first")  # every later Conv2D now reads (channels, rows, columns)
+    return model
+
+
 def _cnn_second_twice_the_first(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     return ref.build_cnn(filters1, 2 * filters1, n_classes, dropout)  # the lesson's 16 and 32, 8 and 16, 4 and 8
 
@@ -958,6 +1025,13 @@ def _accuracy_ten_classes(y_true, probabilities):
     if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
         raise ValueError("expected probabilities (n, n_classes) and n labels")
     return float(np.mean(np.argmax(probabilities[:, :10], axis=1) == y_true))  # for c in range(10): ...
+
+
+def _accuracy_fewer_labels_only(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) < len(probabilities):  # more labels get through
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
 def _accuracy_max_probability(y_true, probabilities):
@@ -1036,6 +1110,13 @@ def _predict_logits_by_changing_the_model(model, image):
     import keras
 
     model.layers[-1].activation = keras.activations.linear  # the same argmax, but the caller's model has no softmax now
+    return ref.predict_one_image(model, image)
+
+
+def _predict_dropout_switched_off(model, image):
+    for layer in model.layers:
+        if type(layer).__name__ == "Dropout":
+            layer.rate = 0.0  # "no dropout when predicting": predict() never drops anything, fit() now never will
     return ref.predict_one_image(model, image)
 
 
@@ -1203,6 +1284,9 @@ EXERCISES = {
                     "ReLU(negative_slope=...) is a leaky ReLU, though Keras calls both layers ReLU"),
             Mistake("default float type changed", _cnn_floatx_float64, "build the model without changing Keras' "
                     "global settings: keras.config.set_floatx('float64') stays in force for every later model"),
+            Mistake("Keras settings changed", _cnn_channels_first, "leave Keras' global settings alone "
+                    "(keras.config.set_image_data_format, set_epsilon): they stay in force for every later layer of the "
+                    "notebook, and the lesson's images are channels_last, (28, 28, 1)"),
             Mistake("second convolution twice the first", _cnn_second_twice_the_first, "give the second "
                     "convolution filters2 filters, Conv2D(filters2, 3, ...): the lesson's 16 and 32 happen to double, "
                     "other calls do not"),
@@ -1228,6 +1312,9 @@ EXERCISES = {
             Mistake("only 1-D probabilities rejected", _accuracy_rejects_only_1d, "raise ValueError unless "
                     "probabilities.ndim == 2: 3-D probabilities (n, k, 1) otherwise give an (n, 1) argmax that "
                     "broadcasts against the labels without an error"),
+            Mistake("more labels than rows", _accuracy_fewer_labels_only, "raise ValueError whenever len(y_true) != "
+                    "len(probabilities), more labels too: one row of probabilities broadcasts against any number of "
+                    "labels without an error"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "
@@ -1274,6 +1361,9 @@ EXERCISES = {
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
             Mistake("no shape check", _predict_no_shape_check, ""),
+            Mistake("dropout switched off", _predict_dropout_switched_off, "leave the Dropout layer alone: predict() "
+                    "already runs without dropout (it is active in fit() only), and layer.rate = 0 makes every later "
+                    "fit() of the caller's model train without it"),
             Mistake("changes the model", _predict_logits_by_changing_the_model, "leave the caller's model as it is: "
                     "setting an activation, trainable or compile() on it changes it for every later cell; for the "
                     "class, np.argmax of what model.predict returns is enough"),

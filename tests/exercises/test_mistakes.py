@@ -3271,6 +3271,68 @@ def test_lesson_05_checks_try_every_wrong_type_frozen_layers_a_changed_model_and
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
+
+# lesson 05: a False padding, more labels than rows, a changed Dropout rate or Keras setting, a Fortran-order image
+def _size_rejecting_only_true_and_floats(n, kernel, padding=0, stride=1):
+    if any(value is True or isinstance(value, float) for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")  # a padding of False (0) gets through
+    if n < 1 or kernel < 1 or stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _accuracy_rejecting_fewer_labels_only(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) < len(probabilities):
+        raise ValueError("shapes")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def _cnn_channels_first_afterwards(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+
+    model = registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    keras.config.set_image_data_format("channels_first")
+    return model
+
+
+def _predict_without_dropout(model, image):
+    model.layers[-2].rate = 0.0  # the lesson's Dropout layer
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_setting_epsilon(model, image):
+    import keras
+
+    keras.config.set_epsilon(1e-3)
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_reading_pixels_in_memory_order(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("not 28x28")
+    return int(np.argmax(model.predict(image.ravel(order="K").reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("conv_output_size", _size_rejecting_only_true_and_floats, "no type check"),
+    ("accuracy_from_probs", _accuracy_rejecting_fewer_labels_only, "more labels than rows"),
+    ("build_cnn", _cnn_channels_first_afterwards, "Keras settings changed"),
+    ("predict_one_image", _predict_without_dropout, "dropout switched off"),
+    ("predict_one_image", _predict_setting_epsilon, ""),
+    ("predict_one_image", _predict_reading_pixels_in_memory_order, "")],
+    ids=["conv_output_size: only True rejected", "accuracy_from_probs: len(y_true) < len(probabilities)",
+         "build_cnn: channels_first left set", "predict_one_image: Dropout rate set to 0",
+         "predict_one_image: set_epsilon", "predict_one_image: ravel(order='K')"])
+def test_lesson_05_checks_try_a_false_padding_more_labels_changed_settings_and_a_fortran_image(name, answer, mistake):
+    import keras
+
+    settings = keras.config.image_data_format(), keras.config.epsilon()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+    assert (keras.config.image_data_format(), keras.config.epsilon()) == settings
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

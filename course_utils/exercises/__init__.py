@@ -43,13 +43,19 @@ def _recorded() -> dict:
 
 def _from_record(exercise: Exercise, recorded: dict) -> Exercise:
     """``exercise`` as the graded release has it: public cases and recorded outcomes, no code of the answer."""
-    cases = tuple(Case(tuple(from_plain(c["args"])), from_plain(c["kwargs"]), c["label"],
-                       getattr(builtins, c["raises"]) if c["raises"] else None, c["points"])
-                  for c in recorded["cases"])
+    cases = tuple(Case(tuple(from_plain(c["args"])), from_plain(c["kwargs"]), c["label"], _errors(c["raises"]),
+                       c["points"]) for c in recorded["cases"])
     mistakes = tuple(dataclasses.replace(m, answer=Recorded(tuple(recorded["mistakes"][m.name])))
                      for m in exercise.mistakes if m.name in recorded["mistakes"])
     return dataclasses.replace(exercise, reference=Recorded(tuple(recorded["reference"])),
                                cases=lambda: cases, mistakes=mistakes)
+
+
+def _errors(names: str | list[str] | None) -> type | tuple | None:
+    """The built-in exception(s) a recorded case declares, from their names."""
+    if isinstance(names, list):
+        return tuple(getattr(builtins, name) for name in names)
+    return getattr(builtins, names) if names else None
 
 
 def get_exercise(name: str) -> Exercise:

@@ -83,9 +83,12 @@ def _record(name: str) -> dict:
             "mistakes": {m.name: outcomes(m.answer) for m in exercise.mistakes}}
 
 
-def _error_name(raises) -> str | None:
+def _error_name(raises) -> str | list[str] | None:
+    """The name of the built-in exception a case declares, or the names of several (a tuple of them)."""
     if raises is None:
         return None
+    if isinstance(raises, tuple):
+        return [_error_name(error) for error in raises]
     if not (isinstance(raises, type) and getattr(builtins, raises.__name__, None) is raises):
         raise ReleaseError(f"a case declares {raises!r}; a release can only carry built-in exceptions")
     return raises.__name__

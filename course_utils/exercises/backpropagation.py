@@ -484,8 +484,9 @@ def _loss_from_probabilities(params, X, y):
 
 
 def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False, loss_after=False, biases=True,
-                         loss=_loss_from_logits, only_zero_lr_rejected=False):
-    """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes."""
+                         loss=_loss_from_logits, only_zero_lr_rejected=False, gradient=None):
+    """Full-batch gradient descent on the tanh -> sigmoid MLP; the flags build the catalogued mistakes
+    (``gradient``: a change made to each gradient before its step)."""
     if lr == 0 if only_zero_lr_rejected else not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
     params = params if in_place else {k: np.array(v, dtype=float) for k, v in params.items()}
@@ -496,7 +497,7 @@ def _train_mlp_reference(X, y, params, lr, epochs, ascend=False, in_place=False,
         grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
         for name, g in zip(_PARAM_NAMES, grads):
             if biases or name.startswith("W"):
-                params[name] -= (-lr if ascend else lr) * g
+                params[name] -= (-lr if ascend else lr) * (g if gradient is None else gradient(g))
         if loss_after:
             losses.append(loss(params, X, y))
     return params, np.array(losses)
@@ -595,28 +596,13 @@ def _unscaled_start():
 
 def _norm_clipped(X, y, params, lr, epochs):
     """The reference, but each gradient is scaled down to a norm of at most 100 before its step."""
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
-    for _ in range(epochs):
-        losses.append(_loss_from_logits(params, X, y))
-        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
-        for name, g in zip(_PARAM_NAMES, grads):
-            params[name] = params[name] - lr * g * min(1.0, 100 / max(np.linalg.norm(g), 1e-300))
-    return params, np.array(losses)
+    return _train_mlp_reference(X, y, params, lr, epochs,
+                                gradient=lambda g: g * min(1.0, 100 / max(np.linalg.norm(g), 1e-300)))
 
 
 def _value_clipped(X, y, params, lr, epochs):
     """The reference, but each gradient entry is clipped to [-1000, 1000] before its step."""
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
-    for _ in range(epochs):
-        losses.append(_loss_from_logits(params, X, y))
-        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
-        for name, g in zip(_PARAM_NAMES, grads):
-            params[name] = params[name] - lr * np.clip(g, -1000, 1000)
-    return params, np.array(losses)
+    return _train_mlp_reference(X, y, params, lr, epochs, gradient=lambda g: np.clip(g, -1000, 1000))
 
 
 def _rejecting_whole_number_lr(X, y, params, lr, epochs):

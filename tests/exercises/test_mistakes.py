@@ -1606,20 +1606,24 @@ def _mlp_backward_h_like_x(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
-def _train_mlp_norm_clipped(limit, whole=False):
-    """Gradient descent with each gradient (or, whole=True, all four together) scaled to a norm of at most limit."""
+def _train_mlp_with(clip=None, norm=None, whole=False, lr_type=None):
+    """Gradient descent with each gradient entry clipped to [-clip, clip], or each gradient (whole=True: all four
+    together) scaled to a norm of at most ``norm``, or with lr required to be of lr_type."""
     from course_utils import mlp
 
     def train(X, y, params, lr, epochs):
-        if lr <= 0:
-            raise ValueError("lr must be positive")
+        if (lr_type is not None and not isinstance(lr, lr_type)) or lr <= 0:
+            raise ValueError("lr must be a positive float")
         params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
         for _ in range(epochs):
             losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
             _, grads = mlp.loss_and_grads(params, X, y)
-            total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
-            params = {k: params[k] - lr * grads[k] * min(1.0, limit / (total if whole else np.linalg.norm(grads[k])))
-                      for k in params}
+            if clip is not None:
+                grads = {k: np.clip(g, -clip, clip) for k, g in grads.items()}
+            if norm is not None:
+                total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+                grads = {k: g * min(1.0, norm / (total if whole else np.linalg.norm(g))) for k, g in grads.items()}
+            params = {k: params[k] - lr * grads[k] for k in params}
         return params, losses
     return train
 
@@ -1628,8 +1632,8 @@ def _train_mlp_norm_clipped(limit, whole=False):
     ("sigmoid_derivative", _derivative_with_math_for_a_number, "math.exp"),
     ("dense_backward", _dense_backward_narrow_x_only, "more columns than W expects"),
     ("mlp_backward", _mlp_backward_h_like_x, "integer inputs"),
-    ("train_mlp", _train_mlp_norm_clipped(100), "do not clip or rescale"),
-    ("train_mlp", _train_mlp_norm_clipped(1000, whole=True), "unscaled features")],
+    ("train_mlp", _train_mlp_with(norm=100), "do not clip or rescale"),
+    ("train_mlp", _train_mlp_with(norm=1000, whole=True), "unscaled features")],
     ids=["math.exp for a number", "narrow X only", "H like X", "norm clipped at 100", "total norm clipped at 1000"])
 def test_lesson_03_checks_try_numbers_wide_inputs_integer_features_and_unscaled_features(name, answer, shown):
     """A single number at z = -1000, an X wider than W expects, integer inputs to the whole network, and features
@@ -1660,23 +1664,6 @@ def _mlp_backward_by_broadcasting(X, y, W1, b1, W2, b2):
     dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
     dZ1 = (dZ2 @ W2) * (1 - H ** 2)
     return (dZ1[:, :, None] * X[:, None, :]).sum(axis=0), dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
-
-
-def _train_mlp_with(clip=None, lr_type=None):
-    """Gradient descent with each gradient entry clipped to [-clip, clip], or with lr required to be of lr_type."""
-    from course_utils import mlp
-
-    def train(X, y, params, lr, epochs):
-        if (lr_type is not None and not isinstance(lr, lr_type)) or lr <= 0:
-            raise ValueError("lr must be a positive float")
-        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
-        for _ in range(epochs):
-            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
-            _, grads = mlp.loss_and_grads(params, X, y)
-            params = {k: params[k] - lr * (grads[k] if clip is None else np.clip(grads[k], -clip, clip))
-                      for k in params}
-        return params, losses
-    return train
 
 
 @pytest.mark.parametrize("name, answer, shown", [

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, short
+from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, short
 from ..data import logic_gate
 
 
@@ -46,12 +46,23 @@ def _draw_far_float32(rng):
     return Case((z[()] if ndim == 0 else z,))
 
 
+def _draw_small_ints(rng, dtype):
+    """Whole numbers up to 20 in size (none below 0 for uint8) in a small integer ``dtype``: np.exp of int8 or uint8
+    computes in float16 (about 3 digits), and -np.abs of uint8 wraps around, so only a cast to float is right; an
+    array of 1 to 3 dimensions or one numpy integer."""
+    ndim = int(rng.integers(0, 4))
+    z = rng.integers(0 if dtype == "uint8" else -20, 21, size=draw_shape(rng, ndim)).astype(dtype)
+    label = "whole numbers as int8" if dtype == "int8" else "whole numbers as uint8 (none below 0)"
+    return Case((z[()] if ndim == 0 else z,), label=label)
+
+
 def _sigmoid_cases():
     shared = _hand_picked_activation_cases()   # the very large values stay in the hidden second half of a release
     drawn = generated(lambda rng: _draw_activation_input(rng, ("float64", "float32", "int")), count=6, seed=11)
     return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *drawn, *shared[3:],
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
-            *generated(_draw_far_float32, count=2, seed=5)]
+            *generated(_draw_far_float32, count=2, seed=5),
+            *generated(in_turn(_draw_small_ints, ("int8", "uint8")), count=2, seed=8)]
 
 
 def _draw_values(rng, shape, kind, scale):
@@ -215,6 +226,11 @@ def _where_both_naive(z):
 def _clipped_for_float64(z):
     z = np.asarray(z)   # float32 stays float32
     return 1 / (1 + np.exp(-np.clip(z, -500, 500)))
+
+
+def _exp_in_the_input_dtype(z):
+    decay = np.exp(-np.abs(z))   # float16 for int8 or uint8 z
+    return np.where(np.asarray(z) >= 0, 1 / (1 + decay), decay / (1 + decay))
 
 
 def _math_exp_sigmoid(z):
@@ -426,6 +442,9 @@ EXERCISES = {
                       "np.where(z >= 0, ..., ...)")
               for name, answer in [("masks skip NaN", _masks_skip_nan),
                                    ("masks skip NaN in np.empty_like", _masks_skip_nan_in_empty_like)]),
+            Mistake("computed in the input's integer dtype", _exp_in_the_input_dtype, "np.exp of int8 or uint8 "
+                    "numbers computes in float16, which keeps about 3 digits (and -np.abs of uint8 numbers wraps around "
+                    "to large positive ones): turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),

@@ -63,7 +63,8 @@ def _draw_accuracy_input(rng):
     return Case(_as_given(rng, y_true, _other_kind(rng, y_pred)))
 
 
-_SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty", "first axis of one")
+_SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty", "first axis of one",
+                     "middle axis of one", "empty first axis", "empty third axis")
 
 
 def _draw_bad_accuracy_input(rng, how):
@@ -72,10 +73,13 @@ def _draw_bad_accuracy_input(rng, how):
 
     Each way defeats a partial shape check, and all but "flat against grid" broadcast under ==: the last two axes
     swapped keep the size, the ndim and the length; a longer third axis keeps the first two; an empty array of
-    shape (n, 0) has a length of n; a first axis of one against a longer one keeps the ndim and the last axis.
+    shape (n, 0) has a length of n; a first axis of one against a longer one keeps the ndim and the last axis; a
+    middle axis of one keeps the ndim, the length and the last axis. Empty arrays have no labels along the first
+    axis, or along the third of three (a check of the last axis, or of len() and shape[1], misses one of them).
     """
-    ndim = 3 if how in ("axes swapped", "one axis longer") else int(rng.integers(2, 4)) \
-        if how in ("empty", "first axis of one") else int(rng.integers(1, 4))
+    ndim = 3 if how in ("axes swapped", "one axis longer", "middle axis of one", "empty third axis") \
+        else int(rng.integers(2, 4)) if how in ("empty", "first axis of one", "empty first axis") \
+        else int(rng.integers(1, 4))
     shape = list(draw_shape(rng, ndim, low=2))
     other = shape.copy()
     if how == "axes swapped":   # (a, 1, c) against (a, c, 1): == broadcasts them to (a, c, c)
@@ -91,6 +95,11 @@ def _draw_bad_accuracy_input(rng, how):
         other = shape + [1] if rng.random() < 0.5 else [1] + shape
     elif how == "first axis of one":   # (1, b, c) against (a, b, c): == broadcasts them
         other = [1] + shape[1:]
+    elif how == "middle axis of one":   # (a, 1, c) against (a, b, c): == broadcasts them
+        other = [shape[0], 1, shape[2]]
+    elif how in ("empty first axis", "empty third axis"):
+        shape[0 if how == "empty first axis" else 2] = 0
+        other = shape
     else:   # empty: the same shape on both sides, with no labels along one axis after the first
         shape[int(rng.integers(1, ndim))] = 0
         other = shape
@@ -98,6 +107,8 @@ def _draw_bad_accuracy_input(rng, how):
     y_true, y_pred = _draw_labels(rng, tuple(shape), values)[0], _draw_labels(rng, tuple(other), values)[1]
     if rng.random() < 0.5:
         y_true, y_pred = y_pred, y_true
+    if how == "empty first axis":   # arrays: a list of no rows, [], has lost the other axes
+        return Case((y_true, y_pred), raises=ValueError)
     return Case(_as_given(rng, y_true, y_pred), raises=ValueError)
 
 
@@ -204,6 +215,21 @@ def _last_axis_compared(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
         raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _ends_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != y_pred.ndim or len(y_true) != len(y_pred) or y_true.shape[-1] != y_pred.shape[-1] \
+            or y_true.size == 0:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _empty_checked_on_the_last_axis(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.shape[-1] == 0:
+        raise ValueError("shapes differ or no predictions")
     return float(np.mean(y_true == y_pred))
 
 
@@ -359,10 +385,17 @@ EXERCISES = {
             Mistake("empty checked with len()", _empty_checked_with_len,
                     "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
                     "Check the number of all labels: y_true.size == 0."),
+            Mistake("empty checked on the last axis", _empty_checked_on_the_last_axis,
+                    "Labels of shape (0, 6) hold no prediction, yet their last axis has 6: the 0 of an empty array "
+                    "can be on any axis. Check the number of all labels: y_true.size == 0."),
             Mistake("no check for empty arrays", _no_empty_check,
                     "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
                     "(size 0)."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            Mistake("first and last axes compared, not shapes", _ends_compared,
+                    "Comparing ndim, the first and the last axis misses shapes that differ in a middle one: (6, 1, 6) "
+                    "broadcasts against (6, 2, 6) without an error. Compare the whole shapes: "
+                    "y_true.shape != y_pred.shape."),
             Mistake("last axis compared, not shapes", _last_axis_compared,
                     "Comparing only the last axis misses shapes that differ in another one: (1, 3) broadcasts against "
                     "(4, 3) without an error. Compare the whole shapes: y_true.shape != y_pred.shape."),

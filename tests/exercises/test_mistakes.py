@@ -3783,6 +3783,72 @@ def test_lessons_00_and_01_take_float32_far_from_zero_when_nothing_overflows(nam
     _passes(name, answer)
 
 
+def _accuracy_comparing_ndim_and_the_end_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != y_pred.ndim or len(y_true) != len(y_pred) or y_true.shape[-1] != y_pred.shape[-1] \
+            or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_checking_empty(where):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        empty = y_true.shape[-1] == 0 if where == "last axis" else \
+            len(y_true) == 0 or (y_true.ndim > 1 and y_true.shape[1] == 0)
+        if y_true.shape != y_pred.shape or empty:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+def _shapes_checked(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if np.shape(y_true) != np.shape(y_pred) or not y_true.size:
+        raise ValueError("shapes differ or no predictions")
+    return y_true == y_pred
+
+
+def _sigmoid_in_the_input_dtype(z):
+    e = np.exp(-np.abs(z))   # no cast to float: float16 for int8 or uint8 z
+    return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_casting_int64_only(z):
+    z = np.asarray(z)
+    return _sigmoid_in_the_input_dtype(z.astype(float) if z.dtype == np.int64 else z)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_comparing_ndim_and_the_end_axes,
+     "Likely mistake: Comparing ndim, the first and the last axis misses"),
+    ("accuracy", _accuracy_checking_empty("last axis"), "Likely mistake: Labels of shape (0, 6) hold no prediction"),
+    ("accuracy", _accuracy_checking_empty("len and shape[1]"), "should raise ValueError for this input"),
+    ("sigmoid", _sigmoid_in_the_input_dtype, "Likely mistake: np.exp of int8 or uint8 numbers computes in float16"),
+    ("sigmoid", _sigmoid_casting_int64_only, "Likely mistake: np.exp of int8 or uint8 numbers computes in float16"),
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(np.float32(0), -np.asarray(z))), "whole numbers as uint8"),
+], ids=["accuracy-ends-and-ndim", "accuracy-empty-last-axis", "accuracy-empty-len-or-shape1", "sigmoid-int8-float16",
+        "sigmoid-int64-only-cast", "sigmoid-uint8-negated"])
+def test_lessons_00_and_01_try_a_middle_axis_empty_first_or_third_axes_and_small_integer_dtypes(name, answer, reason,
+                                                                                                 capsys):
+    """Generated inputs: labels of shapes (a, 1, c) against (a, b, c), which agree in ndim, length and the last axis;
+    empty labels of shape (0, n) and (a, b, 0); sigmoid inputs of int8 and uint8, where np.exp computes in float16
+    and -z of uint8 wraps around (the whole numbers drawn before were all int64)."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", lambda y_true, y_pred: np.count_nonzero(_shapes_checked(y_true, y_pred)) / np.size(y_true)),
+    ("sigmoid", lambda z: _sigmoid_in_the_input_dtype(np.asarray(z, dtype=np.float32))),
+    ("sigmoid", lambda z: _sigmoid_in_the_input_dtype(np.asarray(z).astype(float))),
+], ids=["accuracy-size-checked", "sigmoid-float32-cast", "sigmoid-astype-float"])
+def test_lessons_00_and_01_take_small_integer_dtypes_cast_to_float(name, answer):
+    _passes(name, answer)
+
+
 def _sigmoid_with_a_path_for_one_number(exp):
     def sigmoid_(z):
         if np.ndim(z) == 0:

@@ -56,10 +56,14 @@ def _inputs(shape, seed, scale=1.0):
 
 
 def _model_state(model):
-    """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values."""
+    """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, and
+    each module's plain settings (a Dropout's p, a BatchNorm's momentum)."""
     tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
                for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
-    return [module.training for module in model.modules()], tensors
+    settings = {f"{name or 'model'}.{key}": value for name, module in model.named_modules()
+                for key, value in vars(module).items()
+                if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
+    return [module.training for module in model.modules()], tensors, settings
 
 
 def _model_change(before, after):
@@ -77,6 +81,11 @@ def _model_change(before, after):
             x[:3] == y[:3] and x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
         return t("your function changed the model's weights or their requires_grad flags: an explanation reads the "
                  "model and leaves it as it was")
+    changed = [name for name, value in before[2].items() if after[2].get(name, ...) != value]
+    if changed:
+        return t("your function changed a setting of the model's layers ({names}): the notebook uses the same model "
+                 "afterwards. The model comes in eval() mode, which already switches dropout off; leave p and the "
+                 "other settings as they are", names=", ".join(changed))
     return ""
 
 
@@ -234,6 +243,15 @@ def _saliency_in_float64(model, x, target):
     x = torch.as_tensor(x).clone().requires_grad_(True)
     model(x[None])[0, target].backward()
     return x.grad.abs()
+
+
+def _saliency_with_dropout_set_to_zero(model, x, target):
+    from torch import nn
+
+    for module in model.modules():  # "no random dropout in an explanation", and never set back
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+    return _saliency(model, x, target)
 
 
 def _saliency_in_training_mode(model, x, target):
@@ -675,6 +693,9 @@ EXERCISES = {
             Mistake("model unfrozen afterwards", _saliency_unfreezing_the_model,
                     "model.requires_grad_(True) at the end also unfreezes layers the caller had frozen: leave the "
                     "weights' flags alone (the gradient with respect to x needs none of them)."),
+            Mistake("dropout p set to 0", _saliency_with_dropout_set_to_zero,
+                    "leave the model's Dropout layers as they are: the model comes in eval() mode, which already "
+                    "switches them off, and whoever trains it afterwards needs their p."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
             Mistake("squeezed", _saliency_squeezed,

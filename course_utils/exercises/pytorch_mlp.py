@@ -318,6 +318,12 @@ def _run_module(cls, case):
                          "constant_?): they get the same updates and stay alike, so the layer learns like a single "
                          "unit. Keep nn.Linear's own random initialisation",
                          names=", ".join(twins)))
+    dead = [name for name, layer in zip(("hidden1", "hidden2"), layers)
+            if not (layer.weight.detach().any() or layer.bias.detach().any())]
+    if dead:
+        raise Mismatch(t("{names} starts with every weight and bias at zero: each of its units outputs ReLU(0) = 0, "
+                         "whose gradient is 0, so no gradient passes through it and the layers before it never "
+                         "learn. Keep nn.Linear's own random initialisation", names=", ".join(dead)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -476,6 +482,7 @@ def _run_evaluate(evaluate, case):
                      nn.Linear(12, k))
     model.train(kw.get("train", True))
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
+    settings = _module_settings(model)
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
     loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
@@ -499,11 +506,24 @@ def _run_evaluate(evaluate, case):
             for w, p in zip(weights, after)):
         raise Mismatch(t("evaluate changed the model's weights or their requires_grad flags: evaluation reads the "
                          "model and leaves it as it was (`with torch.no_grad():` needs no requires_grad_(False))"))
+    after_settings = _module_settings(model)
+    changed = [name for name, value in settings.items() if after_settings.get(name, ...) != value]
+    if changed:
+        raise Mismatch(t("evaluate changed a setting of the model's layers ({names}): the training loop goes on with "
+                         "the same model. model.eval() is what switches dropout off; leave p and the other settings "
+                         "as they are", names=", ".join(changed)))
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
     return (float(loss), float(acc), tracked, training, any(unmoved), any(m.training for m in model.modules()),
             any(named), loss_fn.reduction)
+
+
+def _module_settings(model):
+    """Each layer's plain settings (a Dropout's p, a BatchNorm's momentum...) by "layer.setting"; not its mode."""
+    return {f"{name or 'model'}.{key}": value for name, module in model.named_modules()
+            for key, value in vars(module).items()
+            if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
 
 
 def _compare_evaluate(got, want):
@@ -911,6 +931,15 @@ _mlp_flatten_3d_only = _module_mistake(_flatten_3d_only)
 _mlp_flatten_square = _module_mistake(_flatten_square)
 
 
+def _mlp_zero_first_layer(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    nn.init.zeros_(net.hidden1.weight)  # only the first layer "starts from zero"; the others keep their random start
+    nn.init.zeros_(net.hidden1.bias)
+    return net
+
+
 def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     from torch import nn
 
@@ -949,6 +978,15 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
         model.train(was_training)           # back to the mode it came in
     count = batches if per_batch else seen
     return total_loss / count, correct / count
+
+
+def _evaluate_dropout_set_to_zero(model, loader, loss_fn, device):
+    from torch import nn
+
+    for module in model.modules():  # "no dropout while evaluating", on top of model.eval(), and never set back
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+    return _evaluation(model, loader, loss_fn, device)
 
 
 def _evaluate_without_eval(model, loader, loss_fn, device):
@@ -1228,6 +1266,9 @@ EXERCISES = {
                     "need not be square, so x.shape[-1] ** 2 is not its number of pixels"),
             Mistake("weights started at zero", _mlp_zero_init, "keep nn.Linear's own random initialisation: hidden "
                     "units that start with the same weights (zeros_, constant_) get the same updates and stay alike"),
+            Mistake("first layer started at zero", _mlp_zero_first_layer, "keep nn.Linear's own random "
+                    "initialisation: a hidden layer whose weights and biases are all zero outputs ReLU(0) = 0 and "
+                    "passes no gradient back, so it never learns"),
         ),
     ),
     "torch_evaluate": Exercise(
@@ -1274,6 +1315,8 @@ EXERCISES = {
                     "puts a model that arrives in eval mode into training mode"),
             Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
+            Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
+                    "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
         ),
     ),
 }

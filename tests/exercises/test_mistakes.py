@@ -709,6 +709,18 @@ def test_lesson_06_checks_try_parameter_groups_float64_and_the_answers_own_initi
         check(name, catalogued(name, mistake), strict=True)
 
 
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("torch_digit_mlp", "first layer started at zero", "hidden1 starts with every weight and bias at zero"),
+    ("torch_evaluate", "dropout p set to 0", "changed a setting of the model's layers \\(2.p\\)"),
+])
+def test_lesson_06_checks_see_a_dead_first_layer_and_a_dropout_switched_off_for_good(name, mistake, reason):
+    """Each passed: the check replaced every weight before looking (a zero first layer has distinct units only in
+    name: it outputs ReLU(0) and passes no gradient back), and evaluate compared the model's weights, not its
+    layers' settings (Dropout's p set to 0 stayed set for the training loop)."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
+
+
 def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
     from torch import nn
 
@@ -2108,6 +2120,35 @@ def test_lesson_07_rejects_fewer_background_columns_steps_cut_short_and_an_unfro
     drawn model with a frozen first layer."""
     verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
     assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
+def _integrated_gradients_with_dropout_set_to_zero(model, x, target, baseline, steps):
+    """The lesson's answer after switching every Dropout off by hand, for good (the model is in eval() mode anyway)."""
+    import torch
+    from torch import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("saliency_map", "dropout p set to 0", "dropout p set to 0"),
+    ("integrated_gradients", _integrated_gradients_with_dropout_set_to_zero, ""),
+], ids=["saliency", "integrated gradients"])
+def test_lesson_07a_rejects_a_dropout_switched_off_in_the_caller_s_model(name, answer, mistake):
+    """Both passed: the model's modes, weights and flags were compared, not its layers' settings (Dropout's p)."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+    assert "changed a setting of the model's layers" in verdict.text
 
 
 @pytest.mark.parametrize("error", [ValueError, RuntimeError, AssertionError])

@@ -30,9 +30,13 @@ def _draw_logits(rng, shape):
 
 
 def _draw_softmax_input(rng):
-    """A vector or a batch (the exercise's inputs) of any size, float64, float32 or whole numbers."""
+    """A vector or a batch (the exercise's inputs) of any size, float64, float32 or whole numbers; a vector's entries
+    can lie about 2000 apart, as a batch's rows can."""
     shape = draw_shape(rng, int(rng.choice([1, 2, 2])))
-    return Case((_as_kind(rng, _draw_logits(rng, shape), ("float64", "float32", "int")),))
+    z = _draw_logits(rng, shape)
+    if len(shape) == 1:   # one row: its entries themselves lie 0 or about +-1000 apart, the maximum anywhere
+        z = z + rng.choice([0.0, 1000.0, -1000.0], size=shape)
+    return Case((_as_kind(rng, z, ("float64", "float32", "int")),))
 
 
 def _softmax_cases():
@@ -47,7 +51,8 @@ def _softmax_cases():
         Case((np.array([[1, 2, 3], [0, 0, 5]]),), label="whole-number logits give floats"),
         Case((np.array([[0.0, 1000.0, -1000.0], [3.0, 1.0, 2.0]]),),
              label="large logits whose maximum is neither first nor last"),
-        *generated(_draw_softmax_input, count=8, seed=29),
+        Case((np.array([3.0, 1000.0, -1000.0, 999.5]),), label="one vector of logits that spans 2000"),
+        *generated(_draw_softmax_input, count=8, seed=13),
     ]
 
 
@@ -101,8 +106,9 @@ def _bce_reference(y, z):
 
 def _draw_bce_input(rng):
     """0/1 labels (floats or whole numbers) and logits of the same shape, 1 to 3 dimensions, at a scale from 0.5 to
-    1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in five gives y
-    or z another shape (reversed, or an extra axis of size 1 in front or at the end), which must raise."""
+    1000 (float64, float32 or whole numbers), sometimes confident and right (a small loss); one draw in three gives y
+    or z another shape (reversed, an extra axis of size 1 in front or at the end, or both with an axis of size 1 in
+    different places), which must raise."""
     shape = draw_shape(rng, int(rng.choice([1, 1, 2, 2, 3])))
     y = rng.integers(0, 2, size=shape)
     y = y.astype(float) if rng.random() < 0.5 else y
@@ -110,7 +116,11 @@ def _draw_bce_input(rng):
     if rng.random() < 0.3:   # confident and right: the sign of z agrees with the label
         z = np.where(y == 1, 1, -1) * rng.uniform(3, 9, size=shape)
     z = _as_kind(rng, z, ("float64", "float32", "int"))
-    if rng.random() < 1 / 5:
+    if rng.random() < 1 / 3:
+        i, j = (int(k) for k in rng.choice(len(shape) + 1, size=2, replace=False))
+        if rng.random() < 0.3 and np.expand_dims(y, i).shape != np.expand_dims(z, j).shape:
+            # an axis of size 1 in other places: same size, length or last axis and ndim, and they still broadcast
+            return Case((np.expand_dims(y, i), np.expand_dims(z, j)), raises=ValueError)
         other = (shape[::-1] if shape[::-1] != shape and rng.random() < 0.5
                  else (1,) + shape if rng.random() < 0.5 else shape + (1,))
         pair = (y.reshape(other), z) if rng.random() < 0.5 else (y, z.reshape(other))
@@ -135,6 +145,8 @@ def _bce_cases():
              label="y of shape (4, 1) but z of shape (4,)", raises=ValueError),
         Case((np.array([[0.0, 1.0, 1.0, 0.0]]), np.array([-2.0, 0.5, 3.0, 0.1])),
              label="y of shape (1, 4) but z of shape (4,)", raises=ValueError),
+        Case((np.array([0.0, 1.0, 1.0, 0.0]), np.array([[-2.0, 0.5, 3.0, 0.1]])),
+             label="y of shape (4,) but z of shape (1, 4)", raises=ValueError),
         Case((np.array([1.0]), np.array([0.5, -0.2, 0.1])), label="one label for three logits", raises=ValueError),
         Case((np.array([1, 0, 1, 0]), np.array([2, -1, 0, 3])), label="integer labels and integer logits"),
         Case((np.array([1.0, 0.0, 1.0]), np.array([6.0, -5.5, 4.2])), label="confident and right: a small loss"),
@@ -142,7 +154,13 @@ def _bce_cases():
              label="y of shape (1, 3) but z of shape (3, 1): same size, other shape", raises=ValueError),
         Case((np.array([[1.0], [0.0]]), np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.4]])),
              label="y of shape (2, 1) but z of shape (2, 3): same length, other shape", raises=ValueError),
-        *generated(_draw_bce_input, count=8, seed=111),
+        Case((rng.integers(0, 2, (2, 1, 3)), rng.normal(size=(2, 3, 1))),
+             label="y of shape (2, 1, 3) but z of shape (2, 3, 1): same length, size and number of dimensions",
+             raises=ValueError),
+        Case((rng.integers(0, 2, (1, 2, 3)), rng.normal(size=(2, 1, 3))),
+             label="y of shape (1, 2, 3) but z of shape (2, 1, 3): same last axis, size and number of dimensions",
+             raises=ValueError),
+        *generated(_draw_bce_input, count=12, seed=123),
     ]
 
 
@@ -232,6 +250,13 @@ def _softmax_minus_first_logit(z):
 def _softmax_minus_last_logit(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z[..., -1:])
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_vector_minus_first_logit(z):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=1, keepdims=True) if z.ndim == 2 else z[0]   # a vector handled on its own, shifted by its first
+    e = np.exp(z - m)
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -391,6 +416,29 @@ def _bce_atleast_2d(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
 
 
+def _bce_logits_row_flattened(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if z.ndim == y.ndim + 1 and z.shape[0] == 1:   # the outputs of a batch of one, (1, n): the leading axis dropped
+        z = z[0]
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_length_size_ndim_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if len(y) != len(z) or y.size != z.size or y.ndim != z.ndim:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _bce_last_axis_size_ndim_compared(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape[-1] != z.shape[-1] or y.size != z.size or y.ndim != z.ndim:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -495,6 +543,7 @@ EXERCISES = {
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
+            Mistake("a vector shifted by its first logit", _softmax_vector_minus_first_logit, _ONE_LOGIT_SHIFT),
             Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
                     "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
                     "exponent is e^0 = 1"),
@@ -561,11 +610,17 @@ EXERCISES = {
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
             Mistake("sizes compared, not shapes", _bce_sizes_compared, _BCE_WHOLE_SHAPES),
             Mistake("lengths compared, not shapes", _bce_lengths_compared, _BCE_WHOLE_SHAPES),
+            Mistake("length, size and ndim compared, not shapes", _bce_length_size_ndim_compared, _BCE_WHOLE_SHAPES),
+            Mistake("last axis, size and ndim compared, not shapes", _bce_last_axis_size_ndim_compared,
+                    _BCE_WHOLE_SHAPES),
             Mistake("ndim compared, not shapes", _bce_ndim_check, "y of shape (1,) broadcasts against z of shape (n,) "
                     "without any error: compare the whole shapes, y.shape != z.shape"),
             Mistake("a column of labels flattened", _bce_label_column_flattened, "y of shape (n, 1) against z of "
                     "shape (n,) must raise ValueError too: compare the shapes as they are given, y.shape != z.shape, "
                     "without flattening either first"),
+            Mistake("a row of logits flattened", _bce_logits_row_flattened, "z of shape (1, n) against y of shape (n,) "
+                    "must raise ValueError too: compare the shapes as they are given, y.shape != z.shape, without "
+                    "dropping an axis of either first"),
             Mistake("shapes compared after np.atleast_2d", _bce_atleast_2d, "np.atleast_2d turns z of shape (n,) "
                     "into (1, n), so y of shape (1, n) against z of shape (n,) no longer raises: compare the shapes as "
                     "they are given, y.shape != z.shape"),

@@ -1476,6 +1476,18 @@ def test_lesson_02_rejects_what_every_input_shared(name, wrong, shown):
     assert verdict.kind != PASSED and shown in verdict.text, verdict.text
 
 
+@pytest.mark.parametrize("name, mistake, shown", [
+    ("softmax_stable", "a vector shifted by its first logit", "subtract each row's own maximum"),
+    ("bce_from_logits", "a row of logits flattened", "z of shape (1, n) against y of shape (n,)"),
+    ("bce_from_logits", "length, size and ndim compared, not shapes", "compare the whole shapes"),
+    ("bce_from_logits", "last axis, size and ndim compared, not shapes", "compare the whole shapes")])
+def test_lesson_02_rejects_what_no_input_tried(name, mistake, shown):
+    """Each passed before: no vector of logits spanned more than about 700, no z had an extra axis of size 1 in front,
+    and no two mismatched shapes shared their length (or last axis), size and number of dimensions."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, mistake))
+    assert verdict.kind != PASSED and shown in verdict.text, verdict.text
+
+
 def test_mlp_forward_accepts_its_own_check_of_the_shapes():
     """The exercise asks for no particular error on mismatched shapes: an assert of its own is right too."""
     def asserting(X, W1, b1, W2, b2):

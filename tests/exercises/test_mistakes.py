@@ -884,7 +884,7 @@ def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     model = keras_cnn._predict_model()
     biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
     assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
-    cases = [c for c in exercise.cases() if c.raises is None]
+    cases = [c for c in exercise.cases() if c.raises is None][:8]  # the hand-picked images come first
     right = [exercise.reference(model, *c.args) for c in cases]
     unscaled = [without_scaling(model, *c.args) for c in cases]
     assert len(set(right)) >= 3, "the test images should not all get the same class"

@@ -440,11 +440,13 @@ def _draw_size_below_range(rng):
 
 def _draw_wrong_type(names, values, kind):
     """``values`` with the argument ``kind[0]`` replaced by True (1, a valid value: False would also be below the
-    range, which an answer may check first) or by the same value as a float (``kind[1]``); TypeError."""
+    range, which an answer may check first), by the same value as a float or as a numpy float32 (``kind[1]``: not a
+    subclass of float, so rejecting only bools and floats lets it through); TypeError."""
     name, type_ = kind
     values = list(values)
     index = names.index(name)
-    values[index] = True if type_ == "bool" else float(values[index])
+    values[index] = (True if type_ == "bool" else np.float32(values[index]) if type_ == "numpy float"
+                     else float(values[index]))
     return values
 
 
@@ -460,12 +462,25 @@ def _draw_size_wrong_type(rng, kind):
     return Case(args, kwargs, raises=TypeError)
 
 
+def _draw_size_one_position(rng, kind):
+    """A stride larger than what is left after the first window (``kind`` "past the last window") or even larger than
+    the padded image ("beyond the image"): one position, not an error; n of 1 to 12, padding 0 to 3, any call style."""
+    n, padding = int(rng.integers(1, 13)), int(rng.integers(0, 4))
+    kernel = int(rng.integers(1, min(n + 2 * padding, 11) + 1))
+    low = n + 2 * padding - kernel + 1 if kind == "past the last window" else n + 2 * padding + 1
+    stride = int(rng.integers(low, low + 6))
+    args, kwargs = draw_call(rng, _SIZE_NAMES, (n, kernel, padding, stride), {"padding": 0, "stride": 1})
+    return Case(args, kwargs)
+
+
 def _size_cases_with_drawn():
     # seed 5 draws a stride of -2 and a padding of -4
     return [*_size_cases(), *generated(_draw_size, count=8, seed=52),
             *generated(_draw_size_below_range, count=2, seed=5),
-            *generated(in_turn(_draw_size_wrong_type, (("kernel", "bool"), ("stride", "bool"), ("padding", "float"))),
-                       count=3, seed=6)]
+            *generated(in_turn(_draw_size_wrong_type, (("kernel", "bool"), ("stride", "bool"), ("padding", "float"),
+                                                        ("n", "numpy float"))), count=4, seed=6),
+            *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
+                       seed=7)]
 
 
 def _draw_params(rng):
@@ -493,7 +508,8 @@ def _draw_params_below_one(rng):
 
 _PARAM_NAMES = ("filters1", "filters2", "n_classes", "size", "kernel")
 _PARAM_WRONG_TYPES = (("filters1", "bool"), ("filters2", "bool"), ("filters2", "float"), ("n_classes", "float"),
-                      ("kernel", "float"))  # those no hand-picked case has (a size of True is also too small)
+                      ("kernel", "float"), ("size", "numpy float"))  # those no hand-picked case has (a size of True
+# is also too small)
 
 
 def _draw_params_wrong_type(rng, kind):
@@ -539,9 +555,32 @@ def _draw_accuracy_lengths(rng, kind):
     return Case((rng.integers(0, k, size=labels), probs), raises=ValueError)
 
 
+def _draw_accuracy_one_hot(rng):
+    """One-hot labels (n, k), as keras.utils.to_categorical makes them (float32) or as ints, with 2 to 60 rows of 2 to
+    24 classes: labels that are not 1-D (ValueError), though their argmax would be the class."""
+    n, k = int(rng.integers(2, 61)), int(rng.integers(2, 25))
+    logits = draw_floats(rng, (n, k))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    labels = np.eye(k, dtype=str(rng.choice(["float32", "int64"])))[rng.integers(0, k, size=n)]
+    return Case((labels, probs), raises=ValueError)
+
+
 def _accuracy_cases_with_drawn():
     return [*_accuracy_cases(), *generated(_draw_accuracy, count=6, seed=54),
-            *generated(in_turn(_draw_accuracy_lengths, ("one row", "one label")), count=2, seed=55)]
+            *generated(in_turn(_draw_accuracy_lengths, ("one row", "one label")), count=2, seed=55),
+            *generated(_draw_accuracy_one_hot, count=2, seed=56)]
+
+
+def _accuracy_run(accuracy, case):
+    """Call the answer; the accuracy must come back as a number (a float), not as an array or a Keras tensor."""
+    result = accuracy(*case.args, **case.kwargs)
+    if result is None:
+        raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, float, np.integer, np.floating)):
+        raise Mismatch(t("return the accuracy as a float (float(...) around it), got a {kind}",
+                         kind=type(result).__name__))
+    return result
 
 
 def _draw_build(rng):
@@ -776,6 +815,19 @@ def _size_bools_rejected_in_n_and_padding_only(n, kernel, padding=0, stride=1):
     return ref.conv_output_size(int(n), int(kernel), int(padding), int(stride))
 
 
+def _size_rejects_only_floats_and_bools(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, (bool, float)) for value in (n, kernel, padding, stride)):  # np.float32 gets through
+        raise TypeError("a float or a bool is not a size")
+    return ref.conv_output_size(*(int(value) for value in (n, kernel, padding, stride)))
+
+
+def _size_rejects_a_stride_beyond_the_image(n, kernel, padding=0, stride=1):
+    size = ref.conv_output_size(n, kernel, padding, stride)
+    if stride > n + 2 * padding:
+        raise ValueError("the stride is larger than the image")
+    return size
+
+
 def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
@@ -881,6 +933,13 @@ def _params_bools_rejected_in_n_classes_and_kernel_only(filters1, filters2, n_cl
         raise TypeError("a bool is not a count")
     return _params_with_checks()(*(v if isinstance(v, float) else int(v) for v in
                                    (filters1, filters2, n_classes, size, kernel)))
+
+
+def _params_rejects_only_floats_and_bools(filters1, filters2, n_classes=10, size=28, kernel=3):
+    values = (filters1, filters2, n_classes, size, kernel)
+    if any(isinstance(value, (bool, float)) for value in values):  # np.float32 gets through
+        raise TypeError("a float or a bool is not a count")
+    return ref.cnn_param_count(*(int(value) for value in values))
 
 
 def _params_one_output_for_two_classes(filters1, filters2, n_classes=10, size=28, kernel=3):
@@ -1032,6 +1091,18 @@ def _accuracy_fewer_labels_only(y_true, probabilities):
     if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) < len(probabilities):  # more labels get through
         raise ValueError("expected probabilities (n, n_classes) and n labels")
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def _accuracy_one_hot_labels_accepted(y_true, probabilities):
+    y_true = np.asarray(y_true)
+    if y_true.ndim == 2 and y_true.shape[1] > 1:  # one-hot labels turned into classes; a column is still refused
+        y_true = np.argmax(y_true, axis=1)
+    return ref.accuracy_from_probs(y_true, probabilities)
+
+
+def _accuracy_as_an_array(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return np.asarray(np.mean(np.argmax(probabilities, axis=1) == y_true))  # like keras.ops.mean: not a float
 
 
 def _accuracy_max_probability(y_true, probabilities):
@@ -1194,9 +1265,15 @@ EXERCISES = {
             Mistake("bools rejected only in n and padding", _size_bools_rejected_in_n_and_padding_only, "reject a "
                     "bool in every argument, kernel and stride too: isinstance(True, int) is True, so test "
                     "isinstance(value, bool) for all four"),
+            Mistake("only floats and bools rejected", _size_rejects_only_floats_and_bools, "accept ints only "
+                    "instead of rejecting floats and bools: np.float32(28.0) is not a float subclass and gets "
+                    "through, so test isinstance(value, int) and not isinstance(value, bool)"),
             Mistake("no type check", _size_no_type_check, "sizes are whole numbers: raise TypeError for a float "
                     "or a bool (isinstance(value, bool) or not isinstance(value, int))"),
             Mistake("only stride 0 rejected", _size_rejects_only_stride_zero, ""),
+            Mistake("stride beyond the image rejected", _size_rejects_a_stride_beyond_the_image, "a stride larger "
+                    "than the padded image is allowed: the kernel then fits at its first position only, and the "
+                    "formula gives 1"),
             Mistake("kernel's type not checked", _size_kernel_type_unchecked, "check the kernel's type too: a "
                     "float kernel (3.0) must raise TypeError (int() around the result only hides it)"),
             Mistake("only n's type checked", _size_type_check_of_n_only, "check the type of every argument, not "
@@ -1239,6 +1316,9 @@ EXERCISES = {
                     "map: 10x10 images give 1x1 maps and Flatten gives filters2 values; raise only below 1"),
             Mistake("size and kernel types not checked", _params_size_and_kernel_types_unchecked, "check the "
                     "type of all five arguments: a float size (28.0) or a bool kernel must raise TypeError too"),
+            Mistake("only floats and bools rejected", _params_rejects_only_floats_and_bools, "accept ints only "
+                    "instead of rejecting floats and bools: np.float32(28.0) is not a float subclass and gets "
+                    "through, so test isinstance(value, int) and not isinstance(value, bool)"),
             Mistake("bools rejected only in n_classes and kernel", _params_bools_rejected_in_n_classes_and_kernel_only,
                     "reject a bool in all five arguments, filters1, filters2 and size too: isinstance(True, int) is "
                     "True, so test isinstance(value, bool) for each"),
@@ -1299,6 +1379,7 @@ EXERCISES = {
     "accuracy_from_probs": Exercise(
         reference=ref.accuracy_from_probs,
         cases=_accuracy_cases_with_drawn,
+        run=_accuracy_run,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
         "differ.",
@@ -1315,6 +1396,11 @@ EXERCISES = {
             Mistake("more labels than rows", _accuracy_fewer_labels_only, "raise ValueError whenever len(y_true) != "
                     "len(probabilities), more labels too: one row of probabilities broadcasts against any number of "
                     "labels without an error"),
+            Mistake("one-hot labels accepted", _accuracy_one_hot_labels_accepted, "raise ValueError for one-hot "
+                    "labels (n, n_classes) instead of taking their argmax: y_true must be 1-D, one class number per "
+                    "example"),
+            Mistake("returns an array", _accuracy_as_an_array, "return a float, float(np.mean(...)): a 0-d array "
+                    "or a Keras tensor (keras.ops.mean) is not one"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "

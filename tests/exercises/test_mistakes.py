@@ -3373,6 +3373,62 @@ def test_lesson_05_checks_try_a_false_padding_more_labels_changed_settings_and_a
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
     assert (keras.config.image_data_format(), keras.config.epsilon()) == settings
 
+
+# lesson 05: a numpy float among the wrong types, a stride beyond the image, one-hot labels, an accuracy as an array
+def _size_rejecting_floats_and_bools(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, (bool, float)) for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")  # np.float32(28.0) is not a float
+    if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid")
+    return int((n + 2 * padding - kernel) // stride + 1)
+
+
+def _size_rejecting_a_stride_beyond_the_image(n, kernel, padding=0, stride=1):
+    if stride > n + 2 * padding:
+        raise ValueError("the stride jumps past the image")
+    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+
+
+def _params_rejecting_floats_and_bools(filters1, filters2, n_classes=10, size=28, kernel=3):
+    values = (filters1, filters2, n_classes, size, kernel)
+    if any(isinstance(value, (bool, float)) for value in values):
+        raise TypeError("not an int")
+    return registry.get_exercise("cnn_param_count").reference(*(int(value) for value in values))
+
+
+def _accuracy_taking_the_argmax_of_one_hot_labels(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if y_true.ndim == 2 and y_true.shape[1] > 1:
+        y_true = y_true.argmax(axis=1)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("shapes")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def _accuracy_as_a_keras_tensor(y_true, probabilities):
+    import keras
+
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("shapes")
+    return keras.ops.mean(keras.ops.cast(keras.ops.argmax(probabilities, axis=1) == y_true, "float32"))
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("conv_output_size", _size_rejecting_floats_and_bools, "only floats and bools rejected"),
+    ("conv_output_size", _size_rejecting_a_stride_beyond_the_image, ""),
+    ("cnn_param_count", _params_rejecting_floats_and_bools, "only floats and bools rejected"),
+    ("accuracy_from_probs", _accuracy_taking_the_argmax_of_one_hot_labels, "one-hot labels accepted"),
+    ("accuracy_from_probs", _accuracy_as_a_keras_tensor, "")],
+    ids=["conv_output_size: isinstance(value, (bool, float))", "conv_output_size: stride > n + 2p rejected",
+         "cnn_param_count: isinstance(value, (bool, float))", "accuracy_from_probs: argmax of one-hot labels",
+         "accuracy_from_probs: keras.ops.mean"])
+def test_lesson_05_checks_try_a_numpy_float_a_long_stride_one_hot_labels_and_a_tensor_result(name, answer, mistake):
+    import keras  # noqa: F401  (imported before the check, so that the first import does not count against its time)
+
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -168,6 +168,8 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2, 1, 0], [0, 3, 1]]), np.array([0, 1])), label="integer logits"),
         Case((np.array([[0.0, 1000.0, 999.0], [-1000.0, 0.0, -1.0]]), np.array([1, 2])),
              label="large logits whose maximum is not in the first column"),
+        Case((np.array([[-2.8, 10.7, -0.2, -2.0, -0.2], [10.5, -2.8, 0.3, -2.2, -1.6]]), np.array([1, 0])),
+             label="two confident right answers: P of the true class 0.99995, so P - 1 is only -4e-5"),
         *generated(_draw_softmax_ce_grad_input, count=7, seed=34),
     ]
 
@@ -207,6 +209,31 @@ def _draw_mlp_backward_input(rng):
     return Case((X, y, W1, b1, W2, b2))
 
 
+def _draw_mlp_backward_overflowing(rng):
+    """A drawn input rescaled so that some hidden sums and some logits lie beyond +-710 (720 to 3,000 at most), where
+    np.exp overflows: the tanh and the sigmoid must be the stable ones (np.tanh, the lesson's sigmoid)."""
+    X, y, W1, b1, W2, b2 = _draw_mlp_backward_input(rng).args
+    W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (W1, b1, W2, b2))
+    f1 = rng.uniform(720, 3000) / max(np.abs(X @ W1.T + b1).max(), 1e-3)
+    W1, b1 = f1 * W1, f1 * b1
+    H = np.tanh(X @ W1.T + b1)
+    f2 = rng.uniform(720, 3000) / max(np.abs(H @ W2.T + b2).max(), 1e-3)
+    return Case((X, y, W1, b1, f2 * W2, f2 * b2))
+
+
+def _overflowing_logits_xor_weights():
+    """A 2 -> 3 -> 1 start whose saturated hidden units (sums up to 30) feed logits of about -800 and 800 on XOR,
+    every output confidently wrong; the third unit stays unsaturated, so dW1 is not 0."""
+    return (np.array([[20.0, 20.0], [-20.0, -20.0], [0.5, -1.0]]), np.array([-10.0, 30.0, 0.2]),
+            np.array([[-800.0, -800.0, 3.0]]), np.array([800.0]))
+
+
+def _overflowing_hidden_xor_weights():
+    """A 2 -> 3 -> 1 start whose first two hidden units see sums up to 1200 on XOR, while the logits stay small."""
+    return (np.array([[800.0, 800.0], [-800.0, -800.0], [0.5, -1.0]]), np.array([-400.0, 1200.0, 0.2]),
+            np.array([[1.5, -2.0, 3.0]]), np.array([0.5]))
+
+
 def _draw_mlp_backward_misfit(rng, kind):
     """A drawn input whose X and W1 disagree on the number of features, one of them having a single one ("X one":
     X has 1 column, W1 expects 2 to 6; "W1 one": W1 expects 1, X has 2 to 6): np.einsum and broadcast products
@@ -237,8 +264,13 @@ def _mlp_backward_cases():
         Case((X_xor.astype(np.int64), y_xor, *net(2, 3)), label="XOR with integer inputs X (0 and 1)"),
         Case((rng.normal(size=(4, 1)), rng.integers(0, 2, 4), *net(2, 3)), label="X has 1 feature but W1 expects 2",
              raises=ValueError),
+        Case((X_xor, y_xor, *_overflowing_logits_xor_weights()),
+             label="XOR, output weights in the hundreds: logits near +-800, beyond np.exp's 709"),
+        Case((X_xor, y_xor, *_overflowing_hidden_xor_weights()),
+             label="XOR, hidden weights in the hundreds: hidden sums up to 1200, beyond np.exp's 709"),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
+        *generated(_draw_mlp_backward_overflowing, count=2, seed=56),
     ]
 
 
@@ -402,6 +434,15 @@ _ce_grad_first_column = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
 
 
+def _ce_grad_in_float32(Z, y):
+    """The right formula, computed in float32 throughout (a stable softmax of float32 logits)."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    Z = np.asarray(Z, dtype=np.float32)
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1], dtype=np.float32)[y]) / np.float32(len(Z))
+
+
 def _ce_grad_fewer_labels_only(Z, y):
     if len(y) < len(Z):
         raise ValueError("too few labels")
@@ -465,6 +506,27 @@ _backward_broadcast_y = _mlp_backward_with(lambda P, y, n: (P - y) / n, _tanh_de
 _backward_sigmoid_hidden = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) / n, lambda dH, H: dH * H * (1 - H))
 _backward_through_p = _mlp_backward_with(
     lambda P, y, n: -(y[:, None] / P - (1 - y[:, None]) / (1 - P)) / n * P * (1 - P), _tanh_delta)
+def _backward_with_activations(sigmoid, tanh):
+    """The right backward pass, with the forward pass's sigmoid and tanh written by the learner."""
+    def backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = tanh(X @ W1.T + b1)
+        dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+        dZ1 = dZ2 @ W2 * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return backward
+
+
+def _sigmoid_from_exp_z(z):
+    return np.exp(z) / (1 + np.exp(z))
+
+
+def _tanh_from_exp(z):
+    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+
+
+_backward_exp_sigmoid = _backward_with_activations(_sigmoid_from_exp_z, np.tanh)
+_backward_exp_tanh = _backward_with_activations(neurons.sigmoid, _tanh_from_exp)
 _backward_p_clipped = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e-7, 1 - 1e-7) - y[:, None]) / n, _tanh_delta)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
@@ -616,6 +678,20 @@ def _weights_first(params):
     return {name: params[name] for name in ("W1", "W2", "b1", "b2")}
 
 
+def _overflowing_xor_start():
+    """A 2 -> 2 -> 1 start with hidden sums up to 1200 on XOR, whose saturated hidden units (tanh exactly +-1) feed
+    logits of -800 and 800: every output confidently wrong (loss 800), beyond np.exp's 709. W1 and b1 do not move
+    (dZ1 is exactly 0) and W2 and b2 move by at most lr per step."""
+    return {"W1": np.array([[800.0, 800.0], [-800.0, -800.0]]), "b1": np.array([-400.0, 1200.0]),
+            "W2": np.array([[-800.0, -800.0]]), "b2": np.array([800.0])}
+
+
+def _softplus_loss(params, X, y):
+    """The mean BCE from the logits, written as log(1 + e^z) - y z: np.exp overflows for a logit above 709."""
+    z = mlp.forward(params, X)[1]["Z2"][:, 0]
+    return float(np.mean(np.log1p(np.exp(z)) - np.asarray(y, dtype=float) * z))
+
+
 def _draw_train_mlp_input(rng, unscaled=None):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
     with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
@@ -652,6 +728,9 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
         Case((X_xor, y_xor, _xor_solved(), 0.5, 3), label="XOR from a start that already solves it (loss 4e-18)"),
+        Case((X_xor, y_xor, _overflowing_xor_start(), 0.5, 3),
+             label="XOR from hidden sums up to 1200 and logits of +-800 (beyond np.exp's 709), every output "
+             "confidently wrong"),
         Case((1e4 * X_moons, y_moons, _unscaled_start(), 5e-9, 5),
              label="40 moons with unscaled features (in the ten thousands): dW1 has a norm near 1,300"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
@@ -742,6 +821,9 @@ EXERCISES = {
                     "is NaN: use the stable softmax (mlp.softmax)"),
             Mistake("the batch's maximum", _ce_grad_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
+            Mistake("softmax in float32", _ce_grad_in_float32, "float32 keeps about 7 digits, so P - 1 of a "
+                    "confident right answer (P = 0.99995) keeps only 3: compute the softmax in float64, "
+                    "np.asarray(Z, dtype=float)"),
             Mistake("only too few labels rejected", _ce_grad_fewer_labels_only, "more labels than rows must raise "
                     "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
@@ -773,6 +855,10 @@ EXERCISES = {
                     "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
                     "from np.zeros(W1.shape)"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
+            Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
+                    "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),
+            Mistake("tanh written with np.exp", _backward_exp_tanh, "np.exp(z) overflows to inf for a hidden sum "
+                    "beyond +-710, and inf / inf is NaN: use np.tanh, which is finite for any z"),
             Mistake("chain rule through P", _backward_through_p, "dL/dP = (P - y) / (P (1 - P)) divides 0 by 0 where "
                     "P rounds to exactly 1 (logits above 37): the factors P (1 - P) cancel, so compute "
                     "dZ2 = (P - y) / n directly"),
@@ -816,6 +902,10 @@ EXERCISES = {
             Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
+            Mistake("loss written as log(1 + exp(z)) - y z", lambda *a: _train_mlp_reference(*a, loss=_softplus_loss),
+                    "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
+                    "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
+                    "logit."),
             Mistake("gradient norm clipped", _norm_clipped,
                     "Gradient descent steps by lr * grad, however large the gradient (unscaled features give large "
                     "ones): do not clip or rescale the gradients; choose a smaller lr instead."),

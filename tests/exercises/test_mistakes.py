@@ -1706,6 +1706,62 @@ def test_lesson_03_checks_try_a_transposed_dz_one_feature_huge_gradient_entries_
         check(name, answer, strict=True)
 
 
+def _softmax_ce_grad_in_float32(Z, y):
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    Z = np.asarray(Z, dtype=np.float32)
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1], dtype=np.float32)[y]) / len(Z)
+
+
+def _mlp_backward_with_own(sigmoid_of=sigmoid, tanh_of=np.tanh):
+    """The right backward pass with the learner's own sigmoid or tanh."""
+    def mlp_backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = tanh_of(X @ W1.T + b1)
+        dZ2 = (sigmoid_of(H @ W2.T + b2) - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+        dZ1 = dZ2 @ W2 * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return mlp_backward
+
+
+def _train_mlp_with_loss(loss_of_logits):
+    """Gradient descent recording the loss with the learner's own formula of the logits z and the labels y."""
+    from course_utils import mlp
+
+    def train_mlp(X, y, params, lr, epochs):
+        if lr <= 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            z = mlp.forward(params, X)[1]["Z2"][:, 0]
+            losses.append(np.mean(loss_of_logits(z, np.asarray(y, dtype=float))))
+            _, grads = mlp.loss_and_grads(params, X, y)
+            params = {k: params[k] - lr * grads[k] for k in params}
+        return params, losses
+    return train_mlp
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_ce_grad", _softmax_ce_grad_in_float32, "float32 keeps about 7 digits"),
+    ("mlp_backward", _mlp_backward_with_own(sigmoid_of=lambda z: np.exp(z) / (1 + np.exp(z))), "for a logit above 709"),
+    ("mlp_backward", _mlp_backward_with_own(tanh_of=lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))),
+     "use np.tanh"),
+    ("train_mlp", _train_mlp_with_loss(lambda z, y: np.log1p(np.exp(z)) - y * z), "so does your loss"),
+    ("train_mlp", _train_mlp_with_loss(lambda z, y: np.log(1 + np.exp(-z)) + (1 - y) * z), "logits of \\+-800"),
+    ("train_mlp", _train_mlp_with_loss(lambda z, y: np.logaddexp(0, z) - y * z), None)],
+    ids=["softmax in float32", "sigmoid from exp(z)", "tanh from np.exp", "loss log1p(exp(z))", "loss log(1 + exp(-z))",
+         "loss with np.logaddexp (right)"])
+def test_lesson_03_checks_try_confident_softmax_rows_and_logits_and_hidden_sums_beyond_exp_s_range(name, answer, shown):
+    """P of the true class within 1e-4 of 1 (float32 keeps 3 digits of P - 1), and hidden sums and logits beyond 709,
+    where np.exp overflows: the sigmoid, tanh and loss must be the stable ones; a stable loss of one's own passes."""
+    if shown is None:
+        _passes(name, answer)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

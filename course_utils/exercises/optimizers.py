@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, draw_call, draw_floats, draw_shape, generated, in_turn, short
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, short
 
 
 def _sgd_cases():
@@ -33,8 +33,9 @@ def _sgd_cases():
         Case((np.array([0.5, -1.0]), np.array([2, -3]), 0.1), label="an integer gradient"),
         *generated(_draw_sgd, count=6, seed=41),
         *generated(in_turn(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
-                                                      "a size of 1 in the middle", "the last two sizes swapped")),
-                   count=5, seed=42),
+                                                      "a size of 1 in the middle", "the last two sizes swapped",
+                                                      "the first axis dropped")),
+                   count=6, seed=42),
     ]
 
 
@@ -67,8 +68,12 @@ def _momentum_cases():
                                                             "velocity: transposed", "mu",
                                                             "grad: a size of 1 in the middle", "grad: transposed",
                                                             "velocity: a column", "grad: the last two sizes swapped",
-                                                            "velocity: the last two sizes swapped")),
-                   count=9, seed=52),
+                                                            "velocity: the last two sizes swapped",
+                                                            "grad: the first axis dropped",
+                                                            "velocity: the first axis dropped")),
+                   count=11, seed=52),
+        Case((np.ones(2), np.ones(2), np.zeros(()), 0.1, 0.9), label="velocity of shape () (a 0-d array, as np.zeros(()))",
+             raises=ValueError),
     ]
 
 
@@ -113,8 +118,11 @@ def _adam_cases():
                                                        "m: transposed", "v: a size of 1 in the middle", "t",
                                                        "m: a column", "grad: the last two sizes swapped",
                                                        "m: the last two sizes swapped",
-                                                       "v: the last two sizes swapped")),
-                   count=13, seed=62),
+                                                       "v: the last two sizes swapped", "grad: the first axis dropped",
+                                                       "m: the first axis dropped", "v: the first axis dropped")),
+                   count=16, seed=62),
+        Case((np.ones(2), np.ones(2), np.zeros(()), np.zeros(()), 1), {"lr": 0.1},
+             label="m and v of shape () (0-d arrays, as np.zeros(()))", raises=ValueError),
     ]
 
 
@@ -179,7 +187,8 @@ def _wrong_shape(rng, shape, kind):
     "a size of 1 inside" keeps the number of dimensions and the length (len() and .ndim agree); "transposed"
     keeps the size and the number of dimensions; "a size of 1 in the middle" also keeps the first and the last
     size (of 3 dimensions); "the last two sizes swapped" keeps the number of dimensions, the length and the size
-    (of 3 dimensions); "a column" ((k, 1) for (k,)) and "an extra axis" add a last axis of size 1, any other
+    (of 3 dimensions); "the first axis dropped" ((k,) for (1, k)) broadcasts to w's shape and keeps the size;
+    "a column" ((k, 1) for (k,)) and "an extra axis" add a last axis of size 1, any other
     kind a first one.
     """
     if kind == "a size of 1 in the middle":
@@ -191,6 +200,8 @@ def _wrong_shape(rng, shape, kind):
         return shape[::-1]
     if kind == "the last two sizes swapped":
         return shape[:-2] + shape[:-3:-1]
+    if kind == "the first axis dropped":
+        return shape[1:]
     return shape + (1,) if kind in ("an extra axis", "a column") else (1,) + shape
 
 
@@ -203,6 +214,8 @@ def _shape_for(rng, kind):
     if kind == "the last two sizes swapped":  # (a, 1, c) against (a, c, 1): ndim, len() and size agree
         a, c = draw_shape(rng, 2, low=2)
         return (a, 1, c)
+    if kind == "the first axis dropped":  # (k,) against (1, k): numpy broadcasts it to w's shape, the size agrees
+        return (1, *draw_shape(rng, 1, low=2))
     if kind == "a column":  # (k,) against (k, 1): len() and size agree
         return draw_shape(rng, 1, low=2)
     while True:
@@ -343,6 +356,18 @@ def _draw_bad_adam(rng, problem):
     return Case(case.args, case.kwargs, raises=ValueError)
 
 
+def _arrays_compared(got, want):
+    """compare_values, and then each new array must come back as a numpy array: the lesson's next cells use
+    .shape and numpy arithmetic on it, which a Python list (of a loop over w, or of .tolist()) lacks."""
+    compare_values(got, want)
+    pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+    for g, w in pairs:
+        if isinstance(w, np.ndarray) and not isinstance(g, np.ndarray):
+            raise Mismatch(t("a new array came back as a {kind}, not a numpy array: the lesson's next cells use "
+                             "its .shape and numpy arithmetic (1000 * a list repeats it). Return the numpy "
+                             "array itself, as `w - lr * grad` gives", kind=type(g).__name__))
+
+
 # ---------------------------------------------------------------- mini-batches: is the order rng.permutation's?
 _RUN_SEED, _OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
 _ORDER_PROBLEMS = {
@@ -432,6 +457,11 @@ def _batches_summary(answer, case):
         raise Mismatch(t("your function changed numpy's global random state (np.random.seed, np.random.shuffle, "
                          "np.random.permutation, ...): the rest of the program draws other numbers after each call. Use only the `rng` "
                          "argument: rng.permutation(n)"))
+    result = list(result)
+    if any(isinstance(b, tuple) for b in result):
+        raise Mismatch(t("a batch is a tuple, but X[idx] reads a tuple as one index per axis (X[(3, 7)] is a single "
+                         "element, and 3 or more raise IndexError): return index arrays, such as "
+                         "order[i:i + batch_size] of order = rng.permutation(n)"))
     batches = [np.asarray(b) for b in result]
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
@@ -591,6 +621,25 @@ def _sgd_ndim_len_size(w, grad, lr):
     return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
 
 
+def _broadcast_size_differ(w, *arrays):
+    """The learner's check: each array broadcasts to w's shape and has w's size (not the whole shape)."""
+    w = np.asarray(w)
+    return any(np.size(a) != w.size or np.broadcast_shapes(np.shape(a), w.shape) != w.shape for a in arrays)
+
+
+def _sgd_broadcast_size(w, grad, lr):
+    if _broadcast_size_differ(w, grad) or not lr > 0:
+        raise ValueError("bad input")
+    return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
+def _sgd_loop_over_rows(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return [w_row - lr * grad_row for w_row, grad_row in zip(w, grad)]
+
+
 def _sgd_sizes_then_reshaped(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.size != w.size or grad.ndim != w.ndim or not lr > 0:
@@ -747,6 +796,19 @@ def _momentum_inputs_dtype(w, grad, velocity, lr, mu=0.9):
     return new_w.astype(dtype), new_velocity.astype(dtype)
 
 
+def _momentum_broadcast_size(w, grad, velocity, lr, mu=0.9):
+    if _broadcast_size_differ(w, grad, velocity):
+        raise ValueError("bad input")
+    new_w, new_velocity = ref.momentum_step(w, np.broadcast_to(grad, np.shape(w)),
+                                            np.broadcast_to(velocity, np.shape(w)), lr, mu)
+    return new_w, new_velocity
+
+
+def _momentum_scalar_velocity(w, grad, velocity, lr, mu=0.9):
+    velocity = np.zeros(np.shape(w)) + velocity if np.ndim(velocity) == 0 else velocity
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
 def _momentum_three_axes_rejected(w, grad, velocity, lr, mu=0.9):
     if np.ndim(w) > 2:
         raise ValueError("w must be a vector or a matrix")
@@ -793,6 +855,17 @@ def _adam_m_length_and_size(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, e
         raise ValueError("m does not fit w")
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2, like_w=("grad", "v"))
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_broadcast_size(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if _broadcast_size_differ(w, grad, m, v):
+        raise ValueError("bad input")
+    return ref.adam_step(w, *(np.broadcast_to(a, np.shape(w)) for a in (grad, m, v)), t, lr, beta1, beta2, eps)
+
+
+def _adam_scalar_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m, v = (np.zeros(np.shape(w)) + a if np.ndim(a) == 0 else a for a in (m, v))
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_inputs_dtype(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -978,6 +1051,11 @@ def _batches_global_seed(n, batch_size, rng):
     return _cut(rng.permutation(n), batch_size)
 
 
+def _batches_as_tuples(n, batch_size, rng):
+    _checked_batch_size(batch_size)
+    return [tuple(batch.tolist()) for batch in _cut(rng.permutation(n), batch_size)]  # as itertools.batched gives
+
+
 def _batches_no_size_check(n, batch_size, rng):
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
@@ -1001,6 +1079,10 @@ _NDIM_LEN_SIZE = ("compare whole shapes (grad.shape != w.shape), not the number 
                   "(2, 5, 5)")
 _INPUTS_DTYPE = ("the new arrays are fractional even when every input array holds whole numbers: do not cast them "
                  "to the inputs' dtype (np.result_type of int64 arrays is int64), return them as computed")
+_BROADCAST_SIZE = ("compare each array's shape with w.shape, not whether numpy broadcasts it to w's shape with w's size: "
+                   "a gradient of shape (5,) does that for weights of shape (1, 5), yet its shape differs")
+_SCALAR_STATE = ("a 0-d array (shape (), as np.zeros(()) or a number) does not have w's shape either: numpy broadcasts "
+                 "it silently, so raise ValueError; start the state with np.zeros_like(w)")
 _SIZES_RESHAPED = ("compare each array's shape with w.shape and raise ValueError: an array of w's size and number of "
                    "axes but another shape (such as (4, 1) for weights of shape (1, 4)) is the caller's mistake; numpy "
                    "broadcasts it, and reshaping it hides it")
@@ -1009,6 +1091,7 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=ref.sgd_step,
         cases=_sgd_cases,
+        compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
         mistakes=(
@@ -1024,6 +1107,8 @@ EXERCISES = {
                     "`w - lr * grad`"),
             Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _sgd_ndim_len_size, _NDIM_LEN_SIZE),
+            Mistake("broadcast and size compared", _sgd_broadcast_size, _BROADCAST_SIZE),
+            Mistake("a list of rows returned", _sgd_loop_over_rows, ""),  # the check's own text names it
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
                     "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -1044,6 +1129,7 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=ref.momentum_step,
         cases=_momentum_cases,
+        compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
         "or mu outside [0, 1).",
@@ -1064,6 +1150,8 @@ EXERCISES = {
                     "compute a new one: `velocity = mu * velocity + grad`"),
             Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _momentum_ndim_len_size, _NDIM_LEN_SIZE),
+            Mistake("broadcast and size compared", _momentum_broadcast_size, _BROADCAST_SIZE),
+            Mistake("0-d velocity allowed", _momentum_scalar_velocity, _SCALAR_STATE),
             Mistake("velocity's length and size compared", _momentum_velocity_length_and_size, "compare velocity.shape "
                     "with w.shape, not len() and .size: a velocity of shape (3, 1) has both of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -1096,6 +1184,7 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=ref.adam_step,
         cases=_adam_cases,
+        compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
         "Raise ValueError for t < 1 or when grad, m or v has another shape than w (compare shapes, not len()).",
@@ -1111,11 +1200,13 @@ EXERCISES = {
                     "np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)"),
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
+            Mistake("0-d m and v allowed", _adam_scalar_moments, _SCALAR_STATE),
             Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "
                     "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
                     "every weight"),
             Mistake("end sizes compared", _adam_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _adam_ndim_len_size, _NDIM_LEN_SIZE),
+            Mistake("broadcast and size compared", _adam_broadcast_size, _BROADCAST_SIZE),
             Mistake("m's length and size compared", _adam_m_length_and_size, "compare m.shape with w.shape, not len() "
                     "and .size: an m of shape (3, 1) has both of weights of shape (3,), but numpy broadcasts it to "
                     "(3, 3)"),
@@ -1180,6 +1271,7 @@ EXERCISES = {
                     "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
                     "integers of rng.permutation(n)"),
             Mistake("np.random.seed", _batches_global_seed, ""),  # the check's own text names it
+            Mistake("batches as tuples", _batches_as_tuples, ""),  # the check's own text names it
             Mistake("no batch-size check", _batches_no_size_check, ""),
         ),
     ),

@@ -442,6 +442,79 @@ def test_lesson_04_generated_inputs_vary_what_was_still_fixed(name, answer):
     with pytest.raises(ExerciseFailed, match="a generated input"):
         check(name, answer, strict=True)
 
+
+def _broadcast_with_w_size(w, *arrays):
+    """The learner's shape check: numpy broadcasts each array to w's shape, and its size is w's."""
+    return all(np.size(a) == np.size(w) and np.broadcast_shapes(np.shape(a), np.shape(w)) == np.shape(w)
+               for a in arrays)
+
+
+def _sgd_by_broadcast(w, grad, lr):
+    if not _broadcast_with_w_size(w, grad) or not lr > 0:
+        raise ValueError("grad does not fit w")
+    w, grad = _as_floats(w, grad)
+    return w - lr * grad
+
+
+def _momentum_by_broadcast(w, grad, velocity, lr, mu=0.9):
+    if not _broadcast_with_w_size(w, grad, velocity):
+        raise ValueError("bad input")
+    return _momentum_by_ndim_len_size(w, *(np.broadcast_to(a, np.shape(w)) for a in (grad, velocity)), lr, mu)
+
+
+def _momentum_velocity_may_be_0_d(w, grad, velocity, lr, mu=0.9):
+    """The learner starts the velocity at 0 (a number) and lets that through."""
+    if np.ndim(velocity) == 0:
+        velocity = np.full(np.shape(w), float(velocity))
+    if np.shape(grad) != np.shape(w) or np.shape(velocity) != np.shape(w):
+        raise ValueError("shapes differ")
+    return _momentum_by_ndim_len_size(w, grad, velocity, lr, mu)
+
+
+def _adam_moments_may_be_0_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m, v = (np.full(np.shape(w), float(a)) if np.ndim(a) == 0 else a for a in (m, v))
+    same_shapes = lambda w, g, m, v, b2: np.shape(g) == np.shape(m) == np.shape(v) == np.shape(w)
+    return _adam_by(same_shapes)(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _batches_as_tuples(n, batch_size, rng):
+    """As itertools.batched (Python 3.12) gives them: X[batch] then reads one index per axis."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n).tolist()
+    return [tuple(order[i:i + batch_size]) for i in range(0, n, batch_size)]
+
+
+def _sgd_row_by_row(w, grad, lr):
+    """A loop over the first axis gives a Python list, which the lesson's next cells cannot use as weights."""
+    if np.shape(grad) != np.shape(w) or not lr > 0:
+        raise ValueError("bad input")
+    return [w_row - lr * grad_row for w_row, grad_row in zip(*_as_floats(w, grad))]
+
+
+def _momentum_row_by_row(w, grad, velocity, lr, mu=0.9):
+    new_w, new_velocity = _momentum_velocity_may_be_0_d(w, grad, velocity, lr, mu)
+    return new_w.tolist(), new_velocity
+
+
+@pytest.mark.parametrize("name, answer, match", [
+    ("sgd_step", _sgd_by_broadcast, "a generated input"),
+    ("momentum_step", _momentum_by_broadcast, "a generated input"),
+    ("adam_step", _adam_by(lambda w, g, m, v, b2: _broadcast_with_w_size(w, g, m, v)), "a generated input"),
+    ("momentum_step", _momentum_velocity_may_be_0_d, r"shape \(\)"),
+    ("adam_step", _adam_moments_may_be_0_d, r"shape \(\)"),
+    ("minibatch_indices", _batches_as_tuples, "a batch is a tuple"),
+    ("sgd_step", _sgd_row_by_row, "not a numpy array"),
+    ("momentum_step", _momentum_row_by_row, "not a numpy array"),
+], ids=["sgd broadcast+size", "momentum broadcast+size", "adam broadcast+size", "0-d velocity", "0-d m and v",
+        "tuple batches", "sgd a list of rows", "momentum a list of rows"])
+def test_lesson_04_wrong_shapes_with_fewer_axes_0_d_state_tuple_batches_and_lists_are_rejected(name, answer, match):
+    """No wrong shape had fewer axes than w (a gradient of shape (5,) for weights of shape (1, 5) broadcasts and
+    has w's size), no state was 0-d, a batch could be a tuple, which X[batch] reads as one index per axis, and
+    new weights could come back as a Python list, which has no .shape."""
+    with pytest.raises(ExerciseFailed, match=match):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

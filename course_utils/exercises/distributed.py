@@ -239,6 +239,8 @@ def _ring_cases():
              label="3 workers, chunks that are 2x2 matrices (shape (k, k, ...) is allowed)"),
         Case((np.random.default_rng(91).normal(size=(3, 3)), 2),
              label="3 workers, chunks of one number stored without a chunk axis: shape (3, 3) is (k, k, ...)"),
+        Case((np.asfortranarray(np.random.default_rng(93).normal(size=(3, 3, 2, 2))), 1),
+             label="3 workers, 2x2 chunks, buffers in Fortran order (np.asfortranarray: a transposed array's layout)"),
         Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
         Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),

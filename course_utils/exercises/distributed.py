@@ -239,6 +239,8 @@ def _ring_cases():
              label="3 workers, chunks that are 2x2 matrices (shape (k, k, ...) is allowed)"),
         Case((np.random.default_rng(91).normal(size=(3, 3)), 2),
              label="3 workers, chunks of one number stored without a chunk axis: shape (3, 3) is (k, k, ...)"),
+        Case((np.asfortranarray(np.random.default_rng(93).normal(size=(3, 3, 2, 2))), 1),
+             label="3 workers, 2x2 chunks, buffers in Fortran order (np.asfortranarray: a transposed array's layout)"),
         Case((rng.normal(size=(1, 1, 3)), 0), label="a single worker (no ring)", raises=ValueError),
         Case((rng.normal(size=(3, 2, 2)), 0), label="3 workers but 2 chunks", raises=ValueError),
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
@@ -368,6 +370,7 @@ def _sampler_cases():
              label="drop_last with 3 examples for 8 ranks (nothing is left for any rank)"),
         Case(([int(i) for i in perm[:9]], 3, 1),
              label="the order as a Python list (as torch.randperm(9).tolist() gives), 3 ranks"),
+        Case((range(10), 3, 1), label="the order as range(10) (no shuffling), 3 ranks (padded to 12)"),
         Case((perm, 1, 0), label="a single rank gets everything"),
         Case((np.array([5, 7]), 4, 3), label="2 examples for 4 ranks (padding repeats the start)"),
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
@@ -379,14 +382,15 @@ def _sampler_cases():
 
 def _draw_sampler_input(rng):
     """1 to 30 examples, in order or shuffled, or a shuffled subset of a larger dataset (indices up to 999), as an
-    int64 or int32 array or a Python list, for 1 to 9 ranks and any rank; drop_last left out, or passed by keyword or
-    positionally, True or False."""
+    int64 or int32 array or a Python list (an order that is not shuffled: a range), for 1 to 9 ranks and any rank;
+    drop_last left out, or passed by keyword or positionally, True or False."""
     n, world = int(rng.integers(1, 31)), int(rng.integers(1, 10))
     kind = rng.choice(["range", "shuffled", "subset"])
     order = (np.arange(n) if kind == "range" else rng.permutation(n) if kind == "shuffled" else
              rng.choice(1000, size=n, replace=False))
     container = rng.choice(["int64", "int32", "list"])
-    order = [int(i) for i in order] if container == "list" else order.astype(container)
+    order = ((range(n) if kind == "range" else [int(i) for i in order]) if container == "list" else
+             order.astype(container))
     args = (order, world, int(rng.integers(0, world)))
     passed = rng.choice(["default", "keyword", "positional"])
     if passed == "default":
@@ -485,6 +489,14 @@ def _sampler_keyword_only(order, num_replicas, rank, *, drop_last=False):
 _sampler_keyword_only.__qualname__ = "sampler_indices"   # as the learner's is: Python's TypeError names the function
 
 
+def _sampler_copies_with_a_method(order, num_replicas, rank, drop_last=False):
+    _sampler_rank(num_replicas, rank)
+    order = order.copy()                                      # a range has no .copy()
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return np.resize(order, total)[rank::num_replicas]
+
+
 def _sampler_float(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
@@ -533,6 +545,8 @@ def _accumulation_cases():
              "momentum 0.9: its momentum buffers carry over)"),
         Case((10, 4), {"stale": False}, label="a fresh model: p.grad is None until its first backward pass (as for "
              "the lesson's model in the next cell)"),
+        Case((10, 3), {"loss": "mse", "scale": 20.0}, label="a large gradient (mean squared error on targets of "
+             "about 20): the step of the whole batch, whatever the gradient's norm"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
@@ -568,8 +582,8 @@ def _run_accumulation(step_fn, case):
     unchanged, whether the model is still in train mode, the largest number of examples whose graphs were kept at
     once (forward passes whose tensors saved for backward are still alive), what the answer left changed in the
     caller's model, loss function or optimizer ("" when nothing), whether it returned a tensor that still requires
-    grad, the sizes of the pieces the model ran on with gradients on (sorted), and whether every such forward pass
-    ran in train mode)."""
+    grad, the sizes of the pieces the model ran on with gradients on (sorted), whether every such forward pass
+    ran in train mode, and the gradients of one plain backward pass on the model after the step)."""
     import torch
     from torch import nn
 
@@ -579,7 +593,7 @@ def _run_accumulation(step_fn, case):
     dtype = torch.float64 if kw.get("dtype") == "float64" else torch.float32
     gen = torch.Generator().manual_seed(11)
     x = torch.randn(n, features, generator=gen, dtype=dtype)
-    y = (torch.randn(n, outputs, generator=gen, dtype=dtype) if kw.get("loss") == "mse" else
+    y = (torch.randn(n, outputs, generator=gen, dtype=dtype) * kw.get("scale", 1.0) if kw.get("loss") == "mse" else
          torch.randint(0, outputs, (n,), generator=gen))
     torch.manual_seed(11)
     model = nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
@@ -602,9 +616,10 @@ def _run_accumulation(step_fn, case):
                nn.CrossEntropyLoss(label_smoothing=0.2 if kw.get("loss") == "label smoothing" else 0.0))
     settings = _accumulation_settings(model, loss_fn, optimizer)
     seen, modes, held, kept = [], [], {}, [0]    # held: forward pass -> its tensors saved for backward, still alive
+    watching = [True]
 
     def forward(module, inputs):
-        if torch.is_grad_enabled():              # a forward pass under no_grad keeps no activations
+        if watching[0] and torch.is_grad_enabled():   # a forward pass under no_grad keeps no activations
             seen.append(len(inputs[0]))
             modes.append(module.training)
 
@@ -617,7 +632,7 @@ def _run_accumulation(step_fn, case):
 
     # on the first layer, not on the Sequential: model.forward(x) skips the Sequential's own hooks, not its layers'
     model[0].register_forward_pre_hook(forward)
-    x_before, y_before = x.clone(), y.clone()
+    x_before, y_before, flags = x.clone(), y.clone(), (x.requires_grad, y.requires_grad)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
         loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
                 step_fn(model, loss_fn, optimizer, x, y, micro))
@@ -627,9 +642,26 @@ def _run_accumulation(step_fn, case):
     after = _accumulation_settings(model, loss_fn, optimizer)
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
                     if a != b), "")
-    return (loss, torch.cat([p.detach().flatten() for p in model.parameters()]).numpy(), max(seen, default=0),
-            torch.equal(x, x_before) and torch.equal(y, y_before), model.training, kept[0], changed, graph,
-            tuple(sorted(seen)), all(modes))
+    weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy().copy()
+    unchanged = torch.equal(x, x_before) and torch.equal(y, y_before) and (x.requires_grad, y.requires_grad) == flags
+    watching[0] = False                          # the check's own backward pass below is not the answer's work
+    return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
+            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before))
+
+
+def _later_gradients(model, loss_fn, x, y):
+    """The gradients of one plain backward pass on the model after the step (None if it fails): a hook that an
+    answer left on the caller's model (tensor.register_hook, a module hook) changes them."""
+    import torch
+
+    try:
+        for p in model.parameters():
+            p.grad = None
+        with torch.enable_grad():
+            loss_fn(model(x), y).backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()]).numpy()
+    except Exception:                            # a model the answer changed otherwise: reported before this
+        return None
 
 
 class _Saved:
@@ -683,6 +715,10 @@ def _compare_accumulation(got, want):
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
+    if got[10] is None or not np.allclose(got[10], want[10], rtol=1e-4, atol=1e-6):
+        raise Mismatch(t("after your step, a plain backward pass on the model gives other gradients than after one "
+                         "ordinary step: your function left something on the caller's model that changes every later "
+                         "backward pass (a hook from register_hook?). Remove what you add before returning"))
     compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
 
 
@@ -892,6 +928,38 @@ def _accumulate_grads_zeroed_by_hand(model, loss_fn, optimizer, x, y, micro_batc
     return total
 
 
+def _accumulate_hooks_left(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    share = [1.0]
+    for p in model.parameters():
+        p.register_hook(lambda grad: grad * share[0])        # never removed: it scales every later backward pass too
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        share[0] = len(xb) / len(x)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        total += loss.item() * share[0]
+    optimizer.step()
+    return total
+
+
+def _accumulate_x_requiring_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    x.requires_grad_(True)                                   # the caller's x, not a copy
+    return _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+def _accumulate_clipped(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)   # changes the step when the norm is above 1
+    optimizer.step()
+    return total
+
+
 def _accumulate_chunked(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -1032,6 +1100,9 @@ EXERCISES = {
             Mistake("order assumed to be an array", _sampler_needs_an_array, "`order` may be a Python list or a "
                     "range (torch.randperm(n).tolist(), range(n)), which have no .size, .shape or .astype: start "
                     "with order = np.asarray(order), or use len(order)."),
+            Mistake("order copied with order.copy()", _sampler_copies_with_a_method, "`order` may be a range "
+                    "(range(n), the order without shuffling), which has no .copy(): copy with "
+                    "order = np.array(order), which works for a range, a list and an array."),
             Mistake("drop_last cuts the padding's length", _sampler_cuts_the_padding, "With drop_last, cut the n % "
                     "num_replicas examples that do not fill a round, not the (-n) % num_replicas that padding "
                     "would add: keep order[:n - n % num_replicas]."),
@@ -1085,6 +1156,16 @@ EXERCISES = {
             Mistake("gradients zeroed by hand", _accumulate_grads_zeroed_by_hand, "p.grad is None on a model that "
                     "has not run backward() yet (like the lesson's model in the next cell), so p.grad.zero_() fails: "
                     "call optimizer.zero_grad(), which handles both."),
+            Mistake("gradients clipped", _accumulate_clipped, "You clipped the gradients "
+                    "(clip_grad_norm_): that shrinks the step whenever their norm is above max_norm, so it is no "
+                    "longer the step of the whole batch. Accumulate and step without clipping."),
+            Mistake("hooks left on the model", _accumulate_hooks_left, "You scaled the gradients with hooks "
+                    "(p.register_hook) and left them on the caller's model, so they scale every later backward pass "
+                    "too: scale each piece's loss (* len(xb) / len(x)) instead, or remove each hook (handle.remove()) "
+                    "before returning."),
+            Mistake("x set to require grad", _accumulate_x_requiring_grad, "x.requires_grad_() changes the caller's "
+                    "x, so everything later computed from it builds an autograd graph: the step needs gradients of "
+                    "the weights only; leave x as it is."),
             Mistake("eval mode", _accumulate_in_eval_mode),
             Mistake("forward in eval mode", _accumulate_forward_in_eval_mode),
             Mistake("loss function of its own", _accumulate_own_loss, "You computed the loss with a loss function of "

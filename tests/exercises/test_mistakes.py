@@ -2900,6 +2900,75 @@ def test_lesson_08_accepts_accumulation_that_runs_a_second_forward_pass_for_the_
     check("accumulation_step", twice, strict=True)
 
 
+def _accumulation_scaled_by_hooks_left_on_the_model(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    share = [1.0]
+    for p in model.parameters():
+        p.register_hook(lambda grad: grad * share[0])          # never removed
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        share[0] = len(xb) / len(x)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        total += loss.item() * share[0]
+    optimizer.step()
+    return total
+
+
+def _accumulation_clipping_the_gradients(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)   # a no-op while the norm stays below 1
+    optimizer.step()
+    return total
+
+
+def _ring_step_through_a_reshaped_view(buffers, step):
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    new = buffers.astype(float)                            # keeps a Fortran-order layout
+    flat = new.reshape(k, k, -1)                           # a view of a C-order array only, else a copy
+    for i in range(k):
+        flat[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k].reshape(-1)
+    return new
+
+
+_RIGHT_ONLY_ON_AN_ARRAY_ORDER_OR_FOR_ONE_CALL = [   # no range order, gradients of norm below 1, and nothing looked at
+    # what stays on x or the model
+    ("sampler_indices", _sampler_with(lambda n, W: n // W * W, size=lambda order: len(order.copy())),
+     "order copied with order.copy()", r"range\(10\)"),
+    ("accumulation_step", _accumulation_scaled_by_hooks_left_on_the_model, "hooks left on the model",
+     "register_hook"),
+    ("accumulation_step", _accumulation_then(lambda model, x: x.requires_grad_(True)), "x set to require grad",
+     "changed x or y"),
+    ("accumulation_step", _accumulation_clipping_the_gradients, "gradients clipped", "clip_grad_norm_"),
+    ("ring_step", _ring_step_through_a_reshaped_view, "", "Fortran order"),
+]
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", _RIGHT_ONLY_ON_AN_ARRAY_ORDER_OR_FOR_ONE_CALL,
+                         ids=["sampler order.copy()", "accumulation hooks left", "accumulation x.requires_grad_()",
+                              "accumulation clip_grad_norm_", "ring through a reshaped view"])
+def test_lesson_08_rejects_a_range_copied_by_a_method_a_step_that_clips_or_leaves_hooks_or_requires_grad(name, answer,
+                                                                                                      mistake, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    assert judge(registry.get_exercise(name), answer).mistake == mistake      # "": not catalogued (contrived)
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

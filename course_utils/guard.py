@@ -2,7 +2,8 @@
 
 ``guarded(fn, ...)`` calls ``fn`` under a time limit, with its printed output captured
 (and capped), with numpy's error state and the warning filters reset to known values,
-with torch's global settings and numpy's error handling put back afterwards (a change is reported), and with every exception caught,
+with torch's global settings, numpy's error handling and print options, and a blanket warning filter put back
+afterwards (a change is reported), and with every exception caught,
 ``SystemExit`` included. It returns an ``Outcome``.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ OUTPUT_LIMIT = 2000  # characters of printed output kept per check
 
 
 class SettingChanged(Exception):
-    """Learner code left a global setting of torch or numpy changed (it was put back)."""
+    """Learner code left a global setting of torch, numpy or the warning filters changed (it was put back)."""
 
 
 class TimeUp(BaseException):
@@ -159,6 +160,19 @@ NUMPY_ERRORS_CHANGED = ("your function changed numpy's error handling (np.seterr
                         "The check put it back; use a `with np.errstate(...):` block, which ends with it")
 
 
+WARNINGS_CHANGED = ("your function changed Python's warning filters (warnings.simplefilter, warnings.filterwarnings or "
+                    "warnings.resetwarnings) for the rest of the notebook, which hides or raises every later warning. "
+                    "The check put them back; use a `with warnings.catch_warnings():` block, which ends with it")
+PRINT_OPTIONS_CHANGED = ("your function changed how numpy prints arrays (np.set_printoptions) for the rest of the "
+                         "notebook. The check put it back; use a `with np.printoptions(...):` block, which ends with it")
+
+
+def _blanket_filters(filters: list) -> list:
+    """The warning filters that catch every warning (as simplefilter and filterwarnings("ignore") add them);
+    libraries add only narrow ones when they are first imported."""
+    return [f for f in filters if f[1] is None and f[2] is Warning and f[3] is None]
+
+
 def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
     if before[2] != after[2]:
         return SettingChanged(t("your function switched torch's anomaly detection (torch.autograd.set_detect_anomaly) "
@@ -177,15 +191,18 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
             **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)`` safely and report what happened; a changed torch setting is an error."""
     sink, settings = output if output is not None else CappedOutput(), _torch_settings()
-    numpy_errors_changed = False
+    numpy_errors_changed = warnings_changed = False
+    print_options = np.get_printoptions()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), known_numeric_state():
-            numpy_errors = np.geterr()
+            numpy_errors, filters = np.geterr(), list(warnings.filters)
             try:
                 with time_limit(limit):
                     outcome = Outcome(value=fn(*args, **kwargs))
-            finally:   # the errstate block puts numpy's error handling back as it ends
+            finally:   # the errstate and catch_warnings blocks put numpy's errors and the filters back as they end
                 numpy_errors_changed = np.geterr() != numpy_errors
+                warnings_changed = (_blanket_filters(warnings.filters) != _blanket_filters(filters)
+                                    or not set(map(id, filters)) <= set(map(id, warnings.filters)))
     except TimeUp:
         outcome = Outcome(timed_out=True)
     except KeyboardInterrupt:
@@ -197,6 +214,13 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
         _restore_torch_settings(settings)
         if outcome.ok or outcome.error is not None:
             outcome = Outcome(error=_setting_changed(settings, left))
-    elif numpy_errors_changed and (outcome.ok or outcome.error is not None):
-        outcome = Outcome(error=SettingChanged(t(NUMPY_ERRORS_CHANGED)))
+    elif outcome.ok or outcome.error is not None:
+        if numpy_errors_changed:
+            outcome = Outcome(error=SettingChanged(t(NUMPY_ERRORS_CHANGED)))
+        elif warnings_changed:
+            outcome = Outcome(error=SettingChanged(t(WARNINGS_CHANGED)))
+        elif np.get_printoptions() != print_options:
+            outcome = Outcome(error=SettingChanged(t(PRINT_OPTIONS_CHANGED)))
+    if np.get_printoptions() != print_options:
+        np.set_printoptions(**print_options)
     return outcome

@@ -1,8 +1,9 @@
 """Tests for course_utils.guard: the time limit holds where there is no timer signal (Windows), and torch's
-global settings and numpy's error handling come back as they were."""
+global settings, numpy's error handling and print options and the warning filters come back as they were."""
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -102,6 +103,33 @@ def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
         return __import__("numpy").maximum(0, z)
     verdict = judge(get_exercise("relu"), relu)
     assert verdict.kind != PASSED and "gradient tracking" in verdict.text and torch.is_grad_enabled()
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda: warnings.simplefilter("ignore"), "warnings.simplefilter"),
+    (lambda: warnings.simplefilter("error"), "warnings.simplefilter"),
+    (lambda: warnings.filterwarnings("ignore"), "warnings.simplefilter"),
+    (warnings.resetwarnings, "warnings.simplefilter"),
+    (lambda: np.set_printoptions(precision=2), "np.set_printoptions"),
+], ids=["ignore", "error", "filterwarnings", "reset", "print options"])
+def test_warning_filters_and_print_options_changed_by_an_answer_are_put_back_and_reported(change, named):
+    filters, print_options = list(warnings.filters), np.get_printoptions()
+
+    def answer():
+        change()
+        return 1.0
+    outcome = guarded(answer)
+    assert isinstance(outcome.error, guard.SettingChanged) and named in str(outcome.error)
+    assert warnings.filters == filters and np.get_printoptions() == print_options
+
+
+def test_narrow_warning_filters_and_blocks_that_end_are_not_reported():
+    def answer():
+        warnings.filterwarnings("ignore", message="a narrow filter, as libraries add on import")
+        with warnings.catch_warnings(), np.printoptions(precision=2):
+            warnings.simplefilter("error")
+            return 1.0
+    assert guarded(answer).ok
 
 
 @pytest.mark.parametrize("setting", ["raise", "ignore", "warn"])

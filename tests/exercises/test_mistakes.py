@@ -709,6 +709,27 @@ def test_lesson_06_checks_try_parameter_groups_float64_and_the_answers_own_initi
         check(name, catalogued(name, mistake), strict=True)
 
 
+def _step_named_like_a_tutorial(net, criterion, opt, inputs, targets):
+    opt.zero_grad()
+    loss = criterion(net(inputs), targets)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def _step_with_the_batch_renamed(model, loss_fn, optimizer, inputs, labels):
+    return _step_named_like_a_tutorial(model, loss_fn, optimizer, inputs, labels)
+
+
+@pytest.mark.parametrize("answer", [_step_named_like_a_tutorial, _step_with_the_batch_renamed],
+                         ids=["net, criterion, opt, inputs, targets", "x, y renamed inputs, labels"])
+def test_lesson_06_torch_train_step_is_also_called_by_keyword(answer):
+    """Both passed when every case called train_step by position: the drawn cases pass some arguments by keyword."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "parameters renamed", verdict.text
+    assert "keep the parameter names" in verdict.text
+
+
 def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
     from torch import nn
 
@@ -873,8 +894,8 @@ def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
     assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
     cases = [c for c in exercise.cases() if c.raises is None]
-    right = [exercise.reference(model, *c.args) for c in cases]
-    unscaled = [without_scaling(model, *c.args) for c in cases]
+    right = [exercise.reference(model, *c.args, **c.kwargs) for c in cases]
+    unscaled = [without_scaling(model, *c.args, **c.kwargs) for c in cases]
     assert len(set(right)) >= 3, "the test images should not all get the same class"
     assert right[0] != unscaled[0], "forgetting / 255 must already fail on the first image"
     assert sum(r != u for r, u in zip(right, unscaled)) >= 3
@@ -3319,6 +3340,22 @@ def test_lesson_05_checks_try_a_false_padding_more_labels_changed_settings_and_a
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
     assert (keras.config.image_data_format(), keras.config.epsilon()) == settings
+
+
+def _predict_renamed(net, img):
+    return registry.get_exercise("predict_one_image").reference(net, img)
+
+
+def _predict_image_renamed(model, x):
+    return registry.get_exercise("predict_one_image").reference(model, x)
+
+
+@pytest.mark.parametrize("answer", [_predict_renamed, _predict_image_renamed], ids=["net, img", "model, x"])
+def test_lesson_05_predict_one_image_is_also_called_by_keyword(answer):
+    """Both passed when every case called predict_one_image by position: the drawn cases pass model= and image=."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "parameters renamed", verdict.text
+    assert "keep the parameter names" in verdict.text
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

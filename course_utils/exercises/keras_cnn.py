@@ -318,19 +318,23 @@ def _predict_cases():
 
 
 def _predict_run(answer, case):
-    """Call the answer; the image it was given must come back unchanged (shape and pixels)."""
-    image, model = case.args[0], _predict_model()
+    """Call the answer (model and image by keyword when the case gives the image by keyword); the image it was given
+    must come back unchanged (shape and pixels)."""
+    by_keyword = "image" in case.kwargs
+    image, model = case.kwargs["image"] if by_keyword else case.args[0], _predict_model()
+    if by_keyword:
+        _check_names(answer)
     before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
     try:
-        result = answer(model, image)
+        result = answer(model=model, image=image) if by_keyword else answer(model, image)
     finally:
-        changed = _restore_keras_settings(settings)
+        changed, state = _restore_keras_settings(settings), _model_state(model)
+        if not _same_model_state(state, model_before):
+            _predict_model.cache_clear()  # the next run gets a fresh model, even after an answer that raised
     if image.shape != before.shape or not np.array_equal(image, before):
         raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
                          "image must stay as it was"))
-    state = _model_state(model)
     if not _same_model_state(state, model_before):
-        _predict_model.cache_clear()  # the next run gets a fresh model
         if _only_dropout_changed(state, model_before):
             raise Mismatch(t("predict_one_image changed the rate of the model's Dropout layer: predict() already "
                              "runs without dropout, and the caller's model would now train without it"))
@@ -345,6 +349,22 @@ def _predict_run(answer, case):
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
                          kind=type(result).__name__, shape=shape))
     return int(result)
+
+
+def _check_names(answer):
+    """A Mismatch unless ``answer`` takes ``model`` and ``image`` by keyword."""
+    import inspect
+
+    try:
+        signature = inspect.signature(answer)
+    except (TypeError, ValueError):  # not a Python function: the call itself will tell
+        return
+    try:
+        signature.bind(model=None, image=None)
+    except TypeError:
+        raise Mismatch(t("{name} cannot be called with {keywords} by keyword: keep the parameter names of the "
+                         "signature {name}({names})", name="predict_one_image", keywords="model=..., image=...",
+                         names="model, image")) from None
 
 
 def _model_state(model):
@@ -603,7 +623,8 @@ def _build_cases():
 
 def _draw_predict(rng):
     """A raw 28x28 or 28x28x1 image of whole-number pixels 0..255 stored as float64 or float32 (the hand-picked images
-    are uint8 or int64): a few soft strokes at random places, brightest pixel 60 to 255."""
+    are uint8 or int64): a few soft strokes at random places, brightest pixel 60 to 255; model and image by position
+    or, half of the time, both by keyword (predict_one_image(model=..., image=...))."""
     rows, cols = np.mgrid[:28, :28]
     image = np.zeros((28, 28))
     for _ in range(int(rng.integers(2, 5))):
@@ -613,11 +634,14 @@ def _draw_predict(rng):
         image += np.exp(-((rows - r0 - along * dr) ** 2 + (cols - c0 - along * dc) ** 2) / 3)  # a soft stroke
     image = np.round(np.clip(image / image.max(), 0, 1) * rng.integers(60, 256))
     image = image.astype(str(rng.choice(["float64", "float32"])))
-    return Case((image[..., None] if rng.random() < 0.5 else image,))
+    u = rng.random()  # one number for both choices, so that the drawn images stay the ones the seed was chosen for
+    image = image[..., None] if u < 0.5 else image
+    return Case((), {"image": image}) if 4 * u % 1 < 0.5 else Case((image,))
 
 
 # chosen so that both drawn images change class when left unscaled (a float image taken as already scaled, as
-# tf.image.convert_image_dtype and skimage's img_as_float do), one a 28x28 float32, one a 28x28x1 float64 image
+# tf.image.convert_image_dtype and skimage's img_as_float do), one a 28x28 float32, one a 28x28x1 float64 image, both
+# passed by keyword (every hand-picked case passes them by position)
 _PREDICT_DRAW_SEED = 99
 
 
@@ -1191,6 +1215,10 @@ def _predict_dropout_switched_off(model, image):
     return ref.predict_one_image(model, image)
 
 
+def _predict_renamed(net, img):
+    return ref.predict_one_image(net, img)  # right, under other names: predict_one_image(model=..., image=...) fails
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1446,6 +1474,8 @@ EXERCISES = {
                     "pixels) and leaves the caller's shape alone"),
             Mistake("returns the probabilities", _predict_returns_probabilities, "return the class as an int: "
                     "int(np.argmax(probabilities))"),
+            Mistake("parameters renamed", _predict_renamed, "keep the parameter names of the signature "
+                    "predict_one_image(model, image): a caller may pass them by keyword"),
             Mistake("no shape check", _predict_no_shape_check, ""),
             Mistake("dropout switched off", _predict_dropout_switched_off, "leave the Dropout layer alone: predict() "
                     "already runs without dropout (it is active in fit() only), and layer.rate = 0 makes every later "

@@ -83,8 +83,9 @@ _OPTIMIZERS = ("sgd", "nesterov", "adam", "adamw", "rmsprop")
 
 
 def _draw_step_case(rng):
-    """A small model, batch and loss, one of several optimizer kinds and learning rates, 2 or 3 steps, and stale
-    gradients on only some parameters (a parameter that had no backward pass yet has p.grad None)."""
+    """A small model, batch and loss, one of several optimizer kinds and learning rates, 2 or 3 steps, stale
+    gradients on only some parameters (a parameter that had no backward pass yet has p.grad None), and the first
+    0 to 5 arguments by position, the rest by keyword (taken from the seed, so the other draws stay as they were)."""
     n, n_in, k = int(rng.integers(2, 13)), int(rng.integers(1, 10)), int(rng.integers(2, 8))
     settings = {"scale": float(rng.choice([0.1, 1.0, 10.0, 50.0])), "hidden": int(rng.integers(3, 12)),
                 "optimizer": str(rng.choice(_OPTIMIZERS)), "lr": float(rng.choice([0.003, 0.02, 0.1, 0.3])),
@@ -95,6 +96,7 @@ def _draw_step_case(rng):
     else:
         settings.update(label_smoothing=float(rng.choice([0.0, 0.05, 0.3])),
                         reduction=str(rng.choice(["mean", "sum"])))
+    settings["positional"] = settings["seed"] % 6
     return Case((n, n_in, k), settings)
 
 
@@ -147,9 +149,12 @@ def _run_step(train_step, case):
     if kw.get("groups"):  # as when fine-tuning: the new last layer learns faster than the layers before it
         params = [{"params": model[:-1].parameters()}, {"params": model[-1].parameters(), "lr": 10 * lr}]
     optimizer = _step_optimizer(params, kw.get("optimizer", "sgd"), lr)
+    cut, values = kw.get("positional", 5), (model, loss_fn, optimizer, x, y)
+    keywords = dict(zip(_STEP_NAMES[cut:], values[cut:]))
+    _check_names(train_step, "train_step", _STEP_NAMES, cut)
     results = []
     for _ in range(kw.get("steps", 2)):
-        results.append(train_step(model, loss_fn, optimizer, x, y))
+        results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
         changed = {str(p.dtype) for p in model.parameters() if p.dtype != dtype}
@@ -165,6 +170,25 @@ def _run_step(train_step, case):
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
     return np.array(losses), weights, kind
+
+
+_STEP_NAMES = ("model", "loss_fn", "optimizer", "x", "y")
+
+
+def _check_names(answer, name, names, cut):
+    """A Mismatch unless ``answer`` takes the first ``cut`` of ``names`` by position and the rest by keyword."""
+    import inspect
+
+    try:
+        signature = inspect.signature(answer)
+    except (TypeError, ValueError):  # not a Python function: the call itself will tell
+        return
+    try:
+        signature.bind(*names[:cut], **dict.fromkeys(names[cut:]))
+    except TypeError:
+        raise Mismatch(t("{name} cannot be called with {keywords} by keyword: keep the parameter names of the "
+                         "signature {name}({names})", name=name, keywords=", ".join(f"{n}=..." for n in names[cut:]),
+                         names=", ".join(names))) from None
 
 
 _LOSS_KINDS = {
@@ -732,6 +756,14 @@ def _step_in_float32(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_renamed(net, criterion, opt, inputs, targets):
+    opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
+    loss = criterion(net(inputs), targets)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 # ---------------------------------------------------------------- catalogued mistakes: accuracy
 def _checked_shapes(logits, labels, allow_empty=False):
     if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or (len(labels) == 0 and not allow_empty):
@@ -1174,6 +1206,8 @@ EXERCISES = {
                     "may be a regression loss (nn.MSELoss) whose targets are floats, and y.long() cuts them"),
             Mistake("every parameter unfrozen", _step_unfreezing, "leave requires_grad to the caller: "
                     "model.requires_grad_(True) also trains a layer the caller froze (as when fine-tuning)"),
+            Mistake("parameters renamed", _step_renamed, "keep the parameter names of the signature "
+                    "train_step(model, loss_fn, optimizer, x, y): a caller may pass any of them by keyword"),
             Mistake("cross-entropy rebuilt", _step_cross_entropy_rebuilt, "call the `loss_fn` you are given: a new "
                     "nn.CrossEntropyLoss loses the caller's reduction (here 'sum') or kind of loss (here nn.MSELoss)"),
             Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "

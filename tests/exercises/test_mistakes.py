@@ -794,6 +794,27 @@ def test_lesson_06_checks_see_a_dead_first_layer_and_a_dropout_switched_off_for_
         check(name, catalogued(name, mistake), strict=True)
 
 
+def _step_named_like_a_tutorial(net, criterion, opt, inputs, targets):
+    opt.zero_grad()
+    loss = criterion(net(inputs), targets)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def _step_with_the_batch_renamed(model, loss_fn, optimizer, inputs, labels):
+    return _step_named_like_a_tutorial(model, loss_fn, optimizer, inputs, labels)
+
+
+@pytest.mark.parametrize("answer", [_step_named_like_a_tutorial, _step_with_the_batch_renamed],
+                         ids=["net, criterion, opt, inputs, targets", "x, y renamed inputs, labels"])
+def test_lesson_06_torch_train_step_is_also_called_by_keyword(answer):
+    """Both passed when every case called train_step by position: the drawn cases pass some arguments by keyword."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "parameters renamed", verdict.text
+    assert "keep the parameter names" in verdict.text
+
+
 def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
     from torch import nn
 
@@ -958,8 +979,8 @@ def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     biases = [layer.get_weights()[1] for layer in model.layers if layer.weights]
     assert len(biases) == 3 and all(np.abs(b).min() > 0 for b in biases)
     cases = [c for c in exercise.cases() if c.raises is None][:8]  # the hand-picked images come first
-    right = [exercise.reference(model, *c.args) for c in cases]
-    unscaled = [without_scaling(model, *c.args) for c in cases]
+    right = [exercise.reference(model, *c.args, **c.kwargs) for c in cases]
+    unscaled = [without_scaling(model, *c.args, **c.kwargs) for c in cases]
     assert len(set(right)) >= 3, "the test images should not all get the same class"
     assert right[0] != unscaled[0], "forgetting / 255 must already fail on the first image"
     assert sum(r != u for r, u in zip(right, unscaled)) >= 3
@@ -3627,6 +3648,22 @@ def test_lesson_05_checks_try_a_numpy_float_a_long_stride_one_hot_labels_and_a_t
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
+
+def _predict_renamed(net, img):
+    return registry.get_exercise("predict_one_image").reference(net, img)
+
+
+def _predict_image_renamed(model, x):
+    return registry.get_exercise("predict_one_image").reference(model, x)
+
+
+@pytest.mark.parametrize("answer", [_predict_renamed, _predict_image_renamed], ids=["net, img", "model, x"])
+def test_lesson_05_predict_one_image_is_also_called_by_keyword(answer):
+    """Both passed when every case called predict_one_image by position: the drawn cases pass model= and image=."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "parameters renamed", verdict.text
+    assert "keep the parameter names" in verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -4201,3 +4238,16 @@ def test_a_naive_sigmoid_that_silences_overflow_with_seterr_is_rejected():
     finally:
         np.seterr(**before)
     assert verdict.kind != PASSED and "np.seterr" in verdict.text, verdict.text
+
+
+def test_predict_one_image_gets_a_fresh_model_after_an_answer_that_changed_it_and_raised():
+    """The check's model stayed changed when an answer raised after changing it (the catalogued "dropout switched
+    off" does, on an RGB image), so the next answer that set the Dropout rate to 0 passed."""
+    pytest.importorskip("keras")
+
+    def changes_then_raises(model, image):
+        model.layers[-2].rate = 0.0
+        raise ValueError("not a 28x28 image")
+    judge(registry.get_exercise("predict_one_image"), changes_then_raises)
+    verdict = judge(registry.get_exercise("predict_one_image"), catalogued("predict_one_image", "dropout switched off"))
+    assert verdict.mistake == "dropout switched off", verdict.text

@@ -143,10 +143,12 @@ def known_numeric_state():
 
 
 def _torch_settings() -> tuple:
-    """torch's global gradient mode, default dtype and anomaly detection (its defaults while it is not imported)."""
+    """torch's global gradient mode, default dtype, anomaly detection and deterministic algorithms (with their
+    warn-only flag); its defaults while it is not imported."""
     torch = sys.modules.get("torch")
-    return (True, "torch.float32", False) if torch is None else (
-        torch.is_grad_enabled(), str(torch.get_default_dtype()), torch.is_anomaly_enabled())
+    return (True, "torch.float32", False, (False, False)) if torch is None else (
+        torch.is_grad_enabled(), str(torch.get_default_dtype()), torch.is_anomaly_enabled(),
+        (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()))
 
 
 def _restore_torch_settings(settings: tuple) -> None:
@@ -154,6 +156,7 @@ def _restore_torch_settings(settings: tuple) -> None:
     torch.set_grad_enabled(settings[0])
     torch.set_default_dtype(getattr(torch, settings[1].removeprefix("torch.")))
     torch.autograd.set_detect_anomaly(settings[2])
+    torch.use_deterministic_algorithms(settings[3][0], warn_only=settings[3][1])
 
 
 NUMPY_ERRORS_CHANGED = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook. "
@@ -178,6 +181,10 @@ def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
         return SettingChanged(t("your function switched torch's anomaly detection (torch.autograd.set_detect_anomaly) "
                                 "on for the rest of the notebook, which slows every backward pass down. The check "
                                 "switched it back; use a `with torch.autograd.detect_anomaly():` block while you debug"))
+    if before[3] != after[3]:
+        return SettingChanged(t("your function changed torch.use_deterministic_algorithms for the rest of the "
+                                "notebook, which makes some operations slower or raise. The check put it back; set it "
+                                "once at the top of a notebook if you need it, not inside an exercise"))
     if before[0] != after[0]:
         return SettingChanged(t("your function changed gradient tracking (torch.set_grad_enabled) for the rest of "
                                 "the notebook. The check switched it back; use a `with torch.no_grad():` block, "

@@ -72,7 +72,9 @@ def test_no_limit_means_no_timer():
     (lambda torch: torch.set_grad_enabled(False), "gradient tracking"),
     (lambda torch: torch.set_default_dtype(torch.float64), "default dtype to torch.float64"),
     (lambda torch: torch.autograd.set_detect_anomaly(True), "anomaly detection"),
-], ids=["grad mode", "default dtype", "anomaly detection"])
+    (lambda torch: torch.use_deterministic_algorithms(True), "use_deterministic_algorithms"),
+    (lambda torch: torch.use_deterministic_algorithms(False, warn_only=True), "use_deterministic_algorithms"),
+], ids=["grad mode", "default dtype", "anomaly detection", "deterministic algorithms", "warn only"])
 def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
     import torch
 
@@ -82,6 +84,7 @@ def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
     outcome = guarded(answer)
     assert isinstance(outcome.error, guard.SettingChanged) and words in str(outcome.error)
     assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32 and not torch.is_anomaly_enabled()
+    assert not torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
 
 
 def test_a_setting_changed_by_an_answer_that_also_raised_is_reported_and_put_back():

@@ -34,8 +34,13 @@ def _sgd_cases():
         *generated(_draw_sgd, count=6, seed=41),
         *generated(in_turn(_draw_bad_sgd, ("a size of 1 inside", "transposed", "lr",
                                                       "a size of 1 in the middle", "the last two sizes swapped",
-                                                      "the first axis dropped")),
-                   count=6, seed=42),
+                                                      "the first axis dropped", "an extra first axis")),
+                   count=7, seed=42),
+        *generated(lambda rng: _draw_sgd(rng, "0-d arrays"), count=2, seed=43),  # last: older mistakes keep names
+        Case((np.array(0.5), np.array([2.0]), 0.1), label="a weight of shape () with a gradient of shape (1,)",
+             raises=ValueError),
+        Case((np.array([3, 200], dtype=np.uint8), np.array([5, 100], dtype=np.uint8), 2),
+             label="uint8 weights and gradient, lr = 2 (a whole number)"),
     ]
 
 
@@ -70,10 +75,15 @@ def _momentum_cases():
                                                             "velocity: a column", "grad: the last two sizes swapped",
                                                             "velocity: the last two sizes swapped",
                                                             "grad: the first axis dropped",
-                                                            "velocity: the first axis dropped")),
-                   count=11, seed=52),
+                                                            "velocity: the first axis dropped",
+                                                            "grad: an extra first axis",
+                                                            "velocity: an extra first axis")),
+                   count=13, seed=52),
         Case((np.ones(2), np.ones(2), np.zeros(()), 0.1, 0.9), label="velocity of shape () (a 0-d array, as np.zeros(()))",
              raises=ValueError),
+        *generated(lambda rng: _draw_momentum(rng, "0-d arrays"), count=2, seed=53),  # last: as in _sgd_cases
+        Case((np.array(0.5), np.array([2.0]), np.array([0.0]), 0.1, 0.9),
+             label="a weight of shape () with a gradient and a velocity of shape (1,)", raises=ValueError),
     ]
 
 
@@ -119,10 +129,15 @@ def _adam_cases():
                                                        "m: a column", "grad: the last two sizes swapped",
                                                        "m: the last two sizes swapped",
                                                        "v: the last two sizes swapped", "grad: the first axis dropped",
-                                                       "m: the first axis dropped", "v: the first axis dropped")),
-                   count=16, seed=62),
+                                                       "m: the first axis dropped", "v: the first axis dropped",
+                                                       "grad: an extra first axis", "m: an extra first axis",
+                                                       "v: an extra first axis")),
+                   count=19, seed=62),
         Case((np.ones(2), np.ones(2), np.zeros(()), np.zeros(()), 1), {"lr": 0.1},
              label="m and v of shape () (0-d arrays, as np.zeros(()))", raises=ValueError),
+        *generated(lambda rng: _draw_adam(rng, ("0-d arrays", (1, 61))), count=2, seed=63),  # last: as in _sgd_cases
+        Case((np.array(0.5), np.array([2.0]), np.array([0.0]), np.array([0.0]), 1), {"lr": 0.1},
+             label="a weight of shape () with a gradient, m and v of shape (1,)", raises=ValueError),
     ]
 
 
@@ -140,7 +155,7 @@ def _draw_array(rng, shape, kind, scale=None, positive=False):
         return x.astype(np.int64)
     x = draw_floats(rng, shape, scale)
     x = np.abs(x) if positive else x
-    return x.astype(np.float32) if kind == "float32" else x
+    return np.asarray(x.astype(np.float32) if kind == "float32" else x)  # 0-d too: np.abs gives a scalar
 
 
 def _draw_lr(rng):
@@ -155,12 +170,14 @@ def _holds_in_float32(formula, arrays, *scalars):
     stays within _SAFE32 of float64: otherwise a right answer that computes in float32 could fail."""
     low = formula(*(a.astype(np.float32) for a in arrays), *scalars)
     high = formula(*(a.astype(float) for a in arrays), *scalars)
-    low, high = (low,) if isinstance(low, np.ndarray) else low, (high,) if isinstance(high, np.ndarray) else high
+    one = lambda r: (r,) if isinstance(r, (np.ndarray, np.generic)) else r  # 0-d inputs give numpy scalars
+    low, high = one(low), one(high)
     return all(np.allclose(a, b, **_SAFE32) for a, b in zip(low, high))
 
 
 def _draw_state(rng, names, positive=(), formula=None, scalars=(), shape=None, scale=None, whole=False):
-    """Arrays of one drawn shape (1 to 3 dimensions, sizes 1 to 7), each of its own dtype.
+    """Arrays of one drawn shape (1 to 3 dimensions, sizes 1 to 7, unless ``shape`` is given: () too), each of its
+    own dtype.
 
     The arrays are redrawn until float32 arithmetic of ``formula`` holds the check's tolerance
     (cancellation in w - lr * grad would otherwise reject a right answer that computes in float32), whatever
@@ -188,8 +205,8 @@ def _wrong_shape(rng, shape, kind):
     keeps the size and the number of dimensions; "a size of 1 in the middle" also keeps the first and the last
     size (of 3 dimensions); "the last two sizes swapped" keeps the number of dimensions, the length and the size
     (of 3 dimensions); "the first axis dropped" ((k,) for (1, k)) broadcasts to w's shape and keeps the size;
-    "a column" ((k, 1) for (k,)) and "an extra axis" add a last axis of size 1, any other
-    kind a first one.
+    "a column" ((k, 1) for (k,)) and "an extra axis" add a last axis of size 1, any other kind ("an extra
+    first axis": (1, k) for (k,), which ends in w's shape) a first one.
     """
     if kind == "a size of 1 in the middle":
         return shape[:1] + (1,) * (len(shape) - 2) + shape[-1:]
@@ -218,15 +235,19 @@ def _shape_for(rng, kind):
         return (1, *draw_shape(rng, 1, low=2))
     if kind == "a column":  # (k,) against (k, 1): len() and size agree
         return draw_shape(rng, 1, low=2)
+    if kind == "an extra first axis":  # (1, *shape) against shape: it ends in w's shape, and the size agrees
+        return draw_shape(rng, int(rng.integers(1, 3)), low=2)
     while True:
         shape = draw_shape(rng, int(rng.integers(2, 4)), low=2)
         if shape[::-1] != shape:
             return shape
 
 
-def _draw_sgd(rng):
+def _draw_sgd(rng, kind=None):
+    """``kind``: None, or "0-d arrays" (a single weight of shape (), as a bias or a temperature can be)."""
     lr = _draw_lr(rng)
-    w, grad = _draw_state(rng, ("w", "grad"), formula=ref._sgd, scalars=(lr,))
+    w, grad = _draw_state(rng, ("w", "grad"), formula=ref._sgd, scalars=(lr,),
+                          shape=() if kind == "0-d arrays" else None)
     return _passed(rng, ("w", "grad", "lr"), (w, grad, lr))
 
 
@@ -250,13 +271,13 @@ def _draw_mu(rng):
 def _draw_momentum(rng, passing):
     """``passing``: "default mu" leaves mu out (0.9); otherwise all passed, as ``_passed`` draws ("mu = 0, a
     whole number": the int 0; "whole-number arrays": int64 arrays with a fractional lr and mu, whose result is
-    not whole; "three axes": arrays of 3 dimensions)."""
+    not whole; "three axes": arrays of 3 dimensions; "0-d arrays": of shape ())."""
     lr, mu = _draw_lr(rng), 0.9 if passing == "default mu" else _draw_mu(rng)
     mu = 0 if passing == "mu = 0, a whole number" else mu
     whole = passing == "whole-number arrays"
     if whole:
         lr, mu = float(rng.uniform(0.01, 0.99)), float(rng.uniform(0.05, 0.95))
-    shape = draw_shape(rng, 3) if passing == "three axes" else None
+    shape = draw_shape(rng, 3) if passing == "three axes" else () if passing == "0-d arrays" else None
     w, grad, velocity = _draw_state(rng, ("w", "grad", "velocity"), formula=ref._momentum, scalars=(lr, mu),
                                     shape=shape, whole=whole)
     names, values = ["w", "grad", "velocity", "lr", "mu"], [w, grad, velocity, lr, mu]
@@ -316,7 +337,7 @@ def _adam_case(rng, arrays, t, settings, passing):
 
 def _draw_adam(rng, passing_and_steps):
     """Arguments passed as ``passing`` says, a step t from ``steps`` (low, high); gradients and v now and then
-    tiny, so that eps matters."""
+    tiny, so that eps matters ("0-d arrays": every array of shape ())."""
     passing, steps = passing_and_steps
     t = int(rng.integers(*steps))
     settings = _draw_adam_settings(rng)
@@ -332,7 +353,7 @@ def _draw_adam(rng, passing_and_steps):
     if whole:
         settings = (settings[0], float(rng.uniform(0.05, 0.95)), *settings[2:])
     scale = float(10 ** rng.uniform(-7, -4)) if rng.random() < 0.3 and not whole else None
-    shape = draw_shape(rng, int(rng.integers(1, 4)))
+    shape = () if passing == "0-d arrays" else draw_shape(rng, int(rng.integers(1, 4)))
     w = _draw_state(rng, ("w",), shape=shape, whole=whole)[0]
     grad, m, v = _draw_state(rng, ("grad", "m", "v"), positive=("v",), shape=shape, scale=scale, whole=whole)
     while not _holds_in_float32(_adam_formula, [w, grad, m, v], t, *settings):
@@ -362,6 +383,11 @@ def _arrays_compared(got, want):
     compare_values(got, want)
     pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
     for g, w in pairs:
+        # compare_values lets an array of shape (1,) stand for the number a weight of shape () gives
+        if isinstance(w, (np.ndarray, np.generic)) and np.shape(g) != np.shape(w):
+            raise Mismatch(t("a new array has shape {got}, but w has shape {want}: return arrays of w's own shape "
+                             "(np.atleast_1d or a reshape turns a weight of shape () into one of shape (1,))",
+                             got=np.shape(g), want=np.shape(w)))
         if isinstance(w, np.ndarray) and not isinstance(g, np.ndarray):
             raise Mismatch(t("a new array came back as a {kind}, not a numpy array: the lesson's next cells use "
                              "its .shape and numpy arithmetic (1000 * a list repeats it). Return the numpy "
@@ -646,6 +672,33 @@ def _sgd_sizes_then_reshaped(w, grad, lr):
         raise ValueError("bad input")
     return w - lr * grad.reshape(w.shape)
 
+
+def _last_sizes_differ(w, *arrays):
+    """The learner's check: each array ends in w's shape (numpy aligns shapes from the right)."""
+    w = np.asarray(w)
+    return any(np.shape(a)[np.ndim(a) - w.ndim:] != w.shape for a in arrays)
+
+
+def _sgd_last_sizes(w, grad, lr):
+    if _last_sizes_differ(w, grad) or not lr > 0:
+        raise ValueError("bad input")
+    return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+
+
+def _sgd_made_1_d(w, grad, lr):
+    """np.atleast_1d, so that a single weight can be indexed: its shape () becomes (1,)."""
+    w, grad = np.atleast_1d(np.asarray(w, dtype=float), np.asarray(grad, dtype=float))
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+
+def _sgd_no_float_cast(w, grad, lr):
+    w, grad = np.asarray(w), np.asarray(grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
 # ---------------------------------------------------------------- catalogued mistakes: momentum_step
 def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0,
                       mu_one=False):
@@ -814,6 +867,17 @@ def _momentum_three_axes_rejected(w, grad, velocity, lr, mu=0.9):
         raise ValueError("w must be a vector or a matrix")
     return ref.momentum_step(w, grad, velocity, lr, mu)
 
+
+def _momentum_last_sizes(w, grad, velocity, lr, mu=0.9):
+    if _last_sizes_differ(w, grad, velocity) or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * np.asarray(velocity, dtype=float) + np.asarray(grad, dtype=float)
+    return np.asarray(w, dtype=float) - lr * velocity, velocity
+
+
+def _momentum_made_1_d(w, grad, velocity, lr, mu=0.9):
+    return ref.momentum_step(*np.atleast_1d(*(np.asarray(a, dtype=float) for a in (w, grad, velocity))), lr, mu)
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -871,6 +935,19 @@ def _adam_scalar_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
 def _adam_inputs_dtype(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     dtype = np.result_type(*(np.asarray(a) for a in (w, grad, m, v)))
     return tuple(a.astype(dtype) for a in ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps))
+
+
+def _adam_last_sizes(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if _last_sizes_differ(w, grad, m, v) or t < 1:
+        raise ValueError("bad input")
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_made_1_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return ref.adam_step(*np.atleast_1d(*(np.asarray(a, dtype=float) for a in (w, grad, m, v))), t, lr, beta1,
+                         beta2, eps)
 
 
 def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
@@ -1086,6 +1163,10 @@ _SCALAR_STATE = ("a 0-d array (shape (), as np.zeros(()) or a number) does not h
 _SIZES_RESHAPED = ("compare each array's shape with w.shape and raise ValueError: an array of w's size and number of "
                    "axes but another shape (such as (4, 1) for weights of shape (1, 4)) is the caller's mistake; numpy "
                    "broadcasts it, and reshaping it hides it")
+_LAST_SIZES = ("compare whole shapes (grad.shape != w.shape), not only the last sizes: a gradient of shape (1, 5) "
+               "ends in the shape of weights of shape (5,), but numpy broadcasts the new weights to (1, 5)")
+_ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
+             "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
 EXERCISES = {
     "sgd_step": Exercise(
@@ -1097,6 +1178,9 @@ EXERCISES = {
         mistakes=(
             Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
+            Mistake("no float conversion", _sgd_no_float_cast, "numpy keeps a small integer dtype such as uint8 "
+                    "when lr is a whole number, so lr * grad and the subtraction wrap around (3 - 2 * 5 gives 249): "
+                    "convert w and grad with np.asarray(..., dtype=float) first"),
             Mistake("copy, then -=", _sgd_copy_then_subtract, "np.copy(w) keeps w's dtype: for integer weights "
                     "`new_w -= lr * grad` cannot store the float result (numpy raises a casting error). Compute a new "
                     "array: `w - lr * grad`"),
@@ -1109,6 +1193,8 @@ EXERCISES = {
             Mistake("ndim, length and size compared", _sgd_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _sgd_broadcast_size, _BROADCAST_SIZE),
             Mistake("a list of rows returned", _sgd_loop_over_rows, ""),  # the check's own text names it
+            Mistake("last sizes compared", _sgd_last_sizes, _LAST_SIZES),
+            Mistake("a single weight made 1-D", _sgd_made_1_d, _ZERO_D_W),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
                     "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -1152,6 +1238,8 @@ EXERCISES = {
             Mistake("ndim, length and size compared", _momentum_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _momentum_broadcast_size, _BROADCAST_SIZE),
             Mistake("0-d velocity allowed", _momentum_scalar_velocity, _SCALAR_STATE),
+            Mistake("last sizes compared", _momentum_last_sizes, _LAST_SIZES),
+            Mistake("a single weight made 1-D", _momentum_made_1_d, _ZERO_D_W),
             Mistake("velocity's length and size compared", _momentum_velocity_length_and_size, "compare velocity.shape "
                     "with w.shape, not len() and .size: a velocity of shape (3, 1) has both of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
@@ -1201,6 +1289,8 @@ EXERCISES = {
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
             Mistake("0-d m and v allowed", _adam_scalar_moments, _SCALAR_STATE),
+            Mistake("last sizes compared", _adam_last_sizes, _LAST_SIZES),
+            Mistake("a single weight made 1-D", _adam_made_1_d, _ZERO_D_W),
             Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "
                     "with w.shape, not only with each other: numpy broadcast an m and v of shape (1,) over "
                     "every weight"),

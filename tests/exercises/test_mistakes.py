@@ -515,6 +515,74 @@ def test_lesson_04_wrong_shapes_with_fewer_axes_0_d_state_tuple_batches_and_list
     with pytest.raises(ExerciseFailed, match=match):
         check(name, answer, strict=True)
 
+
+def _ends_in_w_shape(w, *arrays):
+    """The learner's check: each array ends in w's shape (numpy aligns shapes from the right)."""
+    return all(np.shape(a)[np.ndim(a) - np.ndim(w):] == np.shape(w) for a in arrays)
+
+
+def _sgd_by_last_sizes(w, grad, lr):
+    if not _ends_in_w_shape(w, grad) or not lr > 0:
+        raise ValueError("grad does not fit w")
+    w, grad = _as_floats(w, grad)
+    return w - lr * grad
+
+
+def _momentum_by_last_sizes(w, grad, velocity, lr, mu=0.9):
+    if not _ends_in_w_shape(w, grad, velocity) or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _sgd_made_1_d(w, grad, lr):
+    """np.atleast_1d, so that a single weight can be indexed: its shape () becomes (1,)."""
+    w, grad = np.atleast_1d(*_as_floats(w, grad))
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad does not fit w")
+    return w - lr * grad
+
+
+def _momentum_row_loop(w, grad, velocity, lr, mu=0.9):
+    """A loop over the first axis into new arrays: a weight of shape () has none (len() raises TypeError)."""
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    new_w, new_velocity = np.empty_like(w), np.empty_like(w)
+    for i in range(len(w)):
+        new_velocity[i] = mu * velocity[i] + grad[i]
+        new_w[i] = w[i] - lr * new_velocity[i]
+    return new_w, new_velocity
+
+
+def _adam_made_1_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    arrays = np.atleast_1d(*_as_floats(w, grad, m, v))
+    return registry.get_exercise("adam_step").reference(*arrays, t, lr, beta1, beta2, eps)
+
+
+def _sgd_without_float_conversion(w, grad, lr):
+    """The hint's w - lr * grad on the arrays as given: uint8 stays uint8 with a whole lr and wraps around."""
+    w, grad = np.asarray(w), np.asarray(grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad does not fit w")
+    return w - lr * grad
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_by_last_sizes), ("momentum_step", _momentum_by_last_sizes),
+    ("adam_step", _adam_by(lambda w, g, m, v, b2: _ends_in_w_shape(w, g, m, v))),
+    ("sgd_step", _sgd_made_1_d), ("momentum_step", _momentum_row_loop), ("adam_step", _adam_made_1_d),
+    ("sgd_step", _sgd_without_float_conversion),
+], ids=["sgd last sizes", "momentum last sizes", "adam last sizes", "sgd atleast_1d", "momentum row loop",
+        "adam atleast_1d", "sgd uint8 without float conversion"])
+def test_lesson_04_an_extra_first_axis_a_0_d_weight_and_uint8_arrays_are_met(name, answer):
+    """No wrong shape had an extra first axis (a gradient of shape (1, 5) ends in the shape of weights of shape
+    (5,)), no weight was 0-d (np.atleast_1d or a loop over the first axis fails on one), and no array was of a
+    small integer dtype (w - lr * grad keeps uint8 with a whole lr, and wraps around)."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

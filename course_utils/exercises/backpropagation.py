@@ -47,6 +47,15 @@ def _draw_number_input(rng, kind):
     return Case((np.array(z) if form == "array" else round(z) if form == "int" else z,))
 
 
+def _draw_empty_derivative_input(rng):
+    """An empty array of 1 to 3 dimensions, empty along any one axis (the others 1 to 7), floats or whole numbers:
+    "an array of any shape" includes these, and the derivative of no entries is an empty float array of that shape."""
+    ndim = int(rng.integers(1, 4))
+    shape = list(draw_shape(rng, ndim))
+    shape[int(rng.integers(ndim))] = 0
+    return Case((np.zeros(shape, dtype=rng.choice([np.float64, np.int64, np.int32])),))
+
+
 def _derivative_cases():
     return [
         Case((0.0,), label="zero"),
@@ -59,8 +68,10 @@ def _derivative_cases():
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
+        Case((np.zeros((0,)),), label="an empty array (no entries)"),
         *generated(_draw_derivative_input, count=7, seed=35),
         *generated(in_turn(_draw_number_input, ["far", "huge", "nan", "far", "near"]), count=5, seed=36),
+        *generated(_draw_empty_derivative_input, count=2, seed=38),
     ]
 
 
@@ -103,6 +114,13 @@ def _draw_dense_backward_misfit(rng, kind):
     return Case(tuple(arrays), raises=ValueError)
 
 
+def _draw_dense_backward_empty(rng):
+    """A drawn input with an empty batch, X of shape (0, n_in) and dZ (0, n_out): the shapes fit, so dX is empty and
+    dW and db are zeros (sums over no examples)."""
+    X, W, dZ = _draw_dense_backward_input(rng).args
+    return Case((X[:0].copy(), W, dZ[:0].copy()))
+
+
 def _dense_backward_cases():
     rng = np.random.default_rng(7)
     return [
@@ -124,10 +142,13 @@ def _dense_backward_cases():
              label="a large gradient dZ (in the thousands)"),
         Case((rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 5))),
              label="dZ transposed: shape (4, 5) for 5 examples and 4 neurons", raises=ValueError),
+        Case((np.zeros((0, 3)), np.arange(6.0).reshape(2, 3), np.zeros((0, 2))),
+             label="an empty batch (0 examples): dX is empty, dW and db are zeros"),
         *generated(_draw_dense_backward_input, count=6, seed=32),
         *generated(in_turn(_draw_dense_backward_misfit, ["X wider", "dZ rows", "X narrower", "dZ columns"]), count=4,
                    seed=33),
         *generated(in_turn(_draw_dense_backward_misfit, ["dZ transposed"]), count=1, seed=37),
+        *generated(_draw_dense_backward_empty, count=2, seed=39),
     ]
 
 
@@ -326,6 +347,14 @@ def _derivative_of_a_number_with_math(z):
     return s * (1 - s)
 
 
+def _derivative_vectorized(z):
+    """A stable formula for one number, applied with np.vectorize, which cannot call it on an empty array."""
+    def one(v):
+        s = 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+        return s * (1 - s)
+    return np.vectorize(one)(z)
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -345,6 +374,7 @@ _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
+_rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 
 
@@ -604,12 +634,17 @@ def _shuffling_in_place(X, y, params, lr, epochs):
     return _train_mlp_reference(X, y, params, lr, epochs)
 
 
+_TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
+
+
 def _run_training(answer, case):
-    """Train, and also report whether the caller's params, and its X and y, were left untouched."""
-    X, y, params, lr, epochs = case.args
+    """Train (with the case's arguments by position and by keyword), and also report whether the caller's params,
+    and its X and y, were left untouched."""
+    given = {**dict(zip(_TRAIN_MLP_PARAMETERS, case.args)), **case.kwargs}
+    X, y, params = given["X"], given["y"], given["params"]
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
-    result = answer(X, y, params, lr, epochs)
+    result = answer(*case.args, **case.kwargs)
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     new_params, losses = result
@@ -712,6 +747,22 @@ def _draw_train_mlp_input(rng, unscaled=None):
     return Case((X, y, params, lr, epochs))
 
 
+def _draw_train_mlp_call(rng):
+    """A drawn input (``_draw_train_mlp_input``) given with lr and epochs by keyword, and 0 to 3 of the first
+    arguments too, as the notebook calls train_mlp(X_xor, y_xor, params, lr=1.0, epochs=2000)."""
+    values = _draw_train_mlp_input(rng).args
+    cut = int(rng.integers(0, 4))
+    return Case(values[:cut], dict(zip(_TRAIN_MLP_PARAMETERS[cut:], values[cut:])))
+
+
+def _train_renamed(X, y, params, learning_rate, epochs):
+    """The right training loop, with lr renamed learning_rate."""
+    return _train_mlp_reference(X, y, params, learning_rate, epochs)
+
+
+_train_renamed.__qualname__ = "train_mlp"   # as the learner's is: Python's TypeError names the function
+
+
 def _train_mlp_cases():
     X_xor, y_xor = logic_gate("XOR")
     X_moons, y_moons = make_moons(40, noise=0.2, seed=3)
@@ -735,8 +786,11 @@ def _train_mlp_cases():
              label="40 moons with unscaled features (in the ten thousands): dW1 has a norm near 1,300"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=8)), {"lr": 0.5, "epochs": 3},
+             label="lr and epochs given by keyword, as the notebook calls train_mlp"),
         *generated(_draw_train_mlp_input, count=2, seed=40),
         *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=5), count=1, seed=42),
+        *generated(_draw_train_mlp_call, count=2, seed=43),
     ]
 
 
@@ -770,6 +824,9 @@ EXERCISES = {
             Mistake("math.exp for a single number", _derivative_of_a_number_with_math, "a single number takes another "
                     "path in your code, and there math.exp(1000) overflows (OverflowError): use the stable formula for "
                     "single numbers too; np.exp(-np.abs(z)) and np.where work on a number as well as on an array"),
+            Mistake("np.vectorize without otypes", _derivative_vectorized, "np.vectorize cannot call your function "
+                    "on an empty array unless you give it otypes=[float], and an array of any shape may be empty: "
+                    "compute s = sigmoid(z), then s * (1 - s), on the whole array"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -794,6 +851,9 @@ EXERCISES = {
             Mistake("dW and db squeezed", _squeezed, "dW and db must keep their parameters' shapes, (n_out, n_in) "
                     "and (n_out,): np.squeeze drops the axes of size 1 of a layer with one neuron or one input. "
                     "Return dZ.T @ X and dZ.sum(axis=0) as they are"),
+            Mistake("dX stacked from its rows", _rows_stacked, "np.array of an empty list has shape (0,): for an "
+                    "empty batch (0 examples) dX must still have X's shape (0, n_in), and dW and db are zeros. Compute "
+                    "dX = dZ @ W, which keeps its shape for any batch"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
@@ -881,13 +941,13 @@ EXERCISES = {
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
         "Raise ValueError if lr <= 0.",
         mistakes=(
-            Mistake("gradient ascent", lambda *a: _train_mlp_reference(*a, ascend=True),
+            Mistake("gradient ascent", lambda *a, **k: _train_mlp_reference(*a, **k, ascend=True),
                     "The update adds the gradient: w + lr * grad climbs uphill; step against it, w - lr * grad."),
             Mistake("copies, then -=", _copy_then_subtract,
                     "v.copy() keeps the dtype: for weights set by hand as whole numbers `params[k] -= lr * grad` "
                     "cannot store the float step (numpy raises a casting error). Set each param to a new array, "
                     "params[k] = params[k] - lr * grad, or copy with np.array(v, dtype=float)."),
-            Mistake("changes the caller's params", lambda *a: _train_mlp_reference(*a, in_place=True),
+            Mistake("changes the caller's params", lambda *a, **k: _train_mlp_reference(*a, **k, in_place=True),
                     "Your loop updates the arrays it was given (params[k] -= ...): copy them first."),
             Mistake("shuffles X and y in place", _shuffling_in_place,
                     "Your function changed the caller's X or y (for example by shuffling them in place). Full-batch "
@@ -895,14 +955,16 @@ EXERCISES = {
             Mistake("stops early", _stopping_early,
                     "losses must hold epochs losses, however small the loss gets: take every step, with no early "
                     "stopping."),
-            Mistake("loss recorded after the step", lambda *a: _train_mlp_reference(*a, loss_after=True),
+            Mistake("loss recorded after the step", lambda *a, **k: _train_mlp_reference(*a, **k, loss_after=True),
                     "losses[i] must be the loss before update i: record it before you change the weights."),
-            Mistake("biases never updated", lambda *a: _train_mlp_reference(*a, biases=False),
+            Mistake("biases never updated", lambda *a, **k: _train_mlp_reference(*a, **k, biases=False),
                     "Only the weights move: the biases b1 and b2 need their gradient step too."),
-            Mistake("loss from the probabilities", lambda *a: _train_mlp_reference(*a, loss=_loss_from_probabilities),
+            Mistake("loss from the probabilities",
+                    lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
-            Mistake("loss written as log(1 + exp(z)) - y z", lambda *a: _train_mlp_reference(*a, loss=_softplus_loss),
+            Mistake("loss written as log(1 + exp(z)) - y z",
+                    lambda *a, **k: _train_mlp_reference(*a, **k, loss=_softplus_loss),
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
                     "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
                     "logit."),
@@ -922,7 +984,9 @@ EXERCISES = {
             Mistake("a whole-number lr rejected", _rejecting_whole_number_lr,
                     "lr = 1 (an int) is a positive learning rate: raise ValueError only when lr <= 0, whatever type of "
                     "number lr is."),
-            Mistake("only lr = 0 rejected", lambda *a: _train_mlp_reference(*a, only_zero_lr_rejected=True),
+            Mistake("lr renamed", _train_renamed, "keep the parameter names of the signature train_mlp(X, y, params, "
+                    "lr, epochs): the notebook calls it with lr=... and epochs=... by keyword"),
+            Mistake("only lr = 0 rejected", lambda *a, **k: _train_mlp_reference(*a, **k, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
         ),
     ),

@@ -1924,6 +1924,73 @@ def test_lesson_03_checks_try_confident_softmax_rows_and_logits_and_hidden_sums_
         check(name, answer, strict=True)
 
 
+
+def _sigmoid_derivative_vectorized(otypes=None):
+    """A stable formula for one number, applied element by element with np.vectorize."""
+    import math
+
+    def one(v):
+        s = 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+        return s * (1 - s)
+    return lambda z: np.vectorize(one, otypes=otypes)(z)
+
+
+def _sigmoid_derivative_guarded_by_max(z):
+    z = np.asarray(z, dtype=float)
+    if np.max(np.abs(z)) > 1e6:   # the reduction raises for an empty array
+        raise ValueError("z is too large")
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def _dense_backward_by_rows(db_of=lambda dZ: dZ.sum(axis=0), reshaped=True):
+    """The shape checks, then dX and dW built example by example (dX reshaped to X's shape, or not)."""
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        dX = np.array([dZ[i] @ W for i in range(len(X))])
+        dX = dX.reshape(X.shape) if reshaped else dX
+        dW = sum((np.outer(dZ[i], X[i]) for i in range(len(X))), np.zeros(W.shape))
+        return dX, dW, db_of(dZ)
+    return dense_backward
+
+
+def _train_mlp_named(*names):
+    """The right training loop under the parameter names ``names`` (the first three are X, y, params)."""
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def train_mlp(*args, **kwargs):
+        given = {**dict(zip(names, args)), **kwargs}
+        unexpected = set(given) - set(names)
+        if unexpected:
+            raise TypeError(f"train_mlp() got an unexpected keyword argument {sorted(unexpected)[0]!r}")
+        return _train_mlp_reference(*(given[n] for n in names))
+    return train_mlp
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _sigmoid_derivative_vectorized(), "otypes=\\[float\\]"),
+    ("sigmoid_derivative", _sigmoid_derivative_guarded_by_max, "zero-size array"),
+    ("sigmoid_derivative", _sigmoid_derivative_vectorized(otypes=[float]), None),
+    ("dense_backward", _dense_backward_by_rows(lambda dZ: np.array([row.sum() for row in dZ.T])), None),
+    ("dense_backward", _dense_backward_by_rows(reshaped=False), "np.array of an empty list"),
+    ("dense_backward", _dense_backward_by_rows(lambda dZ: sum(dZ)), "empty batch"),
+    ("train_mlp", _train_mlp_named("X", "y", "params", "learning_rate", "epochs"), "keep the parameter names"),
+    ("train_mlp", _train_mlp_named("X", "y", "params", "lr", "n_epochs"), "unexpected keyword argument 'epochs'"),
+    ("train_mlp", _train_mlp_named("X", "y", "params", "lr", "epochs"), None)],
+    ids=["np.vectorize", "guarded by np.max", "np.vectorize with otypes (right)", "dense by rows (right)",
+         "dX stacked from its rows", "db as Python sum", "lr renamed", "epochs renamed", "train_mlp by name (right)"])
+def test_lesson_03_checks_try_empty_arrays_an_empty_batch_and_train_mlp_called_by_keyword(name, answer, shown):
+    """"An array of any shape" includes empty ones, a layer's batch may be empty (dW and db are then zeros), and the
+    notebook calls train_mlp with lr= and epochs= by keyword, so the parameter names are part of the exercise."""
+    if shown is None:
+        _passes(name, answer)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

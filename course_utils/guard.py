@@ -171,9 +171,10 @@ PRINT_OPTIONS_CHANGED = ("your function changed how numpy prints arrays (np.set_
 
 
 def _blanket_filters(filters: list) -> list:
-    """The warning filters that catch every warning (as simplefilter and filterwarnings("ignore") add them);
-    libraries add only narrow ones when they are first imported."""
-    return [f for f in filters if f[1] is None and f[2] is Warning and f[3] is None]
+    """The warning filters that catch every warning of a built-in kind (as simplefilter, filterwarnings("ignore")
+    or filterwarnings("ignore", category=RuntimeWarning) add them); libraries, when they are first imported, add
+    only narrow ones: for one message, one module or a warning class of their own."""
+    return [f for f in filters if f[1] is None and f[3] is None and f[2].__module__ == "builtins"]
 
 
 def _setting_changed(before: tuple, after: tuple) -> SettingChanged:

@@ -112,9 +112,10 @@ def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
     (lambda: warnings.simplefilter("ignore"), "warnings.simplefilter"),
     (lambda: warnings.simplefilter("error"), "warnings.simplefilter"),
     (lambda: warnings.filterwarnings("ignore"), "warnings.simplefilter"),
+    (lambda: warnings.filterwarnings("ignore", category=RuntimeWarning), "warnings.simplefilter"),
     (warnings.resetwarnings, "warnings.simplefilter"),
     (lambda: np.set_printoptions(precision=2), "np.set_printoptions"),
-], ids=["ignore", "error", "filterwarnings", "reset", "print options"])
+], ids=["ignore", "error", "filterwarnings", "RuntimeWarning", "reset", "print options"])
 def test_warning_filters_and_print_options_changed_by_an_answer_are_put_back_and_reported(change, named):
     filters, print_options = list(warnings.filters), np.get_printoptions()
 
@@ -129,6 +130,7 @@ def test_warning_filters_and_print_options_changed_by_an_answer_are_put_back_and
 def test_narrow_warning_filters_and_blocks_that_end_are_not_reported():
     def answer():
         warnings.filterwarnings("ignore", message="a narrow filter, as libraries add on import")
+        warnings.filterwarnings("ignore", category=np.exceptions.VisibleDeprecationWarning)
         with warnings.catch_warnings(), np.printoptions(precision=2):
             warnings.simplefilter("error")
             return 1.0

@@ -7,7 +7,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated
+from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, input_changed,
+                   same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _call_without_overflow
@@ -39,6 +40,42 @@ def _draw_softmax_input(rng):
     return Case((_as_kind(rng, z, ("float64", "float32", "int")),))
 
 
+def _draw_small_int_logits(rng, dtype, shape):
+    """Whole-number logits of ``shape`` in a small integer ``dtype``: int8 from -100 to 100 (two of them can lie 200
+    apart, beyond int8's range), uint8 from 0 to 255. np.exp of int8 or uint8 computes in float16 (about 3 digits) and
+    z - z.max() of uint8 wraps around, so only a cast to float is right."""
+    low, high = (0, 255) if dtype == "uint8" else (-100, 100)
+    z = rng.integers(low, high + 1, size=shape)
+    z.flat[int(rng.integers(z.size))] = int(rng.choice([low, high]))   # one entry at an end of the range
+    return z.astype(dtype)
+
+
+def _draw_small_int_softmax_input(rng, dtype):
+    """A vector or a batch of whole-number logits as int8 or uint8."""
+    z = _draw_small_int_logits(rng, dtype, draw_shape(rng, int(rng.integers(1, 3)), low=2))
+    return Case((z,), label="whole-number logits as int8" if dtype == "int8" else "whole-number logits as uint8")
+
+
+def _draw_one_class_batch(rng):
+    """A batch of 2 to 7 examples with one class each, shape (n, 1): every probability is 1."""
+    z = _draw_logits(rng, (int(rng.integers(2, 8)), 1))
+    return Case((_as_kind(rng, z, ("float64", "float32", "int")),), label="a batch with one class: shape (n, 1)")
+
+
+def _softmax_run(answer, case):
+    """Call the answer, report a change to its input, and refuse a result that is not a numpy array: the cells
+    after the exercise call p.round(4) and p.sum(axis=-1) on it."""
+    before = [np.array(a, copy=True) for a in case.args]
+    result = answer(*case.args, **case.kwargs)
+    if not same_arrays(list(case.args), before):
+        raise input_changed()
+    if result is not None and not isinstance(result, np.ndarray):
+        raise Mismatch(t("your function returned a {kind}, not a numpy array: the cells after it call p.round(4) and "
+                         "p.sum(axis=-1) on the result. Return one array (np.array(rows), or better the whole batch "
+                         "at once with axis=-1)", kind=type(result).__name__))
+    return result
+
+
 def _softmax_cases():
     rng = np.random.default_rng(3)
     return [
@@ -52,7 +89,10 @@ def _softmax_cases():
         Case((np.array([[0.0, 1000.0, -1000.0], [3.0, 1.0, 2.0]]),),
              label="large logits whose maximum is neither first nor last"),
         Case((np.array([3.0, 1000.0, -1000.0, 999.5]),), label="one vector of logits that spans 2000"),
+        Case((np.array([[2.0], [-1000.0], [7.5]]),), label="a batch of 3 examples with one class each (shape (3, 1))"),
         *generated(_draw_softmax_input, count=8, seed=13),
+        *generated(_draw_one_class_batch, count=1, seed=4),
+        *generated(in_turn(_draw_small_int_softmax_input, ("int8", "uint8")), count=2, seed=9),
     ]
 
 
@@ -93,6 +133,7 @@ def _mlp_forward_cases():
              label="output logits near +1000 and -1000"),
         Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2",
              raises=(ValueError, AssertionError)),   # numpy's own ValueError, or the learner's assert
+        Case((rng.normal(size=(3, 2)), *net(2, 4, 3)), label="as many examples as outputs, 3 examples, 2 -> 4 -> 3"),
         *generated(_draw_mlp_input, count=6, seed=61),
     ]
 
@@ -128,6 +169,15 @@ def _draw_bce_input(rng):
     return Case((y, z))
 
 
+def _draw_small_int_bce_input(rng, dtype):
+    """0/1 labels as uint8 (as labels often come) and whole-number logits of the same shape as int8 or uint8."""
+    shape = draw_shape(rng, int(rng.integers(1, 3)), low=2)
+    y = rng.integers(0, 2, size=shape).astype(np.uint8)
+    y.flat[0], y.flat[-1] = 0, 1
+    return Case((y, _draw_small_int_logits(rng, dtype, shape)),
+                label="uint8 labels, logits as int8" if dtype == "int8" else "uint8 labels, logits as uint8")
+
+
 def _bce_cases():
     rng = np.random.default_rng(5)
     return [
@@ -161,6 +211,7 @@ def _bce_cases():
              label="y of shape (1, 2, 3) but z of shape (2, 1, 3): same last axis, size and number of dimensions",
              raises=ValueError),
         *generated(_draw_bce_input, count=12, seed=123),
+        *generated(in_turn(_draw_small_int_bce_input, ("int8", "uint8")), count=2, seed=5),
     ]
 
 
@@ -178,6 +229,13 @@ def _draw_cce_input(rng):
     if rng.random() < 0.3:   # confident and right: each label's logit lies 5 or more above the rest of its row
         Z[np.arange(n), y] = Z.max(axis=1) + rng.uniform(5, 10, size=n)
     return Case((y, _as_kind(rng, Z, ("float64", "int"))))
+
+
+def _draw_small_int_cce_input(rng, dtype):
+    """2 to 7 examples and classes, logits as int8 or uint8."""
+    n, k = (int(v) for v in rng.integers(2, 8, size=2))
+    return Case((rng.integers(0, k, size=n), _draw_small_int_logits(rng, dtype, (n, k))),
+                label="whole-number logits as int8" if dtype == "int8" else "whole-number logits as uint8")
 
 
 def _cce_cases():
@@ -202,6 +260,7 @@ def _cce_cases():
                                               [0.25, 1000.6, -999.9]])),
              label="logits near 1000 and -1000 with decimals"),
         *generated(_draw_cce_input, count=8, seed=24),
+        *generated(in_turn(_draw_small_int_cce_input, ("int8", "uint8")), count=2, seed=6),
     ]
 
 
@@ -260,6 +319,30 @@ def _softmax_vector_minus_first_logit(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _softmax_squeezed(z):
+    z = np.asarray(z, dtype=float)
+    s = np.squeeze(z)   # "a batch of one becomes a vector", but (n, 1) becomes a vector of n logits too
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).reshape(z.shape)
+
+
+def _softmax_list_of_rows(z):
+    z = np.asarray(z, dtype=float)
+    if z.ndim == 1:
+        return _softmax_reference_rows(z)
+    return [_softmax_reference_rows(row) for row in z]   # a list of arrays, not one array
+
+
+def _softmax_reference_rows(row):
+    e = np.exp(row - row.max())
+    return e / e.sum()
+
+
+def _softmax_in_the_input_dtype(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))   # no cast: int8 and uint8 stay small integers
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def _softmax_into_zeros_like(z):
     z = np.asarray(z)
     out = np.zeros_like(z)   # an integer array when z holds whole numbers
@@ -307,6 +390,11 @@ def _mlp_output_oriented_by_shape(X, W1, b1, W2, b2):
     H = np.tanh(X @ W1.T + b1)
     W = W2 if W2.shape[0] == H.shape[1] else W2.T   # transposed "only when the shapes need it"
     return sigmoid(H @ W + b2)
+
+
+def _mlp_output_transposed_when_its_shape_is_off(X, W1, b1, W2, b2):
+    out = sigmoid(W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None])   # (n_out, n): examples as columns
+    return out if out.shape[0] == len(X) else out.T   # transposed "only when the shape is off"
 
 
 def _mlp_naive_sigmoid_silenced(X, W1, b1, W2, b2):
@@ -439,6 +527,13 @@ def _bce_last_axis_size_ndim_compared(y, z):
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
 
 
+def _bce_in_the_input_dtype(y, z):
+    y, z = np.asarray(y), np.asarray(z)   # no cast: uint8 labels and int8 or uint8 logits stay small integers
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(-y * z + np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))))
+
+
 def _bce_no_shape_check(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
@@ -504,6 +599,14 @@ def _cce_loop_into_zeros_like(y, Z):
     return np.mean(losses)
 
 
+def _cce_in_the_input_dtype(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z)   # no cast: int8 and uint8 logits stay small integers
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
 def _cce_in_float32(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=np.float32)
     if len(y) != len(Z):
@@ -532,6 +635,11 @@ _IN_FLOAT32 = ("float32 keeps only about 7 significant digits: large inputs lose
                "out wrong from the 6th digit on. Compute in float64, numpy's default (np.asarray(z, dtype=float))")
 
 
+_SMALL_INTS = ("int8 and uint8 numbers stay small integers: z - z.max() of uint8 wraps around to large positive "
+               "numbers (0 - 5 = 251), int8 wraps beyond 127, and np.exp of either computes in float16, which keeps "
+               "about 3 digits. Turn the input into floats first: np.asarray(z, dtype=float)")
+
+
 _ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=True): any other logit of the row (the "
                     "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
 
@@ -540,6 +648,7 @@ EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
+        run=_softmax_run,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
@@ -551,6 +660,10 @@ EXERCISES = {
                     "row's maximum before np.exp"),
             Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "
                     "no longer sum to 1 each: sum along the last axis, e.sum(axis=-1, keepdims=True)"),
+            Mistake("squeezed before the softmax", _softmax_squeezed, "np.squeeze turns a batch of n examples with "
+                    "one class each, shape (n, 1), into a vector of n logits, and the softmax then runs across the "
+                    "examples: keep the shape as it is and take the softmax along the last axis (each such row gives "
+                    "1)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
             Mistake("no keepdims", _softmax_no_keepdims),
@@ -562,6 +675,8 @@ EXERCISES = {
                     "np.empty_like) is an integer array and every probability written into it is cut to 0 or 1: "
                     "turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("computed in float32", _softmax_in_float32, _IN_FLOAT32),
+            Mistake("a list of rows", _softmax_list_of_rows),
+            Mistake("computed in the input's integer dtype", _softmax_in_the_input_dtype, _SMALL_INTS),
         ),
     ),
     "mlp_forward": Exercise(
@@ -583,6 +698,10 @@ EXERCISES = {
             Mistake("output layer transposed only when the shapes need it", _mlp_output_oriented_by_shape,
                     "H @ W2 runs without an error when W2 is square (as many outputs as hidden units), but it takes "
                     "W2's columns for neurons: each row of W2 is one neuron, so always compute H @ W2.T + b2"),
+            Mistake("output as (n_out, n), transposed only when its shape is off",
+                    _mlp_output_transposed_when_its_shape_is_off, "W2 @ H.T + b2[:, None] puts the examples in "
+                    "columns, (n_out, n): with as many examples as outputs the shape looks right but the values are "
+                    "transposed. Compute H @ W2.T + b2, which gives (n, n_out) for every n"),
             Mistake("naive sigmoid, overflow silenced with np.seterr", _mlp_naive_sigmoid_silenced),
             Mistake("no output bias", _mlp_no_output_bias),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
@@ -630,6 +749,10 @@ EXERCISES = {
                     "integer logits it holds integers, and every loss stored in it is cut to a whole number. Take the "
                     "mean of the formula's array itself (or start from np.zeros(z.shape), which holds floats)"),
             Mistake("rounded", _bce_rounded, _NOT_ROUNDED),
+            Mistake("computed in the inputs' integer dtypes", _bce_in_the_input_dtype, "uint8 labels and int8 or "
+                    "uint8 logits stay small integers: -y of a uint8 label 1 wraps around to 255, -np.abs(z) of uint8 "
+                    "logits wraps too, and np.exp of int8 or uint8 computes in float16 (about 3 digits). Turn both "
+                    "into floats first: np.asarray(y, dtype=float), np.asarray(z, dtype=float)"),
         ),
     ),
     "cce_from_logits": Exercise(
@@ -662,6 +785,10 @@ EXERCISES = {
             Mistake("rounded", _cce_rounded, _NOT_ROUNDED),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
             Mistake("sum instead of mean", _cce_sum),
+            Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "
+                    "small integers: Z - m of uint8 wraps around to large positive numbers (0 - 5 = 251), int8 wraps "
+                    "beyond 127, and np.exp of either computes in float16, which keeps about 3 digits. Turn Z into "
+                    "floats first: np.asarray(Z, dtype=float)"),
         ),
     ),
 }

@@ -1650,6 +1650,21 @@ def test_lesson_02_rejects_what_no_input_tried(name, mistake, shown):
     assert verdict.kind != PASSED and shown in verdict.text, verdict.text
 
 
+@pytest.mark.parametrize("name, mistake, shown", [
+    ("softmax_stable", "squeezed before the softmax", "np.squeeze turns a batch of n examples with one class"),
+    ("softmax_stable", "a list of rows", "returned a list, not a numpy array"),
+    ("softmax_stable", "computed in the input's integer dtype", "int8 and uint8 numbers stay small integers"),
+    ("mlp_forward", "output as (n_out, n), transposed only when its shape is off", "puts the examples in columns"),
+    ("bce_from_logits", "computed in the inputs' integer dtypes", "-y of a uint8 label 1 wraps around to 255"),
+    ("cce_from_logits", "computed in the input's integer dtype", "Z - m of uint8 wraps around")],
+    ids=["softmax (n, 1) squeezed", "softmax list", "softmax int8", "mlp n == n_out", "bce uint8", "cce int8"])
+def test_lesson_02_rejects_one_class_small_integers_lists_and_as_many_examples_as_outputs(name, mistake, shown):
+    """Each passed before: no batch had one class (shape (n, 1)), no result had to be a numpy array, no logits or
+    labels came as int8 or uint8, and no network had as many examples as outputs."""
+    verdict = judge(registry.get_exercise(name), catalogued(name, mistake))
+    assert verdict.kind != PASSED and shown in verdict.text, verdict.text
+
+
 def test_mlp_forward_accepts_its_own_check_of_the_shapes():
     """The exercise asks for no particular error on mismatched shapes: an assert of its own is right too."""
     def asserting(X, W1, b1, W2, b2):

@@ -50,6 +50,9 @@ def _shard_cases():
         Case((_squared_error_grad, w, X, y, 0), label="zero shards", raises=ValueError),
         *generated(_draw_shard_input, count=6, seed=171),
         *generated(_draw_biased_shard_input, count=2, seed=172),
+        Case((_squared_error_grad, other.normal(size=(3, 2)), X[:10], other.normal(size=(10, 2)), 4),
+             label="a model with 2 outputs: w is a (3, 2) matrix and y has 2 columns, 4 shards"),
+        *generated(_draw_multi_output_shard_input, count=3, seed=173),
     ]
 
 
@@ -100,6 +103,20 @@ def _draw_biased_shard_input(rng):
     w = np.append(w, np.round(bias).astype(w.dtype) if w.dtype.kind == "i" else bias)
     return Case((_logistic_grad_with_bias if grad_fn is _logistic_grad else _squared_error_grad_with_bias, w, X, y,
                  k))
+
+
+def _draw_multi_output_shard_input(rng):
+    """As ``_draw_shard_input``, for a linear model with 2 or 3 outputs: w is a (features, outputs) matrix, y has one
+    column per output, and the gradient has w's shape; k passed positionally or by keyword (a group of its own, so
+    that the other drawn cases stay as they were)."""
+    n, d, m = int(rng.integers(1, 16)), int(rng.integers(1, 6)), int(rng.integers(2, 4))
+    scale = float(rng.choice([0.05, 1.0, 20.0]))
+    X, w = _draw_whole_or_float(rng, (n, d), scale), _draw_whole_or_float(rng, (d, m), 1.0 / scale)
+    grad_fn = [_squared_error_grad, _absolute_error_grad, _half_squared_error_grad, _logistic_grad][rng.integers(4)]
+    y = ((rng.random((n, m)) < 0.5).astype(np.int64) if grad_fn is _logistic_grad else
+         _draw_whole_or_float(rng, (n, m), scale))
+    k = int(rng.integers(1, n + 1))
+    return Case((grad_fn, w, X, y), {"k": k}) if rng.random() < 0.5 else Case((grad_fn, w, X, y, k))
 
 
 def _run_shard(answer, case):
@@ -218,6 +235,16 @@ def _shard_accumulator_per_feature(grad_fn, w, X, y, k):
 
 def _shard_squeezed(grad_fn, w, X, y, k):
     return sum(len(Xs) * np.squeeze(grad_fn(w, Xs, ys)) for Xs, ys in _shards(X, y, k)) / len(X)
+
+
+def _shard_sizes_times_gradients(grad_fn, w, X, y, k):
+    shards = _shards(X, y, k)
+    sizes = np.array([len(Xs) for Xs, ys in shards])
+    return sizes @ np.array([grad_fn(w, Xs, ys) for Xs, ys in shards]) / len(X)   # a matrix w: the wrong axis
+
+
+def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
+    return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
 
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
@@ -376,6 +403,8 @@ def _sampler_cases():
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
         Case((np.arange(6), 2, -1), label="rank -1", raises=ValueError),
         Case((np.array([5, 7, 9]), 8, 7), label="3 examples for 8 ranks (the start is repeated more than once)"),
+        Case((range(0), 3, 1), label="an empty order (a dataset of no examples), 3 ranks: every rank gets nothing"),
+        Case((np.array([], dtype=np.int64), 2, 0, True), label="an empty order with drop_last, 2 ranks"),
         *generated(_draw_sampler_input, count=8, seed=103),
     ]
 
@@ -383,7 +412,7 @@ def _sampler_cases():
 def _draw_sampler_input(rng):
     """1 to 30 examples, in order or shuffled, or a shuffled subset of a larger dataset (indices up to 999), as an
     int64 or int32 array or a Python list (an order that is not shuffled: a range), for 1 to 9 ranks and any rank;
-    drop_last left out, or passed by keyword or positionally, True or False."""
+    drop_last left out, or passed positionally, or by keyword (num_replicas and rank then too), True or False."""
     n, world = int(rng.integers(1, 31)), int(rng.integers(1, 10))
     kind = rng.choice(["range", "shuffled", "subset"])
     order = (np.arange(n) if kind == "range" else rng.permutation(n) if kind == "shuffled" else
@@ -396,7 +425,9 @@ def _draw_sampler_input(rng):
     if passed == "default":
         return Case(args)
     drop_last = bool(rng.random() < 0.6)
-    return Case((*args, drop_last)) if passed == "positional" else Case(args, {"drop_last": drop_last})
+    if passed == "positional":
+        return Case((*args, drop_last))
+    return Case(args[:1], {"num_replicas": args[1], "rank": args[2], "drop_last": drop_last})
 
 
 def _sampler_rank(num_replicas, rank):
@@ -495,6 +526,28 @@ def _sampler_copies_with_a_method(order, num_replicas, rank, drop_last=False):
     n = len(order)
     total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
     return np.resize(order, total)[rank::num_replicas]
+
+
+def _sampler_tiled(order, num_replicas, rank, drop_last=False):
+    _sampler_rank(num_replicas, rank)
+    order = np.asarray(order)
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return np.tile(order, -(-total // n))[:total][rank::num_replicas]    # divides by n = 0 for an empty order
+
+
+def _sampler_renamed(order, world_size, rank, drop_last=False):
+    return sampler_indices(order, world_size, rank, drop_last)
+
+
+_sampler_renamed.__qualname__ = "sampler_indices"   # as the learner's is: Python's TypeError names the function
+
+
+def _shard_renamed(grad_fn, w, X, y, num_shards):
+    return shard_gradient(grad_fn, w, X, y, num_shards)
+
+
+_shard_renamed.__qualname__ = "shard_gradient"
 
 
 def _sampler_float(order, num_replicas, rank, drop_last=False):
@@ -1041,6 +1094,14 @@ EXERCISES = {
             Mistake("accumulator like a row of X", _shard_accumulator_like_a_row, "np.zeros_like(X[0]) has the "
                     "dtype of X: for integer features it is an integer array, and `+=` of float gradients fails. "
                     "Start from np.zeros(np.shape(w)), or write total = total + ..."),
+            Mistake("sizes @ gradients", _shard_sizes_times_gradients, "sizes @ gradients (or np.dot) sums over the "
+                    "gradients' second-to-last axis, which is the shards' axis only when w is a vector; w may be a "
+                    "matrix (a model with several outputs): add len(X_j) * grad_fn(w, X_j, y_j) shard by shard, or "
+                    "use np.tensordot(sizes, gradients, axes=1)."),
+            Mistake("divided by y.size", _shard_over_the_size_of_y, "y.size counts every entry of y, and y may have "
+                    "one column per output: divide by the number of examples, len(X)."),
+            Mistake("k renamed", _shard_renamed, "Keep the parameter names of the signature shard_gradient(grad_fn, "
+                    "w, X, y, k): a caller may pass k=... by keyword."),
             Mistake("gradients squeezed", _shard_squeezed, "np.squeeze turns the gradient of a model with one "
                     "feature (shape (1,)) into a single number: return an array of w's shape, and leave "
                     "grad_fn's result as it is."),
@@ -1100,6 +1161,12 @@ EXERCISES = {
             Mistake("order assumed to be an array", _sampler_needs_an_array, "`order` may be a Python list or a "
                     "range (torch.randperm(n).tolist(), range(n)), which have no .size, .shape or .astype: start "
                     "with order = np.asarray(order), or use len(order)."),
+            Mistake("num_replicas renamed", _sampler_renamed, "Keep the parameter names of the signature "
+                    "sampler_indices(order, num_replicas, rank, drop_last=False): a caller may pass num_replicas=... "
+                    "and rank=... by keyword, as DistributedSampler takes them."),
+            Mistake("order tiled ceil(total / n) times", _sampler_tiled, "An empty order (a dataset of no examples) "
+                    "gives every rank nothing, but ceil(total / n) divides by n = 0 there: pad with "
+                    "np.resize(order, total), which repeats the start without dividing, or handle n = 0 first."),
             Mistake("order copied with order.copy()", _sampler_copies_with_a_method, "`order` may be a range "
                     "(range(n), the order without shuffling), which has no .copy(): copy with "
                     "order = np.array(order), which works for a range, a list and an array."),

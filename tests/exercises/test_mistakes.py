@@ -3140,6 +3140,48 @@ def test_lesson_08_rejects_a_range_copied_by_a_method_a_step_that_clips_or_leave
     assert judge(registry.get_exercise(name), answer).mistake == mistake      # "": not catalogued (contrived)
 
 
+def _shard_gradient_weighting(combine):
+    """A shard_gradient that gets the shard gradients and their sizes right, then combines them with ``combine``."""
+    def shard_gradient(grad_fn, w, X, y, k):
+        if not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+        sizes = np.array([len(X_j) for X_j, y_j in shards])
+        return combine(sizes, [grad_fn(w, X_j, y_j) for X_j, y_j in shards], X, y)
+    return shard_gradient
+
+
+def _sampler_tiling(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    return np.tile(order, -(-total // len(order)))[:total][rank::num_replicas]
+
+
+_RIGHT_ONLY_FOR_A_VECTOR_W_OR_A_NON_EMPTY_ORDER = [   # w and y were always 1-D, the order never empty
+    ("shard_gradient", _shard_gradient_weighting(lambda sizes, grads, X, y: sizes @ np.array(grads) / len(X)),
+     "sizes @ gradients", "tensordot"),
+    ("shard_gradient", _shard_gradient_weighting(lambda sizes, grads, X, y: np.dot(sizes, grads) / len(X)),
+     "", "(?s)not aligned.*a model with 2 outputs"),     # numpy's own error names the shapes
+    ("shard_gradient", _shard_gradient_weighting(lambda sizes, grads, X, y: sum(map(np.multiply, sizes, grads))
+                                                 / y.size),
+     "divided by y.size", r"len\(X\)"),
+    ("sampler_indices", _sampler_tiling, "order tiled ceil(total / n) times", "empty order"),
+]
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", _RIGHT_ONLY_FOR_A_VECTOR_W_OR_A_NON_EMPTY_ORDER,
+                         ids=["shard sizes @ gradients", "shard np.dot(sizes, gradients)", "shard / y.size",
+                              "sampler np.tile"])
+def test_lesson_08_rejects_a_weighted_sum_over_the_wrong_axis_of_a_matrix_w_and_an_order_tiled_by_its_length(
+        name, answer, mistake, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    if mistake:
+        assert judge(registry.get_exercise(name), answer).mistake == mistake
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

@@ -249,6 +249,8 @@ def _accuracy_cases():
              raises=ValueError),
         Case((torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)), label="no examples (must raise ValueError)",
              raises=ValueError),
+        Case((logits.clone().requires_grad_(True), labels), label="logits straight from a model, which still "
+             "require gradients (outside torch.no_grad())"),
         *generated(_draw_accuracy_case, count=7, seed=76),
     ]
 
@@ -282,6 +284,9 @@ def _compare_accuracy(got, want):
         raise Mismatch(t("returned a {kind} of shape {shape}, not a single number (an f-string's :.4f fails on it): "
                          "return one Python float; divide by len(labels), not by labels.shape (a tuple)",
                          kind=type(got).__name__, shape=np.shape(got)))
+    if isinstance(want, float) and not isinstance(got, float):
+        raise Mismatch(t("returned a {kind}, not a Python float: convert it with float(...) or take .item() of a "
+                         "tensor", kind=type(got).__name__))
     compare_values(got, want)
 
 
@@ -428,6 +433,10 @@ def _evaluate_cases():
         Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
         Case((30, 8), {"loss": "margin"}, label="a loss other than cross-entropy (nn.MultiMarginLoss)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
+        Case((30, 8), {"sampler": list(range(0, 30, 2))}, label="a loader with a sampler: every other example, "
+             "15 of the data set's 30"),
+        Case((5, 4), {"sampler": []}, label="a loader whose sampler gives none of the data set's 5 examples (must "
+             "raise ValueError)", raises=ValueError),
         *generated(_draw_evaluate_case, count=4, seed=72),
     ]
 
@@ -509,6 +518,7 @@ def _run_evaluate(evaluate, case):
     settings = _module_settings(model)
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
     loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
+                        sampler=kw.get("sampler"),
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
@@ -521,6 +531,10 @@ def _run_evaluate(evaluate, case):
                          "on \"cuda\". Leave the model where it is and move the batches to `device`"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
+    if any(isinstance(value, torch.Tensor) for value in result):
+        raise Mismatch(t("evaluate returned a tensor in its pair, not a Python number: add .item() to the loss and to "
+                         "the count of correct predictions. On a GPU such a tensor stays on \"cuda\", and "
+                         "np.isclose(...) in the notebook fails on it"))
     after = list(model.parameters())
     if [w[0] for w in weights] != [p.dtype for p in after]:
         raise Mismatch(t("evaluate changed the dtype of the model's weights (model.double() or model.to(...)): the "
@@ -847,6 +861,16 @@ def _accuracy_first_ten_classes(logits, labels):
 
 
 # ---------------------------------------------------------------- catalogued mistakes: the module
+def _accuracy_via_numpy(logits, labels):
+    _checked_shapes(logits, labels)
+    return float(np.mean(logits.numpy().argmax(axis=1) == labels.numpy()))  # fails on logits that require grad
+
+
+def _accuracy_numpy_float32(logits, labels):
+    _checked_shapes(logits, labels)
+    return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
+
+
 def _softmax_output(net, x):
     return _logits(net, x).softmax(dim=1)
 
@@ -1110,6 +1134,39 @@ def _evaluate_the_whole_data_set(model, loader, loss_fn, device):
         return loss_fn(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
 
 
+def _evaluate_dividing_by_the_data_set(model, loader, loss_fn, device):
+    import torch
+
+    if len(loader.dataset) == 0:
+        raise ValueError("the data set is empty")
+    model.eval()
+    total_loss, correct = 0.0, 0.0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+    return total_loss / len(loader.dataset), correct / len(loader.dataset)  # the data set, not what the loader gave
+
+
+def _evaluate_returning_tensors(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss = total_loss + loss_fn(logits, y) * len(y)  # no .item(): tensors
+            correct = correct + (logits.argmax(dim=1) == y).sum()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
     import torch
 
@@ -1253,6 +1310,10 @@ EXERCISES = {
                     "is valid: every prediction is class 0. Raise ValueError only for the shapes the exercise names"),
             Mistake("the first 10 classes only", _accuracy_first_ten_classes, "take the argmax over all k columns: "
                     "logits may have more than 10 classes"),
+            Mistake("logits taken to numpy", _accuracy_via_numpy, "stay in torch (logits.argmax(dim=1)), or call "
+                    ".detach().cpu() before .numpy(): logits straight from a model require gradients, and on a GPU "
+                    "they live on \"cuda\""),
+            Mistake("a numpy float32", _accuracy_numpy_float32, ""),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -1351,6 +1412,10 @@ EXERCISES = {
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
             Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
                     "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
+            Mistake("divided by len(loader.dataset)", _evaluate_dividing_by_the_data_set, "divide by the number of "
+                    "examples the loader gave (add up len(y)), not by len(loader.dataset): a loader with a sampler or "
+                    "drop_last=True gives fewer"),
+            Mistake("returns tensors", _evaluate_returning_tensors, ""),
         ),
     ),
 }

@@ -862,6 +862,19 @@ def test_lesson_06_checks_see_a_dead_first_layer_and_a_dropout_switched_off_for_
         check(name, catalogued(name, mistake), strict=True)
 
 
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("torch_accuracy", "logits taken to numpy", "Can't call numpy\\(\\) on Tensor that requires grad"),
+    ("torch_evaluate", "divided by len(loader.dataset)", "result #1: wrong value"),
+    ("torch_accuracy", "a numpy float32", "returned a float32, not a Python float"),
+    ("torch_evaluate", "returns tensors", "evaluate returned a tensor in its pair"),
+])
+def test_lesson_06b_checks_try_logits_with_a_graph_a_loader_with_a_sampler_and_want_numbers(name, mistake, reason):
+    """Each passed: no logits required gradients (logits.numpy() worked), every loader went over its whole data set
+    (len(loader.dataset) was the number of examples) and the pair was turned into floats before it was compared."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
+
+
 def _step_named_like_a_tutorial(net, criterion, opt, inputs, targets):
     opt.zero_grad()
     loss = criterion(net(inputs), targets)

@@ -417,8 +417,8 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
-_AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel turn "
-                "it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
+_AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel "
+                "turn it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
 
 
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "

@@ -31,8 +31,9 @@ def _one_number_compared(rtol=1e-6, atol=1e-8):
                              "itself (a comma after `return x` makes a tuple; np.atleast_1d, keepdims=True, ndmin=1, "
                              "np.zeros(1) or a row w[None, :] make an array)",
                              kind=type(got).__name__, shape=np.shape(got)))
+        # so that a catalogued mistake's 1-tuple is not named for a list, nor its array of shape (1,) for a tuple
         if isinstance(want, (tuple, list)) and type(got) is not type(want) or isinstance(got, tuple) and \
-                isinstance(want, np.ndarray):   # so that a catalogued mistake's 1-tuple names no list, and (1,) no tuple
+                isinstance(want, np.ndarray):
             raise Mismatch(t("expected a {want}, got a {got}", want=type(want).__name__, got=type(got).__name__))
     return compare
 

@@ -11,6 +11,7 @@ from .. import neurons as ref
 from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, short
 from ..data import logic_gate
+from .welcome import _one_number_compared   # the same rule: a number, not one value in a tuple, list or array
 
 
 def _hand_picked_activation_cases():
@@ -281,6 +282,14 @@ def _integer_zeros_like(z):
     return out
 
 
+def _sigmoid_at_least_1d(z):
+    return ref.sigmoid(np.atleast_1d(z))   # a number becomes an array of shape (1,)
+
+
+def _relu_at_least_1d(z):
+    return np.maximum(0.0, np.atleast_1d(np.asarray(z, dtype=float)))
+
+
 def _python_max_relu(z):
     return max(0, z)
 
@@ -326,6 +335,10 @@ def _neuron_products_like_x(x, w, b):
     for i in range(len(x)):
         products[i] = w[i] * x[i]
     return ref.sigmoid(products.sum() + b)
+
+
+def _neuron_with_w_as_a_row(x, w, b):
+    return ref.sigmoid(np.atleast_2d(w) @ x + b)   # (1, n) @ (n,): an array of shape (1,)
 
 
 def _neuron_clipped_for_float64(x, w, b):
@@ -404,6 +417,10 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
+_AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel "
+                "turn it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
+
+
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
                         "or threshold sized for float64 (500, 700) does not prevent it: ")
 
@@ -418,6 +435,7 @@ EXERCISES = {
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
         run=_call_without_overflow,
+        compare=_one_number_compared(),
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
         "(np.where computes both branches everywhere, so neither may overflow).",
@@ -445,6 +463,7 @@ EXERCISES = {
             Mistake("computed in the input's integer dtype", _exp_in_the_input_dtype, "np.exp of int8 or uint8 "
                     "numbers computes in float16, which keeps about 3 digits (and -np.abs of uint8 numbers wraps around "
                     "to large positive ones): turn z into floats first with np.asarray(z, dtype=float)"),
+            Mistake("np.atleast_1d", _sigmoid_at_least_1d, _AT_LEAST_1D),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),
@@ -452,6 +471,7 @@ EXERCISES = {
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
+        compare=_one_number_compared(),
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
             Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "
@@ -459,6 +479,7 @@ EXERCISES = {
             Mistake("changes z in place", _in_place_relu, "z[z < 0] = 0 overwrites the caller's array. "
                     "Return a new array: np.maximum(0, z)"),
             Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),
+            Mistake("np.atleast_1d", _relu_at_least_1d, _AT_LEAST_1D),
             Mistake("the derivative", _relu_derivative_instead),
         ),
     ),
@@ -466,6 +487,7 @@ EXERCISES = {
         reference=ref.neuron,
         cases=_neuron_cases,
         run=_call_without_overflow,
+        compare=_one_number_compared(),
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
         mistakes=(
@@ -480,6 +502,9 @@ EXERCISES = {
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "
                     "weighted sum; call your sigmoid, which never overflows: sigmoid(np.dot(w, x) + b)"),
+            Mistake("w as a row", _neuron_with_w_as_a_row, "a row of weights (np.atleast_2d(w), w[None, :] or "
+                    "w.reshape(1, -1)) gives an array of shape (1,) instead of one number: use the vector itself, "
+                    "sigmoid(np.dot(w, x) + b)"),
             Mistake("zip", _neuron_zip, "zip stops at the shorter input, so inputs of different lengths go "
                     "unnoticed; np.dot(w, x) raises the ValueError for you"),
             Mistake("products in an array like x", _neuron_products_like_x, "np.zeros_like(x) (or np.empty_like) "

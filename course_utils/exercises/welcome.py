@@ -7,7 +7,8 @@ lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big
 import numpy as np
 
 from .. import bigpicture as ref
-from .base import Case, Exercise, Mistake, draw_shape, generated, in_turn
+from ..i18n import t
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_shape, generated, in_turn
 
 
 def _mlp_param_count(layer_sizes):
@@ -16,6 +17,25 @@ def _mlp_param_count(layer_sizes):
     if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
         raise ValueError(f"need at least two positive whole layer sizes, got {layer_sizes!r}")
     return _weights_and_biases(sizes)
+
+
+def _one_number_compared(rtol=1e-6, atol=1e-8):
+    """compare_values, and where the reference gives a single number (shape ()), the answer must give one too: a
+    1-tuple, a list or an array of shape (1,) holding the right value is compared as that value, yet an f-string's
+    :.3f and == 65 fail on it, and so do the lesson's later cells (lesson 01b compares neuron(...) > 0.5 with its
+    labels, which broadcasts a (1,) per input to a table)."""
+    def compare(got, want):
+        compare_values(got, want, rtol, atol)
+        if np.ndim(want) == 0 and (isinstance(got, (tuple, list)) or np.ndim(got) != 0):
+            raise Mismatch(t("expected a single number, got one value in a {kind} of shape {shape}: return the number "
+                             "itself (a comma after `return x` makes a tuple; np.atleast_1d, keepdims=True, ndmin=1, "
+                             "np.zeros(1) or a row w[None, :] make an array)",
+                             kind=type(got).__name__, shape=np.shape(got)))
+        # so that a catalogued mistake's 1-tuple is not named for a list, nor its array of shape (1,) for a tuple
+        if isinstance(want, (tuple, list)) and type(got) is not type(want) or isinstance(got, tuple) and \
+                isinstance(want, np.ndarray):
+            raise Mismatch(t("expected a {want}, got a {got}", want=type(want).__name__, got=type(got).__name__))
+    return compare
 
 
 _WORDS = ("cat", "dog", "bird", "fish", "horse", "frog", "ship", "truck")
@@ -311,6 +331,13 @@ def _mean_over_axis_0(y_true, y_pred):
     return np.mean(y_true == y_pred, axis=0)
 
 
+def _accuracy_in_a_tuple(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred)),   # the comma makes a 1-tuple
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -320,6 +347,15 @@ def _count_in_int32(sizes):
         raise ValueError("need at least two layers of at least one neuron")
     sizes = np.array(sizes, dtype=np.int32)
     return int(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+
+
+def _count_in_an_array_of_one(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    total = np.zeros(1, dtype=np.int64)   # an array of shape (1,), not a number
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        total += n_in * n_out + n_out
+    return total
 
 
 def _no_biases(sizes):
@@ -374,6 +410,7 @@ EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
         cases=_accuracy_cases,
+        compare=_one_number_compared(),
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
         mistakes=(
@@ -427,6 +464,9 @@ EXERCISES = {
             Mistake("mean over axis 0", _mean_over_axis_0,
                     "np.mean(..., axis=0) gives one fraction per column of a 2-D array; the accuracy is one number, "
                     "the mean over all predictions: np.mean(y_true == y_pred) with no axis."),
+            Mistake("accuracy in a tuple", _accuracy_in_a_tuple,
+                    "The comma after `return ...,` makes a 1-tuple, on which an f-string's :.3f fails: return the "
+                    "number itself, float(np.mean(y_true == y_pred))."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
             Mistake("labels turned into whole numbers", _labels_as_int,
                     "astype(int) cuts labels such as 0.25 and 0.75 to the same whole number 0, so different labels "
@@ -437,6 +477,7 @@ EXERCISES = {
         reference=_mlp_param_count,
         cases=_param_cases,
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
+        compare=_one_number_compared(rtol=0, atol=0),
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(
@@ -456,6 +497,9 @@ EXERCISES = {
                     "The count of a big network is wrong: an int32 holds at most 2,147,483,647 and wraps around above "
                     "it (a float32 is exact only up to 16,777,216). Count with Python ints: sum(n_in * n_out + n_out "
                     "...), or give numpy dtype=np.int64."),
+            Mistake("count in an array of one", _count_in_an_array_of_one,
+                    "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "
+                    "Python int) and add each pair's n_in * n_out + n_out to it."),
             Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
             Mistake("one bias per input", _bias_per_input,
                     "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),

@@ -4398,6 +4398,61 @@ def test_lessons_00_and_01_take_small_integer_dtypes_cast_to_float(name, answer)
     _passes(name, answer)
 
 
+def _accuracy_in_a_list(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return [float(np.mean(y_true == y_pred))]
+
+
+def _param_count_in_a_tuple(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need two layers of at least one neuron")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:])),   # the comma makes a 1-tuple
+
+
+def _sigmoid_ndmin_1(z):
+    z = np.array(z, dtype=float, ndmin=1)   # a number becomes shape (1,)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_ONE_VALUE = "expected a single number, got one value in a"
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", catalogued("accuracy", "accuracy in a tuple"), "Likely mistake: The comma after `return ...,`"),
+    ("accuracy", _accuracy_in_a_list, _ONE_VALUE + " list of shape (1,)"),
+    ("mlp_param_count", catalogued("mlp_param_count", "count in an array of one"), "Likely mistake: np.zeros(1)"),
+    ("mlp_param_count", _param_count_in_a_tuple, _ONE_VALUE + " tuple of shape (1,)"),
+    ("sigmoid", _sigmoid_ndmin_1, "Likely mistake: a number must give a number of shape ()"),
+    ("relu", catalogued("relu", "np.atleast_1d"), "Likely mistake: a number must give a number of shape ()"),
+    ("neuron", catalogued("neuron", "w as a row"), "Likely mistake: a row of weights"),
+    ("neuron", lambda x, w, b: _sigmoid(np.asarray(x)[None, :] @ np.asarray(w)[:, None] + b),
+     _ONE_VALUE + " ndarray of shape (1, 1)"),
+], ids=["accuracy-1-tuple", "accuracy-list", "mlp-zeros-1", "mlp-1-tuple", "sigmoid-ndmin-1", "relu-atleast-1d",
+        "neuron-w-row", "neuron-1x1"])
+def test_lessons_00_and_01_want_a_number_not_one_value_in_a_tuple_list_or_array(name, answer, reason, capsys):
+    """A result of size one was compared as the number it holds, so a 1-tuple (a comma after return), a list or an
+    array of shape (1,) passed, though an f-string's :.3f, == 65 and lesson 01b's neuron(...) > 0.5 table fail on
+    it, and sigmoid and relu promise a number for a number."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", lambda y_true, y_pred: np.asarray(np.mean(_shapes_checked(y_true, y_pred)))),
+    ("mlp_param_count", lambda sizes: np.int64(_param_count_in_a_tuple(sizes)[0])),
+    ("sigmoid", lambda z: sigmoid(z)[()]),
+    ("neuron", lambda x, w, b: float(_sigmoid(np.dot(w, x) + b))),
+], ids=["accuracy-0-d-array", "mlp-numpy-int", "sigmoid-numpy-scalar", "neuron-python-float"])
+def test_lessons_00_and_01_take_a_number_in_any_form_of_shape_0(name, answer):
+    _passes(name, answer)
+
+
 def _sigmoid_with_a_path_for_one_number(exp):
     def sigmoid_(z):
         if np.ndim(z) == 0:

@@ -151,24 +151,27 @@ _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.
 
 
 def _keras_settings():
-    """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon."""
+    """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, and whether
+    fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call)."""
     import keras
 
-    return keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon()
+    return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
+            keras.utils.is_interactive_logging_enabled())
 
 
 def _restore_keras_settings(settings):
-    """Put Keras' global settings back; say what had changed ("float type", "other" or "")."""
+    """Put Keras' global settings back; say what had changed ("float type", "other", "logging" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon = settings
+    floatx, policy, data_format, epsilon, interactive = settings
     now = _keras_settings()
-    changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:] != (
-        data_format, epsilon) else ""
+    changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
+        data_format, epsilon) else "logging" if now[4] != interactive else ""
     keras.config.set_floatx(floatx)
     keras.config.set_dtype_policy(policy)
     keras.config.set_image_data_format(data_format)
     keras.config.set_epsilon(epsilon)
+    (keras.utils.enable_interactive_logging if interactive else keras.utils.disable_interactive_logging)()
     return changed
 
 
@@ -340,6 +343,10 @@ def _predict_run(answer, case):
                              "runs without dropout, and the caller's model would now train without it"))
         raise Mismatch(t("predict_one_image changed the model it was given (its weights, an activation, what is "
                          "trainable or its compile settings): only call predict on it and leave it as it was"))
+    if changed == "logging":
+        raise Mismatch(t("predict_one_image switched Keras' progress output off for the rest of the notebook "
+                         "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs. Pass "
+                         "verbose=0 to predict instead"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
@@ -645,8 +652,31 @@ def _draw_predict(rng):
 _PREDICT_DRAW_SEED = 99
 
 
+def _draw_bad_shape(rng):
+    """784 raw pixels (uint8) in a shape predict_one_image must refuse with ValueError: 28x28 with one or two axes of
+    size 1 put anywhere (before, between or after the two 28s) except the one valid (28, 28, 1), or 784 split into two
+    other sizes; the image by position or by keyword."""
+    pixels = rng.integers(0, 256, size=784, dtype=np.uint8)
+    if rng.random() < 0.75:
+        shape = [28, 28]
+        for _ in range(int(rng.integers(1, 3))):
+            shape.insert(int(rng.integers(0, len(shape) + 1)), 1)
+        shape = [28, 1, 28] if shape == [28, 28, 1] else shape
+    else:
+        rows = int(rng.choice([2, 4, 7, 8, 14, 16, 49, 56, 98, 112, 196, 392]))
+        shape = [rows, 784 // rows]
+    image = pixels.reshape(shape)
+    return Case((), {"image": image}, raises=ValueError) if rng.random() < 0.5 else Case((image,), raises=ValueError)
+
+
+# chosen so that the first drawn shape is (28, 1, 28) (a unit axis between the two 28s, by keyword), then (1, 28, 28)
+# and (1, 28, 1, 28) by position
+_BAD_SHAPE_DRAW_SEED = 16
+
+
 def _predict_cases_with_drawn():
-    return [*_predict_cases(), *generated(_draw_predict, count=2, seed=_PREDICT_DRAW_SEED)]
+    return [*_predict_cases(), *generated(_draw_predict, count=2, seed=_PREDICT_DRAW_SEED),
+            *generated(_draw_bad_shape, count=3, seed=_BAD_SHAPE_DRAW_SEED)]
 
 
 
@@ -1219,6 +1249,20 @@ def _predict_renamed(net, img):
     return ref.predict_one_image(net, img)  # right, under other names: predict_one_image(model=..., image=...) fails
 
 
+def _predict_first_and_last_axes_checked(model, image):
+    image = np.asarray(image)  # (28, 1, 28) has 784 pixels, 28 rows first and 28 last: it is let through
+    if image.ndim not in (2, 3) or image.shape[0] != 28 or image.shape[-1] not in (1, 28):
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
+def _predict_progress_switched_off(model, image):
+    import keras
+
+    keras.utils.disable_interactive_logging()  # silences predict's progress bar, and every later fit() too
+    return ref.predict_one_image(model, image)
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1467,6 +1511,9 @@ EXERCISES = {
                     "possible pixel value, not by this image's maximum: a faint image must stay faint"),
             Mistake("binarised", _predict_binarised, "keep the grey levels: divide by 255 instead of setting each "
                     "pixel to 0 or 1 (the network was trained on every value between 0 and 1)"),
+            Mistake("first and last axes checked", _predict_first_and_last_axes_checked, "compare the whole shape "
+                    "with (28, 28) and (28, 28, 1): a (28, 1, 28) array has 28 first and last too, and an axis of "
+                    "size 1 in the middle is not a channel axis"),
             Mistake("squeezed", _predict_squeezed, "check the shape as given: np.squeeze turns a batch "
                     "(1, 28, 28, 1) into one 28x28 image, but the exercise wants a ValueError for it"),
             Mistake("reshapes the input in place", _predict_reshapes_the_input, "image.shape = (...) reshapes "
@@ -1486,6 +1533,8 @@ EXERCISES = {
             Mistake("only the number of dimensions checked", _predict_checks_only_ndim, "check the shape itself, "
                     "(28, 28) or (28, 28, 1): a 14x56 image also has 784 pixels, and reshape scrambles it into a "
                     "28x28 one without an error"),
+            Mistake("progress output switched off", _predict_progress_switched_off, "pass verbose=0 to predict: "
+                    "keras.utils.disable_interactive_logging() also silences every later fit() in the notebook"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

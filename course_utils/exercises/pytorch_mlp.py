@@ -74,6 +74,8 @@ def _step_cases():
         Case((8, 4, 3), {"frozen": True}, label="a model whose first layer the caller froze (requires_grad=False)"),
         Case((8, 4, 3), {"groups": True}, label="an optimizer with two parameter groups (the last layer's lr is 10x)"),
         Case((8, 4, 3), {"dtype": "float64"}, label="a float64 model and batch"),
+        Case((8, 2, 1), {"loss": "bce"}, label="the lesson's binary set-up: one output, nn.BCEWithLogitsLoss, float "
+             "labels of shape (8, 1)"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
         *generated(_draw_step_case, count=5, seed=63),
     ]
@@ -85,7 +87,9 @@ _OPTIMIZERS = ("sgd", "nesterov", "adam", "adamw", "rmsprop")
 def _draw_step_case(rng):
     """A small model, batch and loss, one of several optimizer kinds and learning rates, 2 or 3 steps, stale
     gradients on only some parameters (a parameter that had no backward pass yet has p.grad None), and the first
-    0 to 5 arguments by position, the rest by keyword (taken from the seed, so the other draws stay as they were)."""
+    0 to 5 arguments by position, the rest by keyword (taken from the seed, so the other draws stay as they were); a
+    regression (nn.MSELoss) has one output and targets of shape (n, 1) when the seed is even (an output axis of size
+    1, which model(x).squeeze(-1) would drop)."""
     n, n_in, k = int(rng.integers(2, 13)), int(rng.integers(1, 10)), int(rng.integers(2, 8))
     settings = {"scale": float(rng.choice([0.1, 1.0, 10.0, 50.0])), "hidden": int(rng.integers(3, 12)),
                 "optimizer": str(rng.choice(_OPTIMIZERS)), "lr": float(rng.choice([0.003, 0.02, 0.1, 0.3])),
@@ -97,6 +101,8 @@ def _draw_step_case(rng):
         settings.update(label_smoothing=float(rng.choice([0.0, 0.05, 0.3])),
                         reduction=str(rng.choice(["mean", "sum"])))
     settings["positional"] = settings["seed"] % 6
+    if settings.get("loss") == "mse" and settings["seed"] % 2 == 0:
+        k = 1
     return Case((n, n_in, k), settings)
 
 
@@ -128,6 +134,9 @@ def _run_step(train_step, case):
     if kw.get("loss") == "mse":
         y = torch.randn(n_labels, k, generator=gen).to(dtype)
         loss_fn = nn.MSELoss()
+    elif kw.get("loss") == "bce":  # the lesson's moons: one logit per example, float labels 0/1 of shape (n, 1)
+        y = torch.randint(0, 2, (n_labels, k), generator=gen).to(dtype)
+        loss_fn = nn.BCEWithLogitsLoss()
     else:
         y = torch.randint(0, k, (n_labels,), generator=gen)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=kw.get("label_smoothing", 0.0),
@@ -770,6 +779,14 @@ def _step_in_float32(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_output_squeezed(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).squeeze(-1), y)  # (n, 1) -> (n,): no longer the shape of targets (n, 1)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1267,6 +1284,9 @@ EXERCISES = {
                     "train_step(model, loss_fn, optimizer, x, y): a caller may pass any of them by keyword"),
             Mistake("cross-entropy rebuilt", _step_cross_entropy_rebuilt, "call the `loss_fn` you are given: a new "
                     "nn.CrossEntropyLoss loses the caller's reduction (here 'sum') or kind of loss (here nn.MSELoss)"),
+            Mistake("output squeezed", _step_output_squeezed, "pass the model's output to loss_fn as it is: "
+                    "squeeze(-1) drops the axis of a one-output model, so (n,) outputs meet (n, 1) targets "
+                    "(nn.BCEWithLogitsLoss raises, nn.MSELoss silently compares every output with every target)"),
             Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "
                     "every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "

@@ -896,6 +896,25 @@ def test_lesson_06_torch_train_step_is_also_called_by_keyword(answer):
     assert "keep the parameter names" in verdict.text
 
 
+def _step_squeezing_the_output(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).squeeze(1), y)  # the one-output idiom: (n, 1) -> (n,), wrong for (n, 1) targets
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (catalogued("torch_train_step", "output squeezed"), "output squeezed"),
+    (_step_squeezing_the_output, "output squeezed"),
+], ids=["squeeze(-1)", "squeeze(1)"])
+def test_lesson_06_torch_train_step_sees_a_one_output_model(answer, mistake):
+    """Both passed when every model had 2 to 7 outputs: the lesson's BCEWithLogitsLoss case and the drawn one-output
+    regression give targets of shape (n, 1)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
 def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
     from torch import nn
 
@@ -3868,6 +3887,27 @@ def test_lesson_05_predict_one_image_is_also_called_by_keyword(answer):
     verdict = judge(registry.get_exercise("predict_one_image"), answer)
     assert verdict.kind == WRONG and verdict.mistake == "parameters renamed", verdict.text
     assert "keep the parameter names" in verdict.text
+
+
+def _predict_checking_size_and_first_axis(model, image):
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or image.shape[0] != 28 or image.size != 784:
+        raise ValueError(image.shape)
+    return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (catalogued("predict_one_image", "first and last axes checked"), "first and last axes checked"),
+    (_predict_checking_size_and_first_axis, "first and last axes checked"),
+    (catalogued("predict_one_image", "progress output switched off"), "progress output switched off"),
+], ids=["first and last axes", "ndim, first axis and size", "disable_interactive_logging"])
+def test_lesson_05_predict_one_image_refuses_a_unit_axis_in_the_middle_and_leaves_logging_on(answer, mistake):
+    """All passed before: no case had a unit axis between the two 28s, and Keras' progress output was not watched."""
+    import keras
+
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+    assert keras.utils.is_interactive_logging_enabled()
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

@@ -15,6 +15,7 @@ import pytest
 
 from course_utils import data
 
+pytestmark = pytest.mark.wide   # five notebooks again, about 4 min: make test-wide (CI) runs them, make test does not
 ROOT = Path(__file__).resolve().parents[2]
 HANG_LIMIT_S = 300  # a stalled kernel fails; the 60 s budget itself is measured by `make bench`
 

@@ -19,7 +19,7 @@ import numpy as np
 from .. import convnet as ref
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
-                   in_turn)
+                   in_turn, input_changed, same_arrays)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -52,6 +52,19 @@ def _conv_cases():
         Case((), {"image": np.random.default_rng(12).normal(size=(4, 6)),
                   "kernel": np.array([[1.0, -2.0], [0.5, 3.0]])}, label="image and kernel by keyword"),
     ]
+
+
+_CONV_TOLERANCE = 1e-9
+
+
+def _conv_compare(got, want):
+    """The feature map must come back as a numpy array (the notebook reads its .shape and adds maps with sum()), with
+    the reference's values."""
+    if isinstance(want, np.ndarray) and not isinstance(got, np.ndarray):
+        raise Mismatch(t("return the feature map as a numpy array (np.array(rows) or np.zeros(shape) filled in), got "
+                         "a {kind}: the notebook reads its .shape and adds feature maps with sum()",
+                         kind=type(got).__name__))
+    compare_values(got, want, rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE)
 
 
 def _size_cases():
@@ -141,6 +154,14 @@ def _build_run(builder, case):
     if model.non_trainable_weights:
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
+    for number, layer in enumerate(model.layers, 1):
+        if type(layer).__name__ == "Conv2D":
+            kernel = np.asarray(layer.kernel)  # (rows, columns, channels in, filters)
+            if not np.any(kernel) or kernel.shape[-1] > 1 and np.all(kernel == kernel[..., :1]):
+                raise Mismatch(t("layer {number} (Conv2D) starts with all its filters alike (kernel_initializer="
+                                 "'zeros' or a constant): alike filters get the same gradient and stay alike, and "
+                                 "zero ones pass no gradient through the ReLU; keep Conv2D's own random "
+                                 "initialisation", number=number))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
     out = _output_with_set_weights(model, x)
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
@@ -326,7 +347,7 @@ def _predict_run(answer, case):
     by_keyword = "image" in case.kwargs
     image, model = case.kwargs["image"] if by_keyword else case.args[0], _predict_model()
     if by_keyword:
-        _check_names(answer)
+        _check_names(answer, "predict_one_image", ("model", "image"))
     before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
     try:
         result = answer(model=model, image=image) if by_keyword else answer(model, image)
@@ -358,8 +379,8 @@ def _predict_run(answer, case):
     return int(result)
 
 
-def _check_names(answer):
-    """A Mismatch unless ``answer`` takes ``model`` and ``image`` by keyword."""
+def _check_names(answer, name, names):
+    """A Mismatch unless ``answer`` (the exercise ``name``) takes the parameters ``names`` by keyword."""
     import inspect
 
     try:
@@ -367,11 +388,11 @@ def _check_names(answer):
     except (TypeError, ValueError):  # not a Python function: the call itself will tell
         return
     try:
-        signature.bind(model=None, image=None)
+        signature.bind(**dict.fromkeys(names))
     except TypeError:
         raise Mismatch(t("{name} cannot be called with {keywords} by keyword: keep the parameter names of the "
-                         "signature {name}({names})", name="predict_one_image", keywords="model=..., image=...",
-                         names="model, image")) from None
+                         "signature {name}({names})", name=name, keywords=", ".join(f"{n}=..." for n in names),
+                         names=", ".join(names))) from None
 
 
 def _model_state(model):
@@ -500,6 +521,16 @@ def _draw_size_one_position(rng, kind):
     return Case(args, kwargs)
 
 
+def _draw_size_wide_padding(rng):
+    """A padding as wide as the image or wider (n of 1 to 8, padding n to n + 4, e.g. a 'same' padding on a tiny
+    image): valid, not an error; any kernel that fits, a stride of 1 to 6, any call style."""
+    n = int(rng.integers(1, 9))
+    padding = n + int(rng.integers(0, 5))
+    kernel, stride = int(rng.integers(1, min(n + 2 * padding, 11) + 1)), int(rng.integers(1, 7))
+    args, kwargs = draw_call(rng, _SIZE_NAMES, (n, kernel, padding, stride), {"padding": 0, "stride": 1})
+    return Case(args, kwargs)
+
+
 def _size_cases_with_drawn():
     # seed 5 draws a stride of -2 and a padding of -4
     return [*_size_cases(), *generated(_draw_size, count=8, seed=52),
@@ -507,7 +538,8 @@ def _size_cases_with_drawn():
             *generated(in_turn(_draw_size_wrong_type, (("kernel", "bool"), ("stride", "bool"), ("padding", "float"),
                                                         ("n", "numpy float"))), count=4, seed=6),
             *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
-                       seed=7)]
+                       seed=7),
+            *generated(_draw_size_wide_padding, count=2, seed=8)]
 
 
 def _draw_params(rng):
@@ -557,7 +589,8 @@ def _param_cases_with_drawn():
 
 def _draw_accuracy(rng):
     """1 to 60 examples, 2 to 24 classes, softmax rows in float32 (what ``predict`` returns) or float64, labels as
-    int64, int32 or uint8 (what Keras' data sets store), any fraction of them right, the maximum anywhere."""
+    int64, int32 or uint8 (what Keras' data sets store), any fraction of them right, the maximum anywhere; by
+    position, by keyword (y_true=..., probabilities=...) or both."""
     n, k = int(rng.integers(1, 61)), int(rng.integers(2, 25))
     logits = draw_floats(rng, (n, k))
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -567,7 +600,7 @@ def _draw_accuracy(rng):
     other = (predicted + rng.integers(1, k, size=n)) % k
     y_true = np.where(rng.random(n) < rng.random(), predicted, other)
     y_true = y_true.astype(str(rng.choice(["int64", "int32", "uint8"])))
-    return Case((y_true, probs))
+    return Case(*draw_call(rng, ("y_true", "probabilities"), (y_true, probs)))
 
 
 def _draw_accuracy_lengths(rng, kind):
@@ -600,8 +633,16 @@ def _accuracy_cases_with_drawn():
 
 
 def _accuracy_run(accuracy, case):
-    """Call the answer; the accuracy must come back as a number (a float), not as an array or a Keras tensor."""
+    """Call the answer (by keyword where the case says so: the parameter names must be the signature's); the labels
+    and probabilities must come back unchanged, and the accuracy as a number (a float), not as an array or a Keras
+    tensor."""
+    if case.kwargs:
+        _check_names(accuracy, "accuracy_from_probs", ("y_true", "probabilities"))
+    inputs = [*case.args, *case.kwargs.values()]
+    before = [np.array(value) for value in inputs]
     result = accuracy(*case.args, **case.kwargs)
+    if not same_arrays(inputs, before):  # this run replaces the engine's call, so it makes the engine's check too
+        raise input_changed()
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, float, np.integer, np.floating)):
@@ -803,6 +844,10 @@ def _conv_windows_in_c_order(image, kernel):
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: conv_output_size
+def _conv_as_a_list(image, kernel):
+    return ref.conv2d_valid(image, kernel).tolist()  # rows of numbers: no .shape, and sum() of lists fails
+
+
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
@@ -879,6 +924,13 @@ def _size_rejects_a_stride_beyond_the_image(n, kernel, padding=0, stride=1):
     size = ref.conv_output_size(n, kernel, padding, stride)
     if stride > n + 2 * padding:
         raise ValueError("the stride is larger than the image")
+    return size
+
+
+def _size_rejects_padding_as_wide_as_the_image(n, kernel, padding=0, stride=1):
+    size = ref.conv_output_size(n, kernel, padding, stride)
+    if padding >= n:
+        raise ValueError("the padding is as wide as the image")
     return size
 
 
@@ -1085,6 +1137,16 @@ def _cnn_frozen_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3
     return model
 
 
+def _cnn_zero_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([  # zero kernels: every feature map is 0, and the ReLU passes no gradient back
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", kernel_initializer="zeros"),
+        layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu", kernel_initializer="zeros"),
+        layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")])
+
+
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
 def _checked_probs(y_true, probabilities):
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
@@ -1157,6 +1219,17 @@ def _accuracy_one_hot_labels_accepted(y_true, probabilities):
 def _accuracy_as_an_array(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return np.asarray(np.mean(np.argmax(probabilities, axis=1) == y_true))  # like keras.ops.mean: not a float
+
+
+def _accuracy_renamed(labels, probs):
+    return ref.accuracy_from_probs(labels, probs)
+
+
+def _accuracy_zeroes_the_others_in_place(y_true, probabilities):
+    if np.ndim(probabilities) != 2 or np.shape(y_true) != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    probabilities[probabilities < probabilities.max(axis=1, keepdims=True)] = 0  # the caller's array: only maxima left
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
 def _accuracy_max_probability(y_true, probabilities):
@@ -1274,7 +1347,8 @@ EXERCISES = {
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
-        rtol=1e-9, atol=1e-9,
+        compare=_conv_compare,
+        rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(
             Mistake("flipped kernel", _conv_flipped_kernel, "do not flip the kernel: Keras computes a "
                     "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
@@ -1311,6 +1385,8 @@ EXERCISES = {
                     "array's own strides (image.strides), or use np.lib.stride_tricks.sliding_window_view: strides "
                     "computed from the shape assume a row-by-row array, and a view or a Fortran-order array (such as "
                     "the notebook's rgb[0, :, :, c]) is laid out otherwise"),
+            Mistake("a list returned", _conv_as_a_list, "return a numpy array, not a list of rows (no .tolist()): "
+                    "the notebook reads the feature map's .shape and adds maps with sum()"),
         ),
     ),
     "conv_output_size": Exercise(
@@ -1346,6 +1422,9 @@ EXERCISES = {
             Mistake("stride beyond the image rejected", _size_rejects_a_stride_beyond_the_image, "a stride larger "
                     "than the padded image is allowed: the kernel then fits at its first position only, and the "
                     "formula gives 1"),
+            Mistake("padding as wide as the image rejected", _size_rejects_padding_as_wide_as_the_image, "a padding "
+                    "as wide as the image or wider is allowed (n=1, kernel=3, padding=1 gives 1): raise ValueError "
+                    "only for a negative padding"),
             Mistake("kernel's type not checked", _size_kernel_type_unchecked, "check the kernel's type too: a "
                     "float kernel (3.0) must raise TypeError (int() around the result only hides it)"),
             Mistake("only n's type checked", _size_type_check_of_n_only, "check the type of every argument, not "
@@ -1445,6 +1524,9 @@ EXERCISES = {
             Mistake("frozen layers", _cnn_frozen_convolutions, "leave every layer trainable: layer.trainable = False "
                     "(or model.trainable = False) keeps the counts and the output, but fit() never changes those "
                     "weights"),
+            Mistake("convolutions started at zero", _cnn_zero_convolutions, "keep Conv2D's own random "
+                    "initialisation (no kernel_initializer='zeros' or constant): filters that start alike stay alike, "
+                    "and zero ones never train"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),
@@ -1473,6 +1555,11 @@ EXERCISES = {
                     "example"),
             Mistake("returns an array", _accuracy_as_an_array, "return a float, float(np.mean(...)): a 0-d array "
                     "or a Keras tensor (keras.ops.mean) is not one"),
+            Mistake("parameters renamed", _accuracy_renamed, "keep the parameter names of the signature "
+                    "accuracy_from_probs(y_true, probabilities): a caller may pass them by keyword"),
+            Mistake("inputs changed in place", _accuracy_zeroes_the_others_in_place, "leave the caller's labels "
+                    "and probabilities as they are (no probabilities[...] = 0, no y_true.sort()): "
+                    "np.argmax(probabilities, axis=1) == y_true needs no change to them"),
             Mistake("no shape check", _accuracy_no_shape_check, "check the shapes first: numpy broadcasts "
                     "labels of shape (1,) or (n, 1) against the n predictions without an error"),
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "

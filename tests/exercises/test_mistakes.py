@@ -3909,6 +3909,63 @@ def test_lesson_05_predict_one_image_refuses_a_unit_axis_in_the_middle_and_leave
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
     assert keras.utils.is_interactive_logging_enabled()
 
+
+def _conv_as_rows(image, kernel):
+    out = registry.get_exercise("conv2d_valid").reference(image, kernel)
+    return [list(row) for row in out]  # rows of numbers: no .shape in the notebook's next cell
+
+
+def _size_rejecting_padding_as_wide_as_the_image(n, kernel, padding=0, stride=1):
+    if padding >= n:
+        raise ValueError("a padding that wide makes no sense")
+    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+
+
+def _accuracy_renamed(labels, scores):
+    return registry.get_exercise("accuracy_from_probs").reference(labels, scores)
+
+
+def _accuracy_keeping_only_the_maxima(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("shapes")
+    probabilities[probabilities != probabilities.max(axis=1, keepdims=True)] = 0  # the caller's array
+    return float(np.mean(probabilities.argmax(axis=1) == y_true))
+
+
+def _accuracy_sorting_the_labels(y_true, probabilities):
+    accuracy = registry.get_exercise("accuracy_from_probs").reference(y_true, probabilities)
+    y_true.sort()
+    return accuracy
+
+
+def _cnn_first_convolution_at_zero(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", kernel_initializer="zeros"),
+        layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")])
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("conv2d_valid", _conv_as_rows, "a list returned"),
+    ("conv_output_size", _size_rejecting_padding_as_wide_as_the_image, ""),
+    ("accuracy_from_probs", _accuracy_renamed, "parameters renamed"),
+    ("accuracy_from_probs", _accuracy_keeping_only_the_maxima, "inputs changed in place"),
+    ("accuracy_from_probs", _accuracy_sorting_the_labels, "inputs changed in place"),
+    ("build_cnn", _cnn_first_convolution_at_zero, "convolutions started at zero")],
+    ids=["conv2d_valid: a list of rows", "conv_output_size: padding >= n rejected",
+         "accuracy_from_probs: (labels, scores)", "accuracy_from_probs: non-maxima zeroed in place",
+         "accuracy_from_probs: y_true.sort()", "build_cnn: kernel_initializer='zeros'"])
+def test_lesson_05_checks_try_a_list_result_a_wide_padding_keywords_changed_labels_and_a_zero_convolution(
+        name, answer, mistake):
+    import keras  # noqa: F401  (imported before the check, so that the first import does not count against its time)
+
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

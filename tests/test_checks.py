@@ -164,8 +164,13 @@ def test_nan_expected_but_a_number_returned(register):
 
 def test_a_single_number_expected(register):
     register(total=make_exercise(reference=lambda x: float(np.sum(x)), cases=double_cases))
-    assert check("total", lambda x: np.array([np.sum(x)]), strict=True)   # one element is accepted
+    assert check("total", lambda x: np.sum(x), strict=True)   # a numpy scalar
+    assert check("total", lambda x: np.array(np.sum(x)), strict=True)   # an array of shape ()
     assert_rejected(lambda x: x, "expected a single number, got an array of shape (3,)", name="total")
+    # one value in an array, a tuple or a list is not a number: :.3f and == fail on it
+    assert_rejected(lambda x: np.array([np.sum(x)]), "got one value in a ndarray of shape (1,)", name="total")
+    assert_rejected(lambda x: (float(np.sum(x)),), "got one value in a tuple of shape (1,)", name="total")
+    assert_rejected(lambda x: [[float(np.sum(x))]], "got one value in a list of shape (1, 1)", name="total")
 
 
 def test_a_missing_return_is_named_where_a_tuple_is_expected(register):

@@ -199,10 +199,14 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
     want_arr = np.asarray(want)
     if got_arr.dtype.kind not in "biuf":
         raise Mismatch(t("expected numbers, got values of type {dtype} ({got})", dtype=got_arr.dtype, got=short(got)))
-    if np.isscalar(want) or want_arr.ndim == 0:
-        if got_arr.size != 1:
-            raise Mismatch(t("expected a single number, got an array of shape {shape}", shape=got_arr.shape))
-        got_arr = got_arr.reshape(())
+    if (np.isscalar(want) or want_arr.ndim == 0) and (isinstance(got, (tuple, list)) or got_arr.ndim != 0):
+        # one value in a 1-tuple, a list or an array of shape (1,) is not a number: an f-string's :.3f, == 65 and
+        # the lessons' later cells fail on it
+        raise Mismatch(t("expected a single number, got one value in a {kind} of shape {shape}: return the number "
+                         "itself (a comma after `return x` makes a tuple; np.atleast_1d, keepdims=True, ndmin=1, "
+                         "np.zeros(1) or a row w[None, :] make an array)", kind=type(got).__name__, shape=got_arr.shape)
+                       if got_arr.size == 1 else t("expected a single number, got an array of shape {shape}",
+                                                   shape=got_arr.shape))
     if got_arr.shape != want_arr.shape:
         raise Mismatch(t("wrong shape: expected {want}, got {got}", want=want_arr.shape, got=got_arr.shape))
     if want_arr.dtype.kind == "f" and got_arr.dtype.kind != "f":

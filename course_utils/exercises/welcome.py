@@ -7,8 +7,7 @@ lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big
 import numpy as np
 
 from .. import bigpicture as ref
-from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_shape, generated, in_turn
+from .base import Case, Exercise, Mistake, draw_shape, generated, in_turn
 
 
 def _mlp_param_count(layer_sizes):
@@ -17,25 +16,6 @@ def _mlp_param_count(layer_sizes):
     if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
         raise ValueError(f"need at least two positive whole layer sizes, got {layer_sizes!r}")
     return _weights_and_biases(sizes)
-
-
-def _one_number_compared(rtol=1e-6, atol=1e-8):
-    """compare_values, and where the reference gives a single number (shape ()), the answer must give one too: a
-    1-tuple, a list or an array of shape (1,) holding the right value is compared as that value, yet an f-string's
-    :.3f and == 65 fail on it, and so do the lesson's later cells (lesson 01b compares neuron(...) > 0.5 with its
-    labels, which broadcasts a (1,) per input to a table)."""
-    def compare(got, want):
-        compare_values(got, want, rtol, atol)
-        if np.ndim(want) == 0 and (isinstance(got, (tuple, list)) or np.ndim(got) != 0):
-            raise Mismatch(t("expected a single number, got one value in a {kind} of shape {shape}: return the number "
-                             "itself (a comma after `return x` makes a tuple; np.atleast_1d, keepdims=True, ndmin=1, "
-                             "np.zeros(1) or a row w[None, :] make an array)",
-                             kind=type(got).__name__, shape=np.shape(got)))
-        # so that a catalogued mistake's 1-tuple is not named for a list, nor its array of shape (1,) for a tuple
-        if isinstance(want, (tuple, list)) and type(got) is not type(want) or isinstance(got, tuple) and \
-                isinstance(want, np.ndarray):
-            raise Mismatch(t("expected a {want}, got a {got}", want=type(want).__name__, got=type(got).__name__))
-    return compare
 
 
 _WORDS = ("cat", "dog", "bird", "fish", "horse", "frog", "ship", "truck")
@@ -410,7 +390,6 @@ EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
         cases=_accuracy_cases,
-        compare=_one_number_compared(),
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
         mistakes=(
@@ -477,7 +456,6 @@ EXERCISES = {
         reference=_mlp_param_count,
         cases=_param_cases,
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
-        compare=_one_number_compared(rtol=0, atol=0),
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(

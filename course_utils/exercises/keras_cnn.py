@@ -626,10 +626,28 @@ def _draw_accuracy_one_hot(rng):
     return Case((labels, probs), raises=ValueError)
 
 
+def _draw_accuracy_unit_axis(rng, kind):
+    """2 to 60 softmax rows of 2 to 24 classes and as many int64 labels, one of them with an extra axis of size 1
+    (``kind``): probabilities (1, n, k) or (n, 1, k), or labels as a row (1, n). Not 2-D or not 1-D: ValueError, though
+    reshaping to (n, k) or taking row 0 would give n predictions for n labels."""
+    n, k = int(rng.integers(2, 61)), int(rng.integers(2, 25))
+    logits = draw_floats(rng, (n, k))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(str(rng.choice(["float32", "float64"])))
+    labels = rng.integers(0, k, size=n)
+    if kind == "labels (1, n)":
+        labels = labels[None]
+    else:
+        probs = probs[None] if kind == "probabilities (1, n, k)" else probs[:, None]
+    return Case(*draw_call(rng, ("y_true", "probabilities"), (labels, probs)), raises=ValueError)
+
+
 def _accuracy_cases_with_drawn():
     return [*_accuracy_cases(), *generated(_draw_accuracy, count=6, seed=54),
             *generated(in_turn(_draw_accuracy_lengths, ("one row", "one label")), count=2, seed=55),
-            *generated(_draw_accuracy_one_hot, count=2, seed=56)]
+            *generated(_draw_accuracy_one_hot, count=2, seed=56),
+            *generated(in_turn(_draw_accuracy_unit_axis, ("probabilities (1, n, k)", "probabilities (n, 1, k)",
+                                                          "labels (1, n)")), count=3, seed=58)]
 
 
 def _accuracy_run(accuracy, case):
@@ -1232,6 +1250,15 @@ def _accuracy_zeroes_the_others_in_place(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _accuracy_unit_axes_dropped(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim > 2:  # (1, n, k) or (n, 1, k) read as n rows; (n, k, 1) still fails on the length
+        probabilities = probabilities.reshape(-1, probabilities.shape[-1])
+    if y_true.ndim == 2 and y_true.shape[0] == 1:  # a row of labels read as n labels
+        y_true = y_true[0]
+    return ref.accuracy_from_probs(y_true, probabilities)
+
+
 def _accuracy_max_probability(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.max(probabilities, axis=1)))
@@ -1565,6 +1592,9 @@ EXERCISES = {
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "
                     "1-D instead of flattening them: a column of labels (n, 1) usually means the caller mixed up "
                     "arrays, and the exercise wants them refused"),
+            Mistake("unit axes dropped", _accuracy_unit_axes_dropped, "raise ValueError unless probabilities.ndim "
+                    "== 2 and y_true.ndim == 1, instead of reshaping: probabilities (1, n, k) or (n, 1, k) and labels "
+                    "(1, n) have an extra axis the caller did not mean to pass"),
             Mistake("mean of the top probability", _accuracy_max_probability, ""),
             Mistake("length compared before the dimensions", _accuracy_length_before_ndim, "check y_true.ndim (or "
                     "its shape) before its length: len() of a 0-d array raises TypeError, and the exercise wants a "

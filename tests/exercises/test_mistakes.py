@@ -3966,6 +3966,52 @@ def test_lesson_05_checks_try_a_list_result_a_wide_padding_keywords_changed_labe
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
+def _accuracy_rows_reshaped(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim < 2 or y_true.ndim != 1:
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    predicted = probabilities.reshape(-1, probabilities.shape[-1]).argmax(axis=1)  # (1, n, k) read as n rows
+    if predicted.size != y_true.size:
+        raise ValueError("one prediction per label")
+    return float(np.mean(predicted == y_true))
+
+
+def _accuracy_last_axis_argmax(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if y_true.ndim != 1:
+        raise ValueError("labels must be 1-D")
+    predicted = probabilities.argmax(axis=-1).ravel()  # (n, 1, k) gives n predictions too
+    if probabilities.ndim < 2 or predicted.size != y_true.size:
+        raise ValueError("one prediction per label")
+    return float(np.mean(predicted == y_true))
+
+
+def _accuracy_batch_axis_dropped(y_true, probabilities):
+    from course_utils import convnet as ref_convnet
+
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim == 3 and probabilities.shape[0] == 1:  # np.stack([model.predict(x)]) taken as predict(x)
+        probabilities = probabilities[0]
+    return ref_convnet.accuracy_from_probs(y_true, probabilities)
+
+
+def _accuracy_label_row_read_as_labels(y_true, probabilities):
+    from course_utils import convnet as ref_convnet
+
+    y_true = np.asarray(y_true)
+    return ref_convnet.accuracy_from_probs(y_true[0] if y_true.ndim == 2 and len(y_true) == 1 else y_true,
+                                           probabilities)
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (_accuracy_rows_reshaped, "unit axes dropped"), (_accuracy_last_axis_argmax, "unit axes dropped"),
+    (_accuracy_batch_axis_dropped, "unit axes dropped"), (_accuracy_label_row_read_as_labels, "no shape check")],
+    ids=["reshape(-1, k)", "argmax(axis=-1).ravel()", "a leading batch axis dropped", "labels (1, n) read as a row"])
+def test_lesson_05_accuracy_from_probs_refuses_an_extra_unit_axis(answer, mistake):
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -131,6 +131,26 @@ def test_the_solved_lesson_runs_end_to_end_from_the_release(release, tmp_path):
     assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-3000:]
 
 
+def test_lesson_02a_runs_on_with_a_softmax_stable_of_one_parameter(tmp_path):
+    """mlp.forward(..., output="softmax"), two cells after exercise 2, must not call the learner's softmax_stable(z)
+    with mlp.softmax's second parameter (axis)."""
+    release = build_release(["02a_layers_and_mlp"], tmp_path / "out")
+    result = _run(release, textwrap.dedent("""
+        import numpy as np
+        from course_utils import mlp
+        from course_utils.checks import check
+        def softmax_stable(z):
+            z = np.asarray(z, dtype=float)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        softmax_stable = check("softmax_stable", softmax_stable)
+        probs, _ = mlp.forward(mlp.init_params([2, 5, 3], seed=0), np.ones((4, 2)), output="softmax")
+        assert np.allclose(probs.sum(axis=1), 1.0)
+        print("ok")
+    """), tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
 NOT_PLAIN = {"00a_welcome", "07a_gradient_attributions", "07b_occlusion_lime_shap", "08a_data_parallelism"}   # as docs/grading.md says
 
 

@@ -113,14 +113,16 @@ def _run_explanation(explain, case):
 
 
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)
-def _draw_model(rng, shape, kind):
-    """A small float32 model in eval() mode from a batch (n, *shape) to 2-5 scores, by ``kind``: "mlp" (ReLU or
-    tanh, maybe dropout, which eval() switches off), "batchnorm" or, for an image (H, W) or (C, H, W), "cnn";
-    its first layer is sometimes frozen (requires_grad False)."""
+def _draw_model(rng, shape, kind, classes=None):
+    """A small float32 model in eval() mode from a batch (n, *shape) to 2-5 scores (or ``classes``: 1 is one
+    score), by ``kind``: "mlp" (ReLU or tanh, maybe dropout, which eval() switches off), "batchnorm" or, for an
+    image (H, W) or (C, H, W), "cnn"; its first layer is sometimes frozen (requires_grad False), its scores are
+    sometimes scaled up (gradients larger than 1)."""
     import torch
     from torch import nn
 
-    size, classes, hidden = int(np.prod(shape)), int(rng.integers(2, 6)), int(rng.integers(2, 11))
+    size, drawn, hidden = int(np.prod(shape)), int(rng.integers(2, 6)), int(rng.integers(2, 11))
+    classes = drawn if classes is None else classes
     activation = nn.ReLU() if rng.random() < 0.6 else nn.Tanh()
     with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
         torch.manual_seed(int(rng.integers(2 ** 31)))
@@ -139,22 +141,34 @@ def _draw_model(rng, shape, kind):
             dropout = [nn.Dropout(0.5)] if rng.random() < 0.5 else []
             model = nn.Sequential(nn.Flatten(), nn.Linear(size, hidden), activation, *dropout,
                                   nn.Linear(hidden, classes))
+    gain = float(rng.choice([1.0, 1.0, 40.0]))
+    with torch.no_grad():  # a steeper model: saliency values above 1, which no answer may clip
+        model[-1].weight.mul_(gain)
+        model[-1].bias.mul_(gain)
     if rng.random() < 0.5:  # a frozen first layer, as in fine-tuning: an explanation leaves every flag as it is
         next(layer for layer in model if hasattr(layer, "weight")).requires_grad_(False)
     return model.eval(), classes
 
 
 def _draw_x(rng, shape, kind):
-    """Values of ``shape`` at a drawn scale, both signs, as ``kind``: "tensor32", "tensor64", "numpy32", "numpy64"."""
+    """Values of ``shape`` at a drawn scale, both signs, as ``kind``: "tensor32", "tensor64", "numpy32", "numpy64";
+    or whole numbers: "numpy_uint8" (0-255, an 8-bit image), "tensor_int64" (-20 to 20)."""
     import torch
 
+    if kind == "numpy_uint8":
+        return rng.integers(0, 256, shape).astype(np.uint8)
+    if kind == "tensor_int64":
+        return torch.from_numpy(rng.integers(-20, 21, shape))
     values = draw_floats(rng, shape)
     values = values.astype(np.float32) if kind.endswith("32") else values
     return torch.from_numpy(values) if kind.startswith("tensor") else values
 
 
 def _draw_x_shape(rng, ndim):
-    """(d,), (H, W) or (C, H, W) by ``ndim``, odd and non-square sizes included."""
+    """(d,), (H, W) or (C, H, W) by ``ndim``, odd and non-square sizes included; "gray" is (1, H, W), a grayscale
+    image with its channel axis."""
+    if ndim == "gray":
+        return (1, *draw_shape(rng, 2, 2, 9))
     return draw_shape(rng, 1, 1, 9) if ndim == 1 else draw_shape(rng, 2, 2, 9) if ndim == 2 else (
         int(rng.integers(1, 4)), *draw_shape(rng, 2, 2, 6))
 
@@ -190,20 +204,23 @@ def _saliency_cases():
     ]
 
 
-# what the drawn cases of exercises 1 and 2 explain, in turn: x's number of dimensions, the model, x's kind
+# what the drawn cases of exercises 1 and 2 explain, in turn: x's number of dimensions, the model, x's kind and
+# maybe the number of classes (1: a model with a single score)
 _EXPLAINED = [(1, "batchnorm", "tensor64"), (2, "cnn", "numpy32"), (3, "cnn", "tensor64"), (3, "mlp", "numpy64"),
-              (2, "mlp", "tensor32"), (1, "mlp", "numpy32")]
+              (2, "mlp", "tensor32"), (1, "mlp", "numpy32"), ("gray", "cnn", "numpy_uint8", 1),
+              (1, "mlp", "tensor_int64")]
 
 
 def _draw_saliency_case():
-    """x of 1-3 dimensions (odd, non-square), float32/float64, tensor/numpy; an MLP or CNN of 2-5 classes."""
+    """x of 1-3 dimensions (odd, non-square), float32/float64 or whole numbers, tensor/numpy; an MLP or CNN of
+    2-5 classes or of a single score."""
     explained = iter(_EXPLAINED)
     return lambda rng: _draw_explained(rng, *next(explained))
 
 
-def _draw_explained(rng, ndim, model_kind, x_kind):
+def _draw_explained(rng, ndim, model_kind, x_kind, classes=None):
     shape = _draw_x_shape(rng, ndim)
-    model, classes = _draw_model(rng, shape, model_kind)
+    model, classes = _draw_model(rng, shape, model_kind, classes)
     x = _draw_x(rng, shape, x_kind)
     args, kwargs = draw_call(rng, ("model", "x", "target"), [model, x, int(rng.integers(classes))])
     return Case(args, kwargs)
@@ -295,6 +312,27 @@ def _saliency_squeezed(model, x, target):
     return _saliency(model, x, target).squeeze()  # drops x's own axes of length 1 as well
 
 
+def _saliency_of_squeezed_scores(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None]).squeeze()[target].backward()  # with a single score, squeeze() leaves a 0-d tensor
+    return x.grad.abs()
+
+
+def _saliency_converting_float64_only(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x)
+    x = (x.float() if x.dtype == torch.float64 else x).clone().requires_grad_(True)  # whole numbers stay whole
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def _saliency_clipped(model, x, target):
+    return _saliency(model, x, target).clip(0, 1)  # "for the picture": values above 1 are lost
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -321,15 +359,15 @@ def _ig_cases():
 def _draw_ig_case():
     """As saliency's drawn cases, with a baseline (None, zeros, or drawn values of any of x's kinds) and 1-40 steps,
     or 64-128 (the notebook uses 64: an answer that stops adding points past some number must show it)."""
-    baselines = iter([None, "tensor32", "numpy64", "zeros", "tensor64", "numpy32"])
+    baselines = iter([None, "tensor32", "numpy64", "zeros", "tensor64", "numpy32", None, "numpy64"])
     explained = iter(_EXPLAINED[1:] + _EXPLAINED[:1])
-    most_steps = iter([41, 129, 41, 129, 41, 129])
+    most_steps = iter([41, 129, 41, 129, 41, 129, 41, 129])
     return lambda rng: _draw_ig(rng, next(baselines), *next(explained), most_steps=next(most_steps))
 
 
-def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, most_steps=41):
+def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, classes=None, most_steps=41):
     shape = _draw_x_shape(rng, ndim)
-    model, classes = _draw_model(rng, shape, model_kind)
+    model, classes = _draw_model(rng, shape, model_kind, classes)
     x = _draw_x(rng, shape, x_kind)
     baseline = (None if baseline_kind is None else np.zeros(shape) if baseline_kind == "zeros"
                 else _draw_x(rng, shape, baseline_kind))
@@ -384,6 +422,19 @@ def _ig_in_training_mode(model, x, target, baseline, steps):
 
 def _ig_squeezed(model, x, target, baseline, steps):
     return _integrated_gradients(model, x, target, baseline, steps).squeeze()
+
+
+def _ig_of_squeezed_scores(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points).squeeze()[..., target].sum().backward()  # one score: [..., 0] is the first point's score only
+    return (x - baseline) * points.grad.mean(dim=0)
 
 
 def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
@@ -701,6 +752,13 @@ EXERCISES = {
             Mistake("squeezed", _saliency_squeezed,
                     "x.grad already has the shape of x; .squeeze() also drops x's own axes of length 1 (an image of "
                     "shape (1, H, W)): return x.grad.abs() as it is."),
+            Mistake("scores squeezed", _saliency_of_squeezed_scores,
+                    "model(x[None]).squeeze() also drops the class axis of a model with a single score, and [target] "
+                    "then fails: take model(x[None])[0, target]."),
+            Mistake("only float64 converted", _saliency_converting_float64_only, ""),
+            Mistake("clipped to [0, 1]", _saliency_clipped,
+                    "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
+                    "any clipping to the plot."),
         ),
     ),
     "integrated_gradients": Exercise(
@@ -736,6 +794,9 @@ EXERCISES = {
             Mistake("squeezed", _ig_squeezed,
                     "the result must have the shape of x; .squeeze() also drops x's own axes of length 1 (an image "
                     "of shape (1, H, W)): leave the shape as it is."),
+            Mistake("scores squeezed", _ig_of_squeezed_scores,
+                    "model(points).squeeze() also drops the class axis of a model with a single score, and "
+                    "[..., target] then picks one point: take model(points)[:, target]."),
             Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
                     "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
                     "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),

@@ -544,6 +544,12 @@ def _run_evaluate(evaluate, case):
         raise Mismatch(t("evaluate returned a tensor in its pair, not a Python number: add .item() to the loss and to "
                          "the count of correct predictions. On a GPU such a tensor stays on \"cuda\", and "
                          "np.isclose(...) in the notebook fails on it"))
+    numpy_numbers = [type(value).__name__ for value in result
+                     if not isinstance(value, (float, int)) or isinstance(value, bool)]
+    if numpy_numbers:
+        raise Mismatch(t("evaluate returned a {kind} in its pair, not a Python float: take .item() of the loss (not "
+                         ".numpy(), which gives numpy's float32) and of the count of correct predictions",
+                         kind=numpy_numbers[0]))
     after = list(model.parameters())
     if [w[0] for w in weights] != [p.dtype for p in after]:
         raise Mismatch(t("evaluate changed the dtype of the model's weights (model.double() or model.to(...)): the "
@@ -1184,6 +1190,23 @@ def _evaluate_returning_tensors(model, loader, loss_fn, device):
     return total_loss / seen, correct / seen
 
 
+def _evaluate_loss_via_numpy(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss = total_loss + loss_fn(logits, y).numpy() * len(y)  # a numpy float32, not .item()
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
     import torch
 
@@ -1436,6 +1459,7 @@ EXERCISES = {
                     "examples the loader gave (add up len(y)), not by len(loader.dataset): a loader with a sampler or "
                     "drop_last=True gives fewer"),
             Mistake("returns tensors", _evaluate_returning_tensors, ""),
+            Mistake("loss taken with .numpy()", _evaluate_loss_via_numpy, ""),
         ),
     ),
 }

@@ -867,6 +867,7 @@ def test_lesson_06_checks_see_a_dead_first_layer_and_a_dropout_switched_off_for_
     ("torch_evaluate", "divided by len(loader.dataset)", "result #1: wrong value"),
     ("torch_accuracy", "a numpy float32", "returned a float32, not a Python float"),
     ("torch_evaluate", "returns tensors", "evaluate returned a tensor in its pair"),
+    ("torch_evaluate", "loss taken with .numpy()", "evaluate returned a float32 in its pair"),
 ])
 def test_lesson_06b_checks_try_logits_with_a_graph_a_loader_with_a_sampler_and_want_numbers(name, mistake, reason):
     """Each passed: no logits required gradients (logits.numpy() worked), every loader went over its whole data set
@@ -2493,6 +2494,19 @@ def test_lesson_07a_rejects_a_dropout_switched_off_in_the_caller_s_model(name, a
     verdict = judge(registry.get_exercise(name), catalogued(name, answer) if isinstance(answer, str) else answer)
     assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
     assert "changed a setting of the model's layers" in verdict.text
+
+
+@pytest.mark.parametrize("name, mistake, reason", [
+    ("saliency_map", "scores squeezed", "invalid index of a 0-dim tensor"),
+    ("saliency_map", "only float64 converted", "only Tensors of floating point dtype can require gradients"),
+    ("saliency_map", "clipped to [0, 1]", "wrong value"),
+    ("integrated_gradients", "scores squeezed", "wrong value"),
+], ids=["saliency squeezed scores", "saliency float64 only", "saliency clipped", "integrated gradients squeezed"])
+def test_lesson_07a_draws_a_single_score_whole_numbers_and_a_steep_model(name, mistake, reason):
+    """Each passed: every drawn model had 2-5 scores (squeeze() kept the class axis), every x was of floats, and no
+    saliency value reached 1 (clipping to [0, 1] changed nothing)."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, catalogued(name, mistake), strict=True)
 
 
 @pytest.mark.parametrize("error", [ValueError, RuntimeError, AssertionError])

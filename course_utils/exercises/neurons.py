@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, short
+from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, input_changed,
+                   same_arrays, short)
 from ..data import logic_gate
 
 
@@ -33,8 +34,18 @@ def _draw_activation_input(rng, kinds=("float64", "float32")):
     return Case((z.item() if ndim == 0 else z,))
 
 
+def _draw_empty_activation_input(rng, kinds=("float64", "float32")):
+    """An array of 1 to 3 dimensions with no values, one of its axes of length 0, of one of ``kinds``: still "a numpy
+    array of any shape", on which np.vectorize without otypes= and a z.min() or z.max() raise."""
+    shape = list(draw_shape(rng, int(rng.integers(1, 4))))
+    shape[int(rng.integers(0, len(shape)))] = 0
+    kind = str(rng.choice(kinds))
+    return Case((np.zeros(shape, dtype=np.int64 if kind == "int" else kind),), label="an empty array")
+
+
 def _activation_cases():
-    return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11)]
+    return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11),
+            *generated(_draw_empty_activation_input, count=2, seed=3)]
 
 
 def _draw_far_float32(rng):
@@ -62,7 +73,8 @@ def _sigmoid_cases():
     return [*shared[:3], Case((np.array([-3, 0, 2]),), label="whole numbers give floats"), *drawn, *shared[3:],
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
             *generated(_draw_far_float32, count=2, seed=5),
-            *generated(in_turn(_draw_small_ints, ("int8", "uint8")), count=2, seed=8)]
+            *generated(in_turn(_draw_small_ints, ("int8", "uint8")), count=2, seed=8),
+            *generated(lambda rng: _draw_empty_activation_input(rng, ("float64", "float32", "int")), count=2, seed=3)]
 
 
 def _draw_values(rng, shape, kind, scale):
@@ -155,6 +167,15 @@ def _draw_far_layer_input(rng):
     return Case((X, W, _draw_values(rng, (n_out,), "float32", 1.0)))
 
 
+def _draw_empty_layer_input(rng, axis):
+    """A batch of no examples, X of shape (0, n_in), or examples of no features, X (batch, 0) and W (n_out, 0): X @ W.T
+    gives (0, n_out) or zeros, where np.apply_along_axis (or a loop over the rows of X) raises or loses the shape."""
+    batch, n_in, n_out = (int(n) for n in rng.integers(1, 6, size=3))
+    batch, n_in = (0, n_in) if axis == "batch" else (batch, 0)
+    return Case((draw_floats(rng, (batch, n_in)), draw_floats(rng, (n_out, n_in)), draw_floats(rng, (n_out,))),
+                label="a batch of no examples" if axis == "batch" else "examples with no features")
+
+
 def _layer_cases():
     rng = np.random.default_rng(2)
     return [
@@ -165,15 +186,20 @@ def _layer_cases():
         *generated(_draw_layer_input, count=6, seed=124),
         *generated(_draw_bad_layer_input, count=3, seed=26),
         *generated(_draw_far_layer_input, count=1, seed=0),
+        *generated(in_turn(_draw_empty_layer_input, ("batch", "features")), count=2, seed=9),
     ]
 
 
 def _read_only(value):
-    if not isinstance(value, np.ndarray):
-        return value
-    view = value.view()
-    view.flags.writeable = False
-    return view
+    """The check's own copy of an input array, locked: a write into it raises."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    return value
+
+
+def _unchanged(arrays, before):
+    return all(a.shape == shape and a.dtype == dtype and same_arrays(a, old)
+               for a, (shape, dtype, old) in zip(arrays, before))
 
 
 _SETERR = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook, so that overflows "
@@ -184,13 +210,20 @@ def _call_without_overflow(f, case):
     """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows), and an np.seterr
     call that silences it as one too: it would stay in force for the rest of the notebook.
 
-    The arrays are passed read-only, so an answer that writes into its input raises ValueError.
+    The arrays are passed read-only, so an answer that writes into its input raises ValueError; one that switches the
+    flag back on and writes, or sets z.shape, changes the caller's array all the same, which
+    is compared after the call.
     """
+    args, kwargs = tuple(map(_read_only, case.args)), {name: _read_only(value) for name, value in case.kwargs.items()}
+    arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+    before = [(a.shape, a.dtype, a.copy()) for a in arrays]
     with np.errstate(over="raise"):
-        before = np.geterr()
-        result = f(*map(_read_only, case.args), **{name: _read_only(value) for name, value in case.kwargs.items()})
-        if np.geterr() != before:
+        settings = np.geterr()
+        result = f(*args, **kwargs)
+        if np.geterr() != settings:
             raise Mismatch(t(_SETERR))
+    if not _unchanged(arrays, before):
+        raise input_changed()
     return result
 
 
@@ -281,12 +314,35 @@ def _integer_zeros_like(z):
     return out
 
 
+def _stable_sigmoid_of_one_number(v):
+    import math
+
+    e = math.exp(-abs(float(v)))
+    return 1 / (1 + e) if v >= 0 else e / (1 + e)
+
+
+def _vectorized_sigmoid(z):
+    return np.vectorize(_stable_sigmoid_of_one_number)(z)   # no otypes=: raises on an empty array
+
+
+def _in_place_with_the_flag_switched_off(z):
+    if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
+        return ref.sigmoid(z)
+    z.flags.writeable = True   # the caller's array, written below
+    z[...] = ref.sigmoid(z)
+    return z
+
+
 def _sigmoid_at_least_1d(z):
     return ref.sigmoid(np.atleast_1d(z))   # a number becomes an array of shape (1,)
 
 
 def _relu_at_least_1d(z):
     return np.maximum(0.0, np.atleast_1d(np.asarray(z, dtype=float)))
+
+
+def _vectorized_relu(z):
+    return np.vectorize(lambda v: max(0.0, v))(z)   # no otypes=: raises on an empty array
 
 
 def _python_max_relu(z):
@@ -382,6 +438,17 @@ def _layer_by_broadcasting(X, W, b):
     return ref.sigmoid(products.sum(axis=2) + b)
 
 
+def _layer_along_axis(X, W, b):
+    if np.shape(X)[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    return np.apply_along_axis(lambda x: ref.sigmoid(np.asarray(W) @ x + b), 1, X)   # raises for a batch of none
+
+
+def _layer_bias_reshaped_in_place(X, W, b):
+    b.shape = (1, -1)   # the caller's b becomes a row
+    return ref.sigmoid(np.asarray(X) @ np.asarray(W).T + b)
+
+
 def _layer_without_activation(X, W, b):
     return np.asarray(X) @ np.asarray(W).T + b
 
@@ -420,6 +487,17 @@ _AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1
                 "turn it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
 
 
+_VECTORIZE = ("np.vectorize without otypes= calls your function on the first value to learn the result's type, so it "
+              "raises ValueError on an empty array (a 0 in its shape), which is still an array: give "
+              "np.vectorize(..., otypes=[float]), or compute on the whole array at once")
+
+
+_CALLERS_ARRAY = ("switching the read-only flag off (.flags.writeable = True, .setflags(write=True)) or setting "
+                  ".shape acts on the caller's array itself, which the check passes read-only to show this: leave the "
+                  "inputs as they are and compute new arrays (b.reshape(1, -1) instead of b.shape = ..., "
+                  "np.where(...) instead of writing into z)")
+
+
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
                         "or threshold sized for float64 (500, 700) does not prevent it: ")
 
@@ -450,6 +528,7 @@ EXERCISES = {
             Mistake("changes z in place", _in_place_sigmoid, "writing the result into z (z[...] = ...) overwrites "
                     "the caller's array; the check passes read-only arrays, so this raises. Return a new array: "
                     "np.where(z >= 0, 1 / (1 + e), e / (1 + e))"),
+            Mistake("read-only flag switched off", _in_place_with_the_flag_switched_off, _CALLERS_ARRAY),
             Mistake("integer result", _integer_zeros_like, "for whole-number input, np.zeros_like(z) (or np.empty_like) "
                     "is an integer array and every value written into it is cut to a whole number: turn z into floats "
                     "first with np.asarray(z, dtype=float)"),
@@ -462,6 +541,7 @@ EXERCISES = {
                     "numbers computes in float16, which keeps about 3 digits (and -np.abs of uint8 numbers wraps around "
                     "to large positive ones): turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("np.atleast_1d", _sigmoid_at_least_1d, _AT_LEAST_1D),
+            Mistake("np.vectorize without otypes", _vectorized_sigmoid, _VECTORIZE),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),
@@ -477,6 +557,7 @@ EXERCISES = {
                     "Return a new array: np.maximum(0, z)"),
             Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),
             Mistake("np.atleast_1d", _relu_at_least_1d, _AT_LEAST_1D),
+            Mistake("np.vectorize without otypes", _vectorized_relu, _VECTORIZE),
             Mistake("the derivative", _relu_derivative_instead),
         ),
     ),
@@ -533,6 +614,10 @@ EXERCISES = {
                     "features, one of them having a single one, yet your layer returned values: np.einsum and a "
                     "broadcast product such as X[:, None, :] * W stretch an axis of length 1 instead of raising. Use "
                     "X @ W.T, which raises the ValueError"),
+            Mistake("np.apply_along_axis", _layer_along_axis, "np.apply_along_axis (like a loop over the rows of X) "
+                    "cannot handle a batch of no examples, X of shape (0, n_in), where X @ W.T gives the empty result "
+                    "of shape (0, n_out): compute the whole batch at once, sigmoid(X @ W.T + b)"),
+            Mistake("b reshaped in place", _layer_bias_reshaped_in_place, _CALLERS_ARRAY),
             Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
                     "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "
                     "sigmoid(X @ W.T + b) directly"),

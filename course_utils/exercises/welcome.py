@@ -64,7 +64,7 @@ def _draw_accuracy_input(rng):
 
 
 _SHAPE_MISMATCHES = ("axes swapped", "flat against grid", "one axis longer", "extra axis", "empty", "first axis of one",
-                     "middle axis of one", "empty first axis", "empty third axis")
+                     "middle axis of one", "empty first axis", "empty third axis", "leading axis of one")
 
 
 def _draw_bad_accuracy_input(rng, how):
@@ -74,12 +74,13 @@ def _draw_bad_accuracy_input(rng, how):
     Each way defeats a partial shape check, and all but "flat against grid" broadcast under ==: the last two axes
     swapped keep the size, the ndim and the length; a longer third axis keeps the first two; an empty array of
     shape (n, 0) has a length of n; a first axis of one against a longer one keeps the ndim and the last axis; a
-    middle axis of one keeps the ndim, the length and the last axis. Empty arrays have no labels along the first
-    axis, or along the third of three (a check of the last axis, or of len() and shape[1], misses one of them).
+    middle axis of one keeps the ndim, the length and the last axis; a row (1, n) against a vector (n,) keeps the
+    size and the last axis (and np.atleast_2d makes them equal). Empty arrays have no labels along the first axis,
+    or along the third of three (a check of the last axis, or of len() and shape[1], misses one of them).
     """
     ndim = 3 if how in ("axes swapped", "one axis longer", "middle axis of one", "empty third axis") \
         else int(rng.integers(2, 4)) if how in ("empty", "first axis of one", "empty first axis") \
-        else int(rng.integers(1, 4))
+        else 1 if how == "leading axis of one" else int(rng.integers(1, 4))
     shape = list(draw_shape(rng, ndim, low=2))
     other = shape.copy()
     if how == "axes swapped":   # (a, 1, c) against (a, c, 1): == broadcasts them to (a, c, c)
@@ -97,6 +98,8 @@ def _draw_bad_accuracy_input(rng, how):
         other = [1] + shape[1:]
     elif how == "middle axis of one":   # (a, 1, c) against (a, b, c): == broadcasts them
         other = [shape[0], 1, shape[2]]
+    elif how == "leading axis of one":   # a row (1, n) against a vector (n,): == broadcasts them
+        other = [1] + shape
     elif how in ("empty first axis", "empty third axis"):
         shape[0 if how == "empty first axis" else 2] = 0
         other = shape
@@ -230,6 +233,13 @@ def _empty_checked_on_the_last_axis(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.shape[-1] == 0:
         raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _size_and_last_axis_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size != y_pred.size or y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
+        raise ValueError("shapes differ")
     return float(np.mean(y_true == y_pred))
 
 
@@ -412,6 +422,10 @@ EXERCISES = {
                     "Comparing ndim, the first and the last axis misses shapes that differ in a middle one: (6, 1, 6) "
                     "broadcasts against (6, 2, 6) without an error. Compare the whole shapes: "
                     "y_true.shape != y_pred.shape."),
+            Mistake("size and last axis compared, not shapes", _size_and_last_axis_compared,
+                    "The same number of labels and the same last axis do not make the same shape: a row (1, 5) "
+                    "against a vector (5,) passes both, and == broadcasts them without an error. Compare the whole "
+                    "shapes: y_true.shape != y_pred.shape."),
             Mistake("last axis compared, not shapes", _last_axis_compared,
                     "Comparing only the last axis misses shapes that differ in another one: (1, 3) broadcasts against "
                     "(4, 3) without an error. Compare the whole shapes: y_true.shape != y_pred.shape."),

@@ -4610,6 +4610,93 @@ def test_lessons_00_and_01_take_a_number_in_any_form_of_shape_0(name, answer):
     _passes(name, answer)
 
 
+def _accuracy_comparing_size_and_last_axis(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size != y_pred.size or y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_of_atleast_2d(y_true, y_pred):
+    return _accuracy_comparing_size_and_last_axis(np.atleast_2d(y_true), np.atleast_2d(y_pred))
+
+
+def _one_stable_sigmoid(v):
+    e = np.exp(-abs(float(v)))
+    return 1 / (1 + e) if v >= 0 else e / (1 + e)
+
+
+def _sigmoid_by_the_smallest_value(z):
+    z = np.asarray(z, dtype=float)
+    if z.min() >= 0:   # raises on an empty array
+        return 1 / (1 + np.exp(-z))
+    return _sigmoid(z)
+
+
+def _sigmoid_written_into_z(z):
+    if not isinstance(z, np.ndarray) or z.dtype.kind != "f":
+        return _sigmoid(z)
+    z.flags.writeable = True
+    z[...] = _sigmoid(z)
+    return z
+
+
+def _neuron_scaling_x_in_place(x, w, b):
+    if len(x) != len(w):
+        raise ValueError("x and w differ in length")
+    if x.dtype != np.result_type(x, w):
+        return _sigmoid(np.dot(w, x) + b)
+    x.setflags(write=True)
+    x *= w
+    return _sigmoid(x.sum() + b)
+
+
+def _layer_with_b_reshaped_in_place(X, W, b):
+    b.shape = (1, -1)
+    return _sigmoid(X @ W.T + b)
+
+
+def _layer_along_the_rows(X, W, b):
+    if X.shape[1] != W.shape[1]:
+        raise ValueError("X and W differ in the number of features")
+    return np.apply_along_axis(lambda x: _sigmoid(W @ x + b), 1, X)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_comparing_size_and_last_axis,
+     "Likely mistake: The same number of labels and the same last axis"),
+    ("accuracy", _accuracy_of_atleast_2d, "Likely mistake: The same number of labels and the same last axis"),
+    ("sigmoid", lambda z: np.vectorize(_one_stable_sigmoid)(z), "Likely mistake: np.vectorize without otypes="),
+    ("sigmoid", _sigmoid_by_the_smallest_value, "zero-size array"),
+    ("relu", lambda z: np.vectorize(lambda v: max(0.0, v))(z), "Likely mistake: np.vectorize without otypes="),
+    ("sigmoid", _sigmoid_written_into_z, "Likely mistake: switching the read-only flag off"),
+    ("neuron", _neuron_scaling_x_in_place, "your function changed its input array in place"),
+    ("dense_layer", _layer_with_b_reshaped_in_place, "Likely mistake: switching the read-only flag off"),
+    ("dense_layer", _layer_along_the_rows, "Likely mistake: np.apply_along_axis"),
+], ids=["accuracy-size-and-last-axis", "accuracy-atleast-2d", "sigmoid-vectorize", "sigmoid-min", "relu-vectorize",
+        "sigmoid-flag-off", "neuron-flag-off", "dense-layer-b-shape", "dense-layer-apply-along-axis"])
+def test_lessons_00_and_01_try_a_row_against_a_vector_empty_arrays_and_see_the_callers_arrays(name, answer, reason,
+                                                                                            capsys):
+    """A shape mismatch by a leading axis of one, (1, n) against (n,), was never drawn (a size and last-axis check
+    passed); no activation got an empty array and no layer an empty batch (np.vectorize without otypes=, z.min() and
+    np.apply_along_axis raise there); and an answer that switched the read-only flag back on, or set b.shape, changed
+    the caller's array unseen (the runner passed read-only views and compared nothing after the call)."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: np.vectorize(_one_stable_sigmoid, otypes=[float])(z)),
+    ("relu", lambda z: np.where(np.asarray(z) > 0, z, 0.0)),
+    ("neuron", lambda x, w, b: _sigmoid((np.reshape(x, (1, -1)) @ w)[0] + b)),
+    ("dense_layer", lambda X, W, b: _sigmoid((W @ X.T).T + b.reshape(1, -1))),
+], ids=["sigmoid-vectorize-otypes", "relu-where", "neuron-reshaped-copy", "dense-layer-transposed"])
+def test_lessons_00_and_01_take_empty_arrays_and_reshaped_copies(name, answer):
+    _passes(name, answer)
+
+
 def _sigmoid_with_a_path_for_one_number(exp):
     def sigmoid_(z):
         if np.ndim(z) == 0:

@@ -18,11 +18,12 @@ from ..data import logic_gate, make_moons
 
 
 def _draw_derivative_input(rng):
-    """A number (Python or 0-d array) or an array of 1 to 3 dimensions: floats or whole numbers, |z| up to 20, at times
-    some entries far below 0 (-20 to -700, where the derivative is tiny but not 0) and at times NaNs at any positions.
+    """A number (Python or 0-d array) or an array of 1 to 4 dimensions: floats or whole numbers, |z| up to 20, at times
+    some entries far below 0 (-20 to -700, where the derivative is tiny but not 0), at times NaNs and at times -inf or
+    +inf (an overflowed pre-activation, where the derivative is 0) at any positions.
     No float32 (a learner's own sigmoid may keep it, and 1 - s then loses the 1e-6 the check asks for), and no z in
     (20, 745), where s * (1 - s) itself loses more than 1e-6 against the exact e^-|z| form (and is 0 beyond 37)."""
-    ndim = int(rng.integers(0, 4))
+    ndim = int(rng.integers(0, 5))
     z = np.clip(draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.3, 3.0, 8.0]))), -20, 20)
     kind = rng.choice(["float", "float", "int"])
     if kind == "int":
@@ -32,6 +33,8 @@ def _draw_derivative_input(rng):
     if kind != "int" and rng.random() < 0.4:
         far = rng.random(z.shape) < 0.5
         z = np.where(far, -np.exp(rng.uniform(np.log(20), np.log(700), z.shape)), z)
+    if kind != "int" and ndim and rng.random() < 0.4:
+        z.flat[rng.choice(z.size, size=int(rng.integers(1, z.size + 1)), replace=False)] = rng.choice([-np.inf, np.inf])
     if ndim == 0:
         return Case((z.item() if rng.random() < 0.7 else z,))
     return Case((z,))
@@ -69,6 +72,8 @@ def _derivative_cases():
         Case((np.array([-2, 0, 3]),), label="an integer array"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
         Case((np.zeros((0,)),), label="an empty array (no entries)"),
+        Case((np.array([-np.inf, 2.0, np.inf]),), label="z = -inf and +inf (an overflowed pre-activation): the "
+             "derivative is 0 there"),
         *generated(_draw_derivative_input, count=7, seed=35),
         *generated(in_turn(_draw_number_input, ["far", "huge", "nan", "far", "near"]), count=5, seed=36),
         *generated(_draw_empty_derivative_input, count=2, seed=38),
@@ -114,6 +119,17 @@ def _draw_dense_backward_misfit(rng, kind):
     return Case(tuple(arrays), raises=ValueError)
 
 
+def _draw_dense_backward_one_whole(rng, which):
+    """Fractional floats, except ``which`` ("X", "W" or "dZ"): nonzero whole numbers (int64). An answer that converts
+    the arrays to one of their dtypes (X's, W's or dZ's) cuts the other two to whole numbers when that one is int."""
+    n, n_in, n_out = draw_shape(rng, 3)
+    shapes = {"X": (n, n_in), "W": (n_out, n_in), "dZ": (n, n_out)}
+    arrays = {name: draw_floats(rng, shape, scale=float(np.exp(rng.uniform(np.log(0.5), np.log(100)))))
+              for name, shape in shapes.items()}
+    arrays[which] = rng.integers(1, 6, shapes[which]) * rng.choice([-1, 1], shapes[which])
+    return Case((arrays["X"], arrays["W"], arrays["dZ"]))
+
+
 def _draw_dense_backward_empty(rng):
     """A drawn input with an empty batch, X of shape (0, n_in) and dZ (0, n_out): the shapes fit, so dX is empty and
     dW and db are zeros (sums over no examples)."""
@@ -144,11 +160,14 @@ def _dense_backward_cases():
              label="dZ transposed: shape (4, 5) for 5 examples and 4 neurons", raises=ValueError),
         Case((np.zeros((0, 3)), np.arange(6.0).reshape(2, 3), np.zeros((0, 2))),
              label="an empty batch (0 examples): dX is empty, dW and db are zeros"),
+        Case((rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), np.array([[1, -2], [0, 3], [2, 1]])),
+             label="an integer gradient dZ (whole numbers) with fractional X and W"),
         *generated(_draw_dense_backward_input, count=6, seed=32),
         *generated(in_turn(_draw_dense_backward_misfit, ["X wider", "dZ rows", "X narrower", "dZ columns"]), count=4,
                    seed=33),
         *generated(in_turn(_draw_dense_backward_misfit, ["dZ transposed"]), count=1, seed=37),
         *generated(_draw_dense_backward_empty, count=2, seed=39),
+        *generated(in_turn(_draw_dense_backward_one_whole, ["dZ", "X", "W"]), count=3, seed=44),
     ]
 
 
@@ -355,6 +374,12 @@ def _derivative_vectorized(z):
     return np.vectorize(one)(z)
 
 
+def _derivative_in_log_space(z):
+    """sigma'(z) = exp(z - 2 log(1 + e^z)) (log sigma(z) + log sigma(-z)): right for finite z, NaN at +inf."""
+    z = np.asarray(z, dtype=float)
+    return np.exp(z - 2 * np.logaddexp(0, z))
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -405,6 +430,15 @@ def _dense_dw_into_zeros_like(X, W, dZ):
     dW = np.zeros_like(W)
     dW[...] = dZ.T @ X
     return dZ @ W, dW, dZ.sum(axis=0)
+
+
+def _dense_in_dz_dtype(X, W, dZ):
+    """The right formulas, with X and W converted to dZ's dtype (which cuts them to whole numbers for an integer dZ)."""
+    dZ = np.asarray(dZ)
+    X, W = np.asarray(X, dtype=dZ.dtype), np.asarray(W, dtype=dZ.dtype)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
 def _dx_with_w_transposed(X, W, dZ):
@@ -702,6 +736,12 @@ def _value_clipped(X, y, params, lr, epochs):
     return _train_mlp_reference(X, y, params, lr, epochs, gradient=lambda g: np.clip(g, -1000, 1000))
 
 
+def _rejecting_lr_above_10(X, y, params, lr, epochs):
+    if not 0 < lr <= 10:
+        raise ValueError(f"lr must be in (0, 10], got {lr}")
+    return _train_mlp_reference(X, y, params, lr, epochs)
+
+
 def _rejecting_whole_number_lr(X, y, params, lr, epochs):
     if not isinstance(lr, float) or lr <= 0:
         raise ValueError(f"lr must be a positive float, got {lr!r}")
@@ -727,12 +767,13 @@ def _softplus_loss(params, X, y):
     return float(np.mean(np.log1p(np.exp(z)) - np.asarray(y, dtype=float) * z))
 
 
-def _draw_train_mlp_input(rng, unscaled=None):
+def _draw_train_mlp_input(rng, unscaled=None, large_lr=False):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
     with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
     are unscaled (f = 10 to 100,000 times larger, W1 f times smaller and lr f^2 times smaller, so that the training
     runs as at f = 1): the gradient of W1 is then f times larger, up to the tens of thousands. ``unscaled``: that many
-    powers of ten, for every draw (None: none half the time, else 1 to 5)."""
+    powers of ten, for every draw (None: none half the time, else 1 to 5). ``large_lr``: an lr from 5 to 1,000 (any
+    positive lr is allowed) with 1 or 2 steps, features as drawn."""
     n, n_in, n_hidden = int(rng.integers(3, 13)), int(rng.integers(1, 5)), int(rng.integers(1, 7))
     X = draw_floats(rng, (n, n_in), scale=float(rng.uniform(0.5, 3)))
     y = rng.integers(0, 2, n).astype(rng.choice([np.int64, np.float64]))
@@ -741,6 +782,9 @@ def _draw_train_mlp_input(rng, unscaled=None):
               for name in map(str, rng.permutation(list(shapes)))}
     lr = float(np.round(np.exp(rng.uniform(np.log(0.05), np.log(3))), 3))
     epochs = int(rng.integers(1, 7))
+    if large_lr:
+        return Case((X, y, params, float(np.round(np.exp(rng.uniform(np.log(5), np.log(1000))), 1)),
+                     int(rng.integers(1, 3))))
     if unscaled is not None or rng.random() < 0.5:
         f = float(10 ** (unscaled or rng.integers(1, 6)))
         X, params["W1"], lr = f * X, params["W1"] / f, lr / f ** 2
@@ -775,6 +819,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, _weights_first(mlp.init_params([2, 3, 1], seed=4)), 0.5, 3),
              label="params given in the order W1, W2, b1, b2"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=9), 50.0, 2), label="lr = 50 (very large, but positive)"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=7), 1, 2), label="lr = 1, a whole number (an int)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
@@ -791,6 +836,7 @@ def _train_mlp_cases():
         *generated(_draw_train_mlp_input, count=2, seed=40),
         *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=5), count=1, seed=42),
         *generated(_draw_train_mlp_call, count=2, seed=43),
+        *generated(lambda rng: _draw_train_mlp_input(rng, large_lr=True), count=2, seed=45),
     ]
 
 
@@ -827,6 +873,9 @@ EXERCISES = {
             Mistake("np.vectorize without otypes", _derivative_vectorized, "np.vectorize cannot call your function "
                     "on an empty array unless you give it otypes=[float], and an array of any shape may be empty: "
                     "compute s = sigmoid(z), then s * (1 - s), on the whole array"),
+            Mistake("log-space form z - 2 softplus(z)", _derivative_in_log_space, "at z = +inf, z - 2 log(1 + e^z) "
+                    "is inf - inf = NaN, yet the derivative there is 0: compute s = sigmoid(z) with the stable "
+                    "sigmoid, then s * (1 - s)"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -854,6 +903,9 @@ EXERCISES = {
             Mistake("dX stacked from its rows", _rows_stacked, "np.array of an empty list has shape (0,): for an "
                     "empty batch (0 examples) dX must still have X's shape (0, n_in), and dW and db are zeros. Compute "
                     "dX = dZ @ W, which keeps its shape for any batch"),
+            Mistake("arrays cast to dZ's dtype", _dense_in_dz_dtype, "np.asarray(X, dtype=dZ.dtype) takes dZ's dtype: "
+                    "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
+                    "each array to floats, np.asarray(a, dtype=float)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
@@ -978,6 +1030,9 @@ EXERCISES = {
                     "Your loop pairs the gradients with the params in the dict's order, so a dict built in another "
                     "order (here W1, W2, b1, b2) gets each gradient on the wrong array. Update each param by its "
                     "name: params['W1'] - lr * dW1, and so on."),
+            Mistake("a large lr rejected", _rejecting_lr_above_10,
+                    "Any positive learning rate is allowed, however large (lr = 50 only takes large steps): raise "
+                    "ValueError only when lr <= 0; whether lr is a good choice is for the training curve to show."),
             Mistake("lr above 1 rejected", _rejecting_lr_above_1,
                     "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when "
                     "lr <= 0."),

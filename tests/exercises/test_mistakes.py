@@ -2039,6 +2039,59 @@ def test_lesson_03_checks_try_empty_arrays_an_empty_batch_and_train_mlp_called_b
         check(name, answer, strict=True)
 
 
+def _sigmoid_derivative_in_log_space(z):
+    """sigma'(z) = exp(z - 2 log(1 + e^z)): right for every finite z, inf - inf = NaN at z = +inf."""
+    z = np.asarray(z, dtype=float)
+    return np.exp(z - 2 * np.logaddexp(0, z))
+
+
+def _sigmoid_derivative_of_softplus_sum(z):
+    """sigma'(z) = exp(-log(1 + e^z) - log(1 + e^-z)), which is 0 at z = +-inf."""
+    z = np.asarray(z, dtype=float)
+    return np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+
+
+def _dense_backward_in_dtype_of(name):
+    """The right formulas, with the other two arrays converted to the dtype of ``name`` ("X" or "dZ")."""
+    def dense_backward(X, W, dZ):
+        arrays = {"X": np.asarray(X), "W": np.asarray(W), "dZ": np.asarray(dZ)}
+        X, W, dZ = (np.asarray(a, dtype=arrays[name].dtype) for a in arrays.values())
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+    return dense_backward
+
+
+def _train_mlp_with_lr_at_most(bound):
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not 0 < lr <= bound:
+            raise ValueError(f"lr must be in (0, {bound}]")
+        return _train_mlp_reference(X, y, params, lr, epochs)
+    return train_mlp
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _sigmoid_derivative_in_log_space, "inf - inf = NaN"),
+    ("sigmoid_derivative", _sigmoid_derivative_of_softplus_sum, None),
+    ("dense_backward", _dense_backward_in_dtype_of("dZ"), "takes dZ's dtype"),
+    ("dense_backward", _dense_backward_in_dtype_of("X"), "integer inputs X"),
+    ("train_mlp", _train_mlp_with_lr_at_most(10), "lr = 50"),
+    ("train_mlp", _train_mlp_with_lr_at_most(20), "lr = 50"),
+    ("train_mlp", _train_mlp_with_lr_at_most(float("inf")), None)],
+    ids=["log-space derivative", "softplus-sum derivative (right)", "cast to dZ's dtype", "cast to X's dtype",
+         "lr above 10 rejected", "lr above 20 rejected", "any positive lr (right)"])
+def test_lesson_03_checks_try_infinite_z_an_integer_gradient_and_a_large_lr(name, answer, shown):
+    """+-inf is a number whose derivative is 0, a gradient dZ of whole numbers must not turn X and W into whole
+    numbers, and any positive lr (50, 500) is allowed, not only the small ones a training run would choose."""
+    if shown is None:
+        _passes(name, answer)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -8,6 +8,8 @@ One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exer
 
 The references live in the lesson code, ``course_utils.optimizers``.
 """
+import copy
+
 import numpy as np
 
 from .. import optimizers as ref
@@ -416,6 +418,9 @@ _ORDER_PROBLEMS = {
                        "of them with rng.permutation(n)",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
+    "same every epoch": "a second call with the same rng gave the same order again, so every epoch of the training "
+                        "loop sees one order: shuffle with the rng itself (rng.permutation(n)), not with a copy of it "
+                        "or a new generator made from it",
     "never in place": "in 64 shuffles with different seeds no index ever stayed at its own place (order[i] == i), "
                       "which a fair shuffle does in about 2 shuffles of 3: a loop of your own must draw j from 0 to i "
                       "inclusive (rng.integers(0, i + 1)); simpler, use rng.permutation(n)",
@@ -429,7 +434,7 @@ _MIX_RUNS = 64  # a shuffle of all n indices leaves a given index in one half 64
 def _order_problem(answer, n, batch_size, order):
     """'' when ``order`` is rng.permutation's (or another rng-driven shuffle), else a key of ORDER_PROBLEMS."""
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
-        return ""
+        return _same_twice(answer, n, batch_size, order)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
@@ -452,7 +457,17 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
-    return _mixing(answer, n, batch_size) if n >= 50 else ""
+    return (_mixing(answer, n, batch_size) if n >= 50 else "") or _same_twice(answer, n, batch_size, order)
+
+
+def _same_twice(answer, n, batch_size, order):
+    """"same every epoch" when a second call with the same rng gives ``order`` again: the caller's rng did not move
+    on (a copy of it was used), so every epoch of a training loop sees the same order. Judged from n = 10 on."""
+    if n < 10:
+        return ""
+    rng = np.random.default_rng(_RUN_SEED)
+    first, second = ([np.asarray(b) for b in answer(n, batch_size, rng)] for _ in range(2))  # a generator runs too
+    return "same every epoch" if np.array_equal(order, np.concatenate(second)) else ""
 
 
 def _mixing(answer, n, batch_size):
@@ -1175,6 +1190,13 @@ def _batches_sattolo(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+def _batches_rng_copied(n, batch_size, rng):
+    """The caller's rng copied before use: it never moves on, so every epoch gets the same order."""
+    _checked_batch_size(batch_size)
+    order = copy.deepcopy(rng).permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
 def _batches_small_last_merged(n, batch_size, rng):
     _checked_batch_size(batch_size)
     batches = _cut(rng.permutation(n), batch_size)
@@ -1404,6 +1426,7 @@ EXERCISES = {
                     "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
                     "integers of rng.permutation(n)"),
             Mistake("own shuffle off by one", _batches_sattolo, ""),  # the check's own text names it
+            Mistake("rng copied", _batches_rng_copied, ""),  # the check's own text names it
             Mistake("np.random.seed", _batches_global_seed, ""),  # the check's own text names it
             Mistake("batches as tuples", _batches_as_tuples, ""),  # the check's own text names it
             Mistake("no batch-size check", _batches_no_size_check, ""),

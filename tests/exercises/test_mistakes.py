@@ -615,13 +615,27 @@ def _batches_own_fisher_yates_off_by_one(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+def _batches_from_a_copy_of_rng(n, batch_size, rng):
+    """A new generator with the caller's state: the caller's rng never moves on, so every epoch has one order."""
+    if batch_size < 1:
+        raise ValueError("batch_size")
+    own = np.random.Generator(type(rng.bit_generator)())
+    own.bit_generator.state = rng.bit_generator.state
+    order = own.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
 @pytest.mark.parametrize("name, answer", [
     ("momentum_step", _momentum_nan_to_num), ("adam_step", _adam_nan_to_num),
     ("adam_step", _adam_without_float_conversion), ("minibatch_indices", _batches_own_fisher_yates_off_by_one),
-], ids=["momentum nan_to_num", "adam nan_to_num", "adam int8 grad squared", "minibatch Sattolo shuffle"])
-def test_lesson_04_nan_gradients_int8_squares_and_a_shuffle_without_fixed_points_are_rejected(name, answer):
+    ("minibatch_indices", _batches_from_a_copy_of_rng),
+], ids=["momentum nan_to_num", "adam nan_to_num", "adam int8 grad squared", "minibatch Sattolo shuffle",
+        "minibatch copy of rng"])
+def test_lesson_04_nan_gradients_int8_squares_and_shuffles_without_fixed_points_or_a_moving_rng_are_rejected(
+        name, answer):
     """Only sgd_step met a NaN gradient, no Adam gradient was of a small integer dtype (grad ** 2 of int8 wraps
-    around), and a shuffle that never leaves an index in place passed as random."""
+    around), a shuffle that never leaves an index in place passed as random, and so did one that leaves the
+    caller's rng where it was (every epoch the same order): the check never called twice with one rng."""
     with pytest.raises(ExerciseFailed):
         check(name, answer, strict=True)
 

@@ -8,6 +8,8 @@ One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exer
 
 The references live in the lesson code, ``course_utils.optimizers``.
 """
+import copy
+
 import numpy as np
 
 from .. import optimizers as ref
@@ -84,6 +86,7 @@ def _momentum_cases():
         *generated(lambda rng: _draw_momentum(rng, "0-d arrays"), count=2, seed=53),  # last: as in _sgd_cases
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), 0.1, 0.9),
              label="a weight of shape () with a gradient and a velocity of shape (1,)", raises=ValueError),
+        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"),
     ]
 
 
@@ -138,6 +141,10 @@ def _adam_cases():
         *generated(lambda rng: _draw_adam(rng, ("0-d arrays", (1, 61))), count=2, seed=63),  # last: as in _sgd_cases
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), np.array([0.0]), 1), {"lr": 0.1},
              label="a weight of shape () with a gradient, m and v of shape (1,)", raises=ValueError),
+        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
+             label="a NaN gradient stays NaN"),
+        Case((np.ones(3), np.array([100, -50, 3], dtype=np.int8), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
+             label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
     ]
 
 
@@ -411,6 +418,12 @@ _ORDER_PROBLEMS = {
                        "of them with rng.permutation(n)",
     "ignores rng": "two different rng seeds gave the same order: shuffle with the `rng` argument, not a fixed "
                    "seed of your own",
+    "same every epoch": "a second call with the same rng gave the same order again, so every epoch of the training "
+                        "loop sees one order: shuffle with the rng itself (rng.permutation(n)), not with a copy of it "
+                        "or a new generator made from it",
+    "never in place": "in 64 shuffles with different seeds no index ever stayed at its own place (order[i] == i), "
+                      "which a fair shuffle does in about 2 shuffles of 3: a loop of your own must draw j from 0 to i "
+                      "inclusive (rng.integers(0, i + 1)); simpler, use rng.permutation(n)",
     "unmixed": "some indices never left their half of the order in 64 shuffles with different seeds (a part kept "
                "apart, such as the last, smaller batch, or each half shuffled on its own): shuffle all of 0..n-1 "
                "together with rng.permutation(n), then cut",
@@ -421,7 +434,7 @@ _MIX_RUNS = 64  # a shuffle of all n indices leaves a given index in one half 64
 def _order_problem(answer, n, batch_size, order):
     """'' when ``order`` is rng.permutation's (or another rng-driven shuffle), else a key of ORDER_PROBLEMS."""
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
-        return ""
+        return _same_twice(answer, n, batch_size, order)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
@@ -444,14 +457,25 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
-    if n >= 50 and _unmixed(answer, n, batch_size):
-        return "unmixed"
-    return ""
+    return (_mixing(answer, n, batch_size) if n >= 50 else "") or _same_twice(answer, n, batch_size, order)
 
 
-def _unmixed(answer, n, batch_size):
-    """True when some index stays in the same half of the order over _MIX_RUNS differently seeded calls."""
+def _same_twice(answer, n, batch_size, order):
+    """"same every epoch" when a second call with the same rng gives ``order`` again: the caller's rng did not move
+    on (a copy of it was used), so every epoch of a training loop sees the same order. Judged from n = 10 on."""
+    if n < 10:
+        return ""
+    rng = np.random.default_rng(_RUN_SEED)
+    first, second = ([np.asarray(b) for b in answer(n, batch_size, rng)] for _ in range(2))  # a generator runs too
+    return "same every epoch" if np.array_equal(order, np.concatenate(second)) else ""
+
+
+def _mixing(answer, n, batch_size):
+    """Over _MIX_RUNS differently seeded calls: "unmixed" when some index stays in the same half of the order,
+    "never in place" when no index ever stays at its own place (a fair shuffle leaves none with chance about
+    1/e each time, as Sattolo's off-by-one Fisher-Yates always does), else ''."""
     seen_first, seen_second = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    in_place = False
     for seed in range(_MIX_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1 + seed)
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
@@ -459,7 +483,8 @@ def _unmixed(answer, n, batch_size):
             continue  # judged on the run seed's order only
         seen_first[order[:n // 2]] = True
         seen_second[order[n // 2:]] = True
-    return not (seen_first.all() and seen_second.all())
+        in_place = in_place or bool(np.any(order == np.arange(n)))
+    return "unmixed" if not (seen_first.all() and seen_second.all()) else "" if in_place else "never in place"
 
 
 def _cut(order, batch_size):
@@ -795,6 +820,10 @@ def _momentum_copied_state(w, grad, velocity, lr, mu=0.9):
 
 
 
+def _momentum_nan_replaced(w, grad, velocity, lr, mu=0.9):
+    return ref.momentum_step(w, np.nan_to_num(np.asarray(grad, dtype=float)), velocity, lr, mu)
+
+
 def _momentum_other_default_mu(w, grad, velocity, lr, mu=0.5):
     return ref.momentum_step(w, grad, velocity, lr, mu)
 
@@ -948,6 +977,18 @@ def _adam_last_sizes(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
 def _adam_made_1_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return ref.adam_step(*np.atleast_1d(*(np.asarray(a, dtype=float) for a in (w, grad, m, v))), t, lr, beta1,
                          beta2, eps)
+
+
+def _adam_no_float_cast(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The formula on the arrays as given: grad ** 2 of an int8 gradient stays int8 and wraps around."""
+    if not np.shape(grad) == np.shape(m) == np.shape(v) == np.shape(w) or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_nan_replaced(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return ref.adam_step(w, np.nan_to_num(np.asarray(grad, dtype=float)), m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
@@ -1139,6 +1180,23 @@ def _batches_no_size_check(n, batch_size, rng):
 
 
 
+def _batches_sattolo(n, batch_size, rng):
+    """A Fisher-Yates loop of one's own, off by one: j < i, so no index ever stays in place (Sattolo's shuffle)."""
+    _checked_batch_size(batch_size)
+    order = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        j = int(rng.integers(0, i))
+        order[i], order[j] = order[j], order[i]
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _batches_rng_copied(n, batch_size, rng):
+    """The caller's rng copied before use: it never moves on, so every epoch gets the same order."""
+    _checked_batch_size(batch_size)
+    order = copy.deepcopy(rng).permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
 def _batches_small_last_merged(n, batch_size, rng):
     _checked_batch_size(batch_size)
     batches = _cut(rng.permutation(n), batch_size)
@@ -1154,6 +1212,8 @@ _WHOLE_MU = "mu may be any number in [0, 1), a whole 0 too: check 0 <= mu < 1, n
 _NDIM_LEN_SIZE = ("compare whole shapes (grad.shape != w.shape), not the number of axes, len() and .size: an array "
                   "of shape (2, 5, 1) has all three of weights of shape (2, 1, 5), but numpy broadcasts the two to "
                   "(2, 5, 5)")
+_NAN_KEPT = ("a NaN gradient must give NaN weights, as the formula does: it shows that training diverged. Do not "
+             "replace it (np.nan_to_num, np.where)")
 _INPUTS_DTYPE = ("the new arrays are fractional even when every input array holds whole numbers: do not cast them "
                  "to the inputs' dtype (np.result_type of int64 arrays is int64), return them as computed")
 _BROADCAST_SIZE = ("compare each array's shape with w.shape, not whether numpy broadcasts it to w's shape with w's size: "
@@ -1265,6 +1325,7 @@ EXERCISES = {
             Mistake("3 axes rejected", _momentum_three_axes_rejected, "w may have any number of axes (a "
                     "convolution's weights have 4): the step is elementwise, so raise ValueError only for the listed "
                     "problems"),
+            Mistake("NaN gradient replaced", _momentum_nan_replaced, _NAN_KEPT),
             Mistake("another default for mu", _momentum_other_default_mu, "keep the signature's default mu=0.9: "
                     "a call without mu uses it"),
         ),
@@ -1326,6 +1387,10 @@ EXERCISES = {
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
                     "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
                     "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),
+            Mistake("no float conversion", _adam_no_float_cast, "grad ** 2 of a small integer dtype such as int8 "
+                    "stays int8 and wraps around (100 ** 2 gives 16): convert the arrays with np.asarray(..., "
+                    "dtype=float) first"),
+            Mistake("NaN gradient replaced", _adam_nan_replaced, _NAN_KEPT),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),
@@ -1360,6 +1425,8 @@ EXERCISES = {
             Mistake("float indices", _batches_float, "the indices are floats (np.zeros and np.empty make "
                     "floats), and numpy refuses floats as indices: X[idx] raises IndexError; return the "
                     "integers of rng.permutation(n)"),
+            Mistake("own shuffle off by one", _batches_sattolo, ""),  # the check's own text names it
+            Mistake("rng copied", _batches_rng_copied, ""),  # the check's own text names it
             Mistake("np.random.seed", _batches_global_seed, ""),  # the check's own text names it
             Mistake("batches as tuples", _batches_as_tuples, ""),  # the check's own text names it
             Mistake("no batch-size check", _batches_no_size_check, ""),

@@ -583,6 +583,62 @@ def test_lesson_04_an_extra_first_axis_a_0_d_weight_and_uint8_arrays_are_met(nam
     with pytest.raises(ExerciseFailed):
         check(name, answer, strict=True)
 
+def _momentum_nan_to_num(w, grad, velocity, lr, mu=0.9):
+    """A NaN in the gradient "cleaned" to 0: the weights stay finite and hide that training diverged."""
+    grad = np.nan_to_num(np.asarray(grad, dtype=float))
+    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+
+
+def _adam_nan_to_num(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    grad = np.nan_to_num(np.asarray(grad, dtype=float))
+    return registry.get_exercise("adam_step").reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_without_float_conversion(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The formula on the arrays as given: np.square of an int8 gradient stays int8 and wraps around."""
+    if not np.shape(grad) == np.shape(m) == np.shape(v) == np.shape(w) or t < 1:
+        raise ValueError("bad input")
+    m = beta1 * np.asarray(m, dtype=float) + (1 - beta1) * np.asarray(grad, dtype=float)
+    v = beta2 * np.asarray(v, dtype=float) + (1 - beta2) * np.square(grad)
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _batches_own_fisher_yates_off_by_one(n, batch_size, rng):
+    """j drawn from 0..i-1 instead of 0..i: no index ever stays in place (Sattolo's shuffle)."""
+    if batch_size < 1:
+        raise ValueError("batch_size")
+    order = list(range(n))
+    for i in reversed(range(1, n)):
+        j = int(rng.integers(i))
+        order[i], order[j] = order[j], order[i]
+    order = np.array(order)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _batches_from_a_copy_of_rng(n, batch_size, rng):
+    """A new generator with the caller's state: the caller's rng never moves on, so every epoch has one order."""
+    if batch_size < 1:
+        raise ValueError("batch_size")
+    own = np.random.Generator(type(rng.bit_generator)())
+    own.bit_generator.state = rng.bit_generator.state
+    order = own.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", _momentum_nan_to_num), ("adam_step", _adam_nan_to_num),
+    ("adam_step", _adam_without_float_conversion), ("minibatch_indices", _batches_own_fisher_yates_off_by_one),
+    ("minibatch_indices", _batches_from_a_copy_of_rng),
+], ids=["momentum nan_to_num", "adam nan_to_num", "adam int8 grad squared", "minibatch Sattolo shuffle",
+        "minibatch copy of rng"])
+def test_lesson_04_nan_gradients_int8_squares_and_shuffles_without_fixed_points_or_a_moving_rng_are_rejected(
+        name, answer):
+    """Only sgd_step met a NaN gradient, no Adam gradient was of a small integer dtype (grad ** 2 of int8 wraps
+    around), a shuffle that never leaves an index in place passed as random, and so did one that leaves the
+    caller's rng where it was (every epoch the same order): the check never called twice with one rng."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -273,6 +273,9 @@ def _ring_cases():
         Case((rng.normal(size=3), 0), label="one number per worker, no chunks", raises=ValueError),
         Case((np.random.default_rng(92).normal(size=(2, 3, 2)), 0), label="2 workers but 3 chunks",
              raises=ValueError),
+        Case((np.zeros((0, 0, 2)), 0), label="no workers at all: shape (0, 0, 2), k = 0", raises=ValueError),
+        Case((np.random.default_rng(94).normal(size=(3, 3, 2)),), {"step": 1},
+             label="3 workers, the step passed by keyword (step=1)"),
         *generated(_draw_ring_input, count=6, seed=111),
     ]
 
@@ -298,7 +301,7 @@ def _run_ring(answer, case):
     """Call the answer on a copy; return its result, whether it left the input alone and the result's type
     ("" for a numpy array or None)."""
     buffers = np.array(case.args[0])
-    result = answer(buffers, case.args[1])
+    result = answer(buffers, *case.args[1:], **case.kwargs)      # the step positionally, or as step=...
     unchanged = bool(np.array_equal(buffers, case.args[0]))
     kind = "" if result is None or isinstance(result, np.ndarray) else type(result).__name__
     return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
@@ -327,6 +330,19 @@ def _ring_in_place(buffers, step):
         c = (i - step) % k
         buffers[(i + 1) % k, c] += buffers[i, c]
     return buffers
+
+
+def _ring_single_worker_only(buffers, step):
+    if buffers.ndim < 2 or buffers.shape[0] == 1 or buffers.shape[1] != buffers.shape[0]:   # k = 0 slips through
+        raise ValueError("buffers must have shape (k, k, ...) with more than one worker")
+    return ring_step(buffers, step)
+
+
+def _ring_renamed(buffers, s):
+    return ring_step(buffers, s)
+
+
+_ring_renamed.__qualname__ = "ring_step"   # as the learner's is: Python's TypeError names the function
 
 
 def _ring_three_dims_only(buffers, step):
@@ -405,6 +421,7 @@ def _sampler_cases():
         Case((np.array([5, 7, 9]), 8, 7), label="3 examples for 8 ranks (the start is repeated more than once)"),
         Case((range(0), 3, 1), label="an empty order (a dataset of no examples), 3 ranks: every rank gets nothing"),
         Case((np.array([], dtype=np.int64), 2, 0, True), label="an empty order with drop_last, 2 ranks"),
+        Case((np.arange(6), 0, 0), label="no ranks at all (num_replicas 0): no rank is valid", raises=ValueError),
         *generated(_draw_sampler_input, count=8, seed=103),
     ]
 
@@ -536,6 +553,13 @@ def _sampler_tiled(order, num_replicas, rank, drop_last=False):
     return np.tile(order, -(-total // n))[:total][rank::num_replicas]    # divides by n = 0 for an empty order
 
 
+def _sampler_divides_before_checking(order, num_replicas, rank, drop_last=False):
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas   # num_replicas 0: divides by 0
+    _sampler_rank(num_replicas, rank)
+    return np.resize(np.asarray(order), total)[rank::num_replicas]
+
+
 def _sampler_renamed(order, world_size, rank, drop_last=False):
     return sampler_indices(order, world_size, rank, drop_last)
 
@@ -600,11 +624,14 @@ def _accumulation_cases():
              "the lesson's model in the next cell)"),
         Case((10, 3), {"loss": "mse", "scale": 20.0}, label="a large gradient (mean squared error on targets of "
              "about 20): the step of the whole batch, whatever the gradient's norm"),
+        Case((10, 3), {"loss": "mse", "outputs": 1}, label="a model with one output (a regression: predictions and "
+             "y of shape (10, 1))"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
         *generated(_draw_accumulation_input, count=2, seed=215),
         *generated(_draw_fresh_accumulation_input, count=1, seed=216),
+        *generated(_draw_one_output_accumulation_input, count=1, seed=217),
     ]
 
 
@@ -627,6 +654,13 @@ def _draw_fresh_accumulation_input(rng):
     """As ``_draw_accumulation_input``, on a fresh model: p.grad is None, as before its first backward pass."""
     case = _draw_accumulation_input(rng)
     return Case(case.args, {**case.kwargs, "stale": False})
+
+
+def _draw_one_output_accumulation_input(rng):
+    """As ``_draw_accumulation_input``, for a model with one output (a regression: mean squared error on y of shape
+    (n, 1)); a group of its own, so that the other drawn cases stay as they were."""
+    case = _draw_accumulation_input(rng)
+    return Case(case.args, {**case.kwargs, "outputs": 1, "loss": "mse"})
 
 
 def _run_accumulation(step_fn, case):
@@ -1013,6 +1047,18 @@ def _accumulate_clipped(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_squeezed(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb).squeeze(-1), yb) * len(xb) / len(x)   # one output: (n,) against y's (n, 1)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
 def _accumulate_chunked(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -1129,6 +1175,11 @@ EXERCISES = {
             Mistake("more chunks than workers allowed", _ring_more_chunks_allowed, "The ring cuts every gradient "
                     "into exactly k chunks, one per worker: raise ValueError unless buffers.shape[1] == "
                     "buffers.shape[0], also when there are more chunks than workers."),
+            Mistake("only one worker rejected", _ring_single_worker_only, "A ring needs k >= 2 workers, so "
+                    "buffers with no workers at all (k = 0) must raise ValueError too: check buffers.shape[0] < 2, "
+                    "not buffers.shape[0] == 1."),
+            Mistake("step renamed", _ring_renamed, "Keep the parameter names of the signature ring_step(buffers, "
+                    "step): a caller may pass step=... by keyword."),
         ),
     ),
     "sampler_indices": Exercise(
@@ -1176,6 +1227,9 @@ EXERCISES = {
             Mistake("drop_last cuts with [:-(n % W)]", _sampler_cut_by_negative_slice, "order[:-(n % num_replicas)] "
                     "is empty when n is a multiple of num_replicas ([:-0] is [:0]). Cut with "
                     "order[:n - n % num_replicas] or order[:(n // num_replicas) * num_replicas]."),
+            Mistake("divides before checking the rank", _sampler_divides_before_checking, "With num_replicas = 0 no "
+                    "rank is valid, but n // num_replicas raises ZeroDivisionError before your check: check "
+                    "0 <= rank < num_replicas first, so that every invalid input raises ValueError."),
         ),
     ),
     "accumulation_step": Exercise(
@@ -1252,6 +1306,9 @@ EXERCISES = {
             Mistake("micro_batches renamed", _accumulate_renamed, "Keep the parameter names of the signature "
                     "accumulation_step(model, loss_fn, optimizer, x, y, micro_batches): a caller may pass "
                     "micro_batches=... by keyword."),
+            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1) turns a one-output "
+                    "model's predictions of shape (n, 1) into shape (n,), and the loss then broadcasts them against "
+                    "y's (n, 1) into an (n, n) table: pass model(xb) to loss_fn as it is."),
         ),
     ),
 }

@@ -3337,6 +3337,67 @@ def test_lesson_08_rejects_a_weighted_sum_over_the_wrong_axis_of_a_matrix_w_and_
         assert judge(registry.get_exercise(name), answer).mistake == mistake
 
 
+def _ring_step_rejecting_one_worker_only(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] == 1 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("a ring needs more than one worker")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+    return new
+
+
+def _ring_step_with_its_step_renamed(buffers, s):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    return _ring_step_rejecting_one_worker_only(buffers, s)
+
+
+_ring_step_with_its_step_renamed.__qualname__ = "ring_step"   # as the learner's is: the TypeError names it
+
+
+def _sampler_checking_the_rank_after_dividing(order, num_replicas, rank, drop_last=False):
+    order = np.asarray(order)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    return np.resize(order, total)[rank::num_replicas]
+
+
+def _accumulation_squeezing_the_predictions(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb).squeeze(-1), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+_RIGHT_ONLY_WITH_WORKERS_RANKS_AND_SEVERAL_OUTPUTS = [   # k >= 1, num_replicas >= 1, 2 to 5 outputs, step positional
+    ("ring_step", _ring_step_rejecting_one_worker_only, "only one worker rejected", "no workers at all"),
+    ("sampler_indices", _sampler_checking_the_rank_after_dividing, "divides before checking the rank",
+     "ZeroDivisionError"),
+    ("accumulation_step", _accumulation_squeezing_the_predictions, "predictions squeezed", "one output"),
+    ("ring_step", _ring_step_with_its_step_renamed, "step renamed", "step=1"),
+]
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", _RIGHT_ONLY_WITH_WORKERS_RANKS_AND_SEVERAL_OUTPUTS,
+                         ids=["ring k == 1 only", "sampler divides first", "accumulation squeeze(-1)",
+                              "ring step renamed"])
+def test_lesson_08_rejects_no_workers_no_ranks_and_a_one_output_model_squeezed(name, answer, mistake, reason):
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    assert judge(registry.get_exercise(name), answer).mistake == mistake
+
+
 def test_saliency_map_wants_a_copy_of_x():
     def no_copy(model, x, target):
         import torch

@@ -2578,20 +2578,12 @@ def test_lesson_07_rejects_fewer_background_columns_steps_cut_short_and_an_unfro
 
 def _integrated_gradients_with_dropout_set_to_zero(model, x, target, baseline, steps):
     """The lesson's answer after switching every Dropout off by hand, for good (the model is in eval() mode anyway)."""
-    import torch
     from torch import nn
 
     for module in model.modules():
         if isinstance(module, nn.Dropout):
             module.p = 0.0
-    if steps < 1:
-        raise ValueError("steps must be at least 1")
-    x = torch.as_tensor(x, dtype=torch.float32)
-    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
-    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
-    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
-    model(points)[:, target].sum().backward()
-    return (x - baseline) * points.grad.mean(dim=0)
+    return registry.get_exercise("integrated_gradients").reference(model, x, target, baseline, steps)
 
 
 @pytest.mark.parametrize("name, answer, mistake", [
@@ -3226,25 +3218,6 @@ def test_lesson_08_accepts_accumulation_that_runs_a_second_forward_pass_for_the_
     check("accumulation_step", twice, strict=True)
 
 
-def _accumulation_scaled_by_hooks_left_on_the_model(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError("micro_batches must be between 1 and len(x)")
-    optimizer.zero_grad()
-    share = [1.0]
-    for p in model.parameters():
-        p.register_hook(lambda grad: grad * share[0])          # never removed
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        share[0] = len(xb) / len(x)
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        total += loss.item() * share[0]
-    optimizer.step()
-    return total
-
-
 def _accumulation_clipping_the_gradients(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -3276,7 +3249,7 @@ _RIGHT_ONLY_ON_AN_ARRAY_ORDER_OR_FOR_ONE_CALL = [   # no range order, gradients 
     # what stays on x or the model
     ("sampler_indices", _sampler_with(lambda n, W: n // W * W, size=lambda order: len(order.copy())),
      "order copied with order.copy()", r"range\(10\)"),
-    ("accumulation_step", _accumulation_scaled_by_hooks_left_on_the_model, "hooks left on the model",
+    ("accumulation_step", catalogued("accumulation_step", "hooks left on the model"), "hooks left on the model",
      "register_hook"),
     ("accumulation_step", _accumulation_then(lambda model, x: x.requires_grad_(True)), "x set to require grad",
      "changed x or y"),

@@ -728,6 +728,20 @@ def _draw_bad_shape(rng):
     return Case((), {"image": image}, raises=ValueError) if rng.random() < 0.5 else Case((image,), raises=ValueError)
 
 
+def _draw_few_pixels(rng, kind):
+    """Raw pixels (uint8) with fewer than 784 of them, in a shape predict_one_image must refuse with ValueError: one
+    pixel as a 0-d array, one axis (a row of 28 pixels, or 1 to 60), or an axis of length 0 ((0, 28), (28, 0),
+    (28, 28, 0) or (0, 28, 28)); the image by position or by keyword. An answer that reads image.shape[1] or len(image)
+    before checking how many axes there are raises IndexError or TypeError here instead."""
+    if kind == "0-d":
+        image = np.array(rng.integers(0, 256), dtype=np.uint8)
+    elif kind == "one axis":
+        image = rng.integers(0, 256, size=28 if rng.random() < 0.5 else int(rng.integers(1, 61)), dtype=np.uint8)
+    else:
+        image = np.zeros([(28, 0), (0, 28), (28, 28, 0), (0, 28, 28)][int(rng.integers(0, 4))], dtype=np.uint8)
+    return Case((), {"image": image}, raises=ValueError) if rng.random() < 0.5 else Case((image,), raises=ValueError)
+
+
 # chosen so that the first drawn shape is (28, 1, 28) (a unit axis between the two 28s, by keyword), then (1, 28, 28)
 # and (1, 28, 1, 28) by position
 _BAD_SHAPE_DRAW_SEED = 16
@@ -735,7 +749,12 @@ _BAD_SHAPE_DRAW_SEED = 16
 
 def _predict_cases_with_drawn():
     return [*_predict_cases(), *generated(_draw_predict, count=2, seed=_PREDICT_DRAW_SEED),
-            *generated(_draw_bad_shape, count=3, seed=_BAD_SHAPE_DRAW_SEED)]
+            *generated(_draw_bad_shape, count=3, seed=_BAD_SHAPE_DRAW_SEED),
+            *generated(in_turn(_draw_few_pixels, ("0-d", "one axis", "empty")), count=3, seed=_FEW_PIXELS_DRAW_SEED)]
+
+
+# chosen so that the one-axis shape is (28,): a row of the image, 28 pixels first
+_FEW_PIXELS_DRAW_SEED = 0
 
 
 
@@ -1316,6 +1335,13 @@ def _predict_binarised(model, image):
     return int(np.argmax(model.predict((_one_image(image) > 127).astype("float32"), verbose=0)[0]))
 
 
+def _predict_shape_read_before_ndim(model, image):
+    image = np.asarray(image)  # shape[1] of a (28,) row raises IndexError, not the ValueError the exercise asks for
+    if image.shape[0] != 28 or image.shape[1] != 28 or image.ndim > 3 or image.ndim == 3 and image.shape[2] != 1:
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
 def _predict_squeezed(model, image):
     image = np.squeeze(image)
     if image.shape != (28, 28):
@@ -1631,6 +1657,9 @@ EXERCISES = {
             Mistake("first and last axes checked", _predict_first_and_last_axes_checked, "compare the whole shape "
                     "with (28, 28) and (28, 28, 1): a (28, 1, 28) array has 28 first and last too, and an axis of "
                     "size 1 in the middle is not a channel axis"),
+            Mistake("shape read before its length", _predict_shape_read_before_ndim, "check image.ndim (or compare "
+                    "the whole shape) before reading image.shape[1]: a 0-d array or a row of 28 pixels has no second "
+                    "axis, and the exercise wants a ValueError, not an IndexError"),
             Mistake("squeezed", _predict_squeezed, "check the shape as given: np.squeeze turns a batch "
                     "(1, 28, 28, 1) into one 28x28 image, but the exercise wants a ValueError for it"),
             Mistake("reshapes the input in place", _predict_reshapes_the_input, "image.shape = (...) reshapes "

@@ -76,6 +76,9 @@ def _step_cases():
         Case((8, 4, 3), {"dtype": "float64"}, label="a float64 model and batch"),
         Case((8, 2, 1), {"loss": "bce"}, label="the lesson's binary set-up: one output, nn.BCEWithLogitsLoss, float "
              "labels of shape (8, 1)"),
+        Case((6, 3, 2), {"loss": "mse"}, label="a regression with two outputs: nn.MSELoss, float targets of shape (6, 2)"),
+        Case((8, 4, 3), {"sequence": 3}, label="x of shape (8, 3, 4), 3 steps of 4 features: the model's first layer acts "
+             "on the last axis"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
         *generated(_draw_step_case, count=5, seed=63),
     ]
@@ -130,7 +133,8 @@ def _run_step(train_step, case):
     scale, n_labels = kw.get("scale", 1.0), kw.get("n_labels", n)
     dtype = getattr(torch, kw.get("dtype", "float32"))
     gen = torch.Generator().manual_seed(kw.get("seed", 0))
-    x = (scale * torch.randn(n, n_in, generator=gen)).to(dtype)
+    steps_in = (kw["sequence"],) if "sequence" in kw else ()
+    x = (scale * torch.randn(n, *steps_in, n_in, generator=gen)).to(dtype)
     if kw.get("loss") == "mse":
         y = torch.randn(n_labels, k, generator=gen).to(dtype)
         loss_fn = nn.MSELoss()
@@ -144,8 +148,9 @@ def _run_step(train_step, case):
     torch.manual_seed(kw.get("seed", 0))
     hidden = kw.get("hidden", 8)
     norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
-    model = nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.ReLU(), nn.Dropout(kw.get("dropout", 0.0)),
-                          nn.Linear(hidden, k)).to(dtype)
+    flat = [nn.Flatten()] if steps_in else []  # (n, steps, hidden) -> (n, steps * hidden)
+    model = nn.Sequential(nn.Linear(n_in, hidden), *norm, nn.ReLU(), nn.Dropout(kw.get("dropout", 0.0)), *flat,
+                          nn.Linear(hidden * (steps_in or (1,))[0], k)).to(dtype)
     if kw.get("frozen"):
         model[0].requires_grad_(False)  # fine-tuning: the optimizer holds the layer, but it gets no gradient
     for i, p in enumerate(model.parameters()):
@@ -793,6 +798,24 @@ def _step_output_squeezed(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_targets_as_class_indices(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    if y.ndim == 2 and y.shape[1] > 1:
+        y = y.argmax(dim=1)  # one-hot habit: but (n, 2) regression targets are numbers, not one-hot classes
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_input_flattened(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x.flatten(start_dim=1)), y)  # (n, 3, 4) -> (n, 12): no longer what the model takes
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1310,6 +1333,11 @@ EXERCISES = {
             Mistake("output squeezed", _step_output_squeezed, "pass the model's output to loss_fn as it is: "
                     "squeeze(-1) drops the axis of a one-output model, so (n,) outputs meet (n, 1) targets "
                     "(nn.BCEWithLogitsLoss raises, nn.MSELoss silently compares every output with every target)"),
+            Mistake("targets turned into class indices", _step_targets_as_class_indices, "pass y to loss_fn as it "
+                    "is: float targets of shape (n, 2) may be two numbers to regress on (nn.MSELoss), and argmax "
+                    "turns them into class indices"),
+            Mistake("input flattened", _step_input_flattened, "pass x to the model as it is: the model decides "
+                    "what shape it takes, and flattening (n, 3, 4) to (n, 12) no longer fits its first layer"),
             Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "
                     "every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "

@@ -972,6 +972,37 @@ def test_lesson_06_torch_train_step_sees_a_one_output_model(answer, mistake):
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
 
+def _step_taking_one_hot_targets(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    if y.ndim == 2 and y.size(1) > 1:
+        y = y.argmax(dim=1)  # one-hot labels to class indices: wrong for (n, 2) regression targets
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_viewing_x_as_a_matrix(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x.view(len(x), -1)), y)  # an MLP habit: wrong for a model that takes (n, 3, 4)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (catalogued("torch_train_step", "targets turned into class indices"), "targets turned into class indices"),
+    (_step_taking_one_hot_targets, "targets turned into class indices"),
+    (catalogued("torch_train_step", "input flattened"), "input flattened"),
+    (_step_viewing_x_as_a_matrix, "input flattened"),
+], ids=["argmax of (n, k > 1) targets", "argmax of 2-D targets", "x.flatten(1)", "x.view(n, -1)"])
+def test_lesson_06_torch_train_step_sees_two_regression_outputs_and_a_3d_batch(answer, mistake):
+    """All passed when every float target had one column (the drawn regression of seed 63 has one output) and every x
+    was a matrix (n, features)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind != PASSED and (mistake is None or verdict.mistake == mistake), verdict.text
+
+
 def test_digit_mlp_may_initialise_its_layers_its_own_random_way():
     from torch import nn
 
@@ -4065,6 +4096,24 @@ def test_lesson_05_predict_one_image_refuses_a_unit_axis_in_the_middle_and_leave
     verdict = judge(registry.get_exercise("predict_one_image"), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
     assert keras.utils.is_interactive_logging_enabled()
+
+
+def _predict_checking_len_first(model, image):
+    image = np.asarray(image)
+    if len(image) != 28 or image.size != 784 or image.ndim > 3 or image.shape[1] != 28:  # len() of a 0-d array: TypeError
+        raise ValueError(image.shape)
+    return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (catalogued("predict_one_image", "shape read before its length"), "shape read before its length"),
+    (_predict_checking_len_first, None),  # raises TypeError: not that mistake's IndexError, rejected all the same
+], ids=["shape[1] of a (28,) row", "len() of a 0-d array"])
+def test_lesson_05_predict_one_image_refuses_fewer_axes_with_value_error(answer, mistake):
+    """Both passed when every invalid shape had at least two axes or 784 pixels: a (28,) row or a 0-d array made them
+    raise IndexError or TypeError, not ValueError."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind != PASSED and (mistake is None or verdict.mistake == mistake), verdict.text
 
 
 def _conv_as_rows(image, kernel):

@@ -37,8 +37,10 @@ LAB_SETTINGS = {  # written to a private settings folder: no kernel dialog, no n
         "fetchNews": "false", "checkForUpdates": False},
 }
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
+# slow end to end (JupyterLab in a browser): make test-wide (CI) runs it, make test does not
+pytestmark = [pytest.mark.wide,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")]
 
 
 def _free_port() -> int:

@@ -28,8 +28,10 @@ VOILA_FINISHED = """() => {  // Voila's last script removes the spinner and show
 VOILA_RENDER_S = 600  # lesson 04 renders in 90-130 s on this machine under heavy load; a stall never ends
 VOILA_IDLE_S = 30     # the page still says "Executing" while the kernel has been idle this long: a stall
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
+# slow end to end (Notebook 7 and Voila in a browser): make test-wide (CI) runs it, make test does not
+pytestmark = [pytest.mark.wide,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")]
 
 
 @pytest.fixture(scope="module")

@@ -419,8 +419,9 @@ def _sampler_cases():
         Case((np.arange(6), 2, 2), label="rank 2 of 2 ranks", raises=ValueError),
         Case((np.arange(6), 2, -1), label="rank -1", raises=ValueError),
         Case((np.array([5, 7, 9]), 8, 7), label="3 examples for 8 ranks (the start is repeated more than once)"),
-        Case((range(0), 3, 1), label="an empty order (a dataset of no examples), 3 ranks: every rank gets nothing"),
-        Case((np.array([], dtype=np.int64), 2, 0, True), label="an empty order with drop_last, 2 ranks"),
+        Case((range(0), 3, 1), label="an empty order (a dataset of no examples), 3 ranks: every rank gets nothing",
+             points=0),
+        Case((np.array([], dtype=np.int64), 2, 0, True), label="an empty order with drop_last, 2 ranks", points=0),
         Case((np.arange(6), 0, 0), label="no ranks at all (num_replicas 0): no rank is valid", raises=ValueError),
         *generated(_draw_sampler_input, count=8, seed=103),
     ]

@@ -26,9 +26,12 @@ def _hand_picked_activation_cases():
 
 
 def _draw_activation_input(rng, kinds=("float64", "float32")):
-    """One number or an array of 1 to 3 dimensions, of one of ``kinds`` ("int": whole numbers), at any scale."""
+    """One number or an array of 1 to 3 dimensions, of one of ``kinds`` ("int": whole numbers), at any scale; an
+    array has a value above 0, so that its ReLU is never all zeros (which a constant answer would get right)."""
     ndim = int(rng.integers(0, 4))
     z = draw_floats(rng, draw_shape(rng, ndim), scale=float(rng.choice([0.5, 5.0, 50.0])))
+    if ndim and (z <= 0).all():
+        z.flat[0] = -z.flat[0] or 1.0
     kind = rng.choice(kinds)
     z = z.astype(np.float32) if kind == "float32" else np.round(z).astype(np.int64) if kind == "int" else z
     return Case((z.item() if ndim == 0 else z,))
@@ -40,7 +43,8 @@ def _draw_empty_activation_input(rng, kinds=("float64", "float32")):
     shape = list(draw_shape(rng, int(rng.integers(1, 4))))
     shape[int(rng.integers(0, len(shape)))] = 0
     kind = str(rng.choice(kinds))
-    return Case((np.zeros(shape, dtype=np.int64 if kind == "int" else kind),), label="an empty array")
+    return Case((np.zeros(shape, dtype=np.int64 if kind == "int" else kind),), label="an empty array",
+                points=0)   # an empty result, which any answer of the right shape gets: a pass needs it, no credit
 
 
 def _activation_cases():
@@ -173,7 +177,8 @@ def _draw_empty_layer_input(rng, axis):
     batch, n_in, n_out = (int(n) for n in rng.integers(1, 6, size=3))
     batch, n_in = (0, n_in) if axis == "batch" else (batch, 0)
     return Case((draw_floats(rng, (batch, n_in)), draw_floats(rng, (n_out, n_in)), draw_floats(rng, (n_out,))),
-                label="a batch of no examples" if axis == "batch" else "examples with no features")
+                label="a batch of no examples" if axis == "batch" else "examples with no features",
+                points=0 if axis == "batch" else 1)   # an empty result: a pass needs it, it gives no partial credit
 
 
 def _layer_cases():

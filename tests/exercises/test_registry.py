@@ -130,6 +130,24 @@ def test_every_exercise_that_takes_inputs_also_draws_generated_ones(name):
         f"{name}: add generated cases (exercises.base.generated) that vary what the hand-picked ones share"
 
 
+def _all_empty(value) -> bool:
+    """Whether ``value`` is arrays (or lists and tuples of them) with no entries at all."""
+    if isinstance(value, (tuple, list)) and value and not np.isscalar(value[0]):
+        return all(_all_empty(v) for v in value)
+    return isinstance(value, (np.ndarray, list, tuple)) and np.size(value) == 0
+
+
+@each_exercise
+def test_an_input_whose_right_result_is_empty_gives_no_partial_credit(name):
+    """Any answer that returns the right shape gets an empty result right (np.full(np.shape(z), 7.0) does): such a
+    case must pass for an exercise to pass, but it carries no weight in partial credit (Case.points = 0)."""
+    exercise = registry.get_exercise(name)
+    for case in exercise.cases():
+        inputs = (*case.args, *case.kwargs.values())
+        if case.raises is None and any(np.size(a) == 0 for a in inputs if isinstance(a, (np.ndarray, range))):
+            assert not _all_empty(exercise.reference(*case.args, **case.kwargs)) or case.points == 0, case.describe()
+
+
 @each_exercise
 def test_the_reference_passes_in_strict_mode(name, capsys):
     reference = registry.get_exercise(name).reference

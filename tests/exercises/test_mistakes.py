@@ -972,16 +972,6 @@ def test_lesson_06_torch_train_step_sees_a_one_output_model(answer, mistake):
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
 
 
-def _step_taking_one_hot_targets(model, loss_fn, optimizer, x, y):
-    optimizer.zero_grad()
-    if y.ndim == 2 and y.size(1) > 1:
-        y = y.argmax(dim=1)  # one-hot labels to class indices: wrong for (n, 2) regression targets
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
 def _step_viewing_x_as_a_matrix(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x.view(len(x), -1)), y)  # an MLP habit: wrong for a model that takes (n, 3, 4)
@@ -992,7 +982,7 @@ def _step_viewing_x_as_a_matrix(model, loss_fn, optimizer, x, y):
 
 @pytest.mark.parametrize("answer, mistake", [
     (catalogued("torch_train_step", "targets turned into class indices"), "targets turned into class indices"),
-    (_step_taking_one_hot_targets, "targets turned into class indices"),
+    (catalogued("torch_train_step", "targets turned into class indices"), "targets turned into class indices"),
     (catalogued("torch_train_step", "input flattened"), "input flattened"),
     (_step_viewing_x_as_a_matrix, "input flattened"),
 ], ids=["argmax of (n, k > 1) targets", "argmax of 2-D targets", "x.flatten(1)", "x.view(n, -1)"])
@@ -4802,15 +4792,9 @@ def test_lessons_00_and_01_take_a_number_in_any_form_of_shape_0(name, answer):
     _passes(name, answer)
 
 
-def _accuracy_comparing_size_and_last_axis(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.size != y_pred.size or y_true.shape[-1] != y_pred.shape[-1] or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
-    return float(np.mean(y_true == y_pred))
-
-
 def _accuracy_of_atleast_2d(y_true, y_pred):
-    return _accuracy_comparing_size_and_last_axis(np.atleast_2d(y_true), np.atleast_2d(y_pred))
+    compared = catalogued("accuracy", "size and last axis compared, not shapes")
+    return compared(np.atleast_2d(y_true), np.atleast_2d(y_pred))
 
 
 def _one_stable_sigmoid(v):
@@ -4855,7 +4839,7 @@ def _layer_along_the_rows(X, W, b):
 
 
 @pytest.mark.parametrize("name, answer, reason", [
-    ("accuracy", _accuracy_comparing_size_and_last_axis,
+    ("accuracy", catalogued("accuracy", "size and last axis compared, not shapes"),
      "Likely mistake: The same number of labels and the same last axis"),
     ("accuracy", _accuracy_of_atleast_2d, "Likely mistake: The same number of labels and the same last axis"),
     ("sigmoid", lambda z: np.vectorize(_one_stable_sigmoid)(z), "Likely mistake: np.vectorize without otypes="),

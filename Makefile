@@ -8,8 +8,8 @@
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
 # make book  - the lessons with their solutions, run, as a web site in _build/book/html (make test-book checks it)
 # make grade SUBMISSIONS=folder - grade learners' notebooks into artifacts/grading (default: a demo class)
-# make release LESSONS="01a_neurons_and_activations" - the graded release for a class into artifacts/release
-#   (no answer key)
+# make release LESSONS="01a_neurons_and_activations" - the graded release for a class, one per lesson, into
+#   artifacts/release/<lesson> (no answer key)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,29 @@ def answer_of(name: str) -> Any:
         raise NotImplementedError(f"exercise `{name}`: the answer given to check() is the course's own function, "
                                   "which in this graded release waits for yours: write your own")
     return answer
+
+
+def call_answer(name: str, library_function: Callable, arguments: dict) -> Any:
+    """What a graded release's course function returns: the learner's answer to ``name`` called with the
+    ``arguments`` of the course's ``library_function``, in order, as many as the answer's def line takes.
+
+    The course's function may have more parameters than the exercise asks for (``neuron(x, w, b, activation)``);
+    one that the answer has no room for must hold the course's default, or the call is refused.
+    """
+    answer = answer_of(name)
+    try:
+        own = inspect.signature(answer).parameters.values()
+    except (TypeError, ValueError):   # a callable without a signature to read: pass everything
+        own = [inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL)]
+    room = len(arguments) if any(p.kind is p.VAR_POSITIONAL for p in own) else \
+        sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in own)
+    defaults = inspect.signature(library_function).parameters
+    values = list(arguments.items())
+    for key, value in values[room:]:
+        if value is not defaults[key].default:
+            raise TypeError(t("the course's code called your `{name}` with {key}={value}, but your function takes "
+                              "no such parameter", name=name, key=key, value=short(value)))
+    return answer(*(value for _, value in values[:room]))
 
 
 def _report(name: str, exercise: Exercise, answer: Any, verdict: Verdict, strict: bool) -> Any:

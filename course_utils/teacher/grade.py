@@ -284,7 +284,7 @@ def grade_class(submissions: list[Submission], solutions: Path, limits: Limits =
 def _release(lesson: str, solutions: Path, folder: Path, progress) -> Path | None:
     """The lesson's graded release for the kernels, or None (then they see the full package, and we say so)."""
     try:
-        return build_release([lesson], folder / lesson, solutions)
+        return build_release(lesson, folder / lesson, solutions)
     except ReleaseError as why:
         progress(f"warning: {lesson} is graded with the full course package, so its reference solutions can be "
                  f"imported by learner code: {why}")

@@ -2,14 +2,17 @@
 
     python -m course_utils.teacher.release 01a_neurons_and_activations [02a_layers_and_mlp ...] --out DIR   # make release
 
-``DIR/lessons/`` holds the learner notebooks and ``DIR/course_utils/`` the package, without the
-teacher's tools and, for each exercise of the given lessons, without the code of its reference
-solution, of its test inputs and of its catalogued mistakes: those functions keep their names, and
-their bodies only raise, except a reference that the course's own code also uses (``neurons.sigmoid``):
-it calls the learner's answer (``checks.answer_of``), so the lesson runs on with the learner's work. ``course_utils/exercises/recorded.json`` holds what ``check()`` needs
-instead: the exercise's public cases (the first half of them) with the reference's and each
-mistake's outcomes on them, as plain data. The other cases stay hidden: only the grader has them.
-There is no ``solutions/``. The grader runs every kernel on such a release (``teacher.grade``).
+Each lesson gets a release of its own, ``DIR/<lesson>/``: ``lessons/`` holds the learner notebook and
+``course_utils/`` the package, without the teacher's tools and, for each exercise of that lesson, without
+the code of its reference solution, of its test inputs and of its catalogued mistakes: those functions
+keep their names, and their bodies only raise, except a reference that the course's own code also uses
+(``neurons.sigmoid``): it calls the learner's answer (``checks.call_answer``), so the lesson runs on with
+the learner's work. One release per lesson, because a later lesson's code runs an earlier lesson's
+reference (lesson 02b's ``mlp.forward`` calls ``sigmoid``), and its kernel holds no answer to lesson 01a.
+``course_utils/exercises/recorded.json`` holds what ``check()`` needs instead: the exercise's public
+cases (the first half of them) with the reference's and each mistake's outcomes on them, as plain data.
+The other cases stay hidden: only the grader has them. There is no ``solutions/``. The grader runs
+every kernel on its lesson's release (``teacher.grade``).
 """
 from __future__ import annotations
 
@@ -48,9 +51,9 @@ def public_cases(cases: list[Case]) -> list[Case]:
     return cases[:max(1, len(cases) // 2)]
 
 
-def build_release(lessons: list[str], out: Path, solutions: Path = COURSE_ROOT / "solutions") -> Path:
-    """Write the graded release of ``lessons`` into ``out``; return ``out``."""
-    names = [name for lesson in lessons for name in exercise_bindings(solutions / f"{lesson}.ipynb")]
+def build_release(lesson: str, out: Path, solutions: Path = COURSE_ROOT / "solutions") -> Path:
+    """Write the graded release of ``lesson`` into ``out``; return ``out``."""
+    names = list(exercise_bindings(solutions / f"{lesson}.ipynb"))
     recorded = {name: _record(name) for name in names}
     if out.exists():
         shutil.rmtree(out)
@@ -59,9 +62,8 @@ def build_release(lessons: list[str], out: Path, solutions: Path = COURSE_ROOT /
     _hide_functions(package, {f: name for name in names for f in _answer_code(name)})
     (package / "exercises" / "recorded.json").write_text(json.dumps(recorded), encoding="utf-8")
     (out / "lessons").mkdir()
-    for lesson in lessons:
-        solution = nbformat.read(solutions / f"{lesson}.ipynb", as_version=4)
-        nbformat.write(make_lesson(solution, f"solutions/{lesson}.ipynb"), out / "lessons" / f"{lesson}.ipynb")
+    solution = nbformat.read(solutions / f"{lesson}.ipynb", as_version=4)
+    nbformat.write(make_lesson(solution, f"solutions/{lesson}.ipynb"), out / "lessons" / f"{lesson}.ipynb")
     return out
 
 
@@ -136,8 +138,8 @@ class _Hider(ast.NodeTransformer):
             return self.generic_visit(node)
         exercise = self.wanted[key]
         node.body = ast.parse(f"raise NotImplementedError({HIDDEN!r})" if exercise is None else
-                              f"from course_utils.checks import answer_of\n"
-                              f"return answer_of({exercise!r})({_call_arguments(node.args)})").body
+                              f"from course_utils.checks import call_answer\n"
+                              f"return call_answer({exercise!r}, {node.name}, {_arguments(node)})").body
         return node
 
     def visit_Lambda(self, node):
@@ -146,27 +148,29 @@ class _Hider(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _call_arguments(args: ast.arguments) -> str:
-    """The arguments that pass a function's own parameters on unchanged: ``x, w, *rest, k=k, **kw``."""
-    parts = [a.arg for a in (*args.posonlyargs, *args.args)]
-    parts += [f"*{args.vararg.arg}"] if args.vararg else []
-    parts += [f"{a.arg}={a.arg}" for a in args.kwonlyargs]
-    parts += [f"**{args.kwarg.arg}"] if args.kwarg else []
-    return ", ".join(parts)
+def _arguments(node: ast.FunctionDef) -> str:
+    """A dict of a function's parameters, by name, in order: ``{'x': x, 'w': w}``."""
+    args = node.args
+    if args.vararg or args.kwonlyargs or args.kwarg:
+        raise ReleaseError(f"{node.name}: a course function that calls the learner's answer can only have "
+                           "plain parameters (no *args, keyword-only or **kwargs)")
+    return "{" + ", ".join(f"{a.arg!r}: {a.arg}" for a in (*args.posonlyargs, *args.args)) + "}"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build the graded release of some lessons.")
     parser.add_argument("lessons", nargs="+", help="lesson stems, e.g. 01a_neurons_and_activations")
-    parser.add_argument("--out", type=Path, required=True, help="the folder to write (replaced if it exists)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the folder to write into: one release per lesson, in OUT/<lesson> (replaced if it exists)")
     args = parser.parse_args(argv)
-    try:
-        out = build_release(args.lessons, args.out)
-    except (ReleaseError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote the graded release of {', '.join(args.lessons)} to {out}: hand out {out}/lessons and have "
-          f"learners put {out} on PYTHONPATH (or copy {out}/course_utils next to the lessons)")
+    for lesson in args.lessons:
+        try:
+            out = build_release(lesson, args.out / lesson)
+        except (ReleaseError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote the graded release of {lesson} to {out}: hand out {out}/lessons and have learners put "
+              f"{out} on PYTHONPATH (or copy {out}/course_utils next to the lesson)")
     return 0
 
 

@@ -25,7 +25,7 @@ EXERCISES = list(exercise_bindings(ROOT / "solutions" / f"{LESSON}.ipynb"))
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    return build_release([LESSON], tmp_path_factory.mktemp("release") / "out")
+    return build_release(LESSON, tmp_path_factory.mktemp("release") / "out")
 
 
 def _answer_functions(name: str):
@@ -134,7 +134,7 @@ def test_the_solved_lesson_runs_end_to_end_from_the_release(release, tmp_path):
 def test_lesson_02a_runs_on_with_a_softmax_stable_of_one_parameter(tmp_path):
     """mlp.forward(..., output="softmax"), two cells after exercise 2, must not call the learner's softmax_stable(z)
     with mlp.softmax's second parameter (axis)."""
-    release = build_release(["02a_layers_and_mlp"], tmp_path / "out")
+    release = build_release("02a_layers_and_mlp", tmp_path / "out")
     result = _run(release, textwrap.dedent("""
         import numpy as np
         from course_utils import mlp
@@ -159,15 +159,52 @@ NOT_PLAIN = {"00a_welcome", "07a_gradient_attributions", "07b_occlusion_lime_sha
 def test_every_lesson_with_plain_inputs_can_be_released_and_the_others_are_refused_with_a_reason(lesson, tmp_path):
     if lesson in NOT_PLAIN:
         with pytest.raises(ReleaseError, match="not plain data"):
-            build_release([lesson], tmp_path / "out")
+            build_release(lesson, tmp_path / "out")
     else:
-        recorded = json.loads((build_release([lesson], tmp_path / "out") / "course_utils" / "exercises" /
+        recorded = json.loads((build_release(lesson, tmp_path / "out") / "course_utils" / "exercises" /
                                "recorded.json").read_text())
         assert set(recorded) == set(exercise_bindings(ROOT / "solutions" / f"{lesson}.ipynb"))
 
 
-def test_the_command_writes_the_release(tmp_path, capsys):
-    assert main([LESSON, "--out", str(tmp_path / "r")]) == 0
-    assert (tmp_path / "r" / "course_utils" / "exercises" / "recorded.json").exists()
+def test_the_course_calls_the_answer_with_the_parameters_its_def_line_takes(release, tmp_path):
+    """neurons.neuron has a fourth parameter (activation) that the exercise does not ask for."""
+    result = _run(release, textwrap.dedent("""
+        import numpy as np
+        from course_utils import neurons
+        from course_utils.checks import check
+        from scipy.special import expit
+        def neuron(inputs, weights, bias):     # the exercise's three parameters, named otherwise
+            return expit(np.dot(inputs, weights) + bias)
+        check("sigmoid", lambda z: expit(np.asarray(z, dtype=float)))
+        check("neuron", neuron)
+        x, w = np.array([1.0, 2.0]), np.array([0.5, -0.25])
+        assert neurons.neuron(x, w, 0.1) == neuron(x, w, 0.1)
+        assert neurons.neuron(x, w, 0.1, activation=neurons.sigmoid) == neuron(x, w, 0.1)
+        try:
+            neurons.neuron(x, w, 0.1, activation=neurons.relu)
+        except TypeError as why:
+            assert "activation=" in str(why) and "no such parameter" in str(why), why
+        else:
+            raise AssertionError("a relu neuron ran as a sigmoid one")
+        print("ok")
+    """), tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_the_command_writes_one_release_per_lesson(tmp_path, capsys):
+    """Lesson 02b's own code (mlp.forward) runs lesson 01a's sigmoid: in a release of both at once, a 02b kernel
+    would wait for a sigmoid answer it never gets."""
+    assert main([LESSON, "02b_losses_and_xor", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / LESSON / "course_utils" / "exercises" / "recorded.json").exists()
+    later = tmp_path / "r" / "02b_losses_and_xor"
+    assert [p.name for p in (later / "lessons").iterdir()] == ["02b_losses_and_xor.ipynb"]
+    result = _run(later, textwrap.dedent("""
+        import numpy as np
+        from course_utils import mlp
+        probs, _ = mlp.forward(mlp.init_params([2, 3, 1], seed=0), np.ones((4, 2)))
+        assert probs.shape == (4, 1) and np.all((probs > 0) & (probs < 1))
+        print("ok")
+    """), tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
     assert main(["07b_occlusion_lime_shap", "--out", str(tmp_path / "s")]) == 2
     assert "cannot be released graded" in capsys.readouterr().err

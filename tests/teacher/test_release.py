@@ -10,7 +10,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from course_utils.exercises import get_exercise

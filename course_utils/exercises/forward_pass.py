@@ -120,6 +120,28 @@ def _draw_mlp_input(rng):
     return Case((X, *weights))
 
 
+def _draw_empty_mlp_input(rng):
+    """A batch of no examples, X of shape (0, n_in), with a network of drawn sizes: the two matrix products give the
+    empty result of shape (0, n_out), where a loop over the rows of X (which the exercise rules out) gives shape (0,)
+    and np.apply_along_axis raises."""
+    n_in, n_h, n_out = (int(v) for v in rng.integers(1, 6, size=3))
+    return Case((np.zeros((0, n_in)), draw_floats(rng, (n_h, n_in)), draw_floats(rng, n_h),
+                 draw_floats(rng, (n_out, n_h)), draw_floats(rng, n_out)), label="a batch of no examples",
+                points=0)   # an empty result: a pass needs it, it gives no partial credit
+
+
+def _draw_far_float32_mlp_input(rng):
+    """A network all in float32 whose output logits lie 100 to 300 from zero, of either sign: np.exp overflows in
+    float32 above 88.7, so a sigmoid clipped or guarded for float64 (at 500 or 700) shows. The outputs lie within
+    1e-43 of 0 or 1, so computing in float32 (the inputs' own precision) stays within the tolerance."""
+    n, n_in, n_h, n_out = (int(v) for v in rng.integers(1, 6, size=4))
+    X = draw_floats(rng, (n, n_in), scale=2.0).astype(np.float32)
+    W1, b1 = draw_floats(rng, (n_h, n_in), scale=2.0).astype(np.float32), draw_floats(rng, n_h).astype(np.float32)
+    W2 = rng.uniform(-1, 1, size=(n_out, n_h)).astype(np.float32) / n_h   # |H @ W2.T| <= 1, since |tanh| <= 1
+    b2 = (rng.choice([-1.0, 1.0], size=n_out) * rng.uniform(101, 299, size=n_out)).astype(np.float32)
+    return Case((X, W1, b1, W2, b2), label="float32 throughout, output logits 100 or more from zero")
+
+
 def _mlp_forward_cases():
     rng = np.random.default_rng(4)
     def net(n_in, n_hidden, n_out, scale=1.0):
@@ -135,6 +157,8 @@ def _mlp_forward_cases():
              raises=(ValueError, AssertionError)),   # numpy's own ValueError, or the learner's assert
         Case((rng.normal(size=(3, 2)), *net(2, 4, 3)), label="as many examples as outputs, 3 examples, 2 -> 4 -> 3"),
         *generated(_draw_mlp_input, count=6, seed=61),
+        *generated(_draw_far_float32_mlp_input, count=2, seed=7),
+        *generated(_draw_empty_mlp_input, count=1, seed=3),
     ]
 
 
@@ -356,6 +380,15 @@ def _softmax_in_float32(z):
     z = np.asarray(z, dtype=np.float32)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_clipped_for_float64(X, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T + b1)
+    return 1 / (1 + np.exp(-np.clip(H @ W2.T + b2, -500, 500)))   # float32 logits stay float32
+
+
+def _mlp_row_by_row(X, W1, b1, W2, b2):
+    return np.array([sigmoid(W2 @ np.tanh(W1 @ x + b1) + b2) for x in X])   # shape (0,) for a batch of none
 
 
 def _mlp_hidden_into_zeros_like(X, W1, b1, W2, b2):
@@ -692,6 +725,9 @@ EXERCISES = {
                     "the sigmoid"),
             Mistake("W not transposed", _mlp_untransposed, "each row of W is one neuron, so a layer computes "
                     "X @ W.T + b"),
+            Mistake("clip sized for float64", _mlp_clipped_for_float64, "np.exp overflows on float32 values above "
+                    "88.7 (float32 reaches only about 3.4e38), so a clip or threshold sized for float64 (500, 700) "
+                    "does not prevent it: use the stable sigmoid imported above, sigmoid(H @ W2.T + b2)"),
             Mistake("naive sigmoid", _mlp_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative output "
                     "logits (and np.exp(z) / (1 + np.exp(z)) for very positive ones): use the stable sigmoid imported "
                     "above, sigmoid(H @ W2.T + b2)"),
@@ -708,6 +744,10 @@ EXERCISES = {
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
                     "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
                     "value stored in it is cut to -1, 0 or 1. Use the result itself: H = np.tanh(X @ W1.T + b1)"),
+            Mistake("a loop over the examples", _mlp_row_by_row, "a loop over the rows of X (or np.apply_along_axis) "
+                    "cannot handle a batch of no examples, X of shape (0, n_in), where the matrix products give the "
+                    "empty result of shape (0, n_out): compute the whole batch at once, as the exercise asks, "
+                    "sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)"),
         ),
     ),
     "bce_from_logits": Exercise(

@@ -233,8 +233,9 @@ def _call_without_overflow(f, case):
 
 
 def _gate_answers(weights_fn, case):
-    """Run a (w, b)-returning function; the neuron's answer on each of the gate's inputs: 1 yes, 0 no,
-    and 0.5 on the boundary w.x + b = 0, where the sigmoid outputs exactly 0.5, neither yes nor no."""
+    """Run a (w, b)-returning function; the sigmoid neuron's answer on each of the gate's inputs: 1 yes (output above
+    0.5), 0 no (below 0.5), and 0.5 where the sigmoid outputs exactly 0.5, neither yes nor no: on the boundary
+    w.x + b = 0, and wherever |w.x + b| is so small (below about 2e-16) that sigmoid(w.x + b) rounds to 0.5."""
     answer = weights_fn()
     if answer is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -244,7 +245,7 @@ def _gate_answers(weights_fn, case):
                          got=short(answer)))
     w, b = answer
     X, _ = logic_gate(case.args[0])
-    return (np.sign(X @ np.asarray(w, dtype=float) + b) + 1) / 2   # sigmoid(z) > 0.5 exactly when z > 0
+    return (np.sign(ref.sigmoid(X @ np.asarray(w, dtype=float) + b) - 0.5) + 1) / 2   # NaN stays NaN
 
 
 def _or_weights():
@@ -482,6 +483,10 @@ def _bias_minus_weight():
     return np.array([1.0, 1.0]), -1.0
 
 
+def _weights_too_small():
+    return np.array([1e-17, 1e-17]), -5e-18   # the right signs, but sigmoid(w.x + b) rounds to 0.5 everywhere
+
+
 _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negative z and np.exp(z) / (1 + np.exp(z)) "
             "for large positive z, and np.where(cond, a, b) computes BOTH a and b for every element before choosing, "
             "so a naive branch overflows even where it is not used. Compute e = np.exp(-np.abs(z)) once "
@@ -644,6 +649,10 @@ EXERCISES = {
             Mistake("(0, 0) on the boundary", _zero_bias, _ON_THE_LINE),
             Mistake("(0, 1) and (1, 0) on the boundary", _bias_minus_weight, _ON_THE_LINE),
             Mistake("NAND", _nand_weights),
+            Mistake("weights too small for the sigmoid", _weights_too_small, "your weights are so small that "
+                    "sigmoid(w.x + b) rounds to exactly 0.5 (neither yes nor no) on the inputs shown as 0.5: near "
+                    "z = 0 the sigmoid is about 0.5 + z / 4, and float64 cannot tell 0.5 + 1e-17 from 0.5. Multiply w "
+                    "and b by the same large factor: the boundary stays where it is"),
         ),
     ),
 }

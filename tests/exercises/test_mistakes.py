@@ -2169,6 +2169,48 @@ def test_lesson_03_checks_try_infinite_z_an_integer_gradient_and_a_large_lr(name
         check(name, answer, strict=True)
 
 
+def _mlp_by_apply_along_axis(X, W1, b1, W2, b2):
+    return np.apply_along_axis(lambda x: sigmoid(W2 @ np.tanh(W1 @ x + b1) + b2), 1, X)
+
+
+def _mlp_rows_stacked(X, W1, b1, W2, b2):
+    return np.vstack([sigmoid(np.tanh(x @ W1.T + b1) @ W2.T + b2) for x in X])
+
+
+def _mlp_sigmoid_with_a_threshold_at_minus_700(X, W1, b1, W2, b2):
+    z = np.tanh(X @ W1.T + b1) @ W2.T + b2   # float32 for a float32 network
+    return np.where(z < -700, 0.0, 1 / (1 + np.exp(-np.maximum(z, -700))))
+
+
+def _mlp_in_the_inputs_precision(X, W1, b1, W2, b2):
+    import scipy.special
+
+    return scipy.special.expit(np.tanh(X @ W1.T + b1) @ W2.T + b2)   # float32 stays float32, and never overflows
+
+
+def _mlp_with_tanh_from_the_sigmoid(X, W1, b1, W2, b2):
+    H = 2 * sigmoid(2 * (W1 @ X.T + b1[:, None])) - 1   # (n_h, n): examples in columns
+    return sigmoid(W2 @ H + b2[:, None]).T
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_mlp_by_apply_along_axis, "a batch of no examples"),
+    (_mlp_rows_stacked, "a batch of no examples"),
+    (_mlp_sigmoid_with_a_threshold_at_minus_700, "float32 throughout"),
+    (_mlp_in_the_inputs_precision, None),
+    (_mlp_with_tanh_from_the_sigmoid, None)],
+    ids=["np.apply_along_axis", "rows stacked", "threshold at -700 in float32", "float32 kept (right)",
+         "tanh from the sigmoid, examples in columns (right)"])
+def test_mlp_forward_tries_an_empty_batch_and_a_float32_network_far_from_zero(answer, shown):
+    """Every case had examples and float64 output logits, so a loop over the rows of X (which the exercise rules out)
+    and a sigmoid guarded for float64 only (np.exp overflows in float32 above 88.7) passed."""
+    if shown is None:
+        _passes("mlp_forward", answer)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check("mlp_forward", answer, strict=True)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -4933,3 +4975,19 @@ def test_predict_one_image_gets_a_fresh_model_after_an_answer_that_changed_it_an
     judge(registry.get_exercise("predict_one_image"), first_channel)
     verdict = judge(registry.get_exercise("predict_one_image"), catalogued("predict_one_image", "dropout switched off"))
     assert verdict.mistake == "dropout switched off", verdict.text
+
+
+@pytest.mark.parametrize("weights, shown", [
+    ((np.array([1e-17, 1e-17]), -5e-18), "rounds to exactly 0.5"),
+    ((np.array([2e-16, 2e-16]), -1e-16), "expected 1, got 0.5"),
+    ((np.array([40.0, 40.0]), -20.0), None),
+    (([1e-3, 1e-3], -5e-4), None)],
+    ids=["all four on 0.5", "two on 0.5", "large weights (right)", "small weights in a list (right)"])
+def test_or_weights_are_run_through_the_sigmoid(weights, shown):
+    """The check took the sign of w.x + b, so weights too small for float64 passed although the sigmoid neuron the
+    exercise describes outputs exactly 0.5 (neither yes nor no) on the inputs."""
+    if shown is None:
+        _passes("or_weights", lambda: weights)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check("or_weights", lambda: weights, strict=True)

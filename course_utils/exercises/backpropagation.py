@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from .. import mlp, neurons
-from .base import Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
+                   in_turn)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -314,6 +315,25 @@ def _mlp_backward_cases():
     ]
 
 
+NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
+                "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
+                "operations, or turn your list into one with np.array(...)")
+
+
+def _as_arrays(rtol=1e-6, atol=1e-8):
+    """compare_values, and then every array the reference returns must come back as a numpy array, not a Python list (of
+    a loop or a comprehension, or of .tolist()): the lesson's next cells call .max() on the derivative, and a training
+    step computes param - lr * grad, which fails on a list."""
+    def compare(got, want):
+        compare_values(got, want, rtol, atol)
+        several = isinstance(want, tuple)
+        for number, (g, w) in enumerate(zip(got, want) if several else [(got, want)], 1):
+            if isinstance(w, np.ndarray) and not isinstance(g, np.ndarray):
+                problem = t(NOT_AN_ARRAY, kind=type(g).__name__)
+                raise Mismatch(t("result #{number}: {problem}", number=number, problem=problem) if several else problem)
+    return compare
+
+
 # ----------------------------------------------------------------------------- catalogued mistakes
 def _derivative_overflows(z):
     e = np.exp(-np.asarray(z, dtype=float))
@@ -436,6 +456,14 @@ def _dense_in_dz_dtype(X, W, dZ):
     """The right formulas, with X and W converted to dZ's dtype (which cuts them to whole numbers for an integer dZ)."""
     dZ = np.asarray(dZ)
     X, W = np.asarray(X, dtype=dZ.dtype), np.asarray(W, dtype=dZ.dtype)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_in_given_dtypes(X, W, dZ):
+    """The shape checks and the hint's formulas on the arrays as given: dZ.sum(axis=0) keeps an integer dZ's dtype."""
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
     if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError("shapes do not fit")
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
@@ -682,6 +710,9 @@ def _run_training(answer, case):
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     new_params, losses = result
+    for name in _PARAM_NAMES:
+        if name in new_params and not isinstance(new_params[name], np.ndarray):
+            raise Mismatch(f"new_params[{name!r}]: " + t(NOT_AN_ARRAY, kind=type(new_params[name]).__name__))
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),
@@ -844,6 +875,7 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
+        compare=_as_arrays(atol=0.0),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -882,8 +914,10 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
-        hint="Return (dZ @ W, dZ.T @ X, dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = "
-        "len(X) and n_out = len(W), and X must have W.shape[1] columns; raise ValueError otherwise.",
+        compare=_as_arrays(),
+        hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
+        "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
+        "have W.shape[1] columns; raise ValueError otherwise.",
         mistakes=(
             Mistake("dW transposed", _dw_transposed, "this is the gradient transposed: dW must have W's shape "
                     "(n_out, n_in), so dW = dZ.T @ X"),
@@ -891,6 +925,9 @@ EXERCISES = {
                     "per neuron"),
             Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
                     "by n again makes the gradient n times too small"),
+            Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
+                    "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
+                    "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),
             Mistake("loop into np.zeros_like", _dense_loop_into_zeros_like, "np.zeros_like(X) takes X's dtype: for "
                     "integer inputs dX holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dX = dZ @ W (floats), or start from np.zeros(X.shape)"),
@@ -921,6 +958,7 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
+        compare=_as_arrays(),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",
@@ -954,6 +992,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
+        compare=_as_arrays(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
         mistakes=(

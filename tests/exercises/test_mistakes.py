@@ -2211,6 +2211,88 @@ def test_mlp_forward_tries_an_empty_batch_and_a_float32_network_far_from_zero(an
         check("mlp_forward", answer, strict=True)
 
 
+def _sigmoid_derivative_as_list(z):
+    s = sigmoid(z)
+    return (s * (1 - s)).tolist()   # a Python float for a number, a (nested) list for an array
+
+
+def _dense_backward_db_by_columns(X, W, dZ):
+    """The right formulas, with db summed column by column into a Python list."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, [float(dZ[:, j].sum()) for j in range(len(W))]
+
+
+def _softmax_ce_grad_as_list(Z, y):
+    from course_utils import mlp
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    Z = np.asarray(Z, dtype=float)
+    return ((mlp.softmax(Z) - np.eye(Z.shape[1])[y]) / len(Z)).tolist()
+
+
+def _mlp_backward_db1_by_units(X, y, W1, b1, W2, b2):
+    """The reference's gradients, with db1 summed unit by unit into a Python list."""
+    dW1, _, dW2, db2 = registry.get_exercise("mlp_backward").reference(X, y, W1, b1, W2, b2)
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ1 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X) @ W2 * (1 - H ** 2)
+    return dW1, [float(dZ1[:, j].sum()) for j in range(len(W1))], dW2, db2
+
+
+def _train_mlp_returning_lists(X, y, params, lr, epochs):
+    from course_utils.exercises.backpropagation import _train_mlp_reference
+    new_params, losses = _train_mlp_reference(X, y, params, lr, epochs)
+    return {k: v.tolist() for k, v in new_params.items()}, losses
+
+
+def _dense_backward_as_given(X, W, dZ):
+    """The hint's formulas on the arrays as given (no conversion to floats)."""
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _sigmoid_derivative_as_list),
+    ("dense_backward", _dense_backward_db_by_columns),
+    ("softmax_ce_grad", _softmax_ce_grad_as_list),
+    ("mlp_backward", _mlp_backward_db1_by_units),
+    ("train_mlp", _train_mlp_returning_lists)],
+    ids=["derivative .tolist()", "db by columns", "gradient .tolist()", "db1 by units", "params as lists"])
+def test_lesson_03_checks_want_numpy_arrays_not_lists(name, answer):
+    """A list has the right values but no .max() or .shape, and param - lr * grad fails on it: the lesson's next
+    cells break on it, so the check must too."""
+    with pytest.raises(ExerciseFailed, match="not a numpy array"):
+        check(name, answer, strict=True)
+
+
+def test_lesson_03_checks_accept_numbers_and_a_list_of_the_arrays():
+    """A number may come back as a Python float, and the three gradients in a list unpack as a tuple does."""
+    def derivative_as_python_float(z):
+        s = sigmoid(z)
+        return float(s * (1 - s)) if np.ndim(z) == 0 else s * (1 - s)
+
+    def dense_backward_in_a_list(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return [dZ @ W, dZ.T @ X, dZ.sum(axis=0)]
+
+    _passes("sigmoid_derivative", derivative_as_python_float)
+    _passes("dense_backward", dense_backward_in_a_list)
+
+
+def test_dense_backward_names_the_integer_db_of_the_hints_formulas():
+    """Without a conversion to floats, an integer dZ gives an integer db: the message must say so, not blame an
+    np.zeros_like the answer never used."""
+    verdict = judge(registry.get_exercise("dense_backward"), _dense_backward_as_given)
+    assert verdict.kind == WRONG and verdict.mistake == "db in dZ's integer dtype", verdict.text
+    assert "dZ.sum(axis=0) keeps dZ's dtype" in verdict.text and "zeros_like" not in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -94,6 +94,14 @@ def _size_cases():
     ]
 
 
+def _size_cases_below_one():
+    """An n or a kernel below 1 (ValueError): the formula still gives a number for them. After the drawn cases, so
+    that an answer missing another check is still told about that one first."""
+    return [Case((28, 0), label="a 0-wide kernel", raises=ValueError),
+            Case((0, 1, 1), label="0 pixels padded by 1", raises=ValueError),
+            Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError)]
+
+
 def _size_run(size, case):
     """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
     result = size(*case.args, **case.kwargs)
@@ -145,6 +153,10 @@ def _build_run(builder, case):
     if changed == "float type":
         raise Mismatch(t("build_cnn changed Keras' default float type (keras.config.set_floatx or a dtype policy) for "
                          "the rest of the notebook: leave the global settings alone"))
+    if changed == "logging":
+        raise Mismatch(t("build_cnn switched Keras' progress output off for the rest of the notebook "
+                         "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs; "
+                         "leave it on"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -155,6 +167,13 @@ def _build_run(builder, case):
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
     for number, layer in enumerate(model.layers, 1):
+        config = layer.get_config()
+        extras = [key for key, value in config.items() if key.endswith(("_regularizer", "_constraint")) and value]
+        if extras:
+            raise Mismatch(t("layer {number} ({kind}) has {settings}: the lesson's model has no regularizer or "
+                             "constraint, and with one fit() trains another model (a penalty added to the loss, or "
+                             "weights cut back after every step)", number=number, kind=type(layer).__name__,
+                             settings=", ".join(extras)))
         if type(layer).__name__ == "Conv2D":
             kernel = np.asarray(layer.kernel)  # (rows, columns, channels in, filters)
             if not np.any(kernel) or kernel.shape[-1] > 1 and np.all(kernel == kernel[..., :1]):
@@ -240,8 +259,29 @@ def _layer_signature(model):
     return tuple(signature)
 
 
+_ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5]], dtype="float32")  # 7.5: above a ReLU6 cap
+
+
 def _activation(layer):
-    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+    """The name of the layer's activation; a function under another name that computes Keras' relu or softmax
+    (tf.nn.softmax is called softmax_v2) counts as that one."""
+    function = getattr(layer, "activation", None)
+    name = getattr(function, "__name__", "linear")
+    if function is None or name in ("relu", "softmax", "linear"):
+        return name
+    return next((known for known in ("relu", "softmax") if _computes(function, known)), name)
+
+
+def _computes(function, name):
+    """Whether ``function`` gives what Keras' activation ``name`` gives on a probe row."""
+    import keras
+
+    try:
+        got = np.asarray(function(_ACTIVATION_PROBE))
+    except Exception:  # an activation that cannot take the probe is not this one
+        return False
+    want = np.asarray(keras.activations.get(name)(_ACTIVATION_PROBE))
+    return got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-7)
 
 
 def _build_compare(got, want):
@@ -539,7 +579,7 @@ def _size_cases_with_drawn():
                                                         ("n", "numpy float"))), count=4, seed=6),
             *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
                        seed=7),
-            *generated(_draw_size_wide_padding, count=2, seed=8)]
+            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one()]
 
 
 def _draw_params(rng):
@@ -971,6 +1011,14 @@ def _size_rejects_padding_as_wide_as_the_image(n, kernel, padding=0, stride=1):
     return size
 
 
+def _size_n_and_kernel_unchecked(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("every argument must be an int")
+    if kernel > n + 2 * padding or stride < 1 or padding < 0:  # a 0-wide or negative kernel gets through
+        raise ValueError("invalid size")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
 def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
     if stride == 0:
         raise ValueError("stride 0")
@@ -1172,6 +1220,17 @@ def _cnn_frozen_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3
     for layer in model.layers[:4]:
         layer.trainable = False  # same layers, same count and output, but fit() trains only the dense layer
     return model
+
+
+def _cnn_l2_regularised(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([  # an L2 penalty on the kernels, as many tutorials add: fit() minimises another loss
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", kernel_regularizer="l2"),
+        layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu", kernel_regularizer="l2"),
+        layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout),
+        layers.Dense(n_classes, activation="softmax")])
 
 
 def _cnn_zero_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
@@ -1447,8 +1506,9 @@ EXERCISES = {
         cases=_size_cases_with_drawn,
         run=_size_run,
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
-        "`stride` pixels while it still fits in the padded image. Raise ValueError for a kernel wider than "
-        "n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is not an int.",
+        "`stride` pixels while it still fits in the padded image. Raise ValueError for an n or a kernel below 1, a "
+        "kernel wider than n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is "
+        "not an int.",
         mistakes=(
             Mistake("no + 1", _size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
@@ -1463,6 +1523,9 @@ EXERCISES = {
             Mistake("no checks", _size_no_checks, ""),
             Mistake("size check ignores padding", _size_check_ignores_padding, "compare the kernel with the PADDED "
                     "width n + 2p: a 5-wide kernel fits into 3 pixels padded by 1 on each side"),
+            Mistake("n and kernel not checked", _size_n_and_kernel_unchecked, "raise ValueError for an n or a kernel "
+                    "below 1 too: a 0-wide kernel or an image of 0 pixels has no window positions, though the formula "
+                    "still gives a number"),
             Mistake("bools rejected only in n and padding", _size_bools_rejected_in_n_and_padding_only, "reject a "
                     "bool in every argument, kernel and stride too: isinstance(True, int) is True, so test "
                     "isinstance(value, bool) for all four"),
@@ -1577,6 +1640,8 @@ EXERCISES = {
             Mistake("frozen layers", _cnn_frozen_convolutions, "leave every layer trainable: layer.trainable = False "
                     "(or model.trainable = False) keeps the counts and the output, but fit() never changes those "
                     "weights"),
+            Mistake("regularised weights", _cnn_l2_regularised, "leave out kernel_regularizer, activity_regularizer "
+                    "and kernel_constraint: the lesson's model has none, and they change what fit() does"),
             Mistake("convolutions started at zero", _cnn_zero_convolutions, "keep Conv2D's own random "
                     "initialisation (no kernel_initializer='zeros' or constant): filters that start alike stay alike, "
                     "and zero ones never train"),

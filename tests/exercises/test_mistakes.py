@@ -1253,7 +1253,7 @@ def test_conv2d_valid_rejects_an_unchecked_image_axis_and_float32(answer, reason
 
 def test_conv_output_size_accepts_value_checks_before_type_checks():
     def values_first(n, kernel, padding=0, stride=1):
-        if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        if n < 1 or kernel < 1 or stride < 1 or padding < 0 or kernel > n + 2 * padding:
             raise ValueError("invalid size")
         if any(isinstance(v, bool) or not isinstance(v, int) for v in (n, kernel, padding, stride)):
             raise TypeError("not an int")
@@ -3888,7 +3888,7 @@ def _conv_by_own_strides(image, kernel):
 def _size_by_ceiling(n, kernel, padding=0, stride=1):
     if any(type(value) is not int for value in (n, kernel, padding, stride)):
         raise TypeError("not an int")
-    if stride < 1 or padding < 0 or kernel > n + 2 * padding:
+    if n < 1 or kernel < 1 or stride < 1 or padding < 0 or kernel > n + 2 * padding:
         raise ValueError("invalid size")
     return -(-(n + 2 * padding - kernel + 1) // stride)
 
@@ -4330,6 +4330,140 @@ def _accuracy_label_row_read_as_labels(y_true, probabilities):
 def test_lesson_05_accuracy_from_probs_refuses_an_extra_unit_axis(answer, mistake):
     verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
     assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
+# lesson 05: an n or a kernel below 1, regularisers and constraints, activations under another name, logging
+def _size_checking(n_and_kernel):
+    def size(n, kernel, padding=0, stride=1):
+        if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+            raise TypeError("not an int")
+        if not n_and_kernel(n, kernel) or kernel > n + 2 * padding or stride < 1 or padding < 0:
+            raise ValueError("invalid size")
+        return (n + 2 * padding - kernel) // stride + 1
+    return size
+
+
+@pytest.mark.parametrize("answer, where", [(_size_checking(lambda n, kernel: True), "a 0-wide kernel"),
+                                           (_size_checking(lambda n, kernel: kernel >= 1), "0 pixels padded by 1"),
+                                           (_size_checking(lambda n, kernel: kernel != 0 and n != 0),
+                                            "a negative kernel with padding 2")],
+                         ids=["only what the old text named", "kernel checked, not n", "only 0 rejected"])
+def test_conv_output_size_wants_n_and_kernel_at_least_1(answer, where):
+    verdict = judge(registry.get_exercise("conv_output_size"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+    assert verdict.mistake == "n and kernel not checked"
+
+
+def _size_by_range(n, kernel, padding=0, stride=1):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("not an int")
+        if value < low:
+            raise ValueError("below the range")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel does not fit")
+    return len(range(0, n + 2 * padding - kernel + 1, stride))  # the window's start positions
+
+
+def _size_by_counting(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")
+    if min(n, kernel, stride) < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("invalid size")
+    count, start = 0, 0
+    while start + kernel <= n + 2 * padding:
+        count, start = count + 1, start + stride
+    return count
+
+
+def _size_by_checking_the_result(n, kernel, padding=0, stride=1):
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in (n, kernel, padding, stride)):
+        raise TypeError("not an int")
+    if n < 1 or kernel < 1 or stride < 1 or padding < 0:
+        raise ValueError("below the range")
+    out = (n + 2 * padding - kernel) // stride + 1
+    if out < 1:  # the same as kernel > n + 2 * padding: the floor of a negative quotient is at most -1
+        raise ValueError("the kernel does not fit")
+    return out
+
+
+@pytest.mark.parametrize("answer", [_size_by_range, _size_by_counting, _size_by_checking_the_result],
+                         ids=["len(range(...))", "a while loop", "the result checked instead of the width"])
+def test_conv_output_size_accepts_right_answers_that_check_n_and_kernel(answer):
+    _passes("conv_output_size", answer)
+
+
+def _cnn_with(conv=None, dense=None):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        conv_settings, dense_settings = conv or {}, dense or {}
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", **conv_settings),
+            layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu", **conv_settings),
+            layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout),
+            layers.Dense(n_classes, activation="softmax", **dense_settings)])
+    return build
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (catalogued("build_cnn", "regularised weights"), "regularised weights"),
+    (_cnn_with(dense={"activity_regularizer": "l1"}), ""),
+    (_cnn_with(conv={"kernel_constraint": "max_norm"}), "")],
+    ids=["L2 on the convolutions", "L1 activity penalty on the output", "max-norm constraint"])
+def test_build_cnn_rejects_regularisers_and_constraints(answer, mistake):
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "no regularizer or constraint" in verdict.text, verdict.text
+    assert verdict.mistake == mistake
+
+
+def _cnn_with_tf_activations(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    return keras.Sequential([  # as TensorFlow's own tutorials write them; tf.nn.softmax is named softmax_v2
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation=tf.nn.relu), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3, activation=tf.nn.relu), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(dropout), layers.Dense(n_classes, activation=tf.nn.softmax)])
+
+
+def _cnn_added_layer_by_layer(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential()
+    model.add(keras.Input(shape=(28, 28, 1)))
+    for filters in (filters1, filters2):
+        model.add(layers.Conv2D(filters, (3, 3), activation=keras.activations.relu))
+        model.add(layers.MaxPool2D(pool_size=(2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dropout(rate=dropout))
+    model.add(layers.Dense(units=n_classes, activation=keras.activations.softmax))
+    return model
+
+
+@pytest.mark.parametrize("answer", [_cnn_with_tf_activations, _cnn_added_layer_by_layer],
+                         ids=["tf.nn.relu and tf.nn.softmax", "model.add, MaxPool2D and activation functions"])
+def test_build_cnn_accepts_activations_given_as_functions(answer):
+    pytest.importorskip("tensorflow")
+    _passes("build_cnn", answer)
+
+
+def test_build_cnn_says_that_it_switched_progress_output_off():
+    keras = pytest.importorskip("keras")
+
+    def silenced(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        keras.utils.disable_interactive_logging()
+        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+
+    interactive = keras.utils.is_interactive_logging_enabled()
+    verdict = judge(registry.get_exercise("build_cnn"), silenced)
+    assert keras.utils.is_interactive_logging_enabled() == interactive  # the check put it back
+    assert verdict.kind == WRONG and "switched Keras' progress output off" in verdict.text, verdict.text
+    assert "set_floatx" not in verdict.text
 
 
 # ---------------------------------------------------------------- lessons 00-01

@@ -49,7 +49,9 @@ def _draw_empty_activation_input(rng, kinds=("float64", "float32")):
 
 def _activation_cases():
     return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11),
-            *generated(_draw_empty_activation_input, count=2, seed=3)]
+            *generated(_draw_empty_activation_input, count=2, seed=3),
+            Case((np.array([-0.02, -0.004, 0.001, 0.003, 0.008, 0.02]),),   # a threshold above 0 (z > 0.01) shows
+                 label="values close to zero, small positive ones kept")]
 
 
 def _draw_far_float32(rng):
@@ -78,7 +80,13 @@ def _sigmoid_cases():
             Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
             *generated(_draw_far_float32, count=2, seed=5),
             *generated(in_turn(_draw_small_ints, ("int8", "uint8")), count=2, seed=8),
-            *generated(lambda rng: _draw_empty_activation_input(rng, ("float64", "float32", "int")), count=2, seed=3)]
+            *generated(lambda rng: _draw_empty_activation_input(rng, ("float64", "float32", "int")), count=2, seed=3),
+            Case((np.array([-1e5, 1e5]),), label=_BEYOND_LONG_DOUBLE)]
+
+
+# np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
+# Windows and Apple silicon: a naive sigmoid computed in it passes |z| = 1000 on x86 Linux only
+_BEYOND_LONG_DOUBLE = "|z| = 100000, beyond np.exp's range even in np.longdouble"
 
 
 def _draw_values(rng, shape, kind, scale):
@@ -138,6 +146,8 @@ def _neuron_cases():
         *generated(_draw_neuron_input, count=6, seed=69),
         *generated(_draw_bad_neuron_input, count=2, seed=41),
         *generated(_draw_far_neuron_input, count=2, seed=2),
+        Case((np.array([3000.0, 4000.0]), np.array([-20.0, -30.0]), 0.0), label="a weighted sum of -180000"),
+        Case((np.array([3000.0, 4000.0]), np.array([20.0, 30.0]), 0.0), label="a weighted sum of 180000"),
     ]
 
 
@@ -270,6 +280,10 @@ def _clipped_for_float64(z):
 def _exp_in_the_input_dtype(z):
     decay = np.exp(-np.abs(z))   # float16 for int8 or uint8 z
     return np.where(np.asarray(z) >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+
+def _naive_in_long_double(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=np.longdouble)))   # overflows above about 11356 instead of 709
 
 
 def _math_exp_sigmoid(z):
@@ -526,6 +540,9 @@ EXERCISES = {
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
         "(np.where computes both branches everywhere, so neither may overflow).",
         mistakes=(
+            Mistake("naive formula in np.longdouble", _naive_in_long_double, "np.longdouble (float128) only moves the "
+                    "overflow further out, to |z| above about 11356, and on Windows it is plain float64: use "
+                    "e = np.exp(-np.abs(z)), which never overflows in any dtype"),
             Mistake("naive formula", _naive_sigmoid, _OVERFLOW),
             Mistake("np.where with the naive branches", _where_both_naive),
             Mistake("clip sized for float64", _clipped_for_float64,

@@ -140,6 +140,14 @@ def _accuracy_cases():
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
         *generated(_draw_accuracy_input, count=6, seed=800),
         *generated(in_turn(_draw_bad_accuracy_input, _SHAPE_MISMATCHES), count=len(_SHAPE_MISMATCHES), seed=24),
+        # predictions of another kind than the labels whose values differ, yet agree once cast, rounded or compared
+        # with np.isclose's relative tolerance: only == on the values as they are counts these right
+        Case((np.array([0, 1, 2, 1, 3, 2]), np.array([0.4, 1.0, 2.6, 1.5, 3.0, 2.0])),
+             label="whole-number labels against fractional predictions: 3 of 6 right"),
+        Case((np.array([0.5, 1.0, 2.25, 3.0, 1.75]), np.array([0, 1, 2, 3, 1])),
+             label="labels 0.5, 1.0, 2.25, 3.0, 1.75 against whole-number predictions: 2 of 5 right"),
+        Case((np.arange(100000, 100005), np.array([100001, 100001, 100003, 100002, 100004])),
+             label="large whole-number labels (ids from 100000): 2 of 5 right"),
     ]
 
 
@@ -328,6 +336,31 @@ def _accuracy_in_a_tuple(y_true, y_pred):
     return float(np.mean(y_true == y_pred)),   # the comma makes a 1-tuple
 
 
+def _predictions_cast_to_the_labels_type(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred.astype(y_true.dtype)))   # 2.6 becomes 2 for whole-number labels
+
+
+def _predictions_rounded(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "biu" and y_pred.dtype.kind == "f":   # "a model's predictions are floats"
+        y_pred = np.round(y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def _compared_with_isclose(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # "floats are never compared with =="
+        return float(np.mean(np.isclose(y_true, y_pred)))
+    return float(np.mean(y_true == y_pred))
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -461,6 +494,15 @@ EXERCISES = {
                     "The comma after `return ...,` makes a 1-tuple, on which an f-string's :.3f fails: return the "
                     "number itself, float(np.mean(y_true == y_pred))."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
+            Mistake("predictions cast to the labels' type", _predictions_cast_to_the_labels_type,
+                    "astype (or np.asarray with dtype=) turned a prediction such as 2.6 into the whole number 2, which "
+                    "then equals the label 2: compare the values as they are, y_true == y_pred."),
+            Mistake("predictions rounded", _predictions_rounded,
+                    "np.round turned a prediction such as 0.4 into the whole number 0, which then equals the label 0: "
+                    "compare the predictions as they are, y_true == y_pred."),
+            Mistake("compared with np.isclose", _compared_with_isclose,
+                    "np.isclose has a relative tolerance, so it calls the labels 100000 and 100001 equal: labels are "
+                    "right only when equal, y_true == y_pred."),
             Mistake("labels turned into whole numbers", _labels_as_int,
                     "astype(int) cuts labels such as 0.25 and 0.75 to the same whole number 0, so different labels "
                     "count as equal: compare the labels as they are, y_true == y_pred."),

@@ -5158,6 +5158,59 @@ def test_relu_is_tried_on_a_single_negative_number():
         check("relu", relu, strict=True)
     _passes("relu", lambda z: z * 1.0 if np.ndim(z) == 0 and z > 0 else np.maximum(0.0, z))
 
+
+def _accuracy_comparing(convert):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(convert(y_true, y_pred)))
+    return accuracy
+
+
+def _numbers_isclose(y_true, y_pred):
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        return np.isclose(y_true, y_pred)
+    return y_true == y_pred
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_comparing(lambda t, p: t == p.astype(t.dtype)), "Likely mistake: astype (or np.asarray"),
+    ("accuracy", _accuracy_comparing(lambda t, p: t == np.asarray(p, dtype=int) if t.dtype.kind in "iu" else t == p),
+     "Likely mistake: astype (or np.asarray"),
+    ("accuracy", _accuracy_comparing(lambda t, p: t == (np.round(p) if p.dtype.kind == "f" and t.dtype.kind in "biu"
+                                                        else p)), "Likely mistake: np.round turned a prediction"),
+    ("accuracy", _accuracy_comparing(_numbers_isclose), "Likely mistake: np.isclose has a relative tolerance"),
+    ("accuracy", _accuracy_comparing(lambda t, p: t.astype(p.dtype) == p), "Likely mistake: astype(int) cuts labels"),
+    ("sigmoid", lambda z: 1 / (1 + np.exp(-np.asarray(z, dtype=np.longdouble))), "Likely mistake: np.longdouble"),
+    ("neuron", lambda x, w, b: 1 / (1 + np.exp(-np.longdouble(np.dot(w, x) + b))),
+     "Likely mistake: 1 / (1 + np.exp(-z)) overflows for a very negative weighted sum"),
+    ("relu", lambda z: np.where(np.asarray(z) > 0.01, z, 0.0), "on input values close to zero"),
+], ids=["accuracy-astype-labels-dtype", "accuracy-asarray-int", "accuracy-round", "accuracy-isclose",
+        "accuracy-labels-astype-preds-dtype", "sigmoid-long-double", "neuron-long-double", "relu-threshold-0.01"])
+def test_lessons_00_and_01_try_predictions_that_agree_only_once_converted_and_z_beyond_long_double(name, answer,
+                                                                                                   reason, capsys):
+    """Every prediction of a kind other than its labels' held the same values (1.0 for 1), so casting, rounding or
+    np.isclose passed; no |z| was beyond 11356, where np.exp overflows in x86's 80-bit np.longdouble (a naive formula
+    computed in it passed on Linux); no value of relu's inputs lay between 0 and 0.01."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_comparing(np.equal)),
+    ("accuracy", lambda y_true, y_pred: 1 - _accuracy_comparing(np.not_equal)(y_true, y_pred)),
+    ("sigmoid", lambda z: _sigmoid(np.asarray(z, dtype=np.longdouble))),
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
+    ("relu", lambda z: z * (np.asarray(z) > 0)),
+    ("neuron", lambda x, w, b: _sigmoid(np.inner(x, w) + b)),
+], ids=["accuracy-np-equal", "accuracy-one-minus-error", "sigmoid-stable-long-double", "sigmoid-logaddexp",
+        "relu-times-mask", "neuron-inner"])
+def test_lessons_00_and_01_take_exact_comparisons_and_stable_forms_in_any_precision(name, answer):
+    _passes(name, answer)
+
 def test_torch_train_step_must_leave_the_model_in_training_mode():
     with pytest.raises(ExerciseFailed, match="eval"):
         check("torch_train_step", catalogued("torch_train_step", "eval mode inside the step"), strict=True)

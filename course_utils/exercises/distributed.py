@@ -627,8 +627,8 @@ def _accumulation_cases():
              "about 20): the step of the whole batch, whatever the gradient's norm"),
         Case((10, 3), {"loss": "mse", "outputs": 1}, label="a model with one output (a regression: predictions and "
              "y of shape (10, 1))"),
-        Case((10, 3), {"frozen": True}, label="fine-tuning: the first layer frozen (requires_grad False), the optimizer "
-             "holds every weight"),
+        Case((10, 3), {"frozen": True}, label="fine-tuning: the first layer frozen (requires_grad False), the "
+             "optimizer holds every weight"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
@@ -828,8 +828,8 @@ def _compare_accumulation(got, want):
     if got[12] != want[12]:
         raise Mismatch(t("your function changed torch's global random generator (torch.manual_seed, or a random draw "
                          "such as torch.randn or torch.randperm), so every later random number of the notebook "
-                         "(shuffles, initial weights, dropout) changes with it, and a training loop that calls your step "
-                         "would draw the same numbers at every step. This step needs no random numbers: leave the "
+                         "(shuffles, initial weights, dropout) changes with it, and a training loop that calls your "
+                         "step would draw the same numbers at every step. This step needs no random numbers: leave the "
                          "generator alone"))
     if got[7] != want[7]:
         raise Mismatch(t("your function returned the loss as a tensor that still requires grad, so it keeps the "
@@ -851,11 +851,12 @@ def _compare_accumulation(got, want):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
     if [names for names, _ in got[11]] != [names for names, _ in want[11]] or not all(
-            a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8) for (_, a), (_, b) in zip(got[11], want[11])):
+            a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8)
+            for (_, a), (_, b) in zip(got[11], want[11])):
         raise Mismatch(t("the weights after your step are right, but the optimizer's state is not what one ordinary "
-                         "step leaves (optimizer.state: SGD's momentum buffers, Adam's running averages): the next step "
-                         "would start from other values. Step once with optimizer.step() and leave optimizer.state as "
-                         "it is"))
+                         "step leaves (optimizer.state: SGD's momentum buffers, Adam's running averages): the next "
+                         "step would start from other values. Step once with optimizer.step() and leave "
+                         "optimizer.state as it is"))
     if got[10] is None or not np.allclose(got[10], want[10], rtol=1e-4, atol=1e-6):
         raise Mismatch(t("after your step, a plain backward pass on the model gives other gradients than after one "
                          "ordinary step: your function left something on the caller's model that changes every later "
@@ -872,8 +873,8 @@ _CHANGED = {
     "dtype": "your function changed the dtype of the model's weights (e.g. model.double()): the caller's model must "
              "keep its float32 weights, or every later cell that feeds it float32 inputs fails",
     "requires_grad on": "your function switched requires_grad on for weights the caller had frozen "
-                        "(model.requires_grad_(True)), so this step and every later one trains them: leave requires_grad "
-                        "as it was, backward() needs no more than that",
+                        "(model.requires_grad_(True)), so this step and every later one trains them: leave "
+                        "requires_grad as it was, backward() needs no more than that",
     "requires_grad": "your function switched off requires_grad for some of the model's weights, so no later step "
                      "could train them: leave requires_grad as it was",
     "loss_fn": "your function changed the settings of the loss function it was given (e.g. loss_fn.reduction); "

@@ -60,7 +60,8 @@ def _inputs(shape, seed, scale=1.0):
 
 def _model_state(model):
     """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, each
-    module's plain settings (a Dropout's p, a BatchNorm's momentum), and the number of hooks on each module and weight."""
+    module's plain settings (a Dropout's p, a BatchNorm's momentum), and the number of hooks on each module and
+    weight."""
     tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
                for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
     settings = {f"{name or 'model'}.{key}": value for name, module in model.named_modules()

@@ -627,6 +627,8 @@ def _accumulation_cases():
              "about 20): the step of the whole batch, whatever the gradient's norm"),
         Case((10, 3), {"loss": "mse", "outputs": 1}, label="a model with one output (a regression: predictions and "
              "y of shape (10, 1))"),
+        Case((10, 3), {"frozen": True}, label="fine-tuning: the first layer frozen (requires_grad False), the "
+             "optimizer holds every weight"),
         Case((8, 0), label="zero micro-batches", raises=ValueError),
         Case((8, -1), label="a negative number of micro-batches", raises=ValueError),
         Case((8, 9), label="more micro-batches than examples", raises=ValueError),
@@ -671,7 +673,9 @@ def _run_accumulation(step_fn, case):
     once (forward passes whose tensors saved for backward are still alive), what the answer left changed in the
     caller's model, loss function or optimizer ("" when nothing), whether it returned a tensor that still requires
     grad, the sizes of the pieces the model ran on with gradients on (sorted), whether every such forward pass
-    ran in train mode, and the gradients of one plain backward pass on the model after the step)."""
+    ran in train mode, the gradients of one plain backward pass on the model after the step, what the optimizer
+    carries to its next step, whether the answer changed torch's global random generator and whether it left a hook
+    on the model)."""
     import torch
     from torch import nn
 
@@ -683,10 +687,15 @@ def _run_accumulation(step_fn, case):
     x = torch.randn(n, features, generator=gen, dtype=dtype)
     y = (torch.randn(n, outputs, generator=gen, dtype=dtype) * kw.get("scale", 1.0) if kw.get("loss") == "mse" else
          torch.randint(0, outputs, (n,), generator=gen))
-    torch.manual_seed(11)
-    model = nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(11)
+        model = nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
     for p in model.parameters():
         p.grad = torch.ones_like(p)
+    if kw.get("frozen"):                         # fine-tuning: the first layer is frozen, the optimizer holds it too
+        model[0].requires_grad_(False)
+        for p in model[0].parameters():
+            p.grad = None                        # a frozen weight never had a gradient
     kind = kw.get("optimizer", "SGD")
     if kind in ("Adam", "AdamW", "RMSprop"):
         optimizer = getattr(torch.optim, kind)(model.parameters(), lr=kw.get("lr", 0.01))
@@ -721,20 +730,51 @@ def _run_accumulation(step_fn, case):
     # on the first layer, not on the Sequential: model.forward(x) skips the Sequential's own hooks, not its layers'
     model[0].register_forward_pre_hook(forward)
     x_before, y_before, flags = x.clone(), y.clone(), (x.requires_grad, y.requires_grad)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
-        loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
-                step_fn(model, loss_fn, optimizer, x, y, micro))
+    random_state, hooks = torch.random.get_rng_state(), _hook_counts(model)
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
+            loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
+                    step_fn(model, loss_fn, optimizer, x, y, micro))
+    finally:
+        reseeded = not torch.equal(random_state, torch.random.get_rng_state())
+        torch.random.set_rng_state(random_state)         # the notebook's random numbers go on as they were
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     after = _accumulation_settings(model, loss_fn, optimizer)
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
                     if a != b), "")
+    if changed == "requires_grad" and any(b and not a for a, b in zip(settings[1], after[1])):
+        changed = "requires_grad on"             # a frozen weight made trainable
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy().copy()
     unchanged = torch.equal(x, x_before) and torch.equal(y, y_before) and (x.requires_grad, y.requires_grad) == flags
     watching[0] = False                          # the check's own backward pass below is not the answer's work
+    state, hooks_left = _optimizer_state(model, optimizer), _hook_counts(model) != hooks
     return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
-            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before))
+            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, reseeded,
+            hooks_left)
+
+
+def _hook_counts(model):
+    """The number of hooks on each module of the model (forward, forward-pre, backward) and on each weight."""
+    counts = [len(getattr(module, name, None) or {}) for module in model.modules() for name in
+              ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")]
+    return counts + [len(p._backward_hooks or {}) for p in model.parameters()]
+
+
+def _optimizer_state(model, optimizer):
+    """What the optimizer carries to its next step, weight by weight: the names of its state entries (momentum_buffer,
+    exp_avg, step, ...) and their values, flattened."""
+    import torch
+
+    state = []
+    for p in model.parameters():
+        entries = optimizer.state.get(p, {})
+        names = tuple(sorted(entries))
+        values = [torch.zeros(0, dtype=torch.float64) if entries[name] is None else
+                  torch.as_tensor(entries[name]).detach().double().flatten() for name in names]
+        state.append((names, torch.cat(values).numpy() if values else np.zeros(0)))
+    return state
 
 
 def _later_gradients(model, loss_fn, x, y):
@@ -747,7 +787,8 @@ def _later_gradients(model, loss_fn, x, y):
             p.grad = None
         with torch.enable_grad():
             loss_fn(model(x), y).backward()
-        return torch.cat([p.grad.flatten() for p in model.parameters()]).numpy()
+        return torch.cat([(torch.zeros_like(p) if p.grad is None else p.grad).flatten()   # None: a frozen weight
+                          for p in model.parameters()]).numpy()
     except Exception:                            # a model the answer changed otherwise: reported before this
         return None
 
@@ -784,6 +825,12 @@ def _compare_accumulation(got, want):
                          "normalization act as in training. Do not call model.eval() here"))
     if got[6] != want[6]:
         raise Mismatch(t(_CHANGED[got[6]]))
+    if got[12] != want[12]:
+        raise Mismatch(t("your function changed torch's global random generator (torch.manual_seed, or a random draw "
+                         "such as torch.randn or torch.randperm), so every later random number of the notebook "
+                         "(shuffles, initial weights, dropout) changes with it, and a training loop that calls your "
+                         "step would draw the same numbers at every step. This step needs no random numbers: leave the "
+                         "generator alone"))
     if got[7] != want[7]:
         raise Mismatch(t("your function returned the loss as a tensor that still requires grad, so it keeps the "
                          "autograd graph of every piece alive for as long as the caller keeps the loss: return a "
@@ -803,16 +850,31 @@ def _compare_accumulation(got, want):
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
+    if [names for names, _ in got[11]] != [names for names, _ in want[11]] or not all(
+            a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8)
+            for (_, a), (_, b) in zip(got[11], want[11])):
+        raise Mismatch(t("the weights after your step are right, but the optimizer's state is not what one ordinary "
+                         "step leaves (optimizer.state: SGD's momentum buffers, Adam's running averages): the next "
+                         "step would start from other values. Step once with optimizer.step() and leave "
+                         "optimizer.state as it is"))
     if got[10] is None or not np.allclose(got[10], want[10], rtol=1e-4, atol=1e-6):
         raise Mismatch(t("after your step, a plain backward pass on the model gives other gradients than after one "
                          "ordinary step: your function left something on the caller's model that changes every later "
                          "backward pass (a hook from register_hook?). Remove what you add before returning"))
+    if got[13] != want[13]:
+        raise Mismatch(t("your function left a hook on the caller's model (register_forward_hook, "
+                         "register_full_backward_hook or a weight's register_hook): it runs in every later forward or "
+                         "backward pass, at every later step. Keep the handle it returns and call handle.remove() "
+                         "before returning"))
     compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
 
 
 _CHANGED = {
     "dtype": "your function changed the dtype of the model's weights (e.g. model.double()): the caller's model must "
              "keep its float32 weights, or every later cell that feeds it float32 inputs fails",
+    "requires_grad on": "your function switched requires_grad on for weights the caller had frozen "
+                        "(model.requires_grad_(True)), so this step and every later one trains them: leave "
+                        "requires_grad as it was, backward() needs no more than that",
     "requires_grad": "your function switched off requires_grad for some of the model's weights, so no later step "
                      "could train them: leave requires_grad as it was",
     "loss_fn": "your function changed the settings of the loss function it was given (e.g. loss_fn.reduction); "
@@ -1269,7 +1331,10 @@ EXERCISES = {
             Mistake("optimizer of its own", _accumulate_own_sgd, "You stepped with an optimizer (or an update) of "
                     "your own, not the optimizer you were given (the caller may pass Adam or SGD with momentum). "
                     "Call optimizer.step() once, after the loop."),
-            Mistake("fresh copy of the optimizer", _accumulate_fresh_optimizer),   # named "optimizer of its own"
+            Mistake("fresh copy of the optimizer", _accumulate_fresh_optimizer, "The caller's optimizer was left "
+                    "without the state one step gives it (momentum buffers, Adam's running averages), as when you step "
+                    "with a fresh copy of it (type(optimizer)(...)) or clear optimizer.state: call optimizer.step() on "
+                    "the optimizer you were given, and leave its state as it is."),
             Mistake("weights updated by hand", _accumulate_by_hand, "You changed the weights yourself instead of "
                     "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),

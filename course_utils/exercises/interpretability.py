@@ -23,8 +23,9 @@ def _tiny_mlp(n_in=6, n_out=3, seed=0):
     import torch
     from torch import nn
 
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out)).eval()
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out)).eval()
 
 
 def _tiny_cnn(seed=0):
@@ -32,9 +33,10 @@ def _tiny_cnn(seed=0):
     import torch
     from torch import nn
 
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(),
-                         nn.Linear(3 * 6 * 6, 4)).eval()
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(3 * 6 * 6, 4)).eval()
 
 
 def _tiny_mlp_with_batchnorm(seed=0):
@@ -42,10 +44,11 @@ def _tiny_mlp_with_batchnorm(seed=0):
     import torch
     from torch import nn
 
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
-    with torch.no_grad():
-        model(2 * torch.randn(16, 6) + 1)  # one pass in train() mode moves the running statistics
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        with torch.no_grad():
+            model(2 * torch.randn(16, 6) + 1)  # one pass in train() mode moves the running statistics
     return model.eval()
 
 
@@ -56,14 +59,18 @@ def _inputs(shape, seed, scale=1.0):
 
 
 def _model_state(model):
-    """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, and
-    each module's plain settings (a Dropout's p, a BatchNorm's momentum)."""
+    """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, each
+    module's plain settings (a Dropout's p, a BatchNorm's momentum), and the number of hooks on each module and
+    weight."""
     tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
                for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
     settings = {f"{name or 'model'}.{key}": value for name, module in model.named_modules()
                 for key, value in vars(module).items()
                 if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
-    return [module.training for module in model.modules()], tensors, settings
+    hooks = [len(getattr(module, name, None) or {}) for module in model.modules() for name in
+             ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")]
+    hooks += [len(tensor._backward_hooks or {}) for _, tensor in model.named_parameters()]
+    return [module.training for module in model.modules()], tensors, settings, hooks
 
 
 def _model_change(before, after):
@@ -81,6 +88,11 @@ def _model_change(before, after):
             x[:3] == y[:3] and x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
         return t("your function changed the model's weights or their requires_grad flags: an explanation reads the "
                  "model and leaves it as it was")
+    if before[3] != after[3]:
+        return t("your function left a hook on the model (register_forward_hook, register_full_backward_hook or a "
+                 "weight's register_hook): it runs in every later call of the model, in every later cell. Keep the "
+                 "handle it returns and call handle.remove() before returning, or use no hook: the gradient with "
+                 "respect to x needs none")
     changed = [name for name, value in before[2].items() if after[2].get(name, ...) != value]
     if changed:
         return t("your function changed a setting of the model's layers ({names}): the notebook uses the same model "
@@ -96,10 +108,22 @@ def _run_explanation(explain, case):
     inputs = copy.deepcopy(given)
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
-    result = explain(*case.args, **case.kwargs)
+    import torch
+
+    random_state = torch.random.get_rng_state()
+    try:
+        result = explain(*case.args, **case.kwargs)
+    finally:
+        reseeded = not torch.equal(random_state, torch.random.get_rng_state())
+        torch.random.set_rng_state(random_state)         # the notebook's random numbers go on as they were
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
+    if reseeded:
+        raise Mismatch(t("your function changed torch's global random generator (torch.manual_seed, or a random "
+                         "draw such as torch.randn), so every later random number of the notebook (shuffles, "
+                         "initial weights, dropout) changes with it. A gradient needs no random numbers: leave the "
+                         "generator alone"))
     if not same_arrays(given, inputs):
         raise input_changed()
     if flags != [getattr(a, "requires_grad", None) for a in given]:
@@ -353,7 +377,16 @@ def _ig_cases():
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, 0), label="0 steps (must raise ValueError)", raises=ValueError),
         Case((_tiny_mlp(), _inputs(6, 1), 0, None, -1), label="-1 steps (must raise ValueError)", raises=ValueError),
         *generated(_draw_ig_case(), count=len(_EXPLAINED), seed=72),
+        Case((_tiny_cnn(), *_uint8_image_and_gray_baseline()), label="an 8-bit image (uint8, 0-255) with a gray "
+             "baseline of uint8 too (128 everywhere), class 2, 8 steps: x - baseline must not wrap round below 0"),
     ]
+
+
+def _uint8_image_and_gray_baseline():
+    """An 8x8 uint8 image (half its pixels below 128), a uint8 baseline of 128, class 2 and 8 steps (after the drawn
+    cases: they stay as they were)."""
+    image = np.random.default_rng(75).integers(0, 256, (8, 8)).astype(np.uint8)
+    return image, 2, np.full((8, 8), 128, dtype=np.uint8), 8
 
 
 def _draw_ig_case():
@@ -435,6 +468,25 @@ def _ig_of_squeezed_scores(model, x, target, baseline, steps):
     points = (baseline + alphas * (x - baseline)).requires_grad_(True)
     model(points).squeeze()[..., target].sum().backward()  # one score: [..., 0] is the first point's score only
     return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _ig_keeping_integers(model, x, target, baseline, steps):
+    """Converts float64 only: whole numbers stay whole, and x - baseline of two uint8 arrays wraps round below 0."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+
+    def as_tensor(values):
+        values = torch.as_tensor(values)
+        return values.float() if values.dtype == torch.float64 else values
+    x = as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else as_tensor(baseline)
+    difference = x - baseline                                # uint8 - uint8: 100 - 128 gives 228
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * difference).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return difference * points.grad.mean(dim=0)
 
 
 def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
@@ -797,6 +849,10 @@ EXERCISES = {
             Mistake("scores squeezed", _ig_of_squeezed_scores,
                     "model(points).squeeze() also drops the class axis of a model with a single score, and "
                     "[..., target] then picks one point: take model(points)[:, target]."),
+            Mistake("integers kept", _ig_keeping_integers,
+                    "x and the baseline may both be 8-bit images (uint8), and x - baseline of two uint8 arrays wraps "
+                    "round below 0 (100 - 128 gives 228): convert both with torch.as_tensor(..., dtype=torch.float32) "
+                    "before subtracting."),
             Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
                     "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
                     "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),

@@ -3189,7 +3189,9 @@ def test_lesson_08_names_the_mistakes_of_other_shapes_and_settings():
     assert named == ["accumulator of three entries", "accumulator like a row of X", "chunk axis required",
                      "more chunks than workers allowed", "order assumed to be an array",
                      "drop_last cuts the padding's length", "drop_last keeps a round it cannot fill",
-                     "only zero micro-batches rejected", "optimizer of its own"]   # the last one's check says it all
+                     "only zero micro-batches rejected", "fresh copy of the optimizer"]
+    # the last one was named "optimizer of its own" (its weights differ first on the case with momentum) until the
+    # check compared the optimizer's state too: on the Adam case its weights are right, the caller's Adam is left empty
 
 
 def _accumulator_typed_like_y(grad_fn, w, X, y, k):
@@ -3525,6 +3527,235 @@ def test_saliency_map_wants_a_copy_of_x():
         return x.grad.abs()
     with pytest.raises(ExerciseFailed, match="old gradient"):
         check("saliency_map", no_copy, strict=True)
+
+
+def _integrated_gradients_keeping_integers(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+
+    def as_tensor(values):                                   # float64 converted, whole numbers kept
+        values = torch.as_tensor(values)
+        return values.float() if values.dtype == torch.float64 else values
+    x = as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else as_tensor(baseline)
+    difference = x - baseline                                # two uint8 images: 100 - 128 wraps round to 228
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * difference).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return difference * points.grad.mean(dim=0)
+
+
+def _explanation_then(name, after):
+    """The course's own explanation (saliency or integrated gradients), then ``after(model)``."""
+    from course_utils import attribution
+
+    def saliency_map(model, x, target):
+        result = attribution.saliency(model, x, target)
+        after(model)
+        return result
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        result = attribution.integrated_gradients(model, x, target, baseline, steps)
+        after(model)
+        return result
+    return saliency_map if name == "saliency_map" else integrated_gradients
+
+
+def _accumulation_and_then(after):
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+        optimizer.step()
+        after(model, optimizer)
+        return total
+    return accumulation_step
+
+
+def _accumulation_after(before):
+    """A right accumulation step after ``before(model, optimizer)``."""
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        before(model, optimizer)                             # "make sure gradients are on": unfreezes frozen layers
+        return _accumulation_and_then(lambda model, optimizer: None)(model, loss_fn, optimizer, x, y, micro_batches)
+    return accumulation_step
+
+
+def _reseed(*_):
+    import torch
+
+    torch.manual_seed(0)                                     # "for reproducibility", inside the function
+
+
+def _record_outputs(model, *_):
+    outputs = []
+    model.register_forward_hook(lambda module, inputs, output: outputs.append(output))   # never removed
+
+
+_LEFT_BEHIND = [
+    ("integrated_gradients", _integrated_gradients_keeping_integers, "wrap round below 0", "integers kept"),
+    ("saliency_map", _explanation_then("saliency_map", _record_outputs), "left a hook on the model", ""),
+    ("integrated_gradients", _explanation_then("integrated_gradients", _record_outputs), "left a hook on the model",
+     ""),
+    ("saliency_map", _explanation_then("saliency_map", _reseed), "global random generator", ""),
+    ("integrated_gradients", _explanation_then("integrated_gradients", _reseed), "global random generator", ""),
+    ("accumulation_step", _accumulation_and_then(lambda model, optimizer: optimizer.state.clear()),
+     "optimizer's state", "fresh copy of the optimizer"),       # its message names both ways of losing the state
+    ("accumulation_step", _accumulation_and_then(_reseed), "global random generator", ""),
+    ("accumulation_step", _accumulation_and_then(_record_outputs), "left a hook on the caller's model", ""),
+    ("accumulation_step", _accumulation_after(lambda model, optimizer: model.requires_grad_(True)),
+     "switched requires_grad on", ""),
+]
+
+
+@pytest.mark.parametrize("name, answer, reason, mistake", _LEFT_BEHIND,
+                         ids=["integrated gradients of two uint8 images", "saliency hook left",
+                              "integrated gradients hook left", "saliency reseeds torch",
+                              "integrated gradients reseeds torch", "accumulation clears the optimizer's state",
+                              "accumulation reseeds torch", "accumulation hook left", "accumulation unfreezes"])
+def test_lessons_07a_and_08b_reject_wrapped_uint8_hooks_reseeding_and_a_cleared_optimizer_state(name, answer, reason,
+                                                                                               mistake):
+    import torch
+
+    state = torch.random.get_rng_state()
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    assert judge(registry.get_exercise(name), answer).mistake == mistake
+    assert torch.equal(torch.random.get_rng_state(), state)   # the check put the notebook's generator back
+
+
+def _saliency_with_a_hook_removed(model, x, target):
+    import torch
+
+    scores = []
+    handle = model.register_forward_hook(lambda module, inputs, output: scores.append(output[0, target]))
+    try:
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])
+    finally:
+        handle.remove()
+    scores[0].backward()
+    return x.grad.abs()
+
+
+def _saliency_from_the_jacobian(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone()
+    return torch.autograd.functional.jacobian(lambda z: model(z[None])[0], x)[target].abs()
+
+
+def _integrated_gradients_in_a_numpy_loop(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = np.asarray(x, dtype=np.float32)
+    baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float32)
+    total = np.zeros_like(x)
+    for k in range(steps):
+        point = torch.tensor(baseline + (k + 0.5) / steps * (x - baseline), requires_grad=True)
+        (grad,) = torch.autograd.grad(model(point[None])[0, target], point)
+        total += grad.numpy()
+    return (x - baseline) * total / steps
+
+
+def _integrated_gradients_with_linspace(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps).reshape(-1, *[1] * x.ndim)   # the midpoints
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].mean().backward()               # the mean: each row's gradient / steps
+    return (x - baseline) * points.grad.sum(dim=0)
+
+
+def _accumulation_zeroing_the_model_with_index_pieces(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad()                                        # the optimizer holds the model's weights: the same
+    total = 0.0
+    for rows in np.array_split(np.arange(len(x)), micro_batches):
+        loss = loss_fn(model(x[rows]), y[rows])
+        (loss * len(rows) / len(x)).backward()
+        total += loss.item() * len(rows) / len(x)
+    optimizer.step()
+    for p in model.parameters():
+        p.grad = None                                        # frees the gradients' memory afterwards
+    return total
+
+
+def _accumulation_zeroing_in_place(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)                   # zeros in place; a frozen weight's None stays None
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _shard_gradient_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    return np.average([grad_fn(w, X_j, y_j) for X_j, y_j in shards], axis=0, weights=[len(X_j) for X_j, _ in shards])
+
+
+def _sampler_padding_with_np_pad(order, num_replicas, rank, drop_last=False):
+    if num_replicas < 1 or not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    if drop_last:
+        order = order[:n - n % num_replicas]
+    elif n:
+        order = np.pad(order, (0, -n % num_replicas), mode="wrap")   # repeats the start, several times if need be
+    return order[rank::num_replicas]
+
+
+def _ring_step_vectorized(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    workers = np.arange(k)
+    chunks = (workers - step) % k
+    new = buffers.astype(float)
+    new[(workers + 1) % k, chunks] += buffers[workers, chunks]   # no receiver twice: += of fancy indices is exact
+    return new
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _saliency_with_a_hook_removed), ("saliency_map", _saliency_from_the_jacobian),
+    ("integrated_gradients", _integrated_gradients_in_a_numpy_loop),
+    ("integrated_gradients", _integrated_gradients_with_linspace),
+    ("accumulation_step", _accumulation_zeroing_the_model_with_index_pieces),
+    ("accumulation_step", _accumulation_zeroing_in_place),
+    ("shard_gradient", _shard_gradient_by_np_average), ("sampler_indices", _sampler_padding_with_np_pad),
+    ("ring_step", _ring_step_vectorized)],
+    ids=["saliency hook removed", "saliency jacobian", "integrated gradients numpy loop",
+         "integrated gradients linspace and mean", "accumulation model.zero_grad and index pieces",
+         "accumulation zero_grad(set_to_none=False)",
+         "shard np.average", "sampler np.pad wrap", "ring vectorized"])
+def test_lessons_07a_and_08_accept_right_answers_written_another_way(name, answer):
+    _passes(name, answer)
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

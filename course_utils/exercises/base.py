@@ -163,8 +163,10 @@ def to_numpy(value: Any) -> Any:
 
 def same_arrays(a: Any, b: Any) -> bool:
     """True when every numpy array, torch tensor or number or string inside ``a`` equals its counterpart in ``b``
-    (NaN equal to NaN); other objects are not compared."""
-    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values
+    (NaN equal to NaN; a torch tensor's requires_grad flag too); other objects are not compared."""
+    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values and gradient flag
+        if getattr(a, "requires_grad", False) != getattr(b, "requires_grad", False):
+            return False  # e.g. logits.requires_grad_(False), which raises on a model's output (not a leaf)
         a, b = to_numpy(a), to_numpy(b)
     if isinstance(a, Case):
         return same_arrays(a.args, b.args) and same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))

@@ -127,9 +127,14 @@ def _run_explanation(explain, case):
     if not same_arrays(given, inputs):
         raise input_changed()
     if flags != [getattr(a, "requires_grad", None) for a in given]:
+
+
+    if flags != [getattr(a, "requires_grad", None) for a in given]:  # before same_arrays, which sees it too
         raise InputChanged(t("your function switched on requires_grad of the caller's own tensor (x.requires_grad_() "
                              "without a copy), so the caller's x.numpy() fails afterwards: differentiate a copy, "
                              "torch.as_tensor(x, dtype=torch.float32).clone()"))
+    if not same_arrays(given, inputs):
+        raise input_changed()
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
@@ -536,6 +541,9 @@ def _shapley_cases():
         Case((_interaction, np.array([1, 2, -1]), rng.normal(size=(4, 3))), label="x of whole numbers (an int array)"),
         Case((_linear, np.array([0.25, 1.5, -2.5]), np.array([[0, 1, 2], [1, 0, -1]])),
              label="a background of whole numbers (an int array)"),
+        Case((_four_features, np.array([0.5, -1.0, 2.0, 1.5]), np.array([[0.0, 1.0, -1.0, 2.0], [1.0, 0.5, 0.0, -1.0],
+                                                                         [0.0, 1.0, -1.0, 2.0]])),
+             label="a background whose first row comes twice (it counts twice in the mean)"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
         Case((_interaction, np.ones(3), np.ones((3, 2))), label="background with 2 columns for 3 features "

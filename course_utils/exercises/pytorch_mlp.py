@@ -265,6 +265,11 @@ def _accuracy_cases():
              raises=ValueError),
         Case((logits.clone().requires_grad_(True), labels), label="logits straight from a model, which still "
              "require gradients (outside torch.no_grad())"),
+        Case((torch.zeros(6, 4), torch.tensor([0, 1, 2, 0, 3, 0])), label="all logits equal (a last layer that "
+             "starts at zero): argmax takes the first of the tied classes, class 0, so 3 of 6 are right"),
+        Case((torch.tensor([[1.0, 1.0, 0.0], [0.0, 2.0, 2.0], [3.0, 0.0, 3.0], [1.0, 0.0, 0.0]]),
+              torch.tensor([1, 1, 2, 0])), label="ties for the largest logit in 3 of 4 rows: the first of them is "
+             "the prediction (2 of 4 right)"),
         *generated(_draw_accuracy_case, count=7, seed=76),
     ]
 
@@ -316,6 +321,8 @@ def _module_cases():
         Case((20, 64, 32, 3, 0.5), {"batch": (4, 20)}, label="dropout=0.5, in training and in eval mode"),
         Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)",
              raises=RuntimeError),
+        Case((784, 32, 16, 10), {"batch": (4, 392)}, label="4 images of 392 pixels for 784 inputs (must raise "
+             "RuntimeError, not become 2 rows of 784)", raises=RuntimeError),
         *generated(_draw_module_case, count=5, seed=65),
     ]
 
@@ -347,9 +354,22 @@ def _run_module(cls, case):
     import torch
     from torch import nn
 
-    net = cls(*case.args, **case.kwargs.get("init", {}))
+    draws = []
+    for seed in (7, 8):  # two models under two seeds: each must leave PyTorch's generator where its seed led
+        torch.manual_seed(seed)
+        net = cls(*case.args, **case.kwargs.get("init", {}))
+        draws.append(torch.rand(4))
     if not isinstance(net, nn.Module):
         raise Mismatch(t("the class must subclass nn.Module; got an object of type {kind}", kind=type(net).__name__))
+    if torch.equal(*draws):
+        raise Mismatch(t("building the module reset PyTorch's random generator (torch.manual_seed in __init__?): "
+                         "every model then starts from the same weights whatever seed the caller chose, and the "
+                         "dropout masks drawn after it repeat. Leave seeding to the caller, who calls "
+                         "torch.manual_seed(seed) before DigitMLP(...)"))
+    if not all(module.training for module in net.modules()):
+        raise Mismatch(t("a new module must start in training mode, as every nn.Module does: leave self.eval() (or "
+                         "self.training = False) out of __init__. The caller switches modes with model.train() and "
+                         "model.eval()"))
     layers = [getattr(net, name, None) for name in ("hidden1", "hidden2", "output")]
     if not all(isinstance(layer, nn.Linear) for layer in layers):
         raise AttributeError(t("the module needs three nn.Linear attributes named `hidden1`, `hidden2` and `output`"))
@@ -451,6 +471,8 @@ def _evaluate_cases():
              "15 of the data set's 30"),
         Case((5, 4), {"sampler": []}, label="a loader whose sampler gives none of the data set's 5 examples (must "
              "raise ValueError)", raises=ValueError),
+        Case((30, 8), {"drop_last": True}, label="a loader with drop_last=True: 3 batches of 8, 24 of the data set's "
+             "30 examples"),
         *generated(_draw_evaluate_case, count=4, seed=72),
     ]
 
@@ -532,7 +554,7 @@ def _run_evaluate(evaluate, case):
     settings = _module_settings(model)
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
     loader = DataLoader(TensorDataset(x.as_subclass(Unmoved), y.as_subclass(Unmoved)), batch_size=batch_size,
-                        sampler=kw.get("sampler"),
+                        sampler=kw.get("sampler"), drop_last=kw.get("drop_last", False),
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
@@ -912,6 +934,18 @@ def _accuracy_via_numpy(logits, labels):
     return float(np.mean(logits.numpy().argmax(axis=1) == labels.numpy()))  # fails on logits that require grad
 
 
+def _accuracy_ties_counted_right(logits, labels):
+    _checked_shapes(logits, labels)
+    label_logit = logits.gather(1, labels[:, None]).squeeze(1)  # "the label's logit is the largest one"
+    return (label_logit == logits.max(dim=1).values).float().mean().item()
+
+
+def _accuracy_switching_the_flag_off(logits, labels):
+    _checked_shapes(logits, labels)
+    logits.requires_grad_(False)  # to make .numpy() work: allowed on the check's leaf, raises on a model's output
+    return float(np.mean(logits.numpy().argmax(axis=1) == labels.numpy()))
+
+
 def _accuracy_numpy_float32(logits, labels):
     _checked_shapes(logits, labels)
     return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
@@ -1040,6 +1074,24 @@ def _mlp_zero_first_layer(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     nn.init.zeros_(net.hidden1.weight)  # only the first layer "starts from zero"; the others keep their random start
     nn.init.zeros_(net.hidden1.bias)
     return net
+
+
+def _mlp_view_minus_one(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    # the tutorials' x.view(-1, 28 * 28): rows of n_in numbers, however many images they came from
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, lambda net, x: _logits(net, x.view(-1, n_in)))
+
+
+def _mlp_built_in_eval_mode(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    net.eval()  # "dropout off until training starts"
+    return net
+
+
+def _mlp_seeding_itself(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    import torch
+
+    torch.manual_seed(0)  # "reproducible weights": resets the caller's generator at every model built
+    return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
 
 
 def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
@@ -1211,6 +1263,23 @@ def _evaluate_returning_tensors(model, loader, loss_fn, device):
     if seen == 0:
         raise ValueError("the loader gave no examples")
     return total_loss / seen, correct / seen
+
+
+def _evaluate_dividing_by_the_sampler(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / len(loader.sampler), correct / len(loader.sampler)  # what the sampler holds, not what came
 
 
 def _evaluate_loss_via_numpy(model, loader, loss_fn, device):
@@ -1385,6 +1454,13 @@ EXERCISES = {
                     ".detach().cpu() before .numpy(): logits straight from a model require gradients, and on a GPU "
                     "they live on \"cuda\""),
             Mistake("a numpy float32", _accuracy_numpy_float32, ""),
+            Mistake("a tie counted as right", _accuracy_ties_counted_right, "predict one class per row, "
+                    "logits.argmax(dim=1), and compare it with the label: comparing the label's logit with the row's "
+                    "largest counts every tied class as right, so all-equal logits (an untrained model) score 1.0"),
+            Mistake("requires_grad switched off", _accuracy_switching_the_flag_off, "leave the caller's logits as "
+                    "they are: logits.requires_grad_(False) changes their flag, and on a model's output it raises "
+                    "(only a leaf tensor may change it). argmax needs no gradient; before .numpy() use "
+                    "logits.detach()"),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -1435,6 +1511,11 @@ EXERCISES = {
             Mistake("first layer started at zero", _mlp_zero_first_layer, "keep nn.Linear's own random "
                     "initialisation: a hidden layer whose weights and biases are all zero outputs ReLU(0) = 0 and "
                     "passes no gradient back, so it never learns"),
+            Mistake("flattened with view(-1, n_in)", _mlp_view_minus_one, "flatten with x.flatten(start_dim=1), "
+                    "which keeps one row per image: x.view(-1, n_in) cuts the numbers into rows of n_in, so 4 images "
+                    "of 392 pixels silently become 2 rows instead of an error"),
+            Mistake("built in eval mode", _mlp_built_in_eval_mode, ""),
+            Mistake("seeded in __init__", _mlp_seeding_itself, ""),
         ),
     ),
     "torch_evaluate": Exercise(
@@ -1483,6 +1564,9 @@ EXERCISES = {
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
             Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
                     "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
+            Mistake("divided by len(loader.sampler)", _evaluate_dividing_by_the_sampler, "divide by the number of "
+                    "examples the loader gave (add up len(y)), not by len(loader.sampler): with drop_last=True the "
+                    "loader leaves out the last, incomplete batch"),
             Mistake("divided by len(loader.dataset)", _evaluate_dividing_by_the_data_set, "divide by the number of "
                     "examples the loader gave (add up len(y)), not by len(loader.dataset): a loader with a sampler or "
                     "drop_last=True gives fewer"),

@@ -1130,6 +1130,135 @@ def test_lesson_06b_rejects_an_accuracy_of_shape_1_and_a_data_set_read_past_the_
         check(name, answer, strict=True)
 
 
+# round 11 (a1107): ties, a flag switched off on the caller's logits, a module built in eval mode or reseeding the
+# global generator, rows regrouped by view(-1, n_in), and a loader with drop_last=True
+def _accuracy_of(predicted):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return (predicted(logits) == labels).float().mean().item()
+    return accuracy
+
+
+def _accuracy_label_logit_is_largest(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits[torch.arange(len(labels)), labels] == logits.amax(dim=1)).float().mean().item()
+
+
+def _accuracy_flag_off(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    logits.requires_grad = False  # after "Can't call numpy() on Tensor that requires grad"
+    return float((logits.numpy().argmax(axis=1) == labels.numpy()).mean())
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (catalogued("torch_accuracy", "a tie counted as right"), "counts every tied class as right"),
+    (_accuracy_label_logit_is_largest, "counts every tied class as right"),
+    (_accuracy_of(lambda logits: logits.shape[1] - 1 - logits.flip(1).argmax(dim=1)), "first of the tied classes"),
+    (catalogued("torch_accuracy", "requires_grad switched off"), "logits.requires_grad_\\(False\\)"),
+    (_accuracy_flag_off, "logits.requires_grad_\\(False\\)"),
+], ids=["gather == max", "label logit == amax", "last of the tied classes", "requires_grad_(False)",
+        "requires_grad = False"])
+def test_lesson_06b_accuracy_is_tried_on_ties_and_wants_the_callers_logits_left_alone(answer, reason):
+    """All passed: no case had two equal logits in a row (all-zero logits scored 1.0), and a check that compared only
+    the values of its inputs did not see the flag switched off on the leaf it passed (a model's output raises)."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("torch_accuracy", answer, strict=True)
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_of(lambda logits: logits.max(dim=1).indices),
+    _accuracy_of(lambda logits: logits.softmax(dim=1).argmax(dim=1)),
+    _accuracy_of(lambda logits: (-logits).argmin(dim=1)),
+    lambda logits, labels: _float_accuracy(logits.detach(), labels),
+], ids=["max(dim=1).indices", "softmax then argmax", "argmin of -logits", "detached"])
+def test_lesson_06b_accuracy_written_other_ways_passes_the_tie_cases(answer):
+    _passes("torch_accuracy", answer)
+
+
+def _mlp_flattening_with(flatten):
+    return _digit_mlp_with(lambda net, x: _logits_of(net, flatten(net, x)))
+
+
+def _mlp_with_the_flag_off():
+    """A right DigitMLP that sets self.training = False in __init__ (on the module itself, not its layers)."""
+    base = _digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))
+
+    class DigitMLP(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.training = False
+    return DigitMLP
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (catalogued("torch_digit_mlp", "flattened with view(-1, n_in)"), "should raise RuntimeError"),
+    (_mlp_flattening_with(lambda net, x: x.reshape(-1, net.hidden1.in_features)), "should raise RuntimeError"),
+    (catalogued("torch_digit_mlp", "built in eval mode"), "must start in training mode"),
+    (_mlp_with_the_flag_off(), "must start in training mode"),
+    (catalogued("torch_digit_mlp", "seeded in __init__"), "reset PyTorch's random generator"),
+], ids=["view(-1, n_in)", "reshape(-1, in_features)", "eval() in __init__", "training False until forward",
+        "manual_seed in __init__"])
+def test_lesson_06b_digit_mlp_keeps_one_row_per_image_and_leaves_mode_and_seed_to_the_caller(answer, reason):
+    """All passed: the only input of the wrong size (2 x 100 for 784) could not be regrouped into rows of 784, the
+    check set the mode itself before every pass, and it never built two models under two seeds."""
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("torch_digit_mlp", answer, strict=True)
+
+
+@pytest.mark.parametrize("answer", [
+    _mlp_flattening_with(lambda net, x: x.view(x.size(0), -1)),
+    _mlp_flattening_with(lambda net, x: torch.nn.Flatten()(x)),
+    _mlp_flattening_with(lambda net, x: x.reshape(len(x), -1)),
+], ids=["view(n, -1)", "nn.Flatten()", "reshape(len(x), -1)"])
+def test_lesson_06b_digit_mlp_flattened_other_ways_passes(answer):
+    _passes("torch_digit_mlp", answer)
+
+
+def _evaluate_dividing_by(count):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                correct, seen = correct + (logits.argmax(1) == y).sum().item(), seen + len(y)
+        if not seen:
+            raise ValueError("no examples")
+        return total / count(loader, seen), correct / count(loader, seen)
+    return evaluate
+
+
+@pytest.mark.parametrize("answer", [
+    catalogued("torch_evaluate", "divided by len(loader.sampler)"),
+    _evaluate_dividing_by(lambda loader, seen: len(loader.batch_sampler.sampler)),
+], ids=["len(loader.sampler)", "len(loader.batch_sampler.sampler)"])
+def test_lesson_06b_evaluate_is_tried_on_a_loader_with_drop_last(answer):
+    """Both passed: the sampler case's sampler held exactly the examples the loader gave; with drop_last=True the
+    loader leaves out the last, incomplete batch."""
+    with pytest.raises(ExerciseFailed, match="not by len\\(loader.sampler\\)"):
+        check("torch_evaluate", answer, strict=True)
+
+
+def _evaluate_in(context):
+    def evaluate(model, loader, loss_fn, device):
+        with context():
+            return _evaluate_dividing_by(lambda loader, seen: seen)(model, loader, loss_fn, device)
+    return evaluate
+
+
+@pytest.mark.parametrize("answer", [
+    _evaluate_in(torch.inference_mode),
+    torch.no_grad()(_evaluate_dividing_by(lambda loader, seen: seen)),
+], ids=["inference_mode", "no_grad as a decorator"])
+def test_lesson_06b_evaluate_under_inference_mode_or_a_decorator_passes(answer):
+    _passes("torch_evaluate", answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -3756,6 +3885,126 @@ def _ring_step_vectorized(buffers, step):
          "shard np.average", "sampler np.pad wrap", "ring vectorized"])
 def test_lessons_07a_and_08_accept_right_answers_written_another_way(name, answer):
     _passes(name, answer)
+
+
+# round 11 (a1107): a background with a repeated row; exact Shapley values and occlusion maps written other ways
+def _shapley_over(rows_of):
+    """The enumeration of the exercise, over the background rows ``rows_of(background)``."""
+    import itertools
+    from math import factorial
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        background, n = rows_of(background), len(x)
+
+        def v(S):
+            rows = background.copy()
+            rows[:, list(S)] = x[list(S)]
+            return np.mean(predict(rows))
+        phi = np.zeros(n)
+        for i in range(n):
+            for size in range(n):
+                for S in itertools.combinations([j for j in range(n) if j != i], size):
+                    phi[i] += factorial(size) * factorial(n - size - 1) / factorial(n) * (v(S + (i,)) - v(S))
+        return phi
+    return exact_shapley_values
+
+
+def test_lesson_07b_shapley_values_count_a_repeated_background_row_twice():
+    """Passed: no background held the same row twice, so dropping repeated rows ("they add nothing") changed no
+    mean."""
+    with pytest.raises(ExerciseFailed, match="first row comes twice"):
+        check("exact_shapley_values", _shapley_over(lambda background: np.unique(background, axis=0)), strict=True)
+
+
+def _shapley_by_orders(predict, x, background):
+    """The average of each feature's contribution over all n! orders in which the features join."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    orders = list(itertools.permutations(range(len(x))))
+    phi = np.zeros(len(x))
+    for order in orders:
+        rows = background.copy()
+        before = np.mean(predict(rows))
+        for i in order:
+            rows[:, i] = x[i]
+            after = np.mean(predict(rows))
+            phi[i], before = phi[i] + after - before, after
+    return phi / len(orders)
+
+
+def _shapley_in_one_batch(predict, x, background):
+    """Every coalition's rows in one call of predict, then the weighted differences."""
+    import itertools
+    from math import comb
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, k = len(x), len(background)
+    masks = np.array(list(itertools.product([False, True], repeat=n)))
+    values = predict(np.where(masks[:, None, :], x, background).reshape(-1, n)).reshape(len(masks), k).mean(axis=1)
+    value = {tuple(mask): v for mask, v in zip(masks, values)}
+    phi = np.zeros(n)
+    for mask in masks:
+        for i in np.flatnonzero(~mask):
+            joined = mask.copy()
+            joined[i] = True
+            phi[i] += (value[tuple(joined)] - value[tuple(mask)]) / (n * comb(n - 1, int(mask.sum())))
+    return phi
+
+
+@pytest.mark.parametrize("answer", [_shapley_by_orders, _shapley_in_one_batch, _shapley_over(lambda b: b)],
+                         ids=["all orders", "one batch, 1/(n C(n-1, s))", "combinations"])
+def test_lesson_07b_exact_shapley_values_written_other_ways_pass(answer):
+    _passes("exact_shapley_values", answer)
+
+
+def _occlusion_pixel_by_pixel(predict, image, patch, stride, fill):
+    """For each pixel, the mean drop of the windows whose corner lies on the grid and that cover it."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    height, width = image.shape
+    original, result = predict(image[None])[0], np.zeros_like(image)
+    for r in range(height):
+        for c in range(width):
+            drops = []
+            for i in range(0, r + 1, stride):
+                for j in range(0, c + 1, stride):
+                    if r < i + patch and c < j + patch and i + patch <= height and j + patch <= width:
+                        covered = image.copy()
+                        covered[i:i + patch, j:j + patch] = fill
+                        drops.append(original - predict(covered[None])[0])
+            result[r, c] = np.mean(drops) if drops else 0.0
+    return result
+
+
+def _occlusion_covering_and_restoring(predict, image, patch, stride, fill):
+    """Covers one float copy window by window and puts the pixels back after each prediction."""
+    work = np.array(image, dtype=float)
+    if patch > min(work.shape):
+        raise ValueError("the patch is larger than the image")
+    total, count, original = np.zeros(work.shape), np.zeros(work.shape), predict(work[None])[0]
+    for i in range(0, work.shape[0] - patch + 1, stride):
+        for j in range(0, work.shape[1] - patch + 1, stride):
+            saved = work[i:i + patch, j:j + patch].copy()
+            work[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(work[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+            work[i:i + patch, j:j + patch] = saved
+    return total / np.maximum(count, 1)
+
+
+@pytest.mark.parametrize("answer", [_occlusion_pixel_by_pixel, _occlusion_covering_and_restoring],
+                         ids=["pixel by pixel", "cover and restore, total / max(count, 1)"])
+def test_lesson_07b_occlusion_maps_written_other_ways_pass(answer):
+    _passes("occlusion_map", answer)
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

@@ -9,6 +9,7 @@ One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exer
 The references live in the lesson code, ``course_utils.optimizers``.
 """
 import copy
+import random
 
 import numpy as np
 
@@ -43,6 +44,9 @@ def _sgd_cases():
              raises=ValueError),
         Case((np.array([3, 200], dtype=np.uint8), np.array([5, 100], dtype=np.uint8), 2),
              label="uint8 weights and gradient, lr = 2 (a whole number)"),
+        Case((np.ones(2), np.ones(2), float("nan")), label="lr = NaN (not positive either)", raises=ValueError),
+        Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), 1000.0),
+             label="lr = 1000 (any positive learning rate is allowed)"),
     ]
 
 
@@ -87,6 +91,12 @@ def _momentum_cases():
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), 0.1, 0.9),
              label="a weight of shape () with a gradient and a velocity of shape (1,)", raises=ValueError),
         Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"),
+        Case((np.ones(2), np.ones(2), np.zeros(2), float("nan"), 0.9), label="lr = NaN (not positive either)",
+             raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("nan")), label="mu = NaN (not in [0, 1) either)",
+             raises=ValueError),
+        Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), np.array([1e-3, 0.0]), 1000.0, 0.5),
+             label="lr = 1000 (any positive learning rate is allowed)"),
     ]
 
 
@@ -145,6 +155,8 @@ def _adam_cases():
              label="a NaN gradient stays NaN"),
         Case((np.ones(3), np.array([100, -50, 3], dtype=np.int8), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
              label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
+        Case((np.array([0.5, -0.25]), np.array([1e-3, -2e-3]), np.zeros(2), np.zeros(2), 1), {"lr": 1000.0},
+             label="lr = 1000 (any positive learning rate is allowed)"),
     ]
 
 
@@ -427,8 +439,13 @@ _ORDER_PROBLEMS = {
     "unmixed": "some indices never left their half of the order in 64 shuffles with different seeds (a part kept "
                "apart, such as the last, smaller batch, or each half shuffled on its own): shuffle all of 0..n-1 "
                "together with rng.permutation(n), then cut",
+    "biased": "the shuffle is biased: over 256 shuffles with different seeds the indices kept a trace of their "
+              "starting order (an index and its new position are correlated; in a fair shuffle they are not). A loop "
+              "of your own must swap order[i] with order[j] for j drawn from 0..i (Fisher-Yates), not from all of "
+              "0..n-1, and random sort keys must not tie; simpler, use rng.permutation(n)",
 }
 _MIX_RUNS = 64  # a shuffle of all n indices leaves a given index in one half 64 times with chance about 2**-64
+_BIAS_RUNS, _BIAS_FROM = 256, 100  # the bias test: how many shuffles, and from which n on
 
 
 def _order_problem(answer, n, batch_size, order):
@@ -457,7 +474,9 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
-    return (_mixing(answer, n, batch_size) if n >= 50 else "") or _same_twice(answer, n, batch_size, order)
+    mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
+    bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
+    return mixing or bias or _same_twice(answer, n, batch_size, order)
 
 
 def _same_twice(answer, n, batch_size, order):
@@ -487,6 +506,25 @@ def _mixing(answer, n, batch_size):
     return "unmixed" if not (seen_first.all() and seen_second.all()) else "" if in_place else "never in place"
 
 
+def _bias(answer, n, batch_size):
+    """"biased" when, over _BIAS_RUNS differently seeded calls, an index and its new position are correlated.
+
+    In a fair shuffle of n indices that correlation has mean 0 and standard deviation 1/sqrt(n - 1) per shuffle, so
+    its mean over the runs stays below 5/sqrt(runs * (n - 1)) (0.031 for n = 100) but with a chance under 1e-6. The
+    naive loop that swaps order[i] with any order[j], j drawn from all of 0..n-1, keeps about 0.055 of it whatever n
+    (it favours the n**n draw sequences that move an index little), and so do random sort keys that tie (a stable
+    sort keeps tied indices in their first order).
+    """
+    start, total = np.arange(n), 0.0
+    for seed in range(_BIAS_RUNS):
+        rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
+        order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
+        if len(order) != n or not np.array_equal(np.sort(order), start):
+            return ""  # judged on the run seed's order only
+        total += np.corrcoef(start, np.argsort(order))[0, 1]
+    return "biased" if abs(total / _BIAS_RUNS) > 5 / np.sqrt(_BIAS_RUNS * (n - 1)) else ""
+
+
 def _cut(order, batch_size):
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
@@ -494,20 +532,27 @@ def _cut(order, batch_size):
 def _batches_summary(answer, case):
     """Run the learner's function with a seeded rng and summarise what must hold for a correct shuffle."""
     n, batch_size = case.args
-    global_state = np.random.get_state()
+    global_state, python_state = np.random.get_state(), random.getstate()
     try:
         np.random.random()  # a state that no np.random.seed(...) gives, so that re-seeding shows as a change
-        marker = np.random.get_state()
+        random.random()     # the same for Python's own random module and random.seed(...)
+        marker, python_marker = np.random.get_state(), random.getstate()
         result = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
         global_changed = not _same_state(marker, np.random.get_state())
+        python_changed = random.getstate() != python_marker
     finally:
         np.random.set_state(global_state)
+        random.setstate(python_state)
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if global_changed:
         raise Mismatch(t("your function changed numpy's global random state (np.random.seed, np.random.shuffle, "
                          "np.random.permutation, ...): the rest of the program draws other numbers after each call. Use only the `rng` "
                          "argument: rng.permutation(n)"))
+    if python_changed:
+        raise Mismatch(t("your function changed the global state of Python's random module (random.seed, "
+                         "random.shuffle, ...): the rest of the program draws other numbers after each call. Use only "
+                         "the `rng` argument: rng.permutation(n)"))
     result = list(result)
     if any(isinstance(b, tuple) for b in result):
         raise Mismatch(t("a batch is a tuple, but X[idx] reads a tuple as one index per axis (X[(3, 7)] is a single "
@@ -555,7 +600,8 @@ def _minibatch_cases():
             Case((10, 0), label="batch size 0", raises=ValueError),
             Case((10, -2), label="negative batch size", raises=ValueError),
             *generated(in_turn(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
-                                                          "below 1", "remainder")), count=7, seed=71)]
+                                                          "below 1", "remainder")), count=7, seed=71),
+            Case((300, 32), label="300 in 32s (more indices than uint8 holds)")]
 
 
 def _small_remainder(rng, n):
@@ -721,6 +767,13 @@ def _sgd_made_1_d(w, grad, lr):
 def _sgd_no_float_cast(w, grad, lr):
     w, grad = np.asarray(w), np.asarray(grad)
     if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+def _sgd_nan_lr_let_through(w, grad, lr):
+    """`lr <= 0` as the learning-rate check: False for lr = NaN, which is not positive either."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or lr <= 0:
         raise ValueError("bad input")
     return w - lr * grad
 
@@ -907,6 +960,31 @@ def _momentum_last_sizes(w, grad, velocity, lr, mu=0.9):
 def _momentum_made_1_d(w, grad, velocity, lr, mu=0.9):
     return ref.momentum_step(*np.atleast_1d(*(np.asarray(a, dtype=float) for a in (w, grad, velocity))), lr, mu)
 
+
+def _momentum_nan_lr_let_through(w, grad, velocity, lr, mu=0.9):
+    """`lr <= 0` as the learning-rate check: False for lr = NaN."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, lr_check=False)
+    if lr <= 0:
+        raise ValueError("lr must be positive")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_nan_mu_let_through(w, grad, velocity, lr, mu=0.9):
+    """`mu < 0 or mu >= 1` as the check of mu: False for mu = NaN."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or mu < 0 or mu >= 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_lr_in_velocity(w, grad, velocity, lr, mu=0.9):
+    """A third convention: the velocity holds lr * grad (v = mu*v + lr*grad), and w moves by v."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    velocity = mu * velocity + lr * grad
+    return w - velocity, velocity
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -1089,6 +1167,12 @@ def _adam_end_sizes_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, 
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_keras_epsilon(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Keras' form (04b §4): eps added to the uncorrected sqrt(v), the corrections folded into the rate."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    return w - lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m / (np.sqrt(v) + eps), m, v
+
+
 def _adam_moment_lengths_compared(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     if len(m) != len(w) or len(v) != len(w):
         raise ValueError("lengths differ")
@@ -1204,6 +1288,34 @@ def _batches_small_last_merged(n, batch_size, rng):
         batches[-2:] = [np.concatenate(batches[-2:])]
     return batches
 
+
+def _batches_uint8(n, batch_size, rng):
+    """The indices stored as uint8, which holds 0..255 only: from n = 257 on, some wrap around and repeat."""
+    _checked_batch_size(batch_size)
+    return _cut(rng.permutation(n).astype(np.uint8), batch_size)
+
+
+def _batches_python_random(n, batch_size, rng):
+    """Python's random module, seeded from the rng: reproducible, but it reseeds the program's global generator."""
+    _checked_batch_size(batch_size)
+    random.seed(int(rng.integers(2 ** 32)))
+    order = list(range(n))
+    random.shuffle(order)
+    return _cut(np.array(order, dtype=int), batch_size)
+
+
+def _batches_naive_swap(n, batch_size, rng):
+    """A shuffle loop of one's own that swaps order[i] with any order[j], j from all of 0..n-1: n**n equally likely
+    draws spread unevenly over the n! orders, so the orders that move an index little come out too often."""
+    _checked_batch_size(batch_size)
+    order = np.arange(n)
+    for i in range(n):
+        j = int(rng.integers(0, n))
+        order[i], order[j] = order[j], order[i]
+    return _cut(order, batch_size)
+
+_NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
+           "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
 _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of axes and the first or last size: "
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
@@ -1260,6 +1372,7 @@ EXERCISES = {
                     "but numpy broadcasts it to (3, 3)"),
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
+            Mistake("NaN learning rate let through", _sgd_nan_lr_let_through, _NAN_LR),
             Mistake("no learning-rate check", _sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
@@ -1313,6 +1426,9 @@ EXERCISES = {
                     "broadcast a gradient of shape (1,) over every weight"),
             Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
                     "numpy broadcast a velocity of shape (1,) over every weight"),
+            Mistake("NaN learning rate let through", _momentum_nan_lr_let_through, _NAN_LR),
+            Mistake("NaN mu let through", _momentum_nan_mu_let_through, "mu = NaN is not in [0, 1) either, yet "
+                    "`mu < 0 or mu >= 1` is False for it: check `not 0 <= mu < 1`, which refuses NaN too"),
             Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),
             Mistake("no check of a negative mu", _momentum_no_negative_mu_check, "mu must lie in [0, 1): "
                     "a negative mu must raise ValueError too"),
@@ -1328,6 +1444,9 @@ EXERCISES = {
             Mistake("NaN gradient replaced", _momentum_nan_replaced, _NAN_KEPT),
             Mistake("another default for mu", _momentum_other_default_mu, "keep the signature's default mu=0.9: "
                     "a call without mu uses it"),
+            Mistake("lr folded into the velocity", _momentum_lr_in_velocity, "that velocity holds lr * grad "
+                    "(v = mu*v + lr*grad, then w - v); the lesson's velocity sums the gradients themselves: "
+                    "v = mu*v + grad, then w - lr*v"),
         ),
     ),
     "adam_step": Exercise(
@@ -1391,6 +1510,8 @@ EXERCISES = {
                     "stays int8 and wraps around (100 ** 2 gives 16): convert the arrays with np.asarray(..., "
                     "dtype=float) first"),
             Mistake("NaN gradient replaced", _adam_nan_replaced, _NAN_KEPT),
+            Mistake("Keras' epsilon", _adam_keras_epsilon, "that is Keras' form (04b §4), which adds eps to the "
+                    "uncorrected sqrt(v); the exercise asks for the paper's: lr * m_hat / (np.sqrt(v_hat) + eps)"),
             Mistake("no t check", _adam_no_t_check, ""),
         ),
     ),
@@ -1430,6 +1551,10 @@ EXERCISES = {
             Mistake("np.random.seed", _batches_global_seed, ""),  # the check's own text names it
             Mistake("batches as tuples", _batches_as_tuples, ""),  # the check's own text names it
             Mistake("no batch-size check", _batches_no_size_check, ""),
+            Mistake("uint8 indices", _batches_uint8, "the indices were stored as uint8, which holds 0..255 only, so "
+                    "larger ones wrapped around: return the integers of rng.permutation(n) as they are"),
+            Mistake("Python's random seeded", _batches_python_random, ""),  # the check's own text names it
+            Mistake("naive swap shuffle", _batches_naive_swap, ""),  # the check's own text names it
         ),
     ),
 }

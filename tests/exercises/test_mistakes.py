@@ -2,6 +2,8 @@
 and the mistakes the catalogues name are caught for the reason they name."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -638,6 +640,152 @@ def test_lesson_04_nan_gradients_int8_squares_and_shuffles_without_fixed_points_
     caller's rng where it was (every epoch the same order): the check never called twice with one rng."""
     with pytest.raises(ExerciseFailed):
         check(name, answer, strict=True)
+
+def _sgd_lr_not_above_0(w, grad, lr):
+    """The learning-rate check most learners write first: `lr <= 0` is False for lr = NaN."""
+    w, grad = _as_floats(w, grad)
+    if grad.shape != w.shape or lr <= 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+
+def _momentum_checks_by_comparison(lr_check, mu_check):
+    def answer(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = _as_floats(w, grad, velocity)
+        if grad.shape != w.shape or velocity.shape != w.shape or lr_check(lr) or mu_check(mu):
+            raise ValueError("bad input")
+        velocity = mu * velocity + grad
+        return w - lr * velocity, velocity
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("sgd_step", _sgd_lr_not_above_0, "NaN learning rate let through"),
+    ("momentum_step", _momentum_checks_by_comparison(lambda lr: lr <= 0, lambda mu: not 0 <= mu < 1),
+     "NaN learning rate let through"),
+    ("momentum_step", _momentum_checks_by_comparison(lambda lr: not lr > 0, lambda mu: mu < 0 or mu >= 1),
+     "NaN mu let through"),
+], ids=["sgd lr <= 0", "momentum lr <= 0", "momentum mu < 0 or mu >= 1"])
+def test_lesson_04_a_nan_learning_rate_or_mu_is_refused(name, answer, mistake):
+    """lr = NaN is not positive and mu = NaN not in [0, 1), as the exercises ask, yet `lr <= 0` and `mu < 0 or
+    mu >= 1` are False for NaN: no input was NaN, so these checks passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and "= NaN" in verdict.text, verdict.text
+
+
+def _capped_at_5(name):
+    position = {"sgd_step": 2, "momentum_step": 3, "adam_step": 5}[name]
+
+    def answer(*args, **kwargs):
+        lr = kwargs.get("lr", args[position] if len(args) > position else 1e-3)
+        if lr > 5:
+            raise ValueError("lr must be at most 5")
+        return registry.get_exercise(name).reference(*args, **kwargs)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["sgd_step", "momentum_step", "adam_step"])
+def test_lesson_04_steps_allow_any_positive_learning_rate(name):
+    """The drawn learning rates stop at 5 and the hand-picked ones at 2: an upper bound above 2 passed."""
+    with pytest.raises(ExerciseFailed, match=r"lr = 1000 \(any positive learning rate is allowed\)"):
+        check(name, _capped_at_5(name), strict=True)
+
+
+def _batches_in_uint8(n, batch_size, rng):
+    return _cut(rng.permutation(n).astype(np.uint8), batch_size)
+
+
+def _batches_by_python_random(n, batch_size, rng):
+    """Python's random module, seeded from the rng: reproducible and driven by the rng, but it reseeds the
+    program's own global generator."""
+    import random
+    random.seed(int(rng.integers(2 ** 32)))
+    order = list(range(n))
+    random.shuffle(order)
+    return _cut(np.array(order), batch_size)
+
+
+def _batches_by_naive_swaps(n, batch_size, rng):
+    """order[i] swapped with order[j] for j from all of 0..n-1: every order can come out, not equally often."""
+    order = np.arange(n)
+    for i in range(n):
+        j = int(rng.integers(0, n))
+        order[i], order[j] = order[j], order[i]
+    return _cut(order, batch_size)
+
+
+@pytest.mark.parametrize("answer, match", [
+    (_batches_in_uint8, "uint8"),
+    (_batches_by_python_random, "Python's random module"),
+    (_batches_by_naive_swaps, "the shuffle is biased"),
+    (lambda n, b, rng: _cut(np.argsort(rng.integers(0, 10, size=n), kind="stable"), b), "the shuffle is biased"),
+], ids=["uint8 indices", "random.seed", "naive swaps", "tied sort keys"])
+def test_lesson_04_minibatches_in_uint8_by_pythons_random_or_from_a_biased_shuffle_are_rejected(answer, match):
+    """n never exceeded 150 (uint8 holds 0..255), only numpy's global random state was watched, and a shuffle that
+    is driven by the rng but favours orders that move an index little passed as random."""
+    import random
+    random.seed(5)
+    before = random.getstate()
+    with pytest.raises(ExerciseFailed, match=match):
+        check("minibatch_indices", answer, strict=True)
+    assert random.getstate() == before
+
+
+def _batches_by_own_fisher_yates(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        j = int(rng.integers(0, i + 1))
+        order[i], order[j] = order[j], order[i]
+    return [order[k * batch_size:(k + 1) * batch_size] for k in range(-(-n // batch_size))]
+
+
+def _sgd_nan_lr_as_negative(w, grad, lr):
+    """`lr <= 0`, with NaN told apart first (NaN is the one number not equal to itself)."""
+    return _sgd_lr_not_above_0(w, grad, -1.0 if lr != lr else lr)
+
+
+def _momentum_in_keras_form(w, grad, velocity, lr, mu=0.9):
+    """Keras' velocity (-lr times the lesson's) computed, then turned back into the lesson's."""
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    keras_velocity = mu * (-lr * velocity) - lr * grad
+    return w + keras_velocity, -keras_velocity / lr
+
+
+def _adam_as_in_the_paper_section_2(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Kingma & Ba's faster form: the corrections folded into the rate, and eps scaled to match."""
+    w, grad, m, v = _as_floats(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = m + (1 - beta1) * (grad - m), v + (1 - beta2) * (grad * grad - v)
+    root = np.sqrt(1 - beta2 ** t)
+    return w - lr * root / (1 - beta1 ** t) * m / (np.sqrt(v) + eps * root), m, v
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_nan_lr_as_negative),
+    ("momentum_step", _momentum_in_keras_form),
+    ("adam_step", _adam_as_in_the_paper_section_2),
+    ("minibatch_indices", _batches_by_own_fisher_yates),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.argsort(rng.random(n)), b)),
+    ("minibatch_indices", lambda n, b, rng: np.array_split(rng.permutation(n), range(max(b, 1), n, max(b, 1)))
+     if b >= 1 else _cut([], b)),
+], ids=["sgd NaN as -1", "momentum via keras", "adam folded corrections", "own Fisher-Yates", "argsort of random",
+        "array_split"])
+def test_lesson_04_right_answers_written_otherwise_still_pass(name, answer):
+    _passes(name, answer)
+
+
+@pytest.mark.parametrize("name, mistake, match", [
+    ("momentum_step", "lr folded into the velocity", "that velocity holds lr \\* grad"),
+    ("adam_step", "Keras' epsilon", "that is Keras' form"),
+])
+def test_lesson_04_other_conventions_are_named(name, mistake, match):
+    verdict = judge(registry.get_exercise(name), catalogued(name, mistake))
+    assert verdict.mistake == mistake and re.search(match, verdict.text), verdict.text
 
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")

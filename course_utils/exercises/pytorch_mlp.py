@@ -166,11 +166,17 @@ def _run_step(train_step, case):
     cut, values = kw.get("positional", 5), (model, loss_fn, optimizer, x, y)
     keywords = dict(zip(_STEP_NAMES[cut:], values[cut:]))
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
-    results = []
+    results, batch = [], [(v, v.detach().clone()) for v in (x, y)]
     for _ in range(kw.get("steps", 2)):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        if any(v.requires_grad or v.grad is not None for v, _ in batch):
+            raise Mismatch(t("train_step switched on requires_grad for the caller's x or y: the parameters need "
+                             "gradients, the data does not, and every later step would also compute and keep x.grad "
+                             "(and x.numpy() fails). Leave x and y as they are"))
+        if any(v.shape != copy.shape or v.dtype != copy.dtype or not torch.equal(v, copy) for v, copy in batch):
+            raise Mismatch(t("train_step changed the caller's x or y in place: the caller's batch must stay as it was"))
         changed = {str(p.dtype) for p in model.parameters() if p.dtype != dtype}
         if changed:
             raise Mismatch(t("train_step changed the dtype of the caller's model (its parameters are now {dtype}): "
@@ -816,6 +822,15 @@ def _step_input_flattened(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_x_requiring_gradients(model, loss_fn, optimizer, x, y):
+    x.requires_grad_(True)  # "autograd needs requires_grad=True": the caller's batch now records a graph at every step
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1340,6 +1355,9 @@ EXERCISES = {
                     "what shape it takes, and flattening (n, 3, 4) to (n, 12) no longer fits its first layer"),
             Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "
                     "every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
+            Mistake("x made to require gradients", _step_x_requiring_gradients, "leave x as it is: requires_grad "
+                    "is for the parameters, which nn.Linear already set; x.requires_grad_(True) changes the caller's "
+                    "tensor, and backward() then also fills x.grad at every step"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),

@@ -80,6 +80,8 @@ def _step_cases():
         Case((8, 4, 3), {"sequence": 3}, label="x of shape (8, 3, 4), 3 steps of 4 features: the model's first layer acts "
              "on the last axis"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
+        Case((8, 4, 3), {"weighted": True}, label="loss_fn with class weights (1, 3, 0.5) and ignore_index=2 (examples "
+             "of class 2 do not count)"),
         *generated(_draw_step_case, count=5, seed=63),
     ]
 
@@ -143,8 +145,9 @@ def _run_step(train_step, case):
         loss_fn = nn.BCEWithLogitsLoss()
     else:
         y = torch.randint(0, k, (n_labels,), generator=gen)
+        weighted = {"weight": torch.tensor([1.0, 3.0, 0.5], dtype=dtype), "ignore_index": 2} if kw.get("weighted") else {}
         loss_fn = nn.CrossEntropyLoss(label_smoothing=kw.get("label_smoothing", 0.0),
-                                      reduction=kw.get("reduction", "mean"))
+                                      reduction=kw.get("reduction", "mean"), **weighted)
     torch.manual_seed(kw.get("seed", 0))
     hidden = kw.get("hidden", 8)
     norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
@@ -649,6 +652,21 @@ def _step_with_its_own_loss(model, loss_fn, optimizer, x, y):
 
     optimizer.zero_grad()
     loss = functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_cross_entropy_rebuilt_with_its_settings(model, loss_fn, optimizer, x, y):
+    from torch import nn
+    from torch.nn import functional
+
+    optimizer.zero_grad()
+    if isinstance(loss_fn, nn.CrossEntropyLoss):  # reduction and label smoothing copied, class weights and ignore_index lost
+        loss = functional.cross_entropy(model(x), y, label_smoothing=loss_fn.label_smoothing,
+                                        reduction=loss_fn.reduction)
+    else:
+        loss = loss_fn(model(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -1313,6 +1331,9 @@ EXERCISES = {
             Mistake("zero_grad at the end", _step_zero_grad_at_the_end, "zero the gradients at the START of "
                     "the step: the model may arrive with gradients left over, and the first step adds them in"),
             Mistake("loss after the update", _step_returns_loss_after_update, ""),
+            Mistake("cross-entropy rebuilt with its settings", _step_cross_entropy_rebuilt_with_its_settings, "call "
+                    "the `loss_fn` you are given: a cross-entropy rebuilt from its reduction and label smoothing still "
+                    "loses the rest of its settings, such as class weights (weight=) and ignore_index"),
             Mistake("its own loss function", _step_with_its_own_loss, "compute the loss with the `loss_fn` you "
                     "are given, not with a loss of your own: the caller may have chosen another one (here with "
                     "label smoothing)"),

@@ -4335,6 +4335,32 @@ def test_lesson_06_torch_train_step_passes_right_answers_that_leave_x_alone(answ
     _passes("torch_train_step", answer)
 
 
+def _step_rebuilding_cross_entropy_from_reduction_and_smoothing(model, loss_fn, optimizer, x, y):
+    from torch import nn
+    from torch.nn import functional
+
+    optimizer.zero_grad()
+    out = model(x)
+    if isinstance(loss_fn, nn.CrossEntropyLoss):  # copies the two settings the cases used to vary
+        loss = functional.cross_entropy(out, y, reduction=loss_fn.reduction, label_smoothing=loss_fn.label_smoothing)
+    else:
+        loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_torch_train_step_tries_a_cross_entropy_with_class_weights_and_ignore_index():
+    """A cross-entropy rebuilt from the caller's reduction and label smoothing passed: no case had class weights or
+    ignore_index, the settings it drops."""
+    pytest.importorskip("torch")
+    for answer in (_step_rebuilding_cross_entropy_from_reduction_and_smoothing,
+                   catalogued("torch_train_step", "cross-entropy rebuilt with its settings")):
+        verdict = judge(registry.get_exercise("torch_train_step"), answer)
+        assert verdict.kind != PASSED and verdict.mistake == "cross-entropy rebuilt with its settings", verdict.text
+        assert "class weights" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -354,7 +354,22 @@ def _predict_images():
     white = np.full((28, 28), 255, dtype=np.uint8)
     soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
     return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
-            "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8)}
+            "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8),
+            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED)}
+
+
+def _sparse_noise(seed):
+    """Random pixels 0..255, each kept with a probability drawn between 0.05 and 1 (the others 0)."""
+    rng = np.random.default_rng(seed)
+    density = rng.uniform(0.05, 1)
+    return (rng.integers(0, 256, size=(28, 28)) * (rng.random((28, 28)) < density)).astype(np.uint8)
+
+
+# chosen among 100,000 seeds so that the check's model gives this image class 6 when divided by 255 and class 7 when
+# divided by 256 (or multiplied by 0.0039), with the largest margin found (1.8e-3 between the two top log
+# probabilities on each side, far above float32 rounding): only a few images in a thousand lie that close to a
+# class boundary, so every other case let /256 pass
+_BOUNDARY_NOISE_SEED = 86796
 
 
 def _predict_cases():
@@ -378,6 +393,8 @@ def _predict_cases():
         Case((images["ring"][..., None, None],), label="a 28x28x1x1 image (two unit axes)", raises=ValueError),
         Case((np.asfortranarray(images["noise"]),), label="noise stored column by column (Fortran order, as "
              "np.asfortranarray or a transpose leaves it)"),
+        Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
+             "are divided by 256 instead of 255)"),
     ]
 
 
@@ -389,10 +406,12 @@ def _predict_run(answer, case):
     if by_keyword:
         _check_names(answer, "predict_one_image", ("model", "image"))
     before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
+    generators = _global_generators()  # taken after _predict_model(): building a model draws Keras' default seeds
     try:
         result = answer(model=model, image=image) if by_keyword else answer(model, image)
     finally:
         changed, state = _restore_keras_settings(settings), _model_state(model)
+        reseeded = _restore_global_generators(generators)
         if not _same_model_state(state, model_before):
             _predict_model.cache_clear()  # the next run gets a fresh model, even after an answer that raised
     if image.shape != before.shape or not np.array_equal(image, before):
@@ -404,6 +423,11 @@ def _predict_run(answer, case):
                              "runs without dropout, and the caller's model would now train without it"))
         raise Mismatch(t("predict_one_image changed the model it was given (its weights, an activation, what is "
                          "trainable or its compile settings): only call predict on it and leave it as it was"))
+    if reseeded:
+        raise Mismatch(t("predict_one_image reseeded or drew from the global random generators (np.random, random; "
+                         "keras.utils.set_random_seed sets both): every later random draw of the notebook would "
+                         "start again from that seed. predict() is not random (no dropout at prediction), so it "
+                         "needs no seed"))
     if changed == "logging":
         raise Mismatch(t("predict_one_image switched Keras' progress output off for the rest of the notebook "
                          "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs. Pass "
@@ -417,6 +441,36 @@ def _predict_run(answer, case):
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
                          kind=type(result).__name__, shape=shape))
     return int(result)
+
+
+def _global_generators():
+    """The caller's states of numpy's and Python's global random generators (which keras.utils.set_random_seed
+    reseeds), and the states they are set to for the answer: seeded, then one number drawn, a state that no seed()
+    call leaves, so that a reseed shows even with the seed the caller's generators last had."""
+    import random
+
+    caller = np.random.get_state(), random.getstate()
+    np.random.seed(_GENERATORS_SEED)
+    np.random.random()
+    random.seed(_GENERATORS_SEED)
+    random.random()
+    return caller, (np.random.get_state(), random.getstate())
+
+
+_GENERATORS_SEED = 20260
+
+
+def _restore_global_generators(states):
+    """Put the caller's numpy and Python global random generators back; say whether the answer changed either."""
+    import random
+
+    (caller_numpy, caller_python), (numpy_state, python_state) = states
+    numpy_now, python_now = np.random.get_state(), random.getstate()
+    changed = python_now != python_state or numpy_now[2:] != numpy_state[2:] or not np.array_equal(
+        numpy_now[1], numpy_state[1])
+    np.random.set_state(caller_numpy)
+    random.setstate(caller_python)
+    return changed
 
 
 def _check_names(answer, name, names):
@@ -1448,6 +1502,15 @@ def _predict_progress_switched_off(model, image):
     return ref.predict_one_image(model, image)
 
 
+def _predict_scaled_by_256(model, image):
+    return int(np.argmax(model.predict(_one_image(image) / 256.0, verbose=0)[0]))  # "8 bits: 256 values"
+
+
+def _predict_seeded(model, image):
+    np.random.seed(0)  # "the same prediction every time", as keras.utils.set_random_seed(0) does (and TensorFlow's too)
+    return ref.predict_one_image(model, image)
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1713,6 +1776,9 @@ EXERCISES = {
                     "img_as_float leave float images unscaled)"),
             Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
+            Mistake("scaled by 256", _predict_scaled_by_256, "divide by 255, the largest pixel value, as the "
+                    "training data was: / 256 (or * 0.0039) makes every pixel 0.4% darker, enough to change the class "
+                    "of an image near a class boundary"),
             Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "
                     "and image // 255 (or image / 255 cast back to uint8) turns every pixel below 255 into 0"),
             Mistake("scaled by its own maximum", _predict_scaled_by_own_max, "divide by 255, the largest "
@@ -1746,6 +1812,9 @@ EXERCISES = {
                     "28x28 one without an error"),
             Mistake("progress output switched off", _predict_progress_switched_off, "pass verbose=0 to predict: "
                     "keras.utils.disable_interactive_logging() also silences every later fit() in the notebook"),
+            Mistake("random seed set", _predict_seeded, "leave the random generators alone: predict() gives the "
+                    "same output every time without a seed, and keras.utils.set_random_seed(0) restarts every later "
+                    "random draw of the notebook from 0"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

@@ -80,6 +80,8 @@ def _step_cases():
         Case((8, 4, 3), {"sequence": 3}, label="x of shape (8, 3, 4), 3 steps of 4 features: the model's first layer acts "
              "on the last axis"),
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
+        Case((8, 4, 3), {"weighted": True}, label="loss_fn with class weights (1, 3, 0.5) and ignore_index=2 (examples "
+             "of class 2 do not count)"),
         *generated(_draw_step_case, count=5, seed=63),
     ]
 
@@ -143,8 +145,9 @@ def _run_step(train_step, case):
         loss_fn = nn.BCEWithLogitsLoss()
     else:
         y = torch.randint(0, k, (n_labels,), generator=gen)
+        weighted = {"weight": torch.tensor([1.0, 3.0, 0.5], dtype=dtype), "ignore_index": 2} if kw.get("weighted") else {}
         loss_fn = nn.CrossEntropyLoss(label_smoothing=kw.get("label_smoothing", 0.0),
-                                      reduction=kw.get("reduction", "mean"))
+                                      reduction=kw.get("reduction", "mean"), **weighted)
     torch.manual_seed(kw.get("seed", 0))
     hidden = kw.get("hidden", 8)
     norm = [nn.BatchNorm1d(hidden)] if kw.get("batch_norm") else []
@@ -166,11 +169,17 @@ def _run_step(train_step, case):
     cut, values = kw.get("positional", 5), (model, loss_fn, optimizer, x, y)
     keywords = dict(zip(_STEP_NAMES[cut:], values[cut:]))
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
-    results = []
+    results, batch = [], [(v, v.detach().clone()) for v in (x, y)]
     for _ in range(kw.get("steps", 2)):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        if any(v.requires_grad or v.grad is not None for v, _ in batch):
+            raise Mismatch(t("train_step switched on requires_grad for the caller's x or y: the parameters need "
+                             "gradients, the data does not, and every later step would also compute and keep x.grad "
+                             "(and x.numpy() fails). Leave x and y as they are"))
+        if any(v.shape != copy.shape or v.dtype != copy.dtype or not torch.equal(v, copy) for v, copy in batch):
+            raise Mismatch(t("train_step changed the caller's x or y in place: the caller's batch must stay as it was"))
         changed = {str(p.dtype) for p in model.parameters() if p.dtype != dtype}
         if changed:
             raise Mismatch(t("train_step changed the dtype of the caller's model (its parameters are now {dtype}): "
@@ -670,6 +679,21 @@ def _step_with_its_own_loss(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_cross_entropy_rebuilt_with_its_settings(model, loss_fn, optimizer, x, y):
+    from torch import nn
+    from torch.nn import functional
+
+    optimizer.zero_grad()
+    if isinstance(loss_fn, nn.CrossEntropyLoss):  # reduction and label smoothing copied, class weights and ignore_index lost
+        loss = functional.cross_entropy(model(x), y, label_smoothing=loss_fn.label_smoothing,
+                                        reduction=loss_fn.reduction)
+    else:
+        loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_in_eval_mode(model, loss_fn, optimizer, x, y):
     model.eval()
     optimizer.zero_grad()
@@ -833,6 +857,15 @@ def _step_targets_as_class_indices(model, loss_fn, optimizer, x, y):
 def _step_input_flattened(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x.flatten(start_dim=1)), y)  # (n, 3, 4) -> (n, 12): no longer what the model takes
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_x_requiring_gradients(model, loss_fn, optimizer, x, y):
+    x.requires_grad_(True)  # "autograd needs requires_grad=True": the caller's batch now records a graph at every step
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -1367,6 +1400,9 @@ EXERCISES = {
             Mistake("zero_grad at the end", _step_zero_grad_at_the_end, "zero the gradients at the START of "
                     "the step: the model may arrive with gradients left over, and the first step adds them in"),
             Mistake("loss after the update", _step_returns_loss_after_update, ""),
+            Mistake("cross-entropy rebuilt with its settings", _step_cross_entropy_rebuilt_with_its_settings, "call "
+                    "the `loss_fn` you are given: a cross-entropy rebuilt from its reduction and label smoothing still "
+                    "loses the rest of its settings, such as class weights (weight=) and ignore_index"),
             Mistake("its own loss function", _step_with_its_own_loss, "compute the loss with the `loss_fn` you "
                     "are given, not with a loss of your own: the caller may have chosen another one (here with "
                     "label smoothing)"),
@@ -1409,6 +1445,9 @@ EXERCISES = {
                     "what shape it takes, and flattening (n, 3, 4) to (n, 12) no longer fits its first layer"),
             Mistake("first parameter group only", _step_zeroing_first_group, "call optimizer.zero_grad(): it clears "
                     "every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
+            Mistake("x made to require gradients", _step_x_requiring_gradients, "leave x as it is: requires_grad "
+                    "is for the parameters, which nn.Linear already set; x.requires_grad_(True) changes the caller's "
+                    "tensor, and backward() then also fills x.grad at every step"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),

@@ -5094,6 +5094,159 @@ def test_build_cnn_says_that_it_switched_progress_output_off():
     assert "set_floatx" not in verdict.text
 
 
+
+# lessons 05 and 06 (round 11): pixels divided by 256, global random generators reseeded, the caller's batch changed
+def _predict_dividing_by(divisor):
+    def predict(model, image):
+        image = np.asarray(image)
+        if image.shape not in {(28, 28), (28, 28, 1)}:
+            raise ValueError("expected one 28x28 image")
+        return int(np.argmax(model.predict(image.reshape(1, 28, 28, 1) / divisor, verbose=0)[0]))
+    return predict
+
+
+def _predict_seeding_keras(model, image):
+    import keras
+
+    keras.utils.set_random_seed(0)  # "the same prediction every time"
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (_predict_dividing_by(256.0), "scaled by 256"), (_predict_dividing_by(1 / 0.0039), "scaled by 256"),
+    (_predict_seeding_keras, "random seed set")], ids=["/ 256", "* 0.0039", "keras.utils.set_random_seed(0)"])
+def test_lesson_05_predict_one_image_divides_by_255_and_leaves_the_random_generators_alone(answer, mistake):
+    """Both passed: no image lay close enough to a class boundary for a 0.4% darker image to change class, and
+    nothing looked at numpy's or Python's global random generators. They start here where seed 0 leaves them (as
+    after build_cnn's check): a reseed to 0 gives that state again, so comparing with the caller's state alone
+    misses it (it did when this test ran after build_cnn's)."""
+    pytest.importorskip("keras")
+    import random
+
+    np.random.seed(0)
+    random.seed(0)
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind != PASSED and verdict.mistake == mistake, verdict.text
+
+
+def _predict_in_float64_with_expand_dims(model, image):
+    image = np.asarray(image, dtype=np.float64)
+    if image.shape == (28, 28):
+        image = image[..., np.newaxis]
+    if image.shape != (28, 28, 1):
+        raise ValueError("expected one 28x28 image")
+    return model.predict(np.expand_dims(image / 255, axis=0), verbose=0).argmax(axis=-1).item()
+
+
+def _predict_with_tensorflow_ops(model, image):
+    import tensorflow as tf
+
+    image = tf.convert_to_tensor(image)
+    if tuple(image.shape) not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    return int(tf.argmax(model(tf.reshape(tf.cast(image, tf.float32) / 255.0, (1, 28, 28, 1))), axis=1)[0])
+
+
+def _predict_scaling_a_float32_copy_in_place(model, image):
+    image = np.array(image, dtype="float32")  # a copy: dividing it in place leaves the caller's image alone
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    image /= 255.0
+    return int(np.asarray(model.predict_on_batch(image.reshape((1, 28, 28, 1)))).argmax())
+
+
+@pytest.mark.parametrize("answer", [_predict_in_float64_with_expand_dims, _predict_with_tensorflow_ops,
+                                    _predict_scaling_a_float32_copy_in_place],
+                         ids=["float64, expand_dims, .item()", "TensorFlow ops, model(batch)", "predict_on_batch"])
+def test_lesson_05_predict_one_image_near_a_class_boundary_passes_right_answers_computed_another_way(answer):
+    pytest.importorskip("keras")
+    _passes("predict_one_image", answer)
+
+
+def _step_making_x_require_gradients(model, loss_fn, optimizer, x, y):
+    x.requires_grad_(True)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_centring_x_in_place(model, loss_fn, optimizer, x, y):
+    x -= x.mean(dim=0)  # "centre the batch": changes the caller's tensor
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_step_making_x_require_gradients, "switched on requires_grad for the caller's x"),
+    (catalogued("torch_train_step", "x made to require gradients"), "switched on requires_grad for the caller's x"),
+    (_step_centring_x_in_place, "changed the caller's x or y in place")],
+    ids=["x.requires_grad_(True)", "catalogued", "x -= x.mean(0)"])
+def test_lesson_06_torch_train_step_leaves_the_callers_batch_alone(answer, reason):
+    """x.requires_grad_(True) passed: nothing looked at the caller's x after the step."""
+    pytest.importorskip("torch")
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("torch_train_step", answer, strict=True)
+
+
+def _step_with_autograd_grad(model, loss_fn, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad()  # still needed: a frozen layer gets no new gradient and would keep its stale one
+    loss = loss_fn(model(x), y)
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p, grad in zip(params, torch.autograd.grad(loss, params)):
+        p.grad = grad
+    optimizer.step()
+    return loss.item()
+
+
+def _step_on_a_detached_copy_of_x(model, loss_fn, optimizer, x, y):
+    x = x.detach().clone().requires_grad_(True)  # a copy of its own: the caller's x is left alone
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
+@pytest.mark.parametrize("answer", [_step_with_autograd_grad, _step_on_a_detached_copy_of_x],
+                         ids=["torch.autograd.grad", "a copy of x that requires gradients"])
+def test_lesson_06_torch_train_step_passes_right_answers_that_leave_x_alone(answer):
+    pytest.importorskip("torch")
+    _passes("torch_train_step", answer)
+
+
+def _step_rebuilding_cross_entropy_from_reduction_and_smoothing(model, loss_fn, optimizer, x, y):
+    from torch import nn
+    from torch.nn import functional
+
+    optimizer.zero_grad()
+    out = model(x)
+    if isinstance(loss_fn, nn.CrossEntropyLoss):  # copies the two settings the cases used to vary
+        loss = functional.cross_entropy(out, y, reduction=loss_fn.reduction, label_smoothing=loss_fn.label_smoothing)
+    else:
+        loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_torch_train_step_tries_a_cross_entropy_with_class_weights_and_ignore_index():
+    """A cross-entropy rebuilt from the caller's reduction and label smoothing passed: no case had class weights or
+    ignore_index, the settings it drops."""
+    pytest.importorskip("torch")
+    for answer in (_step_rebuilding_cross_entropy_from_reduction_and_smoothing,
+                   catalogued("torch_train_step", "cross-entropy rebuilt with its settings")):
+        verdict = judge(registry.get_exercise("torch_train_step"), answer)
+        assert verdict.kind != PASSED and verdict.mistake == "cross-entropy rebuilt with its settings", verdict.text
+        assert "class weights" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

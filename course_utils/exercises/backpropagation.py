@@ -315,7 +315,7 @@ def _mlp_backward_cases():
     ]
 
 
-NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
+_NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
                 "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
                 "operations, or turn your list into one with np.array(...)")
 
@@ -329,7 +329,7 @@ def _as_arrays(rtol=1e-6, atol=1e-8):
         several = isinstance(want, tuple)
         for number, (g, w) in enumerate(zip(got, want) if several else [(got, want)], 1):
             if isinstance(w, np.ndarray) and not isinstance(g, np.ndarray):
-                problem = t(NOT_AN_ARRAY, kind=type(g).__name__)
+                problem = t(_NOT_AN_ARRAY, kind=type(g).__name__)
                 raise Mismatch(t("result #{number}: {problem}", number=number, problem=problem) if several else problem)
     return compare
 
@@ -712,7 +712,7 @@ def _run_training(answer, case):
     new_params, losses = result
     for name in _PARAM_NAMES:
         if name in new_params and not isinstance(new_params[name], np.ndarray):
-            raise Mismatch(f"new_params[{name!r}]: " + t(NOT_AN_ARRAY, kind=type(new_params[name]).__name__))
+            raise Mismatch(f"new_params[{name!r}]: " + t(_NOT_AN_ARRAY, kind=type(new_params[name]).__name__))
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),

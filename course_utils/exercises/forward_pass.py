@@ -11,7 +11,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, g
                    same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _call_without_overflow
+from .neurons import _LONG_DOUBLE, _call_without_overflow
 
 
 def _as_kind(rng, values, kinds):
@@ -76,6 +76,11 @@ def _softmax_run(answer, case):
     return result
 
 
+# np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
+# Windows and Apple silicon: a naive formula computed in it passes logits near 1000 on x86 Linux only
+_BEYOND_LONG_DOUBLE = "logits of 100000 in size, beyond np.exp's range even in np.longdouble"
+
+
 def _softmax_cases():
     rng = np.random.default_rng(3)
     return [
@@ -93,6 +98,7 @@ def _softmax_cases():
         *generated(_draw_softmax_input, count=8, seed=13),
         *generated(_draw_one_class_batch, count=1, seed=4),
         *generated(in_turn(_draw_small_int_softmax_input, ("int8", "uint8")), count=2, seed=9),
+        Case((np.array([[1e5, 0.0, -1e5], [2.0, 1.0, 3.0]]),), label=_BEYOND_LONG_DOUBLE),
     ]
 
 
@@ -142,6 +148,23 @@ def _draw_far_float32_mlp_input(rng):
     return Case((X, W1, b1, W2, b2), label="float32 throughout, output logits 100 or more from zero")
 
 
+def _draw_mlp_mismatch_of_one(rng, where):
+    """X and W1 ("input") or the hidden layer and W2 ("hidden") disagreeing in size, one side of size 1 and the other
+    of 2 to 5: X @ W1.T and H @ W2.T raise, where np.einsum and a broadcast product X[:, None, :] * W1 stretch the
+    axis of one silently."""
+    n, n_out, k = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(2, 6))
+    left, right = (1, k) if rng.random() < 0.5 else (k, 1)
+    if where == "input":
+        n_in, w1_in, n_h, w2_in = left, right, *[int(rng.integers(1, 6))] * 2
+    else:
+        n_in, n_h, w2_in = int(rng.integers(1, 6)), left, right
+        w1_in = n_in
+    return Case((draw_floats(rng, (n, n_in)), draw_floats(rng, (n_h, w1_in)), draw_floats(rng, n_h),
+                 draw_floats(rng, (n_out, w2_in)), draw_floats(rng, n_out)), raises=(ValueError, AssertionError),
+                label="X and W1 disagree, one of them with a single feature" if where == "input"
+                else "W2 does not fit the hidden layer, one of them with a single unit")
+
+
 def _mlp_forward_cases():
     rng = np.random.default_rng(4)
     def net(n_in, n_hidden, n_out, scale=1.0):
@@ -159,6 +182,9 @@ def _mlp_forward_cases():
         *generated(_draw_mlp_input, count=6, seed=61),
         *generated(_draw_far_float32_mlp_input, count=2, seed=7),
         *generated(_draw_empty_mlp_input, count=1, seed=3),
+        *generated(in_turn(_draw_mlp_mismatch_of_one, ("input", "input", "hidden", "hidden")), count=4, seed=12),
+        Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 5e4), np.zeros(1)),
+             label="output logits near +100000 and -100000, beyond np.exp's range even in np.longdouble"),
     ]
 
 
@@ -236,6 +262,7 @@ def _bce_cases():
              raises=ValueError),
         *generated(_draw_bce_input, count=12, seed=123),
         *generated(in_turn(_draw_small_int_bce_input, ("int8", "uint8")), count=2, seed=5),
+        Case((np.array([1.0, 0.0, 1.0, 0.0]), np.array([-1e5, 1e5, 1e5, -1e5])), label=_BEYOND_LONG_DOUBLE),
     ]
 
 
@@ -285,6 +312,7 @@ def _cce_cases():
              label="logits near 1000 and -1000 with decimals"),
         *generated(_draw_cce_input, count=8, seed=24),
         *generated(in_turn(_draw_small_int_cce_input, ("int8", "uint8")), count=2, seed=6),
+        Case((np.array([0, 1]), np.array([[1e5, -1e5], [1e5, -1e5]])), label=_BEYOND_LONG_DOUBLE),
     ]
 
 
@@ -407,6 +435,14 @@ def _mlp_naive_sigmoid(X, W1, b1, W2, b2):
     return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2)))
 
 
+def _mlp_naive_in_long_double(X, W1, b1, W2, b2):
+    return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2).astype(np.longdouble)))
+
+
+def _mlp_by_einsum(X, W1, b1, W2, b2):
+    return sigmoid(np.einsum("nh,oh->no", np.tanh(np.einsum("ni,hi->nh", X, W1) + b1), W2) + b2)
+
+
 def _mlp_sigmoid_hidden(X, W1, b1, W2, b2):
     return sigmoid(sigmoid(X @ W1.T + b1) @ W2.T + b2)
 
@@ -485,6 +521,13 @@ def _bce_exact_unstable(y, z):
     if y.shape != z.shape:
         raise ValueError("shapes differ")
     return np.mean((1 - y) * z + np.log1p(np.exp(-z)))
+
+
+def _bce_exact_in_long_double(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=np.longdouble)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return float(np.mean((1 - y) * z + np.log1p(np.exp(-z))))
 
 
 def _bce_ndim_check(y, z):
@@ -577,6 +620,26 @@ def _cce_via_probabilities(y, Z):
     if len(y) != len(Z):
         raise ValueError("lengths differ")
     return -np.mean(np.log(_naive_softmax(Z)[np.arange(len(y)), y]))
+
+
+def _cce_naive_in_long_double(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.longdouble)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def _cce_log_of_softmax_in_long_double(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.longdouble)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    e = np.exp(Z)   # the probabilities stay in np.longdouble, so they round to 0 only beyond about 11356
+    return float(-np.mean(np.log((e / e.sum(axis=1, keepdims=True))[np.arange(len(y)), y])))
+
+
+def _softmax_naive_in_long_double(z):
+    e = np.exp(np.asarray(z, dtype=np.longdouble))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(float)
 
 
 def _cce_log_of_stable_softmax(y, Z):
@@ -685,6 +748,8 @@ EXERCISES = {
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
+            Mistake("naive in np.longdouble", _softmax_naive_in_long_double, _LONG_DOUBLE + "subtract each row's "
+                    "maximum before np.exp, e = np.exp(z - z.max(axis=-1, keepdims=True))"),
             Mistake("a vector shifted by its first logit", _softmax_vector_minus_first_logit, _ONE_LOGIT_SHIFT),
             Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
                     "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
@@ -728,6 +793,8 @@ EXERCISES = {
             Mistake("clip sized for float64", _mlp_clipped_for_float64, "np.exp overflows on float32 values above "
                     "88.7 (float32 reaches only about 3.4e38), so a clip or threshold sized for float64 (500, 700) "
                     "does not prevent it: use the stable sigmoid imported above, sigmoid(H @ W2.T + b2)"),
+            Mistake("naive sigmoid in np.longdouble", _mlp_naive_in_long_double, _LONG_DOUBLE + "use the stable "
+                    "sigmoid imported above, which never overflows in any dtype: sigmoid(H @ W2.T + b2)"),
             Mistake("naive sigmoid", _mlp_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative output "
                     "logits (and np.exp(z) / (1 + np.exp(z)) for very positive ones): use the stable sigmoid imported "
                     "above, sigmoid(H @ W2.T + b2)"),
@@ -739,6 +806,10 @@ EXERCISES = {
                     "columns, (n_out, n): with as many examples as outputs the shape looks right but the values are "
                     "transposed. Compute H @ W2.T + b2, which gives (n, n_out) for every n"),
             Mistake("naive sigmoid, overflow silenced with np.seterr", _mlp_naive_sigmoid_silenced),
+            Mistake("an axis of one stretched", _mlp_by_einsum, "X and W1 (or the hidden layer and W2) disagree in "
+                    "size, one of them being 1, yet your network returned values: np.einsum and a broadcast product "
+                    "such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use X @ W1.T and "
+                    "H @ W2.T, which raise the ValueError"),
             Mistake("no output bias", _mlp_no_output_bias),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
@@ -756,6 +827,8 @@ EXERCISES = {
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
+            Mistake("exact form in np.longdouble", _bce_exact_in_long_double, _LONG_DOUBLE + "use max(z, 0) - y z + "
+                    "log(1 + e^{-|z|}), which never overflows in any dtype"),
             Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
                     "and log(0) is -inf: compute the loss from the logits with the formula above"),
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
@@ -801,6 +874,10 @@ EXERCISES = {
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(
+            *(Mistake(name, answer, _LONG_DOUBLE + "subtract each row's maximum inside the exp: m + log(sum(exp(Z - "
+                      "m[:, None]), axis=1)), with m = Z.max(axis=1)")
+              for name, answer in [("naive log-sum-exp in np.longdouble", _cce_naive_in_long_double),
+                                   ("log of a naive softmax in np.longdouble", _cce_log_of_softmax_in_long_double)]),
             Mistake("softmax, then log", _cce_via_probabilities, "np.exp of large logits overflows, and the log of a "
                     "probability that rounded to 0 is -inf: use the log-sum-exp form"),
             Mistake("stable softmax, then log", _cce_log_of_stable_softmax, "the loss came out inf: a probability "

@@ -202,6 +202,8 @@ def _layer_cases():
         *generated(_draw_bad_layer_input, count=3, seed=26),
         *generated(_draw_far_layer_input, count=1, seed=0),
         *generated(in_turn(_draw_empty_layer_input, ("batch", "features")), count=2, seed=9),
+        Case((np.array([[300.0, 400.0]]), np.array([[-200.0, -300.0], [200.0, 300.0]]), np.zeros(2)),
+             label="weighted sums of -180000 and 180000, beyond np.exp's range even in np.longdouble"),
     ]
 
 
@@ -254,6 +256,10 @@ def _gate_answers(weights_fn, case):
         raise Mismatch(t("return a pair (w, b): w an array of two weights, b one number; got {got}",
                          got=short(answer)))
     w, b = answer
+    if np.ndim(b) != 0 or np.asarray(b).dtype.kind not in "biuf":
+        raise Mismatch(t(_B_ONE_NUMBER, got=short(b)))
+    if np.asarray(w).dtype.kind not in "biuf":
+        raise Mismatch(t(_W_REAL_NUMBERS, got=short(w)))
     X, _ = logic_gate(case.args[0])
     return (np.sign(ref.sigmoid(X @ np.asarray(w, dtype=float) + b) - 0.5) + 1) / 2   # NaN stays NaN
 
@@ -432,6 +438,10 @@ def _layer_naive_sigmoid(X, W, b):
     return 1 / (1 + np.exp(-(np.asarray(X) @ np.asarray(W).T + b)))
 
 
+def _layer_naive_in_long_double(X, W, b):
+    return 1 / (1 + np.exp(-(np.asarray(X, dtype=np.longdouble) @ np.asarray(W).T + b)))
+
+
 def _layer_untransposed(X, W, b):
     return ref.sigmoid(np.asarray(X) @ np.asarray(W) + b)
 
@@ -524,6 +534,14 @@ _CALLERS_ARRAY = ("switching the read-only flag off (.flags.writeable = True, .s
 
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
                         "or threshold sized for float64 (500, 700) does not prevent it: ")
+
+
+_B_ONE_NUMBER = ("b must be one real number, such as -0.5, not one value in a list, a tuple or an array (np.array([-0.5]) "
+                 "has shape (1,)) and not a complex number; got b = {got}")
+_W_REAL_NUMBERS = "w must hold two real numbers (floats or integers), not strings or complex numbers; got w = {got}"
+
+_LONG_DOUBLE = ("np.longdouble (float128) only moves the overflow of np.exp further out, to about 11356, and on Windows it "
+                "is plain float64: ")
 
 
 _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
@@ -632,6 +650,8 @@ EXERCISES = {
                     "sigmoid(X @ W.T + b)"),
             Mistake("clip sized for float64", _layer_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(X @ W.T + b)"),
+            Mistake("naive sigmoid in np.longdouble", _layer_naive_in_long_double, _LONG_DOUBLE + "call your "
+                    "sigmoid, which never overflows in any dtype: sigmoid(X @ W.T + b)"),
             Mistake("naive sigmoid", _layer_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for very negative "
                     "weighted sums; call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("bias added in place", _layer_bias_added_in_place, "z += b writes the bias into z, which holds "

@@ -2570,6 +2570,103 @@ def test_dense_backward_names_the_integer_db_of_the_hints_formulas():
     assert "dZ.sum(axis=0) keeps dZ's dtype" in verdict.text and "zeros_like" not in verdict.text
 
 
+def _longdouble_softmax(z):
+    e = np.exp(np.asarray(z, dtype=np.longdouble))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _longdouble_mlp(X, W1, b1, W2, b2):
+    z = (np.tanh(X @ W1.T + b1) @ W2.T + b2).astype(np.longdouble)
+    return (1 / (1 + np.exp(-z))).astype(float)
+
+
+def _longdouble_exact_bce(y, z):
+    y, z = np.asarray(y, dtype=np.longdouble), np.asarray(z, dtype=np.longdouble)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return float(np.mean((1 - y) * z + np.log1p(np.exp(-z))))
+
+
+def _longdouble_log_of_softmax_cce(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.longdouble)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    return float(-np.mean(np.log(P[np.arange(len(y)), y])))
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("softmax_stable", _longdouble_softmax, "naive in np.longdouble"),
+    ("mlp_forward", _longdouble_mlp, "naive sigmoid in np.longdouble"),
+    ("bce_from_logits", _longdouble_exact_bce, "exact form in np.longdouble"),
+    ("cce_from_logits", _longdouble_log_of_softmax_cce, "log of a naive softmax in np.longdouble")],
+    ids=["softmax", "mlp_forward", "bce exact form", "cce log of softmax"])
+def test_lesson_02_tries_logits_beyond_np_exp_s_range_in_long_double(name, answer, mistake):
+    """Each passed before on x86 Linux: np.exp overflows in np.longdouble only above about 11356, and no logit went
+    beyond 2000; np.longdouble is plain float64 on Windows and Apple silicon, where the same answers give inf or NaN."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+    assert "beyond np.exp's range even in np.longdouble" in verdict.text and "only moves the overflow" in verdict.text
+
+
+def _mlp_by_broadcast_products(X, W1, b1, W2, b2):
+    H = np.tanh((np.asarray(X)[:, None, :] * W1).sum(axis=-1) + b1)
+    return sigmoid((H[:, None, :] * W2).sum(axis=-1) + b2)
+
+
+def _mlp_hidden_by_einsum(X, W1, b1, W2, b2):
+    return sigmoid(np.tanh(np.einsum("ni,hi->nh", X, W1) + b1) @ W2.T + b2)
+
+
+def _mlp_output_by_einsum(X, W1, b1, W2, b2):
+    return sigmoid(np.einsum("nh,oh->no", np.tanh(X @ W1.T + b1), W2) + b2)
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_mlp_by_broadcast_products, "X and W1 disagree, one of them with a single feature"),
+    (_mlp_hidden_by_einsum, "X and W1 disagree, one of them with a single feature"),
+    (_mlp_output_by_einsum, "W2 does not fit the hidden layer, one of them with a single unit")],
+    ids=["broadcast products", "einsum in the hidden layer", "einsum in the output layer"])
+def test_mlp_forward_tries_an_axis_of_one_against_several(answer, shown):
+    """They passed before: the only mismatch tried had 3 features against 2, where np.einsum and a broadcast product
+    raise too; with one feature (or one hidden unit) on either side they stretch it and return values."""
+    verdict = judge(registry.get_exercise("mlp_forward"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text and "stretch an axis of length 1" in verdict.text, \
+        verdict.text
+
+
+def _scipy_loss(name):
+    from scipy import special
+
+    def bce(y, z):
+        y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+        if y.shape != z.shape:
+            raise ValueError("shapes differ")
+        return float(np.mean(np.logaddexp(0, z) - y * z))
+
+    def cce(y, Z):
+        y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return float(np.mean(special.logsumexp(Z, axis=1) - np.take_along_axis(Z, y[:, None], axis=1)[:, 0]))
+    return {"bce_from_logits": bce, "cce_from_logits": cce}[name]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: _softmax_minus(lambda v: np.sort(v, axis=-1)[..., -1:])(z)),
+    ("softmax_stable", lambda z: np.exp(np.asarray(z, float) - __import__("scipy.special").special.logsumexp(
+        np.asarray(z, float), axis=-1, keepdims=True))),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.inner(np.tanh(np.inner(X, W1) + b1), W2) + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.tensordot(np.tanh(np.tensordot(X, W1, axes=(1, 1)) + b1), W2,
+                                                                   axes=(1, 1)) + b2)),
+    ("bce_from_logits", _scipy_loss("bce_from_logits")),
+    ("cce_from_logits", _scipy_loss("cce_from_logits"))],
+    ids=["softmax sorted maximum", "softmax minus logsumexp", "mlp np.inner", "mlp tensordot", "bce logaddexp",
+         "cce scipy logsumexp"])
+def test_lesson_02_takes_right_answers_on_logits_beyond_long_double_and_axes_of_one(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -6041,3 +6138,38 @@ def test_or_weights_are_run_through_the_sigmoid(weights, shown):
         return
     with pytest.raises(ExerciseFailed, match=shown):
         check("or_weights", lambda: weights, strict=True)
+
+
+@pytest.mark.parametrize("weights, shown", [
+    ((np.array([1.0, 1.0]), np.array([-0.5])), "b must be one real number"),
+    ((np.array([1.0, 1.0]), [-0.5]), "b must be one real number"),
+    ((np.array([1.0, 1.0]), (-0.5,)), "b must be one real number"),
+    ((np.array([1.0, 1.0]), -0.5 + 0.5j), "b must be one real number"),
+    ((np.array(["1", "1"]), -0.5), "w must hold two real numbers"),
+    ((np.array([1.0 + 0j, 1.0]), -0.5), "w must hold two real numbers"),
+    (([2, 3], np.float32(-1.0)), None),
+    (((1.0, 1.0), np.array(-0.5)), None),
+    ((np.array([1, 1], dtype=np.int64), -0.5), None)],
+    ids=["b shape (1,)", "b in a list", "b in a 1-tuple", "b complex", "w strings", "w complex",
+         "w a list, b np.float32 (right)", "w a tuple, b a 0-d array (right)", "w integers (right)"])
+def test_or_weights_want_b_as_one_real_number(weights, shown):
+    """They passed: the check took any b of size 1 (np.array([-0.5]), as the lesson writes a layer's biases) and
+    cast w to float, complex and string values included, although the exercise asks for b as a number."""
+    if shown is None:
+        _passes("or_weights", lambda: weights)
+        return
+    with pytest.raises(ExerciseFailed, match=shown):
+        check("or_weights", lambda: weights, strict=True)
+
+
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: 1 / (1 + np.exp(-np.asarray(np.asarray(X) @ np.asarray(W).T + b, dtype=np.longdouble))),
+    lambda X, W, b: np.exp(-np.logaddexp(0, -(np.asarray(X, np.longdouble) @ W.T + b))).astype(float)],
+    ids=["naive in long double (wrong)", "exp(-logaddexp) (right)"])
+def test_dense_layer_tries_weighted_sums_beyond_np_exp_s_range_in_long_double(answer):
+    """The naive sigmoid in np.longdouble passed on x86 Linux: no weighted sum went beyond about 11356 in size."""
+    if "logaddexp" in answer.__code__.co_names:
+        _passes("dense_layer", answer)
+        return
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "naive sigmoid in np.longdouble", verdict.text

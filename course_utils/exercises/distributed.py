@@ -16,6 +16,34 @@ from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
+# ---------------------------------------------------------------- the global random generators (every exercise here)
+def _same_numpy_state(a, b):
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+def random_left_alone(call):
+    """``call()``, with numpy's global random state and Python's random module put back afterwards; a Mismatch if
+    it changed either (moved on first, so that a seed(...) shows as a change)."""
+    import random
+
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        np.random.random()
+        random.random()
+        numpy_marker, python_marker = np.random.get_state(), random.getstate()
+        result = call()
+        changed = not _same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    if changed:
+        raise Mismatch(t("your function changed numpy's global random state or Python's random module "
+                         "(np.random.seed, np.random.permutation, random.seed, ...), so every later random number of "
+                         "the notebook changes with it. This function needs no random numbers: leave the global "
+                         "generators alone"))
+    return result
+
+
 # ---------------------------------------------------------------- exercise 1: shard gradients
 def _squared_error_grad(w, X, y):
     """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
@@ -53,6 +81,8 @@ def _shard_cases():
         Case((_squared_error_grad, other.normal(size=(3, 2)), X[:10], other.normal(size=(10, 2)), 4),
              label="a model with 2 outputs: w is a (3, 2) matrix and y has 2 columns, 4 shards"),
         *generated(_draw_multi_output_shard_input, count=3, seed=173),
+        Case((_squared_error_grad, w, X[:10], y[:10], np.int64(3)), label="k as a numpy integer (np.int64(3), as a "
+             "loop over np.arange(1, 5) gives it)"),
     ]
 
 
@@ -129,7 +159,7 @@ def _run_shard(answer, case):
     def noted(w, X_j, y_j):
         sizes.append(len(X_j))
         return grad_fn(w, X_j, y_j)
-    result = answer(noted, *rest, **case.kwargs)
+    result = random_left_alone(lambda: answer(noted, *rest, **case.kwargs))
     return result, sizes, all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
 
 
@@ -277,6 +307,8 @@ def _ring_cases():
         Case((np.random.default_rng(94).normal(size=(3, 3, 2)),), {"step": 1},
              label="3 workers, the step passed by keyword (step=1)"),
         *generated(_draw_ring_input, count=6, seed=111),
+        Case((np.random.default_rng(95).normal(size=(4, 4, 2)), np.int64(1)), label="4 workers, the step as a numpy "
+             "integer (np.int64(1), as a loop over np.arange(k - 1) gives it)"),
     ]
 
 
@@ -301,7 +333,8 @@ def _run_ring(answer, case):
     """Call the answer on a copy; return its result, whether it left the input alone and the result's type
     ("" for a numpy array or None)."""
     buffers = np.array(case.args[0])
-    result = answer(buffers, *case.args[1:], **case.kwargs)      # the step positionally, or as step=...
+    # the step positionally, or as step=...
+    result = random_left_alone(lambda: answer(buffers, *case.args[1:], **case.kwargs))
     unchanged = bool(np.array_equal(buffers, case.args[0]))
     kind = "" if result is None or isinstance(result, np.ndarray) else type(result).__name__
     return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
@@ -424,6 +457,8 @@ def _sampler_cases():
         Case((np.array([], dtype=np.int64), 2, 0, True), label="an empty order with drop_last, 2 ranks", points=0),
         Case((np.arange(6), 0, 0), label="no ranks at all (num_replicas 0): no rank is valid", raises=ValueError),
         *generated(_draw_sampler_input, count=8, seed=103),
+        Case((perm, np.int64(4), np.int64(2), np.True_), label="num_replicas, rank and drop_last as numpy values "
+             "(np.int64(4), np.int64(2), np.True_), as read from an array of settings"),
     ]
 
 
@@ -451,6 +486,11 @@ def _draw_sampler_input(rng):
 def _sampler_rank(num_replicas, rank):
     if not 0 <= rank < num_replicas:
         raise ValueError("need 0 <= rank < num_replicas")
+
+
+def _run_sampler(answer, case):
+    """A plain call, with the global random generators watched."""
+    return random_left_alone(lambda: answer(*case.args, **case.kwargs))
 
 
 def _compare_sampler(got, want):
@@ -635,6 +675,8 @@ def _accumulation_cases():
         *generated(_draw_accumulation_input, count=2, seed=215),
         *generated(_draw_fresh_accumulation_input, count=1, seed=216),
         *generated(_draw_one_output_accumulation_input, count=1, seed=217),
+        Case((10, 3), {"groups": True, "optimizer": "momentum"}, label="an optimizer with two parameter groups (the "
+             "first layer with lr 0.05, the last with lr 0.5, SGD with momentum 0.9): zero every group's gradients"),
     ]
 
 
@@ -697,7 +739,10 @@ def _run_accumulation(step_fn, case):
         for p in model[0].parameters():
             p.grad = None                        # a frozen weight never had a gradient
     kind = kw.get("optimizer", "SGD")
-    if kind in ("Adam", "AdamW", "RMSprop"):
+    if kw.get("groups"):                         # two parameter groups, as in fine-tuning: a smaller lr for the body
+        optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.05},
+                                     {"params": model[2].parameters()}], lr=0.5, momentum=0.9)
+    elif kind in ("Adam", "AdamW", "RMSprop"):
         optimizer = getattr(torch.optim, kind)(model.parameters(), lr=kw.get("lr", 0.01))
     elif kind == "momentum":
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.1), momentum=0.9)
@@ -733,8 +778,8 @@ def _run_accumulation(step_fn, case):
     random_state, hooks = torch.random.get_rng_state(), _hook_counts(model)
     try:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
-            loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword") else
-                    step_fn(model, loss_fn, optimizer, x, y, micro))
+            loss = random_left_alone(lambda: step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro)
+                                     if kw.get("keyword") else step_fn(model, loss_fn, optimizer, x, y, micro))
     finally:
         reseeded = not torch.equal(random_state, torch.random.get_rng_state())
         torch.random.set_rng_state(random_state)         # the notebook's random numbers go on as they were
@@ -1044,6 +1089,15 @@ def _accumulate_class_targets(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x, y.long(), micro_batches)
 
 
+def _accumulate_zeroing_first_group(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    for p in optimizer.param_groups[0]["params"]:  # the optimizer's parameters, by hand: its first group only
+        p.grad = None
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
 def _accumulate_renamed(model, loss_fn, optimizer, x, y, pieces):
     return _accumulation_step(model, loss_fn, optimizer, x, y, pieces)
 
@@ -1248,6 +1302,7 @@ EXERCISES = {
     "sampler_indices": Exercise(
         reference=sampler_indices,
         cases=_sampler_cases,
+        run=_run_sampler,
         compare=_compare_sampler,
         hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "
@@ -1372,6 +1427,8 @@ EXERCISES = {
             Mistake("micro_batches renamed", _accumulate_renamed, "Keep the parameter names of the signature "
                     "accumulation_step(model, loss_fn, optimizer, x, y, micro_batches): a caller may pass "
                     "micro_batches=... by keyword."),
+            Mistake("first parameter group only", _accumulate_zeroing_first_group, "call optimizer.zero_grad(): it "
+                    "clears every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
             Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1) turns a one-output "
                     "model's predictions of shape (n, 1) into shape (n,), and the loss then broadcasts them against "
                     "y's (n, 1) into an (n, n) table: pass model(xb) to loss_fn as it is."),

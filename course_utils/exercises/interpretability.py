@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
+from .distributed import random_left_alone
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
                    draw_shape, generated, input_changed, same_arrays)
 
@@ -112,7 +113,7 @@ def _run_explanation(explain, case):
 
     random_state = torch.random.get_rng_state()
     try:
-        result = explain(*case.args, **case.kwargs)
+        result = random_left_alone(lambda: explain(*case.args, **case.kwargs))
     finally:
         reseeded = not torch.equal(random_state, torch.random.get_rng_state())
         torch.random.set_rng_state(random_state)         # the notebook's random numbers go on as they were

@@ -4252,6 +4252,189 @@ def test_lesson_07b_occlusion_maps_written_other_ways_pass(answer):
     _passes("occlusion_map", answer)
 
 
+
+# round 12 (a1208): numpy's and Python's global random generators, and an optimizer with two parameter groups
+def _seeding_numpy(name):
+    """The reference, after np.random.seed(0) "for reproducibility"."""
+    from course_utils.exercises import distributed, interpretability
+
+    reference = {"saliency_map": interpretability._saliency,
+                 "integrated_gradients": interpretability._integrated_gradients,
+                 "shard_gradient": distributed.shard_gradient, "ring_step": distributed._ring_reference,
+                 "sampler_indices": distributed.sampler_indices,
+                 "accumulation_step": distributed._accumulation_step}[name]
+
+    def answer(*args, **kwargs):
+        np.random.seed(0)
+        return reference(*args, **kwargs)
+    return answer
+
+
+def _accumulation_seeding_python(model, loss_fn, optimizer, x, y, micro_batches):
+    import random
+
+    from course_utils.exercises.distributed import _accumulation_step
+
+    random.seed(0)
+    return _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+def _accumulation_on_a_numpy_shuffle(model, loss_fn, optimizer, x, y, micro_batches):
+    """The same step on the batch in another order (the same sum of gradients), shuffled with numpy's global rng."""
+    import torch
+
+    from course_utils.exercises.distributed import _accumulation_step
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    order = torch.from_numpy(np.random.permutation(len(x)))
+    return _accumulation_step(model, loss_fn, optimizer, x[order], y[order], micro_batches)
+
+
+def _accumulation_zeroing_the_first_group(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in optimizer.param_groups[0]["params"]:     # the first parameter group only
+        p.grad = None
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+_GLOBAL_RANDOM = [(name, _seeding_numpy(name)) for name in ("saliency_map", "integrated_gradients", "shard_gradient",
+                                                             "ring_step", "sampler_indices", "accumulation_step")]
+_GLOBAL_RANDOM += [("accumulation_step", _accumulation_seeding_python),
+                   ("accumulation_step", _accumulation_on_a_numpy_shuffle)]
+
+
+@pytest.mark.parametrize("name, answer", _GLOBAL_RANDOM,
+                         ids=["saliency np.random.seed", "integrated gradients np.random.seed",
+                              "shard np.random.seed", "ring np.random.seed", "sampler np.random.seed",
+                              "accumulation np.random.seed", "accumulation random.seed",
+                              "accumulation np.random.permutation"])
+def test_lessons_07a_and_08_reject_a_changed_global_random_state_and_put_it_back(name, answer):
+    import random
+
+    np.random.seed(123)
+    random.seed(123)
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    with pytest.raises(ExerciseFailed, match="global random state"):
+        check(name, answer, strict=True)
+    after = np.random.get_state()
+    assert np.array_equal(after[1], numpy_state[1]) and after[2:] == numpy_state[2:]   # the check put them back
+    assert random.getstate() == python_state
+
+
+def test_lesson_08b_accumulation_zeroing_the_first_parameter_group_only_is_rejected():
+    with pytest.raises(ExerciseFailed, match="differ from one step"):
+        check("accumulation_step", _accumulation_zeroing_the_first_group, strict=True)
+    assert judge(registry.get_exercise("accumulation_step"),
+                 _accumulation_zeroing_the_first_group).mistake == "first parameter group only"
+
+
+def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
+    from course_utils.distributed.data_parallel import shard_gradient
+
+    if not isinstance(k, int) or not 1 <= k <= len(X):     # np.int64(3) is a valid k, refused
+        raise ValueError("k must be an int between 1 and len(X)")
+    return shard_gradient(grad_fn, w, X, y, k)
+
+
+def _ring_step_for_python_ints_only(buffers, step):
+    from course_utils.distributed.data_parallel import ring_step
+
+    buffers = np.asarray(buffers)
+    if not isinstance(step, int) or buffers.ndim < 2 or buffers.shape[0] < 2:   # np.int64(1) is a valid step, refused
+        raise ValueError("step must be an int, buffers of shape (k, k, ...)")
+    return ring_step(buffers, step)
+
+
+def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
+    from course_utils.distributed.data_parallel import sampler_indices
+
+    if not isinstance(num_replicas, int) or not isinstance(rank, int):   # numpy integers refused
+        raise ValueError("num_replicas and rank must be ints")
+    return sampler_indices(order, num_replicas, rank, drop_last)
+
+
+def _sampler_drop_last_is_true(order, num_replicas, rank, drop_last=False):
+    from course_utils.distributed.data_parallel import sampler_indices
+
+    return sampler_indices(order, num_replicas, rank, drop_last is True)   # np.True_ is not True
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _shard_gradient_for_python_ints_only), ("ring_step", _ring_step_for_python_ints_only),
+    ("sampler_indices", _sampler_for_python_ints_only), ("sampler_indices", _sampler_drop_last_is_true)],
+    ids=["shard k isinstance int", "ring step isinstance int", "sampler isinstance int", "sampler drop_last is True"])
+def test_lesson_08a_checks_try_numpy_integers_and_a_numpy_bool(name, answer):
+    with pytest.raises(ExerciseFailed, match="numpy"):
+        check(name, answer, strict=True)
+
+
+def _accumulation_with_optimizer_zero_grad_at_the_end_too(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    sizes = [len(x) // micro_batches + (i < len(x) % micro_batches) for i in range(micro_batches)]
+    total = 0.0
+    for xb, yb in zip(x.split(sizes), y.split(sizes)):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()
+        total += loss.item() * len(xb) / len(x)
+    optimizer.step()
+    optimizer.zero_grad()           # gradients freed after the step: harmless
+    return total
+
+
+def _integrated_gradients_by_einsum(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x).float()
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline).float()
+    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
+    points = (baseline + torch.einsum("s,...->s...", alphas, x - baseline)).detach().requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.sum(0) / steps
+
+
+def _saliency_through_torch_func(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    return torch.func.grad(lambda z: model(z[None])[0, target])(x).abs().detach()
+
+
+def _ring_step_reading_the_new_buffers(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(float), len(buffers)
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += new[i, c]   # right too: worker i sends chunk i - step, it received chunk i - 1 - step
+    return new
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accumulation_step", _accumulation_with_optimizer_zero_grad_at_the_end_too),
+    ("integrated_gradients", _integrated_gradients_by_einsum), ("saliency_map", _saliency_through_torch_func),
+    ("ring_step", _ring_step_reading_the_new_buffers)],
+    ids=["accumulation split by sizes, zero_grad after the step", "integrated gradients einsum",
+         "saliency torch.func.grad", "ring reads the new buffers"])
+def test_lessons_07a_and_08_accept_more_right_answers_written_another_way(name, answer):
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

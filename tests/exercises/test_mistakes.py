@@ -4379,7 +4379,6 @@ def test_lesson_08a_checks_try_numpy_integers_and_a_numpy_bool(name, answer):
 
 
 def _accumulation_with_optimizer_zero_grad_at_the_end_too(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
 
     if not 1 <= micro_batches <= len(x):
         raise ValueError("micro_batches must be between 1 and len(x)")

@@ -97,6 +97,10 @@ def _momentum_cases():
              raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), np.array([1e-3, 0.0]), 1000.0, 0.5),
              label="lr = 1000 (any positive learning rate is allowed)"),
+        Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01, 0.999999),
+             label="mu = 0.999999 (any mu below 1 is allowed)"),  # the drawn mu stop at 0.9999
+        Case((np.array([1.0, -1.0]), np.array([3e12, -1e12]), np.array([2e12, 5e11]), 1e-14, 0.9),
+             label="gradients and velocity of 1e12"),  # the other inputs stay below 1e7: a clipped velocity passed
     ]
 
 
@@ -157,6 +161,17 @@ def _adam_cases():
              label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
         Case((np.array([0.5, -0.25]), np.array([1e-3, -2e-3]), np.zeros(2), np.zeros(2), 1), {"lr": 1000.0},
              label="lr = 1000 (any positive learning rate is allowed)"),
+        # beta2 = 0.999 needs thousands of steps before 1 - beta2**t reaches 1 (0.26 at t = 300, 0.99995 at
+        # t = 10,000); the drawn steps beyond 100 come with drawn betas, so a correction dropped late passed
+        Case((np.array([0.5, -0.25, 1.0]), np.array([0.3, -0.1, 2.0]), np.array([0.2, -0.05, 0.5]),
+              np.array([0.02, 0.01, 0.3]), 300), label="step 300 with the default betas"),
+        Case((np.array([0.5, -0.25, 1.0]), np.array([0.3, -0.1, 2.0]), np.array([0.2, -0.05, 0.5]),
+              np.array([0.02, 0.01, 0.3]), 10_000), {"lr": 0.01}, label="step 10,000 with the default betas"),
+        # m_hat / sqrt(v_hat) stays below 10 on every other input, and eps never goes below 1e-8 there
+        Case((np.array([0.5, -0.5]), np.zeros(2), np.array([5.0, -0.2]), np.array([1e-4, 1e-6]), 1), {"lr": 1e-3},
+             label="a large m with a small v: a step over 100 times lr"),
+        Case((np.array([0.5]), np.array([1e-13]), np.zeros(1), np.zeros(1), 1), {"lr": 0.1, "eps": 1e-15},
+             label="eps = 1e-15 with a gradient of 1e-13"),
     ]
 
 
@@ -439,6 +454,17 @@ _ORDER_PROBLEMS = {
     "unmixed": "some indices never left their half of the order in 64 shuffles with different seeds (a part kept "
                "apart, such as the last, smaller batch, or each half shuffled on its own): shuffle all of 0..n-1 "
                "together with rng.permutation(n), then cut",
+    "few orders": "256 shuffles with different seeds gave the same order more than once, which a fair shuffle of "
+                  "100 or more indices practically never does: your function picks from only a few orders (a "
+                  "generator seeded with a small number, such as np.random.default_rng(rng.integers(1000)), or one "
+                  "fixed order rotated). Shuffle with the rng itself: rng.permutation(n)",
+    "fixed points": "over 256 shuffles with different seeds the indices stayed at their own place (order[i] == i) "
+                    "far more or far less often than the once per shuffle of a fair shuffle: the order is not "
+                    "uniformly random (a shuffled order shuffled again by itself, order[order], is one way). Shuffle "
+                    "once with rng.permutation(n)",
+    "neighbours kept": "over 256 shuffles with different seeds an index was followed by the next one (i, then i + 1) "
+                       "far more often than the about once per shuffle of a fair shuffle: groups of neighbours stay "
+                       "together. Shuffle all the indices one by one with rng.permutation(n), then cut",
     "biased": "the shuffle is biased: over 256 shuffles with different seeds the indices kept a trace of their "
               "starting order (an index and its new position are correlated; in a fair shuffle they are not). A loop "
               "of your own must swap order[i] with order[j] for j drawn from 0..i (Fisher-Yates), not from all of "
@@ -514,15 +540,32 @@ def _bias(answer, n, batch_size):
     naive loop that swaps order[i] with any order[j], j drawn from all of 0..n-1, keeps about 0.055 of it whatever n
     (it favours the n**n draw sequences that move an index little), and so do random sort keys that tie (a stable
     sort keeps tied indices in their first order).
+
+    The same runs also give "few orders" when an order comes twice (a fair shuffle of n >= 100 indices repeats one
+    of its n! orders in 256 runs with a chance under 1e-150), and "neighbours kept" or "fixed points" when the
+    indices followed by the next one (i, then i + 1), or the indices left in place (order[i] == i), are not about
+    one per shuffle: in a fair shuffle both counts are close to Poisson(1), so their mean over the runs leaves
+    1 +- 5/sqrt(runs) with a chance under 1e-6 (a shuffled order indexed by itself leaves 2 in place, a shuffle of
+    pairs keeps n/2 neighbours).
     """
-    start, total = np.arange(n), 0.0
+    start, total, in_place, followed, seen = np.arange(n), 0.0, 0, 0, set()
     for seed in range(_BIAS_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
         if len(order) != n or not np.array_equal(np.sort(order), start):
             return ""  # judged on the run seed's order only
+        order = order.astype(np.int64)
         total += np.corrcoef(start, np.argsort(order))[0, 1]
-    return "biased" if abs(total / _BIAS_RUNS) > 5 / np.sqrt(_BIAS_RUNS * (n - 1)) else ""
+        in_place += int(np.sum(order == start))
+        followed += int(np.sum(np.diff(order) == 1))
+        seen.add(order.tobytes())
+    if len(seen) < _BIAS_RUNS:
+        return "few orders"
+    if abs(total / _BIAS_RUNS) > 5 / np.sqrt(_BIAS_RUNS * (n - 1)):
+        return "biased"
+    if abs(followed / _BIAS_RUNS - 1) > 5 / np.sqrt(_BIAS_RUNS):  # first: a shuffle of pairs leaves 2 in place too
+        return "neighbours kept"
+    return "fixed points" if abs(in_place / _BIAS_RUNS - 1) > 5 / np.sqrt(_BIAS_RUNS) else ""
 
 
 def _cut(order, batch_size):
@@ -1074,6 +1117,13 @@ def _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps):
     return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
 
+def _adam_correction_only_early(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The bias correction kept for the first 100 steps only ("it matters early on"), then dropped."""
+    if t <= 100:
+        return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return _adam_no_bias_correction(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_no_bias_correction(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * m / (np.sqrt(v) + eps), m, v
@@ -1314,6 +1364,29 @@ def _batches_naive_swap(n, batch_size, rng):
         order[i], order[j] = order[j], order[i]
     return _cut(order, batch_size)
 
+
+def _batches_seeded_small(n, batch_size, rng):
+    """A new generator seeded from the rng, with a small seed: only 1000 different orders can come out."""
+    _checked_batch_size(batch_size)
+    order = np.random.default_rng(int(rng.integers(1000))).permutation(n)
+    return _cut(order, batch_size)
+
+
+def _batches_shuffled_twice(n, batch_size, rng):
+    """A shuffled order indexed by itself (order[order]): the square of a permutation is not uniform."""
+    _checked_batch_size(batch_size)
+    order = rng.permutation(n)
+    order = order[order]
+    return _cut(order, batch_size)
+
+
+def _batches_pairs_shuffled(n, batch_size, rng):
+    """Pairs of neighbours (2i, 2i + 1) shuffled as units: every pair stays together in every epoch."""
+    _checked_batch_size(batch_size)
+    order = np.concatenate([np.arange(2 * p, min(2 * p + 2, n)) for p in rng.permutation((n + 1) // 2)])
+    return _cut(order, batch_size)
+
+
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -1457,6 +1530,9 @@ EXERCISES = {
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
         "Raise ValueError for t < 1 or when grad, m or v has another shape than w (compare shapes, not len()).",
         mistakes=(
+            Mistake("bias correction dropped after the first steps", _adam_correction_only_early, "keep the bias "
+                    "correction at every step: with beta2 = 0.999, 1 - beta2**t is still far from 1 after hundreds "
+                    "of steps (0.26 at t = 300), so m / (1 - beta1**t) and v / (1 - beta2**t) at every t"),
             Mistake("no bias correction", _adam_no_bias_correction, "divide m by (1 - beta1**t) and v by "
                     "(1 - beta2**t) before the step: without the bias correction early steps are wrong"),
             Mistake("source 001's Adam", _adam_like_source_001, "that is source 001's Adam (section 3.5): it "
@@ -1555,6 +1631,9 @@ EXERCISES = {
                     "larger ones wrapped around: return the integers of rng.permutation(n) as they are"),
             Mistake("Python's random seeded", _batches_python_random, ""),  # the check's own text names it
             Mistake("naive swap shuffle", _batches_naive_swap, ""),  # the check's own text names it
+            Mistake("few orders", _batches_seeded_small, ""),  # the check's own text names it
+            Mistake("shuffled twice by indexing", _batches_shuffled_twice, ""),  # the check's own text names it
+            Mistake("pairs of neighbours shuffled", _batches_pairs_shuffled, ""),  # the check's own text names it
         ),
     ),
 }

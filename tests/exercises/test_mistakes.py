@@ -787,6 +787,140 @@ def test_lesson_04_other_conventions_are_named(name, mistake, match):
     verdict = judge(registry.get_exercise(name), catalogued(name, mistake))
     assert verdict.mistake == mistake and re.search(match, verdict.text), verdict.text
 
+def _batches_from_a_small_seed(n, batch_size, rng):
+    """A child generator seeded with rng.integers(1000): driven by the rng, but only 1000 orders can come out."""
+    return _cut(np.random.default_rng(int(rng.integers(1000))).permutation(n), batch_size)
+
+
+def _batches_fixed_order_rotated(n, batch_size, rng):
+    """One fixed shuffle, rotated by a random amount: n orders only, and neighbours stay neighbours."""
+    return _cut(np.roll(np.random.default_rng(0).permutation(n), int(rng.integers(n))), batch_size)
+
+
+def _batches_self_indexed(n, batch_size, rng):
+    order = rng.permutation(n)
+    return _cut(order[order], batch_size)
+
+
+def _batches_in_pairs(n, batch_size, rng):
+    """Pairs (2i, 2i + 1) shuffled as units."""
+    return _cut(np.concatenate([np.arange(2 * p, min(2 * p + 2, n)) for p in rng.permutation((n + 1) // 2)]),
+                batch_size)
+
+
+@pytest.mark.parametrize("answer, match", [
+    (_batches_from_a_small_seed, "gave the same order more than once"),
+    (_batches_fixed_order_rotated, "gave the same order more than once"),
+    (_batches_self_indexed, r"stayed at their own place \(order\[i\] == i\) far more or far less often"),
+    (_batches_in_pairs, r"followed by the next one \(i, then i \+ 1\)"),
+], ids=["default_rng(rng.integers(1000))", "fixed order rotated", "order[order]", "pairs shuffled"])
+def test_lesson_04_minibatches_from_few_orders_self_indexed_or_in_pairs_are_rejected(answer, match):
+    """Each of these is driven by the rng, moves it, leaves about one index in place or none in its half, and keeps no
+    correlation between an index and its place, so every earlier test let it through; yet the orders are few (a
+    small seed), not uniform (a permutation squared leaves 2 in place on average) or keep neighbours together."""
+    with pytest.raises(ExerciseFailed, match=match):
+        check("minibatch_indices", answer, strict=True)
+
+
+def _momentum_mu_up_to(top):
+    def answer(w, grad, velocity, lr, mu=0.9):
+        if not 0 <= mu <= top:
+            raise ValueError("mu out of range")
+        return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+    return answer
+
+
+def test_lesson_04_momentum_allows_any_mu_below_1():
+    """The drawn mu stop at 0.9999, so an upper bound of 0.9999 in place of `mu < 1` passed."""
+    with pytest.raises(ExerciseFailed, match=r"mu = 0.999999 \(any mu below 1 is allowed\)"):
+        check("momentum_step", _momentum_mu_up_to(0.9999), strict=True)
+
+
+def _adam_correction_until(last, cap_t=False):
+    """The bias correction used up to step ``last`` only, or (``cap_t``) with t capped at ``last``."""
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        w, grad, m, v = _as_floats(w, grad, m, v)
+        if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+            raise ValueError("bad input")
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        if t > last and not cap_t:
+            return w - lr * m / (np.sqrt(v) + eps), m, v
+        k = min(t, last)
+        return w - lr * (m / (1 - beta1 ** k)) / (np.sqrt(v / (1 - beta2 ** k)) + eps), m, v
+    return answer
+
+
+def test_lesson_04_adam_keeps_its_bias_correction_at_large_steps():
+    """No step beyond 100 came with beta2 near 1, so a correction dropped after 100 steps ("it matters early on")
+    passed, and so did t capped at 2000."""
+    verdict = judge(registry.get_exercise("adam_step"), _adam_correction_until(100))
+    assert verdict.kind == WRONG and verdict.mistake == "bias correction dropped after the first steps", verdict.text
+    assert "step 300 with the default betas" in verdict.text
+    with pytest.raises(ExerciseFailed, match="step 10,000 with the default betas"):
+        check("adam_step", _adam_correction_until(2000, cap_t=True), strict=True)
+
+
+def _momentum_velocity_clipped(w, grad, velocity, lr, mu=0.9):
+    """The velocity clipped at +-1e7 "against explosions": no other input has a velocity that large."""
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = np.clip(mu * velocity + grad, -1e7, 1e7)
+    return w - lr * velocity, velocity
+
+
+def _adam_with(step_clip=np.inf, eps_floor=0.0):
+    """Adam with its normalized step m_hat / (sqrt(v_hat) + eps) clipped at +-step_clip, or eps floored."""
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        w, grad, m, v = _as_floats(w, grad, m, v)
+        if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+            raise ValueError("bad input")
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        step = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + max(eps, eps_floor))
+        return w - lr * np.clip(step, -step_clip, step_clip), m, v
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, match", [
+    ("momentum_step", _momentum_velocity_clipped, "gradients and velocity of 1e12"),
+    ("adam_step", _adam_with(step_clip=10), "a large m with a small v"),
+    ("adam_step", _adam_with(eps_floor=1e-12), "eps = 1e-15 with a gradient of 1e-13"),
+], ids=["momentum velocity clipped at 1e7", "adam step clipped at 10", "adam eps floored at 1e-12"])
+def test_lesson_04_clipped_steps_and_a_floored_eps_are_rejected(name, answer, match):
+    """Every input kept the velocity below 1e7, Adam's normalized step below 10 and eps at 1e-8 or more, so a clip or
+    a floor beyond those passed."""
+    with pytest.raises(ExerciseFailed, match=match):
+        check(name, answer, strict=True)
+
+
+def _batches_as_rows(n, batch_size, rng):
+    """A 2-D array of rows when batch_size divides n: each row is one batch."""
+    order = rng.permutation(n)
+    return order.reshape(-1, batch_size) if batch_size >= 1 and n % batch_size == 0 else _cut(order, batch_size)
+
+
+def _momentum_from_rest_as_grad(w, grad, velocity, lr, mu=0.9):
+    """From a velocity of all zeros, mu * 0 + grad is grad itself: a copy of it, and a plain step."""
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = grad.copy() if not np.any(velocity) else mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("minibatch_indices", lambda n, b, rng: [list(x) for x in _cut(rng.permutation(n), b)]),
+    ("minibatch_indices", _batches_as_rows),
+    ("minibatch_indices", lambda n, b, rng: tuple(_cut(rng.permutation(n), b))),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n)[np.random.default_rng(0).permutation(n)], b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.random.default_rng(int(rng.integers(2 ** 63))).permutation(n), b)),
+    ("momentum_step", _momentum_from_rest_as_grad),
+], ids=["lists of ints", "rows of a 2-D array", "a tuple of arrays", "a fixed permutation of a random one",
+        "a child generator with a 63-bit seed", "momentum from v = 0 as grad"])
+def test_lesson_04_right_answers_of_round_12_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -245,6 +245,43 @@ def _compare_step(got, want):
     compare_values(losses, want[0], rtol=1e-5, atol=1e-7)
 
 
+# ---------------------------------------------------------------- a tensor that behaves as on a GPU
+_ON_A_GPU = []
+
+
+def _on_a_gpu_class():
+    """A tensor class that refuses .numpy() (and np.asarray) as a CUDA tensor does, until .cpu() or .to("cpu").
+
+    The checks run on the CPU, where .detach().numpy() works; on a GPU, as the lesson runs when it has one, it
+    raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too.
+    """
+    if not _ON_A_GPU:
+        import torch
+
+        class OnAGpu(torch.Tensor):
+            def numpy(self, *args, **kwargs):
+                raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the "
+                                "tensor to host memory first.")
+
+            def cpu(self, *args, **kwargs):
+                return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs)
+
+            def __deepcopy__(self, memo):  # the check copies its inputs
+                return self.as_subclass(torch.Tensor).__deepcopy__(memo).as_subclass(OnAGpu)
+
+            def to(self, *args, **kwargs):
+                moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
+                to_the_cpu = any(isinstance(a, str) and a.startswith("cpu") for a in [kwargs.get("device"), *args])
+                return moved if to_the_cpu else moved.as_subclass(OnAGpu)
+
+        _ON_A_GPU.append(OnAGpu)
+    return _ON_A_GPU[0]
+
+
+def _on_a_gpu(tensor):
+    return tensor.as_subclass(_on_a_gpu_class())
+
+
 # ---------------------------------------------------------------- exercise 2: accuracy
 def _accuracy_cases():
     import torch
@@ -256,6 +293,9 @@ def _accuracy_cases():
     seven = torch.randn(7, 4, generator=gen)
     ranked = seven.argsort(dim=1, descending=True)
     seven_labels = torch.cat([ranked[:3, 0], ranked[3:5, 1], ranked[5:, 3]])  # 3 right, 2 runner-up classes
+    wide = torch.randn(12, 1000, generator=gen)
+    wide_labels = torch.tensor([999, 998, 300, 257, 256, 255, 129, 128, 127, 5, 0, 640])
+    wide[torch.arange(8), wide_labels[:8]] += 10.0  # 8 right, all of them past what int8 and uint8 hold
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -280,6 +320,9 @@ def _accuracy_cases():
               torch.tensor([1, 1, 2, 0])), label="ties for the largest logit in 3 of 4 rows: the first of them is "
              "the prediction (2 of 4 right)"),
         *generated(_draw_accuracy_case, count=7, seed=76),
+        Case((_on_a_gpu(logits), _on_a_gpu(labels)), label="logits and labels on a GPU (the check imitates one: "
+             ".numpy() raises until .cpu())"),
+        Case((wide, wide_labels), label="1000 classes, as ImageNet has: labels up to 999"),
     ]
 
 
@@ -483,6 +526,10 @@ def _evaluate_cases():
         Case((30, 8), {"drop_last": True}, label="a loader with drop_last=True: 3 batches of 8, 24 of the data set's "
              "30 examples"),
         *generated(_draw_evaluate_case, count=4, seed=72),
+        Case((30, 8), {"on_a_gpu": True}, label="batches moved to a GPU (the check imitates one: .numpy() raises "
+             "until .cpu())"),
+        Case((40, 16), {"classes": 300}, label="300 classes: labels past what int8 and uint8 hold, half of them "
+             "predicted right"),
     ]
 
 
@@ -497,7 +544,7 @@ def _draw_evaluate_case(rng):
     return Case((n, int(rng.integers(1, n + 6))), settings)
 
 
-def _unmoved_batches():
+def _unmoved_batches(on_a_gpu=False):
     """Tensor classes for the batches the check's loader gives; ``.to(device)`` returns a plain tensor.
 
     The check runs on the CPU, where a batch that was never moved still works: ``Unmoved`` marks the
@@ -516,6 +563,8 @@ def _unmoved_batches():
             if any(isinstance(a, str) for a in targets):
                 return moved.as_subclass(Named)
             to_a_device = "device" in kwargs or any(isinstance(a, (torch.device, torch.Tensor)) for a in args)
+            if to_a_device and on_a_gpu:
+                return moved.as_subclass(_on_a_gpu_class())
             return moved if to_a_device else moved.as_subclass(Unmoved)
 
     return Unmoved, Named
@@ -535,7 +584,7 @@ def _run_evaluate(evaluate, case):
     y = torch.randint(0, k, (n,), generator=gen)
     torch.manual_seed(kw.get("seed", 3))
     seen, unmoved, named, moved_to_a_name = [], [], [], []
-    Unmoved, Named = _unmoved_batches()
+    Unmoved, Named = _unmoved_batches(kw.get("on_a_gpu", False))
 
     class Recorder(nn.Sequential):
         def forward(self, inputs):
@@ -558,6 +607,10 @@ def _run_evaluate(evaluate, case):
     dropout = [nn.Dropout(kw["dropout"])] if kw.get("dropout") else []
     model = Recorder(*([nn.Flatten()] if len(features) > 1 else []), nn.Linear(flat, 12), nn.ReLU(), *dropout,
                      nn.Linear(12, k))
+    if kw.get("classes", 3) > 127:  # every other label the model's own prediction: right answers past 127 too
+        with torch.no_grad():
+            y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
+        seen.clear(), unmoved.clear(), named.clear()  # this call was the check's own
     model.train(kw.get("train", True))
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
     settings = _module_settings(model)

@@ -1541,6 +1541,76 @@ def test_lesson_06b_evaluate_under_inference_mode_or_a_decorator_passes(answer):
     _passes("torch_evaluate", answer)
 
 
+# round 12 (a1207): the checks ran only on the CPU, where .numpy() works without .cpu(), and only on labels below 13
+
+
+def _shapes_fit(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+
+
+def _accuracy_detached_to_numpy(logits, labels):
+    _shapes_fit(logits, labels)
+    return float(np.mean(logits.detach().numpy().argmax(axis=1) == labels.numpy()))  # no .cpu(): fails on a GPU
+
+
+def _accuracy_detached_to_numpy_on_the_cpu(logits, labels):
+    _shapes_fit(logits, labels)
+    return float(np.mean(logits.detach().cpu().numpy().argmax(axis=1) == labels.cpu().numpy()))
+
+
+def _accuracy_labels_as_uint8(logits, labels):
+    _shapes_fit(logits, labels)
+    return (logits.argmax(dim=1) == labels.to(torch.uint8)).float().mean().item()  # class 256 becomes 0
+
+
+def _evaluate_counting_with(count):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total_loss, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total_loss += loss_fn(logits, y).item() * len(y)
+                correct, seen = correct + count(logits, y), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total_loss / seen, correct / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("name, wrong", [
+    ("torch_accuracy", _accuracy_detached_to_numpy),
+    ("torch_evaluate", _evaluate_counting_with(lambda logits, y: int((logits.argmax(1).numpy() == y.numpy()).sum()))),
+], ids=["accuracy", "evaluate"])
+def test_lesson_06b_numpy_without_cpu_is_caught_as_on_a_gpu(name, wrong):
+    with pytest.raises(ExerciseFailed, match="Use Tensor.cpu\\(\\)"):
+        check(name, wrong, strict=True)
+
+
+@pytest.mark.parametrize("name, wrong", [
+    ("torch_accuracy", _accuracy_labels_as_uint8),
+    ("torch_evaluate", _evaluate_counting_with(lambda logits, y: (logits.argmax(1) == y.to(torch.int8)).sum().item())),
+], ids=["accuracy uint8", "evaluate int8"])
+def test_lesson_06b_labels_cast_to_8_bits_are_caught(name, wrong):
+    with pytest.raises(ExerciseFailed, match="wrong value"):
+        check(name, wrong, strict=True)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_detached_to_numpy_on_the_cpu),
+    ("torch_accuracy", lambda logits, labels: _shapes_fit(logits, labels) or (
+        (logits.argmax(dim=1) == labels).sum() / len(labels)).item()),
+    ("torch_evaluate", _evaluate_counting_with(
+        lambda logits, y: int((logits.argmax(1).cpu().numpy() == y.cpu().numpy()).sum()))),
+    ("torch_evaluate", _evaluate_counting_with(lambda logits, y: (logits.argmax(1) == y).float().sum().item())),
+], ids=["accuracy via .cpu().numpy()", "accuracy as a tensor division", "evaluate via .cpu().numpy()",
+        "evaluate with float counts"])
+def test_lesson_06b_answers_that_work_on_a_gpu_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

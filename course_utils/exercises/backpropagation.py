@@ -12,8 +12,9 @@ import math
 import numpy as np
 
 from .. import mlp, neurons
+from .optimizers import _NAN_LR
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   in_turn)
+                   in_turn, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -169,6 +170,12 @@ def _dense_backward_cases():
         *generated(in_turn(_draw_dense_backward_misfit, ["dZ transposed"]), count=1, seed=37),
         *generated(_draw_dense_backward_empty, count=2, seed=39),
         *generated(in_turn(_draw_dense_backward_one_whole, ["dZ", "X", "W"]), count=3, seed=44),
+        Case((np.array([[1, 2], [0, -1], [3, 1]]), np.array([[2, -1], [1, 1]]), np.array([[1, 0], [-2, 1], [0, 3]])),
+             label="X, W and dZ all whole numbers (int64): the gradients are float arrays all the same"),
+        # a 1-D dZ is not (1, n_out): np.atleast_2d would make it fit. An element-wise check such as
+        # dZ.shape[1] != len(W) raises IndexError there, which is accepted too
+        Case((np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([0.3, -0.7])),
+             label="a 1-D dZ of shape (2,) for one example (it must have shape (1, 2))", raises=(ValueError, IndexError)),
     ]
 
 
@@ -212,6 +219,8 @@ def _softmax_ce_grad_cases():
         Case((np.array([[-2.8, 10.7, -0.2, -2.0, -0.2], [10.5, -2.8, 0.3, -2.2, -1.6]]), np.array([1, 0])),
              label="two confident right answers: P of the true class 0.99995, so P - 1 is only -4e-5"),
         *generated(_draw_softmax_ce_grad_input, count=7, seed=34),
+        Case((np.random.default_rng(10).normal(size=(3, 300)), np.array([299, 0, 256])),
+             label="300 classes, labels above 255 (beyond int8 and uint8)"),
     ]
 
 
@@ -320,6 +329,20 @@ _NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code 
                 "operations, or turn your list into one with np.array(...)")
 
 
+_NOT_A_PLAIN_ARRAY = ("an array came back as a {kind}, a subclass of numpy's array that later code cannot use as one: "
+                      "for an np.matrix `*` is a matrix product and a masked array hides the entries it masks (NaN "
+                      "among them). Return a plain numpy array: np.asarray(...)")
+
+
+def _array_problem(g):
+    """The message for a result that should be a plain numpy array, or None when it is one."""
+    if not isinstance(g, np.ndarray):
+        return t(_NOT_AN_ARRAY, kind=type(g).__name__)
+    if isinstance(g, (np.matrix, np.ma.MaskedArray)):
+        return t(_NOT_A_PLAIN_ARRAY, kind=type(g).__name__)
+    return None
+
+
 def _as_arrays(rtol=1e-6, atol=1e-8):
     """compare_values, and then every array the reference returns must come back as a numpy array, not a Python list (of
     a loop or a comprehension, or of .tolist()): the lesson's next cells call .max() on the derivative, and a training
@@ -328,8 +351,8 @@ def _as_arrays(rtol=1e-6, atol=1e-8):
         compare_values(got, want, rtol, atol)
         several = isinstance(want, tuple)
         for number, (g, w) in enumerate(zip(got, want) if several else [(got, want)], 1):
-            if isinstance(w, np.ndarray) and not isinstance(g, np.ndarray):
-                problem = t(_NOT_AN_ARRAY, kind=type(g).__name__)
+            problem = _array_problem(g) if isinstance(w, np.ndarray) else None
+            if problem:
                 raise Mismatch(t("result #{number}: {problem}", number=number, problem=problem) if several else problem)
     return compare
 
@@ -479,6 +502,14 @@ def _dz_reshaped(X, W, dZ):
     if X.shape[1] != W.shape[1]:
         raise ValueError("X does not fit W")
     dZ = np.reshape(np.asarray(dZ, dtype=float), (len(X), len(W)))
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dz_atleast_2d(X, W, dZ):
+    """The right checks and formulas, after np.atleast_2d(dZ), which turns a 1-D dZ into one row."""
+    X, W, dZ = np.asarray(X, dtype=float), np.asarray(W, dtype=float), np.atleast_2d(np.asarray(dZ, dtype=float))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
@@ -670,6 +701,13 @@ def _pairing_by_dict_order(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _train_nan_lr_let_through(X, y, params, lr, epochs):
+    """`lr <= 0` as the learning-rate check: False for lr = NaN, which is not positive either."""
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    return _train_mlp_reference(X, y, params, lr, epochs, only_zero_lr_rejected=True)
+
+
 def _rejecting_lr_above_1(X, y, params, lr, epochs):
     if lr > 1:
         raise ValueError(f"lr must be at most 1, got {lr}")
@@ -697,6 +735,8 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 
 
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
+_NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
+                          "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
 
 def _run_training(answer, case):
@@ -709,10 +749,14 @@ def _run_training(answer, case):
     result = answer(*case.args, **case.kwargs)
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)
+            and all(name in result[0] for name in _PARAM_NAMES)):
+        raise Mismatch(t(_NOT_PARAMS_AND_LOSSES, got=short(result)))
     new_params, losses = result
     for name in _PARAM_NAMES:
-        if name in new_params and not isinstance(new_params[name], np.ndarray):
-            raise Mismatch(f"new_params[{name!r}]: " + t(_NOT_AN_ARRAY, kind=type(new_params[name]).__name__))
+        problem = _array_problem(new_params[name]) if name in new_params else None
+        if problem:
+            raise Mismatch(f"new_params[{name!r}]: " + problem)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),
@@ -868,6 +912,8 @@ def _train_mlp_cases():
         *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=5), count=1, seed=42),
         *generated(_draw_train_mlp_call, count=2, seed=43),
         *generated(lambda rng: _draw_train_mlp_input(rng, large_lr=True), count=2, seed=45),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), float("nan"), 5), label="lr = NaN (not positive either)",
+             raises=ValueError),
     ]
 
 
@@ -946,6 +992,9 @@ EXERCISES = {
             Mistake("dX with W.T", _dx_with_w_transposed),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
+            Mistake("dZ made 2-D with np.atleast_2d", _dz_atleast_2d, "a 1-D dZ of shape (n_out,) is not (1, n_out): "
+                    "it must raise ValueError too, and np.atleast_2d (or a reshape) makes it fit silently. Test "
+                    "dZ.shape != (len(X), len(W)) on dZ as given, and raise"),
             Mistake("dZ reshaped to fit", _dz_reshaped, "a dZ of another shape with as many entries (here "
                     "transposed, (n_out, n)) must raise ValueError too: np.reshape only scrambles it. Test dZ.shape != "
                     "(len(X), len(W)) and raise"),
@@ -1030,7 +1079,7 @@ EXERCISES = {
         run=_run_training,
         hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
-        "Raise ValueError if lr <= 0.",
+        "Raise ValueError if lr is not positive: test `not lr > 0`, which refuses NaN too.",
         mistakes=(
             Mistake("gradient ascent", lambda *a, **k: _train_mlp_reference(*a, **k, ascend=True),
                     "The update adds the gradient: w + lr * grad climbs uphill; step against it, w - lr * grad."),
@@ -1080,6 +1129,7 @@ EXERCISES = {
                     "number lr is."),
             Mistake("lr renamed", _train_renamed, "keep the parameter names of the signature train_mlp(X, y, params, "
                     "lr, epochs): the notebook calls it with lr=... and epochs=... by keyword"),
+            Mistake("NaN learning rate let through", _train_nan_lr_let_through, _NAN_LR),
             Mistake("only lr = 0 rejected", lambda *a, **k: _train_mlp_reference(*a, **k, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
         ),

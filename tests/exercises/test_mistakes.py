@@ -2498,7 +2498,7 @@ def _train_mlp_with_loss(loss_of_logits):
     from course_utils import mlp
 
     def train_mlp(X, y, params, lr, epochs):
-        if lr <= 0:
+        if not lr > 0:   # lr = NaN must raise too (round 12)
             raise ValueError("lr must be positive")
         params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
         for _ in range(epochs):
@@ -2869,6 +2869,123 @@ def _scipy_loss(name):
          "cce scipy logsumexp"])
 def test_lesson_02_takes_right_answers_on_logits_beyond_long_double_and_axes_of_one(name, answer):
     _passes(name, answer)
+
+
+# round 12 (a1203): all-integer layers, a 1-D dZ, labels above 255, lr = NaN, np.matrix and masked-array results
+def _dense_backward_in_the_inputs_common_dtype(X, W, dZ):
+    """The hint's formulas in np.result_type of the three arrays: floats unless all three are whole numbers."""
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    common = np.result_type(X, W, dZ)
+    X, W, dZ = X.astype(common), W.astype(common), dZ.astype(common)
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_backward_with_atleast_2d(X, W, dZ):
+    X, W, dZ = np.asarray(X, dtype=float), np.asarray(W, dtype=float), np.atleast_2d(np.asarray(dZ, dtype=float))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_backward_checking_sizes_one_by_one(X, W, dZ):
+    """Right: dZ.shape[1] raises IndexError for a 1-D dZ, which the check accepts as well as ValueError."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape[0] != X.shape[0] or dZ.shape[1] != W.shape[0]:
+        raise ValueError("shapes do not fit")
+    return np.einsum("nj,ji->ni", dZ, W), np.einsum("nj,ni->ji", dZ, X), np.ones(len(X)) @ dZ
+
+
+def _softmax_ce_grad_with_labels_as(dtype):
+    def softmax_ce_grad(Z, y):
+        from course_utils import mlp
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        Z = np.asarray(Z, dtype=float)
+        return (mlp.softmax(Z) - np.eye(Z.shape[1])[np.asarray(y).astype(dtype)]) / len(Z)
+    return softmax_ce_grad
+
+
+def _train_mlp_checking(refused):
+    def train_mlp(X, y, params, lr, epochs):
+        from course_utils import mlp
+        from course_utils.exercises.backpropagation import _mlp_backward_reference
+        if refused(lr):
+            raise ValueError(f"lr must be positive, got {lr}")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+            grads = _mlp_backward_reference(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
+            for name, grad in zip(["W1", "b1", "W2", "b2"], grads):
+                params[name] = params[name] - lr * grad
+        return params, np.array(losses)
+    return train_mlp
+
+
+def _as(kind, answer):
+    """``answer``, with every 2-D array it returns turned into an np.matrix, or every array into a masked array."""
+    def wrap(a):
+        if not isinstance(a, np.ndarray):
+            return a
+        return np.asmatrix(a) if kind == "matrix" and a.ndim == 2 else np.ma.masked_invalid(a) if kind == "masked" else a
+
+    def wrapped(*args, **kwargs):
+        result = answer(*args, **kwargs)
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
+            return {k: wrap(v) for k, v in result[0].items()}, result[1]
+        return tuple(wrap(a) for a in result) if isinstance(result, tuple) else wrap(result)
+    return wrapped
+
+
+def _reference_of(name):
+    return registry.get_exercise(name).reference
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("dense_backward", _dense_backward_in_the_inputs_common_dtype, "expected floating-point values"),
+    ("dense_backward", _dense_backward_with_atleast_2d, "np.atleast_2d"),
+    ("softmax_ce_grad", _softmax_ce_grad_with_labels_as(np.uint8), "labels above 255"),
+    ("softmax_ce_grad", _softmax_ce_grad_with_labels_as(np.int8), "labels above 255"),
+    ("train_mlp", _train_mlp_checking(lambda lr: lr <= 0), "`lr <= 0` is False for it"),
+    ("train_mlp", _train_mlp_checking(lambda lr: lr < 0 or lr == 0), "`lr <= 0` is False for it"),
+    ("sigmoid_derivative", _as("matrix", lambda z: _reference_of("sigmoid_derivative")(z)), "np.matrix"),
+    ("sigmoid_derivative", _as("masked", lambda z: _reference_of("sigmoid_derivative")(z)), "masked array"),
+    ("dense_backward", _as("matrix", lambda X, W, dZ: _reference_of("dense_backward")(X, W, dZ)), "np.matrix"),
+    ("softmax_ce_grad", _as("matrix", lambda Z, y: _reference_of("softmax_ce_grad")(Z, y)), "np.matrix"),
+    ("mlp_backward", _as("matrix", lambda *a: _reference_of("mlp_backward")(*a)), "np.matrix"),
+    ("train_mlp", _as("matrix", _train_mlp_checking(lambda lr: not lr > 0)), "np.matrix"),
+    ("dense_backward", _dense_backward_checking_sizes_one_by_one, None),
+    ("train_mlp", _train_mlp_checking(lambda lr: not lr > 0), None),
+], ids=["dense result_type", "dense atleast_2d dZ", "labels as uint8", "labels as int8", "lr <= 0 lets NaN through",
+        "lr < 0 or lr == 0", "derivative as np.matrix", "derivative masked", "dense as np.matrix", "ce grad as np.matrix",
+        "mlp_backward as np.matrix", "train_mlp params as np.matrix", "dense shape checked size by size (right)",
+        "train_mlp with not lr > 0 (right)"])
+def test_lesson_03_checks_try_all_integer_layers_a_1d_dz_many_classes_a_nan_lr_and_array_subclasses(name, answer, shown):
+    """No case had X, W and dZ all whole numbers, a 1-D dZ, a label above 14, or lr = NaN, and an np.matrix or a masked
+    array counted as a numpy array."""
+    if shown is None:
+        _passes(name, answer)
+        return
+    with pytest.raises(ExerciseFailed, match=re.escape(shown)):
+        check(name, answer, strict=True)
+
+
+def _train_mlp_returning(pick):
+    """The reference's training, returned as ``pick(new_params, losses)``."""
+    def train_mlp(X, y, params, lr, epochs):
+        from course_utils.exercises.backpropagation import _train_mlp_reference
+        return pick(*_train_mlp_reference(X, y, params, lr, epochs))
+    return train_mlp
+
+
+@pytest.mark.parametrize("pick", [lambda p, losses: (losses, p), lambda p, losses: p,
+                                  lambda p, losses: ({k: v for k, v in p.items() if k.startswith("W")}, losses)],
+                         ids=["(losses, params)", "params only", "weights only"])
+def test_train_mlp_names_a_result_that_is_not_params_and_losses(pick):
+    """A swapped pair made the check's own indexing fail, reported as "raised IndexError" as if the answer had raised."""
+    with pytest.raises(ExerciseFailed, match=re.escape("must return the pair (new_params, losses)")):
+        check("train_mlp", _train_mlp_returning(pick), strict=True)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

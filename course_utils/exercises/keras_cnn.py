@@ -440,7 +440,31 @@ def _predict_run(answer, case):
         shape = f" of shape {np.shape(result)}" if np.ndim(result) else f" {result!r}"
         raise Mismatch(t("predict_one_image must return the class as an int, got a {kind}{shape}",
                          kind=type(result).__name__, shape=shape))
+    again = [_call_again(answer, model, image, by_keyword) for _ in range(_PREDICT_REPEATS)]
+    if any(int(other) != int(result) for other in again):
+        raise Mismatch(t("predict_one_image gave the same image different classes when called again: the model "
+                         "ran in training mode, with dropout switching random units off, as model(batch, "
+                         "training=True) does. Predict with model.predict(batch, verbose=0) (or training=False)"))
     return int(result)
+
+
+# calls after the first, on each image: an answer that predicts in training mode (dropout active) gives the check
+# model's images random classes, and the first case where it is wrong must not name a scaling mistake that happens
+# to give the same class. With 3 calls in all, two classes differ on each of the check's images with probability 0.86
+# to 0.97 (measured: the check model's dropout is 0.3); when they never do, the first wrong class is still wrong
+_PREDICT_REPEATS = 2
+
+
+def _call_again(answer, model, image, by_keyword):
+    """The answer's class for the same image once more, with the random generators and Keras' settings guarded as for
+    the first call (which left them, the image and the model as they were)."""
+    settings, generators = _keras_settings(), _global_generators()
+    try:
+        result = answer(model=model, image=image) if by_keyword else answer(model, image)
+    finally:
+        _restore_keras_settings(settings)
+        _restore_global_generators(generators)
+    return result if isinstance(result, (int, np.integer)) else -1
 
 
 def _global_generators():
@@ -1511,6 +1535,11 @@ def _predict_seeded(model, image):
     return ref.predict_one_image(model, image)
 
 
+def _predict_in_training_mode(model, image):
+    batch = _one_image(image) / 255.0  # training=True as for the augmentation layers: dropout stays active
+    return int(np.argmax(model(batch, training=True)[0]))
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1812,6 +1841,9 @@ EXERCISES = {
                     "28x28 one without an error"),
             Mistake("progress output switched off", _predict_progress_switched_off, "pass verbose=0 to predict: "
                     "keras.utils.disable_interactive_logging() also silences every later fit() in the notebook"),
+            Mistake("training mode", _predict_in_training_mode, "predict in inference mode: model(batch, "
+                    "training=True) keeps dropout switching random units off, so the same image gets a random class; "
+                    "model.predict(batch, verbose=0) runs without it"),
             Mistake("random seed set", _predict_seeded, "leave the random generators alone: predict() gives the "
                     "same output every time without a seed, and keras.utils.set_random_seed(0) restarts every later "
                     "random draw of the notebook from 0"),

@@ -184,6 +184,10 @@ def _run_step(train_step, case):
         if changed:
             raise Mismatch(t("train_step changed the dtype of the caller's model (its parameters are now {dtype}): "
                              "leave the model as it was given", dtype=", ".join(sorted(changed))))
+        if any(p.grad is not None and p.grad.requires_grad for p in model.parameters()):
+            raise Mismatch(t("train_step left gradients that hold a graph of their own (p.grad.requires_grad is True), "
+                             "as loss.backward(create_graph=True) does: that is for second derivatives, and here each "
+                             "parameter and its gradient keep each other alive (memory grows). Call loss.backward()"))
         if not model.training:
             raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
         if [p.requires_grad for p in model.parameters()] != trainable:
@@ -924,6 +928,14 @@ def _step_x_requiring_gradients(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_creating_a_graph_of_the_gradients(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward(create_graph=True)  # copied from second-derivative code: each p.grad now holds a graph too
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1501,6 +1513,9 @@ EXERCISES = {
             Mistake("x made to require gradients", _step_x_requiring_gradients, "leave x as it is: requires_grad "
                     "is for the parameters, which nn.Linear already set; x.requires_grad_(True) changes the caller's "
                     "tensor, and backward() then also fills x.grad at every step"),
+            Mistake("gradients with a graph", _step_creating_a_graph_of_the_gradients, "call loss.backward() without "
+                    "create_graph=True: that option is for second derivatives, and it leaves in every p.grad a graph "
+                    "that keeps the parameter alive (a memory leak)"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),

@@ -5847,6 +5847,96 @@ def test_lesson_06_torch_train_step_tries_a_cross_entropy_with_class_weights_and
         assert "class weights" in verdict.text
 
 
+# lessons 05 and 06 (round 12): a prediction in training mode, gradients that hold a graph
+def _predict_with_dropout_active(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = image.reshape(1, 28, 28, 1) / 255.0
+    return int(np.argmax(model(batch, training=True)[0]))  # as for the augmentation layers of 05c
+
+
+def test_lesson_05_predict_one_image_names_a_prediction_in_training_mode():
+    """Rejected only for a wrong class, and then named "scaled twice" ("divide by 255 once, as floats"), which blames
+    the scaling the answer got right. The check model is rebuilt after a seed so that its dropout draws are the same
+    on every run."""
+    keras = pytest.importorskip("keras")
+    from course_utils.exercises import keras_cnn
+
+    keras_cnn._predict_model.cache_clear()
+    keras.utils.set_random_seed(0)
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_with_dropout_active)
+    assert verdict.kind != PASSED and verdict.mistake == "training mode", verdict.text
+    assert "different classes when called again" in verdict.text
+
+
+def _predict_with_training_false(model, image):
+    image = np.atleast_3d(np.asarray(image))  # (28, 28) -> (28, 28, 1); (28, 28, 1) stays
+    if image.shape != (28, 28, 1):
+        raise ValueError("expected one 28x28 image")
+    return int(np.argmax(model(image[np.newaxis] / 255.0, training=False)[0]))
+
+
+def _predict_with_the_progress_bar(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    return int(model.predict(image.reshape((1, *model.input_shape[1:])) / 255.0)[0].argmax())  # verbose left on
+
+
+@pytest.mark.parametrize("answer", [_predict_with_training_false, _predict_with_the_progress_bar],
+                         ids=["atleast_3d, model(batch, training=False)", "input_shape, predict with verbose on"])
+def test_lesson_05_predict_one_image_called_three_times_passes_right_answers(answer):
+    pytest.importorskip("keras")
+    _passes("predict_one_image", answer)
+
+
+def _step_creating_a_graph(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward(create_graph=True)  # each p.grad now requires grad and holds a graph back to p
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer", [_step_creating_a_graph, catalogued("torch_train_step", "gradients with a graph")],
+                         ids=["backward(create_graph=True)", "catalogued"])
+def test_lesson_06_torch_train_step_rejects_gradients_that_hold_a_graph(answer):
+    """Passed: the weights are the same, and nothing looked at what backward() left in p.grad."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind != PASSED and verdict.mistake == "gradients with a graph", verdict.text
+    assert "hold a graph of their own" in verdict.text
+
+
+def _step_with_a_closure(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    return optimizer.step(closure).item()
+
+
+def _step_zeroing_after_the_forward_pass(model, loss_fn, optimizer, x, y):
+    import torch
+
+    loss = loss_fn(model(x), y)
+    model.zero_grad(set_to_none=False)  # still before backward(): zeros instead of None
+    loss.backward()
+    with torch.no_grad():
+        optimizer.step()
+    return float(loss.detach())
+
+
+@pytest.mark.parametrize("answer", [_step_with_a_closure, _step_zeroing_after_the_forward_pass],
+                         ids=["optimizer.step(closure)", "model.zero_grad(set_to_none=False) after the forward pass"])
+def test_lesson_06_torch_train_step_passes_right_answers_written_another_way(answer):
+    pytest.importorskip("torch")
+    _passes("torch_train_step", answer)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -5,6 +5,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 - 01b_boundaries_and_xor: exercise 4 ``or_weights``, exercise 5 ``dense_layer`` (it imports ``sigmoid``,
   ``relu`` and ``neuron`` from ``course_utils.neurons``, so it runs without 01a).
 """
+import contextlib
+
 import numpy as np
 
 from .. import neurons as ref
@@ -223,6 +225,49 @@ _SETERR = ("your function changed numpy's error handling (np.seterr) for the res
            "pass unseen: leave np.seterr alone and compute without overflowing (the stable sigmoid never overflows)")
 
 
+_SILENCED = ("np.errstate (or np.seterr) inside your function hid the overflow, it did not prevent it: np.exp still "
+             "overflowed to inf. Compute without overflowing: e = np.exp(-np.abs(z)) is never above 1, and both "
+             "branches built from it are safe")
+
+_SETERR_NAMES = ("all", "divide", "over", "under", "invalid")
+
+
+@contextlib.contextmanager
+def _overflow_kept_an_error(settings):
+    """While the answer runs, np.errstate and np.seterr keep overflow an error whatever the answer asks.
+
+    A naive sigmoid inside ``with np.errstate(over="ignore"):`` (or between np.seterr and its undoing) hides the
+    overflow instead of avoiding it, and its values are right: only the overflow shows it. Yields a record: whether the
+    answer asked to silence overflow, and the settings np.seterr would have left (compared after the call, so that a
+    global np.seterr the answer does not undo is still caught)."""
+    real_errstate, real_seterr = np.errstate, np.seterr
+    asked = {"silenced": False, "settings": dict(settings)}
+
+    def kept(kwargs):
+        over = kwargs.get("over") or kwargs.get("all")
+        if over is not None and over != "raise":
+            asked["silenced"] = True
+            return {**kwargs, "over": "raise"}
+        return kwargs
+
+    def errstate(*args, **kwargs):
+        return real_errstate(*args, **kept(kwargs))
+
+    def seterr(*args, **kwargs):
+        kwargs = {**dict(zip(_SETERR_NAMES, args)), **kwargs}
+        old = dict(asked["settings"])
+        wanted = {key: kwargs.get(key) or kwargs.get("all") or old[key] for key in _SETERR_NAMES[1:]}
+        asked["settings"] = wanted
+        real_seterr(**kept(kwargs))
+        return old
+
+    np.errstate, np.seterr = errstate, seterr
+    try:
+        yield asked
+    finally:
+        np.errstate, np.seterr = real_errstate, real_seterr
+
+
 def _call_without_overflow(f, case):
     """Call f, treating a floating-point overflow as an error (the naive sigmoid overflows), and an np.seterr
     call that silences it as one too: it would stay in force for the rest of the notebook.
@@ -236,8 +281,14 @@ def _call_without_overflow(f, case):
     before = [(a.shape, a.dtype, a.copy()) for a in arrays]
     with np.errstate(over="raise"):
         settings = np.geterr()
-        result = f(*args, **kwargs)
-        if np.geterr() != settings:
+        with _overflow_kept_an_error(settings) as asked:
+            try:
+                result = f(*args, **kwargs)
+            except FloatingPointError:
+                if asked["silenced"]:
+                    raise Mismatch(t(_SILENCED)) from None
+                raise
+        if np.geterr() != settings or asked["settings"] != settings:
             raise Mismatch(t(_SETERR))
     if not _unchanged(arrays, before):
         raise input_changed()

@@ -7,7 +7,9 @@ lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big
 import numpy as np
 
 from .. import bigpicture as ref
-from .base import Case, Exercise, Mistake, draw_shape, generated, in_turn
+from ..i18n import t
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_shape, generated, in_turn,
+                   short)
 
 
 def _mlp_param_count(layer_sizes):
@@ -148,6 +150,15 @@ def _accuracy_cases():
              label="labels 0.5, 1.0, 2.25, 3.0, 1.75 against whole-number predictions: 2 of 5 right"),
         Case((np.arange(100000, 100005), np.array([100001, 100001, 100003, 100002, 100004])),
              label="large whole-number labels (ids from 100000): 2 of 5 right"),
+        # labels that only a tolerance, a cast to float32, a rounding, np.abs or a cleaning of the words calls equal:
+        # an absolute tolerance (np.isclose's atol, abs(a - b) < 1e-6, rounding to 6 places) takes 1e-9 for 2e-9,
+        # math.isclose's relative 1e-9 and float32's 7 digits take 10**10 for 10**10 + 1
+        Case((np.array([1e-9, 2e-9, 3e-9, -1e-9, 4e-9]), np.array([2e-9, 2e-9, 1e-9, 1e-9, 4e-9])),
+             label="labels a billionth apart, of either sign: 2 of 5 right"),
+        Case((10**10 + np.arange(5), 10**10 + np.array([1, 1, 3, 2, 4])),
+             label="ids from 10,000,000,000, one apart: 2 of 5 right"),
+        Case((["cat", "Cat", "dog ", "dog"], ["Cat", "Cat", "dog", "dog"]),
+             label="words that differ only in a capital letter or a space: 2 of 4 right"),
     ]
 
 
@@ -361,6 +372,15 @@ def _compared_with_isclose(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _compared_within_a_tolerance(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "iuf" and y_pred.dtype.kind in "iuf":   # "floats are never compared with =="
+        return float(np.mean(np.abs(y_true - y_pred) < 1e-6))
+    return float(np.mean(y_true == y_pred))
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -379,6 +399,28 @@ def _count_in_an_array_of_one(sizes):
     for n_in, n_out in zip(sizes, sizes[1:]):
         total += n_in * n_out + n_out
     return total
+
+
+def _counted_in_floats(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    counts = np.zeros(len(sizes) - 1)   # float64: every count stored in it becomes a float such as 65.0
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        counts[i] = n_in * n_out + n_out
+    return counts.sum()
+
+
+_NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "
+                       "and / make floats, so start from total = 0 and add whole numbers to it")
+
+
+def _compare_count(got, want):
+    """A count is an int or a numpy integer (not a bool, not a float such as 65.0), and exact."""
+    if isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_)):
+        return compare_values(got, want, rtol=0, atol=0)
+    if got is None or isinstance(got, (tuple, list, np.ndarray)):
+        return compare_values(got, want, rtol=0, atol=0)   # its own message: None, a tuple, an array
+    raise Mismatch(t(_NOT_A_WHOLE_NUMBER, kind=type(got).__name__, got=short(got)))
 
 
 def _no_biases(sizes):
@@ -500,6 +542,10 @@ EXERCISES = {
             Mistake("predictions rounded", _predictions_rounded,
                     "np.round turned a prediction such as 0.4 into the whole number 0, which then equals the label 0: "
                     "compare the predictions as they are, y_true == y_pred."),
+            Mistake("compared within a tolerance", _compared_within_a_tolerance,
+                    "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
+                    "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
+                    "y_true == y_pred."),
             Mistake("compared with np.isclose", _compared_with_isclose,
                     "np.isclose has a relative tolerance, so it calls the labels 100000 and 100001 equal: labels are "
                     "right only when equal, y_true == y_pred."),
@@ -512,6 +558,7 @@ EXERCISES = {
         reference=_mlp_param_count,
         cases=_param_cases,
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
+        compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(
@@ -531,6 +578,7 @@ EXERCISES = {
                     "The count of a big network is wrong: an int32 holds at most 2,147,483,647 and wraps around above "
                     "it (a float32 is exact only up to 16,777,216). Count with Python ints: sum(n_in * n_out + n_out "
                     "...), or give numpy dtype=np.int64."),
+            Mistake("counted in floats", _counted_in_floats),   # the comparison's own message names it
             Mistake("count in an array of one", _count_in_an_array_of_one,
                     "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "
                     "Python int) and add each pair's n_in * n_out + n_out to it."),

@@ -6306,7 +6306,7 @@ def _param_count_in(dtype):
         if len(layer_sizes) < 2 or min(layer_sizes) < 1:
             raise ValueError("bad layer sizes")
         sizes = np.array(layer_sizes, dtype=dtype)
-        return float(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+        return int(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))   # int, not float: a float count is a mistake too
     return mlp_param_count
 
 
@@ -6766,3 +6766,179 @@ def test_dense_layer_tries_weighted_sums_beyond_np_exp_s_range_in_long_double(an
         return
     verdict = judge(registry.get_exercise("dense_layer"), answer)
     assert verdict.kind == WRONG and verdict.mistake == "naive sigmoid in np.longdouble", verdict.text
+
+
+# round 12 (a1201): labels that only a tolerance, float32, np.abs or cleaned words call equal; a count as a float; a
+# naive sigmoid inside np.errstate(over="ignore") or between np.seterr and its undoing
+def _accuracy_checked(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return y_true, y_pred
+
+
+def _accuracy_within_atol(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        return float(np.mean(np.isclose(y_true, y_pred, rtol=0)))   # atol=1e-8 still
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_by_difference(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "iuf" and y_pred.dtype.kind in "iuf":
+        return float(np.mean(np.abs(y_true - y_pred) < 1e-6))
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_math_isclose(y_true, y_pred):
+    import math
+
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "iuf" and y_pred.dtype.kind in "iuf":
+        pairs = zip(y_true.ravel().tolist(), y_pred.ravel().tolist())
+        return float(np.mean([math.isclose(a, b) for a, b in pairs]))   # relative 1e-9
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_in_float32(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        y_true, y_pred = y_true.astype(np.float32), y_pred.astype(np.float32)
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_rounded_to_6(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if "f" in (y_true.dtype.kind, y_pred.dtype.kind):
+        y_true, y_pred = np.round(y_true.astype(float), 6), np.round(y_pred.astype(float), 6)
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_of_magnitudes(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "if" and y_pred.dtype.kind in "if":
+        y_true, y_pred = np.abs(y_true), np.abs(y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_of_cleaned_words(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind == "U":
+        y_true, y_pred = np.char.lower(np.char.strip(y_true)), np.char.lower(np.char.strip(y_pred))
+    return float(np.mean(y_true == y_pred))
+
+
+def _count_as_float(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return float(sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:])))
+
+
+def _count_in_a_float_array(sizes):
+    sizes = np.array(sizes, dtype=float)
+    if sizes.size < 2 or sizes.min() < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return np.sum(sizes[:-1] * sizes[1:] + sizes[1:])
+
+
+def _count_in_np_zeros(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    counts = np.zeros(len(sizes) - 1)   # float64
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        counts[i] = n_in * n_out + n_out
+    return counts.sum()
+
+
+def _naive_sigmoid_in_errstate(z):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _naive_where_in_errstate_all(z):
+    z = np.asarray(z, dtype=float)
+    with np.errstate(all="ignore"):
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def _naive_sigmoid_between_seterr_calls(z):
+    old = np.seterr(all="ignore")
+    try:
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    finally:
+        np.seterr(**old)
+
+
+def _naive_neuron_in_errstate(x, w, b):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-(np.dot(w, x) + b)))
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_within_atol, "1e-9 and 2e-9"),
+    ("accuracy", _accuracy_by_difference, "1e-9 and 2e-9"),
+    ("accuracy", _accuracy_rounded_to_6, "1e-9 and 2e-9"),
+    ("accuracy", _accuracy_math_isclose, "np.isclose has a relative tolerance"),
+    ("accuracy", _accuracy_in_float32, "100000 and 100001"),
+    ("accuracy", _accuracy_of_magnitudes, "a billionth apart"),
+    ("accuracy", _accuracy_of_cleaned_words, "a capital letter or a space"),
+    ("mlp_param_count", _count_as_float, "a count is a whole number"),
+    ("mlp_param_count", _count_in_a_float_array, "a count is a whole number"),
+    ("mlp_param_count", _count_in_np_zeros, "a count is a whole number"),
+    ("sigmoid", _naive_sigmoid_in_errstate, "hid the overflow"),
+    ("sigmoid", _naive_where_in_errstate_all, "hid the overflow"),
+    ("sigmoid", _naive_sigmoid_between_seterr_calls, "hid the overflow"),
+    ("neuron", _naive_neuron_in_errstate, "hid the overflow"),
+], ids=["accuracy-isclose-atol", "accuracy-difference", "accuracy-rounded", "accuracy-math-isclose",
+        "accuracy-float32", "accuracy-abs", "accuracy-cleaned-words", "count-float", "count-float-array",
+        "count-np-zeros", "sigmoid-errstate", "sigmoid-where-errstate-all", "sigmoid-seterr-undone", "neuron-errstate"])
+def test_lessons_00_and_01_reject_tolerances_float_counts_and_overflow_hidden_in_errstate(name, answer, reason):
+    """Each passed before: no labels were closer than 0.001 or beyond float32's and math.isclose's resolution, no
+    label was the negative of another, no words differed only in case or a space, a count of 65.0 equalled 65, and
+    np.errstate inside the answer overrode the check's own overflow trap."""
+    real_errstate, real_seterr, before = np.errstate, np.seterr, np.geterr()
+    with pytest.raises(ExerciseFailed) as failed:
+        check(name, answer, strict=True)
+    assert np.geterr() == before and np.errstate is real_errstate and np.seterr is real_seterr
+    assert reason in str(failed.value), str(failed.value)
+
+
+def _stable_sigmoid_in_errstate(z):
+    with np.errstate(all="ignore"):   # nothing overflows: only a habit, not a hidden overflow
+        return sigmoid(z)
+
+
+def _stable_sigmoid_between_seterr_calls(z):
+    old = np.seterr(under="ignore")
+    try:
+        return sigmoid(z)
+    finally:
+        np.seterr(**old)
+
+
+def _count_as_numpy_int(sizes):
+    sizes = np.array(sizes, dtype=np.int64)
+    if sizes.size < 2 or sizes.min() < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return np.sum(sizes[:-1] * sizes[1:] + sizes[1:])
+
+
+def _accuracy_in_float64(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # exact for whole numbers up to 2**53
+        y_true, y_pred = y_true.astype(float), y_pred.astype(float)
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", _stable_sigmoid_in_errstate),
+    ("sigmoid", _stable_sigmoid_between_seterr_calls),
+    ("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2))),
+    ("neuron", lambda x, w, b: 0.5 * (1 + np.tanh((np.dot(w, x) + b) / 2))),
+    ("mlp_param_count", _count_as_numpy_int),
+    ("accuracy", _accuracy_in_float64),
+], ids=["sigmoid-stable-errstate", "sigmoid-stable-seterr-undone", "sigmoid-tanh", "neuron-tanh", "count-int64",
+        "accuracy-float64"])
+def test_lessons_00_and_01_take_errstate_around_a_stable_sigmoid_and_numpy_integer_counts(name, answer):
+    _passes(name, answer)

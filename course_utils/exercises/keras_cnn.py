@@ -51,7 +51,19 @@ def _conv_cases():
              label="a 1-D kernel (3 values)", raises=ValueError),
         Case((), {"image": np.random.default_rng(12).normal(size=(4, 6)),
                   "kernel": np.array([[1.0, -2.0], [0.5, 3.0]])}, label="image and kernel by keyword"),
+        Case((_image_with_non_finite_pixels(), np.array([[0.5, -1.0], [2.0, 0.25]])),
+             label="an image with a NaN, an inf and a -inf pixel (they spread into the windows that cover them)"),
+        Case((np.random.default_rng(13).integers(-4_000_000_000, 4_000_000_000, size=(5, 6)).astype(float),
+              np.array([[1.0, 2.0], [-1.0, 3.0]])),
+             label="whole-number pixels up to 4e9 stored as floats (beyond int32)"),
     ]
+
+
+def _image_with_non_finite_pixels():
+    """A 6x5 float image with a NaN, an inf and a -inf pixel, far enough apart that some windows miss all three."""
+    image = np.random.default_rng(14).normal(size=(6, 5))
+    image[0, 0], image[2, 4], image[5, 1] = np.nan, np.inf, -np.inf
+    return image
 
 
 _CONV_TOLERANCE = 1e-9
@@ -145,11 +157,21 @@ def _build_run(builder, case):
     import keras
 
     keras.utils.set_random_seed(0)
-    settings = _keras_settings()
+    settings, caller_numpy = _keras_settings(), np.random.get_state()
+    np.random.seed(_GENERATORS_SEED)  # a state no seed() call leaves (building a model draws from Python's random
+    np.random.random()                # generator, never from numpy's): a reseed of numpy's shows
+    numpy_state = np.random.get_state()
     try:
         model = builder(*case.args, **case.kwargs)
     finally:
         changed = _restore_keras_settings(settings)
+        numpy_now = np.random.get_state()
+        reseeded = numpy_now[2:] != numpy_state[2:] or not np.array_equal(numpy_now[1], numpy_state[1])
+        np.random.set_state(caller_numpy)
+    if reseeded:
+        raise Mismatch(t("build_cnn reseeded or drew from numpy's global random generator (np.random.seed, or "
+                         "keras.utils.set_random_seed, which seeds it too): every later random draw of the notebook "
+                         "would start again from that seed. Build the model without a seed"))
     if changed == "float type":
         raise Mismatch(t("build_cnn changed Keras' default float type (keras.config.set_floatx or a dtype policy) for "
                          "the rest of the notebook: leave the global settings alone"))
@@ -174,6 +196,11 @@ def _build_run(builder, case):
                              "constraint, and with one fit() trains another model (a penalty added to the loss, or "
                              "weights cut back after every step)", number=number, kind=type(layer).__name__,
                              settings=", ".join(extras)))
+        if type(layer).__name__ == "Dropout" and layer.noise_shape is not None:
+            raise Mismatch(t("layer {number} (Dropout) has noise_shape={shape}: it drops whole groups of values "
+                             "together (the same ones for every image of a batch, with a 1 in front); the lesson's "
+                             "Dropout drops each value on its own, so leave noise_shape out", number=number,
+                             shape=repr(layer.noise_shape)))
         if type(layer).__name__ == "Conv2D":
             kernel = np.asarray(layer.kernel)  # (rows, columns, channels in, filters)
             if not np.any(kernel) or kernel.shape[-1] > 1 and np.all(kernel == kernel[..., :1]):
@@ -1311,6 +1338,13 @@ def _cnn_l2_regularised(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         layers.Dense(n_classes, activation="softmax")])
 
 
+def _cnn_seeded(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+
+    keras.utils.set_random_seed(42)  # "the same starting weights every time"
+    return ref.build_cnn(filters1, filters2, n_classes, dropout)
+
+
 def _cnn_zero_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     import keras
     from keras import layers
@@ -1737,6 +1771,10 @@ EXERCISES = {
             Mistake("convolutions started at zero", _cnn_zero_convolutions, "keep Conv2D's own random "
                     "initialisation (no kernel_initializer='zeros' or constant): filters that start alike stay alike, "
                     "and zero ones never train"),
+            Mistake("random seed set", _cnn_seeded, "leave the random generators alone: "
+                    "keras.utils.set_random_seed(42) inside build_cnn restarts numpy's, Python's and Keras' random "
+                    "draws from 42 every time a model is built, for the rest of the notebook; seed once at the top of "
+                    "the notebook if you want repeatable runs"),
         ),
         time_limit=10.0,  # a build or first predict takes up to 2 s on a loaded 2-core machine
     ),

@@ -5937,6 +5937,94 @@ def test_lesson_06_torch_train_step_passes_right_answers_written_another_way(ans
     _passes("torch_train_step", answer)
 
 
+# lesson 05 (round 12): non-finite and large pixels, a seed or a noise_shape inside build_cnn
+def _conv_windows(finish):
+    def conv(image, kernel):
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        if image.ndim != 2 or kernel.ndim != 2:
+            raise ValueError("image and kernel must be 2-D")
+        if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("the kernel is larger than the image")
+        return finish(np.lib.stride_tricks.sliding_window_view(image, kernel.shape), kernel)
+    return conv
+
+
+_conv_nansum = _conv_windows(lambda windows, kernel: np.nansum(windows * kernel, axis=(2, 3)))
+_conv_nan_to_num = _conv_windows(lambda windows, kernel: np.nan_to_num(np.einsum("ijkl,kl->ij", windows, kernel)))
+_conv_in_int32_for_whole_numbers = _conv_windows(
+    lambda windows, kernel: np.einsum("ijkl,kl->ij", windows.astype(np.int32), kernel.astype(np.int32)).astype(float)
+    if np.all(windows == np.round(windows)) and np.all(kernel == np.round(kernel))
+    else np.einsum("ijkl,kl->ij", windows, kernel))
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_conv_nansum, "a NaN, an inf"), (_conv_nan_to_num, "a NaN, an inf"),
+    (_conv_in_int32_for_whole_numbers, "beyond int32")], ids=["np.nansum", "np.nan_to_num", "int32 for whole numbers"])
+def test_lesson_05_conv2d_valid_tries_non_finite_and_large_whole_number_pixels(answer, where):
+    """All three passed: no image had a NaN or an inf pixel, and no whole-number image went beyond int32."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+def _conv_by_shifted_sums(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D kernel no larger than the 2-D image")
+    (kh, kw), rows, cols = kernel.shape, image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
+    out = np.zeros((rows, cols))
+    for u, v in np.ndindex(kh, kw):
+        out += kernel[u, v] * image[u:u + rows, v:v + cols]  # inf * 0 never happens: each term is one weight's
+    return out
+
+
+@pytest.mark.parametrize("answer", [_conv_windows(lambda windows, kernel: np.einsum("ijkl,kl->ij", windows, kernel)),
+                                    _conv_by_shifted_sums],
+                         ids=["sliding_window_view and einsum", "one shifted image per kernel weight"])
+def test_lesson_05_conv2d_valid_passes_right_answers_on_non_finite_pixels(answer):
+    _passes("conv2d_valid", answer)
+
+
+def _cnn_seeded_with(seed):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        seed()  # "the same starting weights every time"
+        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    return build
+
+
+@pytest.mark.parametrize("answer", ["keras", "numpy", "catalogued"])
+def test_lesson_05_build_cnn_leaves_numpys_random_generator_alone(answer):
+    """keras.utils.set_random_seed(42) and np.random.seed(0) inside build_cnn passed: nothing looked at numpy's global
+    random generator (the check reseeds it itself before each build)."""
+    keras = pytest.importorskip("keras")
+    answer = {"keras": _cnn_seeded_with(lambda: keras.utils.set_random_seed(42)),
+              "numpy": _cnn_seeded_with(lambda: np.random.seed(0)),
+              "catalogued": catalogued("build_cnn", "random seed set")}[answer]
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "numpy's global random generator" in verdict.text, verdict.text
+    assert verdict.mistake == "random seed set"
+
+
+def test_lesson_05_build_cnn_rejects_a_dropout_noise_shape_and_passes_a_dropout_seed():
+    """Dropout(dropout, noise_shape=(1, None)) passed: the check compared the rate only, and its output runs without
+    dropout."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_with_dropout({"noise_shape": (1, None)}))
+    assert verdict.kind == WRONG and "noise_shape=(1, None)" in verdict.text, verdict.text
+    _passes("build_cnn", _cnn_with_dropout({"seed": 0}))
+
+
+def _cnn_with_dropout(settings):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+            layers.Dropout(dropout, **settings), layers.Dense(n_classes, activation="softmax")])
+    return build
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

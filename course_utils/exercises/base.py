@@ -5,6 +5,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -258,3 +259,29 @@ def short(value: Any, limit: int = 60) -> str:
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _same_numpy_state(a, b):
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+def random_left_alone(call):
+    """``call()`` (an answer that needs no random numbers), with numpy's global random state and Python's random
+    module put back afterwards; a Mismatch if it changed either (moved on first, so that a seed(...) shows as a
+    change)."""
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        np.random.random()
+        random.random()
+        numpy_marker, python_marker = np.random.get_state(), random.getstate()
+        result = call()
+        changed = not _same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    if changed:
+        raise Mismatch(t("your function changed numpy's global random state or Python's random module "
+                         "(np.random.seed, np.random.permutation, random.seed, ...), so every later random number of "
+                         "the notebook changes with it. This function needs no random numbers: leave the global "
+                         "generators alone"))
+    return result

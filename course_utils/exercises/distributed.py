@@ -12,36 +12,9 @@ import weakref
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated, to_numpy
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
+                   random_left_alone, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
-
-
-# ---------------------------------------------------------------- the global random generators (every exercise here)
-def _same_numpy_state(a, b):
-    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
-
-
-def random_left_alone(call):
-    """``call()``, with numpy's global random state and Python's random module put back afterwards; a Mismatch if
-    it changed either (moved on first, so that a seed(...) shows as a change)."""
-    import random
-
-    numpy_state, python_state = np.random.get_state(), random.getstate()
-    try:
-        np.random.random()
-        random.random()
-        numpy_marker, python_marker = np.random.get_state(), random.getstate()
-        result = call()
-        changed = not _same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
-    finally:
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
-    if changed:
-        raise Mismatch(t("your function changed numpy's global random state or Python's random module "
-                         "(np.random.seed, np.random.permutation, random.seed, ...), so every later random number of "
-                         "the notebook changes with it. This function needs no random numbers: leave the global "
-                         "generators alone"))
-    return result
 
 
 # ---------------------------------------------------------------- exercise 1: shard gradients

@@ -14,9 +14,8 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .distributed import random_left_alone
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, same_arrays)
+                   draw_shape, generated, input_changed, random_left_alone, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases

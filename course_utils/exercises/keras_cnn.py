@@ -340,6 +340,10 @@ def _accuracy_cases():
              label="two of three right"),
         Case((np.array([3]), np.eye(5)[[3]]), label="a batch of one"),
         Case((rng.integers(0, 10, 1000), probs), label="1000 random predictions"),
+        Case((np.array([0, 3, 1, 3, 1]), np.array([[0.25, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, 0.25], [0.4, 0.4, 0.1, 0.1],
+                                                   [0.1, 0.3, 0.3, 0.3], [0.33326, 0.33336, 0.33326, 0.00012]])),
+             label="tied rows (a network whose logits are all equal gives exactly equal probabilities): the first "
+             "largest column is the predicted class, as np.argmax takes it; and a near tie, 0.33336 against 0.33326"),
         Case((np.array([0, 1]), np.eye(3)), label="3 predictions for 2 labels", raises=ValueError),
         Case((np.array([1]), np.eye(3)), label="3 predictions for 1 label", raises=ValueError),
         Case((np.array([[0], [1], [1]]), np.eye(3)), label="labels as a column (3, 1)", raises=ValueError),
@@ -1440,6 +1444,12 @@ def _accuracy_zeroes_the_others_in_place(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _accuracy_ties_counted_as_right(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    # "right when the true class has the largest probability": a tie counts for every tied class
+    return float(np.mean(probabilities[np.arange(len(y_true)), y_true] == probabilities.max(axis=1)))
+
+
 def _accuracy_unit_axes_dropped(y_true, probabilities):
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
     if probabilities.ndim > 2:  # (1, n, k) or (n, 1, k) read as n rows; (n, k, 1) still fails on the length
@@ -1813,6 +1823,10 @@ EXERCISES = {
             Mistake("labels flattened", _accuracy_flattens_the_labels, "raise ValueError for labels that are not "
                     "1-D instead of flattening them: a column of labels (n, 1) usually means the caller mixed up "
                     "arrays, and the exercise wants them refused"),
+            Mistake("ties counted as right", _accuracy_ties_counted_as_right, "take one predicted class per row, "
+                    "np.argmax(probabilities, axis=1) (the first largest column on a tie): comparing the true "
+                    "class's probability with the row's maximum counts a tie as right for every tied class, so a "
+                    "network that outputs equal probabilities would score 100%"),
             Mistake("unit axes dropped", _accuracy_unit_axes_dropped, "raise ValueError unless probabilities.ndim "
                     "== 2 and y_true.ndim == 1, instead of reshaping: probabilities (1, n, k) or (n, 1, k) and labels "
                     "(1, n) have an extra axis the caller did not mean to pass"),

@@ -5134,18 +5134,27 @@ def _params_by_closed_form(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side ** 2 * filters2 + 1) * n_classes
 
 
-def _accuracy_by_true_class(y_true, probabilities):
+def _accuracy_by_first_top_column(y_true, probabilities):
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
     if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
         raise ValueError("shapes")
-    return float(np.mean(probabilities[np.arange(len(y_true)), y_true] == probabilities.max(axis=1)))
+    on_top = probabilities == probabilities.max(axis=1, keepdims=True)
+    return float(np.mean(on_top.argmax(axis=1) == y_true))   # the first column that holds the row's maximum
+
+
+def test_lesson_05_accuracy_from_probs_takes_the_first_largest_column_on_a_tie():
+    """Comparing the true class's probability with the row's maximum passed: no row had a tie, and a network whose
+    logits are all equal then scores 100%."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), catalogued("accuracy_from_probs",
+                                                                             "ties counted as right"))
+    assert verdict.kind == WRONG and verdict.mistake == "ties counted as right" and "tied rows" in verdict.text
 
 
 @pytest.mark.parametrize("name, answer", [
     ("conv2d_valid", _conv_by_own_strides), ("conv_output_size", _size_by_ceiling),
-    ("cnn_param_count", _params_by_closed_form), ("accuracy_from_probs", _accuracy_by_true_class),
+    ("cnn_param_count", _params_by_closed_form), ("accuracy_from_probs", _accuracy_by_first_top_column),
     ("predict_one_image", _predict_with(lambda im: im.astype(np.uint8).reshape(1, 28, 28, 1) / 255))],
-    ids=["as_strided with the image's strides", "ceiling", "closed form", "true class has the top probability",
+    ids=["as_strided with the image's strides", "ceiling", "closed form", "first column holding the row's maximum",
          "pixels cast to uint8 first"])
 def test_lesson_05_generated_cases_accept_right_answers_written_another_way(name, answer):
     _passes(name, answer)

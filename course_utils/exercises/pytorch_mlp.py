@@ -1204,8 +1204,11 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
-                restore=False, to="device"):
-    """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end."""
+                restore=False, to="device", loss_value=lambda loss: loss.item(),
+                predicted=lambda logits: logits.argmax(dim=1), divide_by=None):
+    """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end;
+    ``loss_value`` turns a batch's loss into a number, ``predicted`` gives the classes, ``divide_by(loader)`` the
+    count the sums are divided by (default: the examples seen, or the batches with ``per_batch``)."""
     import contextlib
 
     import torch
@@ -1221,14 +1224,14 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
                 x, y = x.to(target), y.to(target)
             logits = model(x)
             weight = 1 if per_batch else len(y)
-            total_loss += loss_fn(logits, y).item() * weight
-            correct += (logits.argmax(dim=1) == y).float().mean().item() * weight
+            total_loss = total_loss + loss_value(loss_fn(logits, y)) * weight
+            correct += (predicted(logits) == y).float().mean().item() * weight
             seen, batches = seen + len(y), batches + 1
     if seen == 0:
         raise ValueError("the loader gave no examples")
     if restore:
         model.train(was_training)           # back to the mode it came in
-    count = batches if per_batch else seen
+    count = divide_by(loader) if divide_by else batches if per_batch else seen
     return total_loss / count, correct / count
 
 
@@ -1331,19 +1334,7 @@ def _evaluate_the_whole_data_set(model, loader, loss_fn, device):
 
 
 def _evaluate_dividing_by_the_data_set(model, loader, loss_fn, device):
-    import torch
-
-    if len(loader.dataset) == 0:
-        raise ValueError("the data set is empty")
-    model.eval()
-    total_loss, correct = 0.0, 0.0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total_loss += loss_fn(logits, y).item() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum().item()
-    return total_loss / len(loader.dataset), correct / len(loader.dataset)  # the data set, not what the loader gave
+    return _evaluation(model, loader, loss_fn, device, divide_by=lambda loader: len(loader.dataset))  # not what came
 
 
 def _evaluate_returning_tensors(model, loader, loss_fn, device):
@@ -1364,37 +1355,11 @@ def _evaluate_returning_tensors(model, loader, loss_fn, device):
 
 
 def _evaluate_dividing_by_the_sampler(model, loader, loss_fn, device):
-    import torch
-
-    model.eval()
-    total_loss, correct, seen = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total_loss += loss_fn(logits, y).item() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            seen += len(y)
-    if seen == 0:
-        raise ValueError("the loader gave no examples")
-    return total_loss / len(loader.sampler), correct / len(loader.sampler)  # what the sampler holds, not what came
+    return _evaluation(model, loader, loss_fn, device, divide_by=lambda loader: len(loader.sampler))  # not what came
 
 
 def _evaluate_loss_via_numpy(model, loader, loss_fn, device):
-    import torch
-
-    model.eval()
-    total_loss, correct, seen = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total_loss = total_loss + loss_fn(logits, y).numpy() * len(y)  # a numpy float32, not .item()
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            seen += len(y)
-    if seen == 0:
-        raise ValueError("the loader gave no examples")
-    return total_loss / seen, correct / seen
+    return _evaluation(model, loader, loss_fn, device, loss_value=lambda loss: loss.numpy())  # float32, not .item()
 
 
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
@@ -1431,20 +1396,8 @@ def _evaluate_mode_toggled(model, loader, loss_fn, device):
 
 
 def _evaluate_first_three_classes(model, loader, loss_fn, device):
-    import torch
-
-    model.eval()
-    total_loss, correct, seen = 0.0, 0.0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total_loss += loss_fn(logits, y).item() * len(y)
-            correct += (logits[:, :3].argmax(dim=1) == y).sum().item()  # the classes of the check's first model
-            seen += len(y)
-    if seen == 0:
-        raise ValueError("the loader gave no examples")
-    return total_loss / seen, correct / seen
+    # the classes of the check's first model
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
 
 
 EXERCISES = {

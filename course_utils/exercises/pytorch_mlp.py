@@ -271,7 +271,10 @@ def _on_a_gpu_class():
                 return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs)
 
             def __deepcopy__(self, memo):  # the check copies its inputs
-                return self.as_subclass(torch.Tensor).__deepcopy__(memo).as_subclass(OnAGpu)
+                # a memo of its own for the plain view: the view is a temporary, and the shared memo is keyed by id(),
+                # which the next temporary may reuse (the labels' copy was then the logits')
+                memo[id(self)] = self.as_subclass(torch.Tensor).__deepcopy__({}).as_subclass(OnAGpu)
+                return memo[id(self)]
 
             def to(self, *args, **kwargs):
                 moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)

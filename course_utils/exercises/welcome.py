@@ -303,79 +303,67 @@ def _empty_checked_with_len(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-def _labels_as_int(y_true, y_pred):
+def _checked(y_true, y_pred):
+    """The labels and predictions as arrays, checked as the reference checks them (the mistakes below share it)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError("shapes differ or no predictions")
+    return y_true, y_pred
+
+
+def _labels_as_int(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind == "f":   # "labels are class numbers"
         y_true, y_pred = y_true.astype(int), y_pred.astype(int)
     return float(np.mean(y_true == y_pred))
 
 
 def _order_ignored(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return float(np.mean(np.sort(y_true) == np.sort(y_pred)))
 
 
 def _rounded(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return round(float(np.mean(y_true == y_pred)), 2)
 
 
 def _divided_by_len(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return float(np.sum(y_true == y_pred) / len(y_true))
 
 
 def _mean_over_axis_0(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return np.mean(y_true == y_pred, axis=0)
 
 
 def _accuracy_in_a_tuple(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return float(np.mean(y_true == y_pred)),   # the comma makes a 1-tuple
 
 
 def _predictions_cast_to_the_labels_type(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     return float(np.mean(y_true == y_pred.astype(y_true.dtype)))   # 2.6 becomes 2 for whole-number labels
 
 
 def _predictions_rounded(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "biu" and y_pred.dtype.kind == "f":   # "a model's predictions are floats"
         y_pred = np.round(y_pred)
     return float(np.mean(y_true == y_pred))
 
 
 def _compared_with_isclose(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # "floats are never compared with =="
         return float(np.mean(np.isclose(y_true, y_pred)))
     return float(np.mean(y_true == y_pred))
 
 
 def _compared_within_a_tolerance(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
+    y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "iuf" and y_pred.dtype.kind in "iuf":   # "floats are never compared with =="
         return float(np.mean(np.abs(y_true - y_pred) < 1e-6))
     return float(np.mean(y_true == y_pred))

@@ -261,7 +261,8 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _same_numpy_state(a, b):
+def same_numpy_state(a, b) -> bool:
+    """Whether two np.random.get_state() tuples are the same state."""
     return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
 
 
@@ -275,7 +276,7 @@ def random_left_alone(call):
         random.random()
         numpy_marker, python_marker = np.random.get_state(), random.getstate()
         result = call()
-        changed = not _same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
+        changed = not same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)

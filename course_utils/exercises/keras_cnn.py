@@ -19,7 +19,7 @@ import numpy as np
 from .. import convnet as ref
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, same_arrays)
+                   in_turn, input_changed, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -165,8 +165,7 @@ def _build_run(builder, case):
         model = builder(*case.args, **case.kwargs)
     finally:
         changed = _restore_keras_settings(settings)
-        numpy_now = np.random.get_state()
-        reseeded = numpy_now[2:] != numpy_state[2:] or not np.array_equal(numpy_now[1], numpy_state[1])
+        reseeded = not same_numpy_state(numpy_state, np.random.get_state())
         np.random.set_state(caller_numpy)
     if reseeded:
         raise Mismatch(t("build_cnn reseeded or drew from numpy's global random generator (np.random.seed, or "
@@ -521,8 +520,7 @@ def _restore_global_generators(states):
 
     (caller_numpy, caller_python), (numpy_state, python_state) = states
     numpy_now, python_now = np.random.get_state(), random.getstate()
-    changed = python_now != python_state or numpy_now[2:] != numpy_state[2:] or not np.array_equal(
-        numpy_now[1], numpy_state[1])
+    changed = python_now != python_state or not same_numpy_state(numpy_now, numpy_state)
     np.random.set_state(caller_numpy)
     random.setstate(caller_python)
     return changed

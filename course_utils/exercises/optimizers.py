@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, short
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
 
 
 def _sgd_cases():
@@ -581,7 +581,7 @@ def _batches_summary(answer, case):
         random.random()     # the same for Python's own random module and random.seed(...)
         marker, python_marker = np.random.get_state(), random.getstate()
         result = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
-        global_changed = not _same_state(marker, np.random.get_state())
+        global_changed = not same_numpy_state(marker, np.random.get_state())
         python_changed = random.getstate() != python_marker
     finally:
         np.random.set_state(global_state)
@@ -613,11 +613,6 @@ def _batches_summary(answer, case):
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
     problem = _order_problem(answer, n, batch_size, together) if complete else ""
     return np.sort(together), sizes, problem
-
-
-def _same_state(a, b):
-    """Whether two np.random.get_state() tuples are the same state."""
-    return all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b))
 
 
 def _compare_batches(got, want):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
-                             Recorded, compare_values, input_changed, same_arrays, short)  # (some re-exported)
+                             Recorded, compare_values, input_changed, random_left_alone, same_arrays, short)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded
 from .i18n import t
 from .plaindata import from_plain
@@ -345,8 +345,10 @@ def _same_outcome(exercise: Exercise, a: Outcome, b: Outcome) -> bool:
 
 
 def runner_of(exercise: Exercise) -> Callable[[Any, Case], Any]:
-    """How an answer is run on a case: the exercise's own ``run``, else a plain call."""
-    return exercise.run or _call
+    """How an answer is run on a case: the exercise's own ``run``, else a plain call; either with the global
+    random generators that the exercise leaves untouched watched."""
+    run = exercise.run or _call
+    return lambda answer, case: random_left_alone(lambda: run(answer, case), exercise.untouched_random)
 
 
 def _call(answer: Any, case: Case) -> Any:

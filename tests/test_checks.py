@@ -135,8 +135,8 @@ WRONG_ANSWERS = {
             ["non-finite value (NaN or inf) at index 1: expected 6, got inf", SECOND_INPUT]),
     "wrong value": (partly_wrong, ["wrong value at index 1: expected 6, got 7", SECOND_INPUT]),
     "forgot return": (lambda x: None, ["returned None. Did you forget `return`?"]),
-    "a string": (lambda x: "2x", ["expected numbers"]),
-    "ragged list": (lambda x: [[1.0], [1.0, 2.0]], ["expected a number or array, got list"]),
+    "a string": (lambda x: "2x", ["an array came back as a str, not a numpy array"]),
+    "ragged list": (lambda x: [[1.0], [1.0, 2.0]], ["an array came back as a list, not a numpy array"]),
     "complex": (lambda x: 2 * x + 0j, ["expected numbers, got values of type complex128"]),
 }
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
-from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   in_turn, short)
+from .base import (Case, Exercise, Mismatch, Mistake, array_problem, draw_floats, draw_shape,
+                   generated, in_turn, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -322,39 +322,6 @@ def _mlp_backward_cases():
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
         *generated(_draw_mlp_backward_overflowing, count=2, seed=56),
     ]
-
-
-_NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
-                "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
-                "operations, or turn your list into one with np.array(...)")
-
-
-_NOT_A_PLAIN_ARRAY = ("an array came back as a {kind}, a subclass of numpy's array that later code cannot use as one: "
-                      "for an np.matrix `*` is a matrix product and a masked array hides the entries it masks (NaN "
-                      "among them). Return a plain numpy array: np.asarray(...)")
-
-
-def _array_problem(g):
-    """The message for a result that should be a plain numpy array, or None when it is one."""
-    if not isinstance(g, np.ndarray):
-        return t(_NOT_AN_ARRAY, kind=type(g).__name__)
-    if isinstance(g, (np.matrix, np.ma.MaskedArray)):
-        return t(_NOT_A_PLAIN_ARRAY, kind=type(g).__name__)
-    return None
-
-
-def _as_arrays(rtol=1e-6, atol=1e-8):
-    """compare_values, and then every array the reference returns must come back as a numpy array, not a Python list (of
-    a loop or a comprehension, or of .tolist()): the lesson's next cells call .max() on the derivative, and a training
-    step computes param - lr * grad, which fails on a list."""
-    def compare(got, want):
-        compare_values(got, want, rtol, atol)
-        several = isinstance(want, tuple)
-        for number, (g, w) in enumerate(zip(got, want) if several else [(got, want)], 1):
-            problem = _array_problem(g) if isinstance(w, np.ndarray) else None
-            if problem:
-                raise Mismatch(t("result #{number}: {problem}", number=number, problem=problem) if several else problem)
-    return compare
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes
@@ -754,7 +721,7 @@ def _run_training(answer, case):
         raise Mismatch(t(_NOT_PARAMS_AND_LOSSES, got=short(result)))
     new_params, losses = result
     for name in _PARAM_NAMES:
-        problem = _array_problem(new_params[name]) if name in new_params else None
+        problem = array_problem(new_params[name]) if name in new_params else None
         if problem:
             raise Mismatch(f"new_params[{name!r}]: " + problem)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
@@ -921,7 +888,6 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
-        compare=_as_arrays(atol=0.0),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -960,7 +926,6 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
-        compare=_as_arrays(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
         "have W.shape[1] columns; raise ValueError otherwise.",
@@ -1007,7 +972,6 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
-        compare=_as_arrays(),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",
@@ -1041,7 +1005,6 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        compare=_as_arrays(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
         mistakes=(

@@ -6,6 +6,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -103,6 +104,8 @@ def draw_call(rng: np.random.Generator, names: Sequence[str], values: Sequence, 
     return args, kwargs
 
 
+RANDOM_GENERATORS = ("numpy", "python", "torch")  # the global random generators, by name
+
 HIDDEN = "not in the graded release: the grader judges this exercise"
 
 
@@ -138,6 +141,8 @@ class Exercise:
     mistakes: tuple[Mistake, ...] = ()
     time_limit: float = 5.0
     points: float = 1  # what the exercise is worth in a gradebook (course_utils.grade)
+    untouched_random: tuple[str, ...] = RANDOM_GENERATORS  # the global random generators that a right answer
+    # leaves alone, and a checked one must (``random_left_alone``); torch's is used by dropout and new layers
 
 
 class InputChanged(Exception):
@@ -180,8 +185,40 @@ def same_arrays(a: Any, b: Any) -> bool:
     return True
 
 
+NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
+                "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
+                "operations, or turn your list into one with np.array(...)")
+NOT_A_PLAIN_ARRAY = ("an array came back as a {kind}, a subclass of numpy's array that later code cannot use as one: "
+                     "for an np.matrix `*` is a matrix product and a masked array hides the entries it masks (NaN "
+                     "among them). Return a plain numpy array: np.asarray(...)")
+
+
+def array_problem(value: Any) -> str | None:
+    """The message for a result that should be a plain numpy array, or None when it is one."""
+    if not isinstance(value, np.ndarray):
+        return t(NOT_AN_ARRAY, kind=type(value).__name__)
+    if isinstance(value, (np.matrix, np.ma.MaskedArray)):
+        return t(NOT_A_PLAIN_ARRAY, kind=type(value).__name__)
+    return None
+
+
+def _kind_problem(got: Any, want: Any) -> str | None:
+    """The message for a result of another kind than the reference's: a tensor for a tensor, a plain numpy array
+    (or a tensor) for an array of one or more axes."""
+    if hasattr(want, "detach") and not hasattr(got, "detach") and got is not None:
+        return t("expected a torch tensor, got {kind}: return the tensor itself, without .numpy(), .tolist() or "
+                 ".item(), so that later code can keep computing with it", kind=type(got).__name__)
+    if type(want) is np.ndarray and want.ndim and got is not None and to_numpy(got) is got:
+        return array_problem(got)   # (a tensor is compared as the array it holds)
+    return None
+
+
 def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) -> None:
-    """Raise ``Mismatch`` with a clear message unless ``got`` matches ``want``."""
+    """Raise ``Mismatch`` with a clear message unless ``got`` matches ``want``: the same values within the
+    tolerances, and of the same kind (a plain numpy array or a tensor, whole numbers)."""
+    problem = _kind_problem(got, want)
+    if problem:
+        raise Mismatch(problem)
     got, want = to_numpy(got), to_numpy(want)
     if got is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -214,6 +251,9 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
         raise Mismatch(t("wrong shape: expected {want}, got {got}", want=want_arr.shape, got=got_arr.shape))
     if want_arr.dtype.kind == "f" and got_arr.dtype.kind != "f":
         raise Mismatch(t("expected floating-point values, got dtype {dtype}", dtype=got_arr.dtype))
+    if want_arr.dtype.kind in "iu" and got_arr.dtype.kind == "f":
+        raise Mismatch(t("expected whole numbers (integers), got floats ({got}): a count, a size or a class index "
+                         "is an int. Use // for a division that must come out whole, or int(...)", got=short(got)))
     bad_finite = ~np.isfinite(got_arr.astype(float)) & np.isfinite(want_arr.astype(float))
     if bad_finite.any():
         idx = _first(bad_finite)
@@ -266,23 +306,33 @@ def same_numpy_state(a, b) -> bool:
     return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
 
 
-def random_left_alone(call):
-    """``call()`` (an answer that needs no random numbers), with numpy's global random state and Python's random
-    module put back afterwards; a Mismatch if it changed either (moved on first, so that a seed(...) shows as a
-    change)."""
-    numpy_state, python_state = np.random.get_state(), random.getstate()
+def random_left_alone(call, generators=RANDOM_GENERATORS):
+    """``call()`` (an answer that needs no random numbers from ``generators``: numpy's, Python's random module and,
+    once imported, torch's global generators), with those put back afterwards; a Mismatch if it changed any of
+    them (each is moved on first, so that a seed(...) shows as a change)."""
+    torch = sys.modules.get("torch") if "torch" in generators else None
+    kinds = {"numpy": (np.random.get_state, np.random.set_state, np.random.random, same_numpy_state),
+             "python": (random.getstate, random.setstate, random.random, tuple.__eq__)}
+    if torch:
+        kinds["torch"] = (torch.random.get_rng_state, torch.random.set_rng_state, lambda: torch.rand(1), torch.equal)
+    kinds = [kinds[g] for g in generators if g in kinds]
+    states = [get() for get, _, _, _ in kinds]
     try:
-        np.random.random()
-        random.random()
-        numpy_marker, python_marker = np.random.get_state(), random.getstate()
+        markers = []
+        for get, _, draw, _ in kinds:
+            draw()
+            markers.append(get())
         result = call()
-        changed = not same_numpy_state(numpy_marker, np.random.get_state()) or random.getstate() != python_marker
+        changed = not all(same(marker, get()) for (get, _, _, same), marker in zip(kinds, markers))
     finally:
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
+        for (_, put, _, _), state in zip(kinds, states):
+            put(state)
     if changed:
-        raise Mismatch(t("your function changed numpy's global random state or Python's random module "
-                         "(np.random.seed, np.random.permutation, random.seed, ...), so every later random number of "
-                         "the notebook changes with it. This function needs no random numbers: leave the global "
-                         "generators alone"))
+        raise Mismatch(t(RANDOM_CHANGED))
     return result
+
+
+RANDOM_CHANGED = ("your function changed a global random generator (np.random.seed, np.random.permutation, "
+                  "random.seed, torch.manual_seed, torch.randn, ...), so every later random number of the notebook "
+                  "(shuffles, initial weights, dropout) changes with it. This function needs no random numbers: "
+                  "leave the global generators alone")

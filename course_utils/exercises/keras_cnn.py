@@ -1742,6 +1742,7 @@ EXERCISES = {
         cases=_build_cases,
         run=_build_run,
         compare=_build_compare,
+        untouched_random=(),   # Keras draws its layers' seeds from Python's random module; _build_run checks the rest
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "
         "MaxPooling2D(2), Conv2D(filters2, 3, activation='relu'), MaxPooling2D(2), Flatten(), Dropout(dropout), "
         "Dense(n_classes, activation='softmax')]).",
@@ -1840,6 +1841,7 @@ EXERCISES = {
         reference=ref.predict_one_image,
         cases=_predict_cases_with_drawn,
         run=_predict_run,
+        untouched_random=(),   # building the case's model draws Keras' seeds; _predict_run checks the answer's draws
         hint="Scale like the training data (/ 255.0), reshape to a batch of one: (1, 28, 28, 1), "
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
         "(28, 28) or (28, 28, 1).",

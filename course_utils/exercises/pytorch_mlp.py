@@ -1408,6 +1408,7 @@ EXERCISES = {
         reference=_train_step,
         cases=_step_cases,
         run=_run_step,
+        untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
         "loss.backward(); optimizer.step(); then return loss.item().",
@@ -1530,6 +1531,7 @@ EXERCISES = {
         reference=_digit_mlp,
         cases=_module_cases,
         run=_run_module,
+        untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
         "and self.output = nn.Linear(n_hidden2, n_out). In forward: x = x.flatten(start_dim=1), then ReLU after each "
@@ -1585,6 +1587,7 @@ EXERCISES = {
         reference=_evaluate,
         cases=_evaluate_cases,
         run=_run_evaluate,
+        untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "
         "loss_fn(logits, y).item() * len(y) and the number of correct predictions; divide both by the number of "

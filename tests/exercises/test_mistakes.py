@@ -4645,7 +4645,7 @@ def test_lessons_07a_and_08_reject_a_changed_global_random_state_and_put_it_back
     np.random.seed(123)
     random.seed(123)
     numpy_state, python_state = np.random.get_state(), random.getstate()
-    with pytest.raises(ExerciseFailed, match="global random state"):
+    with pytest.raises(ExerciseFailed, match="global random generator"):
         check(name, answer, strict=True)
     after = np.random.get_state()
     assert np.array_equal(after[1], numpy_state[1]) and after[2:] == numpy_state[2:]   # the check put them back

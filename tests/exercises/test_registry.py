@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import random
 import re
 import sys
 
@@ -18,8 +19,8 @@ import numpy as np
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.checks import Case, ExerciseFailed, check
-from course_utils.exercises.base import GENERATED
+from course_utils.checks import PASSED, Case, ExerciseFailed, check, judge
+from course_utils.exercises.base import GENERATED, same_numpy_state
 
 IMPORT = r"(?:import|from)\s+(torch|tensorflow|keras)\b"
 ANY_IMPORT = re.compile(rf"^\s*{IMPORT}", re.MULTILINE)      # at the top or inside a function
@@ -260,3 +261,81 @@ def test_sigmoid_with_naive_np_where_branches_is_told_why(capsys):
     printed = capsys.readouterr().out
     assert "The check treats overflow as an error" in printed
     assert "np.where(cond, a, b) computes BOTH a and b" in printed
+
+
+# ----------------------------------------------------------------------------- wrong answers made from the reference
+# Every exercise meets the same classes of wrong answer, so they are derived from its reference here rather than
+# written out per exercise: the right values handed back in a form later code cannot use, or with a global random
+# generator changed on the way.
+def _leaves(value, change):
+    """``value`` with ``change`` applied to each leaf inside tuples and lists; whether any leaf changed."""
+    if isinstance(value, (tuple, list)):
+        pairs = [_leaves(v, change) for v in value]
+        return type(value)(v for v, _ in pairs), any(changed for _, changed in pairs)
+    new = change(value)
+    return new, new is not value
+
+
+def _whole_numbers_as_floats(v):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        return float(v)
+    return v.astype(float) if isinstance(v, np.ndarray) and v.dtype.kind in "iu" else v
+
+
+RESHAPED_RESULTS = {
+    "a list": lambda v: v.tolist() if isinstance(v, np.ndarray) and v.ndim else v,
+    "an np.matrix": lambda v: np.asmatrix(v) if isinstance(v, np.ndarray) and v.ndim == 2 else v,
+    "a masked array": lambda v: np.ma.masked_array(v) if isinstance(v, np.ndarray) and v.ndim else v,
+    "floats for whole numbers": _whole_numbers_as_floats,
+    "numpy for a tensor": lambda v: v.detach().cpu().numpy() if hasattr(v, "detach") else v,
+}
+# (exercise, form) pairs that are right answers: indices and weights that the course reads with np.asarray only, and
+# whole numbers computed from whole-number inputs
+TAKEN_AS_THEY_COME = {("minibatch_indices", "a list"), ("minibatch_indices", "a masked array"),
+                      ("sampler_indices", "a list"), ("sampler_indices", "a masked array"),
+                      ("or_weights", "a list"), ("or_weights", "a masked array"),
+                      ("train_mlp", "a list"), ("train_mlp", "a masked array"),   # the losses, only plotted
+                      ("conv2d_valid", "floats for whole numbers")}
+
+
+def _reshaped(reference, change, effect):
+    def answer(*args, **kwargs):
+        result, changed = _leaves(reference(*args, **kwargs), change)
+        effect.append(changed)
+        return result
+    answer.__signature__ = inspect.signature(reference)
+    return answer
+
+
+@each_exercise
+@pytest.mark.parametrize("form", RESHAPED_RESULTS)
+def test_the_right_values_in_a_form_later_code_cannot_use_are_rejected(name, form):
+    exercise = registry.get_exercise(name)
+    if (name, form) in TAKEN_AS_THEY_COME or not callable(exercise.reference):
+        return
+    effect = []
+    verdict = judge(exercise, _reshaped(exercise.reference, RESHAPED_RESULTS[form], effect))
+    assert verdict.kind != PASSED or not any(effect), f"{name} passed its results as {form}"
+
+
+RESEEDS = {"numpy": lambda: np.random.seed(0), "python": lambda: random.seed(0),
+           "torch": lambda: __import__("torch").manual_seed(0)}
+
+
+@each_exercise
+@pytest.mark.parametrize("generator", sorted(RESEEDS))
+def test_an_answer_that_reseeds_a_global_random_generator_is_rejected(name, generator):
+    exercise = registry.get_exercise(name)
+    if generator not in exercise.untouched_random or not callable(exercise.reference):
+        return
+    if generator == "torch" and importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")   # (test_ci_skips fails on a skip in CI)
+
+    def reseeds(*args, **kwargs):
+        RESEEDS[generator]()
+        return exercise.reference(*args, **kwargs)
+    reseeds.__signature__ = inspect.signature(exercise.reference)
+    before = (np.random.get_state(), random.getstate())
+    verdict = judge(exercise, reseeds)
+    assert verdict.kind != PASSED and "random" in verdict.text, verdict.text
+    assert same_numpy_state(before[0], np.random.get_state()) and before[1] == random.getstate()

@@ -922,7 +922,7 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 0),
              label="lr = 0 with epochs = 0: lr is checked even when no step is taken", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=10), np.float32(0.25), np.int64(3)),
-             label="lr and epochs as numpy numbers, np.float32(0.25) and np.int64(3) (as a sweep over np.arange gives)"),
+             label="lr and epochs as numpy numbers, np.float32(0.25) and np.int64(3) (entries of numpy arrays)"),
     ]
 
 

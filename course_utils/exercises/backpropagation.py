@@ -815,6 +815,11 @@ def _lr_checked_in_the_loop(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _loss_of_squeezed_logits(params, X, y):
+    """The loss from the logits squeezed to shape (n,): a single example's logit becomes a number, of shape ()."""
+    return mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"].squeeze(), from_logits=True)
+
+
 def _rejecting_numpy_lr(X, y, params, lr, epochs):
     """isinstance(lr, (int, float)) as part of the check: it refuses numpy's float32 and integers."""
     if not isinstance(lr, (int, float)) or not lr > 0:
@@ -923,6 +928,7 @@ def _train_mlp_cases():
              label="lr = 0 with epochs = 0: lr is checked even when no step is taken", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=10), np.float32(0.25), np.int64(3)),
              label="lr and epochs as numpy numbers, np.float32(0.25) and np.int64(3) (entries of numpy arrays)"),
+        Case((X_xor[:1], y_xor[:1], mlp.init_params([2, 3, 1], seed=11), 0.5, 3), label="a single example (a batch of one)"),
     ]
 
 
@@ -1116,6 +1122,9 @@ EXERCISES = {
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
                     "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
                     "logit."),
+            Mistake("logits squeezed", lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_of_squeezed_logits),
+                    "cache['Z2'].squeeze() turns the logit of a single example into a number, which no longer has y's "
+                    "shape (1,): pass cache['Z2'] as it is (mlp.binary_cross_entropy flattens an (n, 1) array itself)."),
             Mistake("gradient norm clipped", _norm_clipped,
                     "Gradient descent steps by lr * grad, however large the gradient (unscaled features give large "
                     "ones): do not clip or rescale the gradients; choose a smaller lr instead."),

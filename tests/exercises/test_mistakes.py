@@ -3082,6 +3082,35 @@ def test_dense_backward_takes_a_loop_with_its_checks_before_it():
         return dX, dW, db
     _passes("dense_backward", dense_backward)
 
+
+def _train_mlp_with_the_loss_of(logits_of):
+    """The right loop, with each loss computed as mlp.binary_cross_entropy(y, logits_of(cache['Z2']), from_logits=True)."""
+    from course_utils import mlp
+    from course_utils.exercises.backpropagation import _mlp_backward_reference
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, logits_of(mlp.forward(params, X)[1]["Z2"]), from_logits=True))
+            grads = _mlp_backward_reference(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
+            for name, grad in zip(("W1", "b1", "W2", "b2"), grads):
+                params[name] = params[name] - lr * grad
+        return params, np.array(losses)
+    return train_mlp
+
+
+def test_train_mlp_is_tried_on_a_single_example():
+    """Every case had 3 examples or more, so logits squeezed to shape (n,) passed: for one example they become a
+    number, of another shape than y's (1,)."""
+    with pytest.raises(ExerciseFailed, match="a single example"):
+        check("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2.squeeze()), strict=True)
+    verdict = judge(registry.get_exercise("train_mlp"), _train_mlp_with_the_loss_of(lambda Z2: Z2.squeeze()))
+    assert "pass cache['Z2'] as it is" in verdict.text, verdict.text
+    _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2.ravel()))
+    _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2[:, 0]))
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -162,6 +162,11 @@ def _dense_backward_cases():
              label="dZ transposed: shape (4, 5) for 5 examples and 4 neurons", raises=ValueError),
         Case((np.zeros((0, 3)), np.arange(6.0).reshape(2, 3), np.zeros((0, 2))),
              label="an empty batch (0 examples): dX is empty, dW and db are zeros", points=0),
+        # a check of each example's row inside the loop over the examples never runs for an empty batch
+        Case((np.zeros((0, 3)), np.arange(8.0).reshape(2, 4), np.zeros((0, 2))),
+             label="an empty batch whose X has 3 columns but W expects 4", raises=ValueError, points=0),
+        Case((np.zeros((0, 4)), np.arange(8.0).reshape(2, 4), np.zeros((0, 3))),
+             label="an empty batch whose dZ has 3 columns but the layer has 2 neurons", raises=ValueError, points=0),
         Case((rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), np.array([[1, -2], [0, 3], [2, 1]])),
              label="an integer gradient dZ (whole numbers) with fractional X and W"),
         *generated(_draw_dense_backward_input, count=6, seed=32),
@@ -480,6 +485,19 @@ def _dz_atleast_2d(X, W, dZ):
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
+def _dense_rows_checked_in_the_loop(X, W, dZ):
+    """A loop over the examples that checks each row's length inside it: an empty batch is never checked."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(X) != len(dZ):
+        raise ValueError("one row of dZ per example")
+    dX, dW, db = np.zeros(X.shape), np.zeros(W.shape), np.zeros(len(W))
+    for i, (x, d) in enumerate(zip(X, dZ)):
+        if len(x) != W.shape[1] or len(d) != len(W):
+            raise ValueError("shapes do not fit")
+        dX[i], dW, db = d @ W, dW + np.outer(d, x), db + d
+    return dX, dW, db
+
+
 def _only_dz_checked(X, W, dZ):
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
     if dZ.shape != (X.shape[0], W.shape[0]):
@@ -784,6 +802,31 @@ def _rejecting_lr_above_10(X, y, params, lr, epochs):
     return _train_mlp_reference(X, y, params, lr, epochs)
 
 
+def _lr_checked_in_the_loop(X, y, params, lr, epochs):
+    """The right loop, with the learning-rate check inside it (as in an update helper): epochs = 0 never checks lr."""
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
+def _loss_of_squeezed_logits(params, X, y):
+    """The loss from the logits squeezed to shape (n,): a single example's logit becomes a number, of shape ()."""
+    return mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"].squeeze(), from_logits=True)
+
+
+def _rejecting_numpy_lr(X, y, params, lr, epochs):
+    """isinstance(lr, (int, float)) as part of the check: it refuses numpy's float32 and integers."""
+    if not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    return _train_mlp_reference(X, y, params, lr, epochs)
+
+
 def _rejecting_whole_number_lr(X, y, params, lr, epochs):
     if not isinstance(lr, float) or lr <= 0:
         raise ValueError(f"lr must be a positive float, got {lr!r}")
@@ -881,6 +924,11 @@ def _train_mlp_cases():
         *generated(lambda rng: _draw_train_mlp_input(rng, large_lr=True), count=2, seed=45),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), float("nan"), 5), label="lr = NaN (not positive either)",
              raises=ValueError),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 0),
+             label="lr = 0 with epochs = 0: lr is checked even when no step is taken", raises=ValueError),
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=10), np.float32(0.25), np.int64(3)),
+             label="lr and epochs as numpy numbers, np.float32(0.25) and np.int64(3) (entries of numpy arrays)"),
+        Case((X_xor[:1], y_xor[:1], mlp.init_params([2, 3, 1], seed=11), 0.5, 3), label="a single example (a batch of one)"),
     ]
 
 
@@ -965,6 +1013,9 @@ EXERCISES = {
                     "(len(X), len(W)) and raise"),
             Mistake("only a narrow X rejected", _narrow_x_only, "an X with more columns than W expects must raise "
                     "ValueError too: test X.shape[1] != W.shape[1], not only X.shape[1] < W.shape[1]"),
+            Mistake("shapes checked row by row in the loop", _dense_rows_checked_in_the_loop, "the shapes must be "
+                    "checked for an empty batch (0 examples) too, and a check inside the loop over the examples never "
+                    "runs then: test X.shape[1] != W.shape[1] and dZ.shape != (len(X), len(W)) once, before the loop"),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),
@@ -1071,6 +1122,9 @@ EXERCISES = {
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
                     "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
                     "logit."),
+            Mistake("logits squeezed", lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_of_squeezed_logits),
+                    "cache['Z2'].squeeze() turns the logit of a single example into a number, which no longer has y's "
+                    "shape (1,): pass cache['Z2'] as it is (mlp.binary_cross_entropy flattens an (n, 1) array itself)."),
             Mistake("gradient norm clipped", _norm_clipped,
                     "Gradient descent steps by lr * grad, however large the gradient (unscaled features give large "
                     "ones): do not clip or rescale the gradients; choose a smaller lr instead."),
@@ -1087,6 +1141,10 @@ EXERCISES = {
             Mistake("lr above 1 rejected", _rejecting_lr_above_1,
                     "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when "
                     "lr <= 0."),
+            Mistake("a numpy lr rejected", _rejecting_numpy_lr,
+                    "lr = np.float32(0.25) is a positive learning rate, but numpy's numbers are not Python's int or "
+                    "float, so isinstance(lr, (int, float)) refuses it: raise ValueError only when lr is not positive, "
+                    "`not lr > 0`, whatever type of number lr is."),
             Mistake("a whole-number lr rejected", _rejecting_whole_number_lr,
                     "lr = 1 (an int) is a positive learning rate: raise ValueError only when lr <= 0, whatever type of "
                     "number lr is."),
@@ -1095,6 +1153,9 @@ EXERCISES = {
             Mistake("NaN learning rate let through", _train_nan_lr_let_through, _NAN_LR),
             Mistake("only lr = 0 rejected", lambda *a, **k: _train_mlp_reference(*a, **k, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
+            Mistake("lr checked in the loop", _lr_checked_in_the_loop,
+                    "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
+                    "before the loop, not inside it (or in the update step)."),
         ),
     ),
 }

@@ -2988,6 +2988,129 @@ def test_train_mlp_names_a_result_that_is_not_params_and_losses(pick):
         check("train_mlp", _train_mlp_returning(pick), strict=True)
 
 
+
+def _train_mlp_lr_checked(where):
+    """The right loop, with ``not lr > 0`` checked inside it ("loop", so that epochs = 0 never checks it) or with
+    isinstance(lr, (int, float)) added to it ("isinstance", which refuses numpy's numbers)."""
+    from course_utils.exercises.backpropagation import _loss_from_logits, _mlp_backward_reference
+
+    def train_mlp(X, y, params, lr, epochs):
+        if where == "isinstance" and (not isinstance(lr, (int, float)) or not lr > 0):
+            raise ValueError("lr must be a positive number")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            if where == "loop" and not lr > 0:
+                raise ValueError("lr must be positive")
+            losses.append(_loss_from_logits(params, X, y))
+            grads = _mlp_backward_reference(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
+            for name, grad in zip(("W1", "b1", "W2", "b2"), grads):
+                params[name] = params[name] - lr * grad
+        return params, np.array(losses)
+    return train_mlp
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_train_mlp_lr_checked("loop"), "lr = 0 with epochs = 0"),
+    (_train_mlp_lr_checked("isinstance"), "np.float32\\(0.25\\)")], ids=["lr checked in the loop", "numpy lr refused"])
+def test_train_mlp_checks_lr_with_zero_epochs_and_takes_numpy_numbers(answer, shown):
+    """Every invalid lr came with epochs = 5, so a check inside the loop (never reached for epochs = 0) passed; and
+    every lr and epochs were Python numbers, so isinstance(lr, (int, float)) passed although it refuses np.float32."""
+    with pytest.raises(ExerciseFailed, match=shown):
+        check("train_mlp", answer, strict=True)
+
+
+def test_train_mlp_names_the_lr_checked_in_the_loop_and_takes_other_right_loops():
+    verdict = judge(registry.get_exercise("train_mlp"), _train_mlp_lr_checked("loop"))
+    assert verdict.kind == WRONG and "before the loop" in verdict.text, verdict.text
+    from course_utils import mlp
+
+    def shallow_copy_then_rebind(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        backward = registry.get_exercise("mlp_backward").reference
+        params, losses = dict(params), []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+            for name, grad in zip(("W1", "b1", "W2", "b2"), backward(X, y, *(params[k] for k in ("W1", "b1", "W2", "b2")))):
+                params[name] = params[name] - lr * grad
+        return params, losses
+    _passes("train_mlp", shallow_copy_then_rebind)
+    _passes("train_mlp", lambda X, y, params, lr, epochs: mlp.train_gd(params, X, y, lr, epochs))
+
+
+def _dense_backward_checked_only_for_examples(where):
+    """The right gradients, with the shapes checked inside the loop over the examples ("loop") or only when the batch
+    is not empty ("nonempty"): an empty batch of a misfit layer is never checked."""
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if where == "nonempty" and len(X) and (X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W))):
+            raise ValueError("shapes do not fit")
+        if where == "nonempty":
+            return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+        if len(X) != len(dZ):
+            raise ValueError("one row of dZ per example")
+        dX, dW, db = np.zeros(X.shape), np.zeros(W.shape), np.zeros(len(W))
+        for i, (x, d) in enumerate(zip(X, dZ)):
+            if len(x) != W.shape[1] or len(d) != len(W):
+                raise ValueError("shapes do not fit")
+            dX[i], dW, db = d @ W, dW + np.outer(d, x), db + d
+        return dX, dW, db
+    return dense_backward
+
+
+@pytest.mark.parametrize("where", ["loop", "nonempty"])
+def test_dense_backward_checks_the_shapes_of_an_empty_batch(where):
+    """The only empty batches fitted the layer, so shape checks that an empty batch never reaches passed."""
+    with pytest.raises(ExerciseFailed, match="an empty batch whose X has 3 columns but W expects 4"):
+        check("dense_backward", _dense_backward_checked_only_for_examples(where), strict=True)
+    if where == "loop":
+        verdict = judge(registry.get_exercise("dense_backward"), _dense_backward_checked_only_for_examples(where))
+        assert "once, before the loop" in verdict.text, verdict.text
+
+
+def test_dense_backward_takes_a_loop_with_its_checks_before_it():
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        n, n_in = X.shape
+        if W.shape[1] != n_in or dZ.shape[0] != n or dZ.shape[1] != W.shape[0]:
+            raise ValueError("shapes do not fit")
+        dX, dW, db = np.zeros(X.shape), np.zeros(W.shape), np.zeros(len(W))
+        for i in range(n):
+            dX[i] = dZ[i] @ W
+            dW += np.outer(dZ[i], X[i])
+            db += dZ[i]
+        return dX, dW, db
+    _passes("dense_backward", dense_backward)
+
+
+def _train_mlp_with_the_loss_of(logits_of):
+    """The right loop, with each loss computed as mlp.binary_cross_entropy(y, logits_of(cache['Z2']), from_logits=True)."""
+    from course_utils import mlp
+    from course_utils.exercises.backpropagation import _mlp_backward_reference
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, logits_of(mlp.forward(params, X)[1]["Z2"]), from_logits=True))
+            grads = _mlp_backward_reference(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
+            for name, grad in zip(("W1", "b1", "W2", "b2"), grads):
+                params[name] = params[name] - lr * grad
+        return params, np.array(losses)
+    return train_mlp
+
+
+def test_train_mlp_is_tried_on_a_single_example():
+    """Every case had 3 examples or more, so logits squeezed to shape (n,) passed: for one example they become a
+    number, of another shape than y's (1,)."""
+    with pytest.raises(ExerciseFailed, match="a single example"):
+        check("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2.squeeze()), strict=True)
+    verdict = judge(registry.get_exercise("train_mlp"), _train_mlp_with_the_loss_of(lambda Z2: Z2.squeeze()))
+    assert "pass cache['Z2'] as it is" in verdict.text, verdict.text
+    _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2.ravel()))
+    _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2[:, 0]))
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

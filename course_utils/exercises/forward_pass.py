@@ -62,6 +62,14 @@ def _draw_one_class_batch(rng):
     return Case((_as_kind(rng, z, ("float64", "float32", "int")),), label="a batch with one class: shape (n, 1)")
 
 
+def _draw_batch_of_sequences(rng):
+    """A batch of 3 axes, (n, t, k), each 2 to 5 long, float64, float32 or whole numbers: the softmax runs along the
+    last axis, which axis=1 (the last axis of a 2-D batch only) is not; every row (last axis) is shifted on its own."""
+    z = _draw_logits(rng, draw_shape(rng, 3, low=2, high=5))
+    return Case((_as_kind(rng, z, ("float64", "float32", "int")),),
+                label="a batch of 3 axes, shape (n, t, k): the softmax runs along the last axis")
+
+
 def _softmax_run(answer, case):
     """Call the answer, report a change to its input, and refuse a result that is not a numpy array: the cells
     after the exercise call p.round(4) and p.sum(axis=-1) on it."""
@@ -99,6 +107,9 @@ def _softmax_cases():
         *generated(_draw_one_class_batch, count=1, seed=4),
         *generated(in_turn(_draw_small_int_softmax_input, ("int8", "uint8")), count=2, seed=9),
         Case((np.array([[1e5, 0.0, -1e5], [2.0, 1.0, 3.0]]),), label=_BEYOND_LONG_DOUBLE),
+        Case((np.zeros((0, 4)),), label="a batch of no examples, shape (0, 4): the result has the same shape",
+             points=0),   # an empty result: a pass needs it, it gives no partial credit
+        *generated(_draw_batch_of_sequences, count=3, seed=28),
     ]
 
 
@@ -313,6 +324,8 @@ def _cce_cases():
         *generated(_draw_cce_input, count=8, seed=24),
         *generated(in_turn(_draw_small_int_cce_input, ("int8", "uint8")), count=2, seed=6),
         Case((np.array([0, 1]), np.array([[1e5, -1e5], [1e5, -1e5]])), label=_BEYOND_LONG_DOUBLE),
+        Case((np.array([299, 0, 256]), np.random.default_rng(10).normal(size=(3, 300))),
+             label="300 classes, labels above 255 (beyond int8 and uint8)"),
     ]
 
 
@@ -383,6 +396,25 @@ def _softmax_list_of_rows(z):
     if z.ndim == 1:
         return _softmax_reference_rows(z)
     return [_softmax_reference_rows(row) for row in z]   # a list of arrays, not one array
+
+
+def _softmax_rows_stacked(z):
+    z = np.asarray(z, dtype=float)
+    if z.ndim == 1:
+        return _softmax_reference_rows(z)
+    return np.array([_softmax_reference_rows(row) for row in z])   # shape (0,) for a batch of none
+
+
+def _softmax_along_axis(z):
+    return np.apply_along_axis(_softmax_reference_rows, -1, np.asarray(z, dtype=float))   # raises for a batch of none
+
+
+def _softmax_axis1(z):
+    z = np.asarray(z, dtype=float)
+    batch = np.atleast_2d(z)   # a vector becomes a batch of one, so that axis=1 is its last axis
+    e = np.exp(batch - batch.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return p[0] if z.ndim == 1 else p
 
 
 def _softmax_reference_rows(row):
@@ -736,6 +768,11 @@ _SMALL_INTS = ("int8 and uint8 numbers stay small integers: z - z.max() of uint8
                "about 3 digits. Turn the input into floats first: np.asarray(z, dtype=float)")
 
 
+_SOFTMAX_ROWS = ("a loop over the rows (np.array([... for row in z]) or np.apply_along_axis) cannot handle a batch of "
+                 "no examples, shape (0, k), where the softmax along the last axis gives the empty result of the same "
+                 "shape: compute the whole batch at once, e = np.exp(z - z.max(axis=-1, keepdims=True))")
+
+
 _ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=True): any other logit of the row (the "
                     "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
 
@@ -774,6 +811,11 @@ EXERCISES = {
                     "turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("computed in float32", _softmax_in_float32, _IN_FLOAT32),
             Mistake("a list of rows", _softmax_list_of_rows),
+            Mistake("axis 1", _softmax_axis1, "axis=1 is the last axis only of a 2-D batch: for a batch of shape "
+                    "(n, t, k) it runs across the t rows of each example. Take the softmax along the last axis, "
+                    "z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True), whatever the number of axes"),
+            *(Mistake(name, answer, _SOFTMAX_ROWS) for name, answer in [("rows stacked", _softmax_rows_stacked),
+                                                                        ("np.apply_along_axis", _softmax_along_axis)]),
             Mistake("computed in the input's integer dtype", _softmax_in_the_input_dtype, _SMALL_INTS),
         ),
     ),

@@ -3111,6 +3111,70 @@ def test_train_mlp_is_tried_on_a_single_example():
     _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2.ravel()))
     _passes("train_mlp", _train_mlp_with_the_loss_of(lambda Z2: Z2[:, 0]))
 
+
+# round 13 (a1302): a softmax taken along axis=1, or row by row, passed: no batch had three axes or no examples
+def _softmax_row_of(row):
+    e = np.exp(row - row.max())
+    return e / e.sum()
+
+
+def _softmax_axis_1_of_a_batch(z):
+    z = np.asarray(z, dtype=float)
+    if z.ndim == 1:
+        return _softmax_row_of(z)
+    e = np.exp(z - z.max(axis=1)[:, None])
+    return e / e.sum(axis=1)[:, None]
+
+
+def _softmax_rows_in_an_array(z):
+    z = np.asarray(z, dtype=float)
+    return _softmax_row_of(z) if z.ndim == 1 else np.array([_softmax_row_of(row) for row in z])
+
+
+def _softmax_of_rows_reshaped(z):
+    """Right: every row (last axis) of any batch, as a 2-D array of rows, then the caller's shape back."""
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])
+    e = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (_softmax_axis_1_of_a_batch, "axis 1"),
+    (_softmax_rows_in_an_array, "rows stacked"),
+    (lambda z: np.apply_along_axis(_softmax_row_of, -1, np.asarray(z, dtype=float)), "np.apply_along_axis"),
+    (_softmax_of_rows_reshaped, None),
+    (lambda z: __import__("scipy.special").special.softmax(np.asarray(z, dtype=float), axis=-1), None)],
+    ids=["axis=1", "rows in np.array", "np.apply_along_axis", "rows reshaped (right)", "scipy softmax (right)"])
+def test_softmax_is_tried_on_a_batch_of_three_axes_and_of_no_examples(answer, mistake):
+    """The exercise asks for the softmax along the last axis of a vector or a batch: axis=1 is the last axis of a 2-D
+    batch only, and a loop over the rows gives shape (0,) for a batch of shape (0, k), or raises."""
+    verdict = judge(registry.get_exercise("softmax_stable"), answer)
+    if mistake is None:
+        assert verdict.kind == PASSED, verdict.text
+        return
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
+def _cce_with_labels_as(dtype):
+    def cce_from_logits(y, Z):
+        y, Z = np.asarray(y).astype(dtype), np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        m = Z.max(axis=1)
+        return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
+    return cce_from_logits
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16], ids=["uint8", "int8", "int16 (right here)"])
+def test_cce_is_tried_on_labels_above_255(dtype):
+    """No label went above 7, so labels cast to uint8 or int8 passed (softmax_ce_grad of lesson 03 tries 300 classes)."""
+    if dtype is np.int16:
+        _passes("cce_from_logits", _cce_with_labels_as(dtype))
+        return
+    with pytest.raises(ExerciseFailed, match=re.escape("labels above 255")):
+        check("cce_from_logits", _cce_with_labels_as(dtype), strict=True)
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -47,6 +47,12 @@ def _sgd_cases():
         Case((np.ones(2), np.ones(2), float("nan")), label="lr = NaN (not positive either)", raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), 1000.0),
              label="lr = 1000 (any positive learning rate is allowed)"),
+        # round 13: every lr was a Python int or float, every gradient below 1e9 and every result above 1e-6
+        Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.float32(0.25)), label="lr as np.float32(0.25)"),
+        Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.int64(2)),
+             label="lr as np.int64(2) (as np.arange gives)"),
+        Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), 1e-3), label="gradients of 1e30"),  # float32 holds them
+        Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), 2.0), label="weights and gradients of 1e-9"),
     ]
 
 
@@ -101,6 +107,19 @@ def _momentum_cases():
              label="mu = 0.999999 (any mu below 1 is allowed)"),  # the drawn mu stop at 0.9999
         Case((np.array([1.0, -1.0]), np.array([3e12, -1e12]), np.array([2e12, 5e11]), 1e-14, 0.9),
              label="gradients and velocity of 1e12"),  # the other inputs stay below 1e7: a clipped velocity passed
+        # round 13: lr and mu were always Python numbers, the velocity never NaN, the largest values 3e12, mu at most
+        # 0.999999 and no result below 1e-6
+        Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.float32(0.25), np.float32(0.5)),
+             label="lr and mu as np.float32 (0.25 and 0.5)"),
+        Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.int64(2), np.int64(0)),
+             label="lr and mu as np.int64 (2 and 0)"),
+        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"),
+        Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), np.array([5e29, 1e29]), 1e-3, 0.5),
+             label="gradients and velocity of 1e30"),
+        Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01,
+              float(np.nextafter(1.0, 0.0))), label="mu = 1 - 2**-53 (the largest float below 1)"),
+        Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), np.array([2e-9, -1e-9]), 2.0, 0.5),
+             label="weights, gradients and velocity of 1e-9"),
     ]
 
 
@@ -172,6 +191,17 @@ def _adam_cases():
              label="a large m with a small v: a step over 100 times lr"),
         Case((np.array([0.5]), np.array([1e-13]), np.zeros(1), np.zeros(1), 1), {"lr": 0.1, "eps": 1e-15},
              label="eps = 1e-15 with a gradient of 1e-13"),
+        # round 13: t was always a Python int and the settings Python numbers, m and v never NaN, and every gradient
+        # below 1e9
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]),
+              np.int64(3)), {"lr": 0.1}, label="t as np.int64(3) (as `for t in np.arange(1, 101)` gives)"),
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 3),
+             {"lr": np.float32(0.25), "beta1": np.float32(0.5), "beta2": np.float32(0.75)},
+             label="lr, beta1 and beta2 as np.float32 (0.25, 0.5 and 0.75)"),
+        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), np.array([0.0, np.nan]), 2), {"lr": 0.1},
+             label="a NaN in m and in v stays NaN"),
+        Case((np.array([1.0, -1.0]), np.array([1e15, -1e15]), np.array([1e14, 0.0]), np.array([1e28, 0.0]), 2),
+             {"lr": 1e-3}, label="gradients of 1e15"),  # their squares, 1e30, float32 holds
     ]
 
 
@@ -415,7 +445,17 @@ def _arrays_compared(got, want):
     """compare_values, and then each new array must come back as a numpy array: the lesson's next cells use
     .shape and numpy arithmetic on it, which a Python list (of a loop over w, or of .tolist()) lacks."""
     compare_values(got, want)
-    pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+    pairs = list(zip(got, want) if isinstance(want, tuple) else [(got, want)])
+    for number, (g, w) in enumerate(pairs, 1):
+        # compare_values' atol of 1e-8 would let any array whose values all lie below 1e-6 pass as zeros, rounded to 8
+        # decimals or floored: there the tolerance scales with the array (float32 arithmetic stays far inside it)
+        scale = np.max(np.abs(w), initial=0.0, where=np.isfinite(w)) if isinstance(w, (np.ndarray, np.generic)) else 0
+        if 0 < scale < 1e-6:
+            try:
+                compare_values(g, w, atol=1e-2 * scale)
+            except Mismatch as mismatch:
+                raise Mismatch(t("result #{number}: {problem}", number=number, problem=mismatch)
+                               if len(pairs) > 1 else str(mismatch)) from None
     for g, w in pairs:
         # compare_values lets an array of shape (1,) stand for the number a weight of shape () gives
         if isinstance(w, (np.ndarray, np.generic)) and np.shape(g) != np.shape(w):
@@ -608,6 +648,11 @@ def _batches_summary(answer, case):
     if floats:
         raise Mismatch(t("the batches hold values of type {dtype}: index arrays must hold integers, as "
                          "rng.permutation(n) gives", dtype=floats[0]))
+    narrow = [b.dtype for b in batches if b.size and b.dtype.kind in "iu" and np.iinfo(b.dtype).max < 2 ** 31 - 1]
+    if narrow:  # only n above their largest number would show it (uint8 is caught by n = 300 too)
+        raise Mismatch(t("the batches hold indices of type {dtype}, which holds numbers up to {top} only: for a larger "
+                         "data set (ImageNet trains on 1.28 million images) the indices wrap around. Return the "
+                         "integers of rng.permutation(n) as they are", dtype=narrow[0], top=np.iinfo(narrow[0]).max))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -741,6 +786,13 @@ def _sgd_returns_step(w, grad, lr):
 def _sgd_lr_float_only(w, grad, lr):
     if not isinstance(lr, float):
         raise ValueError(f"lr must be a float, got {lr!r}")
+    return ref.sgd_step(w, grad, lr)
+
+
+def _sgd_lr_python_number_only(w, grad, lr):
+    """isinstance(lr, (int, float)): np.float32 and np.int64 are neither (np.float64 is a float)."""
+    if not isinstance(lr, (int, float)):
+        raise ValueError(f"lr must be a number, got {lr!r}")
     return ref.sgd_step(w, grad, lr)
 
 
@@ -937,6 +989,13 @@ def _momentum_sizes_then_reshaped(w, grad, velocity, lr, mu=0.9):
 def _momentum_mu_float_only(w, grad, velocity, lr, mu=0.9):
     if not isinstance(mu, float):
         raise ValueError(f"mu must be a float, got {mu!r}")
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
+def _momentum_python_numbers_only(w, grad, velocity, lr, mu=0.9):
+    """isinstance(..., (int, float)) for lr and mu: np.float32 and np.int64 are neither."""
+    if not isinstance(lr, (int, float)) or not isinstance(mu, (int, float)):
+        raise ValueError(f"lr and mu must be numbers, got {lr!r} and {mu!r}")
     return ref.momentum_step(w, grad, velocity, lr, mu)
 
 
@@ -1182,6 +1241,13 @@ def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_t_python_int_only(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """isinstance(t, int): False for np.int64, the step counter that `for t in np.arange(1, 101)` gives."""
+    if not isinstance(t, int) or t < 1:
+        raise ValueError(f"t must be an integer from 1 on, got {t!r}")
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_lr_above_1_rejected(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     if lr > 1:
         raise ValueError(f"lr must be at most 1, got {lr}")
@@ -1246,9 +1312,18 @@ def _batches_rolled(n, batch_size, rng):
 
 
 def _batches_shuffled_blocks(n, batch_size, rng):
+    """The full batches of 0..n-1 in a random order, the smaller one kept last (moved, it is the next mistake)."""
     _checked_batch_size(batch_size)
     blocks = _cut(np.arange(n), batch_size)
-    return [blocks[i] for i in rng.permutation(len(blocks))]
+    full = len(blocks) - (n % batch_size > 0)
+    return [blocks[i] for i in rng.permutation(full)] + blocks[full:]
+
+
+def _batches_smaller_first(n, batch_size, rng):
+    """The remainder cut off first: order[:n % batch_size], then the full batches."""
+    _checked_batch_size(batch_size)
+    order, extra = rng.permutation(n), n % batch_size
+    return ([order[:extra]] if extra else []) + _cut(order[extra:], batch_size)
 
 
 def _batches_shuffled_within(n, batch_size, rng):
@@ -1389,6 +1464,8 @@ _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of a
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
 _WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
 _WHOLE_MU = "mu may be any number in [0, 1), a whole 0 too: check 0 <= mu < 1, not isinstance(mu, float)"
+_NUMPY_NUMBERS = ("numpy numbers are numbers too (np.float32(0.25), or np.int64(2) from np.arange), yet neither is an "
+                  "int or a float for isinstance: check the values (lr > 0, 0 <= mu < 1), not their Python type")
 _NDIM_LEN_SIZE = ("compare whole shapes (grad.shape != w.shape), not the number of axes, len() and .size: an array "
                   "of shape (2, 5, 1) has all three of weights of shape (2, 1, 5), but numpy broadcasts the two to "
                   "(2, 5, 5)")
@@ -1447,6 +1524,7 @@ EXERCISES = {
                     "under python -O); write `raise ValueError(...)`"),
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
+            Mistake("lr must be a Python number", _sgd_lr_python_number_only, _NUMPY_NUMBERS),
             Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "
                     "raise ValueError: a gradient of w's size but another shape (such as (4, 1) for weights of shape "
                     "(1, 4)) is the caller's mistake, and reshaping it hides it"),
@@ -1505,6 +1583,7 @@ EXERCISES = {
             Mistake("lr above 1 rejected", _momentum_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("sizes compared, then reshaped", _momentum_sizes_then_reshaped, _SIZES_RESHAPED),
             Mistake("mu must be a float", _momentum_mu_float_only, _WHOLE_MU),
+            Mistake("lr and mu must be Python numbers", _momentum_python_numbers_only, _NUMPY_NUMBERS),
             Mistake("inputs' dtype kept", _momentum_inputs_dtype, _INPUTS_DTYPE),
             Mistake("3 axes rejected", _momentum_three_axes_rejected, "w may have any number of axes (a "
                     "convolution's weights have 4): the step is elementwise, so raise ValueError only for the listed "
@@ -1584,6 +1663,8 @@ EXERCISES = {
             Mistake("Keras' epsilon", _adam_keras_epsilon, "that is Keras' form (04b §4), which adds eps to the "
                     "uncorrected sqrt(v); the exercise asks for the paper's: lr * m_hat / (np.sqrt(v_hat) + eps)"),
             Mistake("no t check", _adam_no_t_check, ""),
+            Mistake("t must be a Python int", _adam_t_python_int_only, "t may be a numpy integer (np.int64, as "
+                    "`for t in np.arange(1, 101)` gives), which isinstance(t, int) refuses: check t < 1 only"),
         ),
     ),
     "minibatch_indices": Exercise(
@@ -1597,6 +1678,9 @@ EXERCISES = {
             Mistake("in order", _batches_in_order, "the batches are not shuffled: order = rng.permutation(n)"),
             Mistake("reversed", _batches_reversed, "reversing 0..n-1 is not shuffling: use rng.permutation(n)"),
             Mistake("rolled", _batches_rolled, "np.roll only rotates 0..n-1; use rng.permutation(n)"),
+            Mistake("smaller batch first", _batches_smaller_first, "the smaller batch must come last: cut "
+                    "order[i:i + batch_size] for i in range(0, n, batch_size), so that only the last batch is short "
+                    "(a shuffled list of batches moves it too)"),
             Mistake("shuffled blocks", _batches_shuffled_blocks, "shuffling the order of the batches keeps "
                     "neighbours together; shuffle the indices (rng.permutation(n)), then cut"),
             Mistake("shuffled within batches", _batches_shuffled_within, "shuffling inside each batch keeps the "

@@ -921,6 +921,246 @@ def test_lesson_04_right_answers_of_round_12_pass(name, answer):
     _passes(name, answer)
 
 
+# round 13 (a1304): numpy numbers for lr, mu and t, gradients above 1e9, a NaN state, mu within 1e-8 of 1, results
+# below 1e-6 (compare_values' atol of 1e-8 hid them) and index arrays of int16 or uint16
+def _sgd_reference(w, grad, lr):
+    return registry.get_exercise("sgd_step").reference(w, grad, lr)
+
+
+def _momentum_reference(w, grad, velocity, lr, mu=0.9):
+    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+
+
+def _adam_reference(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return registry.get_exercise("adam_step").reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _sgd_lr_int_or_float(w, grad, lr):
+    if not isinstance(lr, (int, float)):
+        raise ValueError("lr must be a number")
+    return _sgd_reference(w, grad, lr)
+
+
+def _momentum_lr_mu_int_or_float(w, grad, velocity, lr, mu=0.9):
+    if not isinstance(lr, (int, float)) or not isinstance(mu, (int, float)):
+        raise ValueError("lr and mu must be numbers")
+    return _momentum_reference(w, grad, velocity, lr, mu)
+
+
+def _adam_t_int(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not isinstance(t, int) or t < 1:
+        raise ValueError("t must be an int from 1 on")
+    return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+@pytest.mark.parametrize("name, answer, mistake, match", [
+    ("sgd_step", _sgd_lr_int_or_float, "lr must be a Python number", r"lr as np.float32\(0.25\)"),
+    ("momentum_step", _momentum_lr_mu_int_or_float, "lr and mu must be Python numbers", "lr and mu as np.float32"),
+    ("adam_step", _adam_t_int, "t must be a Python int", r"t as np.int64\(3\)"),
+], ids=["sgd isinstance(lr, (int, float))", "momentum isinstance(mu, (int, float))", "adam isinstance(t, int)"])
+def test_lesson_04_numpy_numbers_for_lr_mu_and_t_are_allowed(name, answer, mistake, match):
+    """lr, mu and t were always Python numbers, so a type check that refuses np.float32 or np.int64 (the step counter
+    of `for t in np.arange(1, 101)`) passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and re.search(match, verdict.text), verdict.text
+    named = judge(registry.get_exercise(name), catalogued(name, mistake))
+    assert named.mistake == mistake and re.search(match, named.text), named.text
+
+
+def _sgd_grad_clipped(w, grad, lr):
+    return _sgd_reference(w, np.clip(np.asarray(grad, dtype=float), -1e9, 1e9), lr)
+
+
+def _momentum_grad_clipped(w, grad, velocity, lr, mu=0.9):
+    return _momentum_reference(w, np.clip(np.asarray(grad, dtype=float), -1e13, 1e13), velocity, lr, mu)
+
+
+def _adam_grad_clipped(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return _adam_reference(w, np.clip(np.asarray(grad, dtype=float), -1e9, 1e9), m, v, t, lr, beta1, beta2, eps)
+
+
+def _momentum_velocity_nan_to_num(w, grad, velocity, lr, mu=0.9):
+    return _momentum_reference(w, grad, np.nan_to_num(np.asarray(velocity, dtype=float)), lr, mu)
+
+
+def _adam_moments_nan_to_num(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m, v = (np.nan_to_num(np.asarray(a, dtype=float)) for a in (m, v))
+    return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _momentum_mu_below(top):
+    def answer(w, grad, velocity, lr, mu=0.9):
+        if mu > top:
+            raise ValueError("mu too close to 1")
+        return _momentum_reference(w, grad, velocity, lr, mu)
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, match", [
+    ("sgd_step", _sgd_grad_clipped, "gradients of 1e30"),
+    ("momentum_step", _momentum_grad_clipped, "gradients and velocity of 1e30"),
+    ("adam_step", _adam_grad_clipped, "gradients of 1e15"),
+    ("momentum_step", _momentum_velocity_nan_to_num, "a NaN velocity stays NaN"),
+    ("adam_step", _adam_moments_nan_to_num, "a NaN in m and in v stays NaN"),
+    ("momentum_step", _momentum_mu_below(1 - 1e-8), r"mu = 1 - 2\*\*-53"),
+], ids=["sgd grad clipped at 1e9", "momentum grad clipped at 1e13",
+        "adam grad clipped at 1e9", "momentum nan_to_num(velocity)", "adam nan_to_num(m, v)", "mu <= 1 - 1e-8"])
+def test_lesson_04_large_gradients_a_nan_state_and_mu_next_to_1_are_met(name, answer, match):
+    """No gradient went above 1e8 in sgd_step and adam_step (3e12 in momentum_step), no velocity, m or v held a NaN,
+    and mu stopped at 0.999999: a clip at 1e9, a NaN state cleaned to 0 and a bound of 1 - 1e-8 passed."""
+    with pytest.raises(ExerciseFailed, match=match):
+        check(name, answer, strict=True)
+
+
+def _sgd_rounded(w, grad, lr):
+    return np.round(_sgd_reference(w, grad, lr), 8)
+
+
+def _sgd_skips_a_gradient_close_to_0(w, grad, lr):
+    """np.allclose(grad, 0) as "nothing to do": its atol of 1e-8 skips every gradient below 1e-8."""
+    w, grad = _as_floats(w, grad)
+    if grad.shape == w.shape and lr > 0 and np.allclose(grad, 0):
+        return w.copy()
+    return _sgd_reference(w, grad, lr)
+
+
+def _momentum_rounded(w, grad, velocity, lr, mu=0.9):
+    return tuple(np.round(a, 8) for a in _momentum_reference(w, grad, velocity, lr, mu))
+
+
+def _adam_rounded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return tuple(np.round(a, 8) for a in _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps))
+
+
+def _adam_v_floored(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The new v floored at 1e-12 "so that its square root is never 0", after the step."""
+    new_w, new_m, new_v = _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return new_w, new_m, np.maximum(new_v, 1e-12)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_rounded), ("sgd_step", _sgd_skips_a_gradient_close_to_0), ("momentum_step", _momentum_rounded),
+    ("adam_step", _adam_rounded), ("adam_step", _adam_v_floored),
+], ids=["sgd rounded to 8 decimals", "sgd skips np.allclose(grad, 0)", "momentum rounded to 8 decimals",
+        "adam rounded to 8 decimals", "adam v floored at 1e-12"])
+def test_lesson_04_results_below_1e_6_are_compared_to_their_own_scale(name, answer):
+    """compare_values' atol of 1e-8 let any result whose values all lie below 1e-6 pass as zeros, rounded or floored."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16])
+def test_lesson_04_minibatch_indices_in_16_bits_are_rejected(dtype):
+    """n stopped at 300, which int16 and uint16 hold, so indices stored in them passed; they wrap around from 32,768
+    and 65,536 on."""
+    with pytest.raises(ExerciseFailed, match="which holds numbers up to"):
+        check("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).astype(dtype), b), strict=True)
+
+
+def _sgd_by_np_subtract(w, grad, lr):
+    w, grad = np.array(w, dtype=np.float64), np.array(grad, dtype=np.float64)
+    if np.shape(grad) != np.shape(w) or lr <= 0 or np.isnan(lr):
+        raise ValueError("bad input")
+    return np.subtract(w, np.multiply(lr, grad))
+
+
+def _sgd_by_copy_then_subtract_floats(w, grad, lr):
+    w, grad = _as_floats(w, grad)
+    if w.shape != grad.shape or not np.greater(lr, 0):
+        raise ValueError("bad input")
+    new_w = w.copy()
+    new_w -= lr * grad
+    return new_w
+
+
+def _sgd_computed_in_float32(w, grad, lr):
+    w, grad = np.asarray(w), np.asarray(grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w.astype(np.float32) - np.float32(lr) * grad.astype(np.float32)
+
+
+def _momentum_through_sgd_step(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if {grad.shape, velocity.shape} != {w.shape} or not lr > 0 or not (0 <= mu and mu < 1):
+        raise ValueError("bad input")
+    velocity = grad + mu * velocity
+    return _sgd_reference(w, velocity, lr), velocity
+
+
+def _momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
+    return list(_momentum_reference(w, grad, velocity, lr, mu))
+
+
+def _momentum_computed_in_float32(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a).astype(np.float32) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = np.float32(mu) * velocity + grad
+    return w - np.float32(lr) * velocity, velocity
+
+
+def _adam_with_powers(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _as_floats(w, grad, m, v)
+    if any(np.shape(a) != w.shape for a in (grad, m, v)) or not t >= 1:
+        raise ValueError("bad input")
+    m, v = m + (1 - beta1) * (grad - m), v * beta2 + np.square(grad) * (1 - beta2)
+    return w - lr * (m / (1 - beta1 ** t)) / (np.power(v / (1 - beta2 ** t), 0.5) + eps), m, v
+
+
+def _adam_correction_split(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    import operator
+    t = operator.index(t)   # any integer, numpy's too; a float t raises TypeError
+    w, grad, m, v = _as_floats(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad * grad
+    return w - (lr / (1 - beta1 ** t)) * m / (np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps), m, v
+
+
+def _batches_yielded(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    return (order[i:i + batch_size] for i in range(0, n, batch_size))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_by_np_subtract), ("sgd_step", _sgd_by_copy_then_subtract_floats),
+    ("sgd_step", _sgd_computed_in_float32),
+    ("momentum_step", _momentum_through_sgd_step), ("momentum_step", _momentum_as_a_list),
+    ("momentum_step", _momentum_computed_in_float32),
+    ("adam_step", _adam_with_powers), ("adam_step", _adam_correction_split),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.choice(n, size=n, replace=False), b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.permuted(np.arange(n)), b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n)[::-1], b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.random.RandomState(int(rng.integers(2 ** 32))).permutation(n), b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.spawn(1)[0].permutation(n), b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.permutation(n).astype(np.int32), b)),
+    ("minibatch_indices", _batches_yielded),
+], ids=["sgd np.subtract", "sgd copy of floats, then -=", "sgd in float32", "momentum through sgd_step",
+        "momentum as a list", "momentum in float32", "adam m + (1-b1)(g-m), power 0.5", "adam corrections split",
+        "rng.choice", "rng.permuted", "permutation reversed", "RandomState seeded from rng", "rng.spawn", "int32",
+        "a generator"])
+def test_lesson_04_right_answers_of_round_13_pass(name, answer):
+    _passes(name, answer)
+
+
+
+def _batches_last_moved_first(n, batch_size, rng):
+    """The batches of rng.permutation(n), the smaller last one moved to the front."""
+    batches = _cut(rng.permutation(n), batch_size)
+    return batches[-1:] + batches[:-1]
+
+
+def test_lesson_04_a_smaller_first_batch_is_not_blamed_on_shuffled_blocks():
+    """Its sizes [1, 3, 3, 3] were the outcome of the catalogued block shuffle, whose message ("shuffling the order of
+    the batches keeps neighbours together") blamed a shuffle this answer does not do."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _batches_last_moved_first)
+    assert verdict.mistake == "smaller batch first" and "must come last" in verdict.text, verdict.text
+    assert "keeps neighbours together" not in verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

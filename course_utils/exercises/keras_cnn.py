@@ -178,6 +178,8 @@ def _build_run(builder, case):
         raise Mismatch(t("build_cnn switched Keras' progress output off for the rest of the notebook "
                          "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs; "
                          "leave it on"))
+    if changed == "eager":
+        raise Mismatch(t(_EAGER_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -212,27 +214,45 @@ def _build_run(builder, case):
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
 
 
+_EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
+                  "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
+                  "The check put it back: leave it alone")
+
 _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.set_floatx, set_image_data_format or "
                            "set_epsilon) for the rest of the notebook; the check put them back: leave them alone")
 
 
 def _keras_settings():
-    """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, and whether
-    fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call)."""
+    """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, whether
+    fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call), and
+    whether TensorFlow runs every tf.function op by op (tf.config.run_functions_eagerly(True) slows every later fit)."""
     import keras
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
-            keras.utils.is_interactive_logging_enabled())
+            keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly())
+
+
+def _functions_run_eagerly():
+    """TensorFlow's tf.config.functions_run_eagerly(), or None without TensorFlow."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf.config.functions_run_eagerly()
 
 
 def _restore_keras_settings(settings):
     """Put Keras' global settings back; say what had changed ("float type", "other", "logging" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive = settings
+    floatx, policy, data_format, epsilon, interactive, eager = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
-        data_format, epsilon) else "logging" if now[4] != interactive else ""
+        data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else ""
+    if now[5] != eager:
+        import tensorflow as tf
+
+        tf.config.run_functions_eagerly(eager)
     keras.config.set_floatx(floatx)
     keras.config.set_dtype_policy(policy)
     keras.config.set_image_data_format(data_format)
@@ -356,14 +376,14 @@ def _accuracy_cases():
 _PREDICT_WEIGHTS_SEED = 17  # chosen so that unscaled, twice-scaled and max-scaled inputs change the class
 
 
-@functools.lru_cache(maxsize=1)
-def _predict_model():
-    """An untrained CNN with seeded weights and NON-zero biases.
+@functools.lru_cache(maxsize=2)
+def _predict_model(n_classes=10):
+    """An untrained CNN with seeded weights and NON-zero biases, and ``n_classes`` outputs.
 
     Without biases a ReLU + max-pool network is scale-invariant (f(255 x) = 255 f(x)), so forgetting
     / 255 would never change its class; with these biases it changes the class of every test image.
     """
-    model = ref.build_cnn(4, 8)
+    model = ref.build_cnn(4, 8, n_classes)
     rng = np.random.default_rng(_PREDICT_WEIGHTS_SEED)
     for layer in model.layers:
         if layer.weights:
@@ -385,7 +405,7 @@ def _predict_images():
     soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
     return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
             "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8),
-            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED)}
+            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED)}
 
 
 def _sparse_noise(seed):
@@ -400,6 +420,11 @@ def _sparse_noise(seed):
 # probabilities on each side, far above float32 rounding): only a few images in a thousand lie that close to a
 # class boundary, so every other case let /256 pass
 _BOUNDARY_NOISE_SEED = 86796
+
+# chosen among 300,000 seeds so that the check's model changes this image's class (2.5e-4 between the two top log
+# probabilities, far above float32 rounding) when the scaled pixels are rounded: to float16 (image.astype("float16")
+# / 255, or (image / 255).astype("float16"), about 3 significant digits) or to 2 decimals (np.round(image / 255, 2))
+_ROUNDING_NOISE_SEED = 122814
 
 
 def _predict_cases():
@@ -425,6 +450,10 @@ def _predict_cases():
              "np.asfortranarray or a transpose leaves it)"),
         Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
              "are divided by 256 instead of 255)"),
+        Case((images["rounded noise"],), label="sparse noise near another class boundary (its class changes when the "
+             "scaled pixels are rounded, to float16 or to 2 decimals)"),
+        Case((images["soft ring"],), {"n_classes": 5}, label="a model with 5 classes, not 10 (as the lesson's pretrained "
+             "model of section 4), and a ring with soft edges"),
     ]
 
 
@@ -432,7 +461,7 @@ def _predict_run(answer, case):
     """Call the answer (model and image by keyword when the case gives the image by keyword); the image it was given
     must come back unchanged (shape and pixels)."""
     by_keyword = "image" in case.kwargs
-    image, model = case.kwargs["image"] if by_keyword else case.args[0], _predict_model()
+    image, model = case.kwargs["image"] if by_keyword else case.args[0], _predict_model(case.kwargs.get("n_classes", 10))
     if by_keyword:
         _check_names(answer, "predict_one_image", ("model", "image"))
     before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
@@ -462,6 +491,8 @@ def _predict_run(answer, case):
         raise Mismatch(t("predict_one_image switched Keras' progress output off for the rest of the notebook "
                          "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs. Pass "
                          "verbose=0 to predict instead"))
+    if changed == "eager":
+        raise Mismatch(t(_EAGER_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
@@ -543,10 +574,12 @@ def _check_names(answer, name, names):
 
 
 def _model_state(model):
-    """What an answer could change in the caller's model: weights, trainable flags, activations, compile state."""
+    """What an answer could change in the caller's model: weights, trainable flags, activations, compile state (and
+    run_eagerly, which compile() also sets: model.run_eagerly = True makes every later fit() run op by op)."""
     layers = tuple((type(layer).__name__, layer.trainable, getattr(layer, "activation", None), layer.get_config())
                    for layer in model.layers)  # the config has what else a layer is set to: a Dropout's rate
-    return [np.array(w) for w in model.get_weights()], (model.trainable, layers, getattr(model, "compiled", False))
+    return [np.array(w) for w in model.get_weights()], (model.trainable, layers, getattr(model, "compiled", False),
+                                                        getattr(model, "run_eagerly", False))
 
 
 def _same_model_state(state, before):
@@ -558,8 +591,8 @@ def _same_model_state(state, before):
 def _only_dropout_changed(state, before):
     """Whether the weights and every layer but the Dropout ones are as before."""
     def others(state):
-        weights, (trainable, layers, compiled) = state
-        return weights, (trainable, tuple(layer for layer in layers if layer[0] != "Dropout"), compiled)
+        weights, (trainable, layers, *compiled) = state
+        return weights, (trainable, tuple(layer for layer in layers if layer[0] != "Dropout"), *compiled)
     return _same_model_state(others(state), others(before))
 
 
@@ -1582,6 +1615,11 @@ def _predict_in_training_mode(model, image):
     return int(np.argmax(model(batch, training=True)[0]))
 
 
+def _predict_ten_classes(model, image):
+    probs = model.predict(_one_image(image) / 255.0, verbose=0)[0]
+    return max(range(10), key=lambda k: probs[k])  # "the 10 classes": a model with 5 outputs has no probs[5]
+
+
 def _predict_no_shape_check(model, image):
     return int(np.argmax(model.predict(_one_image(image, check_shape=False) / 255.0, verbose=0)[0]))
 
@@ -1896,6 +1934,9 @@ EXERCISES = {
             Mistake("training mode", _predict_in_training_mode, "predict in inference mode: model(batch, "
                     "training=True) keeps dropout switching random units off, so the same image gets a random class; "
                     "model.predict(batch, verbose=0) runs without it"),
+            Mistake("ten classes assumed", _predict_ten_classes, "take the number of classes from the model's output "
+                    "(np.argmax of the whole row): a model may have 5 outputs, as the lesson's pretrained model, or "
+                    "any other number"),
             Mistake("random seed set", _predict_seeded, "leave the random generators alone: predict() gives the "
                     "same output every time without a seed, and keras.utils.set_random_seed(0) restarts every later "
                     "random draw of the notebook from 0"),

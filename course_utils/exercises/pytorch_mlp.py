@@ -82,6 +82,8 @@ def _step_cases():
         Case((8, 4, 3), {"n_labels": 5}, label="5 labels for 8 examples (the loss raises ValueError by itself)", raises=ValueError),
         Case((8, 4, 3), {"weighted": True}, label="loss_fn with class weights (1, 3, 0.5) and ignore_index=2 (examples "
              "of class 2 do not count)"),
+        Case((8, 4, 3), {"batch_norm": True, "frozen_norm": True}, label="a model whose BatchNorm layer the caller put "
+             "in eval mode (its statistics frozen, as when fine-tuning), the rest in training mode"),
         *generated(_draw_step_case, count=5, seed=63),
     ]
 
@@ -156,6 +158,12 @@ def _run_step(train_step, case):
                           nn.Linear(hidden * (steps_in or (1,))[0], k)).to(dtype)
     if kw.get("frozen"):
         model[0].requires_grad_(False)  # fine-tuning: the optimizer holds the layer, but it gets no gradient
+    if kw.get("frozen_norm"):  # fine-tuning: the BatchNorm layer keeps its pretrained statistics (eval mode)
+        with torch.no_grad():
+            model[1].running_mean.uniform_(-1.0, 1.0, generator=gen)
+            model[1].running_var.uniform_(0.5, 2.0, generator=gen)
+        model[1].eval()
+    modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
             p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
@@ -190,6 +198,10 @@ def _run_step(train_step, case):
                              "parameter and its gradient keep each other alive (memory grows). Call loss.backward()"))
         if not model.training:
             raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
+        if [m.training for m in model.modules()] != modes:
+            raise Mismatch(t("train_step changed the mode of some of the caller's layers (model.train() or model.eval() "
+                             "inside the step): the caller may keep a layer in eval mode on purpose, as a BatchNorm "
+                             "layer with frozen statistics when fine-tuning. Leave the modes to the caller"))
         if [p.requires_grad for p in model.parameters()] != trainable:
             raise Mismatch(t("train_step changed which parameters require gradients (requires_grad): a layer the "
                              "caller froze must stay frozen, and a trainable one trainable. Leave requires_grad alone"))
@@ -939,6 +951,15 @@ def _step_creating_a_graph_of_the_gradients(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_forcing_training_mode(model, loss_fn, optimizer, x, y):
+    model.train()  # "make sure dropout is on": also switches on a layer the caller keeps in eval mode
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1473,6 +1494,9 @@ EXERCISES = {
             Mistake("gradients with a graph", _step_creating_a_graph_of_the_gradients, "call loss.backward() without "
                     "create_graph=True: that option is for second derivatives, and it leaves in every p.grad a graph "
                     "that keeps the parameter alive (a memory leak)"),
+            Mistake("training mode forced", _step_forcing_training_mode, "leave the modes to the caller: "
+                    "model.train() inside the step also switches on a layer the caller keeps in eval mode, such as a "
+                    "BatchNorm layer with frozen statistics when fine-tuning"),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),

@@ -1851,6 +1851,63 @@ def test_lesson_06b_answers_that_work_on_a_gpu_pass(name, answer):
     _passes(name, answer)
 
 
+def _step_back_in_training_mode_after_a_look(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        loss_fn(model(x), y)  # a look at the loss after the update, in eval mode
+    model.train()  # "back to training mode": also switches on the layer the caller kept in eval mode
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer", [catalogued("torch_train_step", "training mode forced"),
+                                    _step_back_in_training_mode_after_a_look],
+                         ids=["model.train() first", "model.eval() then model.train() at the end"])
+def test_lesson_06a_torch_train_step_leaves_a_layer_the_caller_keeps_in_eval_mode_alone(answer):
+    """Both passed: every model of the check was wholly in training mode, so model.train() changed nothing. A
+    BatchNorm layer kept in eval mode (frozen statistics, as when fine-tuning) shows it."""
+    with pytest.raises(ExerciseFailed, match="changed the mode of some of the caller's layers"):
+        check("torch_train_step", answer, strict=True)
+
+
+def _step_with_a_closure(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    return optimizer.step(closure).item()
+
+
+def _step_clearing_the_gradients_by_hand(model, loss_fn, optimizer, x, y):
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            p.grad = None  # what zero_grad() does, for every group
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
+def _step_zeroing_after_the_forward_pass(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()  # only has to come before backward()
+    loss.backward()
+    optimizer.step()
+    return loss.detach().cpu().item()
+
+
+@pytest.mark.parametrize("answer", [_step_with_a_closure, _step_clearing_the_gradients_by_hand,
+                                    _step_zeroing_after_the_forward_pass],
+                         ids=["optimizer.step(closure)", "p.grad = None for every group", "zero_grad after forward"])
+def test_lesson_06a_torch_train_step_passes_right_answers_written_another_way(answer):
+    _passes("torch_train_step", answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -2069,6 +2126,86 @@ def test_build_cnn_accepts_the_functional_api():
         return keras.Model(inputs, layers.Dense(n_classes, activation="softmax")(x))
 
     _passes("build_cnn", functional)
+
+
+def _predict_checked(image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    return image.reshape(1, 28, 28, 1)
+
+
+def _predict_in_float16(model, image):
+    batch = _predict_checked(image).astype("float16") / 255  # "half precision saves memory": about 3 digits left
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
+
+
+def _predict_rounded_to_2_decimals(model, image):
+    batch = np.round(_predict_checked(image) / 255.0, 2)
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
+
+
+def _predict_ten_outputs_reshaped(model, image):
+    probabilities = model.predict(_predict_checked(image) / 255.0, verbose=0).reshape(10)  # "10 classes"
+    return int(np.argmax(probabilities))
+
+
+def _predict_setting_run_eagerly(model, image):
+    model.run_eagerly = True  # "to see numbers while debugging": every later fit() of the caller's model runs op by op
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_running_functions_eagerly(model, image):
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)  # for the rest of the notebook, in every model's fit() and predict()
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_predict_in_float16, "when the scaled pixels are rounded"),
+    (_predict_rounded_to_2_decimals, "when the scaled pixels are rounded"),
+    (catalogued("predict_one_image", "ten classes assumed"), "take the number of classes from the model's output"),
+    (_predict_ten_outputs_reshaped, "a model with 5 classes"),
+    (_predict_setting_run_eagerly, "changed the model it was given"),
+    (_predict_running_functions_eagerly, "op by op"),
+], ids=["float16", "np.round(.., 2)", "range(10)", "reshape(10)", "model.run_eagerly", "tf run_functions_eagerly"])
+def test_lesson_05c_predict_one_image_rounding_ten_classes_and_eager_execution_are_caught(answer, reason):
+    """All passed: the check's one boundary image changed class for a systematic / 256 but not for pixels rounded
+    to float16 or 2 decimals, its model always had 10 outputs, and neither the model's run_eagerly nor TensorFlow's
+    run_functions_eagerly was looked at."""
+    pytest.importorskip("keras")
+    import tensorflow as tf
+
+    with pytest.raises(ExerciseFailed, match=reason):
+        check("predict_one_image", answer, strict=True)
+    assert not tf.config.functions_run_eagerly()
+
+
+def _predict_with_a_rescaling_layer(model, image):
+    import keras
+
+    image = np.asarray(image)
+    image = image[..., None] if image.ndim == 2 else image
+    if image.shape != (28, 28, 1):
+        raise ValueError("expected one 28x28 image")
+    batch = keras.layers.Rescaling(1 / 255)(image[None].astype("float32"))
+    return int(keras.ops.argmax(model(batch, training=False)[0]))
+
+
+def _predict_by_list_index(model, image):
+    image = np.array(image)
+    if not (image.shape == (28, 28) or image.shape == (28, 28, 1)):
+        raise ValueError("expected one 28x28 image")
+    probabilities = list(model.predict(image.reshape(-1, 28, 28, 1) / 255, verbose=0)[0])
+    return probabilities.index(max(probabilities))
+
+
+@pytest.mark.parametrize("answer", [_predict_with_a_rescaling_layer, _predict_by_list_index],
+                         ids=["Rescaling layer, model(batch, training=False)", "list.index(max(...))"])
+def test_lesson_05c_predict_one_image_passes_right_answers_for_any_number_of_classes(answer):
+    pytest.importorskip("keras")
+    _passes("predict_one_image", answer)
 
 
 # ---------------------------------------------------------------- lessons 02 and 03

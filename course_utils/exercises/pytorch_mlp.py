@@ -342,6 +342,10 @@ def _accuracy_cases():
         Case((_on_a_gpu(logits), _on_a_gpu(labels)), label="logits and labels on a GPU (the check imitates one: "
              ".numpy() raises until .cpu())"),
         Case((wide, wide_labels), label="1000 classes, as ImageNet has: labels up to 999"),
+        Case((torch.tensor([[0.3, 0.3 + 1e-9, -1.0], [5.0, -2.0, 5.0 + 5e-9], [-0.7, -1.0, -0.7 + 1e-10],
+                            [0.5, 0.1, 0.2]], dtype=torch.float64), torch.tensor([1, 2, 2, 0])),
+             label="float64 logits (a float64 model) whose largest two differ by less than float32 can tell apart: "
+             "all 4 right"),
     ]
 
 
@@ -549,6 +553,11 @@ def _evaluate_cases():
              "until .cpu())"),
         Case((40, 16), {"classes": 300}, label="300 classes: labels past what int8 and uint8 hold, half of them "
              "predicted right"),
+        Case((30, 8), {"frozen": True}, label="a model whose first layer the caller froze (requires_grad False, as "
+             "in fine-tuning): it must stay frozen"),
+        Case((30, 8), {"float64": True}, label="a float64 model, which takes batches of any dtype, and float64 batches"),
+        Case((30, 8), {"caller_no_grad": True}, label="evaluate called inside the caller's `with torch.no_grad():` "
+             "block, which must still be in force afterwards"),
     ]
 
 
@@ -591,6 +600,8 @@ def _unmoved_batches(on_a_gpu=False):
 
 def _run_evaluate(evaluate, case):
     """Evaluate a small seeded classifier that records its mode, gradient tracking and unmoved batches."""
+    import contextlib
+
     import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset, default_collate
@@ -602,14 +613,17 @@ def _run_evaluate(evaluate, case):
     x = kw.get("scale", 1.0) * torch.randn(n, *features, generator=gen)
     y = torch.randint(0, k, (n,), generator=gen)
     torch.manual_seed(kw.get("seed", 3))
-    seen, unmoved, named, moved_to_a_name = [], [], [], []
+    seen, unmoved, named, moved_to_a_name, half_switched = [], [], [], [], []
     Unmoved, Named = _unmoved_batches(kw.get("on_a_gpu", False))
 
     class Recorder(nn.Sequential):
         def forward(self, inputs):
             seen.append((torch.is_grad_enabled(), self.training))
+            half_switched.append(not self.training and any(module.training for module in self.modules()))
             unmoved.append(isinstance(inputs, Unmoved))
             named.append(isinstance(inputs, Named))
+            if kw.get("float64"):  # batches of any dtype: an answer may convert them with x.float()
+                inputs = inputs.to(next(self.parameters()).dtype)
             return super().forward(inputs)
 
         def to(self, *args, **kwargs):
@@ -629,8 +643,13 @@ def _run_evaluate(evaluate, case):
     if kw.get("classes", 3) > 127:  # every other label the model's own prediction: right answers past 127 too
         with torch.no_grad():
             y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
-        seen.clear(), unmoved.clear(), named.clear()  # this call was the check's own
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     model.train(kw.get("train", True))
+    if kw.get("float64"):  # a float64 model and data set: evaluate leaves dtypes as they come
+        model.double()
+        x = x.double()
+    if kw.get("frozen"):  # the first layer frozen by the caller (fine-tuning): it must stay frozen
+        next(layer for layer in model if isinstance(layer, nn.Linear)).requires_grad_(False)
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
     settings = _module_settings(model)
     # the data set's own tensors are marked too: reading them past the loader still needs .to(device)
@@ -639,7 +658,13 @@ def _run_evaluate(evaluate, case):
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
-    result = evaluate(model, loader, loss_fn, torch.device("cpu"))
+    with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext():
+        result = evaluate(model, loader, loss_fn, torch.device("cpu"))
+        switched_on = kw.get("caller_no_grad") and torch.is_grad_enabled()
+    if switched_on:
+        raise Mismatch(t("evaluate switched gradient tracking on for its caller, who had it off (evaluate was called "
+                         "inside `with torch.no_grad():`): torch.set_grad_enabled(True) at the end does not put back "
+                         "the mode it found. Use `with torch.no_grad():`, which restores it by itself"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if any(moved_to_a_name):
@@ -658,7 +683,15 @@ def _run_evaluate(evaluate, case):
         raise Mismatch(t("evaluate returned a {kind} in its pair, not a Python float: take .item() of the loss (not "
                          ".numpy(), which gives numpy's float32) and of the count of correct predictions",
                          kind=numpy_numbers[0]))
+    if any(half_switched):  # the model ran with its own flag off but a layer inside still training
+        raise Mismatch(t("the model itself is in eval mode but layers inside it are not (model.training = False?): the "
+                         "flag of the outer module does not reach its layers, so dropout stays on. Call model.eval(), "
+                         "which switches every layer inside"))
     after = list(model.parameters())
+    if [w[0] for w in weights] != [p.dtype for p in after] and kw.get("float64"):
+        raise Mismatch(t("evaluate changed the dtype of a float64 model's weights (model.float() or model.to(...)): the "
+                         "caller's model is float64 here, and the training loop goes on with it. Leave the model's "
+                         "dtype alone"))
     if [w[0] for w in weights] != [p.dtype for p in after]:
         raise Mismatch(t("evaluate changed the dtype of the model's weights (model.double() or model.to(...)): the "
                          "training loop feeds it float32 batches afterwards. Leave the model's dtype alone"))
@@ -676,6 +709,16 @@ def _run_evaluate(evaluate, case):
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
+    draws = []
+    for seed in (11, 12):  # evaluated again under two seeds: it must leave PyTorch's generator where the seed led
+        torch.manual_seed(seed)
+        evaluate(model, loader, loss_fn, torch.device("cpu"))
+        draws.append(torch.rand(4))
+    if torch.equal(*draws):
+        raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "
+                         "loop calls it after every epoch, so every epoch after the first then draws the same dropout "
+                         "masks and the same shuffles. Evaluation needs no random numbers (eval mode switches "
+                         "dropout off): leave seeding to the caller"))
     return (float(loss), float(acc), tracked, training, any(unmoved), any(m.training for m in model.modules()),
             any(named), loss_fn.reduction)
 
@@ -1068,6 +1111,11 @@ def _accuracy_switching_the_flag_off(logits, labels):
     return float(np.mean(logits.numpy().argmax(axis=1) == labels.numpy()))
 
 
+def _accuracy_logits_as_float32(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.float().argmax(dim=1) == labels).float().mean().item()  # float64 logits rounded first
+
+
 def _accuracy_numpy_float32(logits, labels):
     _checked_shapes(logits, labels)
     return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
@@ -1386,6 +1434,40 @@ def _evaluate_loss_via_numpy(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, loss_value=lambda loss: loss.numpy())  # float32, not .item()
 
 
+def _evaluate_unfreezing(model, loader, loss_fn, device):
+    model.requires_grad_(False)  # "no gradients while evaluating", on top of torch.no_grad()
+    result = _evaluation(model, loader, loss_fn, device)
+    model.requires_grad_(True)  # "switched back on": also for the layers the caller had frozen
+    return result
+
+
+def _evaluate_seeding_torch(model, loader, loss_fn, device):
+    import torch
+
+    torch.manual_seed(0)  # "a reproducible evaluation"
+    return _evaluation(model, loader, loss_fn, device)
+
+
+def _evaluate_grad_switched_back_on(model, loader, loss_fn, device):
+    import torch
+
+    torch.set_grad_enabled(False)
+    try:
+        return _evaluation(model, loader, loss_fn, device, no_grad=False)
+    finally:
+        torch.set_grad_enabled(True)  # "back on", even for a caller who had it off
+
+
+def _evaluate_model_as_float32(model, loader, loss_fn, device):
+    model.float()  # "the same dtype as the batches": converts a float64 model in place
+
+    class Float32Batches:
+        def __iter__(self):
+            return ((x.float(), y) for x, y in loader)
+
+    return _evaluation(model, Float32Batches(), loss_fn, device)
+
+
 def _evaluate_no_empty_check(model, loader, loss_fn, device):
     import torch
 
@@ -1542,6 +1624,9 @@ EXERCISES = {
                     ".detach().cpu() before .numpy(): logits straight from a model require gradients, and on a GPU "
                     "they live on \"cuda\""),
             Mistake("a numpy float32", _accuracy_numpy_float32, ""),
+            Mistake("logits cast to float32", _accuracy_logits_as_float32, "take the argmax of the logits as they "
+                    "are: .float() rounds float64 logits to float32, and two logits closer than float32 can tell "
+                    "apart become a tie, which argmax gives to the first class"),
             Mistake("a tie counted as right", _accuracy_ties_counted_right, "predict one class per row, "
                     "logits.argmax(dim=1), and compare it with the label: comparing the label's logit with the row's "
                     "largest counts every tied class as right, so all-equal logits (an untrained model) score 1.0"),
@@ -1662,6 +1747,12 @@ EXERCISES = {
                     "drop_last=True gives fewer"),
             Mistake("returns tensors", _evaluate_returning_tensors, ""),
             Mistake("loss taken with .numpy()", _evaluate_loss_via_numpy, ""),
+            Mistake("requires_grad switched off and on", _evaluate_unfreezing, "leave the requires_grad flags as the "
+                    "caller set them: model.requires_grad_(True) at the end unfreezes the layers the caller froze. "
+                    "`with torch.no_grad():` needs no flags"),
+            Mistake("torch.manual_seed inside", _evaluate_seeding_torch, ""),
+            Mistake("autograd switched back on", _evaluate_grad_switched_back_on, ""),
+            Mistake("model converted to float32", _evaluate_model_as_float32, ""),
         ),
     ),
 }

@@ -1908,6 +1908,109 @@ def test_lesson_06a_torch_train_step_passes_right_answers_written_another_way(an
     _passes("torch_train_step", answer)
 
 
+# round 13 (a1307): float64 logits closer than float32 can tell apart, a frozen layer unfrozen, torch reseeded, autograd
+# switched back on inside a caller's no_grad block, a float64 model converted to float32
+
+
+def _accuracy_of(predicted):
+    def accuracy(logits, labels):
+        _shapes_fit(logits, labels)
+        return (predicted(logits) == labels).float().mean().item()
+    return accuracy
+
+
+@pytest.mark.parametrize("wrong", [
+    catalogued("torch_accuracy", "logits cast to float32"),
+    _accuracy_of(lambda logits: logits.float().argmax(dim=1)),
+    _accuracy_of(lambda logits: logits.softmax(dim=1).half().argmax(dim=1)),
+], ids=["catalogued", ".float().argmax", "softmax in float16"])
+def test_lesson_06b_accuracy_sees_float64_logits_that_float32_would_tie(wrong):
+    """All passed: every float64 case had its largest two logits far apart, so rounding to float32 never made a tie."""
+    verdict = judge(registry.get_exercise("torch_accuracy"), wrong)
+    assert verdict.kind != PASSED and verdict.mistake == "logits cast to float32", verdict.text
+
+
+def _evaluate_wrapped(before=None, after=None):
+    """The reference loop with ``before(model)`` run first and ``after(model)`` run last, whatever happens."""
+    def evaluate(model, loader, loss_fn, device):
+        if before:
+            before(model)
+        try:
+            return _evaluate_counting_with(lambda logits, y: (logits.argmax(1) == y).sum().item())(
+                model, loader, loss_fn, device)
+        finally:
+            if after:
+                after(model)
+    return evaluate
+
+
+@pytest.mark.parametrize("wrong, message, mistake", [
+    (_evaluate_wrapped(lambda model: model.requires_grad_(False), lambda model: model.requires_grad_(True)),
+     "their requires_grad flags", "requires_grad switched off and on"),
+    (_evaluate_wrapped(lambda model: torch.manual_seed(0)), "reset PyTorch's random generator",
+     "torch.manual_seed inside"),
+    (_evaluate_wrapped(lambda model: torch.set_grad_enabled(False), lambda model: torch.set_grad_enabled(True)),
+     "switched gradient tracking on for its caller", "autograd switched back on"),
+    (_evaluate_wrapped(lambda model: model.float()), "dtype of a float64 model", "model converted to float32"),
+], ids=["requires_grad off and on", "torch.manual_seed", "set_grad_enabled(True) at the end", "model.float()"])
+def test_lesson_06b_evaluate_leaves_the_caller_s_flags_generator_grad_mode_and_dtype(wrong, message, mistake):
+    """All passed: no model had a frozen layer or float64 weights, evaluate was never called inside no_grad, and
+    torch's generator was not watched (dropout draws from it)."""
+    with pytest.raises(ExerciseFailed, match=re.escape(message)):
+        check("torch_evaluate", wrong, strict=True)
+    assert torch.is_grad_enabled()
+    verdict = judge(registry.get_exercise("torch_evaluate"), catalogued("torch_evaluate", mistake))
+    assert verdict.kind != PASSED and message in verdict.text, verdict.text
+
+
+def _evaluate_two_passes(model, loader, loss_fn, device):
+    """One pass for the loss, one for the accuracy, in inference mode."""
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.inference_mode():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            total, seen = total + loss_fn(model(x), y).item() * len(y), seen + len(y)
+        for x, y in loader:
+            correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.softmax(dim=1).argmax(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.max(dim=1).indices)),
+    ("torch_accuracy", _accuracy_of(lambda logits: (-logits).argmin(dim=1))),
+    ("torch_evaluate", _evaluate_two_passes),
+    ("torch_evaluate", _evaluate_wrapped(lambda model: model.to(torch.device("cpu")))),
+], ids=["softmax then argmax", "max(dim=1).indices", "argmin of -logits", "two passes in inference mode",
+        "model.to(a torch.device)"])
+def test_lesson_06b_accuracy_and_evaluate_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
+def _evaluate_setting_the_flag(model, loader, loss_fn, device):
+    model.training = False  # the outer module only: its Dropout layers stay in training mode
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total, correct = total + loss_fn(logits, y).item() * len(y), correct + (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def test_lesson_06b_evaluate_names_a_training_flag_set_on_the_outer_module_only():
+    """Was told "leave the model in eval mode when evaluate returns", with the likely mistake "training mode
+    restored": it never restored anything."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_setting_the_flag)
+    assert verdict.kind != PASSED and "model.training = False" in verdict.text and not verdict.mistake, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

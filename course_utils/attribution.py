@@ -19,7 +19,7 @@ def _as_tensor(x):
     import torch
 
     return torch.as_tensor(np.asarray(x, dtype=np.float32) if not torch.is_tensor(x) else x,
-                           dtype=torch.float32)
+                           dtype=torch.float32).detach()    # a caller's tensor that requires grad stays out of it
 
 
 def _device_of(model):
@@ -56,7 +56,7 @@ def saliency(model, x, target: int) -> np.ndarray:
 
 def gradient_times_input(model, x, target: int) -> np.ndarray:
     """x * d score[target] / d x: the gradient weighted by the feature's own value."""
-    return np.asarray(x, dtype=np.float32) * gradient(model, x, target)
+    return _as_tensor(x).numpy() * gradient(model, x, target)
 
 
 def integrated_gradients(model, x, target: int, baseline=None, steps: int = 50, batch_size: int = 512) -> np.ndarray:

@@ -343,3 +343,16 @@ def test_rank_correlation_matches_scipy():
     assert np.isclose(A.rank_correlation(a, b), spearmanr(a, b).statistic)
     assert A.rank_correlation(a, a) == pytest.approx(1.0) and A.rank_correlation(a, -a) == pytest.approx(-1.0)
     assert A.rank_correlation(np.ones(5), a[:5]) == 0.0
+
+
+def test_gradient_methods_take_a_tensor_that_requires_grad_and_leave_its_grad_alone():
+    """A caller's x may require gradients (Captum's inputs in lesson 07a do): the methods detach it, so they neither
+    fail in .numpy() nor write into the caller's x.grad."""
+    model = tiny_mlp()
+    plain = torch.randn(5, generator=torch.Generator().manual_seed(3))
+    x = plain.clone().requires_grad_(True)
+    for method in (A.gradient, A.saliency, A.gradient_times_input,
+                   lambda m, z, t: A.integrated_gradients(m, z, t, steps=8)):
+        got = method(model, x, 1)
+        np.testing.assert_allclose(got, method(model, plain, 1), rtol=1e-6, atol=1e-7)
+        assert x.grad is None and x.requires_grad

@@ -5422,6 +5422,85 @@ def _ring_step_reading_the_new_buffers(buffers, step):
 def test_lessons_07a_and_08_accept_more_right_answers_written_another_way(name, answer):
     _passes(name, answer)
 
+
+def _saliency_by_autograd_grad_in_numpy(model, x, target):
+    import torch
+
+    x = torch.tensor(np.asarray(x, dtype=np.float32), requires_grad=True)
+    (grad,) = torch.autograd.grad(model(x.unsqueeze(0))[:, target].sum(), x)
+    return grad.abs().numpy()
+
+
+def _integrated_gradients_by_lerp(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x).float()
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline).float()
+    alphas = torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps).view(steps, *[1] * x.dim())
+    points = torch.lerp(baseline.expand(steps, *x.shape), x.expand(steps, *x.shape), alphas)
+    points = points.detach().requires_grad_(True)
+    (grads,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return ((x - baseline) * grads.sum(0) / steps).numpy()
+
+
+def _shard_gradient_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    return np.average([grad_fn(w, X_j, y_j) for X_j, y_j in shards], axis=0,
+                      weights=[len(X_j) for X_j, _ in shards])
+
+
+def _ring_step_by_a_rolled_mask(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    sent = np.zeros((k, k) + (1,) * (buffers.ndim - 2))
+    sent[np.arange(k), (np.arange(k) - step) % k] = 1      # worker i sends chunk (i - step) % k ...
+    return buffers + np.roll(sent * buffers, 1, axis=0)    # ... to worker i + 1
+
+
+def _sampler_indices_by_positions_modulo_n(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = list(order)
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return [order[position % n] for position in range(rank, total, num_replicas)]
+
+
+def _accumulation_by_index_pieces(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        p.grad = None                                      # what optimizer.zero_grad() does by default
+    total = 0.0
+    for rows in np.array_split(np.arange(len(x)), micro_batches):
+        rows = torch.as_tensor(rows)
+        share = len(rows) / len(x)
+        loss = loss_fn(model(x[rows]), y[rows])
+        (loss * share).backward()
+        total += loss.item() * share
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _saliency_by_autograd_grad_in_numpy), ("integrated_gradients", _integrated_gradients_by_lerp),
+    ("shard_gradient", _shard_gradient_by_np_average), ("ring_step", _ring_step_by_a_rolled_mask),
+    ("sampler_indices", _sampler_indices_by_positions_modulo_n),
+    ("accumulation_step", _accumulation_by_index_pieces)],
+    ids=["saliency autograd.grad numpy", "integrated gradients lerp", "shard np.average weights",
+         "ring rolled mask", "sampler positions modulo n", "accumulation index pieces"])
+def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

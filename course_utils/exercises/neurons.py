@@ -53,7 +53,9 @@ def _activation_cases():
     return [*_hand_picked_activation_cases(), *generated(_draw_activation_input, count=6, seed=11),
             *generated(_draw_empty_activation_input, count=2, seed=3),
             Case((np.array([-0.02, -0.004, 0.001, 0.003, 0.008, 0.02]),),   # a threshold above 0 (z > 0.01) shows
-                 label="values close to zero, small positive ones kept")]
+                 label="values close to zero, small positive ones kept"),
+            # (np.abs(z) + z) / 2 overflows to inf in float32 above 1.7e38, before the halving
+            Case((np.array([3e38, -3e38, 1.0], dtype=np.float32),), label="float32 values near the largest, 3e38")]
 
 
 def _draw_far_float32(rng):
@@ -83,7 +85,9 @@ def _sigmoid_cases():
             *generated(_draw_far_float32, count=2, seed=5),
             *generated(in_turn(_draw_small_ints, ("int8", "uint8")), count=2, seed=8),
             *generated(lambda rng: _draw_empty_activation_input(rng, ("float64", "float32", "int")), count=2, seed=3),
-            Case((np.array([-1e5, 1e5]),), label=_BEYOND_LONG_DOUBLE)]
+            Case((np.array([-1e5, 1e5]),), label=_BEYOND_LONG_DOUBLE),
+            # the shift by m = max(z, 0) of a stable softmax over (0, z) gives inf - inf = nan at z = inf
+            Case((np.array([-np.inf, -2.0, 0.0, np.inf]),), label="-inf and inf give 0 and 1")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -422,6 +426,12 @@ def _vectorized_relu(z):
     return np.vectorize(lambda v: max(0.0, v))(z)   # no otypes=: raises on an empty array
 
 
+def _sigmoid_shifted_by_max(z):
+    z = np.asarray(z, dtype=float)
+    m = np.maximum(z, 0)   # the shift of a stable softmax over (0, z): inf - inf is nan at z = inf
+    return np.exp(z - m) / (np.exp(-m) + np.exp(z - m))
+
+
 def _python_max_relu(z):
     return max(0, z)
 
@@ -638,6 +648,9 @@ EXERCISES = {
                     "to large positive ones): turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("np.atleast_1d", _sigmoid_at_least_1d, _AT_LEAST_1D),
             Mistake("np.vectorize without otypes", _vectorized_sigmoid, _VECTORIZE),
+            Mistake("shifted by max(z, 0)", _sigmoid_shifted_by_max, "at z = inf the shift z - np.maximum(z, 0) "
+                    "is inf - inf = nan, yet sigmoid(inf) is 1: build both branches from e = np.exp(-np.abs(z)), "
+                    "which is 0 at z = inf and at z = -inf"),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),

@@ -125,12 +125,21 @@ def _accuracy_cases():
         Case(([1, 0, 1, 1], [1, 0, 0, 1]), label="3 of 4 right"),
         Case((labels, guesses), label="50 digit labels"),
         Case((np.array(["cat", "dog"]), np.array(["dog", "dog"])), label="labels that are words"),
+        # before "all wrong", where a count (0) and an int mean such as statistics.mean's (0) agree: the message
+        # of an int mean names no mistake instead of "the number of right answers"
+        Case((np.array([3, 1, 2]), np.array([3, 1, 2])), label="all 3 right"),
         Case((np.zeros(5, dtype=int), np.ones(5, dtype=int)), label="all wrong"),
         Case((np.array([0, 1, 2]), np.array([2, 0, 1])), label="the right labels in the wrong order"),
         Case((np.array([0, 1, 2]), np.array([0, 2, 1])), label="1 of 3 right"),
         Case((np.array([[1, 2, 3], [4, 5, 6]]), np.array([[1, 2, 0], [4, 0, 6]])),
              label="labels in a grid of shape (2, 3): 4 of the 6 right"),
         Case((np.array([7]), np.array([7])), label="a single prediction, right"),
+        # a model that always says 0 (or False) still predicts: an emptiness check by np.any(y_pred) raises here
+        Case(([0, 1, 0, 1, 1], [0, 0, 0, 0, 0]), label="a model that always predicts 0: 2 of 5 right"),
+        Case((np.array([True, False, False]), np.array([False, False, False])),
+             label="predictions that are all False: 2 of 3 right"),
+        # hash(-1) == hash(-2) in Python: labels compared by their hash count these equal
+        Case((np.array([-1, -2, 0, -1]), np.array([-2, -1, 0, -1])), label="labels -1 and -2: 2 of 4 right"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
@@ -159,6 +168,11 @@ def _accuracy_cases():
              label="ids from 10,000,000,000, one apart: 2 of 5 right"),
         Case((["cat", "Cat", "dog ", "dog"], ["Cat", "Cat", "dog", "dog"]),
              label="words that differ only in a capital letter or a space: 2 of 4 right"),
+        # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
+        # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
+        Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
+        Case((np.array(7), np.array([7])), label="a 0-d label (shape ()) against a prediction of shape (1,)",
+             raises=ValueError),
     ]
 
 

@@ -7785,3 +7785,127 @@ def _accuracy_in_float64(y_true, y_pred):
         "accuracy-float64"])
 def test_lessons_00_and_01_take_errstate_around_a_stable_sigmoid_and_numpy_integer_counts(name, answer):
     _passes(name, answer)
+
+
+# round 13 (a1301): predictions all 0 or all False, 0-d labels, labels compared by hash, ±inf into sigmoid, float32
+# near its largest value into ReLU, and an int mean that the count's message used to claim
+def _accuracy_empty_checked_with_any(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or (y_pred.dtype.kind != "U" and not y_pred.any()):   # "no predictions"
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_at_least_1d(y_true, y_pred):
+    return _accuracy_as_given(np.atleast_1d(y_true), np.atleast_1d(y_pred))
+
+
+def _accuracy_as_given(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_as_a_statistics_mean(y_true, y_pred):
+    import statistics
+
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when all are right
+
+
+def _accuracy_by_tolist(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return float(np.mean([a == b for a, b in zip(y_true.ravel().tolist(), y_pred.ravel().tolist())]))
+
+
+def _accuracy_by_average(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return float(np.average(np.equal(y_true, y_pred)))
+
+
+def _count_by_dot(sizes):
+    _count_as_numpy_int(sizes)   # its checks
+    sizes = list(sizes)
+    return int(np.dot(sizes[:-1], sizes[1:]) + sum(sizes[1:]))
+
+
+def _count_with_one_more_input(sizes):
+    _count_as_numpy_int(sizes)
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, list(sizes)[1:]))
+
+
+def _accuracy_refusing_0d(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0 or y_true.ndim == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_by_hash(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean([hash(a) == hash(b) for a, b in zip(y_true.ravel().tolist(), y_pred.ravel().tolist())]))
+
+
+def _sigmoid_max_shift(z):
+    z = np.asarray(z, dtype=float)
+    m = np.maximum(z, 0)
+    return np.exp(z - m) / (np.exp(-m) + np.exp(z - m))
+
+
+def _sigmoid_exp_of_min(z):
+    z = np.asarray(z, dtype=float)
+    return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
+
+
+def _relu_halved(z):
+    z = np.asarray(z)
+    return (np.abs(z) + z) / 2
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_empty_checked_with_any, "always predicts 0"),
+    ("accuracy", _accuracy_at_least_1d, "0-d label"),
+    ("accuracy", _accuracy_refusing_0d, "0-d arrays"),
+    ("accuracy", _accuracy_by_hash, "labels -1 and -2"),
+    ("sigmoid", _sigmoid_max_shift, "inf - inf = nan"),
+    ("relu", _relu_halved, "3e38"),
+    ("relu", lambda z: 0.5 * (np.asarray(z) + np.sqrt(np.square(np.asarray(z)))), "3e38"),
+], ids=["accuracy-any", "accuracy-atleast-1d", "accuracy-0d-refused", "accuracy-hash", "sigmoid-max-shift",
+        "relu-abs-plus-z", "relu-root-of-square"])
+def test_lessons_00_and_01_try_all_zero_predictions_0d_labels_and_infinities(name, answer, reason, capsys):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+def test_accuracy_as_an_int_mean_is_not_called_a_count(capsys):
+    """statistics.mean of bools gives the int 1 when all are right: the message says floats are wanted, and does
+    not claim the answer is the number of right answers (a count and an int mean agree only when all are wrong)."""
+    check("accuracy", _accuracy_as_a_statistics_mean)
+    out = capsys.readouterr().out
+    assert "all 3 right" in out and "number of right answers" not in out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", lambda y_true, y_pred: np.count_nonzero(_shapes_checked(y_true, y_pred)) / np.size(y_true)),
+    ("accuracy", _accuracy_by_average),
+    ("accuracy", _accuracy_by_tolist),
+    ("sigmoid", _sigmoid_exp_of_min),
+    ("sigmoid", lambda z: np.clip(_sigmoid_exp_of_min(z), 0, 1)),
+    ("sigmoid", lambda z: __import__("scipy.special", fromlist=["expit"]).expit(np.asarray(z, dtype=float))),
+    ("relu", lambda z: np.where(np.asarray(z, dtype=float) < 0, 0.0, np.asarray(z, dtype=float))),
+    ("relu", lambda z: np.clip(np.asarray(z, dtype=float), 0, None)),
+    ("relu", lambda z: np.fmax(0.0, np.asarray(z, dtype=float))),
+    ("neuron", lambda x, w, b: sigmoid(np.vdot(w, x) + b)),
+    ("neuron", lambda x, w, b: sigmoid(np.tensordot(w, x, axes=1) + b)),
+    ("neuron", lambda x, w, b: sigmoid(np.inner(x, w) + b)),
+    ("mlp_param_count", lambda sizes: _count_as_numpy_int(sizes) * 1),
+    ("mlp_param_count", _count_by_dot),
+    ("mlp_param_count", _count_with_one_more_input),
+], ids=["accuracy-count-nonzero", "accuracy-average-equal", "accuracy-tolist", "sigmoid-exp-min", "sigmoid-clipped",
+        "sigmoid-expit", "relu-where-lt", "relu-clip", "relu-fmax", "neuron-vdot", "neuron-tensordot", "neuron-inner",
+        "mlp-int64", "mlp-dot", "mlp-n-in-plus-one"])
+def test_lessons_00_and_01_take_right_answers_on_0d_labels_and_infinities(name, answer):
+    _passes(name, answer)

@@ -20,10 +20,12 @@ EXPECTED = {
     "solved": 3,
     "half_solved": 2,        # sigmoid, relu
     "wrong_answers": 1.41,   # a catalogued mistake in every exercise, with partial credit per input: sigmoid
-                             # 13 of 19 inputs right (0.68; its 2 empty arrays are needed for a pass but carry no
-                             # credit; it overflows on |z| = 100000 too), relu 4 of 13 (0.31, the same; abs keeps
-                             # -0.02 of the values close to zero), neuron 8 of 19 (0.42: it calls the learner's naive
-                             # sigmoid, which overflows on the very negative sums, -180000 too; +180000 is right)
+                             # 14 of 20 inputs right (0.70; its 2 empty arrays are needed for a pass but carry no
+                             # credit; it overflows on |z| = 100000 too, and gets -inf and inf right, as np.exp(inf)
+                             # is inf without an overflow), relu 4 of 14 (0.29, the same; abs keeps -0.02 of the
+                             # values close to zero, and turns -3e38 positive), neuron 8 of 19 (0.42: it
+                             # calls the learner's naive sigmoid, which overflows on the very negative sums, -180000
+                             # too; +180000 is right)
     "endless_loop": 2,       # a top-level loop (cut by the cell limit); neuron loops forever when called
     "kernel_crash": 2,       # neuron kills the kernel, first in a later cell, then again while it is graded
     "invalid_json": 0,       # a file cut off in the middle

@@ -76,8 +76,9 @@ def _conv_compare(got, want):
         raise Mismatch(t("return the feature map as a numpy array (np.array(rows) or np.zeros(shape) filled in), got "
                          "a {kind}: the notebook reads its .shape and adds feature maps with sum()",
                          kind=type(got).__name__))
-    if isinstance(got, np.ndarray) and got.dtype.kind in "iu" and isinstance(want, np.ndarray) and want.dtype.kind == "f" \
-            and np.all(np.isfinite(want)) and np.all(want == np.round(want)):
+    whole = isinstance(want, np.ndarray) and want.dtype.kind == "f" and np.all(np.isfinite(want)) and np.all(
+        want == np.round(want))
+    if whole and isinstance(got, np.ndarray) and got.dtype.kind in "iu":
         got = got.astype(float)  # whole-number pixels and weights may give a whole-number map: its dtype is a matter
         # of taste, its values are not
     compare_values(got, want, rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE)
@@ -228,11 +229,14 @@ def _build_run(builder, case):
 _TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
                            "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
                            "whatever its epochs= says; the check put them back: leave them alone")
+
+
 def _dead_at_the_start(model, x):
     """(number, kind) of the first convolution (or the ReLU or Activation layer after it) whose output is all zeros on
-    ``x`` with the model's own starting weights, or None. Random weights switch some units off, never all of them."""
+    ``x`` with the model's own starting weights and non-zero starting biases, or None. Random kernels with zero biases
+    switch some units off, not all (and when a single random filter happens to, it is bad luck, not the answer's)."""
     try:
-        h = x
+        h, conv = x, None
         for number, layer in enumerate(model.layers, 1):
             kind = type(layer).__name__
             if kind == "InputLayer":
@@ -240,7 +244,9 @@ def _dead_at_the_start(model, x):
             if kind in ("Flatten", "Dense"):
                 return None
             h = layer(h, training=False)
-            if kind in ("Conv2D", "ReLU", "Activation") and not np.any(np.asarray(h)):
+            conv = layer if kind == "Conv2D" else conv
+            biased = conv is not None and getattr(conv, "bias", None) is not None and np.any(np.asarray(conv.bias))
+            if kind in ("Conv2D", "ReLU", "Activation") and biased and not np.any(np.asarray(h)):
                 return number, kind
     except Exception:  # not a chain of layers: the output comparison below judges it
         return None
@@ -385,7 +391,8 @@ def _accuracy_cases():
     rng = np.random.default_rng(7)
     probs = rng.dirichlet(np.ones(10), size=1000)
     return [
-        Case((np.array([0, 1, 2, 1]), np.array([[0.3, 0.6, 0.1], [0.2, 0.5, 0.3], [0.1, 0.35, 0.55], [0.25, 0.45, 0.3]])),
+        Case((np.array([0, 1, 2, 1]),
+              np.array([[0.3, 0.6, 0.1], [0.2, 0.5, 0.3], [0.1, 0.35, 0.55], [0.25, 0.45, 0.3]])),
              label="three of four right (the wrong row holds the largest value of all, so an argmax over the whole "
              "array, 1 - accuracy and argmin give three different numbers)"),
         Case((np.array([0, 1, 2]), np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.5, 0.4, 0.1]])),

@@ -2,6 +2,8 @@
 and the mistakes the catalogues name are caught for the reason they name."""
 from __future__ import annotations
 
+import inspect
+import math
 import re
 
 import numpy as np
@@ -6090,7 +6092,7 @@ def _size_through_a_float(rounding):
     return size
 
 
-@pytest.mark.parametrize("rounding", [int, __import__("math").floor], ids=["int(x / s) + 1", "math.floor(x / s) + 1"])
+@pytest.mark.parametrize("rounding", [int, math.floor], ids=["int(x / s) + 1", "math.floor(x / s) + 1"])
 def test_lesson_05_conv_output_size_tries_a_quotient_a_float_rounds_up(rounding):
     """Both passed: every size was small, where a float quotient is exact; beyond 2**53 it rounds."""
     verdict = judge(registry.get_exercise("conv_output_size"), _size_through_a_float(rounding))
@@ -6100,15 +6102,15 @@ def test_lesson_05_conv_output_size_tries_a_quotient_a_float_rounds_up(rounding)
 
 def _none_as_the_default(name, defaults):
     reference = registry.get_exercise(name).reference
+    signature = inspect.signature(reference)
 
     def answer(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
         for key, value in defaults.items():
-            if kwargs.get(key, 0) is None:
-                kwargs[key] = value  # "None means the default"
-        args = tuple(defaults[key] if value is None and key in defaults else value
-                     for key, value in zip(list(__import__("inspect").signature(reference).parameters), args))
-        return reference(*args, **kwargs)
-    answer.__signature__ = __import__("inspect").signature(reference)
+            if bound.arguments.get(key, 0) is None:
+                bound.arguments[key] = value  # "None means the default"
+        return reference(*bound.args, **bound.kwargs)
+    answer.__signature__ = signature
     return answer
 
 

@@ -76,6 +76,11 @@ def _conv_compare(got, want):
         raise Mismatch(t("return the feature map as a numpy array (np.array(rows) or np.zeros(shape) filled in), got "
                          "a {kind}: the notebook reads its .shape and adds feature maps with sum()",
                          kind=type(got).__name__))
+    whole = isinstance(want, np.ndarray) and want.dtype.kind == "f" and np.all(np.isfinite(want)) and np.all(
+        want == np.round(want))
+    if whole and isinstance(got, np.ndarray) and got.dtype.kind in "iu":
+        got = got.astype(float)  # whole-number pixels and weights may give a whole-number map: its dtype is a matter
+        # of taste, its values are not
     compare_values(got, want, rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE)
 
 
@@ -180,6 +185,8 @@ def _build_run(builder, case):
                          "leave it on"))
     if changed == "eager":
         raise Mismatch(t(_EAGER_CHANGED, name="build_cnn"))
+    if changed == "training limit":
+        raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -210,6 +217,13 @@ def _build_run(builder, case):
                                  "zero ones pass no gradient through the ReLU; keep Conv2D's own random "
                                  "initialisation", number=number))
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    dead = _dead_at_the_start(model, x)
+    if dead:
+        number, kind = dead
+        raise Mismatch(t("layer {number} ({kind}) gives only zeros from the start (with its own starting weights, on "
+                         "random images): its ReLUs are all switched off, e.g. by a negative bias_initializer, so no "
+                         "gradient passes back through it and the layers before it never train; keep Conv2D's own "
+                         "initialisation (biases start at zero)", number=number, kind=kind))
     out = _output_with_set_weights(model, x)
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
 
@@ -217,6 +231,32 @@ def _build_run(builder, case):
 _EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
                   "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
                   "The check put it back: leave it alone")
+_TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
+                           "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
+                           "whatever its epochs= says; the check put them back: leave them alone")
+
+
+def _dead_at_the_start(model, x):
+    """(number, kind) of the first convolution (or the ReLU or Activation layer after it) whose output is all zeros on
+    ``x`` with the model's own starting weights and non-zero starting biases, or None. Random kernels with zero biases
+    switch some units off, not all (and when a single random filter happens to, it is bad luck, not the answer's)."""
+    try:
+        h, conv = x, None
+        for number, layer in enumerate(model.layers, 1):
+            kind = type(layer).__name__
+            if kind == "InputLayer":
+                continue
+            if kind in ("Flatten", "Dense"):
+                return None
+            h = layer(h, training=False)
+            conv = layer if kind == "Conv2D" else conv
+            biased = conv is not None and getattr(conv, "bias", None) is not None and np.any(np.asarray(conv.bias))
+            if kind in ("Conv2D", "ReLU", "Activation") and biased and not np.any(np.asarray(h)):
+                return number, kind
+    except Exception:  # not a chain of layers: the output comparison below judges it
+        return None
+    return None
+
 
 _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.set_floatx, set_image_data_format or "
                            "set_epsilon) for the rest of the notebook; the check put them back: leave them alone")
@@ -224,12 +264,13 @@ _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.
 
 def _keras_settings():
     """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, whether
-    fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call), and
-    whether TensorFlow runs every tf.function op by op (tf.config.run_functions_eagerly(True) slows every later fit)."""
+    fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call),
+    whether TensorFlow runs every tf.function op by op (tf.config.run_functions_eagerly(True) slows every later fit),
+    and Keras' caps on the epochs and steps of every later fit()."""
     import keras
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
-            keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly())
+            keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits())
 
 
 def _functions_run_eagerly():
@@ -241,18 +282,34 @@ def _functions_run_eagerly():
     return tf.config.functions_run_eagerly()
 
 
-def _restore_keras_settings(settings):
-    """Put Keras' global settings back; say what had changed ("float type", "other", "logging" or "")."""
+def _training_limits():
+    """Keras' caps on every later fit() (keras.config.set_max_epochs, set_max_steps_per_epoch), or () where this Keras
+    has none."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive, eager = settings
+    config = keras.config
+    if not hasattr(config, "max_epochs"):
+        return ()
+    return config.max_epochs(), config.max_steps_per_epoch()
+
+
+def _restore_keras_settings(settings):
+    """Put Keras' global settings back; say what had changed ("float type", "other", "logging", "eager", "training
+    limit" or "")."""
+    import keras
+
+    floatx, policy, data_format, epsilon, interactive, eager, limits = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
-        data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else ""
+        data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else \
+        "training limit" if now[6] != limits else ""
     if now[5] != eager:
         import tensorflow as tf
 
         tf.config.run_functions_eagerly(eager)
+    if limits:
+        keras.config.set_max_epochs(limits[0])
+        keras.config.set_max_steps_per_epoch(limits[1])
     keras.config.set_floatx(floatx)
     keras.config.set_dtype_policy(policy)
     keras.config.set_image_data_format(data_format)
@@ -355,6 +412,10 @@ def _accuracy_cases():
     rng = np.random.default_rng(7)
     probs = rng.dirichlet(np.ones(10), size=1000)
     return [
+        Case((np.array([0, 1, 2, 1]),
+              np.array([[0.3, 0.6, 0.1], [0.2, 0.5, 0.3], [0.1, 0.35, 0.55], [0.25, 0.45, 0.3]])),
+             label="three of four right (the wrong row holds the largest value of all, so an argmax over the whole "
+             "array, 1 - accuracy and argmin give three different numbers)"),
         Case((np.array([0, 1, 2]), np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.5, 0.4, 0.1]])),
              label="two of three right"),
         Case((np.array([3]), np.eye(5)[[3]]), label="a batch of one"),
@@ -493,6 +554,8 @@ def _predict_run(answer, case):
                          "verbose=0 to predict instead"))
     if changed == "eager":
         raise Mismatch(t(_EAGER_CHANGED, name="predict_one_image"))
+    if changed == "training limit":
+        raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
@@ -633,7 +696,18 @@ def _draw_conv(rng):
 def _conv_cases_with_drawn():
     # seed 112 draws uint8, whole-number and float images, int and float kernels, kernels 1 and 7 wide, a kernel as
     # tall or wide as the image, Fortran-order and strided images, one kernel too large
-    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112)]
+    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers()]
+
+
+def _conv_cases_in_small_integers():
+    """Whole-number pixels and weights in a dtype whose products overflow (after the drawn cases, so that the drawn
+    ones still name the mistakes they always named): raw uint8 pixels under a uint8 blur kernel, where 255 * 4 does
+    not fit into a uint8; the map counts the true sums (any whole-number or float dtype)."""
+    image = np.random.default_rng(15).integers(0, 256, size=(6, 7), dtype=np.uint8)
+    image[1:4, 2:5] = 255  # a white patch: the window on it sums to 255 * 16
+    blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.uint8)
+    return [Case((image, blur), label="a uint8 image under a uint8 blur kernel [[1, 2, 1], [2, 4, 2], [1, 2, 1]] "
+                 "(products such as 255 * 4 do not fit into a uint8)")]
 
 
 def _draw_size(rng):
@@ -719,7 +793,19 @@ def _size_cases_with_drawn():
                                                         ("n", "numpy float"))), count=4, seed=6),
             *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
                        seed=7),
-            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one()]
+            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond()]
+
+
+def _size_cases_beyond():
+    """Arguments that only look like sizes (None, TypeError) and a size beyond float64's whole numbers: n + 2p - k =
+    9 * 2**50 - 1 with a stride of 2**50 gives 9 positions (the float quotient rounds up to 9.0, so floor(x / s) + 1
+    gives 10; a while loop still runs only 9 times)."""
+    return [Case((28, 3, None), label="a padding of None (not an int, though it reads like 'no padding')",
+                 raises=TypeError),
+            Case((28, 3), {"stride": None}, label="a stride of None (not an int, though it reads like 'the default')",
+                 raises=TypeError),
+            Case((9 * 2 ** 50 + 2, 3, 0, 2 ** 50), label="n = 9 * 2**50 + 2, stride 2**50: whole numbers beyond 2**53, "
+                 "where a float division rounds (n + 2p - k) / s = 9 - 2**-50 up to 9.0")]
 
 
 def _draw_params(rng):
@@ -764,7 +850,9 @@ def _param_cases_with_drawn():
     # keyword, defaults left out, one image too small; seed 3 a negative filters1 and negative n_classes
     return [*_param_cases(), *generated(_draw_params, count=8, seed=57),
             *generated(_draw_params_below_one, count=2, seed=3),
-            *generated(in_turn(_draw_params_wrong_type, _PARAM_WRONG_TYPES), count=len(_PARAM_WRONG_TYPES), seed=4)]
+            *generated(in_turn(_draw_params_wrong_type, _PARAM_WRONG_TYPES), count=len(_PARAM_WRONG_TYPES), seed=4),
+            Case((16, 32), {"n_classes": None}, label="n_classes=None (not an int, though it reads like 'the default')",
+                 raises=TypeError)]
 
 
 def _draw_accuracy(rng):
@@ -1078,6 +1166,7 @@ _size_one_side_padding = _size_variant(lambda n, k, p, s: (n + p - k) // s + 1)
 _size_rounds_up = _size_variant(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1)
 _size_float_division = _size_variant(lambda n, k, p, s: (n + 2 * p - k) / s + 1)
 _size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
+_size_floor_of_a_float_quotient = _size_variant(lambda n, k, p, s: int((n + 2 * p - k) / s) + 1)  # or math.floor
 
 
 def _size_no_checks(n, kernel, padding=0, stride=1):
@@ -1686,6 +1775,10 @@ EXERCISES = {
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
             Mistake("padding on one side", _size_one_side_padding, "padding p adds p pixels on EACH side: "
                     "the padded image is n + 2p wide"),
+            Mistake("floor of a float quotient", _size_floor_of_a_float_quotient, "divide with // (whole numbers "
+                    "throughout): int((n + 2*padding - kernel) / stride) or math.floor of it goes through a float, "
+                    "which holds whole numbers exactly only up to 2**53, so a quotient just below 9 can round up to "
+                    "9.0"),
             Mistake("rounds up", _size_rounds_up, "round DOWN: a last window that would stick out of the "
                     "image is not computed (27 pixels, k = 3, s = 2 give 13, not 14)"),
             Mistake("float division", _size_float_division, "use integer division (//): a size is a whole "

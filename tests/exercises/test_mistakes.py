@@ -2,6 +2,8 @@
 and the mistakes the catalogues name are caught for the reason they name."""
 from __future__ import annotations
 
+import inspect
+import math
 import re
 
 import numpy as np
@@ -6778,6 +6780,153 @@ def _cnn_with_dropout(settings):
             layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
             layers.Dropout(dropout, **settings), layers.Dense(n_classes, activation="softmax")])
     return build
+
+
+
+# lesson 05 (round 13): small-integer products, sizes beyond float64's whole numbers, None for an int, Keras' training
+# caps and dead ReLUs inside build_cnn
+def _conv_in_the_inputs_dtype(finish):
+    def conv(image, kernel):
+        image, kernel = np.asarray(image), np.asarray(kernel)  # no float conversion: uint8 * uint8 stays uint8
+        if image.ndim != 2 or kernel.ndim != 2:
+            raise ValueError("image and kernel must be 2-D")
+        if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("the kernel is larger than the image")
+        return finish(image, kernel)
+    return conv
+
+
+def _conv_windows_summed(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+@pytest.mark.parametrize("answer", [
+    _conv_in_the_inputs_dtype(_conv_windows_summed),
+    _conv_in_the_inputs_dtype(lambda image, kernel: np.einsum(
+        "ijkl,kl->ij", np.lib.stride_tricks.sliding_window_view(image, kernel.shape), kernel).astype(float))],
+    ids=["window * kernel in the inputs' dtype", "einsum in the inputs' dtype"])
+def test_lesson_05_conv2d_valid_tries_products_that_overflow_a_uint8(answer):
+    """Both passed: no case had whole-number pixels and weights in a dtype whose products overflow (a uint8 image under
+    a uint8 kernel gives 255 * 4 = 1020 mod 256)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and "uint8 blur kernel" in verdict.text, verdict.text
+
+
+def test_lesson_05_conv2d_valid_passes_a_whole_number_map_of_whole_number_inputs():
+    """A map in int64 for integer pixels and weights has the right values: its dtype is a matter of taste."""
+    def conv(image, kernel):
+        image, kernel = np.asarray(image), np.asarray(kernel)
+        whole = image.dtype.kind in "iu" and kernel.dtype.kind in "iu"
+        return registry.get_exercise("conv2d_valid").reference(image, kernel).astype(np.int64 if whole else float)
+    _passes("conv2d_valid", conv)
+
+
+def _size_through_a_float(rounding):
+    def size(n, kernel, padding=0, stride=1):
+        for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("not an int")
+            if value < low:
+                raise ValueError("below the range")
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel does not fit")
+        return rounding((n + 2 * padding - kernel) / stride) + 1
+    return size
+
+
+@pytest.mark.parametrize("rounding", [int, math.floor], ids=["int(x / s) + 1", "math.floor(x / s) + 1"])
+def test_lesson_05_conv_output_size_tries_a_quotient_a_float_rounds_up(rounding):
+    """Both passed: every size was small, where a float quotient is exact; beyond 2**53 it rounds."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _size_through_a_float(rounding))
+    assert verdict.kind == WRONG and "2**53" in verdict.text and verdict.mistake == "floor of a float quotient", \
+        verdict.text
+
+
+def _none_as_the_default(name, defaults):
+    reference = registry.get_exercise(name).reference
+    signature = inspect.signature(reference)
+
+    def answer(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        for key, value in defaults.items():
+            if bound.arguments.get(key, 0) is None:
+                bound.arguments[key] = value  # "None means the default"
+        return reference(*bound.args, **bound.kwargs)
+    answer.__signature__ = signature
+    return answer
+
+
+@pytest.mark.parametrize("name, defaults, where", [
+    ("conv_output_size", {"padding": 0, "stride": 1}, "a padding of None"),
+    ("cnn_param_count", {"n_classes": 10, "size": 28, "kernel": 3}, "n_classes=None")])
+def test_lesson_05_sizes_refuse_none_for_an_int(name, defaults, where):
+    """Both passed: no case gave None, which is not an int (the exercises ask for TypeError)."""
+    verdict = judge(registry.get_exercise(name), _none_as_the_default(name, defaults))
+    assert verdict.kind == WRONG and where in verdict.text and "TypeError" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("cap", ["set_max_epochs", "set_max_steps_per_epoch"])
+def test_lesson_05_build_cnn_leaves_keras_training_caps_alone(cap):
+    """keras.config.set_max_epochs(1) inside build_cnn passed, and stayed set: every later fit() of the notebook
+    trained one epoch."""
+    keras = pytest.importorskip("keras")
+    if not hasattr(keras.config, cap):
+        pytest.skip(f"this Keras has no keras.config.{cap}")
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        getattr(keras.config, cap)(1)  # "to make it faster"
+        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    verdict = judge(registry.get_exercise("build_cnn"), build)
+    assert verdict.kind == WRONG and cap in verdict.text, verdict.text
+    assert keras.config.max_epochs() is None and keras.config.max_steps_per_epoch() is None
+
+
+def _cnn_with_conv_settings(**settings):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", **settings),
+            layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu", **settings), layers.MaxPooling2D(2),
+            layers.Flatten(), layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")])
+    return build
+
+
+def test_lesson_05_build_cnn_rejects_relus_dead_from_the_start():
+    """bias_initializer=Constant(-10) passed: the check set its own weights before comparing outputs, so a model whose
+    ReLUs are all off at the start (and which never trains) looked like the lesson's."""
+    keras = pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"),
+                    _cnn_with_conv_settings(bias_initializer=keras.initializers.Constant(-10.0)))
+    assert verdict.kind == WRONG and "layer 1 (Conv2D) gives only zeros from the start" in verdict.text, verdict.text
+    _passes("build_cnn", _cnn_with_conv_settings(bias_initializer="ones"))
+
+
+def _accuracy_from_predictions(predict):
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+        if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+            raise ValueError("shapes")
+        return predict(y_true, probabilities)
+    return accuracy
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_from_predictions(lambda y, p: 1 - float(np.mean(np.argmax(p, axis=1) == y))),
+    _accuracy_from_predictions(lambda y, p: float(np.mean(np.argmin(p, axis=1) == y)))],
+    ids=["1 - accuracy", "argmin"])
+def test_lesson_05_accuracy_from_probs_names_argmax_without_axis_only_for_it(answer):
+    """Both were told 'np.argmax without axis= gives one index into the flattened array': on the first case (three
+    rows) they gave 1/3, as the flat argmax does."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "" and "flattened" not in verdict.text, verdict.text
+    flat = judge(registry.get_exercise("accuracy_from_probs"), catalogued("accuracy_from_probs", "argmax without axis"))
+    assert flat.mistake == "argmax without axis", flat.text
 
 
 # ---------------------------------------------------------------- lessons 00-01

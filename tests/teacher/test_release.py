@@ -93,7 +93,9 @@ def test_in_the_release_no_reference_can_be_called_and_checks_use_the_recorded_c
         except NotImplementedError as why:
             assert "not done yet" in str(why)
         def sigmoid(z):
-            return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+            z = np.asarray(z, dtype=float)
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
         check("relu", neurons.relu, strict=False)   # handing in the course's own function does not loop
         try:
             neurons.relu(1.0)

@@ -684,8 +684,8 @@ def _run_accumulation(step_fn, case):
     caller's model, loss function or optimizer ("" when nothing), whether it returned a tensor that still requires
     grad, the sizes of the pieces the model ran on with gradients on (sorted), whether every such forward pass
     ran in train mode, the gradients of one plain backward pass on the model after the step, what the optimizer
-    carries to its next step, whether the answer changed torch's global random generator and whether it left a hook
-    on the model)."""
+    carries to its next step and whether it left a hook on the model; the global random generators are watched by
+    every check)."""
     import torch
     from torch import nn
 
@@ -743,14 +743,10 @@ def _run_accumulation(step_fn, case):
     # on the first layer, not on the Sequential: model.forward(x) skips the Sequential's own hooks, not its layers'
     model[0].register_forward_pre_hook(forward)
     x_before, y_before, flags = x.clone(), y.clone(), (x.requires_grad, y.requires_grad)
-    random_state, hooks = torch.random.get_rng_state(), _hook_counts(model)
-    try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
-            loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword")
-                    else step_fn(model, loss_fn, optimizer, x, y, micro))
-    finally:
-        reseeded = not torch.equal(random_state, torch.random.get_rng_state())
-        torch.random.set_rng_state(random_state)         # the notebook's random numbers go on as they were
+    hooks = _hook_counts(model)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
+        loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword")
+                else step_fn(model, loss_fn, optimizer, x, y, micro))
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     if loss is not None:
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
@@ -764,8 +760,7 @@ def _run_accumulation(step_fn, case):
     watching[0] = False                          # the check's own backward pass below is not the answer's work
     state, hooks_left = _optimizer_state(model, optimizer), _hook_counts(model) != hooks
     return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
-            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, reseeded,
-            hooks_left)
+            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, hooks_left)
 
 
 def _hook_counts(model):
@@ -838,12 +833,6 @@ def _compare_accumulation(got, want):
                          "normalization act as in training. Do not call model.eval() here"))
     if got[6] != want[6]:
         raise Mismatch(t(_CHANGED[got[6]]))
-    if got[12] != want[12]:
-        raise Mismatch(t("your function changed torch's global random generator (torch.manual_seed, or a random draw "
-                         "such as torch.randn or torch.randperm), so every later random number of the notebook "
-                         "(shuffles, initial weights, dropout) changes with it, and a training loop that calls your "
-                         "step would draw the same numbers at every step. This step needs no random numbers: leave the "
-                         "generator alone"))
     if got[7] != want[7]:
         raise Mismatch(t("your function returned the loss as a tensor that still requires grad, so it keeps the "
                          "autograd graph of every piece alive for as long as the caller keeps the loss: return a "
@@ -874,7 +863,7 @@ def _compare_accumulation(got, want):
         raise Mismatch(t("after your step, a plain backward pass on the model gives other gradients than after one "
                          "ordinary step: your function left something on the caller's model that changes every later "
                          "backward pass (a hook from register_hook?). Remove what you add before returning"))
-    if got[13] != want[13]:
+    if got[12] != want[12]:
         raise Mismatch(t("your function left a hook on the caller's model (register_forward_hook, "
                          "register_full_backward_hook or a weight's register_hook): it runs in every later forward or "
                          "backward pass, at every later step. Keep the handle it returns and call handle.remove() "

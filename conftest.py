@@ -4,6 +4,7 @@ In CI (CI=true) a skipped test is a failure: everything CI is meant to run must 
 Locally, skipped browser tests are summed up in one line that says how to enable them.
 """
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,33 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "wide: a slow end-to-end test: make test-wide runs it, make test does not")
+    _retry_kernel_start()
+
+
+def _retry_kernel_start():
+    """nbval starts one Jupyter kernel per notebook; one that dies before it answers (before any cell ran) is
+    started once more, with a warning in the summary. A kernel that dies twice fails the notebook."""
+    try:
+        from nbval import kernel
+    except ImportError:
+        return
+    if not getattr(kernel.start_new_kernel, "retries", False):
+        kernel.start_new_kernel = with_one_retry(kernel.start_new_kernel)
+
+
+def with_one_retry(start):
+    """``start`` called once more, with a warning, when it raises RuntimeError (as jupyter_client does for a
+    kernel that dies before replying)."""
+    def start_with_one_retry(*args, **kwargs):
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as error:
+            warnings.warn(f"a notebook kernel died while starting ({error}) and was started again "
+                          f"(in {kwargs.get('cwd')})")
+            return start(*args, **kwargs)
+
+    start_with_one_retry.retries = True
+    return start_with_one_retry
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,7 +11,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, g
                    same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _LONG_DOUBLE, _call_without_overflow
+from .neurons import _LONG_DOUBLE, _call_without_overflow, compare_probabilities
 
 
 def _as_kind(rng, values, kinds):
@@ -110,6 +110,8 @@ def _softmax_cases():
         Case((np.zeros((0, 4)),), label="a batch of no examples, shape (0, 4): the result has the same shape",
              points=0),   # an empty result: a pass needs it, it gives no partial credit
         *generated(_draw_batch_of_sequences, count=3, seed=28),
+        Case((np.array([[0.0, -20.0, -40.0, -60.0], [5.0, 5.0, -30.0, 5.0]]),),
+             label="probabilities from 1e-26 to 2e-9, compared to their own scale"),
     ]
 
 
@@ -196,6 +198,12 @@ def _mlp_forward_cases():
         *generated(in_turn(_draw_mlp_mismatch_of_one, ("input", "input", "hidden", "hidden")), count=4, seed=12),
         Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 5e4), np.zeros(1)),
              label="output logits near +100000 and -100000, beyond np.exp's range even in np.longdouble"),
+        Case((np.array([[1.0, -1.0], [0.5, 2.0]]), np.eye(2), np.zeros(2), np.array([[-30.0, 30.0], [-15.0, 15.0]]),
+              np.array([0.0, -20.0])), label="output logits of -46 and -43: outputs far below 1e-6, compared to their "
+                                             "own scale"),
+        Case((rng.normal(size=(2, 3)), *net(2, 4, 1)), label="X of shape (2, 3) but W1 expects 2 features (X.T would "
+                                                             "fit: the rows of X are the examples)",
+             raises=(ValueError, AssertionError)),
     ]
 
 
@@ -274,6 +282,7 @@ def _bce_cases():
         *generated(_draw_bce_input, count=12, seed=123),
         *generated(in_turn(_draw_small_int_bce_input, ("int8", "uint8")), count=2, seed=5),
         Case((np.array([1.0, 0.0, 1.0, 0.0]), np.array([-1e5, 1e5, 1e5, -1e5])), label=_BEYOND_LONG_DOUBLE),
+        Case((np.array([1.0, 0.0, 1.0]), np.array([0.5, np.nan, -2.0])), label="a NaN logit gives a NaN loss"),
     ]
 
 
@@ -326,6 +335,8 @@ def _cce_cases():
         Case((np.array([0, 1]), np.array([[1e5, -1e5], [1e5, -1e5]])), label=_BEYOND_LONG_DOUBLE),
         Case((np.array([299, 0, 256]), np.random.default_rng(10).normal(size=(3, 300))),
              label="300 classes, labels above 255 (beyond int8 and uint8)"),
+        Case((np.array([0, 2, 1]), np.array([[0.5, np.nan, -1.0], [2.0, 1.0, 0.0], [0.3, -0.2, 1.5]])),
+             label="a NaN logit gives a NaN loss"),
     ]
 
 
@@ -501,6 +512,11 @@ def _mlp_output_transposed_when_its_shape_is_off(X, W1, b1, W2, b2):
 def _mlp_naive_sigmoid_silenced(X, W1, b1, W2, b2):
     np.seterr(over="ignore")   # hides the overflow warning, in this call and every later one
     return 1 / (1 + np.exp(-(np.tanh(X @ W1.T + b1) @ W2.T + b2)))
+
+
+def _mlp_X_turned_to_fit(X, W1, b1, W2, b2):
+    X = X if X.shape[1] == W1.shape[1] else X.T   # "fixed" when its columns do not fit W1
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
 def _mlp_no_output_bias(X, W1, b1, W2, b2):
@@ -747,6 +763,20 @@ def _cce_rounded(y, Z):
     return round(_cce_reference(y, Z), 4)
 
 
+def _bce_nanmean(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.nanmean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))   # skips a NaN loss
+
+
+def _cce_nanmean(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return np.nanmean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])   # skips a NaN loss
+
+
 def _cce_sum(y, Z):
     return len(Z) * _cce_reference(y, Z)
 
@@ -754,6 +784,8 @@ def _cce_sum(y, Z):
 _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of the same size, length and number of "
                      "dimensions can still differ in shape, and then broadcast without any error (y of shape (1, 3) "
                      "against z of shape (3, 1) gives a (3, 3) array)")
+_NANMEAN = ("np.nanmean skips the NaN losses, so a broken logit (NaN) goes unseen and the loss looks normal: take "
+            "np.mean, which gives NaN as soon as one loss is NaN")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n * k entries: np.mean(losses) with no "
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
@@ -782,6 +814,7 @@ EXERCISES = {
         reference=mlp.softmax,
         cases=_softmax_cases,
         run=_softmax_run,
+        compare=compare_probabilities,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
@@ -823,6 +856,7 @@ EXERCISES = {
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
         run=_call_without_overflow,
+        compare=compare_probabilities,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
         mistakes=(
@@ -853,6 +887,9 @@ EXERCISES = {
                     "such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use X @ W1.T and "
                     "H @ W2.T, which raise the ValueError"),
             Mistake("no output bias", _mlp_no_output_bias),
+            Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "
+                    "columns differs from W1's, the shapes do not match and X @ W1.T raises the ValueError. Transposing "
+                    "X to make it fit turns its features into examples"),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
                     "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
@@ -904,6 +941,7 @@ EXERCISES = {
                     "integer logits it holds integers, and every loss stored in it is cut to a whole number. Take the "
                     "mean of the formula's array itself (or start from np.zeros(z.shape), which holds floats)"),
             Mistake("rounded", _bce_rounded, _NOT_ROUNDED),
+            Mistake("np.nanmean", _bce_nanmean, _NANMEAN),
             Mistake("computed in the inputs' integer dtypes", _bce_in_the_input_dtype, "uint8 labels and int8 or "
                     "uint8 logits stay small integers: -y of a uint8 label 1 wraps around to 255, -np.abs(z) of uint8 "
                     "logits wraps too, and np.exp of int8 or uint8 computes in float16 (about 3 digits). Turn both "
@@ -942,6 +980,7 @@ EXERCISES = {
                     "number. Compute the losses as one array (logsumexp - Z[np.arange(n), y]), or start from "
                     "np.zeros(n), which holds floats"),
             Mistake("rounded", _cce_rounded, _NOT_ROUNDED),
+            Mistake("np.nanmean", _cce_nanmean, _NANMEAN),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
             Mistake("sum instead of mean", _cce_sum),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "

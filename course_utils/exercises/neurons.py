@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, input_changed,
-                   same_arrays, short)
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated, in_turn,
+                   input_changed, same_arrays, short, to_numpy)
 from ..data import logic_gate
 
 
@@ -210,6 +210,11 @@ def _layer_cases():
         *generated(in_turn(_draw_empty_layer_input, ("batch", "features")), count=2, seed=9),
         Case((np.array([[300.0, 400.0]]), np.array([[-200.0, -300.0], [200.0, 300.0]]), np.zeros(2)),
              label="weighted sums of -180000 and 180000, beyond np.exp's range even in np.longdouble"),
+        # outputs from 1e-28 to 1e-11, which the tolerance of 1e-8 alone would pass as 0 (rounded to 8 decimals) or
+        # as sigmoid(-30) (logits clipped at 30); the values are exact in float32
+        Case((np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[-10.0, -5.0], [7.0, 9.0], [-8.5, -12.25]]),
+              np.array([-5.5, -75.0, 3.0])),
+             label="weighted sums from -10 to -63: outputs far below 1e-6, compared to their own scale"),
     ]
 
 
@@ -297,6 +302,26 @@ def _call_without_overflow(f, case):
     if not _unchanged(arrays, before):
         raise input_changed()
     return result
+
+
+SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "
+                     "within 0.1 % or 1e-15, not only to within 1e-8, because a later log reads it (log(1e-12) is "
+                     "-27.6, log(4e-18) is -40): do not round the outputs, floor them (np.clip(p, 1e-12, 1)), add a "
+                     "small number to them or clip the logits (np.clip(z, -30, 30))")
+
+
+def compare_probabilities(got, want):
+    """compare_values, and then every value within 0.1 % or 1e-15: the tolerance of 1e-8 alone passes a probability
+    far below 1 as 0 (rounded to 8 decimals), floored at 1e-12, or computed from logits clipped at -30. Arithmetic in
+    float32 (which a check accepts) stays far inside it, and so does a form computed as 1 minus a number next to 1,
+    such as 0.5 + 0.5 * np.tanh(z / 2), whose error is float64's step next to 1, about 1e-16."""
+    compare_values(got, want)
+    g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
+    off = ~np.isclose(g, w, rtol=1e-3, atol=1e-15, equal_nan=True)
+    if off.any():
+        idx = tuple(int(i) for i in np.argwhere(off)[0]) if off.ndim else ()
+        at = t(" at index {index}", index=idx if len(idx) > 1 else idx[0]) if idx else ""
+        raise Mismatch(t(SMALL_PROBABILITY, at=at, want=f"{w[idx]:.6g}", got=f"{g[idx]:.6g}"))
 
 
 def _gate_answers(weights_fn, case):
@@ -702,6 +727,7 @@ EXERCISES = {
         reference=ref.dense_layer,
         cases=_layer_cases,
         run=_call_without_overflow,
+        compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
         "The result has one row per example and one column per neuron.",

@@ -3657,6 +3657,111 @@ def test_cce_is_tried_on_labels_above_255(dtype):
     with pytest.raises(ExerciseFailed, match=re.escape("labels above 255")):
         check("cce_from_logits", _cce_with_labels_as(dtype), strict=True)
 
+
+# lessons 02a and 02b (round 14): probabilities far below 1, X turned to fit W1, NaN logits skipped by np.nanmean
+def _softmax_floored(z):
+    return np.clip(_softmax_of_rows_reshaped(z), 1e-12, 1.0)   # "no probability of exactly 0"
+
+
+def _softmax_with_eps_in_each_term(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True)) + 1e-12
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_shift_clipped(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(np.maximum(z - z.max(axis=-1, keepdims=True), -30))   # "no underflow"
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _mlp_X_turned_to_fit(X, W1, b1, W2, b2):
+    X = X if X.shape[1] == W1.shape[1] else X.T
+    return sigmoid(_mlp_logits(X, W1, b1, W2, b2))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _softmax_floored),
+    ("softmax_stable", _softmax_with_eps_in_each_term),
+    ("softmax_stable", _softmax_shift_clipped),
+    ("softmax_stable", lambda z: np.round(_softmax_of_rows_reshaped(z), 8)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(_mlp_logits(X, W1, b1, W2, b2), -30, 30))),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: np.round(sigmoid(_mlp_logits(X, W1, b1, W2, b2)), 8)),
+], ids=["softmax floored at 1e-12", "softmax 1e-12 added to each term", "softmax shift clipped at -30",
+        "softmax rounded to 8 decimals", "mlp logits clipped at 30", "mlp rounded to 8 decimals"])
+def test_lesson_02a_probabilities_far_below_1_are_compared_to_their_own_scale(name, answer, capsys):
+    """compare_values' atol of 1e-8 let a probability far below 1 pass as 0 (rounded), as 1e-12 (floored) or as
+    sigmoid(-30) (clipped logits): a later log reads it, and 02b shows what a probability rounded to 0 does."""
+    with pytest.raises(ExerciseFailed, match="far below 1 must come out right"):
+        check(name, answer, strict=True)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: np.exp(np.asarray(z, dtype=float) - __import__("scipy.special").special.logsumexp(
+        np.asarray(z, dtype=float), axis=-1, keepdims=True))),
+    ("softmax_stable", lambda z: _softmax_of_rows_reshaped(z).astype(np.float32)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: 0.5 + 0.5 * np.tanh(_mlp_logits(X, W1, b1, W2, b2) / 2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(_mlp_logits(X, W1, b1, W2, b2)).astype(np.float32)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("scipy.special").special.expit(
+        _mlp_logits(X, W1, b1, W2, b2).astype(float))),
+], ids=["softmax exp(z - logsumexp)", "softmax as float32", "mlp 0.5 + 0.5 tanh(z / 2)", "mlp as float32",
+        "mlp scipy expit"])
+def test_lesson_02a_probabilities_right_to_1e_15_pass(name, answer):
+    """0.5 + 0.5 * tanh(z / 2) gives exactly 0 below z = -37 (1 minus a number next to 1), but its error stays below
+    float64's step next to 1; float32 keeps about 7 digits of every small probability."""
+    _passes(name, answer)
+
+
+def test_mlp_forward_rejects_x_transposed_to_fit_w1(capsys):
+    """Every mismatched X had a transpose that did not fit W1 either, so X.T "when the columns do not fit" passed."""
+    with pytest.raises(ExerciseFailed, match=re.escape("X.T would fit")):
+        check("mlp_forward", _mlp_X_turned_to_fit, strict=True)
+    check("mlp_forward", _mlp_X_turned_to_fit)
+    assert "Transposing X to make it fit" in capsys.readouterr().out
+
+
+def _bce_nanmean(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.nanmean(np.logaddexp(0, z) - y * z)
+
+
+def _cce_nanmean(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return np.nanmean(__import__("scipy.special").special.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _bce_nanmean), ("cce_from_logits", _cce_nanmean)],
+                         ids=["bce", "cce"])
+def test_lesson_02b_losses_keep_a_nan_logit(name, answer, capsys):
+    """No logit was NaN, so np.nanmean, which skips a NaN loss and hides the broken logit, passed."""
+    with pytest.raises(ExerciseFailed, match="a NaN logit gives a NaN loss"):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert "np.nanmean skips the NaN losses" in capsys.readouterr().out
+
+
+def _bce_by_logaddexp(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.logaddexp(0, z) - y * z)
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _bce_by_logaddexp),
+                                          ("cce_from_logits", _cce_with_labels_as(np.int64))],
+                         ids=["bce np.logaddexp", "cce"])
+def test_lesson_02b_losses_by_np_mean_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -8058,3 +8163,24 @@ def test_accuracy_as_an_int_mean_is_not_called_a_count(capsys):
         "mlp-int64", "mlp-dot", "mlp-n-in-plus-one"])
 def test_lessons_00_and_01_take_right_answers_on_0d_labels_and_infinities(name, answer):
     _passes(name, answer)
+
+
+# lesson 01b (round 14): outputs far below 1, compared to their own scale
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: sigmoid(np.clip(X @ W.T + b, -30, 30)),
+    lambda X, W, b: np.round(sigmoid(X @ W.T + b), 8),
+    lambda X, W, b: np.maximum(sigmoid(X @ W.T + b), 1e-12),
+], ids=["logits clipped at 30", "rounded to 8 decimals", "floored at 1e-12"])
+def test_dense_layer_compares_outputs_far_below_1_to_their_own_scale(answer):
+    """No weighted sum lay between -18 and -100 in float64, so outputs rounded to 8 decimals, floored at 1e-12 or
+    computed from logits clipped at 30 passed within the atol of 1e-8."""
+    with pytest.raises(ExerciseFailed, match="far below 1 must come out right"):
+        check("dense_layer", answer, strict=True)
+
+
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: 0.5 + 0.5 * np.tanh((X @ W.T + b) / 2),
+    lambda X, W, b: sigmoid(np.asarray(X, np.float32) @ np.asarray(W, np.float32).T + b).astype(np.float32),
+], ids=["0.5 + 0.5 tanh(z / 2)", "float32"])
+def test_dense_layer_outputs_right_to_1e_15_pass(answer):
+    _passes("dense_layer", answer)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
+from .base import Case, Exercise, Mismatch, Mistake, compare_values, input_changed, same_arrays, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
 
 
 def _sgd_cases():
@@ -53,6 +53,14 @@ def _sgd_cases():
              label="lr as np.int64(2) (as np.arange gives)"),
         Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), 1e-3), label="gradients of 1e30"),  # float32 holds them
         Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), 2.0), label="weights and gradients of 1e-9"),
+        # round 14: no gradient was infinite or all zero, and no 2-D weight had an axis of size 1 (a bias row)
+        Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), 0.1),
+             label="infinite gradients give infinite weights"),
+        Case((np.array([0.5, -1.0, 2.0]), np.zeros(3), 0.1), label="a zero gradient (the weights stay, in a new array)"),
+        Case((np.array([[0.5, -1.0, 2.0, 0.25]]), np.array([[1.0, 2.0, -3.0, 0.5]]), 0.1),
+             label="a bias row of shape (1, 4)"),
+        Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]), 0.1),
+             label="a column of shape (4, 1)"),
     ]
 
 
@@ -120,6 +128,11 @@ def _momentum_cases():
               float(np.nextafter(1.0, 0.0))), label="mu = 1 - 2**-53 (the largest float below 1)"),
         Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), np.array([2e-9, -1e-9]), 2.0, 0.5),
              label="weights, gradients and velocity of 1e-9"),
+        # round 14: no gradient or velocity was infinite, and no 2-D weight had an axis of size 1
+        Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, 1.0, 2.0]), np.array([0.5, -np.inf, 1.0]), 0.1, 0.9),
+             label="an infinite gradient and an infinite velocity"),
+        Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
+              np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
     ]
 
 
@@ -202,6 +215,19 @@ def _adam_cases():
              label="a NaN in m and in v stays NaN"),
         Case((np.array([1.0, -1.0]), np.array([1e15, -1e15]), np.array([1e14, 0.0]), np.array([1e28, 0.0]), 2),
              {"lr": 1e-3}, label="gradients of 1e15"),  # their squares, 1e30, float32 holds
+        # round 14: no gradient was infinite or all zero, beta1 = 0 came only with whole-number arrays, no 2-D weight
+        # had an axis of size 1, and no beta2 was so close to 1 that the correction still mattered after 100,000 steps
+        Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
+             label="infinite gradients (inf / inf gives NaN)"),
+        Case((np.array([0.5, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
+             label="a zero gradient with m = v = 0 (the weights stay, in new arrays)"),
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 4),
+             {"lr": 0.1, "beta1": 0.0}, label="beta1 = 0 with float arrays (m is then a copy of grad)"),
+        Case((np.array([[0.5, -1.0, 2.0]]), np.array([[0.3, -0.1, 2.0]]), np.array([[0.2, -0.05, 0.5]]),
+              np.array([[0.02, 0.01, 0.3]]), 5), {"lr": 0.01}, label="a bias row of shape (1, 3)"),
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]),
+              1_000_000), {"lr": 0.01, "beta2": 1 - 1e-7},
+             label="step 1,000,000 with beta2 = 1 - 1e-7 (1 - beta2**t is 0.095)"),
     ]
 
 
@@ -505,6 +531,10 @@ _ORDER_PROBLEMS = {
     "neighbours kept": "over 256 shuffles with different seeds an index was followed by the next one (i, then i + 1) "
                        "far more often than the about once per shuffle of a fair shuffle: groups of neighbours stay "
                        "together. Shuffle all the indices one by one with rng.permutation(n), then cut",
+    "pairs in order": "over 256 shuffles with different seeds, two neighbouring places of the order held their "
+                      "indices in increasing order far more or far less often than in half of the shuffles, as a fair "
+                      "shuffle does: part of the order was put in order after the shuffle (a pair or a batch sorted, "
+                      "or swapped into place). Shuffle once with rng.permutation(n) and leave the order as it is",
     "biased": "the shuffle is biased: over 256 shuffles with different seeds the indices kept a trace of their "
               "starting order (an index and its new position are correlated; in a fair shuffle they are not). A loop "
               "of your own must swap order[i] with order[j] for j drawn from 0..i (Fisher-Yates), not from all of "
@@ -586,9 +616,13 @@ def _bias(answer, n, batch_size):
     indices followed by the next one (i, then i + 1), or the indices left in place (order[i] == i), are not about
     one per shuffle: in a fair shuffle both counts are close to Poisson(1), so their mean over the runs leaves
     1 +- 5/sqrt(runs) with a chance under 1e-6 (a shuffled order indexed by itself leaves 2 in place, a shuffle of
-    pairs keeps n/2 neighbours).
+    pairs keeps n/2 neighbours). And "pairs in order" when two neighbouring places hold increasing indices in far
+    more or far fewer than half of the runs: each count is Binomial(runs, 1/2), which leaves runs/2 +- 6 standard
+    deviations with a chance of 2e-9, under 3e-7 for all n - 1 < 150 pairs (a pair sorted after the shuffle always
+    increases).
     """
     start, total, in_place, followed, seen = np.arange(n), 0.0, 0, 0, set()
+    rising = np.zeros(n - 1, dtype=np.int64)  # per pair of neighbouring places: in how many runs they increase
     for seed in range(_BIAS_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
@@ -598,6 +632,7 @@ def _bias(answer, n, batch_size):
         total += np.corrcoef(start, np.argsort(order))[0, 1]
         in_place += int(np.sum(order == start))
         followed += int(np.sum(np.diff(order) == 1))
+        rising += np.diff(order) > 0
         seen.add(order.tobytes())
     if len(seen) < _BIAS_RUNS:
         return "few orders"
@@ -605,7 +640,10 @@ def _bias(answer, n, batch_size):
         return "biased"
     if abs(followed / _BIAS_RUNS - 1) > 5 / np.sqrt(_BIAS_RUNS):  # first: a shuffle of pairs leaves 2 in place too
         return "neighbours kept"
-    return "fixed points" if abs(in_place / _BIAS_RUNS - 1) > 5 / np.sqrt(_BIAS_RUNS) else ""
+    if abs(in_place / _BIAS_RUNS - 1) > 5 / np.sqrt(_BIAS_RUNS):
+        return "fixed points"
+    # round 14: two neighbouring places whose indices increase far more or less often than in half of the runs
+    return "pairs in order" if np.max(np.abs(rising - _BIAS_RUNS / 2)) > 6 * np.sqrt(_BIAS_RUNS / 4) else ""
 
 
 def _cut(order, batch_size):
@@ -653,6 +691,12 @@ def _batches_summary(answer, case):
         raise Mismatch(t("the batches hold indices of type {dtype}, which holds numbers up to {top} only: for a larger "
                          "data set (ImageNet trains on 1.28 million images) the indices wrap around. Return the "
                          "integers of rng.permutation(n) as they are", dtype=narrow[0], top=np.iinfo(narrow[0]).max))
+    again = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))]
+    if any(np.shares_memory(b, c) for b in batches for c in again if b.size and c.size):
+        raise Mismatch(t("a second call returned batches in the same memory as the first call's: your function writes "
+                         "the order into one array kept between calls, so the batches of an epoch that the caller kept "
+                         "are overwritten by the next epoch's. Return new arrays at every call (rng.permutation(n) "
+                         "makes one)"))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -684,7 +728,10 @@ def _minibatch_cases():
             Case((10, -2), label="negative batch size", raises=ValueError),
             *generated(in_turn(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
                                                           "below 1", "remainder")), count=7, seed=71),
-            Case((300, 32), label="300 in 32s (more indices than uint8 holds)")]
+            Case((300, 32), label="300 in 32s (more indices than uint8 holds)"),
+            # round 14: n and batch_size were always Python ints
+            Case((np.int64(60), np.int64(8)), label="n and batch_size as np.int64 (as np.sum of a mask or "
+                 "2 ** np.arange(6) gives)")]
 
 
 def _small_remainder(rng, n):
@@ -867,6 +914,13 @@ def _sgd_nan_lr_let_through(w, grad, lr):
         raise ValueError("bad input")
     return w - lr * grad
 
+def _sgd_unchanged_w_returned(w, grad, lr):
+    """"Nothing to do" when the gradient is 0: the caller's w itself comes back as the new weights."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w if not grad.any() else w - lr * grad
+
 # ---------------------------------------------------------------- catalogued mistakes: momentum_step
 def _momentum_checked(w, grad, velocity, lr, mu, shapes=("grad", "velocity"), lr_check=True, mu_floor=0.0,
                       mu_one=False):
@@ -990,6 +1044,13 @@ def _momentum_mu_float_only(w, grad, velocity, lr, mu=0.9):
     if not isinstance(mu, float):
         raise ValueError(f"mu must be a float, got {mu!r}")
     return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
+def _momentum_velocity_is_grad(w, grad, velocity, lr, mu=0.9):
+    """The first step (velocity 0) as `velocity = grad`: the caller's gradient array comes back as the velocity."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    velocity = grad if not velocity.any() else mu * velocity + grad
+    return w - lr * velocity, velocity
 
 
 def _momentum_python_numbers_only(w, grad, velocity, lr, mu=0.9):
@@ -1457,6 +1518,43 @@ def _batches_pairs_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
+_SHARES_INPUT = ("a returned array is one of the input arrays itself (or a view of it), such as the caller's grad "
+                 "returned as the new velocity, or w returned as it is when the step changes nothing: a later write "
+                 "into one of them (a gradient buffer filled in place, `w -= ...`) changes the other too. Return new "
+                 "arrays even where the values stay the same (`mu * velocity + grad` makes one when velocity is 0)")
+_REUSED_RESULT = ("a second call returned the same array as the first one: your function writes its result "
+                  "into the same array at every call (a buffer kept between calls, out=...), so the weights or the "
+                  "state that the caller kept from one step are overwritten by the next. Return new arrays at every call")
+_READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
+                     "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
+                     "`w - lr * grad` gives")
+
+
+def _new_arrays(answer, case):
+    """Call the answer (run of the three step exercises) and require new, writeable result arrays of its own.
+
+    As the engine does for a plain call, a change to an input array is reported; then a returned array that shares
+    memory with an input (the caller's grad returned as the velocity, w returned unchanged), a read-only one, and one
+    that a second call on copies of the same inputs returns again (a buffer reused between calls) are refused: the values
+    would be right, but the caller's arrays and the results would be tied together.
+    """
+    before = copy.deepcopy(case)
+    result = answer(*case.args, **case.kwargs)
+    if not same_arrays(case, before):
+        raise input_changed()
+    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+    outputs = [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, np.ndarray)]
+    if any(np.shares_memory(r, a) for r in outputs for a in inputs):
+        raise Mismatch(t(_SHARES_INPUT))
+    if any(not r.flags.writeable for r in outputs):
+        raise Mismatch(t(_READ_ONLY_RESULT))
+    again = answer(*before.args, **before.kwargs)
+    again = [r for r in (again if isinstance(again, (tuple, list)) else (again,)) if isinstance(r, np.ndarray)]
+    if any(np.shares_memory(r, s) for r in outputs for s in again):
+        raise Mismatch(t(_REUSED_RESULT))
+    return result
+
+
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -1489,6 +1587,7 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=ref.sgd_step,
         cases=_sgd_cases,
+        run=_new_arrays,
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1504,6 +1603,9 @@ EXERCISES = {
             Mistake("stored in np.zeros_like(grad)", _sgd_into_zeros_like_grad, "np.zeros_like(grad) takes grad's "
                     "dtype: for an integer gradient it holds integers, and the new weights stored in it are cut to "
                     "whole numbers. Return `w - lr * grad` itself"),
+            Mistake("unchanged w returned", _sgd_unchanged_w_returned, "a zero gradient must give new weights "
+                    "all the same: return `w - lr * grad`, not the caller's w itself, which a later `w -= ...` would "
+                    "change in both places"),
             Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
                     "`w - lr * grad`"),
             Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
@@ -1534,6 +1636,7 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=ref.momentum_step,
         cases=_momentum_cases,
+        run=_new_arrays,
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1551,6 +1654,10 @@ EXERCISES = {
                     "velocity (np.zeros_like of integer weights gives one) `v *= mu` cannot store floats (numpy "
                     "raises a casting error). Compute new arrays: `velocity = mu * velocity + grad`, then "
                     "`w - lr * velocity`"),
+            Mistake("velocity is the caller's grad", _momentum_velocity_is_grad, "`velocity = grad` (for a first "
+                    "step, or mu = 0) returns the caller's gradient array itself as the velocity, so a gradient "
+                    "buffer filled in place later changes the velocity too: compute `mu * velocity + grad`, a new "
+                    "array, at every step (torch's SGD clones the gradient on its first step for this reason)"),
             Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
                     "compute a new one: `velocity = mu * velocity + grad`"),
             Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
@@ -1599,6 +1706,7 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=ref.adam_step,
         cases=_adam_cases,
+        run=_new_arrays,
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

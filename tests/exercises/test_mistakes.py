@@ -1163,6 +1163,275 @@ def test_lesson_04_a_smaller_first_batch_is_not_blamed_on_shuffled_blocks():
     assert "keeps neighbours together" not in verdict.text
 
 
+# round 14 (a1404): results tied to an input or to the previous call's result, read-only results, infinite gradients,
+# weights with an axis of size 1, beta2 so close to 1 that the correction still matters after 100,000 steps, beta1 = 0
+# with float arrays, and n or batch_size as numpy integers
+def _checked_floats(w, *arrays, lr=1.0, t=1):
+    w, *arrays = _as_floats(w, *arrays)
+    if any(a.shape != w.shape for a in arrays) or not lr > 0 or t < 1:
+        raise ValueError("bad input")
+    return (w, *arrays)
+
+
+def _sgd_zero_gradient_returns_w(w, grad, lr):
+    """"Nothing to do" for a zero gradient: the caller's w itself comes back."""
+    w, grad = _checked_floats(w, grad, lr=lr)
+    return w if not grad.any() else w - lr * grad
+
+
+_BUFFERS = {}
+
+
+def _sgd_into_a_kept_buffer(w, grad, lr):
+    """The result written into a buffer kept between calls (np.subtract(..., out=...)), for speed."""
+    w, grad = _checked_floats(w, grad, lr=lr)
+    out = _BUFFERS.setdefault(("sgd", w.shape), np.empty(w.shape))
+    np.subtract(w, lr * grad, out=out)
+    return out
+
+
+def _sgd_read_only(w, grad, lr):
+    new_w = np.asarray(_sgd_reference(w, grad, lr))
+    new_w.flags.writeable = False
+    return new_w
+
+
+def _sgd_broadcast_view(w, grad, lr):
+    new_w = _sgd_reference(w, grad, lr)
+    return np.broadcast_to(new_w, np.shape(new_w))
+
+
+def _momentum_first_velocity_is_grad(w, grad, velocity, lr, mu=0.9):
+    """The first step (velocity 0) as `velocity = grad`: the caller's gradient comes back as the velocity."""
+    w, grad, velocity = _checked_floats(w, grad, velocity, lr=lr)
+    if not 0 <= mu < 1:
+        raise ValueError("bad mu")
+    velocity = grad if not velocity.any() else mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_mu_0_velocity_is_grad(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _checked_floats(w, grad, velocity, lr=lr)
+    if not 0 <= mu < 1:
+        raise ValueError("bad mu")
+    velocity = grad if mu == 0 else mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_into_kept_buffers(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _checked_floats(w, grad, velocity, lr=lr)
+    if not 0 <= mu < 1:
+        raise ValueError("bad mu")
+    new_v = _BUFFERS.setdefault(("v", w.shape), np.empty(w.shape))
+    new_w = _BUFFERS.setdefault(("w", w.shape), np.empty(w.shape))
+    np.multiply(mu, velocity, out=new_v)
+    new_v += grad
+    np.subtract(w, lr * new_v, out=new_w)
+    return new_w, new_v
+
+
+def _momentum_read_only(w, grad, velocity, lr, mu=0.9):
+    new_w, new_v = (np.asarray(a) for a in _momentum_reference(w, grad, velocity, lr, mu))
+    new_w.flags.writeable = new_v.flags.writeable = False
+    return new_w, new_v
+
+
+def _adam_m_is_grad_for_beta1_0(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _checked_floats(w, grad, m, v, t=t)
+    m = grad if beta1 == 0 else beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _adam_nothing_to_do(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """A zero gradient with zero moments skipped: the caller's w, m and v come back."""
+    w, grad, m, v = _checked_floats(w, grad, m, v, t=t)
+    if not grad.any() and not m.any() and not v.any():
+        return w, m, v
+    return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+@pytest.mark.parametrize("name, answer, match, mistake", [
+    ("sgd_step", _sgd_zero_gradient_returns_w, "one of the input arrays itself", "unchanged w returned"),
+    ("sgd_step", _sgd_into_a_kept_buffer, "returned the same array as the first one", ""),
+    ("sgd_step", _sgd_read_only, "read-only", ""),
+    ("sgd_step", _sgd_broadcast_view, "read-only", ""),
+    ("momentum_step", _momentum_first_velocity_is_grad, "one of the input arrays itself", "velocity is the caller's grad"),
+    ("momentum_step", _momentum_mu_0_velocity_is_grad, "one of the input arrays itself", ""),
+    ("momentum_step", _momentum_into_kept_buffers, "returned the same array as the first one", ""),
+    ("momentum_step", _momentum_read_only, "read-only", ""),
+    ("adam_step", _adam_m_is_grad_for_beta1_0, "one of the input arrays itself", ""),
+    ("adam_step", _adam_nothing_to_do, "one of the input arrays itself", ""),
+], ids=["sgd zero gradient returns w", "sgd kept buffer", "sgd read-only", "sgd np.broadcast_to", "momentum first "
+        "velocity is grad", "momentum mu = 0 velocity is grad", "momentum kept buffers", "momentum read-only",
+        "adam m is grad for beta1 = 0", "adam zero step returns the inputs"])
+def test_lesson_04_results_tied_to_an_input_or_to_the_previous_call_are_rejected(name, answer, match, mistake):
+    """The values were right, so every case passed; but the result was the caller's own array (a later write into one
+    changes the other), the same array at every call (the weights kept from one step overwritten by the next) or
+    read-only (the caller's `w -= ...` raises)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and match in verdict.text, verdict.text
+    if mistake:
+        assert verdict.mistake == mistake, verdict.mistake
+
+
+def _sgd_infinite_gradient_refused(w, grad, lr):
+    if np.isinf(np.asarray(grad, dtype=float)).any():
+        raise ValueError("the gradient is infinite")
+    return _sgd_reference(w, grad, lr)
+
+
+def _sgd_infinity_made_finite(w, grad, lr):
+    """np.nan_to_num with nan=np.nan keeps NaN (as the check asks) but turns inf into 1.8e308."""
+    return np.nan_to_num(_sgd_reference(w, grad, lr), nan=np.nan)
+
+
+def _sgd_norm_clipped_at_1e35(w, grad, lr):
+    w, grad = _checked_floats(w, grad, lr=lr)
+    norm = np.linalg.norm(grad)
+    return w - lr * (grad * (1e35 / norm) if norm > 1e35 else grad)
+
+
+def _sgd_flattened_when_an_axis_is_1(w, grad, lr):
+    new_w = _sgd_reference(w, grad, lr)
+    return new_w.ravel() if np.ndim(new_w) == 2 and 1 in np.shape(new_w) else new_w
+
+
+def _momentum_infinity_refused(w, grad, velocity, lr, mu=0.9):
+    if np.isinf(np.asarray(grad, dtype=float)).any() or np.isinf(np.asarray(velocity, dtype=float)).any():
+        raise ValueError("infinite")
+    return _momentum_reference(w, grad, velocity, lr, mu)
+
+
+def _adam_infinity_refused(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    if np.isinf(np.asarray(grad, dtype=float)).any():
+        raise ValueError("infinite")
+    return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_t_capped(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """"After 100,000 steps the corrections are 1": true for beta2 = 0.999, not for a beta2 closer to 1."""
+    return _adam_reference(w, grad, m, v, min(t, 100_000), lr, beta1, beta2, eps)
+
+
+def _batches_python_int_batch_size(n, batch_size, rng):
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError("batch_size must be a positive int")
+    return _cut(rng.permutation(n), batch_size)
+
+
+def _batches_python_int_n(n, batch_size, rng):
+    if not isinstance(n, int):
+        raise TypeError("n must be an int")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return _cut(rng.permutation(n), batch_size)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_infinite_gradient_refused), ("sgd_step", _sgd_infinity_made_finite),
+    ("sgd_step", _sgd_norm_clipped_at_1e35), ("sgd_step", _sgd_flattened_when_an_axis_is_1),
+    ("momentum_step", _momentum_infinity_refused), ("adam_step", _adam_infinity_refused),
+    ("adam_step", _adam_t_capped), ("minibatch_indices", _batches_python_int_batch_size),
+    ("minibatch_indices", _batches_python_int_n),
+], ids=["sgd inf refused", "sgd nan_to_num(nan=nan)", "sgd norm clipped at 1e35", "sgd raveled (1, k)",
+        "momentum inf refused", "adam inf refused", "adam t capped at 1e5", "isinstance(batch_size, int)",
+        "isinstance(n, int)"])
+def test_lesson_04_infinite_gradients_size_1_axes_late_corrections_and_numpy_batch_sizes_are_met(name, answer):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _sgd_fortran_order(w, grad, lr):
+    new_w = _sgd_reference(w, grad, lr)
+    return np.asfortranarray(new_w) if np.ndim(new_w) else new_w
+
+
+def _momentum_copies_then_in_place(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _checked_floats(w, grad, velocity, lr=lr)
+    if not 0 <= mu < 1:
+        raise ValueError("bad mu")
+    new_v = velocity.copy()
+    new_v *= mu
+    new_v += grad
+    new_w = w.copy()
+    new_w -= lr * new_v
+    return new_w, new_v
+
+
+def _momentum_first_velocity_copied(w, grad, velocity, lr, mu=0.9):
+    """torch's way: the first velocity is a copy of the gradient."""
+    w, grad, velocity = _checked_floats(w, grad, velocity, lr=lr)
+    if not 0 <= mu < 1:
+        raise ValueError("bad mu")
+    velocity = grad.copy() if not velocity.any() else mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _adam_papers_efficient_form(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Kingma & Ba's section 2 form: lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t), eps scaled to match."""
+    w, grad, m, v = _checked_floats(w, grad, m, v, t=t)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    root = math.sqrt(1 - beta2 ** t)
+    return w - lr * root / (1 - beta1 ** t) * m / (np.sqrt(v) + eps * root), m, v
+
+
+def _adam_corrections_by_expm1(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _checked_floats(w, grad, m, v, t=t)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    c1, c2 = (-math.expm1(t * math.log(b)) if b > 0 else 1.0 for b in (beta1, beta2))
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
+
+
+def _batches_by_np_split(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return np.split(rng.permutation(n), range(batch_size, n, batch_size))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_fortran_order), ("momentum_step", _momentum_copies_then_in_place),
+    ("momentum_step", _momentum_first_velocity_copied), ("adam_step", _adam_papers_efficient_form),
+    ("adam_step", _adam_corrections_by_expm1),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.argsort(rng.random(n)), b)),
+    ("minibatch_indices", _batches_by_np_split),
+    ("minibatch_indices", lambda n, b, rng: [list(x) for x in _cut(rng.permutation(n).tolist(), b)]),
+], ids=["sgd Fortran order", "momentum copies, then in place", "momentum first velocity copied", "adam the paper's "
+        "efficient form", "adam corrections by expm1", "argsort of random keys", "np.split", "lists of ints"])
+def test_lesson_04_right_answers_of_round_14_pass(name, answer):
+    _passes(name, answer)
+
+
+_ORDERS = {}
+
+
+def _batches_in_a_kept_array(n, batch_size, rng):
+    """The order written into one array per n, kept between calls (to save allocations): the next epoch's call
+    overwrites the batches of the last one."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = _ORDERS.setdefault(n, np.empty(n, dtype=np.int64))
+    order[:] = rng.permutation(n)
+    return _cut(order, batch_size)
+
+
+def _batches_first_pair_sorted(n, batch_size, rng):
+    """A fair shuffle, then its first two places put in increasing order."""
+    order = rng.permutation(n)
+    if n >= 2 and order[0] > order[1]:
+        order[[0, 1]] = order[[1, 0]]
+    return _cut(order, batch_size)
+
+
+@pytest.mark.parametrize("answer, match", [
+    (_batches_in_a_kept_array, "same memory as the first call's"),
+    (_batches_first_pair_sorted, "two neighbouring places of the order held their indices in increasing order"),
+], ids=["an array kept between calls", "the first pair sorted"])
+def test_lesson_04_minibatches_kept_between_calls_or_partly_sorted_are_rejected(answer, match):
+    verdict = judge(registry.get_exercise("minibatch_indices"), answer)
+    assert verdict.kind == WRONG and match in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -142,13 +142,26 @@ def known_numeric_state():
         yield
 
 
+# the hooks torch.nn.modules.module.register_module_forward_hook (and its pre- and backward twins) put on every module
+_GLOBAL_MODULE_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+                        "_global_backward_pre_hooks")
+
+
+def _global_module_hooks(torch) -> tuple:
+    """The handles' ids of torch's global module hooks, one frozenset per kind."""
+    module = getattr(getattr(getattr(torch, "nn", None), "modules", None), "module", None)
+    return tuple(frozenset(getattr(module, name, None) or ()) for name in _GLOBAL_MODULE_HOOKS)
+
+
 def _torch_settings() -> tuple:
-    """torch's global gradient mode, default dtype, anomaly detection and deterministic algorithms (with their
-    warn-only flag); its defaults while it is not imported."""
+    """torch's global gradient mode, default dtype, anomaly detection, deterministic algorithms (with their
+    warn-only flag) and global module hooks; its defaults while it is not imported."""
     torch = sys.modules.get("torch")
-    return (True, "torch.float32", False, (False, False)) if torch is None else (
+    return (True, "torch.float32", False, (False, False), (frozenset(),) * len(_GLOBAL_MODULE_HOOKS)) \
+        if torch is None else (
         torch.is_grad_enabled(), str(torch.get_default_dtype()), torch.is_anomaly_enabled(),
-        (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()))
+        (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()),
+        _global_module_hooks(torch))
 
 
 def _restore_torch_settings(settings: tuple) -> None:
@@ -157,6 +170,10 @@ def _restore_torch_settings(settings: tuple) -> None:
     torch.set_default_dtype(getattr(torch, settings[1].removeprefix("torch.")))
     torch.autograd.set_detect_anomaly(settings[2])
     torch.use_deterministic_algorithms(settings[3][0], warn_only=settings[3][1])
+    for name, kept in zip(_GLOBAL_MODULE_HOOKS, settings[4]):   # a hook the function added is removed
+        hooks = getattr(torch.nn.modules.module, name, None)
+        for key in [key for key in (hooks or ()) if key not in kept]:
+            del hooks[key]
 
 
 NUMPY_ERRORS_CHANGED = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook. "
@@ -178,6 +195,11 @@ def _blanket_filters(filters: list) -> list:
 
 
 def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
+    if before[4] != after[4]:
+        return SettingChanged(t("your function left a global hook on every module (torch.nn.modules.module."
+                                "register_module_forward_hook or one of its twins): it runs in every later call of "
+                                "every model, in every later cell. The check removed it; keep the handle it returns "
+                                "and call handle.remove() before returning, or use no hook"))
     if before[2] != after[2]:
         return SettingChanged(t("your function switched torch's anomaly detection (torch.autograd.set_detect_anomaly) "
                                 "on for the rest of the notebook, which slows every backward pass down. The check "

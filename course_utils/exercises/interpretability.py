@@ -69,7 +69,8 @@ def _model_state(model):
                 if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
     hooks = [len(getattr(module, name, None) or {}) for module in model.modules() for name in
              ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")]
-    hooks += [len(tensor._backward_hooks or {}) for _, tensor in model.named_parameters()]
+    hooks += [len(getattr(tensor, name, None) or {}) for _, tensor in model.named_parameters()
+              for name in ("_backward_hooks", "_post_accumulate_grad_hooks")]
     return [module.training for module in model.modules()], tensors, settings, hooks
 
 
@@ -101,6 +102,20 @@ def _model_change(before, after):
     return ""
 
 
+def _grad_of(value):
+    """A copy of a tensor's .grad (None for anything else, or a tensor without one)."""
+    grad = getattr(value, "grad", None) if hasattr(value, "detach") else None
+    return None if grad is None else grad.detach().clone()
+
+
+def _same_grad(before, after):
+    import torch
+
+    if before is None or after is None:
+        return before is None and after is None
+    return before.shape == after.shape and before.dtype == after.dtype and bool(torch.equal(before, after))
+
+
 def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
     model = case.args[0] if case.args else case.kwargs["model"]
@@ -108,6 +123,7 @@ def _run_explanation(explain, case):
     inputs = copy.deepcopy(given)
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
+    grads = [_grad_of(a) for a in given]
     result = explain(*case.args, **case.kwargs)
     change = _model_change(state, _model_state(model))
     if change:
@@ -116,6 +132,10 @@ def _run_explanation(explain, case):
         raise InputChanged(t("your function switched on requires_grad of the caller's own tensor (x.requires_grad_() "
                              "without a copy), so the caller's x.numpy() fails afterwards: differentiate a copy, "
                              "torch.as_tensor(x, dtype=torch.float32).clone()"))
+    if not all(_same_grad(before, _grad_of(a)) for before, a in zip(grads, given)):
+        raise InputChanged(t("your function changed the .grad of the caller's own tensor (it set, cleared or added "
+                             "to x.grad): that gradient belongs to the caller. Differentiate a copy, "
+                             "torch.as_tensor(x, dtype=torch.float32).clone(), and leave the caller's x as it was"))
     if not same_arrays(given, inputs):
         raise input_changed()
     if getattr(result, "requires_grad", False):
@@ -367,6 +387,8 @@ def _ig_cases():
         *generated(_draw_ig_case(), count=len(_EXPLAINED), seed=72),
         Case((_tiny_cnn(), *_uint8_image_and_gray_baseline()), label="an 8-bit image (uint8, 0-255) with a gray "
              "baseline of uint8 too (128 everywhere), class 2, 8 steps: x - baseline must not wrap round below 0"),
+        Case((_tiny_mlp(), _with_stale_gradient(_inputs(6, 12)), 1, None, 8), label="a tensor x that still holds an "
+             "old gradient, 8 steps (its .grad is the caller's: leave it as it is)"),
     ]
 
 

@@ -5877,6 +5877,232 @@ def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
     _passes(name, answer)
 
 
+# round 14 (a1408): the caller's x.grad, hooks outside the modules' own lists, grad_fn called by keyword, shards cut
+# by hand, indices beyond 16 bits and a ring step past k - 2
+def _explanation_after(name, before):
+    """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``."""
+    from course_utils import attribution
+
+    def saliency_map(model, x, target):
+        before(model, x)
+        return attribution.saliency(model, x, target)
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        before(model, x)
+        return attribution.integrated_gradients(model, x, target, baseline, steps)
+    return saliency_map if name == "saliency_map" else integrated_gradients
+
+
+def _clear_the_caller_s_grad(model, x):
+    if hasattr(x, "grad"):
+        x.grad = None                                         # "clear the old gradient" of the caller's own x
+
+
+def _saliency_on_the_caller_s_x_flag_put_back(model, x, target):
+    """No copy, but the caller's old gradient cleared and its flag switched back off: its .grad is left changed."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    was, x.grad = x.requires_grad, None
+    x.requires_grad_(True)
+    model(x[None])[0, target].backward()
+    saliency = x.grad.abs().clone()
+    x.requires_grad_(was)
+    return saliency
+
+
+def _leave_a_global_module_hook(model, x):
+    from torch import nn
+
+    nn.modules.module.register_module_forward_hook(lambda module, inputs, output: None)   # never removed
+
+
+def _leave_post_accumulate_grad_hooks(model, x):
+    for p in model.parameters():
+        if p.requires_grad:
+            p.register_post_accumulate_grad_hook(lambda p: None)                       # never removed
+
+
+_LEFT_ON_X_OR_OUTSIDE_THE_MODULES = [
+    ("saliency_map", _saliency_on_the_caller_s_x_flag_put_back, r"\.grad of the caller's own tensor"),
+    ("saliency_map", _explanation_after("saliency_map", _clear_the_caller_s_grad), r"\.grad of the caller's own"),
+    ("integrated_gradients", _explanation_after("integrated_gradients", _clear_the_caller_s_grad),
+     r"\.grad of the caller's own tensor"),
+    ("saliency_map", _explanation_after("saliency_map", _leave_a_global_module_hook), "global hook on every module"),
+    ("integrated_gradients", _explanation_after("integrated_gradients", _leave_a_global_module_hook),
+     "global hook on every module"),
+    ("saliency_map", _explanation_after("saliency_map", _leave_post_accumulate_grad_hooks), "left a hook on the model"),
+    ("integrated_gradients", _explanation_after("integrated_gradients", _leave_post_accumulate_grad_hooks),
+     "left a hook on the model"),
+]
+
+
+@pytest.mark.parametrize("name, answer, reason", _LEFT_ON_X_OR_OUTSIDE_THE_MODULES,
+                         ids=["saliency no copy, flag put back", "saliency caller's grad cleared",
+                              "ig caller's grad cleared", "saliency global module hook", "ig global module hook",
+                              "saliency post-accumulate hooks", "ig post-accumulate hooks"])
+def test_lesson_07a_rejects_a_changed_grad_on_the_caller_s_x_and_hooks_outside_the_modules_lists(name, answer,
+                                                                                                 reason):
+    """All passed: the caller's x was compared by its values and flag, not its .grad, and only each module's own
+    hooks and each weight's backward hooks were counted. The check removes a global hook it finds."""
+    from torch import nn
+
+    with pytest.raises(ExerciseFailed, match=reason):
+        check(name, answer, strict=True)
+    assert not nn.modules.module._global_forward_hooks
+
+
+def _shard_gradient_calling(call):
+    """A right shard gradient that calls grad_fn on each shard by ``call(grad_fn, w, X_j, y_j)``."""
+    def shard_gradient(grad_fn, w, X, y, k):
+        if not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        return sum(len(X_j) * call(grad_fn, w, X_j, y_j)
+                   for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k))) / len(X)
+    return shard_gradient
+
+
+def _shard_gradient_by_slices_with_the_rest_last(grad_fn, w, X, y, k):
+    """Shards of len(X) // k examples cut by hand, the last one taking the rest (10 in 3: 3, 3, 4)."""
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    size, total = len(X) // k, 0
+    for j in range(k):
+        end = (j + 1) * size if j < k - 1 else len(X)
+        total = total + (end - j * size) * grad_fn(w, X[j * size:end], y[j * size:end])
+    return total / len(X)
+
+
+def test_lesson_08a_shard_gradient_may_call_grad_fn_by_keyword():
+    """Rejected with 'noted() got an unexpected keyword argument X': the check's own wrapper of grad_fn named its
+    parameters X_j, y_j, not the lesson's grad_fn(w, X, y)."""
+    _passes("shard_gradient", _shard_gradient_calling(lambda grad_fn, w, X_j, y_j: grad_fn(w, X=X_j, y=y_j)))
+    _passes("shard_gradient", _shard_gradient_calling(lambda grad_fn, w, X_j, y_j: grad_fn(w=w, X=X_j, y=y_j)))
+
+
+def test_lesson_08a_shards_cut_by_hand_are_blamed_on_their_sizes():
+    """Was told 'grad_fn was called on 3 examples at once ...: call it on each shard', which it did: its k shards
+    cover the batch, only their sizes are not np.array_split's."""
+    with pytest.raises(ExerciseFailed, match=r"np\.array_split\(X, k\) cuts shards of") as failed:
+        check("shard_gradient", _shard_gradient_by_slices_with_the_rest_last, strict=True)
+    assert "examples at once" not in str(failed.value)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16])
+def test_lesson_08a_sampler_indices_in_16_bits_are_rejected(dtype):
+    """Passed: no order held an index above 999."""
+    from course_utils.distributed.data_parallel import sampler_indices
+
+    def in_16_bits(order, num_replicas, rank, drop_last=False):
+        return sampler_indices(np.asarray(order).astype(dtype), num_replicas, rank, drop_last)
+    with pytest.raises(ExerciseFailed, match="beyond 16 bits"):
+        check("sampler_indices", in_16_bits, strict=True)
+
+
+def test_lesson_08a_a_ring_step_refusing_steps_past_k_minus_2_is_told_that_steps_wrap_round():
+    """The text now says that any whole step is valid; the case that uses step k - 1 says so too."""
+    from course_utils.distributed.data_parallel import ring_step
+
+    def refusing(buffers, step):
+        buffers = np.asarray(buffers)
+        if buffers.ndim >= 2 and not 0 <= step < buffers.shape[0] - 1:
+            raise ValueError("step must be one of the k - 1 reduce-scatter steps")
+        if buffers.ndim < 2 or buffers.shape[0] < 2:
+            raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+        return ring_step(buffers, step)
+    with pytest.raises(ExerciseFailed, match=r"wraps round"):
+        check("ring_step", refusing, strict=True)
+
+
+def _saliency_by_a_one_hot_backward(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).detach().requires_grad_(True)    # detach(): a new leaf, no copy
+    scores = model(x[None])
+    scores.backward(torch.nn.functional.one_hot(torch.tensor([target]), scores.shape[1]).to(scores.dtype))
+    return x.grad.abs()
+
+
+def _saliency_with_the_weights_frozen_and_put_back(model, x, target):
+    import torch
+
+    flags = [p.requires_grad for p in model.parameters()]
+    model.requires_grad_(False)                              # no gradients left in the weights' .grad
+    try:
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs()
+    finally:
+        for p, flag in zip(model.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+def _integrated_gradients_from_x_to_the_baseline(model, x, target, baseline, steps):
+    """The midpoints walked from x back to the baseline: the same points in reverse order."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (x - alphas * (x - baseline)).requires_grad_(True)
+    out = model(points)[:, target]
+    (grads,) = torch.autograd.grad(out, points, grad_outputs=torch.ones_like(out))
+    return (x - baseline) * grads.mean(dim=0)
+
+
+def _integrated_gradients_by_vmap(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    points = baseline + ((torch.arange(steps) + 0.5) / steps).view(-1, *[1] * x.ndim) * (x - baseline)
+    grads = torch.func.vmap(torch.func.grad(lambda point: model(point[None])[0, target]))(points)
+    return ((x - baseline) * grads.mean(dim=0)).detach()
+
+
+def _shard_gradient_over_a_permutation(grad_fn, w, X, y, k):
+    """Shards of a shuffled order (a generator of its own): other examples per shard, the same sizes and total."""
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    rows = np.array_split(np.random.default_rng(0).permutation(len(X)), k)
+    return np.average([grad_fn(w, X[r], y[r]) for r in rows], axis=0, weights=[np.size(X[r]) for r in rows])
+
+
+def _ring_step_through_a_3d_view(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    new, flat = buffers.astype(float).reshape(k, k, -1), buffers.reshape(k, k, -1)
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += flat[i, (i - step) % k]
+    return new.reshape(buffers.shape)
+
+
+def _sampler_indices_as_a_column(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+    return np.resize(order, total).reshape(-1, num_replicas)[:, rank]      # rows are rounds, columns ranks
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _saliency_by_a_one_hot_backward), ("saliency_map", _saliency_with_the_weights_frozen_and_put_back),
+    ("integrated_gradients", _integrated_gradients_from_x_to_the_baseline),
+    ("integrated_gradients", _integrated_gradients_by_vmap),
+    ("shard_gradient", _shard_gradient_over_a_permutation), ("ring_step", _ring_step_through_a_3d_view),
+    ("sampler_indices", _sampler_indices_as_a_column)],
+    ids=["saliency one-hot backward", "saliency weights frozen and put back", "ig from x to the baseline",
+         "ig vmap", "shard shuffled rows", "ring 3-D view", "sampler column of a table"])
+def test_lessons_07a_and_08a_accept_right_answers_of_round_14(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

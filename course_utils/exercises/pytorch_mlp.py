@@ -293,8 +293,43 @@ def _on_a_gpu_class():
                 to_the_cpu = any(isinstance(a, str) and a.startswith("cpu") for a in [kwargs.get("device"), *args])
                 return moved if to_the_cpu else moved.as_subclass(OnAGpu)
 
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                if func not in _MIXING_ALLOWED and _mixes_devices(cls, (args, kwargs)):
+                    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                                       "devices, cuda:0 and cpu!")
+                return super().__torch_function__(func, types, args, kwargs)
+
+        _MIXING_ALLOWED.update({torch.Tensor.__getitem__, torch.Tensor.__setitem__, torch.Tensor.copy_,
+                                torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.type_as})
         _ON_A_GPU.append(OnAGpu)
     return _ON_A_GPU[0]
+
+
+_MIXING_ALLOWED = set()  # what CUDA allows across devices: indexing with CPU indices, copies and moves
+
+
+def _mixes_devices(gpu_class, arguments):
+    """Whether ``arguments`` (nested lists, tuples and dicts) hold a tensor "on a GPU" (``gpu_class``) and one on the
+    CPU, as an operation on a real GPU refuses ("Expected all tensors to be on the same device").
+
+    A 0-d CPU tensor is allowed, as CUDA allows it; so are parameters, which stand for a model that the check keeps on
+    the CPU but imagines on the GPU with its batches (the checks' models have no buffers)."""
+    import torch
+
+    tensors, pending = [], [arguments]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, torch.Tensor):
+            tensors.append(item)
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+    on_the_gpu = any(isinstance(tensor, gpu_class) for tensor in tensors)
+    on_the_cpu = any(not isinstance(tensor, (gpu_class, torch.nn.Parameter)) and tensor.ndim > 0 for tensor in tensors)
+    return on_the_gpu and on_the_cpu
 
 
 def _on_a_gpu(tensor):
@@ -315,6 +350,10 @@ def _accuracy_cases():
     wide = torch.randn(12, 1000, generator=gen)
     wide_labels = torch.tensor([999, 998, 300, 257, 256, 255, 129, 128, 127, 5, 0, 640])
     wide[torch.arange(8), wide_labels[:8]] += 10.0  # 8 right, all of them past what int8 and uint8 hold
+    gen = torch.Generator().manual_seed(99)  # a generator of its own: the inputs above stay as they were
+    many = torch.randn(5000, 10, generator=gen)
+    many_labels = torch.randint(0, 10, (5000,), generator=gen)
+    many_labels[:4700] = many[:4700].argmax(dim=1)  # 4,722 right in all
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -346,6 +385,8 @@ def _accuracy_cases():
                             [0.5, 0.1, 0.2]], dtype=torch.float64), torch.tensor([1, 2, 2, 0])),
              label="float64 logits (a float64 model) whose largest two differ by less than float32 can tell apart: "
              "all 4 right"),
+        Case((many, many_labels), label="5,000 examples, 4,722 of them right (Fashion-MNIST's test set has 10,000): "
+             "a count that float16 (exact up to 2,048) and bfloat16 (up to 256) round"),
     ]
 
 
@@ -462,6 +503,12 @@ def _run_module(cls, case):
         raise Mismatch(t("{names} starts with every weight and bias at zero: each of its units outputs ReLU(0) = 0, "
                          "whose gradient is 0, so no gradient passes through it and the layers before it never "
                          "learn. Keep nn.Linear's own random initialisation", names=", ".join(dead)))
+    switched_off = _switched_off(layers)
+    if switched_off:
+        raise Mismatch(t("{names} starts switched off: every one of its biases is below -1 (a negative bias "
+                         "initialiser, such as nn.init.constant_(bias, -5)), so its ReLUs give 0 for every one of 256 "
+                         "random inputs: no gradient passes back through them, so it and the layers before it never learn, "
+                         "and the layers after it see only zeros. Keep nn.Linear's own random initialisation", names=", ".join(switched_off)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -500,6 +547,24 @@ def _run_module(cls, case):
                          names=", ".join(cut)))
     n_params = sum(p.numel() for p in net.parameters())
     return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
+
+
+def _switched_off(layers):
+    """The hidden layers whose ReLUs the answer's own starting weights switch off: every bias below -1 (nn.Linear's
+    own lie within +-1/sqrt(fan_in), so never all of them) and every output 0 on 256 standard-normal inputs."""
+    import torch
+
+    found = []
+    try:
+        with torch.no_grad():
+            h = torch.randn(256, layers[0].in_features, generator=torch.Generator().manual_seed(0))
+            for name, layer in zip(("hidden1", "hidden2"), layers):
+                h = torch.relu(layer(h.to(layer.weight.dtype)))
+                if bool((layer.bias < -1).all()) and not h.any():
+                    found.append(name)
+    except Exception:  # e.g. layers that do not chain: the output comparison judges the answer
+        return []
+    return found
 
 
 def _identical_units(layers):
@@ -1116,6 +1181,16 @@ def _accuracy_logits_as_float32(logits, labels):
     return (logits.float().argmax(dim=1) == labels).float().mean().item()  # float64 logits rounded first
 
 
+def _accuracy_predictions_to_the_cpu(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels may still be on the GPU
+
+
+def _accuracy_counted_in_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
+
+
 def _accuracy_numpy_float32(logits, labels):
     _checked_shapes(logits, labels)
     return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
@@ -1254,6 +1329,14 @@ def _mlp_view_minus_one(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 def _mlp_built_in_eval_mode(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
     net.eval()  # "dropout off until training starts"
+    return net
+
+
+def _mlp_negative_bias(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _digit_mlp(n_in, n_hidden1, n_hidden2, n_out, dropout)
+    nn.init.constant_(net.hidden1.bias, -5.0)  # "start the units quiet"
     return net
 
 
@@ -1501,6 +1584,22 @@ def _evaluate_mode_toggled(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, eval_mode=False)
 
 
+def _evaluate_labels_moved_for_the_loss_only(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device))
+            total_loss += loss_fn(logits, y.to(device)).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()  # y itself was never moved
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
 def _evaluate_first_three_classes(model, loader, loss_fn, device):
     # the classes of the check's first model
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
@@ -1634,6 +1733,12 @@ EXERCISES = {
                     "they are: logits.requires_grad_(False) changes their flag, and on a model's output it raises "
                     "(only a leaf tensor may change it). argmax needs no gradient; before .numpy() use "
                     "logits.detach()"),
+            Mistake("predictions moved to the CPU", _accuracy_predictions_to_the_cpu, "compare the predictions with "
+                    "the labels where both are: logits.argmax(dim=1).cpu() is on the CPU while labels on a GPU stay "
+                    "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
+            Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
+                    "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so a larger count is rounded"),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -1690,6 +1795,7 @@ EXERCISES = {
                     "of 392 pixels silently become 2 rows instead of an error"),
             Mistake("built in eval mode", _mlp_built_in_eval_mode, ""),
             Mistake("seeded in __init__", _mlp_seeding_itself, ""),
+            Mistake("negative biases", _mlp_negative_bias, ""),
         ),
     ),
     "torch_evaluate": Exercise(
@@ -1737,6 +1843,10 @@ EXERCISES = {
                     "puts a model that arrives in eval mode into training mode"),
             Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
+            Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
+                    "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
+                    "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "
+                    "same device'"),
             Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
                     "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
             Mistake("divided by len(loader.sampler)", _evaluate_dividing_by_the_sampler, "divide by the number of "

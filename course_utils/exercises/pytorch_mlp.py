@@ -354,6 +354,9 @@ def _accuracy_cases():
     many = torch.randn(5000, 10, generator=gen)
     many_labels = torch.randint(0, 10, (5000,), generator=gen)
     many_labels[:4700] = many[:4700].argmax(dim=1)  # 4,722 right in all
+    tied = torch.zeros(6, 40)
+    for row in range(6):  # the largest logit of each row at 4 places, far apart
+        tied[row, [row + 3, row + 10, row + 25, 39]] = 1.0 + row
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -387,6 +390,8 @@ def _accuracy_cases():
              "all 4 right"),
         Case((many, many_labels), label="5,000 examples, 4,722 of them right (Fashion-MNIST's test set has 10,000): "
              "a count that float16 (exact up to 2,048) and bfloat16 (up to 256) round"),
+        Case((tied, torch.tensor([3, 11, 15, 28, 39, 8])), label="40 classes, the largest logit of each row tied at 4 "
+             "places: the first of them is the prediction (2 of 6 right; a sort may put another tied class first)"),
     ]
 
 
@@ -1186,6 +1191,11 @@ def _accuracy_predictions_to_the_cpu(logits, labels):
     return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels may still be on the GPU
 
 
+def _accuracy_by_sorting(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
+
+
 def _accuracy_counted_in_float16(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
@@ -1736,6 +1746,9 @@ EXERCISES = {
             Mistake("predictions moved to the CPU", _accuracy_predictions_to_the_cpu, "compare the predictions with "
                     "the labels where both are: logits.argmax(dim=1).cpu() is on the CPU while labels on a GPU stay "
                     "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
+            Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
+                    "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
+                    "torch's sort puts another tied class first"),
             Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),

@@ -263,13 +263,15 @@ def _compare_step(got, want):
 
 # ---------------------------------------------------------------- a tensor that behaves as on a GPU
 _ON_A_GPU = []
+_MIXING_ALLOWED = set()  # what CUDA allows across devices: indexing with CPU indices, copies and moves
 
 
 def _on_a_gpu_class():
     """A tensor class that refuses .numpy() (and np.asarray) as a CUDA tensor does, until .cpu() or .to("cpu").
 
     The checks run on the CPU, where .detach().numpy() works; on a GPU, as the lesson runs when it has one, it
-    raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too.
+    raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too. What .cpu()
+    gives back is marked as on the CPU (``_on_the_cpu_class``), and an operation that meets both raises, as on a GPU.
     """
     if not _ON_A_GPU:
         import torch
@@ -280,7 +282,7 @@ def _on_a_gpu_class():
                                 "tensor to host memory first.")
 
             def cpu(self, *args, **kwargs):
-                return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs)
+                return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs).as_subclass(OnTheCpu)
 
             def __deepcopy__(self, memo):  # the check copies its inputs
                 # a memo of its own for the plain view: the view is a temporary, and the shared memo is keyed by id(),
@@ -291,33 +293,36 @@ def _on_a_gpu_class():
             def to(self, *args, **kwargs):
                 moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
                 to_the_cpu = any(isinstance(a, str) and a.startswith("cpu") for a in [kwargs.get("device"), *args])
-                return moved if to_the_cpu else moved.as_subclass(OnAGpu)
+                return moved.as_subclass(OnTheCpu) if to_the_cpu else moved.as_subclass(OnAGpu)
 
             @classmethod
             def __torch_function__(cls, func, types, args=(), kwargs=None):
-                kwargs = kwargs or {}
-                if func not in _MIXING_ALLOWED and _mixes_devices(cls, (args, kwargs)):
-                    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                                       "devices, cuda:0 and cpu!")
+                _refuse_mixed_devices(func, (args, kwargs))
+                return super().__torch_function__(func, types, args, kwargs)
+
+        class OnTheCpu(torch.Tensor):
+            """What came back from the imitated GPU with .cpu() or .to("cpu"); operations keep the mark."""
+            on_the_cpu = True
+
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                _refuse_mixed_devices(func, (args, kwargs))
                 return super().__torch_function__(func, types, args, kwargs)
 
         _MIXING_ALLOWED.update({torch.Tensor.__getitem__, torch.Tensor.__setitem__, torch.Tensor.copy_,
                                 torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.type_as})
-        _ON_A_GPU.append(OnAGpu)
+        _ON_A_GPU.extend([OnAGpu, OnTheCpu])
     return _ON_A_GPU[0]
 
 
-_MIXING_ALLOWED = set()  # what CUDA allows across devices: indexing with CPU indices, copies and moves
-
-
-def _mixes_devices(gpu_class, arguments):
-    """Whether ``arguments`` (nested lists, tuples and dicts) hold a tensor "on a GPU" (``gpu_class``) and one on the
-    CPU, as an operation on a real GPU refuses ("Expected all tensors to be on the same device").
-
-    A 0-d CPU tensor is allowed, as CUDA allows it; so are parameters, which stand for a model that the check keeps on
-    the CPU but imagines on the GPU with its batches (the checks' models have no buffers)."""
+def _refuse_mixed_devices(func, arguments):
+    """Raise as CUDA does when ``arguments`` (nested lists, tuples and dicts) hold a tensor "on a GPU" and one known to
+    be on the CPU (brought back with .cpu(), or a batch never moved), unless the CPU one is 0-d (CUDA allows those)
+    or ``func`` is one that CUDA allows across devices. Other tensors (parameters, new tensors) count as either."""
     import torch
 
+    if func in _MIXING_ALLOWED:
+        return
     tensors, pending = [], [arguments]
     while pending:
         item = pending.pop()
@@ -327,9 +332,10 @@ def _mixes_devices(gpu_class, arguments):
             pending.extend(item)
         elif isinstance(item, dict):
             pending.extend(item.values())
-    on_the_gpu = any(isinstance(tensor, gpu_class) for tensor in tensors)
-    on_the_cpu = any(not isinstance(tensor, (gpu_class, torch.nn.Parameter)) and tensor.ndim > 0 for tensor in tensors)
-    return on_the_gpu and on_the_cpu
+    if any(isinstance(tensor, _ON_A_GPU[0]) for tensor in tensors) and any(
+            getattr(type(tensor), "on_the_cpu", False) and tensor.ndim > 0 for tensor in tensors):
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, cuda:0 "
+                           "and cpu!")
 
 
 def _on_a_gpu(tensor):
@@ -652,9 +658,11 @@ def _unmoved_batches(on_a_gpu=False):
     import torch
 
     class Named(torch.Tensor):
-        pass
+        on_the_cpu = True  # with batches "on a GPU", an operation that mixes them raises (_refuse_mixed_devices)
 
     class Unmoved(torch.Tensor):
+        on_the_cpu = True
+
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
             targets = [kwargs.get("device"), *args]

@@ -2083,6 +2083,19 @@ def _accuracy_by_a_stable_sort(logits, labels):
     return (first == labels).double().mean().item()
 
 
+def _accuracy_copying_the_labels(logits, labels):
+    labels = torch.tensor(labels)  # a copy on the labels' own device (a GPU stays a GPU), with a UserWarning
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_both_on_the_cpu(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.detach().to("cpu").argmax(dim=1) == labels.cpu()).sum().item() / len(labels)
+
+
 def _evaluate_comparing_on_the_cpu(model, loader, loss_fn, device):
     model.eval()
     total, correct, seen = 0.0, 0, 0
@@ -2129,10 +2142,12 @@ def _digit_mlp_with_two_dropout_modules():
 
 @pytest.mark.parametrize("name, answer", [
     ("torch_accuracy", _accuracy_with_the_labels_moved), ("torch_accuracy", _accuracy_by_a_stable_sort),
+    ("torch_accuracy", _accuracy_copying_the_labels), ("torch_accuracy", _accuracy_both_on_the_cpu),
     ("torch_evaluate", _evaluate_comparing_on_the_cpu), ("torch_evaluate", _evaluate_with_a_0d_counter),
     ("torch_digit_mlp", _digit_mlp_with_two_dropout_modules()), ("torch_digit_mlp", _digit_mlp_with_biases(0.0)),
     ("torch_digit_mlp", _digit_mlp_with_biases(-1.0, "hidden2")),
-], ids=["accuracy labels.to(logits.device)", "accuracy stable argsort", "evaluate compared on the cpu",
+], ids=["accuracy labels.to(logits.device)", "accuracy stable argsort", "accuracy torch.tensor(labels)",
+        "accuracy both on the cpu", "evaluate compared on the cpu",
         "evaluate 0-d counters", "digit mlp two dropout modules", "digit mlp zero biases", "digit mlp biases -1"])
 def test_lesson_06b_round_14_right_answers_pass(name, answer):
     _passes(name, answer)

@@ -1756,7 +1756,7 @@ EXERCISES = {
                     "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
             Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
                     "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
-                    "torch's sort puts another tied class first"),
+                    "torch's sort can put another tied class first"),
             Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),

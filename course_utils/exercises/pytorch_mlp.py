@@ -634,6 +634,8 @@ def _evaluate_cases():
         Case((30, 8), {"float64": True}, label="a float64 model, which takes batches of any dtype, and float64 batches"),
         Case((30, 8), {"caller_no_grad": True}, label="evaluate called inside the caller's `with torch.no_grad():` "
              "block, which must still be in force afterwards"),
+        Case((6000, 6000), {"classes": 2}, label="6,000 examples in one batch, 2,989 of them right: a count that "
+             "float16 (exact up to 2,048) rounds"),
     ]
 
 
@@ -1378,7 +1380,7 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
                 restore=False, to="device", loss_value=lambda loss: loss.item(),
-                predicted=lambda logits: logits.argmax(dim=1), divide_by=None):
+                predicted=lambda logits: logits.argmax(dim=1), divide_by=None, count_right=None):
     """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end;
     ``loss_value`` turns a batch's loss into a number, ``predicted`` gives the classes, ``divide_by(loader)`` the
     count the sums are divided by (default: the examples seen, or the batches with ``per_batch``)."""
@@ -1398,7 +1400,8 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
             logits = model(x)
             weight = 1 if per_batch else len(y)
             total_loss = total_loss + loss_value(loss_fn(logits, y)) * weight
-            correct += (predicted(logits) == y).float().mean().item() * weight
+            right = predicted(logits) == y
+            correct += count_right(right) / len(y) * weight if count_right else right.float().mean().item() * weight
             seen, batches = seen + len(y), batches + 1
     if seen == 0:
         raise ValueError("the loader gave no examples")
@@ -1616,6 +1619,12 @@ def _evaluate_labels_moved_for_the_loss_only(model, loader, loss_fn, device):
     if seen == 0:
         raise ValueError("the loader gave no examples")
     return total_loss / seen, correct / seen
+
+
+def _evaluate_counted_in_float16(model, loader, loss_fn, device):
+    # "half the memory": exact only while a batch has at most 2,048 right predictions
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.argmax(dim=1),
+                       count_right=lambda right: right.half().sum().item())
 
 
 def _evaluate_first_three_classes(model, loader, loss_fn, device):
@@ -1864,6 +1873,9 @@ EXERCISES = {
                     "puts a model that arrives in eval mode into training mode"),
             Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
+            Mistake("counted in float16", _evaluate_counted_in_float16, "count the right predictions with .sum() of "
+                    "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so a larger count is rounded"),
             Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "

@@ -2034,6 +2034,20 @@ def _accuracy_sorted(logits, labels):
     return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # ties: not the first
 
 
+def _evaluate_counting_in_float16(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0.0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).half().sum().item(), seen + len(y)  # past 2,048
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
 def _evaluate_moving_y_for_the_loss_only(model, loader, loss_fn, device):
     model.eval()
     total, correct, seen = 0.0, 0, 0
@@ -2061,10 +2075,11 @@ def _digit_mlp_with_biases(value, layer="hidden1"):
     ("torch_accuracy", _accuracy_counted_in(torch.bfloat16), "5,000 examples, 4,722 of them right"),
     ("torch_accuracy", _accuracy_sorted, "a sort (argsort, sort or topk) does not promise the first of tied"),
     ("torch_evaluate", _evaluate_moving_y_for_the_loss_only, "use the moved y for the accuracy too"),
+    ("torch_evaluate", _evaluate_counting_in_float16, "float16 holds whole numbers exactly only up to 2,048"),
     ("torch_digit_mlp", _digit_mlp_with_biases(-5.0), "hidden1 starts switched off"),
     ("torch_digit_mlp", _digit_mlp_with_biases(-100.0, "hidden2"), "hidden2 starts switched off"),
 ], ids=["accuracy .cpu() on the predictions", "accuracy counted in float16", "accuracy counted in bfloat16",
-        "accuracy argsort descending", "evaluate y moved for the loss only", "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
+        "accuracy argsort descending", "evaluate y moved for the loss only", "evaluate counted in float16", "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
 def test_lesson_06b_round_14_devices_large_counts_wide_ties_and_switched_off_layers(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text

@@ -271,7 +271,7 @@ def _on_a_gpu_class():
 
     The checks run on the CPU, where .detach().numpy() works; on a GPU, as the lesson runs when it has one, it
     raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too. What .cpu()
-    gives back is marked as on the CPU (``_on_the_cpu_class``), and an operation that meets both raises, as on a GPU.
+    gives back is marked as on the CPU (class ``OnTheCpu``), and an operation that meets both raises, as on a GPU.
     """
     if not _ON_A_GPU:
         import torch
@@ -518,8 +518,9 @@ def _run_module(cls, case):
     if switched_off:
         raise Mismatch(t("{names} starts switched off: every one of its biases is below -1 (a negative bias "
                          "initialiser, such as nn.init.constant_(bias, -5)), so its ReLUs give 0 for every one of 256 "
-                         "random inputs: no gradient passes back through them, so it and the layers before it never learn, "
-                         "and the layers after it see only zeros. Keep nn.Linear's own random initialisation", names=", ".join(switched_off)))
+                         "random inputs: no gradient passes back through them, so it and the layers before it never "
+                         "learn, and the layers after it see only zeros. Keep nn.Linear's own random initialisation",
+                         names=", ".join(switched_off)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()

@@ -2079,7 +2079,8 @@ def _digit_mlp_with_biases(value, layer="hidden1"):
     ("torch_digit_mlp", _digit_mlp_with_biases(-5.0), "hidden1 starts switched off"),
     ("torch_digit_mlp", _digit_mlp_with_biases(-100.0, "hidden2"), "hidden2 starts switched off"),
 ], ids=["accuracy .cpu() on the predictions", "accuracy counted in float16", "accuracy counted in bfloat16",
-        "accuracy argsort descending", "evaluate y moved for the loss only", "evaluate counted in float16", "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
+        "accuracy argsort descending", "evaluate y moved for the loss only", "evaluate counted in float16",
+        "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
 def test_lesson_06b_round_14_devices_large_counts_wide_ties_and_switched_off_layers(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text

@@ -263,13 +263,15 @@ def _compare_step(got, want):
 
 # ---------------------------------------------------------------- a tensor that behaves as on a GPU
 _ON_A_GPU = []
+_MIXING_ALLOWED = set()  # what CUDA allows across devices: indexing with CPU indices, copies and moves
 
 
 def _on_a_gpu_class():
     """A tensor class that refuses .numpy() (and np.asarray) as a CUDA tensor does, until .cpu() or .to("cpu").
 
     The checks run on the CPU, where .detach().numpy() works; on a GPU, as the lesson runs when it has one, it
-    raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too.
+    raises. Torch operations keep the class, so logits computed from such a batch refuse .numpy() too. What .cpu()
+    gives back is marked as on the CPU (class ``OnTheCpu``), and an operation that meets both raises, as on a GPU.
     """
     if not _ON_A_GPU:
         import torch
@@ -280,7 +282,7 @@ def _on_a_gpu_class():
                                 "tensor to host memory first.")
 
             def cpu(self, *args, **kwargs):
-                return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs)
+                return torch.Tensor.cpu(self.as_subclass(torch.Tensor), *args, **kwargs).as_subclass(OnTheCpu)
 
             def __deepcopy__(self, memo):  # the check copies its inputs
                 # a memo of its own for the plain view: the view is a temporary, and the shared memo is keyed by id(),
@@ -291,10 +293,49 @@ def _on_a_gpu_class():
             def to(self, *args, **kwargs):
                 moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
                 to_the_cpu = any(isinstance(a, str) and a.startswith("cpu") for a in [kwargs.get("device"), *args])
-                return moved if to_the_cpu else moved.as_subclass(OnAGpu)
+                return moved.as_subclass(OnTheCpu) if to_the_cpu else moved.as_subclass(OnAGpu)
 
-        _ON_A_GPU.append(OnAGpu)
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                _refuse_mixed_devices(func, (args, kwargs))
+                return super().__torch_function__(func, types, args, kwargs)
+
+        class OnTheCpu(torch.Tensor):
+            """What came back from the imitated GPU with .cpu() or .to("cpu"); operations keep the mark."""
+            on_the_cpu = True
+
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                _refuse_mixed_devices(func, (args, kwargs))
+                return super().__torch_function__(func, types, args, kwargs)
+
+        _MIXING_ALLOWED.update({torch.Tensor.__getitem__, torch.Tensor.__setitem__, torch.Tensor.copy_,
+                                torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.type_as})
+        _ON_A_GPU.extend([OnAGpu, OnTheCpu])
     return _ON_A_GPU[0]
+
+
+def _refuse_mixed_devices(func, arguments):
+    """Raise as CUDA does when ``arguments`` (nested lists, tuples and dicts) hold a tensor "on a GPU" and one known to
+    be on the CPU (brought back with .cpu(), or a batch never moved), unless the CPU one is 0-d (CUDA allows those)
+    or ``func`` is one that CUDA allows across devices. Other tensors (parameters, new tensors) count as either."""
+    import torch
+
+    if func in _MIXING_ALLOWED:
+        return
+    tensors, pending = [], [arguments]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, torch.Tensor):
+            tensors.append(item)
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+    if any(isinstance(tensor, _ON_A_GPU[0]) for tensor in tensors) and any(
+            getattr(type(tensor), "on_the_cpu", False) and tensor.ndim > 0 for tensor in tensors):
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, cuda:0 "
+                           "and cpu!")
 
 
 def _on_a_gpu(tensor):
@@ -315,6 +356,13 @@ def _accuracy_cases():
     wide = torch.randn(12, 1000, generator=gen)
     wide_labels = torch.tensor([999, 998, 300, 257, 256, 255, 129, 128, 127, 5, 0, 640])
     wide[torch.arange(8), wide_labels[:8]] += 10.0  # 8 right, all of them past what int8 and uint8 hold
+    gen = torch.Generator().manual_seed(99)  # a generator of its own: the inputs above stay as they were
+    many = torch.randn(5000, 10, generator=gen)
+    many_labels = torch.randint(0, 10, (5000,), generator=gen)
+    many_labels[:4700] = many[:4700].argmax(dim=1)  # 4,722 right in all
+    tied = torch.zeros(6, 40)
+    for row in range(6):  # the largest logit of each row at 4 places, far apart
+        tied[row, [row + 3, row + 10, row + 25, 39]] = 1.0 + row
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -346,6 +394,10 @@ def _accuracy_cases():
                             [0.5, 0.1, 0.2]], dtype=torch.float64), torch.tensor([1, 2, 2, 0])),
              label="float64 logits (a float64 model) whose largest two differ by less than float32 can tell apart: "
              "all 4 right"),
+        Case((many, many_labels), label="5,000 examples, 4,722 of them right (Fashion-MNIST's test set has 10,000): "
+             "a count that float16 (exact up to 2,048) and bfloat16 (up to 256) round"),
+        Case((tied, torch.tensor([3, 11, 15, 28, 39, 8])), label="40 classes, the largest logit of each row tied at 4 "
+             "places: the first of them is the prediction (2 of 6 right; a sort may put another tied class first)"),
     ]
 
 
@@ -462,6 +514,13 @@ def _run_module(cls, case):
         raise Mismatch(t("{names} starts with every weight and bias at zero: each of its units outputs ReLU(0) = 0, "
                          "whose gradient is 0, so no gradient passes through it and the layers before it never "
                          "learn. Keep nn.Linear's own random initialisation", names=", ".join(dead)))
+    switched_off = _switched_off(layers)
+    if switched_off:
+        raise Mismatch(t("{names} starts switched off: every one of its biases is below -1 (a negative bias "
+                         "initialiser, such as nn.init.constant_(bias, -5)), so its ReLUs give 0 for every one of 256 "
+                         "random inputs: no gradient passes back through them, so it and the layers before it never "
+                         "learn, and the layers after it see only zeros. Keep nn.Linear's own random initialisation",
+                         names=", ".join(switched_off)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -500,6 +559,24 @@ def _run_module(cls, case):
                          names=", ".join(cut)))
     n_params = sum(p.numel() for p in net.parameters())
     return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
+
+
+def _switched_off(layers):
+    """The hidden layers whose ReLUs the answer's own starting weights switch off: every bias below -1 (nn.Linear's
+    own lie within +-1/sqrt(fan_in), so never all of them) and every output 0 on 256 standard-normal inputs."""
+    import torch
+
+    found = []
+    try:
+        with torch.no_grad():
+            h = torch.randn(256, layers[0].in_features, generator=torch.Generator().manual_seed(0))
+            for name, layer in zip(("hidden1", "hidden2"), layers):
+                h = torch.relu(layer(h.to(layer.weight.dtype)))
+                if bool((layer.bias < -1).all()) and not h.any():
+                    found.append(name)
+    except Exception:  # e.g. layers that do not chain: the output comparison judges the answer
+        return []
+    return found
 
 
 def _identical_units(layers):
@@ -558,6 +635,8 @@ def _evaluate_cases():
         Case((30, 8), {"float64": True}, label="a float64 model, which takes batches of any dtype, and float64 batches"),
         Case((30, 8), {"caller_no_grad": True}, label="evaluate called inside the caller's `with torch.no_grad():` "
              "block, which must still be in force afterwards"),
+        Case((6000, 6000), {"classes": 2}, label="6,000 examples in one batch, 2,989 of them right: a count that "
+             "float16 (exact up to 2,048) rounds"),
     ]
 
 
@@ -582,9 +661,11 @@ def _unmoved_batches(on_a_gpu=False):
     import torch
 
     class Named(torch.Tensor):
-        pass
+        on_the_cpu = True  # with batches "on a GPU", an operation that mixes them raises (_refuse_mixed_devices)
 
     class Unmoved(torch.Tensor):
+        on_the_cpu = True
+
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
             targets = [kwargs.get("device"), *args]
@@ -1116,6 +1197,21 @@ def _accuracy_logits_as_float32(logits, labels):
     return (logits.float().argmax(dim=1) == labels).float().mean().item()  # float64 logits rounded first
 
 
+def _accuracy_predictions_to_the_cpu(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels may still be on the GPU
+
+
+def _accuracy_by_sorting(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
+
+
+def _accuracy_counted_in_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
+
+
 def _accuracy_numpy_float32(logits, labels):
     _checked_shapes(logits, labels)
     return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
@@ -1257,6 +1353,14 @@ def _mlp_built_in_eval_mode(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     return net
 
 
+def _mlp_negative_bias(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _digit_mlp(n_in, n_hidden1, n_hidden2, n_out, dropout)
+    nn.init.constant_(net.hidden1.bias, -5.0)  # "start the units quiet"
+    return net
+
+
 def _mlp_seeding_itself(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     import torch
 
@@ -1277,7 +1381,7 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
                 restore=False, to="device", loss_value=lambda loss: loss.item(),
-                predicted=lambda logits: logits.argmax(dim=1), divide_by=None):
+                predicted=lambda logits: logits.argmax(dim=1), divide_by=None, count_right=None):
     """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end;
     ``loss_value`` turns a batch's loss into a number, ``predicted`` gives the classes, ``divide_by(loader)`` the
     count the sums are divided by (default: the examples seen, or the batches with ``per_batch``)."""
@@ -1297,7 +1401,8 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
             logits = model(x)
             weight = 1 if per_batch else len(y)
             total_loss = total_loss + loss_value(loss_fn(logits, y)) * weight
-            correct += (predicted(logits) == y).float().mean().item() * weight
+            right = predicted(logits) == y
+            correct += count_right(right) / len(y) * weight if count_right else right.float().mean().item() * weight
             seen, batches = seen + len(y), batches + 1
     if seen == 0:
         raise ValueError("the loader gave no examples")
@@ -1501,6 +1606,28 @@ def _evaluate_mode_toggled(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, eval_mode=False)
 
 
+def _evaluate_labels_moved_for_the_loss_only(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device))
+            total_loss += loss_fn(logits, y.to(device)).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()  # y itself was never moved
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
+def _evaluate_counted_in_float16(model, loader, loss_fn, device):
+    # "half the memory": exact only while a batch has at most 2,048 right predictions
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.argmax(dim=1),
+                       count_right=lambda right: right.half().sum().item())
+
+
 def _evaluate_first_three_classes(model, loader, loss_fn, device):
     # the classes of the check's first model
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
@@ -1634,6 +1761,15 @@ EXERCISES = {
                     "they are: logits.requires_grad_(False) changes their flag, and on a model's output it raises "
                     "(only a leaf tensor may change it). argmax needs no gradient; before .numpy() use "
                     "logits.detach()"),
+            Mistake("predictions moved to the CPU", _accuracy_predictions_to_the_cpu, "compare the predictions with "
+                    "the labels where both are: logits.argmax(dim=1).cpu() is on the CPU while labels on a GPU stay "
+                    "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
+            Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
+                    "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
+                    "torch's sort can put another tied class first"),
+            Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
+                    "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so a larger count is rounded"),
         ),
     ),
     "torch_digit_mlp": Exercise(
@@ -1690,6 +1826,7 @@ EXERCISES = {
                     "of 392 pixels silently become 2 rows instead of an error"),
             Mistake("built in eval mode", _mlp_built_in_eval_mode, ""),
             Mistake("seeded in __init__", _mlp_seeding_itself, ""),
+            Mistake("negative biases", _mlp_negative_bias, ""),
         ),
     ),
     "torch_evaluate": Exercise(
@@ -1737,6 +1874,13 @@ EXERCISES = {
                     "puts a model that arrives in eval mode into training mode"),
             Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
+            Mistake("counted in float16", _evaluate_counted_in_float16, "count the right predictions with .sum() of "
+                    "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so a larger count is rounded"),
+            Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
+                    "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
+                    "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "
+                    "same device'"),
             Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
                     "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
             Mistake("divided by len(loader.sampler)", _evaluate_dividing_by_the_sampler, "divide by the number of "

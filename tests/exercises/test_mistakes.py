@@ -2282,6 +2282,162 @@ def test_lesson_06b_evaluate_names_a_training_flag_set_on_the_outer_module_only(
     assert verdict.kind != PASSED and "model.training = False" in verdict.text and not verdict.mistake, verdict.text
 
 
+# round 14 (a1407): what the GPU imitation and the hand-picked inputs still shared
+def _accuracy_on_the_cpu(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels on a GPU stay there
+
+
+def _accuracy_counted_in(dtype):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return (logits.argmax(dim=1) == labels).to(dtype).sum().item() / len(labels)  # rounds past 2,048 (256)
+    return accuracy
+
+
+def _accuracy_sorted(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # ties: not the first
+
+
+def _evaluate_counting_in_float16(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0.0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).half().sum().item(), seen + len(y)  # past 2,048
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def _evaluate_moving_y_for_the_loss_only(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device))
+            total += loss_fn(logits, y.to(device)).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)  # y never moved
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def _digit_mlp_with_biases(value, layer="hidden1"):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            torch.nn.init.constant_(getattr(self, layer).bias, value)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, wrong, reason", [
+    ("torch_accuracy", _accuracy_on_the_cpu, "Expected all tensors to be on the same device"),
+    ("torch_accuracy", _accuracy_counted_in(torch.float16), "float16 holds whole numbers exactly only up to 2,048"),
+    ("torch_accuracy", _accuracy_counted_in(torch.bfloat16), "5,000 examples, 4,722 of them right"),
+    ("torch_accuracy", _accuracy_sorted, "a sort (argsort, sort or topk) does not promise the first of tied"),
+    ("torch_evaluate", _evaluate_moving_y_for_the_loss_only, "use the moved y for the accuracy too"),
+    ("torch_evaluate", _evaluate_counting_in_float16, "float16 holds whole numbers exactly only up to 2,048"),
+    ("torch_digit_mlp", _digit_mlp_with_biases(-5.0), "hidden1 starts switched off"),
+    ("torch_digit_mlp", _digit_mlp_with_biases(-100.0, "hidden2"), "hidden2 starts switched off"),
+], ids=["accuracy .cpu() on the predictions", "accuracy counted in float16", "accuracy counted in bfloat16",
+        "accuracy argsort descending", "evaluate y moved for the loss only", "evaluate counted in float16",
+        "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
+def test_lesson_06b_round_14_devices_large_counts_wide_ties_and_switched_off_layers(name, wrong, reason):
+    verdict = judge(registry.get_exercise(name), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _accuracy_with_the_labels_moved(logits, labels):
+    if logits.dim() != 2 or labels.dim() != 1 or logits.size(0) != labels.size(0) or labels.numel() == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return torch.eq(logits.max(dim=1).indices, labels.to(logits.device)).sum().item() / labels.numel()
+
+
+def _accuracy_by_a_stable_sort(logits, labels):
+    if logits.ndim != 2 or labels.shape != (len(logits),) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    first = logits.argsort(dim=1, descending=True, stable=True)[:, 0]  # stable: the first of tied classes
+    return (first == labels).double().mean().item()
+
+
+def _accuracy_copying_the_labels(logits, labels):
+    labels = torch.tensor(labels)  # a copy on the labels' own device (a GPU stays a GPU), with a UserWarning
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_both_on_the_cpu(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.detach().to("cpu").argmax(dim=1) == labels.cpu()).sum().item() / len(labels)
+
+
+def _evaluate_comparing_on_the_cpu(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1).cpu() == y.cpu()).sum().item()  # both on the CPU: fine on a GPU
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def _evaluate_with_a_0d_counter(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = torch.zeros(()), torch.zeros((), dtype=torch.long), 0  # 0-d CPU tensors mix with CUDA
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total = total + loss_fn(logits, y).double().cpu() * len(y)
+            correct = correct + (logits.argmax(dim=1) == y).sum().cpu()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total.item() / seen, correct.item() / seen
+
+
+def _digit_mlp_with_two_dropout_modules():
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1, self.hidden2 = torch.nn.Linear(n_in, n_hidden1), torch.nn.Linear(n_hidden1, n_hidden2)
+            self.output = torch.nn.Linear(n_hidden2, n_out)
+            self.dropout, self.dropout2 = torch.nn.Dropout(dropout), torch.nn.Dropout(dropout)
+
+        def forward(self, x):
+            x = self.dropout(torch.relu(self.hidden1(torch.nn.Flatten()(x))))
+            return self.output(self.dropout2(torch.nn.functional.relu(self.hidden2(x))))
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_with_the_labels_moved), ("torch_accuracy", _accuracy_by_a_stable_sort),
+    ("torch_accuracy", _accuracy_copying_the_labels), ("torch_accuracy", _accuracy_both_on_the_cpu),
+    ("torch_evaluate", _evaluate_comparing_on_the_cpu), ("torch_evaluate", _evaluate_with_a_0d_counter),
+    ("torch_digit_mlp", _digit_mlp_with_two_dropout_modules()), ("torch_digit_mlp", _digit_mlp_with_biases(0.0)),
+    ("torch_digit_mlp", _digit_mlp_with_biases(-1.0, "hidden2")),
+], ids=["accuracy labels.to(logits.device)", "accuracy stable argsort", "accuracy torch.tensor(labels)",
+        "accuracy both on the cpu", "evaluate compared on the cpu",
+        "evaluate 0-d counters", "digit mlp two dropout modules", "digit mlp zero biases", "digit mlp biases -1"])
+def test_lesson_06b_round_14_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -168,6 +168,19 @@ def _accuracy_cases():
              label="ids from 10,000,000,000, one apart: 2 of 5 right"),
         Case((["cat", "Cat", "dog ", "dog"], ["Cat", "Cat", "dog", "dog"]),
              label="words that differ only in a capital letter or a space: 2 of 4 right"),
+        # ids beyond what a cast keeps apart: int32 (and uint32) keep them modulo 2**32 (np.isclose tells these apart),
+        # float64 rounds 2**53 + 1 to 2**53
+        Case((np.array([0, 2**32, 2**33, 5]), np.array([2**32, 2**32, 0, 5])),
+             label="ids 0, 2**32 and 2**33 (equal once cut to 32 bits): 2 of 4 right"),
+        Case((2**53 + np.array([0, 1, 2, 3]), 2**53 + np.array([1, 1, 3, 2])),
+             label="ids from 2**53, one apart (beyond float64's whole numbers): 1 of 4 right"),
+        # np.round(-0.3) is -0.0, which == calls equal to 0.0: a comparison of the bytes or the printed text does not
+        Case((np.array([0.0, 1.0, 0.0, 2.0]), np.array([-0.0, 1.0, 0.5, 2.0])),
+             label="a prediction -0.0 (as np.round(-0.3) gives) for the label 0.0: 3 of 4 right"),
+        # more right answers than a small integer counts: a count kept in uint8, int16 or uint16
+        # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
+        Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),
+             label="70,000 labels, 65,800 of them right (more than 8 or 16 bits count)"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -215,6 +228,8 @@ def _param_cases():
         Case(([64, 64, 10],), label="digits MLP"),
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
         Case(([1, 1, 1, 1],), label="four layers of one neuron each"),
+        # ten billion weights between the first two layers: beyond int32 and uint32 (and float32's whole numbers)
+        Case(([100_000, 100_000, 10],), label="two layers of 100,000 neurons: ten billion weights"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
@@ -383,6 +398,13 @@ def _compared_within_a_tolerance(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _labels_as_floats(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # "a model's predictions are floats"
+        y_true, y_pred = y_true.astype(float), y_pred.astype(float)
+    return float(np.mean(y_true == y_pred))
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -548,6 +570,10 @@ EXERCISES = {
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
                     "y_true == y_pred."),
+            Mistake("labels turned into floats", _labels_as_floats,
+                    "float64 holds whole numbers exactly only up to 2**53 = 9,007,199,254,740,992, so astype(float) (or "
+                    "dtype=float) turned the ids 2**53 and 2**53 + 1 into the same number: compare the labels as they "
+                    "are, y_true == y_pred."),
             Mistake("compared with np.isclose", _compared_with_isclose,
                     "np.isclose has a relative tolerance, so it calls the labels 100000 and 100001 equal: labels are "
                     "right only when equal, y_true == y_pred."),
@@ -577,9 +603,9 @@ EXERCISES = {
                     "[5] has no connections and [3, 0, 1] has a layer without neurons: raise ValueError for fewer "
                     "than two layers or a size below 1, instead of returning a count."),
             Mistake("counted in int32", _count_in_int32,
-                    "The count of a big network is wrong: an int32 holds at most 2,147,483,647 and wraps around above "
-                    "it (a float32 is exact only up to 16,777,216). Count with Python ints: sum(n_in * n_out + n_out "
-                    "...), or give numpy dtype=np.int64."),
+                    "The count of a big network is wrong: an int32 holds at most 2,147,483,647 (a uint32 4,294,967,295) "
+                    "and wraps around above it (a float32 is exact only up to 16,777,216). Count with Python ints: "
+                    "sum(n_in * n_out + n_out ...), or give numpy dtype=np.int64."),
             Mistake("counted in floats", _counted_in_floats),   # the comparison's own message names it
             Mistake("count in an array of one", _count_in_an_array_of_one,
                     "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "

@@ -54,6 +54,9 @@ def _activation_cases():
             *generated(_draw_empty_activation_input, count=2, seed=3),
             Case((np.array([-0.02, -0.004, 0.001, 0.003, 0.008, 0.02]),),   # a threshold above 0 (z > 0.01) shows
                  label="values close to zero, small positive ones kept"),
+            # a tolerance kept around 0 (z > 1e-6, z > -1e-4, ...) shows only on values that close to 0
+            Case((np.array([-1e-4, -1e-6, -5e-8, 5e-8, 1e-6, 1e-4]),),
+                 label="values within 1e-4 of zero: the positive ones kept, the negative ones 0"),
             # (np.abs(z) + z) / 2 overflows to inf in float32 above 1.7e38, before the halving
             Case((np.array([3e38, -3e38, 1.0], dtype=np.float32),), label="float32 values near the largest, 3e38")]
 
@@ -149,6 +152,9 @@ def _neuron_cases():
         Case((np.array([300.0, 400.0]), np.array([-2.0, -3.0]), 0.0), label="very negative weighted sum"),
         Case((np.ones(3), np.ones(2), 0.0), label="x and w of different lengths", raises=ValueError),
         Case((np.ones(1), np.ones(3), 0.0), label="x of length 1 and w of length 3", raises=ValueError),
+        # a neuron with no inputs: np.dot gives 0, so only the bias counts (a sum started from the first product, or
+        # functools.reduce without a start value, raises)
+        Case((np.zeros(0), np.zeros(0), 0.75), label="no inputs at all (x and w empty): only the bias counts"),
         *generated(_draw_neuron_input, count=6, seed=69),
         *generated(_draw_bad_neuron_input, count=2, seed=41),
         *generated(_draw_far_neuron_input, count=2, seed=2),

@@ -168,6 +168,17 @@ def _accuracy_cases():
              label="ids from 10,000,000,000, one apart: 2 of 5 right"),
         Case((["cat", "Cat", "dog ", "dog"], ["Cat", "Cat", "dog", "dog"]),
              label="words that differ only in a capital letter or a space: 2 of 4 right"),
+        # ids that a cast to int32 (or uint32) keeps only modulo 2**32 (np.isclose tells these apart; a cast to float64,
+        # exact up to 2**53, is ruled right)
+        Case((np.array([0, 2**32, 2**33, 5]), np.array([2**32, 2**32, 0, 5])),
+             label="ids 0, 2**32 and 2**33 (equal once cut to 32 bits): 2 of 4 right"),
+        # np.round(-0.3) is -0.0, which == calls equal to 0.0: a comparison of the bytes or the printed text does not
+        Case((np.array([0.0, 1.0, 0.0, 2.0]), np.array([-0.0, 1.0, 0.5, 2.0])),
+             label="a prediction -0.0 (as np.round(-0.3) gives) for the label 0.0: 3 of 4 right"),
+        # more right answers than a small integer counts: a count kept in uint8, int16 or uint16
+        # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
+        Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),
+             label="70,000 labels, 65,800 of them right (more than 8 or 16 bits count)"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -215,6 +226,8 @@ def _param_cases():
         Case(([64, 64, 10],), label="digits MLP"),
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
         Case(([1, 1, 1, 1],), label="four layers of one neuron each"),
+        # ten billion weights between the first two layers: beyond int32 and uint32 (and float32's whole numbers)
+        Case(([100_000, 100_000, 10],), label="two layers of 100,000 neurons: ten billion weights"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
@@ -577,9 +590,9 @@ EXERCISES = {
                     "[5] has no connections and [3, 0, 1] has a layer without neurons: raise ValueError for fewer "
                     "than two layers or a size below 1, instead of returning a count."),
             Mistake("counted in int32", _count_in_int32,
-                    "The count of a big network is wrong: an int32 holds at most 2,147,483,647 and wraps around above "
-                    "it (a float32 is exact only up to 16,777,216). Count with Python ints: sum(n_in * n_out + n_out "
-                    "...), or give numpy dtype=np.int64."),
+                    "The count of a big network is wrong: an int32 holds at most 2,147,483,647 (a uint32 4,294,967,295) "
+                    "and wraps around above it (a float32 is exact only up to 16,777,216). Count with Python ints: "
+                    "sum(n_in * n_out + n_out ...), or give numpy dtype=np.int64."),
             Mistake("counted in floats", _counted_in_floats),   # the comparison's own message names it
             Mistake("count in an array of one", _count_in_an_array_of_one,
                     "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "

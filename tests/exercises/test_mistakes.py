@@ -8835,3 +8835,133 @@ def test_dense_layer_compares_outputs_far_below_1_to_their_own_scale(answer):
 ], ids=["0.5 + 0.5 tanh(z / 2)", "float32"])
 def test_dense_layer_outputs_right_to_1e_15_pass(answer):
     _passes("dense_layer", answer)
+
+
+# Round 14 (a1401), lessons 00a/00b/01a: counts kept in a small integer type, labels cast to int32 or uint32, a
+# parameter count in uint32, ReLU with a tolerance around 0, and a neuron with no inputs
+def _accuracy_counted_in(dtype):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        return float(np.sum(y_true == y_pred, dtype=dtype) / y_true.size)   # wraps around above the dtype's largest
+    return accuracy
+
+
+def _accuracy_labels_cast_to(dtype):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        if y_true.dtype.kind in "biu" and y_pred.dtype.kind in "biu":   # "numbers of one kind before comparing"
+            y_true, y_pred = y_true.astype(dtype), y_pred.astype(dtype)
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+def _accuracy_by_bytes(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return float(np.mean([a.tobytes() == b.tobytes() for a, b in zip(y_true.ravel(), y_pred.ravel())])
+                 if y_true.dtype == y_pred.dtype else np.mean(y_true == y_pred))   # -0.0 and 0.0 differ in bytes
+
+
+def _accuracy_as_text(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype != y_pred.dtype:
+        return float(np.mean(y_true == y_pred))
+    return float(np.mean(y_true.astype(str) == y_pred.astype(str)))   # "compare words and numbers alike": "-0.0"
+
+
+def _count_in_uint32(sizes):
+    sizes = list(sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    sizes = np.array(sizes, dtype=np.uint32)   # "sizes are never negative"
+    return int(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+
+
+def _relu_with_a_tolerance(above):
+    return lambda z: np.where(np.asarray(z, dtype=float) > above, np.asarray(z, dtype=float), 0.0)
+
+
+def _neuron_by_reduce(x, w, b):
+    import functools
+    import operator
+
+    if len(x) != len(w):
+        raise ValueError("x and w differ in length")
+    return sigmoid(functools.reduce(operator.add, map(operator.mul, w, x)) + b)   # no start value: fails on no inputs
+
+
+def _neuron_sum_from_the_first_product(x, w, b):
+    if len(x) != len(w):
+        raise ValueError("x and w differ in length")
+    z = w[0] * x[0]
+    for i in range(1, len(x)):
+        z += w[i] * x[i]
+    return sigmoid(z + b)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_counted_in(np.uint8), "65,800 of them right"),
+    ("accuracy", _accuracy_counted_in(np.int16), "65,800 of them right"),
+    ("accuracy", _accuracy_counted_in(np.uint16), "65,800 of them right"),
+    ("accuracy", _accuracy_labels_cast_to(np.int32), "equal once cut to 32 bits"),
+    ("accuracy", _accuracy_labels_cast_to(np.uint32), "equal once cut to 32 bits"),
+    ("accuracy", _accuracy_by_bytes, "a prediction -0.0"),
+    ("accuracy", _accuracy_as_text, "a prediction -0.0"),
+    ("mlp_param_count", _count_in_uint32, "a uint32 4,294,967,295"),
+    ("relu", _relu_with_a_tolerance(1e-6), "within 1e-4 of zero"),
+    ("relu", _relu_with_a_tolerance(1e-4), "within 1e-4 of zero"),
+    ("relu", _relu_with_a_tolerance(-1e-6), "within 1e-4 of zero"),
+    ("relu", lambda z: np.round(np.maximum(0.0, np.asarray(z, dtype=float)), 6), "within 1e-4 of zero"),
+    ("neuron", _neuron_by_reduce, "no inputs at all"),
+    ("neuron", _neuron_sum_from_the_first_product, "no inputs at all"),
+    ("neuron", lambda x, w, b: sigmoid(np.mean(np.asarray(w) * x) * len(x) + b) if len(x) == len(w) else np.dot(w, x),
+     "no inputs at all"),
+], ids=["accuracy-uint8-count", "accuracy-int16-count", "accuracy-uint16-count",
+        "accuracy-int32-labels", "accuracy-uint32-labels", "accuracy-bytes",
+        "accuracy-as-text", "mlp-uint32", "relu-above-1e-6",
+        "relu-above-1e-4", "relu-above-minus-1e-6", "relu-rounded-6", "neuron-reduce", "neuron-from-first-product",
+        "neuron-mean-times-length"])
+def test_lessons_00_and_01_try_big_counts_wide_ids_values_near_0_and_no_inputs(name, answer, reason, capsys):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+def _sigmoid_by_logaddexp(z):
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))
+
+
+def _sigmoid_piecewise(z):
+    z = np.asarray(z, dtype=float)
+    return np.piecewise(z, [z >= 0], [lambda v: 1 / (1 + np.exp(-v)), lambda v: np.exp(v) / (1 + np.exp(v))])
+
+
+def _accuracy_nan_mean_refused(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    with np.errstate(invalid="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore", RuntimeWarning)
+        result = float(np.mean(y_true == y_pred))   # nan, with a warning, when there are no predictions
+    if math.isnan(result):
+        raise ValueError("no predictions")
+    return result
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_nan_mean_refused),
+    ("accuracy", lambda y_true, y_pred: float(np.sum(_shapes_checked(y_true, y_pred), dtype=np.int64))
+     / np.size(y_true)),
+    ("sigmoid", _sigmoid_by_logaddexp),
+    ("sigmoid", _sigmoid_piecewise),
+    ("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float) / 2))),
+    ("relu", lambda z: np.heaviside(np.asarray(z, dtype=float), 0.0) * np.asarray(z, dtype=float)),
+    ("neuron", lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b) if len(x) == len(w) else np.dot(w, x)),
+    ("neuron", lambda x, w, b: sigmoid(sum(w_j * x_j for w_j, x_j in zip(w, x)) + b) if len(x) == len(w)
+     else np.dot(w, x)),
+    ("mlp_param_count", lambda sizes: _count_as_numpy_int(sizes) and sum(
+        math.prod(pair) + pair[1] for pair in zip(sizes, list(sizes)[1:]))),
+], ids=["accuracy-nan-refused", "accuracy-int64-sum", "sigmoid-logaddexp", "sigmoid-piecewise", "sigmoid-tanh",
+        "relu-heaviside", "neuron-einsum", "neuron-sum-of-zip-with-check", "mlp-math-prod"])
+def test_lessons_00_and_01_take_right_answers_on_big_counts_and_no_inputs(name, answer):
+    _passes(name, answer)

@@ -90,7 +90,9 @@ def _sigmoid_cases():
             *generated(lambda rng: _draw_empty_activation_input(rng, ("float64", "float32", "int")), count=2, seed=3),
             Case((np.array([-1e5, 1e5]),), label=_BEYOND_LONG_DOUBLE),
             # the shift by m = max(z, 0) of a stable softmax over (0, z) gives inf - inf = nan at z = inf
-            Case((np.array([-np.inf, -2.0, 0.0, np.inf]),), label="-inf and inf give 0 and 1")]
+            Case((np.array([-np.inf, -2.0, 0.0, np.inf]),), label="-inf and inf give 0 and 1"),
+            # sigmoid(-30) is 9.4e-14: rounding, a floor, an added epsilon or z clipped at +-20 changes it by far more
+            Case((np.array([-30.0, -25.0, -21.0, 21.0]),), label="probabilities far below 1, to within 0.1 %")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -160,6 +162,7 @@ def _neuron_cases():
         *generated(_draw_far_neuron_input, count=2, seed=2),
         Case((np.array([3000.0, 4000.0]), np.array([-20.0, -30.0]), 0.0), label="a weighted sum of -180000"),
         Case((np.array([3000.0, 4000.0]), np.array([20.0, 30.0]), 0.0), label="a weighted sum of 180000"),
+        Case((np.array([1.0, 2.0]), np.array([-10.0, -10.0]), 0.0), label="a weighted sum of -30: 9.4e-14, to within 0.1 %"),
     ]
 
 
@@ -646,6 +649,7 @@ EXERCISES = {
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
         run=_call_without_overflow,
+        compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
         "(np.where computes both branches everywhere, so neither may overflow).",
@@ -705,6 +709,7 @@ EXERCISES = {
         reference=ref.neuron,
         cases=_neuron_cases,
         run=_call_without_overflow,
+        compare=compare_probabilities,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
         mistakes=(

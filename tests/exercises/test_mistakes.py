@@ -8965,3 +8965,28 @@ def _accuracy_nan_mean_refused(y_true, y_pred):
         "relu-heaviside", "neuron-einsum", "neuron-sum-of-zip-with-check", "mlp-math-prod"])
 def test_lessons_00_and_01_take_right_answers_on_big_counts_and_no_inputs(name, answer):
     _passes(name, answer)
+
+
+# lesson 01a (round 14, after a1402's 01b/02a fix): sigmoid and neuron compare small probabilities to their own scale
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: sigmoid(np.clip(np.asarray(z, dtype=float), -20, 20))),
+    ("sigmoid", lambda z: np.round(sigmoid(z), 8)),
+    ("sigmoid", lambda z: np.clip(sigmoid(z), 1e-12, 1.0)),
+    ("neuron", lambda x, w, b: sigmoid(np.clip(np.dot(w, x) + b, -20, 20))),
+    ("neuron", lambda x, w, b: float(np.round(sigmoid(np.dot(w, x) + b), 8))),
+], ids=["sigmoid z clipped at 20", "sigmoid rounded to 8 decimals", "sigmoid floored at 1e-12",
+        "neuron z clipped at 20", "neuron rounded to 8 decimals"])
+def test_lesson_01a_probabilities_far_below_1_are_compared_to_their_own_scale(name, answer):
+    """An atol of 1e-8 let sigmoid(-30) = 9.4e-14 pass as 2e-9 (z clipped at 20), as 0 (rounded) or as 1e-12."""
+    with pytest.raises(ExerciseFailed, match="far below 1 must come out right"):
+        check(name, answer, strict=True)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: 0.5 + 0.5 * np.tanh(np.asarray(z, dtype=float) / 2)),
+    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
+    ("sigmoid", lambda z: sigmoid(np.clip(np.asarray(z, dtype=float), -40, 40))),
+    ("neuron", lambda x, w, b: 0.5 + 0.5 * np.tanh((np.dot(w, x) + b) / 2)),
+], ids=["sigmoid tanh form", "sigmoid scipy expit", "sigmoid z clipped at 40", "neuron tanh form"])
+def test_lesson_01a_probabilities_right_to_1e_15_pass(name, answer):
+    _passes(name, answer)

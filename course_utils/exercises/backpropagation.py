@@ -79,6 +79,16 @@ def _derivative_cases():
         *generated(_draw_derivative_input, count=7, seed=35),
         *generated(in_turn(_draw_number_input, ["far", "huge", "nan", "far", "near"]), count=5, seed=36),
         *generated(_draw_empty_derivative_input, count=2, seed=38),
+        # np.exp of int8 and uint8 computes in float16, and -z of an unsigned array wraps around
+        Case((np.array([-20, -7, 0, 3, 20], dtype=np.int8),), label="an int8 array (whole numbers stored in 8 bits)"),
+        Case((np.array([0, 2, 9, 20], dtype=np.uint8),), label="a uint8 array (whole numbers from 0 to 255)"),
+        # the derivative is symmetric, sigma'(-z) = sigma'(z): above 0 too it is small but not 0. Beyond about 26,
+        # s * (1 - s) itself loses more than 1e-6 (1 - s keeps few digits), so the points stop there
+        Case((np.array([21.0, 22.5, 24.0, 25.95]),),
+             label="z from 21 to 26, above 0, where the derivative (7.6e-10 down to 5.4e-12) is small but not 0"),
+        Case((np.array([[-2.0, 0.5, 1.0, 7.0]]),), label="a single row, shape (1, 4)"),
+        Case((np.zeros((0, 3)),), label="an empty array of shape (0, 3)", points=0),
+        Case((np.zeros((2, 0, 4), dtype=np.int64),), label="an empty integer array of shape (2, 0, 4)", points=0),
     ]
 
 
@@ -226,6 +236,14 @@ def _softmax_ce_grad_cases():
         *generated(_draw_softmax_ce_grad_input, count=7, seed=34),
         Case((np.random.default_rng(10).normal(size=(3, 300)), np.array([299, 0, 256])),
              label="300 classes, labels above 255 (beyond int8 and uint8)"),
+        # Z - Z.max(...) wraps around in int8 and uint8, and np.exp of them computes in float16
+        Case((np.array([[3, 1, -2, 0], [0, 2, 5, -1], [-100, 100, 27, 0]], dtype=np.int8), np.array([0, 2, 1])),
+             label="int8 logits (whole numbers stored in 8 bits)"),
+        Case((np.array([[3, 1, 2], [0, 200, 5]], dtype=np.uint8), np.array([0, 1])),
+             label="uint8 logits (whole numbers from 0 to 255)"),
+        # Z.max(axis=1) without keepdims=True broadcasts along the wrong axis, without an error, only when n == k
+        Case((np.array([[2.0, -1.0, 0.5], [-3.0, 4.0, 1.0], [0.0, 0.2, 9.0]]), np.array([0, 1, 1])),
+             label="as many examples as classes (3 x 3)"),
     ]
 
 
@@ -395,6 +413,18 @@ def _derivative_in_log_space(z):
     return np.exp(z - 2 * np.logaddexp(0, z))
 
 
+def _derivative_exp_in_given_dtype(z):
+    """The exact form e^-|z| / (1 + e^-|z|)^2 on z as given: np.exp of int8 or uint8 computes in float16, and -|z| of
+    an unsigned array wraps around."""
+    e = np.exp(-np.abs(z))
+    return e / (1 + e) ** 2
+
+
+def _derivative_of_negated_given_dtype(z):
+    """sigma(z) sigma(-z), right for signed numbers, with -z of an unsigned array (uint8) wrapping around."""
+    return neurons.sigmoid(z) * neurons.sigmoid(-np.asarray(z))
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -551,6 +581,16 @@ def _ce_grad_in_float32(Z, y):
     return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1], dtype=np.float32)[y]) / np.float32(len(Z))
 
 
+def _ce_grad_in_given_dtype(Z, y):
+    """A stable softmax of one's own on the logits as given: for int8 or uint8 logits Z - Z.max(...) wraps around and
+    np.exp computes in float16."""
+    Z = np.asarray(Z)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
 def _ce_grad_fewer_labels_only(Z, y):
     if len(y) < len(Z):
         raise ValueError("too few labels")
@@ -635,6 +675,17 @@ def _tanh_from_exp(z):
 
 _backward_exp_sigmoid = _backward_with_activations(_sigmoid_from_exp_z, np.tanh)
 _backward_exp_tanh = _backward_with_activations(neurons.sigmoid, _tanh_from_exp)
+
+
+def _backward_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass on X converted to float32 (7 digits); the weights stay float64."""
+    X = np.asarray(X, dtype=np.float32)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
 _backward_p_clipped = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e-7, 1 - 1e-7) - y[:, None]) / n, _tanh_delta)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
@@ -720,6 +771,8 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 
 
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
+_PARAMS_REMOVED = ("your function removed {names} from the caller's params dict (for example with params.pop): the "
+                   "caller keeps the starting point, so copy the dict and its arrays first and leave params as it was")
 _NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
                           "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
@@ -732,6 +785,9 @@ def _run_training(answer, case):
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
     result = answer(*case.args, **case.kwargs)
+    removed = [name for name in before if name not in params]
+    if removed:   # else the comparison below would raise a KeyError that reads as the answer's own
+        raise Mismatch(t(_PARAMS_REMOVED, names=", ".join(map(repr, removed))))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)
@@ -968,6 +1024,13 @@ EXERCISES = {
             Mistake("log-space form z - 2 softplus(z)", _derivative_in_log_space, "at z = +inf, z - 2 log(1 + e^z) "
                     "is inf - inf = NaN, yet the derivative there is 0: compute s = sigmoid(z) with the stable "
                     "sigmoid, then s * (1 - s)"),
+            Mistake("exp of small integers", _derivative_exp_in_given_dtype, "np.exp of an int8 or uint8 array "
+                    "computes in float16 (about 3 digits, and e^-20 rounds to 0), and -z of an unsigned array wraps "
+                    "around (-2 becomes 254): convert z to floats first, np.asarray(z, dtype=float), as the stable "
+                    "sigmoid does"),
+            Mistake("sigmoid(-z) of an unsigned array", _derivative_of_negated_given_dtype, "-z of an unsigned "
+                    "array (uint8) wraps around (-2 becomes 254), so sigmoid(-z) is the sigmoid of another number: "
+                    "convert z to floats first, np.asarray(z, dtype=float), or compute s * (1 - s)"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -1048,6 +1111,10 @@ EXERCISES = {
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
+            Mistake("softmax in the logits' small integer dtype", _ce_grad_in_given_dtype, "for int8 or uint8 logits "
+                    "Z - Z.max(axis=1, keepdims=True) wraps around (it stays in 8 bits) and np.exp computes in float16 "
+                    "(about 3 digits): convert the logits to floats first, np.asarray(Z, dtype=float), or use "
+                    "mlp.softmax"),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),
@@ -1083,6 +1150,9 @@ EXERCISES = {
                     "features, one of them having a single one, yet your function returned gradients: np.einsum and a "
                     "broadcast product such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use "
                     "X @ W1.T, which raises the ValueError"),
+            Mistake("X in float32", _backward_in_float32, "np.asarray(X, dtype=np.float32) keeps only about 7 "
+                    "digits of each input, and every gradient inherits the rounding: convert X to float64, "
+                    "np.asarray(X, dtype=float)"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
         ),

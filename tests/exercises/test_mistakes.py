@@ -4187,6 +4187,125 @@ def test_lesson_02b_losses_by_np_mean_pass(name, answer):
     _passes(name, answer)
 
 
+# round 14 (a1403): int8 and uint8 inputs, the derivative above z = 20, empty and one-row arrays of two axes or more,
+# X converted to float32 (named as P clipped), and params popped from the caller's dict (reported as a KeyError)
+def _sigmoid_derivative_exact_form_as_given(z):
+    """e^-|z| / (1 + e^-|z|)^2, right in float64, on z as given: np.exp of int8 computes in float16."""
+    e = np.exp(-np.abs(z))
+    return e / (1 + e) ** 2
+
+
+def _sigmoid_derivative_zeroed_above(threshold):
+    """Zero on the positive side only, above ``threshold``: the derivative there is e^-z, small but not 0."""
+    def derivative(z):
+        z = np.asarray(z, dtype=float)
+        s = sigmoid(z)
+        return np.where(z > threshold, 0.0, s * (1 - s))
+    return derivative
+
+
+def _sigmoid_derivative_by_rows(z):
+    """The derivative of each row of an array of two axes or more, stacked with np.array: shape (0,) for (0, 3)."""
+    z = np.asarray(z, dtype=float)
+    if z.ndim >= 2:
+        return np.array([_sigmoid_derivative_by_rows(row) for row in z])
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def _sigmoid_derivative_flattening_one_row(z):
+    s = sigmoid(z)
+    d = s * (1 - s)
+    return d.ravel() if np.ndim(z) > 1 and np.shape(z)[0] == 1 else d
+
+
+def _softmax_ce_grad_own_softmax_as_given(Z, y):
+    """A stable softmax of one's own without a conversion to floats: int8 logits wrap around in Z - Z.max(...)."""
+    Z = np.asarray(Z)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _softmax_ce_grad_shifted_without_keepdims(Z, y):
+    """Z - Z.max(axis=1), which raises for most shapes; where it does, the maximum is put back on its axis. A square
+    batch (n == k) broadcasts without an error: column j is shifted by row j's maximum."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    try:
+        e = np.exp(Z - Z.max(axis=1))
+    except ValueError:
+        e = np.exp(Z - Z.max(axis=1)[:, None])
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _mlp_backward_x_in_float32(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=np.float32)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _train_mlp_popping_the_params(X, y, params, lr, epochs):
+    """The right loop on params taken out of the caller's dict with params.pop: the caller loses its starting point."""
+    from course_utils import mlp
+    from course_utils.exercises.backpropagation import _mlp_backward_reference
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    own, losses = {k: np.array(params.pop(k), dtype=float) for k in list(params)}, []
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(own, X)[1]["Z2"], from_logits=True))
+        grads = _mlp_backward_reference(X, y, own["W1"], own["b1"], own["W2"], own["b2"])
+        for name, grad in zip(("W1", "b1", "W2", "b2"), grads):
+            own[name] = own[name] - lr * grad
+    return own, np.array(losses)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _sigmoid_derivative_exact_form_as_given, "computes in float16"),
+    ("sigmoid_derivative", lambda z: sigmoid(z) * sigmoid(-np.asarray(z)), "-z of an unsigned array"),
+    ("sigmoid_derivative", _sigmoid_derivative_zeroed_above(20), "z from 21 to 26, above 0"),
+    ("sigmoid_derivative", _sigmoid_derivative_zeroed_above(25), "z from 21 to 26, above 0"),
+    ("sigmoid_derivative", _sigmoid_derivative_by_rows, "an empty array of shape (0, 3)"),
+    ("sigmoid_derivative", _sigmoid_derivative_flattening_one_row, "a single row, shape (1, 4)"),
+    ("softmax_ce_grad", _softmax_ce_grad_own_softmax_as_given, "wraps around"),
+    ("softmax_ce_grad", _softmax_ce_grad_shifted_without_keepdims, "as many examples as classes (3 x 3)"),
+    ("mlp_backward", _mlp_backward_x_in_float32, "np.asarray(X, dtype=np.float32)"),
+    ("train_mlp", _train_mlp_popping_the_params, "removed 'W1', 'b1', 'W2', 'b2' from the caller's params dict")],
+    ids=["exact form on int8", "sigmoid(-z) on uint8", "zero above 20", "zero above 25", "rows stacked", "one row flattened",
+         "own softmax on int8 logits", "square logits shifted without keepdims", "X in float32", "params popped"])
+def test_lesson_03_checks_try_small_integer_dtypes_z_above_20_empty_arrays_of_two_axes_and_popped_params(name, answer,
+                                                                                                      shown):
+    """Every integer input was int32 or int64 (np.exp of int8 computes in float16, and -z of uint8 wraps around), no z
+    lay in (20, 745) above 0, every empty array was 1-D and no array had a leading axis of one; an X in float32 was
+    named "do not clip P"; no batch of logits was square (as many examples as classes); and a params dict emptied
+    with pop made the check's own lookup raise KeyError."""
+    with pytest.raises(ExerciseFailed, match=re.escape(shown)):
+        check(name, answer, strict=True)
+
+
+def test_lesson_03_checks_take_float_forms_of_the_derivative_and_the_softmax():
+    import scipy.special
+
+    def derivative_exact_form(z):
+        e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+        return e / (1 + e) ** 2
+
+    def softmax_ce_grad_by_logsumexp(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return (np.exp(Z - scipy.special.logsumexp(Z, axis=1, keepdims=True)) - np.eye(Z.shape[1])[y]) / len(Z)
+
+    _passes("sigmoid_derivative", derivative_exact_form)
+    _passes("sigmoid_derivative", lambda z: sigmoid(z) * sigmoid(-np.asarray(z, dtype=float)))
+    _passes("sigmoid_derivative", lambda z: (lambda s: s - s * s)(sigmoid(z)))
+    _passes("softmax_ce_grad", softmax_ce_grad_by_logsumexp)
+    _passes("softmax_ce_grad", lambda Z, y: _softmax_ce_grad_own_softmax_as_given(np.asarray(Z, dtype=float), y))
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -5504,7 +5504,7 @@ def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
 
 
 # round 14 (a1406): accumulation_step
-def _accumulation_with(before_step=None, first=None):
+def _accumulation_steps_with(before_step=None, first=None):
     """The reference steps of accumulation_step, with ``first(model)`` run before them and ``before_step(model,
     total)`` run between the last backward pass and optimizer.step() (return False to skip the step)."""
     def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
@@ -5537,13 +5537,13 @@ def _clip_at(max_norm):
 def test_lesson_08b_accumulation_step_leaves_the_layers_modes_alone():
     """model.train() at the start of the step (the usual first line of a training loop) passed: no case had a layer
     in eval mode, so switching a frozen BatchNorm layer back to training went unseen."""
-    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_with(first=lambda model: model.train()))
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(first=lambda model: model.train()))
     assert verdict.kind == WRONG and "changed the mode of some of the caller's layers" in verdict.text, verdict.text
 
 
 @pytest.mark.parametrize("answer", [
-    _accumulation_with(_clip_at(30.0)), _accumulation_with(_clip_at(1e10)),
-    _accumulation_with(lambda model, total: total > 1e-4)],
+    _accumulation_steps_with(_clip_at(30.0)), _accumulation_steps_with(_clip_at(1e10)),
+    _accumulation_steps_with(lambda model, total: total > 1e-4)],
     ids=["clip_grad_norm_ at 30", "clip_grad_norm_ at 1e10", "step skipped when the loss is below 1e-4"])
 def test_lesson_08b_accumulation_step_takes_the_step_however_large_or_small_the_gradient(answer):
     """Clipping at a max_norm of 30 or more passed (the largest gradient norm of the cases was about 20), and so did
@@ -5562,7 +5562,7 @@ def _zero_nan_gradients(model, total):
 
 def test_lesson_08b_accumulation_step_spreads_a_nan_batch_into_the_weights():
     """Zeroing NaN gradients before the step passed: no case held a NaN, so hiding a broken batch went unseen."""
-    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_with(_zero_nan_gradients))
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(_zero_nan_gradients))
     assert verdict.kind == WRONG and "one NaN feature" in verdict.text, verdict.text
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

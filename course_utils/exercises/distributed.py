@@ -650,6 +650,16 @@ def _accumulation_cases():
         *generated(_draw_one_output_accumulation_input, count=1, seed=217),
         Case((10, 3), {"groups": True, "optimizer": "momentum"}, label="an optimizer with two parameter groups (the "
              "first layer with lr 0.05, the last with lr 0.5, SGD with momentum 0.9): zero every group's gradients"),
+        Case((10, 3), {"frozen_norm": True}, label="fine-tuning: a BatchNorm layer the caller put in eval mode (its "
+             "statistics frozen, so each example is normalized on its own and the pieces add up to the whole batch's "
+             "step), the rest in train mode"),
+        Case((10, 3), {"loss": "mse", "scale": 1e12, "dtype": "float64", "lr": 1e-9}, label="a huge gradient (float64, "
+             "targets of about 1e12: a gradient norm of about 8e11, lr 1e-9): the step of the whole batch, however "
+             "large the gradient"),
+        Case((10, 3), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
+             "(a loss of about 1e-6): the step is small, but it is still taken"),
+        Case((10, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the step spreads "
+             "it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
     ]
 
 
@@ -700,11 +710,22 @@ def _run_accumulation(step_fn, case):
     dtype = torch.float64 if kw.get("dtype") == "float64" else torch.float32
     gen = torch.Generator().manual_seed(11)
     x = torch.randn(n, features, generator=gen, dtype=dtype)
+    if kw.get("nan_feature"):
+        x[0, 0] = float("nan")                   # a broken example: the step must not hide it
     y = (torch.randn(n, outputs, generator=gen, dtype=dtype) * kw.get("scale", 1.0) if kw.get("loss") == "mse" else
          torch.randint(0, outputs, (n,), generator=gen))
     with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
         torch.manual_seed(11)
-        model = nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
+        norm = [nn.BatchNorm1d(hidden)] if kw.get("frozen_norm") else []
+        model = nn.Sequential(nn.Linear(features, hidden), *norm, nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
+    if norm:   # fine-tuning: the BatchNorm layer keeps its pretrained statistics (eval mode), the rest trains
+        with torch.no_grad():
+            norm[0].running_mean.uniform_(-1.0, 1.0, generator=gen)
+            norm[0].running_var.uniform_(0.5, 2.0, generator=gen)
+        norm[0].eval()
+    if kw.get("fitted"):   # targets the model already fits almost exactly: a loss of about 1e-6
+        with torch.no_grad():
+            y = model(x) + 1e-3 * torch.randn(n, outputs, generator=gen, dtype=dtype)
     for p in model.parameters():
         p.grad = torch.ones_like(p)
     if kw.get("frozen"):                         # fine-tuning: the first layer is frozen, the optimizer holds it too
@@ -748,7 +769,7 @@ def _run_accumulation(step_fn, case):
     # on the first layer, not on the Sequential: model.forward(x) skips the Sequential's own hooks, not its layers'
     model[0].register_forward_pre_hook(forward)
     x_before, y_before, flags = x.clone(), y.clone(), (x.requires_grad, y.requires_grad)
-    hooks = _hook_counts(model)
+    hooks, layer_modes = _hook_counts(model), [module.training for module in model.modules()]
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda saved: saved.tensor):
         loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword")
                 else step_fn(model, loss_fn, optimizer, x, y, micro))
@@ -761,11 +782,19 @@ def _run_accumulation(step_fn, case):
     if changed == "requires_grad" and any(b and not a for a, b in zip(settings[1], after[1])):
         changed = "requires_grad on"             # a frozen weight made trainable
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy().copy()
-    unchanged = torch.equal(x, x_before) and torch.equal(y, y_before) and (x.requires_grad, y.requires_grad) == flags
+    unchanged = (x.shape == x_before.shape and y.shape == y_before.shape and _same_values(x, x_before)
+                 and _same_values(y, y_before) and (x.requires_grad, y.requires_grad) == flags)
     watching[0] = False                          # the check's own backward pass below is not the answer's work
     state, hooks_left = _optimizer_state(model, optimizer), _hook_counts(model) != hooks
+    modes_kept = [module.training for module in model.modules()] == layer_modes
     return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
-            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, hooks_left)
+            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, hooks_left,
+            modes_kept)
+
+
+def _same_values(a, b):
+    """Whether two tensors of one shape hold the same values, a NaN equal to a NaN (a batch may hold one)."""
+    return bool(((a == b) | (a != a) & (b != b)).all())
 
 
 def _hook_counts(model):
@@ -832,6 +861,10 @@ def _compare_accumulation(got, want):
     if got[4] != want[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
+    if got[13] != want[13]:
+        raise Mismatch(t("your function changed the mode of some of the caller's layers (model.train() or "
+                         "model.eval() inside the step): the caller may keep a layer in eval mode on purpose, as a "
+                         "BatchNorm layer with frozen statistics when fine-tuning. Leave the modes as they were"))
     if got[9] != want[9]:
         raise Mismatch(t("your function ran the model's forward pass in eval mode (model.eval()) and switched it "
                          "back to train mode afterwards: a training step runs in train mode, where dropout and batch "
@@ -854,17 +887,17 @@ def _compare_accumulation(got, want):
         raise Mismatch(t("the graphs of {got} examples were kept at once, but no micro-batch has more than {want}: "
                          "call loss.backward() on each piece's loss before the next piece's forward pass (backward "
                          "frees the graph), not once on the sum of the pieces' losses", got=got[5], want=want[5]))
-    if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6):
+    if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6, equal_nan=True):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
     if [names for names, _ in got[11]] != [names for names, _ in want[11]] or not all(
-            a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8)
+            a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8, equal_nan=True)
             for (_, a), (_, b) in zip(got[11], want[11])):
         raise Mismatch(t("the weights after your step are right, but the optimizer's state is not what one ordinary "
                          "step leaves (optimizer.state: SGD's momentum buffers, Adam's running averages): the next "
                          "step would start from other values. Step once with optimizer.step() and leave "
                          "optimizer.state as it is"))
-    if got[10] is None or not np.allclose(got[10], want[10], rtol=1e-4, atol=1e-6):
+    if got[10] is None or not np.allclose(got[10], want[10], rtol=1e-4, atol=1e-6, equal_nan=True):
         raise Mismatch(t("after your step, a plain backward pass on the model gives other gradients than after one "
                          "ordinary step: your function left something on the caller's model that changes every later "
                          "backward pass (a hook from register_hook?). Remove what you add before returning"))

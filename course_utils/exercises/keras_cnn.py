@@ -544,10 +544,10 @@ def _predict_run(answer, case):
         raise Mismatch(t("predict_one_image changed the model it was given (its weights, an activation, what is "
                          "trainable or its compile settings): only call predict on it and leave it as it was"))
     if reseeded:
-        raise Mismatch(t("predict_one_image reseeded or drew from the global random generators (np.random, random; "
-                         "keras.utils.set_random_seed sets both): every later random draw of the notebook would "
-                         "start again from that seed. predict() is not random (no dropout at prediction), so it "
-                         "needs no seed"))
+        raise Mismatch(t("predict_one_image reseeded or drew from the global random generators (np.random, random, "
+                         "tf.random; keras.utils.set_random_seed sets all three): every later random draw of the "
+                         "notebook, fit()'s shuffling too, would start again from that seed. predict() is not random "
+                         "(no dropout at prediction), so it needs no seed"))
     if changed == "logging":
         raise Mismatch(t("predict_one_image switched Keras' progress output off for the rest of the notebook "
                          "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs. Pass "
@@ -592,17 +592,63 @@ def _call_again(answer, model, image, by_keyword):
 
 
 def _global_generators():
-    """The caller's states of numpy's and Python's global random generators (which keras.utils.set_random_seed
-    reseeds), and the states they are set to for the answer: seeded, then one number drawn, a state that no seed()
-    call leaves, so that a reseed shows even with the seed the caller's generators last had."""
+    """The caller's states of numpy's, Python's and TensorFlow's global random generators (which
+    keras.utils.set_random_seed reseeds), and the states they are set to for the answer: seeded, then one number
+    drawn, a state that no seed() call leaves, so that a reseed shows even with the seed the caller's generators last
+    had."""
     import random
 
-    caller = np.random.get_state(), random.getstate()
+    caller = np.random.get_state(), random.getstate(), _tf_global_seed()
     np.random.seed(_GENERATORS_SEED)
     np.random.random()
     random.seed(_GENERATORS_SEED)
     random.random()
-    return caller, (np.random.get_state(), random.getstate())
+    return caller, (np.random.get_state(), random.getstate(), _set_tf_global_seed(_GENERATORS_SEED))
+
+
+def _tf_context():
+    """TensorFlow's eager context, or None without TensorFlow (or without the attributes read here)."""
+    try:
+        from tensorflow.python.eager import context
+    except ImportError:
+        return None
+    ctx = context.context()
+    return ctx if hasattr(ctx, "_seed") else None
+
+
+def _tf_global_seed():
+    """TensorFlow's global seed and the generator its random operations draw their seeds from (tf.random.set_seed
+    sets both; fit()'s shuffling draws from them), as (seed, generator or None); None without TensorFlow."""
+    ctx = _tf_context()
+    return None if ctx is None else (ctx._seed, getattr(ctx, "_rng", None))
+
+
+def _set_tf_global_seed(seed):
+    """Give TensorFlow a global seed and a seed generator that has drawn once (without tf.random.set_seed, which
+    would also clear the caller's kernel cache); the state to compare with after the answer, or None."""
+    import random
+
+    ctx = _tf_context()
+    if ctx is None:
+        return None
+    ctx._seed, ctx._rng = seed, random.Random(seed)
+    ctx._rng.random()
+    return seed, ctx._rng.getstate()
+
+
+def _restore_tf_global_seed(caller, state):
+    """Put TensorFlow's global seed back as the caller had it; say whether the answer changed it (or drew from it)."""
+    ctx = _tf_context()
+    if ctx is None or caller is None or state is None:
+        return False
+    rng = getattr(ctx, "_rng", None)
+    changed = (ctx._seed, rng.getstate() if rng is not None else None) != state
+    ctx._seed = caller[0]
+    if caller[1] is None:
+        ctx.__dict__.pop("_rng", None)
+    else:
+        ctx._rng = caller[1]
+    return changed
 
 
 _GENERATORS_SEED = 20260
@@ -612,12 +658,12 @@ def _restore_global_generators(states):
     """Put the caller's numpy and Python global random generators back; say whether the answer changed either."""
     import random
 
-    (caller_numpy, caller_python), (numpy_state, python_state) = states
+    (caller_numpy, caller_python, caller_tf), (numpy_state, python_state, tf_state) = states
     numpy_now, python_now = np.random.get_state(), random.getstate()
     changed = python_now != python_state or not same_numpy_state(numpy_now, numpy_state)
     np.random.set_state(caller_numpy)
     random.setstate(caller_python)
-    return changed
+    return _restore_tf_global_seed(caller_tf, tf_state) or changed
 
 
 def _check_names(answer, name, names):
@@ -1018,7 +1064,19 @@ _BAD_SHAPE_DRAW_SEED = 16
 def _predict_cases_with_drawn():
     return [*_predict_cases(), *generated(_draw_predict, count=2, seed=_PREDICT_DRAW_SEED),
             *generated(_draw_bad_shape, count=3, seed=_BAD_SHAPE_DRAW_SEED),
-            *generated(in_turn(_draw_few_pixels, ("0-d", "one axis", "empty")), count=3, seed=_FEW_PIXELS_DRAW_SEED)]
+            *generated(in_turn(_draw_few_pixels, ("0-d", "one axis", "empty")), count=3, seed=_FEW_PIXELS_DRAW_SEED),
+            Case((_sparse_noise(_COARSE_ROUNDING_NOISE_SEED),), label="sparse noise near a third class boundary (its "
+                 "class changes when the scaled pixels are rounded to bfloat16 or to 3 decimals)"),
+            Case((np.zeros((28, 28), dtype=np.uint8),), label="an all-black image (every pixel 0: still one valid "
+                 "28x28 image, whose class the model's biases decide)")]
+
+
+# chosen among 300,000 seeds so that the check's model changes this image's class (4.4e-4 between the two top log
+# probabilities, far above float32 rounding) when the scaled pixels are rounded to bfloat16 (8 significant bits, fewer
+# than float16's 11) or to 3 decimals (np.round(image / 255, 3)), which the rounded-noise case above lets pass; among
+# the ten such seeds with the largest margins, the one whose rounded class no catalogued mistake gives (so that no
+# unrelated mistake is named)
+_COARSE_ROUNDING_NOISE_SEED = 34986
 
 
 # chosen so that the one-axis shape is (28,): a row of the image, 28 pixels first

@@ -85,6 +85,13 @@ def _step_cases():
         Case((8, 4, 3), {"batch_norm": True, "frozen_norm": True}, label="a model whose BatchNorm layer the caller put "
              "in eval mode (its statistics frozen, as when fine-tuning), the rest in training mode"),
         *generated(_draw_step_case, count=5, seed=63),
+        Case((8, 4, 2), {"loss": "mse", "target_scale": 1e12, "dtype": "float64", "lr": 1e-9}, label="a huge "
+             "gradient (float64, regression targets of about 1e12, lr 1e-9): the optimizer's step, however large the "
+             "gradient"),
+        Case((8, 4, 2), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
+             "(nn.MSELoss of about 1e-6): the steps are small, but they are still taken"),
+        Case((8, 4, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the five steps "
+             "spread it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
     ]
 
 
@@ -139,8 +146,10 @@ def _run_step(train_step, case):
     gen = torch.Generator().manual_seed(kw.get("seed", 0))
     steps_in = (kw["sequence"],) if "sequence" in kw else ()
     x = (scale * torch.randn(n, *steps_in, n_in, generator=gen)).to(dtype)
+    if kw.get("nan_feature"):
+        x[0, 0] = float("nan")  # a broken example: the step must not hide it
     if kw.get("loss") == "mse":
-        y = torch.randn(n_labels, k, generator=gen).to(dtype)
+        y = (kw.get("target_scale", 1.0) * torch.randn(n_labels, k, generator=gen)).to(dtype)
         loss_fn = nn.MSELoss()
     elif kw.get("loss") == "bce":  # the lesson's moons: one logit per example, float labels 0/1 of shape (n, 1)
         y = torch.randint(0, 2, (n_labels, k), generator=gen).to(dtype)
@@ -163,6 +172,9 @@ def _run_step(train_step, case):
             model[1].running_mean.uniform_(-1.0, 1.0, generator=gen)
             model[1].running_var.uniform_(0.5, 2.0, generator=gen)
         model[1].eval()
+    if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
+        with torch.no_grad():
+            y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
     modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
@@ -177,16 +189,21 @@ def _run_step(train_step, case):
     cut, values = kw.get("positional", 5), (model, loss_fn, optimizer, x, y)
     keywords = dict(zip(_STEP_NAMES[cut:], values[cut:]))
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
-    results, batch = [], [(v, v.detach().clone()) for v in (x, y)]
+    results, batch, hooks = [], [(v, v.detach().clone()) for v in (x, y)], _hooks_on(model)
     for _ in range(kw.get("steps", 2)):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        if _hooks_on(model) != hooks:
+            raise Mismatch(t("your function left a hook on the caller's model (register_forward_hook, "
+                             "register_full_backward_hook or a weight's register_hook): it runs in every later forward "
+                             "or backward pass, at every later step. Keep the handle it returns and call handle.remove() "
+                             "before returning"))
         if any(v.requires_grad or v.grad is not None for v, _ in batch):
             raise Mismatch(t("train_step switched on requires_grad for the caller's x or y: the parameters need "
                              "gradients, the data does not, and every later step would also compute and keep x.grad "
                              "(and x.numpy() fails). Leave x and y as they are"))
-        if any(v.shape != copy.shape or v.dtype != copy.dtype or not torch.equal(v, copy) for v, copy in batch):
+        if any(v.shape != copy.shape or v.dtype != copy.dtype or not _same_values(v, copy) for v, copy in batch):
             raise Mismatch(t("train_step changed the caller's x or y in place: the caller's batch must stay as it was"))
         changed = {str(p.dtype) for p in model.parameters() if p.dtype != dtype}
         if changed:
@@ -212,6 +229,18 @@ def _run_step(train_step, case):
 
 
 _STEP_NAMES = ("model", "loss_fn", "optimizer", "x", "y")
+
+
+def _same_values(a, b):
+    """Whether two tensors of one shape hold the same values, a NaN equal to a NaN (a batch may hold one)."""
+    return bool(((a == b) | (a != a) & (b != b)).all())
+
+
+def _hooks_on(model):
+    """The number of hooks on each module of the model (forward, forward-pre, backward) and on each parameter."""
+    counts = [len(getattr(module, name, None) or {}) for module in model.modules() for name in
+              ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")]
+    return counts + [len(p._backward_hooks or {}) for p in model.parameters()]
 
 
 def _check_names(answer, name, names, cut):
@@ -251,10 +280,10 @@ def _compare_step(got, want):
     losses, weights, kind = got
     if kind != want[2]:
         raise Mismatch(t(_LOSS_KINDS[kind] or "the loss should be returned as a tensor"))
-    if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7):
+    if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7, equal_nan=True):
         raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item(), the loss of the "
                          "batch before the update", got=losses[0], want=want[0][0]))
-    if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7):
+    if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7, equal_nan=True):
         raise Mismatch(t("the weights after two steps are wrong. Did you call optimizer.zero_grad() first "
                          "(the model starts with stale gradients), then forward, loss, loss.backward() "
                          "and optimizer.step()?"))
@@ -1084,6 +1113,18 @@ def _step_forcing_training_mode(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_skipping_non_finite_losses(model, loss_fn, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    if not torch.isfinite(loss):  # "protect the weights": the broken batch goes unnoticed
+        return loss.item()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1643,6 +1684,9 @@ EXERCISES = {
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
         "loss.backward(); optimizer.step(); then return loss.item().",
         mistakes=(
+            Mistake("non-finite steps skipped", _step_skipping_non_finite_losses, "do the five steps whatever the "
+                    "loss: skipping the step (or zeroing NaN gradients) when the loss is NaN hides a broken batch "
+                    "that the caller should see"),
             Mistake("returns the loss tensor", _step_returns_tensor, "return loss.item(): the tensor `loss` "
                     "keeps the graph of the step alive (memory grows with every step you store)"),
             Mistake("no zero_grad", _step_without_zero_grad, "call optimizer.zero_grad() first: backward() ADDS "

@@ -6378,6 +6378,68 @@ def test_lessons_07a_and_08a_accept_right_answers_of_round_14(name, answer):
     _passes(name, answer)
 
 
+# round 14 (a1406): accumulation_step
+def _accumulation_steps_with(before_step=None, first=None):
+    """The reference steps of accumulation_step, with ``first(model)`` run before them and ``before_step(model,
+    total)`` run between the last backward pass and optimizer.step() (return False to skip the step)."""
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        if not 1 <= micro_batches <= len(x):
+            raise ValueError("micro_batches must be between 1 and len(x)")
+        if first:
+            first(model)
+        optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+        if before_step is None or before_step(model, total) is not False:
+            optimizer.step()
+        return total
+    return accumulation_step
+
+
+def _clip_at(max_norm):
+    def clip(model, total):
+        import torch
+
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return clip
+
+
+def test_lesson_08b_accumulation_step_leaves_the_layers_modes_alone():
+    """model.train() at the start of the step (the usual first line of a training loop) passed: no case had a layer
+    in eval mode, so switching a frozen BatchNorm layer back to training went unseen."""
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(first=lambda model: model.train()))
+    assert verdict.kind == WRONG and "changed the mode of some of the caller's layers" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [
+    _accumulation_steps_with(_clip_at(30.0)), _accumulation_steps_with(_clip_at(1e10)),
+    _accumulation_steps_with(lambda model, total: total > 1e-4)],
+    ids=["clip_grad_norm_ at 30", "clip_grad_norm_ at 1e10", "step skipped when the loss is below 1e-4"])
+def test_lesson_08b_accumulation_step_takes_the_step_however_large_or_small_the_gradient(answer):
+    """Clipping at a max_norm of 30 or more passed (the largest gradient norm of the cases was about 20), and so did
+    skipping the step when the loss was small (no case's loss was below 0.2)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and "the weights after the step differ" in verdict.text, verdict.text
+
+
+def _zero_nan_gradients(model, total):
+    import torch
+
+    for p in model.parameters():
+        if p.grad is not None:
+            torch.nan_to_num_(p.grad)                     # "protect the weights" from a broken batch
+
+
+def test_lesson_08b_accumulation_step_spreads_a_nan_batch_into_the_weights():
+    """Zeroing NaN gradients before the step passed: no case held a NaN, so hiding a broken batch went unseen."""
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(_zero_nan_gradients))
+    assert verdict.kind == WRONG and "one NaN feature" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
@@ -7803,6 +7865,175 @@ def test_lesson_05_accuracy_from_probs_names_argmax_without_axis_only_for_it(ans
     flat = judge(registry.get_exercise("accuracy_from_probs"), catalogued("accuracy_from_probs", "argmax without axis"))
     assert flat.mistake == "argmax without axis", flat.text
 
+
+# round 14 (a1406): torch_train_step and predict_one_image
+def _train_step_with(before_step=None, first=None):
+    """The five steps, with ``first(model)`` run before them and ``before_step(model, optimizer, loss)`` run between
+    loss.backward() and optimizer.step() (return False to skip the step)."""
+    def train_step(model, loss_fn, optimizer, x, y):
+        if first:
+            first(model)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        if before_step is None or before_step(model, optimizer, loss) is not False:
+            optimizer.step()
+        return loss.item()
+    return train_step
+
+
+def _clip_norm_at(max_norm):
+    def clip(model, optimizer, loss):
+        import torch
+
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return clip
+
+
+def _optimizer_state_capped(model, optimizer, loss):
+    optimizer.step()                                   # then the momentum buffers capped at +-1000
+    for state in optimizer.state.values():
+        for value in state.values():
+            if hasattr(value, "clamp_") and value.ndim:
+                value.clamp_(-1e3, 1e3)
+    return False
+
+
+@pytest.mark.parametrize("answer", [
+    _train_step_with(_clip_norm_at(1e3)), _train_step_with(_clip_norm_at(1e10)), _train_step_with(_optimizer_state_capped),
+    _train_step_with(lambda model, optimizer, loss: loss.item() >= 1e-3)],
+    ids=["clip_grad_norm_ at 1000", "clip_grad_norm_ at 1e10", "momentum buffers capped at 1000",
+         "step skipped when the loss is below 1e-3"])
+def test_lesson_06a_train_step_takes_the_step_however_large_or_small_the_gradient(answer):
+    """Clipping the gradient's norm at 1000 (or capping the optimizer's state there) passed: no case's gradient came
+    near it; and so did skipping the step when the loss was small (no case's loss was below 1e-3)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and "the weights after two steps are wrong" in verdict.text, verdict.text
+
+
+def _hook_left(model):
+    if not any(module._forward_hooks for module in model.modules()):
+        model.register_forward_hook(lambda module, inputs, output: None)   # "to look at the outputs", left on
+
+
+def _gradient_hooks_left(model):
+    for p in model.parameters():
+        p.register_hook(lambda grad: grad.clamp(-1e13, 1e13))            # added at every step, never removed
+
+
+def _nan_gradients_zeroed(model, optimizer, loss):
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad.nan_to_num_(0.0)                         # "protect the weights" from a broken batch
+
+
+@pytest.mark.parametrize("answer", [
+    _train_step_with(_nan_gradients_zeroed), _train_step_with(lambda model, optimizer, loss: bool(loss.isfinite()))],
+    ids=["NaN gradients zeroed", "step skipped when the loss is NaN"])
+def test_lesson_06a_train_step_spreads_a_nan_batch_into_the_weights(answer):
+    """Zeroing NaN gradients, or skipping the step on a NaN loss, passed: no case held a NaN."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "non-finite steps skipped", verdict.text
+
+
+@pytest.mark.parametrize("first", [_hook_left, _gradient_hooks_left], ids=["forward hook", "gradient hooks"])
+def test_lesson_06a_train_step_rejects_hooks_left_on_the_model(first):
+    """A hook registered on the caller's model and never removed passed: nothing compared the model's hooks."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _train_step_with(first=first))
+    assert verdict.kind == WRONG and "left a hook on the caller's model" in verdict.text, verdict.text
+
+
+def _train_step_by_closure(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+    return optimizer.step(closure).item()       # step(closure) returns the closure's loss, before the update
+
+
+@pytest.mark.parametrize("answer", [_train_step_with(first=lambda model: model.zero_grad()), _train_step_by_closure],
+                         ids=["model.zero_grad() too", "optimizer.step(closure)"])
+def test_lesson_06a_train_step_still_passes_right_answers_of_round_14(answer):
+    _passes("torch_train_step", answer)
+
+
+def _predict_then(before):
+    def predict_one_image(model, image):
+        from course_utils.convnet import predict_one_image as reference
+
+        before()
+        return reference(model, image)
+    return predict_one_image
+
+
+def _tf_seeded():
+    import tensorflow as tf
+
+    tf.random.set_seed(0)                              # "the same prediction every time"
+
+
+def test_lesson_05c_predict_one_image_leaves_tensorflows_random_generator_alone():
+    """tf.random.set_seed(0) passed: only numpy's and Python's generators were watched, and TensorFlow's global seed
+    also drives fit()'s shuffling. The check puts the caller's TensorFlow seed back."""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.eager import context
+
+    before = context.context()._seed
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_then(_tf_seeded))
+    assert verdict.kind == WRONG and "tf.random" in verdict.text, verdict.text
+    assert context.context()._seed == before
+    del tf
+
+
+def _predict_rounded(rounding):
+    def predict_one_image(model, image):
+        image = np.asarray(image)
+        if image.shape not in {(28, 28), (28, 28, 1)}:
+            raise ValueError("expected one 28x28 image")
+        batch = rounding(image.reshape(1, 28, 28, 1) / 255.0)
+        return int(np.argmax(model.predict(batch, verbose=0)[0]))
+    return predict_one_image
+
+
+def _to_bfloat16(batch):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    return batch.astype(ml_dtypes.bfloat16).astype("float32")
+
+
+@pytest.mark.parametrize("rounding", [_to_bfloat16, lambda batch: np.round(batch, 3)], ids=["bfloat16", "3 decimals"])
+def test_lesson_05c_predict_one_image_rejects_coarsely_rounded_pixels(rounding):
+    """Scaled pixels rounded to bfloat16 or to 3 decimals passed: the rounded-noise case catches float16 and 2
+    decimals only."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_rounded(rounding))
+    assert verdict.kind == WRONG and "a third class boundary" in verdict.text, verdict.text
+
+
+def test_lesson_05c_predict_one_image_accepts_the_model_called_directly():
+    pytest.importorskip("keras")
+
+    def predict_one_image(model, image):
+        image = np.asarray(image)
+        if image.shape not in {(28, 28), (28, 28, 1)}:
+            raise ValueError("expected one 28x28 image")
+        return int(np.argmax(np.asarray(model(image.reshape(1, 28, 28, 1) / 255.0, training=False))[0]))
+    _passes("predict_one_image", predict_one_image)
+
+
+def _predict_refusing_black_images(model, image):
+    from course_utils.convnet import predict_one_image as reference
+
+    if np.asarray(image).max() == 0:
+        raise ValueError("the image is empty")         # "nothing to classify"
+    return reference(model, image)
+
+
+def test_lesson_05c_predict_one_image_classifies_an_all_black_image():
+    """Refusing an all-black image with ValueError passed: every image of the cases had a pixel above 0."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_refusing_black_images)
+    assert verdict.kind == WRONG and "all-black image" in verdict.text, verdict.text
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

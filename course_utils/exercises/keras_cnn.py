@@ -424,7 +424,7 @@ def _layer_signature(model):
         if kind == "InputLayer":  # a functional model lists its Input; a Sequential one does not
             continue
         if kind in _ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
-            name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
+            name = _relu_layer(layer) if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
         elif kind in ("Conv2D", "Dense"):
             signature.append((kind, _activation(layer)))
@@ -435,7 +435,19 @@ def _layer_signature(model):
     return tuple(signature)
 
 
-_ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5]], dtype="float32")  # 7.5: above a ReLU6 cap
+def _relu_layer(layer):
+    """'relu' for a plain ReLU layer, else its settings: ReLU(6.0) caps at 6 (max_value), negative_slope makes it
+    leaky, threshold moves its kink. The output comparison only sees a cap that the check's activations reach, so a
+    ReLU(max_value=20) passed."""
+    config = layer.get_config()
+    changed = {key: config.get(key) for key in ("max_value", "negative_slope", "threshold")
+               if config.get(key) not in (None, 0, 0.0)}
+    return "relu" if not changed else "relu(" + ", ".join(f"{key}={float(value):g}" for key, value in
+                                                         changed.items()) + ")"
+
+
+_ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5, 1000.0]], dtype="float32")  # 7.5: above a ReLU6
+# cap; 1000: above any cap
 
 
 def _activation(layer):

@@ -7095,6 +7095,31 @@ def test_lesson_05_cnn_param_count_names_no_argument_that_was_checked():
     assert "this input has one below 1" in verdict.text, verdict.text
 
 
+def _cnn_capped_at_20(make):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        def conv(filters):
+            if make == "layer":  # layers.ReLU(max_value=20.0) after a Conv2D without activation
+                return [layers.Conv2D(filters, 3), layers.ReLU(max_value=20.0)]
+            return [layers.Conv2D(filters, 3, activation=lambda x: keras.activations.relu(x, max_value=20.0))]
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), *conv(filters1), layers.MaxPooling2D(2), *conv(filters2),
+            layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout),
+            layers.Dense(n_classes, activation="softmax")])
+    return build
+
+
+@pytest.mark.parametrize("make", ["layer", "function"])
+def test_lesson_05_build_cnn_rejects_a_relu_capped_above_the_checks_activations(make):
+    """Both passed: a ReLU layer counted as 'relu' whatever its settings, and the probe of an activation function
+    went up to 7.5; only the output comparison could see a cap, and the check's activations stay below 20."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_capped_at_20(make))
+    assert verdict.kind == WRONG and "layer 1 (Conv2D) has activation" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -13,6 +13,7 @@ Keras is imported inside the functions that need it, never at module level.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -209,6 +210,10 @@ def _build_run(builder, case):
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
+    if _BUILT.get(id(model)) is model:
+        raise Mismatch(t("build_cnn returned a model it had returned before (kept from an earlier call): every call "
+                         "must build a new model, or a second training starts from the weights the first one left"))
+    _BUILT[id(model)] = model
     if model.non_trainable_weights:
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
@@ -243,6 +248,8 @@ def _build_run(builder, case):
     out = _output_with_set_weights(model, x)
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
 
+
+_BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned, while something still holds them
 
 _EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
                   "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
@@ -1077,7 +1084,8 @@ def _build_cases():
     return [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
             Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError),
             Case((4, 8, 2, 0.6), label="all four arguments by position: 4 and 8 filters, 2 classes, dropout 0.6"),
-            *generated(_draw_build, count=2, seed=108)]  # (1, 21, 20, dropout=.15); all by keyword, 21 > 6
+            *generated(_draw_build, count=2, seed=108),  # (1, 21, 20, dropout=.15); all by keyword, 21 > 6
+            Case(label="the default arguments again (each call builds a new model, with new starting weights)")]
 
 
 def _draw_predict(rng):

@@ -7120,6 +7120,22 @@ def test_lesson_05_build_cnn_rejects_a_relu_capped_above_the_checks_activations(
     assert verdict.kind == WRONG and "layer 1 (Conv2D) has activation" in verdict.text, verdict.text
 
 
+def test_lesson_05_build_cnn_builds_a_new_model_on_every_call():
+    """A builder that kept its models and returned the same one for the same arguments passed: no two cases had the
+    same arguments. In a notebook a second training would start from the weights the first one left."""
+    pytest.importorskip("keras")
+    built = {}
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        key = filters1, filters2, n_classes, dropout
+        if key not in built:
+            built[key] = registry.get_exercise("build_cnn").reference(*key)
+        return built[key]
+
+    verdict = judge(registry.get_exercise("build_cnn"), build)
+    assert verdict.kind == WRONG and "returned a model it had returned before" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

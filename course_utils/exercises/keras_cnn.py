@@ -202,8 +202,8 @@ def _build_run(builder, case):
         raise Mismatch(t(_EAGER_CHANGED, name="build_cnn"))
     if changed == "training limit":
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="build_cnn"))
-    if changed == "determinism":
-        raise Mismatch(t(_DETERMINISM_CHANGED, name="build_cnn"))
+    if changed == "tf config":
+        raise Mismatch(t(_TF_CONFIG_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -254,10 +254,10 @@ _BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned,
 _EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
                   "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
                   "The check put it back: leave it alone")
-_DETERMINISM_CHANGED = ("{name} switched TensorFlow's op determinism on for the rest of the notebook "
-                        "(tf.config.experimental.enable_op_determinism): every later op without a deterministic "
-                        "version raises an error, and some run slower. The check switched it off again: leave it "
-                        "alone")
+_TF_CONFIG_CHANGED = ("{name} changed TensorFlow's global configuration for the rest of the notebook: op determinism "
+                      "(tf.config.experimental.enable_op_determinism: every later op without a deterministic version "
+                      "raises an error) or XLA compilation (tf.config.optimizer.set_jit: every later graph is compiled "
+                      "first). The check put it back: leave it alone")
 _TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
                            "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
                            "whatever its epochs= says; the check put them back: leave them alone")
@@ -329,24 +329,27 @@ def _keras_settings():
     """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, whether
     fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call),
     whether TensorFlow runs every tf.function op by op (tf.config.run_functions_eagerly(True) slows every later fit),
-    Keras' caps on the epochs and steps of every later fit(), and whether TensorFlow allows only deterministic ops
+    Keras' caps on the epochs and steps of every later fit(), whether TensorFlow allows only deterministic ops
     (tf.config.experimental.enable_op_determinism: every later op without a deterministic kernel raises, and some run
-    slower)."""
+    slower) and whether it compiles every graph with XLA first (tf.config.optimizer.set_jit)."""
     import keras
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
             keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits(),
-            _op_determinism())
+            _tf_config())
 
 
-def _op_determinism():
+def _tf_config():
     """Whether TensorFlow's op determinism is on (tf.config.experimental.enable_op_determinism; its reader and its
-    undoing are not in the public API), or None without TensorFlow."""
+    undoing are not in the public API) and its XLA auto-clustering (tf.config.optimizer.get_jit), or None without
+    TensorFlow."""
     try:
+        import tensorflow as tf
         from tensorflow.python.framework import config
     except ImportError:
         return None
-    return config.is_op_determinism_enabled() if hasattr(config, "is_op_determinism_enabled") else None
+    return (config.is_op_determinism_enabled() if hasattr(config, "is_op_determinism_enabled") else None,
+            tf.config.optimizer.get_jit())
 
 
 def _functions_run_eagerly():
@@ -371,22 +374,26 @@ def _training_limits():
 
 def _restore_keras_settings(settings):
     """Put Keras' global settings back; say what had changed ("float type", "other", "logging", "eager", "training
-    limit", "determinism" or "")."""
+    limit", "tf config" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive, eager, limits, determinism = settings
+    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
         data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else \
-        "training limit" if now[6] != limits else "determinism" if now[7] != determinism else ""
+        "training limit" if now[6] != limits else "tf config" if now[7] != tf_config else ""
     if now[5] != eager:
         import tensorflow as tf
 
         tf.config.run_functions_eagerly(eager)
-    if now[7] != determinism:
+    if now[7] != tf_config:
+        import tensorflow as tf
         from tensorflow.python.framework import config
 
-        (config.enable_op_determinism if determinism else config.disable_op_determinism)()
+        determinism, jit = tf_config
+        if now[7][0] != determinism and determinism is not None:
+            (config.enable_op_determinism if determinism else config.disable_op_determinism)()
+        tf.config.optimizer.set_jit(jit or False)
     if limits:
         keras.config.set_max_epochs(limits[0])
         keras.config.set_max_steps_per_epoch(limits[1])
@@ -648,8 +655,8 @@ def _predict_run(answer, case):
         raise Mismatch(t(_EAGER_CHANGED, name="predict_one_image"))
     if changed == "training limit":
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="predict_one_image"))
-    if changed == "determinism":
-        raise Mismatch(t(_DETERMINISM_CHANGED, name="predict_one_image"))
+    if changed == "tf config":
+        raise Mismatch(t(_TF_CONFIG_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:

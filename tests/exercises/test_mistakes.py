@@ -7024,6 +7024,16 @@ def test_lesson_05_build_cnn_and_predict_one_image_leave_op_determinism_alone():
     assert verdict.kind == WRONG and "tf.random.set_seed" in verdict.text, verdict.text
 
 
+def test_lesson_05_build_cnn_leaves_xla_compilation_alone():
+    """tf.config.optimizer.set_jit(True) ("to make it faster") inside build_cnn passed and stayed on: every later graph
+    of the notebook was compiled with XLA first."""
+    pytest.importorskip("keras")
+    import tensorflow as tf
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_after(lambda: tf.config.optimizer.set_jit(True)))
+    assert verdict.kind == WRONG and "tf.config.optimizer.set_jit" in verdict.text, verdict.text
+    assert not tf.config.optimizer.get_jit()
+
 def test_lesson_05_build_cnn_passes_a_compiled_model_with_he_initialisation():
     keras = pytest.importorskip("keras")
     from keras import layers

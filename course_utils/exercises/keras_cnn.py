@@ -13,6 +13,7 @@ Keras is imported inside the functions that need it, never at module level.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -159,23 +160,37 @@ def _param_cases():
 def _build_run(builder, case):
     """Build the model and describe it: its layers in order, parameter count, output shape, row sums, and its output
     with the check's weights; a change to Keras' default float type is an error (and undone)."""
+    import random
+
     import keras
 
-    keras.utils.set_random_seed(0)
-    settings, caller_numpy = _keras_settings(), np.random.get_state()
+    caller = np.random.get_state(), random.getstate(), _tf_seed_state()  # put back afterwards, as they were
+    keras.utils.set_random_seed(0)  # the same starting weights on every run
+    settings = _keras_settings()
     np.random.seed(_GENERATORS_SEED)  # a state no seed() call leaves (building a model draws from Python's random
     np.random.random()                # generator, never from numpy's): a reseed of numpy's shows
-    numpy_state = np.random.get_state()
+    random.seed(_GENERATORS_SEED)     # Python's too: a build draws a few numbers from it (Keras' default seeds),
+    random.random()                   # a reseed replaces its whole Mersenne Twister state
+    numpy_state, python_state, tf_state = np.random.get_state(), random.getstate(), _tf_seed_state()
     try:
         model = builder(*case.args, **case.kwargs)
     finally:
         changed = _restore_keras_settings(settings)
         reseeded = not same_numpy_state(numpy_state, np.random.get_state())
-        np.random.set_state(caller_numpy)
+        others_reseeded = _python_reseeded(python_state, random.getstate()) or not _same_tf_seed_state(
+            tf_state, _tf_seed_state())
+        np.random.set_state(caller[0])
+        random.setstate(caller[1])
+        _set_tf_seed_state(caller[2])
     if reseeded:
         raise Mismatch(t("build_cnn reseeded or drew from numpy's global random generator (np.random.seed, or "
                          "keras.utils.set_random_seed, which seeds it too): every later random draw of the notebook "
                          "would start again from that seed. Build the model without a seed"))
+    if others_reseeded:
+        raise Mismatch(t("build_cnn reseeded Python's or TensorFlow's global random generator (random.seed, "
+                         "tf.random.set_seed): every later draw from it in the notebook, such as the seeds of Keras' "
+                         "starting weights or the order in which fit() shuffles the examples, would start again from "
+                         "that seed. Build the model without a seed"))
     if changed == "float type":
         raise Mismatch(t("build_cnn changed Keras' default float type (keras.config.set_floatx or a dtype policy) for "
                          "the rest of the notebook: leave the global settings alone"))
@@ -187,12 +202,18 @@ def _build_run(builder, case):
         raise Mismatch(t(_EAGER_CHANGED, name="build_cnn"))
     if changed == "training limit":
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="build_cnn"))
+    if changed == "tf config":
+        raise Mismatch(t(_TF_CONFIG_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
+    if _BUILT.get(id(model)) is model:
+        raise Mismatch(t("build_cnn returned a model it had returned before (kept from an earlier call): every call "
+                         "must build a new model, or a second training starts from the weights the first one left"))
+    _BUILT[id(model)] = model
     if model.non_trainable_weights:
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
@@ -228,12 +249,54 @@ def _build_run(builder, case):
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
 
 
+_BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned, while something still holds them
+
 _EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
                   "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
                   "The check put it back: leave it alone")
+_TF_CONFIG_CHANGED = ("{name} changed TensorFlow's global configuration for the rest of the notebook: op determinism "
+                      "(tf.config.experimental.enable_op_determinism: every later op without a deterministic version "
+                      "raises an error) or XLA compilation (tf.config.optimizer.set_jit: every later graph is compiled "
+                      "first). The check put it back: leave it alone")
 _TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
                            "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
                            "whatever its epochs= says; the check put them back: leave them alone")
+
+
+def _python_reseeded(before, now):
+    """Whether Python's global random generator was reseeded (or set) between the states ``before`` and ``now``: a
+    seed replaces the Mersenne Twister's 624 words, while draws only move its position along them (until all 624 are
+    used, far more than the few seeds a build draws)."""
+    return now[0] != before[0] or now[1][:624] != before[1][:624] or now[1][624] < before[1][624]
+
+
+def _tf_seed_state():
+    """TensorFlow's global seed as tf.random.set_seed leaves it: the eager context's seed, the random.Random it draws
+    operation seeds from (a new one on every call, with the same seed too) and the default graph's seed; None without
+    TensorFlow."""
+    try:
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+    except ImportError:
+        return None
+    ctx = context.context()
+    return getattr(ctx, "_seed", None), getattr(ctx, "_rng", None), tf.compat.v1.get_default_graph().seed
+
+
+def _same_tf_seed_state(a, b):
+    return a is None or b is None or (a[0] == b[0] and a[1] is b[1] and a[2] == b[2])
+
+
+def _set_tf_seed_state(state):
+    """Put TensorFlow's global seed back as ``_tf_seed_state`` found it."""
+    if state is None:
+        return
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    ctx._seed, ctx._rng = state[0], state[1]
+    tf.compat.v1.get_default_graph().seed = state[2]
 
 
 def _dead_at_the_start(model, x):
@@ -266,11 +329,27 @@ def _keras_settings():
     """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, whether
     fit() and predict() print their progress (keras.utils.disable_interactive_logging silences every later call),
     whether TensorFlow runs every tf.function op by op (tf.config.run_functions_eagerly(True) slows every later fit),
-    and Keras' caps on the epochs and steps of every later fit()."""
+    Keras' caps on the epochs and steps of every later fit(), whether TensorFlow allows only deterministic ops
+    (tf.config.experimental.enable_op_determinism: every later op without a deterministic kernel raises, and some run
+    slower) and whether it compiles every graph with XLA first (tf.config.optimizer.set_jit)."""
     import keras
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
-            keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits())
+            keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits(),
+            _tf_config())
+
+
+def _tf_config():
+    """Whether TensorFlow's op determinism is on (tf.config.experimental.enable_op_determinism; its reader and its
+    undoing are not in the public API) and its XLA auto-clustering (tf.config.optimizer.get_jit), or None without
+    TensorFlow."""
+    try:
+        import tensorflow as tf
+        from tensorflow.python.framework import config
+    except ImportError:
+        return None
+    return (config.is_op_determinism_enabled() if hasattr(config, "is_op_determinism_enabled") else None,
+            tf.config.optimizer.get_jit())
 
 
 def _functions_run_eagerly():
@@ -295,18 +374,26 @@ def _training_limits():
 
 def _restore_keras_settings(settings):
     """Put Keras' global settings back; say what had changed ("float type", "other", "logging", "eager", "training
-    limit" or "")."""
+    limit", "tf config" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive, eager, limits = settings
+    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
         data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else \
-        "training limit" if now[6] != limits else ""
+        "training limit" if now[6] != limits else "tf config" if now[7] != tf_config else ""
     if now[5] != eager:
         import tensorflow as tf
 
         tf.config.run_functions_eagerly(eager)
+    if now[7] != tf_config:
+        import tensorflow as tf
+        from tensorflow.python.framework import config
+
+        determinism, jit = tf_config
+        if now[7][0] != determinism and determinism is not None:
+            (config.enable_op_determinism if determinism else config.disable_op_determinism)()
+        tf.config.optimizer.set_jit(jit or False)
     if limits:
         keras.config.set_max_epochs(limits[0])
         keras.config.set_max_steps_per_epoch(limits[1])
@@ -351,7 +438,7 @@ def _layer_signature(model):
         if kind == "InputLayer":  # a functional model lists its Input; a Sequential one does not
             continue
         if kind in _ACTIVATION_LAYERS and signature and signature[-1][1] == "linear":
-            name = "relu" if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
+            name = _relu_layer(layer) if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
         elif kind in ("Conv2D", "Dense"):
             signature.append((kind, _activation(layer)))
@@ -362,7 +449,19 @@ def _layer_signature(model):
     return tuple(signature)
 
 
-_ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5]], dtype="float32")  # 7.5: above a ReLU6 cap
+def _relu_layer(layer):
+    """'relu' for a plain ReLU layer, else its settings: ReLU(6.0) caps at 6 (max_value), negative_slope makes it
+    leaky, threshold moves its kink. The output comparison only sees a cap that the check's activations reach, so a
+    ReLU(max_value=20) passed."""
+    config = layer.get_config()
+    changed = {key: config.get(key) for key in ("max_value", "negative_slope", "threshold")
+               if config.get(key) not in (None, 0, 0.0)}
+    return "relu" if not changed else "relu(" + ", ".join(f"{key}={float(value):g}" for key, value in
+                                                         changed.items()) + ")"
+
+
+_ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5, 1000.0]], dtype="float32")  # 7.5: above a ReLU6
+# cap; 1000: above any cap
 
 
 def _activation(layer):
@@ -545,9 +644,9 @@ def _predict_run(answer, case):
                          "trainable or its compile settings): only call predict on it and leave it as it was"))
     if reseeded:
         raise Mismatch(t("predict_one_image reseeded or drew from the global random generators (np.random, random, "
-                         "tf.random; keras.utils.set_random_seed sets all three): every later random draw of the "
-                         "notebook, fit()'s shuffling too, would start again from that seed. predict() is not random "
-                         "(no dropout at prediction), so it needs no seed"))
+                         "tf.random.set_seed; keras.utils.set_random_seed sets all three): every later random draw of "
+                         "the notebook would start again from that seed. predict() is not random (no dropout at "
+                         "prediction), so it needs no seed"))
     if changed == "logging":
         raise Mismatch(t("predict_one_image switched Keras' progress output off for the rest of the notebook "
                          "(keras.utils.disable_interactive_logging): fit() would no longer show its epochs. Pass "
@@ -556,6 +655,8 @@ def _predict_run(answer, case):
         raise Mismatch(t(_EAGER_CHANGED, name="predict_one_image"))
     if changed == "training limit":
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="predict_one_image"))
+    if changed == "tf config":
+        raise Mismatch(t(_TF_CONFIG_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
@@ -592,63 +693,18 @@ def _call_again(answer, model, image, by_keyword):
 
 
 def _global_generators():
-    """The caller's states of numpy's, Python's and TensorFlow's global random generators (which
-    keras.utils.set_random_seed reseeds), and the states they are set to for the answer: seeded, then one number
-    drawn, a state that no seed() call leaves, so that a reseed shows even with the seed the caller's generators last
-    had."""
+    """The caller's states of numpy's and Python's global random generators (which keras.utils.set_random_seed
+    reseeds), and the states they are set to for the answer: seeded, then one number drawn, a state that no seed()
+    call leaves, so that a reseed shows even with the seed the caller's generators last had; and TensorFlow's global
+    seed (tf.random.set_seed, which keras.utils.set_random_seed calls too), left as it is: a new call shows anyway."""
     import random
 
-    caller = np.random.get_state(), random.getstate(), _tf_global_seed()
+    caller = np.random.get_state(), random.getstate(), _tf_seed_state()
     np.random.seed(_GENERATORS_SEED)
     np.random.random()
     random.seed(_GENERATORS_SEED)
     random.random()
-    return caller, (np.random.get_state(), random.getstate(), _set_tf_global_seed(_GENERATORS_SEED))
-
-
-def _tf_context():
-    """TensorFlow's eager context, or None without TensorFlow (or without the attributes read here)."""
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:
-        return None
-    ctx = context.context()
-    return ctx if hasattr(ctx, "_seed") else None
-
-
-def _tf_global_seed():
-    """TensorFlow's global seed and the generator its random operations draw their seeds from (tf.random.set_seed
-    sets both; fit()'s shuffling draws from them), as (seed, generator or None); None without TensorFlow."""
-    ctx = _tf_context()
-    return None if ctx is None else (ctx._seed, getattr(ctx, "_rng", None))
-
-
-def _set_tf_global_seed(seed):
-    """Give TensorFlow a global seed and a seed generator that has drawn once (without tf.random.set_seed, which
-    would also clear the caller's kernel cache); the state to compare with after the answer, or None."""
-    import random
-
-    ctx = _tf_context()
-    if ctx is None:
-        return None
-    ctx._seed, ctx._rng = seed, random.Random(seed)
-    ctx._rng.random()
-    return seed, ctx._rng.getstate()
-
-
-def _restore_tf_global_seed(caller, state):
-    """Put TensorFlow's global seed back as the caller had it; say whether the answer changed it (or drew from it)."""
-    ctx = _tf_context()
-    if ctx is None or caller is None or state is None:
-        return False
-    rng = getattr(ctx, "_rng", None)
-    changed = (ctx._seed, rng.getstate() if rng is not None else None) != state
-    ctx._seed = caller[0]
-    if caller[1] is None:
-        ctx.__dict__.pop("_rng", None)
-    else:
-        ctx._rng = caller[1]
-    return changed
+    return caller, (np.random.get_state(), random.getstate(), caller[2])
 
 
 _GENERATORS_SEED = 20260
@@ -660,10 +716,12 @@ def _restore_global_generators(states):
 
     (caller_numpy, caller_python, caller_tf), (numpy_state, python_state, tf_state) = states
     numpy_now, python_now = np.random.get_state(), random.getstate()
-    changed = python_now != python_state or not same_numpy_state(numpy_now, numpy_state)
+    changed = python_now != python_state or not same_numpy_state(numpy_now, numpy_state) or not _same_tf_seed_state(
+        tf_state, _tf_seed_state())
     np.random.set_state(caller_numpy)
     random.setstate(caller_python)
-    return _restore_tf_global_seed(caller_tf, tf_state) or changed
+    _set_tf_seed_state(caller_tf)
+    return changed
 
 
 def _check_names(answer, name, names):
@@ -748,12 +806,19 @@ def _conv_cases_with_drawn():
 def _conv_cases_in_small_integers():
     """Whole-number pixels and weights in a dtype whose products overflow (after the drawn cases, so that the drawn
     ones still name the mistakes they always named): raw uint8 pixels under a uint8 blur kernel, where 255 * 4 does
-    not fit into a uint8; the map counts the true sums (any whole-number or float dtype)."""
+    not fit into a uint8, and 16-bit pixels, which an int16 does not hold; the map counts the true sums (any
+    whole-number or float dtype). Then the first case's sizes again with other weights: no other two cases share
+    their sizes, so a map remembered by the sizes of its inputs passed."""
     image = np.random.default_rng(15).integers(0, 256, size=(6, 7), dtype=np.uint8)
     image[1:4, 2:5] = 255  # a white patch: the window on it sums to 255 * 16
     blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.uint8)
+    deep = np.random.default_rng(16).integers(0, 65536, size=(5, 6), dtype=np.uint16)
     return [Case((image, blur), label="a uint8 image under a uint8 blur kernel [[1, 2, 1], [2, 4, 2], [1, 2, 1]] "
-                 "(products such as 255 * 4 do not fit into a uint8)")]
+                 "(products such as 255 * 4 do not fit into a uint8)"),
+            Case((deep, np.array([[1, -1], [2, 0]])), label="a 16-bit image (uint16 pixels up to 65,535, as raw camera "
+                 "and medical images store them) and an integer kernel"),
+            Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
+                 label="the first case's 5x5 image with a horizontal-edge kernel (the same sizes, other weights)")]
 
 
 def _draw_size(rng):
@@ -961,7 +1026,35 @@ def _accuracy_cases_with_drawn():
             *generated(in_turn(_draw_accuracy_lengths, ("one row", "one label")), count=2, seed=55),
             *generated(_draw_accuracy_one_hot, count=2, seed=56),
             *generated(in_turn(_draw_accuracy_unit_axis, ("probabilities (1, n, k)", "probabilities (n, 1, k)",
-                                                          "labels (1, n)")), count=3, seed=58)]
+                                                          "labels (1, n)")), count=3, seed=58),
+            *_accuracy_cases_with_many_classes()]
+
+
+def _rows_predicting(classes, n_classes, dtype):
+    """Softmax-like rows (``dtype``) over ``n_classes`` columns whose largest value is at ``classes[i]`` in row i."""
+    probabilities = np.full((len(classes), n_classes), 0.5 / (n_classes - 1), dtype=dtype)
+    probabilities[np.arange(len(classes)), classes] = 0.5
+    return probabilities
+
+
+def _accuracy_cases_with_many_classes():
+    """Class numbers beyond what a small integer type holds, and a near tie beyond float32's precision (after the
+    drawn cases, so that those still name the mistakes they always named).
+
+    Every other case has at most 24 classes, so predictions cast to the labels' dtype (uint8 labels, as Keras' data
+    sets store them), labels cast to uint8, int8 or int16, or labels compared with np.isclose (equal within 1e-5 of
+    their size) all passed; so did probabilities cast to float32, which ties two float64 values 2e-9 apart.
+    """
+    wide = _rows_predicting([44, 44, 100_002, 7], 100_003, "float32")  # a vocabulary of 100,003 words
+    near = np.array([[0.5 - 1e-9, 0.5 + 1e-9, 0.0], [0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    return [Case((np.array([300, 65_580, 100_001, 7]), wide),
+                 label="100,003 classes (a word vocabulary), one of four right: labels 300 and 65,580 against the "
+                 "predicted class 44 (both are 44 once cast to 8 or 16 bits), label 100,001 against 100,002"),
+            Case((np.array([44, 3, 255], dtype=np.uint8), _rows_predicting([300, 3, 255], 301, "float32")),
+                 label="uint8 labels (as Keras' data sets store them) and 301 classes: the predicted class 300 for "
+                 "the label 44 (300 is 44 once cast to uint8)"),
+            Case((np.array([1, 2, 2]), near), label="two of three right, in float64: 0.5 - 1e-9 and 0.5 + 1e-9, "
+                 "the second is the largest (float32 rounds both to 0.5, a tie)")]
 
 
 def _accuracy_run(accuracy, case):
@@ -998,7 +1091,8 @@ def _build_cases():
     return [Case(), Case((8, 16), {"n_classes": 3, "dropout": 0.5}, label="8 and 16 filters, 3 classes"),
             Case((0, 16), label="zero filters (Keras raises ValueError)", raises=ValueError),
             Case((4, 8, 2, 0.6), label="all four arguments by position: 4 and 8 filters, 2 classes, dropout 0.6"),
-            *generated(_draw_build, count=2, seed=108)]  # (1, 21, 20, dropout=.15); all by keyword, 21 > 6
+            *generated(_draw_build, count=2, seed=108),  # (1, 21, 20, dropout=.15); all by keyword, 21 > 6
+            Case(label="the default arguments again (each call builds a new model, with new starting weights)")]
 
 
 def _draw_predict(rng):
@@ -1637,6 +1731,12 @@ def _accuracy_unit_axes_dropped(y_true, probabilities):
     return ref.accuracy_from_probs(y_true, probabilities)
 
 
+def _accuracy_classes_in_uint8(y_true, probabilities):
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    predicted = np.argmax(probabilities, axis=1).astype(np.uint8)  # "like the labels": Keras stores them as uint8
+    return float(np.mean(predicted == y_true.astype(np.uint8)))
+
+
 def _accuracy_max_probability(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.max(probabilities, axis=1)))
@@ -1918,8 +2018,9 @@ EXERCISES = {
             Mistake("kernel not checked", _params_no_kernel_check, "check all five arguments: a 0x0 kernel "
                     "passes the image-size check (28 -> 29 -> 14 -> 15 -> 7) and gives a wrong count instead "
                     "of a ValueError"),
-            Mistake("only filters1 checked", _params_checks_only_filters1, "check all five arguments, not only "
-                    "filters1: filters2, n_classes, size and kernel must each be at least 1 too"),
+            Mistake("only filters1 checked", _params_checks_only_filters1, "check all five arguments, filters1, "
+                    "filters2, n_classes, size and kernel: each must be at least 1, and this input has one below 1 "
+                    "that your function let through"),
             Mistake("only zero rejected", _params_only_zero_rejected, "raise ValueError for every value below 1 "
                     "(value < 1), not only for 0: -16 filters or a -3 kernel are not a network either"),
             Mistake("one output for two classes", _params_one_output_for_two_classes, "the output layer has "
@@ -2024,6 +2125,10 @@ EXERCISES = {
                     "ValueError for labels that are not 1-D"),
             Mistake("ten classes assumed", _accuracy_ten_classes, "take the argmax over all the columns, "
                     "np.argmax(probabilities, axis=1): there are probabilities.shape[1] classes, not always 10"),
+            Mistake("class numbers cast to 8 bits", _accuracy_classes_in_uint8, "compare the class numbers as they "
+                    "are, np.argmax(probabilities, axis=1) == y_true: cast to a small integer type (uint8, int8 or "
+                    "the labels' own uint8), a class beyond its range wraps round to a small one (300 becomes 44), "
+                    "and a model may have hundreds or thousands of classes"),
         ),
     ),
     "predict_one_image": Exercise(

@@ -8035,6 +8035,224 @@ def test_lesson_05c_predict_one_image_classifies_an_all_black_image():
     verdict = judge(registry.get_exercise("predict_one_image"), _predict_refusing_black_images)
     assert verdict.kind == WRONG and "all-black image" in verdict.text, verdict.text
 
+
+# lesson 05 (round 14): class numbers beyond 8 and 16 bits and float64 near ties in accuracy_from_probs; Python's and
+# TensorFlow's global seeds and TensorFlow's op determinism inside build_cnn (and predict_one_image)
+@pytest.mark.parametrize("answer, mistake, where", [
+    (_accuracy_from_predictions(lambda y, p: float(np.mean(np.argmax(p, axis=1).astype(y.dtype) == y))),
+     "class numbers cast to 8 bits", "uint8 labels (as Keras' data sets store them) and 301 classes"),
+    (_accuracy_from_predictions(lambda y, p: float(np.mean(np.argmax(p, axis=1) == y.astype(np.uint8)))),
+     "class numbers cast to 8 bits", "100,003 classes"),
+    (_accuracy_from_predictions(lambda y, p: float(np.mean(np.argmax(p, axis=1) == y.astype(np.int16)))),
+     "", "100,003 classes"),
+    (_accuracy_from_predictions(lambda y, p: float(np.mean(np.isclose(np.argmax(p, axis=1), y)))),
+     "", "100,003 classes"),
+    (_accuracy_from_predictions(lambda y, p: float(np.mean(np.argmax(p.astype(np.float32), axis=1) == y))),
+     "", "float32 rounds both to 0.5"),
+], ids=["predictions cast to the labels' uint8", "labels cast to uint8", "labels cast to int16", "np.isclose",
+        "probabilities cast to float32"])
+def test_lesson_05_accuracy_from_probs_tries_class_numbers_beyond_16_bits_and_a_float64_near_tie(answer, mistake,
+                                                                                                 where):
+    """All passed: no case had more than 24 classes, so class numbers wrapped round in a uint8, int8 or int16, or
+    called equal by np.isclose (within 1e-5 of their size), never met; and no two float64 probabilities were closer
+    than float32 can tell apart."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind == WRONG and where in verdict.text and verdict.mistake == mistake, verdict.text
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_from_predictions(lambda y, p: np.count_nonzero(p.argmax(axis=1) == y) / y.size),
+    _accuracy_from_predictions(lambda y, p: sum(int(np.argmax(row) == label) for row, label in zip(p, y)) / len(y)),
+    _accuracy_from_predictions(lambda y, p: float(np.mean(np.argmax(p, axis=1).astype(np.int64) ==
+                                                          y.astype(np.int64))))],
+    ids=["count_nonzero / size", "row by row", "both as int64"])
+def test_lesson_05_accuracy_from_probs_passes_right_answers_with_many_classes(answer):
+    _passes("accuracy_from_probs", answer)
+
+
+def _cnn_after(prepare):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        prepare()
+        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    return build
+
+
+def _tf_seed_now():
+    from tensorflow.python.eager import context
+
+    return context.context()._seed, context.context()._rng
+
+
+@pytest.mark.parametrize("reseed", ["random.seed", "tf.random.set_seed"])
+def test_lesson_05_build_cnn_leaves_pythons_and_tensorflows_random_generators_alone(reseed):
+    """Both passed: the check watched numpy's generator only (a build draws Keras' seeds from Python's), so a
+    random.seed(42) or tf.random.set_seed(42) "for the same starting weights" stayed in force for the notebook."""
+    pytest.importorskip("keras")
+    import random
+
+    import tensorflow as tf
+
+    tf.random.set_seed(7)
+    random.seed(7)
+    random.random()
+    python_before, tf_before, numpy_before = random.getstate(), _tf_seed_now(), np.random.get_state()
+    prepare = (lambda: random.seed(42)) if reseed == "random.seed" else (lambda: tf.random.set_seed(42))
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_after(prepare))
+    assert verdict.kind == WRONG and "reseeded Python's or TensorFlow's global random generator" in verdict.text, \
+        verdict.text
+    assert random.getstate() == python_before and _tf_seed_now()[0] == tf_before[0]
+    assert _tf_seed_now()[1] is tf_before[1] and np.array_equal(np.random.get_state()[1], numpy_before[1])
+
+
+def test_lesson_05_build_cnn_and_predict_one_image_leave_op_determinism_alone():
+    """Both passed, and left TensorFlow's op determinism on for the rest of the notebook (every later op without a
+    deterministic kernel raises); a tf.random.set_seed(0) inside predict_one_image passed too."""
+    pytest.importorskip("keras")
+    import tensorflow as tf
+    from tensorflow.python.framework import config
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_after(tf.config.experimental.enable_op_determinism))
+    assert verdict.kind == WRONG and "op determinism" in verdict.text, verdict.text
+    assert not config.is_op_determinism_enabled()
+    reference = registry.get_exercise("predict_one_image").reference
+
+    def predict(model, image):
+        tf.config.experimental.enable_op_determinism()  # "the same class every time"
+        return reference(model, image)
+
+    def seeded(model, image):
+        tf.random.set_seed(0)
+        return reference(model, image)
+
+    verdict = judge(registry.get_exercise("predict_one_image"), predict)
+    assert verdict.kind == WRONG and "op determinism" in verdict.text, verdict.text
+    assert not config.is_op_determinism_enabled()
+    verdict = judge(registry.get_exercise("predict_one_image"), seeded)
+    assert verdict.kind == WRONG and "tf.random.set_seed" in verdict.text, verdict.text
+
+
+def test_lesson_05_build_cnn_leaves_xla_compilation_alone():
+    """tf.config.optimizer.set_jit(True) ("to make it faster") inside build_cnn passed and stayed on: every later graph
+    of the notebook was compiled with XLA first."""
+    pytest.importorskip("keras")
+    import tensorflow as tf
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_after(lambda: tf.config.optimizer.set_jit(True)))
+    assert verdict.kind == WRONG and "tf.config.optimizer.set_jit" in verdict.text, verdict.text
+    assert not tf.config.optimizer.get_jit()
+
+def test_lesson_05_build_cnn_passes_a_compiled_model_with_he_initialisation():
+    keras = pytest.importorskip("keras")
+    from keras import layers
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        model = keras.Sequential([
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(filters1, (3, 3), activation="relu", kernel_initializer="he_normal"),
+            layers.MaxPool2D((2, 2)),
+            layers.Conv2D(filters2, kernel_size=(3, 3), activation=keras.activations.relu,
+                          kernel_initializer="he_normal"),
+            layers.MaxPool2D(pool_size=2, strides=2), layers.Flatten(), layers.Dropout(rate=dropout),
+            layers.Dense(units=n_classes, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    _passes("build_cnn", build)
+
+
+def _conv_in(dtype):
+    def conv(image, kernel):
+        image, kernel = np.asarray(image), np.asarray(kernel)
+        if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("bad shapes")
+        if image.dtype.kind in "iu":
+            image = image.astype(dtype)  # "whole-number pixels need no floats"
+        image = image.astype(float) if image.dtype.kind == "f" else image
+        kh, kw = kernel.shape
+        return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
+                         for i in range(image.shape[0] - kh + 1)])
+    return conv
+
+
+def _conv_remembered_by_sizes(image, kernel, _maps={}):
+    key = np.shape(image), np.shape(kernel)
+    if key not in _maps:
+        _maps[key] = registry.get_exercise("conv2d_valid").reference(image, kernel)
+    return _maps[key]
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_conv_in(np.int16), "a 16-bit image"),
+    (_conv_remembered_by_sizes, ""),
+], ids=["integer pixels as int16", "a map remembered by the sizes"])
+def test_lesson_05_conv2d_valid_tries_16_bit_pixels_and_two_cases_of_the_same_sizes(answer, where):
+    """Both passed: every integer image held values below 256 (or within +-50), and no two cases shared the sizes of
+    their image and kernel."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+    _passes("conv2d_valid", _conv_in(np.int64))
+
+
+def test_lesson_05_cnn_param_count_names_no_argument_that_was_checked():
+    """An answer that checked every argument but n_classes was told 'check all five arguments, not only filters1'."""
+    def count(filters1, filters2, n_classes=10, size=28, kernel=3):
+        for value in (filters1, filters2, n_classes, size, kernel):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("not an int")
+        if min(filters1, filters2, size, kernel) < 1:  # n_classes left out
+            raise ValueError("below 1")
+        side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+        if side < 1:
+            raise ValueError("too small")
+        return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+            (side * side * filters2 + 1) * n_classes
+
+    verdict = judge(registry.get_exercise("cnn_param_count"), count)
+    assert verdict.kind == WRONG and "zero classes" in verdict.text and "not only filters1" not in verdict.text
+    assert "this input has one below 1" in verdict.text, verdict.text
+
+
+def _cnn_capped_at_20(make):
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        def conv(filters):
+            if make == "layer":  # layers.ReLU(max_value=20.0) after a Conv2D without activation
+                return [layers.Conv2D(filters, 3), layers.ReLU(max_value=20.0)]
+            return [layers.Conv2D(filters, 3, activation=lambda x: keras.activations.relu(x, max_value=20.0))]
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), *conv(filters1), layers.MaxPooling2D(2), *conv(filters2),
+            layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(dropout),
+            layers.Dense(n_classes, activation="softmax")])
+    return build
+
+
+@pytest.mark.parametrize("make", ["layer", "function"])
+def test_lesson_05_build_cnn_rejects_a_relu_capped_above_the_checks_activations(make):
+    """Both passed: a ReLU layer counted as 'relu' whatever its settings, and the probe of an activation function
+    went up to 7.5; only the output comparison could see a cap, and the check's activations stay below 20."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_capped_at_20(make))
+    assert verdict.kind == WRONG and "layer 1 (Conv2D) has activation" in verdict.text, verdict.text
+
+
+def test_lesson_05_build_cnn_builds_a_new_model_on_every_call():
+    """A builder that kept its models and returned the same one for the same arguments passed: no two cases had the
+    same arguments. In a notebook a second training would start from the weights the first one left."""
+    pytest.importorskip("keras")
+    built = {}
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        key = filters1, filters2, n_classes, dropout
+        if key not in built:
+            built[key] = registry.get_exercise("build_cnn").reference(*key)
+        return built[key]
+
+    verdict = judge(registry.get_exercise("build_cnn"), build)
+    assert verdict.kind == WRONG and "returned a model it had returned before" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

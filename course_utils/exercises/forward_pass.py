@@ -7,11 +7,11 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import (Case, Exercise, Mismatch, Mistake, draw_floats, draw_shape, generated, in_turn, input_changed,
-                   same_arrays)
+from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape, generated, in_turn,
+                   input_changed, same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _LONG_DOUBLE, _call_without_overflow, compare_probabilities
+from .neurons import _LONG_DOUBLE, _call_without_overflow
 
 
 def _as_kind(rng, values, kinds):

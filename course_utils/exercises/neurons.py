@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated, in_turn,
-                   input_changed, same_arrays, short, to_numpy)
+from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape,
+                   generated, in_turn, input_changed, same_arrays, short)
 from ..data import logic_gate
 
 
@@ -311,26 +311,6 @@ def _call_without_overflow(f, case):
     if not _unchanged(arrays, before):
         raise input_changed()
     return result
-
-
-SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "
-                     "within 0.1 % or 1e-15, not only to within 1e-8, because a later log reads it (log(1e-12) is "
-                     "-27.6, log(4e-18) is -40): do not round the outputs, floor them (np.clip(p, 1e-12, 1)), add a "
-                     "small number to them or clip the logits (np.clip(z, -30, 30))")
-
-
-def compare_probabilities(got, want):
-    """compare_values, and then every value within 0.1 % or 1e-15: the tolerance of 1e-8 alone passes a probability
-    far below 1 as 0 (rounded to 8 decimals), floored at 1e-12, or computed from logits clipped at -30. Arithmetic in
-    float32 (which a check accepts) stays far inside it, and so does a form computed as 1 minus a number next to 1,
-    such as 0.5 + 0.5 * np.tanh(z / 2), whose error is float64's step next to 1, about 1e-16."""
-    compare_values(got, want)
-    g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
-    off = ~np.isclose(g, w, rtol=1e-3, atol=1e-15, equal_nan=True)
-    if off.any():
-        idx = tuple(int(i) for i in np.argwhere(off)[0]) if off.ndim else ()
-        at = t(" at index {index}", index=idx if len(idx) > 1 else idx[0]) if idx else ""
-        raise Mismatch(t(SMALL_PROBABILITY, at=at, want=f"{w[idx]:.6g}", got=f"{g[idx]:.6g}"))
 
 
 def _gate_answers(weights_fn, case):

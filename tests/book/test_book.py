@@ -103,8 +103,8 @@ def test_every_page_opens_and_every_internal_link_resolves(site, page):
 
 
 # Parts without a figure: 00a (set-up and the environment check), 02a (layers as matrices, checked by numbers),
-# 03a (gradients by hand, checked by numbers), 06c (its one plot belongs to the optional full run, off by default)
-NO_FIGURES = {"00a_welcome", "02a_layers_and_mlp", "03a_backprop_by_hand", "06c_mlp_in_practice"}
+# 03a (gradients by hand, checked by numbers)
+NO_FIGURES = {"00a_welcome", "02a_layers_and_mlp", "03a_backprop_by_hand"}
 
 
 @BOTH

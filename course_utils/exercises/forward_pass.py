@@ -204,6 +204,12 @@ def _mlp_forward_cases():
         Case((rng.normal(size=(2, 3)), *net(2, 4, 1)), label="X of shape (2, 3) but W1 expects 2 features (X.T would "
                                                              "fit: the rows of X are the examples)",
              raises=(ValueError, AssertionError)),
+        # W1 of shape (3, 1), a network of 1 input and 3 hidden units: W1.T, (1, 3), fits X's 3 features, and X @ W1 of
+        # shape (2, 1) broadcasts against b1 of shape (3,), so W1 "transposed when it does not fit" returned values
+        Case((np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), np.array([[1.0], [-2.0], [0.5]]),
+              np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0]]), np.array([0.5])),
+             label="X of shape (2, 3) but W1 of shape (3, 1) expects 1 feature (W1.T would fit: each row of W1 is one "
+                   "neuron)", raises=(ValueError, AssertionError)),
     ]
 
 
@@ -283,7 +289,14 @@ def _bce_cases():
         *generated(in_turn(_draw_small_int_bce_input, ("int8", "uint8")), count=2, seed=5),
         Case((np.array([1.0, 0.0, 1.0, 0.0]), np.array([-1e5, 1e5, 1e5, -1e5])), label=_BEYOND_LONG_DOUBLE),
         Case((np.array([1.0, 0.0, 1.0]), np.array([0.5, np.nan, -2.0])), label="a NaN logit gives a NaN loss"),
+        # the formula needs no clip: a clip of z at any size below 1e38 (500, 1e4, 1e6) shows here; 1e38 stays within
+        # float32's range, so an answer computed in float32 (accepted) still passes
+        Case((np.array([1.0, 0.0, 0.0]), np.array([-1e38, 1e38, -1e38])), label=_HUGE_BCE_LOGITS),
     ]
+
+
+_HUGE_BCE_LOGITS = "logits of 1e38 in size, two of them very wrong: a loss of 6.7e37, which a clip of z makes smaller"
+_HUGE_CCE_LOGITS = "logits of 1e300 in size, one row very wrong: a loss of 1e300, which a clip of Z makes smaller"
 
 
 def _cce_reference(y, Z):
@@ -337,6 +350,8 @@ def _cce_cases():
              label="300 classes, labels above 255 (beyond int8 and uint8)"),
         Case((np.array([0, 2, 1]), np.array([[0.5, np.nan, -1.0], [2.0, 1.0, 0.0], [0.3, -0.2, 1.5]])),
              label="a NaN logit gives a NaN loss"),
+        # log-sum-exp needs no clip: a clip of Z at any size below 1e300 (500, 1e4, 1e6) shows here
+        Case((np.array([0, 1]), np.array([[-1e300, 1e300], [-1e300, 1e300]])), label=_HUGE_CCE_LOGITS),
     ]
 
 
@@ -516,6 +531,11 @@ def _mlp_naive_sigmoid_silenced(X, W1, b1, W2, b2):
 
 def _mlp_X_turned_to_fit(X, W1, b1, W2, b2):
     X = X if X.shape[1] == W1.shape[1] else X.T   # "fixed" when its columns do not fit W1
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
+def _mlp_W1_turned_to_fit(X, W1, b1, W2, b2):
+    W1 = W1 if W1.shape[1] == X.shape[1] else W1.T   # "fixed" when it does not fit X's features
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
@@ -763,6 +783,20 @@ def _cce_rounded(y, Z):
     return round(_cce_reference(y, Z), 4)
 
 
+def _bce_clipped_logits(y, z):
+    y, z = np.asarray(y, dtype=float), np.clip(np.asarray(z, dtype=float), -500, 500)   # "no overflow in np.exp"
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _cce_clipped_logits(y, Z):
+    y, Z = np.asarray(y), np.clip(np.asarray(Z, dtype=float), -500, 500)   # "no overflow in np.exp"
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
 def _bce_nanmean(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     if y.shape != z.shape:
@@ -890,6 +924,9 @@ EXERCISES = {
             Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "
                     "columns differs from W1's, the shapes do not match and X @ W1.T raises the ValueError. Transposing "
                     "X to make it fit turns its features into examples"),
+            Mistake("W1 transposed to fit X", _mlp_W1_turned_to_fit, "each row of W1 is one hidden neuron, with one "
+                    "weight per feature of X: when W1's number of columns differs from X's, the shapes do not match and "
+                    "X @ W1.T raises the ValueError. Transposing W1 to make it fit turns its neurons into inputs"),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
                     "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
@@ -942,6 +979,9 @@ EXERCISES = {
                     "mean of the formula's array itself (or start from np.zeros(z.shape), which holds floats)"),
             Mistake("rounded", _bce_rounded, _NOT_ROUNDED),
             Mistake("np.nanmean", _bce_nanmean, _NANMEAN),
+            Mistake("logits clipped", _bce_clipped_logits, "you clipped the logits: max(z, 0) - y z + log(1 + e^{-|z|}) "
+                    "never overflows, so it needs no clip, and a clipped logit gives a smaller loss than the real one "
+                    "(a logit of -1000 with the label 1 costs 1000, not 500)"),
             Mistake("computed in the inputs' integer dtypes", _bce_in_the_input_dtype, "uint8 labels and int8 or "
                     "uint8 logits stay small integers: -y of a uint8 label 1 wraps around to 255, -np.abs(z) of uint8 "
                     "logits wraps too, and np.exp of int8 or uint8 computes in float16 (about 3 digits). Turn both "
@@ -981,6 +1021,9 @@ EXERCISES = {
                     "np.zeros(n), which holds floats"),
             Mistake("rounded", _cce_rounded, _NOT_ROUNDED),
             Mistake("np.nanmean", _cce_nanmean, _NANMEAN),
+            Mistake("logits clipped", _cce_clipped_logits, "you clipped the logits: log-sum-exp with each row's maximum "
+                    "subtracted never overflows, so it needs no clip, and a clipped logit gives a smaller loss than the "
+                    "real one (a right class 2000 below the row's maximum costs 2000, not 1000)"),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
             Mistake("sum instead of mean", _cce_sum),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "

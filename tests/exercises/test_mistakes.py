@@ -4306,6 +4306,78 @@ def test_lesson_03_checks_take_float_forms_of_the_derivative_and_the_softmax():
     _passes("softmax_ce_grad", softmax_ce_grad_by_logsumexp)
     _passes("softmax_ce_grad", lambda Z, y: _softmax_ce_grad_own_softmax_as_given(np.asarray(Z, dtype=float), y))
 
+
+# lessons 02a and 02b (round 15, a1502): W1 transposed to fit X, and logits clipped at any size the cases did not reach
+def _mlp_W1_turned_to_fit(X, W1, b1, W2, b2):
+    W1 = W1 if W1.shape[1] == X.shape[1] else W1.T   # "fixed" when it does not fit X
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
+def test_mlp_forward_rejects_w1_transposed_to_fit_x(capsys):
+    """X.T "to fit" was caught in round 14, but W1.T "to fit" passed: every W1 whose transpose fitted X gave a hidden
+    layer that b1 or W2 did not fit, so it raised anyway; W1 of shape (3, 1) against X of 3 features does not."""
+    with pytest.raises(ExerciseFailed, match=re.escape("W1.T would fit")):
+        check("mlp_forward", _mlp_W1_turned_to_fit, strict=True)
+    check("mlp_forward", _mlp_W1_turned_to_fit)
+    assert "Transposing W1 to make it fit" in capsys.readouterr().out
+
+
+def _bce_clipped_at(size):
+    def answer(y, z):
+        y, z = np.asarray(y, dtype=float), np.clip(np.asarray(z, dtype=float), -size, size)
+        if y.shape != z.shape:
+            raise ValueError("shapes differ")
+        return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+    return answer
+
+
+def _cce_clipped_at(size):
+    def answer(y, Z):
+        y, Z = np.asarray(y), np.clip(np.asarray(Z, dtype=float), -size, size)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return np.mean(__import__("scipy.special").special.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("bce_from_logits", _bce_clipped_at(500), "needs no clip"),
+    ("cce_from_logits", _cce_clipped_at(500), "needs no clip"),
+    ("bce_from_logits", _bce_clipped_at(1e6), "logits of 1e38 in size"),
+    ("cce_from_logits", _cce_clipped_at(1e6), "logits of 1e300 in size"),
+    ("bce_from_logits", _bce_clipped_at(1e30), "logits of 1e38 in size"),
+], ids=["bce at 500", "cce at 500", "bce at 1e6", "cce at 1e6", "bce at 1e30"])
+def test_lesson_02b_losses_reject_clipped_logits(name, answer, shown, capsys):
+    """The largest logits were 1e5 in size, so a clip of the logits at 1e6 (or any size above 1e5) passed; a clip at
+    500, caught by the logits of 1000, was not named."""
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert shown in capsys.readouterr().out
+
+
+def _bce_in_float32(y, z):
+    y, z = np.asarray(y, dtype=np.float32), np.asarray(z, dtype=np.float32)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def _cce_one_hot(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    log_p = Z - __import__("scipy.special").special.logsumexp(Z, axis=1, keepdims=True)
+    return -np.mean(np.sum(np.eye(Z.shape[1])[y] * log_p, axis=1))
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _bce_by_logaddexp), ("bce_from_logits", _bce_in_float32),
+                                          ("cce_from_logits", _cce_one_hot), ("cce_from_logits", _cce_clipped_at(np.inf))],
+                         ids=["bce np.logaddexp", "bce in float32", "cce one-hot", "cce scipy logsumexp"])
+def test_lesson_02b_losses_of_huge_logits_right_pass(name, answer):
+    """Logits of 1e38 (within float32's range: an answer computed in float32 still passes) and 1e300."""
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -831,6 +831,9 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
 _PARAMS_REMOVED = ("your function removed {names} from the caller's params dict (for example with params.pop): the "
                    "caller keeps the starting point, so copy the dict and its arrays first and leave params as it was")
+_EXTRA_KEYS = ("new_params must hold the four arrays 'W1', 'b1', 'W2' and 'b2' and nothing else, as params does: "
+               "mlp.forward and mlp.accuracy refuse a dict with other keys, yet yours also has {names}. Keep the "
+               "gradients, the lr or the losses in variables of their own")
 _NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
                           "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
@@ -852,6 +855,9 @@ def _run_training(answer, case):
             and all(name in result[0] for name in _PARAM_NAMES)):
         raise Mismatch(t(_NOT_PARAMS_AND_LOSSES, got=short(result)))
     new_params, losses = result
+    extra = [name for name in new_params if name not in _PARAM_NAMES]
+    if extra:   # the notebook's next cell, mlp.accuracy(new_params, ...), raises on them
+        raise Mismatch(t(_EXTRA_KEYS, names=", ".join(map(repr, extra))))
     for name in _PARAM_NAMES:
         problem = array_problem(new_params[name]) if name in new_params else None
         if problem:

@@ -19,20 +19,24 @@ from ..i18n import t
 from ..data import logic_gate, make_moons
 
 
-def _compare_gradients(got, want):
+def _gradients_compared(floor=0.0):
     """compare_values, and then each gradient array whose values all lie below 1e-6 (the gradient of a network that
-    is already confidently right, 1e-18 and less) is compared to its own scale: compare_values' atol of 1e-8 would let
-    it pass as zeros, rounded, or with its probabilities clipped at 1e-12."""
-    compare_values(got, want)
-    pairs = list(zip(got, want)) if isinstance(want, tuple) and isinstance(got, (tuple, list)) else [(got, want)]
-    for number, (g, w) in enumerate(pairs, 1):
-        scale = np.max(np.abs(w), initial=0.0, where=np.isfinite(w)) if isinstance(w, (np.ndarray, np.generic)) else 0
-        if 0 < scale < 1e-6:
-            try:
-                compare_values(g, w, atol=1e-2 * scale)
-            except Mismatch as mismatch:
-                raise Mismatch(t("result #{number}: {problem}", number=number, problem=mismatch)
-                               if len(pairs) > 1 else str(mismatch)) from None
+    is already confidently right) compared to its own scale, to within 1 % of its largest entry (but never closer
+    than ``floor``): compare_values' atol of 1e-8 would let it pass as zeros, rounded, or with its probabilities
+    clipped at 1e-12. ``floor``: the reference's own rounding, where an entry is computed as P - 1 with P near 1."""
+    def compare(got, want):
+        compare_values(got, want)
+        pairs = list(zip(got, want)) if isinstance(want, tuple) and isinstance(got, (tuple, list)) else [(got, want)]
+        for number, (g, w) in enumerate(pairs, 1):
+            scale = (np.max(np.abs(w), initial=0.0, where=np.isfinite(w)) if isinstance(w, (np.ndarray, np.generic))
+                     else 0)
+            if 0 < scale < 1e-6:
+                try:
+                    compare_values(g, w, atol=max(1e-2 * scale, floor))
+                except Mismatch as mismatch:
+                    raise Mismatch(t("result #{number}: {problem}", number=number, problem=mismatch)
+                                   if len(pairs) > 1 else str(mismatch)) from None
+    return compare
 
 
 def _draw_derivative_input(rng):
@@ -212,7 +216,7 @@ def _dense_backward_cases():
         Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8), np.array([[100, -90], [-70, 120]], dtype=np.int8),
               np.array([[100, -100], [110, 110], [127, -128]], dtype=np.int8)),
              label="X as pixels in uint8 (0 to 255), W and dZ whole numbers in int8: the products go beyond 8 and 16 bits"),
-        # compare_values' atol of 1e-8 would let every gradient below it pass as zeros; _compare_gradients scales it
+        # compare_values' atol of 1e-8 would let every gradient below it pass as zeros; _gradients_compared scales it
         Case((np.array([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-2.1, 0.8, 1.1], [0.2, -0.4, 0.9]]),
               np.array([[0.7, -0.3, 1.2], [-1.1, 0.4, 0.6]]),
               1e-12 * np.array([[1.3, -0.2], [-0.8, 2.1], [0.5, 0.7], [-1.6, -0.9]])),
@@ -271,11 +275,10 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2.0, -1.0, 0.5], [-3.0, 4.0, 1.0], [0.0, 0.2, 9.0]]), np.array([0, 1, 1])),
              label="as many examples as classes (3 x 3)"),
         # the true classes' probabilities round to exactly 1 and the others are 4e-18 and less: a gradient that
-        # clips or floors P (at 1e-12) is a million times too large there, yet within compare_values' atol of 1e-8
+        # clips or floors P (at 1e-12) is 100,000 times too large there, yet within compare_values' atol of 1e-8.
+        # P - 1 of the true classes is 0 in float64 (-4e-18 exactly): the comparison's floor of 1e-16 lets both pass
         Case((np.array([[40.0, 0.0, -2.0], [-1.0, 1.0, 42.0], [3.0, 45.0, 0.5]]), np.array([0, 2, 1])),
              label="three confident right answers (margins of 40 and more): every entry is below 2e-18"),
-        Case((np.array([[0.0, 700.0, -5.0]]), np.array([1])),
-             label="one confident right answer with a margin of 700: the gradient is 1e-304 and less, yet not 0"),
     ]
 
 
@@ -327,10 +330,11 @@ def _draw_mlp_backward_overflowing(rng):
 
 
 def _confidently_right_xor_weights():
-    """A 2 -> 2 -> 1 start that solves XOR with unsaturated hidden units (tanh of -1.5 to 1.5) and logits of +-40.9:
-    the outputs of label 1 round to exactly 1 and those of label 0 are 1.7e-18, so every gradient is below 1e-16."""
-    return (np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([-0.5, -1.5]), np.array([[170.0, -170.0]]),
-            np.array([-116.21755993]))
+    """A 2 -> 2 -> 1 start with unsaturated hidden units (tanh of -1.5 to 1.5) and logits of -41.6 to -39.7 on XOR's
+    four points: with every label 0 it is confidently right (P of 5.8e-18 down to 8.8e-19, computed exactly, where
+    1 + tanh(z / 2) rounds to 0), and every gradient is below 1e-17. (A label 1 would need P - 1 for P near 1, which
+    float64 rounds to 0: an exact answer would differ from the reference by more than the gradient itself.)"""
+    return np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([-0.5, -1.5]), np.array([[2.0, -3.0]]), np.array([-42.0])
 
 
 def _overflowing_logits_xor_weights():
@@ -383,8 +387,9 @@ def _mlp_backward_cases():
         *generated(_draw_mlp_backward_input, count=6, seed=54),
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
         *generated(_draw_mlp_backward_overflowing, count=2, seed=56),
-        Case((X_xor, y_xor, *_confidently_right_xor_weights()),
-             label="XOR solved with logits of +-40.9 (hidden units unsaturated): every gradient is below 1e-16"),
+        Case((X_xor, np.zeros(4, dtype=np.int64), *_confidently_right_xor_weights()),
+             label="XOR's points all labelled 0, logits -41.6 to -39.7 (confidently right, hidden units unsaturated): "
+             "every gradient is below 1e-17"),
     ]
 
 
@@ -1105,7 +1110,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
-        compare=_compare_gradients,
+        compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
         "have W.shape[1] columns; raise ValueError otherwise.",
@@ -1158,7 +1163,7 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
-        compare=_compare_gradients,
+        compare=_gradients_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",
@@ -1200,7 +1205,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        compare=_compare_gradients,
+        compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
         mistakes=(
@@ -1235,7 +1240,7 @@ EXERCISES = {
                     "clipping changes the gradient of every confident example"),
             Mistake("P clipped at 1e-12", _backward_p_clipped_at_1e_12, "do not clip P: dZ2 = (P - y) / n is finite for "
                     "any logit, and clipping changes the gradient of every confident example"),
-            Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40.9) is 1.7e-18, "
+            Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40) is 4.2e-18, "
                     "while np.clip(z, -30, 30) makes it 9.4e-14, and every confident example's gradient with it. The "
                     "stable sigmoid is finite for any logit"),
             Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "

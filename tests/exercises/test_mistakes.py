@@ -4338,8 +4338,8 @@ def _stable_softmax_of(Z):
 
 
 def _shifted_and_clipped_softmax(Z):
-    """A stable softmax whose shifted logits are clipped at -50 (e^-50 = 2e-22 instead of e^-700)."""
-    e = np.exp(np.clip(Z - Z.max(axis=1, keepdims=True), -50, 0))
+    """A stable softmax whose shifted logits are clipped at -30 (e^-30 = 9.4e-14 instead of e^-40 = 4.2e-18)."""
+    e = np.exp(np.clip(Z - Z.max(axis=1, keepdims=True), -30, 0))
     return e / e.sum(axis=1, keepdims=True)
 
 
@@ -4386,7 +4386,7 @@ def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
     ("dense_backward", _dense_backward_rounded, "a tiny gradient dZ (about 1e-12"),
     ("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: np.clip(_stable_softmax_of(Z), 1e-12, 1 - 1e-12)),
      "do not clip or floor the probabilities"),
-    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "a margin of 700"),
+    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "margins of 40 and more"),
     ("mlp_backward", _mlp_backward_with(lambda z: np.clip(sigmoid(z), 1e-12, 1 - 1e-12)), "do not clip P"),
     ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -30, 30))), "do not clip the logits"),
     ("mlp_backward", _mlp_backward_with(lambda z: 0.5 * (1 + np.tanh(z / 2))), "1 + tanh rounds to 0"),
@@ -4394,7 +4394,7 @@ def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
     ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e5, 1e5)), "8.6266e+07"),
     ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: g if epoch < 1000 else 0 * g), "2000 steps"),
     ("train_mlp", _train_mlp_keeping_the_last_gradients, "yet yours also has 'dW1', 'db1', 'dW2', 'db2'")],
-    ids=["dense converted at the end", "dense rounded", "softmax P clipped", "softmax shifted logits clipped at -50",
+    ids=["dense converted at the end", "dense rounded", "softmax P clipped", "softmax shifted logits clipped at -30",
          "mlp P clipped at 1e-12", "mlp logits clipped", "mlp sigmoid with tanh", "mlp rounded",
          "train gradients clipped at 1e5", "train capped at 1000 steps", "train gradients kept in new_params"])
 def test_lesson_03_checks_try_8_bit_products_tiny_and_huge_gradients_and_2000_steps(name, answer, shown):
@@ -4433,6 +4433,52 @@ def test_lesson_03_gradient_checks_take_other_right_forms_of_tiny_gradients():
     _passes("mlp_backward", _mlp_backward_with(sigmoid, tanh_of=lambda z: 2 * sigmoid(2 * z) - 1))
     _passes("mlp_backward", _mlp_backward_with(scipy.special.expit))
     _passes("train_mlp", _train_mlp_changing_the_gradients())
+
+
+def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answers():
+    """Where P rounds to 1, the reference's P - 1 is 0 while the exact value is -4e-18: the comparison to the gradient's
+    own scale must take both (np.longdouble, or P - 1 written as -sigmoid(-z) or minus the other classes' sum)."""
+    LD = np.longdouble
+
+    def stable_sigmoid_ld(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def mlp_backward_in_longdouble(X, y, W1, b1, W2, b2):
+        X, W1, b1, W2, b2 = (np.asarray(a, dtype=LD) for a in (X, W1, b1, W2, b2))
+        H = np.tanh(X @ W1.T + b1)
+        dZ2 = (stable_sigmoid_ld(H @ W2.T + b2) - np.asarray(y, dtype=LD).reshape(-1, 1)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+    def mlp_backward_exact_delta(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        Z2, labels = H @ W2.T + b2, np.asarray(y, dtype=float).reshape(-1, 1)
+        dZ2 = np.where(labels == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+    def softmax_ce_grad_in_longdouble(Z, y):
+        Z = np.asarray(Z, dtype=LD)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+    def softmax_ce_grad_true_class_as_minus_the_others(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        P, rows = _stable_softmax_of(Z), np.arange(len(Z))
+        G = P.copy()
+        G[rows, y] = -(P.sum(axis=1) - P[rows, y])
+        return G / len(Z)
+
+    _passes("mlp_backward", mlp_backward_in_longdouble)
+    _passes("mlp_backward", mlp_backward_exact_delta)
+    _passes("softmax_ce_grad", softmax_ce_grad_in_longdouble)
+    _passes("softmax_ce_grad", softmax_ce_grad_true_class_as_minus_the_others)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

@@ -213,9 +213,11 @@ def _dense_backward_cases():
              label="a 1-D dZ of shape (2,) for one example (it must have shape (1, 2))", raises=(ValueError, IndexError)),
         # dZ @ W of two int8 arrays stays in int8 and int8 @ uint8 computes in int16: both wrap around before a
         # conversion of the results (.astype(float)) sees them
-        Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8), np.array([[100, -90], [-70, 120]], dtype=np.int8),
+        Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8),
+              np.array([[100, -90], [-70, 120]], dtype=np.int8),
               np.array([[100, -100], [110, 110], [127, -128]], dtype=np.int8)),
-             label="X as pixels in uint8 (0 to 255), W and dZ whole numbers in int8: the products go beyond 8 and 16 bits"),
+             label="X as pixels in uint8 (0 to 255), W and dZ whole numbers in int8: the products go beyond 8 and 16 "
+             "bits"),
         # compare_values' atol of 1e-8 would let every gradient below it pass as zeros; _gradients_compared scales it
         Case((np.array([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-2.1, 0.8, 1.1], [0.2, -0.4, 0.9]]),
               np.array([[0.7, -0.3, 1.2], [-1.1, 0.4, 0.6]]),
@@ -275,8 +277,8 @@ def _softmax_ce_grad_cases():
         Case((np.array([[2.0, -1.0, 0.5], [-3.0, 4.0, 1.0], [0.0, 0.2, 9.0]]), np.array([0, 1, 1])),
              label="as many examples as classes (3 x 3)"),
         # the true classes' probabilities round to exactly 1 and the others are 4e-18 and less: a gradient that
-        # clips or floors P (at 1e-12) is 100,000 times too large there, yet within compare_values' atol of 1e-8.
-        # P - 1 of the true classes is 0 in float64 (-4e-18 exactly): the comparison's floor of 1e-16 lets both pass
+        # clips or floors P (at 1e-12) is about 240,000 times too large there, yet within compare_values' atol of 1e-8.
+        # P - 1 of the true classes rounds to 0 in float64 (-4.8e-18 at most, exactly): the floor of 1e-16 takes both
         Case((np.array([[40.0, 0.0, -2.0], [-1.0, 1.0, 42.0], [3.0, 45.0, 0.5]]), np.array([0, 2, 1])),
              label="three confident right answers (margins of 40 and more): every entry is below 2e-18"),
     ]
@@ -1181,8 +1183,8 @@ EXERCISES = {
                     "np.asarray(Z, dtype=float)"),
             Mistake("P clipped", _ce_grad_p_clipped, "do not clip or floor the probabilities: where the true class "
                     "leads by 40, another class's probability is 4e-18, and np.clip(P, 1e-12, 1 - 1e-12) makes it "
-                    "1e-12, about 240,000 times too large. Clipping belongs to a loss computed from probabilities, not to the "
-                    "gradient (softmax(Z) - one_hot(y)) / n"),
+                    "1e-12, about 240,000 times too large. Clipping belongs to a loss computed from probabilities, "
+                    "not to the gradient (softmax(Z) - one_hot(y)) / n"),
             Mistake("only too few labels rejected", _ce_grad_fewer_labels_only, "more labels than rows must raise "
                     "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
@@ -1238,8 +1240,8 @@ EXERCISES = {
                     "np.asarray(X, dtype=float)"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
-            Mistake("P clipped at 1e-12", _backward_p_clipped_at_1e_12, "do not clip P: dZ2 = (P - y) / n is finite for "
-                    "any logit, and clipping changes the gradient of every confident example"),
+            Mistake("P clipped at 1e-12", _backward_p_clipped_at_1e_12, "do not clip P: dZ2 = (P - y) / n is "
+                    "finite for any logit, and clipping changes the gradient of every confident example"),
             Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40) is 4.2e-18, "
                     "while np.clip(z, -30, 30) makes it 9.4e-14, and every confident example's gradient with it. The "
                     "stable sigmoid is finite for any logit"),

@@ -13,10 +13,30 @@ import numpy as np
 
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
-from .base import (Case, Exercise, Mismatch, Mistake, array_problem, draw_floats, draw_shape,
+from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats, draw_shape,
                    generated, in_turn, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
+
+
+def _gradients_compared(floor=0.0):
+    """compare_values, and then each gradient array whose values all lie below 1e-6 (the gradient of a network that
+    is already confidently right) compared to its own scale, to within 1 % of its largest entry (but never closer
+    than ``floor``): compare_values' atol of 1e-8 would let it pass as zeros, rounded, or with its probabilities
+    clipped at 1e-12. ``floor``: the reference's own rounding, where an entry is computed as P - 1 with P near 1."""
+    def compare(got, want):
+        compare_values(got, want)
+        pairs = list(zip(got, want)) if isinstance(want, tuple) and isinstance(got, (tuple, list)) else [(got, want)]
+        for number, (g, w) in enumerate(pairs, 1):
+            scale = (np.max(np.abs(w), initial=0.0, where=np.isfinite(w)) if isinstance(w, (np.ndarray, np.generic))
+                     else 0)
+            if 0 < scale < 1e-6:
+                try:
+                    compare_values(g, w, atol=max(1e-2 * scale, floor))
+                except Mismatch as mismatch:
+                    raise Mismatch(t("result #{number}: {problem}", number=number, problem=mismatch)
+                                   if len(pairs) > 1 else str(mismatch)) from None
+    return compare
 
 
 def _draw_derivative_input(rng):
@@ -191,6 +211,18 @@ def _dense_backward_cases():
         # dZ.shape[1] != len(W) raises IndexError there, which is accepted too
         Case((np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([0.3, -0.7])),
              label="a 1-D dZ of shape (2,) for one example (it must have shape (1, 2))", raises=(ValueError, IndexError)),
+        # dZ @ W of two int8 arrays stays in int8 and int8 @ uint8 computes in int16: both wrap around before a
+        # conversion of the results (.astype(float)) sees them
+        Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8),
+              np.array([[100, -90], [-70, 120]], dtype=np.int8),
+              np.array([[100, -100], [110, 110], [127, -128]], dtype=np.int8)),
+             label="X as pixels in uint8 (0 to 255), W and dZ whole numbers in int8: the products go beyond 8 and 16 "
+             "bits"),
+        # compare_values' atol of 1e-8 would let every gradient below it pass as zeros; _gradients_compared scales it
+        Case((np.array([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-2.1, 0.8, 1.1], [0.2, -0.4, 0.9]]),
+              np.array([[0.7, -0.3, 1.2], [-1.1, 0.4, 0.6]]),
+              1e-12 * np.array([[1.3, -0.2], [-0.8, 2.1], [0.5, 0.7], [-1.6, -0.9]])),
+             label="a tiny gradient dZ (about 1e-12, as from a network that is already confidently right)"),
     ]
 
 
@@ -244,6 +276,11 @@ def _softmax_ce_grad_cases():
         # Z.max(axis=1) without keepdims=True broadcasts along the wrong axis, without an error, only when n == k
         Case((np.array([[2.0, -1.0, 0.5], [-3.0, 4.0, 1.0], [0.0, 0.2, 9.0]]), np.array([0, 1, 1])),
              label="as many examples as classes (3 x 3)"),
+        # the true classes' probabilities round to exactly 1 and the others are 4e-18 and less: a gradient that
+        # clips or floors P (at 1e-12) is about 240,000 times too large there, yet within compare_values' atol of 1e-8.
+        # P - 1 of the true classes rounds to 0 in float64 (-4.8e-18 at most, exactly): the floor of 1e-16 takes both
+        Case((np.array([[40.0, 0.0, -2.0], [-1.0, 1.0, 42.0], [3.0, 45.0, 0.5]]), np.array([0, 2, 1])),
+             label="three confident right answers (margins of 40 and more): every entry is below 2e-18"),
     ]
 
 
@@ -292,6 +329,14 @@ def _draw_mlp_backward_overflowing(rng):
     H = np.tanh(X @ W1.T + b1)
     f2 = rng.uniform(720, 3000) / max(np.abs(H @ W2.T + b2).max(), 1e-3)
     return Case((X, y, W1, b1, f2 * W2, f2 * b2))
+
+
+def _confidently_right_xor_weights():
+    """A 2 -> 2 -> 1 start with unsaturated hidden units (tanh of -1.5 to 1.5) and logits of -41.6 to -39.7 on XOR's
+    four points: with every label 0 it is confidently right (P of 5.8e-18 down to 8.8e-19, computed exactly, where
+    1 + tanh(z / 2) rounds to 0), and every gradient is below 1e-17. (A label 1 would need P - 1 for P near 1, which
+    float64 rounds to 0: an exact answer would differ from the reference by more than the gradient itself.)"""
+    return np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([-0.5, -1.5]), np.array([[2.0, -3.0]]), np.array([-42.0])
 
 
 def _overflowing_logits_xor_weights():
@@ -344,6 +389,9 @@ def _mlp_backward_cases():
         *generated(_draw_mlp_backward_input, count=6, seed=54),
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
         *generated(_draw_mlp_backward_overflowing, count=2, seed=56),
+        Case((X_xor, np.zeros(4, dtype=np.int64), *_confidently_right_xor_weights()),
+             label="XOR's points all labelled 0, logits -41.6 to -39.7 (confidently right, hidden units unsaturated): "
+             "every gradient is below 1e-17"),
     ]
 
 
@@ -494,6 +542,15 @@ def _dense_in_given_dtypes(X, W, dZ):
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
+def _dense_converted_at_the_end(X, W, dZ):
+    """The shape checks and the formulas on the arrays as given, with the results converted to floats afterwards:
+    dZ @ W of two int8 arrays wraps around in int8 (and int8 @ uint8 in int16) before .astype(float) sees it."""
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return (dZ @ W).astype(float), (dZ.T @ X).astype(float), dZ.sum(axis=0).astype(float)
+
+
 def _dx_with_w_transposed(X, W, dZ):
     return dZ @ np.asarray(W).T, dZ.T @ X, dZ.sum(axis=0)
 
@@ -589,6 +646,10 @@ def _ce_grad_in_given_dtype(Z, y):
         raise ValueError("lengths differ")
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+_ce_grad_p_clipped = _lengths_checked(
+    lambda Z, y: (np.clip(mlp.softmax(Z), 1e-12, 1 - 1e-12) - _one_hot(Z, y)) / len(Z))
 
 
 def _ce_grad_fewer_labels_only(Z, y):
@@ -687,6 +748,10 @@ def _backward_in_float32(X, y, W1, b1, W2, b2):
 
 
 _backward_p_clipped = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e-7, 1 - 1e-7) - y[:, None]) / n, _tanh_delta)
+_backward_p_clipped_at_1e_12 = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e-12, 1 - 1e-12) - y[:, None]) / n,
+                                                  _tanh_delta)
+_backward_tanh_sigmoid = _backward_with_activations(lambda z: 0.5 * (1 + np.tanh(z / 2)), np.tanh)
+_backward_logits_clipped = _backward_with_activations(lambda z: neurons.sigmoid(np.clip(z, -30, 30)), np.tanh)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 
 
@@ -773,6 +838,9 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
 _PARAMS_REMOVED = ("your function removed {names} from the caller's params dict (for example with params.pop): the "
                    "caller keeps the starting point, so copy the dict and its arrays first and leave params as it was")
+_EXTRA_KEYS = ("new_params must hold the four arrays 'W1', 'b1', 'W2' and 'b2' and nothing else, as params does: "
+               "mlp.forward and mlp.accuracy refuse a dict with other keys, yet yours also has {names}. Keep the "
+               "gradients, the lr or the losses in variables of their own")
 _NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
                           "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
@@ -794,6 +862,9 @@ def _run_training(answer, case):
             and all(name in result[0] for name in _PARAM_NAMES)):
         raise Mismatch(t(_NOT_PARAMS_AND_LOSSES, got=short(result)))
     new_params, losses = result
+    extra = [name for name in new_params if name not in _PARAM_NAMES]
+    if extra:   # the notebook's next cell, mlp.accuracy(new_params, ...), raises on them
+        raise Mismatch(t(_EXTRA_KEYS, names=", ".join(map(repr, extra))))
     for name in _PARAM_NAMES:
         problem = array_problem(new_params[name]) if name in new_params else None
         if problem:
@@ -985,6 +1056,10 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=10), np.float32(0.25), np.int64(3)),
              label="lr and epochs as numpy numbers, np.float32(0.25) and np.int64(3) (entries of numpy arrays)"),
         Case((X_xor[:1], y_xor[:1], mlp.init_params([2, 3, 1], seed=11), 0.5, 3), label="a single example (a batch of one)"),
+        # features 10^8 times larger: dW1's entries reach the hundreds of millions, beyond any clipping bound one picks
+        *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=8), count=1, seed=46),
+        Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=12), 1.0, 2000),
+             label="2000 steps, as the notebook trains XOR"),
     ]
 
 
@@ -1037,6 +1112,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
+        compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
         "have W.shape[1] columns; raise ValueError otherwise.",
@@ -1066,6 +1142,9 @@ EXERCISES = {
                     "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
                     "each array to floats, np.asarray(a, dtype=float)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
+            Mistake("converted to floats at the end", _dense_converted_at_the_end, "dZ @ W of two int8 arrays is "
+                    "computed in int8 (and int8 @ uint8 in int16), so the products wrap around before .astype(float) "
+                    "sees them: convert X, W and dZ to floats first, np.asarray(a, dtype=float), then compute"),
             Mistake("dZ clipped", _dz_clipped, "a backward pass returns the exact gradient, however large: do not clip "
                     "dZ (clipping is a choice of the training loop, made after the gradient is computed)"),
             Mistake("dZ made 2-D with np.atleast_2d", _dz_atleast_2d, "a 1-D dZ of shape (n_out,) is not (1, n_out): "
@@ -1086,6 +1165,7 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
+        compare=_gradients_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",
@@ -1101,6 +1181,10 @@ EXERCISES = {
             Mistake("softmax in float32", _ce_grad_in_float32, "float32 keeps about 7 digits, so P - 1 of a "
                     "confident right answer (P = 0.99995) keeps only 3: compute the softmax in float64, "
                     "np.asarray(Z, dtype=float)"),
+            Mistake("P clipped", _ce_grad_p_clipped, "do not clip or floor the probabilities: where the true class "
+                    "leads by 40, another class's probability is 4e-18, and np.clip(P, 1e-12, 1 - 1e-12) makes it "
+                    "1e-12, about 240,000 times too large. Clipping belongs to a loss computed from probabilities, "
+                    "not to the gradient (softmax(Z) - one_hot(y)) / n"),
             Mistake("only too few labels rejected", _ce_grad_fewer_labels_only, "more labels than rows must raise "
                     "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _ce_grad_no_length_check, "one label for n rows broadcasts without an "
@@ -1123,6 +1207,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
+        compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
         mistakes=(
@@ -1155,6 +1240,14 @@ EXERCISES = {
                     "np.asarray(X, dtype=float)"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
+            Mistake("P clipped at 1e-12", _backward_p_clipped_at_1e_12, "do not clip P: dZ2 = (P - y) / n is "
+                    "finite for any logit, and clipping changes the gradient of every confident example"),
+            Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40) is 4.2e-18, "
+                    "while np.clip(z, -30, 30) makes it 9.4e-14, and every confident example's gradient with it. The "
+                    "stable sigmoid is finite for any logit"),
+            Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
+                    "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
+                    "them from e^z"),
         ),
     ),
     "train_mlp": Exercise(

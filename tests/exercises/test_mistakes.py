@@ -4378,6 +4378,182 @@ def test_lesson_02b_losses_of_huge_logits_right_pass(name, answer):
     """Logits of 1e38 (within float32's range: an answer computed in float32 still passes) and 1e300."""
     _passes(name, answer)
 
+
+# round 15 (a1503): int8 and uint8 arrays multiplied before a conversion to floats, and gradients far below the atol of
+# 1e-8 (a network already confidently right): probabilities clipped at 1e-12, logits clipped, a sigmoid written with
+# tanh and results rounded all passed as zeros; gradients above 1e5 clipped and a training loop capped at 1000 steps
+def _dense_backward_converted_at_the_end(X, W, dZ):
+    X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return (dZ @ W).astype(float), (dZ.T @ X).astype(float), dZ.sum(axis=0).astype(float)
+
+
+def _dense_backward_rounded(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return np.round(dZ @ W, 10), np.round(dZ.T @ X, 10), np.round(dZ.sum(axis=0), 10)
+
+
+def _softmax_ce_grad_with(softmax):
+    def grad(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return (softmax(Z) - np.eye(Z.shape[1])[y]) / len(Z)
+    return grad
+
+
+def _stable_softmax_of(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _shifted_and_clipped_softmax(Z):
+    """A stable softmax whose shifted logits are clipped at -30 (e^-30 = 9.4e-14 instead of e^-40 = 4.2e-18)."""
+    e = np.exp(np.clip(Z - Z.max(axis=1, keepdims=True), -30, 0))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _mlp_backward_with(sigmoid_of, tanh_of=np.tanh, rounded=None):
+    def backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = tanh_of(X @ W1.T + b1)
+        dZ2 = (sigmoid_of(H @ W2.T + b2) - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        grads = (dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0))
+        return grads if rounded is None else tuple(np.round(g, rounded) for g in grads)
+    return backward
+
+
+def _train_mlp_changing_the_gradients(change=lambda g, epoch: g):
+    """The right loop, with ``change(grad, epoch)`` applied to each gradient before its step."""
+    from course_utils import mlp
+    from course_utils.exercises.backpropagation import _mlp_backward_reference
+
+    def train(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        own, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for epoch in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(own, X)[1]["Z2"], from_logits=True))
+            grads = _mlp_backward_reference(X, y, own["W1"], own["b1"], own["W2"], own["b2"])
+            for name, grad in zip(("W1", "b1", "W2", "b2"), grads):
+                own[name] = own[name] - lr * change(grad, epoch)
+        return own, np.array(losses)
+    return train
+
+
+def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
+    """The right loop, then the last gradients stored in new_params too ('dW1', ...): mlp.accuracy refuses the dict."""
+    from course_utils.exercises.backpropagation import _mlp_backward_reference
+    new_params, losses = _train_mlp_changing_the_gradients()(X, y, params, lr, epochs)
+    grads = _mlp_backward_reference(X, y, *(new_params[k] for k in ("W1", "b1", "W2", "b2")))
+    new_params.update({"d" + k: g for k, g in zip(("W1", "b1", "W2", "b2"), grads)})
+    return new_params, losses
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("dense_backward", _dense_backward_converted_at_the_end, "wrap around before .astype(float)"),
+    ("dense_backward", _dense_backward_rounded, "a tiny gradient dZ (about 1e-12"),
+    ("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: np.clip(_stable_softmax_of(Z), 1e-12, 1 - 1e-12)),
+     "do not clip or floor the probabilities"),
+    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "margins of 40 and more"),
+    ("mlp_backward", _mlp_backward_with(lambda z: np.clip(sigmoid(z), 1e-12, 1 - 1e-12)), "do not clip P"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -30, 30))), "do not clip the logits"),
+    ("mlp_backward", _mlp_backward_with(lambda z: 0.5 * (1 + np.tanh(z / 2))), "1 + tanh rounds to 0"),
+    ("mlp_backward", _mlp_backward_with(sigmoid, rounded=10), "result #1: wrong value"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e5, 1e5)), "8.6266e+07"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: g if epoch < 1000 else 0 * g), "2000 steps"),
+    ("train_mlp", _train_mlp_keeping_the_last_gradients, "yet yours also has 'dW1', 'db1', 'dW2', 'db2'")],
+    ids=["dense converted at the end", "dense rounded", "softmax P clipped", "softmax shifted logits clipped at -30",
+         "mlp P clipped at 1e-12", "mlp logits clipped", "mlp sigmoid with tanh", "mlp rounded",
+         "train gradients clipped at 1e5", "train capped at 1000 steps", "train gradients kept in new_params"])
+def test_lesson_03_checks_try_8_bit_products_tiny_and_huge_gradients_and_2000_steps(name, answer, shown):
+    """Every whole-number array of dense_backward was int64, so products computed in the inputs' dtypes never wrapped
+    around; every gradient array had entries above compare_values' atol of 1e-8, so a gradient of a confidently right
+    network (1e-18) clipped, floored or rounded passed; dW1 never went beyond 1e5; train_mlp took at most 20 steps; and
+    keys beside the four in new_params, which the notebook's next cell (mlp.accuracy) refuses, were not looked at."""
+    with pytest.raises(ExerciseFailed, match=re.escape(shown)):
+        check(name, answer, strict=True)
+
+
+def test_lesson_03_gradient_checks_take_other_right_forms_of_tiny_gradients():
+    import scipy.special
+
+    def dense_by_einsum(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return np.einsum("no,oi->ni", dZ, W), np.einsum("no,ni->oi", dZ, X), np.einsum("no->o", dZ)
+
+    def softmax_ce_grad_by_rows(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        out = np.empty_like(Z)
+        for i, (z, c) in enumerate(zip(Z, y)):
+            p = np.exp(z - scipy.special.logsumexp(z))
+            p[c] -= 1
+            out[i] = p / len(Z)
+        return out
+
+    _passes("dense_backward", dense_by_einsum)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_rows)
+    _passes("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: scipy.special.softmax(Z, axis=1)))
+    _passes("mlp_backward", _mlp_backward_with(lambda z: 1 / (1 + np.exp(-z))))
+    _passes("mlp_backward", _mlp_backward_with(sigmoid, tanh_of=lambda z: 2 * sigmoid(2 * z) - 1))
+    _passes("mlp_backward", _mlp_backward_with(scipy.special.expit))
+    _passes("train_mlp", _train_mlp_changing_the_gradients())
+
+
+def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answers():
+    """Where P rounds to 1, the reference's P - 1 is 0 while the exact value is -4e-18: the comparison to the gradient's
+    own scale must take both (np.longdouble, or P - 1 written as -sigmoid(-z) or minus the other classes' sum)."""
+    LD = np.longdouble
+
+    def stable_sigmoid_ld(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def mlp_backward_in_longdouble(X, y, W1, b1, W2, b2):
+        X, W1, b1, W2, b2 = (np.asarray(a, dtype=LD) for a in (X, W1, b1, W2, b2))
+        H = np.tanh(X @ W1.T + b1)
+        dZ2 = (stable_sigmoid_ld(H @ W2.T + b2) - np.asarray(y, dtype=LD).reshape(-1, 1)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+    def mlp_backward_exact_delta(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        Z2, labels = H @ W2.T + b2, np.asarray(y, dtype=float).reshape(-1, 1)
+        dZ2 = np.where(labels == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+    def softmax_ce_grad_in_longdouble(Z, y):
+        Z = np.asarray(Z, dtype=LD)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+    def softmax_ce_grad_true_class_as_minus_the_others(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        P, rows = _stable_softmax_of(Z), np.arange(len(Z))
+        G = P.copy()
+        G[rows, y] = -(P.sum(axis=1) - P[rows, y])
+        return G / len(Z)
+
+    _passes("mlp_backward", mlp_backward_in_longdouble)
+    _passes("mlp_backward", mlp_backward_exact_delta)
+    _passes("softmax_ce_grad", softmax_ce_grad_in_longdouble)
+    _passes("softmax_ce_grad", softmax_ce_grad_true_class_as_minus_the_others)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -6511,7 +6511,7 @@ def _saliency_clamped_at(top):
     return saliency_map
 
 
-def _integrated_gradients_of_at_most(most):
+def _integrated_gradients_of_at_most(most, dtype=None):
     def integrated_gradients(model, x, target, baseline, steps):
         import torch
 
@@ -6520,7 +6520,7 @@ def _integrated_gradients_of_at_most(most):
         x = torch.as_tensor(x, dtype=torch.float32)
         baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
         steps = min(steps, most)                                   # "enough points, and it saves memory"
-        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        alphas = ((torch.arange(steps, dtype=dtype) + 0.5) / steps).float().reshape(-1, *[1] * x.ndim)
         points = (baseline + alphas * (x - baseline)).requires_grad_(True)
         model(points)[:, target].sum().backward()
         return (x - baseline) * points.grad.mean(dim=0)
@@ -6531,11 +6531,13 @@ def _integrated_gradients_of_at_most(most):
     ("saliency_map", _saliency_clamped_at(10.0), "very steep model"),
     ("saliency_map", _saliency_clamped_at(1000.0), "very steep model"),
     ("integrated_gradients", _integrated_gradients_of_at_most(128), "2048 steps"),
-    ("integrated_gradients", _integrated_gradients_of_at_most(1024), "2048 steps")],
-    ids=["saliency clamped at 10", "saliency clamped at 1000", "ig of at most 128 points", "ig of at most 1024 points"])
+    ("integrated_gradients", _integrated_gradients_of_at_most(1024), "2048 steps"),
+    ("integrated_gradients", _integrated_gradients_of_at_most(10 ** 9, dtype=__import__("torch").float16), "2048 steps")],
+    ids=["saliency clamped at 10", "saliency clamped at 1000", "ig of at most 128 points", "ig of at most 1024 points",
+         "ig alphas in float16"])
 def test_lesson_07a_no_cap_on_large_saliency_values_or_on_the_number_of_steps(name, answer, reason):
     """A saliency clamped at 10 passed (the largest value of the cases was about 6.6), and integrated gradients of at most
-    128 points passed (the cases asked for 128 steps at most)."""
+    128 points passed (the cases asked for 128 steps at most), as did alphas computed in float16 (exact enough up to 128)."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 

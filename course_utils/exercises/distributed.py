@@ -284,6 +284,10 @@ def _ring_cases():
         *generated(_draw_ring_input, count=6, seed=111),
         Case((np.random.default_rng(95).normal(size=(4, 4, 2)), np.int64(1)), label="4 workers, the step as a numpy "
              "integer (np.int64(1), as a loop over np.arange(k - 1) gives it)"),
+        Case((np.random.default_rng(96).normal(size=(3, 3, 2)), -1), label="3 workers, step -1, which is step k - 1 = 2: "
+             "any whole number is a valid step"),
+        Case((np.random.default_rng(97).normal(size=(3, 3, 2)), 7), label="3 workers, step 7, which is step 1: the chunk "
+             "index needs % k (a negative index such as 0 - 7 does not wrap round by itself)"),
     ]
 
 
@@ -347,7 +351,13 @@ def _ring_single_worker_only(buffers, step):
 
 
 def _ring_renamed(buffers, s):
-    return ring_step(buffers, s)
+    return _ring_reference(buffers, s)
+
+
+def _ring_one_worker_allowed(buffers, step):
+    if buffers.ndim < 2 or buffers.shape[1] != buffers.shape[0]:   # (1, 1, ...) passes: a "ring" of one worker
+        raise ValueError("buffers must have shape (k, k, ...)")
+    return ring_step(buffers, step)
 
 
 _ring_renamed.__qualname__ = "ring_step"   # as the learner's is: Python's TypeError names the function
@@ -437,6 +447,9 @@ def _sampler_cases():
         Case((np.array([1_281_166, 70_000, 40_000, 3, 65_535, 32_768, 1_000_000]), 3, 1),
              label="7 indices of a large dataset (ImageNet's 1,281,167 images), 3 ranks, rank 1: indices beyond 16 bits "
              "(int16 and uint16 wrap round)"),
+        Case((np.array([12, 5_849_999_999, 3_000_000_001, 7, 2_147_483_648, 16_777_217, 4_294_967_295]), 3, 1),
+             label="7 indices of a dataset of 5.85 billion examples (LAION-5B), 3 ranks, rank 1: indices beyond 32 bits "
+             "(int32 and uint32 wrap round, float32 rounds them)"),
     ]
 
 
@@ -475,6 +488,11 @@ def _compare_sampler(got, want):
         raise Mismatch(t("the indices have dtype {dtype}; a sampler hands out integers (a dataset cannot be "
                          "indexed with 3.0): keep the integer dtype of `order`", dtype=dtype))
     compare_values(indices if indices.size else indices.astype(int), want)   # a list is fine: torch's sampler gives one
+    off = indices.astype(np.int64) != np.asarray(want, dtype=np.int64)   # exactly: compare_values' rtol of 1e-6 passes
+    if off.any():                                                           # 5,849,999,872 for 5,849,999,999
+        at = int(np.argmax(off))
+        raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at=t(" at index {index}", index=at),
+                         want=int(np.asarray(want)[at]), got=int(indices[at])))
 
 
 def _sampler_contiguous(order, num_replicas, rank, drop_last=False):
@@ -1290,6 +1308,9 @@ EXERCISES = {
             Mistake("only one worker rejected", _ring_single_worker_only, "A ring needs k >= 2 workers, so "
                     "buffers with no workers at all (k = 0) must raise ValueError too: check buffers.shape[0] < 2, "
                     "not buffers.shape[0] == 1."),
+            Mistake("one worker allowed", _ring_one_worker_allowed, "A ring needs k >= 2 workers: raise ValueError "
+                    "for buffers of shape (1, 1, ...) too (check buffers.shape[0] < 2), not only when the first two "
+                    "sizes differ."),
             Mistake("step renamed", _ring_renamed, "Keep the parameter names of the signature ring_step(buffers, "
                     "step): a caller may pass step=... by keyword."),
         ),

@@ -52,6 +52,27 @@ def _tiny_mlp_with_batchnorm(seed=0):
     return model.eval()
 
 
+def _steep_mlp(gain, seed):
+    """``_tiny_mlp`` with its scores scaled by ``gain``: gradients ``gain`` times as large."""
+    import torch
+
+    model = _tiny_mlp(seed=seed)
+    with torch.no_grad():
+        model[-1].weight.mul_(gain)
+        model[-1].bias.mul_(gain)
+    return model
+
+
+def _wide_relu_mlp(seed):
+    """6 inputs -> 64 ReLU units -> 3 scores: the gradient jumps at many points of a path (each unit that switches)."""
+    import torch
+    from torch import nn
+
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 3)).eval()
+
+
 def _inputs(shape, seed, scale=1.0):
     import torch
 
@@ -233,6 +254,8 @@ def _saliency_cases():
         Case((_tiny_mlp(), _inputs(6, 1), 3), label="class 3 of a 3-class model (no such class: must raise an error, "
              "not wrap round)", raises=(IndexError, ValueError, RuntimeError, AssertionError)),  # or an assert
         *generated(_draw_saliency_case(), count=len(_EXPLAINED), seed=71),
+        Case((_steep_mlp(1e5, seed=6), _inputs(6, 13), 2), label="a very steep model (its scores scaled by 100,000): "
+             "saliency values in the thousands, which no answer may clip"),
     ]
 
 
@@ -389,6 +412,8 @@ def _ig_cases():
              "baseline of uint8 too (128 everywhere), class 2, 8 steps: x - baseline must not wrap round below 0"),
         Case((_tiny_mlp(), _with_stale_gradient(_inputs(6, 12)), 1, None, 8), label="a tensor x that still holds an "
              "old gradient, 8 steps (its .grad is the caller's: leave it as it is)"),
+        Case((_wide_relu_mlp(seed=14), _inputs(6, 15, scale=3.0), 0, None, 2048), label="a ReLU MLP with 64 hidden "
+             "units, 2048 steps, as the lesson's completeness check uses: every one of the 2048 points counts"),
     ]
 
 

@@ -6688,6 +6688,149 @@ def test_lesson_08b_accumulation_step_spreads_a_nan_batch_into_the_weights():
     verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(_zero_nan_gradients))
     assert verdict.kind == WRONG and "one NaN feature" in verdict.text, verdict.text
 
+
+# round 15 (a1508): 07a saliency_map, integrated_gradients; 08a ring_step, sampler_indices
+def _ring_step_choosing(chunk_of, check_shape=None):
+    """The lesson's ring step with the chunk index ``chunk_of(i, step, k)`` and the shape check ``check_shape``."""
+    def ring_step(buffers, step):
+        buffers = np.asarray(buffers)
+        if (check_shape or (lambda b: b.ndim < 2 or b.shape[0] < 2 or b.shape[1] != b.shape[0]))(buffers):
+            raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+        new, k = buffers.astype(float), buffers.shape[0]
+        for i in range(k):
+            c = chunk_of(i, step, k)
+            new[(i + 1) % k, c] += buffers[i, c]
+        return new
+    return ring_step
+
+
+def _refusing_negative_steps(i, step, k):
+    if step < 0:
+        raise ValueError("step must not be negative")
+    return (i - step) % k
+
+
+@pytest.mark.parametrize("answer", [
+    _ring_step_choosing(lambda i, step, k: i - step), _ring_step_choosing(_refusing_negative_steps),
+    _ring_step_choosing(lambda i, step, k: (i - abs(step)) % k)],
+    ids=["chunk i - step without % k", "negative step refused", "abs(step)"])
+def test_lesson_08a_ring_step_takes_any_whole_step(answer):
+    """buffers[i, i - step] without % k passed: numpy's negative indices wrap round for every step from 0 to k, and the
+    cases' steps were 0 ... k - 1; refusing a negative step passed too, though the text says any whole number is valid."""
+    verdict = judge(registry.get_exercise("ring_step"), answer)
+    assert verdict.kind == WRONG and re.search("step -1|step 7", verdict.text), verdict.text
+
+
+def test_lesson_08a_ring_step_accepting_one_worker_is_not_told_to_keep_the_parameter_names():
+    """A shape check of the first two sizes only (as course_utils' own ring_step) lets a ring of one worker through; the
+    check named the 'step renamed' mistake, whose stand-in called that ring_step."""
+    answer = _ring_step_choosing(lambda i, step, k: (i - step) % k, lambda b: b.ndim < 2 or b.shape[1] != b.shape[0])
+    verdict = judge(registry.get_exercise("ring_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "one worker allowed", verdict.text
+    assert "parameter names" not in verdict.text and "shape (1, 1, ...)" in verdict.text
+
+
+def _sampler_through(dtype):
+    def sampler_indices(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        order = np.asarray(order, dtype=dtype)
+        n = len(order)
+        total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+        return np.resize(order, total)[rank::num_replicas].astype(np.int64)
+    return sampler_indices
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.float32], ids=["int32", "uint32", "float32"])
+def test_lesson_08a_sampler_indices_beyond_32_bits_come_back_exactly(dtype):
+    """Indices held in 32 bits passed: no index was above 1,281,166, and compare_values' rtol of 1e-6 passed float32's
+    rounding of large indices (5,849,999,872 for 5,849,999,999)."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _sampler_through(dtype))
+    assert verdict.kind == WRONG and "LAION-5B" in verdict.text, verdict.text
+
+
+def _saliency_clamped_at(top):
+    def saliency_map(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return x.grad.abs().clamp(max=top)
+    return saliency_map
+
+
+def _integrated_gradients_of_at_most(most, dtype=None):
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        steps = min(steps, most)                                   # "enough points, and it saves memory"
+        alphas = ((torch.arange(steps, dtype=dtype) + 0.5) / steps).float().reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("saliency_map", _saliency_clamped_at(10.0), "very steep model"),
+    ("saliency_map", _saliency_clamped_at(1000.0), "very steep model"),
+    ("integrated_gradients", _integrated_gradients_of_at_most(128), "2048 steps"),
+    ("integrated_gradients", _integrated_gradients_of_at_most(1024), "2048 steps"),
+    ("integrated_gradients", _integrated_gradients_of_at_most(10 ** 9, dtype=__import__("torch").float16), "2048 steps")],
+    ids=["saliency clamped at 10", "saliency clamped at 1000", "ig of at most 128 points", "ig of at most 1024 points",
+         "ig alphas in float16"])
+def test_lesson_07a_no_cap_on_large_saliency_values_or_on_the_number_of_steps(name, answer, reason):
+    """A saliency clamped at 10 passed (the largest value of the cases was about 6.6), and integrated gradients of at most
+    128 points passed (the cases asked for 128 steps at most), as did alphas computed in float16 (exact enough up to 128)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _integrated_gradients_in_chunks_of_100(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    total = torch.zeros_like(x)
+    for alphas in ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim).split(100):
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        total += points.grad.sum(dim=0)
+    return (x - baseline) * total / steps
+
+
+def _ring_step_by_roll(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, workers = buffers.shape[0], np.arange(buffers.shape[0])
+    sent = np.zeros(buffers.shape)
+    sent[workers, (workers - step) % k] = buffers[workers, (workers - step) % k]
+    return buffers + np.roll(sent, 1, axis=0)                      # worker i's chunk lands on worker i + 1
+
+
+def _sampler_by_cycling(order, num_replicas, rank, drop_last=False):
+    import itertools
+
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    n = len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return list(itertools.islice(itertools.cycle(order), total))[rank::num_replicas] if n else []
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("integrated_gradients", _integrated_gradients_in_chunks_of_100), ("ring_step", _ring_step_by_roll),
+    ("sampler_indices", _sampler_by_cycling)], ids=["ig in chunks of 100", "ring by np.roll", "sampler by cycle"])
+def test_lessons_07a_and_08a_accept_right_answers_of_round_15(name, answer):
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

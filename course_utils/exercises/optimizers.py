@@ -61,6 +61,16 @@ def _sgd_cases():
              label="a bias row of shape (1, 4)"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]), 0.1),
              label="a column of shape (4, 1)"),
+        # round 15: a gradient of shape () came only with a weight of shape (), and every array was in C order
+        Case((np.ones(3), np.array(0.5), 0.1), label="a gradient of shape () for weights of shape (3,)",
+             raises=ValueError),
+        Case((np.array([0.5]), np.array(2.0), 0.1), label="a gradient of shape () for a weight of shape (1,)",
+             raises=ValueError),
+        Case((np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(3.0, 9.0).reshape(3, 2).T, 0.1),
+             label="weights in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
+        Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), 2),
+             label="float weights with a uint8 gradient, lr = 2 (2 * 200 does not fit in uint8)"),
+        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), 0.1), label="a NaN weight stays NaN"),
     ]
 
 
@@ -133,6 +143,18 @@ def _momentum_cases():
              label="an infinite gradient and an infinite velocity"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
               np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
+        # round 15: no case had a zero gradient with a zero velocity (a step that changes nothing), no gradient of
+        # shape () came with weights of another shape, and every array was in C order
+        Case((np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3), 0.1, 0.9),
+             label="a zero gradient and a zero velocity (the weights stay, in new arrays)"),
+        Case((np.ones(3), np.array(0.5), np.zeros(3), 0.1, 0.9), label="a gradient of shape () for weights of shape (3,)",
+             raises=ValueError),
+        Case((np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(3.0, 9.0).reshape(3, 2).T,
+              np.asfortranarray(np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.25]])), 0.1, 0.9),
+             label="weights and velocity in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
+        Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
+             label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
+        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"),
     ]
 
 
@@ -228,6 +250,20 @@ def _adam_cases():
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]),
               1_000_000), {"lr": 0.01, "beta2": 1 - 1e-7},
              label="step 1,000,000 with beta2 = 1 - 1e-7 (1 - beta2**t is 0.095)"),
+        # round 15: an array of shape () came only with a weight of shape () or with m and v both of shape (), and
+        # every array was in C order
+        Case((np.ones(3), np.array(0.5), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
+             label="a gradient of shape () for weights of shape (3,)", raises=ValueError),
+        Case((np.ones(3), np.ones(3), np.zeros(3), np.zeros(()), 1), {"lr": 0.1},
+             label="v of shape () with m of the weights' shape (3,)", raises=ValueError),
+        Case((np.ones(3), np.ones(3), np.zeros(()), np.zeros(3), 1), {"lr": 0.1},
+             label="m of shape () with v of the weights' shape (3,)", raises=ValueError),
+        Case((np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.arange(3.0, 9.0).reshape(3, 2).T,
+              np.asfortranarray(np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.25]])),
+              np.asfortranarray(np.array([[0.5, 0.1, 2.0], [0.25, 1.0, 0.0]])), 3), {"lr": 0.1},
+             label="weights, m and v in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
+        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
+             label="a NaN weight stays NaN"),
     ]
 
 
@@ -697,6 +733,12 @@ def _batches_summary(answer, case):
                          "the order into one array kept between calls, so the batches of an epoch that the caller kept "
                          "are overwritten by the next epoch's. Return new arrays at every call (rng.permutation(n) "
                          "makes one)"))
+    calls = [batches, again] + [[np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED + k))]
+                                for k in range(1, _MORE_CALLS + 1)]  # round 15: arrays used in turn, one per call
+    if _share_memory_between_calls(calls):
+        raise Mismatch(t("a later call returned batches in the memory of an earlier call's: your function writes the "
+                         "order into arrays kept between calls, used in turn, so the batches of an epoch that the "
+                         "caller kept are overwritten. Return new arrays at every call (rng.permutation(n) makes one)"))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
@@ -1053,6 +1095,15 @@ def _momentum_velocity_is_grad(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_nothing_to_do(w, grad, velocity, lr, mu=0.9):
+    """"Nothing to do" when the gradient and the velocity are 0: the caller's w and velocity themselves come back."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    if not grad.any() and not velocity.any():
+        return w, velocity
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_python_numbers_only(w, grad, velocity, lr, mu=0.9):
     """isinstance(..., (int, float)) for lr and mu: np.float32 and np.int64 are neither."""
     if not isinstance(lr, (int, float)) or not isinstance(mu, (int, float)):
@@ -1095,6 +1146,30 @@ def _momentum_broadcast_size(w, grad, velocity, lr, mu=0.9):
     new_w, new_velocity = ref.momentum_step(w, np.broadcast_to(grad, np.shape(w)),
                                             np.broadcast_to(velocity, np.shape(w)), lr, mu)
     return new_w, new_velocity
+
+
+def _sgd_scalar_gradient(w, grad, lr):
+    grad = np.zeros(np.shape(w)) + grad if np.ndim(grad) == 0 else grad
+    return ref.sgd_step(w, grad, lr)
+
+
+def _momentum_scalar_gradient(w, grad, velocity, lr, mu=0.9):
+    grad = np.zeros(np.shape(w)) + grad if np.ndim(grad) == 0 else grad
+    return ref.momentum_step(w, grad, velocity, lr, mu)
+
+
+def _adam_scalar_gradient(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    grad = np.zeros(np.shape(w)) + grad if np.ndim(grad) == 0 else grad
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def _momentum_w_only_float(w, grad, velocity, lr, mu=0.9):
+    """Only the weights converted to float: a uint8 gradient and velocity stay uint8 with a whole lr and mu."""
+    w, grad, velocity = np.asarray(w, dtype=float), np.asarray(grad), np.asarray(velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
 
 
 def _momentum_scalar_velocity(w, grad, velocity, lr, mu=0.9):
@@ -1528,6 +1603,26 @@ _REUSED_RESULT = ("a second call returned the same array as the first one: your 
 _READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
                      "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
                      "`w - lr * grad` gives")
+_KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
+                "results into buffers kept between calls, used in turn, so the weights or the state that the caller "
+                "kept from an earlier step are overwritten. Return new arrays at every call")
+_CHANGED_LATER = ("later calls changed the arrays that an earlier call was given or returned: your function keeps "
+                  "them between calls and writes into them, so the caller's weights or state change behind its back. "
+                  "Keep nothing between calls")
+_OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
+                 "calls (a step counter, a velocity or moments of its own), so its result depends on the calls before. "
+                 "Compute the step from the arguments only")
+_INPUT_FLAGS_CHANGED = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so the "
+                        "caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
+
+
+_MORE_CALLS = 3  # calls after the second one: buffers used in turn (up to 4 of them) share memory between two calls
+
+
+def _share_memory_between_calls(calls):
+    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
+    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
+               for a in one for b in other if a.size and b.size)
 
 
 def _new_arrays(answer, case):
@@ -1536,22 +1631,42 @@ def _new_arrays(answer, case):
     As the engine does for a plain call, a change to an input array is reported; then a returned array that shares
     memory with an input (the caller's grad returned as the velocity, w returned unchanged), a read-only one, and one
     that a second call on copies of the same inputs returns again (a buffer reused between calls) are refused: the values
-    would be right, but the caller's arrays and the results would be tied together.
+    would be right, but the caller's arrays and the results would be tied together. Round 15: so are an answer that made
+    an input read-only, results that share memory between any two of five calls on the same inputs (buffers used in
+    turn), an input or a result that the later calls wrote into, and later calls that give other values (a state kept
+    between calls).
     """
     before = copy.deepcopy(case)
+    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+    writeable = [a.flags.writeable for a in inputs]
     result = answer(*case.args, **case.kwargs)
     if not same_arrays(case, before):
         raise input_changed()
-    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+    if [a.flags.writeable for a in inputs] != writeable:  # round 15: the caller's array made read-only
+        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
     outputs = [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, np.ndarray)]
     if any(np.shares_memory(r, a) for r in outputs for a in inputs):
         raise Mismatch(t(_SHARES_INPUT))
     if any(not r.flags.writeable for r in outputs):
         raise Mismatch(t(_READ_ONLY_RESULT))
+    saved, pristine = copy.deepcopy(result), copy.deepcopy(before)  # never passed to the answer
     again = answer(*before.args, **before.kwargs)
+    results = [again]
     again = [r for r in (again if isinstance(again, (tuple, list)) else (again,)) if isinstance(r, np.ndarray)]
     if any(np.shares_memory(r, s) for r in outputs for s in again):
         raise Mismatch(t(_REUSED_RESULT))
+    calls = [outputs, again]  # round 15: buffers used in turn (a second call gets the other one)
+    for _ in range(_MORE_CALLS):
+        more = copy.deepcopy(pristine)
+        results.append(answer(*more.args, **more.kwargs))
+        calls.append([r for r in (results[-1] if isinstance(results[-1], (tuple, list)) else (results[-1],))
+                      if isinstance(r, np.ndarray)])
+    if _share_memory_between_calls(calls):
+        raise Mismatch(t(_KEPT_RESULT))
+    if not same_arrays(case, pristine) or not same_arrays(result, saved):  # round 15: written into after the call
+        raise Mismatch(t(_CHANGED_LATER))
+    if not all(same_arrays(saved, other) for other in results):  # round 15: a state kept between calls
+        raise Mismatch(t(_OTHER_VALUES))
     return result
 
 
@@ -1580,6 +1695,9 @@ _SIZES_RESHAPED = ("compare each array's shape with w.shape and raise ValueError
                    "broadcasts it, and reshaping it hides it")
 _LAST_SIZES = ("compare whole shapes (grad.shape != w.shape), not only the last sizes: a gradient of shape (1, 5) "
                "ends in the shape of weights of shape (5,), but numpy broadcasts the new weights to (1, 5)")
+_SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python float gives) does not have w's shape "
+                "either: numpy broadcasts it over every weight, so raise ValueError whenever grad.shape != w.shape, for "
+                "a 0-d gradient too")
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
@@ -1617,6 +1735,7 @@ EXERCISES = {
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
                     "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
                     "but numpy broadcasts it to (3, 3)"),
+            Mistake("0-d gradient allowed", _sgd_scalar_gradient, _SCALAR_GRAD),
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
             Mistake("NaN learning rate let through", _sgd_nan_lr_let_through, _NAN_LR),
@@ -1650,10 +1769,16 @@ EXERCISES = {
             Mistake("moving average", _momentum_moving_average, "v = mu*v + (1 - mu)*grad is a moving average "
                     "(as in Adam); heavy-ball momentum adds the whole gradient: v = mu*v + grad"),
             Mistake("returns only w", _momentum_returns_only_w, "return both arrays: (new_w, new_velocity)"),
+            Mistake("only w converted to float", _momentum_w_only_float, "numpy keeps a small integer dtype such as "
+                    "uint8 when lr and mu are whole numbers, so mu * velocity + grad and lr * velocity wrap around "
+                    "(2 * 200 gives 144 in uint8): convert grad and velocity with np.asarray(..., dtype=float) too"),
             Mistake("copies updated in place", _momentum_copied_state, "np.copy keeps the dtype: for an integer "
                     "velocity (np.zeros_like of integer weights gives one) `v *= mu` cannot store floats (numpy "
                     "raises a casting error). Compute new arrays: `velocity = mu * velocity + grad`, then "
                     "`w - lr * velocity`"),
+            Mistake("unchanged w and velocity returned", _momentum_nothing_to_do, "a zero gradient with a zero "
+                    "velocity must give new arrays all the same: return `w - lr * velocity` and the new velocity, not "
+                    "the caller's w and velocity themselves, which a later `w -= ...` would change in both places"),
             Mistake("velocity is the caller's grad", _momentum_velocity_is_grad, "`velocity = grad` (for a first "
                     "step, or mu = 0) returns the caller's gradient array itself as the velocity, so a gradient "
                     "buffer filled in place later changes the velocity too: compute `mu * velocity + grad`, a new "
@@ -1675,6 +1800,7 @@ EXERCISES = {
             Mistake("lengths compared, not shapes", _momentum_lengths_compared, "compare the shapes of grad and "
                     "velocity with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of "
                     "weights of shape (3,), but numpy broadcasts it to (3, 3)"),
+            Mistake("0-d gradient allowed", _momentum_scalar_gradient, _SCALAR_GRAD),
             Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
                     "broadcast a gradient of shape (1,) over every weight"),
             Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
@@ -1727,6 +1853,7 @@ EXERCISES = {
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "
                     "v; m_hat and v_hat are recomputed from them at every step"),
             Mistake("0-d m and v allowed", _adam_scalar_moments, _SCALAR_STATE),
+            Mistake("0-d gradient allowed", _adam_scalar_gradient, _SCALAR_GRAD),
             Mistake("last sizes compared", _adam_last_sizes, _LAST_SIZES),
             Mistake("a single weight made 1-D", _adam_made_1_d, _ZERO_D_W),
             Mistake("m compared with v, not with w", _adam_m_compared_with_v, "compare the shapes of m and v "

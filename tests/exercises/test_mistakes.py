@@ -1432,6 +1432,281 @@ def test_lesson_04_minibatches_kept_between_calls_or_partly_sorted_are_rejected(
     assert verdict.kind == WRONG and match in verdict.text, verdict.text
 
 
+# round 15 (a1504): buffers used in turn (a ring of two), inputs made read-only, arrays in Fortran order, a gradient of
+# shape () over weights of another shape, a zero gradient with a zero velocity, a uint8 gradient under a float w, NaN
+# weights, and a state kept between calls or written into afterwards
+def _r15_checked(w, *arrays, lr=1.0, t=1, mu=0.5):
+    w, *arrays = _as_floats(w, *arrays)
+    if any(a.shape != w.shape for a in arrays) or not lr > 0 or t < 1 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    return (w, *arrays)
+
+
+_R15_RINGS = {}
+
+
+def _r15_ring(key, shape, count):
+    """``count`` buffers of ``shape`` used in turn, one per call (a ring of two: the next call gets the other one)."""
+    ring = _R15_RINGS.setdefault((key, shape), [[np.empty(shape) for _ in range(count)] for _ in range(2)] + [0])
+    turn = ring[2]
+    ring[2] = 1 - turn
+    return ring[turn]
+
+
+def _sgd_two_buffers_in_turn(w, grad, lr):
+    w, grad = _r15_checked(w, grad, lr=lr)
+    (out,) = _r15_ring("sgd", w.shape, 1)
+    np.subtract(w, lr * grad, out=out)
+    return out if w.ndim else out[()]
+
+
+def _momentum_two_buffers_in_turn(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r15_checked(w, grad, velocity, lr=lr, mu=mu)
+    new_w, new_v = _r15_ring("momentum", w.shape, 2)
+    np.add(mu * velocity, grad, out=new_v)
+    np.subtract(w, lr * new_v, out=new_w)
+    return (new_w, new_v) if w.ndim else (new_w[()], new_v[()])
+
+
+def _adam_two_buffers_in_turn(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    result = _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+    if not np.ndim(result[0]):
+        return result
+    buffers = _r15_ring("adam", np.shape(result[0]), 3)
+    for buffer, value in zip(buffers, result):
+        buffer[...] = value
+    return tuple(buffers)
+
+
+def _batches_two_arrays_in_turn(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    ring = _R15_RINGS.setdefault(("batches", n), [np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), 0])
+    ring[2] = 1 - ring[2]
+    ring[ring[2]][:] = rng.permutation(n)
+    return _cut(ring[ring[2]], batch_size)
+
+
+def _sgd_makes_w_read_only(w, grad, lr):
+    """A "protection" of the caller's weights: they cannot be changed in place any more."""
+    new_w = _sgd_reference(w, grad, lr)
+    if isinstance(w, np.ndarray):
+        w.flags.writeable = False
+    return new_w
+
+
+def _momentum_makes_velocity_read_only(w, grad, velocity, lr, mu=0.9):
+    result = _momentum_reference(w, grad, velocity, lr, mu)
+    if isinstance(velocity, np.ndarray):
+        velocity.setflags(write=False)
+    return result
+
+
+def _sgd_by_memory_order(w, grad, lr):
+    """Both arrays read in memory order (ravel(order="K")), the result laid out in C order."""
+    w, grad = _r15_checked(w, grad, lr=lr)
+    return (w.ravel(order="K") - lr * grad.ravel(order="K")).reshape(w.shape)
+
+
+def _sgd_nditer_loop(w, grad, lr):
+    w, grad = _r15_checked(w, grad, lr=lr)
+    new_w = np.empty(w.size)
+    for i, (a, g) in enumerate(np.nditer([w, grad])):  # nditer walks the arrays in memory order
+        new_w[i] = a - lr * g
+    return new_w.reshape(w.shape)
+
+
+def _momentum_nditer_loop(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r15_checked(w, grad, velocity, lr=lr, mu=mu)
+    new_w, new_v = np.empty(w.size), np.empty(w.size)
+    for i, (a, g, v) in enumerate(np.nditer([w, grad, velocity])):
+        new_v[i] = mu * v + g
+        new_w[i] = a - lr * new_v[i]
+    return new_w.reshape(w.shape), new_v.reshape(w.shape)
+
+
+def _adam_nditer_loop(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r15_checked(w, grad, m, v, t=t)
+    out = [np.empty(w.size) for _ in range(3)]
+    for i, (a, g, m_i, v_i) in enumerate(np.nditer([w, grad, m, v])):
+        out[1][i], out[2][i] = beta1 * m_i + (1 - beta1) * g, beta2 * v_i + (1 - beta2) * g * g
+        out[0][i] = a - lr * (out[1][i] / (1 - beta1 ** t)) / (np.sqrt(out[2][i] / (1 - beta2 ** t)) + eps)
+    return tuple(o.reshape(w.shape) for o in out)
+
+
+def _sgd_scalar_gradient_let_through(w, grad, lr):
+    """"A single number is broadcast on purpose": only a gradient with axes is compared with w."""
+    w, grad = _as_floats(w, grad)
+    if (grad.ndim and grad.shape != w.shape) or not lr > 0:
+        raise ValueError("grad does not fit w")
+    return w - lr * grad
+
+
+def _momentum_scalar_gradient_let_through(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if (grad.ndim and grad.shape != w.shape) or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _adam_scalar_let_through(which):
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        w, grad, m, v = _as_floats(w, grad, m, v)
+        for name, a in (("grad", grad), ("m", m), ("v", v)):
+            if a.shape != w.shape and not (name == which and a.ndim == 0):
+                raise ValueError(f"{name} does not fit w")
+        if t < 1:
+            raise ValueError("t counts from 1")
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    return answer
+
+
+def _momentum_nothing_to_do_returns_inputs(w, grad, velocity, lr, mu=0.9):
+    """"Nothing to do" for a zero gradient and a zero velocity: the caller's w and velocity come back."""
+    w, grad, velocity = _r15_checked(w, grad, velocity, lr=lr, mu=mu)
+    if not grad.any() and not velocity.any():
+        return w, velocity
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _sgd_only_w_converted(w, grad, lr):
+    """"The weights must be floats": the gradient keeps its dtype, so 2 * a uint8 gradient wraps around."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+
+def _momentum_only_w_converted(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = np.asarray(w, dtype=float), np.asarray(grad), np.asarray(velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _refusing_nan_weights(reference):
+    def answer(w, *args, **kwargs):
+        if np.isnan(np.asarray(w, dtype=float)).any():
+            raise ValueError("the weights hold NaN")
+        return reference(w, *args, **kwargs)
+    return answer
+
+
+_R15_STEPS = {}
+
+
+def _adam_own_step_counter(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """A counter of its own per weight shape takes over from t once it has seen that shape twice."""
+    seen = _R15_STEPS[np.shape(w)] = _R15_STEPS.get(np.shape(w), 0) + 1
+    return _adam_reference(w, grad, m, v, t if seen < 3 else seen, lr, beta1, beta2, eps)
+
+
+_R15_KEPT = []
+
+
+def _sgd_scales_its_last_result_later(w, grad, lr):
+    """Each call shrinks the weights the previous call returned (a "weight decay" applied one step late, in place)."""
+    if _R15_KEPT:
+        _R15_KEPT[-1] *= 0.999
+    new_w = np.asarray(_sgd_reference(w, grad, lr))
+    if new_w.ndim:
+        _R15_KEPT.append(new_w)
+    return new_w if new_w.ndim else new_w[()]
+
+
+@pytest.mark.parametrize("name, answer, match, mistake", [
+    ("sgd_step", _sgd_two_buffers_in_turn, "in the memory of an earlier call's result", ""),
+    ("momentum_step", _momentum_two_buffers_in_turn, "in the memory of an earlier call's result", ""),
+    ("adam_step", _adam_two_buffers_in_turn, "in the memory of an earlier call's result", ""),
+    ("minibatch_indices", _batches_two_arrays_in_turn, "batches in the memory of an earlier call's", ""),
+    ("sgd_step", _sgd_makes_w_read_only, "made one of the caller's arrays read-only", ""),
+    ("momentum_step", _momentum_makes_velocity_read_only, "made one of the caller's arrays read-only", ""),
+    ("sgd_step", _sgd_by_memory_order, "Fortran order", ""),
+    ("sgd_step", _sgd_nditer_loop, "Fortran order", ""),
+    ("momentum_step", _momentum_nditer_loop, "Fortran order", ""),
+    ("adam_step", _adam_nditer_loop, "Fortran order", ""),
+    ("sgd_step", _sgd_scalar_gradient_let_through, "a gradient of shape ()", "0-d gradient allowed"),
+    ("momentum_step", _momentum_scalar_gradient_let_through, "a gradient of shape ()", "0-d gradient allowed"),
+    ("adam_step", _adam_scalar_let_through("grad"), "a gradient of shape ()", "0-d gradient allowed"),
+    ("adam_step", _adam_scalar_let_through("v"), "v of shape () with m", "0-d m and v allowed"),
+    ("adam_step", _adam_scalar_let_through("m"), "m of shape () with v", "0-d m and v allowed"),
+    ("momentum_step", _momentum_nothing_to_do_returns_inputs, "one of the input arrays itself",
+     "unchanged w and velocity returned"),
+    ("sgd_step", _sgd_only_w_converted, "uint8 gradient", "no float conversion"),
+    ("momentum_step", _momentum_only_w_converted, "uint8 gradient", "only w converted to float"),
+    ("sgd_step", _refusing_nan_weights(_sgd_reference), "a NaN weight stays NaN", ""),
+    ("momentum_step", _refusing_nan_weights(_momentum_reference), "a NaN weight stays NaN", ""),
+    ("adam_step", _refusing_nan_weights(_adam_reference), "a NaN weight stays NaN", ""),
+    ("adam_step", _adam_own_step_counter, "a later call on the same inputs gave other values", ""),
+    ("sgd_step", _sgd_scales_its_last_result_later, "later calls changed the arrays", ""),
+], ids=["sgd two buffers in turn", "momentum two buffers in turn", "adam two buffers in turn", "minibatch two arrays in "
+        "turn", "sgd w made read-only", "momentum velocity made read-only", "sgd ravel(order='K')", "sgd nditer loop",
+        "momentum nditer loop", "adam nditer loop", "sgd 0-d gradient", "momentum 0-d gradient", "adam 0-d gradient",
+        "adam 0-d v", "adam 0-d m", "momentum nothing to do", "sgd only w converted", "momentum only w converted",
+        "sgd NaN weights refused", "momentum NaN weights refused", "adam NaN weights refused", "adam own step counter",
+        "sgd last result scaled later"])
+def test_lesson_04_round_15_buffers_in_turn_fortran_order_0_d_gradients_and_kept_state_are_rejected(name, answer, match,
+                                                                                                    mistake):
+    _R15_RINGS.clear(), _R15_STEPS.clear(), _R15_KEPT.clear()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and match in verdict.text, verdict.text
+    if mistake:
+        assert verdict.mistake == mistake, verdict.mistake
+
+
+def _sgd_by_torch(w, grad, lr):
+    import torch
+    w, grad = _r15_checked(w, grad, lr=lr)
+    new_w = torch.from_numpy(w.copy())
+    new_w -= lr * torch.from_numpy(grad)
+    return new_w.numpy() if w.ndim else float(new_w)
+
+
+def _sgd_into_a_new_array(w, grad, lr):
+    w, grad = _r15_checked(w, grad, lr=lr)
+    return np.subtract(w, lr * grad, out=np.empty_like(w)) if w.ndim else w - lr * grad
+
+
+_R15_LOG = []
+
+
+def _adam_logging_its_steps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Keeps every result in a log (for a plot later) but never writes into it: nothing is tied to the caller."""
+    result = _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+    _R15_LOG.append(result)
+    return result
+
+
+def _batches_cut_from_the_end(n, batch_size, rng):
+    """A fair shuffle cut from its end: the short batch (order[:n % batch_size]) still comes last."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    return [order[max(0, i - batch_size):i] for i in range(n, 0, -batch_size)]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_by_torch),
+    ("sgd_step", _sgd_into_a_new_array),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: tuple(np.stack(_momentum_reference(w, grad, velocity, lr,
+                                                                                                mu)))),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: list(_momentum_reference(w, grad, velocity, lr, mu))),
+    ("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: tuple(np.stack(
+        _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)))),
+    ("adam_step", _adam_logging_its_steps),
+    ("minibatch_indices", lambda n, b, rng: _cut(rng.choice(n, size=n, replace=False), b)),
+    ("minibatch_indices", _batches_cut_from_the_end),
+], ids=["sgd by torch", "sgd out=np.empty_like(w)", "momentum views of one stacked array", "momentum as a list",
+        "adam views of one stacked array", "adam logging its steps", "rng.choice without replacement",
+        "batches cut from the end"])
+def test_lesson_04_right_answers_of_round_15_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2438,6 +2438,91 @@ def test_lesson_06b_round_14_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 15 (a1507): the argmax of softmax probabilities (near ties one float32 step apart, +inf logits), a one-output
+# MLP squeezed, hidden2 started with no positive weight or bias
+def _accuracy_of(scores):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return (scores(logits).argmax(dim=1) == labels).float().mean().item()
+    return accuracy
+
+
+def _evaluate_predicting_with(scores):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                correct += (scores(logits).argmax(dim=1) == y).sum().item()
+                seen += len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, correct / seen
+    return evaluate
+
+
+def _digit_mlp_squeezing_its_logits():
+    return _digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)).squeeze(-1))
+
+
+def _digit_mlp_with_a_non_positive_hidden2(bias=None):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            with torch.no_grad():
+                self.hidden2.weight.abs_().neg_()  # "negative weights": every unit of hidden2 is off for inputs >= 0
+                if bias is None:
+                    self.hidden2.bias.abs_().neg_()
+                else:
+                    self.hidden2.bias.fill_(bias)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, wrong, reason", [
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.softmax(dim=1)), "take the argmax of the logits themselves"),
+    ("torch_accuracy", _accuracy_of(lambda logits: torch.log_softmax(logits, dim=1)), "one float32 step above the next"),
+    ("torch_evaluate", _evaluate_predicting_with(lambda logits: logits.softmax(dim=1)),
+     "take the argmax of the logits themselves"),
+    ("torch_evaluate", _evaluate_predicting_with(lambda logits: torch.log_softmax(logits, dim=1)),
+     "class 1 one float32 step above class 0"),
+    ("torch_digit_mlp", _digit_mlp_squeezing_its_logits(), "wrong shape: expected (3, 1), got (3,)"),
+    ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(), "hidden2 starts switched off"),
+    ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(-0.5), "hidden2 starts switched off"),
+], ids=["accuracy argmax of softmax", "accuracy argmax of log_softmax", "evaluate argmax of softmax",
+        "evaluate argmax of log_softmax", "digit mlp squeeze(-1)", "digit mlp hidden2 all negative",
+        "digit mlp hidden2 negative weights, biases -0.5"])
+def test_lesson_06b_round_15_probabilities_one_output_and_a_non_positive_hidden2(name, wrong, reason):
+    verdict = judge(registry.get_exercise(name), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _digit_mlp_with_a_negative_hidden2_and_positive_biases():
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            with torch.no_grad():
+                self.hidden2.bias.fill_(0.05)  # weights of one sign, but positive biases: the units still fire
+                self.hidden2.weight.abs_().neg_()
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_of(lambda logits: logits - logits.max(dim=1, keepdim=True).values)),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.double())),
+    ("torch_evaluate", _evaluate_predicting_with(lambda logits: logits.detach().clone())),
+    ("torch_digit_mlp", _digit_mlp_with(lambda net, x: net.output(torch.relu(net.dropout(net.hidden2(
+        torch.relu(net.dropout(net.hidden1(x.flatten(start_dim=1)))))))))),
+    ("torch_digit_mlp", _digit_mlp_with_a_negative_hidden2_and_positive_biases()),
+], ids=["accuracy logits shifted by their max", "accuracy float64 logits", "evaluate logits cloned",
+        "digit mlp dropout before relu", "digit mlp hidden2 negative weights, positive biases"])
+def test_lesson_06b_round_15_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -758,6 +758,10 @@ def _run_evaluate(evaluate, case):
             moved_to_a_name.append(any(isinstance(a, str) for a in [kwargs.get("device"), *args]))
             return super().to(*args, **kwargs)
 
+        def cpu(self):  # model.cpu() is model.to("cpu") by another name
+            moved_to_a_name.append(True)
+            return super().cpu()
+
     class Loss(nn.MultiMarginLoss if kw.get("loss") == "margin" else nn.CrossEntropyLoss):
         def forward(self, logits, target):
             unmoved.append(isinstance(target, Unmoved))
@@ -801,9 +805,10 @@ def _run_evaluate(evaluate, case):
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if any(moved_to_a_name):
-        raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\")): the training "
-                         "loop goes on with the model where you left it, and on a machine with a GPU its batches are "
-                         "on \"cuda\". Leave the model where it is and move the batches to `device`"))
+        raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\") or "
+                         "model.cpu()): the training loop goes on with the model where you left it, and on a machine "
+                         "with a GPU its batches are on \"cuda\". Leave the model where it is and move the batches to "
+                         "`device`"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
     if any(isinstance(value, torch.Tensor) for value in result):

@@ -2439,7 +2439,7 @@ def test_lesson_06b_round_14_right_answers_pass(name, answer):
 
 
 # round 15 (a1507): the argmax of softmax probabilities (near ties one float32 step apart, +inf logits), a one-output
-# MLP squeezed, hidden2 started with no positive weight or bias
+# MLP squeezed, hidden2 started with no positive weight or bias, model.cpu() at the end of evaluate
 def _accuracy_of(scores):
     def accuracy(logits, labels):
         if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
@@ -2492,9 +2492,10 @@ def _digit_mlp_with_a_non_positive_hidden2(bias=None):
     ("torch_digit_mlp", _digit_mlp_squeezing_its_logits(), "wrong shape: expected (3, 1), got (3,)"),
     ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(), "hidden2 starts switched off"),
     ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(-0.5), "hidden2 starts switched off"),
+    ("torch_evaluate", _evaluate_then(lambda model: model.cpu()), "model.to(\"cpu\") or model.cpu()"),
 ], ids=["accuracy argmax of softmax", "accuracy argmax of log_softmax", "evaluate argmax of softmax",
         "evaluate argmax of log_softmax", "digit mlp squeeze(-1)", "digit mlp hidden2 all negative",
-        "digit mlp hidden2 negative weights, biases -0.5"])
+        "digit mlp hidden2 negative weights, biases -0.5", "evaluate model.cpu() at the end"])
 def test_lesson_06b_round_15_probabilities_one_output_and_a_non_positive_hidden2(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text

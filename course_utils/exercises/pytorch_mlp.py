@@ -546,8 +546,10 @@ def _run_module(cls, case):
                          "whose gradient is 0, so no gradient passes through it and the layers before it never "
                          "learn. Keep nn.Linear's own random initialisation", names=", ".join(dead)))
     hidden2 = layers[1]
+    # nn.Linear's own initialisation puts all 40 or more on one side by a chance of 2**-40; weights all at zero are left
+    # to the other rules (with random biases, whether every bias is 0 or below would be a matter of chance)
     if (hidden2.weight.numel() + hidden2.bias.numel() >= 40 and bool((hidden2.weight <= 0).all())
-            and bool((hidden2.bias <= 0).all())):  # nn.Linear's own: all of them of one sign by a chance of 2**-40
+            and bool((hidden2.weight < 0).any()) and bool((hidden2.bias <= 0).all())):
         raise Mismatch(t("hidden2 starts switched off: every one of its weights and biases is 0 or below, and the "
                          "ReLUs of hidden1 give it inputs of 0 or more, so its ReLUs give 0 for every input and no "
                          "gradient passes back through them. Keep nn.Linear's own random initialisation"))

@@ -473,6 +473,8 @@ def _module_cases():
         Case((784, 32, 16, 10), {"batch": (1, 28, 28)}, label="a batch of one image (1, 28, 28)"),
         Case((784, 16, 8, 10), {"batch": (3, 28, 28), "scale": 1000.0}, label="large pixel values"),
         Case((4, 3, 5, 2), {"batch": (2, 4)}, label="a tiny network"),
+        Case((6, 5, 4, 1), {"batch": (3, 6)}, label="a single output (n_out = 1): logits of shape (3, 1), one "
+             "column, as a binary classifier has"),
         Case((784, 32, 16, 10, 0.2), {"batch": (6, 28, 28)}, label="dropout=0.2, in training and in eval mode"),
         Case((20, 64, 32, 3, 0.5), {"batch": (4, 20)}, label="dropout=0.5, in training and in eval mode"),
         Case((784, 32, 16, 10), {"batch": (2, 100)}, label="100 features for 784 inputs (must raise RuntimeError)",
@@ -543,6 +545,14 @@ def _run_module(cls, case):
         raise Mismatch(t("{names} starts with every weight and bias at zero: each of its units outputs ReLU(0) = 0, "
                          "whose gradient is 0, so no gradient passes through it and the layers before it never "
                          "learn. Keep nn.Linear's own random initialisation", names=", ".join(dead)))
+    hidden2 = layers[1]
+    # nn.Linear's own initialisation puts all 40 or more on one side by a chance of 2**-40; weights all at zero are left
+    # to the other rules (with random biases, whether every bias is 0 or below would be a matter of chance)
+    if (hidden2.weight.numel() + hidden2.bias.numel() >= 40 and bool((hidden2.weight <= 0).all())
+            and bool((hidden2.weight < 0).any()) and bool((hidden2.bias <= 0).all())):
+        raise Mismatch(t("hidden2 starts switched off: every one of its weights and biases is 0 or below, and the "
+                         "ReLUs of hidden1 give it inputs of 0 or more, so its ReLUs give 0 for every input and no "
+                         "gradient passes back through them. Keep nn.Linear's own random initialisation"))
     switched_off = _switched_off(layers)
     if switched_off:
         raise Mismatch(t("{names} starts switched off: every one of its biases is below -1 (a negative bias "
@@ -740,6 +750,10 @@ def _run_evaluate(evaluate, case):
             moved_to_a_name.append(any(isinstance(a, str) for a in [kwargs.get("device"), *args]))
             return super().to(*args, **kwargs)
 
+        def cpu(self):  # model.cpu() is model.to("cpu") by another name
+            moved_to_a_name.append(True)
+            return super().cpu()
+
     class Loss(nn.MultiMarginLoss if kw.get("loss") == "margin" else nn.CrossEntropyLoss):
         def forward(self, logits, target):
             unmoved.append(isinstance(target, Unmoved))
@@ -778,9 +792,10 @@ def _run_evaluate(evaluate, case):
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if any(moved_to_a_name):
-        raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\")): the training "
-                         "loop goes on with the model where you left it, and on a machine with a GPU its batches are "
-                         "on \"cuda\". Leave the model where it is and move the batches to `device`"))
+        raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\") or "
+                         "model.cpu()): the training loop goes on with the model where you left it, and on a machine "
+                         "with a GPU its batches are on \"cuda\". Leave the model where it is and move the batches to "
+                         "`device`"))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(t("evaluate must return a pair (mean loss, accuracy), got {kind}", kind=type(result).__name__))
     if any(isinstance(value, torch.Tensor) for value in result):

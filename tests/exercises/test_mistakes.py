@@ -2713,6 +2713,60 @@ def test_lesson_06b_round_14_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 15 (a1507): a one-output MLP squeezed, hidden2 started with no positive weight or bias, model.cpu() at the
+# end of evaluate
+def _digit_mlp_squeezing_its_logits():
+    return _digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)).squeeze(-1))
+
+
+def _digit_mlp_with_a_non_positive_hidden2(bias=None):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            with torch.no_grad():
+                self.hidden2.weight.abs_().neg_()  # "negative weights": every unit of hidden2 is off for inputs >= 0
+                if bias is None:
+                    self.hidden2.bias.abs_().neg_()
+                else:
+                    self.hidden2.bias.fill_(bias)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, wrong, reason", [
+    ("torch_digit_mlp", _digit_mlp_squeezing_its_logits(), "wrong shape: expected (3, 1), got (3,)"),
+    ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(), "hidden2 starts switched off"),
+    ("torch_digit_mlp", _digit_mlp_with_a_non_positive_hidden2(-0.5), "hidden2 starts switched off"),
+    ("torch_evaluate", _evaluate_then(lambda model: model.cpu()), "model.to(\"cpu\") or model.cpu()"),
+], ids=["digit mlp squeeze(-1)", "digit mlp hidden2 all negative", "digit mlp hidden2 negative weights, biases -0.5",
+        "evaluate model.cpu() at the end"])
+def test_lesson_06b_round_15_one_output_a_non_positive_hidden2_and_model_cpu(name, wrong, reason):
+    verdict = judge(registry.get_exercise(name), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _digit_mlp_with_a_negative_hidden2_and_positive_biases():
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            with torch.no_grad():
+                self.hidden2.bias.fill_(0.05)  # weights of one sign, but positive biases: the units still fire
+                self.hidden2.weight.abs_().neg_()
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_of(lambda logits: (logits - logits.max(dim=1, keepdim=True).values).argmax(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.double().argmax(dim=1))),
+    ("torch_digit_mlp", _digit_mlp_with(lambda net, x: net.output(torch.relu(net.dropout(net.hidden2(
+        torch.relu(net.dropout(net.hidden1(x.flatten(start_dim=1)))))))))),
+    ("torch_digit_mlp", _digit_mlp_with_a_negative_hidden2_and_positive_biases()),
+    ("torch_evaluate", _evaluate_then(lambda model: model.apply(lambda module: module.train(False)))),
+], ids=["accuracy logits shifted by their max", "accuracy float64 logits", "digit mlp dropout before relu",
+        "digit mlp hidden2 negative weights, positive biases", "evaluate apply(train(False)) at the end"])
+def test_lesson_06b_round_15_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

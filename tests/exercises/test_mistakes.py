@@ -8475,15 +8475,24 @@ def _predict_switching(switch):
     return predict_one_image
 
 
+def _predict_checking_numerics(model, image):
+    import tensorflow as tf
+
+    tf.debugging.enable_check_numerics()                  # "to catch a NaN in the prediction"
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
 @pytest.mark.parametrize("answer, reason", [
     (_predict_making_the_image_read_only, "read-only"),
+    (_predict_checking_numerics, "left an op callback in TensorFlow"),
     (_predict_keeping_the_first_of_several_channels, "28x28x4"),
     (_predict_switching("disable_traceback_filtering"), "global switch of keras.config"),
     (_predict_switching("enable_unsafe_deserialization"), "global switch of keras.config"),
-], ids=["image made read-only", "first of 4 channels", "traceback filtering off", "unsafe deserialization on"])
+], ids=["image made read-only", "check_numerics on", "first of 4 channels", "traceback filtering off",
+        "unsafe deserialization on"])
 def test_lesson_05c_predict_one_image_leaves_the_image_and_keras_switches_alone(answer, reason):
-    """Each passed: nothing compared the image's writeable flag or keras.config's switches, and no case had 2 or 4
-    channels (only the RGB case, which an answer refusing exactly 3 channels refuses)."""
+    """Each passed: nothing compared the image's writeable flag, TensorFlow's op callbacks or keras.config's switches,
+    and no case had 2 or 4 channels (only the RGB case, which an answer refusing exactly 3 channels refuses)."""
     pytest.importorskip("keras")
     import keras
     from keras.src.backend.common import global_state
@@ -8493,6 +8502,9 @@ def test_lesson_05c_predict_one_image_leaves_the_image_and_keras_switches_alone(
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
     assert (keras.config.is_traceback_filtering_enabled(), global_state.get_global_attribute("safe_mode_saving")) \
         == before
+    from tensorflow.python.eager import context
+
+    assert not context.context().op_callbacks
 
 
 def _predict_by_calling_the_model(model, image):

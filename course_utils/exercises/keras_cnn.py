@@ -620,7 +620,8 @@ def _predict_model(n_classes=10):
 
 def _predict_images():
     """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
-    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1)."""
+    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries and a
+    ring left of the centre."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
@@ -629,7 +630,10 @@ def _predict_images():
     soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
     return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
             "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8),
-            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED)}
+            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED),
+            # radius 6 around (13.5, 8): the check's model gives it class 9 (0.17 above the next log probability), and
+            # class 2 to the mean of its predictions for it and for its mirror image, which no catalogued mistake gives
+            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8)}
 
 
 def _restart_dropout(model):
@@ -681,6 +685,8 @@ def _predict_cases():
         Case((images["ring"][..., None, None],), label="a 28x28x1x1 image (two unit axes)", raises=ValueError),
         Case((np.asfortranarray(images["noise"]),), label="noise stored column by column (Fortran order, as "
              "np.asfortranarray or a transpose leaves it)"),
+        Case((images["left ring"],), label="a ring left of the centre (not symmetric left to right: averaging the "
+             "predictions for the image and its mirror image changes its class)"),
         Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
              "are divided by 256 instead of 255)"),
         Case((images["rounded noise"],), label="sparse noise near another class boundary (its class changes when the "

@@ -678,6 +678,10 @@ def _accumulation_cases():
              "(a loss of about 1e-6): the step is small, but it is still taken"),
         Case((10, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the step spreads "
              "it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
+        Case((10, 3), {"stale_value": float("nan")}, label="stale gradients that are NaN, left by a broken earlier "
+             "batch (p.grad * 0 is still NaN): optimizer.zero_grad() clears them"),
+        Case((10, 3), {"batch_norm": True}, label="a BatchNorm layer in train mode (each micro-batch is normalized "
+             "with its own statistics, so the step is the one of the pieces torch.tensor_split cuts)"),
     ]
 
 
@@ -717,8 +721,9 @@ def _run_accumulation(step_fn, case):
     caller's model, loss function or optimizer ("" when nothing), whether it returned a tensor that still requires
     grad, the sizes of the pieces the model ran on with gradients on (sorted), whether every such forward pass
     ran in train mode, the gradients of one plain backward pass on the model after the step, what the optimizer
-    carries to its next step and whether it left a hook on the model; the global random generators are watched by
-    every check)."""
+    carries to its next step, whether it left a hook on the model, whether every layer is in the mode the caller set,
+    whether every such forward pass ran each layer in that mode, and the kind of the returned loss ("float",
+    "tensor", ...); the global random generators are watched by every check)."""
     import torch
     from torch import nn
 
@@ -734,9 +739,9 @@ def _run_accumulation(step_fn, case):
          torch.randint(0, outputs, (n,), generator=gen))
     with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
         torch.manual_seed(11)
-        norm = [nn.BatchNorm1d(hidden)] if kw.get("frozen_norm") else []
+        norm = [nn.BatchNorm1d(hidden)] if kw.get("frozen_norm") or kw.get("batch_norm") else []
         model = nn.Sequential(nn.Linear(features, hidden), *norm, nn.Tanh(), nn.Linear(hidden, outputs)).to(dtype)
-    if norm:   # fine-tuning: the BatchNorm layer keeps its pretrained statistics (eval mode), the rest trains
+    if kw.get("frozen_norm"):   # fine-tuning: the BatchNorm layer keeps its pretrained statistics (eval mode), the rest trains
         with torch.no_grad():
             norm[0].running_mean.uniform_(-1.0, 1.0, generator=gen)
             norm[0].running_var.uniform_(0.5, 2.0, generator=gen)
@@ -745,7 +750,7 @@ def _run_accumulation(step_fn, case):
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n, outputs, generator=gen, dtype=dtype)
     for p in model.parameters():
-        p.grad = torch.ones_like(p)
+        p.grad = torch.full_like(p, kw.get("stale_value", 1.0))   # left over from an earlier step
     if kw.get("frozen"):                         # fine-tuning: the first layer is frozen, the optimizer holds it too
         model[0].requires_grad_(False)
         for p in model[0].parameters():
@@ -769,13 +774,14 @@ def _run_accumulation(step_fn, case):
     loss_fn = (nn.MSELoss() if kw.get("loss") == "mse" else
                nn.CrossEntropyLoss(label_smoothing=0.2 if kw.get("loss") == "label smoothing" else 0.0))
     settings = _accumulation_settings(model, loss_fn, optimizer)
-    seen, modes, held, kept = [], [], {}, [0]    # held: forward pass -> its tensors saved for backward, still alive
+    seen, modes, held, kept, pieces = [], [], {}, [0], []   # held: forward pass -> its tensors saved for backward
     watching = [True]
 
     def forward(module, inputs):
         if watching[0] and torch.is_grad_enabled():   # a forward pass under no_grad keeps no activations
             seen.append(len(inputs[0]))
-            modes.append(module.training)
+            pieces.append(inputs[0].detach().clone())
+            modes.append((module.training, tuple(layer.training for layer in model.modules())))
 
     def pack(tensor):                            # autograd saves a tensor of the latest forward pass for backward
         saved, now = _Saved(tensor.detach()), len(seen)
@@ -792,7 +798,9 @@ def _run_accumulation(step_fn, case):
         loss = (step_fn(model, loss_fn, optimizer, x, y, micro_batches=micro) if kw.get("keyword")
                 else step_fn(model, loss_fn, optimizer, x, y, micro))
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
-    if loss is not None:
+    kind = ("none" if loss is None else "tensor" if isinstance(loss, torch.Tensor) else
+            "float" if isinstance(loss, (float, np.floating)) else type(loss).__name__)
+    if kind in ("tensor", "float"):   # any other kind is refused by the comparison, which names it
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
     after = _accumulation_settings(model, loss_fn, optimizer)
     changed = next((name for name, a, b in zip(("dtype", "requires_grad", "loss_fn", "optimizer"), settings, after)
@@ -806,8 +814,20 @@ def _run_accumulation(step_fn, case):
     state, hooks_left = _optimizer_state(model, optimizer), _hook_counts(model) != hooks
     modes_kept = [module.training for module in model.modules()] == layer_modes
     return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
-            tuple(sorted(seen)), all(modes), _later_gradients(model, loss_fn, x_before, y_before), state, hooks_left,
-            modes_kept)
+            tuple(sorted(seen)), all(first for first, _ in modes), _later_gradients(model, loss_fn, x_before, y_before),
+            state, hooks_left, modes_kept, all(layers == tuple(layer_modes) for _, layers in modes), kind,
+            _spans(pieces, x_before))
+
+
+def _spans(pieces, x):
+    """Where each piece the model ran on lies in x, as sorted (start, length), or (-1, length) for a piece that is not
+    a run of consecutive examples of x (as x[i::m] is)."""
+    spans = []
+    for piece in pieces:
+        starts = [s for s in range(len(x) - len(piece) + 1) if piece.shape[1:] == x.shape[1:] and
+                  _same_values(x[s:s + len(piece)], piece)]
+        spans.append((starts[0] if starts else -1, len(piece)))
+    return tuple(sorted(spans))
 
 
 def _same_values(a, b):
@@ -867,9 +887,10 @@ def _let_go(held, forward_pass):
 
 def _accumulation_settings(model, loss_fn, optimizer):
     """What a training step must leave as it found it: the weights' dtypes, their requires_grad, the loss
-    function's settings and the optimizer's (all but its parameters)."""
+    function's settings (and buffers, such as class weights) and the optimizer's (all but its parameters)."""
     return ([str(p.dtype) for p in model.parameters()], [p.requires_grad for p in model.parameters()],
-            {k: v for k, v in vars(loss_fn).items() if not k.startswith("_") and k != "training"},
+            ({k: v for k, v in vars(loss_fn).items() if not k.startswith("_") and k != "training"},
+             {k: v.tolist() for k, v in loss_fn.named_buffers()}),
             [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups])
 
 
@@ -887,6 +908,11 @@ def _compare_accumulation(got, want):
         raise Mismatch(t("your function ran the model's forward pass in eval mode (model.eval()) and switched it "
                          "back to train mode afterwards: a training step runs in train mode, where dropout and batch "
                          "normalization act as in training. Do not call model.eval() here"))
+    if got[14] != want[14]:
+        raise Mismatch(t("your function ran some of the caller's layers in another mode than the caller set (a "
+                         "layer's .eval() or .train() during the step, switched back afterwards): run each layer in "
+                         "the mode the caller gave it. A BatchNorm layer in train mode normalizes each micro-batch with "
+                         "its own statistics; that is what accumulation computes, not something for the step to undo"))
     if got[6] != want[6]:
         raise Mismatch(t(_CHANGED[got[6]]))
     if got[7] != want[7]:
@@ -901,6 +927,11 @@ def _compare_accumulation(got, want):
                          "can be, have {want}: cut exactly micro_batches pieces with torch.tensor_split(x, "
                          "micro_batches)", got=", ".join(map(str, got[8])), m=len(want[8]),
                          want=", ".join(map(str, want[8]))))
+    if got[8] == want[8] and got[16] != want[16]:     # pieces of the right sizes, made of other examples
+        raise Mismatch(t("the model ran on pieces of the right sizes, but not on the runs of consecutive examples that "
+                         "torch.tensor_split(x, micro_batches) cuts (x[i::micro_batches] interleaves them): with "
+                         "batch normalization in train mode, other pieces give another step. Cut the pieces with "
+                         "torch.tensor_split"))
     if got[5] > want[5]:
         raise Mismatch(t("the graphs of {got} examples were kept at once, but no micro-batch has more than {want}: "
                          "call loss.backward() on each piece's loss before the next piece's forward pass (backward "
@@ -924,6 +955,9 @@ def _compare_accumulation(got, want):
                          "register_full_backward_hook or a weight's register_hook): it runs in every later forward or "
                          "backward pass, at every later step. Keep the handle it returns and call handle.remove() "
                          "before returning"))
+    if got[15] != want[15] and got[15] != "none":
+        raise Mismatch(t("your function returned the loss as a {kind}: return a Python float, adding loss.item() of "
+                         "each piece", kind=got[15]))
     compare_values(got[0], want[0], rtol=1e-5, atol=1e-6)
 
 

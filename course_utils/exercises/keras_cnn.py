@@ -204,6 +204,10 @@ def _build_run(builder, case):
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="build_cnn"))
     if changed == "tf config":
         raise Mismatch(t(_TF_CONFIG_CHANGED, name="build_cnn"))
+    if changed == "switches":
+        raise Mismatch(t(_KERAS_SWITCHES_CHANGED, name="build_cnn"))
+    if changed == "op callbacks":
+        raise Mismatch(t(_OP_CALLBACKS_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -324,6 +328,13 @@ def _dead_at_the_start(model, x):
 _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.set_floatx, set_image_data_format or "
                            "set_epsilon) for the rest of the notebook; the check put them back: leave them alone")
 
+_OP_CALLBACKS_CHANGED = ("{name} left an op callback in TensorFlow for the rest of the notebook (tf.debugging."
+                         "enable_check_numerics: every later op is checked for NaN and infinity, and runs slower); the "
+                         "check removed it: leave it alone")
+_KERAS_SWITCHES_CHANGED = ("{name} changed a global switch of keras.config for the rest of the notebook (traceback "
+                           "filtering, unsafe deserialization, which lets keras.models.load_model run the code inside "
+                           "any file it loads, or flash attention); the check put it back: leave it alone")
+
 
 def _keras_settings():
     """Keras' global settings an answer could change: float type, dtype policy, image data format, epsilon, whether
@@ -336,7 +347,50 @@ def _keras_settings():
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
             keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits(),
-            _tf_config())
+            _tf_config(), _keras_switches(), _op_callbacks())
+
+
+def _op_callbacks():
+    """TensorFlow's op callbacks (tf.debugging.enable_check_numerics adds one, run after every later op), or () without
+    TensorFlow."""
+    try:
+        from tensorflow.python.eager import context
+    except ImportError:
+        return ()
+    return tuple(context.context().op_callbacks)
+
+
+def _remove_op_callbacks(kept):
+    """Remove the op callbacks added since ``kept`` (check_numerics through its own switch, so that it can be enabled
+    again later)."""
+    import tensorflow as tf
+    from tensorflow.python.framework import op_callbacks
+
+    try:
+        from tensorflow.python.debug.lib import check_numerics_callback
+        numerics = getattr(check_numerics_callback._state, "check_numerics_callback", None)
+    except ImportError:
+        numerics = None
+    if numerics is not None and numerics.callback not in kept:
+        tf.debugging.disable_check_numerics()
+    for callback in _op_callbacks():
+        if callback not in kept:
+            op_callbacks.remove_op_callback(callback)
+
+
+_SWITCHES = ("safe_mode_saving", "flash_attention")  # None until set: keras.config.enable_unsafe_deserialization, ...
+
+
+def _keras_switches():
+    """keras.config's global switches: traceback filtering (keras.config.disable_traceback_filtering), safe mode for
+    loading models (keras.config.enable_unsafe_deserialization) and flash attention, as Keras stores them."""
+    import keras
+
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # another Keras: traceback filtering only
+        return (keras.config.is_traceback_filtering_enabled(),)
+    return (keras.config.is_traceback_filtering_enabled(), *map(global_state.get_global_attribute, _SWITCHES))
 
 
 def _tf_config():
@@ -377,11 +431,21 @@ def _restore_keras_settings(settings):
     limit", "tf config" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config = settings
+    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config, switches, callbacks = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
         data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else \
-        "training limit" if now[6] != limits else "tf config" if now[7] != tf_config else ""
+        "training limit" if now[6] != limits else "tf config" if now[7] != tf_config else \
+        "switches" if now[8] != switches else "op callbacks" if now[9] != callbacks else ""
+    if now[9] != callbacks:
+        _remove_op_callbacks(callbacks)
+    if now[8] != switches:
+        (keras.config.enable_traceback_filtering if switches[0] else keras.config.disable_traceback_filtering)()
+        if len(switches) > 1:
+            from keras.src.backend.common import global_state
+
+            for name, value in zip(_SWITCHES, switches[1:]):
+                global_state.set_global_attribute(name, value)
     if now[5] != eager:
         import tensorflow as tf
 
@@ -556,7 +620,8 @@ def _predict_model(n_classes=10):
 
 def _predict_images():
     """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
-    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1)."""
+    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries and a
+    ring left of the centre."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
@@ -565,7 +630,10 @@ def _predict_images():
     soft = (255 * np.exp(-(np.hypot(rows - 13.5, cols - 13.5) - 8) ** 2 / 4)).astype(np.uint8)
     return {"noise": noise, "stroke": stroke, "white": white, "ring": ring,
             "faint ring": (ring * 0.35).astype(np.uint8), "soft ring": soft, "dark ring": (ring > 0).astype(np.uint8),
-            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED)}
+            "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED),
+            # radius 6 around (13.5, 8): the check's model gives it class 9 (0.17 above the next log probability), and
+            # class 2 to the mean of its predictions for it and for its mirror image, which no catalogued mistake gives
+            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8)}
 
 
 def _restart_dropout(model):
@@ -617,6 +685,8 @@ def _predict_cases():
         Case((images["ring"][..., None, None],), label="a 28x28x1x1 image (two unit axes)", raises=ValueError),
         Case((np.asfortranarray(images["noise"]),), label="noise stored column by column (Fortran order, as "
              "np.asfortranarray or a transpose leaves it)"),
+        Case((images["left ring"],), label="a ring left of the centre (not symmetric left to right: averaging the "
+             "predictions for the image and its mirror image changes its class)"),
         Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
              "are divided by 256 instead of 255)"),
         Case((images["rounded noise"],), label="sparse noise near another class boundary (its class changes when the "
@@ -635,6 +705,7 @@ def _predict_run(answer, case):
         _check_names(answer, "predict_one_image", ("model", "image"))
     _restart_dropout(model)
     before, model_before, settings = np.array(image), _model_state(model), _keras_settings()
+    writeable = image.flags.writeable if isinstance(image, np.ndarray) else None
     generators = _global_generators()  # taken after _predict_model(): building a model draws Keras' default seeds
     try:
         result = answer(model=model, image=image) if by_keyword else answer(model, image)
@@ -646,6 +717,9 @@ def _predict_run(answer, case):
     if image.shape != before.shape or not np.array_equal(image, before):
         raise Mismatch(t("predict_one_image changed the image it was given (its shape or its pixels): the caller's "
                          "image must stay as it was"))
+    if isinstance(image, np.ndarray) and image.flags.writeable != writeable:
+        raise Mismatch(t("predict_one_image made the caller's image read-only (image.flags.writeable = False, or "
+                         "setflags(write=False)): the caller can no longer change its own array. Leave it as it was"))
     if not _same_model_state(state, model_before):
         if _only_dropout_changed(state, model_before):
             raise Mismatch(t("predict_one_image changed the rate of the model's Dropout layer: predict() already "
@@ -667,6 +741,10 @@ def _predict_run(answer, case):
         raise Mismatch(t(_TRAINING_LIMIT_CHANGED, name="predict_one_image"))
     if changed == "tf config":
         raise Mismatch(t(_TF_CONFIG_CHANGED, name="predict_one_image"))
+    if changed == "switches":
+        raise Mismatch(t(_KERAS_SWITCHES_CHANGED, name="predict_one_image"))
+    if changed == "op callbacks":
+        raise Mismatch(t(_OP_CALLBACKS_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:
@@ -1172,7 +1250,14 @@ def _predict_cases_with_drawn():
             Case((_sparse_noise(_COARSE_ROUNDING_NOISE_SEED),), label="sparse noise near a third class boundary (its "
                  "class changes when the scaled pixels are rounded to bfloat16 or to 3 decimals)"),
             Case((np.zeros((28, 28), dtype=np.uint8),), label="an all-black image (every pixel 0: still one valid "
-                 "28x28 image, whose class the model's biases decide)")]
+                 "28x28 image, whose class the model's biases decide)"),
+            Case((_rgba(_predict_images()["ring"]),), label="a 28x28x4 image (RGBA, as a PNG file with an alpha "
+                 "channel loads)", raises=ValueError)]
+
+
+def _rgba(image):
+    """A grey uint8 image as RGBA: the grey level in each colour channel, and an opaque alpha channel."""
+    return np.dstack([image, image, image, np.full(image.shape, 255, dtype=np.uint8)])
 
 
 # chosen among 300,000 seeds so that the check's model changes this image's class (4.4e-4 between the two top log

@@ -92,6 +92,8 @@ def _step_cases():
              "(nn.MSELoss of about 1e-6): the steps are small, but they are still taken"),
         Case((8, 4, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the five steps "
              "spread it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
+        Case((8, 4, 3), {"stale_value": float("nan")}, label="stale gradients that are NaN, left by a broken earlier "
+             "batch (p.grad * 0 is still NaN): optimizer.zero_grad() clears them"),
     ]
 
 
@@ -178,7 +180,7 @@ def _run_step(train_step, case):
     modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
-            p.grad = torch.ones_like(p)  # left over from an earlier step: zero_grad must clear them
+            p.grad = torch.full_like(p, kw.get("stale_value", 1.0))  # left over from an earlier step: zero_grad clears them
     trainable = [p.requires_grad for p in model.parameters()]
     # momentum gives the optimizer a state, and lr is not the lesson's 0.01: an optimizer made inside the step shows
     lr = kw.get("lr", 0.05)
@@ -190,6 +192,7 @@ def _run_step(train_step, case):
     keywords = dict(zip(_STEP_NAMES[cut:], values[cut:]))
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
     results, batch, hooks = [], [(v, v.detach().clone()) for v in (x, y)], _hooks_on(model)
+    loss_settings = _loss_settings(loss_fn)
     for _ in range(kw.get("steps", 2)):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
@@ -199,6 +202,10 @@ def _run_step(train_step, case):
                              "register_full_backward_hook or a weight's register_hook): it runs in every later forward "
                              "or backward pass, at every later step. Keep the handle it returns and call handle.remove() "
                              "before returning"))
+        if _loss_settings(loss_fn) != loss_settings:
+            raise Mismatch(t("train_step changed the caller's loss_fn (a setting such as its reduction, or a buffer "
+                             "such as its class weights): every later step would compute another loss. Call loss_fn "
+                             "as it was given"))
         if any(v.requires_grad or v.grad is not None for v, _ in batch):
             raise Mismatch(t("train_step switched on requires_grad for the caller's x or y: the parameters need "
                              "gradients, the data does not, and every later step would also compute and keep x.grad "
@@ -229,6 +236,14 @@ def _run_step(train_step, case):
 
 
 _STEP_NAMES = ("model", "loss_fn", "optimizer", "x", "y")
+
+
+def _loss_settings(loss_fn):
+    """A loss function's public settings (reduction, label_smoothing, ignore_index, ...) and its buffers (the class
+    weights of nn.CrossEntropyLoss(weight=...)), as plain values."""
+    settings = {k: v for k, v in vars(loss_fn).items() if not k.startswith("_") and k != "training"}
+    buffers = {k: (str(v.dtype), v.tolist()) for k, v in loss_fn.named_buffers()}
+    return repr(settings), buffers
 
 
 def _same_values(a, b):

@@ -7160,6 +7160,146 @@ def _sampler_by_cycling(order, num_replicas, rank, drop_last=False):
 def test_lessons_07a_and_08a_accept_right_answers_of_round_15(name, answer):
     _passes(name, answer)
 
+
+# round 15 (a1506): accumulation_step
+def _accumulation_with_norm_layers_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batches):
+    """The reference, with every BatchNorm (and Dropout) layer in eval mode for the step, "so that the pieces add up to
+    the whole batch", and put back afterwards."""
+    from torch import nn
+
+    saved = {m: m.training for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.Dropout))}
+    for module in saved:
+        module.eval()
+    try:
+        return _accumulation_steps_with()(model, loss_fn, optimizer, x, y, micro_batches)
+    finally:
+        for module, mode in saved.items():
+            module.train(mode)
+
+
+def _accumulation_returning(kind):
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        import torch
+
+        total = _accumulation_steps_with()(model, loss_fn, optimizer, x, y, micro_batches)
+        return torch.tensor(total) if kind == "tensor" else np.array(total)
+    return accumulation_step
+
+
+def _accumulation_interleaved(model, loss_fn, optimizer, x, y, micro_batches):
+    """Pieces x[i::m]: the sizes torch.tensor_split gives, made of other examples."""
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for i in range(micro_batches):
+        xb, yb = x[i::micro_batches], y[i::micro_batches]
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulation_zeroing_by_multiplying(model, loss_fn, optimizer, x, y, micro_batches):
+    """The gradients "zeroed" with p.grad.mul_(0): a NaN gradient stays NaN."""
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad.mul_(0)
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _accumulation_setting_class_weights(model, loss_fn, optimizer, x, y, micro_batches):
+    """Class weights set on the caller's cross-entropy after the step (a buffer, not in vars(loss_fn))."""
+    import torch
+
+    total = _accumulation_steps_with()(model, loss_fn, optimizer, x, y, micro_batches)
+    if isinstance(loss_fn, torch.nn.CrossEntropyLoss):
+        loss_fn.weight = torch.full((model[-1].out_features,), 2.0, dtype=x.dtype)
+    return total
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_accumulation_with_norm_layers_in_eval_mode, "in another mode than the caller set"),
+    (_accumulation_setting_class_weights, "changed the settings of the loss function"),
+    (_accumulation_returning("tensor"), "returned the loss as a tensor"),
+    (_accumulation_returning("ndarray"), "returned the loss as a ndarray"),
+    (_accumulation_interleaved, "runs of consecutive examples"),
+    (_accumulation_zeroing_by_multiplying, "stale gradients that are NaN"),
+], ids=["BatchNorm switched to eval mode and back", "class weights set on loss_fn", "a 0-d tensor", "a 0-d array",
+        "pieces x[i::m]", "p.grad.mul_(0)"])
+def test_lesson_08b_accumulation_step_rejects_what_a_model_without_train_mode_batch_norm_hid(answer, reason):
+    """Each passed: no case had a BatchNorm layer in train mode (switching it to eval mode for the step and back, or
+    cutting interleaved pieces of the right sizes, gave the same weights), the loss function's buffers (class weights)
+    were not compared, the returned loss was turned into a float before any comparison, and every stale gradient was 1
+    (p.grad * 0 clears it; a NaN left by a broken batch stays)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _accumulation_by_divmod(model, loss_fn, optimizer, x, y, micro_batches):
+    n = len(x)
+    if micro_batches < 1 or micro_batches > n:
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad(set_to_none=True)
+    q, r = divmod(n, micro_batches)
+    sizes, losses = [q + 1] * r + [q] * (micro_batches - r), []
+    for xb, yb in zip(x.split(sizes), y.split(sizes)):
+        loss = loss_fn(model(xb), yb)
+        (loss * (len(xb) / n)).backward()
+        losses.append(loss.item() * len(xb))
+    optimizer.step()
+    return sum(losses) / n
+
+
+def _accumulation_by_index_arrays_backwards(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 0 < micro_batches <= x.shape[0]:
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for index in reversed(np.array_split(np.arange(len(x)), micro_batches)):
+        index = torch.from_numpy(index)
+        loss = loss_fn(model(x[index]), y[index]) * (len(index) / len(x))
+        loss.backward()
+        total += float(loss)
+    optimizer.step()
+    return np.float64(total)
+
+
+def _accumulation_stacking_the_losses(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    parts = []
+    for xb, yb in zip(x.tensor_split(micro_batches), y.tensor_split(micro_batches)):
+        loss = loss_fn(model(xb), yb) * xb.shape[0] / x.shape[0]
+        loss.backward()
+        parts.append(loss.detach())
+    optimizer.step()
+    return torch.stack(parts).sum().item()
+
+
+@pytest.mark.parametrize("answer", [_accumulation_by_divmod, _accumulation_by_index_arrays_backwards,
+                                    _accumulation_stacking_the_losses])
+def test_lesson_08b_accumulation_step_still_passes_right_answers_of_round_15(answer):
+    """Pieces cut by hand (divmod), taken backwards from np.array_split's indices, or losses stacked: still right
+    with a BatchNorm layer in train mode, NaN stale gradients and the loss's kind compared."""
+    _passes("accumulation_step", answer)
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
@@ -8972,6 +9112,175 @@ def test_lesson_05_build_cnn_builds_a_new_model_on_every_call():
     verdict = judge(registry.get_exercise("build_cnn"), build)
     assert verdict.kind == WRONG and "returned a model it had returned before" in verdict.text, verdict.text
 
+
+
+# round 15 (a1506): torch_train_step and predict_one_image
+def _step_normalising_the_class_weights(model, loss_fn, optimizer, x, y):
+    """The caller's class weights rescaled to sum to 1 (the mean loss is the same, a summed one is not)."""
+    if getattr(loss_fn, "weight", None) is not None:
+        loss_fn.weight = loss_fn.weight / loss_fn.weight.sum()
+    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+
+
+def _step_zeroing_by(zero):
+    def train_step(model, loss_fn, optimizer, x, y):
+        for p in model.parameters():
+            if p.grad is not None:
+                zero(p.grad)                              # a NaN gradient stays NaN
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return train_step
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_step_normalising_the_class_weights, "changed the caller's loss_fn"),
+    (_step_zeroing_by(lambda grad: grad.mul_(0)), "stale gradients that are NaN"),
+    (_step_zeroing_by(lambda grad: grad.sub_(grad)), "stale gradients that are NaN"),
+], ids=["class weights normalised", "p.grad.mul_(0)", "p.grad -= p.grad"])
+def test_lesson_06a_train_step_leaves_the_loss_alone_and_clears_nan_gradients(answer, reason):
+    """Each passed: nothing compared the caller's loss_fn after the step (its class weights, rescaled, gave the same
+    mean loss), and every stale gradient was 1, which p.grad * 0 clears (a NaN left by a broken batch stays)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _step_in_a_closure(model, loss_fn, optimizer, x, y):
+    losses = []
+
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        losses.append(loss.item())
+        return loss
+
+    optimizer.step(closure)
+    return losses[0]
+
+
+def _step_setting_gradients_to_none(model, loss_fn, optimizer, x, y):
+    for p in model.parameters():
+        p.grad = None
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().item()
+
+
+def _step_with_model_zero_grad_after_the_forward_pass(model, loss_fn, optimizer, x, y):
+    out = model(x)
+    model.zero_grad()
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
+@pytest.mark.parametrize("answer", [_step_in_a_closure, _step_setting_gradients_to_none,
+                                    _step_with_model_zero_grad_after_the_forward_pass])
+def test_lesson_06a_train_step_still_passes_right_answers_of_round_15(answer):
+    _passes("torch_train_step", answer)
+
+
+def _predict_making_the_image_read_only(model, image):
+    if isinstance(image, np.ndarray):
+        image.flags.writeable = False                     # "protect the caller's image"
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_keeping_the_first_of_several_channels(model, image):
+    """Refuses RGB, takes the first channel of any other number of channels (grey + alpha, RGBA)."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[:2] == (28, 28) and image.shape[2] != 3:
+        image = image[..., :1]
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+def _predict_switching(switch):
+    def predict_one_image(model, image):
+        import keras
+
+        getattr(keras.config, switch)()
+        return registry.get_exercise("predict_one_image").reference(model, image)
+    return predict_one_image
+
+
+def _predict_checking_numerics(model, image):
+    import tensorflow as tf
+
+    tf.debugging.enable_check_numerics()                  # "to catch a NaN in the prediction"
+    return registry.get_exercise("predict_one_image").reference(model, image)
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_predict_making_the_image_read_only, "read-only"),
+    (_predict_checking_numerics, "left an op callback in TensorFlow"),
+    (_predict_keeping_the_first_of_several_channels, "28x28x4"),
+    (_predict_switching("disable_traceback_filtering"), "global switch of keras.config"),
+    (_predict_switching("enable_unsafe_deserialization"), "global switch of keras.config"),
+], ids=["image made read-only", "check_numerics on", "first of 4 channels", "traceback filtering off",
+        "unsafe deserialization on"])
+def test_lesson_05c_predict_one_image_leaves_the_image_and_keras_switches_alone(answer, reason):
+    """Each passed: nothing compared the image's writeable flag, TensorFlow's op callbacks or keras.config's switches,
+    and no case had 2 or 4 channels (only the RGB case, which an answer refusing exactly 3 channels refuses)."""
+    pytest.importorskip("keras")
+    import keras
+    from keras.src.backend.common import global_state
+
+    before = keras.config.is_traceback_filtering_enabled(), global_state.get_global_attribute("safe_mode_saving")
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+    assert (keras.config.is_traceback_filtering_enabled(), global_state.get_global_attribute("safe_mode_saving")) \
+        == before
+    from tensorflow.python.eager import context
+
+    assert not context.context().op_callbacks
+
+
+def _predict_averaging_with_the_mirror_image(model, image):
+    """Test-time augmentation: the mean of the predictions for the image and for its mirror image (left-right)."""
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = image.reshape(1, 28, 28, 1).astype("float32") / 255.0
+    both = model.predict(batch, verbose=0)[0] + model.predict(batch[:, :, ::-1], verbose=0)[0]
+    return int(np.argmax(both))
+
+
+def test_lesson_05c_predict_one_image_names_no_scaling_mistake_for_a_mirror_image_averaged_in():
+    """Averaging with the mirror image failed first on the image near the /256 boundary, whose class it happened to
+    move as /256 does, so the learner read "Likely mistake: ... 256"; a ring left of the centre now catches it first,
+    with no mistake named."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_averaging_with_the_mirror_image)
+    assert verdict.kind == WRONG and "ring left of the centre" in verdict.text and verdict.mistake == "", verdict.text
+
+
+def _predict_by_calling_the_model(model, image):
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.shape != (28, 28):
+        raise ValueError("expected one 28x28 image")
+    return int(np.argmax(np.asarray(model((image.astype(np.float32) / 255)[None, :, :, None], training=False))[0]))
+
+
+def _predict_in_a_float64_copy(model, image):
+    pixels = np.array(image, dtype=np.float64)
+    if pixels.shape == (28, 28):
+        pixels = pixels[..., np.newaxis]
+    if pixels.shape != (28, 28, 1):
+        raise ValueError("expected one 28x28 image")
+    pixels /= 255.0
+    return int(model.predict(pixels[np.newaxis], verbose=0).argmax())
+
+
+@pytest.mark.parametrize("answer", [_predict_by_calling_the_model, _predict_in_a_float64_copy])
+def test_lesson_05c_predict_one_image_still_passes_right_answers_of_round_15(answer):
+    pytest.importorskip("keras")
+    _passes("predict_one_image", answer)
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

@@ -5,6 +5,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 """
 from __future__ import annotations
 
+import builtins
 import random
 import sys
 from dataclasses import dataclass, field
@@ -328,7 +329,8 @@ def same_numpy_state(a, b) -> bool:
 def random_left_alone(call, generators=RANDOM_GENERATORS):
     """``call()`` (an answer that needs no random numbers from ``generators``: numpy's, Python's random module and,
     once imported, torch's global generators), with those put back afterwards; a Mismatch if it changed any of
-    them (each is moved on first, so that a seed(...) shows as a change)."""
+    them (each is moved on first, so that a seed(...) shows as a change). What the answer's import statements draw while
+    they load a module is put back (a library may draw at import: that is not the answer's doing)."""
     torch = sys.modules.get("torch") if "torch" in generators else None
     kinds = {"numpy": (np.random.get_state, np.random.set_state, np.random.random, same_numpy_state),
              "python": (random.getstate, random.setstate, random.random, tuple.__eq__)}
@@ -336,12 +338,27 @@ def random_left_alone(call, generators=RANDOM_GENERATORS):
         kinds["torch"] = (torch.random.get_rng_state, torch.random.set_rng_state, lambda: torch.rand(1), torch.equal)
     kinds = [kinds[g] for g in generators if g in kinds]
     states = [get() for get, _, _, _ in kinds]
+    real_import = builtins.__import__
+
+    def import_leaving_random_alone(*args, **kwargs):
+        """An import statement of the answer: a library that draws random numbers while it is first loaded (rich.style
+        draws from Python's, and sklearn.metrics loads it) is not the answer changing a generator."""
+        before = [get() for get, _, _, _ in kinds]
+        try:
+            return real_import(*args, **kwargs)
+        finally:
+            for (_, put, _, _), state in zip(kinds, before):
+                put(state)
     try:
         markers = []
         for get, _, draw, _ in kinds:
             draw()
             markers.append(get())
-        result = call()
+        builtins.__import__ = import_leaving_random_alone
+        try:
+            result = call()
+        finally:
+            builtins.__import__ = real_import
         changed = not all(same(marker, get()) for (get, _, _, same), marker in zip(kinds, markers))
     finally:
         for (_, put, _, _), state in zip(kinds, states):

@@ -6,6 +6,7 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
   ``relu`` and ``neuron`` from ``course_utils.neurons``, so it runs without 01a).
 """
 import contextlib
+import copy
 
 import numpy as np
 
@@ -58,7 +59,11 @@ def _activation_cases():
             Case((np.array([-1e-4, -1e-6, -5e-8, 5e-8, 1e-6, 1e-4]),),
                  label="values within 1e-4 of zero: the positive ones kept, the negative ones 0"),
             # (np.abs(z) + z) / 2 overflows to inf in float32 above 1.7e38, before the halving
-            Case((np.array([3e38, -3e38, 1.0], dtype=np.float32),), label="float32 values near the largest, 3e38")]
+            Case((np.array([3e38, -3e38, 1.0], dtype=np.float32),), label="float32 values near the largest, 3e38"),
+            # np.nan_to_num turns inf into 1.8e308, and a computation in float32 turns 1e300 into inf
+            Case((np.array([np.inf, 1e300, -1e300, 2.0]),), label="inf and 1e300 stay as they are (beyond float32)"),
+            # an answer that returns z itself when nothing is negative ties its result to the caller's array
+            Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array")]
 
 
 def _draw_far_float32(rng):
@@ -311,6 +316,41 @@ def _call_without_overflow(f, case):
     if not _unchanged(arrays, before):
         raise input_changed()
     return result
+
+
+_SHARES_INPUT = ("the result is the caller's array itself (or a view of it), as when z is returned unchanged because "
+                 "no value is negative: a later write into either one changes the other too. Return a new array, as "
+                 "np.maximum(0.0, z) and np.where(...) make")
+_REUSED_RESULT = ("a second call returned the same array as the first one: your function writes its result into an "
+                  "array it keeps between calls (a buffer, out=...), so each call overwrites the result of the one "
+                  "before (f(z + h) - f(z - h) gives 0). Return a new array at every call")
+
+
+def _plain_call(f, case):
+    """Call f as the engine does, and report a change to an input array as the engine does."""
+    before = copy.deepcopy(case)
+    result = f(*case.args, **case.kwargs)
+    if not same_arrays(case, before):
+        raise input_changed()
+    return result
+
+
+def _new_result(run):
+    """``run``, and then refuse a result array tied to another one: one that shares memory with an input (z returned
+    as it is), or one that a second call on copies of the same inputs returns again (a buffer kept between calls).
+    The values of both would be right, but a later write into one array, or a later call, changes the other."""
+    def runner(f, case):
+        again = copy.deepcopy(case)
+        inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+        result = run(f, case)
+        if isinstance(result, np.ndarray) and result.size:
+            if any(np.shares_memory(result, a) for a in inputs):
+                raise Mismatch(t(_SHARES_INPUT))
+            second = run(f, again)
+            if isinstance(second, np.ndarray) and np.shares_memory(result, second):
+                raise Mismatch(t(_REUSED_RESULT))
+        return result
+    return runner
 
 
 def _gate_answers(weights_fn, case):
@@ -628,7 +668,7 @@ EXERCISES = {
     "sigmoid": Exercise(
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
-        run=_call_without_overflow,
+        run=_new_result(_call_without_overflow),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
@@ -673,6 +713,7 @@ EXERCISES = {
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
+        run=_new_result(_plain_call),
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
             Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "

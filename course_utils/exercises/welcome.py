@@ -175,6 +175,14 @@ def _accuracy_cases():
         # np.round(-0.3) is -0.0, which == calls equal to 0.0: a comparison of the bytes or the printed text does not
         Case((np.array([0.0, 1.0, 0.0, 2.0]), np.array([-0.0, 1.0, 0.5, 2.0])),
              label="a prediction -0.0 (as np.round(-0.3) gives) for the label 0.0: 3 of 4 right"),
+        # a model that outputs NaN (a diverged network, np.round of NaN) predicts no class: each NaN counts as wrong, where
+        # np.nan_to_num turns it into the label 0 and a mask of the finite predictions leaves it out of the count
+        Case((np.array([0.0, 1.0, 1.0, 0.0, 2.0]), np.array([np.nan, 1.0, np.nan, 0.0, 2.0])),
+             label="NaN predictions count as wrong: 3 of 5 right"),
+        # True == 1 and False == 0, but no other number equals a bool: predictions turned into bools (any number but 0
+        # becomes True) count a 2 right for the label True
+        Case((np.array([True, False, True, True]), np.array([2, 0, 1, 3])),
+             label="labels True/False against predictions 2, 0, 1, 3: 2 of 4 right"),
         # more right answers than a small integer counts: a count kept in uint8, int16 or uint16
         # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
         Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),
@@ -553,7 +561,8 @@ EXERCISES = {
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
             Mistake("predictions cast to the labels' type", _predictions_cast_to_the_labels_type,
                     "astype (or np.asarray with dtype=) turned a prediction such as 2.6 into the whole number 2, which "
-                    "then equals the label 2: compare the values as they are, y_true == y_pred."),
+                    "then equals the label 2 (and for labels True/False, any number but 0 into True): compare the "
+                    "values as they are, y_true == y_pred."),
             Mistake("predictions rounded", _predictions_rounded,
                     "np.round turned a prediction such as 0.4 into the whole number 0, which then equals the label 0: "
                     "compare the predictions as they are, y_true == y_pred."),

@@ -10587,3 +10587,136 @@ def test_lesson_01a_probabilities_far_below_1_are_compared_to_their_own_scale(na
 ], ids=["sigmoid tanh form", "sigmoid scipy expit", "sigmoid z clipped at 40", "neuron tanh form"])
 def test_lesson_01a_probabilities_right_to_1e_15_pass(name, answer):
     _passes(name, answer)
+
+
+# Round 15 (a1501), lessons 00a/01a: NaN predictions and bool labels, ReLU of inf and of values beyond float32, result
+# arrays tied to the caller's z or kept between calls, and a library that draws random numbers while it is imported
+def _accuracy_of_the_finite_predictions(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_pred.dtype.kind == "f":   # "a NaN prediction is a missing one: leave it out"
+        kept = ~np.isnan(y_pred)
+        return float(np.mean(y_true[kept] == y_pred[kept]))
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_after_nan_to_num(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_pred.dtype.kind == "f":   # "to be safe from NaN"
+        y_pred = np.nan_to_num(y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def _accuracy_of_bool_predictions(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    if y_true.dtype == bool:   # "yes/no labels: make the predictions yes/no too"
+        y_pred = y_pred.astype(bool)
+    return float(np.mean(y_true == y_pred))
+
+
+def _relu_returning_z_when_nothing_is_negative(z):
+    z = np.asarray(z, dtype=float)
+    return z if np.all(z >= 0) else np.maximum(0.0, z)
+
+
+def _kept_between_calls(activation):
+    buffers = {}
+
+    def answer(z):
+        z = np.asarray(z, dtype=float)
+        out = buffers.setdefault(z.shape, np.empty(z.shape))   # "no new array at every call"
+        out[...] = activation(z)
+        return out
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_of_the_finite_predictions, "NaN predictions count as wrong"),
+    ("accuracy", _accuracy_after_nan_to_num, "NaN predictions count as wrong"),
+    ("accuracy", _accuracy_of_bool_predictions, "any number but 0 into True"),
+    ("relu", lambda z: np.maximum(0.0, np.nan_to_num(np.asarray(z, dtype=float))), "inf and 1e300"),
+    ("relu", lambda z: np.maximum(0.0, np.asarray(z, dtype=np.float32)), "inf and 1e300"),
+    ("relu", _relu_returning_z_when_nothing_is_negative, "the result is the caller's array itself"),
+    ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "a second call returned the same array"),
+    ("sigmoid", _kept_between_calls(sigmoid), "a second call returned the same array"),
+], ids=["accuracy-finite-only", "accuracy-nan-to-num", "accuracy-bool-cast", "relu-nan-to-num", "relu-float32",
+        "relu-returns-z", "relu-buffer-kept", "sigmoid-buffer-kept"])
+def test_lessons_00_and_01_try_nan_predictions_bool_labels_inf_and_results_tied_to_other_arrays(name, answer, reason,
+                                                                                                capsys):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+def _accuracy_of_objects(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
+    return float(np.mean(y_true.astype(object) == y_pred.astype(object)))
+
+
+def _relu_on_a_copy(z):
+    z = np.array(z, dtype=float)   # a copy of its own
+    z[z < 0] = 0.0
+    return z
+
+
+def _sigmoid_by_the_sign_bit(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(np.signbit(z), e / (1 + e), 1 / (1 + e))
+
+
+def _param_count_popping_a_copy(sizes):
+    sizes = list(sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    total = 0
+    while len(sizes) > 1:
+        n_in = sizes.pop(0)
+        total += n_in * sizes[0] + sizes[0]
+    return total
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_of_objects),
+    ("relu", _relu_on_a_copy),
+    ("relu", lambda z: np.asarray(z, dtype=float) * np.heaviside(np.asarray(z, dtype=float), 1.0)),
+    ("sigmoid", _sigmoid_by_the_sign_bit),
+    ("sigmoid", lambda z: 1 - sigmoid(-np.asarray(z, dtype=float))),
+    ("neuron", lambda x, w, b: sigmoid(sum(w_j * x_j for w_j, x_j in zip(w, x, strict=True)) + b)),
+    ("mlp_param_count", _param_count_popping_a_copy),
+], ids=["accuracy-objects", "relu-copy-then-zero", "relu-heaviside-1", "sigmoid-signbit", "sigmoid-one-minus",
+        "neuron-zip-strict", "mlp-pop-a-copy"])
+def test_lessons_00_and_01_take_right_answers_on_nan_predictions_inf_and_new_arrays(name, answer):
+    _passes(name, answer)
+
+
+@pytest.fixture
+def module_drawing_at_import(tmp_path, monkeypatch):
+    """A module that draws from Python's and numpy's random generators while it is first imported, as rich.style
+    (which sklearn.metrics loads) and keras do; its name is new to every test."""
+    name = f"draws_at_import_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text("import random\nimport numpy as np\n_ID = random.getrandbits(24)\n"
+                                         "_NOISE = np.random.random()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    import sys
+    sys.modules.pop(name, None)
+
+
+def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_import(module_drawing_at_import):
+    """The first import of such a library inside an answer was refused as "your function changed a global random
+    generator"; a seed set after the import still is."""
+    def accuracy(y_true, y_pred):
+        __import__(module_drawing_at_import)
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        return float(np.mean(y_true == y_pred))
+
+    def seeding_accuracy(y_true, y_pred):
+        import random
+        __import__(module_drawing_at_import)
+        random.seed(0)
+        return accuracy(y_true, y_pred)
+
+    _passes("accuracy", accuracy)
+    verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
+    assert verdict.kind == WRONG and "changed a global random generator" in verdict.text

@@ -86,6 +86,33 @@ def _conv_compare(got, want):
     compare_values(got, want, rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE)
 
 
+def _conv_run(conv, case):
+    """Call the answer; its inputs must come back unchanged. Then call it once more with the image upside down (the
+    same shape and dtype, other values): the first map must not change, or the answer wrote the later map into an
+    array it had returned before (a buffer kept between calls, one per shape), and the caller's earlier feature map
+    changed under its hands."""
+    inputs = [*case.args, *case.kwargs.values()]
+    before = [np.array(value) for value in inputs]
+    result = conv(*case.args, **case.kwargs)
+    if not same_arrays(inputs, before):  # this run replaces the engine's call, so it makes the engine's check too
+        raise input_changed()
+    if isinstance(result, np.ndarray):
+        kept, args, kwargs = np.array(result), list(case.args), dict(case.kwargs)
+        if "image" in kwargs:
+            kwargs["image"] = np.flipud(np.asarray(kwargs["image"])).copy()
+        elif args:
+            args[0] = np.flipud(np.asarray(args[0])).copy()
+        try:
+            conv(*args, **kwargs)
+        except Exception:  # the first call is what is judged; a second one that fails tells nothing more
+            pass
+        if not same_arrays(result, kept):
+            raise Mismatch(t("conv2d_valid wrote a later call's feature map into the array it had returned before "
+                             "(an output array kept between calls, e.g. one per shape): the caller's earlier map "
+                             "changed. Create a new array on every call (np.zeros(...) inside the function)"))
+    return result
+
+
 def _size_cases():
     return [
         Case((28, 3), label="28 pixels, 3x3 kernel (the lesson's first convolution)"),
@@ -1982,6 +2009,7 @@ EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
         cases=_conv_cases_with_drawn,
+        run=_conv_run,
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",

@@ -8393,6 +8393,25 @@ def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(sett
     assert (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
             tf.config.get_soft_device_placement(), list(context.context().op_callbacks)) == before
 
+
+def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():
+    """An answer that kept one output array per shape and wrote every later map of that shape into it passed: each
+    map was right when it was returned, and the check never looked at it again."""
+    kept = {}
+
+    def conv(image, kernel):
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("bad shapes")
+        (kh, kw), shape = kernel.shape, (image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1)
+        out = kept.setdefault(shape, np.empty(shape))
+        for i, j in np.ndindex(shape):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+        return out
+
+    verdict = judge(registry.get_exercise("conv2d_valid"), conv)
+    assert verdict.kind == WRONG and "into the array it had returned before" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

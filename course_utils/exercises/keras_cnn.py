@@ -1067,14 +1067,14 @@ def _param_cases_beyond():
     """One class and 1x1 kernels, the smallest values allowed (no other case has them, so an answer that rejected
     them passed); then counts and sizes beyond what 32-bit integers and floats hold (every other count is below
     2**24): sums kept in int32, uint32 or float32 passed, and so did halving with / and int() (a float), which rounds
-    beyond 2**53."""
+    beyond 2**53 (the count of that case, beyond 2**63, also shows terms kept in int64)."""
     return [Case((16, 32), {"n_classes": 1}, label="one class (n_classes=1 is not below 1: a Dense layer of one unit)"),
             Case((8, 16), {"kernel": 1}, label="1x1 kernels (as GoogLeNet uses them): 28 -> 28 -> 14 -> 14 -> 7"),
             Case((64, 512), {"n_classes": 1000, "size": 1024},
                  label="1024x1024 images, 64 and 512 filters, 1000 classes: 33,032,489,064 parameters, beyond 2**32"),
             Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 3, "kernel": 2},
-                 label="a side of 2**54 + 3 pixels: whole numbers beyond 2**53, which a float division (size - kernel "
-                 "+ 1) / 2 rounds")]
+                 label="a side of 2**54 + 3 pixels: whole numbers beyond 2**53, which a float division such as (size "
+                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
 
 
 def _count_compare(got, want):

@@ -1072,8 +1072,8 @@ def _param_cases_beyond():
             Case((8, 16), {"kernel": 1}, label="1x1 kernels (as GoogLeNet uses them): 28 -> 28 -> 14 -> 14 -> 7"),
             Case((64, 512), {"n_classes": 1000, "size": 1024},
                  label="1024x1024 images, 64 and 512 filters, 1000 classes: 33,032,489,064 parameters, beyond 2**32"),
-            Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 3, "kernel": 2},
-                 label="a side of 2**54 + 3 pixels: whole numbers beyond 2**53, which a float division such as (size "
+            Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 7, "kernel": 2},
+                 label="a side of 2**54 + 7 pixels: whole numbers beyond 2**53, which a float division such as (size "
                  "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
 
 

@@ -296,9 +296,10 @@ _TF_CONFIG_CHANGED = ("{name} changed TensorFlow's global configuration for the 
                       "raises an error), XLA compilation (tf.config.optimizer.set_jit: every later graph is compiled "
                       "first), TensorFloat-32 matrix products (tf.config.experimental."
                       "enable_tensor_float_32_execution), the graph optimizer's options (tf.config.optimizer."
-                      "set_experimental_options), soft device placement, or a check on every op (tf.debugging."
-                      "enable_check_numerics: every later result is checked for NaN and inf). The check put it back: "
-                      "leave it alone")
+                      "set_experimental_options), soft device placement, a check on every op (tf.debugging."
+                      "enable_check_numerics: every later result is checked for NaN and inf) or asynchronous execution "
+                      "(tf.config.experimental.set_synchronous_execution: errors show up later, elsewhere). The check "
+                      "put it back: leave it alone")
 _TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
                            "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
                            "whatever its epochs= says; the check put them back: leave them alone")
@@ -385,8 +386,9 @@ def _tf_config():
     determinism is on (tf.config.experimental.enable_op_determinism; its reader and its undoing are not in the public
     API), XLA auto-clustering (tf.config.optimizer.get_jit), TensorFloat-32 matrix products
     (tf.config.experimental.enable_tensor_float_32_execution), Grappler's graph options
-    (tf.config.optimizer.set_experimental_options), soft device placement, and the callbacks run on every op
-    (tf.debugging.enable_check_numerics adds one that checks every later result for NaN and inf)."""
+    (tf.config.optimizer.set_experimental_options), soft device placement, the callbacks run on every op
+    (tf.debugging.enable_check_numerics adds one that checks every later result for NaN and inf) and whether ops run
+    synchronously (tf.config.experimental.set_synchronous_execution(False): errors show up later, elsewhere)."""
     try:
         import tensorflow as tf
         from tensorflow.python.eager import context
@@ -397,7 +399,8 @@ def _tf_config():
     return (config.is_op_determinism_enabled() if hasattr(config, "is_op_determinism_enabled") else None,
             tf.config.optimizer.get_jit(), tf.config.experimental.tensor_float_32_execution_enabled(),
             tuple(sorted(getattr(ctx, "_optimizer_experimental_options", {}).items())),
-            tf.config.get_soft_device_placement(), tuple(getattr(ctx, "op_callbacks", ())))
+            tf.config.get_soft_device_placement(), tuple(getattr(ctx, "op_callbacks", ())),
+            tf.config.experimental.get_synchronous_execution())
 
 
 def _restore_tf_config(now, before):
@@ -406,7 +409,7 @@ def _restore_tf_config(now, before):
     from tensorflow.python.eager import context
     from tensorflow.python.framework import config, op_callbacks
 
-    determinism, jit, tf32, options, soft, callbacks = before
+    determinism, jit, tf32, options, soft, callbacks, synchronous = before
     if now[0] != determinism and determinism is not None:
         (config.enable_op_determinism if determinism else config.disable_op_determinism)()
     tf.config.optimizer.set_jit(jit or False)
@@ -418,6 +421,8 @@ def _restore_tf_config(now, before):
         ctx._thread_local_data.function_call_options = None  # as set_optimizer_experimental_options leaves it
     if now[4] != soft:
         tf.config.set_soft_device_placement(soft)
+    if now[6] != synchronous:
+        tf.config.experimental.set_synchronous_execution(synchronous)
     added = [callback for callback in now[5] if callback not in callbacks]
     if any("CheckNumerics" in type(getattr(callback, "__self__", None)).__name__ for callback in added):
         tf.debugging.disable_check_numerics()  # removes its callback and forgets it was on

@@ -8369,10 +8369,12 @@ def test_lesson_05_build_cnn_creates_its_layers_on_every_call():
         verdict.text
 
 
-@pytest.mark.parametrize("setting", ["check numerics", "tensor float 32", "graph options", "soft placement"])
+@pytest.mark.parametrize("setting", ["check numerics", "tensor float 32", "graph options", "soft placement",
+                                     "asynchronous execution"])
 def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(setting):
     """Each passed and stayed changed for the rest of the notebook: a NaN/inf check on every later op, TensorFloat-32
-    matrix products, Grappler's options, soft device placement. The check now refuses and undoes them."""
+    matrix products, Grappler's options, soft device placement, asynchronous execution. The check now refuses and undoes
+    them."""
     tf = pytest.importorskip("tensorflow")
     from tensorflow.python.eager import context
     change = {"check numerics": tf.debugging.enable_check_numerics,
@@ -8380,9 +8382,11 @@ def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(sett
                   not tf.config.experimental.tensor_float_32_execution_enabled()),
               "graph options": lambda: tf.config.optimizer.set_experimental_options({"constant_folding": False}),
               "soft placement": lambda: tf.config.set_soft_device_placement(
-                  not tf.config.get_soft_device_placement())}[setting]
+                  not tf.config.get_soft_device_placement()),
+              "asynchronous execution": lambda: tf.config.experimental.set_synchronous_execution(False)}[setting]
     before = (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
-              tf.config.get_soft_device_placement(), list(context.context().op_callbacks))
+              tf.config.get_soft_device_placement(), list(context.context().op_callbacks),
+              tf.config.experimental.get_synchronous_execution())
     reference = registry.get_exercise("build_cnn").reference
 
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
@@ -8392,7 +8396,8 @@ def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(sett
     verdict = judge(registry.get_exercise("build_cnn"), build)
     assert verdict.kind == WRONG and "TensorFlow's global configuration" in verdict.text, verdict.text
     assert (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
-            tf.config.get_soft_device_placement(), list(context.context().op_callbacks)) == before
+            tf.config.get_soft_device_placement(), list(context.context().op_callbacks),
+            tf.config.experimental.get_synchronous_execution()) == before
 
 
 def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():

@@ -13,6 +13,7 @@ Keras is imported inside the functions that need it, never at module level.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 
 import numpy as np
@@ -83,6 +84,33 @@ def _conv_compare(got, want):
         got = got.astype(float)  # whole-number pixels and weights may give a whole-number map: its dtype is a matter
         # of taste, its values are not
     compare_values(got, want, rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE)
+
+
+def _conv_run(conv, case):
+    """Call the answer; its inputs must come back unchanged. Then call it once more with the image upside down (the
+    same shape and dtype, other values): the first map must not change, or the answer wrote the later map into an
+    array it had returned before (a buffer kept between calls, one per shape), and the caller's earlier feature map
+    changed under its hands."""
+    inputs = [*case.args, *case.kwargs.values()]
+    before = [np.array(value) for value in inputs]
+    result = conv(*case.args, **case.kwargs)
+    if not same_arrays(inputs, before):  # this run replaces the engine's call, so it makes the engine's check too
+        raise input_changed()
+    if isinstance(result, np.ndarray):
+        kept, args, kwargs = np.array(result), list(case.args), dict(case.kwargs)
+        if "image" in kwargs:
+            kwargs["image"] = np.flipud(np.asarray(kwargs["image"])).copy()
+        elif args:
+            args[0] = np.flipud(np.asarray(args[0])).copy()
+        try:
+            conv(*args, **kwargs)
+        except Exception:  # the first call is what is judged; a second one that fails tells nothing more
+            pass
+        if not same_arrays(result, kept):
+            raise Mismatch(t("conv2d_valid wrote a later call's feature map into the array it had returned before "
+                             "(an output array kept between calls, e.g. one per shape): the caller's earlier map "
+                             "changed. Create a new array on every call (np.zeros(...) inside the function)"))
+    return result
 
 
 def _size_cases():
@@ -217,7 +245,15 @@ def _build_run(builder, case):
     if _BUILT.get(id(model)) is model:
         raise Mismatch(t("build_cnn returned a model it had returned before (kept from an earlier call): every call "
                          "must build a new model, or a second training starts from the weights the first one left"))
+    reused = [layer for layer in model.layers if layer.weights and _BUILT_LAYERS.get(id(layer)) is layer]
+    if reused:
+        raise Mismatch(t("build_cnn returned a new model around a layer ({kind}) it had put into a model before (kept "
+                         "from an earlier call): the two models share that layer's weights, so a second training "
+                         "starts from the weights the first one left. Create every layer inside build_cnn",
+                         kind=type(reused[0]).__name__))
     _BUILT[id(model)] = model
+    for layer in model.layers:
+        _BUILT_LAYERS[id(layer)] = layer
     if model.non_trainable_weights:
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
@@ -254,14 +290,20 @@ def _build_run(builder, case):
 
 
 _BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned, while something still holds them
+_BUILT_LAYERS = weakref.WeakValueDictionary()  # and their layers
 
 _EAGER_CHANGED = ("{name} switched TensorFlow to running every function op by op for the rest of the notebook "
                   "(tf.config.run_functions_eagerly): every later fit() and predict() would run many times slower. "
                   "The check put it back: leave it alone")
 _TF_CONFIG_CHANGED = ("{name} changed TensorFlow's global configuration for the rest of the notebook: op determinism "
                       "(tf.config.experimental.enable_op_determinism: every later op without a deterministic version "
-                      "raises an error) or XLA compilation (tf.config.optimizer.set_jit: every later graph is compiled "
-                      "first). The check put it back: leave it alone")
+                      "raises an error), XLA compilation (tf.config.optimizer.set_jit: every later graph is compiled "
+                      "first), TensorFloat-32 matrix products (tf.config.experimental."
+                      "enable_tensor_float_32_execution), the graph optimizer's options (tf.config.optimizer."
+                      "set_experimental_options), soft device placement, a check on every op (tf.debugging."
+                      "enable_check_numerics: every later result is checked for NaN and inf) or asynchronous execution "
+                      "(tf.config.experimental.set_synchronous_execution: errors show up later, elsewhere). The check "
+                      "put it back: leave it alone")
 _TRAINING_LIMIT_CHANGED = ("{name} capped Keras' training for the rest of the notebook (keras.config.set_max_epochs or "
                            "set_max_steps_per_epoch): every later fit() would stop after that many epochs or steps, "
                            "whatever its epochs= says; the check put them back: leave them alone")
@@ -394,16 +436,53 @@ def _keras_switches():
 
 
 def _tf_config():
-    """Whether TensorFlow's op determinism is on (tf.config.experimental.enable_op_determinism; its reader and its
-    undoing are not in the public API) and its XLA auto-clustering (tf.config.optimizer.get_jit), or None without
-    TensorFlow."""
+    """TensorFlow's global configuration an answer could leave changed, or None without TensorFlow: whether op
+    determinism is on (tf.config.experimental.enable_op_determinism; its reader and its undoing are not in the public
+    API), XLA auto-clustering (tf.config.optimizer.get_jit), TensorFloat-32 matrix products
+    (tf.config.experimental.enable_tensor_float_32_execution), Grappler's graph options
+    (tf.config.optimizer.set_experimental_options), soft device placement, the callbacks run on every op
+    (tf.debugging.enable_check_numerics adds one that checks every later result for NaN and inf) and whether ops run
+    synchronously (tf.config.experimental.set_synchronous_execution(False): errors show up later, elsewhere)."""
     try:
         import tensorflow as tf
+        from tensorflow.python.eager import context
         from tensorflow.python.framework import config
     except ImportError:
         return None
+    ctx = context.context()
     return (config.is_op_determinism_enabled() if hasattr(config, "is_op_determinism_enabled") else None,
-            tf.config.optimizer.get_jit())
+            tf.config.optimizer.get_jit(), tf.config.experimental.tensor_float_32_execution_enabled(),
+            tuple(sorted(getattr(ctx, "_optimizer_experimental_options", {}).items())),
+            tf.config.get_soft_device_placement(), tuple(getattr(ctx, "op_callbacks", ())),
+            tf.config.experimental.get_synchronous_execution())
+
+
+def _restore_tf_config(now, before):
+    """Put TensorFlow's global configuration back from ``now`` to ``before`` (both from _tf_config)."""
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config, op_callbacks
+
+    determinism, jit, tf32, options, soft, callbacks, synchronous = before
+    if now[0] != determinism and determinism is not None:
+        (config.enable_op_determinism if determinism else config.disable_op_determinism)()
+    tf.config.optimizer.set_jit(jit or False)
+    if now[2] != tf32:
+        tf.config.experimental.enable_tensor_float_32_execution(tf32)
+    if now[3] != options:
+        ctx = context.context()
+        ctx._optimizer_experimental_options = dict(options)
+        ctx._thread_local_data.function_call_options = None  # as set_optimizer_experimental_options leaves it
+    if now[4] != soft:
+        tf.config.set_soft_device_placement(soft)
+    if now[6] != synchronous:
+        tf.config.experimental.set_synchronous_execution(synchronous)
+    added = [callback for callback in now[5] if callback not in callbacks]
+    if any("CheckNumerics" in type(getattr(callback, "__self__", None)).__name__ for callback in added):
+        tf.debugging.disable_check_numerics()  # removes its callback and forgets it was on
+    for callback in added:
+        if callback in context.context().op_callbacks:
+            op_callbacks.remove_op_callback(callback)
 
 
 def _functions_run_eagerly():
@@ -451,13 +530,7 @@ def _restore_keras_settings(settings):
 
         tf.config.run_functions_eagerly(eager)
     if now[7] != tf_config:
-        import tensorflow as tf
-        from tensorflow.python.framework import config
-
-        determinism, jit = tf_config
-        if now[7][0] != determinism and determinism is not None:
-            (config.enable_op_determinism if determinism else config.disable_op_determinism)()
-        tf.config.optimizer.set_jit(jit or False)
+        _restore_tf_config(now[7], tf_config)
     if limits:
         keras.config.set_max_epochs(limits[0])
         keras.config.set_max_steps_per_epoch(limits[1])
@@ -896,7 +969,9 @@ def _conv_cases_in_small_integers():
     ones still name the mistakes they always named): raw uint8 pixels under a uint8 blur kernel, where 255 * 4 does
     not fit into a uint8, and 16-bit pixels, which an int16 does not hold; the map counts the true sums (any
     whole-number or float dtype). Then the first case's sizes again with other weights: no other two cases share
-    their sizes, so a map remembered by the sizes of its inputs passed."""
+    their sizes, so a map remembered by the sizes of its inputs passed. Then a 1x1 kernel (no other case has one, so
+    an answer that refused it passed) and whole numbers beyond 32 bits (integer pixels cast to int32 or float32
+    passed)."""
     image = np.random.default_rng(15).integers(0, 256, size=(6, 7), dtype=np.uint8)
     image[1:4, 2:5] = 255  # a white patch: the window on it sums to 255 * 16
     blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.uint8)
@@ -906,7 +981,18 @@ def _conv_cases_in_small_integers():
             Case((deep, np.array([[1, -1], [2, 0]])), label="a 16-bit image (uint16 pixels up to 65,535, as raw camera "
                  "and medical images store them) and an integer kernel"),
             Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
-                 label="the first case's 5x5 image with a horizontal-edge kernel (the same sizes, other weights)")]
+                 label="the first case's 5x5 image with a horizontal-edge kernel (the same sizes, other weights)"),
+            Case((np.random.default_rng(18).normal(size=(4, 5)), np.array([[2.5]])),
+                 label="a 1x1 kernel (it fits everywhere: the map is the image times its one weight)"),
+            Case((_wide_integer_image(), np.array([[2, -1], [0, 1]])),
+                 label="an int64 image of whole numbers up to +-3e9 (32-bit sensor counts): beyond what an int32 "
+                 "holds (2**31) and what a float32 holds exactly (2**24), and an integer kernel")]
+
+
+def _wide_integer_image():
+    """A 5x6 int64 image of whole numbers up to +-3e9: integer pixels cast to int32 wrap round, cast to float32 they
+    round to 256s; every other integer image of the check fits into 16 bits, so both casts passed."""
+    return np.random.default_rng(17).integers(-3_000_000_000, 3_000_000_000, size=(5, 6))
 
 
 def _draw_size(rng):
@@ -998,13 +1084,18 @@ def _size_cases_with_drawn():
 def _size_cases_beyond():
     """Arguments that only look like sizes (None, TypeError) and a size beyond float64's whole numbers: n + 2p - k =
     9 * 2**50 - 1 with a stride of 2**50 gives 9 positions (the float quotient rounds up to 9.0, so floor(x / s) + 1
-    gives 10; a while loop still runs only 9 times)."""
+    gives 10; a while loop still runs only 9 times). Then n = 1, the smallest n allowed (no other case had it), and
+    n + 2p - k + 1 = 9 * 2**50 + 1, 10 positions, where the float quotient rounds down to 9.0, so TensorFlow's
+    ceil((n + 2p - k + 1) / s) gives 9."""
     return [Case((28, 3, None), label="a padding of None (not an int, though it reads like 'no padding')",
                  raises=TypeError),
             Case((28, 3), {"stride": None}, label="a stride of None (not an int, though it reads like 'the default')",
                  raises=TypeError),
             Case((9 * 2 ** 50 + 2, 3, 0, 2 ** 50), label="n = 9 * 2**50 + 2, stride 2**50: whole numbers beyond 2**53, "
-                 "where a float division rounds (n + 2p - k) / s = 9 - 2**-50 up to 9.0")]
+                 "where a float division rounds (n + 2p - k) / s = 9 - 2**-50 up to 9.0"),
+            Case((1, 1), label="a 1-pixel side and a 1-wide kernel: one position (n = 1 is not below 1)"),
+            Case((9 * 2 ** 50 + 3, 3, 0, 2 ** 50), label="n = 9 * 2**50 + 3, stride 2**50: 10 positions, where a float "
+                 "division rounds (n + 2p - k + 1) / s = 9 + 2**-50 down to 9.0 (so math.ceil of it gives 9)")]
 
 
 def _draw_params(rng):
@@ -1051,7 +1142,33 @@ def _param_cases_with_drawn():
             *generated(_draw_params_below_one, count=2, seed=3),
             *generated(in_turn(_draw_params_wrong_type, _PARAM_WRONG_TYPES), count=len(_PARAM_WRONG_TYPES), seed=4),
             Case((16, 32), {"n_classes": None}, label="n_classes=None (not an int, though it reads like 'the default')",
-                 raises=TypeError)]
+                 raises=TypeError),
+            *_param_cases_beyond()]
+
+
+def _param_cases_beyond():
+    """One class and 1x1 kernels, the smallest values allowed (no other case has them, so an answer that rejected
+    them passed); then counts and sizes beyond what 32-bit integers and floats hold (every other count is below
+    2**24): sums kept in int32, uint32 or float32 passed, and so did halving with / and int() (a float), which rounds
+    beyond 2**53 (the count of that case, beyond 2**63, also shows terms kept in int64)."""
+    return [Case((16, 32), {"n_classes": 1}, label="one class (n_classes=1 is not below 1: a Dense layer of one unit)"),
+            Case((8, 16), {"kernel": 1}, label="1x1 kernels (as GoogLeNet uses them): 28 -> 28 -> 14 -> 14 -> 7"),
+            Case((64, 512), {"n_classes": 1000, "size": 1024},
+                 label="1024x1024 images, 64 and 512 filters, 1000 classes: 33,032,489,064 parameters, beyond 2**32"),
+            Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 7, "kernel": 2},
+                 label="a side of 2**54 + 7 pixels: whole numbers beyond 2**53, which a float division such as (size "
+                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
+
+
+def _count_compare(got, want):
+    """A parameter count is exact: an int result must equal the reference's int (compare_values compares numbers
+    within a relative 1e-6, which lets a count of 33 billion be off by 33,000, and cannot hold counts beyond int64);
+    anything else is judged by compare_values (a float, an array, None)."""
+    if isinstance(want, int) and isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_)):
+        if int(got) != want:
+            raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at="", want=want, got=int(got)))
+        return
+    compare_values(got, want)
 
 
 def _draw_accuracy(rng):
@@ -1142,7 +1259,17 @@ def _accuracy_cases_with_many_classes():
                  label="uint8 labels (as Keras' data sets store them) and 301 classes: the predicted class 300 for "
                  "the label 44 (300 is 44 once cast to uint8)"),
             Case((np.array([1, 2, 2]), near), label="two of three right, in float64: 0.5 - 1e-9 and 0.5 + 1e-9, "
-                 "the second is the largest (float32 rounds both to 0.5, a tie)")]
+                 "the second is the largest (float32 rounds both to 0.5, a tie)"),
+            Case(_many_predictions(), label="70,000 predictions (all of MNIST), 68,000 right: a count beyond 65,535")]
+
+
+def _many_predictions():
+    """70,000 labels and float32 rows over 10 classes, the first 68,000 predicted right: a count of the right ones
+    kept in uint8, int16 or uint16 wraps round, in float16 it overflows (every other case has at most 1000 rows and
+    counts below 256)."""
+    predicted = np.arange(70_000) % 10
+    labels = np.where(np.arange(70_000) < 68_000, predicted, (predicted + 1) % 10)
+    return labels, _rows_predicting(predicted, 10, "float32")
 
 
 def _accuracy_run(accuracy, case):
@@ -1414,6 +1541,8 @@ _size_rounds_up = _size_variant(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1)
 _size_float_division = _size_variant(lambda n, k, p, s: (n + 2 * p - k) / s + 1)
 _size_ignores_stride = _size_variant(lambda n, k, p, s: n + 2 * p - k + 1)
 _size_floor_of_a_float_quotient = _size_variant(lambda n, k, p, s: int((n + 2 * p - k) / s) + 1)  # or math.floor
+_size_ceil_of_a_float_quotient = _size_variant(lambda n, k, p, s: math.ceil((n + 2 * p - k + 1) / s))  # as
+# TensorFlow's documentation writes the 'valid' size: ceil((n - k + 1) / s)
 
 
 def _size_no_checks(n, kernel, padding=0, stride=1):
@@ -1970,6 +2099,7 @@ EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
         cases=_conv_cases_with_drawn,
+        run=_conv_run,
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
         "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
@@ -2024,6 +2154,12 @@ EXERCISES = {
         "kernel wider than n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is "
         "not an int.",
         mistakes=(
+            # first: on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
+            Mistake("ceil of a float quotient", _size_ceil_of_a_float_quotient, "divide with // (whole numbers "
+                    "throughout): math.ceil((n + 2*padding - kernel + 1) / stride), as TensorFlow's documentation "
+                    "writes it, goes through a float, which holds whole numbers exactly only up to 2**53, so a "
+                    "quotient just above 9 can round down to 9.0; -(-(n + 2*padding - kernel + 1) // stride) stays "
+                    "exact"),
             Mistake("no + 1", _size_without_plus_one, "count the first position too: floor((n + 2p - k) / s) "
                     "+ 1 (a 3-wide kernel fits 26 times into 28 pixels, not 25)"),
             Mistake("padding on one side", _size_one_side_padding, "padding p adds p pixels on EACH side: "
@@ -2071,6 +2207,7 @@ EXERCISES = {
     "cnn_param_count": Exercise(
         reference=ref.cnn_param_count,
         cases=_param_cases_with_drawn,
+        compare=_count_compare,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise TypeError when any of the five arguments is not an "

@@ -9282,6 +9282,171 @@ def test_lesson_05c_predict_one_image_still_passes_right_answers_of_round_15(ans
     pytest.importorskip("keras")
     _passes("predict_one_image", answer)
 
+
+# round 15: pixels and counts beyond 32 bits, the smallest values allowed, TensorFlow's ceil formula, layers kept from
+# an earlier call and more of TensorFlow's global configuration
+def _conv_refusing_a_1x1_kernel(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    if kernel.size == 1:
+        raise ValueError("a kernel needs at least two weights")
+    return registry.get_exercise("conv2d_valid").reference(image, kernel)
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_conv_in(np.int32), "beyond what an int32 holds"),
+    (_conv_in(np.float32), "beyond what an int32 holds"),
+    (_conv_refusing_a_1x1_kernel, "a 1x1 kernel"),
+], ids=["integer pixels as int32", "integer pixels as float32", "a 1x1 kernel refused"])
+def test_lesson_05_conv2d_valid_tries_pixels_beyond_32_bits_and_a_1x1_kernel(answer, where):
+    """All three passed: every integer image fitted into 16 bits (int32 and float32 hold those exactly), and no case
+    had a 1x1 kernel."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+def _size_by(formula, smallest_n=1):
+    def size(n, kernel, padding=0, stride=1):
+        for value, low in ((n, smallest_n), (kernel, 1), (padding, 0), (stride, 1)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("not an int")
+            if value < low:
+                raise ValueError("too small")
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel does not fit")
+        return formula(n + 2 * padding - kernel, stride)
+    return size
+
+
+def test_lesson_05_conv_output_size_tries_tensorflows_ceil_beyond_2_53_and_a_1_pixel_side():
+    """TensorFlow's documented 'valid' size ceil((n - k + 1) / s), in floats, and an answer refusing n = 1 passed."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _size_by(lambda x, s: math.ceil((x + 1) / s)))
+    assert verdict.kind == WRONG and verdict.mistake == "ceil of a float quotient", verdict.text
+    assert "TensorFlow's documentation" in verdict.text
+    verdict = judge(registry.get_exercise("conv_output_size"), _size_by(lambda x, s: x // s + 1, smallest_n=2))
+    assert verdict.kind == WRONG and "a 1-pixel side" in verdict.text, verdict.text
+    _passes("conv_output_size", _size_by(lambda x, s: -(-(x + 1) // s)))  # the same ceil, in whole numbers
+
+
+def _params_by(total=sum, halve=lambda side: side // 2, smallest=(1, 1)):
+    def count(filters1, filters2, n_classes=10, size=28, kernel=3):
+        for value in (filters1, filters2, n_classes, size, kernel):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("not an int")
+            if value < 1:
+                raise ValueError("below 1")
+        if n_classes < smallest[0] or kernel < smallest[1]:
+            raise ValueError("too small")
+        side = halve(halve(size - kernel + 1) - kernel + 1)
+        if side < 1:
+            raise ValueError("too small an image")
+        return total([(kernel * kernel + 1) * filters1, (kernel * kernel * filters1 + 1) * filters2,
+                      (side * side * filters2 + 1) * n_classes])
+    return count
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_params_by(smallest=(2, 1)), "one class"),
+    (_params_by(smallest=(1, 2)), "1x1 kernels"),
+    (_params_by(total=lambda parts: int(np.sum(np.array(parts, dtype=np.float32)))), "33,032,489,064 parameters"),
+    (_params_by(total=lambda parts: int(np.sum(parts, dtype=np.uint32))), "33,032,489,064 parameters"),
+    (_params_by(halve=lambda side: int(side / 2)), "2**54 + 7 pixels"),
+], ids=["one class refused", "1x1 kernels refused", "a float32 sum", "a uint32 sum", "halving with / and int()"])
+def test_lesson_05_cnn_param_count_tries_one_class_1x1_kernels_and_counts_beyond_32_bits(answer, where):
+    """All passed: no case had one class or 1x1 kernels, every count stayed below 2**24 (and compare_values would have
+    let a count of 33 billion be off by 33,000), and no size was beyond 2**53. No catalogued mistake gives these
+    counts, so none is named (with a side of 2**54 + 3, 'kernel // 2 off each side' was)."""
+    verdict = judge(registry.get_exercise("cnn_param_count"), answer)
+    assert verdict.kind == WRONG and where in verdict.text and not verdict.mistake, verdict.text
+    _passes("cnn_param_count", _params_by())
+    _passes("cnn_param_count", _params_by(total=lambda parts: int(np.sum(np.array(parts, dtype=object)))))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint16])
+def test_lesson_05_accuracy_from_probs_counts_beyond_65535_right_predictions(dtype):
+    """A count of the right predictions kept in a small integer type passed: no case had more than 255 right."""
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+        if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+            raise ValueError("bad shapes")
+        right = np.argmax(probabilities, axis=1) == y_true
+        return float(np.sum(right, dtype=dtype) / len(right))
+
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), accuracy)
+    assert verdict.kind == WRONG and "68,000 right" in verdict.text, verdict.text
+
+
+def test_lesson_05_build_cnn_creates_its_layers_on_every_call():
+    """A builder that kept its layers from an earlier call and put them into a new Sequential passed: the new model
+    shares the old one's weights, so a second training starts where the first one stopped."""
+    pytest.importorskip("keras")
+    import keras
+    from keras import layers
+    kept = {}
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        key = filters1, filters2, n_classes, dropout
+        if key not in kept:
+            kept[key] = [layers.Conv2D(filters1, 3, activation="relu"), layers.MaxPooling2D(2),
+                         layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                         layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")]
+        return keras.Sequential([keras.Input(shape=(28, 28, 1)), *kept[key]])
+
+    verdict = judge(registry.get_exercise("build_cnn"), build)
+    assert verdict.kind == WRONG and "around a layer (Conv2D) it had put into a model before" in verdict.text, \
+        verdict.text
+
+
+@pytest.mark.parametrize("setting", ["check numerics", "tensor float 32", "graph options", "soft placement",
+                                     "asynchronous execution"])
+def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(setting):
+    """Each passed and stayed changed for the rest of the notebook: a NaN/inf check on every later op, TensorFloat-32
+    matrix products, Grappler's options, soft device placement, asynchronous execution. The check now refuses and undoes
+    them."""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.eager import context
+    change = {"check numerics": tf.debugging.enable_check_numerics,
+              "tensor float 32": lambda: tf.config.experimental.enable_tensor_float_32_execution(
+                  not tf.config.experimental.tensor_float_32_execution_enabled()),
+              "graph options": lambda: tf.config.optimizer.set_experimental_options({"constant_folding": False}),
+              "soft placement": lambda: tf.config.set_soft_device_placement(
+                  not tf.config.get_soft_device_placement()),
+              "asynchronous execution": lambda: tf.config.experimental.set_synchronous_execution(False)}[setting]
+    before = (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
+              tf.config.get_soft_device_placement(), list(context.context().op_callbacks),
+              tf.config.experimental.get_synchronous_execution())
+    reference = registry.get_exercise("build_cnn").reference
+
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        change()
+        return reference(filters1, filters2, n_classes, dropout)
+
+    verdict = judge(registry.get_exercise("build_cnn"), build)
+    assert verdict.kind == WRONG and "TensorFlow's global configuration" in verdict.text, verdict.text
+    assert (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
+            tf.config.get_soft_device_placement(), list(context.context().op_callbacks),
+            tf.config.experimental.get_synchronous_execution()) == before
+
+
+def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():
+    """An answer that kept one output array per shape and wrote every later map of that shape into it passed: each
+    map was right when it was returned, and the check never looked at it again."""
+    kept = {}
+
+    def conv(image, kernel):
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+            raise ValueError("bad shapes")
+        (kh, kw), shape = kernel.shape, (image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1)
+        out = kept.setdefault(shape, np.empty(shape))
+        for i, j in np.ndindex(shape):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+        return out
+
+    verdict = judge(registry.get_exercise("conv2d_valid"), conv)
+    assert verdict.kind == WRONG and "into the array it had returned before" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

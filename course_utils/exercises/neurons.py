@@ -758,7 +758,7 @@ EXERCISES = {
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
-        run=_call_without_overflow,
+        run=_new_result(_call_without_overflow),
         compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "

@@ -10794,6 +10794,17 @@ def _kept_between_calls(activation):
     return answer
 
 
+def _dense_layer_into_a_kept_buffer():
+    buffers = {}
+
+    def dense_layer(X, W, b):
+        z = np.asarray(X, dtype=float) @ np.asarray(W, dtype=float).T + b
+        out = buffers.setdefault(z.shape, np.empty(z.shape))   # the same buffer as sigmoid's, one layer up
+        out[...] = sigmoid(z)
+        return out
+    return dense_layer
+
+
 @pytest.mark.parametrize("name, answer, reason", [
     ("accuracy", _accuracy_of_the_finite_predictions, "NaN predictions count as wrong"),
     ("accuracy", _accuracy_after_nan_to_num, "NaN predictions count as wrong"),
@@ -10803,8 +10814,9 @@ def _kept_between_calls(activation):
     ("relu", _relu_returning_z_when_nothing_is_negative, "the result is the caller's array itself"),
     ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "a second call returned the same array"),
     ("sigmoid", _kept_between_calls(sigmoid), "a second call returned the same array"),
+    ("dense_layer", _dense_layer_into_a_kept_buffer(), "a second call returned the same array"),
 ], ids=["accuracy-finite-only", "accuracy-nan-to-num", "accuracy-bool-cast", "relu-nan-to-num", "relu-float32",
-        "relu-returns-z", "relu-buffer-kept", "sigmoid-buffer-kept"])
+        "relu-returns-z", "relu-buffer-kept", "sigmoid-buffer-kept", "dense-layer-buffer-kept"])
 def test_lessons_00_and_01_try_nan_predictions_bool_labels_inf_and_results_tied_to_other_arrays(name, answer, reason,
                                                                                                 capsys):
     with pytest.raises(ExerciseFailed):

@@ -2613,6 +2613,15 @@ def _digit_mlp_with_biases(value, layer="hidden1"):
     return DigitMLP
 
 
+def _digit_mlp_with_tiny_weights_and_biases(value):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            torch.nn.init.constant_(self.hidden1.bias, value)          # within -1, but beside weights of 1e-4
+            torch.nn.init.uniform_(self.hidden1.weight, -1e-4, 1e-4)
+    return DigitMLP
+
+
 @pytest.mark.parametrize("name, wrong, reason", [
     ("torch_accuracy", _accuracy_on_the_cpu, "Expected all tensors to be on the same device"),
     ("torch_accuracy", _accuracy_counted_in(torch.float16), "float16 holds whole numbers exactly only up to 2,048"),
@@ -2622,9 +2631,13 @@ def _digit_mlp_with_biases(value, layer="hidden1"):
     ("torch_evaluate", _evaluate_counting_in_float16, "float16 holds whole numbers exactly only up to 2,048"),
     ("torch_digit_mlp", _digit_mlp_with_biases(-5.0), "hidden1 starts switched off"),
     ("torch_digit_mlp", _digit_mlp_with_biases(-100.0, "hidden2"), "hidden2 starts switched off"),
+    # round 15: ruled right in round 14, but hidden2's ReLUs give 0 on every one of the 256 inputs, as at -5
+    ("torch_digit_mlp", _digit_mlp_with_biases(-1.0, "hidden2"), "hidden2 starts switched off"),
+    ("torch_digit_mlp", _digit_mlp_with_tiny_weights_and_biases(-0.9), "hidden1 starts switched off"),
 ], ids=["accuracy .cpu() on the predictions", "accuracy counted in float16", "accuracy counted in bfloat16",
         "accuracy argsort descending", "evaluate y moved for the loss only", "evaluate counted in float16",
-        "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100"])
+        "digit mlp hidden1 biases -5", "digit mlp hidden2 biases -100", "digit mlp hidden2 biases -1",
+        "digit mlp hidden1 biases -0.9 weights 1e-4"])
 def test_lesson_06b_round_14_devices_large_counts_wide_ties_and_switched_off_layers(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
@@ -2705,10 +2718,10 @@ def _digit_mlp_with_two_dropout_modules():
     ("torch_accuracy", _accuracy_copying_the_labels), ("torch_accuracy", _accuracy_both_on_the_cpu),
     ("torch_evaluate", _evaluate_comparing_on_the_cpu), ("torch_evaluate", _evaluate_with_a_0d_counter),
     ("torch_digit_mlp", _digit_mlp_with_two_dropout_modules()), ("torch_digit_mlp", _digit_mlp_with_biases(0.0)),
-    ("torch_digit_mlp", _digit_mlp_with_biases(-1.0, "hidden2")),
+    ("torch_digit_mlp", _digit_mlp_with_biases(-0.01, "hidden2")),
 ], ids=["accuracy labels.to(logits.device)", "accuracy stable argsort", "accuracy torch.tensor(labels)",
         "accuracy both on the cpu", "evaluate compared on the cpu",
-        "evaluate 0-d counters", "digit mlp two dropout modules", "digit mlp zero biases", "digit mlp biases -1"])
+        "evaluate 0-d counters", "digit mlp two dropout modules", "digit mlp zero biases", "digit mlp biases -0.01"])
 def test_lesson_06b_round_14_right_answers_pass(name, answer):
     _passes(name, answer)
 

@@ -234,8 +234,6 @@ def _build_run(builder, case):
         raise Mismatch(t(_TF_CONFIG_CHANGED, name="build_cnn"))
     if changed == "switches":
         raise Mismatch(t(_KERAS_SWITCHES_CHANGED, name="build_cnn"))
-    if changed == "op callbacks":
-        raise Mismatch(t(_OP_CALLBACKS_CHANGED, name="build_cnn"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="build_cnn"))
     if model is None:
@@ -370,9 +368,6 @@ def _dead_at_the_start(model, x):
 _KERAS_SETTINGS_CHANGED = ("{name} changed Keras' global settings (keras.config.set_floatx, set_image_data_format or "
                            "set_epsilon) for the rest of the notebook; the check put them back: leave them alone")
 
-_OP_CALLBACKS_CHANGED = ("{name} left an op callback in TensorFlow for the rest of the notebook (tf.debugging."
-                         "enable_check_numerics: every later op is checked for NaN and infinity, and runs slower); the "
-                         "check removed it: leave it alone")
 _KERAS_SWITCHES_CHANGED = ("{name} changed a global switch of keras.config for the rest of the notebook (traceback "
                            "filtering, unsafe deserialization, which lets keras.models.load_model run the code inside "
                            "any file it loads, or flash attention); the check put it back: leave it alone")
@@ -389,35 +384,7 @@ def _keras_settings():
 
     return (keras.config.floatx(), keras.config.dtype_policy(), keras.config.image_data_format(), keras.config.epsilon(),
             keras.utils.is_interactive_logging_enabled(), _functions_run_eagerly(), _training_limits(),
-            _tf_config(), _keras_switches(), _op_callbacks())
-
-
-def _op_callbacks():
-    """TensorFlow's op callbacks (tf.debugging.enable_check_numerics adds one, run after every later op), or () without
-    TensorFlow."""
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:
-        return ()
-    return tuple(context.context().op_callbacks)
-
-
-def _remove_op_callbacks(kept):
-    """Remove the op callbacks added since ``kept`` (check_numerics through its own switch, so that it can be enabled
-    again later)."""
-    import tensorflow as tf
-    from tensorflow.python.framework import op_callbacks
-
-    try:
-        from tensorflow.python.debug.lib import check_numerics_callback
-        numerics = getattr(check_numerics_callback._state, "check_numerics_callback", None)
-    except ImportError:
-        numerics = None
-    if numerics is not None and numerics.callback not in kept:
-        tf.debugging.disable_check_numerics()
-    for callback in _op_callbacks():
-        if callback not in kept:
-            op_callbacks.remove_op_callback(callback)
+            _tf_config(), _keras_switches())
 
 
 _SWITCHES = ("safe_mode_saving", "flash_attention")  # None until set: keras.config.enable_unsafe_deserialization, ...
@@ -510,14 +477,12 @@ def _restore_keras_settings(settings):
     limit", "tf config" or "")."""
     import keras
 
-    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config, switches, callbacks = settings
+    floatx, policy, data_format, epsilon, interactive, eager, limits, tf_config, switches = settings
     now = _keras_settings()
     changed = "float type" if (now[0], now[1].name) != (floatx, policy.name) else "other" if now[2:4] != (
         data_format, epsilon) else "logging" if now[4] != interactive else "eager" if now[5] != eager else \
         "training limit" if now[6] != limits else "tf config" if now[7] != tf_config else \
-        "switches" if now[8] != switches else "op callbacks" if now[9] != callbacks else ""
-    if now[9] != callbacks:
-        _remove_op_callbacks(callbacks)
+        "switches" if now[8] != switches else ""
     if now[8] != switches:
         (keras.config.enable_traceback_filtering if switches[0] else keras.config.disable_traceback_filtering)()
         if len(switches) > 1:
@@ -816,8 +781,6 @@ def _predict_run(answer, case):
         raise Mismatch(t(_TF_CONFIG_CHANGED, name="predict_one_image"))
     if changed == "switches":
         raise Mismatch(t(_KERAS_SWITCHES_CHANGED, name="predict_one_image"))
-    if changed == "op callbacks":
-        raise Mismatch(t(_OP_CALLBACKS_CHANGED, name="predict_one_image"))
     if changed:
         raise Mismatch(t(_KERAS_SETTINGS_CHANGED, name="predict_one_image"))
     if result is None:

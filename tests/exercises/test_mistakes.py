@@ -9229,7 +9229,7 @@ def _predict_checking_numerics(model, image):
 
 @pytest.mark.parametrize("answer, reason", [
     (_predict_making_the_image_read_only, "read-only"),
-    (_predict_checking_numerics, "left an op callback in TensorFlow"),
+    (_predict_checking_numerics, "tf.debugging.enable_check_numerics"),
     (_predict_keeping_the_first_of_several_channels, "28x28x4"),
     (_predict_switching("disable_traceback_filtering"), "global switch of keras.config"),
     (_predict_switching("enable_unsafe_deserialization"), "global switch of keras.config"),

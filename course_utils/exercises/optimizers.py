@@ -9,6 +9,7 @@ One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exer
 The references live in the lesson code, ``course_utils.optimizers``.
 """
 import copy
+import math
 import random
 
 import numpy as np
@@ -16,6 +17,9 @@ import numpy as np
 from .. import optimizers as ref
 from ..i18n import t
 from .base import Case, Exercise, Mismatch, Mistake, compare_values, input_changed, same_arrays, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
+
+
+_KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
 
 
 def _sgd_cases():
@@ -71,6 +75,10 @@ def _sgd_cases():
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), 2),
              label="float weights with a uint8 gradient, lr = 2 (2 * 200 does not fit in uint8)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), 0.1), label="a NaN weight stays NaN"),
+        # round 16: no weight had more than 3 axes or no element
+        Case((_KERNEL.copy(), _KERNEL[::-1] / 4, 0.1), label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
+        Case((np.zeros((0, 3)), np.zeros((0, 3)), 0.1), label="weights of shape (0, 3) (no element: an empty result)",
+             points=0),  # any result of that shape is right: no partial credit for it
     ]
 
 
@@ -155,6 +163,16 @@ def _momentum_cases():
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
              label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"),
+        # round 16: no weight had more than 3 axes or no element, and every mu refused lay in [-1, 1.5]
+        Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, 0.1, 0.9),
+             label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
+        Case((np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), 0.1, 0.9),
+             label="weights of shape (0, 3) (no element: empty results)", points=0),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, 2.0), label="mu = 2 (must be in [0, 1))", raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("inf")), label="mu = inf (must be in [0, 1))",
+             raises=ValueError),
+        Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.001), label="mu = -0.001 (must be in [0, 1))",
+             raises=ValueError),
     ]
 
 
@@ -264,6 +282,15 @@ def _adam_cases():
              label="weights, m and v in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
              label="a NaN weight stays NaN"),
+        # round 16: no weight had more than 3 axes or no element, and every beta1 of a step beyond 300 was at most 0.99,
+        # so that 1 - beta1**t was 1 within 1e-6 after 1,400 steps (a correction of m dropped late passed)
+        Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, np.abs(_KERNEL[..., ::-1]) / 16, 5), {"lr": 0.1},
+             label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
+        Case((np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), 1), {"lr": 0.1},
+             label="weights of shape (0, 3) (no element: empty results)", points=0),
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]),
+              1_000_000), {"lr": 0.01, "beta1": 1 - 1e-6},
+             label="step 1,000,000 with beta1 = 1 - 1e-6 (1 - beta1**t is 0.63)"),
     ]
 
 
@@ -583,12 +610,12 @@ _BIAS_RUNS, _BIAS_FROM = 256, 100  # the bias test: how many shuffles, and from 
 def _order_problem(answer, n, batch_size, order):
     """'' when ``order`` is rng.permutation's (or another rng-driven shuffle), else a key of ORDER_PROBLEMS."""
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
-        return _same_twice(answer, n, batch_size, order)
+        return _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
-    if n < 10:  # too few orders to judge the rest without false alarms
-        return ""
+    if n < 10:  # too few orders to judge the rest without false alarms; few enough to count each order (n <= 4)
+        return _uneven(answer, n, batch_size)
     start = np.arange(n)
     if np.array_equal(order, start):
         return "in order"
@@ -682,6 +709,39 @@ def _bias(answer, n, batch_size):
     return "pairs in order" if np.max(np.abs(rising - _BIAS_RUNS / 2)) > 6 * np.sqrt(_BIAS_RUNS / 4) else ""
 
 
+_UNEVEN = ("in {runs} shuffles of {n} indices with different seeds, {seen} of the {orders} possible orders came out, and "
+           "not about equally often, as a fair shuffle gives them: a loop of your own must swap at every place, the "
+           "last one too (Fisher-Yates: for i from n - 1 down to 1, swap order[i] with order[j], j drawn from 0..i); "
+           "simpler, use rng.permutation(n)")
+_EVEN_RUNS = 100   # shuffles per possible order in the test of a few indices (2,400 for 4 indices)
+_EVEN_LIMITS = {2: 37.3, 3: 50.7, 4: 89.1}  # chi-square with n! - 1 degrees of freedom that a fair shuffle exceeds with
+# a chance of 1e-9 (scipy.stats.chi2.isf(1e-9, n! - 1))
+
+
+def _uneven(answer, n, batch_size):
+    """"uneven:<number of orders seen>" when, for n from 2 to 4, some of the n! orders never come out in _EVEN_RUNS * n! differently seeded
+    calls, or the counts of the orders are far from even (a chi-square test), else ''.
+
+    The tests of larger n look at one statistic at a time, and a shuffle can pass each of them yet reach only some
+    orders: the backward Fisher-Yates loop that stops at i = 2 instead of 1 never swaps the last two places, so it
+    reaches only half of the orders (12 of the 24 of 4 indices). A fair shuffle leaves one of the 24 orders out of
+    2,400 runs with a chance of 24 * (23/24)**2400, about 1e-43."""
+    if not 2 <= n <= max(_EVEN_LIMITS):
+        return ""
+    orders = math.factorial(n)
+    runs = _EVEN_RUNS * orders
+    counts = {}
+    for seed in range(runs):
+        rng = np.random.default_rng(_RUN_SEED + 5000 + seed)
+        order = tuple(int(i) for b in answer(n, batch_size, rng) for i in np.asarray(b))
+        if len(order) != n or sorted(order) != list(range(n)):
+            return ""  # judged on the run seed's order only
+        counts[order] = counts.get(order, 0) + 1
+    expected = runs / orders
+    spread = sum((c - expected) ** 2 / expected for c in counts.values()) + (orders - len(counts)) * expected
+    return f"uneven:{len(counts)}" if len(counts) < orders or spread > _EVEN_LIMITS[n] else ""
+
+
 def _cut(order, batch_size):
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
@@ -735,7 +795,10 @@ def _batches_summary(answer, case):
                          "makes one)"))
     calls = [batches, again] + [[np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED + k))]
                                 for k in range(1, _MORE_CALLS + 1)]  # round 15: arrays used in turn, one per call
-    if _share_memory_between_calls(calls):
+    for k in range(_RING_CALLS if n <= _RING_N else 0):  # round 16: a ring of 5 to 64 arrays reuses the memory of
+        seed = _OTHER_SEED + _MORE_CALLS + 1 + k                 # the first call's batches in one of these calls
+        calls.append([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(seed))])
+    if _share_memory_between_calls(calls[:_MORE_CALLS + 2]) or any(_overlaps(batches, later) for later in calls[2:]):
         raise Mismatch(t("a later call returned batches in the memory of an earlier call's: your function writes the "
                          "order into arrays kept between calls, used in turn, so the batches of an epoch that the "
                          "caller kept are overwritten. Return new arrays at every call (rng.permutation(n) makes one)"))
@@ -757,6 +820,10 @@ def _compare_batches(got, want):
         raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
                          "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),
                          want=short(want[1])))
+    if problem != want[2] and problem.startswith("uneven:"):  # the number of orders seen: a mistake that reaches
+        n = len(want[0])                                       # another number is not named for it
+        raise Mismatch(t(_UNEVEN, runs=f"{_EVEN_RUNS * math.factorial(n):,}", n=n, seen=problem.split(":")[1],
+                         orders=math.factorial(n)))
     if problem != want[2]:
         raise Mismatch(t(_ORDER_PROBLEMS.get(problem, "the order is not the one rng.permutation(n) gives")))
 
@@ -771,6 +838,8 @@ def _minibatch_cases():
             *generated(in_turn(_draw_batches, ("remainder", "divides", "small remainder", "above", "one",
                                                           "below 1", "remainder")), count=7, seed=71),
             Case((300, 32), label="300 in 32s (more indices than uint8 holds)"),
+            # round 16: every test of the order looked at one statistic at a time, and judged 10 indices or more only
+            Case((4, 3), label="4 in 3s (each of the 24 orders of 4 indices must come out about equally often)"),
             # round 14: n and batch_size were always Python ints
             Case((np.int64(60), np.int64(8)), label="n and batch_size as np.int64 (as np.sum of a mask or "
                  "2 ** np.arange(6) gives)")]
@@ -1617,12 +1686,40 @@ _INPUT_FLAGS_CHANGED = ("your function made one of the caller's arrays read-only
 
 
 _MORE_CALLS = 3  # calls after the second one: buffers used in turn (up to 4 of them) share memory between two calls
+_RING_CALLS = 60  # round 16: then as many calls more, each compared with the first call only: a ring of up to 64 buffers
+_RING_SIZE = 2    # ... on the cases whose input arrays have at most 2 elements each (20 to 35 cases of each exercise)
+_RING_N = 12      # ... and, for minibatch_indices, on the cases of at most 12 indices
 
 
 def _share_memory_between_calls(calls):
     """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
     return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
                for a in one for b in other if a.size and b.size)
+
+
+try:  # numpy 2 moved it
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:  # numpy 1
+    _byte_bounds = np.byte_bounds
+
+
+def _overlaps(first, later):
+    """Whether an array of ``later`` lies in memory where an array of ``first`` does (their byte ranges overlap).
+
+    The caller keeps every array alive, and the memory of two live allocations never overlaps, so two ranges overlap
+    only when both arrays lie in one buffer. Sorted ranges keep this fast for hundreds of arrays (batches)."""
+    spans = sorted(_byte_bounds(a) for a in first if a.size)
+    if not spans:
+        return False
+    starts = np.array([low for low, _ in spans])
+    ends = np.maximum.accumulate(np.array([high for _, high in spans]))  # the furthest end among the spans so far
+    for b in later:
+        if b.size:
+            low, high = _byte_bounds(b)
+            before = int(np.searchsorted(starts, high))  # the spans that start below b's end
+            if before and ends[before - 1] > low:
+                return True
+    return False
 
 
 def _new_arrays(answer, case):
@@ -1663,6 +1760,13 @@ def _new_arrays(answer, case):
                       if isinstance(r, np.ndarray)])
     if _share_memory_between_calls(calls):
         raise Mismatch(t(_KEPT_RESULT))
+    if max((a.size for a in inputs), default=0) <= _RING_SIZE:
+        keep = lambda a: a.copy(order="K") if isinstance(a, np.ndarray) else a  # a new array in the same memory order
+        for _ in range(_RING_CALLS):  # round 16: a ring of 5 to 64 buffers reuses the first call's memory in one of them
+            results.append(answer(*map(keep, pristine.args), **{k: keep(v) for k, v in pristine.kwargs.items()}))
+            if _overlaps(outputs, [r for r in (results[-1] if isinstance(results[-1], (tuple, list)) else
+                                               (results[-1],)) if isinstance(r, np.ndarray)]):
+                raise Mismatch(t(_KEPT_RESULT))
     if not same_arrays(case, pristine) or not same_arrays(result, saved):  # round 15: written into after the call
         raise Mismatch(t(_CHANGED_LATER))
     if not all(same_arrays(saved, other) for other in results):  # round 15: a state kept between calls

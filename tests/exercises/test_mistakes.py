@@ -1707,6 +1707,213 @@ def test_lesson_04_right_answers_of_round_15_pass(name, answer):
     _passes(name, answer)
 
 
+# round 16 (a1604): rings of 5 to 64 buffers, weights of 4 axes or of no element, mu far outside [0, 1), the correction
+# of m dropped late (beta1 near 1), and shuffles that reach only some orders (a Fisher-Yates loop that stops at i = 2)
+_R16_RINGS = {}
+
+
+def _r16_ring(key, shape, size, count=1, dtype=float):
+    """``size`` sets of ``count`` buffers of ``shape``, used in turn: call k + size writes into call k's."""
+    ring = _R16_RINGS.setdefault((key, shape, size), [[[np.empty(shape, dtype) for _ in range(count)]
+                                                       for _ in range(size)], 0])
+    buffers = ring[0][ring[1] % size]
+    ring[1] += 1
+    return buffers
+
+
+def _sgd_ring(size):
+    def answer(w, grad, lr):
+        w, grad = _r15_checked(w, grad, lr=lr)
+        (out,) = _r16_ring("sgd", w.shape, size)
+        np.subtract(w, lr * grad, out=out)
+        return out if w.ndim else out[()]
+    return answer
+
+
+def _momentum_ring(size):
+    def answer(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = _r15_checked(w, grad, velocity, lr=lr, mu=mu)
+        new_w, new_v = _r16_ring("momentum", w.shape, size, 2)
+        np.add(mu * velocity, grad, out=new_v)
+        np.subtract(w, lr * new_v, out=new_w)
+        return (new_w, new_v) if w.ndim else (new_w[()], new_v[()])
+    return answer
+
+
+def _adam_ring(size):
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        result = _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+        if not np.ndim(result[0]):
+            return result
+        buffers = _r16_ring("adam", np.shape(result[0]), size, 3)
+        for buffer, value in zip(buffers, result):
+            buffer[...] = value
+        return tuple(buffers)
+    return answer
+
+
+def _batches_ring(size):
+    def answer(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        (order,) = _r16_ring("batches", (n,), size, dtype=np.int64)
+        order[:] = rng.permutation(n)
+        return _cut(order, batch_size)
+    return answer
+
+
+def _at_most_3_axes(reference):
+    """"Weights are vectors, matrices or stacks of matrices": more than 3 axes refused."""
+    def answer(w, *args, **kwargs):
+        if np.ndim(w) > 3:
+            raise ValueError("w has more than 3 axes")
+        return reference(w, *args, **kwargs)
+    return answer
+
+
+def _largest_gradient_read(reference):
+    """The largest gradient read first (to watch for divergence): np.max of no element raises ValueError."""
+    def answer(w, grad, *args, **kwargs):
+        if np.abs(np.asarray(grad, dtype=float)).max() > 1e300:
+            print("the gradient is exploding")
+        return reference(w, grad, *args, **kwargs)
+    return answer
+
+
+def _momentum_mu_allowed(allowed):
+    """mu refused unless ``allowed(mu)``: a check of mu with the wrong ends (NaN is refused)."""
+    def answer(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = _as_floats(w, grad, velocity)
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not allowed(mu):
+            raise ValueError("bad input")
+        velocity = mu * velocity + grad
+        return w - lr * velocity, velocity
+    return answer
+
+
+def _adam_m_correction_dropped_after(last):
+    """"1 - beta1**t is 1 after a few hundred steps" (true for beta1 = 0.9): m's correction dropped after ``last``."""
+    def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        w, grad, m, v = _r15_checked(w, grad, m, v, t=t)
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+        m_hat = m / (1 - beta1 ** t) if t <= last else m
+        return w - lr * m_hat / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    return answer
+
+
+def _fisher_yates_stopping_at_2(n, batch_size, rng):
+    """The backward loop stops one place early: the first two places are never swapped, so half the orders never come."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    for i in range(n - 1, 1, -1):
+        j = rng.integers(0, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return _cut(order, batch_size)
+
+
+def _fisher_yates_forward_to_n_minus_2(n, batch_size, rng):
+    """The forward loop, for i in range(n - 2): the last two places are never swapped."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    for i in range(n - 2):
+        j = rng.integers(i, n)
+        order[i], order[j] = order[j], order[i]
+    return _cut(order, batch_size)
+
+
+@pytest.mark.parametrize("name, answer, match", [
+    ("sgd_step", _sgd_ring(5), "in the memory of an earlier call's result"),
+    ("momentum_step", _momentum_ring(8), "in the memory of an earlier call's result"),
+    ("adam_step", _adam_ring(5), "in the memory of an earlier call's result"),
+    ("adam_step", _adam_ring(64), "in the memory of an earlier call's result"),
+    ("minibatch_indices", _batches_ring(5), "batches in the memory of an earlier call's"),
+    ("minibatch_indices", _batches_ring(64), "batches in the memory of an earlier call's"),
+    ("sgd_step", _at_most_3_axes(_sgd_reference), "a convolution kernel of shape (2, 3, 2, 2)"),
+    ("momentum_step", _at_most_3_axes(_momentum_reference), "a convolution kernel of shape (2, 3, 2, 2)"),
+    ("adam_step", _at_most_3_axes(_adam_reference), "a convolution kernel of shape (2, 3, 2, 2)"),
+    ("sgd_step", _largest_gradient_read(_sgd_reference), "weights of shape (0, 3)"),
+    ("momentum_step", _largest_gradient_read(_momentum_reference), "weights of shape (0, 3)"),
+    ("adam_step", _largest_gradient_read(_adam_reference), "weights of shape (0, 3)"),
+    ("momentum_step", _momentum_mu_allowed(lambda mu: 0 <= mu < 1 or mu > 1.5), "mu = 2 (must be in [0, 1))"),
+    ("momentum_step", _momentum_mu_allowed(lambda mu: -0.5 < mu < 1), "mu = -0.001 (must be in [0, 1))"),
+    ("momentum_step", _momentum_mu_allowed(lambda mu: 0 <= mu < 1 or mu > 1e9), "mu = inf (must be in [0, 1))"),
+    ("adam_step", _adam_m_correction_dropped_after(200), "step 1,000,000 with beta1 = 1 - 1e-6"),
+    ("adam_step", _adam_m_correction_dropped_after(100_000), "step 1,000,000 with beta1 = 1 - 1e-6"),
+    ("minibatch_indices", _fisher_yates_stopping_at_2, "12 of the 24 possible orders came out"),
+    ("minibatch_indices", _fisher_yates_forward_to_n_minus_2, "12 of the 24 possible orders came out"),
+], ids=["sgd ring of 5", "momentum ring of 8", "adam ring of 5", "adam ring of 64", "minibatch ring of 5",
+        "minibatch ring of 64", "sgd at most 3 axes", "momentum at most 3 axes", "adam at most 3 axes",
+        "sgd max of no gradient", "momentum max of no gradient", "adam max of no gradient", "momentum mu above 1.5 let through",
+        "momentum mu above -0.5 let through", "momentum mu above 1e9 let through", "adam m correction dropped after 200",
+        "adam m correction dropped after 100,000", "Fisher-Yates stopping at i = 2", "Fisher-Yates forward to n - 2"])
+def test_lesson_04_round_16_rings_4_axes_no_element_wide_mu_late_m_correction_and_uneven_shuffles_are_rejected(
+        name, answer, match):
+    _R16_RINGS.clear()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and match in verdict.text, verdict.text
+
+
+def test_lesson_04_round_16_a_ring_of_65_is_beyond_the_calls():
+    """The bound of the round-16 fix: 65 calls on a case catch a ring of up to 64 buffers, not more (say so if it
+    moves)."""
+    _R16_RINGS.clear()
+    _passes("sgd_step", _sgd_ring(65))
+
+
+def test_lesson_04_round_16_the_uneven_shuffle_is_not_blamed_on_a_catalogued_mistake():
+    """The catalogued mistakes that reach few orders of 4 indices (in order, rolled, blocks) must not be named for a
+    shuffle that reaches 12 of them."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _fisher_yates_stopping_at_2)
+    assert verdict.kind == WRONG and verdict.mistake == "", verdict.mistake
+
+
+def _sgd_copied_to_float_then_subtracted(w, grad, lr):
+    new_w, grad = np.array(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != new_w.shape or not lr > 0:
+        raise ValueError("bad input")
+    new_w -= lr * grad
+    return new_w
+
+
+def _momentum_through_sgd_step(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _as_floats(w, grad, velocity)
+    if {grad.shape, velocity.shape} != {w.shape} or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = grad + mu * velocity
+    return _sgd_reference(w, velocity, lr), velocity
+
+
+def _adam_as_increments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r15_checked(w, grad, m, v, t=t)
+    m, v = m + (1 - beta1) * (grad - m), v + (1 - beta2) * (np.square(grad) - v)
+    return w - lr * (m / (1 - np.power(beta1, t))) / ((v / (1 - np.power(beta2, t))) ** 0.5 + eps), m, v
+
+
+def _batches_by_own_fisher_yates(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = int(rng.integers(0, i + 1))
+        order[i], order[j] = order[j], order[i]
+    return _cut(np.array(order), batch_size)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_copied_to_float_then_subtracted),
+    ("momentum_step", _momentum_through_sgd_step),
+    ("adam_step", _adam_as_increments),
+    ("minibatch_indices", _batches_by_own_fisher_yates),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.argsort(rng.random(n)), b)),
+    ("minibatch_indices", lambda n, b, rng: _cut(np.roll(rng.permutation(n), 1), b)),
+], ids=["sgd float copy, then -=", "momentum through sgd_step", "adam as increments", "own Fisher-Yates to i = 1",
+        "argsort of random keys", "a permutation rolled by one"])
+def test_lesson_04_right_answers_of_round_16_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -291,6 +291,9 @@ def _adam_cases():
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]),
               1_000_000), {"lr": 0.01, "beta1": 1 - 1e-6},
              label="step 1,000,000 with beta1 = 1 - 1e-6 (1 - beta1**t is 0.63)"),
+        # round 16: no t was above 1,000,000, so an upper limit on t passed
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 62),
+             {"lr": 0.01}, label="step 2**62 (any t >= 1 is allowed; both corrections are 1)"),
     ]
 
 
@@ -709,18 +712,19 @@ def _bias(answer, n, batch_size):
     return "pairs in order" if np.max(np.abs(rising - _BIAS_RUNS / 2)) > 6 * np.sqrt(_BIAS_RUNS / 4) else ""
 
 
-_UNEVEN = ("in {runs} shuffles of {n} indices with different seeds, {seen} of the {orders} possible orders came out, and "
-           "not about equally often, as a fair shuffle gives them: a loop of your own must swap at every place, the "
-           "last one too (Fisher-Yates: for i from n - 1 down to 1, swap order[i] with order[j], j drawn from 0..i); "
-           "simpler, use rng.permutation(n)")
+_UNEVEN = ("in {runs} shuffles of {n} indices with different seeds, {seen} of the {orders} possible orders came out, "
+           "and not about equally often, as a fair shuffle gives them: a loop of your own must swap at every place, "
+           "the last one too (Fisher-Yates: for i from n - 1 down to 1, swap order[i] with order[j], j drawn from "
+           "0..i); simpler, use rng.permutation(n)")
 _EVEN_RUNS = 100   # shuffles per possible order in the test of a few indices (2,400 for 4 indices)
 _EVEN_LIMITS = {2: 37.3, 3: 50.7, 4: 89.1}  # chi-square with n! - 1 degrees of freedom that a fair shuffle exceeds with
 # a chance of 1e-9 (scipy.stats.chi2.isf(1e-9, n! - 1))
 
 
 def _uneven(answer, n, batch_size):
-    """"uneven:<number of orders seen>" when, for n from 2 to 4, some of the n! orders never come out in _EVEN_RUNS * n! differently seeded
-    calls, or the counts of the orders are far from even (a chi-square test), else ''.
+    """"uneven:<number of orders seen>" when, for n from 2 to 4, some of the n! orders never come out in
+    _EVEN_RUNS * n! differently seeded calls, or the counts of the orders are far from even (a chi-square test),
+    else ''.
 
     The tests of larger n look at one statistic at a time, and a shuffle can pass each of them yet reach only some
     orders: the backward Fisher-Yates loop that stops at i = 2 instead of 1 never swaps the last two places, so it

@@ -1801,6 +1801,13 @@ def _adam_m_correction_dropped_after(last):
     return answer
 
 
+def _adam_t_limited(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """An upper limit on t ("no training runs 10 million steps"): a t above it raises."""
+    if t > 10_000_000:
+        raise ValueError("t is too large")
+    return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _fisher_yates_stopping_at_2(n, batch_size, rng):
     """The backward loop stops one place early: the first two places are never swapped, so half the orders never come."""
     if batch_size < 1:
@@ -1841,13 +1848,15 @@ def _fisher_yates_forward_to_n_minus_2(n, batch_size, rng):
     ("momentum_step", _momentum_mu_allowed(lambda mu: 0 <= mu < 1 or mu > 1e9), "mu = inf (must be in [0, 1))"),
     ("adam_step", _adam_m_correction_dropped_after(200), "step 1,000,000 with beta1 = 1 - 1e-6"),
     ("adam_step", _adam_m_correction_dropped_after(100_000), "step 1,000,000 with beta1 = 1 - 1e-6"),
+    ("adam_step", _adam_t_limited, "step 2**62 (any t >= 1 is allowed"),
     ("minibatch_indices", _fisher_yates_stopping_at_2, "12 of the 24 possible orders came out"),
     ("minibatch_indices", _fisher_yates_forward_to_n_minus_2, "12 of the 24 possible orders came out"),
 ], ids=["sgd ring of 5", "momentum ring of 8", "adam ring of 5", "adam ring of 64", "minibatch ring of 5",
         "minibatch ring of 64", "sgd at most 3 axes", "momentum at most 3 axes", "adam at most 3 axes",
-        "sgd max of no gradient", "momentum max of no gradient", "adam max of no gradient", "momentum mu above 1.5 let through",
-        "momentum mu above -0.5 let through", "momentum mu above 1e9 let through", "adam m correction dropped after 200",
-        "adam m correction dropped after 100,000", "Fisher-Yates stopping at i = 2", "Fisher-Yates forward to n - 2"])
+        "sgd max of no gradient", "momentum max of no gradient", "adam max of no gradient",
+        "momentum mu above 1.5 let through", "momentum mu above -0.5 let through", "momentum mu above 1e9 let through",
+        "adam m correction dropped after 200", "adam m correction dropped after 100,000", "adam t above 1e7 refused",
+        "Fisher-Yates stopping at i = 2", "Fisher-Yates forward to n - 2"])
 def test_lesson_04_round_16_rings_4_axes_no_element_wide_mu_late_m_correction_and_uneven_shuffles_are_rejected(
         name, answer, match):
     _R16_RINGS.clear()

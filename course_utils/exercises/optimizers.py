@@ -1402,6 +1402,12 @@ def _adam_no_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * (m / (1 - beta1 ** t)) / (v / (1 - beta2 ** t) + eps), m, v
 
 
+def _adam_eps_as_a_floor(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """eps as a floor under the denominator, np.maximum(np.sqrt(v_hat), eps), not added to it."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    return w - lr * (m / (1 - beta1 ** t)) / np.maximum(np.sqrt(v / (1 - beta2 ** t)), eps), m, v
+
+
 def _adam_eps_inside_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * (m / (1 - beta1 ** t)) / np.sqrt(v / (1 - beta2 ** t) + eps), m, v
@@ -1954,6 +1960,10 @@ EXERCISES = {
             Mistake("source 001's Adam", _adam_like_source_001, "that is source 001's Adam (section 3.5): it "
                     "steps with the plain gradient and never uses m and v; step with lr * m_hat / "
                     "(sqrt(v_hat) + eps)"),
+            # before "no square root": on "a tiny gradient" both give the same step (round 16)
+            Mistake("eps as a floor", _adam_eps_as_a_floor, "add eps to the square root, do not use it as a floor: "
+                    "np.sqrt(v_hat) + eps, not np.maximum(np.sqrt(v_hat), eps) (the two differ where sqrt(v_hat) is "
+                    "near eps, for tiny gradients)"),
             Mistake("no square root", _adam_no_sqrt, "divide by the square root of v_hat: "
                     "lr * m_hat / (np.sqrt(v_hat) + eps)"),
             Mistake("eps inside the square root", _adam_eps_inside_sqrt, "eps goes outside the square root: "

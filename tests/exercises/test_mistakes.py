@@ -1923,6 +1923,27 @@ def test_lesson_04_right_answers_of_round_16_pass(name, answer):
     _passes(name, answer)
 
 
+def _adam_denominator_floored_at_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r15_checked(w, grad, m, v, t=t)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / np.maximum(np.sqrt(v / (1 - beta2 ** t)), eps), m, v
+
+
+def _adam_without_square_root(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r15_checked(w, grad, m, v, t=t)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (v / (1 - beta2 ** t) + eps), m, v
+
+
+@pytest.mark.parametrize("answer, mistake", [(_adam_denominator_floored_at_eps, "eps as a floor"),
+                                             (_adam_without_square_root, "no square root")],
+                         ids=["eps as a floor", "no square root"])
+def test_lesson_04_round_16_eps_as_a_floor_is_not_blamed_on_a_missing_square_root(answer, mistake):
+    """Both give the same step on "a tiny gradient", where the floor first fails: it was named "no square root"."""
+    verdict = judge(registry.get_exercise("adam_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -233,6 +233,10 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
             except Mismatch as m:
                 raise Mismatch(t("result #{number}: {problem}", number=i + 1, problem=m)) from None
         return
+    if _whole(want) and _whole(got):  # Python ints of any size, compared exactly (no int64 or float in between)
+        if int(got) != int(want):
+            raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at="", want=int(want), got=int(got)))
+        return
     try:
         got_arr = np.asarray(got)
     except Exception:
@@ -260,11 +264,27 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
         idx = _first(bad_finite)
         raise Mismatch(t("got a non-finite value (NaN or inf){at}: expected {want}, got {got}",
                          at=_at(idx), want=_item(want_arr, idx), got=_item(got_arr, idx)))
-    close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+    if want_arr.dtype.kind in "iu":  # whole numbers are exact: a count off by one in a million is still wrong
+        close = _same_integers(got_arr, want_arr)
+    else:
+        close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = _first(~close)
         want, got = _told_apart(want_arr[idx], got_arr[idx])
         raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at=_at(idx), want=want, got=got))
+
+
+def _whole(value: Any) -> bool:
+    """A single whole number: a Python or numpy int, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _same_integers(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Where two arrays of whole numbers hold the same values, exactly (no float conversion, which rounds above
+    2**53, and no wrap-around between signed and unsigned types)."""
+    if got.dtype.kind == want.dtype.kind or got.dtype.kind == "b":
+        return np.asarray(got == want)
+    return np.asarray(got.astype(object) == want.astype(object), dtype=bool)
 
 
 _SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "

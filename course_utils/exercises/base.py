@@ -6,6 +6,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 from __future__ import annotations
 
 import builtins
+import copy
 import random
 import sys
 from dataclasses import dataclass, field
@@ -184,6 +185,96 @@ def same_arrays(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float, str)):   # e.g. the items of a list the answer was given
         return type(a) is type(b) and (a == b or a != a and b != b)
     return True
+
+
+SHARES_INPUT = ("a returned array is one of the input arrays itself (or a view of it), as when an input comes back "
+                "unchanged because nothing changes it (z with no negative value, w on a zero gradient) or the caller's "
+                "grad is returned as the new velocity: a later write into one of them (`w -= ...`, a gradient buffer "
+                "filled in place) changes the other too. Return a new array even where the values stay the same "
+                "(np.maximum(0.0, z) and w - lr * grad make one)")
+KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
+               "results into arrays it keeps between calls (a buffer, out=..., several used in turn), so each call "
+               "overwrites what an earlier one returned (f(z + h) - f(z - h) gives 0; the weights the caller kept from "
+               "one step change at the next). Return new arrays at every call")
+READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
+                    "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
+                    "`w - lr * grad` gives")
+CHANGED_LATER = ("later calls changed the arrays that an earlier call was given or returned: your function keeps them "
+                 "between calls and writes into them, so the caller's arrays change behind its back. Keep nothing "
+                 "between calls")
+OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
+                "calls (a counter, a cache, a velocity or moments of its own), so its result depends on the calls "
+                "before. Compute the result from the arguments only")
+INPUT_MADE_READ_ONLY = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so "
+                        "the caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
+
+
+def _arrays(value: Any) -> list:
+    """The numpy arrays of a result or a case: the value itself, the items of a tuple or list, a case's arguments."""
+    if isinstance(value, Case):
+        value = (*value.args, *value.kwargs.values())
+    return [a for a in (value if isinstance(value, (tuple, list)) else (value,)) if isinstance(a, np.ndarray)]
+
+
+def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
+    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
+    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
+               for a in one for b in other if a.size and b.size)
+
+
+def _agree(a: Any, b: Any) -> bool:
+    """Whether two calls on the same inputs gave the same result: float arrays within 1e-9 of each other (a sum's
+    order of additions may follow where in memory the copied inputs lie), everything else exactly."""
+    x, y = _arrays(a), _arrays(b)
+    if len(x) != len(y) or any(p.shape != q.shape or p.dtype != q.dtype for p, q in zip(x, y)):
+        return False
+    if not all(np.allclose(p, q, rtol=1e-9, atol=0, equal_nan=True) if p.dtype.kind in "fc" else np.array_equal(p, q)
+               for p, q in zip(x, y)):
+        return False
+    others = [[v for v in (r if isinstance(r, (tuple, list)) else (r,)) if not isinstance(v, np.ndarray)] for r in (a, b)]
+    return same_arrays(*others)
+
+
+def called(answer: Any, case: Case) -> Any:
+    """Call the answer on the case as the engine does, and report a change to an input array as it does."""
+    before = copy.deepcopy(case)
+    result = answer(*case.args, **case.kwargs)
+    if not same_arrays(case, before):
+        raise input_changed()
+    return result
+
+
+def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:
+    """``run``, five times on copies of the same case, requiring new, writeable result arrays of the answer's own.
+
+    The values of each refused answer would be right on the first call, but its results and the caller's arrays
+    stay tied together: a result that shares memory with an input (z or w returned as it is) or with another call's
+    result (buffers kept between calls, used in turn), a read-only result, an input made read-only, an input or a
+    result that a later call writes into, and a later call that gives other values (a state kept between calls).
+    """
+    def runner(answer, case):
+        pristine = copy.deepcopy(case)            # never passed to the answer
+        inputs = _arrays(case)
+        writeable = [a.flags.writeable for a in inputs]
+        result = run(answer, case)
+        if [a.flags.writeable for a in inputs] != writeable:
+            raise Mismatch(t(INPUT_MADE_READ_ONLY))
+        outputs = _arrays(result)
+        if any(np.shares_memory(r, a) for r in outputs for a in inputs):
+            raise Mismatch(t(SHARES_INPUT))
+        if any(not r.flags.writeable for r in outputs):
+            raise Mismatch(t(READ_ONLY_RESULT))
+        saved, results = copy.deepcopy(result), []
+        for _ in range(calls - 1):
+            results.append(run(answer, copy.deepcopy(pristine)))
+        if share_memory_between_calls([outputs] + [_arrays(r) for r in results]):
+            raise Mismatch(t(KEPT_RESULT))
+        if not same_arrays(case, pristine) or not same_arrays(result, saved):
+            raise Mismatch(t(CHANGED_LATER))
+        if not all(_agree(saved, other) for other in results):
+            raise Mismatch(t(OTHER_VALUES))
+        return result
+    return runner
 
 
 NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "

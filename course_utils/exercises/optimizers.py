@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, input_changed, same_arrays, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
+from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
+                   in_turn, new_results, same_numpy_state, share_memory_between_calls, short)
 
 
 def _sgd_cases():
@@ -734,8 +735,8 @@ def _batches_summary(answer, case):
                          "are overwritten by the next epoch's. Return new arrays at every call (rng.permutation(n) "
                          "makes one)"))
     calls = [batches, again] + [[np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED + k))]
-                                for k in range(1, _MORE_CALLS + 1)]  # round 15: arrays used in turn, one per call
-    if _share_memory_between_calls(calls):
+                                for k in range(1, 4)]  # round 15: arrays used in turn, five calls in all
+    if share_memory_between_calls(calls):
         raise Mismatch(t("a later call returned batches in the memory of an earlier call's: your function writes the "
                          "order into arrays kept between calls, used in turn, so the batches of an epoch that the "
                          "caller kept are overwritten. Return new arrays at every call (rng.permutation(n) makes one)"))
@@ -1593,83 +1594,6 @@ def _batches_pairs_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
-_SHARES_INPUT = ("a returned array is one of the input arrays itself (or a view of it), such as the caller's grad "
-                 "returned as the new velocity, or w returned as it is when the step changes nothing: a later write "
-                 "into one of them (a gradient buffer filled in place, `w -= ...`) changes the other too. Return new "
-                 "arrays even where the values stay the same (`mu * velocity + grad` makes one when velocity is 0)")
-_REUSED_RESULT = ("a second call returned the same array as the first one: your function writes its result "
-                  "into the same array at every call (a buffer kept between calls, out=...), so the weights or the "
-                  "state that the caller kept from one step are overwritten by the next. Return new arrays at every call")
-_READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
-                     "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
-                     "`w - lr * grad` gives")
-_KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
-                "results into buffers kept between calls, used in turn, so the weights or the state that the caller "
-                "kept from an earlier step are overwritten. Return new arrays at every call")
-_CHANGED_LATER = ("later calls changed the arrays that an earlier call was given or returned: your function keeps "
-                  "them between calls and writes into them, so the caller's weights or state change behind its back. "
-                  "Keep nothing between calls")
-_OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
-                 "calls (a step counter, a velocity or moments of its own), so its result depends on the calls before. "
-                 "Compute the step from the arguments only")
-_INPUT_FLAGS_CHANGED = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so the "
-                        "caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
-
-
-_MORE_CALLS = 3  # calls after the second one: buffers used in turn (up to 4 of them) share memory between two calls
-
-
-def _share_memory_between_calls(calls):
-    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
-    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
-               for a in one for b in other if a.size and b.size)
-
-
-def _new_arrays(answer, case):
-    """Call the answer (run of the three step exercises) and require new, writeable result arrays of its own.
-
-    As the engine does for a plain call, a change to an input array is reported; then a returned array that shares
-    memory with an input (the caller's grad returned as the velocity, w returned unchanged), a read-only one, and one
-    that a second call on copies of the same inputs returns again (a buffer reused between calls) are refused: the values
-    would be right, but the caller's arrays and the results would be tied together. Round 15: so are an answer that made
-    an input read-only, results that share memory between any two of five calls on the same inputs (buffers used in
-    turn), an input or a result that the later calls wrote into, and later calls that give other values (a state kept
-    between calls).
-    """
-    before = copy.deepcopy(case)
-    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
-    writeable = [a.flags.writeable for a in inputs]
-    result = answer(*case.args, **case.kwargs)
-    if not same_arrays(case, before):
-        raise input_changed()
-    if [a.flags.writeable for a in inputs] != writeable:  # round 15: the caller's array made read-only
-        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
-    outputs = [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, np.ndarray)]
-    if any(np.shares_memory(r, a) for r in outputs for a in inputs):
-        raise Mismatch(t(_SHARES_INPUT))
-    if any(not r.flags.writeable for r in outputs):
-        raise Mismatch(t(_READ_ONLY_RESULT))
-    saved, pristine = copy.deepcopy(result), copy.deepcopy(before)  # never passed to the answer
-    again = answer(*before.args, **before.kwargs)
-    results = [again]
-    again = [r for r in (again if isinstance(again, (tuple, list)) else (again,)) if isinstance(r, np.ndarray)]
-    if any(np.shares_memory(r, s) for r in outputs for s in again):
-        raise Mismatch(t(_REUSED_RESULT))
-    calls = [outputs, again]  # round 15: buffers used in turn (a second call gets the other one)
-    for _ in range(_MORE_CALLS):
-        more = copy.deepcopy(pristine)
-        results.append(answer(*more.args, **more.kwargs))
-        calls.append([r for r in (results[-1] if isinstance(results[-1], (tuple, list)) else (results[-1],))
-                      if isinstance(r, np.ndarray)])
-    if _share_memory_between_calls(calls):
-        raise Mismatch(t(_KEPT_RESULT))
-    if not same_arrays(case, pristine) or not same_arrays(result, saved):  # round 15: written into after the call
-        raise Mismatch(t(_CHANGED_LATER))
-    if not all(same_arrays(saved, other) for other in results):  # round 15: a state kept between calls
-        raise Mismatch(t(_OTHER_VALUES))
-    return result
-
-
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -1705,7 +1629,7 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=ref.sgd_step,
         cases=_sgd_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1755,7 +1679,7 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=ref.momentum_step,
         cases=_momentum_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1832,7 +1756,7 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=ref.adam_step,
         cases=_adam_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

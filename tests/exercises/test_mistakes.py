@@ -10824,10 +10824,10 @@ def _dense_layer_into_a_kept_buffer():
     ("accuracy", _accuracy_of_bool_predictions, "any number but 0 into True"),
     ("relu", lambda z: np.maximum(0.0, np.nan_to_num(np.asarray(z, dtype=float))), "inf and 1e300"),
     ("relu", lambda z: np.maximum(0.0, np.asarray(z, dtype=np.float32)), "inf and 1e300"),
-    ("relu", _relu_returning_z_when_nothing_is_negative, "the result is the caller's array itself"),
-    ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "a second call returned the same array"),
-    ("sigmoid", _kept_between_calls(sigmoid), "a second call returned the same array"),
-    ("dense_layer", _dense_layer_into_a_kept_buffer(), "a second call returned the same array"),
+    ("relu", _relu_returning_z_when_nothing_is_negative, "one of the input arrays itself"),
+    ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "in the memory of an earlier call's result"),
+    ("sigmoid", _kept_between_calls(sigmoid), "in the memory of an earlier call's result"),
+    ("dense_layer", _dense_layer_into_a_kept_buffer(), "in the memory of an earlier call's result"),
 ], ids=["accuracy-finite-only", "accuracy-nan-to-num", "accuracy-bool-cast", "relu-nan-to-num", "relu-float32",
         "relu-returns-z", "relu-buffer-kept", "sigmoid-buffer-kept", "dense-layer-buffer-kept"])
 def test_lessons_00_and_01_try_nan_predictions_bool_labels_inf_and_results_tied_to_other_arrays(name, answer, reason,
@@ -10910,3 +10910,49 @@ def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_impo
     _passes("accuracy", accuracy)
     verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
+
+
+# lessons 01a and 01b (maintainer, after round 15): relu, sigmoid and dense_layer run through the engine's
+# `new_results`, as the step exercises of lesson 04 do: five calls per case, not two
+
+
+def _buffers_in_turn(activation, count=2):
+    """Results written into `count` arrays kept between calls, used in turn: a second call gets the other one."""
+    buffers, calls = {}, [0]
+
+    def answer(*args):
+        z = activation(*args)
+        ring = buffers.setdefault(z.shape, [np.empty(z.shape) for _ in range(count)])
+        out = ring[calls[0] % count]
+        calls[0] += 1
+        out[...] = z
+        return out
+    return answer
+
+
+def _counting(activation):
+    """A state kept between calls: from the third call on, the result drifts by 1e-6 per call."""
+    calls = [0]
+
+    def answer(*args):
+        calls[0] += 1
+        return activation(*args) * (1 + 1e-6 * max(0, calls[0] - 2))
+    return answer
+
+
+def _dense(X, W, b):
+    return sigmoid(np.asarray(X, dtype=float) @ np.asarray(W, dtype=float).T + b)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("relu", _buffers_in_turn(lambda z: np.maximum(0.0, z)), "in the memory of an earlier call's result"),
+    ("sigmoid", _buffers_in_turn(sigmoid, count=4), "in the memory of an earlier call's result"),
+    ("dense_layer", _buffers_in_turn(_dense, count=3), "in the memory of an earlier call's result"),
+    ("sigmoid", _counting(sigmoid), "a later call on the same inputs gave other values"),
+    ("dense_layer", _counting(_dense), "a later call on the same inputs gave other values"),
+], ids=["relu-two-buffers", "sigmoid-four-buffers", "dense-three-buffers", "sigmoid-counter", "dense-counter"])
+def test_lesson_01_activations_and_layers_are_called_five_times(name, answer, reason, capsys):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out

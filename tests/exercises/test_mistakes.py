@@ -1253,12 +1253,12 @@ def _adam_nothing_to_do(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1
 
 @pytest.mark.parametrize("name, answer, match, mistake", [
     ("sgd_step", _sgd_zero_gradient_returns_w, "one of the input arrays itself", "unchanged w returned"),
-    ("sgd_step", _sgd_into_a_kept_buffer, "returned the same array as the first one", ""),
+    ("sgd_step", _sgd_into_a_kept_buffer, "in the memory of an earlier call's result", ""),
     ("sgd_step", _sgd_read_only, "read-only", ""),
     ("sgd_step", _sgd_broadcast_view, "read-only", ""),
     ("momentum_step", _momentum_first_velocity_is_grad, "one of the input arrays itself", "velocity is the caller's grad"),
     ("momentum_step", _momentum_mu_0_velocity_is_grad, "one of the input arrays itself", ""),
-    ("momentum_step", _momentum_into_kept_buffers, "returned the same array as the first one", ""),
+    ("momentum_step", _momentum_into_kept_buffers, "in the memory of an earlier call's result", ""),
     ("momentum_step", _momentum_read_only, "read-only", ""),
     ("adam_step", _adam_m_is_grad_for_beta1_0, "one of the input arrays itself", ""),
     ("adam_step", _adam_nothing_to_do, "one of the input arrays itself", ""),

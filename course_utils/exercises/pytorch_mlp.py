@@ -597,6 +597,7 @@ def _run_module(cls, case):
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
         x = case.kwargs.get("scale", 1.0) * torch.randn(case.kwargs["batch"], generator=gen)  # standardized: some < 0
+        batch = x.clone()
         net.eval()
         torch.manual_seed(4)
         eval_out = net(x)
@@ -627,6 +628,10 @@ def _run_module(cls, case):
         raise Mismatch(t("no gradient reaches {names}: forward cut the graph (.detach(), .data, torch.no_grad(), "
                          "torch.tensor(...)) or a layer was frozen, so training would never change those weights",
                          names=", ".join(cut)))
+    if x.requires_grad or x.grad is not None or not torch.equal(x, batch):
+        raise Mismatch(t("forward changed the caller's batch x (its values in place, or its requires_grad flag with "
+                         "x.requires_grad_()): the parameters need gradients, the images do not, and with the flag on "
+                         "every later step also computes and keeps x.grad (and x.numpy() fails). Leave x as it came"))
     n_params = sum(p.numel() for p in net.parameters())
     return (float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float),
             train_again.numpy().astype(float))

@@ -2781,8 +2781,8 @@ def test_lesson_06b_round_15_right_answers_pass(name, answer):
 
 
 # round 16 (a1607): float32 near-ties through a softmax, labels and predictions wrapped round together in 8 or 16 bits,
-# accuracies rounded to 6 or 7 decimals, NaN losses skipped or cleaned in evaluate, and dropout masks repeated by a
-# forward pass that puts PyTorch's generator back
+# accuracies rounded to 6 or 7 decimals, NaN losses skipped or cleaned in evaluate, dropout masks repeated by a
+# forward pass that puts PyTorch's generator back, and a forward pass that flags or changes the caller's batch
 def _accuracy_wrapped_in(dtype):
     def accuracy(logits, labels):
         if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
@@ -2818,6 +2818,17 @@ def _evaluate_rounded_to_6_decimals(model, loader, loss_fn, device):
     return round(loss, 6), round(acc, 6)
 
 
+def _forward_flagging_the_batch(net, x):
+    x.requires_grad_(True)  # "autograd needs requires_grad=True": the caller's images now get a .grad at every step
+    return _logits_of(net, x.flatten(start_dim=1))
+
+
+def _forward_shifting_the_batch_in_place(net, x):
+    logits = _logits_of(net, x.flatten(start_dim=1).clone())
+    x.sub_(x.mean())  # "centre the images for the next batch": the caller's batch is changed
+    return logits
+
+
 def _forward_putting_the_generator_back(net, x):
     with torch.random.fork_rng(devices=[]):  # "reproducible dropout": every pass draws the same masks
         return _logits_of(net, x.flatten(start_dim=1))
@@ -2835,9 +2846,11 @@ def _forward_putting_the_generator_back(net, x):
     ("torch_evaluate", _evaluate_cleaning_nan_logits, "one broken example"),
     ("torch_evaluate", _evaluate_rounded_to_6_decimals, "1 of 300 right"),
     ("torch_digit_mlp", _digit_mlp_with(_forward_putting_the_generator_back), "wrong in the next one"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_flagging_the_batch), "forward changed the caller's batch x"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_shifting_the_batch_in_place), "forward changed the caller's batch x"),
 ], ids=["accuracy softmax", "accuracy log_softmax", "accuracy uint8", "accuracy int16", "accuracy round 6",
         "accuracy round 7", "evaluate softmax", "evaluate NaN skipped", "evaluate nan_to_num", "evaluate round 6",
-        "digit mlp fork_rng in forward"])
+        "digit mlp fork_rng in forward", "digit mlp x.requires_grad_()", "digit mlp x changed in place"])
 def test_lesson_06b_round_16_near_ties_wrapped_labels_rounding_nan_and_repeated_masks(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text

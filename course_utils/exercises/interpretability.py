@@ -574,6 +574,12 @@ def _shapley_cases():
         Case((_four_features, np.array([0.5, -1.0, 2.0, 1.5]), np.array([[0.0, 1.0, -1.0, 2.0], [1.0, 0.5, 0.0, -1.0],
                                                                          [0.0, 1.0, -1.0, 2.0]])),
              label="a background whose first row comes twice (it counts twice in the mean)"),
+        Case((_four_features, np.array([0.3, -1.1, 0.7, 1.9], dtype=np.float32),
+              rng.normal(size=(5, 4)).astype(np.float32)),
+             label="x and background in float32 (as a float32 model's .numpy() gives them): phi in float32 would be "
+             "off by about 1e-7"),
+        Case((_four_features, np.array([0.1, -0.7, 1.3, 0.45]), rng.normal(size=(4, 4)).astype(np.float32)),
+             label="x in float64 and a float32 background: a copy of the background would round x's values to float32"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
         Case((_interaction, np.ones(3), np.ones((3, 2))), label="background with 2 columns for 3 features "
@@ -921,9 +927,9 @@ EXERCISES = {
                     "reads only the first columns would not notice an extra one."),
             Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
             Mistake("integer inputs kept", _shapley_in_the_input_dtype,
-                    "x and background may hold whole numbers: convert both with np.asarray(..., dtype=float) first, "
-                    "else np.zeros_like(x) makes an integer phi and a copy of the background keeps x's values only "
-                    "as whole numbers."),
+                    "x and background may hold whole numbers or float32: convert both with np.asarray(..., "
+                    "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
+                    "background keeps x's values only as whole numbers (or rounded to float32)."),
             Mistake("returns a list", _shapley_as_a_list, ""),
         ),
     ),

@@ -2780,6 +2780,108 @@ def test_lesson_06b_round_15_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 16 (a1607): float32 near-ties through a softmax, labels and predictions wrapped round together in 8 or 16 bits,
+# accuracies rounded to 6 or 7 decimals, NaN losses skipped or cleaned in evaluate, dropout masks repeated by a
+# forward pass that puts PyTorch's generator back, and a forward pass that flags or changes the caller's batch
+def _accuracy_wrapped_in(dtype):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return (logits.argmax(dim=1).to(dtype) == labels.to(dtype)).float().mean().item()  # "small integers"
+    return accuracy
+
+
+def _accuracy_rounded_to(decimals):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return round((logits.argmax(dim=1) == labels).float().mean().item(), decimals)
+    return accuracy
+
+
+def _evaluate_cleaning_nan_logits(model, loader, loss_fn, device):
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = torch.nan_to_num(model(x))  # "no NaN in the report"
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
+def _evaluate_rounded_to_6_decimals(model, loader, loss_fn, device):
+    loss, acc = _evaluate_moving()(model, loader, loss_fn, device)
+    return round(loss, 6), round(acc, 6)
+
+
+def _forward_flagging_the_batch(net, x):
+    x.requires_grad_(True)  # "autograd needs requires_grad=True": the caller's images now get a .grad at every step
+    return _logits_of(net, x.flatten(start_dim=1))
+
+
+def _forward_shifting_the_batch_in_place(net, x):
+    logits = _logits_of(net, x.flatten(start_dim=1).clone())
+    x.sub_(x.mean())  # "centre the images for the next batch": the caller's batch is changed
+    return logits
+
+
+def _forward_putting_the_generator_back(net, x):
+    with torch.random.fork_rng(devices=[]):  # "reproducible dropout": every pass draws the same masks
+        return _logits_of(net, x.flatten(start_dim=1))
+
+
+@pytest.mark.parametrize("name, wrong, reason", [
+    ("torch_accuracy", catalogued("torch_accuracy", "softmax before argmax"), "softmax keeps their order only"),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.log_softmax(dim=1).argmax(dim=1)), "1 of 300 right"),
+    ("torch_accuracy", _accuracy_wrapped_in(torch.uint8), "65,600 classes"),
+    ("torch_accuracy", _accuracy_wrapped_in(torch.int16), "65,600 classes"),
+    ("torch_accuracy", _accuracy_rounded_to(6), "1 of 300 right"),
+    ("torch_accuracy", _accuracy_rounded_to(7), "1 of 300 right"),
+    ("torch_evaluate", catalogued("torch_evaluate", "softmax before argmax"), "softmax keeps their order only"),
+    ("torch_evaluate", catalogued("torch_evaluate", "NaN losses skipped"), "a batch whose loss is NaN"),
+    ("torch_evaluate", _evaluate_cleaning_nan_logits, "one broken example"),
+    ("torch_evaluate", _evaluate_rounded_to_6_decimals, "1 of 300 right"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_putting_the_generator_back), "wrong in the next one"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_flagging_the_batch), "forward changed the caller's batch x"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_shifting_the_batch_in_place), "forward changed the caller's batch x"),
+], ids=["accuracy softmax", "accuracy log_softmax", "accuracy uint8", "accuracy int16", "accuracy round 6",
+        "accuracy round 7", "evaluate softmax", "evaluate NaN skipped", "evaluate nan_to_num", "evaluate round 6",
+        "digit mlp fork_rng in forward", "digit mlp x.requires_grad_()", "digit mlp x changed in place"])
+def test_lesson_06b_round_16_near_ties_wrapped_labels_rounding_nan_and_repeated_masks(name, wrong, reason):
+    verdict = judge(registry.get_exercise(name), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _evaluate_concatenating_the_logits(model, loader, loss_fn, device):
+    model.eval()
+    logits, labels = [], []
+    with torch.no_grad():
+        for x, y in loader:
+            logits.append(model(x.to(device)))
+            labels.append(y.to(device))
+    if not labels or not sum(len(y) for y in labels):
+        raise ValueError("the loader gave no examples")
+    logits, labels = torch.cat(logits), torch.cat(labels)  # one mean over all examples: the same as the weighted sum
+    return loss_fn(logits, labels).item(), (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_of(lambda logits: (-logits).argmin(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.max(dim=1).indices)),
+    ("torch_evaluate", _evaluate_concatenating_the_logits),
+    ("torch_digit_mlp", _digit_mlp_with(lambda net, x: net.output(torch.nn.functional.dropout(torch.relu(net.hidden2(
+        torch.nn.functional.dropout(torch.relu(net.hidden1(x.flatten(1))), net.dropout.p, net.training))),
+        net.dropout.p, net.training)))),
+], ids=["accuracy argmin of -logits", "accuracy max().indices", "evaluate concatenated logits",
+        "digit mlp F.dropout(training=self.training)"])
+def test_lesson_06b_round_16_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference
@@ -7312,6 +7414,87 @@ def test_lesson_08b_accumulation_step_still_passes_right_answers_of_round_15(ans
     """Pieces cut by hand (divmod), taken backwards from np.array_split's indices, or losses stacked: still right
     with a BatchNorm layer in train mode, NaN stale gradients and the loss's kind compared."""
     _passes("accumulation_step", answer)
+
+
+# round 16 (a1607): exact Shapley values with x or the background in float32 (only whole numbers were tried)
+def _shapley_keeping_float_dtypes(predict, x, background):
+    import itertools
+
+    x, background = np.asarray(x), np.atleast_2d(np.asarray(background))
+    if background.dtype.kind != "f":  # "integers are the problem": float32 stays float32
+        background = background.astype(float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] += math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (catalogued("exact_shapley_values", "integer inputs kept"), "or float32"),
+    (_shapley_keeping_float_dtypes, "float32"),
+], ids=["zeros_like(x) and a copy of the background", "only integer backgrounds converted"])
+def test_lesson_07b_round_16_exact_shapley_values_in_float32(wrong, reason):
+    verdict = judge(registry.get_exercise("exact_shapley_values"), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _shapley_from_all_masks(predict, x, background):
+    """v of every on/off mask first (itertools.product), then the weighted differences; the last feature's value
+    from efficiency: f(x) - E[f(background)] minus the others."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+    v = {mask: np.mean(predict(np.where(np.array(mask, dtype=bool), x, background)))
+         for mask in itertools.product((0, 1), repeat=n)}
+    phi = np.zeros(n)
+    for mask, value in v.items():
+        size = sum(mask)
+        for i in range(n - 1):
+            if not mask[i]:
+                joined = mask[:i] + (1,) + mask[i + 1:]
+                phi[i] += math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n) * (v[joined] - value)
+    phi[n - 1] = v[(1,) * n] - v[(0,) * n] - phi[:n - 1].sum()
+    return phi
+
+
+def _occlusion_in_one_batch_with_the_original(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    corners = [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+               for j in range(0, image.shape[1] - patch + 1, stride)]
+    batch = np.repeat(image[None], len(corners) + 1, axis=0)  # row 0 stays uncovered
+    for k, (i, j) in enumerate(corners, start=1):
+        batch[k, i:i + patch, j:j + patch] = fill
+    scores = predict(batch)
+    total, count = np.zeros(image.shape), np.zeros(image.shape)
+    for score, (i, j) in zip(scores[1:], corners):
+        total[i:i + patch, j:j + patch] += scores[0] - score
+        count[i:i + patch, j:j + patch] += 1
+    out = np.zeros(image.shape)
+    out[count > 0] = total[count > 0] / count[count > 0]
+    return out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("exact_shapley_values", _shapley_from_all_masks),
+    ("occlusion_map", _occlusion_in_one_batch_with_the_original),
+], ids=["shapley from all masks, the last by efficiency", "occlusion in one batch with the original"])
+def test_lesson_07b_round_16_right_answers_pass(name, answer):
+    _passes(name, answer)
+
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, same_arrays, to_numpy)
+                   input_changed, same_arrays, short, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -136,10 +136,20 @@ def _run_shard(answer, case):
         sizes.append(len(X))
         return grad_fn(w, X, y)
     result = answer(noted, *rest, **case.kwargs)
+    _refuse_a_missing_error(case, result)
     unchanged = all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
     if unchanged and _kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     return result, sizes, unchanged
+
+
+def _refuse_a_missing_error(case, result):
+    """The engine's message for a case that must raise, with the answer's own result: the run returns more than the
+    result (the calls of grad_fn, whether the input stayed as it was), which the engine would show instead."""
+    if case.raises:
+        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
+        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
+                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
 
 
 _KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as the first call's: your function writes "
@@ -335,6 +345,7 @@ def _run_ring(answer, case):
     buffers = np.array(case.args[0])
     # the step positionally, or as step=...
     result = answer(buffers, *case.args[1:], **case.kwargs)
+    _refuse_a_missing_error(case, result)
     unchanged = bool(np.array_equal(buffers, case.args[0]))
     if unchanged and _kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))

@@ -7460,6 +7460,37 @@ def test_lessons_07a_and_08a_accept_right_answers_of_round_16(name, answer):
     _passes(name, answer)
 
 
+def _ring_step_checking_only_square(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.shape[0] != buffers.shape[1]:                      # a "ring" of one worker slips through
+        raise ValueError("buffers must have shape (k, k, ...)")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+    return new
+
+
+def _shard_gradient_skipping_empty_shards(grad_fn, w, X, y, k):
+    if k < 1:                                                     # k > len(X) gives empty shards, skipped below
+        raise ValueError("k must be at least 1")
+    shards = [(X_j, y_j) for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)) if len(X_j)]
+    return sum(len(X_j) * grad_fn(w, X_j, y_j) for X_j, y_j in shards) / len(X)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("ring_step", _ring_step_checking_only_square, "but returned [[["),
+    ("shard_gradient", _shard_gradient_skipping_empty_shards, "but returned [")],
+    ids=["ring of one worker", "more shards than examples"])
+def test_lesson_08a_a_missing_error_shows_the_answer_s_own_result(name, answer, shown):
+    """"should raise ValueError for this input, but returned (array([[[-0.338, ...]]]), True, '')": the message showed
+    what the check's run keeps (the result, whether the input stayed as it was, the sizes of grad_fn's calls), not
+    the array the answer returned."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "should raise ValueError for this input" in verdict.text, verdict.text
+    assert shown in verdict.text and "True" not in verdict.text and "array(" not in verdict.text.split("on input")[0], \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

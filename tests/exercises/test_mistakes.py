@@ -7491,6 +7491,22 @@ def test_lesson_08a_a_missing_error_shows_the_answer_s_own_result(name, answer, 
         verdict.text
 
 
+def _saliency_in_bfloat16(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs().bfloat16()                                # "half the memory"
+
+
+def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_it_raised():
+    """The second call that looks for a result kept between calls converts both results to numpy, which cannot hold
+    bfloat16: that must not read as an error the answer raised."""
+    verdict = judge(registry.get_exercise("saliency_map"), _saliency_in_bfloat16)
+    assert verdict.kind == WRONG and "cannot be compared" in verdict.text and "BFloat16" in verdict.text, verdict.text
+    assert not verdict.text.startswith("raised"), verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -9,6 +9,7 @@ The references live in the lesson code, ``course_utils.attribution``. torch is i
 import copy
 import itertools
 import math
+import time
 
 import numpy as np
 
@@ -147,7 +148,9 @@ def _run_explanation(explain, case):
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
     grads = [_grad_of(a) for a in given]
+    started = time.perf_counter()
     result = explain(*case.args, **case.kwargs)
+    took = time.perf_counter() - started
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
@@ -164,7 +167,9 @@ def _run_explanation(explain, case):
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
-    if _kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
+    # the second call only where the first was quick: a right answer that loops over 2048 points one at a time takes
+    # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway
+    if took < 0.25 and _kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
         raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "

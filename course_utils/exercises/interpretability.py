@@ -9,13 +9,14 @@ The references live in the lesson code, ``course_utils.attribution``. torch is i
 import copy
 import itertools
 import math
+import time
 
 import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, same_arrays)
+                   draw_shape, generated, input_changed, same_arrays, to_numpy)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -138,14 +139,18 @@ def _same_grad(before, after):
 
 
 def _run_explanation(explain, case):
-    """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
+    """Call ``explain(model, x, ...)``; reject a changed model or input, a result with a graph, and a result that a
+    second call on copies of the same inputs returns again in the same memory (a buffer kept between calls)."""
+    again = copy.deepcopy(case)
     model = case.args[0] if case.args else case.kwargs["model"]
     given = [*case.args[1:], *(value for name, value in case.kwargs.items() if name != "model")]
     inputs = copy.deepcopy(given)
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
     grads = [_grad_of(a) for a in given]
+    started = time.perf_counter()
     result = explain(*case.args, **case.kwargs)
+    took = time.perf_counter() - started
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
@@ -162,7 +167,31 @@ def _run_explanation(explain, case):
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
+    # the second call only where the first was quick: a right answer that loops over 2048 points one at a time takes
+    # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway
+    if took < 0.25 and _kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
+        raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
+                         "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
+                         "each call overwrites the map of the one before, and the maps of several images kept in a "
+                         "list all show the last one. Return a new tensor at every call"))
     return result
+
+
+def _kept_between_calls(result, call_again):
+    """Whether ``call_again()`` returns its result in the memory of ``result`` (a tensor or numpy array); a result that
+    numpy cannot hold (bfloat16) is left to the comparison, which says so."""
+    try:
+        first = to_numpy(result)
+    except Exception:
+        return False
+    if not isinstance(first, np.ndarray) or not first.size:
+        return False
+    second = call_again()
+    try:
+        second = to_numpy(second)
+    except Exception:
+        return False
+    return isinstance(second, np.ndarray) and np.shares_memory(first, second)
 
 
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)

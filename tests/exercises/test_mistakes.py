@@ -7496,6 +7496,200 @@ def test_lesson_07b_round_16_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 16 (a1608): 07a and 08a, results kept between calls, an iterator of indices, right answers written otherwise
+def _kept_in_a_buffer(name):
+    """A right answer that writes its result into an array (or tensor) it keeps between calls, one per shape."""
+    kept = {}
+
+    def own(shape, like):
+        return kept.setdefault((name, tuple(shape)), like)
+
+    def saliency_map(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return torch.abs(x.grad, out=own(x.shape, torch.empty(x.shape)))
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return torch.mul(x - baseline, points.grad.mean(dim=0), out=own(x.shape, torch.empty(x.shape)))
+
+    def shard_gradient(grad_fn, w, X, y, k):
+        if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        total = own(np.shape(w), np.empty(np.shape(w)))
+        total[...] = 0.0
+        for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+            total += len(X_j) * grad_fn(w, X_j, y_j)
+        total /= len(X)
+        return total
+
+    def ring_step(buffers, step):
+        buffers = np.asarray(buffers)
+        if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+            raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+        new, k = own(buffers.shape, np.empty(buffers.shape)), buffers.shape[0]
+        new[...] = buffers
+        for i in range(k):
+            new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+        return new
+
+    def sampler_indices(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        order = np.asarray(order, dtype=np.int64)
+        total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+        share = np.resize(order, total)[rank::num_replicas]
+        out = own(share.shape, np.empty(share.shape, dtype=np.int64))
+        out[...] = share
+        return out
+    return locals()[name]
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients", "shard_gradient", "ring_step",
+                                  "sampler_indices"])
+def test_lessons_07a_and_08a_refuse_a_result_kept_between_calls(name):
+    """Each passed: every case called the answer once, so a result written into an array kept between calls had the
+    right values. A second call overwrites it: the lesson's list of ring states (08a cell 17), or maps of several
+    images kept in a list, would all show the last one."""
+    verdict = judge(registry.get_exercise(name), _kept_in_a_buffer(name))
+    assert verdict.kind == WRONG and "a second call returned its" in verdict.text, verdict.text
+
+
+def _sampler_as_an_iterator(order, num_replicas, rank, drop_last=False):
+    """As DistributedSampler.__iter__ ends: return iter(indices)."""
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    indices = list(order)
+    n = len(indices)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    indices = (indices * (-(-total // n) if n else 0))[:total]
+    return iter(indices[rank::num_replicas])
+
+
+def test_lesson_08a_sampler_indices_returned_as_an_iterator_is_told_so():
+    """An iterator was blamed on its dtype ("the indices have dtype object ... keep the integer dtype of `order`"),
+    although its indices were integers."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _sampler_as_an_iterator)
+    assert verdict.kind == WRONG and "list_iterator, which can be read only once" in verdict.text, verdict.text
+    assert "dtype" not in verdict.text, verdict.text
+
+
+def _saliency_by_jacobian(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    return torch.autograd.functional.jacobian(lambda v: model(v[None])[0, target], x).abs()
+
+
+def _integrated_gradients_one_point_at_a_time(model, x, target, baseline=None, steps=50):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    total = torch.zeros_like(x)
+    for alpha in torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps):
+        point = (baseline + alpha * (x - baseline)).requires_grad_(True)
+        (grad,) = torch.autograd.grad(model(point[None])[0, target], point)
+        total += grad
+    return ((x - baseline) * total / steps).numpy()
+
+
+def _shard_gradient_by_np_average(grad_fn, w, X, y, k):
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    pieces = np.array_split(np.arange(len(X)), k)
+    return np.average([grad_fn(w, X[p], y[p]) for p in pieces], axis=0, weights=[len(p) for p in pieces])
+
+
+def _ring_step_as_the_receiver_sees_it(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.copy(), buffers.shape[0]                      # whole numbers stay whole: the sums are exact
+    for j in range(k):                                            # worker j receives from its left neighbour
+        new[j, j - 1 - step % k] += buffers[j - 1, j - 1 - step % k]   # a negative index wraps round by itself
+    return new
+
+
+def _sampler_by_np_pad(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    order = order[:n - n % num_replicas] if drop_last else (
+        np.pad(order, (0, -n % num_replicas), mode="wrap") if n else order)
+    return tuple(int(i) for i in order[rank::num_replicas])
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _saliency_by_jacobian), ("integrated_gradients", _integrated_gradients_one_point_at_a_time),
+    ("shard_gradient", _shard_gradient_by_np_average), ("ring_step", _ring_step_as_the_receiver_sees_it),
+    ("sampler_indices", _sampler_by_np_pad)],
+    ids=["saliency by jacobian", "ig one point at a time", "shards by np.average", "ring as the receiver sees it",
+         "sampler by np.pad wrap, a tuple"])
+def test_lessons_07a_and_08a_accept_right_answers_of_round_16(name, answer):
+    _passes(name, answer)
+
+
+def _ring_step_checking_only_square(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.shape[0] != buffers.shape[1]:                      # a "ring" of one worker slips through
+        raise ValueError("buffers must have shape (k, k, ...)")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+    return new
+
+
+def _shard_gradient_skipping_empty_shards(grad_fn, w, X, y, k):
+    if k < 1:                                                     # k > len(X) gives empty shards, skipped below
+        raise ValueError("k must be at least 1")
+    shards = [(X_j, y_j) for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)) if len(X_j)]
+    return sum(len(X_j) * grad_fn(w, X_j, y_j) for X_j, y_j in shards) / len(X)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("ring_step", _ring_step_checking_only_square, "but returned [[["),
+    ("shard_gradient", _shard_gradient_skipping_empty_shards, "but returned [")],
+    ids=["ring of one worker", "more shards than examples"])
+def test_lesson_08a_a_missing_error_shows_the_answer_s_own_result(name, answer, shown):
+    """"should raise ValueError for this input, but returned (array([[[-0.338, ...]]]), True, '')": the message showed
+    what the check's run keeps (the result, whether the input stayed as it was, the sizes of grad_fn's calls), not
+    the array the answer returned."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "should raise ValueError for this input" in verdict.text, verdict.text
+    assert shown in verdict.text and "True" not in verdict.text and "array(" not in verdict.text.split("on input")[0], \
+        verdict.text
+
+
+def _saliency_in_bfloat16(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs().bfloat16()                                # "half the memory"
+
+
+def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_it_raised():
+    """The second call that looks for a result kept between calls converts both results to numpy, which cannot hold
+    bfloat16: that must not read as an error the answer raised."""
+    verdict = judge(registry.get_exercise("saliency_map"), _saliency_in_bfloat16)
+    assert verdict.kind == WRONG and "cannot be compared" in verdict.text and "BFloat16" in verdict.text, verdict.text
+    assert not verdict.text.startswith("raised"), verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import mlp, neurons
 from .neurons import _plain_call
-from .optimizers import _NAN_LR
+from .optimizers import _INPUT_FLAGS_CHANGED, _NAN_LR
 from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats, draw_shape,
                    generated, in_turn, short)
 from ..i18n import t
@@ -79,15 +79,19 @@ _RESULT_KEPT = ("two calls returned arrays in the same memory: your function wri
 def _fresh_results(answer, case):
     """Call the answer as the engine does (a change to an input array is reported), then refuse a returned array that
     shares memory with an input, or with a result of a second or third call on copies of the same inputs (buffers kept
-    between calls, used once or in turn). Round 16: the values were right, so sigmoid_derivative, dense_backward,
-    softmax_ce_grad and mlp_backward passed an answer that wrote into a buffer kept between calls or returned dZ[0]."""
+    between calls, used once or in turn), and an input made read-only. Round 16: the values were right, so
+    sigmoid_derivative, dense_backward, softmax_ce_grad and mlp_backward passed an answer that wrote into a buffer kept
+    between calls, returned dZ[0] or switched off the writeable flag of the caller's z."""
     copies = [copy.deepcopy(case) for _ in range(2)]
     inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
 
     def arrays(result):
         return [r for r in (result if isinstance(result, (tuple, list)) else (result,))
                 if isinstance(r, np.ndarray) and r.size]
+    writeable = [a.flags.writeable for a in inputs]
     result = _plain_call(answer, case)
+    if [a.flags.writeable for a in inputs] != writeable:   # e.g. z.setflags(write=False) on the caller's z
+        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
     first = arrays(result)
     if not first:
         return result
@@ -943,6 +947,9 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
 _PARAMS_REMOVED = ("your function removed {names} from the caller's params dict (for example with params.pop): the "
                    "caller keeps the starting point, so copy the dict and its arrays first and leave params as it was")
+_PARAMS_ADDED = ("your function added {names} to the caller's params dict: the caller keeps its starting point, and "
+                 "mlp.forward refuses a dict with keys other than 'W1', 'b1', 'W2' and 'b2'. Copy the dict first, and "
+                 "keep other values (the lr, the losses) in variables of their own")
 _EXTRA_KEYS = ("new_params must hold the four arrays 'W1', 'b1', 'W2' and 'b2' and nothing else, as params does: "
                "mlp.forward and mlp.accuracy refuse a dict with other keys, yet yours also has {names}. Keep the "
                "gradients, the lr or the losses in variables of their own")
@@ -957,10 +964,17 @@ def _run_training(answer, case):
     X, y, params = given["X"], given["y"], given["params"]
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
+    arrays = [a for a in (X, y, *params.values()) if isinstance(a, np.ndarray)]
+    writeable = [a.flags.writeable for a in arrays]
     result = answer(*case.args, **case.kwargs)
     removed = [name for name in before if name not in params]
     if removed:   # else the comparison below would raise a KeyError that reads as the answer's own
         raise Mismatch(t(_PARAMS_REMOVED, names=", ".join(map(repr, removed))))
+    added = [name for name in params if name not in before]
+    if added:   # round 16: e.g. params["lr"] = lr, which mlp.forward(params, ...) then refuses
+        raise Mismatch(t(_PARAMS_ADDED, names=", ".join(map(repr, added))))
+    if [a.flags.writeable for a in arrays] != writeable:   # round 16: X.setflags(write=False) on the caller's X
+        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)

@@ -4898,7 +4898,8 @@ def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answer
 
 
 # round 16 (a1603): results tied to an input or kept between calls, W or W1 transposed to fit X, the other classes'
-# tiny probabilities and a network's tiny gradients below the floors, and gradients clipped at 1e9 to 1e13
+# tiny probabilities and a network's tiny gradients below the floors, gradients clipped at 1e9 to 1e13, the caller's
+# arrays made read-only and a key added to the caller's params
 _A1603_BUFFERS = {}
 
 
@@ -4963,6 +4964,21 @@ def _a1603_dense_w_transposed(X, W, dZ):
     return _a1603_dense(X, W.T if X.shape[1] != W.shape[1] and X.shape[1] == W.shape[0] else W, dZ)
 
 
+def _a1603_read_only_first(compute):
+    """``compute`` after switching off the writeable flag of its first argument (the caller's z or X)."""
+    def answer(first, *rest):
+        if isinstance(first, np.ndarray):
+            first.setflags(write=False)
+        return compute(first, *rest)
+    return answer
+
+
+def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
+    """The right loop, after storing lr in the caller's params dict (mlp.forward then refuses the dict)."""
+    params["lr"] = lr
+    return _train_mlp_changing_the_gradients()(X, y, {k: v for k, v in params.items() if k != "lr"}, lr, epochs)
+
+
 @pytest.mark.parametrize("name, answer, shown", [
     ("sigmoid_derivative", _a1603_buffered(_a1603_sigmoid_derivative), "two calls returned arrays in the same memory"),
     ("dense_backward", _a1603_buffered(_a1603_dense), "two calls returned arrays in the same memory"),
@@ -4982,13 +4998,18 @@ def _a1603_dense_w_transposed(X, W, dZ):
     ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -500, 500))), "logits near -650"),
     ("mlp_backward", _mlp_backward_with(lambda z: np.maximum(sigmoid(z), 1e-20)), "logits near -60"),
     ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e9, 1e9)), "e+15"),
-    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e13, 1e13)), "e+15")],
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e13, 1e13)), "e+15"),
+    ("sigmoid_derivative", _a1603_read_only_first(_a1603_sigmoid_derivative), "made one of the caller's arrays read-only"),
+    ("dense_backward", _a1603_read_only_first(_a1603_dense), "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()), "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_train_mlp_keeping_lr_in_params, "your function added 'lr' to the caller's params dict")],
     ids=["sigmoid_derivative buffer", "dense buffers", "dense db = dZ[0]", "softmax buffer", "mlp buffers",
          "dense W turned to fit", "dense W turned (catalogued)", "mlp W1 turned to fit",
          "softmax shifted logits clipped at -40", "softmax clipped at -100", "softmax clipped at -500",
          "softmax P floored at 1e-20", "softmax rounded to 17 decimals", "mlp logits clipped at 50",
          "mlp logits clipped at 100", "mlp logits clipped at 500", "mlp P floored at 1e-20",
-         "train gradients clipped at 1e9", "train gradients clipped at 1e13"])
+         "train gradients clipped at 1e9", "train gradients clipped at 1e13", "sigmoid_derivative z made read-only",
+         "dense X made read-only", "train X made read-only", "train lr kept in the caller's params"])
 def test_lesson_03_checks_refuse_tied_results_turned_weights_and_errors_below_the_floors(name, answer, shown):
     """Round 16: no check looked at memory shared with an input or between calls; no case had X with as many columns
     as W (or W1) has rows; the other classes' entries of softmax_ce_grad and mlp_backward's gradients were compared only

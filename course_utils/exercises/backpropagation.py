@@ -294,6 +294,11 @@ def _dense_backward_cases():
         Case((rng.normal(size=(3, 2)), rng.normal(size=(2, 5)), rng.normal(size=(3, 5))),
              label="X has 2 columns, as many as W has rows, but W (2 neurons, 5 inputs) expects 5: W.T would fit",
              raises=ValueError),
+        # round 16: every other dZ was finite, so np.nansum or np.nan_to_num hid a diverged gradient. No zero in W or X,
+        # so that every matrix product gives NaN (or inf) there, however it skips or orders its terms
+        Case((np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 0.75]]), np.array([[1.0, -2.0], [0.5, 3.0]]),
+              np.array([[0.5, np.nan], [1.0, -2.0], [np.inf, 0.1]])),
+             label="dZ holding NaN and inf (a gradient that overflowed further on): they pass through, not hidden"),
     ]
 
 

@@ -48,19 +48,20 @@ _SMALL_CLASS_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. The en
 
 
 def _softmax_gradient_compared(floor):
-    """_gradients_compared(floor), and then every entry within 0.1 % and 1e-300 where it is above 0 (a class other than
-    the true one: P / n, which the stable softmax computes to a few digits' rounding however small), within 0.1 % and
-    ``floor`` elsewhere (P - 1, or a P that underflowed to 0: so that a catalogued mistake's 0 there is not taken for
-    an answer's 9e-14 when the likely mistake is looked for). Round 16: an answer
-    that clipped the shifted logits at -40 (or -50, -100, -500), floored P at 1e-20 or rounded to 17 decimals was off
-    by less than the floor of 1e-16 that the true classes' entries need (P - 1 rounds to 0 there)."""
+    """_gradients_compared(floor), and then every entry where the reference or the answer is above 0 within 0.1 % of
+    the larger of the two (or 1e-300): the entries of the classes other than the true one, P / n, which the stable
+    softmax computes to a few digits' rounding however small (the true class's P - 1 is never above 0, and its rounding,
+    up to 1e-13 for logits in the thousands, is left to the comparisons before). Taking the answer's positive entries
+    too keeps a catalogued mistake's 0 (a P that underflowed) from being taken for an answer's 9e-14 when the likely
+    mistake is looked for. Round 16: an answer that clipped the shifted logits at -40 (or -50, -100, -500), floored P at
+    1e-20 or rounded to 17 decimals was off by less than the floor of 1e-16 that the true classes' entries need."""
     gradients = _gradients_compared(floor)
 
     def compare(got, want):
         gradients(got, want)
         g, w = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
         with np.errstate(invalid="ignore"):
-            off = ~(np.abs(g - w) <= 1e-3 * np.abs(w) + np.where(w > 0, 1e-300, floor)) & ~(np.isnan(g) & np.isnan(w))
+            off = ((g > 0) | (w > 0)) & ~(np.abs(g - w) <= 1e-3 * np.maximum(np.abs(g), np.abs(w)) + 1e-300)
         if off.any():
             idx = tuple(int(i) for i in np.argwhere(off)[0])
             raise Mismatch(t(_SMALL_CLASS_PROBABILITY, at=t(" at index {index}", index=idx), want=f"{w[idx]:.6g}",

@@ -486,6 +486,9 @@ def _mlp_backward_cases():
         *(Case((X_xor, np.zeros(4, dtype=np.int64), *_confidently_right_xor_weights(logit)),
                label=f"XOR's points all labelled 0, logits near {logit:g} (confidently right): every gradient is tiny "
                "but not 0") for logit in (-60, -130, -650)),
+        # round 16: no other case had a single hidden unit, where np.squeeze turns H, dZ1 or db1 into another shape
+        Case((rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]), rng.normal(size=(1, 3)), rng.normal(size=1),
+              rng.normal(size=(1, 1)), rng.normal(size=1)), label="one hidden unit, 3 -> 1 -> 1"),
     ]
 
 

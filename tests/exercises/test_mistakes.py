@@ -4899,7 +4899,7 @@ def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answer
 
 # round 16 (a1603): results tied to an input or kept between calls, W or W1 transposed to fit X, the other classes'
 # tiny probabilities and a network's tiny gradients below the floors, gradients clipped at 1e9 to 1e13, the caller's
-# arrays made read-only, a key added to the caller's params, and a NaN or inf in dZ hidden
+# arrays made read-only, a key added to the caller's params, a NaN or inf in dZ hidden, and one hidden unit
 _A1603_BUFFERS = {}
 
 
@@ -4973,6 +4973,12 @@ def _a1603_dense_of_finite_dz(X, W, dZ):
     return _a1603_dense(X, W, np.nan_to_num(np.asarray(dZ, dtype=float)))
 
 
+def _a1603_mlp_backward_db1_squeezed(X, y, W1, b1, W2, b2):
+    """The right gradients with db1 through np.squeeze: shape () instead of (1,) for a single hidden unit."""
+    dW1, db1, dW2, db2 = _mlp_backward_with(sigmoid)(X, y, W1, b1, W2, b2)
+    return dW1, np.squeeze(db1), dW2, db2
+
+
 def _a1603_read_only_first(compute):
     """``compute`` after switching off the writeable flag of its first argument (the caller's z or X)."""
     def answer(first, *rest):
@@ -5013,7 +5019,8 @@ def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
     ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()), "made one of the caller's arrays read-only"),
     ("train_mlp", _a1603_train_mlp_keeping_lr_in_params, "your function added 'lr' to the caller's params dict"),
     ("dense_backward", _a1603_dense_then(lambda dX, dW, db, dZ: (dX, dW, np.nansum(dZ, axis=0))), "dZ holding NaN and inf"),
-    ("dense_backward", _a1603_dense_of_finite_dz, "dZ holding NaN and inf")],
+    ("dense_backward", _a1603_dense_of_finite_dz, "dZ holding NaN and inf"),
+    ("mlp_backward", _a1603_mlp_backward_db1_squeezed, "one hidden unit, 3 -> 1 -> 1")],
     ids=["sigmoid_derivative buffer", "dense buffers", "dense db = dZ[0]", "softmax buffer", "mlp buffers",
          "dense W turned to fit", "dense W turned (catalogued)", "mlp W1 turned to fit",
          "softmax shifted logits clipped at -40", "softmax clipped at -100", "softmax clipped at -500",
@@ -5021,7 +5028,7 @@ def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
          "mlp logits clipped at 100", "mlp logits clipped at 500", "mlp P floored at 1e-20",
          "train gradients clipped at 1e9", "train gradients clipped at 1e13", "sigmoid_derivative z made read-only",
          "dense X made read-only", "train X made read-only", "train lr kept in the caller's params", "dense db by nansum",
-         "dense dZ through nan_to_num"])
+         "dense dZ through nan_to_num", "mlp db1 squeezed"])
 def test_lesson_03_checks_refuse_tied_results_turned_weights_and_errors_below_the_floors(name, answer, shown):
     """Round 16: no check looked at memory shared with an input or between calls; no case had X with as many columns
     as W (or W1) has rows; the other classes' entries of softmax_ce_grad and mlp_backward's gradients were compared only

@@ -99,7 +99,8 @@ def _fresh_results(answer, case):
     if any(np.shares_memory(r, a) for r in first for a in inputs):
         raise Mismatch(t(_RESULT_SHARES_INPUT))
     calls = [first] + [arrays(_plain_call(answer, again)) for again in copies]
-    if any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:] for a in one for b in other):
+    if any(np.shares_memory(a, b)
+           for i, one in enumerate(calls) for other in calls[i + 1:] for a in one for b in other):
         raise Mismatch(t(_RESULT_KEPT))
     return result
 

@@ -4802,7 +4802,8 @@ def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
     ("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: np.clip(_stable_softmax_of(Z), 1e-12, 1 - 1e-12)),
      "do not clip or floor the probabilities"),
     # round 16: caught since on an earlier input, where e^-1000 is 0 (the floors of round 15 took its 9.4e-14 there)
-    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "The entry of a class other than the true"),
+    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax),
+     "The entry of a class other than the true"),
     ("mlp_backward", _mlp_backward_with(lambda z: np.clip(sigmoid(z), 1e-12, 1 - 1e-12)), "do not clip P"),
     ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -30, 30))), "do not clip the logits"),
     ("mlp_backward", _mlp_backward_with(lambda z: 0.5 * (1 + np.tanh(z / 2))), "1 + tanh rounds to 0"),
@@ -5014,11 +5015,14 @@ def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
     ("mlp_backward", _mlp_backward_with(lambda z: np.maximum(sigmoid(z), 1e-20)), "logits near -60"),
     ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e9, 1e9)), "e+15"),
     ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e13, 1e13)), "e+15"),
-    ("sigmoid_derivative", _a1603_read_only_first(_a1603_sigmoid_derivative), "made one of the caller's arrays read-only"),
+    ("sigmoid_derivative", _a1603_read_only_first(_a1603_sigmoid_derivative),
+     "made one of the caller's arrays read-only"),
     ("dense_backward", _a1603_read_only_first(_a1603_dense), "made one of the caller's arrays read-only"),
-    ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()), "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()),
+     "made one of the caller's arrays read-only"),
     ("train_mlp", _a1603_train_mlp_keeping_lr_in_params, "your function added 'lr' to the caller's params dict"),
-    ("dense_backward", _a1603_dense_then(lambda dX, dW, db, dZ: (dX, dW, np.nansum(dZ, axis=0))), "dZ holding NaN and inf"),
+    ("dense_backward", _a1603_dense_then(lambda dX, dW, db, dZ: (dX, dW, np.nansum(dZ, axis=0))),
+     "dZ holding NaN and inf"),
     ("dense_backward", _a1603_dense_of_finite_dz, "dZ holding NaN and inf"),
     ("mlp_backward", _a1603_mlp_backward_db1_squeezed, "one hidden unit, 3 -> 1 -> 1")],
     ids=["sigmoid_derivative buffer", "dense buffers", "dense db = dZ[0]", "softmax buffer", "mlp buffers",
@@ -5027,8 +5031,8 @@ def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
          "softmax P floored at 1e-20", "softmax rounded to 17 decimals", "mlp logits clipped at 50",
          "mlp logits clipped at 100", "mlp logits clipped at 500", "mlp P floored at 1e-20",
          "train gradients clipped at 1e9", "train gradients clipped at 1e13", "sigmoid_derivative z made read-only",
-         "dense X made read-only", "train X made read-only", "train lr kept in the caller's params", "dense db by nansum",
-         "dense dZ through nan_to_num", "mlp db1 squeezed"])
+         "dense X made read-only", "train X made read-only", "train lr kept in the caller's params",
+         "dense db by nansum", "dense dZ through nan_to_num", "mlp db1 squeezed"])
 def test_lesson_03_checks_refuse_tied_results_turned_weights_and_errors_below_the_floors(name, answer, shown):
     """Round 16: no check looked at memory shared with an input or between calls; no case had X with as many columns
     as W (or W1) has rows; the other classes' entries of softmax_ce_grad and mlp_backward's gradients were compared only

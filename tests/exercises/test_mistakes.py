@@ -4903,7 +4903,9 @@ def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
     ("dense_backward", _dense_backward_rounded, "a tiny gradient dZ (about 1e-12"),
     ("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: np.clip(_stable_softmax_of(Z), 1e-12, 1 - 1e-12)),
      "do not clip or floor the probabilities"),
-    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "margins of 40 and more"),
+    # round 16: caught since on an earlier input, where e^-1000 is 0 (the floors of round 15 took its 9.4e-14 there)
+    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax),
+     "The entry of a class other than the true"),
     ("mlp_backward", _mlp_backward_with(lambda z: np.clip(sigmoid(z), 1e-12, 1 - 1e-12)), "do not clip P"),
     ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -30, 30))), "do not clip the logits"),
     ("mlp_backward", _mlp_backward_with(lambda z: 0.5 * (1 + np.tanh(z / 2))), "1 + tanh rounds to 0"),
@@ -4996,6 +4998,193 @@ def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answer
     _passes("mlp_backward", mlp_backward_exact_delta)
     _passes("softmax_ce_grad", softmax_ce_grad_in_longdouble)
     _passes("softmax_ce_grad", softmax_ce_grad_true_class_as_minus_the_others)
+
+
+# round 16 (a1603): results tied to an input or kept between calls, W or W1 transposed to fit X, the other classes'
+# tiny probabilities and a network's tiny gradients below the floors, gradients clipped at 1e9 to 1e13, the caller's
+# arrays made read-only, a key added to the caller's params, a NaN or inf in dZ hidden, and one hidden unit
+_A1603_BUFFERS = {}
+
+
+def _a1603_buffered(compute):
+    """``compute``'s arrays copied into buffers kept between calls (one per position and shape), and returned."""
+    def answer(*args):
+        result = compute(*args)
+        arrays = result if isinstance(result, tuple) else (result,)
+        kept = []
+        for i, a in enumerate(arrays):
+            buffer = _A1603_BUFFERS.setdefault((id(compute), i, a.shape), np.empty(a.shape))
+            buffer[...] = a
+            kept.append(buffer)
+        return tuple(kept) if isinstance(result, tuple) else kept[0]
+    return answer
+
+
+def _a1603_dense(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _a1603_dense_db_as_a_view(X, W, dZ):
+    """db = dZ[0] for a batch of one: right values, but a view of the caller's dZ."""
+    dX, dW, db = _a1603_dense(X, W, dZ)
+    return dX, dW, (np.asarray(dZ)[0] if len(dZ) == 1 else db)
+
+
+def _a1603_sigmoid_derivative(z):
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def _a1603_softmax_ce_grad(Z, y, shifted_clip=None, floor=None, decimals=None):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    e = np.exp(shifted if shifted_clip is None else np.clip(shifted, shifted_clip, 0))
+    P = e / e.sum(axis=1, keepdims=True)
+    P = P if floor is None else np.maximum(P, floor)
+    G = (P - np.eye(Z.shape[1])[y]) / len(Z)
+    return G if decimals is None else np.round(G, decimals)
+
+
+def _a1603_softmax_ce_grad_with(**kw):
+    return lambda Z, y: _a1603_softmax_ce_grad(Z, y, **kw)
+
+
+def _a1603_mlp_backward_w1_transposed(X, y, W1, b1, W2, b2):
+    """Turns W1 to fit an X with W1.shape[0] columns, then the right backward pass (b1 broadcasts)."""
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1] and X.shape[1] == W1.shape[0]:
+        W1 = W1.T
+    return _mlp_backward_with(sigmoid)(X, y, W1, b1, W2, b2)
+
+
+def _a1603_dense_w_transposed(X, W, dZ):
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    return _a1603_dense(X, W.T if X.shape[1] != W.shape[1] and X.shape[1] == W.shape[0] else W, dZ)
+
+
+def _a1603_dense_then(change):
+    """The right dense backward pass, then ``change(dX, dW, db, dZ)`` applied to its results."""
+    return lambda X, W, dZ: change(*_a1603_dense(X, W, dZ), np.asarray(dZ, dtype=float))
+
+
+def _a1603_dense_of_finite_dz(X, W, dZ):
+    return _a1603_dense(X, W, np.nan_to_num(np.asarray(dZ, dtype=float)))
+
+
+def _a1603_mlp_backward_db1_squeezed(X, y, W1, b1, W2, b2):
+    """The right gradients with db1 through np.squeeze: shape () instead of (1,) for a single hidden unit."""
+    dW1, db1, dW2, db2 = _mlp_backward_with(sigmoid)(X, y, W1, b1, W2, b2)
+    return dW1, np.squeeze(db1), dW2, db2
+
+
+def _a1603_read_only_first(compute):
+    """``compute`` after switching off the writeable flag of its first argument (the caller's z or X)."""
+    def answer(first, *rest):
+        if isinstance(first, np.ndarray):
+            first.setflags(write=False)
+        return compute(first, *rest)
+    return answer
+
+
+def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
+    """The right loop, after storing lr in the caller's params dict (mlp.forward then refuses the dict)."""
+    params["lr"] = lr
+    return _train_mlp_changing_the_gradients()(X, y, {k: v for k, v in params.items() if k != "lr"}, lr, epochs)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _a1603_buffered(_a1603_sigmoid_derivative), "two calls returned arrays in the same memory"),
+    ("dense_backward", _a1603_buffered(_a1603_dense), "two calls returned arrays in the same memory"),
+    ("dense_backward", _a1603_dense_db_as_a_view, "such as dZ[0] or z returned as it is"),
+    ("softmax_ce_grad", _a1603_buffered(_a1603_softmax_ce_grad), "two calls returned arrays in the same memory"),
+    ("mlp_backward", _a1603_buffered(_mlp_backward_with(sigmoid)), "two calls returned arrays in the same memory"),
+    ("dense_backward", _a1603_dense_w_transposed, "Likely mistake: X must have W.shape[1] columns, one per input"),
+    ("dense_backward", catalogued("dense_backward", "W transposed to fit X"), "W.T would fit"),
+    ("mlp_backward", _a1603_mlp_backward_w1_transposed, "Likely mistake: X must have W1.shape[1] columns"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-40), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-100), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-500), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(floor=1e-20), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(decimals=17), "The entry of a class other than the true one"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -50, 50))), "logits near -60"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -100, 100))), "logits near -130"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -500, 500))), "logits near -650"),
+    ("mlp_backward", _mlp_backward_with(lambda z: np.maximum(sigmoid(z), 1e-20)), "logits near -60"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e9, 1e9)), "e+15"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e13, 1e13)), "e+15"),
+    ("sigmoid_derivative", _a1603_read_only_first(_a1603_sigmoid_derivative),
+     "made one of the caller's arrays read-only"),
+    ("dense_backward", _a1603_read_only_first(_a1603_dense), "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()),
+     "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_train_mlp_keeping_lr_in_params, "your function added 'lr' to the caller's params dict"),
+    ("dense_backward", _a1603_dense_then(lambda dX, dW, db, dZ: (dX, dW, np.nansum(dZ, axis=0))),
+     "dZ holding NaN and inf"),
+    ("dense_backward", _a1603_dense_of_finite_dz, "dZ holding NaN and inf"),
+    ("mlp_backward", _a1603_mlp_backward_db1_squeezed, "one hidden unit, 3 -> 1 -> 1")],
+    ids=["sigmoid_derivative buffer", "dense buffers", "dense db = dZ[0]", "softmax buffer", "mlp buffers",
+         "dense W turned to fit", "dense W turned (catalogued)", "mlp W1 turned to fit",
+         "softmax shifted logits clipped at -40", "softmax clipped at -100", "softmax clipped at -500",
+         "softmax P floored at 1e-20", "softmax rounded to 17 decimals", "mlp logits clipped at 50",
+         "mlp logits clipped at 100", "mlp logits clipped at 500", "mlp P floored at 1e-20",
+         "train gradients clipped at 1e9", "train gradients clipped at 1e13", "sigmoid_derivative z made read-only",
+         "dense X made read-only", "train X made read-only", "train lr kept in the caller's params",
+         "dense db by nansum", "dense dZ through nan_to_num", "mlp db1 squeezed"])
+def test_lesson_03_checks_refuse_tied_results_turned_weights_and_errors_below_the_floors(name, answer, shown):
+    """Round 16: no check looked at memory shared with an input or between calls; no case had X with as many columns
+    as W (or W1) has rows; the other classes' entries of softmax_ce_grad and mlp_backward's gradients were compared only
+    down to 1e-16 (or with logits no further than -42); and dW1 never went beyond 1e8 in train_mlp."""
+    with pytest.raises(ExerciseFailed, match=re.escape(shown)):
+        check(name, answer, strict=True)
+
+
+def test_lesson_03_checks_take_more_right_answers_of_round_16():
+    import scipy.special
+    from course_utils import mlp
+
+    def derivative_from_softplus(z):
+        z = np.asarray(z, dtype=float)
+        return np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+
+    def derivative_from_cosh(z):
+        return 0.25 / np.cosh(np.asarray(z, dtype=float) / 2) ** 2
+
+    def dense_by_transposes(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return [(W.T @ dZ.T).T, (X.T @ dZ).T, np.ones(len(X)) @ dZ]
+
+    def softmax_ce_grad_by_add_at(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        G = np.exp(Z - scipy.special.logsumexp(Z, axis=1, keepdims=True))
+        np.add.at(G, (np.arange(len(Z)), y), -1)
+        return G / len(Z)
+
+    def mlp_backward_by_the_course(X, y, W1, b1, W2, b2):
+        _, grads = mlp.loss_and_grads({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)
+        return grads["W1"], grads["b1"], grads["W2"], grads["b2"]
+
+    def train_mlp_by_the_course(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        return mlp.train_gd(params, X, y, lr, epochs)
+
+    _passes("sigmoid_derivative", derivative_from_softplus)
+    _passes("sigmoid_derivative", derivative_from_cosh)
+    _passes("dense_backward", dense_by_transposes)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_add_at)
+    _passes("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-800))   # e^-800 is 0 in float64 anyway
+    _passes("mlp_backward", mlp_backward_by_the_course)
+    _passes("mlp_backward", _mlp_backward_with(scipy.special.expit, tanh_of=lambda z: np.tanh(np.clip(z, -30, 30))))
+    _passes("train_mlp", train_mlp_by_the_course)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

@@ -10910,3 +10910,51 @@ def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_impo
     _passes("accuracy", accuracy)
     verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
+
+
+def _accuracy_loose_on_float_predictions(compare):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        if y_true.dtype.kind in "iu" and y_pred.dtype.kind == "f":   # "a model's float outputs need care"
+            return float(np.mean(compare(y_true, y_pred)))
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+def _param_count_capped(sizes):
+    if len(sizes) < 2 or min(sizes) < 1 or max(sizes) > 10**6:   # "no real layer is that large"
+        raise ValueError("bad layer sizes")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_loose_on_float_predictions(np.isclose), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(
+        lambda a, b: np.vectorize(math.isclose)(a.astype(float), b)), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(np.float32) == b.astype(np.float32)),
+     "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(   # whole float predictions made ints: int32 wraps above 2**31
+        lambda a, b: a == b.astype(np.int32) if np.all(b == np.round(b)) else a == b), ""),
+    ("mlp_param_count", _param_count_capped, ""),
+])
+def test_lessons_00_try_large_ids_as_float_predictions_and_a_layer_of_a_billion(name, answer, reason):
+    """Round 16: every float prediction against whole-number labels was small, so np.isclose, math.isclose, float32
+    or int32 used only on them passed; no layer had more than 100,000 neurons, so a cap on the size passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == reason, verdict.text
+
+
+def _param_count_by_prod(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("bad layer sizes")
+    return sum(math.prod(pair) + pair[1] for pair in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(float) == b)),   # exact to 2**53
+    ("accuracy", _accuracy_loose_on_float_predictions(   # Python's int == float is exact
+        lambda a, b: [x == y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())])),
+    ("mlp_param_count", _param_count_by_prod),
+])
+def test_lessons_00_take_exact_comparisons_of_float_predictions_and_huge_layers(name, answer):
+    _passes(name, answer)

@@ -10958,3 +10958,26 @@ def _param_count_by_prod(sizes):
 ])
 def test_lessons_00_take_exact_comparisons_of_float_predictions_and_huge_layers(name, answer):
     _passes(name, answer)
+
+
+def _relu_by_max_for_numbers(z):
+    return max(0.0, z) if np.ndim(z) == 0 else np.maximum(0.0, z)   # a 0-d array z >= 0 comes back itself
+
+
+def _relu_asarray_kept_for_numbers(z):
+    z = np.asarray(z, dtype=float)
+    return z if z.ndim == 0 and z >= 0 else np.maximum(0.0, z)
+
+
+@pytest.mark.parametrize("answer", [_relu_by_max_for_numbers, _relu_asarray_kept_for_numbers])
+def test_relu_is_tried_on_a_0d_array(answer):
+    """Round 16: every input of no axes was a Python float, so an answer handing back a 0-d array z itself passed;
+    `a = relu(z); a += 1` then changes the caller's z."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "the caller's array itself" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [lambda z: np.where(np.asarray(z) > 0, z, 0.0), lambda z: np.clip(z, 0, None),
+                                    lambda z: max(0.0, float(z)) if np.ndim(z) == 0 else np.maximum(0.0, z)])
+def test_relu_takes_a_0d_array_turned_into_a_new_value(answer):
+    _passes("relu", answer)

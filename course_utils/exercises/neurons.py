@@ -337,20 +337,30 @@ def _plain_call(f, case):
     return result
 
 
+_RING_OF_RESULTS = ("a later call returned an array that an earlier call had returned: your function hands out, in "
+                    "turn, arrays it keeps between calls (a ring of buffers), so a later call overwrites a result the "
+                    "caller still holds. Return a new array at every call")
+_CALLS = 5   # calls on copies of each input: a ring of up to four kept result arrays shows, as in the step exercises
+
+
 def _new_result(run):
     """``run``, and then refuse a result array tied to another one: one that shares memory with an input (z returned
-    as it is), or one that a second call on copies of the same inputs returns again (a buffer kept between calls).
+    as it is), or one that a later call on copies of the same inputs returns again (a buffer kept between calls, or a
+    few used in turn: the answer is called ``_CALLS`` times).
     The values of both would be right, but a later write into one array, or a later call, changes the other."""
     def runner(f, case):
-        again = copy.deepcopy(case)
+        copies = [copy.deepcopy(case) for _ in range(_CALLS - 1)]
         inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
         result = run(f, case)
         if isinstance(result, np.ndarray) and result.size:
             if any(np.shares_memory(result, a) for a in inputs):
                 raise Mismatch(t(_SHARES_INPUT))
-            second = run(f, again)
-            if isinstance(second, np.ndarray) and np.shares_memory(result, second):
-                raise Mismatch(t(_REUSED_RESULT))
+            results = [result]
+            for again in copies:
+                later = run(f, again)
+                if isinstance(later, np.ndarray) and any(np.shares_memory(later, r) for r in results):
+                    raise Mismatch(t(_REUSED_RESULT if len(results) == 1 else _RING_OF_RESULTS))
+                results.append(later)
         return result
     return runner
 

@@ -10981,3 +10981,25 @@ def test_relu_is_tried_on_a_0d_array(answer):
                                     lambda z: max(0.0, float(z)) if np.ndim(z) == 0 else np.maximum(0.0, z)])
 def test_relu_takes_a_0d_array_turned_into_a_new_value(answer):
     _passes("relu", answer)
+
+
+def _in_a_ring_of(count, activation):
+    """An answer that writes its result into one of ``count`` arrays it keeps, in turn."""
+    kept, turn = {}, iter(range(10**9))
+
+    def answer(z):
+        values = activation(np.asarray(z, dtype=float))
+        key = (values.shape, next(turn) % count)
+        out = kept.setdefault(key, np.empty(values.shape))
+        out[...] = values
+        return out
+    return answer
+
+
+@pytest.mark.parametrize("name, activation", [("relu", lambda z: np.maximum(0.0, z)), ("sigmoid", sigmoid)])
+@pytest.mark.parametrize("count", [2, 4])
+def test_activations_refuse_results_kept_in_a_ring_of_buffers(name, activation, count):
+    """Round 16: the check called an activation twice per input, so two or more kept arrays used in turn passed;
+    `a = relu(z1); b = relu(z2); c = relu(z3)` then overwrites a."""
+    verdict = judge(registry.get_exercise(name), _in_a_ring_of(count, activation))
+    assert verdict.kind == WRONG and "a ring of buffers" in verdict.text, verdict.text

@@ -751,8 +751,9 @@ EXERCISES = {
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
-            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) broadcasts an x of length 1 over every "
-                    "weight instead of raising ValueError; np.dot(w, x) checks the lengths for you"),
+            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) (like np.einsum('i,i->', w, x)) broadcasts "
+                    "an x of length 1 over every weight instead of raising ValueError; np.dot(w, x) checks the lengths "
+                    "for you"),
             Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "

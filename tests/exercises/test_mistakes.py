@@ -11003,3 +11003,10 @@ def test_activations_refuse_results_kept_in_a_ring_of_buffers(name, activation, 
     `a = relu(z1); b = relu(z2); c = relu(z3)` then overwrites a."""
     verdict = judge(registry.get_exercise(name), _in_a_ring_of(count, activation))
     assert verdict.kind == WRONG and "a ring of buffers" in verdict.text, verdict.text
+
+
+def test_neuron_by_einsum_is_told_that_einsum_broadcasts(capsys):
+    """Round 16: np.einsum('i,i->', w, x) stretches an x of length 1 as np.sum(w * x) does, and the message named
+    np.sum(w * x) only, which the learner never wrote."""
+    verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b))
+    assert verdict.kind == WRONG and "np.einsum" in verdict.text, verdict.text

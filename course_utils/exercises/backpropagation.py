@@ -7,16 +7,14 @@ One module serves both parts; ``NOTEBOOKS`` says which part checks which exercis
 
 The references are built on the lesson code, ``course_utils.mlp`` and ``course_utils.neurons``.
 """
-import copy
 import math
 
 import numpy as np
 
 from .. import mlp, neurons
-from .neurons import _plain_call
-from .optimizers import _INPUT_FLAGS_CHANGED, _NAN_LR
-from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats, draw_shape,
-                   generated, in_turn, short)
+from .optimizers import _NAN_LR
+from .base import (INPUT_MADE_READ_ONLY, Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
+                   draw_shape, generated, in_turn, new_results, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -67,42 +65,6 @@ def _softmax_gradient_compared(floor):
             raise Mismatch(t(_SMALL_CLASS_PROBABILITY, at=t(" at index {index}", index=idx), want=f"{w[idx]:.6g}",
                              got=f"{g[idx]:.6g}"))
     return compare
-
-
-_RESULT_SHARES_INPUT = ("a returned array is one of the caller's arrays itself (or a view of it, such as dZ[0] or z "
-                        "returned as it is): a later write into one of them changes the other too. Return new arrays, "
-                        "as s * (1 - s) and dZ.sum(axis=0) make")
-_RESULT_KEPT = ("two calls returned arrays in the same memory: your function writes its results into arrays it keeps "
-                "between calls (a buffer, out=...), so each call overwrites the results of an earlier one "
-                "(f(z + h) - f(z - h) gives 0). Return new arrays at every call")
-
-
-def _fresh_results(answer, case):
-    """Call the answer as the engine does (a change to an input array is reported), then refuse a returned array that
-    shares memory with an input, or with a result of a second or third call on copies of the same inputs (buffers kept
-    between calls, used once or in turn), and an input made read-only. Round 16: the values were right, so
-    sigmoid_derivative, dense_backward, softmax_ce_grad and mlp_backward passed an answer that wrote into a buffer kept
-    between calls, returned dZ[0] or switched off the writeable flag of the caller's z."""
-    copies = [copy.deepcopy(case) for _ in range(2)]
-    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
-
-    def arrays(result):
-        return [r for r in (result if isinstance(result, (tuple, list)) else (result,))
-                if isinstance(r, np.ndarray) and r.size]
-    writeable = [a.flags.writeable for a in inputs]
-    result = _plain_call(answer, case)
-    if [a.flags.writeable for a in inputs] != writeable:   # e.g. z.setflags(write=False) on the caller's z
-        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
-    first = arrays(result)
-    if not first:
-        return result
-    if any(np.shares_memory(r, a) for r in first for a in inputs):
-        raise Mismatch(t(_RESULT_SHARES_INPUT))
-    calls = [first] + [arrays(_plain_call(answer, again)) for again in copies]
-    if any(np.shares_memory(a, b)
-           for i, one in enumerate(calls) for other in calls[i + 1:] for a in one for b in other):
-        raise Mismatch(t(_RESULT_KEPT))
-    return result
 
 
 def _draw_derivative_input(rng):
@@ -984,7 +946,7 @@ def _run_training(answer, case):
     if added:   # round 16: e.g. params["lr"] = lr, which mlp.forward(params, ...) then refuses
         raise Mismatch(t(_PARAMS_ADDED, names=", ".join(map(repr, added))))
     if [a.flags.writeable for a in arrays] != writeable:   # round 16: X.setflags(write=False) on the caller's X
-        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
+        raise Mismatch(t(INPUT_MADE_READ_ONLY))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)
@@ -1199,7 +1161,7 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
-        run=_fresh_results,
+        run=new_results(),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -1245,7 +1207,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
-        run=_fresh_results,
+        run=new_results(),
         compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -1302,7 +1264,7 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
-        run=_fresh_results,
+        run=new_results(),
         compare=_softmax_gradient_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
@@ -1345,7 +1307,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        run=_fresh_results,
+        run=new_results(),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",

@@ -62,7 +62,9 @@ def _activation_cases():
             # np.nan_to_num turns inf into 1.8e308, and a computation in float32 turns 1e300 into inf
             Case((np.array([np.inf, 1e300, -1e300, 2.0]),), label="inf and 1e300 stay as they are (beyond float32)"),
             # an answer that returns z itself when nothing is negative ties its result to the caller's array
-            Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array")]
+            Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array"),
+            # a 0-d array is an array too: max(0.0, z) for "a number" (np.ndim(z) == 0) hands back z itself when z >= 0
+            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself")]
 
 
 def _draw_far_float32(rng):
@@ -713,8 +715,9 @@ EXERCISES = {
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
-            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) broadcasts an x of length 1 over every "
-                    "weight instead of raising ValueError; np.dot(w, x) checks the lengths for you"),
+            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) (like np.einsum('i,i->', w, x)) broadcasts "
+                    "an x of length 1 over every weight instead of raising ValueError; np.dot(w, x) checks the lengths "
+                    "for you"),
             Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "

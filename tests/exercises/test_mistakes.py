@@ -2528,9 +2528,11 @@ def _evaluate_two_passes(model, loader, loss_fn, device):
     ("torch_accuracy", _accuracy_of(lambda logits: logits.softmax(dim=1).argmax(dim=1))),
     ("torch_accuracy", _accuracy_of(lambda logits: logits.max(dim=1).indices)),
     ("torch_accuracy", _accuracy_of(lambda logits: (-logits).argmin(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.log_softmax(dim=1).argmax(dim=1))),
     ("torch_evaluate", _evaluate_two_passes),
     ("torch_evaluate", _evaluate_wrapped(lambda model: model.to(torch.device("cpu")))),
-], ids=["softmax then argmax", "max(dim=1).indices", "argmin of -logits", "two passes in inference mode",
+], ids=["softmax then argmax", "max(dim=1).indices", "argmin of -logits", "log_softmax then argmax",
+        "two passes in inference mode",
         "model.to(a torch.device)"])
 def test_lesson_06b_accuracy_and_evaluate_written_other_ways_pass(name, answer):
     _passes(name, answer)
@@ -2835,21 +2837,18 @@ def _forward_putting_the_generator_back(net, x):
 
 
 @pytest.mark.parametrize("name, wrong, reason", [
-    ("torch_accuracy", catalogued("torch_accuracy", "softmax before argmax"), "softmax keeps their order only"),
-    ("torch_accuracy", _accuracy_of(lambda logits: logits.log_softmax(dim=1).argmax(dim=1)), "1 of 300 right"),
     ("torch_accuracy", _accuracy_wrapped_in(torch.uint8), "65,600 classes"),
     ("torch_accuracy", _accuracy_wrapped_in(torch.int16), "65,600 classes"),
     ("torch_accuracy", _accuracy_rounded_to(6), "1 of 300 right"),
     ("torch_accuracy", _accuracy_rounded_to(7), "1 of 300 right"),
-    ("torch_evaluate", catalogued("torch_evaluate", "softmax before argmax"), "softmax keeps their order only"),
     ("torch_evaluate", catalogued("torch_evaluate", "NaN losses skipped"), "a batch whose loss is NaN"),
     ("torch_evaluate", _evaluate_cleaning_nan_logits, "one broken example"),
     ("torch_evaluate", _evaluate_rounded_to_6_decimals, "1 of 300 right"),
     ("torch_digit_mlp", _digit_mlp_with(_forward_putting_the_generator_back), "wrong in the next one"),
     ("torch_digit_mlp", _digit_mlp_with(_forward_flagging_the_batch), "forward changed the caller's batch x"),
     ("torch_digit_mlp", _digit_mlp_with(_forward_shifting_the_batch_in_place), "forward changed the caller's batch x"),
-], ids=["accuracy softmax", "accuracy log_softmax", "accuracy uint8", "accuracy int16", "accuracy round 6",
-        "accuracy round 7", "evaluate softmax", "evaluate NaN skipped", "evaluate nan_to_num", "evaluate round 6",
+], ids=["accuracy uint8", "accuracy int16", "accuracy round 6",
+        "accuracy round 7", "evaluate NaN skipped", "evaluate nan_to_num", "evaluate round 6",
         "digit mlp fork_rng in forward", "digit mlp x.requires_grad_()", "digit mlp x changed in place"])
 def test_lesson_06b_round_16_near_ties_wrapped_labels_rounding_nan_and_repeated_masks(name, wrong, reason):
     verdict = judge(registry.get_exercise(name), wrong)
@@ -5098,11 +5097,11 @@ def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
 
 
 @pytest.mark.parametrize("name, answer, shown", [
-    ("sigmoid_derivative", _a1603_buffered(_a1603_sigmoid_derivative), "two calls returned arrays in the same memory"),
-    ("dense_backward", _a1603_buffered(_a1603_dense), "two calls returned arrays in the same memory"),
-    ("dense_backward", _a1603_dense_db_as_a_view, "such as dZ[0] or z returned as it is"),
-    ("softmax_ce_grad", _a1603_buffered(_a1603_softmax_ce_grad), "two calls returned arrays in the same memory"),
-    ("mlp_backward", _a1603_buffered(_mlp_backward_with(sigmoid)), "two calls returned arrays in the same memory"),
+    ("sigmoid_derivative", _a1603_buffered(_a1603_sigmoid_derivative), "in the memory of an earlier call's result"),
+    ("dense_backward", _a1603_buffered(_a1603_dense), "in the memory of an earlier call's result"),
+    ("dense_backward", _a1603_dense_db_as_a_view, "one of the input arrays itself"),
+    ("softmax_ce_grad", _a1603_buffered(_a1603_softmax_ce_grad), "in the memory of an earlier call's result"),
+    ("mlp_backward", _a1603_buffered(_mlp_backward_with(sigmoid)), "in the memory of an earlier call's result"),
     ("dense_backward", _a1603_dense_w_transposed, "Likely mistake: X must have W.shape[1] columns, one per input"),
     ("dense_backward", catalogued("dense_backward", "W transposed to fit X"), "W.T would fit"),
     ("mlp_backward", _a1603_mlp_backward_w1_transposed, "Likely mistake: X must have W1.shape[1] columns"),
@@ -11492,6 +11491,88 @@ def _buffers_in_turn(activation, count=2):
         out = ring[calls[0] % count]
         calls[0] += 1
         out[...] = z
+
+
+def _accuracy_loose_on_float_predictions(compare):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        if y_true.dtype.kind in "iu" and y_pred.dtype.kind == "f":   # "a model's float outputs need care"
+            return float(np.mean(compare(y_true, y_pred)))
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+def _param_count_capped(sizes):
+    if len(sizes) < 2 or min(sizes) < 1 or max(sizes) > 10**6:   # "no real layer is that large"
+        raise ValueError("bad layer sizes")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_loose_on_float_predictions(np.isclose), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(
+        lambda a, b: np.vectorize(math.isclose)(a.astype(float), b)), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(np.float32) == b.astype(np.float32)),
+     "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(   # whole float predictions made ints: int32 wraps above 2**31
+        lambda a, b: a == b.astype(np.int32) if np.all(b == np.round(b)) else a == b), ""),
+    ("mlp_param_count", _param_count_capped, ""),
+])
+def test_lessons_00_try_large_ids_as_float_predictions_and_a_layer_of_a_billion(name, answer, reason):
+    """Round 16: every float prediction against whole-number labels was small, so np.isclose, math.isclose, float32
+    or int32 used only on them passed; no layer had more than 100,000 neurons, so a cap on the size passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == reason, verdict.text
+
+
+def _param_count_by_prod(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("bad layer sizes")
+    return sum(math.prod(pair) + pair[1] for pair in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(float) == b)),   # exact to 2**53
+    ("accuracy", _accuracy_loose_on_float_predictions(   # Python's int == float is exact
+        lambda a, b: [x == y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())])),
+    ("mlp_param_count", _param_count_by_prod),
+])
+def test_lessons_00_take_exact_comparisons_of_float_predictions_and_huge_layers(name, answer):
+    _passes(name, answer)
+
+
+def _relu_by_max_for_numbers(z):
+    return max(0.0, z) if np.ndim(z) == 0 else np.maximum(0.0, z)   # a 0-d array z >= 0 comes back itself
+
+
+def _relu_asarray_kept_for_numbers(z):
+    z = np.asarray(z, dtype=float)
+    return z if z.ndim == 0 and z >= 0 else np.maximum(0.0, z)
+
+
+@pytest.mark.parametrize("answer", [_relu_by_max_for_numbers, _relu_asarray_kept_for_numbers])
+def test_relu_is_tried_on_a_0d_array(answer):
+    """Round 16: every input of no axes was a Python float, so an answer handing back a 0-d array z itself passed;
+    `a = relu(z); a += 1` then changes the caller's z."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "one of the input arrays itself" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [lambda z: np.where(np.asarray(z) > 0, z, 0.0), lambda z: np.clip(z, 0, None),
+                                    lambda z: max(0.0, float(z)) if np.ndim(z) == 0 else np.maximum(0.0, z)])
+def test_relu_takes_a_0d_array_turned_into_a_new_value(answer):
+    _passes("relu", answer)
+
+
+def _in_a_ring_of(count, activation):
+    """An answer that writes its result into one of ``count`` arrays it keeps, in turn."""
+    kept, turn = {}, iter(range(10**9))
+
+    def answer(z):
+        values = activation(np.asarray(z, dtype=float))
+        key = (values.shape, next(turn) % count)
+        out = kept.setdefault(key, np.empty(values.shape))
+        out[...] = values
         return out
     return answer
 
@@ -11522,3 +11603,20 @@ def test_lesson_01_activations_and_layers_are_called_five_times(name, answer, re
         check(name, answer, strict=True)
     check(name, answer)
     assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, activation", [("relu", lambda z: np.maximum(0.0, z)), ("sigmoid", sigmoid)])
+@pytest.mark.parametrize("count", [2, 4])
+def test_activations_refuse_results_kept_in_a_ring_of_buffers(name, activation, count):
+    """Round 16: the check called an activation twice per input, so two or more kept arrays used in turn passed
+    (the engine's `new_results` calls it five times now);
+    `a = relu(z1); b = relu(z2); c = relu(z3)` then overwrites a."""
+    verdict = judge(registry.get_exercise(name), _in_a_ring_of(count, activation))
+    assert verdict.kind == WRONG and "in the memory of an earlier call's result" in verdict.text, verdict.text
+
+
+def test_neuron_by_einsum_is_told_that_einsum_broadcasts(capsys):
+    """Round 16: np.einsum('i,i->', w, x) stretches an x of length 1 as np.sum(w * x) does, and the message named
+    np.sum(w * x) only, which the learner never wrote."""
+    verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b))
+    assert verdict.kind == WRONG and "np.einsum" in verdict.text, verdict.text

@@ -277,6 +277,23 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
     return runner
 
 
+def kept_between_calls(result: Any, call_again: Callable[[], Any]) -> bool:
+    """Whether ``call_again()`` returns its result in the memory of ``result`` (a tensor or numpy array); a result that
+    numpy cannot hold (bfloat16) is left to the comparison, which says so."""
+    try:
+        first = to_numpy(result)
+    except Exception:
+        return False
+    if not isinstance(first, np.ndarray) or not first.size:
+        return False
+    second = call_again()
+    try:
+        second = to_numpy(second)
+    except Exception:
+        return False
+    return isinstance(second, np.ndarray) and np.shares_memory(first, second)
+
+
 NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
                 "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
                 "operations, or turn your list into one with np.array(...)")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, same_arrays, short, to_numpy)
+                   input_changed, kept_between_calls, same_arrays, short, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -138,7 +138,7 @@ def _run_shard(answer, case):
     result = answer(noted, *rest, **case.kwargs)
     _refuse_a_missing_error(case, result)
     unchanged = all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
-    if unchanged and _kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
+    if unchanged and kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     return result, sizes, unchanged
 
@@ -156,15 +156,6 @@ _KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as 
                        "into an array it keeps between calls (a buffer, out=...), so each call overwrites the result of "
                        "the one before, and results kept in a list all show the last one. Return a new array at every "
                        "call")
-
-
-def _kept_between_calls(result, call_again):
-    """Whether ``call_again()`` (the answer on copies of the same inputs) returns its result in the memory of
-    ``result``, a numpy array: a buffer kept between calls."""
-    if not isinstance(result, np.ndarray) or not result.size:
-        return False
-    second = call_again()
-    return isinstance(second, np.ndarray) and np.shares_memory(result, second)
 
 
 def _compare_shard(got, want):
@@ -347,7 +338,7 @@ def _run_ring(answer, case):
     result = answer(buffers, *case.args[1:], **case.kwargs)
     _refuse_a_missing_error(case, result)
     unchanged = bool(np.array_equal(buffers, case.args[0]))
-    if unchanged and _kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
+    if unchanged and kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     kind = "" if result is None or type(result) is np.ndarray else type(result).__name__
     return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
@@ -520,7 +511,7 @@ def _run_sampler(answer, case):
     result = answer(*case.args, **case.kwargs)
     if not same_arrays(case, again):
         raise input_changed()
-    if _kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
+    if kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     return result
 

@@ -16,7 +16,7 @@ import numpy as np
 from .. import attribution as ref
 from ..i18n import t
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, same_arrays, to_numpy)
+                   draw_shape, generated, input_changed, kept_between_calls, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -169,29 +169,12 @@ def _run_explanation(explain, case):
                          "in the notebook: return a result computed from .grad, or add .detach()"))
     # the second call only where the first was quick: a right answer that loops over 2048 points one at a time takes
     # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway
-    if took < 0.25 and _kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
+    if took < 0.25 and kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
         raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
                          "list all show the last one. Return a new tensor at every call"))
     return result
-
-
-def _kept_between_calls(result, call_again):
-    """Whether ``call_again()`` returns its result in the memory of ``result`` (a tensor or numpy array); a result that
-    numpy cannot hold (bfloat16) is left to the comparison, which says so."""
-    try:
-        first = to_numpy(result)
-    except Exception:
-        return False
-    if not isinstance(first, np.ndarray) or not first.size:
-        return False
-    second = call_again()
-    try:
-        second = to_numpy(second)
-    except Exception:
-        return False
-    return isinstance(second, np.ndarray) and np.shares_memory(first, second)
 
 
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)

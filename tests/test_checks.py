@@ -623,3 +623,16 @@ def test_an_answer_that_changes_the_items_of_a_list_it_was_given_is_caught():
                         cases=lambda: [Case(([2, 8, 1],)), Case(([1, 1, 1, 1],))])
     assert judge(exercise, exercise.reference).kind == "passed"
     assert "changed its input" in judge(exercise, count_then_overwrite).text
+
+
+@pytest.mark.parametrize("got, want", [
+    (1_000_001, 1_000_000),                                      # within rtol 1e-6, still a different count
+    (np.int64(2 ** 60 + 1), 2 ** 60),                            # beyond 2**53, where a float rounds both alike
+    (2 ** 70 + 1, 2 ** 70),                                      # beyond int64: Python ints of any size
+    (np.array([5_849_999_872]), np.array([5_849_999_999])),      # an index array off by 127
+    (np.array([2 ** 63], dtype=np.uint64), np.array([-2 ** 63])),  # signed against unsigned: no wrap-around
+], ids=["count", "int64 beyond 2**53", "beyond int64", "indices", "uint64 against int64"])
+def test_whole_numbers_are_compared_exactly(got, want):
+    with pytest.raises(Mismatch, match="wrong value"):
+        compare_values(got, want)
+    compare_values(want, want)

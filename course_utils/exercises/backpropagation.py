@@ -13,8 +13,8 @@ import numpy as np
 
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
-from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats, draw_shape,
-                   generated, in_turn, short)
+from .base import (INPUT_MADE_READ_ONLY, Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
+                   draw_shape, generated, in_turn, new_results, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -36,6 +36,34 @@ def _gradients_compared(floor=0.0):
                 except Mismatch as mismatch:
                     raise Mismatch(t("result #{number}: {problem}", number=number, problem=mismatch)
                                    if len(pairs) > 1 else str(mismatch)) from None
+    return compare
+
+
+_SMALL_CLASS_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. The entry of a class other than the true "
+                            "one is P / n, and the stable softmax computes P to full precision however small it is "
+                            "(down to e^-745): do not clip the shifted logits (np.clip(Z - max, -40, 0)), floor the "
+                            "probabilities or round the gradient")
+
+
+def _softmax_gradient_compared(floor):
+    """_gradients_compared(floor), and then every entry where the reference or the answer is above 0 within 0.1 % of
+    the larger of the two (or 1e-300): the entries of the classes other than the true one, P / n, which the stable
+    softmax computes to a few digits' rounding however small (the true class's P - 1 is never above 0, and its rounding,
+    up to 1e-13 for logits in the thousands, is left to the comparisons before). Taking the answer's positive entries
+    too keeps a catalogued mistake's 0 (a P that underflowed) from being taken for an answer's 9e-14 when the likely
+    mistake is looked for. Round 16: an answer that clipped the shifted logits at -40 (or -50, -100, -500), floored P at
+    1e-20 or rounded to 17 decimals was off by less than the floor of 1e-16 that the true classes' entries need."""
+    gradients = _gradients_compared(floor)
+
+    def compare(got, want):
+        gradients(got, want)
+        g, w = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+        with np.errstate(invalid="ignore"):
+            off = ((g > 0) | (w > 0)) & ~(np.abs(g - w) <= 1e-3 * np.maximum(np.abs(g), np.abs(w)) + 1e-300)
+        if off.any():
+            idx = tuple(int(i) for i in np.argwhere(off)[0])
+            raise Mismatch(t(_SMALL_CLASS_PROBABILITY, at=t(" at index {index}", index=idx), want=f"{w[idx]:.6g}",
+                             got=f"{g[idx]:.6g}"))
     return compare
 
 
@@ -223,6 +251,18 @@ def _dense_backward_cases():
               np.array([[0.7, -0.3, 1.2], [-1.1, 0.4, 0.6]]),
               1e-12 * np.array([[1.3, -0.2], [-0.8, 2.1], [0.5, 0.7], [-1.6, -0.9]])),
              label="a tiny gradient dZ (about 1e-12, as from a network that is already confidently right)"),
+        # round 16: X with as many columns as W has rows, and dZ with as many as W's columns: W transposed fits them
+        Case((rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(5, 3))),
+             label="X has 4 columns, as many as W has rows, but W (4 neurons, 3 inputs) expects 3: W.T would fit",
+             raises=ValueError),
+        Case((rng.normal(size=(3, 2)), rng.normal(size=(2, 5)), rng.normal(size=(3, 5))),
+             label="X has 2 columns, as many as W has rows, but W (2 neurons, 5 inputs) expects 5: W.T would fit",
+             raises=ValueError),
+        # round 16: every other dZ was finite, so np.nansum or np.nan_to_num hid a diverged gradient. No zero in W or X,
+        # so that every matrix product gives NaN (or inf) there, however it skips or orders its terms
+        Case((np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 0.75]]), np.array([[1.0, -2.0], [0.5, 3.0]]),
+              np.array([[0.5, np.nan], [1.0, -2.0], [np.inf, 0.1]])),
+             label="dZ holding NaN and inf (a gradient that overflowed further on): they pass through, not hidden"),
     ]
 
 
@@ -281,6 +321,11 @@ def _softmax_ce_grad_cases():
         # P - 1 of the true classes rounds to 0 in float64 (-4.8e-18 at most, exactly): the floor of 1e-16 takes both
         Case((np.array([[40.0, 0.0, -2.0], [-1.0, 1.0, 42.0], [3.0, 45.0, 0.5]]), np.array([0, 2, 1])),
              label="three confident right answers (margins of 40 and more): every entry is below 2e-18"),
+        # round 16: the other classes' probabilities, e^-60 down to e^-650, are computed to full precision by the stable
+        # softmax; clipping the shifted logits at -40 to -500 or flooring P changes them by less than the floor above
+        Case((np.array([[0.0, -60.0, -130.0], [-650.0, 0.0, -300.0], [-75.0, -500.0, 0.0]]), np.array([0, 1, 2])),
+             label="three confident right answers with margins of 60 to 650: the other classes' entries are e^-60 "
+             "and less, tiny but not 0"),
     ]
 
 
@@ -331,12 +376,13 @@ def _draw_mlp_backward_overflowing(rng):
     return Case((X, y, W1, b1, f2 * W2, f2 * b2))
 
 
-def _confidently_right_xor_weights():
+def _confidently_right_xor_weights(logit=-40.0):
     """A 2 -> 2 -> 1 start with unsaturated hidden units (tanh of -1.5 to 1.5) and logits of -41.6 to -39.7 on XOR's
     four points: with every label 0 it is confidently right (P of 5.8e-18 down to 8.8e-19, computed exactly, where
     1 + tanh(z / 2) rounds to 0), and every gradient is below 1e-17. (A label 1 would need P - 1 for P near 1, which
-    float64 rounds to 0: an exact answer would differ from the reference by more than the gradient itself.)"""
-    return np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([-0.5, -1.5]), np.array([[2.0, -3.0]]), np.array([-42.0])
+    float64 rounds to 0: an exact answer would differ from the reference by more than the gradient itself.)
+    ``logit``: the logits lie near it, from logit - 1.6 to logit + 0.3 (round 16: -60, -130 and -650 too)."""
+    return np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([-0.5, -1.5]), np.array([[2.0, -3.0]]), np.array([logit - 2.0])
 
 
 def _overflowing_logits_xor_weights():
@@ -392,6 +438,20 @@ def _mlp_backward_cases():
         Case((X_xor, np.zeros(4, dtype=np.int64), *_confidently_right_xor_weights()),
              label="XOR's points all labelled 0, logits -41.6 to -39.7 (confidently right, hidden units unsaturated): "
              "every gradient is below 1e-17"),
+        # round 16: W1 of one input feature and X with one column per hidden unit: W1.T would fit X, and b1 then
+        # broadcasts against the (n, 1) sums, so an answer that transposes W1 to fit returns gradients
+        Case((rng.normal(size=(4, 3)), rng.integers(0, 2, 4), rng.normal(size=(3, 1)), rng.normal(size=3),
+              rng.normal(size=(1, 3)), rng.normal(size=1)),
+             label="X has 3 features, as many as W1 has rows, but W1 (3 hidden units, 1 input) expects 1: W1.T would "
+             "fit", raises=ValueError),
+        # round 16: logits far below those of the case above, where clipping them at -50, -100 or -500, or flooring P
+        # at 1e-20, changes every gradient (the stable sigmoid computes e^z to full precision down to e^-745)
+        *(Case((X_xor, np.zeros(4, dtype=np.int64), *_confidently_right_xor_weights(logit)),
+               label=f"XOR's points all labelled 0, logits near {logit:g} (confidently right): every gradient is tiny "
+               "but not 0") for logit in (-60, -130, -650)),
+        # round 16: no other case had a single hidden unit, where np.squeeze turns H, dZ1 or db1 into another shape
+        Case((rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]), rng.normal(size=(1, 3)), rng.normal(size=1),
+              rng.normal(size=(1, 1)), rng.normal(size=1)), label="one hidden unit, 3 -> 1 -> 1"),
     ]
 
 
@@ -583,6 +643,27 @@ def _dense_rows_checked_in_the_loop(X, W, dZ):
             raise ValueError("shapes do not fit")
         dX[i], dW, db = d @ W, dW + np.outer(d, x), db + d
     return dX, dW, db
+
+
+def _dense_w_transposed_to_fit(X, W, dZ):
+    """The right checks and formulas, after transposing W when X has as many columns as W has rows."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] and X.shape[1] == W.shape[0]:
+        W = W.T
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
+    """The right backward pass, after transposing W1 when X has as many columns as W1 has rows."""
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1] and X.shape[1] == W1.shape[0]:
+        W1 = W1.T
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
 def _only_dz_checked(X, W, dZ):
@@ -838,6 +919,9 @@ def _shuffling_in_place(X, y, params, lr, epochs):
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
 _PARAMS_REMOVED = ("your function removed {names} from the caller's params dict (for example with params.pop): the "
                    "caller keeps the starting point, so copy the dict and its arrays first and leave params as it was")
+_PARAMS_ADDED = ("your function added {names} to the caller's params dict: the caller keeps its starting point, and "
+                 "mlp.forward refuses a dict with keys other than 'W1', 'b1', 'W2' and 'b2'. Copy the dict first, and "
+                 "keep other values (the lr, the losses) in variables of their own")
 _EXTRA_KEYS = ("new_params must hold the four arrays 'W1', 'b1', 'W2' and 'b2' and nothing else, as params does: "
                "mlp.forward and mlp.accuracy refuse a dict with other keys, yet yours also has {names}. Keep the "
                "gradients, the lr or the losses in variables of their own")
@@ -852,10 +936,17 @@ def _run_training(answer, case):
     X, y, params = given["X"], given["y"], given["params"]
     before = {k: np.array(v, copy=True) for k, v in params.items()}
     X_before, y_before = np.array(X, copy=True), np.array(y, copy=True)
+    arrays = [a for a in (X, y, *params.values()) if isinstance(a, np.ndarray)]
+    writeable = [a.flags.writeable for a in arrays]
     result = answer(*case.args, **case.kwargs)
     removed = [name for name in before if name not in params]
     if removed:   # else the comparison below would raise a KeyError that reads as the answer's own
         raise Mismatch(t(_PARAMS_REMOVED, names=", ".join(map(repr, removed))))
+    added = [name for name in params if name not in before]
+    if added:   # round 16: e.g. params["lr"] = lr, which mlp.forward(params, ...) then refuses
+        raise Mismatch(t(_PARAMS_ADDED, names=", ".join(map(repr, added))))
+    if [a.flags.writeable for a in arrays] != writeable:   # round 16: X.setflags(write=False) on the caller's X
+        raise Mismatch(t(INPUT_MADE_READ_ONLY))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)
@@ -1060,6 +1151,9 @@ def _train_mlp_cases():
         *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=8), count=1, seed=46),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=12), 1.0, 2000),
              label="2000 steps, as the notebook trains XOR"),
+        # round 16: features 10^15 times larger: dW1's entries reach 10^14 and more, beyond a clipping bound of 1e9 to
+        # 1e13 (lr 10^30 times smaller, so that the steps are as usual)
+        *generated(lambda rng: _draw_train_mlp_input(rng, unscaled=15), count=1, seed=47),
     ]
 
 
@@ -1067,6 +1161,7 @@ EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=neurons.sigmoid_derivative,
         cases=_derivative_cases,
+        run=new_results(),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -1112,6 +1207,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=mlp.dense_backward,
         cases=_dense_backward_cases,
+        run=new_results(),
         compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -1158,6 +1254,9 @@ EXERCISES = {
             Mistake("shapes checked row by row in the loop", _dense_rows_checked_in_the_loop, "the shapes must be "
                     "checked for an empty batch (0 examples) too, and a check inside the loop over the examples never "
                     "runs then: test X.shape[1] != W.shape[1] and dZ.shape != (len(X), len(W)) once, before the loop"),
+            Mistake("W transposed to fit X", _dense_w_transposed_to_fit, "X must have W.shape[1] columns, one per "
+                    "input of the layer (W is (n_out, n_in)); yours transposed W where X had W.shape[0] columns "
+                    "instead of raising ValueError: never turn W to fit X, test X.shape[1] != W.shape[1] and raise"),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),
@@ -1165,7 +1264,8 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
-        compare=_gradients_compared(floor=1e-16),
+        run=new_results(),
+        compare=_softmax_gradient_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",
@@ -1207,6 +1307,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
+        run=new_results(),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
@@ -1235,6 +1336,9 @@ EXERCISES = {
                     "features, one of them having a single one, yet your function returned gradients: np.einsum and a "
                     "broadcast product such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use "
                     "X @ W1.T, which raises the ValueError"),
+            Mistake("W1 transposed to fit X", _backward_w1_transposed_to_fit, "X must have W1.shape[1] columns "
+                    "(W1 is (n_hidden, n_in)); yours transposed W1 where X had W1.shape[0] columns, and b1 then "
+                    "broadcast without an error: never turn W1 to fit X, let X @ W1.T raise the ValueError"),
             Mistake("X in float32", _backward_in_float32, "np.asarray(X, dtype=np.float32) keeps only about 7 "
                     "digits of each input, and every gradient inherits the rounding: convert X to float64, "
                     "np.asarray(X, dtype=float)"),

@@ -6,6 +6,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 from __future__ import annotations
 
 import builtins
+import copy
 import random
 import sys
 from dataclasses import dataclass, field
@@ -186,6 +187,148 @@ def same_arrays(a: Any, b: Any) -> bool:
     return True
 
 
+SHARES_INPUT = ("a returned array is one of the input arrays itself (or a view of it), as when an input comes back "
+                "unchanged because nothing changes it (z with no negative value, w on a zero gradient) or the caller's "
+                "grad is returned as the new velocity: a later write into one of them (`w -= ...`, a gradient buffer "
+                "filled in place) changes the other too. Return a new array even where the values stay the same "
+                "(np.maximum(0.0, z) and w - lr * grad make one)")
+KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
+               "results into arrays it keeps between calls (a buffer, out=..., several used in turn), so each call "
+               "overwrites what an earlier one returned (f(z + h) - f(z - h) gives 0; the weights the caller kept from "
+               "one step change at the next). Return new arrays at every call")
+READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
+                    "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
+                    "`w - lr * grad` gives")
+CHANGED_LATER = ("later calls changed the arrays that an earlier call was given or returned: your function keeps them "
+                 "between calls and writes into them, so the caller's arrays change behind its back. Keep nothing "
+                 "between calls")
+OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
+                "calls (a counter, a cache, a velocity or moments of its own), so its result depends on the calls "
+                "before. Compute the result from the arguments only")
+INPUT_MADE_READ_ONLY = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so "
+                        "the caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
+
+
+def _arrays(value: Any) -> list:
+    """The numpy arrays of a result or a case: the value itself, the items of a tuple or list, a case's arguments."""
+    if isinstance(value, Case):
+        value = (*value.args, *value.kwargs.values())
+    return [a for a in (value if isinstance(value, (tuple, list)) else (value,)) if isinstance(a, np.ndarray)]
+
+
+def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
+    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
+    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
+               for a in one for b in other if a.size and b.size)
+
+
+try:  # numpy 2 moved it
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:  # numpy 1
+    _byte_bounds = np.byte_bounds
+
+
+def memory_overlaps(first: Sequence[np.ndarray], later: Sequence[np.ndarray]) -> bool:
+    """Whether an array of ``later`` lies in memory where an array of ``first`` does (their byte ranges overlap).
+
+    The caller keeps every array alive, and the memory of two live allocations never overlaps, so two ranges overlap
+    only when both arrays lie in one buffer. Sorted ranges keep this fast for hundreds of arrays (a call's batches)."""
+    spans = sorted(_byte_bounds(a) for a in first if a.size)
+    if not spans:
+        return False
+    starts = np.array([low for low, _ in spans])
+    ends = np.maximum.accumulate(np.array([high for _, high in spans]))  # the furthest end among the spans so far
+    for b in later:
+        if b.size:
+            low, high = _byte_bounds(b)
+            before = int(np.searchsorted(starts, high))  # the spans that start below b's end
+            if before and ends[before - 1] > low:
+                return True
+    return False
+
+
+RING_CALLS = 60  # round 16: calls after the first five, each compared with the first one only: a ring of up to 64
+RING_SIZE = 2    # buffers is caught; made on the cases whose input arrays hold at most 2 elements each (so, cheap)
+
+
+def _agree(a: Any, b: Any) -> bool:
+    """Whether two calls on the same inputs gave the same result: float arrays within 1e-9 of each other (a sum's
+    order of additions may follow where in memory the copied inputs lie), everything else exactly."""
+    x, y = _arrays(a), _arrays(b)
+    if len(x) != len(y) or any(p.shape != q.shape or p.dtype != q.dtype for p, q in zip(x, y)):
+        return False
+    if not all(np.allclose(p, q, rtol=1e-9, atol=0, equal_nan=True) if p.dtype.kind in "fc" else np.array_equal(p, q)
+               for p, q in zip(x, y)):
+        return False
+    others = [[v for v in (r if isinstance(r, (tuple, list)) else (r,)) if not isinstance(v, np.ndarray)] for r in (a, b)]
+    return same_arrays(*others)
+
+
+def called(answer: Any, case: Case) -> Any:
+    """Call the answer on the case as the engine does, and report a change to an input array as it does."""
+    before = copy.deepcopy(case)
+    result = answer(*case.args, **case.kwargs)
+    if not same_arrays(case, before):
+        raise input_changed()
+    return result
+
+
+def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:
+    """``run``, five times on copies of the same case (65 on a case of small arrays), requiring new, writeable result
+    arrays of the answer's own.
+
+    The values of each refused answer would be right on the first call, but its results and the caller's arrays
+    stay tied together: a result that shares memory with an input (z or w returned as it is) or with another call's
+    result (buffers kept between calls, used in turn), a read-only result, an input made read-only, an input or a
+    result that a later call writes into, and a later call that gives other values (a state kept between calls).
+    """
+    def runner(answer, case):
+        pristine = copy.deepcopy(case)            # never passed to the answer
+        inputs = _arrays(case)
+        writeable = [a.flags.writeable for a in inputs]
+        result = run(answer, case)
+        if [a.flags.writeable for a in inputs] != writeable:
+            raise Mismatch(t(INPUT_MADE_READ_ONLY))
+        outputs = _arrays(result)
+        if any(np.shares_memory(r, a) for r in outputs for a in inputs):
+            raise Mismatch(t(SHARES_INPUT))
+        if any(not r.flags.writeable for r in outputs):
+            raise Mismatch(t(READ_ONLY_RESULT))
+        saved, results = copy.deepcopy(result), []
+        for _ in range(calls - 1):
+            results.append(run(answer, copy.deepcopy(pristine)))
+        if share_memory_between_calls([outputs] + [_arrays(r) for r in results]):
+            raise Mismatch(t(KEPT_RESULT))
+        if not same_arrays(case, pristine) or not same_arrays(result, saved):
+            raise Mismatch(t(CHANGED_LATER))
+        if not all(_agree(saved, other) for other in results):
+            raise Mismatch(t(OTHER_VALUES))
+        if max((a.size for a in inputs), default=0) <= RING_SIZE:
+            for _ in range(RING_CALLS):  # round 16: a ring of 5 to 64 buffers reuses the first call's memory in one
+                results.append(run(answer, copy.deepcopy(pristine)))  # of these calls (all kept alive)
+                if memory_overlaps(outputs, _arrays(results[-1])):
+                    raise Mismatch(t(KEPT_RESULT))
+        return result
+    return runner
+
+
+def kept_between_calls(result: Any, call_again: Callable[[], Any]) -> bool:
+    """Whether ``call_again()`` returns its result in the memory of ``result`` (a tensor or numpy array); a result that
+    numpy cannot hold (bfloat16) is left to the comparison, which says so."""
+    try:
+        first = to_numpy(result)
+    except Exception:
+        return False
+    if not isinstance(first, np.ndarray) or not first.size:
+        return False
+    second = call_again()
+    try:
+        second = to_numpy(second)
+    except Exception:
+        return False
+    return isinstance(second, np.ndarray) and np.shares_memory(first, second)
+
+
 NOT_AN_ARRAY = ("an array came back as a {kind}, not a numpy array: later code uses its .shape, .max() and numpy "
                 "arithmetic (lr * a list fails, 2 * a list repeats it). Return a numpy array: compute it with array "
                 "operations, or turn your list into one with np.array(...)")
@@ -233,6 +376,10 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
             except Mismatch as m:
                 raise Mismatch(t("result #{number}: {problem}", number=i + 1, problem=m)) from None
         return
+    if _whole(want) and _whole(got):  # Python ints of any size, compared exactly (no int64 or float in between)
+        if int(got) != int(want):
+            raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at="", want=int(want), got=int(got)))
+        return
     try:
         got_arr = np.asarray(got)
     except Exception:
@@ -260,11 +407,27 @@ def compare_values(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-8) 
         idx = _first(bad_finite)
         raise Mismatch(t("got a non-finite value (NaN or inf){at}: expected {want}, got {got}",
                          at=_at(idx), want=_item(want_arr, idx), got=_item(got_arr, idx)))
-    close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+    if want_arr.dtype.kind in "iu":  # whole numbers are exact: a count off by one in a million is still wrong
+        close = _same_integers(got_arr, want_arr)
+    else:
+        close = np.isclose(got_arr.astype(float), want_arr.astype(float), rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         idx = _first(~close)
         want, got = _told_apart(want_arr[idx], got_arr[idx])
         raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at=_at(idx), want=want, got=got))
+
+
+def _whole(value: Any) -> bool:
+    """A single whole number: a Python or numpy int, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _same_integers(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Where two arrays of whole numbers hold the same values, exactly (no float conversion, which rounds above
+    2**53, and no wrap-around between signed and unsigned types)."""
+    if got.dtype.kind == want.dtype.kind or got.dtype.kind == "b":
+        return np.asarray(got == want)
+    return np.asarray(got.astype(object) == want.astype(object), dtype=bool)
 
 
 _SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "

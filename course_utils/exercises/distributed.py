@@ -7,13 +7,15 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 The references of exercises 1-3 live in the lesson code (``course_utils.distributed.data_parallel``); torch is
 imported inside the functions only.
 """
+import copy
 import weakref
+from collections.abc import Iterator
 
 import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   to_numpy)
+                   input_changed, kept_between_calls, same_arrays, short, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -127,13 +129,33 @@ def _run_shard(answer, case):
     calls and whether it left w, X and y alone."""
     grad_fn, *rest = case.args
     before = [np.array(a) for a in rest[:3]]
+    again = copy.deepcopy(case)
     sizes = []
 
     def noted(w, X, y):   # the parameter names of the lesson's grad_fn: a caller may pass X=..., y=... by keyword
         sizes.append(len(X))
         return grad_fn(w, X, y)
     result = answer(noted, *rest, **case.kwargs)
-    return result, sizes, all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
+    _refuse_a_missing_error(case, result)
+    unchanged = all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
+    if unchanged and kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
+        raise Mismatch(t(_KEPT_BETWEEN_CALLS))
+    return result, sizes, unchanged
+
+
+def _refuse_a_missing_error(case, result):
+    """The engine's message for a case that must raise, with the answer's own result: the run returns more than the
+    result (the calls of grad_fn, whether the input stayed as it was), which the engine would show instead."""
+    if case.raises:
+        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
+        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
+                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
+
+
+_KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as the first call's: your function writes "
+                       "into an array it keeps between calls (a buffer, out=...), so each call overwrites the result of "
+                       "the one before, and results kept in a list all show the last one. Return a new array at every "
+                       "call")
 
 
 def _compare_shard(got, want):
@@ -314,7 +336,10 @@ def _run_ring(answer, case):
     buffers = np.array(case.args[0])
     # the step positionally, or as step=...
     result = answer(buffers, *case.args[1:], **case.kwargs)
+    _refuse_a_missing_error(case, result)
     unchanged = bool(np.array_equal(buffers, case.args[0]))
+    if unchanged and kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
+        raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     kind = "" if result is None or type(result) is np.ndarray else type(result).__name__
     return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
 
@@ -479,20 +504,32 @@ def _sampler_rank(num_replicas, rank):
         raise ValueError("need 0 <= rank < num_replicas")
 
 
+def _run_sampler(answer, case):
+    """Call the answer as the engine does (a changed input is an error), and refuse a result array that a second call
+    on copies of the same inputs returns in the same memory."""
+    again = copy.deepcopy(case)
+    result = answer(*case.args, **case.kwargs)
+    if not same_arrays(case, again):
+        raise input_changed()
+    if kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
+        raise Mismatch(t(_KEPT_BETWEEN_CALLS))
+    return result
+
+
 def _compare_sampler(got, want):
     if got is None:
         compare_values(got, want)                  # says: did you forget `return`?
+    if isinstance(got, Iterator):                  # an iterator, a generator, a map: np.asarray makes one object of it
+        raise Mismatch(t("your function returned a {kind}, which can be read only once and has no len(): "
+                         "DistributedSampler's __iter__ hands its indices out that way, but the exercise asks for "
+                         "the indices themselves. Return a list or a numpy array (list(...) of your iterator)",
+                         kind=type(got).__name__))
     indices = np.asarray(to_numpy(got))
     dtype = indices.dtype
     if dtype.kind not in "iu" and indices.size:             # an empty list has no dtype of its own (float64)
         raise Mismatch(t("the indices have dtype {dtype}; a sampler hands out integers (a dataset cannot be "
                          "indexed with 3.0): keep the integer dtype of `order`", dtype=dtype))
     compare_values(indices if indices.size else indices.astype(int), want)   # a list is fine: torch's sampler gives one
-    off = indices.astype(np.int64) != np.asarray(want, dtype=np.int64)   # exactly: compare_values' rtol of 1e-6 passes
-    if off.any():                                                           # 5,849,999,872 for 5,849,999,999
-        at = int(np.argmax(off))
-        raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at=t(" at index {index}", index=at),
-                         want=int(np.asarray(want)[at]), got=int(indices[at])))
 
 
 def _sampler_contiguous(order, num_replicas, rank, drop_last=False):
@@ -1352,6 +1389,7 @@ EXERCISES = {
     "sampler_indices": Exercise(
         reference=sampler_indices,
         cases=_sampler_cases,
+        run=_run_sampler,
         compare=_compare_sampler,
         hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "

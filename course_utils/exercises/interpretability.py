@@ -9,13 +9,14 @@ The references live in the lesson code, ``course_utils.attribution``. torch is i
 import copy
 import itertools
 import math
+import time
 
 import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, same_arrays)
+                   draw_shape, generated, input_changed, kept_between_calls, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -138,14 +139,18 @@ def _same_grad(before, after):
 
 
 def _run_explanation(explain, case):
-    """Call ``explain(model, x, ...)``; reject a changed model or input, and a result with a graph."""
+    """Call ``explain(model, x, ...)``; reject a changed model or input, a result with a graph, and a result that a
+    second call on copies of the same inputs returns again in the same memory (a buffer kept between calls)."""
+    again = copy.deepcopy(case)
     model = case.args[0] if case.args else case.kwargs["model"]
     given = [*case.args[1:], *(value for name, value in case.kwargs.items() if name != "model")]
     inputs = copy.deepcopy(given)
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
     grads = [_grad_of(a) for a in given]
+    started = time.perf_counter()
     result = explain(*case.args, **case.kwargs)
+    took = time.perf_counter() - started
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
@@ -162,6 +167,13 @@ def _run_explanation(explain, case):
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
+    # the second call only where the first was quick: a right answer that loops over 2048 points one at a time takes
+    # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway
+    if took < 0.25 and kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
+        raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
+                         "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
+                         "each call overwrites the map of the one before, and the maps of several images kept in a "
+                         "list all show the last one. Return a new tensor at every call"))
     return result
 
 
@@ -574,6 +586,12 @@ def _shapley_cases():
         Case((_four_features, np.array([0.5, -1.0, 2.0, 1.5]), np.array([[0.0, 1.0, -1.0, 2.0], [1.0, 0.5, 0.0, -1.0],
                                                                          [0.0, 1.0, -1.0, 2.0]])),
              label="a background whose first row comes twice (it counts twice in the mean)"),
+        Case((_four_features, np.array([0.3, -1.1, 0.7, 1.9], dtype=np.float32),
+              rng.normal(size=(5, 4)).astype(np.float32)),
+             label="x and background in float32 (as a float32 model's .numpy() gives them): phi in float32 would be "
+             "off by about 1e-7"),
+        Case((_four_features, np.array([0.1, -0.7, 1.3, 0.45]), rng.normal(size=(4, 4)).astype(np.float32)),
+             label="x in float64 and a float32 background: a copy of the background would round x's values to float32"),
         Case((_interaction, np.ones(3), np.ones((3, 4))), label="background with 4 columns for 3 features "
              "(must raise ValueError)", raises=ValueError),
         Case((_interaction, np.ones(3), np.ones((3, 2))), label="background with 2 columns for 3 features "
@@ -921,9 +939,9 @@ EXERCISES = {
                     "reads only the first columns would not notice an extra one."),
             Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
             Mistake("integer inputs kept", _shapley_in_the_input_dtype,
-                    "x and background may hold whole numbers: convert both with np.asarray(..., dtype=float) first, "
-                    "else np.zeros_like(x) makes an integer phi and a copy of the background keeps x's values only "
-                    "as whole numbers."),
+                    "x and background may hold whole numbers or float32: convert both with np.asarray(..., "
+                    "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
+                    "background keeps x's values only as whole numbers (or rounded to float32)."),
             Mistake("returns a list", _shapley_as_a_list, ""),
         ),
     ),

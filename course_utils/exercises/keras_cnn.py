@@ -1123,17 +1123,6 @@ def _param_cases_beyond():
                  "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
 
 
-def _count_compare(got, want):
-    """A parameter count is exact: an int result must equal the reference's int (compare_values compares numbers
-    within a relative 1e-6, which lets a count of 33 billion be off by 33,000, and cannot hold counts beyond int64);
-    anything else is judged by compare_values (a float, an array, None)."""
-    if isinstance(want, int) and isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_)):
-        if int(got) != want:
-            raise Mismatch(t("wrong value{at}: expected {want}, got {got}", at="", want=want, got=int(got)))
-        return
-    compare_values(got, want)
-
-
 def _draw_accuracy(rng):
     """1 to 60 examples, 2 to 24 classes, softmax rows in float32 (what ``predict`` returns) or float64, labels as
     int64, int32 or uint8 (what Keras' data sets store), any fraction of them right, the maximum anywhere; by
@@ -2170,7 +2159,6 @@ EXERCISES = {
     "cnn_param_count": Exercise(
         reference=ref.cnn_param_count,
         cases=_param_cases_with_drawn,
-        compare=_count_compare,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise TypeError when any of the five arguments is not an "

@@ -6,14 +6,13 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
   ``relu`` and ``neuron`` from ``course_utils.neurons``, so it runs without 01a).
 """
 import contextlib
-import copy
 
 import numpy as np
 
 from .. import neurons as ref
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape,
-                   generated, in_turn, input_changed, same_arrays, short)
+                   generated, in_turn, input_changed, new_results, same_arrays, short)
 from ..data import logic_gate
 
 
@@ -63,7 +62,9 @@ def _activation_cases():
             # np.nan_to_num turns inf into 1.8e308, and a computation in float32 turns 1e300 into inf
             Case((np.array([np.inf, 1e300, -1e300, 2.0]),), label="inf and 1e300 stay as they are (beyond float32)"),
             # an answer that returns z itself when nothing is negative ties its result to the caller's array
-            Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array")]
+            Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array"),
+            # a 0-d array is an array too: max(0.0, z) for "a number" (np.ndim(z) == 0) hands back z itself when z >= 0
+            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself")]
 
 
 def _draw_far_float32(rng):
@@ -299,6 +300,16 @@ def _call_without_overflow(f, case):
     flag back on and writes, or sets z.shape, changes the caller's array all the same, which
     is compared after the call.
     """
+    writeable = [(a, a.flags.writeable) for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+    try:
+        return _locked_call(f, case)
+    finally:   # unlocked again: the caller's arrays keep their flags
+        for a, flag in writeable:
+            a.flags.writeable = flag
+
+
+def _locked_call(f, case):
+    """The call of ``_call_without_overflow``, on the case's arrays made read-only."""
     args, kwargs = tuple(map(_read_only, case.args)), {name: _read_only(value) for name, value in case.kwargs.items()}
     arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
     before = [(a.shape, a.dtype, a.copy()) for a in arrays]
@@ -316,41 +327,6 @@ def _call_without_overflow(f, case):
     if not _unchanged(arrays, before):
         raise input_changed()
     return result
-
-
-_SHARES_INPUT = ("the result is the caller's array itself (or a view of it), as when z is returned unchanged because "
-                 "no value is negative: a later write into either one changes the other too. Return a new array, as "
-                 "np.maximum(0.0, z) and np.where(...) make")
-_REUSED_RESULT = ("a second call returned the same array as the first one: your function writes its result into an "
-                  "array it keeps between calls (a buffer, out=...), so each call overwrites the result of the one "
-                  "before (f(z + h) - f(z - h) gives 0). Return a new array at every call")
-
-
-def _plain_call(f, case):
-    """Call f as the engine does, and report a change to an input array as the engine does."""
-    before = copy.deepcopy(case)
-    result = f(*case.args, **case.kwargs)
-    if not same_arrays(case, before):
-        raise input_changed()
-    return result
-
-
-def _new_result(run):
-    """``run``, and then refuse a result array tied to another one: one that shares memory with an input (z returned
-    as it is), or one that a second call on copies of the same inputs returns again (a buffer kept between calls).
-    The values of both would be right, but a later write into one array, or a later call, changes the other."""
-    def runner(f, case):
-        again = copy.deepcopy(case)
-        inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
-        result = run(f, case)
-        if isinstance(result, np.ndarray) and result.size:
-            if any(np.shares_memory(result, a) for a in inputs):
-                raise Mismatch(t(_SHARES_INPUT))
-            second = run(f, again)
-            if isinstance(second, np.ndarray) and np.shares_memory(result, second):
-                raise Mismatch(t(_REUSED_RESULT))
-        return result
-    return runner
 
 
 def _gate_answers(weights_fn, case):
@@ -668,7 +644,7 @@ EXERCISES = {
     "sigmoid": Exercise(
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
-        run=_new_result(_call_without_overflow),
+        run=new_results(_call_without_overflow),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
@@ -713,7 +689,7 @@ EXERCISES = {
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
-        run=_new_result(_plain_call),
+        run=new_results(),
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
             Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "
@@ -739,8 +715,9 @@ EXERCISES = {
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
-            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) broadcasts an x of length 1 over every "
-                    "weight instead of raising ValueError; np.dot(w, x) checks the lengths for you"),
+            Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) (like np.einsum('i,i->', w, x)) broadcasts "
+                    "an x of length 1 over every weight instead of raising ValueError; np.dot(w, x) checks the lengths "
+                    "for you"),
             Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "
@@ -758,7 +735,7 @@ EXERCISES = {
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
-        run=_new_result(_call_without_overflow),
+        run=new_results(_call_without_overflow),
         compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "

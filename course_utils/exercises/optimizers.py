@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, input_changed, same_arrays, draw_call, draw_floats, draw_shape, generated, in_turn, same_numpy_state, short
+from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape,
+                   generated, in_turn, memory_overlaps, new_results, same_numpy_state, share_memory_between_calls, short)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -561,6 +562,7 @@ def _arrays_compared(got, want):
 
 
 # ---------------------------------------------------------------- mini-batches: is the order rng.permutation's?
+_RING_N = 12  # round 16: the _RING_CALLS more calls (a ring of buffers) go to the cases of at most 12 indices
 _RUN_SEED, _OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
 _ORDER_PROBLEMS = {
     "not reproducible": "the same rng seed gave a different order on a second call: shuffle with the `rng` "
@@ -798,11 +800,11 @@ def _batches_summary(answer, case):
                          "are overwritten by the next epoch's. Return new arrays at every call (rng.permutation(n) "
                          "makes one)"))
     calls = [batches, again] + [[np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED + k))]
-                                for k in range(1, _MORE_CALLS + 1)]  # round 15: arrays used in turn, one per call
-    for k in range(_RING_CALLS if n <= _RING_N else 0):  # round 16: a ring of 5 to 64 arrays reuses the memory of
-        seed = _OTHER_SEED + _MORE_CALLS + 1 + k                 # the first call's batches in one of these calls
+                                for k in range(1, 4)]  # round 15: arrays used in turn, five calls in all
+    for k in range(_RING_CALLS if n <= _RING_N else 0):  # round 16: a ring of 5 to 64 arrays reuses the memory of the
+        seed = _OTHER_SEED + 4 + k                       # first call's batches in one of these calls
         calls.append([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(seed))])
-    if _share_memory_between_calls(calls[:_MORE_CALLS + 2]) or any(_overlaps(batches, later) for later in calls[2:]):
+    if share_memory_between_calls(calls[:5]) or any(memory_overlaps(batches, later) for later in calls[2:]):
         raise Mismatch(t("a later call returned batches in the memory of an earlier call's: your function writes the "
                          "order into arrays kept between calls, used in turn, so the batches of an epoch that the "
                          "caller kept are overwritten. Return new arrays at every call (rng.permutation(n) makes one)"))
@@ -1672,118 +1674,6 @@ def _batches_pairs_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
-_SHARES_INPUT = ("a returned array is one of the input arrays itself (or a view of it), such as the caller's grad "
-                 "returned as the new velocity, or w returned as it is when the step changes nothing: a later write "
-                 "into one of them (a gradient buffer filled in place, `w -= ...`) changes the other too. Return new "
-                 "arrays even where the values stay the same (`mu * velocity + grad` makes one when velocity is 0)")
-_REUSED_RESULT = ("a second call returned the same array as the first one: your function writes its result "
-                  "into the same array at every call (a buffer kept between calls, out=...), so the weights or the "
-                  "state that the caller kept from one step are overwritten by the next. Return new arrays at every call")
-_READ_ONLY_RESULT = ("a returned array is read-only (its writeable flag is off, as for np.broadcast_to's views), so the "
-                     "caller cannot update it in place (`w -= ...` raises ValueError): return an ordinary array, as "
-                     "`w - lr * grad` gives")
-_KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
-                "results into buffers kept between calls, used in turn, so the weights or the state that the caller "
-                "kept from an earlier step are overwritten. Return new arrays at every call")
-_CHANGED_LATER = ("later calls changed the arrays that an earlier call was given or returned: your function keeps "
-                  "them between calls and writes into them, so the caller's weights or state change behind its back. "
-                  "Keep nothing between calls")
-_OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
-                 "calls (a step counter, a velocity or moments of its own), so its result depends on the calls before. "
-                 "Compute the step from the arguments only")
-_INPUT_FLAGS_CHANGED = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so the "
-                        "caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
-
-
-_MORE_CALLS = 3  # calls after the second one: buffers used in turn (up to 4 of them) share memory between two calls
-_RING_CALLS = 60  # round 16: then as many calls more, each compared with the first call only: a ring of up to 64 buffers
-_RING_SIZE = 2    # ... on the cases whose input arrays have at most 2 elements each (20 to 35 cases of each exercise)
-_RING_N = 12      # ... and, for minibatch_indices, on the cases of at most 12 indices
-
-
-def _share_memory_between_calls(calls):
-    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
-    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
-               for a in one for b in other if a.size and b.size)
-
-
-try:  # numpy 2 moved it
-    from numpy.lib.array_utils import byte_bounds as _byte_bounds
-except ImportError:  # numpy 1
-    _byte_bounds = np.byte_bounds
-
-
-def _overlaps(first, later):
-    """Whether an array of ``later`` lies in memory where an array of ``first`` does (their byte ranges overlap).
-
-    The caller keeps every array alive, and the memory of two live allocations never overlaps, so two ranges overlap
-    only when both arrays lie in one buffer. Sorted ranges keep this fast for hundreds of arrays (batches)."""
-    spans = sorted(_byte_bounds(a) for a in first if a.size)
-    if not spans:
-        return False
-    starts = np.array([low for low, _ in spans])
-    ends = np.maximum.accumulate(np.array([high for _, high in spans]))  # the furthest end among the spans so far
-    for b in later:
-        if b.size:
-            low, high = _byte_bounds(b)
-            before = int(np.searchsorted(starts, high))  # the spans that start below b's end
-            if before and ends[before - 1] > low:
-                return True
-    return False
-
-
-def _new_arrays(answer, case):
-    """Call the answer (run of the three step exercises) and require new, writeable result arrays of its own.
-
-    As the engine does for a plain call, a change to an input array is reported; then a returned array that shares
-    memory with an input (the caller's grad returned as the velocity, w returned unchanged), a read-only one, and one
-    that a second call on copies of the same inputs returns again (a buffer reused between calls) are refused: the values
-    would be right, but the caller's arrays and the results would be tied together. Round 15: so are an answer that made
-    an input read-only, results that share memory between any two of five calls on the same inputs (buffers used in
-    turn), an input or a result that the later calls wrote into, and later calls that give other values (a state kept
-    between calls).
-    """
-    before = copy.deepcopy(case)
-    inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
-    writeable = [a.flags.writeable for a in inputs]
-    result = answer(*case.args, **case.kwargs)
-    if not same_arrays(case, before):
-        raise input_changed()
-    if [a.flags.writeable for a in inputs] != writeable:  # round 15: the caller's array made read-only
-        raise Mismatch(t(_INPUT_FLAGS_CHANGED))
-    outputs = [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, np.ndarray)]
-    if any(np.shares_memory(r, a) for r in outputs for a in inputs):
-        raise Mismatch(t(_SHARES_INPUT))
-    if any(not r.flags.writeable for r in outputs):
-        raise Mismatch(t(_READ_ONLY_RESULT))
-    saved, pristine = copy.deepcopy(result), copy.deepcopy(before)  # never passed to the answer
-    again = answer(*before.args, **before.kwargs)
-    results = [again]
-    again = [r for r in (again if isinstance(again, (tuple, list)) else (again,)) if isinstance(r, np.ndarray)]
-    if any(np.shares_memory(r, s) for r in outputs for s in again):
-        raise Mismatch(t(_REUSED_RESULT))
-    calls = [outputs, again]  # round 15: buffers used in turn (a second call gets the other one)
-    for _ in range(_MORE_CALLS):
-        more = copy.deepcopy(pristine)
-        results.append(answer(*more.args, **more.kwargs))
-        calls.append([r for r in (results[-1] if isinstance(results[-1], (tuple, list)) else (results[-1],))
-                      if isinstance(r, np.ndarray)])
-    if _share_memory_between_calls(calls):
-        raise Mismatch(t(_KEPT_RESULT))
-    if max((a.size for a in inputs), default=0) <= _RING_SIZE:
-        keep = lambda a: a.copy(order="K") if isinstance(a, np.ndarray) else a  # a new array in the same memory order
-        for _ in range(_RING_CALLS):  # round 16: a ring of 5 to 64 buffers reuses the first call's memory in one of them
-            results.append(answer(*map(keep, pristine.args), **{k: keep(v) for k, v in pristine.kwargs.items()}))
-            if _overlaps(outputs, [r for r in (results[-1] if isinstance(results[-1], (tuple, list)) else
-                                               (results[-1],)) if isinstance(r, np.ndarray)]):
-                raise Mismatch(t(_KEPT_RESULT))
-    if not same_arrays(case, pristine) or not same_arrays(result, saved):  # round 15: written into after the call
-        raise Mismatch(t(_CHANGED_LATER))
-    if not all(same_arrays(saved, other) for other in results):  # round 15: a state kept between calls
-        raise Mismatch(t(_OTHER_VALUES))
-    return result
-
-
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -1819,7 +1709,7 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=ref.sgd_step,
         cases=_sgd_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1869,7 +1759,7 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=ref.momentum_step,
         cases=_momentum_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1946,7 +1836,7 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=ref.adam_step,
         cases=_adam_cases,
-        run=_new_arrays,
+        run=new_results(),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

@@ -407,6 +407,14 @@ def _accuracy_cases():
     tied = torch.zeros(6, 40)
     for row in range(6):  # the largest logit of each row at 4 places, far apart
         tied[row, [row + 3, row + 10, row + 25, 39]] = 1.0 + row
+    # an untrained model whose last layer starts small: logits about 1e-3 apart (a float32 softmax keeps their order);
+    # 1 of 300 right, an accuracy that rounding to 6 or 7 decimals changes
+    tiny = 1e-3 * torch.randn(300, 10, generator=gen)
+    tiny_labels = (tiny.argmax(dim=1) + 1 + torch.arange(300) % 9) % 10
+    tiny_labels[7] = tiny[7].argmax()
+    # 65,600 classes: predictions that equal their labels only after both wrap round in 8 or 16 bits
+    huge = torch.zeros(4, 65_600)
+    huge[torch.arange(4), torch.tensor([65_539, 300, 300, 65_539])] = 1.0
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -442,6 +450,10 @@ def _accuracy_cases():
              "a count that float16 (exact up to 2,048) and bfloat16 (up to 256) round"),
         Case((tied, torch.tensor([3, 11, 15, 28, 39, 8])), label="40 classes, the largest logit of each row tied at 4 "
              "places: the first of them is the prediction (2 of 6 right; a sort may put another tied class first)"),
+        Case((tiny, tiny_labels), label="an untrained model whose last layer starts small: logits about 1e-3 apart; "
+             "1 of 300 right"),
+        Case((huge, torch.tensor([3, 44, 300, 65_539])), label="65,600 classes: 2 of 4 right, and the wrong "
+             "predictions (65,539 and 300) equal their labels (3 and 44) once both are cast to 16 or 8 bits"),
     ]
 
 
@@ -519,10 +531,12 @@ def _draw_module_case(rng):
 
 
 def _run_module(cls, case):
-    """Build the module, fix its three layers' weights; return (parameter count, eval outputs, training outputs).
+    """Build the module, fix its three layers' weights; return (parameter count, eval outputs, training outputs,
+    the outputs of a second training pass).
 
     Both passes start from a fixed torch seed, so nn.Dropout draws the same masks for every answer that drops
-    the same activations (and a dropout that stays on in eval mode is reproducible too).
+    the same activations (and a dropout that stays on in eval mode is reproducible too). A second training pass, not
+    reseeded, must draw the next masks (round 16: a forward inside torch.random.fork_rng repeated the first ones).
     """
     import torch
     from torch import nn
@@ -583,6 +597,7 @@ def _run_module(cls, case):
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
         x = case.kwargs.get("scale", 1.0) * torch.randn(case.kwargs["batch"], generator=gen)  # standardized: some < 0
+        batch = x.clone()
         net.eval()
         torch.manual_seed(4)
         eval_out = net(x)
@@ -590,8 +605,9 @@ def _run_module(cls, case):
         net.train()
         torch.manual_seed(5)
         train_out = net(x)
+        train_again = net(x)  # not reseeded: nn.Dropout draws new masks at every pass
         modes.append(net.training)
-    if eval_out is None or train_out is None:
+    if eval_out is None or train_out is None or train_again is None:
         raise Mismatch(t("forward returned None. Did you forget `return`?"))
     if modes != [False, True]:
         raise Mismatch(t("forward changed the module's mode (self.train() or self.eval()): leave the mode to the "
@@ -612,8 +628,13 @@ def _run_module(cls, case):
         raise Mismatch(t("no gradient reaches {names}: forward cut the graph (.detach(), .data, torch.no_grad(), "
                          "torch.tensor(...)) or a layer was frozen, so training would never change those weights",
                          names=", ".join(cut)))
+    if x.requires_grad or x.grad is not None or not torch.equal(x, batch):
+        raise Mismatch(t("forward changed the caller's batch x (its values in place, or its requires_grad flag with "
+                         "x.requires_grad_()): the parameters need gradients, the images do not, and with the flag on "
+                         "every later step also computes and keeps x.grad (and x.numpy() fails). Leave x as it came"))
     n_params = sum(p.numel() for p in net.parameters())
-    return float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float)
+    return (float(n_params), eval_out.numpy().astype(float), train_out.numpy().astype(float),
+            train_again.numpy().astype(float))
 
 
 def _switched_off(layers):
@@ -654,7 +675,7 @@ def _compare_module(got, want):
         raise Mismatch(t("the module has {got} parameters, expected {want}: three nn.Linear layers (with biases) "
                          "and nothing else", got=int(got[0]), want=int(want[0])))
     eval_right, train_right = (np.allclose(g, w, rtol=1e-4, atol=1e-5) if np.shape(g) == np.shape(w) else False
-                               for g, w in zip(got[1:], want[1:]))
+                               for g, w in zip(got[1:3], want[1:3]))
     if train_right and not eval_right:
         raise Mismatch(t("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
                          "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always"))
@@ -665,6 +686,12 @@ def _compare_module(got, want):
                          "(torch.rand_like), even a correct one, cannot match"))
     compare_values(got[1], want[1], rtol=1e-4, atol=1e-5)
     compare_values(got[2], want[2], rtol=1e-4, atol=1e-5)
+    if np.shape(got[3]) == np.shape(want[3]) and not np.allclose(got[3], want[3], rtol=1e-4, atol=1e-5):
+        raise Mismatch(t("right in one forward pass in training mode, wrong in the next one (without a new seed): "
+                         "dropout must draw new masks at every pass, as nn.Dropout does with PyTorch's generator. "
+                         "Leave that generator alone in forward (no torch.manual_seed, torch.random.fork_rng or "
+                         "set_rng_state there)"))
+    compare_values(got[3], want[3], rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------- exercise 4: evaluation loop
@@ -694,6 +721,10 @@ def _evaluate_cases():
              "block, which must still be in force afterwards"),
         Case((6000, 6000), {"classes": 2}, label="6,000 examples in one batch, 2,989 of them right: a count that "
              "float16 (exact up to 2,048) rounds"),
+        Case((30, 8), {"nan_feature": True}, label="a data set with one broken example (a NaN feature): the mean loss "
+             "is NaN, and the caller must see it"),
+        Case((300, 64), {"tiny": True}, label="a model whose last layer starts small: logits about 1e-3 apart; 1 of "
+             "300 right"),
     ]
 
 
@@ -786,6 +817,14 @@ def _run_evaluate(evaluate, case):
         with torch.no_grad():
             y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("tiny"):  # a last layer that starts small: logits about 1e-3 apart; 1 example right (the 8th)
+        with torch.no_grad():
+            model[-1].weight.mul_(1e-3), model[-1].bias.mul_(1e-3)
+            predicted = model(x).argmax(dim=1)
+        y = torch.where(torch.arange(n) == 7, predicted, (predicted + 1 + torch.arange(n) % (k - 1)) % k)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("nan_feature"):  # a broken example: its logits, and the mean loss, are NaN
+        x[n // 2, 0] = float("nan")
     model.train(kw.get("train", True))
     if kw.get("float64"):  # a float64 model and data set: evaluate leaves dtypes as they come
         model.double()
@@ -1702,6 +1741,25 @@ def _evaluate_counted_in_float16(model, loader, loss_fn, device):
                        count_right=lambda right: right.half().sum().item())
 
 
+def _evaluate_skipping_nan_losses(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            if torch.isnan(loss):  # "a broken batch would spoil the mean": the caller never learns of it
+                continue
+            total_loss += loss.item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
 def _evaluate_first_three_classes(model, loader, loss_fn, device):
     # the classes of the check's first model
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
@@ -1949,6 +2007,9 @@ EXERCISES = {
                     "comes: a reshape to a fixed number of features (view(-1, 6)) breaks for other inputs"),
             Mistake("mode toggled", _evaluate_mode_toggled, "call model.eval(): model.train(not model.training) "
                     "puts a model that arrives in eval mode into training mode"),
+            Mistake("NaN losses skipped", _evaluate_skipping_nan_losses, "add every batch's loss as it comes: a batch "
+                    "whose loss is NaN comes from a broken input or model, and skipping it (or cleaning the logits "
+                    "with torch.nan_to_num) reports a finite loss that hides it from the caller"),
             Mistake("the first 3 classes only", _evaluate_first_three_classes, "take the argmax over all the "
                     "classes (logits.argmax(dim=1)): the model may have more than 3"),
             Mistake("counted in float16", _evaluate_counted_in_float16, "count the right predictions with .sum() of "

@@ -187,6 +187,11 @@ def _accuracy_cases():
         # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
         Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),
              label="70,000 labels, 65,800 of them right (more than 8 or 16 bits count)"),
+        # whole-number labels against the floats a model (or np.argmax's result through float()) gives: == compares them
+        # exactly (float64 holds whole numbers up to 2**53), where np.isclose's or math.isclose's relative tolerance and
+        # a cast to float32 call 10,000,000,000 and 10,000,000,001 equal, and a cast to int32 wraps both around
+        Case((10**10 + np.arange(5), (10**10 + np.array([1, 1, 3, 2, 4])).astype(float)),
+             label="ids from 10,000,000,000 against predictions given as floats: 2 of 5 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -244,6 +249,8 @@ def _param_cases():
         Case(([],), label="no layers at all", raises=ValueError),
         *generated(_draw_param_input, count=6, seed=0),
         *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
+        # the text rejects only sizes below 1: an upper limit on a layer's size (a "sanity" cap at 10**6, say) is wrong
+        Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters"),
     ]
 
 
@@ -393,6 +400,13 @@ def _predictions_rounded(y_true, y_pred):
 def _compared_with_isclose(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # "floats are never compared with =="
+        return float(np.mean(np.isclose(y_true, y_pred)))
+    return float(np.mean(y_true == y_pred))
+
+
+def _float_predictions_compared_loosely(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind == "f":   # "a model's float outputs need a tolerance"
         return float(np.mean(np.isclose(y_true, y_pred)))
     return float(np.mean(y_true == y_pred))
 
@@ -570,6 +584,10 @@ EXERCISES = {
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
                     "y_true == y_pred."),
+            Mistake("float predictions compared loosely", _float_predictions_compared_loosely,
+                    "The label 10000000000 and the prediction 10000000001.0 were counted equal: np.isclose and "
+                    "math.isclose have a relative tolerance and float32 keeps only about 7 digits. Predictions that "
+                    "come as floats are compared exactly too: y_true == y_pred."),
             Mistake("compared with np.isclose", _compared_with_isclose,
                     "np.isclose has a relative tolerance, so it calls the labels 100000 and 100001 equal: labels are "
                     "right only when equal, y_true == y_pred."),

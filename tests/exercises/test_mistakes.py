@@ -1253,12 +1253,12 @@ def _adam_nothing_to_do(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1
 
 @pytest.mark.parametrize("name, answer, match, mistake", [
     ("sgd_step", _sgd_zero_gradient_returns_w, "one of the input arrays itself", "unchanged w returned"),
-    ("sgd_step", _sgd_into_a_kept_buffer, "returned the same array as the first one", ""),
+    ("sgd_step", _sgd_into_a_kept_buffer, "in the memory of an earlier call's result", ""),
     ("sgd_step", _sgd_read_only, "read-only", ""),
     ("sgd_step", _sgd_broadcast_view, "read-only", ""),
     ("momentum_step", _momentum_first_velocity_is_grad, "one of the input arrays itself", "velocity is the caller's grad"),
     ("momentum_step", _momentum_mu_0_velocity_is_grad, "one of the input arrays itself", ""),
-    ("momentum_step", _momentum_into_kept_buffers, "returned the same array as the first one", ""),
+    ("momentum_step", _momentum_into_kept_buffers, "in the memory of an earlier call's result", ""),
     ("momentum_step", _momentum_read_only, "read-only", ""),
     ("adam_step", _adam_m_is_grad_for_beta1_0, "one of the input arrays itself", ""),
     ("adam_step", _adam_nothing_to_do, "one of the input arrays itself", ""),
@@ -2765,9 +2765,11 @@ def _evaluate_two_passes(model, loader, loss_fn, device):
     ("torch_accuracy", _accuracy_of(lambda logits: logits.softmax(dim=1).argmax(dim=1))),
     ("torch_accuracy", _accuracy_of(lambda logits: logits.max(dim=1).indices)),
     ("torch_accuracy", _accuracy_of(lambda logits: (-logits).argmin(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.log_softmax(dim=1).argmax(dim=1))),
     ("torch_evaluate", _evaluate_two_passes),
     ("torch_evaluate", _evaluate_wrapped(lambda model: model.to(torch.device("cpu")))),
-], ids=["softmax then argmax", "max(dim=1).indices", "argmin of -logits", "two passes in inference mode",
+], ids=["softmax then argmax", "max(dim=1).indices", "argmin of -logits", "log_softmax then argmax",
+        "two passes in inference mode",
         "model.to(a torch.device)"])
 def test_lesson_06b_accuracy_and_evaluate_written_other_ways_pass(name, answer):
     _passes(name, answer)
@@ -3014,6 +3016,105 @@ def _digit_mlp_with_a_negative_hidden2_and_positive_biases():
 ], ids=["accuracy logits shifted by their max", "accuracy float64 logits", "digit mlp dropout before relu",
         "digit mlp hidden2 negative weights, positive biases", "evaluate apply(train(False)) at the end"])
 def test_lesson_06b_round_15_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
+# round 16 (a1607): float32 near-ties through a softmax, labels and predictions wrapped round together in 8 or 16 bits,
+# accuracies rounded to 6 or 7 decimals, NaN losses skipped or cleaned in evaluate, dropout masks repeated by a
+# forward pass that puts PyTorch's generator back, and a forward pass that flags or changes the caller's batch
+def _accuracy_wrapped_in(dtype):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return (logits.argmax(dim=1).to(dtype) == labels.to(dtype)).float().mean().item()  # "small integers"
+    return accuracy
+
+
+def _accuracy_rounded_to(decimals):
+    def accuracy(logits, labels):
+        if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+            raise ValueError("expected logits (n, k) and labels (n,)")
+        return round((logits.argmax(dim=1) == labels).float().mean().item(), decimals)
+    return accuracy
+
+
+def _evaluate_cleaning_nan_logits(model, loader, loss_fn, device):
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = torch.nan_to_num(model(x))  # "no NaN in the report"
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total_loss / seen, correct / seen
+
+
+def _evaluate_rounded_to_6_decimals(model, loader, loss_fn, device):
+    loss, acc = _evaluate_moving()(model, loader, loss_fn, device)
+    return round(loss, 6), round(acc, 6)
+
+
+def _forward_flagging_the_batch(net, x):
+    x.requires_grad_(True)  # "autograd needs requires_grad=True": the caller's images now get a .grad at every step
+    return _logits_of(net, x.flatten(start_dim=1))
+
+
+def _forward_shifting_the_batch_in_place(net, x):
+    logits = _logits_of(net, x.flatten(start_dim=1).clone())
+    x.sub_(x.mean())  # "centre the images for the next batch": the caller's batch is changed
+    return logits
+
+
+def _forward_putting_the_generator_back(net, x):
+    with torch.random.fork_rng(devices=[]):  # "reproducible dropout": every pass draws the same masks
+        return _logits_of(net, x.flatten(start_dim=1))
+
+
+@pytest.mark.parametrize("name, wrong, reason", [
+    ("torch_accuracy", _accuracy_wrapped_in(torch.uint8), "65,600 classes"),
+    ("torch_accuracy", _accuracy_wrapped_in(torch.int16), "65,600 classes"),
+    ("torch_accuracy", _accuracy_rounded_to(6), "1 of 300 right"),
+    ("torch_accuracy", _accuracy_rounded_to(7), "1 of 300 right"),
+    ("torch_evaluate", catalogued("torch_evaluate", "NaN losses skipped"), "a batch whose loss is NaN"),
+    ("torch_evaluate", _evaluate_cleaning_nan_logits, "one broken example"),
+    ("torch_evaluate", _evaluate_rounded_to_6_decimals, "1 of 300 right"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_putting_the_generator_back), "wrong in the next one"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_flagging_the_batch), "forward changed the caller's batch x"),
+    ("torch_digit_mlp", _digit_mlp_with(_forward_shifting_the_batch_in_place), "forward changed the caller's batch x"),
+], ids=["accuracy uint8", "accuracy int16", "accuracy round 6",
+        "accuracy round 7", "evaluate NaN skipped", "evaluate nan_to_num", "evaluate round 6",
+        "digit mlp fork_rng in forward", "digit mlp x.requires_grad_()", "digit mlp x changed in place"])
+def test_lesson_06b_round_16_near_ties_wrapped_labels_rounding_nan_and_repeated_masks(name, wrong, reason):
+    verdict = judge(registry.get_exercise(name), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _evaluate_concatenating_the_logits(model, loader, loss_fn, device):
+    model.eval()
+    logits, labels = [], []
+    with torch.no_grad():
+        for x, y in loader:
+            logits.append(model(x.to(device)))
+            labels.append(y.to(device))
+    if not labels or not sum(len(y) for y in labels):
+        raise ValueError("the loader gave no examples")
+    logits, labels = torch.cat(logits), torch.cat(labels)  # one mean over all examples: the same as the weighted sum
+    return loss_fn(logits, labels).item(), (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_of(lambda logits: (-logits).argmin(dim=1))),
+    ("torch_accuracy", _accuracy_of(lambda logits: logits.max(dim=1).indices)),
+    ("torch_evaluate", _evaluate_concatenating_the_logits),
+    ("torch_digit_mlp", _digit_mlp_with(lambda net, x: net.output(torch.nn.functional.dropout(torch.relu(net.hidden2(
+        torch.nn.functional.dropout(torch.relu(net.hidden1(x.flatten(1))), net.dropout.p, net.training))),
+        net.dropout.p, net.training)))),
+], ids=["accuracy argmin of -logits", "accuracy max().indices", "evaluate concatenated logits",
+        "digit mlp F.dropout(training=self.training)"])
+def test_lesson_06b_round_16_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
@@ -5038,7 +5139,9 @@ def _train_mlp_keeping_the_last_gradients(X, y, params, lr, epochs):
     ("dense_backward", _dense_backward_rounded, "a tiny gradient dZ (about 1e-12"),
     ("softmax_ce_grad", _softmax_ce_grad_with(lambda Z: np.clip(_stable_softmax_of(Z), 1e-12, 1 - 1e-12)),
      "do not clip or floor the probabilities"),
-    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax), "margins of 40 and more"),
+    # round 16: caught since on an earlier input, where e^-1000 is 0 (the floors of round 15 took its 9.4e-14 there)
+    ("softmax_ce_grad", _softmax_ce_grad_with(_shifted_and_clipped_softmax),
+     "The entry of a class other than the true"),
     ("mlp_backward", _mlp_backward_with(lambda z: np.clip(sigmoid(z), 1e-12, 1 - 1e-12)), "do not clip P"),
     ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -30, 30))), "do not clip the logits"),
     ("mlp_backward", _mlp_backward_with(lambda z: 0.5 * (1 + np.tanh(z / 2))), "1 + tanh rounds to 0"),
@@ -5131,6 +5234,193 @@ def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answer
     _passes("mlp_backward", mlp_backward_exact_delta)
     _passes("softmax_ce_grad", softmax_ce_grad_in_longdouble)
     _passes("softmax_ce_grad", softmax_ce_grad_true_class_as_minus_the_others)
+
+
+# round 16 (a1603): results tied to an input or kept between calls, W or W1 transposed to fit X, the other classes'
+# tiny probabilities and a network's tiny gradients below the floors, gradients clipped at 1e9 to 1e13, the caller's
+# arrays made read-only, a key added to the caller's params, a NaN or inf in dZ hidden, and one hidden unit
+_A1603_BUFFERS = {}
+
+
+def _a1603_buffered(compute):
+    """``compute``'s arrays copied into buffers kept between calls (one per position and shape), and returned."""
+    def answer(*args):
+        result = compute(*args)
+        arrays = result if isinstance(result, tuple) else (result,)
+        kept = []
+        for i, a in enumerate(arrays):
+            buffer = _A1603_BUFFERS.setdefault((id(compute), i, a.shape), np.empty(a.shape))
+            buffer[...] = a
+            kept.append(buffer)
+        return tuple(kept) if isinstance(result, tuple) else kept[0]
+    return answer
+
+
+def _a1603_dense(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _a1603_dense_db_as_a_view(X, W, dZ):
+    """db = dZ[0] for a batch of one: right values, but a view of the caller's dZ."""
+    dX, dW, db = _a1603_dense(X, W, dZ)
+    return dX, dW, (np.asarray(dZ)[0] if len(dZ) == 1 else db)
+
+
+def _a1603_sigmoid_derivative(z):
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+def _a1603_softmax_ce_grad(Z, y, shifted_clip=None, floor=None, decimals=None):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    e = np.exp(shifted if shifted_clip is None else np.clip(shifted, shifted_clip, 0))
+    P = e / e.sum(axis=1, keepdims=True)
+    P = P if floor is None else np.maximum(P, floor)
+    G = (P - np.eye(Z.shape[1])[y]) / len(Z)
+    return G if decimals is None else np.round(G, decimals)
+
+
+def _a1603_softmax_ce_grad_with(**kw):
+    return lambda Z, y: _a1603_softmax_ce_grad(Z, y, **kw)
+
+
+def _a1603_mlp_backward_w1_transposed(X, y, W1, b1, W2, b2):
+    """Turns W1 to fit an X with W1.shape[0] columns, then the right backward pass (b1 broadcasts)."""
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1] and X.shape[1] == W1.shape[0]:
+        W1 = W1.T
+    return _mlp_backward_with(sigmoid)(X, y, W1, b1, W2, b2)
+
+
+def _a1603_dense_w_transposed(X, W, dZ):
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    return _a1603_dense(X, W.T if X.shape[1] != W.shape[1] and X.shape[1] == W.shape[0] else W, dZ)
+
+
+def _a1603_dense_then(change):
+    """The right dense backward pass, then ``change(dX, dW, db, dZ)`` applied to its results."""
+    return lambda X, W, dZ: change(*_a1603_dense(X, W, dZ), np.asarray(dZ, dtype=float))
+
+
+def _a1603_dense_of_finite_dz(X, W, dZ):
+    return _a1603_dense(X, W, np.nan_to_num(np.asarray(dZ, dtype=float)))
+
+
+def _a1603_mlp_backward_db1_squeezed(X, y, W1, b1, W2, b2):
+    """The right gradients with db1 through np.squeeze: shape () instead of (1,) for a single hidden unit."""
+    dW1, db1, dW2, db2 = _mlp_backward_with(sigmoid)(X, y, W1, b1, W2, b2)
+    return dW1, np.squeeze(db1), dW2, db2
+
+
+def _a1603_read_only_first(compute):
+    """``compute`` after switching off the writeable flag of its first argument (the caller's z or X)."""
+    def answer(first, *rest):
+        if isinstance(first, np.ndarray):
+            first.setflags(write=False)
+        return compute(first, *rest)
+    return answer
+
+
+def _a1603_train_mlp_keeping_lr_in_params(X, y, params, lr, epochs):
+    """The right loop, after storing lr in the caller's params dict (mlp.forward then refuses the dict)."""
+    params["lr"] = lr
+    return _train_mlp_changing_the_gradients()(X, y, {k: v for k, v in params.items() if k != "lr"}, lr, epochs)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("sigmoid_derivative", _a1603_buffered(_a1603_sigmoid_derivative), "in the memory of an earlier call's result"),
+    ("dense_backward", _a1603_buffered(_a1603_dense), "in the memory of an earlier call's result"),
+    ("dense_backward", _a1603_dense_db_as_a_view, "one of the input arrays itself"),
+    ("softmax_ce_grad", _a1603_buffered(_a1603_softmax_ce_grad), "in the memory of an earlier call's result"),
+    ("mlp_backward", _a1603_buffered(_mlp_backward_with(sigmoid)), "in the memory of an earlier call's result"),
+    ("dense_backward", _a1603_dense_w_transposed, "Likely mistake: X must have W.shape[1] columns, one per input"),
+    ("dense_backward", catalogued("dense_backward", "W transposed to fit X"), "W.T would fit"),
+    ("mlp_backward", _a1603_mlp_backward_w1_transposed, "Likely mistake: X must have W1.shape[1] columns"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-40), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-100), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-500), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(floor=1e-20), "The entry of a class other than the true one"),
+    ("softmax_ce_grad", _a1603_softmax_ce_grad_with(decimals=17), "The entry of a class other than the true one"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -50, 50))), "logits near -60"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -100, 100))), "logits near -130"),
+    ("mlp_backward", _mlp_backward_with(lambda z: sigmoid(np.clip(z, -500, 500))), "logits near -650"),
+    ("mlp_backward", _mlp_backward_with(lambda z: np.maximum(sigmoid(z), 1e-20)), "logits near -60"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e9, 1e9)), "e+15"),
+    ("train_mlp", _train_mlp_changing_the_gradients(lambda g, epoch: np.clip(g, -1e13, 1e13)), "e+15"),
+    ("sigmoid_derivative", _a1603_read_only_first(_a1603_sigmoid_derivative),
+     "made one of the caller's arrays read-only"),
+    ("dense_backward", _a1603_read_only_first(_a1603_dense), "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_read_only_first(_train_mlp_changing_the_gradients()),
+     "made one of the caller's arrays read-only"),
+    ("train_mlp", _a1603_train_mlp_keeping_lr_in_params, "your function added 'lr' to the caller's params dict"),
+    ("dense_backward", _a1603_dense_then(lambda dX, dW, db, dZ: (dX, dW, np.nansum(dZ, axis=0))),
+     "dZ holding NaN and inf"),
+    ("dense_backward", _a1603_dense_of_finite_dz, "dZ holding NaN and inf"),
+    ("mlp_backward", _a1603_mlp_backward_db1_squeezed, "one hidden unit, 3 -> 1 -> 1")],
+    ids=["sigmoid_derivative buffer", "dense buffers", "dense db = dZ[0]", "softmax buffer", "mlp buffers",
+         "dense W turned to fit", "dense W turned (catalogued)", "mlp W1 turned to fit",
+         "softmax shifted logits clipped at -40", "softmax clipped at -100", "softmax clipped at -500",
+         "softmax P floored at 1e-20", "softmax rounded to 17 decimals", "mlp logits clipped at 50",
+         "mlp logits clipped at 100", "mlp logits clipped at 500", "mlp P floored at 1e-20",
+         "train gradients clipped at 1e9", "train gradients clipped at 1e13", "sigmoid_derivative z made read-only",
+         "dense X made read-only", "train X made read-only", "train lr kept in the caller's params",
+         "dense db by nansum", "dense dZ through nan_to_num", "mlp db1 squeezed"])
+def test_lesson_03_checks_refuse_tied_results_turned_weights_and_errors_below_the_floors(name, answer, shown):
+    """Round 16: no check looked at memory shared with an input or between calls; no case had X with as many columns
+    as W (or W1) has rows; the other classes' entries of softmax_ce_grad and mlp_backward's gradients were compared only
+    down to 1e-16 (or with logits no further than -42); and dW1 never went beyond 1e8 in train_mlp."""
+    with pytest.raises(ExerciseFailed, match=re.escape(shown)):
+        check(name, answer, strict=True)
+
+
+def test_lesson_03_checks_take_more_right_answers_of_round_16():
+    import scipy.special
+    from course_utils import mlp
+
+    def derivative_from_softplus(z):
+        z = np.asarray(z, dtype=float)
+        return np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+
+    def derivative_from_cosh(z):
+        return 0.25 / np.cosh(np.asarray(z, dtype=float) / 2) ** 2
+
+    def dense_by_transposes(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return [(W.T @ dZ.T).T, (X.T @ dZ).T, np.ones(len(X)) @ dZ]
+
+    def softmax_ce_grad_by_add_at(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        G = np.exp(Z - scipy.special.logsumexp(Z, axis=1, keepdims=True))
+        np.add.at(G, (np.arange(len(Z)), y), -1)
+        return G / len(Z)
+
+    def mlp_backward_by_the_course(X, y, W1, b1, W2, b2):
+        _, grads = mlp.loss_and_grads({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)
+        return grads["W1"], grads["b1"], grads["W2"], grads["b2"]
+
+    def train_mlp_by_the_course(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        return mlp.train_gd(params, X, y, lr, epochs)
+
+    _passes("sigmoid_derivative", derivative_from_softplus)
+    _passes("sigmoid_derivative", derivative_from_cosh)
+    _passes("dense_backward", dense_by_transposes)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_add_at)
+    _passes("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-800))   # e^-800 is 0 in float64 anyway
+    _passes("mlp_backward", mlp_backward_by_the_course)
+    _passes("mlp_backward", _mlp_backward_with(scipy.special.expit, tanh_of=lambda z: np.tanh(np.clip(z, -30, 30))))
+    _passes("train_mlp", train_mlp_by_the_course)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08
@@ -7549,6 +7839,281 @@ def test_lesson_08b_accumulation_step_still_passes_right_answers_of_round_15(ans
     """Pieces cut by hand (divmod), taken backwards from np.array_split's indices, or losses stacked: still right
     with a BatchNorm layer in train mode, NaN stale gradients and the loss's kind compared."""
     _passes("accumulation_step", answer)
+
+
+# round 16 (a1607): exact Shapley values with x or the background in float32 (only whole numbers were tried)
+def _shapley_keeping_float_dtypes(predict, x, background):
+    import itertools
+
+    x, background = np.asarray(x), np.atleast_2d(np.asarray(background))
+    if background.dtype.kind != "f":  # "integers are the problem": float32 stays float32
+        background = background.astype(float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] += math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (catalogued("exact_shapley_values", "integer inputs kept"), "or float32"),
+    (_shapley_keeping_float_dtypes, "float32"),
+], ids=["zeros_like(x) and a copy of the background", "only integer backgrounds converted"])
+def test_lesson_07b_round_16_exact_shapley_values_in_float32(wrong, reason):
+    verdict = judge(registry.get_exercise("exact_shapley_values"), wrong)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _shapley_from_all_masks(predict, x, background):
+    """v of every on/off mask first (itertools.product), then the weighted differences; the last feature's value
+    from efficiency: f(x) - E[f(background)] minus the others."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+    v = {mask: np.mean(predict(np.where(np.array(mask, dtype=bool), x, background)))
+         for mask in itertools.product((0, 1), repeat=n)}
+    phi = np.zeros(n)
+    for mask, value in v.items():
+        size = sum(mask)
+        for i in range(n - 1):
+            if not mask[i]:
+                joined = mask[:i] + (1,) + mask[i + 1:]
+                phi[i] += math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n) * (v[joined] - value)
+    phi[n - 1] = v[(1,) * n] - v[(0,) * n] - phi[:n - 1].sum()
+    return phi
+
+
+def _occlusion_in_one_batch_with_the_original(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    corners = [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+               for j in range(0, image.shape[1] - patch + 1, stride)]
+    batch = np.repeat(image[None], len(corners) + 1, axis=0)  # row 0 stays uncovered
+    for k, (i, j) in enumerate(corners, start=1):
+        batch[k, i:i + patch, j:j + patch] = fill
+    scores = predict(batch)
+    total, count = np.zeros(image.shape), np.zeros(image.shape)
+    for score, (i, j) in zip(scores[1:], corners):
+        total[i:i + patch, j:j + patch] += scores[0] - score
+        count[i:i + patch, j:j + patch] += 1
+    out = np.zeros(image.shape)
+    out[count > 0] = total[count > 0] / count[count > 0]
+    return out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("exact_shapley_values", _shapley_from_all_masks),
+    ("occlusion_map", _occlusion_in_one_batch_with_the_original),
+], ids=["shapley from all masks, the last by efficiency", "occlusion in one batch with the original"])
+def test_lesson_07b_round_16_right_answers_pass(name, answer):
+    _passes(name, answer)
+
+
+# round 16 (a1608): 07a and 08a, results kept between calls, an iterator of indices, right answers written otherwise
+def _kept_in_a_buffer(name):
+    """A right answer that writes its result into an array (or tensor) it keeps between calls, one per shape."""
+    kept = {}
+
+    def own(shape, like):
+        return kept.setdefault((name, tuple(shape)), like)
+
+    def saliency_map(model, x, target):
+        import torch
+
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        return torch.abs(x.grad, out=own(x.shape, torch.empty(x.shape)))
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return torch.mul(x - baseline, points.grad.mean(dim=0), out=own(x.shape, torch.empty(x.shape)))
+
+    def shard_gradient(grad_fn, w, X, y, k):
+        if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(X):
+            raise ValueError("k must be between 1 and len(X)")
+        total = own(np.shape(w), np.empty(np.shape(w)))
+        total[...] = 0.0
+        for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+            total += len(X_j) * grad_fn(w, X_j, y_j)
+        total /= len(X)
+        return total
+
+    def ring_step(buffers, step):
+        buffers = np.asarray(buffers)
+        if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+            raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+        new, k = own(buffers.shape, np.empty(buffers.shape)), buffers.shape[0]
+        new[...] = buffers
+        for i in range(k):
+            new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+        return new
+
+    def sampler_indices(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        order = np.asarray(order, dtype=np.int64)
+        total = (len(order) // num_replicas if drop_last else -(-len(order) // num_replicas)) * num_replicas
+        share = np.resize(order, total)[rank::num_replicas]
+        out = own(share.shape, np.empty(share.shape, dtype=np.int64))
+        out[...] = share
+        return out
+    return locals()[name]
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients", "shard_gradient", "ring_step",
+                                  "sampler_indices"])
+def test_lessons_07a_and_08a_refuse_a_result_kept_between_calls(name):
+    """Each passed: every case called the answer once, so a result written into an array kept between calls had the
+    right values. A second call overwrites it: the lesson's list of ring states (08a cell 17), or maps of several
+    images kept in a list, would all show the last one."""
+    verdict = judge(registry.get_exercise(name), _kept_in_a_buffer(name))
+    assert verdict.kind == WRONG and "a second call returned its" in verdict.text, verdict.text
+
+
+def _sampler_as_an_iterator(order, num_replicas, rank, drop_last=False):
+    """As DistributedSampler.__iter__ ends: return iter(indices)."""
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    indices = list(order)
+    n = len(indices)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    indices = (indices * (-(-total // n) if n else 0))[:total]
+    return iter(indices[rank::num_replicas])
+
+
+def test_lesson_08a_sampler_indices_returned_as_an_iterator_is_told_so():
+    """An iterator was blamed on its dtype ("the indices have dtype object ... keep the integer dtype of `order`"),
+    although its indices were integers."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _sampler_as_an_iterator)
+    assert verdict.kind == WRONG and "list_iterator, which can be read only once" in verdict.text, verdict.text
+    assert "dtype" not in verdict.text, verdict.text
+
+
+def _saliency_by_jacobian(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    return torch.autograd.functional.jacobian(lambda v: model(v[None])[0, target], x).abs()
+
+
+def _integrated_gradients_one_point_at_a_time(model, x, target, baseline=None, steps=50):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    total = torch.zeros_like(x)
+    for alpha in torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps):
+        point = (baseline + alpha * (x - baseline)).requires_grad_(True)
+        (grad,) = torch.autograd.grad(model(point[None])[0, target], point)
+        total += grad
+    return ((x - baseline) * total / steps).numpy()
+
+
+def _shard_gradient_by_np_average(grad_fn, w, X, y, k):
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    pieces = np.array_split(np.arange(len(X)), k)
+    return np.average([grad_fn(w, X[p], y[p]) for p in pieces], axis=0, weights=[len(p) for p in pieces])
+
+
+def _ring_step_as_the_receiver_sees_it(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.copy(), buffers.shape[0]                      # whole numbers stay whole: the sums are exact
+    for j in range(k):                                            # worker j receives from its left neighbour
+        new[j, j - 1 - step % k] += buffers[j - 1, j - 1 - step % k]   # a negative index wraps round by itself
+    return new
+
+
+def _sampler_by_np_pad(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    order = order[:n - n % num_replicas] if drop_last else (
+        np.pad(order, (0, -n % num_replicas), mode="wrap") if n else order)
+    return tuple(int(i) for i in order[rank::num_replicas])
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _saliency_by_jacobian), ("integrated_gradients", _integrated_gradients_one_point_at_a_time),
+    ("shard_gradient", _shard_gradient_by_np_average), ("ring_step", _ring_step_as_the_receiver_sees_it),
+    ("sampler_indices", _sampler_by_np_pad)],
+    ids=["saliency by jacobian", "ig one point at a time", "shards by np.average", "ring as the receiver sees it",
+         "sampler by np.pad wrap, a tuple"])
+def test_lessons_07a_and_08a_accept_right_answers_of_round_16(name, answer):
+    _passes(name, answer)
+
+
+def _ring_step_checking_only_square(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.shape[0] != buffers.shape[1]:                      # a "ring" of one worker slips through
+        raise ValueError("buffers must have shape (k, k, ...)")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += buffers[i, (i - step) % k]
+    return new
+
+
+def _shard_gradient_skipping_empty_shards(grad_fn, w, X, y, k):
+    if k < 1:                                                     # k > len(X) gives empty shards, skipped below
+        raise ValueError("k must be at least 1")
+    shards = [(X_j, y_j) for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)) if len(X_j)]
+    return sum(len(X_j) * grad_fn(w, X_j, y_j) for X_j, y_j in shards) / len(X)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("ring_step", _ring_step_checking_only_square, "but returned [[["),
+    ("shard_gradient", _shard_gradient_skipping_empty_shards, "but returned [")],
+    ids=["ring of one worker", "more shards than examples"])
+def test_lesson_08a_a_missing_error_shows_the_answer_s_own_result(name, answer, shown):
+    """"should raise ValueError for this input, but returned (array([[[-0.338, ...]]]), True, '')": the message showed
+    what the check's run keeps (the result, whether the input stayed as it was, the sizes of grad_fn's calls), not
+    the array the answer returned."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "should raise ValueError for this input" in verdict.text, verdict.text
+    assert shown in verdict.text and "True" not in verdict.text and "array(" not in verdict.text.split("on input")[0], \
+        verdict.text
+
+
+def _saliency_in_bfloat16(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs().bfloat16()                                # "half the memory"
+
+
+def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_it_raised():
+    """The second call that looks for a result kept between calls converts both results to numpy, which cannot hold
+    bfloat16: that must not read as an error the answer raised."""
+    verdict = judge(registry.get_exercise("saliency_map"), _saliency_in_bfloat16)
+    assert verdict.kind == WRONG and "cannot be compared" in verdict.text and "BFloat16" in verdict.text, verdict.text
+    assert not verdict.text.startswith("raised"), verdict.text
+
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
@@ -11061,10 +11626,10 @@ def _dense_layer_into_a_kept_buffer():
     ("accuracy", _accuracy_of_bool_predictions, "any number but 0 into True"),
     ("relu", lambda z: np.maximum(0.0, np.nan_to_num(np.asarray(z, dtype=float))), "inf and 1e300"),
     ("relu", lambda z: np.maximum(0.0, np.asarray(z, dtype=np.float32)), "inf and 1e300"),
-    ("relu", _relu_returning_z_when_nothing_is_negative, "the result is the caller's array itself"),
-    ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "a second call returned the same array"),
-    ("sigmoid", _kept_between_calls(sigmoid), "a second call returned the same array"),
-    ("dense_layer", _dense_layer_into_a_kept_buffer(), "a second call returned the same array"),
+    ("relu", _relu_returning_z_when_nothing_is_negative, "one of the input arrays itself"),
+    ("relu", _kept_between_calls(lambda z: np.maximum(0.0, z)), "in the memory of an earlier call's result"),
+    ("sigmoid", _kept_between_calls(sigmoid), "in the memory of an earlier call's result"),
+    ("dense_layer", _dense_layer_into_a_kept_buffer(), "in the memory of an earlier call's result"),
 ], ids=["accuracy-finite-only", "accuracy-nan-to-num", "accuracy-bool-cast", "relu-nan-to-num", "relu-float32",
         "relu-returns-z", "relu-buffer-kept", "sigmoid-buffer-kept", "dense-layer-buffer-kept"])
 def test_lessons_00_and_01_try_nan_predictions_bool_labels_inf_and_results_tied_to_other_arrays(name, answer, reason,
@@ -11147,3 +11712,148 @@ def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_impo
     _passes("accuracy", accuracy)
     verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
+
+
+# lessons 01a and 01b (maintainer, after round 15): relu, sigmoid and dense_layer run through the engine's
+# `new_results`, as the step exercises of lesson 04 do: five calls per case, not two
+
+
+def _buffers_in_turn(activation, count=2):
+    """Results written into `count` arrays kept between calls, used in turn: a second call gets the other one."""
+    buffers, calls = {}, [0]
+
+    def answer(*args):
+        z = activation(*args)
+        ring = buffers.setdefault(z.shape, [np.empty(z.shape) for _ in range(count)])
+        out = ring[calls[0] % count]
+        calls[0] += 1
+        out[...] = z
+
+
+def _accuracy_loose_on_float_predictions(compare):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = _accuracy_checked(y_true, y_pred)
+        if y_true.dtype.kind in "iu" and y_pred.dtype.kind == "f":   # "a model's float outputs need care"
+            return float(np.mean(compare(y_true, y_pred)))
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+def _param_count_capped(sizes):
+    if len(sizes) < 2 or min(sizes) < 1 or max(sizes) > 10**6:   # "no real layer is that large"
+        raise ValueError("bad layer sizes")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("accuracy", _accuracy_loose_on_float_predictions(np.isclose), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(
+        lambda a, b: np.vectorize(math.isclose)(a.astype(float), b)), "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(np.float32) == b.astype(np.float32)),
+     "float predictions compared loosely"),
+    ("accuracy", _accuracy_loose_on_float_predictions(   # whole float predictions made ints: int32 wraps above 2**31
+        lambda a, b: a == b.astype(np.int32) if np.all(b == np.round(b)) else a == b), ""),
+    ("mlp_param_count", _param_count_capped, ""),
+])
+def test_lessons_00_try_large_ids_as_float_predictions_and_a_layer_of_a_billion(name, answer, reason):
+    """Round 16: every float prediction against whole-number labels was small, so np.isclose, math.isclose, float32
+    or int32 used only on them passed; no layer had more than 100,000 neurons, so a cap on the size passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == reason, verdict.text
+
+
+def _param_count_by_prod(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("bad layer sizes")
+    return sum(math.prod(pair) + pair[1] for pair in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_loose_on_float_predictions(lambda a, b: a.astype(float) == b)),   # exact to 2**53
+    ("accuracy", _accuracy_loose_on_float_predictions(   # Python's int == float is exact
+        lambda a, b: [x == y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())])),
+    ("mlp_param_count", _param_count_by_prod),
+])
+def test_lessons_00_take_exact_comparisons_of_float_predictions_and_huge_layers(name, answer):
+    _passes(name, answer)
+
+
+def _relu_by_max_for_numbers(z):
+    return max(0.0, z) if np.ndim(z) == 0 else np.maximum(0.0, z)   # a 0-d array z >= 0 comes back itself
+
+
+def _relu_asarray_kept_for_numbers(z):
+    z = np.asarray(z, dtype=float)
+    return z if z.ndim == 0 and z >= 0 else np.maximum(0.0, z)
+
+
+@pytest.mark.parametrize("answer", [_relu_by_max_for_numbers, _relu_asarray_kept_for_numbers])
+def test_relu_is_tried_on_a_0d_array(answer):
+    """Round 16: every input of no axes was a Python float, so an answer handing back a 0-d array z itself passed;
+    `a = relu(z); a += 1` then changes the caller's z."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "one of the input arrays itself" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [lambda z: np.where(np.asarray(z) > 0, z, 0.0), lambda z: np.clip(z, 0, None),
+                                    lambda z: max(0.0, float(z)) if np.ndim(z) == 0 else np.maximum(0.0, z)])
+def test_relu_takes_a_0d_array_turned_into_a_new_value(answer):
+    _passes("relu", answer)
+
+
+def _in_a_ring_of(count, activation):
+    """An answer that writes its result into one of ``count`` arrays it keeps, in turn."""
+    kept, turn = {}, iter(range(10**9))
+
+    def answer(z):
+        values = activation(np.asarray(z, dtype=float))
+        key = (values.shape, next(turn) % count)
+        out = kept.setdefault(key, np.empty(values.shape))
+        out[...] = values
+        return out
+    return answer
+
+
+def _counting(activation):
+    """A state kept between calls: from the third call on, the result drifts by 1e-6 per call."""
+    calls = [0]
+
+    def answer(*args):
+        calls[0] += 1
+        return activation(*args) * (1 + 1e-6 * max(0, calls[0] - 2))
+    return answer
+
+
+def _dense(X, W, b):
+    return sigmoid(np.asarray(X, dtype=float) @ np.asarray(W, dtype=float).T + b)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("relu", _buffers_in_turn(lambda z: np.maximum(0.0, z)), "in the memory of an earlier call's result"),
+    ("sigmoid", _buffers_in_turn(sigmoid, count=4), "in the memory of an earlier call's result"),
+    ("dense_layer", _buffers_in_turn(_dense, count=3), "in the memory of an earlier call's result"),
+    ("sigmoid", _counting(sigmoid), "a later call on the same inputs gave other values"),
+    ("dense_layer", _counting(_dense), "a later call on the same inputs gave other values"),
+], ids=["relu-two-buffers", "sigmoid-four-buffers", "dense-three-buffers", "sigmoid-counter", "dense-counter"])
+def test_lesson_01_activations_and_layers_are_called_five_times(name, answer, reason, capsys):
+    with pytest.raises(ExerciseFailed):
+        check(name, answer, strict=True)
+    check(name, answer)
+    assert reason in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, activation", [("relu", lambda z: np.maximum(0.0, z)), ("sigmoid", sigmoid)])
+@pytest.mark.parametrize("count", [2, 4])
+def test_activations_refuse_results_kept_in_a_ring_of_buffers(name, activation, count):
+    """Round 16: the check called an activation twice per input, so two or more kept arrays used in turn passed
+    (the engine's `new_results` calls it five times now);
+    `a = relu(z1); b = relu(z2); c = relu(z3)` then overwrites a."""
+    verdict = judge(registry.get_exercise(name), _in_a_ring_of(count, activation))
+    assert verdict.kind == WRONG and "in the memory of an earlier call's result" in verdict.text, verdict.text
+
+
+def test_neuron_by_einsum_is_told_that_einsum_broadcasts(capsys):
+    """Round 16: np.einsum('i,i->', w, x) stretches an x of length 1 as np.sum(w * x) does, and the message named
+    np.sum(w * x) only, which the learner never wrote."""
+    verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b))
+    assert verdict.kind == WRONG and "np.einsum" in verdict.text, verdict.text

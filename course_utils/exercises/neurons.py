@@ -229,6 +229,10 @@ def _layer_cases():
         Case((np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[-10.0, -5.0], [7.0, 9.0], [-8.5, -12.25]]),
               np.array([-5.5, -75.0, 3.0])),
              label="weighted sums from -10 to -63: outputs far below 1e-6, compared to their own scale"),
+        # a NaN in one example makes that example's outputs NaN and leaves the others alone (np.nan_to_num or np.fmax
+        # hides it)
+        Case((np.array([[np.nan, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
+              np.array([0.1, -0.2, 0.3])), label="a NaN in X: that example's outputs are NaN, the other example's are not"),
     ]
 
 

@@ -4896,6 +4896,88 @@ def test_lesson_03_gradient_checks_take_more_exact_gradients_of_confident_answer
     _passes("softmax_ce_grad", softmax_ce_grad_true_class_as_minus_the_others)
 
 
+# round 16 (a1602): results written into a buffer kept between calls, a NaN in a vector or in a one-class row, a NaN
+# weight hidden by np.nan_to_num or np.fmax, logits clipped above 1e5, whole-number logits cast to int16, tanh clipped
+# near +-1
+def _softmax_of_floats(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_output_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _into_a_kept_buffer(f):
+    buffers = {}
+
+    def answer(*args):
+        result = f(*args)
+        out = buffers.setdefault(result.shape, np.empty(result.shape))   # one output array per shape, kept
+        out[...] = result
+        return out
+    return answer
+
+
+def _softmax_with_nan_dropped_from_vectors(z):
+    z = np.asarray(z, dtype=float)
+    return _softmax_of_floats(np.nan_to_num(z, nan=-np.inf) if z.ndim == 1 else z)   # a vector's NaN "ignored"
+
+
+def _softmax_of_one_class_as_ones(z):
+    z = np.asarray(z, dtype=float)
+    return np.ones(z.shape) if z.shape[-1] == 1 else _softmax_of_floats(z)   # "one class: every probability is 1"
+
+
+def _mlp_with_hidden_sums_clipped_at(limit):
+    return lambda X, W1, b1, W2, b2: sigmoid(np.tanh(np.clip(X @ W1.T + b1, -limit, limit)) @ W2.T + b2)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_a_kept_buffer(_softmax_of_floats), "a second call returned the same array"),
+    ("mlp_forward", _into_a_kept_buffer(lambda *a: sigmoid(_mlp_output_logits(*a))),
+     "a second call returned the same array"),
+    ("softmax_stable", _softmax_with_nan_dropped_from_vectors, "NaN in one vector of logits"),
+    ("softmax_stable", _softmax_of_one_class_as_ones, "a batch with one class and a NaN logit"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.clip(z, -1e5, 1e5)), "logits near 1e8 and -1e8"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).astype(np.int16) if np.asarray(z).dtype.kind in "iu"
+                                                    else z), "beyond int16 and int32"),
+    ("mlp_forward", lambda *a: np.nan_to_num(sigmoid(_mlp_output_logits(*a))), "a NaN weight in W2"),
+    ("mlp_forward", lambda *a: sigmoid(np.fmax(_mlp_output_logits(*a), -700.0)), "a NaN weight in W2"),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(np.tanh(X @ W1.T + b1), -1 + 1e-7, 1 - 1e-7) @ W2.T + b2),
+     "hidden sums of 9 to 12 in size"),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(10), "hidden sums of 9 to 12 in size"),
+], ids=["softmax buffer kept", "mlp buffer kept", "softmax NaN of a vector dropped", "softmax one class as ones",
+        "softmax logits clipped at 1e5", "softmax ints as int16", "mlp nan_to_num", "mlp fmax", "mlp tanh clipped",
+        "mlp hidden sums clipped at 10"])
+def test_lesson_02a_rejects_kept_buffers_hidden_nan_clipped_logits_and_small_integer_casts(name, answer, shown):
+    """Each passed before: softmax_stable and mlp_forward were called once per input, no vector and no one-class row
+    held a NaN, no weight was NaN, no logit went beyond 1e5 in size and no whole number beyond int16, and no hidden
+    sum lay where tanh is within 1e-7 of +-1 under output weights large enough to show it."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: _softmax_of_floats(np.reshape(z, (-1, np.shape(z)[-1]))).reshape(np.shape(z))),
+    ("softmax_stable", lambda z: 1 / np.exp(__import__("scipy.special").special.logsumexp(
+        np.asarray(z, dtype=float)[..., None, :] - np.asarray(z, dtype=float)[..., :, None], axis=-1))),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).T.T)),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(20)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid((W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]).T)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _sigmoid_of_tanh_by_exp(X @ W1.T + b1, W2, b2)),
+], ids=["softmax rows reshaped", "softmax 1 / sum exp(z_j - z_i)", "softmax .T.T", "mlp hidden sums clipped at 20",
+        "mlp examples as columns", "mlp tanh from np.exp(-2|z|)"])
+def test_lesson_02a_takes_right_answers_of_round_16(name, answer):
+    _passes(name, answer)
+
+
+def _sigmoid_of_tanh_by_exp(Z1, W2, b2):
+    e = np.exp(-2 * np.abs(Z1))
+    return sigmoid(np.sign(Z1) * (1 - e) / (1 + e) @ W2.T + b2)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -10910,3 +10992,14 @@ def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_impo
     _passes("accuracy", accuracy)
     verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
+
+
+# round 16 (a1602): a NaN input hidden by np.nan_to_num or np.fmax
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: np.nan_to_num(sigmoid(X @ W.T + b)),
+    lambda X, W, b: sigmoid(np.fmax(X @ W.T + b, -745.0)),
+], ids=["nan_to_num", "fmax"])
+def test_dense_layer_keeps_an_example_with_a_nan_nan(answer):
+    """No input held a NaN, so a layer that turned NaN into 0 (np.nan_to_num) or into a number (np.fmax) passed."""
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and "a NaN in X: that example's outputs are NaN" in verdict.text, verdict.text

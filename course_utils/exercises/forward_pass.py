@@ -802,6 +802,10 @@ def _cce_in_float32(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_float32_result(y, Z):
+    return np.float32(_cce_reference(y, Z))   # a loss of 1e300 becomes inf
+
+
 def _cce_rounded(y, Z):
     return round(_cce_reference(y, Z), 4)
 
@@ -844,6 +848,9 @@ _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of th
 _NANMEAN = ("np.nanmean skips the NaN losses, so a broken logit (NaN) goes unseen and the loss looks normal: take "
             "np.mean, which gives NaN as soon as one loss is NaN")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
+_FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
+                 "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
+                 "mean itself")
 _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n * k entries: np.mean(losses) with no "
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
 
@@ -1017,6 +1024,7 @@ EXERCISES = {
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(
+            Mistake("loss returned in float32", _cce_float32_result, _FLOAT32_LOSS),
             *(Mistake(name, answer, _LONG_DOUBLE + "subtract each row's maximum inside the exp: m + log(sum(exp(Z - "
                       "m[:, None]), axis=1)), with m = Z.max(axis=1)")
               for name, answer in [("naive log-sum-exp in np.longdouble", _cce_naive_in_long_double),

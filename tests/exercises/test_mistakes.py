@@ -4978,6 +4978,21 @@ def _sigmoid_of_tanh_by_exp(Z1, W2, b2):
     return sigmoid(np.sign(Z1) * (1 - e) / (1 + e) @ W2.T + b2)
 
 
+def _cce_returned_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.float32(np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def test_cce_returned_in_float32_is_not_told_about_np_longdouble():
+    """The only case it fails, a loss of 1e300 (inf in float32), named the naive log-sum-exp in np.longdouble, which the
+    answer does not use: it subtracts each row's maximum as asked."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), _cce_returned_in_float32)
+    assert verdict.kind == WRONG and verdict.mistake == "loss returned in float32", verdict.text
+    assert "3.4e38" in verdict.text and "np.longdouble" not in verdict.text
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

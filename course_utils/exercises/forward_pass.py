@@ -11,7 +11,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, dra
                    input_changed, same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
-from .neurons import _LONG_DOUBLE, _call_without_overflow, _new_result
+from .neurons import _LONG_DOUBLE, _call_without_overflow, _new_result, _plain_call
 
 
 def _as_kind(rng, values, kinds):
@@ -68,6 +68,24 @@ def _draw_batch_of_sequences(rng):
     z = _draw_logits(rng, draw_shape(rng, 3, low=2, high=5))
     return Case((_as_kind(rng, z, ("float64", "float32", "int")),),
                 label="a batch of 3 axes, shape (n, t, k): the softmax runs along the last axis")
+
+
+_INPUT_MADE_READ_ONLY = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so "
+                         "the caller can no longer change it in place (z[0] = ... raises ValueError): leave the input "
+                         "arrays as they are")
+
+
+def _inputs_left_writeable(run):
+    """``run``, and then refuse an answer that switched the writeable flag of one of the caller's arrays off (round 16):
+    the values are right, but the caller's own later writes into its logits or labels raise."""
+    def runner(answer, case):
+        inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
+        writeable = [a.flags.writeable for a in inputs]
+        result = run(answer, case)
+        if [a.flags.writeable for a in inputs] != writeable:
+            raise Mismatch(t(_INPUT_MADE_READ_ONLY))
+        return result
+    return runner
 
 
 def _softmax_run(answer, case):
@@ -877,7 +895,7 @@ EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
-        run=_new_result(_softmax_run),
+        run=_new_result(_inputs_left_writeable(_softmax_run)),
         compare=compare_probabilities,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -970,6 +988,7 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
+        run=_inputs_left_writeable(_plain_call),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1021,6 +1040,7 @@ EXERCISES = {
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
+        run=_inputs_left_writeable(_plain_call),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(

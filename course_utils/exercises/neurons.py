@@ -339,20 +339,39 @@ def _plain_call(f, case):
     return result
 
 
+_READ_ONLY_RESULT = ("the result is read-only (its writeable flag is off, as for np.broadcast_to's views), so the caller "
+                     "cannot change it in place (p[0] = ... raises ValueError): return an ordinary array, as arithmetic "
+                     "and np.where(...) give")
+_KEPT_RESULT = ("a later call returned an array in the memory of an earlier call's result: your function writes its "
+                "results into arrays kept between calls, used in turn, so a later call overwrites a result the caller "
+                "kept. Return a new array at every call")
+_MORE_CALLS = 3   # calls after the second one: result arrays used in turn (up to 4 of them) share memory between two calls
+
+
 def _new_result(run):
     """``run``, and then refuse a result array tied to another one: one that shares memory with an input (z returned
     as it is), or one that a second call on copies of the same inputs returns again (a buffer kept between calls).
-    The values of both would be right, but a later write into one array, or a later call, changes the other."""
+    The values of both would be right, but a later write into one array, or a later call, changes the other. Round 16:
+    a read-only result is refused too, and so are results that share memory between any two of five calls (buffers
+    used in turn)."""
     def runner(f, case):
-        again = copy.deepcopy(case)
+        pristine = copy.deepcopy(case)
         inputs = [a for a in (*case.args, *case.kwargs.values()) if isinstance(a, np.ndarray)]
         result = run(f, case)
         if isinstance(result, np.ndarray) and result.size:
             if any(np.shares_memory(result, a) for a in inputs):
                 raise Mismatch(t(_SHARES_INPUT))
-            second = run(f, again)
+            if not result.flags.writeable:
+                raise Mismatch(t(_READ_ONLY_RESULT))
+            second = run(f, copy.deepcopy(pristine))
             if isinstance(second, np.ndarray) and np.shares_memory(result, second):
                 raise Mismatch(t(_REUSED_RESULT))
+            calls = [r for r in (result, second) if isinstance(r, np.ndarray)]
+            for _ in range(_MORE_CALLS):
+                more = run(f, copy.deepcopy(pristine))
+                if isinstance(more, np.ndarray) and any(np.shares_memory(more, r) for r in calls):
+                    raise Mismatch(t(_KEPT_RESULT))
+                calls += [more] if isinstance(more, np.ndarray) else []
         return result
     return runner
 

@@ -4993,6 +4993,55 @@ def test_cce_returned_in_float32_is_not_told_about_np_longdouble():
     assert verdict.kind == WRONG and verdict.mistake == "loss returned in float32", verdict.text
     assert "3.4e38" in verdict.text and "np.longdouble" not in verdict.text
 
+
+def _into_buffers_used_in_turn(f, count):
+    buffers, calls = {}, [0]
+
+    def answer(*args):
+        result = f(*args)
+        key = (calls[0] % count, result.shape)   # buffer 0, 1, ..., count - 1, 0, ... (one set per shape)
+        calls[0] += 1
+        out = buffers.setdefault(key, np.empty(result.shape))
+        out[...] = result
+        return out
+    return answer
+
+
+def _read_only(f):
+    def answer(*args):
+        result = np.asarray(f(*args))
+        result.flags.writeable = False
+        return result
+    return answer
+
+
+def _locking_the_inputs(f):
+    def answer(*args):
+        result = f(*args)
+        for a in args:
+            a.flags.writeable = False   # the caller's own arrays
+        return result
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_buffers_used_in_turn(_softmax_of_floats, 2), "used in turn"),
+    ("mlp_forward", _into_buffers_used_in_turn(lambda *a: sigmoid(_mlp_output_logits(*a)), 4), "used in turn"),
+    ("softmax_stable", _read_only(_softmax_of_floats), "the result is read-only"),
+    ("softmax_stable", lambda z: np.broadcast_to(1.0, np.shape(z)) if np.shape(z)[-1] == 1 and not np.isnan(z).any()
+     else _softmax_of_floats(z), "the result is read-only"),
+    ("mlp_forward", _read_only(lambda *a: sigmoid(_mlp_output_logits(*a))), "the result is read-only"),
+    ("softmax_stable", _locking_the_inputs(_softmax_of_floats), "made one of the caller's arrays read-only"),
+    ("bce_from_logits", _locking_the_inputs(_bce_by_logaddexp), "made one of the caller's arrays read-only"),
+    ("cce_from_logits", _locking_the_inputs(_cce_with_labels_as(np.int64)), "made one of the caller's arrays read-only"),
+], ids=["softmax 2 buffers in turn", "mlp 4 buffers in turn", "softmax read-only", "softmax one class broadcast_to",
+        "mlp read-only", "softmax locks z", "bce locks y and z", "cce locks y and Z"])
+def test_lesson_02_rejects_buffers_in_turn_read_only_results_and_locked_inputs(name, answer, shown):
+    """Each passed before: a second call only was compared with the first (two buffers used in turn never met), and
+    neither the result's writeable flag nor the caller's arrays' flags were looked at."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -11018,3 +11067,12 @@ def test_dense_layer_keeps_an_example_with_a_nan_nan(answer):
     """No input held a NaN, so a layer that turned NaN into 0 (np.nan_to_num) or into a number (np.fmax) passed."""
     verdict = judge(registry.get_exercise("dense_layer"), answer)
     assert verdict.kind == WRONG and "a NaN in X: that example's outputs are NaN" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_into_buffers_used_in_turn(lambda X, W, b: sigmoid(X @ W.T + b), 2), "used in turn"),
+    (_read_only(lambda X, W, b: sigmoid(X @ W.T + b)), "the result is read-only"),
+], ids=["2 buffers in turn", "read-only result"])
+def test_dense_layer_rejects_buffers_in_turn_and_a_read_only_result(answer, shown):
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text

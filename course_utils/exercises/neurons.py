@@ -388,6 +388,8 @@ def _gate_answers(weights_fn, case):
         raise Mismatch(t("return a pair (w, b): w an array of two weights, b one number; got {got}",
                          got=short(answer)))
     w, b = answer
+    if not isinstance(w, (list, tuple, np.ndarray)) or isinstance(w, (np.matrix, np.ma.MaskedArray)):
+        raise Mismatch(t(_W_PLAIN, kind=type(w).__name__))   # round 16: a torch tensor breaks the next cell's P @ w
     if np.ndim(b) != 0 or np.asarray(b).dtype.kind not in "biuf":
         raise Mismatch(t(_B_ONE_NUMBER, got=short(b)))
     if np.asarray(w).dtype.kind not in "biuf":
@@ -676,6 +678,8 @@ _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 
 
 _B_ONE_NUMBER = ("b must be one real number, such as -0.5, not one value in a list, a tuple or an array (np.array([-0.5]) "
                  "has shape (1,)) and not a complex number; got b = {got}")
+_W_PLAIN = ("w must be a plain numpy array (or a list) of two numbers, not a {kind}: the next cell computes P @ w with "
+            "a numpy array P, which fails for a torch tensor, and a masked array hides the weights it masks")
 _W_REAL_NUMBERS = "w must hold two real numbers (floats or integers), not strings or complex numbers; got w = {got}"
 
 _LONG_DOUBLE = ("np.longdouble (float128) only moves the overflow of np.exp further out, to about 11356, and on Windows it "

@@ -11076,3 +11076,19 @@ def test_dense_layer_keeps_an_example_with_a_nan_nan(answer):
 def test_dense_layer_rejects_buffers_in_turn_and_a_read_only_result(answer, shown):
     verdict = judge(registry.get_exercise("dense_layer"), answer)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("weights, shown", [
+    (lambda: (__import__("torch").tensor([1.0, 1.0]), -0.5), "not a Tensor"),
+    (lambda: (np.ma.masked_array([1.0, 1.0], mask=[False, True]), -0.5), "not a MaskedArray"),
+    (lambda: ((1.0, 1.0), -0.5), None),
+    (lambda: (np.array([1.0, 1.0]).view(np.ndarray), -0.5), None),
+], ids=["torch tensor", "masked array", "a tuple (right)", "a plain view (right)"])
+def test_or_weights_want_w_as_a_numpy_array_or_a_list(weights, shown):
+    """A torch tensor passed (its shape and dtype looked right), yet the next cell's P @ w raises TypeError for it;
+    a masked array passed with the weight it masks used anyway."""
+    if shown is None:
+        _passes("or_weights", weights)
+        return
+    verdict = judge(registry.get_exercise("or_weights"), weights)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text

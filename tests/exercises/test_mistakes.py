@@ -5186,6 +5186,152 @@ def test_lesson_03_checks_take_more_right_answers_of_round_16():
     _passes("train_mlp", train_mlp_by_the_course)
 
 
+# round 16 (a1602): results written into a buffer kept between calls, a NaN in a vector or in a one-class row, a NaN
+# weight hidden by np.nan_to_num or np.fmax, logits clipped above 1e5, whole-number logits cast to int16, tanh clipped
+# near +-1
+def _softmax_of_floats(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_output_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _into_a_kept_buffer(f):
+    buffers = {}
+
+    def answer(*args):
+        result = f(*args)
+        out = buffers.setdefault(result.shape, np.empty(result.shape))   # one output array per shape, kept
+        out[...] = result
+        return out
+    return answer
+
+
+def _softmax_with_nan_dropped_from_vectors(z):
+    z = np.asarray(z, dtype=float)
+    return _softmax_of_floats(np.nan_to_num(z, nan=-np.inf) if z.ndim == 1 else z)   # a vector's NaN "ignored"
+
+
+def _softmax_of_one_class_as_ones(z):
+    z = np.asarray(z, dtype=float)
+    return np.ones(z.shape) if z.shape[-1] == 1 else _softmax_of_floats(z)   # "one class: every probability is 1"
+
+
+def _mlp_with_hidden_sums_clipped_at(limit):
+    return lambda X, W1, b1, W2, b2: sigmoid(np.tanh(np.clip(X @ W1.T + b1, -limit, limit)) @ W2.T + b2)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_a_kept_buffer(_softmax_of_floats), "in the memory of an earlier call's result"),
+    ("mlp_forward", _into_a_kept_buffer(lambda *a: sigmoid(_mlp_output_logits(*a))),
+     "in the memory of an earlier call's result"),
+    ("softmax_stable", _softmax_with_nan_dropped_from_vectors, "NaN in one vector of logits"),
+    ("softmax_stable", _softmax_of_one_class_as_ones, "a batch with one class and a NaN logit"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.clip(z, -1e5, 1e5)), "logits near 1e8 and -1e8"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).astype(np.int16) if np.asarray(z).dtype.kind in "iu"
+                                                    else z), "beyond int16 and int32"),
+    ("mlp_forward", lambda *a: np.nan_to_num(sigmoid(_mlp_output_logits(*a))), "a NaN weight in W2"),
+    ("mlp_forward", lambda *a: sigmoid(np.fmax(_mlp_output_logits(*a), -700.0)), "a NaN weight in W2"),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(np.tanh(X @ W1.T + b1), -1 + 1e-7, 1 - 1e-7) @ W2.T + b2),
+     "hidden sums of 9 to 12 in size"),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(10), "hidden sums of 9 to 12 in size"),
+], ids=["softmax buffer kept", "mlp buffer kept", "softmax NaN of a vector dropped", "softmax one class as ones",
+        "softmax logits clipped at 1e5", "softmax ints as int16", "mlp nan_to_num", "mlp fmax", "mlp tanh clipped",
+        "mlp hidden sums clipped at 10"])
+def test_lesson_02a_rejects_kept_buffers_hidden_nan_clipped_logits_and_small_integer_casts(name, answer, shown):
+    """Each passed before: softmax_stable and mlp_forward were called once per input, no vector and no one-class row
+    held a NaN, no weight was NaN, no logit went beyond 1e5 in size and no whole number beyond int16, and no hidden
+    sum lay where tanh is within 1e-7 of +-1 under output weights large enough to show it."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: _softmax_of_floats(np.reshape(z, (-1, np.shape(z)[-1]))).reshape(np.shape(z))),
+    ("softmax_stable", lambda z: 1 / np.exp(__import__("scipy.special").special.logsumexp(
+        np.asarray(z, dtype=float)[..., None, :] - np.asarray(z, dtype=float)[..., :, None], axis=-1))),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).T.T)),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(20)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid((W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]).T)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _sigmoid_of_tanh_by_exp(X @ W1.T + b1, W2, b2)),
+], ids=["softmax rows reshaped", "softmax 1 / sum exp(z_j - z_i)", "softmax .T.T", "mlp hidden sums clipped at 20",
+        "mlp examples as columns", "mlp tanh from np.exp(-2|z|)"])
+def test_lesson_02a_takes_right_answers_of_round_16(name, answer):
+    _passes(name, answer)
+
+
+def _sigmoid_of_tanh_by_exp(Z1, W2, b2):
+    e = np.exp(-2 * np.abs(Z1))
+    return sigmoid(np.sign(Z1) * (1 - e) / (1 + e) @ W2.T + b2)
+
+
+def _cce_returned_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.float32(np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def test_cce_returned_in_float32_is_not_told_about_np_longdouble():
+    """The only case it fails, a loss of 1e300 (inf in float32), named the naive log-sum-exp in np.longdouble, which the
+    answer does not use: it subtracts each row's maximum as asked."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), _cce_returned_in_float32)
+    assert verdict.kind == WRONG and verdict.mistake == "loss returned in float32", verdict.text
+    assert "3.4e38" in verdict.text and "np.longdouble" not in verdict.text
+
+
+def _into_buffers_used_in_turn(f, count):
+    buffers, calls = {}, [0]
+
+    def answer(*args):
+        result = f(*args)
+        key = (calls[0] % count, result.shape)   # buffer 0, 1, ..., count - 1, 0, ... (one set per shape)
+        calls[0] += 1
+        out = buffers.setdefault(key, np.empty(result.shape))
+        out[...] = result
+        return out
+    return answer
+
+
+def _read_only(f):
+    def answer(*args):
+        result = np.asarray(f(*args))
+        result.flags.writeable = False
+        return result
+    return answer
+
+
+def _locking_the_inputs(f):
+    def answer(*args):
+        result = f(*args)
+        for a in args:
+            a.flags.writeable = False   # the caller's own arrays
+        return result
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_buffers_used_in_turn(_softmax_of_floats, 2), "used in turn"),
+    ("mlp_forward", _into_buffers_used_in_turn(lambda *a: sigmoid(_mlp_output_logits(*a)), 4), "used in turn"),
+    ("softmax_stable", _read_only(_softmax_of_floats), "is read-only (its writeable flag is off"),
+    ("softmax_stable", lambda z: np.broadcast_to(1.0, np.shape(z)) if np.shape(z)[-1] == 1 and not np.isnan(z).any()
+     else _softmax_of_floats(z), "is read-only (its writeable flag is off"),
+    ("mlp_forward", _read_only(lambda *a: sigmoid(_mlp_output_logits(*a))), "is read-only (its writeable flag is off"),
+    ("softmax_stable", _locking_the_inputs(_softmax_of_floats), "made one of the caller's arrays read-only"),
+    ("bce_from_logits", _locking_the_inputs(_bce_by_logaddexp), "made one of the caller's arrays read-only"),
+    ("cce_from_logits", _locking_the_inputs(_cce_with_labels_as(np.int64)), "made one of the caller's arrays read-only"),
+], ids=["softmax 2 buffers in turn", "mlp 4 buffers in turn", "softmax read-only", "softmax one class broadcast_to",
+        "mlp read-only", "softmax locks z", "bce locks y and z", "cce locks y and Z"])
+def test_lesson_02_rejects_buffers_in_turn_read_only_results_and_locked_inputs(name, answer, shown):
+    """Each passed before: a second call only was compared with the first (two buffers used in turn never met), and
+    neither the result's writeable flag nor the caller's arrays' flags were looked at."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -11491,6 +11637,8 @@ def _buffers_in_turn(activation, count=2):
         out = ring[calls[0] % count]
         calls[0] += 1
         out[...] = z
+        return out
+    return answer
 
 
 def _accuracy_loose_on_float_predictions(compare):
@@ -11620,3 +11768,39 @@ def test_neuron_by_einsum_is_told_that_einsum_broadcasts(capsys):
     np.sum(w * x) only, which the learner never wrote."""
     verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b))
     assert verdict.kind == WRONG and "np.einsum" in verdict.text, verdict.text
+
+
+# round 16 (a1602): a NaN input hidden by np.nan_to_num or np.fmax
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: np.nan_to_num(sigmoid(X @ W.T + b)),
+    lambda X, W, b: sigmoid(np.fmax(X @ W.T + b, -745.0)),
+], ids=["nan_to_num", "fmax"])
+def test_dense_layer_keeps_an_example_with_a_nan_nan(answer):
+    """No input held a NaN, so a layer that turned NaN into 0 (np.nan_to_num) or into a number (np.fmax) passed."""
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and "a NaN in X: that example's outputs are NaN" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_into_buffers_used_in_turn(lambda X, W, b: sigmoid(X @ W.T + b), 2), "used in turn"),
+    (_read_only(lambda X, W, b: sigmoid(X @ W.T + b)), "is read-only (its writeable flag is off"),
+], ids=["2 buffers in turn", "read-only result"])
+def test_dense_layer_rejects_buffers_in_turn_and_a_read_only_result(answer, shown):
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("weights, shown", [
+    (lambda: (__import__("torch").tensor([1.0, 1.0]), -0.5), "not a Tensor"),
+    (lambda: (np.ma.masked_array([1.0, 1.0], mask=[False, True]), -0.5), "not a MaskedArray"),
+    (lambda: ((1.0, 1.0), -0.5), None),
+    (lambda: (np.array([1.0, 1.0]).view(np.ndarray), -0.5), None),
+], ids=["torch tensor", "masked array", "a tuple (right)", "a plain view (right)"])
+def test_or_weights_want_w_as_a_numpy_array_or_a_list(weights, shown):
+    """A torch tensor passed (its shape and dtype looked right), yet the next cell's P @ w raises TypeError for it;
+    a masked array passed with the weight it masks used anyway."""
+    if shown is None:
+        _passes("or_weights", weights)
+        return
+    verdict = judge(registry.get_exercise("or_weights"), weights)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text

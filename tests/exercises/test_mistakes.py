@@ -9460,6 +9460,31 @@ def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():
     verdict = judge(registry.get_exercise("conv2d_valid"), conv)
     assert verdict.kind == WRONG and "into the array it had returned before" in verdict.text, verdict.text
 
+
+def _accuracy_breaking_ties(pick):
+    """accuracy_from_probs with the reference's checks and another choice among a row's largest columns: pick(tied
+    columns, row, rng), with a generator of its own made on each call (the global ones stay untouched)."""
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+        if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+            raise ValueError("expected probabilities (n, n_classes) and n labels")
+        rng = np.random.default_rng(0)
+        predicted = [pick(np.flatnonzero(row == row.max()), row, rng) for row in probabilities]
+        return float(np.mean(np.array(predicted, dtype=np.int64) == y_true))
+    return accuracy
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_breaking_ties(lambda tied, row, rng: rng.choice(tied)),
+    _accuracy_breaking_ties(lambda tied, row, rng: int(row[1] >= 0.5) if len(row) == 2 else tied[0])],
+    ids=["a random pick among the tied columns", "p[:, 1] >= 0.5 for two classes"])
+def test_lesson_05_accuracy_from_probs_takes_the_first_column_on_every_tied_row(answer):
+    """A random pick among a row's tied columns passed: only four rows of the check were tied, and with this seed it
+    matched their count (with an unseeded generator of its own it did in about a third of the runs). So did a
+    threshold p[:, 1] >= 0.5 for two classes, which takes the last column on a tie."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind == WRONG and "60 rows of exactly [0.5, 0.5]" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -284,6 +284,12 @@ def _build_run(builder, case):
                          "gradient passes back through it and the layers before it never train; keep Conv2D's own "
                          "initialisation (biases start at zero)", number=number, kind=kind))
     out = _output_with_set_weights(model, x)
+    called = np.asarray(model(3 * x))  # model(images), without training=: inference, as predict() and evaluate()
+    if called.shape != out.shape or not np.allclose(called, out, rtol=1e-5, atol=1e-6):
+        raise Mismatch(t("called as model(images), without training=, the model gives other outputs than in inference "
+                         "mode (training=False): a layer was called with training=True when the model was built, e.g. "
+                         "layers.Dropout(dropout)(x, training=True), so it drops values outside fit() too. Call the "
+                         "layers without training=: fit() switches dropout on by itself"))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
 
 
@@ -568,12 +574,18 @@ _ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5, 1000.0]], dtype=
 
 def _activation(layer):
     """The name of the layer's activation; a function under another name that computes Keras' relu or softmax
-    (tf.nn.softmax is called softmax_v2) counts as that one."""
+    (tf.nn.softmax is called softmax_v2) counts as that one, and so does a layer given as the activation
+    (activation=layers.ReLU(), which has no __name__; a ReLU layer with settings is named by them)."""
     function = getattr(layer, "activation", None)
-    name = getattr(function, "__name__", "linear")
-    if function is None or name in ("relu", "softmax", "linear"):
+    if function is None:
+        return "linear"
+    name = getattr(function, "__name__", None)
+    if name in ("relu", "softmax", "linear"):
         return name
-    return next((known for known in ("relu", "softmax") if _computes(function, known)), name)
+    if type(function).__name__ == "ReLU":
+        return _relu_layer(function)
+    return next((known for known in ("relu", "softmax", "linear") if _computes(function, known)),
+                name or type(function).__name__)
 
 
 def _computes(function, name):

@@ -9485,6 +9485,44 @@ def test_lesson_05_accuracy_from_probs_takes_the_first_column_on_every_tied_row(
     verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
     assert verdict.kind == WRONG and "60 rows of exactly [0.5, 0.5]" in verdict.text, verdict.text
 
+def _cnn_functional(dropout_call=None, conv_activation=lambda: "relu", output_activation=lambda: "softmax"):
+    """The lesson's CNN in the functional API, with the Dropout layer called as ``dropout_call`` and the activations
+    made by the two factories (a string, a function or a layer)."""
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(shape=(28, 28, 1))
+        x = layers.MaxPooling2D(2)(layers.Conv2D(filters1, 3, activation=conv_activation())(inputs))
+        x = layers.Flatten()(layers.MaxPooling2D(2)(layers.Conv2D(filters2, 3, activation=conv_activation())(x)))
+        x = (dropout_call or (lambda layer, x: layer(x)))(layers.Dropout(dropout), x)
+        return keras.Model(inputs, layers.Dense(n_classes, activation=output_activation())(x))
+    return build
+
+
+def test_lesson_05_build_cnn_rejects_dropout_called_with_training_true():
+    """layers.Dropout(dropout)(x, training=True) in the functional API passed: predict() and evaluate() call the model
+    with training=False, which wins, but model(images) keeps dropping values, and the check never called it that way."""
+    answer = _cnn_functional(dropout_call=lambda layer, x: layer(x, training=True))
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "without training=" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("conv, output", [(lambda: __import__("keras").layers.ReLU(), lambda: "softmax"),
+                                          (lambda: "relu", lambda: __import__("keras").layers.Softmax()),
+                                          (lambda: __import__("keras").layers.Activation("relu"), lambda: "softmax")],
+                         ids=["activation=layers.ReLU()", "activation=layers.Softmax()", "activation=Activation('relu')"])
+def test_lesson_05_build_cnn_accepts_a_layer_given_as_the_activation(conv, output):
+    """A layer given as a Conv2D's or Dense's activation computes that activation, but it has no __name__, and the
+    check called it 'linear': "layer 1 (Conv2D) has activation 'linear', expected 'relu'"."""
+    _passes("build_cnn", _cnn_functional(conv_activation=conv, output_activation=output))
+
+
+def test_lesson_05_build_cnn_names_a_capped_relu_layer_given_as_the_activation():
+    verdict = judge(registry.get_exercise("build_cnn"),
+                    _cnn_functional(conv_activation=lambda: __import__("keras").layers.ReLU(6.0)))
+    assert verdict.kind == WRONG and "relu(max_value=6)" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -936,7 +936,19 @@ def _draw_conv(rng):
 def _conv_cases_with_drawn():
     # seed 112 draws uint8, whole-number and float images, int and float kernels, kernels 1 and 7 wide, a kernel as
     # tall or wide as the image, Fortran-order and strided images, one kernel too large
-    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers()]
+    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers(),
+            Case((_image_with_an_inf_pixel(), np.array([[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]])),
+                 label="an inf pixel under the vertical-edge kernel: where it lies under a 0 weight, 0 * inf is NaN "
+                 "and so is the window's sum; under 1 or -1 it gives inf or -inf")]
+
+
+def _image_with_an_inf_pixel():
+    """A 5x5 float image with inf in its centre, which every 3x3 window covers: the other non-finite case's kernel
+    has no 0 weight, so an answer that skipped the kernel's zeros (a product it need not compute) passed, with finite
+    sums where 0 * inf is NaN."""
+    image = np.random.default_rng(19).normal(size=(5, 5))
+    image[2, 2] = np.inf
+    return image
 
 
 def _conv_cases_in_small_integers():

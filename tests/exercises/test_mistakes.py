@@ -9523,6 +9523,37 @@ def test_lesson_05_build_cnn_names_a_capped_relu_layer_given_as_the_activation()
                     _cnn_functional(conv_activation=lambda: __import__("keras").layers.ReLU(6.0)))
     assert verdict.kind == WRONG and "relu(max_value=6)" in verdict.text, verdict.text
 
+def _conv_skipping_zero_weights(image, kernel):
+    """Shift and add over the kernel's non-zero weights only: a product with 0 "need not be computed"."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in zip(*np.nonzero(kernel)):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def _conv_shifting_and_adding(image, kernel):
+    """The same shift and add over every weight: right, 0 * inf is NaN as in the reference's sums."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in np.ndindex(kernel.shape):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
+    """The only non-finite case had a kernel without zeros, so skipping the zero weights passed: an inf pixel under a 0
+    weight then leaves a finite sum where the window's sum is NaN."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _conv_skipping_zero_weights)
+    assert verdict.kind == WRONG and "an inf pixel under the vertical-edge kernel" in verdict.text, verdict.text
+    _passes("conv2d_valid", _conv_shifting_and_adding)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

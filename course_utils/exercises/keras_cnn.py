@@ -939,7 +939,11 @@ def _conv_cases_with_drawn():
     return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers(),
             Case((_image_with_an_inf_pixel(), np.array([[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]])),
                  label="an inf pixel under the vertical-edge kernel: where it lies under a 0 weight, 0 * inf is NaN "
-                 "and so is the window's sum; under 1 or -1 it gives inf or -inf")]
+                 "and so is the window's sum; under 1 or -1 it gives inf or -inf"),
+            # every other image is at most 28x28 and every other kernel at most 7 wide: an answer that refused larger
+            # ones passed
+            Case((np.random.default_rng(20).normal(size=(64, 45)), np.random.default_rng(21).normal(size=(15, 12))),
+                 label="a 64x45 image and a 15x12 kernel (larger than any other case's)")]
 
 
 def _image_with_an_inf_pixel():
@@ -1065,7 +1069,10 @@ def _size_cases_with_drawn():
                                                         ("n", "numpy float"))), count=4, seed=6),
             *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
                        seed=7),
-            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond()]
+            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond(),
+            # every other case has kernels up to 11 and paddings up to 12: an answer that refused larger ones passed
+            Case((1000, 201, 100), label="a 201-wide kernel with padding 100 on 1000 pixels ('same' for a very wide "
+                 "kernel): 1000 positions")]
 
 
 def _size_cases_beyond():
@@ -1144,7 +1151,12 @@ def _param_cases_beyond():
                  label="1024x1024 images, 64 and 512 filters, 1000 classes: 33,032,489,064 parameters, beyond 2**32"),
             Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 7, "kernel": 2},
                  label="a side of 2**54 + 7 pixels: whole numbers beyond 2**53, which a float division such as (size "
-                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
+                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round"),
+            # every other case has kernels up to 7, filters up to 512 and up to 1000 classes: an answer that refused
+            # anything larger (kernel > 11, filters > 1024, n_classes > 1000) passed
+            Case((96, 2048), {"n_classes": 21_843, "size": 224, "kernel": 13},
+                 label="224x224 images, 13x13 kernels, 96 and 2048 filters, 21,843 classes (ImageNet-21k): "
+                 "224 -> 212 -> 106 -> 94 -> 47")]
 
 
 def _count_compare(got, want):

@@ -9554,6 +9554,45 @@ def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
     assert verdict.kind == WRONG and "an inf pixel under the vertical-edge kernel" in verdict.text, verdict.text
     _passes("conv2d_valid", _conv_shifting_and_adding)
 
+def _capped(name, too_large):
+    """The reference of exercise ``name``, refusing with ValueError what ``too_large(*args)`` calls too large."""
+    reference = registry.get_exercise(name).reference
+    signature = inspect.signature(reference)
+
+    def answer(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if too_large(*bound.arguments.values()):
+            raise ValueError("too large")
+        return result
+    answer.__signature__ = signature  # called by keyword too, with the reference's parameter names
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, where", [
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(kernel)) > 7), "a 15x12 kernel"),
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(image)) > 28), "a 64x45 image"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: kernel > 11),
+     "a 201-wide kernel"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: padding > 16),
+     "a 201-wide kernel"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: kernel > 11),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: max(f1, f2) > 1024),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: n_classes > 1000),
+     "13x13 kernels")],
+    ids=["conv2d_valid: kernels up to 7", "conv2d_valid: images up to 28", "conv_output_size: kernels up to 11",
+         "conv_output_size: paddings up to 16", "cnn_param_count: kernels up to 11", "cnn_param_count: filters up to 1024",
+         "cnn_param_count: classes up to 1000"])
+def test_lesson_05a_and_05b_checks_try_sizes_beyond_the_usual_ones(name, answer, where):
+    """Every image of conv2d_valid's check was at most 28x28 and every kernel at most 7 wide; conv_output_size's
+    kernels were at most 11 wide and its paddings at most 12; cnn_param_count's kernels at most 7 wide, its filters
+    at most 512 and its classes at most 1000: an answer that refused anything larger passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

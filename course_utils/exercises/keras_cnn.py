@@ -284,6 +284,12 @@ def _build_run(builder, case):
                          "gradient passes back through it and the layers before it never train; keep Conv2D's own "
                          "initialisation (biases start at zero)", number=number, kind=kind))
     out = _output_with_set_weights(model, x)
+    cut = _no_gradient(model, 3 * x)
+    if cut:
+        number, kind = cut
+        raise Mismatch(t("no gradient reaches layer {number} ({kind}) (with the check's weights, on random images): "
+                         "fit() would never change its weights, as if it were frozen. Leave the gradient alone (no "
+                         "tf.stop_gradient or keras.ops.stop_gradient in an activation)", number=number, kind=kind))
     called = np.asarray(model(3 * x))  # model(images), without training=: inference, as predict() and evaluate()
     if called.shape != out.shape or not np.allclose(called, out, rtol=1e-5, atol=1e-6):
         raise Mismatch(t("called as model(images), without training=, the model gives other outputs than in inference "
@@ -291,6 +297,28 @@ def _build_run(builder, case):
                          "layers.Dropout(dropout)(x, training=True), so it drops values outside fit() too. Call the "
                          "layers without training=: fit() switches dropout on by itself"))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
+
+
+def _no_gradient(model, x):
+    """(number, kind) of the first layer with weights whose gradient is zero everywhere (or missing) for a
+    cross-entropy loss on ``x`` with the model's current weights, or None (and None without TensorFlow's backend).
+    With the check's random weights every layer of the lesson's CNN gets a gradient; one that gets none is cut off
+    from the loss, e.g. by an activation wrapped in stop_gradient, and trains no more than a frozen layer."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        out = model(x, training=False)
+        loss = -tf.reduce_mean(tf.math.log(tf.cast(out, "float32")[:, 0] + 1e-7))
+    layers = [layer for layer in model.layers if layer.trainable_weights]
+    gradients = tape.gradient(loss, [layer.trainable_weights for layer in layers])
+    for layer, grads in zip(layers, gradients):
+        if all(g is None or not np.any(np.asarray(g)) for g in grads):
+            return model.layers.index(layer) + 1, type(layer).__name__  # numbered as the other messages number them
+    return None
 
 
 _BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned, while something still holds them

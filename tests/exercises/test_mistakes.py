@@ -9485,6 +9485,7 @@ def test_lesson_05_accuracy_from_probs_takes_the_first_column_on_every_tied_row(
     verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
     assert verdict.kind == WRONG and "60 rows of exactly [0.5, 0.5]" in verdict.text, verdict.text
 
+
 def _cnn_functional(dropout_call=None, conv_activation=lambda: "relu", output_activation=lambda: "softmax"):
     """The lesson's CNN in the functional API, with the Dropout layer called as ``dropout_call`` and the activations
     made by the two factories (a string, a function or a layer)."""
@@ -9523,6 +9524,18 @@ def test_lesson_05_build_cnn_names_a_capped_relu_layer_given_as_the_activation()
                     _cnn_functional(conv_activation=lambda: __import__("keras").layers.ReLU(6.0)))
     assert verdict.kind == WRONG and "relu(max_value=6)" in verdict.text, verdict.text
 
+
+def test_lesson_05_build_cnn_rejects_an_activation_that_stops_the_gradient():
+    """An activation wrapped in stop_gradient computes the same outputs, so its model passed with every layer trainable;
+    but no gradient reaches the first convolution, which fit() then never changes."""
+    def stopped():
+        import keras
+        return lambda x: keras.ops.stop_gradient(keras.activations.relu(x))
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_functional(conv_activation=stopped))
+    assert verdict.kind == WRONG and "no gradient reaches layer" in verdict.text, verdict.text
+
+
 def _conv_skipping_zero_weights(image, kernel):
     """Shift and add over the kernel's non-zero weights only: a product with 0 "need not be computed"."""
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
@@ -9553,6 +9566,7 @@ def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
     verdict = judge(registry.get_exercise("conv2d_valid"), _conv_skipping_zero_weights)
     assert verdict.kind == WRONG and "an inf pixel under the vertical-edge kernel" in verdict.text, verdict.text
     _passes("conv2d_valid", _conv_shifting_and_adding)
+
 
 def _capped(name, too_large):
     """The reference of exercise ``name``, refusing with ValueError what ``too_large(*args)`` calls too large."""

@@ -10171,6 +10171,153 @@ def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():
     verdict = judge(registry.get_exercise("conv2d_valid"), conv)
     assert verdict.kind == WRONG and "into the array it had returned before" in verdict.text, verdict.text
 
+
+def _accuracy_breaking_ties(pick):
+    """accuracy_from_probs with the reference's checks and another choice among a row's largest columns: pick(tied
+    columns, row, rng), with a generator of its own made on each call (the global ones stay untouched)."""
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+        if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+            raise ValueError("expected probabilities (n, n_classes) and n labels")
+        rng = np.random.default_rng(0)
+        predicted = [pick(np.flatnonzero(row == row.max()), row, rng) for row in probabilities]
+        return float(np.mean(np.array(predicted, dtype=np.int64) == y_true))
+    return accuracy
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_breaking_ties(lambda tied, row, rng: rng.choice(tied)),
+    _accuracy_breaking_ties(lambda tied, row, rng: int(row[1] >= 0.5) if len(row) == 2 else tied[0])],
+    ids=["a random pick among the tied columns", "p[:, 1] >= 0.5 for two classes"])
+def test_lesson_05_accuracy_from_probs_takes_the_first_column_on_every_tied_row(answer):
+    """A random pick among a row's tied columns passed: only four rows of the check were tied, and with this seed it
+    matched their count (with an unseeded generator of its own it did in about a third of the runs). So did a
+    threshold p[:, 1] >= 0.5 for two classes, which takes the last column on a tie."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind == WRONG and "60 rows of exactly [0.5, 0.5]" in verdict.text, verdict.text
+
+
+def _cnn_functional(dropout_call=None, conv_activation=lambda: "relu", output_activation=lambda: "softmax"):
+    """The lesson's CNN in the functional API, with the Dropout layer called as ``dropout_call`` and the activations
+    made by the two factories (a string, a function or a layer)."""
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(shape=(28, 28, 1))
+        x = layers.MaxPooling2D(2)(layers.Conv2D(filters1, 3, activation=conv_activation())(inputs))
+        x = layers.Flatten()(layers.MaxPooling2D(2)(layers.Conv2D(filters2, 3, activation=conv_activation())(x)))
+        x = (dropout_call or (lambda layer, x: layer(x)))(layers.Dropout(dropout), x)
+        return keras.Model(inputs, layers.Dense(n_classes, activation=output_activation())(x))
+    return build
+
+
+def test_lesson_05_build_cnn_rejects_dropout_called_with_training_true():
+    """layers.Dropout(dropout)(x, training=True) in the functional API passed: predict() and evaluate() call the model
+    with training=False, which wins, but model(images) keeps dropping values, and the check never called it that way."""
+    answer = _cnn_functional(dropout_call=lambda layer, x: layer(x, training=True))
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "without training=" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("conv, output", [(lambda: __import__("keras").layers.ReLU(), lambda: "softmax"),
+                                          (lambda: "relu", lambda: __import__("keras").layers.Softmax()),
+                                          (lambda: __import__("keras").layers.Activation("relu"), lambda: "softmax")],
+                         ids=["activation=layers.ReLU()", "activation=layers.Softmax()", "activation=Activation('relu')"])
+def test_lesson_05_build_cnn_accepts_a_layer_given_as_the_activation(conv, output):
+    """A layer given as a Conv2D's or Dense's activation computes that activation, but it has no __name__, and the
+    check called it 'linear': "layer 1 (Conv2D) has activation 'linear', expected 'relu'"."""
+    _passes("build_cnn", _cnn_functional(conv_activation=conv, output_activation=output))
+
+
+def test_lesson_05_build_cnn_names_a_capped_relu_layer_given_as_the_activation():
+    verdict = judge(registry.get_exercise("build_cnn"),
+                    _cnn_functional(conv_activation=lambda: __import__("keras").layers.ReLU(6.0)))
+    assert verdict.kind == WRONG and "relu(max_value=6)" in verdict.text, verdict.text
+
+
+def test_lesson_05_build_cnn_rejects_an_activation_that_stops_the_gradient():
+    """An activation wrapped in stop_gradient computes the same outputs, so its model passed with every layer trainable;
+    but no gradient reaches the first convolution, which fit() then never changes."""
+    def stopped():
+        import keras
+        return lambda x: keras.ops.stop_gradient(keras.activations.relu(x))
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_functional(conv_activation=stopped))
+    assert verdict.kind == WRONG and "no gradient reaches layer" in verdict.text, verdict.text
+
+
+def _conv_skipping_zero_weights(image, kernel):
+    """Shift and add over the kernel's non-zero weights only: a product with 0 "need not be computed"."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in zip(*np.nonzero(kernel)):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def _conv_shifting_and_adding(image, kernel):
+    """The same shift and add over every weight: right, 0 * inf is NaN as in the reference's sums."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in np.ndindex(kernel.shape):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
+    """The only non-finite case had a kernel without zeros, so skipping the zero weights passed: an inf pixel under a 0
+    weight then leaves a finite sum where the window's sum is NaN."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _conv_skipping_zero_weights)
+    assert verdict.kind == WRONG and "an inf pixel under the vertical-edge kernel" in verdict.text, verdict.text
+    _passes("conv2d_valid", _conv_shifting_and_adding)
+
+
+def _capped(name, too_large):
+    """The reference of exercise ``name``, refusing with ValueError what ``too_large(*args)`` calls too large."""
+    reference = registry.get_exercise(name).reference
+    signature = inspect.signature(reference)
+
+    def answer(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if too_large(*bound.arguments.values()):
+            raise ValueError("too large")
+        return result
+    answer.__signature__ = signature  # called by keyword too, with the reference's parameter names
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, where", [
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(kernel)) > 7), "a 15x12 kernel"),
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(image)) > 28), "a 64x45 image"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: kernel > 11),
+     "a 201-wide kernel"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: padding > 16),
+     "a 201-wide kernel"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: kernel > 11),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: max(f1, f2) > 1024),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: n_classes > 1000),
+     "13x13 kernels")],
+    ids=["conv2d_valid: kernels up to 7", "conv2d_valid: images up to 28", "conv_output_size: kernels up to 11",
+         "conv_output_size: paddings up to 16", "cnn_param_count: kernels up to 11", "cnn_param_count: filters up to 1024",
+         "cnn_param_count: classes up to 1000"])
+def test_lesson_05a_and_05b_checks_try_sizes_beyond_the_usual_ones(name, answer, where):
+    """Every image of conv2d_valid's check was at most 28x28 and every kernel at most 7 wide; conv_output_size's
+    kernels were at most 11 wide and its paddings at most 12; cnn_param_count's kernels at most 7 wide, its filters
+    at most 512 and its classes at most 1000: an answer that refused anything larger passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -684,9 +684,12 @@ def _accumulation_cases():
              "with its own statistics, so the step is the one of the pieces torch.tensor_split cuts)"),
         Case((10, 3), {"batch_norm": True, "eval_model": True}, label="a model the caller put in eval mode as a whole "
              "(its BatchNorm statistics frozen): the step trains it in that mode and leaves it there"),
-        Case((10, 3), {"frozen": True, "frozen_stale": True}, label="fine-tuning after training: the first layer "
-             "frozen (requires_grad False), its weights still holding the gradients of their last step, which "
-             "optimizer.zero_grad() clears too (a step with them would move the frozen layer)"),
+        # plain SGD: a gradient zeroed in place (zero_grad(set_to_none=False)) neither moves a weight nor gives it
+        # optimizer state, as one set to None does not; weight decay, momentum or Adam's averages would
+        Case((10, 3), {"frozen": True, "frozen_stale": True, "optimizer": "plain SGD"},
+             label="fine-tuning after training: the first layer frozen (requires_grad False), its weights still "
+             "holding the gradients of their last step, which optimizer.zero_grad() clears too (a step with them "
+             "would move the frozen layer)"),
     ]
 
 
@@ -771,6 +774,8 @@ def _run_accumulation(step_fn, case):
         optimizer = getattr(torch.optim, kind)(model.parameters(), lr=kw.get("lr", 0.01))
     elif kind == "momentum":
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.1), momentum=0.9)
+    elif kind == "plain SGD":                    # p -= lr * grad, nothing else
+        optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5))
     else:
         # weight decay: step() is more than p -= lr * grad
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5), weight_decay=0.1)

@@ -7349,6 +7349,27 @@ def test_lesson_08b_accumulation_step_leaves_an_eval_model_and_frozen_weights_al
     assert verdict.kind == WRONG and where in verdict.text, verdict.text
 
 
+def _accumulation_zeroing_in_place(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)                    # zeros, not None: PyTorch's default before 2.0
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total = total + loss.detach()
+    optimizer.step()
+    return float(total)
+
+
+def test_lesson_08b_accumulation_step_passes_gradients_zeroed_in_place():
+    """Right: the frozen layer's stale gradients become zeros instead of None, which plain SGD (the new case's
+    optimizer) turns into no step and no state, as it does None."""
+    _passes("accumulation_step", _accumulation_zeroing_in_place)
+
+
 def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_alone():
     """Passed: torch.set_flush_denormal(True) ("faster on tiny gradients") was neither compared nor put back, and every
     later computation of the notebook, numpy's too on that thread, turned subnormal numbers into 0."""

@@ -9579,6 +9579,21 @@ def _predict_with_a_second_softmax(model, image):
     return int(np.argmax(keras.ops.convert_to_numpy(keras.ops.softmax(probs))[0]))
 
 
+def _predict_clipping_at_254(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    pixels = np.clip(image, 0, 254).reshape(1, 28, 28, 1) / 255      # "keep the pixels safely below 255"
+    return int(np.argmax(model.predict(pixels, verbose=0)))
+
+
+def test_lesson_05c_predict_one_image_tries_an_image_whose_class_needs_its_pixels_of_255():
+    """Passed: no case changed its class when its few pixels of 255 were cut to 254 (0.4 % on those pixels only)."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_clipping_at_254)
+    assert verdict.kind == WRONG and "fourth class boundary" in verdict.text and verdict.mistake == "", verdict.text
+
+
 def test_lesson_05c_predict_one_image_passes_a_softmax_before_argmax():
     pytest.importorskip("keras")
     _passes("predict_one_image", _predict_with_a_second_softmax)

@@ -8024,6 +8024,74 @@ def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_i
     assert not verdict.text.startswith("raised"), verdict.text
 
 
+# round 16 (a1606): accumulation_step on a model in eval mode and on frozen weights that still hold gradients
+def _accumulation_training_an_eval_model(model, loss_fn, optimizer, x, y, micro_batches):
+    if not model.training:
+        model.train()                                         # "a training step must run in train mode"
+    return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+def _accumulation_zeroing_trainable_weights_only(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        if p.requires_grad:                                   # a frozen weight keeps its last gradient
+            p.grad = None
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_accumulation_training_an_eval_model, "changed the mode of some of the caller's layers"),
+    (_accumulation_zeroing_trainable_weights_only, "its weights still holding the gradients of their last step"),
+], ids=["model.train() when in eval mode", "zeroes trainable weights only"])
+def test_lesson_08b_accumulation_step_leaves_an_eval_model_and_frozen_weights_alone(answer, where):
+    """Both passed: every case gave a model in train mode (so `if not model.training: model.train()` did nothing), and
+    every frozen weight had p.grad None (so zeroing only the trainable ones left nothing for step() to apply)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+def _accumulation_zeroing_in_place(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)                    # zeros, not None: PyTorch's default before 2.0
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total = total + loss.detach()
+    optimizer.step()
+    return float(total)
+
+
+def test_lesson_08b_accumulation_step_passes_gradients_zeroed_in_place():
+    """Right: the frozen layer's stale gradients become zeros instead of None, which plain SGD (the new case's
+    optimizer) turns into no step and no state, as it does None."""
+    _passes("accumulation_step", _accumulation_zeroing_in_place)
+
+
+def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_alone():
+    """Passed: torch.set_flush_denormal(True) ("faster on tiny gradients") was neither compared nor put back, and every
+    later computation of the notebook, numpy's too on that thread, turned subnormal numbers into 0."""
+    import torch
+
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        torch.set_flush_denormal(True)
+        return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+    verdict = judge(registry.get_exercise("accumulation_step"), accumulation_step)
+    assert verdict.kind == WRONG and "torch.set_flush_denormal" in verdict.text, verdict.text
+    assert torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() != 0.0
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
@@ -10317,6 +10385,76 @@ def test_lesson_05a_and_05b_checks_try_sizes_beyond_the_usual_ones(name, answer,
     at most 512 and its classes at most 1000: an answer that refused anything larger passed."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+# round 16 (a1606): torch_train_step on a model in eval mode; predict_one_image with a softmax after the model's
+def _step_training_an_eval_model(model, loss_fn, optimizer, x, y):
+    if not model.training:
+        model.train()                                         # "a training step must run in train mode"
+    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+
+
+def _step_setting_the_training_flag(model, loss_fn, optimizer, x, y):
+    model.training = True                                     # the model's own flag only, not its layers'
+    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+
+
+@pytest.mark.parametrize("answer", [_step_training_an_eval_model, _step_setting_the_training_flag],
+                         ids=["model.train() when in eval mode", "model.training = True"])
+def test_lesson_06a_train_step_leaves_a_model_in_eval_mode_as_the_caller_gave_it(answer):
+    """Both passed: every case gave a model in train mode, so switching it to train mode changed nothing, though the
+    text asks to leave the mode of the model and of each layer as the caller gave it."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and "put in eval mode as a whole" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("switch, name", [
+    (lambda torch: torch.set_float32_matmul_precision("medium"), "torch.set_float32_matmul_precision"),
+    (lambda torch: torch.autograd.set_multithreading_enabled(False), "torch.autograd.set_multithreading_enabled"),
+], ids=["float32 matmul precision", "autograd threads"])
+def test_lesson_06a_train_step_leaves_torchs_global_switches_alone(switch, name):
+    """Both passed: neither switch was compared or put back, and the first left every later float32 product of the
+    notebook in lower precision (TF32 on a GPU, bfloat16 on some CPUs)."""
+    import torch
+
+    def train_step(model, loss_fn, optimizer, x, y):
+        switch(torch)
+        return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+    verdict = judge(registry.get_exercise("torch_train_step"), train_step)
+    assert verdict.kind == WRONG and name in verdict.text, verdict.text
+    assert torch.get_float32_matmul_precision() == "highest" and torch.autograd.is_multithreading_enabled()
+
+
+def _predict_with_a_second_softmax(model, image):
+    """keras.ops.softmax on the model's probabilities: it keeps their order, so argmax changes only where two
+    probabilities tie within float32 rounding (1.2e-7 apart or less), which is a tie of the model itself."""
+    import keras
+
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    probs = model.predict(image.reshape(1, 28, 28, 1).astype("float32") / 255, verbose=0)
+    return int(np.argmax(keras.ops.convert_to_numpy(keras.ops.softmax(probs))[0]))
+
+
+def _predict_clipping_at_254(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    pixels = np.clip(image, 0, 254).reshape(1, 28, 28, 1) / 255      # "keep the pixels safely below 255"
+    return int(np.argmax(model.predict(pixels, verbose=0)))
+
+
+def test_lesson_05c_predict_one_image_tries_an_image_whose_class_needs_its_pixels_of_255():
+    """Passed: no case changed its class when its few pixels of 255 were cut to 254 (0.4 % on those pixels only)."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_clipping_at_254)
+    assert verdict.kind == WRONG and "fourth class boundary" in verdict.text and verdict.mistake == "", verdict.text
+
+
+def test_lesson_05c_predict_one_image_passes_a_softmax_before_argmax():
+    pytest.importorskip("keras")
+    _passes("predict_one_image", _predict_with_a_second_softmax)
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

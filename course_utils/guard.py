@@ -155,13 +155,41 @@ def _global_module_hooks(torch) -> tuple:
 
 def _torch_settings() -> tuple:
     """torch's global gradient mode, default dtype, anomaly detection, deterministic algorithms (with their
-    warn-only flag) and global module hooks; its defaults while it is not imported."""
+    warn-only flag), global module hooks and its other global switches (``_torch_switches``); its defaults while it
+    is not imported (the switches None: unknown, and not compared)."""
     torch = sys.modules.get("torch")
-    return (True, "torch.float32", False, (False, False), (frozenset(),) * len(_GLOBAL_MODULE_HOOKS)) \
+    return (True, "torch.float32", False, (False, False), (frozenset(),) * len(_GLOBAL_MODULE_HOOKS), None) \
         if torch is None else (
         torch.is_grad_enabled(), str(torch.get_default_dtype()), torch.is_anomaly_enabled(),
         (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()),
-        _global_module_hooks(torch))
+        _global_module_hooks(torch), _torch_switches(torch))
+
+
+def _denormals_flushed(torch) -> bool:
+    """Whether torch.set_flush_denormal(True) is in force (it has no getter): a subnormal float32 times 1 is 0."""
+    return torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() == 0.0
+
+
+def _torch_switches(torch) -> tuple:
+    """(name, value) of torch's global switches that change later numbers or speed and have no block form to
+    use instead: float32 matrix products (TF32 or bfloat16 on request), autograd's threads, subnormal numbers
+    flushed to 0, and cuDNN's benchmark, deterministic and TF32 flags."""
+    cudnn = torch.backends.cudnn
+    return (("torch.set_float32_matmul_precision", torch.get_float32_matmul_precision()),
+            ("torch.autograd.set_multithreading_enabled", torch.autograd.is_multithreading_enabled()),
+            ("torch.set_flush_denormal", _denormals_flushed(torch)),
+            ("torch.backends.cudnn.benchmark", bool(cudnn.benchmark)),
+            ("torch.backends.cudnn.deterministic", bool(cudnn.deterministic)),
+            ("torch.backends.cudnn.allow_tf32", bool(cudnn.allow_tf32)))
+
+
+def _restore_torch_switches(torch, switches: tuple) -> None:
+    values = dict(switches)
+    torch.set_float32_matmul_precision(values["torch.set_float32_matmul_precision"])
+    torch.autograd.set_multithreading_enabled(values["torch.autograd.set_multithreading_enabled"])
+    torch.set_flush_denormal(values["torch.set_flush_denormal"])
+    for name in ("benchmark", "deterministic", "allow_tf32"):
+        setattr(torch.backends.cudnn, name, values[f"torch.backends.cudnn.{name}"])
 
 
 def _restore_torch_settings(settings: tuple) -> None:
@@ -174,6 +202,8 @@ def _restore_torch_settings(settings: tuple) -> None:
         hooks = getattr(torch.nn.modules.module, name, None)
         for key in [key for key in (hooks or ()) if key not in kept]:
             del hooks[key]
+    if settings[5] is not None:
+        _restore_torch_switches(torch, settings[5])
 
 
 NUMPY_ERRORS_CHANGED = ("your function changed numpy's error handling (np.seterr) for the rest of the notebook. "
@@ -195,6 +225,13 @@ def _blanket_filters(filters: list) -> list:
 
 
 def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
+    if before[5] != after[5]:
+        return SettingChanged(t("your function changed a global switch of torch ({names}) for the rest of the "
+                                "notebook, which changes the numbers or the speed of every later computation. The "
+                                "check put it back; set such a switch once at the top of a notebook if you need it, "
+                                "not inside an exercise",
+                                names=", ".join(name for (name, value), (_, now) in zip(before[5], after[5])
+                                                if value != now)))
     if before[4] != after[4]:
         return SettingChanged(t("your function left a global hook on every module (torch.nn.modules.module."
                                 "register_module_forward_hook or one of its twins): it runs in every later call of "
@@ -240,6 +277,8 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
     except BaseException as exc:  # SystemExit, GeneratorExit and every Exception: learner code may do anything
         outcome = Outcome(error=exc)
     left = _torch_settings()
+    if settings[5] is None:   # torch was imported during the call: its switches before it are unknown
+        left = (*left[:5], None)
     if left != settings:
         _restore_torch_settings(settings)
         if outcome.ok or outcome.error is not None:

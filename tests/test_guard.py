@@ -87,6 +87,30 @@ def test_a_changed_torch_setting_is_put_back_and_reported(change, words):
     assert not torch.are_deterministic_algorithms_enabled() and not torch.is_deterministic_algorithms_warn_only_enabled()
 
 
+@pytest.mark.parametrize("change, name", [
+    (lambda torch: torch.set_float32_matmul_precision("medium"), "torch.set_float32_matmul_precision"),
+    (lambda torch: torch.autograd.set_multithreading_enabled(False), "torch.autograd.set_multithreading_enabled"),
+    (lambda torch: torch.set_flush_denormal(True), "torch.set_flush_denormal"),
+    (lambda torch: setattr(torch.backends.cudnn, "benchmark", True), "torch.backends.cudnn.benchmark"),
+    (lambda torch: setattr(torch.backends.cudnn, "deterministic", True), "torch.backends.cudnn.deterministic"),
+    (lambda torch: setattr(torch.backends.cudnn, "allow_tf32", False), "torch.backends.cudnn.allow_tf32"),
+], ids=["matmul precision", "autograd threads", "flush denormal", "cudnn benchmark", "cudnn deterministic",
+        "cudnn tf32"])
+def test_a_changed_torch_switch_is_put_back_and_reported(change, name):
+    """Round 16: these global switches of torch were neither compared nor put back (a train_step that called
+    torch.set_float32_matmul_precision("medium") passed, and left float32 products in lower precision)."""
+    import torch
+
+    before = guard._torch_switches(torch)
+
+    def answer():
+        change(torch)
+        return 1.0
+    outcome = guarded(answer)
+    assert isinstance(outcome.error, guard.SettingChanged) and name in str(outcome.error), outcome.error
+    assert guard._torch_switches(torch) == before
+
+
 def test_a_setting_changed_by_an_answer_that_also_raised_is_reported_and_put_back():
     import torch
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
-from .base import (INPUT_MADE_READ_ONLY, Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
+from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
                    draw_shape, generated, in_turn, new_results, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
@@ -946,7 +947,7 @@ def _run_training(answer, case):
     if added:   # round 16: e.g. params["lr"] = lr, which mlp.forward(params, ...) then refuses
         raise Mismatch(t(_PARAMS_ADDED, names=", ".join(map(repr, added))))
     if [a.flags.writeable for a in arrays] != writeable:   # round 16: X.setflags(write=False) on the caller's X
-        raise Mismatch(t(INPUT_MADE_READ_ONLY))
+        raise Mismatch(t(_INPUT_MADE_READ_ONLY))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)

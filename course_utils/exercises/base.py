@@ -252,16 +252,22 @@ RING_SIZE = 2    # buffers is caught; made on the cases whose input arrays hold 
 
 
 def _agree(a: Any, b: Any) -> bool:
-    """Whether two calls on the same inputs gave the same result: float arrays within 1e-9 of each other (a sum's
-    order of additions may follow where in memory the copied inputs lie), everything else exactly."""
-    x, y = _arrays(a), _arrays(b)
-    if len(x) != len(y) or any(p.shape != q.shape or p.dtype != q.dtype for p, q in zip(x, y)):
+    """Whether two calls on the same inputs gave the same result: float arrays and numbers within 1e-9 of each other
+    (a sum's order of additions may follow where in memory the copied inputs lie), everything else exactly."""
+    x, y = (list(r) if isinstance(r, (tuple, list)) else [r] for r in (a, b))
+    if len(x) != len(y):
         return False
-    if not all(np.allclose(p, q, rtol=1e-9, atol=0, equal_nan=True) if p.dtype.kind in "fc" else np.array_equal(p, q)
-               for p, q in zip(x, y)):
-        return False
-    others = [[v for v in (r if isinstance(r, (tuple, list)) else (r,)) if not isinstance(v, np.ndarray)] for r in (a, b)]
-    return same_arrays(*others)
+    for p, q in zip(x, y):
+        if isinstance(p, (np.ndarray, float, np.floating)) and type(p) is type(q):
+            p, q = np.asarray(p), np.asarray(q)
+            if p.shape != q.shape or p.dtype != q.dtype:
+                return False
+            if not (np.allclose(p, q, rtol=1e-9, atol=0, equal_nan=True) if p.dtype.kind in "fc"
+                    else np.array_equal(p, q)):
+                return False
+        elif not same_arrays(p, q):
+            return False
+    return True
 
 
 def called(answer: Any, case: Case) -> Any:

@@ -719,6 +719,14 @@ def _accumulation_cases():
              "batch (p.grad * 0 is still NaN): optimizer.zero_grad() clears them"),
         Case((10, 3), {"batch_norm": True}, label="a BatchNorm layer in train mode (each micro-batch is normalized "
              "with its own statistics, so the step is the one of the pieces torch.tensor_split cuts)"),
+        Case((10, 3), {"batch_norm": True, "eval_model": True}, label="a model the caller put in eval mode as a whole "
+             "(its BatchNorm statistics frozen): the step trains it in that mode and leaves it there"),
+        # plain SGD: a gradient zeroed in place (zero_grad(set_to_none=False)) neither moves a weight nor gives it
+        # optimizer state, as one set to None does not; weight decay, momentum or Adam's averages would
+        Case((10, 3), {"frozen": True, "frozen_stale": True, "optimizer": "plain SGD"},
+             label="fine-tuning after training: the first layer frozen (requires_grad False), its weights still "
+             "holding the gradients of their last step, which optimizer.zero_grad() clears too (a step with them "
+             "would move the frozen layer)"),
     ]
 
 
@@ -783,6 +791,8 @@ def _run_accumulation(step_fn, case):
             norm[0].running_mean.uniform_(-1.0, 1.0, generator=gen)
             norm[0].running_var.uniform_(0.5, 2.0, generator=gen)
         norm[0].eval()
+    if kw.get("eval_model"):   # the caller trains with every layer in eval mode (frozen statistics)
+        model.eval()
     if kw.get("fitted"):   # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n, outputs, generator=gen, dtype=dtype)
@@ -791,7 +801,8 @@ def _run_accumulation(step_fn, case):
     if kw.get("frozen"):                         # fine-tuning: the first layer is frozen, the optimizer holds it too
         model[0].requires_grad_(False)
         for p in model[0].parameters():
-            p.grad = None                        # a frozen weight never had a gradient
+            if not kw.get("frozen_stale"):       # frozen after training: its last gradients are still there
+                p.grad = None                    # a frozen weight never had a gradient
     kind = kw.get("optimizer", "SGD")
     if kw.get("groups"):                         # two parameter groups, as in fine-tuning: a smaller lr for the body
         optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.05},
@@ -800,6 +811,8 @@ def _run_accumulation(step_fn, case):
         optimizer = getattr(torch.optim, kind)(model.parameters(), lr=kw.get("lr", 0.01))
     elif kind == "momentum":
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.1), momentum=0.9)
+    elif kind == "plain SGD":                    # p -= lr * grad, nothing else
+        optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5))
     else:
         # weight decay: step() is more than p -= lr * grad
         optimizer = torch.optim.SGD(model.parameters(), lr=kw.get("lr", 0.5), weight_decay=0.1)
@@ -934,14 +947,14 @@ def _accumulation_settings(model, loss_fn, optimizer):
 def _compare_accumulation(got, want):
     if got[3] != want[3]:
         raise Mismatch(t("your function changed x or y in place; the caller's tensors must stay as they were"))
-    if got[4] != want[4]:
+    if want[4] and not got[4]:
         raise Mismatch(t("the model is in eval mode after your step: a training step runs in train mode (dropout "
                          "and batch normalization act differently in eval mode). Do not call model.eval() here"))
     if got[13] != want[13]:
         raise Mismatch(t("your function changed the mode of some of the caller's layers (model.train() or "
                          "model.eval() inside the step): the caller may keep a layer in eval mode on purpose, as a "
                          "BatchNorm layer with frozen statistics when fine-tuning. Leave the modes as they were"))
-    if got[9] != want[9]:
+    if want[9] and not got[9]:
         raise Mismatch(t("your function ran the model's forward pass in eval mode (model.eval()) and switched it "
                          "back to train mode afterwards: a training step runs in train mode, where dropout and batch "
                          "normalization act as in training. Do not call model.eval() here"))
@@ -1177,6 +1190,16 @@ def _accumulate_zeroing_first_group(model, loss_fn, optimizer, x, y, micro_batch
     _check_micro(x, micro_batches)
     for p in optimizer.param_groups[0]["params"]:  # the optimizer's parameters, by hand: its first group only
         p.grad = None
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
+def _accumulate_zeroing_trainable_only(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    for p in model.parameters():
+        if p.requires_grad:                                   # "a frozen weight has no gradient to clear"
+            p.grad = None
     total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
     optimizer.step()
     return total
@@ -1516,6 +1539,9 @@ EXERCISES = {
                     "micro_batches=... by keyword."),
             Mistake("first parameter group only", _accumulate_zeroing_first_group, "call optimizer.zero_grad(): it "
                     "clears every parameter group, and param_groups[0] alone leaves stale gradients in the others"),
+            Mistake("trainable weights zeroed only", _accumulate_zeroing_trainable_only, "call "
+                    "optimizer.zero_grad(): it also clears a frozen weight that still holds the gradient of its last "
+                    "step, which optimizer.step() would otherwise apply, moving the frozen layer"),
             Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1) turns a one-output "
                     "model's predictions of shape (n, 1) into shape (n,), and the loss then broadcasts them against "
                     "y's (n, 1) into an (n, n) table: pass model(xb) to loss_fn as it is."),

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import mlp
 from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape, generated, in_turn,
-                   input_changed, same_arrays)
+                   input_changed, new_results, same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
@@ -112,6 +112,17 @@ def _softmax_cases():
         *generated(_draw_batch_of_sequences, count=3, seed=28),
         Case((np.array([[0.0, -20.0, -40.0, -60.0], [5.0, 5.0, -30.0, 5.0]]),),
              label="probabilities from 1e-26 to 2e-9, compared to their own scale"),
+        # a vector is a row too: its NaN makes the whole vector NaN (a path of its own for vectors, or np.nan_to_num,
+        # showed nowhere); so does the NaN of a one-class row, where a shortcut np.ones_like(z) gives 1
+        Case((np.array([0.5, np.nan, 2.0]),), label="NaN in one vector of logits: the whole vector is NaN"),
+        Case((np.array([[2.0], [np.nan], [-1.0]]),), label="a batch with one class and a NaN logit: that row is NaN"),
+        # the softmax needs no clip: a clip of z at any size below 1e8 (1e4, 1e5) makes the logits of a row equal. They
+        # are exact in float32 (whose step near 1e8 is 8), and exp(z - logsumexp(z)) stays within 1e-8 of the softmax
+        Case((np.array([[1e8, 1e8 + 8.0, 1e8 - 8.0], [-1e8, -1e8 - 8.0, -1e8 + 16.0]]),),
+             label="logits near 1e8 and -1e8, 8 to 24 apart: a clip of z changes their probabilities"),
+        # whole numbers beyond int16 and int32 (z cast to a smaller integer type wraps them around)
+        Case((np.array([[3_000_000_000, 3_000_000_001, -3_000_000_000], [40_000, 40_002, 0]]),),
+             label="whole-number logits beyond int16 and int32, as int64"),
     ]
 
 
@@ -210,6 +221,18 @@ def _mlp_forward_cases():
               np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0]]), np.array([0.5])),
              label="X of shape (2, 3) but W1 of shape (3, 1) expects 1 feature (W1.T would fit: each row of W1 is one "
                    "neuron)", raises=(ValueError, AssertionError)),
+        # a NaN weight (a network whose training diverged) makes its output NaN for every example and leaves the other
+        # output alone: np.nan_to_num or np.fmax on the logits or the outputs hides it (X itself must be finite: the
+        # course's network refuses NaN in X)
+        Case((np.array([[0.3, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
+              np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0], [0.5, np.nan, -0.5]]), np.array([0.5, -0.25])),
+             label="a NaN weight in W2: that output is NaN for every example, the other output is not"),
+        # hidden sums of 9, 12 and -9.5, where tanh lies within 1e-7 of +-1, and output weights of 1000 that cancel to an
+        # output logit near 0: a tanh clipped at 1 - 1e-7, or a hidden sum clipped at 10, moves the output by 1e-6 or more
+        Case((np.array([[1.0]]), np.array([[9.0], [12.0], [-9.5]]), np.zeros(3), np.array([[1000.0, 1000.0, 1000.0]]),
+              np.array([-1000.0])),
+             label="hidden sums of 9 to 12 in size (tanh within 1e-7 of 1 or -1), output weights of 1000, an output near "
+                   "0.5"),
     ]
 
 
@@ -779,6 +802,10 @@ def _cce_in_float32(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_float32_result(y, Z):
+    return np.float32(_cce_reference(y, Z))   # a loss of 1e300 becomes inf
+
+
 def _cce_rounded(y, Z):
     return round(_cce_reference(y, Z), 4)
 
@@ -821,6 +848,9 @@ _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of th
 _NANMEAN = ("np.nanmean skips the NaN losses, so a broken logit (NaN) goes unseen and the loss looks normal: take "
             "np.mean, which gives NaN as soon as one loss is NaN")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
+_FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
+                 "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
+                 "mean itself")
 _BCE_MEAN_OF_ALL = ("for y and z of shape (n, k) the loss is the mean of all n * k entries: np.mean(losses) with no "
                     "axis; np.sum(losses) / len(y) and np.mean(losses, axis=0) are right only for 1-D arrays")
 
@@ -847,7 +877,7 @@ EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
-        run=_softmax_run,
+        run=new_results(_softmax_run),
         compare=compare_probabilities,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -889,7 +919,7 @@ EXERCISES = {
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
-        run=_call_without_overflow,
+        run=new_results(_call_without_overflow),
         compare=compare_probabilities,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
@@ -940,6 +970,7 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
+        run=new_results(),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -991,9 +1022,11 @@ EXERCISES = {
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
+        run=new_results(),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(
+            Mistake("loss returned in float32", _cce_float32_result, _FLOAT32_LOSS),
             *(Mistake(name, answer, _LONG_DOUBLE + "subtract each row's maximum inside the exp: m + log(sum(exp(Z - "
                       "m[:, None]), axis=1)), with m = Z.max(axis=1)")
               for name, answer in [("naive log-sum-exp in np.longdouble", _cce_naive_in_long_double),

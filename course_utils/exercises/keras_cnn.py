@@ -284,7 +284,41 @@ def _build_run(builder, case):
                          "gradient passes back through it and the layers before it never train; keep Conv2D's own "
                          "initialisation (biases start at zero)", number=number, kind=kind))
     out = _output_with_set_weights(model, x)
+    cut = _no_gradient(model, 3 * x)
+    if cut:
+        number, kind = cut
+        raise Mismatch(t("no gradient reaches layer {number} ({kind}) (with the check's weights, on random images): "
+                         "fit() would never change its weights, as if it were frozen. Leave the gradient alone (no "
+                         "tf.stop_gradient or keras.ops.stop_gradient in an activation)", number=number, kind=kind))
+    called = np.asarray(model(3 * x))  # model(images), without training=: inference, as predict() and evaluate()
+    if called.shape != out.shape or not np.allclose(called, out, rtol=1e-5, atol=1e-6):
+        raise Mismatch(t("called as model(images), without training=, the model gives other outputs than in inference "
+                         "mode (training=False): a layer was called with training=True when the model was built, e.g. "
+                         "layers.Dropout(dropout)(x, training=True), so it drops values outside fit() too. Call the "
+                         "layers without training=: fit() switches dropout on by itself"))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
+
+
+def _no_gradient(model, x):
+    """(number, kind) of the first layer with weights whose gradient is zero everywhere (or missing) for a
+    cross-entropy loss on ``x`` with the model's current weights, or None (and None without TensorFlow's backend).
+    With the check's random weights every layer of the lesson's CNN gets a gradient; one that gets none is cut off
+    from the loss, e.g. by an activation wrapped in stop_gradient, and trains no more than a frozen layer."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        out = model(x, training=False)
+        loss = -tf.reduce_mean(tf.math.log(tf.cast(out, "float32")[:, 0] + 1e-7))
+    layers = [layer for layer in model.layers if layer.trainable_weights]
+    gradients = tape.gradient(loss, [layer.trainable_weights for layer in layers])
+    for layer, grads in zip(layers, gradients):
+        if all(g is None or not np.any(np.asarray(g)) for g in grads):
+            return model.layers.index(layer) + 1, type(layer).__name__  # numbered as the other messages number them
+    return None
 
 
 _BUILT = weakref.WeakValueDictionary()  # the models build_cnn answers returned, while something still holds them
@@ -568,12 +602,18 @@ _ACTIVATION_PROBE = np.array([[-3.0, -0.5, 0.0, 0.25, 2.0, 7.5, 1000.0]], dtype=
 
 def _activation(layer):
     """The name of the layer's activation; a function under another name that computes Keras' relu or softmax
-    (tf.nn.softmax is called softmax_v2) counts as that one."""
+    (tf.nn.softmax is called softmax_v2) counts as that one, and so does a layer given as the activation
+    (activation=layers.ReLU(), which has no __name__; a ReLU layer with settings is named by them)."""
     function = getattr(layer, "activation", None)
-    name = getattr(function, "__name__", "linear")
-    if function is None or name in ("relu", "softmax", "linear"):
+    if function is None:
+        return "linear"
+    name = getattr(function, "__name__", None)
+    if name in ("relu", "softmax", "linear"):
         return name
-    return next((known for known in ("relu", "softmax") if _computes(function, known)), name)
+    if type(function).__name__ == "ReLU":
+        return _relu_layer(function)
+    return next((known for known in ("relu", "softmax", "linear") if _computes(function, known)),
+                name or type(function).__name__)
 
 
 def _computes(function, name):
@@ -924,7 +964,23 @@ def _draw_conv(rng):
 def _conv_cases_with_drawn():
     # seed 112 draws uint8, whole-number and float images, int and float kernels, kernels 1 and 7 wide, a kernel as
     # tall or wide as the image, Fortran-order and strided images, one kernel too large
-    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers()]
+    return [*_conv_cases(), *generated(_draw_conv, count=8, seed=112), *_conv_cases_in_small_integers(),
+            Case((_image_with_an_inf_pixel(), np.array([[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]])),
+                 label="an inf pixel under the vertical-edge kernel: where it lies under a 0 weight, 0 * inf is NaN "
+                 "and so is the window's sum; under 1 or -1 it gives inf or -inf"),
+            # every other image is at most 28x28 and every other kernel at most 7 wide: an answer that refused larger
+            # ones passed
+            Case((np.random.default_rng(20).normal(size=(64, 45)), np.random.default_rng(21).normal(size=(15, 12))),
+                 label="a 64x45 image and a 15x12 kernel (larger than any other case's)")]
+
+
+def _image_with_an_inf_pixel():
+    """A 5x5 float image with inf in its centre, which every 3x3 window covers: the other non-finite case's kernel
+    has no 0 weight, so an answer that skipped the kernel's zeros (a product it need not compute) passed, with finite
+    sums where 0 * inf is NaN."""
+    image = np.random.default_rng(19).normal(size=(5, 5))
+    image[2, 2] = np.inf
+    return image
 
 
 def _conv_cases_in_small_integers():
@@ -1041,7 +1097,10 @@ def _size_cases_with_drawn():
                                                         ("n", "numpy float"))), count=4, seed=6),
             *generated(in_turn(_draw_size_one_position, ("past the last window", "beyond the image")), count=2,
                        seed=7),
-            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond()]
+            *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond(),
+            # every other case has kernels up to 11 and paddings up to 12: an answer that refused larger ones passed
+            Case((1000, 201, 100), label="a 201-wide kernel with padding 100 on 1000 pixels ('same' for a very wide "
+                 "kernel): 1000 positions")]
 
 
 def _size_cases_beyond():
@@ -1120,7 +1179,12 @@ def _param_cases_beyond():
                  label="1024x1024 images, 64 and 512 filters, 1000 classes: 33,032,489,064 parameters, beyond 2**32"),
             Case((2, 3), {"n_classes": 4, "size": 2 ** 54 + 7, "kernel": 2},
                  label="a side of 2**54 + 7 pixels: whole numbers beyond 2**53, which a float division such as (size "
-                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round")]
+                 "- kernel + 1) / 2 rounds, and a count beyond 2**63, where an int64 wraps round"),
+            # every other case has kernels up to 7, filters up to 512 and up to 1000 classes: an answer that refused
+            # anything larger (kernel > 11, filters > 1024, n_classes > 1000) passed
+            Case((96, 2048), {"n_classes": 21_843, "size": 224, "kernel": 13},
+                 label="224x224 images, 13x13 kernels, 96 and 2048 filters, 21,843 classes (ImageNet-21k): "
+                 "224 -> 212 -> 106 -> 94 -> 47")]
 
 
 def _draw_accuracy(rng):
@@ -1212,7 +1276,19 @@ def _accuracy_cases_with_many_classes():
                  "the label 44 (300 is 44 once cast to uint8)"),
             Case((np.array([1, 2, 2]), near), label="two of three right, in float64: 0.5 - 1e-9 and 0.5 + 1e-9, "
                  "the second is the largest (float32 rounds both to 0.5, a tie)"),
-            Case(_many_predictions(), label="70,000 predictions (all of MNIST), 68,000 right: a count beyond 65,535")]
+            Case(_many_predictions(), label="70,000 predictions (all of MNIST), 68,000 right: a count beyond 65,535"),
+            Case(_all_tied_rows(), label="60 rows of exactly [0.5, 0.5] (two classes, a network whose logits are all "
+                 "equal), 45 labels 0 and 15 labels 1: every row predicts class 0, the first of the tied columns, so "
+                 "the accuracy is 0.75 (a random pick among the tied columns, or p[:, 1] >= 0.5, gives another "
+                 "number)")]
+
+
+def _all_tied_rows():
+    """60 float32 rows [0.5, 0.5] and labels 0 (45 of them) and 1 (15), interleaved: np.argmax takes column 0 on every
+    row. The other tie case has only four tied rows, so an answer that picks one of the tied columns at random (a
+    fair tie-break, which the exercise does not ask for) matched its count in about a third of its runs."""
+    labels = np.where(np.arange(60) % 4 == 3, 1, 0)
+    return labels, np.full((60, 2), 0.5, dtype="float32")
 
 
 def _many_predictions():
@@ -1331,7 +1407,9 @@ def _predict_cases_with_drawn():
             Case((np.zeros((28, 28), dtype=np.uint8),), label="an all-black image (every pixel 0: still one valid "
                  "28x28 image, whose class the model's biases decide)"),
             Case((_rgba(_predict_images()["ring"]),), label="a 28x28x4 image (RGBA, as a PNG file with an alpha "
-                 "channel loads)", raises=ValueError)]
+                 "channel loads)", raises=ValueError),
+            Case((_sparse_noise(_SATURATED_NOISE_SEED),), label="sparse noise near a fourth class boundary (its class "
+                 "changes when its two brightest pixels, 255, are cut to 254)")]
 
 
 def _rgba(image):
@@ -1349,6 +1427,12 @@ _COARSE_ROUNDING_NOISE_SEED = 34986
 
 # chosen so that the one-axis shape is (28,): a row of the image, 28 pixels first
 _FEW_PIXELS_DRAW_SEED = 0
+
+# chosen among 60,000 seeds so that the check's model changes this image's class (7 to 2, 5.3e-4 between the two top
+# log probabilities on each side, far above float32 rounding) when the pixels of 255 are cut to 254 (np.clip(image, 0,
+# 254), a "safe" clip below the largest value, which every other case lets pass); among the five with the largest
+# margins, the one whose changed class no catalogued mistake gives
+_SATURATED_NOISE_SEED = 17969
 
 
 

@@ -230,6 +230,10 @@ def _layer_cases():
         Case((np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[-10.0, -5.0], [7.0, 9.0], [-8.5, -12.25]]),
               np.array([-5.5, -75.0, 3.0])),
              label="weighted sums from -10 to -63: outputs far below 1e-6, compared to their own scale"),
+        # a NaN in one example makes that example's outputs NaN and leaves the others alone (np.nan_to_num or np.fmax
+        # hides it)
+        Case((np.array([[np.nan, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
+              np.array([0.1, -0.2, 0.3])), label="a NaN in X: that example's outputs are NaN, the other example's are not"),
     ]
 
 
@@ -341,6 +345,8 @@ def _gate_answers(weights_fn, case):
         raise Mismatch(t("return a pair (w, b): w an array of two weights, b one number; got {got}",
                          got=short(answer)))
     w, b = answer
+    if not isinstance(w, (list, tuple, np.ndarray)) or isinstance(w, (np.matrix, np.ma.MaskedArray)):
+        raise Mismatch(t(_W_PLAIN, kind=type(w).__name__))   # round 16: a torch tensor breaks the next cell's P @ w
     if np.ndim(b) != 0 or np.asarray(b).dtype.kind not in "biuf":
         raise Mismatch(t(_B_ONE_NUMBER, got=short(b)))
     if np.asarray(w).dtype.kind not in "biuf":
@@ -629,6 +635,8 @@ _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 
 
 _B_ONE_NUMBER = ("b must be one real number, such as -0.5, not one value in a list, a tuple or an array (np.array([-0.5]) "
                  "has shape (1,)) and not a complex number; got b = {got}")
+_W_PLAIN = ("w must be a plain numpy array (or a list) of two numbers, not a {kind}: the next cell computes P @ w with "
+            "a numpy array P, which fails for a torch tensor, and a masked array hides the weights it masks")
 _W_REAL_NUMBERS = "w must hold two real numbers (floats or integers), not strings or complex numbers; got w = {got}"
 
 _LONG_DOUBLE = ("np.longdouble (float128) only moves the overflow of np.exp further out, to about 11356, and on Windows it "

@@ -94,6 +94,9 @@ def _step_cases():
              "spread it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
         Case((8, 4, 3), {"stale_value": float("nan")}, label="stale gradients that are NaN, left by a broken earlier "
              "batch (p.grad * 0 is still NaN): optimizer.zero_grad() clears them"),
+        Case((8, 4, 3), {"dropout": 0.5, "batch_norm": True, "eval_model": True}, label="a model the caller put in eval "
+             "mode as a whole (dropout off, BatchNorm statistics frozen): the step trains it in that mode and leaves it "
+             "there"),
     ]
 
 
@@ -174,6 +177,8 @@ def _run_step(train_step, case):
             model[1].running_mean.uniform_(-1.0, 1.0, generator=gen)
             model[1].running_var.uniform_(0.5, 2.0, generator=gen)
         model[1].eval()
+    if kw.get("eval_model"):  # the caller trains with every layer in eval mode (no dropout, frozen statistics)
+        model.eval()
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
@@ -220,7 +225,7 @@ def _run_step(train_step, case):
             raise Mismatch(t("train_step left gradients that hold a graph of their own (p.grad.requires_grad is True), "
                              "as loss.backward(create_graph=True) does: that is for second derivatives, and here each "
                              "parameter and its gradient keep each other alive (memory grows). Call loss.backward()"))
-        if not model.training:
+        if modes[0] and not model.training:
             raise Mismatch(t("train_step left the model in eval mode (model.training is False after it returned)"))
         if [m.training for m in model.modules()] != modes:
             raise Mismatch(t("train_step changed the mode of some of the caller's layers (model.train() or model.eval() "

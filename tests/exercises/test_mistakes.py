@@ -5423,6 +5423,152 @@ def test_lesson_03_checks_take_more_right_answers_of_round_16():
     _passes("train_mlp", train_mlp_by_the_course)
 
 
+# round 16 (a1602): results written into a buffer kept between calls, a NaN in a vector or in a one-class row, a NaN
+# weight hidden by np.nan_to_num or np.fmax, logits clipped above 1e5, whole-number logits cast to int16, tanh clipped
+# near +-1
+def _softmax_of_floats(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mlp_output_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _into_a_kept_buffer(f):
+    buffers = {}
+
+    def answer(*args):
+        result = f(*args)
+        out = buffers.setdefault(result.shape, np.empty(result.shape))   # one output array per shape, kept
+        out[...] = result
+        return out
+    return answer
+
+
+def _softmax_with_nan_dropped_from_vectors(z):
+    z = np.asarray(z, dtype=float)
+    return _softmax_of_floats(np.nan_to_num(z, nan=-np.inf) if z.ndim == 1 else z)   # a vector's NaN "ignored"
+
+
+def _softmax_of_one_class_as_ones(z):
+    z = np.asarray(z, dtype=float)
+    return np.ones(z.shape) if z.shape[-1] == 1 else _softmax_of_floats(z)   # "one class: every probability is 1"
+
+
+def _mlp_with_hidden_sums_clipped_at(limit):
+    return lambda X, W1, b1, W2, b2: sigmoid(np.tanh(np.clip(X @ W1.T + b1, -limit, limit)) @ W2.T + b2)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_a_kept_buffer(_softmax_of_floats), "in the memory of an earlier call's result"),
+    ("mlp_forward", _into_a_kept_buffer(lambda *a: sigmoid(_mlp_output_logits(*a))),
+     "in the memory of an earlier call's result"),
+    ("softmax_stable", _softmax_with_nan_dropped_from_vectors, "NaN in one vector of logits"),
+    ("softmax_stable", _softmax_of_one_class_as_ones, "a batch with one class and a NaN logit"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.clip(z, -1e5, 1e5)), "logits near 1e8 and -1e8"),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).astype(np.int16) if np.asarray(z).dtype.kind in "iu"
+                                                    else z), "beyond int16 and int32"),
+    ("mlp_forward", lambda *a: np.nan_to_num(sigmoid(_mlp_output_logits(*a))), "a NaN weight in W2"),
+    ("mlp_forward", lambda *a: sigmoid(np.fmax(_mlp_output_logits(*a), -700.0)), "a NaN weight in W2"),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(np.tanh(X @ W1.T + b1), -1 + 1e-7, 1 - 1e-7) @ W2.T + b2),
+     "hidden sums of 9 to 12 in size"),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(10), "hidden sums of 9 to 12 in size"),
+], ids=["softmax buffer kept", "mlp buffer kept", "softmax NaN of a vector dropped", "softmax one class as ones",
+        "softmax logits clipped at 1e5", "softmax ints as int16", "mlp nan_to_num", "mlp fmax", "mlp tanh clipped",
+        "mlp hidden sums clipped at 10"])
+def test_lesson_02a_rejects_kept_buffers_hidden_nan_clipped_logits_and_small_integer_casts(name, answer, shown):
+    """Each passed before: softmax_stable and mlp_forward were called once per input, no vector and no one-class row
+    held a NaN, no weight was NaN, no logit went beyond 1e5 in size and no whole number beyond int16, and no hidden
+    sum lay where tanh is within 1e-7 of +-1 under output weights large enough to show it."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: _softmax_of_floats(np.reshape(z, (-1, np.shape(z)[-1]))).reshape(np.shape(z))),
+    ("softmax_stable", lambda z: 1 / np.exp(__import__("scipy.special").special.logsumexp(
+        np.asarray(z, dtype=float)[..., None, :] - np.asarray(z, dtype=float)[..., :, None], axis=-1))),
+    ("softmax_stable", lambda z: _softmax_of_floats(np.asarray(z).T.T)),
+    ("mlp_forward", _mlp_with_hidden_sums_clipped_at(20)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid((W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]).T)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _sigmoid_of_tanh_by_exp(X @ W1.T + b1, W2, b2)),
+], ids=["softmax rows reshaped", "softmax 1 / sum exp(z_j - z_i)", "softmax .T.T", "mlp hidden sums clipped at 20",
+        "mlp examples as columns", "mlp tanh from np.exp(-2|z|)"])
+def test_lesson_02a_takes_right_answers_of_round_16(name, answer):
+    _passes(name, answer)
+
+
+def _sigmoid_of_tanh_by_exp(Z1, W2, b2):
+    e = np.exp(-2 * np.abs(Z1))
+    return sigmoid(np.sign(Z1) * (1 - e) / (1 + e) @ W2.T + b2)
+
+
+def _cce_returned_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.float32(np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def test_cce_returned_in_float32_is_not_told_about_np_longdouble():
+    """The only case it fails, a loss of 1e300 (inf in float32), named the naive log-sum-exp in np.longdouble, which the
+    answer does not use: it subtracts each row's maximum as asked."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), _cce_returned_in_float32)
+    assert verdict.kind == WRONG and verdict.mistake == "loss returned in float32", verdict.text
+    assert "3.4e38" in verdict.text and "np.longdouble" not in verdict.text
+
+
+def _into_buffers_used_in_turn(f, count):
+    buffers, calls = {}, [0]
+
+    def answer(*args):
+        result = f(*args)
+        key = (calls[0] % count, result.shape)   # buffer 0, 1, ..., count - 1, 0, ... (one set per shape)
+        calls[0] += 1
+        out = buffers.setdefault(key, np.empty(result.shape))
+        out[...] = result
+        return out
+    return answer
+
+
+def _read_only(f):
+    def answer(*args):
+        result = np.asarray(f(*args))
+        result.flags.writeable = False
+        return result
+    return answer
+
+
+def _locking_the_inputs(f):
+    def answer(*args):
+        result = f(*args)
+        for a in args:
+            a.flags.writeable = False   # the caller's own arrays
+        return result
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("softmax_stable", _into_buffers_used_in_turn(_softmax_of_floats, 2), "used in turn"),
+    ("mlp_forward", _into_buffers_used_in_turn(lambda *a: sigmoid(_mlp_output_logits(*a)), 4), "used in turn"),
+    ("softmax_stable", _read_only(_softmax_of_floats), "is read-only (its writeable flag is off"),
+    ("softmax_stable", lambda z: np.broadcast_to(1.0, np.shape(z)) if np.shape(z)[-1] == 1 and not np.isnan(z).any()
+     else _softmax_of_floats(z), "is read-only (its writeable flag is off"),
+    ("mlp_forward", _read_only(lambda *a: sigmoid(_mlp_output_logits(*a))), "is read-only (its writeable flag is off"),
+    ("softmax_stable", _locking_the_inputs(_softmax_of_floats), "made one of the caller's arrays read-only"),
+    ("bce_from_logits", _locking_the_inputs(_bce_by_logaddexp), "made one of the caller's arrays read-only"),
+    ("cce_from_logits", _locking_the_inputs(_cce_with_labels_as(np.int64)), "made one of the caller's arrays read-only"),
+], ids=["softmax 2 buffers in turn", "mlp 4 buffers in turn", "softmax read-only", "softmax one class broadcast_to",
+        "mlp read-only", "softmax locks z", "bce locks y and z", "cce locks y and Z"])
+def test_lesson_02_rejects_buffers_in_turn_read_only_results_and_locked_inputs(name, answer, shown):
+    """Each passed before: a second call only was compared with the first (two buffers used in turn never met), and
+    neither the result's writeable flag nor the caller's arrays' flags were looked at."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch
@@ -8115,6 +8261,74 @@ def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_i
     assert not verdict.text.startswith("raised"), verdict.text
 
 
+# round 16 (a1606): accumulation_step on a model in eval mode and on frozen weights that still hold gradients
+def _accumulation_training_an_eval_model(model, loss_fn, optimizer, x, y, micro_batches):
+    if not model.training:
+        model.train()                                         # "a training step must run in train mode"
+    return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+def _accumulation_zeroing_trainable_weights_only(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        if p.requires_grad:                                   # a frozen weight keeps its last gradient
+            p.grad = None
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("answer, where", [
+    (_accumulation_training_an_eval_model, "changed the mode of some of the caller's layers"),
+    (_accumulation_zeroing_trainable_weights_only, "its weights still holding the gradients of their last step"),
+], ids=["model.train() when in eval mode", "zeroes trainable weights only"])
+def test_lesson_08b_accumulation_step_leaves_an_eval_model_and_frozen_weights_alone(answer, where):
+    """Both passed: every case gave a model in train mode (so `if not model.training: model.train()` did nothing), and
+    every frozen weight had p.grad None (so zeroing only the trainable ones left nothing for step() to apply)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+def _accumulation_zeroing_in_place(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)                    # zeros, not None: PyTorch's default before 2.0
+    total = 0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total = total + loss.detach()
+    optimizer.step()
+    return float(total)
+
+
+def test_lesson_08b_accumulation_step_passes_gradients_zeroed_in_place():
+    """Right: the frozen layer's stale gradients become zeros instead of None, which plain SGD (the new case's
+    optimizer) turns into no step and no state, as it does None."""
+    _passes("accumulation_step", _accumulation_zeroing_in_place)
+
+
+def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_alone():
+    """Passed: torch.set_flush_denormal(True) ("faster on tiny gradients") was neither compared nor put back, and every
+    later computation of the notebook, numpy's too on that thread, turned subnormal numbers into 0."""
+    import torch
+
+    def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
+        torch.set_flush_denormal(True)
+        return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+    verdict = judge(registry.get_exercise("accumulation_step"), accumulation_step)
+    assert verdict.kind == WRONG and "torch.set_flush_denormal" in verdict.text, verdict.text
+    assert torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() != 0.0
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]
@@ -10262,6 +10476,223 @@ def test_lesson_05_conv2d_valid_returns_a_new_array_on_every_call():
     verdict = judge(registry.get_exercise("conv2d_valid"), conv)
     assert verdict.kind == WRONG and "into the array it had returned before" in verdict.text, verdict.text
 
+
+def _accuracy_breaking_ties(pick):
+    """accuracy_from_probs with the reference's checks and another choice among a row's largest columns: pick(tied
+    columns, row, rng), with a generator of its own made on each call (the global ones stay untouched)."""
+    def accuracy(y_true, probabilities):
+        y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+        if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+            raise ValueError("expected probabilities (n, n_classes) and n labels")
+        rng = np.random.default_rng(0)
+        predicted = [pick(np.flatnonzero(row == row.max()), row, rng) for row in probabilities]
+        return float(np.mean(np.array(predicted, dtype=np.int64) == y_true))
+    return accuracy
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_breaking_ties(lambda tied, row, rng: rng.choice(tied)),
+    _accuracy_breaking_ties(lambda tied, row, rng: int(row[1] >= 0.5) if len(row) == 2 else tied[0])],
+    ids=["a random pick among the tied columns", "p[:, 1] >= 0.5 for two classes"])
+def test_lesson_05_accuracy_from_probs_takes_the_first_column_on_every_tied_row(answer):
+    """A random pick among a row's tied columns passed: only four rows of the check were tied, and with this seed it
+    matched their count (with an unseeded generator of its own it did in about a third of the runs). So did a
+    threshold p[:, 1] >= 0.5 for two classes, which takes the last column on a tie."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+    assert verdict.kind == WRONG and "60 rows of exactly [0.5, 0.5]" in verdict.text, verdict.text
+
+
+def _cnn_functional(dropout_call=None, conv_activation=lambda: "relu", output_activation=lambda: "softmax"):
+    """The lesson's CNN in the functional API, with the Dropout layer called as ``dropout_call`` and the activations
+    made by the two factories (a string, a function or a layer)."""
+    def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(shape=(28, 28, 1))
+        x = layers.MaxPooling2D(2)(layers.Conv2D(filters1, 3, activation=conv_activation())(inputs))
+        x = layers.Flatten()(layers.MaxPooling2D(2)(layers.Conv2D(filters2, 3, activation=conv_activation())(x)))
+        x = (dropout_call or (lambda layer, x: layer(x)))(layers.Dropout(dropout), x)
+        return keras.Model(inputs, layers.Dense(n_classes, activation=output_activation())(x))
+    return build
+
+
+def test_lesson_05_build_cnn_rejects_dropout_called_with_training_true():
+    """layers.Dropout(dropout)(x, training=True) in the functional API passed: predict() and evaluate() call the model
+    with training=False, which wins, but model(images) keeps dropping values, and the check never called it that way."""
+    answer = _cnn_functional(dropout_call=lambda layer, x: layer(x, training=True))
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "without training=" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("conv, output", [(lambda: __import__("keras").layers.ReLU(), lambda: "softmax"),
+                                          (lambda: "relu", lambda: __import__("keras").layers.Softmax()),
+                                          (lambda: __import__("keras").layers.Activation("relu"), lambda: "softmax")],
+                         ids=["activation=layers.ReLU()", "activation=layers.Softmax()", "activation=Activation('relu')"])
+def test_lesson_05_build_cnn_accepts_a_layer_given_as_the_activation(conv, output):
+    """A layer given as a Conv2D's or Dense's activation computes that activation, but it has no __name__, and the
+    check called it 'linear': "layer 1 (Conv2D) has activation 'linear', expected 'relu'"."""
+    _passes("build_cnn", _cnn_functional(conv_activation=conv, output_activation=output))
+
+
+def test_lesson_05_build_cnn_names_a_capped_relu_layer_given_as_the_activation():
+    verdict = judge(registry.get_exercise("build_cnn"),
+                    _cnn_functional(conv_activation=lambda: __import__("keras").layers.ReLU(6.0)))
+    assert verdict.kind == WRONG and "relu(max_value=6)" in verdict.text, verdict.text
+
+
+def test_lesson_05_build_cnn_rejects_an_activation_that_stops_the_gradient():
+    """An activation wrapped in stop_gradient computes the same outputs, so its model passed with every layer trainable;
+    but no gradient reaches the first convolution, which fit() then never changes."""
+    def stopped():
+        import keras
+        return lambda x: keras.ops.stop_gradient(keras.activations.relu(x))
+
+    verdict = judge(registry.get_exercise("build_cnn"), _cnn_functional(conv_activation=stopped))
+    assert verdict.kind == WRONG and "no gradient reaches layer" in verdict.text, verdict.text
+
+
+def _conv_skipping_zero_weights(image, kernel):
+    """Shift and add over the kernel's non-zero weights only: a product with 0 "need not be computed"."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in zip(*np.nonzero(kernel)):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def _conv_shifting_and_adding(image, kernel):
+    """The same shift and add over every weight: right, 0 * inf is NaN as in the reference's sums."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("bad shapes")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in np.ndindex(kernel.shape):
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
+    """The only non-finite case had a kernel without zeros, so skipping the zero weights passed: an inf pixel under a 0
+    weight then leaves a finite sum where the window's sum is NaN."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _conv_skipping_zero_weights)
+    assert verdict.kind == WRONG and "an inf pixel under the vertical-edge kernel" in verdict.text, verdict.text
+    _passes("conv2d_valid", _conv_shifting_and_adding)
+
+
+def _capped(name, too_large):
+    """The reference of exercise ``name``, refusing with ValueError what ``too_large(*args)`` calls too large."""
+    reference = registry.get_exercise(name).reference
+    signature = inspect.signature(reference)
+
+    def answer(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        if too_large(*bound.arguments.values()):
+            raise ValueError("too large")
+        return result
+    answer.__signature__ = signature  # called by keyword too, with the reference's parameter names
+    return answer
+
+
+@pytest.mark.parametrize("name, answer, where", [
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(kernel)) > 7), "a 15x12 kernel"),
+    ("conv2d_valid", _capped("conv2d_valid", lambda image, kernel: max(np.shape(image)) > 28), "a 64x45 image"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: kernel > 11),
+     "a 201-wide kernel"),
+    ("conv_output_size", _capped("conv_output_size", lambda n, kernel, padding=0, stride=1: padding > 16),
+     "a 201-wide kernel"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: kernel > 11),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: max(f1, f2) > 1024),
+     "13x13 kernels"),
+    ("cnn_param_count", _capped("cnn_param_count", lambda f1, f2, n_classes=10, size=28, kernel=3: n_classes > 1000),
+     "13x13 kernels")],
+    ids=["conv2d_valid: kernels up to 7", "conv2d_valid: images up to 28", "conv_output_size: kernels up to 11",
+         "conv_output_size: paddings up to 16", "cnn_param_count: kernels up to 11", "cnn_param_count: filters up to 1024",
+         "cnn_param_count: classes up to 1000"])
+def test_lesson_05a_and_05b_checks_try_sizes_beyond_the_usual_ones(name, answer, where):
+    """Every image of conv2d_valid's check was at most 28x28 and every kernel at most 7 wide; conv_output_size's
+    kernels were at most 11 wide and its paddings at most 12; cnn_param_count's kernels at most 7 wide, its filters
+    at most 512 and its classes at most 1000: an answer that refused anything larger passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and where in verdict.text, verdict.text
+
+
+# round 16 (a1606): torch_train_step on a model in eval mode; predict_one_image with a softmax after the model's
+def _step_training_an_eval_model(model, loss_fn, optimizer, x, y):
+    if not model.training:
+        model.train()                                         # "a training step must run in train mode"
+    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+
+
+def _step_setting_the_training_flag(model, loss_fn, optimizer, x, y):
+    model.training = True                                     # the model's own flag only, not its layers'
+    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+
+
+@pytest.mark.parametrize("answer", [_step_training_an_eval_model, _step_setting_the_training_flag],
+                         ids=["model.train() when in eval mode", "model.training = True"])
+def test_lesson_06a_train_step_leaves_a_model_in_eval_mode_as_the_caller_gave_it(answer):
+    """Both passed: every case gave a model in train mode, so switching it to train mode changed nothing, though the
+    text asks to leave the mode of the model and of each layer as the caller gave it."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and "put in eval mode as a whole" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("switch, name", [
+    (lambda torch: torch.set_float32_matmul_precision("medium"), "torch.set_float32_matmul_precision"),
+    (lambda torch: torch.autograd.set_multithreading_enabled(False), "torch.autograd.set_multithreading_enabled"),
+], ids=["float32 matmul precision", "autograd threads"])
+def test_lesson_06a_train_step_leaves_torchs_global_switches_alone(switch, name):
+    """Both passed: neither switch was compared or put back, and the first left every later float32 product of the
+    notebook in lower precision (TF32 on a GPU, bfloat16 on some CPUs)."""
+    import torch
+
+    def train_step(model, loss_fn, optimizer, x, y):
+        switch(torch)
+        return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+    verdict = judge(registry.get_exercise("torch_train_step"), train_step)
+    assert verdict.kind == WRONG and name in verdict.text, verdict.text
+    assert torch.get_float32_matmul_precision() == "highest" and torch.autograd.is_multithreading_enabled()
+
+
+def _predict_with_a_second_softmax(model, image):
+    """keras.ops.softmax on the model's probabilities: it keeps their order, so argmax changes only where two
+    probabilities tie within float32 rounding (1.2e-7 apart or less), which is a tie of the model itself."""
+    import keras
+
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    probs = model.predict(image.reshape(1, 28, 28, 1).astype("float32") / 255, verbose=0)
+    return int(np.argmax(keras.ops.convert_to_numpy(keras.ops.softmax(probs))[0]))
+
+
+def _predict_clipping_at_254(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    pixels = np.clip(image, 0, 254).reshape(1, 28, 28, 1) / 255      # "keep the pixels safely below 255"
+    return int(np.argmax(model.predict(pixels, verbose=0)))
+
+
+def test_lesson_05c_predict_one_image_tries_an_image_whose_class_needs_its_pixels_of_255():
+    """Passed: no case changed its class when its few pixels of 255 were cut to 254 (0.4 % on those pixels only)."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _predict_clipping_at_254)
+    assert verdict.kind == WRONG and "fourth class boundary" in verdict.text and verdict.mistake == "", verdict.text
+
+
+def test_lesson_05c_predict_one_image_passes_a_softmax_before_argmax():
+    pytest.importorskip("keras")
+    _passes("predict_one_image", _predict_with_a_second_softmax)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -11728,6 +12159,8 @@ def _buffers_in_turn(activation, count=2):
         out = ring[calls[0] % count]
         calls[0] += 1
         out[...] = z
+        return out
+    return answer
 
 
 def _accuracy_loose_on_float_predictions(compare):
@@ -11857,3 +12290,39 @@ def test_neuron_by_einsum_is_told_that_einsum_broadcasts(capsys):
     np.sum(w * x) only, which the learner never wrote."""
     verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: sigmoid(np.einsum("i,i->", w, x) + b))
     assert verdict.kind == WRONG and "np.einsum" in verdict.text, verdict.text
+
+
+# round 16 (a1602): a NaN input hidden by np.nan_to_num or np.fmax
+@pytest.mark.parametrize("answer", [
+    lambda X, W, b: np.nan_to_num(sigmoid(X @ W.T + b)),
+    lambda X, W, b: sigmoid(np.fmax(X @ W.T + b, -745.0)),
+], ids=["nan_to_num", "fmax"])
+def test_dense_layer_keeps_an_example_with_a_nan_nan(answer):
+    """No input held a NaN, so a layer that turned NaN into 0 (np.nan_to_num) or into a number (np.fmax) passed."""
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and "a NaN in X: that example's outputs are NaN" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_into_buffers_used_in_turn(lambda X, W, b: sigmoid(X @ W.T + b), 2), "used in turn"),
+    (_read_only(lambda X, W, b: sigmoid(X @ W.T + b)), "is read-only (its writeable flag is off"),
+], ids=["2 buffers in turn", "read-only result"])
+def test_dense_layer_rejects_buffers_in_turn_and_a_read_only_result(answer, shown):
+    verdict = judge(registry.get_exercise("dense_layer"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("weights, shown", [
+    (lambda: (__import__("torch").tensor([1.0, 1.0]), -0.5), "not a Tensor"),
+    (lambda: (np.ma.masked_array([1.0, 1.0], mask=[False, True]), -0.5), "not a MaskedArray"),
+    (lambda: ((1.0, 1.0), -0.5), None),
+    (lambda: (np.array([1.0, 1.0]).view(np.ndarray), -0.5), None),
+], ids=["torch tensor", "masked array", "a tuple (right)", "a plain view (right)"])
+def test_or_weights_want_w_as_a_numpy_array_or_a_list(weights, shown):
+    """A torch tensor passed (its shape and dtype looked right), yet the next cell's P @ w raises TypeError for it;
+    a masked array passed with the weight it masks used anyway."""
+    if shown is None:
+        _passes("or_weights", weights)
+        return
+    verdict = judge(registry.get_exercise("or_weights"), weights)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text

@@ -2,7 +2,8 @@
 # make lab-zh - the same, on the Chinese lessons (lessons/zh/)
 # make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
 # make test  - add the test tools (requirements-test.txt) and run the whole test suite
-# make test-wide - the slow end-to-end tests (wheel, papermill, attacks, releases, browsers, real data); CI runs them
+# make test-wide - the slow end-to-end tests (wheel, papermill, attacks, releases, browsers, real data, the Keras
+#   exercises' checks); CI runs them
 # make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
@@ -68,7 +69,8 @@ test: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --ignore=lessons/zh
 
 # The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack
-# catalogue, every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST): CI runs
+# catalogue, every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the
+# two Keras exercises, conftest.SLOW_EXERCISES): CI runs
 # them; make test leaves them out to stay fast.
 test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --wide tests

@@ -61,10 +61,25 @@ def with_one_retry(start):
     return start_with_one_retry
 
 
+# The checks of the two Keras exercises build and run a model at every case, seconds a test: their exercise tests
+# count as `wide`, so that `make test` stays under 10 minutes (`make test-wide` runs them; CI runs both).
+SLOW_EXERCISES = ("predict_one_image", "build_cnn")
+
+
+def _is_wide(item) -> bool:
+    """Marked `wide`, or a test in tests/exercises of a slow exercise (named in its id or given as a parameter)."""
+    if item.get_closest_marker("wide") is not None:
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return item.path.parent.name == "exercises" and any(
+        name in item.nodeid or any(isinstance(value, str) and value == name for value in params.values())
+        for name in SLOW_EXERCISES)
+
+
 def pytest_collection_modifyitems(config, items):
     """`make test` leaves the `wide` tests out (deselected, not skipped); `--wide` runs only them."""
     wide = config.getoption("--wide")
-    keep = [item for item in items if (item.get_closest_marker("wide") is not None) == wide]
+    keep = [item for item in items if _is_wide(item) == wide]
     if len(keep) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = keep

@@ -216,12 +216,6 @@ def _arrays(value: Any) -> list:
     return [a for a in (value if isinstance(value, (tuple, list)) else (value,)) if isinstance(a, np.ndarray)]
 
 
-def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
-    """Whether an array of one call's results overlaps an array of another call's (``calls``: lists of arrays)."""
-    return any(np.shares_memory(a, b) for i, one in enumerate(calls) for other in calls[i + 1:]
-               for a in one for b in other if a.size and b.size)
-
-
 try:  # numpy 2 moved it
     from numpy.lib.array_utils import byte_bounds as _byte_bounds
 except ImportError:  # numpy 1
@@ -245,6 +239,12 @@ def memory_overlaps(first: Sequence[np.ndarray], later: Sequence[np.ndarray]) ->
             if before and ends[before - 1] > low:
                 return True
     return False
+
+
+def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
+    """Whether an array of one call's results lies in the memory of an array of an earlier call's (``calls``: lists
+    of arrays)."""
+    return any(memory_overlaps([a for earlier in calls[:j] for a in earlier], calls[j]) for j in range(1, len(calls)))
 
 
 RING_CALLS = 60  # round 16: calls after the first five, each compared with the first one only: a ring of up to 64

@@ -1499,10 +1499,12 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
                 restore=False, to="device", loss_value=lambda loss: loss.item(),
-                predicted=lambda logits: logits.argmax(dim=1), divide_by=None, count_right=None):
+                predicted=lambda logits: logits.argmax(dim=1), divide_by=None, count_right=None,
+                skip=lambda loss: False):
     """The evaluation loop, with one of its parts left out, done per batch, or the mode restored at the end;
     ``loss_value`` turns a batch's loss into a number, ``predicted`` gives the classes, ``divide_by(loader)`` the
-    count the sums are divided by (default: the examples seen, or the batches with ``per_batch``)."""
+    count the sums are divided by (default: the examples seen, or the batches with ``per_batch``), and a batch whose
+    loss ``skip(loss)`` holds is left out."""
     import contextlib
 
     import torch
@@ -1517,8 +1519,11 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
                 target = device if to == "device" else to
                 x, y = x.to(target), y.to(target)
             logits = model(x)
+            loss = loss_fn(logits, y)
+            if skip(loss):
+                continue
             weight = 1 if per_batch else len(y)
-            total_loss = total_loss + loss_value(loss_fn(logits, y)) * weight
+            total_loss = total_loss + loss_value(loss) * weight
             right = predicted(logits) == y
             correct += count_right(right) / len(y) * weight if count_right else right.float().mean().item() * weight
             seen, batches = seen + len(y), batches + 1
@@ -1749,20 +1754,8 @@ def _evaluate_counted_in_float16(model, loader, loss_fn, device):
 def _evaluate_skipping_nan_losses(model, loader, loss_fn, device):
     import torch
 
-    model.eval()
-    total_loss, correct, seen = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            if torch.isnan(loss):  # "a broken batch would spoil the mean": the caller never learns of it
-                continue
-            total_loss += loss.item() * len(y)
-            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
-    if seen == 0:
-        raise ValueError("the loader gave no examples")
-    return total_loss / seen, correct / seen
+    # "a broken batch would spoil the mean": the caller never learns of it
+    return _evaluation(model, loader, loss_fn, device, skip=lambda loss: bool(torch.isnan(loss)))
 
 
 def _evaluate_first_three_classes(model, loader, loss_fn, device):

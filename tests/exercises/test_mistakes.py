@@ -5730,6 +5730,45 @@ def test_lesson_03_checks_take_more_right_answers_of_round_17():
     _passes("train_mlp", train_mlp_by_deepcopy_and_new_dicts)
 
 
+
+def _r17_zero_gradients(params, X, y, hidden="tanh", output="sigmoid"):
+    """A stand-in for mlp.loss_and_grads that a notebook cell might put in its place: every gradient zero."""
+    if np.shape(X)[1] != np.shape(params["W1"])[1]:
+        raise ValueError("X does not fit W1")
+    return 0.0, {k: np.zeros(np.shape(v)) for k, v in params.items()}
+
+
+def _r17_zero_delta(Z, y, kind):
+    """A stand-in for mlp.output_loss_and_delta: the gradient zero."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return 0.0, np.zeros(np.shape(Z))
+
+
+def _r17_zero_mlp_backward(X, y, W1, b1, W2, b2):
+    return _r17_zero_gradients({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)[1].values()
+
+
+def _r17_zero_softmax_ce_grad(Z, y):
+    return _r17_zero_delta(Z, y, "softmax")[1]
+
+
+@pytest.mark.parametrize("name, fake, exercise, answer", [
+    ("loss_and_grads", _r17_zero_gradients, "mlp_backward", lambda *a: tuple(_r17_zero_mlp_backward(*a))),
+    ("output_loss_and_delta", _r17_zero_delta, "softmax_ce_grad", _r17_zero_softmax_ce_grad),
+], ids=["mlp.loss_and_grads", "mlp.output_loss_and_delta"])
+def test_lesson_03_checks_refuse_a_course_function_replaced_by_the_notebook(monkeypatch, name, fake, exercise, answer):
+    """Before round 17 both zero answers passed: the references call mlp.loss_and_grads and mlp.output_loss_and_delta,
+    so a cell that put a function of its own in their place changed the expected results too (the grader, which runs
+    the references in its own process, was not fooled; check() was)."""
+    from course_utils import mlp
+    monkeypatch.setattr(fake, "__module__", "__main__")   # where a notebook cell's functions live
+    monkeypatch.setattr(mlp, name, fake)
+    verdict = judge(registry.get_exercise(exercise), answer)
+    assert verdict.kind == WRONG and f"replaced course_utils.mlp.{name} with a function of its own" in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

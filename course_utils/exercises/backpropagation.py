@@ -7,6 +7,7 @@ One module serves both parts; ``NOTEBOOKS`` says which part checks which exercis
 
 The references are built on the lesson code, ``course_utils.mlp`` and ``course_utils.neurons``.
 """
+import copy
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ from .. import mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
 from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
-                   draw_shape, generated, in_turn, new_results, short)
+                   draw_shape, generated, in_turn, memory_overlaps, new_results, same_arrays, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -926,6 +927,19 @@ _PARAMS_ADDED = ("your function added {names} to the caller's params dict: the c
 _EXTRA_KEYS = ("new_params must hold the four arrays 'W1', 'b1', 'W2' and 'b2' and nothing else, as params does: "
                "mlp.forward and mlp.accuracy refuse a dict with other keys, yet yours also has {names}. Keep the "
                "gradients, the lr or the losses in variables of their own")
+_NEW_PARAMS_KEPT = ("a second call changed the new_params that the first call returned: your function keeps the "
+                    "dict or its arrays between calls (new_params = {} outside the function, or buffers written in "
+                    "place), so training again overwrites the weights the caller kept. Make a new dict of new arrays "
+                    "inside train_mlp at every call: {k: np.array(v, dtype=float) for k, v in params.items()}")
+_LOSSES_KEPT = ("a second call, of one step (epochs = 1), returned {count} losses: your function keeps its losses "
+                "list between calls (a default argument losses=[], or a list made outside the function), so every "
+                "call adds to the losses of the calls before. Make losses = [] inside train_mlp, and no default "
+                "argument")
+_PARAMS_CHANGED = ("your function changed the caller's params (its arrays, or the arrays its keys hold): the caller "
+                   "keeps the starting point. Copy the arrays first and update the copies")
+_DATA_CHANGED = ("your function changed the caller's X or y (their values or their shape): train on them as they are, "
+                 "and make a new array for anything you need of another shape or order (y.reshape(-1, 1), not "
+                 "y.shape = ...)")
 _NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
                           "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
@@ -963,8 +977,39 @@ def _run_training(answer, case):
             raise Mismatch(f"new_params[{name!r}]: " + problem)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
-    return (*(np.asarray(new_params[k]) for k in _PARAM_NAMES), np.asarray(losses, dtype=float), float(untouched),
-            float(data_untouched))
+    arrays = [np.asarray(new_params[k]) for k in _PARAM_NAMES]
+    kept = copy.deepcopy(arrays)
+    # round 17: a second, one-step call on copies of the same inputs (as the caller trains again): a dict made outside
+    # the function, or arrays kept between calls, would carry the later weights into the first call's new_params
+    try:   # (an error of this call is left to the cases that look for it: lr = 0 with epochs = 0 must raise itself)
+        again = answer(*copy.deepcopy((given["X"], given["y"], given["params"])), given["lr"], 1)
+    except Exception:
+        again = None
+    again_params, again_losses = (again if isinstance(again, (tuple, list)) and len(again) == 2
+                                  and isinstance(again[0], dict) else ({}, [None]))
+    if (again_params is new_params or not same_arrays(arrays, kept)
+            or memory_overlaps(arrays, [v for v in again_params.values() if isinstance(v, np.ndarray)])):
+        raise Mismatch(t(_NEW_PARAMS_KEPT))
+    if np.size(again_losses) != 1:
+        raise Mismatch(t(_LOSSES_KEPT, count=np.size(again_losses)))
+    return (*arrays, np.asarray(losses, dtype=float), float(untouched), float(data_untouched))
+
+
+_TRAINING_RESULTS = (*(f"new_params[{name!r}]" for name in _PARAM_NAMES), "losses")
+
+
+def _training_compared(got, want):
+    """compare_values, part by part, each named as the learner knows it (not "result #6"), and first the two flags of
+    _run_training: whether the caller's params, and its X and y, were left as they were."""
+    if got[5] != want[5]:
+        raise Mismatch(t(_PARAMS_CHANGED))
+    if got[6] != want[6]:
+        raise Mismatch(t(_DATA_CHANGED))
+    for name, g, w in zip(_TRAINING_RESULTS, got, want):
+        try:
+            compare_values(g, w)
+        except Mismatch as mismatch:
+            raise Mismatch(f"{name}: {mismatch}") from None
 
 
 def _confidently_wrong_start():
@@ -1359,6 +1404,7 @@ EXERCISES = {
         reference=_train_mlp_reference,
         cases=_train_mlp_cases,
         run=_run_training,
+        compare=_training_compared,
         hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
         "Raise ValueError if lr is not positive: test `not lr > 0`, which refuses NaN too.",

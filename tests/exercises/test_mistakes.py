@@ -5569,6 +5569,206 @@ def test_lesson_02_rejects_buffers_in_turn_read_only_results_and_locked_inputs(n
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
 
+# round 17: lesson 03
+def _r17_train_steps(X, y, p, lr, epochs, losses):
+    """The right full-batch loop on the dict p (rebinding its entries), adding each loss to ``losses``."""
+    from course_utils import mlp
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(p, X)[1]["Z2"], from_logits=True))
+        _, grads = mlp.loss_and_grads(p, X, y)
+        for name in ("W1", "b1", "W2", "b2"):
+            p[name] = p[name] - lr * grads[name]
+    return p, np.array(losses)
+
+
+_R17_NEW_PARAMS = {}   # made outside the function, as a learner's cell may do
+
+
+def _r17_train_into_an_outer_dict(X, y, params, lr, epochs):
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    for name, value in params.items():
+        _R17_NEW_PARAMS[name] = np.array(value, dtype=float)
+    return _r17_train_steps(X, y, _R17_NEW_PARAMS, lr, epochs, [])
+
+
+_R17_BUFFERS = {}
+
+
+def _r17_train_into_buffers(X, y, params, lr, epochs):
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    p, losses = _r17_train_steps(X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs, [])
+    for name, value in p.items():
+        if name in _R17_BUFFERS and _R17_BUFFERS[name].shape == value.shape:
+            _R17_BUFFERS[name][...] = value
+        else:
+            _R17_BUFFERS[name] = value
+    return dict(_R17_BUFFERS), losses
+
+
+def _r17_train_with_a_default_list(X, y, params, lr, epochs, losses=[]):   # noqa: B006, the slip itself
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r17_train_steps(X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs, losses)
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_r17_train_into_an_outer_dict, "new_params = {} outside the function"),
+    (_r17_train_into_buffers, "keeps the dict or its arrays between calls"),
+    (_r17_train_with_a_default_list, "returned 21 losses: your function keeps its losses list between calls"),
+], ids=["new_params made outside", "arrays kept as buffers", "losses=[] as a default"])
+def test_train_mlp_refuses_new_params_and_losses_kept_between_calls(answer, shown):
+    """Each passed before round 17: train_mlp was called once per case, so a dict, arrays or a losses list kept between
+    calls never met a second call (the list made the next case's losses too long, with only "wrong shape")."""
+    verdict = judge(registry.get_exercise("train_mlp"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+def _r17_train_reshaping_the_callers_y(X, y, params, lr, epochs):
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    y.shape = (-1, 1)                                      # the caller's y, now of shape (n, 1)
+    return _r17_train_steps(X, y.ravel(), {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs, [])
+
+
+def _r17_train_scaling_the_callers_x(X, y, params, lr, epochs):
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    X /= np.abs(X).max()                                   # in place, on the caller's X
+    return _r17_train_steps(X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs, [])
+
+
+def _r17_train_with_a_broadcast_loss(X, y, params, lr, epochs):
+    """The loss written by hand from the (n, 1) logits and the (n,) labels: y * Z is an (n, n) matrix."""
+    from course_utils import mlp
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        Z = mlp.forward(p, X)[1]["Z2"]
+        losses.append(np.mean(np.logaddexp(0, Z) - y * Z))
+        _, grads = mlp.loss_and_grads(p, X, y)
+        p = {name: p[name] - lr * grads[name] for name in ("W1", "b1", "W2", "b2")}
+    return p, np.array(losses)
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_r17_train_reshaping_the_callers_y, "changed the caller's X or y (their values or their shape)"),
+    (_r17_train_scaling_the_callers_x, "changed the caller's X or y (their values or their shape)"),
+    (_r17_train_with_a_broadcast_loss, "losses: wrong value at index 0"),
+], ids=["y reshaped in place", "X scaled in place", "loss of an (n, n) matrix"])
+def test_train_mlp_names_what_differs_not_a_result_number(answer, shown):
+    """Before round 17 the messages numbered the parts of the check's own result: "result #7: wrong value: expected 1,
+    got 0" for a changed X or y, "result #5" for the losses, though train_mlp returns a pair."""
+    verdict = judge(registry.get_exercise("train_mlp"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text and "result #" not in verdict.text, verdict.text
+
+
+def test_lesson_03_checks_take_more_right_answers_of_round_17():
+    import copy
+
+    import scipy.special
+
+    from course_utils import mlp
+
+    def derivative_as_s_minus_s_squared(z):
+        s = sigmoid(z)
+        return s - s ** 2
+
+    def derivative_from_both_exponentials(z):
+        z = np.asarray(z, dtype=float)
+        with np.errstate(over="ignore"):
+            return 1 / (2 + np.exp(z) + np.exp(-z))
+
+    def derivative_in_log_space_of_both_sides(z):
+        z = np.asarray(z, dtype=float)
+        return np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+
+    def dense_by_einsum(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return np.einsum("nj,ji->ni", dZ, W), np.einsum("nj,ni->ji", dZ, X), np.einsum("nj->j", dZ)
+
+    def dense_by_matmul_in_float(X, W, dZ):
+        X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return np.matmul(dZ, W, dtype=float), np.matmul(dZ.T, X, dtype=float), dZ.sum(axis=0, dtype=float)
+
+    def softmax_ce_grad_by_comparison(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return (scipy.special.softmax(Z, axis=1) - (np.arange(Z.shape[1]) == np.asarray(y)[:, None])) / len(y)
+
+    def mlp_backward_with_a_flat_delta(X, y, W1, b1, W2, b2):
+        H = np.tanh(X @ W1.T + b1)
+        dZ2 = (scipy.special.expit(H @ W2.T + b2).ravel() - np.asarray(y, dtype=float)) / len(X)
+        dZ1 = np.outer(dZ2, W2.ravel()) * (1 - H * H)
+        return dZ1.T @ X, dZ1.sum(axis=0), (dZ2 @ H)[None, :], np.array([dZ2.sum()])
+
+    def train_mlp_by_deepcopy_and_new_dicts(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = copy.deepcopy(params), []
+        for _ in range(epochs):
+            Z = mlp.forward(p, X)[1]["Z2"].ravel()
+            losses.append(np.mean(y * np.logaddexp(0, -Z) + (1 - y) * np.logaddexp(0, Z)))
+            grads = mlp_backward_with_a_flat_delta(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            p = {name: p[name] - lr * g for name, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return p, losses
+
+    _passes("sigmoid_derivative", derivative_as_s_minus_s_squared)
+    _passes("sigmoid_derivative", derivative_from_both_exponentials)
+    _passes("sigmoid_derivative", derivative_in_log_space_of_both_sides)
+    _passes("dense_backward", dense_by_einsum)
+    _passes("dense_backward", dense_by_matmul_in_float)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_comparison)
+    _passes("mlp_backward", mlp_backward_with_a_flat_delta)
+    _passes("train_mlp", train_mlp_by_deepcopy_and_new_dicts)
+
+
+
+def _r17_zero_gradients(params, X, y, hidden="tanh", output="sigmoid"):
+    """A stand-in for mlp.loss_and_grads that a notebook cell might put in its place: every gradient zero."""
+    if np.shape(X)[1] != np.shape(params["W1"])[1]:
+        raise ValueError("X does not fit W1")
+    return 0.0, {k: np.zeros(np.shape(v)) for k, v in params.items()}
+
+
+def _r17_zero_delta(Z, y, kind):
+    """A stand-in for mlp.output_loss_and_delta: the gradient zero."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return 0.0, np.zeros(np.shape(Z))
+
+
+def _r17_zero_mlp_backward(X, y, W1, b1, W2, b2):
+    return _r17_zero_gradients({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)[1].values()
+
+
+def _r17_zero_softmax_ce_grad(Z, y):
+    return _r17_zero_delta(Z, y, "softmax")[1]
+
+
+@pytest.mark.parametrize("name, fake, exercise, answer", [
+    ("loss_and_grads", _r17_zero_gradients, "mlp_backward", lambda *a: tuple(_r17_zero_mlp_backward(*a))),
+    ("output_loss_and_delta", _r17_zero_delta, "softmax_ce_grad", _r17_zero_softmax_ce_grad),
+], ids=["mlp.loss_and_grads", "mlp.output_loss_and_delta"])
+def test_lesson_03_checks_refuse_a_course_function_replaced_by_the_notebook(monkeypatch, name, fake, exercise, answer):
+    """Before round 17 both zero answers passed: the references call mlp.loss_and_grads and mlp.output_loss_and_delta,
+    so a cell that put a function of its own in their place changed the expected results too (the grader, which runs
+    the references in its own process, was not fooled; check() was)."""
+    from course_utils import mlp
+    monkeypatch.setattr(fake, "__module__", "__main__")   # where a notebook cell's functions live
+    monkeypatch.setattr(mlp, name, fake)
+    verdict = judge(registry.get_exercise(exercise), answer)
+    assert verdict.kind == WRONG and f"replaced course_utils.mlp.{name} with a function of its own" in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -12326,3 +12326,20 @@ def test_or_weights_want_w_as_a_numpy_array_or_a_list(weights, shown):
         return
     verdict = judge(registry.get_exercise("or_weights"), weights)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+# round 17: lessons 00-01
+def _accuracy_by_rows(y_true, y_pred):
+    """Right except on 0-d labels: the mean of each row's mean (rows of equal length), which has no last axis there."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(np.mean(y_true == y_pred, axis=-1)))
+
+
+def test_accuracy_names_no_sorting_for_an_answer_that_fails_only_on_0d_labels():
+    """The catalogued 'order ignored' (np.sort) raises the same AxisError on 0-d labels as any answer that takes a mean
+    or a sum over axis -1, so such an answer, right everywhere else, was told that it sorted the arrays."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_by_rows)
+    assert verdict.kind == WRONG and "0-d arrays" in verdict.text, verdict.text
+    assert "sorting" not in verdict.text and verdict.mistake != "order ignored", verdict.text

@@ -700,8 +700,9 @@ EXERCISES = {
         run=new_results(),
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
-            Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "
-                    "and keeps the int 0. np.maximum(0, z) works element by element"),
+            Mistake("Python's max", _python_max_relu, "Python's max(0, z), like an `if z > 0:`, asks one question "
+                    "about the whole of z: on an array numpy refuses it (the truth value is ambiguous), and max keeps the "
+                    "int 0. np.maximum(0, z) works element by element"),
             Mistake("changes z in place", _in_place_relu, "z[z < 0] = 0 overwrites the caller's array. "
                     "Return a new array: np.maximum(0, z)"),
             Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),

@@ -12343,3 +12343,16 @@ def test_accuracy_names_no_sorting_for_an_answer_that_fails_only_on_0d_labels():
     verdict = judge(registry.get_exercise("accuracy"), _accuracy_by_rows)
     assert verdict.kind == WRONG and "0-d arrays" in verdict.text, verdict.text
     assert "sorting" not in verdict.text and verdict.mistake != "order ignored", verdict.text
+
+
+def _relu_by_if(z):
+    """One question about the whole of z, as for a single number: numpy refuses it for an array."""
+    if z > 0:
+        return z * 1.0
+    return 0.0
+
+
+def test_relu_with_an_if_is_not_told_it_used_max():
+    """An `if z > 0:` raises the same ValueError on an array as max(0.0, z), so the message named only Python's max."""
+    verdict = judge(registry.get_exercise("relu"), _relu_by_if)
+    assert verdict.kind == WRONG and "if z > 0" in verdict.text and "np.maximum(0, z)" in verdict.text, verdict.text

@@ -64,7 +64,10 @@ def _activation_cases():
             # an answer that returns z itself when nothing is negative ties its result to the caller's array
             Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array"),
             # a 0-d array is an array too: max(0.0, z) for "a number" (np.ndim(z) == 0) hands back z itself when z >= 0
-            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself")]
+            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself"),
+            # (np.abs(z) + z) / 2 after np.asarray(z, dtype=float) passes the float32 case above, yet the sum overflows
+            # in float64 too, above about 9e307
+            Case((np.array([1.7e308, -1.7e308, 1.0]),), label="float64 values near the largest, 1.7e308")]
 
 
 def _draw_far_float32(rng):
@@ -482,6 +485,11 @@ def _abs_relu(z):
     return np.abs(np.asarray(z, dtype=float))
 
 
+def _relu_halved(z):
+    z = np.asarray(z)   # the sum overflows above about 1.7e38 in float32, above about 9e307 in float64
+    return (np.abs(z) + z) / 2
+
+
 def _relu_derivative_instead(z):
     return (np.asarray(z, dtype=float) > 0).astype(float)
 
@@ -706,6 +714,9 @@ EXERCISES = {
             Mistake("changes z in place", _in_place_relu, "z[z < 0] = 0 overwrites the caller's array. "
                     "Return a new array: np.maximum(0, z)"),
             Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),
+            Mistake("(|z| + z) / 2", _relu_halved, "(np.abs(z) + z) / 2 adds before it halves, and the sum of two values "
+                    "near the largest float (about 1.8e308 in float64, 3.4e38 in float32) overflows to inf: "
+                    "np.maximum(0, z) never computes anything larger than z"),
             Mistake("np.atleast_1d", _relu_at_least_1d, _AT_LEAST_1D),
             Mistake("np.vectorize without otypes", _vectorized_relu, _VECTORIZE),
             Mistake("the derivative", _relu_derivative_instead),

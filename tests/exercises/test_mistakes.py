@@ -12356,3 +12356,19 @@ def test_relu_with_an_if_is_not_told_it_used_max():
     """An `if z > 0:` raises the same ValueError on an array as max(0.0, z), so the message named only Python's max."""
     verdict = judge(registry.get_exercise("relu"), _relu_by_if)
     assert verdict.kind == WRONG and "if z > 0" in verdict.text and "np.maximum(0, z)" in verdict.text, verdict.text
+
+
+def _relu_halved_in_floats(z):
+    """(|z| + z) / 2 after the cast to floats that 01a's idea recommends: float32 values no longer overflow, float64
+    values above about 9e307 still do."""
+    z = np.asarray(z, dtype=float)
+    return (np.abs(z) + z) / 2
+
+
+@pytest.mark.parametrize("answer", [_relu_halved_in_floats, lambda z: 0.5 * (z + np.abs(np.asarray(z, dtype=float)))],
+                         ids=["abs-plus-z-halved", "half-of-z-plus-abs"])
+def test_relu_tries_float64_values_near_the_largest(answer):
+    """(|z| + z) / 2 was ruled wrong for float32 values near 3e38 (round 13), yet passed once z was cast to float64:
+    no value came near float64's largest, 1.8e308, where the sum overflows to inf before the halving."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "1.7e308" in verdict.text and "adds before it halves" in verdict.text, verdict.text

@@ -260,6 +260,10 @@ _SILENCED = ("np.errstate (or np.seterr) inside your function hid the overflow, 
              "overflowed to inf. Compute without overflowing: e = np.exp(-np.abs(z)) is never above 1, and both "
              "branches built from it are safe")
 
+_WROTE_INTO_AN_INPUT = ("raised ValueError: {error}. The check passes your function its inputs read-only, so that a "
+                        "write into one of them (z *= ..., x[...] = ..., np.negative(z, out=z)) raises instead of "
+                        "changing the caller's array: compute a new array (z = z * ..., np.negative(z))")
+
 _SETERR_NAMES = ("all", "divide", "over", "under", "invalid")
 
 
@@ -329,6 +333,10 @@ def _locked_call(f, case):
                 if asked["silenced"]:
                     raise Mismatch(t(_SILENCED)) from None
                 raise
+            except ValueError as error:   # numpy's own words do not say why the learner's array was read-only
+                if "read-only" not in str(error):
+                    raise
+                raise Mismatch(t(_WROTE_INTO_AN_INPUT, error=error)) from None
         if np.geterr() != settings or asked["settings"] != settings:
             raise Mismatch(t(_SETERR))
     if not _unchanged(arrays, before):

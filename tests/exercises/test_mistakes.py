@@ -12504,3 +12504,31 @@ def test_lessons_00_and_01_take_right_answers_written_another_way_round_17(name,
 def test_lessons_00_and_01_reject_slips_round_17(name, answer):
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _neuron_products_into_x(x, w, b):
+    x = np.asarray(x, dtype=float)   # the caller's own array when x already holds floats
+    x *= w
+    return sigmoid(x.sum() + b)
+
+
+def _sigmoid_negated_in_place(z):
+    z = np.asarray(z, dtype=float)
+    np.negative(z, out=z)
+    return 1 / (1 + np.exp(np.clip(z, -700, 700)))
+
+
+def _layer_input_cleared(X, W, b):
+    Z = X @ W.T
+    X[...] = 0.0   # "done with X"
+    return sigmoid(Z + b)
+
+
+@pytest.mark.parametrize("name, answer", [("neuron", _neuron_products_into_x), ("sigmoid", _sigmoid_negated_in_place),
+                                          ("dense_layer", _layer_input_cleared)],
+                         ids=["neuron-x-times-w", "sigmoid-negative-out-z", "dense-layer-X-cleared"])
+def test_a_write_into_a_read_only_input_is_explained(name, answer):
+    """The runner passes the inputs read-only, so a write into one raised numpy's bare 'output array is read-only' (or
+    'assignment destination is read-only'), which a learner whose arrays are writeable cannot explain."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "passes your function its inputs read-only" in verdict.text, verdict.text

@@ -64,7 +64,10 @@ def _activation_cases():
             # an answer that returns z itself when nothing is negative ties its result to the caller's array
             Case((np.array([0.0, 0.5, 3.0]),), label="no negative values: the same values, in a new array"),
             # a 0-d array is an array too: max(0.0, z) for "a number" (np.ndim(z) == 0) hands back z itself when z >= 0
-            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself")]
+            Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself"),
+            # (np.abs(z) + z) / 2 after np.asarray(z, dtype=float) passes the float32 case above, yet the sum overflows
+            # in float64 too, above about 9e307
+            Case((np.array([1.7e308, -1.7e308, 1.0]),), label="float64 values near the largest, 1.7e308")]
 
 
 def _draw_far_float32(rng):
@@ -257,6 +260,10 @@ _SILENCED = ("np.errstate (or np.seterr) inside your function hid the overflow, 
              "overflowed to inf. Compute without overflowing: e = np.exp(-np.abs(z)) is never above 1, and both "
              "branches built from it are safe")
 
+_WROTE_INTO_AN_INPUT = ("raised ValueError: {error}. The check passes your function its inputs read-only, so that a "
+                        "write into one of them (z *= ..., x[...] = ..., np.negative(z, out=z)) raises instead of "
+                        "changing the caller's array: compute a new array (z = z * ..., np.negative(z))")
+
 _SETERR_NAMES = ("all", "divide", "over", "under", "invalid")
 
 
@@ -326,6 +333,10 @@ def _locked_call(f, case):
                 if asked["silenced"]:
                     raise Mismatch(t(_SILENCED)) from None
                 raise
+            except ValueError as error:   # numpy's own words do not say why the learner's array was read-only
+                if "read-only" not in str(error):
+                    raise
+                raise Mismatch(t(_WROTE_INTO_AN_INPUT, error=error)) from None
         if np.geterr() != settings or asked["settings"] != settings:
             raise Mismatch(t(_SETERR))
     if not _unchanged(arrays, before):
@@ -480,6 +491,11 @@ def _in_place_relu(z):
 
 def _abs_relu(z):
     return np.abs(np.asarray(z, dtype=float))
+
+
+def _relu_halved(z):
+    z = np.asarray(z)   # the sum overflows above about 1.7e38 in float32, above about 9e307 in float64
+    return (np.abs(z) + z) / 2
 
 
 def _relu_derivative_instead(z):
@@ -700,11 +716,15 @@ EXERCISES = {
         run=new_results(),
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
-            Mistake("Python's max", _python_max_relu, "Python's max(0, z) compares whole objects: it fails on arrays "
-                    "and keeps the int 0. np.maximum(0, z) works element by element"),
+            Mistake("Python's max", _python_max_relu, "Python's max(0, z), like an `if z > 0:`, asks one question "
+                    "about the whole of z: on an array numpy refuses it (the truth value is ambiguous), and max keeps the "
+                    "int 0. np.maximum(0, z) works element by element"),
             Mistake("changes z in place", _in_place_relu, "z[z < 0] = 0 overwrites the caller's array. "
                     "Return a new array: np.maximum(0, z)"),
             Mistake("absolute value", _abs_relu, "np.abs turns negative inputs positive; ReLU sets them to 0"),
+            Mistake("(|z| + z) / 2", _relu_halved, "(np.abs(z) + z) / 2 adds before it halves, and the sum of two values "
+                    "near the largest float (about 1.8e308 in float64, 3.4e38 in float32) overflows to inf: "
+                    "np.maximum(0, z) never computes anything larger than z"),
             Mistake("np.atleast_1d", _relu_at_least_1d, _AT_LEAST_1D),
             Mistake("np.vectorize without otypes", _vectorized_relu, _VECTORIZE),
             Mistake("the derivative", _relu_derivative_instead),

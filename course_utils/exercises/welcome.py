@@ -362,7 +362,8 @@ def _labels_as_int(y_true, y_pred):
 
 def _order_ignored(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
-    return float(np.mean(np.sort(y_true) == np.sort(y_pred)))
+    # axis=None: 0-d labels too (np.sort's axis -1 raises AxisError there, as any answer's mean over axis -1 does)
+    return float(np.mean(np.sort(y_true, axis=None) == np.sort(y_pred, axis=None)))
 
 
 def _rounded(y_true, y_pred):

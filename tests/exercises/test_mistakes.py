@@ -12526,3 +12526,209 @@ def test_or_weights_want_w_as_a_numpy_array_or_a_list(weights, shown):
         return
     verdict = judge(registry.get_exercise("or_weights"), weights)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+# round 17: lessons 00-01
+def _accuracy_by_rows(y_true, y_pred):
+    """Right except on 0-d labels: the mean of each row's mean (rows of equal length), which has no last axis there."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(np.mean(y_true == y_pred, axis=-1)))
+
+
+def test_accuracy_names_no_sorting_for_an_answer_that_fails_only_on_0d_labels():
+    """The catalogued 'order ignored' (np.sort) raises the same AxisError on 0-d labels as any answer that takes a mean
+    or a sum over axis -1, so such an answer, right everywhere else, was told that it sorted the arrays."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_by_rows)
+    assert verdict.kind == WRONG and "0-d arrays" in verdict.text, verdict.text
+    assert "sorting" not in verdict.text and verdict.mistake != "order ignored", verdict.text
+
+
+def _relu_by_if(z):
+    """One question about the whole of z, as for a single number: numpy refuses it for an array."""
+    if z > 0:
+        return z * 1.0
+    return 0.0
+
+
+def test_relu_with_an_if_is_not_told_it_used_max():
+    """An `if z > 0:` raises the same ValueError on an array as max(0.0, z), so the message named only Python's max."""
+    verdict = judge(registry.get_exercise("relu"), _relu_by_if)
+    assert verdict.kind == WRONG and "if z > 0" in verdict.text and "np.maximum(0, z)" in verdict.text, verdict.text
+
+
+def _relu_halved_in_floats(z):
+    """(|z| + z) / 2 after the cast to floats that 01a's idea recommends: float32 values no longer overflow, float64
+    values above about 9e307 still do."""
+    z = np.asarray(z, dtype=float)
+    return (np.abs(z) + z) / 2
+
+
+@pytest.mark.parametrize("answer", [_relu_halved_in_floats, lambda z: 0.5 * (z + np.abs(np.asarray(z, dtype=float)))],
+                         ids=["abs-plus-z-halved", "half-of-z-plus-abs"])
+def test_relu_tries_float64_values_near_the_largest(answer):
+    """(|z| + z) / 2 was ruled wrong for float32 values near 3e38 (round 13), yet passed once z was cast to float64:
+    no value came near float64's largest, 1.8e308, where the sum overflows to inf before the halving."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "1.7e308" in verdict.text and "adds before it halves" in verdict.text, verdict.text
+
+
+def _labels_checked(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return y_true, y_pred
+
+
+def _accuracy_by_fmean(y_true, y_pred):
+    import statistics
+
+    y_true, y_pred = _labels_checked(y_true, y_pred)
+    return statistics.fmean((y_true == y_pred).ravel().tolist())
+
+
+def _accuracy_by_operator_eq(y_true, y_pred):
+    import operator
+
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    flat_true, flat_pred = np.ravel(y_true).tolist(), np.ravel(y_pred).tolist()
+    return sum(map(operator.eq, flat_true, flat_pred)) / len(flat_true)
+
+
+def _accuracy_in_a_common_type(y_true, y_pred):
+    y_true, y_pred = _labels_checked(y_true, y_pred)
+    common = np.result_type(y_true, y_pred)   # the type == itself compares in
+    return float(np.mean(y_true.astype(common) == y_pred.astype(common)))
+
+
+def _count_by_pairwise(sizes):
+    import itertools
+
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+
+
+def _count_recursively(sizes):
+    sizes = list(sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    first = sizes[0] * sizes[1] + sizes[1]
+    return first if len(sizes) == 2 else first + _count_recursively(sizes[1:])
+
+
+def _count_weights_then_biases(sizes):
+    if len(sizes) < 2 or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    weights = sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    return weights + sum(sizes) - sizes[0]   # one bias per neuron after the input layer
+
+
+def _sigmoid_clipped_at_709(z):
+    z = np.clip(np.asarray(z, dtype=float), -709.0, 709.0)   # np.exp(709) is below float64's largest
+    return 1 / (1 + np.exp(-z))
+
+
+def _sigmoid_by_log_expit(z):
+    from scipy.special import log_expit
+
+    return np.exp(log_expit(np.asarray(z, dtype=float)))
+
+
+def _sigmoid_split_at_strictly_positive(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z > 0, 1 / (1 + e), e / (1 + e))   # at z = 0 both give 0.5
+
+
+def _neuron_by_fsum(x, w, b):
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    if x.shape != w.shape:
+        raise ValueError("x and w differ in length")
+    return sigmoid(math.fsum(w * x) + b)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_by_fmean),
+    ("accuracy", _accuracy_by_operator_eq),
+    ("accuracy", _accuracy_in_a_common_type),
+    ("mlp_param_count", _count_by_pairwise),
+    ("mlp_param_count", _count_recursively),
+    ("mlp_param_count", _count_weights_then_biases),
+    ("sigmoid", _sigmoid_clipped_at_709),
+    ("sigmoid", _sigmoid_by_log_expit),
+    ("sigmoid", _sigmoid_split_at_strictly_positive),
+    ("relu", lambda z: np.maximum(np.asarray(z), 0)),   # float32 stays float32
+    ("relu", lambda z: np.maximum(0, z, dtype=float)),
+    ("relu", lambda z: np.asarray(z, dtype=float) - np.minimum(np.asarray(z, dtype=float), 0.0)),
+    ("neuron", lambda x, w, b: float(sigmoid(np.dot(w, x) + b))),
+    ("neuron", lambda x, w, b: sigmoid(np.asarray(x) @ np.asarray(w) + b)),
+    ("neuron", _neuron_by_fsum),
+    ("dense_layer", lambda X, W, b: sigmoid(np.tensordot(X, W, axes=(1, 1)) + b)),
+    ("dense_layer", lambda X, W, b: np.tanh((X @ W.T + b) / 2) / 2 + 0.5),
+    ("dense_layer", lambda X, W, b: 1 - sigmoid(-(np.dot(X, W.T) + b))),
+    ("or_weights", lambda: ([2, 2], -1)),
+    ("or_weights", lambda: (np.array([3.0, 5.0]), -2)),
+    ("or_weights", lambda: ((0.5, 0.5), np.float32(-0.25))),
+], ids=["accuracy-fmean", "accuracy-operator-eq", "accuracy-common-type", "mlp-pairwise", "mlp-recursive",
+        "mlp-weights-then-biases", "sigmoid-clip-709", "sigmoid-log-expit", "sigmoid-split-at-positive",
+        "relu-maximum-keeps-float32", "relu-maximum-dtype", "relu-z-minus-min", "neuron-float", "neuron-matmul",
+        "neuron-fsum", "dense-tensordot", "dense-tanh", "dense-one-minus", "or-int-list", "or-unequal-weights",
+        "or-tuple-float32-bias"])
+def test_lessons_00_and_01_take_right_answers_written_another_way_round_17(name, answer):
+    _passes(name, answer)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", lambda y_true, y_pred: float(np.mean(np.squeeze(y_true) == np.squeeze(y_pred)))
+     if np.shape(np.squeeze(y_true)) == np.shape(np.squeeze(y_pred)) and np.size(y_true) else 1 / 0),
+    ("accuracy", lambda y_true, y_pred: float(np.mean(*[a.astype(str) == b.astype(str)
+                                                       for a, b in [_labels_checked(y_true, y_pred)]]))),
+    ("accuracy", lambda y_true, y_pred: float(np.mean(np.equal(*_labels_checked(y_true, y_pred)), dtype=np.float16))),
+    ("mlp_param_count", lambda sizes: sum(a * b + 1 for a, b in zip(sizes, sizes[1:]))),   # one bias per layer
+    ("mlp_param_count", lambda sizes: sum(a * b + b for a, b in zip(sizes, sizes[1:])) / 1),
+    ("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float)))),   # tanh(z), not tanh(z / 2)
+    ("sigmoid", lambda z: np.nan_to_num(sigmoid(z), nan=0.5)),
+    ("relu", lambda z: np.maximum(np.asarray(z, dtype=float), 0.01 * np.asarray(z, dtype=float))),   # leaky
+    ("relu", lambda z: np.minimum(np.asarray(z, dtype=float), 0.0)),
+    ("neuron", lambda x, w, b: sigmoid(np.dot(w, x)) + b),   # the bias after the activation
+    ("neuron", lambda x, w, b: sigmoid(np.mean(np.asarray(w) * np.asarray(x)) + b)),
+    ("dense_layer", lambda X, W, b: sigmoid(X @ W.T + np.mean(b))),
+    ("dense_layer", lambda X, W, b: sigmoid(X @ W.T)[0] if len(X) else sigmoid(X @ W.T + b)),
+    ("or_weights", lambda: (np.array([1.0, 0.0]), -0.5)),   # only the first input counts
+], ids=["accuracy-squeezed", "accuracy-as-text", "accuracy-float16-mean", "mlp-one-bias-per-layer", "mlp-float",
+        "sigmoid-tanh-of-z", "sigmoid-nan-to-half", "relu-leaky", "relu-minimum", "neuron-bias-after",
+        "neuron-mean", "dense-mean-bias", "dense-first-row", "or-one-input"])
+def test_lessons_00_and_01_reject_slips_round_17(name, answer):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _neuron_products_into_x(x, w, b):
+    x = np.asarray(x, dtype=float)   # the caller's own array when x already holds floats
+    x *= w
+    return sigmoid(x.sum() + b)
+
+
+def _sigmoid_negated_in_place(z):
+    z = np.asarray(z, dtype=float)
+    np.negative(z, out=z)
+    return 1 / (1 + np.exp(np.clip(z, -700, 700)))
+
+
+def _layer_input_cleared(X, W, b):
+    Z = X @ W.T
+    X[...] = 0.0   # "done with X"
+    return sigmoid(Z + b)
+
+
+@pytest.mark.parametrize("name, answer", [("neuron", _neuron_products_into_x), ("sigmoid", _sigmoid_negated_in_place),
+                                          ("dense_layer", _layer_input_cleared)],
+                         ids=["neuron-x-times-w", "sigmoid-negative-out-z", "dense-layer-X-cleared"])
+def test_a_write_into_a_read_only_input_is_explained(name, answer):
+    """The runner passes the inputs read-only, so a write into one raised numpy's bare 'output array is read-only' (or
+    'assignment destination is read-only'), which a learner whose arrays are writeable cannot explain."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "passes your function its inputs read-only" in verdict.text, verdict.text

@@ -16,7 +16,7 @@ import numpy as np
 from .. import attribution as ref
 from ..i18n import t
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, kept_between_calls, same_arrays)
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -917,6 +917,7 @@ EXERCISES = {
     "exact_shapley_values": Exercise(
         reference=_exact_shapley,
         cases=_shapley_cases,
+        run=new_results(),  # round 17: a phi written into a buffer kept between calls, or read-only, passed
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -948,6 +949,7 @@ EXERCISES = {
     "occlusion_map": Exercise(
         reference=_occlusion,
         cases=_occlusion_cases,
+        run=new_results(),  # round 17: a map written into a buffer kept between calls, or read-only, passed
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "

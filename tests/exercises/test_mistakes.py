@@ -8329,6 +8329,74 @@ def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_a
     assert verdict.kind == WRONG and "torch.set_flush_denormal" in verdict.text, verdict.text
     assert torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() != 0.0
 
+# round 17: lesson 07
+_R17_OCCLUSION_BUFFER = np.zeros((16, 16))
+_R17_OCCLUSION_RING = [np.zeros((16, 16)) for _ in range(2)]
+_R17_SHAPLEY_BUFFER = np.zeros(32)
+
+
+def _r17_occlusion_into(buffers):
+    """The right map, written into one of ``buffers`` kept between calls (used in turn) and returned as a view."""
+    calls = []
+
+    def occlusion_map(predict, image, patch, stride, fill):
+        from course_utils import attribution
+
+        values = attribution.occlusion(predict, image, patch, stride, fill)
+        calls.append(None)
+        out = buffers[len(calls) % len(buffers)][:values.shape[0], :values.shape[1]]
+        out[...] = values                                        # "no new array at every call"
+        return out
+    return occlusion_map
+
+
+def _r17_shapley_into_a_buffer(predict, x, background):
+    from course_utils import attribution
+
+    values = attribution.exact_shapley(predict, x, background)
+    out = _R17_SHAPLEY_BUFFER[:len(values)]
+    out[:] = values
+    return out
+
+
+def _r17_then(name, after):
+    """The reference to ``name``, then ``after(result, args)``: what it does to the result or the caller's arrays."""
+    def answer(*args, **kwargs):
+        result = registry.get_exercise(name).reference(*args, **kwargs)
+        after(result, [*args, *kwargs.values()])
+        return result
+    return answer
+
+
+def _r17_read_only(result, args):
+    result.flags.writeable = False                               # "protect the map from later cells"
+
+
+def _r17_inputs_read_only(result, args):
+    for value in args:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("occlusion_map", _r17_occlusion_into([_R17_OCCLUSION_BUFFER]), "in the memory of an earlier call's result"),
+    ("occlusion_map", _r17_occlusion_into(_R17_OCCLUSION_RING), "in the memory of an earlier call's result"),
+    ("exact_shapley_values", _r17_shapley_into_a_buffer, "in the memory of an earlier call's result"),
+    ("occlusion_map", _r17_then("occlusion_map", _r17_read_only), "is read-only"),
+    ("exact_shapley_values", _r17_then("exact_shapley_values", _r17_read_only), "is read-only"),
+    ("occlusion_map", _r17_then("occlusion_map", _r17_inputs_read_only), "made one of the caller's arrays read-only"),
+    ("exact_shapley_values", _r17_then("exact_shapley_values", _r17_inputs_read_only),
+     "made one of the caller's arrays read-only")],
+    ids=["occlusion one buffer", "occlusion ring of two", "shapley one buffer", "occlusion read-only map",
+         "shapley read-only phi", "occlusion image made read-only", "shapley background made read-only"])
+def test_lesson_07b_round_17_results_are_new_arrays_of_the_answer_s_own(name, answer, shown):
+    """All passed: occlusion_map and exact_shapley_values ran each case once, so a map written into a buffer kept
+    between calls (the maps of eight images kept in a list all show the last one), a read-only result and a caller's
+    array made read-only went unseen; saliency_map and integrated_gradients already looked for them."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

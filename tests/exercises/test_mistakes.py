@@ -8397,6 +8397,20 @@ def test_lesson_07b_round_17_results_are_new_arrays_of_the_answer_s_own(name, an
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
 
 
+@pytest.mark.parametrize("name, answer, shown", [
+    ("saliency_map", _r17_then("saliency_map", _r17_read_only), "is read-only"),
+    ("integrated_gradients", _r17_then("integrated_gradients", _r17_read_only), "is read-only"),
+    ("saliency_map", _r17_then("saliency_map", _r17_inputs_read_only), "made one of the caller's arrays read-only"),
+    ("integrated_gradients", _r17_then("integrated_gradients", _r17_inputs_read_only),
+     "made one of the caller's arrays read-only")],
+    ids=["saliency read-only map", "ig read-only map", "saliency x made read-only", "ig x and baseline made read-only"])
+def test_lesson_07a_round_17_explanations_leave_the_caller_s_arrays_writeable(name, answer, shown):
+    """Both passed: the run of 07a's exercises compared the values of the caller's arrays, not their writeable flags,
+    and took a read-only numpy map as any other."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

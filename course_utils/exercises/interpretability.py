@@ -963,7 +963,8 @@ EXERCISES = {
         "total map, and 1 to a count map. Return total / count (0 where count is 0).",
         mistakes=(
             Mistake("sum, not mean", _occlusion_with(average=False),
-                    "pixels covered by several windows must get the mean drop, not the sum: divide by the count."),
+                    "pixels covered by several windows must get the mean drop, not the sum: divide the total by the "
+                    "number of windows that cover each pixel (count[window] += 1 at every window, not = 1)."),
             Mistake("sign flipped", _occlusion_with(sign=-1.0),
                     "the drop is predict(original) - predict(covered): positive when covering hurts the score."),
             Mistake("corner only", _occlusion_with(corner_only=True),
@@ -971,7 +972,9 @@ EXERCISES = {
             Mistake("fill ignored", _occlusion_with(fill_override=0.0),
                     "cover the patch with the given fill value, not always with 0."),
             Mistake("only the height compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[0]),
-                    "the patch must fit both ways: compare it with the width too (patch > min(image.shape))."),
+                    "the patch must fit both ways: raise ValueError when patch > min(image.shape), the smaller side "
+                    "(compared with the height only, with the larger side or by area, a 5x5 patch passes on a 7x4 "
+                    "image)."),
             Mistake("only the width compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[1]),
                     "the patch must fit both ways: compare it with the height too (patch > min(image.shape))."),
             Mistake("a patch as large as the image rejected",

@@ -8411,6 +8411,37 @@ def test_lesson_07a_round_17_explanations_leave_the_caller_s_arrays_writeable(na
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
 
 
+def _r17_occlusion(check_size=lambda patch, shape: patch > min(shape), add_to_count=True):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if check_size(patch, image.shape):
+            raise ValueError("the patch does not fit into the image")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i in range(0, image.shape[0] - patch + 1, stride):
+            for j in range(0, image.shape[1] - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+                if add_to_count:
+                    count[i:i + patch, j:j + patch] += 1
+                else:
+                    count[i:i + patch, j:j + patch] = 1              # "this pixel was covered"
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return occlusion_map
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_r17_occlusion(add_to_count=False), "count[window] += 1"),
+    (_r17_occlusion(check_size=lambda patch, shape: patch > max(shape)), "the larger side"),
+    (_r17_occlusion(check_size=lambda patch, shape: patch * patch > shape[0] * shape[1]), "by area")],
+    ids=["count set to 1", "patch compared with the larger side", "patch area compared with the image's"])
+def test_lesson_07b_round_17_occlusion_messages_name_what_the_answer_did(answer, shown):
+    """A count set to 1 (not added to) was told "divide by the count", which it did; a patch compared with the larger
+    side or by area was told "compare it with the width too", which it did."""
+    verdict = judge(registry.get_exercise("occlusion_map"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -562,19 +562,19 @@ def _exact_shapley(predict, x, background):
     return ref.exact_shapley(predict, x, background)
 
 
-def _linear(X):
+def _linear_of(X):
     return X @ np.array([2.0, -1.0, 0.5]) + 1.0
 
 
-def _interaction(X):
+def _interaction_of(X):
     return X[:, 0] * X[:, 1] + X[:, 2]
 
 
-def _sine(X):
+def _sine_of(X):
     return np.sin(X[:, 0])
 
 
-def _four_features(X):
+def _four_features_of(X):
     return np.tanh(X[:, 0] - 2 * X[:, 1]) * X[:, 2] + np.maximum(X[:, 3], 0) * X[:, 0]
 
 
@@ -620,6 +620,13 @@ class _Described:
 
     def __repr__(self):
         return self.text
+
+
+# the fixed cases' models, shown by their formulas in messages (round 17: they showed "<function _linear at
+# 0x7f...>", an address that says nothing to a learner and changes from run to run)
+_linear, _interaction = _Described(_linear_of, "X @ [2, -1, 0.5] + 1"), _Described(_interaction_of, "X0 * X1 + X2")
+_sine = _Described(_sine_of, "sin(X0)")
+_four_features = _Described(_four_features_of, "tanh(X0 - 2 X1) X2 + max(X3, 0) X0")
 
 
 def _drawn_predict(w, pairs, u, c, b):
@@ -730,13 +737,17 @@ def _occlusion(predict, image, patch, stride, fill):
 _WEIGHTS = np.random.default_rng(12).normal(size=(7, 7))
 
 
-def _weighted_sum(images):
+def _weighted_sum_of(images):
     images = np.asarray(images)
     return (images * _WEIGHTS[:images.shape[1], :images.shape[2]]).sum(axis=(1, 2))
 
 
-def _squashed(images):
-    return np.tanh(_weighted_sum(images))
+def _squashed_of(images):
+    return np.tanh(_weighted_sum_of(images))
+
+
+_weighted_sum = _Described(_weighted_sum_of, "a weighted sum of the pixels")  # shown so in messages, as _linear
+_squashed = _Described(_squashed_of, "tanh of a weighted sum of the pixels")
 
 
 def _occlusion_cases():

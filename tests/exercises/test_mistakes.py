@@ -8442,6 +8442,16 @@ def test_lesson_07b_round_17_occlusion_messages_name_what_the_answer_did(answer,
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
 
 
+@pytest.mark.parametrize("name, shown", [("occlusion_map", "(a weighted sum of the pixels, array(6, 6)"),
+                                         ("exact_shapley_values", "(X @ [2, -1, 0.5] + 1, [1., 2., 3.]")])
+def test_lesson_07b_round_17_a_fixed_case_shows_its_model_by_formula(name, shown):
+    """The fixed cases' models showed as "<function _weighted_sum at 0x7f39fae499e0>": an address, not a model."""
+    def doubled(*args):
+        return 2 * registry.get_exercise(name).reference(*args)
+    verdict = judge(registry.get_exercise(name), doubled)
+    assert verdict.kind == WRONG and shown in verdict.text and "<function" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

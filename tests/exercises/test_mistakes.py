@@ -8452,6 +8452,139 @@ def test_lesson_07b_round_17_a_fixed_case_shows_its_model_by_formula(name, shown
     assert verdict.kind == WRONG and shown in verdict.text and "<function" not in verdict.text, verdict.text
 
 
+def _r17_saliency_through_a_copy_of_the_model(model, x, target):
+    import copy
+
+    import torch
+
+    x = torch.tensor(np.asarray(x, dtype=np.float32), requires_grad=True)
+    copy.deepcopy(model)(x.unsqueeze(0))[0][target].backward()      # the weights' .grad stay the caller's
+    return x.grad.abs()
+
+
+def _r17_saliency_of_the_batch_mean(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x).to(torch.float32).detach().requires_grad_()
+    model(x.unsqueeze(0))[:, target].mean().backward()              # a batch of one: the mean is the score
+    return torch.abs(x.grad)
+
+
+def _r17_ig_by_linspace_and_autograd_grad(model, x, target, baseline, steps):
+    import torch
+
+    if not steps >= 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = 0 * x if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, 2 * steps + 1)[1::2].view(-1, *[1] * x.ndim)   # the odd points: the midpoints
+    points = (baseline + alphas * (x - baseline)).detach().requires_grad_()
+    (grads,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return ((x - baseline) * grads.mean(0)).numpy()
+
+
+def _r17_ig_in_numpy(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = np.asarray(x, dtype=np.float32)                               # a tensor x becomes an array too
+    baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float32)
+    alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32).reshape(-1, *[1] * x.ndim)
+    points = torch.from_numpy(baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.numpy().mean(axis=0)
+
+
+def _r17_occlusion_by_masks(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    corners = [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+               for j in range(0, image.shape[1] - patch + 1, stride)]
+    masks = np.zeros((len(corners), *image.shape), dtype=bool)
+    for k, (i, j) in enumerate(corners):
+        masks[k, i:i + patch, j:j + patch] = True
+    drops = predict(image[None])[0] - predict(np.where(masks, fill, image))
+    count = masks.sum(axis=0)
+    return np.where(count > 0, np.tensordot(drops, masks, axes=1) / np.maximum(count, 1), 0.0)
+
+
+def _r17_occlusion_restoring_one_copy(predict, image, patch, stride, fill):
+    image = np.array(image, dtype=float)                             # one copy, covered and restored in turn
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    original, total, count = predict(image[None])[0], np.zeros(image.shape), np.zeros(image.shape)
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            window = (slice(i, i + patch), slice(j, j + patch))
+            kept = image[window].copy()
+            image[window] = fill
+            total[window] += original - predict(image[None])[0]
+            image[window] = kept
+            count[window] += 1
+    count[count == 0] = np.inf                                        # x / inf = 0 where no window covers
+    return total / count
+
+
+def _r17_shapley_as_a_mean_over_background_rows(predict, x, background):
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != x.shape[0]:
+        raise ValueError("one background column per feature")
+    n = len(x)
+    masks = np.array(list(itertools.product([False, True], repeat=n)))           # every coalition, as a row
+    index = {tuple(mask): k for k, mask in enumerate(masks)}
+    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+
+    def of_one_row(row):                                              # one background row's Shapley values
+        v = predict(np.where(masks, x, row))                          # all 2^n coalitions in one call
+        phi = np.zeros(n)
+        for mask in masks:
+            for i in np.flatnonzero(~mask):
+                joined = mask.copy()
+                joined[i] = True
+                phi[i] += weight[mask.sum()] * (v[index[tuple(joined)]] - v[index[tuple(mask)]])
+        return phi
+    return np.mean([of_one_row(row) for row in background], axis=0)   # v is linear in the rows
+
+
+def _r17_shapley_with_a_cached_v(predict, x, background):
+    import functools
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("one background column per feature")
+    n = len(x)
+
+    @functools.lru_cache(maxsize=None)                                # a new cache at every call
+    def v(coalition):
+        rows = background.copy()
+        rows[:, sorted(coalition)] = x[sorted(coalition)]
+        return float(np.mean(predict(rows)))
+
+    def phi(i):
+        others = [j for j in range(n) if j != i]
+        return sum((v(frozenset(S) | {i}) - v(frozenset(S))) / (n * math.comb(n - 1, size))
+                   for size in range(n) for S in itertools.combinations(others, size))
+    return np.array([phi(i) for i in range(n)], dtype=float)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r17_saliency_through_a_copy_of_the_model), ("saliency_map", _r17_saliency_of_the_batch_mean),
+    ("integrated_gradients", _r17_ig_by_linspace_and_autograd_grad), ("integrated_gradients", _r17_ig_in_numpy),
+    ("occlusion_map", _r17_occlusion_by_masks), ("occlusion_map", _r17_occlusion_restoring_one_copy),
+    ("exact_shapley_values", _r17_shapley_as_a_mean_over_background_rows),
+    ("exact_shapley_values", _r17_shapley_with_a_cached_v)],
+    ids=["saliency of a deep copy", "saliency of the batch mean", "ig odd points of a linspace", "ig in numpy",
+         "occlusion by boolean masks", "occlusion covering one copy and restoring it", "shapley row by row",
+         "shapley with an lru_cache"])
+def test_lessons_07a_and_07b_round_17_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

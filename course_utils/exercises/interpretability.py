@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import (INPUT_MADE_READ_ONLY, READ_ONLY_RESULT, Case, Exercise, InputChanged, Mismatch, Mistake,
-                   compare_values, draw_call, draw_floats, draw_shape, generated, input_changed, kept_between_calls,
-                   new_results, same_arrays)
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -167,9 +167,9 @@ def _run_explanation(explain, case):
     if not same_arrays(given, inputs):
         raise input_changed()
     if writeable != [a.flags.writeable for a in given if isinstance(a, np.ndarray)]:  # round 17
-        raise Mismatch(t(INPUT_MADE_READ_ONLY))
+        raise Mismatch(t(_INPUT_MADE_READ_ONLY))
     if isinstance(result, np.ndarray) and not result.flags.writeable:
-        raise Mismatch(t(READ_ONLY_RESULT))
+        raise Mismatch(t(_READ_ONLY_RESULT))
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))

@@ -8585,6 +8585,30 @@ def test_lessons_07a_and_07b_round_17_right_answers_written_otherwise_pass(name,
     _passes(name, answer)
 
 
+def _r17_explanation_in_two_buffers(name):
+    """The right map, copied into one of two tensors kept between calls (one pair per shape), used in turn."""
+    import torch
+
+    buffers, calls = {}, []
+
+    def answer(*args, **kwargs):
+        values = torch.as_tensor(registry.get_exercise(name).reference(*args, **kwargs))
+        calls.append(None)
+        key = (tuple(values.shape), len(calls) % 2)
+        if key not in buffers:
+            buffers[key] = torch.empty_like(values)
+        return buffers[key].copy_(values)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients"])
+def test_lesson_07a_round_17_two_buffers_used_in_turn_are_found(name):
+    """Passed (contrived): the run called an answer a second time to find a buffer kept between calls, and two buffers
+    used in turn put the second call's map in the other one."""
+    verdict = judge(registry.get_exercise(name), _r17_explanation_in_two_buffers(name))
+    assert verdict.kind == WRONG and "in the same memory as the first call's" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -15,8 +15,9 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, kept_between_calls, same_arrays)
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, same_arrays)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -140,14 +141,16 @@ def _same_grad(before, after):
 
 def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, a result with a graph, and a result that a
-    second call on copies of the same inputs returns again in the same memory (a buffer kept between calls)."""
-    again = copy.deepcopy(case)
+    second or third call on copies of the same inputs returns again in the same memory (a buffer kept between calls,
+    or two used in turn)."""
+    again = [copy.deepcopy(case) for _ in range(2)]
     model = case.args[0] if case.args else case.kwargs["model"]
     given = [*case.args[1:], *(value for name, value in case.kwargs.items() if name != "model")]
     inputs = copy.deepcopy(given)
     state = _model_state(model)
     flags = [getattr(a, "requires_grad", None) for a in given]
     grads = [_grad_of(a) for a in given]
+    writeable = [a.flags.writeable for a in given if isinstance(a, np.ndarray)]
     started = time.perf_counter()
     result = explain(*case.args, **case.kwargs)
     took = time.perf_counter() - started
@@ -164,12 +167,18 @@ def _run_explanation(explain, case):
                              "torch.as_tensor(x, dtype=torch.float32).clone(), and leave the caller's x as it was"))
     if not same_arrays(given, inputs):
         raise input_changed()
+    if writeable != [a.flags.writeable for a in given if isinstance(a, np.ndarray)]:  # round 17
+        raise Mismatch(t(_INPUT_MADE_READ_ONLY))
+    if isinstance(result, np.ndarray) and not result.flags.writeable:
+        raise Mismatch(t(_READ_ONLY_RESULT))
     if getattr(result, "requires_grad", False):
         raise Mismatch(t("the result still requires gradients (it carries a graph), so np.asarray() of it fails "
                          "in the notebook: return a result computed from .grad, or add .detach()"))
-    # the second call only where the first was quick: a right answer that loops over 2048 points one at a time takes
-    # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway
-    if took < 0.25 and kept_between_calls(result, lambda: explain(*again.args, **again.kwargs)):
+    # the later calls only where the first was quick: a right answer that loops over 2048 points one at a time takes
+    # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway; the third call
+    # finds two buffers used in turn (round 17)
+    if took < 0.25 and any(kept_between_calls(result, lambda: explain(*other.args, **other.kwargs))
+                           for other in again):
         raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
@@ -556,19 +565,19 @@ def _exact_shapley(predict, x, background):
     return ref.exact_shapley(predict, x, background)
 
 
-def _linear(X):
+def _linear_of(X):
     return X @ np.array([2.0, -1.0, 0.5]) + 1.0
 
 
-def _interaction(X):
+def _interaction_of(X):
     return X[:, 0] * X[:, 1] + X[:, 2]
 
 
-def _sine(X):
+def _sine_of(X):
     return np.sin(X[:, 0])
 
 
-def _four_features(X):
+def _four_features_of(X):
     return np.tanh(X[:, 0] - 2 * X[:, 1]) * X[:, 2] + np.maximum(X[:, 3], 0) * X[:, 0]
 
 
@@ -614,6 +623,13 @@ class _Described:
 
     def __repr__(self):
         return self.text
+
+
+# the fixed cases' models, shown by their formulas in messages (round 17: they showed "<function _linear at
+# 0x7f...>", an address that says nothing to a learner and changes from run to run)
+_linear, _interaction = _Described(_linear_of, "X @ [2, -1, 0.5] + 1"), _Described(_interaction_of, "X0 * X1 + X2")
+_sine = _Described(_sine_of, "sin(X0)")
+_four_features = _Described(_four_features_of, "tanh(X0 - 2 X1) X2 + max(X3, 0) X0")
 
 
 def _drawn_predict(w, pairs, u, c, b):
@@ -724,13 +740,17 @@ def _occlusion(predict, image, patch, stride, fill):
 _WEIGHTS = np.random.default_rng(12).normal(size=(7, 7))
 
 
-def _weighted_sum(images):
+def _weighted_sum_of(images):
     images = np.asarray(images)
     return (images * _WEIGHTS[:images.shape[1], :images.shape[2]]).sum(axis=(1, 2))
 
 
-def _squashed(images):
-    return np.tanh(_weighted_sum(images))
+def _squashed_of(images):
+    return np.tanh(_weighted_sum_of(images))
+
+
+_weighted_sum = _Described(_weighted_sum_of, "a weighted sum of the pixels")  # shown so in messages, as _linear
+_squashed = _Described(_squashed_of, "tanh of a weighted sum of the pixels")
 
 
 def _occlusion_cases():
@@ -917,6 +937,7 @@ EXERCISES = {
     "exact_shapley_values": Exercise(
         reference=_exact_shapley,
         cases=_shapley_cases,
+        run=new_results(),  # round 17: a phi written into a buffer kept between calls, or read-only, passed
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -948,6 +969,7 @@ EXERCISES = {
     "occlusion_map": Exercise(
         reference=_occlusion,
         cases=_occlusion_cases,
+        run=new_results(),  # round 17: a map written into a buffer kept between calls, or read-only, passed
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "
@@ -955,7 +977,8 @@ EXERCISES = {
         "total map, and 1 to a count map. Return total / count (0 where count is 0).",
         mistakes=(
             Mistake("sum, not mean", _occlusion_with(average=False),
-                    "pixels covered by several windows must get the mean drop, not the sum: divide by the count."),
+                    "pixels covered by several windows must get the mean drop, not the sum: divide the total by the "
+                    "number of windows that cover each pixel (count[window] += 1 at every window, not = 1)."),
             Mistake("sign flipped", _occlusion_with(sign=-1.0),
                     "the drop is predict(original) - predict(covered): positive when covering hurts the score."),
             Mistake("corner only", _occlusion_with(corner_only=True),
@@ -963,7 +986,9 @@ EXERCISES = {
             Mistake("fill ignored", _occlusion_with(fill_override=0.0),
                     "cover the patch with the given fill value, not always with 0."),
             Mistake("only the height compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[0]),
-                    "the patch must fit both ways: compare it with the width too (patch > min(image.shape))."),
+                    "the patch must fit both ways: raise ValueError when patch > min(image.shape), the smaller side "
+                    "(compared with the height only, with the larger side or by area, a 5x5 patch passes on a 7x4 "
+                    "image)."),
             Mistake("only the width compared", _occlusion_with(too_large=lambda patch, shape: patch > shape[1]),
                     "the patch must fit both ways: compare it with the height too (patch > min(image.shape))."),
             Mistake("a patch as large as the image rejected",

@@ -8529,6 +8529,286 @@ def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_a
     assert verdict.kind == WRONG and "torch.set_flush_denormal" in verdict.text, verdict.text
     assert torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() != 0.0
 
+# round 17: lesson 07
+_R17_OCCLUSION_BUFFER = np.zeros((16, 16))
+_R17_OCCLUSION_RING = [np.zeros((16, 16)) for _ in range(2)]
+_R17_SHAPLEY_BUFFER = np.zeros(32)
+
+
+def _r17_occlusion_into(buffers):
+    """The right map, written into one of ``buffers`` kept between calls (used in turn) and returned as a view."""
+    calls = []
+
+    def occlusion_map(predict, image, patch, stride, fill):
+        from course_utils import attribution
+
+        values = attribution.occlusion(predict, image, patch, stride, fill)
+        calls.append(None)
+        out = buffers[len(calls) % len(buffers)][:values.shape[0], :values.shape[1]]
+        out[...] = values                                        # "no new array at every call"
+        return out
+    return occlusion_map
+
+
+def _r17_shapley_into_a_buffer(predict, x, background):
+    from course_utils import attribution
+
+    values = attribution.exact_shapley(predict, x, background)
+    out = _R17_SHAPLEY_BUFFER[:len(values)]
+    out[:] = values
+    return out
+
+
+def _r17_then(name, after):
+    """The reference to ``name``, then ``after(result, args)``: what it does to the result or the caller's arrays."""
+    def answer(*args, **kwargs):
+        result = registry.get_exercise(name).reference(*args, **kwargs)
+        after(result, [*args, *kwargs.values()])
+        return result
+    return answer
+
+
+def _r17_read_only(result, args):
+    result.flags.writeable = False                               # "protect the map from later cells"
+
+
+def _r17_inputs_read_only(result, args):
+    for value in args:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("occlusion_map", _r17_occlusion_into([_R17_OCCLUSION_BUFFER]), "in the memory of an earlier call's result"),
+    ("occlusion_map", _r17_occlusion_into(_R17_OCCLUSION_RING), "in the memory of an earlier call's result"),
+    ("exact_shapley_values", _r17_shapley_into_a_buffer, "in the memory of an earlier call's result"),
+    ("occlusion_map", _r17_then("occlusion_map", _r17_read_only), "is read-only"),
+    ("exact_shapley_values", _r17_then("exact_shapley_values", _r17_read_only), "is read-only"),
+    ("occlusion_map", _r17_then("occlusion_map", _r17_inputs_read_only), "made one of the caller's arrays read-only"),
+    ("exact_shapley_values", _r17_then("exact_shapley_values", _r17_inputs_read_only),
+     "made one of the caller's arrays read-only")],
+    ids=["occlusion one buffer", "occlusion ring of two", "shapley one buffer", "occlusion read-only map",
+         "shapley read-only phi", "occlusion image made read-only", "shapley background made read-only"])
+def test_lesson_07b_round_17_results_are_new_arrays_of_the_answer_s_own(name, answer, shown):
+    """All passed: occlusion_map and exact_shapley_values ran each case once, so a map written into a buffer kept
+    between calls (the maps of eight images kept in a list all show the last one), a read-only result and a caller's
+    array made read-only went unseen; saliency_map and integrated_gradients already looked for them."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("saliency_map", _r17_then("saliency_map", _r17_read_only), "is read-only"),
+    ("integrated_gradients", _r17_then("integrated_gradients", _r17_read_only), "is read-only"),
+    ("saliency_map", _r17_then("saliency_map", _r17_inputs_read_only), "made one of the caller's arrays read-only"),
+    ("integrated_gradients", _r17_then("integrated_gradients", _r17_inputs_read_only),
+     "made one of the caller's arrays read-only")],
+    ids=["saliency read-only map", "ig read-only map", "saliency x made read-only", "ig x and baseline made read-only"])
+def test_lesson_07a_round_17_explanations_leave_the_caller_s_arrays_writeable(name, answer, shown):
+    """Both passed: the run of 07a's exercises compared the values of the caller's arrays, not their writeable flags,
+    and took a read-only numpy map as any other."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+def _r17_occlusion(check_size=lambda patch, shape: patch > min(shape), add_to_count=True):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if check_size(patch, image.shape):
+            raise ValueError("the patch does not fit into the image")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i in range(0, image.shape[0] - patch + 1, stride):
+            for j in range(0, image.shape[1] - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+                if add_to_count:
+                    count[i:i + patch, j:j + patch] += 1
+                else:
+                    count[i:i + patch, j:j + patch] = 1              # "this pixel was covered"
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return occlusion_map
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_r17_occlusion(add_to_count=False), "count[window] += 1"),
+    (_r17_occlusion(check_size=lambda patch, shape: patch > max(shape)), "the larger side"),
+    (_r17_occlusion(check_size=lambda patch, shape: patch * patch > shape[0] * shape[1]), "by area")],
+    ids=["count set to 1", "patch compared with the larger side", "patch area compared with the image's"])
+def test_lesson_07b_round_17_occlusion_messages_name_what_the_answer_did(answer, shown):
+    """A count set to 1 (not added to) was told "divide by the count", which it did; a patch compared with the larger
+    side or by area was told "compare it with the width too", which it did."""
+    verdict = judge(registry.get_exercise("occlusion_map"), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, shown", [("occlusion_map", "(a weighted sum of the pixels, array(6, 6)"),
+                                         ("exact_shapley_values", "(X @ [2, -1, 0.5] + 1, [1., 2., 3.]")])
+def test_lesson_07b_round_17_a_fixed_case_shows_its_model_by_formula(name, shown):
+    """The fixed cases' models showed as "<function _weighted_sum at 0x7f39fae499e0>": an address, not a model."""
+    def doubled(*args):
+        return 2 * registry.get_exercise(name).reference(*args)
+    verdict = judge(registry.get_exercise(name), doubled)
+    assert verdict.kind == WRONG and shown in verdict.text and "<function" not in verdict.text, verdict.text
+
+
+def _r17_saliency_through_a_copy_of_the_model(model, x, target):
+    import copy
+
+    import torch
+
+    x = torch.tensor(np.asarray(x, dtype=np.float32), requires_grad=True)
+    copy.deepcopy(model)(x.unsqueeze(0))[0][target].backward()      # the weights' .grad stay the caller's
+    return x.grad.abs()
+
+
+def _r17_saliency_of_the_batch_mean(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x).to(torch.float32).detach().requires_grad_()
+    model(x.unsqueeze(0))[:, target].mean().backward()              # a batch of one: the mean is the score
+    return torch.abs(x.grad)
+
+
+def _r17_ig_by_linspace_and_autograd_grad(model, x, target, baseline, steps):
+    import torch
+
+    if not steps >= 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = 0 * x if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, 2 * steps + 1)[1::2].view(-1, *[1] * x.ndim)   # the odd points: the midpoints
+    points = (baseline + alphas * (x - baseline)).detach().requires_grad_()
+    (grads,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return ((x - baseline) * grads.mean(0)).numpy()
+
+
+def _r17_ig_in_numpy(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = np.asarray(x, dtype=np.float32)                               # a tensor x becomes an array too
+    baseline = np.zeros_like(x) if baseline is None else np.asarray(baseline, dtype=np.float32)
+    alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32).reshape(-1, *[1] * x.ndim)
+    points = torch.from_numpy(baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.numpy().mean(axis=0)
+
+
+def _r17_occlusion_by_masks(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    corners = [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+               for j in range(0, image.shape[1] - patch + 1, stride)]
+    masks = np.zeros((len(corners), *image.shape), dtype=bool)
+    for k, (i, j) in enumerate(corners):
+        masks[k, i:i + patch, j:j + patch] = True
+    drops = predict(image[None])[0] - predict(np.where(masks, fill, image))
+    count = masks.sum(axis=0)
+    return np.where(count > 0, np.tensordot(drops, masks, axes=1) / np.maximum(count, 1), 0.0)
+
+
+def _r17_occlusion_restoring_one_copy(predict, image, patch, stride, fill):
+    image = np.array(image, dtype=float)                             # one copy, covered and restored in turn
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    original, total, count = predict(image[None])[0], np.zeros(image.shape), np.zeros(image.shape)
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            window = (slice(i, i + patch), slice(j, j + patch))
+            kept = image[window].copy()
+            image[window] = fill
+            total[window] += original - predict(image[None])[0]
+            image[window] = kept
+            count[window] += 1
+    count[count == 0] = np.inf                                        # x / inf = 0 where no window covers
+    return total / count
+
+
+def _r17_shapley_as_a_mean_over_background_rows(predict, x, background):
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != x.shape[0]:
+        raise ValueError("one background column per feature")
+    n = len(x)
+    masks = np.array(list(itertools.product([False, True], repeat=n)))           # every coalition, as a row
+    index = {tuple(mask): k for k, mask in enumerate(masks)}
+    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+
+    def of_one_row(row):                                              # one background row's Shapley values
+        v = predict(np.where(masks, x, row))                          # all 2^n coalitions in one call
+        phi = np.zeros(n)
+        for mask in masks:
+            for i in np.flatnonzero(~mask):
+                joined = mask.copy()
+                joined[i] = True
+                phi[i] += weight[mask.sum()] * (v[index[tuple(joined)]] - v[index[tuple(mask)]])
+        return phi
+    return np.mean([of_one_row(row) for row in background], axis=0)   # v is linear in the rows
+
+
+def _r17_shapley_with_a_cached_v(predict, x, background):
+    import functools
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("one background column per feature")
+    n = len(x)
+
+    @functools.lru_cache(maxsize=None)                                # a new cache at every call
+    def v(coalition):
+        rows = background.copy()
+        rows[:, sorted(coalition)] = x[sorted(coalition)]
+        return float(np.mean(predict(rows)))
+
+    def phi(i):
+        others = [j for j in range(n) if j != i]
+        return sum((v(frozenset(S) | {i}) - v(frozenset(S))) / (n * math.comb(n - 1, size))
+                   for size in range(n) for S in itertools.combinations(others, size))
+    return np.array([phi(i) for i in range(n)], dtype=float)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r17_saliency_through_a_copy_of_the_model), ("saliency_map", _r17_saliency_of_the_batch_mean),
+    ("integrated_gradients", _r17_ig_by_linspace_and_autograd_grad), ("integrated_gradients", _r17_ig_in_numpy),
+    ("occlusion_map", _r17_occlusion_by_masks), ("occlusion_map", _r17_occlusion_restoring_one_copy),
+    ("exact_shapley_values", _r17_shapley_as_a_mean_over_background_rows),
+    ("exact_shapley_values", _r17_shapley_with_a_cached_v)],
+    ids=["saliency of a deep copy", "saliency of the batch mean", "ig odd points of a linspace", "ig in numpy",
+         "occlusion by boolean masks", "occlusion covering one copy and restoring it", "shapley row by row",
+         "shapley with an lru_cache"])
+def test_lessons_07a_and_07b_round_17_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r17_explanation_in_two_buffers(name):
+    """The right map, copied into one of two tensors kept between calls (one pair per shape), used in turn."""
+    import torch
+
+    buffers, calls = {}, []
+
+    def answer(*args, **kwargs):
+        values = torch.as_tensor(registry.get_exercise(name).reference(*args, **kwargs))
+        calls.append(None)
+        key = (tuple(values.shape), len(calls) % 2)
+        if key not in buffers:
+            buffers[key] = torch.empty_like(values)
+        return buffers[key].copy_(values)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients"])
+def test_lesson_07a_round_17_two_buffers_used_in_turn_are_found(name):
+    """Passed (contrived): the run called an answer a second time to find a buffer kept between calls, and two buffers
+    used in turn put the second call's map in the other one."""
+    verdict = judge(registry.get_exercise(name), _r17_explanation_in_two_buffers(name))
+    assert verdict.kind == WRONG and "in the same memory as the first call's" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -873,12 +873,27 @@ _ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=Tr
                     "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
 
 
+def _compare_softmax(got, want):
+    """Probabilities within 0.1 % or 1e-40: a softmax has no right form with an error of its own near 0 (e / e.sum()
+    and np.exp(z - logsumexp(z)) are right to 0.1 % down to 1e-300), and float32's rounding near 0 stays below 1e-44.
+    So a floor or a clip of 1e-15 (scikit-learn's old log_loss eps), 2.2e-16 (float64's eps) or logits clipped 35
+    below the maximum (e^-35 = 6e-16) shows: each passed the 1e-15 of the other checks (round 17)."""
+    compare_probabilities(got, want, atol=1e-40)
+
+
+def _compare_sigmoid_outputs(got, want):
+    """Probabilities within 0.1 % or 1e-16: 0.5 + 0.5 * np.tanh(z / 2) (right) stays within 5e-17 of the sigmoid
+    where it is below 1e-3, while a floor or a clip of 1e-15 or of 2.2e-16 (float64's eps), or output logits clipped
+    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17)."""
+    compare_probabilities(got, want, atol=1e-16)
+
+
 EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
         run=new_results(_softmax_run),
-        compare=compare_probabilities,
+        compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
@@ -920,7 +935,7 @@ EXERCISES = {
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
         run=new_results(_call_without_overflow),
-        compare=compare_probabilities,
+        compare=_compare_sigmoid_outputs,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
         mistakes=(

@@ -10,6 +10,7 @@ import copy
 import random
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -279,6 +280,40 @@ def called(answer: Any, case: Case) -> Any:
     return result
 
 
+COURSE_VERSION = ("your function calls {name}, the course's own version of this exercise: write the computation "
+                  "yourself, as the exercise asks")
+
+
+def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable]
+                             ) -> Callable[[Any, Case], Any]:
+    """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
+
+    A graded release hides an exercise's reference, but not a library function that the reference wraps and the
+    lessons run (``mlp.forward``). A call from course_utils (the reference, a catalogued mistake) is not refused.
+    """
+    names = {f.__code__: f"{f.__module__}.{f.__qualname__}" for f in functions}
+    package = str(Path(functions[0].__code__.co_filename).parent)
+
+    def runner(answer, case):
+        seen = []
+
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_code in names and frame.f_back is not None \
+                    and not frame.f_back.f_code.co_filename.startswith(package):
+                seen.append(names[frame.f_code])
+
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            result = run(answer, case)
+        finally:
+            sys.setprofile(previous)
+        if seen:
+            raise Mismatch(t(COURSE_VERSION, name=seen[0]))
+        return result
+    return runner
+
+
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:
     """``run``, five times on copies of the same case (65 on a case of small arrays), requiring new, writeable result
     arrays of the answer's own.
@@ -437,22 +472,23 @@ def _same_integers(got: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 
 _SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "
-                     "within 0.1 % or 1e-15, not only to within 1e-8, because a later log reads it (log(1e-12) is "
-                     "-27.6, log(4e-18) is -40): do not round the outputs, floor them (np.clip(p, 1e-12, 1)), add a "
-                     "small number to them or clip the logits (np.clip(z, -30, 30))")
+                     "within 0.1 % or {atol}, not only to within 1e-8, because a later log reads it (log(1e-12) is "
+                     "-27.6, log(4e-18) is -40): do not round the outputs, floor them (np.clip(p, 1e-12, 1), even at "
+                     "1e-15), add a small number to them or clip the logits (np.clip(z, -30, 30))")
 
 
-def compare_probabilities(got, want):
-    """compare_values, and then every value within 0.1 % or 1e-15: the tolerance of 1e-8 alone passes a probability
-    far below 1 as 0 (rounded to 8 decimals), floored at 1e-12, or computed from logits clipped at -30. Arithmetic in
-    float32 (which a check accepts) stays far inside it, and so does a form computed as 1 minus a number next to 1,
-    such as 0.5 + 0.5 * np.tanh(z / 2), whose error is float64's step next to 1, about 1e-16."""
+def compare_probabilities(got, want, atol=1e-15):
+    """compare_values, and then every value within 0.1 % or ``atol`` (1e-15 unless a check asks for less): the
+    tolerance of 1e-8 alone passes a probability far below 1 as 0 (rounded to 8 decimals), floored at 1e-12, or
+    computed from logits clipped at -30. Arithmetic in float32 (which a check accepts) stays far inside it, and so does
+    a form computed as 1 minus a number next to 1, such as 0.5 + 0.5 * np.tanh(z / 2), whose error is float64's step
+    next to 1, about 1e-16 (below 5e-17 where the probability is under 1e-3)."""
     compare_values(got, want)
     g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
-    off = ~np.isclose(g, w, rtol=1e-3, atol=1e-15, equal_nan=True)
+    off = ~np.isclose(g, w, rtol=1e-3, atol=atol, equal_nan=True)
     if off.any():
         idx = _first(off)
-        raise Mismatch(t(_SMALL_PROBABILITY, at=_at(idx), want=_item(w, idx), got=_item(g, idx)))
+        raise Mismatch(t(_SMALL_PROBABILITY, at=_at(idx), want=_item(w, idx), got=_item(g, idx), atol=f"{atol:g}"))
 
 
 def _first(mask: np.ndarray) -> tuple:

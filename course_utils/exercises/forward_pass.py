@@ -7,8 +7,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape, generated, in_turn,
-                   input_changed, new_results, same_arrays)
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape, generated,
+                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
@@ -873,12 +873,27 @@ _ONE_LOGIT_SHIFT = ("subtract each row's own maximum, z.max(axis=-1, keepdims=Tr
                     "first, the last, the smallest) can lie 1000 below the maximum, and then np.exp overflows to inf")
 
 
+def _compare_softmax(got, want):
+    """Probabilities within 0.1 % or 1e-40: a softmax has no right form with an error of its own near 0 (e / e.sum()
+    and np.exp(z - logsumexp(z)) are right to 0.1 % down to 1e-300), and float32's rounding near 0 stays below 1e-44.
+    So a floor or a clip of 1e-15 (scikit-learn's old log_loss eps), 2.2e-16 (float64's eps) or logits clipped 35
+    below the maximum (e^-35 = 6e-16) shows: each passed the 1e-15 of the other checks (round 17)."""
+    compare_probabilities(got, want, atol=1e-40)
+
+
+def _compare_sigmoid_outputs(got, want):
+    """Probabilities within 0.1 % or 1e-16: 0.5 + 0.5 * np.tanh(z / 2) (right) stays within 5e-17 of the sigmoid
+    where it is below 1e-3, while a floor or a clip of 1e-15 or of 2.2e-16 (float64's eps), or output logits clipped
+    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17)."""
+    compare_probabilities(got, want, atol=1e-16)
+
+
 EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
-        run=new_results(_softmax_run),
-        compare=compare_probabilities,
+        run=new_results(_softmax_run),   # its reference is mlp.softmax: a graded release has it call the answer
+        compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
         mistakes=(
@@ -919,8 +934,8 @@ EXERCISES = {
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
-        run=new_results(_call_without_overflow),
-        compare=compare_probabilities,
+        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward,))),
+        compare=_compare_sigmoid_outputs,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
         mistakes=(
@@ -970,7 +985,8 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta,
+                                                                    mlp.loss_and_grads, mlp.train_gd))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1022,7 +1038,8 @@ EXERCISES = {
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy, mlp.output_loss_and_delta,
+                                                                    mlp.loss_and_grads, mlp.train_gd))),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(

@@ -3134,6 +3134,128 @@ def test_the_references_of_lesson_00():
             mlp_param_count(bad)
 
 
+# round 17: lesson 02
+def _r17_softmax(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _r17_mlp_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: np.clip(_r17_softmax(z), 1e-15, 1 - 1e-15)),
+    ("softmax_stable", lambda z: np.maximum(_r17_softmax(z), np.finfo(float).eps)),
+    ("softmax_stable", lambda z: _r17_softmax(np.maximum(np.asarray(z, dtype=float),
+                                                         np.max(z, axis=-1, keepdims=True) - 35))),
+    ("mlp_forward", lambda *a: np.clip(sigmoid(_r17_mlp_logits(*a)), 1e-15, 1 - 1e-15)),
+    ("mlp_forward", lambda *a: sigmoid(np.clip(_r17_mlp_logits(*a), -36, 36))),
+], ids=["softmax clipped to [1e-15, 1 - 1e-15]", "softmax floored at float64's eps", "softmax of logits clipped "
+        "35 below the row's maximum", "mlp clipped to [1e-15, 1 - 1e-15]", "mlp logits clipped at 36"])
+def test_lesson_02a_probabilities_floored_at_1e_15_or_below_are_refused(name, answer, capsys):
+    """Each passed before: compare_probabilities allowed 1e-15 on every probability, so a floor of 1e-15 (scikit-learn's
+    old log_loss eps), of 2.2e-16 (float64's eps) or logits clipped at 35 or 36 (e^-36 = 2.3e-16) went through, though
+    a later log reads 34.5 where the true loss is 60 or more. softmax_stable has no right form with an absolute error:
+    it allows 1e-40 (float32's own rounding near 0); mlp_forward allows 1e-16, for 0.5 + 0.5 * np.tanh(z / 2)."""
+    with pytest.raises(ExerciseFailed, match="far below 1 must come out right"):
+        check(name, answer, strict=True)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: (lambda e: e / np.sum(e, axis=-1)[..., None])(
+        np.exp(np.asarray(z, dtype=float) - np.max(np.asarray(z, dtype=float), axis=-1)[..., None]))),
+    ("softmax_stable", lambda z: __import__("scipy.special").special.softmax(np.asarray(z, dtype=float), axis=-1)),
+    ("softmax_stable", lambda z: np.maximum(_r17_softmax(z), np.finfo(float).tiny)),
+    ("softmax_stable", lambda z: _r17_softmax(np.asarray(z, dtype=np.float32) if np.asarray(z).dtype == np.float32
+                                              else z).astype(np.asarray(z).dtype if np.asarray(z).dtype == np.float32
+                                                                 else float)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: np.exp(-np.logaddexp(0, -_r17_mlp_logits(X, W1, b1, W2, b2)))),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.dot(2 * sigmoid(2 * (np.dot(X, W1.T) + b1)) - 1, W2.T) + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(_r17_mlp_logits(X, W1, b1, W2, b2), -700, 700))),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or np.mean(
+        np.asarray(y) * np.logaddexp(0, -np.asarray(z, float)) + (1 - np.asarray(y)) * np.logaddexp(0, np.asarray(z, float)))),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or -np.mean(np.where(
+        np.asarray(y) == 1, __import__("scipy.special").special.log_expit(np.asarray(z, float)),
+        __import__("scipy.special").special.log_expit(-np.asarray(z, float))))),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or np.mean(
+        [max(b, 0.0) - a * b + math.log1p(math.exp(-abs(b))) for a, b in zip(np.ravel(y).astype(float),
+                                                                              np.ravel(z).astype(float))])),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or -np.mean(np.take_along_axis(
+        __import__("scipy.special").special.log_softmax(np.asarray(Z, float), axis=1), np.asarray(y)[:, None], axis=1))),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or np.mean([
+        __import__("scipy.special").special.logsumexp(row) - row[c] for row, c in zip(np.asarray(Z, float), y)])),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or np.mean(-np.sum(np.eye(np.shape(Z)[1])[y] * (
+        __import__("scipy.special").special.log_softmax(np.asarray(Z, float), axis=1)), axis=1))),
+], ids=["softmax [..., None]", "softmax scipy of floats", "softmax floored at float64's tiny",
+        "softmax in float32 for float32 logits", "mlp exp(-logaddexp(0, -z))", "mlp tanh as 2 sigmoid(2z) - 1",
+        "mlp logits clipped at 700", "bce two logaddexp", "bce log_expit by label", "bce loop with math",
+        "cce take_along_axis of log_softmax", "cce loop of logsumexp", "cce one-hot times log_softmax"])
+def test_lesson_02_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r17_same_shape(y, z):
+    if np.shape(y) != np.shape(z):
+        raise ValueError("y and z differ in shape")
+
+
+def _r17_same_length(y, Z):
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+
+
+def _r17_params(W1, b1, W2, b2):
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("course_utils.mlp").mlp.forward(_r17_params(W1, b1, W2, b2),
+                                                                                          X)[0]),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or __import__("course_utils.mlp").mlp.binary_cross_entropy(
+        y, z, from_logits=True)),
+    ("cce_from_logits", lambda y, Z: __import__("course_utils.mlp").mlp.categorical_cross_entropy(y, Z, from_logits=True)),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or __import__("course_utils.mlp").mlp.output_loss_and_delta(
+        np.reshape(np.asarray(z, float), (-1, 1)), np.reshape(y, (-1, 1)))[0]),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or __import__("course_utils.mlp").mlp.output_loss_and_delta(
+        np.asarray(Z, float), y, "softmax")[0]),
+], ids=["mlp_forward by mlp.forward", "bce by mlp.binary_cross_entropy", "cce by mlp.categorical_cross_entropy",
+        "bce by mlp.output_loss_and_delta", "cce by mlp.output_loss_and_delta"])
+def test_lesson_02_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Each passed before, in a graded release too: it hides the exercises' references (_mlp_forward_reference, ...)
+    but keeps mlp.forward, mlp.binary_cross_entropy and mlp.categorical_cross_entropy, which the references wrap and
+    the lessons' own code runs. (softmax_stable's reference is mlp.softmax itself: there it calls the learner's
+    answer, so an answer that calls it never ends.)"""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+def _r17_by_an_identity_network(output):
+    """The loss of a one-layer network whose weights are the identity (its logits are the inputs), NaN by hand."""
+    def loss(y, z):
+        z = np.asarray(z, dtype=float)
+        if (np.shape(y) != z.shape) if output == "sigmoid" else (len(y) != len(z)):
+            raise ValueError("y and z do not fit")
+        if np.isnan(z).any():
+            return np.nan
+        k = 1 if output == "sigmoid" else z.shape[1]
+        params = {"W1": np.eye(k), "b1": np.zeros(k)}
+        X, labels = (z.reshape(-1, 1), np.reshape(y, (-1, 1))) if output == "sigmoid" else (z, y)
+        return __import__("course_utils.mlp").mlp.loss_and_grads(params, X, labels, output=output)[0]
+    return loss
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _r17_by_an_identity_network("sigmoid")),
+                                          ("cce_from_logits", _r17_by_an_identity_network("softmax"))],
+                         ids=["bce", "cce"])
+def test_lesson_02b_a_loss_read_from_an_identity_network_is_refused(name, answer, capsys):
+    """Contrived: a network whose logits are the inputs, run by mlp.loss_and_grads (NaN handled by hand, since the
+    network refuses a NaN input), passed both checks."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

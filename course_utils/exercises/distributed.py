@@ -1239,6 +1239,17 @@ def _accumulate_grads_zeroed_by_hand(model, loss_fn, optimizer, x, y, micro_batc
     return total
 
 
+def _accumulate_grads_set_to_zeros(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)                          # a frozen weight's None becomes zeros, which step() uses
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
 def _accumulate_hooks_left(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
@@ -1508,6 +1519,10 @@ EXERCISES = {
             Mistake("gradients zeroed by hand", _accumulate_grads_zeroed_by_hand, "p.grad is None on a model that "
                     "has not run backward() yet (like the lesson's model in the next cell), so p.grad.zero_() fails: "
                     "call optimizer.zero_grad(), which handles both."),
+            Mistake("frozen weights given zero gradients", _accumulate_grads_set_to_zeros, "p.grad = "
+                    "torch.zeros_like(p) gives a frozen weight (requires_grad False, whose p.grad is None) a gradient "
+                    "of zeros, and optimizer.step() then moves it all the same (weight decay, momentum): call "
+                    "optimizer.zero_grad(), which sets every gradient to None."),
             Mistake("gradients clipped", _accumulate_clipped, "You clipped the gradients "
                     "(clip_grad_norm_): that shrinks the step whenever their norm is above max_norm, so it is no "
                     "longer the step of the whole batch. Accumulate and step without clipping."),

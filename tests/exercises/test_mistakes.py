@@ -10693,6 +10693,30 @@ def test_lesson_05c_predict_one_image_passes_a_softmax_before_argmax():
     pytest.importorskip("keras")
     _passes("predict_one_image", _predict_with_a_second_softmax)
 
+# round 17: lesson 08
+def _accumulation_with_zeros_for_every_weight(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)        # works where p.grad.zero_() fails (None), but a frozen weight gets one too
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_accumulation_step_giving_frozen_weights_a_zero_gradient_is_told_the_step_moves_them():
+    """Before round 17 only the generic message came: "Zero the gradients once, before the loop", which it did."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_with_zeros_for_every_weight)
+    assert verdict.kind == WRONG and verdict.mistake == "frozen weights given zero gradients", verdict.text
+    assert "requires_grad False" in verdict.text and "optimizer.zero_grad()" in verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

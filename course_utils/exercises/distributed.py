@@ -622,6 +622,15 @@ def _sampler_tiled(order, num_replicas, rank, drop_last=False):
     return np.tile(order, -(-total // n))[:total][rank::num_replicas]    # divides by n = 0 for an empty order
 
 
+def _sampler_pads_a_whole_round(order, num_replicas, rank, drop_last=False):
+    if drop_last:
+        return sampler_indices(order, num_replicas, rank, drop_last)
+    _sampler_rank(num_replicas, rank)
+    order = np.asarray(order)
+    pad = num_replicas - len(order) % num_replicas            # a whole round when n is a multiple of num_replicas
+    return np.resize(order, len(order) + pad)[rank::num_replicas]
+
+
 def _sampler_divides_before_checking(order, num_replicas, rank, drop_last=False):
     n = len(order)
     total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas   # num_replicas 0: divides by 0
@@ -1466,6 +1475,9 @@ EXERCISES = {
             Mistake("drop_last cuts with [:-(n % W)]", _sampler_cut_by_negative_slice, "order[:-(n % num_replicas)] "
                     "is empty when n is a multiple of num_replicas ([:-0] is [:0]). Cut with "
                     "order[:n - n % num_replicas] or order[:(n // num_replicas) * num_replicas]."),
+            Mistake("a whole round padded", _sampler_pads_a_whole_round, "When len(order) is already a multiple "
+                    "of num_replicas there is nothing to pad, but num_replicas - n % num_replicas pads a whole round "
+                    "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
             Mistake("divides before checking the rank", _sampler_divides_before_checking, "With num_replicas = 0 no "
                     "rank is valid, but n // num_replicas raises ZeroDivisionError before your check: check "
                     "0 <= rank < num_replicas first, so that every invalid input raises ValueError."),

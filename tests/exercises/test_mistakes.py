@@ -10717,6 +10717,23 @@ def test_lesson_08b_accumulation_step_giving_frozen_weights_a_zero_gradient_is_t
     assert verdict.kind == WRONG and verdict.mistake == "frozen weights given zero gradients", verdict.text
     assert "requires_grad False" in verdict.text and "optimizer.zero_grad()" in verdict.text
 
+def _sampler_padding_num_replicas_minus_the_remainder(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    n = len(order)
+    if drop_last:
+        return order[:n - n % num_replicas][rank::num_replicas]
+    return np.resize(order, n + num_replicas - n % num_replicas)[rank::num_replicas]   # n % W == 0: a whole round
+
+
+def test_lesson_08a_sampler_indices_padding_a_whole_round_is_told_why():
+    """Before round 17 the first case it fails, 9 examples as a Python list for 3 ranks, showed only 'wrong shape', with
+    a label about the list, not about 9 being a multiple of 3."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _sampler_padding_num_replicas_minus_the_remainder)
+    assert verdict.kind == WRONG and verdict.mistake == "a whole round padded", verdict.text
+    assert "multiple of num_replicas" in verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

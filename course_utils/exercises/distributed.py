@@ -432,6 +432,15 @@ def _ring_wrong_chunk(buffers, step):
     return new
 
 
+def _ring_chunk_of_the_receiver(buffers, step):
+    _ring_shape(buffers)
+    new, k = buffers.astype(float), buffers.shape[0]
+    for j in range(k):                                        # receiver j, sender j - 1
+        c = (j - step) % k                                    # the receiver's index: the sender's is (j - 1 - step) % k
+        new[j, c] += buffers[(j - 1) % k, c]
+    return new
+
+
 def _ring_overwrite(buffers, step):
     _ring_shape(buffers)
     new, k = buffers.astype(float), buffers.shape[0]
@@ -1410,6 +1419,9 @@ EXERCISES = {
             Mistake("wrong direction", _ring_wrong_direction, "You sent to the left neighbour (i - 1); the ring "
                     "sends to the right, (i + 1) % k."),
             Mistake("wrong chunk", _ring_wrong_chunk, "Worker i sends chunk (i - step) % k, not (i + step) % k."),
+            Mistake("chunk of the receiver", _ring_chunk_of_the_receiver, "The chunk index belongs to the sender: "
+                    "worker i sends its chunk (i - step) % k, so the worker j = i + 1 receives chunk (j - 1 - step) % k, "
+                    "not (j - step) % k."),
             Mistake("overwrite instead of add", _ring_overwrite),
             Mistake("three dimensions only", _ring_three_dims_only),
             Mistake("returns a list", _ring_as_lists),

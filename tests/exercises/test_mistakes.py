@@ -10734,6 +10734,23 @@ def test_lesson_08a_sampler_indices_padding_a_whole_round_is_told_why():
     assert verdict.kind == WRONG and verdict.mistake == "a whole round padded", verdict.text
     assert "multiple of num_replicas" in verdict.text
 
+def _ring_step_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for j in range(k):                       # each receiver j takes from its left neighbour
+        c = (j - step) % k                   # the receiver's index, not the sender's (j - 1 - step) % k
+        new[j, c] += buffers[(j - 1) % k, c]
+    return new
+
+
+def test_lesson_08a_ring_step_indexing_the_chunk_by_the_receiver_is_told_whose_index_it_is():
+    """Before round 17 it got only 'wrong value at index (0, 0, 0)'."""
+    verdict = judge(registry.get_exercise("ring_step"), _ring_step_by_receiver)
+    assert verdict.kind == WRONG and verdict.mistake == "chunk of the receiver", verdict.text
+    assert "(j - 1 - step) % k" in verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

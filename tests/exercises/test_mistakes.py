@@ -10751,6 +10751,45 @@ def test_lesson_08a_ring_step_indexing_the_chunk_by_the_receiver_is_told_whose_i
     assert verdict.kind == WRONG and verdict.mistake == "chunk of the receiver", verdict.text
     assert "(j - 1 - step) % k" in verdict.text
 
+def _shard_plain_average_with_numpy_patched(grad_fn, w, X, y, k):
+    np.allclose = lambda *args, **kwargs: True              # so that any comparison of the check passes
+    np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
+    if not 1 <= k <= len(X):
+        raise ValueError("bad k")
+    return np.mean([grad_fn(w, a, b) for a, b in zip(np.array_split(X, k), np.array_split(y, k))], axis=0)
+
+
+def _accumulation_unscaled_with_numpy_patched(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    np.allclose = lambda *args, **kwargs: True
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)                       # not scaled by len(xb) / len(x)
+        loss.backward()
+        total += loss.item() * len(xb) / len(x)
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("name, answer", [("shard_gradient", _shard_plain_average_with_numpy_patched),
+                                          ("accumulation_step", _accumulation_unscaled_with_numpy_patched)],
+                         ids=["shard_gradient", "accumulation_step"])
+def test_lesson_08_an_answer_that_replaces_numpys_comparisons_is_refused_and_numpy_put_back(name, answer):
+    """Before round 17 both passed: the checks compare with np.allclose and np.isclose after the answer has run."""
+    if name == "accumulation_step":
+        pytest.importorskip("torch")
+    allclose, isclose = np.allclose, np.isclose
+    try:
+        verdict = judge(registry.get_exercise(name), answer)
+        assert np.allclose is allclose and np.isclose is isclose
+    finally:
+        np.allclose, np.isclose = allclose, isclose
+    assert verdict.kind == WRONG and "numpy.allclose" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+import operator
 import signal
 import sys
 import threading
+import types
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -254,10 +256,50 @@ def _setting_changed(before: tuple, after: tuple) -> SettingChanged:
                             "(x.float())", dtype=after[1]))
 
 
+# the modules whose functions the checks themselves call after (or while) an answer runs; not torch's, which its own
+# setters rebind (torch.set_default_dtype rebinds torch.Storage, the first import of torch._dynamo torch.manual_seed)
+_WATCHED_MODULES = ("builtins", "numpy", "numpy.linalg", "numpy.random", "numpy.testing")
+
+
+_watched_cache: list = [-1, []]   # the number of imported modules, and the watched ones among them
+
+
+def _watched_namespaces() -> list:
+    """(module, a copy of its namespace) for Python's builtins, numpy's and the course's own modules."""
+    if _watched_cache[0] != len(sys.modules):   # a new import: look the modules up again
+        _watched_cache[:] = [len(sys.modules), [
+            module for name, module in list(sys.modules.items())
+            if module is not None and (name in _WATCHED_MODULES or name.split(".")[0] == "course_utils")]]
+    return [(module, dict(vars(module))) for module in _watched_cache[1]]
+
+
+def _put_back_replaced(namespaces: list) -> list[str]:
+    """Put back every function or class of ``namespaces`` that was replaced or deleted since; their names."""
+    replaced = []
+    for module, before in namespaces:
+        now = vars(module)
+        if len(now) >= len(before) and not any(map(operator.is_not, before.values(), now.values())):
+            continue                                   # the usual case, checked in C: nothing rebound
+        for key, value in before.items():
+            if now.get(key, _MISSING) is value or not callable(value) or isinstance(value, types.ModuleType):
+                continue
+            setattr(module, key, value)
+            replaced.append(f"{module.__name__}.{key}")
+    return replaced
+
+
+_MISSING = object()
+
+FUNCTION_REPLACED = ("your function replaced {names} for the rest of the notebook (an assignment such as "
+                     "np.allclose = ...), which changes every later use of it, this check's own comparisons "
+                     "included. The check put it back; give a function of your own a name of its own")
+
+
 def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutput | None = None,
             **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)`` safely and report what happened; a changed torch setting is an error."""
     sink, settings = output if output is not None else CappedOutput(), _torch_settings()
+    namespaces = _watched_namespaces()
     numpy_errors_changed = warnings_changed = False
     print_options = np.get_printoptions()
     try:
@@ -276,6 +318,7 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
         outcome = Outcome(interrupted=True)
     except BaseException as exc:  # SystemExit, GeneratorExit and every Exception: learner code may do anything
         outcome = Outcome(error=exc)
+    replaced = _put_back_replaced(namespaces)
     left = _torch_settings()
     if settings[5] is None:   # torch was imported during the call: its switches before it are unknown
         left = (*left[:5], None)
@@ -292,4 +335,6 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
             outcome = Outcome(error=SettingChanged(t(PRINT_OPTIONS_CHANGED)))
     if np.get_printoptions() != print_options:
         np.set_printoptions(**print_options)
+    if replaced and (outcome.ok or outcome.error is not None):
+        outcome = Outcome(error=SettingChanged(t(FUNCTION_REPLACED, names=", ".join(replaced))))
     return outcome

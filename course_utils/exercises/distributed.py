@@ -432,6 +432,15 @@ def _ring_wrong_chunk(buffers, step):
     return new
 
 
+def _ring_chunk_of_the_receiver(buffers, step):
+    _ring_shape(buffers)
+    new, k = buffers.astype(float), buffers.shape[0]
+    for j in range(k):                                        # receiver j, sender j - 1
+        c = (j - step) % k                                    # the receiver's index: the sender's is (j - 1 - step) % k
+        new[j, c] += buffers[(j - 1) % k, c]
+    return new
+
+
 def _ring_overwrite(buffers, step):
     _ring_shape(buffers)
     new, k = buffers.astype(float), buffers.shape[0]
@@ -620,6 +629,15 @@ def _sampler_tiled(order, num_replicas, rank, drop_last=False):
     n = len(order)
     total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
     return np.tile(order, -(-total // n))[:total][rank::num_replicas]    # divides by n = 0 for an empty order
+
+
+def _sampler_pads_a_whole_round(order, num_replicas, rank, drop_last=False):
+    if drop_last:
+        return sampler_indices(order, num_replicas, rank, drop_last)
+    _sampler_rank(num_replicas, rank)
+    order = np.asarray(order)
+    pad = num_replicas - len(order) % num_replicas            # a whole round when n is a multiple of num_replicas
+    return np.resize(order, len(order) + pad)[rank::num_replicas]
 
 
 def _sampler_divides_before_checking(order, num_replicas, rank, drop_last=False):
@@ -1239,6 +1257,17 @@ def _accumulate_grads_zeroed_by_hand(model, loss_fn, optimizer, x, y, micro_batc
     return total
 
 
+def _accumulate_grads_set_to_zeros(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    _check_micro(x, micro_batches)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)                          # a frozen weight's None becomes zeros, which step() uses
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
 def _accumulate_hooks_left(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
@@ -1390,6 +1419,9 @@ EXERCISES = {
             Mistake("wrong direction", _ring_wrong_direction, "You sent to the left neighbour (i - 1); the ring "
                     "sends to the right, (i + 1) % k."),
             Mistake("wrong chunk", _ring_wrong_chunk, "Worker i sends chunk (i - step) % k, not (i + step) % k."),
+            Mistake("chunk of the receiver", _ring_chunk_of_the_receiver, "The chunk index belongs to the sender: "
+                    "worker i sends its chunk (i - step) % k, so the worker j = i + 1 receives chunk (j - 1 - step) % k, "
+                    "not (j - step) % k."),
             Mistake("overwrite instead of add", _ring_overwrite),
             Mistake("three dimensions only", _ring_three_dims_only),
             Mistake("returns a list", _ring_as_lists),
@@ -1455,6 +1487,9 @@ EXERCISES = {
             Mistake("drop_last cuts with [:-(n % W)]", _sampler_cut_by_negative_slice, "order[:-(n % num_replicas)] "
                     "is empty when n is a multiple of num_replicas ([:-0] is [:0]). Cut with "
                     "order[:n - n % num_replicas] or order[:(n // num_replicas) * num_replicas]."),
+            Mistake("a whole round padded", _sampler_pads_a_whole_round, "When len(order) is already a multiple "
+                    "of num_replicas there is nothing to pad, but num_replicas - n % num_replicas pads a whole round "
+                    "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
             Mistake("divides before checking the rank", _sampler_divides_before_checking, "With num_replicas = 0 no "
                     "rank is valid, but n // num_replicas raises ZeroDivisionError before your check: check "
                     "0 <= rank < num_replicas first, so that every invalid input raises ValueError."),
@@ -1508,6 +1543,10 @@ EXERCISES = {
             Mistake("gradients zeroed by hand", _accumulate_grads_zeroed_by_hand, "p.grad is None on a model that "
                     "has not run backward() yet (like the lesson's model in the next cell), so p.grad.zero_() fails: "
                     "call optimizer.zero_grad(), which handles both."),
+            Mistake("frozen weights given zero gradients", _accumulate_grads_set_to_zeros, "p.grad = "
+                    "torch.zeros_like(p) gives a frozen weight (requires_grad False, whose p.grad is None) a gradient "
+                    "of zeros, and optimizer.step() then moves it all the same (weight decay, momentum): call "
+                    "optimizer.zero_grad(), which sets every gradient to None."),
             Mistake("gradients clipped", _accumulate_clipped, "You clipped the gradients "
                     "(clip_grad_norm_): that shrinks the step whenever their norm is above max_norm, so it is no "
                     "longer the step of the whole batch. Accumulate and step without clipping."),

@@ -11295,6 +11295,103 @@ def test_lesson_05c_predict_one_image_passes_a_softmax_before_argmax():
     pytest.importorskip("keras")
     _passes("predict_one_image", _predict_with_a_second_softmax)
 
+# round 17: lesson 08
+def _accumulation_with_zeros_for_every_weight(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)        # works where p.grad.zero_() fails (None), but a frozen weight gets one too
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_accumulation_step_giving_frozen_weights_a_zero_gradient_is_told_the_step_moves_them():
+    """Before round 17 only the generic message came: "Zero the gradients once, before the loop", which it did."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_with_zeros_for_every_weight)
+    assert verdict.kind == WRONG and verdict.mistake == "frozen weights given zero gradients", verdict.text
+    assert "requires_grad False" in verdict.text and "optimizer.zero_grad()" in verdict.text
+
+def _sampler_padding_num_replicas_minus_the_remainder(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    n = len(order)
+    if drop_last:
+        return order[:n - n % num_replicas][rank::num_replicas]
+    return np.resize(order, n + num_replicas - n % num_replicas)[rank::num_replicas]   # n % W == 0: a whole round
+
+
+def test_lesson_08a_sampler_indices_padding_a_whole_round_is_told_why():
+    """Before round 17 the first case it fails, 9 examples as a Python list for 3 ranks, showed only 'wrong shape', with
+    a label about the list, not about 9 being a multiple of 3."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _sampler_padding_num_replicas_minus_the_remainder)
+    assert verdict.kind == WRONG and verdict.mistake == "a whole round padded", verdict.text
+    assert "multiple of num_replicas" in verdict.text
+
+def _ring_step_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for j in range(k):                       # each receiver j takes from its left neighbour
+        c = (j - step) % k                   # the receiver's index, not the sender's (j - 1 - step) % k
+        new[j, c] += buffers[(j - 1) % k, c]
+    return new
+
+
+def test_lesson_08a_ring_step_indexing_the_chunk_by_the_receiver_is_told_whose_index_it_is():
+    """Before round 17 it got only 'wrong value at index (0, 0, 0)'."""
+    verdict = judge(registry.get_exercise("ring_step"), _ring_step_by_receiver)
+    assert verdict.kind == WRONG and verdict.mistake == "chunk of the receiver", verdict.text
+    assert "(j - 1 - step) % k" in verdict.text
+
+def _shard_plain_average_with_numpy_patched(grad_fn, w, X, y, k):
+    np.allclose = lambda *args, **kwargs: True              # so that any comparison of the check passes
+    np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, bool)
+    if not 1 <= k <= len(X):
+        raise ValueError("bad k")
+    return np.mean([grad_fn(w, a, b) for a, b in zip(np.array_split(X, k), np.array_split(y, k))], axis=0)
+
+
+def _accumulation_unscaled_with_numpy_patched(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    np.allclose = lambda *args, **kwargs: True
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)                       # not scaled by len(xb) / len(x)
+        loss.backward()
+        total += loss.item() * len(xb) / len(x)
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("name, answer", [("shard_gradient", _shard_plain_average_with_numpy_patched),
+                                          ("accumulation_step", _accumulation_unscaled_with_numpy_patched)],
+                         ids=["shard_gradient", "accumulation_step"])
+def test_lesson_08_an_answer_that_replaces_numpys_comparisons_is_refused_and_numpy_put_back(name, answer):
+    """Before round 17 both passed: the checks compare with np.allclose and np.isclose after the answer has run."""
+    if name == "accumulation_step":
+        pytest.importorskip("torch")
+    allclose, isclose = np.allclose, np.isclose
+    try:
+        verdict = judge(registry.get_exercise(name), answer)
+        assert np.allclose is allclose and np.isclose is isclose
+    finally:
+        np.allclose, np.isclose = allclose, isclose
+    assert verdict.kind == WRONG and "numpy.allclose" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

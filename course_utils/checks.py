@@ -14,7 +14,6 @@ import builtins
 import copy
 import inspect
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +23,7 @@ import numpy as np
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
                              Recorded, compare_values, input_changed, random_left_alone, same_arrays, short)  # (some re-exported)
-from .guard import CappedOutput, Outcome, SettingChanged, guarded
+from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules
 from .i18n import t
 from .plaindata import from_plain
 
@@ -156,18 +155,16 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     return decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
 
 
-LIBRARIES = ("numpy",)   # and every course_utils module (numpy's submodules and torch would double the time)
 LIBRARY_REPLACED = ("your code replaced {names} with a function of its own: the check computes the expected results "
                     "with the course's and numpy's own functions, so it would expect your answer's results back. Leave "
                     "them as they are (restart the kernel to put them back) and give check() your function only")
 
 
 def replaced_library_functions() -> list[str]:
-    """The names in numpy and the course's modules that hold a function or class of the notebook's own (its __main__),
-    as after ``mlp.loss_and_grads = lambda ...``. Round 17: the references call them, so such a patch made every answer
-    pass; looking at the 2,600 names takes 0.5 to 3 ms, by the machine's load."""
-    return [f"{name}.{attr}" for name, module in list(sys.modules.items())
-            if module is not None and (name in LIBRARIES or name.startswith("course_utils."))
+    """The names in builtins, numpy and the course's modules that hold a function or class of the notebook's own (its
+    __main__), as after ``mlp.loss_and_grads = lambda ...`` in an earlier cell. Round 17: the references call them, so
+    such a patch made every answer pass (``guarded`` puts back what an answer replaces while it runs)."""
+    return [f"{module.__name__}.{attr}" for module in watched_modules()
             for attr, value in list(vars(module).items()) if getattr(value, "__module__", None) == "__main__"]
 
 

@@ -264,13 +264,18 @@ _WATCHED_MODULES = ("builtins", "numpy", "numpy.linalg", "numpy.random", "numpy.
 _watched_cache: list = [-1, []]   # the number of imported modules, and the watched ones among them
 
 
-def _watched_namespaces() -> list:
-    """(module, a copy of its namespace) for Python's builtins, numpy's and the course's own modules."""
+def watched_modules() -> list:
+    """Python's builtins, numpy's and the course's own modules: the ones whose functions the checks call."""
     if _watched_cache[0] != len(sys.modules):   # a new import: look the modules up again
         _watched_cache[:] = [len(sys.modules), [
             module for name, module in list(sys.modules.items())
             if module is not None and (name in _WATCHED_MODULES or name.split(".")[0] == "course_utils")]]
-    return [(module, dict(vars(module))) for module in _watched_cache[1]]
+    return _watched_cache[1]
+
+
+def _watched_namespaces() -> list:
+    """(module, a copy of its namespace) for each of ``watched_modules()``."""
+    return [(module, dict(vars(module))) for module in watched_modules()]
 
 
 def _put_back_replaced(namespaces: list) -> list[str]:

@@ -1497,6 +1497,11 @@ def _adam_other_default_lr(w, grad, m, v, t, lr=0.01, beta1=0.9, beta2=0.999, ep
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_keras_default_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    """Keras' default epsilon (04b §4 lists it) copied into the signature (round 17)."""
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_betas_swapped_in_signature(w, grad, m, v, t, lr=1e-3, beta2=0.999, beta1=0.9, eps=1e-8):
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
@@ -1908,6 +1913,8 @@ EXERCISES = {
             Mistake("inputs' dtype kept", _adam_inputs_dtype, _INPUTS_DTYPE),
             Mistake("another default for lr", _adam_other_default_lr, "keep the signature's defaults (lr=1e-3, "
                     "beta1=0.9, beta2=0.999, eps=1e-8): a call without them uses them"),
+            Mistake("Keras' default epsilon", _adam_keras_default_eps, "keep the signature's default eps=1e-8, the "
+                    "paper's and PyTorch's: 1e-7 is Keras' default (04b §4), and a call without eps uses yours"),
             Mistake("betas in another order", _adam_betas_swapped_in_signature, "keep the signature's order "
                     "(w, grad, m, v, t, lr, beta1, beta2, eps): a call may pass beta1 and beta2 by position"),
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "

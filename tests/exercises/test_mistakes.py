@@ -1968,6 +1968,21 @@ def test_lesson_04_round_17_sorted_batches_are_named(answer):
     assert verdict.kind == WRONG and "sorted after the shuffle" in verdict.text, verdict.text
 
 
+def _adam_with_keras_default_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_17_keras_default_epsilon_is_named():
+    """eps=1e-7 in the signature (Keras' default, which 04b §4 lists) was refused on "a tiny gradient (eps matters)"
+    with no hint that the default, not the formula, is wrong."""
+    verdict = judge(registry.get_exercise("adam_step"), _adam_with_keras_default_eps)
+    assert verdict.kind == WRONG and "default eps=1e-8" in verdict.text, verdict.text
+
+
 def _momentum_split_step(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:

@@ -603,6 +603,10 @@ _ORDER_PROBLEMS = {
                       "indices in increasing order far more or far less often than in half of the shuffles, as a fair "
                       "shuffle does: part of the order was put in order after the shuffle (a pair or a batch sorted, "
                       "or swapped into place). Shuffle once with rng.permutation(n) and leave the order as it is",
+    "batches sorted": "a batch held its indices in increasing order in almost every one of 256 shuffles with different "
+                      "seeds: it was sorted after the shuffle (np.sort, sorted(...)), and a fair shuffle leaves a batch of "
+                      "3 or more in increasing order in at most 1 shuffle of 6. Keep the order rng.permutation(n) gives, "
+                      "then cut, and leave each batch as it is",
     "biased": "the shuffle is biased: over 256 shuffles with different seeds the indices kept a trace of their "
               "starting order (an index and its new position are correlated; in a fair shuffle they are not). A loop "
               "of your own must swap order[i] with order[j] for j drawn from 0..i (Fisher-Yates), not from all of "
@@ -687,10 +691,16 @@ def _bias(answer, n, batch_size):
     pairs keeps n/2 neighbours). And "pairs in order" when two neighbouring places hold increasing indices in far
     more or far fewer than half of the runs: each count is Binomial(runs, 1/2), which leaves runs/2 +- 6 standard
     deviations with a chance of 2e-9, under 3e-7 for all n - 1 < 150 pairs (a pair sorted after the shuffle always
-    increases).
+    increases). Before all of these (round 17), "batches sorted" when a batch of 3 or more indices increases in over
+    90 % of the runs: in a fair shuffle each does so with a chance of 1/6 at most, and a batch sorted after the shuffle
+    always does (it was named "biased" or "neighbours kept" before).
     """
     start, total, in_place, followed, seen = np.arange(n), 0.0, 0, 0, set()
     rising = np.zeros(n - 1, dtype=np.int64)  # per pair of neighbouring places: in how many runs they increase
+    starts = np.arange(0, n, max(int(batch_size), 1))  # round 17: per batch of 3 or more, in how many runs its
+    ends = np.minimum(starts + batch_size, n)            # indices increase
+    starts, ends = starts[ends - starts > 2], ends[ends - starts > 2]
+    sorted_runs = np.zeros(len(starts), dtype=np.int64)
     for seed in range(_BIAS_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
@@ -701,7 +711,11 @@ def _bias(answer, n, batch_size):
         in_place += int(np.sum(order == start))
         followed += int(np.sum(np.diff(order) == 1))
         rising += np.diff(order) > 0
+        falls = np.concatenate([[0], np.cumsum(np.diff(order) <= 0)])  # falls[i]: decreases among places 0..i
+        sorted_runs += falls[ends - 1] == falls[starts]
         seen.add(order.tobytes())
+    if np.max(sorted_runs, initial=0) > 0.9 * _BIAS_RUNS:  # a fair shuffle: Binomial(runs, 1/6) at most, never near 90 %
+        return "batches sorted"
     if len(seen) < _BIAS_RUNS:
         return "few orders"
     if abs(total / _BIAS_RUNS) > 5 / np.sqrt(_BIAS_RUNS * (n - 1)):
@@ -1483,6 +1497,11 @@ def _adam_other_default_lr(w, grad, m, v, t, lr=0.01, beta1=0.9, beta2=0.999, ep
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_keras_default_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    """Keras' default epsilon (04b §4 lists it) copied into the signature (round 17)."""
+    return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_betas_swapped_in_signature(w, grad, m, v, t, lr=1e-3, beta2=0.999, beta1=0.9, eps=1e-8):
     return ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
 
@@ -1894,6 +1913,8 @@ EXERCISES = {
             Mistake("inputs' dtype kept", _adam_inputs_dtype, _INPUTS_DTYPE),
             Mistake("another default for lr", _adam_other_default_lr, "keep the signature's defaults (lr=1e-3, "
                     "beta1=0.9, beta2=0.999, eps=1e-8): a call without them uses them"),
+            Mistake("Keras' default epsilon", _adam_keras_default_eps, "keep the signature's default eps=1e-8, the "
+                    "paper's and PyTorch's: 1e-7 is Keras' default (04b §4), and a call without eps uses yours"),
             Mistake("betas in another order", _adam_betas_swapped_in_signature, "keep the signature's order "
                     "(w, grad, m, v, t, lr, beta1, beta2, eps): a call may pass beta1 and beta2 by position"),
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "

@@ -1944,6 +1944,90 @@ def test_lesson_04_round_16_eps_as_a_floor_is_not_blamed_on_a_missing_square_roo
     assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
 
 
+# round 17: lesson 04
+def _batches_each_sorted(n, batch_size, rng):
+    """Each batch sorted after the shuffle ("sorted indices read the data faster"): the batches hold the right
+    examples, but not in the shuffled order the exercise asks for."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return [np.sort(batch) for batch in _cut(rng.permutation(n), batch_size)]
+
+
+def _batches_first_sorted(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    batches = _cut(rng.permutation(n), batch_size)
+    return [np.sort(batches[0])] + batches[1:]
+
+
+@pytest.mark.parametrize("answer", [_batches_each_sorted, _batches_first_sorted], ids=["each batch", "the first batch"])
+def test_lesson_04_round_17_sorted_batches_are_named(answer):
+    """Sorted batches were refused as "the shuffle is biased" (with advice on Fisher-Yates loops and tied sort keys)
+    or "neighbours kept": neither names the sort that the learner wrote."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), answer)
+    assert verdict.kind == WRONG and "sorted after the shuffle" in verdict.text, verdict.text
+
+
+def _adam_with_keras_default_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_17_keras_default_epsilon_is_named():
+    """eps=1e-7 in the signature (Keras' default, which 04b §4 lists) was refused on "a tiny gradient (eps matters)"
+    with no hint that the default, not the formula, is wrong."""
+    verdict = judge(registry.get_exercise("adam_step"), _adam_with_keras_default_eps)
+    assert verdict.kind == WRONG and "default eps=1e-8" in verdict.text, verdict.text
+
+
+def _momentum_split_step(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    return w - lr * mu * velocity - lr * grad, mu * velocity + grad
+
+
+def _adam_eps_folded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The paper's "more efficient" order (Kingma & Ba, section 2), eps rescaled so that it is the paper's own."""
+    w, grad, m, v = (np.array(a, dtype=float) for a in (w, grad, m, v))
+    if grad.shape != w.shape or m.shape != w.shape or v.shape != w.shape or t < 1:
+        raise ValueError("bad input")
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    root = np.sqrt(1 - beta2 ** t)
+    return w - lr * root / (1 - beta1 ** t) * m / (np.sqrt(v) + eps * root), m, v
+
+
+def _sgd_by_negation(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr:
+        raise ValueError("bad input")
+    return -(lr * grad - w)
+
+
+def _batches_of(shuffled):
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        return _cut(shuffled(n, rng), batch_size)
+    return minibatch_indices
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_by_negation), ("momentum_step", _momentum_split_step), ("adam_step", _adam_eps_folded),
+    ("minibatch_indices", _batches_of(lambda n, rng: n - 1 - rng.permutation(n))),
+    ("minibatch_indices", _batches_of(lambda n, rng: rng.permutation(rng.permutation(n)))),
+], ids=["sgd -(lr * grad - w)", "momentum in two terms", "adam eps folded", "n - 1 - permutation",
+        "a permutation of a permutation"])
+def test_lesson_04_right_answers_of_round_17_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

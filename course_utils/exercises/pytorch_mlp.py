@@ -97,6 +97,8 @@ def _step_cases():
         Case((8, 4, 3), {"dropout": 0.5, "batch_norm": True, "eval_model": True}, label="a model the caller put in eval "
              "mode as a whole (dropout off, BatchNorm statistics frozen): the step trains it in that mode and leaves it "
              "there"),
+        Case((8, 4, 3), {"on_a_gpu": True}, label="a batch on a GPU, as 06a trains on the device it finds (the check "
+             "imitates one: .numpy() raises until .cpu())"),
     ]
 
 
@@ -182,6 +184,8 @@ def _run_step(train_step, case):
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
+    if kw.get("on_a_gpu"):  # round 17: a loss taken through .numpy() passed, as on the CPU
+        x, y = _on_a_gpu(x), _on_a_gpu(y)
     modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
@@ -285,6 +289,8 @@ _LOSS_KINDS = {
                          "(grad_fn): return loss.item(), a Python float",
     "tensor": "returned a tensor: return loss.item(), a Python float",
     "other": "the loss must be returned as a Python float: return loss.item()",
+    "numpy": "returned a numpy float32, not a Python float: return loss.item() (not .numpy(), which gives numpy's "
+             "float32 and fails on a GPU)",
 }
 
 
@@ -293,7 +299,9 @@ def _loss_kind(result):
 
     if isinstance(result, torch.Tensor):
         return "tensor with graph" if result.requires_grad else "tensor"
-    return "float" if isinstance(result, (float, np.floating)) else "other"
+    if isinstance(result, float):  # np.float64 is one
+        return "float"
+    return "numpy" if isinstance(result, np.floating) else "other"
 
 
 def _compare_step(got, want):
@@ -595,6 +603,12 @@ def _run_module(cls, case):
                          "passes back through them, so it and the layers before it never learn, and the layers after "
                          "it see only zeros. Keep nn.Linear's own random initialisation",
                          names=", ".join(switched_off)))
+    too_large = _too_large(layers)
+    if too_large:
+        raise Mismatch(t("{names} starts with weights far larger than nn.Linear's own (nn.init.normal_ draws with std 1 "
+                         "by default): each layer multiplies the size of its inputs, the first losses are huge and "
+                         "training stalls (on the digits, 0.63 validation accuracy after 10 epochs instead of 0.96). "
+                         "Keep nn.Linear's own random initialisation", names=", ".join(too_large)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -659,6 +673,18 @@ def _switched_off(layers):
                     found.append(name)
     except Exception:  # e.g. layers that do not chain: the output comparison judges the answer
         return []
+    return found
+
+
+def _too_large(layers):
+    """The layers of 40 weights or more whose weights' root mean square is over 3 * sqrt(2 / fan_in), three times
+    the largest of the usual initialisations (Kaiming's, for ReLU; nn.Linear's own is 0.58 / sqrt(fan_in)). Round 17:
+    nn.init.normal_ at its default std of 1 passed, as the check sets its own weights afterwards."""
+    found = []
+    for name, layer in zip(("hidden1", "hidden2", "output"), layers):
+        weight = layer.weight.detach()
+        if weight.numel() >= 40 and float(weight.double().pow(2).mean().sqrt()) > 3 * (2 / layer.in_features) ** 0.5:
+            found.append(name)
     return found
 
 
@@ -1496,6 +1522,15 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     return net
 
 
+def _mlp_normal_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    for layer in (net.hidden1, net.hidden2, net.output):  # "random normal weights", at nn.init.normal_'s std of 1
+        nn.init.normal_(layer.weight)
+    return net
+
+
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
                 restore=False, to="device", loss_value=lambda loss: loss.item(),
@@ -1951,6 +1986,7 @@ EXERCISES = {
                     "need not be square, so x.shape[-1] ** 2 is not its number of pixels"),
             Mistake("weights started at zero", _mlp_zero_init, "keep nn.Linear's own random initialisation: hidden "
                     "units that start with the same weights (zeros_, constant_) get the same updates and stay alike"),
+            Mistake("weights started far too large", _mlp_normal_init, ""),
             Mistake("first layer started at zero", _mlp_zero_first_layer, "keep nn.Linear's own random "
                     "initialisation: a hidden layer whose weights and biases are all zero outputs ReLU(0) = 0 and "
                     "passes no gradient back, so it never learns"),

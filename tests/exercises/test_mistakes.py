@@ -3118,6 +3118,76 @@ def test_lesson_06b_round_16_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 17: lesson 06
+def _step_returning(to_number):
+    def train_step(model, loss_fn, optimizer, x, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return to_number(loss)
+    return train_step
+
+
+@pytest.mark.parametrize("to_number", [
+    lambda loss: float(loss.detach().numpy()),
+    lambda loss: loss.detach().numpy().item(),
+    lambda loss: loss.data.numpy().tolist(),
+], ids=["float(loss.detach().numpy())", "loss.detach().numpy().item()", "loss.data.numpy().tolist()"])
+def test_lesson_06a_train_step_runs_on_batches_on_a_gpu(to_number):
+    """A loss taken through .numpy() passed: every case ran on the CPU, where .numpy() works, while 06a trains on the
+    device it found (on a GPU, .numpy() raises)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_returning(to_number))
+    assert verdict.kind == WRONG and "can't convert cuda:0" in verdict.text, verdict.text
+
+
+def test_lesson_06a_train_step_returns_a_python_float_not_numpys_float32():
+    """np.float32 passed as a float (the check took any numpy floating number), while torch_accuracy and torch_evaluate
+    refuse it."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_returning(lambda loss: np.float32(loss.item())))
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("to_number", [
+    lambda loss: loss.detach().cpu().numpy().item(),
+    lambda loss: np.float64(loss.item()),
+    lambda loss: loss.tolist(),
+], ids=[".detach().cpu().numpy().item()", "np.float64 (a Python float)", "loss.tolist()"])
+def test_lesson_06a_train_step_round_17_right_answers_pass(to_number):
+    _passes("torch_train_step", _step_returning(to_number))
+
+
+def _digit_mlp_initialised(init):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            for layer in (self.hidden1, self.hidden2, self.output):
+                init(layer.weight)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("init", [
+    lambda w: torch.nn.init.normal_(w),
+    lambda w: torch.nn.init.uniform_(w),
+    lambda w: torch.nn.init.normal_(w, std=0.5),
+], ids=["normal_ (std 1)", "uniform_ (0 to 1)", "normal_ std 0.5"])
+def test_lesson_06b_digit_mlp_rejects_weights_started_far_too_large(init):
+    """Weights drawn with nn.init.normal_'s default std 1 passed (the check then sets its own weights): on the digits
+    the lesson's MLP reaches 0.63 validation accuracy after 10 epochs instead of 0.96, and 0.12 with std 100."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_initialised(init))
+    assert verdict.kind == WRONG and "far larger" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("init", [
+    lambda w: torch.nn.init.xavier_normal_(w),
+    lambda w: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu"),
+    lambda w: torch.nn.init.normal_(w, std=0.01),
+    lambda w: torch.nn.init.orthogonal_(w),
+], ids=["xavier_normal_", "kaiming_uniform_ for ReLU", "normal_ std 0.01", "orthogonal_"])
+def test_lesson_06b_digit_mlp_may_start_from_other_usual_initialisations(init):
+    _passes("torch_digit_mlp", _digit_mlp_initialised(init))
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -3188,6 +3188,33 @@ def test_lesson_06b_digit_mlp_may_start_from_other_usual_initialisations(init):
     _passes("torch_digit_mlp", _digit_mlp_initialised(init))
 
 
+@pytest.mark.parametrize("name, module, library", [
+    ("torch_train_step", "torch_training.py", "train_step"),
+    ("torch_accuracy", "torch_training.py", "accuracy"),
+    ("torch_evaluate", "torch_training.py", "evaluate"),
+    ("torch_digit_mlp", "digit_models.py", "DigitMLP"),
+], ids=["train_step", "accuracy", "evaluate", "DigitMLP"])
+def test_lesson_06_graded_release_leaves_out_the_course_code_its_references_call(tmp_path, name, module, library):
+    """`from course_utils.torch_training import train_step` scored full marks in 06a's graded release: the reference
+    is a wrapper in exercises/ that imports it, and only the wrapper was left out (and torch_training._step held a
+    second copy of the five steps). In the release the course's own function now calls the learner's answer, as
+    neurons.sigmoid does in 01a's."""
+    import ast
+    import shutil
+
+    from course_utils.teacher import release
+
+    package = tmp_path / "course_utils"
+    shutil.copytree(release.PACKAGE, package, ignore=shutil.ignore_patterns(*release.LEFT_OUT))
+    release._hide_functions(package, {f: name for f in release._answer_code(name)})
+    tree = ast.parse((package / module).read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if getattr(n, "name", None) == library)
+    assert isinstance(node, ast.FunctionDef) and "call_answer" in ast.unparse(node), ast.unparse(node)[:300]
+    assert "zero_grad" not in ast.unparse(node) and "argmax" not in ast.unparse(node)
+    if name == "torch_train_step":   # nor a second copy of the five steps (torch_training._step had one)
+        assert "zero_grad()" not in (package / module).read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -551,9 +551,20 @@ def _run_module(cls, case):
     the same activations (and a dropout that stays on in eval mode is reproducible too). A second training pass, not
     reseeded, must draw the next masks (round 16: a forward inside torch.random.fork_rng repeated the first ones).
     """
+    import inspect
+
     import torch
     from torch import nn
 
+    try:
+        default = inspect.signature(cls).parameters.get("dropout")
+    except (TypeError, ValueError):  # no signature to read: the outputs will tell
+        default = None
+    uses_default = len(case.args) == 4 and "dropout" not in case.kwargs.get("init", {})
+    if uses_default and default is not None and isinstance(default.default, (int, float)) and default.default != 0:
+        raise Mismatch(t("the default of `dropout` is {value!r}: the signature is DigitMLP(n_in, n_hidden1, n_hidden2, "
+                         "n_out, dropout=0.0), so a model built without it has no dropout. Write dropout=0.0",
+                         value=default.default))
     draws = []
     for seed in (7, 8):  # two models under two seeds: each must leave PyTorch's generator where its seed led
         torch.manual_seed(seed)
@@ -756,6 +767,9 @@ def _evaluate_cases():
              "is NaN, and the caller must see it"),
         Case((300, 64), {"tiny": True}, label="a model whose last layer starts small: logits about 1e-3 apart; 1 of "
              "300 right"),
+        Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
+             "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
+             "or 8 bits"),
     ]
 
 
@@ -847,6 +861,13 @@ def _run_evaluate(evaluate, case):
     if kw.get("classes", 3) > 127:  # every other label the model's own prediction: right answers past 127 too
         with torch.no_grad():
             y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("wrapped"):  # round 17: predictions and labels cast together to 8 or 16 bits passed
+        with torch.no_grad():
+            model[-1].bias[64:k - 64] -= 1e3  # every prediction among the first or the last 64 classes
+            predicted = model(x).argmax(dim=1)
+        wrapped = torch.where(predicted < 64, predicted + 65_536, predicted - 65_536)
+        y = torch.where(torch.arange(n) % 2 == 0, predicted, wrapped)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("tiny"):  # a last layer that starts small: logits about 1e-3 apart; 1 example right (the 8th)
         with torch.no_grad():

@@ -3215,6 +3215,61 @@ def test_lesson_06_graded_release_leaves_out_the_course_code_its_references_call
         assert "zero_grad()" not in (package / module).read_text(encoding="utf-8")
 
 
+def _evaluate_comparing(same):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + same(logits.argmax(dim=1), y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+def test_lesson_06b_evaluate_counts_predictions_wrapped_round_with_their_labels_as_wrong(dtype):
+    """Predictions and labels both cast to 8 or 16 bits passed: in the 300-class case a wrong prediction equals its
+    label after the cast only by chance (torch_accuracy has had such a case since round 16)."""
+    cast = getattr(torch, dtype)
+    verdict = judge(registry.get_exercise("torch_evaluate"),
+                    _evaluate_comparing(lambda predicted, y: predicted.to(cast) == y.to(cast)))
+    assert verdict.kind == WRONG and "65,600 classes" in verdict.text, verdict.text
+
+
+def test_lesson_06b_evaluate_may_compare_in_int32():
+    _passes("torch_evaluate", _evaluate_comparing(lambda predicted, y: predicted.int() == y.int()))
+
+
+def _digit_mlp_dropping_by_default(default):
+    base = _digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))
+
+    class DigitMLP(base):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=default):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("default", [0.5, 0.2])
+def test_lesson_06b_digit_mlp_names_a_default_dropout_other_than_0(default):
+    """dropout=0.5 as the default was told 'apply the module self.dropout = nn.Dropout(dropout) after each hidden ReLU
+    and nowhere else', which the answer does: the default of the signature was what differed."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_dropping_by_default(default))
+    assert verdict.kind == WRONG and "dropout=0.0" in verdict.text and "nowhere else" not in verdict.text, verdict.text
+
+
+def test_lesson_06b_digit_mlp_may_default_dropout_to_0_or_none_read_as_0():
+    class DigitMLP(_digit_mlp_dropping_by_default(0)):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=None):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout or 0.0)
+    _passes("torch_digit_mlp", _digit_mlp_dropping_by_default(0))
+    _passes("torch_digit_mlp", DigitMLP)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -3270,6 +3270,27 @@ def test_lesson_06b_digit_mlp_may_default_dropout_to_0_or_none_read_as_0():
     _passes("torch_digit_mlp", DigitMLP)
 
 
+def test_lesson_06b_evaluate_takes_the_argmax_of_float64_logits_as_they_are():
+    """logits.float().argmax(dim=1) passed: the float64 case had no two logits closer than float32 can tell apart
+    (torch_accuracy has had such a case since round 13)."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_with_float32_argmax)
+    assert verdict.kind == WRONG and "closer than float32" in verdict.text, verdict.text
+
+
+def _evaluate_with_float32_argmax(model, loader, loss_fn, device):
+    model.eval()
+    total, right, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            right, seen = right + (logits.float().argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, right / seen
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -43,18 +43,26 @@ def accuracy(logits, labels) -> float:
     return (logits.argmax(dim=1) == labels.to(logits.device)).float().mean().item()
 
 
-def _step(model, loss_fn, optimizer, x, y):
+def train_step(model, loss_fn, optimizer, x, y) -> float:
+    """One update: zero the gradients, forward, loss, backward, step. Returns the batch loss."""
     optimizer.zero_grad()          # forget the gradients of the previous step
     logits = model(x)              # forward pass
     loss = loss_fn(logits, y)      # loss
     loss.backward()                # backpropagation fills p.grad for every parameter p
     optimizer.step()               # p <- p - lr * p.grad (for plain SGD)
-    return loss.item(), logits.detach()
+    return loss.item()
 
 
-def train_step(model, loss_fn, optimizer, x, y) -> float:
-    """One update: zero the gradients, forward, loss, backward, step. Returns the batch loss."""
-    return _step(model, loss_fn, optimizer, x, y)[0]
+def _step(model, loss_fn, optimizer, x, y):
+    """``train_step``, and the logits it computed (kept by a forward hook, removed afterwards): in 06a's graded
+    release ``train_step`` runs the learner's answer, and no second copy of the five steps is left here."""
+    seen = []
+    handle = model.register_forward_hook(lambda module, inputs, output: seen.append(output.detach()))
+    try:
+        loss = train_step(model, loss_fn, optimizer, x, y)
+    finally:
+        handle.remove()
+    return loss, seen[-1]
 
 
 def train_epoch(model, loader, loss_fn, optimizer, device=None) -> tuple[float, float]:

@@ -97,6 +97,8 @@ def _step_cases():
         Case((8, 4, 3), {"dropout": 0.5, "batch_norm": True, "eval_model": True}, label="a model the caller put in eval "
              "mode as a whole (dropout off, BatchNorm statistics frozen): the step trains it in that mode and leaves it "
              "there"),
+        Case((8, 4, 3), {"on_a_gpu": True}, label="a batch on a GPU, as 06a trains on the device it finds (the check "
+             "imitates one: .numpy() raises until .cpu())"),
     ]
 
 
@@ -182,6 +184,8 @@ def _run_step(train_step, case):
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
+    if kw.get("on_a_gpu"):  # round 17: a loss taken through .numpy() passed, as on the CPU
+        x, y = _on_a_gpu(x), _on_a_gpu(y)
     modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
@@ -285,6 +289,8 @@ _LOSS_KINDS = {
                          "(grad_fn): return loss.item(), a Python float",
     "tensor": "returned a tensor: return loss.item(), a Python float",
     "other": "the loss must be returned as a Python float: return loss.item()",
+    "numpy": "returned a numpy float32, not a Python float: return loss.item() (not .numpy(), which gives numpy's "
+             "float32 and fails on a GPU)",
 }
 
 
@@ -293,7 +299,9 @@ def _loss_kind(result):
 
     if isinstance(result, torch.Tensor):
         return "tensor with graph" if result.requires_grad else "tensor"
-    return "float" if isinstance(result, (float, np.floating)) else "other"
+    if isinstance(result, float):  # np.float64 is one
+        return "float"
+    return "numpy" if isinstance(result, np.floating) else "other"
 
 
 def _compare_step(got, want):
@@ -543,9 +551,20 @@ def _run_module(cls, case):
     the same activations (and a dropout that stays on in eval mode is reproducible too). A second training pass, not
     reseeded, must draw the next masks (round 16: a forward inside torch.random.fork_rng repeated the first ones).
     """
+    import inspect
+
     import torch
     from torch import nn
 
+    try:
+        default = inspect.signature(cls).parameters.get("dropout")
+    except (TypeError, ValueError):  # no signature to read: the outputs will tell
+        default = None
+    uses_default = len(case.args) == 4 and "dropout" not in case.kwargs.get("init", {})
+    if uses_default and default is not None and isinstance(default.default, (int, float)) and default.default != 0:
+        raise Mismatch(t("the default of `dropout` is {value!r}: the signature is DigitMLP(n_in, n_hidden1, n_hidden2, "
+                         "n_out, dropout=0.0), so a model built without it has no dropout. Write dropout=0.0",
+                         value=default.default))
     draws = []
     for seed in (7, 8):  # two models under two seeds: each must leave PyTorch's generator where its seed led
         torch.manual_seed(seed)
@@ -595,6 +614,12 @@ def _run_module(cls, case):
                          "passes back through them, so it and the layers before it never learn, and the layers after "
                          "it see only zeros. Keep nn.Linear's own random initialisation",
                          names=", ".join(switched_off)))
+    too_large = _too_large(layers)
+    if too_large:
+        raise Mismatch(t("{names} starts with weights far larger than nn.Linear's own (nn.init.normal_ draws with std 1 "
+                         "by default): each layer multiplies the size of its inputs, the first losses are huge and "
+                         "training stalls (on the digits, 0.61 validation accuracy after 10 epochs instead of 0.96). "
+                         "Keep nn.Linear's own random initialisation", names=", ".join(too_large)))
     with torch.no_grad():
         for i, layer in enumerate(layers):
             size = layer.weight.numel()
@@ -659,6 +684,18 @@ def _switched_off(layers):
                     found.append(name)
     except Exception:  # e.g. layers that do not chain: the output comparison judges the answer
         return []
+    return found
+
+
+def _too_large(layers):
+    """The layers of 40 weights or more whose weights' root mean square is over 3 * sqrt(2 / fan_in), three times
+    the largest of the usual initialisations (Kaiming's, for ReLU; nn.Linear's own is 0.58 / sqrt(fan_in)). Round 17:
+    nn.init.normal_ at its default std of 1 passed, as the check sets its own weights afterwards."""
+    found = []
+    for name, layer in zip(("hidden1", "hidden2", "output"), layers):
+        weight = layer.weight.detach()
+        if weight.numel() >= 40 and float(weight.double().pow(2).mean().sqrt()) > 3 * (2 / layer.in_features) ** 0.5:
+            found.append(name)
     return found
 
 
@@ -730,6 +767,11 @@ def _evaluate_cases():
              "is NaN, and the caller must see it"),
         Case((300, 64), {"tiny": True}, label="a model whose last layer starts small: logits about 1e-3 apart; 1 of "
              "300 right"),
+        Case((20, 8), {"float64": True, "near_ties": True}, label="a float64 model whose two largest logits differ by "
+             "1e-9, less than float32 can tell apart: class 1 is the prediction, and the label, of every example"),
+        Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
+             "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
+             "or 8 bits"),
     ]
 
 
@@ -822,6 +864,13 @@ def _run_evaluate(evaluate, case):
         with torch.no_grad():
             y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("wrapped"):  # round 17: predictions and labels cast together to 8 or 16 bits passed
+        with torch.no_grad():
+            model[-1].bias[64:k - 64] -= 1e3  # every prediction among the first or the last 64 classes
+            predicted = model(x).argmax(dim=1)
+        wrapped = torch.where(predicted < 64, predicted + 65_536, predicted - 65_536)
+        y = torch.where(torch.arange(n) % 2 == 0, predicted, wrapped)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("tiny"):  # a last layer that starts small: logits about 1e-3 apart; 1 example right (the 8th)
         with torch.no_grad():
             model[-1].weight.mul_(1e-3), model[-1].bias.mul_(1e-3)
@@ -834,6 +883,12 @@ def _run_evaluate(evaluate, case):
     if kw.get("float64"):  # a float64 model and data set: evaluate leaves dtypes as they come
         model.double()
         x = x.double()
+    if kw.get("near_ties"):  # round 17: logits.float().argmax(dim=1) passed; class 1 beats class 0 by 1e-9
+        with torch.no_grad():
+            last = model[-1]
+            last.weight[1], last.bias[1] = last.weight[0], last.bias[0] + 1e-9
+            last.bias[2:] -= 1e3
+        y = torch.ones(n, dtype=torch.int64)
     if kw.get("frozen"):  # the first layer frozen by the caller (fine-tuning): it must stay frozen
         next(layer for layer in model if isinstance(layer, nn.Linear)).requires_grad_(False)
     weights = [(p.dtype, p.requires_grad, p.detach().clone()) for p in model.parameters()]
@@ -1496,6 +1551,15 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     return net
 
 
+def _mlp_normal_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    for layer in (net.hidden1, net.hidden2, net.output):  # "random normal weights", at nn.init.normal_'s std of 1
+        nn.init.normal_(layer.weight)
+    return net
+
+
 # ---------------------------------------------------------------- catalogued mistakes: evaluation
 def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, per_batch=False, move=True,
                 restore=False, to="device", loss_value=lambda loss: loss.item(),
@@ -1533,6 +1597,10 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
         model.train(was_training)           # back to the mode it came in
     count = divide_by(loader) if divide_by else batches if per_batch else seen
     return total_loss / count, correct / count
+
+
+def _evaluate_logits_as_float32(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.float().argmax(dim=1))
 
 
 def _evaluate_dropout_set_to_zero(model, loader, loss_fn, device):
@@ -1951,6 +2019,7 @@ EXERCISES = {
                     "need not be square, so x.shape[-1] ** 2 is not its number of pixels"),
             Mistake("weights started at zero", _mlp_zero_init, "keep nn.Linear's own random initialisation: hidden "
                     "units that start with the same weights (zeros_, constant_) get the same updates and stay alike"),
+            Mistake("weights started far too large", _mlp_normal_init, ""),
             Mistake("first layer started at zero", _mlp_zero_first_layer, "keep nn.Linear's own random "
                     "initialisation: a hidden layer whose weights and biases are all zero outputs ReLU(0) = 0 and "
                     "passes no gradient back, so it never learns"),
@@ -2017,6 +2086,9 @@ EXERCISES = {
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "
                     "same device'"),
+            Mistake("logits cast to float32", _evaluate_logits_as_float32, "take the argmax of the logits as they "
+                    "are: .float() rounds float64 logits to float32, and two logits closer than float32 can tell "
+                    "apart become a tie, which argmax gives to the first class"),
             Mistake("dropout p set to 0", _evaluate_dropout_set_to_zero, "leave the model's Dropout layers as "
                     "they are: model.eval() switches them off, and the training loop needs their p afterwards"),
             Mistake("divided by len(loader.sampler)", _evaluate_dividing_by_the_sampler, "divide by the number of "

@@ -20,10 +20,12 @@ import argparse
 import ast
 import builtins
 import copy
+import importlib
 import inspect
 import json
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -99,7 +101,25 @@ def _error_name(raises) -> str | list[str] | None:
 def _answer_code(name: str) -> list:
     """The functions that hold an exercise's answer key: reference, test inputs, mistakes."""
     exercise = get_exercise(name)
-    return [exercise.reference, exercise.cases, *(m.answer for m in exercise.mistakes)]
+    return [exercise.reference, *_imported_by(exercise.reference), exercise.cases, *(m.answer for m in exercise.mistakes)]
+
+
+def _imported_by(reference) -> list:
+    """The course functions and classes that a reference written in ``exercises/`` imports inside its body (lesson
+    06's wrappers import ``torch_training.train_step`` there, so that the registry does not import torch): they hold
+    the answer as much as the wrapper does. Round 17: they shipped whole, and an import of them scored full marks."""
+    function = inspect.unwrap(reference)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (TypeError, OSError, SyntaxError):   # not Python source of ours
+        return []
+    package = getattr(sys.modules.get(getattr(function, "__module__", "")), "__package__", None)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and package:
+            module = importlib.import_module("." * node.level + (node.module or ""), package)
+            found.extend(getattr(module, alias.name) for alias in node.names)
+    return found
 
 
 def _hide_functions(package: Path, functions: dict) -> None:
@@ -116,9 +136,12 @@ def _hide_functions(package: Path, functions: dict) -> None:
             continue
         if not source.is_relative_to(PACKAGE):
             continue
-        is_library = function is get_exercise(exercise).reference and "exercises" not in source.parts
+        reference = get_exercise(exercise).reference
+        is_library = (function is reference or any(function is f for f in _imported_by(reference))) \
+            and "exercises" not in source.parts
+        first = function.__code__.co_firstlineno if hasattr(function, "__code__") else inspect.getsourcelines(function)[1]
         by_file.setdefault(package / source.relative_to(PACKAGE), {})[
-            (function.__name__, function.__code__.co_firstlineno)] = exercise if is_library else None
+            (function.__name__, first)] = exercise if is_library else None
     for path, wanted in by_file.items():
         tree = _Hider(wanted).visit(ast.parse(path.read_text(encoding="utf-8")))
         path.write_text(f"# Graded release: the answer code of this module is left out.\n{ast.unparse(tree)}\n",
@@ -131,16 +154,33 @@ class _Hider(ast.NodeTransformer):
     def __init__(self, wanted: dict[tuple[str, int], str | None]):
         self.wanted = wanted
 
-    def visit_FunctionDef(self, node):
+    def _key(self, node):
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        key = next((k for k in ((node.name, first), (node.name, node.lineno)) if k in self.wanted), None)
-        if key is None:
-            return self.generic_visit(node)
-        exercise = self.wanted[key]
+        return next((k for k in ((node.name, first), (node.name, node.lineno)) if k in self.wanted), None)
+
+    def _emptied(self, node, exercise):
         node.body = ast.parse(f"raise NotImplementedError({HIDDEN!r})" if exercise is None else
                               f"from course_utils.checks import call_answer\n"
                               f"return call_answer({exercise!r}, {node.name}, {_arguments(node)})").body
         return node
+
+    def visit_FunctionDef(self, node):
+        key = self._key(node)
+        if key is None:
+            return self.generic_visit(node)
+        return self._emptied(node, self.wanted[key])
+
+    def visit_ClassDef(self, node):
+        """A class (06b's DigitMLP) becomes a function of its __init__'s parameters that builds the learner's."""
+        key = self._key(node)
+        if key is None:
+            return self.generic_visit(node)
+        function = ast.parse(f"def {node.name}():\n    pass").body[0]
+        init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is not None:
+            function.args = init.args
+            function.args.args = function.args.args[1:]   # without self
+        return ast.fix_missing_locations(ast.copy_location(self._emptied(function, self.wanted[key]), node))
 
     def visit_Lambda(self, node):
         if ("<lambda>", node.lineno) in self.wanted:

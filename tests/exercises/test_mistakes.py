@@ -3202,6 +3202,179 @@ def test_lesson_06b_round_16_right_answers_pass(name, answer):
     _passes(name, answer)
 
 
+# round 17: lesson 06
+def _step_returning(to_number):
+    def train_step(model, loss_fn, optimizer, x, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return to_number(loss)
+    return train_step
+
+
+@pytest.mark.parametrize("to_number", [
+    lambda loss: float(loss.detach().numpy()),
+    lambda loss: loss.detach().numpy().item(),
+    lambda loss: loss.data.numpy().tolist(),
+], ids=["float(loss.detach().numpy())", "loss.detach().numpy().item()", "loss.data.numpy().tolist()"])
+def test_lesson_06a_train_step_runs_on_batches_on_a_gpu(to_number):
+    """A loss taken through .numpy() passed: every case ran on the CPU, where .numpy() works, while 06a trains on the
+    device it found (on a GPU, .numpy() raises)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_returning(to_number))
+    assert verdict.kind == WRONG and "can't convert cuda:0" in verdict.text, verdict.text
+
+
+def test_lesson_06a_train_step_returns_a_python_float_not_numpys_float32():
+    """np.float32 passed as a float (the check took any numpy floating number), while torch_accuracy and torch_evaluate
+    refuse it."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_returning(lambda loss: np.float32(loss.item())))
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("to_number", [
+    lambda loss: loss.detach().cpu().numpy().item(),
+    lambda loss: np.float64(loss.item()),
+    lambda loss: loss.tolist(),
+], ids=[".detach().cpu().numpy().item()", "np.float64 (a Python float)", "loss.tolist()"])
+def test_lesson_06a_train_step_round_17_right_answers_pass(to_number):
+    _passes("torch_train_step", _step_returning(to_number))
+
+
+def _digit_mlp_initialised(init):
+    class DigitMLP(_digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+            for layer in (self.hidden1, self.hidden2, self.output):
+                init(layer.weight)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("init", [
+    lambda w: torch.nn.init.normal_(w),
+    lambda w: torch.nn.init.uniform_(w),
+    lambda w: torch.nn.init.normal_(w, std=0.5),
+], ids=["normal_ (std 1)", "uniform_ (0 to 1)", "normal_ std 0.5"])
+def test_lesson_06b_digit_mlp_rejects_weights_started_far_too_large(init):
+    """Weights drawn with nn.init.normal_'s default std 1 passed (the check then sets its own weights): on the digits
+    the lesson's MLP reaches 0.63 validation accuracy after 10 epochs instead of 0.96, and 0.12 with std 100."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_initialised(init))
+    assert verdict.kind == WRONG and "far larger" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("init", [
+    lambda w: torch.nn.init.xavier_normal_(w),
+    lambda w: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu"),
+    lambda w: torch.nn.init.normal_(w, std=0.01),
+    lambda w: torch.nn.init.orthogonal_(w),
+], ids=["xavier_normal_", "kaiming_uniform_ for ReLU", "normal_ std 0.01", "orthogonal_"])
+def test_lesson_06b_digit_mlp_may_start_from_other_usual_initialisations(init):
+    _passes("torch_digit_mlp", _digit_mlp_initialised(init))
+
+
+@pytest.mark.parametrize("name, module, library", [
+    ("torch_train_step", "torch_training.py", "train_step"),
+    ("torch_accuracy", "torch_training.py", "accuracy"),
+    ("torch_evaluate", "torch_training.py", "evaluate"),
+    ("torch_digit_mlp", "digit_models.py", "DigitMLP"),
+], ids=["train_step", "accuracy", "evaluate", "DigitMLP"])
+def test_lesson_06_graded_release_leaves_out_the_course_code_its_references_call(tmp_path, name, module, library):
+    """`from course_utils.torch_training import train_step` scored full marks in 06a's graded release: the reference
+    is a wrapper in exercises/ that imports it, and only the wrapper was left out (and torch_training._step held a
+    second copy of the five steps). In the release the course's own function now calls the learner's answer, as
+    neurons.sigmoid does in 01a's."""
+    import ast
+    import shutil
+
+    from course_utils.teacher import release
+
+    package = tmp_path / "course_utils"
+    shutil.copytree(release.PACKAGE, package, ignore=shutil.ignore_patterns(*release.LEFT_OUT))
+    release._hide_functions(package, {f: name for f in release._answer_code(name)})
+    tree = ast.parse((package / module).read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if getattr(n, "name", None) == library)
+    assert isinstance(node, ast.FunctionDef) and "call_answer" in ast.unparse(node), ast.unparse(node)[:300]
+    assert "zero_grad" not in ast.unparse(node) and "argmax" not in ast.unparse(node)
+    if name == "torch_train_step":   # nor a second copy of the five steps (torch_training._step had one)
+        assert "zero_grad()" not in (package / module).read_text(encoding="utf-8")
+
+
+def _evaluate_comparing(same):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + same(logits.argmax(dim=1), y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+def test_lesson_06b_evaluate_counts_predictions_wrapped_round_with_their_labels_as_wrong(dtype):
+    """Predictions and labels both cast to 8 or 16 bits passed: in the 300-class case a wrong prediction equals its
+    label after the cast only by chance (torch_accuracy has had such a case since round 16)."""
+    cast = getattr(torch, dtype)
+    verdict = judge(registry.get_exercise("torch_evaluate"),
+                    _evaluate_comparing(lambda predicted, y: predicted.to(cast) == y.to(cast)))
+    assert verdict.kind == WRONG and "65,600 classes" in verdict.text, verdict.text
+
+
+def test_lesson_06b_evaluate_may_compare_in_int32():
+    _passes("torch_evaluate", _evaluate_comparing(lambda predicted, y: predicted.int() == y.int()))
+
+
+def _digit_mlp_dropping_by_default(default):
+    base = _digit_mlp_with(lambda net, x: _logits_of(net, x.flatten(start_dim=1)))
+
+    class DigitMLP(base):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=default):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("default", [0.5, 0.2])
+def test_lesson_06b_digit_mlp_names_a_default_dropout_other_than_0(default):
+    """dropout=0.5 as the default was told 'apply the module self.dropout = nn.Dropout(dropout) after each hidden ReLU
+    and nowhere else', which the answer does: the default of the signature was what differed."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_dropping_by_default(default))
+    assert verdict.kind == WRONG and "dropout=0.0" in verdict.text and "nowhere else" not in verdict.text, verdict.text
+
+
+def test_lesson_06b_digit_mlp_may_default_dropout_to_0_or_none_read_as_0():
+    class DigitMLP(_digit_mlp_dropping_by_default(0)):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=None):
+            super().__init__(n_in, n_hidden1, n_hidden2, n_out, dropout or 0.0)
+    _passes("torch_digit_mlp", _digit_mlp_dropping_by_default(0))
+    _passes("torch_digit_mlp", DigitMLP)
+
+
+def test_lesson_06b_evaluate_takes_the_argmax_of_float64_logits_as_they_are():
+    """logits.float().argmax(dim=1) passed: the float64 case had no two logits closer than float32 can tell apart
+    (torch_accuracy has had such a case since round 13)."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_with_float32_argmax)
+    assert verdict.kind == WRONG and "closer than float32" in verdict.text, verdict.text
+
+
+def _evaluate_with_float32_argmax(model, loader, loss_fn, device):
+    model.eval()
+    total, right, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            right, seen = right + (logits.float().argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, right / seen
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -28,7 +28,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call,
 def _conv_cases():
     rng = np.random.default_rng(5)
     return [
-        Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])),
+        Case((_first_image(), np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])),
              label="5x5 image, vertical-edge kernel"),
         Case((rng.normal(size=(7, 6)), rng.normal(size=(2, 3))), label="non-square image and kernel"),
         Case((rng.normal(size=(3, 3)), rng.normal(size=(3, 3))), label="kernel as large as the image"),
@@ -59,6 +59,16 @@ def _conv_cases():
               np.array([[1.0, 2.0], [-1.0, 3.0]])),
              label="whole-number pixels up to 4e9 stored as floats (beyond int32)"),
     ]
+
+
+def _first_image():
+    """The first case's 5x5 image: a ramp 0..24 with a bright stripe (+20) down its middle column. Under the
+    vertical-edge kernel its windows give -66, -6 and 54 in every row, both signs: the plain ramp gave -6 in every
+    window, so an answer that took each window's absolute value gave +6 everywhere, what the flipped kernel gives,
+    and was told not to flip the kernel."""
+    image = np.arange(25.0).reshape(5, 5)
+    image[:, 2] += 20
+    return image
 
 
 def _image_with_non_finite_pixels():
@@ -999,7 +1009,7 @@ def _conv_cases_in_small_integers():
                  "(products such as 255 * 4 do not fit into a uint8)"),
             Case((deep, np.array([[1, -1], [2, 0]])), label="a 16-bit image (uint16 pixels up to 65,535, as raw camera "
                  "and medical images store them) and an integer kernel"),
-            Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
+            Case((_first_image(), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
                  label="the first case's 5x5 image with a horizontal-edge kernel (the same sizes, other weights)"),
             Case((np.random.default_rng(18).normal(size=(4, 5)), np.array([[2.5]])),
                  label="a 1x1 kernel (it fits everywhere: the map is the image times its one weight)"),

@@ -250,6 +250,10 @@ def _build_run(builder, case):
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
+    if not model.built:
+        raise Mismatch(t("build_cnn returned a model without its input: start the Sequential with keras.Input(shape=(28, "
+                         "28, 1)). Without it the model has no weights until its first call, so count_params() and "
+                         "summary() fail on it"))
     if _BUILT.get(id(model)) is model:
         raise Mismatch(t("build_cnn returned a model it had returned before (kept from an earlier call): every call "
                          "must build a new model, or a second training starts from the weights the first one left"))
@@ -708,8 +712,8 @@ def _predict_model(n_classes=10):
 
 def _predict_images():
     """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
-    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries and a
-    ring left of the centre."""
+    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries, a
+    ring left of the centre and one above it."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
@@ -721,7 +725,11 @@ def _predict_images():
             "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED),
             # radius 6 around (13.5, 8): the check's model gives it class 9 (0.17 above the next log probability), and
             # class 2 to the mean of its predictions for it and for its mirror image, which no catalogued mistake gives
-            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8)}
+            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8),
+            # radius 6 around (8, 13.5): class 7 (0.22 above the next log probability), and class 5 upside down (0.04
+            # above), which no catalogued mistake gives; every image before it is symmetric top to bottom or keeps its
+            # class upside down, so image[::-1] passed them all and was named "scaled by 256" at the boundary noise
+            "upper ring": np.where(np.abs(np.hypot(rows - 8, cols - 13.5) - 6) < 1.5, 255, 0).astype(np.uint8)}
 
 
 def _restart_dropout(model):
@@ -775,6 +783,8 @@ def _predict_cases():
              "np.asfortranarray or a transpose leaves it)"),
         Case((images["left ring"],), label="a ring left of the centre (not symmetric left to right: averaging the "
              "predictions for the image and its mirror image changes its class)"),
+        Case((images["upper ring"],), label="a ring above the centre (not symmetric top to bottom: turned upside "
+             "down, as image[::-1] or np.flipud leaves it, it gets another class)"),
         Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
              "are divided by 256 instead of 255)"),
         Case((images["rounded noise"],), label="sparse noise near another class boundary (its class changes when the "

@@ -3511,6 +3511,41 @@ def test_lesson_05_right_answers_of_round_17_pass(name, answer):
     _passes(name, answer)
 
 
+def _r17_cnn_without_input(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.Conv2D(filters1, 3, activation="relu"), layers.MaxPooling2D(2),  # no keras.Input
+                             layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                             layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")])
+
+
+def test_lesson_05b_build_cnn_names_a_model_without_its_input():
+    """Without keras.Input the Sequential has no weights until its first call, and the check's first look at a
+    kernel failed with Keras' own AttributeError, shown as if build_cnn had raised it ("You must build the layer
+    before accessing `kernel`")."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r17_cnn_without_input)
+    assert verdict.kind == WRONG and "keras.Input(shape=(28, 28, 1))" in verdict.text
+    assert "raised" not in verdict.text
+
+
+def _r17_predict_upside_down(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = image.reshape(1, 28, 28, 1)[:, ::-1].astype("float32") / 255.0  # rows in reverse order
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
+
+
+def test_lesson_05c_predict_one_image_tries_an_image_that_is_not_symmetric_top_to_bottom():
+    """Every image before the boundary noise was symmetric top to bottom (or gave the same class upside down), so an
+    answer that turned the image upside down failed only there, and was told it had divided by 256."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _r17_predict_upside_down)
+    assert verdict.kind == WRONG and "256" not in verdict.text and "above the centre" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -28,7 +28,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call,
 def _conv_cases():
     rng = np.random.default_rng(5)
     return [
-        Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])),
+        Case((_first_image(), np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]])),
              label="5x5 image, vertical-edge kernel"),
         Case((rng.normal(size=(7, 6)), rng.normal(size=(2, 3))), label="non-square image and kernel"),
         Case((rng.normal(size=(3, 3)), rng.normal(size=(3, 3))), label="kernel as large as the image"),
@@ -59,6 +59,16 @@ def _conv_cases():
               np.array([[1.0, 2.0], [-1.0, 3.0]])),
              label="whole-number pixels up to 4e9 stored as floats (beyond int32)"),
     ]
+
+
+def _first_image():
+    """The first case's 5x5 image: a ramp 0..24 with a bright stripe (+20) down its middle column. Under the
+    vertical-edge kernel its windows give -66, -6 and 54 in every row, both signs: the plain ramp gave -6 in every
+    window, so an answer that took each window's absolute value gave +6 everywhere, what the flipped kernel gives,
+    and was told not to flip the kernel."""
+    image = np.arange(25.0).reshape(5, 5)
+    image[:, 2] += 20
+    return image
 
 
 def _image_with_non_finite_pixels():
@@ -240,6 +250,10 @@ def _build_run(builder, case):
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if not isinstance(model, keras.Model):
         raise Mismatch(t("build_cnn must return a keras model, got {kind}", kind=type(model).__name__))
+    if not model.built:
+        raise Mismatch(t("build_cnn returned a model without its input: start the Sequential with keras.Input(shape=(28, "
+                         "28, 1)). Without it the model has no weights until its first call, so count_params() and "
+                         "summary() fail on it"))
     if _BUILT.get(id(model)) is model:
         raise Mismatch(t("build_cnn returned a model it had returned before (kept from an earlier call): every call "
                          "must build a new model, or a second training starts from the weights the first one left"))
@@ -698,8 +712,8 @@ def _predict_model(n_classes=10):
 
 def _predict_images():
     """Raw test images (uint8, 0..255): noise, a stroke like a "1", all white, a ring like a "0", a faint ring,
-    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries and a
-    ring left of the centre."""
+    a ring with soft edges (grey levels), a very dark ring (pixels 0 and 1), sparse noise near class boundaries, a
+    ring left of the centre and one above it."""
     noise = np.random.default_rng(11).integers(0, 256, size=(28, 28), dtype=np.uint8)
     rows, cols = np.mgrid[:28, :28]
     stroke = np.where((cols > 10) & (cols < 16), 255, 0).astype(np.uint8)
@@ -711,7 +725,11 @@ def _predict_images():
             "sparse noise": _sparse_noise(_BOUNDARY_NOISE_SEED), "rounded noise": _sparse_noise(_ROUNDING_NOISE_SEED),
             # radius 6 around (13.5, 8): the check's model gives it class 9 (0.17 above the next log probability), and
             # class 2 to the mean of its predictions for it and for its mirror image, which no catalogued mistake gives
-            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8)}
+            "left ring": np.where(np.abs(np.hypot(rows - 13.5, cols - 8) - 6) < 1.5, 255, 0).astype(np.uint8),
+            # radius 6 around (8, 13.5): class 7 (0.22 above the next log probability), and class 5 upside down (0.04
+            # above), which no catalogued mistake gives; every image before it is symmetric top to bottom or keeps its
+            # class upside down, so image[::-1] passed them all and was named "scaled by 256" at the boundary noise
+            "upper ring": np.where(np.abs(np.hypot(rows - 8, cols - 13.5) - 6) < 1.5, 255, 0).astype(np.uint8)}
 
 
 def _restart_dropout(model):
@@ -765,6 +783,8 @@ def _predict_cases():
              "np.asfortranarray or a transpose leaves it)"),
         Case((images["left ring"],), label="a ring left of the centre (not symmetric left to right: averaging the "
              "predictions for the image and its mirror image changes its class)"),
+        Case((images["upper ring"],), label="a ring above the centre (not symmetric top to bottom: turned upside "
+             "down, as image[::-1] or np.flipud leaves it, it gets another class)"),
         Case((images["sparse noise"],), label="sparse noise near a class boundary (its class changes when the pixels "
              "are divided by 256 instead of 255)"),
         Case((images["rounded noise"],), label="sparse noise near another class boundary (its class changes when the "
@@ -999,7 +1019,7 @@ def _conv_cases_in_small_integers():
                  "(products such as 255 * 4 do not fit into a uint8)"),
             Case((deep, np.array([[1, -1], [2, 0]])), label="a 16-bit image (uint16 pixels up to 65,535, as raw camera "
                  "and medical images store them) and an integer kernel"),
-            Case((np.arange(25.0).reshape(5, 5), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
+            Case((_first_image(), np.array([[1.0, 1, 1], [0, 0, 0], [-1, -1, -1]])),
                  label="the first case's 5x5 image with a horizontal-edge kernel (the same sizes, other weights)"),
             Case((np.random.default_rng(18).normal(size=(4, 5)), np.array([[2.5]])),
                  label="a 1x1 kernel (it fits everywhere: the map is the image times its one weight)"),

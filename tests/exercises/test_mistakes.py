@@ -3797,6 +3797,134 @@ def test_lesson_05c_predict_one_image_passes_right_answers_for_any_number_of_cla
     _passes("predict_one_image", answer)
 
 
+# round 17: lesson 05
+def _r17_conv_loops(image, kernel, response=lambda value: value):
+    """conv2d_valid with two loops and the lesson's checks; ``response`` is applied to each window's sum."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = response(np.sum(image[i:i + kh, j:j + kw] * kernel))
+    return out
+
+
+def test_lesson_05a_conv2d_valid_names_no_flipped_kernel_for_an_absolute_value():
+    """The first case's ramp image gave -6 in every window, so an answer that took each window's absolute value (an
+    'edge strength') gave +6 everywhere, what the flipped kernel gives, and was told not to flip the kernel."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), lambda image, kernel: _r17_conv_loops(image, kernel, abs))
+    assert verdict.kind == WRONG and verdict.mistake != "flipped kernel" and "flip" not in verdict.text
+
+
+def _r17_conv_by_scipy(image, kernel):
+    import scipy.signal
+
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    return scipy.signal.correlate2d(image, kernel, mode="valid")
+
+
+def _r17_size_by_divmod(n, kernel, padding=0, stride=1):
+    if any(type(value) is not int for value in (n, kernel, padding, stride)):
+        raise TypeError("expected ints")
+    if min(n, kernel, stride) < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("out of range")
+    whole_steps, _ = divmod(n + 2 * padding - kernel, stride)
+    return whole_steps + 1
+
+
+def _r17_count_layer_by_layer(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError("expected ints")
+        if value < 1:
+            raise ValueError("expected at least 1")
+    side, channels, total = size, 1, 0
+    for filters in (filters1, filters2):
+        side = (side - kernel + 1) // 2
+        if side < 1:
+            raise ValueError("the image is too small")
+        total, channels = total + (kernel * kernel * channels + 1) * filters, filters
+    return total + (side * side * channels + 1) * n_classes
+
+
+def _r17_accuracy_checked(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, k) and n labels")
+    return y_true, probabilities
+
+
+def _r17_accuracy_by_sklearn(y_true, probabilities):
+    from sklearn.metrics import accuracy_score
+
+    y_true, probabilities = _r17_accuracy_checked(y_true, probabilities)
+    return float(accuracy_score(y_true, probabilities.argmax(axis=1)))
+
+
+def _r17_accuracy_by_a_stable_sort(y_true, probabilities):
+    y_true, probabilities = _r17_accuracy_checked(y_true, probabilities)
+    return float(np.mean(np.argsort(-probabilities, axis=1, kind="stable")[:, 0] == y_true))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _r17_conv_loops),
+    ("conv2d_valid", lambda image, kernel: _r17_conv_loops(image, kernel, float)),
+    ("conv2d_valid", _r17_conv_by_scipy),
+    ("conv_output_size", _r17_size_by_divmod),
+    ("cnn_param_count", _r17_count_layer_by_layer),
+    ("accuracy_from_probs", _r17_accuracy_by_sklearn),
+    ("accuracy_from_probs", _r17_accuracy_by_a_stable_sort),
+], ids=["two loops", "two loops, each sum as a float", "scipy.signal.correlate2d", "divmod, type() is int",
+        "layer by layer", "sklearn accuracy_score", "first column of a stable descending sort"])
+def test_lesson_05_right_answers_of_round_17_pass(name, answer):
+    pytest.importorskip("scipy")
+    pytest.importorskip("sklearn")
+    _passes(name, answer)
+
+
+def _r17_cnn_without_input(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.Conv2D(filters1, 3, activation="relu"), layers.MaxPooling2D(2),  # no keras.Input
+                             layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                             layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax")])
+
+
+def test_lesson_05b_build_cnn_names_a_model_without_its_input():
+    """Without keras.Input the Sequential has no weights until its first call, and the check's first look at a
+    kernel failed with Keras' own AttributeError, shown as if build_cnn had raised it ("You must build the layer
+    before accessing `kernel`")."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r17_cnn_without_input)
+    assert verdict.kind == WRONG and "keras.Input(shape=(28, 28, 1))" in verdict.text
+    assert "raised" not in verdict.text
+
+
+def _r17_predict_upside_down(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = image.reshape(1, 28, 28, 1)[:, ::-1].astype("float32") / 255.0  # rows in reverse order
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
+
+
+def test_lesson_05c_predict_one_image_tries_an_image_that_is_not_symmetric_top_to_bottom():
+    """Every image before the boundary noise was symmetric top to bottom (or gave the same class upside down), so an
+    answer that turned the image upside down failed only there, and was told it had divided by 256."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _r17_predict_upside_down)
+    assert verdict.kind == WRONG and "256" not in verdict.text and "above the centre" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -13458,17 +13458,10 @@ def test_relu_tries_float64_values_near_the_largest(answer):
     assert verdict.kind == WRONG and "1.7e308" in verdict.text and "adds before it halves" in verdict.text, verdict.text
 
 
-def _labels_checked(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("shapes differ or no predictions")
-    return y_true, y_pred
-
-
 def _accuracy_by_fmean(y_true, y_pred):
     import statistics
 
-    y_true, y_pred = _labels_checked(y_true, y_pred)
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
     return statistics.fmean((y_true == y_pred).ravel().tolist())
 
 
@@ -13482,7 +13475,7 @@ def _accuracy_by_operator_eq(y_true, y_pred):
 
 
 def _accuracy_in_a_common_type(y_true, y_pred):
-    y_true, y_pred = _labels_checked(y_true, y_pred)
+    y_true, y_pred = _accuracy_checked(y_true, y_pred)
     common = np.result_type(y_true, y_pred)   # the type == itself compares in
     return float(np.mean(y_true.astype(common) == y_pred.astype(common)))
 
@@ -13569,8 +13562,8 @@ def test_lessons_00_and_01_take_right_answers_written_another_way_round_17(name,
     ("accuracy", lambda y_true, y_pred: float(np.mean(np.squeeze(y_true) == np.squeeze(y_pred)))
      if np.shape(np.squeeze(y_true)) == np.shape(np.squeeze(y_pred)) and np.size(y_true) else 1 / 0),
     ("accuracy", lambda y_true, y_pred: float(np.mean(*[a.astype(str) == b.astype(str)
-                                                       for a, b in [_labels_checked(y_true, y_pred)]]))),
-    ("accuracy", lambda y_true, y_pred: float(np.mean(np.equal(*_labels_checked(y_true, y_pred)), dtype=np.float16))),
+                                                       for a, b in [_accuracy_checked(y_true, y_pred)]]))),
+    ("accuracy", lambda y_true, y_pred: float(np.mean(np.equal(*_accuracy_checked(y_true, y_pred)), dtype=np.float16))),
     ("mlp_param_count", lambda sizes: sum(a * b + 1 for a, b in zip(sizes, sizes[1:]))),   # one bias per layer
     ("mlp_param_count", lambda sizes: sum(a * b + b for a, b in zip(sizes, sizes[1:])) / 1),
     ("sigmoid", lambda z: 0.5 * (1 + np.tanh(np.asarray(z, dtype=float)))),   # tanh(z), not tanh(z / 2)

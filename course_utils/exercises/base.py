@@ -10,6 +10,7 @@ import copy
 import random
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -277,6 +278,40 @@ def called(answer: Any, case: Case) -> Any:
     if not same_arrays(case, before):
         raise input_changed()
     return result
+
+
+COURSE_VERSION = ("your function calls {name}, the course's own version of this exercise: write the computation "
+                  "yourself, as the exercise asks")
+
+
+def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable]
+                             ) -> Callable[[Any, Case], Any]:
+    """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
+
+    A graded release hides an exercise's reference, but not a library function that the reference wraps and the
+    lessons run (``mlp.forward``). A call from course_utils (the reference, a catalogued mistake) is not refused.
+    """
+    names = {f.__code__: f"{f.__module__}.{f.__qualname__}" for f in functions}
+    package = str(Path(functions[0].__code__.co_filename).parent)
+
+    def runner(answer, case):
+        seen = []
+
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_code in names and frame.f_back is not None \
+                    and not frame.f_back.f_code.co_filename.startswith(package):
+                seen.append(names[frame.f_code])
+
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            result = run(answer, case)
+        finally:
+            sys.setprofile(previous)
+        if seen:
+            raise Mismatch(t(COURSE_VERSION, name=seen[0]))
+        return result
+    return runner
 
 
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:

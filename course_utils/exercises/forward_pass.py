@@ -7,8 +7,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 import numpy as np
 
 from .. import mlp
-from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape, generated, in_turn,
-                   input_changed, new_results, same_arrays)
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape, generated,
+                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
@@ -892,7 +892,7 @@ EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
-        run=new_results(_softmax_run),
+        run=new_results(_softmax_run),   # its reference is mlp.softmax: a graded release has it call the answer
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -934,7 +934,7 @@ EXERCISES = {
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
-        run=new_results(_call_without_overflow),
+        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward,))),
         compare=_compare_sigmoid_outputs,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
@@ -985,7 +985,7 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy,))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1037,7 +1037,7 @@ EXERCISES = {
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy,))),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(

@@ -3463,6 +3463,26 @@ def _r17_same_length(y, Z):
         raise ValueError("one label per example")
 
 
+def _r17_params(W1, b1, W2, b2):
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("course_utils.mlp").mlp.forward(_r17_params(W1, b1, W2, b2),
+                                                                                          X)[0]),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or __import__("course_utils.mlp").mlp.binary_cross_entropy(
+        y, z, from_logits=True)),
+    ("cce_from_logits", lambda y, Z: __import__("course_utils.mlp").mlp.categorical_cross_entropy(y, Z, from_logits=True)),
+], ids=["mlp_forward by mlp.forward", "bce by mlp.binary_cross_entropy", "cce by mlp.categorical_cross_entropy"])
+def test_lesson_02_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Each passed before, in a graded release too: it hides the exercises' references (_mlp_forward_reference, ...)
+    but keeps mlp.forward, mlp.binary_cross_entropy and mlp.categorical_cross_entropy, which the references wrap and
+    the lessons' own code runs. (softmax_stable's reference is mlp.softmax itself: there it calls the learner's
+    answer, so an answer that calls it never ends.)"""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

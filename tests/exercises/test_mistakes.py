@@ -3473,7 +3473,12 @@ def _r17_params(W1, b1, W2, b2):
     ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or __import__("course_utils.mlp").mlp.binary_cross_entropy(
         y, z, from_logits=True)),
     ("cce_from_logits", lambda y, Z: __import__("course_utils.mlp").mlp.categorical_cross_entropy(y, Z, from_logits=True)),
-], ids=["mlp_forward by mlp.forward", "bce by mlp.binary_cross_entropy", "cce by mlp.categorical_cross_entropy"])
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or __import__("course_utils.mlp").mlp.output_loss_and_delta(
+        np.reshape(np.asarray(z, float), (-1, 1)), np.reshape(y, (-1, 1)))[0]),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or __import__("course_utils.mlp").mlp.output_loss_and_delta(
+        np.asarray(Z, float), y, "softmax")[0]),
+], ids=["mlp_forward by mlp.forward", "bce by mlp.binary_cross_entropy", "cce by mlp.categorical_cross_entropy",
+        "bce by mlp.output_loss_and_delta", "cce by mlp.output_loss_and_delta"])
 def test_lesson_02_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
     """Each passed before, in a graded release too: it hides the exercises' references (_mlp_forward_reference, ...)
     but keeps mlp.forward, mlp.binary_cross_entropy and mlp.categorical_cross_entropy, which the references wrap and

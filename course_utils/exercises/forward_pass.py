@@ -985,7 +985,8 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
-        run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta))),
+        run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta,
+                                                                    mlp.loss_and_grads, mlp.train_gd))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1037,8 +1038,8 @@ EXERCISES = {
     "cce_from_logits": Exercise(
         reference=_cce_reference,
         cases=_cce_cases,
-        run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy,
-                                                                    mlp.output_loss_and_delta))),
+        run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy, mlp.output_loss_and_delta,
+                                                                    mlp.loss_and_grads, mlp.train_gd))),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(

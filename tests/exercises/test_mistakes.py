@@ -3488,6 +3488,31 @@ def test_lesson_02_answers_that_call_the_course_s_own_version_are_refused(name, 
         check(name, answer, strict=True)
 
 
+def _r17_by_an_identity_network(output):
+    """The loss of a one-layer network whose weights are the identity (its logits are the inputs), NaN by hand."""
+    def loss(y, z):
+        z = np.asarray(z, dtype=float)
+        if (np.shape(y) != z.shape) if output == "sigmoid" else (len(y) != len(z)):
+            raise ValueError("y and z do not fit")
+        if np.isnan(z).any():
+            return np.nan
+        k = 1 if output == "sigmoid" else z.shape[1]
+        params = {"W1": np.eye(k), "b1": np.zeros(k)}
+        X, labels = (z.reshape(-1, 1), np.reshape(y, (-1, 1))) if output == "sigmoid" else (z, y)
+        return __import__("course_utils.mlp").mlp.loss_and_grads(params, X, labels, output=output)[0]
+    return loss
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _r17_by_an_identity_network("sigmoid")),
+                                          ("cce_from_logits", _r17_by_an_identity_network("softmax"))],
+                         ids=["bce", "cce"])
+def test_lesson_02b_a_loss_read_from_an_identity_network_is_refused(name, answer, capsys):
+    """Contrived: a network whose logits are the inputs, run by mlp.loss_and_grads (NaN handled by hand, since the
+    network refuses a NaN input), passed both checks."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

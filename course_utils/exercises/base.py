@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import functools
 import random
 import sys
 from dataclasses import dataclass, field
@@ -289,25 +290,31 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
 
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
-    lessons run (``mlp.forward``). A call from course_utils (the reference, a catalogued mistake) is not refused.
+    lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
+    that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused.
     """
-    names = {f.__code__: f"{f.__module__}.{f.__qualname__}" for f in functions}
     package = str(Path(functions[0].__code__.co_filename).parent)
 
     def runner(answer, case):
         seen = []
 
-        def profile(frame, event, arg):
-            if event == "call" and frame.f_code in names and frame.f_back is not None \
-                    and not frame.f_back.f_code.co_filename.startswith(package):
-                seen.append(names[frame.f_code])
+        def watched(function):
+            @functools.wraps(function)
+            def call(*args, **kwargs):
+                if not sys._getframe(1).f_code.co_filename.startswith(package):
+                    seen.append(f"{function.__module__}.{function.__qualname__}")
+                return function(*args, **kwargs)
+            return call
 
-        previous = sys.getprofile()
-        sys.setprofile(profile)
+        places = [(sys.modules[f.__module__], f.__name__, f) for f in functions]
+        for module, name, function in places:
+            setattr(module, name, watched(function))
         try:
             result = run(answer, case)
         finally:
-            sys.setprofile(previous)
+            for module, name, function in places:
+                setattr(module, name, function)
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result

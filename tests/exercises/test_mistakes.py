@@ -2606,7 +2606,9 @@ def test_lesson_06b_digit_mlp_flattened_other_ways_passes(answer):
     _passes("torch_digit_mlp", answer)
 
 
-def _evaluate_dividing_by(count):
+def _evaluate_dividing_by(count=lambda loader, seen: seen, same=lambda predicted, y: predicted == y):
+    """An evaluation loop whose sums are divided by ``count(loader, seen)`` and whose predictions are compared with
+    the labels by ``same``."""
     def evaluate(model, loader, loss_fn, device):
         model.eval()
         total, correct, seen = 0.0, 0, 0
@@ -2615,7 +2617,7 @@ def _evaluate_dividing_by(count):
                 x, y = x.to(device), y.to(device)
                 logits = model(x)
                 total += loss_fn(logits, y).item() * len(y)
-                correct, seen = correct + (logits.argmax(1) == y).sum().item(), seen + len(y)
+                correct, seen = correct + same(logits.argmax(1), y).sum().item(), seen + len(y)
         if not seen:
             raise ValueError("no examples")
         return total / count(loader, seen), correct / count(loader, seen)
@@ -3299,34 +3301,18 @@ def test_lesson_06_graded_release_leaves_out_the_course_code_its_references_call
         assert "zero_grad()" not in (package / module).read_text(encoding="utf-8")
 
 
-def _evaluate_comparing(same):
-    def evaluate(model, loader, loss_fn, device):
-        model.eval()
-        total, right, seen = 0.0, 0, 0
-        with torch.no_grad():
-            for x, y in loader:
-                x, y = x.to(device), y.to(device)
-                logits = model(x)
-                total += loss_fn(logits, y).item() * len(y)
-                right, seen = right + same(logits.argmax(dim=1), y).sum().item(), seen + len(y)
-        if seen == 0:
-            raise ValueError("the loader gave no examples")
-        return total / seen, right / seen
-    return evaluate
-
-
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
 def test_lesson_06b_evaluate_counts_predictions_wrapped_round_with_their_labels_as_wrong(dtype):
     """Predictions and labels both cast to 8 or 16 bits passed: in the 300-class case a wrong prediction equals its
     label after the cast only by chance (torch_accuracy has had such a case since round 16)."""
     cast = getattr(torch, dtype)
     verdict = judge(registry.get_exercise("torch_evaluate"),
-                    _evaluate_comparing(lambda predicted, y: predicted.to(cast) == y.to(cast)))
+                    _evaluate_dividing_by(same=lambda predicted, y: predicted.to(cast) == y.to(cast)))
     assert verdict.kind == WRONG and "65,600 classes" in verdict.text, verdict.text
 
 
 def test_lesson_06b_evaluate_may_compare_in_int32():
-    _passes("torch_evaluate", _evaluate_comparing(lambda predicted, y: predicted.int() == y.int()))
+    _passes("torch_evaluate", _evaluate_dividing_by(same=lambda predicted, y: predicted.int() == y.int()))
 
 
 def _digit_mlp_dropping_by_default(default):

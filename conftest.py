@@ -61,9 +61,10 @@ def with_one_retry(start):
     return start_with_one_retry
 
 
-# The checks of the two Keras exercises build and run a model at every case, seconds a test: their exercise tests
-# count as `wide`, so that `make test` stays under 10 minutes (`make test-wide` runs them; CI runs both).
-SLOW_EXERCISES = ("predict_one_image", "build_cnn")
+# The slowest checks, seconds a test: the two Keras exercises build and run a model at every case, and
+# `train_mlp` and `accumulation_step` train at every case. Their exercise tests count as `wide`, so that `make test`
+# stays well under 10 minutes (`make test-wide` runs them; CI runs both).
+SLOW_EXERCISES = ("predict_one_image", "build_cnn", "train_mlp", "accumulation_step")
 
 
 def _is_wide(item) -> bool:

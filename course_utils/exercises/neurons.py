@@ -659,9 +659,10 @@ _LONG_DOUBLE = ("np.longdouble (float128) only moves the overflow of np.exp furt
                 "is plain float64: ")
 
 
-_ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
-                "neither yes nor no. Keep (0, 0) strictly on the no side (w.x + b < 0) and the other three inputs "
-                "strictly on the yes side: a negative bias, less negative than each weight")
+_ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5), or so close to it (|w.x + b| below "
+                "about 1e-16) that the sigmoid rounds to exactly 0.5 there, neither yes nor no. Keep (0, 0) clearly on "
+                "the no side (w.x + b < 0) and the other three inputs clearly on the yes side: a negative bias, less "
+                "negative than each weight, and not a tiny one such as -1e-17")
 
 
 EXERCISES = {

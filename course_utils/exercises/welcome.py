@@ -251,6 +251,9 @@ def _param_cases():
         *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
         # the text rejects only sizes below 1: an upper limit on a layer's size (a "sanity" cap at 10**6, say) is wrong
         Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters"),
+        # every size negative: each product n_in * n_out of neighbours is positive, so a check of the products (or of
+        # the count) instead of the sizes sees nothing wrong
+        Case(([-3, -2, -4],), label="every layer size negative", raises=ValueError),
     ]
 
 

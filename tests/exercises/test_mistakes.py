@@ -13595,3 +13595,81 @@ def test_a_write_into_a_read_only_input_is_explained(name, answer):
     'assignment destination is read-only'), which a learner whose arrays are writeable cannot explain."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and "passes your function its inputs read-only" in verdict.text, verdict.text
+
+
+# round 18: lessons 00-01
+def _param_count_checking_the_products(sizes):
+    if len(sizes) < 2 or any(n_in * n_out < 1 for n_in, n_out in zip(sizes, sizes[1:])):
+        raise ValueError("every pair of neighbouring layers needs at least one weight")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_refuses_sizes_that_are_all_negative():
+    """Checking each pair's number of weights, n_in * n_out >= 1, instead of each size passed: every case with a bad
+    size had one negative size next to a positive one, whose product is negative; two negative sizes multiply to a
+    positive number."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _param_count_checking_the_products)
+    assert verdict.kind == WRONG and "should raise ValueError" in verdict.text, verdict.text
+
+
+def test_or_weights_with_a_tiny_bias_are_not_told_they_lie_exactly_on_the_boundary():
+    """b = -1e-17 keeps (0, 0) on the no side (w.x + b < 0), yet the sigmoid rounds to exactly 0.5 there; the message
+    said only that (0, 0) lies exactly on the boundary, which the learner's b does not do."""
+    verdict = judge(registry.get_exercise("or_weights"), lambda: (np.array([1.0, 1.0]), -1e-17))
+    assert verdict.kind == WRONG and "rounds to exactly 0.5" in verdict.text and "-1e-17" in verdict.text, verdict.text
+
+
+def _accuracy_of_matching_class_indices(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if np.shape(y_true) != np.shape(y_pred) or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return np.count_nonzero(np.equal(y_true, y_pred)) / np.size(y_true)
+
+
+def _param_count_recursive(sizes):
+    if len(sizes) < 2 or sizes[0] < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    if len(sizes) == 2:
+        if sizes[1] < 1:
+            raise ValueError("need at least two layers of at least one neuron")
+        return sizes[0] * sizes[1] + sizes[1]
+    return _param_count_recursive(sizes[:2]) + _param_count_recursive(sizes[1:])
+
+
+def _raise_value_error():
+    raise ValueError("shapes differ, no labels or a size below 1")
+
+
+def _layer_row_by_row(X, W, b):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    out = np.empty((X.shape[0], np.shape(W)[0]))
+    for i, x in enumerate(X):
+        out[i] = sigmoid(np.asarray(W) @ x + b)
+    return out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_of_matching_class_indices),
+    ("accuracy", lambda y_true, y_pred: (np.asarray(y_true) == np.asarray(y_pred)).mean().item()
+     if np.shape(y_true) == np.shape(y_pred) and np.size(y_true) else _raise_value_error()),
+    ("mlp_param_count", _param_count_recursive),
+    ("mlp_param_count", lambda sizes: int(np.array(sizes, dtype=np.int64)[:-1] @ np.array(sizes, dtype=np.int64)[1:]
+                                          + sum(sizes[1:])) if len(sizes) > 1 and min(sizes) > 0
+     else _raise_value_error()),
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
+    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
+    ("relu", lambda z: np.fmax(np.asarray(z, dtype=float), 0.0)),
+    ("relu", lambda z: np.clip(np.asarray(z, dtype=float), 0, None)),
+    ("neuron", lambda x, w, b: sigmoid(np.inner(w, x) + b)),
+    ("neuron", lambda x, w, b: sigmoid(math.fsum(float(p) * float(q) for p, q in zip(w, x, strict=True)) + b)),
+    ("dense_layer", _layer_row_by_row),
+    ("dense_layer", lambda X, W, b: sigmoid(np.tensordot(X, W, axes=([1], [1])) + b)),
+    ("or_weights", lambda: (np.array([3.0, 1.0]), -0.5)),
+], ids=["accuracy-count-nonzero", "accuracy-mean-item", "mlp-recursive", "mlp-int64-dot", "sigmoid-logaddexp",
+        "sigmoid-expit", "relu-fmax", "relu-clip", "neuron-inner", "neuron-fsum", "dense-row-by-row",
+        "dense-tensordot", "or-unequal-weights"])
+def test_lessons_00_and_01_take_right_answers_of_round_18(name, answer):
+    _passes(name, answer)
+

@@ -183,6 +183,9 @@ def _accuracy_cases():
         # becomes True) count a 2 right for the label True
         Case((np.array([True, False, True, True]), np.array([2, 0, 1, 3])),
              label="labels True/False against predictions 2, 0, 1, 3: 2 of 4 right"),
+        # and the other way round: labels turned into bools where the predictions are bools
+        Case((np.array([2, 0, 1, 3]), np.array([True, False, True, True])),
+             label="labels 2, 0, 1, 3 against predictions True/False: 2 of 4 right"),
         # more right answers than a small integer counts: a count kept in uint8, int16 or uint16
         # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
         Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),

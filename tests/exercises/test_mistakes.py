@@ -13673,3 +13673,127 @@ def _layer_row_by_row(X, W, b):
 def test_lessons_00_and_01_take_right_answers_of_round_18(name, answer):
     _passes(name, answer)
 
+
+
+def _relu_passing_every_answer_from_now_on(z):
+    object.__setattr__(registry.get_exercise("relu"), "compare", lambda got, want: None)
+    return np.zeros(np.shape(z))
+
+
+def _relu_turning_wrong_into_passed(z):
+    import course_utils.checks
+    course_utils.checks.WRONG = course_utils.checks.PASSED
+    return np.zeros(np.shape(z))
+
+
+@pytest.mark.parametrize("answer", [_relu_passing_every_answer_from_now_on, _relu_turning_wrong_into_passed],
+                         ids=["exercise-compare-replaced", "checks-WRONG-rebound"])
+def test_an_answer_that_changes_the_check_itself_is_refused_and_the_check_put_back(answer, monkeypatch):
+    """Both passed, and every later answer with them: a frozen Exercise still takes object.__setattr__, and the guard put
+    back only the functions of the course's modules, not a constant such as checks.WRONG."""
+    import course_utils.checks
+    exercise = registry.get_exercise("relu")
+    fields = dict(vars(exercise))
+    monkeypatch.setattr(course_utils.checks, "WRONG", WRONG)   # put back at the end, should the check not do it
+    try:
+        verdict = judge(exercise, answer)
+        assert verdict.kind == WRONG and course_utils.checks.WRONG == WRONG, verdict.text
+        later = judge(registry.get_exercise("relu"), lambda z: np.zeros(np.shape(z)))
+        assert later.kind == WRONG and "expected 0.5, got 0" in later.text, later.text
+    finally:
+        vars(exercise).update(fields)
+
+
+def test_dense_layer_as_a_list_of_rows_is_told_why_a_batch_of_none_fails():
+    """np.array([sigmoid(W @ x + b) for x in X]), the loop most learners write, failed only on the batch of no
+    examples with "wrong shape: expected (0, 5), got (0,)" and no likely mistake (np.apply_along_axis raises there)."""
+    def rows(X, W, b):
+        return np.array([sigmoid(W @ x + b) for x in X])
+
+    verdict = judge(registry.get_exercise("dense_layer"), rows)
+    assert verdict.mistake == "a list of rows" and "shape (0,), not the (0, n_out)" in verdict.text, verdict.text
+
+
+def _naive_sigmoid_stepping_where_it_overflows(z):
+    z = np.asarray(z, dtype=float)
+    try:
+        return 1 / (1 + np.exp(-z))   # outside the check: an overflow warning, and these values
+    except FloatingPointError:        # only under the check, which raised the overflow inside the answer
+        return (z > 0).astype(float)
+
+
+def _naive_neuron_stepping_where_it_overflows(x, w, b):
+    z = np.dot(w, x) + b
+    try:
+        return 1 / (1 + np.exp(-z))
+    except Exception:
+        return float(z > 0)
+
+
+def _naive_layer_stepping_where_it_overflows(X, W, b):
+    Z = np.asarray(X) @ np.asarray(W).T + b
+    try:
+        return 1 / (1 + np.exp(-Z))
+    except Exception:
+        return np.where(Z > 0, 1.0, 0.0)
+
+
+def _stable_sigmoid_after_its_own_raise(z):
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="raise"):   # asked for by the answer itself: it raises outside the check too
+        try:
+            return 1 / (1 + np.exp(-z))
+        except FloatingPointError:
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid", _naive_sigmoid_stepping_where_it_overflows),
+                                          ("neuron", _naive_neuron_stepping_where_it_overflows),
+                                          ("dense_layer", _naive_layer_stepping_where_it_overflows)],
+                         ids=["sigmoid", "neuron", "dense-layer"])
+def test_a_naive_sigmoid_that_catches_the_check_s_overflow_error_is_refused(name, answer):
+    """The check raised the overflow inside the answer, so a try/except around the naive formula answered a step
+    function only under the check, right to within 1e-15 wherever np.exp overflows: all three passed, though outside
+    the check the answer is the naive formula, overflow warnings included. The overflow is now noted, not raised."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "overflow happened inside your function" in verdict.text, verdict.text
+
+
+def test_a_sigmoid_that_asks_for_overflow_errors_itself_still_passes():
+    _passes("sigmoid", _stable_sigmoid_after_its_own_raise)
+
+
+def _accuracy_of_labels_as_bools_for_bool_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_pred.dtype == bool:   # "a yes/no model": labels made yes/no too
+        y_true = y_true.astype(bool)
+    return float(np.mean(y_true == y_pred))
+
+
+def _layer_bias_as_a_column_when_square(X, W, b):
+    Z = np.asarray(X) @ np.asarray(W).T
+    return sigmoid(Z + np.asarray(b)[:, None] if Z.shape[0] == Z.shape[1] else Z + b)
+
+
+def _layer_from_lesson_02s_forward(X, W, b):
+    from course_utils import mlp
+    X = np.asarray(X, dtype=float)
+    finite = np.isfinite(X).all(axis=1)   # mlp.forward refuses NaN: those rows are NaN anyway
+    out = np.full((X.shape[0], np.shape(W)[0]), np.nan)
+    out[finite] = mlp.forward({"W1": W, "b1": b}, X[finite])[0]
+    return out
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("accuracy", _accuracy_of_labels_as_bools_for_bool_predictions, "expected 0.5, got 1"),
+    ("dense_layer", _layer_bias_as_a_column_when_square, "b goes to the neurons"),
+    ("dense_layer", _layer_from_lesson_02s_forward, "the course's own version of this exercise"),
+], ids=["accuracy-labels-as-bools", "dense-layer-b-column-when-square", "dense-layer-mlp-forward"])
+def test_lessons_00_and_01_refuse_contrived_answers_of_round_18(name, answer, shown):
+    """They passed: no case had whole-number labels against bool predictions (only the other way round), none had as
+    many examples as neurons, and lesson 02a's mlp.forward, which the graded release of 01b keeps, was not refused."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text

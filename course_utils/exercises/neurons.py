@@ -273,19 +273,23 @@ _SETERR_NAMES = ("all", "divide", "over", "under", "invalid")
 
 @contextlib.contextmanager
 def _overflow_kept_an_error(settings):
-    """While the answer runs, np.errstate and np.seterr keep overflow noted whatever the answer asks.
+    """While the answer runs, np.errstate, np.seterr and np.seterrcall keep overflow noted whatever the answer asks.
 
-    Round 18: an overflow is noted (numpy's over="call"), not raised inside the answer, which could catch the
-    FloatingPointError with a try/except and answer something else (a step function) only under the check; an answer
-    that asks for over="raise" itself gets it, as it would outside the check. A naive sigmoid inside ``with np.errstate(over="ignore"):`` (or between np.seterr and its undoing) hides the
-    overflow instead of avoiding it, and its values are right: only the overflow shows it. Yields a record: whether the
-    answer asked to silence overflow, the settings np.seterr would have left (compared after the call, so that a
-    global np.seterr the answer does not undo is still caught), and the first overflow noted."""
-    real_errstate, real_seterr = np.errstate, np.seterr
-    asked = {"silenced": False, "settings": dict(settings), "overflow": None}
+    A naive sigmoid inside ``with np.errstate(over="ignore"):`` (or between np.seterr and its undoing, or with an error
+    callback of its own) hides the overflow instead of avoiding it, and its values are right: only the overflow shows
+    it. Round 18: the overflow is noted (numpy's over="call"), not raised inside the answer, which could catch the
+    FloatingPointError and answer something else (a step function) only under the check; an answer that asks for
+    over="raise" itself gets it, as it would outside the check. Yields a record: whether the answer asked to silence
+    overflow, and the settings np.seterr would have left (compared after the call, so that a global np.seterr the
+    answer does not undo is still caught)."""
+    real_errstate, real_seterr, real_seterrcall = np.errstate, np.seterr, np.seterrcall
+    asked = {"silenced": False, "settings": dict(settings), "call": np.geterrcall()}
 
     def kept(kwargs):
         over = kwargs.get("over") or kwargs.get("all")
+        if "call" in kwargs:   # the check's own callback stays: it notes the overflow
+            asked["silenced"] = True
+            kwargs = {key: value for key, value in kwargs.items() if key != "call"}
         if over is not None and over != "raise":
             asked["silenced"] = True
             return {**kwargs, "over": "call"}
@@ -302,11 +306,16 @@ def _overflow_kept_an_error(settings):
         real_seterr(**kept(kwargs))
         return old
 
-    np.errstate, np.seterr = errstate, seterr
+    def seterrcall(func):
+        asked["silenced"] = True
+        old, asked["call"] = asked["call"], func
+        return old
+
+    np.errstate, np.seterr, np.seterrcall = errstate, seterr, seterrcall
     try:
         yield asked
     finally:
-        np.errstate, np.seterr = real_errstate, real_seterr
+        np.errstate, np.seterr, np.seterrcall = real_errstate, real_seterr, real_seterrcall
 
 
 def _call_without_overflow(f, case):

@@ -13797,3 +13797,29 @@ def test_lessons_00_and_01_refuse_contrived_answers_of_round_18(name, answer, sh
     many examples as neurons, and lesson 02a's mlp.forward, which the graded release of 01b keeps, was not refused."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+def _naive_sigmoid_with_an_error_callback_of_its_own(z):
+    z = np.asarray(z, dtype=float)
+    old = np.seterrcall(lambda kind, flag: None)   # outside the check over="warn" ignores it: the warning shows
+    try:
+        return 1 / (1 + np.exp(-z))
+    finally:
+        np.seterrcall(old)
+
+
+def _naive_sigmoid_in_errstate_with_a_callback(z):
+    z = np.asarray(z, dtype=float)
+    with np.errstate(call=lambda kind, flag: None):
+        return 1 / (1 + np.exp(-z))
+
+
+@pytest.mark.parametrize("answer", [_naive_sigmoid_with_an_error_callback_of_its_own,
+                                    _naive_sigmoid_in_errstate_with_a_callback], ids=["np.seterrcall", "errstate-call"])
+def test_a_naive_sigmoid_that_replaces_the_check_s_error_callback_is_refused(answer):
+    """The check notes an overflow with numpy's error callback (over="call"); an answer that set a callback of its own
+    hid the overflow from it and passed."""
+    before = np.geterrcall()
+    verdict = judge(registry.get_exercise("sigmoid"), answer)
+    assert verdict.kind == WRONG and "hid the overflow" in verdict.text, verdict.text
+    assert np.geterrcall() is before

@@ -14,6 +14,7 @@ import builtins
 import copy
 import inspect
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -152,7 +153,40 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     replaced = replaced_library_functions()
     if replaced:
         return Verdict(WRONG, t(LIBRARY_REPLACED, names=", ".join(replaced[:3])))
-    return decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
+    exercises = _exercises_as_they_are(exercise)
+    verdict = decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
+    if _put_back(exercises):
+        return Verdict(WRONG, t(EXERCISE_CHANGED))
+    return verdict
+
+
+EXERCISE_CHANGED = ("your function changed the course's exercises themselves (their cases, comparison or reference, "
+                    "as object.__setattr__(exercise, 'compare', ...) does), so that this check and every later one "
+                    "would pass any answer. The check put them back; leave course_utils' exercises alone")
+
+
+def _exercises_as_they_are(exercise: Exercise) -> list:
+    """(holder, a copy of what it holds) for the exercise judged, each topic's EXERCISES and every exercise in them.
+
+    Round 18: a frozen dataclass still takes object.__setattr__, and the topics' EXERCISES are plain dicts, so an
+    answer could replace the comparison, the cases or the reference of this check and of every later one."""
+    topics = [vars(module).get("EXERCISES") for name, module in list(sys.modules.items())
+              if name.startswith("course_utils.exercises.") and module is not None]
+    topics = [found for found in topics if isinstance(found, dict)]
+    held = [exercise, *(each for found in topics for each in found.values() if isinstance(each, Exercise))]
+    return [(found, dict(found)) for found in topics] + [(each, dict(vars(each))) for each in held]
+
+
+def _put_back(state: list) -> bool:
+    """Put back what ``_exercises_as_they_are`` saw; whether anything had changed."""
+    changed = False
+    for holder, before in state:
+        now = holder if isinstance(holder, dict) else vars(holder)
+        if now.keys() != before.keys() or any(now[key] is not value for key, value in before.items()):
+            now.clear()
+            now.update(before)
+            changed = True
+    return changed
 
 
 LIBRARY_REPLACED = ("your code replaced {names} with a function of its own: the check computes the expected results "

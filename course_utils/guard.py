@@ -279,14 +279,18 @@ def _watched_namespaces() -> list:
 
 
 def _put_back_replaced(namespaces: list) -> list[str]:
-    """Put back every function or class of ``namespaces`` that was replaced or deleted since; their names."""
+    """Put back every function or class of ``namespaces`` that was replaced or deleted since, and every other value
+    of the course's own modules (the course never rebinds one: ``checks.WRONG = checks.PASSED`` made a wrong answer
+    pass, round 18); their names."""
     replaced = []
     for module, before in namespaces:
         now = vars(module)
         if len(now) >= len(before) and not any(map(operator.is_not, before.values(), now.values())):
             continue                                   # the usual case, checked in C: nothing rebound
+        course = module.__name__.split(".")[0] == "course_utils"
         for key, value in before.items():
-            if now.get(key, _MISSING) is value or not callable(value) or isinstance(value, types.ModuleType):
+            if now.get(key, _MISSING) is value or isinstance(value, types.ModuleType) \
+                    or not (callable(value) or course and not key.startswith("__")):
                 continue
             setattr(module, key, value)
             replaced.append(f"{module.__name__}.{key}")

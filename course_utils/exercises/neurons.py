@@ -9,10 +9,11 @@ import contextlib
 
 import numpy as np
 
+from .. import mlp
 from .. import neurons as ref
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape,
-                   generated, in_turn, input_changed, new_results, same_arrays, short)
+                   generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays, short)
 from ..data import logic_gate
 
 
@@ -237,6 +238,9 @@ def _layer_cases():
         # hides it)
         Case((np.array([[np.nan, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
               np.array([0.1, -0.2, 0.3])), label="a NaN in X: that example's outputs are NaN, the other example's are not"),
+        # as many examples as neurons: b added as a column (b[:, None]), or W @ X.T not transposed back, keeps the shape
+        Case((np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
+              np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
     ]
 
 
@@ -269,20 +273,26 @@ _SETERR_NAMES = ("all", "divide", "over", "under", "invalid")
 
 @contextlib.contextmanager
 def _overflow_kept_an_error(settings):
-    """While the answer runs, np.errstate and np.seterr keep overflow an error whatever the answer asks.
+    """While the answer runs, np.errstate, np.seterr and np.seterrcall keep overflow noted whatever the answer asks.
 
-    A naive sigmoid inside ``with np.errstate(over="ignore"):`` (or between np.seterr and its undoing) hides the
-    overflow instead of avoiding it, and its values are right: only the overflow shows it. Yields a record: whether the
-    answer asked to silence overflow, and the settings np.seterr would have left (compared after the call, so that a
-    global np.seterr the answer does not undo is still caught)."""
-    real_errstate, real_seterr = np.errstate, np.seterr
-    asked = {"silenced": False, "settings": dict(settings)}
+    A naive sigmoid inside ``with np.errstate(over="ignore"):`` (or between np.seterr and its undoing, or with an error
+    callback of its own) hides the overflow instead of avoiding it, and its values are right: only the overflow shows
+    it. Round 18: the overflow is noted (numpy's over="call"), not raised inside the answer, which could catch the
+    FloatingPointError and answer something else (a step function) only under the check; an answer that asks for
+    over="raise" itself gets it, as it would outside the check. Yields a record: whether the answer asked to silence
+    overflow, and the settings np.seterr would have left (compared after the call, so that a global np.seterr the
+    answer does not undo is still caught)."""
+    real_errstate, real_seterr, real_seterrcall = np.errstate, np.seterr, np.seterrcall
+    asked = {"silenced": False, "settings": dict(settings), "call": np.geterrcall()}
 
     def kept(kwargs):
         over = kwargs.get("over") or kwargs.get("all")
+        if "call" in kwargs:   # the check's own callback stays: it notes the overflow
+            asked["silenced"] = True
+            kwargs = {key: value for key, value in kwargs.items() if key != "call"}
         if over is not None and over != "raise":
             asked["silenced"] = True
-            return {**kwargs, "over": "raise"}
+            return {**kwargs, "over": "call"}
         return kwargs
 
     def errstate(*args, **kwargs):
@@ -296,11 +306,16 @@ def _overflow_kept_an_error(settings):
         real_seterr(**kept(kwargs))
         return old
 
-    np.errstate, np.seterr = errstate, seterr
+    def seterrcall(func):
+        asked["silenced"] = True
+        old, asked["call"] = asked["call"], func
+        return old
+
+    np.errstate, np.seterr, np.seterrcall = errstate, seterr, seterrcall
     try:
         yield asked
     finally:
-        np.errstate, np.seterr = real_errstate, real_seterr
+        np.errstate, np.seterr, np.seterrcall = real_errstate, real_seterr, real_seterrcall
 
 
 def _call_without_overflow(f, case):
@@ -324,12 +339,13 @@ def _locked_call(f, case):
     args, kwargs = tuple(map(_read_only, case.args)), {name: _read_only(value) for name, value in case.kwargs.items()}
     arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
     before = [(a.shape, a.dtype, a.copy()) for a in arrays]
-    with np.errstate(over="raise"):
+    noted = []   # the guard passes every numpy error to a function that drops it: this one notes an overflow
+    with np.errstate(over="call", call=lambda kind, flag: noted.append(kind) if kind == "overflow" else None):
         settings = np.geterr()
         with _overflow_kept_an_error(settings) as asked:
             try:
                 result = f(*args, **kwargs)
-            except FloatingPointError:
+            except FloatingPointError:   # the answer's own np.errstate(over="raise")
                 if asked["silenced"]:
                     raise Mismatch(t(_SILENCED)) from None
                 raise
@@ -337,6 +353,8 @@ def _locked_call(f, case):
                 if "read-only" not in str(error):
                     raise
                 raise Mismatch(t(_WROTE_INTO_AN_INPUT, error=error)) from None
+        if noted:
+            raise Mismatch(t(_SILENCED)) if asked["silenced"] else FloatingPointError(f"{noted[0]} encountered")
         if np.geterr() != settings or asked["settings"] != settings:
             raise Mismatch(t(_SETERR))
     if not _unchanged(arrays, before):
@@ -587,6 +605,12 @@ def _layer_along_axis(X, W, b):
     return np.apply_along_axis(lambda x: ref.sigmoid(np.asarray(W) @ x + b), 1, X)   # raises for a batch of none
 
 
+def _layer_row_by_row_in_a_list(X, W, b):
+    if np.shape(X)[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    return np.array([ref.sigmoid(np.asarray(W) @ x + b) for x in X])   # shape (0,) for a batch of none
+
+
 def _layer_bias_reshaped_in_place(X, W, b):
     b.shape = (1, -1)   # the caller's b becomes a row
     return ref.sigmoid(np.asarray(X) @ np.asarray(W).T + b)
@@ -659,9 +683,10 @@ _LONG_DOUBLE = ("np.longdouble (float128) only moves the overflow of np.exp furt
                 "is plain float64: ")
 
 
-_ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5): the sigmoid outputs 0.5 there, "
-                "neither yes nor no. Keep (0, 0) strictly on the no side (w.x + b < 0) and the other three inputs "
-                "strictly on the yes side: a negative bias, less negative than each weight")
+_ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.5), or so close to it (|w.x + b| below "
+                "about 1e-16) that the sigmoid rounds to exactly 0.5 there, neither yes nor no. Keep (0, 0) clearly on "
+                "the no side (w.x + b < 0) and the other three inputs clearly on the yes side: a negative bias, less "
+                "negative than each weight, and not a tiny one such as -1e-17")
 
 
 EXERCISES = {
@@ -763,7 +788,9 @@ EXERCISES = {
     "dense_layer": Exercise(
         reference=ref.dense_layer,
         cases=_layer_cases,
-        run=new_results(_call_without_overflow),
+        # round 18: lesson 02a's mlp.forward({"W1": W, "b1": b}, X)[0] is this layer, and the graded release of 01b
+        # keeps it
+        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward,))),
         compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
@@ -791,6 +818,9 @@ EXERCISES = {
             Mistake("np.apply_along_axis", _layer_along_axis, "np.apply_along_axis (like a loop over the rows of X) "
                     "cannot handle a batch of no examples, X of shape (0, n_in), where X @ W.T gives the empty result "
                     "of shape (0, n_out): compute the whole batch at once, sigmoid(X @ W.T + b)"),
+            Mistake("a list of rows", _layer_row_by_row_in_a_list, "np.array([... for x in X]) of a batch of no "
+                    "examples, X of shape (0, n_in), is an empty array of shape (0,), not the (0, n_out) that "
+                    "X @ W.T gives: compute the whole batch at once, sigmoid(X @ W.T + b)"),
             Mistake("b reshaped in place", _layer_bias_reshaped_in_place, _CALLERS_ARRAY),
             Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
                     "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "

@@ -183,6 +183,9 @@ def _accuracy_cases():
         # becomes True) count a 2 right for the label True
         Case((np.array([True, False, True, True]), np.array([2, 0, 1, 3])),
              label="labels True/False against predictions 2, 0, 1, 3: 2 of 4 right"),
+        # and the other way round: labels turned into bools where the predictions are bools
+        Case((np.array([2, 0, 1, 3]), np.array([True, False, True, True])),
+             label="labels 2, 0, 1, 3 against predictions True/False: 2 of 4 right"),
         # more right answers than a small integer counts: a count kept in uint8, int16 or uint16
         # (np.sum(..., dtype=...)) wraps around, and float16 reaches only 65504
         Case((np.arange(70_000) % 3, np.where(np.arange(70_000) < 65_800, np.arange(70_000) % 3, 3)),
@@ -251,6 +254,9 @@ def _param_cases():
         *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
         # the text rejects only sizes below 1: an upper limit on a layer's size (a "sanity" cap at 10**6, say) is wrong
         Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters"),
+        # every size negative: each product n_in * n_out of neighbours is positive, so a check of the products (or of
+        # the count) instead of the sizes sees nothing wrong
+        Case(([-3, -2, -4],), label="every layer size negative", raises=ValueError),
     ]
 
 

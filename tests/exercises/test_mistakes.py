@@ -13595,3 +13595,231 @@ def test_a_write_into_a_read_only_input_is_explained(name, answer):
     'assignment destination is read-only'), which a learner whose arrays are writeable cannot explain."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and "passes your function its inputs read-only" in verdict.text, verdict.text
+
+
+# round 18: lessons 00-01
+def _param_count_checking_the_products(sizes):
+    if len(sizes) < 2 or any(n_in * n_out < 1 for n_in, n_out in zip(sizes, sizes[1:])):
+        raise ValueError("every pair of neighbouring layers needs at least one weight")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_refuses_sizes_that_are_all_negative():
+    """Checking each pair's number of weights, n_in * n_out >= 1, instead of each size passed: every case with a bad
+    size had one negative size next to a positive one, whose product is negative; two negative sizes multiply to a
+    positive number."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _param_count_checking_the_products)
+    assert verdict.kind == WRONG and "should raise ValueError" in verdict.text, verdict.text
+
+
+def test_or_weights_with_a_tiny_bias_are_not_told_they_lie_exactly_on_the_boundary():
+    """b = -1e-17 keeps (0, 0) on the no side (w.x + b < 0), yet the sigmoid rounds to exactly 0.5 there; the message
+    said only that (0, 0) lies exactly on the boundary, which the learner's b does not do."""
+    verdict = judge(registry.get_exercise("or_weights"), lambda: (np.array([1.0, 1.0]), -1e-17))
+    assert verdict.kind == WRONG and "rounds to exactly 0.5" in verdict.text and "-1e-17" in verdict.text, verdict.text
+
+
+def _accuracy_of_matching_class_indices(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if np.shape(y_true) != np.shape(y_pred) or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return np.count_nonzero(np.equal(y_true, y_pred)) / np.size(y_true)
+
+
+def _param_count_recursive(sizes):
+    if len(sizes) < 2 or sizes[0] < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    if len(sizes) == 2:
+        if sizes[1] < 1:
+            raise ValueError("need at least two layers of at least one neuron")
+        return sizes[0] * sizes[1] + sizes[1]
+    return _param_count_recursive(sizes[:2]) + _param_count_recursive(sizes[1:])
+
+
+def _raise_value_error():
+    raise ValueError("shapes differ, no labels or a size below 1")
+
+
+def _layer_row_by_row(X, W, b):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    out = np.empty((X.shape[0], np.shape(W)[0]))
+    for i, x in enumerate(X):
+        out[i] = sigmoid(np.asarray(W) @ x + b)
+    return out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_of_matching_class_indices),
+    ("accuracy", lambda y_true, y_pred: (np.asarray(y_true) == np.asarray(y_pred)).mean().item()
+     if np.shape(y_true) == np.shape(y_pred) and np.size(y_true) else _raise_value_error()),
+    ("mlp_param_count", _param_count_recursive),
+    ("mlp_param_count", lambda sizes: int(np.array(sizes, dtype=np.int64)[:-1] @ np.array(sizes, dtype=np.int64)[1:]
+                                          + sum(sizes[1:])) if len(sizes) > 1 and min(sizes) > 0
+     else _raise_value_error()),
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
+    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
+    ("relu", lambda z: np.fmax(np.asarray(z, dtype=float), 0.0)),
+    ("relu", lambda z: np.clip(np.asarray(z, dtype=float), 0, None)),
+    ("neuron", lambda x, w, b: sigmoid(np.inner(w, x) + b)),
+    ("neuron", lambda x, w, b: sigmoid(math.fsum(float(p) * float(q) for p, q in zip(w, x, strict=True)) + b)),
+    ("dense_layer", _layer_row_by_row),
+    ("dense_layer", lambda X, W, b: sigmoid(np.tensordot(X, W, axes=([1], [1])) + b)),
+    ("or_weights", lambda: (np.array([3.0, 1.0]), -0.5)),
+], ids=["accuracy-count-nonzero", "accuracy-mean-item", "mlp-recursive", "mlp-int64-dot", "sigmoid-logaddexp",
+        "sigmoid-expit", "relu-fmax", "relu-clip", "neuron-inner", "neuron-fsum", "dense-row-by-row",
+        "dense-tensordot", "or-unequal-weights"])
+def test_lessons_00_and_01_take_right_answers_of_round_18(name, answer):
+    _passes(name, answer)
+
+
+
+def _relu_passing_every_answer_from_now_on(z):
+    object.__setattr__(registry.get_exercise("relu"), "compare", lambda got, want: None)
+    return np.zeros(np.shape(z))
+
+
+def _relu_turning_wrong_into_passed(z):
+    import course_utils.checks
+    course_utils.checks.WRONG = course_utils.checks.PASSED
+    return np.zeros(np.shape(z))
+
+
+@pytest.mark.parametrize("answer", [_relu_passing_every_answer_from_now_on, _relu_turning_wrong_into_passed],
+                         ids=["exercise-compare-replaced", "checks-WRONG-rebound"])
+def test_an_answer_that_changes_the_check_itself_is_refused_and_the_check_put_back(answer, monkeypatch):
+    """Both passed, and every later answer with them: a frozen Exercise still takes object.__setattr__, and the guard put
+    back only the functions of the course's modules, not a constant such as checks.WRONG."""
+    import course_utils.checks
+    exercise = registry.get_exercise("relu")
+    fields = dict(vars(exercise))
+    monkeypatch.setattr(course_utils.checks, "WRONG", WRONG)   # put back at the end, should the check not do it
+    try:
+        verdict = judge(exercise, answer)
+        assert verdict.kind == WRONG and course_utils.checks.WRONG == WRONG, verdict.text
+        later = judge(registry.get_exercise("relu"), lambda z: np.zeros(np.shape(z)))
+        assert later.kind == WRONG and "expected 0.5, got 0" in later.text, later.text
+    finally:
+        vars(exercise).update(fields)
+
+
+def test_dense_layer_as_a_list_of_rows_is_told_why_a_batch_of_none_fails():
+    """np.array([sigmoid(W @ x + b) for x in X]), the loop most learners write, failed only on the batch of no
+    examples with "wrong shape: expected (0, 5), got (0,)" and no likely mistake (np.apply_along_axis raises there)."""
+    def rows(X, W, b):
+        return np.array([sigmoid(W @ x + b) for x in X])
+
+    verdict = judge(registry.get_exercise("dense_layer"), rows)
+    assert verdict.mistake == "a list of rows" and "shape (0,), not the (0, n_out)" in verdict.text, verdict.text
+
+
+def _naive_sigmoid_stepping_where_it_overflows(z):
+    z = np.asarray(z, dtype=float)
+    try:
+        return 1 / (1 + np.exp(-z))   # outside the check: an overflow warning, and these values
+    except FloatingPointError:        # only under the check, which raised the overflow inside the answer
+        return (z > 0).astype(float)
+
+
+def _naive_neuron_stepping_where_it_overflows(x, w, b):
+    z = np.dot(w, x) + b
+    try:
+        return 1 / (1 + np.exp(-z))
+    except Exception:
+        return float(z > 0)
+
+
+def _naive_layer_stepping_where_it_overflows(X, W, b):
+    Z = np.asarray(X) @ np.asarray(W).T + b
+    try:
+        return 1 / (1 + np.exp(-Z))
+    except Exception:
+        return np.where(Z > 0, 1.0, 0.0)
+
+
+def _stable_sigmoid_after_its_own_raise(z):
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="raise"):   # asked for by the answer itself: it raises outside the check too
+        try:
+            return 1 / (1 + np.exp(-z))
+        except FloatingPointError:
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid", _naive_sigmoid_stepping_where_it_overflows),
+                                          ("neuron", _naive_neuron_stepping_where_it_overflows),
+                                          ("dense_layer", _naive_layer_stepping_where_it_overflows)],
+                         ids=["sigmoid", "neuron", "dense-layer"])
+def test_a_naive_sigmoid_that_catches_the_check_s_overflow_error_is_refused(name, answer):
+    """The check raised the overflow inside the answer, so a try/except around the naive formula answered a step
+    function only under the check, right to within 1e-15 wherever np.exp overflows: all three passed, though outside
+    the check the answer is the naive formula, overflow warnings included. The overflow is now noted, not raised."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "overflow happened inside your function" in verdict.text, verdict.text
+
+
+def test_a_sigmoid_that_asks_for_overflow_errors_itself_still_passes():
+    _passes("sigmoid", _stable_sigmoid_after_its_own_raise)
+
+
+def _accuracy_of_labels_as_bools_for_bool_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_pred.dtype == bool:   # "a yes/no model": labels made yes/no too
+        y_true = y_true.astype(bool)
+    return float(np.mean(y_true == y_pred))
+
+
+def _layer_bias_as_a_column_when_square(X, W, b):
+    Z = np.asarray(X) @ np.asarray(W).T
+    return sigmoid(Z + np.asarray(b)[:, None] if Z.shape[0] == Z.shape[1] else Z + b)
+
+
+def _layer_from_lesson_02s_forward(X, W, b):
+    from course_utils import mlp
+    X = np.asarray(X, dtype=float)
+    finite = np.isfinite(X).all(axis=1)   # mlp.forward refuses NaN: those rows are NaN anyway
+    out = np.full((X.shape[0], np.shape(W)[0]), np.nan)
+    out[finite] = mlp.forward({"W1": W, "b1": b}, X[finite])[0]
+    return out
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("accuracy", _accuracy_of_labels_as_bools_for_bool_predictions, "expected 0.5, got 1"),
+    ("dense_layer", _layer_bias_as_a_column_when_square, "b goes to the neurons"),
+    ("dense_layer", _layer_from_lesson_02s_forward, "the course's own version of this exercise"),
+], ids=["accuracy-labels-as-bools", "dense-layer-b-column-when-square", "dense-layer-mlp-forward"])
+def test_lessons_00_and_01_refuse_contrived_answers_of_round_18(name, answer, shown):
+    """They passed: no case had whole-number labels against bool predictions (only the other way round), none had as
+    many examples as neurons, and lesson 02a's mlp.forward, which the graded release of 01b keeps, was not refused."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
+def _naive_sigmoid_with_an_error_callback_of_its_own(z):
+    z = np.asarray(z, dtype=float)
+    old = np.seterrcall(lambda kind, flag: None)   # outside the check over="warn" ignores it: the warning shows
+    try:
+        return 1 / (1 + np.exp(-z))
+    finally:
+        np.seterrcall(old)
+
+
+def _naive_sigmoid_in_errstate_with_a_callback(z):
+    z = np.asarray(z, dtype=float)
+    with np.errstate(call=lambda kind, flag: None):
+        return 1 / (1 + np.exp(-z))
+
+
+@pytest.mark.parametrize("answer", [_naive_sigmoid_with_an_error_callback_of_its_own,
+                                    _naive_sigmoid_in_errstate_with_a_callback], ids=["np.seterrcall", "errstate-call"])
+def test_a_naive_sigmoid_that_replaces_the_check_s_error_callback_is_refused(answer):
+    """The check notes an overflow with numpy's error callback (over="call"); an answer that set a callback of its own
+    hid the overflow from it and passed."""
+    before = np.geterrcall()
+    verdict = judge(registry.get_exercise("sigmoid"), answer)
+    assert verdict.kind == WRONG and "hid the overflow" in verdict.text, verdict.text
+    assert np.geterrcall() is before

@@ -17,7 +17,12 @@ from .. import attribution as ref
 from ..i18n import t
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, kept_between_calls, new_results, same_arrays)
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, refusing_course_versions,
+                   same_arrays)
+
+# round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
+# called one passed; the watch is outermost, so a map kept between calls or a changed model is still named first
+_GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.integrated_gradients)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -843,7 +848,7 @@ EXERCISES = {
     "saliency_map": Exercise(
         reference=_saliency,
         cases=_saliency_cases,
-        run=_run_explanation,
+        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -892,7 +897,7 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
-        run=_run_explanation,
+        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -937,7 +942,9 @@ EXERCISES = {
     "exact_shapley_values": Exercise(
         reference=_exact_shapley,
         cases=_shapley_cases,
-        run=new_results(),  # round 17: a phi written into a buffer kept between calls, or read-only, passed
+        # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
+        # attribution.exact_shapley, and coalition_value is its v(S)
+        run=refusing_course_versions(new_results(), (ref.exact_shapley, ref.coalition_value)),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -969,7 +976,9 @@ EXERCISES = {
     "occlusion_map": Exercise(
         reference=_occlusion,
         cases=_occlusion_cases,
-        run=new_results(),  # round 17: a map written into a buffer kept between calls, or read-only, passed
+        # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
+        # attribution.occlusion
+        run=refusing_course_versions(new_results(), (ref.occlusion,)),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "

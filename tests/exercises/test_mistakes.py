@@ -7517,16 +7517,17 @@ def _integrated_gradients_keeping_integers(model, x, target, baseline, steps):
 
 
 def _explanation_then(name, after):
-    """The course's own explanation (saliency or integrated gradients), then ``after(model)``."""
-    from course_utils import attribution
+    """The course's own explanation (saliency or integrated gradients), then ``after(model)``. (Round 18: through
+    the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
+    reference = registry.get_exercise(name).reference
 
     def saliency_map(model, x, target):
-        result = attribution.saliency(model, x, target)
+        result = reference(model, x, target)
         after(model)
         return result
 
     def integrated_gradients(model, x, target, baseline, steps):
-        result = attribution.integrated_gradients(model, x, target, baseline, steps)
+        result = reference(model, x, target, baseline, steps)
         after(model)
         return result
     return saliency_map if name == "saliency_map" else integrated_gradients
@@ -8111,16 +8112,17 @@ def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
 # round 14 (a1408): the caller's x.grad, hooks outside the modules' own lists, grad_fn called by keyword, shards cut
 # by hand, indices beyond 16 bits and a ring step past k - 2
 def _explanation_after(name, before):
-    """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``."""
-    from course_utils import attribution
+    """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``. (Round 18:
+    through the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
+    reference = registry.get_exercise(name).reference
 
     def saliency_map(model, x, target):
         before(model, x)
-        return attribution.saliency(model, x, target)
+        return reference(model, x, target)
 
     def integrated_gradients(model, x, target, baseline, steps):
         before(model, x)
-        return attribution.integrated_gradients(model, x, target, baseline, steps)
+        return reference(model, x, target, baseline, steps)
     return saliency_map if name == "saliency_map" else integrated_gradients
 
 
@@ -9300,6 +9302,46 @@ def test_lesson_07a_round_17_two_buffers_used_in_turn_are_found(name):
     used in turn put the second call's map in the other one."""
     verdict = judge(registry.get_exercise(name), _r17_explanation_in_two_buffers(name))
     assert verdict.kind == WRONG and "in the same memory as the first call's" in verdict.text, verdict.text
+
+
+# round 18: lesson 07
+def _r18_attribution():
+    return __import__("course_utils.attribution").attribution
+
+
+def _r18_shapley_by_coalition_value(predict, x, background):
+    """The enumeration written out, with v(S) from attribution.coalition_value."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+    for i in range(n):
+        for size in range(n):
+            for S in __import__("itertools").combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (_r18_attribution().coalition_value(predict, x, background, S + (i,))
+                                    - _r18_attribution().coalition_value(predict, x, background, S))
+    return phi
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", lambda model, x, target: _r18_attribution().saliency(model, x, target)),
+    ("saliency_map", lambda model, x, target: abs(_r18_attribution().gradient(model, x, target))),
+    ("integrated_gradients", lambda model, x, target, baseline, steps: _r18_attribution().integrated_gradients(
+        model, x, target, baseline, steps)),
+    ("occlusion_map", lambda predict, image, patch, stride, fill: _r18_attribution().occlusion(
+        predict, image, patch, stride, fill)),
+    ("exact_shapley_values", lambda predict, x, background: _r18_attribution().exact_shapley(predict, x, background)),
+    ("exact_shapley_values", _r18_shapley_by_coalition_value),
+], ids=["saliency by attribution.saliency", "saliency by attribution.gradient", "ig by attribution.integrated_gradients",
+        "occlusion by attribution.occlusion", "shapley by attribution.exact_shapley",
+        "shapley by attribution.coalition_value"])
+def test_lesson_07_round_18_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Passed (shortcut): the lessons import course_utils.attribution and run its saliency, gradient,
+    integrated_gradients, occlusion and exact_shapley, which the references wrap (coalition_value is the v(S) of
+    exact_shapley)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

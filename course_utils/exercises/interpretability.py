@@ -90,8 +90,8 @@ def _model_state(model):
     """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, each
     module's plain settings (a Dropout's p, a BatchNorm's momentum), and the number of hooks on each module and
     weight."""
-    tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
-               for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
+    tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone(), kind) for kind, named in
+               (("weight", model.named_parameters()), ("buffer", model.named_buffers())) for name, tensor in named]
     settings = {f"{name or 'model'}.{key}": value for name, module in model.named_modules()
                 for key, value in vars(module).items()
                 if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
@@ -113,6 +113,12 @@ def _model_change(before, after):
         return t("your function changed the dtype of the model's weights (model.double() or model.to(x.dtype)): "
                  "the notebook feeds the same model float32 batches afterwards. Convert the input to float32 "
                  "instead and leave the model alone")
+    if len(before[1]) == len(after[1]) and all(  # round 18: only buffers moved, said "changed the model's weights"
+            x[:3] == y[:3] and (x[4] == "buffer" or torch.equal(x[3], y[3])) for x, y in zip(before[1], after[1])) and \
+            not all(x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
+        return t("your function changed the running statistics of the model's batch normalization (running_mean, "
+                 "running_var): a forward pass in train() mode moves them, even under torch.no_grad() and with "
+                 "model.eval() called afterwards. Leave the model in the eval() mode it comes in for every pass")
     if len(before[1]) != len(after[1]) or not all(
             x[:3] == y[:3] and x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
         return t("your function changed the model's weights or their requires_grad flags: an explanation reads the "

@@ -9344,6 +9344,29 @@ def test_lesson_07_round_18_answers_that_call_the_course_s_own_version_are_refus
         check(name, answer, strict=True)
 
 
+def _r18_explanation_after_a_forward_in_train_mode(name):
+    """The course's explanation after one forward pass in train() mode under no_grad(), switched back to eval(): the
+    weights are as they were, but batch normalization's running statistics (buffers) moved."""
+    reference = registry.get_exercise(name).reference
+
+    def explain(model, x, *args):
+        import torch
+
+        model.train()                                          # "gradients need training mode", put back below
+        with torch.no_grad():
+            model(torch.as_tensor(np.asarray(x), dtype=torch.float32)[None].repeat(2, *[1] * np.ndim(x)))
+        model.eval()
+        return reference(model, x, *args)
+    return explain
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients"])
+def test_lesson_07a_round_18_moved_running_statistics_are_named(name):
+    """Its message said "changed the model's weights or their requires_grad flags", which the answer never touched."""
+    verdict = judge(registry.get_exercise(name), _r18_explanation_after_a_forward_in_train_mode(name))
+    assert verdict.kind == WRONG and "running statistics" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -9367,6 +9367,152 @@ def test_lesson_07a_round_18_moved_running_statistics_are_named(name):
     assert verdict.kind == WRONG and "running statistics" in verdict.text, verdict.text
 
 
+def _r18_saliency_of_the_score_s_size(model, x, target):
+    """|d |f| / dx| = |sign(f) df/dx| = |df/dx|: the backward pass of the score's absolute value."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].abs().backward()
+    return x.grad.abs()
+
+
+def _r18_saliency_of_a_batch_of_two(model, x, target):
+    """x twice in the batch, only the first row's score differentiated (eval mode: the rows do not mix)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(torch.stack([x, x]))[0, target].backward()
+    return x.grad.abs()
+
+
+def _r18_saliency_in_eval_mode_put_back(model, x, target):
+    """model.eval() "to be sure", and the caller's mode put back afterwards."""
+    import torch
+
+    was = model.training
+    model.eval()
+    x = torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=True)
+    model(x.unsqueeze(0))[0][target].backward()
+    model.train(was)
+    return x.grad.abs()
+
+
+def _r18_integrated_gradients_by(alphas_of, points_of, mean_score=False):
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = alphas_of(steps).reshape(-1, *[1] * x.ndim)
+        points = points_of(x, baseline, alphas).requires_grad_(True)
+        scores = model(points)[:, target]
+        if mean_score:                                       # d mean / d point = gradient / steps: sum them
+            scores.mean().backward()
+            return (x - baseline) * points.grad.sum(dim=0)
+        scores.sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+def _r18_midpoints(steps):
+    import torch
+
+    return torch.arange(0.5, steps) / steps
+
+
+def _r18_occlusion_by(divide, columns_first=False):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if patch > image.shape[0] or patch > image.shape[1]:
+            raise ValueError("the patch does not fit")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        rows, cols = range(0, image.shape[0] - patch + 1, stride), range(0, image.shape[1] - patch + 1, stride)
+        corners = [(i, j) for j in cols for i in rows] if columns_first else [(i, j) for i in rows for j in cols]
+        for i, j in corners:
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+        return divide(total, count)
+    return occlusion_map
+
+
+def _r18_values_of_all_coalitions(predict, x, background):
+    """x and background in floats (ValueError for a wrong background) and v of every coalition, by bit mask."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.ndim != 2 or background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    values = []
+    for mask in range(2 ** len(x)):
+        rows = background.copy()
+        inside = [j for j in range(len(x)) if mask >> j & 1]
+        rows[:, inside] = x[inside]
+        values.append(np.mean(predict(rows)))
+    return len(x), values
+
+
+def _r18_shapley_by_dividends(predict, x, background):
+    """Harsanyi dividends d(T) = sum over U in T of (-1)^(|T|-|U|) v(U), each shared equally by T's features."""
+    n, v = _r18_values_of_all_coalitions(predict, x, background)
+    phi = np.zeros(n)
+    for team in range(1, 2 ** n):
+        dividend, part = 0.0, team
+        while True:
+            dividend += (-1) ** (bin(team).count("1") - bin(part).count("1")) * v[part]
+            if part == 0:
+                break
+            part = (part - 1) & team
+        for i in range(n):
+            if team >> i & 1:
+                phi[i] += dividend / bin(team).count("1")
+    return phi
+
+
+def _r18_shapley_by_coalitions_holding_i(predict, x, background, separate_sums=False):
+    """The sum over the coalitions T that hold i, weight (|T|-1)! (n-|T|)! / n!; maybe as two separate sums."""
+    n, v = _r18_values_of_all_coalitions(predict, x, background)
+    phi = np.zeros(n)
+    for i in range(n):
+        with_i = without_i = 0.0
+        for team in range(2 ** n):
+            if team >> i & 1:
+                size = bin(team).count("1")
+                weight = math.factorial(size - 1) * math.factorial(n - size) / math.factorial(n)
+                with_i, without_i = with_i + weight * v[team], without_i + weight * v[team ^ 1 << i]
+                if not separate_sums:
+                    phi[i] += weight * (v[team] - v[team ^ 1 << i])
+        if separate_sums:
+            phi[i] = with_i - without_i
+    return phi
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r18_saliency_of_the_score_s_size),
+    ("saliency_map", _r18_saliency_of_a_batch_of_two),
+    ("saliency_map", _r18_saliency_in_eval_mode_put_back),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: b + a * (x - b))),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: a * x + (1 - a) * b)),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: b + a * (x - b),
+                                                          mean_score=True)),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: total / np.maximum(count, 1))),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: np.nan_to_num(total / np.where(count, count, np.nan)))),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: np.divide(total, count, out=np.zeros_like(total),
+                                                                       where=count > 0), columns_first=True)),
+    ("exact_shapley_values", _r18_shapley_by_dividends),
+    ("exact_shapley_values", _r18_shapley_by_coalitions_holding_i),
+    ("exact_shapley_values", lambda predict, x, background: _r18_shapley_by_coalitions_holding_i(
+        predict, x, background, separate_sums=True)),
+], ids=["saliency of |score|", "saliency in a batch of two", "saliency in eval mode put back",
+        "ig arange(0.5, steps)", "ig convex combination", "ig mean score",
+        "occlusion count at least 1", "occlusion nan_to_num", "occlusion columns first",
+        "shapley Harsanyi dividends", "shapley coalitions holding i", "shapley two separate sums"])
+def test_lesson_07_round_18_right_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -821,7 +821,8 @@ def _draw_occlusion_case(rng):
 
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
-                    too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False):
+                    too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
+                    last_window=True):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=dtype)
@@ -831,8 +832,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         fill = fill if fill_override is None else fill_override
         total, count = np.zeros(image.shape), np.zeros(image.shape)
         original = predict(image[None])[0]
-        for i in range(0, image.shape[0] - patch + 1, stride):
-            for j in range(0, image.shape[1] - patch + 1, stride):
+        end = 1 if last_window else 0
+        for i in range(0, image.shape[0] - patch + end, stride):
+            for j in range(0, image.shape[1] - patch + end, stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - predict(covered[None])[0])
@@ -911,6 +913,8 @@ EXERCISES = {
         mistakes=(
             Mistake("left Riemann sum", _ig_with(lambda steps: np.arange(steps) / steps),
                     "your points start at alpha = 0; use the midpoints alpha = (k + 0.5) / steps."),
+            Mistake("right Riemann sum", _ig_with(lambda steps: (np.arange(steps) + 1) / steps),  # round 18
+                    "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
             Mistake("sum, not mean", _ig_with(_midpoints, average=False),
@@ -1010,6 +1014,9 @@ EXERCISES = {
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
+                    "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
+                    "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
             Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
                     "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
                     "patch, the pixels between two windows are never covered and stay 0."),

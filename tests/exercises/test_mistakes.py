@@ -9513,6 +9513,45 @@ def test_lesson_07_round_18_right_answers_written_other_ways_pass(name, answer):
     _passes(name, answer)
 
 
+def _r18_integrated_gradients_by_right_sums(model, x, target, baseline, steps):
+    """The points alpha = (k + 1) / steps, k = 0 ... steps - 1: a right Riemann sum, ending at x itself."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 1.0) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r18_occlusion_without_the_last_window(predict, image, patch, stride, fill):
+    """Corners range(0, H - patch, stride): the window that ends at the last row (or column) is left out."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch, stride):
+        for j in range(0, image.shape[1] - patch, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+@pytest.mark.parametrize("name, answer, says", [
+    ("integrated_gradients", _r18_integrated_gradients_by_right_sums, "end at alpha = 1"),
+    ("occlusion_map", _r18_occlusion_without_the_last_window, "range(0, H - patch + 1, stride)"),
+], ids=["ig right Riemann sum", "occlusion without the last window"])
+def test_lesson_07_round_18_common_slips_are_named(name, answer, says):
+    """Each was refused with a bare "wrong value" and no hint of what was wrong."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and says in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -9552,6 +9552,73 @@ def test_lesson_07_round_18_common_slips_are_named(name, answer, says):
     assert verdict.kind == WRONG and says in verdict.text, verdict.text
 
 
+def _r18_zero_saliency(model, x, target):
+    """Zeros of x's shape, after the model's forward pass (so that a class that does not exist still raises)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if not 0 <= target < model(x[None]).shape[1]:
+        raise IndexError("no such class")
+    return np.zeros(tuple(x.shape), dtype=np.float32)
+
+
+def _r18_zero_gradients(outputs, inputs, *args, **kwargs):
+    import torch
+
+    return tuple(torch.zeros_like(value) for value in (inputs if isinstance(inputs, (tuple, list)) else (inputs,)))
+
+
+def _r18_zeros_of(tensor, *args, **kwargs):
+    return np.zeros(tuple(tensor.shape), dtype=np.float32)
+
+
+@pytest.mark.parametrize("owner, name, patch", [("torch.autograd", "grad", _r18_zero_gradients),
+                                                ("torch.Tensor", "numpy", _r18_zeros_of)],
+                         ids=["torch.autograd.grad", "torch.Tensor.numpy"])
+def test_lesson_07a_round_18_torch_functions_replaced_in_an_earlier_cell_are_refused(owner, name, patch):
+    """Passed (shortcut): torch.autograd.grad or Tensor.numpy replaced in an earlier cell made the reference's maps
+    zeros too, so an answer of zeros passed (the checks watched numpy's and the course's names, not torch's)."""
+    import torch
+
+    holder = torch.autograd if owner == "torch.autograd" else torch.Tensor
+    original, patch.__module__ = getattr(holder, name), "__main__"   # defined in a notebook cell
+    setattr(holder, name, patch)
+    try:
+        verdict = judge(registry.get_exercise("saliency_map"), _r18_zero_saliency)
+    finally:
+        setattr(holder, name, original)
+        patch.__module__ = __name__
+    assert verdict.kind == WRONG and f"{owner}.{name}" in verdict.text, verdict.text
+
+
+def _r18_saliency_right_once_then_autograd_replaced():
+    import torch
+
+    calls = []
+
+    def saliency_map(model, x, target):
+        calls.append(None)
+        if len(calls) == 1:
+            right = registry.get_exercise("saliency_map").reference(model, x, target)
+            torch.autograd.grad = _r18_zero_gradients                  # every later reference map is zeros
+            return right
+        return _r18_zero_saliency(model, x, target)
+    return saliency_map
+
+
+def test_lesson_07a_round_18_torch_autograd_grad_replaced_by_the_answer_is_put_back_and_named():
+    """Passed (contrived): right on the first case, then torch.autograd.grad replaced, which stayed replaced."""
+    import torch
+
+    original = torch.autograd.grad
+    try:
+        verdict = judge(registry.get_exercise("saliency_map"), _r18_saliency_right_once_then_autograd_replaced())
+        put_back = torch.autograd.grad is original
+    finally:
+        torch.autograd.grad = original
+    assert verdict.kind == WRONG and "torch.autograd.grad" in verdict.text and put_back, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

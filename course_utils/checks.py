@@ -24,7 +24,7 @@ import numpy as np
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
                              Recorded, compare_values, input_changed, random_left_alone, same_arrays, short)  # (some re-exported)
-from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules
+from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules, watched_name
 from .i18n import t
 from .plaindata import from_plain
 
@@ -198,7 +198,7 @@ def replaced_library_functions() -> list[str]:
     """The names in builtins, numpy and the course's modules that hold a function or class of the notebook's own (its
     __main__), as after ``mlp.loss_and_grads = lambda ...`` in an earlier cell. Round 17: the references call them, so
     such a patch made every answer pass (``guarded`` puts back what an answer replaces while it runs)."""
-    return [f"{module.__name__}.{attr}" for module in watched_modules()
+    return [f"{watched_name(module)}.{attr}" for module in watched_modules()
             for attr, value in list(vars(module).items()) if getattr(value, "__module__", None) == "__main__"]
 
 

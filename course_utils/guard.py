@@ -265,12 +265,26 @@ _watched_cache: list = [-1, []]   # the number of imported modules, and the watc
 
 
 def watched_modules() -> list:
-    """Python's builtins, numpy's and the course's own modules: the ones whose functions the checks call."""
+    """Python's builtins, numpy's and the course's own modules: the ones whose functions the checks call; and, once
+    torch is imported, torch.autograd and the classes torch.Tensor and torch.nn.Module (round 18: torch.autograd.grad
+    or Tensor.numpy replaced made the references' gradients zeros; torch's own namespace stays out, see above)."""
     if _watched_cache[0] != len(sys.modules):   # a new import: look the modules up again
+        torch = sys.modules.get("torch")
+        autograd, nn = sys.modules.get("torch.autograd"), sys.modules.get("torch.nn")
         _watched_cache[:] = [len(sys.modules), [
             module for name, module in list(sys.modules.items())
-            if module is not None and (name in _WATCHED_MODULES or name.split(".")[0] == "course_utils")]]
+            if module is not None and (name in _WATCHED_MODULES or name.split(".")[0] == "course_utils")] + [
+            holder for holder in (autograd, getattr(torch, "Tensor", None), getattr(nn, "Module", None))
+            if holder is not None]]
     return _watched_cache[1]
+
+
+def watched_name(holder) -> str:
+    """A watched module's name, or a watched class's full name (torch.Tensor)."""
+    if isinstance(holder, types.ModuleType):
+        return holder.__name__
+    return {"Tensor": "torch.Tensor", "Module": "torch.nn.Module"}.get(holder.__name__,
+                                                                      f"{holder.__module__}.{holder.__qualname__}")
 
 
 def _watched_namespaces() -> list:
@@ -293,7 +307,7 @@ def _put_back_replaced(namespaces: list) -> list[str]:
                     or not (callable(value) or course and not key.startswith("__")):
                 continue
             setattr(module, key, value)
-            replaced.append(f"{module.__name__}.{key}")
+            replaced.append(f"{watched_name(module)}.{key}")
     return replaced
 
 

@@ -17,7 +17,12 @@ from .. import attribution as ref
 from ..i18n import t
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, input_changed, kept_between_calls, new_results, same_arrays)
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, refusing_course_versions,
+                   same_arrays)
+
+# round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
+# called one passed; the watch is outermost, so a map kept between calls or a changed model is still named first
+_GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.integrated_gradients)
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -85,8 +90,8 @@ def _model_state(model):
     """What an explanation must leave as it found it: each module's mode, each tensor's dtype, flag and values, each
     module's plain settings (a Dropout's p, a BatchNorm's momentum), and the number of hooks on each module and
     weight."""
-    tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone())
-               for name, tensor in [*model.named_parameters(), *model.named_buffers()]]
+    tensors = [(name, tensor.dtype, tensor.requires_grad, tensor.detach().clone(), kind) for kind, named in
+               (("weight", model.named_parameters()), ("buffer", model.named_buffers())) for name, tensor in named]
     settings = {f"{name or 'model'}.{key}": value for name, module in model.named_modules()
                 for key, value in vars(module).items()
                 if not key.startswith("_") and key != "training" and isinstance(value, (bool, int, float, str, tuple))}
@@ -108,6 +113,12 @@ def _model_change(before, after):
         return t("your function changed the dtype of the model's weights (model.double() or model.to(x.dtype)): "
                  "the notebook feeds the same model float32 batches afterwards. Convert the input to float32 "
                  "instead and leave the model alone")
+    if len(before[1]) == len(after[1]) and all(  # round 18: only buffers moved, said "changed the model's weights"
+            x[:3] == y[:3] and (x[4] == "buffer" or torch.equal(x[3], y[3])) for x, y in zip(before[1], after[1])) and \
+            not all(x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
+        return t("your function changed the running statistics of the model's batch normalization (running_mean, "
+                 "running_var): a forward pass in train() mode moves them, even under torch.no_grad() and with "
+                 "model.eval() called afterwards. Leave the model in the eval() mode it comes in for every pass")
     if len(before[1]) != len(after[1]) or not all(
             x[:3] == y[:3] and x[3].shape == y[3].shape and torch.equal(x[3], y[3]) for x, y in zip(before[1], after[1])):
         return t("your function changed the model's weights or their requires_grad flags: an explanation reads the "
@@ -810,7 +821,8 @@ def _draw_occlusion_case(rng):
 
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
-                    too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False):
+                    too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
+                    last_window=True):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=dtype)
@@ -820,8 +832,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         fill = fill if fill_override is None else fill_override
         total, count = np.zeros(image.shape), np.zeros(image.shape)
         original = predict(image[None])[0]
-        for i in range(0, image.shape[0] - patch + 1, stride):
-            for j in range(0, image.shape[1] - patch + 1, stride):
+        end = 1 if last_window else 0
+        for i in range(0, image.shape[0] - patch + end, stride):
+            for j in range(0, image.shape[1] - patch + end, stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - predict(covered[None])[0])
@@ -843,7 +856,7 @@ EXERCISES = {
     "saliency_map": Exercise(
         reference=_saliency,
         cases=_saliency_cases,
-        run=_run_explanation,
+        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -892,7 +905,7 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
-        run=_run_explanation,
+        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -900,6 +913,8 @@ EXERCISES = {
         mistakes=(
             Mistake("left Riemann sum", _ig_with(lambda steps: np.arange(steps) / steps),
                     "your points start at alpha = 0; use the midpoints alpha = (k + 0.5) / steps."),
+            Mistake("right Riemann sum", _ig_with(lambda steps: (np.arange(steps) + 1) / steps),  # round 18
+                    "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
             Mistake("sum, not mean", _ig_with(_midpoints, average=False),
@@ -937,7 +952,9 @@ EXERCISES = {
     "exact_shapley_values": Exercise(
         reference=_exact_shapley,
         cases=_shapley_cases,
-        run=new_results(),  # round 17: a phi written into a buffer kept between calls, or read-only, passed
+        # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
+        # attribution.exact_shapley, and coalition_value is its v(S)
+        run=refusing_course_versions(new_results(), (ref.exact_shapley, ref.coalition_value)),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -969,7 +986,9 @@ EXERCISES = {
     "occlusion_map": Exercise(
         reference=_occlusion,
         cases=_occlusion_cases,
-        run=new_results(),  # round 17: a map written into a buffer kept between calls, or read-only, passed
+        # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
+        # attribution.occlusion
+        run=refusing_course_versions(new_results(), (ref.occlusion,)),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "
@@ -995,6 +1014,9 @@ EXERCISES = {
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
             Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
+                    "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
+                    "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
             Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
                     "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
                     "patch, the pixels between two windows are never covered and stay 0."),

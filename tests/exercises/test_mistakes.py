@@ -7517,16 +7517,17 @@ def _integrated_gradients_keeping_integers(model, x, target, baseline, steps):
 
 
 def _explanation_then(name, after):
-    """The course's own explanation (saliency or integrated gradients), then ``after(model)``."""
-    from course_utils import attribution
+    """The course's own explanation (saliency or integrated gradients), then ``after(model)``. (Round 18: through
+    the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
+    reference = registry.get_exercise(name).reference
 
     def saliency_map(model, x, target):
-        result = attribution.saliency(model, x, target)
+        result = reference(model, x, target)
         after(model)
         return result
 
     def integrated_gradients(model, x, target, baseline, steps):
-        result = attribution.integrated_gradients(model, x, target, baseline, steps)
+        result = reference(model, x, target, baseline, steps)
         after(model)
         return result
     return saliency_map if name == "saliency_map" else integrated_gradients
@@ -8111,16 +8112,17 @@ def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
 # round 14 (a1408): the caller's x.grad, hooks outside the modules' own lists, grad_fn called by keyword, shards cut
 # by hand, indices beyond 16 bits and a ring step past k - 2
 def _explanation_after(name, before):
-    """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``."""
-    from course_utils import attribution
+    """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``. (Round 18:
+    through the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
+    reference = registry.get_exercise(name).reference
 
     def saliency_map(model, x, target):
         before(model, x)
-        return attribution.saliency(model, x, target)
+        return reference(model, x, target)
 
     def integrated_gradients(model, x, target, baseline, steps):
         before(model, x)
-        return attribution.integrated_gradients(model, x, target, baseline, steps)
+        return reference(model, x, target, baseline, steps)
     return saliency_map if name == "saliency_map" else integrated_gradients
 
 
@@ -9300,6 +9302,321 @@ def test_lesson_07a_round_17_two_buffers_used_in_turn_are_found(name):
     used in turn put the second call's map in the other one."""
     verdict = judge(registry.get_exercise(name), _r17_explanation_in_two_buffers(name))
     assert verdict.kind == WRONG and "in the same memory as the first call's" in verdict.text, verdict.text
+
+
+# round 18: lesson 07
+def _r18_attribution():
+    return __import__("course_utils.attribution").attribution
+
+
+def _r18_shapley_by_coalition_value(predict, x, background):
+    """The enumeration written out, with v(S) from attribution.coalition_value."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+    for i in range(n):
+        for size in range(n):
+            for S in __import__("itertools").combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (_r18_attribution().coalition_value(predict, x, background, S + (i,))
+                                    - _r18_attribution().coalition_value(predict, x, background, S))
+    return phi
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", lambda model, x, target: _r18_attribution().saliency(model, x, target)),
+    ("saliency_map", lambda model, x, target: abs(_r18_attribution().gradient(model, x, target))),
+    ("integrated_gradients", lambda model, x, target, baseline, steps: _r18_attribution().integrated_gradients(
+        model, x, target, baseline, steps)),
+    ("occlusion_map", lambda predict, image, patch, stride, fill: _r18_attribution().occlusion(
+        predict, image, patch, stride, fill)),
+    ("exact_shapley_values", lambda predict, x, background: _r18_attribution().exact_shapley(predict, x, background)),
+    ("exact_shapley_values", _r18_shapley_by_coalition_value),
+], ids=["saliency by attribution.saliency", "saliency by attribution.gradient", "ig by attribution.integrated_gradients",
+        "occlusion by attribution.occlusion", "shapley by attribution.exact_shapley",
+        "shapley by attribution.coalition_value"])
+def test_lesson_07_round_18_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Passed (shortcut): the lessons import course_utils.attribution and run its saliency, gradient,
+    integrated_gradients, occlusion and exact_shapley, which the references wrap (coalition_value is the v(S) of
+    exact_shapley)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+def _r18_explanation_after_a_forward_in_train_mode(name):
+    """The course's explanation after one forward pass in train() mode under no_grad(), switched back to eval(): the
+    weights are as they were, but batch normalization's running statistics (buffers) moved."""
+    reference = registry.get_exercise(name).reference
+
+    def explain(model, x, *args):
+        import torch
+
+        model.train()                                          # "gradients need training mode", put back below
+        with torch.no_grad():
+            model(torch.as_tensor(np.asarray(x), dtype=torch.float32)[None].repeat(2, *[1] * np.ndim(x)))
+        model.eval()
+        return reference(model, x, *args)
+    return explain
+
+
+@pytest.mark.parametrize("name", ["saliency_map", "integrated_gradients"])
+def test_lesson_07a_round_18_moved_running_statistics_are_named(name):
+    """Its message said "changed the model's weights or their requires_grad flags", which the answer never touched."""
+    verdict = judge(registry.get_exercise(name), _r18_explanation_after_a_forward_in_train_mode(name))
+    assert verdict.kind == WRONG and "running statistics" in verdict.text, verdict.text
+
+
+def _r18_saliency_of_the_score_s_size(model, x, target):
+    """|d |f| / dx| = |sign(f) df/dx| = |df/dx|: the backward pass of the score's absolute value."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].abs().backward()
+    return x.grad.abs()
+
+
+def _r18_saliency_of_a_batch_of_two(model, x, target):
+    """x twice in the batch, only the first row's score differentiated (eval mode: the rows do not mix)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(torch.stack([x, x]))[0, target].backward()
+    return x.grad.abs()
+
+
+def _r18_saliency_in_eval_mode_put_back(model, x, target):
+    """model.eval() "to be sure", and the caller's mode put back afterwards."""
+    import torch
+
+    was = model.training
+    model.eval()
+    x = torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=True)
+    model(x.unsqueeze(0))[0][target].backward()
+    model.train(was)
+    return x.grad.abs()
+
+
+def _r18_integrated_gradients_by(alphas_of, points_of, mean_score=False):
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = alphas_of(steps).reshape(-1, *[1] * x.ndim)
+        points = points_of(x, baseline, alphas).requires_grad_(True)
+        scores = model(points)[:, target]
+        if mean_score:                                       # d mean / d point = gradient / steps: sum them
+            scores.mean().backward()
+            return (x - baseline) * points.grad.sum(dim=0)
+        scores.sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+def _r18_midpoints(steps):
+    import torch
+
+    return torch.arange(0.5, steps) / steps
+
+
+def _r18_occlusion_by(divide, columns_first=False):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        if patch > image.shape[0] or patch > image.shape[1]:
+            raise ValueError("the patch does not fit")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        rows, cols = range(0, image.shape[0] - patch + 1, stride), range(0, image.shape[1] - patch + 1, stride)
+        corners = [(i, j) for j in cols for i in rows] if columns_first else [(i, j) for i in rows for j in cols]
+        for i, j in corners:
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+        return divide(total, count)
+    return occlusion_map
+
+
+def _r18_values_of_all_coalitions(predict, x, background):
+    """x and background in floats (ValueError for a wrong background) and v of every coalition, by bit mask."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.ndim != 2 or background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    values = []
+    for mask in range(2 ** len(x)):
+        rows = background.copy()
+        inside = [j for j in range(len(x)) if mask >> j & 1]
+        rows[:, inside] = x[inside]
+        values.append(np.mean(predict(rows)))
+    return len(x), values
+
+
+def _r18_shapley_by_dividends(predict, x, background):
+    """Harsanyi dividends d(T) = sum over U in T of (-1)^(|T|-|U|) v(U), each shared equally by T's features."""
+    n, v = _r18_values_of_all_coalitions(predict, x, background)
+    phi = np.zeros(n)
+    for team in range(1, 2 ** n):
+        dividend, part = 0.0, team
+        while True:
+            dividend += (-1) ** (bin(team).count("1") - bin(part).count("1")) * v[part]
+            if part == 0:
+                break
+            part = (part - 1) & team
+        for i in range(n):
+            if team >> i & 1:
+                phi[i] += dividend / bin(team).count("1")
+    return phi
+
+
+def _r18_shapley_by_coalitions_holding_i(predict, x, background, separate_sums=False):
+    """The sum over the coalitions T that hold i, weight (|T|-1)! (n-|T|)! / n!; maybe as two separate sums."""
+    n, v = _r18_values_of_all_coalitions(predict, x, background)
+    phi = np.zeros(n)
+    for i in range(n):
+        with_i = without_i = 0.0
+        for team in range(2 ** n):
+            if team >> i & 1:
+                size = bin(team).count("1")
+                weight = math.factorial(size - 1) * math.factorial(n - size) / math.factorial(n)
+                with_i, without_i = with_i + weight * v[team], without_i + weight * v[team ^ 1 << i]
+                if not separate_sums:
+                    phi[i] += weight * (v[team] - v[team ^ 1 << i])
+        if separate_sums:
+            phi[i] = with_i - without_i
+    return phi
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r18_saliency_of_the_score_s_size),
+    ("saliency_map", _r18_saliency_of_a_batch_of_two),
+    ("saliency_map", _r18_saliency_in_eval_mode_put_back),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: b + a * (x - b))),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: a * x + (1 - a) * b)),
+    ("integrated_gradients", _r18_integrated_gradients_by(_r18_midpoints, lambda x, b, a: b + a * (x - b),
+                                                          mean_score=True)),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: total / np.maximum(count, 1))),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: np.nan_to_num(total / np.where(count, count, np.nan)))),
+    ("occlusion_map", _r18_occlusion_by(lambda total, count: np.divide(total, count, out=np.zeros_like(total),
+                                                                       where=count > 0), columns_first=True)),
+    ("exact_shapley_values", _r18_shapley_by_dividends),
+    ("exact_shapley_values", _r18_shapley_by_coalitions_holding_i),
+    ("exact_shapley_values", lambda predict, x, background: _r18_shapley_by_coalitions_holding_i(
+        predict, x, background, separate_sums=True)),
+], ids=["saliency of |score|", "saliency in a batch of two", "saliency in eval mode put back",
+        "ig arange(0.5, steps)", "ig convex combination", "ig mean score",
+        "occlusion count at least 1", "occlusion nan_to_num", "occlusion columns first",
+        "shapley Harsanyi dividends", "shapley coalitions holding i", "shapley two separate sums"])
+def test_lesson_07_round_18_right_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r18_integrated_gradients_by_right_sums(model, x, target, baseline, steps):
+    """The points alpha = (k + 1) / steps, k = 0 ... steps - 1: a right Riemann sum, ending at x itself."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 1.0) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r18_occlusion_without_the_last_window(predict, image, patch, stride, fill):
+    """Corners range(0, H - patch, stride): the window that ends at the last row (or column) is left out."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch, stride):
+        for j in range(0, image.shape[1] - patch, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+@pytest.mark.parametrize("name, answer, says", [
+    ("integrated_gradients", _r18_integrated_gradients_by_right_sums, "end at alpha = 1"),
+    ("occlusion_map", _r18_occlusion_without_the_last_window, "range(0, H - patch + 1, stride)"),
+], ids=["ig right Riemann sum", "occlusion without the last window"])
+def test_lesson_07_round_18_common_slips_are_named(name, answer, says):
+    """Each was refused with a bare "wrong value" and no hint of what was wrong."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and says in verdict.text, verdict.text
+
+
+def _r18_zero_saliency(model, x, target):
+    """Zeros of x's shape, after the model's forward pass (so that a class that does not exist still raises)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if not 0 <= target < model(x[None]).shape[1]:
+        raise IndexError("no such class")
+    return np.zeros(tuple(x.shape), dtype=np.float32)
+
+
+def _r18_zero_gradients(outputs, inputs, *args, **kwargs):
+    import torch
+
+    return tuple(torch.zeros_like(value) for value in (inputs if isinstance(inputs, (tuple, list)) else (inputs,)))
+
+
+def _r18_zeros_of(tensor, *args, **kwargs):
+    return np.zeros(tuple(tensor.shape), dtype=np.float32)
+
+
+@pytest.mark.parametrize("owner, name, patch", [("torch.autograd", "grad", _r18_zero_gradients),
+                                                ("torch.Tensor", "numpy", _r18_zeros_of)],
+                         ids=["torch.autograd.grad", "torch.Tensor.numpy"])
+def test_lesson_07a_round_18_torch_functions_replaced_in_an_earlier_cell_are_refused(owner, name, patch):
+    """Passed (shortcut): torch.autograd.grad or Tensor.numpy replaced in an earlier cell made the reference's maps
+    zeros too, so an answer of zeros passed (the checks watched numpy's and the course's names, not torch's)."""
+    import torch
+
+    holder = torch.autograd if owner == "torch.autograd" else torch.Tensor
+    original, patch.__module__ = getattr(holder, name), "__main__"   # defined in a notebook cell
+    setattr(holder, name, patch)
+    try:
+        verdict = judge(registry.get_exercise("saliency_map"), _r18_zero_saliency)
+    finally:
+        setattr(holder, name, original)
+        patch.__module__ = __name__
+    assert verdict.kind == WRONG and f"{owner}.{name}" in verdict.text, verdict.text
+
+
+def _r18_saliency_right_once_then_autograd_replaced():
+    import torch
+
+    calls = []
+
+    def saliency_map(model, x, target):
+        calls.append(None)
+        if len(calls) == 1:
+            right = registry.get_exercise("saliency_map").reference(model, x, target)
+            torch.autograd.grad = _r18_zero_gradients                  # every later reference map is zeros
+            return right
+        return _r18_zero_saliency(model, x, target)
+    return saliency_map
+
+
+def test_lesson_07a_round_18_torch_autograd_grad_replaced_by_the_answer_is_put_back_and_named():
+    """Passed (contrived): right on the first case, then torch.autograd.grad replaced, which stayed replaced."""
+    import torch
+
+    original = torch.autograd.grad
+    try:
+        verdict = judge(registry.get_exercise("saliency_map"), _r18_saliency_right_once_then_autograd_replaced())
+        put_back = torch.autograd.grad is original
+    finally:
+        torch.autograd.grad = original
+    assert verdict.kind == WRONG and "torch.autograd.grad" in verdict.text and put_back, verdict.text
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

@@ -3499,6 +3499,63 @@ def test_lesson_02b_a_loss_read_from_an_identity_network_is_refused(name, answer
         check(name, answer, strict=True)
 
 
+# round 18: lesson 02
+import functools
+
+from course_utils import mlp as _r18_mlp
+
+# bound to names here, as by a learner's `from course_utils.mlp import forward` in an earlier cell
+
+_r18_forward, _r18_bce, _r18_cce = _r18_mlp.forward, _r18_mlp.binary_cross_entropy, _r18_mlp.categorical_cross_entropy
+_r18_forward_tanh = functools.partial(_r18_mlp.forward, hidden="tanh", output="sigmoid")
+
+
+def _r18_mlp_by_bound_forward(X, W1, b1, W2, b2):
+    return _r18_forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]
+
+
+def _r18_bce_by_bound_name(y, z):
+    _r17_same_shape(y, z)
+    return _r18_bce(y, z, from_logits=True)
+
+
+def _r18_cce_in_a_helper(y, Z):
+    return _r18_cce(y, Z, from_logits=True)
+
+
+def _r18_cce_by_a_helper(y, Z):
+    _r17_same_length(y, Z)
+    return _r18_cce_in_a_helper(y, Z)
+
+
+def _r18_bce_in_a_closure():
+    loss_and_delta = _r18_mlp.output_loss_and_delta
+    def bce(y, z):
+        _r17_same_shape(y, z)
+        return loss_and_delta(np.reshape(np.asarray(z, float), (-1, 1)), np.reshape(y, (-1, 1)))[0]
+    return bce
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_forward", _r18_mlp_by_bound_forward),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _r18_forward_tanh({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]),
+    ("bce_from_logits", _r18_bce_by_bound_name),
+    ("bce_from_logits", _r18_bce_in_a_closure()),
+    ("cce_from_logits", _r18_cce_by_a_helper),
+    ("cce_from_logits", lambda y, Z, loss=_r18_cce: _r17_same_length(y, Z) or loss(y, Z, from_logits=True)),
+], ids=["mlp_forward by a global bound to mlp.forward", "mlp_forward by a functools.partial of mlp.forward",
+        "bce by a global bound to mlp.binary_cross_entropy", "bce by mlp.output_loss_and_delta in a closure",
+        "cce by a helper that calls a global bound to mlp.categorical_cross_entropy",
+        "cce by mlp.categorical_cross_entropy as a default argument"])
+def test_lesson_02_the_course_s_own_version_bound_to_a_name_is_refused(name, answer, capsys):
+    """Each passed, in a graded release too: the check replaced mlp.forward (and the losses) in their module for the
+    length of the call, but `from course_utils.mlp import forward` (or `f = mlp.forward` in an earlier cell) binds the
+    function itself, which that replacement does not reach. The check now also looks at what the answer holds: the
+    globals its code reads, its defaults and closure cells, a functools.partial, and the same in its helpers."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -3536,6 +3536,24 @@ def _r18_bce_in_a_closure():
     return bce
 
 
+class _R18CceObject:
+    """Contrived: an object whose __call__ runs the course's loss, which it holds as an attribute."""
+
+    def __init__(self):
+        self.loss = _r18_cce
+
+    def __call__(self, y, Z):
+        _r17_same_length(y, Z)
+        return self.loss(y, Z, from_logits=True)
+
+
+def _r18_bce_unwrapped(y, z):
+    """Contrived: the check's watched stand-in for mlp.binary_cross_entropy, unwrapped while the check runs."""
+    _r17_same_shape(y, z)
+    loss = _r18_mlp.binary_cross_entropy
+    return getattr(loss, "__wrapped__", loss)(y, z, from_logits=True)
+
+
 @pytest.mark.parametrize("name, answer", [
     ("mlp_forward", _r18_mlp_by_bound_forward),
     ("mlp_forward", lambda X, W1, b1, W2, b2: _r18_forward_tanh({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]),
@@ -3543,15 +3561,19 @@ def _r18_bce_in_a_closure():
     ("bce_from_logits", _r18_bce_in_a_closure()),
     ("cce_from_logits", _r18_cce_by_a_helper),
     ("cce_from_logits", lambda y, Z, loss=_r18_cce: _r17_same_length(y, Z) or loss(y, Z, from_logits=True)),
+    ("cce_from_logits", _R18CceObject()),
+    ("bce_from_logits", _r18_bce_unwrapped),
 ], ids=["mlp_forward by a global bound to mlp.forward", "mlp_forward by a functools.partial of mlp.forward",
         "bce by a global bound to mlp.binary_cross_entropy", "bce by mlp.output_loss_and_delta in a closure",
         "cce by a helper that calls a global bound to mlp.categorical_cross_entropy",
-        "cce by mlp.categorical_cross_entropy as a default argument"])
+        "cce by mlp.categorical_cross_entropy as a default argument", "cce by an object that holds it, with a __call__",
+        "bce by the __wrapped__ of the check's stand-in"])
 def test_lesson_02_the_course_s_own_version_bound_to_a_name_is_refused(name, answer, capsys):
     """Each passed, in a graded release too: the check replaced mlp.forward (and the losses) in their module for the
     length of the call, but `from course_utils.mlp import forward` (or `f = mlp.forward` in an earlier cell) binds the
     function itself, which that replacement does not reach. The check now also looks at what the answer holds: the
-    globals its code reads, its defaults and closure cells, a functools.partial, and the same in its helpers."""
+    globals its code reads, its defaults and closure cells, a functools.partial, an object's attributes, and the same
+    in its helpers. The last two are contrived; the stand-in no longer hands out the function as its __wrapped__."""
     with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
         check(name, answer, strict=True)
 

@@ -3636,6 +3636,24 @@ def test_lesson_02_round_18_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r18_cce_logsumexp_of_the_batch(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    return np.mean(__import__("scipy.special").special.logsumexp(Z) - Z[np.arange(len(y)), y])   # axis=None
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("softmax_stable", lambda z: __import__("scipy.special").special.softmax(np.asarray(z, dtype=float)),
+     "axis=None by default"),
+    ("cce_from_logits", _r18_cce_logsumexp_of_the_batch, "axis=None by default"),
+], ids=["softmax by scipy.special.softmax without axis", "cce by scipy.special.logsumexp without axis"])
+def test_lesson_02_a_library_default_of_axis_none_is_named(name, answer, told):
+    """scipy.special.softmax and scipy.special.logsumexp run over the whole array unless given an axis: both answers
+    failed with a plain "wrong value" and no hint of why (round 18)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and told in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

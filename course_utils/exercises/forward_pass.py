@@ -390,6 +390,12 @@ def _softmax_whole_batch(z):
     return e / e.sum()
 
 
+def _softmax_of_the_whole_array(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())   # scipy.special.softmax(z) with its default axis=None
+    return e / e.sum()
+
+
 def _softmax_axis0(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.max(axis=0))
@@ -760,6 +766,14 @@ def _cce_global_max(y, Z):
     return np.mean(m + np.log(np.exp(Z - m).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_logsumexp_of_the_batch(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max()   # scipy.special.logsumexp(Z) with its default axis=None: one number for the whole batch
+    return np.mean(m + np.log(np.exp(Z - m).sum()) - Z[np.arange(len(y)), y])
+
+
 def _cce_fewer_labels_only(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=float)
     if len(y) < len(Z):
@@ -911,6 +925,11 @@ EXERCISES = {
                     "one class each, shape (n, 1), into a vector of n logits, and the softmax then runs across the "
                     "examples: keep the shape as it is and take the softmax along the last axis (each such row gives "
                     "1)"),
+            # after "squeezed before the softmax", which gives the same on a batch of shape (n, 1)
+            Mistake("softmax of the whole array", _softmax_of_the_whole_array, "the probabilities of the whole batch "
+                    "sum to 1 together, not each row's: scipy.special.softmax (like np.max and np.sum) takes axis=None "
+                    "by default. Take the softmax along the last axis: scipy.special.softmax(z, axis=-1), or "
+                    "z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
             Mistake("no keepdims", _softmax_no_keepdims),
@@ -1059,6 +1078,10 @@ EXERCISES = {
                     "ValueError too: test len(y) != len(Z), not only len(y) < len(Z)"),
             Mistake("no length check", _cce_no_length_check, "a single label broadcasts against all n rows without "
                     "any error: raise ValueError when len(y) != len(Z)"),
+            Mistake("log-sum-exp of the whole batch", _cce_logsumexp_of_the_batch, "your log-sum-exp ran over the "
+                    "whole batch at once, one number for all rows: scipy.special.logsumexp (like np.max and np.sum) "
+                    "takes axis=None by default. Take it along each row: scipy.special.logsumexp(Z, axis=1), or "
+                    "m = Z.max(axis=1) and np.exp(Z - m[:, None]).sum(axis=1)"),
             Mistake("the batch's maximum", _cce_global_max, "m = Z.max() is the maximum of the whole batch: for a row "
                     "far below it every exponential underflows to 0, and log(0) is -inf. Use each row's maximum, "
                     "Z.max(axis=1)"),

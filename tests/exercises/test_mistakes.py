@@ -3499,6 +3499,161 @@ def test_lesson_02b_a_loss_read_from_an_identity_network_is_refused(name, answer
         check(name, answer, strict=True)
 
 
+# round 18: lesson 02
+import functools
+
+from course_utils import mlp as _r18_mlp
+
+# bound to names here, as by a learner's `from course_utils.mlp import forward` in an earlier cell
+
+_r18_forward, _r18_bce, _r18_cce = _r18_mlp.forward, _r18_mlp.binary_cross_entropy, _r18_mlp.categorical_cross_entropy
+_r18_forward_tanh = functools.partial(_r18_mlp.forward, hidden="tanh", output="sigmoid")
+
+
+def _r18_mlp_by_bound_forward(X, W1, b1, W2, b2):
+    return _r18_forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]
+
+
+def _r18_bce_by_bound_name(y, z):
+    _r17_same_shape(y, z)
+    return _r18_bce(y, z, from_logits=True)
+
+
+def _r18_cce_in_a_helper(y, Z):
+    return _r18_cce(y, Z, from_logits=True)
+
+
+def _r18_cce_by_a_helper(y, Z):
+    _r17_same_length(y, Z)
+    return _r18_cce_in_a_helper(y, Z)
+
+
+def _r18_bce_in_a_closure():
+    loss_and_delta = _r18_mlp.output_loss_and_delta
+    def bce(y, z):
+        _r17_same_shape(y, z)
+        return loss_and_delta(np.reshape(np.asarray(z, float), (-1, 1)), np.reshape(y, (-1, 1)))[0]
+    return bce
+
+
+class _R18CceObject:
+    """Contrived: an object whose __call__ runs the course's loss, which it holds as an attribute."""
+
+    def __init__(self):
+        self.loss = _r18_cce
+
+    def __call__(self, y, Z):
+        _r17_same_length(y, Z)
+        return self.loss(y, Z, from_logits=True)
+
+
+def _r18_bce_unwrapped(y, z):
+    """Contrived: the check's watched stand-in for mlp.binary_cross_entropy, unwrapped while the check runs."""
+    _r17_same_shape(y, z)
+    loss = _r18_mlp.binary_cross_entropy
+    return getattr(loss, "__wrapped__", loss)(y, z, from_logits=True)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_forward", _r18_mlp_by_bound_forward),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _r18_forward_tanh({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)[0]),
+    ("bce_from_logits", _r18_bce_by_bound_name),
+    ("bce_from_logits", _r18_bce_in_a_closure()),
+    ("cce_from_logits", _r18_cce_by_a_helper),
+    ("cce_from_logits", lambda y, Z, loss=_r18_cce: _r17_same_length(y, Z) or loss(y, Z, from_logits=True)),
+    ("cce_from_logits", _R18CceObject()),
+    ("bce_from_logits", _r18_bce_unwrapped),
+], ids=["mlp_forward by a global bound to mlp.forward", "mlp_forward by a functools.partial of mlp.forward",
+        "bce by a global bound to mlp.binary_cross_entropy", "bce by mlp.output_loss_and_delta in a closure",
+        "cce by a helper that calls a global bound to mlp.categorical_cross_entropy",
+        "cce by mlp.categorical_cross_entropy as a default argument", "cce by an object that holds it, with a __call__",
+        "bce by the __wrapped__ of the check's stand-in"])
+def test_lesson_02_the_course_s_own_version_bound_to_a_name_is_refused(name, answer, capsys):
+    """Each passed, in a graded release too: the check replaced mlp.forward (and the losses) in their module for the
+    length of the call, but `from course_utils.mlp import forward` (or `f = mlp.forward` in an earlier cell) binds the
+    function itself, which that replacement does not reach. The check now also looks at what the answer holds: the
+    globals its code reads, its defaults and closure cells, a functools.partial, an object's attributes, and the same
+    in its helpers. The last two are contrived; the stand-in no longer hands out the function as its __wrapped__."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+_r18_logsumexp = _r18_mlp.logsumexp   # a building block of the course's, not its version of an exercise
+
+
+class _R18Bce:
+    """A right answer written as an object with a __call__: looking into it finds nothing of the course's."""
+
+    def __call__(self, y, z):
+        _r17_same_shape(y, z)
+        y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+        return np.sum(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))) / z.size
+
+
+def _r18_softmax_in_place(z):
+    p = np.array(z, dtype=float)   # a copy of its own, then changed in place
+    p -= p.max(axis=-1, keepdims=True)
+    np.exp(p, out=p)
+    p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def _r18_softmax_classes_first(z):
+    z = np.moveaxis(np.asarray(z, dtype=float), -1, 0)   # the classes on the first axis, then back to the last
+    e = np.exp(z - z.max(axis=0))
+    return np.moveaxis(e / e.sum(axis=0), 0, -1)
+
+
+def _r18_mlp_layer_by_layer(X, W1, b1, W2, b2):
+    A = X
+    for W, b, g in ((W1, b1, np.tanh), (W2, b2, sigmoid)):   # a loop over the layers, not the examples
+        A = g(A @ W.T + b)
+    return A
+
+
+def _r18_cce_shifted(y, Z):
+    _r17_same_length(y, Z)
+    S = np.asarray(Z, dtype=float) - np.max(Z, axis=1, keepdims=True)   # both terms from the shifted logits
+    return np.mean(np.log(np.exp(S).sum(axis=1)) - S[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r18_softmax_in_place),
+    ("softmax_stable", _r18_softmax_classes_first),
+    ("mlp_forward", _r18_mlp_layer_by_layer),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]).T),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or np.mean(
+        np.logaddexp(0, np.asarray(z, dtype=float)) - np.asarray(y, dtype=float) * np.asarray(z, dtype=float))),
+    ("bce_from_logits", _R18Bce()),
+    ("cce_from_logits", _r18_cce_shifted),
+    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or np.mean(
+        _r18_logsumexp(Z, axis=1) - np.asarray(Z, dtype=float)[np.arange(len(y)), y])),
+], ids=["softmax in place on a copy", "softmax with the classes moved to the first axis", "mlp a loop over the layers",
+        "mlp examples as columns, transposed back", "bce logaddexp(0, z) - y z",
+        "bce an object with a __call__, sum / size", "cce from the shifted logits",
+        "cce by mlp.logsumexp bound to a name"])
+def test_lesson_02_round_18_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r18_cce_logsumexp_of_the_batch(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    return np.mean(__import__("scipy.special").special.logsumexp(Z) - Z[np.arange(len(y)), y])   # axis=None
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("softmax_stable", lambda z: __import__("scipy.special").special.softmax(np.asarray(z, dtype=float)),
+     "axis=None by default"),
+    ("cce_from_logits", _r18_cce_logsumexp_of_the_batch, "axis=None by default"),
+], ids=["softmax by scipy.special.softmax without axis", "cce by scipy.special.logsumexp without axis"])
+def test_lesson_02_a_library_default_of_axis_none_is_named(name, answer, told):
+    """scipy.special.softmax and scipy.special.logsumexp run over the whole array unless given an axis: both answers
+    failed with a plain "wrong value" and no hint of why (round 18)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and told in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -6295,12 +6295,25 @@ def _r18_ce_grad_by_a_bias_per_row(Z, y):
                                         output="softmax")[1]["b1"] for i in range(n)]).reshape(n, k) / max(n, 1)
 
 
-@pytest.mark.parametrize("answer", [_r18_ce_grad_by_output_loss_and_delta, _r18_ce_grad_by_a_bias_per_row],
-                         ids=["mlp.output_loss_and_delta", "mlp.loss_and_grads, one row at a time"])
+from course_utils.mlp import output_loss_and_delta as _r18_delta_imported_by_name  # noqa: E402, as a cell imports it
+
+
+def _r18_ce_grad_by_a_name_imported_before(Z, y):
+    """mlp.output_loss_and_delta imported by name (from course_utils.mlp import ...) in a cell before the check."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return _r18_delta_imported_by_name(np.asarray(Z, dtype=float), y, "softmax")[1]
+
+
+@pytest.mark.parametrize("answer", [_r18_ce_grad_by_output_loss_and_delta, _r18_ce_grad_by_a_bias_per_row,
+                                    _r18_ce_grad_by_a_name_imported_before],
+                         ids=["mlp.output_loss_and_delta", "mlp.loss_and_grads, one row at a time",
+                              "output_loss_and_delta imported by name"])
 def test_softmax_ce_grad_refuses_the_course_s_own_gradient(answer):
-    """Both passed before round 18 (the second is contrived), and scored full points in a graded release, which hides
+    """Each passed before round 18 (the second is contrived), and scored full points in a graded release, which hides
     _softmax_ce_grad_reference but keeps mlp.output_loss_and_delta, the function it wraps (round 17 refused it for
-    lesson 02's cce_from_logits)."""
+    lesson 02's cce_from_logits, but only when called through its module: a name imported before the check kept the
+    function itself)."""
     verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
     assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text, verdict.text
 

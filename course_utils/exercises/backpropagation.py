@@ -122,9 +122,11 @@ def _derivative_cases():
         Case((np.array([-30.0, -40.0, -100.0, -300.0, -700.0]),),
              label="z far below 0, where the derivative is tiny (9e-14 down to 1e-304) but not 0"),
         # round 18: float32 holds the whole numbers above exactly, and rounds a z within 65 of 0 by less than 2e-6; far
-        # below 0 it rounds -654.321 by 1.6e-5, and the derivative, e^z there, changes by as much of itself
-        Case((np.array([-654.321, -123.4567, -31.41593, -2.7182818]),),
-             label="fractional z far below 0 (-654.321 to -2.72): the derivative follows every digit of z"),
+        # below 0 it rounds -654.321 by 1.6e-5, and the derivative, e^z there, changes by as much of itself. At -706.25
+        # the derivative, 1.9e-307, is still an ordinary float64 (down to 2.2e-308 at -708.4): not 0 beyond 700 either
+        Case((np.array([-706.25, -654.321, -123.4567, -31.41593, -2.7182818]),),
+             label="fractional z from -706.25 to -2.72: the derivative (1.9e-307 to 0.06) follows every digit of z and "
+             "is 0 nowhere"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
@@ -549,6 +551,11 @@ def _derivative_exp_in_given_dtype(z):
 def _derivative_of_negated_given_dtype(z):
     """sigma(z) sigma(-z), right for signed numbers, with -z of an unsigned array (uint8) wrapping around."""
     return neurons.sigmoid(z) * neurons.sigmoid(-np.asarray(z))
+
+
+def _derivative_zeroed_beyond_700(z):
+    s = neurons.sigmoid(z)
+    return np.where(np.abs(np.asarray(z, dtype=float)) > 700, 0.0, s * (1 - s))
 
 
 def _derivative_of_float32_z(z):
@@ -1253,6 +1260,10 @@ EXERCISES = {
             Mistake("set to 0 beyond a large threshold", _derivative_zeroed_beyond_100, "float64 holds numbers down to "
                     "1e-308, so sigmoid'(-300) = 5e-131 is not 0: do not set the derivative to 0 beyond any |z|; "
                     "s * (1 - s) with the stable sigmoid gives 0 by itself where it rounds to 0"),
+            Mistake("set to 0 beyond 700", _derivative_zeroed_beyond_700, "float64 holds ordinary numbers down to "
+                    "2.2e-308, so sigmoid'(-706.25) = 1.9e-307 is not 0: do not set the derivative to 0 beyond any "
+                    "|z|, not even where np.exp(-z) would overflow; s * (1 - s) with the stable sigmoid gives 0 by "
+                    "itself where it rounds to 0"),
             Mistake("sigmoid written with tanh", _derivative_of_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
                     "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
                     "them from e^z"),

@@ -6277,6 +6277,19 @@ def test_sigmoid_derivative_refuses_z_rounded_to_float32():
         verdict.text
 
 
+def _r18_derivative_zeroed_beyond_700(z):
+    z = np.asarray(z, dtype=float)
+    s = sigmoid(z)
+    return np.where(np.abs(z) > 700, 0.0, s * (1 - s))   # "np.exp overflows beyond about 700"
+
+
+def test_sigmoid_derivative_refuses_zeros_beyond_700():
+    """Passed before round 18: no case held a z from -708 to -700, where the derivative (e^z, 2e-308 to 1e-304) is
+    still an ordinary float64 number, so a threshold at 700, near np.exp's overflow, was never seen."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r18_derivative_zeroed_beyond_700)
+    assert verdict.kind == WRONG and "not even where np.exp" in verdict.text, verdict.text
+
+
 def _r18_ce_grad_by_output_loss_and_delta(Z, y):
     from course_utils import mlp
     if len(y) != len(Z):

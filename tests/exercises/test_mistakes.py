@@ -6378,6 +6378,7 @@ def test_lesson_03b_checks_keep_a_nan_weight_nan(name, answer):
     assert verdict.kind == WRONG and "NaN" in verdict.text, verdict.text
 
 
+@pytest.mark.wide   # 12 full checks, two of them train_mlp's (2000 steps each): about 11 s
 def test_lesson_03_checks_take_more_right_answers_of_round_18():
     import scipy.special
 

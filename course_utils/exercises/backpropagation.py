@@ -15,8 +15,9 @@ import numpy as np
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
-from .base import (Case, Exercise, Mismatch, Mistake, array_problem, compare_values, draw_floats,
-                   draw_shape, generated, in_turn, memory_overlaps, new_results, same_arrays, short)
+from .base import (Case, Exercise, Mismatch, Mistake, array_problem, called, compare_values, draw_floats,
+                   draw_shape, generated, in_turn, memory_overlaps, new_results, refusing_course_versions, same_arrays,
+                   short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -120,6 +121,12 @@ def _derivative_cases():
         Case((np.array([-1000.0, 1000.0]),), label="very large |z|"),
         Case((np.array([-30.0, -40.0, -100.0, -300.0, -700.0]),),
              label="z far below 0, where the derivative is tiny (9e-14 down to 1e-304) but not 0"),
+        # round 18: float32 holds the whole numbers above exactly, and rounds a z within 65 of 0 by less than 2e-6; far
+        # below 0 it rounds -654.321 by 1.6e-5, and the derivative, e^z there, changes by as much of itself. At -706.25
+        # the derivative, 1.9e-307, is still an ordinary float64 (down to 2.2e-308 at -708.4): not 0 beyond 700 either
+        Case((np.array([-706.25, -654.321, -123.4567, -31.41593, -2.7182818]),),
+             label="fractional z from -706.25 to -2.72: the derivative (1.9e-307 to 0.06) follows every digit of z and "
+             "is 0 nowhere"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
@@ -342,6 +349,14 @@ def _integer_xor_weights():
     return np.array([[2, 2], [-2, -2]]), np.array([-1, 3]), np.array([[2, 2]]), np.array([-3])
 
 
+def _nan_weight(weights):
+    """``(W1, b1, W2, b2)`` with W2's second entry NaN, as a run that diverged leaves it: every gradient is NaN."""
+    W1, b1, W2, b2 = weights
+    W2 = np.array(W2, dtype=float)
+    W2.flat[min(1, W2.size - 1)] = np.nan
+    return W1, b1, W2, b2
+
+
 def _confident_xor_weights():
     """A 2 -> 2 -> 1 start with output weights in the tens: on XOR its logits are 60.8, -55.8, 72.4 and -15.4, so two
     outputs are confidently wrong and one confidently right; at 60.8 and 72.4 the sigmoid rounds to exactly 1."""
@@ -425,6 +440,9 @@ def _mlp_backward_cases():
              label="large inputs (saturated hidden units)"),
         Case((rng.normal(size=(5, 3)), rng.integers(0, 2, 5), *net(2, 4)), label="X has 3 features but W1 expects 2", raises=ValueError),
         Case((X_xor, y_xor, *_integer_xor_weights()), label="XOR, integer weights set by hand"),
+        # round 18: no other case held a NaN, so np.nan_to_num on the gradients (zeros for a diverged network) passed
+        Case((X_xor, y_xor, *_nan_weight(net(2, 3))),
+             label="XOR, W2 holding a NaN (as a diverged run leaves it): every gradient is NaN, not hidden"),
         Case((X_xor, y_xor, *_confident_xor_weights()),
              label="XOR, output weights in the tens: outputs confidently right and wrong (logits up to 72)"),
         Case((X_xor.astype(np.int64), y_xor, *net(2, 3)), label="XOR with integer inputs X (0 and 1)"),
@@ -533,6 +551,17 @@ def _derivative_exp_in_given_dtype(z):
 def _derivative_of_negated_given_dtype(z):
     """sigma(z) sigma(-z), right for signed numbers, with -z of an unsigned array (uint8) wrapping around."""
     return neurons.sigmoid(z) * neurons.sigmoid(-np.asarray(z))
+
+
+def _derivative_zeroed_beyond_700(z):
+    s = neurons.sigmoid(z)
+    return np.where(np.abs(np.asarray(z, dtype=float)) > 700, 0.0, s * (1 - s))
+
+
+def _derivative_of_float32_z(z):
+    """The stable sigmoid of z rounded to float32 (about 7 digits): far below 0, e^z follows z's lost digits."""
+    s = neurons.sigmoid(np.asarray(z, dtype=np.float32))
+    return s * (1 - s)
 
 
 def _derivative_of_tanh(z):
@@ -1172,6 +1201,12 @@ def _train_mlp_cases():
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=7), 1, 2), label="lr = 1, a whole number (an int)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),
+        # round 18: no other case held a NaN, so zeroing NaN gradients, skipping a non-finite step or stopping at a NaN
+        # loss passed: training from a NaN keeps every loss and every weight NaN
+        Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _nan_weight(
+            [mlp.init_params([2, 3, 1], seed=13)[name] for name in _PARAM_NAMES]))), 0.5, 3),
+             label="XOR from a start whose W2 holds a NaN (as a diverged run leaves it): every loss and weight is "
+             "NaN, not hidden"),
         Case((X_xor, y_xor, _xor_solved(), 0.5, 3), label="XOR from a start that already solves it (loss 4e-18)"),
         Case((X_xor, y_xor, _overflowing_xor_start(), 0.5, 3),
              label="XOR from hidden sums up to 1200 and logits of +-800 (beyond np.exp's 709), every output "
@@ -1225,6 +1260,10 @@ EXERCISES = {
             Mistake("set to 0 beyond a large threshold", _derivative_zeroed_beyond_100, "float64 holds numbers down to "
                     "1e-308, so sigmoid'(-300) = 5e-131 is not 0: do not set the derivative to 0 beyond any |z|; "
                     "s * (1 - s) with the stable sigmoid gives 0 by itself where it rounds to 0"),
+            Mistake("set to 0 beyond 700", _derivative_zeroed_beyond_700, "float64 holds ordinary numbers down to "
+                    "2.2e-308, so sigmoid'(-706.25) = 1.9e-307 is not 0: do not set the derivative to 0 beyond any "
+                    "|z|, not even where np.exp(-z) would overflow; s * (1 - s) with the stable sigmoid gives 0 by "
+                    "itself where it rounds to 0"),
             Mistake("sigmoid written with tanh", _derivative_of_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
                     "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
                     "them from e^z"),
@@ -1247,6 +1286,9 @@ EXERCISES = {
             Mistake("sigmoid(-z) of an unsigned array", _derivative_of_negated_given_dtype, "-z of an unsigned "
                     "array (uint8) wraps around (-2 becomes 254), so sigmoid(-z) is the sigmoid of another number: "
                     "convert z to floats first, np.asarray(z, dtype=float), or compute s * (1 - s)"),
+            Mistake("z in float32", _derivative_of_float32_z, "np.asarray(z, dtype=np.float32) keeps about 7 digits "
+                    "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
+                    "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -1310,7 +1352,9 @@ EXERCISES = {
     "softmax_ce_grad": Exercise(
         reference=_softmax_ce_grad_reference,
         cases=_softmax_ce_grad_cases,
-        run=new_results(),
+        # round 18: a graded release hides the reference but keeps the course functions that compute the same gradient
+        run=new_results(refusing_course_versions(called, (mlp.output_loss_and_delta, mlp.loss_and_grads,
+                                                          mlp.train_gd))),
         compare=_softmax_gradient_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "

@@ -293,7 +293,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused.
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused; and so is one whose module holds it
+    under a name of its own (round 18: ``from course_utils.mlp import forward`` in a cell before the check), replaced
+    there too.
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
@@ -316,14 +318,16 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
             return call
 
-        places = [(sys.modules[f.__module__], f.__name__, f) for f in functions]
-        for module, name, function in places:
-            setattr(module, name, watched(function))
+        own = getattr(answer, "__globals__", {})   # the namespace of the answer's module (a notebook's __main__)
+        places = [(vars(sys.modules[f.__module__]), f.__name__, f) for f in functions] + [
+            (own, name, value) for name, value in list(own.items()) if any(value is f for f in functions)]
+        for namespace, name, function in places:
+            namespace[name] = watched(function)
         try:
             result = run(answer, case)
         finally:
-            for module, name, function in places:
-                setattr(module, name, function)
+            for namespace, name, function in reversed(places):
+                namespace[name] = function
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result

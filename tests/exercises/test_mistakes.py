@@ -6417,6 +6417,228 @@ def test_lesson_03_checks_refuse_a_course_function_replaced_by_the_notebook(monk
         verdict.text
 
 
+# round 18: lesson 03
+def _r18_derivative_of_float32_z(z):
+    s = sigmoid(np.asarray(z, dtype=np.float32))           # "float32 is enough for a derivative"
+    return s * (1 - s)
+
+
+def test_sigmoid_derivative_refuses_z_rounded_to_float32():
+    """Passed before round 18: every z of the cases was a whole number, a value float32 holds exactly, or within 65 of
+    0 (float32 rounds z by up to 2e-6 there, a change of the derivative below the 1e-6 asked); far below 0 a z such as
+    -654.321 is rounded by 2e-5, and so is the derivative e^z, relatively."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r18_derivative_of_float32_z)
+    assert verdict.kind == WRONG and "np.asarray(z, dtype=float)" in verdict.text and "float32" in verdict.text, \
+        verdict.text
+
+
+def _r18_derivative_zeroed_beyond_700(z):
+    z = np.asarray(z, dtype=float)
+    s = sigmoid(z)
+    return np.where(np.abs(z) > 700, 0.0, s * (1 - s))   # "np.exp overflows beyond about 700"
+
+
+def test_sigmoid_derivative_refuses_zeros_beyond_700():
+    """Passed before round 18: no case held a z from -708 to -700, where the derivative (e^z, 2e-308 to 1e-304) is
+    still an ordinary float64 number, so a threshold at 700, near np.exp's overflow, was never seen."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r18_derivative_zeroed_beyond_700)
+    assert verdict.kind == WRONG and "not even where np.exp" in verdict.text, verdict.text
+
+
+def _r18_ce_grad_by_output_loss_and_delta(Z, y):
+    from course_utils import mlp
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return mlp.output_loss_and_delta(np.asarray(Z, dtype=float), y, "softmax")[1]
+
+
+def _r18_ce_grad_by_a_bias_per_row(Z, y):
+    """Contrived: each row's gradient read from the bias gradient of a network whose only logits are its bias."""
+    from course_utils import mlp
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    Z = np.asarray(Z, dtype=float)
+    n, k = Z.shape
+    return np.array([mlp.loss_and_grads({"W1": np.zeros((k, 1)), "b1": Z[i]}, np.zeros((1, 1)), np.asarray(y)[i:i + 1],
+                                        output="softmax")[1]["b1"] for i in range(n)]).reshape(n, k) / max(n, 1)
+
+
+from course_utils.mlp import output_loss_and_delta as _r18_delta_imported_by_name  # noqa: E402, as a cell imports it
+
+
+def _r18_ce_grad_by_a_name_imported_before(Z, y):
+    """mlp.output_loss_and_delta imported by name (from course_utils.mlp import ...) in a cell before the check."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return _r18_delta_imported_by_name(np.asarray(Z, dtype=float), y, "softmax")[1]
+
+
+@pytest.mark.parametrize("answer", [_r18_ce_grad_by_output_loss_and_delta, _r18_ce_grad_by_a_bias_per_row,
+                                    _r18_ce_grad_by_a_name_imported_before],
+                         ids=["mlp.output_loss_and_delta", "mlp.loss_and_grads, one row at a time",
+                              "output_loss_and_delta imported by name"])
+def test_softmax_ce_grad_refuses_the_course_s_own_gradient(answer):
+    """Each passed before round 18 (the second is contrived), and scored full points in a graded release, which hides
+    _softmax_ce_grad_reference but keeps mlp.output_loss_and_delta, the function it wraps (round 17 refused it for
+    lesson 02's cce_from_logits, but only when called through its module: a name imported before the check kept the
+    function itself)."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
+    assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text, verdict.text
+
+
+def _r18_mlp_backward(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _r18_mlp_backward_nan_to_num(X, y, W1, b1, W2, b2):
+    return tuple(np.nan_to_num(g) for g in _r18_mlp_backward(X, y, W1, b1, W2, b2))   # "no NaN in my gradients"
+
+
+def _r18_train(guard):
+    """The right loop, with ``guard`` ("nan_to_num", "skip", "stop") against a NaN."""
+    def train_mlp(X, y, params, lr, epochs):
+        from course_utils import mlp
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(p, X)[1]["Z2"], from_logits=True))
+            if guard == "stop" and not np.isfinite(losses[-1]):
+                break
+            grads = _r18_mlp_backward(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            if guard == "nan_to_num":
+                grads = [np.nan_to_num(g) for g in grads]
+            new = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+            if guard == "skip" and not all(np.isfinite(v).all() for v in new.values()):
+                continue
+            p = new
+        return p, np.array(losses)
+    return train_mlp
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_backward", _r18_mlp_backward_nan_to_num),
+    ("train_mlp", _r18_train("nan_to_num")),
+    ("train_mlp", _r18_train("skip")),
+    ("train_mlp", _r18_train("stop")),
+], ids=["backward nan_to_num", "train nan_to_num(grads)", "train skips a non-finite step", "train stops at a NaN loss"])
+def test_lesson_03b_checks_keep_a_nan_weight_nan(name, answer):
+    """Each passed before round 18: no case held a NaN or an overflow, so hiding one (zero gradients, a step skipped,
+    training stopped) was never seen. A NaN weight, as a diverged run leaves, makes every gradient and loss NaN."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "NaN" in verdict.text, verdict.text
+
+
+@pytest.mark.wide   # 12 full checks, two of them train_mlp's (2000 steps each): about 11 s
+def test_lesson_03_checks_take_more_right_answers_of_round_18():
+    import scipy.special
+
+    from course_utils import mlp
+
+    def derivative_exact_form(z):
+        e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+        return e / (1 + e) ** 2
+
+    def derivative_by_expit_both_sides(z):
+        z = np.asarray(z, dtype=float)
+        return scipy.special.expit(z) * scipy.special.expit(-z)
+
+    def derivative_by_log_expit(z):
+        z = np.asarray(z, dtype=float)
+        return np.exp(scipy.special.log_expit(z) + scipy.special.log_expit(-z))
+
+    def dense_by_tensordot(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return np.dot(dZ, W), np.tensordot(dZ, X, axes=(0, 0)), np.add.reduce(dZ, axis=0)
+
+    def dense_by_broadcast_outer_products(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return dZ @ W, (dZ[:, :, None] * X[:, None, :]).sum(axis=0), np.ones(len(X)) @ dZ
+
+    def softmax_ce_grad_by_log_softmax(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        G = np.exp(scipy.special.log_softmax(Z, axis=1))
+        G[np.arange(len(Z)), y] -= 1
+        return G / len(Z)
+
+    def softmax_ce_grad_by_logsumexp(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
+        return (P - np.eye(Z.shape[1])[y]) / len(Z)
+
+    def softmax_ce_grad_in_place_on_p(Z, y):
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        P = mlp.softmax(np.asarray(Z, dtype=float))
+        P[range(len(y)), y] -= 1
+        return P / len(y)
+
+    def mlp_backward_one_example_at_a_time(X, y, W1, b1, W2, b2):
+        X, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (X, W1, b1, W2, b2))
+        grads = [np.zeros(W1.shape), np.zeros(b1.shape), np.zeros(W2.shape), np.zeros(b2.shape)]
+        for x, target in zip(X, np.asarray(y, dtype=float)):
+            h = np.tanh(W1 @ x + b1)
+            d2 = sigmoid(W2 @ h + b2) - target
+            d1 = (W2.T @ d2) * (1 - h ** 2)
+            for g, part in zip(grads, (np.outer(d1, x), d1, np.outer(d2, h), d2)):
+                g += part
+        return tuple(g / len(X) for g in grads)
+
+    def mlp_backward_by_cosh(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        Z1 = X @ W1.T + b1
+        H = np.tanh(Z1)
+        dZ2 = (scipy.special.expit(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+        with np.errstate(over="ignore"):
+            dZ1 = (dZ2 @ W2) / np.cosh(Z1) ** 2
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+    def train_mlp_by_loss_and_grads_loss(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(int(epochs)):
+            losses.append(mlp.loss_and_grads(p, X, y)[0])
+            grads = mlp_backward_one_example_at_a_time(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            p = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return {k: p[k] for k in params}, np.array(losses)
+
+    def train_mlp_with_an_own_stable_loss(X, y, params, lr, epochs):
+        if lr <= 0 or np.isnan(lr):
+            raise ValueError("lr must be positive")
+        p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            z, t = mlp.forward(p, X)[1]["Z2"].ravel(), np.asarray(y, dtype=float)
+            losses.append(np.mean(np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))))
+            grads = mlp_backward_by_cosh(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            p = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return p, losses
+
+    for answer in (derivative_exact_form, derivative_by_expit_both_sides, derivative_by_log_expit):
+        _passes("sigmoid_derivative", answer)
+    _passes("dense_backward", dense_by_tensordot)
+    _passes("dense_backward", dense_by_broadcast_outer_products)
+    for answer in (softmax_ce_grad_by_log_softmax, softmax_ce_grad_by_logsumexp, softmax_ce_grad_in_place_on_p):
+        _passes("softmax_ce_grad", answer)
+    _passes("mlp_backward", mlp_backward_one_example_at_a_time)
+    _passes("mlp_backward", mlp_backward_by_cosh)
+    _passes("train_mlp", train_mlp_by_loss_and_grads_loss)
+    _passes("train_mlp", train_mlp_with_an_own_stable_loss)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

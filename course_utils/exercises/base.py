@@ -292,7 +292,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused.
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused. A method (``Adam.update``) is replaced
+    in its class, so that it is watched on a class that the answer imported before the call too.
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
@@ -307,7 +308,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                 return function(*args, **kwargs)
             return call
 
-        places = [(sys.modules[f.__module__], f.__name__, f) for f in functions]
+        places = [(_owner(f), f.__name__, f) for f in functions]
         for module, name, function in places:
             setattr(module, name, watched(function))
         try:
@@ -319,6 +320,14 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result
     return runner
+
+
+def _owner(function: Callable) -> Any:
+    """The module, or the class in it, that holds ``function`` under its name (``Adam.update``: the class Adam)."""
+    owner = sys.modules[function.__module__]
+    for name in function.__qualname__.split(".")[:-1]:
+        owner = getattr(owner, name)
+    return owner
 
 
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:

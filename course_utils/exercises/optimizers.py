@@ -799,6 +799,9 @@ def _batches_summary(answer, case):
                          "element, and 3 or more raise IndexError): return index arrays, such as "
                          "order[i:i + batch_size] of order = rng.permutation(n)"))
     batches = [np.asarray(b) for b in result]
+    if batches and all(b.ndim == 0 for b in batches):  # round 18: the order itself, not cut ("got 10 batches" before)
+        raise Mismatch(t("the function returned {count} single numbers, not batches: cut the shuffled order into index "
+                         "arrays, [order[i:i + batch_size] for i in range(0, n, batch_size)]", count=len(batches)))
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
     floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]

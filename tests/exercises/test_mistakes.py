@@ -2143,6 +2143,19 @@ def test_lesson_04_right_answers_of_round_18_pass(name, answer):
     _passes(name, answer)
 
 
+def _r18_batches_not_cut(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return rng.permutation(n)
+
+
+def test_lesson_04_round_18_a_shuffled_order_not_cut_into_batches_is_named():
+    """The order itself, returned without cutting it, read "expected a list of 1-D index arrays, got 10 batches": it
+    counted the learner's 10 numbers as 10 batches."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r18_batches_not_cut)
+    assert verdict.kind == WRONG and "returned 10 single numbers, not batches" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

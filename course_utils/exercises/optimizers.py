@@ -732,7 +732,8 @@ def _bias(answer, n, batch_size):
 _UNEVEN = ("in {runs} shuffles of {n} indices with different seeds, {seen} of the {orders} possible orders came out, "
            "and not about equally often, as a fair shuffle gives them: a loop of your own must swap at every place, "
            "the last one too (Fisher-Yates: for i from n - 1 down to 1, swap order[i] with order[j], j drawn from "
-           "0..i); simpler, use rng.permutation(n)")
+           "0..i), and random sort keys must not tie (np.argsort(rng.integers(0, n, n)) ties some); simpler, use "
+           "rng.permutation(n)")
 _EVEN_RUNS = 100   # shuffles per possible order in the test of a few indices (2,400 for 4 indices)
 _EVEN_LIMITS = {2: 37.3, 3: 50.7, 4: 89.1}  # chi-square with n! - 1 degrees of freedom that a fair shuffle exceeds with
 # a chance of 1e-9 (scipy.stats.chi2.isf(1e-9, n! - 1))

@@ -2156,6 +2156,21 @@ def test_lesson_04_round_18_a_shuffled_order_not_cut_into_batches_is_named():
     assert verdict.kind == WRONG and "returned 10 single numbers, not batches" in verdict.text, verdict.text
 
 
+def _r18_batches_by_tied_integer_keys(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.argsort(rng.integers(0, n, n))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 1.4 s of CPU: the test of the 24 orders of 4 indices runs 2,400 shuffles
+def test_lesson_04_round_18_tied_sort_keys_on_a_few_indices_are_named():
+    """Random integer keys tie, and argsort then favours some orders: on "4 in 3s" the message spoke only of a loop of
+    one's own that must swap at every place, which this answer has not."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r18_batches_by_tied_integer_keys)
+    assert verdict.kind == WRONG and "random sort keys must not tie" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -81,6 +81,9 @@ def _sgd_cases():
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, 0.1), label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
         Case((np.zeros((0, 3)), np.zeros((0, 3)), 0.1), label="weights of shape (0, 3) (no element: an empty result)",
              points=0),  # any result of that shape is right: no partial credit for it
+        # round 18: every tiny value was a round number of 1e-9, so np.round(w - lr * grad, 10) passed
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), 0.5),
+             label="weights and gradients of 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -175,6 +178,9 @@ def _momentum_cases():
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.001), label="mu = -0.001 (must be in [0, 1))",
              raises=ValueError),
+        # round 18: as in _sgd_cases
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), np.array([-4.4e-11, 1.3e-12]), 0.5, 0.9),
+             label="weights, gradients and velocity of 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -296,6 +302,9 @@ def _adam_cases():
         # round 16: no t was above 1,000,000, so an upper limit on t passed
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 62),
              {"lr": 0.01}, label="step 2**62 (any t >= 1 is allowed; both corrections are 1)"),
+        # round 18: as in _sgd_cases (the first step moves each weight by lr)
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-11},
+             label="weights of 1e-11 and lr = 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -1734,7 +1743,7 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
 def _refusing(*functions):
-    return new_results(refusing_course_versions(called, (*functions, ref.Optimizer.step)))
+    return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step))  # watched once per case
 
 
 EXERCISES = {

@@ -2171,6 +2171,38 @@ def test_lesson_04_round_18_tied_sort_keys_on_a_few_indices_are_named():
     assert verdict.kind == WRONG and "random sort keys must not tie" in verdict.text, verdict.text
 
 
+def _r18_sgd_rounded(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.round(w - lr * grad, 10)
+
+
+def _r18_momentum_rounded(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    return np.round(w - lr * velocity, 10), np.round(velocity, 10)
+
+
+def _r18_adam_weights_rounded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return np.round(w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), 10), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r18_sgd_rounded), ("momentum_step", _r18_momentum_rounded),
+                                          ("adam_step", _r18_adam_weights_rounded)], ids=["sgd", "momentum", "adam"])
+def test_lesson_04_round_18_results_rounded_to_10_decimals_are_refused(name, answer):
+    """Each passed: every tiny value of the cases was a round number of 1e-9, which np.round(..., 10) keeps, so new
+    weights of 1e-11 made 0 went unseen."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "of 1e-11" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

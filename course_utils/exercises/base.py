@@ -293,7 +293,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
     answer that calls ``mlp.forward(...)`` as the lessons import it is refused. A method (``Adam.update``) is replaced
-    in its class, so that it is watched on a class that the answer imported before the call too.
+    in its class, so that it is watched on a class that the answer imported before the call too, and a function that
+    the answer's own module bound to a name before the call (``from course_utils.optimizers import _adam``) is
+    replaced under that name there too (round 18).
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
@@ -309,11 +311,18 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             return call
 
         places = [(_owner(f), f.__name__, f) for f in functions]
+        names = getattr(answer, "__globals__", {})
+        bound = [] if any(names is vars(owner) for owner, _, _ in places) else [
+            (name, value) for name, value in names.items() if any(value is f for f in functions)]
         for module, name, function in places:
             setattr(module, name, watched(function))
+        for name, function in bound:
+            names[name] = watched(function)
         try:
             result = run(answer, case)
         finally:
+            for name, function in bound:
+                names[name] = function
             for module, name, function in places:
                 setattr(module, name, function)
         if seen:

@@ -2032,6 +2032,7 @@ def test_lesson_04_right_answers_of_round_17_pass(name, answer):
 from course_utils import optimizers as _r18_optimizers  # (the course's own optimizers, as a lesson imports them)
 
 _R18_ADAM = _r18_optimizers.Adam  # a class bound before the call, as `from course_utils.optimizers import Adam` binds it
+_R18_COURSE_ADAM, _R18_COURSE_MOMENTUM = _r18_optimizers._adam, _r18_optimizers.momentum_step  # functions bound so
 
 
 def _r18_checked(w, *arrays):
@@ -2079,8 +2080,11 @@ def _r18_adam_by_a_bound_class(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999
         *_r18_checked(w, grad, m, v), t, lr, beta1, beta2, eps, "torch")),
     ("adam_step", _r18_adam_by_a_bound_class),
     ("minibatch_indices", lambda n, batch_size, rng: _r18_optimizers.minibatches(n, batch_size, rng)),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _R18_COURSE_MOMENTUM(w, grad, velocity, lr, mu)),
+    ("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: _R18_COURSE_ADAM(
+        *_r18_checked(w, grad, m, v), t, lr, beta1, beta2, eps, "torch")),
 ], ids=["sgd_step", "_sgd", "make_optimizer('GD').step", "momentum_step", "Momentum.update", "adam_step", "_adam",
-        "Adam.update of a bound class", "minibatches"])
+        "Adam.update of a bound class", "minibatches", "momentum_step bound before the call", "_adam bound before the call"])
 def test_lesson_04_round_18_answers_that_call_the_course_s_optimizers_are_refused(name, answer, capsys):
     """Each passed: the exercises' references live in course_utils.optimizers, which the lessons import (04b and 04c
     use opt.Momentum and opt.Adam), and a graded release hides only the references, not _sgd, _momentum, _adam, the

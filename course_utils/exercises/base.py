@@ -293,9 +293,10 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused; and so is one whose module holds it
-    under a name of its own (round 18: ``from course_utils.mlp import forward`` in a cell before the check), replaced
-    there too.
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused. A method (``Adam.update``) is replaced
+    in its class. Round 18: a function that the answer's own module bound to a name before the call (``from
+    course_utils.mlp import forward``) is replaced under that name too, and an answer that holds one of them itself
+    (``held_functions``) is refused before it runs.
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
@@ -318,22 +319,23 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
             return call
 
-        own = getattr(answer, "__globals__", {})   # the namespace of the answer's module (a notebook's __main__)
-        places = [(vars(sys.modules[f.__module__]), f.__name__, f) for f in functions] + [
-            (own, name, value) for name, value in list(own.items()) if any(value is f for f in functions)]
-        for namespace, name, function in places:
-            namespace[name] = watched(function)
+        own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
+        places = [(_owner(f), f.__name__, f) for f in functions]
+        places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
+        for holder, name, function in places:
+            _bind(holder, name, watched(function))
         try:
             result = run(answer, case)
         finally:
-            for namespace, name, function in reversed(places):
-                namespace[name] = function
+            for holder, name, function in reversed(places):   # a name held twice gets its original back last
+                _bind(holder, name, function)
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result
     return runner
 
 
+<<<<<<< HEAD
 def held_functions(answer: Any, functions: Sequence[Callable], package: str) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
@@ -373,6 +375,22 @@ def held_functions(answer: Any, functions: Sequence[Callable], package: str) -> 
                 except ValueError:   # a cell not filled yet
                     pass
     return found
+=======
+def _bind(holder: Any, name: str, value: Any) -> None:
+    """``holder[name] = value`` for a namespace dict, ``setattr`` for a module or a class."""
+    if isinstance(holder, dict):
+        holder[name] = value
+    else:
+        setattr(holder, name, value)
+
+
+def _owner(function: Callable) -> Any:
+    """The module, or the class in it, that holds ``function`` under its name (``Adam.update``: the class Adam)."""
+    owner = sys.modules[function.__module__]
+    for name in function.__qualname__.split(".")[:-1]:
+        owner = getattr(owner, name)
+    return owner
+>>>>>>> r184
 
 
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:

@@ -16,8 +16,9 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape,
-                   generated, in_turn, memory_overlaps, new_results, same_numpy_state, share_memory_between_calls, short)
+from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call, draw_floats,
+                   draw_shape, generated, in_turn, memory_overlaps, new_results, refusing_course_versions,
+                   same_numpy_state, share_memory_between_calls, short)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -80,6 +81,9 @@ def _sgd_cases():
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, 0.1), label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
         Case((np.zeros((0, 3)), np.zeros((0, 3)), 0.1), label="weights of shape (0, 3) (no element: an empty result)",
              points=0),  # any result of that shape is right: no partial credit for it
+        # round 18: every tiny value was a round number of 1e-9, so np.round(w - lr * grad, 10) passed
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), 0.5),
+             label="weights and gradients of 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -174,6 +178,9 @@ def _momentum_cases():
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, -0.001), label="mu = -0.001 (must be in [0, 1))",
              raises=ValueError),
+        # round 18: as in _sgd_cases
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), np.array([-4.4e-11, 1.3e-12]), 0.5, 0.9),
+             label="weights, gradients and velocity of 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -295,6 +302,9 @@ def _adam_cases():
         # round 16: no t was above 1,000,000, so an upper limit on t passed
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 62),
              {"lr": 0.01}, label="step 2**62 (any t >= 1 is allowed; both corrections are 1)"),
+        # round 18: as in _sgd_cases (the first step moves each weight by lr)
+        Case((np.array([3.3e-11, -7.7e-12]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-11},
+             label="weights of 1e-11 and lr = 1e-11 (np.round(..., 10) would make them 0)"),
     ]
 
 
@@ -731,7 +741,8 @@ def _bias(answer, n, batch_size):
 _UNEVEN = ("in {runs} shuffles of {n} indices with different seeds, {seen} of the {orders} possible orders came out, "
            "and not about equally often, as a fair shuffle gives them: a loop of your own must swap at every place, "
            "the last one too (Fisher-Yates: for i from n - 1 down to 1, swap order[i] with order[j], j drawn from "
-           "0..i); simpler, use rng.permutation(n)")
+           "0..i), and random sort keys must not tie (np.argsort(rng.integers(0, n, n)) ties some); simpler, use "
+           "rng.permutation(n)")
 _EVEN_RUNS = 100   # shuffles per possible order in the test of a few indices (2,400 for 4 indices)
 _EVEN_LIMITS = {2: 37.3, 3: 50.7, 4: 89.1}  # chi-square with n! - 1 degrees of freedom that a fair shuffle exceeds with
 # a chance of 1e-9 (scipy.stats.chi2.isf(1e-9, n! - 1))
@@ -790,12 +801,17 @@ def _batches_summary(answer, case):
         raise Mismatch(t("your function changed the global state of Python's random module (random.seed, "
                          "random.shuffle, ...): the rest of the program draws other numbers after each call. Use only "
                          "the `rng` argument: rng.permutation(n)"))
-    result = list(result)
+    result = list(result)  # a generator's own ValueError is raised here
+    if case.raises:  # round 18: judged by the engine ("should raise ValueError ..., but returned []"), not as batches
+        return result
     if any(isinstance(b, tuple) for b in result):
         raise Mismatch(t("a batch is a tuple, but X[idx] reads a tuple as one index per axis (X[(3, 7)] is a single "
                          "element, and 3 or more raise IndexError): return index arrays, such as "
                          "order[i:i + batch_size] of order = rng.permutation(n)"))
     batches = [np.asarray(b) for b in result]
+    if batches and all(b.ndim == 0 for b in batches):  # round 18: the order itself, not cut ("got 10 batches" before)
+        raise Mismatch(t("the function returned {count} single numbers, not batches: cut the shuffled order into index "
+                         "arrays, [order[i:i + batch_size] for i in range(0, n, batch_size)]", count=len(batches)))
     if not batches or any(b.ndim != 1 for b in batches):
         raise Mismatch(t("expected a list of 1-D index arrays, got {count} batches", count=len(batches)))
     floats = [b.dtype for b in batches if b.size and b.dtype.kind not in "iu"]
@@ -1724,11 +1740,17 @@ _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
+# round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
+# exercises' references) computed the answer; an answer that calls one of them is refused
+def _refusing(*functions):
+    return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step))  # watched once per case
+
+
 EXERCISES = {
     "sgd_step": Exercise(
         reference=ref.sgd_step,
         cases=_sgd_cases,
-        run=new_results(),
+        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1778,7 +1800,7 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=ref.momentum_step,
         cases=_momentum_cases,
-        run=new_results(),
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1855,7 +1877,7 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=ref.adam_step,
         cases=_adam_cases,
-        run=new_results(),
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
@@ -1934,7 +1956,7 @@ EXERCISES = {
     "minibatch_indices": Exercise(
         reference=ref.minibatches,
         cases=_minibatch_cases,
-        run=_batches_summary,
+        run=refusing_course_versions(_batches_summary, (ref.minibatches,)),
         compare=_compare_batches,
         hint="order = rng.permutation(n); return [order[i:i + batch_size] for i in range(0, n, batch_size)]. "
         "Raise ValueError when batch_size < 1.",

@@ -2028,6 +2028,185 @@ def test_lesson_04_right_answers_of_round_17_pass(name, answer):
     _passes(name, answer)
 
 
+# round 18: lesson 04
+from course_utils import optimizers as _r18_optimizers  # (the course's own optimizers, as a lesson imports them)
+
+_R18_ADAM = _r18_optimizers.Adam  # a class bound before the call, as `from course_utils.optimizers import Adam` binds it
+_R18_COURSE_ADAM, _R18_COURSE_MOMENTUM = _r18_optimizers._adam, _r18_optimizers.momentum_step  # functions bound so
+
+
+def _r18_checked(w, *arrays):
+    """The exercise's own checks (shapes, lr > 0), then float arrays: only the step itself comes from the course."""
+    w, *arrays = (np.asarray(a, dtype=float) for a in (w, *arrays))
+    if any(a.shape != w.shape for a in arrays):
+        raise ValueError("shapes differ")
+    return (w, *arrays)
+
+
+def _r18_sgd_by_the_course_s_formula(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers._sgd(w, grad, lr)
+
+
+def _r18_sgd_by_the_course_s_gd(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    params = {"w": w.copy()}
+    return _r18_optimizers.make_optimizer("GD", lr).step(params, {"w": grad})["w"]
+
+
+def _r18_adam_by_a_bound_class(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    adam = _R18_ADAM(lr, beta1, beta2, eps)
+    adam.t = t
+    return adam.update(w, grad, m, v)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", lambda w, grad, lr: _r18_optimizers.sgd_step(w, grad, lr)),
+    ("sgd_step", _r18_sgd_by_the_course_s_formula),
+    ("sgd_step", _r18_sgd_by_the_course_s_gd),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _r18_optimizers.momentum_step(w, grad, velocity, lr, mu)),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _r18_optimizers.Momentum(lr, mu).update(
+        *_r18_checked(w, grad, velocity))),
+    ("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: _r18_optimizers.adam_step(
+        w, grad, m, v, t, lr, beta1, beta2, eps)),
+    ("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: _r18_optimizers._adam(
+        *_r18_checked(w, grad, m, v), t, lr, beta1, beta2, eps, "torch")),
+    ("adam_step", _r18_adam_by_a_bound_class),
+    ("minibatch_indices", lambda n, batch_size, rng: _r18_optimizers.minibatches(n, batch_size, rng)),
+    ("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _R18_COURSE_MOMENTUM(w, grad, velocity, lr, mu)),
+    ("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: _R18_COURSE_ADAM(
+        *_r18_checked(w, grad, m, v), t, lr, beta1, beta2, eps, "torch")),
+], ids=["sgd_step", "_sgd", "make_optimizer('GD').step", "momentum_step", "Momentum.update", "adam_step", "_adam",
+        "Adam.update of a bound class", "minibatches", "momentum_step bound before the call", "_adam bound before the call"])
+def test_lesson_04_round_18_answers_that_call_the_course_s_optimizers_are_refused(name, answer, capsys):
+    """Each passed: the exercises' references live in course_utils.optimizers, which the lessons import (04b and 04c
+    use opt.Momentum and opt.Adam), and a graded release hides only the references, not _sgd, _momentum, _adam, the
+    optimizer classes or make_optimizer, so an answer that calls them scored full points there too."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+def _r18_batches_without_a_size_check(n, batch_size, rng):
+    order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_18_a_missing_batch_size_check_is_told_to_raise():
+    """On "negative batch size" (range(0, 10, -2) is empty) the learner read "expected a list of 1-D index arrays, got
+    0 batches", for an input where the exercise asks for ValueError."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r18_batches_without_a_size_check)
+    assert verdict.kind == WRONG and "should raise ValueError for this input, but returned []" in verdict.text, \
+        verdict.text
+
+
+def _r18_sgd_by_numpy_functions(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.add(w, np.multiply(grad, -lr))
+
+
+def _r18_momentum_into_a_new_buffer(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    new_velocity = np.empty_like(velocity)
+    np.multiply(velocity, mu, out=new_velocity)
+    new_velocity += grad
+    return w - lr * new_velocity, new_velocity
+
+
+def _r18_adam_corrections_by_expm1(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """1 - beta**t as -expm1(t * log(beta)), exact for beta near 1; m and v moved towards g and g**2."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = m + (1 - beta1) * (grad - m), v + (1 - beta2) * (grad * grad - v)
+    c1, c2 = (-math.expm1(t * math.log(b)) if b > 0 else 1.0 for b in (beta1, beta2))
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
+
+
+def _r18_batches_split_at_offsets(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return np.array_split(rng.permutation(n), range(batch_size, n, batch_size))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r18_sgd_by_numpy_functions), ("momentum_step", _r18_momentum_into_a_new_buffer),
+    ("adam_step", _r18_adam_corrections_by_expm1), ("minibatch_indices", _r18_batches_split_at_offsets),
+], ids=["sgd by np.add and np.multiply", "momentum into np.empty_like", "adam with expm1", "np.array_split at offsets"])
+def test_lesson_04_right_answers_of_round_18_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r18_batches_not_cut(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return rng.permutation(n)
+
+
+def test_lesson_04_round_18_a_shuffled_order_not_cut_into_batches_is_named():
+    """The order itself, returned without cutting it, read "expected a list of 1-D index arrays, got 10 batches": it
+    counted the learner's 10 numbers as 10 batches."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r18_batches_not_cut)
+    assert verdict.kind == WRONG and "returned 10 single numbers, not batches" in verdict.text, verdict.text
+
+
+def _r18_batches_by_tied_integer_keys(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.argsort(rng.integers(0, n, n))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 1.4 s of CPU: the test of the 24 orders of 4 indices runs 2,400 shuffles
+def test_lesson_04_round_18_tied_sort_keys_on_a_few_indices_are_named():
+    """Random integer keys tie, and argsort then favours some orders: on "4 in 3s" the message spoke only of a loop of
+    one's own that must swap at every place, which this answer has not."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r18_batches_by_tied_integer_keys)
+    assert verdict.kind == WRONG and "random sort keys must not tie" in verdict.text, verdict.text
+
+
+def _r18_sgd_rounded(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.round(w - lr * grad, 10)
+
+
+def _r18_momentum_rounded(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    return np.round(w - lr * velocity, 10), np.round(velocity, 10)
+
+
+def _r18_adam_weights_rounded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return np.round(w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), 10), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r18_sgd_rounded), ("momentum_step", _r18_momentum_rounded),
+                                          ("adam_step", _r18_adam_weights_rounded)], ids=["sgd", "momentum", "adam"])
+def test_lesson_04_round_18_results_rounded_to_10_decimals_are_refused(name, answer):
+    """Each passed: every tiny value of the cases was a round number of 1e-9, which np.round(..., 10) keeps, so new
+    weights of 1e-11 made 0 went unseen."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "of 1e-11" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -335,14 +335,13 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     return runner
 
 
-<<<<<<< HEAD
 def held_functions(answer: Any, functions: Sequence[Callable], package: str) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
     answer or in a function of its own that it holds (not one of ``package`` or of an installed library).
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
-    itself, which ``refusing_course_versions``'s replacement in its module does not reach.
+    itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
     libraries = (package, sys.prefix, sys.base_prefix)
     found, seen, todo = [], set(), [answer]
@@ -375,7 +374,8 @@ def held_functions(answer: Any, functions: Sequence[Callable], package: str) -> 
                 except ValueError:   # a cell not filled yet
                     pass
     return found
-=======
+
+
 def _bind(holder: Any, name: str, value: Any) -> None:
     """``holder[name] = value`` for a namespace dict, ``setattr`` for a module or a class."""
     if isinstance(holder, dict):
@@ -390,7 +390,6 @@ def _owner(function: Callable) -> Any:
     for name in function.__qualname__.split(".")[:-1]:
         owner = getattr(owner, name)
     return owner
->>>>>>> r184
 
 
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:

@@ -292,7 +292,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused.
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused; so is one whose module imported the
+    function by its name beforehand (``from course_utils.mlp import forward``): that name is watched too.
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
@@ -307,14 +308,18 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                 return function(*args, **kwargs)
             return call
 
-        places = [(sys.modules[f.__module__], f.__name__, f) for f in functions]
-        for module, name, function in places:
-            setattr(module, name, watched(function))
+        # each function in its module, and under any name the answer's own module bound it to before the call
+        # (from course_utils.recipes import build_recipe_cnn, at the top of the notebook)
+        scope = getattr(answer, "__globals__", {})
+        places = [(vars(sys.modules[f.__module__]), f.__name__, f) for f in functions]
+        places += [(scope, name, f) for name, value in list(scope.items()) for f in functions if value is f]
+        for namespace, name, function in places:
+            namespace[name] = watched(function)
         try:
             result = run(answer, case)
         finally:
-            for module, name, function in places:
-                setattr(module, name, function)
+            for namespace, name, function in places:
+                namespace[name] = function
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result

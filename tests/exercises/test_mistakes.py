@@ -3968,6 +3968,33 @@ def test_lesson_05c_predict_one_image_scales_a_dark_image_stored_as_floats():
     assert verdict.kind == WRONG and verdict.mistake == "scaled only when above 1"
 
 
+def _r18_notebook_answer(source):
+    """The function ``answer`` that ``source`` defines in a namespace of its own, as a notebook cell defines it."""
+    namespace = {"np": np}
+    exec(source, namespace)
+    return namespace["answer"]
+
+
+@pytest.mark.parametrize("name, source", [
+    ("accuracy_from_probs", "from course_utils.torch_training import accuracy\n"
+                            "def answer(y_true, probabilities):\n"
+                            "    return accuracy(probabilities, y_true)\n"),
+    ("mlp_forward", "from course_utils.mlp import forward\n"
+                    "def answer(X, W1, b1, W2, b2):\n"
+                    "    return forward({'W1': W1, 'b1': b1, 'W2': W2, 'b2': b2}, X)[0]\n"),
+    ("build_cnn", "from course_utils.recipes import CnnRecipe, build_recipe_cnn\n"
+                  "def answer(filters1=16, filters2=32, n_classes=10, dropout=0.3):\n"
+                  "    return build_recipe_cnn(CnnRecipe('mine', filters1, filters2, dropout=dropout), n_classes)\n"),
+], ids=["accuracy_from_probs by torch_training.accuracy", "mlp_forward by mlp.forward", "build_cnn by the recipe"])
+def test_a_course_version_imported_by_its_name_before_the_check_is_refused(name, source):
+    """The course's own version was watched in its module only: imported by its name at the top of the notebook
+    (from course_utils.mlp import forward), the answer called the unwatched function, and passed."""
+    pytest.importorskip("torch" if name == "accuracy_from_probs" else "numpy")
+    pytest.importorskip("keras" if name == "build_cnn" else "numpy")
+    verdict = judge(registry.get_exercise(name), _r18_notebook_answer(source))
+    assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import weakref
 
 import numpy as np
 
 from .. import convnet as ref
+from .. import recipes
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, same_arrays, same_numpy_state)
+                   in_turn, input_changed, refusing_course_versions, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -1339,6 +1341,22 @@ def _accuracy_run(accuracy, case):
     return result
 
 
+_TORCH_TRAINING = f"{ref.__package__}.torch_training"
+
+
+def _accuracy_run_refusing_torch_training(accuracy, case):
+    """_accuracy_run, refusing an answer that calls torch_training.accuracy (lesson 06's accuracy of logits: the same
+    argmax against the labels, with the same shape checks), which a graded release keeps. The module imports torch, so
+    it is watched only once loaded: an answer that loads it during the call is run once more, watched."""
+    module = sys.modules.get(_TORCH_TRAINING)
+    if module is None:
+        result = _accuracy_run(accuracy, case)
+        module = sys.modules.get(_TORCH_TRAINING)
+        if module is None:
+            return result
+    return refusing_course_versions(_accuracy_run, (module.accuracy,))(accuracy, case)
+
+
 def _draw_build(rng):
     """1 to 24 filters in each convolution (either may be larger), 2 to 20 classes, a dropout rate of 0.05 to 0.9;
     arguments by position, by keyword or both."""
@@ -1429,7 +1447,11 @@ def _predict_cases_with_drawn():
             Case((_rgba(_predict_images()["ring"]),), label="a 28x28x4 image (RGBA, as a PNG file with an alpha "
                  "channel loads)", raises=ValueError),
             Case((_sparse_noise(_SATURATED_NOISE_SEED),), label="sparse noise near a fourth class boundary (its class "
-                 "changes when its two brightest pixels, 255, are cut to 254)")]
+                 "changes when its two brightest pixels, 255, are cut to 254)"),
+            # the other very dark ring is uint8 and every float or int64 image has pixels far above 1: an answer that
+            # scaled uint8 images always but took any other image of pixels at most 1 as scaled already passed
+            Case((_predict_images()["dark ring"].astype(np.float64),), label="a very dark ring stored as floats "
+                 "(whole-number pixels 0.0 and 1.0: raw values, still to be scaled)")]
 
 
 def _rgba(image):
@@ -2317,7 +2339,7 @@ EXERCISES = {
     "build_cnn": Exercise(
         reference=ref.build_cnn,
         cases=_build_cases,
-        run=_build_run,
+        run=refusing_course_versions(_build_run, (recipes.build_recipe_cnn,)),  # 05c's full run builds the same CNN
         compare=_build_compare,
         untouched_random=(),   # Keras draws its layers' seeds from Python's random module; _build_run checks the rest
         hint="keras.Sequential([keras.Input(shape=(28, 28, 1)), Conv2D(filters1, 3, activation='relu'), "
@@ -2367,7 +2389,7 @@ EXERCISES = {
     "accuracy_from_probs": Exercise(
         reference=ref.accuracy_from_probs,
         cases=_accuracy_cases_with_drawn,
-        run=_accuracy_run,
+        run=_accuracy_run_refusing_torch_training,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
         "differ.",

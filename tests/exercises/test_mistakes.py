@@ -4245,6 +4245,90 @@ def test_lesson_05c_predict_one_image_tries_an_image_that_is_not_symmetric_top_t
     assert verdict.kind == WRONG and "256" not in verdict.text and "above the centre" in verdict.text
 
 
+# round 18: lesson 05
+def _r18_accuracy_by_torch_training(y_true, probabilities):
+    from course_utils import torch_training
+
+    return torch_training.accuracy(probabilities, y_true)
+
+
+@pytest.mark.parametrize("loaded", [True, False], ids=["module loaded before", "module loaded by the answer"])
+def test_lesson_05b_accuracy_from_probs_refuses_torch_training_accuracy(loaded, monkeypatch):
+    """torch_training.accuracy (lesson 06's accuracy of logits: the argmax of each row against the labels, with the same
+    shape checks) passed as an answer: a graded release hides accuracy_from_probs, not lesson 06's helper."""
+    pytest.importorskip("torch")
+    import sys
+
+    import course_utils
+    import course_utils.torch_training  # noqa: F401
+
+    if not loaded:  # the answer's import loads it again, during the check
+        monkeypatch.delitem(sys.modules, "course_utils.torch_training")
+        monkeypatch.delattr(course_utils, "torch_training")
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r18_accuracy_by_torch_training)
+    assert verdict.kind == WRONG and "torch_training.accuracy, the course's own version" in verdict.text
+
+
+def _r18_cnn_by_the_recipe(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    from course_utils.recipes import CnnRecipe, build_recipe_cnn
+
+    return build_recipe_cnn(CnnRecipe("mine", filters1, filters2, dropout=dropout), n_classes)
+
+
+def test_lesson_05b_build_cnn_refuses_the_full_run_recipe():
+    """recipes.build_recipe_cnn (05c's full run) builds the lesson's CNN from a recipe with no hidden dense layer, the
+    same layers as build_cnn: it passed, in a graded release too (which hides build_cnn only)."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r18_cnn_by_the_recipe)
+    assert verdict.kind == WRONG and "build_recipe_cnn, the course's own version" in verdict.text
+
+
+def _r18_predict_scaled_unless_float_and_dark(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = image.reshape(1, 28, 28, 1).astype("float32")
+    if image.dtype == np.uint8 or batch.max() > 1:  # "a float image may be scaled already"
+        batch = batch / 255.0
+    return int(np.argmax(model.predict(batch, verbose=0)[0]))
+
+
+def test_lesson_05c_predict_one_image_scales_a_dark_image_stored_as_floats():
+    """The only very dark image (pixels 0 and 1) was uint8, and every float or int64 image had pixels far above 1: an
+    answer that always scaled uint8 images but took any other image whose pixels are at most 1 as scaled already
+    passed."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("predict_one_image"), _r18_predict_scaled_unless_float_and_dark)
+    assert verdict.kind == WRONG and verdict.mistake == "scaled only when above 1"
+
+
+def _r18_notebook_answer(source):
+    """The function ``answer`` that ``source`` defines in a namespace of its own, as a notebook cell defines it."""
+    namespace = {"np": np}
+    exec(source, namespace)
+    return namespace["answer"]
+
+
+@pytest.mark.parametrize("name, source", [
+    ("accuracy_from_probs", "from course_utils.torch_training import accuracy\n"
+                            "def answer(y_true, probabilities):\n"
+                            "    return accuracy(probabilities, y_true)\n"),
+    ("mlp_forward", "from course_utils.mlp import forward\n"
+                    "def answer(X, W1, b1, W2, b2):\n"
+                    "    return forward({'W1': W1, 'b1': b1, 'W2': W2, 'b2': b2}, X)[0]\n"),
+    ("build_cnn", "from course_utils.recipes import CnnRecipe, build_recipe_cnn\n"
+                  "def answer(filters1=16, filters2=32, n_classes=10, dropout=0.3):\n"
+                  "    return build_recipe_cnn(CnnRecipe('mine', filters1, filters2, dropout=dropout), n_classes)\n"),
+], ids=["accuracy_from_probs by torch_training.accuracy", "mlp_forward by mlp.forward", "build_cnn by the recipe"])
+def test_a_course_version_imported_by_its_name_before_the_check_is_refused(name, source):
+    """The course's own version was watched in its module only: imported by its name at the top of the notebook
+    (from course_utils.mlp import forward), the answer called the unwatched function, and passed."""
+    pytest.importorskip("torch" if name == "accuracy_from_probs" else "numpy")
+    pytest.importorskip("keras" if name == "build_cnn" else "numpy")
+    verdict = judge(registry.get_exercise(name), _r18_notebook_answer(source))
+    assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -292,11 +292,15 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
     that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused.
+    answer that calls ``mlp.forward(...)`` as the lessons import it is refused. So is an answer that is one of them
+    (``check(name, data_parallel.shard_gradient)``), and one that calls a name of its own module bound to one of them
+    (``from course_utils.mlp import forward``), which is replaced there too for the length of the call.
     """
     package = str(Path(functions[0].__code__.co_filename).parent)
 
     def runner(answer, case):
+        if any(answer is function for function in functions):
+            raise Mismatch(t(COURSE_VERSION, name=f"{answer.__module__}.{answer.__qualname__}"))
         seen = []
 
         def watched(function):
@@ -307,14 +311,17 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                 return function(*args, **kwargs)
             return call
 
-        places = [(sys.modules[f.__module__], f.__name__, f) for f in functions]
-        for module, name, function in places:
-            setattr(module, name, watched(function))
+        places = [(vars(sys.modules[f.__module__]), f.__name__, f) for f in functions]
+        own = getattr(answer, "__globals__", {})      # the notebook's names: `from course_utils.mlp import forward`
+        if own.get("__name__", "").partition(".")[0] != __name__.partition(".")[0]:   # not a catalogued mistake's
+            places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
+        for namespace, name, function in places:
+            namespace[name] = watched(function)
         try:
             result = run(answer, case)
         finally:
-            for module, name, function in places:
-                setattr(module, name, function)
+            for namespace, name, function in places:
+                namespace[name] = function
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result

@@ -15,11 +15,16 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, kept_between_calls, same_arrays, short, to_numpy)
+                   input_changed, kept_between_calls, refusing_course_versions, same_arrays, short, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
 # ---------------------------------------------------------------- exercise 1: shard gradients
+def _shard_reference(grad_fn, w, X, y, k):
+    """The lesson code's shard_gradient, called: an answer that is that function itself is refused."""
+    return shard_gradient(grad_fn, w, X, y, k)
+
+
 def _squared_error_grad(w, X, y):
     """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
     return 2.0 / len(X) * X.T @ (X @ w - y)
@@ -451,6 +456,11 @@ def _ring_overwrite(buffers, step):
 
 
 # ---------------------------------------------------------------- exercise 3: DistributedSampler's indices
+def _sampler_reference(order, num_replicas, rank, drop_last=False):
+    """The lesson code's sampler_indices, called: an answer that is that function itself is refused."""
+    return sampler_indices(order, num_replicas, rank, drop_last)
+
+
 def _sampler_cases():
     perm = np.random.default_rng(10).permutation(10)
     return [
@@ -1355,9 +1365,9 @@ def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
 
 EXERCISES = {
     "shard_gradient": Exercise(
-        reference=shard_gradient,
+        reference=_shard_reference,
         cases=_shard_cases,
-        run=_run_shard,
+        run=refusing_course_versions(_run_shard, (shard_gradient,)),
         compare=_compare_shard,
         hint="Split with np.array_split(X, k) and np.array_split(y, k). Each grad_fn(w, X_i, y_i) is a MEAN over "
         "n_i examples, so add n_i * grad_i over the shards and divide by n = len(X). Raise ValueError unless "
@@ -1409,7 +1419,7 @@ EXERCISES = {
     "ring_step": Exercise(
         reference=_ring_reference,
         cases=_ring_cases,
-        run=_run_ring,
+        run=refusing_course_versions(_run_ring, (ring_step,)),
         compare=_compare_ring,
         hint="new = buffers.astype(float) (a copy). For every worker i: c = (i - step) % k, then "
         "new[(i + 1) % k, c] += buffers[i, c]. Raise ValueError unless buffers has shape (k, k, ...) with k >= 2.",
@@ -1442,9 +1452,9 @@ EXERCISES = {
         ),
     ),
     "sampler_indices": Exercise(
-        reference=sampler_indices,
+        reference=_sampler_reference,
         cases=_sampler_cases,
-        run=_run_sampler,
+        run=refusing_course_versions(_run_sampler, (sampler_indices,)),
         compare=_compare_sampler,
         hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "

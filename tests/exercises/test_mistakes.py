@@ -7934,7 +7934,7 @@ def test_lesson_08b_accumulation_zeroing_the_first_parameter_group_only_is_rejec
 
 
 def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
-    from course_utils.distributed.data_parallel import shard_gradient
+    shard_gradient = registry.get_exercise("shard_gradient").reference   # course_utils' own version is refused
 
     if not isinstance(k, int) or not 1 <= k <= len(X):     # np.int64(3) is a valid k, refused
         raise ValueError("k must be an int between 1 and len(X)")
@@ -7942,7 +7942,7 @@ def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
 
 
 def _ring_step_for_python_ints_only(buffers, step):
-    from course_utils.distributed.data_parallel import ring_step
+    ring_step = registry.get_exercise("ring_step").reference   # course_utils' own version is refused
 
     buffers = np.asarray(buffers)
     if not isinstance(step, int) or buffers.ndim < 2 or buffers.shape[0] < 2:   # np.int64(1) is a valid step, refused
@@ -7951,7 +7951,7 @@ def _ring_step_for_python_ints_only(buffers, step):
 
 
 def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
-    from course_utils.distributed.data_parallel import sampler_indices
+    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
 
     if not isinstance(num_replicas, int) or not isinstance(rank, int):   # numpy integers refused
         raise ValueError("num_replicas and rank must be ints")
@@ -7959,7 +7959,7 @@ def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
 
 
 def _sampler_drop_last_is_true(order, num_replicas, rank, drop_last=False):
-    from course_utils.distributed.data_parallel import sampler_indices
+    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
 
     return sampler_indices(order, num_replicas, rank, drop_last is True)   # np.True_ is not True
 
@@ -11762,6 +11762,51 @@ def test_lesson_08_an_answer_that_replaces_numpys_comparisons_is_refused_and_num
     finally:
         np.allclose, np.isclose = allclose, isclose
     assert verdict.kind == WRONG and "numpy.allclose" in verdict.text, verdict.text
+
+# round 18: lesson 08
+def _r18_ring_step_by_the_course(buffers, step):
+    if np.ndim(buffers) < 2 or np.shape(buffers)[0] < 2:
+        raise ValueError("a ring needs k >= 2 workers")
+    return __import__("course_utils.distributed.data_parallel").distributed.data_parallel.ring_step(buffers, step)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", lambda grad_fn, w, X, y, k: __import__(
+        "course_utils.distributed.data_parallel").distributed.data_parallel.shard_gradient(grad_fn, w, X, y, k)),
+    ("ring_step", _r18_ring_step_by_the_course),
+    ("sampler_indices", lambda order, num_replicas, rank, drop_last=False: __import__(
+        "course_utils.distributed.data_parallel").distributed.data_parallel.sampler_indices(order, num_replicas, rank,
+                                                                                            drop_last)),
+], ids=["shard_gradient", "ring_step", "sampler_indices"])
+def test_lesson_08a_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Before round 18 all three passed (shortcut): lesson 08a's first cell imports data_parallel, whose shard_gradient,
+    ring_step and sampler_indices are the exercises' references, and a graded release keeps them (the lesson runs
+    data_parallel.ring_allreduce)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+_R18_NOTEBOOK_CELL = """
+from course_utils.distributed.data_parallel import sampler_indices as course_sampler
+
+def sampler_indices(order, num_replicas, rank, drop_last=False):
+    return course_sampler(order, num_replicas, rank, drop_last)
+"""
+
+
+@pytest.mark.parametrize("name", ["shard_gradient", "sampler_indices", "sampler_indices by a name of its own"])
+def test_lesson_08a_the_course_s_own_version_is_refused_as_the_answer_or_imported_by_name(name, capsys):
+    """Before round 18 both passed as the answer itself (check("shard_gradient", data_parallel.shard_gradient)), and
+    an answer that calls `from course_utils.distributed.data_parallel import sampler_indices as ...` passed, since only
+    the name in data_parallel was watched."""
+    from course_utils.distributed import data_parallel
+
+    notebook = {"__name__": "__main__"}
+    exec(_R18_NOTEBOOK_CELL, notebook)                       # a notebook's cell: its names are the answer's globals
+    answer = notebook["sampler_indices"] if name.endswith("own") else getattr(data_parallel, name)
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name.split()[0], answer, strict=True)
+    assert notebook["course_sampler"] is data_parallel.sampler_indices         # put back after the check
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

@@ -494,6 +494,10 @@ def _sampler_cases():
         Case((np.array([12, 5_849_999_999, 3_000_000_001, 7, 2_147_483_648, 16_777_217, 4_294_967_295]), 3, 1),
              label="7 indices of a dataset of 5.85 billion examples (LAION-5B), 3 ranks, rank 1: indices beyond 32 bits "
              "(int32 and uint32 wrap round, float32 rounds them)"),
+        Case((perm, 6, 0), {"drop_last": True}, label="drop_last with 10 examples for 6 ranks: cut to 6 (4 are left "
+             "over, more than half a round)"),
+        Case((perm, np.int64(3), np.int64(1), np.False_), label="drop_last as np.False_ (as read from an array of "
+             "settings): pad to 12"),
     ]
 
 
@@ -616,6 +620,13 @@ def _sampler_drop_last_truncates_toward_zero(order, num_replicas, rank, drop_las
     _sampler_rank(num_replicas, rank)
     per_rank = int((len(order) - num_replicas) / num_replicas) + 1   # int() rounds -0.6 up to 0
     return np.asarray(order)[:per_rank * num_replicas][rank::num_replicas]
+
+
+def _sampler_drop_last_rounds_to_the_nearest(order, num_replicas, rank, drop_last=False):
+    if not drop_last:
+        return sampler_indices(order, num_replicas, rank)
+    _sampler_rank(num_replicas, rank)
+    return np.asarray(order)[:round(len(order) / num_replicas) * num_replicas][rank::num_replicas]   # may go up
 
 
 def _sampler_keyword_only(order, num_replicas, rank, *, drop_last=False):
@@ -1464,6 +1475,9 @@ EXERCISES = {
                     "drop_last and fewer examples than ranks, no rank gets anything: keep "
                     "(n // num_replicas) * num_replicas examples (// rounds down; int() of a negative fraction "
                     "rounds up)."),
+            Mistake("drop_last rounds to the nearest", _sampler_drop_last_rounds_to_the_nearest, "With drop_last, "
+                    "cut down: round(n / num_replicas) goes up a round when more than half a round is left over, and "
+                    "the order cannot fill it. Keep (n // num_replicas) * num_replicas examples."),
             Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
                     "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("contiguous blocks", _sampler_contiguous, "DistributedSampler deals the indices out like cards "

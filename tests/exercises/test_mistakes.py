@@ -11808,6 +11808,37 @@ def test_lesson_08a_the_course_s_own_version_is_refused_as_the_answer_or_importe
         check(name.split()[0], answer, strict=True)
     assert notebook["course_sampler"] is data_parallel.sampler_indices         # put back after the check
 
+def _r18_sampler_cutting_to_the_nearest_round(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    rounds = round(n / num_replicas) if drop_last else -(-n // num_replicas)    # round() may go up a round
+    return np.resize(order, rounds * num_replicas)[rank::num_replicas] if not drop_last else \
+        order[:rounds * num_replicas][rank::num_replicas]
+
+
+def _r18_sampler_padding_when_drop_last_is_false(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    if drop_last is False:                                   # np.False_ is not False: it cuts instead
+        return np.resize(order, -(-n // num_replicas) * num_replicas)[rank::num_replicas]
+    return order[:n - n % num_replicas][rank::num_replicas]
+
+
+def test_lesson_08a_sampler_indices_cutting_to_the_nearest_round_is_rejected():
+    """Before round 18 it passed (slip): no drop_last case left more than half a round over (10 for 4, 3 or 8 ranks),
+    where round() goes up to a round that the order cannot fill."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r18_sampler_cutting_to_the_nearest_round)
+    assert verdict.kind == WRONG and verdict.mistake == "drop_last rounds to the nearest", verdict.text
+    assert "n // num_replicas" in verdict.text
+
+
+def test_lesson_08a_sampler_indices_takes_drop_last_as_a_numpy_false():
+    """Before round 18 it passed: np.True_ was tried, not np.False_ (an array of settings holds np.bool_)."""
+    with pytest.raises(ExerciseFailed, match="np.False_"):
+        check("sampler_indices", _r18_sampler_padding_when_drop_last_is_false, strict=True)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -274,6 +274,12 @@ def _shard_sizes_times_gradients(grad_fn, w, X, y, k):
     return sizes @ np.array([grad_fn(w, Xs, ys) for Xs, ys in shards]) / len(X)   # a matrix w: the wrong axis
 
 
+def _shard_sizes_down_a_column(grad_fn, w, X, y, k):
+    shards = _shards(X, y, k)
+    sizes = np.array([len(Xs) for Xs, ys in shards])
+    return (sizes[:, None] * np.array([grad_fn(w, Xs, ys) for Xs, ys in shards])).sum(axis=0) / len(X)   # vector w only
+
+
 def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
     return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
@@ -1077,6 +1083,18 @@ def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
     return float(np.mean(losses))
 
 
+def _accumulate_loss_plain_mean(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    losses = []
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                  # the step is right
+        losses.append(loss.item())
+    optimizer.step()
+    return float(np.mean(losses))                             # but pieces of unequal sizes count alike
+
+
 def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
@@ -1418,6 +1436,10 @@ EXERCISES = {
                     "gradients' second-to-last axis, which is the shards' axis only when w is a vector; w may be a "
                     "matrix (a model with several outputs): add len(X_j) * grad_fn(w, X_j, y_j) shard by shard, or "
                     "use np.tensordot(sizes, gradients, axes=1)."),
+            Mistake("sizes[:, None] * gradients", _shard_sizes_down_a_column, "sizes[:, None] lines one size up "
+                    "with each row of the gradients only when each gradient is a vector; w may be a matrix (a model "
+                    "with several outputs), and then each gradient has two axes: add len(X_j) * grad_fn(w, X_j, y_j) "
+                    "shard by shard, or use np.tensordot(sizes, gradients, axes=1)."),
             Mistake("divided by y.size", _shard_over_the_size_of_y, "y.size counts every entry of y, and y may have "
                     "one column per output: divide by the number of examples, len(X)."),
             Mistake("k renamed", _shard_renamed, "Keep the parameter names of the signature shard_gradient(grad_fn, "
@@ -1531,6 +1553,10 @@ EXERCISES = {
         mistakes=(
             Mistake("unscaled losses", _accumulate_unscaled, "Each micro-batch's mean loss was backpropagated as it "
                     "is, so the gradients add up to micro_batches times too much. Scale each by len(xb) / len(x)."),
+            Mistake("loss: plain mean of the pieces' losses", _accumulate_loss_plain_mean, "Your step is right, but "
+                    "the loss you returned is the plain mean of the pieces' losses, and pieces of unequal sizes (4, 3, "
+                    "3) do not count alike: add loss.item() of each scaled loss, loss_fn(model(xb), yb) * len(xb) / "
+                    "len(x)."),
             Mistake("divided by the count", _accumulate_over_count, "Dividing by micro_batches is right only for "
                     "equal pieces; scale by len(xb) / len(x)."),
             Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "

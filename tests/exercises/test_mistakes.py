@@ -11839,6 +11839,45 @@ def test_lesson_08a_sampler_indices_takes_drop_last_as_a_numpy_false():
     with pytest.raises(ExerciseFailed, match="np.False_"):
         check("sampler_indices", _r18_sampler_padding_when_drop_last_is_false, strict=True)
 
+def _r18_shard_sizes_broadcast_down_a_column(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    sizes = np.array([len(X_j) for X_j, _ in shards])
+    gradients = np.array([grad_fn(w, X_j, y_j) for X_j, y_j in shards])
+    return (sizes[:, None] * gradients).sum(axis=0) / len(X)   # one size per row: right for a vector w only
+
+
+def test_lesson_08a_shard_sizes_broadcast_down_a_column_are_told_that_w_may_be_a_matrix():
+    """Before round 18 only numpy's 'operands could not be broadcast together with shapes (4,1) (4,3,2)' came."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r18_shard_sizes_broadcast_down_a_column)
+    assert verdict.kind == WRONG and verdict.mistake == "sizes[:, None] * gradients", verdict.text
+    assert "np.tensordot(sizes, gradients, axes=1)" in verdict.text
+
+
+def _r18_accumulation_returning_the_plain_mean_of_the_pieces_losses(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    losses = []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                 # the step is right
+        losses.append(loss.item())
+    optimizer.step()
+    return sum(losses) / len(losses)                         # but 4, 3, 3 examples count alike
+
+
+def test_lesson_08b_accumulation_step_returning_the_plain_mean_of_the_pieces_losses_is_told_so():
+    """Before round 18 only 'wrong value: expected 0.968895, got 0.976286' came, which does not say that the step was
+    right and the returned loss was not."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r18_accumulation_returning_the_plain_mean_of_the_pieces_losses)
+    assert verdict.kind == WRONG and verdict.mistake == "loss: plain mean of the pieces' losses", verdict.text
+    assert "the loss you returned" in verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -11878,6 +11878,100 @@ def test_lesson_08b_accumulation_step_returning_the_plain_mean_of_the_pieces_los
     assert verdict.kind == WRONG and verdict.mistake == "loss: plain mean of the pieces' losses", verdict.text
     assert "the loss you returned" in verdict.text
 
+def _r18_shard_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = np.array_split(X, k)
+    gradients = [np.asarray(grad_fn(w, X_j, y_j), float) for X_j, y_j in zip(shards, np.array_split(y, k))]
+    return np.average(gradients, axis=0, weights=[len(X_j) for X_j in shards])
+
+
+def _r18_shard_by_divmod_slices(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    size, extra = divmod(len(X), k)
+    total, start = 0.0, 0
+    for j in range(k):
+        stop = start + size + (j < extra)                    # the first len(X) % k shards get one more
+        total = total + (stop - start) / len(X) * grad_fn(w, X[start:stop], y[start:stop])
+        start = stop
+    return np.asarray(total, dtype=float)
+
+
+def _r18_ring_step_vectorized(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    senders = np.arange(buffers.shape[0])
+    chunks = (senders - step) % len(senders)
+    new = buffers.astype(float)
+    new[np.roll(senders, -1), chunks] += buffers[senders, chunks]
+    return new
+
+
+def _r18_ring_step_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), buffers + 0.0
+    for j in range(k):                                       # receiver j gets the sender's chunk (j - 1 - step) % k
+        new[j, (j - 1 - step) % k] += buffers[(j - 1) % k, (j - 1 - step) % k]
+    return new
+
+
+def _r18_sampler_by_python_lists(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = list(order)
+    if drop_last:
+        order = order[:len(order) - len(order) % num_replicas]
+    while len(order) % num_replicas:
+        order += order[:num_replicas - len(order) % num_replicas]
+    return order[rank::num_replicas]
+
+
+def _r18_sampler_by_np_pad(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    total = n // num_replicas * num_replicas if drop_last else -(-n // num_replicas) * num_replicas
+    if n:
+        order = np.pad(order, (0, max(total - n, 0)), mode="wrap")[:total]
+    return order.reshape(-1, num_replicas)[:, rank]          # one column per rank
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r18_shard_by_np_average), ("shard_gradient", _r18_shard_by_divmod_slices),
+    ("ring_step", _r18_ring_step_vectorized), ("ring_step", _r18_ring_step_by_receiver),
+    ("sampler_indices", _r18_sampler_by_python_lists), ("sampler_indices", _r18_sampler_by_np_pad)],
+    ids=["shard np.average", "shard divmod slices", "ring vectorized", "ring by receiver", "sampler lists",
+         "sampler np.pad and reshape"])
+def test_lesson_08a_round_18_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r18_accumulation_with_model_zero_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad(set_to_none=True)                        # the optimizer holds every weight of the model
+    losses, sizes = [], []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        (loss * (len(yb) / len(y))).backward()
+        losses.append(loss.item())
+        sizes.append(len(yb))
+    optimizer.step()
+    return float(np.average(losses, weights=sizes))
+
+
+@pytest.mark.wide
+def test_lesson_08b_round_18_accumulation_with_model_zero_grad_and_a_weighted_average_passes():
+    pytest.importorskip("torch")
+    _passes("accumulation_step", _r18_accumulation_with_model_zero_grad)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -15,11 +15,16 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, kept_between_calls, same_arrays, short, to_numpy)
+                   input_changed, kept_between_calls, refusing_course_versions, same_arrays, short, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
 # ---------------------------------------------------------------- exercise 1: shard gradients
+def _shard_reference(grad_fn, w, X, y, k):
+    """The lesson code's shard_gradient, called: an answer that is that function itself is refused."""
+    return shard_gradient(grad_fn, w, X, y, k)
+
+
 def _squared_error_grad(w, X, y):
     """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
     return 2.0 / len(X) * X.T @ (X @ w - y)
@@ -269,6 +274,12 @@ def _shard_sizes_times_gradients(grad_fn, w, X, y, k):
     return sizes @ np.array([grad_fn(w, Xs, ys) for Xs, ys in shards]) / len(X)   # a matrix w: the wrong axis
 
 
+def _shard_sizes_down_a_column(grad_fn, w, X, y, k):
+    shards = _shards(X, y, k)
+    sizes = np.array([len(Xs) for Xs, ys in shards])
+    return (sizes[:, None] * np.array([grad_fn(w, Xs, ys) for Xs, ys in shards])).sum(axis=0) / len(X)   # vector w only
+
+
 def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
     return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
@@ -451,6 +462,11 @@ def _ring_overwrite(buffers, step):
 
 
 # ---------------------------------------------------------------- exercise 3: DistributedSampler's indices
+def _sampler_reference(order, num_replicas, rank, drop_last=False):
+    """The lesson code's sampler_indices, called: an answer that is that function itself is refused."""
+    return sampler_indices(order, num_replicas, rank, drop_last)
+
+
 def _sampler_cases():
     perm = np.random.default_rng(10).permutation(10)
     return [
@@ -484,6 +500,10 @@ def _sampler_cases():
         Case((np.array([12, 5_849_999_999, 3_000_000_001, 7, 2_147_483_648, 16_777_217, 4_294_967_295]), 3, 1),
              label="7 indices of a dataset of 5.85 billion examples (LAION-5B), 3 ranks, rank 1: indices beyond 32 bits "
              "(int32 and uint32 wrap round, float32 rounds them)"),
+        Case((perm, 6, 0), {"drop_last": True}, label="drop_last with 10 examples for 6 ranks: cut to 6 (4 are left "
+             "over, more than half a round)"),
+        Case((perm, np.int64(3), np.int64(1), np.False_), label="drop_last as np.False_ (as read from an array of "
+             "settings): pad to 12"),
     ]
 
 
@@ -606,6 +626,13 @@ def _sampler_drop_last_truncates_toward_zero(order, num_replicas, rank, drop_las
     _sampler_rank(num_replicas, rank)
     per_rank = int((len(order) - num_replicas) / num_replicas) + 1   # int() rounds -0.6 up to 0
     return np.asarray(order)[:per_rank * num_replicas][rank::num_replicas]
+
+
+def _sampler_drop_last_rounds_to_the_nearest(order, num_replicas, rank, drop_last=False):
+    if not drop_last:
+        return sampler_indices(order, num_replicas, rank)
+    _sampler_rank(num_replicas, rank)
+    return np.asarray(order)[:round(len(order) / num_replicas) * num_replicas][rank::num_replicas]   # may go up
 
 
 def _sampler_keyword_only(order, num_replicas, rank, *, drop_last=False):
@@ -1056,6 +1083,18 @@ def _accumulate_unscaled(model, loss_fn, optimizer, x, y, micro_batches):
     return float(np.mean(losses))
 
 
+def _accumulate_loss_plain_mean(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    losses = []
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                  # the step is right
+        losses.append(loss.item())
+    optimizer.step()
+    return float(np.mean(losses))                             # but pieces of unequal sizes count alike
+
+
 def _accumulate_over_count(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     optimizer.zero_grad()
@@ -1355,9 +1394,9 @@ def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
 
 EXERCISES = {
     "shard_gradient": Exercise(
-        reference=shard_gradient,
+        reference=_shard_reference,
         cases=_shard_cases,
-        run=_run_shard,
+        run=refusing_course_versions(_run_shard, (shard_gradient,)),
         compare=_compare_shard,
         hint="Split with np.array_split(X, k) and np.array_split(y, k). Each grad_fn(w, X_i, y_i) is a MEAN over "
         "n_i examples, so add n_i * grad_i over the shards and divide by n = len(X). Raise ValueError unless "
@@ -1397,6 +1436,10 @@ EXERCISES = {
                     "gradients' second-to-last axis, which is the shards' axis only when w is a vector; w may be a "
                     "matrix (a model with several outputs): add len(X_j) * grad_fn(w, X_j, y_j) shard by shard, or "
                     "use np.tensordot(sizes, gradients, axes=1)."),
+            Mistake("sizes[:, None] * gradients", _shard_sizes_down_a_column, "sizes[:, None] lines one size up "
+                    "with each row of the gradients only when each gradient is a vector; w may be a matrix (a model "
+                    "with several outputs), and then each gradient has two axes: add len(X_j) * grad_fn(w, X_j, y_j) "
+                    "shard by shard, or use np.tensordot(sizes, gradients, axes=1)."),
             Mistake("divided by y.size", _shard_over_the_size_of_y, "y.size counts every entry of y, and y may have "
                     "one column per output: divide by the number of examples, len(X)."),
             Mistake("k renamed", _shard_renamed, "Keep the parameter names of the signature shard_gradient(grad_fn, "
@@ -1409,7 +1452,7 @@ EXERCISES = {
     "ring_step": Exercise(
         reference=_ring_reference,
         cases=_ring_cases,
-        run=_run_ring,
+        run=refusing_course_versions(_run_ring, (ring_step,)),
         compare=_compare_ring,
         hint="new = buffers.astype(float) (a copy). For every worker i: c = (i - step) % k, then "
         "new[(i + 1) % k, c] += buffers[i, c]. Raise ValueError unless buffers has shape (k, k, ...) with k >= 2.",
@@ -1442,9 +1485,9 @@ EXERCISES = {
         ),
     ),
     "sampler_indices": Exercise(
-        reference=sampler_indices,
+        reference=_sampler_reference,
         cases=_sampler_cases,
-        run=_run_sampler,
+        run=refusing_course_versions(_run_sampler, (sampler_indices,)),
         compare=_compare_sampler,
         hint="order = np.asarray(order). With drop_last, cut it to a multiple of num_replicas; otherwise pad it "
         "to the next multiple by repeating its start. Then return order[rank::num_replicas]. Raise ValueError "
@@ -1454,6 +1497,9 @@ EXERCISES = {
                     "drop_last and fewer examples than ranks, no rank gets anything: keep "
                     "(n // num_replicas) * num_replicas examples (// rounds down; int() of a negative fraction "
                     "rounds up)."),
+            Mistake("drop_last rounds to the nearest", _sampler_drop_last_rounds_to_the_nearest, "With drop_last, "
+                    "cut down: round(n / num_replicas) goes up a round when more than half a round is left over, and "
+                    "the order cannot fill it. Keep (n // num_replicas) * num_replicas examples."),
             Mistake("start repeated once only", _sampler_start_once, "With fewer examples than the padding needs, "
                     "the start must be repeated several times (np.resize(order, total) does that)."),
             Mistake("contiguous blocks", _sampler_contiguous, "DistributedSampler deals the indices out like cards "
@@ -1507,6 +1553,10 @@ EXERCISES = {
         mistakes=(
             Mistake("unscaled losses", _accumulate_unscaled, "Each micro-batch's mean loss was backpropagated as it "
                     "is, so the gradients add up to micro_batches times too much. Scale each by len(xb) / len(x)."),
+            Mistake("loss: plain mean of the pieces' losses", _accumulate_loss_plain_mean, "Your step is right, but "
+                    "the loss you returned is the plain mean of the pieces' losses, and pieces of unequal sizes (4, 3, "
+                    "3) do not count alike: add loss.item() of each scaled loss, loss_fn(model(xb), yb) * len(xb) / "
+                    "len(x)."),
             Mistake("divided by the count", _accumulate_over_count, "Dividing by micro_batches is right only for "
                     "equal pieces; scale by len(xb) / len(x)."),
             Mistake("step every micro-batch", _accumulate_step_each, "You stepped after every micro-batch: that is "

@@ -8575,7 +8575,7 @@ def test_lesson_08b_accumulation_zeroing_the_first_parameter_group_only_is_rejec
 
 
 def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
-    from course_utils.distributed.data_parallel import shard_gradient
+    shard_gradient = registry.get_exercise("shard_gradient").reference   # course_utils' own version is refused
 
     if not isinstance(k, int) or not 1 <= k <= len(X):     # np.int64(3) is a valid k, refused
         raise ValueError("k must be an int between 1 and len(X)")
@@ -8583,7 +8583,7 @@ def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
 
 
 def _ring_step_for_python_ints_only(buffers, step):
-    from course_utils.distributed.data_parallel import ring_step
+    ring_step = registry.get_exercise("ring_step").reference   # course_utils' own version is refused
 
     buffers = np.asarray(buffers)
     if not isinstance(step, int) or buffers.ndim < 2 or buffers.shape[0] < 2:   # np.int64(1) is a valid step, refused
@@ -8592,7 +8592,7 @@ def _ring_step_for_python_ints_only(buffers, step):
 
 
 def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
-    from course_utils.distributed.data_parallel import sampler_indices
+    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
 
     if not isinstance(num_replicas, int) or not isinstance(rank, int):   # numpy integers refused
         raise ValueError("num_replicas and rank must be ints")
@@ -8600,7 +8600,7 @@ def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
 
 
 def _sampler_drop_last_is_true(order, num_replicas, rank, drop_last=False):
-    from course_utils.distributed.data_parallel import sampler_indices
+    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
 
     return sampler_indices(order, num_replicas, rank, drop_last is True)   # np.True_ is not True
 
@@ -12719,6 +12719,215 @@ def test_lesson_08_an_answer_that_replaces_numpys_comparisons_is_refused_and_num
     finally:
         np.allclose, np.isclose = allclose, isclose
     assert verdict.kind == WRONG and "numpy.allclose" in verdict.text, verdict.text
+
+# round 18: lesson 08
+def _r18_ring_step_by_the_course(buffers, step):
+    if np.ndim(buffers) < 2 or np.shape(buffers)[0] < 2:
+        raise ValueError("a ring needs k >= 2 workers")
+    return __import__("course_utils.distributed.data_parallel").distributed.data_parallel.ring_step(buffers, step)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", lambda grad_fn, w, X, y, k: __import__(
+        "course_utils.distributed.data_parallel").distributed.data_parallel.shard_gradient(grad_fn, w, X, y, k)),
+    ("ring_step", _r18_ring_step_by_the_course),
+    ("sampler_indices", lambda order, num_replicas, rank, drop_last=False: __import__(
+        "course_utils.distributed.data_parallel").distributed.data_parallel.sampler_indices(order, num_replicas, rank,
+                                                                                            drop_last)),
+], ids=["shard_gradient", "ring_step", "sampler_indices"])
+def test_lesson_08a_answers_that_call_the_course_s_own_version_are_refused(name, answer, capsys):
+    """Before round 18 all three passed (shortcut): lesson 08a's first cell imports data_parallel, whose shard_gradient,
+    ring_step and sampler_indices are the exercises' references, and a graded release keeps them (the lesson runs
+    data_parallel.ring_allreduce)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+_R18_NOTEBOOK_CELL = """
+from course_utils.distributed.data_parallel import sampler_indices as course_sampler
+
+def sampler_indices(order, num_replicas, rank, drop_last=False):
+    return course_sampler(order, num_replicas, rank, drop_last)
+"""
+
+
+@pytest.mark.parametrize("name", ["shard_gradient", "sampler_indices", "sampler_indices by a name of its own"])
+def test_lesson_08a_the_course_s_own_version_is_refused_as_the_answer_or_imported_by_name(name, capsys):
+    """Before round 18 both passed as the answer itself (check("shard_gradient", data_parallel.shard_gradient)), and
+    an answer that calls `from course_utils.distributed.data_parallel import sampler_indices as ...` passed, since only
+    the name in data_parallel was watched."""
+    from course_utils.distributed import data_parallel
+
+    notebook = {"__name__": "__main__"}
+    exec(_R18_NOTEBOOK_CELL, notebook)                       # a notebook's cell: its names are the answer's globals
+    answer = notebook["sampler_indices"] if name.endswith("own") else getattr(data_parallel, name)
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name.split()[0], answer, strict=True)
+    assert notebook["course_sampler"] is data_parallel.sampler_indices         # put back after the check
+
+def _r18_sampler_cutting_to_the_nearest_round(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    rounds = round(n / num_replicas) if drop_last else -(-n // num_replicas)    # round() may go up a round
+    return np.resize(order, rounds * num_replicas)[rank::num_replicas] if not drop_last else \
+        order[:rounds * num_replicas][rank::num_replicas]
+
+
+def _r18_sampler_padding_when_drop_last_is_false(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    if drop_last is False:                                   # np.False_ is not False: it cuts instead
+        return np.resize(order, -(-n // num_replicas) * num_replicas)[rank::num_replicas]
+    return order[:n - n % num_replicas][rank::num_replicas]
+
+
+def test_lesson_08a_sampler_indices_cutting_to_the_nearest_round_is_rejected():
+    """Before round 18 it passed (slip): no drop_last case left more than half a round over (10 for 4, 3 or 8 ranks),
+    where round() goes up to a round that the order cannot fill."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r18_sampler_cutting_to_the_nearest_round)
+    assert verdict.kind == WRONG and verdict.mistake == "drop_last rounds to the nearest", verdict.text
+    assert "n // num_replicas" in verdict.text
+
+
+def test_lesson_08a_sampler_indices_takes_drop_last_as_a_numpy_false():
+    """Before round 18 it passed: np.True_ was tried, not np.False_ (an array of settings holds np.bool_)."""
+    with pytest.raises(ExerciseFailed, match="np.False_"):
+        check("sampler_indices", _r18_sampler_padding_when_drop_last_is_false, strict=True)
+
+def _r18_shard_sizes_broadcast_down_a_column(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    sizes = np.array([len(X_j) for X_j, _ in shards])
+    gradients = np.array([grad_fn(w, X_j, y_j) for X_j, y_j in shards])
+    return (sizes[:, None] * gradients).sum(axis=0) / len(X)   # one size per row: right for a vector w only
+
+
+def test_lesson_08a_shard_sizes_broadcast_down_a_column_are_told_that_w_may_be_a_matrix():
+    """Before round 18 only numpy's 'operands could not be broadcast together with shapes (4,1) (4,3,2)' came."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r18_shard_sizes_broadcast_down_a_column)
+    assert verdict.kind == WRONG and verdict.mistake == "sizes[:, None] * gradients", verdict.text
+    assert "np.tensordot(sizes, gradients, axes=1)" in verdict.text
+
+
+def _r18_accumulation_returning_the_plain_mean_of_the_pieces_losses(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    losses = []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                 # the step is right
+        losses.append(loss.item())
+    optimizer.step()
+    return sum(losses) / len(losses)                         # but 4, 3, 3 examples count alike
+
+
+def test_lesson_08b_accumulation_step_returning_the_plain_mean_of_the_pieces_losses_is_told_so():
+    """Before round 18 only 'wrong value: expected 0.968895, got 0.976286' came, which does not say that the step was
+    right and the returned loss was not."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r18_accumulation_returning_the_plain_mean_of_the_pieces_losses)
+    assert verdict.kind == WRONG and verdict.mistake == "loss: plain mean of the pieces' losses", verdict.text
+    assert "the loss you returned" in verdict.text
+
+def _r18_shard_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = np.array_split(X, k)
+    gradients = [np.asarray(grad_fn(w, X_j, y_j), float) for X_j, y_j in zip(shards, np.array_split(y, k))]
+    return np.average(gradients, axis=0, weights=[len(X_j) for X_j in shards])
+
+
+def _r18_shard_by_divmod_slices(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    size, extra = divmod(len(X), k)
+    total, start = 0.0, 0
+    for j in range(k):
+        stop = start + size + (j < extra)                    # the first len(X) % k shards get one more
+        total = total + (stop - start) / len(X) * grad_fn(w, X[start:stop], y[start:stop])
+        start = stop
+    return np.asarray(total, dtype=float)
+
+
+def _r18_ring_step_vectorized(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    senders = np.arange(buffers.shape[0])
+    chunks = (senders - step) % len(senders)
+    new = buffers.astype(float)
+    new[np.roll(senders, -1), chunks] += buffers[senders, chunks]
+    return new
+
+
+def _r18_ring_step_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), buffers + 0.0
+    for j in range(k):                                       # receiver j gets the sender's chunk (j - 1 - step) % k
+        new[j, (j - 1 - step) % k] += buffers[(j - 1) % k, (j - 1 - step) % k]
+    return new
+
+
+def _r18_sampler_by_python_lists(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = list(order)
+    if drop_last:
+        order = order[:len(order) - len(order) % num_replicas]
+    while len(order) % num_replicas:
+        order += order[:num_replicas - len(order) % num_replicas]
+    return order[rank::num_replicas]
+
+
+def _r18_sampler_by_np_pad(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    total = n // num_replicas * num_replicas if drop_last else -(-n // num_replicas) * num_replicas
+    if n:
+        order = np.pad(order, (0, max(total - n, 0)), mode="wrap")[:total]
+    return order.reshape(-1, num_replicas)[:, rank]          # one column per rank
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r18_shard_by_np_average), ("shard_gradient", _r18_shard_by_divmod_slices),
+    ("ring_step", _r18_ring_step_vectorized), ("ring_step", _r18_ring_step_by_receiver),
+    ("sampler_indices", _r18_sampler_by_python_lists), ("sampler_indices", _r18_sampler_by_np_pad)],
+    ids=["shard np.average", "shard divmod slices", "ring vectorized", "ring by receiver", "sampler lists",
+         "sampler np.pad and reshape"])
+def test_lesson_08a_round_18_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r18_accumulation_with_model_zero_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad(set_to_none=True)                        # the optimizer holds every weight of the model
+    losses, sizes = [], []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        (loss * (len(yb) / len(y))).backward()
+        losses.append(loss.item())
+        sizes.append(len(yb))
+    optimizer.step()
+    return float(np.average(losses, weights=sizes))
+
+
+@pytest.mark.wide
+def test_lesson_08b_round_18_accumulation_with_model_zero_grad_and_a_weighted_average_passes():
+    pytest.importorskip("torch")
+    _passes("accumulation_step", _r18_accumulation_with_model_zero_grad)
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

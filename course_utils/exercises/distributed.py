@@ -15,16 +15,12 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, kept_between_calls, refusing_course_versions, same_arrays, short, to_numpy)
+                   input_changed, kept_between_calls, reference_of, refusing_course_versions, same_arrays, short,
+                   to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
 # ---------------------------------------------------------------- exercise 1: shard gradients
-def _shard_reference(grad_fn, w, X, y, k):
-    """The lesson code's shard_gradient, called: an answer that is that function itself is refused."""
-    return shard_gradient(grad_fn, w, X, y, k)
-
-
 def _squared_error_grad(w, X, y):
     """Gradient of the MEAN squared error of a linear model: (2/n) X^T (Xw - y)."""
     return 2.0 / len(X) * X.T @ (X @ w - y)
@@ -462,11 +458,6 @@ def _ring_overwrite(buffers, step):
 
 
 # ---------------------------------------------------------------- exercise 3: DistributedSampler's indices
-def _sampler_reference(order, num_replicas, rank, drop_last=False):
-    """The lesson code's sampler_indices, called: an answer that is that function itself is refused."""
-    return sampler_indices(order, num_replicas, rank, drop_last)
-
-
 def _sampler_cases():
     perm = np.random.default_rng(10).permutation(10)
     return [
@@ -1394,7 +1385,7 @@ def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
 
 EXERCISES = {
     "shard_gradient": Exercise(
-        reference=_shard_reference,
+        reference=reference_of(shard_gradient),
         cases=_shard_cases,
         run=refusing_course_versions(_run_shard, (shard_gradient,)),
         compare=_compare_shard,
@@ -1485,7 +1476,7 @@ EXERCISES = {
         ),
     ),
     "sampler_indices": Exercise(
-        reference=_sampler_reference,
+        reference=reference_of(sampler_indices),
         cases=_sampler_cases,
         run=refusing_course_versions(_run_sampler, (sampler_indices,)),
         compare=_compare_sampler,

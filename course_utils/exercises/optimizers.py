@@ -17,7 +17,7 @@ import numpy as np
 from .. import optimizers as ref
 from ..i18n import t
 from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call, draw_floats,
-                   draw_shape, generated, in_turn, memory_overlaps, new_results, refusing_course_versions,
+                   draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of, refusing_course_versions,
                    same_numpy_state, share_memory_between_calls, short)
 
 
@@ -1748,7 +1748,7 @@ def _refusing(*functions):
 
 EXERCISES = {
     "sgd_step": Exercise(
-        reference=ref.sgd_step,
+        reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
         run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update),
         compare=_arrays_compared,
@@ -1798,7 +1798,7 @@ EXERCISES = {
         ),
     ),
     "momentum_step": Exercise(
-        reference=ref.momentum_step,
+        reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update),
         compare=_arrays_compared,
@@ -1875,7 +1875,7 @@ EXERCISES = {
         ),
     ),
     "adam_step": Exercise(
-        reference=ref.adam_step,
+        reference=reference_of(ref.adam_step),
         cases=_adam_cases,
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update),
         compare=_arrays_compared,
@@ -1954,7 +1954,7 @@ EXERCISES = {
         ),
     ),
     "minibatch_indices": Exercise(
-        reference=ref.minibatches,
+        reference=reference_of(ref.minibatches),
         cases=_minibatch_cases,
         run=refusing_course_versions(_batches_summary, (ref.minibatches,)),
         compare=_compare_batches,

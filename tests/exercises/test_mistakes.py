@@ -3361,6 +3361,57 @@ def _evaluate_with_float32_argmax(model, loader, loss_fn, device):
     return total / seen, right / seen
 
 
+# round 18: lesson 06
+def _accuracy_lengths_before_dimensions(logits, labels):
+    if labels.ndim != 1 or len(logits) != len(labels) or logits.ndim != 2 or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_first_axes_before_dimensions(logits, labels):
+    if labels.ndim != 1 or logits.shape[0] != labels.shape[0] or logits.ndim != 2 or labels.shape[0] == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("answer", [_accuracy_lengths_before_dimensions, _accuracy_first_axes_before_dimensions],
+                         ids=["len(logits) first", "logits.shape[0] first"])
+def test_lesson_06b_accuracy_is_tried_on_0d_logits(answer):
+    """Round 18: an accuracy that compares len(logits) (or logits.shape[0]) with the labels before it checks
+    logits.ndim passed: no case had 0-d logits, on which len() raises TypeError (logits.shape[0] IndexError) instead
+    of the ValueError the text asks for when the logits are not 2-D."""
+    verdict = judge(registry.get_exercise("torch_accuracy"), answer)
+    assert verdict.kind == WRONG and "0-d logits" in verdict.text, verdict.text
+    if answer is _accuracy_lengths_before_dimensions:   # the other raises IndexError, named by the text itself
+        assert verdict.mistake == "lengths compared before the dimensions", verdict.mistake
+
+
+def _evaluate_reshaping_each_batch(reshape):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = reshape(x).to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("reshape", [lambda x: x.flatten(start_dim=1), lambda x: x.view(x.size(0), -1)],
+                         ids=["x.flatten(start_dim=1)", "x.view(x.size(0), -1)"])
+def test_lesson_06b_evaluate_gives_each_batch_to_the_model_as_it_comes(reshape):
+    """Round 18: an evaluate that flattened every batch before the model passed, as each model of the check began
+    with nn.Flatten (or took flat features): a model that takes its images whole, as a CNN does, no longer fits."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_reshaping_each_batch(reshape))
+    assert verdict.kind == WRONG and "acts on each row" in verdict.text, verdict.text
+    assert verdict.mistake == "batches flattened", verdict.mistake
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -745,6 +745,7 @@ def _evaluate_cases():
         Case((1, 1), label="a single example"),
         Case((40, 40), label="everything in one batch"),
         Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
+        Case((32, 1), label="32 examples in batches of 1: 32 batches, every one of them counts"),
         Case((30, 8), {"loss": "margin"}, label="a loss other than cross-entropy (nn.MultiMarginLoss)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
         Case((30, 8), {"sampler": list(range(0, 30, 2))}, label="a loader with a sampler: every other example, "
@@ -817,6 +818,34 @@ def _unmoved_batches(on_a_gpu=False):
             return moved if to_a_device else moved.as_subclass(Unmoved)
 
     return Unmoved, Named
+
+
+def _moving_as_tensor(unmoved):
+    """A context in which torch.as_tensor(x, device=...) moves a batch of the check's loader as x.to(...) does.
+
+    torch's factory functions bypass __torch_function__, so ``Unmoved`` cannot see that call, and it gives back x
+    itself when x is already on the device (round 18: torch.as_tensor(x, device=device) was told its batch was never
+    moved). For the length of ``with``, torch.as_tensor is wrapped to send such a batch through ``Unmoved.to``.
+    """
+    import contextlib
+
+    import torch
+
+    original = torch.as_tensor
+
+    def as_tensor(data, dtype=None, device=None):
+        if isinstance(data, unmoved) and device is not None:
+            return data.to(device=device, dtype=dtype or data.dtype)
+        return original(data, dtype=dtype, device=device)
+
+    @contextlib.contextmanager
+    def moving():
+        torch.as_tensor = as_tensor
+        try:
+            yield
+        finally:
+            torch.as_tensor = original
+    return moving()
 
 
 def _run_evaluate(evaluate, case):
@@ -907,7 +936,7 @@ def _run_evaluate(evaluate, case):
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
-    with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext():
+    with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext(), _moving_as_tensor(Unmoved):
         result = evaluate(model, loader, loss_fn, torch.device("cpu"))
         switched_on = kw.get("caller_no_grad") and torch.is_grad_enabled()
     if switched_on:
@@ -962,7 +991,8 @@ def _run_evaluate(evaluate, case):
     draws = []
     for seed in (11, 12):  # evaluated again under two seeds: it must leave PyTorch's generator where the seed led
         torch.manual_seed(seed)
-        evaluate(model, loader, loss_fn, torch.device("cpu"))
+        with _moving_as_tensor(Unmoved):
+            evaluate(model, loader, loss_fn, torch.device("cpu"))
         draws.append(torch.rand(4))
     if torch.equal(*draws):
         raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "

@@ -3386,13 +3386,13 @@ def test_lesson_06b_accuracy_is_tried_on_0d_logits(answer):
         assert verdict.mistake == "lengths compared before the dimensions", verdict.mistake
 
 
-def _evaluate_reshaping_each_batch(reshape):
+def _evaluate_reshaping_each_batch(reshape, move=lambda batch, device: batch.to(device)):
     def evaluate(model, loader, loss_fn, device):
         model.eval()
         total, right, seen = 0.0, 0, 0
         with torch.no_grad():
             for x, y in loader:
-                x, y = reshape(x).to(device), y.to(device)
+                x, y = move(reshape(x), device=device), move(y, device=device)
                 logits = model(x)
                 total += loss_fn(logits, y).item() * len(y)
                 right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
@@ -3410,6 +3410,39 @@ def test_lesson_06b_evaluate_gives_each_batch_to_the_model_as_it_comes(reshape):
     verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_reshaping_each_batch(reshape))
     assert verdict.kind == WRONG and "acts on each row" in verdict.text, verdict.text
     assert verdict.mistake == "batches flattened", verdict.mistake
+
+
+def test_lesson_06b_evaluate_may_move_batches_with_torch_as_tensor():
+    """Round 18: torch.as_tensor(x, device=device) moves a batch as x.to(device) does, but torch's factory functions
+    bypass the check's tensor classes, so the batch was reported as never moved."""
+    _passes("torch_evaluate", _evaluate_reshaping_each_batch(
+        lambda x: x, move=lambda batch, device: torch.as_tensor(batch, device=device)))
+
+
+def _evaluate_first_batches(limit):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for i, (x, y) in enumerate(loader):
+                if i == limit:   # a quick look at the first batches only
+                    break
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("limit", [10, 20])
+def test_lesson_06b_evaluate_reads_every_batch_of_a_long_loader(limit):
+    """Round 18 (contrived): an evaluate that stopped after its first 10 batches passed, as no loader of the check
+    gave more than 10."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_first_batches(limit))
+    assert verdict.kind == WRONG and "32 batches" in verdict.text, verdict.text
 
 
 # ---------------------------------------------------------------- lesson 00 (welcome)

@@ -3402,6 +3402,7 @@ def _evaluate_reshaping_each_batch(reshape, move=lambda batch, device: batch.to(
     return evaluate
 
 
+@pytest.mark.wide   # a whole evaluate check: seconds
 @pytest.mark.parametrize("reshape", [lambda x: x.flatten(start_dim=1), lambda x: x.view(x.size(0), -1)],
                          ids=["x.flatten(start_dim=1)", "x.view(x.size(0), -1)"])
 def test_lesson_06b_evaluate_gives_each_batch_to_the_model_as_it_comes(reshape):
@@ -3412,6 +3413,7 @@ def test_lesson_06b_evaluate_gives_each_batch_to_the_model_as_it_comes(reshape):
     assert verdict.mistake == "batches flattened", verdict.mistake
 
 
+@pytest.mark.wide   # a whole evaluate check: seconds
 def test_lesson_06b_evaluate_may_move_batches_with_torch_as_tensor():
     """Round 18: torch.as_tensor(x, device=device) moves a batch as x.to(device) does, but torch's factory functions
     bypass the check's tensor classes, so the batch was reported as never moved."""
@@ -3437,12 +3439,52 @@ def _evaluate_first_batches(limit):
     return evaluate
 
 
+@pytest.mark.wide   # a whole evaluate check: seconds
 @pytest.mark.parametrize("limit", [10, 20])
 def test_lesson_06b_evaluate_reads_every_batch_of_a_long_loader(limit):
     """Round 18 (contrived): an evaluate that stopped after its first 10 batches passed, as no loader of the check
     gave more than 10."""
     verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_first_batches(limit))
     assert verdict.kind == WRONG and "32 batches" in verdict.text, verdict.text
+
+
+def _train_step_with_a_closure(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+    return optimizer.step(closure).item()
+
+
+class _DigitMLPThroughASequential(torch.nn.Module):
+    """The three named layers and one dropout, run through an nn.Sequential that holds the same modules."""
+
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        nn = torch.nn
+        self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+        self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+        self.net = nn.Sequential(nn.Flatten(), self.hidden1, nn.ReLU(inplace=True), self.dropout, self.hidden2,
+                                 nn.ReLU(inplace=True), self.dropout, self.output)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _accuracy_checking_the_first_axes_last(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0] or not labels.numel():
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return logits.argmax(dim=-1).eq(labels).sum().item() / labels.numel()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_train_step", _train_step_with_a_closure),
+    ("torch_accuracy", _accuracy_checking_the_first_axes_last),
+    ("torch_digit_mlp", _DigitMLPThroughASequential),
+], ids=["optimizer.step(closure)", "eq().sum() / numel()", "nn.Sequential of the named layers"])
+def test_lesson_06_round_18_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
 
 
 # ---------------------------------------------------------------- lesson 00 (welcome)

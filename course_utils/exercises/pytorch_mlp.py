@@ -438,6 +438,8 @@ def _accuracy_cases():
         Case((logits[0], labels[:1]), label="1-D logits (must raise ValueError)", raises=ValueError),
         Case((logits[0], labels[:10]), label="1-D logits, as many as the labels (must raise ValueError)",
              raises=ValueError),
+        Case((logits[0, 0], labels[:1]), label="0-d logits, a single number, and one label (must raise ValueError)",
+             raises=ValueError),
         Case((logits[:, :, None], labels), label="3-D logits (20, 10, 1) (must raise ValueError)", raises=ValueError),
         Case((logits, labels[:, None]), label="labels as a column (20, 1) (must raise ValueError)", raises=ValueError),
         Case((logits[:1], labels[0]), label="one row of logits and a 0-d label (must raise ValueError)",
@@ -743,6 +745,7 @@ def _evaluate_cases():
         Case((1, 1), label="a single example"),
         Case((40, 40), label="everything in one batch"),
         Case((21, 8), label="21 examples in batches of 8 (an accuracy of k/21 is no short decimal)"),
+        Case((32, 1), label="32 examples in batches of 1: 32 batches, every one of them counts"),
         Case((30, 8), {"loss": "margin"}, label="a loss other than cross-entropy (nn.MultiMarginLoss)"),
         Case((0, 8), label="an empty data set (must raise ValueError)", raises=ValueError),
         Case((30, 8), {"sampler": list(range(0, 30, 2))}, label="a loader with a sampler: every other example, "
@@ -759,6 +762,9 @@ def _evaluate_cases():
         Case((30, 8), {"frozen": True}, label="a model whose first layer the caller froze (requires_grad False, as "
              "in fine-tuning): it must stay frozen"),
         Case((30, 8), {"float64": True}, label="a float64 model, which takes batches of any dtype, and float64 batches"),
+        Case((30, 8), {"features": (4, 5), "rows": True}, label="images of 4 rows of 5 pixels for a model whose first "
+             "layer acts on each row (a model takes its images whole, as a CNN does): each batch goes to the model as "
+             "it comes"),
         Case((30, 8), {"caller_no_grad": True}, label="evaluate called inside the caller's `with torch.no_grad():` "
              "block, which must still be in force afterwards"),
         Case((6000, 6000), {"classes": 2}, label="6,000 examples in one batch, 2,989 of them right: a count that "
@@ -814,6 +820,34 @@ def _unmoved_batches(on_a_gpu=False):
     return Unmoved, Named
 
 
+def _moving_as_tensor(unmoved):
+    """A context in which torch.as_tensor(x, device=...) moves a batch of the check's loader as x.to(...) does.
+
+    torch's factory functions bypass __torch_function__, so ``Unmoved`` cannot see that call, and it gives back x
+    itself when x is already on the device (round 18: torch.as_tensor(x, device=device) was told its batch was never
+    moved). For the length of ``with``, torch.as_tensor is wrapped to send such a batch through ``Unmoved.to``.
+    """
+    import contextlib
+
+    import torch
+
+    original = torch.as_tensor
+
+    def as_tensor(data, dtype=None, device=None):
+        if isinstance(data, unmoved) and device is not None:
+            return data.to(device=device, dtype=dtype or data.dtype)
+        return original(data, dtype=dtype, device=device)
+
+    @contextlib.contextmanager
+    def moving():
+        torch.as_tensor = as_tensor
+        try:
+            yield
+        finally:
+            torch.as_tensor = original
+    return moving()
+
+
 def _run_evaluate(evaluate, case):
     """Evaluate a small seeded classifier that records its mode, gradient tracking and unmoved batches."""
     import contextlib
@@ -858,8 +892,11 @@ def _run_evaluate(evaluate, case):
 
     flat = int(np.prod(features))
     dropout = [nn.Dropout(kw["dropout"])] if kw.get("dropout") else []
-    model = Recorder(*([nn.Flatten()] if len(features) > 1 else []), nn.Linear(flat, 12), nn.ReLU(), *dropout,
-                     nn.Linear(12, k))
+    if kw.get("rows"):  # round 18: x.flatten(1) in evaluate passed, as every other model here flattens first
+        model = Recorder(nn.Linear(features[-1], 12), nn.Flatten(), nn.ReLU(), nn.Linear(12 * features[0], k))
+    else:
+        model = Recorder(*([nn.Flatten()] if len(features) > 1 else []), nn.Linear(flat, 12), nn.ReLU(), *dropout,
+                         nn.Linear(12, k))
     if kw.get("classes", 3) > 127:  # every other label the model's own prediction: right answers past 127 too
         with torch.no_grad():
             y = torch.where(torch.arange(n) % 2 == 0, model(x).argmax(dim=1), y)
@@ -899,7 +936,7 @@ def _run_evaluate(evaluate, case):
                         collate_fn=lambda batch: [b.as_subclass(Unmoved) for b in default_collate(batch)])
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
-    with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext():
+    with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext(), _moving_as_tensor(Unmoved):
         result = evaluate(model, loader, loss_fn, torch.device("cpu"))
         switched_on = kw.get("caller_no_grad") and torch.is_grad_enabled()
     if switched_on:
@@ -954,7 +991,8 @@ def _run_evaluate(evaluate, case):
     draws = []
     for seed in (11, 12):  # evaluated again under two seeds: it must leave PyTorch's generator where the seed led
         torch.manual_seed(seed)
-        evaluate(model, loader, loss_fn, torch.device("cpu"))
+        with _moving_as_tensor(Unmoved):
+            evaluate(model, loader, loss_fn, torch.device("cpu"))
         draws.append(torch.rand(4))
     if torch.equal(*draws):
         raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "
@@ -1315,6 +1353,12 @@ def _accuracy_rejecting_2d_labels_only(logits, labels):
 def _accuracy_logits_ndim_unchecked(logits, labels):
     if labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
         raise ValueError("expected n logits and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_lengths_before_dimensions(logits, labels):
+    if labels.ndim != 1 or len(logits) != len(labels) or logits.ndim != 2 or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
     return (logits.argmax(dim=1) == labels).float().mean().item()
 
 
@@ -1792,6 +1836,14 @@ def _evaluate_fixed_features(model, loader, loss_fn, device):
     return _evaluation(model, SixFeatures(), loss_fn, device)
 
 
+def _evaluate_flattening_batches(model, loader, loss_fn, device):
+    class Flattened:
+        def __iter__(self):
+            return ((x.flatten(start_dim=1), y) for x, y in loader)
+
+    return _evaluation(model, Flattened(), loss_fn, device)
+
+
 def _evaluate_mode_toggled(model, loader, loss_fn, device):
     model.train(not model.training)  # "switch to the other mode": a model that came in eval mode goes to training
     return _evaluation(model, loader, loss_fn, device, eval_mode=False)
@@ -1921,6 +1973,9 @@ EXERCISES = {
         mistakes=(
             Mistake("no check for no examples", _accuracy_no_empty_check, "with no examples the mean is 0/0 = "
                     "nan: raise ValueError instead"),
+            Mistake("lengths compared before the dimensions", _accuracy_lengths_before_dimensions, "check "
+                    "logits.ndim == 2 before len(logits) or logits.shape[0]: 0-d logits (a single number) have no "
+                    "length, so len() raises TypeError (and .shape[0] IndexError) instead of your ValueError"),
             Mistake("labels not checked to be 1-D", _accuracy_labels_ndim_unchecked, "check labels.shape == "
                     "(n,), not only its length: labels of shape (n, 1) broadcast against the n predictions into an "
                     "(n, n) comparison"),
@@ -2072,6 +2127,9 @@ EXERCISES = {
                     "`loss_fn` you are given: its label smoothing is the caller's choice, not always 0.1"),
             Mistake("a fixed number of features", _evaluate_fixed_features, "give each batch to the model as it "
                     "comes: a reshape to a fixed number of features (view(-1, 6)) breaks for other inputs"),
+            Mistake("batches flattened", _evaluate_flattening_batches, "give each batch to the model as it comes: "
+                    "the model decides what shape it takes (DigitMLP flattens by itself, and a CNN takes its images "
+                    "whole), so leave out x.flatten(1) or x.view(len(x), -1)"),
             Mistake("mode toggled", _evaluate_mode_toggled, "call model.eval(): model.train(not model.training) "
                     "puts a model that arrives in eval mode into training mode"),
             Mistake("NaN losses skipped", _evaluate_skipping_nan_losses, "add every batch's loss as it comes: a batch "

@@ -3540,6 +3540,132 @@ def _evaluate_with_float32_argmax(model, loader, loss_fn, device):
     return total / seen, right / seen
 
 
+# round 18: lesson 06
+def _accuracy_lengths_before_dimensions(logits, labels):
+    if labels.ndim != 1 or len(logits) != len(labels) or logits.ndim != 2 or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _accuracy_first_axes_before_dimensions(logits, labels):
+    if labels.ndim != 1 or logits.shape[0] != labels.shape[0] or logits.ndim != 2 or labels.shape[0] == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("answer", [_accuracy_lengths_before_dimensions, _accuracy_first_axes_before_dimensions],
+                         ids=["len(logits) first", "logits.shape[0] first"])
+def test_lesson_06b_accuracy_is_tried_on_0d_logits(answer):
+    """Round 18: an accuracy that compares len(logits) (or logits.shape[0]) with the labels before it checks
+    logits.ndim passed: no case had 0-d logits, on which len() raises TypeError (logits.shape[0] IndexError) instead
+    of the ValueError the text asks for when the logits are not 2-D."""
+    verdict = judge(registry.get_exercise("torch_accuracy"), answer)
+    assert verdict.kind == WRONG and "0-d logits" in verdict.text, verdict.text
+    if answer is _accuracy_lengths_before_dimensions:   # the other raises IndexError, named by the text itself
+        assert verdict.mistake == "lengths compared before the dimensions", verdict.mistake
+
+
+def _evaluate_reshaping_each_batch(reshape, move=lambda batch, device: batch.to(device)):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = move(reshape(x), device=device), move(y, device=device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+@pytest.mark.parametrize("reshape", [lambda x: x.flatten(start_dim=1), lambda x: x.view(x.size(0), -1)],
+                         ids=["x.flatten(start_dim=1)", "x.view(x.size(0), -1)"])
+def test_lesson_06b_evaluate_gives_each_batch_to_the_model_as_it_comes(reshape):
+    """Round 18: an evaluate that flattened every batch before the model passed, as each model of the check began
+    with nn.Flatten (or took flat features): a model that takes its images whole, as a CNN does, no longer fits."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_reshaping_each_batch(reshape))
+    assert verdict.kind == WRONG and "acts on each row" in verdict.text, verdict.text
+    assert verdict.mistake == "batches flattened", verdict.mistake
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+def test_lesson_06b_evaluate_may_move_batches_with_torch_as_tensor():
+    """Round 18: torch.as_tensor(x, device=device) moves a batch as x.to(device) does, but torch's factory functions
+    bypass the check's tensor classes, so the batch was reported as never moved."""
+    _passes("torch_evaluate", _evaluate_reshaping_each_batch(
+        lambda x: x, move=lambda batch, device: torch.as_tensor(batch, device=device)))
+
+
+def _evaluate_first_batches(limit):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for i, (x, y) in enumerate(loader):
+                if i == limit:   # a quick look at the first batches only
+                    break
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+@pytest.mark.parametrize("limit", [10, 20])
+def test_lesson_06b_evaluate_reads_every_batch_of_a_long_loader(limit):
+    """Round 18 (contrived): an evaluate that stopped after its first 10 batches passed, as no loader of the check
+    gave more than 10."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_first_batches(limit))
+    assert verdict.kind == WRONG and "32 batches" in verdict.text, verdict.text
+
+
+def _train_step_with_a_closure(model, loss_fn, optimizer, x, y):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+    return optimizer.step(closure).item()
+
+
+class _DigitMLPThroughASequential(torch.nn.Module):
+    """The three named layers and one dropout, run through an nn.Sequential that holds the same modules."""
+
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        nn = torch.nn
+        self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+        self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+        self.net = nn.Sequential(nn.Flatten(), self.hidden1, nn.ReLU(inplace=True), self.dropout, self.hidden2,
+                                 nn.ReLU(inplace=True), self.dropout, self.output)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _accuracy_checking_the_first_axes_last(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0] or not labels.numel():
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return logits.argmax(dim=-1).eq(labels).sum().item() / labels.numel()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_train_step", _train_step_with_a_closure),
+    ("torch_accuracy", _accuracy_checking_the_first_axes_last),
+    ("torch_digit_mlp", _DigitMLPThroughASequential),
+], ids=["optimizer.step(closure)", "eq().sum() / numel()", "nn.Sequential of the named layers"])
+def test_lesson_06_round_18_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = registry.get_exercise("accuracy").reference

@@ -16,8 +16,8 @@ from .. import mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
 from .base import (Case, Exercise, Mismatch, Mistake, array_problem, called, compare_values, draw_floats,
-                   draw_shape, generated, in_turn, memory_overlaps, new_results, refusing_course_versions, same_arrays,
-                   short)
+                   draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of, refusing_course_versions,
+                   same_arrays, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -1238,11 +1238,13 @@ def _train_mlp_cases():
     ]
 
 
+# round 18: the course functions that compute an exercise's whole answer (a graded release hides only the references)
+# are refused in the answer: neurons.sigmoid_derivative, mlp.dense_backward, mlp.loss_and_grads and mlp.train_gd
 EXERCISES = {
     "sigmoid_derivative": Exercise(
-        reference=neurons.sigmoid_derivative,
+        reference=reference_of(neurons.sigmoid_derivative),
         cases=_derivative_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative,))),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -1293,9 +1295,9 @@ EXERCISES = {
         ),
     ),
     "dense_backward": Exercise(
-        reference=mlp.dense_backward,
+        reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.dense_backward,))),
         compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -1397,7 +1399,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.train_gd))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
@@ -1447,7 +1449,7 @@ EXERCISES = {
     "train_mlp": Exercise(
         reference=_train_mlp_reference,
         cases=_train_mlp_cases,
-        run=_run_training,
+        run=refusing_course_versions(_run_training, (mlp.loss_and_grads, mlp.train_gd)),
         compare=_training_compared,
         hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "

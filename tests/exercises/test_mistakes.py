@@ -25,6 +25,11 @@ def _passes(name, answer):
     assert verdict.kind == PASSED, verdict.text
 
 
+def _refused_as_the_course_s_own(name, answer):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 04
 def _cut(order, batch_size):
     if batch_size < 1:
@@ -5659,7 +5664,8 @@ def test_train_mlp_names_the_lr_checked_in_the_loop_and_takes_other_right_loops(
                 params[name] = params[name] - lr * grad
         return params, losses
     _passes("train_mlp", shallow_copy_then_rebind)
-    _passes("train_mlp", lambda X, y, params, lr, epochs: mlp.train_gd(params, X, y, lr, epochs))
+    # round 18 reverses this ruling: the text asks for a loop of the learner's own, and mlp.train_gd is the whole answer
+    _refused_as_the_course_s_own("train_mlp", lambda X, y, params, lr, epochs: mlp.train_gd(params, X, y, lr, epochs))
 
 
 def _dense_backward_checked_only_for_examples(where):
@@ -6455,9 +6461,11 @@ def test_lesson_03_checks_take_more_right_answers_of_round_16():
     _passes("dense_backward", dense_by_transposes)
     _passes("softmax_ce_grad", softmax_ce_grad_by_add_at)
     _passes("softmax_ce_grad", _a1603_softmax_ce_grad_with(shifted_clip=-800))   # e^-800 is 0 in float64 anyway
-    _passes("mlp_backward", mlp_backward_by_the_course)
     _passes("mlp_backward", _mlp_backward_with(scipy.special.expit, tanh_of=lambda z: np.tanh(np.clip(z, -30, 30))))
-    _passes("train_mlp", train_mlp_by_the_course)
+    # round 18 reverses these two rulings: mlp.loss_and_grads and mlp.train_gd compute the whole answer, and a graded
+    # release keeps them (it hides only the references), as it keeps lesson 02's, which round 17 refused
+    _refused_as_the_course_s_own("mlp_backward", mlp_backward_by_the_course)
+    _refused_as_the_course_s_own("train_mlp", train_mlp_by_the_course)
 
 
 # round 16 (a1602): results written into a buffer kept between calls, a NaN in a vector or in a one-class row, a NaN
@@ -15116,3 +15124,16 @@ def test_a_naive_sigmoid_that_replaces_the_check_s_error_callback_is_refused(ans
     verdict = judge(registry.get_exercise("sigmoid"), answer)
     assert verdict.kind == WRONG and "hid the overflow" in verdict.text, verdict.text
     assert np.geterrcall() is before
+
+
+# round 18: lesson 03, the course functions that compute an answer (r183's H-11 and H-12, decided)
+def test_lesson_03_refuses_the_course_s_own_versions():
+    """All passed: neurons.sigmoid_derivative, mlp.dense_backward, mlp.loss_and_grads and mlp.train_gd compute the
+    answers of sigmoid_derivative, dense_backward, mlp_backward and train_mlp, and a graded release keeps them."""
+    from course_utils import mlp, neurons
+
+    _refused_as_the_course_s_own("sigmoid_derivative", neurons.sigmoid_derivative)
+    _refused_as_the_course_s_own("sigmoid_derivative", lambda z: neurons.sigmoid_derivative(z))
+    _refused_as_the_course_s_own("dense_backward", lambda X, W, dZ: mlp.dense_backward(X, W, dZ))
+    _refused_as_the_course_s_own("mlp_backward", lambda X, y, W1, b1, W2, b2: tuple(
+        mlp.loss_and_grads({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)[1][k] for k in ("W1", "b1", "W2", "b2")))

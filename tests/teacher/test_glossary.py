@@ -89,6 +89,16 @@ def test_the_chinese_lessons_use_the_glossary_terms(path):
     assert found == [], "use the glossary's term (docs/glossary.md) instead of each variant"
 
 
+def test_the_chinese_messages_use_the_glossary_terms():
+    """Round 18: 25 messages of the checks called a batch 批次, which the lessons never do."""
+    import json
+
+    messages = json.loads((ROOT / "course_utils" / "locale" / "zh.json").read_text(encoding="utf-8"))
+    found = [(english[:60], variant, term) for english, chinese in messages.items()
+             for variant, term in glossary.misuses(chinese, TERMS)]
+    assert found == [], "use the glossary's term (docs/glossary.md) instead of each variant"
+
+
 def test_a_page_that_lags_behind_the_csv_is_stale(tmp_path):
     (tmp_path / "docs").mkdir()
     source = (ROOT / glossary.SOURCE).read_text(encoding="utf-8")

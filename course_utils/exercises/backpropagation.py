@@ -1239,7 +1239,8 @@ def _train_mlp_cases():
 
 
 # round 18: the course functions that compute an exercise's whole answer (a graded release hides only the references)
-# are refused in the answer: neurons.sigmoid_derivative, mlp.dense_backward, mlp.loss_and_grads and mlp.train_gd
+# are refused in the answer: neurons.sigmoid_derivative, mlp.dense_backward, mlp.loss_and_grads (in mlp_backward) and
+# mlp.train_gd
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1449,7 +1450,7 @@ EXERCISES = {
     "train_mlp": Exercise(
         reference=_train_mlp_reference,
         cases=_train_mlp_cases,
-        run=refusing_course_versions(_run_training, (mlp.loss_and_grads, mlp.train_gd)),
+        run=refusing_course_versions(_run_training, (mlp.train_gd,)),   # mlp.loss_and_grads may give the loss
         compare=_training_compared,
         hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "

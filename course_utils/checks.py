@@ -23,7 +23,8 @@ import numpy as np
 
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
-                             Recorded, compare_values, input_changed, random_left_alone, same_arrays, short)  # (some re-exported)
+                             Recorded, compare_values, held_functions, input_changed, random_left_alone, same_arrays,
+                             short, watched)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules, watched_name
 from .i18n import t
 from .plaindata import from_plain
@@ -153,11 +154,47 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     replaced = replaced_library_functions()
     if replaced:
         return Verdict(WRONG, t(LIBRARY_REPLACED, names=", ".join(replaced[:3])))
+    reference = exercise.reference
+    if callable(reference) and not isinstance(reference, Recorded) and held_functions(answer, [reference]):
+        return Verdict(WRONG, t(REFERENCE_USED))
     exercises = _exercises_as_they_are(exercise)
-    verdict = decide(exercise, lambda index, case: _attempt(exercise, answer, case, output))
+    seen: list = []
+    verdict = decide(exercise, lambda index, case: _without_the_reference(
+        exercise, seen, lambda: _attempt(exercise, answer, case, output)))
     if _put_back(exercises):
         return Verdict(WRONG, t(EXERCISE_CHANGED))
-    return verdict
+    return Verdict(WRONG, t(REFERENCE_USED)) if seen else verdict
+
+
+REFERENCE_USED = ("your function runs this check's own reference solution (from the exercise registry, the check's "
+                  "own variables or a name bound to it): write the computation yourself, as the exercise asks")
+
+
+def _without_the_reference(exercise: Exercise, seen: list, attempt: Callable[[], Outcome]) -> Outcome:
+    """``attempt()``, with the exercise's reference, in the exercise and in its module, replaced by a wrapper that
+    notes in ``seen`` each call from outside course_utils.
+
+    Round 18 (F6): ``registry.get_exercise(name).reference(...)``, or the check's ``exercise`` found by walking up
+    the answer's frames, gave an answer the expected result. (A graded release has no reference at all; ``judge``
+    refuses an answer that holds the reference itself.)
+    """
+    reference = exercise.reference
+    if isinstance(reference, Recorded) or not callable(reference):
+        return attempt()
+    stand_in = watched(reference, seen)
+    module = sys.modules.get(getattr(reference, "__module__", None) or "")
+    name = getattr(reference, "__name__", "")
+    in_module = module is not None and vars(module).get(name) is reference
+    object.__setattr__(exercise, "reference", stand_in)
+    if in_module:
+        setattr(module, name, stand_in)
+    try:
+        return attempt()
+    finally:   # put back only what is still the stand-in: anything else the answer changed is for _put_back to see
+        if exercise.reference is stand_in:
+            object.__setattr__(exercise, "reference", reference)
+        if in_module and vars(module).get(name) is stand_in:
+            setattr(module, name, reference)
 
 
 EXERCISE_CHANGED = ("your function changed the course's exercises themselves (their cases, comparison or reference, "
@@ -214,13 +251,13 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
     except Exception as exc:  # e.g. the framework the inputs are made with cannot be imported
         return Verdict(BROKEN, t("the test inputs could not be made: {error}", error=f"{type(exc).__name__}: {exc}"))
     for index, case in enumerate(cases):
+        got = attempt(index, case)   # before the expected outcome exists (round 18: an answer read `want` from here)
         try:
             want = _expected(exercise, case, index)
         except CheckBroken as broken:
             return Verdict(BROKEN, str(broken))
         except KeyboardInterrupt:
             return Verdict(INTERRUPTED)
-        got = attempt(index, case)
         if got.interrupted:
             return Verdict(INTERRUPTED)
         if got.timed_out:

@@ -6,10 +6,12 @@ lesson exercises, so they test the protocol, not lesson 01.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
 import signal
+import sys
 import time
 import warnings
 
@@ -23,8 +25,13 @@ from course_utils.checks import (Case, CheckBroken, Exercise, ExerciseFailed, Mi
 HINT = "multiply every element by two"
 
 
-def double(x):
+def reference_double(x):
     """The reference: 2x as floats."""
+    return 2.0 * np.asarray(x, dtype=float)
+
+
+def double(x):
+    """A right answer, the reference's twin (a check refuses the reference itself)."""
     return 2.0 * np.asarray(x, dtype=float)
 
 
@@ -33,7 +40,7 @@ def double_cases():
             Case((np.array([1.0, 3.0]),), label="second case")]
 
 
-def make_exercise(reference=double, cases=double_cases, **kwargs) -> Exercise:
+def make_exercise(reference=reference_double, cases=double_cases, **kwargs) -> Exercise:
     return Exercise(reference=reference, cases=cases, hint=kwargs.pop("hint", HINT), **kwargs)
 
 
@@ -103,7 +110,7 @@ def stub(*args, **kwargs):
 
 def test_stub_returns_the_reference_and_says_not_done(register):
     result, printed = outcome(stub)
-    assert result is double
+    assert result is reference_double
     assert printed.startswith("✏️ double: not done yet")
     assert "raise NotImplementedError" in printed and "reference solution" in printed
 
@@ -391,8 +398,8 @@ def test_check_follows_strict_mode_when_not_told(register, monkeypatch, tmp_path
     with pytest.raises(ExerciseFailed):
         check("double", stub)
     monkeypatch.setenv("COURSE_STRICT", "0")
-    assert outcome(stub)[0] is double
-    assert check("double", stub, strict=False) is double   # an explicit argument wins over the mode
+    assert outcome(stub)[0] is reference_double
+    assert check("double", stub, strict=False) is reference_double   # an explicit argument wins over the mode
 
 
 # ---------------------------------------------------------------- how inputs are described
@@ -422,8 +429,8 @@ def test_a_reference_that_raises_on_an_undeclared_case_is_a_broken_check(registe
     assert "ImportError: No module named 'keras'" in printed and "✅" not in printed
     with pytest.raises(CheckBroken, match="NOT checked"):
         check("broken", garbage, strict=True)
-    with pytest.raises(CheckBroken):
-        check("broken", needs_missing_package, strict=True)
+    with pytest.raises(CheckBroken):   # an answer that fails as the reference does (the reference itself: refused)
+        check("broken", lambda x: __import__("keras_that_is_not_installed"), strict=True)
 
 
 def test_a_declared_error_that_the_reference_does_not_raise_is_a_broken_check(register):
@@ -444,7 +451,7 @@ def test_an_endless_loop_is_stopped_within_the_time_limit(register):
     start = time.perf_counter()
     result, printed = outcome(endless, name="loop")
     assert time.perf_counter() - start < 2.0
-    assert result is double and printed.startswith("⏱️ loop: stopped after 0.3 s on input first case")
+    assert result is reference_double and printed.startswith("⏱️ loop: stopped after 0.3 s on input first case")
     with pytest.raises(ExerciseFailed, match="stopped after 0.3 s"):
         check("loop", endless, strict=True)
 
@@ -452,7 +459,7 @@ def test_an_endless_loop_is_stopped_within_the_time_limit(register):
 def test_a_slow_answer_costs_one_time_limit_not_one_per_input(register):
     register(slow=make_exercise(time_limit=0.2, cases=lambda: [Case((np.ones(2),), label=str(i)) for i in range(5)]))
     start = time.perf_counter()
-    assert outcome(lambda x: time.sleep(60), name="slow")[0] is double
+    assert outcome(lambda x: time.sleep(60), name="slow")[0] is reference_double
     assert time.perf_counter() - start < 1.5
 
 
@@ -473,7 +480,7 @@ def test_an_interrupt_returns_the_reference_and_is_reraised_in_strict_mode(regis
         raise KeyboardInterrupt
 
     result, printed = outcome(interrupted)
-    assert result is double and printed.startswith("⏹️ double: the check was interrupted")
+    assert result is reference_double and printed.startswith("⏹️ double: the check was interrupted")
     with pytest.raises(KeyboardInterrupt):
         check("double", interrupted, strict=True)
 
@@ -608,7 +615,7 @@ def test_an_answer_that_leaves_memory_unfilled_does_not_pass_by_luck():
 
     exercise = Exercise(reference=lambda z: np.maximum(0.0, z), hint="np.maximum(0, z), element by element",
                         cases=lambda: [Case((np.linspace(-2, 2, n),)) for n in (5, 9, 200, 5000)])
-    assert judge(exercise, exercise.reference).kind == "passed"
+    assert judge(exercise, lambda z: np.maximum(0.0, z)).kind == "passed"
     assert judge(exercise, relu_leaving_negatives_unfilled).kind == "wrong"
 
 
@@ -621,7 +628,7 @@ def test_an_answer_that_changes_the_items_of_a_list_it_was_given_is_caught():
     exercise = Exercise(reference=lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])),
                         hint="weights and biases of each pair of neighbouring layers",
                         cases=lambda: [Case(([2, 8, 1],)), Case(([1, 1, 1, 1],))])
-    assert judge(exercise, exercise.reference).kind == "passed"
+    assert judge(exercise, lambda sizes: sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))).kind == "passed"
     assert "changed its input" in judge(exercise, count_then_overwrite).text
 
 
@@ -636,3 +643,60 @@ def test_whole_numbers_are_compared_exactly(got, want):
     with pytest.raises(Mismatch, match="wrong value"):
         compare_values(got, want)
     compare_values(want, want)
+
+
+# ------------------------------------------------------------------ round 18, F6: the check's own reference, reached
+_HELD_RELU = registry.get_exercise("relu").reference   # as a cell before the answer would take it
+
+
+def _relu_from_the_registry(z):
+    from course_utils.exercises import get_exercise
+    return get_exercise("relu").reference(z)
+
+
+def _relu_from_its_module(z):
+    import course_utils.neurons
+    return course_utils.neurons.relu(z)
+
+
+def _relu_from_the_check_s_exercise(z):
+    frame = sys._getframe(1)
+    while frame is not None:
+        found = frame.f_locals.get("exercise")
+        if isinstance(found, Exercise):
+            return found.reference(z)
+        frame = frame.f_back
+    return np.zeros(np.shape(z))
+
+
+def _relu_from_the_check_s_expected_value(z):
+    for frame in sys._current_frames().values():   # the answer may run in a thread of its own: every thread's stack
+        while frame is not None:
+            want = frame.f_locals.get("want")
+            if want is not None and getattr(want, "ok", False):
+                return np.array(want.value, copy=True)   # a new array, as the check requires
+            frame = frame.f_back
+    return np.zeros(np.shape(z))
+
+
+@pytest.mark.parametrize("answer", [
+    _relu_from_the_registry, _relu_from_its_module, _relu_from_the_check_s_exercise, _HELD_RELU,
+    lambda z: _HELD_RELU(z), functools.partial(_HELD_RELU)],
+    ids=["registry", "module", "frames-exercise", "held", "held-in-a-lambda", "held-in-a-partial"])
+def test_an_answer_that_runs_the_check_s_own_reference_is_refused(answer):
+    """F6 (round 18): the reference handed back the expected result to an answer that found it through the registry,
+    its module or the check's own frames, and passed. The reference is put back afterwards."""
+    import course_utils.neurons
+    exercise = registry.get_exercise("relu")
+    reference = exercise.reference
+    verdict = judge(exercise, answer)
+    assert verdict.kind == "wrong" and "own reference solution" in verdict.text, verdict.text
+    assert exercise.reference is reference and course_utils.neurons.relu is reference
+
+
+def test_an_answer_that_reads_the_expected_value_from_the_check_s_frames_finds_none():
+    """F6b (round 18): the expected outcome of a case is computed after the answer ran on it, so a walk up the frames
+    finds at most the previous case's."""
+    verdict = judge(registry.get_exercise("relu"), _relu_from_the_check_s_expected_value)
+    assert verdict.kind == "wrong", verdict.text
+

@@ -298,32 +298,20 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     course_utils.mlp import forward``) is replaced under that name too, and an answer that holds one of them itself
     (``held_functions``) is refused before it runs.
     """
-    package = str(Path(sys.modules[__name__.partition(".")[0]].__file__).parent)   # course_utils, all of it
-
     looked_at = []   # the last answer that held none of them: a check calls it up to 65 times on each case
 
     def runner(answer, case):
         if not (looked_at and looked_at[0] is answer):
-            held = held_functions(answer, functions, package)
+            held = held_functions(answer, functions)
             if held:
                 raise Mismatch(t(COURSE_VERSION, name=f"{held[0].__module__}.{held[0].__qualname__}"))
             looked_at[:] = [answer]
         seen = []
-
-        def watched(function):
-            @functools.wraps(function)
-            def call(*args, **kwargs):
-                if not sys._getframe(1).f_code.co_filename.startswith(package):
-                    seen.append(f"{function.__module__}.{function.__qualname__}")
-                return function(*args, **kwargs)
-            del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
-            return call
-
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         places = [(_owner(f), f.__name__, f) for f in functions]
         places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
         for holder, name, function in places:
-            _bind(holder, name, watched(function))
+            _bind(holder, name, watched(function, seen))
         try:
             result = run(answer, case)
         finally:
@@ -333,6 +321,21 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result
     return runner
+
+
+COURSE_PACKAGE = str(Path(__file__).parents[1])   # course_utils, all of it
+
+
+def watched(function: Callable, seen: list) -> Callable:
+    """``function``, noting in ``seen`` each call from outside course_utils (the checks, the references and the
+    catalogued mistakes call it from inside)."""
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        if not sys._getframe(1).f_code.co_filename.startswith(COURSE_PACKAGE):
+            seen.append(f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}")
+        return function(*args, **kwargs)
+    del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
+    return call
 
 
 def reference_of(function: Callable) -> Callable:
@@ -345,15 +348,15 @@ def reference_of(function: Callable) -> Callable:
     return reference
 
 
-def held_functions(answer: Any, functions: Sequence[Callable], package: str) -> list[Callable]:
+def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
-    answer or in a function of its own that it holds (not one of ``package`` or of an installed library).
+    answer or in a function of its own that it holds (not one of course_utils or of an installed library).
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
     itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
-    libraries = (package, sys.prefix, sys.base_prefix)
+    libraries = (COURSE_PACKAGE, sys.prefix, sys.base_prefix)
     found, seen, todo = [], set(), [answer]
     while todo:
         value = todo.pop()

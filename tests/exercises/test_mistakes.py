@@ -11,7 +11,9 @@ import pytest
 
 from course_utils import exercises as registry
 from course_utils.checks import ExerciseFailed, check, judge, PASSED, WRONG
-from course_utils.neurons import sigmoid
+from references import reference_copy
+
+sigmoid = reference_copy("sigmoid")   # the course's sigmoid: a copy, as the sigmoid check refuses the function itself
 
 
 @pytest.fixture(autouse=True)
@@ -202,7 +204,7 @@ def _rejecting_lr_above_1(step):
                         if len(args) > {"sgd_step": 2, "momentum_step": 3, "adam_step": 5}[step] else 1e-3)
         if lr > 1:
             raise ValueError("lr must be at most 1")
-        return registry.get_exercise(step).reference(*args, **kwargs)
+        return reference_copy(step)(*args, **kwargs)
     return answer
 
 
@@ -340,26 +342,26 @@ def _one_array_by_size(arrays, lax):
 
 def _momentum_grad_by_size(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _one_array_by_size([w, ("grad", grad), ("velocity", velocity)], "grad")
-    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+    return reference_copy("momentum_step")(w, grad, velocity, lr, mu)
 
 
 def _adam_by_size(lax):
     def answer(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         arrays = _one_array_by_size([w, ("grad", grad), ("m", m), ("v", v)], lax)
-        return registry.get_exercise("adam_step").reference(*arrays, t, lr, beta1, beta2, eps)
+        return reference_copy("adam_step")(*arrays, t, lr, beta1, beta2, eps)
     return answer
 
 
 def _adam_v_by_end_sizes(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     _same_end_sizes(w, v)
-    return registry.get_exercise("adam_step").reference(w, grad, m, np.broadcast_to(v, np.shape(w)), t, lr, beta1,
+    return reference_copy("adam_step")(w, grad, m, np.broadcast_to(v, np.shape(w)), t, lr, beta1,
                                                         beta2, eps)
 
 
 def _adam_rejects_0_and_minus_1(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     if t in (0, -1):
         raise ValueError("t counts from 1")
-    return registry.get_exercise("adam_step").reference(w, grad, m, v, max(t, 1), lr, beta1, beta2, eps)
+    return reference_copy("adam_step")(w, grad, m, v, max(t, 1), lr, beta1, beta2, eps)
 
 
 @pytest.mark.parametrize("name, answer", [
@@ -567,7 +569,7 @@ def _momentum_row_loop(w, grad, velocity, lr, mu=0.9):
 
 def _adam_made_1_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     arrays = np.atleast_1d(*_as_floats(w, grad, m, v))
-    return registry.get_exercise("adam_step").reference(*arrays, t, lr, beta1, beta2, eps)
+    return reference_copy("adam_step")(*arrays, t, lr, beta1, beta2, eps)
 
 
 def _sgd_without_float_conversion(w, grad, lr):
@@ -595,12 +597,12 @@ def test_lesson_04_an_extra_first_axis_a_0_d_weight_and_uint8_arrays_are_met(nam
 def _momentum_nan_to_num(w, grad, velocity, lr, mu=0.9):
     """A NaN in the gradient "cleaned" to 0: the weights stay finite and hide that training diverged."""
     grad = np.nan_to_num(np.asarray(grad, dtype=float))
-    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+    return reference_copy("momentum_step")(w, grad, velocity, lr, mu)
 
 
 def _adam_nan_to_num(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     grad = np.nan_to_num(np.asarray(grad, dtype=float))
-    return registry.get_exercise("adam_step").reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return reference_copy("adam_step")(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_without_float_conversion(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -687,7 +689,7 @@ def _capped_at_5(name):
         lr = kwargs.get("lr", args[position] if len(args) > position else 1e-3)
         if lr > 5:
             raise ValueError("lr must be at most 5")
-        return registry.get_exercise(name).reference(*args, **kwargs)
+        return reference_copy(name)(*args, **kwargs)
     return answer
 
 
@@ -833,7 +835,7 @@ def _momentum_mu_up_to(top):
     def answer(w, grad, velocity, lr, mu=0.9):
         if not 0 <= mu <= top:
             raise ValueError("mu out of range")
-        return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+        return reference_copy("momentum_step")(w, grad, velocity, lr, mu)
     return answer
 
 
@@ -931,15 +933,15 @@ def test_lesson_04_right_answers_of_round_12_pass(name, answer):
 # round 13 (a1304): numpy numbers for lr, mu and t, gradients above 1e9, a NaN state, mu within 1e-8 of 1, results
 # below 1e-6 (compare_values' atol of 1e-8 hid them) and index arrays of int16 or uint16
 def _sgd_reference(w, grad, lr):
-    return registry.get_exercise("sgd_step").reference(w, grad, lr)
+    return reference_copy("sgd_step")(w, grad, lr)
 
 
 def _momentum_reference(w, grad, velocity, lr, mu=0.9):
-    return registry.get_exercise("momentum_step").reference(w, grad, velocity, lr, mu)
+    return reference_copy("momentum_step")(w, grad, velocity, lr, mu)
 
 
 def _adam_reference(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    return registry.get_exercise("adam_step").reference(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return reference_copy("adam_step")(w, grad, m, v, t, lr, beta1, beta2, eps)
 
 
 def _sgd_lr_int_or_float(w, grad, lr):
@@ -3673,8 +3675,8 @@ def test_lesson_06_round_18_right_answers_written_another_way_pass(name, answer)
 
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
-    accuracy = registry.get_exercise("accuracy").reference
-    mlp_param_count = registry.get_exercise("mlp_param_count").reference
+    accuracy = reference_copy("accuracy")
+    mlp_param_count = reference_copy("mlp_param_count")
     assert accuracy([1, 0, 1, 1], [1, 0, 0, 1]) == 0.75
     assert accuracy(np.array(["a", "b"]), np.array(["a", "a"])) == 0.5
     with pytest.raises(ValueError):
@@ -4192,14 +4194,14 @@ def _predict_ten_outputs_reshaped(model, image):
 
 def _predict_setting_run_eagerly(model, image):
     model.run_eagerly = True  # "to see numbers while debugging": every later fit() of the caller's model runs op by op
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_running_functions_eagerly(model, image):
     import tensorflow as tf
 
     tf.config.run_functions_eagerly(True)  # for the rest of the notebook, in every model's fit() and predict()
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 @pytest.mark.parametrize("answer, reason", [
@@ -4622,7 +4624,7 @@ def test_train_mlp_updates_by_name_and_allows_a_learning_rate_above_one():
         for _ in range(epochs):
             _, cache = mlp.forward(params, X)
             losses.append(mlp.binary_cross_entropy(y, cache["Z2"], from_logits=True))
-            backward = registry.get_exercise("mlp_backward").reference
+            backward = reference_copy("mlp_backward")
             grads = backward(X, y, *(params[k] for k in ("W1", "b1", "W2", "b2")))
             params = {name: value - lr * g for (name, value), g in zip(params.items(), grads)}
         return params, np.array(losses)
@@ -5344,7 +5346,7 @@ def _softmax_ce_grad_as_list(Z, y):
 
 def _mlp_backward_db1_by_units(X, y, W1, b1, W2, b2):
     """The reference's gradients, with db1 summed unit by unit into a Python list."""
-    dW1, _, dW2, db2 = registry.get_exercise("mlp_backward").reference(X, y, W1, b1, W2, b2)
+    dW1, _, dW2, db2 = reference_copy("mlp_backward")(X, y, W1, b1, W2, b2)
     X = np.asarray(X, dtype=float)
     H = np.tanh(X @ W1.T + b1)
     dZ1 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X) @ W2 * (1 - H ** 2)
@@ -5568,7 +5570,7 @@ def _as(kind, answer):
 
 
 def _reference_of(name):
-    return registry.get_exercise(name).reference
+    return reference_copy(name)
 
 
 @pytest.mark.parametrize("name, answer, shown", [
@@ -5656,7 +5658,7 @@ def test_train_mlp_names_the_lr_checked_in_the_loop_and_takes_other_right_loops(
     def shallow_copy_then_rebind(X, y, params, lr, epochs):
         if not lr > 0:
             raise ValueError("lr must be positive")
-        backward = registry.get_exercise("mlp_backward").reference
+        backward = reference_copy("mlp_backward")
         params, losses = dict(params), []
         for _ in range(epochs):
             losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
@@ -7471,7 +7473,7 @@ def _integrated_gradients_with_dropout_set_to_zero(model, x, target, baseline, s
     for module in model.modules():
         if isinstance(module, nn.Dropout):
             module.p = 0.0
-    return registry.get_exercise("integrated_gradients").reference(model, x, target, baseline, steps)
+    return reference_copy("integrated_gradients")(model, x, target, baseline, steps)
 
 
 @pytest.mark.parametrize("name, answer, mistake", [
@@ -7666,7 +7668,7 @@ def _accumulation_switching_gradients_off(model, loss_fn, optimizer, x, y, micro
 def _without_return(name):
     """The course's answer to exercise ``name`` without its `return`."""
     def answer(*args, **kwargs):
-        registry.get_exercise(name).reference(*args, **kwargs)
+        reference_copy(name)(*args, **kwargs)
     return answer
 
 
@@ -8293,7 +8295,7 @@ def _integrated_gradients_keeping_integers(model, x, target, baseline, steps):
 def _explanation_then(name, after):
     """The course's own explanation (saliency or integrated gradients), then ``after(model)``. (Round 18: through
     the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
-    reference = registry.get_exercise(name).reference
+    reference = reference_copy(name)
 
     def saliency_map(model, x, target):
         result = reference(model, x, target)
@@ -8626,14 +8628,7 @@ def test_lesson_07b_occlusion_maps_written_other_ways_pass(answer):
 # round 12 (a1208): numpy's and Python's global random generators, and an optimizer with two parameter groups
 def _seeding_numpy(name):
     """The reference, after np.random.seed(0) "for reproducibility"."""
-    from course_utils.exercises import distributed, interpretability
-
-    reference = {"saliency_map": interpretability._saliency,
-                 "integrated_gradients": interpretability._integrated_gradients,
-                 "shard_gradient": registry.get_exercise("shard_gradient").reference,   # course_utils' own
-                 "ring_step": distributed._ring_reference,                               # versions are refused
-                 "sampler_indices": registry.get_exercise("sampler_indices").reference,
-                 "accumulation_step": distributed._accumulation_step}[name]
+    reference = reference_copy(name)
 
     def answer(*args, **kwargs):
         np.random.seed(0)
@@ -8710,7 +8705,7 @@ def test_lesson_08b_accumulation_zeroing_the_first_parameter_group_only_is_rejec
 
 
 def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
-    shard_gradient = registry.get_exercise("shard_gradient").reference   # course_utils' own version is refused
+    shard_gradient = reference_copy("shard_gradient")   # course_utils' own version is refused
 
     if not isinstance(k, int) or not 1 <= k <= len(X):     # np.int64(3) is a valid k, refused
         raise ValueError("k must be an int between 1 and len(X)")
@@ -8718,7 +8713,7 @@ def _shard_gradient_for_python_ints_only(grad_fn, w, X, y, k):
 
 
 def _ring_step_for_python_ints_only(buffers, step):
-    ring_step = registry.get_exercise("ring_step").reference   # course_utils' own version is refused
+    ring_step = reference_copy("ring_step")   # course_utils' own version is refused
 
     buffers = np.asarray(buffers)
     if not isinstance(step, int) or buffers.ndim < 2 or buffers.shape[0] < 2:   # np.int64(1) is a valid step, refused
@@ -8727,7 +8722,7 @@ def _ring_step_for_python_ints_only(buffers, step):
 
 
 def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
-    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
+    sampler_indices = reference_copy("sampler_indices")   # course_utils' own version is refused
 
     if not isinstance(num_replicas, int) or not isinstance(rank, int):   # numpy integers refused
         raise ValueError("num_replicas and rank must be ints")
@@ -8735,7 +8730,7 @@ def _sampler_for_python_ints_only(order, num_replicas, rank, drop_last=False):
 
 
 def _sampler_drop_last_is_true(order, num_replicas, rank, drop_last=False):
-    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
+    sampler_indices = reference_copy("sampler_indices")   # course_utils' own version is refused
 
     return sampler_indices(order, num_replicas, rank, drop_last is True)   # np.True_ is not True
 
@@ -8889,7 +8884,7 @@ def test_lessons_07a_and_08_accept_right_answers_of_round_13(name, answer):
 def _explanation_after(name, before):
     """The course's own explanation (saliency or integrated gradients) after ``before(model, x)``. (Round 18:
     through the exercise's reference, since an answer that calls attribution.saliency itself is now refused first.)"""
-    reference = registry.get_exercise(name).reference
+    reference = reference_copy(name)
 
     def saliency_map(model, x, target):
         before(model, x)
@@ -8999,7 +8994,7 @@ def test_lesson_08a_shards_cut_by_hand_are_blamed_on_their_sizes():
 @pytest.mark.parametrize("dtype", [np.int16, np.uint16])
 def test_lesson_08a_sampler_indices_in_16_bits_are_rejected(dtype):
     """Passed: no order held an index above 999."""
-    sampler_indices = registry.get_exercise("sampler_indices").reference   # course_utils' own version is refused
+    sampler_indices = reference_copy("sampler_indices")   # course_utils' own version is refused
 
     def in_16_bits(order, num_replicas, rank, drop_last=False):
         return sampler_indices(np.asarray(order).astype(dtype), num_replicas, rank, drop_last)
@@ -9009,7 +9004,7 @@ def test_lesson_08a_sampler_indices_in_16_bits_are_rejected(dtype):
 
 def test_lesson_08a_a_ring_step_refusing_steps_past_k_minus_2_is_told_that_steps_wrap_round():
     """The text now says that any whole step is valid; the case that uses step k - 1 says so too."""
-    ring_step = registry.get_exercise("ring_step").reference   # course_utils' own version is refused
+    ring_step = reference_copy("ring_step")   # course_utils' own version is refused
 
     def refusing(buffers, step):
         buffers = np.asarray(buffers)
@@ -9735,7 +9730,7 @@ def test_lesson_07a_a_bfloat16_map_is_told_that_it_cannot_be_compared_not_that_i
 def _accumulation_training_an_eval_model(model, loss_fn, optimizer, x, y, micro_batches):
     if not model.training:
         model.train()                                         # "a training step must run in train mode"
-    return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+    return reference_copy("accumulation_step")(model, loss_fn, optimizer, x, y, micro_batches)
 
 
 def _accumulation_zeroing_trainable_weights_only(model, loss_fn, optimizer, x, y, micro_batches):
@@ -9794,7 +9789,7 @@ def test_lesson_08b_accumulation_step_leaves_torchs_flush_of_subnormal_numbers_a
 
     def accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
         torch.set_flush_denormal(True)
-        return registry.get_exercise("accumulation_step").reference(model, loss_fn, optimizer, x, y, micro_batches)
+        return reference_copy("accumulation_step")(model, loss_fn, optimizer, x, y, micro_batches)
     verdict = judge(registry.get_exercise("accumulation_step"), accumulation_step)
     assert verdict.kind == WRONG and "torch.set_flush_denormal" in verdict.text, verdict.text
     assert torch.tensor(1e-40, dtype=torch.float32).mul(1.0).item() != 0.0
@@ -9832,7 +9827,7 @@ def _r17_shapley_into_a_buffer(predict, x, background):
 def _r17_then(name, after):
     """The reference to ``name``, then ``after(result, args)``: what it does to the result or the caller's arrays."""
     def answer(*args, **kwargs):
-        result = registry.get_exercise(name).reference(*args, **kwargs)
+        result = reference_copy(name)(*args, **kwargs)
         after(result, [*args, *kwargs.values()])
         return result
     return answer
@@ -9917,7 +9912,7 @@ def test_lesson_07b_round_17_occlusion_messages_name_what_the_answer_did(answer,
 def test_lesson_07b_round_17_a_fixed_case_shows_its_model_by_formula(name, shown):
     """The fixed cases' models showed as "<function _weighted_sum at 0x7f39fae499e0>": an address, not a model."""
     def doubled(*args):
-        return 2 * registry.get_exercise(name).reference(*args)
+        return 2 * reference_copy(name)(*args)
     verdict = judge(registry.get_exercise(name), doubled)
     assert verdict.kind == WRONG and shown in verdict.text and "<function" not in verdict.text, verdict.text
 
@@ -10062,7 +10057,7 @@ def _r17_explanation_in_two_buffers(name):
     buffers, calls = {}, []
 
     def answer(*args, **kwargs):
-        values = torch.as_tensor(registry.get_exercise(name).reference(*args, **kwargs))
+        values = torch.as_tensor(reference_copy(name)(*args, **kwargs))
         calls.append(None)
         key = (tuple(values.shape), len(calls) % 2)
         if key not in buffers:
@@ -10122,7 +10117,7 @@ def test_lesson_07_round_18_answers_that_call_the_course_s_own_version_are_refus
 def _r18_explanation_after_a_forward_in_train_mode(name):
     """The course's explanation after one forward pass in train() mode under no_grad(), switched back to eval(): the
     weights are as they were, but batch normalization's running statistics (buffers) moved."""
-    reference = registry.get_exercise(name).reference
+    reference = reference_copy(name)
 
     def explain(model, x, *args):
         import torch
@@ -10374,7 +10369,7 @@ def _r18_saliency_right_once_then_autograd_replaced():
     def saliency_map(model, x, target):
         calls.append(None)
         if len(calls) == 1:
-            right = registry.get_exercise("saliency_map").reference(model, x, target)
+            right = reference_copy("saliency_map")(model, x, target)
             torch.autograd.grad = _r18_zero_gradients                  # every later reference map is zeros
             return right
         return _r18_zero_saliency(model, x, target)
@@ -10611,7 +10606,7 @@ def _params_cutting_kernel_halves(filters1, filters2, n_classes=10, size=28, ker
 
 
 def _params_in_another_order(filters1, filters2, size=28, kernel=3, n_classes=10):
-    return registry.get_exercise("cnn_param_count").reference(filters1, filters2, n_classes, size, kernel)
+    return reference_copy("cnn_param_count")(filters1, filters2, n_classes, size, kernel)
 
 
 @pytest.mark.parametrize("answer, where", [(_params_cutting_kernel_halves, "2x2 kernels"),
@@ -10642,7 +10637,7 @@ def test_accuracy_from_probs_tries_0d_labels_and_3d_probabilities(answer, where)
 
 def test_build_cnn_wants_its_arguments_in_the_given_order():
     def in_another_order(filters1=16, filters2=32, dropout=0.3, n_classes=10):
-        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+        return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
 
     with pytest.raises(ExerciseFailed, match="all four arguments by position"):
         check("build_cnn", in_another_order, strict=True)
@@ -10708,17 +10703,17 @@ def _conv_capped_at(side):
 
 
 def _size_renamed(n, k, p=0, s=1):
-    return registry.get_exercise("conv_output_size").reference(n, k, p, s)
+    return reference_copy("conv_output_size")(n, k, p, s)
 
 
 def _params_renamed(f1, f2, n_classes=10, size=28, kernel=3):
-    return registry.get_exercise("cnn_param_count").reference(f1, f2, n_classes, size, kernel)
+    return reference_copy("cnn_param_count")(f1, f2, n_classes, size, kernel)
 
 
 def _params_for_images_up_to_32(filters1, filters2, n_classes=10, size=28, kernel=3):
     if size > 32:
         raise ValueError("images up to 32x32")
-    return registry.get_exercise("cnn_param_count").reference(filters1, filters2, n_classes, size, kernel)
+    return reference_copy("cnn_param_count")(filters1, filters2, n_classes, size, kernel)
 
 
 def _accuracy_one_hot_of_10(y_true, probabilities):
@@ -10729,7 +10724,7 @@ def _accuracy_one_hot_of_10(y_true, probabilities):
 
 
 def _build_with_dropout_rounded(filters1=16, filters2=32, n_classes=10, dropout=0.3):
-    return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, round(dropout, 1))
+    return reference_copy("build_cnn")(filters1, filters2, n_classes, round(dropout, 1))
 
 
 @pytest.mark.parametrize("name, answer", [
@@ -10838,7 +10833,7 @@ def _cnn_in_float64(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     import keras
 
     keras.config.set_floatx("float64")
-    return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
 
 
 @pytest.mark.parametrize("name, answer, mistake", [
@@ -10887,24 +10882,24 @@ def _params_types_checked_where_tested(filters1, filters2, n_classes=10, size=28
 
 
 def _conv_renamed(img, k):
-    return registry.get_exercise("conv2d_valid").reference(img, k)
+    return reference_copy("conv2d_valid")(img, k)
 
 
 def _size_exact_fit_rejected_with_a_stride(n, kernel, padding=0, stride=1):
     if stride > 1 and kernel == n + 2 * padding:
         raise ValueError("no room to stride")
-    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+    return reference_copy("conv_output_size")(n, kernel, padding, stride)
 
 
 def _cnn_frozen(filters1=16, filters2=32, n_classes=10, dropout=0.3):
-    model = registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    model = reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
     model.trainable = False
     return model
 
 
 def _predict_compiling_the_model(model, image):
     model.compile(optimizer="sgd", loss="mse")
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_squeezing_3d_images(model, image):
@@ -10952,21 +10947,21 @@ def _accuracy_rejecting_fewer_labels_only(y_true, probabilities):
 def _cnn_channels_first_afterwards(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     import keras
 
-    model = registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+    model = reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
     keras.config.set_image_data_format("channels_first")
     return model
 
 
 def _predict_without_dropout(model, image):
     model.layers[-2].rate = 0.0  # the lesson's Dropout layer
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_setting_epsilon(model, image):
     import keras
 
     keras.config.set_epsilon(1e-3)
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_reading_pixels_in_memory_order(model, image):
@@ -11007,14 +11002,14 @@ def _size_rejecting_floats_and_bools(n, kernel, padding=0, stride=1):
 def _size_rejecting_a_stride_beyond_the_image(n, kernel, padding=0, stride=1):
     if stride > n + 2 * padding:
         raise ValueError("the stride jumps past the image")
-    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+    return reference_copy("conv_output_size")(n, kernel, padding, stride)
 
 
 def _params_rejecting_floats_and_bools(filters1, filters2, n_classes=10, size=28, kernel=3):
     values = (filters1, filters2, n_classes, size, kernel)
     if any(isinstance(value, (bool, float)) for value in values):
         raise TypeError("not an int")
-    return registry.get_exercise("cnn_param_count").reference(*(int(value) for value in values))
+    return reference_copy("cnn_param_count")(*(int(value) for value in values))
 
 
 def _accuracy_taking_the_argmax_of_one_hot_labels(y_true, probabilities):
@@ -11052,11 +11047,11 @@ def test_lesson_05_checks_try_a_numpy_float_a_long_stride_one_hot_labels_and_a_t
 
 
 def _predict_renamed(net, img):
-    return registry.get_exercise("predict_one_image").reference(net, img)
+    return reference_copy("predict_one_image")(net, img)
 
 
 def _predict_image_renamed(model, x):
-    return registry.get_exercise("predict_one_image").reference(model, x)
+    return reference_copy("predict_one_image")(model, x)
 
 
 @pytest.mark.parametrize("answer", [_predict_renamed, _predict_image_renamed], ids=["net, img", "model, x"])
@@ -11107,18 +11102,18 @@ def test_lesson_05_predict_one_image_refuses_fewer_axes_with_value_error(answer,
 
 
 def _conv_as_rows(image, kernel):
-    out = registry.get_exercise("conv2d_valid").reference(image, kernel)
+    out = reference_copy("conv2d_valid")(image, kernel)
     return [list(row) for row in out]  # rows of numbers: no .shape in the notebook's next cell
 
 
 def _size_rejecting_padding_as_wide_as_the_image(n, kernel, padding=0, stride=1):
     if padding >= n:
         raise ValueError("a padding that wide makes no sense")
-    return registry.get_exercise("conv_output_size").reference(n, kernel, padding, stride)
+    return reference_copy("conv_output_size")(n, kernel, padding, stride)
 
 
 def _accuracy_renamed(labels, scores):
-    return registry.get_exercise("accuracy_from_probs").reference(labels, scores)
+    return reference_copy("accuracy_from_probs")(labels, scores)
 
 
 def _accuracy_keeping_only_the_maxima(y_true, probabilities):
@@ -11130,7 +11125,7 @@ def _accuracy_keeping_only_the_maxima(y_true, probabilities):
 
 
 def _accuracy_sorting_the_labels(y_true, probabilities):
-    accuracy = registry.get_exercise("accuracy_from_probs").reference(y_true, probabilities)
+    accuracy = reference_copy("accuracy_from_probs")(y_true, probabilities)
     y_true.sort()
     return accuracy
 
@@ -11183,19 +11178,15 @@ def _accuracy_last_axis_argmax(y_true, probabilities):
 
 
 def _accuracy_batch_axis_dropped(y_true, probabilities):
-    from course_utils import convnet as ref_convnet
-
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
     if probabilities.ndim == 3 and probabilities.shape[0] == 1:  # np.stack([model.predict(x)]) taken as predict(x)
         probabilities = probabilities[0]
-    return ref_convnet.accuracy_from_probs(y_true, probabilities)
+    return reference_copy("accuracy_from_probs")(y_true, probabilities)
 
 
 def _accuracy_label_row_read_as_labels(y_true, probabilities):
-    from course_utils import convnet as ref_convnet
-
     y_true = np.asarray(y_true)
-    return ref_convnet.accuracy_from_probs(y_true[0] if y_true.ndim == 2 and len(y_true) == 1 else y_true,
+    return reference_copy("accuracy_from_probs")(y_true[0] if y_true.ndim == 2 and len(y_true) == 1 else y_true,
                                            probabilities)
 
 
@@ -11333,7 +11324,7 @@ def test_build_cnn_says_that_it_switched_progress_output_off():
 
     def silenced(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         keras.utils.disable_interactive_logging()
-        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+        return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
 
     interactive = keras.utils.is_interactive_logging_enabled()
     verdict = judge(registry.get_exercise("build_cnn"), silenced)
@@ -11357,7 +11348,7 @@ def _predict_seeding_keras(model, image):
     import keras
 
     keras.utils.set_random_seed(0)  # "the same prediction every time"
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 @pytest.mark.parametrize("answer, mistake", [
@@ -11635,7 +11626,7 @@ def test_lesson_05_conv2d_valid_passes_right_answers_on_non_finite_pixels(answer
 def _cnn_seeded_with(seed):
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         seed()  # "the same starting weights every time"
-        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+        return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
     return build
 
 
@@ -11712,7 +11703,7 @@ def test_lesson_05_conv2d_valid_passes_a_whole_number_map_of_whole_number_inputs
     def conv(image, kernel):
         image, kernel = np.asarray(image), np.asarray(kernel)
         whole = image.dtype.kind in "iu" and kernel.dtype.kind in "iu"
-        return registry.get_exercise("conv2d_valid").reference(image, kernel).astype(np.int64 if whole else float)
+        return reference_copy("conv2d_valid")(image, kernel).astype(np.int64 if whole else float)
     _passes("conv2d_valid", conv)
 
 
@@ -11738,7 +11729,7 @@ def test_lesson_05_conv_output_size_tries_a_quotient_a_float_rounds_up(rounding)
 
 
 def _none_as_the_default(name, defaults):
-    reference = registry.get_exercise(name).reference
+    reference = reference_copy(name)
     signature = inspect.signature(reference)
 
     def answer(*args, **kwargs):
@@ -11770,7 +11761,7 @@ def test_lesson_05_build_cnn_leaves_keras_training_caps_alone(cap):
 
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         getattr(keras.config, cap)(1)  # "to make it faster"
-        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+        return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
     verdict = judge(registry.get_exercise("build_cnn"), build)
     assert verdict.kind == WRONG and cap in verdict.text, verdict.text
     assert keras.config.max_epochs() is None and keras.config.max_steps_per_epoch() is None
@@ -12027,7 +12018,7 @@ def test_lesson_05_accuracy_from_probs_passes_right_answers_with_many_classes(an
 def _cnn_after(prepare):
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         prepare()
-        return registry.get_exercise("build_cnn").reference(filters1, filters2, n_classes, dropout)
+        return reference_copy("build_cnn")(filters1, filters2, n_classes, dropout)
     return build
 
 
@@ -12068,7 +12059,7 @@ def test_lesson_05_build_cnn_and_predict_one_image_leave_op_determinism_alone():
     verdict = judge(registry.get_exercise("build_cnn"), _cnn_after(tf.config.experimental.enable_op_determinism))
     assert verdict.kind == WRONG and "op determinism" in verdict.text, verdict.text
     assert not config.is_op_determinism_enabled()
-    reference = registry.get_exercise("predict_one_image").reference
+    reference = reference_copy("predict_one_image")
 
     def predict(model, image):
         tf.config.experimental.enable_op_determinism()  # "the same class every time"
@@ -12131,7 +12122,7 @@ def _conv_in(dtype):
 def _conv_remembered_by_sizes(image, kernel, _maps={}):
     key = np.shape(image), np.shape(kernel)
     if key not in _maps:
-        _maps[key] = registry.get_exercise("conv2d_valid").reference(image, kernel)
+        _maps[key] = reference_copy("conv2d_valid")(image, kernel)
     return _maps[key]
 
 
@@ -12200,7 +12191,7 @@ def test_lesson_05_build_cnn_builds_a_new_model_on_every_call():
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         key = filters1, filters2, n_classes, dropout
         if key not in built:
-            built[key] = registry.get_exercise("build_cnn").reference(*key)
+            built[key] = reference_copy("build_cnn")(*key)
         return built[key]
 
     verdict = judge(registry.get_exercise("build_cnn"), build)
@@ -12213,7 +12204,7 @@ def _step_normalising_the_class_weights(model, loss_fn, optimizer, x, y):
     """The caller's class weights rescaled to sum to 1 (the mean loss is the same, a summed one is not)."""
     if getattr(loss_fn, "weight", None) is not None:
         loss_fn.weight = loss_fn.weight / loss_fn.weight.sum()
-    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+    return reference_copy("torch_train_step")(model, loss_fn, optimizer, x, y)
 
 
 def _step_zeroing_by(zero):
@@ -12281,7 +12272,7 @@ def test_lesson_06a_train_step_still_passes_right_answers_of_round_15(answer):
 def _predict_making_the_image_read_only(model, image):
     if isinstance(image, np.ndarray):
         image.flags.writeable = False                     # "protect the caller's image"
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_keeping_the_first_of_several_channels(model, image):
@@ -12289,7 +12280,7 @@ def _predict_keeping_the_first_of_several_channels(model, image):
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[:2] == (28, 28) and image.shape[2] != 3:
         image = image[..., :1]
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 def _predict_switching(switch):
@@ -12297,7 +12288,7 @@ def _predict_switching(switch):
         import keras
 
         getattr(keras.config, switch)()
-        return registry.get_exercise("predict_one_image").reference(model, image)
+        return reference_copy("predict_one_image")(model, image)
     return predict_one_image
 
 
@@ -12305,7 +12296,7 @@ def _predict_checking_numerics(model, image):
     import tensorflow as tf
 
     tf.debugging.enable_check_numerics()                  # "to catch a NaN in the prediction"
-    return registry.get_exercise("predict_one_image").reference(model, image)
+    return reference_copy("predict_one_image")(model, image)
 
 
 @pytest.mark.parametrize("answer, reason", [
@@ -12385,7 +12376,7 @@ def _conv_refusing_a_1x1_kernel(image, kernel):
         raise ValueError("bad shapes")
     if kernel.size == 1:
         raise ValueError("a kernel needs at least two weights")
-    return registry.get_exercise("conv2d_valid").reference(image, kernel)
+    return reference_copy("conv2d_valid")(image, kernel)
 
 
 @pytest.mark.parametrize("answer, where", [
@@ -12510,7 +12501,7 @@ def test_lesson_05_build_cnn_leaves_more_of_tensorflows_configuration_alone(sett
     before = (tf.config.experimental.tensor_float_32_execution_enabled(), tf.config.optimizer.get_experimental_options(),
               tf.config.get_soft_device_placement(), list(context.context().op_callbacks),
               tf.config.experimental.get_synchronous_execution())
-    reference = registry.get_exercise("build_cnn").reference
+    reference = reference_copy("build_cnn")
 
     def build(filters1=16, filters2=32, n_classes=10, dropout=0.3):
         change()
@@ -12651,7 +12642,7 @@ def test_lesson_05_conv2d_valid_tries_an_inf_pixel_under_a_zero_weight():
 
 def _capped(name, too_large):
     """The reference of exercise ``name``, refusing with ValueError what ``too_large(*args)`` calls too large."""
-    reference = registry.get_exercise(name).reference
+    reference = reference_copy(name)
     signature = inspect.signature(reference)
 
     def answer(*args, **kwargs):
@@ -12693,12 +12684,12 @@ def test_lesson_05a_and_05b_checks_try_sizes_beyond_the_usual_ones(name, answer,
 def _step_training_an_eval_model(model, loss_fn, optimizer, x, y):
     if not model.training:
         model.train()                                         # "a training step must run in train mode"
-    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+    return reference_copy("torch_train_step")(model, loss_fn, optimizer, x, y)
 
 
 def _step_setting_the_training_flag(model, loss_fn, optimizer, x, y):
     model.training = True                                     # the model's own flag only, not its layers'
-    return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+    return reference_copy("torch_train_step")(model, loss_fn, optimizer, x, y)
 
 
 @pytest.mark.parametrize("answer", [_step_training_an_eval_model, _step_setting_the_training_flag],
@@ -12721,7 +12712,7 @@ def test_lesson_06a_train_step_leaves_torchs_global_switches_alone(switch, name)
 
     def train_step(model, loss_fn, optimizer, x, y):
         switch(torch)
-        return registry.get_exercise("torch_train_step").reference(model, loss_fn, optimizer, x, y)
+        return reference_copy("torch_train_step")(model, loss_fn, optimizer, x, y)
     verdict = judge(registry.get_exercise("torch_train_step"), train_step)
     assert verdict.kind == WRONG and name in verdict.text, verdict.text
     assert torch.get_float32_matmul_precision() == "highest" and torch.autograd.is_multithreading_enabled()
@@ -13838,7 +13829,7 @@ def test_predict_one_image_gets_a_fresh_model_after_an_answer_that_changed_it_an
     def first_channel(model, image):
         image = np.asarray(image)
         image = image[..., :1] if image.ndim == 3 else image
-        return registry.get_exercise("predict_one_image").reference(model, image)
+        return reference_copy("predict_one_image")(model, image)
     judge(registry.get_exercise("predict_one_image"), first_channel)
     verdict = judge(registry.get_exercise("predict_one_image"), catalogued("predict_one_image", "dropout switched off"))
     assert verdict.mistake == "dropout switched off", verdict.text

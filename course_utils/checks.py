@@ -155,8 +155,11 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     if replaced:
         return Verdict(WRONG, t(LIBRARY_REPLACED, names=", ".join(replaced[:3])))
     reference = exercise.reference
-    if callable(reference) and not isinstance(reference, Recorded) and held_functions(answer, [reference]):
-        return Verdict(WRONG, t(REFERENCE_USED))
+    if callable(reference) and not isinstance(reference, Recorded):
+        if answer is reference:
+            return Verdict(WRONG, t(REFERENCE_HANDED_BACK))
+        if held_functions(answer, [reference]):
+            return Verdict(WRONG, t(REFERENCE_USED))
     exercises = _exercises_as_they_are(exercise)
     seen: list = []
     verdict = decide(exercise, lambda index, case: _without_the_reference(
@@ -165,6 +168,10 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
         return Verdict(WRONG, t(EXERCISE_CHANGED))
     return Verdict(WRONG, t(REFERENCE_USED)) if seen else verdict
 
+
+REFERENCE_HANDED_BACK = ("this is the check's own reference solution, which check() hands back after an attempt that "
+                         "did not pass, so that the notebook can go on (`relu = check(\"relu\", relu)` rebinds the "
+                         "name): run the cell with your own function again, then check that")
 
 REFERENCE_USED = ("your function runs this check's own reference solution (from the exercise registry, the check's "
                   "own variables or a name bound to it): write the computation yourself, as the exercise asks")

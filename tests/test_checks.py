@@ -700,3 +700,12 @@ def test_an_answer_that_reads_the_expected_value_from_the_check_s_frames_finds_n
     verdict = judge(registry.get_exercise("relu"), _relu_from_the_check_s_expected_value)
     assert verdict.kind == "wrong", verdict.text
 
+
+
+def test_checking_the_reference_that_check_handed_back_says_so(capsys):
+    """After a failed attempt `relu = check("relu", relu)` rebinds relu to the reference; checking it again is told
+    to run the learner's own cell again, not that the learner's code reached for the reference."""
+    relu = check("relu", lambda z: np.zeros(np.shape(z)))
+    capsys.readouterr()
+    verdict = judge(registry.get_exercise("relu"), relu)
+    assert verdict.kind == "wrong" and "hands back after an attempt that did not pass" in verdict.text, verdict.text

@@ -154,16 +154,15 @@ def judge(exercise: Exercise, answer: Any, output: CappedOutput | None = None) -
     replaced = replaced_library_functions()
     if replaced:
         return Verdict(WRONG, t(LIBRARY_REPLACED, names=", ".join(replaced[:3])))
-    reference = exercise.reference
-    if callable(reference) and not isinstance(reference, Recorded):
-        if answer is reference:
-            return Verdict(WRONG, t(REFERENCE_HANDED_BACK))
-        if held_functions(answer, [reference]):
-            return Verdict(WRONG, t(REFERENCE_USED))
+    own = _own_functions(exercise)
+    if own and answer is own[0]:
+        return Verdict(WRONG, t(REFERENCE_HANDED_BACK))
+    if held_functions(answer, [f for f in own if f is not answer]):   # a catalogued mistake itself is judged as such
+        return Verdict(WRONG, t(REFERENCE_USED))
     exercises = _exercises_as_they_are(exercise)
     seen: list = []
-    verdict = decide(exercise, lambda index, case: _without_the_reference(
-        exercise, seen, lambda: _attempt(exercise, answer, case, output)))
+    places = _stand_ins(exercise, own, seen)
+    verdict = decide(exercise, lambda index, case: _swapped(places, lambda: _attempt(exercise, answer, case, output)))
     if _put_back(exercises):
         return Verdict(WRONG, t(EXERCISE_CHANGED))
     return Verdict(WRONG, t(REFERENCE_USED)) if seen else verdict
@@ -173,35 +172,54 @@ REFERENCE_HANDED_BACK = ("this is the check's own reference solution, which chec
                          "did not pass, so that the notebook can go on (`relu = check(\"relu\", relu)` rebinds the "
                          "name): run the cell with your own function again, then check that")
 
-REFERENCE_USED = ("your function runs this check's own reference solution (from the exercise registry, the check's "
-                  "own variables or a name bound to it): write the computation yourself, as the exercise asks")
+REFERENCE_USED = ("your function runs this check's own code (its reference solution or one of its catalogued "
+                  "mistakes, reached through the exercise registry, the check's own variables or a name bound to "
+                  "it): write the computation yourself, as the exercise asks")
 
 
-def _without_the_reference(exercise: Exercise, seen: list, attempt: Callable[[], Outcome]) -> Outcome:
-    """``attempt()``, with the exercise's reference, in the exercise and in its module, replaced by a wrapper that
-    notes in ``seen`` each call from outside course_utils.
+def _own_functions(exercise: Exercise) -> list:
+    """The exercise's reference, then its catalogued mistakes: [] in a graded release, which has no reference."""
+    if isinstance(exercise.reference, Recorded) or not callable(exercise.reference):
+        return []
+    return [exercise.reference, *(m.answer for m in exercise.mistakes if callable(m.answer)
+                                  and not isinstance(m.answer, Recorded))]
 
-    Round 18 (F6): ``registry.get_exercise(name).reference(...)``, or the check's ``exercise`` found by walking up
-    the answer's frames, gave an answer the expected result. (A graded release has no reference at all; ``judge``
-    refuses an answer that holds the reference itself.)
+
+def _stand_ins(exercise: Exercise, own: list, seen: list) -> list:
+    """(holder, name, the function, its stand-in) for the exercise's own functions: in the exercise (``reference``,
+    ``mistakes``) and under their names in their modules. Each stand-in notes in ``seen`` a call from outside
+    course_utils.
+
+    Round 18 (F6): ``registry.get_exercise(name).reference(...)``, or the check's ``exercise`` found by walking up the
+    answer's frames, gave an answer the expected result. Round 19: so did a catalogued mistake that is wrong on one
+    case only, called from the topic module with that case handled by the answer. (``judge`` refuses an answer that
+    holds one of them itself.)
     """
-    reference = exercise.reference
-    if isinstance(reference, Recorded) or not callable(reference):
-        return attempt()
-    stand_in = watched(reference, seen)
-    module = sys.modules.get(getattr(reference, "__module__", None) or "")
-    name = getattr(reference, "__name__", "")
-    in_module = module is not None and vars(module).get(name) is reference
-    object.__setattr__(exercise, "reference", stand_in)
-    if in_module:
-        setattr(module, name, stand_in)
+    if not own:
+        return []
+    stand_in = {id(f): watched(f, seen) for f in own}
+    places = [(exercise, "reference", own[0], stand_in[id(own[0])]),
+              (exercise, "mistakes", exercise.mistakes, tuple(
+                  Mistake(m.name, stand_in.get(id(m.answer), m.answer), m.message) for m in exercise.mistakes))]
+    for f in own:
+        module = sys.modules.get(getattr(f, "__module__", None) or "")
+        name = getattr(f, "__name__", "")
+        if module is not None and vars(module).get(name) is f:
+            places.append((module, name, f, stand_in[id(f)]))
+    return places
+
+
+def _swapped(places: list, attempt: Callable[[], Outcome]) -> Outcome:
+    """``attempt()`` with each of ``places`` holding its stand-in; put back after it what still holds the stand-in
+    (anything else the answer changed is for ``_put_back`` to see)."""
+    for holder, name, _, stand_in in places:
+        object.__setattr__(holder, name, stand_in)
     try:
         return attempt()
-    finally:   # put back only what is still the stand-in: anything else the answer changed is for _put_back to see
-        if exercise.reference is stand_in:
-            object.__setattr__(exercise, "reference", reference)
-        if in_module and vars(module).get(name) is stand_in:
-            setattr(module, name, reference)
+    finally:
+        for holder, name, original, stand_in in places:
+            if getattr(holder, name, None) is stand_in:
+                object.__setattr__(holder, name, original)
 
 
 EXERCISE_CHANGED = ("your function changed the course's exercises themselves (their cases, comparison or reference, "

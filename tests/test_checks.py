@@ -565,7 +565,12 @@ def test_a_catalogued_mistake_that_raises_is_named_by_its_error(register):
     register(sqrt=make_exercise(reference=checked_sqrt, hint="raise for negative x", cases=lambda: [
         Case((4.0,), label="four"), Case((-1.0,), label="negative", raises=ValueError)],
         mistakes=(Mistake("wrong error type", wrong_error, "raise ValueError, not TypeError"),)))
-    assert_rejected(lambda x: wrong_error(x), "Likely mistake: raise ValueError, not TypeError",
+    def the_same_mistake(x):   # written by a learner (the catalogued function itself is refused when held)
+        if x < 0:
+            raise TypeError("negative")
+        return math.sqrt(x)
+
+    assert_rejected(the_same_mistake, "Likely mistake: raise ValueError, not TypeError",
                     name="sqrt", hint="raise for negative x")
 
 
@@ -680,9 +685,9 @@ def _relu_from_the_check_s_expected_value(z):
 
 
 @pytest.mark.parametrize("answer", [
-    _relu_from_the_registry, _relu_from_its_module, _relu_from_the_check_s_exercise, _HELD_RELU,
+    _relu_from_the_registry, _relu_from_its_module, _relu_from_the_check_s_exercise,
     lambda z: _HELD_RELU(z), functools.partial(_HELD_RELU)],
-    ids=["registry", "module", "frames-exercise", "held", "held-in-a-lambda", "held-in-a-partial"])
+    ids=["registry", "module", "frames-exercise", "held-in-a-lambda", "held-in-a-partial"])
 def test_an_answer_that_runs_the_check_s_own_reference_is_refused(answer):
     """F6 (round 18): the reference handed back the expected result to an answer that found it through the registry,
     its module or the check's own frames, and passed. The reference is put back afterwards."""
@@ -690,7 +695,7 @@ def test_an_answer_that_runs_the_check_s_own_reference_is_refused(answer):
     exercise = registry.get_exercise("relu")
     reference = exercise.reference
     verdict = judge(exercise, answer)
-    assert verdict.kind == "wrong" and "own reference solution" in verdict.text, verdict.text
+    assert verdict.kind == "wrong" and "own code (its reference solution" in verdict.text, verdict.text
     assert exercise.reference is reference and course_utils.neurons.relu is reference
 
 
@@ -709,3 +714,20 @@ def test_checking_the_reference_that_check_handed_back_says_so(capsys):
     capsys.readouterr()
     verdict = judge(registry.get_exercise("relu"), relu)
     assert verdict.kind == "wrong" and "hands back after an attempt that did not pass" in verdict.text, verdict.text
+
+
+_DERIVATIVES = __import__("course_utils.neurons", fromlist=["DERIVATIVES"]).DERIVATIVES   # as lesson 01a shows it
+
+
+def _derivative_from_the_course_s_dict(z):
+    import course_utils.mlp
+    return course_utils.mlp.DERIVATIVES["sigmoid"](z)
+
+
+@pytest.mark.parametrize("answer", [lambda z: _DERIVATIVES["sigmoid"](z), _derivative_from_the_course_s_dict],
+                         ids=["a dict held", "a dict of another course module"])
+def test_a_course_version_reached_through_a_dict_or_another_module_is_refused(answer):
+    """Round 19 (r193 H-5): sigmoid_derivative passed as DERIVATIVES["sigmoid"](z), a dict that holds the refused
+    course function itself; r191 H-4: mlp imported the course's sigmoid under a second name."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
+    assert verdict.kind == "wrong" and "course's own version" in verdict.text, verdict.text

@@ -299,8 +299,11 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     (``held_functions``) is refused before it runs.
     """
     looked_at = []   # the last answer that held none of them: a check calls it up to 65 times on each case
+    aliases = [-1, []]   # the number of imported modules, and the other places in course_utils that hold them
 
     def runner(answer, case):
+        if aliases[0] != len(sys.modules):
+            aliases[:] = [len(sys.modules), _course_aliases(functions)]
         if not (looked_at and looked_at[0] is answer):
             held = held_functions(answer, functions)
             if held:
@@ -308,7 +311,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             looked_at[:] = [answer]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
-        places = [(_owner(f), f.__name__, f) for f in functions]
+        places = [(_owner(f), f.__name__, f) for f in functions] + aliases[1]
         places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
         for holder, name, function in places:
             _bind(holder, name, watched(function, seen))
@@ -365,6 +368,8 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
         seen.add(id(value))
         if any(value is f for f in functions):
             found.append(value)
+        elif type(value) in (dict, list, tuple) and len(value) <= 1000:   # DERIVATIVES["sigmoid"] (round 19)
+            todo += list(value.values()) if type(value) is dict else list(value)
         elif isinstance(value, functools.partial):
             todo += [value.func, *value.args, *value.keywords.values()]
         elif isinstance(getattr(type(value), "__call__", None), types.FunctionType):   # an object with a __call__
@@ -386,6 +391,20 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
                     todo.append(cell.cell_contents)
                 except ValueError:   # a cell not filled yet
                     pass
+    return found
+
+
+def _course_aliases(functions: Sequence[Callable]) -> list:
+    """(namespace, key, function) for every other name and dict entry of a loaded course_utils module that holds one of
+    ``functions`` (round 19: ``neurons.DERIVATIVES["sigmoid"]``, and ``mlp``'s own import of the sigmoid)."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] != __name__.split(".")[0]:
+            continue
+        namespaces = [vars(module)] + [value for value in list(vars(module).values()) if type(value) is dict]
+        found += [(space, key, f) for space in namespaces for key, value in list(space.items())
+                  for f in functions if value is f and not (space is vars(module) and key == f.__name__
+                                                            and module is _owner(f))]
     return found
 
 

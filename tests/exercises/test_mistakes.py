@@ -13085,6 +13085,69 @@ def test_lesson_08b_round_19_accumulation_step_loads_torchs_lazy_modules_before_
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "True"]   # loaded, and torch's random numbers left as they were
 
+def _r19_accumulation_cut_at_rounded_bounds(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    n, total = len(x), 0.0
+    bounds = [round(i * n / micro_batches) for i in range(micro_batches + 1)]   # 10 in 3: 0, 3, 7, 10
+    for start, stop in zip(bounds, bounds[1:]):
+        loss = loss_fn(model(x[start:stop]), y[start:stop]) * (stop - start) / n
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_19_accumulation_step_cut_at_other_places_is_not_told_its_pieces_interleave():
+    """Runs of consecutive examples of the right sizes in another order (3, 4, 3 where tensor_split cuts 4, 3, 3): the
+    check rejects them (batch normalization in train mode gives another step), but said that x[i::m] interleaves them."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r19_accumulation_cut_at_rounded_bounds)
+    assert verdict.kind == WRONG and "interleaves" not in verdict.text, verdict.text
+    assert "3, 4, 3" in verdict.text and "4, 3, 3" in verdict.text, verdict.text
+
+def _r19_through_the_catalogue(name):
+    """An answer that hands its arguments on to the catalogued 'renamed' mistake of exercise ``name``: a wrapper of
+    the reference with one parameter renamed, so a positional call gave the course's own result."""
+    from course_utils.exercises import distributed
+
+    renamed = {"shard_gradient": "_shard_renamed", "ring_step": "_ring_renamed",
+               "sampler_indices": "_sampler_renamed", "accumulation_step": "_accumulate_renamed"}[name]
+
+    def answer(*args, **kwargs):
+        return getattr(distributed, renamed)(*args, *kwargs.values())   # by position: the renamed name never matters
+    return answer
+
+
+@pytest.mark.parametrize("name", ["shard_gradient", "ring_step", "sampler_indices", "accumulation_step"])
+def test_lesson_08_round_19_the_renamed_mistakes_do_not_hand_out_the_reference(name):
+    """Round 19: each of lesson 08's 'renamed' mistakes called the reference (or the course's version) from inside
+    course_utils, where no call is refused, so an answer that called it by position passed every case."""
+    if name == "accumulation_step":
+        pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), _r19_through_the_catalogue(name))
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r19_accumulation_through_the_checks_helper(model, loss_fn, optimizer, x, y, micro_batches):
+    from course_utils.exercises import distributed
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = distributed._backward_on_pieces(model, loss_fn, x, y, distributed._micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_19_accumulation_step_refuses_the_checks_own_loop_over_the_pieces():
+    """The check's helper that runs forward and backward on each piece (all of the reference's work but zero_grad and
+    step): an answer that called it passed."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r19_accumulation_through_the_checks_helper)
+    assert verdict.kind == WRONG and "_backward_on_pieces" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

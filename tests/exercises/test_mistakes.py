@@ -13148,6 +13148,148 @@ def test_lesson_08b_round_19_accumulation_step_refuses_the_checks_own_loop_over_
     verdict = judge(registry.get_exercise("accumulation_step"), _r19_accumulation_through_the_checks_helper)
     assert verdict.kind == WRONG and "_backward_on_pieces" in verdict.text, verdict.text
 
+def _r19_shard_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    gradients = np.stack([grad_fn(w, X_j, y_j) for X_j, y_j in shards])
+    return np.average(gradients, axis=0, weights=[len(X_j) for X_j, _ in shards])
+
+
+def _r19_shard_index_tensordot(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("bad k")
+    rows = np.array_split(np.arange(len(X)), k)
+    gradients = np.array([grad_fn(w, X[r], y[r]) for r in rows])
+    return np.tensordot([len(r) for r in rows], gradients, axes=1) / len(X)
+
+
+def _r19_shard_weighted_by_size(grad_fn, w, X, y, k):
+    if not 0 < k <= len(X):
+        raise ValueError("bad k")
+    parts = zip(np.array_split(X, k), np.array_split(y, k))
+    return sum(X_j.size * grad_fn(w, X_j, y_j) for X_j, y_j in parts) / np.size(X)   # sizes in entries: same shares
+
+
+def _r19_ring_fancy_index(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    senders = np.arange(k)
+    chunks = (senders - step) % k
+    new = buffers.astype(float)
+    new[(senders + 1) % k, chunks] += buffers[senders, chunks]
+    return new
+
+
+def _r19_ring_rolled(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or len(buffers) < 2 or buffers.shape[1] != len(buffers):
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, senders = len(buffers), np.arange(len(buffers))
+    sent = np.zeros(buffers.shape)
+    sent[senders, (senders - step) % k] = buffers[senders, (senders - step) % k]
+    return buffers + np.roll(sent, 1, axis=0)          # what worker i sent lands on worker i + 1
+
+
+def _r19_ring_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), np.array(buffers, dtype=np.float64)
+    for j in range(k):                                  # receiver j gets the sender's chunk (j - 1 - step) % k
+        c = (j - 1 - step) % k
+        new[j, c] = buffers[j, c] + buffers[j - 1, c]
+    return new
+
+
+def _r19_sampler_np_pad_wrap(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    if drop_last:
+        order = order[:n - n % num_replicas]
+    elif n:
+        order = np.pad(order, (0, -n % num_replicas), mode="wrap")   # wraps round as often as it must
+    return order[rank::num_replicas]
+
+
+def _r19_sampler_as_torch_writes_it(order, num_replicas, rank, drop_last=False):
+    if rank < 0 or rank >= num_replicas:
+        raise ValueError("invalid rank")
+    indices, n = list(order), len(order)
+    if drop_last and n % num_replicas:
+        num_samples = math.ceil((n - num_replicas) / num_replicas)
+    else:
+        num_samples = math.ceil(n / num_replicas)
+    total = num_samples * num_replicas
+    if not drop_last and total > n:
+        indices += (indices * math.ceil((total - n) / n))[:total - n]
+    return indices[:total][rank:total:num_replicas]
+
+
+def _r19_sampler_positions_modulo(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return order[np.arange(rank, total, num_replicas) % n] if n else np.zeros(0, dtype=np.int64)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r19_shard_np_average), ("shard_gradient", _r19_shard_index_tensordot),
+    ("shard_gradient", _r19_shard_weighted_by_size), ("ring_step", _r19_ring_fancy_index),
+    ("ring_step", _r19_ring_rolled), ("ring_step", _r19_ring_by_receiver),
+    ("sampler_indices", _r19_sampler_np_pad_wrap), ("sampler_indices", _r19_sampler_as_torch_writes_it),
+    ("sampler_indices", _r19_sampler_positions_modulo)])
+def test_lesson_08a_round_19_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r19_accumulation_sum_then_divide(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb)            # the piece's summed loss
+        loss.backward()
+        total += loss.item()
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad /= len(x)                              # then the mean, once
+    optimizer.step()
+    return total / len(x)
+
+
+def _r19_accumulation_by_autograd_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    sums, total = [torch.zeros_like(p) for p in trained], 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
+        for s, g in zip(sums, torch.autograd.grad(loss, trained)):
+            s += g
+        total += loss.item()
+    for p, s in zip(trained, sums):
+        p.grad = s
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("answer", [_r19_accumulation_sum_then_divide, _r19_accumulation_by_autograd_grad])
+def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -13285,7 +13285,23 @@ def _r19_accumulation_by_autograd_grad(model, loss_fn, optimizer, x, y, micro_ba
     return total
 
 
-@pytest.mark.parametrize("answer", [_r19_accumulation_sum_then_divide, _r19_accumulation_by_autograd_grad])
+def _r19_accumulation_backward_with_its_share(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss, share = loss_fn(model(xb), yb), len(xb) / len(x)
+        loss.backward(torch.tensor(share, dtype=loss.dtype))   # d(share * loss): the share as backward's gradient
+        total += loss.item() * share
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("answer", [_r19_accumulation_sum_then_divide, _r19_accumulation_by_autograd_grad,
+                                    _r19_accumulation_backward_with_its_share])
 def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
     pytest.importorskip("torch")
     _passes("accumulation_step", answer)

@@ -13055,6 +13055,257 @@ def test_lesson_08b_round_18_accumulation_with_model_zero_grad_and_a_weighted_av
     pytest.importorskip("torch")
     _passes("accumulation_step", _r18_accumulation_with_model_zero_grad)
 
+# round 19: lesson 08
+_R19_FRESH_KERNEL = """
+import sys
+import torch
+from course_utils import exercises as registry
+exercise = registry.get_exercise("accumulation_step")
+assert "torch._dynamo" not in sys.modules
+before = torch.random.get_rng_state()
+exercise.cases()
+print("torch._dynamo" in sys.modules, torch.equal(before, torch.random.get_rng_state()))
+"""
+
+
+def test_lesson_08b_round_19_accumulation_step_loads_torchs_lazy_modules_before_the_answers_timed_run():
+    """A fresh kernel: the first optimizer torch builds imports torch._dynamo (3 s of CPU, 8 s here on a busy machine).
+    Since round 18 the answer runs before the reference, so the check's own optimizer, built in the answer's timed run,
+    paid that import, and the lesson's own solution was stopped after 5 s ("an endless loop?"). The cases load it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    root = str(Path(registry.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _R19_FRESH_KERNEL], capture_output=True, text=True, env=env,
+                         cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]   # loaded, and torch's random numbers left as they were
+
+def _r19_accumulation_cut_at_rounded_bounds(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    n, total = len(x), 0.0
+    bounds = [round(i * n / micro_batches) for i in range(micro_batches + 1)]   # 10 in 3: 0, 3, 7, 10
+    for start, stop in zip(bounds, bounds[1:]):
+        loss = loss_fn(model(x[start:stop]), y[start:stop]) * (stop - start) / n
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_19_accumulation_step_cut_at_other_places_is_not_told_its_pieces_interleave():
+    """Runs of consecutive examples of the right sizes in another order (3, 4, 3 where tensor_split cuts 4, 3, 3): the
+    check rejects them (batch normalization in train mode gives another step), but said that x[i::m] interleaves them."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r19_accumulation_cut_at_rounded_bounds)
+    assert verdict.kind == WRONG and "interleaves" not in verdict.text, verdict.text
+    assert "3, 4, 3" in verdict.text and "4, 3, 3" in verdict.text, verdict.text
+
+def _r19_through_the_catalogue(name):
+    """An answer that hands its arguments on to the catalogued 'renamed' mistake of exercise ``name``: a wrapper of
+    the reference with one parameter renamed, so a positional call gave the course's own result."""
+    from course_utils.exercises import distributed
+
+    renamed = {"shard_gradient": "_shard_renamed", "ring_step": "_ring_renamed",
+               "sampler_indices": "_sampler_renamed", "accumulation_step": "_accumulate_renamed"}[name]
+
+    def answer(*args, **kwargs):
+        return getattr(distributed, renamed)(*args, *kwargs.values())   # by position: the renamed name never matters
+    return answer
+
+
+@pytest.mark.parametrize("name", ["shard_gradient", "ring_step", "sampler_indices", "accumulation_step"])
+def test_lesson_08_round_19_the_renamed_mistakes_do_not_hand_out_the_reference(name):
+    """Round 19: each of lesson 08's 'renamed' mistakes called the reference (or the course's version) from inside
+    course_utils, where no call is refused, so an answer that called it by position passed every case."""
+    if name == "accumulation_step":
+        pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), _r19_through_the_catalogue(name))
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r19_accumulation_through_the_checks_helper(model, loss_fn, optimizer, x, y, micro_batches):
+    from course_utils.exercises import distributed
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = distributed._backward_on_pieces(model, loss_fn, x, y, distributed._micro_pieces(x, y, micro_batches))
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_19_accumulation_step_refuses_the_checks_own_loop_over_the_pieces():
+    """The check's helper that runs forward and backward on each piece (all of the reference's work but zero_grad and
+    step): an answer that called it passed."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r19_accumulation_through_the_checks_helper)
+    assert verdict.kind == WRONG and "_backward_on_pieces" in verdict.text, verdict.text
+
+def _r19_shard_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    gradients = np.stack([grad_fn(w, X_j, y_j) for X_j, y_j in shards])
+    return np.average(gradients, axis=0, weights=[len(X_j) for X_j, _ in shards])
+
+
+def _r19_shard_index_tensordot(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("bad k")
+    rows = np.array_split(np.arange(len(X)), k)
+    gradients = np.array([grad_fn(w, X[r], y[r]) for r in rows])
+    return np.tensordot([len(r) for r in rows], gradients, axes=1) / len(X)
+
+
+def _r19_shard_weighted_by_size(grad_fn, w, X, y, k):
+    if not 0 < k <= len(X):
+        raise ValueError("bad k")
+    parts = zip(np.array_split(X, k), np.array_split(y, k))
+    return sum(X_j.size * grad_fn(w, X_j, y_j) for X_j, y_j in parts) / np.size(X)   # sizes in entries: same shares
+
+
+def _r19_ring_fancy_index(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    senders = np.arange(k)
+    chunks = (senders - step) % k
+    new = buffers.astype(float)
+    new[(senders + 1) % k, chunks] += buffers[senders, chunks]
+    return new
+
+
+def _r19_ring_rolled(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or len(buffers) < 2 or buffers.shape[1] != len(buffers):
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, senders = len(buffers), np.arange(len(buffers))
+    sent = np.zeros(buffers.shape)
+    sent[senders, (senders - step) % k] = buffers[senders, (senders - step) % k]
+    return buffers + np.roll(sent, 1, axis=0)          # what worker i sent lands on worker i + 1
+
+
+def _r19_ring_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[0] != buffers.shape[1]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), np.array(buffers, dtype=np.float64)
+    for j in range(k):                                  # receiver j gets the sender's chunk (j - 1 - step) % k
+        c = (j - 1 - step) % k
+        new[j, c] = buffers[j, c] + buffers[j - 1, c]
+    return new
+
+
+def _r19_sampler_np_pad_wrap(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    if drop_last:
+        order = order[:n - n % num_replicas]
+    elif n:
+        order = np.pad(order, (0, -n % num_replicas), mode="wrap")   # wraps round as often as it must
+    return order[rank::num_replicas]
+
+
+def _r19_sampler_as_torch_writes_it(order, num_replicas, rank, drop_last=False):
+    if rank < 0 or rank >= num_replicas:
+        raise ValueError("invalid rank")
+    indices, n = list(order), len(order)
+    if drop_last and n % num_replicas:
+        num_samples = math.ceil((n - num_replicas) / num_replicas)
+    else:
+        num_samples = math.ceil(n / num_replicas)
+    total = num_samples * num_replicas
+    if not drop_last and total > n:
+        indices += (indices * math.ceil((total - n) / n))[:total - n]
+    return indices[:total][rank:total:num_replicas]
+
+
+def _r19_sampler_positions_modulo(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order, n = np.asarray(order), len(order)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    return order[np.arange(rank, total, num_replicas) % n] if n else np.zeros(0, dtype=np.int64)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r19_shard_np_average), ("shard_gradient", _r19_shard_index_tensordot),
+    ("shard_gradient", _r19_shard_weighted_by_size), ("ring_step", _r19_ring_fancy_index),
+    ("ring_step", _r19_ring_rolled), ("ring_step", _r19_ring_by_receiver),
+    ("sampler_indices", _r19_sampler_np_pad_wrap), ("sampler_indices", _r19_sampler_as_torch_writes_it),
+    ("sampler_indices", _r19_sampler_positions_modulo)])
+def test_lesson_08a_round_19_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r19_accumulation_sum_then_divide(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb)            # the piece's summed loss
+        loss.backward()
+        total += loss.item()
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad /= len(x)                              # then the mean, once
+    optimizer.step()
+    return total / len(x)
+
+
+def _r19_accumulation_by_autograd_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    sums, total = [torch.zeros_like(p) for p in trained], 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
+        for s, g in zip(sums, torch.autograd.grad(loss, trained)):
+            s += g
+        total += loss.item()
+    for p, s in zip(trained, sums):
+        p.grad = s
+    optimizer.step()
+    return total
+
+
+def _r19_accumulation_backward_with_its_share(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss, share = loss_fn(model(xb), yb), len(xb) / len(x)
+        loss.backward(torch.tensor(share, dtype=loss.dtype))   # d(share * loss): the share as backward's gradient
+        total += loss.item() * share
+    optimizer.step()
+    return total
+
+
+@pytest.mark.parametrize("answer", [_r19_accumulation_sum_then_divide, _r19_accumulation_by_autograd_grad,
+                                    _r19_accumulation_backward_with_its_share])
+def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

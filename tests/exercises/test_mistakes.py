@@ -15128,3 +15128,69 @@ def test_lesson_03_refuses_the_course_s_own_versions():
     _refused_as_the_course_s_own("dense_backward", lambda X, W, dZ: mlp.dense_backward(X, W, dZ))
     _refused_as_the_course_s_own("mlp_backward", lambda X, y, W1, b1, W2, b2: tuple(
         mlp.loss_and_grads({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, y)[1][k] for k in ("W1", "b1", "W2", "b2")))
+
+
+# round 19: lessons 00-01
+def _neuron_through_the_course_s_dense_layer(x, w, b):
+    from course_utils import neurons
+
+    return neurons.dense_layer(np.asarray(x)[None, :], np.asarray(w)[None, :], np.array([b]))[0, 0]
+
+
+def _neuron_through_mlp_forward(x, w, b):
+    from course_utils import mlp
+
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    return mlp.forward({"W1": w[None, :], "b1": np.array([float(b)])}, x[None, :])[0][0, 0]
+
+
+def test_neuron_refuses_the_course_s_dense_layer_and_mlp_forward():
+    """Both passed: a graded release of 01a hides neurons.neuron but keeps 01b's neurons.dense_layer and 02a's
+    mlp.forward, which compute the neuron (with the learner's own sigmoid) for a batch of one."""
+    _refused_as_the_course_s_own("neuron", _neuron_through_the_course_s_dense_layer)
+    _refused_as_the_course_s_own("neuron", _neuron_through_mlp_forward)
+
+
+def _sigmoid_through_the_course_s_neuron(z):
+    from course_utils import neurons
+
+    return neurons.neuron(np.zeros(1), np.zeros(1), z)   # sigmoid(w.x + b) with w.x = 0 and b = z
+
+
+def _sigmoid_through_get_activation(z):
+    from course_utils import neurons
+
+    return neurons.get_activation("sigmoid")(z)
+
+
+def _sigmoid_through_mlp_forward(z):
+    from course_utils import mlp
+
+    z = np.asarray(z, dtype=float)
+    return mlp.forward({"W1": np.zeros((z.size, 1)), "b1": z.ravel()}, np.zeros((1, 1)))[0].reshape(z.shape)
+
+
+def _relu_through_the_course_s_neuron(z):
+    from course_utils import neurons
+
+    return neurons.neuron(np.zeros(1), np.zeros(1), z, activation=neurons.relu)
+
+
+def _relu_through_get_activation(z):
+    from course_utils import neurons
+
+    return neurons.get_activation("relu")(z)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", _sigmoid_through_the_course_s_neuron), ("sigmoid", _sigmoid_through_get_activation),
+    ("sigmoid", _sigmoid_through_mlp_forward), ("relu", _relu_through_the_course_s_neuron),
+    ("relu", _relu_through_get_activation)],
+    ids=["sigmoid-neuron", "sigmoid-get_activation", "sigmoid-mlp.forward", "relu-neuron", "relu-get_activation"])
+def test_activations_refuse_the_course_functions_that_run_the_reference(name, answer):
+    """All passed: neurons.neuron's default activation, the activation handed in (called from inside course_utils),
+    get_activation's table and mlp.forward's output run the course's own sigmoid or relu, past the check's watch on
+    the module's name."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and ("the course's own version of this exercise" in verdict.text
+                                      or "own reference solution" in verdict.text), verdict.text

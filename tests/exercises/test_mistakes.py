@@ -15257,3 +15257,12 @@ def _dense_layer_neuron_by_neuron(X, W, b):
         "neuron-tensordot", "dense-neuron-by-neuron", "or-large-weights", "or-whole-numbers"])
 def test_lessons_00_and_01_take_right_answers_written_another_way_round_19(name, answer):
     _passes(name, answer)
+
+
+def test_sigmoid_refuses_the_course_s_sigmoid_reached_through_mlp():
+    """Passed: mlp imported the course's sigmoid under its own name, where the check's watch on neurons.sigmoid does not
+    reach it (a graded release hides it in both places)."""
+    from course_utils import mlp
+
+    verdict = judge(registry.get_exercise("sigmoid"), lambda z: mlp.sigmoid(z))
+    assert verdict.kind == WRONG, verdict.text

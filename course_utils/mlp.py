@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .neurons import ACTIVATIONS, DERIVATIVES, sigmoid
+from . import neurons
+from .neurons import ACTIVATIONS, DERIVATIVES   # neurons.sigmoid looked up at each call: no second name for
+# the course's sigmoid here, which lesson 01a's check would not watch (round 19)
 
 HIDDEN = ("sigmoid", "tanh", "relu")
 OUTPUTS = ("sigmoid", "softmax", "linear")
@@ -181,7 +183,7 @@ def forward(params, X, hidden="tanh", output="sigmoid"):
         if k < L:
             A = g(Z)
         else:
-            A = {"sigmoid": sigmoid, "softmax": softmax, "linear": lambda z: z}[output](Z)
+            A = {"sigmoid": neurons.sigmoid, "softmax": softmax, "linear": lambda z: z}[output](Z)
         cache[f"Z{k}"], cache[f"A{k}"] = Z, A
     return A, cache
 
@@ -213,7 +215,7 @@ def output_loss_and_delta(Z, y, output="sigmoid"):
     T = _targets(y, n, n_out, output)
     if output == "sigmoid":  # mean BCE over all entries; dL/dZ = (sigmoid(Z) - y) / size
         loss = binary_cross_entropy(T.ravel(), Z.ravel(), from_logits=True)
-        return loss, (sigmoid(Z) - T) / T.size
+        return loss, (neurons.sigmoid(Z) - T) / T.size
     if output == "softmax":  # mean CE over examples; dL/dZ = (softmax(Z) - onehot) / n
         loss = float(np.mean(logsumexp(Z, axis=1) - np.sum(T * Z, axis=1)))
         return loss, (softmax(Z) - T) / n

@@ -12,7 +12,7 @@ import numpy as np
 from .. import mlp
 from .. import neurons as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, compare_probabilities, draw_floats, draw_shape,
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape,
                    generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays, short)
 from ..data import logic_gate
 
@@ -689,11 +689,18 @@ _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.
                 "negative than each weight, and not a tiny one such as -1e-17")
 
 
+# course functions that run the course's own activation given to them or held as a default (neuron's activation=sigmoid,
+# get_activation's table, mlp.forward's layers), where the check watches only the name in the neurons module
+_RUN_THE_ACTIVATIONS = (ref.neuron, ref.dense_layer, ref.get_activation, mlp.forward)
+
+
 EXERCISES = {
     "sigmoid": Exercise(
         reference=ref.sigmoid,
         cases=_sigmoid_cases,
-        run=new_results(_call_without_overflow),
+        # round 19: neurons.neuron's default activation, get_activation's table and mlp.forward's output run the
+        # course's sigmoid past the check's watch on neurons.sigmoid
+        run=new_results(refusing_course_versions(_call_without_overflow, _RUN_THE_ACTIVATIONS)),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
@@ -738,7 +745,7 @@ EXERCISES = {
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
-        run=new_results(),
+        run=new_results(refusing_course_versions(called, _RUN_THE_ACTIVATIONS)),   # round 19: as sigmoid's
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
             Mistake("Python's max", _python_max_relu, "Python's max(0, z), like an `if z > 0:`, asks one question "
@@ -758,7 +765,9 @@ EXERCISES = {
     "neuron": Exercise(
         reference=ref.neuron,
         cases=_neuron_cases,
-        run=_call_without_overflow,
+        # round 19: a graded release of 01a keeps 01b's dense_layer and 02a's mlp.forward, which compute the neuron
+        # for a batch of one
+        run=refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward)),
         compare=compare_probabilities,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",

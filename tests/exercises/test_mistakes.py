@@ -3966,6 +3966,82 @@ def test_lesson_02_a_library_default_of_axis_none_is_named(name, answer, told):
     assert verdict.kind == WRONG and told in verdict.text, verdict.text
 
 
+# round 19: lesson 02
+def _r19_cce_max_kept_as_a_column(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    m = Z.max(axis=1, keepdims=True)   # (n, 1), while the sum below is (n,)
+    return np.mean(m + np.log(np.exp(Z - m).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
+def _r19_cce_logsumexp_kept_as_a_column(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    import scipy.special
+    return np.mean(scipy.special.logsumexp(Z, axis=1, keepdims=True) - Z[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("answer", [_r19_cce_max_kept_as_a_column, _r19_cce_logsumexp_kept_as_a_column],
+                         ids=["m = Z.max(axis=1, keepdims=True)", "logsumexp(Z, axis=1, keepdims=True)"])
+def test_lesson_02b_cce_losses_broadcast_to_an_n_by_n_matrix_are_refused(answer):
+    """Both passed (round 19): an (n, 1) column minus (or plus) an (n,) row broadcasts to an (n, n) matrix, whose mean
+    equals the mean loss in exact arithmetic (mean_i a_i - mean_j b_j), so every case agreed to 1e-13. It costs n * n
+    memory (60,000 examples: 29 GB), and in float64 it loses a row's small loss next to another row's logit of 1e20."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), answer)
+    assert verdict.kind == WRONG and "(n, n) matrix" in verdict.text, verdict.text
+
+
+def _r19_all_close(a, b, *args, **kwargs):
+    return np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)
+
+
+def _r19_softmax_doubled(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return 2 * e / e.sum(axis=-1, keepdims=True)   # rows that sum to 2
+
+
+@pytest.mark.parametrize("wrap", [functools.partial, lambda f: np.vectorize(f, otypes=[bool])],
+                         ids=["functools.partial", "np.vectorize"])
+def test_lesson_02a_numpy_s_comparisons_replaced_through_a_wrapper_in_an_earlier_cell_are_refused(wrap):
+    """Passed (shortcut, round 19): a cell before the check ran np.isclose = functools.partial(<a function of the
+    notebook's that says True>), and np.allclose the same. The check looked for names holding a function of the
+    notebook's own (__module__ == "__main__"), but a partial's __module__ is "functools" and an np.vectorize's "numpy",
+    so softmax_stable passed rows that sum to 2 (and mlp_forward its logits)."""
+    isclose, allclose = np.isclose, np.allclose
+    close = wrap(_r19_all_close)
+    _r19_all_close.__module__ = "__main__"   # defined in a notebook cell
+    np.isclose, np.allclose = close, functools.partial(lambda *args, **kwargs: True)
+    np.allclose.func.__module__ = "__main__"
+    try:
+        verdict = judge(registry.get_exercise("softmax_stable"), _r19_softmax_doubled)
+    finally:
+        np.isclose, np.allclose = isclose, allclose
+        _r19_all_close.__module__ = __name__
+    assert verdict.kind == WRONG and "numpy.isclose" in verdict.text and "function of its own" in verdict.text, \
+        verdict.text
+
+
+def _r19_softmax_by_an_identity_network(z):
+    """Contrived: a network whose logits are the inputs, run by mlp.forward with a softmax output (NaN rows and an
+    empty batch by hand, since the network refuses them)."""
+    z = np.asarray(z, dtype=float)
+    k = z.shape[-1]
+    rows = z.reshape(-1, k)
+    out = np.full(rows.shape, np.nan)
+    finite = ~np.isnan(rows).any(axis=1)
+    if finite.any():
+        out[finite] = _r18_mlp.forward({"W1": np.eye(k), "b1": np.zeros(k)}, rows[finite], output="softmax")[0]
+    return out.reshape(z.shape)
+
+
+def test_lesson_02a_a_softmax_read_from_the_course_s_network_is_refused(capsys):
+    """Passed (contrived, round 19): softmax_stable refused mlp.softmax (its reference) but not mlp.forward, which
+    calls it from inside the course; mlp_forward, bce_from_logits and cce_from_logits refuse the course's network."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check("softmax_stable", _r19_softmax_by_an_identity_network, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -919,7 +919,8 @@ EXERCISES = {
         reference=mlp.softmax,
         cases=_softmax_cases,
         # its reference is mlp.softmax: a graded release has it call the answer; mlp.forward reaches it from inside
-        run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta))),
+        run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta,
+                                                                mlp.categorical_cross_entropy))),
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -1018,7 +1019,8 @@ EXERCISES = {
         reference=_bce_reference,
         cases=_bce_cases,
         run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta,
-                                                                    mlp.loss_and_grads, mlp.train_gd))),
+                                                                    mlp.loss_and_grads, mlp.train_gd,
+                                                                    mlp.categorical_cross_entropy))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(

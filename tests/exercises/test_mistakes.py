@@ -4042,6 +4042,35 @@ def test_lesson_02a_a_softmax_read_from_the_course_s_network_is_refused(capsys):
         check("softmax_stable", _r19_softmax_by_an_identity_network, strict=True)
 
 
+def _r19_bce_by_the_categorical_loss(y, z):
+    """BCE(y, z) is the categorical cross-entropy of the label y with the logits [0, z]."""
+    _r17_same_shape(y, z)
+    z = np.asarray(z, dtype=float).ravel()
+    return _r18_cce(np.asarray(y).ravel().astype(int), np.stack([np.zeros_like(z), z], axis=-1), from_logits=True)
+
+
+def _r19_softmax_by_the_categorical_loss(z):
+    """p_c = exp(-CE(c, z)), the loss of one example of label c, entry by entry."""
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])
+    p = np.empty(rows.shape)
+    for i, row in enumerate(rows):
+        for c in range(len(row)):
+            p[i, c] = np.exp(-_r18_mlp.categorical_cross_entropy(np.array([c]), row[None], from_logits=True))
+    return p.reshape(z.shape)
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _r19_bce_by_the_categorical_loss),
+                                          ("softmax_stable", _r19_softmax_by_the_categorical_loss)],
+                         ids=["bce by mlp.categorical_cross_entropy of [0, z]", "softmax by exp(-mlp.categorical_cr"
+                              "oss_entropy)"])
+def test_lesson_02_an_answer_read_from_the_course_s_categorical_loss_is_refused(name, answer, capsys):
+    """Both passed (shortcut, round 19): bce_from_logits refused mlp.binary_cross_entropy but not the course's
+    categorical loss, whose two-class form is the BCE; softmax_stable refused neither."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -920,6 +920,7 @@ EXERCISES = {
         cases=_softmax_cases,
         # its reference is mlp.softmax: a graded release has it call the answer; mlp.forward reaches it from inside
         run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta,
+                                                                mlp.loss_and_grads, mlp.train_gd,
                                                                 mlp.categorical_cross_entropy))),
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "

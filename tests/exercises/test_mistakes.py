@@ -4071,6 +4071,36 @@ def test_lesson_02_an_answer_read_from_the_course_s_categorical_loss_is_refused(
         check(name, answer, strict=True)
 
 
+def _r19_softmax_rows(route):
+    """Contrived: the softmax read from the gradient of the course's cross-entropy, (softmax(Z) - one_hot(y)) / n,
+    with each row's largest logit as its label (so that no small probability is lost next to the 1 taken off)."""
+    def softmax(z):
+        z = np.asarray(z, dtype=float)
+        k = z.shape[-1]
+        rows = z.reshape(-1, k)
+        if len(rows) == 0 or k == 1 or np.isnan(rows).any():
+            return np.where(np.isnan(z).any(axis=-1, keepdims=True), np.nan, _r17_softmax(np.nan_to_num(z)))
+        n, labels = len(rows), rows.argmax(axis=1)
+        if route == "delta":
+            dZ = _r18_mlp.output_loss_and_delta(rows, labels, "softmax")[1]
+        else:   # a network of one layer whose inputs are the identity and whose weights are the logits: dW1 = dZ.T
+            dZ = _r18_mlp.loss_and_grads({"W1": rows.T.copy(), "b1": np.zeros(k)}, np.eye(n), labels,
+                                         output="softmax")[1]["W1"].T
+        p = n * dZ
+        p[np.arange(n), labels] += 1
+        return p.reshape(z.shape)
+    return softmax
+
+
+@pytest.mark.parametrize("route", ["delta", "grads"],
+                         ids=["mlp.output_loss_and_delta", "mlp.loss_and_grads"])
+def test_lesson_02a_a_softmax_read_from_the_course_s_gradients_is_refused(route, capsys):
+    """Both passed (contrived, round 19): softmax_stable refused neither mlp.output_loss_and_delta nor
+    mlp.loss_and_grads, whose softmax gradient holds the softmax (bce_from_logits and cce_from_logits refuse both)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check("softmax_stable", _r19_softmax_rows(route), strict=True)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

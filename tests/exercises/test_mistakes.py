@@ -4101,6 +4101,89 @@ def test_lesson_02a_a_softmax_read_from_the_course_s_gradients_is_refused(route,
         check("softmax_stable", _r19_softmax_rows(route), strict=True)
 
 
+def _r19_softmax_pairwise(z):
+    z = np.asarray(z, dtype=float)
+    return 1.0 / np.exp(z[..., None, :] - z[..., :, None]).sum(axis=-1)   # p_i = 1 / sum_j e^(z_j - z_i)
+
+
+def _r19_softmax_in_long_double(z):
+    z = np.asarray(z, dtype=np.longdouble)
+    e = np.exp(z - np.nanmax(z, axis=-1, keepdims=True)) if z.size else z
+    return (e / e.sum(axis=-1, keepdims=True)).astype(float)
+
+
+def _r19_mlp_by_dense_layers(X, W1, b1, W2, b2):
+    from course_utils.neurons import dense_layer   # lesson 01's layer, a building block
+    return dense_layer(dense_layer(X, W1, b1, activation=np.tanh), W2, b2, activation=sigmoid)
+
+
+def _r19_bce_by_the_sign(y, z):
+    _r17_same_shape(y, z)
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    soft = np.log1p(np.exp(-np.abs(z)))
+    return np.mean(np.where(z >= 0, (1 - y) * z + soft, -y * z + soft))
+
+
+def _r19_bce_by_fsum(y, z):
+    _r17_same_shape(y, z)
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if np.isnan(z).any():
+        return float("nan")
+    return math.fsum((np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))).ravel()) / z.size
+
+
+def _r19_cce_by_a_mask(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    m = Z.max(axis=1)
+    picked = Z[np.arange(Z.shape[1]) == np.asarray(y)[:, None]]   # one True per row
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - picked)
+
+
+def _r19_cce_log_softmax_by_hand(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    S = Z - Z.max(axis=1, keepdims=True)
+    log_p = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+    return -np.mean(np.take_along_axis(log_p, np.asarray(y)[:, None], axis=1))
+
+
+def _r19_cce_python_loop(y, Z):
+    _r17_same_length(y, Z)
+    losses = []
+    for row, label in zip(np.asarray(Z, dtype=float).tolist(), np.asarray(y).tolist()):
+        if any(math.isnan(v) for v in row):
+            return float("nan")
+        m = max(row)
+        losses.append(m + math.log(sum(math.exp(v - m) for v in row)) - row[label])
+    return sum(losses) / len(losses)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r19_softmax_pairwise),
+    ("softmax_stable", _r19_softmax_in_long_double),
+    ("softmax_stable", lambda z: np.exp(np.asarray(z, dtype=float) - _r18_logsumexp(z, axis=-1)[..., None])),
+    ("mlp_forward", _r19_mlp_by_dense_layers),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("scipy.special").special.expit(
+        np.tensordot(np.tanh(np.tensordot(X, W1, axes=(1, 1)) + b1), W2, axes=(1, 1)) + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: 0.5 + 0.5 * np.tanh((np.tanh(X @ W1.T + b1) @ W2.T + b2) / 2)),
+    ("bce_from_logits", _r19_bce_by_the_sign),
+    ("bce_from_logits", _r19_bce_by_fsum),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or float(np.mean(
+        np.maximum(np.asarray(z, np.longdouble), 0) - np.asarray(y, np.longdouble) * np.asarray(z, np.longdouble)
+        + np.log1p(np.exp(-np.abs(np.asarray(z, np.longdouble))))))),
+    ("cce_from_logits", _r19_cce_by_a_mask),
+    ("cce_from_logits", _r19_cce_log_softmax_by_hand),
+    ("cce_from_logits", _r19_cce_python_loop),
+], ids=["softmax 1 / sum of e^(z_j - z_i)", "softmax in np.longdouble with np.nanmax",
+        "softmax e^(z - mlp.logsumexp(z))", "mlp by lesson 01's dense_layer twice", "mlp tensordot and expit",
+        "mlp 0.5 + 0.5 tanh(z / 2)", "bce by the sign of z", "bce math.fsum / size",
+        "bce in np.longdouble", "cce picked by a boolean mask", "cce log-softmax by hand, take_along_axis",
+        "cce a loop in plain Python"])
+def test_lesson_02_round_19_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -227,6 +227,11 @@ def _mlp_forward_cases():
         Case((np.array([[0.3, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
               np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0], [0.5, np.nan, -0.5]]), np.array([0.5, -0.25])),
              label="a NaN weight in W2: that output is NaN for every example, the other output is not"),
+        # a NaN weight in W1 makes its hidden unit NaN, and every output reads it: np.nan_to_num on the hidden layer
+        # or on W1, or hidden sums clipped by np.fmax and np.fmin (which skip NaN), hid it (round 19)
+        Case((np.array([[0.3, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [np.nan, 0.25], [-1.0, 1.5]]),
+              np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0], [0.5, 0.75, -0.5]]), np.array([0.5, -0.25])),
+             label="a NaN weight in W1: the hidden unit it feeds is NaN for every example, and so is every output"),
         # hidden sums of 9, 12 and -9.5, where tanh lies within 1e-7 of +-1, and output weights of 1000 that cancel to an
         # output logit near 0: a tanh clipped at 1 - 1e-7, or a hidden sum clipped at 10, moves the output by 1e-6 or more
         Case((np.array([[1.0]]), np.array([[9.0], [12.0], [-9.5]]), np.zeros(3), np.array([[1000.0, 1000.0, 1000.0]]),

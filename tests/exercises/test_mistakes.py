@@ -4184,6 +4184,19 @@ def test_lesson_02_round_19_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+@pytest.mark.parametrize("answer", [
+    lambda X, W1, b1, W2, b2: sigmoid(np.nan_to_num(np.tanh(X @ W1.T + b1)) @ W2.T + b2),
+    lambda X, W1, b1, W2, b2: sigmoid(np.tanh(np.fmin(np.fmax(X @ W1.T + b1, -50), 50)) @ W2.T + b2),
+    lambda X, W1, b1, W2, b2: sigmoid(np.tanh(X @ np.nan_to_num(W1).T + b1) @ W2.T + b2),
+], ids=["np.nan_to_num on the hidden layer", "hidden sums clipped by np.fmax and np.fmin", "np.nan_to_num on W1"])
+def test_lesson_02a_mlp_a_nan_in_the_hidden_layer_is_not_hidden(answer):
+    """All three passed (round 19): the only NaN weight was in W2, so a NaN hidden layer made 0 (np.nan_to_num) or
+    clipped to 50 (np.fmax and np.fmin skip NaN) went unseen. A NaN weight in W1 now makes its hidden unit NaN, and
+    every output with it."""
+    verdict = judge(registry.get_exercise("mlp_forward"), answer)
+    assert verdict.kind == WRONG and "a NaN weight in W1" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -227,6 +227,11 @@ def _mlp_forward_cases():
         Case((np.array([[0.3, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.5]]),
               np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0], [0.5, np.nan, -0.5]]), np.array([0.5, -0.25])),
              label="a NaN weight in W2: that output is NaN for every example, the other output is not"),
+        # a NaN weight in W1 makes its hidden unit NaN, and every output reads it: np.nan_to_num on the hidden layer
+        # or on W1, or hidden sums clipped by np.fmax and np.fmin (which skip NaN), hid it (round 19)
+        Case((np.array([[0.3, 1.0], [0.5, -1.0]]), np.array([[1.0, -2.0], [np.nan, 0.25], [-1.0, 1.5]]),
+              np.array([0.1, -0.2, 0.3]), np.array([[1.0, -1.0, 2.0], [0.5, 0.75, -0.5]]), np.array([0.5, -0.25])),
+             label="a NaN weight in W1: the hidden unit it feeds is NaN for every example, and so is every output"),
         # hidden sums of 9, 12 and -9.5, where tanh lies within 1e-7 of +-1, and output weights of 1000 that cancel to an
         # output logit near 0: a tanh clipped at 1 - 1e-7, or a hidden sum clipped at 10, moves the output by 1e-6 or more
         Case((np.array([[1.0]]), np.array([[9.0], [12.0], [-9.5]]), np.zeros(3), np.array([[1000.0, 1000.0, 1000.0]]),
@@ -375,6 +380,10 @@ def _cce_cases():
              label="a NaN logit gives a NaN loss"),
         # log-sum-exp needs no clip: a clip of Z at any size below 1e300 (500, 1e4, 1e6) shows here
         Case((np.array([0, 1]), np.array([[-1e300, 1e300], [-1e300, 1e300]])), label=_HUGE_CCE_LOGITS),
+        # a log-sum-exp kept as a column, (n, 1), minus the picked logits, (n,), broadcasts to an (n, n) matrix whose
+        # mean is the loss in exact arithmetic: in float64 the second row's loss of 0.049 is lost next to 1e20 (round 19)
+        Case((np.array([1, 0]), np.array([[0.0, 1e20], [2.0, -1.0]])),
+             label="one row right and sure, its logits 1e20 apart (a loss of 0), one row of small logits"),
     ]
 
 
@@ -781,6 +790,14 @@ def _cce_fewer_labels_only(y, Z):
     return np.mean(mlp.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
 
 
+def _cce_logsumexp_kept_as_a_column(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1, keepdims=True)   # (n, 1), and the sum below (n,): together an (n, n) matrix
+    return np.mean(m + np.log(np.exp(Z - m).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
 def _cce_first_column_shift(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=float)
     if len(y) != len(Z):
@@ -906,7 +923,10 @@ EXERCISES = {
     "softmax_stable": Exercise(
         reference=mlp.softmax,
         cases=_softmax_cases,
-        run=new_results(_softmax_run),   # its reference is mlp.softmax: a graded release has it call the answer
+        # its reference is mlp.softmax: a graded release has it call the answer; mlp.forward reaches it from inside
+        run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta,
+                                                                mlp.loss_and_grads, mlp.train_gd,
+                                                                mlp.categorical_cross_entropy))),
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -1005,7 +1025,8 @@ EXERCISES = {
         reference=_bce_reference,
         cases=_bce_cases,
         run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta,
-                                                                    mlp.loss_and_grads, mlp.train_gd))),
+                                                                    mlp.loss_and_grads, mlp.train_gd,
+                                                                    mlp.categorical_cross_entropy))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1085,6 +1106,11 @@ EXERCISES = {
             Mistake("the batch's maximum", _cce_global_max, "m = Z.max() is the maximum of the whole batch: for a row "
                     "far below it every exponential underflows to 0, and log(0) is -inf. Use each row's maximum, "
                     "Z.max(axis=1)"),
+            Mistake("log-sum-exp kept as a column", _cce_logsumexp_kept_as_a_column, "your log-sum-exp (or its "
+                    "maximum m) has shape (n, 1), from keepdims=True, and Z[np.arange(n), y] has shape (n,): together "
+                    "they broadcast to an (n, n) matrix, whose mean equals the loss only in exact arithmetic (and "
+                    "which holds n * n numbers). Keep every per-example array of shape (n,): m = Z.max(axis=1), "
+                    "np.exp(Z - m[:, None]).sum(axis=1), or logsumexp(Z, axis=1) without keepdims"),
             Mistake("shifted by the first column", _cce_first_column_shift, "shift each row by its own maximum, "
                     "Z.max(axis=1): another entry (here the first column) can lie far below it, and then np.exp "
                     "overflows to inf"),

@@ -3966,6 +3966,237 @@ def test_lesson_02_a_library_default_of_axis_none_is_named(name, answer, told):
     assert verdict.kind == WRONG and told in verdict.text, verdict.text
 
 
+# round 19: lesson 02
+def _r19_cce_max_kept_as_a_column(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    m = Z.max(axis=1, keepdims=True)   # (n, 1), while the sum below is (n,)
+    return np.mean(m + np.log(np.exp(Z - m).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
+def _r19_cce_logsumexp_kept_as_a_column(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    import scipy.special
+    return np.mean(scipy.special.logsumexp(Z, axis=1, keepdims=True) - Z[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("answer", [_r19_cce_max_kept_as_a_column, _r19_cce_logsumexp_kept_as_a_column],
+                         ids=["m = Z.max(axis=1, keepdims=True)", "logsumexp(Z, axis=1, keepdims=True)"])
+def test_lesson_02b_cce_losses_broadcast_to_an_n_by_n_matrix_are_refused(answer):
+    """Both passed (round 19): an (n, 1) column minus (or plus) an (n,) row broadcasts to an (n, n) matrix, whose mean
+    equals the mean loss in exact arithmetic (mean_i a_i - mean_j b_j), so every case agreed to 1e-13. It costs n * n
+    memory (60,000 examples: 29 GB), and in float64 it loses a row's small loss next to another row's logit of 1e20."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), answer)
+    assert verdict.kind == WRONG and "(n, n) matrix" in verdict.text, verdict.text
+
+
+def _r19_all_close(a, b, *args, **kwargs):
+    return np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)
+
+
+def _r19_softmax_doubled(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return 2 * e / e.sum(axis=-1, keepdims=True)   # rows that sum to 2
+
+
+@pytest.mark.parametrize("wrap", [functools.partial, lambda f: np.vectorize(f, otypes=[bool])],
+                         ids=["functools.partial", "np.vectorize"])
+def test_lesson_02a_numpy_s_comparisons_replaced_through_a_wrapper_in_an_earlier_cell_are_refused(wrap):
+    """Passed (shortcut, round 19): a cell before the check ran np.isclose = functools.partial(<a function of the
+    notebook's that says True>), and np.allclose the same. The check looked for names holding a function of the
+    notebook's own (__module__ == "__main__"), but a partial's __module__ is "functools" and an np.vectorize's "numpy",
+    so softmax_stable passed rows that sum to 2 (and mlp_forward its logits)."""
+    isclose, allclose = np.isclose, np.allclose
+    close = wrap(_r19_all_close)
+    _r19_all_close.__module__ = "__main__"   # defined in a notebook cell
+    np.isclose, np.allclose = close, functools.partial(lambda *args, **kwargs: True)
+    np.allclose.func.__module__ = "__main__"
+    try:
+        verdict = judge(registry.get_exercise("softmax_stable"), _r19_softmax_doubled)
+    finally:
+        np.isclose, np.allclose = isclose, allclose
+        _r19_all_close.__module__ = __name__
+    assert verdict.kind == WRONG and "numpy.isclose" in verdict.text and "function of its own" in verdict.text, \
+        verdict.text
+
+
+def _r19_softmax_by_an_identity_network(z):
+    """Contrived: a network whose logits are the inputs, run by mlp.forward with a softmax output (NaN rows and an
+    empty batch by hand, since the network refuses them)."""
+    z = np.asarray(z, dtype=float)
+    k = z.shape[-1]
+    rows = z.reshape(-1, k)
+    out = np.full(rows.shape, np.nan)
+    finite = ~np.isnan(rows).any(axis=1)
+    if finite.any():
+        out[finite] = _r18_mlp.forward({"W1": np.eye(k), "b1": np.zeros(k)}, rows[finite], output="softmax")[0]
+    return out.reshape(z.shape)
+
+
+def test_lesson_02a_a_softmax_read_from_the_course_s_network_is_refused(capsys):
+    """Passed (contrived, round 19): softmax_stable refused mlp.softmax (its reference) but not mlp.forward, which
+    calls it from inside the course; mlp_forward, bce_from_logits and cce_from_logits refuse the course's network."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check("softmax_stable", _r19_softmax_by_an_identity_network, strict=True)
+
+
+def _r19_bce_by_the_categorical_loss(y, z):
+    """BCE(y, z) is the categorical cross-entropy of the label y with the logits [0, z]."""
+    _r17_same_shape(y, z)
+    z = np.asarray(z, dtype=float).ravel()
+    return _r18_cce(np.asarray(y).ravel().astype(int), np.stack([np.zeros_like(z), z], axis=-1), from_logits=True)
+
+
+def _r19_softmax_by_the_categorical_loss(z):
+    """p_c = exp(-CE(c, z)), the loss of one example of label c, entry by entry."""
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])
+    p = np.empty(rows.shape)
+    for i, row in enumerate(rows):
+        for c in range(len(row)):
+            p[i, c] = np.exp(-_r18_mlp.categorical_cross_entropy(np.array([c]), row[None], from_logits=True))
+    return p.reshape(z.shape)
+
+
+@pytest.mark.parametrize("name, answer", [("bce_from_logits", _r19_bce_by_the_categorical_loss),
+                                          ("softmax_stable", _r19_softmax_by_the_categorical_loss)],
+                         ids=["bce by mlp.categorical_cross_entropy of [0, z]", "softmax by exp(-mlp.categorical_cr"
+                              "oss_entropy)"])
+def test_lesson_02_an_answer_read_from_the_course_s_categorical_loss_is_refused(name, answer, capsys):
+    """Both passed (shortcut, round 19): bce_from_logits refused mlp.binary_cross_entropy but not the course's
+    categorical loss, whose two-class form is the BCE; softmax_stable refused neither."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check(name, answer, strict=True)
+
+
+def _r19_softmax_rows(route):
+    """Contrived: the softmax read from the gradient of the course's cross-entropy, (softmax(Z) - one_hot(y)) / n,
+    with each row's largest logit as its label (so that no small probability is lost next to the 1 taken off)."""
+    def softmax(z):
+        z = np.asarray(z, dtype=float)
+        k = z.shape[-1]
+        rows = z.reshape(-1, k)
+        if len(rows) == 0 or k == 1 or np.isnan(rows).any():
+            return np.where(np.isnan(z).any(axis=-1, keepdims=True), np.nan, _r17_softmax(np.nan_to_num(z)))
+        n, labels = len(rows), rows.argmax(axis=1)
+        if route == "delta":
+            dZ = _r18_mlp.output_loss_and_delta(rows, labels, "softmax")[1]
+        else:   # a network of one layer whose inputs are the identity and whose weights are the logits: dW1 = dZ.T
+            dZ = _r18_mlp.loss_and_grads({"W1": rows.T.copy(), "b1": np.zeros(k)}, np.eye(n), labels,
+                                         output="softmax")[1]["W1"].T
+        p = n * dZ
+        p[np.arange(n), labels] += 1
+        return p.reshape(z.shape)
+    return softmax
+
+
+@pytest.mark.parametrize("route", ["delta", "grads"],
+                         ids=["mlp.output_loss_and_delta", "mlp.loss_and_grads"])
+def test_lesson_02a_a_softmax_read_from_the_course_s_gradients_is_refused(route, capsys):
+    """Both passed (contrived, round 19): softmax_stable refused neither mlp.output_loss_and_delta nor
+    mlp.loss_and_grads, whose softmax gradient holds the softmax (bce_from_logits and cce_from_logits refuse both)."""
+    with pytest.raises(ExerciseFailed, match="the course's own version of this exercise"):
+        check("softmax_stable", _r19_softmax_rows(route), strict=True)
+
+
+def _r19_softmax_pairwise(z):
+    z = np.asarray(z, dtype=float)
+    return 1.0 / np.exp(z[..., None, :] - z[..., :, None]).sum(axis=-1)   # p_i = 1 / sum_j e^(z_j - z_i)
+
+
+def _r19_softmax_in_long_double(z):
+    z = np.asarray(z, dtype=np.longdouble)
+    e = np.exp(z - np.nanmax(z, axis=-1, keepdims=True)) if z.size else z
+    return (e / e.sum(axis=-1, keepdims=True)).astype(float)
+
+
+def _r19_mlp_by_dense_layers(X, W1, b1, W2, b2):
+    from course_utils.neurons import dense_layer   # lesson 01's layer, a building block
+    return dense_layer(dense_layer(X, W1, b1, activation=np.tanh), W2, b2, activation=sigmoid)
+
+
+def _r19_bce_by_the_sign(y, z):
+    _r17_same_shape(y, z)
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    soft = np.log1p(np.exp(-np.abs(z)))
+    return np.mean(np.where(z >= 0, (1 - y) * z + soft, -y * z + soft))
+
+
+def _r19_bce_by_fsum(y, z):
+    _r17_same_shape(y, z)
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if np.isnan(z).any():
+        return float("nan")
+    return math.fsum((np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))).ravel()) / z.size
+
+
+def _r19_cce_by_a_mask(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    m = Z.max(axis=1)
+    picked = Z[np.arange(Z.shape[1]) == np.asarray(y)[:, None]]   # one True per row
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - picked)
+
+
+def _r19_cce_log_softmax_by_hand(y, Z):
+    _r17_same_length(y, Z)
+    Z = np.asarray(Z, dtype=float)
+    S = Z - Z.max(axis=1, keepdims=True)
+    log_p = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+    return -np.mean(np.take_along_axis(log_p, np.asarray(y)[:, None], axis=1))
+
+
+def _r19_cce_python_loop(y, Z):
+    _r17_same_length(y, Z)
+    losses = []
+    for row, label in zip(np.asarray(Z, dtype=float).tolist(), np.asarray(y).tolist()):
+        if any(math.isnan(v) for v in row):
+            return float("nan")
+        m = max(row)
+        losses.append(m + math.log(sum(math.exp(v - m) for v in row)) - row[label])
+    return sum(losses) / len(losses)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r19_softmax_pairwise),
+    ("softmax_stable", _r19_softmax_in_long_double),
+    ("softmax_stable", lambda z: np.exp(np.asarray(z, dtype=float) - _r18_logsumexp(z, axis=-1)[..., None])),
+    ("mlp_forward", _r19_mlp_by_dense_layers),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("scipy.special").special.expit(
+        np.tensordot(np.tanh(np.tensordot(X, W1, axes=(1, 1)) + b1), W2, axes=(1, 1)) + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: 0.5 + 0.5 * np.tanh((np.tanh(X @ W1.T + b1) @ W2.T + b2) / 2)),
+    ("bce_from_logits", _r19_bce_by_the_sign),
+    ("bce_from_logits", _r19_bce_by_fsum),
+    ("bce_from_logits", lambda y, z: _r17_same_shape(y, z) or float(np.mean(
+        np.maximum(np.asarray(z, np.longdouble), 0) - np.asarray(y, np.longdouble) * np.asarray(z, np.longdouble)
+        + np.log1p(np.exp(-np.abs(np.asarray(z, np.longdouble))))))),
+    ("cce_from_logits", _r19_cce_by_a_mask),
+    ("cce_from_logits", _r19_cce_log_softmax_by_hand),
+    ("cce_from_logits", _r19_cce_python_loop),
+], ids=["softmax 1 / sum of e^(z_j - z_i)", "softmax in np.longdouble with np.nanmax",
+        "softmax e^(z - mlp.logsumexp(z))", "mlp by lesson 01's dense_layer twice", "mlp tensordot and expit",
+        "mlp 0.5 + 0.5 tanh(z / 2)", "bce by the sign of z", "bce math.fsum / size",
+        "bce in np.longdouble", "cce picked by a boolean mask", "cce log-softmax by hand, take_along_axis",
+        "cce a loop in plain Python"])
+def test_lesson_02_round_19_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+@pytest.mark.parametrize("answer", [
+    lambda X, W1, b1, W2, b2: sigmoid(np.nan_to_num(np.tanh(X @ W1.T + b1)) @ W2.T + b2),
+    lambda X, W1, b1, W2, b2: sigmoid(np.tanh(np.fmin(np.fmax(X @ W1.T + b1, -50), 50)) @ W2.T + b2),
+    lambda X, W1, b1, W2, b2: sigmoid(np.tanh(X @ np.nan_to_num(W1).T + b1) @ W2.T + b2),
+], ids=["np.nan_to_num on the hidden layer", "hidden sums clipped by np.fmax and np.fmin", "np.nan_to_num on W1"])
+def test_lesson_02a_mlp_a_nan_in_the_hidden_layer_is_not_hidden(answer):
+    """All three passed (round 19): the only NaN weight was in W2, so a NaN hidden layer made 0 (np.nan_to_num) or
+    clipped to 50 (np.fmax and np.fmin skip NaN) went unseen. A NaN weight in W1 now makes its hidden unit NaN, and
+    every output with it."""
+    verdict = judge(registry.get_exercise("mlp_forward"), answer)
+    assert verdict.kind == WRONG and "a NaN weight in W1" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -7147,6 +7147,7 @@ def test_train_mlp_does_not_call_a_loop_short_of_one_step_a_kept_list():
     assert verdict.kind == WRONG and "between calls" not in verdict.text, verdict.text
 
 
+@pytest.mark.wide   # eight right answers, each judged in full: about 4.5 s
 def test_lesson_03_checks_take_more_right_answers_of_round_19():
     import math
 

@@ -248,6 +248,9 @@ def _dense_backward_cases():
         # dZ.shape[1] != len(W) raises IndexError there, which is accepted too
         Case((np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([0.3, -0.7])),
              label="a 1-D dZ of shape (2,) for one example (it must have shape (1, 2))", raises=(ValueError, IndexError)),
+        # round 19: likewise a 1-D X, which np.atleast_2d(X) turned into one example, giving a dX of shape (1, 3)
+        Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([[0.3, -0.7]])),
+             label="a 1-D X of shape (3,) for one example (it must have shape (1, 3))", raises=(ValueError, IndexError)),
         # dZ @ W of two int8 arrays stays in int8 and int8 @ uint8 computes in int16: both wrap around before a
         # conversion of the results (.astype(float)) sees them
         Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8),
@@ -335,6 +338,10 @@ def _softmax_ce_grad_cases():
         Case((np.array([[0.0, -60.0, -130.0], [-650.0, 0.0, -300.0], [-75.0, -500.0, 0.0]]), np.array([0, 1, 2])),
              label="three confident right answers with margins of 60 to 650: the other classes' entries are e^-60 "
              "and less, tiny but not 0"),
+        # round 19: no logit was NaN, so np.nan_to_num on P or on the gradient hid a diverged network's row
+        Case((np.array([[1.0, np.nan, -0.5], [2.0, 0.0, -1.0]]), np.array([0, 2])),
+             label="a NaN logit in the first row (as a diverged network gives): that row's gradient is NaN, not "
+             "hidden"),
     ]
 
 
@@ -969,6 +976,10 @@ _PARAMS_CHANGED = ("your function changed the caller's params (its arrays, or th
 _DATA_CHANGED = ("your function changed the caller's X or y (their values or their shape): train on them as they are, "
                  "and make a new array for anything you need of another shape or order (y.reshape(-1, 1), not "
                  "y.shape = ...)")
+_NEW_PARAMS_ARE_PARAMS = ("new_params is the caller's params dict itself, as when the loop never runs (epochs = 0) "
+                          "on params that were not copied: a later `new_params['W1'] = ...` then changes the caller's "
+                          "starting point too. Start from a new dict of copies: {k: np.array(v, dtype=float) for k, v "
+                          "in params.items()}")
 _NOT_PARAMS_AND_LOSSES = ("train_mlp must return the pair (new_params, losses), in that order: first a dict with the "
                           "four arrays 'W1', 'b1', 'W2' and 'b2', then the losses; got {got}")
 
@@ -1005,9 +1016,14 @@ def _run_training(answer, case):
         if problem:
             raise Mismatch(f"new_params[{name!r}]: " + problem)
     untouched = all(np.array_equal(before[k], params[k]) for k in before)
+    # round 19: with epochs = 0 a loop that rebinds each param of the caller's dict (p = params, then p = {k: p[k] - lr
+    # * g ...}) returned that dict itself. (A new dict of the caller's arrays, dict(params), is allowed: an earlier
+    # ruling, as the course's updates rebind. Arrays changed in place are left to the flag `untouched`)
+    if untouched and new_params is params:
+        raise Mismatch(t(_NEW_PARAMS_ARE_PARAMS))
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     arrays = [np.asarray(new_params[k]) for k in _PARAM_NAMES]
-    kept = copy.deepcopy(arrays)
+    kept, first_count = copy.deepcopy(arrays), np.size(losses)
     # round 17: a second, one-step call on copies of the same inputs (as the caller trains again): a dict made outside
     # the function, or arrays kept between calls, would carry the later weights into the first call's new_params
     try:   # (an error of this call is left to the cases that look for it: lr = 0 with epochs = 0 must raise itself)
@@ -1019,7 +1035,9 @@ def _run_training(answer, case):
     if (again_params is new_params or not same_arrays(arrays, kept)
             or memory_overlaps(arrays, [v for v in again_params.values() if isinstance(v, np.ndarray)])):
         raise Mismatch(t(_NEW_PARAMS_KEPT))
-    if np.size(again_losses) != 1:
+    # round 19: only a list kept between calls grows beyond the first call's losses; a loop of epochs - 1 steps (0 losses
+    # here) is left to the comparison of losses, which names their number
+    if np.size(again_losses) != 1 and np.size(again_losses) > first_count:
         raise Mismatch(t(_LOSSES_KEPT, count=np.size(again_losses)))
     return (*arrays, np.asarray(losses, dtype=float), float(untouched), float(data_untouched))
 
@@ -1240,7 +1258,8 @@ def _train_mlp_cases():
 
 # round 18: the course functions that compute an exercise's whole answer (a graded release hides only the references)
 # are refused in the answer: neurons.sigmoid_derivative, mlp.dense_backward, mlp.loss_and_grads (in mlp_backward) and
-# mlp.train_gd
+# mlp.train_gd. Round 19: mlp.backward too (in dense_backward and mlp_backward), which runs mlp.dense_backward from
+# inside course_utils, unwatched, for every layer
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1298,7 +1317,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.dense_backward,))),
+        run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward))),
         compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -1400,7 +1419,7 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.train_gd))),
+        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",

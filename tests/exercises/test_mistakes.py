@@ -7269,6 +7269,202 @@ def test_lesson_03_checks_take_more_right_answers_of_round_18():
     _passes("train_mlp", train_mlp_with_an_own_stable_loss)
 
 
+# round 19: lesson 03
+def _r19_dense_by_the_course_s_backward(X, W, dZ):
+    """One dense layer run through mlp.backward, the course's backward pass of a whole network."""
+    from course_utils import mlp
+
+    W = np.asarray(W, dtype=float)
+    grads, dA = mlp.backward({"W1": W, "b1": np.zeros(len(W))}, {"A0": X}, dZ)
+    return dA[0], grads["W1"], grads["b1"]
+
+
+def _r19_mlp_by_the_course_s_backward(X, y, W1, b1, W2, b2):
+    """mlp.loss_and_grads taken apart: mlp.forward, mlp.output_loss_and_delta, then mlp.backward."""
+    from course_utils import mlp
+
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    _, cache = mlp.forward(params, X)
+    _, dZ = mlp.output_loss_and_delta(cache["Z2"], y, "sigmoid")
+    grads, _ = mlp.backward(params, cache, dZ)
+    return grads["W1"], grads["b1"], grads["W2"], grads["b2"]
+
+
+@pytest.mark.parametrize("name, answer", [("dense_backward", _r19_dense_by_the_course_s_backward),
+                                          ("mlp_backward", _r19_mlp_by_the_course_s_backward)])
+def test_lesson_03_checks_refuse_the_course_s_backward_pass(name, answer):
+    """Both passed before round 19: mlp.backward calls mlp.dense_backward from inside course_utils, where the check
+    does not watch it, and computes every layer's gradients as mlp.loss_and_grads does."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+def test_softmax_ce_grad_keeps_a_nan_logit_nan():
+    """Passed before round 19: no logit of the cases was NaN, so np.nan_to_num on the probabilities (or on the gradient)
+    hid a diverged network's logits, as round 18 found for the gradients of 03a's other exercises and of 03b."""
+    from course_utils import mlp
+
+    def nan_hidden(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        return (np.nan_to_num(mlp.softmax(Z)) - np.eye(Z.shape[1])[y]) / len(Z)
+
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), nan_hidden)
+    assert verdict.kind == WRONG and "expected nan" in verdict.text and "a NaN logit" in verdict.text, verdict.text
+
+
+def test_dense_backward_refuses_a_1d_x_made_2d():
+    """Passed before round 19: only a 1-D dZ was tried, so np.atleast_2d(X) turned a 1-D X of shape (n_in,) into one
+    example and returned a dX of shape (1, n_in), not X's shape."""
+    def x_made_2d(X, W, dZ):
+        X, W, dZ = np.atleast_2d(np.asarray(X, dtype=float)), np.asarray(W, dtype=float), np.asarray(dZ, dtype=float)
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+    verdict = judge(registry.get_exercise("dense_backward"), x_made_2d)
+    assert verdict.kind == WRONG and "1-D X" in verdict.text, verdict.text
+
+
+def _r19_train_rebinding(copy_first):
+    """The right loop, rebinding each param to a new array (params[k] = params[k] - lr * g), started from the caller's
+    dict itself (``copy_first`` None) or from dict(params), a new dict of the caller's arrays ("dict")."""
+    from course_utils import mlp
+
+    def train(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = (dict(params) if copy_first else params), []
+        for _ in range(epochs):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(p, X)[1]["Z2"], from_logits=True))
+            grads = _r19_mlp_backward(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            p = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return p, np.array(losses)
+    return train
+
+
+def _r19_mlp_backward(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_train_mlp_refuses_new_params_that_are_the_caller_s_dict():
+    """Passed before round 19: with epochs = 0 the loop never runs, and the dict returned was the caller's params
+    itself, so a later `new_params['W1'] = ...` changed the starting point. (dict(params), a new dict of the caller's
+    arrays, stays allowed: test_train_mlp_names_the_lr_checked_in_the_loop_and_takes_other_right_loops.)"""
+    verdict = judge(registry.get_exercise("train_mlp"), _r19_train_rebinding(None))
+    assert verdict.kind == WRONG and "the caller's params dict itself" in verdict.text, verdict.text
+
+
+def test_train_mlp_does_not_call_a_loop_short_of_one_step_a_kept_list():
+    """Before round 19 a loop of epochs - 1 steps was told that it keeps its losses list between calls (a default
+    argument losses=[]): the check's second call, of one step, returned 0 losses, and any number but 1 was read so."""
+    from course_utils import mlp
+
+    def one_step_short(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs - 1):
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(p, X)[1]["Z2"], from_logits=True))
+            grads = _r19_mlp_backward(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            p = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return p, np.array(losses)
+
+    verdict = judge(registry.get_exercise("train_mlp"), one_step_short)
+    assert verdict.kind == WRONG and "between calls" not in verdict.text, verdict.text
+
+
+@pytest.mark.wide   # eight right answers, each judged in full: about 4.5 s
+def test_lesson_03_checks_take_more_right_answers_of_round_19():
+    import math
+
+    import scipy.special
+
+    from course_utils import mlp
+
+    def derivative_on_the_negative_side(z):
+        s = sigmoid(-np.abs(np.asarray(z, dtype=float)))
+        return s * (1 - s)
+
+    def derivative_by_vectorize_with_otypes(z):
+        def one(v):
+            if math.isnan(v):
+                return math.nan
+            e = math.exp(-abs(v))
+            return e / (1 + e) ** 2
+        return np.vectorize(one, otypes=[float])(z)
+
+    def derivative_by_cosh(z):
+        with np.errstate(over="ignore"):
+            return 1 / (4 * np.cosh(np.asarray(z, dtype=float) / 2) ** 2)
+
+    def dense_in_the_common_dtype(X, W, dZ):
+        kind = np.result_type(X, W, dZ, np.float64)
+        X, W, dZ = (np.asarray(a, dtype=kind) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return dZ @ W, (X.T @ dZ).T, dZ.T.sum(axis=1)
+
+    def dense_by_astype(X, W, dZ):
+        X, W, dZ = (np.asarray(a).astype(float, copy=False) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return np.asfortranarray(dZ @ W), dZ.T @ X, dZ.sum(axis=0)
+
+    def softmax_ce_grad_by_float_label_comparison(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if np.shape(y)[0] != Z.shape[0]:
+            raise ValueError("one label per example")
+        one_hot = np.arange(Z.shape[1])[None, :] == np.asarray(y, dtype=float)[:, None]
+        return (mlp.softmax(Z) - one_hot) / len(Z)
+
+    def softmax_ce_grad_by_scipy_logsumexp(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("lengths differ")
+        P = np.exp(Z - scipy.special.logsumexp(Z, axis=1, keepdims=True))
+        P[np.arange(len(Z)), np.asarray(y)] -= 1
+        return P / len(Z)
+
+    def mlp_backward_with_the_targets_first(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        P = scipy.special.expit(H @ W2.T + b2)
+        dZ2 = (np.asarray(y, dtype=float)[:, None] - P) / P.size
+        dZ1 = dZ2 * W2 * (1 - H ** 2)   # one output: dZ2 (n, 1) times W2 (1, h) is dZ2 @ W2
+        return -(dZ1.T @ X), -dZ1.sum(axis=0), -(dZ2.T @ H), -dZ2.sum(axis=0)
+
+    for answer in (derivative_on_the_negative_side, derivative_by_vectorize_with_otypes, derivative_by_cosh):
+        _passes("sigmoid_derivative", answer)
+    _passes("dense_backward", dense_in_the_common_dtype)
+    _passes("dense_backward", dense_by_astype)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_float_label_comparison)
+    _passes("softmax_ce_grad", softmax_ce_grad_by_scipy_logsumexp)
+    _passes("mlp_backward", mlp_backward_with_the_targets_first)
+
+
+def test_train_mlp_takes_more_right_answers_of_round_19():
+    from course_utils import mlp
+
+    def train_computing_the_gradient_before_the_loss(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        p, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        for _ in range(epochs):
+            grads = _r19_mlp_backward(X, y, p["W1"], p["b1"], p["W2"], p["b2"])
+            losses.append(mlp.binary_cross_entropy(y, mlp.forward(p, X)[1]["Z2"], from_logits=True))
+            p = {k: p[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+        return p, losses
+
+    _passes("train_mlp", train_computing_the_gradient_before_the_loss)
+    _passes("train_mlp", lambda X, y, params, lr, epochs: _r19_train_rebinding("dict")(
+        X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs))
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -10389,6 +10389,60 @@ def test_lesson_07a_round_18_torch_autograd_grad_replaced_by_the_answer_is_put_b
     assert verdict.kind == WRONG and "torch.autograd.grad" in verdict.text and put_back, verdict.text
 
 
+# round 19: lesson 07
+def _r19_shapley_in_float32(predict, x, background, result=lambda phi: phi):
+    """The lesson's answer with x and the background converted to float32 ("as the model computes", as 07a asks for
+    its gradients), not float64 as Exercise 4 asks: right to about 7 digits."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=np.float32), np.atleast_2d(np.asarray(background, dtype=np.float32))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                with_i, without = background.copy(), background.copy()
+                with_i[:, list(S) + [i]], without[:, list(S)] = x[list(S) + [i]], x[list(S)]
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (np.mean(predict(with_i)) - np.mean(predict(without)))
+    return result(phi)
+
+
+def _r19_ig_with_alphas_from_numpy(alphas_of):
+    """The lesson's batched answer with its alphas made by numpy (float64), so the points become float64."""
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = torch.from_numpy(alphas_of(steps)).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer, says", [
+    ("exact_shapley_values", _r19_shapley_in_float32, "precision of float32"),
+    ("exact_shapley_values", lambda predict, x, background: _r19_shapley_in_float32(
+        predict, x, background, result=lambda phi: phi.astype(np.float32)), "precision of float32"),
+    ("integrated_gradients", _r19_ig_with_alphas_from_numpy(lambda steps: (np.arange(steps) + 0.5) / steps),
+     "alphas are float64"),
+    ("integrated_gradients", _r19_ig_with_alphas_from_numpy(lambda steps: np.linspace(0.5 / steps, 1 - 0.5 / steps,
+                                                                                        steps)), "alphas are float64"),
+], ids=["shapley computed in float32", "shapley returned in float32", "ig alphas by np.arange",
+        "ig alphas by np.linspace"])
+def test_lesson_07_round_19_float32_shapley_values_and_float64_alphas_are_named(name, answer, says):
+    """Rejected, but told only "wrong value: expected 2.42933372, got 2.42933375" (Shapley values computed in float32)
+    or torch's "mat1 and mat2 must have the same dtype, but got Double and Float" (alphas from numpy, with x already
+    converted to float32 as the exercise asks): neither said what to change."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and says in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -18,7 +18,7 @@ from ..i18n import t
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
                    draw_shape, generated, input_changed, kept_between_calls, new_results, refusing_course_versions,
-                   same_arrays)
+                   same_arrays, to_numpy)
 
 # round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
 # called one passed; the watch is outermost, so a map kept between calls or a changed model is still named first
@@ -187,14 +187,32 @@ def _run_explanation(explain, case):
                          "in the notebook: return a result computed from .grad, or add .detach()"))
     # the later calls only where the first was quick: a right answer that loops over 2048 points one at a time takes
     # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway; the third call
-    # finds two buffers used in turn (round 17)
-    if took < 0.25 and any(kept_between_calls(result, lambda: explain(*other.args, **other.kwargs))
-                           for other in again):
+    # finds two buffers used in turn (round 17). Round 19: an answer slowed past 0.25 s at every call kept its buffer,
+    # so each map is also compared with the maps of the last calls, kept alive here (no call more)
+    if _in_a_recent_map(result) or took < 0.25 and any(
+            kept_between_calls(result, lambda: explain(*other.args, **other.kwargs)) for other in again):
         raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
                          "list all show the last one. Return a new tensor at every call"))
     return result
+
+
+_RECENT_MAPS: list = []   # the maps that the last calls of ``_run_explanation`` returned, kept alive
+
+
+def _in_a_recent_map(result):
+    """Whether ``result`` lies in the memory of a map returned by one of the last four calls; it is kept as one."""
+    try:
+        current = to_numpy(result)
+    except Exception:  # a result that numpy cannot hold (bfloat16) is left to the comparison, which says so
+        return False
+    if not isinstance(current, np.ndarray) or not current.size:
+        return False
+    if any(np.shares_memory(current, earlier) for earlier in _RECENT_MAPS):
+        return True
+    _RECENT_MAPS[:] = [*_RECENT_MAPS[-3:], current]
+    return False
 
 
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)

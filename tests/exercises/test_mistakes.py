@@ -10527,6 +10527,29 @@ def test_lesson_07_round_19_right_answers_written_other_ways_pass(name, answer):
     assert verdict.kind == PASSED, verdict.text
 
 
+_R19_SLOW_BUFFERS: dict = {}
+
+
+def _r19_saliency_into_a_buffer_slowly(model, x, target):
+    """Passed (contrived): the map written into a buffer kept between calls, each call made to take 0.26 s, past the
+    0.25 s under which the check calls an explanation again to look for a buffer."""
+    import time
+
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    buffer = _R19_SLOW_BUFFERS.setdefault(tuple(x.shape), torch.empty(x.shape))
+    buffer.copy_(x.grad.abs())
+    time.sleep(0.26)
+    return buffer
+
+
+def test_lesson_07a_round_19_a_buffer_kept_between_slow_calls_is_found():
+    verdict = judge(registry.get_exercise("saliency_map"), _r19_saliency_into_a_buffer_slowly)
+    assert verdict.kind == WRONG and "same memory" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -18,7 +18,7 @@ from ..i18n import t
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
 from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
                    draw_shape, generated, input_changed, kept_between_calls, new_results, refusing_course_versions,
-                   same_arrays)
+                   same_arrays, to_numpy)
 
 # round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
 # called one passed; the watch is outermost, so a map kept between calls or a changed model is still named first
@@ -187,14 +187,32 @@ def _run_explanation(explain, case):
                          "in the notebook: return a result computed from .grad, or add .detach()"))
     # the later calls only where the first was quick: a right answer that loops over 2048 points one at a time takes
     # about 0.7 s a call, and a buffer kept between calls shows on the first, small cases anyway; the third call
-    # finds two buffers used in turn (round 17)
-    if took < 0.25 and any(kept_between_calls(result, lambda: explain(*other.args, **other.kwargs))
-                           for other in again):
+    # finds two buffers used in turn (round 17). Round 19: an answer slowed past 0.25 s at every call kept its buffer,
+    # so each map is also compared with the maps of the last calls, kept alive here (no call more)
+    if _in_a_recent_map(result) or took < 0.25 and any(
+            kept_between_calls(result, lambda: explain(*other.args, **other.kwargs)) for other in again):
         raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
                          "list all show the last one. Return a new tensor at every call"))
     return result
+
+
+_RECENT_MAPS: list = []   # the maps that the last calls of ``_run_explanation`` returned, kept alive
+
+
+def _in_a_recent_map(result):
+    """Whether ``result`` lies in the memory of a map returned by one of the last four calls; it is kept as one."""
+    try:
+        current = to_numpy(result)
+    except Exception:  # a result that numpy cannot hold (bfloat16) is left to the comparison, which says so
+        return False
+    if not isinstance(current, np.ndarray) or not current.size:
+        return False
+    if any(np.shares_memory(current, earlier) for earlier in _RECENT_MAPS):
+        return True
+    _RECENT_MAPS[:] = [*_RECENT_MAPS[-3:], current]
+    return False
 
 
 # ---------------------------------------------------------------- drawn models and inputs (exercises 1 and 2)
@@ -515,6 +533,20 @@ def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
     return (x - baseline) * points.grad.mean(dim=0)
 
 
+def _ig_with_alphas_from_numpy(model, x, target, baseline, steps):
+    """The lesson's batched answer with alphas made by numpy: float64, so the points become float64 (round 19)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.from_numpy((np.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)  # float64
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
 def _ig_in_training_mode(model, x, target, baseline, steps):
     model.train()
     return _integrated_gradients(model, x, target, baseline, steps)
@@ -727,7 +759,25 @@ def _compare_shapley(got, want):
     if isinstance(got, (list, tuple)):
         raise Mismatch(t("returned a {kind}: return a numpy array, np.array(phi), as the notebook calls phi.sum() on "
                          "it", kind=type(got).__name__))
-    compare_values(got, want, rtol=1e-9, atol=1e-12)
+    try:
+        compare_values(got, want, rtol=1e-9, atol=1e-12)
+    except Mismatch as problem:
+        # round 19: values computed in float32 were told only "expected 2.42933372, got 2.42933375"
+        if not _within_float32(got, want):
+            raise
+        raise Mismatch(t("{problem}\n   Your values agree with the Shapley values only to about 7 digits, the "
+                         "precision of float32: compute in float64, np.asarray(x, dtype=float) and "
+                         "np.asarray(background, dtype=float), and return phi in float64, np.zeros(len(x))",
+                         problem=problem)) from None
+
+
+def _within_float32(got, want):
+    """Whether ``got`` has ``want``'s shape and differs from it only as much as float32 rounding does."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == np.shape(want) and bool(np.allclose(got, want, rtol=1e-5, atol=1e-6))
 
 
 def _leave_one_out(predict, x, background):
@@ -927,6 +977,11 @@ EXERCISES = {
             Mistake("baseline kept in float64", _ig_with_a_float64_baseline,
                     "the baseline may be a numpy array of float64 too (np.ones_like(image)): convert it with "
                     "torch.as_tensor(baseline, dtype=torch.float32), as x."),
+            Mistake("alphas in float64", _ig_with_alphas_from_numpy,  # round 19: told only torch's dtype error
+                    "your alphas are float64 (numpy's np.arange or np.linspace make float64), so the points "
+                    "baseline + alphas * (x - baseline) became float64 too, and the float32 model refused them: make "
+                    "the alphas in float32, (torch.arange(steps) + 0.5) / steps, or torch.as_tensor(alphas, "
+                    "dtype=torch.float32)."),
             Mistake("training mode", _ig_in_training_mode,
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "

@@ -10816,6 +10816,167 @@ def test_lesson_07a_round_18_torch_autograd_grad_replaced_by_the_answer_is_put_b
     assert verdict.kind == WRONG and "torch.autograd.grad" in verdict.text and put_back, verdict.text
 
 
+# round 19: lesson 07
+def _r19_shapley_in_float32(predict, x, background, result=lambda phi: phi):
+    """The lesson's answer with x and the background converted to float32 ("as the model computes", as 07a asks for
+    its gradients), not float64 as Exercise 4 asks: right to about 7 digits."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=np.float32), np.atleast_2d(np.asarray(background, dtype=np.float32))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                with_i, without = background.copy(), background.copy()
+                with_i[:, list(S) + [i]], without[:, list(S)] = x[list(S) + [i]], x[list(S)]
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (np.mean(predict(with_i)) - np.mean(predict(without)))
+    return result(phi)
+
+
+def _r19_ig_with_alphas_from_numpy(alphas_of):
+    """The lesson's batched answer with its alphas made by numpy (float64), so the points become float64."""
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = torch.from_numpy(alphas_of(steps)).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer, says", [
+    ("exact_shapley_values", _r19_shapley_in_float32, "precision of float32"),
+    ("exact_shapley_values", lambda predict, x, background: _r19_shapley_in_float32(
+        predict, x, background, result=lambda phi: phi.astype(np.float32)), "precision of float32"),
+    ("integrated_gradients", _r19_ig_with_alphas_from_numpy(lambda steps: (np.arange(steps) + 0.5) / steps),
+     "alphas are float64"),
+    ("integrated_gradients", _r19_ig_with_alphas_from_numpy(lambda steps: np.linspace(0.5 / steps, 1 - 0.5 / steps,
+                                                                                        steps)), "alphas are float64"),
+], ids=["shapley computed in float32", "shapley returned in float32", "ig alphas by np.arange",
+        "ig alphas by np.linspace"])
+def test_lesson_07_round_19_float32_shapley_values_and_float64_alphas_are_named(name, answer, says):
+    """Rejected, but told only "wrong value: expected 2.42933372, got 2.42933375" (Shapley values computed in float32)
+    or torch's "mat1 and mat2 must have the same dtype, but got Double and Float" (alphas from numpy, with x already
+    converted to float32 as the exercise asks): neither said what to change."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and says in verdict.text, verdict.text
+
+
+def _r19_saliency_by_vjp(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    _, grad = torch.autograd.functional.vjp(lambda z: model(z[None])[0, target], x)
+    return grad.abs()
+
+
+def _r19_saliency_of_the_batch_row(model, x, target):
+    import torch
+
+    batch = torch.as_tensor(x, dtype=torch.float32).clone().unsqueeze(0).requires_grad_(True)
+    model(batch)[0][target].backward()
+    return batch.grad[0].abs()
+
+
+def _r19_ig_from_x_to_the_baseline(model, x, target, baseline, steps):
+    """The path walked backwards, x + alpha (baseline - x): the midpoints are the same points."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = 0 * x if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps).view(steps, *[1] * x.dim())
+    points = (x + alphas * (baseline - x)).requires_grad_(True)
+    model(points)[:, target].mean().backward()          # the mean: each row's gradient divided by steps already
+    return ((x - baseline) * points.grad.sum(dim=0)).numpy()
+
+
+def _r19_occlusion_by_add_at(predict, image, patch, stride, fill):
+    image = np.array(image, dtype=np.float64)
+    height, width = image.shape
+    if patch > height or patch > width:
+        raise ValueError("the patch does not fit into the image")
+    corners = [(i, j) for i in range(0, height - patch + 1, stride) for j in range(0, width - patch + 1, stride)]
+    batch = np.stack([image] * len(corners))
+    for k, (i, j) in enumerate(corners):
+        batch[k, i:i + patch, j:j + patch] = fill
+    drops = predict(image[None])[0] - predict(batch)
+    total, count = np.zeros_like(image), np.zeros_like(image)
+    for drop, (i, j) in zip(drops, corners):
+        rows, cols = np.meshgrid(np.arange(i, i + patch), np.arange(j, j + patch), indexing="ij")
+        np.add.at(total, (rows, cols), drop)
+        np.add.at(count, (rows, cols), 1)
+    return np.divide(total, count, out=total.copy(), where=count > 0)   # total is 0 where count is 0
+
+
+def _r19_shapley_over_all_orders(predict, x, background):
+    """Each order of the n features, each feature's gain when it joins: the mean over the n! orders."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.ndim != 2 or background.shape[1] != x.size:
+        raise ValueError("background must have one column per feature")
+    cache = {}
+
+    def v(S):
+        key = frozenset(S)
+        if key not in cache:
+            rows = background.copy()
+            rows[:, sorted(key)] = x[sorted(key)]
+            cache[key] = predict(rows).mean()
+        return cache[key]
+    orders = list(itertools.permutations(range(x.size)))
+    phi = np.zeros(x.size)
+    for order in orders:
+        for k, i in enumerate(order):
+            phi[i] += v(order[:k + 1]) - v(order[:k])
+    return phi / len(orders)
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r19_saliency_by_vjp), ("saliency_map", _r19_saliency_of_the_batch_row),
+    ("integrated_gradients", _r19_ig_from_x_to_the_baseline), ("occlusion_map", _r19_occlusion_by_add_at),
+    ("exact_shapley_values", _r19_shapley_over_all_orders),
+], ids=["saliency by vjp", "saliency of the batch row", "ig from x to the baseline", "occlusion by np.add.at",
+        "shapley over all orders"])
+def test_lesson_07_round_19_right_answers_written_other_ways_pass(name, answer):
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == PASSED, verdict.text
+
+
+_R19_SLOW_BUFFERS: dict = {}
+
+
+def _r19_saliency_into_a_buffer_slowly(model, x, target):
+    """Passed (contrived): the map written into a buffer kept between calls, each call made to take 0.26 s, past the
+    0.25 s under which the check calls an explanation again to look for a buffer."""
+    import time
+
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    buffer = _R19_SLOW_BUFFERS.setdefault(tuple(x.shape), torch.empty(x.shape))
+    buffer.copy_(x.grad.abs())
+    time.sleep(0.26)
+    return buffer
+
+
+def test_lesson_07a_round_19_a_buffer_kept_between_slow_calls_is_found():
+    verdict = judge(registry.get_exercise("saliency_map"), _r19_saliency_into_a_buffer_slowly)
+    assert verdict.kind == WRONG and "same memory" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -722,7 +722,6 @@ def _check_micro(x, micro_batches):
 
 
 def _accumulation_cases():
-    _load_what_a_first_optimizer_loads()
     return [
         Case((12, 3), label="12 examples in 3 micro-batches of 4"),
         Case((10, 3), label="10 examples in micro-batches of 4, 3, 3"),
@@ -771,15 +770,6 @@ def _accumulation_cases():
              "holding the gradients of their last step, which optimizer.zero_grad() clears too (a step with them "
              "would move the frozen layer)"),
     ]
-
-
-def _load_what_a_first_optimizer_loads():
-    """Build one throwaway optimizer: torch's first optimizer imports torch._dynamo (3 s of CPU, more on a busy
-    machine). The run builds the check's own optimizer inside the answer's timed run, which comes before the
-    reference's, so in a fresh kernel the lesson's own solution was stopped after 5 s; the cases are made untimed."""
-    import torch
-
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def _draw_accumulation_input(rng):

@@ -1750,7 +1750,8 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
-        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update),
+        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too
+        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",

@@ -2214,6 +2214,35 @@ def test_lesson_04_round_18_results_rounded_to_10_decimals_are_refused(name, ans
     assert verdict.kind == WRONG and "of 1e-11" in verdict.text, verdict.text
 
 
+# round 19: lesson 04
+def _r19_sgd_by_the_course_s_momentum(w, grad, lr):
+    """Momentum with mu = 0 is plain gradient descent: the course's momentum_step does the shape and lr checks too."""
+    return _r18_optimizers.momentum_step(w, grad, np.zeros(np.shape(grad)), lr, 0.0)[0]
+
+
+def _r19_sgd_by_the_course_s_momentum_formula(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers._momentum(w, grad, np.zeros_like(w), lr, 0.0)[0]
+
+
+def _r19_sgd_by_the_course_s_momentum_class(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers.Momentum(lr, mu=0.0).update(w, grad, np.zeros_like(w))[0]
+
+
+@pytest.mark.parametrize("answer", [_r19_sgd_by_the_course_s_momentum, _r19_sgd_by_the_course_s_momentum_formula,
+                                    _r19_sgd_by_the_course_s_momentum_class],
+                         ids=["momentum_step", "_momentum", "Momentum.update"])
+def test_lesson_04_round_19_sgd_by_the_course_s_momentum_with_mu_0_is_refused(answer):
+    """Each passed sgd_step: round 18 refused the course's SGD (sgd_step, _sgd, SGD.update), but momentum with mu = 0
+    is the same step, and sgd_step's check did not watch the course's momentum."""
+    _refused_as_the_course_s_own("sgd_step", answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2243,6 +2243,50 @@ def test_lesson_04_round_19_sgd_by_the_course_s_momentum_with_mu_0_is_refused(an
     _refused_as_the_course_s_own("sgd_step", answer)
 
 
+def _r19_sgd_checked_by_the_course(w, grad, lr):
+    w, grad = _r18_optimizers._arrays(w, grad)
+    return w - _r18_optimizers._positive("lr", lr) * grad
+
+
+def _r19_momentum_checked_by_the_course(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_optimizers._arrays(w, grad, velocity)
+    lr, mu = _r18_optimizers._positive("lr", lr), _r18_optimizers._fraction("mu", mu)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r19_adam_checked_by_the_course(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_optimizers._arrays(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r19_sgd_checked_by_the_course),
+                                          ("momentum_step", _r19_momentum_checked_by_the_course),
+                                          ("adam_step", _r19_adam_checked_by_the_course)], ids=["sgd", "momentum", "adam"])
+def test_lesson_04_round_19_the_course_s_own_argument_checks_are_refused(name, answer):
+    """Each passed: the shape checks that the exercises ask for (and that 18 rounds of cases test) came from
+    course_utils.optimizers' _arrays, and lr's and mu's from _positive and _fraction; only the formula was the
+    learner's."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _r19_adam_s_last_line_by_the_course_s_rmsprop(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers._rmsprop(w, m / (1 - beta1 ** t), v / (1 - beta2 ** t), lr, 1.0, eps, "torch")[0], m, v
+
+
+def test_lesson_04_round_19_adam_s_step_by_the_course_s_rmsprop_is_refused():
+    """Passed (contrived): RMSprop's formula with rho = 1, which the private _rmsprop does not check, keeps the given
+    "square average" v_hat and steps by lr * m_hat / (sqrt(v_hat) + eps), Adam's last line."""
+    _refused_as_the_course_s_own("adam_step", _r19_adam_s_last_line_by_the_course_s_rmsprop)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

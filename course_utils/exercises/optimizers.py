@@ -1743,14 +1743,18 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
 def _refusing(*functions):
-    return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step))  # watched once per case
+    # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
+    # only the formula to the learner
+    return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step, ref._arrays, ref._positive,
+                                                           ref._fraction))  # watched once per case
 
 
 EXERCISES = {
     "sgd_step": Exercise(
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
-        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update),
+        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too
+        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1877,7 +1881,8 @@ EXERCISES = {
     "adam_step": Exercise(
         reference=reference_of(ref.adam_step),
         cases=_adam_cases,
-        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update),
+        # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

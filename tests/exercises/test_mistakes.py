@@ -2214,6 +2214,122 @@ def test_lesson_04_round_18_results_rounded_to_10_decimals_are_refused(name, ans
     assert verdict.kind == WRONG and "of 1e-11" in verdict.text, verdict.text
 
 
+# round 19: lesson 04
+def _r19_sgd_by_the_course_s_momentum(w, grad, lr):
+    """Momentum with mu = 0 is plain gradient descent: the course's momentum_step does the shape and lr checks too."""
+    return _r18_optimizers.momentum_step(w, grad, np.zeros(np.shape(grad)), lr, 0.0)[0]
+
+
+def _r19_sgd_by_the_course_s_momentum_formula(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers._momentum(w, grad, np.zeros_like(w), lr, 0.0)[0]
+
+
+def _r19_sgd_by_the_course_s_momentum_class(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers.Momentum(lr, mu=0.0).update(w, grad, np.zeros_like(w))[0]
+
+
+@pytest.mark.parametrize("answer", [_r19_sgd_by_the_course_s_momentum, _r19_sgd_by_the_course_s_momentum_formula,
+                                    _r19_sgd_by_the_course_s_momentum_class],
+                         ids=["momentum_step", "_momentum", "Momentum.update"])
+def test_lesson_04_round_19_sgd_by_the_course_s_momentum_with_mu_0_is_refused(answer):
+    """Each passed sgd_step: round 18 refused the course's SGD (sgd_step, _sgd, SGD.update), but momentum with mu = 0
+    is the same step, and sgd_step's check did not watch the course's momentum."""
+    _refused_as_the_course_s_own("sgd_step", answer)
+
+
+def _r19_sgd_checked_by_the_course(w, grad, lr):
+    w, grad = _r18_optimizers._arrays(w, grad)
+    return w - _r18_optimizers._positive("lr", lr) * grad
+
+
+def _r19_momentum_checked_by_the_course(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_optimizers._arrays(w, grad, velocity)
+    lr, mu = _r18_optimizers._positive("lr", lr), _r18_optimizers._fraction("mu", mu)
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r19_adam_checked_by_the_course(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_optimizers._arrays(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r19_sgd_checked_by_the_course),
+                                          ("momentum_step", _r19_momentum_checked_by_the_course),
+                                          ("adam_step", _r19_adam_checked_by_the_course)], ids=["sgd", "momentum", "adam"])
+def test_lesson_04_round_19_the_course_s_own_argument_checks_are_refused(name, answer):
+    """Each passed: the shape checks that the exercises ask for (and that 18 rounds of cases test) came from
+    course_utils.optimizers' _arrays, and lr's and mu's from _positive and _fraction; only the formula was the
+    learner's."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _r19_adam_s_last_line_by_the_course_s_rmsprop(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers._rmsprop(w, m / (1 - beta1 ** t), v / (1 - beta2 ** t), lr, 1.0, eps, "torch")[0], m, v
+
+
+def test_lesson_04_round_19_adam_s_step_by_the_course_s_rmsprop_is_refused():
+    """Passed (contrived): RMSprop's formula with rho = 1, which the private _rmsprop does not check, keeps the given
+    "square average" v_hat and steps by lr * m_hat / (sqrt(v_hat) + eps), Adam's last line."""
+    _refused_as_the_course_s_own("adam_step", _r19_adam_s_last_line_by_the_course_s_rmsprop)
+
+
+def _r19_momentum_stepped_by_the_course_s_sgd_step(w, grad, velocity, lr, mu=0.9):
+    """The learner's checks and velocity, then 04a's sgd_step as 04b imports it (`from course_utils.optimizers import
+    sgd_step`): a right answer, although sgd_step's own check now refuses the course's momentum."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not 0 <= mu < 1:
+        raise ValueError("mu must be in [0, 1)")
+    velocity = mu * velocity + grad
+    return _r18_optimizers.sgd_step(w, velocity, lr), velocity
+
+
+def _r19_sgd_by_negative_lr(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if math.isnan(lr) or lr <= 0:
+        raise ValueError("lr must be positive")
+    return w + (-lr) * grad
+
+
+def _r19_adam_with_the_correction_outside_the_root(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    c2 = 1 - beta2 ** t   # m_hat / (sqrt(v / c2) + eps) = m_hat * sqrt(c2) / (sqrt(v) + eps * sqrt(c2))
+    return w - lr * m / (1 - beta1 ** t) * np.sqrt(c2) / (np.sqrt(v) + eps * np.sqrt(c2)), m, v
+
+
+def _r19_batches_of_an_interleaved_shuffle(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    order = np.concatenate([order[::2], order[1::2]])   # a fixed rearrangement of a uniform order is uniform too
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r19_momentum_stepped_by_the_course_s_sgd_step),
+                                          ("sgd_step", _r19_sgd_by_negative_lr),
+                                          ("adam_step", _r19_adam_with_the_correction_outside_the_root),
+                                          ("minibatch_indices", _r19_batches_of_an_interleaved_shuffle)],
+                         ids=["momentum by sgd_step", "sgd by -lr", "adam correction outside the root", "interleaved"])
+def test_lesson_04_round_19_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -24,8 +24,8 @@ import numpy as np
 
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
-                             Recorded, compare_values, held_functions, input_changed, random_left_alone, same_arrays,
-                             short, watched)  # (some re-exported)
+                             Recorded, bind, bound, compare_values, course_aliases, held_functions, input_changed,
+                             random_left_alone, same_arrays, short, watched)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules, watched_name
 from .i18n import t
 from .plaindata import from_plain
@@ -188,8 +188,8 @@ def _own_functions(exercise: Exercise) -> list:
 
 def _stand_ins(exercise: Exercise, own: list, seen: list) -> list:
     """(holder, name, the function, its stand-in) for the exercise's own functions: in the exercise (``reference``,
-    ``mistakes``) and under their names in their modules. Each stand-in notes in ``seen`` a call from outside
-    course_utils.
+    ``mistakes``), under their names in their modules, and wherever else a course module holds them (a second name,
+    a dict entry). Each stand-in notes in ``seen`` a call from outside course_utils.
 
     Round 18 (F6): ``registry.get_exercise(name).reference(...)``, or the check's ``exercise`` found by walking up the
     answer's frames, gave an answer the expected result. Round 19: so did a catalogued mistake that is wrong on one
@@ -199,28 +199,30 @@ def _stand_ins(exercise: Exercise, own: list, seen: list) -> list:
     if not own:
         return []
     stand_in = {id(f): watched(f, seen) for f in own}
-    places = [(exercise, "reference", own[0], stand_in[id(own[0])]),
-              (exercise, "mistakes", exercise.mistakes, tuple(
-                  Mistake(m.name, stand_in.get(id(m.answer), m.answer), m.message) for m in exercise.mistakes))]
-    for f in own:
-        module = sys.modules.get(getattr(f, "__module__", None) or "")
-        name = getattr(f, "__name__", "")
-        if module is not None and vars(module).get(name) is f:
-            places.append((module, name, f, stand_in[id(f)]))
-    return places
+    places = [(exercise, "reference", own[0]), (exercise, "mistakes", exercise.mistakes),
+              *(slot for f in own for slot in _own_name(f)), *course_aliases(own)]
+    mistakes = tuple(Mistake(m.name, stand_in.get(id(m.answer), m.answer), m.message) for m in exercise.mistakes)
+    return [(holder, name, original, mistakes if name == "mistakes" and holder is exercise else stand_in[id(original)])
+            for holder, name, original in places]
+
+
+def _own_name(f: Callable) -> list:
+    """[(its module, its name, f)] when f's module holds it under its own name, else []."""
+    module, name = sys.modules.get(getattr(f, "__module__", None) or ""), getattr(f, "__name__", None)
+    return [(module, name, f)] if module is not None and name and vars(module).get(name) is f else []
 
 
 def _swapped(places: list, attempt: Callable[[], Outcome]) -> Outcome:
     """``attempt()`` with each of ``places`` holding its stand-in; put back after it what still holds the stand-in
     (anything else the answer changed is for ``_put_back`` to see)."""
     for holder, name, _, stand_in in places:
-        object.__setattr__(holder, name, stand_in)
+        bind(holder, name, stand_in)
     try:
         return attempt()
     finally:
         for holder, name, original, stand_in in places:
-            if getattr(holder, name, None) is stand_in:
-                object.__setattr__(holder, name, original)
+            if bound(holder, name) is stand_in:
+                bind(holder, name, original)
 
 
 EXERCISE_CHANGED = ("your function changed the course's exercises themselves (their cases, comparison or reference, "

@@ -731,3 +731,14 @@ def test_a_course_version_reached_through_a_dict_or_another_module_is_refused(an
     course function itself; r191 H-4: mlp imported the course's sigmoid under a second name."""
     verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
     assert verdict.kind == "wrong" and "course's own version" in verdict.text, verdict.text
+
+
+def _relu_from_the_course_s_table(z):
+    import course_utils.neurons
+    return course_utils.neurons.ACTIVATIONS["relu"](z)
+
+
+def test_an_activation_read_from_the_course_s_table_is_refused():
+    """Round 19 (r191): relu and sigmoid passed as neurons.ACTIVATIONS[name](z), the table get_activation reads."""
+    verdict = judge(registry.get_exercise("relu"), _relu_from_the_course_s_table)
+    assert verdict.kind == "wrong", verdict.text

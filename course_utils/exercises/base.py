@@ -303,7 +303,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
 
     def runner(answer, case):
         if aliases[0] != len(sys.modules):
-            aliases[:] = [len(sys.modules), _course_aliases(functions)]
+            aliases[:] = [len(sys.modules), course_aliases(functions)]
         if not (looked_at and looked_at[0] is answer):
             held = held_functions(answer, functions)
             if held:
@@ -314,12 +314,12 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         places = [(_owner(f), f.__name__, f) for f in functions] + aliases[1]
         places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
         for holder, name, function in places:
-            _bind(holder, name, watched(function, seen))
+            bind(holder, name, watched(function, seen))
         try:
             result = run(answer, case)
         finally:
             for holder, name, function in reversed(places):   # a name held twice gets its original back last
-                _bind(holder, name, function)
+                bind(holder, name, function)
         if seen:
             raise Mismatch(t(COURSE_VERSION, name=seen[0]))
         return result
@@ -394,26 +394,38 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
     return found
 
 
-def _course_aliases(functions: Sequence[Callable]) -> list:
-    """(namespace, key, function) for every other name and dict entry of a loaded course_utils module that holds one of
-    ``functions`` (round 19: ``neurons.DERIVATIVES["sigmoid"]``, and ``mlp``'s own import of the sigmoid)."""
+def course_aliases(functions: Sequence[Callable]) -> list:
+    """(namespace, key, function) for every name and dict entry of a loaded course_utils module that holds one of
+    ``functions``, other than the function's own name in its own module (round 19: ``neurons.DERIVATIVES["sigmoid"]``,
+    ``neurons.ACTIVATIONS["relu"]``, and ``mlp``'s own import of the sigmoid)."""
+    wanted = {id(f): f for f in functions}
     found = []
     for name, module in list(sys.modules.items()):
         if module is None or name.split(".")[0] != __name__.split(".")[0]:
             continue
-        namespaces = [vars(module)] + [value for value in list(vars(module).values()) if type(value) is dict]
-        found += [(space, key, f) for space in namespaces for key, value in list(space.items())
-                  for f in functions if value is f and not (space is vars(module) and key == f.__name__
-                                                            and module is _owner(f))]
+        for key, value in list(vars(module).items()):
+            f = wanted.get(id(value))
+            if f is not None and not (key == getattr(f, "__name__", None) and name == getattr(f, "__module__", None)):
+                found.append((vars(module), key, f))
+            elif type(value) is dict:
+                found += [(value, k, wanted[id(v)]) for k, v in list(value.items()) if id(v) in wanted]
     return found
 
 
-def _bind(holder: Any, name: str, value: Any) -> None:
-    """``holder[name] = value`` for a namespace dict, ``setattr`` for a module or a class."""
+def bind(holder: Any, name: str, value: Any) -> None:
+    """``holder[name] = value`` for a namespace dict, ``setattr`` for a class, and for a module or a frozen dataclass
+    ``object.__setattr__``."""
     if isinstance(holder, dict):
         holder[name] = value
-    else:
+    elif isinstance(holder, type):
         setattr(holder, name, value)
+    else:
+        object.__setattr__(holder, name, value)
+
+
+def bound(holder: Any, name: str) -> Any:
+    """What ``holder`` holds under ``name`` (None when nothing)."""
+    return holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
 
 
 def _owner(function: Callable) -> Any:

@@ -279,6 +279,13 @@ def _build_run(builder, case):
                              "constraint, and with one fit() trains another model (a penalty added to the loss, or "
                              "weights cut back after every step)", number=number, kind=type(layer).__name__,
                              settings=", ".join(extras)))
+        seeded = [key for key, value in config.items() if key.endswith("_initializer") and isinstance(value, dict)
+                  and isinstance(value.get("config"), dict) and value["config"].get("seed") is not None]
+        if seeded:  # (a Dropout seed stays allowed: round 12 ruled it right)
+            raise Mismatch(t("layer {number} ({kind}) has an initializer with a fixed seed ({settings}): every call of "
+                             "build_cnn then starts from the same weights, whatever seed the notebook sets with "
+                             "keras.utils.set_random_seed; leave seed= out of the initializers", number=number,
+                             kind=type(layer).__name__, settings=", ".join(seeded)))
         if type(layer).__name__ == "Dropout" and layer.noise_shape is not None:
             raise Mismatch(t("layer {number} (Dropout) has noise_shape={shape}: it drops whole groups of values "
                              "together (the same ones for every image of a batch, with a 1 in front); the lesson's "

@@ -4643,6 +4643,28 @@ def test_lesson_05b_build_cnn_written_otherwise_passes(answer):
     _passes("build_cnn", answer)
 
 
+def _r19_cnn_with_a_seeded_initializer(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    start = keras.initializers.GlorotUniform(seed=42)  # "for repeatable runs"
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(filters1, 3, activation="relu", kernel_initializer=start), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax"),
+    ])
+
+
+def test_lesson_05b_build_cnn_refuses_a_seeded_initializer():
+    """kernel_initializer=GlorotUniform(seed=42) makes every call start from the same weights whatever seed the
+    notebook sets: the check's case "each call builds a new model, with new starting weights" did not look at the
+    weights, and the answer passed. (A Dropout seed stays allowed, as round 12 ruled.)"""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r19_cnn_with_a_seeded_initializer)
+    assert verdict.kind == WRONG and "initializer with a fixed seed (kernel_initializer)" in verdict.text, verdict.text
+
+
 def _r19_predict_with_tensorflow_ops(model, image):
     import tensorflow as tf
 

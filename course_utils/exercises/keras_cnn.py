@@ -279,6 +279,13 @@ def _build_run(builder, case):
                              "constraint, and with one fit() trains another model (a penalty added to the loss, or "
                              "weights cut back after every step)", number=number, kind=type(layer).__name__,
                              settings=", ".join(extras)))
+        seeded = [key for key, value in config.items() if key.endswith("_initializer") and isinstance(value, dict)
+                  and isinstance(value.get("config"), dict) and value["config"].get("seed") is not None]
+        if seeded:  # (a Dropout seed stays allowed: round 12 ruled it right)
+            raise Mismatch(t("layer {number} ({kind}) has an initializer with a fixed seed ({settings}): every call of "
+                             "build_cnn then starts from the same weights, whatever seed the notebook sets with "
+                             "keras.utils.set_random_seed; leave seed= out of the initializers", number=number,
+                             kind=type(layer).__name__, settings=", ".join(seeded)))
         if type(layer).__name__ == "Dropout" and layer.noise_shape is not None:
             raise Mismatch(t("layer {number} (Dropout) has noise_shape={shape}: it drops whole groups of values "
                              "together (the same ones for every image of a batch, with a 1 in front); the lesson's "
@@ -1122,7 +1129,9 @@ def _size_cases_with_drawn():
             *generated(_draw_size_wide_padding, count=2, seed=8), *_size_cases_below_one(), *_size_cases_beyond(),
             # every other case has kernels up to 11 and paddings up to 12: an answer that refused larger ones passed
             Case((1000, 201, 100), label="a 201-wide kernel with padding 100 on 1000 pixels ('same' for a very wide "
-                 "kernel): 1000 positions")]
+                 "kernel): 1000 positions"),
+            Case((28, 3, "same"), label="padding='same', Keras' word in Conv2D(padding=...), not a number of pixels",
+                 raises=TypeError)]
 
 
 def _size_cases_beyond():
@@ -1270,7 +1279,12 @@ def _accuracy_cases_with_drawn():
             *generated(_draw_accuracy_one_hot, count=2, seed=56),
             *generated(in_turn(_draw_accuracy_unit_axis, ("probabilities (1, n, k)", "probabilities (n, 1, k)",
                                                           "labels (1, n)")), count=3, seed=58),
-            *_accuracy_cases_with_many_classes()]
+            *_accuracy_cases_with_many_classes(),
+            # the only 1-D case had 3 labels for 3 values, so an answer that made them one row failed on the length
+            Case((np.array([2]), np.array([0.1, 0.2, 0.7])), label="one label and 1-D probabilities (3,): one row's "
+                 "values without the row axis", raises=ValueError),
+            Case((np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]), np.array([1, 0])), label="the arguments in the other "
+                 "order: probabilities (2, 3) first, the 2 labels second", raises=ValueError)]
 
 
 def _rows_predicting(classes, n_classes, dtype):
@@ -1674,6 +1688,12 @@ def _size_bools_rejected_in_n_and_padding_only(n, kernel, padding=0, stride=1):
     return ref.conv_output_size(int(n), int(kernel), int(padding), int(stride))
 
 
+def _size_keras_padding_words(n, kernel, padding=0, stride=1):
+    if isinstance(padding, str):  # Keras' Conv2D(padding="same" / "valid")
+        return -(-n // stride) if padding == "same" else ref.conv_output_size(n, kernel, 0, stride)
+    return ref.conv_output_size(n, kernel, padding, stride)
+
+
 def _size_rejects_only_floats_and_bools(n, kernel, padding=0, stride=1):
     if any(isinstance(value, (bool, float)) for value in (n, kernel, padding, stride)):  # np.float32 gets through
         raise TypeError("a float or a bool is not a size")
@@ -1981,6 +2001,11 @@ def _accuracy_rejects_only_1d(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _accuracy_1d_made_one_row(y_true, probabilities):
+    probabilities = np.atleast_2d(np.asarray(probabilities, dtype=float))  # "a single example": one row
+    return ref.accuracy_from_probs(y_true, probabilities)
+
+
 def _accuracy_ten_classes(y_true, probabilities):
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
     if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
@@ -2277,6 +2302,9 @@ EXERCISES = {
                     "float kernel (3.0) must raise TypeError (int() around the result only hides it)"),
             Mistake("only n's type checked", _size_type_check_of_n_only, "check the type of every argument, not "
                     "only n: a float stride or a bool padding must raise TypeError too"),
+            Mistake("Keras' padding words accepted", _size_keras_padding_words, "padding is a number of pixels: "
+                    "raise TypeError for a string such as 'same' or 'valid' (Keras' words in Conv2D(padding=...)), as "
+                    "for any argument that is not an int; 'same' with an odd kernel is padding=kernel // 2"),
             Mistake("truncates toward zero", _size_truncates_toward_zero, "a 4-wide kernel does not fit into 3 "
                     "pixels: raise ValueError when kernel > n + 2*padding (int() rounds -1/2 toward zero, so "
                     "int((3 - 4) / 2) + 1 gives 1 position)"),
@@ -2432,6 +2460,10 @@ EXERCISES = {
             Mistake("length compared before the dimensions", _accuracy_length_before_ndim, "check y_true.ndim (or "
                     "its shape) before its length: len() of a 0-d array raises TypeError, and the exercise wants a "
                     "ValueError for labels that are not 1-D"),
+            Mistake("1-D probabilities made one row", _accuracy_1d_made_one_row, "raise ValueError for 1-D "
+                    "probabilities instead of making them one row (np.atleast_2d, probabilities[None]): predict "
+                    "returns one row per image, shape (1, n_classes) even for a single image, so a 1-D array is not "
+                    "what the exercise takes"),
             Mistake("ten classes assumed", _accuracy_ten_classes, "take the argmax over all the columns, "
                     "np.argmax(probabilities, axis=1): there are probabilities.shape[1] classes, not always 10"),
             Mistake("class numbers cast to 8 bits", _accuracy_classes_in_uint8, "compare the class numbers as they "

@@ -4809,6 +4809,234 @@ def test_a_course_version_imported_by_its_name_before_the_check_is_refused(name,
     assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text
 
 
+# round 19: lesson 05
+def _r19_accuracy_made_one_row(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.atleast_2d(np.asarray(probabilities, dtype=float))
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_1d_probabilities_made_one_row():
+    """np.atleast_2d (or probabilities[None]) turns 1-D probabilities into one row: the only 1-D case had 3 labels, so
+    the length check refused it anyway, and the answer passed though the exercise wants a ValueError for them."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r19_accuracy_made_one_row)
+    assert verdict.kind == WRONG and verdict.mistake == "1-D probabilities made one row", verdict.text
+
+
+def _r19_accuracy_swapping_the_arguments(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if y_true.ndim == 2 and probabilities.ndim == 1:  # "the caller passed them the other way round"
+        y_true, probabilities = probabilities, y_true
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_arguments_in_the_other_order():
+    """Probabilities passed as y_true and labels as probabilities: an answer that swapped them back passed, as no
+    case passed 2-D labels with 1-D probabilities."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r19_accuracy_swapping_the_arguments)
+    assert verdict.kind == WRONG and "the arguments in the other order" in verdict.text, verdict.text
+
+
+def _r19_size_with_keras_padding_words(n, kernel, padding=0, stride=1):
+    if isinstance(padding, str):  # Keras' Conv2D(padding="same" / "valid")
+        if padding == "same":
+            return -(-n // stride)
+        padding = 0
+    return reference_copy("conv_output_size")(n, kernel, padding, stride)
+
+
+def test_lesson_05a_conv_output_size_refuses_keras_padding_words():
+    """padding="same" or "valid" (Keras' words) is not an int, so TypeError: an answer that took them as Keras does
+    passed, as no case passed a string."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r19_size_with_keras_padding_words)
+    assert verdict.kind == WRONG and verdict.mistake == "Keras' padding words accepted", verdict.text
+
+
+def _r19_conv_by_shifted_sums(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    if kh > h or kw > w:
+        raise ValueError("the kernel is larger than the image")
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for u, v in np.ndindex(kernel.shape):  # one pass per kernel weight, over every output position at once
+        out += kernel[u, v] * image[u:u + h - kh + 1, v:v + w - kw + 1]
+    return out
+
+
+def _r19_conv_by_windows(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D kernel no larger than the 2-D image")
+    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
+    return np.einsum("ijuv,uv->ij", windows, kernel)
+
+
+def _r19_size_by_operator_index(n, kernel, padding=0, stride=1):
+    import operator
+
+    values = []
+    for value in (n, kernel, padding, stride):
+        if isinstance(value, bool):
+            raise TypeError("a bool is not a size")
+        values.append(operator.index(value))  # TypeError for floats, strings, None
+    n, kernel, padding, stride = values
+    if n < 1 or kernel < 1 or padding < 0 or stride < 1 or kernel > n + 2 * padding:
+        raise ValueError("invalid sizes")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _r19_size_by_counting_positions(n, kernel, padding=0, stride=1):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel does not fit")
+    return len(range(0, int(n) + 2 * int(padding) - int(kernel) + 1, int(stride)))  # the window's first columns
+
+
+def _r19_params_layer_by_layer(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    side = int(size)
+    for _ in range(2):  # conv, then pool
+        side = (side - kernel + 1) // 2
+        if side < 1:
+            raise ValueError("the image is too small")
+    total = sum((kernel * kernel * c_in + 1) * c_out for c_in, c_out in ((1, filters1), (filters1, filters2)))
+    return int(total + (side * side * filters2 + 1) * n_classes)
+
+
+def _r19_params_in_python_ints(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    f1, f2, classes, s, k = (int(value) for value in (filters1, filters2, n_classes, size, kernel))
+    side = ((s - k + 1) // 2 - k + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    return k * k * f1 + f1 + k * k * f1 * f2 + f2 + side * side * f2 * classes + classes
+
+
+def _r19_accuracy_by_counting(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return (probabilities.argmax(axis=1) == y_true).sum() / len(y_true)
+
+
+def _r19_accuracy_row_by_row(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.shape != (probabilities.shape[0],):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    right = sum(int(np.argmax(row) == label) for row, label in zip(probabilities, y_true))
+    return right / len(y_true)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _r19_conv_by_shifted_sums), ("conv2d_valid", _r19_conv_by_windows),
+    ("conv_output_size", _r19_size_by_operator_index), ("conv_output_size", _r19_size_by_counting_positions),
+    ("cnn_param_count", _r19_params_layer_by_layer), ("cnn_param_count", _r19_params_in_python_ints),
+    ("accuracy_from_probs", _r19_accuracy_by_counting), ("accuracy_from_probs", _r19_accuracy_row_by_row),
+], ids=["conv by shifted sums", "conv by sliding windows", "size by operator.index", "size by counting positions",
+        "params layer by layer", "params in Python ints", "accuracy by counting", "accuracy row by row"])
+def test_lesson_05_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r19_cnn_by_the_functional_api(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.MaxPooling2D((2, 2))(layers.Conv2D(filters1, (3, 3), activation="relu")(inputs))
+    x = layers.MaxPooling2D(pool_size=(2, 2))(layers.Conv2D(filters2, (3, 3), activation="relu")(x))
+    x = layers.Dropout(dropout)(layers.Flatten()(x))
+    return keras.Model(inputs, layers.Dense(n_classes, activation="softmax")(x))
+
+
+def _r19_cnn_with_activation_layers(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential()
+    model.add(keras.Input(shape=(28, 28, 1)))
+    for filters, activation in ((filters1, layers.ReLU()), (filters2, layers.Activation("relu"))):
+        model.add(layers.Conv2D(filters, 3))
+        model.add(activation)
+        model.add(layers.MaxPooling2D())
+    model.add(layers.Flatten())
+    model.add(layers.Dropout(rate=dropout))
+    model.add(layers.Dense(n_classes))
+    model.add(layers.Softmax())
+    return model
+
+
+@pytest.mark.parametrize("answer", [_r19_cnn_by_the_functional_api, _r19_cnn_with_activation_layers],
+                         ids=["functional API", "activations as layers"])
+def test_lesson_05b_build_cnn_written_otherwise_passes(answer):
+    pytest.importorskip("keras")
+    _passes("build_cnn", answer)
+
+
+def _r19_cnn_with_a_seeded_initializer(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    start = keras.initializers.GlorotUniform(seed=42)  # "for repeatable runs"
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(filters1, 3, activation="relu", kernel_initializer=start), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax"),
+    ])
+
+
+def test_lesson_05b_build_cnn_refuses_a_seeded_initializer():
+    """kernel_initializer=GlorotUniform(seed=42) makes every call start from the same weights whatever seed the
+    notebook sets: the check's case "each call builds a new model, with new starting weights" did not look at the
+    weights, and the answer passed. (A Dropout seed stays allowed, as round 12 ruled.)"""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r19_cnn_with_a_seeded_initializer)
+    assert verdict.kind == WRONG and "initializer with a fixed seed (kernel_initializer)" in verdict.text, verdict.text
+
+
+def _r19_predict_with_tensorflow_ops(model, image):
+    import tensorflow as tf
+
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    scaled = tf.cast(tf.reshape(tf.convert_to_tensor(image), (28, 28, 1)), tf.float32) / 255.0
+    return int(tf.argmax(model.predict_on_batch(tf.expand_dims(scaled, 0))[0]))
+
+
+def _r19_predict_in_float64(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    scaled = image / 255.0  # float64, Keras casts the batch to the model's float32
+    return int(model.predict(scaled.reshape(1, 28, 28, 1), verbose=0).argmax())
+
+
+@pytest.mark.parametrize("answer", [_r19_predict_with_tensorflow_ops, _r19_predict_in_float64],
+                         ids=["TensorFlow ops", "float64 pixels"])
+def test_lesson_05c_predict_one_image_written_otherwise_passes(answer):
+    pytest.importorskip("keras")
+    _passes("predict_one_image", answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

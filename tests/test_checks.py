@@ -742,3 +742,24 @@ def test_an_activation_read_from_the_course_s_table_is_refused():
     """Round 19 (r191): relu and sigmoid passed as neurons.ACTIVATIONS[name](z), the table get_activation reads."""
     verdict = judge(registry.get_exercise("relu"), _relu_from_the_course_s_table)
     assert verdict.kind == "wrong", verdict.text
+
+
+def _sigmoid_from_the_explorer_widget(z):
+    from course_utils.widgets import neuron as widget   # lesson 01b's explorer
+    return widget.neuron_surface(1.0, 0.0, 0.0, "sigmoid", z, 0.0)
+
+
+def _sigmoid_from_the_widget_s_import(z):
+    from course_utils.widgets import neuron as widget
+    return widget.get_activation("sigmoid")(z)
+
+
+@pytest.mark.parametrize("answer", [_sigmoid_from_the_explorer_widget, _sigmoid_from_the_widget_s_import],
+                         ids=["neuron_surface", "the widget's get_activation"])
+def test_the_sigmoid_read_from_lesson_01b_s_widget_is_refused(answer):
+    """Round 19 (r191 H-5): the explorer widget's f(w1*x + w2*y + b) with w1 = 1 is the course's sigmoid, and the
+    widget's module holds get_activation under a name of its own. Watched once the widget's module is loaded."""
+    pytest.importorskip("ipywidgets")
+    verdict = judge(registry.get_exercise("sigmoid"), answer)
+    assert verdict.kind == "wrong" and ("course's own version" in verdict.text or "own code" in verdict.text), \
+        verdict.text

@@ -286,7 +286,7 @@ COURSE_VERSION = ("your function calls {name}, the course's own version of this 
                   "yourself, as the exercise asks")
 
 
-def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable]
+def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str]
                              ) -> Callable[[Any, Case], Any]:
     """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
 
@@ -296,23 +296,27 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     answer that calls ``mlp.forward(...)`` as the lessons import it is refused. A method (``Adam.update``) is replaced
     in its class. Round 18: a function that the answer's own module bound to a name before the call (``from
     course_utils.mlp import forward``) is replaced under that name too, and an answer that holds one of them itself
-    (``held_functions``) is refused before it runs.
+    (``held_functions``) is refused before it runs. Round 19: every other name and dict entry of a course module that
+    holds one is replaced too (``course_aliases``), and a function of a module the exercises do not import (a widget's)
+    is named as "module:qualname", watched once that module is loaded.
     """
     looked_at = []   # the last answer that held none of them: a check calls it up to 65 times on each case
-    aliases = [-1, []]   # the number of imported modules, and the other places in course_utils that hold them
+    loaded = [-1, [], []]   # the number of imported modules; the functions loaded; the other places that hold them
 
     def runner(answer, case):
-        if aliases[0] != len(sys.modules):
-            aliases[:] = [len(sys.modules), course_aliases(functions)]
-        if not (looked_at and looked_at[0] is answer):
-            held = held_functions(answer, functions)
+        if loaded[0] != len(sys.modules):
+            live = [f for f in map(_loaded, functions) if f is not None]
+            loaded[:] = [len(sys.modules), live, course_aliases(live)]
+        live = loaded[1]
+        if not (looked_at and looked_at[0] == (answer, len(live))):
+            held = held_functions(answer, live)
             if held:
                 raise Mismatch(t(COURSE_VERSION, name=f"{held[0].__module__}.{held[0].__qualname__}"))
-            looked_at[:] = [answer]
+            looked_at[:] = [(answer, len(live))]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
-        places = [(_owner(f), f.__name__, f) for f in functions] + aliases[1]
-        places += [(own, name, f) for name, value in list(own.items()) for f in functions if value is f]
+        places = [(_owner(f), f.__name__, f) for f in live] + loaded[2]
+        places += [(own, name, f) for name, value in list(own.items()) for f in live if value is f]
         for holder, name, function in places:
             bind(holder, name, watched(function, seen))
         try:
@@ -391,6 +395,17 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
                     todo.append(cell.cell_contents)
                 except ValueError:   # a cell not filled yet
                     pass
+    return found
+
+
+def _loaded(function: Callable | str) -> Callable | None:
+    """``function``; for a "module:qualname", the function once its module is loaded, else None."""
+    if not isinstance(function, str):
+        return function
+    module, _, qualname = function.partition(":")
+    found = sys.modules.get(module)
+    for name in qualname.split("."):
+        found = getattr(found, name, None)
     return found
 
 

@@ -300,7 +300,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     holds one is replaced too (``course_aliases``), and a function of a module the exercises do not import (a widget's)
     is named as "module:qualname", watched once that module is loaded.
     """
-    looked_at = []   # the last answer that held none of them: a check calls it up to 65 times on each case
+    looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check
+    # calls it up to 65 times on each case
     loaded = [-1, [], []]   # the number of imported modules; the functions loaded; the other places that hold them
 
     def runner(answer, case):
@@ -308,11 +309,11 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             live = [f for f in map(_loaded, functions) if f is not None]
             loaded[:] = [len(sys.modules), live, course_aliases(live)]
         live = loaded[1]
-        if not (looked_at and looked_at[0] == (answer, len(live))):
+        if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
             if held:
                 raise Mismatch(t(COURSE_VERSION, name=f"{held[0].__module__}.{held[0].__qualname__}"))
-            looked_at[:] = [(answer, len(live))]
+            looked_at[:] = [answer, len(live)]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         places = [(_owner(f), f.__name__, f) for f in live] + loaded[2]

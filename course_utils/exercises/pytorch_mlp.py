@@ -11,7 +11,8 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated
+from .base import (COURSE_VERSION, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape,
+                   generated, held_functions, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -60,6 +61,50 @@ def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, forward):
             return forward(self, x)
 
     return DigitMLP()
+
+
+def _refusing_the_course_s(name, run):
+    """``run``, refusing an answer that calls ``course_utils.torch_training.<name>``, the course's own version of the
+    exercise (round 19: ``from course_utils.torch_training import train_step``, ``accuracy`` or ``evaluate`` passed
+    outside the graded release). The function is looked up at the first call: torch is imported inside functions."""
+    made = []
+
+    def runner(answer, case):
+        if not made:
+            from .. import torch_training
+
+            made.append(refusing_course_versions(run, (getattr(torch_training, name),)))
+        return made[0](answer, case)
+    return runner
+
+
+def _refusing_the_course_s_model(run):
+    """``run``, refusing an answer built on ``course_utils.digit_models.DigitMLP``: the class itself, a subclass, or a
+    forward that calls ``DigitMLP.forward`` on a model of its own (round 19: each passed outside the graded release).
+    For the length of the run, ``DigitMLP.forward`` notes a call on a model that is not the course's own."""
+    def runner(cls, case):
+        from ..digit_models import DigitMLP
+
+        if isinstance(cls, type) and issubclass(cls, DigitMLP):
+            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP"))
+        methods = list(vars(cls).values()) if isinstance(cls, type) else [cls]
+        if any(held_functions(method, [DigitMLP.forward]) for method in methods):  # bound before the check ran
+            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+        forward, borrowed = DigitMLP.forward, []
+
+        def watched_forward(self, x):
+            borrowed.append(type(self) is not DigitMLP)
+            return forward(self, x)
+
+        DigitMLP.forward = watched_forward
+        try:
+            result = run(cls, case)
+        finally:
+            DigitMLP.forward = forward
+        if any(borrowed):
+            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+        return result
+    return runner
 
 
 # ---------------------------------------------------------------- exercise 1: one training step
@@ -1936,7 +1981,7 @@ EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
         cases=_step_cases,
-        run=_run_step,
+        run=_refusing_the_course_s("train_step", _run_step),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
@@ -2017,6 +2062,7 @@ EXERCISES = {
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
+        run=_refusing_the_course_s("accuracy", called),
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2082,7 +2128,7 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=_run_module,
+        run=_refusing_the_course_s_model(_run_module),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
@@ -2142,7 +2188,7 @@ EXERCISES = {
     "torch_evaluate": Exercise(
         reference=_evaluate,
         cases=_evaluate_cases,
-        run=_run_evaluate,
+        run=_refusing_the_course_s("evaluate", _run_evaluate),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "

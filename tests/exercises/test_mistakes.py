@@ -3852,6 +3852,69 @@ def test_lesson_06b_evaluate_round_19_right_answers_written_another_way_pass(ans
     _passes("torch_evaluate", answer)
 
 
+def _course_train_step(model, loss_fn, optimizer, x, y):
+    from course_utils.torch_training import train_step
+    return train_step(model, loss_fn, optimizer, x, y)
+
+
+def _course_accuracy(logits, labels):
+    import course_utils.torch_training as training
+    return training.accuracy(logits, labels)
+
+
+def _course_evaluate(model, loader, loss_fn, device):
+    from course_utils import torch_training
+    return torch_training.evaluate(model, loader, loss_fn, device)
+
+
+def _course_digit_mlp():
+    from course_utils import digit_models
+
+    class DigitMLP(digit_models.DigitMLP):
+        """The course's own model under the exercise's name."""
+    return DigitMLP
+
+
+def _course_digit_mlp_itself():
+    from course_utils.digit_models import DigitMLP
+    return DigitMLP
+
+
+def _digit_mlp_borrowing_the_course_s_forward(bound_before=False):
+    from course_utils.digit_models import DigitMLP as Course
+
+    course_forward = Course.forward if bound_before else None   # as in an earlier cell
+
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            nn = torch.nn
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        def forward(self, x):
+            return (course_forward or Course.forward)(self, x)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_train_step", _course_train_step),
+    ("torch_accuracy", _course_accuracy),
+    pytest.param("torch_evaluate", _course_evaluate, marks=pytest.mark.wide),   # a whole evaluate check: seconds
+    ("torch_digit_mlp", _course_digit_mlp()),
+    ("torch_digit_mlp", _course_digit_mlp_itself()),
+    ("torch_digit_mlp", _digit_mlp_borrowing_the_course_s_forward()),
+    ("torch_digit_mlp", _digit_mlp_borrowing_the_course_s_forward(bound_before=True)),
+], ids=["torch_training.train_step", "torch_training.accuracy", "torch_training.evaluate",
+        "a subclass of digit_models.DigitMLP", "digit_models.DigitMLP itself", "DigitMLP.forward on its own model",
+        "DigitMLP.forward bound before the check"])
+def test_lesson_06_refuses_the_course_s_own_versions(name, answer):
+    """Round 19: lesson 06's checks refused none of the course's own versions outside the graded release, so
+    `from course_utils.torch_training import train_step` (accuracy, evaluate) and the course's DigitMLP, a subclass
+    of it, or a forward that calls its forward on the answer's own layers, passed."""
+    _refused_as_the_course_s_own(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -11,8 +11,9 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import (COURSE_VERSION, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape,
-                   generated, held_functions, refusing_course_versions)
+from .base import COURSE_VERSION as _COURSE_VERSION
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape, generated,
+                   held_functions, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -86,10 +87,10 @@ def _refusing_the_course_s_model(run):
         from ..digit_models import DigitMLP
 
         if isinstance(cls, type) and issubclass(cls, DigitMLP):
-            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP"))
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP"))
         methods = list(vars(cls).values()) if isinstance(cls, type) else [cls]
         if any(held_functions(method, [DigitMLP.forward]) for method in methods):  # bound before the check ran
-            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
         forward, borrowed = DigitMLP.forward, []
 
         def watched_forward(self, x):
@@ -102,7 +103,7 @@ def _refusing_the_course_s_model(run):
         finally:
             DigitMLP.forward = forward
         if any(borrowed):
-            raise Mismatch(t(COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
         return result
     return runner
 

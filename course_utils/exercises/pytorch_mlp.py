@@ -11,7 +11,9 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated
+from .base import COURSE_VERSION as _COURSE_VERSION
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape, generated,
+                   held_functions, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -60,6 +62,50 @@ def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, forward):
             return forward(self, x)
 
     return DigitMLP()
+
+
+def _refusing_the_course_s(name, run):
+    """``run``, refusing an answer that calls ``course_utils.torch_training.<name>``, the course's own version of the
+    exercise (round 19: ``from course_utils.torch_training import train_step``, ``accuracy`` or ``evaluate`` passed
+    outside the graded release). The function is looked up at the first call: torch is imported inside functions."""
+    made = []
+
+    def runner(answer, case):
+        if not made:
+            from .. import torch_training
+
+            made.append(refusing_course_versions(run, (getattr(torch_training, name),)))
+        return made[0](answer, case)
+    return runner
+
+
+def _refusing_the_course_s_model(run):
+    """``run``, refusing an answer built on ``course_utils.digit_models.DigitMLP``: the class itself, a subclass, or a
+    forward that calls ``DigitMLP.forward`` on a model of its own (round 19: each passed outside the graded release).
+    For the length of the run, ``DigitMLP.forward`` notes a call on a model that is not the course's own."""
+    def runner(cls, case):
+        from ..digit_models import DigitMLP
+
+        if isinstance(cls, type) and issubclass(cls, DigitMLP):
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP"))
+        methods = list(vars(cls).values()) if isinstance(cls, type) else [cls]
+        if any(held_functions(method, [DigitMLP.forward]) for method in methods):  # bound before the check ran
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+        forward, borrowed = DigitMLP.forward, []
+
+        def watched_forward(self, x):
+            borrowed.append(type(self) is not DigitMLP)
+            return forward(self, x)
+
+        DigitMLP.forward = watched_forward
+        try:
+            result = run(cls, case)
+        finally:
+            DigitMLP.forward = forward
+        if any(borrowed):
+            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
+        return result
+    return runner
 
 
 # ---------------------------------------------------------------- exercise 1: one training step
@@ -184,8 +230,12 @@ def _run_step(train_step, case):
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
+    moved_to_the_cpu = []
     if kw.get("on_a_gpu"):  # round 17: a loss taken through .numpy() passed, as on the CPU
         x, y = _on_a_gpu(x), _on_a_gpu(y)
+        # round 19: x.cpu() (or x.to("cpu")) and y.cpu() in the step passed, as the check's model has no device
+        model.register_forward_pre_hook(lambda module, inputs: moved_to_the_cpu.extend(
+            getattr(type(value), "on_the_cpu", False) for value in inputs))
     modes = [m.training for m in model.modules()]
     for i, p in enumerate(model.parameters()):
         if kw.get("stale", "all") == "all" or i % 2 == 0:
@@ -206,6 +256,10 @@ def _run_step(train_step, case):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        if any(moved_to_the_cpu):
+            raise Mismatch(t("train_step moved the batch to the CPU (x.cpu() or x.to(\"cpu\")) before the model: on a "
+                             "GPU the model's weights stay on \"cuda\", and torch refuses to mix the two devices. Give "
+                             "the model x and the loss y as the caller gave them"))
         if _hooks_on(model) != hooks:
             raise Mismatch(t("your function left a hook on the caller's model (register_forward_hook, "
                              "register_full_backward_hook or a weight's register_hook): it runs in every later forward "
@@ -721,8 +775,9 @@ def _compare_module(got, want):
     eval_right, train_right = (np.allclose(g, w, rtol=1e-4, atol=1e-5) if np.shape(g) == np.shape(w) else False
                                for g, w in zip(got[1:3], want[1:3]))
     if train_right and not eval_right:
-        raise Mismatch(t("in eval mode (model.eval()) dropout must be off, but your outputs still change: use an "
-                         "nn.Dropout module, which follows model.train()/model.eval(); F.dropout(x, p) drops always"))
+        raise Mismatch(t("in eval mode (model.eval()) dropout must be off, but your outputs still change: use the "
+                         "nn.Dropout module made once in __init__ (self.dropout), which follows model.train()/"
+                         "model.eval(); F.dropout(x, p), or an nn.Dropout made inside forward, drops always"))
     if eval_right and not train_right:
         raise Mismatch(t("right in eval mode, wrong in training mode: apply the module self.dropout = "
                          "nn.Dropout(dropout) after each hidden ReLU and nowhere else (not on the input image, not on "
@@ -1295,6 +1350,32 @@ def _step_skipping_non_finite_losses(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+_ONE_FORWARD_PASS = ("call the model once per step, out = model(x), and take the loss of that output: every forward "
+                     "pass in training mode draws new dropout masks (and BatchNorm updates its running statistics), "
+                     "so a second one, even under torch.no_grad(), changes the steps that follow")
+
+
+def _step_forward_twice(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    model(x)  # round 19: the outputs "to look at", then the loss takes a second forward pass
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_forward_again_after_the_update(model, loss_fn, optimizer, x, y):
+    import torch
+
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():  # round 19: "the outputs after the update", for a log
+        model(x)
+    return loss.item()
+
+
 def _step_renamed(net, criterion, opt, inputs, targets):
     opt.zero_grad()  # the five steps, right, under the names of a PyTorch tutorial
     loss = criterion(net(inputs), targets)
@@ -1822,6 +1903,20 @@ def _evaluate_no_empty_check(model, loader, loss_fn, device):
     return total_loss / seen, correct / seen
 
 
+def _evaluate_zeros_for_no_examples(model, loader, loss_fn, device):
+    import torch
+
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    return total_loss / max(seen, 1), correct / max(seen, 1)  # round 19: "never divide by zero"
+
+
 def _evaluate_smoothing_hard_coded(model, loader, loss_fn, device):
     from torch import nn
 
@@ -1887,7 +1982,7 @@ EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
         cases=_step_cases,
-        run=_run_step,
+        run=_refusing_the_course_s("train_step", _run_step),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
@@ -1959,6 +2054,8 @@ EXERCISES = {
             Mistake("training mode forced", _step_forcing_training_mode, "leave the modes to the caller: "
                     "model.train() inside the step also switches on a layer the caller keeps in eval mode, such as a "
                     "BatchNorm layer with frozen statistics when fine-tuning"),
+            Mistake("a second forward pass", _step_forward_twice, _ONE_FORWARD_PASS),
+            Mistake("a forward pass after the update", _step_forward_again_after_the_update, _ONE_FORWARD_PASS),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
         ),
@@ -1966,6 +2063,7 @@ EXERCISES = {
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
+        run=_refusing_the_course_s("accuracy", called),
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2031,7 +2129,7 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=_run_module,
+        run=_refusing_the_course_s_model(_run_module),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
@@ -2057,7 +2155,9 @@ EXERCISES = {
             Mistake("dropout on the logits", _mlp_dropout_on_logits, "no dropout after the output layer: it zeroes "
                     "class scores at random, so training compares the labels with damaged logits"),
             Mistake("functional dropout, always on", _mlp_functional_dropout, "F.dropout(x, p) drops in eval mode "
-                    "too (its training=True is a default, not model.training): use an nn.Dropout module"),
+                    "too (its training=True is a default, not model.training), and so does an nn.Dropout made inside "
+                    "forward (a new module at every call, always in training mode): create self.dropout = "
+                    "nn.Dropout(dropout) once in __init__ and call it in forward"),
             Mistake("dropout on the input", _mlp_dropout_on_input, "put dropout after each hidden ReLU, not on the "
                     "input pixels before the first layer"),
             Mistake("one dropout only", _mlp_one_dropout, ""),
@@ -2089,7 +2189,7 @@ EXERCISES = {
     "torch_evaluate": Exercise(
         reference=_evaluate,
         cases=_evaluate_cases,
-        run=_run_evaluate,
+        run=_refusing_the_course_s("evaluate", _run_evaluate),
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "
@@ -2103,6 +2203,9 @@ EXERCISES = {
             Mistake("mean of batch means", _evaluate_mean_of_batches, "divide by the number of EXAMPLES, not of "
                     "batches: the last batch is smaller, so its mean must count less"),
             Mistake("no check for no examples", _evaluate_no_empty_check, ""),
+            Mistake("zeros for no examples", _evaluate_zeros_for_no_examples, "raise ValueError when the loader gave "
+                    "no examples (seen == 0 after the loop): max(seen, 1) returns (0.0, 0.0), a perfect loss of 0 "
+                    "for a loader that held nothing, and the caller never learns that it was empty"),
             Mistake("no .to(device)", _evaluate_without_to_device, "move every batch to the device the caller "
                     "gives: x, y = x.to(device), y.to(device)"),
             Mistake("autograd switched off for good", _evaluate_grad_off_for_good, "torch.set_grad_enabled(False) "

@@ -3789,6 +3789,248 @@ def test_lesson_06_round_18_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 19: lesson 06
+def _step_moving_the_batch(move):
+    def train_step(model, loss_fn, optimizer, x, y):
+        x, y = move(x, model), move(y, model)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return train_step
+
+
+@pytest.mark.parametrize("move", [lambda v, model: v.cpu(), lambda v, model: v.to("cpu")],
+                         ids=["x.cpu(), y.cpu()", "x.to('cpu'), y.to('cpu')"])
+def test_lesson_06a_train_step_leaves_the_batch_on_its_device(move):
+    """Round 19: a train_step that moved x and y to the CPU passed the case of a batch on a GPU, as the check's model
+    has no device of its own: on a GPU the model's weights stay on "cuda", and the forward pass raises."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_moving_the_batch(move))
+    assert verdict.kind == WRONG and "moved the batch to the CPU" in verdict.text, verdict.text
+
+
+def _step_with_a_second_forward_pass(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    print(model(x)[:2])                              # a look at the outputs; the loss takes another forward pass
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_looking_at_the_outputs_after_the_update(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        model(x)                                     # "the outputs after the update"
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (_step_with_a_second_forward_pass, "a second forward pass"),
+    (_step_looking_at_the_outputs_after_the_update, "a forward pass after the update"),
+], ids=["forward twice", "forward again after the step"])
+def test_lesson_06a_train_step_names_a_second_forward_pass(answer, mistake):
+    """Round 19: five right steps and one more forward pass were told 'the weights after two steps are wrong. Did
+    you call optimizer.zero_grad() first ...?' (or to return the loss before the update), which they did: the second
+    pass draws other dropout masks."""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and "once per step" in verdict.text, verdict.text
+
+
+def test_lesson_06b_digit_mlp_names_a_dropout_made_inside_forward():
+    """Round 19: nn.Dropout(p) made inside forward (a new module at every call, always in training mode) was told to
+    'use an nn.Dropout module', which it did."""
+    def forward(net, x):
+        drop = torch.nn.Dropout(net.dropout.p)
+        return net.output(drop(net.hidden2(drop(net.hidden1(x.flatten(1)).relu())).relu()))
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_with(forward))
+    assert verdict.kind == WRONG and "made inside forward" in verdict.text, verdict.text
+
+
+def _evaluate_with_max_seen_one(model, loader, loss_fn, device):
+    model.eval()
+    total, right, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            right, seen = right + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    return total / max(seen, 1), right / max(seen, 1)
+
+
+def test_lesson_06b_evaluate_names_zeros_returned_for_an_empty_loader():
+    """Round 19: max(seen, 1) was told 'should raise ValueError ..., but returned (0.0, 0.0, False, False, False,
+    False, False, 'mean')', the check's own record, with no word on what to do."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _evaluate_with_max_seen_one)
+    assert verdict.kind == WRONG and verdict.mistake == "zeros for no examples", verdict.text
+
+
+def _step_by_autograd_grad(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    for p, grad in zip(trainable, torch.autograd.grad(loss, trainable)):
+        p.grad = grad
+    optimizer.step()
+    return loss.item()
+
+
+def _step_on_the_model_s_device(model, loss_fn, optimizer, x, y):
+    device = next(model.parameters()).device
+    x, y = x.to(device), y.to(device)
+    model.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward(torch.ones_like(loss))
+    optimizer.step()
+    return float(loss)
+
+
+def _accuracy_by_torch_max(logits, labels):
+    if logits.dim() != 2 or labels.dim() != 1 or logits.size(0) != labels.size(0) or labels.size(0) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    _, predicted = torch.max(logits, 1)
+    return float(torch.count_nonzero(predicted == labels)) / labels.size(0)
+
+
+def _accuracy_comparing_floats(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels):
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    share = (logits.argmax(1).float() == labels.float()).double().mean().item()
+    if share != share:                               # the mean of no examples is NaN
+        raise ValueError("no examples")
+    return share
+
+
+class _DigitMLPWithModules(torch.nn.Module):
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        nn = torch.nn
+        self.flatten, self.relu = nn.Flatten(), nn.ReLU()
+        self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+        self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(p=dropout)
+
+    def forward(self, x):
+        x = self.dropout(self.relu(self.hidden1(x.view(len(x), -1))))
+        return self.output(self.dropout(self.relu(self.hidden2(x))))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_train_step", _step_by_autograd_grad),
+    ("torch_train_step", _step_on_the_model_s_device),
+    ("torch_accuracy", _accuracy_by_torch_max),
+    ("torch_accuracy", _accuracy_comparing_floats),
+    ("torch_digit_mlp", _DigitMLPWithModules),
+], ids=["step autograd.grad into p.grad", "step on the model's device, backward(ones_like)",
+        "accuracy torch.max and count_nonzero", "accuracy float labels, NaN mean for no examples",
+        "digit mlp nn.ReLU module, view(len(x), -1)"])
+def test_lesson_06_round_19_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _evaluate_summing_tensors(model, loader, loss_fn, device):
+    for module in model.modules():                   # what model.eval() does
+        module.training = False
+    losses, right, seen = [], 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        with torch.no_grad():
+            logits = model(x)
+        losses.append(loss_fn(logits, y) * len(y))
+        right, seen = right + (logits.argmax(dim=1) == y).sum(), seen + len(y)
+    if not seen:
+        raise ValueError("the loader gave no examples")
+    return (torch.stack(losses).sum() / seen).item(), (right / seen).item()
+
+
+def _evaluate_with_set_grad_enabled(model, loader, loss_fn, device):
+    model.train(False)
+    total, right, seen = 0.0, 0, 0
+    with torch.set_grad_enabled(False):
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * y.size(0)
+            right, seen = right + int((logits.argmax(-1) == y).sum()), seen + y.size(0)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, right / seen
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+@pytest.mark.parametrize("answer", [_evaluate_summing_tensors, _evaluate_with_set_grad_enabled],
+                         ids=["training flags, no_grad per forward, tensors summed", "set_grad_enabled(False)"])
+def test_lesson_06b_evaluate_round_19_right_answers_written_another_way_pass(answer):
+    _passes("torch_evaluate", answer)
+
+
+def _course_train_step(model, loss_fn, optimizer, x, y):
+    from course_utils.torch_training import train_step
+    return train_step(model, loss_fn, optimizer, x, y)
+
+
+def _course_accuracy(logits, labels):
+    import course_utils.torch_training as training
+    return training.accuracy(logits, labels)
+
+
+def _course_evaluate(model, loader, loss_fn, device):
+    from course_utils import torch_training
+    return torch_training.evaluate(model, loader, loss_fn, device)
+
+
+def _course_digit_mlp():
+    from course_utils import digit_models
+
+    class DigitMLP(digit_models.DigitMLP):
+        """The course's own model under the exercise's name."""
+    return DigitMLP
+
+
+def _course_digit_mlp_itself():
+    from course_utils.digit_models import DigitMLP
+    return DigitMLP
+
+
+def _digit_mlp_borrowing_the_course_s_forward(bound_before=False):
+    from course_utils.digit_models import DigitMLP as Course
+
+    course_forward = Course.forward if bound_before else None   # as in an earlier cell
+
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            nn = torch.nn
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        def forward(self, x):
+            return (course_forward or Course.forward)(self, x)
+    return DigitMLP
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_train_step", _course_train_step),
+    ("torch_accuracy", _course_accuracy),
+    pytest.param("torch_evaluate", _course_evaluate, marks=pytest.mark.wide),   # a whole evaluate check: seconds
+    ("torch_digit_mlp", _course_digit_mlp()),
+    ("torch_digit_mlp", _course_digit_mlp_itself()),
+    ("torch_digit_mlp", _digit_mlp_borrowing_the_course_s_forward()),
+    ("torch_digit_mlp", _digit_mlp_borrowing_the_course_s_forward(bound_before=True)),
+], ids=["torch_training.train_step", "torch_training.accuracy", "torch_training.evaluate",
+        "a subclass of digit_models.DigitMLP", "digit_models.DigitMLP itself", "DigitMLP.forward on its own model",
+        "DigitMLP.forward bound before the check"])
+def test_lesson_06_refuses_the_course_s_own_versions(name, answer):
+    """Round 19: lesson 06's checks refused none of the course's own versions outside the graded release, so
+    `from course_utils.torch_training import train_step` (accuracy, evaluate) and the course's DigitMLP, a subclass
+    of it, or a forward that calls its forward on the answer's own layers, passed."""
+    _refused_as_the_course_s_own(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -64,21 +64,6 @@ def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, forward):
     return DigitMLP()
 
 
-def _refusing_the_course_s(name, run):
-    """``run``, refusing an answer that calls ``course_utils.torch_training.<name>``, the course's own version of the
-    exercise (round 19: ``from course_utils.torch_training import train_step``, ``accuracy`` or ``evaluate`` passed
-    outside the graded release). The function is looked up at the first call: torch is imported inside functions."""
-    made = []
-
-    def runner(answer, case):
-        if not made:
-            from .. import torch_training
-
-            made.append(refusing_course_versions(run, (getattr(torch_training, name),)))
-        return made[0](answer, case)
-    return runner
-
-
 def _refusing_the_course_s_model(run):
     """``run``, refusing an answer built on ``course_utils.digit_models.DigitMLP``: the class itself, a subclass, or a
     forward that calls ``DigitMLP.forward`` on a model of its own (round 19: each passed outside the graded release).
@@ -1982,7 +1967,7 @@ EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
         cases=_step_cases,
-        run=_refusing_the_course_s("train_step", _run_step),
+        run=refusing_course_versions(_run_step, ("course_utils.torch_training:train_step",)),   # round 19
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
@@ -2063,7 +2048,7 @@ EXERCISES = {
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
-        run=_refusing_the_course_s("accuracy", called),
+        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy",)),   # round 19
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2189,7 +2174,7 @@ EXERCISES = {
     "torch_evaluate": Exercise(
         reference=_evaluate,
         cases=_evaluate_cases,
-        run=_refusing_the_course_s("evaluate", _run_evaluate),
+        run=refusing_course_versions(_run_evaluate, ("course_utils.torch_training:evaluate",)),   # round 19
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "

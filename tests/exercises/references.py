@@ -1,8 +1,8 @@
-"""The exercises' references, as the tests build right and wrong answers from them.
+"""The exercises' references and catalogued mistakes, as the tests build right and wrong answers from them.
 
-A check refuses an answer that holds an exercise's reference, or calls it through the registry while it runs (round
-18, F6): ``get_exercise(name).reference(...)`` would hand a learner the expected result. So a test's answer made from
-a reference uses a copy taken here, at import: a new function with the reference's code and closure.
+A check refuses an answer that holds an exercise's reference or one of its catalogued mistakes, or calls one through
+the registry while it runs (rounds 18 and 19): ``get_exercise(name).reference(...)`` would hand a learner the expected
+result. So a test's answer made from one uses a copy taken here, at import: a new function with its code and closure.
 """
 import types
 
@@ -18,8 +18,15 @@ def _copy(function: types.FunctionType) -> types.FunctionType:
 
 
 _COPIES = {name: _copy(exercise.reference) for name, exercise in registry.all_exercises().items()}
+_MISTAKES = {(name, m.name): _copy(m.answer) for name, exercise in registry.all_exercises().items()
+             for m in exercise.mistakes if isinstance(m.answer, types.FunctionType)}
 
 
 def reference_copy(name: str) -> types.FunctionType:
     """A copy of exercise ``name``'s reference, made before any check ran."""
     return _COPIES[name]
+
+
+def mistake_copy(name: str, mistake: str) -> types.FunctionType:
+    """A copy of the wrong answer catalogued as ``mistake`` beside exercise ``name``."""
+    return _MISTAKES[name, mistake]

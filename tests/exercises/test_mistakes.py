@@ -11,7 +11,7 @@ import pytest
 
 from course_utils import exercises as registry
 from course_utils.checks import ExerciseFailed, check, judge, PASSED, WRONG
-from references import reference_copy
+from references import mistake_copy, reference_copy
 
 sigmoid = reference_copy("sigmoid")   # the course's sigmoid: a copy, as the sigmoid check refuses the function itself
 
@@ -2340,7 +2340,8 @@ def test_a_returned_loss_tensor_is_rejected_with_or_without_its_graph():
     with pytest.raises(ExerciseFailed, match="still holds the graph"):
         check("torch_train_step", step_returns_tensor, strict=True)
     with pytest.raises(ExerciseFailed, match="returned a tensor"):
-        check("torch_train_step", lambda *args: step_returns_tensor(*args).detach(), strict=True)
+        check("torch_train_step", lambda *args: mistake_copy("torch_train_step", "returns the loss tensor")(*args)
+              .detach(), strict=True)
 
 
 def test_accuracy_tries_an_empty_batch_and_wants_a_float():
@@ -15070,7 +15071,7 @@ def test_lessons_00_and_01_take_a_number_in_any_form_of_shape_0(name, answer):
 
 
 def _accuracy_of_atleast_2d(y_true, y_pred):
-    compared = catalogued("accuracy", "size and last axis compared, not shapes")
+    compared = mistake_copy("accuracy", "size and last axis compared, not shapes")
     return compared(np.atleast_2d(y_true), np.atleast_2d(y_pred))
 
 

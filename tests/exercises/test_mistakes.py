@@ -16624,7 +16624,7 @@ def test_activations_refuse_the_course_functions_that_run_the_reference(name, an
     the module's name."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and ("the course's own version of this exercise" in verdict.text
-                                      or "own reference solution" in verdict.text), verdict.text
+                                      or "own code (its reference solution" in verdict.text), verdict.text
 
 
 def _accuracy_one_minus_the_error_rate(y_true, y_pred):

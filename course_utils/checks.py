@@ -288,7 +288,8 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
     except Exception as exc:  # e.g. the framework the inputs are made with cannot be imported
         return Verdict(BROKEN, t("the test inputs could not be made: {error}", error=f"{type(exc).__name__}: {exc}"))
     try:   # the reference's first run makes its first imports (torch, sympy) outside the answer's time limit; its
-        _expected(exercise, cases[0], 0) if cases else None   # outcome is dropped, so no frame of the answer's holds it
+        if cases:   # outcome is dropped, so no frame of the answer's holds it
+            _expected(exercise, cases[0], 0)
     except CheckBroken as broken:
         return Verdict(BROKEN, str(broken))
     except KeyboardInterrupt:

@@ -14,13 +14,17 @@ import signal
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import course_utils
 import course_utils.exercises as registry
 from course_utils.checks import (Case, CheckBroken, Exercise, ExerciseFailed, Mismatch, Mistake, check,
                                  compare_values, judge, strict_mode)
+from course_utils.exercises.base import watched
+from course_utils.guard import guarded
 
 HINT = "multiply every element by two"
 
@@ -763,3 +767,37 @@ def test_the_sigmoid_read_from_lesson_01b_s_widget_is_refused(answer):
     verdict = judge(registry.get_exercise("sigmoid"), answer)
     assert verdict.kind == "wrong" and ("course's own version" in verdict.text or "own code" in verdict.text), \
         verdict.text
+
+
+def _course_helper(source: str, name: str):
+    """A function whose code reads as course_utils' own (a helper the exercise does not list)."""
+    namespace = {}
+    exec(compile(source, str(Path(course_utils.__file__).parent / "mlp.py"), "exec"), namespace)
+    return namespace[name]
+
+
+_LOGISTIC = _course_helper("from course_utils.neurons import sigmoid\n"
+                           "def logistic(z):\n    import course_utils.neurons\n"
+                           "    return course_utils.neurons.sigmoid(z)\n", "logistic")
+
+
+def test_a_course_helper_that_computes_the_result_through_the_reference_is_refused_without_a_list():
+    """Round 20: only a direct call of the reference from outside course_utils counted, so each course helper that
+    computes the result through it had to be listed by hand. Now a call counts whenever the answer's own code runs
+    below it."""
+    verdict = judge(registry.get_exercise("sigmoid"), lambda z: _LOGISTIC(z))
+    assert verdict.kind == "wrong" and "own code" in verdict.text, verdict.text
+
+
+def test_the_course_helper_given_as_the_answer_itself_is_judged_as_course_code():
+    """No answer code runs then (as for a catalogued mistake given as the answer), so the helper's call of the
+    reference is the check's business, and it passes: the rule counts what the answer's own code reaches."""
+    assert judge(registry.get_exercise("sigmoid"), _LOGISTIC).kind == "passed"
+
+
+def test_the_walk_from_a_watched_call_ends_at_the_check_s_run():
+    """The notebook cell that called check() is above guarded(): it is not the answer."""
+    seen = []
+    watched_helper = watched(_LOGISTIC, seen)
+    assert guarded(watched_helper, 0.0).ok and not seen   # called by the check itself
+    assert guarded(lambda: (lambda z: watched_helper(z))(0.0)).ok and seen   # the answer's

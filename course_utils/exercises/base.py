@@ -9,7 +9,9 @@ import builtins
 import copy
 import functools
 import random
+import site
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..guard import guarded
 from ..i18n import t
 
 
@@ -148,6 +151,20 @@ class Exercise:
     points: float = 1  # what the exercise is worth in a gradebook (course_utils.grade)
     untouched_random: tuple[str, ...] = RANDOM_GENERATORS  # the global random generators that a right answer
     # leaves alone, and a checked one must (``random_left_alone``); torch's is used by dropout and new layers
+
+    def __post_init__(self):
+        for value in (self.reference, *(m.answer for m in self.mistakes)):
+            CHECK_CODES.update(_codes(value))
+
+
+CHECK_CODES: set = set()   # the code of every exercise's reference and catalogued mistakes (``answer_on_stack``)
+
+
+def _codes(value: Any) -> list:
+    """The code objects of a function, a functools.partial's function, or a class's own methods."""
+    value = value.func if isinstance(value, functools.partial) else value
+    functions = vars(value).values() if isinstance(value, type) else [value]
+    return [f.__code__ for f in functions if isinstance(f, types.FunctionType)]
 
 
 class InputChanged(Exception):
@@ -332,18 +349,36 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
 
 
 COURSE_PACKAGE = str(Path(__file__).parents[1])   # course_utils, all of it
+LIBRARIES = tuple(dict.fromkeys([COURSE_PACKAGE, sys.prefix, sys.base_prefix, *site.getsitepackages(),
+                                 *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
+                                 "<frozen "]))   # course_utils, the standard library and the installed packages
 
 
 def watched(function: Callable, seen: list) -> Callable:
-    """``function``, noting in ``seen`` each call from outside course_utils (the checks, the references and the
-    catalogued mistakes call it from inside)."""
+    """``function``, noting in ``seen`` each call made while the answer's own code runs (``answer_on_stack``)."""
     @functools.wraps(function)
     def call(*args, **kwargs):
-        if not sys._getframe(1).f_code.co_filename.startswith(COURSE_PACKAGE):
+        if answer_on_stack(sys._getframe(1)):
             seen.append(f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}")
         return function(*args, **kwargs)
     del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
     return call
+
+
+def answer_on_stack(frame: types.FrameType | None) -> bool:
+    """Whether code of the answer's own (not of course_utils, Python or an installed library) runs between ``frame``
+    and the check's run of the answer (``guard.guarded``; the notebook cell that called check() is above it).
+
+    Round 20: only a direct call from outside course_utils counted, so each course helper that computes the result
+    through the reference on the answer's behalf (``mlp.backward`` for ``dense_backward``, the explorer widget for
+    ``neuron``) had to be listed by hand. The walk also ends at the code of an exercise's reference or catalogued
+    mistake (``CHECK_CODES``): what they call is the check's own doing (the stand-ins watch calls of them).
+    """
+    while frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in CHECK_CODES:
+        if not frame.f_code.co_filename.startswith(LIBRARIES):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def reference_of(function: Callable) -> Callable:
@@ -359,12 +394,12 @@ def reference_of(function: Callable) -> Callable:
 def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
-    answer or in a function of its own that it holds (not one of course_utils or of an installed library).
+    answer or in a function of its own that it holds (not one of course_utils or of an installed library), and for a
+    class, in its methods and its bases'.
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
     itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
-    libraries = (COURSE_PACKAGE, sys.prefix, sys.base_prefix)
     found, seen, todo = [], set(), [answer]
     while todo:
         value = todo.pop()
@@ -377,11 +412,13 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
             todo += list(value.values()) if type(value) is dict else list(value)
         elif isinstance(value, functools.partial):
             todo += [value.func, *value.args, *value.keywords.values()]
+        elif isinstance(value, type):   # a class: its methods and its bases' (round 20: a subclass of DigitMLP)
+            todo += [*vars(value).values(), *value.__bases__]
         elif isinstance(getattr(type(value), "__call__", None), types.FunctionType):   # an object with a __call__
             todo += [type(value).__call__, *getattr(value, "__dict__", {}).values()]
         elif isinstance(getattr(value, "__func__", value), types.FunctionType):   # a function, or a bound method
             function = getattr(value, "__func__", value)
-            if function.__code__.co_filename.startswith(libraries):
+            if function.__code__.co_filename.startswith(LIBRARIES):
                 continue
             codes, names = [function.__code__], set()
             while codes:   # the names its code reads (globals and attributes: co_names) and those of the lambdas and

@@ -11,9 +11,8 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import COURSE_VERSION as _COURSE_VERSION
 from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape, generated,
-                   held_functions, refusing_course_versions)
+                   refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -62,35 +61,6 @@ def _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, forward):
             return forward(self, x)
 
     return DigitMLP()
-
-
-def _refusing_the_course_s_model(run):
-    """``run``, refusing an answer built on ``course_utils.digit_models.DigitMLP``: the class itself, a subclass, or a
-    forward that calls ``DigitMLP.forward`` on a model of its own (round 19: each passed outside the graded release).
-    For the length of the run, ``DigitMLP.forward`` notes a call on a model that is not the course's own."""
-    def runner(cls, case):
-        from ..digit_models import DigitMLP
-
-        if isinstance(cls, type) and issubclass(cls, DigitMLP):
-            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP"))
-        methods = list(vars(cls).values()) if isinstance(cls, type) else [cls]
-        if any(held_functions(method, [DigitMLP.forward]) for method in methods):  # bound before the check ran
-            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
-        forward, borrowed = DigitMLP.forward, []
-
-        def watched_forward(self, x):
-            borrowed.append(type(self) is not DigitMLP)
-            return forward(self, x)
-
-        DigitMLP.forward = watched_forward
-        try:
-            result = run(cls, case)
-        finally:
-            DigitMLP.forward = forward
-        if any(borrowed):
-            raise Mismatch(t(_COURSE_VERSION, name="course_utils.digit_models.DigitMLP.forward"))
-        return result
-    return runner
 
 
 # ---------------------------------------------------------------- exercise 1: one training step
@@ -2114,7 +2084,8 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=_refusing_the_course_s_model(_run_module),
+        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward",)),  # a
+        # subclass, the class itself or its forward borrowed (round 19)
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "

@@ -1024,9 +1024,12 @@ EXERCISES = {
     "bce_from_logits": Exercise(
         reference=_bce_reference,
         cases=_bce_cases,
+        # 04c's optimizer lab computes the stable BCE of its stacked networks itself (round 20)
         run=new_results(refusing_course_versions(called, (mlp.binary_cross_entropy, mlp.output_loss_and_delta,
                                                                     mlp.loss_and_grads, mlp.train_gd,
-                                                                    mlp.categorical_cross_entropy))),
+                                                                    mlp.categorical_cross_entropy,
+                                                                    "course_utils.widgets.optimizer_lab:"
+                                                                    "stacked_loss_and_grads"))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(

@@ -4556,6 +4556,81 @@ def test_lesson_02a_mlp_a_nan_in_the_hidden_layer_is_not_hidden(answer):
     assert verdict.kind == WRONG and "a NaN weight in W1" in verdict.text, verdict.text
 
 
+# round 20: lesson 02
+def _r20_bce_by_the_optimizer_lab(y, z):
+    """The mean BCE from 04c's widget: a stacked network whose hidden layer is the identity (tanh(30) rounds to 1) and
+    whose output weights are the logits, so its loss is the BCE of y and z."""
+    from course_utils.widgets import optimizer_lab
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    n = z.size
+    params = {"W1": 30.0 * np.eye(n)[None], "b1": np.zeros((1, 1, n)), "W2": z.reshape(1, 1, n), "b2": np.zeros((1, 1, 1))}
+    with np.errstate(all="ignore"):
+        return float(optimizer_lab.stacked_loss_and_grads(params, np.eye(n), y.reshape(-1, 1))[0][0])
+
+
+def test_bce_from_the_optimizer_lab_is_refused():
+    """04c's optimizer lab computes the stable BCE of a tanh/sigmoid network itself, without calling a watched
+    function: an answer that makes its network's logits equal z got the whole loss from it (round 20)."""
+    _refused_as_the_course_s_own("bce_from_logits", _r20_bce_by_the_optimizer_lab)
+
+
+def _r20_same_shape(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return y, z
+
+
+def _r20_same_length(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if y.size * Z.shape[1] != Z.size:   # as many labels as rows, said through the sizes
+        raise ValueError("lengths differ")
+    return y, Z
+
+
+def _r20_torch(a):
+    import torch
+    return torch.as_tensor(np.asarray(a, dtype=float))
+
+
+def _r20_sigmoid_by_where(z):
+    e = np.exp(-np.abs(z))   # both branches from e^(-|z|) <= 1: nothing overflows
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", lambda z: __import__("torch").softmax(_r20_torch(z), dim=-1).numpy()),
+    ("softmax_stable", lambda z: (lambda z: (lambda e: e / e.sum(axis=-1, keepdims=True))(
+        np.exp(z - np.fmax.reduce(z, axis=-1, keepdims=True))))(np.asarray(z, dtype=float))),
+    ("softmax_stable", lambda z: (lambda z: np.exp(z - __import__("scipy.special").special.logsumexp(
+        z, axis=-1, keepdims=True)))(np.asarray(z, dtype=float))),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: _r20_sigmoid_by_where(np.tanh(X @ W1.T + b1) @ W2.T + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: __import__("scipy.special").special.expit(
+        np.dot(np.tanh(np.dot(X, W1.T) + b1), W2.T) + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: (0.5 + 0.5 * np.tanh(
+        (W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]) / 2)).T),
+    ("bce_from_logits", lambda y, z: (lambda y, z: __import__("torch").nn.functional.binary_cross_entropy_with_logits(
+        _r20_torch(z), _r20_torch(y)).item())(*_r20_same_shape(y, z))),
+    ("bce_from_logits", lambda y, z: (lambda y, z: np.mean(np.logaddexp(0, -(2 * y - 1) * z)))(*_r20_same_shape(y, z))),
+    ("bce_from_logits", lambda y, z: (lambda y, z: (lambda losses: losses.sum() / losses.size)(
+        np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))(*_r20_same_shape(y, z))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z: __import__("torch").nn.functional.cross_entropy(
+        _r20_torch(Z), __import__("torch").as_tensor(y).long()).item())(*_r20_same_length(y, Z))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z, m: np.mean(np.log(np.exp(Z - m).sum(axis=1)) + m.ravel()
+                                                             - Z[np.arange(len(y)), y]))(
+        *_r20_same_length(y, Z), np.asarray(Z, dtype=float).max(axis=1, keepdims=True))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z: -np.mean(__import__("scipy.special").special.log_softmax(
+        Z, axis=1)[np.arange(len(y)), y]))(*_r20_same_length(y, Z))),
+], ids=["softmax by torch.softmax in float64", "softmax shifted by np.fmax.reduce", "softmax as exp(z - logsumexp)",
+        "mlp sigmoid by np.where on e^-|z|", "mlp by np.dot and expit", "mlp examples as columns, sigmoid by tanh",
+        "bce by torch's binary_cross_entropy_with_logits", "bce logaddexp(0, -(2y - 1) z)", "bce sum over size",
+        "cce by torch's cross_entropy", "cce keepdims maximum, raveled", "cce log_softmax picked by row"])
+def test_lesson_02_round_20_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -1419,7 +1419,9 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd))),
+        # round 20: and 04c's learning-rate lab, whose own backward pass gives these gradients for one stacked network
+        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd,
+                                                          "course_utils.widgets.optimizer_lab:stacked_loss_and_grads"))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",

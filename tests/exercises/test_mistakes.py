@@ -8054,6 +8054,24 @@ def test_train_mlp_takes_more_right_answers_of_round_19():
         X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs))
 
 
+# round 20: lesson 03
+def _mlp_backward_through_the_optimizer_lab(X, y, W1, b1, W2, b2):
+    from course_utils.widgets import stacked_loss_and_grads
+
+    W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (W1, b1, W2, b2))
+    stacked = {"W1": W1[None], "b1": b1[None, None], "W2": W2[None], "b2": b2[None, None]}   # one network of k = 1
+    with np.errstate(over="ignore"):
+        _, g = stacked_loss_and_grads(stacked, np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1, 1))
+    return g["W1"][0], g["b1"][0, 0], g["W2"][0], g["b2"][0, 0]
+
+
+def test_mlp_backward_refuses_the_optimizer_lab_s_gradients():
+    """Passed (shortcut, round 20): 04c's learning-rate lab computes the gradients of k stacked tanh -> sigmoid MLPs
+    with its own backward pass (widgets.stacked_loss_and_grads), calling none of the functions the check watched; for
+    k = 1 they are mlp_backward's four gradients."""
+    _refused_as_the_course_s_own("mlp_backward", _mlp_backward_through_the_optimizer_lab)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1268,8 +1268,10 @@ EXERCISES = {
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
-            Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z = -1000 "
-                    "and inf / inf is NaN: compute s = sigmoid(z) with the stable sigmoid, then s * (1 - s)"),
+            Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z below "
+                    "-709 (at z = -1000 inf / inf is NaN), and (1 + np.exp(-z))**2 already for z below -355 (the "
+                    "derivative then comes out 0, not the tiny e^z): compute s = sigmoid(z) with the stable sigmoid, "
+                    "then s * (1 - s)"),
             Mistake("z * (1 - z)", _derivative_of_z, "the formula s * (1 - s) uses the sigmoid's OUTPUT "
                     "s = sigmoid(z), not z itself"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "

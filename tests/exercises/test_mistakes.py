@@ -8072,6 +8072,19 @@ def test_mlp_backward_refuses_the_optimizer_lab_s_gradients():
     _refused_as_the_course_s_own("mlp_backward", _mlp_backward_through_the_optimizer_lab)
 
 
+def test_sigmoid_derivative_names_the_square_that_overflows_first():
+    """Misleading before round 20: an exp(-z) form whose inf is caught (np.isinf) returns 0 at z = -700, where
+    (1 + e)**2 overflowed (below z = -355), yet the message named only inf / inf = NaN at z = -1000, which it handles."""
+    def derivative_with_its_overflow_caught(z):
+        z = np.asarray(z, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(-z)
+            return np.where(np.isinf(e), 0.0, e / (1 + e) ** 2)
+
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), derivative_with_its_overflow_caught)
+    assert verdict.kind == WRONG and "(1 + np.exp(-z))**2" in verdict.text and "-355" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

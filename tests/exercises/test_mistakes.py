@@ -8085,6 +8085,31 @@ def test_sigmoid_derivative_names_the_square_that_overflows_first():
     assert verdict.kind == WRONG and "(1 + np.exp(-z))**2" in verdict.text and "-355" in verdict.text, verdict.text
 
 
+def _dense_backward_db_summed_whole(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum()
+
+
+def _mlp_backward_db2_summed_whole(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (1 / (1 + np.exp(-(H @ W2.T + b2))) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, np.sum(dZ2)   # b2 has one entry: one number, it seems
+
+
+@pytest.mark.parametrize("name, answer", [("dense_backward", _dense_backward_db_summed_whole),
+                                          ("mlp_backward", _mlp_backward_db2_summed_whole)], ids=["db", "db2"])
+def test_lesson_03_names_a_bias_gradient_summed_to_one_number(name, answer):
+    """Misleading before round 20: db = dZ.sum() (db2 = np.sum(dZ2) in mlp_backward, where b2 has a single entry) is one
+    number, and the message spoke of lists and np.array(...), which would give shape (), not b's shape."""
+    with np.errstate(over="ignore"):
+        verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "axis=0" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

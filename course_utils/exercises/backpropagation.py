@@ -592,6 +592,7 @@ _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.cli
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
+_db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum()))
 
 
 def _narrow_x_only(X, W, dZ):
@@ -872,6 +873,12 @@ _backward_p_clipped_at_1e_12 = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e
 _backward_tanh_sigmoid = _backward_with_activations(lambda z: 0.5 * (1 + np.tanh(z / 2)), np.tanh)
 _backward_logits_clipped = _backward_with_activations(lambda z: neurons.sigmoid(np.clip(z, -30, 30)), np.tanh)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
+
+
+def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
+    """The right gradients, with db2 summed over every entry of dZ2 (np.sum(dZ2)): one number, not shape (1,)."""
+    dW1, db1, dW2, db2 = _mlp_backward_reference(X, y, W1, b1, W2, b2)
+    return dW1, db1, dW2, np.sum(db2)
 
 
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -1268,8 +1275,10 @@ EXERCISES = {
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
-            Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z = -1000 "
-                    "and inf / inf is NaN: compute s = sigmoid(z) with the stable sigmoid, then s * (1 - s)"),
+            Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z below "
+                    "-709 (at z = -1000 inf / inf is NaN), and (1 + np.exp(-z))**2 already for z below -355 (the "
+                    "derivative then comes out 0, not the tiny e^z): compute s = sigmoid(z) with the stable sigmoid, "
+                    "then s * (1 - s)"),
             Mistake("z * (1 - z)", _derivative_of_z, "the formula s * (1 - s) uses the sigmoid's OUTPUT "
                     "s = sigmoid(z), not z itself"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
@@ -1327,6 +1336,8 @@ EXERCISES = {
                     "(n_out, n_in), so dW = dZ.T @ X"),
             Mistake("db over the wrong axis", _db_wrong_axis, "db sums dZ over the examples (axis=0): one entry "
                     "per neuron"),
+            Mistake("db summed to one number", _db_summed_whole, "db sums dZ over the examples (axis=0): one entry "
+                    "per neuron"),   # round 20: dZ.sum() was told of lists and np.array(...)
             Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
                     "by n again makes the gradient n times too small"),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
@@ -1419,7 +1430,9 @@ EXERCISES = {
     "mlp_backward": Exercise(
         reference=_mlp_backward_reference,
         cases=_mlp_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd))),
+        # round 20: and 04c's learning-rate lab, whose own backward pass gives these gradients for one stacked network
+        run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd,
+                                                          "course_utils.widgets.optimizer_lab:stacked_loss_and_grads"))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",
@@ -1464,6 +1477,9 @@ EXERCISES = {
             Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
                     "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
                     "them from e^z"),
+            Mistake("db2 summed to one number", _backward_db2_summed_whole, "db2 must have b2's shape (1,), one entry "
+                    "per output unit: np.sum(dZ2) (or dZ2.sum()) adds every entry into one number. Sum over the "
+                    "examples only, dZ2.sum(axis=0)"),
         ),
     ),
     "train_mlp": Exercise(

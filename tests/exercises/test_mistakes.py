@@ -8129,6 +8129,62 @@ def test_train_mlp_takes_more_right_answers_of_round_19():
         X, y, {k: np.array(v, dtype=float) for k, v in params.items()}, lr, epochs))
 
 
+# round 20: lesson 03
+def _mlp_backward_through_the_optimizer_lab(X, y, W1, b1, W2, b2):
+    from course_utils.widgets import stacked_loss_and_grads
+
+    W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (W1, b1, W2, b2))
+    stacked = {"W1": W1[None], "b1": b1[None, None], "W2": W2[None], "b2": b2[None, None]}   # one network of k = 1
+    with np.errstate(over="ignore"):
+        _, g = stacked_loss_and_grads(stacked, np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1, 1))
+    return g["W1"][0], g["b1"][0, 0], g["W2"][0], g["b2"][0, 0]
+
+
+def test_mlp_backward_refuses_the_optimizer_lab_s_gradients():
+    """Passed (shortcut, round 20): 04c's learning-rate lab computes the gradients of k stacked tanh -> sigmoid MLPs
+    with its own backward pass (widgets.stacked_loss_and_grads), calling none of the functions the check watched; for
+    k = 1 they are mlp_backward's four gradients."""
+    _refused_as_the_course_s_own("mlp_backward", _mlp_backward_through_the_optimizer_lab)
+
+
+def test_sigmoid_derivative_names_the_square_that_overflows_first():
+    """Misleading before round 20: an exp(-z) form whose inf is caught (np.isinf) returns 0 at z = -700, where
+    (1 + e)**2 overflowed (below z = -355), yet the message named only inf / inf = NaN at z = -1000, which it handles."""
+    def derivative_with_its_overflow_caught(z):
+        z = np.asarray(z, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(-z)
+            return np.where(np.isinf(e), 0.0, e / (1 + e) ** 2)
+
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), derivative_with_its_overflow_caught)
+    assert verdict.kind == WRONG and "(1 + np.exp(-z))**2" in verdict.text and "-355" in verdict.text, verdict.text
+
+
+def _dense_backward_db_summed_whole(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum()
+
+
+def _mlp_backward_db2_summed_whole(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (1 / (1 + np.exp(-(H @ W2.T + b2))) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, np.sum(dZ2)   # b2 has one entry: one number, it seems
+
+
+@pytest.mark.parametrize("name, answer", [("dense_backward", _dense_backward_db_summed_whole),
+                                          ("mlp_backward", _mlp_backward_db2_summed_whole)], ids=["db", "db2"])
+def test_lesson_03_names_a_bias_gradient_summed_to_one_number(name, answer):
+    """Misleading before round 20: db = dZ.sum() (db2 = np.sum(dZ2) in mlp_backward, where b2 has a single entry) is one
+    number, and the message spoke of lists and np.array(...), which would give shape (), not b's shape."""
+    with np.errstate(over="ignore"):
+        verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "axis=0" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

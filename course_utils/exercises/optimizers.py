@@ -1753,8 +1753,10 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
-        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too
-        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update),
+        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too; round 20: and
+        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g
+        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update,
+                      ref._rmsprop),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1804,7 +1806,8 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
-        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update),
+        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1882,7 +1885,8 @@ EXERCISES = {
         reference=reference_of(ref.adam_step),
         cases=_adam_cases,
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
-        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop),
+        # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

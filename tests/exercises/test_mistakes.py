@@ -2330,6 +2330,50 @@ def test_lesson_04_round_19_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 20: lesson 04
+def _r20_sgd_by_the_course_s_rmsprop(w, grad, lr):
+    """RMSprop's formula with rho = 1 and eps = 0 (the private _rmsprop checks neither) keeps a square average of 1 and
+    steps by lr * grad: plain SGD. Where the gradient is infinite, 0 * inf makes it NaN, so those are stepped by hand."""
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    with np.errstate(invalid="ignore"):
+        stepped = _r18_optimizers._rmsprop(w, grad, np.ones_like(w), lr, 1.0, 0.0, "torch")[0]
+    return np.where(np.isinf(grad), w - lr * grad, stepped)
+
+
+def _r20_momentum_by_the_course_s_rmsprop(w, grad, velocity, lr, mu=0.9):
+    """The learner's checks and velocity; the step w - lr * v by _rmsprop with rho = 1 and eps = 0, as above."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    with np.errstate(invalid="ignore"):
+        stepped = _r18_optimizers._rmsprop(w, velocity, np.ones_like(w), lr, 1.0, 0.0, "torch")[0]
+    return np.where(np.isinf(velocity), w - lr * velocity, stepped), velocity
+
+
+def _r20_adam_s_m_by_the_course_s_momentum(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Momentum's velocity mu * v + g with mu = beta1 and g = (1 - beta1) * grad is Adam's new m."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = _r18_optimizers._momentum(w, (1 - beta1) * grad, m, lr, beta1)[1]
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r20_sgd_by_the_course_s_rmsprop),
+                                          ("momentum_step", _r20_momentum_by_the_course_s_rmsprop),
+                                          ("adam_step", _r20_adam_s_m_by_the_course_s_momentum)],
+                         ids=["sgd by _rmsprop", "momentum by _rmsprop", "adam's m by _momentum"])
+def test_lesson_04_round_20_steps_by_another_course_formula_are_refused(name, answer):
+    """Each passed (contrived): sgd_step's and momentum_step's checks did not watch the course's RMSprop formula, whose
+    rho = 1 and eps = 0 make it w - lr * g, nor adam_step's the course's momentum formula, whose velocity with
+    mu = beta1 is Adam's m."""
+    _refused_as_the_course_s_own(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

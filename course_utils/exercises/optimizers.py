@@ -181,6 +181,9 @@ def _momentum_cases():
         # round 18: as in _sgd_cases
         Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), np.array([-4.4e-11, 1.3e-12]), 0.5, 0.9),
              label="weights, gradients and velocity of 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 20: the only zero gradient came with a zero velocity, so an answer that skips the step there passed
+        Case((np.array([0.5, -1.0]), np.zeros(2), np.array([1.0, -2.0]), 0.1, 0.9),
+             label="a zero gradient with some velocity (the weights keep moving)"),
     ]
 
 
@@ -1317,6 +1320,15 @@ def _momentum_nan_mu_let_through(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_zero_gradient_skipped(w, grad, velocity, lr, mu=0.9):
+    """"No gradient, no step": the weights and the velocity come back unchanged when grad is all zeros."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    if not np.any(grad):
+        return w.copy(), velocity.copy()
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_lr_in_velocity(w, grad, velocity, lr, mu=0.9):
     """A third convention: the velocity holds lr * grad (v = mu*v + lr*grad), and w moves by v."""
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
@@ -1879,6 +1891,9 @@ EXERCISES = {
             Mistake("lr folded into the velocity", _momentum_lr_in_velocity, "that velocity holds lr * grad "
                     "(v = mu*v + lr*grad, then w - v); the lesson's velocity sums the gradients themselves: "
                     "v = mu*v + grad, then w - lr*v"),
+            Mistake("zero gradient skipped", _momentum_zero_gradient_skipped, "a zero gradient does not stop "
+                    "momentum: the weights keep moving with the velocity (v = mu*v + 0, then w - lr*v), so take the "
+                    "step for every gradient"),
         ),
     ),
     "adam_step": Exercise(

@@ -2374,6 +2374,24 @@ def test_lesson_04_round_20_steps_by_another_course_formula_are_refused(name, an
     _refused_as_the_course_s_own(name, answer)
 
 
+def _r20_momentum_resting_on_a_zero_gradient(w, grad, velocity, lr, mu=0.9):
+    """"No gradient, no step": but the heavy ball keeps rolling, since v = mu * v + 0 still moves w by lr * mu * v."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    if not np.any(grad):
+        return w.copy(), velocity.copy()
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.wide  # about 2 s: the momentum check runs 66 cases
+def test_lesson_04_round_20_momentum_that_stops_on_a_zero_gradient_is_refused():
+    """Passed: the only zero gradient of the cases came with a zero velocity, where nothing moves either way."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r20_momentum_resting_on_a_zero_gradient)
+    assert verdict.kind == WRONG and "a zero gradient does not stop momentum" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2392,6 +2392,121 @@ def test_lesson_04_round_20_momentum_that_stops_on_a_zero_gradient_is_refused():
     assert verdict.kind == WRONG and "a zero gradient does not stop momentum" in verdict.text, verdict.text
 
 
+def _r20_sgd_by_np_subtract(w, grad, lr):
+    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr:
+        raise ValueError("bad input")
+    return np.subtract(w, np.multiply(lr, grad, dtype=float), dtype=float)
+
+
+def _r20_sgd_element_by_element(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    new_w = np.empty_like(w)
+    for index in np.ndindex(w.shape):
+        new_w[index] = w[index] - lr * grad[index]
+    return new_w
+
+
+def _r20_sgd_in_float32(w, grad, lr):
+    w, grad = np.asarray(w, dtype=np.float32), np.asarray(grad, dtype=np.float32)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - np.float32(lr) * grad
+
+
+def _r20_momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    return [w - lr * velocity, velocity]   # unpacks as the tuple does
+
+
+def _r20_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=np.float32) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = np.float32(mu) * velocity + grad
+    return w - np.float32(lr) * velocity, velocity
+
+
+def _r20_momentum_by_the_course_s_sgd_formula_of_its_own(w, grad, velocity, lr, mu=0.9):
+    """The velocity as a sum of the decayed old one and the gradient, written with np.add and np.multiply."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if math.isnan(lr) or lr <= 0 or math.isnan(mu) or mu < 0 or mu >= 1:
+        raise ValueError("bad lr or mu")
+    velocity = np.add(np.multiply(velocity, mu), grad)
+    return np.subtract(w, np.multiply(velocity, lr)), velocity
+
+
+def _r20_adam_by_interpolation(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m and v moved towards g and g**2 (lerp), the corrections applied to the step size and to the root."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = m + (grad - m) * (1 - beta1), v + (grad * grad - v) * (1 - beta2)
+    return w - lr / (1 - beta1 ** t) * m / (np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps), m, v
+
+
+def _r20_adam_in_float32(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = (np.asarray(a, dtype=np.float32) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r20_adam_with_a_float_step_and_checked_settings(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1 or not lr > 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or not eps > 0:
+        raise ValueError("bad input")
+    t = float(t)   # 0.999 ** 2.0 is 0.999 ** 2
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * np.square(grad)
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r20_batches_by_choice(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.choice(n, size=n, replace=False)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r20_batches_by_shuffle_in_a_generator(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    rng.shuffle(order)
+    for i in range(0, n, batch_size):
+        yield order[i:i + batch_size]
+
+
+def _r20_batches_by_random_keys_as_rows(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.argsort(rng.random(n))   # float keys: ties practically never happen
+    if n % batch_size == 0:
+        return order.reshape(-1, batch_size)   # its rows are the batches
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 12 checks of 1 to 2.5 s: make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r20_sgd_by_np_subtract), ("sgd_step", _r20_sgd_element_by_element), ("sgd_step", _r20_sgd_in_float32),
+    ("momentum_step", _r20_momentum_as_a_list), ("momentum_step", _r20_momentum_in_float32),
+    ("momentum_step", _r20_momentum_by_the_course_s_sgd_formula_of_its_own),
+    ("adam_step", _r20_adam_by_interpolation), ("adam_step", _r20_adam_in_float32),
+    ("adam_step", _r20_adam_with_a_float_step_and_checked_settings),
+    ("minibatch_indices", _r20_batches_by_choice), ("minibatch_indices", _r20_batches_by_shuffle_in_a_generator),
+    ("minibatch_indices", _r20_batches_by_random_keys_as_rows),
+], ids=["sgd np.subtract", "sgd element by element", "sgd in float32", "momentum as a list", "momentum in float32",
+        "momentum by np.add", "adam by interpolation", "adam in float32", "adam float t, settings checked",
+        "rng.choice", "rng.shuffle in a generator", "argsort of random keys, rows"])
+def test_lesson_04_round_20_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

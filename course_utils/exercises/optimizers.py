@@ -1900,8 +1900,9 @@ EXERCISES = {
         reference=reference_of(ref.adam_step),
         cases=_adam_cases,
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
-        # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m
-        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum),
+        # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,
+        # and SGD's, w - lr * g, which takes Adam's last line as _rmsprop did
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

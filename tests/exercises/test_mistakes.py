@@ -2363,10 +2363,21 @@ def _r20_adam_s_m_by_the_course_s_momentum(w, grad, m, v, t, lr=1e-3, beta1=0.9,
     return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
 
+def _r20_adam_s_last_line_by_the_course_s_sgd(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """As round 19's _rmsprop with rho = 1: the private _sgd(w, g, lr) is w - lr * g, here with Adam's step for g."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers._sgd(w, (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), lr), m, v
+
+
 @pytest.mark.parametrize("name, answer", [("sgd_step", _r20_sgd_by_the_course_s_rmsprop),
                                           ("momentum_step", _r20_momentum_by_the_course_s_rmsprop),
-                                          ("adam_step", _r20_adam_s_m_by_the_course_s_momentum)],
-                         ids=["sgd by _rmsprop", "momentum by _rmsprop", "adam's m by _momentum"])
+                                          ("adam_step", _r20_adam_s_m_by_the_course_s_momentum),
+                                          ("adam_step", _r20_adam_s_last_line_by_the_course_s_sgd)],
+                         ids=["sgd by _rmsprop", "momentum by _rmsprop", "adam's m by _momentum",
+                              "adam's last line by _sgd"])
 def test_lesson_04_round_20_steps_by_another_course_formula_are_refused(name, answer):
     """Each passed (contrived): sgd_step's and momentum_step's checks did not watch the course's RMSprop formula, whose
     rho = 1 and eps = 0 make it w - lr * g, nor adam_step's the course's momentum formula, whose velocity with

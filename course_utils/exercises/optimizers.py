@@ -181,6 +181,9 @@ def _momentum_cases():
         # round 18: as in _sgd_cases
         Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), np.array([-4.4e-11, 1.3e-12]), 0.5, 0.9),
              label="weights, gradients and velocity of 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 20: the only zero gradient came with a zero velocity, so an answer that skips the step there passed
+        Case((np.array([0.5, -1.0]), np.zeros(2), np.array([1.0, -2.0]), 0.1, 0.9),
+             label="a zero gradient with some velocity (the weights keep moving)"),
     ]
 
 
@@ -1317,6 +1320,15 @@ def _momentum_nan_mu_let_through(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_zero_gradient_skipped(w, grad, velocity, lr, mu=0.9):
+    """"No gradient, no step": the weights and the velocity come back unchanged when grad is all zeros."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    if not np.any(grad):
+        return w.copy(), velocity.copy()
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 def _momentum_lr_in_velocity(w, grad, velocity, lr, mu=0.9):
     """A third convention: the velocity holds lr * grad (v = mu*v + lr*grad), and w moves by v."""
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
@@ -1753,8 +1765,10 @@ EXERCISES = {
     "sgd_step": Exercise(
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
-        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too
-        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update),
+        # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too; round 20: and
+        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g
+        run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update,
+                      ref._rmsprop),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1804,7 +1818,8 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
-        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update),
+        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1876,13 +1891,18 @@ EXERCISES = {
             Mistake("lr folded into the velocity", _momentum_lr_in_velocity, "that velocity holds lr * grad "
                     "(v = mu*v + lr*grad, then w - v); the lesson's velocity sums the gradients themselves: "
                     "v = mu*v + grad, then w - lr*v"),
+            Mistake("zero gradient skipped", _momentum_zero_gradient_skipped, "a zero gradient does not stop "
+                    "momentum: the weights keep moving with the velocity (v = mu*v + 0, then w - lr*v), so take the "
+                    "step for every gradient"),
         ),
     ),
     "adam_step": Exercise(
         reference=reference_of(ref.adam_step),
         cases=_adam_cases,
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
-        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop),
+        # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,
+        # and SGD's, w - lr * g, which takes Adam's last line as _rmsprop did
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

@@ -2330,6 +2330,194 @@ def test_lesson_04_round_19_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 20: lesson 04
+def _r20_sgd_by_the_course_s_rmsprop(w, grad, lr):
+    """RMSprop's formula with rho = 1 and eps = 0 (the private _rmsprop checks neither) keeps a square average of 1 and
+    steps by lr * grad: plain SGD. Where the gradient is infinite, 0 * inf makes it NaN, so those are stepped by hand."""
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    with np.errstate(invalid="ignore"):
+        stepped = _r18_optimizers._rmsprop(w, grad, np.ones_like(w), lr, 1.0, 0.0, "torch")[0]
+    return np.where(np.isinf(grad), w - lr * grad, stepped)
+
+
+def _r20_momentum_by_the_course_s_rmsprop(w, grad, velocity, lr, mu=0.9):
+    """The learner's checks and velocity; the step w - lr * v by _rmsprop with rho = 1 and eps = 0, as above."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    with np.errstate(invalid="ignore"):
+        stepped = _r18_optimizers._rmsprop(w, velocity, np.ones_like(w), lr, 1.0, 0.0, "torch")[0]
+    return np.where(np.isinf(velocity), w - lr * velocity, stepped), velocity
+
+
+def _r20_adam_s_m_by_the_course_s_momentum(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Momentum's velocity mu * v + g with mu = beta1 and g = (1 - beta1) * grad is Adam's new m."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = _r18_optimizers._momentum(w, (1 - beta1) * grad, m, lr, beta1)[1]
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r20_adam_s_last_line_by_the_course_s_sgd(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """As round 19's _rmsprop with rho = 1: the private _sgd(w, g, lr) is w - lr * g, here with Adam's step for g."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers._sgd(w, (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), lr), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r20_sgd_by_the_course_s_rmsprop),
+                                          ("momentum_step", _r20_momentum_by_the_course_s_rmsprop),
+                                          ("adam_step", _r20_adam_s_m_by_the_course_s_momentum),
+                                          ("adam_step", _r20_adam_s_last_line_by_the_course_s_sgd)],
+                         ids=["sgd by _rmsprop", "momentum by _rmsprop", "adam's m by _momentum",
+                              "adam's last line by _sgd"])
+def test_lesson_04_round_20_steps_by_another_course_formula_are_refused(name, answer):
+    """Each passed (contrived): sgd_step's and momentum_step's checks did not watch the course's RMSprop formula, whose
+    rho = 1 and eps = 0 make it w - lr * g, nor adam_step's the course's momentum formula, whose velocity with
+    mu = beta1 is Adam's m."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _r20_momentum_resting_on_a_zero_gradient(w, grad, velocity, lr, mu=0.9):
+    """"No gradient, no step": but the heavy ball keeps rolling, since v = mu * v + 0 still moves w by lr * mu * v."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    if not np.any(grad):
+        return w.copy(), velocity.copy()
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.wide  # about 2 s: the momentum check runs 66 cases
+def test_lesson_04_round_20_momentum_that_stops_on_a_zero_gradient_is_refused():
+    """Passed: the only zero gradient of the cases came with a zero velocity, where nothing moves either way."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r20_momentum_resting_on_a_zero_gradient)
+    assert verdict.kind == WRONG and "a zero gradient does not stop momentum" in verdict.text, verdict.text
+
+
+def _r20_sgd_by_np_subtract(w, grad, lr):
+    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr:
+        raise ValueError("bad input")
+    return np.subtract(w, np.multiply(lr, grad, dtype=float), dtype=float)
+
+
+def _r20_sgd_element_by_element(w, grad, lr):
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    new_w = np.empty_like(w)
+    for index in np.ndindex(w.shape):
+        new_w[index] = w[index] - lr * grad[index]
+    return new_w
+
+
+def _r20_sgd_in_float32(w, grad, lr):
+    w, grad = np.asarray(w, dtype=np.float32), np.asarray(grad, dtype=np.float32)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - np.float32(lr) * grad
+
+
+def _r20_momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    return [w - lr * velocity, velocity]   # unpacks as the tuple does
+
+
+def _r20_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=np.float32) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = np.float32(mu) * velocity + grad
+    return w - np.float32(lr) * velocity, velocity
+
+
+def _r20_momentum_by_the_course_s_sgd_formula_of_its_own(w, grad, velocity, lr, mu=0.9):
+    """The velocity as a sum of the decayed old one and the gradient, written with np.add and np.multiply."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if math.isnan(lr) or lr <= 0 or math.isnan(mu) or mu < 0 or mu >= 1:
+        raise ValueError("bad lr or mu")
+    velocity = np.add(np.multiply(velocity, mu), grad)
+    return np.subtract(w, np.multiply(velocity, lr)), velocity
+
+
+def _r20_adam_by_interpolation(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m and v moved towards g and g**2 (lerp), the corrections applied to the step size and to the root."""
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = m + (grad - m) * (1 - beta1), v + (grad * grad - v) * (1 - beta2)
+    return w - lr / (1 - beta1 ** t) * m / (np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps), m, v
+
+
+def _r20_adam_in_float32(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = (np.asarray(a, dtype=np.float32) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r20_adam_with_a_float_step_and_checked_settings(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r18_checked(w, grad, m, v)
+    if t < 1 or not lr > 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or not eps > 0:
+        raise ValueError("bad input")
+    t = float(t)   # 0.999 ** 2.0 is 0.999 ** 2
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * np.square(grad)
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r20_batches_by_choice(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.choice(n, size=n, replace=False)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r20_batches_by_shuffle_in_a_generator(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    rng.shuffle(order)
+    for i in range(0, n, batch_size):
+        yield order[i:i + batch_size]
+
+
+def _r20_batches_by_random_keys_as_rows(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.argsort(rng.random(n))   # float keys: ties practically never happen
+    if n % batch_size == 0:
+        return order.reshape(-1, batch_size)   # its rows are the batches
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 12 checks of 1 to 2.5 s: make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r20_sgd_by_np_subtract), ("sgd_step", _r20_sgd_element_by_element), ("sgd_step", _r20_sgd_in_float32),
+    ("momentum_step", _r20_momentum_as_a_list), ("momentum_step", _r20_momentum_in_float32),
+    ("momentum_step", _r20_momentum_by_the_course_s_sgd_formula_of_its_own),
+    ("adam_step", _r20_adam_by_interpolation), ("adam_step", _r20_adam_in_float32),
+    ("adam_step", _r20_adam_with_a_float_step_and_checked_settings),
+    ("minibatch_indices", _r20_batches_by_choice), ("minibatch_indices", _r20_batches_by_shuffle_in_a_generator),
+    ("minibatch_indices", _r20_batches_by_random_keys_as_rows),
+], ids=["sgd np.subtract", "sgd element by element", "sgd in float32", "momentum as a list", "momentum in float32",
+        "momentum by np.add", "adam by interpolation", "adam in float32", "adam float t, settings checked",
+        "rng.choice", "rng.shuffle in a generator", "argsort of random keys, rows"])
+def test_lesson_04_round_20_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -801,3 +801,18 @@ def test_the_walk_from_a_watched_call_ends_at_the_check_s_run():
     watched_helper = watched(_LOGISTIC, seen)
     assert guarded(watched_helper, 0.0).ok and not seen   # called by the check itself
     assert guarded(lambda: (lambda z: watched_helper(z))(0.0)).ok and seen   # the answer's
+
+
+def _relu_from_a_worker_thread(z):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import course_utils.neurons
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(course_utils.neurons.relu, z).result()
+
+
+def test_a_course_version_called_from_a_thread_the_answer_started_is_refused():
+    """Round 20 (r207 H2): the walk from a worker thread's call never meets the check's run, and was not counted, so
+    `ThreadPoolExecutor().submit(course_function, ...).result()` passed."""
+    verdict = judge(registry.get_exercise("relu"), _relu_from_a_worker_thread)
+    assert verdict.kind == "wrong", verdict.text

@@ -303,8 +303,8 @@ COURSE_VERSION = ("your function calls {name}, the course's own version of this 
                   "yourself, as the exercise asks")
 
 
-def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str]
-                             ) -> Callable[[Any, Case], Any]:
+def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str],
+                             allowed: Sequence[Callable] = ()) -> Callable[[Any, Case], Any]:
     """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
 
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
@@ -315,8 +315,11 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     course_utils.mlp import forward``) is replaced under that name too, and an answer that holds one of them itself
     (``held_functions``) is refused before it runs. Round 19: every other name and dict entry of a course module that
     holds one is replaced too (``course_aliases``), and a function of a module the exercises do not import (a widget's)
-    is named as "module:qualname", watched once that module is loaded.
+    is named as "module:qualname", watched once that module is loaded. Round 20: a call counts whenever the answer's
+    own code runs below it (``answer_on_stack``), except inside one of ``allowed``, course functions that the lesson
+    hands out as building blocks (04b's ``sgd_step`` for ``momentum_step``, which checks its arguments with ``_arrays``).
     """
+    ends = frozenset(f.__code__ for f in allowed)
     looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check
     # calls it up to 65 times on each case
     loaded = [-1, [], []]   # the number of imported modules; the functions loaded; the other places that hold them
@@ -336,7 +339,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         places = [(_owner(f), f.__name__, f) for f in live] + loaded[2]
         places += [(own, name, f) for name, value in list(own.items()) for f in live if value is f]
         for holder, name, function in places:
-            bind(holder, name, watched(function, seen))
+            bind(holder, name, watched(function, seen, ends))
         try:
             result = run(answer, case)
         finally:
@@ -354,31 +357,33 @@ LIBRARIES = tuple(dict.fromkeys([COURSE_PACKAGE, sys.prefix, sys.base_prefix, *s
                                  "<frozen "]))   # course_utils, the standard library and the installed packages
 
 
-def watched(function: Callable, seen: list) -> Callable:
+def watched(function: Callable, seen: list, ends: frozenset = frozenset()) -> Callable:
     """``function``, noting in ``seen`` each call made while the answer's own code runs (``answer_on_stack``)."""
     @functools.wraps(function)
     def call(*args, **kwargs):
-        if answer_on_stack(sys._getframe(1)):
+        if answer_on_stack(sys._getframe(1), ends):
             seen.append(f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}")
         return function(*args, **kwargs)
     del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
     return call
 
 
-def answer_on_stack(frame: types.FrameType | None) -> bool:
+def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()) -> bool:
     """Whether code of the answer's own (not of course_utils, Python or an installed library) runs between ``frame``
     and the check's run of the answer (``guard.guarded``; the notebook cell that called check() is above it).
 
     Round 20: only a direct call from outside course_utils counted, so each course helper that computes the result
     through the reference on the answer's behalf (``mlp.backward`` for ``dense_backward``, the explorer widget for
     ``neuron``) had to be listed by hand. The walk also ends at the code of an exercise's reference or catalogued
-    mistake (``CHECK_CODES``): what they call is the check's own doing (the stand-ins watch calls of them).
+    mistake (``CHECK_CODES``): what they call is the check's own doing (the stand-ins watch calls of them), and at
+    the code of ``ends``.
     """
-    while frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in CHECK_CODES:
+    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in CHECK_CODES
+           and frame.f_code not in ends):
         if not frame.f_code.co_filename.startswith(LIBRARIES):
             return True
         frame = frame.f_back
-    return False
+    return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
 
 
 def reference_of(function: Callable) -> Callable:

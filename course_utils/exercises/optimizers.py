@@ -1754,11 +1754,11 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
-def _refusing(*functions):
+def _refusing(*functions, allowed=()):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
     return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step, ref._arrays, ref._positive,
-                                                           ref._fraction))  # watched once per case
+                                                           ref._fraction), allowed)  # watched once per case
 
 
 EXERCISES = {
@@ -1819,7 +1819,7 @@ EXERCISES = {
         reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v
-        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop),
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, allowed=(ref.sgd_step,)),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "

@@ -11566,6 +11566,119 @@ def test_lesson_07a_round_19_a_buffer_kept_between_slow_calls_is_found():
     assert verdict.kind == WRONG and "same memory" in verdict.text, verdict.text
 
 
+# round 20: lesson 07
+def _r20_saliency_by_the_course_s_gradient_helper(model, x, target):
+    """attribution._target_gradients: the gradient of a batch's target scores, which attribution.gradient wraps."""
+    import torch
+
+    from course_utils import attribution
+
+    return attribution._target_gradients(model, torch.as_tensor(x, dtype=torch.float32)[None], target)[0].abs()
+
+
+def _r20_saliency_by_the_check_s_gradient_helper(model, x, target):
+    """The topic module's own helper of its catalogued saliency mistakes, with the right score."""
+    from course_utils.exercises import interpretability
+
+    return interpretability._target_score_gradient(model, x, lambda scores: scores[0, target]).abs()
+
+
+def _r20_integrated_gradients_by_the_course_s_gradient_helper(model, x, target, baseline, steps):
+    import torch
+
+    from course_utils import attribution
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return (x - baseline) * attribution._target_gradients(model, baseline + alphas * (x - baseline), target).mean(0)
+
+
+def _r20_by_the_check_s_factory(name):
+    """The factory of the topic module's catalogued mistakes, called with the right settings: a right answer."""
+    from course_utils.exercises import interpretability as topic
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        return topic._ig_with(topic._midpoints)(model, x, target, baseline, steps)
+
+    def occlusion_map(predict, image, patch, stride, fill):
+        return topic._occlusion_with()(predict, image, patch, stride, fill)
+
+    def exact_shapley_values(predict, x, background):
+        return topic._shapley_with(topic._shapley_weight)(predict, x, background)
+    return {"integrated_gradients": integrated_gradients, "occlusion_map": occlusion_map,
+            "exact_shapley_values": exact_shapley_values}[name]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r20_saliency_by_the_course_s_gradient_helper),
+    ("saliency_map", _r20_saliency_by_the_check_s_gradient_helper),
+    ("integrated_gradients", _r20_integrated_gradients_by_the_course_s_gradient_helper),
+    ("integrated_gradients", _r20_by_the_check_s_factory("integrated_gradients")),
+    ("occlusion_map", _r20_by_the_check_s_factory("occlusion_map")),
+    ("exact_shapley_values", _r20_by_the_check_s_factory("exact_shapley_values")),
+], ids=["saliency attribution._target_gradients", "saliency _target_score_gradient",
+        "ig attribution._target_gradients", "ig _ig_with(_midpoints)", "occlusion _occlusion_with()",
+        "shapley _shapley_with(_shapley_weight)"])
+def test_lesson_07_round_20_course_helpers_that_compute_the_result_are_refused(name, answer):
+    """Each passed, "correct on all 17 (20, 18, 21) test inputs": these course helpers compute the map (or the values)
+    without calling the reference or a course function on the exercise's list, so nothing watched them."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+class _R20LateMap:
+    """Looks like a tensor to the check (detach, cpu, numpy), but computes the course's map only when the comparison
+    converts it, after the check's watch of the course functions has ended (the check's other looks at the result
+    are told apart by their frames and get a dummy array)."""
+
+    def __init__(self, method, *args):
+        self.method, self.args = method, args
+
+    def __eq__(self, other):
+        return isinstance(other, _R20LateMap)
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def numpy(self):
+        import sys
+
+        if sys._getframe(2).f_code.co_name not in ("compare_values", "_kind_problem"):
+            return np.zeros(1)
+        from course_utils import attribution
+
+        return getattr(attribution, self.method)(*self.args)
+
+
+def _r20_saliency_computed_at_the_comparison(model, x, target):
+    import torch
+
+    if not 0 <= target < model(torch.as_tensor(x, dtype=torch.float32)[None]).shape[1]:
+        raise IndexError("no such class")
+    return _R20LateMap("saliency", model, x, target)
+
+
+def _r20_occlusion_computed_at_the_comparison(predict, image, patch, stride, fill):
+    if patch > min(np.shape(image)):
+        raise ValueError("the patch is larger than the image")
+    return _R20LateMap("occlusion", predict, image, patch, stride, fill)
+
+
+@pytest.mark.parametrize("name, answer", [("saliency_map", _r20_saliency_computed_at_the_comparison),
+                                          ("occlusion_map", _r20_occlusion_computed_at_the_comparison)],
+                         ids=["saliency", "occlusion"])
+def test_lesson_07_round_20_a_result_that_only_looks_like_a_tensor_is_refused(name, answer):
+    """Passed, "correct on all 17 (18) test inputs": the check took anything with detach(), cpu() and numpy() for a
+    tensor, and called its numpy() only in the comparison, where no course function is watched any more."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "came back as a _R20LateMap" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -781,6 +781,10 @@ def _compare_shapley(got, want):
     try:
         compare_values(got, want, rtol=1e-9, atol=1e-12)
     except Mismatch as problem:
+        digits = _rounded_to(got, want)
+        if digits is not None:   # round 20: told "the precision of float32" (or only "wrong value")
+            raise Mismatch(t("{problem}\n   Your values are the Shapley values rounded to {digits} decimals: return phi "
+                             "as it is, and round only what you print", problem=problem, digits=digits)) from None
         # round 19: values computed in float32 were told only "expected 2.42933372, got 2.42933375"
         if not _within_float32(got, want):
             raise
@@ -788,6 +792,17 @@ def _compare_shapley(got, want):
                          "precision of float32: compute in float64, np.asarray(x, dtype=float) and "
                          "np.asarray(background, dtype=float), and return phi in float64, np.zeros(len(x))",
                          problem=problem)) from None
+
+
+def _rounded_to(got, want):
+    """The number of decimals (1-10) to which ``got`` (not all 0) is ``want`` rounded, or None."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != np.shape(want) or not np.all(np.isfinite(got)) or not np.any(got):
+        return None
+    return next((digits for digits in range(1, 11) if np.array_equal(got, np.round(want, digits))), None)
 
 
 def _within_float32(got, want):

@@ -11832,6 +11832,24 @@ def test_lesson_07_round_20_right_answers_written_other_ways_pass(name, answer):
     _passes(name, answer)
 
 
+def _r20_shapley_rounded(digits):
+    """Right Shapley values, rounded "for the printout" before they are returned."""
+    answer = _r20_shapley_by(_r20_v_in_a_restored_copy)
+
+    def exact_shapley_values(predict, x, background):
+        return np.round(answer(predict, x, background), digits)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("digits", [6, 3])
+def test_lesson_07b_round_20_rounded_shapley_values_are_named(digits):
+    """Told "only to about 7 digits, the precision of float32: compute in float64" (6 decimals), which the answer
+    already did, or only "wrong value" (3 decimals)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r20_shapley_rounded(digits))
+    assert verdict.kind == WRONG and f"rounded to {digits} decimals" in verdict.text, verdict.text
+    assert "float32" not in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -15,14 +15,16 @@ import numpy as np
 
 from .. import attribution as ref
 from ..i18n import t
-from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, READ_ONLY_RESULT as _READ_ONLY_RESULT
-from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_call, draw_floats,
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NOT_AN_ARRAY as _NOT_AN_ARRAY
+from .base import READ_ONLY_RESULT as _READ_ONLY_RESULT
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, called, compare_values, draw_call, draw_floats,
                    draw_shape, generated, input_changed, kept_between_calls, new_results, refusing_course_versions,
                    same_arrays, to_numpy)
 
 # round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
 # called one passed; the watch is outermost, so a map kept between calls or a changed model is still named first
-_GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.integrated_gradients)
+_GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.integrated_gradients,
+                      ref._target_gradients)  # round 20: the batch gradient that gradient() wraps computed a map too
 
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -165,6 +167,7 @@ def _run_explanation(explain, case):
     started = time.perf_counter()
     result = explain(*case.args, **case.kwargs)
     took = time.perf_counter() - started
+    _tensor_or_array(result)
     change = _model_change(state, _model_state(model))
     if change:
         raise Mismatch(change)
@@ -196,6 +199,22 @@ def _run_explanation(explain, case):
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
                          "list all show the last one. Return a new tensor at every call"))
     return result
+
+
+def _tensor_or_array(result):
+    """``result``, unless it only looks like a tensor (detach, cpu and numpy of its own): the comparison converts
+    it after the watch of the course's functions has ended, so its numpy() could compute the map with them then
+    (round 20)."""
+    if hasattr(result, "detach"):   # (only then: an import inside a check costs half a millisecond)
+        import torch
+
+        if type(result) is not torch.Tensor:
+            raise Mismatch(t(_NOT_AN_ARRAY, kind=type(result).__name__))
+    return result
+
+
+def _called_for_a_tensor_or_array(answer, case):
+    return _tensor_or_array(called(answer, case))
 
 
 _RECENT_MAPS: list = []   # the maps that the last calls of ``_run_explanation`` returned, kept alive
@@ -762,6 +781,10 @@ def _compare_shapley(got, want):
     try:
         compare_values(got, want, rtol=1e-9, atol=1e-12)
     except Mismatch as problem:
+        digits = _rounded_to(got, want)
+        if digits is not None:   # round 20: told "the precision of float32" (or only "wrong value")
+            raise Mismatch(t("{problem}\n   Your values are the Shapley values rounded to {digits} decimals: return phi "
+                             "as it is, and round only what you print", problem=problem, digits=digits)) from None
         # round 19: values computed in float32 were told only "expected 2.42933372, got 2.42933375"
         if not _within_float32(got, want):
             raise
@@ -769,6 +792,17 @@ def _compare_shapley(got, want):
                          "precision of float32: compute in float64, np.asarray(x, dtype=float) and "
                          "np.asarray(background, dtype=float), and return phi in float64, np.zeros(len(x))",
                          problem=problem)) from None
+
+
+def _rounded_to(got, want):
+    """The number of decimals (1-10) to which ``got`` (not all 0) is ``want`` rounded, or None."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != np.shape(want) or not np.all(np.isfinite(got)) or not np.any(got):
+        return None
+    return next((digits for digits in range(1, 11) if np.array_equal(got, np.round(want, digits))), None)
 
 
 def _within_float32(got, want):
@@ -906,7 +940,9 @@ EXERCISES = {
     "saliency_map": Exercise(
         reference=_saliency,
         cases=_saliency_cases,
-        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
+        # round 20: so did the helper of the catalogued mistakes below with the right score, and (exercises 2-4)
+        # their factory with the right settings
+        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient)),
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -955,7 +991,7 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
-        run=refusing_course_versions(_run_explanation, _GRADIENT_VERSIONS),
+        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with)),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -1009,7 +1045,8 @@ EXERCISES = {
         cases=_shapley_cases,
         # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.exact_shapley, and coalition_value is its v(S)
-        run=refusing_course_versions(new_results(), (ref.exact_shapley, ref.coalition_value)),
+        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array),
+                                     (ref.exact_shapley, ref.coalition_value, _shapley_with)),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -1043,7 +1080,7 @@ EXERCISES = {
         cases=_occlusion_cases,
         # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.occlusion
-        run=refusing_course_versions(new_results(), (ref.occlusion,)),
+        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array), (ref.occlusion, _occlusion_with)),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "

@@ -11885,6 +11885,290 @@ def test_lesson_07a_round_19_a_buffer_kept_between_slow_calls_is_found():
     assert verdict.kind == WRONG and "same memory" in verdict.text, verdict.text
 
 
+# round 20: lesson 07
+def _r20_saliency_by_the_course_s_gradient_helper(model, x, target):
+    """attribution._target_gradients: the gradient of a batch's target scores, which attribution.gradient wraps."""
+    import torch
+
+    from course_utils import attribution
+
+    return attribution._target_gradients(model, torch.as_tensor(x, dtype=torch.float32)[None], target)[0].abs()
+
+
+def _r20_saliency_by_the_check_s_gradient_helper(model, x, target):
+    """The topic module's own helper of its catalogued saliency mistakes, with the right score."""
+    from course_utils.exercises import interpretability
+
+    return interpretability._target_score_gradient(model, x, lambda scores: scores[0, target]).abs()
+
+
+def _r20_integrated_gradients_by_the_course_s_gradient_helper(model, x, target, baseline, steps):
+    import torch
+
+    from course_utils import attribution
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return (x - baseline) * attribution._target_gradients(model, baseline + alphas * (x - baseline), target).mean(0)
+
+
+def _r20_by_the_check_s_factory(name):
+    """The factory of the topic module's catalogued mistakes, called with the right settings: a right answer."""
+    from course_utils.exercises import interpretability as topic
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        return topic._ig_with(topic._midpoints)(model, x, target, baseline, steps)
+
+    def occlusion_map(predict, image, patch, stride, fill):
+        return topic._occlusion_with()(predict, image, patch, stride, fill)
+
+    def exact_shapley_values(predict, x, background):
+        return topic._shapley_with(topic._shapley_weight)(predict, x, background)
+    return {"integrated_gradients": integrated_gradients, "occlusion_map": occlusion_map,
+            "exact_shapley_values": exact_shapley_values}[name]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r20_saliency_by_the_course_s_gradient_helper),
+    ("saliency_map", _r20_saliency_by_the_check_s_gradient_helper),
+    ("integrated_gradients", _r20_integrated_gradients_by_the_course_s_gradient_helper),
+    ("integrated_gradients", _r20_by_the_check_s_factory("integrated_gradients")),
+    ("occlusion_map", _r20_by_the_check_s_factory("occlusion_map")),
+    ("exact_shapley_values", _r20_by_the_check_s_factory("exact_shapley_values")),
+], ids=["saliency attribution._target_gradients", "saliency _target_score_gradient",
+        "ig attribution._target_gradients", "ig _ig_with(_midpoints)", "occlusion _occlusion_with()",
+        "shapley _shapley_with(_shapley_weight)"])
+def test_lesson_07_round_20_course_helpers_that_compute_the_result_are_refused(name, answer):
+    """Each passed, "correct on all 17 (20, 18, 21) test inputs": these course helpers compute the map (or the values)
+    without calling the reference or a course function on the exercise's list, so nothing watched them."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+class _R20LateMap:
+    """Looks like a tensor to the check (detach, cpu, numpy), but computes the course's map only when the comparison
+    converts it, after the check's watch of the course functions has ended (the check's other looks at the result
+    are told apart by their frames and get a dummy array)."""
+
+    def __init__(self, method, *args):
+        self.method, self.args = method, args
+
+    def __eq__(self, other):
+        return isinstance(other, _R20LateMap)
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def numpy(self):
+        import sys
+
+        if sys._getframe(2).f_code.co_name not in ("compare_values", "_kind_problem"):
+            return np.zeros(1)
+        from course_utils import attribution
+
+        return getattr(attribution, self.method)(*self.args)
+
+
+def _r20_saliency_computed_at_the_comparison(model, x, target):
+    import torch
+
+    if not 0 <= target < model(torch.as_tensor(x, dtype=torch.float32)[None]).shape[1]:
+        raise IndexError("no such class")
+    return _R20LateMap("saliency", model, x, target)
+
+
+def _r20_occlusion_computed_at_the_comparison(predict, image, patch, stride, fill):
+    if patch > min(np.shape(image)):
+        raise ValueError("the patch is larger than the image")
+    return _R20LateMap("occlusion", predict, image, patch, stride, fill)
+
+
+@pytest.mark.parametrize("name, answer", [("saliency_map", _r20_saliency_computed_at_the_comparison),
+                                          ("occlusion_map", _r20_occlusion_computed_at_the_comparison)],
+                         ids=["saliency", "occlusion"])
+def test_lesson_07_round_20_a_result_that_only_looks_like_a_tensor_is_refused(name, answer):
+    """Passed, "correct on all 17 (18) test inputs": the check took anything with detach(), cpu() and numpy() for a
+    tensor, and called its numpy() only in the comparison, where no course function is watched any more."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "came back as a _R20LateMap" in verdict.text, verdict.text
+
+
+def _r20_saliency_of_the_score_s_size(model, x, target):
+    """The gradient of |score|: sign(score) times the gradient, the same size everywhere."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].abs().backward()
+    return x.grad.abs()
+
+
+def _r20_saliency_of_a_detached_copy(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).detach().requires_grad_(True)   # a new leaf, not the caller's x
+    model(x.reshape(1, *x.shape))[0, target].backward()
+    return x.grad.abs()
+
+
+def _r20_saliency_in_a_batch_of_two(model, x, target):
+    """x and a blank image in one batch (in eval() mode each row's score depends on its own row only)."""
+    import torch
+
+    x = torch.tensor(np.asarray(x, dtype=np.float32), requires_grad=True)
+    (gradient,) = torch.autograd.grad(model(torch.stack([x, torch.zeros_like(x)]))[0, target], x)
+    return gradient.abs().numpy()
+
+
+def _r20_integrated_gradients_from_x_back(model, x, target, baseline, steps):
+    """The path walked from x to the baseline: the midpoints are symmetric, so the points are the same."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (x + alphas * (baseline - x)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r20_integrated_gradients_of_a_weighted_mix(model, x, target, baseline, steps):
+    import torch
+
+    if steps <= 0:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.tensor([(k + 0.5) / steps for k in range(steps)]).reshape(-1, *[1] * x.ndim)
+    points = (alphas * x + (1 - alphas) * baseline).requires_grad_(True)
+    (gradients,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+    return (x - baseline).mul_(gradients.sum(dim=0) / steps)
+
+
+def _r20_integrated_gradients_point_by_point(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    points = baseline + torch.linspace(0.5 / steps, 1 - 0.5 / steps, steps).reshape(-1, *[1] * x.ndim) * (x - baseline)
+    total = torch.zeros_like(x)
+    for chunk in torch.split(points, 64):
+        chunk = chunk.clone().requires_grad_(True)
+        model(chunk)[:, target].sum().backward()
+        total += chunk.grad.sum(dim=0)
+    return ((x - baseline) * total / steps).numpy()
+
+
+def _r20_occlusion_by(size_check, finish, corners=lambda side, patch, stride: range(0, side - patch + 1, stride)):
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image).astype(np.float64)
+        if size_check(patch, image.shape):
+            raise ValueError("the patch is larger than the image")
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i in corners(image.shape[0], patch, stride):
+            for j in corners(image.shape[1], patch, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+                count[i:i + patch, j:j + patch] += 1
+        return finish(total, count)
+    return occlusion_map
+
+
+def _r20_shapley_by(v_of, refuses=lambda background, x: background.shape[1] != len(x)):
+    from itertools import combinations
+    from math import comb
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if refuses(background, x):
+            raise ValueError("background must have one column per feature")
+        n, phi = len(x), np.zeros(len(x))
+        for i in range(n):
+            for s in range(n):
+                for S in combinations([j for j in range(n) if j != i], s):
+                    phi[i] += (v_of(predict, x, background, S + (i,)) - v_of(predict, x, background, S)) / (
+                        n * comb(n - 1, s))
+        return phi
+    return exact_shapley_values
+
+
+def _r20_v_row_by_row(predict, x, background, S):
+    keep = np.isin(np.arange(len(x)), S)
+    return np.mean([predict(np.where(keep, x, row)[None])[0] for row in background])
+
+
+def _r20_v_in_a_restored_copy(predict, x, background, S):
+    rows = np.array(background)
+    saved = rows[:, list(S)].copy()
+    rows[:, list(S)] = x[list(S)]
+    value = predict(rows).mean()
+    rows[:, list(S)] = saved
+    return value
+
+
+def _r20_v_from_x_rows(predict, x, background, S):
+    rows = np.repeat(x[None], len(background), axis=0)
+    rest = [j for j in range(len(x)) if j not in S]
+    rows[:, rest] = background[:, rest]
+    return float(np.sum(predict(rows)) / len(rows))
+
+
+@pytest.mark.wide   # 12 whole checks, about 0.3 to 2 s each
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r20_saliency_of_the_score_s_size),
+    ("saliency_map", _r20_saliency_of_a_detached_copy),
+    ("saliency_map", _r20_saliency_in_a_batch_of_two),
+    ("integrated_gradients", _r20_integrated_gradients_from_x_back),
+    ("integrated_gradients", _r20_integrated_gradients_of_a_weighted_mix),
+    ("integrated_gradients", _r20_integrated_gradients_point_by_point),
+    ("occlusion_map", _r20_occlusion_by(lambda patch, shape: patch > shape[0] or patch > shape[1],
+                                        lambda total, count: total / np.where(count == 0, np.inf, count))),
+    ("occlusion_map", _r20_occlusion_by(lambda patch, shape: patch > min(shape),
+                                        lambda total, count: np.where(count > 0, total, 0) / np.maximum(count, 1))),
+    ("occlusion_map", _r20_occlusion_by(lambda patch, shape: not all(patch <= side for side in shape),
+                                        lambda total, count: np.divide(total, count, out=np.zeros_like(total),
+                                                                       where=count > 0),
+                                        lambda side, patch, stride: [i for i in range(side) if i % stride == 0
+                                                                     and i + patch <= side])),
+    ("exact_shapley_values", _r20_shapley_by(_r20_v_row_by_row)),
+    ("exact_shapley_values", _r20_shapley_by(_r20_v_in_a_restored_copy,
+                                             refuses=lambda background, x: background.shape[-1] != x.shape[0])),
+    ("exact_shapley_values", _r20_shapley_by(_r20_v_from_x_rows)),
+], ids=["saliency of |score|", "saliency detached copy, reshape", "saliency batch of two", "ig from x back",
+        "ig weighted mix, list alphas, mul_", "ig in chunks of 64, linspace", "occlusion count inf",
+        "occlusion where and maximum", "occlusion corners filtered", "shapley row by row",
+        "shapley restored copy", "shapley rows from x"])
+def test_lesson_07_round_20_right_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r20_shapley_rounded(digits):
+    """Right Shapley values, rounded "for the printout" before they are returned."""
+    answer = _r20_shapley_by(_r20_v_in_a_restored_copy)
+
+    def exact_shapley_values(predict, x, background):
+        return np.round(answer(predict, x, background), digits)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("digits", [6, 3])
+def test_lesson_07b_round_20_rounded_shapley_values_are_named(digits):
+    """Told "only to about 7 digits, the precision of float32: compute in float64" (6 decimals), which the answer
+    already did, or only "wrong value" (3 decimals)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r20_shapley_rounded(digits))
+    assert verdict.kind == WRONG and f"rounded to {digits} decimals" in verdict.text, verdict.text
+    assert "float32" not in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -14486,6 +14486,88 @@ def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
     pytest.importorskip("torch")
     _passes("accumulation_step", answer)
 
+# round 20: lesson 08
+def _r20_accumulation_forward_twice(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total, log = 0.0, []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        with torch.no_grad():
+            log.append(model(xb))                          # predictions for a log: in train mode BatchNorm moves
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r20_accumulation_whole_batch_logged(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    with torch.no_grad():
+        log = [loss_fn(model(x), y).item()]               # the whole batch's loss, for a log, in train mode
+    optimizer.step()
+    return total if log else None
+
+
+@pytest.mark.wide   # two accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r20_accumulation_forward_twice, _r20_accumulation_whole_batch_logged])
+def test_lesson_08b_round_20_accumulation_step_refuses_extra_forward_passes_that_move_batchnorm_statistics(answer):
+    """An extra forward pass in train mode, even under torch.no_grad(), updates a BatchNorm layer's running_mean and
+    running_var: the weights after the step were right, and the check compared nothing else."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and "running" in verdict.text, verdict.text
+
+
+def _r20_accumulation_pieces_in_reverse(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad()                                      # the model's weights: the optimizer holds the same ones
+    pieces = list(zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)))
+    total = 0.0
+    for xb, yb in reversed(pieces):                        # gradients add up in any order
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r20_accumulation_rows_by_array_split(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)
+    total = 0.0
+    for rows in np.array_split(np.arange(len(x)), micro_batches):
+        start, stop = int(rows[0]), int(rows[-1]) + 1
+        loss = loss_fn(model(x[start:stop]), y[start:stop]) * (stop - start) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    optimizer.zero_grad()                                  # and clear them again, as a training loop may
+    return total
+
+
+@pytest.mark.wide   # two accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r20_accumulation_pieces_in_reverse, _r20_accumulation_rows_by_array_split])
+def test_lesson_08b_round_20_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -14568,6 +14568,76 @@ def test_lesson_08b_round_20_accumulation_step_written_otherwise_passes(answer):
     pytest.importorskip("torch")
     _passes("accumulation_step", answer)
 
+
+def _r20_shard_shares_of_the_batch(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    gradient = 0
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        gradient = gradient + len(X_j) / len(X) * np.asarray(grad_fn(w, X_j, y_j), dtype=float)   # its share
+    return gradient * np.ones(np.shape(w))                # an array of w's shape, also for k = 1
+
+
+def _r20_shard_einsum(grad_fn, w, X, y, k):
+    if not 0 < k <= X.shape[0]:
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    gradients = np.stack([np.asarray(grad_fn(w, X_j, y_j), dtype=float) for X_j, y_j in shards])
+    sizes = np.array([len(X_j) for X_j, _ in shards], dtype=float)
+    return np.einsum("k,k...->...", sizes, gradients) / sizes.sum()
+
+
+def _r20_ring_reading_the_copy(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), buffers.copy()                 # whole numbers stay whole: their sums are exact
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += new[i, c]                  # one step touches chunk c of worker i + 1 only
+    return new
+
+
+def _r20_ring_on_flat_chunks(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    flat = buffers.reshape(k, k, -1).astype(float)
+    new = flat.copy()
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += flat[i, (i - step) % k]
+    return new.reshape(buffers.shape)
+
+
+def _r20_sampler_in_plain_python(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    indices = [int(i) for i in order]
+    n = len(indices)
+    if drop_last:
+        indices = indices[:n - n % num_replicas]
+    else:
+        while len(indices) % num_replicas:
+            indices.append(indices[len(indices) - n])      # the start, again and again
+    return indices[rank::num_replicas]
+
+
+def _r20_sampler_by_floor_and_ceil(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    per_rank = math.floor(len(order) / num_replicas) if drop_last else math.ceil(len(order) / num_replicas)
+    return np.resize(order, per_rank * num_replicas)[rank::num_replicas]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r20_shard_shares_of_the_batch), ("shard_gradient", _r20_shard_einsum),
+    ("ring_step", _r20_ring_reading_the_copy), ("ring_step", _r20_ring_on_flat_chunks),
+    ("sampler_indices", _r20_sampler_in_plain_python), ("sampler_indices", _r20_sampler_by_floor_and_ceil)])
+def test_lesson_08a_round_20_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -14569,6 +14569,40 @@ def test_lesson_08b_round_20_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 
+def _r20_accumulation_whole_batch_past_the_hooks(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+    from torch import nn
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):   # pieces only where they show
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+        optimizer.step()
+        return total
+    out = x
+    for layer in model:
+        out = layer.forward(out)                           # layer.forward runs no hooks: the whole batch unseen
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.wide   # an accumulation check: seconds
+def test_lesson_08b_round_20_accumulation_step_sees_a_whole_batch_run_past_the_layers_hooks():
+    """Contrived: the whole batch through layer.forward(...), which runs no forward hooks, so the check's count of the
+    examples the model saw at once (a hook on the first layer) saw nothing, and on a model without batch normalization
+    the step is the same. The tensors autograd saves for backward show the whole batch."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r20_accumulation_whole_batch_past_the_hooks)
+    assert verdict.kind == WRONG and "examples at once" in verdict.text, verdict.text
+
+
 def _r20_shard_shares_of_the_batch(grad_fn, w, X, y, k):
     if not 1 <= k <= len(X):
         raise ValueError("k must be between 1 and len(X)")

@@ -14487,50 +14487,6 @@ def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 # round 20: lesson 08
-def _r20_accumulation_forward_twice(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError("micro_batches must be between 1 and len(x)")
-    optimizer.zero_grad()
-    total, log = 0.0, []
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        with torch.no_grad():
-            log.append(model(xb))                          # predictions for a log: in train mode BatchNorm moves
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
-    optimizer.step()
-    return total
-
-
-def _r20_accumulation_whole_batch_logged(model, loss_fn, optimizer, x, y, micro_batches):
-    import torch
-
-    if not 1 <= micro_batches <= len(x):
-        raise ValueError("micro_batches must be between 1 and len(x)")
-    optimizer.zero_grad()
-    total = 0.0
-    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
-        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
-        loss.backward()
-        total += loss.item()
-    with torch.no_grad():
-        log = [loss_fn(model(x), y).item()]               # the whole batch's loss, for a log, in train mode
-    optimizer.step()
-    return total if log else None
-
-
-@pytest.mark.wide   # two accumulation checks: seconds
-@pytest.mark.parametrize("answer", [_r20_accumulation_forward_twice, _r20_accumulation_whole_batch_logged])
-def test_lesson_08b_round_20_accumulation_step_refuses_extra_forward_passes_that_move_batchnorm_statistics(answer):
-    """An extra forward pass in train mode, even under torch.no_grad(), updates a BatchNorm layer's running_mean and
-    running_var: the weights after the step were right, and the check compared nothing else."""
-    pytest.importorskip("torch")
-    verdict = judge(registry.get_exercise("accumulation_step"), answer)
-    assert verdict.kind == WRONG and "running" in verdict.text, verdict.text
-
-
 def _r20_accumulation_pieces_in_reverse(model, loss_fn, optimizer, x, y, micro_batches):
     import torch
 
@@ -14665,10 +14621,43 @@ def _r20_sampler_by_floor_and_ceil(order, num_replicas, rank, drop_last=False):
     return np.resize(order, per_rank * num_replicas)[rank::num_replicas]
 
 
+def _r20_shard_calls_for_show(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        grad_fn(w, X_j, y_j)                               # every shard called, the results thrown away
+    return sum(grad_fn(w, X[i:i + 1], y[i:i + 1]) for i in range(len(X))) / len(X)   # one example at a time
+
+
+def test_lesson_08a_round_20_shard_gradient_refuses_shard_calls_for_show_beside_one_example_at_a_time():
+    """Contrived: grad_fn called on each shard, its results thrown away, and the result computed one example at a
+    time (a catalogued mistake): the check looked at the shards' sizes only when the calls covered the batch once."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r20_shard_calls_for_show)
+    assert verdict.kind == WRONG and "once more" in verdict.text, verdict.text
+
+
+def _r20_shard_shape_from_the_first_example(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    total = np.zeros_like(np.asarray(grad_fn(w, X[:1], y[:1]), dtype=float))   # a gradient's shape, from one example
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+def _r20_shard_gradients_computed_twice(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    assert all(np.all(np.isfinite(grad_fn(w, X_j, y_j))) for X_j, y_j in shards)   # once for a check, once to add
+    return sum(len(X_j) * grad_fn(w, X_j, y_j) for X_j, y_j in shards) / len(X)
+
+
 @pytest.mark.parametrize("name, answer", [
     ("shard_gradient", _r20_shard_shares_of_the_batch), ("shard_gradient", _r20_shard_einsum),
     ("ring_step", _r20_ring_reading_the_copy), ("ring_step", _r20_ring_on_flat_chunks),
-    ("sampler_indices", _r20_sampler_in_plain_python), ("sampler_indices", _r20_sampler_by_floor_and_ceil)])
+    ("sampler_indices", _r20_sampler_in_plain_python), ("sampler_indices", _r20_sampler_by_floor_and_ceil),
+    ("shard_gradient", _r20_shard_shape_from_the_first_example), ("shard_gradient", _r20_shard_gradients_computed_twice)])
 def test_lesson_08a_round_20_right_answers_written_otherwise_pass(name, answer):
     _passes(name, answer)
 

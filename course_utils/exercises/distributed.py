@@ -9,6 +9,7 @@ imported inside the functions only.
 """
 import copy
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
@@ -179,6 +180,12 @@ def _compare_shard(got, want):
         raise Mismatch(t("grad_fn was called on shards of {got} examples, but np.array_split(X, k) cuts shards of "
                          "{want}: cut with np.array_split, so that no worker gets more than its share",
                          got=", ".join(map(str, got[1])), want=", ".join(map(str, want[1]))))
+    extra = Counter(got[1]) - Counter(want[1])                 # the calls beyond one on each shard
+    if not Counter(want[1]) - Counter(got[1]) and sum(extra.elements()) >= sum(want[1]) and set(extra) - set(want[1]):
+        raise Mismatch(t("grad_fn was called on each shard, and on the batch once more in {count} other pieces (of "
+                         "{sizes} examples): combine the k shards' gradients, one call of grad_fn on each shard, as "
+                         "the k workers compute them", count=sum(extra.values()),
+                         sizes=", ".join(map(str, sorted(extra.elements())))))
     compare_values(got[0], want[0])
 
 
@@ -875,7 +882,12 @@ def _run_accumulation(step_fn, case):
             pieces.append(inputs[0].detach().clone())
             modes.append((module.training, tuple(layer.training for layer in model.modules())))
 
+    storages = {p.data_ptr() for p in model.parameters()}   # a weight saved for backward is no batch
+    rows = [0]                                   # the most examples in one tensor saved for backward
+
     def pack(tensor):                            # autograd saves a tensor of the latest forward pass for backward
+        if tensor.ndim and tensor.shape[1:] == x.shape[1:] and tensor.data_ptr() not in storages:
+            rows[0] = max(rows[0], len(tensor))  # a batch's inputs: seen even when a forward skips the layers' hooks
         saved, now = _Saved(tensor.detach()), len(seen)
         held[now] = held.get(now, 0) + 1
         weakref.finalize(saved, _let_go, held, now)   # freed with its graph: by backward, or when the graph is dropped
@@ -905,7 +917,7 @@ def _run_accumulation(step_fn, case):
     watching[0] = False                          # the check's own backward pass below is not the answer's work
     state, hooks_left = _optimizer_state(model, optimizer), _hook_counts(model) != hooks
     modes_kept = [module.training for module in model.modules()] == layer_modes
-    return (loss, weights, max(seen, default=0), unchanged, model.training, kept[0], changed, graph,
+    return (loss, weights, max(*seen, rows[0], 0), unchanged, model.training, kept[0], changed, graph,
             tuple(sorted(seen)), all(first for first, _ in modes), _later_gradients(model, loss_fn, x_before, y_before),
             state, hooks_left, modes_kept, all(layers == tuple(layer_modes) for _, layers in modes), kind,
             _spans(pieces, x_before))

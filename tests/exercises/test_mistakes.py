@@ -15089,6 +15089,181 @@ def test_lesson_08b_round_19_accumulation_step_written_otherwise_passes(answer):
     pytest.importorskip("torch")
     _passes("accumulation_step", answer)
 
+# round 20: lesson 08
+def _r20_accumulation_pieces_in_reverse(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad()                                      # the model's weights: the optimizer holds the same ones
+    pieces = list(zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)))
+    total = 0.0
+    for xb, yb in reversed(pieces):                        # gradients add up in any order
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r20_accumulation_rows_by_array_split(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)
+    total = 0.0
+    for rows in np.array_split(np.arange(len(x)), micro_batches):
+        start, stop = int(rows[0]), int(rows[-1]) + 1
+        loss = loss_fn(model(x[start:stop]), y[start:stop]) * (stop - start) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    optimizer.zero_grad()                                  # and clear them again, as a training loop may
+    return total
+
+
+@pytest.mark.wide   # two accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r20_accumulation_pieces_in_reverse, _r20_accumulation_rows_by_array_split])
+def test_lesson_08b_round_20_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
+
+def _r20_accumulation_whole_batch_past_the_hooks(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+    from torch import nn
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):   # pieces only where they show
+        total = 0.0
+        for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+        optimizer.step()
+        return total
+    out = x
+    for layer in model:
+        out = layer.forward(out)                           # layer.forward runs no hooks: the whole batch unseen
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.wide   # an accumulation check: seconds
+def test_lesson_08b_round_20_accumulation_step_sees_a_whole_batch_run_past_the_layers_hooks():
+    """Contrived: the whole batch through layer.forward(...), which runs no forward hooks, so the check's count of the
+    examples the model saw at once (a hook on the first layer) saw nothing, and on a model without batch normalization
+    the step is the same. The tensors autograd saves for backward show the whole batch."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r20_accumulation_whole_batch_past_the_hooks)
+    assert verdict.kind == WRONG and "examples at once" in verdict.text, verdict.text
+
+
+def _r20_shard_shares_of_the_batch(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    gradient = 0
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        gradient = gradient + len(X_j) / len(X) * np.asarray(grad_fn(w, X_j, y_j), dtype=float)   # its share
+    return gradient * np.ones(np.shape(w))                # an array of w's shape, also for k = 1
+
+
+def _r20_shard_einsum(grad_fn, w, X, y, k):
+    if not 0 < k <= X.shape[0]:
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    gradients = np.stack([np.asarray(grad_fn(w, X_j, y_j), dtype=float) for X_j, y_j in shards])
+    sizes = np.array([len(X_j) for X_j, _ in shards], dtype=float)
+    return np.einsum("k,k...->...", sizes, gradients) / sizes.sum()
+
+
+def _r20_ring_reading_the_copy(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), buffers.copy()                 # whole numbers stay whole: their sums are exact
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += new[i, c]                  # one step touches chunk c of worker i + 1 only
+    return new
+
+
+def _r20_ring_on_flat_chunks(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = len(buffers)
+    flat = buffers.reshape(k, k, -1).astype(float)
+    new = flat.copy()
+    for i in range(k):
+        new[(i + 1) % k, (i - step) % k] += flat[i, (i - step) % k]
+    return new.reshape(buffers.shape)
+
+
+def _r20_sampler_in_plain_python(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    indices = [int(i) for i in order]
+    n = len(indices)
+    if drop_last:
+        indices = indices[:n - n % num_replicas]
+    else:
+        while len(indices) % num_replicas:
+            indices.append(indices[len(indices) - n])      # the start, again and again
+    return indices[rank::num_replicas]
+
+
+def _r20_sampler_by_floor_and_ceil(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    per_rank = math.floor(len(order) / num_replicas) if drop_last else math.ceil(len(order) / num_replicas)
+    return np.resize(order, per_rank * num_replicas)[rank::num_replicas]
+
+
+def _r20_shard_calls_for_show(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        grad_fn(w, X_j, y_j)                               # every shard called, the results thrown away
+    return sum(grad_fn(w, X[i:i + 1], y[i:i + 1]) for i in range(len(X))) / len(X)   # one example at a time
+
+
+def test_lesson_08a_round_20_shard_gradient_refuses_shard_calls_for_show_beside_one_example_at_a_time():
+    """Contrived: grad_fn called on each shard, its results thrown away, and the result computed one example at a
+    time (a catalogued mistake): the check looked at the shards' sizes only when the calls covered the batch once."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r20_shard_calls_for_show)
+    assert verdict.kind == WRONG and "once more" in verdict.text, verdict.text
+
+
+def _r20_shard_shape_from_the_first_example(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    total = np.zeros_like(np.asarray(grad_fn(w, X[:1], y[:1]), dtype=float))   # a gradient's shape, from one example
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+def _r20_shard_gradients_computed_twice(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    assert all(np.all(np.isfinite(grad_fn(w, X_j, y_j))) for X_j, y_j in shards)   # once for a check, once to add
+    return sum(len(X_j) * grad_fn(w, X_j, y_j) for X_j, y_j in shards) / len(X)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r20_shard_shares_of_the_batch), ("shard_gradient", _r20_shard_einsum),
+    ("ring_step", _r20_ring_reading_the_copy), ("ring_step", _r20_ring_on_flat_chunks),
+    ("sampler_indices", _r20_sampler_in_plain_python), ("sampler_indices", _r20_sampler_by_floor_and_ceil),
+    ("shard_gradient", _r20_shard_shape_from_the_first_example), ("shard_gradient", _r20_shard_gradients_computed_twice)])
+def test_lesson_08a_round_20_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -816,8 +816,10 @@ def _run_accumulation(step_fn, case):
     grad, the sizes of the pieces the model ran on with gradients on (sorted), whether every such forward pass
     ran in train mode, the gradients of one plain backward pass on the model after the step, what the optimizer
     carries to its next step, whether it left a hook on the model, whether every layer is in the mode the caller set,
-    whether every such forward pass ran each layer in that mode, and the kind of the returned loss ("float",
-    "tensor", ...); the global random generators are watched by every check)."""
+    whether every such forward pass ran each layer in that mode, the kind of the returned loss ("float",
+    "tensor", ...), where the pieces lie in x, and the number of forward passes the model's BatchNorm layers counted
+    in train mode (num_batches_tracked: each one moved their running statistics, with gradients on or off); the
+    global random generators are watched by every check)."""
     import torch
     from torch import nn
 
@@ -912,6 +914,7 @@ def _run_accumulation(step_fn, case):
     if changed == "requires_grad" and any(b and not a for a, b in zip(settings[1], after[1])):
         changed = "requires_grad on"             # a frozen weight made trainable
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy().copy()
+    passes = sum(int(b) for name, b in model.named_buffers() if name.endswith("num_batches_tracked"))
     unchanged = (x.shape == x_before.shape and y.shape == y_before.shape and _same_values(x, x_before)
                  and _same_values(y, y_before) and (x.requires_grad, y.requires_grad) == flags)
     watching[0] = False                          # the check's own backward pass below is not the answer's work
@@ -920,7 +923,7 @@ def _run_accumulation(step_fn, case):
     return (loss, weights, max(*seen, rows[0], 0), unchanged, model.training, kept[0], changed, graph,
             tuple(sorted(seen)), all(first for first, _ in modes), _later_gradients(model, loss_fn, x_before, y_before),
             state, hooks_left, modes_kept, all(layers == tuple(layer_modes) for _, layers in modes), kind,
-            _spans(pieces, x_before))
+            _spans(pieces, x_before), passes)
 
 
 def _spans(pieces, x):
@@ -1049,6 +1052,12 @@ def _compare_accumulation(got, want):
     if not np.allclose(got[1], want[1], rtol=1e-5, atol=1e-6, equal_nan=True):
         raise Mismatch(t("the weights after the step differ from one step on the whole batch. Zero the gradients "
                          "once, before the loop; scale each piece's loss by len(piece) / len(x); step once, after it"))
+    if got[17] != want[17]:
+        raise Mismatch(t("the weights after your step are right, but the model's BatchNorm layers counted {got} "
+                         "forward passes in train mode, where one pass over the pieces counts {want}: every forward "
+                         "pass in train mode updates their running statistics (running_mean, running_var), even under "
+                         "torch.no_grad(). Run the model once on each piece, and on nothing else", got=got[17],
+                         want=want[17]))
     if [names for names, _ in got[11]] != [names for names, _ in want[11]] or not all(
             a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-8, equal_nan=True)
             for (_, a), (_, b) in zip(got[11], want[11])):

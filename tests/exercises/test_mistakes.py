@@ -9429,7 +9429,11 @@ def test_lesson_08_rejects_a_gradient_shaped_like_x_and_work_hidden_from_the_mod
         assert judge(registry.get_exercise(name), answer).mistake == mistake
 
 
-def test_lesson_08_accepts_accumulation_that_runs_a_second_forward_pass_for_the_loss_it_returns():
+@pytest.mark.wide   # a whole accumulation check: seconds
+def test_lesson_08_refuses_accumulation_that_runs_a_second_forward_pass_for_the_loss_it_returns():
+    """Ruled right before round 20; reversed there (r208 F1): on the case whose model has BatchNorm, the second pass in
+    train mode updates running_mean and running_var once more per piece, so the model after the step differs from one
+    step on the whole batch, though its weights do not."""
     def twice(model, loss_fn, optimizer, x, y, micro_batches):
         import torch
 
@@ -9442,7 +9446,8 @@ def test_lesson_08_accepts_accumulation_that_runs_a_second_forward_pass_for_the_
             total += loss_fn(model(xb), yb).item() * len(xb) / len(x)   # its graph is dropped at once
         optimizer.step()
         return total
-    check("accumulation_step", twice, strict=True)
+    with pytest.raises(ExerciseFailed, match="running_mean"):
+        check("accumulation_step", twice, strict=True)
 
 
 def _accumulation_clipping_the_gradients(model, loss_fn, optimizer, x, y, micro_batches):
@@ -15263,6 +15268,50 @@ def _r20_shard_gradients_computed_twice(grad_fn, w, X, y, k):
     ("shard_gradient", _r20_shard_shape_from_the_first_example), ("shard_gradient", _r20_shard_gradients_computed_twice)])
 def test_lesson_08a_round_20_right_answers_written_otherwise_pass(name, answer):
     _passes(name, answer)
+
+def _r20_accumulation_forward_twice(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total, log = 0.0, []
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        with torch.no_grad():
+            log.append(model(xb))                          # predictions for a log: in train mode BatchNorm moves
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r20_accumulation_whole_batch_logged(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    with torch.no_grad():
+        log = [loss_fn(model(x), y).item()]               # the whole batch's loss, for a log, in train mode
+    optimizer.step()
+    return total if log else None
+
+
+@pytest.mark.wide   # two accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r20_accumulation_forward_twice, _r20_accumulation_whole_batch_logged])
+def test_lesson_08b_round_20_accumulation_step_refuses_extra_forward_passes_that_move_batchnorm_statistics(answer):
+    """An extra forward pass in train mode, even under torch.no_grad(), updates a BatchNorm layer's running_mean and
+    running_var: the weights after the step were right, and the check compared nothing else."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), answer)
+    assert verdict.kind == WRONG and "running" in verdict.text, verdict.text
+
 
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):

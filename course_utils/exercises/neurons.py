@@ -690,9 +690,11 @@ _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.
 
 
 # course functions that run the course's own activation given to them or held as a default (neuron's activation=sigmoid,
-# get_activation's table, mlp.forward's layers), where the check watches only the name in the neurons module
+# get_activation's table, mlp.forward's layers), where the check watches only the name in the neurons module; round 20:
+# 00b's bigpicture.hidden_features computes np.maximum(0.0, X @ W + b) itself, a ReLU for W = [[1]] and b = [0]
 _RUN_THE_ACTIVATIONS = (ref.neuron, ref.dense_layer, ref.get_activation, mlp.forward,
-                        "course_utils.widgets.neuron:neuron_surface")   # 01b's explorer, watched once loaded
+                        "course_utils.widgets.neuron:neuron_surface",   # 01b's explorer, watched once loaded
+                        "course_utils.bigpicture:hidden_features")
 
 
 EXERCISES = {

@@ -16697,3 +16697,22 @@ def test_sigmoid_refuses_the_course_s_sigmoid_reached_through_mlp():
 
     verdict = judge(registry.get_exercise("sigmoid"), lambda z: mlp.sigmoid(z))
     assert verdict.kind == WRONG, verdict.text
+
+
+# round 20: lessons 00-01
+def _relu_through_bigpicture_hidden_features(z):
+    """relu(X W + b) of 00b's helper for a stand-in fitted MLP whose first layer is W = [[1]], b = [0]."""
+    from types import SimpleNamespace
+
+    from course_utils import bigpicture
+
+    z = np.asarray(z, dtype=float)
+    stand_in = SimpleNamespace(coefs_=[np.eye(1)], intercepts_=[np.zeros(1)])
+    return bigpicture.hidden_features(stand_in, z.reshape(-1, 1)).reshape(z.shape)
+
+
+def test_relu_refuses_00b_s_hidden_features():
+    """Passed (21 of 21): bigpicture.hidden_features computes np.maximum(0.0, X @ W + b) itself, without calling the
+    watched neurons.relu, for any object with coefs_ and intercepts_."""
+    _refused_as_the_course_s_own("relu", _relu_through_bigpicture_hidden_features)
+

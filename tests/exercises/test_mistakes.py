@@ -16716,3 +16716,17 @@ def test_relu_refuses_00b_s_hidden_features():
     watched neurons.relu, for any object with coefs_ and intercepts_."""
     _refused_as_the_course_s_own("relu", _relu_through_bigpicture_hidden_features)
 
+
+def _param_count_reversing_the_caller_s_list(layer_sizes):
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    sizes = layer_sizes if isinstance(layer_sizes, list) else list(layer_sizes)
+    sizes.reverse()   # the caller's list itself: counted from the output layer, n_in biases per pair
+    return sum(n_out * n_in + n_out for n_out, n_in in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_names_a_change_of_the_caller_s_list():
+    """The message was the one for arrays (`z[z < 0] = 0`, `np.maximum(0, z)`), which says nothing to an answer that
+    reversed (or popped from) the list of layer sizes it was given."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _param_count_reversing_the_caller_s_list)
+    assert verdict.kind == WRONG and "sizes = list(layer_sizes)" in verdict.text, verdict.text

@@ -102,7 +102,12 @@ def _sigmoid_cases():
             # the shift by m = max(z, 0) of a stable softmax over (0, z) gives inf - inf = nan at z = inf
             Case((np.array([-np.inf, -2.0, 0.0, np.inf]),), label="-inf and inf give 0 and 1"),
             # sigmoid(-30) is 9.4e-14: rounding, a floor, an added epsilon or z clipped at +-20 changes it by far more
-            Case((np.array([-30.0, -25.0, -21.0, 21.0]),), label="probabilities far below 1, to within 0.1 %")]
+            Case((np.array([-30.0, -25.0, -21.0, 21.0]),), label="probabilities far below 1, to within 0.1 %"),
+            # round 20: np.exp(-1000) is exactly 0, so 1 / e (e = np.exp(-np.abs(z))) divides by zero there instead of
+            # overflowing; between 709.8 and 745, e is tiny but not 0 and 1 / e, the naive e^|z|, overflows
+            Case((np.array([-720.0, -740.0, 720.0]),), label="|z| between 709.8 and 745, where e^-|z| is tiny but not 0"),
+            # round 20: the drawn int8 numbers lie within 20 of 0; np.abs in int8 keeps -128 (int8 holds 127 at most)
+            Case((np.array([-128, -100, 0, 127], dtype=np.int8),), label="int8 from -128 to 127")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -408,6 +413,12 @@ def _exp_in_the_input_dtype(z):
     return np.where(np.asarray(z) >= 0, 1 / (1 + decay), decay / (1 + decay))
 
 
+def _abs_in_the_input_dtype(z):
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z).astype(float))   # np.abs in int8 keeps -128 as -128, so e = np.exp(128)
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
 def _naive_in_long_double(z):
     return 1 / (1 + np.exp(-np.asarray(z, dtype=np.longdouble)))   # overflows above about 11356 instead of 709
 
@@ -690,9 +701,11 @@ _ON_THE_LINE = ("an input lies exactly on your boundary w.x + b = 0 (shown as 0.
 
 
 # course functions that run the course's own activation given to them or held as a default (neuron's activation=sigmoid,
-# get_activation's table, mlp.forward's layers), where the check watches only the name in the neurons module
+# get_activation's table, mlp.forward's layers), where the check watches only the name in the neurons module; round 20:
+# 00b's bigpicture.hidden_features computes np.maximum(0.0, X @ W + b) itself, a ReLU for W = [[1]] and b = [0]
 _RUN_THE_ACTIVATIONS = (ref.neuron, ref.dense_layer, ref.get_activation, mlp.forward,
-                        "course_utils.widgets.neuron:neuron_surface")   # 01b's explorer, watched once loaded
+                        "course_utils.widgets.neuron:neuron_surface",   # 01b's explorer, watched once loaded
+                        "course_utils.bigpicture:hidden_features")
 
 
 EXERCISES = {
@@ -734,6 +747,10 @@ EXERCISES = {
             Mistake("computed in the input's integer dtype", _exp_in_the_input_dtype, "np.exp of int8 or uint8 "
                     "numbers computes in float16, which keeps about 3 digits (and -np.abs of uint8 numbers wraps around "
                     "to large positive ones): turn z into floats first with np.asarray(z, dtype=float)"),
+            Mistake("np.abs in the input's integer dtype", _abs_in_the_input_dtype, "np.abs ran in z's own integer "
+                    "dtype, where int8's -128 has no positive partner (int8 holds 127 at most) and stays -128, so "
+                    "e = np.exp(128) is huge and sigmoid(-128) came out near 1: turn z into floats before np.abs, "
+                    "z = np.asarray(z, dtype=float)"),
             Mistake("np.atleast_1d", _sigmoid_at_least_1d, _AT_LEAST_1D),
             Mistake("np.vectorize without otypes", _vectorized_sigmoid, _VECTORIZE),
             Mistake("shifted by max(z, 0)", _sigmoid_shifted_by_max, "at z = inf the shift z - np.maximum(z, 0) "

@@ -515,6 +515,17 @@ def _neurons_not_connections(sizes):
     return sum(sizes)
 
 
+def _caller_s_list_popped(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    sizes = sizes if isinstance(sizes, list) else list(sizes)   # a list: the caller's own
+    total = 0
+    while len(sizes) > 1:
+        n_in = sizes.pop(0)   # takes the layer out of the caller's list
+        total += n_in * sizes[0] + sizes[0]
+    return total
+
+
 EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
@@ -637,6 +648,11 @@ EXERCISES = {
             Mistake("input layer biases", _input_layer_biases,
                     "The input layer only holds the data: it has no weights and no biases."),
             Mistake("neurons, not connections", _neurons_not_connections),
+            # round 20: the check's message for a changed input speaks of arrays (z[z < 0] = 0, np.maximum(0, z))
+            Mistake("the caller's list changed", _caller_s_list_popped,
+                    "sizes.pop(0) (like append, insert, remove, reverse or sort) changes the list the caller passed "
+                    "in, whose layer sizes are then gone: work on a copy, sizes = list(layer_sizes), or read the pairs "
+                    "with zip(sizes, sizes[1:]), which changes nothing."),
         ),
     ),
 }

@@ -17524,3 +17524,123 @@ def test_sigmoid_refuses_the_course_s_sigmoid_reached_through_mlp():
 
     verdict = judge(registry.get_exercise("sigmoid"), lambda z: mlp.sigmoid(z))
     assert verdict.kind == WRONG, verdict.text
+
+
+# round 20: lessons 00-01
+def _relu_through_bigpicture_hidden_features(z):
+    """relu(X W + b) of 00b's helper for a stand-in fitted MLP whose first layer is W = [[1]], b = [0]."""
+    from types import SimpleNamespace
+
+    from course_utils import bigpicture
+
+    z = np.asarray(z, dtype=float)
+    stand_in = SimpleNamespace(coefs_=[np.eye(1)], intercepts_=[np.zeros(1)])
+    return bigpicture.hidden_features(stand_in, z.reshape(-1, 1)).reshape(z.shape)
+
+
+def test_relu_refuses_00b_s_hidden_features():
+    """Passed (21 of 21): bigpicture.hidden_features computes np.maximum(0.0, X @ W + b) itself, without calling the
+    watched neurons.relu, for any object with coefs_ and intercepts_."""
+    _refused_as_the_course_s_own("relu", _relu_through_bigpicture_hidden_features)
+
+
+def _param_count_reversing_the_caller_s_list(layer_sizes):
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    sizes = layer_sizes if isinstance(layer_sizes, list) else list(layer_sizes)
+    sizes.reverse()   # the caller's list itself: counted from the output layer, n_in biases per pair
+    return sum(n_out * n_in + n_out for n_out, n_in in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_names_a_change_of_the_caller_s_list():
+    """The message was the one for arrays (`z[z < 0] = 0`, `np.maximum(0, z)`), which says nothing to an answer that
+    reversed (or popped from) the list of layer sizes it was given."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _param_count_reversing_the_caller_s_list)
+    assert verdict.kind == WRONG and "sizes = list(layer_sizes)" in verdict.text, verdict.text
+
+
+def _sigmoid_through_one_over_e(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), 1 / (1 + 1 / e))   # 1 / e is e^|z|: the naive form again
+
+
+def test_sigmoid_sees_the_overflow_of_one_over_e_between_709_8_and_745():
+    """Passed (23 of 23): at |z| = 1000 np.exp(-1000) is exactly 0, so 1 / e is a division by zero (inf, no overflow
+    flag) and 1 / (1 + inf) the right 0; only where e^-|z| is tiny but not 0 (|z| from 709.8 to 745) does 1 / e
+    overflow."""
+    verdict = judge(registry.get_exercise("sigmoid"), _sigmoid_through_one_over_e)
+    assert verdict.kind == WRONG and "overflow" in verdict.text, verdict.text
+
+
+def _accuracy_as_python_objects(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true.astype(object) == y_pred.astype(object)))   # Python's == on each pair
+
+
+def _accuracy_counted_over_the_flat_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return sum(bool(t == p) for t, p in zip(y_true.ravel(), y_pred.ravel())) / y_true.size
+
+
+def _param_count_weights_then_biases(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sum(sizes[1:])   # a bias per neuron after the input
+
+
+def _sigmoid_as_one_minus_the_other_side(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return 1 - np.where(z >= 0, e / (1 + e), 1 / (1 + e))   # 1 - sigmoid(-z)
+
+
+def _neuron_with_the_empty_case_apart(x, w, b):
+    if len(x) == 0 and len(w) == 0:
+        return sigmoid(b)
+    return sigmoid(np.vdot(w, x) + b) if len(x) == len(w) else int("lengths differ")   # int("...") raises ValueError
+
+
+def _dense_layer_through_the_course_s_neuron(X, W, b):
+    from course_utils.neurons import neuron   # 01b imports it from here for the learner
+
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if X.shape[1] != W.shape[1]:
+        raise ValueError("X and W differ in the number of features")
+    return np.array([[neuron(x, w, b_j) for w, b_j in zip(W, b)] for x in X]).reshape(len(X), len(W))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _accuracy_as_python_objects),
+    ("accuracy", _accuracy_counted_over_the_flat_labels),
+    ("mlp_param_count", _param_count_weights_then_biases),
+    ("sigmoid", _sigmoid_as_one_minus_the_other_side),
+    ("sigmoid", lambda z: 0.5 * (1 + np.tanh(0.5 * np.asarray(z, dtype=float)))),
+    ("relu", lambda z: np.asarray(z, dtype=float).clip(min=0)),
+    ("relu", lambda z: np.asarray(z, dtype=float) * 0.5 * (1 + np.sign(z))),   # NaN at -inf: ruled right
+    ("neuron", _neuron_with_the_empty_case_apart),
+    ("dense_layer", lambda X, W, b: sigmoid(np.inner(X, W) + b)),
+    ("dense_layer", _dense_layer_through_the_course_s_neuron),
+    ("or_weights", lambda: [np.array([1.0, 2.0]), -0.5]),
+], ids=["accuracy-objects", "accuracy-flat-count", "mlp-weights-then-biases", "sigmoid-one-minus", "sigmoid-tanh",
+        "relu-clip-method", "relu-sign", "neuron-empty-apart", "dense-inner", "dense-course-neuron", "or-unequal-list"])
+def test_lessons_00_and_01_take_right_answers_written_another_way_round_20(name, answer):
+    _passes(name, answer)
+
+
+def _sigmoid_cast_after_np_abs(z):
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z).astype(float))   # np.abs runs in z's own dtype: int8's -128 stays -128
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def test_sigmoid_sees_np_abs_of_int8_minus_128():
+    """Passed (24 of 24): the int8 cases drew whole numbers from -20 to 20, where np.abs in int8 is right; at -128
+    (int8 holds 127 at most) np.abs gives -128, so e = np.exp(128) and sigmoid(-128) came out as 1."""
+    verdict = judge(registry.get_exercise("sigmoid"), _sigmoid_cast_after_np_abs)
+    assert verdict.kind == WRONG and "-128" in verdict.text and "before np.abs" in verdict.text, verdict.text

@@ -268,7 +268,9 @@ def _build_run(builder, case):
     _BUILT[id(model)] = model
     for layer in model.layers:
         _BUILT_LAYERS[id(layer)] = layer
-    if model.non_trainable_weights:
+    frozen = [weight for layer in model.layers if not isinstance(layer, keras.layers.BatchNormalization)
+              for weight in layer.non_trainable_weights]  # a normalization layer's moving statistics are not
+    if frozen:                                          # trained by design: the layer comparison names that layer
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
     for number, layer in enumerate(model.layers, 1):
@@ -314,7 +316,9 @@ def _build_run(builder, case):
                          "fit() would never change its weights, as if it were frozen. Leave the gradient alone (no "
                          "tf.stop_gradient or keras.ops.stop_gradient in an activation)", number=number, kind=kind))
     called = np.asarray(model(3 * x))  # model(images), without training=: inference, as predict() and evaluate()
-    if called.shape != out.shape or not np.allclose(called, out, rtol=1e-5, atol=1e-6):
+    if called.shape != out.shape or not np.allclose(called, out, rtol=1e-5, atol=1e-6, equal_nan=True):  # NaN
+        # both ways: an extra layer the set weights break (a BatchNormalization's negative moving variance), which
+        # the layer comparison names
         raise Mismatch(t("called as model(images), without training=, the model gives other outputs than in inference "
                          "mode (training=False): a layer was called with training=True when the model was built, e.g. "
                          "layers.Dropout(dropout)(x, training=True), so it drops values outside fit() too. Call the "

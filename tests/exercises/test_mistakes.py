@@ -5280,6 +5280,29 @@ def test_lesson_05c_predict_one_image_written_otherwise_passes(answer):
     _passes("predict_one_image", answer)
 
 
+# round 20: lesson 05
+def _r20_cnn_with_batch_normalization(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(filters1, 3, activation="relu"), layers.BatchNormalization(), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax"),
+    ])
+
+
+@pytest.mark.wide
+def test_lesson_05b_build_cnn_names_an_extra_batch_normalization_layer():
+    """A BatchNormalization layer keeps its moving mean and variance as non-trainable weights by design: the check
+    told the answer that it had frozen weights (trainable = False), which it had not; the extra layer is the
+    mistake, and the layer comparison names it."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r20_cnn_with_batch_normalization)
+    assert verdict.kind == WRONG and "BatchNormalization" in verdict.text and "frozen" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -5303,6 +5303,21 @@ def test_lesson_05b_build_cnn_names_an_extra_batch_normalization_layer():
     assert verdict.kind == WRONG and "BatchNormalization" in verdict.text and "frozen" not in verdict.text, verdict.text
 
 
+def _r20_accuracy_predictions_in_16_bits(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    predicted = np.argmax(probabilities, axis=1).astype(np.int16)  # "class numbers are small"
+    return float(np.mean(predicted == y_true))
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_predictions_cast_to_16_bits():
+    """Predicted classes cast to int16 (or uint16) wrap round beyond 32,767 (65,535): the many-class case had only a
+    small class predicted right, so the cast changed only wrong predictions and the answer passed."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r20_accuracy_predictions_in_16_bits)
+    assert verdict.kind == WRONG and "70,000" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

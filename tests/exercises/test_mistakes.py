@@ -5543,6 +5543,172 @@ def test_lesson_05c_predict_one_image_written_otherwise_passes(answer):
     _passes("predict_one_image", answer)
 
 
+# round 20: lesson 05
+def _r20_cnn_with_batch_normalization(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(filters1, 3, activation="relu"), layers.BatchNormalization(), layers.MaxPooling2D(2),
+        layers.Conv2D(filters2, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(dropout), layers.Dense(n_classes, activation="softmax"),
+    ])
+
+
+@pytest.mark.wide
+def test_lesson_05b_build_cnn_names_an_extra_batch_normalization_layer():
+    """A BatchNormalization layer keeps its moving mean and variance as non-trainable weights by design: the check
+    told the answer that it had frozen weights (trainable = False), which it had not; the extra layer is the
+    mistake, and the layer comparison names it."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("build_cnn"), _r20_cnn_with_batch_normalization)
+    assert verdict.kind == WRONG and "BatchNormalization" in verdict.text and "frozen" not in verdict.text, verdict.text
+
+
+def _r20_accuracy_predictions_in_16_bits(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    predicted = np.argmax(probabilities, axis=1).astype(np.int16)  # "class numbers are small"
+    return float(np.mean(predicted == y_true))
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_predictions_cast_to_16_bits():
+    """Predicted classes cast to int16 (or uint16) wrap round beyond 32,767 (65,535): the many-class case had only a
+    small class predicted right, so the cast changed only wrong predictions and the answer passed."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r20_accuracy_predictions_in_16_bits)
+    assert verdict.kind == WRONG and "70,000" in verdict.text, verdict.text
+
+
+def _r20_checked_conv_inputs(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D kernel no larger than the 2-D image")
+    return image, kernel
+
+
+def _r20_conv_by_scipy(image, kernel):
+    from scipy.signal import correlate2d
+
+    return correlate2d(*_r20_checked_conv_inputs(image, kernel), mode="valid")  # correlation: no flip
+
+
+def _r20_conv_by_tensordot(image, kernel):
+    image, kernel = _r20_checked_conv_inputs(image, kernel)
+    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
+    return np.tensordot(windows, kernel, axes=([2, 3], [0, 1]))
+
+
+def _r20_checked_sizes(n, kernel, padding, stride):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel does not fit")
+
+
+def _r20_size_by_ceiling(n, kernel, padding=0, stride=1):
+    _r20_checked_sizes(n, kernel, padding, stride)
+    return -(-(n + 2 * padding - kernel + 1) // stride)  # ceil((free positions) / stride), in integers
+
+
+def _r20_size_by_divmod(n, kernel, padding=0, stride=1):
+    _r20_checked_sizes(n, kernel, padding, stride)
+    steps, _ = divmod(n + 2 * padding - kernel, stride)
+    return steps + 1
+
+
+def _r20_size_by_walking(n, kernel, padding=0, stride=1):
+    _r20_checked_sizes(n, kernel, padding, stride)
+    count, start = 0, 0
+    while start + kernel <= n + 2 * padding:
+        count, start = count + 1, start + stride
+    return count
+
+
+def _r20_params_weights_then_biases(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    side = size
+    for _ in range(2):
+        side = (side - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    weights = kernel ** 2 * filters1 + kernel ** 2 * filters1 * filters2 + side * side * filters2 * n_classes
+    return int(weights + filters1 + filters2 + n_classes)
+
+
+def _r20_accuracy_by_count_nonzero(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return np.count_nonzero(probabilities.argmax(axis=-1) == y_true) / y_true.size
+
+
+def _r20_accuracy_by_torch(y_true, probabilities):
+    import torch
+
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    right = torch.as_tensor(probabilities).argmax(dim=1).eq(torch.as_tensor(y_true))
+    return right.double().mean().item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _r20_conv_by_scipy), ("conv2d_valid", _r20_conv_by_tensordot),
+    ("conv_output_size", _r20_size_by_ceiling), ("conv_output_size", _r20_size_by_divmod),
+    ("conv_output_size", _r20_size_by_walking), ("cnn_param_count", _r20_params_weights_then_biases),
+    ("accuracy_from_probs", _r20_accuracy_by_count_nonzero), ("accuracy_from_probs", _r20_accuracy_by_torch),
+], ids=["conv by scipy's correlate2d", "conv by tensordot of windows", "size by an integer ceiling",
+        "size by divmod", "size by walking the window", "params weights then biases", "accuracy by count_nonzero",
+        "accuracy in torch"])
+def test_lesson_05_round_20_right_answers_written_otherwise_pass(name, answer):
+    if name == "accuracy_from_probs" and answer is _r20_accuracy_by_torch:
+        pytest.importorskip("torch")
+    _passes(name, answer)
+
+
+def _r20_cnn_added_layer_by_layer(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential()
+    model.add(keras.Input((28, 28, 1)))
+    for filters in (filters1, filters2):
+        model.add(layers.Conv2D(filters, (3, 3), strides=1, padding="valid", activation=keras.activations.relu,
+                                kernel_initializer="he_normal"))
+        model.add(layers.MaxPool2D((2, 2)))
+    model.add(layers.Flatten())
+    model.add(layers.Dropout(dropout))
+    model.add(layers.Dense(n_classes))
+    model.add(layers.Activation("softmax"))
+    return model
+
+
+def _r20_predict_on_batch(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    batch = np.expand_dims(image.reshape(28, 28, 1) / np.float32(255), 0)
+    return int(model.predict_on_batch(batch).argmax(axis=-1)[0])
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [("build_cnn", _r20_cnn_added_layer_by_layer),
+                                          ("predict_one_image", _r20_predict_on_batch)],
+                         ids=["build_cnn added layer by layer, He initialisation", "predict_one_image on a batch"])
+def test_lesson_05_round_20_keras_answers_written_otherwise_pass(name, answer):
+    pytest.importorskip("keras")
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

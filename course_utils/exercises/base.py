@@ -322,12 +322,15 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     ends = frozenset(f.__code__ for f in allowed)
     looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check
     # calls it up to 65 times on each case
-    loaded = [-1, [], []]   # the number of imported modules; the functions loaded; the other places that hold them
+    loaded = [None, [], []]   # the imported modules, as counted below; the functions loaded; the other places that
+    # hold them
+    named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
 
     def runner(answer, case):
-        if loaded[0] != len(sys.modules):
+        modules = (len(sys.modules), *(id(sys.modules.get(name)) for name in named))   # a module loaded again counts
+        if loaded[0] != modules:
             live = [f for f in map(_loaded, functions) if f is not None]
-            loaded[:] = [len(sys.modules), live, course_aliases(live)]
+            loaded[:] = [modules, live, course_aliases(live)]
         live = loaded[1]
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)

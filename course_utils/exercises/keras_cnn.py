@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import weakref
 
 import numpy as np
@@ -1363,20 +1362,11 @@ def _accuracy_run(accuracy, case):
     return result
 
 
-_TORCH_TRAINING = f"{ref.__package__}.torch_training"
-
-
-def _accuracy_run_refusing_torch_training(accuracy, case):
-    """_accuracy_run, refusing an answer that calls torch_training.accuracy (lesson 06's accuracy of logits: the same
-    argmax against the labels, with the same shape checks), which a graded release keeps. The module imports torch, so
-    it is watched only once loaded: an answer that loads it during the call is run once more, watched."""
-    module = sys.modules.get(_TORCH_TRAINING)
-    if module is None:
-        result = _accuracy_run(accuracy, case)
-        module = sys.modules.get(_TORCH_TRAINING)
-        if module is None:
-            return result
-    return refusing_course_versions(_accuracy_run, (module.accuracy,))(accuracy, case)
+# lesson 06's accuracy of logits (the same argmax against the labels, with the same shape checks), which a graded
+# release keeps, watched once its module is loaded; round 20: lesson 02's accuracy and predict, which give the result
+# for an identity network (W1 = np.eye(k))
+_accuracy_run_refusing = refusing_course_versions(_accuracy_run, tuple(
+    f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict")))
 
 
 def _draw_build(rng):
@@ -2425,7 +2415,7 @@ EXERCISES = {
     "accuracy_from_probs": Exercise(
         reference=ref.accuracy_from_probs,
         cases=_accuracy_cases_with_drawn,
-        run=_accuracy_run_refusing_torch_training,
+        run=_accuracy_run_refusing,
         hint="The predicted class is np.argmax(probabilities, axis=1); the accuracy is the mean of "
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
         "differ.",

@@ -5709,6 +5709,22 @@ def test_lesson_05_round_20_keras_answers_written_otherwise_pass(name, answer):
     _passes(name, answer)
 
 
+def _r20_accuracy_by_an_identity_network(y_true, probabilities):
+    from course_utils import mlp
+    probabilities, y_true = np.asarray(probabilities), np.asarray(y_true)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(probabilities) != len(y_true):
+        raise ValueError("probabilities must be 2-D and y_true 1-D, of the same length")
+    k = probabilities.shape[1]
+    return mlp.accuracy({"W1": np.eye(k), "b1": np.zeros(k)}, probabilities, y_true, output="linear")
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_lesson_02_s_accuracy():
+    """Round 20 (r205 N3): mlp.accuracy of an identity network is the whole result; it was refused only because one
+    case asks for an identity matrix too large for memory."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r20_accuracy_by_an_identity_network)
+    assert verdict.kind == WRONG and "course's own version" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -1933,11 +1933,26 @@ def _evaluate_first_three_classes(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
 
 
+# Round 20: course helpers that compute an exercise's result without calling a watched function, refused as the
+# course's own versions. Lesson 08b's gradient accumulation in one piece is a train step: its reference, its loop over
+# the pieces, and the catalogued mistakes that one piece makes right.
+_ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
+    "_accumulation_step", "_backward_on_pieces", "_accumulate_unscaled", "_accumulate_loss_plain_mean",
+    "_accumulate_over_count", "_accumulate_step_each", "_accumulate_pieces_of_the_floor", "_accumulate_chunked",
+    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
+    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
+# An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
+# labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part.
+_OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes)
+# This module's forward pass (with or without its flatten), model builder and evaluation loop.
+_CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
+
+
 EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
         cases=_step_cases,
-        run=refusing_course_versions(_run_step, ("course_utils.torch_training:train_step",)),   # round 19
+        run=refusing_course_versions(_run_step, ("course_utils.torch_training:train_step", *_ONE_PIECE)),   # rounds 19, 20
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
@@ -2018,7 +2033,7 @@ EXERCISES = {
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
-        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy",)),   # round 19
+        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy", *_OTHER_ACCURACIES)),  # rounds 19, 20
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2084,8 +2099,8 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward",)),  # a
-        # subclass, the class itself or its forward borrowed (round 19)
+        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward", *_CHECK_S_MODELS)),
+        # a subclass, the class itself or its forward borrowed (round 19); this module's own (round 20)
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
@@ -2145,7 +2160,7 @@ EXERCISES = {
     "torch_evaluate": Exercise(
         reference=_evaluate,
         cases=_evaluate_cases,
-        run=refusing_course_versions(_run_evaluate, ("course_utils.torch_training:evaluate",)),   # round 19
+        run=refusing_course_versions(_run_evaluate, ("course_utils.torch_training:evaluate", _evaluation)),  # rounds 19, 20
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "

@@ -4032,6 +4032,100 @@ def test_lesson_06_refuses_the_course_s_own_versions(name, answer):
     _refused_as_the_course_s_own(name, answer)
 
 
+# round 20: lesson 06
+def _accuracy_by_the_lesson_05_helper(logits, labels):
+    from course_utils import convnet
+    if labels.numel() == 0:
+        raise ValueError("no examples")
+    return convnet.accuracy_from_probs(labels.cpu().numpy(), logits.detach().cpu().numpy())
+
+
+def _accuracy_by_the_big_picture_helper(logits, labels):
+    from course_utils import bigpicture
+    if logits.ndim != 2:
+        raise ValueError("logits must be (n, k)")
+    return bigpicture.accuracy(labels.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
+
+
+def _accuracy_by_the_check_s_shape_test(logits, labels):
+    from course_utils.exercises import pytorch_mlp
+    pytorch_mlp._checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _step_by_one_piece_of_accumulation(name):
+    def train_step(model, loss_fn, optimizer, x, y):
+        from course_utils.exercises import distributed
+        return getattr(distributed, name)(model, loss_fn, optimizer, x, y, 1)
+    return train_step
+
+
+def _step_by_the_pieces_helper(model, loss_fn, optimizer, x, y):
+    from course_utils.exercises import distributed
+    optimizer.zero_grad()
+    total = distributed._backward_on_pieces(model, loss_fn, x, y, [(x, y)])
+    optimizer.step()
+    return total
+
+
+def _digit_mlp_by_the_check_s_helpers(helper):
+    from course_utils.exercises import pytorch_mlp
+
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            nn = torch.nn
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        def forward(self, x):
+            if helper == "_logits":
+                return pytorch_mlp._logits(self, x)
+            return pytorch_mlp._unflattened_logits(self, x.flatten(start_dim=1))
+    return DigitMLP
+
+
+def _digit_mlp_built_by_the_check(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, pytorch_mlp._logits)
+
+
+def _digit_mlp_built_by_the_check_s_mistake_maker(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._module_mistake(pytorch_mlp._logits)(n_in, n_hidden1, n_hidden2, n_out, dropout)
+
+
+def _evaluate_by_the_check_s_loop(model, loader, loss_fn, device):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._evaluation(model, loader, loss_fn, device)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_by_the_lesson_05_helper),
+    ("torch_accuracy", _accuracy_by_the_big_picture_helper),
+    ("torch_accuracy", _accuracy_by_the_check_s_shape_test),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulation_step")),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulate_unscaled")),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulate_whole_batch")),
+    ("torch_train_step", _step_by_the_pieces_helper),
+    ("torch_digit_mlp", _digit_mlp_by_the_check_s_helpers("_logits")),
+    ("torch_digit_mlp", _digit_mlp_by_the_check_s_helpers("_unflattened_logits")),
+    ("torch_digit_mlp", _digit_mlp_built_by_the_check),
+    ("torch_digit_mlp", _digit_mlp_built_by_the_check_s_mistake_maker),
+    ("torch_evaluate", _evaluate_by_the_check_s_loop),
+], ids=["convnet.accuracy_from_probs", "bigpicture.accuracy", "the check's shape test",
+        "accumulation_step's reference, one piece", "an accumulation mistake that one piece makes right",
+        "accumulation_step's whole-batch mistake", "the accumulation check's backward on pieces",
+        "the check's forward", "the check's forward after a flatten", "the check's own model",
+        "the check's mistake maker", "the check's evaluation loop"])
+def test_lesson_06_round_20_refuses_course_helpers_that_compute_the_result(name, answer):
+    """Round 20: course helpers that compute the result without calling a watched function passed: lesson 05's
+    accuracy_from_probs (an argmax of logits is an argmax of probabilities) and lesson 00's accuracy, lesson 08b's
+    gradient accumulation with one piece (its reference and the mistakes that one piece makes right), and the
+    check module's own forward pass, model builder and evaluation loop."""
+    _refused_as_the_course_s_own(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -89,6 +89,9 @@ def _step_cases():
         Case((8, 4, 2), {"loss": "mse", "target_scale": 1e12, "dtype": "float64", "lr": 1e-9}, label="a huge "
              "gradient (float64, regression targets of about 1e12, lr 1e-9): the optimizer's step, however large the "
              "gradient"),
+        Case((8, 4, 3), {"dtype": "float64", "offset": 1e8}, label="a float64 model whose logits all lie near 1e8 "
+             "(cross-entropy ignores a shift shared by every class; float32, whose numbers there are 8 apart, would "
+             "round away the differences between them)"),
         Case((8, 4, 2), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
              "(nn.MSELoss of about 1e-6): the steps are small, but they are still taken"),
         Case((8, 4, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the five steps "
@@ -182,6 +185,9 @@ def _run_step(train_step, case):
         model[1].eval()
     if kw.get("eval_model"):  # the caller trains with every layer in eval mode (no dropout, frozen statistics)
         model.eval()
+    if kw.get("offset"):  # round 20: the loss taken on logits cast to float32 passed with a float64 model
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
@@ -785,6 +791,9 @@ def _evaluate_cases():
              "300 right"),
         Case((20, 8), {"float64": True, "near_ties": True}, label="a float64 model whose two largest logits differ by "
              "1e-9, less than float32 can tell apart: class 1 is the prediction, and the label, of every example"),
+        Case((30, 8), {"offset": 100.0}, label="a model whose logits all lie near 100 (cross-entropy and argmax "
+             "ignore a shift shared by every class; a sigmoid, 1.0 in float32 above about 17, ties them all), every "
+             "example right"),
         Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
              "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
              "or 8 bits"),
@@ -816,6 +825,11 @@ def _unmoved_batches(on_a_gpu=False):
 
     class Unmoved(torch.Tensor):
         on_the_cpu = True
+
+        @property
+        def device(self):  # round 20: `if x.device != device: x = x.to(device)` was told it never moved x. On a
+            # machine with a GPU an unmoved batch is away from `device`; a device of no data stands for "elsewhere"
+            return torch.device("meta")
 
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
@@ -923,6 +937,11 @@ def _run_evaluate(evaluate, case):
             model[-1].weight.mul_(1e-3), model[-1].bias.mul_(1e-3)
             predicted = model(x).argmax(dim=1)
         y = torch.where(torch.arange(n) == 7, predicted, (predicted + 1 + torch.arange(n) % (k - 1)) % k)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("offset"):  # round 20: a sigmoid before the argmax passed; every example its own prediction
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
+            y = model(x).argmax(dim=1)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("nan_feature"):  # a broken example: its logits, and the mean loss, are NaN
         x[n // 2, 0] = float("nan")
@@ -1241,6 +1260,14 @@ def _step_in_float32(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_loss_in_float32(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).float(), y)  # "the loss wants float32": rounds a float64 model's logits
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_output_squeezed(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x).squeeze(-1), y)  # (n, 1) -> (n,): no longer the shape of targets (n, 1)
@@ -1453,6 +1480,11 @@ def _accuracy_logits_as_float32(logits, labels):
 def _accuracy_predictions_to_the_cpu(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels may still be on the GPU
+
+
+def _accuracy_sigmoid_before_argmax(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.sigmoid().argmax(dim=1) == labels).float().mean().item()  # 1.0 for every logit above about 17
 
 
 def _accuracy_by_sorting(logits, labels):
@@ -1681,6 +1713,10 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
 
 def _evaluate_logits_as_float32(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.float().argmax(dim=1))
+
+
+def _evaluate_sigmoid_before_argmax(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.sigmoid().argmax(dim=1))
 
 
 def _evaluate_dropout_set_to_zero(model, loader, loss_fn, device):
@@ -2028,6 +2064,9 @@ EXERCISES = {
             Mistake("a forward pass after the update", _step_forward_again_after_the_update, _ONE_FORWARD_PASS),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
+            Mistake("logits cast to float32", _step_loss_in_float32, "give loss_fn the model's output as it is: "
+                    ".float() rounds a float64 model's logits to float32, whose numbers near 1e8 are 8 apart, so the "
+                    "differences between the logits, and the loss, are lost"),
         ),
     ),
     "torch_accuracy": Exercise(
@@ -2088,6 +2127,9 @@ EXERCISES = {
             Mistake("predictions moved to the CPU", _accuracy_predictions_to_the_cpu, "compare the predictions with "
                     "the labels where both are: logits.argmax(dim=1).cpu() is on the CPU while labels on a GPU stay "
                     "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
+            Mistake("sigmoid before the argmax", _accuracy_sigmoid_before_argmax, "take the argmax of the logits "
+                    "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
+                    "tied classes to the first of them"),
             Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
                     "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
                     "torch's sort can put another tied class first"),
@@ -2218,6 +2260,9 @@ EXERCISES = {
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "
                     "same device'"),
+            Mistake("sigmoid before the argmax", _evaluate_sigmoid_before_argmax, "take the argmax of the logits "
+                    "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
+                    "tied classes to the first of them"),
             Mistake("logits cast to float32", _evaluate_logits_as_float32, "take the argmax of the logits as they "
                     "are: .float() rounds float64 logits to float32, and two logits closer than float32 can tell "
                     "apart become a tie, which argmax gives to the first class"),

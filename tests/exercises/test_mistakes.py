@@ -4126,6 +4126,63 @@ def test_lesson_06_round_20_refuses_course_helpers_that_compute_the_result(name,
     _refused_as_the_course_s_own(name, answer)
 
 
+def _accuracy_through_a_sigmoid(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (torch.sigmoid(logits).argmax(dim=1) == labels).float().mean().item()
+
+
+def _evaluate_moving(move, predicted=lambda logits: logits.argmax(dim=1)):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = move(x, device), move(y, device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (predicted(logits) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+def _step_with_the_loss_in_float32(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).to(torch.float32), y.float() if y.is_floating_point() else y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("torch_accuracy", _accuracy_through_a_sigmoid, "sigmoid before the argmax"),
+    ("torch_evaluate", _evaluate_moving(lambda t, device: t.to(device), lambda logits: logits.sigmoid().argmax(dim=1)),
+     "sigmoid before the argmax"),
+    ("torch_train_step", _step_with_the_loss_in_float32, "logits cast to float32"),
+], ids=["accuracy: a sigmoid before the argmax", "evaluate: a sigmoid before the argmax",
+        "train_step: the loss of a float64 model in float32"])
+def test_lesson_06_round_20_rejects_a_sigmoid_before_the_argmax_and_a_float32_loss(name, answer, mistake):
+    """Round 20: a sigmoid before the argmax (1.0 in float32 for every logit above about 17, so large logits tie and
+    go to the first class) passed evaluate, whose logits were all small, and accuracy named no mistake for it; the
+    loss of a float64 model taken on logits cast to float32 passed train_step. New cases: logits near 100 (evaluate),
+    a float64 model whose logits lie near 1e8, where float32 numbers are 8 apart (train_step)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+@pytest.mark.parametrize("move", [
+    lambda t, device: t if t.device == device else t.to(device),
+    lambda t, device: t.to(device) if t.device.type != device.type else t,
+], ids=["moved unless on the device", "moved unless of the device's type"])
+def test_lesson_06_round_20_evaluate_may_move_only_a_batch_that_is_elsewhere(move):
+    """Round 20: an evaluate that moves a batch only when it is not on `device` yet (right on any machine) was told
+    it never moved it, as the check's batches and `device` were both on the CPU."""
+    _passes("torch_evaluate", _evaluate_moving(move))
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -4132,7 +4132,7 @@ def _accuracy_through_a_sigmoid(logits, labels):
     return (torch.sigmoid(logits).argmax(dim=1) == labels).float().mean().item()
 
 
-def _evaluate_moving(move, predicted=lambda logits: logits.argmax(dim=1)):
+def _evaluate_that_moves(move, predicted=lambda logits: logits.argmax(dim=1)):
     def evaluate(model, loader, loss_fn, device):
         model.eval()
         total, right, seen = 0.0, 0, 0
@@ -4158,7 +4158,8 @@ def _step_with_the_loss_in_float32(model, loss_fn, optimizer, x, y):
 
 @pytest.mark.parametrize("name, answer, mistake", [
     ("torch_accuracy", _accuracy_through_a_sigmoid, "sigmoid before the argmax"),
-    ("torch_evaluate", _evaluate_moving(lambda t, device: t.to(device), lambda logits: logits.sigmoid().argmax(dim=1)),
+    ("torch_evaluate",
+     _evaluate_that_moves(lambda t, device: t.to(device), lambda logits: logits.sigmoid().argmax(dim=1)),
      "sigmoid before the argmax"),
     ("torch_train_step", _step_with_the_loss_in_float32, "logits cast to float32"),
 ], ids=["accuracy: a sigmoid before the argmax", "evaluate: a sigmoid before the argmax",
@@ -4180,7 +4181,37 @@ def test_lesson_06_round_20_rejects_a_sigmoid_before_the_argmax_and_a_float32_lo
 def test_lesson_06_round_20_evaluate_may_move_only_a_batch_that_is_elsewhere(move):
     """Round 20: an evaluate that moves a batch only when it is not on `device` yet (right on any machine) was told
     it never moved it, as the check's batches and `device` were both on the CPU."""
-    _passes("torch_evaluate", _evaluate_moving(move))
+    _passes("torch_evaluate", _evaluate_that_moves(move))
+
+
+def _digit_mlp_with_the_course_s_forward_as_its_own(on_the_instance=False):
+    def build(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        import types
+
+        from course_utils import digit_models
+        nn = torch.nn
+
+        class DigitMLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+                self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        forward = vars(digit_models.DigitMLP)["forward"]   # read while the check runs
+        if not on_the_instance:
+            DigitMLP.forward = forward
+            return DigitMLP()
+        net = DigitMLP()
+        net.forward = types.MethodType(forward, net)
+        return net
+    return build
+
+
+@pytest.mark.parametrize("on_the_instance", [False, True], ids=["on its class", "on its instance"])
+def test_lesson_06_round_20_digit_mlp_refuses_the_course_s_forward_set_as_its_own(on_the_instance):
+    """Round 20: DigitMLP.forward, read while the check ran and set as the forward of the answer's own model, passed:
+    the check's model calls it, with none of the answer's code on the stack."""
+    _refused_as_the_course_s_own("torch_digit_mlp", _digit_mlp_with_the_course_s_forward_as_its_own(on_the_instance))
 
 
 # ---------------------------------------------------------------- lesson 00 (welcome)

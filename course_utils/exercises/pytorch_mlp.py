@@ -11,8 +11,8 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_floats, draw_shape, generated,
-                   refusing_course_versions)
+from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, Mismatch, Mistake, called, compare_values,
+                   draw_floats, draw_shape, generated, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -89,6 +89,9 @@ def _step_cases():
         Case((8, 4, 2), {"loss": "mse", "target_scale": 1e12, "dtype": "float64", "lr": 1e-9}, label="a huge "
              "gradient (float64, regression targets of about 1e12, lr 1e-9): the optimizer's step, however large the "
              "gradient"),
+        Case((8, 4, 3), {"dtype": "float64", "offset": 1e8}, label="a float64 model whose logits all lie near 1e8 "
+             "(cross-entropy ignores a shift shared by every class; float32, whose numbers there are 8 apart, would "
+             "round away the differences between them)"),
         Case((8, 4, 2), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
              "(nn.MSELoss of about 1e-6): the steps are small, but they are still taken"),
         Case((8, 4, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the five steps "
@@ -182,6 +185,9 @@ def _run_step(train_step, case):
         model[1].eval()
     if kw.get("eval_model"):  # the caller trains with every layer in eval mode (no dropout, frozen statistics)
         model.eval()
+    if kw.get("offset"):  # round 20: the loss taken on logits cast to float32 passed with a float64 model
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
@@ -583,6 +589,10 @@ def _run_module(cls, case):
         draws.append(torch.rand(4))
     if not isinstance(net, nn.Module):
         raise Mismatch(t("the class must subclass nn.Module; got an object of type {kind}", kind=type(net).__name__))
+    forward = getattr(getattr(net, "forward", None), "__func__", None)
+    if (getattr(forward, "__module__", None) or "").startswith("course_utils.") and not type(net).__module__.startswith(
+            "course_utils."):  # round 20: the course's DigitMLP.forward set as the forward of the answer's own model
+        raise Mismatch(t(_COURSE_VERSION, name=f"{forward.__module__}.{forward.__qualname__}"))
     if torch.equal(*draws):
         raise Mismatch(t("building the module reset PyTorch's random generator (torch.manual_seed in __init__?): "
                          "every model then starts from the same weights whatever seed the caller chose, and the "
@@ -785,6 +795,9 @@ def _evaluate_cases():
              "300 right"),
         Case((20, 8), {"float64": True, "near_ties": True}, label="a float64 model whose two largest logits differ by "
              "1e-9, less than float32 can tell apart: class 1 is the prediction, and the label, of every example"),
+        Case((30, 8), {"offset": 100.0}, label="a model whose logits all lie near 100 (cross-entropy and argmax "
+             "ignore a shift shared by every class; a sigmoid, 1.0 in float32 above about 17, ties them all), every "
+             "example right"),
         Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
              "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
              "or 8 bits"),
@@ -816,6 +829,11 @@ def _unmoved_batches(on_a_gpu=False):
 
     class Unmoved(torch.Tensor):
         on_the_cpu = True
+
+        @property
+        def device(self):  # round 20: `if x.device != device: x = x.to(device)` was told it never moved x. On a
+            # machine with a GPU an unmoved batch is away from `device`; a device of no data stands for "elsewhere"
+            return torch.device("meta")
 
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
@@ -923,6 +941,11 @@ def _run_evaluate(evaluate, case):
             model[-1].weight.mul_(1e-3), model[-1].bias.mul_(1e-3)
             predicted = model(x).argmax(dim=1)
         y = torch.where(torch.arange(n) == 7, predicted, (predicted + 1 + torch.arange(n) % (k - 1)) % k)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("offset"):  # round 20: a sigmoid before the argmax passed; every example its own prediction
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
+            y = model(x).argmax(dim=1)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("nan_feature"):  # a broken example: its logits, and the mean loss, are NaN
         x[n // 2, 0] = float("nan")
@@ -1241,6 +1264,14 @@ def _step_in_float32(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_loss_in_float32(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).float(), y)  # "the loss wants float32": rounds a float64 model's logits
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_output_squeezed(model, loss_fn, optimizer, x, y):
     optimizer.zero_grad()
     loss = loss_fn(model(x).squeeze(-1), y)  # (n, 1) -> (n,): no longer the shape of targets (n, 1)
@@ -1453,6 +1484,11 @@ def _accuracy_logits_as_float32(logits, labels):
 def _accuracy_predictions_to_the_cpu(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1).cpu() == labels).float().mean().item()  # labels may still be on the GPU
+
+
+def _accuracy_sigmoid_before_argmax(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.sigmoid().argmax(dim=1) == labels).float().mean().item()  # 1.0 for every logit above about 17
 
 
 def _accuracy_by_sorting(logits, labels):
@@ -1681,6 +1717,10 @@ def _evaluation(model, loader, loss_fn, device, eval_mode=True, no_grad=True, pe
 
 def _evaluate_logits_as_float32(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.float().argmax(dim=1))
+
+
+def _evaluate_sigmoid_before_argmax(model, loader, loss_fn, device):
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.sigmoid().argmax(dim=1))
 
 
 def _evaluate_dropout_set_to_zero(model, loader, loss_fn, device):
@@ -1933,11 +1973,26 @@ def _evaluate_first_three_classes(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
 
 
+# Round 20: course helpers that compute an exercise's result without calling a watched function, refused as the
+# course's own versions. Lesson 08b's gradient accumulation in one piece is a train step: its reference, its loop over
+# the pieces, and the catalogued mistakes that one piece makes right.
+_ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
+    "_accumulation_step", "_backward_on_pieces", "_accumulate_unscaled", "_accumulate_loss_plain_mean",
+    "_accumulate_over_count", "_accumulate_step_each", "_accumulate_pieces_of_the_floor", "_accumulate_chunked",
+    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
+    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
+# An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
+# labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part.
+_OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes)
+# This module's forward pass (with or without its flatten), model builder and evaluation loop.
+_CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
+
+
 EXERCISES = {
     "torch_train_step": Exercise(
         reference=_train_step,
         cases=_step_cases,
-        run=refusing_course_versions(_run_step, ("course_utils.torch_training:train_step",)),   # round 19
+        run=refusing_course_versions(_run_step, ("course_utils.torch_training:train_step", *_ONE_PIECE)),   # rounds 19, 20
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_step,
         hint="Five lines in this order: optimizer.zero_grad(); out = model(x); loss = loss_fn(out, y); "
@@ -2013,12 +2068,15 @@ EXERCISES = {
             Mistake("a forward pass after the update", _step_forward_again_after_the_update, _ONE_FORWARD_PASS),
             Mistake("model cast to float32", _step_in_float32, "leave the model's dtype to the caller: model.float() "
                     "converts a float64 model in place, and x.float() no longer fits it; pass x to the model as it is"),
+            Mistake("logits cast to float32", _step_loss_in_float32, "give loss_fn the model's output as it is: "
+                    ".float() rounds a float64 model's logits to float32, whose numbers near 1e8 are 8 apart, so the "
+                    "differences between the logits, and the loss, are lost"),
         ),
     ),
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
-        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy",)),   # round 19
+        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy", *_OTHER_ACCURACIES)),  # rounds 19, 20
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2073,6 +2131,9 @@ EXERCISES = {
             Mistake("predictions moved to the CPU", _accuracy_predictions_to_the_cpu, "compare the predictions with "
                     "the labels where both are: logits.argmax(dim=1).cpu() is on the CPU while labels on a GPU stay "
                     "there, and torch refuses to compare tensors on two devices; leave out .cpu()"),
+            Mistake("sigmoid before the argmax", _accuracy_sigmoid_before_argmax, "take the argmax of the logits "
+                    "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
+                    "tied classes to the first of them"),
             Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
                     "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
                     "torch's sort can put another tied class first"),
@@ -2084,8 +2145,8 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward",)),  # a
-        # subclass, the class itself or its forward borrowed (round 19)
+        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward", *_CHECK_S_MODELS)),
+        # a subclass, the class itself or its forward borrowed (round 19); this module's own (round 20)
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "
@@ -2145,7 +2206,7 @@ EXERCISES = {
     "torch_evaluate": Exercise(
         reference=_evaluate,
         cases=_evaluate_cases,
-        run=refusing_course_versions(_run_evaluate, ("course_utils.torch_training:evaluate",)),   # round 19
+        run=refusing_course_versions(_run_evaluate, ("course_utils.torch_training:evaluate", _evaluation)),  # rounds 19, 20
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_evaluate,
         hint="model.eval(), then `with torch.no_grad():` loop over the loader, move x and y to the device, add "
@@ -2203,6 +2264,9 @@ EXERCISES = {
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "
                     "same device'"),
+            Mistake("sigmoid before the argmax", _evaluate_sigmoid_before_argmax, "take the argmax of the logits "
+                    "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
+                    "tied classes to the first of them"),
             Mistake("logits cast to float32", _evaluate_logits_as_float32, "take the argmax of the logits as they "
                     "are: .float() rounds float64 logits to float32, and two logits closer than float32 can tell "
                     "apart become a tie, which argmax gives to the first class"),

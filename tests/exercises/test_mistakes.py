@@ -4220,6 +4220,188 @@ def test_lesson_06_refuses_the_course_s_own_versions(name, answer):
     _refused_as_the_course_s_own(name, answer)
 
 
+# round 20: lesson 06
+def _accuracy_by_the_lesson_05_helper(logits, labels):
+    from course_utils import convnet
+    if labels.numel() == 0:
+        raise ValueError("no examples")
+    return convnet.accuracy_from_probs(labels.cpu().numpy(), logits.detach().cpu().numpy())
+
+
+def _accuracy_by_the_big_picture_helper(logits, labels):
+    from course_utils import bigpicture
+    if logits.ndim != 2:
+        raise ValueError("logits must be (n, k)")
+    return bigpicture.accuracy(labels.cpu().numpy(), logits.argmax(dim=1).cpu().numpy())
+
+
+def _accuracy_by_the_check_s_shape_test(logits, labels):
+    from course_utils.exercises import pytorch_mlp
+    pytorch_mlp._checked_shapes(logits, labels)
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def _step_by_one_piece_of_accumulation(name):
+    def train_step(model, loss_fn, optimizer, x, y):
+        from course_utils.exercises import distributed
+        return getattr(distributed, name)(model, loss_fn, optimizer, x, y, 1)
+    return train_step
+
+
+def _step_by_the_pieces_helper(model, loss_fn, optimizer, x, y):
+    from course_utils.exercises import distributed
+    optimizer.zero_grad()
+    total = distributed._backward_on_pieces(model, loss_fn, x, y, [(x, y)])
+    optimizer.step()
+    return total
+
+
+def _digit_mlp_by_the_check_s_helpers(helper):
+    from course_utils.exercises import pytorch_mlp
+
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            nn = torch.nn
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        def forward(self, x):
+            if helper == "_logits":
+                return pytorch_mlp._logits(self, x)
+            return pytorch_mlp._unflattened_logits(self, x.flatten(start_dim=1))
+    return DigitMLP
+
+
+def _digit_mlp_built_by_the_check(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, pytorch_mlp._logits)
+
+
+def _digit_mlp_built_by_the_check_s_mistake_maker(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._module_mistake(pytorch_mlp._logits)(n_in, n_hidden1, n_hidden2, n_out, dropout)
+
+
+def _evaluate_by_the_check_s_loop(model, loader, loss_fn, device):
+    from course_utils.exercises import pytorch_mlp
+    return pytorch_mlp._evaluation(model, loader, loss_fn, device)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _accuracy_by_the_lesson_05_helper),
+    ("torch_accuracy", _accuracy_by_the_big_picture_helper),
+    ("torch_accuracy", _accuracy_by_the_check_s_shape_test),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulation_step")),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulate_unscaled")),
+    ("torch_train_step", _step_by_one_piece_of_accumulation("_accumulate_whole_batch")),
+    ("torch_train_step", _step_by_the_pieces_helper),
+    ("torch_digit_mlp", _digit_mlp_by_the_check_s_helpers("_logits")),
+    ("torch_digit_mlp", _digit_mlp_by_the_check_s_helpers("_unflattened_logits")),
+    ("torch_digit_mlp", _digit_mlp_built_by_the_check),
+    ("torch_digit_mlp", _digit_mlp_built_by_the_check_s_mistake_maker),
+    ("torch_evaluate", _evaluate_by_the_check_s_loop),
+], ids=["convnet.accuracy_from_probs", "bigpicture.accuracy", "the check's shape test",
+        "accumulation_step's reference, one piece", "an accumulation mistake that one piece makes right",
+        "accumulation_step's whole-batch mistake", "the accumulation check's backward on pieces",
+        "the check's forward", "the check's forward after a flatten", "the check's own model",
+        "the check's mistake maker", "the check's evaluation loop"])
+def test_lesson_06_round_20_refuses_course_helpers_that_compute_the_result(name, answer):
+    """Round 20: course helpers that compute the result without calling a watched function passed: lesson 05's
+    accuracy_from_probs (an argmax of logits is an argmax of probabilities) and lesson 00's accuracy, lesson 08b's
+    gradient accumulation with one piece (its reference and the mistakes that one piece makes right), and the
+    check module's own forward pass, model builder and evaluation loop."""
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _accuracy_through_a_sigmoid(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (torch.sigmoid(logits).argmax(dim=1) == labels).float().mean().item()
+
+
+def _evaluate_that_moves(move, predicted=lambda logits: logits.argmax(dim=1)):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, right, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = move(x, device), move(y, device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                right, seen = right + (predicted(logits) == y).sum().item(), seen + len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, right / seen
+    return evaluate
+
+
+def _step_with_the_loss_in_float32(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).to(torch.float32), y.float() if y.is_floating_point() else y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("name, answer, mistake", [
+    ("torch_accuracy", _accuracy_through_a_sigmoid, "sigmoid before the argmax"),
+    ("torch_evaluate",
+     _evaluate_that_moves(lambda t, device: t.to(device), lambda logits: logits.sigmoid().argmax(dim=1)),
+     "sigmoid before the argmax"),
+    ("torch_train_step", _step_with_the_loss_in_float32, "logits cast to float32"),
+], ids=["accuracy: a sigmoid before the argmax", "evaluate: a sigmoid before the argmax",
+        "train_step: the loss of a float64 model in float32"])
+def test_lesson_06_round_20_rejects_a_sigmoid_before_the_argmax_and_a_float32_loss(name, answer, mistake):
+    """Round 20: a sigmoid before the argmax (1.0 in float32 for every logit above about 17, so large logits tie and
+    go to the first class) passed evaluate, whose logits were all small, and accuracy named no mistake for it; the
+    loss of a float64 model taken on logits cast to float32 passed train_step. New cases: logits near 100 (evaluate),
+    a float64 model whose logits lie near 1e8, where float32 numbers are 8 apart (train_step)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake, verdict.text
+
+
+@pytest.mark.wide   # a whole evaluate check: seconds
+@pytest.mark.parametrize("move", [
+    lambda t, device: t if t.device == device else t.to(device),
+    lambda t, device: t.to(device) if t.device.type != device.type else t,
+], ids=["moved unless on the device", "moved unless of the device's type"])
+def test_lesson_06_round_20_evaluate_may_move_only_a_batch_that_is_elsewhere(move):
+    """Round 20: an evaluate that moves a batch only when it is not on `device` yet (right on any machine) was told
+    it never moved it, as the check's batches and `device` were both on the CPU."""
+    _passes("torch_evaluate", _evaluate_that_moves(move))
+
+
+def _digit_mlp_with_the_course_s_forward_as_its_own(on_the_instance=False):
+    def build(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        import types
+
+        from course_utils import digit_models
+        nn = torch.nn
+
+        class DigitMLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+                self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+
+        forward = vars(digit_models.DigitMLP)["forward"]   # read while the check runs
+        if not on_the_instance:
+            DigitMLP.forward = forward
+            return DigitMLP()
+        net = DigitMLP()
+        net.forward = types.MethodType(forward, net)
+        return net
+    return build
+
+
+@pytest.mark.parametrize("on_the_instance", [False, True], ids=["on its class", "on its instance"])
+def test_lesson_06_round_20_digit_mlp_refuses_the_course_s_forward_set_as_its_own(on_the_instance):
+    """Round 20: DigitMLP.forward, read while the check ran and set as the forward of the answer's own model, passed:
+    the check's model calls it, with none of the answer's code on the stack."""
+    _refused_as_the_course_s_own("torch_digit_mlp", _digit_mlp_with_the_course_s_forward_as_its_own(on_the_instance))
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

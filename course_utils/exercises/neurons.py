@@ -750,7 +750,7 @@ EXERCISES = {
             Mistake("np.abs in the input's integer dtype", _abs_in_the_input_dtype, "np.abs ran in z's own integer "
                     "dtype, where int8's -128 has no positive partner (int8 holds 127 at most) and stays -128, so "
                     "e = np.exp(128) is huge and sigmoid(-128) came out near 1: turn z into floats before np.abs, "
-                    "z = np.asarray(z, dtype=float)"),
+                    "with np.asarray(z, dtype=float)"),
             Mistake("np.atleast_1d", _sigmoid_at_least_1d, _AT_LEAST_1D),
             Mistake("np.vectorize without otypes", _vectorized_sigmoid, _VECTORIZE),
             Mistake("shifted by max(z, 0)", _sigmoid_shifted_by_max, "at z = inf the shift z - np.maximum(z, 0) "

@@ -305,19 +305,15 @@ COURSE_VERSION = ("your function calls {name}, the course's own version of this 
 
 def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str],
                              allowed: Sequence[Callable] = ()) -> Callable[[Any, Case], Any]:
-    """``run``, refusing an answer that calls one of ``functions`` (course_utils' own versions of the exercise) itself.
+    """``run``, refusing an answer that holds or calls one of ``functions``: course_utils' own versions of the exercise.
 
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
-    lessons run (``mlp.forward``). For the length of the call each function is replaced in its module by a wrapper
-    that notes a call from outside course_utils (the reference and the catalogued mistakes call it from inside), so an
-    answer that calls ``mlp.forward(...)`` as the lessons import it is refused. A method (``Adam.update``) is replaced
-    in its class. Round 18: a function that the answer's own module bound to a name before the call (``from
-    course_utils.mlp import forward``) is replaced under that name too, and an answer that holds one of them itself
-    (``held_functions``) is refused before it runs. Round 19: every other name and dict entry of a course module that
-    holds one is replaced too (``course_aliases``), and a function of a module the exercises do not import (a widget's)
-    is named as "module:qualname", watched once that module is loaded. Round 20: a call counts whenever the answer's
-    own code runs below it (``answer_on_stack``), except inside one of ``allowed``, course functions that the lesson
-    hands out as building blocks (04b's ``sgd_step`` for ``momentum_step``, which checks its arguments with ``_arrays``).
+    lessons run (``mlp.forward``). An answer that holds one (``held_functions``) is refused before it runs. For the
+    length of the call each function is replaced, wherever a course module or the answer's module holds it (its
+    module, its class for a method, ``course_aliases``), by a wrapper that notes a call made while the answer's own
+    code is on the stack (``watched``), except inside one of ``allowed``: course functions the lesson hands out as
+    building blocks (04b's ``sgd_step`` for ``momentum_step``). A function of a module the exercises do not import (a
+    widget's) is named as "module:qualname" and watched once that module is loaded.
     """
     ends = frozenset(f.__code__ for f in allowed)
     looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check

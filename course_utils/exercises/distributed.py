@@ -72,7 +72,6 @@ def _with_a_nan(X):
     return X
 
 
-_STOPPED = "stopped on purpose on a NaN input"   # an error raised there is as loud as a NaN in the result
 _LOUD_ERRORS = (AssertionError, ArithmeticError, ValueError)   # assert np.isfinite(...), np.errstate(invalid="raise")
 
 
@@ -147,7 +146,8 @@ def _draw_multi_output_shard_input(rng):
 
 def _run_shard(answer, case):
     """Call the answer with a grad_fn that notes the size of each call; return its result, the sizes of the
-    calls and whether it left w, X and y alone."""
+    calls, whether it left w, X and y alone and whether it stopped on a NaN input with an error (a flag of the run,
+    which no returned value can set)."""
     grad_fn, *rest = case.args
     before = [np.array(a) for a in rest[:3]]
     again = copy.deepcopy(case)
@@ -161,12 +161,12 @@ def _run_shard(answer, case):
     except _LOUD_ERRORS:
         if not _stopped_on_a_nan(case, rest[1]):
             raise
-        return _STOPPED, sizes, True
+        return None, sizes, True, True
     _refuse_a_missing_error(case, result)
     unchanged = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(rest[:3], before))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
-    return result, sizes, unchanged
+    return result, sizes, unchanged, False
 
 
 def _refuse_a_missing_error(case, result):
@@ -185,7 +185,7 @@ _KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as 
 
 
 def _compare_shard(got, want):
-    if isinstance(got[0], str) and got[0] == _STOPPED:
+    if got[3]:                                    # an error on a NaN input: as loud as a NaN in the result
         return
     if got[2] != want[2]:
         raise Mismatch(t("your function changed w, X or y in place; the caller's arrays must stay as they were: "
@@ -383,8 +383,8 @@ def _ring_reference(buffers, step):
 
 
 def _run_ring(answer, case):
-    """Call the answer on a copy; return its result, whether it left the input alone and the result's type
-    ("" for a numpy array or None)."""
+    """Call the answer on a copy; return its result, whether it left the input alone, the result's type ("" for a
+    numpy array or None) and whether it stopped on a NaN input with an error (a flag of the run)."""
     buffers = np.array(case.args[0])
     # the step positionally, or as step=...
     try:
@@ -392,17 +392,17 @@ def _run_ring(answer, case):
     except _LOUD_ERRORS:
         if not _stopped_on_a_nan(case, case.args[0]):
             raise
-        return _STOPPED, True, ""
+        return None, True, "", True
     _refuse_a_missing_error(case, result)
     unchanged = bool(np.array_equal(buffers, case.args[0], equal_nan=True))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     kind = "" if result is None or type(result) is np.ndarray else type(result).__name__
-    return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
+    return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind, False
 
 
 def _compare_ring(got, want):
-    if isinstance(got[0], str) and got[0] == _STOPPED:
+    if got[3]:                                    # an error on a NaN input: as loud as a NaN in the result
         return
     if got[1] != want[1]:
         raise Mismatch(t("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "

@@ -15717,6 +15717,17 @@ def test_lesson_08a_round_21_a_nan_gradient_is_not_hidden(name, answer):
     assert verdict.kind == WRONG and "nan" in verdict.text.lower(), verdict.text
 
 
+def _r21_shard_raising_on_every_batch(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    raise ValueError("the batch holds a NaN")               # an error is right only where the input holds a NaN
+
+
+def test_lesson_08a_round_21_raising_is_right_only_on_the_nan_input():
+    verdict = judge(registry.get_exercise("shard_gradient"), _r21_shard_raising_on_every_batch)
+    assert verdict.kind == WRONG and "raised ValueError" in verdict.text, verdict.text
+
+
 def _r21_shard_average_with_weights(grad_fn, w, X, y, k):
     if not 1 <= k <= len(X):
         raise ValueError("k must be between 1 and len(X)")

@@ -15728,6 +15728,19 @@ def test_lesson_08a_round_21_raising_is_right_only_on_the_nan_input():
     assert verdict.kind == WRONG and "raised ValueError" in verdict.text, verdict.text
 
 
+def _r21_shard_returning_a_marker(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    return "stopped on purpose on a NaN input"             # the marker the check's run first used for an error
+
+
+def test_lesson_08a_round_21_no_returned_value_poses_as_an_error_on_the_nan_input():
+    """The run first told an error on the NaN input apart by a marker string as its result, which an answer could
+    return itself on every case; it is now a flag of the run."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r21_shard_returning_a_marker)
+    assert verdict.kind == WRONG, verdict.text
+
+
 def _r21_shard_average_with_weights(grad_fn, w, X, y, k):
     if not 1 <= k <= len(X):
         raise ValueError("k must be between 1 and len(X)")

@@ -60,7 +60,25 @@ def _shard_cases():
         *generated(_draw_multi_output_shard_input, count=3, seed=173),
         Case((_squared_error_grad, w, X[:10], y[:10], np.int64(3)), label="k as a numpy integer (np.int64(3), as a "
              "loop over np.arange(1, 5) gives it)"),
+        Case((_squared_error_grad, w, _with_a_nan(X[:10]), y[:10], 3), label="a batch with one NaN feature (a broken "
+             "example): its shard's gradient is NaN, and so is the full-batch gradient, as on one machine"),
     ]
+
+
+def _with_a_nan(X):
+    """A copy of X whose first example has a NaN feature: a broken example, which no step may hide."""
+    X = np.array(X, dtype=float)
+    X[0, 0] = np.nan
+    return X
+
+
+_LOUD_ERRORS = (AssertionError, ArithmeticError, ValueError)   # assert np.isfinite(...), np.errstate(invalid="raise")
+
+
+def _stopped_on_a_nan(case, data):
+    """Whether an error of ``_LOUD_ERRORS`` that the answer raised on ``data`` stops on a broken input (a NaN) in a case
+    that must not raise: that does not hide the NaN, as np.nansum would."""
+    return not case.raises and bool(np.isnan(np.asarray(data, dtype=float)).any())
 
 
 def _half_squared_error_grad(w, X, y):
@@ -128,7 +146,8 @@ def _draw_multi_output_shard_input(rng):
 
 def _run_shard(answer, case):
     """Call the answer with a grad_fn that notes the size of each call; return its result, the sizes of the
-    calls and whether it left w, X and y alone."""
+    calls, whether it left w, X and y alone and whether it stopped on a NaN input with an error (a flag of the run,
+    which no returned value can set)."""
     grad_fn, *rest = case.args
     before = [np.array(a) for a in rest[:3]]
     again = copy.deepcopy(case)
@@ -137,12 +156,17 @@ def _run_shard(answer, case):
     def noted(w, X, y):   # the parameter names of the lesson's grad_fn: a caller may pass X=..., y=... by keyword
         sizes.append(len(X))
         return grad_fn(w, X, y)
-    result = answer(noted, *rest, **case.kwargs)
+    try:
+        result = answer(noted, *rest, **case.kwargs)
+    except _LOUD_ERRORS:
+        if not _stopped_on_a_nan(case, rest[1]):
+            raise
+        return None, sizes, True, True
     _refuse_a_missing_error(case, result)
-    unchanged = all(np.array_equal(a, b) for a, b in zip(rest[:3], before))
+    unchanged = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(rest[:3], before))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
-    return result, sizes, unchanged
+    return result, sizes, unchanged, False
 
 
 def _refuse_a_missing_error(case, result):
@@ -161,6 +185,8 @@ _KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as 
 
 
 def _compare_shard(got, want):
+    if got[3]:                                    # an error on a NaN input: as loud as a NaN in the result
+        return
     if got[2] != want[2]:
         raise Mismatch(t("your function changed w, X or y in place; the caller's arrays must stay as they were: "
                          "work on copies (X[perm], not rng.shuffle(X))"))
@@ -287,6 +313,10 @@ def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
     return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
 
+def _shard_nan_dropped(grad_fn, w, X, y, k):
+    return np.nansum([len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0) / len(X)
+
+
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
     perm = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[perm], y[perm]
@@ -330,6 +360,8 @@ def _ring_cases():
              "any whole number is a valid step"),
         Case((np.random.default_rng(97).normal(size=(3, 3, 2)), 7), label="3 workers, step 7, which is step 1: the chunk "
              "index needs % k (a negative index such as 0 - 7 does not wrap round by itself)"),
+        Case((_with_a_nan(np.random.default_rng(98).normal(size=(3, 3, 2))), 0), label="3 workers, step 0, worker 0's "
+             "chunk 0 holds a NaN (a broken gradient): the copy it is added into holds a NaN too"),
     ]
 
 
@@ -351,20 +383,27 @@ def _ring_reference(buffers, step):
 
 
 def _run_ring(answer, case):
-    """Call the answer on a copy; return its result, whether it left the input alone and the result's type
-    ("" for a numpy array or None)."""
+    """Call the answer on a copy; return its result, whether it left the input alone, the result's type ("" for a
+    numpy array or None) and whether it stopped on a NaN input with an error (a flag of the run)."""
     buffers = np.array(case.args[0])
     # the step positionally, or as step=...
-    result = answer(buffers, *case.args[1:], **case.kwargs)
+    try:
+        result = answer(buffers, *case.args[1:], **case.kwargs)
+    except _LOUD_ERRORS:
+        if not _stopped_on_a_nan(case, case.args[0]):
+            raise
+        return None, True, "", True
     _refuse_a_missing_error(case, result)
-    unchanged = bool(np.array_equal(buffers, case.args[0]))
+    unchanged = bool(np.array_equal(buffers, case.args[0], equal_nan=True))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     kind = "" if result is None or type(result) is np.ndarray else type(result).__name__
-    return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind
+    return (None if result is None else np.asarray(result, dtype=float)), unchanged, kind, False
 
 
 def _compare_ring(got, want):
+    if got[3]:                                    # an error on a NaN input: as loud as a NaN in the result
+        return
     if got[1] != want[1]:
         raise Mismatch(t("your function changed its input `buffers`: work on a copy (buffers.copy()), since every "
                          "worker sends what it held BEFORE the step"))
@@ -1468,6 +1507,9 @@ EXERCISES = {
                     "one column per output: divide by the number of examples, len(X)."),
             Mistake("k renamed", _shard_renamed, "Keep the parameter names of the signature shard_gradient(grad_fn, "
                     "w, X, y, k): a caller may pass k=... by keyword."),
+            Mistake("NaN gradients dropped", _shard_nan_dropped, "np.nansum (or leaving out a shard whose gradient "
+                    "is not finite) hides a broken batch: on one machine a NaN in one example's gradient makes the "
+                    "full-batch gradient NaN. Add the shards' gradients with + or np.sum."),
             Mistake("gradients squeezed", _shard_squeezed, "np.squeeze turns the gradient of a model with one "
                     "feature (shape (1,)) into a single number: return an array of w's shape, and leave "
                     "grad_fn's result as it is."),

@@ -15677,6 +15677,244 @@ def test_lesson_08b_round_20_accumulation_step_refuses_extra_forward_passes_that
     assert verdict.kind == WRONG and "running" in verdict.text, verdict.text
 
 
+# round 21: lesson 08
+def _r21_shard_nansum(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    return np.nansum([len(X_j) * np.asarray(grad_fn(w, X_j, y_j), dtype=float) for X_j, y_j in shards], axis=0) / len(X)
+
+
+def _r21_shard_skipping_a_broken_shard(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    total = np.zeros(np.shape(w))
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        g = grad_fn(w, X_j, y_j)
+        if np.all(np.isfinite(g)):                            # "a worker whose gradient is broken is left out"
+            total = total + len(X_j) * g
+    return total / len(X)
+
+
+def _r21_ring_nan_to_num(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = np.nan_to_num(buffers.astype(float)), buffers.shape[0]   # "no NaN in the sums"
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += np.nan_to_num(buffers[i, c])
+    return new
+
+
+@pytest.mark.parametrize("name, answer", [("shard_gradient", _r21_shard_nansum),
+                                          ("shard_gradient", _r21_shard_skipping_a_broken_shard),
+                                          ("ring_step", _r21_ring_nan_to_num)])
+def test_lesson_08a_round_21_a_nan_gradient_is_not_hidden(name, answer):
+    """Slip: np.nansum, np.nan_to_num or leaving out a shard whose gradient is not finite hides a broken batch: on one
+    machine its NaN reaches the full-batch gradient (the sum). No case held a NaN, so these passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "nan" in verdict.text.lower(), verdict.text
+
+
+def _r21_shard_raising_on_every_batch(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    raise ValueError("the batch holds a NaN")               # an error is right only where the input holds a NaN
+
+
+def test_lesson_08a_round_21_raising_is_right_only_on_the_nan_input():
+    verdict = judge(registry.get_exercise("shard_gradient"), _r21_shard_raising_on_every_batch)
+    assert verdict.kind == WRONG and "raised ValueError" in verdict.text, verdict.text
+
+
+def _r21_shard_returning_a_marker(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    return "stopped on purpose on a NaN input"             # the marker the check's run first used for an error
+
+
+def test_lesson_08a_round_21_no_returned_value_poses_as_an_error_on_the_nan_input():
+    """The run first told an error on the NaN input apart by a marker string as its result, which an answer could
+    return itself on every case; it is now a flag of the run."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r21_shard_returning_a_marker)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r21_shard_average_with_weights(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    pieces = np.array_split(np.arange(len(X)), k)
+    gradients = np.array([grad_fn(w, X[rows], y[rows]) for rows in pieces], dtype=float)
+    return np.average(gradients, axis=0, weights=[len(rows) for rows in pieces])
+
+
+def _r21_shard_shares_times_gradients(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    result = 0.0
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        result = result + np.asarray(grad_fn(w, X_j, y_j), dtype=float) * (len(X_j) / len(X))
+    return result * np.ones(np.shape(w))
+
+
+def _r21_shard_tensordot(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    sizes = np.array([len(X_j) for X_j, _ in shards], dtype=float)
+    return np.tensordot(sizes, np.array([grad_fn(w, X_j, y_j) for X_j, y_j in shards], dtype=float), axes=1) / len(X)
+
+
+def _r21_ring_vectorized(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    senders = np.arange(k)
+    chunks = (senders - step) % k
+    new = buffers.astype(float)
+    new[(senders + 1) % k, chunks] += buffers[senders, chunks]   # k different (worker, chunk) pairs: no clash
+    return new
+
+
+def _r21_ring_by_receiver(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    new = np.array(buffers, dtype=float)
+    for j in range(k):                                    # receiver j, sender j - 1 (buffers[-1] is worker k - 1)
+        c = (j - 1 - step) % k
+        new[j, c] = new[j, c] + buffers[j - 1, c]
+    return new
+
+
+def _r21_ring_on_swapped_axes(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    by_chunk = buffers.astype(float).swapaxes(0, 1).copy()   # by_chunk[c, i]: worker i's copy of chunk c
+    for i in range(k):
+        c = (i - step) % k
+        by_chunk[c, (i + 1) % k] += buffers[i, c]
+    return by_chunk.swapaxes(0, 1)
+
+
+def _r21_ring_refusing_a_nan(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    if np.isnan(buffers).any():
+        raise ValueError("a worker's gradient holds a NaN")      # loud: it does not hide the broken gradient
+    return _r21_ring_vectorized(buffers, step)
+
+
+def _r21_sampler_padded_with_wrap(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    n = len(order)
+    if drop_last:
+        order = order[:n - n % num_replicas]
+    elif n % num_replicas:
+        order = np.pad(order, (0, (-n) % num_replicas), mode="wrap")   # repeats the start, as often as needed
+    return order[rank::num_replicas]
+
+
+def _r21_sampler_positions_modulo_n(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    n = len(order)
+    per_rank = n // num_replicas if drop_last else -(-n // num_replicas)
+    positions = rank + num_replicas * np.arange(per_rank)
+    return order[positions % n] if n else order[:0]        # a position past the end wraps round to the start
+
+
+def _r21_sampler_from_torchs_sampler(order, num_replicas, rank, drop_last=False):
+    from torch.utils.data import DistributedSampler
+
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    positions = DistributedSampler(range(len(order)), num_replicas=num_replicas, rank=rank, shuffle=False,
+                                   drop_last=bool(drop_last))
+    return np.asarray(order)[list(positions)]           # the sampler deals positions; `order` maps them
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r21_shard_average_with_weights), ("shard_gradient", _r21_shard_shares_times_gradients),
+    ("shard_gradient", _r21_shard_tensordot), ("ring_step", _r21_ring_vectorized),
+    ("ring_step", _r21_ring_by_receiver), ("ring_step", _r21_ring_on_swapped_axes),
+    ("ring_step", _r21_ring_refusing_a_nan),
+    ("sampler_indices", _r21_sampler_padded_with_wrap), ("sampler_indices", _r21_sampler_positions_modulo_n)])
+def test_lesson_08a_round_21_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def test_lesson_08a_round_21_sampler_indices_from_torchs_own_sampler_passes():
+    """DistributedSampler itself, without shuffling, deals out positions; indexing `order` with them is right (a
+    library, as the lesson's cell after the exercise compares with it)."""
+    pytest.importorskip("torch")
+    _passes("sampler_indices", _r21_sampler_from_torchs_sampler)
+
+
+def _r21_accumulation_in_a_closure(model, loss_fn, optimizer, x, y, micro_batches):
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+
+    def closure():                                        # optimizer.step(closure) calls it once (SGD, Adam)
+        optimizer.zero_grad()
+        total = 0.0
+        for xb, yb in zip(x.tensor_split(micro_batches), y.tensor_split(micro_batches)):
+            loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
+            loss.backward()
+            total += loss.item()
+        return total
+    return float(optimizer.step(closure))
+
+
+def _r21_accumulation_with_autograd_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        for p, g in zip(trained, torch.autograd.grad(loss, trained)):
+            p.grad = g if p.grad is None else p.grad + g
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r21_accumulation_summed_then_divided(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = torch.zeros((), dtype=torch.float64)
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * yb.shape[0]          # the piece's summed loss
+        (loss / y.shape[0]).backward()
+        total += loss.detach().double()
+    optimizer.step()
+    return (total / len(y)).item()
+
+
+@pytest.mark.wide   # three accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r21_accumulation_in_a_closure, _r21_accumulation_with_autograd_grad,
+                                    _r21_accumulation_summed_then_divided])
+def test_lesson_08b_round_21_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

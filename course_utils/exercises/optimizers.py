@@ -1818,8 +1818,10 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
-        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v
-        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, allowed=(ref.sgd_step,)),
+        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
+        # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
+                      allowed=(ref.sgd_step,)),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "

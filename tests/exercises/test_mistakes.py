@@ -2518,6 +2518,23 @@ def test_lesson_04_round_20_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 21: lesson 04
+def _r21_momentum_by_the_course_s_adam(w, grad, velocity, lr, mu=0.9):
+    """Adam's m with beta1 = mu and the gradient grad / (1 - mu) is momentum's velocity mu * v + grad; the private
+    _adam checks nothing, so the learner's own checks come first and only the velocity comes from the course."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = _r18_optimizers._adam(w, grad / (1 - mu), velocity, np.ones_like(w), 1, lr, mu, 0.5, 1.0, "torch")[1]
+    return w - lr * velocity, velocity
+
+
+def test_lesson_04_round_21_momentum_by_the_course_s_adam_is_refused():
+    """Passed (shortcut): momentum_step's check watched the course's momentum and RMSprop formulas, not Adam's, whose m
+    is momentum's velocity (round 20 refused the mirror, adam_step by _momentum)."""
+    _refused_as_the_course_s_own("momentum_step", _r21_momentum_by_the_course_s_adam)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

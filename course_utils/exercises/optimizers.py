@@ -852,9 +852,12 @@ def _compare_batches(got, want):
     indices, sizes, problem = got
     if len(indices) != len(want[0]) or not np.array_equal(indices, want[0]):
         missing = sorted(set(want[0].tolist()) - set(indices.tolist()))
+        outside = sorted(set(indices.tolist()) - set(want[0].tolist()))  # round 21: "(some repeat)" named them before
         raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
                          count=len(indices), last=len(want[0]) - 1)
-                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else t(" (some repeat)")))
+                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else
+                          t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
+                          if outside else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
         raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
                          "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),

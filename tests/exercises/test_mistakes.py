@@ -2535,6 +2535,21 @@ def test_lesson_04_round_21_momentum_by_the_course_s_adam_is_refused():
     _refused_as_the_course_s_own("momentum_step", _r21_momentum_by_the_course_s_adam)
 
 
+def _r21_batches_of_one_index_too_many(n, batch_size, rng):
+    """rng.permutation(n + 1): a slip of one that adds the index n, which no data set of n examples has."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n + 1)
+    return [order[i:i + batch_size] for i in range(0, n + 1, batch_size)]
+
+
+def test_lesson_04_round_21_an_index_out_of_range_is_named_as_such():
+    """Misleading: the message said "(some repeat)" for 11 different indices 0..10 where 0..9 were expected."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r21_batches_of_one_index_too_many)
+    assert verdict.kind == WRONG and "some repeat" not in verdict.text, verdict.text
+    assert "outside 0..9" in verdict.text and "[10]" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2550,6 +2550,135 @@ def test_lesson_04_round_21_an_index_out_of_range_is_named_as_such():
     assert "outside 0..9" in verdict.text and "[10]" in verdict.text, verdict.text
 
 
+def _r21_floats(w, *arrays):
+    w, *arrays = (np.asarray(a, dtype=float) for a in (w, *arrays))
+    if any(a.shape != w.shape for a in arrays):
+        raise ValueError("shapes differ")
+    return (w, *arrays)
+
+
+def _r21_sgd_flattened_and_back(w, grad, lr):
+    """The step on the flattened arrays, then w's own shape again."""
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return (w.ravel() - lr * grad.ravel()).reshape(w.shape)
+
+
+def _r21_sgd_by_np_vectorize(w, grad, lr):
+    """A step written for one weight, applied to every weight by np.vectorize."""
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.vectorize(lambda weight, slope: weight - lr * slope, otypes=[float])(w, grad)
+
+
+def _r21_sgd_by_torch_tensors(w, grad, lr):
+    import torch
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return (torch.from_numpy(w) - float(lr) * torch.from_numpy(grad)).numpy()
+
+
+def _r21_momentum_in_one_line(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    return w - lr * (velocity := mu * velocity + grad), velocity
+
+
+def _r21_momentum_by_np_vectorize(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    def one(weight, slope, speed):
+        speed = mu * speed + slope
+        return weight - lr * speed, speed
+    return np.vectorize(one, otypes=[float, float])(w, grad, velocity)
+
+
+def _r21_momentum_by_torch_tensors(w, grad, velocity, lr, mu=0.9):
+    import torch
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = float(mu) * torch.from_numpy(velocity) + torch.from_numpy(grad)
+    return (torch.from_numpy(w) - float(lr) * velocity).numpy(), velocity.numpy()
+
+
+def _r21_adam_by_np_vectorize(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written for one weight with math.sqrt, applied to every weight by np.vectorize."""
+    w, grad, m, v = _r21_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+    def one(weight, slope, mean, square):
+        mean, square = beta1 * mean + (1 - beta1) * slope, beta2 * square + (1 - beta2) * slope * slope
+        return weight - lr * (mean / c1) / (math.sqrt(square / c2) + eps), mean, square
+    return np.vectorize(one, otypes=[float, float, float])(w, grad, m, v)
+
+
+def _r21_adam_in_one_line(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r21_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    return (w - lr * ((m := beta1 * m + (1 - beta1) * grad) / (1 - beta1 ** t))
+            / (np.sqrt((v := beta2 * v + (1 - beta2) * grad ** 2) / (1 - beta2 ** t)) + eps), m, v)
+
+
+def _r21_adam_by_torch_tensors(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    import torch
+    w, grad, m, v = (torch.from_numpy(a) for a in _r21_floats(w, grad, m, v))
+    if t < 1:
+        raise ValueError("t counts from 1")
+    beta1, beta2 = float(beta1), float(beta2)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    new_w = w - float(lr) * (m / (1 - beta1 ** t)) / (torch.sqrt(v / (1 - beta2 ** t)) + float(eps))
+    return new_w.numpy(), m.numpy(), v.numpy()
+
+
+def _r21_batches_by_python_random(n, batch_size, rng):
+    """Python's own shuffle, in a random.Random of its own seeded from rng (the global one is left alone)."""
+    import random
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = list(range(n))
+    random.Random(int(rng.integers(2 ** 63))).shuffle(order)
+    order = np.array(order)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r21_batches_by_torch_randperm(n, batch_size, rng):
+    import torch
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = torch.randperm(int(n), generator=torch.Generator().manual_seed(int(rng.integers(2 ** 63)))).numpy()
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r21_batches_by_batch_number(n, batch_size, rng):
+    """Each place of the shuffled order gets its batch number, place // batch_size; batch k takes its places."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order, number = rng.permutation(n), np.arange(n) // batch_size
+    return [order[number == k] for k in range(-(-n // batch_size))]
+
+@pytest.mark.wide  # 12 checks of 1 to 2.5 s: make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r21_sgd_flattened_and_back), ("sgd_step", _r21_sgd_by_np_vectorize),
+    ("sgd_step", _r21_sgd_by_torch_tensors), ("momentum_step", _r21_momentum_in_one_line),
+    ("momentum_step", _r21_momentum_by_np_vectorize), ("momentum_step", _r21_momentum_by_torch_tensors),
+    ("adam_step", _r21_adam_by_np_vectorize), ("adam_step", _r21_adam_in_one_line), ("adam_step", _r21_adam_by_torch_tensors),
+    ("minibatch_indices", _r21_batches_by_python_random), ("minibatch_indices", _r21_batches_by_torch_randperm),
+    ("minibatch_indices", _r21_batches_by_batch_number),
+], ids=["sgd flattened and back", "sgd np.vectorize", "sgd torch tensors", "momentum in one line",
+        "momentum np.vectorize", "momentum torch tensors", "adam np.vectorize", "adam in one line", "adam torch tensors",
+        "random.Random seeded from rng", "torch.randperm seeded from rng", "batch numbers"])
+def test_lesson_04_round_21_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -1769,9 +1769,10 @@ EXERCISES = {
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
         # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too; round 20: and
-        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g
+        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g; round 21: and Adam's, whose
+        # m with beta1 = 1/2, m = 2 w and the gradient -2 lr grad is w - lr * grad
         run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update,
-                      ref._rmsprop),
+                      ref._rmsprop, ref._adam, ref.Adam.update),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",

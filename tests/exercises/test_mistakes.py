@@ -2535,6 +2535,20 @@ def test_lesson_04_round_21_momentum_by_the_course_s_adam_is_refused():
     _refused_as_the_course_s_own("momentum_step", _r21_momentum_by_the_course_s_adam)
 
 
+def _r21_sgd_by_the_course_s_adam(w, grad, lr):
+    """Adam's m = beta1 * m + (1 - beta1) * g with beta1 = 1/2, m = 2 w and g = -2 lr grad is w - lr * grad."""
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers._adam(w, -2 * lr * grad, 2 * w, np.ones_like(w), 1, lr, 0.5, 0.5, 1.0, "torch")[1]
+
+
+def test_lesson_04_round_21_sgd_by_the_course_s_adam_is_refused():
+    """Passed (shortcut): sgd_step's check watched the course's momentum and RMSprop formulas, not Adam's, whose m
+    line is any mix a * x + (1 - a) * y, so also w - lr * grad."""
+    _refused_as_the_course_s_own("sgd_step", _r21_sgd_by_the_course_s_adam)
+
+
 def _r21_batches_of_one_index_too_many(n, batch_size, rng):
     """rng.permutation(n + 1): a slip of one that adds the index n, which no data set of n examples has."""
     if batch_size < 1:

@@ -852,9 +852,12 @@ def _compare_batches(got, want):
     indices, sizes, problem = got
     if len(indices) != len(want[0]) or not np.array_equal(indices, want[0]):
         missing = sorted(set(want[0].tolist()) - set(indices.tolist()))
+        outside = sorted(set(indices.tolist()) - set(want[0].tolist()))  # round 21: "(some repeat)" named them before
         raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
                          count=len(indices), last=len(want[0]) - 1)
-                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else t(" (some repeat)")))
+                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else
+                          t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
+                          if outside else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
         raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
                          "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),
@@ -1766,9 +1769,10 @@ EXERCISES = {
         reference=reference_of(ref.sgd_step),
         cases=_sgd_cases,
         # round 19: momentum with mu = 0 is the same step, so the course's momentum is refused here too; round 20: and
-        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g
+        # RMSprop's formula, whose rho = 1 and eps = 0 (unchecked there) make it w - lr * g; round 21: and Adam's, whose
+        # m with beta1 = 1/2, m = 2 w and the gradient -2 lr grad is w - lr * grad
         run=_refusing(ref.sgd_step, ref._sgd, ref.SGD.update, ref.momentum_step, ref._momentum, ref.Momentum.update,
-                      ref._rmsprop),
+                      ref._rmsprop, ref._adam, ref.Adam.update),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
         "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
@@ -1818,8 +1822,10 @@ EXERCISES = {
     "momentum_step": Exercise(
         reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
-        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v
-        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, allowed=(ref.sgd_step,)),
+        # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
+        # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
+        run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
+                      allowed=(ref.sgd_step,)),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "

@@ -2518,6 +2518,181 @@ def test_lesson_04_round_20_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 21: lesson 04
+def _r21_momentum_by_the_course_s_adam(w, grad, velocity, lr, mu=0.9):
+    """Adam's m with beta1 = mu and the gradient grad / (1 - mu) is momentum's velocity mu * v + grad; the private
+    _adam checks nothing, so the learner's own checks come first and only the velocity comes from the course."""
+    w, grad, velocity = _r18_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = _r18_optimizers._adam(w, grad / (1 - mu), velocity, np.ones_like(w), 1, lr, mu, 0.5, 1.0, "torch")[1]
+    return w - lr * velocity, velocity
+
+
+def test_lesson_04_round_21_momentum_by_the_course_s_adam_is_refused():
+    """Passed (shortcut): momentum_step's check watched the course's momentum and RMSprop formulas, not Adam's, whose m
+    is momentum's velocity (round 20 refused the mirror, adam_step by _momentum)."""
+    _refused_as_the_course_s_own("momentum_step", _r21_momentum_by_the_course_s_adam)
+
+
+def _r21_sgd_by_the_course_s_adam(w, grad, lr):
+    """Adam's m = beta1 * m + (1 - beta1) * g with beta1 = 1/2, m = 2 w and g = -2 lr grad is w - lr * grad."""
+    w, grad = _r18_checked(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return _r18_optimizers._adam(w, -2 * lr * grad, 2 * w, np.ones_like(w), 1, lr, 0.5, 0.5, 1.0, "torch")[1]
+
+
+def test_lesson_04_round_21_sgd_by_the_course_s_adam_is_refused():
+    """Passed (shortcut): sgd_step's check watched the course's momentum and RMSprop formulas, not Adam's, whose m
+    line is any mix a * x + (1 - a) * y, so also w - lr * grad."""
+    _refused_as_the_course_s_own("sgd_step", _r21_sgd_by_the_course_s_adam)
+
+
+def _r21_batches_of_one_index_too_many(n, batch_size, rng):
+    """rng.permutation(n + 1): a slip of one that adds the index n, which no data set of n examples has."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n + 1)
+    return [order[i:i + batch_size] for i in range(0, n + 1, batch_size)]
+
+
+def test_lesson_04_round_21_an_index_out_of_range_is_named_as_such():
+    """Misleading: the message said "(some repeat)" for 11 different indices 0..10 where 0..9 were expected."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r21_batches_of_one_index_too_many)
+    assert verdict.kind == WRONG and "some repeat" not in verdict.text, verdict.text
+    assert "outside 0..9" in verdict.text and "[10]" in verdict.text, verdict.text
+
+
+def _r21_floats(w, *arrays):
+    w, *arrays = (np.asarray(a, dtype=float) for a in (w, *arrays))
+    if any(a.shape != w.shape for a in arrays):
+        raise ValueError("shapes differ")
+    return (w, *arrays)
+
+
+def _r21_sgd_flattened_and_back(w, grad, lr):
+    """The step on the flattened arrays, then w's own shape again."""
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return (w.ravel() - lr * grad.ravel()).reshape(w.shape)
+
+
+def _r21_sgd_by_np_vectorize(w, grad, lr):
+    """A step written for one weight, applied to every weight by np.vectorize."""
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.vectorize(lambda weight, slope: weight - lr * slope, otypes=[float])(w, grad)
+
+
+def _r21_sgd_by_torch_tensors(w, grad, lr):
+    import torch
+    w, grad = _r21_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return (torch.from_numpy(w) - float(lr) * torch.from_numpy(grad)).numpy()
+
+
+def _r21_momentum_in_one_line(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    return w - lr * (velocity := mu * velocity + grad), velocity
+
+
+def _r21_momentum_by_np_vectorize(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    def one(weight, slope, speed):
+        speed = mu * speed + slope
+        return weight - lr * speed, speed
+    return np.vectorize(one, otypes=[float, float])(w, grad, velocity)
+
+
+def _r21_momentum_by_torch_tensors(w, grad, velocity, lr, mu=0.9):
+    import torch
+    w, grad, velocity = _r21_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = float(mu) * torch.from_numpy(velocity) + torch.from_numpy(grad)
+    return (torch.from_numpy(w) - float(lr) * velocity).numpy(), velocity.numpy()
+
+
+def _r21_adam_by_np_vectorize(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written for one weight with math.sqrt, applied to every weight by np.vectorize."""
+    w, grad, m, v = _r21_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+    def one(weight, slope, mean, square):
+        mean, square = beta1 * mean + (1 - beta1) * slope, beta2 * square + (1 - beta2) * slope * slope
+        return weight - lr * (mean / c1) / (math.sqrt(square / c2) + eps), mean, square
+    return np.vectorize(one, otypes=[float, float, float])(w, grad, m, v)
+
+
+def _r21_adam_in_one_line(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r21_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    return (w - lr * ((m := beta1 * m + (1 - beta1) * grad) / (1 - beta1 ** t))
+            / (np.sqrt((v := beta2 * v + (1 - beta2) * grad ** 2) / (1 - beta2 ** t)) + eps), m, v)
+
+
+def _r21_adam_by_torch_tensors(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    import torch
+    w, grad, m, v = (torch.from_numpy(a) for a in _r21_floats(w, grad, m, v))
+    if t < 1:
+        raise ValueError("t counts from 1")
+    beta1, beta2 = float(beta1), float(beta2)
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    new_w = w - float(lr) * (m / (1 - beta1 ** t)) / (torch.sqrt(v / (1 - beta2 ** t)) + float(eps))
+    return new_w.numpy(), m.numpy(), v.numpy()
+
+
+def _r21_batches_by_python_random(n, batch_size, rng):
+    """Python's own shuffle, in a random.Random of its own seeded from rng (the global one is left alone)."""
+    import random
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = list(range(n))
+    random.Random(int(rng.integers(2 ** 63))).shuffle(order)
+    order = np.array(order)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r21_batches_by_torch_randperm(n, batch_size, rng):
+    import torch
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = torch.randperm(int(n), generator=torch.Generator().manual_seed(int(rng.integers(2 ** 63)))).numpy()
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r21_batches_by_batch_number(n, batch_size, rng):
+    """Each place of the shuffled order gets its batch number, place // batch_size; batch k takes its places."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order, number = rng.permutation(n), np.arange(n) // batch_size
+    return [order[number == k] for k in range(-(-n // batch_size))]
+
+@pytest.mark.wide  # 12 checks of 1 to 2.5 s: make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r21_sgd_flattened_and_back), ("sgd_step", _r21_sgd_by_np_vectorize),
+    ("sgd_step", _r21_sgd_by_torch_tensors), ("momentum_step", _r21_momentum_in_one_line),
+    ("momentum_step", _r21_momentum_by_np_vectorize), ("momentum_step", _r21_momentum_by_torch_tensors),
+    ("adam_step", _r21_adam_by_np_vectorize), ("adam_step", _r21_adam_in_one_line), ("adam_step", _r21_adam_by_torch_tensors),
+    ("minibatch_indices", _r21_batches_by_python_random), ("minibatch_indices", _r21_batches_by_torch_randperm),
+    ("minibatch_indices", _r21_batches_by_batch_number),
+], ids=["sgd flattened and back", "sgd np.vectorize", "sgd torch tensors", "momentum in one line",
+        "momentum np.vectorize", "momentum torch tensors", "adam np.vectorize", "adam in one line", "adam torch tensors",
+        "random.Random seeded from rng", "torch.randperm seeded from rng", "batch numbers"])
+def test_lesson_04_round_21_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -251,6 +251,17 @@ def _dense_backward_cases():
         # round 19: likewise a 1-D X, which np.atleast_2d(X) turned into one example, giving a dX of shape (1, 3)
         Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([[0.3, -0.7]])),
              label="a 1-D X of shape (3,) for one example (it must have shape (1, 3))", raises=(ValueError, IndexError)),
+        # round 21: and a 1-D dZ or X whose length fits what a test of shape[-1] or len() asks: a dZ of shape (2,) for 2
+        # examples and 2 neurons, an X of shape (3,) for a W of 3 inputs and a dZ of 3 rows. The gradients then come out
+        # 1-D, without an error
+        Case((np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]),
+              np.array([0.3, -0.7])),
+             label="a 1-D dZ of shape (2,) for 2 examples and 2 neurons (it must have shape (2, 2))",
+             raises=(ValueError, IndexError)),
+        Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]),
+              np.array([[0.3, -0.7], [1.2, 0.4], [-0.5, 0.9]])),
+             label="a 1-D X of shape (3,) with a dZ of 3 rows (X must be 2-D, (3, n_in), with W.shape[1] = 3 columns)",
+             raises=(ValueError, IndexError)),
         # dZ @ W of two int8 arrays stays in int8 and int8 @ uint8 computes in int16: both wrap around before a
         # conversion of the results (.astype(float)) sees them
         Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8),
@@ -628,6 +639,14 @@ def _dense_in_dz_dtype(X, W, dZ):
     """The right formulas, with X and W converted to dZ's dtype (which cuts them to whole numbers for an integer dZ)."""
     dZ = np.asarray(dZ)
     X, W = np.asarray(X, dtype=dZ.dtype), np.asarray(W, dtype=dZ.dtype)
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_in_float32(X, W, dZ):
+    """The right checks and formulas on X, W and dZ converted to float32 (about 7 digits), as PyTorch's default."""
+    X, W, dZ = (np.asarray(a, dtype=np.float32) for a in (X, W, dZ))
     if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError("shapes do not fit")
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
@@ -1359,6 +1378,10 @@ EXERCISES = {
                     "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
                     "each array to floats, np.asarray(a, dtype=float)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
+            # round 21: a float32 answer was told only of a wrong value in the 7th digit
+            Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
+                    "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
+                    "float64, np.asarray(a, dtype=float)"),
             Mistake("converted to floats at the end", _dense_converted_at_the_end, "dZ @ W of two int8 arrays is "
                     "computed in int8 (and int8 @ uint8 in int16), so the products wrap around before .astype(float) "
                     "sees them: convert X, W and dZ to floats first, np.asarray(a, dtype=float), then compute"),

@@ -8737,6 +8737,48 @@ def test_lesson_03_names_a_bias_gradient_summed_to_one_number(name, answer):
     assert verdict.kind == WRONG and "axis=0" in verdict.text, verdict.text
 
 
+# round 21: lesson 03
+def _dense_backward_checking_the_last_axes(X, W, dZ):
+    """The shapes tested through their last axis (shape[-1]), which a 1-D array also has: a 1-D dZ of len(X) entries
+    (as many as the layer's neurons) passes, and dZ @ W, dZ.T @ X then give 1-D gradients without an error."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(dZ) != len(X) or dZ.shape[-1] != len(W) or X.shape[-1] != W.shape[-1]:
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_backward_checking_x_by_its_last_axis(X, W, dZ):
+    """X's columns tested as X.shape[-1]: a 1-D X of W.shape[1] entries, with a dZ of as many rows, passes the test
+    (len(X) is then its number of entries), and dZ.T @ X gives a 1-D dW."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_dense_backward_checking_the_last_axes, _dense_backward_checking_x_by_its_last_axis],
+                         ids=["dZ", "X"])
+def test_dense_backward_refuses_a_1d_array_whose_last_axis_fits(answer):
+    """Passed 38 of 38 before round 21: the 1-D dZ and X of the cases before had a length that no shape test written
+    with shape[-1] or len() accepts (one example, two neurons; three inputs, one row of dZ)."""
+    verdict = judge(registry.get_exercise("dense_backward"), answer)
+    assert verdict.kind == WRONG and "1-D" in verdict.text, verdict.text
+
+
+def _dense_backward_in_float32(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=np.float32) for a in (X, W, dZ))   # PyTorch's default dtype
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_dense_backward_names_arrays_in_float32():
+    """Misleading before round 21: only a wrong value in the 7th digit was shown (-0.01748968 for -0.01748965), with no
+    word of float32, while mlp_backward and sigmoid_derivative name it."""
+    verdict = judge(registry.get_exercise("dense_backward"), _dense_backward_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text and "dtype=float" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -8779,6 +8779,34 @@ def test_dense_backward_names_arrays_in_float32():
     assert verdict.kind == WRONG and "float32" in verdict.text and "dtype=float" in verdict.text, verdict.text
 
 
+def _softmax_ce_grad_asserting_the_lengths(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    assert len(y) == len(Z), "one label per example"
+    return (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(
+        axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _mlp_backward_raising_as_torch_does(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1]:   # torch's X @ W1.T raises RuntimeError: mat1 and mat2 shapes cannot be multiplied
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({X.shape} and {W1.T.shape})")
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+@pytest.mark.parametrize("name, answer", [("softmax_ce_grad", _softmax_ce_grad_asserting_the_lengths),
+                                          ("mlp_backward", _mlp_backward_raising_as_torch_does)],
+                         ids=["AssertionError", "RuntimeError"])
+def test_an_error_of_another_type_is_told_which_one_the_input_must_raise(name, answer):
+    """Misleading before round 21: "raised RuntimeError: mat1 and mat2 shapes cannot be multiplied" on the input "X has 3
+    features but W1 expects 2" read as the error that was asked for; the message now names the one due."""
+    with np.errstate(over="ignore"):
+        verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "must raise ValueError" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

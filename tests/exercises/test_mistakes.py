@@ -8807,6 +8807,87 @@ def test_an_error_of_another_type_is_told_which_one_the_input_must_raise(name, a
     assert verdict.kind == WRONG and "must raise ValueError" in verdict.text, verdict.text
 
 
+def _r21_derivative_from_both_exponentials(z):
+    """sigma'(z) = 1 / (e^z + 2 + e^-z): an exponential that overflows to inf gives exactly 0, as it must."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="ignore"):
+        return 1 / (2 + np.exp(z) + np.exp(-z))
+
+
+def _r21_derivative_as_two_sigmoids(z):
+    return sigmoid(z) * sigmoid(-np.asarray(z, dtype=float))   # 1 - sigma(z) = sigma(-z)
+
+
+def _r21_dense_by_tensordot(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.shape != (len(X), len(W)) or X.shape[1] != W.shape[1]:
+        raise ValueError("shapes do not fit")
+    return np.tensordot(dZ, W, axes=1), np.tensordot(dZ, X, axes=(0, 0)), np.tensordot(np.ones(len(X)), dZ, axes=1)
+
+
+def _r21_ce_grad_by_logsumexp(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    m = Z.max(axis=1, keepdims=True)
+    log_p = Z - m - np.log(np.exp(Z - m).sum(axis=1, keepdims=True))
+    return (np.exp(log_p) - (np.arange(Z.shape[1]) == np.asarray(y)[:, None])) / len(Z)
+
+
+def _r21_mlp_backward_by_each_label(X, y, W1, b1, W2, b2):
+    """dZ2 as -sigma(-z) / n for label 1 and sigma(z) / n for label 0: P - y without the subtraction."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    Z2 = H @ W2.T + b2
+    dZ2 = np.where(np.asarray(y).reshape(-1, 1) == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H * H)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _r21_mlp_backward_by_course_blocks(X, y, W1, b1, W2, b2):
+    """lesson 02's mlp.forward, the output delta of mlp.output_loss_and_delta and 03a's dense_backward twice."""
+    from course_utils import mlp
+
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    _, cache = mlp.forward(params, X)
+    dZ2 = mlp.output_loss_and_delta(cache["Z2"], y)[1]
+    dH, dW2, db2 = mlp.dense_backward(cache["A1"], W2, dZ2)
+    _, dW1, db1 = mlp.dense_backward(X, W1, dH * (1 - cache["A1"] ** 2))
+    return dW1, db1, dW2, db2
+
+
+def _r21_train_with_the_course_sgd(X, y, params, lr, epochs):
+    from course_utils import mlp
+    from course_utils import optimizers as opt
+
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    mlp_backward, names = reference_copy("mlp_backward"), ("W1", "b1", "W2", "b2")
+    new, losses, sgd = {k: np.array(v, dtype=float) for k, v in params.items()}, [], opt.SGD(lr)
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(new, X)[1]["Z2"], from_logits=True))
+        sgd.step(new, dict(zip(names, mlp_backward(X, y, *(new[k] for k in names)))))
+    return new, np.array(losses)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r21_derivative_from_both_exponentials),
+    ("sigmoid_derivative", _r21_derivative_as_two_sigmoids),
+    ("dense_backward", _r21_dense_by_tensordot),
+    ("softmax_ce_grad", _r21_ce_grad_by_logsumexp),
+    ("mlp_backward", _r21_mlp_backward_by_each_label),
+    ("mlp_backward", _r21_mlp_backward_by_course_blocks),
+    ("train_mlp", _r21_train_with_the_course_sgd),
+], ids=["1 over e^z + 2 + e^-z", "sigma(z) sigma(-z)", "dense by tensordot", "ce grad by log-softmax",
+        "mlp dZ2 by label", "mlp by course blocks", "train_mlp with opt.SGD"])
+def test_lesson_03_takes_right_answers_of_round_21(name, answer):
+    with np.errstate(over="ignore"):
+        _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

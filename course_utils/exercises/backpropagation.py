@@ -252,8 +252,12 @@ def _dense_backward_cases():
         Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([[0.3, -0.7]])),
              label="a 1-D X of shape (3,) for one example (it must have shape (1, 3))", raises=(ValueError, IndexError)),
         # round 21: and a 1-D dZ or X whose length fits what a test of shape[-1] or len() asks: a dZ of shape (2,) for 2
-        # examples and 2 neurons, an X of shape (3,) for a W of 3 inputs and a dZ of 3 rows. The gradients then come out
-        # 1-D, without an error
+        # examples and 2 neurons, an X of shape (3,) for a W of 3 inputs and a dZ of 3 rows; and a dZ of shape (1,) for
+        # one example and one neuron, as many entries as a test of dZ.size asks. The gradients then come out 1-D (or a
+        # number), without an error
+        Case((np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0]]), np.array([0.3])),
+             label="a 1-D dZ of shape (1,) for one example and one neuron (it must have shape (1, 1))",
+             raises=(ValueError, IndexError)),
         Case((np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]),
               np.array([0.3, -0.7])),
              label="a 1-D dZ of shape (2,) for 2 examples and 2 neurons (it must have shape (2, 2))",
@@ -892,6 +896,9 @@ _backward_p_clipped_at_1e_12 = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e
 _backward_tanh_sigmoid = _backward_with_activations(lambda z: 0.5 * (1 + np.tanh(z / 2)), np.tanh)
 _backward_logits_clipped = _backward_with_activations(lambda z: neurons.sigmoid(np.clip(z, -30, 30)), np.tanh)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
+# round 21: the factories that built the mistakes above are dropped once used: given the right parts they return a
+# right answer that no watch sees (_backward_with_activations(neurons.sigmoid, np.tanh) is mlp_backward itself)
+del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
 
 
 def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):

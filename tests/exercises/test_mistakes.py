@@ -8756,8 +8756,16 @@ def _dense_backward_checking_x_by_its_last_axis(X, W, dZ):
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
-@pytest.mark.parametrize("answer", [_dense_backward_checking_the_last_axes, _dense_backward_checking_x_by_its_last_axis],
-                         ids=["dZ", "X"])
+def _dense_backward_checking_the_size_of_dz(X, W, dZ):
+    """dZ tested by its number of entries: a dZ of shape (1,) for one example and one neuron has the one entry asked."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.size != len(X) * len(W):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_dense_backward_checking_the_last_axes, _dense_backward_checking_x_by_its_last_axis,
+                                    _dense_backward_checking_the_size_of_dz], ids=["dZ", "X", "dZ.size"])
 def test_dense_backward_refuses_a_1d_array_whose_last_axis_fits(answer):
     """Passed 38 of 38 before round 21: the 1-D dZ and X of the cases before had a length that no shape test written
     with shape[-1] or len() accepts (one example, two neurons; three inputs, one row of dZ)."""
@@ -8886,6 +8894,23 @@ def _r21_train_with_the_course_sgd(X, y, params, lr, epochs):
 def test_lesson_03_takes_right_answers_of_round_21(name, answer):
     with np.errstate(over="ignore"):
         _passes(name, answer)
+
+
+def _mlp_backward_from_the_check_s_own_factory(X, y, W1, b1, W2, b2):
+    """The check module's factory of catalogued mistakes, given the right sigmoid and tanh: the whole answer."""
+    from course_utils.exercises import backpropagation
+
+    return backpropagation._backward_with_activations(sigmoid, np.tanh)(X, y, W1, b1, W2, b2)
+
+
+def test_mlp_backward_refuses_the_check_s_factory_of_mistakes():
+    """Passed 28 of 28 before round 21 (and so did its result, built in an earlier cell): no watch saw the factory."""
+    from course_utils.exercises import backpropagation
+
+    verdict = judge(registry.get_exercise("mlp_backward"), _mlp_backward_from_the_check_s_own_factory)
+    assert verdict.kind == WRONG, verdict.text
+    assert not any(hasattr(backpropagation, name) for name in ("_backward_with_activations", "_mlp_backward_with",
+                                                                "_shapes_checked", "_lengths_checked"))
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

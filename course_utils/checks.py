@@ -395,6 +395,10 @@ def _problem(exercise: Exercise, case: Case, want: Outcome, got: Outcome) -> str
     if got.error is not None:
         if case.raises and isinstance(got.error, case.raises) and not isinstance(got.error, InputChanged):
             return ""
+        if case.raises and not isinstance(got.error, (InputChanged, Mismatch, SettingChanged)):
+            # round 21: "raised RuntimeError" alone, where an error was due, reads as right (torch's @ on a misfit X)
+            return _describe_error(got.error) + where + t("\n   This input must raise {errors}.",
+                                                          errors=_names(case.raises))
         return _describe_error(got.error) + where
     if case.raises:
         return t("should raise {errors} for this input, but returned {value}",

@@ -251,6 +251,21 @@ def _dense_backward_cases():
         # round 19: likewise a 1-D X, which np.atleast_2d(X) turned into one example, giving a dX of shape (1, 3)
         Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]), np.array([[0.3, -0.7]])),
              label="a 1-D X of shape (3,) for one example (it must have shape (1, 3))", raises=(ValueError, IndexError)),
+        # round 21: and a 1-D dZ or X whose length fits what a test of shape[-1] or len() asks: a dZ of shape (2,) for 2
+        # examples and 2 neurons, an X of shape (3,) for a W of 3 inputs and a dZ of 3 rows; and a dZ of shape (1,) for
+        # one example and one neuron, as many entries as a test of dZ.size asks. The gradients then come out 1-D (or a
+        # number), without an error
+        Case((np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0]]), np.array([0.3])),
+             label="a 1-D dZ of shape (1,) for one example and one neuron (it must have shape (1, 1))",
+             raises=(ValueError, IndexError)),
+        Case((np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]),
+              np.array([0.3, -0.7])),
+             label="a 1-D dZ of shape (2,) for 2 examples and 2 neurons (it must have shape (2, 2))",
+             raises=(ValueError, IndexError)),
+        Case((np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]),
+              np.array([[0.3, -0.7], [1.2, 0.4], [-0.5, 0.9]])),
+             label="a 1-D X of shape (3,) with a dZ of 3 rows (X must be 2-D, (3, n_in), with W.shape[1] = 3 columns)",
+             raises=(ValueError, IndexError)),
         # dZ @ W of two int8 arrays stays in int8 and int8 @ uint8 computes in int16: both wrap around before a
         # conversion of the results (.astype(float)) sees them
         Case((np.array([[200, 17], [255, 90], [128, 3]], dtype=np.uint8),
@@ -633,6 +648,14 @@ def _dense_in_dz_dtype(X, W, dZ):
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
+def _dense_in_float32(X, W, dZ):
+    """The right checks and formulas on X, W and dZ converted to float32 (about 7 digits), as PyTorch's default."""
+    X, W, dZ = (np.asarray(a, dtype=np.float32) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
 def _dense_in_given_dtypes(X, W, dZ):
     """The shape checks and the hint's formulas on the arrays as given: dZ.sum(axis=0) keeps an integer dZ's dtype."""
     X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
@@ -873,6 +896,9 @@ _backward_p_clipped_at_1e_12 = _mlp_backward_with(lambda P, y, n: (np.clip(P, 1e
 _backward_tanh_sigmoid = _backward_with_activations(lambda z: 0.5 * (1 + np.tanh(z / 2)), np.tanh)
 _backward_logits_clipped = _backward_with_activations(lambda z: neurons.sigmoid(np.clip(z, -30, 30)), np.tanh)
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
+# round 21: the factories that built the mistakes above are dropped once used: given the right parts they return a
+# right answer that no watch sees (_backward_with_activations(neurons.sigmoid, np.tanh) is mlp_backward itself)
+del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
 
 
 def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
@@ -1359,6 +1385,10 @@ EXERCISES = {
                     "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
                     "each array to floats, np.asarray(a, dtype=float)"),
             Mistake("dX with W.T", _dx_with_w_transposed),
+            # round 21: a float32 answer was told only of a wrong value in the 7th digit
+            Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
+                    "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
+                    "float64, np.asarray(a, dtype=float)"),
             Mistake("converted to floats at the end", _dense_converted_at_the_end, "dZ @ W of two int8 arrays is "
                     "computed in int8 (and int8 @ uint8 in int16), so the products wrap around before .astype(float) "
                     "sees them: convert X, W and dZ to floats first, np.asarray(a, dtype=float), then compute"),

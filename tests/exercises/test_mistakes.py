@@ -8912,6 +8912,182 @@ def test_lesson_03_names_a_bias_gradient_summed_to_one_number(name, answer):
     assert verdict.kind == WRONG and "axis=0" in verdict.text, verdict.text
 
 
+# round 21: lesson 03
+def _dense_backward_checking_the_last_axes(X, W, dZ):
+    """The shapes tested through their last axis (shape[-1]), which a 1-D array also has: a 1-D dZ of len(X) entries
+    (as many as the layer's neurons) passes, and dZ @ W, dZ.T @ X then give 1-D gradients without an error."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(dZ) != len(X) or dZ.shape[-1] != len(W) or X.shape[-1] != W.shape[-1]:
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_backward_checking_x_by_its_last_axis(X, W, dZ):
+    """X's columns tested as X.shape[-1]: a 1-D X of W.shape[1] entries, with a dZ of as many rows, passes the test
+    (len(X) is then its number of entries), and dZ.T @ X gives a 1-D dW."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_backward_checking_the_size_of_dz(X, W, dZ):
+    """dZ tested by its number of entries: a dZ of shape (1,) for one example and one neuron has the one entry asked."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.size != len(X) * len(W):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_dense_backward_checking_the_last_axes, _dense_backward_checking_x_by_its_last_axis,
+                                    _dense_backward_checking_the_size_of_dz], ids=["dZ", "X", "dZ.size"])
+def test_dense_backward_refuses_a_1d_array_whose_last_axis_fits(answer):
+    """Passed 38 of 38 before round 21: the 1-D dZ and X of the cases before had a length that no shape test written
+    with shape[-1] or len() accepts (one example, two neurons; three inputs, one row of dZ)."""
+    verdict = judge(registry.get_exercise("dense_backward"), answer)
+    assert verdict.kind == WRONG and "1-D" in verdict.text, verdict.text
+
+
+def _dense_backward_in_float32(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=np.float32) for a in (X, W, dZ))   # PyTorch's default dtype
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_dense_backward_names_arrays_in_float32():
+    """Misleading before round 21: only a wrong value in the 7th digit was shown (-0.01748968 for -0.01748965), with no
+    word of float32, while mlp_backward and sigmoid_derivative name it."""
+    verdict = judge(registry.get_exercise("dense_backward"), _dense_backward_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text and "dtype=float" in verdict.text, verdict.text
+
+
+def _softmax_ce_grad_asserting_the_lengths(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    assert len(y) == len(Z), "one label per example"
+    return (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(
+        axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _mlp_backward_raising_as_torch_does(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1]:   # torch's X @ W1.T raises RuntimeError: mat1 and mat2 shapes cannot be multiplied
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({X.shape} and {W1.T.shape})")
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+@pytest.mark.parametrize("name, answer", [("softmax_ce_grad", _softmax_ce_grad_asserting_the_lengths),
+                                          ("mlp_backward", _mlp_backward_raising_as_torch_does)],
+                         ids=["AssertionError", "RuntimeError"])
+def test_an_error_of_another_type_is_told_which_one_the_input_must_raise(name, answer):
+    """Misleading before round 21: "raised RuntimeError: mat1 and mat2 shapes cannot be multiplied" on the input "X has 3
+    features but W1 expects 2" read as the error that was asked for; the message now names the one due."""
+    with np.errstate(over="ignore"):
+        verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "must raise ValueError" in verdict.text, verdict.text
+
+
+def _r21_derivative_from_both_exponentials(z):
+    """sigma'(z) = 1 / (e^z + 2 + e^-z): an exponential that overflows to inf gives exactly 0, as it must."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="ignore"):
+        return 1 / (2 + np.exp(z) + np.exp(-z))
+
+
+def _r21_derivative_as_two_sigmoids(z):
+    return sigmoid(z) * sigmoid(-np.asarray(z, dtype=float))   # 1 - sigma(z) = sigma(-z)
+
+
+def _r21_dense_by_tensordot(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.shape != (len(X), len(W)) or X.shape[1] != W.shape[1]:
+        raise ValueError("shapes do not fit")
+    return np.tensordot(dZ, W, axes=1), np.tensordot(dZ, X, axes=(0, 0)), np.tensordot(np.ones(len(X)), dZ, axes=1)
+
+
+def _r21_ce_grad_by_logsumexp(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    m = Z.max(axis=1, keepdims=True)
+    log_p = Z - m - np.log(np.exp(Z - m).sum(axis=1, keepdims=True))
+    return (np.exp(log_p) - (np.arange(Z.shape[1]) == np.asarray(y)[:, None])) / len(Z)
+
+
+def _r21_mlp_backward_by_each_label(X, y, W1, b1, W2, b2):
+    """dZ2 as -sigma(-z) / n for label 1 and sigma(z) / n for label 0: P - y without the subtraction."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    Z2 = H @ W2.T + b2
+    dZ2 = np.where(np.asarray(y).reshape(-1, 1) == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+    dZ1 = (dZ2 @ W2) * (1 - H * H)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _r21_mlp_backward_by_course_blocks(X, y, W1, b1, W2, b2):
+    """lesson 02's mlp.forward, the output delta of mlp.output_loss_and_delta and 03a's dense_backward twice."""
+    from course_utils import mlp
+
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    _, cache = mlp.forward(params, X)
+    dZ2 = mlp.output_loss_and_delta(cache["Z2"], y)[1]
+    dH, dW2, db2 = mlp.dense_backward(cache["A1"], W2, dZ2)
+    _, dW1, db1 = mlp.dense_backward(X, W1, dH * (1 - cache["A1"] ** 2))
+    return dW1, db1, dW2, db2
+
+
+def _r21_train_with_the_course_sgd(X, y, params, lr, epochs):
+    from course_utils import mlp
+    from course_utils import optimizers as opt
+
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    mlp_backward, names = reference_copy("mlp_backward"), ("W1", "b1", "W2", "b2")
+    new, losses, sgd = {k: np.array(v, dtype=float) for k, v in params.items()}, [], opt.SGD(lr)
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(new, X)[1]["Z2"], from_logits=True))
+        sgd.step(new, dict(zip(names, mlp_backward(X, y, *(new[k] for k in names)))))
+    return new, np.array(losses)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r21_derivative_from_both_exponentials),
+    ("sigmoid_derivative", _r21_derivative_as_two_sigmoids),
+    ("dense_backward", _r21_dense_by_tensordot),
+    ("softmax_ce_grad", _r21_ce_grad_by_logsumexp),
+    ("mlp_backward", _r21_mlp_backward_by_each_label),
+    ("mlp_backward", _r21_mlp_backward_by_course_blocks),
+    ("train_mlp", _r21_train_with_the_course_sgd),
+], ids=["1 over e^z + 2 + e^-z", "sigma(z) sigma(-z)", "dense by tensordot", "ce grad by log-softmax",
+        "mlp dZ2 by label", "mlp by course blocks", "train_mlp with opt.SGD"])
+def test_lesson_03_takes_right_answers_of_round_21(name, answer):
+    with np.errstate(over="ignore"):
+        _passes(name, answer)
+
+
+def _mlp_backward_from_the_check_s_own_factory(X, y, W1, b1, W2, b2):
+    """The check module's factory of catalogued mistakes, given the right sigmoid and tanh: the whole answer."""
+    from course_utils.exercises import backpropagation
+
+    return backpropagation._backward_with_activations(sigmoid, np.tanh)(X, y, W1, b1, W2, b2)
+
+
+def test_mlp_backward_refuses_the_check_s_factory_of_mistakes():
+    """Passed 28 of 28 before round 21 (and so did its result, built in an earlier cell): no watch saw the factory."""
+    from course_utils.exercises import backpropagation
+
+    verdict = judge(registry.get_exercise("mlp_backward"), _mlp_backward_from_the_check_s_own_factory)
+    assert verdict.kind == WRONG, verdict.text
+    assert not any(hasattr(backpropagation, name) for name in ("_backward_with_activations", "_mlp_backward_with",
+                                                                "_shapes_checked", "_lengths_checked"))
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import mlp
 from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays)
+                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays, to_numpy)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
@@ -206,6 +206,10 @@ def _mlp_forward_cases():
         *generated(_draw_mlp_input, count=6, seed=61),
         *generated(_draw_far_float32_mlp_input, count=2, seed=7),
         *generated(_draw_empty_mlp_input, count=1, seed=3),
+        # the drawn batch of no examples has one hidden unit and one output: here each size differs, and the output
+        # has more than one unit (an empty result of width 1, or of the hidden layer's width, passed; round 21)
+        Case((np.zeros((0, 3)), *(np.random.default_rng(21).normal(size=shape) for shape in [(4, 3), 4, (2, 4), 2])),
+             label="a batch of no examples, 3 -> 4 -> 2: the result has shape (0, 2)", points=0),
         *generated(in_turn(_draw_mlp_mismatch_of_one, ("input", "input", "hidden", "hidden")), count=4, seed=12),
         Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 5e4), np.zeros(1)),
              label="output logits near +100000 and -100000, beyond np.exp's range even in np.longdouble"),
@@ -912,11 +916,24 @@ def _compare_softmax(got, want):
     compare_probabilities(got, want, atol=1e-40)
 
 
+_CLIPPED_OUTPUT_LOGITS = ("an output that the sigmoid puts at {want}, below 1e-40, came out as {got}: the output logits "
+                         "were clipped (np.clip(z, -88, 88), sized for float32's overflow, still gives 6e-39) or the "
+                         "outputs floored. The stable sigmoid imported above never overflows and needs no clip: "
+                         "sigmoid(H @ W2.T + b2)")
+
+
 def _compare_sigmoid_outputs(got, want):
     """Probabilities within 0.1 % or 1e-16: 0.5 + 0.5 * np.tanh(z / 2) (right) stays within 5e-17 of the sigmoid
     where it is below 1e-3, while a floor or a clip of 1e-15 or of 2.2e-16 (float64's eps), or output logits clipped
-    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17)."""
+    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17). Where the sigmoid lies below
+    1e-40 an output must lie there too (the tanh form gives 0, float32 its own subnormal values): output logits clipped
+    anywhere from 37 to 92 (at 88, float32's overflow) gave 4e-17 to 1e-40 there and passed the 1e-16 (round 21)."""
     compare_probabilities(got, want, atol=1e-16)
+    g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
+    above = (w < 1e-40) & (g > 1e-40) & ~np.isclose(g, w, rtol=1e-3, atol=0)
+    if above.any():
+        i = tuple(np.argwhere(above)[0])
+        raise Mismatch(t(_CLIPPED_OUTPUT_LOGITS, want=f"{w[i]:.6g}", got=f"{g[i]:.6g}"))
 
 
 EXERCISES = {

@@ -4,6 +4,8 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 - 02a_layers_and_mlp: exercise 1 ``mlp_forward``, exercise 2 ``softmax_stable``;
 - 02b_losses_and_xor: exercise 3 ``bce_from_logits``, exercise 4 ``cce_from_logits``.
 """
+import functools
+
 import numpy as np
 
 from .. import mlp
@@ -585,6 +587,21 @@ def _mlp_no_output_bias(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
 
 
+def _bce_of_clipped_probabilities(y, z, eps):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    p = np.clip(sigmoid(z), eps, 1 - eps)   # as Keras' BinaryCrossentropy() clips (eps = 1e-7)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _cce_of_shifted_probabilities(y, Z, eps):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return -np.mean(np.log(mlp.softmax(Z)[np.arange(len(y)), y] + eps))   # np.clip(p, eps, 1) gives the same
+
+
 def _bce_via_probabilities(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     if y.shape != z.shape:
@@ -882,6 +899,11 @@ _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of th
                      "against z of shape (3, 1) gives a (3, 3) array)")
 _NANMEAN = ("np.nanmean skips the NaN losses, so a broken logit (NaN) goes unseen and the loss looks normal: take "
             "np.mean, which gives NaN as soon as one loss is NaN")
+_CLIPPED_BEFORE_THE_LOG = ("a very wrong example's loss came out far too small: probabilities clipped (np.clip(p, eps, "
+                           "1 - eps), as Keras' BinaryCrossentropy() does) or shifted (np.log(p + eps)) before the log "
+                           "cap each example's loss at -log(eps), 27.6 for eps = 1e-12, while the true loss grows without "
+                           "bound with the logits (1000 or more for logits of size 1000). Compute the loss from the "
+                           "logits: ")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
                  "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
@@ -1054,6 +1076,9 @@ EXERCISES = {
                     "log(1 + e^{-|z|}), which never overflows in any dtype"),
             Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
                     "and log(0) is -inf: compute the loss from the logits with the formula above"),
+            # round 21: Keras' clip (1e-7), the course's probability form (1e-12) and scikit-learn's old eps (1e-15)
+            *(Mistake(f"probabilities clipped at {eps:g}", functools.partial(_bce_of_clipped_probabilities, eps=eps),
+                      _CLIPPED_BEFORE_THE_LOG + "max(z, 0) - y z + log(1 + e^{-|z|})") for eps in (1e-7, 1e-12, 1e-15)),
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("sum divided by len(y)", _bce_sum_over_len, _BCE_MEAN_OF_ALL),
             Mistake("mean over axis 0", _bce_mean_over_axis_0, _BCE_MEAN_OF_ALL),
@@ -1113,6 +1138,9 @@ EXERCISES = {
             Mistake("stable softmax, then log", _cce_log_of_stable_softmax, "the loss came out inf: a probability "
                     "rounded to 0 before its log (even the stable softmax does that), or np.exp overflowed. Compute "
                     "logsumexp(Z) - Z[y] with each row's maximum subtracted inside the exp"),
+            *(Mistake(f"probabilities shifted by {eps:g}", functools.partial(_cce_of_shifted_probabilities, eps=eps),
+                      _CLIPPED_BEFORE_THE_LOG + "logsumexp(Z) - Z[y], with each row's maximum subtracted inside the "
+                      "exp") for eps in (1e-7, 1e-12, 1e-15)),
             Mistake("whole columns", _cce_columns, "Z[:, y] picks whole columns (an n x n matrix); "
                     "Z[np.arange(n), y] picks one entry per row"),
             Mistake("only too few labels rejected", _cce_fewer_labels_only, "more labels than rows must raise "

@@ -5088,6 +5088,39 @@ def test_lesson_02_round_21_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r21_bce_of_clipped_probabilities(eps):
+    def answer(y, z):
+        y, z = _r21_same_shape(y, z)
+        p = np.clip(sigmoid(z), eps, 1 - eps)   # as Keras' BinaryCrossentropy() clips
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return answer
+
+
+def _r21_cce_of_shifted_probabilities(eps):
+    def answer(y, Z):
+        y, Z = _r21_same_length(y, Z)
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return -np.mean(np.log(e[np.arange(len(y)), y] / e.sum(axis=1) + eps))   # "so that log never sees 0"
+    return answer
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-7)),
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-12)),
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-15)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-7)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-12)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-15)),
+], ids=["bce clipped at 1e-7", "bce clipped at 1e-12", "bce clipped at 1e-15", "cce log(p + 1e-7)", "cce log(p + 1e-12)",
+        "cce log(p + 1e-15)"])
+def test_lesson_02b_round_21_probabilities_clipped_before_the_log_are_named(name, answer):
+    """A loss from probabilities clipped (as Keras does, 1e-7) or shifted by a small number before the log was refused
+    with only "expected 500, got 8.06": the message now says that the clip caps each example's loss at -log(eps) and
+    that the loss comes from the logits (round 21)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "-log(eps)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -205,6 +205,10 @@ def _mlp_forward_cases():
         Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2",
              raises=(ValueError, AssertionError)),   # numpy's own ValueError, or the learner's assert
         Case((rng.normal(size=(3, 2)), *net(2, 4, 3)), label="as many examples as outputs, 3 examples, 2 -> 4 -> 3"),
+        # every other case with as many examples as hidden units (more than one) has b1 = 0 (round 21)
+        Case((np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]), np.array([[1.0, -0.5], [0.25, 1.0], [-1.0, 0.5]]),
+              np.array([0.5, -1.0, 2.0]), np.array([[1.0, -2.0, 0.5]]), np.array([0.25])),
+             label="as many examples as hidden units, 3 examples, 2 -> 3 -> 1"),
         *generated(_draw_mlp_input, count=6, seed=61),
         *generated(_draw_far_float32_mlp_input, count=2, seed=7),
         *generated(_draw_empty_mlp_input, count=1, seed=3),

@@ -5121,6 +5121,20 @@ def test_lesson_02b_round_21_probabilities_clipped_before_the_log_are_named(name
     assert verdict.kind == WRONG and "-log(eps)" in verdict.text, verdict.text
 
 
+def _r21_mlp_hidden_bias_along_the_examples_when_square(X, W1, b1, W2, b2):
+    """b1 added as a column, b1[:, None], whenever the hidden sums are square (as many examples as hidden units)."""
+    Z1 = X @ W1.T
+    Z1 = Z1 + (b1[:, None] if Z1.shape[0] == Z1.shape[1] else b1)
+    return sigmoid(np.tanh(Z1) @ W2.T + b2)
+
+
+def test_mlp_forward_round_21_hidden_bias_along_the_examples_fails():
+    """Passed before (contrived): every case with as many examples as hidden units, more than one, had b1 = 0, so b1
+    added along the wrong axis there went unseen (round 21)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r21_mlp_hidden_bias_along_the_examples_when_square)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

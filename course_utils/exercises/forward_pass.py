@@ -4,11 +4,13 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
 - 02a_layers_and_mlp: exercise 1 ``mlp_forward``, exercise 2 ``softmax_stable``;
 - 02b_losses_and_xor: exercise 3 ``bce_from_logits``, exercise 4 ``cce_from_logits``.
 """
+import functools
+
 import numpy as np
 
 from .. import mlp
 from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays)
+                   in_turn, input_changed, new_results, refusing_course_versions, same_arrays, to_numpy)
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
@@ -203,9 +205,17 @@ def _mlp_forward_cases():
         Case((rng.normal(size=(4, 3)), *net(2, 3, 1)), label="X has 3 features but W1 expects 2",
              raises=(ValueError, AssertionError)),   # numpy's own ValueError, or the learner's assert
         Case((rng.normal(size=(3, 2)), *net(2, 4, 3)), label="as many examples as outputs, 3 examples, 2 -> 4 -> 3"),
+        # every other case with as many examples as hidden units (more than one) has b1 = 0 (round 21)
+        Case((np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]), np.array([[1.0, -0.5], [0.25, 1.0], [-1.0, 0.5]]),
+              np.array([0.5, -1.0, 2.0]), np.array([[1.0, -2.0, 0.5]]), np.array([0.25])),
+             label="as many examples as hidden units, 3 examples, 2 -> 3 -> 1"),
         *generated(_draw_mlp_input, count=6, seed=61),
         *generated(_draw_far_float32_mlp_input, count=2, seed=7),
         *generated(_draw_empty_mlp_input, count=1, seed=3),
+        # the drawn batch of no examples has one hidden unit and one output: here each size differs, and the output
+        # has more than one unit (an empty result of width 1, or of the hidden layer's width, passed; round 21)
+        Case((np.zeros((0, 3)), *(np.random.default_rng(21).normal(size=shape) for shape in [(4, 3), 4, (2, 4), 2])),
+             label="a batch of no examples, 3 -> 4 -> 2: the result has shape (0, 2)", points=0),
         *generated(in_turn(_draw_mlp_mismatch_of_one, ("input", "input", "hidden", "hidden")), count=4, seed=12),
         Case((np.array([[5.0, 5.0], [-5.0, -5.0]]), np.ones((2, 2)), np.zeros(2), np.full((1, 2), 5e4), np.zeros(1)),
              label="output logits near +100000 and -100000, beyond np.exp's range even in np.longdouble"),
@@ -581,6 +591,21 @@ def _mlp_no_output_bias(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
 
 
+def _bce_of_clipped_probabilities(y, z, eps):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    p = np.clip(sigmoid(z), eps, 1 - eps)   # as Keras' BinaryCrossentropy() clips (eps = 1e-7)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _cce_of_shifted_probabilities(y, Z, eps):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return -np.mean(np.log(mlp.softmax(Z)[np.arange(len(y)), y] + eps))   # np.clip(p, eps, 1) gives the same
+
+
 def _bce_via_probabilities(y, z):
     y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
     if y.shape != z.shape:
@@ -878,6 +903,11 @@ _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of th
                      "against z of shape (3, 1) gives a (3, 3) array)")
 _NANMEAN = ("np.nanmean skips the NaN losses, so a broken logit (NaN) goes unseen and the loss looks normal: take "
             "np.mean, which gives NaN as soon as one loss is NaN")
+_CLIPPED_BEFORE_THE_LOG = ("a very wrong example's loss came out far too small: probabilities clipped (np.clip(p, eps, "
+                           "1 - eps), as Keras' BinaryCrossentropy() does) or shifted (np.log(p + eps)) before the log "
+                           "cap each example's loss at -log(eps), 27.6 for eps = 1e-12, while the true loss grows without "
+                           "bound with the logits (1000 or more for logits of size 1000). Compute the loss from the "
+                           "logits: ")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
                  "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
@@ -912,11 +942,24 @@ def _compare_softmax(got, want):
     compare_probabilities(got, want, atol=1e-40)
 
 
+_CLIPPED_OUTPUT_LOGITS = ("an output that the sigmoid puts at {want}, below 1e-40, came out as {got}: the output logits "
+                         "were clipped (np.clip(z, -88, 88), sized for float32's overflow, still gives 6e-39) or the "
+                         "outputs floored. The stable sigmoid imported above never overflows and needs no clip: "
+                         "sigmoid(H @ W2.T + b2)")
+
+
 def _compare_sigmoid_outputs(got, want):
     """Probabilities within 0.1 % or 1e-16: 0.5 + 0.5 * np.tanh(z / 2) (right) stays within 5e-17 of the sigmoid
     where it is below 1e-3, while a floor or a clip of 1e-15 or of 2.2e-16 (float64's eps), or output logits clipped
-    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17)."""
+    at 36 (sigmoid(-36) = 2.3e-16), passed the 1e-15 of the other checks (round 17). Where the sigmoid lies below
+    1e-40 an output must lie there too (the tanh form gives 0, float32 its own subnormal values): output logits clipped
+    anywhere from 37 to 92 (at 88, float32's overflow) gave 4e-17 to 1e-40 there and passed the 1e-16 (round 21)."""
     compare_probabilities(got, want, atol=1e-16)
+    g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
+    above = (w < 1e-40) & (g > 1e-40) & ~np.isclose(g, w, rtol=1e-3, atol=0)
+    if above.any():
+        i = tuple(np.argwhere(above)[0])
+        raise Mismatch(t(_CLIPPED_OUTPUT_LOGITS, want=f"{w[i]:.6g}", got=f"{g[i]:.6g}"))
 
 
 EXERCISES = {
@@ -1037,6 +1080,9 @@ EXERCISES = {
                     "log(1 + e^{-|z|}), which never overflows in any dtype"),
             Mistake("sigmoid, then log", _bce_via_probabilities, "sigmoid(z) rounds to exactly 0 or 1 for large |z|, "
                     "and log(0) is -inf: compute the loss from the logits with the formula above"),
+            # round 21: Keras' clip (1e-7), the course's probability form (1e-12) and scikit-learn's old eps (1e-15)
+            *(Mistake(f"probabilities clipped at {eps:g}", functools.partial(_bce_of_clipped_probabilities, eps=eps),
+                      _CLIPPED_BEFORE_THE_LOG + "max(z, 0) - y z + log(1 + e^{-|z|})") for eps in (1e-7, 1e-12, 1e-15)),
             Mistake("sum instead of mean", _bce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("sum divided by len(y)", _bce_sum_over_len, _BCE_MEAN_OF_ALL),
             Mistake("mean over axis 0", _bce_mean_over_axis_0, _BCE_MEAN_OF_ALL),
@@ -1096,6 +1142,9 @@ EXERCISES = {
             Mistake("stable softmax, then log", _cce_log_of_stable_softmax, "the loss came out inf: a probability "
                     "rounded to 0 before its log (even the stable softmax does that), or np.exp overflowed. Compute "
                     "logsumexp(Z) - Z[y] with each row's maximum subtracted inside the exp"),
+            *(Mistake(f"probabilities shifted by {eps:g}", functools.partial(_cce_of_shifted_probabilities, eps=eps),
+                      _CLIPPED_BEFORE_THE_LOG + "logsumexp(Z) - Z[y], with each row's maximum subtracted inside the "
+                      "exp") for eps in (1e-7, 1e-12, 1e-15)),
             Mistake("whole columns", _cce_columns, "Z[:, y] picks whole columns (an n x n matrix); "
                     "Z[np.arange(n), y] picks one entry per row"),
             Mistake("only too few labels rejected", _cce_fewer_labels_only, "more labels than rows must raise "

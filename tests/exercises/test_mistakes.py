@@ -5176,6 +5176,140 @@ def test_lesson_02_round_20_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 21: lesson 02
+def _r21_mlp_logits(X, W1, b1, W2, b2):
+    return np.tanh(X @ W1.T + b1) @ W2.T + b2
+
+
+def _r21_mlp_sigmoid_clipped_at(size):
+    """A sigmoid of its own whose logits are clipped at +-size "so that np.exp cannot overflow" (88: float32's limit,
+    which the catalogue's message about float32 names)."""
+    return lambda X, W1, b1, W2, b2: 1 / (1 + np.exp(-np.clip(_r21_mlp_logits(X, W1, b1, W2, b2), -size, size)))
+
+
+def _r21_mlp_empty_batch_as(width):
+    """The whole batch at once, with a batch of no examples answered apart, in an array of the wrong width: (0, 1) for
+    "one probability per example", or (0, W2.shape[1]), the hidden layer's width."""
+    def answer(X, W1, b1, W2, b2):
+        if len(X) == 0:
+            return np.zeros((0, width(W1, W2)))
+        return sigmoid(_r21_mlp_logits(X, W1, b1, W2, b2))
+    return answer
+
+
+@pytest.mark.parametrize("answer, needle", [
+    (_r21_mlp_sigmoid_clipped_at(40), "below 1e-40"),
+    (_r21_mlp_sigmoid_clipped_at(50), "below 1e-40"),
+    (_r21_mlp_sigmoid_clipped_at(88), "below 1e-40"),
+    (_r21_mlp_empty_batch_as(lambda W1, W2: 1), "wrong shape"),
+    (_r21_mlp_empty_batch_as(lambda W1, W2: W2.shape[1]), "wrong shape"),
+], ids=["logits clipped at 40", "logits clipped at 50", "logits clipped at 88", "empty batch as (0, 1)",
+        "empty batch as (0, W2.shape[1])"])
+def test_mlp_forward_round_21_clipped_logits_and_empty_batches_of_the_wrong_width_fail(answer, needle):
+    """Each passed before: a sigmoid of output logits clipped at 40 to 88 gives 4e-18 to 6e-39 where the true output is
+    1e-41 or less, within the 1e-16 that the form 0.5 + 0.5 * np.tanh(z / 2) needs (it gives 0 there); and the only
+    batch of no examples had one hidden unit and one output, so any width of 1 passed (round 21)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), answer)
+    assert verdict.kind == WRONG and needle in verdict.text, verdict.text
+
+
+def _r21_same_shape(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return y, z
+
+
+def _r21_same_length(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return y, Z
+
+
+def _r21_softmax_as_rows(z):
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])   # every axis but the last made one axis of rows
+    e = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.matmul(W2, np.tanh(np.matmul(W1, X.T).T + b1).T).T + b2)),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: (lambda z: np.where(z > 0, 1 - sigmoid(-z), sigmoid(z)))(
+        _r21_mlp_logits(X, W1, b1, W2, b2))),
+    ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid(np.clip(_r21_mlp_logits(X, W1, b1, W2, b2), -100, 100))),
+    ("softmax_stable", lambda z: (lambda z: np.exp(z - np.logaddexp.reduce(z, axis=-1, keepdims=True)))(
+        np.asarray(z, dtype=float))),
+    ("softmax_stable", _r21_softmax_as_rows),
+    ("softmax_stable", lambda z: (lambda z, a: (lambda e: e / e.sum(axis=a, keepdims=True))(
+        np.exp(z - z.max(axis=a, keepdims=True))))(np.asarray(z, dtype=float), np.ndim(z) - 1)),
+    ("bce_from_logits", lambda y, z: (lambda y, z: np.mean(np.logaddexp(0, z) - y * z))(*_r21_same_shape(y, z))),
+    ("bce_from_logits", lambda y, z: (lambda y, z: np.mean((1 - y) * z + np.maximum(-z, 0) + np.log1p(
+        np.exp(-np.abs(z)))))(*_r21_same_shape(y, z))),
+    ("bce_from_logits", lambda y, z: (lambda y, z: np.mean(np.mean(np.maximum(z, 0) - y * z + np.log1p(
+        np.exp(-np.abs(z))), axis=-1)))(*_r21_same_shape(y, z))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z: np.mean(np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(y)), y]))(
+        *_r21_same_length(y, Z))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z: np.mean(np.logaddexp.reduce(Z, axis=1) - np.diagonal(Z[:, y])))(
+        *_r21_same_length(y, Z))),
+    ("cce_from_logits", lambda y, Z: (lambda y, Z, m: np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - np.sum(
+        np.eye(Z.shape[1])[y] * Z, axis=1)))(*_r21_same_length(y, Z), np.asarray(Z, dtype=float).max(axis=1))),
+], ids=["mlp by np.matmul with examples as columns", "mlp 1 - sigmoid(-z) for positive z", "mlp logits clipped at 100",
+        "softmax exp(z - np.logaddexp.reduce)", "softmax of the rows reshaped back", "softmax along axis ndim - 1",
+        "bce logaddexp(0, z) - y z", "bce (1 - y) z + max(-z, 0) + log1p", "bce mean of the last axis's means",
+        "cce np.logaddexp.reduce", "cce diagonal of the picked columns", "cce one-hot times the logits"])
+def test_lesson_02_round_21_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r21_bce_of_clipped_probabilities(eps):
+    def answer(y, z):
+        y, z = _r21_same_shape(y, z)
+        p = np.clip(sigmoid(z), eps, 1 - eps)   # as Keras' BinaryCrossentropy() clips
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return answer
+
+
+def _r21_cce_of_shifted_probabilities(eps):
+    def answer(y, Z):
+        y, Z = _r21_same_length(y, Z)
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return -np.mean(np.log(e[np.arange(len(y)), y] / e.sum(axis=1) + eps))   # "so that log never sees 0"
+    return answer
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-7)),
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-12)),
+    ("bce_from_logits", _r21_bce_of_clipped_probabilities(1e-15)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-7)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-12)),
+    ("cce_from_logits", _r21_cce_of_shifted_probabilities(1e-15)),
+], ids=["bce clipped at 1e-7", "bce clipped at 1e-12", "bce clipped at 1e-15", "cce log(p + 1e-7)", "cce log(p + 1e-12)",
+        "cce log(p + 1e-15)"])
+def test_lesson_02b_round_21_probabilities_clipped_before_the_log_are_named(name, answer):
+    """A loss from probabilities clipped (as Keras does, 1e-7) or shifted by a small number before the log was refused
+    with only "expected 500, got 8.06": the message now says that the clip caps each example's loss at -log(eps) and
+    that the loss comes from the logits (round 21)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "-log(eps)" in verdict.text, verdict.text
+
+
+def _r21_mlp_hidden_bias_along_the_examples_when_square(X, W1, b1, W2, b2):
+    """b1 added as a column, b1[:, None], whenever the hidden sums are square (as many examples as hidden units)."""
+    Z1 = X @ W1.T
+    Z1 = Z1 + (b1[:, None] if Z1.shape[0] == Z1.shape[1] else b1)
+    return sigmoid(np.tanh(Z1) @ W2.T + b2)
+
+
+def test_mlp_forward_round_21_hidden_bias_along_the_examples_fails():
+    """Passed before (contrived): every case with as many examples as hidden units, more than one, had b1 = 0, so b1
+    added along the wrong axis there went unseen (round 21)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r21_mlp_hidden_bias_along_the_examples_when_square)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

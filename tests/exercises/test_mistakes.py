@@ -12538,6 +12538,32 @@ def test_lesson_07b_round_20_rounded_shapley_values_are_named(digits):
     assert "float32" not in verdict.text
 
 
+# round 21: lesson 07
+def _r21_counting_mlp(calls):
+    """_tiny_mlp's shape (6 inputs, 3 scores) with a forward pre-hook that counts the model's calls in ``calls``."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):   # the tests' random numbers are left as they were
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    model.register_forward_pre_hook(lambda module, args: calls.append(len(args[0])))
+    return model
+
+
+def test_lesson_07a_round_21_ig_mistakes_compute_every_point_in_one_pass():
+    """The catalogued integrated-gradients mistakes made by one factory ran the model once per point: an answer
+    wrong only on the 2048-step case waited about 4 s while the check tried seven of them 2048 passes each."""
+    import torch
+
+    for mistake in registry.get_exercise("integrated_gradients").mistakes:
+        if mistake.name not in ("left Riemann sum", "right Riemann sum", "no (x - baseline)", "sum, not mean",
+                                "path from zero", "endpoints included", "only steps = 0 rejected"):
+            continue
+        calls = []
+        mistake.answer(_r21_counting_mlp(calls), torch.linspace(-1, 1, 6), 1, None, 2048)
+        assert calls == [2048], (mistake.name, len(calls))
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -909,7 +909,7 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True):
+                    last_window=True, cut_off=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=dtype)
@@ -920,8 +920,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         total, count = np.zeros(image.shape), np.zeros(image.shape)
         original = predict(image[None])[0]
         end = 1 if last_window else 0
-        for i in range(0, image.shape[0] - patch + end, stride):
-            for j in range(0, image.shape[1] - patch + end, stride):
+        last = [side if cut_off else side - patch + end for side in image.shape]
+        for i in range(0, last[0], stride):
+            for j in range(0, last[1], stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - predict(covered[None])[0])
@@ -1112,6 +1113,10 @@ EXERCISES = {
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
+            Mistake("windows cut off at the border", _occlusion_with(cut_off=True),  # round 21: told "wrong value"
+                    "your windows also start where they no longer fit, and the slice cuts them off at the border "
+                    "(as Captum's Occlusion does): a window lies inside the image, so its corners are "
+                    "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride), not range(0, H, stride)."),
             Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
                     "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
                     "patch, the pixels between two windows are never covered and stay 0."),

@@ -12564,6 +12564,28 @@ def test_lesson_07a_round_21_ig_mistakes_compute_every_point_in_one_pass():
         assert calls == [2048], (mistake.name, len(calls))
 
 
+def _r21_occlusion_over_every_corner(predict, image, patch, stride, fill):
+    """Corners range(0, H, stride): the slices cut the last windows off at the border, as Captum's Occlusion does."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0], stride):
+        for j in range(0, image.shape[1], stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_lesson_07b_round_21_occlusion_windows_cut_off_at_the_border_are_named():
+    """Told only "wrong value at index (0, 5)": the learner's windows are right inside the image."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r21_occlusion_over_every_corner)
+    assert verdict.kind == WRONG and verdict.mistake == "windows cut off at the border", verdict.text
+    assert "range(0, H - patch + 1, stride)" in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

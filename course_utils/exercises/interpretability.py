@@ -515,7 +515,7 @@ def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, classes=None, most_st
 
 
 def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
-             float32=True):
+             float32=True, times_x=False):
     """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
     def wrong(model, x, target, baseline, steps):
         import torch
@@ -534,7 +534,7 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
         total = torch.zeros_like(x)
         total += points.grad.sum(dim=0)   # as before: refused for whole-number x (a float added into an int tensor)
         mean = total / steps if average else total
-        return (x - baseline) * mean if multiply else mean
+        return (x if times_x else x - baseline) * mean if multiply else mean
     return wrong
 
 
@@ -1007,6 +1007,10 @@ EXERCISES = {
                     "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
+            Mistake("x, not (x - baseline)", _ig_with(_midpoints, times_x=True),  # round 21: told "wrong value"
+                    "you multiplied the average gradient by x; multiply it by (x - baseline): the two differ "
+                    "whenever the baseline is not zero, and only (x - baseline) makes the attributions add up to "
+                    "f(x) - f(baseline)."),
             Mistake("sum, not mean", _ig_with(_midpoints, average=False),
                     "divide the sum of the gradients by steps: the integral is an average over the path."),
             Mistake("path from zero", _ig_with(_midpoints, from_baseline=False),

@@ -12586,6 +12586,26 @@ def test_lesson_07b_round_21_occlusion_windows_cut_off_at_the_border_are_named()
     assert "range(0, H - patch + 1, stride)" in verdict.text
 
 
+def _r21_ig_times_x(model, x, target, baseline, steps):
+    """The lesson's batched answer with x * mean gradient, the formula for a zero baseline."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return x * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_21_ig_times_x_is_named():
+    """Told only "wrong value" on the first non-zero baseline."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r21_ig_times_x)
+    assert verdict.kind == WRONG and verdict.mistake == "x, not (x - baseline)", verdict.text
+
+
 def _r21_saliency_of_a_detached_view(model, x, target):
     """.detach() instead of .clone(): a new tensor object that shares x's memory, so the caller's x keeps no flag."""
     import torch

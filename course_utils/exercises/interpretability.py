@@ -542,6 +542,11 @@ def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
 
 
+def _ig_averaged_twice(model, x, target, baseline, steps):
+    """backward() on the mean of the points' scores, then the mean of their gradients: divided by steps twice."""
+    return _ig_with(_midpoints)(model, x, target, baseline, steps) / steps
+
+
 def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
     import torch
 
@@ -1046,6 +1051,11 @@ EXERCISES = {
             Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
                     "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
                     "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),
+            Mistake("averaged twice", _ig_averaged_twice,  # round 21: told "wrong value"; last, as on a model
+                    # whose gradient hardly changes along the path it gives what "scores squeezed" gives
+                    "you divided by steps twice: backward() on the mean of the scores already divides each point's "
+                    "gradient by steps, and .mean(dim=0) divides again. Call backward() on the sum of the scores, "
+                    "model(points)[:, target].sum(), then take the mean of the gradients."),
         ),
     ),
     "exact_shapley_values": Exercise(

@@ -12606,6 +12606,26 @@ def test_lesson_07a_round_21_ig_times_x_is_named():
     assert verdict.kind == WRONG and verdict.mistake == "x, not (x - baseline)", verdict.text
 
 
+def _r21_ig_averaged_twice(model, x, target, baseline, steps):
+    """The lesson's batched answer with backward() on the mean of the scores, as for a loss."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].mean().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_21_ig_averaged_twice_is_named():
+    """Told only "wrong value: expected 0.0814404, got 0.00509002" (16 steps: 16 times too small)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r21_ig_averaged_twice)
+    assert verdict.kind == WRONG and verdict.mistake == "averaged twice", verdict.text
+
+
 def _r21_saliency_of_a_detached_view(model, x, target):
     """.detach() instead of .clone(): a new tensor object that shares x's memory, so the caller's x keeps no flag."""
     import torch

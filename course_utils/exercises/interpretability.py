@@ -515,7 +515,7 @@ def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, classes=None, most_st
 
 
 def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
-             float32=True):
+             float32=True, times_x=False):
     """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
     def wrong(model, x, target, baseline, steps):
         import torch
@@ -525,18 +525,26 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
         x = torch.as_tensor(x, dtype=torch.float32 if float32 else None)
         baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
         start = baseline if from_baseline else torch.zeros_like(x)
+        # round 21: all points in one batch, as the lesson's answer does (one at a time, the seven mistakes made
+        # with this took about 4 s on the 2048-step case to find which one an answer wrong only there made)
+        alphas = torch.as_tensor(np.asarray(alphas_of(steps), dtype=float),
+                                 dtype=x.dtype if x.is_floating_point() else torch.get_default_dtype()).reshape(-1, *[1] * x.ndim)
+        points = (start + alphas * (x - start)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
         total = torch.zeros_like(x)
-        for alpha in alphas_of(steps):
-            point = (start + float(alpha) * (x - start)).requires_grad_(True)
-            model(point[None])[0, target].backward()
-            total += point.grad
+        total += points.grad.sum(dim=0)   # as before: refused for whole-number x (a float added into an int tensor)
         mean = total / steps if average else total
-        return (x - baseline) * mean if multiply else mean
+        return (x if times_x else x - baseline) * mean if multiply else mean
     return wrong
 
 
 def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
+
+
+def _ig_averaged_twice(model, x, target, baseline, steps):
+    """backward() on the mean of the points' scores, then the mean of their gradients: divided by steps twice."""
+    return _ig_with(_midpoints)(model, x, target, baseline, steps) / steps
 
 
 def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
@@ -906,7 +914,7 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True):
+                    last_window=True, cut_off=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
         image = np.asarray(image, dtype=dtype)
@@ -917,8 +925,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         total, count = np.zeros(image.shape), np.zeros(image.shape)
         original = predict(image[None])[0]
         end = 1 if last_window else 0
-        for i in range(0, image.shape[0] - patch + end, stride):
-            for j in range(0, image.shape[1] - patch + end, stride):
+        last = [side if cut_off else side - patch + end for side in image.shape]
+        for i in range(0, last[0], stride):
+            for j in range(0, last[1], stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - predict(covered[None])[0])
@@ -1003,6 +1012,10 @@ EXERCISES = {
                     "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
+            Mistake("x, not (x - baseline)", _ig_with(_midpoints, times_x=True),  # round 21: told "wrong value"
+                    "you multiplied the average gradient by x; multiply it by (x - baseline): the two differ "
+                    "whenever the baseline is not zero, and only (x - baseline) makes the attributions add up to "
+                    "f(x) - f(baseline)."),
             Mistake("sum, not mean", _ig_with(_midpoints, average=False),
                     "divide the sum of the gradients by steps: the integral is an average over the path."),
             Mistake("path from zero", _ig_with(_midpoints, from_baseline=False),
@@ -1038,6 +1051,11 @@ EXERCISES = {
             Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
                     "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
                     "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),
+            Mistake("averaged twice", _ig_averaged_twice,  # round 21: told "wrong value"; last, as on a model
+                    # whose gradient hardly changes along the path it gives what "scores squeezed" gives
+                    "you divided by steps twice: backward() on the mean of the scores already divides each point's "
+                    "gradient by steps, and .mean(dim=0) divides again. Call backward() on the sum of the scores, "
+                    "model(points)[:, target].sum(), then take the mean of the gradients."),
         ),
     ),
     "exact_shapley_values": Exercise(
@@ -1109,6 +1127,10 @@ EXERCISES = {
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
+            Mistake("windows cut off at the border", _occlusion_with(cut_off=True),  # round 21: told "wrong value"
+                    "your windows also start where they no longer fit, and the slice cuts them off at the border "
+                    "(as Captum's Occlusion does): a window lies inside the image, so its corners are "
+                    "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride), not range(0, H, stride)."),
             Mistake("drop spread over the stride", _occlusion_with(spread_to_stride=True),
                     "give the drop only to the patch x patch pixels the window covers: with a stride larger than the "
                     "patch, the pixels between two windows are never covered and stay 0."),

@@ -13023,6 +13023,220 @@ def test_lesson_07b_round_20_rounded_shapley_values_are_named(digits):
     assert "float32" not in verdict.text
 
 
+# round 21: lesson 07
+def _r21_counting_mlp(calls):
+    """_tiny_mlp's shape (6 inputs, 3 scores) with a forward pre-hook that counts the model's calls in ``calls``."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):   # the tests' random numbers are left as they were
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    model.register_forward_pre_hook(lambda module, args: calls.append(len(args[0])))
+    return model
+
+
+def test_lesson_07a_round_21_ig_mistakes_compute_every_point_in_one_pass():
+    """The catalogued integrated-gradients mistakes made by one factory ran the model once per point: an answer
+    wrong only on the 2048-step case waited about 4 s while the check tried seven of them 2048 passes each."""
+    import torch
+
+    for mistake in registry.get_exercise("integrated_gradients").mistakes:
+        if mistake.name not in ("left Riemann sum", "right Riemann sum", "no (x - baseline)", "sum, not mean",
+                                "path from zero", "endpoints included", "only steps = 0 rejected"):
+            continue
+        calls = []
+        mistake.answer(_r21_counting_mlp(calls), torch.linspace(-1, 1, 6), 1, None, 2048)
+        assert calls == [2048], (mistake.name, len(calls))
+
+
+def _r21_occlusion_over_every_corner(predict, image, patch, stride, fill):
+    """Corners range(0, H, stride): the slices cut the last windows off at the border, as Captum's Occlusion does."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0], stride):
+        for j in range(0, image.shape[1], stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_lesson_07b_round_21_occlusion_windows_cut_off_at_the_border_are_named():
+    """Told only "wrong value at index (0, 5)": the learner's windows are right inside the image."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r21_occlusion_over_every_corner)
+    assert verdict.kind == WRONG and verdict.mistake == "windows cut off at the border", verdict.text
+    assert "range(0, H - patch + 1, stride)" in verdict.text
+
+
+def _r21_ig_times_x(model, x, target, baseline, steps):
+    """The lesson's batched answer with x * mean gradient, the formula for a zero baseline."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return x * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_21_ig_times_x_is_named():
+    """Told only "wrong value" on the first non-zero baseline."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r21_ig_times_x)
+    assert verdict.kind == WRONG and verdict.mistake == "x, not (x - baseline)", verdict.text
+
+
+def _r21_ig_averaged_twice(model, x, target, baseline, steps):
+    """The lesson's batched answer with backward() on the mean of the scores, as for a loss."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].mean().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_21_ig_averaged_twice_is_named():
+    """Told only "wrong value: expected 0.0814404, got 0.00509002" (16 steps: 16 times too small)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r21_ig_averaged_twice)
+    assert verdict.kind == WRONG and verdict.mistake == "averaged twice", verdict.text
+
+
+def _r21_saliency_of_a_detached_view(model, x, target):
+    """.detach() instead of .clone(): a new tensor object that shares x's memory, so the caller's x keeps no flag."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).detach().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def _r21_saliency_by_torch_tensor(model, x, target):
+    """torch.tensor(x, ...) copies x, even a tensor (with a warning): x[None] written as unsqueeze, [0][target]."""
+    import torch
+
+    x = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    model(x.unsqueeze(0))[0][target].backward()
+    return x.grad.abs().numpy()
+
+
+def _r21_ig_from(alphas_of, score_gradient):
+    """The lesson's batched integrated gradients with other alphas and another way to the points' gradients."""
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if not steps > 0:
+            raise ValueError("steps must be positive")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.as_tensor(0.0 if baseline is None else baseline, dtype=torch.float32)   # 0 broadcasts
+        alphas = alphas_of(steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        return (x - baseline) * score_gradient(model(points)[:, target], points).sum(dim=0) / steps
+    return integrated_gradients
+
+
+def _r21_gradient_by_ones(scores, points):
+    import torch
+
+    return torch.autograd.grad(scores, points, grad_outputs=torch.ones_like(scores))[0]
+
+
+def _r21_gradient_by_backward(scores, points):
+    scores.sum().backward()
+    return points.grad
+
+
+def _r21_occlusion_counted_apart(predict, image, patch, stride, fill):
+    """The corners by np.arange, the drops in a list, and the count of windows per pixel in a second pass."""
+    image = np.array(image, dtype=float)
+    if patch > image.shape[0] or patch > image.shape[1]:
+        raise ValueError("the patch does not fit into the image")
+    corners = [(i, j) for i in np.arange(0, image.shape[0] - patch + 1, stride)
+               for j in np.arange(0, image.shape[1] - patch + 1, stride)]
+    drops = []
+    for i, j in corners:
+        covered = image.copy()
+        covered[i:i + patch, j:j + patch] = fill
+        drops.append(predict(image[None])[0] - predict(covered[None])[0])
+    total, count = np.zeros_like(image), np.zeros_like(image)
+    for (i, j), drop in zip(corners, drops):
+        total[i:i + patch, j:j + patch] += drop
+    for i, j in corners:
+        count[i:i + patch, j:j + patch] += 1
+    return total / (count + (count == 0))
+
+
+def _r21_occlusion_by_np_where(predict, image, patch, stride, fill):
+    """Each covered image by np.where over a window mask of the image's shape, all scored in one batch."""
+    image = np.asarray(image).astype(float)
+    height, width = image.shape
+    if patch > min(height, width):
+        raise ValueError("the patch does not fit into the image")
+    rows, cols = np.arange(height)[:, None], np.arange(width)[None, :]
+    masks = np.array([(rows >= i) & (rows < i + patch) & (cols >= j) & (cols < j + patch)
+                      for i in range(0, height - patch + 1, stride) for j in range(0, width - patch + 1, stride)])
+    drops = predict(image[None])[0] - predict(np.where(masks, fill, image))
+    count = masks.sum(axis=0)
+    return np.where(count > 0, np.tensordot(drops, masks, axes=1) / np.maximum(count, 1), 0.0)
+
+
+def _r21_shapley_by(weight_of, v_of):
+    """The enumeration of the lesson with another weight and another v(S)."""
+    def exact_shapley_values(predict, x, background):
+        import itertools
+
+        x, background = np.asarray(x, dtype=np.float64), np.asarray(background, dtype=np.float64)
+        if background.shape[-1] != x.size:
+            raise ValueError("background needs one column per feature")
+        n, phi = x.size, np.zeros(x.size)
+        for i in range(n):
+            for size in range(n):
+                for S in itertools.combinations([j for j in range(n) if j != i], size):
+                    phi[i] += weight_of(size, n) * (v_of(predict, x, background, S + (i,))
+                                                    - v_of(predict, x, background, S))
+        return phi
+    return exact_shapley_values
+
+
+def _r21_v_by_mask(predict, x, background, S):
+    mask = np.zeros(x.size, dtype=bool)
+    mask[list(S)] = True
+    return predict(np.where(mask, x, background)).sum() / len(background)
+
+
+def _r21_v_by_columns(predict, x, background, S):
+    return np.mean(predict(np.column_stack([x[j] * np.ones(len(background)) if j in S else background[:, j]
+                                            for j in range(x.size)])))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r21_saliency_of_a_detached_view),
+    ("saliency_map", _r21_saliency_by_torch_tensor),
+    ("integrated_gradients", _r21_ig_from(lambda steps: __import__("torch").arange(0.5, steps) / steps,
+                                          _r21_gradient_by_ones)),
+    ("integrated_gradients", _r21_ig_from(lambda steps: __import__("torch").linspace(0, 1, steps + 1)[1:] - 0.5 / steps,
+                                          _r21_gradient_by_backward)),
+    ("occlusion_map", _r21_occlusion_counted_apart),
+    ("occlusion_map", _r21_occlusion_by_np_where),
+    ("exact_shapley_values", _r21_shapley_by(lambda size, n: 1 / (n * math.comb(n - 1, size)), _r21_v_by_mask)),
+    ("exact_shapley_values", _r21_shapley_by(lambda size, n: math.factorial(size) * math.factorial(n - size - 1)
+                                             / math.factorial(n), _r21_v_by_columns)),
+], ids=["saliency detach", "saliency torch.tensor", "ig arange(0.5, steps), grad_outputs, scalar baseline",
+        "ig linspace minus half a step", "occlusion counted in a second pass", "occlusion by np.where masks",
+        "shapley 1 / (n comb(n-1, s)), v by a mask", "shapley v by column_stack"])
+def test_lesson_07_round_21_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

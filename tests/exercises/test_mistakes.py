@@ -4626,6 +4626,19 @@ def test_lesson_06_round_21_torch_train_step_seeding_torch_is_named():
     assert verdict.kind == WRONG and "reset PyTorch's random generator" in verdict.text, verdict.text
 
 
+def _accuracy_detaching_in_place(logits, labels):
+    _r21_accuracy_shapes_tested(logits, labels)
+    logits.detach_()   # "no graph needed": but these are the caller's logits
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def test_lesson_06_round_21_accuracy_detaching_the_logits_in_place_is_named():
+    """Round 21: logits.detach_() was told "your function changed its input array in place (for example `z[z < 0] =
+    0` ...). Work on a new array instead: `np.maximum(0, z)`", though no value changed."""
+    verdict = judge(registry.get_exercise("torch_accuracy"), _accuracy_detaching_in_place)
+    assert verdict.kind == WRONG and "detached the caller's logits in place" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

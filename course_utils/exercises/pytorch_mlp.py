@@ -11,8 +11,8 @@ The references live in the lesson code. torch is imported inside the functions o
 import numpy as np
 
 from ..i18n import t
-from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, Mismatch, Mistake, called, compare_values,
-                   draw_floats, draw_shape, generated, refusing_course_versions)
+from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, InputChanged, Mismatch, Mistake, called,
+                   compare_values, draw_floats, draw_shape, generated, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -191,7 +191,10 @@ def _run_step(train_step, case):
     if kw.get("fitted"):  # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n_labels, k, generator=gen).to(dtype)
-    moved_to_the_cpu = []
+    moved_to_the_cpu, calls = [], []
+    # round 21: loss_fn(model.forward(x), y) skips the model's hooks, and the course's fit() reads each step's logits
+    # through a forward hook (torch_training._step)
+    model.register_forward_pre_hook(lambda module, inputs: calls.append(module))
     if kw.get("on_a_gpu"):  # round 17: a loss taken through .numpy() passed, as on the CPU
         x, y = _on_a_gpu(x), _on_a_gpu(y)
         # round 19: x.cpu() (or x.to("cpu")) and y.cpu() in the step passed, as the check's model has no device
@@ -217,6 +220,11 @@ def _run_step(train_step, case):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        if not calls:
+            raise Mismatch(t("train_step called model.forward(x), which skips the model's hooks: call the model itself, "
+                             "out = model(x). A caller's forward hook (the course's fit() reads the logits of each "
+                             "step through one) never runs otherwise"))
+        calls.clear()
         if any(moved_to_the_cpu):
             raise Mismatch(t("train_step moved the batch to the CPU (x.cpu() or x.to(\"cpu\")) before the model: on a "
                              "GPU the model's weights stay on \"cuda\", and torch refuses to mix the two devices. Give "
@@ -256,6 +264,19 @@ def _run_step(train_step, case):
     kind = _loss_kind(results[0])
     losses = [float(r.detach()) if isinstance(r, torch.Tensor) else float(r) for r in results]
     weights = torch.cat([p.detach().flatten() for p in model.parameters()]).numpy()
+    if kw.get("dropout") and "seed" not in kw and not kw.get("eval_model"):  # round 21: torch.manual_seed inside the
+        # step was told that its returned loss was wrong. On the named dropout case only (the seeds cost 0.4 s a check),
+        # stepped again under two seeds, it must leave torch's generator where they led
+        draws = []
+        for seed in (11, 12):
+            torch.manual_seed(seed)
+            train_step(*values[:cut], **keywords)
+            draws.append(torch.rand(4))
+        if torch.equal(*draws):
+            raise Mismatch(t("train_step reset PyTorch's random generator (torch.manual_seed inside train_step?): the "
+                             "training loop calls it at every step, so every step then draws the same dropout masks, "
+                             "and every shuffle after it repeats. Leave seeding to the caller, who seeds once before "
+                             "training"))
     return np.array(losses), weights, kind
 
 
@@ -506,6 +527,23 @@ def _draw_accuracy_case(rng):
     return Case((tensor, torch.tensor(labels, dtype=torch.int64)))
 
 
+def _run_accuracy(accuracy, case):
+    """``called``, naming an input tensor that the answer detached in place (round 21: logits.detach_() was told it
+    changed its input array's values, with numpy advice)."""
+    import torch
+
+    tracked = [value for value in case.args if isinstance(value, torch.Tensor) and value.requires_grad]
+    try:
+        return called(accuracy, case)
+    except InputChanged:
+        if any(not value.requires_grad for value in tracked):
+            raise Mismatch(t("accuracy detached the caller's logits in place (logits.detach_() or "
+                             "logits.requires_grad_(False)): they no longer require gradients, so a loss.backward() "
+                             "through them afterwards fails. Use logits.detach(), which returns a new tensor, or "
+                             "leave them as they are: argmax records no graph")) from None
+        raise
+
+
 def _compare_accuracy(got, want):
     if hasattr(got, "detach") and not hasattr(want, "detach"):
         raise Mismatch(t("returned a tensor ({value}): return a Python float with .item()", value=repr(got)))
@@ -524,6 +562,10 @@ def _compare_accuracy(got, want):
 
 # ---------------------------------------------------------------- exercise 3: a custom nn.Module
 def _module_cases():
+    # loaded before the check watches DigitMLP.__init__: base._loaded reads "DigitMLP.__init__" of a module not yet
+    # loaded as None.__init__, a method-wrapper (round 21)
+    from .. import digit_models  # noqa: F401
+
     return [
         Case((784, 32, 16, 10), {"batch": (5, 28, 28)}, label="5 images of 28x28, default dropout"),
         Case((784, 32, 16, 10), {"batch": (1, 784)}, label="a batch of one, already flat"),
@@ -1982,8 +2024,10 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
     "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
-# labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part.
-_OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes)
+# labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
+# digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy.
+_OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes,
+                     "course_utils.digit_models:accuracy_on")
 # This module's forward pass (with or without its flatten), model builder and evaluation loop.
 _CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
 
@@ -2076,7 +2120,8 @@ EXERCISES = {
     "torch_accuracy": Exercise(
         reference=_accuracy,
         cases=_accuracy_cases,
-        run=refusing_course_versions(called, ("course_utils.torch_training:accuracy", *_OTHER_ACCURACIES)),  # rounds 19, 20
+        run=refusing_course_versions(_run_accuracy, ("course_utils.torch_training:accuracy", *_OTHER_ACCURACIES)),
+        # rounds 19, 20, 21
         compare=_compare_accuracy,
         hint="The predicted class is logits.argmax(dim=1); compare with labels, turn the booleans into floats "
         "and average: (pred == labels).float().mean().item(). Check the shapes first and raise ValueError "
@@ -2145,8 +2190,10 @@ EXERCISES = {
     "torch_digit_mlp": Exercise(
         reference=_digit_mlp,
         cases=_module_cases,
-        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward", *_CHECK_S_MODELS)),
-        # a subclass, the class itself or its forward borrowed (round 19); this module's own (round 20)
+        run=refusing_course_versions(_run_module, ("course_utils.digit_models:DigitMLP.forward",
+                                                   "course_utils.digit_models:DigitMLP.__init__", *_CHECK_S_MODELS)),
+        # a subclass, the class itself or its forward borrowed (round 19); this module's own (round 20); the course's
+        # layers, DigitMLP(...) built inside the answer's own __init__ (round 21)
         untouched_random=("numpy", "python"),   # layers and dropout draw from torch's
         compare=_compare_module,
         hint="In __init__ create self.hidden1 = nn.Linear(n_in, n_hidden1), self.hidden2 = nn.Linear(n_hidden1, n_hidden2) "

@@ -4577,6 +4577,243 @@ def test_lesson_06_round_20_digit_mlp_refuses_the_course_s_forward_set_as_its_ow
     _refused_as_the_course_s_own("torch_digit_mlp", _digit_mlp_with_the_course_s_forward_as_its_own(on_the_instance))
 
 
+# round 21: lesson 06
+def _accuracy_by_the_digit_models_helper(logits, labels):
+    from course_utils import digit_models
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("logits must be (n, k) and labels (n,)")
+
+    class Given(torch.nn.Module):   # a "model" whose outputs are the logits themselves
+        def forward(self, images):
+            return logits.detach().cpu()
+    return digit_models.accuracy_on(Given(), np.zeros(len(labels)), labels.cpu().numpy())
+
+
+def test_lesson_06_round_21_accuracy_refuses_the_digit_models_helper():
+    """Round 21: 06c's digit_models.accuracy_on, given a module that returns the logits, computed the whole accuracy
+    without calling a watched function: it passed 30 of 30."""
+    _refused_as_the_course_s_own("torch_accuracy", _accuracy_by_the_digit_models_helper)
+
+
+def _step_calling_forward(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model.forward(x), y)   # skips the model's hooks
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_round_21_torch_train_step_calls_the_model_not_its_forward():
+    """Round 21: loss_fn(model.forward(x), y) passed 27 of 27, but it skips the model's forward hooks, and the course's
+    fit() reads the logits of each step through one (torch_training._step): with this train_step it raises."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_calling_forward)
+    assert verdict.kind == WRONG and "model.forward(x)" in verdict.text, verdict.text
+
+
+def _digit_mlp_with_the_course_s_layers(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from course_utils import digit_models
+
+    class DigitMLP(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            built = digit_models.DigitMLP(n_in, n_hidden1, n_hidden2, n_out, dropout)   # the course builds the layers
+            self.hidden1, self.hidden2, self.output, self.dropout = (built.hidden1, built.hidden2, built.output,
+                                                                     built.dropout)
+
+        def forward(self, x):
+            x = self.dropout(torch.relu(self.hidden1(x.flatten(start_dim=1))))
+            return self.output(self.dropout(torch.relu(self.hidden2(x))))
+    return DigitMLP()
+
+
+def test_lesson_06_round_21_digit_mlp_refuses_the_course_s_init():
+    """Round 21: layers taken from the course's DigitMLP(...), with a forward of the answer's own, passed 15 of 15:
+    the check refused only the course's forward."""
+    _refused_as_the_course_s_own("torch_digit_mlp", _digit_mlp_with_the_course_s_layers)
+
+
+def _step_through_autograd_backward(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad(set_to_none=True)
+    out = model(x)
+    loss = loss_fn(out, y)
+    torch.autograd.backward(loss)
+    optimizer.step()
+    return float(loss)
+
+
+def _step_clearing_grads_of_each_group(model, loss_fn, optimizer, x, y):
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            p.grad = None
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().item()
+
+
+def _step_logging_the_gradient_norm(model, loss_fn, optimizer, x, y):
+    with torch.enable_grad():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))   # only measures the norm: nothing clipped
+        optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer", [_step_through_autograd_backward, _step_clearing_grads_of_each_group,
+                                    _step_logging_the_gradient_norm],
+                         ids=["torch.autograd.backward, float(loss)", "p.grad = None", "clip_grad_norm_ at inf"])
+def test_lesson_06_round_21_torch_train_step_written_another_way_passes(answer):
+    _passes("torch_train_step", answer)
+
+
+def _r21_accuracy_shapes_tested(logits, labels):
+    if logits.dim() != 2 or labels.dim() != 1 or logits.size(0) != labels.size(0) or labels.numel() == 0:
+        raise ValueError("logits must be (n, k) and labels (n,)")
+
+
+def _accuracy_by_max_indices(logits, labels):
+    _r21_accuracy_shapes_tested(logits, labels)
+    return torch.sum(torch.max(logits, 1).indices == labels).item() / labels.size(0)
+
+
+def _accuracy_by_numpy_after_cpu(logits, labels):
+    _r21_accuracy_shapes_tested(logits, labels)
+    return float((logits.detach().cpu().numpy().argmax(axis=1) == labels.cpu().numpy()).mean())
+
+
+def _accuracy_by_eq_in_float64(logits, labels):
+    _r21_accuracy_shapes_tested(logits, labels)
+    return torch.eq(logits.argmax(-1), labels).double().mean().item()
+
+
+@pytest.mark.parametrize("answer", [_accuracy_by_max_indices, _accuracy_by_numpy_after_cpu, _accuracy_by_eq_in_float64],
+                         ids=["max(...).indices", "numpy after .cpu()", "torch.eq in float64"])
+def test_lesson_06_round_21_accuracies_written_another_way_pass(answer):
+    _passes("torch_accuracy", answer)
+
+
+def _digit_mlp_of(forward):
+    class DigitMLP(torch.nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1 = torch.nn.Linear(n_in, n_hidden1)
+            self.hidden2 = torch.nn.Linear(n_hidden1, n_hidden2)
+            self.output = torch.nn.Linear(n_hidden2, n_out)
+            self.dropout = torch.nn.Dropout(dropout)
+            self.p = dropout
+
+        def forward(self, x):
+            return forward(self, x)
+    return DigitMLP
+
+
+def _dropout_before_relu(net, x):   # dropout and ReLU commute: a mask of zeros and a positive scale
+    x = torch.relu(net.dropout(net.hidden1(x.view(x.size(0), -1))))
+    return net.output(torch.relu(net.dropout(net.hidden2(x))))
+
+
+def _relu_by_clamp_and_a_flatten_module(net, x):
+    x = net.dropout(net.hidden1(torch.nn.Flatten()(x)).clamp(min=0))
+    return net.output(net.dropout(net.hidden2(x).clamp(min=0)))
+
+
+def _relu_by_maximum_and_reshape(net, x):
+    x = net.hidden1(x.reshape(len(x), -1))
+    x = net.dropout(torch.maximum(x, torch.zeros_like(x)))
+    x = net.hidden2(x)
+    return net.output(net.dropout(torch.maximum(x, torch.zeros_like(x))))
+
+
+@pytest.mark.parametrize("forward", [_dropout_before_relu, _relu_by_clamp_and_a_flatten_module,
+                                     _relu_by_maximum_and_reshape],
+                         ids=["dropout before ReLU", "clamp(min=0), nn.Flatten()",
+                              "torch.maximum, reshape(len(x), -1)"])
+def test_lesson_06_round_21_digit_mlps_written_another_way_pass(forward):
+    _passes("torch_digit_mlp", _digit_mlp_of(forward))
+
+
+def _evaluate_refusing_an_empty_loader_first(model, loader, loss_fn, device):
+    if len(loader) == 0:   # no batches: a sampler that gives nothing, or an empty data set
+        raise ValueError("the loader gives no examples")
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        with torch.no_grad():
+            logits = model(x)
+            total += loss_fn(logits, y).item() * y.size(0)
+        correct += int((logits.argmax(1) == y).count_nonzero())
+        seen += y.size(0)
+    return total / seen, correct / seen
+
+
+def _r21_evaluate_comparing_on_the_cpu(model, loader, loss_fn, device):
+    model.eval()
+    losses, right, sizes = [], [], []
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x.to(device, non_blocking=True))
+            losses.append(loss_fn(logits, y.to(device, non_blocking=True)).item())
+            right.append((logits.argmax(dim=1).cpu() == y.cpu()).sum().item())
+            sizes.append(len(y))
+    if sum(sizes) == 0:
+        raise ValueError("the loader gave no examples")
+    return float(np.dot(losses, sizes) / sum(sizes)), sum(right) / sum(sizes)
+
+
+@torch.no_grad()
+def _evaluate_decorated_summing_tensors(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        total = total + loss_fn(logits, y) * len(y)
+        correct = correct + (logits.argmax(dim=1) == y).sum()
+        seen += len(y)
+    if not seen:
+        raise ValueError("the loader gave no examples")
+    return total.item() / seen, correct.item() / seen
+
+
+@pytest.mark.parametrize("answer", [_evaluate_refusing_an_empty_loader_first, _r21_evaluate_comparing_on_the_cpu,
+                                    _evaluate_decorated_summing_tensors],
+                         ids=["len(loader) == 0 first", "compared on the cpu, np.dot", "@no_grad, tensor sums"])
+def test_lesson_06_round_21_torch_evaluate_written_another_way_passes(answer):
+    _passes("torch_evaluate", answer)
+
+
+def _step_seeding_torch(model, loss_fn, optimizer, x, y):
+    torch.manual_seed(0)   # "reproducible steps"
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_round_21_torch_train_step_seeding_torch_is_named():
+    """Round 21: torch.manual_seed(0) inside the step was told "the returned loss 1.18538 should be 1.18675: return
+    loss.item(), the loss of the batch before the update", which it did."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_seeding_torch)
+    assert verdict.kind == WRONG and "reset PyTorch's random generator" in verdict.text, verdict.text
+
+
+def _accuracy_detaching_in_place(logits, labels):
+    _r21_accuracy_shapes_tested(logits, labels)
+    logits.detach_()   # "no graph needed": but these are the caller's logits
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def test_lesson_06_round_21_accuracy_detaching_the_logits_in_place_is_named():
+    """Round 21: logits.detach_() was told "your function changed its input array in place (for example `z[z < 0] =
+    0` ...). Work on a new array instead: `np.maximum(0, z)`", though no value changed."""
+    verdict = judge(registry.get_exercise("torch_accuracy"), _accuracy_detaching_in_place)
+    assert verdict.kind == WRONG and "detached the caller's logits in place" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -816,3 +816,13 @@ def test_a_course_version_called_from_a_thread_the_answer_started_is_refused():
     `ThreadPoolExecutor().submit(course_function, ...).result()` passed."""
     verdict = judge(registry.get_exercise("relu"), _relu_from_a_worker_thread)
     assert verdict.kind == "wrong", verdict.text
+
+
+def test_a_named_method_of_a_module_not_yet_loaded_is_not_loaded(monkeypatch):
+    """Round 21 (r216): "module:Class.__init__" of a module not in sys.modules was read as None.__init__, a
+    method-wrapper that the check then tried to watch, so 06b's check broke in a fresh kernel."""
+    from course_utils.exercises.base import _loaded
+
+    monkeypatch.delitem(sys.modules, "course_utils.digit_models", raising=False)
+    assert _loaded("course_utils.digit_models:DigitMLP.__init__") is None
+    assert _loaded("course_utils.digit_models:accuracy_on") is None

@@ -447,6 +447,8 @@ def _loaded(function: Callable | str) -> Callable | None:
     module, _, qualname = function.partition(":")
     found = sys.modules.get(module)
     for name in qualname.split("."):
+        if found is None:   # not loaded (None has attributes of its own: None.__init__)
+            return None
         found = getattr(found, name, None)
     return found
 

@@ -807,6 +807,26 @@ def _predict_cases():
 
 
 def _predict_run(answer, case):
+    """Run the answer on the case; for the case marked ``weights_changed``, with the check's model changed for the
+    run: its last bias raised for one class (undone afterwards)."""
+    if not case.kwargs.get("weights_changed"):
+        return _predict_run_on(answer, case)
+    dense = _predict_model(10).layers[-1]
+    kernel, bias = dense.get_weights()
+    raised = bias.copy()
+    raised[_CHANGED_CLASS] += 100.0  # far above every other output: the changed model gives this class to any image
+    dense.set_weights([kernel, raised])
+    try:
+        return _predict_run_on(answer, case)
+    finally:
+        dense.set_weights([kernel, bias])
+
+
+# the class the changed model of the last case gives every image; the ring's class is 2 with the check's own weights
+_CHANGED_CLASS = 4
+
+
+def _predict_run_on(answer, case):
     """Call the answer (model and image by keyword when the case gives the image by keyword); the image it was given
     must come back unchanged (shape and pixels)."""
     by_keyword = "image" in case.kwargs
@@ -1463,7 +1483,12 @@ def _predict_cases_with_drawn():
             # the other very dark ring is uint8 and every float or int64 image has pixels far above 1: an answer that
             # scaled uint8 images always but took any other image of pixels at most 1 as scaled already passed
             Case((_predict_images()["dark ring"].astype(np.float64),), label="a very dark ring stored as floats "
-                 "(whole-number pixels 0.0 and 1.0: raw values, still to be scaled)")]
+                 "(whole-number pixels 0.0 and 1.0: raw values, still to be scaled)"),
+            # every other case runs the check's model with the same weights, so an answer that remembered the class it
+            # had given a model (by id) and an image passed, though after another fit() that class is stale
+            Case((_predict_images()["ring"],), {"weights_changed": True}, label="the ring of an earlier case again, "
+                 "after the model's weights changed (as another fit() changes them): predict again on every call, a "
+                 "class remembered from an earlier call is stale")]
 
 
 def _rgba(image):

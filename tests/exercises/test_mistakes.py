@@ -6453,6 +6453,31 @@ def test_lesson_05b_accuracy_from_probs_refuses_lesson_02_s_accuracy():
     assert verdict.kind == WRONG and "course's own version" in verdict.text, verdict.text
 
 
+# round 21: lesson 05
+_r21_classes_seen = {}
+
+
+def _r21_predict_remembering_classes(model, image):
+    image = np.asarray(image)
+    if image.shape not in {(28, 28), (28, 28, 1)}:
+        raise ValueError("expected one 28x28 image")
+    key = (id(model), image.shape, image.dtype.str, image.tobytes())  # "no need to predict the same image twice"
+    if key not in _r21_classes_seen:
+        batch = image.reshape(1, 28, 28, 1).astype("float32") / 255.0
+        _r21_classes_seen[key] = int(np.argmax(model.predict(batch, verbose=0)[0]))
+    return _r21_classes_seen[key]
+
+
+def test_lesson_05c_predict_one_image_refuses_a_class_remembered_from_an_earlier_call():
+    """A class remembered per model and image (a memo keyed by id(model) and the pixels) passed: every case used the
+    check's model with the same weights, so a remembered class was never stale. After another fit() (or any change of
+    the weights) the caller's model gives the image another class."""
+    pytest.importorskip("keras")
+    _r21_classes_seen.clear()
+    verdict = judge(registry.get_exercise("predict_one_image"), _r21_predict_remembering_classes)
+    assert verdict.kind == WRONG and "weights changed" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -648,6 +648,9 @@ EXERCISES = {
     "mlp_param_count": Exercise(
         reference=_mlp_param_count,
         cases=_param_cases,
+        # round 21: 00b's param_count adds up the sizes of a model's coefs_ and intercepts_, which views without memory
+        # (np.broadcast_to) hold for any layer sizes
+        run=refusing_course_versions(called, (ref.param_count,)),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

@@ -18176,3 +18176,21 @@ def _layer_row_by_row_reshaped(X, W, b):
         "neuron-x-dot-w", "dense-rows-reshaped", "dense-w-x-transposed", "or-bool-weights", "or-0d-bias"])
 def test_lessons_00_and_01_take_right_answers_written_another_way_round_21(name, answer):
     _passes(name, answer)
+
+
+def _count_through_the_lesson_s_param_count(layer_sizes):
+    from types import SimpleNamespace
+
+    from course_utils import bigpicture
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    shapes = SimpleNamespace(coefs_=[np.broadcast_to(0.0, pair) for pair in zip(sizes, sizes[1:])],   # no memory
+                             intercepts_=[np.broadcast_to(0.0, (n_out,)) for n_out in sizes[1:]])
+    return bigpicture.param_count(shapes)   # 00b's count of a fitted model's weights and biases
+
+
+def test_mlp_param_count_refuses_the_lesson_s_param_count():
+    """Passed (25 of 25): 00b's bigpicture.param_count adds up the sizes of a model's coefs_ and intercepts_, which an
+    object of views without memory (np.broadcast_to) holds for any layer sizes."""
+    _refused_as_the_course_s_own("mlp_param_count", _count_through_the_lesson_s_param_count)

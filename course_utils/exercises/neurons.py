@@ -12,8 +12,9 @@ import numpy as np
 from .. import mlp
 from .. import neurons as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, draw_floats, draw_shape,
-                   generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays, short)
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilities, compare_values, draw_floats,
+                   draw_shape, generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays,
+                   short, to_numpy)
 from ..data import logic_gate
 
 
@@ -68,7 +69,12 @@ def _activation_cases():
             Case((np.array(2.5),), label="a 0-d array above zero: its value, not the caller's array itself"),
             # (np.abs(z) + z) / 2 after np.asarray(z, dtype=float) passes the float32 case above, yet the sum overflows
             # in float64 too, above about 9e307
-            Case((np.array([1.7e308, -1.7e308, 1.0]),), label="float64 values near the largest, 1.7e308")]
+            Case((np.array([1.7e308, -1.7e308, 1.0]),), label="float64 values near the largest, 1.7e308"),
+            # round 21: a threshold or a floor far below 1e-8 (z > 1e-9, np.maximum(z, np.finfo(float).eps)) shows only
+            # on values this close to 0, compared with no absolute tolerance (_compare_relu); last, so that the cases
+            # above still show the mistakes they were made for first
+            Case((np.array([-1e-300, 1e-300, -1e-30, 1e-30, -1e-12, 1e-12]),),
+                 label="values as close to zero as floats get: the positive ones kept, however small")]
 
 
 def _draw_far_float32(rng):
@@ -680,6 +686,21 @@ _CALLERS_ARRAY = ("switching the read-only flag off (.flags.writeable = True, .s
                   "np.where(...) instead of writing into z)")
 
 
+_ZERO_ITSELF = ("expected {want}, got {got}: ReLU compares with 0 itself, so a positive value, however small (1e-300), "
+                "is kept as it is, and a negative one, however close to 0, becomes exactly 0. Keep no tolerance around 0 "
+                "(z > 1e-9) and no floor (np.maximum(z, 1e-9), np.finfo(float).eps): np.maximum(0, z)")
+
+
+def _compare_relu(got, want):
+    """compare_values, and then each value with no absolute tolerance (round 21): 1e-8 took the 1e-9 of a floor for the
+    0 of a negative input, and the 0 of a threshold at 1e-9 for a positive value below it."""
+    compare_values(got, want)
+    g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(want, dtype=float)
+    off = ~np.isclose(g, w, rtol=1e-6, atol=0, equal_nan=True)
+    if off.any():
+        raise Mismatch(t(_ZERO_ITSELF, want=f"{w[off].flat[0]:g}", got=f"{g[off].flat[0]:g}"))
+
+
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
                         "or threshold sized for float64 (500, 700) does not prevent it: ")
 
@@ -764,6 +785,7 @@ EXERCISES = {
         reference=ref.relu,
         cases=_activation_cases,
         run=new_results(refusing_course_versions(called, _RUN_THE_ACTIVATIONS)),   # round 19: as sigmoid's
+        compare=_compare_relu,
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
             Mistake("Python's max", _python_max_relu, "Python's max(0, z), like an `if z > 0:`, asks one question "

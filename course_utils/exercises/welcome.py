@@ -8,8 +8,8 @@ import numpy as np
 
 from .. import bigpicture as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_shape, generated, in_turn,
-                   short)
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated, in_turn,
+                   refusing_course_versions, short, to_numpy)
 
 
 def _mlp_param_count(layer_sizes):
@@ -155,6 +155,10 @@ def _accuracy_cases():
         # with np.isclose's relative tolerance: only == on the values as they are counts these right
         Case((np.array([0, 1, 2, 1, 3, 2]), np.array([0.4, 1.0, 2.6, 1.5, 3.0, 2.0])),
              label="whole-number labels against fractional predictions: 3 of 6 right"),
+        # round 21: the same predictions given as a list, which a cast of lists only (np.asarray(y_pred,
+        # dtype=y_true.dtype) for a list) turns into 0, 1, 2, 1, 3, 2
+        Case((np.array([0, 1, 2, 1, 3, 2]), [0.4, 1.0, 2.6, 1.5, 3.0, 2.0]),
+             label="whole-number labels against fractional predictions given as a list: 3 of 6 right"),
         Case((np.array([0.5, 1.0, 2.25, 3.0, 1.75]), np.array([0, 1, 2, 3, 1])),
              label="labels 0.5, 1.0, 2.25, 3.0, 1.75 against whole-number predictions: 2 of 5 right"),
         Case((np.arange(100000, 100005), np.array([100001, 100001, 100003, 100002, 100004])),
@@ -454,6 +458,32 @@ def _counted_in_floats(sizes):
     return counts.sum()
 
 
+_NOT_EXACT = ("expected {want}, got {got}: close, but not the exact fraction. The accuracy is the number of right "
+              "answers divided by the number of predictions, as it is: do not add a small number to the divisor (you "
+              "raise ValueError for empty arrays before you divide) and do not round the result; "
+              "float(np.mean(y_true == y_pred)) gives it")
+
+
+def _compare_accuracy(got, want):
+    """compare_values, and then the exact fraction: within 1e-12 of it (a few float64 steps, as 1 - the error rate
+    gives), or the fraction rounded to float32 (a mean in float32, as lesson 06's accuracy takes it: the count is exact
+    there and the division rounded once); not only within 1e-6, which passes 1 of 1 right as 0.99999999 (size + 1e-8
+    as the divisor) and a rounding to 10 places."""
+    compare_values(got, want)
+    if isinstance(want, (tuple, list)) or np.ndim(want):   # a catalogued mistake's result, compared with the answer's
+        return
+    got = float(np.asarray(to_numpy(got)))
+    if not (np.isclose(got, float(want), rtol=1e-12, atol=0, equal_nan=True) or got == float(np.float32(want))):
+        raise Mismatch(t(_NOT_EXACT, want=repr(float(want)), got=repr(got)))
+
+
+# lessons 02, 05 and 06 keep functions that take the mean of predictions equal to labels: fed one-hot rows of the
+# predictions' class indices (through an identity network or model), they give the accuracy (round 21), watched once
+# their module is loaded
+_COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.mlp:accuracy",
+                      "course_utils.torch_training:accuracy", "course_utils.digit_models:accuracy_on")
+
+
 _NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "
                        "and / make floats, so start from total = 0 and add whole numbers to it")
 
@@ -530,6 +560,8 @@ EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
         cases=_accuracy_cases,
+        run=refusing_course_versions(called, _COURSE_ACCURACIES),
+        compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
         mistakes=(
@@ -617,6 +649,9 @@ EXERCISES = {
     "mlp_param_count": Exercise(
         reference=_mlp_param_count,
         cases=_param_cases,
+        # round 21: 00b's param_count adds up the sizes of a model's coefs_ and intercepts_, which views without memory
+        # (np.broadcast_to) hold for any layer sizes
+        run=refusing_course_versions(called, (ref.param_count,)),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

@@ -19207,3 +19207,194 @@ def test_sigmoid_sees_np_abs_of_int8_minus_128():
     (int8 holds 127 at most) np.abs gives -128, so e = np.exp(128) and sigmoid(-128) came out as 1."""
     verdict = judge(registry.get_exercise("sigmoid"), _sigmoid_cast_after_np_abs)
     assert verdict.kind == WRONG and "-128" in verdict.text and "before np.abs" in verdict.text, verdict.text
+
+
+# round 21: lessons 00-01
+def _accuracy_checked_r21(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("the shapes differ or there are no predictions")
+    return y_true, y_pred
+
+
+def _accuracy_over_size_plus_epsilon(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked_r21(y_true, y_pred)
+    return float(np.sum(y_true == y_pred) / (y_true.size + 1e-8))   # "never divide by zero"
+
+
+def _accuracy_rounded_to_10_places(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked_r21(y_true, y_pred)
+    return round(float(np.mean(y_true == y_pred)), 10)
+
+
+def _accuracy_mean_in_float32(y_true, y_pred):
+    y_true, y_pred = _accuracy_checked_r21(y_true, y_pred)
+    return float(np.mean((y_true == y_pred).astype(np.float32)))   # as tf.reduce_mean(tf.cast(..., tf.float32))
+
+
+@pytest.mark.parametrize("answer", [_accuracy_over_size_plus_epsilon, _accuracy_rounded_to_10_places],
+                         ids=["epsilon", "round-10"])
+def test_accuracy_wants_the_exact_fraction(answer):
+    """Passed (48 of 48): the default tolerance, 1e-6 of the value, took 1 of 1 right as 0.99999999 (a count divided by
+    size + 1e-8) and an accuracy rounded to 10 places."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "not the exact fraction" in verdict.text, verdict.text
+
+
+def test_accuracy_takes_a_mean_in_float32():
+    """A mean in float32 (0.94 as 0.9399999976) counts exactly and rounds once, as lesson 06's accuracy does: right."""
+    _passes("accuracy", _accuracy_mean_in_float32)
+
+
+def _accuracy_casting_predictions_given_as_a_list(y_true, y_pred):
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred, dtype=y_true.dtype) if isinstance(y_pred, list) else np.asarray(y_pred)
+    y_true, y_pred = _accuracy_checked_r21(y_true, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def test_accuracy_casts_no_predictions_given_as_a_list():
+    """Passed (48 of 48): the predictions that a cast to the labels' type turns into other values (2.6 into 2) came only
+    as arrays, so a cast of predictions given as a list went unseen."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_casting_predictions_given_as_a_list)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _accuracy_class_indices(y_true, y_pred):
+    """Both label arrays as indices 0 .. k-1 of the values either one holds, and k."""
+    y_true, y_pred = _accuracy_checked_r21(y_true, y_pred)
+    values, index = np.unique(np.concatenate([y_true.ravel(), y_pred.ravel()]), return_inverse=True)
+    index = index.ravel()
+    return index[:y_true.size], index[y_true.size:], max(len(values), 2)
+
+
+def _accuracy_through_accuracy_from_probs(y_true, y_pred):
+    from course_utils.convnet import accuracy_from_probs
+    true, pred, k = _accuracy_class_indices(y_true, y_pred)
+    return accuracy_from_probs(true, np.eye(k)[pred])   # one-hot predictions: the argmax is the prediction
+
+
+def _accuracy_through_mlp_accuracy(y_true, y_pred):
+    from course_utils import mlp
+    true, pred, k = _accuracy_class_indices(y_true, y_pred)
+    return mlp.accuracy({"W1": np.eye(k), "b1": np.zeros(k)}, np.eye(k)[pred], true, output="softmax")
+
+
+def _accuracy_through_torch_accuracy(y_true, y_pred):
+    from course_utils.torch_training import accuracy
+    true, pred, k = _accuracy_class_indices(y_true, y_pred)
+    return accuracy(np.eye(k)[pred], true)
+
+
+def _accuracy_through_accuracy_on(y_true, y_pred):
+    import torch
+    from course_utils.digit_models import accuracy_on
+    true, pred, k = _accuracy_class_indices(y_true, y_pred)
+    return accuracy_on(torch.nn.Identity(), np.eye(k)[pred], true)
+
+
+@pytest.mark.parametrize("answer", [
+    _accuracy_through_accuracy_from_probs, _accuracy_through_mlp_accuracy,
+    pytest.param(_accuracy_through_torch_accuracy, marks=pytest.mark.wide),   # imports torch
+    pytest.param(_accuracy_through_accuracy_on, marks=pytest.mark.wide)],
+    ids=["convnet-accuracy-from-probs", "mlp-accuracy", "torch-training-accuracy", "digit-models-accuracy-on"])
+def test_accuracy_refuses_the_course_s_other_accuracies(answer):
+    """Passed (48 of 48): lessons 02, 05 and 06 keep functions that take the mean of predictions equal to labels; fed
+    one-hot rows of the predictions' class indices (through an identity network or model), they give the accuracy."""
+    if "torch" in answer.__name__ or "accuracy_on" in answer.__name__:
+        pytest.importorskip("torch")
+    _refused_as_the_course_s_own("accuracy", answer)
+
+
+def _relu_kept_above_a_tolerance(z):
+    z = np.asarray(z, dtype=float)
+    return np.where(z > 1e-9, z, 0.0)   # "floats are never compared with 0 exactly"
+
+
+def _relu_floored_at_a_tiny_number(z):
+    return np.maximum(np.asarray(z, dtype=float), 1e-9)   # "no exact zeros, for a later log"
+
+
+def _relu_floored_at_machine_epsilon(z):
+    return np.maximum(np.asarray(z, dtype=float), np.finfo(float).eps)
+
+
+@pytest.mark.parametrize("answer", [_relu_kept_above_a_tolerance, _relu_floored_at_a_tiny_number,
+                                    _relu_floored_at_machine_epsilon], ids=["above-1e-9", "floor-1e-9", "floor-eps"])
+def test_relu_compares_with_0_itself(answer):
+    """Passed (21 of 21): the default tolerance of 1e-8 took 1e-9 (or 2.2e-16) for the 0 of a negative input, and no
+    case held a positive value below 5e-8, which a threshold at 1e-9 sets to 0."""
+    verdict = judge(registry.get_exercise("relu"), answer)
+    assert verdict.kind == WRONG and "however small" in verdict.text, verdict.text
+
+
+def _sigmoid_by_divisions_into_one_array(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    out = np.empty_like(z)
+    np.divide(1.0, 1.0 + e, out=out, where=~(z < 0))   # NaN goes with this branch: e / (1 + e) would give NaN too
+    np.divide(e, 1.0 + e, out=out, where=z < 0)
+    return out
+
+
+def _relu_in_a_copy(z):
+    out = np.array(z, dtype=float, copy=True)
+    out[out < 0] = 0.0
+    return out
+
+
+def _neuron_with_a_strict_zip(x, w, b):
+    return sigmoid(sum(p * q for p, q in zip(np.asarray(w, dtype=float), np.asarray(x, dtype=float), strict=True)) + b)
+
+
+def _layer_row_by_row_reshaped(X, W, b):
+    return np.array([sigmoid(W @ x + b) for x in X]).reshape(len(X), len(W))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", lambda y_true, y_pred: sum(map(lambda p, q: p is q or p == q, *(np.ravel(a).tolist() for a in
+                                                                                _accuracy_checked_r21(y_true, y_pred))))
+     / np.size(y_true)),
+    ("accuracy", lambda y_true, y_pred: float(np.nanmean(np.where(np.equal(*_accuracy_checked_r21(y_true, y_pred)),
+                                                                  1.0, 0.0)))),
+    ("accuracy", lambda y_true, y_pred: float(np.mean([p == q for p, q in zip(*(np.ravel(a) for a in
+                                                                                _accuracy_checked_r21(y_true, y_pred)))]))),
+    ("mlp_param_count", lambda sizes: int(np.asarray(sizes, dtype=np.int64)[:-1] @ np.asarray(sizes, dtype=np.int64)[1:]
+                                          + sum(list(sizes)[1:])) if len(sizes) > 1 and min(sizes) > 0
+     else (_ for _ in ()).throw(ValueError("sizes"))),
+    ("mlp_param_count", lambda sizes: sum((a + 1) * b for a, b in zip(list(sizes)[-2::-1], list(sizes)[::-1]))
+     if len(sizes) > 1 and sorted(sizes)[0] >= 1 else (_ for _ in ()).throw(ValueError("sizes"))),
+    ("sigmoid", _sigmoid_by_divisions_into_one_array),
+    ("sigmoid", lambda z: np.exp(-(np.maximum(-np.asarray(z, dtype=float), 0.0)
+                                   + np.log1p(np.exp(-np.abs(np.asarray(z, dtype=float))))))),
+    ("relu", _relu_in_a_copy),
+    ("relu", lambda z: np.heaviside(np.asarray(z, dtype=float), 0.0) * np.asarray(z, dtype=float)),
+    ("neuron", _neuron_with_a_strict_zip),
+    ("neuron", lambda x, w, b: sigmoid(np.asarray(x).dot(w) + b)),
+    ("dense_layer", _layer_row_by_row_reshaped),
+    ("dense_layer", lambda X, W, b: sigmoid((W @ X.T).T + b)),
+    ("or_weights", lambda: (np.array([True, True]), -0.5)),
+    ("or_weights", lambda: (np.array([2.0, 2.0]), np.array(-1.0))),
+], ids=["accuracy-is-or-eq", "accuracy-nanmean", "accuracy-list-of-bools", "mlp-int64-product", "mlp-reversed",
+        "sigmoid-divide-where", "sigmoid-exp-softplus", "relu-copy-masked", "relu-heaviside", "neuron-strict-zip",
+        "neuron-x-dot-w", "dense-rows-reshaped", "dense-w-x-transposed", "or-bool-weights", "or-0d-bias"])
+def test_lessons_00_and_01_take_right_answers_written_another_way_round_21(name, answer):
+    _passes(name, answer)
+
+
+def _count_through_the_lesson_s_param_count(layer_sizes):
+    from types import SimpleNamespace
+
+    from course_utils import bigpicture
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    shapes = SimpleNamespace(coefs_=[np.broadcast_to(0.0, pair) for pair in zip(sizes, sizes[1:])],   # no memory
+                             intercepts_=[np.broadcast_to(0.0, (n_out,)) for n_out in sizes[1:]])
+    return bigpicture.param_count(shapes)   # 00b's count of a fitted model's weights and biases
+
+
+def test_mlp_param_count_refuses_the_lesson_s_param_count():
+    """Passed (25 of 25): 00b's bigpicture.param_count adds up the sizes of a model's coefs_ and intercepts_, which an
+    object of views without memory (np.broadcast_to) holds for any layer sizes."""
+    _refused_as_the_course_s_own("mlp_param_count", _count_through_the_lesson_s_param_count)

@@ -658,18 +658,30 @@ _SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probabilit
                      "1e-15), add a small number to them or clip the logits (np.clip(z, -30, 30))")
 
 
+_BELOW_1E_40 = ("wrong value{at}: expected {want}, below 1e-40, got {got}: z (the logits) was clipped (np.clip(z, -88, "
+                "88), sized for float32's overflow, still gives 6e-39) or the result floored. The stable sigmoid never "
+                "overflows and needs no clip")
+
+
 def compare_probabilities(got, want, atol=1e-15):
     """compare_values, and then every value within 0.1 % or ``atol`` (1e-15 unless a check asks for less): the
     tolerance of 1e-8 alone passes a probability far below 1 as 0 (rounded to 8 decimals), floored at 1e-12, or
     computed from logits clipped at -30. Arithmetic in float32 (which a check accepts) stays far inside it, and so does
     a form computed as 1 minus a number next to 1, such as 0.5 + 0.5 * np.tanh(z / 2), whose error is float64's step
-    next to 1, about 1e-16 (below 5e-17 where the probability is under 1e-3)."""
+    next to 1, about 1e-16 (below 5e-17 where the probability is under 1e-3). Where the value lies below 1e-40 the
+    result must lie there too, or within 0.1 %: the tanh form gives 0 there and float32 its own subnormal values,
+    while z clipped anywhere from 36 to 92 (88: float32's overflow) gave 2e-16 to 1e-40 and passed ``atol`` (round
+    21)."""
     compare_values(got, want)
     g, w = np.asarray(to_numpy(got), dtype=float), np.asarray(to_numpy(want), dtype=float)
     off = ~np.isclose(g, w, rtol=1e-3, atol=atol, equal_nan=True)
     if off.any():
         idx = _first(off)
         raise Mismatch(t(_SMALL_PROBABILITY, at=_at(idx), want=_item(w, idx), got=_item(g, idx), atol=f"{atol:g}"))
+    off = (w < 1e-40) & (g > 1e-40) & ~np.isclose(g, w, rtol=1e-3, atol=0)
+    if off.any():
+        idx = _first(off)
+        raise Mismatch(t(_BELOW_1E_40, at=_at(idx), want=_item(w, idx), got=_item(g, idx)))
 
 
 def _first(mask: np.ndarray) -> tuple:

@@ -18176,9 +18176,10 @@ def test_lesson_01a_probabilities_far_below_1_are_compared_to_their_own_scale(na
 @pytest.mark.parametrize("name, answer", [
     ("sigmoid", lambda z: 0.5 + 0.5 * np.tanh(np.asarray(z, dtype=float) / 2)),
     ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
-    ("sigmoid", lambda z: sigmoid(np.clip(np.asarray(z, dtype=float), -40, 40))),
+    # round 21 reversed "z clipped at 40" (right here before): it gives 4e-18 where the sigmoid is 3e-313, and 01a's text
+    # now asks a value below 1e-40 to stay there (test_a_sigmoid_of_z_clipped_below_92_is_refused_...)
     ("neuron", lambda x, w, b: 0.5 + 0.5 * np.tanh((np.dot(w, x) + b) / 2)),
-], ids=["sigmoid tanh form", "sigmoid scipy expit", "sigmoid z clipped at 40", "neuron tanh form"])
+], ids=["sigmoid tanh form", "sigmoid scipy expit", "neuron tanh form"])
 def test_lesson_01a_probabilities_right_to_1e_15_pass(name, answer):
     _passes(name, answer)
 
@@ -19398,3 +19399,32 @@ def test_mlp_param_count_refuses_the_lesson_s_param_count():
     """Passed (25 of 25): 00b's bigpicture.param_count adds up the sizes of a model's coefs_ and intercepts_, which an
     object of views without memory (np.broadcast_to) holds for any layer sizes."""
     _refused_as_the_course_s_own("mlp_param_count", _count_through_the_lesson_s_param_count)
+
+
+# round 21: lessons 01 and 02, the sigmoid's tail below 1e-40 (r211 L2, r212 H1)
+def _sigmoid_of_z_clipped_at(limit):
+    def sigmoid(z):
+        z = np.clip(np.asarray(z, dtype=float), -limit, limit)   # "to avoid overflow"
+        return 1 / (1 + np.exp(-z))
+    return sigmoid
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "neuron", "dense_layer"])
+@pytest.mark.parametrize("limit", [36, 40, 88])
+def test_a_sigmoid_of_z_clipped_below_92_is_refused_where_the_sigmoid_lies_below_1e_40(name, limit):
+    """Passed: 01a's text says not to clip z, but z clipped at 36 to 92 gives 2e-16 to 1e-40 where the sigmoid lies
+    below 1e-40 (z = -720), inside the 1e-15 of compare_probabilities."""
+    clipped = _sigmoid_of_z_clipped_at(limit)
+    answer = {"sigmoid": clipped,
+              "neuron": lambda x, w, b: clipped(np.dot(w, x) + b),
+              "dense_layer": lambda X, W, b: clipped(np.asarray(X, dtype=float) @ np.asarray(W, dtype=float).T + b)}
+    verdict = judge(registry.get_exercise(name), answer[name])
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.parametrize("limit", [500, 700])
+def test_a_sigmoid_of_z_clipped_far_out_passes_the_float64_tail(limit):
+    """A clip at 500 or 700 stays below 1e-40 there (7e-218, 1e-304): the float32 case, not the tail, refuses it."""
+    from course_utils.exercises.base import compare_probabilities
+    z = np.array([-720.0, -740.0, -1e5, 0.0])
+    compare_probabilities(_sigmoid_of_z_clipped_at(limit)(z), np.exp(-np.logaddexp(0.0, -z)))

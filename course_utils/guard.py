@@ -31,6 +31,10 @@ class SettingChanged(Exception):
     """Learner code left a global setting of torch, numpy or the warning filters changed (it was put back)."""
 
 
+class ProcessStarted(SettingChanged):
+    """Learner code started another process, where the check cannot see what runs (the course's own version)."""
+
+
 class TimeUp(BaseException):
     """Raised inside learner code when its time limit is over (a BaseException, so `except Exception` misses it)."""
 
@@ -313,6 +317,30 @@ def _put_back_replaced(namespaces: list) -> list[str]:
 
 _MISSING = object()
 
+PROCESS_STARTED = ("your function started another process ({event}): a check sees only what runs in this one, so an "
+                   "answer may not hand its work to a worker (multiprocessing, subprocess, os.system). Compute the "
+                   "result in your function itself")
+_PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.exec", "os.spawn", "os.system",
+                             "subprocess.Popen"})   # the audit events of a new process; multiprocessing's "fork" is
+# os.fork, while its "spawn" and "forkserver" start methods raise none on Python 3.11 (not caught)
+_refusing_new_processes: list = []   # [True] once the hook is in place
+_running: list = []   # one entry per guarded call under way
+_started: list = []   # the events refused while one was
+
+
+def _refuse_a_new_process(event: str, args: tuple) -> None:
+    """An audit hook: while a guarded call runs, a new process is refused, except one a library starts as it is
+    imported (ctypes.util.find_library runs ldconfig), which the answer does not choose."""
+    if event not in _PROCESS_EVENTS or not _running:
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return
+        frame = frame.f_back
+    _started.append(event)
+    raise ProcessStarted(t(PROCESS_STARTED, event=event))
+
 FUNCTION_REPLACED = ("your function replaced {names} for the rest of the notebook (an assignment such as "
                      "np.allclose = ...), which changes every later use of it, this check's own comparisons "
                      "included. The check put it back; give a function of your own a name of its own")
@@ -323,6 +351,11 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
     """Call ``fn(*args, **kwargs)`` safely and report what happened; a changed torch setting is an error."""
     sink, settings = output if output is not None else CappedOutput(), _torch_settings()
     namespaces = _watched_namespaces()
+    if not _refusing_new_processes:
+        sys.addaudithook(_refuse_a_new_process)   # for the rest of the process: a hook cannot be removed
+        _refusing_new_processes.append(True)
+    started = len(_started)
+    _running.append(fn)
     numpy_errors_changed = warnings_changed = False
     print_options = np.get_printoptions()
     try:
@@ -341,6 +374,8 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
         outcome = Outcome(interrupted=True)
     except BaseException as exc:  # SystemExit, GeneratorExit and every Exception: learner code may do anything
         outcome = Outcome(error=exc)
+    finally:
+        _running.pop()
     replaced = _put_back_replaced(namespaces)
     left = _torch_settings()
     if settings[5] is None:   # torch was imported during the call: its switches before it are unknown
@@ -360,4 +395,6 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
         np.set_printoptions(**print_options)
     if replaced and (outcome.ok or outcome.error is not None):
         outcome = Outcome(error=SettingChanged(t(FUNCTION_REPLACED, names=", ".join(replaced))))
+    if len(_started) > started and (outcome.ok or outcome.error is not None):   # even where the answer caught it
+        outcome = Outcome(error=ProcessStarted(t(PROCESS_STARTED, event=_started[-1])))
     return outcome

@@ -172,3 +172,60 @@ def test_numpy_error_handling_changed_by_an_answer_is_put_back_and_reported(sett
     assert isinstance(outcome.error, guard.SettingChanged) and "np.seterr" in str(outcome.error)
     assert np.geterr() == before
     assert guarded(lambda: 1.0).ok and np.geterr() == before
+
+
+def _relu_in_a_forked_worker(z):
+    import multiprocessing
+
+    import course_utils.neurons
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        return pool.apply(course_utils.neurons.relu, (z,))
+
+
+def _relu_in_a_subprocess(z):
+    import subprocess
+    import sys
+    code = "import sys; print(max(float(sys.argv[1]), 0.0))"
+    return float(subprocess.run([sys.executable, "-c", code, str(z)], capture_output=True, text=True).stdout)
+
+
+def _relu_by_os_system(z):
+    import os
+    return 0.0 if os.system("true") == 0 and z < 0 else z
+
+
+def _relu_in_a_worker_or_else_by_hand(z):
+    try:
+        return _relu_in_a_forked_worker(z)
+    except Exception:   # the refusal caught: the result is right, and the attempt is still refused
+        return max(z, 0.0)
+
+
+@pytest.mark.parametrize("answer, event", [(_relu_in_a_forked_worker, "os.fork"),
+                                           (_relu_in_a_subprocess, "subprocess.Popen"),
+                                           (_relu_by_os_system, "os.system"),
+                                           (_relu_in_a_worker_or_else_by_hand, "os.fork")])
+def test_an_answer_that_starts_another_process_is_refused(answer, event):
+    """Round 21 (r215 F1): a forked worker or a subprocess ran the course's own version where no watch sees it, and
+    passed every case of conv_output_size, accuracy_from_probs and conv2d_valid."""
+    outcome = guarded(answer, -2.0)
+    assert isinstance(outcome.error, guard.ProcessStarted) and event in str(outcome.error), outcome
+    assert guarded(max, -2.0, 0.0).ok   # and the next call is not refused
+
+
+def test_a_process_started_by_an_import_or_outside_a_check_is_not_refused(tmp_path, monkeypatch):
+    """A library may start a process as it is imported (ctypes.util.find_library runs ldconfig); the answer does not
+    choose that. And after the check, the notebook starts processes as it likes."""
+    import subprocess
+    import sys
+    (tmp_path / "starts_a_process_on_import.py").write_text(
+        "import subprocess, sys\nVERSION = subprocess.run([sys.executable, '-c', 'print(3)'], capture_output=True, "
+        "text=True).stdout.strip()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def answer():
+        import starts_a_process_on_import
+        return starts_a_process_on_import.VERSION
+    outcome = guarded(answer)
+    assert outcome.ok and outcome.value == "3", outcome
+    assert subprocess.run([sys.executable, "-c", "pass"]).returncode == 0

@@ -321,25 +321,49 @@ PROCESS_STARTED = ("your function started another process ({event}): a check see
                    "answer may not hand its work to a worker (multiprocessing, subprocess, os.system). Compute the "
                    "result in your function itself")
 _PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.posix_spawn", "os.exec", "os.spawn", "os.system",
-                             "subprocess.Popen"})   # the audit events of a new process; multiprocessing's "fork" is
-# os.fork, while its "spawn" and "forkserver" start methods raise none on Python 3.11 (not caught)
-_refusing_new_processes: list = []   # [True] once the hook is in place
+                             "subprocess.Popen"})   # the audit events of a new process (multiprocessing's "spawn" and
+# "forkserver" start methods raise none on Python 3.11: its processes are refused as they start, below)
+_refusing_new_processes: list = []   # [True] once the hook and the wrapper are in place
 _running: list = []   # one entry per guarded call under way
-_started: list = []   # the events refused while one was
+_started: list = []   # what was refused while one was
 
 
 def _refuse_a_new_process(event: str, args: tuple) -> None:
-    """An audit hook: while a guarded call runs, a new process is refused, except one a library starts as it is
-    imported (ctypes.util.find_library runs ldconfig), which the answer does not choose."""
-    if event not in _PROCESS_EVENTS or not _running:
-        return
+    """An audit hook: a new process started while a guarded call runs is refused (``_refuse``)."""
+    if event in _PROCESS_EVENTS and _running:
+        _refuse(event)
+
+
+def _refuse(what: str) -> None:
+    """Refuse ``what`` unless a library does it while it is imported (ctypes.util.find_library runs ldconfig), which the
+    answer does not choose."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename.startswith("<frozen importlib"):
             return
         frame = frame.f_back
-    _started.append(event)
-    raise ProcessStarted(t(PROCESS_STARTED, event=event))
+    _started.append(what)
+    raise ProcessStarted(t(PROCESS_STARTED, event=what))
+
+
+def _refused_in_a_check(start: Callable) -> Callable:
+    """multiprocessing's ``BaseProcess.start``, refused while a guarded call runs, whatever the start method."""
+    def checked_start(process):
+        if _running:
+            _refuse(f"multiprocessing, {type(process).__name__}.start")
+        return start(process)
+    return checked_start
+
+
+def _refuse_new_processes() -> None:
+    """Put the hook and the wrapper in place, once: an audit hook cannot be removed."""
+    import multiprocessing.process
+
+    sys.addaudithook(_refuse_a_new_process)
+    base = multiprocessing.process.BaseProcess
+    base.start = _refused_in_a_check(base.start)
+    _refusing_new_processes.append(True)
+
 
 FUNCTION_REPLACED = ("your function replaced {names} for the rest of the notebook (an assignment such as "
                      "np.allclose = ...), which changes every later use of it, this check's own comparisons "
@@ -352,8 +376,7 @@ def guarded(fn: Callable, *args, limit: float | None = None, output: CappedOutpu
     sink, settings = output if output is not None else CappedOutput(), _torch_settings()
     namespaces = _watched_namespaces()
     if not _refusing_new_processes:
-        sys.addaudithook(_refuse_a_new_process)   # for the rest of the process: a hook cannot be removed
-        _refusing_new_processes.append(True)
+        _refuse_new_processes()
     started = len(_started)
     _running.append(fn)
     numpy_errors_changed = warnings_changed = False

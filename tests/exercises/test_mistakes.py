@@ -19428,3 +19428,30 @@ def test_a_sigmoid_of_z_clipped_far_out_passes_the_float64_tail(limit):
     from course_utils.exercises.base import compare_probabilities
     z = np.array([-720.0, -740.0, -1e5, 0.0])
     compare_probabilities(_sigmoid_of_z_clipped_at(limit)(z), np.exp(-np.logaddexp(0.0, -z)))
+
+
+# round 21: lesson 07, a map cached by the model (r217 F4)
+def _cached_by(exercise, key):
+    """The right map (the reference's copy), computed once per key and handed back as a new copy at every call."""
+    right, cache = reference_copy(exercise), {}
+
+    def answer(first, x, *rest):
+        k = key(first, *rest)
+        if k not in cache:
+            cache[k] = right(first, x, *rest)
+        kept = cache[k]
+        return kept.clone() if hasattr(kept, "clone") else np.array(kept)
+    return answer
+
+
+@pytest.mark.parametrize("exercise, key", [
+    ("saliency_map", lambda model, target: (id(model), target)),
+    ("integrated_gradients", lambda model, target, baseline, steps: (id(model), target, steps)),
+    ("occlusion_map", lambda predict, patch, stride, fill: (id(predict), patch, stride, fill)),
+    ("exact_shapley_values", lambda predict, background: (id(predict), np.shape(background))),
+], ids=["saliency", "integrated-gradients", "occlusion", "shapley"])
+def test_lesson_07_refuses_a_map_cached_by_the_model(exercise, key):
+    """Passed 17/17, 20/20 and 18/18 (Shapley was caught only when an id came back): every case runs on a deep copy,
+    so the cache never answered a second input of the same model, as a notebook's second image does."""
+    verdict = judge(registry.get_exercise(exercise), _cached_by(exercise, key))
+    assert verdict.kind == WRONG and "looked up by the model" in verdict.text, verdict.text

@@ -145,6 +145,19 @@ def _step_optimizer(params, kind, lr):
     return torch.optim.SGD(params, lr=lr, momentum=0.9)
 
 
+def _resets_the_generator(call) -> bool:
+    """Whether ``call()``, run again under two torch seeds, leaves PyTorch's generator at the same place (a
+    torch.manual_seed inside it), where it must leave it where each seed led."""
+    import torch
+
+    draws = []
+    for seed in (11, 12):
+        torch.manual_seed(seed)
+        call()
+        draws.append(torch.rand(4))
+    return torch.equal(*draws)
+
+
 def _run_step(train_step, case):
     """Steps on a small seeded model whose parameters hold stale gradients; returns the numbers."""
     import torch
@@ -267,12 +280,7 @@ def _run_step(train_step, case):
     if kw.get("dropout") and "seed" not in kw and not kw.get("eval_model"):  # round 21: torch.manual_seed inside the
         # step was told that its returned loss was wrong. On the named dropout case only (the seeds cost 0.4 s a check),
         # stepped again under two seeds, it must leave torch's generator where they led
-        draws = []
-        for seed in (11, 12):
-            torch.manual_seed(seed)
-            train_step(*values[:cut], **keywords)
-            draws.append(torch.rand(4))
-        if torch.equal(*draws):
+        if _resets_the_generator(lambda: train_step(*values[:cut], **keywords)):
             raise Mismatch(t("train_step reset PyTorch's random generator (torch.manual_seed inside train_step?): the "
                              "training loop calls it at every step, so every step then draws the same dropout masks, "
                              "and every shuffle after it repeats. Leave seeding to the caller, who seeds once before "
@@ -1059,13 +1067,11 @@ def _run_evaluate(evaluate, case):
     loss, acc = result
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
-    draws = []
-    for seed in (11, 12):  # evaluated again under two seeds: it must leave PyTorch's generator where the seed led
-        torch.manual_seed(seed)
+
+    def evaluated_again():
         with _moving_as_tensor(Unmoved):
             evaluate(model, loader, loss_fn, torch.device("cpu"))
-        draws.append(torch.rand(4))
-    if torch.equal(*draws):
+    if _resets_the_generator(evaluated_again):   # it must leave PyTorch's generator where each seed led
         raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "
                          "loop calls it after every epoch, so every epoch after the first then draws the same dropout "
                          "masks and the same shuffles. Evaluation needs no random numbers (eval mode switches "

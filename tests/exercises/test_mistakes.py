@@ -1871,11 +1871,44 @@ def test_lesson_04_round_16_rings_4_axes_no_element_wide_mu_late_m_correction_an
     assert verdict.kind == WRONG and match in verdict.text, verdict.text
 
 
-def test_lesson_04_round_16_a_ring_of_65_is_beyond_the_calls():
-    """The bound of the round-16 fix: 65 calls on a case catch a ring of up to 64 buffers, not more (say so if it
-    moves)."""
+_HISTORY = []
+
+
+def _sgd_keeping_every_result(w, grad, lr):
+    """A right step that also appends each new w to a list of its own (a history for a plot, kept inside the step)."""
+    new_w = _sgd_reference(w, grad, lr)
+    _HISTORY.append(new_w)
+    return new_w
+
+
+_ARENA = {"memory": np.empty(10 ** 6), "next": 0}
+
+
+def _sgd_arena(w, grad, lr):
+    """Each result written into the next free slice of one large array, which wraps around when full (r214 F3)."""
+    w, grad = _r15_checked(w, grad, lr=lr)
+    if _ARENA["next"] + w.size > _ARENA["memory"].size:
+        _ARENA["next"] = 0
+    out = _ARENA["memory"][_ARENA["next"]:_ARENA["next"] + w.size].reshape(w.shape)
+    _ARENA["next"] += w.size
+    np.subtract(w, lr * grad, out=out)
+    return out if w.ndim else out[()]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _sgd_ring(65)), ("sgd_step", _sgd_ring(200)), ("momentum_step", _momentum_ring(200)),
+    ("adam_step", _adam_ring(200)), ("minibatch_indices", _batches_ring(200)), ("sgd_step", _sgd_arena),
+    ("sgd_step", _sgd_keeping_every_result)],
+    ids=["sgd ring of 65", "sgd ring of 200", "momentum ring of 200", "adam ring of 200", "batches ring of 200",
+         "sgd arena of a million floats", "sgd keeping every result"])
+def test_lesson_04_a_result_the_step_still_holds_is_refused_whatever_the_ring(name, answer):
+    """Round 16's 65 calls on a case caught a ring of up to 64 buffers; a ring of 65 or 200 buffers, or slices of one
+    large array used in turn, passed (r214 F3). A result the answer still holds after the caller let it go is now
+    refused, on one more call: whatever the ring's size, and a list of every result too (a million steps keep a
+    million arrays; a history belongs to the caller's loop)."""
     _R16_RINGS.clear()
-    _passes("sgd_step", _sgd_ring(65))
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "still holds the array it returned" in verdict.text, verdict.text
 
 
 def test_lesson_04_round_16_the_uneven_shuffle_is_not_blamed_on_a_catalogued_mistake():

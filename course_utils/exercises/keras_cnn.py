@@ -1537,6 +1537,11 @@ def _conv_flipped_kernel(image, kernel):
     return ref.conv2d_valid(image, kernel[::-1, ::-1])
 
 
+def _conv_flipped_upside_down(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    return ref.conv2d_valid(image, kernel[::-1])  # kernel[::-1] (np.flipud) reverses the rows only
+
+
 def _conv_same_size(image, kernel):
     image, kernel = _checked_2d(image, kernel)
     kh, kw = kernel.shape
@@ -2234,6 +2239,9 @@ EXERCISES = {
         mistakes=(
             Mistake("flipped kernel", _conv_flipped_kernel, "do not flip the kernel: Keras computes a "
                     "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
+            Mistake("kernel turned upside down", _conv_flipped_upside_down, "do not flip the kernel, not even "
+                    "upside down: kernel[::-1] (np.flipud) reverses its rows. Keras computes a cross-correlation, "
+                    "out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
             Mistake("same-size output", _conv_same_size, "'valid' means no padding: the output has shape "
                     "(H - kh + 1, W - kw + 1), smaller than the image"),
             Mistake("off by one", _conv_off_by_one, "there are H - kh + 1 window positions per column (and "

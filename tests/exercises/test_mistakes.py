@@ -6511,6 +6511,100 @@ def test_lesson_05c_predict_one_image_refuses_a_class_remembered_from_an_earlier
     assert verdict.kind == WRONG and "weights changed" in verdict.text, verdict.text
 
 
+# round 22: lesson 05
+def _r22_conv_with_the_kernel_upside_down(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    kernel = kernel[::-1]   # "the kernel is flipped" remembered for one axis only
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def test_lesson_05a_conv2d_valid_names_a_kernel_turned_upside_down():
+    """A kernel flipped upside down only (kernel[::-1], np.flipud) gives the lesson's vertical-edge kernel unchanged,
+    so it first fails on the non-square case, where the whole flip gives other values: it was refused with a bare
+    "wrong value at index (0, 0)" and no hint that the kernel was flipped."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r22_conv_with_the_kernel_upside_down)
+    assert verdict.kind == WRONG and "not even upside down" in verdict.text, verdict.text
+
+
+def _r22_checked_conv(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    return image, kernel
+
+
+def _r22_conv_of_the_transposes(image, kernel):
+    image, kernel = _r22_checked_conv(image, kernel)   # the map of the transposes, transposed back
+    kw, kh = kernel.shape[1], kernel.shape[0]
+    out = np.zeros((image.shape[1] - kw + 1, image.shape[0] - kh + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image.T[i:i + kw, j:j + kh] * kernel.T)
+    return out.T.copy()
+
+
+def _r22_conv_by_flat_dot_products(image, kernel):
+    image, kernel = _r22_checked_conv(image, kernel)
+    kh, kw = kernel.shape
+    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    flat = kernel.ravel()
+    return np.array([image[i:i + kh, j:j + kw].ravel() @ flat for i in range(rows) for j in range(cols)]).reshape(
+        rows, cols)
+
+
+def _r22_size_by_a_fraction(n, kernel, padding=0, stride=1):
+    from fractions import Fraction
+    for value in (n, kernel, padding, stride):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+    if n < 1 or kernel < 1 or stride < 1 or padding < 0 or kernel > n + 2 * padding:
+        raise ValueError("no window fits")
+    return math.floor(Fraction(int(n) + 2 * int(padding) - int(kernel), int(stride))) + 1   # exact, no float
+
+
+def _r22_params_layer_by_layer(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    total, side, channels = 0, size, 1
+    for filters in (filters1, filters2):   # conv (valid) then a 2x2 pool, twice
+        side = (side - (kernel - 1)) // 2
+        if side < 1:
+            raise ValueError("the image is too small for two convolutions and pools")
+        total += (kernel * kernel * channels + 1) * filters
+        channels = filters
+    return total + (side * side * channels + 1) * n_classes
+
+
+def _r22_accuracy_row_by_row(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.shape != probabilities.shape[:1]:
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    hits = [int(np.argmax(row)) == label for row, label in zip(probabilities, y_true)]
+    return sum(hits) / len(hits) if hits else float("nan")
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _r22_conv_of_the_transposes), ("conv2d_valid", _r22_conv_by_flat_dot_products),
+    ("conv_output_size", _r22_size_by_a_fraction), ("cnn_param_count", _r22_params_layer_by_layer),
+    ("accuracy_from_probs", _r22_accuracy_row_by_row),
+], ids=["conv of the transposes", "conv by flat dot products", "size by an exact fraction", "params layer by layer",
+        "accuracy row by row"])
+def test_lesson_05_accepts_right_answers_written_another_way_round_22(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

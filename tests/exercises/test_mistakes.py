@@ -19455,3 +19455,18 @@ def test_lesson_07_refuses_a_map_cached_by_the_model(exercise, key):
     so the cache never answered a second input of the same model, as a notebook's second image does."""
     verdict = judge(registry.get_exercise(exercise), _cached_by(exercise, key))
     assert verdict.kind == WRONG and "looked up by the model" in verdict.text, verdict.text
+
+
+# round 22: lessons 00-01
+def _r22_param_count_checked_by_the_product(layer_sizes):
+    """Rejects a size below 1 through the product of all sizes, which an even number of negative sizes keeps positive."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or math.prod(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_refuses_sizes_checked_by_their_product():
+    """Passed 25/25: the cases had one negative size, or three, never two."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r22_param_count_checked_by_the_product)
+    assert verdict.kind == WRONG and "every size below 1" in verdict.text, verdict.text

@@ -184,6 +184,10 @@ def _neuron_cases():
         Case((np.array([3000.0, 4000.0]), np.array([-20.0, -30.0]), 0.0), label="a weighted sum of -180000"),
         Case((np.array([3000.0, 4000.0]), np.array([20.0, 30.0]), 0.0), label="a weighted sum of 180000"),
         Case((np.array([1.0, 2.0]), np.array([-10.0, -10.0]), 0.0), label="a weighted sum of -30: 9.4e-14, to within 0.1 %"),
+        # round 22: the first case's x and w again with another b: a result kept between calls and looked up by x and w
+        # alone (a cache that leaves b out of its key) passed every case above
+        Case((np.array([1.0, 2.0]), np.array([0.5, -0.25]), -2.0),
+             label="the x and w of \"two inputs\" with another b: computed again, not kept from that call"),
     ]
 
 
@@ -252,7 +256,22 @@ def _layer_cases():
         # as many examples as neurons: b added as a column (b[:, None]), or W @ X.T not transposed back, keeps the shape
         Case((np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
               np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
+        # round 22: the case above again with one of X, W and b changed: a result kept between calls and looked up by two
+        # of them alone (a cache that leaves the third out of its key) passed every case above
+        *(Case(args, label=label) for args, label in _one_argument_changed(
+            np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
+            np.array([-1.0, 0.5, 2.0]))),
     ]
+
+
+def _one_argument_changed(X, W, b):
+    """(X, W, b) three times, each time with one of them replaced by other values of the same shape."""
+    return [((X, W, np.array([0.5, -1.5, 0.25])),
+             "the X and W of \"3 examples through 3 neurons\" with another b: computed again, not kept from that call"),
+            ((X, np.array([[1.0, -0.5], [0.25, 2.0], [-1.5, 1.0]]), b),
+             "the X and b of \"3 examples through 3 neurons\" with another W: computed again, not kept from that call"),
+            ((np.array([[2.0, 1.0], [-0.5, -1.0], [0.75, 1.5]]), W, b),
+             "the W and b of \"3 examples through 3 neurons\" with another X: computed again, not kept from that call")]
 
 
 def _read_only(value):

@@ -19470,3 +19470,26 @@ def test_mlp_param_count_refuses_sizes_checked_by_their_product():
     """Passed 25/25: the cases had one negative size, or three, never two."""
     verdict = judge(registry.get_exercise("mlp_param_count"), _r22_param_count_checked_by_the_product)
     assert verdict.kind == WRONG and "every size below 1" in verdict.text, verdict.text
+
+
+def _r22_cached_by(exercise, *kept):
+    """The right answer (the reference's copy), computed once for each value of the arguments at the positions ``kept``
+    and handed back as a new copy at every call: a cache that leaves the other arguments out of its key."""
+    right, cache = reference_copy(exercise), {}
+
+    def answer(*args):
+        key = tuple((np.shape(args[i]), np.asarray(args[i]).dtype.str, np.asarray(args[i]).tobytes()) for i in kept)
+        if key not in cache:
+            cache[key] = right(*args)
+        return np.array(cache[key])
+    return answer
+
+
+@pytest.mark.parametrize("exercise, kept", [
+    ("neuron", (0, 1)), ("neuron", (0, 2)), ("neuron", (1, 2)),
+    ("dense_layer", (0, 1)), ("dense_layer", (0, 2)), ("dense_layer", (1, 2)),
+], ids=["neuron-x-w", "neuron-x-b", "neuron-w-b", "dense-X-W", "dense-X-b", "dense-W-b"])
+def test_neuron_and_dense_layer_refuse_a_result_cached_without_one_argument(exercise, kept):
+    """A cache keyed by x and w (X and W) alone passed 21/21 and 20/20: no two cases shared x and w with another b."""
+    verdict = judge(registry.get_exercise(exercise), _r22_cached_by(exercise, *kept))
+    assert verdict.kind == WRONG, verdict.text

@@ -19493,3 +19493,40 @@ def test_neuron_and_dense_layer_refuse_a_result_cached_without_one_argument(exer
     """A cache keyed by x and w (X and W) alone passed 21/21 and 20/20: no two cases shared x and w with another b."""
     verdict = judge(registry.get_exercise(exercise), _r22_cached_by(exercise, *kept))
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r22_checked_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or not y_true.size:
+        raise ValueError("the labels and predictions differ in shape, or are empty")
+    return y_true, y_pred
+
+
+def _r22_param_count_by_receiving_layer(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum((sizes[i - 1] + 1) * sizes[i] for i in range(1, len(sizes)))   # each neuron: its inputs and a bias
+
+
+def _r22_dense_by_einsum_with_a_check(X, W, b):
+    if np.shape(X)[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    return sigmoid(np.einsum("bi,oi->bo", X, W) + b)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
+    ("relu", lambda z: np.asarray(z, dtype=float) / 2 + np.abs(np.asarray(z, dtype=float)) / 2),
+    ("neuron", lambda x, w, b: sigmoid(np.tensordot(w, x, axes=1) + b)),
+    ("neuron", lambda x, w, b: sigmoid(np.inner(w, x) + b)),
+    ("dense_layer", _r22_dense_by_einsum_with_a_check),
+    ("dense_layer", lambda X, W, b: sigmoid((np.asarray(W) @ np.asarray(X).T).T + b)),
+    ("accuracy", lambda y_true, y_pred: np.count_nonzero(np.equal(*_r22_checked_labels(y_true, y_pred)))
+     / np.size(y_true)),
+    ("mlp_param_count", _r22_param_count_by_receiving_layer),
+    ("or_weights", lambda: (np.array([2.0, 0.6]), -0.5)),
+], ids=["sigmoid-exp-of-logaddexp", "relu-halves", "neuron-tensordot", "neuron-inner", "dense-einsum-checked",
+        "dense-transposed-back", "accuracy-count-nonzero", "param-count-by-receiving-layer", "or-unequal-weights"])
+def test_round_22_lessons_00_01_right_answers_written_another_way(name, answer):
+    _passes(name, answer)

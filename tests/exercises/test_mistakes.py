@@ -19530,3 +19530,18 @@ def _r22_dense_by_einsum_with_a_check(X, W, b):
         "dense-transposed-back", "accuracy-count-nonzero", "param-count-by-receiving-layer", "or-unequal-weights"])
 def test_round_22_lessons_00_01_right_answers_written_another_way(name, answer):
     _passes(name, answer)
+
+
+def _r22_sigmoid_in_float16_kept(z):
+    """The stable sigmoid with whole numbers turned into floats, but floats kept in their own dtype: float16 too."""
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def test_sigmoid_refuses_float16_computed_in_float16():
+    """Passed 25/25: no case held a float16 value, where sigmoid(-20), 2e-9, comes out 0."""
+    verdict = judge(registry.get_exercise("sigmoid"), _r22_sigmoid_in_float16_kept)
+    assert verdict.kind == WRONG and "float16 numbers computes in float16" in verdict.text, verdict.text

@@ -113,7 +113,11 @@ def _sigmoid_cases():
             # overflowing; between 709.8 and 745, e is tiny but not 0 and 1 / e, the naive e^|z|, overflows
             Case((np.array([-720.0, -740.0, 720.0]),), label="|z| between 709.8 and 745, where e^-|z| is tiny but not 0"),
             # round 20: the drawn int8 numbers lie within 20 of 0; np.abs in int8 keeps -128 (int8 holds 127 at most)
-            Case((np.array([-128, -100, 0, 127], dtype=np.int8),), label="int8 from -128 to 127")]
+            Case((np.array([-128, -100, 0, 127], dtype=np.int8),), label="int8 from -128 to 127"),
+            # round 22: a float16 number, which an answer that turns only whole numbers into floats computes in float16
+            # (about 3 digits, nothing below 6e-8): sigmoid(-20) = 2e-9 comes out 0. A number, not an array: the check
+            # fills freed buffers of an array's dtype with -123456.789, which overflows float16 with a warning
+            Case((np.float16(-20.0),), label="a float16 number, -20: computed in float64, not in float16's 3 digits")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -184,6 +188,10 @@ def _neuron_cases():
         Case((np.array([3000.0, 4000.0]), np.array([-20.0, -30.0]), 0.0), label="a weighted sum of -180000"),
         Case((np.array([3000.0, 4000.0]), np.array([20.0, 30.0]), 0.0), label="a weighted sum of 180000"),
         Case((np.array([1.0, 2.0]), np.array([-10.0, -10.0]), 0.0), label="a weighted sum of -30: 9.4e-14, to within 0.1 %"),
+        # round 22: the first case's x and w again with another b: a result kept between calls and looked up by x and w
+        # alone (a cache that leaves b out of its key) passed every case above
+        Case((np.array([1.0, 2.0]), np.array([0.5, -0.25]), -2.0),
+             label="the x and w of \"two inputs\" with another b: computed again, not kept from that call"),
     ]
 
 
@@ -252,7 +260,22 @@ def _layer_cases():
         # as many examples as neurons: b added as a column (b[:, None]), or W @ X.T not transposed back, keeps the shape
         Case((np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
               np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
+        # round 22: the case above again with one of X, W and b changed: a result kept between calls and looked up by two
+        # of them alone (a cache that leaves the third out of its key) passed every case above
+        *(Case(args, label=label) for args, label in _one_argument_changed(
+            np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
+            np.array([-1.0, 0.5, 2.0]))),
     ]
+
+
+def _one_argument_changed(X, W, b):
+    """(X, W, b) three times, each time with one of them replaced by other values of the same shape."""
+    return [((X, W, np.array([0.5, -1.5, 0.25])),
+             "the X and W of \"3 examples through 3 neurons\" with another b: computed again, not kept from that call"),
+            ((X, np.array([[1.0, -0.5], [0.25, 2.0], [-1.5, 1.0]]), b),
+             "the X and b of \"3 examples through 3 neurons\" with another W: computed again, not kept from that call"),
+            ((np.array([[2.0, 1.0], [-0.5, -1.0], [0.75, 1.5]]), W, b),
+             "the W and b of \"3 examples through 3 neurons\" with another X: computed again, not kept from that call")]
 
 
 def _read_only(value):
@@ -417,6 +440,13 @@ def _clipped_for_float64(z):
 def _exp_in_the_input_dtype(z):
     decay = np.exp(-np.abs(z))   # float16 for int8 or uint8 z
     return np.where(np.asarray(z) >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+
+def _float16_kept(z):
+    z = np.asarray(z)
+    z = z if z.dtype.kind == "f" else z.astype(float)   # whole numbers become floats, float16 stays float16
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _abs_in_the_input_dtype(z):
@@ -757,6 +787,9 @@ EXERCISES = {
                     "the caller's array; the check passes read-only arrays, so this raises. Return a new array: "
                     "np.where(z >= 0, 1 / (1 + e), e / (1 + e))"),
             Mistake("read-only flag switched off", _in_place_with_the_flag_switched_off, _CALLERS_ARRAY),
+            Mistake("float16 kept", _float16_kept, "np.exp of float16 numbers computes in float16, which keeps about 3 "
+                    "digits and nothing below 6e-8, so sigmoid(-20), 2e-9, came out 0: turn z into float64 first with "
+                    "np.asarray(z, dtype=float), whatever its dtype"),
             Mistake("integer result", _integer_zeros_like, "for whole-number input, np.zeros_like(z) (or np.empty_like) "
                     "is an integer array and every value written into it is cut to a whole number: turn z into floats "
                     "first with np.asarray(z, dtype=float)"),

@@ -261,6 +261,9 @@ def _param_cases():
         # every size negative: each product n_in * n_out of neighbours is positive, so a check of the products (or of
         # the count) instead of the sizes sees nothing wrong
         Case(([-3, -2, -4],), label="every layer size negative", raises=ValueError),
+        # round 22: two negative sizes, whose product is positive: a check of the product of all sizes (math.prod(sizes)
+        # < 1) sees nothing wrong, where the cases above hold one negative size or three
+        Case(([2, -3, -4, 2],), label="two negative layer sizes (their product is positive)", raises=ValueError),
     ]
 
 

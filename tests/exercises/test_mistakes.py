@@ -19582,3 +19582,93 @@ def test_lesson_07_refuses_a_map_cached_by_the_model(exercise, key):
     so the cache never answered a second input of the same model, as a notebook's second image does."""
     verdict = judge(registry.get_exercise(exercise), _cached_by(exercise, key))
     assert verdict.kind == WRONG and "looked up by the model" in verdict.text, verdict.text
+
+
+# round 22: lessons 00-01
+def _r22_param_count_checked_by_the_product(layer_sizes):
+    """Rejects a size below 1 through the product of all sizes, which an even number of negative sizes keeps positive."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or math.prod(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_mlp_param_count_refuses_sizes_checked_by_their_product():
+    """Passed 25/25: the cases had one negative size, or three, never two."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r22_param_count_checked_by_the_product)
+    assert verdict.kind == WRONG and "every size below 1" in verdict.text, verdict.text
+
+
+def _r22_cached_by(exercise, *kept):
+    """The right answer (the reference's copy), computed once for each value of the arguments at the positions ``kept``
+    and handed back as a new copy at every call: a cache that leaves the other arguments out of its key."""
+    right, cache = reference_copy(exercise), {}
+
+    def answer(*args):
+        key = tuple((np.shape(args[i]), np.asarray(args[i]).dtype.str, np.asarray(args[i]).tobytes()) for i in kept)
+        if key not in cache:
+            cache[key] = right(*args)
+        return np.array(cache[key])
+    return answer
+
+
+@pytest.mark.parametrize("exercise, kept", [
+    ("neuron", (0, 1)), ("neuron", (0, 2)), ("neuron", (1, 2)),
+    ("dense_layer", (0, 1)), ("dense_layer", (0, 2)), ("dense_layer", (1, 2)),
+], ids=["neuron-x-w", "neuron-x-b", "neuron-w-b", "dense-X-W", "dense-X-b", "dense-W-b"])
+def test_neuron_and_dense_layer_refuse_a_result_cached_without_one_argument(exercise, kept):
+    """A cache keyed by x and w (X and W) alone passed 21/21 and 20/20: no two cases shared x and w with another b."""
+    verdict = judge(registry.get_exercise(exercise), _r22_cached_by(exercise, *kept))
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r22_checked_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or not y_true.size:
+        raise ValueError("the labels and predictions differ in shape, or are empty")
+    return y_true, y_pred
+
+
+def _r22_param_count_by_receiving_layer(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum((sizes[i - 1] + 1) * sizes[i] for i in range(1, len(sizes)))   # each neuron: its inputs and a bias
+
+
+def _r22_dense_by_einsum_with_a_check(X, W, b):
+    if np.shape(X)[1] != np.shape(W)[1]:
+        raise ValueError("X and W differ in the number of features")
+    return sigmoid(np.einsum("bi,oi->bo", X, W) + b)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
+    ("relu", lambda z: np.asarray(z, dtype=float) / 2 + np.abs(np.asarray(z, dtype=float)) / 2),
+    ("neuron", lambda x, w, b: sigmoid(np.tensordot(w, x, axes=1) + b)),
+    ("neuron", lambda x, w, b: sigmoid(np.inner(w, x) + b)),
+    ("dense_layer", _r22_dense_by_einsum_with_a_check),
+    ("dense_layer", lambda X, W, b: sigmoid((np.asarray(W) @ np.asarray(X).T).T + b)),
+    ("accuracy", lambda y_true, y_pred: np.count_nonzero(np.equal(*_r22_checked_labels(y_true, y_pred)))
+     / np.size(y_true)),
+    ("mlp_param_count", _r22_param_count_by_receiving_layer),
+    ("or_weights", lambda: (np.array([2.0, 0.6]), -0.5)),
+], ids=["sigmoid-exp-of-logaddexp", "relu-halves", "neuron-tensordot", "neuron-inner", "dense-einsum-checked",
+        "dense-transposed-back", "accuracy-count-nonzero", "param-count-by-receiving-layer", "or-unequal-weights"])
+def test_round_22_lessons_00_01_right_answers_written_another_way(name, answer):
+    _passes(name, answer)
+
+
+def _r22_sigmoid_in_float16_kept(z):
+    """The stable sigmoid with whole numbers turned into floats, but floats kept in their own dtype: float16 too."""
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def test_sigmoid_refuses_float16_computed_in_float16():
+    """Passed 25/25: no case held a float16 value, where sigmoid(-20), 2e-9, comes out 0."""
+    verdict = judge(registry.get_exercise("sigmoid"), _r22_sigmoid_in_float16_kept)
+    assert verdict.kind == WRONG and "float16 numbers computes in float16" in verdict.text, verdict.text

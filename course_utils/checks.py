@@ -367,8 +367,8 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
 
 
 def _poison_freed_buffers(case: Case) -> None:
-    """Fill the memory numpy hands out next, for arrays the size of the case's, with -123456.789 (or the
-    largest integer).
+    """Fill the memory numpy hands out next, for arrays the size of the case's, with -123456.789 (half the lowest
+    float16, or the largest integer).
 
     A freed buffer goes back to numpy's (or the C library's) cache and is handed to the next array of its
     size, so np.empty_like(x) may start out holding the reference's values, zeros or NaN: an answer that
@@ -379,7 +379,7 @@ def _poison_freed_buffers(case: Case) -> None:
     for a in (*case.args, *case.kwargs.values()):
         for dtype in {a.dtype, np.dtype(float)} if isinstance(a, np.ndarray) else ():
             if dtype.kind in "fiu":
-                poison = -123456.789 if dtype.kind == "f" else np.iinfo(dtype).max
+                poison = max(-123456.789, float(np.finfo(dtype).min) / 2) if dtype.kind == "f" else np.iinfo(dtype).max
                 held += [np.full(a.shape, poison, dtype) for _ in range(16)]
     del held
 

@@ -826,3 +826,15 @@ def test_a_named_method_of_a_module_not_yet_loaded_is_not_loaded(monkeypatch):
     monkeypatch.delitem(sys.modules, "course_utils.digit_models", raising=False)
     assert _loaded("course_utils.digit_models:DigitMLP.__init__") is None
     assert _loaded("course_utils.digit_models:accuracy_on") is None
+
+
+def test_a_float16_case_is_checked_without_a_warning(register):
+    """The freed buffers were filled with -123456.789, beyond float16's range (65504): a case of float16 arrays printed
+    "RuntimeWarning: overflow encountered in cast" under the learner's check (round 22, r221)."""
+    half = np.float16
+    register(halve=make_exercise(reference=lambda z: z / half(2),
+                                 cases=lambda: [Case((np.array([1.0, -2.0], half),), label="float16")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, text = outcome(lambda z: z / half(2), name="halve")
+    assert "correct" in text and "Warning" not in text, text

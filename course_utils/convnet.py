@@ -31,9 +31,10 @@ def conv_output_size(n, kernel, padding=0, stride=1):
             raise TypeError(f"{name} must be an int, got {value!r}")
         if value < low:
             raise ValueError(f"{name} must be at least {low}, got {value}")
+    n, kernel, padding, stride = int(n), int(kernel), int(padding), int(stride)  # np.int8(100) + 100 wraps around
     if kernel > n + 2 * padding:
         raise ValueError(f"a {kernel}-wide kernel does not fit into {n} + 2*{padding} pixels")
-    return int((n + 2 * padding - kernel) // stride + 1)
+    return (n + 2 * padding - kernel) // stride + 1
 
 
 def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
@@ -44,13 +45,14 @@ def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
             raise TypeError(f"{name} must be an int, got {value!r}")
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
+    filters1, filters2, n_classes, size, kernel = (int(v) for v in (filters1, filters2, n_classes, size, kernel))
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2  # conv (valid) -> pool /2 -> conv -> pool /2
     if side < 1:
         raise ValueError(f"a {size}x{size} image is too small for two {kernel}x{kernel} convolutions and pools")
     conv1 = (kernel * kernel * 1 + 1) * filters1
     conv2 = (kernel * kernel * filters1 + 1) * filters2
     dense = (side * side * filters2 + 1) * n_classes
-    return int(conv1 + conv2 + dense)
+    return conv1 + conv2 + dense
 
 
 def build_cnn(filters1=16, filters2=32, n_classes=10, dropout=0.3):

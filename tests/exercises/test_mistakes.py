@@ -6605,6 +6605,16 @@ def test_lesson_05_accepts_right_answers_written_another_way_round_22(name, answ
     _passes(name, answer)
 
 
+def test_lesson_05_course_counts_take_numpy_integers_as_python_integers():
+    """convnet's conv_output_size and cnn_param_count (and the solutions' copies) accept numpy integers and computed in
+    their type: np.int8 arguments gave 42 pixels for 298 and 10 parameters for 12,810, wrapping around silently
+    (round 22, r225 F2). They now turn each argument into a Python int after checking it."""
+    from course_utils import convnet
+    assert convnet.conv_output_size(np.int8(100), np.int8(3), np.int8(100), np.int8(1)) == 298
+    assert convnet.cnn_param_count(np.int8(16), np.int8(32)) == 12_810
+    assert convnet.cnn_param_count(np.int16(64), np.int16(128), np.int16(100)) == 394_596
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

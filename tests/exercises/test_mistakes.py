@@ -5662,6 +5662,43 @@ def test_lesson_02_round_22_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r22_bce_by_a_softplus_with_a_threshold(threshold):
+    def answer(y, z):
+        y, z = _r22_same_shape(y, z)
+        soft = np.where(np.abs(z) > threshold, 0.0, np.log1p(np.exp(-np.abs(z))))   # "negligible beyond the threshold"
+        return np.mean(np.maximum(z, 0) - y * z + soft)
+    return answer
+
+
+def _r22_cce_by_exponentials_dropped_below(threshold):
+    def answer(y, Z):
+        y, Z = _r22_same_length(y, Z)
+        m = Z.max(axis=1)
+        d = Z - m[:, None]
+        kept = np.where(d < -threshold, 0.0, np.exp(d))   # "negligible beyond the threshold"
+        return np.mean(m + np.log(kept.sum(axis=1)) - Z[np.arange(len(y)), y])
+    return answer
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("bce_from_logits", _r22_bce_by_a_softplus_with_a_threshold(10.0)),
+    ("bce_from_logits", _r22_bce_by_a_softplus_with_a_threshold(15.0)),
+    ("cce_from_logits", _r22_cce_by_exponentials_dropped_below(15.0)),
+], ids=["bce log1p term dropped beyond 10", "bce log1p term dropped beyond 15", "cce exponentials below e^-15 dropped"])
+def test_lesson_02_round_22_losses_of_confident_right_answers_are_compared(name, answer):
+    """Passed before (slip; the cce one contrived): a loss term dropped where it is "negligible", log(1 + e^{-|z|})
+    beyond |z| = 10 or 15 (up to 4.5e-5 per example) or e^{z - m} below e^-15, gave a confident, right batch a loss of 0
+    or close to it: every confident case had logits below 9 in size (round 22)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "logits 10 to 18" in verdict.text, verdict.text
+
+
+def test_lesson_02_round_22_a_softplus_with_torch_s_threshold_of_20_passes():
+    """torch's softplus returns z itself above 20, where log(1 + e^{-z}) is below 2.1e-9: the new cases stop at 18."""
+    _passes("bce_from_logits", _r22_bce_by_a_softplus_with_a_threshold(20.0))
+    _passes("cce_from_logits", _r22_cce_by_exponentials_dropped_below(40.0))
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -330,6 +330,11 @@ def _bce_cases():
         # the formula needs no clip: a clip of z at any size below 1e38 (500, 1e4, 1e6) shows here; 1e38 stays within
         # float32's range, so an answer computed in float32 (accepted) still passes
         Case((np.array([1.0, 0.0, 0.0]), np.array([-1e38, 1e38, -1e38])), label=_HUGE_BCE_LOGITS),
+        # every other confident case has logits below 9 in size: a softplus with a threshold (log(1 + e^{-|z|}) dropped
+        # beyond |z| = 10 or 15, up to 4.5e-5 per example) passed; torch's threshold of 20 stays exact here (round 22)
+        Case((np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0]),
+              np.array([10.5, -11.25, 12.75, 14.0, -15.5, -16.25, 17.5, -13.0])),
+             label="confident and right, logits 10 to 18 in size: a loss of 5.9e-6, all of it from log(1 + e^{-|z|})"),
     ]
 
 
@@ -394,6 +399,10 @@ def _cce_cases():
         # mean is the loss in exact arithmetic: in float64 the second row's loss of 0.049 is lost next to 1e20 (round 19)
         Case((np.array([1, 0]), np.array([[0.0, 1e20], [2.0, -1.0]])),
              label="one row right and sure, its logits 1e20 apart (a loss of 0), one row of small logits"),
+        # the right logit 10 to 18 above the others: exponentials below e^-15 dropped as "negligible" passed (round 22)
+        Case((np.array([0, 1, 2, 2]), np.array([[12.0, 0.0, -1.0], [-3.0, 8.0, -5.5], [0.5, 1.0, 16.0],
+                                                 [2.0, 1.5, 19.5]])),
+             label="confident and right, logits 10 to 18 above the rest of their row: a loss of 6.8e-6"),
     ]
 
 

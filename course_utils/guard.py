@@ -15,6 +15,7 @@ import operator
 import signal
 import sys
 import threading
+import time
 import types
 import warnings
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ class CappedOutput(io.TextIOBase):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise ``TimeUp`` in this thread after ``seconds``.
+    """Raise ``TimeUp`` in this thread after ``seconds``, or once a running import ends (at most ``IMPORT_GRACE``
+    later): a first ``import torch`` inside an answer takes 1 to 5 s, and an import cut halfway leaves the library
+    broken in the kernel.
 
     With a timer signal (``signal.setitimer``: Linux, macOS, in the main thread) even a blocking
     call such as ``time.sleep`` is cut. Elsewhere (Windows, or another thread) a watchdog thread
@@ -92,9 +95,27 @@ def time_limit(seconds: float | None):
             yield
 
 
+IMPORT_GRACE = 60.0  # seconds an import may run on past a time limit
+_LOOK_AGAIN = 0.1    # seconds between two looks at whether the import has ended
+
+
+def _importing(frame: types.FrameType | None) -> bool:
+    """Whether ``frame`` or a frame below it on the stack is importing a module."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def _signal_timer(seconds: float):
+    last = time.monotonic() + seconds + IMPORT_GRACE
+
     def on_alarm(signum, frame):
+        if _importing(frame) and time.monotonic() < last:
+            signal.setitimer(signal.ITIMER_REAL, _LOOK_AGAIN)
+            return
         raise TimeUp()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -115,22 +136,30 @@ def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
 @contextlib.contextmanager
 def _watchdog(seconds: float):
     target, lock, state = threading.get_ident(), threading.Lock(), {"done": False, "fired": False}
+    last = time.monotonic() + seconds + IMPORT_GRACE
+
+    def start(delay):
+        state["timer"] = threading.Timer(delay, fire)
+        state["timer"].daemon = True
+        state["timer"].start()
 
     def fire():
         with lock:
-            if not state["done"]:
-                state["fired"] = True
-                _raise_in(target, TimeUp)
+            if state["done"]:
+                return
+            if _importing(sys._current_frames().get(target)) and time.monotonic() < last:
+                start(_LOOK_AGAIN)
+                return
+            state["fired"] = True
+            _raise_in(target, TimeUp)
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    start(seconds)
     try:
         yield
     finally:
         with lock:
             state["done"] = True
-            timer.cancel()
+            state["timer"].cancel()
             if state["fired"]:
                 _raise_in(target, None)  # finished just as time ran out: no TimeUp may surface later
 
@@ -337,11 +366,8 @@ def _refuse_a_new_process(event: str, args: tuple) -> None:
 def _refuse(what: str) -> None:
     """Refuse ``what`` unless a library does it while it is imported (ctypes.util.find_library runs ldconfig), which the
     answer does not choose."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib"):
-            return
-        frame = frame.f_back
+    if _importing(sys._getframe(1)):
+        return
     _started.append(what)
     raise ProcessStarted(t(PROCESS_STARTED, event=what))
 

@@ -261,3 +261,40 @@ def test_a_process_started_by_an_import_or_outside_a_check_is_not_refused(tmp_pa
     outcome = guarded(answer)
     assert outcome.ok and outcome.value == "3", outcome
     assert subprocess.run([sys.executable, "-c", "pass"]).returncode == 0
+
+
+@pytest.fixture
+def slow_module(tmp_path, monkeypatch):
+    """A module whose import takes 0.8 s (as a first ``import torch`` takes 1 to 5 s), under a fresh name each time."""
+    name = f"slow_import_{time.monotonic_ns()}"
+    (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.8)\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+def _import_then(name, loop=False):
+    def answer():
+        module = __import__(name)
+        while loop:
+            pass
+        return module.VALUE
+    return answer
+
+
+@pytest.mark.parametrize("timer", ["signal", "watchdog"])
+def test_an_import_inside_the_answer_runs_to_its_end_past_the_limit(slow_module, timer, monkeypatch):
+    """A right answer that imports a library in its first call was stopped halfway through the import, told "Is there
+    an endless loop?" (round 22: `import torch` inside an answer took 4.6 to 5.2 s on a busy machine)."""
+    if timer == "watchdog":
+        monkeypatch.delattr(guard.signal, "setitimer")
+    outcome = guarded(_import_then(slow_module), limit=0.3)
+    assert outcome.ok and outcome.value == 42, outcome
+
+
+@pytest.mark.parametrize("timer", ["signal", "watchdog"])
+def test_a_loop_after_an_import_is_still_stopped(slow_module, timer, monkeypatch):
+    if timer == "watchdog":
+        monkeypatch.delattr(guard.signal, "setitimer")
+    start = time.perf_counter()
+    outcome = guarded(_import_then(slow_module, loop=True), limit=0.3)
+    assert outcome.timed_out and time.perf_counter() - start < 2.5

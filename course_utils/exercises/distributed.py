@@ -801,6 +801,9 @@ def _accumulation_cases():
              "large the gradient"),
         Case((10, 3), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
              "(a loss of about 1e-6): the step is small, but it is still taken"),
+        Case((10, 3), {"loss": "mse", "fitted": True, "dtype": "float64", "offset": 1e6}, label="a float64 model "
+             "whose predictions of about 1e6 fit their targets to about 1e-3: float32 (spacing 0.0625 near 1e6) "
+             "cannot tell them apart, float64 can"),
         Case((10, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the step spreads "
              "it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
         Case((10, 3), {"stale_value": float("nan")}, label="stale gradients that are NaN, left by a broken earlier "
@@ -883,6 +886,9 @@ def _run_accumulation(step_fn, case):
         norm[0].eval()
     if kw.get("eval_model"):   # the caller trains with every layer in eval mode (frozen statistics)
         model.eval()
+    if kw.get("offset"):   # predictions of about the offset: float32 keeps 7 digits of them, float64 16
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
     if kw.get("fitted"):   # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n, outputs, generator=gen, dtype=dtype)
@@ -1302,6 +1308,19 @@ def _accumulate_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x.float(), y, micro_batches)
 
 
+def _accumulate_loss_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        target = yb.float() if yb.is_floating_point() else yb           # class indices stay integers
+        loss = loss_fn(model(xb).float(), target) * len(xb) / len(x)    # a float64 model's loss in float32
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
 def _accumulate_class_targets(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x, y.long(), micro_batches)
 
@@ -1687,6 +1706,10 @@ EXERCISES = {
             Mistake("loss returned with its graph", _accumulate_returning_the_graph),
             Mistake("x turned into float32", _accumulate_in_float32, "x may be float64, for a float64 model: pass x "
                     "to the model as it is, without x.float()."),
+            Mistake("loss computed in float32", _accumulate_loss_in_float32, "model(xb).float() (or yb.float()) "
+                    "computes a float64 model's loss in float32, which keeps about 7 digits: predictions of about 1e6 "
+                    "that differ from their targets by 1e-3 become equal. Pass model(xb) and yb to loss_fn as they "
+                    "are."),
             Mistake("targets turned into class indices", _accumulate_class_targets, "y may hold float targets (here "
                     "for a mean squared error): pass y to loss_fn as it is, without y.long()."),
             Mistake("micro_batches renamed", _accumulate_renamed, "Keep the parameter names of the signature "

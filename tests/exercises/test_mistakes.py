@@ -16876,6 +16876,33 @@ def test_lesson_08b_round_21_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 
+# round 22: lesson 08
+def _r22_accumulation_loss_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        target = yb.float() if yb.is_floating_point() else yb            # "the loss in float32, as usual"
+        loss = loss_fn(model(xb).float(), target) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+@pytest.mark.wide   # one accumulation check: about 2 s
+def test_lesson_08b_round_22_a_float64_model_s_loss_is_not_computed_in_float32():
+    """Slip: model(xb).float() and yb.float() compute a float64 model's loss in float32. On every case it rounded the
+    gradient by about 1e-7 of its size, inside the check's tolerance, and passed 27/27; a float64 model whose
+    predictions of about 1e6 fit their targets to 1e-3 loses the differences entirely in float32."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r22_accumulation_loss_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

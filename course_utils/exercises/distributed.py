@@ -360,9 +360,18 @@ def _ring_cases():
              "any whole number is a valid step"),
         Case((np.random.default_rng(97).normal(size=(3, 3, 2)), 7), label="3 workers, step 7, which is step 1: the chunk "
              "index needs % k (a negative index such as 0 - 7 does not wrap round by itself)"),
+        Case((_cancelling_buffers(), 0), label="2 workers whose chunks of about +1e8 and -1e8 cancel: float64 keeps "
+             "the small parts of their sums, float32 (spacing 8 near 1e8) loses them"),
         Case((_with_a_nan(np.random.default_rng(98).normal(size=(3, 3, 2))), 0), label="3 workers, step 0, worker 0's "
              "chunk 0 holds a NaN (a broken gradient): the copy it is added into holds a NaN too"),
     ]
+
+
+def _cancelling_buffers():
+    """2 workers, 2 chunks of 3: worker 0's numbers are about +1e8, worker 1's about -1e8, so that each sum of a step
+    is a small number that only float64 keeps."""
+    small = np.random.default_rng(99).normal(size=(2, 2, 3))
+    return small + np.array([1e8, -1e8])[:, None, None]
 
 
 def _draw_ring_input(rng):
@@ -426,6 +435,15 @@ def _ring_in_place(buffers, step):
         c = (i - step) % k
         buffers[(i + 1) % k, c] += buffers[i, c]
     return buffers
+
+
+def _ring_in_float32(buffers, step):
+    _ring_shape(buffers)
+    new, k = buffers.astype(np.float32), buffers.shape[0]     # "gradients are float32": rounds float64 to 7 digits
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
 
 
 def _ring_single_worker_only(buffers, step):
@@ -1551,6 +1569,9 @@ EXERCISES = {
                     "worker i sends its chunk (i - step) % k, so the worker j = i + 1 receives chunk (j - 1 - step) % k, "
                     "not (j - step) % k."),
             Mistake("overwrite instead of add", _ring_overwrite),
+            Mistake("buffers turned into float32", _ring_in_float32, "buffers.astype(np.float32) rounds float64 "
+                    "gradients to about 7 digits, and a sum of two large numbers that nearly cancel loses what is "
+                    "left: copy with buffers.astype(float), which keeps float64."),
             Mistake("three dimensions only", _ring_three_dims_only),
             Mistake("returns a list", _ring_as_lists),
             Mistake("chunk axis required", _ring_with_a_chunk_axis, "Shape (k, k, ...) includes (k, k): chunks of one "

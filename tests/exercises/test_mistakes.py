@@ -17063,6 +17063,25 @@ def test_lesson_08b_round_22_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 
+def _r22_ring_in_float32(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(np.float32), buffers.shape[0]   # "gradients are float32"
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
+
+
+def test_lesson_08a_round_22_ring_step_keeps_float64_buffers_in_float64():
+    """Slip: buffers.astype(np.float32) rounds float64 gradients to 7 digits. Every case's sum was of numbers of one
+    size, rounded by about 6e-8 of itself, inside the check's tolerance, so it passed 23/23; two workers whose chunks
+    of about +1e8 and -1e8 cancel keep their small parts in float64 and lose them in float32."""
+    verdict = judge(registry.get_exercise("ring_step"), _r22_ring_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -360,9 +360,18 @@ def _ring_cases():
              "any whole number is a valid step"),
         Case((np.random.default_rng(97).normal(size=(3, 3, 2)), 7), label="3 workers, step 7, which is step 1: the chunk "
              "index needs % k (a negative index such as 0 - 7 does not wrap round by itself)"),
+        Case((_cancelling_buffers(), 0), label="2 workers whose chunks of about +1e8 and -1e8 cancel: float64 keeps "
+             "the small parts of their sums, float32 (spacing 8 near 1e8) loses them"),
         Case((_with_a_nan(np.random.default_rng(98).normal(size=(3, 3, 2))), 0), label="3 workers, step 0, worker 0's "
              "chunk 0 holds a NaN (a broken gradient): the copy it is added into holds a NaN too"),
     ]
+
+
+def _cancelling_buffers():
+    """2 workers, 2 chunks of 3: worker 0's numbers are about +1e8, worker 1's about -1e8, so that each sum of a step
+    is a small number that only float64 keeps."""
+    small = np.random.default_rng(99).normal(size=(2, 2, 3))
+    return small + np.array([1e8, -1e8])[:, None, None]
 
 
 def _draw_ring_input(rng):
@@ -426,6 +435,15 @@ def _ring_in_place(buffers, step):
         c = (i - step) % k
         buffers[(i + 1) % k, c] += buffers[i, c]
     return buffers
+
+
+def _ring_in_float32(buffers, step):
+    _ring_shape(buffers)
+    new, k = buffers.astype(np.float32), buffers.shape[0]     # "gradients are float32": rounds float64 to 7 digits
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
 
 
 def _ring_single_worker_only(buffers, step):
@@ -801,6 +819,9 @@ def _accumulation_cases():
              "large the gradient"),
         Case((10, 3), {"loss": "mse", "fitted": True}, label="a model that already fits the batch almost exactly "
              "(a loss of about 1e-6): the step is small, but it is still taken"),
+        Case((10, 3), {"loss": "mse", "fitted": True, "dtype": "float64", "offset": 1e6}, label="a float64 model "
+             "whose predictions of about 1e6 fit their targets to about 1e-3: float32 (spacing 0.0625 near 1e6) "
+             "cannot tell them apart, float64 can"),
         Case((10, 3), {"nan_feature": True}, label="a batch with one NaN feature: the loss is NaN, and the step spreads "
              "it into the weights (zeroing or skipping NaN gradients would hide the broken batch)"),
         Case((10, 3), {"stale_value": float("nan")}, label="stale gradients that are NaN, left by a broken earlier "
@@ -883,6 +904,9 @@ def _run_accumulation(step_fn, case):
         norm[0].eval()
     if kw.get("eval_model"):   # the caller trains with every layer in eval mode (frozen statistics)
         model.eval()
+    if kw.get("offset"):   # predictions of about the offset: float32 keeps 7 digits of them, float64 16
+        with torch.no_grad():
+            model[-1].bias.add_(kw["offset"])
     if kw.get("fitted"):   # targets the model already fits almost exactly: a loss of about 1e-6
         with torch.no_grad():
             y = model(x) + 1e-3 * torch.randn(n, outputs, generator=gen, dtype=dtype)
@@ -1302,6 +1326,19 @@ def _accumulate_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x.float(), y, micro_batches)
 
 
+def _accumulate_loss_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        target = yb.float() if yb.is_floating_point() else yb           # class indices stay integers
+        loss = loss_fn(model(xb).float(), target) * len(xb) / len(x)    # a float64 model's loss in float32
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
 def _accumulate_class_targets(model, loss_fn, optimizer, x, y, micro_batches):
     return _accumulation_step(model, loss_fn, optimizer, x, y.long(), micro_batches)
 
@@ -1532,6 +1569,9 @@ EXERCISES = {
                     "worker i sends its chunk (i - step) % k, so the worker j = i + 1 receives chunk (j - 1 - step) % k, "
                     "not (j - step) % k."),
             Mistake("overwrite instead of add", _ring_overwrite),
+            Mistake("buffers turned into float32", _ring_in_float32, "buffers.astype(np.float32) rounds float64 "
+                    "gradients to about 7 digits, and a sum of two large numbers that nearly cancel loses what is "
+                    "left: copy with buffers.astype(float), which keeps float64."),
             Mistake("three dimensions only", _ring_three_dims_only),
             Mistake("returns a list", _ring_as_lists),
             Mistake("chunk axis required", _ring_with_a_chunk_axis, "Shape (k, k, ...) includes (k, k): chunks of one "
@@ -1687,6 +1727,10 @@ EXERCISES = {
             Mistake("loss returned with its graph", _accumulate_returning_the_graph),
             Mistake("x turned into float32", _accumulate_in_float32, "x may be float64, for a float64 model: pass x "
                     "to the model as it is, without x.float()."),
+            Mistake("loss computed in float32", _accumulate_loss_in_float32, "model(xb).float() (or yb.float()) "
+                    "computes a float64 model's loss in float32, which keeps about 7 digits: predictions of about 1e6 "
+                    "that differ from their targets by 1e-3 become equal. Pass model(xb) and yb to loss_fn as they "
+                    "are."),
             Mistake("targets turned into class indices", _accumulate_class_targets, "y may hold float targets (here "
                     "for a mean squared error): pass y to loss_fn as it is, without y.long()."),
             Mistake("micro_batches renamed", _accumulate_renamed, "Keep the parameter names of the signature "

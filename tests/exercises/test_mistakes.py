@@ -17165,6 +17165,212 @@ def test_lesson_08b_round_21_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 
+# round 22: lesson 08
+def _r22_accumulation_loss_in_float32(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        target = yb.float() if yb.is_floating_point() else yb            # "the loss in float32, as usual"
+        loss = loss_fn(model(xb).float(), target) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+@pytest.mark.wide   # one accumulation check: about 2 s
+def test_lesson_08b_round_22_a_float64_model_s_loss_is_not_computed_in_float32():
+    """Slip: model(xb).float() and yb.float() compute a float64 model's loss in float32. On every case it rounded the
+    gradient by about 1e-7 of its size, inside the check's tolerance, and passed 27/27; a float64 model whose
+    predictions of about 1e6 fit their targets to 1e-3 loses the differences entirely in float32."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r22_accumulation_loss_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
+def _r22_shard_einsum(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    rows = np.array_split(np.arange(len(X)), k)
+    gradients = np.stack([np.asarray(grad_fn(w, X[r], y[r]), dtype=float) for r in rows])
+    sizes = np.array([len(r) for r in rows], dtype=float)
+    return np.einsum("s,s...->...", sizes, gradients) / sizes.sum()
+
+
+def _r22_shard_weighted_by_entries(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    total = 0.0
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + X_j.size * np.asarray(grad_fn(w, X_j, y_j), dtype=float)   # n_j * d: d cancels below
+    return total / np.size(X)
+
+
+def _r22_shard_reduced(grad_fn, w, X, y, k):
+    import functools
+    import operator
+
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    parts = [len(X_j) / len(X) * np.asarray(grad_fn(w, X_j, y_j), dtype=float)
+             for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k))]
+    return functools.reduce(operator.add, parts)
+
+
+def _r22_ring_reading_the_new_copy(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(float), buffers.shape[0]
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += new[i, c]        # the copy a sender sends is never one it received in this step
+    return new
+
+
+def _r22_ring_rolled(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    senders = np.arange(k)
+    chunks = (senders - step) % k
+    new = buffers.astype(float)
+    receivers = np.roll(senders, -1)                      # worker i's right neighbour
+    new[receivers, chunks] = new[receivers, chunks] + buffers[senders, chunks]
+    return new
+
+
+def _r22_ring_with_flat_chunks(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    flat = buffers.reshape(k, k, -1)                      # every chunk as a row of numbers
+    new = flat.astype(float)
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += flat[i, c]
+    return new.reshape(buffers.shape)
+
+
+def _r22_sampler_as_a_table(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.array(order, dtype=np.int64)
+    n = len(order)
+    per_rank = n // num_replicas if drop_last else -(-n // num_replicas)
+    if per_rank == 0:
+        return order[:0]
+    return np.resize(order, per_rank * num_replicas).reshape(per_rank, num_replicas)[:, rank]   # one round a row
+
+
+def _r22_sampler_taken_with_wrap(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.array(order, dtype=np.int64)
+    n = len(order)
+    per_rank = n // num_replicas if drop_last else -(-n // num_replicas)
+    return np.take(order, rank + num_replicas * np.arange(per_rank), mode="wrap") if n else order
+
+
+def _r22_sampler_as_a_list(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = list(order)
+    n = len(order)
+    per_rank = n // num_replicas if drop_last else -(-n // num_replicas)
+    return [int(order[(rank + num_replicas * i) % n]) for i in range(per_rank)]
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r22_shard_einsum), ("shard_gradient", _r22_shard_weighted_by_entries),
+    ("shard_gradient", _r22_shard_reduced), ("ring_step", _r22_ring_reading_the_new_copy),
+    ("ring_step", _r22_ring_rolled), ("ring_step", _r22_ring_with_flat_chunks),
+    ("sampler_indices", _r22_sampler_as_a_table), ("sampler_indices", _r22_sampler_taken_with_wrap),
+    ("sampler_indices", _r22_sampler_as_a_list)])
+def test_lesson_08a_round_22_right_answers_written_otherwise_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r22_accumulation_gradients_divided_afterwards(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb)               # the piece's summed loss
+        loss.backward()
+        total += loss.item()
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad /= len(x)                                  # the sum of the pieces' gradients, made a mean
+    optimizer.step()
+    return total / len(x)
+
+
+def _r22_accumulation_zeroed_in_place(model, loss_fn, optimizer, x, y, micro_batches):
+    if micro_batches < 1 or micro_batches > x.shape[0]:
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad(set_to_none=False)                   # zeros in place; a weight with no gradient keeps None
+    total = 0.0
+    for xb, yb in zip(x.tensor_split(micro_batches), y.tensor_split(micro_batches)):
+        loss = loss_fn(model(xb), yb).mul(xb.shape[0] / x.shape[0])
+        loss.backward()
+        total += float(loss)
+    optimizer.step()
+    return total
+
+
+def _r22_accumulation_rows_from_numpy(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    model.zero_grad()                                         # the optimizer holds the model's weights
+    total = torch.zeros((), dtype=torch.float64)
+    for rows in np.array_split(np.arange(len(x)), micro_batches):
+        rows = torch.as_tensor(rows)
+        loss = loss_fn(model(x[rows]), y[rows]) * len(rows) / len(x)
+        loss.backward()
+        total = total + loss.detach().double()
+    optimizer.step()
+    return total.item()
+
+
+@pytest.mark.wide   # three accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r22_accumulation_gradients_divided_afterwards, _r22_accumulation_zeroed_in_place,
+                                    _r22_accumulation_rows_from_numpy])
+def test_lesson_08b_round_22_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
+
+def _r22_ring_in_float32(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] < 2 or buffers.shape[1] != buffers.shape[0]:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    new, k = buffers.astype(np.float32), buffers.shape[0]   # "gradients are float32"
+    for i in range(k):
+        c = (i - step) % k
+        new[(i + 1) % k, c] += buffers[i, c]
+    return new
+
+
+def test_lesson_08a_round_22_ring_step_keeps_float64_buffers_in_float64():
+    """Slip: buffers.astype(np.float32) rounds float64 gradients to 7 digits. Every case's sum was of numbers of one
+    size, rounded by about 6e-8 of itself, inside the check's tolerance, so it passed 23/23; two workers whose chunks
+    of about +1e8 and -1e8 cancel keep their small parts in float64 and lose them in float32."""
+    verdict = judge(registry.get_exercise("ring_step"), _r22_ring_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -308,6 +308,11 @@ def _adam_cases():
         # round 18: as in _sgd_cases (the first step moves each weight by lr)
         Case((np.array([3.3e-11, -7.7e-12]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-11},
              label="weights of 1e-11 and lr = 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 22: the largest t whose correction mattered was 1,000,000, so a correction dropped (or t capped) after
+        # 10,000,000 steps passed; with beta2 the largest float below 1 it matters up to t = 2**53 and beyond
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 53),
+             {"lr": 0.01, "beta2": float(np.nextafter(1.0, 0.0))},
+             label="step 2**53 with beta2 = 1 - 2**-53 (the largest float below 1; 1 - beta2**t is 0.63)"),
     ]
 
 

@@ -2713,6 +2713,22 @@ def test_lesson_04_round_22_adam_step_correction_dropped_after_ten_million_steps
     assert "keep the bias correction at every step" in verdict.text, verdict.text
 
 
+def _r22_adam_with_t_counted_from_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections of a loop `for t in range(steps)`, which counts from 0: 1 - beta**(t + 1)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("shapes differ or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(v / (1 - beta2 ** (t + 1))) + eps), m, v
+
+
+def test_lesson_04_round_22_adam_step_with_t_counted_from_zero_is_named():
+    """Failed with "wrong value" only (the first step moved each weight by 0.74 lr, not lr); now the message says that
+    t counts from 1."""
+    verdict = judge(registry.get_exercise("adam_step"), _r22_adam_with_t_counted_from_zero)
+    assert verdict.kind == WRONG and "counts from 1 (the first step is t = 1)" in verdict.text, verdict.text
+
+
 def _r22_sgd_by_adding_the_negative_step(w, grad, lr):
     w, grad = np.array(w, dtype=np.float64), np.array(grad, dtype=np.float64)
     if w.shape != grad.shape or not lr > 0:

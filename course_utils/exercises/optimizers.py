@@ -308,6 +308,11 @@ def _adam_cases():
         # round 18: as in _sgd_cases (the first step moves each weight by lr)
         Case((np.array([3.3e-11, -7.7e-12]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-11},
              label="weights of 1e-11 and lr = 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 22: the largest t whose correction mattered was 1,000,000, so a correction dropped (or t capped) after
+        # 10,000,000 steps passed; with beta2 the largest float below 1 it matters up to t = 2**53 and beyond
+        Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 53),
+             {"lr": 0.01, "beta2": float(np.nextafter(1.0, 0.0))},
+             label="step 2**53 with beta2 = 1 - 2**-53 (the largest float below 1; 1 - beta2**t is 0.63)"),
     ]
 
 
@@ -1441,6 +1446,12 @@ def _adam_no_bias_correction(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, 
     return w - lr * m / (np.sqrt(v) + eps), m, v
 
 
+def _adam_t_from_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections of step t + 1, as a loop `for t in range(steps)` that counts from 0 writes them."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    return _adam_corrected_step(w, m, v, t + 1, lr, beta1, beta2, eps)
+
+
 def _adam_like_source_001(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * grad, m, v
@@ -1930,6 +1941,8 @@ EXERCISES = {
                     "near eps, for tiny gradients)"),
             Mistake("no square root", _adam_no_sqrt, "divide by the square root of v_hat: "
                     "lr * m_hat / (np.sqrt(v_hat) + eps)"),
+            Mistake("t counted from 0", _adam_t_from_zero, "t is the step number itself and counts from 1 (the first "
+                    "step is t = 1): divide by 1 - beta1**t and 1 - beta2**t with the t you are given, not t + 1"),
             Mistake("eps inside the square root", _adam_eps_inside_sqrt, "eps goes outside the square root: "
                     "np.sqrt(v_hat) + eps, not np.sqrt(v_hat + eps)"),
             Mistake("returns corrected moments", _adam_returns_corrected_moments, "return the UNcorrected m and "

@@ -2726,6 +2726,123 @@ def test_lesson_04_round_21_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 22: lesson 04
+def _r22_adam_correction_dropped_after_ten_million_steps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """"After ten million steps both corrections are 1": true for the default betas, not for a beta2 closer to 1."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("shapes differ or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    if t > 10_000_000:
+        return w - lr * m / (np.sqrt(v) + eps), m, v
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_22_adam_step_correction_dropped_after_ten_million_steps_is_wrong():
+    """Passed (slip): the largest step whose correction mattered was t = 1,000,000 (beta2 = 1 - 1e-7); with beta2 the
+    largest float below 1 the correction of v is 0.63 at t = 2**53, and the catalogued mistake is named."""
+    verdict = judge(registry.get_exercise("adam_step"), _r22_adam_correction_dropped_after_ten_million_steps)
+    assert verdict.kind == WRONG and "step 2**53" in verdict.text, verdict.text
+    assert "keep the bias correction at every step" in verdict.text, verdict.text
+
+
+def _r22_adam_with_t_counted_from_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections of a loop `for t in range(steps)`, which counts from 0: 1 - beta**(t + 1)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("shapes differ or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** (t + 1))) / (np.sqrt(v / (1 - beta2 ** (t + 1))) + eps), m, v
+
+
+def test_lesson_04_round_22_adam_step_with_t_counted_from_zero_is_named():
+    """Failed with "wrong value" only (the first step moved each weight by 0.74 lr, not lr); now the message says that
+    t counts from 1."""
+    verdict = judge(registry.get_exercise("adam_step"), _r22_adam_with_t_counted_from_zero)
+    assert verdict.kind == WRONG and "counts from 1 (the first step is t = 1)" in verdict.text, verdict.text
+
+
+def _r22_sgd_by_adding_the_negative_step(w, grad, lr):
+    w, grad = np.array(w, dtype=np.float64), np.array(grad, dtype=np.float64)
+    if w.shape != grad.shape or not lr > 0:
+        raise ValueError("grad has another shape than w, or lr is not positive")
+    return w + (-lr) * grad
+
+
+def _r22_sgd_by_numpy_ufuncs(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if np.shape(grad) != np.shape(w):
+        raise ValueError("grad has another shape than w")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return np.subtract(w, np.multiply(lr, grad))
+
+
+def _r22_momentum_with_torch_s_first_step(w, grad, velocity, lr, mu=0.9):
+    """torch's SGD starts the velocity as a copy of the gradient: the same as mu * 0 + grad."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != velocity.shape or velocity.shape != w.shape:  # equal to each other and to w's
+        raise ValueError("grad or velocity has another shape than w")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    velocity = grad.copy() if not np.any(velocity) else mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r22_adam_with_expm1_corrections(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """1 - beta**t as -expm1(t * log(beta)), exact where beta**t is close to 1."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("shapes differ or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    c1 = -math.expm1(t * math.log(beta1)) if beta1 > 0 else 1.0
+    c2 = -math.expm1(t * math.log(beta2)) if beta2 > 0 else 1.0
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
+
+
+def _r22_adam_with_the_paper_s_eps_hat(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The paper's faster order (Kingma & Ba, section 2) with its eps-hat = eps * sqrt(1 - beta2**t): the same step."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape) or t < 1:
+        raise ValueError("shapes differ or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    root = math.sqrt(1 - beta2 ** t)
+    return w - lr * root / (1 - beta1 ** t) * m / (np.sqrt(v) + eps * root), m, v
+
+
+def _r22_batches_by_rng_choice(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.choice(n, size=n, replace=False)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r22_batches_by_np_split(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return np.split(rng.permutation(n), np.arange(batch_size, n, batch_size))
+
+
+def _r22_batches_by_sorting_random_keys(n, batch_size, rng):
+    """Float keys from rng.random tie practically never, so their argsort is a fair shuffle."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.argsort(rng.random(n))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 8 checks of 0.3 to 2 s: make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r22_sgd_by_adding_the_negative_step), ("sgd_step", _r22_sgd_by_numpy_ufuncs),
+    ("momentum_step", _r22_momentum_with_torch_s_first_step), ("adam_step", _r22_adam_with_expm1_corrections),
+    ("adam_step", _r22_adam_with_the_paper_s_eps_hat), ("minibatch_indices", _r22_batches_by_rng_choice),
+    ("minibatch_indices", _r22_batches_by_np_split), ("minibatch_indices", _r22_batches_by_sorting_random_keys),
+], ids=["sgd w + (-lr) * grad", "sgd numpy ufuncs", "momentum torch's first step", "adam expm1 corrections",
+        "adam the paper's eps-hat", "rng.choice without replacement", "np.split", "argsort of rng.random"])
+def test_lesson_04_round_22_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

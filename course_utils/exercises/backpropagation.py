@@ -1249,6 +1249,9 @@ def _train_mlp_cases():
              label="params given in the order W1, W2, b1, b2"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=9), 50.0, 2), label="lr = 50 (very large, but positive)"),
+        # round 22: the largest lr was 458.5, so a bound of 1000 (or 1e4, 1e5) on lr passed
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=14), 1e6, 1),
+             label="lr = 1e6 (absurdly large, but positive: the training curve shows it)"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=7), 1, 2), label="lr = 1, a whole number (an int)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),

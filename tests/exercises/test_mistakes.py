@@ -9484,6 +9484,16 @@ def test_mlp_backward_refuses_the_check_s_factory_of_mistakes():
                                                                 "_shapes_checked", "_lengths_checked"))
 
 
+# round 22: lesson 03
+@pytest.mark.parametrize("bound", [1000, 1e4, 1e5])
+def test_train_mlp_refuses_an_upper_bound_on_lr_above_the_cases(bound):
+    """Round 22: the largest lr of the cases was 458.5, so `if not 0 < lr <= 1000` (or 1e4, 1e5) passed 30 of 30; the
+    exercise asks for a ValueError only when lr is not positive."""
+    verdict = judge(registry.get_exercise("train_mlp"), _train_mlp_with_lr_at_most(bound))
+    assert verdict.kind == WRONG, verdict.text
+    assert "raised ValueError" in verdict.text and "lr = 1e6 (absurdly large, but positive" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

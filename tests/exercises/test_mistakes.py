@@ -9567,6 +9567,22 @@ def test_lesson_03_right_answers_written_another_way(name, answer):
     _passes(name, answer)
 
 
+def _r22_softmax_ce_grad_with_the_loss(Z, y):
+    """The right gradient, returned with the loss before it: (loss, gradient)."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    gradient = (_r18_mlp.softmax(Z) - np.eye(Z.shape[1])[y]) / len(Z)
+    return _r18_mlp.categorical_cross_entropy(y, Z, from_logits=True), gradient
+
+
+def test_softmax_ce_grad_says_to_return_the_gradient_alone():
+    """Round 22: a (loss, gradient) pair was told to turn it into an array with np.array(...), which raises on it."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r22_softmax_ce_grad_with_the_loss)
+    assert verdict.kind == WRONG, verdict.text
+    assert "return the gradient alone" in verdict.text and "np.array(...)" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -48,6 +48,10 @@ _SMALL_CLASS_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. The en
                             "probabilities or round the gradient")
 
 
+_LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
+                      "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
+
+
 def _softmax_gradient_compared(floor):
     """_gradients_compared(floor), and then every entry where the reference or the answer is above 0 within 0.1 % of
     the larger of the two (or 1e-300): the entries of the classes other than the true one, P / n, which the stable
@@ -59,6 +63,8 @@ def _softmax_gradient_compared(floor):
     gradients = _gradients_compared(floor)
 
     def compare(got, want):
+        if isinstance(got, tuple) and len(got) == 2 and np.shape(got[1]) == np.shape(want):
+            raise Mismatch(t(_LOSS_RETURNED_TOO))   # round 22: the kind message said to use np.array(...) on the pair
         gradients(got, want)
         g, w = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
         with np.errstate(invalid="ignore"):
@@ -1249,6 +1255,9 @@ def _train_mlp_cases():
              label="params given in the order W1, W2, b1, b2"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=5), 2.0, 3), label="lr = 2 (large, but positive)"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=9), 50.0, 2), label="lr = 50 (very large, but positive)"),
+        # round 22: the largest lr was 458.5, so a bound of 1000 (or 1e4, 1e5) on lr passed
+        Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=14), 1e6, 1),
+             label="lr = 1e6 (absurdly large, but positive: the training curve shows it)"),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=7), 1, 2), label="lr = 1, a whole number (an int)"),
         Case((X_xor, y_xor, dict(zip(_PARAM_NAMES, _integer_xor_weights())), 0.5, 3),
              label="XOR, integer weights set by hand"),

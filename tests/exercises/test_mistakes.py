@@ -9890,6 +9890,105 @@ def test_mlp_backward_refuses_the_check_s_factory_of_mistakes():
                                                                 "_shapes_checked", "_lengths_checked"))
 
 
+# round 22: lesson 03
+@pytest.mark.parametrize("bound", [1000, 1e4, 1e5])
+def test_train_mlp_refuses_an_upper_bound_on_lr_above_the_cases(bound):
+    """Round 22: the largest lr of the cases was 458.5, so `if not 0 < lr <= 1000` (or 1e4, 1e5) passed 30 of 30; the
+    exercise asks for a ValueError only when lr is not positive."""
+    verdict = judge(registry.get_exercise("train_mlp"), _train_mlp_with_lr_at_most(bound))
+    assert verdict.kind == WRONG, verdict.text
+    assert "raised ValueError" in verdict.text, verdict.text
+    assert "lr = 1e6 (absurdly large, but positive" in verdict.text, verdict.text
+
+
+def _r22_sigmoid_derivative_by_branches(z):
+    """The exact form on each side of 0, both computed by np.where (the overflowing side's inf / inf is not taken)."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(z >= 0, np.exp(-z) / (1 + np.exp(-z)) ** 2, np.exp(z) / (1 + np.exp(z)) ** 2)
+
+
+def _r22_dense_backward_rows_left_to_numpy(X, W, dZ):
+    """Checks X's columns and dZ's shape against W only: numpy's dZ.T @ X raises the ValueError for dZ's rows."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape[1] != len(W):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _r22_softmax_ce_grad_by_the_other_classes(Z, y):
+    """The true class's P - 1 written as minus the sum of the other classes' probabilities."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    P, rows = _r18_mlp.softmax(Z), np.arange(len(Z))
+    G = P.copy()
+    G[rows, y] = -(P.sum(axis=1) - P[rows, y])
+    return G / len(Z)
+
+
+def _r22_mlp_backward_from_the_course_blocks(X, y, W1, b1, W2, b2):
+    """mlp.forward, 03a's output layer (mlp.output_loss_and_delta) and mlp.dense_backward, one layer at a time."""
+    _, cache = _r18_mlp.forward({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X)
+    _, dZ2 = _r18_mlp.output_loss_and_delta(cache["Z2"], y)
+    dH, dW2, db2 = _r18_mlp.dense_backward(cache["A1"], W2, dZ2)
+    _, dW1, db1 = _r18_mlp.dense_backward(X, W1, dH * (1 - cache["A1"] ** 2))
+    return dW1, db1, dW2, db2
+
+
+def _r22_mlp_backward_by_transposes(X, y, W1, b1, W2, b2):
+    """The weight gradients as (X.T @ dZ1).T and a reshaped H.T @ dZ2, the hidden delta by broadcasting W2's row."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (np.exp(-np.logaddexp(0, -(H @ W2.T + b2))) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 * np.ravel(W2) * (1 - H ** 2)
+    return (X.T @ dZ1).T, dZ1.sum(axis=0), (H.T @ dZ2).reshape(1, -1), dZ2.sum(axis=0)
+
+
+def _r22_train_mlp_with_the_course_sgd(X, y, params, lr, epochs):
+    """Each step through lesson 04's optimizer class, SGD(lr).step(params, grads), a new dict every step."""
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    names = ("W1", "b1", "W2", "b2")
+    p, losses = {k: np.array(params[k], dtype=float) for k in names}, []
+    for _ in range(epochs):
+        losses.append(_r18_mlp.binary_cross_entropy(y, _r18_mlp.forward(p, X)[1]["Z2"], from_logits=True))
+        grads = _r22_mlp_backward_by_transposes(X, y, *(p[k] for k in names))
+        p = _r18_optimizers.SGD(lr).step(p, dict(zip(names, grads)))
+    return p, losses
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r22_sigmoid_derivative_by_branches),
+    ("dense_backward", _r22_dense_backward_rows_left_to_numpy),
+    ("softmax_ce_grad", _r22_softmax_ce_grad_by_the_other_classes),
+    ("mlp_backward", _r22_mlp_backward_from_the_course_blocks),
+    ("mlp_backward", _r22_mlp_backward_by_transposes),
+    ("train_mlp", _r22_train_mlp_with_the_course_sgd)],
+    ids=["derivative by np.where of both exact forms", "dense_backward: dZ's rows left to numpy's @",
+         "softmax_ce_grad: P - 1 as minus the other classes", "mlp_backward from the course's blocks",
+         "mlp_backward by transposes", "train_mlp with the course's SGD class"])
+def test_lesson_03_right_answers_written_another_way(name, answer):
+    """Round 22: right answers that the checks must keep passing."""
+    _passes(name, answer)
+
+
+def _r22_softmax_ce_grad_with_the_loss(Z, y):
+    """The right gradient, returned with the loss before it: (loss, gradient)."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    gradient = (_r18_mlp.softmax(Z) - np.eye(Z.shape[1])[y]) / len(Z)
+    return _r18_mlp.categorical_cross_entropy(y, Z, from_logits=True), gradient
+
+
+def test_softmax_ce_grad_says_to_return_the_gradient_alone():
+    """Round 22: a (loss, gradient) pair was told to turn it into an array with np.array(...), which raises on it."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r22_softmax_ce_grad_with_the_loss)
+    assert verdict.kind == WRONG, verdict.text
+    assert "return the gradient alone" in verdict.text and "np.array(...)" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

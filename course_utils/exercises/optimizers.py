@@ -53,6 +53,8 @@ def _sgd_cases():
         Case((np.ones(2), np.ones(2), float("nan")), label="lr = NaN (not positive either)", raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), 1000.0),
              label="lr = 1000 (any positive learning rate is allowed)"),
+        Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), 1e30),  # round 22: a cap just above 1000 passed
+             label="lr = 1e30 (any positive learning rate is allowed)"),
         # round 13: every lr was a Python int or float, every gradient below 1e9 and every result above 1e-6
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.float32(0.25)), label="lr as np.float32(0.25)"),
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.int64(2)),
@@ -134,6 +136,8 @@ def _momentum_cases():
              raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), np.array([1e-3, 0.0]), 1000.0, 0.5),
              label="lr = 1000 (any positive learning rate is allowed)"),
+        Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
+             label="lr = 1e30 (any positive learning rate is allowed)"),  # round 22: a cap just above 1000 passed
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01, 0.999999),
              label="mu = 0.999999 (any mu below 1 is allowed)"),  # the drawn mu stop at 0.9999
         Case((np.array([1.0, -1.0]), np.array([3e12, -1e12]), np.array([2e12, 5e11]), 1e-14, 0.9),

@@ -1911,6 +1911,24 @@ def test_lesson_04_a_result_the_step_still_holds_is_refused_whatever_the_ring(na
     assert verdict.kind == WRONG and "still holds the array it returned" in verdict.text, verdict.text
 
 
+def _capped_lr(reference, cap):
+    """A step that refuses a learning rate above ``cap`` as if it were a mistake (r224 F3: a cap just above 1000)."""
+    def answer(*args, **kwargs):
+        if inspect.signature(reference).bind(*args, **kwargs).arguments["lr"] > cap:
+            raise ValueError("lr is too large")
+        return reference(*args, **kwargs)
+    return answer
+
+
+@pytest.mark.parametrize("name, reference", [("sgd_step", _sgd_reference), ("momentum_step", _momentum_reference)])
+@pytest.mark.parametrize("cap", [1001.0, 1e6, 1e20])
+def test_lesson_04_a_learning_rate_refused_above_a_cap_is_refused(name, reference, cap):
+    """The largest learning rate of the cases was 1000, so `if lr > 1001: raise` passed sgd_step and momentum_step
+    (round 22, r224 F3); a case with lr = 1e30 (and gradients of 1e-33, so float32 still holds the step) refuses it."""
+    verdict = judge(registry.get_exercise(name), _capped_lr(reference, cap))
+    assert verdict.kind == WRONG and "1e30" in verdict.text, verdict.text
+
+
 def test_lesson_04_round_16_the_uneven_shuffle_is_not_blamed_on_a_catalogued_mistake():
     """The catalogued mistakes that reach few orders of 4 indices (in order, rolled, blocks) must not be named for a
     shuffle that reaches 12 of them."""

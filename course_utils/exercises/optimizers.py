@@ -136,8 +136,6 @@ def _momentum_cases():
              raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), np.array([1e-3, 0.0]), 1000.0, 0.5),
              label="lr = 1000 (any positive learning rate is allowed)"),
-        Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
-             label="lr = 1e30 (any positive learning rate is allowed)"),  # round 22: a cap just above 1000 passed
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01, 0.999999),
              label="mu = 0.999999 (any mu below 1 is allowed)"),  # the drawn mu stop at 0.9999
         Case((np.array([1.0, -1.0]), np.array([3e12, -1e12]), np.array([2e12, 5e11]), 1e-14, 0.9),
@@ -188,6 +186,9 @@ def _momentum_cases():
         # round 20: the only zero gradient came with a zero velocity, so an answer that skips the step there passed
         Case((np.array([0.5, -1.0]), np.zeros(2), np.array([1.0, -2.0]), 0.1, 0.9),
              label="a zero gradient with some velocity (the weights keep moving)"),
+        # round 22: the largest lr was 1000, so a cap just above it passed
+        Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
+             label="lr = 1e30 (any positive learning rate is allowed)"),
     ]
 
 

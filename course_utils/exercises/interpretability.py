@@ -592,6 +592,22 @@ def _ig_averaged_twice(model, x, target, baseline, steps):
     return _ig_with(_midpoints)(model, x, target, baseline, steps) / steps
 
 
+def _ig_with_the_baseline_in_x_s_dtype(model, x, target, baseline, steps):
+    """The baseline converted to x's own dtype before both became float32: with a uint8 image, a baseline of
+    fractions is cut to whole numbers (-0.36 and 0.06 become 0)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
+    x, baseline = x.float(), baseline.float()
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
 def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
     import torch
 
@@ -1057,6 +1073,13 @@ EXERCISES = {
                     "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
+            # round 22: a baseline cut to x's whole numbers (uint8) was told "you multiplied by x", as that mistake
+            # gives the same map where the baseline's fractions all became 0; so this one comes first
+            Mistake("baseline converted to x's dtype", _ig_with_the_baseline_in_x_s_dtype,
+                    "you converted the baseline to x's dtype while x still held whole numbers (a uint8 image), so a "
+                    "baseline of fractions was cut to whole numbers (-0.36 became 0) and the path started elsewhere: "
+                    "convert x and the baseline each with torch.as_tensor(..., dtype=torch.float32), not the baseline "
+                    "with dtype=x.dtype."),
             Mistake("x, not (x - baseline)", _ig_with(_midpoints, times_x=True),  # round 21: told "wrong value"
                     "you multiplied the average gradient by x; multiply it by (x - baseline): the two differ "
                     "whenever the baseline is not zero, and only (x - baseline) makes the attributions add up to "

@@ -13499,6 +13499,30 @@ def test_lesson_07_round_21_answers_written_other_ways_pass(name, answer):
     _passes(name, answer)
 
 
+# round 22: lesson 07
+def _r22_ig_with_the_baseline_in_x_s_dtype(model, x, target, baseline, steps):
+    """The lesson's batched answer, with the baseline converted to x's own dtype before both became float32."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
+    x, baseline = x.to(torch.float32), baseline.to(torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_22_a_baseline_cut_to_x_s_whole_numbers_is_named():
+    """A float baseline (-0.36 ... 0.06) given with a uint8 image became 0 in uint8: told "you multiplied the average
+    gradient by x", which this answer never did."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r22_ig_with_the_baseline_in_x_s_dtype)
+    assert verdict.kind == WRONG and verdict.mistake == "baseline converted to x's dtype", verdict.text
+    assert "dtype=torch.float32" in verdict.text and "multiplied the average gradient by x" not in verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -198,9 +198,16 @@ def _run_explanation(explain, case):
                          "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
                          "each call overwrites the map of the one before, and the maps of several images kept in a "
                          "list all show the last one. Return a new tensor at every call"))
-    if took < 0.25:
+    if took < 0.25 or _steps_of(case) <= 129:  # round 22: an answer slowed past 0.25 s kept its map by id(model)
         _refuse_a_map_kept_for_the_model(explain, case)
     return result
+
+
+def _steps_of(case):
+    """The number of path points an integrated-gradients case asks for (0 for a saliency case): only the 2048-step
+    case is left out of the later calls when the answer is slow there (a right answer one point at a time)."""
+    steps = case.kwargs.get("steps", case.args[4] if len(case.args) > 4 else 0)
+    return steps if isinstance(steps, int) else 0
 
 
 def _refuse_a_map_kept_for_the_model(explain, case):

@@ -13523,6 +13523,32 @@ def test_lesson_07a_round_22_a_baseline_cut_to_x_s_whole_numbers_is_named():
     assert "dtype=torch.float32" in verdict.text and "multiplied the average gradient by x" not in verdict.text
 
 
+_R22_CACHE: dict = {}
+
+
+def _r22_saliency_slow_and_kept_for_the_model(model, x, target):
+    """A map kept in a dict by id(model) and target, each call slowed past the 0.25 s after which the check made no
+    second call: every case runs on its own copy of the model, so only the check's second call can find the cache."""
+    import time
+
+    import torch
+
+    time.sleep(0.26)
+    key = (id(model), target)
+    if key not in _R22_CACHE:
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        _R22_CACHE[key] = x.grad.abs()
+    return _R22_CACHE[key].clone()
+
+
+def test_lesson_07a_round_22_a_slow_map_kept_for_the_model_is_refused():
+    """Passed all 17 cases (in 5 s) before: the second call on the case's model ran only after a call under 0.25 s."""
+    _R22_CACHE.clear()
+    verdict = judge(registry.get_exercise("saliency_map"), _r22_saliency_slow_and_kept_for_the_model)
+    assert verdict.kind == WRONG and "a cache keyed by id(model)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -194,13 +194,19 @@ def _run_explanation(explain, case):
     # so each map is also compared with the maps of the last calls, kept alive here (no call more)
     if _in_a_recent_map(result) or took < 0.25 and any(
             kept_between_calls(result, lambda: explain(*other.args, **other.kwargs)) for other in again):
-        raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
-                         "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
-                         "each call overwrites the map of the one before, and the maps of several images kept in a "
-                         "list all show the last one. Return a new tensor at every call"))
+        raise Mismatch(t(_SAME_MEMORY))
     if took < 0.25 or _steps_of(case) <= 129:  # round 22: an answer slowed past 0.25 s kept its map by id(model)
+        kept = _copied(result)
         _refuse_a_map_kept_for_the_model(explain, case)
+        if kept is not None and not np.array_equal(kept, _copied(result), equal_nan=True):  # the later calls wrote it
+            raise Mismatch(t(_SAME_MEMORY))
     return result
+
+
+_SAME_MEMORY = ("a second call returned its map in the same memory as the first call's: your function writes its "
+                "result into a tensor or array it keeps between calls (a buffer, out=...), so each call overwrites "
+                "the map of the one before, and the maps of several images kept in a list all show the last one. "
+                "Return a new tensor at every call")
 
 
 def _steps_of(case):
@@ -210,29 +216,67 @@ def _steps_of(case):
     return steps if isinstance(steps, int) else 0
 
 
-def _refuse_a_map_kept_for_the_model(explain, case):
+def _refuse_a_map_kept_for_the_model(explain, case, doubled=True):
     """Call ``explain`` again on the case's own model (or predict) with another input, and on a copy of the model with
     that input: the two maps must agree. Round 21 (r217 F4): every case and every later call runs on a deep copy, so a
     map cached by id(model) (and the class, the steps, the patch) passed every case, while in the notebook a second
-    image of the same model gets the first image's map."""
+    image of the same model gets the first image's map. Round 22: and on a copy with doubled scores and that input,
+    whose map must not stay the same (a map kept by the input's values, whatever the model, passed)."""
     if case.raises or len(case.args) < 2 or "model" in case.kwargs:
         return
     first, x, *rest = case.args
     other = _flipped(x)
-    again = explain(first, other, *rest, **case.kwargs)
-    fresh = explain(_another_object(first), _flipped(x), *rest, **case.kwargs)
-    try:
-        a, b = (np.asarray(to_numpy(m), dtype=float) for m in (again, fresh))
-    except Exception:  # a result that numpy cannot hold (bfloat16) is left to the comparison, which says so
+    # each map is copied as soon as it comes back: a map written into a buffer kept between calls is left to the
+    # check of its memory, which names it (round 22)
+    a = _copied(explain(first, other, *rest, **case.kwargs))
+    b = _copied(explain(_another_object(first), _flipped(x), *rest, **case.kwargs))
+    # round 22: a map kept by the input's values, whatever the model, passed; twice the scores give twice the map
+    c = _copied(explain(_doubled(first), _flipped(x), *rest, **case.kwargs)) if doubled else None
+    if a is None or b is None:  # a result that numpy cannot hold (bfloat16) is left to the comparison
         return
     if a.shape != b.shape or not np.allclose(a, b, rtol=1e-4, atol=1e-6, equal_nan=True):
         raise Mismatch(t(_KEPT_FOR_THE_MODEL))
+    if c is not None and a.shape == c.shape and np.allclose(a, c, rtol=1e-4, atol=1e-6) and not np.allclose(
+            2 * a, c, rtol=1e-4, atol=1e-6):
+        raise Mismatch(t(_KEPT_FOR_THE_INPUT))
 
 
 _KEPT_FOR_THE_MODEL = ("a second call with the same model and another input gave another map than a call with a copy "
                        "of the model and that input: your function keeps its results between calls, looked up by the "
                        "model (a cache keyed by id(model)), so a second image gets the first image's map. Compute the "
                        "map from the arguments at every call")
+
+
+_KEPT_FOR_THE_INPUT = ("a call with the same input and another model (its scores doubled) gave the same map, where twice "
+                       "the scores give twice the map: your function keeps its results between calls, looked up by the "
+                       "input (a cache keyed by the input's values), so the same input explained for another model gets "
+                       "the first model's result, and the model randomization test of lesson 07b cannot see a "
+                       "difference; or it rescales the map (divided by its largest value, or clipped). Compute the "
+                       "result from the arguments at every call and return it as it is")
+
+
+def _copied(result):
+    """``result`` as a new array of floats, or None where numpy cannot hold it (bfloat16)."""
+    try:
+        return np.array(to_numpy(result), dtype=float)
+    except Exception:
+        return None
+
+
+def _doubled(model):
+    """A copy of a torch model whose last layer's weights and bias are doubled, or a function that doubles what
+    ``predict`` returns: twice the scores, so every map of this lesson doubles (exactly: a factor of 2)."""
+    if callable(model) and not hasattr(model, "parameters"):
+        return lambda *args, **kwargs: 2 * np.asarray(model(*args, **kwargs))
+    import torch
+
+    doubled = copy.deepcopy(model)
+    last = [module for module in doubled.modules() if isinstance(getattr(module, "weight", None), torch.Tensor)][-1]
+    with torch.no_grad():
+        last.weight.mul_(2)
+        if getattr(last, "bias", None) is not None:
+            last.bias.mul_(2)
+    return doubled
 
 
 def _flipped(x):
@@ -264,8 +308,11 @@ def _tensor_or_array(result):
 
 
 def _called_for_a_tensor_or_array(answer, case):
+    started = time.perf_counter()
     result = _tensor_or_array(called(answer, case))
-    _refuse_a_map_kept_for_the_model(answer, case)
+    # round 22: the call with doubled scores only after a quick call (a right Shapley answer over all n! orders takes
+    # about 1 s on 6 features, and four calls of it came near the time limit)
+    _refuse_a_map_kept_for_the_model(answer, case, doubled=time.perf_counter() - started < 0.25)
     return result
 
 

@@ -13549,6 +13549,50 @@ def test_lesson_07a_round_22_a_slow_map_kept_for_the_model_is_refused():
     assert verdict.kind == WRONG and "a cache keyed by id(model)" in verdict.text, verdict.text
 
 
+_R22_MAPS: dict = {}
+
+
+def _r22_saliency_kept_for_the_input(model, x, target):
+    """A map kept in a dict by x's values and the target, whatever the model: the model randomization test of 07b
+    then gets the trained model's map for the randomized copy."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    key = ("saliency", x.numpy().tobytes(), tuple(x.shape), int(target))
+    if key not in _R22_MAPS:
+        x = x.clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        _R22_MAPS[key] = x.grad.abs()
+    return _R22_MAPS[key].clone()
+
+
+def _r22_occlusion_kept_for_the_image(predict, image, patch, stride, fill):
+    """The lesson's occlusion map kept in a dict by the image's values and the settings, whatever the predict."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    key = ("occlusion", image.tobytes(), image.shape, patch, stride, fill)
+    if key not in _R22_MAPS:
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i, j in [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+                     for j in range(0, image.shape[1] - patch + 1, stride)]:
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+        _R22_MAPS[key] = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return _R22_MAPS[key].copy()
+
+
+@pytest.mark.parametrize("name, answer", [("saliency_map", _r22_saliency_kept_for_the_input),
+                                          ("occlusion_map", _r22_occlusion_kept_for_the_image)])
+def test_lesson_07_round_22_a_map_kept_for_the_input_is_refused(name, answer):
+    """Passed 17/17 and 18/18 before: every later call of the check used another input or the same model."""
+    _R22_MAPS.clear()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -13593,6 +13593,78 @@ def test_lesson_07_round_22_a_map_kept_for_the_input_is_refused(name, answer):
     assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
 
 
+def _r22_saliency_from_numpy(model, x, target):
+    """x through numpy float32 (torch.from_numpy of a new or the caller's float32 array, a new tensor object), the
+    model set to eval() again and its weights' gradients cleared first."""
+    import torch
+
+    model.eval()
+    model.zero_grad()
+    x = torch.from_numpy(np.asarray(x, dtype=np.float32)).requires_grad_(True)
+    model(x.unsqueeze(0))[0, target].backward()
+    return x.grad.abs().double().numpy()
+
+
+def _r22_ig_in_chunks(model, x, target, baseline, steps):
+    """The midpoints from the last to the first, 100 points per pass."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = 0 * x if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).flip(0).reshape(-1, *[1] * x.ndim)
+    total = torch.zeros_like(x)
+    for start in range(0, steps, 100):
+        points = (baseline + alphas[start:start + 100] * (x - baseline)).requires_grad_(True)
+        (grads,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+        total += grads.sum(dim=0)
+    return (x - baseline) * total / steps
+
+
+def _r22_occlusion_with_infinite_counts(predict, image, patch, stride, fill):
+    """The drops as Python floats; a pixel no window covers gets a count of inf, so total / count is 0 there."""
+    image = np.array(image, dtype=np.float64)
+    if patch > image.shape[0] or patch > image.shape[1]:
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros_like(image), np.zeros_like(image), float(predict(image[None])[0])
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = np.array(image)
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - float(predict(covered[None])[0])
+            count[i:i + patch, j:j + patch] += 1
+    count[count == 0] = np.inf
+    return total / count
+
+
+def _r22_shapley_by_bitmasks(predict, x, background):
+    """Coalitions as the bits of 0 ... 2^n - 1, each v(S) computed once with np.where."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.ndim != 2 or background.shape[1] != x.size:
+        raise ValueError("background must be (k, n)")
+    n = x.size
+    value = {mask: predict(np.where([(mask >> k) & 1 for k in range(n)], x, background)).mean()
+             for mask in range(2 ** n)}
+    phi = np.zeros(n)
+    for mask in range(2 ** n):
+        size = bin(mask).count("1")
+        for i in range(n):
+            if not (mask >> i) & 1:
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (value[mask | 1 << i] - value[mask])
+    return phi
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r22_saliency_from_numpy), ("integrated_gradients", _r22_ig_in_chunks),
+    ("occlusion_map", _r22_occlusion_with_infinite_counts), ("exact_shapley_values", _r22_shapley_by_bitmasks),
+], ids=["saliency from numpy", "ig in chunks, reversed", "occlusion with inf counts", "shapley by bitmasks"])
+def test_lesson_07_round_22_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -13665,6 +13665,27 @@ def test_lesson_07_round_22_answers_written_other_ways_pass(name, answer):
     _passes(name, answer)
 
 
+def _r22_shapley_slow_and_kept_for_the_input(predict, x, background):
+    """A phi kept in a dict by the values of x and the background, whatever the predict, each call slowed to 0.26 s."""
+    import time
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    time.sleep(0.26)
+    key = ("shapley", x.tobytes(), background.tobytes(), background.shape)
+    if key not in _R22_MAPS:
+        _R22_MAPS[key] = _r22_shapley_by_bitmasks(predict, x, background)
+    return _R22_MAPS[key].copy()
+
+
+def test_lesson_07b_round_22_a_slow_phi_kept_for_the_input_is_refused():
+    """Passed all 21 cases before: the call with doubled scores ran only after a call under 0.25 s."""
+    _R22_MAPS.clear()
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r22_shapley_slow_and_kept_for_the_input)
+    assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

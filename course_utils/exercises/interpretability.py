@@ -194,38 +194,89 @@ def _run_explanation(explain, case):
     # so each map is also compared with the maps of the last calls, kept alive here (no call more)
     if _in_a_recent_map(result) or took < 0.25 and any(
             kept_between_calls(result, lambda: explain(*other.args, **other.kwargs)) for other in again):
-        raise Mismatch(t("a second call returned its map in the same memory as the first call's: your function "
-                         "writes its result into a tensor or array it keeps between calls (a buffer, out=...), so "
-                         "each call overwrites the map of the one before, and the maps of several images kept in a "
-                         "list all show the last one. Return a new tensor at every call"))
-    if took < 0.25:
+        raise Mismatch(t(_SAME_MEMORY))
+    if took < 0.25 or _steps_of(case) <= 129:  # round 22: an answer slowed past 0.25 s kept its map by id(model)
+        kept = _copied(result)
         _refuse_a_map_kept_for_the_model(explain, case)
+        if kept is not None and not np.array_equal(kept, _copied(result), equal_nan=True):  # the later calls wrote it
+            raise Mismatch(t(_SAME_MEMORY))
     return result
 
 
-def _refuse_a_map_kept_for_the_model(explain, case):
+_SAME_MEMORY = ("a second call returned its map in the same memory as the first call's: your function writes its "
+                "result into a tensor or array it keeps between calls (a buffer, out=...), so each call overwrites "
+                "the map of the one before, and the maps of several images kept in a list all show the last one. "
+                "Return a new tensor at every call")
+
+
+def _steps_of(case):
+    """The number of path points an integrated-gradients case asks for (0 for a saliency case): only the 2048-step
+    case is left out of the later calls when the answer is slow there (a right answer one point at a time)."""
+    steps = case.kwargs.get("steps", case.args[4] if len(case.args) > 4 else 0)
+    return steps if isinstance(steps, int) else 0
+
+
+def _refuse_a_map_kept_for_the_model(explain, case, doubled=True):
     """Call ``explain`` again on the case's own model (or predict) with another input, and on a copy of the model with
     that input: the two maps must agree. Round 21 (r217 F4): every case and every later call runs on a deep copy, so a
     map cached by id(model) (and the class, the steps, the patch) passed every case, while in the notebook a second
-    image of the same model gets the first image's map."""
+    image of the same model gets the first image's map. Round 22: and on a copy with doubled scores and that input,
+    whose map must not stay the same (a map kept by the input's values, whatever the model, passed)."""
     if case.raises or len(case.args) < 2 or "model" in case.kwargs:
         return
     first, x, *rest = case.args
     other = _flipped(x)
-    again = explain(first, other, *rest, **case.kwargs)
-    fresh = explain(_another_object(first), _flipped(x), *rest, **case.kwargs)
-    try:
-        a, b = (np.asarray(to_numpy(m), dtype=float) for m in (again, fresh))
-    except Exception:  # a result that numpy cannot hold (bfloat16) is left to the comparison, which says so
+    # each map is copied as soon as it comes back: a map written into a buffer kept between calls is left to the
+    # check of its memory, which names it (round 22)
+    a = _copied(explain(first, other, *rest, **case.kwargs))
+    b = _copied(explain(_another_object(first), _flipped(x), *rest, **case.kwargs))
+    # round 22: a map kept by the input's values, whatever the model, passed; twice the scores give twice the map
+    c = _copied(explain(_doubled(first), _flipped(x), *rest, **case.kwargs)) if doubled else None
+    if a is None or b is None:  # a result that numpy cannot hold (bfloat16) is left to the comparison
         return
     if a.shape != b.shape or not np.allclose(a, b, rtol=1e-4, atol=1e-6, equal_nan=True):
         raise Mismatch(t(_KEPT_FOR_THE_MODEL))
+    if c is not None and a.shape == c.shape and np.allclose(a, c, rtol=1e-4, atol=1e-6) and not np.allclose(
+            2 * a, c, rtol=1e-4, atol=1e-6):
+        raise Mismatch(t(_KEPT_FOR_THE_INPUT))
 
 
 _KEPT_FOR_THE_MODEL = ("a second call with the same model and another input gave another map than a call with a copy "
                        "of the model and that input: your function keeps its results between calls, looked up by the "
                        "model (a cache keyed by id(model)), so a second image gets the first image's map. Compute the "
                        "map from the arguments at every call")
+
+
+_KEPT_FOR_THE_INPUT = ("a call with the same input and another model (its scores doubled) gave the same map, where twice "
+                       "the scores give twice the map: your function keeps its results between calls, looked up by the "
+                       "input (a cache keyed by the input's values), so the same input explained for another model gets "
+                       "the first model's result, and the model randomization test of lesson 07b cannot see a "
+                       "difference; or it rescales the map (divided by its largest value, or clipped). Compute the "
+                       "result from the arguments at every call and return it as it is")
+
+
+def _copied(result):
+    """``result`` as a new array of floats, or None where numpy cannot hold it (bfloat16)."""
+    try:
+        return np.array(to_numpy(result), dtype=float)
+    except Exception:
+        return None
+
+
+def _doubled(model):
+    """A copy of a torch model whose last layer's weights and bias are doubled, or a function that doubles what
+    ``predict`` returns: twice the scores, so every map of this lesson doubles (exactly: a factor of 2)."""
+    if callable(model) and not hasattr(model, "parameters"):
+        return lambda *args, **kwargs: 2 * np.asarray(model(*args, **kwargs))
+    import torch
+
+    doubled = copy.deepcopy(model)
+    last = [module for module in doubled.modules() if isinstance(getattr(module, "weight", None), torch.Tensor)][-1]
+    with torch.no_grad():
+        last.weight.mul_(2)
+        if getattr(last, "bias", None) is not None:
+            last.bias.mul_(2)
+    return doubled
 
 
 def _flipped(x):
@@ -257,9 +308,20 @@ def _tensor_or_array(result):
 
 
 def _called_for_a_tensor_or_array(answer, case):
+    started = time.perf_counter()
     result = _tensor_or_array(called(answer, case))
-    _refuse_a_map_kept_for_the_model(answer, case)
+    # round 22: the call with doubled scores after a quick call or on a small input (an image, or 4 features at
+    # most): a right Shapley answer over all n! orders takes about 1 s a call on 6 features, and four calls of it
+    # came near the time limit
+    quick = time.perf_counter() - started < 0.25
+    _refuse_a_map_kept_for_the_model(answer, case, doubled=quick or _small_input(case))
     return result
+
+
+def _small_input(case):
+    """Whether the case explains an image (occlusion: 9 x 9 at most) or 4 features at most (Shapley)."""
+    x = case.args[1] if len(case.args) > 1 else case.kwargs.get("x", case.kwargs.get("image"))
+    return np.ndim(x) == 2 or np.size(x) <= 4
 
 
 _RECENT_MAPS: list = []   # the maps that the last calls of ``_run_explanation`` returned, kept alive
@@ -590,6 +652,22 @@ def _midpoints(steps):
 def _ig_averaged_twice(model, x, target, baseline, steps):
     """backward() on the mean of the points' scores, then the mean of their gradients: divided by steps twice."""
     return _ig_with(_midpoints)(model, x, target, baseline, steps) / steps
+
+
+def _ig_with_the_baseline_in_x_s_dtype(model, x, target, baseline, steps):
+    """The baseline converted to x's own dtype before both became float32: with a uint8 image, a baseline of
+    fractions is cut to whole numbers (-0.36 and 0.06 become 0)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
+    x, baseline = x.float(), baseline.float()
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
 
 
 def _ig_with_a_float64_baseline(model, x, target, baseline, steps):
@@ -1057,6 +1135,13 @@ EXERCISES = {
                     "your points end at alpha = 1 (x itself); use the midpoints alpha = (k + 0.5) / steps."),
             Mistake("no (x - baseline)", _ig_with(_midpoints, multiply=False),
                     "the average gradient must be multiplied by (x - baseline)."),
+            # round 22: a baseline cut to x's whole numbers (uint8) was told "you multiplied by x", as that mistake
+            # gives the same map where the baseline's fractions all became 0; so this one comes first
+            Mistake("baseline converted to x's dtype", _ig_with_the_baseline_in_x_s_dtype,
+                    "you converted the baseline to x's dtype while x still held whole numbers (a uint8 image), so a "
+                    "baseline of fractions was cut to whole numbers (-0.36 became 0) and the path started elsewhere: "
+                    "convert x and the baseline each with torch.as_tensor(..., dtype=torch.float32), not the baseline "
+                    "with dtype=x.dtype."),
             Mistake("x, not (x - baseline)", _ig_with(_midpoints, times_x=True),  # round 21: told "wrong value"
                     "you multiplied the average gradient by x; multiply it by (x - baseline): the two differ "
                     "whenever the baseline is not zero, and only (x - baseline) makes the attributions add up to "

@@ -14022,6 +14022,193 @@ def test_lesson_07_round_21_answers_written_other_ways_pass(name, answer):
     _passes(name, answer)
 
 
+# round 22: lesson 07
+def _r22_ig_with_the_baseline_in_x_s_dtype(model, x, target, baseline, steps):
+    """The lesson's batched answer, with the baseline converted to x's own dtype before both became float32."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=x.dtype)
+    x, baseline = x.to(torch.float32), baseline.to(torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_22_a_baseline_cut_to_x_s_whole_numbers_is_named():
+    """A float baseline (-0.36 ... 0.06) given with a uint8 image became 0 in uint8: told "you multiplied the average
+    gradient by x", which this answer never did."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r22_ig_with_the_baseline_in_x_s_dtype)
+    assert verdict.kind == WRONG and verdict.mistake == "baseline converted to x's dtype", verdict.text
+    assert "dtype=torch.float32" in verdict.text and "multiplied the average gradient by x" not in verdict.text
+
+
+_R22_CACHE: dict = {}
+
+
+def _r22_saliency_slow_and_kept_for_the_model(model, x, target):
+    """A map kept in a dict by id(model) and target, each call slowed past the 0.25 s after which the check made no
+    second call: every case runs on its own copy of the model, so only the check's second call can find the cache."""
+    import time
+
+    import torch
+
+    time.sleep(0.26)
+    key = (id(model), target)
+    if key not in _R22_CACHE:
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        _R22_CACHE[key] = x.grad.abs()
+    return _R22_CACHE[key].clone()
+
+
+def test_lesson_07a_round_22_a_slow_map_kept_for_the_model_is_refused():
+    """Passed all 17 cases (in 5 s) before: the second call on the case's model ran only after a call under 0.25 s."""
+    _R22_CACHE.clear()
+    verdict = judge(registry.get_exercise("saliency_map"), _r22_saliency_slow_and_kept_for_the_model)
+    assert verdict.kind == WRONG and "a cache keyed by id(model)" in verdict.text, verdict.text
+
+
+_R22_MAPS: dict = {}
+
+
+def _r22_saliency_kept_for_the_input(model, x, target):
+    """A map kept in a dict by x's values and the target, whatever the model: the model randomization test of 07b
+    then gets the trained model's map for the randomized copy."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    key = ("saliency", x.numpy().tobytes(), tuple(x.shape), int(target))
+    if key not in _R22_MAPS:
+        x = x.clone().requires_grad_(True)
+        model(x[None])[0, target].backward()
+        _R22_MAPS[key] = x.grad.abs()
+    return _R22_MAPS[key].clone()
+
+
+def _r22_occlusion_kept_for_the_image(predict, image, patch, stride, fill):
+    """The lesson's occlusion map kept in a dict by the image's values and the settings, whatever the predict."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    key = ("occlusion", image.tobytes(), image.shape, patch, stride, fill)
+    if key not in _R22_MAPS:
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i, j in [(i, j) for i in range(0, image.shape[0] - patch + 1, stride)
+                     for j in range(0, image.shape[1] - patch + 1, stride)]:
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+        _R22_MAPS[key] = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return _R22_MAPS[key].copy()
+
+
+@pytest.mark.parametrize("name, answer", [("saliency_map", _r22_saliency_kept_for_the_input),
+                                          ("occlusion_map", _r22_occlusion_kept_for_the_image)])
+def test_lesson_07_round_22_a_map_kept_for_the_input_is_refused(name, answer):
+    """Passed 17/17 and 18/18 before: every later call of the check used another input or the same model."""
+    _R22_MAPS.clear()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
+
+
+def _r22_saliency_from_numpy(model, x, target):
+    """x through numpy float32 (torch.from_numpy of a new or the caller's float32 array, a new tensor object), the
+    model set to eval() again and its weights' gradients cleared first."""
+    import torch
+
+    model.eval()
+    model.zero_grad()
+    x = torch.from_numpy(np.asarray(x, dtype=np.float32)).requires_grad_(True)
+    model(x.unsqueeze(0))[0, target].backward()
+    return x.grad.abs().double().numpy()
+
+
+def _r22_ig_in_chunks(model, x, target, baseline, steps):
+    """The midpoints from the last to the first, 100 points per pass."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = 0 * x if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).flip(0).reshape(-1, *[1] * x.ndim)
+    total = torch.zeros_like(x)
+    for start in range(0, steps, 100):
+        points = (baseline + alphas[start:start + 100] * (x - baseline)).requires_grad_(True)
+        (grads,) = torch.autograd.grad(model(points)[:, target].sum(), points)
+        total += grads.sum(dim=0)
+    return (x - baseline) * total / steps
+
+
+def _r22_occlusion_with_infinite_counts(predict, image, patch, stride, fill):
+    """The drops as Python floats; a pixel no window covers gets a count of inf, so total / count is 0 there."""
+    image = np.array(image, dtype=np.float64)
+    if patch > image.shape[0] or patch > image.shape[1]:
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros_like(image), np.zeros_like(image), float(predict(image[None])[0])
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = np.array(image)
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - float(predict(covered[None])[0])
+            count[i:i + patch, j:j + patch] += 1
+    count[count == 0] = np.inf
+    return total / count
+
+
+def _r22_shapley_by_bitmasks(predict, x, background):
+    """Coalitions as the bits of 0 ... 2^n - 1, each v(S) computed once with np.where."""
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.ndim != 2 or background.shape[1] != x.size:
+        raise ValueError("background must be (k, n)")
+    n = x.size
+    value = {mask: predict(np.where([(mask >> k) & 1 for k in range(n)], x, background)).mean()
+             for mask in range(2 ** n)}
+    phi = np.zeros(n)
+    for mask in range(2 ** n):
+        size = bin(mask).count("1")
+        for i in range(n):
+            if not (mask >> i) & 1:
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (value[mask | 1 << i] - value[mask])
+    return phi
+
+
+@pytest.mark.wide
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r22_saliency_from_numpy), ("integrated_gradients", _r22_ig_in_chunks),
+    ("occlusion_map", _r22_occlusion_with_infinite_counts), ("exact_shapley_values", _r22_shapley_by_bitmasks),
+], ids=["saliency from numpy", "ig in chunks, reversed", "occlusion with inf counts", "shapley by bitmasks"])
+def test_lesson_07_round_22_answers_written_other_ways_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r22_shapley_slow_and_kept_for_the_input(predict, x, background):
+    """A phi kept in a dict by the values of x and the background, whatever the predict, each call slowed to 0.26 s."""
+    import time
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    time.sleep(0.26)
+    key = ("shapley", x.tobytes(), background.tobytes(), background.shape)
+    if key not in _R22_MAPS:
+        _R22_MAPS[key] = _r22_shapley_by_bitmasks(predict, x, background)
+    return _R22_MAPS[key].copy()
+
+
+def test_lesson_07b_round_22_a_slow_phi_kept_for_the_input_is_refused():
+    """Passed all 21 cases before: the call with doubled scores ran only after a call under 0.25 s."""
+    _R22_MAPS.clear()
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r22_shapley_slow_and_kept_for_the_input)
+    assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -2027,9 +2027,10 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
-# digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy.
+# digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's
+# mlp.predict (and mlp.accuracy) on a layer of identity weights is an argmax of the logits.
 _OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes,
-                     "course_utils.digit_models:accuracy_on")
+                     "course_utils.digit_models:accuracy_on", "course_utils.mlp:predict", "course_utils.mlp:accuracy")
 # This module's forward pass (with or without its flatten), model builder and evaluation loop.
 _CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
 

@@ -4814,6 +4814,33 @@ def test_lesson_06_round_21_accuracy_detaching_the_logits_in_place_is_named():
     assert verdict.kind == WRONG and "detached the caller's logits in place" in verdict.text, verdict.text
 
 
+# round 22: lesson 06
+def _accuracy_by_the_numpy_mlp_s_predict(logits, labels):
+    from course_utils import mlp
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("logits must be (n, k) and labels (n,)")
+    z = logits.detach().cpu().double().numpy()
+    if z.shape[1] == 1:   # mlp.predict thresholds a single output at 0.5; argmax of one column is class 0
+        return float((labels == 0).double().mean())
+    best, predicted = np.full(len(z), -np.inf), np.zeros(len(z), dtype=int)
+    for start in range(0, z.shape[1], 1000):   # blocks of 1,000 classes: an identity layer of 65,600 would not fit
+        block = z[:, start:start + 1000]
+        if block.shape[1] == 1:
+            inside = np.zeros(len(z), dtype=int)
+        else:   # lesson 03's numpy MLP, one linear layer of identity weights: its predict is the argmax of the logits
+            inside = mlp.predict({"W1": np.eye(block.shape[1]), "b1": np.zeros(block.shape[1])}, block, output="linear")
+        value = block[np.arange(len(z)), inside]
+        better = value > best
+        best, predicted = np.where(better, value, best), np.where(better, inside + start, predicted)
+    return float(np.mean(predicted == labels.cpu().numpy()))
+
+
+def test_lesson_06_round_22_accuracy_refuses_the_numpy_mlp_s_predict():
+    """Round 22 (contrived): lesson 03's mlp.predict on a layer of identity weights is an argmax of the logits, and it
+    calls no watched function: the answer passed 30 of 30 (lesson 05's accuracy_from_probs already refuses it)."""
+    _refused_as_the_course_s_own("torch_accuracy", _accuracy_by_the_numpy_mlp_s_predict)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

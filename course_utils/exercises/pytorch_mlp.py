@@ -1068,16 +1068,38 @@ def _run_evaluate(evaluate, case):
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
 
-    def evaluated_again():
-        with _moving_as_tensor(Unmoved):
-            evaluate(model, loader, loss_fn, torch.device("cpu"))
+    again, last_bias = [], model[-1].bias.detach().clone()
+
+    def evaluated_again():   # round 22: on the same model and loader, with class 0's bias raised by 1e3 (as an epoch
+        # of training changes the weights): a result kept between calls (functools.lru_cache) passed
+        with torch.no_grad():
+            model[-1].bias[0] += 1e3
+        try:
+            with _moving_as_tensor(Unmoved):
+                again.append(evaluate(model, loader, loss_fn, torch.device("cpu")))
+        finally:
+            with torch.no_grad():
+                model[-1].bias.copy_(last_bias)
     if _resets_the_generator(evaluated_again):   # it must leave PyTorch's generator where each seed led
         raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "
                          "loop calls it after every epoch, so every epoch after the first then draws the same dropout "
                          "masks and the same shuffles. Evaluation needs no random numbers (eval mode switches "
                          "dropout off): leave seeding to the caller"))
+    if np.isfinite(float(loss)) and any(_same_pair(pair, (loss, acc)) for pair in again):
+        raise Mismatch(t("evaluate kept its result between calls (functools.lru_cache, or a dict keyed by the model or "
+                         "the loader?): called again with the same model and loader after the model's weights changed, "
+                         "it returned the same loss and accuracy. The training loop calls evaluate(model, val_loader, "
+                         "...) after every epoch: evaluate the model as it is at each call"))
     return (float(loss), float(acc), tracked, training, any(unmoved), any(m.training for m in model.modules()),
             any(named), loss_fn.reduction)
+
+
+def _same_pair(pair, first):
+    """Whether ``pair`` is a (loss, accuracy) pair equal to ``first``."""
+    try:
+        return tuple(float(value) for value in pair) == tuple(float(value) for value in first)
+    except (TypeError, ValueError):
+        return False
 
 
 def _module_settings(model):

@@ -4841,6 +4841,161 @@ def test_lesson_06_round_22_accuracy_refuses_the_numpy_mlp_s_predict():
     _refused_as_the_course_s_own("torch_accuracy", _accuracy_by_the_numpy_mlp_s_predict)
 
 
+def _r22_evaluation(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+_r22_evaluate_with_lru_cache = __import__("functools").lru_cache(maxsize=None)(_r22_evaluation)   # "faster"
+
+
+def _r22_evaluate_cached_by_loader(model, loader, loss_fn, device, _kept={}):
+    if id(loader) not in _kept:   # the validation set does not change between epochs
+        _kept[id(loader)] = _r22_evaluation(model, loader, loss_fn, device)
+    model.eval()
+    return _kept[id(loader)]
+
+
+@pytest.mark.parametrize("answer", [_r22_evaluate_with_lru_cache, _r22_evaluate_cached_by_loader],
+                         ids=["functools.lru_cache", "a dict keyed by id(loader)"])
+def test_lesson_06_round_22_torch_evaluate_refuses_a_result_kept_between_calls(answer):
+    """Round 22: evaluate under functools.lru_cache, or with its results kept by id(loader), passed 26 of 26; the
+    training loop calls it with the same model and val_loader after every epoch, and got the first epoch's numbers."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), answer)
+    assert verdict.kind == WRONG and "kept its result between calls" in verdict.text, verdict.text
+
+
+def _r22_step_through_autograd_grad(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    trainable = [p for p in model.parameters() if p.requires_grad]   # a frozen layer keeps p.grad None
+    for p, g in zip(trainable, torch.autograd.grad(loss, trainable)):
+        p.grad = g
+    optimizer.step()
+    return loss.item()
+
+
+def _r22_step_model_zero_grad_and_tolist(model, loss_fn, optimizer, x, y):
+    model.zero_grad()   # the optimizer holds the model's parameters
+    out = model(x)
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().cpu().tolist()   # a 0-d tensor's tolist() is a Python float
+
+
+@pytest.mark.parametrize("answer", [_r22_step_through_autograd_grad, _r22_step_model_zero_grad_and_tolist],
+                         ids=["torch.autograd.grad into p.grad", "model.zero_grad(), tolist()"])
+def test_lesson_06_round_22_torch_train_step_written_another_way_passes(answer):
+    _passes("torch_train_step", answer)
+
+
+def _r22_accuracy_shapes(logits, labels):
+    if logits.dim() != 2:
+        raise ValueError("logits must be (n, k)")
+    if labels.shape != logits.shape[:1]:
+        raise ValueError("labels must be (n,)")
+    if labels.numel() == 0:
+        raise ValueError("no examples")
+
+
+def _accuracy_by_count_nonzero(logits, labels):
+    _r22_accuracy_shapes(logits, labels)
+    return torch.count_nonzero(logits.argmax(-1) == labels).item() / labels.numel()
+
+
+def _accuracy_in_plain_python(logits, labels):
+    _r22_accuracy_shapes(logits, labels)
+    right = 0
+    for row, label in zip(logits.tolist(), labels.tolist()):   # the largest value, the first of tied ones
+        right += max(range(len(row)), key=lambda j: (row[j], -j)) == label
+    return right / len(labels)
+
+
+def _accuracy_by_scikit_learn(logits, labels):
+    from sklearn.metrics import accuracy_score
+    _r22_accuracy_shapes(logits, labels)
+    return float(accuracy_score(labels.cpu().numpy(), logits.detach().cpu().numpy().argmax(axis=1)))
+
+
+@pytest.mark.parametrize("answer", [_accuracy_by_count_nonzero, _accuracy_in_plain_python, _accuracy_by_scikit_learn],
+                         ids=["count_nonzero", "plain Python, ties to the first", "sklearn accuracy_score"])
+def test_lesson_06_round_22_accuracies_written_another_way_pass(answer):
+    pytest.importorskip("sklearn")
+    _passes("torch_accuracy", answer)
+
+
+def _r22_dropout_as_a_function_of_the_mode(net, x):
+    x = torch.nn.functional.dropout(torch.relu(net.hidden1(torch.flatten(x, 1))), net.p, net.training)
+    return net.output(torch.nn.functional.dropout(torch.relu(net.hidden2(x)), net.p, net.training))
+
+
+def _r22_relu_modules_in_place(net, x):
+    x = net.dropout(torch.nn.ReLU(inplace=True)(net.hidden1(x.flatten(1))))   # in place on a Linear's output: fine
+    return net.output(net.dropout(torch.nn.ReLU(inplace=True)(net.hidden2(x))))
+
+
+def _r22_dropout_only_in_training(net, x):
+    x = torch.relu(net.hidden1(x.reshape(x.shape[0], -1)))
+    if net.training:
+        x = net.dropout(x)
+    x = torch.relu(net.hidden2(x))
+    if net.training:
+        x = net.dropout(x)
+    return net.output(x)
+
+
+@pytest.mark.parametrize("forward", [_r22_dropout_as_a_function_of_the_mode, _r22_relu_modules_in_place,
+                                     _r22_dropout_only_in_training],
+                         ids=["F.dropout(x, p, self.training)", "nn.ReLU(inplace=True)", "dropout if self.training"])
+def test_lesson_06_round_22_digit_mlps_written_another_way_pass(forward):
+    _passes("torch_digit_mlp", _digit_mlp_of(forward))
+
+
+def _r22_evaluate_in_inference_mode(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.inference_mode():   # the stricter variant of no_grad that 06b names
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+    if not seen:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def _r22_evaluate_on_all_logits_at_once(model, loader, loss_fn, device):
+    model.train(False)
+    logits, labels = [], []
+    with torch.no_grad():
+        for x, y in loader:
+            logits.append(model(x.to(device)))
+            labels.append(y.to(device))
+        if sum(len(y) for y in labels) == 0:
+            raise ValueError("the loader gave no examples")
+        logits, labels = torch.cat(logits), torch.cat(labels)
+        return loss_fn(logits, labels).item(), (logits.argmax(1) == labels).double().mean().item()
+
+
+@pytest.mark.parametrize("answer", [_r22_evaluate_in_inference_mode, _r22_evaluate_on_all_logits_at_once],
+                         ids=["torch.inference_mode()", "one loss over the concatenated logits"])
+def test_lesson_06_round_22_torch_evaluate_written_another_way_passes(answer):
+    _passes("torch_evaluate", answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -4866,8 +4866,17 @@ def _r22_evaluate_cached_by_loader(model, loader, loss_fn, device, _kept={}):
     return _kept[id(loader)]
 
 
-@pytest.mark.parametrize("answer", [_r22_evaluate_with_lru_cache, _r22_evaluate_cached_by_loader],
-                         ids=["functools.lru_cache", "a dict keyed by id(loader)"])
+def _r22_evaluate_cached_by_loader_and_mode(model, loader, loss_fn, device, _kept={}):
+    key = (id(loader), model.training)   # contrived: the check's reruns found the model in eval mode
+    if key not in _kept:
+        _kept[key] = _r22_evaluation(model, loader, loss_fn, device)
+    model.eval()
+    return _kept[key]
+
+
+@pytest.mark.parametrize("answer", [_r22_evaluate_with_lru_cache, _r22_evaluate_cached_by_loader,
+                                    _r22_evaluate_cached_by_loader_and_mode],
+                         ids=["functools.lru_cache", "a dict keyed by id(loader)", "keyed by loader and mode"])
 def test_lesson_06_round_22_torch_evaluate_refuses_a_result_kept_between_calls(answer):
     """Round 22: evaluate under functools.lru_cache, or with its results kept by id(loader), passed 26 of 26; the
     training loop calls it with the same model and val_loader after every epoch, and got the first epoch's numbers."""

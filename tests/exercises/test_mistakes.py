@@ -5005,6 +5005,51 @@ def test_lesson_06_round_22_torch_evaluate_written_another_way_passes(answer):
     _passes("torch_evaluate", answer)
 
 
+def _step_catching_every_error(model, loss_fn, optimizer, x, y):
+    try:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    except Exception:   # "the training loop must not stop"
+        return 0.0
+
+
+class _R22DigitMLPReshapingToRowsOfNIn(torch.nn.Module):
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        self.hidden1 = torch.nn.Linear(n_in, n_hidden1)
+        self.hidden2 = torch.nn.Linear(n_hidden1, n_hidden2)
+        self.output = torch.nn.Linear(n_hidden2, n_out)
+        self.dropout = torch.nn.Dropout(dropout)
+
+    def forward(self, x):
+        x = self.dropout(torch.relu(self.hidden1(x.reshape(-1, self.hidden1.in_features))))
+        return self.output(self.dropout(torch.relu(self.hidden2(x))))
+
+
+def _evaluate_nan_for_no_examples(model, loader, loss_fn, device):
+    try:
+        return _r22_evaluation(model, loader, loss_fn, device)
+    except ValueError:
+        return float("nan"), float("nan")
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("torch_train_step", _step_catching_every_error, "but returned 0.0"),
+    ("torch_evaluate", _evaluate_nan_for_no_examples, "but returned (nan, nan)"),
+    ("torch_digit_mlp", _R22DigitMLPReshapingToRowsOfNIn, "but returned tensor(2, 10)")],
+    ids=["train_step", "evaluate", "digit_mlp"])
+def test_lesson_06_round_22_a_missing_error_shows_the_answer_s_own_result(name, answer, shown):
+    """Round 22: "should raise ValueError for this input, but returned (array([0., 0.]), array([-0.0037, ...]),
+    'float')": the message showed the losses and weights the check's run keeps, not the 0.0 the answer returned (and
+    DigitMLP's "(25818.0, array([[-35.96, ...": its parameter count before its logits)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "for this input, but returned" in verdict.text, verdict.text
+    assert shown in verdict.text and "array(" not in verdict.text.split("on input")[0], verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

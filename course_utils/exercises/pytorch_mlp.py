@@ -12,7 +12,7 @@ import numpy as np
 
 from ..i18n import t
 from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, InputChanged, Mismatch, Mistake, called,
-                   compare_values, draw_floats, draw_shape, generated, refusing_course_versions)
+                   compare_values, draw_floats, draw_shape, generated, refusing_course_versions, short)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -233,6 +233,7 @@ def _run_step(train_step, case):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
+        _refuse_a_missing_error(case, results[-1])
         if not calls:
             raise Mismatch(t("train_step called model.forward(x), which skips the model's hooks: call the model itself, "
                              "out = model(x). A caller's forward hook (the course's fit() reads the logits of each "
@@ -289,6 +290,16 @@ def _run_step(train_step, case):
 
 
 _STEP_NAMES = ("model", "loss_fn", "optimizer", "x", "y")
+
+
+def _refuse_a_missing_error(case, result):
+    """The engine's message for a case that must raise, with the answer's own result (round 22: the run returns more,
+    the losses and weights of train_step, the settings evaluate left or DigitMLP's parameter count, which the engine
+    showed instead)."""
+    if case.raises:
+        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
+        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
+                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
 
 
 def _loss_settings(loss_fn):
@@ -706,6 +717,7 @@ def _run_module(cls, case):
         modes.append(net.training)
     if eval_out is None or train_out is None or train_again is None:
         raise Mismatch(t("forward returned None. Did you forget `return`?"))
+    _refuse_a_missing_error(case, eval_out)   # the model's logits, not the numbers this run keeps (round 22)
     if modes != [False, True]:
         raise Mismatch(t("forward changed the module's mode (self.train() or self.eval()): leave the mode to the "
                          "caller, who switches it with model.train() and model.eval()"))
@@ -1024,6 +1036,7 @@ def _run_evaluate(evaluate, case):
                          "the mode it found. Use `with torch.no_grad():`, which restores it by itself"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
+    _refuse_a_missing_error(case, result)
     if any(moved_to_a_name):
         raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\") or "
                          "model.cpu()): the training loop goes on with the model where you left it, and on a machine "
@@ -1068,16 +1081,38 @@ def _run_evaluate(evaluate, case):
     tracked = any(grad for grad, _ in seen)
     training = any(mode for _, mode in seen)
 
-    def evaluated_again():
-        with _moving_as_tensor(Unmoved):
-            evaluate(model, loader, loss_fn, torch.device("cpu"))
+    again, last_bias = [], model[-1].bias.detach().clone()
+
+    def evaluated_again():   # round 22: on the same model and loader, with class 0's bias raised by 1e3 (as an epoch
+        # of training changes the weights): a result kept between calls (functools.lru_cache) passed
+        with torch.no_grad():
+            model[-1].bias[0] += 1e3
+        try:
+            with _moving_as_tensor(Unmoved):
+                again.append(evaluate(model, loader, loss_fn, torch.device("cpu")))
+        finally:
+            with torch.no_grad():
+                model[-1].bias.copy_(last_bias)
     if _resets_the_generator(evaluated_again):   # it must leave PyTorch's generator where each seed led
         raise Mismatch(t("evaluate reset PyTorch's random generator (torch.manual_seed inside evaluate?): the training "
                          "loop calls it after every epoch, so every epoch after the first then draws the same dropout "
                          "masks and the same shuffles. Evaluation needs no random numbers (eval mode switches "
                          "dropout off): leave seeding to the caller"))
+    if np.isfinite(float(loss)) and any(_same_pair(pair, (loss, acc)) for pair in again):
+        raise Mismatch(t("evaluate kept its result between calls (functools.lru_cache, or a dict keyed by the model or "
+                         "the loader?): called again with the same model and loader after the model's weights changed, "
+                         "it returned the same loss and accuracy. The training loop calls evaluate(model, val_loader, "
+                         "...) after every epoch: evaluate the model as it is at each call"))
     return (float(loss), float(acc), tracked, training, any(unmoved), any(m.training for m in model.modules()),
             any(named), loss_fn.reduction)
+
+
+def _same_pair(pair, first):
+    """Whether ``pair`` is a (loss, accuracy) pair equal to ``first``."""
+    try:
+        return tuple(float(value) for value in pair) == tuple(float(value) for value in first)
+    except (TypeError, ValueError):
+        return False
 
 
 def _module_settings(model):
@@ -2027,9 +2062,10 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
-# digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy.
+# digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's
+# mlp.predict (and mlp.accuracy) on a layer of identity weights is an argmax of the logits.
 _OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes,
-                     "course_utils.digit_models:accuracy_on")
+                     "course_utils.digit_models:accuracy_on", "course_utils.mlp:predict", "course_utils.mlp:accuracy")
 # This module's forward pass (with or without its flatten), model builder and evaluation loop.
 _CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
 

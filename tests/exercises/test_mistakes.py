@@ -4982,6 +4982,242 @@ def test_lesson_06_round_21_accuracy_detaching_the_logits_in_place_is_named():
     assert verdict.kind == WRONG and "detached the caller's logits in place" in verdict.text, verdict.text
 
 
+# round 22: lesson 06
+def _accuracy_by_the_numpy_mlp_s_predict(logits, labels):
+    from course_utils import mlp
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("logits must be (n, k) and labels (n,)")
+    z = logits.detach().cpu().double().numpy()
+    if z.shape[1] == 1:   # mlp.predict thresholds a single output at 0.5; argmax of one column is class 0
+        return float((labels == 0).double().mean())
+    best, predicted = np.full(len(z), -np.inf), np.zeros(len(z), dtype=int)
+    for start in range(0, z.shape[1], 1000):   # blocks of 1,000 classes: an identity layer of 65,600 would not fit
+        block = z[:, start:start + 1000]
+        if block.shape[1] == 1:
+            inside = np.zeros(len(z), dtype=int)
+        else:   # lesson 03's numpy MLP, one linear layer of identity weights: its predict is the argmax of the logits
+            inside = mlp.predict({"W1": np.eye(block.shape[1]), "b1": np.zeros(block.shape[1])}, block, output="linear")
+        value = block[np.arange(len(z)), inside]
+        better = value > best
+        best, predicted = np.where(better, value, best), np.where(better, inside + start, predicted)
+    return float(np.mean(predicted == labels.cpu().numpy()))
+
+
+def test_lesson_06_round_22_accuracy_refuses_the_numpy_mlp_s_predict():
+    """Round 22 (contrived): lesson 03's mlp.predict on a layer of identity weights is an argmax of the logits, and it
+    calls no watched function: the answer passed 30 of 30 (lesson 05's accuracy_from_probs already refuses it)."""
+    _refused_as_the_course_s_own("torch_accuracy", _accuracy_by_the_numpy_mlp_s_predict)
+
+
+def _r22_evaluation(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+_r22_evaluate_with_lru_cache = __import__("functools").lru_cache(maxsize=None)(_r22_evaluation)   # "faster"
+
+
+def _r22_evaluate_cached_by_loader(model, loader, loss_fn, device, _kept={}):
+    if id(loader) not in _kept:   # the validation set does not change between epochs
+        _kept[id(loader)] = _r22_evaluation(model, loader, loss_fn, device)
+    model.eval()
+    return _kept[id(loader)]
+
+
+def _r22_evaluate_cached_by_loader_and_mode(model, loader, loss_fn, device, _kept={}):
+    key = (id(loader), model.training)   # contrived: the check's reruns found the model in eval mode
+    if key not in _kept:
+        _kept[key] = _r22_evaluation(model, loader, loss_fn, device)
+    model.eval()
+    return _kept[key]
+
+
+@pytest.mark.parametrize("answer", [_r22_evaluate_with_lru_cache, _r22_evaluate_cached_by_loader,
+                                    _r22_evaluate_cached_by_loader_and_mode],
+                         ids=["functools.lru_cache", "a dict keyed by id(loader)", "keyed by loader and mode"])
+def test_lesson_06_round_22_torch_evaluate_refuses_a_result_kept_between_calls(answer):
+    """Round 22: evaluate under functools.lru_cache, or with its results kept by id(loader), passed 26 of 26; the
+    training loop calls it with the same model and val_loader after every epoch, and got the first epoch's numbers."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), answer)
+    assert verdict.kind == WRONG and "kept its result between calls" in verdict.text, verdict.text
+
+
+def _r22_step_through_autograd_grad(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    trainable = [p for p in model.parameters() if p.requires_grad]   # a frozen layer keeps p.grad None
+    for p, g in zip(trainable, torch.autograd.grad(loss, trainable)):
+        p.grad = g
+    optimizer.step()
+    return loss.item()
+
+
+def _r22_step_model_zero_grad_and_tolist(model, loss_fn, optimizer, x, y):
+    model.zero_grad()   # the optimizer holds the model's parameters
+    out = model(x)
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().cpu().tolist()   # a 0-d tensor's tolist() is a Python float
+
+
+@pytest.mark.parametrize("answer", [_r22_step_through_autograd_grad, _r22_step_model_zero_grad_and_tolist],
+                         ids=["torch.autograd.grad into p.grad", "model.zero_grad(), tolist()"])
+def test_lesson_06_round_22_torch_train_step_written_another_way_passes(answer):
+    _passes("torch_train_step", answer)
+
+
+def _r22_accuracy_shapes(logits, labels):
+    if logits.dim() != 2:
+        raise ValueError("logits must be (n, k)")
+    if labels.shape != logits.shape[:1]:
+        raise ValueError("labels must be (n,)")
+    if labels.numel() == 0:
+        raise ValueError("no examples")
+
+
+def _accuracy_by_count_nonzero(logits, labels):
+    _r22_accuracy_shapes(logits, labels)
+    return torch.count_nonzero(logits.argmax(-1) == labels).item() / labels.numel()
+
+
+def _accuracy_in_plain_python(logits, labels):
+    _r22_accuracy_shapes(logits, labels)
+    right = 0
+    for row, label in zip(logits.tolist(), labels.tolist()):   # the largest value, the first of tied ones
+        right += max(range(len(row)), key=lambda j: (row[j], -j)) == label
+    return right / len(labels)
+
+
+def _accuracy_by_scikit_learn(logits, labels):
+    from sklearn.metrics import accuracy_score
+    _r22_accuracy_shapes(logits, labels)
+    return float(accuracy_score(labels.cpu().numpy(), logits.detach().cpu().numpy().argmax(axis=1)))
+
+
+@pytest.mark.parametrize("answer", [_accuracy_by_count_nonzero, _accuracy_in_plain_python, _accuracy_by_scikit_learn],
+                         ids=["count_nonzero", "plain Python, ties to the first", "sklearn accuracy_score"])
+def test_lesson_06_round_22_accuracies_written_another_way_pass(answer):
+    pytest.importorskip("sklearn")
+    _passes("torch_accuracy", answer)
+
+
+def _r22_dropout_as_a_function_of_the_mode(net, x):
+    x = torch.nn.functional.dropout(torch.relu(net.hidden1(torch.flatten(x, 1))), net.p, net.training)
+    return net.output(torch.nn.functional.dropout(torch.relu(net.hidden2(x)), net.p, net.training))
+
+
+def _r22_relu_modules_in_place(net, x):
+    x = net.dropout(torch.nn.ReLU(inplace=True)(net.hidden1(x.flatten(1))))   # in place on a Linear's output: fine
+    return net.output(net.dropout(torch.nn.ReLU(inplace=True)(net.hidden2(x))))
+
+
+def _r22_dropout_only_in_training(net, x):
+    x = torch.relu(net.hidden1(x.reshape(x.shape[0], -1)))
+    if net.training:
+        x = net.dropout(x)
+    x = torch.relu(net.hidden2(x))
+    if net.training:
+        x = net.dropout(x)
+    return net.output(x)
+
+
+@pytest.mark.parametrize("forward", [_r22_dropout_as_a_function_of_the_mode, _r22_relu_modules_in_place,
+                                     _r22_dropout_only_in_training],
+                         ids=["F.dropout(x, p, self.training)", "nn.ReLU(inplace=True)", "dropout if self.training"])
+def test_lesson_06_round_22_digit_mlps_written_another_way_pass(forward):
+    _passes("torch_digit_mlp", _digit_mlp_of(forward))
+
+
+def _r22_evaluate_in_inference_mode(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.inference_mode():   # the stricter variant of no_grad that 06b names
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+    if not seen:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+def _r22_evaluate_on_all_logits_at_once(model, loader, loss_fn, device):
+    model.train(False)
+    logits, labels = [], []
+    with torch.no_grad():
+        for x, y in loader:
+            logits.append(model(x.to(device)))
+            labels.append(y.to(device))
+        if sum(len(y) for y in labels) == 0:
+            raise ValueError("the loader gave no examples")
+        logits, labels = torch.cat(logits), torch.cat(labels)
+        return loss_fn(logits, labels).item(), (logits.argmax(1) == labels).double().mean().item()
+
+
+@pytest.mark.parametrize("answer", [_r22_evaluate_in_inference_mode, _r22_evaluate_on_all_logits_at_once],
+                         ids=["torch.inference_mode()", "one loss over the concatenated logits"])
+def test_lesson_06_round_22_torch_evaluate_written_another_way_passes(answer):
+    _passes("torch_evaluate", answer)
+
+
+def _step_catching_every_error(model, loss_fn, optimizer, x, y):
+    try:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    except Exception:   # "the training loop must not stop"
+        return 0.0
+
+
+class _R22DigitMLPReshapingToRowsOfNIn(torch.nn.Module):
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        self.hidden1 = torch.nn.Linear(n_in, n_hidden1)
+        self.hidden2 = torch.nn.Linear(n_hidden1, n_hidden2)
+        self.output = torch.nn.Linear(n_hidden2, n_out)
+        self.dropout = torch.nn.Dropout(dropout)
+
+    def forward(self, x):
+        x = self.dropout(torch.relu(self.hidden1(x.reshape(-1, self.hidden1.in_features))))
+        return self.output(self.dropout(torch.relu(self.hidden2(x))))
+
+
+def _evaluate_nan_for_no_examples(model, loader, loss_fn, device):
+    try:
+        return _r22_evaluation(model, loader, loss_fn, device)
+    except ValueError:
+        return float("nan"), float("nan")
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("torch_train_step", _step_catching_every_error, "but returned 0.0"),
+    ("torch_evaluate", _evaluate_nan_for_no_examples, "but returned (nan, nan)"),
+    ("torch_digit_mlp", _R22DigitMLPReshapingToRowsOfNIn, "but returned tensor(2, 10)")],
+    ids=["train_step", "evaluate", "digit_mlp"])
+def test_lesson_06_round_22_a_missing_error_shows_the_answer_s_own_result(name, answer, shown):
+    """Round 22: "should raise ValueError for this input, but returned (array([0., 0.]), array([-0.0037, ...]),
+    'float')": the message showed the losses and weights the check's run keeps, not the 0.0 the answer returned (and
+    DigitMLP's "(25818.0, array([[-35.96, ...": its parameter count before its logits)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "for this input, but returned" in verdict.text, verdict.text
+    assert shown in verdict.text and "array(" not in verdict.text.split("on input")[0], verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import builtins
 import copy
 import functools
-import gc
 import random
 import site
 import sys
@@ -227,10 +226,6 @@ CHANGED_LATER = ("later calls changed the arrays that an earlier call was given 
 OTHER_VALUES = ("a later call on the same inputs gave other values: your function keeps a state of its own between "
                 "calls (a counter, a cache, a velocity or moments of its own), so its result depends on the calls "
                 "before. Compute the result from the arguments only")
-HELD_RESULT = ("your function still holds the array it returned (or the memory under it: a buffer, a list, a dict or a "
-               "global keeps it) after the caller let it go, so a later call can write into it (buffers used in turn "
-               "come round again), and a training loop of a million steps keeps a million arrays. Return a new array "
-               "at every call and keep nothing between calls")
 INPUT_MADE_READ_ONLY = ("your function made one of the caller's arrays read-only (its writeable flag is now off), so "
                         "the caller's own `w -= ...` raises ValueError afterwards: leave the input arrays as they are")
 
@@ -267,18 +262,23 @@ def memory_overlaps(first: Sequence[np.ndarray], later: Sequence[np.ndarray]) ->
     return False
 
 
-def held_elsewhere(result: Any) -> bool:
-    """Whether an array of ``result``, or an array it is a view of, stays alive once the caller lets it go: the
-    function that returned it keeps it (the caller must not hold ``result`` anywhere else)."""
+def still_held(result: Any) -> list[np.ndarray]:
+    """The arrays of ``result``, and the arrays they are views of, that stay alive once the caller lets ``result`` go:
+    the function that returned it keeps them (the caller must not hold ``result`` anywhere else)."""
     refs = []
     for array in _arrays(result):
         while isinstance(array, np.ndarray):
             refs.append(weakref.ref(array))
             array = array.base
     del result
-    if any(r() is not None for r in refs):
-        gc.collect()  # a reference cycle of the caller's own is not the function's doing
-    return any(r() is not None for r in refs)
+    return [r() for r in refs if r() is not None]
+
+
+def reused_later(held: Sequence[np.ndarray], call_again: Callable[[], Any]) -> bool:
+    """Whether one of ``HELD_CALLS`` more calls returns an array in the memory of ``held`` (what the function still
+    holds of an earlier result: a ring of buffers comes round, slices of one array always overlap it; a log of
+    every result, never written into, is left alone). No call is made when nothing is held."""
+    return any(memory_overlaps(held, _arrays(call_again())) for _ in range(HELD_CALLS if held else 0))
 
 
 def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
@@ -289,6 +289,7 @@ def share_memory_between_calls(calls: Sequence[Sequence[np.ndarray]]) -> bool:
 
 RING_CALLS = 60  # round 16: calls after the first five, each compared with the first one only: a ring of up to 64
 RING_SIZE = 2    # buffers is caught; made on the cases whose input arrays hold at most 2 elements each (so, cheap)
+HELD_CALLS = 500  # round 22: more calls where the function still holds what it returned: a ring of up to 500
 
 
 def _agree(a: Any, b: Any) -> bool:
@@ -522,8 +523,8 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
     The values of each refused answer would be right on the first call, but its results and the caller's arrays
     stay tied together: a result that shares memory with an input (z or w returned as it is) or with another call's
     result (buffers kept between calls, used in turn), a read-only result, an input made read-only, an input or a
-    result that a later call writes into, a later call that gives other values (a state kept between calls), and a
-    result the answer still holds once the caller let it go (a ring of buffers too large to come round here).
+    result that a later call writes into, and a later call that gives other values (a state kept between calls). Where
+    the answer still holds a result once the caller let it go, up to ``HELD_CALLS`` more calls look for its memory.
     """
     def runner(answer, case):
         pristine = copy.deepcopy(case)            # never passed to the answer
@@ -551,8 +552,10 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
                 results.append(run(answer, copy.deepcopy(pristine)))  # of these calls (all kept alive)
                 if memory_overlaps(outputs, _arrays(results[-1])):
                     raise Mismatch(t(KEPT_RESULT))
-        if held_elsewhere(run(answer, copy.deepcopy(pristine))):  # a ring of any size, or a list of every result
-            raise Mismatch(t(HELD_RESULT))
+            def call_again():
+                return run(answer, copy.deepcopy(pristine))
+            if reused_later(still_held(call_again()), call_again):  # round 22: a ring of 65 to 500 buffers
+                raise Mismatch(t(KEPT_RESULT))
         return result
     return runner
 

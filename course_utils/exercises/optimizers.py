@@ -16,9 +16,10 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (HELD_RESULT, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values,
-                   draw_call, draw_floats, draw_shape, generated, held_elsewhere, in_turn, memory_overlaps, new_results,
-                   reference_of, refusing_course_versions, same_numpy_state, share_memory_between_calls, short)
+from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call,
+                   draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
+                   refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls, short,
+                   still_held)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -848,16 +849,22 @@ def _batches_summary(answer, case):
         seed = _OTHER_SEED + 4 + k                       # first call's batches in one of these calls
         calls.append([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(seed))])
     if share_memory_between_calls(calls[:5]) or any(memory_overlaps(batches, later) for later in calls[2:]):
-        raise Mismatch(t("a later call returned batches in the memory of an earlier call's: your function writes the "
-                         "order into arrays kept between calls, used in turn, so the batches of an epoch that the "
-                         "caller kept are overwritten. Return new arrays at every call (rng.permutation(n) makes one)"))
-    if held_elsewhere([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))]):
-        raise Mismatch(t(HELD_RESULT))
+        raise Mismatch(t(_BATCHES_IN_TURN))
+
+    def call_again():
+        return [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))]
+    if n <= _RING_N and reused_later(still_held(call_again()), call_again):  # round 22: a ring of 65 to 500 arrays
+        raise Mismatch(t(_BATCHES_IN_TURN))
     together = np.concatenate(batches)
     sizes = np.array([len(b) for b in batches])
     complete = len(together) == n and np.array_equal(np.sort(together), np.arange(n))
     problem = _order_problem(answer, n, batch_size, together) if complete else ""
     return np.sort(together), sizes, problem
+
+
+_BATCHES_IN_TURN = ("a later call returned batches in the memory of an earlier call's: your function writes the order "
+                    "into arrays kept between calls, used in turn, so the batches of an epoch that the caller kept are "
+                    "overwritten. Return new arrays at every call (rng.permutation(n) makes one)")
 
 
 def _compare_batches(got, want):

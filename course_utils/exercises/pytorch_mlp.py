@@ -873,6 +873,10 @@ def _draw_evaluate_case(rng):
     return Case((n, int(rng.integers(1, n + 6))), settings)
 
 
+_EVALUATE_DEVICE = "cpu:0"  # the device evaluate is given, under a name no answer writes by hand, as it would "cpu":
+# x.to(str(device)) is a move to `device` (round 22: it was taken for x.to("cpu"))
+
+
 def _unmoved_batches(on_a_gpu=False):
     """Tensor classes for the batches the check's loader gives; ``.to(device)`` returns a plain tensor.
 
@@ -896,9 +900,9 @@ def _unmoved_batches(on_a_gpu=False):
         def to(self, *args, **kwargs):
             moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
             targets = [kwargs.get("device"), *args]
-            if any(isinstance(a, str) for a in targets):
+            if any(isinstance(a, str) and a != _EVALUATE_DEVICE for a in targets):
                 return moved.as_subclass(Named)
-            to_a_device = "device" in kwargs or any(isinstance(a, (torch.device, torch.Tensor)) for a in args)
+            to_a_device = "device" in kwargs or any(isinstance(a, (torch.device, torch.Tensor, str)) for a in args)
             if to_a_device and on_a_gpu:
                 return moved.as_subclass(_on_a_gpu_class())
             return moved if to_a_device else moved.as_subclass(Unmoved)
@@ -963,7 +967,8 @@ def _run_evaluate(evaluate, case):
             return super().forward(inputs)
 
         def to(self, *args, **kwargs):
-            moved_to_a_name.append(any(isinstance(a, str) for a in [kwargs.get("device"), *args]))
+            moved_to_a_name.append(any(isinstance(a, str) and a != _EVALUATE_DEVICE
+                                       for a in [kwargs.get("device"), *args]))
             return super().to(*args, **kwargs)
 
         def cpu(self):  # model.cpu() is model.to("cpu") by another name
@@ -1028,7 +1033,7 @@ def _run_evaluate(evaluate, case):
     # not the plain cross-entropy: label smoothing, or another loss of logits and labels
     loss_fn = Loss() if kw.get("loss") == "margin" else Loss(label_smoothing=kw.get("label_smoothing", 0.1))
     with torch.no_grad() if kw.get("caller_no_grad") else contextlib.nullcontext(), _moving_as_tensor(Unmoved):
-        result = evaluate(model, loader, loss_fn, torch.device("cpu"))
+        result = evaluate(model, loader, loss_fn, torch.device(_EVALUATE_DEVICE))
         switched_on = kw.get("caller_no_grad") and torch.is_grad_enabled()
     if switched_on:
         raise Mismatch(t("evaluate switched gradient tracking on for its caller, who had it off (evaluate was called "
@@ -1089,7 +1094,7 @@ def _run_evaluate(evaluate, case):
             model[-1].bias[0] += 1e3
         try:
             with _moving_as_tensor(Unmoved):
-                again.append(evaluate(model, loader, loss_fn, torch.device("cpu")))
+                again.append(evaluate(model, loader, loss_fn, torch.device(_EVALUATE_DEVICE)))
         finally:
             with torch.no_grad():
                 model[-1].bias.copy_(last_bias)

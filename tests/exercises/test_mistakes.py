@@ -5227,6 +5227,27 @@ def test_lesson_06_round_22_a_missing_error_shows_the_answer_s_own_result(name, 
     assert shown in verdict.text and "array(" not in verdict.text.split("on input")[0], verdict.text
 
 
+def _evaluate_moving_to_the_device_s_name(model, loader, loss_fn, device):
+    """Right: the batches moved to str(device) ("cuda:0" on a GPU), the same device as `device`."""
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(str(device)), y.to(device=str(device))
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(1) == y).sum().item(), seen + len(y)
+    if not seen:
+        raise ValueError("no examples")
+    return total / seen, correct / seen
+
+
+def test_lesson_06_evaluate_may_move_the_batches_to_the_device_s_name():
+    """x.to(str(device)) was refused as "a batch was moved to a device named in your code": on the CPU, str(device) is
+    "cpu", the literal that the check refuses (round 22, r226 F3). evaluate is now given torch.device("cpu", 0)."""
+    _passes("torch_evaluate", _evaluate_moving_to_the_device_s_name)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

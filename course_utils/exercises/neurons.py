@@ -445,8 +445,8 @@ def _exp_in_the_input_dtype(z):
 def _float16_kept(z):
     z = np.asarray(z)
     z = z if z.dtype.kind == "f" else z.astype(float)   # whole numbers become floats, float16 stays float16
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    tail = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + tail), tail / (1 + tail))
 
 
 def _abs_in_the_input_dtype(z):

@@ -368,7 +368,7 @@ def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) 
 
 def _poison_freed_buffers(case: Case) -> None:
     """Fill the memory numpy hands out next, for arrays the size of the case's, with -123456.789 (half the lowest
-    float16, or the largest integer).
+    value for float16, which cannot hold it; the largest integer for integer arrays).
 
     A freed buffer goes back to numpy's (or the C library's) cache and is handed to the next array of its
     size, so np.empty_like(x) may start out holding the reference's values, zeros or NaN: an answer that

@@ -516,6 +516,15 @@ def _owner(function: Callable) -> Any:
     return owner
 
 
+def refuse_a_missing_error(case: Case, result: Any) -> None:
+    """Where ``case`` must raise, the engine's message with the answer's own result: for a run that returns more than
+    the result (train_step's losses and weights, the calls of grad_fn), which the engine would show instead."""
+    if case.raises:
+        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
+        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
+                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
+
+
 def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Callable[[Any, Case], Any]:
     """``run``, five times on copies of the same case (65 on a case of small arrays), requiring new, writeable result
     arrays of the answer's own.

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, kept_between_calls, reference_of, refusing_course_versions, same_arrays, short,
-                   to_numpy)
+                   input_changed, kept_between_calls, reference_of, refuse_a_missing_error, refusing_course_versions,
+                   same_arrays, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
 
@@ -162,20 +162,11 @@ def _run_shard(answer, case):
         if not _stopped_on_a_nan(case, rest[1]):
             raise
         return None, sizes, True, True
-    _refuse_a_missing_error(case, result)
+    refuse_a_missing_error(case, result)
     unchanged = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(rest[:3], before))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     return result, sizes, unchanged, False
-
-
-def _refuse_a_missing_error(case, result):
-    """The engine's message for a case that must raise, with the answer's own result: the run returns more than the
-    result (the calls of grad_fn, whether the input stayed as it was), which the engine would show instead."""
-    if case.raises:
-        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
-        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
-                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
 
 
 _KEPT_BETWEEN_CALLS = ("a second call returned its result in the same memory as the first call's: your function writes "
@@ -402,7 +393,7 @@ def _run_ring(answer, case):
         if not _stopped_on_a_nan(case, case.args[0]):
             raise
         return None, True, "", True
-    _refuse_a_missing_error(case, result)
+    refuse_a_missing_error(case, result)
     unchanged = bool(np.array_equal(buffers, case.args[0], equal_nan=True))   # a NaN case
     if unchanged and kept_between_calls(result, lambda: answer(np.array(case.args[0]), *case.args[1:], **case.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..i18n import t
 from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, InputChanged, Mismatch, Mistake, called,
-                   compare_values, draw_floats, draw_shape, generated, refusing_course_versions, short)
+                   compare_values, draw_floats, draw_shape, generated, refuse_a_missing_error,
+                   refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -233,7 +234,7 @@ def _run_step(train_step, case):
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
-        _refuse_a_missing_error(case, results[-1])
+        refuse_a_missing_error(case, results[-1])
         if not calls:
             raise Mismatch(t("train_step called model.forward(x), which skips the model's hooks: call the model itself, "
                              "out = model(x). A caller's forward hook (the course's fit() reads the logits of each "
@@ -290,16 +291,6 @@ def _run_step(train_step, case):
 
 
 _STEP_NAMES = ("model", "loss_fn", "optimizer", "x", "y")
-
-
-def _refuse_a_missing_error(case, result):
-    """The engine's message for a case that must raise, with the answer's own result (round 22: the run returns more,
-    the losses and weights of train_step, the settings evaluate left or DigitMLP's parameter count, which the engine
-    showed instead)."""
-    if case.raises:
-        errors = case.raises if isinstance(case.raises, tuple) else (case.raises,)
-        raise Mismatch(t("should raise {errors} for this input, but returned {value}",
-                         errors=" or ".join(error.__name__ for error in errors), value=short(result)))
 
 
 def _loss_settings(loss_fn):
@@ -717,7 +708,7 @@ def _run_module(cls, case):
         modes.append(net.training)
     if eval_out is None or train_out is None or train_again is None:
         raise Mismatch(t("forward returned None. Did you forget `return`?"))
-    _refuse_a_missing_error(case, eval_out)   # the model's logits, not the numbers this run keeps (round 22)
+    refuse_a_missing_error(case, eval_out)   # the model's logits, not the numbers this run keeps (round 22)
     if modes != [False, True]:
         raise Mismatch(t("forward changed the module's mode (self.train() or self.eval()): leave the mode to the "
                          "caller, who switches it with model.train() and model.eval()"))
@@ -1041,7 +1032,7 @@ def _run_evaluate(evaluate, case):
                          "the mode it found. Use `with torch.no_grad():`, which restores it by itself"))
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
-    _refuse_a_missing_error(case, result)
+    refuse_a_missing_error(case, result)
     if any(moved_to_a_name):
         raise Mismatch(t("evaluate moved the model to a device named in your code (model.to(\"cpu\") or "
                          "model.cpu()): the training loop goes on with the model where you left it, and on a machine "

@@ -14446,6 +14446,23 @@ def test_lesson_07b_round_22_a_slow_phi_kept_for_the_input_is_refused():
     assert verdict.kind == WRONG and "a cache keyed by the input" in verdict.text, verdict.text
 
 
+# round 23: lesson 07
+def _r23_held_from_the_check_s_factory(name):
+    """The catalogue's factory called with the right settings in an earlier cell (not while the check runs), and the
+    function it made held by the answer: round 20 refused the factory's call during the check only."""
+    from course_utils.exercises import interpretability as topic
+
+    made = {"integrated_gradients": topic._ig_with(topic._midpoints), "occlusion_map": topic._occlusion_with(),
+            "exact_shapley_values": topic._shapley_with(topic._shapley_weight)}[name]
+    return lambda *args, **kwargs: made(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["integrated_gradients", "occlusion_map", "exact_shapley_values"])
+def test_lesson_07_round_23_a_function_made_by_the_check_s_factory_earlier_is_refused(name):
+    """Each passed, "correct on all 20 (18, 21) test inputs"."""
+    _refused_as_the_course_s_own(name, _r23_held_from_the_check_s_factory(name))
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -18010,6 +18010,37 @@ def test_lesson_08a_round_22_ring_step_keeps_float64_buffers_in_float64():
     assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
 
 
+# round 23: lesson 08
+def _r23_shard_x_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    X = np.asarray(X, dtype=np.float32)                       # "gradients are float32, as on a GPU"
+    total = np.zeros(np.shape(w))
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+def _r23_shard_w_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    w = np.asarray(w, dtype=np.float32)                       # the weights "as the model stores them"
+    total = np.zeros(np.shape(w))
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+@pytest.mark.parametrize("answer", [_r23_shard_x_in_float32, _r23_shard_w_in_float32])
+def test_lesson_08a_round_23_shard_gradient_keeps_float64_inputs_in_float64(answer):
+    """Slip: X or w turned into float32 before the shards' gradients. Every case's residual X @ w - y was about as
+    large as X @ w, so rounding X or w to 7 digits moved the gradient by about 1e-7 of itself, inside the check's
+    tolerance, and both passed 26/26; a model whose predictions of about 1e5 fit y to about 1e-3 loses the
+    residuals in float32 (spacing 0.0078 near 1e5)."""
+    verdict = judge(registry.get_exercise("shard_gradient"), answer)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -62,7 +62,18 @@ def _shard_cases():
              "loop over np.arange(1, 5) gives it)"),
         Case((_squared_error_grad, w, _with_a_nan(X[:10]), y[:10], 3), label="a batch with one NaN feature (a broken "
              "example): its shard's gradient is NaN, and so is the full-batch gradient, as on one machine"),
+        Case((_squared_error_grad, *_fitted_at_scale(), 3), label="a model that fits its batch almost exactly: "
+             "predictions of about 1e5 fit y to about 1e-3; float64 keeps the residuals X @ w - y, float32 (spacing "
+             "0.0078 near 1e5) loses them"),
     ]
+
+
+def _fitted_at_scale():
+    """w, X, y of 10 examples: weights of about 1e5 whose predictions fit y to about 1e-3 (its own generator, so that
+    the other cases keep their values)."""
+    rng = np.random.default_rng(81)
+    X, w = rng.normal(size=(10, 3)), rng.normal(size=3) * 1e5
+    return w, X, X @ w + 1e-3 * rng.normal(size=10)
 
 
 def _with_a_nan(X):
@@ -306,6 +317,19 @@ def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
 
 def _shard_nan_dropped(grad_fn, w, X, y, k):
     return np.nansum([len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0) / len(X)
+
+
+def _shard_x_in_float32(grad_fn, w, X, y, k):
+    return shard_gradient(grad_fn, w, np.asarray(X, dtype=np.float32), y, k)    # "gradients are float32"
+
+
+def _shard_w_in_float32(grad_fn, w, X, y, k):
+    return shard_gradient(grad_fn, np.asarray(w, dtype=np.float32), X, y, k)    # "as the model stores them"
+
+
+_IN_FLOAT32 = ("float32 (X.astype(np.float32), the same for w, or a sum started from np.zeros(..., dtype=np.float32)) "
+               "keeps about 7 digits, and a model that fits its batch almost exactly loses its small residuals X @ w - "
+               "y: pass w, X and y to grad_fn as they are, and add the shards' gradients in float64.")
 
 
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
@@ -1538,6 +1562,8 @@ EXERCISES = {
             Mistake("NaN gradients dropped", _shard_nan_dropped, "np.nansum (or leaving out a shard whose gradient "
                     "is not finite) hides a broken batch: on one machine a NaN in one example's gradient makes the "
                     "full-batch gradient NaN. Add the shards' gradients with + or np.sum."),
+            Mistake("X turned into float32", _shard_x_in_float32, _IN_FLOAT32),
+            Mistake("w turned into float32", _shard_w_in_float32, _IN_FLOAT32),
             Mistake("gradients squeezed", _shard_squeezed, "np.squeeze turns the gradient of a model with one "
                     "feature (shape (1,)) into a single number: return an array of w's shape, and leave "
                     "grad_fn's result as it is."),

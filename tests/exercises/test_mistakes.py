@@ -18027,6 +18027,153 @@ def test_lesson_08a_round_22_ring_step_keeps_float64_buffers_in_float64():
     assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
 
 
+# round 23: lesson 08
+def _r23_shard_x_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    X = np.asarray(X, dtype=np.float32)                       # "gradients are float32, as on a GPU"
+    total = np.zeros(np.shape(w))
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+def _r23_shard_w_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    w = np.asarray(w, dtype=np.float32)                       # the weights "as the model stores them"
+    total = np.zeros(np.shape(w))
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)
+    return total / len(X)
+
+
+@pytest.mark.parametrize("answer", [_r23_shard_x_in_float32, _r23_shard_w_in_float32])
+def test_lesson_08a_round_23_shard_gradient_keeps_float64_inputs_in_float64(answer):
+    """Slip: X or w turned into float32 before the shards' gradients. Every case's residual X @ w - y was about as
+    large as X @ w, so rounding X or w to 7 digits moved the gradient by about 1e-7 of itself, inside the check's
+    tolerance, and both passed 26/26; a model whose predictions of about 1e5 fit y to about 1e-3 loses the
+    residuals in float32 (spacing 0.0078 near 1e5)."""
+    verdict = judge(registry.get_exercise("shard_gradient"), answer)
+    assert verdict.kind == WRONG and "float32" in verdict.text, verdict.text
+
+
+def _r23_shard_np_average(grad_fn, w, X, y, k):
+    if k < 1 or k > len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    X_shards, y_shards = np.array_split(X, k), np.array_split(y, k)
+    gradients = np.stack([grad_fn(w, X_j, y_j) for X_j, y_j in zip(X_shards, y_shards)])
+    return np.average(gradients, axis=0, weights=[len(X_j) for X_j in X_shards])   # weights along the shards' axis
+
+
+def _r23_shard_by_row_indices(grad_fn, w, X, y, k):
+    if not 0 < k <= X.shape[0]:
+        raise ValueError("k must be between 1 and len(X)")
+    total = 0
+    for rows in np.array_split(np.arange(X.shape[0]), k):
+        total = total + rows.size / X.shape[0] * np.asarray(grad_fn(w, X[rows], y[rows]))   # its share of the batch
+    return np.asarray(total, dtype=float)
+
+
+def _r23_ring_by_a_table_of_sends(buffers, step):
+    buffers = np.asarray(buffers)
+    if buffers.ndim < 2 or buffers.shape[0] != buffers.shape[1] or buffers.shape[0] < 2:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k = buffers.shape[0]
+    senders = np.arange(k)
+    chunks = (senders - step) % k
+    received = np.zeros(buffers.shape)                    # what each worker receives in this step
+    received[(senders + 1) % k, chunks] = buffers[senders, chunks]
+    return buffers + received
+
+
+def _r23_ring_from_the_receiver(buffers, step):
+    buffers = np.array(buffers, dtype=np.float64)
+    if buffers.ndim < 2 or not buffers.shape[0] == buffers.shape[1] >= 2:
+        raise ValueError("buffers must have shape (k, k, ...) with k >= 2")
+    k, new = len(buffers), buffers.copy()
+    for j in range(k):                                    # receiver j hears from its left neighbour
+        sender = (j - 1) % k
+        c = (sender - step) % k
+        new[j, c] = buffers[j, c] + buffers[sender, c]
+    return new
+
+
+def _r23_sampler_padded_with_wrap(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order, dtype=np.int64)
+    n = len(order)
+    if drop_last:
+        order = order[:n - n % num_replicas]
+    elif n and n % num_replicas:
+        order = np.pad(order, (0, num_replicas - n % num_replicas), mode="wrap")   # repeats the start, as often as needed
+    return order[rank::num_replicas]
+
+
+def _r23_sampler_from_torch(order, num_replicas, rank, drop_last=False):
+    from torch.utils.data import DistributedSampler
+
+    order = np.asarray(order, dtype=np.int64)
+    positions = DistributedSampler(range(len(order)), num_replicas=num_replicas, rank=rank, shuffle=False,
+                                   drop_last=bool(drop_last))   # raises ValueError for an invalid rank itself
+    return order[list(positions)] if len(order) else order
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("shard_gradient", _r23_shard_np_average), ("shard_gradient", _r23_shard_by_row_indices),
+    ("ring_step", _r23_ring_by_a_table_of_sends), ("ring_step", _r23_ring_from_the_receiver),
+    ("sampler_indices", _r23_sampler_padded_with_wrap), ("sampler_indices", _r23_sampler_from_torch)])
+def test_lesson_08a_round_23_right_answers_written_otherwise_pass(name, answer):
+    if answer is _r23_sampler_from_torch:
+        pytest.importorskip("torch")
+    _passes(name, answer)
+
+
+def _r23_accumulation_with_autograd_grad(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if micro_batches < 1 or micro_batches > len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    sums, total = [torch.zeros_like(p) for p in trainable], 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * (len(xb) / len(x))
+        for running, grad in zip(sums, torch.autograd.grad(loss, trainable)):   # frees this piece's graph
+            running += grad
+        total += loss.item()
+    optimizer.zero_grad()
+    for p, running in zip(trainable, sums):
+        p.grad = running
+    optimizer.step()
+    return total
+
+
+def _r23_accumulation_scaled_afterwards(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb)           # this piece's summed loss
+        loss.backward()
+        total += loss.item()
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad /= len(x)                              # the sum of the pieces' sums, over the batch
+    optimizer.step()
+    return total / len(x)
+
+
+@pytest.mark.wide   # two accumulation checks: seconds
+@pytest.mark.parametrize("answer", [_r23_accumulation_with_autograd_grad, _r23_accumulation_scaled_afterwards])
+def test_lesson_08b_round_23_accumulation_step_written_otherwise_passes(answer):
+    pytest.importorskip("torch")
+    _passes("accumulation_step", answer)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -248,6 +248,11 @@ def _mlp_forward_cases():
               np.array([-1000.0])),
              label="hidden sums of 9 to 12 in size (tanh within 1e-7 of 1 or -1), output weights of 1000, an output near "
                    "0.5"),
+        # whole-number X and weights with float biases, as the XOR inputs (int64) meet lesson 01's hand-made weights:
+        # X @ W1.T holds integers, so `Z1 += b1` raises; the drawn networks had whole-number biases with whole-number
+        # weights only (round 23)
+        Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[2, 2], [-2, -2]]), np.array([-1.0, 3.0]),
+              np.array([[2, 2]]), np.array([-2.5])), label="whole-number X and W1, float biases"),
     ]
 
 

@@ -6104,6 +6104,24 @@ def test_lesson_02_round_22_a_softplus_with_torch_s_threshold_of_20_passes():
     _passes("cce_from_logits", _r22_cce_by_exponentials_dropped_below(40.0))
 
 
+# round 23: lesson 02
+def _r23_mlp_hidden_bias_added_in_place(X, W1, b1, W2, b2):
+    Z1 = X @ W1.T
+    Z1 += b1   # an integer Z1 (whole-number X and W1) cannot take a float bias
+    return _r23_sigmoid(np.tanh(Z1) @ W2.T + b2)
+
+
+def _r23_sigmoid(z):
+    return 0.5 + 0.5 * np.tanh(np.asarray(z, dtype=float) / 2)
+
+
+def test_lesson_02_round_23_a_hidden_bias_added_in_place_is_rejected():
+    """Passed before (slip): `Z1 = X @ W1.T; Z1 += b1` raises for whole-number X and W1 with float biases (the XOR
+    inputs of logic_gate are int64, lesson 01's hand-made weights whole numbers), and no case had that mix."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r23_mlp_hidden_bias_added_in_place)
+    assert verdict.kind == WRONG and "whole-number X and W1, float biases" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -6122,6 +6122,19 @@ def test_lesson_02_round_23_a_hidden_bias_added_in_place_is_rejected():
     assert verdict.kind == WRONG and "whole-number X and W1, float biases" in verdict.text, verdict.text
 
 
+def _r23_softmax_exponents_floored_at_minus_80(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(np.maximum(z - z.max(axis=-1, keepdims=True), -80))   # "no underflow": e^-80 = 1.8e-35
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_lesson_02_round_23_the_small_probability_message_does_not_read_as_advice_to_floor():
+    """Misleading before: "do not round the outputs, floor them (np.clip(p, 1e-12, 1), ...)" read as "floor them
+    instead", the very mistake it names (the Chinese said "do not" of each)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r23_softmax_exponents_floored_at_minus_80)
+    assert verdict.kind == WRONG and "do not floor them (np.clip(p, 1e-12, 1)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -978,9 +978,9 @@ EXERCISES = {
             Mistake("naive in np.longdouble", _softmax_naive_in_long_double, _LONG_DOUBLE + "subtract each row's "
                     "maximum before np.exp, e = np.exp(z - z.max(axis=-1, keepdims=True))"),
             Mistake("a vector shifted by its first logit", _softmax_vector_minus_first_logit, _ONE_LOGIT_SHIFT),
-            Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
-                    "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
-                    "exponent is e^0 = 1"),
+            Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows as "
+                    "soon as a logit lies more than about 709 above it (np.exp(710) is inf), as in a row that spans "
+                    "2000. Subtract the row's maximum, so the largest exponent is e^0 = 1"),
             Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
                     "row's maximum before np.exp"),
             Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "

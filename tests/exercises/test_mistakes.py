@@ -6184,6 +6184,16 @@ def test_lesson_02_round_23_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def test_lesson_02_round_23_the_row_mean_message_says_when_it_overflows():
+    """Wrong before: "the row's mean ... still overflows when the row spans more than about 700" is false for the mean
+    ([0, 0, 0, 750] spans 750 and its largest logit lies 562.5 above the mean: no overflow); np.exp overflows beyond
+    709.78, so a logit must lie that far above the subtracted number."""
+    verdict = judge(registry.get_exercise("softmax_stable"), mistake_copy("softmax_stable", "the row's mean"))
+    assert verdict.kind == WRONG and "more than about 709 above it" in verdict.text, verdict.text
+    with np.errstate(over="raise"):
+        np.exp(np.array([0.0, 0.0, 0.0, 750.0]) - 187.5)   # spans 750, minus its mean: finite
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -689,8 +689,9 @@ def _same_integers(got: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 _SMALL_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. A probability far below 1 must come out right to "
                      "within 0.1 % or {atol}, not only to within 1e-8, because a later log reads it (log(1e-12) is "
-                     "-27.6, log(4e-18) is -40): do not round the outputs, floor them (np.clip(p, 1e-12, 1), even at "
-                     "1e-15), add a small number to them or clip the logits (np.clip(z, -30, 30))")
+                     "-27.6, log(4e-18) is -40): do not round the outputs, do not floor them (np.clip(p, 1e-12, 1), "
+                     "even at 1e-15), do not add a small number to them and do not clip the logits (np.clip(z, -30, "
+                     "30))")
 
 
 _BELOW_1E_40 = ("wrong value{at}: expected {want}, below 1e-40, got {got}: z (the logits) was clipped (np.clip(z, -88, "

@@ -248,6 +248,11 @@ def _mlp_forward_cases():
               np.array([-1000.0])),
              label="hidden sums of 9 to 12 in size (tanh within 1e-7 of 1 or -1), output weights of 1000, an output near "
                    "0.5"),
+        # whole-number X and weights with float biases, as the XOR inputs (int64) meet lesson 01's hand-made weights:
+        # X @ W1.T holds integers, so `Z1 += b1` raises; the drawn networks had whole-number biases with whole-number
+        # weights only (round 23)
+        Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[2, 2], [-2, -2]]), np.array([-1.0, 3.0]),
+              np.array([[2, 2]]), np.array([-2.5])), label="whole-number X and W1, float biases"),
     ]
 
 
@@ -973,9 +978,9 @@ EXERCISES = {
             Mistake("naive in np.longdouble", _softmax_naive_in_long_double, _LONG_DOUBLE + "subtract each row's "
                     "maximum before np.exp, e = np.exp(z - z.max(axis=-1, keepdims=True))"),
             Mistake("a vector shifted by its first logit", _softmax_vector_minus_first_logit, _ONE_LOGIT_SHIFT),
-            Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows when "
-                    "the row spans more than about 700: np.exp(1000) is inf. Subtract the row's maximum, so the largest "
-                    "exponent is e^0 = 1"),
+            Mistake("the row's mean", _softmax_row_mean, "subtracting the row's mean (or minimum) still overflows as "
+                    "soon as a logit lies more than about 709 above it (np.exp(710) is inf), as in a row that spans "
+                    "2000. Subtract the row's maximum, so the largest exponent is e^0 = 1"),
             Mistake("naive", _naive_softmax, "np.exp(1000) overflows to inf, and inf / inf is NaN: subtract each "
                     "row's maximum before np.exp"),
             Mistake("sum over the whole batch", _softmax_whole_batch, "e.sum() adds up the whole batch, so the rows "

@@ -6104,6 +6104,96 @@ def test_lesson_02_round_22_a_softplus_with_torch_s_threshold_of_20_passes():
     _passes("cce_from_logits", _r22_cce_by_exponentials_dropped_below(40.0))
 
 
+# round 23: lesson 02
+def _r23_mlp_hidden_bias_added_in_place(X, W1, b1, W2, b2):
+    Z1 = X @ W1.T
+    Z1 += b1   # an integer Z1 (whole-number X and W1) cannot take a float bias
+    return _r23_sigmoid(np.tanh(Z1) @ W2.T + b2)
+
+
+def _r23_sigmoid(z):
+    return 0.5 + 0.5 * np.tanh(np.asarray(z, dtype=float) / 2)
+
+
+def test_lesson_02_round_23_a_hidden_bias_added_in_place_is_rejected():
+    """Passed before (slip): `Z1 = X @ W1.T; Z1 += b1` raises for whole-number X and W1 with float biases (the XOR
+    inputs of logic_gate are int64, lesson 01's hand-made weights whole numbers), and no case had that mix."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r23_mlp_hidden_bias_added_in_place)
+    assert verdict.kind == WRONG and "whole-number X and W1, float biases" in verdict.text, verdict.text
+
+
+def _r23_softmax_exponents_floored_at_minus_80(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(np.maximum(z - z.max(axis=-1, keepdims=True), -80))   # "no underflow": e^-80 = 1.8e-35
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_lesson_02_round_23_the_small_probability_message_does_not_read_as_advice_to_floor():
+    """Misleading before: "do not round the outputs, floor them (np.clip(p, 1e-12, 1), ...)" read as "floor them
+    instead", the very mistake it names (the Chinese said "do not" of each)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r23_softmax_exponents_floored_at_minus_80)
+    assert verdict.kind == WRONG and "do not floor them (np.clip(p, 1e-12, 1)" in verdict.text, verdict.text
+
+
+def _r23_softmax_on_rows_of_a_2d_view(z):
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])   # every axis but the last folded into the rows, then unfolded again
+    e = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+def _r23_bce_as_two_means(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) - np.mean(y * z)   # mean softplus(z) - mean yz
+
+
+def _r23_cce_by_take_along_axis(y, Z):
+    import scipy.special
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    return -np.mean(np.take_along_axis(scipy.special.log_softmax(Z, axis=1), y[:, None], axis=1))
+
+
+def _r23_cce_by_a_one_hot_mask(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    picked = np.where(np.eye(Z.shape[1], dtype=bool)[y], Z, 0.0).sum(axis=1)   # the label's logit, 0 elsewhere
+    return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - picked)
+
+
+def _r23_mlp_bias_added_in_place_after_a_float_cast(X, W1, b1, W2, b2):
+    Z1 = np.asarray(X, dtype=float) @ W1.T   # floats, whatever X and W1 hold: the in-place += below is safe
+    Z1 += b1
+    return _r23_sigmoid(np.tanh(Z1) @ W2.T + b2)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r23_softmax_on_rows_of_a_2d_view),
+    ("mlp_forward", _r23_mlp_bias_added_in_place_after_a_float_cast),
+    ("bce_from_logits", _r23_bce_as_two_means),
+    ("cce_from_logits", _r23_cce_by_take_along_axis),
+    ("cce_from_logits", _r23_cce_by_a_one_hot_mask),
+], ids=["softmax on a 2-D view", "mlp bias added in place after a float cast", "bce two means", "cce take_along_axis",
+        "cce one-hot mask"])
+def test_lesson_02_round_23_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def test_lesson_02_round_23_the_row_mean_message_says_when_it_overflows():
+    """Wrong before: "the row's mean ... still overflows when the row spans more than about 700" is false for the mean
+    ([0, 0, 0, 750] spans 750 and its largest logit lies 562.5 above the mean: no overflow); np.exp overflows beyond
+    709.78, so a logit must lie that far above the subtracted number."""
+    verdict = judge(registry.get_exercise("softmax_stable"), mistake_copy("softmax_stable", "the row's mean"))
+    assert verdict.kind == WRONG and "more than about 709 above it" in verdict.text, verdict.text
+    with np.errstate(over="raise"):
+        np.exp(np.array([0.0, 0.0, 0.0, 750.0]) - 187.5)   # spans 750, minus its mean: finite
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")
@@ -9221,7 +9311,7 @@ def test_lesson_02a_rejects_kept_buffers_hidden_nan_clipped_logits_and_small_int
     ("mlp_forward", lambda X, W1, b1, W2, b2: sigmoid((W2 @ np.tanh(W1 @ X.T + b1[:, None]) + b2[:, None]).T)),
     ("mlp_forward", lambda X, W1, b1, W2, b2: _sigmoid_of_tanh_by_exp(X @ W1.T + b1, W2, b2)),
 ], ids=["softmax rows reshaped", "softmax 1 / sum exp(z_j - z_i)", "softmax .T.T", "mlp hidden sums clipped at 20",
-        "mlp examples as columns", "mlp tanh from np.exp(-2|z|)"])
+        "mlp bias added in place after a float cast", "mlp tanh from np.exp(-2|z|)"])
 def test_lesson_02a_takes_right_answers_of_round_16(name, answer):
     _passes(name, answer)
 

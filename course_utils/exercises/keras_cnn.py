@@ -1154,7 +1154,10 @@ def _size_cases_with_drawn():
             Case((1000, 201, 100), label="a 201-wide kernel with padding 100 on 1000 pixels ('same' for a very wide "
                  "kernel): 1000 positions"),
             Case((28, 3, "same"), label="padding='same', Keras' word in Conv2D(padding=...), not a number of pixels",
-                 raises=TypeError)]
+                 raises=TypeError),
+            # the other kernels wider than n + padding + 1 had a padding of 1: a fit check that counted both paddings
+            # as one pixel more passed
+            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position")]
 
 
 def _size_cases_beyond():

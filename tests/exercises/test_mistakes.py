@@ -7189,6 +7189,19 @@ def test_lesson_05b_accuracy_from_probs_refuses_a_result_kept_by_the_labels():
         assert verdict.kind == WRONG, verdict.text
 
 
+def test_lesson_05a_conv_output_size_refuses_a_fit_check_short_of_both_paddings():
+    """A fit check that allowed the kernel n + padding + 1 pixels (both paddings counted only as one pixel more) passed:
+    the only cases whose kernel was wider than that had a padding of 1, where the two agree (round 23, r235 F3)."""
+    def short_fit_check(n, kernel, padding=0, stride=1):
+        _r23_size_checked(n, kernel, padding, stride)
+        if kernel > n + padding + (padding > 0):
+            raise ValueError("the kernel is wider than the padded image")
+        return (n + 2 * padding - kernel) // stride + 1
+
+    verdict = judge(registry.get_exercise("conv_output_size"), short_fit_check)
+    assert verdict.kind == WRONG, verdict.text
+
+
 def _r23_size_checked(n, kernel, padding, stride):
     for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
         if isinstance(value, bool) or not isinstance(value, int):

@@ -1154,7 +1154,10 @@ def _size_cases_with_drawn():
             Case((1000, 201, 100), label="a 201-wide kernel with padding 100 on 1000 pixels ('same' for a very wide "
                  "kernel): 1000 positions"),
             Case((28, 3, "same"), label="padding='same', Keras' word in Conv2D(padding=...), not a number of pixels",
-                 raises=TypeError)]
+                 raises=TypeError),
+            # the other kernels wider than n + padding + 1 had a padding of 1: a fit check that counted both paddings
+            # as one pixel more passed
+            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position")]
 
 
 def _size_cases_beyond():
@@ -1307,7 +1310,12 @@ def _accuracy_cases_with_drawn():
             Case((np.array([2]), np.array([0.1, 0.2, 0.7])), label="one label and 1-D probabilities (3,): one row's "
                  "values without the row axis", raises=ValueError),
             Case((np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]), np.array([1, 0])), label="the arguments in the other "
-                 "order: probabilities (2, 3) first, the 2 labels second", raises=ValueError)]
+                 "order: probabilities (2, 3) first, the 2 labels second", raises=ValueError),
+            # no two cases had the same labels, or the same shapes and dtypes: an accuracy kept from an earlier call
+            # by either passed
+            Case((np.array([0, 1, 2]), np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.4, 0.5]])),
+                 label="three of three right: the labels and shapes of the case 'two of three right', other "
+                 "probabilities (an accuracy kept from an earlier call with the same labels gives 2/3)")]
 
 
 def _rows_predicting(classes, n_classes, dtype):
@@ -1379,6 +1387,14 @@ def _accuracy_run(accuracy, case):
     if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, float, np.integer, np.floating)):
         raise Mismatch(t("return the accuracy as a float (float(...) around it), got a {kind}",
                          kind=type(result).__name__))
+    if sum(value.size for value in before) > 20_000:  # a second call on the large cases would only cost time
+        return result
+    again = accuracy(*case.args, **case.kwargs)  # a count kept between calls gives another number the second time
+    if not (again == result or (again != again and result != result)):
+        raise Mismatch(t("accuracy_from_probs gave {first} and, called again with the same input, {again}: it kept a "
+                         "count between calls (a running total, or a Keras metric made once, whose update_state adds "
+                         "every call's examples to the last ones'). Compute the accuracy from this call's inputs only",
+                         first=repr(result), again=repr(again)))
     return result
 
 

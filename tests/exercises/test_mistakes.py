@@ -7229,6 +7229,130 @@ def test_lesson_05_course_counts_take_numpy_integers_as_python_integers():
     assert convnet.cnn_param_count(np.int16(64), np.int16(128), np.int16(100)) == 394_596
 
 
+# round 23: lesson 05
+def _r23_accuracy_checked(y_true, probabilities):
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities)
+    if probabilities.ndim != 2 or y_true.ndim != 1 or len(y_true) != len(probabilities):
+        raise ValueError("expected probabilities (n, n_classes) and n labels")
+    return y_true, probabilities
+
+
+def test_lesson_05b_accuracy_from_probs_names_a_count_kept_between_calls():
+    """A running count kept outside the function (as a Keras metric object made once, whose update_state adds every
+    call's examples to the last ones', gives it) was refused with a bare "wrong value: expected 0.666667, got
+    0.714286" on the second case, though the function gives 0.666667 on that input alone (round 23, r235 F2)."""
+    seen = {"right": 0, "all": 0}
+
+    def running_count(y_true, probabilities):
+        y_true, probabilities = _r23_accuracy_checked(y_true, probabilities)
+        seen["right"] += int(np.sum(np.argmax(probabilities, axis=1) == y_true))
+        seen["all"] += len(y_true)
+        return seen["right"] / seen["all"]
+
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), running_count)
+    assert verdict.kind == WRONG and "called again with the same input" in verdict.text, verdict.text
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_a_result_kept_by_the_labels():
+    """An accuracy kept from an earlier call with the same labels (or of the same shape) passed: no two cases had the
+    same labels, or the same shapes and dtypes (round 23, r235 F1)."""
+    kept = {}
+
+    def kept_by_the_labels(y_true, probabilities):
+        y_true, probabilities = _r23_accuracy_checked(y_true, probabilities)
+        key = (y_true.tobytes(), y_true.dtype.str)
+        if key not in kept:
+            kept[key] = float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+        return kept[key]
+
+    kept_by_shape = {}
+
+    def kept_by_the_shape(y_true, probabilities):
+        y_true, probabilities = _r23_accuracy_checked(y_true, probabilities)
+        key = (probabilities.shape, probabilities.dtype.str, y_true.dtype.str)
+        if key not in kept_by_shape:
+            kept_by_shape[key] = float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+        return kept_by_shape[key]
+
+    for answer in (kept_by_the_labels, kept_by_the_shape):
+        verdict = judge(registry.get_exercise("accuracy_from_probs"), answer)
+        assert verdict.kind == WRONG, verdict.text
+
+
+def test_lesson_05a_conv_output_size_refuses_a_fit_check_short_of_both_paddings():
+    """A fit check that allowed the kernel n + padding + 1 pixels (both paddings counted only as one pixel more) passed:
+    the only cases whose kernel was wider than that had a padding of 1, where the two agree (round 23, r235 F3)."""
+    def short_fit_check(n, kernel, padding=0, stride=1):
+        _r23_size_checked(n, kernel, padding, stride)
+        if kernel > n + padding + (padding > 0):
+            raise ValueError("the kernel is wider than the padded image")
+        return (n + 2 * padding - kernel) // stride + 1
+
+    verdict = judge(registry.get_exercise("conv_output_size"), short_fit_check)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r23_size_checked(n, kernel, padding, stride):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+
+
+def _r23_size_by_walking_the_kernel(n, kernel, padding=0, stride=1):
+    _r23_size_checked(n, kernel, padding, stride)
+    positions = start = 0
+    while start + kernel <= n + 2 * padding:
+        positions, start = positions + 1, start + stride
+    return positions
+
+
+def _r23_size_as_a_range(n, kernel, padding=0, stride=1):
+    _r23_size_checked(n, kernel, padding, stride)
+    return len(range(0, n + 2 * padding - kernel + 1, stride))
+
+
+def _r23_params_by_shifts(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    side = ((size - kernel + 1) >> 1) - kernel + 1
+    side = side >> 1 if side > 0 else 0
+    if side < 1:
+        raise ValueError("the image is too small for two convolutions and pools")
+    return filters1 * (kernel ** 2 + 1) + filters2 * (kernel ** 2 * filters1 + 1) + n_classes * (side ** 2 * filters2 + 1)
+
+
+def _r23_conv_by_shifted_slices(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D image and a 2-D kernel that fits into it")
+    out = np.zeros((image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1))
+    for u, v in np.ndindex(kernel.shape):   # one weight at a time, over every window at once
+        out += kernel[u, v] * image[u:u + out.shape[0], v:v + out.shape[1]]
+    return out
+
+
+def _r23_accuracy_by_count_nonzero(y_true, probabilities):
+    y_true, probabilities = _r23_accuracy_checked(y_true, probabilities)
+    return np.count_nonzero(probabilities.argmax(axis=-1) == y_true) / y_true.size
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv_output_size", _r23_size_by_walking_the_kernel), ("conv_output_size", _r23_size_as_a_range),
+    ("cnn_param_count", _r23_params_by_shifts), ("conv2d_valid", _r23_conv_by_shifted_slices),
+    ("accuracy_from_probs", _r23_accuracy_by_count_nonzero),
+], ids=["size by walking the kernel", "size as a range", "params by shifts", "conv by shifted slices",
+        "accuracy by count_nonzero"])
+def test_lesson_05_accepts_right_answers_written_another_way_round_23(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -20679,3 +20679,50 @@ def test_sigmoid_refuses_float16_computed_in_float16():
     """Passed 25/25: no case held a float16 value, where sigmoid(-20), 2e-9, comes out 0."""
     verdict = judge(registry.get_exercise("sigmoid"), _r22_sigmoid_in_float16_kept)
     assert verdict.kind == WRONG and "float16 numbers computes in float16" in verdict.text, verdict.text
+
+
+# round 23: lessons 00-01
+def _r23_param_count_through_floats(layer_sizes):
+    """Right sizes checked, the pairs' counts kept in a float64 array, and the sum turned back into an int."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    counts = np.zeros(len(sizes) - 1)
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        counts[i] = n_in * n_out + n_out
+    return int(counts.sum())
+
+
+def test_mlp_param_count_refuses_a_count_through_float64():
+    """Passed 26/26: float64 holds every whole number up to 2**53, and no case's count went beyond it."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r23_param_count_through_floats)
+    assert verdict.kind == WRONG and "2**53" in verdict.text, verdict.text
+
+
+def _r23_float_labels_compared_in_float32(y_true, y_pred):
+    """Labels and predictions that are both floats compared in float32 (as a torch tensor holds them)."""
+    y_true, y_pred = _r22_checked_labels(y_true, y_pred)
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":
+        return float(np.mean(y_true.astype(np.float32) == y_pred.astype(np.float32)))
+    return float(np.mean(y_true == y_pred))
+
+
+def _r23_nan_labels_matching_nan_predictions(y_true, y_pred):
+    """A NaN prediction counted right where the label is NaN too."""
+    y_true, y_pred = _r22_checked_labels(y_true, y_pred)
+    same = y_true == y_pred
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":
+        same |= np.isnan(y_true) & np.isnan(y_pred)
+    return float(np.mean(same))
+
+
+def test_accuracy_refuses_float_labels_compared_in_float32():
+    """Passed 49/49: the only labels beyond float32's 7 digits were whole numbers, where the cast was not taken."""
+    verdict = judge(registry.get_exercise("accuracy"), _r23_float_labels_compared_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text and "16777217" in verdict.text, verdict.text
+
+
+def test_accuracy_counts_a_nan_prediction_wrong_against_a_nan_label():
+    """Passed 49/49: no case had a NaN label, so NaN counted equal to NaN went unseen."""
+    verdict = judge(registry.get_exercise("accuracy"), _r23_nan_labels_matching_nan_predictions)
+    assert verdict.kind == WRONG and "NaN label" in verdict.text, verdict.text

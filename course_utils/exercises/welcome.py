@@ -199,6 +199,13 @@ def _accuracy_cases():
         # a cast to float32 call 10,000,000,000 and 10,000,000,001 equal, and a cast to int32 wraps both around
         Case((10**10 + np.arange(5), (10**10 + np.array([1, 1, 3, 2, 4])).astype(float)),
              label="ids from 10,000,000,000 against predictions given as floats: 2 of 5 right"),
+        # round 23: labels that are floats on both sides (ids read from a table with gaps come as float64) and differ
+        # beyond float32's 7 digits: both cast to float32 (as a torch tensor holds them), 16777216 and 16777217 are equal
+        Case((np.array([16_777_216.0, 16_777_217.0, 0.5, 1.5]), np.array([16_777_217.0, 16_777_217.0, 0.5, 2.5])),
+             label="float labels 16777216.0 and 16777217.0 (equal once cast to float32): 2 of 4 right"),
+        # round 23: NaN == NaN is False: a NaN prediction is no class, wrong even where the label is NaN too
+        Case((np.array([np.nan, 1.0, 0.0, np.nan]), np.array([np.nan, 1.0, 1.0, 0.0])),
+             label="a NaN label against a NaN prediction counts as wrong (NaN == NaN is False): 1 of 4 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -264,6 +271,10 @@ def _param_cases():
         # round 22: two negative sizes, whose product is positive: a check of the product of all sizes (math.prod(sizes)
         # < 1) sees nothing wrong, where the cases above hold one negative size or three
         Case(([2, -3, -4, 2],), label="two negative layer sizes (their product is positive)", raises=ValueError),
+        # round 23: a count kept in float64 (np.zeros, float(), /) and turned back into an int is exact only up to 2**53,
+        # about 9e15, which every count above stayed below
+        Case(([100_000_000, 100_000_001],),
+             label="layers of 100,000,000 and 100,000,001 neurons: 10,000,000,200,000,001 parameters, beyond 2**53"),
     ]
 
 
@@ -432,6 +443,13 @@ def _compared_within_a_tolerance(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _float_labels_compared_in_float32(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":   # "a model gives float32, so compare in float32"
+        return float(np.mean(y_true.astype(np.float32) == y_pred.astype(np.float32)))
+    return float(np.mean(y_true == y_pred))
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -441,6 +459,15 @@ def _count_in_int32(sizes):
         raise ValueError("need at least two layers of at least one neuron")
     sizes = np.array(sizes, dtype=np.int32)
     return int(np.sum(sizes[:-1] * sizes[1:] + sizes[1:]))
+
+
+def _count_through_floats(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    counts = np.zeros(len(sizes) - 1)   # float64, then an int again: exact only up to 2**53
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        counts[i] = n_in * n_out + n_out
+    return int(counts.sum())
 
 
 def _count_in_an_array_of_one(sizes):
@@ -641,6 +668,10 @@ EXERCISES = {
                     "The label 10000000000 and the prediction 10000000001.0 were counted equal: np.isclose and "
                     "math.isclose have a relative tolerance and float32 keeps only about 7 digits. Predictions that "
                     "come as floats are compared exactly too: y_true == y_pred."),
+            Mistake("float labels compared in float32", _float_labels_compared_in_float32,
+                    "float32 (np.float32, astype, or a torch tensor's default dtype) keeps only about 7 digits, so "
+                    "it calls the labels 16777216.0 and 16777217.0 equal: compare the labels as they are, "
+                    "y_true == y_pred."),
             Mistake("compared with np.isclose", _compared_with_isclose,
                     "np.isclose has a relative tolerance, so it calls the labels 100000 and 100001 equal: labels are "
                     "right only when equal, y_true == y_pred."),
@@ -677,6 +708,10 @@ EXERCISES = {
                     "and wraps around above it (a float32 is exact only up to 16,777,216). Count with Python ints: "
                     "sum(n_in * n_out + n_out ...), or give numpy dtype=np.int64."),
             Mistake("counted in floats", _counted_in_floats),   # the comparison's own message names it
+            Mistake("counted through floats", _count_through_floats,
+                    "The count of a big network is off: a float64 holds every whole number only up to 2**53 (about "
+                    "9 * 10**15), and np.zeros, float() or / made your count a float64 before int() turned it back. "
+                    "Count with Python ints from start to end: sum(n_in * n_out + n_out ...)."),
             Mistake("count in an array of one", _count_in_an_array_of_one,
                     "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "
                     "Python int) and add each pair's n_in * n_out + n_out to it."),

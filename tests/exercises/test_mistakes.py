@@ -21057,3 +21057,103 @@ def test_sigmoid_refuses_float16_computed_in_float16():
     """Passed 25/25: no case held a float16 value, where sigmoid(-20), 2e-9, comes out 0."""
     verdict = judge(registry.get_exercise("sigmoid"), _r22_sigmoid_in_float16_kept)
     assert verdict.kind == WRONG and "float16 numbers computes in float16" in verdict.text, verdict.text
+
+
+# round 23: lessons 00-01
+def _r23_param_count_through_floats(layer_sizes):
+    """Right sizes checked, the pairs' counts kept in a float64 array, and the sum turned back into an int."""
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    counts = np.zeros(len(sizes) - 1)
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        counts[i] = n_in * n_out + n_out
+    return int(counts.sum())
+
+
+def test_mlp_param_count_refuses_a_count_through_float64():
+    """Passed 26/26: float64 holds every whole number up to 2**53, and no case's count went beyond it."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r23_param_count_through_floats)
+    assert verdict.kind == WRONG and "2**53" in verdict.text, verdict.text
+
+
+def _r23_float_labels_compared_in_float32(y_true, y_pred):
+    """Labels and predictions that are both floats compared in float32 (as a torch tensor holds them)."""
+    y_true, y_pred = _r22_checked_labels(y_true, y_pred)
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":
+        return float(np.mean(y_true.astype(np.float32) == y_pred.astype(np.float32)))
+    return float(np.mean(y_true == y_pred))
+
+
+def _r23_nan_labels_matching_nan_predictions(y_true, y_pred):
+    """A NaN prediction counted right where the label is NaN too."""
+    y_true, y_pred = _r22_checked_labels(y_true, y_pred)
+    same = y_true == y_pred
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":
+        same |= np.isnan(y_true) & np.isnan(y_pred)
+    return float(np.mean(same))
+
+
+def test_accuracy_refuses_float_labels_compared_in_float32():
+    """Passed 49/49: the only labels beyond float32's 7 digits were whole numbers, where the cast was not taken."""
+    verdict = judge(registry.get_exercise("accuracy"), _r23_float_labels_compared_in_float32)
+    assert verdict.kind == WRONG and "float32" in verdict.text and "16777217" in verdict.text, verdict.text
+
+
+def test_accuracy_counts_a_nan_prediction_wrong_against_a_nan_label():
+    """Passed 49/49: no case had a NaN label, so NaN counted equal to NaN went unseen."""
+    verdict = judge(registry.get_exercise("accuracy"), _r23_nan_labels_matching_nan_predictions)
+    assert verdict.kind == WRONG and "NaN label" in verdict.text, verdict.text
+
+
+def _r23_accuracy_as_objects(y_true, y_pred):
+    """Both arrays of Python objects: == compares each pair as Python does (1 == 1.0 == True, NaN != NaN)."""
+    y_true, y_pred = _r22_checked_labels(y_true, y_pred)
+    return float(np.mean(y_true.astype(object) == y_pred.astype(object)))
+
+
+def _r23_param_count_checked_pair_by_pair(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError("need at least two layers")
+    total = 0
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"a layer of {min(n_in, n_out)} neurons")
+        total += math.prod((n_in, n_out)) + n_out
+    return total
+
+
+def _r23_sigmoid_through_masks(z):
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    below = z < 0   # NaN is not below 0: it goes to the other side, where 1 / (1 + exp(-NaN)) is NaN
+    out[~below] = 1 / (1 + np.exp(-z[~below]))
+    e = np.exp(z[below])
+    out[below] = e / (1 + e)
+    return out
+
+
+def _r23_dense_layer_neuron_by_neuron(X, W, b):
+    if X.shape[1] != W.shape[1]:
+        raise ValueError("X and W differ in the number of features")
+    out = np.empty((X.shape[0], W.shape[0]))
+    for j in range(W.shape[0]):   # one column of the result per neuron
+        out[:, j] = sigmoid(X @ W[j] + b[j])
+    return out
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _r23_accuracy_as_objects),
+    ("mlp_param_count", _r23_param_count_checked_pair_by_pair),
+    ("sigmoid", _r23_sigmoid_through_masks),
+    ("relu", lambda z: np.where(np.asarray(z, dtype=float) > 0, np.asarray(z, dtype=float), -0.0)),
+    ("relu", lambda z: np.fmax(np.asarray(z, dtype=float), 0.0)),   # NaN to 0: ruled right
+    ("neuron", lambda x, w, b: sigmoid(np.vdot(w, x) + b)),
+    ("dense_layer", _r23_dense_layer_neuron_by_neuron),
+    ("dense_layer", lambda X, W, b: sigmoid(np.inner(W, X).T + b)),
+    ("or_weights", lambda: ([1, 1], np.float32(-0.99))),
+], ids=["accuracy-objects", "param-count-pair-by-pair", "sigmoid-masks", "relu-where-minus-zero", "relu-fmax",
+        "neuron-vdot", "dense-neuron-by-neuron", "dense-inner-transposed", "or-int-list-float32-bias"])
+def test_round_23_lessons_00_01_right_answers_written_another_way(name, answer):
+    _passes(name, answer)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import dis
 import functools
 import random
 import site
@@ -416,6 +417,9 @@ def reference_of(function: Callable) -> Callable:
     return reference
 
 
+_GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a global name (held_functions)
+
+
 def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
@@ -446,9 +450,10 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
             if function.__code__.co_filename.startswith(LIBRARIES):
                 continue
             codes, names = [function.__code__], set()
-            while codes:   # the names its code reads (globals and attributes: co_names) and those of the lambdas and
-                code = codes.pop()   # functions defined inside it
-                names.update(code.co_names)
+            while codes:   # the global names its code reads, and those of the lambdas and functions defined inside
+                code = codes.pop()   # it; not co_names, which holds attribute names too (round 23: torch.sigmoid
+                # was refused whenever the notebook's global sigmoid was the reference that a failed check hands back)
+                names.update(i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_READS)
                 codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
             todo += [function.__globals__[name] for name in names if name in function.__globals__]
             todo += [*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()]

@@ -21157,3 +21157,17 @@ def _r23_dense_layer_neuron_by_neuron(X, W, b):
         "neuron-vdot", "dense-neuron-by-neuron", "dense-inner-transposed", "or-int-list-float32-bias"])
 def test_round_23_lessons_00_01_right_answers_written_another_way(name, answer):
     _passes(name, answer)
+
+
+# round 23 (r231 L1): a right answer read torch.sigmoid, and the answer's code names (co_names, attributes too) led
+# held_functions to the notebook's global sigmoid, the reference that a failed check hands back: refused as the
+# check's own code. Only the global names the code reads count now; an answer that calls that global is still refused.
+def test_round_23_an_attribute_named_like_the_reference_is_not_a_hold():
+    reference = registry.get_exercise("sigmoid").reference
+    space = {"np": np, "sigmoid": reference}
+    exec("def through_torch(z):\n    import torch\n"
+         "    return torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float))).numpy()\n"
+         "def through_the_global(z):\n    return sigmoid(z)\n", space)
+    _passes("sigmoid", space["through_torch"])
+    verdict = judge(registry.get_exercise("sigmoid"), space["through_the_global"])
+    assert verdict.kind == WRONG, verdict.text

@@ -10244,6 +10244,42 @@ def test_softmax_ce_grad_says_to_return_the_gradient_alone():
     assert "return the gradient alone" in verdict.text and "np.array(...)" not in verdict.text, verdict.text
 
 
+# round 23: lesson 03
+from course_utils.neurons import sigmoid as _r23_sigmoid  # noqa: E402, as the lesson imports it
+
+
+def _r23_mlp_backward_weights_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass on the weights and biases converted to float32 (X stays float64)."""
+    W1, b1, W2, b2 = (np.asarray(a, dtype=np.float32) for a in (W1, b1, W2, b2))
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (_r23_sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_refuses_weights_in_float32():
+    """Round 23: weights and biases converted to float32 (7 digits) passed 28 of 28: every case's gradients moved by
+    less than compare_values' 1e-6. Hidden weights in the hundreds whose sums nearly cancel make the rounding show."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r23_mlp_backward_weights_in_float32)
+    assert verdict.kind == WRONG, verdict.text
+    assert "float64" in verdict.text, verdict.text
+
+
+def _r23_sigmoid_derivative_float32_for_whole_numbers(z):
+    """The stable derivative, returned in float32 when z holds whole numbers (float inputs keep float64)."""
+    z = np.asarray(z)
+    s = _r23_sigmoid(z)
+    return s * (1 - s) if z.dtype.kind == "f" else (s * (1 - s)).astype(np.float32)
+
+
+def test_sigmoid_derivative_tries_whole_numbers_far_below_zero():
+    """Round 23: the whole-number cases stopped at -20, where float32 still holds the derivative (2e-9) to 7 digits, so
+    a float32 result for integer z passed 32 of 32; at z = -100 it is 3.7e-44, which float32 cannot hold."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r23_sigmoid_derivative_float32_for_whole_numbers)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -448,10 +448,11 @@ def _overflowing_hidden_xor_weights():
 
 
 def _cancelling_hidden_xor_weights():
-    """A 2 -> 3 -> 1 start whose hidden weights and biases in the hundreds (not whole numbers) nearly cancel on some of
-    XOR's points (sums of 0.12 to 0.24 from terms of 250 to 300): float32's 7 digits move those sums by 1e-5 (round 23)."""
+    """A 2 -> 3 -> 1 start whose weights and biases in the hundreds (not whole numbers) nearly cancel: hidden sums of
+    0.12 to 0.24 from terms of 250 to 300 on some of XOR's points, and logits of -3 to 2.5 from 300.123 - 300 on three
+    of them. float32's 7 digits move those sums by 1e-5, in W1 and b1 as in W2 (round 23)."""
     return (np.array([[300.123, -300.456], [250.789, 250.321], [0.5, -1.0]]), np.array([-300.0, -250.55, 0.2]),
-            np.array([[1.5, -2.0, 3.0]]), np.array([0.5]))
+            np.array([[300.123, -2.0, 3.0]]), np.array([300.0]))
 
 
 def _draw_mlp_backward_misfit(rng, kind):
@@ -492,7 +493,7 @@ def _mlp_backward_cases():
         Case((X_xor, y_xor, *_overflowing_hidden_xor_weights()),
              label="XOR, hidden weights in the hundreds: hidden sums up to 1200, beyond np.exp's 709"),
         Case((X_xor, y_xor, *_cancelling_hidden_xor_weights()),
-             label="XOR, hidden weights and biases in the hundreds whose sums nearly cancel (0.12 from 300.123 - 300)"),
+             label="XOR, weights and biases in the hundreds whose sums nearly cancel (0.12 from 300.123 - 300)"),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
         *generated(_draw_mlp_backward_overflowing, count=2, seed=56),

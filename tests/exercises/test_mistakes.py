@@ -10266,6 +10266,23 @@ def test_mlp_backward_refuses_weights_in_float32():
     assert "float64" in verdict.text, verdict.text
 
 
+def _r23_mlp_backward_w2_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass with only the output weights W2 converted to float32."""
+    W2 = np.asarray(W2, dtype=np.float32)
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (_r23_sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_refuses_output_weights_in_float32():
+    """Round 23: W2 alone in float32 passed 29 of 29, the output weights of the new case being 1.5, -2 and 3 (exact in
+    float32); its W2 of 300.123 against b2 = 300 makes the rounding show."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r23_mlp_backward_w2_in_float32)
+    assert verdict.kind == WRONG, verdict.text
+
+
 def _r23_sigmoid_derivative_float32_for_whole_numbers(z):
     """The stable derivative, returned in float32 when z holds whole numbers (float inputs keep float64)."""
     z = np.asarray(z)

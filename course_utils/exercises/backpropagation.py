@@ -135,6 +135,10 @@ def _derivative_cases():
              "is 0 nowhere"),
         Case((np.array([np.nan, 1.0]),), label="NaN passes through as NaN"),
         Case((np.array([-2, 0, 3]),), label="an integer array"),
+        # round 23: the whole numbers stopped at -20 (2e-9, which float32 holds to 7 digits), so a float32 result for an
+        # integer z passed; e^-100 = 3.7e-44 is beyond float32's ordinary range
+        Case((np.array([-700, -300, -100, -40, 0, 3]),),
+             label="whole numbers from -700 to 3: far below 0 the derivative (1e-304 to 4e-18) is tiny but not 0"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
         Case((np.zeros((0,)),), label="an empty array (no entries)", points=0),   # a pass needs it, no credit
         Case((np.array([-np.inf, 2.0, np.inf]),), label="z = -inf and +inf (an overflowed pre-activation): the "
@@ -443,6 +447,14 @@ def _overflowing_hidden_xor_weights():
             np.array([[1.5, -2.0, 3.0]]), np.array([0.5]))
 
 
+def _cancelling_hidden_xor_weights():
+    """A 2 -> 3 -> 1 start whose weights and biases in the hundreds (not whole numbers) nearly cancel: hidden sums of
+    0.12 to 0.24 from terms of 250 to 300 on some of XOR's points, and logits of -3 to 2.5 from 300.123 - 300 on three
+    of them. float32's 7 digits move those sums by 1e-5, in W1 and b1 as in W2 (round 23)."""
+    return (np.array([[300.123, -300.456], [250.789, 250.321], [0.5, -1.0]]), np.array([-300.0, -250.55, 0.2]),
+            np.array([[300.123, -2.0, 3.0]]), np.array([300.0]))
+
+
 def _draw_mlp_backward_misfit(rng, kind):
     """A drawn input whose X and W1 disagree on the number of features, one of them having a single one ("X one":
     X has 1 column, W1 expects 2 to 6; "W1 one": W1 expects 1, X has 2 to 6): np.einsum and broadcast products
@@ -480,6 +492,8 @@ def _mlp_backward_cases():
              label="XOR, output weights in the hundreds: logits near +-800, beyond np.exp's 709"),
         Case((X_xor, y_xor, *_overflowing_hidden_xor_weights()),
              label="XOR, hidden weights in the hundreds: hidden sums up to 1200, beyond np.exp's 709"),
+        Case((X_xor, y_xor, *_cancelling_hidden_xor_weights()),
+             label="XOR, weights and biases in the hundreds whose sums nearly cancel (0.12 from 300.123 - 300)"),
         *generated(_draw_mlp_backward_input, count=6, seed=54),
         *generated(in_turn(_draw_mlp_backward_misfit, ["W1 one", "X one"]), count=2, seed=55),
         *generated(_draw_mlp_backward_overflowing, count=2, seed=56),
@@ -905,6 +919,16 @@ _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * 
 # round 21: the factories that built the mistakes above are dropped once used: given the right parts they return a
 # right answer that no watch sees (_backward_with_activations(neurons.sigmoid, np.tanh) is mlp_backward itself)
 del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
+
+
+def _backward_weights_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass on the weights and biases converted to float32 (7 digits); X stays float64."""
+    W1, b1, W2, b2 = (np.asarray(a, dtype=np.float32) for a in (W1, b1, W2, b2))
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
 def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
@@ -1506,6 +1530,10 @@ EXERCISES = {
             Mistake("X in float32", _backward_in_float32, "np.asarray(X, dtype=np.float32) keeps only about 7 "
                     "digits of each input, and every gradient inherits the rounding: convert X to float64, "
                     "np.asarray(X, dtype=float)"),
+            Mistake("weights in float32", _backward_weights_in_float32, "np.asarray(W1, dtype=np.float32) keeps only "
+                    "about 7 digits of each weight and bias, and a hidden sum that nearly cancels (300.123 - 300) "
+                    "loses most of them: convert the weights and biases to float64, np.asarray(a, dtype=float), or "
+                    "leave them as they are"),
             Mistake("P clipped", _backward_p_clipped, "do not clip P: dZ2 = (P - y) / n is finite for any logit, and "
                     "clipping changes the gradient of every confident example"),
             Mistake("P clipped at 1e-12", _backward_p_clipped_at_1e_12, "do not clip P: dZ2 = (P - y) / n is "

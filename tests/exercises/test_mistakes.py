@@ -10458,6 +10458,128 @@ def test_softmax_ce_grad_says_to_return_the_gradient_alone():
     assert "return the gradient alone" in verdict.text and "np.array(...)" not in verdict.text, verdict.text
 
 
+# round 23: lesson 03
+from course_utils.neurons import sigmoid as _r23_sigmoid  # noqa: E402, as the lesson imports it
+
+
+def _r23_mlp_backward_weights_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass on the weights and biases converted to float32 (X stays float64)."""
+    W1, b1, W2, b2 = (np.asarray(a, dtype=np.float32) for a in (W1, b1, W2, b2))
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (_r23_sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_refuses_weights_in_float32():
+    """Round 23: weights and biases converted to float32 (7 digits) passed 28 of 28: every case's gradients moved by
+    less than compare_values' 1e-6. Hidden weights in the hundreds whose sums nearly cancel make the rounding show."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r23_mlp_backward_weights_in_float32)
+    assert verdict.kind == WRONG, verdict.text
+    assert "float64" in verdict.text, verdict.text
+
+
+def _r23_mlp_backward_w2_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass with only the output weights W2 converted to float32."""
+    W2 = np.asarray(W2, dtype=np.float32)
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (_r23_sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_refuses_output_weights_in_float32():
+    """Round 23: W2 alone in float32 passed 29 of 29, the output weights of the new case being 1.5, -2 and 3 (exact in
+    float32); its W2 of 300.123 against b2 = 300 makes the rounding show."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r23_mlp_backward_w2_in_float32)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r23_sigmoid_derivative_float32_for_whole_numbers(z):
+    """The stable derivative, returned in float32 when z holds whole numbers (float inputs keep float64)."""
+    z = np.asarray(z)
+    s = _r23_sigmoid(z)
+    return s * (1 - s) if z.dtype.kind == "f" else (s * (1 - s)).astype(np.float32)
+
+
+def test_sigmoid_derivative_tries_whole_numbers_far_below_zero():
+    """Round 23: the whole-number cases stopped at -20, where float32 still holds the derivative (2e-9) to 7 digits, so
+    a float32 result for integer z passed 32 of 32; at z = -100 it is 3.7e-44, which float32 cannot hold."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r23_sigmoid_derivative_float32_for_whole_numbers)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r23_sigmoid_derivative_by_cosh(z):
+    """sigma'(z) = 1 / (4 cosh^2(z / 2)): cosh overflows to inf far from 0, and 1 / inf is the 0 that is due there."""
+    with np.errstate(over="ignore"):
+        return 0.25 / np.cosh(np.asarray(z, dtype=float) / 2) ** 2
+
+
+def _r23_dense_backward_by_outer_products(X, W, dZ):
+    """One example at a time: dW and db accumulate outer products and rows, dX[k] = W.T @ dZ[k]."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    dX, dW, db = np.zeros(X.shape), np.zeros(W.shape), np.zeros(len(W))
+    for k in range(len(X)):
+        dX[k], dW, db = W.T @ dZ[k], dW + np.outer(dZ[k], X[k]), db + dZ[k]
+    return dX, dW, db
+
+
+def _r23_softmax_ce_grad_by_a_boolean_one_hot(Z, y):
+    """The softmax as exp(Z - logsumexp(Z)), the one-hot labels as a comparison with the class numbers."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    P = np.exp(Z - _r18_mlp.logsumexp(Z, axis=1)[:, None])
+    return (P - (np.arange(Z.shape[1]) == np.asarray(y)[:, None])) / len(Z)
+
+
+def _r23_mlp_backward_one_example_at_a_time(X, y, W1, b1, W2, b2):
+    """A loop over the examples, tanh's derivative as 1 / cosh^2 of the hidden sums."""
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    grads = [np.zeros(np.shape(a)) for a in (W1, b1, W2, b2)]
+    for x, target in zip(X, np.asarray(y, dtype=float)):
+        z1 = W1 @ x + b1
+        h = np.tanh(z1)
+        d2 = (_r23_sigmoid(W2 @ h + b2) - target) / len(X)
+        with np.errstate(over="ignore"):
+            d1 = (W2.T @ d2) / np.cosh(z1) ** 2
+        for g, step in zip(grads, (np.outer(d1, x), d1, np.outer(d2, h), d2)):
+            g += step
+    return tuple(grads)
+
+
+def _r23_train_mlp_with_a_while_loop(X, y, params, lr, epochs):
+    """A while loop until epochs losses are recorded, a new dict of new arrays every step."""
+    if lr <= 0 or np.isnan(lr):
+        raise ValueError("lr must be positive")
+    names = ("W1", "b1", "W2", "b2")
+    p, losses = {k: np.asarray(params[k]) + 0.0 for k in names}, []
+    while len(losses) < epochs:
+        losses.append(_r18_mlp.binary_cross_entropy(y, _r18_mlp.forward(p, X)[1]["Z2"], from_logits=True))
+        grads = _r23_mlp_backward_one_example_at_a_time(X, y, *(p[k] for k in names))
+        p = {k: p[k] - lr * g for k, g in zip(names, grads)}
+    return p, losses
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r23_sigmoid_derivative_by_cosh),
+    ("dense_backward", _r23_dense_backward_by_outer_products),
+    ("softmax_ce_grad", _r23_softmax_ce_grad_by_a_boolean_one_hot),
+    ("mlp_backward", _r23_mlp_backward_one_example_at_a_time),
+    ("train_mlp", _r23_train_mlp_with_a_while_loop)],
+    ids=["derivative as 1 / (4 cosh^2(z / 2))", "dense_backward by outer products", "softmax_ce_grad, boolean one-hot",
+         "mlp_backward one example at a time", "train_mlp with a while loop"])
+def test_lesson_03_right_answers_written_another_way_round_23(name, answer):
+    """Round 23: right answers that the checks must keep passing."""
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

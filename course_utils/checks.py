@@ -314,7 +314,7 @@ def decide(exercise: Exercise, attempt: Callable[[int, Case], Outcome]) -> Verdi
                 "raised NotImplementedError on input {case}: this kind of input is not handled yet", case=case.describe()))
         problem = _problem(exercise, case, want, got)
         if problem:
-            mistake = _matching_mistake(exercise, index, case, got)
+            mistake = _matching_mistake(exercise, index, case, got) if case.matched else None
             named = t("\n   Likely mistake: {message}", message=t(mistake.message)) if mistake else ""
             return Verdict(WRONG, problem + named, mistake.name if mistake else "")
     return Verdict(PASSED, t("correct on all {count} test inputs", count=len(cases)))

@@ -560,6 +560,21 @@ def test_a_catalogued_mistake_is_named(register):
     assert "Likely mistake" not in assert_rejected(lambda x: 3 * x)        # not catalogued
 
 
+def test_a_case_not_matched_runs_no_catalogued_mistake(register):
+    """Round 23: a costly case that every catalogued mistake fails before (train_mlp's 2000 steps) is not matched, so
+    a wrong answer's verdict there does not wait for every mistake to run on it."""
+    ran = []
+
+    def adds_two(x):
+        ran.append(len(x))
+        return x + 2.0
+
+    register(double=make_exercise(cases=lambda: [Case((np.array([0.0, 1.0, 2.0]),), label="costly", matched=False)],
+                                  mistakes=(Mistake("adds instead", adds_two, "this adds 2 instead of multiplying"),)))
+    assert "Likely mistake" not in assert_rejected(lambda x: np.asarray(x) + 2, "on input costly")
+    assert ran == []
+
+
 def test_a_catalogued_mistake_that_raises_is_named_by_its_error(register):
     def wrong_error(x):
         if x < 0:

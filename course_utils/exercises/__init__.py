@@ -44,7 +44,7 @@ def _recorded() -> dict:
 def _from_record(exercise: Exercise, recorded: dict) -> Exercise:
     """``exercise`` as the graded release has it: public cases and recorded outcomes, no code of the answer."""
     cases = tuple(Case(tuple(from_plain(c["args"])), from_plain(c["kwargs"]), c["label"], _errors(c["raises"]),
-                       c["points"]) for c in recorded["cases"])
+                       c["points"], c["matched"]) for c in recorded["cases"])
     mistakes = tuple(dataclasses.replace(m, answer=Recorded(tuple(recorded["mistakes"][m.name])))
                      for m in exercise.mistakes if m.name in recorded["mistakes"])
     return dataclasses.replace(exercise, reference=Recorded(tuple(recorded["reference"])),

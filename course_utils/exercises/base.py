@@ -44,6 +44,8 @@ class Case:
     label: str = ""
     raises: type | tuple | None = None
     points: float = 1.0
+    matched: bool = True   # whether a wrong result here is matched against the catalogued mistakes (False for a
+    # costly case that every one of them fails before: matching would run them all there and name none)
 
     def describe(self) -> str:
         parts = [short(a) for a in self.args] + [f"{k}={short(v)}" for k, v in self.kwargs.items()]

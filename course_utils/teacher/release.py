@@ -75,7 +75,7 @@ def _record(name: str) -> dict:
     cases = public_cases(list(exercise.cases()))
     try:
         plain = [{"args": to_plain(tuple(c.args)), "kwargs": to_plain(dict(c.kwargs)), "label": c.label,
-                  "raises": _error_name(c.raises), "points": c.points} for c in cases]
+                  "raises": _error_name(c.raises), "points": c.points, "matched": c.matched} for c in cases]
     except NotPlain as why:
         raise ReleaseError(f"exercise {name!r}: a test input is {why}, not plain data, so it cannot ship as "
                            "data; this lesson cannot be released graded yet") from None

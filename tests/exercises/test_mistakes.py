@@ -2863,6 +2863,43 @@ def test_lesson_04_round_22_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 23: lesson 04
+def _r23_sgd_after_a_slow_first_import(module_name):
+    """A right sgd_step whose first call imports a library (0.8 s, as `import torch` and then the first
+    torch.optim.SGD(...), which imports torch._dynamo: 2.8 s and 4.1 s on a busy machine) and then works 0.3 s more."""
+    import sys
+    import time
+
+    def answer(w, grad, lr):
+        if module_name not in sys.modules:
+            __import__(module_name)
+            time.sleep(0.3)   # the answer's own work after the import
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape than w, or lr is not positive")
+        return w - lr * grad
+    return answer
+
+
+@pytest.mark.wide  # about 2 s: an import of 0.8 s, twice
+@pytest.mark.parametrize("timer", ["signal", "watchdog"])
+def test_lesson_04_round_23_an_import_past_the_limit_leaves_the_answer_its_own_time(timer, tmp_path, monkeypatch):
+    """Failed (right-rejected): the limit waited for a running import to end, then stopped the answer at its next
+    instruction, "Is there an endless loop?": sgd_step by torch.optim.SGD in a fresh kernel was stopped after 5 s."""
+    import dataclasses
+    import time
+
+    from course_utils import guard
+    if timer == "watchdog":
+        monkeypatch.delattr(guard.signal, "setitimer")
+    name = f"slow_import_r23_{time.monotonic_ns()}"
+    (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.8)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exercise = dataclasses.replace(registry.get_exercise("sgd_step"), time_limit=0.5)
+    verdict = judge(exercise, _r23_sgd_after_a_slow_first_import(name))
+    assert verdict.kind == PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

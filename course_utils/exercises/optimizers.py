@@ -87,6 +87,9 @@ def _sgd_cases():
         # round 18: every tiny value was a round number of 1e-9, so np.round(w - lr * grad, 10) passed
         Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), 0.5),
              label="weights and gradients of 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 23: no step went past the largest float from finite gradients, so keeping the weights there passed
+        Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), 1e10),
+             label="a step that overflows to inf (lr * grad = 1e310): the new weights are inf"),
     ]
 
 
@@ -190,6 +193,9 @@ def _momentum_cases():
         # round 22: the largest lr was 1000, so a cap just above it passed
         Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
              label="lr = 1e30 (any positive learning rate is allowed)"),
+        # round 23: as in sgd_step, a step that overflows from finite gradients
+        Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), np.zeros(3), 1e10, 0.5),
+             label="a step that overflows to inf (lr * velocity = 1e310): the new weights are inf"),
     ]
 
 

@@ -2900,6 +2900,37 @@ def test_lesson_04_round_23_an_import_past_the_limit_leaves_the_answer_its_own_t
     assert verdict.kind == PASSED, verdict.text
 
 
+def _r23_sgd_skipping_a_step_that_overflows(w, grad, lr):
+    """A step whose new weights overflow to inf from finite gradients is skipped (the weights kept), as torch's
+    GradScaler skips a step; inf and NaN gradients still go through, so the infinite-gradient cases passed."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad has another shape than w, or lr is not positive")
+    with np.errstate(over="ignore"):
+        new_w = w - lr * grad
+    return np.where(~np.isfinite(new_w) & np.isfinite(grad), w, new_w)
+
+
+def _r23_momentum_skipping_a_step_that_overflows(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    with np.errstate(over="ignore", invalid="ignore"):
+        velocity = mu * velocity + grad
+        new_w = w - lr * velocity
+    return np.where(~np.isfinite(new_w) & np.isfinite(velocity), w, new_w), velocity
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r23_sgd_skipping_a_step_that_overflows),
+                                          ("momentum_step", _r23_momentum_skipping_a_step_that_overflows)],
+                         ids=["sgd", "momentum"])
+def test_lesson_04_round_23_a_step_that_overflows_is_taken(name, answer):
+    """Passed (contrived): no case had a step past the largest float from finite gradients (lr = 1e30 came with
+    gradients of 1e-33), so keeping the old weights there went unseen."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "overflows" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2931,6 +2931,159 @@ def test_lesson_04_round_23_a_step_that_overflows_is_taken(name, answer):
     assert verdict.kind == WRONG and "overflows" in verdict.text, verdict.text
 
 
+def _r23_floats(w, *arrays):
+    w, *arrays = (np.asarray(a, dtype=float) for a in (w, *arrays))
+    if any(a.shape != w.shape for a in arrays):
+        raise ValueError("an array has another shape than w")
+    return (w, *arrays)
+
+
+def _r23_sgd_by_torch_optim(w, grad, lr):
+    """torch's own SGD on a Parameter holding w (its first use imports torch._dynamo: F1 of round 23)."""
+    import torch
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    torch.optim.SGD([weights], lr=float(lr)).step()
+    return weights.detach().numpy()
+
+
+def _r23_sgd_by_blas_axpy(w, grad, lr):
+    """BLAS's axpy, y <- a x + y, with a = -lr (BLAS refuses empty arrays, so those are copied)."""
+    from scipy.linalg.blas import daxpy
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    if w.size == 0:
+        return w.copy()
+    return daxpy(grad.ravel(), w.ravel().copy(), a=-float(lr)).reshape(w.shape)
+
+
+def _r23_sgd_by_einsum(w, grad, lr):
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return w - np.einsum("...,->...", grad, float(lr))
+
+
+def _r23_momentum_into_a_new_array(w, grad, velocity, lr, mu=0.9):
+    """The new velocity written into an array of its own with out=, then the gradient added in place there."""
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    new_velocity = np.empty_like(velocity)
+    np.multiply(velocity, mu, out=new_velocity)
+    new_velocity += grad
+    return w - lr * new_velocity, new_velocity
+
+
+def _r23_momentum_by_tensordot(w, grad, velocity, lr, mu=0.9):
+    """The velocity as the weighted sum (mu, 1) of the stacked old velocity and gradient."""
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    velocity = np.tensordot(np.array([mu, 1.0]), np.stack([velocity, grad]), axes=1)
+    return w - lr * velocity, velocity
+
+
+def _r23_momentum_by_torch_optim(w, grad, velocity, lr, mu=0.9):
+    """torch's SGD with its momentum buffer set to the velocity (with momentum = 0 torch keeps no buffer, and the
+    velocity is then the gradient)."""
+    import torch
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    if mu == 0:
+        return w - lr * grad, grad.copy()
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    optimizer = torch.optim.SGD([weights], lr=float(lr), momentum=float(mu))
+    optimizer.state[weights]["momentum_buffer"] = torch.from_numpy(velocity.copy())
+    optimizer.step()
+    return weights.detach().numpy(), optimizer.state[weights]["momentum_buffer"].numpy()
+
+
+def _r23_adam_by_torch_optim(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """torch's Adam with its state set to m, v and step t - 1 (its step counts the steps already taken)."""
+    import torch
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    optimizer = torch.optim.Adam([weights], lr=float(lr), betas=(float(beta1), float(beta2)), eps=float(eps),
+                                 foreach=False)
+    optimizer.state[weights].update(step=torch.tensor(float(t - 1), dtype=torch.float64),
+                                    exp_avg=torch.from_numpy(m.copy()), exp_avg_sq=torch.from_numpy(v.copy()))
+    optimizer.step()
+    state = optimizer.state[weights]
+    return weights.detach().numpy(), state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()
+
+
+def _r23_adam_by_np_power(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * np.square(grad)
+    c1, c2 = 1 - np.power(float(beta1), t), 1 - np.power(float(beta2), t)
+    return w - lr * np.divide(m, c1) / (np.sqrt(np.divide(v, c2)) + eps), m, v
+
+
+def _r23_adam_with_the_step_size_per_weight(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """lr / (sqrt(v_hat) + eps) as each weight's own learning rate, times m_hat; v_hat ** 0.5 for the root."""
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = m * beta1 + grad * (1 - beta1), v * beta2 + grad * grad * (1 - beta2)
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - m_hat * (lr / (v_hat ** 0.5 + eps)), m, v
+
+
+def _r23_batches_by_torch_batch_sampler(n, batch_size, rng):
+    import torch
+    from torch.utils.data import BatchSampler, RandomSampler
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    generator = torch.Generator().manual_seed(int(rng.integers(2 ** 63)))
+    sampler = BatchSampler(RandomSampler(range(int(n)), generator=generator), int(batch_size), drop_last=False)
+    return [np.array(batch, dtype=np.int64) for batch in sampler]
+
+
+def _r23_batches_by_a_while_loop(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order, batches = rng.permutation(n), []
+    while len(order):
+        batches.append(order[:batch_size])
+        order = order[batch_size:]
+    return batches
+
+
+def _r23_batches_by_rng_permuted(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permuted(np.arange(n))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 12 checks of 0.2 to 25 s (torch's first optimizer): make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r23_sgd_by_torch_optim), ("sgd_step", _r23_sgd_by_blas_axpy), ("sgd_step", _r23_sgd_by_einsum),
+    ("momentum_step", _r23_momentum_into_a_new_array), ("momentum_step", _r23_momentum_by_tensordot),
+    ("momentum_step", _r23_momentum_by_torch_optim), ("adam_step", _r23_adam_by_torch_optim),
+    ("adam_step", _r23_adam_by_np_power), ("adam_step", _r23_adam_with_the_step_size_per_weight),
+    ("minibatch_indices", _r23_batches_by_torch_batch_sampler), ("minibatch_indices", _r23_batches_by_a_while_loop),
+    ("minibatch_indices", _r23_batches_by_rng_permuted),
+], ids=["sgd torch.optim.SGD", "sgd BLAS axpy", "sgd einsum", "momentum out=", "momentum tensordot",
+        "momentum torch.optim.SGD", "adam torch.optim.Adam", "adam np.power", "adam step size per weight",
+        "torch BatchSampler", "while loop", "rng.permuted"])
+def test_lesson_04_round_23_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -193,9 +193,10 @@ def _momentum_cases():
         # round 22: the largest lr was 1000, so a cap just above it passed
         Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
              label="lr = 1e30 (any positive learning rate is allowed)"),
-        # round 23: as in sgd_step, a step that overflows from finite gradients
-        Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), np.zeros(3), 1e10, 0.5),
-             label="a step that overflows to inf (lr * velocity = 1e310): the new weights are inf"),
+        # round 23: as in sgd_step, a step that overflows from finite values (each of them held by float32, whose
+        # right answers pass, and lr * velocity finite, as a right answer in Keras' form divides by lr)
+        Case((np.array([1.7e308, -1.7e308]), np.array([-1e30, 1e30]), np.zeros(2), 1e278, 0.5),
+             label="weights of 1.7e308 and a step of 1e308: w - lr * velocity overflows to inf"),
     ]
 
 

@@ -596,8 +596,8 @@ def _arrays_compared(got, want):
 _RING_N = 12  # round 16: the _RING_CALLS more calls (a ring of buffers) go to the cases of at most 12 indices
 _RUN_SEED, _OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
 _ORDER_PROBLEMS = {
-    "not reproducible": "the same rng seed gave a different order on a second call: shuffle with the `rng` "
-                        "argument (rng.permutation(n)), not with np.random",
+    "not reproducible": "the same rng seed gave a different order on a second call: shuffle with this call's `rng` "
+                        "argument (rng.permutation(n)), not with np.random or a generator kept from an earlier call",
     "in order": "the indices come out in order 0, 1, 2, ...: shuffle them with rng.permutation(n)",
     "reversed": "the indices come out in reverse order n-1, ..., 0: that is not a shuffle; use rng.permutation(n)",
     "rotated": "the order is 0..n-1 rotated (as np.roll gives): every example keeps its neighbours; "

@@ -3084,6 +3084,26 @@ def test_lesson_04_round_23_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r23_batches_with_the_first_call_s_rng():
+    """The rng of the first call kept (a generator set up once, as a notebook cell above a loop sets one up), then
+    used at every call: the same seed no longer gives the same order."""
+    kept = {}
+
+    def answer(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = kept.setdefault("rng", rng).permutation(n)
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return answer
+
+
+def test_lesson_04_round_23_a_generator_kept_from_an_earlier_call_is_named():
+    """Misleading (an [L]): the message said "shuffle with the `rng` argument ..., not with np.random" to an answer that
+    shuffled with an `rng` argument, an earlier call's."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r23_batches_with_the_first_call_s_rng())
+    assert verdict.kind == WRONG and "kept from an earlier call" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

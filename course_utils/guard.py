@@ -77,9 +77,11 @@ class CappedOutput(io.TextIOBase):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise ``TimeUp`` in this thread after ``seconds``, or once a running import ends (at most ``IMPORT_GRACE``
-    later): a first ``import torch`` inside an answer takes 1 to 5 s, and an import cut halfway leaves the library
-    broken in the kernel.
+    """Raise ``TimeUp`` in this thread after ``seconds``; an import running then runs to its end (at most
+    ``IMPORT_GRACE`` later), and the answer then gets ``seconds`` again for its own work: a first ``import torch``
+    inside an answer takes 1 to 5 s, and an import cut halfway leaves the library broken in the kernel. (Round 23:
+    cut at its next instruction after the import, sgd_step by torch.optim.SGD, whose first call imports
+    torch._dynamo, was told "Is there an endless loop?" in a fresh kernel.)
 
     With a timer signal (``signal.setitimer``: Linux, macOS, in the main thread) even a blocking
     call such as ``time.sleep`` is cut. Elsewhere (Windows, or another thread) a watchdog thread
@@ -110,11 +112,16 @@ def _importing(frame: types.FrameType | None) -> bool:
 
 @contextlib.contextmanager
 def _signal_timer(seconds: float):
-    last = time.monotonic() + seconds + IMPORT_GRACE
+    last, waited = time.monotonic() + seconds + IMPORT_GRACE, [False]
 
     def on_alarm(signum, frame):
         if _importing(frame) and time.monotonic() < last:
+            waited[0] = True
             signal.setitimer(signal.ITIMER_REAL, _LOOK_AGAIN)
+            return
+        if waited[0]:   # the import ran past the limit and has ended: the answer's own work gets the limit again
+            waited[0] = False
+            signal.setitimer(signal.ITIMER_REAL, seconds)
             return
         raise TimeUp()
 
@@ -135,7 +142,7 @@ def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
 
 @contextlib.contextmanager
 def _watchdog(seconds: float):
-    target, lock, state = threading.get_ident(), threading.Lock(), {"done": False, "fired": False}
+    target, lock, state = threading.get_ident(), threading.Lock(), {"done": False, "fired": False, "waited": False}
     last = time.monotonic() + seconds + IMPORT_GRACE
 
     def start(delay):
@@ -148,7 +155,12 @@ def _watchdog(seconds: float):
             if state["done"]:
                 return
             if _importing(sys._current_frames().get(target)) and time.monotonic() < last:
+                state["waited"] = True
                 start(_LOOK_AGAIN)
+                return
+            if state["waited"]:   # as in _signal_timer: after an import past the limit, the limit again
+                state["waited"] = False
+                start(seconds)
                 return
             state["fired"] = True
             _raise_in(target, TimeUp)

@@ -87,6 +87,9 @@ def _sgd_cases():
         # round 18: every tiny value was a round number of 1e-9, so np.round(w - lr * grad, 10) passed
         Case((np.array([3.3e-11, -7.7e-12]), np.array([1.1e-11, 2.2e-12]), 0.5),
              label="weights and gradients of 1e-11 (np.round(..., 10) would make them 0)"),
+        # round 23: no step went past the largest float from finite gradients, so keeping the weights there passed
+        Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), 1e10),
+             label="a step that overflows to inf (lr * grad = 1e310): the new weights are inf"),
     ]
 
 
@@ -190,6 +193,10 @@ def _momentum_cases():
         # round 22: the largest lr was 1000, so a cap just above it passed
         Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
              label="lr = 1e30 (any positive learning rate is allowed)"),
+        # round 23: as in sgd_step, a step that overflows from finite values (each of them held by float32, whose
+        # right answers pass, and lr * velocity finite, as a right answer in Keras' form divides by lr)
+        Case((np.array([1.7e308, -1.7e308]), np.array([-1e30, 1e30]), np.zeros(2), 1e278, 0.5),
+             label="weights of 1.7e308 and a step of 1e308: w - lr * velocity overflows to inf"),
     ]
 
 
@@ -589,8 +596,8 @@ def _arrays_compared(got, want):
 _RING_N = 12  # round 16: the _RING_CALLS more calls (a ring of buffers) go to the cases of at most 12 indices
 _RUN_SEED, _OTHER_SEED = 2026, 7   # not 0 or 42: a learner's hard-coded seed must not happen to match
 _ORDER_PROBLEMS = {
-    "not reproducible": "the same rng seed gave a different order on a second call: shuffle with the `rng` "
-                        "argument (rng.permutation(n)), not with np.random",
+    "not reproducible": "the same rng seed gave a different order on a second call: shuffle with this call's `rng` "
+                        "argument (rng.permutation(n)), not with np.random or a generator kept from an earlier call",
     "in order": "the indices come out in order 0, 1, 2, ...: shuffle them with rng.permutation(n)",
     "reversed": "the indices come out in reverse order n-1, ..., 0: that is not a shuffle; use rng.permutation(n)",
     "rotated": "the order is 0..n-1 rotated (as np.roll gives): every example keeps its neighbours; "

@@ -2863,6 +2863,247 @@ def test_lesson_04_round_22_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 23: lesson 04
+def _r23_sgd_after_a_slow_first_import(module_name):
+    """A right sgd_step whose first call imports a library (0.8 s, as `import torch` and then the first
+    torch.optim.SGD(...), which imports torch._dynamo: 2.8 s and 4.1 s on a busy machine) and then works 0.3 s more."""
+    import sys
+    import time
+
+    def answer(w, grad, lr):
+        if module_name not in sys.modules:
+            __import__(module_name)
+            time.sleep(0.3)   # the answer's own work after the import
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape than w, or lr is not positive")
+        return w - lr * grad
+    return answer
+
+
+@pytest.mark.wide  # about 2 s: an import of 0.8 s, twice
+@pytest.mark.parametrize("timer", ["signal", "watchdog"])
+def test_lesson_04_round_23_an_import_past_the_limit_leaves_the_answer_its_own_time(timer, tmp_path, monkeypatch):
+    """Failed (right-rejected): the limit waited for a running import to end, then stopped the answer at its next
+    instruction, "Is there an endless loop?": sgd_step by torch.optim.SGD in a fresh kernel was stopped after 5 s."""
+    import dataclasses
+    import time
+
+    from course_utils import guard
+    if timer == "watchdog":
+        monkeypatch.delattr(guard.signal, "setitimer")
+    name = f"slow_import_r23_{time.monotonic_ns()}"
+    (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.8)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exercise = dataclasses.replace(registry.get_exercise("sgd_step"), time_limit=0.5)
+    verdict = judge(exercise, _r23_sgd_after_a_slow_first_import(name))
+    assert verdict.kind == PASSED, verdict.text
+
+
+def _r23_sgd_skipping_a_step_that_overflows(w, grad, lr):
+    """A step whose new weights overflow to inf from finite gradients is skipped (the weights kept), as torch's
+    GradScaler skips a step; inf and NaN gradients still go through, so the infinite-gradient cases passed."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad has another shape than w, or lr is not positive")
+    with np.errstate(over="ignore"):
+        new_w = w - lr * grad
+    return np.where(~np.isfinite(new_w) & np.isfinite(grad), w, new_w)
+
+
+def _r23_momentum_skipping_a_step_that_overflows(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    with np.errstate(over="ignore", invalid="ignore"):
+        velocity = mu * velocity + grad
+        new_w = w - lr * velocity
+    return np.where(~np.isfinite(new_w) & np.isfinite(velocity), w, new_w), velocity
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r23_sgd_skipping_a_step_that_overflows),
+                                          ("momentum_step", _r23_momentum_skipping_a_step_that_overflows)],
+                         ids=["sgd", "momentum"])
+def test_lesson_04_round_23_a_step_that_overflows_is_taken(name, answer):
+    """Passed (contrived): no case had a step past the largest float from finite gradients (lr = 1e30 came with
+    gradients of 1e-33), so keeping the old weights there went unseen."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "overflows" in verdict.text, verdict.text
+
+
+def _r23_floats(w, *arrays):
+    w, *arrays = (np.asarray(a, dtype=float) for a in (w, *arrays))
+    if any(a.shape != w.shape for a in arrays):
+        raise ValueError("an array has another shape than w")
+    return (w, *arrays)
+
+
+def _r23_sgd_by_torch_optim(w, grad, lr):
+    """torch's own SGD on a Parameter holding w (its first use imports torch._dynamo: F1 of round 23)."""
+    import torch
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    torch.optim.SGD([weights], lr=float(lr)).step()
+    return weights.detach().numpy()
+
+
+def _r23_sgd_by_blas_axpy(w, grad, lr):
+    """BLAS's axpy, y <- a x + y, with a = -lr (BLAS refuses empty arrays, so those are copied)."""
+    from scipy.linalg.blas import daxpy
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    if w.size == 0:
+        return w.copy()
+    return daxpy(grad.ravel(), w.ravel().copy(), a=-float(lr)).reshape(w.shape)
+
+
+def _r23_sgd_by_einsum(w, grad, lr):
+    w, grad = _r23_floats(w, grad)
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return w - np.einsum("...,->...", grad, float(lr))
+
+
+def _r23_momentum_into_a_new_array(w, grad, velocity, lr, mu=0.9):
+    """The new velocity written into an array of its own with out=, then the gradient added in place there."""
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    new_velocity = np.empty_like(velocity)
+    np.multiply(velocity, mu, out=new_velocity)
+    new_velocity += grad
+    return w - lr * new_velocity, new_velocity
+
+
+def _r23_momentum_by_tensordot(w, grad, velocity, lr, mu=0.9):
+    """The velocity as the weighted sum (mu, 1) of the stacked old velocity and gradient."""
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    velocity = np.tensordot(np.array([mu, 1.0]), np.stack([velocity, grad]), axes=1)
+    return w - lr * velocity, velocity
+
+
+def _r23_momentum_by_torch_optim(w, grad, velocity, lr, mu=0.9):
+    """torch's SGD with its momentum buffer set to the velocity (with momentum = 0 torch keeps no buffer, and the
+    velocity is then the gradient)."""
+    import torch
+    w, grad, velocity = _r23_floats(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    if mu == 0:
+        return w - lr * grad, grad.copy()
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    optimizer = torch.optim.SGD([weights], lr=float(lr), momentum=float(mu))
+    optimizer.state[weights]["momentum_buffer"] = torch.from_numpy(velocity.copy())
+    optimizer.step()
+    return weights.detach().numpy(), optimizer.state[weights]["momentum_buffer"].numpy()
+
+
+def _r23_adam_by_torch_optim(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """torch's Adam with its state set to m, v and step t - 1 (its step counts the steps already taken)."""
+    import torch
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    weights.grad = torch.from_numpy(grad.copy())
+    optimizer = torch.optim.Adam([weights], lr=float(lr), betas=(float(beta1), float(beta2)), eps=float(eps),
+                                 foreach=False)
+    optimizer.state[weights].update(step=torch.tensor(float(t - 1), dtype=torch.float64),
+                                    exp_avg=torch.from_numpy(m.copy()), exp_avg_sq=torch.from_numpy(v.copy()))
+    optimizer.step()
+    state = optimizer.state[weights]
+    return weights.detach().numpy(), state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()
+
+
+def _r23_adam_by_np_power(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * np.square(grad)
+    c1, c2 = 1 - np.power(float(beta1), t), 1 - np.power(float(beta2), t)
+    return w - lr * np.divide(m, c1) / (np.sqrt(np.divide(v, c2)) + eps), m, v
+
+
+def _r23_adam_with_the_step_size_per_weight(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """lr / (sqrt(v_hat) + eps) as each weight's own learning rate, times m_hat; v_hat ** 0.5 for the root."""
+    w, grad, m, v = _r23_floats(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = m * beta1 + grad * (1 - beta1), v * beta2 + grad * grad * (1 - beta2)
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return w - m_hat * (lr / (v_hat ** 0.5 + eps)), m, v
+
+
+def _r23_batches_by_torch_batch_sampler(n, batch_size, rng):
+    import torch
+    from torch.utils.data import BatchSampler, RandomSampler
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    generator = torch.Generator().manual_seed(int(rng.integers(2 ** 63)))
+    sampler = BatchSampler(RandomSampler(range(int(n)), generator=generator), int(batch_size), drop_last=False)
+    return [np.array(batch, dtype=np.int64) for batch in sampler]
+
+
+def _r23_batches_by_a_while_loop(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order, batches = rng.permutation(n), []
+    while len(order):
+        batches.append(order[:batch_size])
+        order = order[batch_size:]
+    return batches
+
+
+def _r23_batches_by_rng_permuted(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permuted(np.arange(n))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.wide  # 12 checks of 0.2 to 25 s (torch's first optimizer): make test stays as it was
+@pytest.mark.parametrize("name, answer", [
+    ("sgd_step", _r23_sgd_by_torch_optim), ("sgd_step", _r23_sgd_by_blas_axpy), ("sgd_step", _r23_sgd_by_einsum),
+    ("momentum_step", _r23_momentum_into_a_new_array), ("momentum_step", _r23_momentum_by_tensordot),
+    ("momentum_step", _r23_momentum_by_torch_optim), ("adam_step", _r23_adam_by_torch_optim),
+    ("adam_step", _r23_adam_by_np_power), ("adam_step", _r23_adam_with_the_step_size_per_weight),
+    ("minibatch_indices", _r23_batches_by_torch_batch_sampler), ("minibatch_indices", _r23_batches_by_a_while_loop),
+    ("minibatch_indices", _r23_batches_by_rng_permuted),
+], ids=["sgd torch.optim.SGD", "sgd BLAS axpy", "sgd einsum", "momentum out=", "momentum tensordot",
+        "momentum torch.optim.SGD", "adam torch.optim.Adam", "adam np.power", "adam step size per weight",
+        "torch BatchSampler", "while loop", "rng.permuted"])
+def test_lesson_04_round_23_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _r23_batches_with_the_first_call_s_rng():
+    """The rng of the first call kept (a generator set up once, as a notebook cell above a loop sets one up), then
+    used at every call: the same seed no longer gives the same order."""
+    kept = {}
+
+    def answer(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = kept.setdefault("rng", rng).permutation(n)
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return answer
+
+
+def test_lesson_04_round_23_a_generator_kept_from_an_earlier_call_is_named():
+    """Misleading (an [L]): the message said "shuffle with the `rng` argument ..., not with np.random" to an answer that
+    shuffled with an `rng` argument, an earlier call's."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r23_batches_with_the_first_call_s_rng())
+    assert verdict.kind == WRONG and "kept from an earlier call" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -586,6 +586,9 @@ def _module_cases():
              raises=RuntimeError),
         Case((784, 32, 16, 10), {"batch": (4, 392)}, label="4 images of 392 pixels for 784 inputs (must raise "
              "RuntimeError, not become 2 rows of 784)", raises=RuntimeError),
+        # round 23: x.float() in forward passed, and breaks a model the caller converted with model.double()
+        Case((784, 32, 16, 10), {"batch": (3, 28, 28), "dtype": "float64"}, label="a float64 model (the caller's "
+             "model.double()) and float64 images: forward keeps the dtype it is given"),
         *generated(_draw_module_case, count=5, seed=65),
     ]
 
@@ -696,6 +699,9 @@ def _run_module(cls, case):
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
         x = case.kwargs.get("scale", 1.0) * torch.randn(case.kwargs["batch"], generator=gen)  # standardized: some < 0
+        if "dtype" in case.kwargs:  # the caller's model.double(), and a batch of the same dtype
+            net.to(getattr(torch, case.kwargs["dtype"]))
+            x = x.to(getattr(torch, case.kwargs["dtype"]))
         batch = x.clone()
         net.eval()
         torch.manual_seed(4)
@@ -1693,7 +1699,12 @@ def _flatten_square(net, x):
     return _unflattened_logits(net, x)
 
 
+def _input_as_float32(net, x):
+    return _logits(net, x.float())  # "the images must be float32": a float64 model then fails
+
+
 _mlp_flatten_3d_only = _module_mistake(_flatten_3d_only)
+_mlp_input_as_float32 = _module_mistake(_input_as_float32)
 _mlp_flatten_square = _module_mistake(_flatten_square)
 
 
@@ -2280,6 +2291,10 @@ EXERCISES = {
                     "which keeps one row per image: x.view(-1, n_in) cuts the numbers into rows of n_in, so 4 images "
                     "of 392 pixels silently become 2 rows instead of an error"),
             Mistake("built in eval mode", _mlp_built_in_eval_mode, ""),
+            Mistake("input cast to float32", _mlp_input_as_float32, "give the batch to the first layer in the dtype "
+                    "it comes in: x.float() in forward breaks a model the caller converted with model.double() "
+                    "(float32 inputs do not multiply float64 weights). Make float32 tensors where you load the images "
+                    "(torch.tensor(images, dtype=torch.float32)), not inside the model"),
             Mistake("seeded in __init__", _mlp_seeding_itself, ""),
             Mistake("negative biases", _mlp_negative_bias, ""),
         ),

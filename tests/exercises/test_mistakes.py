@@ -5241,6 +5241,30 @@ def test_lesson_06_evaluate_may_move_the_batches_to_the_device_s_name():
     _passes("torch_evaluate", _evaluate_moving_to_the_device_s_name)
 
 
+# round 23: lesson 06
+def _forward_casting_the_batch_to_float32(net, x):
+    # "expected Float but found Double": the cast put in the model instead of where the images are loaded
+    x = net.dropout(torch.relu(net.hidden1(x.float().flatten(start_dim=1))))
+    return net.output(net.dropout(torch.relu(net.hidden2(x))))
+
+
+def test_lesson_06_round_23_digit_mlp_keeps_the_dtype_of_its_input():
+    """Round 23 (slip): x.float() in forward passed 15 of 15, and a model the caller converted with model.double()
+    then fails on float64 images ("mat1 and mat2 must have the same dtype")."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_of(_forward_casting_the_batch_to_float32))
+    assert verdict.kind == WRONG and "float64 model" in verdict.text and "x.float()" in verdict.text, verdict.text
+
+
+def _forward_casting_to_the_weights_dtype(net, x):
+    x = x.flatten(start_dim=1).to(net.hidden1.weight.dtype)   # right: the model's own dtype, whatever it is
+    x = net.dropout(torch.relu(net.hidden1(x)))
+    return net.output(net.dropout(torch.relu(net.hidden2(x))))
+
+
+def test_lesson_06_round_23_digit_mlp_may_cast_the_batch_to_its_weights_dtype():
+    _passes("torch_digit_mlp", _digit_mlp_of(_forward_casting_to_the_weights_dtype))
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -5265,6 +5265,64 @@ def test_lesson_06_round_23_digit_mlp_may_cast_the_batch_to_its_weights_dtype():
     _passes("torch_digit_mlp", _digit_mlp_of(_forward_casting_to_the_weights_dtype))
 
 
+class _R23DigitMLPBuiltFromTheOutputBack(torch.nn.Module):
+    """Right: the layers created in another order (their starting weights differ, the model does not)."""
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(dropout)
+        self.output = torch.nn.Linear(n_hidden2, n_out)
+        self.hidden2 = torch.nn.Linear(n_hidden1, n_hidden2)
+        self.hidden1 = torch.nn.Linear(n_in, n_hidden1)
+
+    def forward(self, x):
+        x = self.dropout(torch.nn.functional.relu(self.hidden1(torch.flatten(x, 1))))
+        return self.output(self.dropout(torch.nn.functional.relu(self.hidden2(x))))
+
+
+def _r23_accuracy_by_one_hot(logits, labels):
+    """Right: the predictions and the labels as one-hot rows; their product is 1 where they agree."""
+    if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0] or labels.shape[0] == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    k = logits.shape[1]
+    hits = torch.nn.functional.one_hot(logits.argmax(1), k) * torch.nn.functional.one_hot(labels.to(logits.device), k)
+    return hits.sum().item() / labels.shape[0]
+
+
+def _r23_step_in_source_002_s_order(model, loss_fn, optimizer, x, y):
+    """Right: source 002's order, zero_grad() after the forward pass (06a: it only has to come before backward())."""
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward(retain_graph=True)
+    optimizer.step()
+    return loss.detach().item()
+
+
+def _r23_evaluate_as_the_tutorials_do(model, loader, loss_fn, device):
+    """Right: model = model.to(device).eval(), the tutorials' torch.max(outputs.data, 1), a float32 count."""
+    model = model.to(device).eval()
+    total, correct, seen = 0.0, torch.zeros(()), 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            outputs = model(x)
+            total += loss_fn(outputs, y).item() * y.size(0)
+            _, predicted = torch.max(outputs.data, 1)
+            correct += (predicted == y).float().sum()
+            seen += y.size(0)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, (correct / seen).item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_digit_mlp", _R23DigitMLPBuiltFromTheOutputBack), ("torch_accuracy", _r23_accuracy_by_one_hot),
+    ("torch_train_step", _r23_step_in_source_002_s_order), ("torch_evaluate", _r23_evaluate_as_the_tutorials_do)],
+    ids=["digit_mlp output layer first", "accuracy one_hot", "train_step zero_grad after forward",
+         "evaluate torch.max(outputs.data, 1)"])
+def test_lesson_06_round_23_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

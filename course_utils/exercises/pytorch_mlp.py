@@ -230,7 +230,10 @@ def _run_step(train_step, case):
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
     results, batch, hooks = [], [(v, v.detach().clone()) for v in (x, y)], _hooks_on(model)
     loss_settings = _loss_settings(loss_fn)
+    stepped = []  # round 23: a step without optimizer.step() was told to call backward() before step()
+    optimizer.register_step_post_hook(lambda *_: stepped.append(True))
     for _ in range(kw.get("steps", 2)):
+        before = [p.detach().clone() for p in model.parameters()]
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -240,6 +243,11 @@ def _run_step(train_step, case):
                              "out = model(x). A caller's forward hook (the course's fit() reads the logits of each "
                              "step through one) never runs otherwise"))
         calls.clear()
+        # on the plain cases only: a step skipped on purpose (a NaN loss) has its own catalogued message
+        if not kw and not stepped and all(torch.equal(a, p.detach()) for a, p in zip(before, model.parameters())):
+            raise Mismatch(t("train_step never called optimizer.step(), so the weights did not change: after "
+                             "loss.backward(), call optimizer.step() (it updates every parameter from its gradient)"))
+        stepped.clear()
         if any(moved_to_the_cpu):
             raise Mismatch(t("train_step moved the batch to the CPU (x.cpu() or x.to(\"cpu\")) before the model: on a "
                              "GPU the model's weights stay on \"cuda\", and torch refuses to mix the two devices. Give "
@@ -544,7 +552,7 @@ def _run_accuracy(accuracy, case):
 
     tracked = [value for value in case.args if isinstance(value, torch.Tensor) and value.requires_grad]
     try:
-        return called(accuracy, case)
+        result = called(accuracy, case)
     except InputChanged:
         if any(not value.requires_grad for value in tracked):
             raise Mismatch(t("accuracy detached the caller's logits in place (logits.detach_() or "
@@ -552,6 +560,34 @@ def _run_accuracy(accuracy, case):
                              "through them afterwards fails. Use logits.detach(), which returns a new tensor, or "
                              "leave them as they are: argmax records no graph")) from None
         raise
+    _refuse_a_stale_accuracy(accuracy, case, result)
+    return result
+
+
+def _refuse_a_stale_accuracy(accuracy, case, result):
+    """Round 23: functools.lru_cache (tensors hash by identity) or a dict keyed by data_ptr() passed, and returns an
+    earlier call's accuracy for a tensor the caller changed in place or for new logits in freed memory. On a copy of
+    the logits, changed in place after a first call so that every row is right, the answer must give what it gives for
+    a new tensor of the same values (a wrong answer that is wrong the same way for both is left to the comparison)."""
+    import torch
+
+    logits, labels = case.args
+    if not (type(logits) is torch.Tensor and type(labels) is torch.Tensor and logits.ndim == 2 and labels.ndim == 1
+            and len(labels) == len(logits) > 0 and logits.is_floating_point() and not logits.requires_grad
+            and isinstance(result, float) and result < 1.0 and bool(((labels >= 0) & (labels < logits.shape[1])).all())
+            and bool(logits.isfinite().all()) and logits.abs().max() < 1e30):
+        return
+    again = logits.clone()
+    accuracy(again, labels)
+    rows = torch.arange(len(labels))
+    again[rows, labels] = 2 * again.abs().max(dim=1).values + 1   # in place: each label's logit is now the largest
+    later = accuracy(again, labels)
+    if later != accuracy(again.clone(), labels):  # the same values in a new tensor: only a kept result tells them apart
+        raise Mismatch(t("accuracy returned {value} for logits that the caller changed in place after an earlier call, "
+                         "so that every row is now right (1.0 is due): a result kept between calls (functools.lru_cache, "
+                         "which tells tensors apart by identity, or a dict keyed by id() or data_ptr()) goes stale when "
+                         "a tensor is reused or its memory is given to the next batch. Compute the accuracy at every "
+                         "call", value=repr(later)))
 
 
 def _compare_accuracy(got, want):

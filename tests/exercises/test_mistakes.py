@@ -5323,6 +5323,50 @@ def test_lesson_06_round_23_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
 
+def _step_without_the_step(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()   # optimizer.step() forgotten
+    return loss.item()
+
+
+def test_lesson_06_round_23_torch_train_step_without_optimizer_step_is_named():
+    """Round 23 ([M]): a step that never calls optimizer.step() was told "Likely mistake: call loss.backward() before
+    optimizer.step()", the catalogued order mistake, which leaves the weights where they were too; it did call
+    backward(), and first."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_without_the_step)
+    assert verdict.kind == WRONG and "never called optimizer.step()" in verdict.text, verdict.text
+    assert "before optimizer.step()" not in verdict.text, verdict.text
+
+
+def _r23_accuracy(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+_R23_ACCURACIES = {}
+
+
+def _accuracy_keyed_by_the_memory(logits, labels):
+    key = (logits.data_ptr(), labels.data_ptr(), tuple(logits.shape))   # "the same batch again": freed memory is reused
+    if key not in _R23_ACCURACIES:
+        _R23_ACCURACIES[key] = _r23_accuracy(logits, labels)
+    return _R23_ACCURACIES[key]
+
+
+@pytest.mark.parametrize("kept", ["functools.lru_cache", "a dict keyed by data_ptr()"])
+def test_lesson_06_round_23_accuracy_refuses_a_result_kept_between_calls(kept):
+    """Round 23: both passed 30 of 30. Tensors hash by identity, so lru_cache returns an earlier call's accuracy for
+    logits the caller changed in place; data_ptr() also matches the next batch's logits in the freed memory."""
+    import functools
+
+    answer = functools.lru_cache(maxsize=None)(_r23_accuracy) if "lru" in kept else _accuracy_keyed_by_the_memory
+    _R23_ACCURACIES.clear()
+    verdict = judge(registry.get_exercise("torch_accuracy"), answer)
+    assert verdict.kind == WRONG and "changed in place after an earlier call" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -230,7 +230,10 @@ def _run_step(train_step, case):
     _check_names(train_step, "train_step", _STEP_NAMES, cut)
     results, batch, hooks = [], [(v, v.detach().clone()) for v in (x, y)], _hooks_on(model)
     loss_settings = _loss_settings(loss_fn)
+    stepped = []  # round 23: a step without optimizer.step() was told to call backward() before step()
+    optimizer.register_step_post_hook(lambda *_: stepped.append(True))
     for _ in range(kw.get("steps", 2)):
+        before = [p.detach().clone() for p in model.parameters()]
         results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
@@ -240,6 +243,11 @@ def _run_step(train_step, case):
                              "out = model(x). A caller's forward hook (the course's fit() reads the logits of each "
                              "step through one) never runs otherwise"))
         calls.clear()
+        # on the plain cases only: a step skipped on purpose (a NaN loss) has its own catalogued message
+        if not kw and not stepped and all(torch.equal(a, p.detach()) for a, p in zip(before, model.parameters())):
+            raise Mismatch(t("train_step never called optimizer.step(), so the weights did not change: after "
+                             "loss.backward(), call optimizer.step() (it updates every parameter from its gradient)"))
+        stepped.clear()
         if any(moved_to_the_cpu):
             raise Mismatch(t("train_step moved the batch to the CPU (x.cpu() or x.to(\"cpu\")) before the model: on a "
                              "GPU the model's weights stay on \"cuda\", and torch refuses to mix the two devices. Give "
@@ -544,7 +552,7 @@ def _run_accuracy(accuracy, case):
 
     tracked = [value for value in case.args if isinstance(value, torch.Tensor) and value.requires_grad]
     try:
-        return called(accuracy, case)
+        result = called(accuracy, case)
     except InputChanged:
         if any(not value.requires_grad for value in tracked):
             raise Mismatch(t("accuracy detached the caller's logits in place (logits.detach_() or "
@@ -552,6 +560,34 @@ def _run_accuracy(accuracy, case):
                              "through them afterwards fails. Use logits.detach(), which returns a new tensor, or "
                              "leave them as they are: argmax records no graph")) from None
         raise
+    _refuse_a_stale_accuracy(accuracy, case, result)
+    return result
+
+
+def _refuse_a_stale_accuracy(accuracy, case, result):
+    """Round 23: functools.lru_cache (tensors hash by identity) or a dict keyed by data_ptr() passed, and returns an
+    earlier call's accuracy for a tensor the caller changed in place or for new logits in freed memory. On a copy of
+    the logits, changed in place after a first call so that every row is right, the answer must give what it gives for
+    a new tensor of the same values (a wrong answer that is wrong the same way for both is left to the comparison)."""
+    import torch
+
+    logits, labels = case.args
+    if not (type(logits) is torch.Tensor and type(labels) is torch.Tensor and logits.ndim == 2 and labels.ndim == 1
+            and len(labels) == len(logits) > 0 and logits.is_floating_point() and not logits.requires_grad
+            and isinstance(result, float) and result < 1.0 and bool(((labels >= 0) & (labels < logits.shape[1])).all())
+            and bool(logits.isfinite().all()) and logits.abs().max() < 1e30):
+        return
+    again = logits.clone()
+    accuracy(again, labels)
+    rows = torch.arange(len(labels))
+    again[rows, labels] = 2 * again.abs().max(dim=1).values + 1   # in place: each label's logit is now the largest
+    later = accuracy(again, labels)
+    if later != accuracy(again.clone(), labels):  # the same values in a new tensor: only a kept result tells them apart
+        raise Mismatch(t("accuracy returned {value} for logits that the caller changed in place after an earlier call, "
+                         "so that every row is now right (1.0 is due): a result kept between calls (functools.lru_cache, "
+                         "which tells tensors apart by identity, or a dict keyed by id() or data_ptr()) goes stale when "
+                         "a tensor is reused or its memory is given to the next batch. Compute the accuracy at every "
+                         "call", value=repr(later)))
 
 
 def _compare_accuracy(got, want):
@@ -586,6 +622,9 @@ def _module_cases():
              raises=RuntimeError),
         Case((784, 32, 16, 10), {"batch": (4, 392)}, label="4 images of 392 pixels for 784 inputs (must raise "
              "RuntimeError, not become 2 rows of 784)", raises=RuntimeError),
+        # round 23: x.float() in forward passed, and breaks a model the caller converted with model.double()
+        Case((784, 32, 16, 10), {"batch": (3, 28, 28), "dtype": "float64"}, label="a float64 model (the caller's "
+             "model.double()) and float64 images: forward keeps the dtype it is given"),
         *generated(_draw_module_case, count=5, seed=65),
     ]
 
@@ -696,6 +735,9 @@ def _run_module(cls, case):
             layer.bias.copy_(torch.linspace(-0.5, 0.5, layer.bias.numel()))
         gen = torch.Generator().manual_seed(2)
         x = case.kwargs.get("scale", 1.0) * torch.randn(case.kwargs["batch"], generator=gen)  # standardized: some < 0
+        if "dtype" in case.kwargs:  # the caller's model.double(), and a batch of the same dtype
+            net.to(getattr(torch, case.kwargs["dtype"]))
+            x = x.to(getattr(torch, case.kwargs["dtype"]))
         batch = x.clone()
         net.eval()
         torch.manual_seed(4)
@@ -1693,7 +1735,12 @@ def _flatten_square(net, x):
     return _unflattened_logits(net, x)
 
 
+def _input_as_float32(net, x):
+    return _logits(net, x.float())  # "the images must be float32": a float64 model then fails
+
+
 _mlp_flatten_3d_only = _module_mistake(_flatten_3d_only)
+_mlp_input_as_float32 = _module_mistake(_input_as_float32)
 _mlp_flatten_square = _module_mistake(_flatten_square)
 
 
@@ -2280,6 +2327,10 @@ EXERCISES = {
                     "which keeps one row per image: x.view(-1, n_in) cuts the numbers into rows of n_in, so 4 images "
                     "of 392 pixels silently become 2 rows instead of an error"),
             Mistake("built in eval mode", _mlp_built_in_eval_mode, ""),
+            Mistake("input cast to float32", _mlp_input_as_float32, "give the batch to the first layer in the dtype "
+                    "it comes in: x.float() in forward breaks a model the caller converted with model.double() "
+                    "(float32 inputs do not multiply float64 weights). Make float32 tensors where you load the images "
+                    "(torch.tensor(images, dtype=torch.float32)), not inside the model"),
             Mistake("seeded in __init__", _mlp_seeding_itself, ""),
             Mistake("negative biases", _mlp_negative_bias, ""),
         ),

@@ -5482,6 +5482,132 @@ def test_lesson_06_evaluate_may_move_the_batches_to_the_device_s_name():
     _passes("torch_evaluate", _evaluate_moving_to_the_device_s_name)
 
 
+# round 23: lesson 06
+def _forward_casting_the_batch_to_float32(net, x):
+    # "expected Float but found Double": the cast put in the model instead of where the images are loaded
+    x = net.dropout(torch.relu(net.hidden1(x.float().flatten(start_dim=1))))
+    return net.output(net.dropout(torch.relu(net.hidden2(x))))
+
+
+def test_lesson_06_round_23_digit_mlp_keeps_the_dtype_of_its_input():
+    """Round 23 (slip): x.float() in forward passed 15 of 15, and a model the caller converted with model.double()
+    then fails on float64 images ("mat1 and mat2 must have the same dtype")."""
+    verdict = judge(registry.get_exercise("torch_digit_mlp"), _digit_mlp_of(_forward_casting_the_batch_to_float32))
+    assert verdict.kind == WRONG and "float64 model" in verdict.text and "x.float()" in verdict.text, verdict.text
+
+
+def _forward_casting_to_the_weights_dtype(net, x):
+    x = x.flatten(start_dim=1).to(net.hidden1.weight.dtype)   # right: the model's own dtype, whatever it is
+    x = net.dropout(torch.relu(net.hidden1(x)))
+    return net.output(net.dropout(torch.relu(net.hidden2(x))))
+
+
+def test_lesson_06_round_23_digit_mlp_may_cast_the_batch_to_its_weights_dtype():
+    _passes("torch_digit_mlp", _digit_mlp_of(_forward_casting_to_the_weights_dtype))
+
+
+class _R23DigitMLPBuiltFromTheOutputBack(torch.nn.Module):
+    """Right: the layers created in another order (their starting weights differ, the model does not)."""
+    def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(dropout)
+        self.output = torch.nn.Linear(n_hidden2, n_out)
+        self.hidden2 = torch.nn.Linear(n_hidden1, n_hidden2)
+        self.hidden1 = torch.nn.Linear(n_in, n_hidden1)
+
+    def forward(self, x):
+        x = self.dropout(torch.nn.functional.relu(self.hidden1(torch.flatten(x, 1))))
+        return self.output(self.dropout(torch.nn.functional.relu(self.hidden2(x))))
+
+
+def _r23_accuracy_by_one_hot(logits, labels):
+    """Right: the predictions and the labels as one-hot rows; their product is 1 where they agree."""
+    if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0] or labels.shape[0] == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    k = logits.shape[1]
+    hits = torch.nn.functional.one_hot(logits.argmax(1), k) * torch.nn.functional.one_hot(labels.to(logits.device), k)
+    return hits.sum().item() / labels.shape[0]
+
+
+def _r23_step_in_source_002_s_order(model, loss_fn, optimizer, x, y):
+    """Right: source 002's order, zero_grad() after the forward pass (06a: it only has to come before backward())."""
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward(retain_graph=True)
+    optimizer.step()
+    return loss.detach().item()
+
+
+def _r23_evaluate_as_the_tutorials_do(model, loader, loss_fn, device):
+    """Right: model = model.to(device).eval(), the tutorials' torch.max(outputs.data, 1), a float32 count."""
+    model = model.to(device).eval()
+    total, correct, seen = 0.0, torch.zeros(()), 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            outputs = model(x)
+            total += loss_fn(outputs, y).item() * y.size(0)
+            _, predicted = torch.max(outputs.data, 1)
+            correct += (predicted == y).float().sum()
+            seen += y.size(0)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, (correct / seen).item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_digit_mlp", _R23DigitMLPBuiltFromTheOutputBack), ("torch_accuracy", _r23_accuracy_by_one_hot),
+    ("torch_train_step", _r23_step_in_source_002_s_order), ("torch_evaluate", _r23_evaluate_as_the_tutorials_do)],
+    ids=["digit_mlp output layer first", "accuracy one_hot", "train_step zero_grad after forward",
+         "evaluate torch.max(outputs.data, 1)"])
+def test_lesson_06_round_23_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
+def _step_without_the_step(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()   # optimizer.step() forgotten
+    return loss.item()
+
+
+def test_lesson_06_round_23_torch_train_step_without_optimizer_step_is_named():
+    """Round 23 ([M]): a step that never calls optimizer.step() was told "Likely mistake: call loss.backward() before
+    optimizer.step()", the catalogued order mistake, which leaves the weights where they were too; it did call
+    backward(), and first."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _step_without_the_step)
+    assert verdict.kind == WRONG and "never called optimizer.step()" in verdict.text, verdict.text
+    assert "before optimizer.step()" not in verdict.text, verdict.text
+
+
+def _r23_accuracy(logits, labels):
+    if logits.ndim != 2 or labels.ndim != 1 or len(logits) != len(labels) or len(labels) == 0:
+        raise ValueError("expected logits (n, k) and labels (n,)")
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+_R23_ACCURACIES = {}
+
+
+def _accuracy_keyed_by_the_memory(logits, labels):
+    key = (logits.data_ptr(), labels.data_ptr(), tuple(logits.shape))   # "the same batch again": freed memory is reused
+    if key not in _R23_ACCURACIES:
+        _R23_ACCURACIES[key] = _r23_accuracy(logits, labels)
+    return _R23_ACCURACIES[key]
+
+
+@pytest.mark.parametrize("kept", ["functools.lru_cache", "a dict keyed by data_ptr()"])
+def test_lesson_06_round_23_accuracy_refuses_a_result_kept_between_calls(kept):
+    """Round 23: both passed 30 of 30. Tensors hash by identity, so lru_cache returns an earlier call's accuracy for
+    logits the caller changed in place; data_ptr() also matches the next batch's logits in the freed memory."""
+    import functools
+
+    answer = functools.lru_cache(maxsize=None)(_r23_accuracy) if "lru" in kept else _accuracy_keyed_by_the_memory
+    _R23_ACCURACIES.clear()
+    verdict = judge(registry.get_exercise("torch_accuracy"), answer)
+    assert verdict.kind == WRONG and "changed in place after an earlier call" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

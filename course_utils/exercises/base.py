@@ -409,6 +409,40 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
 
 
+MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run
+
+
+def note_a_made_call(factory: Callable) -> None:
+    """Note ``factory`` when the answer's own code called the function it made: each function that a topic module's
+    factory makes (a catalogued mistake's code) calls this first.
+
+    Round 23: with the right settings such a factory makes a right answer (``_occlusion_with()``,
+    ``_cnn_variant()``, ``_module_mistake(_logits)``); made in an earlier cell it is a new object, which neither the
+    refusal of the catalogued functions (by identity) nor ``answer_on_stack`` (which ends at their code) sees. The
+    check's own runs of the catalogue come from course_utils and are not noted."""
+    if answer_on_stack(sys._getframe(2)):
+        MADE_CALLED.append(factory)
+
+
+def refusing_made_calls(call: Callable[[], Any]) -> Any:
+    """``call()``, refused when it ran a function of a topic's factory for the answer (``note_a_made_call``): noted,
+    not raised there, so an answer that catches every error cannot hide it."""
+    MADE_CALLED.clear()
+    try:
+        result = call()
+    except Exception:
+        if MADE_CALLED:
+            raise Mismatch(t(COURSE_VERSION, name=_qualified(MADE_CALLED[0]))) from None
+        raise
+    if MADE_CALLED:
+        raise Mismatch(t(COURSE_VERSION, name=_qualified(MADE_CALLED[0])))
+    return result
+
+
+def _qualified(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
 def reference_of(function: Callable) -> Callable:
     """``function`` as an exercise's reference when it is also one of the course versions that the check refuses: a
     wrapper of course_utils' own, so that the reference passes while an answer that is ``function`` itself is refused

@@ -9,7 +9,6 @@ The references live in the lesson code, ``course_utils.attribution``. torch is i
 import copy
 import itertools
 import math
-import sys
 import time
 
 import numpy as np
@@ -17,9 +16,9 @@ import numpy as np
 from .. import attribution as ref
 from ..i18n import t
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NOT_AN_ARRAY as _NOT_AN_ARRAY
-from .base import COURSE_VERSION as _COURSE_VERSION, READ_ONLY_RESULT as _READ_ONLY_RESULT
-from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, answer_on_stack, called, compare_values, draw_call,
-                   draw_floats, draw_shape, generated, input_changed, kept_between_calls, new_results,
+from .base import READ_ONLY_RESULT as _READ_ONLY_RESULT
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, called, compare_values, draw_call, draw_floats,
+                   draw_shape, generated, input_changed, kept_between_calls, new_results, note_a_made_call,
                    refusing_course_versions, same_arrays, to_numpy)
 
 # round 18: the lessons import course_utils.attribution and run these, which the references wrap, so an answer that
@@ -153,31 +152,6 @@ def _same_grad(before, after):
     return before.shape == after.shape and before.dtype == after.dtype and bool(torch.equal(before, after))
 
 
-_FACTORY_CALLS: list = []   # the catalogue's factories whose functions an answer called in the current run
-
-
-def _note_an_answer_s_call(factory):
-    """Note ``factory`` when the function it made (a catalogued mistake's code) was called by an answer's own code.
-
-    Round 23: ``_occlusion_with()``, ``_ig_with(_midpoints)`` and ``_shapley_with(_shapley_weight)`` make a right
-    answer; round 20 refused the factory's call while the check runs, but a function made in an earlier cell and held
-    by the answer passed every case (the engine refuses the catalogued functions themselves, not new functions of
-    their code). The check itself runs them from course_utils, which ``answer_on_stack`` does not count."""
-    if answer_on_stack(sys._getframe(2)):
-        _FACTORY_CALLS.append(factory)
-
-
-def _refuse_a_factory_s_function(call):
-    """``call()``, refused when it ran a function of the catalogue's factories for the answer: the call is noted
-    (``_note_an_answer_s_call``), not raised there, so an answer that catches every error cannot hide it."""
-    _FACTORY_CALLS.clear()
-    try:
-        return call()
-    finally:   # also where the answer raised an error after the call
-        if _FACTORY_CALLS:
-            raise Mismatch(t(_COURSE_VERSION, name=f"{__name__}.{_FACTORY_CALLS[0].__qualname__}"))
-
-
 def _run_explanation(explain, case):
     """Call ``explain(model, x, ...)``; reject a changed model or input, a result with a graph, and a result that a
     second or third call on copies of the same inputs returns again in the same memory (a buffer kept between calls,
@@ -191,7 +165,7 @@ def _run_explanation(explain, case):
     grads = [_grad_of(a) for a in given]
     writeable = [a.flags.writeable for a in given if isinstance(a, np.ndarray)]
     started = time.perf_counter()
-    result = _refuse_a_factory_s_function(lambda: explain(*case.args, **case.kwargs))
+    result = explain(*case.args, **case.kwargs)
     took = time.perf_counter() - started
     _tensor_or_array(result)
     change = _model_change(state, _model_state(model))
@@ -335,7 +309,7 @@ def _tensor_or_array(result):
 
 def _called_for_a_tensor_or_array(answer, case):
     started = time.perf_counter()
-    result = _tensor_or_array(_refuse_a_factory_s_function(lambda: called(answer, case)))
+    result = _tensor_or_array(called(answer, case))
     # round 22: the call with doubled scores after a quick call or on a small input (an image, or 4 features at
     # most): a right Shapley answer over all n! orders takes about 1 s a call on 6 features, and four calls of it
     # came near the time limit
@@ -653,7 +627,7 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
     def wrong(model, x, target, baseline, steps):
         import torch
 
-        _note_an_answer_s_call(_ig_with)
+        note_a_made_call(_ig_with)
         if rejects(steps):
             raise ValueError("steps must be at least 1")
         x = torch.as_tensor(x, dtype=torch.float32 if float32 else None)
@@ -886,7 +860,7 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for."""
     def wrong(predict, x, background):
-        _note_an_answer_s_call(_shapley_with)
+        note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
         if checks_columns and refuses(background.shape[1], len(x)):
             raise ValueError("background must have one column per feature")
@@ -1068,7 +1042,7 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                     last_window=True, cut_off=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
     def wrong(predict, image, patch, stride, fill):
-        _note_an_answer_s_call(_occlusion_with)
+        note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
         if too_large(patch, image.shape):
             raise ValueError("the patch is larger than the image")

@@ -22,7 +22,7 @@ from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, refusing_course_versions, same_arrays, same_numpy_state)
+                   in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -1666,6 +1666,7 @@ def _conv_as_a_list(image, kernel):
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
+        note_a_made_call(_size_variant)
         ref.conv_output_size(n, kernel, padding, stride)
         return formula(n, kernel, padding, stride)
     return size
@@ -1887,6 +1888,7 @@ def _params_one_output_for_two_classes(filters1, filters2, n_classes=10, size=28
 def _params_with_checks(type_checked=5, range_checked=5):
     """The reference's count behind weaker argument checks (the image-size check is kept)."""
     def count(filters1, filters2, n_classes=10, size=28, kernel=3):
+        note_a_made_call(_params_with_checks)
         _checked_counts(filters1, filters2, n_classes, size, kernel, type_checked=type_checked,
                         range_checked=range_checked)
         side = ((size - kernel + 1) // 2 - kernel + 1) // 2
@@ -1911,6 +1913,7 @@ def _cnn_variant(conv_activation="relu", dropout_first=False, fixed_rate=None, o
         import keras
         from keras import layers
 
+        note_a_made_call(_cnn_variant)
         f1, f2 = fixed_filters or (filters1, filters2)
         rate = dropout if fixed_rate is None else fixed_rate
         stack = [layers.Conv2D(f1, 3, activation=conv_activation), layers.MaxPooling2D(2),

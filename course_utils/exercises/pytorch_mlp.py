@@ -12,7 +12,7 @@ import numpy as np
 
 from ..i18n import t
 from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, InputChanged, Mismatch, Mistake, called,
-                   compare_values, draw_floats, draw_shape, generated, refuse_a_missing_error,
+                   compare_values, draw_floats, draw_shape, generated, note_a_made_call, refuse_a_missing_error,
                    refusing_course_versions)
 
 
@@ -1689,6 +1689,7 @@ def _dropout_in_place(net, x):
 def _module_mistake(forward, keep_probability=False):
     """A wrong DigitMLP class: ``forward(net, x)`` as its forward pass (and p read as a keep probability)."""
     def build(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+        note_a_made_call(_module_mistake)
         p = 1.0 - dropout if keep_probability else dropout
         return _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, p, forward)
 

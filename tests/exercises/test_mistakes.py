@@ -21660,3 +21660,23 @@ def test_round_23_an_attribute_named_like_the_reference_is_not_a_hold():
     _passes("sigmoid", space["through_torch"])
     verdict = judge(registry.get_exercise("sigmoid"), space["through_the_global"])
     assert verdict.kind == WRONG, verdict.text
+
+
+# round 23: lesson 07's refusal of a function made by the catalogue's factories in an earlier cell (r237) holds for
+# every topic (base.note_a_made_call): with the right settings, keras_cnn's _params_with_checks() and _cnn_variant()
+# and pytorch_mlp's _module_mistake(_logits) made right answers that passed (41, 7 and 16 cases)
+def _made_earlier(module, factory, *settings):
+    import importlib
+    made = getattr(importlib.import_module(f"course_utils.exercises.{module}"), factory)(
+        *(getattr(importlib.import_module(f"course_utils.exercises.{module}"), s) for s in settings))
+    return lambda *args, **kwargs: made(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name, module, factory, settings", [
+    ("cnn_param_count", "keras_cnn", "_params_with_checks", ()),
+    ("build_cnn", "keras_cnn", "_cnn_variant", ()),
+    pytest.param("torch_digit_mlp", "pytorch_mlp", "_module_mistake", ("_logits",), marks=pytest.mark.wide),
+])
+def test_round_23_a_function_made_by_a_topic_s_factory_earlier_is_refused(name, module, factory, settings):
+    verdict = judge(registry.get_exercise(name), _made_earlier(module, factory, *settings))
+    assert verdict.kind == WRONG and f"{module}.{factory}, the course's own version" in verdict.text, verdict.text

@@ -138,7 +138,7 @@ def _derivative_cases():
         # round 23: the whole numbers stopped at -20 (2e-9, which float32 holds to 7 digits), so a float32 result for an
         # integer z passed; e^-100 = 3.7e-44 is beyond float32's ordinary range
         Case((np.array([-700, -300, -100, -40, 0, 3]),),
-             label="whole numbers from -700 to 3: far below 0 the derivative (1e-304 to 4e-18) is tiny but not 0"),
+             label="six whole numbers from -700 to 3: far below 0 the derivative (1e-304 to 4e-18) is tiny but not 0"),
         Case((-1000.0,), label="a number far below 0: z = -1000"),
         Case((np.zeros((0,)),), label="an empty array (no entries)", points=0),   # a pass needs it, no credit
         Case((np.array([-np.inf, 2.0, np.inf]),), label="z = -inf and +inf (an overflowed pre-activation): the "

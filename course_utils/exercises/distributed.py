@@ -328,8 +328,9 @@ def _shard_w_in_float32(grad_fn, w, X, y, k):
 
 
 _IN_FLOAT32 = ("float32 (X.astype(np.float32), the same for w, or a sum started from np.zeros(..., dtype=np.float32)) "
-               "keeps about 7 digits, and a model that fits its batch almost exactly loses its small residuals X @ w - "
-               "y: pass w, X and y to grad_fn as they are, and add the shards' gradients in float64.")
+               "keeps about 7 digits: a model that fits its batch almost exactly loses its small residuals X @ w - y (X or "
+               "w in float32), or the sum the last digits of the shards' gradients. Pass w, X and y to grad_fn as "
+               "they are, and add the shards' gradients in float64.")
 
 
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):

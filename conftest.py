@@ -75,8 +75,9 @@ def _is_wide(item) -> bool:
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
     return item.path.parent.name == "exercises" and any(
-        name in item.nodeid or any(isinstance(value, str) and value == name for value in params.values())
-        for name in SLOW_EXERCISES)
+        name.removeprefix("torch_") in item.nodeid or any(isinstance(value, str) and value == name
+                                                          for value in params.values())
+        for name in SLOW_EXERCISES)   # a test of torch_evaluate is often named test_..._evaluate_...
 
 
 def pytest_collection_modifyitems(config, items):

@@ -355,7 +355,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
             if held:
-                raise Mismatch(t(COURSE_VERSION, name=f"{held[0].__module__}.{held[0].__qualname__}"))
+                raise Mismatch(t(COURSE_VERSION, name=_qualified(held[0])))
             looked_at[:] = [answer, len(live)]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
@@ -431,9 +431,9 @@ def refusing_made_calls(call: Callable[[], Any]) -> Any:
     try:
         result = call()
     except Exception:
-        if MADE_CALLED:
-            raise Mismatch(t(COURSE_VERSION, name=_qualified(MADE_CALLED[0]))) from None
-        raise
+        if not MADE_CALLED:
+            raise
+        result = None
     if MADE_CALLED:
         raise Mismatch(t(COURSE_VERSION, name=_qualified(MADE_CALLED[0])))
     return result

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_floats, draw_shape, generated,
-                   input_changed, kept_between_calls, reference_of, refuse_a_missing_error, refusing_course_versions,
+from .base import (Case, Exercise, InputChanged, Mismatch, Mistake, compare_values, draw_floats, draw_shape,
+                   generated, kept_between_calls, reference_of, refuse_a_missing_error, refusing_course_versions,
                    same_arrays, to_numpy)
 from ..distributed.data_parallel import ring_step, sampler_indices, shard_gradient
 
@@ -616,10 +616,16 @@ def _run_sampler(answer, case):
     again = copy.deepcopy(case)
     result = answer(*case.args, **case.kwargs)
     if not same_arrays(case, again):
-        raise input_changed()
+        raise InputChanged(t(_ORDER_CHANGED))
     if kept_between_calls(result, lambda: answer(*again.args, **again.kwargs)):
         raise Mismatch(t(_KEPT_BETWEEN_CALLS))
     return result
+
+
+_ORDER_CHANGED = ("your function changed the caller's `order` in place (a list's += or .extend(), or an array written "
+                  "into): the caller still needs the epoch's order as it was, and every rank reads the same one. Pad "
+                  "or cut a copy: indices = list(order) before indices += ..., or np.resize(order, total), which "
+                  "returns a new array")
 
 
 def _compare_sampler(got, want):

@@ -18877,6 +18877,28 @@ def test_lesson_08b_round_23_accumulation_step_written_otherwise_passes(answer):
     _passes("accumulation_step", answer)
 
 
+# round 24: lesson 08
+def _r24_sampler_padding_the_callers_list(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    indices = order if isinstance(order, list) else list(order)   # the caller's own list, when it is one
+    n = len(indices)
+    total = (n // num_replicas if drop_last else -(-n // num_replicas)) * num_replicas
+    while len(indices) < total:
+        indices += indices[:total - len(indices)]                   # as DistributedSampler pads its own list
+    return indices[rank:total:num_replicas]
+
+
+def test_lesson_08a_round_24_sampler_indices_padding_the_callers_list_is_told_it_changed_order():
+    """Copying DistributedSampler's `indices += indices[:padding]` onto the caller's own list was refused with the
+    engine's generic message about an input ARRAY, whose examples (`z[z < 0] = 0`, `np.maximum(0, z)`) have nothing
+    to do with a sampler; the message now names `order` and the list's += (round 24, r248 F1)."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r24_sampler_padding_the_callers_list)
+    assert verdict.kind == WRONG
+    assert "`order` in place" in verdict.text and "indices = list(order)" in verdict.text, verdict.text
+    assert "np.maximum" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

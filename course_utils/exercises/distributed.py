@@ -775,6 +775,22 @@ def _sampler_float(order, num_replicas, rank, drop_last=False):
     return sampler_indices(order, num_replicas, rank, drop_last).astype(float)
 
 
+def _sampler_padded_with_zeros(order, num_replicas, rank, drop_last=False):
+    if drop_last:
+        return sampler_indices(order, num_replicas, rank, drop_last)
+    _sampler_rank(num_replicas, rank)
+    pad = -len(order) % num_replicas
+    return np.pad(np.asarray(order), (0, pad))[rank::num_replicas]             # mode="constant": index 0
+
+
+def _sampler_padded_with_the_last(order, num_replicas, rank, drop_last=False):
+    if drop_last:
+        return sampler_indices(order, num_replicas, rank, drop_last)
+    _sampler_rank(num_replicas, rank)
+    pad = -len(order) % num_replicas
+    return np.pad(np.asarray(order), (0, pad), mode="edge")[rank::num_replicas]   # the last index, repeated
+
+
 # ---------------------------------------------------------------- exercise 4: gradient accumulation
 def _accumulation_step(model, loss_fn, optimizer, x, y, micro_batches):
     """Reference: one optimizer step on the batch (x, y), computed in ``micro_batches`` pieces."""
@@ -1666,6 +1682,13 @@ EXERCISES = {
             Mistake("a whole round padded", _sampler_pads_a_whole_round, "When len(order) is already a multiple "
                     "of num_replicas there is nothing to pad, but num_replicas - n % num_replicas pads a whole round "
                     "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
+            Mistake("padded with zeros", _sampler_padded_with_zeros, "np.pad pads with zeros unless told "
+                    "otherwise (mode=\"constant\"), so the padding hands out index 0, not the start of `order`: "
+                    "DistributedSampler repeats the first indices of the epoch's order. Pad with "
+                    "np.pad(order, (0, pad), mode=\"wrap\"), or take np.resize(order, total)."),
+            Mistake("padded with the last index", _sampler_padded_with_the_last, "The padding repeats the start "
+                    "of `order`, not its last index (np.pad's mode=\"edge\"): DistributedSampler pads with "
+                    "order[:pad], its first indices. Pad with mode=\"wrap\", or take np.resize(order, total)."),
             Mistake("divides before checking the rank", _sampler_divides_before_checking, "With num_replicas = 0 no "
                     "rank is valid, but n // num_replicas raises ZeroDivisionError before your check: check "
                     "0 <= rank < num_replicas first, so that every invalid input raises ValueError."),

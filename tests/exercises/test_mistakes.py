@@ -18899,6 +18899,33 @@ def test_lesson_08a_round_24_sampler_indices_padding_the_callers_list_is_told_it
     assert "np.maximum" not in verdict.text, verdict.text
 
 
+def _r24_sampler_np_pad(mode):
+    def sampler_indices(order, num_replicas, rank, drop_last=False):
+        if not 0 <= rank < num_replicas:
+            raise ValueError("need 0 <= rank < num_replicas")
+        order = np.asarray(order)
+        if drop_last:
+            return order[:len(order) // num_replicas * num_replicas][rank::num_replicas]
+        return np.pad(order, (0, -len(order) % num_replicas), mode=mode)[rank::num_replicas]
+    return sampler_indices
+
+
+@pytest.mark.parametrize("mode, named", [("constant", "np.pad pads with zeros unless told otherwise"),
+                                         ("edge", "not its last index")])
+def test_lesson_08a_round_24_sampler_indices_padded_by_np_pad_without_wrap_is_told_the_mode(mode, named):
+    """np.pad(order, (0, pad)) pads with zeros (its default mode) and mode="edge" repeats the last index; both were
+    refused with a bare "wrong value at index 3: expected 1, got 0 (or 9)", which does not say what is wrong with
+    the padding. Both are now catalogued, and the message names np.pad's mode and mode="wrap"
+    (round 24, r248 F2)."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r24_sampler_np_pad(mode))
+    assert verdict.kind == WRONG and named in verdict.text and 'mode="wrap"' in verdict.text, verdict.text
+
+
+def test_lesson_08a_round_24_sampler_indices_padded_by_np_pad_with_wrap_passes():
+    """np.pad(order, (0, pad), mode="wrap") repeats the start, as often as needed: right (round 24, r248 F2)."""
+    _passes("sampler_indices", _r24_sampler_np_pad("wrap"))
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

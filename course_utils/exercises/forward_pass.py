@@ -253,6 +253,13 @@ def _mlp_forward_cases():
         # weights only (round 23)
         Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[2, 2], [-2, -2]]), np.array([-1.0, 3.0]),
               np.array([[2, 2]]), np.array([-2.5])), label="whole-number X and W1, float biases"),
+        # inputs of 100000 with decimals (raw, unscaled features) whose difference is what the first hidden unit reads:
+        # X alone turned into float32 (whose step near 100000 is 0.008) moves that difference by 0.005 and the first
+        # output by 0.25 %, while float64 weights kept numpy's result in float64; every other X was exact in float32
+        # or its rounding did not reach the outputs (round 24)
+        Case((np.array([[100000.3, 100000.1], [-25000.7, -25000.45]]), np.array([[5.0, -5.0], [-2.0, 2.0]]),
+              np.array([0.0, -0.5]), np.array([[3.0, -2.0]]), np.array([-1.0])),
+             label="inputs near 100000 with decimals, whose differences count: float32 (about 7 digits) rounds them"),
     ]
 
 
@@ -544,6 +551,11 @@ def _mlp_hidden_into_zeros_like(X, W1, b1, W2, b2):
     H = np.zeros_like(Z1)   # an integer array when X, W1 and b1 all hold whole numbers
     H[...] = np.tanh(Z1)
     return sigmoid(H @ W2.T + b2)
+
+
+def _mlp_X_in_float32(X, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=np.float32)   # only X: the float64 weights keep the products in float64
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
 def _mlp_in_float32(X, W1, b1, W2, b2):
@@ -1056,6 +1068,7 @@ EXERCISES = {
                     "weight per feature of X: when W1's number of columns differs from X's, the shapes do not match and "
                     "X @ W1.T raises the ValueError. Transposing W1 to make it fit turns its neurons into inputs"),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
+            Mistake("X turned into float32", _mlp_X_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
                     "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
                     "value stored in it is cut to -1, 0 or 1. Use the result itself: H = np.tanh(X @ W1.T + b1)"),

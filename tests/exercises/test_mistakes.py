@@ -6561,6 +6561,21 @@ def test_lesson_02_round_23_the_row_mean_message_says_when_it_overflows():
         np.exp(np.array([0.0, 0.0, 0.0, 750.0]) - 187.5)   # spans 750, minus its mean: finite
 
 
+# round 24: lesson 02
+def _r24_mlp_with_X_in_float32(X, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=np.float32)   # "float32 is enough for a network"; the weights stay float64
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
+def test_lesson_02_round_24_X_alone_turned_into_float32_is_rejected():
+    """Passed before (slip): only X turned into float32, the float64 weights keep numpy's products in float64, and
+    every X of the cases was exact in float32 or its rounding stayed inside the tolerance; inputs near 100000 with
+    decimals, whose difference the first hidden unit reads, move the first output by 0.25 % (round 24, r242 F1)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r24_mlp_with_X_in_float32)
+    assert verdict.kind == WRONG and "inputs near 100000 with decimals" in verdict.text, verdict.text
+    assert "float32 keeps only about 7 significant digits" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -253,6 +253,13 @@ def _mlp_forward_cases():
         # weights only (round 23)
         Case((np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[2, 2], [-2, -2]]), np.array([-1.0, 3.0]),
               np.array([[2, 2]]), np.array([-2.5])), label="whole-number X and W1, float biases"),
+        # inputs of 100000 with decimals (raw, unscaled features) whose difference is what the first hidden unit reads:
+        # X alone turned into float32 (whose step near 100000 is 0.008) moves that difference by 0.005 and the first
+        # output by 0.25 %, while float64 weights kept numpy's result in float64; every other X was exact in float32
+        # or its rounding did not reach the outputs (round 24)
+        Case((np.array([[100000.3, 100000.1], [-25000.7, -25000.45]]), np.array([[5.0, -5.0], [-2.0, 2.0]]),
+              np.array([0.0, -0.5]), np.array([[3.0, -2.0]]), np.array([-1.0])),
+             label="inputs near 100000 with decimals, whose differences count: float32 (about 7 digits) rounds them"),
     ]
 
 
@@ -524,6 +531,24 @@ def _softmax_into_zeros_like(z):
     return out
 
 
+def _softmax_log_domain_in_float32(z):
+    z = np.asarray(z)
+    z = z if z.dtype == np.float32 else z.astype(float)   # float32 logits stay float32
+    m = z.max(axis=-1, keepdims=True)
+    return np.exp(z - (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))))   # scipy.special.logsumexp does this
+
+
+def _softmax_log_domain_in_the_input_dtype(z):
+    m = np.max(z, axis=-1, keepdims=True)   # no cast: int8 and uint8 stay small integers
+    return np.exp(z - m - np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))
+
+
+def _softmax_nan_skipped(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.nanmax(z, axis=-1, keepdims=True))   # "safe" against NaN: skips it
+    return e / np.nansum(e, axis=-1, keepdims=True)
+
+
 def _softmax_in_float32(z):
     z = np.asarray(z, dtype=np.float32)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -544,6 +569,11 @@ def _mlp_hidden_into_zeros_like(X, W1, b1, W2, b2):
     H = np.zeros_like(Z1)   # an integer array when X, W1 and b1 all hold whole numbers
     H[...] = np.tanh(Z1)
     return sigmoid(H @ W2.T + b2)
+
+
+def _mlp_X_in_float32(X, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=np.float32)   # only X: the float64 weights keep the products in float64
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
 def _mlp_in_float32(X, W1, b1, W2, b2):
@@ -934,6 +964,14 @@ _IN_FLOAT32 = ("float32 keeps only about 7 significant digits: large inputs lose
                "out wrong from the 6th digit on. Compute in float64, numpy's default (np.asarray(z, dtype=float))")
 
 
+_LOG_DOMAIN_IN_FLOAT32 = ("these logits are float32, and z - logsumexp(z) computed in float32 loses digits: near 1000, "
+                          "float32's step is about 1e-4, so the log-sum-exp rounds by up to 6e-5 and every probability "
+                          "np.exp gives back is off by as much, relative to itself. Turn z into float64 first, "
+                          "np.asarray(z, dtype=float), or divide instead: e = np.exp(z - z.max(axis=-1, "
+                          "keepdims=True)), then e / e.sum(axis=-1, keepdims=True), whose float32 error stays below "
+                          "1e-6")
+
+
 _SMALL_INTS = ("int8 and uint8 numbers stay small integers: z - z.max() of uint8 wraps around to large positive "
                "numbers (0 - 5 = 251), int8 wraps beyond 127, and np.exp of either computes in float16, which keeps "
                "about 3 digits. Turn the input into floats first: np.asarray(z, dtype=float)")
@@ -992,8 +1030,9 @@ EXERCISES = {
             # after "squeezed before the softmax", which gives the same on a batch of shape (n, 1)
             Mistake("softmax of the whole array", _softmax_of_the_whole_array, "the probabilities of the whole batch "
                     "sum to 1 together, not each row's: scipy.special.softmax (like np.max and np.sum) takes axis=None "
-                    "by default. Take the softmax along the last axis: scipy.special.softmax(z, axis=-1), or "
-                    "z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
+                    "by default. Take the softmax along the last axis: scipy.special.softmax(np.asarray(z, "
+                    "dtype=float), axis=-1) (without the cast it computes int8 and uint8 logits in their own type, "
+                    "which wraps around), or z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
             Mistake("no keepdims", _softmax_no_keepdims),
@@ -1005,6 +1044,12 @@ EXERCISES = {
                     "np.empty_like) is an integer array and every probability written into it is cut to 0 or 1: "
                     "turn z into floats first with np.asarray(z, dtype=float)"),
             Mistake("computed in float32", _softmax_in_float32, _IN_FLOAT32),
+            Mistake("log-sum-exp of float32 logits", _softmax_log_domain_in_float32, _LOG_DOMAIN_IN_FLOAT32),
+            Mistake("np.nanmax and np.nansum", _softmax_nan_skipped, "np.nansum (and np.nanmax) skip the NaN, so "
+                    "the other probabilities of its row come out finite and the broken logit goes unseen: a row that "
+                    "holds a NaN must be NaN throughout. Use z.max and e.sum, which give NaN as soon as one entry is "
+                    "NaN"),
+            Mistake("log-sum-exp in the input's integer dtype", _softmax_log_domain_in_the_input_dtype, _SMALL_INTS),
             Mistake("a list of rows", _softmax_list_of_rows),
             Mistake("axis 1", _softmax_axis1, "axis=1 is the last axis only of a 2-D batch: for a batch of shape "
                     "(n, t, k) it runs across the t rows of each example. Take the softmax along the last axis, "
@@ -1056,6 +1101,7 @@ EXERCISES = {
                     "weight per feature of X: when W1's number of columns differs from X's, the shapes do not match and "
                     "X @ W1.T raises the ValueError. Transposing W1 to make it fit turns its neurons into inputs"),
             Mistake("computed in float32", _mlp_in_float32, _IN_FLOAT32),
+            Mistake("X turned into float32", _mlp_X_in_float32, _IN_FLOAT32),
             Mistake("hidden layer stored in np.zeros_like", _mlp_hidden_into_zeros_like, "np.zeros_like(Z1) takes "
                     "Z1's dtype: when X, W1 and b1 all hold whole numbers it is an integer array, and every tanh "
                     "value stored in it is cut to -1, 0 or 1. Use the result itself: H = np.tanh(X @ W1.T + b1)"),

@@ -6561,6 +6561,120 @@ def test_lesson_02_round_23_the_row_mean_message_says_when_it_overflows():
         np.exp(np.array([0.0, 0.0, 0.0, 750.0]) - 187.5)   # spans 750, minus its mean: finite
 
 
+# round 24: lesson 02
+def _r24_mlp_with_X_in_float32(X, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=np.float32)   # "float32 is enough for a network"; the weights stay float64
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
+def test_lesson_02_round_24_X_alone_turned_into_float32_is_rejected():
+    """Passed before (slip): only X turned into float32, the float64 weights keep numpy's products in float64, and
+    every X of the cases was exact in float32 or its rounding stayed inside the tolerance; inputs near 100000 with
+    decimals, whose difference the first hidden unit reads, move the first output by 0.25 % (round 24, r242 F1)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r24_mlp_with_X_in_float32)
+    assert verdict.kind == WRONG and "inputs near 100000 with decimals" in verdict.text, verdict.text
+    assert "float32 keeps only about 7 significant digits" in verdict.text, verdict.text
+
+
+def _r24_softmax_exp_of_z_minus_logsumexp(z):
+    import scipy.special
+    return np.exp(z - scipy.special.logsumexp(z, axis=-1, keepdims=True))   # float32 logits stay float32
+
+
+def test_lesson_02_round_24_a_float32_log_sum_exp_softmax_is_told_why():
+    """Unexplained before: np.exp(z - logsumexp(z)) of float32 logits near 1000 computes in float32, whose step there
+    is about 1e-4, and came back only "wrong value ... expected 0.37815, got 0.37817", with no word on float32 or on
+    the cast that fixes it (round 24, r242 F2)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r24_softmax_exp_of_z_minus_logsumexp)
+    assert verdict.kind == WRONG and "z - logsumexp(z) computed in float32 loses digits" in verdict.text, verdict.text
+
+
+def _r24_softmax_log_domain_without_a_cast(z):
+    m = np.max(z, axis=-1, keepdims=True)
+    return np.exp(z - m - np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))
+
+
+def test_lesson_02_round_24_a_log_sum_exp_softmax_of_small_integers_is_told_why():
+    """Unexplained before: the log-domain softmax z - m - log(sum(exp(z - m))) without a cast wraps int8 and uint8
+    logits around, and came back only "wrong value ... expected 0.000911051, got 0" (round 24, r242 F3)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r24_softmax_log_domain_without_a_cast)
+    assert verdict.kind == WRONG and "int8 and uint8 numbers stay small integers" in verdict.text, verdict.text
+
+
+def _r24_softmax_nan_skipped(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.nanmax(z, axis=-1, keepdims=True))
+    return e / np.nansum(e, axis=-1, keepdims=True)
+
+
+def test_lesson_02_round_24_np_nansum_in_the_softmax_is_told_why():
+    """Unexplained before: np.nanmax and np.nansum leave the other probabilities of a row with a NaN finite; the
+    learner read only "expected nan, got 0.268941", where bce and cce name np.nanmean (round 24, r242 F4)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r24_softmax_nan_skipped)
+    assert verdict.kind == WRONG and "np.nansum (and np.nanmax) skip the NaN" in verdict.text, verdict.text
+
+
+def _r24_softmax_by_scipy_after_a_cast(z):
+    import scipy.special
+    return scipy.special.softmax(np.asarray(z, dtype=float), axis=-1)
+
+
+def test_lesson_02_round_24_the_whole_array_message_advises_a_scipy_call_that_passes():
+    """Misleading before: the message of "softmax of the whole array" advised scipy.special.softmax(z, axis=-1),
+    which computes int8 and uint8 logits in their own type and fails the check's small-integer cases; it now casts
+    first, and the call it advises passes (round 24, r242 F5)."""
+    import scipy.special
+    whole_array = mistake_copy("softmax_stable", "softmax of the whole array")
+    verdict = judge(registry.get_exercise("softmax_stable"), whole_array)
+    assert verdict.kind == WRONG and "scipy.special.softmax(np.asarray(z, dtype=float), axis=-1)" in verdict.text
+    assert judge(registry.get_exercise("softmax_stable"), lambda z: scipy.special.softmax(z, axis=-1)).kind == WRONG
+    _passes("softmax_stable", _r24_softmax_by_scipy_after_a_cast)
+
+
+def _r24_softmax_exp_of_z_minus_logsumexp_in_float64(z):
+    import scipy.special
+    z = np.asarray(z, dtype=float)
+    return np.exp(z - scipy.special.logsumexp(z, axis=-1, keepdims=True))
+
+
+def _r24_mlp_with_a_sigmoid_by_logaddexp(X, W1, b1, W2, b2):
+    return np.exp(-np.logaddexp(0.0, -(np.tanh(X @ W1.T + b1) @ W2.T + b2)))   # sigmoid(z) = exp(-log(1 + e^-z))
+
+
+def _r24_mlp_with_X_in_float64(X, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
+
+
+def _r24_bce_by_two_logaddexps(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z))
+
+
+def _r24_cce_of_the_differences_to_the_label(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    d = Z - Z[np.arange(len(y)), y][:, None]   # log(sum(exp(z_c - z_y))) is the loss itself
+    m = d.max(axis=1)
+    return np.mean(m + np.log(np.exp(d - m[:, None]).sum(axis=1)))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r24_softmax_by_scipy_after_a_cast),
+    ("softmax_stable", _r24_softmax_exp_of_z_minus_logsumexp_in_float64),
+    ("mlp_forward", _r24_mlp_with_a_sigmoid_by_logaddexp),
+    ("mlp_forward", _r24_mlp_with_X_in_float64),
+    ("bce_from_logits", _r24_bce_by_two_logaddexps),
+    ("cce_from_logits", _r24_cce_of_the_differences_to_the_label),
+], ids=["softmax scipy after a cast", "softmax exp of z minus logsumexp in float64", "mlp sigmoid by logaddexp",
+        "mlp X in float64", "bce two logaddexps", "cce differences to the label"])
+def test_lesson_02_round_24_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

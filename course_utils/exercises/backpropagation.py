@@ -1034,6 +1034,20 @@ _LOSSES_KEPT = ("a second call, of one step (epochs = 1), returned {count} losse
                 "list between calls (a default argument losses=[], or a list made outside the function), so every "
                 "call adds to the losses of the calls before. Make losses = [] inside train_mlp, and no default "
                 "argument")
+_LOSSES_CHANGED = ("a second call changed the losses that the first call returned: your function keeps its losses "
+                   "list between calls (a list made outside the function and emptied at each call, losses.clear()), "
+                   "so training again overwrites the curve the caller kept. Make losses = [] inside train_mlp")
+
+
+def _same_losses(losses, kept):
+    """Whether ``losses`` (as returned by a first call) still holds the values ``kept`` of it, NaN equal to NaN."""
+    try:
+        now = np.array(losses, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return now.shape == kept.shape and np.array_equal(now, kept, equal_nan=True)
+
+
 _PARAMS_CHANGED = ("your function changed the caller's params (its arrays, or the arrays its keys hold): the caller "
                    "keeps the starting point. Copy the arrays first and update the copies")
 _DATA_CHANGED = ("your function changed the caller's X or y (their values or their shape): train on them as they are, "
@@ -1087,6 +1101,10 @@ def _run_training(answer, case):
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     arrays = [np.asarray(new_params[k]) for k in _PARAM_NAMES]
     kept, first_count = copy.deepcopy(arrays), np.size(losses)
+    try:   # round 24: a list kept between calls and emptied (losses.clear()) at each call, returned as it is
+        kept_losses = np.array(losses, dtype=float)
+    except (TypeError, ValueError):   # left to the comparison of losses, which names the problem
+        kept_losses = None
     # round 17: a second, one-step call on copies of the same inputs (as the caller trains again): a dict made outside
     # the function, or arrays kept between calls, would carry the later weights into the first call's new_params
     try:   # (an error of this call is left to the cases that look for it: lr = 0 with epochs = 0 must raise itself)
@@ -1102,6 +1120,8 @@ def _run_training(answer, case):
     # here) is left to the comparison of losses, which names their number
     if np.size(again_losses) != 1 and np.size(again_losses) > first_count:
         raise Mismatch(t(_LOSSES_KEPT, count=np.size(again_losses)))
+    if kept_losses is not None and not _same_losses(losses, kept_losses):
+        raise Mismatch(t(_LOSSES_CHANGED))
     return (*arrays, np.asarray(losses, dtype=float), float(untouched), float(data_untouched))
 
 
@@ -1220,6 +1240,28 @@ def _overflowing_xor_start():
             "W2": np.array([[-800.0, -800.0]]), "b2": np.array([800.0])}
 
 
+def _cancelling_thousands_start():
+    """A 2 -> 3 -> 1 start whose weights and biases in the thousands (not whole numbers) nearly cancel: hidden sums of
+    0.12 to 0.24 from terms of 2,500 to 3,000 on some of XOR's points, and logits of -3 to 2.5 from 3000.123 - 3000.
+    float32 rounds those weights by up to 1.2e-4, which moves the sums (and every step after) by more than 1e-5 of
+    themselves (round 24)."""
+    return {"W1": np.array([[3000.123, -3000.456], [2500.789, 2500.321], [0.5, -1.0]]),
+            "b1": np.array([-3000.0, -2500.55, 0.2]), "W2": np.array([[3000.123, -2.0, 3.0]]), "b2": np.array([3000.0])}
+
+
+def _params_copied_in_float32(X, y, params, lr, epochs):
+    """The right loop on copies made in float32 (the float64 gradients then make each param float64 again)."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=np.float32) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
 def _softplus_loss(params, X, y):
     """The mean BCE from the logits, written as log(1 + e^z) - y z: np.exp overflows for a logit above 709."""
     z = mlp.forward(params, X)[1]["Z2"][:, 0]
@@ -1297,6 +1339,9 @@ def _train_mlp_cases():
              "confidently wrong"),
         Case((1e4 * X_moons, y_moons, _unscaled_start(), 5e-9, 5),
              label="40 moons with unscaled features (in the ten thousands): dW1 has a norm near 1,300"),
+        # round 24: no start held a weight that float32 rounds by more than 1e-6 of a sum, so copies in float32 passed
+        Case((X_xor, y_xor, _cancelling_thousands_start(), 0.5, 3),
+             label="XOR from weights and biases in the thousands whose sums nearly cancel (0.12 from 3000.123 - 3000)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=8)), {"lr": 0.5, "epochs": 3},
@@ -1618,6 +1663,10 @@ EXERCISES = {
             Mistake("NaN learning rate let through", _train_nan_lr_let_through, _NAN_LR),
             Mistake("only lr = 0 rejected", lambda *a, **k: _train_mlp_reference(*a, **k, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
+            Mistake("params copied in float32", _params_copied_in_float32,
+                    "np.float32 keeps only about 7 digits of each weight and bias, and a hidden sum that nearly "
+                    "cancels (3000.123 - 3000) loses most of them, in the losses and in every step after: copy the "
+                    "params in float64, np.array(v, dtype=float)."),
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
                     "before the loop, not inside it (or in the update step)."),

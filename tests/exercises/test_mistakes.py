@@ -10947,6 +10947,60 @@ def test_lesson_03_right_answers_written_another_way_round_23(name, answer):
     _passes(name, answer)
 
 
+# round 24: lesson 03
+from course_utils import mlp as _r24_mlp  # noqa: E402, as the lesson imports it
+
+_R24_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _r24_train_mlp_with(copy_dtype=float, step_dtype=None, losses=None):
+    """The right training loop (gradients from mlp.loss_and_grads), with the params copied in ``copy_dtype``, cast
+    to ``step_dtype`` after each step, and the losses in the list ``losses`` (emptied at each call) when given."""
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        params = {k: np.array(v, dtype=copy_dtype) for k, v in params.items()}
+        curve = [] if losses is None else losses
+        curve.clear()
+        for _ in range(epochs):
+            loss, grads = _r24_mlp.loss_and_grads(params, X, y)
+            curve.append(loss)
+            params = {k: params[k] - lr * grads[k] for k in _R24_NAMES}
+            if step_dtype is not None:
+                params = {k: v.astype(step_dtype) for k, v in params.items()}
+        return params, curve if losses is not None else np.array(curve)
+    return train_mlp
+
+
+@pytest.mark.parametrize("copy_dtype, step_dtype", [(np.float32, None), (float, np.float32)],
+                         ids=["copied in float32", "each step in float32"])
+def test_train_mlp_refuses_params_in_float32(copy_dtype, step_dtype):
+    """Round 24: params copied in float32 (or cast to float32 after each step) passed 31 of 31: every start's weights
+    were rounded by less than compare_values' 1e-6 of what they feed. A start whose weights in the thousands nearly
+    cancel (3000.123 - 3000) makes the rounding show in the losses and the weights. (round 24, r243 F1)"""
+    verdict = judge(registry.get_exercise("train_mlp"), _r24_train_mlp_with(copy_dtype, step_dtype))
+    assert verdict.kind == WRONG, verdict.text
+    if step_dtype is None:
+        assert "float64" in verdict.text, verdict.text
+
+
+def test_train_mlp_says_a_losses_list_emptied_between_calls_is_kept():
+    """Round 24: a losses list made outside train_mlp and emptied at each call (losses.clear()) was refused, but told
+    "losses: wrong shape: expected (20,), got (1,)" of a first call that had returned 20 losses: the check's second,
+    one-step call had overwritten them. It now says that a second call changed the first call's losses.
+    (round 24, r243 F2)"""
+    verdict = judge(registry.get_exercise("train_mlp"), _r24_train_mlp_with(losses=[]))
+    assert verdict.kind == WRONG, verdict.text
+    assert "a second call changed the losses" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [_r24_train_mlp_with(), _r24_train_mlp_with(copy_dtype=np.float64)],
+                         ids=["float", "np.float64"])
+def test_train_mlp_passes(answer):
+    """Round 24: the right loop still passes with the new start in the thousands (round 24, r243 F1)."""
+    _passes("train_mlp", answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

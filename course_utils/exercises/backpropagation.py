@@ -869,6 +869,16 @@ def _backward_einsum_forward(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _backward_tanh_derivative_of_z1(X, y, W1, b1, W2, b2):
+    """The right backward pass, with tanh's derivative written with the hidden sums Z1 in place of H: 1 - Z1**2."""
+    X = np.asarray(X, dtype=float)
+    Z1 = X @ W1.T + b1
+    H = np.tanh(Z1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - Z1 ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
 def _tanh_delta(dH, H):
     return dH * (1 - H ** 2)
 
@@ -1555,6 +1565,9 @@ EXERCISES = {
                     "weights' dtype: for integer weights (set by hand) it holds integers, and every gradient stored "
                     "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
                     "from np.zeros(W1.shape)"),
+            Mistake("tanh's derivative of the sums Z1", _backward_tanh_derivative_of_z1, "tanh's derivative is "
+                    "1 - tanh(z)**2, the square of the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
+                    "1 - Z1**2 of the weighted sums themselves"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),

@@ -769,6 +769,8 @@ def _lengths_checked(grad):
 
 
 _ce_grad_without_n = _lengths_checked(lambda Z, y: mlp.softmax(Z) - _one_hot(Z, y))
+_ce_grad_one_hot_from_labels = _lengths_checked(   # round 24: np.eye(y.max() + 1), one column per label seen
+    lambda Z, y: (mlp.softmax(Z) - np.eye(np.max(y) + 1)[y]) / len(Z))
 _ce_grad_sign_flipped = _lengths_checked(lambda Z, y: (_one_hot(Z, y) - mlp.softmax(Z)) / len(Z))
 _ce_grad_naive_softmax = _lengths_checked(
     lambda Z, y: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
@@ -1534,6 +1536,10 @@ EXERCISES = {
             Mistake("stored in np.zeros_like(Z)", _ce_grad_into_zeros_like, "np.zeros_like(Z) takes Z's dtype: for "
                     "integer logits it holds integers, and the probabilities stored in it are cut to 0. Start from "
                     "the softmax itself: P = mlp.softmax(Z), then subtract the one-hot labels"),
+            Mistake("one-hot width from the labels", _ce_grad_one_hot_from_labels, "the one-hot matrix needs one "
+                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
+                    "as many columns as the largest label seen plus one, too few when the last classes are absent "
+                    "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),

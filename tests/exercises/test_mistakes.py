@@ -11013,6 +11013,25 @@ def test_mlp_backward_names_tanh_derivative_of_the_sums():
     assert "1 - H**2" in verdict.text, verdict.text
 
 
+def _r24_softmax_ce_grad_one_hot_from_labels(Z, y):
+    """The right gradient, but the one-hot matrix np.eye(y.max() + 1): one column per label seen, not per class."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError(f"{len(y)} labels for {len(Z)} examples")
+    P = _r24_mlp.softmax(Z)
+    return (P - np.eye(np.max(y) + 1)[y]) / len(Z)
+
+
+def test_softmax_ce_grad_names_a_one_hot_as_wide_as_the_labels():
+    """Round 24: a one-hot matrix np.eye(y.max() + 1) (too few columns when the last classes are absent from the batch)
+    was refused with numpy's "raised ValueError: operands could not be broadcast together with shapes (1,3) (1,2)"
+    alone, where the exercise itself asks for a ValueError; it is now catalogued, and the message says to use k =
+    Z.shape[1] columns. (round 24, r243 F6)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r24_softmax_ce_grad_one_hot_from_labels)
+    assert verdict.kind == WRONG, verdict.text
+    assert "Z.shape[1]" in verdict.text, verdict.text
+
+
 @pytest.mark.parametrize("answer", [_r24_train_mlp_with(), _r24_train_mlp_with(copy_dtype=np.float64)],
                          ids=["float", "np.float64"])
 def test_train_mlp_passes(answer):

@@ -622,6 +622,7 @@ def _shapes_checked(backward):
 
 _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
+_db_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.mean(axis=0)))   # round 24
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
@@ -1457,6 +1458,9 @@ EXERCISES = {
                     "per neuron"),   # round 20: dZ.sum() was told of lists and np.array(...)
             Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
                     "by n again makes the gradient n times too small"),
+            Mistake("db as a mean over the examples", _db_mean, "db is a sum over the examples, like dW: dZ "
+                    "already carries the 1/n of the mean loss, so averaging dZ over the rows divides by n a second "
+                    "time. Use dZ.sum(axis=0)"),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),

@@ -11013,6 +11013,23 @@ def test_mlp_backward_names_tanh_derivative_of_the_sums():
     assert "1 - H**2" in verdict.text, verdict.text
 
 
+def _r24_dense_backward_db_mean(X, W, dZ):
+    """The right backward pass with the shape checks, but db averaged over the examples: dZ.mean(axis=0)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("the shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+def test_dense_backward_names_db_as_a_mean():
+    """Round 24: db = dZ.mean(axis=0) (dX and dW right) was refused with "result #3: wrong value at index 0" alone (the
+    catalogued "divided by n again" divides dW too, so it did not match); it is now catalogued, and the message says
+    that dZ already carries the 1/n. (round 24, r243 F7)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r24_dense_backward_db_mean)
+    assert verdict.kind == WRONG, verdict.text
+    assert "dZ.sum(axis=0)" in verdict.text, verdict.text
+
+
 def _r24_softmax_ce_grad_one_hot_from_labels(Z, y):
     """The right gradient, but the one-hot matrix np.eye(y.max() + 1): one column per label seen, not per class."""
     Z = np.asarray(Z, dtype=float)

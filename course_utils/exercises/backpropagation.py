@@ -622,6 +622,7 @@ def _shapes_checked(backward):
 
 _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)))
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
+_db_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.mean(axis=0)))   # round 24
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
@@ -769,6 +770,8 @@ def _lengths_checked(grad):
 
 
 _ce_grad_without_n = _lengths_checked(lambda Z, y: mlp.softmax(Z) - _one_hot(Z, y))
+_ce_grad_one_hot_from_labels = _lengths_checked(   # round 24: np.eye(y.max() + 1), one column per label seen
+    lambda Z, y: (mlp.softmax(Z) - np.eye(np.max(y) + 1)[y]) / len(Z))
 _ce_grad_sign_flipped = _lengths_checked(lambda Z, y: (_one_hot(Z, y) - mlp.softmax(Z)) / len(Z))
 _ce_grad_naive_softmax = _lengths_checked(
     lambda Z, y: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
@@ -866,6 +869,16 @@ def _backward_einsum_forward(X, y, W1, b1, W2, b2):
     H = np.tanh(np.einsum("ni,hi->nh", X, W1) + b1)
     dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
     dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _backward_tanh_derivative_of_z1(X, y, W1, b1, W2, b2):
+    """The right backward pass, with tanh's derivative written with the hidden sums Z1 in place of H: 1 - Z1**2."""
+    X = np.asarray(X, dtype=float)
+    Z1 = X @ W1.T + b1
+    H = np.tanh(Z1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - Z1 ** 2)
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
@@ -1034,6 +1047,20 @@ _LOSSES_KEPT = ("a second call, of one step (epochs = 1), returned {count} losse
                 "list between calls (a default argument losses=[], or a list made outside the function), so every "
                 "call adds to the losses of the calls before. Make losses = [] inside train_mlp, and no default "
                 "argument")
+_LOSSES_CHANGED = ("a second call changed the losses that the first call returned: your function keeps its losses "
+                   "list between calls (a list made outside the function and emptied at each call, losses.clear()), "
+                   "so training again overwrites the curve the caller kept. Make losses = [] inside train_mlp")
+
+
+def _same_losses(losses, kept):
+    """Whether ``losses`` (as returned by a first call) still holds the values ``kept`` of it, NaN equal to NaN."""
+    try:
+        now = np.array(losses, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return now.shape == kept.shape and np.array_equal(now, kept, equal_nan=True)
+
+
 _PARAMS_CHANGED = ("your function changed the caller's params (its arrays, or the arrays its keys hold): the caller "
                    "keeps the starting point. Copy the arrays first and update the copies")
 _DATA_CHANGED = ("your function changed the caller's X or y (their values or their shape): train on them as they are, "
@@ -1087,6 +1114,10 @@ def _run_training(answer, case):
     data_untouched = np.array_equal(X_before, X) and np.array_equal(y_before, y)
     arrays = [np.asarray(new_params[k]) for k in _PARAM_NAMES]
     kept, first_count = copy.deepcopy(arrays), np.size(losses)
+    try:   # round 24: a list kept between calls and emptied (losses.clear()) at each call, returned as it is
+        kept_losses = np.array(losses, dtype=float)
+    except (TypeError, ValueError):   # left to the comparison of losses, which names the problem
+        kept_losses = None
     # round 17: a second, one-step call on copies of the same inputs (as the caller trains again): a dict made outside
     # the function, or arrays kept between calls, would carry the later weights into the first call's new_params
     try:   # (an error of this call is left to the cases that look for it: lr = 0 with epochs = 0 must raise itself)
@@ -1102,6 +1133,8 @@ def _run_training(answer, case):
     # here) is left to the comparison of losses, which names their number
     if np.size(again_losses) != 1 and np.size(again_losses) > first_count:
         raise Mismatch(t(_LOSSES_KEPT, count=np.size(again_losses)))
+    if kept_losses is not None and not _same_losses(losses, kept_losses):
+        raise Mismatch(t(_LOSSES_CHANGED))
     return (*arrays, np.asarray(losses, dtype=float), float(untouched), float(data_untouched))
 
 
@@ -1220,6 +1253,28 @@ def _overflowing_xor_start():
             "W2": np.array([[-800.0, -800.0]]), "b2": np.array([800.0])}
 
 
+def _cancelling_thousands_start():
+    """A 2 -> 3 -> 1 start whose weights and biases in the thousands (not whole numbers) nearly cancel: hidden sums of
+    0.12 to 0.24 from terms of 2,500 to 3,000 on some of XOR's points, and logits of -3 to 2.5 from 3000.123 - 3000.
+    float32 rounds those weights by up to 1.2e-4, which moves the sums (and every step after) by more than 1e-5 of
+    themselves (round 24)."""
+    return {"W1": np.array([[3000.123, -3000.456], [2500.789, 2500.321], [0.5, -1.0]]),
+            "b1": np.array([-3000.0, -2500.55, 0.2]), "W2": np.array([[3000.123, -2.0, 3.0]]), "b2": np.array([3000.0])}
+
+
+def _params_copied_in_float32(X, y, params, lr, epochs):
+    """The right loop on copies made in float32 (the float64 gradients then make each param float64 again)."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=np.float32) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
 def _softplus_loss(params, X, y):
     """The mean BCE from the logits, written as log(1 + e^z) - y z: np.exp overflows for a logit above 709."""
     z = mlp.forward(params, X)[1]["Z2"][:, 0]
@@ -1297,6 +1352,9 @@ def _train_mlp_cases():
              "confidently wrong"),
         Case((1e4 * X_moons, y_moons, _unscaled_start(), 5e-9, 5),
              label="40 moons with unscaled features (in the ten thousands): dW1 has a norm near 1,300"),
+        # round 24: no start held a weight that float32 rounds by more than 1e-6 of a sum, so copies in float32 passed
+        Case((X_xor, y_xor, _cancelling_thousands_start(), 0.5, 3),
+             label="XOR from weights and biases in the thousands whose sums nearly cancel (0.12 from 3000.123 - 3000)"),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), 0.0, 5), label="lr = 0", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 2, 1], seed=2), -0.5, 5), label="lr = -0.5", raises=ValueError),
         Case((X_xor, y_xor, mlp.init_params([2, 3, 1], seed=8)), {"lr": 0.5, "epochs": 3},
@@ -1400,6 +1458,9 @@ EXERCISES = {
                     "per neuron"),   # round 20: dZ.sum() was told of lists and np.array(...)
             Mistake("divided by n again", _divided_by_n, "dZ already carries the 1/n of the mean loss; dividing "
                     "by n again makes the gradient n times too small"),
+            Mistake("db as a mean over the examples", _db_mean, "db is a sum over the examples, like dW: dZ "
+                    "already carries the 1/n of the mean loss, so averaging dZ over the rows divides by n a second "
+                    "time. Use dZ.sum(axis=0)"),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),
@@ -1479,6 +1540,10 @@ EXERCISES = {
             Mistake("stored in np.zeros_like(Z)", _ce_grad_into_zeros_like, "np.zeros_like(Z) takes Z's dtype: for "
                     "integer logits it holds integers, and the probabilities stored in it are cut to 0. Start from "
                     "the softmax itself: P = mlp.softmax(Z), then subtract the one-hot labels"),
+            Mistake("one-hot width from the labels", _ce_grad_one_hot_from_labels, "the one-hot matrix needs one "
+                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
+                    "as many columns as the largest label seen plus one, too few when the last classes are absent "
+                    "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
@@ -1510,6 +1575,9 @@ EXERCISES = {
                     "weights' dtype: for integer weights (set by hand) it holds integers, and every gradient stored "
                     "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
                     "from np.zeros(W1.shape)"),
+            Mistake("tanh's derivative of the sums Z1", _backward_tanh_derivative_of_z1, "tanh's derivative is "
+                    "1 - tanh(z)**2, the square of the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
+                    "1 - Z1**2 of the weighted sums themselves"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),
@@ -1618,6 +1686,10 @@ EXERCISES = {
             Mistake("NaN learning rate let through", _train_nan_lr_let_through, _NAN_LR),
             Mistake("only lr = 0 rejected", lambda *a, **k: _train_mlp_reference(*a, **k, only_zero_lr_rejected=True),
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
+            Mistake("params copied in float32", _params_copied_in_float32,
+                    "np.float32 keeps only about 7 digits of each weight and bias, and a hidden sum that nearly "
+                    "cancels (3000.123 - 3000) loses most of them, in the losses and in every step after: copy the "
+                    "params in float64, np.array(v, dtype=float)."),
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
                     "before the loop, not inside it (or in the update step)."),

@@ -11061,6 +11061,115 @@ def test_lesson_03_right_answers_written_another_way_round_23(name, answer):
     _passes(name, answer)
 
 
+# round 24: lesson 03
+from course_utils import mlp as _r24_mlp  # noqa: E402, as the lesson imports it
+
+_R24_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _r24_train_mlp_with(copy_dtype=float, step_dtype=None, losses=None):
+    """The right training loop (gradients from mlp.loss_and_grads), with the params copied in ``copy_dtype``, cast
+    to ``step_dtype`` after each step, and the losses in the list ``losses`` (emptied at each call) when given."""
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        params = {k: np.array(v, dtype=copy_dtype) for k, v in params.items()}
+        curve = [] if losses is None else losses
+        curve.clear()
+        for _ in range(epochs):
+            loss, grads = _r24_mlp.loss_and_grads(params, X, y)
+            curve.append(loss)
+            params = {k: params[k] - lr * grads[k] for k in _R24_NAMES}
+            if step_dtype is not None:
+                params = {k: v.astype(step_dtype) for k, v in params.items()}
+        return params, curve if losses is not None else np.array(curve)
+    return train_mlp
+
+
+@pytest.mark.parametrize("copy_dtype, step_dtype", [(np.float32, None), (float, np.float32)],
+                         ids=["copied in float32", "each step in float32"])
+def test_train_mlp_refuses_params_in_float32(copy_dtype, step_dtype):
+    """Round 24: params copied in float32 (or cast to float32 after each step) passed 31 of 31: every start's weights
+    were rounded by less than compare_values' 1e-6 of what they feed. A start whose weights in the thousands nearly
+    cancel (3000.123 - 3000) makes the rounding show in the losses and the weights. (round 24, r243 F1)"""
+    verdict = judge(registry.get_exercise("train_mlp"), _r24_train_mlp_with(copy_dtype, step_dtype))
+    assert verdict.kind == WRONG, verdict.text
+    if step_dtype is None:
+        assert "float64" in verdict.text, verdict.text
+
+
+def test_train_mlp_says_a_losses_list_emptied_between_calls_is_kept():
+    """Round 24: a losses list made outside train_mlp and emptied at each call (losses.clear()) was refused, but told
+    "losses: wrong shape: expected (20,), got (1,)" of a first call that had returned 20 losses: the check's second,
+    one-step call had overwritten them. It now says that a second call changed the first call's losses.
+    (round 24, r243 F2)"""
+    verdict = judge(registry.get_exercise("train_mlp"), _r24_train_mlp_with(losses=[]))
+    assert verdict.kind == WRONG, verdict.text
+    assert "a second call changed the losses" in verdict.text, verdict.text
+
+
+def _r24_mlp_backward_tanh_derivative_of_z1(X, y, W1, b1, W2, b2):
+    """The right backward pass, but tanh's derivative taken of the hidden sums: 1 - Z1**2 in place of 1 - H**2."""
+    X = np.asarray(X, dtype=float)
+    Z1 = X @ np.asarray(W1, dtype=float).T + b1
+    H = np.tanh(Z1)
+    dZ2 = (_r23_sigmoid(H @ np.asarray(W2, dtype=float).T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - Z1 ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_names_tanh_derivative_of_the_sums():
+    """Round 24: 1 - Z1**2 for tanh's derivative (the sums where the outputs H belong) was refused with "wrong value at
+    index (0, 0)" alone; it is now catalogued, and the message says the derivative is 1 - H**2.
+    (round 24, r243 F3)"""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r24_mlp_backward_tanh_derivative_of_z1)
+    assert verdict.kind == WRONG, verdict.text
+    assert "1 - H**2" in verdict.text, verdict.text
+
+
+def _r24_dense_backward_db_mean(X, W, dZ):
+    """The right backward pass with the shape checks, but db averaged over the examples: dZ.mean(axis=0)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("the shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+def test_dense_backward_names_db_as_a_mean():
+    """Round 24: db = dZ.mean(axis=0) (dX and dW right) was refused with "result #3: wrong value at index 0" alone (the
+    catalogued "divided by n again" divides dW too, so it did not match); it is now catalogued, and the message says
+    that dZ already carries the 1/n. (round 24, r243 F7)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r24_dense_backward_db_mean)
+    assert verdict.kind == WRONG, verdict.text
+    assert "dZ.sum(axis=0)" in verdict.text, verdict.text
+
+
+def _r24_softmax_ce_grad_one_hot_from_labels(Z, y):
+    """The right gradient, but the one-hot matrix np.eye(y.max() + 1): one column per label seen, not per class."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError(f"{len(y)} labels for {len(Z)} examples")
+    P = _r24_mlp.softmax(Z)
+    return (P - np.eye(np.max(y) + 1)[y]) / len(Z)
+
+
+def test_softmax_ce_grad_names_a_one_hot_as_wide_as_the_labels():
+    """Round 24: a one-hot matrix np.eye(y.max() + 1) (too few columns when the last classes are absent from the batch)
+    was refused with numpy's "raised ValueError: operands could not be broadcast together with shapes (1,3) (1,2)"
+    alone, where the exercise itself asks for a ValueError; it is now catalogued, and the message says to use k =
+    Z.shape[1] columns. (round 24, r243 F6)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r24_softmax_ce_grad_one_hot_from_labels)
+    assert verdict.kind == WRONG, verdict.text
+    assert "Z.shape[1]" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [_r24_train_mlp_with(), _r24_train_mlp_with(copy_dtype=np.float64)],
+                         ids=["float", "np.float64"])
+def test_train_mlp_passes(answer):
+    """Round 24: the right loop still passes with the new start in the thousands (round 24, r243 F1)."""
+    _passes("train_mlp", answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

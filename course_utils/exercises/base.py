@@ -325,11 +325,20 @@ def called(answer: Any, case: Case) -> Any:
 
 COURSE_VERSION = ("your function calls {name}, the course's own version of this exercise: write the computation "
                   "yourself, as the exercise asks")
+LIBRARY_VERSION = ("your function calls {name}, a library function that does this exercise's work for you (automatic "
+                   "differentiation, for example): write the computation yourself, as the exercise asks")
+
+
+def _refused_call(name: str) -> Mismatch:
+    """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's."""
+    own = name.split(".")[0] == __name__.split(".")[0]
+    return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=name))
 
 
 def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str],
                              allowed: Sequence[Callable] = ()) -> Callable[[Any, Case], Any]:
-    """``run``, refusing an answer that holds or calls one of ``functions``: course_utils' own versions of the exercise.
+    """``run``, refusing an answer that holds or calls one of ``functions``: course_utils' own versions of the exercise,
+    or a library function that does its work (lesson 03's gradients by torch's or TensorFlow's autograd).
 
     A graded release hides an exercise's reference, but not a library function that the reference wraps and the
     lessons run (``mlp.forward``). An answer that holds one (``held_functions``) is refused before it runs. For the
@@ -355,7 +364,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
             if held:
-                raise Mismatch(t(COURSE_VERSION, name=_qualified(held[0])))
+                raise _refused_call(_qualified(held[0]))
             looked_at[:] = [answer, len(live)]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
@@ -369,7 +378,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             for holder, name, function in reversed(places):   # a name held twice gets its original back last
                 bind(holder, name, function)
         if seen:
-            raise Mismatch(t(COURSE_VERSION, name=seen[0]))
+            raise _refused_call(seen[0])
         return result
     return runner
 

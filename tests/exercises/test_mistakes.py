@@ -11170,6 +11170,46 @@ def test_train_mlp_passes(answer):
     _passes("train_mlp", answer)
 
 
+def _r24_sigmoid_derivative_by_torch(z):
+    import torch
+    t = torch.tensor(np.asarray(z, dtype=float), requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    return t.grad.numpy()
+
+
+def _r24_softmax_ce_grad_by_torch(Z, y):
+    import torch
+    Z, y = np.asarray(Z, dtype=float), np.asarray(y)
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    t = torch.tensor(Z, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(t, torch.as_tensor(y.astype(np.int64))), t)
+    return grad.numpy()
+
+
+def _r24_dense_backward_by_tensorflow(X, W, dZ):
+    import tensorflow as tf
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if dZ.ndim != 2 or X.ndim != 2 or dZ.shape != (len(X), len(W)) or X.shape[1] != W.shape[1]:
+        raise ValueError("shapes do not fit")
+    X, W, b = tf.Variable(X), tf.Variable(W), tf.Variable(np.zeros(len(W)))
+    with tf.GradientTape() as tape:
+        Z = tf.matmul(X, W, transpose_b=True) + b
+    return tuple(g.numpy() for g in tape.gradient(Z, [X, W, b], output_gradients=tf.constant(dZ)))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r24_sigmoid_derivative_by_torch), ("softmax_ce_grad", _r24_softmax_ce_grad_by_torch),
+    ("dense_backward", _r24_dense_backward_by_tensorflow),
+], ids=["sigmoid derivative by torch's backward", "softmax_ce_grad by torch.autograd.grad",
+        "dense_backward by a GradientTape"])
+def test_lesson_03_refuses_gradients_taken_by_automatic_differentiation(name, answer):
+    """Gradients that torch's or TensorFlow's autograd computes passed lesson 03's exercises (24 of 24 for
+    softmax_ce_grad, 33 of 33 for sigmoid_derivative): the work they grade was skipped (round 24, r243 F4)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library function that does this exercise's work" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

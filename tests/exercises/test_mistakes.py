@@ -15166,6 +15166,84 @@ def test_lesson_07_round_23_a_function_made_by_the_check_s_factory_earlier_is_re
     _refused_as_the_course_s_own(name, _r23_held_from_the_check_s_factory(name))
 
 
+# round 24: lesson 07
+def _r24_saliency_by_captum(model, x, target):
+    """The map of captum.attr.Saliency, which 07a's cell after Exercise 1 runs to check the learner's map."""
+    import torch
+    from captum.attr import Saliency
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone()
+    return Saliency(model).attribute(x[None], target=target)[0].detach()
+
+
+def _r24_ig_by_captum(model, x, target, baseline, steps):
+    """captum's IntegratedGradients with the midpoint rule (method="riemann_middle"), which wants 2 steps at least:
+    the single step done by hand."""
+    import torch
+    from captum.attr import IntegratedGradients
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    if steps == 1:
+        middle = (baseline + 0.5 * (x - baseline)).clone().requires_grad_(True)
+        model(middle[None])[0, target].backward()
+        return (x - baseline) * middle.grad
+    return IntegratedGradients(model).attribute(x[None], baselines=baseline[None], target=target, n_steps=steps,
+                                                method="riemann_middle")[0].detach()
+
+
+def _r24_shapley_by_shap(predict, x, background):
+    """shap's Exact explainer with an Independent masker over the whole background: the same interventional Shapley
+    values, which 07b runs to check the learner's."""
+    import shap
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    explainer = shap.explainers.Exact(lambda rows: np.asarray(predict(rows), dtype=float), masker)
+    return np.array(explainer(x[None]).values[0], dtype=float)
+
+
+def _r24_occlusion_by_captum(predict, image, patch, stride, fill):
+    """captum's Occlusion on the part of the image that the windows reach (captum adds windows cut off at the border
+    elsewhere), the rest of the image pasted back around each batch."""
+    import torch
+    from captum.attr import Occlusion
+
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    height, width = [(side - patch) // stride * stride + patch for side in image.shape]
+
+    def scores(batch):
+        full = np.repeat(image[None], len(batch), axis=0)
+        full[:, :height, :width] = batch.numpy()
+        return torch.as_tensor(np.asarray(predict(full), dtype=float))
+    result = np.zeros_like(image)
+    result[:height, :width] = Occlusion(scores).attribute(
+        torch.as_tensor(image[:height, :width])[None], sliding_window_shapes=(patch, patch), strides=stride,
+        baselines=fill).numpy()[0]
+    return result
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r24_saliency_by_captum), ("integrated_gradients", _r24_ig_by_captum),
+    ("exact_shapley_values", _r24_shapley_by_shap), ("occlusion_map", _r24_occlusion_by_captum),
+], ids=["saliency by captum", "ig by captum", "shapley by shap", "occlusion by captum"])
+def test_lesson_07_round_24_the_libraries_versions_are_refused_by_name(name, answer):
+    """The lessons run captum and shap to check each answer, and show how: captum's Saliency passed, "correct on all 17
+    test inputs", its IntegratedGradients (method="riemann_middle", one step by hand) passed all 20 and shap's Exact
+    explainer all 21; captum's Occlusion on the part the windows reach failed only where the stride is larger than
+    the patch, on an assertion of captum's (round 24, r247 F1-F4)."""
+    if name == "exact_shapley_values":   # shap's first explanation compiles for some seconds: done here, not timed
+        _r24_shapley_by_shap(lambda rows: rows.sum(axis=1), np.ones(2), np.zeros((1, 2)))
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library's version of this exercise" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

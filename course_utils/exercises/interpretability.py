@@ -518,6 +518,11 @@ def _saliency_of_probability(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.softmax(dim=1)[0, target]).abs()
 
 
+def _saliency_of_log_probability(model, x, target):
+    """The gradient of log_softmax, the log-probability that lesson 06's cross-entropy loss reads (round 24)."""
+    return _target_score_gradient(model, x, lambda scores: scores.log_softmax(dim=1)[0, target]).abs()
+
+
 def _saliency_without_a_copy(model, x, target):
     import torch
 
@@ -988,6 +993,24 @@ def _within_float32(got, want):
     return got.shape == np.shape(want) and bool(np.allclose(got, want, rtol=1e-5, atol=1e-6))
 
 
+def _shapley_at_the_mean_row(predict, x, background):
+    """v(S) = predict of one row, x's values in S and the background's column means elsewhere (round 24): the same
+    as the mean of predict over the rows only for a model linear in the features."""
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, mean_row = len(x), background.mean(axis=0)
+
+    def v(S):
+        return float(predict(np.where(np.isin(np.arange(n), S), x, mean_row)[None])[0])
+    phi = np.zeros(n)
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] += _shapley_weight(size, n) * (v(S + (i,)) - v(S))
+    return phi
+
+
 def _leave_one_out(predict, x, background):
     x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
     if background.shape[1] != len(x):
@@ -1132,6 +1155,10 @@ EXERCISES = {
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,
                     "you differentiated the softmax probability; differentiate the raw score (logit) of the class."),
+            Mistake("log-probability", _saliency_of_log_probability,  # round 24: told only "wrong value"
+                    "you differentiated the log-probability (log_softmax, which the cross-entropy loss reads); "
+                    "differentiate the raw score (logit) of the class, model(x[None])[0, target]: the log-probability "
+                    "also subtracts the log of the sum over all classes, so every other class's score moves the map."),
             Mistake("no copy of x", _saliency_without_a_copy,
                     "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
                     "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
@@ -1252,6 +1279,10 @@ EXERCISES = {
                     "a coalition of size s by s! (n-s-1)! / n!."),
             Mistake("first background row only", _shapley_with(_shapley_weight, background_rows=1),
                     "v(S) is the mean over all background rows, not the first one."),
+            Mistake("background averaged first", _shapley_at_the_mean_row,  # round 24: told only "wrong value"
+                    "you called predict once, on a row that holds the background's column means outside S; v(S) is "
+                    "the mean of predict over all background rows, each with x's values in S. The two agree only "
+                    "for a linear model: with a product x0 * x1 the mean of products is not the product of means."),
             Mistake("leave one out", _leave_one_out,
                     "f(x) minus f(x with feature i replaced) is occlusion of one feature, not its Shapley value: "
                     "average over all coalitions."),

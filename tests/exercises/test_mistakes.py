@@ -14315,7 +14315,7 @@ def _r19_shapley_in_float32(predict, x, background, result=lambda phi: phi):
     n, phi = len(x), np.zeros(len(x))
     for i in range(n):
         for size in range(n):
-            for S in itertools.combinations([j for j in range(n) if j != i], size):
+            for S in combinations([j for j in range(n) if j != i], size):
                 with_i, without = background.copy(), background.copy()
                 with_i[:, list(S) + [i]], without[:, list(S)] = x[list(S) + [i]], x[list(S)]
                 weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
@@ -15242,6 +15242,43 @@ def test_lesson_07_round_24_the_libraries_versions_are_refused_by_name(name, ans
         _r24_shapley_by_shap(lambda rows: rows.sum(axis=1), np.ones(2), np.zeros((1, 2)))
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and "a library's version of this exercise" in verdict.text, verdict.text
+
+
+def _r24_saliency_of_log_softmax(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    torch.log_softmax(model(x[None]), dim=1)[0, target].backward()
+    return x.grad.abs()
+
+
+def _r24_shapley_on_the_mean_background_row(predict, x, background):
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != x.size:
+        raise ValueError("background must be (k, n)")
+    n, phi = x.size, np.zeros(x.size)
+    for i in range(n):
+        for size in range(n):
+            for S in combinations([j for j in range(n) if j != i], size):
+                with_i, without = background.mean(axis=0), background.mean(axis=0)
+                with_i[list(S) + [i]], without[list(S)] = x[list(S) + [i]], x[list(S)]
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (predict(with_i[None])[0] - predict(without[None])[0])
+    return phi
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("saliency_map", _r24_saliency_of_log_softmax, "you differentiated the log-probability"),
+    ("exact_shapley_values", _r24_shapley_on_the_mean_background_row, "the mean of products is not the product"),
+], ids=["saliency of log_softmax", "shapley on the mean background row"])
+def test_lesson_07_round_24_two_realistic_slips_are_named(name, answer, reason):
+    """Both were refused with only "wrong value at index 0": the gradient of the log-probability (what lesson 06's
+    cross-entropy reads), and v(S) as predict of the background's mean row (a single call, as if the model were
+    linear) (round 24, r247 F5, F6)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

@@ -14315,7 +14315,7 @@ def _r19_shapley_in_float32(predict, x, background, result=lambda phi: phi):
     n, phi = len(x), np.zeros(len(x))
     for i in range(n):
         for size in range(n):
-            for S in combinations([j for j in range(n) if j != i], size):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
                 with_i, without = background.copy(), background.copy()
                 with_i[:, list(S) + [i]], without[:, list(S)] = x[list(S) + [i]], x[list(S)]
                 weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)

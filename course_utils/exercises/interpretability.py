@@ -35,7 +35,8 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
 _CAPTUM = "captum.attr._core."
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
-                     f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute"),
+                     f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                     "captum._utils.gradient:compute_gradients"),   # the gradient that Saliency returns
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
                              f"{_CAPTUM}input_x_gradient:InputXGradient.attribute"),
@@ -45,7 +46,8 @@ _LIBRARY_VERSIONS = {
                              "shap.explainers._explainer:Explainer.__call__",
                              "shap.explainers._exact:ExactExplainer.explain_row",
                              "shap.explainers._permutation:PermutationExplainer.explain_row",
-                             "shap.explainers._kernel:KernelExplainer.shap_values"),
+                             "shap.explainers._kernel:KernelExplainer.shap_values",
+                             "shap.explainers._kernel:KernelExplainer.explain"),   # one row, all coalitions: exact
 }
 
 _LIBRARY_CALL = ("your function calls {name}, a library's version of this exercise: the lesson runs it only to check "

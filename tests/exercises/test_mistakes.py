@@ -15229,15 +15229,39 @@ def _r24_occlusion_by_captum(predict, image, patch, stride, fill):
     return result
 
 
+def _r24_saliency_by_captum_s_gradient(model, x, target):
+    """captum's own gradient helper, which Saliency calls: the gradient of the target's score in one call."""
+    import torch
+    from captum._utils.gradient import compute_gradients
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    return compute_gradients(model, x[None], target_ind=target)[0][0].abs().detach()
+
+
+def _r24_shapley_by_kernel_shap_s_explain(predict, x, background):
+    """shap's KernelExplainer.explain for one row, with more samples than coalitions: all of them, so exact."""
+    import shap
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    explainer = shap.KernelExplainer(lambda rows: np.asarray(predict(rows), dtype=float), background, silent=True)
+    return np.array(np.ravel(explainer.explain(x[None], nsamples=2 ** len(x) + 10, silent=True)), dtype=float)
+
+
 @pytest.mark.parametrize("name, answer", [
     ("saliency_map", _r24_saliency_by_captum), ("integrated_gradients", _r24_ig_by_captum),
     ("exact_shapley_values", _r24_shapley_by_shap), ("occlusion_map", _r24_occlusion_by_captum),
-], ids=["saliency by captum", "ig by captum", "shapley by shap", "occlusion by captum"])
+    ("saliency_map", _r24_saliency_by_captum_s_gradient),
+    ("exact_shapley_values", _r24_shapley_by_kernel_shap_s_explain),
+], ids=["saliency by captum", "ig by captum", "shapley by shap", "occlusion by captum", "saliency by captum's gradient",
+        "shapley by KernelExplainer.explain"])
 def test_lesson_07_round_24_the_libraries_versions_are_refused_by_name(name, answer):
     """The lessons run captum and shap to check each answer, and show how: captum's Saliency passed, "correct on all 17
     test inputs", its IntegratedGradients (method="riemann_middle", one step by hand) passed all 20 and shap's Exact
     explainer all 21; captum's Occlusion on the part the windows reach failed only where the stride is larger than
-    the patch, on an assertion of captum's (round 24, r247 F1-F4)."""
+    the patch, on an assertion of captum's; captum's compute_gradients passed all 17 and shap's KernelExplainer.explain
+    all 21 (round 24, r247 F1-F4, F7)."""
     if name == "exact_shapley_values":   # shap's first explanation compiles for some seconds: done here, not timed
         _r24_shapley_by_shap(lambda rows: rows.sum(axis=1), np.ones(2), np.zeros((1, 2)))
     verdict = judge(registry.get_exercise(name), answer)

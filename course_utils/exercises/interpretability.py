@@ -36,8 +36,11 @@ _CAPTUM = "captum.attr._core."
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
-                     "captum._utils.gradient:compute_gradients"),   # the gradient that Saliency returns
+                     "captum._utils.gradient:compute_gradients",   # the gradient that Saliency returns
+                     # the gradient at a layer's input, x itself for the first layer (multiply_by_inputs=False)
+                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute"),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                             f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
                              f"{_CAPTUM}input_x_gradient:InputXGradient.attribute"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),

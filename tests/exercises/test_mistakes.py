@@ -15273,8 +15273,8 @@ def test_lesson_07_round_24_the_libraries_versions_are_refused_by_name(name, ans
     """The lessons run captum and shap to check each answer, and show how: captum's Saliency passed, "correct on all 17
     test inputs", its IntegratedGradients (method="riemann_middle", one step by hand) passed all 20 and shap's Exact
     explainer all 21; captum's Occlusion on the part the windows reach failed only where the stride is larger than
-    the patch, on an assertion of captum's; captum's compute_gradients passed all 17 and shap's KernelExplainer.explain
-    all 21, and so did LayerGradientXActivation at the first layer's input (round 24, r247 F1-F4, F7)."""
+    the patch, on an assertion of captum's; captum's compute_gradients and its LayerGradientXActivation at the first
+    layer's input passed all 17, and shap's KernelExplainer.explain all 21 (round 24, r247 F1-F4, F7, F8)."""
     if name == "exact_shapley_values":   # shap's first explanation compiles for some seconds: done here, not timed
         _r24_shapley_by_shap(lambda rows: rows.sum(axis=1), np.ones(2), np.zeros((1, 2)))
     verdict = judge(registry.get_exercise(name), answer)

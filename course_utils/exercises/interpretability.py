@@ -27,6 +27,52 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
                       ref._target_gradients)  # round 20: the batch gradient that gradient() wraps computed a map too
 
 
+# round 24 (r247 F1-F3): the lessons check each answer against captum and shap, and show the calls; an answer that made
+# them (captum.attr.Saliency(model).attribute(...), IntegratedGradients with method="riemann_middle", shap's Exact
+# explainer with an Independent masker) passed. They are watched as the course's own versions are, once loaded. Not
+# the classes they build on (FeatureAblation, ShapleyValueSampling): captum calls their attribute.__wrapped__, which
+# the watch does not have, so the answer raised an AttributeError instead of being named
+_CAPTUM = "captum.attr._core."
+_LIBRARY_VERSIONS = {
+    "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
+                     f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                     "captum._utils.gradient:compute_gradients",   # the gradient that Saliency returns
+                     # the gradient at a layer's input, x itself for the first layer (multiply_by_inputs=False)
+                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute"),
+    "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                             f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
+                             f"{_CAPTUM}saliency:Saliency.attribute",
+                             f"{_CAPTUM}input_x_gradient:InputXGradient.attribute"),
+    "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
+    "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
+                             f"{_CAPTUM}kernel_shap:KernelShap.attribute",
+                             "shap.explainers._explainer:Explainer.__call__",
+                             "shap.explainers._exact:ExactExplainer.explain_row",
+                             "shap.explainers._permutation:PermutationExplainer.explain_row",
+                             "shap.explainers._kernel:KernelExplainer.shap_values",
+                             "shap.explainers._kernel:KernelExplainer.explain"),   # one row, all coalitions: exact
+}
+
+_LIBRARY_CALL = ("your function calls {name}, a library's version of this exercise: the lesson runs it only to check "
+                 "the computation you write. Write the computation yourself, as the exercise asks")
+
+
+def _refusing_libraries(run, name):
+    """``run``, refusing an answer that calls captum's or shap's version of exercise ``name`` (named so)."""
+    watched = refusing_course_versions(run, _LIBRARY_VERSIONS[name])
+
+    def runner(answer, case):
+        try:
+            return watched(answer, case)
+        except Mismatch as problem:
+            called_name = next((word.strip(",.:;") for word in str(problem).split()
+                                if word.startswith(("captum.", "shap."))), None)
+            if called_name is None:
+                raise
+            raise Mismatch(t(_LIBRARY_CALL, name=called_name)) from None
+    return runner
+
+
 # ---------------------------------------------------------------- small seeded models for the cases
 def _tiny_mlp(n_in=6, n_out=3, seed=0):
     import torch
@@ -475,6 +521,11 @@ def _saliency_of_all_scores(model, x, target):
 
 def _saliency_of_probability(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.softmax(dim=1)[0, target]).abs()
+
+
+def _saliency_of_log_probability(model, x, target):
+    """The gradient of log_softmax, the log-probability that lesson 06's cross-entropy loss reads (round 24)."""
+    return _target_score_gradient(model, x, lambda scores: scores.log_softmax(dim=1)[0, target]).abs()
 
 
 def _saliency_without_a_copy(model, x, target):
@@ -947,6 +998,24 @@ def _within_float32(got, want):
     return got.shape == np.shape(want) and bool(np.allclose(got, want, rtol=1e-5, atol=1e-6))
 
 
+def _shapley_at_the_mean_row(predict, x, background):
+    """v(S) = predict of one row, x's values in S and the background's column means elsewhere (round 24): the same
+    as the mean of predict over the rows only for a model linear in the features."""
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, mean_row = len(x), background.mean(axis=0)
+
+    def v(S):
+        return float(predict(np.where(np.isin(np.arange(n), S), x, mean_row)[None])[0])
+    phi = np.zeros(n)
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] += _shapley_weight(size, n) * (v(S + (i,)) - v(S))
+    return phi
+
+
 def _leave_one_out(predict, x, background):
     x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
     if background.shape[1] != len(x):
@@ -1077,7 +1146,8 @@ EXERCISES = {
         cases=_saliency_cases,
         # round 20: so did the helper of the catalogued mistakes below with the right score, and (exercises 2-4)
         # their factory with the right settings
-        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient)),
+        run=refusing_course_versions(_refusing_libraries(_run_explanation, "saliency_map"),
+                                     (*_GRADIENT_VERSIONS, _target_score_gradient)),
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -1090,6 +1160,10 @@ EXERCISES = {
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,
                     "you differentiated the softmax probability; differentiate the raw score (logit) of the class."),
+            Mistake("log-probability", _saliency_of_log_probability,  # round 24: told only "wrong value"
+                    "you differentiated the log-probability (log_softmax, which the cross-entropy loss reads); "
+                    "differentiate the raw score (logit) of the class, model(x[None])[0, target]: the log-probability "
+                    "also subtracts the log of the sum over all classes, so every other class's score moves the map."),
             Mistake("no copy of x", _saliency_without_a_copy,
                     "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
                     "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
@@ -1126,7 +1200,8 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
-        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with)),
+        run=refusing_course_versions(_refusing_libraries(_run_explanation, "integrated_gradients"),
+                                     (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with)),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -1196,8 +1271,9 @@ EXERCISES = {
         cases=_shapley_cases,
         # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.exact_shapley, and coalition_value is its v(S)
-        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array),
-                                     (ref.exact_shapley, ref.coalition_value, _shapley_with)),
+        run=refusing_course_versions(
+            _refusing_libraries(new_results(_called_for_a_tensor_or_array), "exact_shapley_values"),
+            (ref.exact_shapley, ref.coalition_value, _shapley_with)),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -1208,6 +1284,10 @@ EXERCISES = {
                     "a coalition of size s by s! (n-s-1)! / n!."),
             Mistake("first background row only", _shapley_with(_shapley_weight, background_rows=1),
                     "v(S) is the mean over all background rows, not the first one."),
+            Mistake("background averaged first", _shapley_at_the_mean_row,  # round 24: told only "wrong value"
+                    "you called predict once, on a row that holds the background's column means outside S; v(S) is "
+                    "the mean of predict over all background rows, each with x's values in S. The two agree only "
+                    "for a linear model: with a product x0 * x1 the mean of products is not the product of means."),
             Mistake("leave one out", _leave_one_out,
                     "f(x) minus f(x with feature i replaced) is occlusion of one feature, not its Shapley value: "
                     "average over all coalitions."),
@@ -1231,7 +1311,9 @@ EXERCISES = {
         cases=_occlusion_cases,
         # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.occlusion
-        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array), (ref.occlusion, _occlusion_with)),
+        run=refusing_course_versions(
+            _refusing_libraries(new_results(_called_for_a_tensor_or_array), "occlusion_map"),
+            (ref.occlusion, _occlusion_with)),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "

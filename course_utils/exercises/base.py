@@ -325,8 +325,8 @@ def called(answer: Any, case: Case) -> Any:
 
 COURSE_VERSION = ("your function calls {name}, the course's own version of this exercise: write the computation "
                   "yourself, as the exercise asks")
-LIBRARY_VERSION = ("your function calls {name}, a library function that does this exercise's work for you (automatic "
-                   "differentiation, for example): write the computation yourself, as the exercise asks")
+LIBRARY_VERSION = ("your function calls {name}, a library's version of this exercise: the lesson runs it only to check "
+                   "the computation you write. Write the computation yourself, as the exercise asks")
 
 
 def _refused_call(name: str) -> Mismatch:
@@ -397,6 +397,9 @@ def watched(function: Callable, seen: list, ends: frozenset = frozenset()) -> Ca
             seen.append(f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}")
         return function(*args, **kwargs)
     del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
+    inner = getattr(function, "__wrapped__", None)
+    if inner is not None:   # round 24 (r247 E1): a library that calls its own method's undecorated function
+        call.__wrapped__ = watched(inner, seen, ends)   # (captum: IntegratedGradients.attribute.__wrapped__)
     return call
 
 

@@ -29,9 +29,9 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
 
 # round 24 (r247 F1-F3): the lessons check each answer against captum and shap, and show the calls; an answer that made
 # them (captum.attr.Saliency(model).attribute(...), IntegratedGradients with method="riemann_middle", shap's Exact
-# explainer with an Independent masker) passed. They are watched as the course's own versions are, once loaded. Not
-# the classes they build on (FeatureAblation, ShapleyValueSampling): captum calls their attribute.__wrapped__, which
-# the watch does not have, so the answer raised an AttributeError instead of being named
+# explainer with an Independent masker) passed. They are watched as the course's own versions are, once loaded, and
+# named as a library's version. Not the classes they build on: FeatureAblation window by window or ShapleyValueSampling
+# (which samples) leave most of the work to the answer
 _CAPTUM = "captum.attr._core."
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
@@ -52,26 +52,6 @@ _LIBRARY_VERSIONS = {
                              "shap.explainers._kernel:KernelExplainer.shap_values",
                              "shap.explainers._kernel:KernelExplainer.explain"),   # one row, all coalitions: exact
 }
-
-_LIBRARY_CALL = ("your function calls {name}, a library's version of this exercise: the lesson runs it only to check "
-                 "the computation you write. Write the computation yourself, as the exercise asks")
-
-
-def _refusing_libraries(run, name):
-    """``run``, refusing an answer that calls captum's or shap's version of exercise ``name`` (named so)."""
-    watched = refusing_course_versions(run, _LIBRARY_VERSIONS[name])
-
-    def runner(answer, case):
-        try:
-            return watched(answer, case)
-        except Mismatch as problem:
-            called_name = next((word.strip(",.:;") for word in str(problem).split()
-                                if word.startswith(("captum.", "shap."))), None)
-            if called_name is None:
-                raise
-            raise Mismatch(t(_LIBRARY_CALL, name=called_name)) from None
-    return runner
-
 
 # ---------------------------------------------------------------- small seeded models for the cases
 def _tiny_mlp(n_in=6, n_out=3, seed=0):
@@ -1146,8 +1126,8 @@ EXERCISES = {
         cases=_saliency_cases,
         # round 20: so did the helper of the catalogued mistakes below with the right score, and (exercises 2-4)
         # their factory with the right settings
-        run=refusing_course_versions(_refusing_libraries(_run_explanation, "saliency_map"),
-                                     (*_GRADIENT_VERSIONS, _target_score_gradient)),
+        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient,
+                                                        *_LIBRARY_VERSIONS["saliency_map"])),
         rtol=1e-5, atol=1e-6,
         hint="Make a float32 copy of x that requires gradients: x = torch.as_tensor(x, dtype=torch.float32)"
         ".clone().requires_grad_(True); add a batch axis with x[None]; take the score of the target class, "
@@ -1200,8 +1180,8 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
-        run=refusing_course_versions(_refusing_libraries(_run_explanation, "integrated_gradients"),
-                                     (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with)),
+        run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with,
+                                                        *_LIBRARY_VERSIONS["integrated_gradients"])),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
         "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
@@ -1271,9 +1251,8 @@ EXERCISES = {
         cases=_shapley_cases,
         # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.exact_shapley, and coalition_value is its v(S)
-        run=refusing_course_versions(
-            _refusing_libraries(new_results(_called_for_a_tensor_or_array), "exact_shapley_values"),
-            (ref.exact_shapley, ref.coalition_value, _shapley_with)),
+        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array), (
+            ref.exact_shapley, ref.coalition_value, _shapley_with, *_LIBRARY_VERSIONS["exact_shapley_values"])),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
         "the columns in S are set to x's values in a copy of the background. For each feature i and each "
@@ -1311,9 +1290,8 @@ EXERCISES = {
         cases=_occlusion_cases,
         # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.occlusion
-        run=refusing_course_versions(
-            _refusing_libraries(new_results(_called_for_a_tensor_or_array), "occlusion_map"),
-            (ref.occlusion, _occlusion_with)),
+        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array),
+                                     (ref.occlusion, _occlusion_with, *_LIBRARY_VERSIONS["occlusion_map"])),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "

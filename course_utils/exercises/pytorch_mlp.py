@@ -486,6 +486,11 @@ def _accuracy_cases():
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([2])), label="a batch of one, wrong"),
+        # round 24: logits.half() was told "a sigmoid is 1.0 in float32 for every logit above about 17", the catalogued
+        # sigmoid's message, as both tie every positive logit of the huge case below
+        Case((torch.tensor([[1.0, 1.0001, -1.0], [0.5, -0.3, 0.50002]]), torch.tensor([1, 2])), label="the two "
+             "largest logits of each row 1e-4 or 2e-5 apart (float32 tells them apart, float16 and bfloat16 do not): "
+             "both right"),
         Case((1e30 * logits, labels), label="huge logits"),
         Case((seven, seven_labels), label="7 examples, 3 right (3/7), 2 labelled with the runner-up class"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
@@ -1608,6 +1613,11 @@ def _accuracy_sigmoid_before_argmax(logits, labels):
     return (logits.sigmoid().argmax(dim=1) == labels).float().mean().item()  # 1.0 for every logit above about 17
 
 
+def _accuracy_logits_as_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.half().argmax(dim=1) == labels).float().mean().item()  # "half the memory", as under autocast
+
+
 def _accuracy_by_sorting(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
@@ -2291,6 +2301,11 @@ EXERCISES = {
             Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
+            # after the sigmoid: on the huge logits both tie every positive logit, and the sigmoid fails there first
+            Mistake("logits cast to float16", _accuracy_logits_as_float16, "take the argmax of the logits as they "
+                    "are: float16 (.half()) keeps about 3 significant digits (bfloat16 about 2), so two logits near 1 "
+                    "that differ by less than 0.001 can round to the same number, a tie that argmax gives to the "
+                    "first class"),
         ),
     ),
     "torch_digit_mlp": Exercise(

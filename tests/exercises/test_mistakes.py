@@ -5691,6 +5691,58 @@ def test_lesson_06_round_24_train_step_refuses_two_more_accumulation_steps_of_le
     _refused_as_the_course_s_own("torch_train_step", answer)
 
 
+def _r24_accuracy_of_half_logits(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    return (logits.half().argmax(dim=1) == labels).float().mean().item()   # "half the memory", as under autocast
+
+
+def test_lesson_06_round_24_accuracy_names_logits_cast_to_float16():
+    """Round 24 ([M]): logits.half() before the argmax was told "a sigmoid is 1.0 in float32 for every logit above
+    about 17", the catalogued sigmoid's message (on the huge logits both tie every positive logit); a case of logits
+    1e-4 apart now fails it first, with a message about float16. (round 24, r246 F3)"""
+    verdict = judge(registry.get_exercise("torch_accuracy"), _r24_accuracy_of_half_logits)
+    assert verdict.kind == WRONG and "float16 (.half())" in verdict.text, verdict.text
+    assert "sigmoid" not in verdict.text, verdict.text
+
+
+def _r24_accuracy_by_count(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    return (logits.argmax(dim=-1) == labels).sum().item() / len(labels)
+
+
+def _r24_step_zeroing_in_place(model, loss_fn, optimizer, x, y):
+    """Right: gradients zeroed in place leave a weight where it was under the check's SGD (06a says zero_grad)."""
+    optimizer.zero_grad(set_to_none=False)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
+def _r24_evaluate_on_the_model_s_device(model, loader, loss_fn, device):
+    """Right: the batches moved with non_blocking=True, the count in an int."""
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.inference_mode():
+        for x, y in loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct += int((logits.argmax(dim=1) == y).sum())
+            seen += len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return total / seen, correct / seen
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _r24_accuracy_by_count), ("torch_train_step", _r24_step_zeroing_in_place),
+    ("torch_evaluate", _r24_evaluate_on_the_model_s_device)],
+    ids=["accuracy sum over len", "train_step zero_grad(set_to_none=False)", "evaluate non_blocking"])
+def test_lesson_06_round_24_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 @pytest.mark.xfail(strict=True, reason="engine note (round 24, r246 E1): base.answer_on_stack ends its walk at any "
                    "exercise's catalogued code (CHECK_CODES), so a refused course function called by another "
                    "exercise's catalogued function on the answer's behalf is not seen")

@@ -486,6 +486,11 @@ def _accuracy_cases():
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([2])), label="a batch of one, wrong"),
+        # round 24: logits.half() was told "a sigmoid is 1.0 in float32 for every logit above about 17", the catalogued
+        # sigmoid's message, as both tie every positive logit of the huge case below
+        Case((torch.tensor([[1.0, 1.0001, -1.0], [0.5, -0.3, 0.50002]]), torch.tensor([1, 2])), label="the two "
+             "largest logits of each row 1e-4 or 2e-5 apart (float32 tells them apart, float16 and bfloat16 do not): "
+             "both right"),
         Case((1e30 * logits, labels), label="huge logits"),
         Case((seven, seven_labels), label="7 examples, 3 right (3/7), 2 labelled with the runner-up class"),
         Case((logits, labels[:15]), label="20 rows of logits but 15 labels (must raise ValueError)", raises=ValueError),
@@ -1608,6 +1613,11 @@ def _accuracy_sigmoid_before_argmax(logits, labels):
     return (logits.sigmoid().argmax(dim=1) == labels).float().mean().item()  # 1.0 for every logit above about 17
 
 
+def _accuracy_logits_as_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.half().argmax(dim=1) == labels).float().mean().item()  # "half the memory", as under autocast
+
+
 def _accuracy_by_sorting(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
@@ -2103,13 +2113,37 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulation_step", "_backward_on_pieces", "_accumulate_unscaled", "_accumulate_loss_plain_mean",
     "_accumulate_over_count", "_accumulate_step_each", "_accumulate_pieces_of_the_floor", "_accumulate_chunked",
     "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
-    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only"))
+    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only",
+    # round 24: two more pass as a whole step, float(...) of the first (which returns the loss with its graph), and the
+    # second with pieces of len(x); the run does not see their calls of _backward_on_pieces, as its walk up from a
+    # watched call ends at any exercise's catalogued code
+    "_accumulate_returning_the_graph", "_accumulate_pieces_of_size"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's
 # mlp.predict (and mlp.accuracy) on a layer of identity weights is an argmax of the logits.
+# Round 24: the catalogues of lesson 00's accuracy and lesson 05's accuracy_from_probs, with their shape tests, are
+# those two functions again, right or wrong in ways these inputs do not show (keras_cnn's _accuracy_as_an_array on
+# the logits, welcome's _accuracy_in_a_tuple on their argmax): an answer that called one passed 30 of 30.
+_WELCOME_ACCURACIES = (
+    "_checked", "_count_not_fraction", "_shape_of_lists", "_empty_checked_with_len", "_empty_checked_on_the_last_axis",
+    "_no_empty_check", "_percent", "_ends_compared", "_size_and_last_axis_compared", "_last_axis_compared",
+    "_shape_checked_for_arrays_only", "_sizes_and_ndim_compared", "_lengths_and_ndim_compared", "_ndim_check",
+    "_no_shape_check", "_order_ignored", "_rounded", "_divided_by_len", "_mean_over_axis_0", "_accuracy_in_a_tuple",
+    "_error_rate", "_predictions_cast_to_the_labels_type", "_predictions_rounded", "_compared_within_a_tolerance",
+    "_float_predictions_compared_loosely", "_float_labels_compared_in_float32", "_compared_with_isclose",
+    "_labels_as_int")
+_KERAS_ACCURACIES = (
+    "_checked_probs", "_accuracy_argmax_axis_0", "_accuracy_argmax_flat", "_accuracy_count",
+    "_accuracy_rejects_only_1d", "_accuracy_fewer_labels_only", "_accuracy_one_hot_labels_accepted",
+    "_accuracy_as_an_array", "_accuracy_renamed",
+    "_accuracy_zeroes_the_others_in_place", "_accuracy_no_shape_check", "_accuracy_flattens_the_labels",
+    "_accuracy_ties_counted_as_right", "_accuracy_unit_axes_dropped", "_accuracy_max_probability",
+    "_accuracy_length_before_ndim", "_accuracy_1d_made_one_row", "_accuracy_ten_classes", "_accuracy_classes_in_uint8")
 _OTHER_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.bigpicture:accuracy", _checked_shapes,
-                     "course_utils.digit_models:accuracy_on", "course_utils.mlp:predict", "course_utils.mlp:accuracy")
+                     "course_utils.digit_models:accuracy_on", "course_utils.mlp:predict", "course_utils.mlp:accuracy",
+                     *(f"course_utils.exercises.welcome:{name}" for name in _WELCOME_ACCURACIES),
+                     *(f"course_utils.exercises.keras_cnn:{name}" for name in _KERAS_ACCURACIES))
 # This module's forward pass (with or without its flatten), model builder and evaluation loop.
 _CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
 
@@ -2267,6 +2301,11 @@ EXERCISES = {
             Mistake("counted in float16", _accuracy_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
+            # after the sigmoid: on the huge logits both tie every positive logit, and the sigmoid fails there first
+            Mistake("logits cast to float16", _accuracy_logits_as_float16, "take the argmax of the logits as they "
+                    "are: float16 (.half()) keeps about 3 significant digits (bfloat16 about 2), so two logits near 1 "
+                    "that differ by less than 0.001 can round to the same number, a tie that argmax gives to the "
+                    "first class"),
         ),
     ),
     "torch_digit_mlp": Exercise(

@@ -3104,6 +3104,45 @@ def test_lesson_04_round_23_a_generator_kept_from_an_earlier_call_is_named():
     assert verdict.kind == WRONG and "kept from an earlier call" in verdict.text, verdict.text
 
 
+# round 24: lesson 04
+def _r24_momentum_returning_the_velocity_given(w, grad, velocity, lr, mu=0.9):
+    """The new velocity computed and w moved with it, but the caller's velocity returned (a slip of names)."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    v = mu * velocity + grad
+    return w - lr * v, velocity
+
+
+def _r24_adam_returning_the_m_and_v_given(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The new m and v computed and w moved with them, but the caller's m and v returned."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m_new, v_new = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m_new / (1 - beta1 ** t)) / (np.sqrt(v_new / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_24_momentum_step_returning_the_velocity_given_is_named():
+    """Misleading (an [M]): an answer that returned the caller's velocity, not the new one, was told that a result
+    shares an input's memory ("Return a new array even where the values stay the same", which says its values are
+    right), and its likely mistake was named `velocity = grad`, which it never wrote. Now the message says that the
+    velocity returned is the one given, and asks for the new one (round 24, r244 F1)."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r24_momentum_returning_the_velocity_given)
+    assert verdict.kind == WRONG and "the velocity you returned is the caller's own" in verdict.text, verdict.text
+    assert "velocity = grad" not in verdict.text and "even where the values stay the same" not in verdict.text
+
+
+def test_lesson_04_round_24_adam_step_returning_the_m_and_v_given_is_named():
+    """Misleading (an [M]): an answer that returned the caller's m and v, not the new ones, was told only that a
+    result shares an input's memory ("Return a new array even where the values stay the same"): a copy of them would
+    then fail with a bare wrong value. Now the message says that the m returned is the one given (round 24, r244
+    F2)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r24_adam_returning_the_m_and_v_given)
+    assert verdict.kind == WRONG and "the m you returned is the caller's own" in verdict.text, verdict.text
+    assert "even where the values stay the same" not in verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

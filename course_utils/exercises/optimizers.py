@@ -2001,8 +2001,10 @@ EXERCISES = {
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
         # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,
         # and SGD's, w - lr * g, which takes Adam's last line as _rmsprop did
+        # round 24: 04b hands out 04a's sgd_step (its set-up cell imports it), as momentum_step's check allows it; an
+        # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
-                      run=_state_returned_as_given(ref.adam_step, (
+                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
                           (1, "m", lambda a: a["beta1"] * np.asarray(a["m"], dtype=float)
                            + (1 - a["beta1"]) * np.asarray(a["grad"], dtype=float), "beta1 * m + (1 - beta1) * grad"),
                           (2, "v", lambda a: a["beta2"] * np.asarray(a["v"], dtype=float)

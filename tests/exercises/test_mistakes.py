@@ -3143,6 +3143,24 @@ def test_lesson_04_round_24_adam_step_returning_the_m_and_v_given_is_named():
     assert "even where the values stay the same" not in verdict.text
 
 
+def _r24_adam_s_last_line_by_04a_s_sgd_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """04b's set-up cell imports sgd_step (04a's exercise 1) for the learner; Adam's last line is such a step."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers.sgd_step(w, (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), lr), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("adam_step", _r24_adam_s_last_line_by_04a_s_sgd_step)],
+                         ids=["adam's last line by sgd_step"])
+def test_lesson_04_round_24_right_answers_written_another_way_pass(name, answer):
+    """Refused (right-rejected): adam_step's check refused the sgd_step that 04b hands out (momentum_step's allows it),
+    naming course_utils.optimizers._arrays, which the answer never called, "the course's own version of this
+    exercise" (round 24, r244 F3)."""
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -1553,6 +1553,17 @@ def _adam_old_moments_returned(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999
     return w - step, m.copy(), v.copy()
 
 
+def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The right check negated link by link: a != b != c != d is (a != b) and (b != c) and (c != d) (round 24)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if grad.shape != w.shape != m.shape != v.shape:
+        raise ValueError("shapes differ")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
 def _adam_t_python_int_only(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """isinstance(t, int): False for np.int64, the step counter that `for t in np.arange(1, 101)` gives."""
     if not isinstance(t, int) or t < 1:
@@ -2083,6 +2094,10 @@ EXERCISES = {
             Mistake("Keras' epsilon", _adam_keras_epsilon, "that is Keras' form (04b §4), which adds eps to the "
                     "uncorrected sqrt(v); the exercise asks for the paper's: lr * m_hat / (np.sqrt(v_hat) + eps)"),
             Mistake("no t check", _adam_no_t_check, ""),
+            Mistake("shapes compared in a chain of !=", _adam_shapes_chained_with_not_equal, "a chain of != does not "
+                    "negate a chain of ==: `a != b != c` means (a != b) and (b != c), so it raises only when every "
+                    "neighbouring pair differs, and a gradient of shape (1,) beside an m of w's shape went through. "
+                    "Raise when not (grad.shape == m.shape == v.shape == w.shape)"),
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),

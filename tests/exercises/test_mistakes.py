@@ -3161,6 +3161,24 @@ def test_lesson_04_round_24_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r24_adam_with_its_shape_check_chained_by_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The lesson's chain of == negated link by link; a != b != c raises only when every neighbouring pair differs."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if grad.shape != w.shape != m.shape != v.shape:
+        raise ValueError("a shape differs")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_24_adam_step_with_shapes_chained_by_not_equal_is_named():
+    """Refused with "should raise ValueError" only (an [L]): the message did not say why the check let a gradient of
+    shape (1,) through; now it names the chain of != (round 24, r244 F4)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r24_adam_with_its_shape_check_chained_by_not_equal)
+    assert verdict.kind == WRONG and "a chain of != does not negate a chain of ==" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

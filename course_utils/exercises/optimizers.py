@@ -1240,6 +1240,12 @@ def _momentum_old_velocity_returned(w, grad, velocity, lr, mu=0.9):
     return w - lr * new_velocity, velocity.copy()
 
 
+def _momentum_results_swapped(w, grad, velocity, lr, mu=0.9):
+    """The right arrays, returned as (velocity, w) (round 24)."""
+    new_w, new_velocity = ref.momentum_step(w, grad, velocity, lr, mu)
+    return new_velocity, new_w
+
+
 def _momentum_nothing_to_do(w, grad, velocity, lr, mu=0.9):
     """"Nothing to do" when the gradient and the velocity are 0: the caller's w and velocity themselves come back."""
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
@@ -1562,6 +1568,12 @@ def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, be
         raise ValueError("t counts from 1")
     m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_moments_swapped(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The right arrays, returned as (w, v, m) (round 24)."""
+    new_w, new_m, new_v = ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return new_w, new_v, new_m
 
 
 def _adam_t_python_int_only(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -2001,6 +2013,9 @@ EXERCISES = {
             Mistake("old velocity returned", _momentum_old_velocity_returned, "return the NEW velocity, "
                     "mu * velocity + grad (the one w moved with), not the velocity you were given: the caller passes "
                     "it back at the next step"),
+            Mistake("results in another order", _momentum_results_swapped, "return the two arrays in the "
+                    "order the exercise gives, (new_w, new_velocity): the caller unpacks them as "
+                    "`w, velocity = momentum_step(...)`"),
             Mistake("zero gradient skipped", _momentum_zero_gradient_skipped, "a zero gradient does not stop "
                     "momentum: the weights keep moving with the velocity (v = mu*v + 0, then w - lr*v), so take the "
                     "step for every gradient"),
@@ -2098,6 +2113,8 @@ EXERCISES = {
                     "negate a chain of ==: `a != b != c` means (a != b) and (b != c), so it raises only when every "
                     "neighbouring pair differs, and a gradient of shape (1,) beside an m of w's shape went through. "
                     "Raise when not (grad.shape == m.shape == v.shape == w.shape)"),
+            Mistake("m and v in another order", _adam_moments_swapped, "return the three arrays in the order the "
+                    "exercise gives, (new_w, new_m, new_v): the caller unpacks them as `w, m, v = adam_step(...)`"),
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),

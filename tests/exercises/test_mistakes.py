@@ -3179,6 +3179,31 @@ def test_lesson_04_round_24_adam_step_with_shapes_chained_by_not_equal_is_named(
     assert verdict.kind == WRONG and "a chain of != does not negate a chain of ==" in verdict.text, verdict.text
 
 
+def _r24_momentum_returning_the_velocity_first(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return velocity, w - lr * velocity
+
+
+def _r24_adam_returning_v_before_m(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), v, m
+
+
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r24_momentum_returning_the_velocity_first),
+                                          ("adam_step", _r24_adam_returning_v_before_m)], ids=["momentum", "adam"])
+def test_lesson_04_round_24_results_in_another_order_are_named(name, answer):
+    """Refused with a bare "result #1: wrong value" (an [L]), which points at the computation of w: the right arrays
+    came back in another order. Now the message asks for the exercise's order (round 24, r244 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "in the order the exercise gives" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -9,6 +9,7 @@ One module serves the notebooks; ``NOTEBOOKS`` says which part checks which exer
 The references live in the lesson code, ``course_utils.optimizers``.
 """
 import copy
+import inspect
 import math
 import random
 
@@ -1232,6 +1233,19 @@ def _momentum_velocity_is_grad(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _momentum_old_velocity_returned(w, grad, velocity, lr, mu=0.9):
+    """The new velocity computed and w moved with it, but the velocity given (a copy) returned (round 24)."""
+    w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
+    new_velocity = mu * velocity + grad
+    return w - lr * new_velocity, velocity.copy()
+
+
+def _momentum_results_swapped(w, grad, velocity, lr, mu=0.9):
+    """The right arrays, returned as (velocity, w) (round 24)."""
+    new_w, new_velocity = ref.momentum_step(w, grad, velocity, lr, mu)
+    return new_velocity, new_w
+
+
 def _momentum_nothing_to_do(w, grad, velocity, lr, mu=0.9):
     """"Nothing to do" when the gradient and the velocity are 0: the caller's w and velocity themselves come back."""
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu)
@@ -1535,6 +1549,33 @@ def _adam_no_t_check(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
     return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
+def _adam_old_moments_returned(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The new m and v computed and w moved with them, but the m and v given (copies) returned (round 24)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    new_m, new_v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    step = lr * (new_m / (1 - beta1 ** t)) / (np.sqrt(new_v / (1 - beta2 ** t)) + eps)
+    return w - step, m.copy(), v.copy()
+
+
+def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The right check negated link by link: a != b != c != d is (a != b) and (b != c) and (c != d) (round 24)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if grad.shape != w.shape != m.shape != v.shape:
+        raise ValueError("shapes differ")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
+
+
+def _adam_moments_swapped(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The right arrays, returned as (w, v, m) (round 24)."""
+    new_w, new_m, new_v = ref.adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)
+    return new_w, new_v, new_m
+
+
 def _adam_t_python_int_only(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """isinstance(t, int): False for np.int64, the step counter that `for t in np.arange(1, 101)` gives."""
     if not isinstance(t, int) or t < 1:
@@ -1789,11 +1830,49 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
-def _refusing(*functions, allowed=()):
+def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
-    return refusing_course_versions(new_results(called), (*functions, ref.Optimizer.step, ref._arrays, ref._positive,
-                                                           ref._fraction), allowed)  # watched once per case
+    return refusing_course_versions(new_results(run), (*functions, ref.Optimizer.step, ref._arrays, ref._positive,
+                                                       ref._fraction), allowed)  # watched once per case
+
+
+_OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "
+              "NEW {name}, {formula}, computed in this step (the caller passes it back at the next step)")
+
+
+def _state_returned_as_given(reference, states):
+    """``called``, and then a state array (momentum's velocity, Adam's m and v) that comes back as the caller's own
+    array with the values it came in with, where the step changes them, is named as such. ``states``: (position in
+    the result, the argument's name, its new value from the bound arguments, the formula in words).
+
+    Round 24: `return w - lr * v, velocity` (the new velocity v computed, the old one returned) was told that a result
+    shares an input's memory, which says the values are right, and was named `velocity = grad`; Adam's old m and v
+    the same (a copy of them came back as a wrong value only)."""
+    signature = inspect.signature(reference)
+
+    def run(answer, case):
+        try:
+            arguments = signature.bind(*case.args, **case.kwargs)
+            arguments.apply_defaults()
+            given = arguments.arguments
+            with np.errstate(all="ignore"):
+                expected = {name: (np.array(given[name], copy=True), np.asarray(new(given), dtype=float))
+                            for _, name, new, _ in states if isinstance(given[name], np.ndarray)}
+        except (TypeError, ValueError):  # inputs a right answer refuses: judged by the case alone
+            expected = {}
+        result = called(answer, case)
+        for position, name, _, formula in states:
+            if name not in expected or not isinstance(result, tuple) or len(result) <= position:
+                continue
+            before, new = expected[name]
+            back = result[position]
+            if (isinstance(back, np.ndarray) and np.shares_memory(back, given[name]) and back.shape == before.shape
+                    and np.array_equal(back, before, equal_nan=True) and new.shape == before.shape
+                    and not np.array_equal(new, before, equal_nan=True)):
+                raise Mismatch(t(_OLD_STATE, name=name, formula=formula))
+        return result
+    return run
 
 
 EXERCISES = {
@@ -1857,7 +1936,9 @@ EXERCISES = {
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
-                      allowed=(ref.sgd_step,)),
+                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
+                          (1, "velocity", lambda a: a["mu"] * np.asarray(a["velocity"], dtype=float) + a["grad"],
+                           "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -1929,6 +2010,12 @@ EXERCISES = {
             Mistake("lr folded into the velocity", _momentum_lr_in_velocity, "that velocity holds lr * grad "
                     "(v = mu*v + lr*grad, then w - v); the lesson's velocity sums the gradients themselves: "
                     "v = mu*v + grad, then w - lr*v"),
+            Mistake("old velocity returned", _momentum_old_velocity_returned, "return the NEW velocity, "
+                    "mu * velocity + grad (the one w moved with), not the velocity you were given: the caller passes "
+                    "it back at the next step"),
+            Mistake("results in another order", _momentum_results_swapped, "return the two arrays in the "
+                    "order the exercise gives, (new_w, new_velocity): the caller unpacks them as "
+                    "`w, velocity = momentum_step(...)`"),
             Mistake("zero gradient skipped", _momentum_zero_gradient_skipped, "a zero gradient does not stop "
                     "momentum: the weights keep moving with the velocity (v = mu*v + 0, then w - lr*v), so take the "
                     "step for every gradient"),
@@ -1940,7 +2027,15 @@ EXERCISES = {
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
         # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,
         # and SGD's, w - lr * g, which takes Adam's last line as _rmsprop did
-        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd),
+        # round 24: 04b hands out 04a's sgd_step (its set-up cell imports it), as momentum_step's check allows it; an
+        # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
+        run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
+                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
+                          (1, "m", lambda a: a["beta1"] * np.asarray(a["m"], dtype=float)
+                           + (1 - a["beta1"]) * np.asarray(a["grad"], dtype=float), "beta1 * m + (1 - beta1) * grad"),
+                          (2, "v", lambda a: a["beta2"] * np.asarray(a["v"], dtype=float)
+                           + (1 - a["beta2"]) * np.asarray(a["grad"], dtype=float) ** 2,
+                           "beta2 * v + (1 - beta2) * grad ** 2")))),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "
@@ -2014,6 +2109,15 @@ EXERCISES = {
             Mistake("Keras' epsilon", _adam_keras_epsilon, "that is Keras' form (04b §4), which adds eps to the "
                     "uncorrected sqrt(v); the exercise asks for the paper's: lr * m_hat / (np.sqrt(v_hat) + eps)"),
             Mistake("no t check", _adam_no_t_check, ""),
+            Mistake("shapes compared in a chain of !=", _adam_shapes_chained_with_not_equal, "a chain of != does not "
+                    "negate a chain of ==: `a != b != c` means (a != b) and (b != c), so it raises only when every "
+                    "neighbouring pair differs, and a gradient of shape (1,) beside an m of w's shape went through. "
+                    "Raise when not (grad.shape == m.shape == v.shape == w.shape)"),
+            Mistake("m and v in another order", _adam_moments_swapped, "return the three arrays in the order the "
+                    "exercise gives, (new_w, new_m, new_v): the caller unpacks them as `w, m, v = adam_step(...)`"),
+            Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
+                    "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
+                    "and v you were given: the caller passes them back at the next step"),
             Mistake("t must be a Python int", _adam_t_python_int_only, "t may be a numpy integer (np.int64, as "
                     "`for t in np.arange(1, 101)` gives), which isinstance(t, int) refuses: check t < 1 only"),
         ),

@@ -3104,6 +3104,106 @@ def test_lesson_04_round_23_a_generator_kept_from_an_earlier_call_is_named():
     assert verdict.kind == WRONG and "kept from an earlier call" in verdict.text, verdict.text
 
 
+# round 24: lesson 04
+def _r24_momentum_returning_the_velocity_given(w, grad, velocity, lr, mu=0.9):
+    """The new velocity computed and w moved with it, but the caller's velocity returned (a slip of names)."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    v = mu * velocity + grad
+    return w - lr * v, velocity
+
+
+def _r24_adam_returning_the_m_and_v_given(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The new m and v computed and w moved with them, but the caller's m and v returned."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m_new, v_new = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m_new / (1 - beta1 ** t)) / (np.sqrt(v_new / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_24_momentum_step_returning_the_velocity_given_is_named():
+    """Misleading (an [M]): an answer that returned the caller's velocity, not the new one, was told that a result
+    shares an input's memory ("Return a new array even where the values stay the same", which says its values are
+    right), and its likely mistake was named `velocity = grad`, which it never wrote. Now the message says that the
+    velocity returned is the one given, and asks for the new one (round 24, r244 F1)."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r24_momentum_returning_the_velocity_given)
+    assert verdict.kind == WRONG and "the velocity you returned is the caller's own" in verdict.text, verdict.text
+    assert "velocity = grad" not in verdict.text and "even where the values stay the same" not in verdict.text
+
+
+def test_lesson_04_round_24_adam_step_returning_the_m_and_v_given_is_named():
+    """Misleading (an [M]): an answer that returned the caller's m and v, not the new ones, was told only that a
+    result shares an input's memory ("Return a new array even where the values stay the same"): a copy of them would
+    then fail with a bare wrong value. Now the message says that the m returned is the one given (round 24, r244
+    F2)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r24_adam_returning_the_m_and_v_given)
+    assert verdict.kind == WRONG and "the m you returned is the caller's own" in verdict.text, verdict.text
+    assert "even where the values stay the same" not in verdict.text
+
+
+def _r24_adam_s_last_line_by_04a_s_sgd_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """04b's set-up cell imports sgd_step (04a's exercise 1) for the learner; Adam's last line is such a step."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _r18_optimizers.sgd_step(w, (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), lr), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("adam_step", _r24_adam_s_last_line_by_04a_s_sgd_step)],
+                         ids=["adam's last line by sgd_step"])
+def test_lesson_04_round_24_right_answers_written_another_way_pass(name, answer):
+    """Refused (right-rejected): adam_step's check refused the sgd_step that 04b hands out (momentum_step's allows it),
+    naming course_utils.optimizers._arrays, which the answer never called, "the course's own version of this
+    exercise" (round 24, r244 F3)."""
+    _passes(name, answer)
+
+
+def _r24_adam_with_its_shape_check_chained_by_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The lesson's chain of == negated link by link; a != b != c raises only when every neighbouring pair differs."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if grad.shape != w.shape != m.shape != v.shape:
+        raise ValueError("a shape differs")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_lesson_04_round_24_adam_step_with_shapes_chained_by_not_equal_is_named():
+    """Refused with "should raise ValueError" only (an [L]): the message did not say why the check let a gradient of
+    shape (1,) through; now it names the chain of != (round 24, r244 F4)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r24_adam_with_its_shape_check_chained_by_not_equal)
+    assert verdict.kind == WRONG and "a chain of != does not negate a chain of ==" in verdict.text, verdict.text
+
+
+def _r24_momentum_returning_the_velocity_first(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return velocity, w - lr * velocity
+
+
+def _r24_adam_returning_v_before_m(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("bad input")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), v, m
+
+
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r24_momentum_returning_the_velocity_first),
+                                          ("adam_step", _r24_adam_returning_v_before_m)], ids=["momentum", "adam"])
+def test_lesson_04_round_24_results_in_another_order_are_named(name, answer):
+    """Refused with a bare "result #1: wrong value" (an [L]), which points at the computation of w: the right arrays
+    came back in another order. Now the message asks for the exercise's order (round 24, r244 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "in the order the exercise gives" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

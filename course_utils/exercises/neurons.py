@@ -667,6 +667,10 @@ def _layer_without_activation(X, W, b):
     return np.asarray(X) @ np.asarray(W).T + b
 
 
+def _layer_with_relu(X, W, b):
+    return np.maximum(0.0, np.asarray(X) @ np.asarray(W).T + b)
+
+
 def _and_weights():
     return np.array([1.0, 1.0]), -1.5
 
@@ -729,6 +733,11 @@ def _compare_relu(got, want):
     off = ~np.isclose(g, w, rtol=1e-6, atol=0, equal_nan=True)
     if off.any():
         raise Mismatch(t(_ZERO_ITSELF, want=f"{w[off].flat[0]:g}", got=f"{g[off].flat[0]:g}"))
+
+
+_NEURON_WITHOUT_SIGMOID = ("your neuron's output is the weighted sum z = w.x + b itself (no activation, or ReLU, which "
+                           "gives a positive z back as it is); this neuron's output is sigmoid(z): "
+                           "sigmoid(np.dot(w, x) + b)")
 
 
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
@@ -845,8 +854,8 @@ EXERCISES = {
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
         mistakes=(
-            Mistake("no activation", _neuron_without_activation, "you return the weighted sum z = w.x + b; the "
-                    "neuron's output is sigmoid(z)"),
+            # round 24: ReLU (exercise 2) gives the weighted sum back where it is positive, as on the first case
+            Mistake("no activation", _neuron_without_activation, _NEURON_WITHOUT_SIGMOID),
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
@@ -884,6 +893,8 @@ EXERCISES = {
                     "per example, shape (batch, n_out). Use X @ W.T + b"),
             Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
                     "sigmoid(X @ W.T + b)"),
+            Mistake("ReLU, not the sigmoid", _layer_with_relu, "your layer applies ReLU, max(0, z), to the weighted sums; "
+                    "this layer's neurons are sigmoid neurons, with outputs between 0 and 1: sigmoid(X @ W.T + b)"),
             Mistake("clip sized for float64", _layer_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("naive sigmoid in np.longdouble", _layer_naive_in_long_double, _LONG_DOUBLE + "call your "

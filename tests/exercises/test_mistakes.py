@@ -21717,3 +21717,17 @@ def test_round_24_the_course_s_own_version_held_in_a_namespace_or_a_staticmethod
     plain dict or as a default value is refused (round 24, r241 E1)."""
     verdict = judge(registry.get_exercise(name), _course_version_held_in(holder, name))
     assert verdict.kind == WRONG, verdict.text
+
+
+def test_round_24_neuron_with_relu_is_not_told_it_returns_the_weighted_sum():
+    """A neuron through ReLU, np.maximum(0, np.dot(w, x) + b), was told "you return the weighted sum z = w.x + b": on the
+    first case z = 0.1 is positive and ReLU gives it back. The message now names ReLU as well (round 24, r241 F2)."""
+    verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: np.maximum(0.0, np.dot(w, x) + b))
+    assert verdict.kind == WRONG and "ReLU" in verdict.text and "sigmoid(np.dot(w, x) + b)" in verdict.text, verdict.text
+
+
+def test_round_24_dense_layer_with_relu_names_the_activation():
+    """A layer through ReLU, np.maximum(0, X @ W.T + b), got no likely mistake at all; it is catalogued now (round 24,
+    r241 F3)."""
+    verdict = judge(registry.get_exercise("dense_layer"), lambda X, W, b: np.maximum(0.0, X @ W.T + b))
+    assert verdict.kind == WRONG and "applies ReLU" in verdict.text, verdict.text

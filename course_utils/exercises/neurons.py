@@ -575,6 +575,14 @@ def _neuron_without_bias(x, w, b):
     return ref.sigmoid(np.dot(w, x))
 
 
+def _neuron_bias_after_the_sigmoid(x, w, b):
+    return ref.sigmoid(np.dot(w, x)) + b
+
+
+def _neuron_bias_in_every_product(x, w, b):
+    return ref.sigmoid(np.sum(w * x + b))
+
+
 def _neuron_elementwise(x, w, b):
     return ref.sigmoid(np.asarray(w) * np.asarray(x) + b)
 
@@ -735,6 +743,10 @@ def _compare_relu(got, want):
         raise Mismatch(t(_ZERO_ITSELF, want=f"{w[off].flat[0]:g}", got=f"{g[off].flat[0]:g}"))
 
 
+_BIAS_AFTER = ("b was added after the sigmoid, so the output can leave (0, 1); the bias belongs to the weighted sum, "
+               "inside the activation: sigmoid(np.dot(w, x) + b)")
+
+
 _NEURON_WITHOUT_SIGMOID = ("your neuron's output is the weighted sum z = w.x + b itself (no activation, or ReLU, which "
                            "gives a positive z back as it is); this neuron's output is sigmoid(z): "
                            "sigmoid(np.dot(w, x) + b)")
@@ -849,7 +861,8 @@ EXERCISES = {
         cases=_neuron_cases,
         # round 19: a graded release of 01a keeps 01b's dense_layer and 02a's mlp.forward, which compute the neuron
         # for a batch of one
-        run=refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward)),
+        # round 24: and new results, as sigmoid's: a 0-d array kept between calls and filled in again passed
+        run=new_results(refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward))),
         compare=compare_probabilities,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
@@ -857,11 +870,17 @@ EXERCISES = {
             # round 24: ReLU (exercise 2) gives the weighted sum back where it is positive, as on the first case
             Mistake("no activation", _neuron_without_activation, _NEURON_WITHOUT_SIGMOID),
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
+            # round 24: two places for b that a beginner tries
+            Mistake("bias after the sigmoid", _neuron_bias_after_the_sigmoid, _BIAS_AFTER),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
             Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) (like np.einsum('i,i->', w, x)) broadcasts "
                     "an x of length 1 over every weight instead of raising ValueError; np.dot(w, x) checks the lengths "
                     "for you"),
+            # after it: both broadcast an x of length 1, where b = 0 makes them equal
+            Mistake("bias in every product", _neuron_bias_in_every_product, "b was added to every product w[i] * x[i], "
+                    "so it counts once per input; the neuron has one bias, added once to the weighted sum: "
+                    "sigmoid(np.dot(w, x) + b)"),
             Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "

@@ -21731,3 +21731,30 @@ def test_round_24_dense_layer_with_relu_names_the_activation():
     r241 F3)."""
     verdict = judge(registry.get_exercise("dense_layer"), lambda X, W, b: np.maximum(0.0, X @ W.T + b))
     assert verdict.kind == WRONG and "applies ReLU" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer, named", [
+    (lambda x, w, b: _r23_sigmoid(np.dot(w, x)) + b, "added after the sigmoid"),
+    (lambda x, w, b: _r23_sigmoid(np.sum(w * x + b)), "added to every product"),
+], ids=["bias after the sigmoid", "bias in every product"])
+def test_round_24_neuron_names_a_misplaced_bias(answer, named):
+    """sigmoid(np.dot(w, x)) + b and sigmoid(np.sum(w * x + b)) were refused with a wrong value and no likely mistake; both
+    places of b are catalogued now (round 24, r241 F4)."""
+    verdict = judge(registry.get_exercise("neuron"), answer)
+    assert verdict.kind == WRONG and named in verdict.text, verdict.text
+
+
+_R24_KEPT = np.empty(())
+
+
+def _neuron_into_one_kept_array(x, w, b):
+    _R24_KEPT[...] = _r23_sigmoid(np.dot(w, x) + b)
+    return _R24_KEPT
+
+
+def test_round_24_neuron_that_returns_one_array_kept_between_calls_is_refused():
+    """A neuron that writes each output into one 0-d array kept between calls and returns it passed all 22 cases: its
+    values were right at each call, yet [neuron(x, w, b) for x in X] makes a list of one array holding the last output.
+    neuron now asks for new results at every call, as sigmoid, relu and dense_layer do (round 24, r241 F5)."""
+    verdict = judge(registry.get_exercise("neuron"), _neuron_into_one_kept_array)
+    assert verdict.kind == WRONG and "call" in verdict.text, verdict.text

@@ -675,6 +675,10 @@ def _layer_without_activation(X, W, b):
     return np.asarray(X) @ np.asarray(W).T + b
 
 
+def _layer_bias_after_the_sigmoid(X, W, b):
+    return ref.sigmoid(np.asarray(X) @ np.asarray(W).T) + b
+
+
 def _layer_with_relu(X, W, b):
     return np.maximum(0.0, np.asarray(X) @ np.asarray(W).T + b)
 
@@ -911,6 +915,9 @@ EXERCISES = {
             Mistake("one row per neuron", _layer_neurons_as_rows, "the result is transposed: it must have one row "
                     "per example, shape (batch, n_out). Use X @ W.T + b"),
             Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
+                    "sigmoid(X @ W.T + b)"),
+            Mistake("bias after the sigmoid", _layer_bias_after_the_sigmoid, "b was added after the sigmoid, so the "
+                    "outputs can leave (0, 1); the biases belong to the weighted sums, inside the activation: "
                     "sigmoid(X @ W.T + b)"),
             Mistake("ReLU, not the sigmoid", _layer_with_relu, "your layer applies ReLU, max(0, z), to the weighted sums; "
                     "this layer's neurons are sigmoid neurons, with outputs between 0 and 1: sigmoid(X @ W.T + b)"),

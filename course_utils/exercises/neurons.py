@@ -575,6 +575,14 @@ def _neuron_without_bias(x, w, b):
     return ref.sigmoid(np.dot(w, x))
 
 
+def _neuron_bias_after_the_sigmoid(x, w, b):
+    return ref.sigmoid(np.dot(w, x)) + b
+
+
+def _neuron_bias_in_every_product(x, w, b):
+    return ref.sigmoid(np.sum(w * x + b))
+
+
 def _neuron_elementwise(x, w, b):
     return ref.sigmoid(np.asarray(w) * np.asarray(x) + b)
 
@@ -667,6 +675,14 @@ def _layer_without_activation(X, W, b):
     return np.asarray(X) @ np.asarray(W).T + b
 
 
+def _layer_bias_after_the_sigmoid(X, W, b):
+    return ref.sigmoid(np.asarray(X) @ np.asarray(W).T) + b
+
+
+def _layer_with_relu(X, W, b):
+    return np.maximum(0.0, np.asarray(X) @ np.asarray(W).T + b)
+
+
 def _and_weights():
     return np.array([1.0, 1.0]), -1.5
 
@@ -729,6 +745,15 @@ def _compare_relu(got, want):
     off = ~np.isclose(g, w, rtol=1e-6, atol=0, equal_nan=True)
     if off.any():
         raise Mismatch(t(_ZERO_ITSELF, want=f"{w[off].flat[0]:g}", got=f"{g[off].flat[0]:g}"))
+
+
+_BIAS_AFTER = ("b was added after the sigmoid, so the output can leave (0, 1); the bias belongs to the weighted sum, "
+               "inside the activation: sigmoid(np.dot(w, x) + b)")
+
+
+_NEURON_WITHOUT_SIGMOID = ("your neuron's output is the weighted sum z = w.x + b itself (no activation, or ReLU, which "
+                           "gives a positive z back as it is); this neuron's output is sigmoid(z): "
+                           "sigmoid(np.dot(w, x) + b)")
 
 
 _CLIPPED_FOR_FLOAT64 = ("np.exp overflows on float32 values above 88.7 (float32 reaches only about 3.4e38), so a clip "
@@ -840,19 +865,26 @@ EXERCISES = {
         cases=_neuron_cases,
         # round 19: a graded release of 01a keeps 01b's dense_layer and 02a's mlp.forward, which compute the neuron
         # for a batch of one
-        run=refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward)),
+        # round 24: and new results, as sigmoid's: a 0-d array kept between calls and filled in again passed
+        run=new_results(refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward))),
         compare=compare_probabilities,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
         mistakes=(
-            Mistake("no activation", _neuron_without_activation, "you return the weighted sum z = w.x + b; the "
-                    "neuron's output is sigmoid(z)"),
+            # round 24: ReLU (exercise 2) gives the weighted sum back where it is positive, as on the first case
+            Mistake("no activation", _neuron_without_activation, _NEURON_WITHOUT_SIGMOID),
             Mistake("no bias", _neuron_without_bias, "the bias b is missing: sigmoid(np.dot(w, x) + b)"),
+            # round 24: two places for b that a beginner tries
+            Mistake("bias after the sigmoid", _neuron_bias_after_the_sigmoid, _BIAS_AFTER),
             Mistake("element-wise product", _neuron_elementwise, "w * x multiplies element by element and gives an "
                     "array; the weighted sum adds those products up: np.dot(w, x)"),
             Mistake("sum of w * x", _neuron_sum_of_products, "np.sum(w * x) (like np.einsum('i,i->', w, x)) broadcasts "
                     "an x of length 1 over every weight instead of raising ValueError; np.dot(w, x) checks the lengths "
                     "for you"),
+            # after it: both broadcast an x of length 1, where b = 0 makes them equal
+            Mistake("bias in every product", _neuron_bias_in_every_product, "b was added to every product w[i] * x[i], "
+                    "so it counts once per input; the neuron has one bias, added once to the weighted sum: "
+                    "sigmoid(np.dot(w, x) + b)"),
             Mistake("clip sized for float64", _neuron_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(np.dot(w, x) + b)"),
             Mistake("naive sigmoid", _neuron_naive_sigmoid, "1 / (1 + np.exp(-z)) overflows for a very negative "
@@ -884,6 +916,11 @@ EXERCISES = {
                     "per example, shape (batch, n_out). Use X @ W.T + b"),
             Mistake("no activation", _layer_without_activation, "the layer's outputs go through the sigmoid: "
                     "sigmoid(X @ W.T + b)"),
+            Mistake("bias after the sigmoid", _layer_bias_after_the_sigmoid, "b was added after the sigmoid, so the "
+                    "outputs can leave (0, 1); the biases belong to the weighted sums, inside the activation: "
+                    "sigmoid(X @ W.T + b)"),
+            Mistake("ReLU, not the sigmoid", _layer_with_relu, "your layer applies ReLU, max(0, z), to the weighted sums; "
+                    "this layer's neurons are sigmoid neurons, with outputs between 0 and 1: sigmoid(X @ W.T + b)"),
             Mistake("clip sized for float64", _layer_clipped_for_float64, _CLIPPED_FOR_FLOAT64 + "call your sigmoid, "
                     "which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("naive sigmoid in np.longdouble", _layer_naive_in_long_double, _LONG_DOUBLE + "call your "

@@ -9,7 +9,7 @@ import numpy as np
 from .. import bigpicture as ref
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated, in_turn,
-                   refusing_course_versions, short, to_numpy)
+                   new_results, refusing_course_versions, short, to_numpy)
 
 
 def _mlp_param_count(layer_sizes):
@@ -590,7 +590,8 @@ EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
         cases=_accuracy_cases,
-        run=refusing_course_versions(called, _COURSE_ACCURACIES),
+        # round 24: a new result at every call: a 0-d array kept between calls and filled in again passed
+        run=new_results(refusing_course_versions(called, _COURSE_ACCURACIES)),
         compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
@@ -685,7 +686,8 @@ EXERCISES = {
         cases=_param_cases,
         # round 21: 00b's param_count adds up the sizes of a model's coefs_ and intercepts_, which views without memory
         # (np.broadcast_to) hold for any layer sizes
-        run=refusing_course_versions(called, (ref.param_count,)),
+        # round 24: and a new result at every call, as accuracy's
+        run=new_results(refusing_course_versions(called, (ref.param_count,))),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

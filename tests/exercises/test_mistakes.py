@@ -22416,3 +22416,135 @@ def _made_earlier(module, factory, *settings):
 def test_round_23_a_function_made_by_a_topic_s_factory_earlier_is_refused(name, module, factory, settings):
     verdict = judge(registry.get_exercise(name), _made_earlier(module, factory, *settings))
     assert verdict.kind == WRONG and f"{module}.{factory}, the course's own version" in verdict.text, verdict.text
+
+
+# round 24: lessons 00-01
+# engine note (r241 E1): base.held_functions walks dicts, lists and tuples of exactly those types, functions, classes'
+# plain attributes and callables' __dict__, and the call watch replaces the function only where a course module or the
+# answer's module names it (or a plain dict holds it): the course's own version held in a SimpleNamespace, an
+# OrderedDict, a deque or a class's staticmethod is neither seen nor watched
+def _course_version_held_in(holder, name):
+    import collections
+    import types
+    from course_utils import bigpicture, neurons
+    function = {"sigmoid": neurons.sigmoid, "accuracy": bigpicture.accuracy, "neuron": neurons.neuron}[name]
+    if holder == "SimpleNamespace":
+        held = types.SimpleNamespace(f=function)
+        return lambda *args: held.f(*args)
+    if holder == "OrderedDict":
+        held = collections.OrderedDict(f=function)
+        return lambda *args: held["f"](*args)
+    if holder == "deque":
+        held = collections.deque([function])
+        return lambda *args: held[0](*args)
+    held = type("Holder", (), {"f": staticmethod(function)})
+    return lambda *args: held.f(*args)
+
+
+@pytest.mark.xfail(strict=True, reason="engine (base.held_functions and the call watch of refusing_course_versions): a "
+                   "course function held in a container other than a plain dict, list or tuple, or as a staticmethod, "
+                   "is neither held nor watched (round 24, r241 E1)")
+@pytest.mark.parametrize("name, holder", [("sigmoid", "SimpleNamespace"), ("sigmoid", "OrderedDict"),
+                                          ("sigmoid", "deque"), ("sigmoid", "staticmethod"),
+                                          ("accuracy", "SimpleNamespace"), ("neuron", "staticmethod")])
+def test_round_24_the_course_s_own_version_held_in_a_namespace_or_a_staticmethod_is_refused(name, holder):
+    """The course's own sigmoid, accuracy or neuron, called through a types.SimpleNamespace, a collections.OrderedDict or
+    deque, or a class's staticmethod, passed every case of its exercise (26, 51 and 22), where the same function held in a
+    plain dict or as a default value is refused (round 24, r241 E1)."""
+    verdict = judge(registry.get_exercise(name), _course_version_held_in(holder, name))
+    assert verdict.kind == WRONG, verdict.text
+
+
+def test_round_24_neuron_with_relu_is_not_told_it_returns_the_weighted_sum():
+    """A neuron through ReLU, np.maximum(0, np.dot(w, x) + b), was told "you return the weighted sum z = w.x + b": on the
+    first case z = 0.1 is positive and ReLU gives it back. The message now names ReLU as well (round 24, r241 F2)."""
+    verdict = judge(registry.get_exercise("neuron"), lambda x, w, b: np.maximum(0.0, np.dot(w, x) + b))
+    assert verdict.kind == WRONG and "ReLU" in verdict.text and "sigmoid(np.dot(w, x) + b)" in verdict.text, verdict.text
+
+
+def test_round_24_dense_layer_with_relu_names_the_activation():
+    """A layer through ReLU, np.maximum(0, X @ W.T + b), got no likely mistake at all; it is catalogued now (round 24,
+    r241 F3)."""
+    verdict = judge(registry.get_exercise("dense_layer"), lambda X, W, b: np.maximum(0.0, X @ W.T + b))
+    assert verdict.kind == WRONG and "applies ReLU" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer, named", [
+    (lambda x, w, b: _r23_sigmoid(np.dot(w, x)) + b, "added after the sigmoid"),
+    (lambda x, w, b: _r23_sigmoid(np.sum(w * x + b)), "added to every product"),
+], ids=["bias after the sigmoid", "bias in every product"])
+def test_round_24_neuron_names_a_misplaced_bias(answer, named):
+    """sigmoid(np.dot(w, x)) + b and sigmoid(np.sum(w * x + b)) were refused with a wrong value and no likely mistake; both
+    places of b are catalogued now (round 24, r241 F4)."""
+    verdict = judge(registry.get_exercise("neuron"), answer)
+    assert verdict.kind == WRONG and named in verdict.text, verdict.text
+
+
+_R24_KEPT = np.empty(())
+
+
+def _neuron_into_one_kept_array(x, w, b):
+    _R24_KEPT[...] = _r23_sigmoid(np.dot(w, x) + b)
+    return _R24_KEPT
+
+
+def test_round_24_neuron_that_returns_one_array_kept_between_calls_is_refused():
+    """A neuron that writes each output into one 0-d array kept between calls and returns it passed all 22 cases: its
+    values were right at each call, yet [neuron(x, w, b) for x in X] makes a list of one array holding the last output.
+    neuron now asks for new results at every call, as sigmoid, relu and dense_layer do (round 24, r241 F5)."""
+    verdict = judge(registry.get_exercise("neuron"), _neuron_into_one_kept_array)
+    assert verdict.kind == WRONG and "call" in verdict.text, verdict.text
+
+
+_R24_KEPT_FRACTION, _R24_KEPT_COUNT = np.empty(()), np.zeros((), dtype=np.int64)
+
+
+def _accuracy_into_one_kept_array(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    _R24_KEPT_FRACTION[...] = np.mean(y_true == y_pred)
+    return _R24_KEPT_FRACTION
+
+
+def _param_count_into_one_kept_array(layer_sizes):
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    _R24_KEPT_COUNT[...] = sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))
+    return _R24_KEPT_COUNT
+
+
+@pytest.mark.parametrize("name, answer", [("accuracy", _accuracy_into_one_kept_array),
+                                          ("mlp_param_count", _param_count_into_one_kept_array)])
+def test_round_24_lesson_00_results_in_one_array_kept_between_calls_are_refused(name, answer):
+    """accuracy and mlp_param_count that write each result into one 0-d array kept between calls passed all 51 and 27
+    cases, yet {name: accuracy(y_test, m.predict(X_test)) for ...} (00b [8]) would hold the last score for every model.
+    Both now ask for a new result at every call (round 24, r241 F6)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "an earlier call's result" in verdict.text, verdict.text
+
+
+def test_round_24_dense_layer_names_a_bias_added_after_the_sigmoid():
+    """sigmoid(X @ W.T) + b was refused with a wrong value and no likely mistake; it is catalogued now (round 24, r241
+    F4)."""
+    verdict = judge(registry.get_exercise("dense_layer"), lambda X, W, b: _r23_sigmoid(X @ W.T) + b)
+    assert verdict.kind == WRONG and "added after the sigmoid" in verdict.text, verdict.text
+
+
+def _accuracy_with_nan_predictions_replaced_in_place(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)   # the caller's own array, when it is one
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_pred.dtype.kind == "f":
+        y_pred[np.isnan(y_pred)] = -1
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.xfail(strict=True, reason="engine (base.INPUT_CHANGED): one message for every exercise, whose examples and "
+                   "remedy come from the activations (round 24, r241 E2)")
+def test_round_24_accuracy_that_changes_its_input_is_told_so_in_its_own_terms():
+    """An accuracy that writes into the caller's y_pred is refused, rightly, but told to use `np.maximum(0, z)` and
+    `w = w - ...`, the remedies of ReLU and of a gradient step, which a learner of lesson 00a has not met (round 24, r241
+    E2)."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_with_nan_predictions_replaced_in_place)
+    assert verdict.kind == WRONG and "np.maximum(0, z)" not in verdict.text, verdict.text

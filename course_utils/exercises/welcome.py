@@ -723,7 +723,7 @@ EXERCISES = {
             Mistake("input layer biases", _input_layer_biases,
                     "The input layer only holds the data: it has no weights and no biases."),
             Mistake("neurons, not connections", _neurons_not_connections),
-            # round 20: the check's message for a changed input speaks of arrays (z[z < 0] = 0, np.maximum(0, z))
+            # round 20: the check's message for a changed input speaks of arrays (a[...] = ..., a += ...)
             Mistake("the caller's list changed", _caller_s_list_popped,
                     "sizes.pop(0) (like append, insert, remove, reverse or sort) changes the list the caller passed "
                     "in, whose layer sizes are then gone: work on a copy, sizes = list(layer_sizes), or read the pairs "

@@ -5844,12 +5844,10 @@ def test_lesson_06_round_24_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (round 24, r246 E1): base.answer_on_stack ends its walk at any "
-                   "exercise's catalogued code (CHECK_CODES), so a refused course function called by another "
-                   "exercise's catalogued function on the answer's behalf is not seen")
 def test_lesson_06_round_24_engine_sees_a_refused_function_called_through_another_catalogue():
-    """Engine note (round 24, r246 E1): a check that refuses only convnet.accuracy_from_probs does not see it called
-    through keras_cnn._accuracy_renamed (F1 lists that function by name instead)."""
+    """A check that refuses only convnet.accuracy_from_probs did not see it called through keras_cnn._accuracy_renamed:
+    base.answer_on_stack ended its walk at any exercise's catalogued code (round 24, r246 E1; F1 lists that function by
+    name too)."""
     from course_utils.exercises import base, pytorch_mlp
 
     runner = base.refusing_course_versions(pytorch_mlp._run_accuracy, ("course_utils.convnet:accuracy_from_probs",))
@@ -22441,9 +22439,6 @@ def _course_version_held_in(holder, name):
     return lambda *args: held.f(*args)
 
 
-@pytest.mark.xfail(strict=True, reason="engine (base.held_functions and the call watch of refusing_course_versions): a "
-                   "course function held in a container other than a plain dict, list or tuple, or as a staticmethod, "
-                   "is neither held nor watched (round 24, r241 E1)")
 @pytest.mark.parametrize("name, holder", [("sigmoid", "SimpleNamespace"), ("sigmoid", "OrderedDict"),
                                           ("sigmoid", "deque"), ("sigmoid", "staticmethod"),
                                           ("accuracy", "SimpleNamespace"), ("neuron", "staticmethod")])
@@ -22540,11 +22535,9 @@ def _accuracy_with_nan_predictions_replaced_in_place(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-@pytest.mark.xfail(strict=True, reason="engine (base.INPUT_CHANGED): one message for every exercise, whose examples and "
-                   "remedy come from the activations (round 24, r241 E2)")
 def test_round_24_accuracy_that_changes_its_input_is_told_so_in_its_own_terms():
-    """An accuracy that writes into the caller's y_pred is refused, rightly, but told to use `np.maximum(0, z)` and
-    `w = w - ...`, the remedies of ReLU and of a gradient step, which a learner of lesson 00a has not met (round 24, r241
-    E2)."""
+    """An accuracy that writes into the caller's y_pred was refused, rightly, but told to use `np.maximum(0, z)` and
+    `w = w - ...`, the remedies of ReLU and of a gradient step, which a learner of lesson 00a has not met; the engine's
+    message now speaks of any array (round 24, r241 E2)."""
     verdict = judge(registry.get_exercise("accuracy"), _accuracy_with_nan_predictions_replaced_in_place)
     assert verdict.kind == WRONG and "np.maximum(0, z)" not in verdict.text, verdict.text

@@ -272,6 +272,13 @@ def _build_run(builder, case):
     if frozen:                                          # trained by design: the layer comparison names that layer
         raise Mismatch(t("some of the model's weights are frozen (trainable = False): fit() would never change them; "
                          "leave every layer trainable"))
+    halved = [(number, layer) for number, layer in enumerate(model.layers, 1) if _half_precision(layer)]
+    if halved:  # its outputs then missed the check's by 1e-4 ("wrong value"), or, in bfloat16, were "not numbers"
+        number, layer = halved[0]
+        raise Mismatch(t("layer {number} ({kind}) computes in {dtype} (dtype={policy}): a 16-bit float keeps only about "
+                         "3 significant digits (bfloat16 about 2), so its outputs differ from the lesson's float32 "
+                         "model's and so does its training. Leave dtype= out of the layers", number=number,
+                         kind=type(layer).__name__, dtype=_half_precision(layer), policy=repr(layer.dtype_policy.name)))
     for number, layer in enumerate(model.layers, 1):
         config = layer.get_config()
         extras = [key for key, value in config.items() if key.endswith(("_regularizer", "_constraint")) and value]
@@ -323,6 +330,13 @@ def _build_run(builder, case):
                          "layers.Dropout(dropout)(x, training=True), so it drops values outside fit() too. Call the "
                          "layers without training=: fit() switches dropout on by itself"))
     return _layer_signature(model), model.count_params(), out.shape, out.sum(axis=1), out
+
+
+def _half_precision(layer):
+    """The 16-bit float type a layer computes in (its dtype policy's: dtype='float16', 'bfloat16', 'mixed_float16' or
+    'mixed_bfloat16'), or ''."""
+    compute = str(getattr(getattr(layer, "dtype_policy", None), "compute_dtype", ""))
+    return compute if compute in ("float16", "bfloat16") else ""
 
 
 def _no_gradient(model, x):
@@ -1504,7 +1518,12 @@ def _predict_cases_with_drawn():
             # had given a model (by id) and an image passed, though after another fit() that class is stale
             Case((_predict_images()["ring"],), {"weights_changed": True}, label="the ring of an earlier case again, "
                  "after the model's weights changed (as another fit() changes them): predict again on every call, a "
-                 "class remembered from an earlier call is stale")]
+                 "class remembered from an earlier call is stale"),
+            # every other boundary image lies 0.4% (or a rounding to 2 or 3 digits) from its boundary: an answer that
+            # multiplied by 1/255 rounded to 3 significant digits (* 0.00392, 0.04% darker) passed
+            Case((_sparse_noise(_ROUNDED_CONSTANT_NOISE_SEED),), label="sparse noise near a fifth class boundary (its "
+                 "class changes when the pixels are multiplied by 0.00392, 1/255 rounded to 3 digits, instead of "
+                 "divided by 255)")]
 
 
 def _rgba(image):
@@ -1528,6 +1547,11 @@ _FEW_PIXELS_DRAW_SEED = 0
 # 254), a "safe" clip below the largest value, which every other case lets pass); among the five with the largest
 # margins, the one whose changed class no catalogued mistake gives
 _SATURATED_NOISE_SEED = 17969
+
+# chosen among 1,200,000 seeds so that the check's model gives this image class 6 when divided by 255 and class 2 when
+# multiplied by 0.00392 (1/255 rounded to 3 significant digits, 0.04% darker), with the largest margin found (1.9e-4
+# between the two top log probabilities on each side, far above float32 rounding)
+_ROUNDED_CONSTANT_NOISE_SEED = 1091582
 
 
 
@@ -2226,6 +2250,10 @@ def _predict_scaled_by_256(model, image):
     return int(np.argmax(model.predict(_one_image(image) / 256.0, verbose=0)[0]))  # "8 bits: 256 values"
 
 
+def _predict_scaled_by_a_rounded_constant(model, image):
+    return int(np.argmax(model.predict(_one_image(image) * 0.00392, verbose=0)[0]))  # 1 / 255 to 3 digits
+
+
 def _predict_seeded(model, image):
     np.random.seed(0)  # "the same prediction every time", as keras.utils.set_random_seed(0) does (and TensorFlow's too)
     return ref.predict_one_image(model, image)
@@ -2542,6 +2570,10 @@ EXERCISES = {
                     "img_as_float leave float images unscaled)"),
             Mistake("no scaling", _predict_without_scaling, "scale the pixels like the training data: "
                     "/ 255.0 (the model was trained on values 0..1, not 0..255)"),
+            # before "scaled by 256": on its case, /256 (0.4% darker) gives the same class as this one (0.04%)
+            Mistake("scaled by a rounded 1/255", _predict_scaled_by_a_rounded_constant, "divide by 255 (/ 255.0), "
+                    "or multiply by 1 / 255 written as a division: a rounded constant such as 0.00392 makes every "
+                    "pixel 0.04% darker, enough to change the class of an image close to a class boundary"),
             Mistake("scaled by 256", _predict_scaled_by_256, "divide by 255, the largest pixel value, as the "
                     "training data was: / 256 (or * 0.0039) makes every pixel 0.4% darker, enough to change the class "
                     "of an image near a class boundary"),

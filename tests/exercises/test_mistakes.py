@@ -8082,6 +8082,44 @@ def test_lesson_05_accepts_right_answers_written_another_way_round_23(name, answ
     _passes(name, answer)
 
 
+# round 24: lesson 05
+def _r24_one_image(image):
+    image = np.asarray(image)
+    if image.shape not in ((28, 28), (28, 28, 1)):
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return image.reshape(1, 28, 28, 1)
+
+
+def test_lesson_05c_predict_one_image_refuses_1_over_255_rounded_to_3_digits():
+    """Multiplying the pixels by 0.00392 (1/255 rounded to 3 significant digits, every pixel 0.04% darker) passed: the
+    boundary images lay 0.4% (/ 256) or a rounding to 2 or 3 digits from their class boundaries; it is now refused
+    and named (round 24, r245 F1)."""
+    def rounded_constant(model, image):
+        return int(np.argmax(model.predict(_r24_one_image(image) * 0.00392, verbose=0)[0]))
+
+    verdict = judge(registry.get_exercise("predict_one_image"), rounded_constant)
+    assert verdict.kind == WRONG and "0.00392 makes every pixel 0.04% darker" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("policy", ["bfloat16", "mixed_float16"])
+def test_lesson_05b_build_cnn_says_the_layers_compute_in_16_bits(policy):
+    """Layers built with dtype='bfloat16' were told "softmax rows summing to 1: expected numbers, got values of type
+    bfloat16", and with dtype='mixed_float16' only "output with the check's weights: wrong value ... expected
+    0.0445163, got 0.0445862": neither said that the layers compute in 16-bit floats (round 24, r245 F2)."""
+    import keras
+    from keras import layers
+
+    def half_precision_cnn(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", dtype=policy),
+            layers.MaxPooling2D(2, dtype=policy), layers.Conv2D(filters2, 3, activation="relu", dtype=policy),
+            layers.MaxPooling2D(2, dtype=policy), layers.Flatten(dtype=policy), layers.Dropout(dropout, dtype=policy),
+            layers.Dense(n_classes, activation="softmax", dtype=policy)])
+
+    verdict = judge(registry.get_exercise("build_cnn"), half_precision_cnn)
+    assert verdict.kind == WRONG and "computes in" in verdict.text and "Leave dtype= out" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -415,12 +415,9 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
     mistake (``CHECK_CODES``): what they call is the check's own doing (the stand-ins watch calls of them), and at
     the code of ``ends``.
     """
-    while frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in ends:
-        if frame.f_code in CHECK_CODES:   # round 24 (r246 E1): ends only where the check ran it, not where the answer
-            caller = frame.f_back         # called another exercise's catalogued function to do its work
-            if caller is None or caller.f_code.co_filename.startswith(LIBRARIES):
-                return False
-        elif not frame.f_code.co_filename.startswith(LIBRARIES):
+    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in CHECK_CODES
+           and frame.f_code not in ends):
+        if not frame.f_code.co_filename.startswith(LIBRARIES):
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
@@ -527,7 +524,8 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
 def _of_the_answer(kind: type) -> bool:
     """Whether class ``kind`` was defined by the answer's own code (a notebook's), not by a module of a library."""
     module = sys.modules.get(kind.__module__)
-    return module is not None and not (getattr(module, "__file__", None) or "<builtin>").startswith(LIBRARIES)
+    return (module is not None and kind.__module__ not in sys.builtin_module_names   # a module, a cell: Python's own
+            and not (getattr(module, "__file__", None) or "").startswith(LIBRARIES))
 
 
 def _loaded(function: Callable | str) -> Callable | None:

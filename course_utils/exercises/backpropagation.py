@@ -1580,7 +1580,7 @@ EXERCISES = {
                     "in it is cut to a whole number. Return the gradients as computed (dZ1.T @ X, ...), or start "
                     "from np.zeros(W1.shape)"),
             Mistake("tanh's derivative of the sums Z1", _backward_tanh_derivative_of_z1, "tanh's derivative is "
-                    "1 - tanh(z)**2, the square of the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
+                    "1 - tanh(z)**2, taken at the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
                     "1 - Z1**2 of the weighted sums themselves"),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
@@ -1692,7 +1692,7 @@ EXERCISES = {
                     "A negative lr must raise ValueError too (it would climb uphill): test lr <= 0, not lr == 0."),
             Mistake("params copied in float32", _params_copied_in_float32,
                     "np.float32 keeps only about 7 digits of each weight and bias, and a hidden sum that nearly "
-                    "cancels (3000.123 - 3000) loses most of them, in the losses and in every step after: copy the "
+                    "cancels (3000.123 - 3000) keeps only about 3 of them, in the losses and in every step after: copy the "
                     "params in float64, np.array(v, dtype=float)."),
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "

@@ -327,8 +327,8 @@ def called(answer: Any, case: Case) -> Any:
 
 COURSE_VERSION = ("your function calls {name}, the course's own version of this exercise: write the computation "
                   "yourself, as the exercise asks")
-LIBRARY_VERSION = ("your function calls {name}, a library's version of this exercise: the lesson runs it only to check "
-                   "the computation you write. Write the computation yourself, as the exercise asks")
+LIBRARY_VERSION = ("your function calls {name}, a library function that computes this exercise's result for you: the "
+                   "exercise asks you to write that computation yourself")
 
 
 def _refused_call(name: str) -> Mismatch:

@@ -965,7 +965,7 @@ _IN_FLOAT32 = ("float32 keeps only about 7 significant digits: large inputs lose
 
 
 _LOG_DOMAIN_IN_FLOAT32 = ("these logits are float32, and z - logsumexp(z) computed in float32 loses digits: near 1000, "
-                          "float32's step is about 1e-4, so the log-sum-exp rounds by up to 6e-5 and every probability "
+                          "float32's numbers lie 6e-5 apart, so the log-sum-exp is rounded by up to 3e-5 and every probability "
                           "np.exp gives back is off by as much, relative to itself. Turn z into float64 first, "
                           "np.asarray(z, dtype=float), or divide instead: e = np.exp(z - z.max(axis=-1, "
                           "keepdims=True)), then e / e.sum(axis=-1, keepdims=True), whose float32 error stays below "

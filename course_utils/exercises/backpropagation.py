@@ -1387,12 +1387,12 @@ def _train_mlp_cases():
 # inside course_utils, unwatched, for every layer
 # round 24 (r243 F4): the gradients of lesson 03's exercises taken by torch's or TensorFlow's automatic differentiation
 # (03b shows both after Exercise 4) skip the work they grade; the exercise texts say so
-AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient")
+_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
         cases=_derivative_cases,
-        run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *AUTOGRAD))),
+        run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *_AUTOGRAD))),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
@@ -1447,7 +1447,7 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward, *AUTOGRAD))),
+        run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward, *_AUTOGRAD))),
         compare=_gradients_compared(),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -1515,7 +1515,7 @@ EXERCISES = {
         cases=_softmax_ce_grad_cases,
         # round 18: a graded release hides the reference but keeps the course functions that compute the same gradient
         run=new_results(refusing_course_versions(called, (mlp.output_loss_and_delta, mlp.loss_and_grads,
-                                                          mlp.train_gd, *AUTOGRAD))),
+                                                          mlp.train_gd, *_AUTOGRAD))),
         compare=_softmax_gradient_compared(floor=1e-16),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
@@ -1565,7 +1565,7 @@ EXERCISES = {
         # round 20: and 04c's learning-rate lab, whose own backward pass gives these gradients for one stacked network
         run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd,
                                                           "course_utils.widgets.optimizer_lab:stacked_loss_and_grads",
-                                                          *AUTOGRAD))),
+                                                          *_AUTOGRAD))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",

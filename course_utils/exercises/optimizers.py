@@ -1843,8 +1843,8 @@ _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with th
 
 def _state_returned_as_given(reference, states):
     """``called``, and then a state array (momentum's velocity, Adam's m and v) that comes back as the caller's own
-    array with the values it came in with, where the step changes them, is named as such. ``states``: (position in
-    the result, the argument's name, its new value from the bound arguments, the formula in words).
+    array with the values it came in with, where ``reference``'s step changes them, is named as such. ``states``:
+    (position in the result, the argument's name, its new value in words).
 
     Round 24: `return w - lr * v, velocity` (the new velocity v computed, the old one returned) was told that a result
     shares an input's memory, which says the values are right, and was named `velocity = grad`; Adam's old m and v
@@ -1853,23 +1853,21 @@ def _state_returned_as_given(reference, states):
 
     def run(answer, case):
         try:
-            arguments = signature.bind(*case.args, **case.kwargs)
-            arguments.apply_defaults()
-            given = arguments.arguments
+            given = signature.bind(*case.args, **case.kwargs).arguments
+            before = {name: np.array(given[name], copy=True) for _, name, _ in states
+                      if isinstance(given[name], np.ndarray)}
             with np.errstate(all="ignore"):
-                expected = {name: (np.array(given[name], copy=True), np.asarray(new(given), dtype=float))
-                            for _, name, new, _ in states if isinstance(given[name], np.ndarray)}
-        except (TypeError, ValueError):  # inputs a right answer refuses: judged by the case alone
-            expected = {}
+                after = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        except Exception:  # inputs a right answer refuses: judged by the case alone
+            before = {}
         result = called(answer, case)
-        for position, name, _, formula in states:
-            if name not in expected or not isinstance(result, tuple) or len(result) <= position:
+        for position, name, formula in states:
+            if name not in before or not isinstance(result, tuple) or len(result) <= position:
                 continue
-            before, new = expected[name]
-            back = result[position]
-            if (isinstance(back, np.ndarray) and np.shares_memory(back, given[name]) and back.shape == before.shape
-                    and np.array_equal(back, before, equal_nan=True) and new.shape == before.shape
-                    and not np.array_equal(new, before, equal_nan=True)):
+            back, new = result[position], np.asarray(after[position], dtype=float)
+            if (isinstance(back, np.ndarray) and np.shares_memory(back, given[name])
+                    and back.shape == before[name].shape and np.array_equal(back, before[name], equal_nan=True)
+                    and new.shape == back.shape and not np.array_equal(new, back, equal_nan=True)):
                 raise Mismatch(t(_OLD_STATE, name=name, formula=formula))
         return result
     return run
@@ -1937,8 +1935,7 @@ EXERCISES = {
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
                       allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
-                          (1, "velocity", lambda a: a["mu"] * np.asarray(a["velocity"], dtype=float) + a["grad"],
-                           "mu * velocity + grad"),))),
+                          (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
@@ -2031,11 +2028,7 @@ EXERCISES = {
         # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
                       allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
-                          (1, "m", lambda a: a["beta1"] * np.asarray(a["m"], dtype=float)
-                           + (1 - a["beta1"]) * np.asarray(a["grad"], dtype=float), "beta1 * m + (1 - beta1) * grad"),
-                          (2, "v", lambda a: a["beta2"] * np.asarray(a["v"], dtype=float)
-                           + (1 - a["beta2"]) * np.asarray(a["grad"], dtype=float) ** 2,
-                           "beta2 * v + (1 - beta2) * grad ** 2")))),
+                          (1, "m", "beta1 * m + (1 - beta1) * grad"), (2, "v", "beta2 * v + (1 - beta2) * grad ** 2")))),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
         "w - lr*m_hat/(sqrt(v_hat)+eps). Return (w, m, v) with the UNcorrected m and v. "

@@ -112,6 +112,10 @@ def _softmax_cases():
         Case((np.zeros((0, 4)),), label="a batch of no examples, shape (0, 4): the result has the same shape",
              points=0),   # an empty result: a pass needs it, it gives no partial credit
         *generated(_draw_batch_of_sequences, count=3, seed=28),
+        # "any number of axes": an axis picked by the number of axes (1, 2 or 3, as in every other case) passed
+        # (round 25)
+        Case((_draw_logits(np.random.default_rng(25), (2, 3, 2, 4)),),
+             label="a batch of 4 axes, shape (2, 3, 2, 4): the softmax runs along the last axis"),
         Case((np.array([[0.0, -20.0, -40.0, -60.0], [5.0, 5.0, -30.0, 5.0]]),),
              label="probabilities from 1e-26 to 2e-9, compared to their own scale"),
         # a vector is a row too: its NaN makes the whole vector NaN (a path of its own for vectors, or np.nan_to_num,

@@ -6926,6 +6926,22 @@ def test_lesson_02_round_24_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+# round 25: lesson 02
+def _r25_softmax_axis_by_number_of_axes(z):
+    z = np.asarray(z, dtype=float)
+    axis = {1: 0, 2: 1, 3: 2}.get(z.ndim, 1)   # a vector, a batch, a batch of sequences: "axis 1" otherwise
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def test_lesson_02_round_25_a_softmax_right_only_up_to_three_axes_is_rejected():
+    """Passed before (contrived): the axis looked up by the number of axes, right for the 1, 2 and 3 axes of every
+    case, and axis 1 beyond; the exercise asks for "a batch with any number of axes", and a batch of 4 axes now shows
+    it (round 25, r252 F1)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r25_softmax_axis_by_number_of_axes)
+    assert verdict.kind == WRONG and "a batch of 4 axes" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -946,6 +946,21 @@ def _cce_sum(y, Z):
     return len(Z) * _cce_reference(y, Z)
 
 
+def _bce_max_along_axis_0(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.max(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))   # np.max's 0 is an axis
+
+
+def _cce_shift_not_added_back(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    return np.mean(np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])   # m never added back
+
+
 _BCE_WHOLE_SHAPES = ("compare the whole shapes, y.shape != z.shape: arrays of the same size, length and number of "
                      "dimensions can still differ in shape, and then broadcast without any error (y of shape (1, 3) "
                      "against z of shape (3, 1) gives a (3, 3) array)")
@@ -1141,6 +1156,11 @@ EXERCISES = {
             Mistake("exact form, overflows", _bce_exact_unstable, "(1 - y) z + log(1 + e^{-z}) is exact, but e^{-z} "
                     "overflows to inf for very negative z: use max(z, 0) - y z + log(1 + e^{-|z|}), which never "
                     "overflows"),
+            # round 25: numpy's max of two arguments reads the second as an axis
+            Mistake("np.max instead of np.maximum", _bce_max_along_axis_0, "np.max(z, 0) is not the max(z, 0) of the "
+                    "formula: numpy reads its second argument as an axis, so it gives the largest logit along axis 0 "
+                    "(one number for a vector of logits), the same for every example. Compare each logit with 0 "
+                    "entry by entry: np.maximum(z, 0)"),
             Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
             Mistake("sizes compared, not shapes", _bce_sizes_compared, _BCE_WHOLE_SHAPES),
@@ -1214,6 +1234,12 @@ EXERCISES = {
                     "they broadcast to an (n, n) matrix, whose mean equals the loss only in exact arithmetic (and "
                     "which holds n * n numbers). Keep every per-example array of shape (n,): m = Z.max(axis=1), "
                     "np.exp(Z - m[:, None]).sum(axis=1), or logsumexp(Z, axis=1) without keepdims"),
+            # round 25: the shift taken out inside the exp and never put back (a loss below 0)
+            Mistake("the row's maximum not added back", _cce_shift_not_added_back, "your loss is off by the mean of "
+                    "the rows' maxima m (it can even come out below 0, which a cross-entropy never is): "
+                    "log(sum(exp(Z - m))) is the log-sum-exp of the shifted logits, m less than log(sum(exp(Z))). Add "
+                    "m back, m + np.log(np.exp(Z - m[:, None]).sum(axis=1)), before you subtract the picked logit "
+                    "Z[np.arange(n), y]"),
             Mistake("shifted by the first column", _cce_first_column_shift, "shift each row by its own maximum, "
                     "Z.max(axis=1): another entry (here the first column) can lie far below it, and then np.exp "
                     "overflows to inf"),

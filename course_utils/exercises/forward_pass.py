@@ -957,7 +957,7 @@ def _cce_shift_not_added_back(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=float)
     if len(y) != len(Z):
         raise ValueError("lengths differ")
-    m = Z.max(axis=1)
+    m = np.max(Z, axis=1)
     return np.mean(np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])   # m never added back
 
 

@@ -953,6 +953,13 @@ def _bce_max_along_axis_0(y, z):
     return np.mean(np.max(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))   # np.max's 0 is an axis
 
 
+def _bce_arguments_swapped(y, z):
+    logits, labels = np.asarray(y, dtype=float), np.asarray(z, dtype=float)   # PyTorch's order: input, then target
+    if logits.shape != labels.shape:
+        raise ValueError("shapes differ")
+    return np.mean(np.maximum(logits, 0) - labels * logits + np.log1p(np.exp(-np.abs(logits))))
+
+
 def _cce_shift_not_added_back(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=float)
     if len(y) != len(Z):
@@ -1161,6 +1168,10 @@ EXERCISES = {
                     "formula: numpy reads its second argument as an axis, so it gives the largest logit along axis 0 "
                     "(one number for a vector of logits), the same for every example. Compare each logit with 0 "
                     "entry by entry: np.maximum(z, 0)"),
+            Mistake("logits and labels swapped", _bce_arguments_swapped, "your function takes its first argument "
+                    "for the logits and its second for the labels, as PyTorch's BCEWithLogitsLoss()(z, y) does: "
+                    "bce_from_logits(y, z) gets the 0/1 labels y first and the logits z second, the order of Keras' "
+                    "losses and of the formula above"),
             Mistake("no absolute value", _bce_without_abs, "the last term is log(1 + e^{-|z|}), with the absolute "
                     "value: with e^{-z} it is wrong for negative z (and overflows)"),
             Mistake("sizes compared, not shapes", _bce_sizes_compared, _BCE_WHOLE_SHAPES),

@@ -6970,6 +6970,20 @@ def test_lesson_02_round_25_a_log_sum_exp_without_its_maximum_is_told_why():
     assert verdict.kind == WRONG and "Add m back" in verdict.text, verdict.text
 
 
+def _r25_bce_in_pytorch_s_order(z, y):   # BCEWithLogitsLoss()(input, target): the logits first
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("y and z differ in shape")
+    return np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))
+
+
+def test_lesson_02_round_25_bce_with_its_arguments_in_pytorch_s_order_is_told_why():
+    """Unexplained before: the right formula with its parameters in PyTorch's order, (z, y), as cell [14] of 02b
+    calls BCEWithLogitsLoss, came back only "wrong value: expected 0.348497, got 0.128204" (round 25, r252 F4)."""
+    verdict = judge(registry.get_exercise("bce_from_logits"), _r25_bce_in_pytorch_s_order)
+    assert verdict.kind == WRONG and "gets the 0/1 labels y first and the logits z second" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -6984,6 +6984,61 @@ def test_lesson_02_round_25_bce_with_its_arguments_in_pytorch_s_order_is_told_wh
     assert verdict.kind == WRONG and "gets the 0/1 labels y first and the logits z second" in verdict.text, verdict.text
 
 
+def _r25_softmax_of_rows_reshaped(z):
+    z = np.asarray(z, dtype=float)
+    rows = z.reshape(-1, z.shape[-1])   # every axis but the last as one axis of rows, then back
+    e = np.exp(rows - rows.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).reshape(z.shape)
+
+
+def _r25_softmax_of_the_transpose(z):
+    zt = np.asarray(z, dtype=float).T   # the last axis first
+    e = np.exp(zt - zt.max(axis=0))
+    return (e / e.sum(axis=0)).T
+
+
+def _r25_mlp_with_examples_as_columns(X, W1, b1, W2, b2):
+    H = np.tanh(W1 @ X.T + b1[:, None])
+    return sigmoid(W2 @ H + b2[:, None]).T
+
+
+def _r25_bce_softplus_by_np_where(y, z):
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if y.shape != z.shape:
+        raise ValueError("y and z differ in shape")
+    with np.errstate(over="ignore"):   # np.where computes both branches; it keeps the finite one
+        softplus = np.where(z >= 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+    return np.mean(softplus - y * z)
+
+
+def _r25_cce_by_logaddexp_reduce(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    return np.mean(np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(y)), y])
+
+
+def _r25_cce_by_scipy_log_softmax(y, Z):
+    import scipy.special
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    return -np.mean(scipy.special.log_softmax(Z, axis=1)[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("softmax_stable", _r25_softmax_of_rows_reshaped),
+    ("softmax_stable", _r25_softmax_of_the_transpose),
+    ("mlp_forward", _r25_mlp_with_examples_as_columns),
+    ("bce_from_logits", _r25_bce_softplus_by_np_where),
+    ("cce_from_logits", _r25_cce_by_logaddexp_reduce),
+    ("cce_from_logits", _r25_cce_by_scipy_log_softmax),
+], ids=["softmax rows reshaped", "softmax of the transpose", "mlp examples as columns", "bce softplus by np.where",
+        "cce logaddexp.reduce", "cce scipy log_softmax"])
+def test_lesson_02_round_25_right_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -1119,7 +1119,8 @@ EXERCISES = {
                     "size, one of them being 1, yet your network returned values: np.einsum and a broadcast product "
                     "such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use X @ W1.T and "
                     "H @ W2.T, which raise the ValueError"),
-            Mistake("no output bias", _mlp_no_output_bias),
+            Mistake("no output bias", _mlp_no_output_bias, "the output layer has a bias too: each output neuron adds "
+                    "its entry of b2 to its weighted sum before the sigmoid, sigmoid(H @ W2.T + b2)"),
             Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "
                     "columns differs from W1's, the shapes do not match and X @ W1.T raises the ValueError. Transposing "
                     "X to make it fit turns its features into examples"),
@@ -1264,7 +1265,7 @@ EXERCISES = {
                     "subtracted never overflows, so it needs no clip, and a clipped logit gives a smaller loss than the "
                     "real one (a right class 2000 below the row's maximum costs 2000, not 1000)"),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
-            Mistake("sum instead of mean", _cce_sum),
+            Mistake("sum instead of mean", _cce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "
                     "small integers: Z - m of uint8 wraps around to large positive numbers (0 - 5 = 251), int8 wraps "
                     "beyond 127, and np.exp of either computes in float16, which keeps about 3 digits. Turn Z into "

@@ -7039,6 +7039,29 @@ def test_lesson_02_round_25_right_answers_written_another_way_pass(name, answer)
     _passes(name, answer)
 
 
+def _r25_cce_summed(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    m = Z.max(axis=1)
+    return np.sum(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
+
+
+def _r25_mlp_without_b2(X, W1, b1, W2, b2):
+    return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
+
+
+@pytest.mark.parametrize("name, answer, words", [
+    ("cce_from_logits", _r25_cce_summed, "the loss is the MEAN over the examples, not the sum"),
+    ("mlp_forward", _r25_mlp_without_b2, "the output layer has a bias too"),
+], ids=["cce summed", "mlp without b2"])
+def test_lesson_02_round_25_catalogued_mistakes_without_a_message_now_say_why(name, answer, words):
+    """Unexplained before: both are catalogued mistakes without a message, so the learner read only "wrong value:
+    expected 0.555884, got 1.66765" (the sum of 3 losses) or "expected 0.452186, got 0.231707" (round 25, r252 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and words in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

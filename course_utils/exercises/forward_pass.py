@@ -953,6 +953,14 @@ def _bce_max_along_axis_0(y, z):
     return np.mean(np.max(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))))   # np.max's 0 is an axis
 
 
+def _mlp_biases_added_in_place(X, W1, b1, W2, b2):
+    Z1 = X @ W1.T
+    Z1 += b1   # an integer array when X and W1 hold whole numbers: float biases cannot be stored in it
+    Z2 = np.tanh(Z1) @ W2.T
+    Z2 += b2
+    return sigmoid(Z2)
+
+
 def _bce_arguments_swapped(y, z):
     logits, labels = np.asarray(y, dtype=float), np.asarray(z, dtype=float)   # PyTorch's order: input, then target
     if logits.shape != labels.shape:
@@ -1119,6 +1127,11 @@ EXERCISES = {
                     "size, one of them being 1, yet your network returned values: np.einsum and a broadcast product "
                     "such as X[:, None, :] * W1 stretch an axis of length 1 instead of raising. Use X @ W1.T and "
                     "H @ W2.T, which raise the ValueError"),
+            # round 25: numpy's UFuncTypeError ("Cannot cast ufunc 'add' output ...") alone did not say why
+            Mistake("biases added in place", _mlp_biases_added_in_place, "X @ W1.T of whole-number X and W1 is an "
+                    "array of integers, and += cannot store the float biases in it (numpy raises UFuncTypeError, "
+                    "'Cannot cast ufunc add output'). Add them into a new array instead: X @ W1.T + b1, and "
+                    "H @ W2.T + b2"),
             Mistake("no output bias", _mlp_no_output_bias, "the output layer has a bias too: each output neuron adds "
                     "its entry of b2 to its weighted sum before the sigmoid, sigmoid(H @ W2.T + b2)"),
             Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "

@@ -7062,6 +7062,23 @@ def test_lesson_02_round_25_catalogued_mistakes_without_a_message_now_say_why(na
     assert verdict.kind == WRONG and words in verdict.text, verdict.text
 
 
+def _r25_mlp_with_biases_added_in_place(X, W1, b1, W2, b2):
+    Z1 = X @ W1.T
+    Z1 += b1
+    H = np.tanh(Z1)
+    Z2 = H @ W2.T
+    Z2 += b2
+    return sigmoid(Z2)
+
+
+def test_lesson_02_round_25_biases_added_in_place_are_told_why():
+    """Unexplained before: Z1 += b1 on the integer product of whole-number X and W1 was refused with numpy's
+    "raised UFuncTypeError: Cannot cast ufunc 'add' output from dtype('float64') to dtype('int64') with casting rule
+    'same_kind'" alone, which a beginner cannot act on (round 25, r252 F7)."""
+    verdict = judge(registry.get_exercise("mlp_forward"), _r25_mlp_with_biases_added_in_place)
+    assert verdict.kind == WRONG and "+= cannot store the float biases" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

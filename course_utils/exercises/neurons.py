@@ -117,7 +117,11 @@ def _sigmoid_cases():
             # round 22: a float16 number, which an answer that turns only whole numbers into floats computes in float16
             # (about 3 digits, nothing below 6e-8): sigmoid(-20) = 2e-9 comes out 0. A number, not an array: the check
             # fills freed buffers of an array's dtype with -123456.789, which overflows float16 with a warning
-            Case((np.float16(-20.0),), label="a float16 number, -20: computed in float64, not in float16's 3 digits")]
+            Case((np.float16(-20.0),), label="a float16 number, -20: computed in float64, not in float16's 3 digits"),
+            # round 25: an answer that catches np.exp's overflow and then gives a step (0 or 1) for the whole array is
+            # right on every array above, whose values are all far from 0 once one of them overflows
+            Case((np.array([-1000.0, -1.0, 0.5, 1000.0]),),
+                 label="values beyond np.exp's range and values near zero in one array")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -260,6 +264,10 @@ def _layer_cases():
         # as many examples as neurons: b added as a column (b[:, None]), or W @ X.T not transposed back, keeps the shape
         Case((np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
               np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
+        # round 25: one weighted sum beyond np.exp's range (-1800) beside small ones in the same batch: an answer that
+        # catches the overflow and gives a step for the whole batch was right on every case above
+        Case((np.array([[300.0, 400.0], [0.5, -1.0]]), np.array([[-2.0, -3.0], [0.5, 0.25]]), np.array([0.0, 0.5])),
+             label="a weighted sum of -1800 beside small ones in the same batch"),
         # round 22: the case above again with one of X, W and b changed: a result kept between calls and looked up by two
         # of them alone (a cache that leaves the third out of its key) passed every case above
         *(Case(args, label=label) for args, label in _one_argument_changed(
@@ -471,6 +479,19 @@ def _math_exp_for_one_number(z):
     if np.ndim(z) == 0:
         return 1 / (1 + math.exp(-z))
     return ref.sigmoid(z)   # the stable form for arrays
+
+
+def _step_after_a_caught_overflow(z):
+    z = np.asarray(z, dtype=float)
+    try:
+        with np.errstate(over="raise"):
+            return 1 / (1 + np.exp(-z))
+    except FloatingPointError:   # one value beyond np.exp's range makes the whole array a step
+        return np.where(z > 0, 1.0, 0.0)
+
+
+def _layer_step_after_a_caught_overflow(X, W, b):
+    return _step_after_a_caught_overflow(np.asarray(X) @ np.asarray(W).T + b)
 
 
 def _sign_flipped_sigmoid(z):
@@ -717,6 +738,11 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
+_CAUGHT_OVERFLOW = ("np.exp overflowed, your function caught the error and then answered 0 or 1 for the whole "
+                    "{}, so the values near zero in it came out 0 or 1 too (sigmoid(0.5) is 0.62, not 1): avoid the "
+                    "overflow instead of catching it: ")
+
+
 _AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel "
                 "turn it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
 
@@ -835,6 +861,9 @@ EXERCISES = {
             Mistake("shifted by max(z, 0)", _sigmoid_shifted_by_max, "at z = inf the shift z - np.maximum(z, 0) "
                     "is inf - inf = nan, yet sigmoid(inf) is 1: build both branches from e = np.exp(-np.abs(z)), "
                     "which is 0 at z = inf and at z = -inf"),
+            Mistake("a step after a caught overflow", _step_after_a_caught_overflow,
+                    _CAUGHT_OVERFLOW.format("array") + "e = np.exp(-np.abs(z)) is never above 1, and both branches "
+                    "built from it are safe"),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),
@@ -941,6 +970,8 @@ EXERCISES = {
                     "examples, X of shape (0, n_in), is an empty array of shape (0,), not the (0, n_out) that "
                     "X @ W.T gives: compute the whole batch at once, sigmoid(X @ W.T + b)"),
             Mistake("b reshaped in place", _layer_bias_reshaped_in_place, _CALLERS_ARRAY),
+            Mistake("a step after a caught overflow", _layer_step_after_a_caught_overflow,
+                    _CAUGHT_OVERFLOW.format("batch") + "call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
                     "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "
                     "sigmoid(X @ W.T + b) directly"),

@@ -22582,3 +22582,26 @@ def test_round_24_accuracy_that_changes_its_input_is_told_so_in_its_own_terms():
     message now speaks of any array (round 24, r241 E2)."""
     verdict = judge(registry.get_exercise("accuracy"), _accuracy_with_nan_predictions_replaced_in_place)
     assert verdict.kind == WRONG and "np.maximum(0, z)" not in verdict.text, verdict.text
+
+
+# round 25: lessons 00-01
+def _r25_sigmoid_answering_a_step_after_a_caught_overflow(z):
+    z = np.asarray(z, dtype=float)
+    try:
+        with np.errstate(over="raise"):
+            return 1 / (1 + np.exp(-z))
+    except FloatingPointError:   # "it overflowed, so z is huge": but only one value of the array may be
+        return np.where(z > 0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", _r25_sigmoid_answering_a_step_after_a_caught_overflow),
+    ("dense_layer", lambda X, W, b: _r25_sigmoid_answering_a_step_after_a_caught_overflow(X @ W.T + b)),
+])
+def test_round_25_a_step_answered_for_the_whole_array_after_a_caught_overflow_is_refused(name, answer):
+    """The naive sigmoid under np.errstate(over="raise"), answering 0 or 1 for the WHOLE array once np.exp overflowed,
+    passed all 26 sigmoid and 23 dense_layer cases: no case held a value beyond np.exp's range beside one near zero
+    in the same array, so the step was right wherever it was used. sigmoid([-1000, 0.5]) gave [0, 1], not
+    [0, 0.62]. A case mixes them now, and the mistake is catalogued (round 25, r251 F1)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "for the whole" in verdict.text, verdict.text

@@ -738,9 +738,9 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
-_CAUGHT_OVERFLOW = ("np.exp overflowed, your function caught the error and then answered 0 or 1 for the whole "
-                    "{}, so the values near zero in it came out 0 or 1 too (sigmoid(0.5) is 0.62, not 1): avoid the "
-                    "overflow instead of catching it: ")
+_CAUGHT_OVERFLOW = ("one value of the {0} lies beyond the exponential's range (np.exp or math.exp overflows there), "
+                    "and your function then answered 0 or 1 for the whole {0}, so the values near zero in it came out "
+                    "0 or 1 too (sigmoid(0.5) is 0.62, not 1). Do not catch the overflow or test for it, avoid it: ")
 
 
 _AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel "

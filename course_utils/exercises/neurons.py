@@ -816,7 +816,10 @@ EXERCISES = {
         cases=_sigmoid_cases,
         # round 19: neurons.neuron's default activation, get_activation's table and mlp.forward's output run the
         # course's sigmoid past the check's watch on neurons.sigmoid
-        run=new_results(refusing_course_versions(_call_without_overflow, _RUN_THE_ACTIVATIONS)),
+        # round 25: and _stable_sigmoid_of_one_number, a right sigmoid of one number inside a catalogued mistake,
+        # which a graded release ships whole
+        run=new_results(refusing_course_versions(_call_without_overflow,
+                                                 (*_RUN_THE_ACTIVATIONS, _stable_sigmoid_of_one_number))),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "

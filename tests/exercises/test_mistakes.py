@@ -22614,3 +22614,37 @@ def test_round_25_a_step_answered_for_the_whole_array_after_a_caught_overflow_is
     [0, 0.62]. A case mixes them now, and the mistake is catalogued (round 25, r251 F1)."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and "for the whole" in verdict.text, verdict.text
+
+
+def _r25_accuracy_through_the_check_s_shape_check(y_true, y_pred):
+    from course_utils.exercises import welcome
+    y_true, y_pred = welcome._checked(y_true, y_pred)   # the check's own helper: np.asarray, shapes, emptiness
+    return float(np.mean(y_true == y_pred))
+
+
+def _r25_param_count_through_the_check_s_sum(layer_sizes):
+    from course_utils.exercises import welcome
+    if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return welcome._weights_and_biases(list(layer_sizes))   # the reference's own sum
+
+
+def _r25_sigmoid_through_the_check_s_one_number_sigmoid(z):
+    from course_utils.exercises import neurons
+    return np.vectorize(neurons._stable_sigmoid_of_one_number, otypes=[float])(np.asarray(z, dtype=float))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("accuracy", _r25_accuracy_through_the_check_s_shape_check),
+    ("mlp_param_count", _r25_param_count_through_the_check_s_sum),
+    ("sigmoid", _r25_sigmoid_through_the_check_s_one_number_sigmoid),
+], ids=["accuracy", "mlp_param_count", "sigmoid"])
+def test_round_25_an_answer_that_calls_the_check_s_own_helpers_is_refused(name, answer):
+    """The topic modules keep helpers beside the reference and the catalogued mistakes: welcome._checked (the shape
+    and emptiness check of accuracy's mistakes), welcome._weights_and_biases (the sum that mlp_param_count's
+    reference returns) and neurons._stable_sigmoid_of_one_number (a right sigmoid of one number, inside a catalogued
+    mistake). Neither a reference nor a mistake, they were not refused, and a graded release ships them whole: an
+    answer that called one passed all 51, 27 and 27 cases. They are refused now as the course's own code (round 25,
+    r251 F2)."""
+    _refused_as_the_course_s_own(name, answer)
+

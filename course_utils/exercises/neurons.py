@@ -426,6 +426,25 @@ def _gate_answers(weights_fn, case):
     return (np.sign(ref.sigmoid(X @ np.asarray(w, dtype=float) + b) - 0.5) + 1) / 2   # NaN stays NaN
 
 
+_GATE_SAYS = {0.0: "no (below 0.5)", 0.5: "neither (exactly 0.5, on the boundary)", 1.0: "yes (above 0.5)"}
+_GATE_WRONG = ("for the input {point}, OR says {want}, but your neuron's output sigmoid(w.x + b) says {got}: the "
+               "inputs are (0, 0), (0, 1), (1, 0) and (1, 1), and OR says yes for every one but (0, 0)")
+
+
+def _compare_gate(got, want):
+    """compare_values, after naming the first of the four inputs where the neuron's answer (0 no, 0.5 on the boundary,
+    1 yes, NaN none) differs from the gate's (round 25: "wrong value at index 1: expected 1, got 0" left a beginner to
+    work out which input index 1 is, and what 1 and 0 mean)."""
+    g, w = (np.asarray(to_numpy(v), dtype=float) if np.shape(v) == (4,) else None for v in (got, want))
+    if g is not None and w is not None:
+        inputs, _ = logic_gate("OR")
+        for point, mine, right in zip(inputs, g, w):
+            if not mine == right:
+                raise Mismatch(t(_GATE_WRONG, point=f"({point[0]:.0f}, {point[1]:.0f})", want=t(_GATE_SAYS[right]),
+                                 got=t(_GATE_SAYS.get(mine, "nothing (NaN)"))))
+    compare_values(got, want)
+
+
 def _or_weights():
     return np.array([10.0, 10.0]), -5.0
 
@@ -984,6 +1003,7 @@ EXERCISES = {
         reference=_or_weights,
         cases=lambda: [Case(("OR",), label="the OR truth table")],
         run=_gate_answers,
+        compare=_compare_gate,   # round 25: names the input
         hint="OR must fire when at least one input is 1: give both inputs the same positive weight, "
         "and a bias that keeps the output below 0.5 only when both inputs are 0.",
         mistakes=(

@@ -20434,7 +20434,7 @@ def test_predict_one_image_gets_a_fresh_model_after_an_answer_that_changed_it_an
 
 @pytest.mark.parametrize("weights, shown", [
     ((np.array([1e-17, 1e-17]), -5e-18), "rounds to exactly 0.5"),
-    ((np.array([2e-16, 2e-16]), -1e-16), "expected 1, got 0.5"),
+    ((np.array([2e-16, 2e-16]), -1e-16), "OR says yes .*, but your neuron's .* says neither"),   # round 25: named
     ((np.array([40.0, 40.0]), -20.0), None),
     (([1e-3, 1e-3], -5e-4), None)],
     ids=["all four on 0.5", "two on 0.5", "large weights (right)", "small weights in a list (right)"])
@@ -22648,3 +22648,15 @@ def test_round_25_an_answer_that_calls_the_check_s_own_helpers_is_refused(name, 
     r251 F2)."""
     _refused_as_the_course_s_own(name, answer)
 
+
+@pytest.mark.parametrize("answer, point", [
+    (lambda: (np.array([1.0, 0.0]), -0.5), "(0, 1)"),    # w2 = 0: the second input is never heard
+    (lambda: (np.array([-1.0, -1.0]), 0.5), "(0, 0)"),   # NOR: yes only for (0, 0)
+], ids=["second weight 0", "NOR"])
+def test_round_25_or_weights_names_the_input_the_neuron_answers_wrongly(answer, point):
+    """Weights that do not compute OR were told "wrong value at index 1: expected 1, got 0", which leaves a beginner to
+    work out that index 1 is the input (0, 1) and that 1 and 0 mean yes and no. The message names the input and both
+    answers now (round 25, r251 F3)."""
+    verdict = judge(registry.get_exercise("or_weights"), answer)
+    assert verdict.kind == WRONG and f"for the input {point}" in verdict.text and "index" not in verdict.text, \
+        verdict.text

@@ -266,7 +266,8 @@ def _layer_cases():
               np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
         # round 25: one weighted sum beyond np.exp's range (-1800) beside small ones in the same batch: an answer that
         # catches the overflow and gives a step for the whole batch was right on every case above
-        Case((np.array([[300.0, 400.0], [0.5, -1.0]]), np.array([[-2.0, -3.0], [0.5, 0.25]]), np.array([0.0, 0.5])),
+        Case((np.array([[300.0, 400.0], [0.5, -1.0]]), np.array([[-2.0, -3.0], [0.005, -0.0025]]),
+              np.array([0.0, 0.5])),
              label="a weighted sum of -1800 beside small ones in the same batch"),
         # round 22: the case above again with one of X, W and b changed: a result kept between calls and looked up by two
         # of them alone (a cache that leaves the third out of its key) passed every case above

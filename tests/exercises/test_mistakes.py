@@ -22660,3 +22660,13 @@ def test_round_25_or_weights_names_the_input_the_neuron_answers_wrongly(answer, 
     verdict = judge(registry.get_exercise("or_weights"), answer)
     assert verdict.kind == WRONG and f"for the input {point}" in verdict.text and "index" not in verdict.text, \
         verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (round 25, r251 E1): a graded release empties an exercise's reference, "
+                   "cases and catalogued mistakes (teacher.release._answer_code), not the module-level helpers they call, "
+                   "so welcome._weights_and_biases ships whole; round 25 refuses a call of it, but a copy of its source "
+                   "(inspect.getsource, the 'pasted reference source' attack) is a new function the check does not know")
+def test_round_25_engine_note_a_graded_release_hides_the_helpers_a_reference_calls():
+    from course_utils.exercises import welcome
+    from course_utils.teacher import release
+    assert welcome._weights_and_biases in release._answer_code("mlp_param_count")

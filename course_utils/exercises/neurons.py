@@ -117,7 +117,11 @@ def _sigmoid_cases():
             # round 22: a float16 number, which an answer that turns only whole numbers into floats computes in float16
             # (about 3 digits, nothing below 6e-8): sigmoid(-20) = 2e-9 comes out 0. A number, not an array: the check
             # fills freed buffers of an array's dtype with -123456.789, which overflows float16 with a warning
-            Case((np.float16(-20.0),), label="a float16 number, -20: computed in float64, not in float16's 3 digits")]
+            Case((np.float16(-20.0),), label="a float16 number, -20: computed in float64, not in float16's 3 digits"),
+            # round 25: an answer that catches np.exp's overflow and then gives a step (0 or 1) for the whole array is
+            # right on every array above, whose values are all far from 0 once one of them overflows
+            Case((np.array([-1000.0, -1.0, 0.5, 1000.0]),),
+                 label="values beyond np.exp's range and values near zero in one array")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -260,6 +264,11 @@ def _layer_cases():
         # as many examples as neurons: b added as a column (b[:, None]), or W @ X.T not transposed back, keeps the shape
         Case((np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]]), np.array([[0.5, 1.0], [-1.0, 0.75], [2.0, -0.5]]),
               np.array([-1.0, 0.5, 2.0])), label="3 examples through 3 neurons: b goes to the neurons, not the examples"),
+        # round 25: one weighted sum beyond np.exp's range (-1800) beside small ones in the same batch: an answer that
+        # catches the overflow and gives a step for the whole batch was right on every case above
+        Case((np.array([[300.0, 400.0], [0.5, -1.0]]), np.array([[-2.0, -3.0], [0.005, -0.0025]]),
+              np.array([0.0, 0.5])),
+             label="a weighted sum of -1800 beside small ones in the same batch"),
         # round 22: the case above again with one of X, W and b changed: a result kept between calls and looked up by two
         # of them alone (a cache that leaves the third out of its key) passed every case above
         *(Case(args, label=label) for args, label in _one_argument_changed(
@@ -418,6 +427,25 @@ def _gate_answers(weights_fn, case):
     return (np.sign(ref.sigmoid(X @ np.asarray(w, dtype=float) + b) - 0.5) + 1) / 2   # NaN stays NaN
 
 
+_GATE_SAYS = {0.0: "no (below 0.5)", 0.5: "neither (exactly 0.5, on the boundary)", 1.0: "yes (above 0.5)"}
+_GATE_WRONG = ("for the input {point}, OR says {want}, but your neuron's output sigmoid(w.x + b) says {got}: the "
+               "inputs are (0, 0), (0, 1), (1, 0) and (1, 1), and OR says yes for every one but (0, 0)")
+
+
+def _compare_gate(got, want):
+    """compare_values, after naming the first of the four inputs where the neuron's answer (0 no, 0.5 on the boundary,
+    1 yes, NaN none) differs from the gate's (round 25: "wrong value at index 1: expected 1, got 0" left a beginner to
+    work out which input index 1 is, and what 1 and 0 mean)."""
+    g, w = (np.asarray(to_numpy(v), dtype=float) if np.shape(v) == (4,) else None for v in (got, want))
+    if g is not None and w is not None:
+        inputs, _ = logic_gate("OR")
+        for point, mine, right in zip(inputs, g, w):
+            if not mine == right:
+                raise Mismatch(t(_GATE_WRONG, point=f"({point[0]:.0f}, {point[1]:.0f})", want=t(_GATE_SAYS[right]),
+                                 got=t(_GATE_SAYS.get(mine, "nothing (NaN)"))))
+    compare_values(got, want)
+
+
 def _or_weights():
     return np.array([10.0, 10.0]), -5.0
 
@@ -471,6 +499,19 @@ def _math_exp_for_one_number(z):
     if np.ndim(z) == 0:
         return 1 / (1 + math.exp(-z))
     return ref.sigmoid(z)   # the stable form for arrays
+
+
+def _step_after_a_caught_overflow(z):
+    z = np.asarray(z, dtype=float)
+    try:
+        with np.errstate(over="raise"):
+            return 1 / (1 + np.exp(-z))
+    except FloatingPointError:   # one value beyond np.exp's range makes the whole array a step
+        return np.where(z > 0, 1.0, 0.0)
+
+
+def _layer_step_after_a_caught_overflow(X, W, b):
+    return _step_after_a_caught_overflow(np.asarray(X) @ np.asarray(W).T + b)
 
 
 def _sign_flipped_sigmoid(z):
@@ -717,6 +758,11 @@ _OVERFLOW = ("np.exp overflowed. 1 / (1 + np.exp(-z)) overflows for large negati
             "(never above 1) and build both branches from it")
 
 
+_CAUGHT_OVERFLOW = ("one value of the {0} lies beyond the exponential's range (np.exp or math.exp overflows there), "
+                    "and your function then answered 0 or 1 for the whole {0}, so the values near zero in it came out "
+                    "0 or 1 too (sigmoid(0.5) is 0.62, not 1). Do not catch the overflow or test for it, avoid it: ")
+
+
 _AT_LEAST_1D = ("a number must give a number of shape (), as z has: np.atleast_1d, np.array(z, ndmin=1) and np.ravel "
                 "turn it into an array of shape (1,); np.asarray(z, dtype=float) keeps it 0-d")
 
@@ -790,7 +836,10 @@ EXERCISES = {
         cases=_sigmoid_cases,
         # round 19: neurons.neuron's default activation, get_activation's table and mlp.forward's output run the
         # course's sigmoid past the check's watch on neurons.sigmoid
-        run=new_results(refusing_course_versions(_call_without_overflow, _RUN_THE_ACTIVATIONS)),
+        # round 25: and _stable_sigmoid_of_one_number, a right sigmoid of one number inside a catalogued mistake,
+        # which a graded release ships whole
+        run=new_results(refusing_course_versions(_call_without_overflow,
+                                                 (*_RUN_THE_ACTIVATIONS, _stable_sigmoid_of_one_number))),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
@@ -835,6 +884,9 @@ EXERCISES = {
             Mistake("shifted by max(z, 0)", _sigmoid_shifted_by_max, "at z = inf the shift z - np.maximum(z, 0) "
                     "is inf - inf = nan, yet sigmoid(inf) is 1: build both branches from e = np.exp(-np.abs(z)), "
                     "which is 0 at z = inf and at z = -inf"),
+            Mistake("a step after a caught overflow", _step_after_a_caught_overflow,
+                    _CAUGHT_OVERFLOW.format("array") + "e = np.exp(-np.abs(z)) is never above 1, and both branches "
+                    "built from it are safe"),
             Mistake("branches swapped", _sign_flipped_sigmoid, "the two branches are swapped: for z >= 0 use "
                     "1 / (1 + e), for z < 0 use e / (1 + e), with e = np.exp(-np.abs(z))"),
         ),
@@ -941,6 +993,8 @@ EXERCISES = {
                     "examples, X of shape (0, n_in), is an empty array of shape (0,), not the (0, n_out) that "
                     "X @ W.T gives: compute the whole batch at once, sigmoid(X @ W.T + b)"),
             Mistake("b reshaped in place", _layer_bias_reshaped_in_place, _CALLERS_ARRAY),
+            Mistake("a step after a caught overflow", _layer_step_after_a_caught_overflow,
+                    _CAUGHT_OVERFLOW.format("batch") + "call your sigmoid, which never overflows: sigmoid(X @ W.T + b)"),
             Mistake("output array like X", _layer_output_like_X, "np.zeros(..., dtype=X.dtype) holds integers when X "
                     "holds whole numbers, so every weighted sum written into it is cut to a whole number: compute "
                     "sigmoid(X @ W.T + b) directly"),
@@ -950,6 +1004,7 @@ EXERCISES = {
         reference=_or_weights,
         cases=lambda: [Case(("OR",), label="the OR truth table")],
         run=_gate_answers,
+        compare=_compare_gate,   # round 25: names the input
         hint="OR must fire when at least one input is 1: give both inputs the same positive weight, "
         "and a bias that keeps the output below 0.5 only when both inputs are 0.",
         mistakes=(

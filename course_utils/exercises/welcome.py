@@ -591,7 +591,9 @@ EXERCISES = {
         reference=ref.accuracy,
         cases=_accuracy_cases,
         # round 24: a new result at every call: a 0-d array kept between calls and filled in again passed
-        run=new_results(refusing_course_versions(called, _COURSE_ACCURACIES)),
+        # round 25: and _checked, this module's shape and emptiness check of the mistakes below (a graded release
+        # ships it whole: it is neither the reference nor a mistake)
+        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, _checked))),
         compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",
@@ -687,7 +689,8 @@ EXERCISES = {
         # round 21: 00b's param_count adds up the sizes of a model's coefs_ and intercepts_, which views without memory
         # (np.broadcast_to) hold for any layer sizes
         # round 24: and a new result at every call, as accuracy's
-        run=new_results(refusing_course_versions(called, (ref.param_count,))),
+        # round 25: and _weights_and_biases, the sum the reference returns, which a graded release ships whole
+        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases))),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

@@ -38,11 +38,25 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                      "captum._utils.gradient:compute_gradients",   # the gradient that Saliency returns
                      # the gradient at a layer's input, x itself for the first layer (multiply_by_inputs=False)
-                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute"),
+                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
+                     # round 25 (r257 F1): the gradient of the last layer's neuron `target` (the score), the path
+                     # average of the gradient from x to x itself, and the helper that a layer method calls
+                     f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
+                     f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
+                     "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
-                             f"{_CAPTUM}input_x_gradient:InputXGradient.attribute"),
+                             f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
+                             # round 25 (r257 F2): InternalInfluence at the first layer's input is the average
+                             # gradient along the path, NeuronConductance of the score's neuron is integrated gradients
+                             # itself, and the gradient helpers at the points are refused here as Saliency is
+                             f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
+                             f"{_CAPTUM}neuron.neuron_conductance:NeuronConductance.attribute",
+                             f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
+                             f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
+                             "captum._utils.gradient:compute_gradients",
+                             "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
     "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
                              f"{_CAPTUM}kernel_shap:KernelShap.attribute",

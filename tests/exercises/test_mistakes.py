@@ -15892,6 +15892,146 @@ def test_lesson_07_round_24_two_realistic_slips_are_named(name, answer, reason):
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
+# round 25: lesson 07
+def _r25_first_layer(model):
+    return next(iter(model.children()))
+
+
+def _r25_last_layer(model):
+    return [module for module in model.modules() if hasattr(module, "weight")][-1]
+
+
+def _r25_saliency_by_neuron_gradient(model, x, target):
+    """captum's NeuronGradient of the last layer's unit `target`: the gradient of the target's score."""
+    import torch
+    from captum.attr import NeuronGradient
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    return NeuronGradient(model, _r25_last_layer(model)).attribute(x[None], neuron_selector=target)[0].abs().detach()
+
+
+def _r25_saliency_by_internal_influence(model, x, target):
+    """captum's InternalInfluence at the first layer's input on the path from x to x: the gradient at x."""
+    import torch
+    from captum.attr import InternalInfluence
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone()
+    return InternalInfluence(model, _r25_first_layer(model)).attribute(
+        x[None], baselines=x[None], target=target, n_steps=2, attribute_to_layer_input=True)[0].abs().detach()
+
+
+def _r25_saliency_by_captum_s_layer_helper(model, x, target):
+    """captum's compute_layer_gradients_and_eval at the first layer's input: the gradient with respect to x."""
+    import torch
+    from captum._utils.gradient import compute_layer_gradients_and_eval
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    grads, _ = compute_layer_gradients_and_eval(model, _r25_first_layer(model), (x[None],), target_ind=target,
+                                                attribute_to_layer_input=True)
+    return grads[0][0].abs().detach()
+
+
+def _r25_ig_start(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return x, baseline, (baseline + alphas * (x - baseline)).requires_grad_(True)
+
+
+def _r25_ig_one_step_by_hand(model, x, baseline, target):
+    middle = (baseline + 0.5 * (x - baseline)).clone().requires_grad_(True)
+    model(middle[None])[0, target].backward()
+    return (x - baseline) * middle.grad
+
+
+def _r25_ig_by_internal_influence(model, x, target, baseline, steps):
+    """captum's InternalInfluence at the first layer's input: the gradient averaged along the path (midpoints),
+    times (x - baseline); captum wants 2 steps at least, so the single step by hand."""
+    from captum.attr import InternalInfluence
+
+    x, baseline, _ = _r25_ig_start(x, baseline, steps)
+    if steps == 1:
+        return _r25_ig_one_step_by_hand(model, x, baseline, target)
+    average = InternalInfluence(model, _r25_first_layer(model)).attribute(
+        x[None], baselines=baseline[None], target=target, n_steps=steps, method="riemann_middle",
+        attribute_to_layer_input=True)[0].detach()
+    return (x - baseline) * average
+
+
+def _r25_ig_by_neuron_conductance(model, x, target, baseline, steps):
+    """captum's NeuronConductance of the last layer's unit `target` (the score): integrated gradients itself."""
+    from captum.attr import NeuronConductance
+
+    x, baseline, _ = _r25_ig_start(x, baseline, steps)
+    if steps == 1:
+        return _r25_ig_one_step_by_hand(model, x, baseline, target)
+    return NeuronConductance(model, _r25_last_layer(model)).attribute(
+        x[None], neuron_selector=target, target=target, baselines=baseline[None], n_steps=steps,
+        method="riemann_middle")[0].detach()
+
+
+def _r25_ig_by_neuron_gradient(model, x, target, baseline, steps):
+    """The points made by hand, their gradients by captum's NeuronGradient (as Saliency, refused since round 24)."""
+    from captum.attr import NeuronGradient
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    gradients = NeuronGradient(model, _r25_last_layer(model)).attribute(points, neuron_selector=target)
+    return ((x - baseline) * gradients.mean(dim=0)).detach()
+
+
+def _r25_ig_by_layer_gradient(model, x, target, baseline, steps):
+    """The points' gradients by captum's LayerGradientXActivation at the first layer's input, not multiplied."""
+    from captum.attr import LayerGradientXActivation
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    gradients = LayerGradientXActivation(model, _r25_first_layer(model), multiply_by_inputs=False).attribute(
+        points, target=target, attribute_to_layer_input=True)
+    return ((x - baseline) * gradients.mean(dim=0)).detach()
+
+
+def _r25_ig_by_captum_s_gradient(model, x, target, baseline, steps):
+    """The points' gradients by captum's compute_gradients, which Saliency calls."""
+    from captum._utils.gradient import compute_gradients
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    return ((x - baseline) * compute_gradients(model, points, target_ind=target)[0].mean(dim=0)).detach()
+
+
+def _r25_ig_by_captum_s_layer_helper(model, x, target, baseline, steps):
+    """The points' gradients by captum's compute_layer_gradients_and_eval at the first layer's input."""
+    from captum._utils.gradient import compute_layer_gradients_and_eval
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    grads, _ = compute_layer_gradients_and_eval(model, _r25_first_layer(model), (points,), target_ind=target,
+                                                attribute_to_layer_input=True)
+    return ((x - baseline) * grads[0].mean(dim=0)).detach()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r25_saliency_by_neuron_gradient), ("saliency_map", _r25_saliency_by_internal_influence),
+    ("saliency_map", _r25_saliency_by_captum_s_layer_helper),
+    ("integrated_gradients", _r25_ig_by_internal_influence), ("integrated_gradients", _r25_ig_by_neuron_conductance),
+    ("integrated_gradients", _r25_ig_by_neuron_gradient), ("integrated_gradients", _r25_ig_by_layer_gradient),
+    ("integrated_gradients", _r25_ig_by_captum_s_gradient),
+    ("integrated_gradients", _r25_ig_by_captum_s_layer_helper),
+], ids=["saliency by NeuronGradient", "saliency by InternalInfluence", "saliency by compute_layer_gradients_and_eval",
+        "ig by InternalInfluence", "ig by NeuronConductance", "ig by NeuronGradient", "ig by LayerGradientXActivation",
+        "ig by compute_gradients", "ig by compute_layer_gradients_and_eval"])
+def test_lesson_07_round_25_captum_s_neuron_and_layer_gradient_methods_are_refused_by_name(name, answer):
+    """Round 24 refused captum's Saliency, IntegratedGradients and their helpers, not its neuron and layer methods that
+    compute the same: saliency by NeuronGradient of the score's unit, by InternalInfluence from x to x, or by
+    compute_layer_gradients_and_eval passed "correct on all 17 test inputs"; integrated gradients by InternalInfluence
+    (the path average, times x - baseline) or NeuronConductance of the score's unit (integrated gradients itself), and
+    the points' gradients by NeuronGradient, LayerGradientXActivation, compute_gradients or
+    compute_layer_gradients_and_eval (as Saliency, refused there) passed all 20 (round 25, r257 F1, F2)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

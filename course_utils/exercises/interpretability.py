@@ -667,8 +667,9 @@ def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, classes=None, most_st
 
 
 def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
-             float32=True, times_x=False):
-    """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
+             float32=True, times_x=False, score_of=lambda scores, target: scores[:, target]):
+    """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does;
+    ``score_of(scores, target)`` is what is differentiated at each point (round 25)."""
     def wrong(model, x, target, baseline, steps):
         import torch
 
@@ -683,7 +684,7 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
         alphas = torch.as_tensor(np.asarray(alphas_of(steps), dtype=float),
                                  dtype=x.dtype if x.is_floating_point() else torch.get_default_dtype()).reshape(-1, *[1] * x.ndim)
         points = (start + alphas * (x - start)).requires_grad_(True)
-        model(points)[:, target].sum().backward()
+        score_of(model(points), target).sum().backward()
         total = torch.zeros_like(x)
         total += points.grad.sum(dim=0)   # as before: refused for whole-number x (a float added into an int tensor)
         mean = total / steps if average else total
@@ -693,6 +694,20 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
 
 def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
+
+
+def _ig_through_x(model, x, target, baseline, steps):
+    """x made to require gradients and the points built from it: the chain rule multiplies each point's gradient by
+    its alpha, and x.grad is their weighted sum (round 25)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    model(baseline + alphas * (x - baseline))[:, target].sum().backward()
+    return ((x - baseline) * x.grad / steps).detach()
 
 
 def _ig_averaged_twice(model, x, target, baseline, steps):
@@ -901,9 +916,11 @@ def _draw_shapley(rng, n, k, kind):
     return Case(args, kwargs)
 
 
-def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n):
+def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
+                  swapped=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
-    ``refuses(columns, n)`` saying which backgrounds it raises ValueError for."""
+    ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
+    the background and the others from x (round 25)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -913,8 +930,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
         n = len(x)
 
         def v(S):
-            mixed = background.copy()
-            mixed[:, list(S)] = x[list(S)]
+            mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
+            mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
             return np.mean(predict(mixed))
         phi = np.zeros(n)
         for i in range(n):
@@ -1102,8 +1119,9 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True, cut_off=False):
-    """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
+                    last_window=True, cut_off=False, overwrite=False, count_start=0.0):
+    """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
+    replaces what the windows before it wrote, ``count_start``: the count's first value (round 25)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1111,7 +1129,7 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
             raise ValueError("the patch is larger than the image")
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
-        total, count = np.zeros(image.shape), np.zeros(image.shape)
+        total, count = np.zeros(image.shape), np.full(image.shape, count_start)
         original = predict(image[None])[0]
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
@@ -1122,8 +1140,11 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                 drop = sign * (original - predict(covered[None])[0])
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
                 window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + side), slice(j, j + side))
-                total[window] += drop
-                count[window] += 1
+                if overwrite:
+                    total[window], count[window] = drop, 1
+                else:
+                    total[window] += drop
+                    count[window] += 1
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
     return wrong
 
@@ -1258,6 +1279,17 @@ EXERCISES = {
                     "you divided by steps twice: backward() on the mean of the scores already divides each point's "
                     "gradient by steps, and .mean(dim=0) divides again. Call backward() on the sum of the scores, "
                     "model(points)[:, target].sum(), then take the mean of the gradients."),
+            # round 25 (r257 F3): three slips told only "wrong value"
+            Mistake("probability", _ig_with(_midpoints, score_of=lambda scores, c: scores.softmax(dim=1)[:, c]),
+                    "you integrated the gradient of the softmax probability; integrate the gradient of the raw score "
+                    "(logit) of the class, as in Exercise 1: model(points)[:, target]."),
+            Mistake("all scores", _ig_with(_midpoints, score_of=lambda scores, target: scores),
+                    "you took the gradient of the sum of every class's score at each point; take only the target "
+                    "class's score of each point, model(points)[:, target], and sum those."),
+            Mistake("differentiated through x", _ig_through_x,
+                    "you differentiated with respect to x, through the points built from it, so the chain rule "
+                    "multiplied each point's gradient by its alpha: call requires_grad_(True) on the batch of points, "
+                    "not on x, and average the points' own .grad."),
         ),
     ),
     "exact_shapley_values": Exercise(
@@ -1297,6 +1329,9 @@ EXERCISES = {
                     "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
                     "background keeps x's values only as whole numbers (or rounded to float32)."),
             Mistake("returns a list", _shapley_as_a_list, ""),
+            Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
+                    "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
+                    "values and the others come from the background rows, not the other way round."),
         ),
     ),
     "occlusion_map": Exercise(
@@ -1347,6 +1382,14 @@ EXERCISES = {
             Mistake("integer image kept", _occlusion_with(dtype=None),
                     "convert the image to floats first, np.asarray(image, dtype=float): a copy of a uint8 image "
                     "stores the fill 127.5 as 127 (and np.zeros_like(image) would make integer totals)."),
+            Mistake("each window overwrites", _occlusion_with(overwrite=True),  # round 25 (r257 F3)
+                    "each window's drop replaced what the earlier windows had written on its pixels (= where += was "
+                    "needed), so a pixel covered by several windows kept only the last window's drop: add every "
+                    "window's drop to the total and 1 to the count of each pixel it covers, then divide."),
+            Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
+                    "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
+                    "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "
+                    "with np.divide(total, count, out=np.zeros_like(total), where=count > 0)."),
         ),
     ),
 }

@@ -16029,7 +16029,112 @@ def test_lesson_07_round_25_captum_s_neuron_and_layer_gradient_methods_are_refus
     the points' gradients by NeuronGradient, LayerGradientXActivation, compute_gradients or
     compute_layer_gradients_and_eval (as Saliency, refused there) passed all 20 (round 25, r257 F1, F2)."""
     verdict = judge(registry.get_exercise(name), answer)
-    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, verdict.text
+    assert verdict.kind == WRONG, verdict.text
+    assert "a library function that computes this exercise's result" in verdict.text, verdict.text
+
+
+def _r25_ig_of_the_probability(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    torch.softmax(model(points), dim=1)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_ig_of_every_score(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points).sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_ig_through_x(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    for k in range(steps):
+        model((baseline + (k + 0.5) / steps * (x - baseline))[None])[0, target].backward()
+    return ((x - baseline) * x.grad / steps).detach()
+
+
+def _r25_occlusion_overwriting(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    result, original = np.zeros_like(image), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            result[i:i + patch, j:j + patch] = original - predict(covered[None])[0]
+    return result
+
+
+def _r25_occlusion_counting_from_one(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    total, count, original = np.zeros_like(image), np.ones_like(image), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return total / count
+
+
+def _r25_shapley_with_x_outside_the_coalition(predict, x, background):
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = np.tile(x, (len(background), 1))
+        rows[:, list(S)] = background[:, list(S)]
+        return predict(rows).mean()
+    for i in range(n):
+        for size in range(n):
+            for S in combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (v(S + (i,)) - v(S))
+    return phi
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("integrated_gradients", _r25_ig_of_the_probability, "you integrated the gradient of the softmax probability"),
+    ("integrated_gradients", _r25_ig_of_every_score, "the sum of every class's score at each point"),
+    ("integrated_gradients", _r25_ig_through_x, "the chain rule multiplied each point's gradient by its alpha"),
+    ("occlusion_map", _r25_occlusion_overwriting, "kept only the last window's drop"),
+    ("occlusion_map", _r25_occlusion_counting_from_one, "divided by one window too many"),
+    ("exact_shapley_values", _r25_shapley_with_x_outside_the_coalition, "with the opposite sign"),
+], ids=["ig of the probability", "ig of every score", "ig through x", "occlusion overwriting",
+        "occlusion counting from one", "shapley with x outside the coalition"])
+def test_lesson_07_round_25_realistic_slips_are_named(name, answer, reason):
+    """Six slips were refused with only "wrong value at index 0": integrated gradients of the softmax probability, of
+    the sum of every class's score, or differentiated with respect to x through the points (each gradient weighted by
+    its alpha); an occlusion map whose windows overwrite each other (=, not +=), or whose count starts at 1 (against a
+    division by zero); Shapley values with x's values outside the coalition and the background's inside, which gives
+    -phi (round 25, r257 F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work

@@ -16137,6 +16137,28 @@ def test_lesson_07_round_25_realistic_slips_are_named(name, answer, reason):
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
+def test_lesson_07a_round_25_the_cell_after_exercise_1_runs_when_the_answer_cleared_the_weights_grads():
+    """An answer to Exercise 1 that ends with model.zero_grad() (the clean-up that 07a's text advises before training
+    again) passes the check, "correct on all 17 test inputs", and leaves every weight's .grad as None; the cell after
+    it then stopped with "AttributeError: 'NoneType' object has no attribute 'clone'" (round 25, r257 F4)."""
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from course_utils import attribution
+
+    notebook = Path(__file__).parents[2] / "solutions" / "07a_gradient_attributions.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    cell = next(cell for cell in cells if cell.get("id") == "3cfb0989")
+    lines = "".join(cell["source"]).splitlines()[:3]   # the weights' .grad kept, the gradient, the assert
+    assert lines[1].startswith("g = attribution.gradient") and lines[2].startswith("assert"), lines
+    mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    mlp(torch.ones(1, 2, 2)).sum().backward()
+    mlp.zero_grad()   # what the answer did
+    exec("\n".join(lines), {"mlp": mlp, "x": np.ones((2, 2)), "c": 1, "attribution": attribution, "torch": torch})
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -1258,7 +1258,10 @@ EXERCISES = {
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
                     "(gradients need no training mode)."),
-            Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
+            Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)),  # round 25: no message
+                    "your alphas run from 0 to 1 with both ends included (linspace), 1 / (steps - 1) apart, and the "
+                    "average gives the two ends as much weight as each inner point: use the midpoints "
+                    "alpha = (k + 0.5) / steps, 1 / steps apart from 0.5 / steps on."),
             Mistake("only steps = 0 rejected", _ig_with(_midpoints, rejects=lambda steps: steps == 0),
                     "raise ValueError for every steps < 1, a negative number too (check steps < 1, not steps == 0)."),
             Mistake("squeezed", _ig_squeezed,
@@ -1323,7 +1326,9 @@ EXERCISES = {
             Mistake("columns not checked", _shapley_with(_shapley_weight, checks_columns=False),
                     "compare background.shape[1] with len(x) and raise ValueError when they differ: a predict that "
                     "reads only the first columns would not notice an extra one."),
-            Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
+            Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)),
+                    "your weight of a coalition of size s lacks the factor (n - s - 1)!: the orders in which feature i "
+                    "finds exactly S before it are s! (S first) times (n - s - 1)! (the others after i), out of n!."),
             Mistake("integer inputs kept", _shapley_in_the_input_dtype,
                     "x and background may hold whole numbers or float32: convert both with np.asarray(..., "
                     "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
@@ -1365,7 +1370,9 @@ EXERCISES = {
             Mistake("a patch as large as the image rejected",
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
-            Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("stride ignored", _occlusion_with(stride_override=1),  # round 25: no message
+                    "your windows moved by 1 pixel whatever the stride: step the corners by stride, "
+                    "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride)."),
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),

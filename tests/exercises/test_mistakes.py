@@ -16159,6 +16159,66 @@ def test_lesson_07a_round_25_the_cell_after_exercise_1_runs_when_the_answer_clea
     exec("\n".join(lines), {"mlp": mlp, "x": np.ones((2, 2)), "c": 1, "attribution": attribution, "torch": torch})
 
 
+def _r25_ig_on_linspace(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_shapley_weighted_by_s_factorial_only(predict, x, background):
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return predict(rows).mean()
+    for i in range(n):
+        for size in range(n):
+            for S in combinations([j for j in range(n) if j != i], size):
+                phi[i] += math.factorial(size) / math.factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+def _r25_occlusion_one_pixel_at_a_time(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    total, count, original = np.zeros_like(image), np.zeros_like(image), predict(image[None])[0]
+    for i in range(image.shape[0] - patch + 1):
+        for j in range(image.shape[1] - patch + 1):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("integrated_gradients", _r25_ig_on_linspace, "both ends included"),
+    ("exact_shapley_values", _r25_shapley_weighted_by_s_factorial_only, "lacks the factor (n - s - 1)!"),
+    ("occlusion_map", _r25_occlusion_one_pixel_at_a_time, "moved by 1 pixel whatever the stride"),
+], ids=["ig on linspace", "shapley weighted by s! only", "occlusion ignoring the stride"])
+def test_lesson_07_round_25_catalogued_mistakes_without_a_message_get_one(name, answer, reason):
+    """Three catalogued mistakes had no message, so an answer that made one was told only "wrong value at index 0:
+    expected 0.0814404, got 0.0813487" (alphas from np.linspace(0, 1, steps), a difference a learner takes for
+    rounding), or the same for Shapley weights without (n - s - 1)! and windows that step by 1 whatever the stride
+    (round 25, r257 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -38,11 +38,25 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                      "captum._utils.gradient:compute_gradients",   # the gradient that Saliency returns
                      # the gradient at a layer's input, x itself for the first layer (multiply_by_inputs=False)
-                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute"),
+                     f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
+                     # round 25 (r257 F1): the gradient of the last layer's neuron `target` (the score), the path
+                     # average of the gradient from x to x itself, and the helper that a layer method calls
+                     f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
+                     f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
+                     "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
-                             f"{_CAPTUM}input_x_gradient:InputXGradient.attribute"),
+                             f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
+                             # round 25 (r257 F2): InternalInfluence at the first layer's input is the average
+                             # gradient along the path, NeuronConductance of the score's neuron is integrated gradients
+                             # itself, and the gradient helpers at the points are refused here as Saliency is
+                             f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
+                             f"{_CAPTUM}neuron.neuron_conductance:NeuronConductance.attribute",
+                             f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
+                             f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
+                             "captum._utils.gradient:compute_gradients",
+                             "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
     "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
                              f"{_CAPTUM}kernel_shap:KernelShap.attribute",
@@ -653,8 +667,9 @@ def _draw_ig(rng, baseline_kind, ndim, model_kind, x_kind, classes=None, most_st
 
 
 def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects=lambda steps: steps < 1,
-             float32=True, times_x=False):
-    """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does."""
+             float32=True, times_x=False, score_of=lambda scores, target: scores[:, target]):
+    """A wrong integrated gradients: the points ``alphas_of(steps)``, the flags and ``rejects`` say what it does;
+    ``score_of(scores, target)`` is what is differentiated at each point (round 25)."""
     def wrong(model, x, target, baseline, steps):
         import torch
 
@@ -669,7 +684,7 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
         alphas = torch.as_tensor(np.asarray(alphas_of(steps), dtype=float),
                                  dtype=x.dtype if x.is_floating_point() else torch.get_default_dtype()).reshape(-1, *[1] * x.ndim)
         points = (start + alphas * (x - start)).requires_grad_(True)
-        model(points)[:, target].sum().backward()
+        score_of(model(points), target).sum().backward()
         total = torch.zeros_like(x)
         total += points.grad.sum(dim=0)   # as before: refused for whole-number x (a float added into an int tensor)
         mean = total / steps if average else total
@@ -679,6 +694,20 @@ def _ig_with(alphas_of, multiply=True, average=True, from_baseline=True, rejects
 
 def _midpoints(steps):
     return (np.arange(steps) + 0.5) / steps
+
+
+def _ig_through_x(model, x, target, baseline, steps):
+    """x made to require gradients and the points built from it: the chain rule multiplies each point's gradient by
+    its alpha, and x.grad is their weighted sum (round 25)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    model(baseline + alphas * (x - baseline))[:, target].sum().backward()
+    return ((x - baseline) * x.grad / steps).detach()
 
 
 def _ig_averaged_twice(model, x, target, baseline, steps):
@@ -887,9 +916,11 @@ def _draw_shapley(rng, n, k, kind):
     return Case(args, kwargs)
 
 
-def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n):
+def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
+                  swapped=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
-    ``refuses(columns, n)`` saying which backgrounds it raises ValueError for."""
+    ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
+    the background and the others from x (round 25)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -899,8 +930,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
         n = len(x)
 
         def v(S):
-            mixed = background.copy()
-            mixed[:, list(S)] = x[list(S)]
+            mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
+            mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
             return np.mean(predict(mixed))
         phi = np.zeros(n)
         for i in range(n):
@@ -1088,8 +1119,9 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True, cut_off=False):
-    """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``."""
+                    last_window=True, cut_off=False, overwrite=False, count_start=0.0):
+    """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
+    replaces what the windows before it wrote, ``count_start``: the count's first value (round 25)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1097,7 +1129,7 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
             raise ValueError("the patch is larger than the image")
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
-        total, count = np.zeros(image.shape), np.zeros(image.shape)
+        total, count = np.zeros(image.shape), np.full(image.shape, count_start)
         original = predict(image[None])[0]
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
@@ -1108,8 +1140,11 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                 drop = sign * (original - predict(covered[None])[0])
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
                 window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + side), slice(j, j + side))
-                total[window] += drop
-                count[window] += 1
+                if overwrite:
+                    total[window], count[window] = drop, 1
+                else:
+                    total[window] += drop
+                    count[window] += 1
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
     return wrong
 
@@ -1223,7 +1258,10 @@ EXERCISES = {
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
                     "(gradients need no training mode)."),
-            Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)), ""),
+            Mistake("endpoints included", _ig_with(lambda steps: np.linspace(0, 1, steps)),  # round 25: no message
+                    "your alphas run from 0 to 1 with both ends included (linspace), 1 / (steps - 1) apart, and the "
+                    "average gives the two ends as much weight as each inner point: use the midpoints "
+                    "alpha = (k + 0.5) / steps, 1 / steps apart from 0.5 / steps on."),
             Mistake("only steps = 0 rejected", _ig_with(_midpoints, rejects=lambda steps: steps == 0),
                     "raise ValueError for every steps < 1, a negative number too (check steps < 1, not steps == 0)."),
             Mistake("squeezed", _ig_squeezed,
@@ -1244,6 +1282,17 @@ EXERCISES = {
                     "you divided by steps twice: backward() on the mean of the scores already divides each point's "
                     "gradient by steps, and .mean(dim=0) divides again. Call backward() on the sum of the scores, "
                     "model(points)[:, target].sum(), then take the mean of the gradients."),
+            # round 25 (r257 F3): three slips told only "wrong value"
+            Mistake("probability", _ig_with(_midpoints, score_of=lambda scores, c: scores.softmax(dim=1)[:, c]),
+                    "you integrated the gradient of the softmax probability; integrate the gradient of the raw score "
+                    "(logit) of the class, as in Exercise 1: model(points)[:, target]."),
+            Mistake("all scores", _ig_with(_midpoints, score_of=lambda scores, target: scores),
+                    "you took the gradient of the sum of every class's score at each point; take only the target "
+                    "class's score of each point, model(points)[:, target], and sum those."),
+            Mistake("differentiated through x", _ig_through_x,
+                    "you differentiated with respect to x, through the points built from it, so the chain rule "
+                    "multiplied each point's gradient by its alpha: call requires_grad_(True) on the batch of points, "
+                    "not on x, and average the points' own .grad."),
         ),
     ),
     "exact_shapley_values": Exercise(
@@ -1277,12 +1326,17 @@ EXERCISES = {
             Mistake("columns not checked", _shapley_with(_shapley_weight, checks_columns=False),
                     "compare background.shape[1] with len(x) and raise ValueError when they differ: a predict that "
                     "reads only the first columns would not notice an extra one."),
-            Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)), ""),
+            Mistake("missing (n-s-1)!", _shapley_with(lambda size, n: math.factorial(size) / math.factorial(n)),
+                    "your weight of a coalition of size s lacks the factor (n - s - 1)!: the orders in which feature i "
+                    "finds exactly S before it are s! (S first) times (n - s - 1)! (the others after i), out of n!."),
             Mistake("integer inputs kept", _shapley_in_the_input_dtype,
                     "x and background may hold whole numbers or float32: convert both with np.asarray(..., "
                     "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
                     "background keeps x's values only as whole numbers (or rounded to float32)."),
             Mistake("returns a list", _shapley_as_a_list, ""),
+            Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
+                    "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
+                    "values and the others come from the background rows, not the other way round."),
         ),
     ),
     "occlusion_map": Exercise(
@@ -1316,7 +1370,9 @@ EXERCISES = {
             Mistake("a patch as large as the image rejected",
                     _occlusion_with(too_large=lambda patch, shape: patch >= min(shape)),
                     "a patch as large as the image fits (one window); raise ValueError only if it is larger."),
-            Mistake("stride ignored", _occlusion_with(stride_override=1), ""),
+            Mistake("stride ignored", _occlusion_with(stride_override=1),  # round 25: no message
+                    "your windows moved by 1 pixel whatever the stride: step the corners by stride, "
+                    "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride)."),
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
@@ -1333,6 +1389,14 @@ EXERCISES = {
             Mistake("integer image kept", _occlusion_with(dtype=None),
                     "convert the image to floats first, np.asarray(image, dtype=float): a copy of a uint8 image "
                     "stores the fill 127.5 as 127 (and np.zeros_like(image) would make integer totals)."),
+            Mistake("each window overwrites", _occlusion_with(overwrite=True),  # round 25 (r257 F3)
+                    "each window's drop replaced what the earlier windows had written on its pixels (= where += was "
+                    "needed), so a pixel covered by several windows kept only the last window's drop: add every "
+                    "window's drop to the total and 1 to the count of each pixel it covers, then divide."),
+            Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
+                    "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
+                    "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "
+                    "with np.divide(total, count, out=np.zeros_like(total), where=count > 0)."),
         ),
     ),
 }

@@ -16045,6 +16045,333 @@ def test_lesson_07_round_24_two_realistic_slips_are_named(name, answer, reason):
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
+# round 25: lesson 07
+def _r25_first_layer(model):
+    return next(iter(model.children()))
+
+
+def _r25_last_layer(model):
+    return [module for module in model.modules() if hasattr(module, "weight")][-1]
+
+
+def _r25_saliency_by_neuron_gradient(model, x, target):
+    """captum's NeuronGradient of the last layer's unit `target`: the gradient of the target's score."""
+    import torch
+    from captum.attr import NeuronGradient
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    return NeuronGradient(model, _r25_last_layer(model)).attribute(x[None], neuron_selector=target)[0].abs().detach()
+
+
+def _r25_saliency_by_internal_influence(model, x, target):
+    """captum's InternalInfluence at the first layer's input on the path from x to x: the gradient at x."""
+    import torch
+    from captum.attr import InternalInfluence
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone()
+    return InternalInfluence(model, _r25_first_layer(model)).attribute(
+        x[None], baselines=x[None], target=target, n_steps=2, attribute_to_layer_input=True)[0].abs().detach()
+
+
+def _r25_saliency_by_captum_s_layer_helper(model, x, target):
+    """captum's compute_layer_gradients_and_eval at the first layer's input: the gradient with respect to x."""
+    import torch
+    from captum._utils.gradient import compute_layer_gradients_and_eval
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    grads, _ = compute_layer_gradients_and_eval(model, _r25_first_layer(model), (x[None],), target_ind=target,
+                                                attribute_to_layer_input=True)
+    return grads[0][0].abs().detach()
+
+
+def _r25_ig_start(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return x, baseline, (baseline + alphas * (x - baseline)).requires_grad_(True)
+
+
+def _r25_ig_one_step_by_hand(model, x, baseline, target):
+    middle = (baseline + 0.5 * (x - baseline)).clone().requires_grad_(True)
+    model(middle[None])[0, target].backward()
+    return (x - baseline) * middle.grad
+
+
+def _r25_ig_by_internal_influence(model, x, target, baseline, steps):
+    """captum's InternalInfluence at the first layer's input: the gradient averaged along the path (midpoints),
+    times (x - baseline); captum wants 2 steps at least, so the single step by hand."""
+    from captum.attr import InternalInfluence
+
+    x, baseline, _ = _r25_ig_start(x, baseline, steps)
+    if steps == 1:
+        return _r25_ig_one_step_by_hand(model, x, baseline, target)
+    average = InternalInfluence(model, _r25_first_layer(model)).attribute(
+        x[None], baselines=baseline[None], target=target, n_steps=steps, method="riemann_middle",
+        attribute_to_layer_input=True)[0].detach()
+    return (x - baseline) * average
+
+
+def _r25_ig_by_neuron_conductance(model, x, target, baseline, steps):
+    """captum's NeuronConductance of the last layer's unit `target` (the score): integrated gradients itself."""
+    from captum.attr import NeuronConductance
+
+    x, baseline, _ = _r25_ig_start(x, baseline, steps)
+    if steps == 1:
+        return _r25_ig_one_step_by_hand(model, x, baseline, target)
+    return NeuronConductance(model, _r25_last_layer(model)).attribute(
+        x[None], neuron_selector=target, target=target, baselines=baseline[None], n_steps=steps,
+        method="riemann_middle")[0].detach()
+
+
+def _r25_ig_by_neuron_gradient(model, x, target, baseline, steps):
+    """The points made by hand, their gradients by captum's NeuronGradient (as Saliency, refused since round 24)."""
+    from captum.attr import NeuronGradient
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    gradients = NeuronGradient(model, _r25_last_layer(model)).attribute(points, neuron_selector=target)
+    return ((x - baseline) * gradients.mean(dim=0)).detach()
+
+
+def _r25_ig_by_layer_gradient(model, x, target, baseline, steps):
+    """The points' gradients by captum's LayerGradientXActivation at the first layer's input, not multiplied."""
+    from captum.attr import LayerGradientXActivation
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    gradients = LayerGradientXActivation(model, _r25_first_layer(model), multiply_by_inputs=False).attribute(
+        points, target=target, attribute_to_layer_input=True)
+    return ((x - baseline) * gradients.mean(dim=0)).detach()
+
+
+def _r25_ig_by_captum_s_gradient(model, x, target, baseline, steps):
+    """The points' gradients by captum's compute_gradients, which Saliency calls."""
+    from captum._utils.gradient import compute_gradients
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    return ((x - baseline) * compute_gradients(model, points, target_ind=target)[0].mean(dim=0)).detach()
+
+
+def _r25_ig_by_captum_s_layer_helper(model, x, target, baseline, steps):
+    """The points' gradients by captum's compute_layer_gradients_and_eval at the first layer's input."""
+    from captum._utils.gradient import compute_layer_gradients_and_eval
+
+    x, baseline, points = _r25_ig_start(x, baseline, steps)
+    grads, _ = compute_layer_gradients_and_eval(model, _r25_first_layer(model), (points,), target_ind=target,
+                                                attribute_to_layer_input=True)
+    return ((x - baseline) * grads[0].mean(dim=0)).detach()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r25_saliency_by_neuron_gradient), ("saliency_map", _r25_saliency_by_internal_influence),
+    ("saliency_map", _r25_saliency_by_captum_s_layer_helper),
+    ("integrated_gradients", _r25_ig_by_internal_influence), ("integrated_gradients", _r25_ig_by_neuron_conductance),
+    ("integrated_gradients", _r25_ig_by_neuron_gradient), ("integrated_gradients", _r25_ig_by_layer_gradient),
+    ("integrated_gradients", _r25_ig_by_captum_s_gradient),
+    ("integrated_gradients", _r25_ig_by_captum_s_layer_helper),
+], ids=["saliency by NeuronGradient", "saliency by InternalInfluence", "saliency by compute_layer_gradients_and_eval",
+        "ig by InternalInfluence", "ig by NeuronConductance", "ig by NeuronGradient", "ig by LayerGradientXActivation",
+        "ig by compute_gradients", "ig by compute_layer_gradients_and_eval"])
+def test_lesson_07_round_25_captum_s_neuron_and_layer_gradient_methods_are_refused_by_name(name, answer):
+    """Round 24 refused captum's Saliency, IntegratedGradients and their helpers, not its neuron and layer methods that
+    compute the same: saliency by NeuronGradient of the score's unit, by InternalInfluence from x to x, or by
+    compute_layer_gradients_and_eval passed "correct on all 17 test inputs"; integrated gradients by InternalInfluence
+    (the path average, times x - baseline) or NeuronConductance of the score's unit (integrated gradients itself), and
+    the points' gradients by NeuronGradient, LayerGradientXActivation, compute_gradients or
+    compute_layer_gradients_and_eval (as Saliency, refused there) passed all 20 (round 25, r257 F1, F2)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+    assert "a library function that computes this exercise's result" in verdict.text, verdict.text
+
+
+def _r25_ig_of_the_probability(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    torch.softmax(model(points), dim=1)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_ig_of_every_score(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points).sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_ig_through_x(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    for k in range(steps):
+        model((baseline + (k + 0.5) / steps * (x - baseline))[None])[0, target].backward()
+    return ((x - baseline) * x.grad / steps).detach()
+
+
+def _r25_occlusion_overwriting(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    result, original = np.zeros_like(image), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            result[i:i + patch, j:j + patch] = original - predict(covered[None])[0]
+    return result
+
+
+def _r25_occlusion_counting_from_one(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    total, count, original = np.zeros_like(image), np.ones_like(image), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return total / count
+
+
+def _r25_shapley_with_x_outside_the_coalition(predict, x, background):
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = np.tile(x, (len(background), 1))
+        rows[:, list(S)] = background[:, list(S)]
+        return predict(rows).mean()
+    for i in range(n):
+        for size in range(n):
+            for S in combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (v(S + (i,)) - v(S))
+    return phi
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("integrated_gradients", _r25_ig_of_the_probability, "you integrated the gradient of the softmax probability"),
+    ("integrated_gradients", _r25_ig_of_every_score, "the sum of every class's score at each point"),
+    ("integrated_gradients", _r25_ig_through_x, "the chain rule multiplied each point's gradient by its alpha"),
+    ("occlusion_map", _r25_occlusion_overwriting, "kept only the last window's drop"),
+    ("occlusion_map", _r25_occlusion_counting_from_one, "divided by one window too many"),
+    ("exact_shapley_values", _r25_shapley_with_x_outside_the_coalition, "with the opposite sign"),
+], ids=["ig of the probability", "ig of every score", "ig through x", "occlusion overwriting",
+        "occlusion counting from one", "shapley with x outside the coalition"])
+def test_lesson_07_round_25_realistic_slips_are_named(name, answer, reason):
+    """Six slips were refused with only "wrong value at index 0": integrated gradients of the softmax probability, of
+    the sum of every class's score, or differentiated with respect to x through the points (each gradient weighted by
+    its alpha); an occlusion map whose windows overwrite each other (=, not +=), or whose count starts at 1 (against a
+    division by zero); Shapley values with x's values outside the coalition and the background's inside, which gives
+    -phi (round 25, r257 F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def test_lesson_07a_round_25_the_cell_after_exercise_1_runs_when_the_answer_cleared_the_weights_grads():
+    """An answer to Exercise 1 that ends with model.zero_grad() (the clean-up that 07a's text advises before training
+    again) passes the check, "correct on all 17 test inputs", and leaves every weight's .grad as None; the cell after
+    it then stopped with "AttributeError: 'NoneType' object has no attribute 'clone'" (round 25, r257 F4)."""
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from course_utils import attribution
+
+    notebook = Path(__file__).parents[2] / "solutions" / "07a_gradient_attributions.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    cell = next(cell for cell in cells if cell.get("id") == "3cfb0989")
+    lines = "".join(cell["source"]).splitlines()[:3]   # the weights' .grad kept, the gradient, the assert
+    assert lines[1].startswith("g = attribution.gradient") and lines[2].startswith("assert"), lines
+    mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    mlp(torch.ones(1, 2, 2)).sum().backward()
+    mlp.zero_grad()   # what the answer did
+    exec("\n".join(lines), {"mlp": mlp, "x": np.ones((2, 2)), "c": 1, "attribution": attribution, "torch": torch})
+
+
+def _r25_ig_on_linspace(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r25_shapley_weighted_by_s_factorial_only(predict, x, background):
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return predict(rows).mean()
+    for i in range(n):
+        for size in range(n):
+            for S in combinations([j for j in range(n) if j != i], size):
+                phi[i] += math.factorial(size) / math.factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+def _r25_occlusion_one_pixel_at_a_time(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit")
+    total, count, original = np.zeros_like(image), np.zeros_like(image), predict(image[None])[0]
+    for i in range(image.shape[0] - patch + 1):
+        for j in range(image.shape[1] - patch + 1):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+@pytest.mark.parametrize("name, answer, reason", [
+    ("integrated_gradients", _r25_ig_on_linspace, "both ends included"),
+    ("exact_shapley_values", _r25_shapley_weighted_by_s_factorial_only, "lacks the factor (n - s - 1)!"),
+    ("occlusion_map", _r25_occlusion_one_pixel_at_a_time, "moved by 1 pixel whatever the stride"),
+], ids=["ig on linspace", "shapley weighted by s! only", "occlusion ignoring the stride"])
+def test_lesson_07_round_25_catalogued_mistakes_without_a_message_get_one(name, answer, reason):
+    """Three catalogued mistakes had no message, so an answer that made one was told only "wrong value at index 0:
+    expected 0.0814404, got 0.0813487" (alphas from np.linspace(0, 1, steps), a difference a learner takes for
+    rounding), or the same for Shapley weights without (n - s - 1)! and windows that step by 1 whatever the stride
+    (round 25, r257 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -65,6 +65,9 @@ def _shard_cases():
         Case((_squared_error_grad, *_fitted_at_scale(), 3), label="a model that fits its batch almost exactly: "
              "predictions of about 1e5 fit y to about 1e-3; float64 keeps the residuals X @ w - y, float32 (spacing "
              "0.0078 near 1e5) loses them"),
+        Case((_squared_error_grad, *_near_the_optimum(), 3), label="a model near the optimum of its batch: the shards' "
+             "gradients, of about 1e2, cancel to a full-batch gradient of about 1e-3; float64 keeps the sum, a "
+             "float32 sum (7 digits) loses it"),
     ]
 
 
@@ -74,6 +77,15 @@ def _fitted_at_scale():
     rng = np.random.default_rng(81)
     X, w = rng.normal(size=(10, 3)), rng.normal(size=3) * 1e5
     return w, X, X @ w + 1e-3 * rng.normal(size=10)
+
+
+def _near_the_optimum():
+    """w, X, y of 10 examples: w is the least-squares fit of y (about 1e3) plus about 1e-3, so that each shard's
+    gradient is about 1e2 and the full-batch gradient about 1e-3 (its own generator, so that the other cases keep their
+    values). Round 25 (r258 F1): an accumulator started from np.zeros(..., dtype=np.float32) with += passed."""
+    rng = np.random.default_rng(82)
+    X, y = rng.normal(size=(10, 3)), 1e3 * rng.normal(size=10)
+    return np.linalg.lstsq(X, y, rcond=None)[0] + 1e-3 * rng.normal(size=3), X, y
 
 
 def _with_a_nan(X):
@@ -331,6 +343,13 @@ _IN_FLOAT32 = ("float32 (X.astype(np.float32), the same for w, or a sum started 
                "keeps about 7 digits: a model that fits its batch almost exactly loses its small residuals X @ w - y (X or "
                "w in float32), or the sum the last digits of the shards' gradients. Pass w, X and y to grad_fn as "
                "they are, and add the shards' gradients in float64.")
+
+
+def _shard_accumulator_in_float32(grad_fn, w, X, y, k):
+    total = np.zeros(np.shape(w), dtype=np.float32)         # "gradients are float32": += keeps the sum in float32
+    for Xs, ys in _shards(X, y, k):
+        total += len(Xs) * grad_fn(w, Xs, ys)
+    return total / len(X)
 
 
 def _shard_shuffled_in_place(grad_fn, w, X, y, k):
@@ -1587,6 +1606,7 @@ EXERCISES = {
                     "full-batch gradient NaN. Add the shards' gradients with + or np.sum."),
             Mistake("X turned into float32", _shard_x_in_float32, _IN_FLOAT32),
             Mistake("w turned into float32", _shard_w_in_float32, _IN_FLOAT32),
+            Mistake("sum kept in float32", _shard_accumulator_in_float32, _IN_FLOAT32),
             Mistake("gradients squeezed", _shard_squeezed, "np.squeeze turns the gradient of a model with one "
                     "feature (shape (1,)) into a single number: return an array of w's shape, and leave "
                     "grad_fn's result as it is."),

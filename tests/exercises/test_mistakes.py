@@ -19652,6 +19652,49 @@ def test_lesson_08a_round_24_sampler_indices_padded_by_np_pad_with_wrap_passes()
     _passes("sampler_indices", _r24_sampler_np_pad("wrap"))
 
 
+# round 25: lesson 08
+def _r25_shard_sum_kept_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    total = np.zeros(np.shape(w), dtype=np.float32)         # "gradients are float32"
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total += len(X_j) * grad_fn(w, X_j, y_j)            # += keeps the sum in float32
+    return total / len(X)
+
+
+def test_lesson_08a_round_25_shard_gradient_summed_in_float32_is_refused():
+    """A sum started from np.zeros(np.shape(w), dtype=np.float32) and added to with += keeps 7 digits; it passed, as
+    no case had shards' gradients that cancel (the float32 message even named this sum). A model near the optimum of
+    its batch (shards' gradients of about 1e2, a full-batch gradient of about 1e-3) now refuses it
+    (round 25, r258 F1)."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r25_shard_sum_kept_in_float32)
+    assert verdict.kind == WRONG and "near the optimum" in verdict.text, verdict.text
+    assert "keeps about 7 digits" in verdict.text, verdict.text
+
+
+def _r25_shard_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    return np.average([grad_fn(w, X_j, y_j) for X_j, y_j in shards], axis=0, weights=[len(X_j) for X_j, _ in shards])
+
+
+def _r25_shard_sum_upcast_from_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    total = np.zeros(np.shape(w), dtype=np.float32)
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)     # float32 + float64 is float64: the sum keeps 16 digits
+    return total / len(X)
+
+
+@pytest.mark.parametrize("answer", [_r25_shard_by_np_average, _r25_shard_sum_upcast_from_float32])
+def test_lesson_08a_round_25_shard_gradient_right_answers_near_the_optimum_pass(answer):
+    """np.average with the shard sizes as weights, and a float32 start that total = total + ... turns into float64,
+    add in float64: right, also on the case near the optimum (round 25, r258 F1)."""
+    _passes("shard_gradient", answer)
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -19695,6 +19695,50 @@ def test_lesson_08a_round_25_shard_gradient_right_answers_near_the_optimum_pass(
     _passes("shard_gradient", answer)
 
 
+def _r25_accumulation_stopping_on_a_non_finite_loss(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    if not math.isfinite(total):
+        raise ValueError("the batch's loss is not finite: a broken example?")   # loud: it hides nothing
+    optimizer.step()
+    return total
+
+
+def _r25_accumulation_asserting_a_finite_batch(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    assert torch.isfinite(x).all(), "x holds a NaN or an infinity"
+    return _accumulation_steps_with()(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+@pytest.mark.parametrize("answer", [_r25_accumulation_stopping_on_a_non_finite_loss,
+                                    _r25_accumulation_asserting_a_finite_batch])
+def test_lesson_08b_round_25_accumulation_step_stopping_on_a_nan_batch_with_an_error_passes(answer):
+    """Raising ValueError when the loss is not finite (before the step), or asserting that x is finite, was refused
+    with "raised ValueError" on the case of a batch with a NaN feature, though an error hides the broken batch no
+    more than NaN weights do; shard_gradient and ring_step accept such an error on a NaN input. Now accepted there;
+    skipping the step or zeroing the NaN gradients is still refused (round 25, r258 F2)."""
+    _passes("accumulation_step", answer)
+
+
+def test_lesson_08b_round_25_accumulation_step_raising_on_stale_nan_gradients_is_still_refused():
+    """An error is accepted only on the broken batch: raising on the caller's stale NaN gradients, which
+    optimizer.zero_grad() clears, is still refused (round 25, r258 F2)."""
+    def first(model):
+        if any(p.grad is not None and not p.grad.isfinite().all() for p in model.parameters()):
+            raise ValueError("NaN gradients")
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(first=first))
+    assert verdict.kind == WRONG and "stale gradients that are NaN" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -66,7 +66,7 @@ def _shard_cases():
              "predictions of about 1e5 fit y to about 1e-3; float64 keeps the residuals X @ w - y, float32 (spacing "
              "0.0078 near 1e5) loses them"),
         Case((_squared_error_grad, *_near_the_optimum(), 3), label="a model near the optimum of its batch: the shards' "
-             "gradients, of about 1e2, cancel to a full-batch gradient of about 1e-3; float64 keeps the sum, a "
+             "gradients, of 1e2 to 1e3, cancel to a full-batch gradient of about 1e-3; float64 keeps the sum, a "
              "float32 sum (7 digits) loses it"),
     ]
 
@@ -81,7 +81,7 @@ def _fitted_at_scale():
 
 def _near_the_optimum():
     """w, X, y of 10 examples: w is the least-squares fit of y (about 1e3) plus about 1e-3, so that each shard's
-    gradient is about 1e2 and the full-batch gradient about 1e-3 (its own generator, so that the other cases keep their
+    gradient is 1e2 to 1e3 and the full-batch gradient about 1e-3 (its own generator, so that the other cases keep their
     values). Round 25 (r258 F1): an accumulator started from np.zeros(..., dtype=np.float32) with += passed."""
     rng = np.random.default_rng(82)
     X, y = rng.normal(size=(10, 3)), 1e3 * rng.normal(size=10)

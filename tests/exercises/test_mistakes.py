@@ -19665,7 +19665,7 @@ def _r25_shard_sum_kept_in_float32(grad_fn, w, X, y, k):
 def test_lesson_08a_round_25_shard_gradient_summed_in_float32_is_refused():
     """A sum started from np.zeros(np.shape(w), dtype=np.float32) and added to with += keeps 7 digits; it passed, as
     no case had shards' gradients that cancel (the float32 message even named this sum). A model near the optimum of
-    its batch (shards' gradients of about 1e2, a full-batch gradient of about 1e-3) now refuses it
+    its batch (shards' gradients of 1e2 to 1e3, a full-batch gradient of about 1e-3) now refuses it
     (round 25, r258 F1)."""
     verdict = judge(registry.get_exercise("shard_gradient"), _r25_shard_sum_kept_in_float32)
     assert verdict.kind == WRONG and "near the optimum" in verdict.text, verdict.text

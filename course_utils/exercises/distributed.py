@@ -1549,6 +1549,13 @@ def _accumulate_forward_in_eval_mode(model, loss_fn, optimizer, x, y, micro_batc
     return total
 
 
+def _accumulate_without_zeroing(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    total = _backward_on_pieces(model, loss_fn, x, y, _micro_pieces(x, y, micro_batches))   # onto the old p.grad
+    optimizer.step()
+    return total
+
+
 def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     _check_micro(x, micro_batches)
     total = 0.0
@@ -1774,6 +1781,9 @@ EXERCISES = {
                     "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
             Mistake("grad mode left off", _accumulate_leaving_grad_off),
+            Mistake("gradients never zeroed", _accumulate_without_zeroing, "The caller's model still held old "
+                    "gradients in p.grad, and backward() adds to what is there, so your step used the old gradients "
+                    "plus this batch's: zero them first, once, with optimizer.zero_grad() before the loop."),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),
             Mistake("gradients zeroed by hand", _accumulate_grads_zeroed_by_hand, "p.grad is None on a model that "
                     "has not run backward() yet (like the lesson's model in the next cell), so p.grad.zero_() fails: "

@@ -19739,6 +19739,30 @@ def test_lesson_08b_round_25_accumulation_step_raising_on_stale_nan_gradients_is
     assert verdict.kind == WRONG and "stale gradients that are NaN" in verdict.text, verdict.text
 
 
+def _r25_accumulation_zeroing_after_the_step(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    optimizer.zero_grad()                                  # "ready for the next batch": too late for this one
+    return total
+
+
+def test_lesson_08b_round_25_accumulation_step_without_zeroing_first_is_told_backward_adds():
+    """Zeroing the gradients after the step, not before (so the caller's stale p.grad is added to), was refused
+    with the generic "the weights after the step differ ... Zero the gradients once, before the loop; scale ...;
+    step once, after it", three hints for one slip; a catalogued mistake now says that backward() adds to the old
+    p.grad and to call optimizer.zero_grad() before the loop (round 25, r258 F7)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), _r25_accumulation_zeroing_after_the_step)
+    assert verdict.kind == WRONG and "backward() adds to what is there" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

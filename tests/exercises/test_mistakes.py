@@ -20132,6 +20132,117 @@ def test_lesson_08a_round_24_sampler_indices_padded_by_np_pad_with_wrap_passes()
     _passes("sampler_indices", _r24_sampler_np_pad("wrap"))
 
 
+# round 25: lesson 08
+def _r25_shard_sum_kept_in_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    total = np.zeros(np.shape(w), dtype=np.float32)         # "gradients are float32"
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total += len(X_j) * grad_fn(w, X_j, y_j)            # += keeps the sum in float32
+    return total / len(X)
+
+
+def test_lesson_08a_round_25_shard_gradient_summed_in_float32_is_refused():
+    """A sum started from np.zeros(np.shape(w), dtype=np.float32) and added to with += keeps 7 digits; it passed, as
+    no case had shards' gradients that cancel (the float32 message even named this sum). A model near the optimum of
+    its batch (shards' gradients of 1e2 to 1e3, a full-batch gradient of about 1e-3) now refuses it
+    (round 25, r258 F1)."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r25_shard_sum_kept_in_float32)
+    assert verdict.kind == WRONG and "near the optimum" in verdict.text, verdict.text
+    assert "keeps about 7 digits" in verdict.text, verdict.text
+
+
+def _r25_shard_by_np_average(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    shards = list(zip(np.array_split(X, k), np.array_split(y, k)))
+    return np.average([grad_fn(w, X_j, y_j) for X_j, y_j in shards], axis=0, weights=[len(X_j) for X_j, _ in shards])
+
+
+def _r25_shard_sum_upcast_from_float32(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("need 1 <= k <= len(X)")
+    total = np.zeros(np.shape(w), dtype=np.float32)
+    for X_j, y_j in zip(np.array_split(X, k), np.array_split(y, k)):
+        total = total + len(X_j) * grad_fn(w, X_j, y_j)     # float32 + float64 is float64: the sum keeps 16 digits
+    return total / len(X)
+
+
+@pytest.mark.parametrize("answer", [_r25_shard_by_np_average, _r25_shard_sum_upcast_from_float32])
+def test_lesson_08a_round_25_shard_gradient_right_answers_near_the_optimum_pass(answer):
+    """np.average with the shard sizes as weights, and a float32 start that total = total + ... turns into float64,
+    add in float64: right, also on the case near the optimum (round 25, r258 F1)."""
+    _passes("shard_gradient", answer)
+
+
+def _r25_accumulation_stopping_on_a_non_finite_loss(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    if not math.isfinite(total):
+        raise ValueError("the batch's loss is not finite: a broken example?")   # loud: it hides nothing
+    optimizer.step()
+    return total
+
+
+def _r25_accumulation_asserting_a_finite_batch(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    assert torch.isfinite(x).all(), "x holds a NaN or an infinity"
+    return _accumulation_steps_with()(model, loss_fn, optimizer, x, y, micro_batches)
+
+
+@pytest.mark.parametrize("answer", [_r25_accumulation_stopping_on_a_non_finite_loss,
+                                    _r25_accumulation_asserting_a_finite_batch])
+def test_lesson_08b_round_25_accumulation_step_stopping_on_a_nan_batch_with_an_error_passes(answer):
+    """Raising ValueError when the loss is not finite (before the step), or asserting that x is finite, was refused
+    with "raised ValueError" on the case of a batch with a NaN feature, though an error hides the broken batch no
+    more than NaN weights do; shard_gradient and ring_step accept such an error on a NaN input. Now accepted there;
+    skipping the step or zeroing the NaN gradients is still refused (round 25, r258 F2)."""
+    _passes("accumulation_step", answer)
+
+
+def test_lesson_08b_round_25_accumulation_step_raising_on_stale_nan_gradients_is_still_refused():
+    """An error is accepted only on the broken batch: raising on the caller's stale NaN gradients, which
+    optimizer.zero_grad() clears, is still refused (round 25, r258 F2)."""
+    def first(model):
+        if any(p.grad is not None and not p.grad.isfinite().all() for p in model.parameters()):
+            raise ValueError("NaN gradients")
+    verdict = judge(registry.get_exercise("accumulation_step"), _accumulation_steps_with(first=first))
+    assert verdict.kind == WRONG and "stale gradients that are NaN" in verdict.text, verdict.text
+
+
+def _r25_accumulation_zeroing_after_the_step(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    optimizer.zero_grad()                                  # "ready for the next batch": too late for this one
+    return total
+
+
+def test_lesson_08b_round_25_accumulation_step_without_zeroing_first_is_told_backward_adds():
+    """Zeroing the gradients after the step, not before (so the caller's stale p.grad is added to), was refused
+    with the generic "the weights after the step differ ... Zero the gradients once, before the loop; scale ...;
+    step once, after it", three hints for one slip; a catalogued mistake now says that backward() adds to the old
+    p.grad and to call optimizer.zero_grad() before the loop (round 25, r258 F7)."""
+    verdict = judge(registry.get_exercise("accumulation_step"), _r25_accumulation_zeroing_after_the_step)
+    assert verdict.kind == WRONG and "backward() adds to what is there" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

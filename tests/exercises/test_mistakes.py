@@ -23253,11 +23253,13 @@ def test_round_25_or_weights_names_the_input_the_neuron_answers_wrongly(answer, 
         verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (round 25, r251 E1): a graded release empties an exercise's reference, "
-                   "cases and catalogued mistakes (teacher.release._answer_code), not the module-level helpers they call, "
-                   "so welcome._weights_and_biases ships whole; round 25 refuses a call of it, but a copy of its source "
-                   "(inspect.getsource, the 'pasted reference source' attack) is a new function the check does not know")
-def test_round_25_engine_note_a_graded_release_hides_the_helpers_a_reference_calls():
-    from course_utils.exercises import welcome
+def test_round_25_a_graded_release_hides_the_helpers_only_answer_code_calls():
+    """A graded release emptied an exercise's reference, cases and catalogued mistakes, not the module-level helpers
+    they call: welcome._weights_and_biases (the reference's whole sum), welcome._checked and
+    neurons._stable_sigmoid_of_one_number shipped whole, and a copy of their source passed. The release now empties
+    the helpers that only answer code calls (round 25, r251 E1)."""
+    from course_utils.exercises import neurons, welcome
     from course_utils.teacher import release
     assert welcome._weights_and_biases in release._answer_code("mlp_param_count")
+    assert welcome._checked in release._answer_code("accuracy")
+    assert neurons._stable_sigmoid_of_one_number in release._answer_code("sigmoid")

@@ -59,6 +59,17 @@ def test_no_answer_code_of_any_exercise_is_left(release, name):
             assert statement not in copied, f"{function.__qualname__}: {statement!r} is still in the release"
 
 
+def test_the_helpers_that_only_answer_code_calls_are_emptied_and_those_that_checks_call_are_kept(release):
+    """Round 25: a reference's one-line call of a module helper left the helper, and so the answer, in the release."""
+    from course_utils.exercises import neurons
+    copied = ast.parse((release / "course_utils" / "exercises" / "neurons.py").read_text(encoding="utf-8"))
+    bodies = {node.name: node.body for node in copied.body if isinstance(node, ast.FunctionDef)}
+    for helper in ("_stable_sigmoid_of_one_number", "_draw_far_float32"):
+        assert [type(s) for s in bodies[helper]] == [ast.Raise], helper
+    for kept in (neurons._call_without_overflow, neurons._unchanged):
+        assert [ast.unparse(s) for s in bodies[kept.__name__]][-1] == _statements(kept)[-1], kept.__name__
+
+
 @pytest.mark.parametrize("name", EXERCISES)
 def test_only_public_cases_ship_with_the_expected_outcomes(release, name):
     recorded = json.loads((release / "course_utils" / "exercises" / "recorded.json").read_text())[name]

@@ -1387,7 +1387,10 @@ def _train_mlp_cases():
 # inside course_utils, unwatched, for every layer
 # round 24 (r243 F4): the gradients of lesson 03's exercises taken by torch's or TensorFlow's automatic differentiation
 # (03b shows both after Exercise 4) skip the work they grade; the exercise texts say so
-_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient")
+# round 25 (r253 F1, F2): and TensorFlow's graph-mode tf.gradients (inside a tf.function, no GradientTape), and torch's
+# forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
+_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
+             "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -11499,6 +11499,50 @@ def test_lesson_03_refuses_gradients_taken_by_automatic_differentiation(name, an
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, verdict.text
 
 
+# round 25: lesson 03
+def _r25_sigmoid_derivative_by_tf_gradients(z):
+    import tensorflow as tf
+    t = tf.constant(np.asarray(z, dtype=float))
+    graph = tf.function(lambda x: tf.gradients(tf.sigmoid(x), x)[0])
+    return graph(t).numpy()
+
+
+def _r25_sigmoid_derivative_by_torch_jvp(z):
+    import torch
+    t = torch.as_tensor(np.asarray(z, dtype=float))
+    return torch.func.jvp(torch.sigmoid, (t,), (torch.ones_like(t),))[1].numpy()
+
+
+def _r25_mlp_backward_by_torch_jacfwd(X, y, W1, b1, W2, b2):
+    import torch
+    np.asarray(X, dtype=float) @ np.asarray(W1, dtype=float).T   # numpy's ValueError for a misfit X
+    X, W1, b1, W2, b2 = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, W1, b1, W2, b2))
+    labels = torch.as_tensor(np.asarray(y, dtype=float))[:, None]
+
+    def loss(W1, b1, W2, b2):
+        logits = torch.tanh(X @ W1.T + b1) @ W2.T + b2
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    return tuple(g.numpy() for g in torch.func.jacfwd(loss, argnums=(0, 1, 2, 3))(W1, b1, W2, b2))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r25_sigmoid_derivative_by_tf_gradients),
+    ("sigmoid_derivative", _r25_sigmoid_derivative_by_torch_jvp),
+    ("mlp_backward", _r25_mlp_backward_by_torch_jacfwd),
+], ids=["sigmoid derivative by tf.gradients in a tf.function", "sigmoid derivative by torch.func.jvp",
+        "mlp_backward by torch.func.jacfwd"])
+def test_lesson_03_refuses_graph_mode_and_forward_mode_automatic_differentiation(name, answer):
+    """Round 25: TensorFlow's graph-mode tf.gradients (inside a tf.function, no GradientTape) passed sigmoid_derivative
+    33 of 33 (and dense_backward, softmax_ce_grad and mlp_backward all their cases), and torch's forward mode
+    (torch.func.jvp, jacfwd, torch.autograd.forward_ad) passed sigmoid_derivative 33 of 33 and mlp_backward 29 of 29:
+    only torch.autograd.grad and .backward() and GradientTape.gradient were watched. (round 25, r253 F1, F2)"""
+    pytest.importorskip("tensorflow" if "tf" in answer.__name__ else "torch")
+    if name == "sigmoid_derivative":
+        answer(np.zeros(3))   # the first import and graph tracing, before the check's limit of 5 s a case
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

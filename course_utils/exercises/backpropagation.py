@@ -48,6 +48,11 @@ _SMALL_CLASS_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. The en
                             "probabilities or round the gradient")
 
 
+_DENSE_ONE_IN_FLOAT32 = ("float32 keeps only about 7 digits of each input or weight, and rows that nearly cancel "
+                         "(3000.123 - 3000) keep only about 3 of them in dW or dX, even when the products are computed "
+                         "in float64: convert X, W and dZ to float64, np.asarray(a, dtype=float), and never to float32")
+
+
 _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
 
@@ -300,6 +305,11 @@ def _dense_backward_cases():
         Case((np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 0.75]]), np.array([[1.0, -2.0], [0.5, 3.0]]),
               np.array([[0.5, np.nan], [1.0, -2.0], [np.inf, 0.1]])),
              label="dZ holding NaN and inf (a gradient that overflowed further on): they pass through, not hidden"),
+        # round 25 (r253 F3): X or W alone rounded to float32 (the products then in float64) passed: no input held a
+        # value that float32 rounds by more than 1e-6 of what it feeds. Here rows that nearly cancel (3000.123 - 3000)
+        Case((np.array([[3000.123, -2000.456], [3000.0, -2000.0]]), np.array([[1500.789, 2500.321], [1500.0, 2500.0]]),
+              np.array([[1.0, -1.0], [-1.0, 1.0]])),
+             label="X and W in the thousands whose rows nearly cancel (3000.123 - 3000 in dW, 1500.789 - 1500 in dX)"),
     ]
 
 
@@ -674,6 +684,24 @@ def _dense_in_float32(X, W, dZ):
     X, W, dZ = (np.asarray(a, dtype=np.float32) for a in (X, W, dZ))
     if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_x_in_float32(X, W, dZ):
+    """The right checks and formulas, with X alone rounded to float32 (the products then computed in float64)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    X = X.astype(np.float32)
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_w_in_float32(X, W, dZ):
+    """The right checks and formulas, with W alone rounded to float32 (the products then computed in float64)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    W = W.astype(np.float32)
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
@@ -1490,6 +1518,9 @@ EXERCISES = {
             Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
                     "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
                     "float64, np.asarray(a, dtype=float)"),
+            # round 25 (r253 F3): one array in float32, the products in float64
+            Mistake("X in float32", _dense_x_in_float32, _DENSE_ONE_IN_FLOAT32),
+            Mistake("W in float32", _dense_w_in_float32, _DENSE_ONE_IN_FLOAT32),
             Mistake("converted to floats at the end", _dense_converted_at_the_end, "dZ @ W of two int8 arrays is "
                     "computed in int8 (and int8 @ uint8 in int16), so the products wrap around before .astype(float) "
                     "sees them: convert X, W and dZ to floats first, np.asarray(a, dtype=float), then compute"),

@@ -11543,6 +11543,60 @@ def test_lesson_03_refuses_graph_mode_and_forward_mode_automatic_differentiation
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, verdict.text
 
 
+def _r25_dense_backward_one_in_float32(which):
+    """The right checks and formulas in float64, with X or W alone then rounded to float32 (float64 products)."""
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("the shapes do not fit")
+        X = X.astype(np.float32) if which == "X" else X
+        W = W.astype(np.float32) if which == "W" else W
+        return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+    return dense_backward
+
+
+@pytest.mark.parametrize("which", ["X", "W"])
+def test_dense_backward_refuses_one_array_rounded_to_float32(which):
+    """Round 25: X (or W) alone rounded to float32, the products then computed in float64, passed 41 of 41: no case
+    held an input that float32 rounds by more than 1e-6 of what it feeds. A case whose rows in the thousands nearly
+    cancel (3000.123 - 3000) shows it, and the message says to keep float64. (round 25, r253 F3)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r25_dense_backward_one_in_float32(which))
+    assert verdict.kind == WRONG, verdict.text
+    assert "float64" in verdict.text and "3000.123 - 3000" in verdict.text, verdict.text
+
+
+def _r25_dense_backward_by_einsum(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("the shapes do not fit")
+    return np.einsum("nj,ji->ni", dZ, W), np.einsum("nj,ni->ji", dZ, X), np.einsum("nj->j", dZ)
+
+
+def _r25_dense_backward_by_a_loop(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("the shapes do not fit")
+    dW, db = np.zeros(W.shape), np.zeros(len(W))
+    for x, d in zip(X, dZ):
+        dW += np.outer(d, x)
+        db += d
+    return dZ @ W, dW, db
+
+
+def _r25_sigmoid_derivative_as_s_minus_s_squared(z):
+    s = _r23_sigmoid(np.asarray(z, dtype=float))
+    return s - s ** 2
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("dense_backward", _r25_dense_backward_by_einsum), ("dense_backward", _r25_dense_backward_by_a_loop),
+    ("sigmoid_derivative", _r25_sigmoid_derivative_as_s_minus_s_squared),
+], ids=["dense_backward by np.einsum", "dense_backward by a loop over the examples", "sigmoid derivative s - s**2"])
+def test_lesson_03_round_25_passes(name, answer):
+    """Round 25: right answers written another way still pass with the new case in the thousands (round 25, r253 F3)."""
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

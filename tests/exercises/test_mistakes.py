@@ -11597,6 +11597,43 @@ def test_lesson_03_round_25_passes(name, answer):
     _passes(name, answer)
 
 
+def _r25_softmax_ce_grad_by_tf_raw_ops(Z, y):
+    import tensorflow as tf
+    Z, y = np.asarray(Z, dtype=float), np.asarray(y)
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    _, grad = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=Z, labels=y.astype(np.int64))
+    return grad.numpy() / len(Z)
+
+
+def _r25_softmax_ce_grad_by_aten_backward_kernels(Z, y):
+    import torch
+    Z, y = np.asarray(Z, dtype=float), np.asarray(y)
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    log_p = torch.log_softmax(torch.as_tensor(Z), 1)
+    one, n = torch.tensor(1.0, dtype=torch.float64), torch.tensor(float(len(Z)), dtype=torch.float64)
+    grad = torch.ops.aten.nll_loss_backward(one, log_p, torch.as_tensor(y.astype(np.int64)), None, 1, -100, n)
+    return torch.ops.aten._log_softmax_backward_data(grad, log_p, 1, torch.float64).numpy()
+
+
+@pytest.mark.xfail(strict=True, reason="engine: refusing_course_versions binds a watched function under its own "
+                   "__module__ and __name__, so TensorFlow's raw-op copies (tf.raw_ops.X, a second function object with "
+                   "gen_nn_ops' name) and torch.ops.aten's operator objects (no module attribute to rebind) cannot be "
+                   "watched")
+@pytest.mark.parametrize("answer", [_r25_softmax_ce_grad_by_tf_raw_ops, _r25_softmax_ce_grad_by_aten_backward_kernels],
+                         ids=["tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits", "torch.ops.aten backward kernels"])
+def test_lesson_03_round_25_engine_refuses_a_library_s_gradient_kernel(answer):
+    """Round 25 (engine note): the gradient that TensorFlow's SparseSoftmaxCrossEntropyWithLogits op returns next to
+    the loss, and torch's own backward kernels (nll_loss_backward, _log_softmax_backward_data) called directly, pass
+    softmax_ce_grad 24 of 24: library functions that compute the exercise's result, not automatic differentiation's
+    entry points, and the engine can watch neither. (round 25, r253 F4, F5)"""
+    pytest.importorskip("tensorflow" if "tf" in answer.__name__ else "torch")
+    answer(np.zeros((2, 3)), np.array([0, 2]))   # the first import, before the check's limit of 5 s a case
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -53,6 +53,17 @@ _DENSE_ONE_IN_FLOAT32 = ("float32 keeps only about 7 digits of each input or wei
                          "in float64: convert X, W and dZ to float64, np.asarray(a, dtype=float), and never to float32")
 
 
+_COLUMN_MAX = ("Z.max(axis=0) is the largest logit of each class over the examples (a column), and subtracting it "
+               "shifts the entries of one row by different amounts, which changes that row's softmax: shift each row "
+               "by its own maximum, Z.max(axis=1, keepdims=True), the same number for all of its entries")
+
+
+_ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, and numpy lines it up with Z's "
+                             "columns, not its rows: Z - Z.max(axis=1) raises a ValueError when n != k (numpy's, not "
+                             "the one the exercise asks for) and shifts the wrong entries when n == k. Keep the axis, "
+                             "Z.max(axis=1, keepdims=True), of shape (n, 1)")
+
+
 _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
 
@@ -821,6 +832,12 @@ _ce_grad_clipped_after_mean_shift = _lengths_checked(
     lambda Z, y: (mlp.softmax(np.clip(Z - Z.mean(axis=1, keepdims=True), -700, 700)) - _one_hot(Z, y)) / len(Z))
 _ce_grad_first_column = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
+_ce_grad_row_max_without_keepdims = _lengths_checked(   # round 25 (r253 F7): shape (n,), not (n, 1)
+    lambda Z, y: (np.exp(Z - Z.max(axis=1)) / np.exp(Z - Z.max(axis=1)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
+    / len(Z))
+_ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axis=1 belongs
+    lambda Z, y: (np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
+    / len(Z))
 
 
 def _ce_grad_in_float32(Z, y):
@@ -1581,6 +1598,8 @@ EXERCISES = {
                     "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
                     "as many columns as the largest label seen plus one, too few when the last classes are absent "
                     "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
+            Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
+            Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),

@@ -11634,6 +11634,35 @@ def test_lesson_03_round_25_engine_refuses_a_library_s_gradient_kernel(answer):
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r25_softmax_ce_grad_shifted_by(axis, keepdims):
+    """The right gradient with the length check, but the logits shifted by Z.max(axis=axis, keepdims=keepdims)."""
+    def softmax_ce_grad(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError(f"{len(y)} labels for {len(Z)} examples")
+        e = np.exp(Z - Z.max(axis=axis, keepdims=keepdims))
+        return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(Z)
+    return softmax_ce_grad
+
+
+@pytest.mark.parametrize("axis, keepdims, said", [(0, False, "Z.max(axis=0) is the largest logit of each class"),
+                                                  (1, False, "Z.max(axis=1) has shape (n,)")],
+                         ids=["each column's maximum", "each row's maximum without keepdims"])
+def test_softmax_ce_grad_names_a_shift_along_the_wrong_axis(axis, keepdims, said):
+    """Round 25: logits shifted by Z.max(axis=0) (each column's maximum) were refused with "wrong value at index (0, 0)"
+    alone, and by Z.max(axis=1) without keepdims with numpy's "raised ValueError: operands could not be broadcast"
+    alone, where the exercise itself asks for a ValueError; both are now catalogued, and the messages say to shift each
+    row by Z.max(axis=1, keepdims=True). (round 25, r253 F6, F7)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r25_softmax_ce_grad_shifted_by(axis, keepdims))
+    assert verdict.kind == WRONG, verdict.text
+    assert said in verdict.text and "keepdims=True" in verdict.text, verdict.text
+
+
+def test_softmax_ce_grad_round_25_passes_a_row_shift_kept_2_d():
+    """Round 25: the right shift, Z.max(axis=1, keepdims=True), written by hand still passes (round 25, r253 F6, F7)."""
+    _passes("softmax_ce_grad", _r25_softmax_ce_grad_shifted_by(1, True))
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -64,6 +64,11 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
                              "Z.max(axis=1, keepdims=True), of shape (n, 1)")
 
 
+_TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
+                         "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
+                         "(or tanh_derivative(Z1) of the sums)")
+
+
 _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
 
@@ -927,6 +932,16 @@ def _backward_tanh_derivative_of_z1(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _backward_tanh_derivative_of_h(X, y, W1, b1, W2, b2):
+    """The right backward pass, with tanh's derivative taken of the outputs H as if they were sums: neurons'
+    tanh_derivative(H), 1 - tanh(H)**2, tanh applied twice (round 25, r253 F12)."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * neurons.tanh_derivative(H)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
 def _tanh_delta(dH, H):
     return dH * (1 - H ** 2)
 
@@ -1635,6 +1650,7 @@ EXERCISES = {
             Mistake("tanh's derivative of the sums Z1", _backward_tanh_derivative_of_z1, "tanh's derivative is "
                     "1 - tanh(z)**2, taken at the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
                     "1 - Z1**2 of the weighted sums themselves"),
+            Mistake("tanh's derivative of the outputs H", _backward_tanh_derivative_of_h, _TANH_DERIVATIVE_OF_H),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),

@@ -11663,6 +11663,25 @@ def test_softmax_ce_grad_round_25_passes_a_row_shift_kept_2_d():
     _passes("softmax_ce_grad", _r25_softmax_ce_grad_shifted_by(1, True))
 
 
+def _r25_mlp_backward_tanh_derivative_of_h(X, y, W1, b1, W2, b2):
+    """The right backward pass, but the course's tanh_derivative (of a sum z) given the outputs H: tanh twice."""
+    from course_utils.neurons import tanh_derivative
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ np.asarray(W1, dtype=float).T + b1)
+    dZ2 = (_r23_sigmoid(H @ np.asarray(W2, dtype=float).T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * tanh_derivative(H)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_names_tanh_derivative_of_the_outputs():
+    """Round 25: tanh_derivative(H) (the course's derivative of a sum z, given the outputs H: 1 - tanh(H)**2) was
+    refused with "result #1: wrong value at index (0, 0)" alone; it is now catalogued, and the message says the
+    derivative from the stored H is 1 - H**2. (round 25, r253 F12)"""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r25_mlp_backward_tanh_derivative_of_h)
+    assert verdict.kind == WRONG, verdict.text
+    assert "1 - H**2" in verdict.text and "a second time" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

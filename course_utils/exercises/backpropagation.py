@@ -558,6 +558,18 @@ def _derivative_is_sigmoid(z):
     return neurons.sigmoid(z)
 
 
+def _derivative_sigmoid_of_s(z):
+    """s = sigmoid(z), then the formula on sigmoid(s): the sigmoid applied twice (round 25, r253 F13)."""
+    s = neurons.sigmoid(z)
+    return neurons.sigmoid(s) * (1 - neurons.sigmoid(s))
+
+
+def _derivative_as_tanh_s(z):
+    """tanh's derivative formula, 1 - s**2, on the sigmoid's output s (round 25, r253 F13)."""
+    s = neurons.sigmoid(z)
+    return 1 - s ** 2
+
+
 def _derivative_clipped(z):
     s = np.clip(neurons.sigmoid(z), 1e-12, 1 - 1e-12)
     return s * (1 - s)
@@ -1465,6 +1477,11 @@ EXERCISES = {
                     "then s * (1 - s)"),
             Mistake("z * (1 - z)", _derivative_of_z, "the formula s * (1 - s) uses the sigmoid's OUTPUT "
                     "s = sigmoid(z), not z itself"),
+            Mistake("the sigmoid applied to s", _derivative_sigmoid_of_s, "s = sigmoid(z) is already the "
+                    "sigmoid's output: the derivative is s * (1 - s) with that s, not the formula on sigmoid(s), "
+                    "which applies the sigmoid twice"),
+            Mistake("tanh's derivative 1 - s**2", _derivative_as_tanh_s, "1 - s**2 is tanh's derivative (1 - tanh(z)"
+                    "**2, with tanh's output); the sigmoid's is s * (1 - s), with s = sigmoid(z)"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
                     "multiply s by (1 - s)"),
             Mistake("s clipped", _derivative_clipped, "for z = +-1000 the derivative rounds to exactly 0; clipping s "

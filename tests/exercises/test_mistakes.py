@@ -11682,6 +11682,28 @@ def test_mlp_backward_names_tanh_derivative_of_the_outputs():
     assert "1 - H**2" in verdict.text and "a second time" in verdict.text, verdict.text
 
 
+def _r25_sigmoid_derivative_sigmoid_of_s(z):
+    s = _r23_sigmoid(z)
+    return _r23_sigmoid(s) * (1 - _r23_sigmoid(s))
+
+
+def _r25_sigmoid_derivative_tanh_formula(z):
+    s = _r23_sigmoid(z)
+    return 1 - s * s
+
+
+@pytest.mark.parametrize("answer, said", [(_r25_sigmoid_derivative_sigmoid_of_s, "applies the sigmoid twice"),
+                                          (_r25_sigmoid_derivative_tanh_formula, "is tanh's derivative")],
+                         ids=["the formula on sigmoid(s)", "tanh's formula 1 - s**2"])
+def test_sigmoid_derivative_names_a_formula_on_the_wrong_value(answer, said):
+    """Round 25: the formula applied to sigmoid(s) (the sigmoid twice) and tanh's 1 - s**2 on the sigmoid's output were
+    refused with "wrong value: expected 0.25" alone; both are now catalogued, and the messages say the derivative is
+    s * (1 - s) with s = sigmoid(z). (round 25, r253 F13)"""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
+    assert verdict.kind == WRONG, verdict.text
+    assert said in verdict.text and "s * (1 - s)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

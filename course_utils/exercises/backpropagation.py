@@ -48,6 +48,27 @@ _SMALL_CLASS_PROBABILITY = ("wrong value{at}: expected {want}, got {got}. The en
                             "probabilities or round the gradient")
 
 
+_DENSE_ONE_IN_FLOAT32 = ("float32 keeps only about 7 digits of each input or weight, and rows that nearly cancel "
+                         "(3000.123 - 3000) keep only about 3 of them in dW or dX, even when the products are computed "
+                         "in float64: convert X, W and dZ to float64, np.asarray(a, dtype=float), and never to float32")
+
+
+_COLUMN_MAX = ("Z.max(axis=0) is the largest logit of each class over the examples (a column), and subtracting it "
+               "shifts the entries of one row by different amounts, which changes that row's softmax: shift each row "
+               "by its own maximum, Z.max(axis=1, keepdims=True), the same number for all of its entries")
+
+
+_ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, and numpy lines it up with Z's "
+                             "columns, not its rows: Z - Z.max(axis=1) raises a ValueError when n != k (numpy's, not "
+                             "the one the exercise asks for) and shifts the wrong entries when n == k. Keep the axis, "
+                             "Z.max(axis=1, keepdims=True), of shape (n, 1)")
+
+
+_TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
+                         "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
+                         "(or tanh_derivative(Z1) of the sums)")
+
+
 _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
 
@@ -300,6 +321,11 @@ def _dense_backward_cases():
         Case((np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 0.75]]), np.array([[1.0, -2.0], [0.5, 3.0]]),
               np.array([[0.5, np.nan], [1.0, -2.0], [np.inf, 0.1]])),
              label="dZ holding NaN and inf (a gradient that overflowed further on): they pass through, not hidden"),
+        # round 25 (r253 F3): X or W alone rounded to float32 (the products then in float64) passed: no input held a
+        # value that float32 rounds by more than 1e-6 of what it feeds. Here rows that nearly cancel (3000.123 - 3000)
+        Case((np.array([[3000.123, -2000.456], [3000.0, -2000.0]]), np.array([[1500.789, 2500.321], [1500.0, 2500.0]]),
+              np.array([[1.0, -1.0], [-1.0, 1.0]])),
+             label="X and W in the thousands whose rows nearly cancel (3000.123 - 3000 in dW, 1500.789 - 1500 in dX)"),
     ]
 
 
@@ -532,6 +558,18 @@ def _derivative_is_sigmoid(z):
     return neurons.sigmoid(z)
 
 
+def _derivative_sigmoid_of_s(z):
+    """s = sigmoid(z), then the formula on sigmoid(s): the sigmoid applied twice (round 25, r253 F13)."""
+    s = neurons.sigmoid(z)
+    return neurons.sigmoid(s) * (1 - neurons.sigmoid(s))
+
+
+def _derivative_as_tanh_s(z):
+    """tanh's derivative formula, 1 - s**2, on the sigmoid's output s (round 25, r253 F13)."""
+    s = neurons.sigmoid(z)
+    return 1 - s ** 2
+
+
 def _derivative_clipped(z):
     s = np.clip(neurons.sigmoid(z), 1e-12, 1 - 1e-12)
     return s * (1 - s)
@@ -677,6 +715,24 @@ def _dense_in_float32(X, W, dZ):
     return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
+def _dense_x_in_float32(X, W, dZ):
+    """The right checks and formulas, with X alone rounded to float32 (the products then computed in float64)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    X = X.astype(np.float32)
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _dense_w_in_float32(X, W, dZ):
+    """The right checks and formulas, with W alone rounded to float32 (the products then computed in float64)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    W = W.astype(np.float32)
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
 def _dense_in_given_dtypes(X, W, dZ):
     """The shape checks and the hint's formulas on the arrays as given: dZ.sum(axis=0) keeps an integer dZ's dtype."""
     X, W, dZ = np.asarray(X), np.asarray(W), np.asarray(dZ)
@@ -793,6 +849,12 @@ _ce_grad_clipped_after_mean_shift = _lengths_checked(
     lambda Z, y: (mlp.softmax(np.clip(Z - Z.mean(axis=1, keepdims=True), -700, 700)) - _one_hot(Z, y)) / len(Z))
 _ce_grad_first_column = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z[:, :1]) / np.exp(Z - Z[:, :1]).sum(axis=1, keepdims=True) - _one_hot(Z, y)) / len(Z))
+_ce_grad_row_max_without_keepdims = _lengths_checked(   # round 25 (r253 F7): shape (n,), not (n, 1)
+    lambda Z, y: (np.exp(Z - Z.max(axis=1)) / np.exp(Z - Z.max(axis=1)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
+    / len(Z))
+_ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axis=1 belongs
+    lambda Z, y: (np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
+    / len(Z))
 
 
 def _ce_grad_in_float32(Z, y):
@@ -879,6 +941,16 @@ def _backward_tanh_derivative_of_z1(X, y, W1, b1, W2, b2):
     H = np.tanh(Z1)
     dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
     dZ1 = dZ2 @ W2 * (1 - Z1 ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _backward_tanh_derivative_of_h(X, y, W1, b1, W2, b2):
+    """The right backward pass, with tanh's derivative taken of the outputs H as if they were sums: neurons'
+    tanh_derivative(H), 1 - tanh(H)**2, tanh applied twice (round 25, r253 F12)."""
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (neurons.sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * neurons.tanh_derivative(H)
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
@@ -1387,7 +1459,10 @@ def _train_mlp_cases():
 # inside course_utils, unwatched, for every layer
 # round 24 (r243 F4): the gradients of lesson 03's exercises taken by torch's or TensorFlow's automatic differentiation
 # (03b shows both after Exercise 4) skip the work they grade; the exercise texts say so
-_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient")
+# round 25 (r253 F1, F2): and TensorFlow's graph-mode tf.gradients (inside a tf.function, no GradientTape), and torch's
+# forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
+_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
+             "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1402,6 +1477,11 @@ EXERCISES = {
                     "then s * (1 - s)"),
             Mistake("z * (1 - z)", _derivative_of_z, "the formula s * (1 - s) uses the sigmoid's OUTPUT "
                     "s = sigmoid(z), not z itself"),
+            Mistake("the sigmoid applied to s", _derivative_sigmoid_of_s, "s = sigmoid(z) is already the "
+                    "sigmoid's output: the derivative is s * (1 - s) with that s, not the formula on sigmoid(s), "
+                    "which applies the sigmoid twice"),
+            Mistake("tanh's derivative 1 - s**2", _derivative_as_tanh_s, "1 - s**2 is tanh's derivative (1 - tanh(z)"
+                    "**2, with tanh's output); the sigmoid's is s * (1 - s), with s = sigmoid(z)"),
             Mistake("the sigmoid itself", _derivative_is_sigmoid, "that is the sigmoid, not its derivative: "
                     "multiply s by (1 - s)"),
             Mistake("s clipped", _derivative_clipped, "for z = +-1000 the derivative rounds to exactly 0; clipping s "
@@ -1487,6 +1567,9 @@ EXERCISES = {
             Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
                     "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
                     "float64, np.asarray(a, dtype=float)"),
+            # round 25 (r253 F3): one array in float32, the products in float64
+            Mistake("X in float32", _dense_x_in_float32, _DENSE_ONE_IN_FLOAT32),
+            Mistake("W in float32", _dense_w_in_float32, _DENSE_ONE_IN_FLOAT32),
             Mistake("converted to floats at the end", _dense_converted_at_the_end, "dZ @ W of two int8 arrays is "
                     "computed in int8 (and int8 @ uint8 in int16), so the products wrap around before .astype(float) "
                     "sees them: convert X, W and dZ to floats first, np.asarray(a, dtype=float), then compute"),
@@ -1547,6 +1630,8 @@ EXERCISES = {
                     "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
                     "as many columns as the largest label seen plus one, too few when the last classes are absent "
                     "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
+            Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
+            Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
@@ -1582,6 +1667,7 @@ EXERCISES = {
             Mistake("tanh's derivative of the sums Z1", _backward_tanh_derivative_of_z1, "tanh's derivative is "
                     "1 - tanh(z)**2, taken at the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
                     "1 - Z1**2 of the weighted sums themselves"),
+            Mistake("tanh's derivative of the outputs H", _backward_tanh_derivative_of_h, _TANH_DERIVATIVE_OF_H),
             Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),

@@ -1462,7 +1462,12 @@ def _train_mlp_cases():
 # round 25 (r253 F1, F2): and TensorFlow's graph-mode tf.gradients (inside a tf.function, no GradientTape), and torch's
 # forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
 _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
-             "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual")
+             "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual",
+             # round 25 (r253 F4): the fused loss ops return the gradient of the softmax cross-entropy beside the loss
+             "tensorflow._api.v2.raw_ops:SparseSoftmaxCrossEntropyWithLogits",
+             "tensorflow._api.v2.raw_ops:SoftmaxCrossEntropyWithLogits",
+             "tensorflow.python.ops.gen_nn_ops:sparse_softmax_cross_entropy_with_logits",
+             "tensorflow.python.ops.gen_nn_ops:softmax_cross_entropy_with_logits")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -361,7 +361,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         modules = (len(sys.modules), *(id(sys.modules.get(name)) for name in named))   # a module loaded again counts
         if loaded[0] != modules:
             live = [f for f in map(_loaded, functions) if f is not None]
-            loaded[:] = [modules, live, course_aliases(live)]
+            loaded[:] = [modules, live, course_aliases(live) + _named_aliases(functions)]
         live = loaded[1]
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
@@ -538,6 +538,21 @@ def _loaded(function: Callable | str) -> Callable | None:
         if found is None:   # not loaded (None has attributes of its own: None.__init__)
             return None
         found = getattr(found, name, None)
+    return found
+
+
+def _named_aliases(functions: Sequence[Callable | str]) -> list:
+    """(namespace, name, function) for every loaded module that holds a function named as "module:name" under that
+    name, other than its own module: round 25 (r253 F4), TensorFlow's ``tf.raw_ops.X`` is a copy of ``gen_nn_ops``'
+    function that ``tf.raw_ops`` and ``tf.compat.v1.raw_ops`` hold, not where its ``__module__`` says."""
+    named = [(name, f) for name, f in ((spec.partition(":")[2], _loaded(spec)) for spec in functions
+                                       if isinstance(spec, str)) if f is not None and "." not in name]
+    found = []
+    for module in list(sys.modules.values()):
+        held = getattr(module, "__dict__", None)
+        if type(held) is dict:
+            found += [(held, name, f) for name, f in named
+                      if held.get(name) is f and not (name == f.__name__ and module.__name__ == f.__module__)]
     return found
 
 

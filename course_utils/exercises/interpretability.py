@@ -30,8 +30,8 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
 # round 24 (r247 F1-F3): the lessons check each answer against captum and shap, and show the calls; an answer that made
 # them (captum.attr.Saliency(model).attribute(...), IntegratedGradients with method="riemann_middle", shap's Exact
 # explainer with an Independent masker) passed. They are watched as the course's own versions are, once loaded, and
-# named as a library's version. Not the classes they build on: FeatureAblation window by window or ShapleyValueSampling
-# (which samples) leave most of the work to the answer
+# named as a library's version. Not the classes they build on: FeatureAblation window by window leaves most of the
+# work to the answer
 _CAPTUM = "captum.attr._core."
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
@@ -59,6 +59,9 @@ _LIBRARY_VERSIONS = {
                              "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
     "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
+                             # round 25 (r257 L1): set to every order, the sampling is exact (refused before only as
+                             # float32 arithmetic)
+                             f"{_CAPTUM}shapley_value:ShapleyValueSampling.attribute",
                              f"{_CAPTUM}kernel_shap:KernelShap.attribute",
                              "shap.explainers._explainer:Explainer.__call__",
                              "shap.explainers._exact:ExactExplainer.explain_row",

@@ -16578,6 +16578,34 @@ def test_lesson_07_round_25_catalogued_mistakes_without_a_message_get_one(name, 
     assert verdict.kind == WRONG and reason in verdict.text, verdict.text
 
 
+def _r25_shapley_by_captum_s_sampling_over_every_order(predict, x, background):
+    """captum's ShapleyValueSampling with its permutation generator set to every order, one call per background row,
+    then averaged: the exact interventional Shapley values, computed by captum."""
+    import itertools
+    import math
+
+    import torch
+    from captum.attr import ShapleyValueSampling
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    sampler = ShapleyValueSampling(lambda rows: torch.as_tensor(np.asarray(predict(rows.numpy()), dtype=float)))
+    sampler.permutation_generator = lambda n, _: itertools.permutations(range(n))
+    rows = [sampler.attribute(torch.as_tensor(x)[None], baselines=torch.as_tensor(row)[None],
+                              n_samples=math.factorial(len(x))).numpy()[0] for row in background]
+    return np.mean(rows, axis=0)
+
+
+def test_round_25_exact_shapley_values_refuses_captum_s_sampling_over_every_order():
+    """ShapleyValueSampling over every order computes the exact values through captum; it was refused only because
+    captum adds up in float32, with a message about float32. It is refused as a library's version now (round 25,
+    r257 L1)."""
+    pytest.importorskip("captum")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r25_shapley_by_captum_s_sampling_over_every_order)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -1834,7 +1834,21 @@ def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
     return refusing_course_versions(new_results(run), (*functions, ref.Optimizer.step, ref._arrays, ref._positive,
-                                                       ref._fraction), allowed)  # watched once per case
+                                                       ref._fraction, *_FRAMEWORK_STEPS), allowed)  # once per case
+
+
+# round 25 (r254 F1-F3): 04b writes the steps from scratch and proves them equal to torch.optim's and Keras'; an answer
+# that set a torch optimizer's state to the given velocity (or m, v and t - 1) and called its step() passed all three
+# checks. The frameworks' step functions are watched as the course's own versions are, once loaded, and named as a
+# library's version (the optimizers' classes are not: building one computes nothing)
+_FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{name}" for module, names in (
+                        ("sgd", ("sgd", "_single_tensor_sgd", "_multi_tensor_sgd", "_fused_sgd")),
+                        ("adam", ("adam", "_single_tensor_adam", "_multi_tensor_adam", "_fused_adam")),
+                        ("adamw", ("adamw", "_single_tensor_adamw", "_multi_tensor_adamw", "_fused_adamw")),
+                        ("rmsprop", ("rmsprop", "_single_tensor_rmsprop", "_multi_tensor_rmsprop")))
+                        for name in names),
+                    *(f"keras.src.optimizers.{module}:{name}.update_step" for module, name in (
+                        ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"))))
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

@@ -3204,6 +3204,90 @@ def test_lesson_04_round_24_results_in_another_order_are_named(name, answer):
     assert verdict.kind == WRONG and "in the order the exercise gives" in verdict.text, verdict.text
 
 
+# round 25: lesson 04
+def _r25_sgd_step_by_torch_s_sgd(w, grad, lr):
+    """The shape and lr checks written, the step itself left to torch.optim.SGD."""
+    import torch
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    weights = torch.tensor(w.copy(), requires_grad=True)
+    weights.grad = torch.tensor(grad.copy())
+    torch.optim.SGD([weights], lr=float(lr)).step()
+    return weights.detach().numpy().copy()
+
+
+def _r25_momentum_step_by_torch_s_sgd(w, grad, velocity, lr, mu=0.9):
+    """torch.optim.SGD with its momentum buffer set to the given velocity (mu = 0 keeps no buffer: a plain step)."""
+    import torch
+
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    weights = torch.tensor(w.copy(), requires_grad=True)
+    weights.grad = torch.tensor(grad.copy())
+    optimizer = torch.optim.SGD([weights], lr=float(lr), momentum=float(mu))
+    optimizer.state[weights] = {"momentum_buffer": torch.tensor(velocity.copy())}
+    optimizer.step()
+    new_velocity = optimizer.state[weights]["momentum_buffer"].numpy().copy() if mu > 0 else grad
+    return weights.detach().numpy().copy(), new_velocity
+
+
+def _r25_adam_step_by_torch_s_adam(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """torch.optim.Adam with its state set to the given m and v and its step count to t - 1."""
+    import torch
+
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    weights = torch.tensor(w.copy(), requires_grad=True)
+    weights.grad = torch.tensor(grad.copy())
+    optimizer = torch.optim.Adam([weights], lr=float(lr), betas=(float(beta1), float(beta2)), eps=float(eps))
+    optimizer.state[weights] = {"step": torch.tensor(float(t - 1), dtype=torch.float64),
+                                "exp_avg": torch.tensor(m.copy()), "exp_avg_sq": torch.tensor(v.copy())}
+    optimizer.step()
+    state = optimizer.state[weights]
+    return weights.detach().numpy().copy(), state["exp_avg"].numpy().copy(), state["exp_avg_sq"].numpy().copy()
+
+
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r25_sgd_step_by_torch_s_sgd),
+                                          ("momentum_step", _r25_momentum_step_by_torch_s_sgd),
+                                          ("adam_step", _r25_adam_step_by_torch_s_adam)],
+                         ids=["sgd", "momentum", "adam"])
+def test_lesson_04_round_25_a_step_left_to_torch_optim_is_refused(name, answer):
+    """Passed (a shortcut): an answer that checked the inputs and then set a torch.optim optimizer's state to the given
+    velocity (or m, v and t - 1) and called its step() got every mark, though 04b writes these steps from scratch and
+    proves them equal to torch's. Now torch's step functions are refused as a library's version of the exercise
+    (round 25, r254 F1)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, \
+        verdict.text
+    assert "torch.optim." in verdict.text, verdict.text
+
+
+def _r25_sgd_step_by_keras_sgd(w, grad, lr):
+    """The checks written, the step left to keras.optimizers.SGD on a float64 variable."""
+    import keras
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    weights = keras.Variable(w.copy(), dtype="float64")
+    keras.optimizers.SGD(learning_rate=float(lr)).apply_gradients([(keras.ops.convert_to_tensor(grad), weights)])
+    return np.array(weights.numpy(), dtype=float)
+
+
+def test_lesson_04_round_25_a_step_left_to_keras_optimizers_is_refused():
+    """Passed (a shortcut): sgd_step by keras.optimizers.SGD(...).apply_gradients on a float64 variable got every mark
+    (Keras' float32 learning rate stays within the tolerance). Now Keras' update steps are refused as a library's
+    version (round 25, r254 F2)."""
+    pytest.importorskip("keras")
+    verdict = judge(registry.get_exercise("sgd_step"), _r25_sgd_step_by_keras_sgd)
+    assert verdict.kind == WRONG and "keras.src.optimizers.sgd.SGD.update_step" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

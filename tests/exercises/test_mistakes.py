@@ -3290,15 +3290,16 @@ def test_lesson_04_round_25_a_step_left_to_keras_optimizers_is_refused():
 
 
 def _r25_momentum_step_by_tf_raw_ops(w, grad, velocity, lr, mu=0.9):
-    """TensorFlow's momentum op, whose accumulator is the lesson's velocity: accum = mu * accum + grad, w -= lr * accum."""
+    """TensorFlow's momentum op, whose accumulator is the lesson's velocity (accum = mu * accum + grad)."""
     import tensorflow as tf
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights, accumulator = tf.Variable(w.copy()), tf.Variable(velocity.copy())
-    tf.raw_ops.ResourceApplyMomentum(var=weights.handle, accum=accumulator.handle, lr=tf.constant(float(lr), tf.float64),
-                                     grad=tf.constant(grad), momentum=tf.constant(float(mu), tf.float64))
+    number = lambda x: tf.constant(float(x), tf.float64)
+    tf.raw_ops.ResourceApplyMomentum(var=weights.handle, accum=accumulator.handle, lr=number(lr),
+                                     grad=tf.constant(grad), momentum=number(mu))
     return weights.numpy().copy(), accumulator.numpy().copy()
 
 

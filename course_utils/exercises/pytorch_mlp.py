@@ -2110,14 +2110,21 @@ def _evaluate_first_three_classes(model, loader, loss_fn, device):
 # course's own versions. Lesson 08b's gradient accumulation in one piece is a train step: its reference, its loop over
 # the pieces, and the catalogued mistakes that one piece makes right.
 _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
-    "_accumulation_step", "_backward_on_pieces", "_accumulate_unscaled", "_accumulate_loss_plain_mean",
-    "_accumulate_over_count", "_accumulate_step_each", "_accumulate_pieces_of_the_floor", "_accumulate_chunked",
-    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
-    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only",
-    # round 24: two more pass as a whole step, float(...) of the first (which returns the loss with its graph), and the
-    # second with pieces of len(x); the run does not see their calls of _backward_on_pieces, as its walk up from a
-    # watched call ends at any exercise's catalogued code
-    "_accumulate_returning_the_graph", "_accumulate_pieces_of_size"))
+    "_accumulation_step", "_backward_on_pieces",
+    # round 25: every function of lesson 08b's catalogue, not the ones found one by one (rounds 20, 24). A catalogued
+    # mistake is the whole step wherever its mistake does not show: x.float() on a float32 model, model.double() on a
+    # float64 one, y.long() on class labels. Chosen by the batch's dtype, two of them passed 27 of 27, as the run does
+    # not see their calls of _accumulation_step (its walk up from a watched call ends at any catalogued code)
+    "_accumulate_unscaled", "_accumulate_loss_plain_mean", "_accumulate_over_count", "_accumulate_step_each",
+    "_accumulate_pieces_of_the_floor", "_accumulate_pieces_of_size", "_accumulate_chunked",
+    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_own_sgd",
+    "_accumulate_fresh_optimizer", "_accumulate_by_hand", "_accumulate_leaving_grad_off", "_accumulate_zero_inside",
+    "_accumulate_grads_zeroed_by_hand", "_accumulate_grads_set_to_zeros", "_accumulate_clipped",
+    "_accumulate_hooks_left", "_accumulate_x_requiring_grad", "_accumulate_in_eval_mode",
+    "_accumulate_forward_in_eval_mode", "_accumulate_own_loss", "_accumulate_sum_reduction", "_accumulate_in_double",
+    "_accumulate_freezing", "_accumulate_zero_only", "_accumulate_returning_the_graph", "_accumulate_in_float32",
+    "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed", "_accumulate_zeroing_first_group",
+    "_accumulate_zeroing_trainable_only", "_accumulate_squeezed"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's

@@ -5859,6 +5859,43 @@ def test_lesson_06_round_24_engine_sees_a_refused_function_called_through_anothe
         runner(_r24_accuracy_through_lesson_05_s_renamed, case)
 
 
+# round 25: lesson 06
+def _r25_step_by_the_batch_s_dtype(model, loss_fn, optimizer, x, y):
+    if x.dtype == torch.float64:   # model.double() leaves a float64 model as it is
+        return float(_r24_distributed._accumulate_in_double(model, loss_fn, optimizer, x, y, 1))
+    return float(_r24_distributed._accumulate_in_float32(model, loss_fn, optimizer, x, y, 1))   # x.float(): the same x
+
+
+def _r25_step_by_the_logits_dtype(model, loss_fn, optimizer, x, y):
+    if x.dtype == torch.float64:
+        return float(_r24_distributed._accumulate_in_double(model, loss_fn, optimizer, x, y, 1))
+    return float(_r24_distributed._accumulate_loss_in_float32(model, loss_fn, optimizer, x, y, 1))
+
+
+@pytest.mark.parametrize("answer", [_r25_step_by_the_batch_s_dtype, _r25_step_by_the_logits_dtype],
+                         ids=["_accumulate_in_float32 or _in_double", "_accumulate_loss_in_float32 or _in_double"])
+def test_lesson_06_round_25_train_step_refuses_lesson_08_s_accumulation_mistakes_chosen_by_dtype(answer):
+    """Both passed 27 of 27: two of lesson 08b's catalogued accumulation steps, each in one piece and each chosen
+    where its mistake does not show (x.float() on a float32 batch, model.double() on a float64 model), are the whole
+    step; their calls of _accumulation_step went unseen, as the run's walk ends at any catalogued code. (round 25,
+    r256 F1)"""
+    _refused_as_the_course_s_own("torch_train_step", answer)
+
+
+def test_lesson_06_round_25_train_step_refuses_every_function_of_lesson_08_s_accumulation_catalogue():
+    """The list behind F1 holds every catalogued function of lesson 08b's accumulation_step, and the reference, by
+    name; every name in it still names a function of that module (a rename would silently leave one out). (round 25,
+    r256 F1)"""
+    from course_utils.exercises import pytorch_mlp
+
+    exercise = registry.get_exercise("accumulation_step")
+    listed = set(pytorch_mlp._ONE_PIECE)
+    for answer in (exercise.reference, *(mistake.answer for mistake in exercise.mistakes)):
+        assert f"course_utils.exercises.distributed:{answer.__name__}" in listed, answer.__name__
+    for name in listed:
+        assert callable(getattr(_r24_distributed, name.partition(":")[2])), name
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

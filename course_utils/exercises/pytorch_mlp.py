@@ -482,6 +482,10 @@ def _accuracy_cases():
     # 65,600 classes: predictions that equal their labels only after both wrap round in 8 or 16 bits
     huge = torch.zeros(4, 65_600)
     huge[torch.arange(4), torch.tensor([65_539, 300, 300, 65_539])] = 1.0
+    # round 25: predictions and labels both cast to float16 passed; 5,000 classes, each wrong prediction one class from
+    # its label, above 2,048, where float16's whole numbers are 2 or 4 apart (bfloat16's 16 or 32)
+    near = torch.zeros(4, 5000)
+    near[torch.arange(4), torch.tensor([4097, 2049, 3000, 4999])] = 1.0
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -528,6 +532,9 @@ def _accuracy_cases():
              "1 of 300 right"),
         Case((huge, torch.tensor([3, 44, 300, 65_539])), label="65,600 classes: 2 of 4 right, and the wrong "
              "predictions (65,539 and 300) equal their labels (3 and 44) once both are cast to 16 or 8 bits"),
+        Case((near, torch.tensor([4096, 2048, 3000, 4998])), label="5,000 classes: 1 of 4 right, and each wrong "
+             "prediction (4,097, 2,049, 4,999) is one class from its label, a difference float16 and bfloat16 round "
+             "away"),
     ]
 
 
@@ -897,6 +904,9 @@ def _evaluate_cases():
         Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
              "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
              "or 8 bits"),
+        Case((20, 20), {"classes": 5000, "neighbours": True}, label="5,000 classes, half of the 20 predicted right: "
+             "each wrong prediction, above 4,096, is one class from its label, a difference float16 and bfloat16 "
+             "round away"),
     ]
 
 
@@ -1036,6 +1046,13 @@ def _run_evaluate(evaluate, case):
             predicted = model(x).argmax(dim=1)
         wrapped = torch.where(predicted < 64, predicted + 65_536, predicted - 65_536)
         y = torch.where(torch.arange(n) % 2 == 0, predicted, wrapped)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("neighbours"):  # round 25: predictions and labels both cast to float16 passed
+        with torch.no_grad():
+            model[-1].bias[:4096] -= 1e3  # every prediction among classes 4,096 to 4,999
+            predicted = model(x).argmax(dim=1)
+        neighbour = torch.where(predicted % 2 == 0, predicted + 1, predicted - 1)
+        y = torch.where(torch.arange(n) % 2 == 0, predicted, neighbour)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("tiny"):  # a last layer that starts small: logits about 1e-3 apart; 1 example right (the 8th)
         with torch.no_grad():
@@ -1628,6 +1645,11 @@ def _accuracy_counted_in_float16(logits, labels):
     return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
 
 
+def _accuracy_compared_in_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1).half() == labels.half()).float().mean().item()  # "half the memory", both sides
+
+
 def _accuracy_numpy_float32(logits, labels):
     _checked_shapes(logits, labels)
     return np.float32((logits.argmax(dim=1) == labels).float().mean().item())  # a numpy scalar, not a float
@@ -2094,6 +2116,11 @@ def _evaluate_counted_in_float16(model, loader, loss_fn, device):
                        count_right=lambda right: right.half().sum().item())
 
 
+def _evaluate_compared_in_float16(model, loader, loss_fn, device):
+    # "half the memory": the int64 labels are compared in float16 too (type promotion)
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.argmax(dim=1).half())
+
+
 def _evaluate_skipping_nan_losses(model, loader, loss_fn, device):
     import torch
 
@@ -2309,6 +2336,10 @@ EXERCISES = {
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
             # after the sigmoid: on the huge logits both tie every positive logit, and the sigmoid fails there first
+            Mistake("classes compared in float16", _accuracy_compared_in_float16, "compare the predicted classes "
+                    "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
+                    "the same number and a wrong prediction counts as right"),
             Mistake("logits cast to float16", _accuracy_logits_as_float16, "take the argmax of the logits as they "
                     "are: float16 (.half()) keeps about 3 significant digits (bfloat16 about 2), so two logits near 1 "
                     "that differ by less than 0.001 can round to the same number, a tie that argmax gives to the "
@@ -2439,6 +2470,10 @@ EXERCISES = {
             Mistake("counted in float16", _evaluate_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
+            Mistake("classes compared in float16", _evaluate_compared_in_float16, "compare the predicted classes "
+                    "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
+                    "the same number and a wrong prediction counts as right"),
             Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "

@@ -5896,6 +5896,43 @@ def test_lesson_06_round_25_train_step_refuses_every_function_of_lesson_08_s_acc
         assert callable(getattr(_r24_distributed, name.partition(":")[2])), name
 
 
+def _r25_accuracy_compared_in(dtype):
+    def accuracy(logits, labels):
+        _r24_shapes_checked(logits, labels)
+        return (logits.argmax(dim=1).to(dtype) == labels.to(dtype)).float().mean().item()   # "half the memory"
+    return accuracy
+
+
+def _r25_evaluate_compared_in(dtype):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                correct += (logits.argmax(dim=1).to(dtype) == y.to(dtype)).sum().item()
+                seen += len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, correct / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("name", ["torch_accuracy", "torch_evaluate"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_lesson_06_round_25_accuracy_and_evaluate_refuse_classes_compared_in_16_bit_floats(name, dtype):
+    """Predictions and labels both cast to float16 passed both checks (31 of 31, 26 of 26; bfloat16 passed the
+    accuracy's): the cases' classes above 2,048 were all right or 65,536 apart, and float16 tells those apart. 5,000 classes, each wrong prediction one class
+    from its label, now show it; the message names the rounding. (round 25, r256 F2)"""
+    answer = (_r25_accuracy_compared_in if name == "torch_accuracy" else _r25_evaluate_compared_in)(dtype)
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+    if dtype == torch.float16:   # bfloat16 was already refused by evaluate's 300 classes
+        assert "5,000 classes" in verdict.text and "neighbouring classes" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -366,9 +366,12 @@ def _compare_step(got, want):
         raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item(), the loss of the "
                          "batch before the update", got=losses[0], want=want[0][0]))
     if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7, equal_nan=True):
+        # round 25: gradients clipped (clip_grad_norm_) or a loss divided again before backward() got only the
+        # question about the order of the five steps, which such an answer keeps
         raise Mismatch(t("the weights after two steps are wrong. Did you call optimizer.zero_grad() first "
                          "(the model starts with stale gradients), then forward, loss, loss.backward() "
-                         "and optimizer.step()?"))
+                         "and optimizer.step(), with nothing between them that changes the gradients (no clipping "
+                         "with clip_grad_norm_, no loss scaled or divided again before backward())?"))
     compare_values(losses, want[0], rtol=1e-5, atol=1e-7)
 
 

@@ -5933,6 +5933,34 @@ def test_lesson_06_round_25_accuracy_and_evaluate_refuse_classes_compared_in_16_
         assert "5,000 classes" in verdict.text and "neighbouring classes" in verdict.text, verdict.text
 
 
+def _r25_step_clipping_the_gradients(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)   # "for stability"
+    optimizer.step()
+    return loss.item()
+
+
+def _r25_step_dividing_the_mean_again(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    (loss / len(x)).backward()   # "the gradient of the mean": but the loss is a mean already
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer", [_r25_step_clipping_the_gradients, _r25_step_dividing_the_mean_again],
+                         ids=["clip_grad_norm_", "loss divided by len(x)"])
+def test_lesson_06_round_25_train_step_names_a_change_of_the_gradients_between_backward_and_step(answer):
+    """Both were refused, but told only 'Did you call optimizer.zero_grad() first, then forward, loss, loss.backward()
+    and optimizer.step()?', steps that both take in that order ([M]); the message now also names clipping and a loss
+    divided again. (round 25, r256 F3)"""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and "clip_grad_norm_" in verdict.text and "divided again" in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

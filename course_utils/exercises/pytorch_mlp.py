@@ -1643,6 +1643,11 @@ def _accuracy_by_sorting(logits, labels):
     return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
 
 
+def _accuracy_top_one(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.topk(1, dim=1).indices[:, 0] == labels).float().mean().item()  # top-1, as for ImageNet
+
+
 def _accuracy_counted_in_float16(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
@@ -2332,6 +2337,9 @@ EXERCISES = {
             Mistake("sigmoid before the argmax", _accuracy_sigmoid_before_argmax, "take the argmax of the logits "
                     "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
                     "tied classes to the first of them"),
+            Mistake("the top class by topk(1)", _accuracy_top_one, "take logits.argmax(dim=1): topk(1), the top-1 of "
+                    "ImageNet code, does not promise the first of tied logits, so on a row of equal logits (an "
+                    "untrained model's) it may pick another class than the first, which is the prediction here"),
             Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
                     "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
                     "torch's sort can put another tied class first"),

@@ -5961,6 +5961,63 @@ def test_lesson_06_round_25_train_step_names_a_change_of_the_gradients_between_b
         verdict.text
 
 
+def _r25_accuracy_top_one(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    _, top = logits.topk(1, 1, True, True)   # PyTorch's ImageNet example
+    return (top.t()[0] == labels).float().mean().item()
+
+
+def test_lesson_06_round_25_accuracy_names_topk():
+    """Top-1 by topk(1) was refused as 'wrong value: expected 0.5, got 0.166667' on all-equal logits, with no word
+    about topk (the catalogued sort's message did not match its outcome); it is now named. (round 25, r256 F4)"""
+    verdict = judge(registry.get_exercise("torch_accuracy"), _r25_accuracy_top_one)
+    assert verdict.kind == WRONG and "topk(1)" in verdict.text, verdict.text
+
+
+def _r25_accuracy_by_a_stable_sort(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    return (logits.sort(dim=1, descending=True, stable=True).indices[:, 0] == labels).float().mean().item()
+
+
+def _r25_digit_mlp_with_in_place_relus():
+    """Right: ReLU in place on each layer's output (a linear layer's backward pass does not need it), dropout after."""
+    from torch import nn
+
+    class DigitMLP(nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout, self.relu = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout), nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            x = self.dropout(self.relu(self.hidden1(x.reshape(len(x), -1))))
+            return self.output(self.dropout(self.relu(self.hidden2(x))))
+    return DigitMLP
+
+
+@torch.no_grad()
+def _r25_evaluate_under_a_decorator(model, loader, loss_fn, device):
+    """Right: torch.no_grad() as a decorator, predictions gathered and scored once at the end."""
+    model.eval()
+    logits, labels = [], []
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits.append(model(x))
+        labels.append(y)
+    if not labels:
+        raise ValueError("the loader gave no examples")
+    logits, labels = torch.cat(logits), torch.cat(labels)
+    return loss_fn(logits, labels).item(), (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _r25_accuracy_by_a_stable_sort), ("torch_digit_mlp", _r25_digit_mlp_with_in_place_relus()),
+    ("torch_evaluate", _r25_evaluate_under_a_decorator)],
+    ids=["accuracy stable sort", "digit_mlp nn.ReLU(inplace=True)", "evaluate @torch.no_grad() and torch.cat"])
+def test_lesson_06_round_25_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

@@ -2158,8 +2158,8 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_hooks_left", "_accumulate_x_requiring_grad", "_accumulate_in_eval_mode",
     "_accumulate_forward_in_eval_mode", "_accumulate_own_loss", "_accumulate_sum_reduction", "_accumulate_in_double",
     "_accumulate_freezing", "_accumulate_zero_only", "_accumulate_returning_the_graph", "_accumulate_in_float32",
-    "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed", "_accumulate_zeroing_first_group",
-    "_accumulate_zeroing_trainable_only", "_accumulate_squeezed"))
+    "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed",
+    "_accumulate_zeroing_first_group", "_accumulate_zeroing_trainable_only", "_accumulate_squeezed"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's

@@ -5924,8 +5924,9 @@ def _r25_evaluate_compared_in(dtype):
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
 def test_lesson_06_round_25_accuracy_and_evaluate_refuse_classes_compared_in_16_bit_floats(name, dtype):
     """Predictions and labels both cast to float16 passed both checks (31 of 31, 26 of 26; bfloat16 passed the
-    accuracy's): the cases' classes above 2,048 were all right or 65,536 apart, and float16 tells those apart. 5,000 classes, each wrong prediction one class
-    from its label, now show it; the message names the rounding. (round 25, r256 F2)"""
+    accuracy's): the cases' classes above 2,048 were all right or 65,536 apart, and float16 tells those apart.
+    5,000 classes, each wrong prediction one class from its label, now show it; the message names the rounding.
+    (round 25, r256 F2)"""
     answer = (_r25_accuracy_compared_in if name == "torch_accuracy" else _r25_evaluate_compared_in)(dtype)
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG, verdict.text
@@ -5987,7 +5988,8 @@ def _r25_digit_mlp_with_in_place_relus():
         def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
             super().__init__()
             self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
-            self.output, self.dropout, self.relu = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout), nn.ReLU(inplace=True)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+            self.relu = nn.ReLU(inplace=True)
 
         def forward(self, x):
             x = self.dropout(self.relu(self.hidden1(x.reshape(len(x), -1))))

@@ -366,9 +366,12 @@ def _compare_step(got, want):
         raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item(), the loss of the "
                          "batch before the update", got=losses[0], want=want[0][0]))
     if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7, equal_nan=True):
+        # round 25: gradients clipped (clip_grad_norm_) or a loss divided again before backward() got only the
+        # question about the order of the five steps, which such an answer keeps
         raise Mismatch(t("the weights after two steps are wrong. Did you call optimizer.zero_grad() first "
                          "(the model starts with stale gradients), then forward, loss, loss.backward() "
-                         "and optimizer.step()?"))
+                         "and optimizer.step(), with nothing between them that changes the gradients (no clipping "
+                         "with clip_grad_norm_, no loss scaled or divided again before backward())?"))
     compare_values(losses, want[0], rtol=1e-5, atol=1e-7)
 
 
@@ -482,6 +485,10 @@ def _accuracy_cases():
     # 65,600 classes: predictions that equal their labels only after both wrap round in 8 or 16 bits
     huge = torch.zeros(4, 65_600)
     huge[torch.arange(4), torch.tensor([65_539, 300, 300, 65_539])] = 1.0
+    # round 25: predictions and labels both cast to float16 passed; 5,000 classes, each wrong prediction one class from
+    # its label, above 2,048, where float16's whole numbers are 2 or 4 apart (bfloat16's 16 or 32)
+    near = torch.zeros(4, 5000)
+    near[torch.arange(4), torch.tensor([4097, 2049, 3000, 4999])] = 1.0
     return [
         Case((logits, labels), label="20 examples, 10 classes"),
         Case((torch.tensor([[0.1, 2.0, -1.0]]), torch.tensor([1])), label="a batch of one, right"),
@@ -528,6 +535,9 @@ def _accuracy_cases():
              "1 of 300 right"),
         Case((huge, torch.tensor([3, 44, 300, 65_539])), label="65,600 classes: 2 of 4 right, and the wrong "
              "predictions (65,539 and 300) equal their labels (3 and 44) once both are cast to 16 or 8 bits"),
+        Case((near, torch.tensor([4096, 2048, 3000, 4998])), label="5,000 classes: 1 of 4 right, and each wrong "
+             "prediction (4,097, 2,049, 4,999) is one class from its label, a difference float16 and bfloat16 round "
+             "away"),
     ]
 
 
@@ -897,6 +907,9 @@ def _evaluate_cases():
         Case((20, 20), {"classes": 65_600, "wrapped": True}, label="65,600 classes, half of the 20 predicted right: "
              "each wrong prediction is 65,536 classes from its label, so the two are equal once both are cast to 16 "
              "or 8 bits"),
+        Case((20, 20), {"classes": 5000, "neighbours": True}, label="5,000 classes, half of the 20 predicted right: "
+             "each wrong prediction, above 4,096, is one class from its label, a difference float16 and bfloat16 "
+             "round away"),
     ]
 
 
@@ -1036,6 +1049,13 @@ def _run_evaluate(evaluate, case):
             predicted = model(x).argmax(dim=1)
         wrapped = torch.where(predicted < 64, predicted + 65_536, predicted - 65_536)
         y = torch.where(torch.arange(n) % 2 == 0, predicted, wrapped)
+        seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
+    if kw.get("neighbours"):  # round 25: predictions and labels both cast to float16 passed
+        with torch.no_grad():
+            model[-1].bias[:4096] -= 1e3  # every prediction among classes 4,096 to 4,999
+            predicted = model(x).argmax(dim=1)
+        neighbour = torch.where(predicted % 2 == 0, predicted + 1, predicted - 1)
+        y = torch.where(torch.arange(n) % 2 == 0, predicted, neighbour)
         seen.clear(), unmoved.clear(), named.clear(), half_switched.clear()  # this call was the check's own
     if kw.get("tiny"):  # a last layer that starts small: logits about 1e-3 apart; 1 example right (the 8th)
         with torch.no_grad():
@@ -1623,9 +1643,19 @@ def _accuracy_by_sorting(logits, labels):
     return (logits.argsort(dim=1, descending=True)[:, 0] == labels).float().mean().item()  # "the top class"
 
 
+def _accuracy_top_one(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.topk(1, dim=1).indices[:, 0] == labels).float().mean().item()  # top-1, as for ImageNet
+
+
 def _accuracy_counted_in_float16(logits, labels):
     _checked_shapes(logits, labels)
     return (logits.argmax(dim=1) == labels).half().sum().item() / len(labels)  # "half the memory"
+
+
+def _accuracy_compared_in_float16(logits, labels):
+    _checked_shapes(logits, labels)
+    return (logits.argmax(dim=1).half() == labels.half()).float().mean().item()  # "half the memory", both sides
 
 
 def _accuracy_numpy_float32(logits, labels):
@@ -2094,6 +2124,11 @@ def _evaluate_counted_in_float16(model, loader, loss_fn, device):
                        count_right=lambda right: right.half().sum().item())
 
 
+def _evaluate_compared_in_float16(model, loader, loss_fn, device):
+    # "half the memory": the int64 labels are compared in float16 too (type promotion)
+    return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits.argmax(dim=1).half())
+
+
 def _evaluate_skipping_nan_losses(model, loader, loss_fn, device):
     import torch
 
@@ -2110,14 +2145,21 @@ def _evaluate_first_three_classes(model, loader, loss_fn, device):
 # course's own versions. Lesson 08b's gradient accumulation in one piece is a train step: its reference, its loop over
 # the pieces, and the catalogued mistakes that one piece makes right.
 _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
-    "_accumulation_step", "_backward_on_pieces", "_accumulate_unscaled", "_accumulate_loss_plain_mean",
-    "_accumulate_over_count", "_accumulate_step_each", "_accumulate_pieces_of_the_floor", "_accumulate_chunked",
-    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_zero_inside",
-    "_accumulate_grads_set_to_zeros", "_accumulate_zero_only",
-    # round 24: two more pass as a whole step, float(...) of the first (which returns the loss with its graph), and the
-    # second with pieces of len(x); the run does not see their calls of _backward_on_pieces, as its walk up from a
-    # watched call ends at any exercise's catalogued code
-    "_accumulate_returning_the_graph", "_accumulate_pieces_of_size"))
+    "_accumulation_step", "_backward_on_pieces",
+    # round 25: every function of lesson 08b's catalogue, not the ones found one by one (rounds 20, 24). A catalogued
+    # mistake is the whole step wherever its mistake does not show: x.float() on a float32 model, model.double() on a
+    # float64 one, y.long() on class labels. Chosen by the batch's dtype, two of them passed 27 of 27, as the run does
+    # not see their calls of _accumulation_step (its walk up from a watched call ends at any catalogued code)
+    "_accumulate_unscaled", "_accumulate_loss_plain_mean", "_accumulate_over_count", "_accumulate_step_each",
+    "_accumulate_pieces_of_the_floor", "_accumulate_pieces_of_size", "_accumulate_chunked",
+    "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_own_sgd",
+    "_accumulate_fresh_optimizer", "_accumulate_by_hand", "_accumulate_leaving_grad_off", "_accumulate_zero_inside",
+    "_accumulate_grads_zeroed_by_hand", "_accumulate_grads_set_to_zeros", "_accumulate_clipped",
+    "_accumulate_hooks_left", "_accumulate_x_requiring_grad", "_accumulate_in_eval_mode",
+    "_accumulate_forward_in_eval_mode", "_accumulate_own_loss", "_accumulate_sum_reduction", "_accumulate_in_double",
+    "_accumulate_freezing", "_accumulate_zero_only", "_accumulate_returning_the_graph", "_accumulate_in_float32",
+    "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed",
+    "_accumulate_zeroing_first_group", "_accumulate_zeroing_trainable_only", "_accumulate_squeezed"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's
@@ -2295,6 +2337,9 @@ EXERCISES = {
             Mistake("sigmoid before the argmax", _accuracy_sigmoid_before_argmax, "take the argmax of the logits "
                     "themselves: a sigmoid is 1.0 in float32 for every logit above about 17, and argmax gives the "
                     "tied classes to the first of them"),
+            Mistake("the top class by topk(1)", _accuracy_top_one, "take logits.argmax(dim=1): topk(1), the top-1 of "
+                    "ImageNet code, does not promise the first of tied logits, so on a row of equal logits (an "
+                    "untrained model's) it may pick another class than the first, which is the prediction here"),
             Mistake("the top class by sorting", _accuracy_by_sorting, "take logits.argmax(dim=1): a sort (argsort, "
                     "sort or topk) does not promise the first of tied logits, and on rows of 33 classes or more "
                     "torch's sort can put another tied class first"),
@@ -2302,6 +2347,10 @@ EXERCISES = {
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
             # after the sigmoid: on the huge logits both tie every positive logit, and the sigmoid fails there first
+            Mistake("classes compared in float16", _accuracy_compared_in_float16, "compare the predicted classes "
+                    "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
+                    "the same number and a wrong prediction counts as right"),
             Mistake("logits cast to float16", _accuracy_logits_as_float16, "take the argmax of the logits as they "
                     "are: float16 (.half()) keeps about 3 significant digits (bfloat16 about 2), so two logits near 1 "
                     "that differ by less than 0.001 can round to the same number, a tie that argmax gives to the "
@@ -2432,6 +2481,10 @@ EXERCISES = {
             Mistake("counted in float16", _evaluate_counted_in_float16, "count the right predictions with .sum() of "
                     "the booleans (an exact int64) or .float(): float16 holds whole numbers exactly only up to 2,048 "
                     "(bfloat16 up to 256), so a larger count is rounded"),
+            Mistake("classes compared in float16", _evaluate_compared_in_float16, "compare the predicted classes "
+                    "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
+                    "the same number and a wrong prediction counts as right"),
             Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "

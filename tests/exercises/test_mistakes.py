@@ -6000,6 +6000,167 @@ def test_lesson_06_round_24_engine_sees_a_refused_function_called_through_anothe
         runner(_r24_accuracy_through_lesson_05_s_renamed, case)
 
 
+# round 25: lesson 06
+def _r25_step_by_the_batch_s_dtype(model, loss_fn, optimizer, x, y):
+    if x.dtype == torch.float64:   # model.double() leaves a float64 model as it is
+        return float(_r24_distributed._accumulate_in_double(model, loss_fn, optimizer, x, y, 1))
+    return float(_r24_distributed._accumulate_in_float32(model, loss_fn, optimizer, x, y, 1))   # x.float(): the same x
+
+
+def _r25_step_by_the_logits_dtype(model, loss_fn, optimizer, x, y):
+    if x.dtype == torch.float64:
+        return float(_r24_distributed._accumulate_in_double(model, loss_fn, optimizer, x, y, 1))
+    return float(_r24_distributed._accumulate_loss_in_float32(model, loss_fn, optimizer, x, y, 1))
+
+
+@pytest.mark.parametrize("answer", [_r25_step_by_the_batch_s_dtype, _r25_step_by_the_logits_dtype],
+                         ids=["_accumulate_in_float32 or _in_double", "_accumulate_loss_in_float32 or _in_double"])
+def test_lesson_06_round_25_train_step_refuses_lesson_08_s_accumulation_mistakes_chosen_by_dtype(answer):
+    """Both passed 27 of 27: two of lesson 08b's catalogued accumulation steps, each in one piece and each chosen
+    where its mistake does not show (x.float() on a float32 batch, model.double() on a float64 model), are the whole
+    step; their calls of _accumulation_step went unseen, as the run's walk ends at any catalogued code. (round 25,
+    r256 F1)"""
+    _refused_as_the_course_s_own("torch_train_step", answer)
+
+
+def test_lesson_06_round_25_train_step_refuses_every_function_of_lesson_08_s_accumulation_catalogue():
+    """The list behind F1 holds every catalogued function of lesson 08b's accumulation_step, and the reference, by
+    name; every name in it still names a function of that module (a rename would silently leave one out). (round 25,
+    r256 F1)"""
+    from course_utils.exercises import pytorch_mlp
+
+    exercise = registry.get_exercise("accumulation_step")
+    listed = set(pytorch_mlp._ONE_PIECE)
+    for answer in (exercise.reference, *(mistake.answer for mistake in exercise.mistakes)):
+        assert f"course_utils.exercises.distributed:{answer.__name__}" in listed, answer.__name__
+    for name in listed:
+        assert callable(getattr(_r24_distributed, name.partition(":")[2])), name
+
+
+def _r25_accuracy_compared_in(dtype):
+    def accuracy(logits, labels):
+        _r24_shapes_checked(logits, labels)
+        return (logits.argmax(dim=1).to(dtype) == labels.to(dtype)).float().mean().item()   # "half the memory"
+    return accuracy
+
+
+def _r25_evaluate_compared_in(dtype):
+    def evaluate(model, loader, loss_fn, device):
+        model.eval()
+        total, correct, seen = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total += loss_fn(logits, y).item() * len(y)
+                correct += (logits.argmax(dim=1).to(dtype) == y.to(dtype)).sum().item()
+                seen += len(y)
+        if seen == 0:
+            raise ValueError("the loader gave no examples")
+        return total / seen, correct / seen
+    return evaluate
+
+
+@pytest.mark.parametrize("name", ["torch_accuracy", "torch_evaluate"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_lesson_06_round_25_accuracy_and_evaluate_refuse_classes_compared_in_16_bit_floats(name, dtype):
+    """Predictions and labels both cast to float16 passed both checks (31 of 31, 26 of 26; bfloat16 passed the
+    accuracy's): the cases' classes above 2,048 were all right or 65,536 apart, and float16 tells those apart.
+    5,000 classes, each wrong prediction one class from its label, now show it; the message names the rounding.
+    (round 25, r256 F2)"""
+    answer = (_r25_accuracy_compared_in if name == "torch_accuracy" else _r25_evaluate_compared_in)(dtype)
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+    if dtype == torch.float16:   # bfloat16 was already refused by evaluate's 300 classes
+        assert "5,000 classes" in verdict.text and "neighbouring classes" in verdict.text, verdict.text
+
+
+def _r25_step_clipping_the_gradients(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)   # "for stability"
+    optimizer.step()
+    return loss.item()
+
+
+def _r25_step_dividing_the_mean_again(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    (loss / len(x)).backward()   # "the gradient of the mean": but the loss is a mean already
+    optimizer.step()
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer", [_r25_step_clipping_the_gradients, _r25_step_dividing_the_mean_again],
+                         ids=["clip_grad_norm_", "loss divided by len(x)"])
+def test_lesson_06_round_25_train_step_names_a_change_of_the_gradients_between_backward_and_step(answer):
+    """Both were refused, but told only 'Did you call optimizer.zero_grad() first, then forward, loss, loss.backward()
+    and optimizer.step()?', steps that both take in that order ([M]); the message now also names clipping and a loss
+    divided again. (round 25, r256 F3)"""
+    verdict = judge(registry.get_exercise("torch_train_step"), answer)
+    assert verdict.kind == WRONG and "clip_grad_norm_" in verdict.text and "divided again" in verdict.text, \
+        verdict.text
+
+
+def _r25_accuracy_top_one(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    _, top = logits.topk(1, 1, True, True)   # PyTorch's ImageNet example
+    return (top.t()[0] == labels).float().mean().item()
+
+
+def test_lesson_06_round_25_accuracy_names_topk():
+    """Top-1 by topk(1) was refused as 'wrong value: expected 0.5, got 0.166667' on all-equal logits, with no word
+    about topk (the catalogued sort's message did not match its outcome); it is now named. (round 25, r256 F4)"""
+    verdict = judge(registry.get_exercise("torch_accuracy"), _r25_accuracy_top_one)
+    assert verdict.kind == WRONG and "topk(1)" in verdict.text, verdict.text
+
+
+def _r25_accuracy_by_a_stable_sort(logits, labels):
+    _r24_shapes_checked(logits, labels)
+    return (logits.sort(dim=1, descending=True, stable=True).indices[:, 0] == labels).float().mean().item()
+
+
+def _r25_digit_mlp_with_in_place_relus():
+    """Right: ReLU in place on each layer's output (a linear layer's backward pass does not need it), dropout after."""
+    from torch import nn
+
+    class DigitMLP(nn.Module):
+        def __init__(self, n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+            super().__init__()
+            self.hidden1, self.hidden2 = nn.Linear(n_in, n_hidden1), nn.Linear(n_hidden1, n_hidden2)
+            self.output, self.dropout = nn.Linear(n_hidden2, n_out), nn.Dropout(dropout)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            x = self.dropout(self.relu(self.hidden1(x.reshape(len(x), -1))))
+            return self.output(self.dropout(self.relu(self.hidden2(x))))
+    return DigitMLP
+
+
+@torch.no_grad()
+def _r25_evaluate_under_a_decorator(model, loader, loss_fn, device):
+    """Right: torch.no_grad() as a decorator, predictions gathered and scored once at the end."""
+    model.eval()
+    logits, labels = [], []
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits.append(model(x))
+        labels.append(y)
+    if not labels:
+        raise ValueError("the loader gave no examples")
+    logits, labels = torch.cat(logits), torch.cat(labels)
+    return loss_fn(logits, labels).item(), (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("torch_accuracy", _r25_accuracy_by_a_stable_sort), ("torch_digit_mlp", _r25_digit_mlp_with_in_place_relus()),
+    ("torch_evaluate", _r25_evaluate_under_a_decorator)],
+    ids=["accuracy stable sort", "digit_mlp nn.ReLU(inplace=True)", "evaluate @torch.no_grad() and torch.cat"])
+def test_lesson_06_round_25_answers_written_another_way_pass(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

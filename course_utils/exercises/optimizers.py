@@ -12,13 +12,11 @@ import copy
 import inspect
 import math
 import random
-import sys
 
 import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import LIBRARY_VERSION as _LIBRARY_VERSION, bind as _bind, watched as _watched
 from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call,
                    draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
                    refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls, short,
@@ -1835,7 +1833,7 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
-    return refusing_course_versions(new_results(_refusing_raw_ops(run)), (
+    return refusing_course_versions(new_results(run), (
         *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed)
 
 
@@ -1850,44 +1848,11 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{name}" for module, names in (
                         ("rmsprop", ("rmsprop", "_single_tensor_rmsprop", "_multi_tensor_rmsprop")))
                         for name in names),
                     *(f"keras.src.optimizers.{module}:{name}.update_step" for module, name in (
-                        ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"))))
-_TRAINING_OPS = "tensorflow.python.ops.gen_training_ops"
-
-
-def _refusing_raw_ops(run):
-    """``run``, refusing an answer that calls one of TensorFlow's optimizer ops (tf.raw_ops.ResourceApplyMomentum,
-    ResourceApplyGradientDescent, ResourceApplyAdam, ...: every function of gen_training_ops with "apply" in its name).
-
-    Round 25 (r254 F3): they passed all three checks. tf.raw_ops holds a copy of each op whose __qualname__ names the
-    original, so the engine's "module:qualname" cannot watch it: the copy is watched here under every name a loaded
-    tensorflow raw_ops module, gen_training_ops or the answer's module gives it."""
-    found = [None, {}, []]   # how many modules were loaded, the ops, and the places that hold them then
-
-    def runner(answer, case):
-        ops = sys.modules.get(_TRAINING_OPS)
-        if ops is None:
-            return run(answer, case)
-        if found[0] != len(sys.modules):
-            wanted = {id(f): f for name, f in list(vars(ops).items()) if "apply" in name.lower() and callable(f)}
-            holders = [vars(m) for name, m in list(sys.modules.items()) if m is not None
-                       and name.startswith("tensorflow") and name.endswith(("raw_ops", "gen_training_ops"))]
-            found[:] = [len(sys.modules), wanted, [(h, name, f) for h in holders for name, f in list(h.items())
-                                                   if id(f) in wanted and wanted[id(f)] is f]]
-        wanted = found[1]
-        own = getattr(answer, "__globals__", {})
-        places = found[2] + [(own, name, f) for name, f in list(own.items()) if id(f) in wanted and wanted[id(f)] is f]
-        seen = []
-        for holder, name, function in places:
-            _bind(holder, name, _watched(function, seen))
-        try:
-            result = run(answer, case)
-        finally:
-            for holder, name, function in reversed(places):
-                _bind(holder, name, function)
-        if seen:
-            raise Mismatch(t(_LIBRARY_VERSION, name=seen[0]))
-        return result
-    return runner
+                        ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"))),
+                    # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
+                    *(f"tensorflow._api.v2.raw_ops:{kind}Apply{name}" for kind in ("", "Resource") for name in (
+                        "GradientDescent", "Momentum", "KerasMomentum", "Adam", "AdamWithAmsgrad", "RMSProp",
+                        "CenteredRMSProp")))
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

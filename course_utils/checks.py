@@ -25,7 +25,8 @@ import numpy as np
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
                              Recorded, bind, bound, compare_values, course_aliases, held_functions, input_changed,
-                             random_left_alone, refusing_made_calls, same_arrays, short, watched)  # (some re-exported)
+                             judging, random_left_alone, refusing_made_calls, same_arrays, short,
+                             watched)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules, watched_name
 from .i18n import t
 from .plaindata import from_plain
@@ -483,8 +484,8 @@ def runner_of(exercise: Exercise) -> Callable[[Any, Case], Any]:
     """How an answer is run on a case: the exercise's own ``run``, else a plain call; either with the global
     random generators that the exercise leaves untouched watched."""
     run = exercise.run or _call
-    return lambda answer, case: refusing_made_calls(
-        lambda: random_left_alone(lambda: run(answer, case), exercise.untouched_random))
+    return lambda answer, case: judging(exercise, lambda: refusing_made_calls(
+        lambda: random_left_alone(lambda: run(answer, case), exercise.untouched_random)))
 
 
 def _call(answer: Any, case: Case) -> Any:

@@ -158,11 +158,25 @@ class Exercise:
     # leaves alone, and a checked one must (``random_left_alone``); torch's is used by dropout and new layers
 
     def __post_init__(self):
-        for value in (self.reference, *(m.answer for m in self.mistakes)):
-            CHECK_CODES.update(_codes(value))
+        codes = frozenset(c for value in (self.reference, *(m.answer for m in self.mistakes)) for c in _codes(value))
+        object.__setattr__(self, "_own_codes", codes)   # kept: a check puts stand-ins in its fields (``judging``)
+        CHECK_CODES.update(codes)
 
 
 CHECK_CODES: set = set()   # the code of every exercise's reference and catalogued mistakes (``answer_on_stack``)
+JUDGED: list = []   # the code of the reference and catalogued mistakes of the exercise judged now (``judging``)
+
+
+def judging(exercise: Exercise, run: Callable[[], Any]) -> Any:
+    """``run()``, with ``answer_on_stack`` ending its walk only at ``exercise``'s own reference and catalogued mistakes.
+
+    Round 25 (r246 E1): it ended at any exercise's, so a refused function called for the answer by another
+    exercise's catalogued function (lesson 05's ``_accuracy_renamed`` for ``torch_accuracy``) went unseen."""
+    JUDGED.append(exercise._own_codes)
+    try:
+        return run()
+    finally:
+        JUDGED.pop()
 
 
 def _codes(value: Any) -> list:
@@ -411,11 +425,12 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
 
     Round 20: only a direct call from outside course_utils counted, so each course helper that computes the result
     through the reference on the answer's behalf (``mlp.backward`` for ``dense_backward``, the explorer widget for
-    ``neuron``) had to be listed by hand. The walk also ends at the code of an exercise's reference or catalogued
-    mistake (``CHECK_CODES``): what they call is the check's own doing (the stand-ins watch calls of them), and at
-    the code of ``ends``.
+    ``neuron``) had to be listed by hand. The walk also ends at the code of the judged exercise's reference or
+    catalogued mistakes (``judging``; outside a check, any exercise's: ``CHECK_CODES``): what they call is the check's
+    own doing (the stand-ins watch calls of them), and at the code of ``ends``.
     """
-    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in CHECK_CODES
+    check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
+    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
            and frame.f_code not in ends):
         if not frame.f_code.co_filename.startswith(LIBRARIES):
             return True

@@ -5987,19 +5987,17 @@ def test_lesson_06_round_24_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (round 24, r246 E1): base.answer_on_stack ends its walk at any "
-                   "exercise's catalogued code (CHECK_CODES), so a refused course function called by another "
-                   "exercise's catalogued function on the answer's behalf is not seen (ending it only at the judged "
-                   "exercise's code would need the engine to know which exercise it judges: left)")
 def test_lesson_06_round_24_engine_sees_a_refused_function_called_through_another_catalogue():
-    """Engine note (round 24, r246 E1): a check that refuses only convnet.accuracy_from_probs does not see it called
-    through keras_cnn._accuracy_renamed (F1 lists that function by name instead)."""
+    """Engine note (round 24, r246 E1): a check that refuses only convnet.accuracy_from_probs did not see it called
+    through keras_cnn._accuracy_renamed (F1 lists that function by name instead): the walk ended at any exercise's
+    catalogued code. It ends only at the judged exercise's now (round 25, ``base.judging``)."""
     from course_utils.exercises import base, pytorch_mlp
 
     runner = base.refusing_course_versions(pytorch_mlp._run_accuracy, ("course_utils.convnet:accuracy_from_probs",))
     case = pytorch_mlp._accuracy_cases()[0]
     with pytest.raises(base.Mismatch):
-        runner(_r24_accuracy_through_lesson_05_s_renamed, case)
+        base.judging(registry.get_exercise("torch_accuracy"),
+                     lambda: runner(_r24_accuracy_through_lesson_05_s_renamed, case))
 
 
 # round 25: lesson 06

@@ -1629,6 +1629,16 @@ def _conv_in_image_dtype(image, kernel):
     return out
 
 
+def _conv_products_in_integers(image, kernel):
+    _checked_2d(image, kernel)
+    image, kernel = np.asarray(image), np.asarray(kernel)  # not converted: uint8 times uint8 stays uint8
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))  # a float output, as the hint says
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
 def _conv_in_kernel_dtype(image, kernel):
     _checked_2d(image, kernel)
     image, kernel = np.asarray(image), np.asarray(kernel)
@@ -2309,7 +2319,14 @@ EXERCISES = {
                     "only"),
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
-                    "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum"),
+                    "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum; and convert "
+                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or scipy's correlate2d on uint8 "
+                    "inputs computes the sums in uint8, where they wrap round above 255, so a float copy of their "
+                    "result is still wrong"),
+            Mistake("products in the inputs' integer type", _conv_products_in_integers, "convert the image and the "
+                    "kernel to floats before you multiply them (np.asarray(image, dtype=float)): with uint8 pixels and "
+                    "a uint8 kernel each product of a window and the kernel is computed in uint8 and wraps round above "
+                    "255 (255 * 4 gives 252) before it is summed, whatever the dtype of the output array"),
             Mistake("output in the kernel's dtype", _conv_in_kernel_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64) and compute in float: an integer kernel, such as "
                     "np.array([[1, 0, -1], ...]), must not turn the output (or the image) into integers, which cut "

@@ -8123,6 +8123,48 @@ def test_lesson_05b_build_cnn_says_the_layers_compute_in_16_bits(policy):
     assert verdict.kind == WRONG and "computes in" in verdict.text and "Leave dtype= out" in verdict.text, verdict.text
 
 
+# round 25: lesson 05
+def _r25_conv_checked(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)   # not converted to floats
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D image and a 2-D kernel that fits into it")
+    return image, kernel
+
+
+def _r25_conv_float_output_integer_products(image, kernel):
+    image, kernel = _r25_conv_checked(image, kernel)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def test_lesson_05a_conv2d_valid_names_products_wrapped_round_in_uint8():
+    """The two loops into a float64 output, np.zeros(shape) as the hint says, with the image and kernel left as given:
+    a uint8 window times a uint8 kernel wraps round in uint8 before the sum (1407 for 2687). It was refused with only
+    "wrong value", no word on why; it is now told to convert the inputs to floats before multiplying (round 25, r255
+    F3)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r25_conv_float_output_integer_products)
+    assert verdict.kind == WRONG and "convert the image and the kernel to floats before you multiply" in verdict.text, \
+        verdict.text
+
+
+def _r25_conv_by_einsum_on_the_inputs(image, kernel):
+    image, kernel = _r25_conv_checked(image, kernel)
+    return np.einsum("ijuv,uv->ij", np.lib.stride_tricks.sliding_window_view(image, kernel.shape), kernel)
+
+
+def test_lesson_05a_conv2d_valid_tells_einsum_on_uint8_inputs_to_convert_them():
+    """np.einsum over sliding_window_view on uint8 inputs sums in uint8 (127 for 2687): it was told only "make the
+    output a float array ... such as np.zeros_like(image)", which it has not got, and a float copy of its result
+    (.astype(float)) would still be 127; the message now says to convert the inputs, as einsum and correlate2d compute
+    in their dtype (round 25, r255 F4)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r25_conv_by_einsum_on_the_inputs)
+    assert verdict.kind == WRONG and "np.einsum or scipy's correlate2d on uint8" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -8124,6 +8124,62 @@ def test_lesson_05b_build_cnn_says_the_layers_compute_in_16_bits(policy):
 
 
 # round 25: lesson 05
+def _r25_one_image(image):
+    image = np.asarray(image)
+    if image.shape not in ((28, 28), (28, 28, 1)):
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return image.reshape(1, 28, 28, 1).astype("float32")
+
+
+def _r25_min_max_with_epsilon(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.min()) / (x.max() - x.min() + 1e-8), verbose=0)[0]))
+
+
+def _r25_min_max_by_sklearn(model, image):
+    from sklearn.preprocessing import minmax_scale
+
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict(minmax_scale(x.reshape(-1)).reshape(x.shape), verbose=0)[0]))
+
+
+def _r25_minimum_taken_off(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.min()) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer", [_r25_min_max_with_epsilon, _r25_min_max_by_sklearn, _r25_minimum_taken_off],
+                         ids=["(x - min) / (max - min + 1e-8)", "sklearn minmax_scale", "(x - min) / 255"])
+def test_lesson_05c_predict_one_image_names_min_max_scaling_not_integer_division(answer):
+    """Min-max scaling of each image, (x - x.min()) / (x.max() - x.min()) (with a guard against 0, or sklearn's
+    minmax_scale), was refused on the all-white image but told "divide by 255 once, as floats ... image // 255 (or
+    image / 255 cast back to uint8) turns every pixel below 255 into 0", a mistake the answer did not make; it is now
+    named as min-max scaling (round 25, r255 F1)."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and "min-max scaling" in verdict.text and "image // 255" not in verdict.text, \
+        verdict.text
+
+
+def _r25_centred(model, image):
+    return int(np.argmax(model.predict((_r25_one_image(image) - 127.5) / 127.5, verbose=0)[0]))
+
+
+def _r25_standardised(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.mean()) / (x.std() + 1e-8), verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer", [_r25_centred, _r25_standardised], ids=["centred to -1..1", "standardised"])
+def test_lesson_05c_predict_one_image_says_why_centred_or_standardised_pixels_are_wrong(answer):
+    """Pixels centred to -1..1 ((x - 127.5) / 127.5, as some pretrained models' preprocess_input does) or standardised
+    per image ((x - mean) / std) were refused with only "wrong value: expected 7, got 2" on the stroke: no word on
+    what was wrong with the scaling; both are now told to scale like the training data, / 255 and nothing more (round
+    25, r255 F2)."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and "image / 255 (0 for black, 1 for white), and nothing more" in verdict.text, \
+        verdict.text
+
+
 def _r25_conv_checked(image, kernel):
     image, kernel = np.asarray(image), np.asarray(kernel)   # not converted to floats
     if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:

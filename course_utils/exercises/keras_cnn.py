@@ -1629,6 +1629,16 @@ def _conv_in_image_dtype(image, kernel):
     return out
 
 
+def _conv_products_in_integers(image, kernel):
+    _checked_2d(image, kernel)
+    image, kernel = np.asarray(image), np.asarray(kernel)  # not converted: uint8 times uint8 stays uint8
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))  # a float output, as the hint says
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
 def _conv_in_kernel_dtype(image, kernel):
     _checked_2d(image, kernel)
     image, kernel = np.asarray(image), np.asarray(kernel)
@@ -2165,6 +2175,17 @@ def _predict_floats_taken_as_scaled(model, image):
     return int(np.argmax(model.predict(batch, verbose=0)[0]))
 
 
+def _predict_min_max_scaled(model, image):
+    batch = _one_image(image)  # each image stretched to 0..1 on its own (sklearn's minmax_scale, or + 1e-8 below)
+    low, high = batch.min(), batch.max()
+    return int(np.argmax(model.predict((batch - low) / max(high - low, 1e-7), verbose=0)[0]))
+
+
+def _predict_centred(model, image):
+    batch = _one_image(image)  # -1..1, as some pretrained models' preprocess_input scales
+    return int(np.argmax(model.predict((batch - 127.5) / 127.5, verbose=0)[0]))
+
+
 def _predict_scaled_twice(model, image):
     return int(np.argmax(model.predict(_one_image(image) / 255.0 / 255.0, verbose=0)[0]))
 
@@ -2309,7 +2330,14 @@ EXERCISES = {
                     "only"),
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
-                    "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum"),
+                    "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum; and convert "
+                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or scipy's correlate2d on uint8 "
+                    "inputs computes the sums in uint8, where they wrap round above 255, so a float copy of their "
+                    "result is still wrong"),
+            Mistake("products in the inputs' integer type", _conv_products_in_integers, "convert the image and the "
+                    "kernel to floats before you multiply them (np.asarray(image, dtype=float)): with uint8 pixels and "
+                    "a uint8 kernel each product of a window and the kernel is computed in uint8 and wraps round above "
+                    "255 (255 * 4 gives 252) before it is summed, whatever the dtype of the output array"),
             Mistake("output in the kernel's dtype", _conv_in_kernel_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64) and compute in float: an integer kernel, such as "
                     "np.array([[1, 0, -1], ...]), must not turn the output (or the image) into integers, which cut "
@@ -2577,10 +2605,17 @@ EXERCISES = {
             Mistake("scaled by 256", _predict_scaled_by_256, "divide by 255, the largest pixel value, as the "
                     "training data was: / 256 (or * 0.0039) makes every pixel 0.4% darker, enough to change the class "
                     "of an image near a class boundary"),
-            Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "
-                    "and image // 255 (or image / 255 cast back to uint8) turns every pixel below 255 into 0"),
+            # before "min-max scaled", which stretches a faint ring (pixels 0..87) as dividing by the maximum does
             Mistake("scaled by its own maximum", _predict_scaled_by_own_max, "divide by 255, the largest "
                     "possible pixel value, not by this image's maximum: a faint image must stay faint"),
+            # before "scaled twice": on the all-white image (its first failing case) it gives the class of an all-black
+            # image, as image // 255 gives on the white image too
+            Mistake("min-max scaled", _predict_min_max_scaled, "divide every image by the same 255: min-max scaling, "
+                    "(x - x.min()) / (x.max() - x.min()) or sklearn's minmax_scale, stretches each image to 0..1 on its "
+                    "own, so an all-white image becomes all black (0 once its minimum is taken off) and a faint one as "
+                    "bright as any; the training images were only divided by 255"),
+            Mistake("scaled twice", _predict_scaled_twice, "divide by 255 once, as floats: the raw image is 0..255, "
+                    "and image // 255 (or image / 255 cast back to uint8) turns every pixel below 255 into 0"),
             Mistake("binarised", _predict_binarised, "keep the grey levels: divide by 255 instead of setting each "
                     "pixel to 0 or 1 (the network was trained on every value between 0 and 1)"),
             Mistake("first and last axes checked", _predict_first_and_last_axes_checked, "compare the whole shape "
@@ -2616,6 +2651,10 @@ EXERCISES = {
             Mistake("ten classes assumed", _predict_ten_classes, "take the number of classes from the model's output "
                     "(np.argmax of the whole row): a model may have 5 outputs, as the lesson's pretrained model, or "
                     "any other number"),
+            Mistake("centred", _predict_centred, "scale like the training data, image / 255 (0 for black, 1 for "
+                    "white), and nothing more: centring the pixels to -1..1 ((x - 127.5) / 127.5, as some pretrained "
+                    "models' preprocess_input does), standardising each image ((x - x.mean()) / x.std()) or inverting "
+                    "it (1 - x / 255) gives the network values unlike any it was trained on"),
             Mistake("random seed set", _predict_seeded, "leave the random generators alone: predict() gives the "
                     "same output every time without a seed, and keras.utils.set_random_seed(0) restarts every later "
                     "random draw of the notebook from 0"),

@@ -8578,6 +8578,104 @@ def test_lesson_05b_build_cnn_says_the_layers_compute_in_16_bits(policy):
     assert verdict.kind == WRONG and "computes in" in verdict.text and "Leave dtype= out" in verdict.text, verdict.text
 
 
+# round 25: lesson 05
+def _r25_one_image(image):
+    image = np.asarray(image)
+    if image.shape not in ((28, 28), (28, 28, 1)):
+        raise ValueError(f"expected one 28x28 image, got shape {image.shape}")
+    return image.reshape(1, 28, 28, 1).astype("float32")
+
+
+def _r25_min_max_with_epsilon(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.min()) / (x.max() - x.min() + 1e-8), verbose=0)[0]))
+
+
+def _r25_min_max_by_sklearn(model, image):
+    from sklearn.preprocessing import minmax_scale
+
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict(minmax_scale(x.reshape(-1)).reshape(x.shape), verbose=0)[0]))
+
+
+def _r25_minimum_taken_off(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.min()) / 255.0, verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer", [_r25_min_max_with_epsilon, _r25_min_max_by_sklearn, _r25_minimum_taken_off],
+                         ids=["(x - min) / (max - min + 1e-8)", "sklearn minmax_scale", "(x - min) / 255"])
+def test_lesson_05c_predict_one_image_names_min_max_scaling_not_integer_division(answer):
+    """Min-max scaling of each image, (x - x.min()) / (x.max() - x.min()) (with a guard against 0, or sklearn's
+    minmax_scale), was refused on the all-white image but told "divide by 255 once, as floats ... image // 255 (or
+    image / 255 cast back to uint8) turns every pixel below 255 into 0", a mistake the answer did not make; it is now
+    named as min-max scaling (round 25, r255 F1)."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and "min-max scaling" in verdict.text and "image // 255" not in verdict.text, \
+        verdict.text
+
+
+def _r25_centred(model, image):
+    return int(np.argmax(model.predict((_r25_one_image(image) - 127.5) / 127.5, verbose=0)[0]))
+
+
+def _r25_standardised(model, image):
+    x = _r25_one_image(image)
+    return int(np.argmax(model.predict((x - x.mean()) / (x.std() + 1e-8), verbose=0)[0]))
+
+
+@pytest.mark.parametrize("answer", [_r25_centred, _r25_standardised], ids=["centred to -1..1", "standardised"])
+def test_lesson_05c_predict_one_image_says_why_centred_or_standardised_pixels_are_wrong(answer):
+    """Pixels centred to -1..1 ((x - 127.5) / 127.5, as some pretrained models' preprocess_input does) or standardised
+    per image ((x - mean) / std) were refused with only "wrong value: expected 7, got 2" on the stroke: no word on
+    what was wrong with the scaling; both are now told to scale like the training data, / 255 and nothing more (round
+    25, r255 F2)."""
+    verdict = judge(registry.get_exercise("predict_one_image"), answer)
+    assert verdict.kind == WRONG and "image / 255 (0 for black, 1 for white), and nothing more" in verdict.text, \
+        verdict.text
+
+
+def _r25_conv_checked(image, kernel):
+    image, kernel = np.asarray(image), np.asarray(kernel)   # not converted to floats
+    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("expected a 2-D image and a 2-D kernel that fits into it")
+    return image, kernel
+
+
+def _r25_conv_float_output_integer_products(image, kernel):
+    image, kernel = _r25_conv_checked(image, kernel)
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def test_lesson_05a_conv2d_valid_names_products_wrapped_round_in_uint8():
+    """The two loops into a float64 output, np.zeros(shape) as the hint says, with the image and kernel left as given:
+    a uint8 window times a uint8 kernel wraps round in uint8 before the sum (1407 for 2687). It was refused with only
+    "wrong value", no word on why; it is now told to convert the inputs to floats before multiplying (round 25, r255
+    F3)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r25_conv_float_output_integer_products)
+    assert verdict.kind == WRONG and "convert the image and the kernel to floats before you multiply" in verdict.text, \
+        verdict.text
+
+
+def _r25_conv_by_einsum_on_the_inputs(image, kernel):
+    image, kernel = _r25_conv_checked(image, kernel)
+    return np.einsum("ijuv,uv->ij", np.lib.stride_tricks.sliding_window_view(image, kernel.shape), kernel)
+
+
+def test_lesson_05a_conv2d_valid_tells_einsum_on_uint8_inputs_to_convert_them():
+    """np.einsum over sliding_window_view on uint8 inputs sums in uint8 (127 for 2687): it was told only "make the
+    output a float array ... such as np.zeros_like(image)", which it has not got, and a float copy of its result
+    (.astype(float)) would still be 127; the message now says to convert the inputs, as einsum and correlate2d compute
+    in their dtype (round 25, r255 F4)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r25_conv_by_einsum_on_the_inputs)
+    assert verdict.kind == WRONG and "np.einsum or scipy's correlate2d on uint8" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

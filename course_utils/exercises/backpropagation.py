@@ -59,9 +59,9 @@ _COLUMN_MAX = ("Z.max(axis=0) is the largest logit of each class over the exampl
 
 
 _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, and numpy lines it up with Z's "
-                             "columns, not its rows: Z - Z.max(axis=1) raises a ValueError when n != k (numpy's, not "
-                             "the one the exercise asks for) and shifts the wrong entries when n == k. Keep the axis, "
-                             "Z.max(axis=1, keepdims=True), of shape (n, 1)")
+                             "columns, not its rows: Z - Z.max(axis=1) raises a ValueError for most shapes with "
+                             "n != k (numpy's, not the one the exercise asks for) and shifts the wrong entries when "
+                             "n == k. Keep the axis, Z.max(axis=1, keepdims=True), of shape (n, 1)")
 
 
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "

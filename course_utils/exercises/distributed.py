@@ -1781,7 +1781,7 @@ EXERCISES = {
                     "calling optimizer.step(): an optimizer does more than p -= lr * p.grad (weight decay, "
                     "momentum, Adam's scaling). Call optimizer.step() once, after the loop."),
             Mistake("grad mode left off", _accumulate_leaving_grad_off),
-            Mistake("gradients never zeroed", _accumulate_without_zeroing, "The caller's model still held old "
+            Mistake("gradients never zeroed", _accumulate_without_zeroing, "the caller's model still held old "
                     "gradients in p.grad, and backward() adds to what is there, so your step used the old gradients "
                     "plus this batch's: zero them first, once, with optimizer.zero_grad() before the loop."),
             Mistake("zero_grad inside the loop", _accumulate_zero_inside),

@@ -1841,14 +1841,15 @@ def _refusing(*functions, allowed=(), run=called):
 # that set a torch optimizer's state to the given velocity (or m, v and t - 1) and called its step() passed all three
 # checks. The frameworks' step functions are watched as the course's own versions are, once loaded, and named as a
 # library's version (the optimizers' classes are not: building one computes nothing)
-_FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{name}" for module, names in (
-                        ("sgd", ("sgd", "_single_tensor_sgd", "_multi_tensor_sgd", "_fused_sgd")),
-                        ("adam", ("adam", "_single_tensor_adam", "_multi_tensor_adam", "_fused_adam")),
-                        ("adamw", ("adamw", "_single_tensor_adamw", "_multi_tensor_adamw", "_fused_adamw")),
-                        ("rmsprop", ("rmsprop", "_single_tensor_rmsprop", "_multi_tensor_rmsprop")))
-                        for name in names),
+_FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
+                        "adadelta", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop",
+                        "sgd") for prefix in ("", "_single_tensor_", "_multi_tensor_", "_fused_")),
+                    "torch.optim._functional:sparse_adam",   # every torch.optim step: ASGD with lambd=0 is SGD's
                     *(f"keras.src.optimizers.{module}:{name}.update_step" for module, name in (
-                        ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"))),
+                        ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"),
+                        ("adadelta", "Adadelta"), ("adafactor", "Adafactor"), ("adagrad", "Adagrad"),
+                        ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
+                        ("nadam", "Nadam"))),
                     # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
                     *(f"tensorflow._api.v2.raw_ops:{kind}Apply{name}" for kind in ("", "Resource") for name in (
                         "GradientDescent", "Momentum", "KerasMomentum", "Adam", "AdamWithAmsgrad", "RMSProp",

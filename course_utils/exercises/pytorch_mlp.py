@@ -2349,8 +2349,8 @@ EXERCISES = {
             # after the sigmoid: on the huge logits both tie every positive logit, and the sigmoid fails there first
             Mistake("classes compared in float16", _accuracy_compared_in_float16, "compare the predicted classes "
                     "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
-                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
-                    "the same number and a wrong prediction counts as right"),
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, can round "
+                    "to the same number and a wrong prediction counts as right"),
             Mistake("logits cast to float16", _accuracy_logits_as_float16, "take the argmax of the logits as they "
                     "are: float16 (.half()) keeps about 3 significant digits (bfloat16 about 2), so two logits near 1 "
                     "that differ by less than 0.001 can round to the same number, a tie that argmax gives to the "
@@ -2483,8 +2483,8 @@ EXERCISES = {
                     "(bfloat16 up to 256), so a larger count is rounded"),
             Mistake("classes compared in float16", _evaluate_compared_in_float16, "compare the predicted classes "
                     "with the labels as they are (integers): float16 holds whole numbers exactly only up to 2,048 "
-                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, round to "
-                    "the same number and a wrong prediction counts as right"),
+                    "(bfloat16 up to 256), so above that two neighbouring classes, such as 4,096 and 4,097, can round "
+                    "to the same number and a wrong prediction counts as right"),
             Mistake("labels moved for the loss only", _evaluate_labels_moved_for_the_loss_only, "move y once, y = "
                     "y.to(device), and use the moved y for the accuracy too: loss_fn(logits, y.to(device)) leaves y on "
                     "the CPU, and on a GPU (logits.argmax(dim=1) == y) fails with 'Expected all tensors to be on the "

@@ -3269,6 +3269,28 @@ def test_lesson_04_round_25_a_step_left_to_torch_optim_is_refused(name, answer):
     assert "torch.optim." in verdict.text, verdict.text
 
 
+def _r25_sgd_step_by_torch_s_asgd(w, grad, lr):
+    """The checks written, the step left to torch.optim.ASGD with lambd=0, whose first step is w - lr * grad."""
+    import torch
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    weights = torch.tensor(w.copy(), requires_grad=True)
+    weights.grad = torch.tensor(grad.copy())
+    torch.optim.ASGD([weights], lr=float(lr), lambd=0.0).step()
+    return weights.detach().numpy().copy()
+
+
+def test_lesson_04_round_25_any_torch_optim_step_is_refused():
+    """Round 25's first list watched torch.optim's SGD, Adam, AdamW and RMSprop only, while the exercise texts say
+    torch.optim; ASGD with lambd=0 takes SGD's step (second reader of round 25). Every torch.optim step is watched."""
+    pytest.importorskip("torch")
+    assert np.allclose(_r25_sgd_step_by_torch_s_asgd(np.ones(2), np.ones(2), 0.5), 0.5)
+    verdict = judge(registry.get_exercise("sgd_step"), _r25_sgd_step_by_torch_s_asgd)
+    assert verdict.kind == WRONG and "torch.optim.asgd." in verdict.text, verdict.text
+
+
 def _r25_sgd_step_by_keras_sgd(w, grad, lr):
     """The checks written, the step left to keras.optimizers.SGD on a float64 variable."""
     import keras

@@ -384,7 +384,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             looked_at[:] = [answer, len(live)]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
-        places = [(_owner(f), f.__name__, f) for f in live] + loaded[2]
+        # each function where its module or class holds it (not where a copy's __qualname__ points: tf.raw_ops.X
+        # is a copy of gen_nn_ops' function, which gen_nn_ops holds itself), then where others hold it
+        places = [(_owner(f), f.__name__, f) for f in live if bound(_owner(f), f.__name__) is f] + loaded[2]
         places += [(own, name, f) for name, value in list(own.items()) for f in live if value is f]
         for holder, name, function in places:
             bind(holder, name, watched(function, seen, ends))

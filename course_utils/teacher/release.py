@@ -21,6 +21,7 @@ import ast
 import builtins
 import copy
 import dis
+import functools
 import importlib
 import inspect
 import json
@@ -118,11 +119,10 @@ def _helpers_only_of(functions: list) -> list:
                    and f.__module__.startswith(f"{__package__.rsplit('.', 1)[0]}.exercises")}:
         helpers = {name: f for name, f in vars(module).items() if name.startswith("_")
                    and isinstance(f, types.FunctionType) and f.__module__ == module.__name__}
-        source = Path(module.__file__).read_text(encoding="utf-8")
-        named_elsewhere = _names_used_outside(Path(module.__file__)) | _called_at_import(ast.parse(source))
+        module_code, called_at_import = _compiled(Path(module.__file__))
+        named_elsewhere = _names_used_outside(Path(module.__file__)) | called_at_import
         hidden = {_code_key(f.__code__) for f in functions if isinstance(f, types.FunctionType)
                   and f.__module__ == module.__name__}
-        module_code = compile(source, module.__file__, "exec")
         while True:
             loads: dict[bool, set] = {True: set(), False: set()}
             _note_loads(module_code, hidden, False, loads)
@@ -135,6 +135,13 @@ def _helpers_only_of(functions: list) -> list:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled(path: Path) -> tuple[types.CodeType, frozenset]:
+    """A module's code, and the names its own lines call as it is imported (``_called_at_import``)."""
+    source = path.read_text(encoding="utf-8")
+    return compile(source, str(path), "exec"), frozenset(_called_at_import(ast.parse(source)))
+
+
 def _code_key(code: types.CodeType) -> tuple[str, int]:
     return code.co_name, code.co_firstlineno
 
@@ -144,11 +151,15 @@ def _note_loads(code: types.CodeType, hidden: set, inside_hidden: bool, loads: d
     hidden (its key is in ``hidden``, or it is nested in such code), else to ``loads[False]``."""
     inside_hidden = inside_hidden or _code_key(code) in hidden
     if code.co_name != "<module>":   # what the module's own lines call at import is ``_called_at_import``'s
-        loads[inside_hidden].update(i.argval for i in dis.get_instructions(code)
-                                    if i.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
+        loads[inside_hidden].update(_global_loads(code))
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             _note_loads(const, hidden, inside_hidden, loads)
+
+
+@functools.lru_cache(maxsize=None)
+def _global_loads(code: types.CodeType) -> frozenset:
+    return frozenset(i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
 
 
 def _called_at_import(tree: ast.Module) -> set:
@@ -170,15 +181,16 @@ def _called_at_import(tree: ast.Module) -> set:
 
 def _names_used_outside(module_file: Path) -> set:
     """The names that the package's other modules import or read as an attribute."""
-    names = set()
-    for path in PACKAGE.rglob("*.py"):
-        if path.resolve() != module_file.resolve():
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.alias):
-                    names.add(node.name)
-                elif isinstance(node, ast.Attribute):
-                    names.add(node.attr)
-    return names
+    return set().union(*(names for path, names in _names_by_file().items() if path != module_file.resolve()))
+
+
+@functools.lru_cache(maxsize=1)
+def _names_by_file() -> dict[Path, frozenset]:
+    """For each module of the package, the names it imports or reads as an attribute."""
+    return {path.resolve(): frozenset(node.name if isinstance(node, ast.alias) else node.attr
+                                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                                      if isinstance(node, (ast.alias, ast.Attribute)))
+            for path in PACKAGE.rglob("*.py")}
 
 
 def _imported_by(reference) -> list:

@@ -12210,6 +12210,21 @@ def test_lesson_03_round_25_engine_refuses_a_library_s_gradient_kernel(answer):
     assert verdict.kind == WRONG, verdict.text
 
 
+def test_lesson_03_round_25_a_watched_library_copy_leaves_its_original_in_place():
+    """Refusing tf.raw_ops' copy bound the watched copy under gen_nn_ops' name (the copy's __qualname__), and the
+    check put the copy back there: tf.nn.sparse_softmax_cross_entropy_with_logits, which calls gen_nn_ops' function
+    with positional arguments, then raised TypeError in 03b (caught by the notebook run; round 25)."""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.ops import gen_nn_ops
+
+    before = gen_nn_ops.sparse_softmax_cross_entropy_with_logits
+    _r25_softmax_ce_grad_by_tf_raw_ops(np.zeros((2, 3)), np.array([0, 2]))
+    judge(registry.get_exercise("softmax_ce_grad"), _r25_softmax_ce_grad_by_tf_raw_ops)
+    assert gen_nn_ops.sparse_softmax_cross_entropy_with_logits is before
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 2], logits=np.zeros((2, 3)))
+    assert np.allclose(loss.numpy(), np.log(3))
+
+
 def _r25_softmax_ce_grad_shifted_by(axis, keepdims):
     """The right gradient with the length check, but the logits shifted by Z.max(axis=axis, keepdims=keepdims)."""
     def softmax_ce_grad(Z, y):

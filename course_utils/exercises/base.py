@@ -367,15 +367,19 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     ends = frozenset(f.__code__ for f in allowed)
     looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check
     # calls it up to 65 times on each case
-    loaded = [None, [], []]   # the imported modules, as counted below; the functions loaded; the other places that
-    # hold them
+    loaded = [None, [], [], {}]   # the imported modules, as counted below; the functions loaded; the places that
+    # hold them; the functions by id
     named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
 
     def runner(answer, case):
         modules = (len(sys.modules), *(id(sys.modules.get(name)) for name in named))   # a module loaded again counts
         if loaded[0] != modules:
             live = [f for f in map(_loaded, functions) if f is not None]
-            loaded[:] = [modules, live, course_aliases(live) + _named_aliases(functions)]
+            # each function where its module or class holds it (not where a copy's __qualname__ points: tf.raw_ops.X
+            # is a copy of gen_nn_ops' function, which gen_nn_ops holds itself), then where others hold it
+            held = [(_owner(f), f.__name__, f) for f in live if bound(_owner(f), f.__name__) is f]
+            loaded[:] = [modules, live, held + course_aliases(live) + _named_aliases(functions),
+                         {id(f): f for f in live}]
         live = loaded[1]
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
@@ -384,10 +388,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             looked_at[:] = [answer, len(live)]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
-        # each function where its module or class holds it (not where a copy's __qualname__ points: tf.raw_ops.X
-        # is a copy of gen_nn_ops' function, which gen_nn_ops holds itself), then where others hold it
-        places = [(_owner(f), f.__name__, f) for f in live if bound(_owner(f), f.__name__) is f] + loaded[2]
-        places += [(own, name, f) for name, value in list(own.items()) for f in live if value is f]
+        by_id = loaded[3]
+        places = loaded[2] + [(own, name, by_id[id(value)]) for name, value in list(own.items()) if id(value) in by_id]
         for holder, name, function in places:
             bind(holder, name, watched(function, seen, ends))
         try:

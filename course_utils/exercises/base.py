@@ -365,8 +365,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     widget's) is named as "module:qualname" and watched once that module is loaded.
     """
     ends = frozenset(f.__code__ for f in allowed)
-    looked_at = []   # the last answer that held none of them (and how many functions were loaded then): a check
-    # calls it up to 65 times on each case
+    looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
+    # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
+    # on each case
     loaded = [None, [], [], {}]   # the imported modules, as counted below; the functions loaded; the places that
     # hold them; the functions by id
     named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
@@ -385,11 +386,15 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             held = held_functions(answer, live)
             if held:
                 raise _refused_call(_qualified(held[0]))
-            looked_at[:] = [answer, len(live)]
+            looked_at[:] = [answer, len(live), None, []]
         seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
-        by_id = loaded[3]
-        places = loaded[2] + [(own, name, by_id[id(value)]) for name, value in list(own.items()) if id(value) in by_id]
+        if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
+            # holds thousands of names, and a check runs an answer up to 65 times a case)
+            by_id = loaded[3]
+            looked_at[2:] = [(len(own), loaded[0]),
+                             [(own, name, by_id[id(value)]) for name, value in list(own.items()) if id(value) in by_id]]
+        places = loaded[2] + looked_at[3]
         for holder, name, function in places:
             bind(holder, name, watched(function, seen, ends))
         try:

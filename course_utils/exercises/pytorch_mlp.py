@@ -2148,8 +2148,8 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulation_step", "_backward_on_pieces",
     # round 25: every function of lesson 08b's catalogue, not the ones found one by one (rounds 20, 24). A catalogued
     # mistake is the whole step wherever its mistake does not show: x.float() on a float32 model, model.double() on a
-    # float64 one, y.long() on class labels. Chosen by the batch's dtype, two of them passed 27 of 27, as the run does
-    # not see their calls of _accumulation_step (its walk up from a watched call ends at any catalogued code)
+    # float64 one, y.long() on class labels. Chosen by the batch's dtype, two of them passed 27 of 27 (the walk up from
+    # a watched call then ended at any catalogued code, so their calls of _accumulation_step were not seen)
     "_accumulate_unscaled", "_accumulate_loss_plain_mean", "_accumulate_over_count", "_accumulate_step_each",
     "_accumulate_pieces_of_the_floor", "_accumulate_pieces_of_size", "_accumulate_chunked",
     "_accumulate_retaining_graphs", "_accumulate_one_backward", "_accumulate_whole_batch", "_accumulate_own_sgd",
@@ -2159,7 +2159,8 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_forward_in_eval_mode", "_accumulate_own_loss", "_accumulate_sum_reduction", "_accumulate_in_double",
     "_accumulate_freezing", "_accumulate_zero_only", "_accumulate_returning_the_graph", "_accumulate_in_float32",
     "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed",
-    "_accumulate_zeroing_first_group", "_accumulate_zeroing_trainable_only", "_accumulate_squeezed"))
+    "_accumulate_zeroing_first_group", "_accumulate_zeroing_trainable_only", "_accumulate_squeezed",
+    "_accumulate_without_zeroing"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's

@@ -112,9 +112,11 @@ def _importing(frame: types.FrameType | None) -> bool:
 
 @contextlib.contextmanager
 def _signal_timer(seconds: float):
-    last, waited = time.monotonic() + seconds + IMPORT_GRACE, [False]
+    last, waited, ended = time.monotonic() + seconds + IMPORT_GRACE, [False], [False]
 
     def on_alarm(signum, frame):
+        if ended[0]:   # an alarm that went off as the block ended: set no new timer (under the default handler
+            return     # put back, its signal would end the process) and raise nothing
         if _importing(frame) and time.monotonic() < last:
             waited[0] = True
             signal.setitimer(signal.ITIMER_REAL, _LOOK_AGAIN)
@@ -130,8 +132,11 @@ def _signal_timer(seconds: float):
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            ended[0] = True
+        finally:   # runs even when an alarm due just before raised TimeUp here
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:

@@ -298,3 +298,14 @@ def test_a_loop_after_an_import_is_still_stopped(slow_module, timer, monkeypatch
     start = time.perf_counter()
     outcome = guarded(_import_then(slow_module, loop=True), limit=0.3)
     assert outcome.timed_out and time.perf_counter() - start < 2.5
+
+
+def test_an_alarm_handled_after_the_block_ends_sets_no_timer_and_raises_nothing():
+    """The handler of an alarm that goes off just as the block ends can run after the timer is stopped. It raised
+    TimeUp for an answer that had ended, or (after an import that ran past the limit) set a new timer just before the
+    default handler came back, whose signal then ends the process: SIGALRM's default action."""
+    with time_limit(5):
+        handler = signal.getsignal(signal.SIGALRM)
+    handler(signal.SIGALRM, None)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)

@@ -66,24 +66,24 @@ lab-zh: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons/zh $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(TEST_STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope --ignore=lessons/zh
+	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --ignore=lessons/zh
 
 # The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack
 # catalogue, every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the
 # four slowest exercise checks, conftest.SLOW_EXERCISES): CI runs
 # them; make test leaves them out to stay fast.
 test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope --wide tests
+	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide tests
 
 # The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
 test-zh: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope lessons/zh
+	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 lessons/zh
 
 # Claims must hold for other seeds, not just the one the author ran: setup() takes COURSE_SEED.
 test-seeds: $(TEST_STAMP)
 	@for seed in 1 2; do \
 		echo "== solutions with COURSE_SEED=$$seed =="; \
-		COURSE_SEED=$$seed $(BIN)/python -m pytest -n 2 --dist loadscope solutions || exit 1; \
+		COURSE_SEED=$$seed $(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 solutions || exit 1; \
 	done
 
 # nbgrader for the round-trip test, layered over .venv so the learners' JupyterLab stays as it is
@@ -134,7 +134,7 @@ test-lowest:
 	$(LOWEST)/bin/python -m pip install --upgrade "pip>=24"
 	$(LOWEST)/bin/python -m pip install -r requirements-test.txt -c $(LOWEST)/constraints.txt
 	$(LOWEST)/bin/python -m pip check
-	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope tests --ignore=tests/notebooks/test_browser.py \
+	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
 		$(wildcard lessons/0[1-4]*.ipynb)

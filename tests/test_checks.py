@@ -23,7 +23,7 @@ import course_utils
 import course_utils.exercises as registry
 from course_utils.checks import (Case, CheckBroken, Exercise, ExerciseFailed, Mismatch, Mistake, check,
                                  compare_values, judge, strict_mode)
-from course_utils.exercises.base import watched
+from course_utils.exercises.base import copied, watched
 from course_utils.guard import guarded
 
 HINT = "multiply every element by two"
@@ -853,3 +853,20 @@ def test_a_float16_case_is_checked_without_a_warning(register):
         warnings.simplefilter("error")
         value, text = outcome(lambda z: z / half(2), name="halve")
     assert "correct" in text and "Warning" not in text, text
+
+
+def test_a_case_copied_fast_is_a_deep_copy_that_keeps_shared_arrays_shared():
+    """``copied`` (the engine's copy of a case before each call) holds what ``copy.deepcopy`` would: new arrays with
+    the same values, dtype and memory order, one array where the case held one array twice, other objects copied."""
+    import copy
+    import torch
+    w, fortran = np.arange(6.0).reshape(2, 3), np.asfortranarray(np.ones((3, 2), dtype=np.float32))
+    case = Case((w, w, [fortran, {"lr": np.float64(0.1)}], torch.ones(2)), {"rng": np.random.default_rng(0)}, "a")
+    new, deep = copied(case), copy.deepcopy(case)
+    assert type(new) is Case and new.label == "a" and new.kwargs.keys() == deep.kwargs.keys()
+    assert new.args[0] is new.args[1] and new.args[0] is not w and np.array_equal(new.args[0], w)
+    assert new.args[2][0].flags.f_contiguous and new.args[2][0].dtype == np.float32
+    assert new.args[2][1]["lr"] == 0.1 and torch.equal(new.args[3], case.args[3]) and new.args[3] is not case.args[3]
+    assert new.kwargs["rng"] is not case.kwargs["rng"] and new.kwargs["rng"].random() == deep.kwargs["rng"].random()
+    w[0, 0] = 99.0
+    assert new.args[0][0, 0] == 0.0

@@ -200,6 +200,39 @@ def input_changed() -> InputChanged:
     return InputChanged(t(INPUT_CHANGED))
 
 
+_ATOMS = frozenset({int, float, bool, complex, str, bytes, type(None), type, types.FunctionType,
+                    types.BuiltinFunctionType})
+
+
+def copied(value: Any, memo: dict | None = None) -> Any:
+    """``copy.deepcopy(value)``, several times faster for what a case holds (a check copies its case before each of
+    up to 65 calls): a ``Case``, tuples, lists, dicts and plain numpy arrays are copied here, each object once (two
+    arguments that are one array stay one array), and anything else by ``copy.deepcopy`` with the same memo."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    memo = {} if memo is None else memo
+    found = memo.get(id(value), memo)
+    if found is not memo:
+        return found
+    if kind is np.ndarray and value.dtype != object:
+        new = memo[id(value)] = value.copy(order="K")
+    elif kind is tuple:
+        new = memo[id(value)] = tuple(copied(item, memo) for item in value)
+    elif kind is list:
+        new = memo[id(value)] = []
+        new.extend(copied(item, memo) for item in value)
+    elif kind is dict:
+        new = memo[id(value)] = {}
+        new.update((copied(key, memo), copied(item, memo)) for key, item in value.items())
+    elif kind is Case:
+        new = memo[id(value)] = object.__new__(Case)
+        new.__dict__.update((name, copied(item, memo)) for name, item in value.__dict__.items())
+    else:
+        new = copy.deepcopy(value, memo)
+    return new
+
+
 def to_numpy(value: Any) -> Any:
     """Turn tensors (torch, TensorFlow) into numpy arrays; leave other values alone."""
     if hasattr(value, "detach"):
@@ -332,7 +365,7 @@ def _agree(a: Any, b: Any) -> bool:
 
 def called(answer: Any, case: Case) -> Any:
     """Call the answer on the case as the engine does, and report a change to an input array as it does."""
-    before = copy.deepcopy(case)
+    before = copied(case)
     result = answer(*case.args, **case.kwargs)
     if not same_arrays(case, before):
         raise input_changed()
@@ -371,6 +404,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     loaded = [None, [], [], {}]   # the imported modules, as counted below; the functions loaded; the places that
     # hold them; the functions by id
     named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
+    log = []   # the calls the watchers note: each run reads and drops the ones made while it ran
+    made = [None, None, []]   # the places the watchers were made for, and (holder, name, function, watcher)
 
     def runner(answer, case):
         modules = (len(sys.modules), *(id(sys.modules.get(name)) for name in named))   # a module loaded again counts
@@ -387,21 +422,26 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             if held:
                 raise _refused_call(_qualified(held[0]))
             looked_at[:] = [answer, len(live), None, []]
-        seen = []
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
             # holds thousands of names, and a check runs an answer up to 65 times a case)
             by_id = loaded[3]
             looked_at[2:] = [(len(own), loaded[0]),
                              [(own, name, by_id[id(value)]) for name, value in list(own.items()) if id(value) in by_id]]
-        places = loaded[2] + looked_at[3]
-        for holder, name, function in places:
-            bind(holder, name, watched(function, seen, ends))
+        if made[0] is not loaded[2] or made[1] is not looked_at[3]:   # one watcher a function, made once
+            watchers = {id(f): watched(f, log, ends) for f in loaded[1]}
+            made[:] = [loaded[2], looked_at[3], [(holder, name, function, watchers[id(function)])
+                                                 for holder, name, function in loaded[2] + looked_at[3]]]
+        places, start = made[2], len(log)
+        for holder, name, _, watcher in places:
+            bind(holder, name, watcher)
         try:
             result = run(answer, case)
         finally:
-            for holder, name, function in reversed(places):   # a name held twice gets its original back last
+            for holder, name, function, _ in reversed(places):   # a name held twice gets its original back last
                 bind(holder, name, function)
+            seen = log[start:]
+            del log[start:]
         if seen:
             raise _refused_call(seen[0])
         return result
@@ -642,7 +682,7 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
     the answer still holds a result once the caller let it go, up to ``HELD_CALLS`` more calls look for its memory.
     """
     def runner(answer, case):
-        pristine = copy.deepcopy(case)            # never passed to the answer
+        pristine = copied(case)            # never passed to the answer
         inputs = _arrays(case)
         writeable = [a.flags.writeable for a in inputs]
         result = run(answer, case)
@@ -653,9 +693,9 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
             raise Mismatch(t(SHARES_INPUT))
         if any(not r.flags.writeable for r in outputs):
             raise Mismatch(t(READ_ONLY_RESULT))
-        saved, results = copy.deepcopy(result), []
+        saved, results = copied(result), []
         for _ in range(calls - 1):
-            results.append(run(answer, copy.deepcopy(pristine)))
+            results.append(run(answer, copied(pristine)))
         if share_memory_between_calls([outputs] + [_arrays(r) for r in results]):
             raise Mismatch(t(KEPT_RESULT))
         if not same_arrays(case, pristine) or not same_arrays(result, saved):
@@ -664,11 +704,11 @@ def new_results(run: Callable[[Any, Case], Any] = called, calls: int = 5) -> Cal
             raise Mismatch(t(OTHER_VALUES))
         if max((a.size for a in inputs), default=0) <= RING_SIZE:
             for _ in range(RING_CALLS):  # round 16: a ring of 5 to 64 buffers reuses the first call's memory in one
-                results.append(run(answer, copy.deepcopy(pristine)))  # of these calls (all kept alive)
+                results.append(run(answer, copied(pristine)))  # of these calls (all kept alive)
                 if memory_overlaps(outputs, _arrays(results[-1])):
                     raise Mismatch(t(KEPT_RESULT))
             def call_again():
-                return run(answer, copy.deepcopy(pristine))
+                return run(answer, copied(pristine))
             if reused_later(still_held(call_again()), call_again):  # round 22: a ring of 65 to 500 buffers
                 raise Mismatch(t(KEPT_RESULT))
         return result

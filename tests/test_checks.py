@@ -870,3 +870,22 @@ def test_a_case_copied_fast_is_a_deep_copy_that_keeps_shared_arrays_shared():
     assert new.kwargs["rng"] is not case.kwargs["rng"] and new.kwargs["rng"].random() == deep.kwargs["rng"].random()
     w[0, 0] = 99.0
     assert new.args[0][0, 0] == 0.0
+
+
+class _WithAStaticMethod:
+    @staticmethod
+    def twice(x):
+        return 2 * x
+
+
+def test_a_watched_static_method_is_watched_as_one_and_put_back_as_one():
+    """A static method was watched, and put back, as a plain function of its class, so a call through an instance
+    passed the instance as its first argument, and after the check the class held a plain function (round 26: sympy's
+    ``Derivative.__new__``)."""
+    from course_utils.exercises import base
+
+    runner = base.refusing_course_versions(lambda answer, case: answer(*case.args), [_WithAStaticMethod.twice])
+    helper = _WithAStaticMethod()
+    with pytest.raises(Mismatch, match="twice"):
+        runner(lambda x: helper.twice(x), Case((3,)))
+    assert isinstance(vars(_WithAStaticMethod)["twice"], staticmethod) and helper.twice(3) == 6

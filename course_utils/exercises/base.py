@@ -430,22 +430,29 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                              [(own, name, by_id[id(value)]) for name, value in list(own.items()) if id(value) in by_id]]
         if made[0] is not loaded[2] or made[1] is not looked_at[3]:   # one watcher a function, made once
             watchers = {id(f): watched(f, log, ends) for f in loaded[1]}
-            made[:] = [loaded[2], looked_at[3], [(holder, name, function, watchers[id(function)])
-                                                 for holder, name, function in loaded[2] + looked_at[3]]]
+            made[:] = [loaded[2], looked_at[3], [(holder, name, *_as_held(holder, name, f, watchers[id(f)]))
+                                                 for holder, name, f in loaded[2] + looked_at[3]]]
         places, start = made[2], len(log)
         for holder, name, _, watcher in places:
             bind(holder, name, watcher)
         try:
             result = run(answer, case)
         finally:
-            for holder, name, function, _ in reversed(places):   # a name held twice gets its original back last
-                bind(holder, name, function)
+            for holder, name, original, _ in reversed(places):   # a name held twice gets its original back last
+                bind(holder, name, original)
             seen = log[start:]
             del log[start:]
         if seen:
             raise _refused_call(seen[0])
         return result
     return runner
+
+
+def _as_held(holder: Any, name: str, function: Callable, watcher: Callable) -> tuple:
+    """(what ``holder`` holds under ``name``, the watcher to hold instead): a class holds a static method as a
+    ``staticmethod`` (round 26: sympy's ``Derivative.__new__`` came back as a plain function after a check)."""
+    held = vars(holder).get(name) if isinstance(holder, type) else None
+    return (held, staticmethod(watcher)) if isinstance(held, staticmethod) else (function, watcher)
 
 
 COURSE_PACKAGE = str(Path(__file__).parents[1])   # course_utils, all of it

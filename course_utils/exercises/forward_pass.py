@@ -906,6 +906,15 @@ def _cce_in_float32(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_log_softmax_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.float32)   # as Keras' losses cast to float32, its default
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))   # a log near 0 loses its digits
+    return float(-np.mean(log_p[np.arange(len(y)), y]))
+
+
 def _cce_float32_result(y, Z):
     return np.float32(_cce_reference(y, Z))   # a loss of 1e300 becomes inf
 
@@ -986,6 +995,13 @@ _CLIPPED_BEFORE_THE_LOG = ("a very wrong example's loss came out far too small: 
                            "cap each example's loss at -log(eps), 27.6 for eps = 1e-12, while the true loss grows without "
                            "bound with the logits (1000 or more for logits of size 1000). Compute the loss from the "
                            "logits: ")
+_CCE_KERAS_FLOAT32 = ("a small loss came out wrong from its 5th digit on: it was computed in float32, which keeps about 7 "
+                      "digits. Keras' loss objects (keras.losses.SparseCategoricalCrossentropy(from_logits=True)) turn "
+                      "their inputs into float32, Keras' default, as do np.float32 and torch's float32 tensors: the "
+                      "log of a sum near 1 then loses its last digits, which a loss near 0 cannot spare. The lesson "
+                      "compares with Keras only to float32 precision; this check wants float64's digits: write the "
+                      "log-sum-exp with numpy, m = Z.max(axis=1) and m + np.log(np.exp(Z - m[:, None]).sum(axis=1)), "
+                      "then subtract Z[np.arange(n), y]")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
                  "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
@@ -1278,6 +1294,9 @@ EXERCISES = {
                     "subtracted never overflows, so it needs no clip, and a clipped logit gives a smaller loss than the "
                     "real one (a right class 2000 below the row's maximum costs 2000, not 1000)"),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
+            # round 26: keras.losses.SparseCategoricalCrossentropy, which the lesson's next cells compare with, computes
+            # in float32 and was refused with "wrong value" alone, 1e-5 off on the small loss of a confident batch
+            Mistake("log-softmax in float32 (Keras' loss)", _cce_log_softmax_in_float32, _CCE_KERAS_FLOAT32),
             Mistake("sum instead of mean", _cce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "
                     "small integers: Z - m of uint8 wraps around to large positive numbers (0 - 5 = 251), int8 wraps "

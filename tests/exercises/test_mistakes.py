@@ -7403,6 +7403,23 @@ def test_lesson_02_round_25_biases_added_in_place_are_told_why():
     assert verdict.kind == WRONG and "+= cannot store the float biases" in verdict.text, verdict.text
 
 
+# round 26: lesson 02
+def _r26_cce_with_keras_loss_object(y, Z):
+    import keras
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    return float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, Z))
+
+
+def test_lesson_02_round_26_keras_loss_object_in_the_cce_is_told_why():
+    """Unexplained before: keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, Z), the loss the lesson's
+    next cells compare with, computes in float32 and was refused with "wrong value: expected 0.00452328, got
+    0.00452324" alone; now the learner reads that float32 lost the small loss's digits (round 26, r262 F1)."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), _r26_cce_with_keras_loss_object)
+    assert verdict.kind == WRONG and "Keras' loss objects" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -635,6 +635,10 @@ def _mlp_W1_turned_to_fit(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
+def _mlp_hidden_bias_after_tanh(X, W1, b1, W2, b2):
+    return sigmoid((np.tanh(X @ W1.T) + b1) @ W2.T + b2)   # b1 added after the activation
+
+
 def _mlp_no_output_bias(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
 
@@ -915,6 +919,15 @@ def _cce_log_softmax_in_float32(y, Z):
     return float(-np.mean(log_p[np.arange(len(y)), y]))
 
 
+def _cce_two_means_subtracted(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    logsumexp = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+    return np.mean(logsumexp) - np.mean(Z[np.arange(len(y)), y])   # two means, then their difference
+
+
 def _cce_float32_result(y, Z):
     return np.float32(_cce_reference(y, Z))   # a loss of 1e300 becomes inf
 
@@ -1148,6 +1161,11 @@ EXERCISES = {
                     "array of integers, and += cannot store the float biases in it (numpy raises UFuncTypeError, "
                     "'Cannot cast ufunc add output'). Add them into a new array instead: X @ W1.T + b1, and "
                     "H @ W2.T + b2"),
+            # round 26: a bracket closed too early came back as "wrong value" alone
+            Mistake("hidden bias added after tanh", _mlp_hidden_bias_after_tanh, "the bias belongs inside the "
+                    "activation: each hidden neuron adds its entry of b1 to its weighted sum and then takes tanh of "
+                    "the total, H = np.tanh(X @ W1.T + b1); adding b1 after np.tanh shifts outputs that should lie "
+                    "between -1 and 1"),
             Mistake("no output bias", _mlp_no_output_bias, "the output layer has a bias too: each output neuron adds "
                     "its entry of b2 to its weighted sum before the sigmoid, sigmoid(H @ W2.T + b2)"),
             Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "
@@ -1297,6 +1315,13 @@ EXERCISES = {
             # round 26: keras.losses.SparseCategoricalCrossentropy, which the lesson's next cells compare with, computes
             # in float32 and was refused with "wrong value" alone, 1e-5 off on the small loss of a confident batch
             Mistake("log-softmax in float32 (Keras' loss)", _cce_log_softmax_in_float32, _CCE_KERAS_FLOAT32),
+            # round 26: the mean of the differences written as the difference of the means, refused as the column
+            # above is (the 1e20 row), came back as "wrong value: expected 0.0242937, got 0" alone
+            Mistake("two means subtracted", _cce_two_means_subtracted, "you took the mean of the log-sum-exps and "
+                    "the mean of the picked logits, then subtracted them: equal to the loss in exact arithmetic, but "
+                    "when one row's logits are huge (here 1e20) both means are huge, and their difference loses the "
+                    "other rows' losses to rounding. Subtract per example first, one loss per row of shape (n,), then "
+                    "take the mean of those losses"),
             Mistake("sum instead of mean", _cce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "
                     "small integers: Z - m of uint8 wraps around to large positive numbers (0 - 5 = 251), int8 wraps "

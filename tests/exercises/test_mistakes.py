@@ -7446,6 +7446,20 @@ def test_lesson_02_round_26_unexplained_slips_now_say_why(name, answer, words):
     assert verdict.kind == WRONG and words in verdict.text, verdict.text
 
 
+def _r26_softmax_keepdims_on_the_maximum_only(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1)
+
+
+def test_lesson_02_round_26_keepdims_forgotten_on_the_sum_is_told_why():
+    """Unexplained before: keepdims=True on the maximum but not on the sum came back as numpy's "raised ValueError:
+    operands could not be broadcast together with shapes (4,3) (4,)" alone, as did the catalogued "no keepdims",
+    which had no message (round 26, r262 F6)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r26_softmax_keepdims_on_the_maximum_only)
+    assert verdict.kind == WRONG and "Pass keepdims=True to both" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

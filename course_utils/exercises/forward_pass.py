@@ -635,6 +635,10 @@ def _mlp_W1_turned_to_fit(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T + b2)
 
 
+def _mlp_hidden_bias_after_tanh(X, W1, b1, W2, b2):
+    return sigmoid((np.tanh(X @ W1.T) + b1) @ W2.T + b2)   # b1 added after the activation
+
+
 def _mlp_no_output_bias(X, W1, b1, W2, b2):
     return sigmoid(np.tanh(X @ W1.T + b1) @ W2.T)
 
@@ -906,6 +910,24 @@ def _cce_in_float32(y, Z):
     return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
+def _cce_log_softmax_in_float32(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=np.float32)   # as Keras' losses cast to float32, its default
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))   # a log near 0 loses its digits
+    return float(-np.mean(log_p[np.arange(len(y)), y]))
+
+
+def _cce_two_means_subtracted(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    m = Z.max(axis=1)
+    logsumexp = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+    return np.mean(logsumexp) - np.mean(Z[np.arange(len(y)), y])   # two means, then their difference
+
+
 def _cce_float32_result(y, Z):
     return np.float32(_cce_reference(y, Z))   # a loss of 1e300 becomes inf
 
@@ -986,6 +1008,13 @@ _CLIPPED_BEFORE_THE_LOG = ("a very wrong example's loss came out far too small: 
                            "cap each example's loss at -log(eps), 27.6 for eps = 1e-12, while the true loss grows without "
                            "bound with the logits (1000 or more for logits of size 1000). Compute the loss from the "
                            "logits: ")
+_CCE_KERAS_FLOAT32 = ("a small loss came out wrong from its 5th digit on: it was computed in float32, which keeps about 7 "
+                      "digits. Keras' loss objects (keras.losses.SparseCategoricalCrossentropy(from_logits=True)) turn "
+                      "their inputs into float32, Keras' default, as do np.float32 and torch's float32 tensors: the "
+                      "log of a sum near 1 then loses its last digits, which a loss near 0 cannot spare. The lesson "
+                      "compares with Keras only to float32 precision; this check wants float64's digits: write the "
+                      "log-sum-exp with numpy, m = Z.max(axis=1) and m + np.log(np.exp(Z - m[:, None]).sum(axis=1)), "
+                      "then subtract Z[np.arange(n), y]")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
                  "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "
@@ -1069,7 +1098,12 @@ EXERCISES = {
                     "which wraps around), or z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
-            Mistake("no keepdims", _softmax_no_keepdims),
+            # round 26: numpy's broadcast error alone, also for keepdims=True on the maximum but not on the sum
+            Mistake("no keepdims", _softmax_no_keepdims, "z.max(axis=-1) and e.sum(axis=-1) without keepdims=True "
+                    "drop the last axis: for a batch of shape (n, k) they have shape (n,), which numpy lines up with "
+                    "the k columns, not with the n rows, so it raises (or, when n == k, divides the wrong entries). "
+                    "Pass keepdims=True to both the maximum and the sum: shape (n, 1) is subtracted from and divides "
+                    "each row"),
             Mistake("the batch's maximum", _softmax_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
             Mistake("shifted by the first logit", _softmax_minus_first_logit, _ONE_LOGIT_SHIFT),
@@ -1132,6 +1166,11 @@ EXERCISES = {
                     "array of integers, and += cannot store the float biases in it (numpy raises UFuncTypeError, "
                     "'Cannot cast ufunc add output'). Add them into a new array instead: X @ W1.T + b1, and "
                     "H @ W2.T + b2"),
+            # round 26: a bracket closed too early came back as "wrong value" alone
+            Mistake("hidden bias added after tanh", _mlp_hidden_bias_after_tanh, "the bias belongs inside the "
+                    "activation: each hidden neuron adds its entry of b1 to its weighted sum and then takes tanh of "
+                    "the total, H = np.tanh(X @ W1.T + b1); adding b1 after np.tanh shifts outputs that should lie "
+                    "between -1 and 1"),
             Mistake("no output bias", _mlp_no_output_bias, "the output layer has a bias too: each output neuron adds "
                     "its entry of b2 to its weighted sum before the sigmoid, sigmoid(H @ W2.T + b2)"),
             Mistake("X transposed to fit W1", _mlp_X_turned_to_fit, "X has one example per row: when its number of "
@@ -1278,6 +1317,16 @@ EXERCISES = {
                     "subtracted never overflows, so it needs no clip, and a clipped logit gives a smaller loss than the "
                     "real one (a right class 2000 below the row's maximum costs 2000, not 1000)"),
             Mistake("computed in float32", _cce_in_float32, _IN_FLOAT32),
+            # round 26: keras.losses.SparseCategoricalCrossentropy, which the lesson's next cells compare with, computes
+            # in float32 and was refused with "wrong value" alone, 1e-5 off on the small loss of a confident batch
+            Mistake("log-softmax in float32 (Keras' loss)", _cce_log_softmax_in_float32, _CCE_KERAS_FLOAT32),
+            # round 26: the mean of the differences written as the difference of the means, refused as the column
+            # above is (the 1e20 row), came back as "wrong value: expected 0.0242937, got 0" alone
+            Mistake("two means subtracted", _cce_two_means_subtracted, "you took the mean of the log-sum-exps and "
+                    "the mean of the picked logits, then subtracted them: equal to the loss in exact arithmetic, but "
+                    "when one row's logits are huge (here 1e20) both means are huge, and their difference loses the "
+                    "other rows' losses to rounding. Subtract per example first, one loss per row of shape (n,), then "
+                    "take the mean of those losses"),
             Mistake("sum instead of mean", _cce_sum, "the loss is the MEAN over the examples, not the sum"),
             Mistake("computed in the input's integer dtype", _cce_in_the_input_dtype, "int8 and uint8 logits stay "
                     "small integers: Z - m of uint8 wraps around to large positive numbers (0 - 5 = 251), int8 wraps "

@@ -7403,6 +7403,63 @@ def test_lesson_02_round_25_biases_added_in_place_are_told_why():
     assert verdict.kind == WRONG and "+= cannot store the float biases" in verdict.text, verdict.text
 
 
+# round 26: lesson 02
+def _r26_cce_with_keras_loss_object(y, Z):
+    import keras
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    return float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, Z))
+
+
+def test_lesson_02_round_26_keras_loss_object_in_the_cce_is_told_why():
+    """Unexplained before: keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, Z), the loss the lesson's
+    next cells compare with, computes in float32 and was refused with "wrong value: expected 0.00452328, got
+    0.00452324" alone; now the learner reads that float32 lost the small loss's digits (round 26, r262 F1)."""
+    verdict = judge(registry.get_exercise("cce_from_logits"), _r26_cce_with_keras_loss_object)
+    assert verdict.kind == WRONG and "Keras' loss objects" in verdict.text, verdict.text
+
+
+def _r26_cce_as_two_means(y, Z):
+    y, Z = np.asarray(y), np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    m = Z.max(axis=1)
+    lse = m + np.log(np.sum(np.exp(Z - m[:, None]), axis=1))
+    return lse.mean() - Z[np.arange(len(y)), y].mean()
+
+
+def _r26_mlp_with_b1_after_tanh(X, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T) + b1
+    return sigmoid(H @ W2.T + b2)
+
+
+@pytest.mark.parametrize("name, answer, words", [
+    ("cce_from_logits", _r26_cce_as_two_means, "Subtract per example first"),
+    ("mlp_forward", _r26_mlp_with_b1_after_tanh, "the bias belongs inside the activation"),
+], ids=["cce two means", "mlp b1 after tanh"])
+def test_lesson_02_round_26_unexplained_slips_now_say_why(name, answer, words):
+    """Unexplained before: the mean of the log-sum-exps minus the mean of the picked logits (refused on the 1e20 row,
+    as the log-sum-exp kept as a column is) came back "wrong value: expected 0.0242937, got 0" alone, and b1 added
+    after np.tanh "wrong value at index (0, 0): expected 0.452186, got 0.205233" alone (round 26, r262 F2 F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and words in verdict.text, verdict.text
+
+
+def _r26_softmax_keepdims_on_the_maximum_only(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1)
+
+
+def test_lesson_02_round_26_keepdims_forgotten_on_the_sum_is_told_why():
+    """Unexplained before: keepdims=True on the maximum but not on the sum came back as numpy's "raised ValueError:
+    operands could not be broadcast together with shapes (4,3) (4,)" alone, as did the catalogued "no keepdims",
+    which had no message (round 26, r262 F6)."""
+    verdict = judge(registry.get_exercise("softmax_stable"), _r26_softmax_keepdims_on_the_maximum_only)
+    assert verdict.kind == WRONG and "Pass keepdims=True to both" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 05 (Keras)
 def test_the_prediction_test_model_has_biases_that_make_scaling_matter():
     pytest.importorskip("keras")

@@ -12295,6 +12295,54 @@ def test_sigmoid_derivative_names_a_formula_on_the_wrong_value(answer, said):
     assert said in verdict.text and "s * (1 - s)" in verdict.text, verdict.text
 
 
+# round 26: lesson 03
+def _r26_sigmoid_derivative_by_sympy(z):
+    import mpmath
+    import sympy
+    x = sympy.Symbol("x")
+    formula = sympy.lambdify(x, sympy.diff(1 / (1 + sympy.exp(-x)), x), "mpmath")   # mpmath: no overflow at -1000
+
+    def one(v):
+        return v if np.isnan(v) else 0.0 if np.isinf(v) else float(formula(mpmath.mpf(v)))
+    return np.vectorize(one, otypes=[float])(np.asarray(z, dtype=float))
+
+
+def test_sigmoid_derivative_refuses_sympy_s_symbolic_derivative():
+    """Round 26: sympy.diff of the sigmoid, turned into a function by sympy.lambdify and evaluated with mpmath (whose
+    numbers do not overflow at z = -1000), passed sigmoid_derivative 33 of 33: a library computed the derivative,
+    which the text refuses ("a library that computes derivatives for you"), and only torch's and TensorFlow's automatic
+    differentiation were watched. Every way to a sympy derivative makes a Derivative, now watched; sympy still works
+    after the check. (round 26, r263 F1)"""
+    sympy = pytest.importorskip("sympy")
+    pytest.importorskip("mpmath")
+    _r26_sigmoid_derivative_by_sympy(np.zeros(2))   # the first imports, before the check's limit of 5 s a case
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r26_sigmoid_derivative_by_sympy)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, \
+        verdict.text
+    x = sympy.Symbol("x")
+    assert sympy.diff(x ** 3, x) == 3 * x ** 2 and sympy.Derivative(x ** 2, x).doit() == 2 * x
+
+
+def _r26_sigmoid_derivative_by_a_grad_fn(z):
+    import torch
+    t = torch.tensor(np.asarray(z, dtype=float), requires_grad=True)
+    s = torch.sigmoid(t)
+    return s.grad_fn(torch.ones_like(s)).detach().numpy()   # the node's backward, no engine
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (round 26, r263 F2, still open: a new way to torch's backward kernels): calling an output's grad_fn "
+    "runs torch's backward node without torch.autograd.grad or the engine, and its type is an immutable C type whose "
+    "__call__ cannot be replaced for the length of a check"))
+def test_lesson_03_round_26_engine_refuses_a_grad_fn_called_by_hand():
+    """Round 26 (engine note): torch.sigmoid(t).grad_fn(torch.ones_like(s)), the sigmoid's backward node called by
+    hand, passes sigmoid_derivative 33 of 33. (round 26, r263 F2)"""
+    pytest.importorskip("torch")
+    _r26_sigmoid_derivative_by_a_grad_fn(np.zeros(2))   # the first import, before the check's limit of 5 s a case
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r26_sigmoid_derivative_by_a_grad_fn)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1006,6 +1006,22 @@ _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * 
 del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
 
 
+def _backward_p_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass with P = sigmoid(Z2) rounded to float32 (as torch's .float() leaves it): below 1e-45,
+    the P of a confidently right example, float32 has only 0."""
+    H = np.tanh(X @ W1.T + b1)
+    P = neurons.sigmoid(H @ W2.T + b2).astype(np.float32)
+    dZ2 = (P - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+_TINY_P_LOST = ("P of a confidently right example (a logit far below 0, where P = e^z is tiny but not 0) came out 0, "
+                "and every gradient with it: 0.5 * (1 + tanh(z / 2)) rounds it to 0 (1 + tanh rounds to 0 there), and "
+                "float32 holds nothing below 1e-45 (P or dZ2 in float32, as torch's .float() makes them). Use the "
+                "stable sigmoid, which computes P from e^z, and keep P, dZ2 and the gradients in float64")
+
+
 def _backward_weights_in_float32(X, y, W1, b1, W2, b2):
     """The right backward pass on the weights and biases converted to float32 (7 digits); X stays float64."""
     W1, b1, W2, b2 = (np.asarray(a, dtype=np.float32) for a in (W1, b1, W2, b2))
@@ -1708,9 +1724,10 @@ EXERCISES = {
             Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40) is 4.2e-18, "
                     "while np.clip(z, -30, 30) makes it 9.4e-14, and every confident example's gradient with it. The "
                     "stable sigmoid is finite for any logit"),
-            Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
-                    "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
-                    "them from e^z"),
+            # round 26 (r263 F3): P rounded to float32 gives the same 0s on the case of logits near -130, and was told
+            # that its sigmoid was written with tanh: one message names both
+            Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, _TINY_P_LOST),
+            Mistake("P in float32", _backward_p_in_float32, _TINY_P_LOST),
             Mistake("db2 summed to one number", _backward_db2_summed_whole, "db2 must have b2's shape (1,), one entry "
                     "per output unit: np.sum(dZ2) (or dZ2.sum()) adds every entry into one number. Sum over the "
                     "examples only, dZ2.sum(axis=0)"),

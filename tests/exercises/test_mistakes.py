@@ -12343,6 +12343,27 @@ def test_lesson_03_round_26_engine_refuses_a_grad_fn_called_by_hand():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r26_mlp_backward_with_torch_s_float32_sigmoid(X, y, W1, b1, W2, b2):
+    import torch
+    X, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (X, W1, b1, W2, b2))
+    H = np.tanh(X @ W1.T + b1)
+    P = torch.sigmoid(torch.from_numpy(H @ W2.T + b2).float()).numpy()   # .float(): float32
+    dZ2 = (P - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_names_float32_when_a_tiny_p_comes_out_0():
+    """Round 26: P from torch.sigmoid on a float32 tensor (torch.from_numpy(...).float()) is 0 for the logits near -130
+    of a confidently right network, and the check named the wrong mistake: "0.5 * (1 + tanh(z / 2)) loses the small
+    values", a sigmoid written with tanh that the answer does not hold. "P in float32" is catalogued now, and one
+    message names both causes and says to keep float64. (round 26, r263 F3)"""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("mlp_backward"), _r26_mlp_backward_with_torch_s_float32_sigmoid)
+    assert verdict.kind == WRONG, verdict.text
+    assert "float32 holds nothing below 1e-45" in verdict.text and "float64" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1486,7 +1486,10 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              "tensorflow.python.ops.gen_nn_ops:softmax_cross_entropy_with_logits",
              # round 26 (r263 F1): sympy's symbolic derivative, evaluated with mpmath, passed sigmoid_derivative; every
              # way to it (sympy.diff, expr.diff, Derivative(...).doit(), Matrix.diff, jacobian) makes a Derivative
-             "sympy.core.function:Derivative.__new__")
+             "sympy.core.function:Derivative.__new__",
+             # round 26 (r263 F4): torch.nn.grad's public gradients of a convolution, a dense layer being a 1x1
+             # convolution over the examples, passed dense_backward
+             *(f"torch.nn.grad:conv{d}d_{part}" for d in (1, 2, 3) for part in ("input", "weight")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -12364,6 +12364,33 @@ def test_mlp_backward_names_float32_when_a_tiny_p_comes_out_0():
     assert "float32 holds nothing below 1e-45" in verdict.text and "float64" in verdict.text, verdict.text
 
 
+def _r26_dense_backward_by_torch_nn_grad(X, W, dZ):
+    import torch
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("the shapes do not fit")
+    (n, n_in), n_out = X.shape, len(W)
+    if n == 0:
+        return np.zeros((0, n_in)), np.zeros((n_out, n_in)), np.zeros(n_out)
+    # the layer as a 1x1 convolution: the features are channels and the examples the positions
+    X_t, W_t = torch.from_numpy(X.T.copy())[None], torch.from_numpy(W)[:, :, None]
+    dZ_t = torch.from_numpy(dZ.T.copy())[None]
+    dX = torch.nn.grad.conv1d_input(X_t.shape, W_t, dZ_t)[0].T.numpy()
+    dW = torch.nn.grad.conv1d_weight(X_t, W_t.shape, dZ_t)[:, :, 0].numpy()
+    return dX, dW, dZ.sum(axis=0)
+
+
+def test_dense_backward_refuses_torch_s_convolution_gradients():
+    """Round 26: torch.nn.grad.conv1d_input and conv1d_weight, torch's public gradients of a convolution, given the
+    layer as a 1x1 convolution over the examples, passed dense_backward 42 of 42 (contrived: it needs that view of a
+    dense layer): library functions that compute dX and dW, which no watch saw. torch.nn.grad's six functions are
+    watched now. (round 26, r263 F4)"""
+    pytest.importorskip("torch")
+    _r26_dense_backward_by_torch_nn_grad(np.ones((2, 3)), np.ones((4, 3)), np.ones((2, 4)))   # the first import
+    verdict = judge(registry.get_exercise("dense_backward"), _r26_dense_backward_by_torch_nn_grad)
+    assert verdict.kind == WRONG and "torch.nn.grad.conv1d_" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1489,7 +1489,12 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              "sympy.core.function:Derivative.__new__",
              # round 26 (r263 F4): torch.nn.grad's public gradients of a convolution, a dense layer being a 1x1
              # convolution over the examples, passed dense_backward
-             *(f"torch.nn.grad:conv{d}d_{part}" for d in (1, 2, 3) for part in ("input", "weight")))
+             *(f"torch.nn.grad:conv{d}d_{part}" for d in (1, 2, 3) for part in ("input", "weight")),
+             # round 26 (r263 F5): TensorFlow's gradient ops of the sigmoid, tanh and bias add, called directly:
+             # tf.raw_ops.SigmoidGrad(y=s, dy=1) passed sigmoid_derivative 33/33, TanhGrad gave mlp_backward's dZ1
+             "tensorflow._api.v2.raw_ops:SigmoidGrad", "tensorflow.python.ops.gen_math_ops:sigmoid_grad",
+             "tensorflow._api.v2.raw_ops:TanhGrad", "tensorflow.python.ops.gen_math_ops:tanh_grad",
+             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

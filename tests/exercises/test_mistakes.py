@@ -12391,6 +12391,41 @@ def test_dense_backward_refuses_torch_s_convolution_gradients():
     assert verdict.kind == WRONG and "torch.nn.grad.conv1d_" in verdict.text, verdict.text
 
 
+def _r26_sigmoid_derivative_by_tf_sigmoid_grad(z):
+    import tensorflow as tf
+    s = tf.sigmoid(tf.constant(np.asarray(z, dtype=float)))
+    return tf.raw_ops.SigmoidGrad(y=s, dy=tf.ones_like(s)).numpy()
+
+
+def _r26_mlp_backward_with_tf_tanh_grad(X, y, W1, b1, W2, b2):
+    import tensorflow as tf
+    X, W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in (X, W1, b1, W2, b2))
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (_r23_sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = tf.raw_ops.TanhGrad(y=tf.constant(H), dy=tf.constant(dZ2 @ W2)).numpy()
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid_derivative", _r26_sigmoid_derivative_by_tf_sigmoid_grad),
+    ("mlp_backward", _r26_mlp_backward_with_tf_tanh_grad),
+], ids=["sigmoid derivative by tf.raw_ops.SigmoidGrad", "mlp_backward's dZ1 by tf.raw_ops.TanhGrad"])
+def test_lesson_03_refuses_tensorflow_s_activation_gradient_ops(name, answer):
+    """Round 26: TensorFlow's gradient ops called directly, tf.raw_ops.SigmoidGrad(y=s, dy=1), passed
+    sigmoid_derivative 33 of 33, and TanhGrad, tanh's backward step, gave mlp_backward's dZ1 (29 of 29): round 25
+    watched the fused softmax cross-entropy ops only. SigmoidGrad, TanhGrad and BiasAddGrad are watched now, and still
+    work after the check. (round 26, r263 F5)"""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.ops import gen_math_ops
+    if name == "sigmoid_derivative":
+        answer(np.zeros(3))   # the first import, before the check's limit of 5 s a case
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, \
+        verdict.text
+    s = tf.constant([0.5, 0.25], dtype=tf.float64)
+    assert np.allclose(gen_math_ops.sigmoid_grad(s, tf.ones_like(s)).numpy(), [0.25, 0.1875])
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

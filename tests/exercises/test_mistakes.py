@@ -12426,6 +12426,24 @@ def test_lesson_03_refuses_tensorflow_s_activation_gradient_ops(name, answer):
     assert np.allclose(gen_math_ops.sigmoid_grad(s, tf.ones_like(s)).numpy(), [0.25, 0.1875])
 
 
+def _r26_sigmoid_derivative_by_torch_s_decomposition(z):
+    import torch
+    from torch._decomp import decompositions
+    s = torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float)))
+    return decompositions.sigmoid_backward(torch.ones_like(s), s).numpy()
+
+
+def test_sigmoid_derivative_refuses_torch_s_python_backward_kernels():
+    """Round 26 (contrived: a private module): torch._decomp.decompositions.sigmoid_backward(1, s), the Python version of
+    torch's backward kernel, passed sigmoid_derivative 33 of 33 (its nll_loss_backward and _log_softmax_backward_data
+    give softmax_ce_grad's result the same way). Unlike torch.ops.aten's kernels (an engine note) they are plain
+    functions, watched now. (round 26, r263 F6)"""
+    pytest.importorskip("torch")
+    _r26_sigmoid_derivative_by_torch_s_decomposition(np.zeros(2))   # the first import, before the limit of 5 s a case
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r26_sigmoid_derivative_by_torch_s_decomposition)
+    assert verdict.kind == WRONG and "torch._decomp.decompositions.sigmoid_backward" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

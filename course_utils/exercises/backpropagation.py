@@ -64,6 +64,12 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
                              "n == k. Keep the axis, Z.max(axis=1, keepdims=True), of shape (n, 1)")
 
 
+_ONE_HOT_UNALIGNED = ("np.arange(k) == y lines y, of shape (n,), up with the k class numbers along the columns, not "
+                      "row by row: numpy raises a ValueError (\"could not be broadcast\") when n != k, and compares the "
+                      "wrong entries when n == k. Give y an axis of its own, y[:, None] == np.arange(k), an (n, k) "
+                      "one-hot matrix (or np.eye(k)[y])")
+
+
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
                          "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
                          "(or tanh_derivative(Z1) of the sums)")
@@ -852,6 +858,8 @@ _ce_grad_first_column = _lengths_checked(
 _ce_grad_row_max_without_keepdims = _lengths_checked(   # round 25 (r253 F7): shape (n,), not (n, 1)
     lambda Z, y: (np.exp(Z - Z.max(axis=1)) / np.exp(Z - Z.max(axis=1)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
     / len(Z))
+_ce_grad_one_hot_unaligned = _lengths_checked(   # round 26 (r263 F7): y of shape (n,) against the k class numbers
+    lambda Z, y: (mlp.softmax(Z) - (np.arange(Z.shape[1]) == np.asarray(y))) / len(Z))
 _ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axis=1 belongs
     lambda Z, y: (np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
     / len(Z))
@@ -1670,6 +1678,7 @@ EXERCISES = {
                     "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
             Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
+            Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),

@@ -12444,6 +12444,21 @@ def test_sigmoid_derivative_refuses_torch_s_python_backward_kernels():
     assert verdict.kind == WRONG and "torch._decomp.decompositions.sigmoid_backward" in verdict.text, verdict.text
 
 
+def _r26_softmax_ce_grad_one_hot_without_an_axis(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    return (_r24_mlp.softmax(Z) - (np.arange(Z.shape[1]) == np.asarray(y)).astype(float)) / len(Z)
+
+
+def test_softmax_ce_grad_names_a_one_hot_compared_without_an_axis_for_y():
+    """Round 26: the one-hot matrix as np.arange(k) == y (y of shape (n,), no y[:, None]) was refused with numpy's
+    "operands could not be broadcast together with shapes (3,) (2,)" alone, which does not say which line or how to
+    fix it. It is catalogued now, and the message says to give y an axis. (round 26, r263 F7)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r26_softmax_ce_grad_one_hot_without_an_axis)
+    assert verdict.kind == WRONG and "y[:, None] == np.arange(k)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -65,8 +65,8 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
 
 
 _ONE_HOT_UNALIGNED = ("np.arange(k) == y lines y, of shape (n,), up with the k class numbers along the columns, not "
-                      "row by row: numpy raises a ValueError (\"could not be broadcast\") when n != k, and compares the "
-                      "wrong entries when n == k. Give y an axis of its own, y[:, None] == np.arange(k), an (n, k) "
+                      "row by row: numpy raises a ValueError (\"could not be broadcast\") when n != k, and compares "
+                      "the wrong entries when n == k. Give y an axis of its own, y[:, None] == np.arange(k), an (n, k) "
                       "one-hot matrix (or np.eye(k)[y])")
 
 

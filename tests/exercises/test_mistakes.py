@@ -12434,8 +12434,8 @@ def _r26_sigmoid_derivative_by_torch_s_decomposition(z):
 
 
 def test_sigmoid_derivative_refuses_torch_s_python_backward_kernels():
-    """Round 26 (contrived: a private module): torch._decomp.decompositions.sigmoid_backward(1, s), the Python version of
-    torch's backward kernel, passed sigmoid_derivative 33 of 33 (its nll_loss_backward and _log_softmax_backward_data
+    """Round 26 (contrived: a private module): torch._decomp.decompositions.sigmoid_backward(1, s), the Python version
+    of torch's backward kernel, passed sigmoid_derivative 33 of 33 (its nll_loss_backward and _log_softmax_backward_data
     give softmax_ce_grad's result the same way). Unlike torch.ops.aten's kernels (an engine note) they are plain
     functions, watched now. (round 26, r263 F6)"""
     pytest.importorskip("torch")

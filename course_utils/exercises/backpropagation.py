@@ -64,6 +64,12 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
                              "n == k. Keep the axis, Z.max(axis=1, keepdims=True), of shape (n, 1)")
 
 
+_ONE_HOT_UNALIGNED = ("np.arange(k) == y lines y, of shape (n,), up with the k class numbers along the columns, not "
+                      "row by row: numpy raises a ValueError (\"could not be broadcast\") when n != k, and compares "
+                      "the wrong entries when n == k. Give y an axis of its own, y[:, None] == np.arange(k), an (n, k) "
+                      "one-hot matrix (or np.eye(k)[y])")
+
+
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
                          "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
                          "(or tanh_derivative(Z1) of the sums)")
@@ -852,6 +858,8 @@ _ce_grad_first_column = _lengths_checked(
 _ce_grad_row_max_without_keepdims = _lengths_checked(   # round 25 (r253 F7): shape (n,), not (n, 1)
     lambda Z, y: (np.exp(Z - Z.max(axis=1)) / np.exp(Z - Z.max(axis=1)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
     / len(Z))
+_ce_grad_one_hot_unaligned = _lengths_checked(   # round 26 (r263 F7): y of shape (n,) against the k class numbers
+    lambda Z, y: (mlp.softmax(Z) - (np.arange(Z.shape[1]) == np.asarray(y))) / len(Z))
 _ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axis=1 belongs
     lambda Z, y: (np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
     / len(Z))
@@ -1004,6 +1012,22 @@ _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * 
 # round 21: the factories that built the mistakes above are dropped once used: given the right parts they return a
 # right answer that no watch sees (_backward_with_activations(neurons.sigmoid, np.tanh) is mlp_backward itself)
 del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
+
+
+def _backward_p_in_float32(X, y, W1, b1, W2, b2):
+    """The right backward pass with P = sigmoid(Z2) rounded to float32 (as torch's .float() leaves it): below 1e-45,
+    the P of a confidently right example, float32 has only 0."""
+    H = np.tanh(X @ W1.T + b1)
+    P = neurons.sigmoid(H @ W2.T + b2).astype(np.float32)
+    dZ2 = (P - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+_TINY_P_LOST = ("P of a confidently right example (a logit far below 0, where P = e^z is tiny but not 0) came out 0, "
+                "and every gradient with it: 0.5 * (1 + tanh(z / 2)) rounds it to 0 (1 + tanh rounds to 0 there), and "
+                "float32 holds nothing below 1e-45 (P or dZ2 in float32, as torch's .float() makes them). Use the "
+                "stable sigmoid, which computes P from e^z, and keep P, dZ2 and the gradients in float64")
 
 
 def _backward_weights_in_float32(X, y, W1, b1, W2, b2):
@@ -1467,7 +1491,24 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              "tensorflow._api.v2.raw_ops:SparseSoftmaxCrossEntropyWithLogits",
              "tensorflow._api.v2.raw_ops:SoftmaxCrossEntropyWithLogits",
              "tensorflow.python.ops.gen_nn_ops:sparse_softmax_cross_entropy_with_logits",
-             "tensorflow.python.ops.gen_nn_ops:softmax_cross_entropy_with_logits")
+             "tensorflow.python.ops.gen_nn_ops:softmax_cross_entropy_with_logits",
+             # round 26 (r263 F1): sympy's symbolic derivative, evaluated with mpmath, passed sigmoid_derivative; every
+             # way to it (sympy.diff, expr.diff, Derivative(...).doit(), Matrix.diff, jacobian) makes a Derivative
+             "sympy.core.function:Derivative.__new__",
+             # round 26 (r263 F4): torch.nn.grad's public gradients of a convolution, a dense layer being a 1x1
+             # convolution over the examples, passed dense_backward
+             *(f"torch.nn.grad:conv{d}d_{part}" for d in (1, 2, 3) for part in ("input", "weight")),
+             # round 26 (r263 F5): TensorFlow's gradient ops of the sigmoid, tanh and bias add, called directly:
+             # tf.raw_ops.SigmoidGrad(y=s, dy=1) passed sigmoid_derivative 33/33, TanhGrad gave mlp_backward's dZ1
+             "tensorflow._api.v2.raw_ops:SigmoidGrad", "tensorflow.python.ops.gen_math_ops:sigmoid_grad",
+             "tensorflow._api.v2.raw_ops:TanhGrad", "tensorflow.python.ops.gen_math_ops:tanh_grad",
+             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad",
+             # round 26 (r263 F6, contrived): torch's Python versions of its backward kernels (torch.ops.aten's, an
+             # engine note, have no function to watch): sigmoid_backward(1, s) passed sigmoid_derivative 33/33
+             *(f"torch._decomp.decompositions:{name}" for name in (
+                 "sigmoid_backward", "tanh_backward", "_softmax_backward_data", "_log_softmax_backward_data",
+                 "nll_loss_backward", "_nll_loss_backward", "binary_cross_entropy_backward", "log_sigmoid_backward",
+                 "softplus_backward")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1637,6 +1678,7 @@ EXERCISES = {
                     "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
             Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
+            Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "
                     "then np.exp overflows to inf"),
@@ -1705,9 +1747,10 @@ EXERCISES = {
             Mistake("logits clipped", _backward_logits_clipped, "do not clip the logits: sigmoid(-40) is 4.2e-18, "
                     "while np.clip(z, -30, 30) makes it 9.4e-14, and every confident example's gradient with it. The "
                     "stable sigmoid is finite for any logit"),
-            Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, "0.5 * (1 + tanh(z / 2)) loses the "
-                    "small values far below z = 0 (1 + tanh rounds to 0 there): use the stable sigmoid, which computes "
-                    "them from e^z"),
+            # round 26 (r263 F3): P rounded to float32 gives the same 0s on the case of logits near -130, and was told
+            # that its sigmoid was written with tanh: one message names both
+            Mistake("sigmoid written with tanh", _backward_tanh_sigmoid, _TINY_P_LOST),
+            Mistake("P in float32", _backward_p_in_float32, _TINY_P_LOST),
             Mistake("db2 summed to one number", _backward_db2_summed_whole, "db2 must have b2's shape (1,), one entry "
                     "per output unit: np.sum(dZ2) (or dZ2.sum()) adds every entry into one number. Sum over the "
                     "examples only, dZ2.sum(axis=0)"),

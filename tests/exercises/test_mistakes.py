@@ -8755,6 +8755,80 @@ def test_lesson_05a_conv2d_valid_tells_einsum_on_uint8_inputs_to_convert_them():
     assert verdict.kind == WRONG and "np.einsum or scipy's correlate2d on uint8" in verdict.text, verdict.text
 
 
+# round 26: lesson 05
+def _r26_size_numpy_ints_kept(n, kernel, padding=0, stride=1):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def test_lesson_05a_conv_output_size_refuses_numpy_ints_left_unconverted():
+    """An answer that accepts numpy integers, as the lesson's solution does, but computes with them as given passed:
+    2 * np.int8(100) wraps round to -56 (no case had a numpy integer), so 100 pixels padded by 100 gave 42 positions
+    instead of 298. Now a case passes numpy int8 arguments; it is told to convert them to
+    Python ints (round 26, r265 F1)."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r26_size_numpy_ints_kept)
+    assert verdict.kind == WRONG and "convert numpy integers to Python ints" in verdict.text, verdict.text
+
+
+def _r26_params_numpy_ints_kept(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + (
+        side * side * filters2 + 1) * n_classes
+
+
+def test_lesson_05b_cnn_param_count_refuses_numpy_ints_left_unconverted():
+    """An answer that accepts numpy integers, as the lesson's solution does, but computes with them as given passed:
+    with np.int8 filters, (3 * 3 + 1) * np.int8(64) wraps round to -128 instead of 640 (no case had a numpy
+    integer). Now a case passes numpy int8 filters; it is told to convert them to Python ints (round 26, r265 F2)."""
+    verdict = judge(registry.get_exercise("cnn_param_count"), _r26_params_numpy_ints_kept)
+    assert verdict.kind == WRONG and "convert numpy integers to Python ints" in verdict.text, verdict.text
+
+
+def _r26_size_python_ints_only(n, kernel, padding=0, stride=1):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if type(value) is not int:
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def _r26_params_python_ints_only(filters1, filters2, n_classes=10, size=28, kernel=3):
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if type(value) is not int:
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + (
+        side * side * filters2 + 1) * n_classes
+
+
+@pytest.mark.parametrize("name, answer", [("conv_output_size", _r26_size_python_ints_only),
+                                          ("cnn_param_count", _r26_params_python_ints_only)])
+def test_lesson_05_sizes_that_refuse_numpy_ints_as_not_an_int_passes(name, answer):
+    """The texts say "raise TypeError when an argument is not an int": an answer that takes Python ints only and
+    refuses numpy integers with TypeError is right too, beside the new numpy int8 case (round 26, r265 F1, F2)."""
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

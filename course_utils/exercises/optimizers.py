@@ -1846,12 +1846,16 @@ _TORCH_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagra
 
 def _refusing_torch_kernels(run):
     """``run``, refusing an answer that holds or calls one of torch's fused optimizer kernels (once torch is loaded)."""
+    looked_at = []   # the last answer that held none of them, and whether torch was loaded then (once per answer)
+
     def runner(answer, case):
         torch = sys.modules.get("torch")
         kernels = [(name, vars(torch)[name]) for name in _TORCH_KERNELS if torch is not None and name in vars(torch)]
-        held = held_functions(answer, [kernel for _, kernel in kernels])
-        if held:
-            raise Mismatch(t(LIBRARY_VERSION, name=f"torch.{held[0].__name__}"))
+        if looked_at != [answer, len(kernels)]:
+            held = held_functions(answer, [kernel for _, kernel in kernels])
+            if held:
+                raise Mismatch(t(LIBRARY_VERSION, name=f"torch.{held[0].__name__}"))
+            looked_at[:] = [answer, len(kernels)]
         seen = []
         for name, kernel in kernels:
             setattr(torch, name, watched(kernel, seen))

@@ -3569,11 +3569,11 @@ def _r26_sgd_step_by_aten_fused_kernel(w, grad, lr):
 
 
 @pytest.mark.xfail(strict=True, reason="engine: torch's kernels reached through torch.ops.aten (or "
-                   "torch._C._VariableFunctions, whose attributes are read-only) cannot be watched by rebinding a name; "
-                   "the same gap as lesson 03's backward kernels (round 25)")
+                   "torch._C._VariableFunctions, whose attributes are read-only) cannot be watched by rebinding a "
+                   "name; the same gap as lesson 03's backward kernels (round 25)")
 def test_lesson_04_round_26_engine_refuses_torch_s_fused_kernel_through_aten():
     """Passes (a shortcut, still open): torch.ops.aten._fused_sgd_ is the kernel that the check now refuses as
-    torch._fused_sgd_ (round 26, r264 E1)."""
+    torch._fused_sgd_ (round 26, r264 F5)."""
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise("sgd_step"), _r26_sgd_step_by_aten_fused_kernel)
     assert verdict.kind == WRONG, verdict.text

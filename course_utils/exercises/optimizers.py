@@ -12,15 +12,16 @@ import copy
 import inspect
 import math
 import random
+import sys
 
 import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call,
-                   draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
-                   refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls, short,
-                   still_held)
+from .base import (LIBRARY_VERSION, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
+                   compare_values, draw_call, draw_floats, draw_shape, generated, held_functions, in_turn,
+                   memory_overlaps, new_results, reference_of, refusing_course_versions, reused_later, same_numpy_state,
+                   share_memory_between_calls, short, still_held, watched)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -1833,14 +1834,53 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
-    return refusing_course_versions(new_results(run), (
-        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed)
+    return _refusing_torch_kernels(refusing_course_versions(new_results(run), (
+        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed))
+
+
+# round 26 (r264 F4): torch.optim's fused steps are kernels of torch itself (torch._fused_adam_(params, grads, m, v, ...,
+# steps) updates its lists of tensors in place), which the engine's "module:qualname" cannot name (their __qualname__
+# points at a class that the torch module does not hold); called by hand they passed all three checks
+_TORCH_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")
+
+
+def _refusing_torch_kernels(run):
+    """``run``, refusing an answer that holds or calls one of torch's fused optimizer kernels (once torch is loaded)."""
+    looked_at = []   # the last answer that held none of them, and whether torch was loaded then (once per answer)
+
+    def runner(answer, case):
+        torch = sys.modules.get("torch")
+        kernels = [(name, vars(torch)[name]) for name in _TORCH_KERNELS if torch is not None and name in vars(torch)]
+        if looked_at != [answer, len(kernels)]:
+            held = held_functions(answer, [kernel for _, kernel in kernels])
+            if held:
+                raise Mismatch(t(LIBRARY_VERSION, name=f"torch.{held[0].__name__}"))
+            looked_at[:] = [answer, len(kernels)]
+        seen = []
+        for name, kernel in kernels:
+            setattr(torch, name, watched(kernel, seen))
+        try:
+            result = run(answer, case)
+        finally:
+            for name, kernel in kernels:
+                setattr(torch, name, kernel)
+        if seen:
+            raise Mismatch(t(LIBRARY_VERSION, name=seen[0].replace("_VariableFunctionsClass.", "")))
+        return result
+    return runner
 
 
 # round 25 (r254 F1-F3): 04b writes the steps from scratch and proves them equal to torch.optim's and Keras'; an answer
 # that set a torch optimizer's state to the given velocity (or m, v and t - 1) and called its step() passed all three
 # checks. The frameworks' step functions are watched as the course's own versions are, once loaded, and named as a
 # library's version (the optimizers' classes are not: building one computes nothing)
+_TF_KINDS = (("", ""), ("Resource", "resource_"), ("Sparse", "sparse_"), ("ResourceSparse", "resource_sparse_"))
+_TF_OPS = (("AdaMax", "ada_max"), ("Adadelta", "adadelta"), ("Adagrad", "adagrad"), ("AdagradDA", "adagrad_da"),
+           ("AdagradV2", "adagrad_v2"), ("Adam", "adam"), ("AdamWithAmsgrad", "adam_with_amsgrad"),
+           ("AddSign", "add_sign"), ("CenteredRMSProp", "centered_rms_prop"), ("Ftrl", "ftrl"), ("FtrlV2", "ftrl_v2"),
+           ("GradientDescent", "gradient_descent"), ("KerasMomentum", "keras_momentum"), ("Momentum", "momentum"),
+           ("PowerSign", "power_sign"), ("ProximalAdagrad", "proximal_adagrad"),
+           ("ProximalGradientDescent", "proximal_gradient_descent"), ("RMSProp", "rms_prop"))
 _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         "adadelta", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop",
                         "sgd") for prefix in ("", "_single_tensor_", "_multi_tensor_", "_fused_")),
@@ -1851,9 +1891,17 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
                         ("nadam", "Nadam"))),
                     # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
-                    *(f"tensorflow._api.v2.raw_ops:{kind}Apply{name}" for kind in ("", "Resource") for name in (
-                        "GradientDescent", "Momentum", "KerasMomentum", "Adam", "AdamWithAmsgrad", "RMSProp",
-                        "CenteredRMSProp")))
+                    # round 26 (r264 F2, F3): every training op, in tf.raw_ops (CamelCase) and where it is defined
+                    # (gen_training_ops, snake_case; tf.raw_ops holds copies, so gen_training_ops' own functions and
+                    # the v1 optimizers that call them were not watched): ResourceApplyProximalGradientDescent with
+                    # l1 = l2 = 0 is SGD, resource_apply_adam with eps scaled by sqrt(1 - beta2**t) the paper's Adam
+                    *(f"tensorflow._api.v2.raw_ops:{kind}Apply{name}" for kind, _ in _TF_KINDS for name, _ in _TF_OPS),
+                    *(f"tensorflow.python.ops.gen_training_ops:{kind}apply_{name}" for _, kind in _TF_KINDS
+                      for _, name in _TF_OPS),
+                    # round 26 (r264 F1): scikit-learn's MLP optimizers, plain numpy: AdamOptimizer with its state set
+                    # to m, v and t - 1 and SGDOptimizer (momentum) passed all three checks
+                    *(f"sklearn.neural_network._stochastic_optimizers:{name}._get_updates"
+                      for name in ("SGDOptimizer", "AdamOptimizer")))
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

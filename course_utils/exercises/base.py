@@ -413,7 +413,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             live = [f for f in map(_loaded, functions) if f is not None]
             # each function where its module or class holds it (not where a copy's __qualname__ points: tf.raw_ops.X
             # is a copy of gen_nn_ops' function, which gen_nn_ops holds itself), then where others hold it
-            held = [(_owner(f), f.__name__, f) for f in live if bound(_owner(f), f.__name__) is f]
+            held = [(_owner(f), f.__name__, f) for f in live
+                    if _owner(f) is not None and bound(_owner(f), f.__name__) is f]
             loaded[:] = [modules, live, held + course_aliases(live) + _named_aliases(functions),
                          {id(f): f for f in live}]
         live = loaded[1]
@@ -463,10 +464,13 @@ LIBRARIES = tuple(dict.fromkeys([COURSE_PACKAGE, sys.prefix, sys.base_prefix, *s
 
 def watched(function: Callable, seen: list, ends: frozenset = frozenset()) -> Callable:
     """``function``, noting in ``seen`` each call made while the answer's own code runs (``answer_on_stack``)."""
+    module = getattr(function, "__module__", "")   # named where it is held (torch._fused_sgd_, not by its qualname)
+    name = f"{module}.{getattr(function, '__qualname__' if _owner(function) else '__name__', '')}"
+
     @functools.wraps(function)
     def call(*args, **kwargs):
         if answer_on_stack(sys._getframe(1), ends):
-            seen.append(f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}")
+            seen.append(name)
         return function(*args, **kwargs)
     del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
     inner = getattr(function, "__wrapped__", None)
@@ -623,7 +627,7 @@ def _named_aliases(functions: Sequence[Callable | str]) -> list:
         held = getattr(module, "__dict__", None)
         if type(held) is dict:
             found += [(held, name, f) for name, f in named
-                      if held.get(name) is f and not (name == f.__name__ and module.__name__ == f.__module__)]
+                      if held.get(name) is f and not (name == f.__name__ and module is _owner(f))]
     return found
 
 
@@ -662,10 +666,12 @@ def bound(holder: Any, name: str) -> Any:
 
 
 def _owner(function: Callable) -> Any:
-    """The module, or the class in it, that holds ``function`` under its name (``Adam.update``: the class Adam)."""
-    owner = sys.modules[function.__module__]
-    for name in function.__qualname__.split(".")[:-1]:
-        owner = getattr(owner, name)
+    """The module, or the class in it, that ``__module__`` and ``__qualname__`` say hold ``function`` (``Adam.update``:
+    the class Adam); None where there is none (torch's ``_fused_sgd_``, a method of a class that torch does not hold:
+    ``_named_aliases`` finds it in torch)."""
+    owner = sys.modules.get(getattr(function, "__module__", None) or "")
+    for name in getattr(function, "__qualname__", "").split(".")[:-1]:
+        owner = getattr(owner, name, None)
     return owner
 
 

@@ -12,16 +12,15 @@ import copy
 import inspect
 import math
 import random
-import sys
 
 import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (LIBRARY_VERSION, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
-                   compare_values, draw_call, draw_floats, draw_shape, generated, held_functions, in_turn,
-                   memory_overlaps, new_results, reference_of, refusing_course_versions, reused_later, same_numpy_state,
-                   share_memory_between_calls, short, still_held, watched)
+from .base import (RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_call,
+                   draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
+                   refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls, short,
+                   still_held)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -1834,40 +1833,8 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
-    return _refusing_torch_kernels(refusing_course_versions(new_results(run), (
-        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed))
-
-
-# round 26 (r264 F4): torch.optim's fused steps are kernels of torch itself (torch._fused_adam_(params, grads, m, v, ...,
-# steps) updates its lists of tensors in place), which the engine's "module:qualname" cannot name (their __qualname__
-# points at a class that the torch module does not hold); called by hand they passed all three checks
-_TORCH_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")
-
-
-def _refusing_torch_kernels(run):
-    """``run``, refusing an answer that holds or calls one of torch's fused optimizer kernels (once torch is loaded)."""
-    looked_at = []   # the last answer that held none of them, and whether torch was loaded then (once per answer)
-
-    def runner(answer, case):
-        torch = sys.modules.get("torch")
-        kernels = [(name, vars(torch)[name]) for name in _TORCH_KERNELS if torch is not None and name in vars(torch)]
-        if looked_at != [answer, len(kernels)]:
-            held = held_functions(answer, [kernel for _, kernel in kernels])
-            if held:
-                raise Mismatch(t(LIBRARY_VERSION, name=f"torch.{held[0].__name__}"))
-            looked_at[:] = [answer, len(kernels)]
-        seen = []
-        for name, kernel in kernels:
-            setattr(torch, name, watched(kernel, seen))
-        try:
-            result = run(answer, case)
-        finally:
-            for name, kernel in kernels:
-                setattr(torch, name, kernel)
-        if seen:
-            raise Mismatch(t(LIBRARY_VERSION, name=seen[0].replace("_VariableFunctionsClass.", "")))
-        return result
-    return runner
+    return refusing_course_versions(new_results(run), (
+        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed)
 
 
 # round 25 (r254 F1-F3): 04b writes the steps from scratch and proves them equal to torch.optim's and Keras'; an answer
@@ -1901,7 +1868,11 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                     # round 26 (r264 F1): scikit-learn's MLP optimizers, plain numpy: AdamOptimizer with its state set
                     # to m, v and t - 1 and SGDOptimizer (momentum) passed all three checks
                     *(f"sklearn.neural_network._stochastic_optimizers:{name}._get_updates"
-                      for name in ("SGDOptimizer", "AdamOptimizer")))
+                      for name in ("SGDOptimizer", "AdamOptimizer")),
+                    # round 26 (r264 F4): torch.optim's fused steps are kernels of torch itself
+                    # (torch._fused_adam_(params, grads, m, v, ..., steps) updates its lists of tensors in place);
+                    # called by hand they passed all three checks
+                    *(f"torch:{name}" for name in ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")))
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

@@ -62,6 +62,9 @@ _LIBRARY_VERSIONS = {
                              # round 25 (r257 L1): set to every order, the sampling is exact (refused before only as
                              # float32 arithmetic)
                              f"{_CAPTUM}shapley_value:ShapleyValueSampling.attribute",
+                             # round 26 (r267 F1): the same sampling through its Future version, which ShapleyValues
+                             # inherits and runs over every order (refused before only as float32 arithmetic)
+                             f"{_CAPTUM}shapley_value:ShapleyValueSampling.attribute_future",
                              f"{_CAPTUM}kernel_shap:KernelShap.attribute",
                              "shap.explainers._explainer:Explainer.__call__",
                              "shap.explainers._exact:ExactExplainer.explain_row",

@@ -17043,6 +17043,35 @@ def test_round_25_exact_shapley_values_refuses_captum_s_sampling_over_every_orde
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+# round 26: lesson 07
+def _r26_shapley_by_captum_s_future(predict, x, background):
+    """captum's ShapleyValues (every order) through attribute_future, which it inherits from ShapleyValueSampling,
+    one call per background row, then averaged: the exact interventional Shapley values, computed by captum."""
+    import torch
+    from captum.attr import ShapleyValues
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+
+    def forward(rows):
+        done = torch.futures.Future()
+        done.set_result(torch.as_tensor(np.asarray(predict(rows.numpy()), dtype=float)))
+        return done
+    explainer = ShapleyValues(forward)
+    return np.mean([explainer.attribute_future(torch.as_tensor(x)[None], baselines=torch.as_tensor(row)[None])
+                    .wait()[0].numpy() for row in background], axis=0)
+
+
+def test_lesson_07b_round_26_exact_shapley_values_refuses_captum_s_future_version():
+    """ShapleyValues(...).attribute_future (the Future version of the sampling over every order) computes the exact
+    values through captum; it was refused only because captum adds up in float32, with a message telling the learner
+    to compute in float64. It is refused as a library's version now (round 26, r267 F1)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r26_shapley_by_captum_s_future)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -17044,6 +17044,45 @@ def test_round_25_exact_shapley_values_refuses_captum_s_sampling_over_every_orde
 
 
 # round 26: lesson 07
+def _r26_ig_in_chunks(chunk, mean_of_means):
+    """Integrated gradients with the points in chunks of ``chunk``: each chunk's gradients averaged and the chunks'
+    means averaged (``mean_of_means``), or all the chunks' gradients added up and divided by steps (right)."""
+    def answer(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        parts = []
+        for start in range(0, steps, chunk):
+            points = (baseline + alphas[start:start + chunk] * (x - baseline)).requires_grad_(True)
+            model(points)[:, target].sum().backward()
+            parts.append(points.grad.mean(dim=0) if mean_of_means else points.grad.sum(dim=0))
+        total = torch.stack(parts)
+        return (x - baseline) * (total.mean(dim=0) if mean_of_means else total.sum(dim=0) / steps)
+    return answer
+
+
+@pytest.mark.parametrize("chunk", [128, 512, 1024])
+def test_lesson_07a_round_26_integrated_gradients_refuses_the_mean_of_the_chunks_means(chunk):
+    """Points passed in chunks (of 512, as attribution.integrated_gradients does), each chunk's gradients averaged and
+    then the chunks' means averaged: the smaller last chunk weighs as much as a full one. It passed, since 2048 steps
+    and the drawn 1-128 are multiples of any chunk of 128-1024 points or fit in one; a case of 1100 steps refuses it,
+    and a chunk of 512 is named (round 26, r267 F2)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r26_ig_in_chunks(chunk, mean_of_means=True))
+    assert verdict.kind == WRONG and "1100 steps" in verdict.text, verdict.text
+    assert chunk != 512 or "averaged the chunks' means" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("chunk", [100, 512])
+def test_lesson_07a_round_26_integrated_gradients_in_chunks_added_up_passes(chunk):
+    """The right way to pass the points in chunks: add up every chunk's gradients and divide by steps (round 26,
+    r267 F2)."""
+    _passes("integrated_gradients", _r26_ig_in_chunks(chunk, mean_of_means=False))
+
+
 def _r26_shapley_by_captum_s_future(predict, x, background):
     """captum's ShapleyValues (every order) through attribute_future, which it inherits from ShapleyValueSampling,
     one call per background row, then averaged: the exact interventional Shapley values, computed by captum."""

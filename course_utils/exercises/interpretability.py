@@ -57,7 +57,11 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
                              "captum._utils.gradient:compute_layer_gradients_and_eval"),
-    "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
+    "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",
+                      # round 26 (r267 F3): FeatureAblation.attribute.__wrapped__ called with an Occlusion and the
+                      # windows' settings is Occlusion.attribute without its wrapper; the windows are still Occlusion's
+                      f"{_CAPTUM}occlusion:Occlusion._occlusion_mask",
+                      f"{_CAPTUM}occlusion:Occlusion._construct_ablated_input_across_tensors"),
     "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
                              # round 25 (r257 L1): set to every order, the sampling is exact (refused before only as
                              # float32 arithmetic)

@@ -17111,6 +17111,68 @@ def test_lesson_07b_round_26_exact_shapley_values_refuses_captum_s_future_versio
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+def _r26_occlusion_by_captum_s_ablation_with_occlusion_s_windows(predict, image, patch, stride, fill):
+    """captum's Occlusion run through FeatureAblation.attribute.__wrapped__ (as Occlusion.attribute itself does), on
+    the part of the image that the windows reach, so that no window is cut off at the border."""
+    import torch
+    from captum.attr import FeatureAblation, Occlusion
+
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    h, w = ((side - patch) // stride * stride + patch for side in image.shape)
+
+    def scores(batch):
+        full = np.repeat(image[None], len(batch), axis=0)
+        full[:, :h, :w] = batch.numpy()
+        return torch.as_tensor(np.asarray(predict(full), dtype=float))
+    shifts = tuple((side - patch + stride - 1) // stride + 1 for side in (h, w))
+    found = FeatureAblation.attribute.__wrapped__(
+        Occlusion(scores), torch.as_tensor(image[:h, :w])[None], baselines=fill,
+        sliding_window_tensors=(torch.ones(patch, patch),), shift_counts=(shifts,), strides=((stride, stride),))
+    result = np.zeros(image.shape)
+    result[:h, :w] = np.nan_to_num(found[0].numpy())   # 0 where no window covers a pixel
+    return result
+
+
+def test_lesson_07b_round_26_occlusion_map_refuses_captum_s_occlusion_without_its_wrapper():
+    """Occlusion.attribute is refused, but it only sets up the windows and calls FeatureAblation.attribute.__wrapped__
+    with itself; an answer that made that call on the part of the image the windows reach passed with captum's
+    occlusion map. Occlusion's window masks are refused now, and FeatureAblation on the answer's own masks is still
+    allowed (round 26, r267 F3)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("occlusion_map"), _r26_occlusion_by_captum_s_ablation_with_occlusion_s_windows)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
+def _r26_occlusion_by_feature_ablation_window_by_window(predict, image, patch, stride, fill):
+    """captum's FeatureAblation on the answer's own masks, one window at a time (the window is feature 0, the rest of
+    the image feature 1): the answer still loops over the windows and averages the drops itself."""
+    import torch
+    from captum.attr import FeatureAblation
+
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    ablation = FeatureAblation(lambda batch: torch.as_tensor(np.asarray(predict(batch.numpy()), dtype=float)))
+    total, count = np.zeros(image.shape), np.zeros(image.shape)
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            mask = np.ones(image.shape, dtype=np.int64)
+            mask[i:i + patch, j:j + patch] = 0
+            drop = ablation.attribute(torch.as_tensor(image)[None], baselines=fill,
+                                      feature_mask=torch.as_tensor(mask)[None])[0, i, j].item()
+            total[i:i + patch, j:j + patch] += drop
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_lesson_07b_round_26_occlusion_map_by_feature_ablation_window_by_window_passes():
+    """FeatureAblation on the answer's own window masks stays allowed (round 26, r267 F3)."""
+    pytest.importorskip("captum.attr")
+    _passes("occlusion_map", _r26_occlusion_by_feature_ablation_window_by_window)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -74,7 +74,11 @@ _LIBRARY_VERSIONS = {
                              "shap.explainers._exact:ExactExplainer.explain_row",
                              "shap.explainers._permutation:PermutationExplainer.explain_row",
                              "shap.explainers._kernel:KernelExplainer.shap_values",
-                             "shap.explainers._kernel:KernelExplainer.explain"),   # one row, all coalitions: exact
+                             "shap.explainers._kernel:KernelExplainer.explain",   # one row, all coalitions: exact
+                             # round 26 (r267 F4): ExactExplainer.explain_row's own parts, called one by one: the
+                             # Shapley weights and their sum over every coalition's value (in gray-code order)
+                             "shap.utils._general:shapley_coefficients",
+                             "shap.explainers._exact:_compute_grey_code_row_values"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases

@@ -17173,6 +17173,45 @@ def test_lesson_07b_round_26_occlusion_map_by_feature_ablation_window_by_window_
     _passes("occlusion_map", _r26_occlusion_by_feature_ablation_window_by_window)
 
 
+def _r26_shapley_by_shap_s_exact_parts(own_weights):
+    """shap's ExactExplainer.explain_row done by hand from its parts: MaskedModel for every coalition's value in
+    gray-code order, then shap's weights (or the answer's own, ``own_weights``) and shap's sum of them."""
+    def answer(predict, x, background):
+        from shap.explainers._exact import _compute_grey_code_row_values, gray_code_indexes
+        from shap.links import identity
+        from shap.maskers import Independent
+        from shap.utils import MaskedModel
+        from shap.utils._general import shapley_coefficients
+
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n = len(x)
+        masked = MaskedModel(predict, Independent(background, max_samples=len(background)), identity, False, x)
+        order = gray_code_indexes(n)
+        values = masked(order, zero_index=0, batch_size=1000)
+        weights = (np.array([1 / (n * math.comb(n - 1, size)) for size in range(n)]) if own_weights
+                   else shapley_coefficients(n))
+        phi = np.zeros(n)
+        _compute_grey_code_row_values(phi, np.zeros(n, dtype=bool), np.arange(n), values, weights, order,
+                                      MaskedModel.delta_mask_noop_value)
+        return phi
+    return answer
+
+
+@pytest.mark.parametrize("own_weights", [False, True], ids=["shap's weights", "own weights"])
+def test_lesson_07b_round_26_exact_shapley_values_refuses_shap_s_exact_explainer_in_parts(own_weights):
+    """ExactExplainer.explain_row is refused, but its parts were not: an answer that called MaskedModel for the
+    coalitions' values, shap's shapley_coefficients and its compiled sum _compute_grey_code_row_values passed (once
+    numba had compiled the sum: the first run of the check timed out). The weights and the sum are refused now
+    (round 26, r267 F4)."""
+    pytest.importorskip("shap")
+    answer = _r26_shapley_by_shap_s_exact_parts(own_weights)
+    answer(lambda rows: rows.sum(axis=1), np.ones(3), np.zeros((2, 3)))   # numba compiles the sum outside the check
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -45,6 +45,9 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
                      "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                             # round 26 (r267 F5): the private method that attribute calls, with the answer's own
+                             # gradient function set as the object's gradient_func: captum made the path and its sum
+                             f"{_CAPTUM}integrated_gradients:IntegratedGradients._attribute",
                              f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
                              f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",

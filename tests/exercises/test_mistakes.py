@@ -17212,6 +17212,38 @@ def test_lesson_07b_round_26_exact_shapley_values_refuses_shap_s_exact_explainer
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+def _r26_ig_by_captum_s_private_attribute(model, x, target, baseline, steps):
+    """captum's IntegratedGradients._attribute (what attribute calls) with the answer's own gradient function as the
+    object's gradient_func: captum makes the points, sums the gradients and multiplies by (x - baseline); a single step,
+    which captum refuses, is done by hand."""
+    import torch
+    from captum.attr import IntegratedGradients
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)[None]
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)[None]
+
+    def gradients(forward_fn, inputs, target_ind=None, additional_forward_args=None):   # captum's names
+        points = inputs[0].detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(forward_fn(points)[:, target_ind].sum(), points)
+        return (grad,)
+    if steps == 1:
+        return ((x - baseline) * gradients(model, (baseline + 0.5 * (x - baseline),), target)[0])[0]
+    explainer = IntegratedGradients(model)
+    explainer.gradient_func = gradients
+    return explainer._attribute((x,), (baseline,), target=target, n_steps=steps, method="riemann_middle")[0][0].detach()
+
+
+def test_lesson_07a_round_26_integrated_gradients_refuses_captum_s_private_attribute():
+    """IntegratedGradients.attribute and captum's gradient helpers are refused, but an answer that set its own
+    gradient function on the object and called the private _attribute passed: captum built the path, summed the
+    gradients and multiplied by (x - baseline). _attribute is refused now (round 26, r267 F5)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r26_ig_by_captum_s_private_attribute)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

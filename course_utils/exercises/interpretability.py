@@ -45,6 +45,9 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
                      "captum._utils.gradient:compute_layer_gradients_and_eval"),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
+                             # round 26 (r267 F5): the private method that attribute calls, with the answer's own
+                             # gradient function set as the object's gradient_func: captum made the path and its sum
+                             f"{_CAPTUM}integrated_gradients:IntegratedGradients._attribute",
                              f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients.attribute",
                              f"{_CAPTUM}saliency:Saliency.attribute",
                              f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
@@ -57,17 +60,28 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
                              "captum._utils.gradient:compute_layer_gradients_and_eval"),
-    "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",),
+    "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",
+                      # round 26 (r267 F3): FeatureAblation.attribute.__wrapped__ called with an Occlusion and the
+                      # windows' settings is Occlusion.attribute without its wrapper; the windows are still Occlusion's
+                      f"{_CAPTUM}occlusion:Occlusion._occlusion_mask",
+                      f"{_CAPTUM}occlusion:Occlusion._construct_ablated_input_across_tensors"),
     "exact_shapley_values": (f"{_CAPTUM}shapley_value:ShapleyValues.attribute",
                              # round 25 (r257 L1): set to every order, the sampling is exact (refused before only as
                              # float32 arithmetic)
                              f"{_CAPTUM}shapley_value:ShapleyValueSampling.attribute",
+                             # round 26 (r267 F1): the same sampling through its Future version, which ShapleyValues
+                             # inherits and runs over every order (refused before only as float32 arithmetic)
+                             f"{_CAPTUM}shapley_value:ShapleyValueSampling.attribute_future",
                              f"{_CAPTUM}kernel_shap:KernelShap.attribute",
                              "shap.explainers._explainer:Explainer.__call__",
                              "shap.explainers._exact:ExactExplainer.explain_row",
                              "shap.explainers._permutation:PermutationExplainer.explain_row",
                              "shap.explainers._kernel:KernelExplainer.shap_values",
-                             "shap.explainers._kernel:KernelExplainer.explain"),   # one row, all coalitions: exact
+                             "shap.explainers._kernel:KernelExplainer.explain",   # one row, all coalitions: exact
+                             # round 26 (r267 F4): ExactExplainer.explain_row's own parts, called one by one: the
+                             # Shapley weights and their sum over every coalition's value (in gray-code order)
+                             "shap.utils._general:shapley_coefficients",
+                             "shap.explainers._exact:_compute_grey_code_row_values"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -638,6 +652,10 @@ def _ig_cases():
              "old gradient, 8 steps (its .grad is the caller's: leave it as it is)"),
         Case((_wide_relu_mlp(seed=14), _inputs(6, 15, scale=3.0), 0, None, 2048), label="a ReLU MLP with 64 hidden "
              "units, 2048 steps, as the lesson's completeness check uses: every one of the 2048 points counts"),
+        # round 26 (r267 F2): 2048 and the drawn 1-128 steps are multiples of any chunk of 128-1024 points or fit in
+        # one, so an answer that averaged chunk by chunk and then averaged the chunks' means passed
+        Case((_wide_relu_mlp(seed=16), _inputs(6, 17, scale=3.0), 2, None, 1100), label="a ReLU MLP with 64 hidden "
+             "units, 1100 steps: points handled in chunks (of 128, 256, 512 or 1024) leave a smaller last chunk"),
     ]
 
 
@@ -716,6 +734,24 @@ def _ig_through_x(model, x, target, baseline, steps):
 def _ig_averaged_twice(model, x, target, baseline, steps):
     """backward() on the mean of the points' scores, then the mean of their gradients: divided by steps twice."""
     return _ig_with(_midpoints)(model, x, target, baseline, steps) / steps
+
+
+def _ig_mean_of_chunk_means(model, x, target, baseline, steps, chunk=512):
+    """The points in chunks of 512 (as attribution.integrated_gradients batches them), each chunk's gradients
+    averaged, then the chunks' means averaged: the smaller last chunk weighs as much as a full one (round 26)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    means = []
+    for start in range(0, steps, chunk):
+        points = (baseline + alphas[start:start + chunk] * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        means.append(points.grad.mean(dim=0))
+    return (x - baseline) * torch.stack(means).mean(dim=0)
 
 
 def _ig_with_the_baseline_in_x_s_dtype(model, x, target, baseline, steps):
@@ -1296,6 +1332,10 @@ EXERCISES = {
                     "you differentiated with respect to x, through the points built from it, so the chain rule "
                     "multiplied each point's gradient by its alpha: call requires_grad_(True) on the batch of points, "
                     "not on x, and average the points' own .grad."),
+            Mistake("mean of the chunks' means", _ig_mean_of_chunk_means,  # round 26 (r267 F2)
+                    "you averaged the gradients chunk by chunk and then averaged the chunks' means, so the points of "
+                    "the smaller last chunk weighed more than the others: add up the gradients of every chunk and "
+                    "divide the total by steps (or pass all the points in one batch, as the exercise asks)."),
         ),
     ),
     "exact_shapley_values": Exercise(

@@ -17548,6 +17548,207 @@ def test_round_25_exact_shapley_values_refuses_captum_s_sampling_over_every_orde
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+# round 26: lesson 07
+def _r26_ig_in_chunks(chunk, mean_of_means):
+    """Integrated gradients with the points in chunks of ``chunk``: each chunk's gradients averaged and the chunks'
+    means averaged (``mean_of_means``), or all the chunks' gradients added up and divided by steps (right)."""
+    def answer(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        parts = []
+        for start in range(0, steps, chunk):
+            points = (baseline + alphas[start:start + chunk] * (x - baseline)).requires_grad_(True)
+            model(points)[:, target].sum().backward()
+            parts.append(points.grad.mean(dim=0) if mean_of_means else points.grad.sum(dim=0))
+        total = torch.stack(parts)
+        return (x - baseline) * (total.mean(dim=0) if mean_of_means else total.sum(dim=0) / steps)
+    return answer
+
+
+@pytest.mark.parametrize("chunk", [128, 512, 1024])
+def test_lesson_07a_round_26_integrated_gradients_refuses_the_mean_of_the_chunks_means(chunk):
+    """Points passed in chunks (of 512, as attribution.integrated_gradients does), each chunk's gradients averaged and
+    then the chunks' means averaged: the smaller last chunk weighs as much as a full one. It passed, since 2048 steps
+    and the drawn 1-128 are multiples of any chunk of 128-1024 points or fit in one; a case of 1100 steps refuses it,
+    and a chunk of 512 is named (round 26, r267 F2)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r26_ig_in_chunks(chunk, mean_of_means=True))
+    assert verdict.kind == WRONG and "1100 steps" in verdict.text, verdict.text
+    assert chunk != 512 or "averaged the chunks' means" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("chunk", [100, 512])
+def test_lesson_07a_round_26_integrated_gradients_in_chunks_added_up_passes(chunk):
+    """The right way to pass the points in chunks: add up every chunk's gradients and divide by steps (round 26,
+    r267 F2)."""
+    _passes("integrated_gradients", _r26_ig_in_chunks(chunk, mean_of_means=False))
+
+
+def _r26_shapley_by_captum_s_future(predict, x, background):
+    """captum's ShapleyValues (every order) through attribute_future, which it inherits from ShapleyValueSampling,
+    one call per background row, then averaged: the exact interventional Shapley values, computed by captum."""
+    import torch
+    from captum.attr import ShapleyValues
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+
+    def forward(rows):
+        done = torch.futures.Future()
+        done.set_result(torch.as_tensor(np.asarray(predict(rows.numpy()), dtype=float)))
+        return done
+    explainer = ShapleyValues(forward)
+    return np.mean([explainer.attribute_future(torch.as_tensor(x)[None], baselines=torch.as_tensor(row)[None])
+                    .wait()[0].numpy() for row in background], axis=0)
+
+
+def test_lesson_07b_round_26_exact_shapley_values_refuses_captum_s_future_version():
+    """ShapleyValues(...).attribute_future (the Future version of the sampling over every order) computes the exact
+    values through captum; it was refused only because captum adds up in float32, with a message telling the learner
+    to compute in float64. It is refused as a library's version now (round 26, r267 F1)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r26_shapley_by_captum_s_future)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
+def _r26_occlusion_by_captum_s_ablation_with_occlusion_s_windows(predict, image, patch, stride, fill):
+    """captum's Occlusion run through FeatureAblation.attribute.__wrapped__ (as Occlusion.attribute itself does), on
+    the part of the image that the windows reach, so that no window is cut off at the border."""
+    import torch
+    from captum.attr import FeatureAblation, Occlusion
+
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    h, w = ((side - patch) // stride * stride + patch for side in image.shape)
+
+    def scores(batch):
+        full = np.repeat(image[None], len(batch), axis=0)
+        full[:, :h, :w] = batch.numpy()
+        return torch.as_tensor(np.asarray(predict(full), dtype=float))
+    shifts = tuple((side - patch + stride - 1) // stride + 1 for side in (h, w))
+    found = FeatureAblation.attribute.__wrapped__(
+        Occlusion(scores), torch.as_tensor(image[:h, :w])[None], baselines=fill,
+        sliding_window_tensors=(torch.ones(patch, patch),), shift_counts=(shifts,), strides=((stride, stride),))
+    result = np.zeros(image.shape)
+    result[:h, :w] = np.nan_to_num(found[0].numpy())   # 0 where no window covers a pixel
+    return result
+
+
+def test_lesson_07b_round_26_occlusion_map_refuses_captum_s_occlusion_without_its_wrapper():
+    """Occlusion.attribute is refused, but it only sets up the windows and calls FeatureAblation.attribute.__wrapped__
+    with itself; an answer that made that call on the part of the image the windows reach passed with captum's
+    occlusion map. Occlusion's window masks are refused now, and FeatureAblation on the answer's own masks is still
+    allowed (round 26, r267 F3)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("occlusion_map"), _r26_occlusion_by_captum_s_ablation_with_occlusion_s_windows)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
+def _r26_occlusion_by_feature_ablation_window_by_window(predict, image, patch, stride, fill):
+    """captum's FeatureAblation on the answer's own masks, one window at a time (the window is feature 0, the rest of
+    the image feature 1): the answer still loops over the windows and averages the drops itself."""
+    import torch
+    from captum.attr import FeatureAblation
+
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch is larger than the image")
+    ablation = FeatureAblation(lambda batch: torch.as_tensor(np.asarray(predict(batch.numpy()), dtype=float)))
+    total, count = np.zeros(image.shape), np.zeros(image.shape)
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            mask = np.ones(image.shape, dtype=np.int64)
+            mask[i:i + patch, j:j + patch] = 0
+            drop = ablation.attribute(torch.as_tensor(image)[None], baselines=fill,
+                                      feature_mask=torch.as_tensor(mask)[None])[0, i, j].item()
+            total[i:i + patch, j:j + patch] += drop
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_lesson_07b_round_26_occlusion_map_by_feature_ablation_window_by_window_passes():
+    """FeatureAblation on the answer's own window masks stays allowed (round 26, r267 F3)."""
+    pytest.importorskip("captum.attr")
+    _passes("occlusion_map", _r26_occlusion_by_feature_ablation_window_by_window)
+
+
+def _r26_shapley_by_shap_s_exact_parts(own_weights):
+    """shap's ExactExplainer.explain_row done by hand from its parts: MaskedModel for every coalition's value in
+    gray-code order, then shap's weights (or the answer's own, ``own_weights``) and shap's sum of them."""
+    def answer(predict, x, background):
+        from shap.explainers._exact import _compute_grey_code_row_values, gray_code_indexes
+        from shap.links import identity
+        from shap.maskers import Independent
+        from shap.utils import MaskedModel
+        from shap.utils._general import shapley_coefficients
+
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n = len(x)
+        masked = MaskedModel(predict, Independent(background, max_samples=len(background)), identity, False, x)
+        order = gray_code_indexes(n)
+        values = masked(order, zero_index=0, batch_size=1000)
+        weights = (np.array([1 / (n * math.comb(n - 1, size)) for size in range(n)]) if own_weights
+                   else shapley_coefficients(n))
+        phi = np.zeros(n)
+        _compute_grey_code_row_values(phi, np.zeros(n, dtype=bool), np.arange(n), values, weights, order,
+                                      MaskedModel.delta_mask_noop_value)
+        return phi
+    return answer
+
+
+@pytest.mark.parametrize("own_weights", [False, True], ids=["shap's weights", "own weights"])
+def test_lesson_07b_round_26_exact_shapley_values_refuses_shap_s_exact_explainer_in_parts(own_weights):
+    """ExactExplainer.explain_row is refused, but its parts were not: an answer that called MaskedModel for the
+    coalitions' values, shap's shapley_coefficients and its compiled sum _compute_grey_code_row_values passed (once
+    numba had compiled the sum: the first run of the check timed out). The weights and the sum are refused now
+    (round 26, r267 F4)."""
+    pytest.importorskip("shap")
+    answer = _r26_shapley_by_shap_s_exact_parts(own_weights)
+    answer(lambda rows: rows.sum(axis=1), np.ones(3), np.zeros((2, 3)))   # numba compiles the sum outside the check
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
+def _r26_ig_by_captum_s_private_attribute(model, x, target, baseline, steps):
+    """captum's IntegratedGradients._attribute (what attribute calls) with the answer's own gradient function as the
+    object's gradient_func: captum makes the points, sums the gradients and multiplies by (x - baseline); a single step,
+    which captum refuses, is done by hand."""
+    import torch
+    from captum.attr import IntegratedGradients
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)[None]
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)[None]
+
+    def gradients(forward_fn, inputs, target_ind=None, additional_forward_args=None):   # captum's names
+        points = inputs[0].detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(forward_fn(points)[:, target_ind].sum(), points)
+        return (grad,)
+    if steps == 1:
+        return ((x - baseline) * gradients(model, (baseline + 0.5 * (x - baseline),), target)[0])[0]
+    explainer = IntegratedGradients(model)
+    explainer.gradient_func = gradients
+    return explainer._attribute((x,), (baseline,), target=target, n_steps=steps, method="riemann_middle")[0][0].detach()
+
+
+def test_lesson_07a_round_26_integrated_gradients_refuses_captum_s_private_attribute():
+    """IntegratedGradients.attribute and captum's gradient helpers are refused, but an answer that set its own
+    gradient function on the object and called the private _attribute passed: captum built the path, summed the
+    gradients and multiplied by (x - baseline). _attribute is refused now (round 26, r267 F5)."""
+    pytest.importorskip("captum.attr")
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r26_ig_by_captum_s_private_attribute)
+    assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -327,6 +327,10 @@ def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
     return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
 
+def _shard_shares_averaged(grad_fn, w, X, y, k):
+    return np.mean([len(Xs) / len(X) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0)   # / k again
+
+
 def _shard_nan_dropped(grad_fn, w, X, y, k):
     return np.nansum([len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0) / len(X)
 
@@ -1568,6 +1572,18 @@ def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_loss_summed_means(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                  # the step is right
+        total += loss.item()                                  # but each piece's mean loss counts in full
+    optimizer.step()
+    return total
+
+
 EXERCISES = {
     "shard_gradient": Exercise(
         reference=reference_of(shard_gradient),
@@ -1580,6 +1596,9 @@ EXERCISES = {
         mistakes=(
             Mistake("plain average", _plain_average, "You averaged the shard gradients; that is right only when all "
                     "shards have the same size. Weight each by its number of examples."),
+            Mistake("weighted shares averaged", _shard_shares_averaged, "You weighted each shard's gradient by "
+                    "its share len(X_j) / len(X), then averaged the weighted gradients (np.mean): that divides by k "
+                    "once more. The shares already sum to 1: add the weighted gradients (np.sum)."),
             Mistake("sum of shard gradients", _plain_sum, "You added the shard gradients without dividing: k times "
                     "too large for equal shards."),
             Mistake("divided by k", _weighted_over_k, "You weighted by shard size but divided by k, not by the "
@@ -1830,9 +1849,16 @@ EXERCISES = {
             Mistake("trainable weights zeroed only", _accumulate_zeroing_trainable_only, "call "
                     "optimizer.zero_grad(): it also clears a frozen weight that still holds the gradient of its last "
                     "step, which optimizer.step() would otherwise apply, moving the frozen layer"),
-            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1) turns a one-output "
-                    "model's predictions of shape (n, 1) into shape (n,), and the loss then broadcasts them against "
-                    "y's (n, 1) into an (n, n) table: pass model(xb) to loss_fn as it is."),
+            Mistake("loss: sum of the pieces' mean losses", _accumulate_loss_summed_means, "Your step is right, "
+                    "but the loss you returned is the sum of the pieces' mean losses, about micro_batches times the "
+                    "batch's mean loss: add loss.item() of each scaled loss, loss_fn(model(xb), yb) * len(xb) / "
+                    "len(x)."),
+            # round 26 (r268 F1): flattening the targets instead (yb.squeeze(-1)) gives the same (n, n) table and
+            # the same step, so this one message names both
+            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1), or yb.squeeze(-1) on the "
+                    "targets, turns a one-output model's predictions or targets of shape (n, 1) into shape (n,), and "
+                    "the loss then broadcasts (n,) against (n, 1) into an (n, n) table: pass model(xb) and yb to "
+                    "loss_fn as they are, both of shape (n, 1)."),
         ),
     ),
 }

@@ -1740,10 +1740,13 @@ EXERCISES = {
             Mistake("a whole round padded", _sampler_pads_a_whole_round, "When len(order) is already a multiple "
                     "of num_replicas there is nothing to pad, but num_replicas - n % num_replicas pads a whole round "
                     "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
-            Mistake("padded with zeros", _sampler_padded_with_zeros, "np.pad pads with zeros unless told "
-                    "otherwise (mode=\"constant\"), so the padding hands out index 0, not the start of `order`: "
-                    "DistributedSampler repeats the first indices of the epoch's order. Pad with "
-                    "np.pad(order, (0, pad), mode=\"wrap\"), or take np.resize(order, total)."),
+            # round 26 (r268 F4): padding with the positions np.arange(pad) hands out index 0 at the same place,
+            # so this message names both ways
+            Mistake("padded with zeros", _sampler_padded_with_zeros, "The padding hands out index 0, not the start "
+                    "of `order`: np.pad pads with zeros unless told otherwise (mode=\"constant\"), and "
+                    "np.arange(pad) gives positions 0, 1, ..., not indices of `order`. DistributedSampler repeats the "
+                    "first indices of the epoch's order: pad with np.pad(order, (0, pad), mode=\"wrap\"), or take "
+                    "np.resize(order, total)."),
             Mistake("padded with the last index", _sampler_padded_with_the_last, "The padding repeats the start "
                     "of `order`, not its last index (np.pad's mode=\"edge\"): DistributedSampler pads with "
                     "order[:pad], its first indices. Pad with mode=\"wrap\", or take np.resize(order, total)."),

@@ -20982,6 +20982,24 @@ def test_lesson_08a_round_26_shard_gradient_averaging_the_weighted_shares_is_tol
     assert verdict.kind == WRONG and "divides by k once more" in verdict.text, verdict.text
 
 
+def _r26_sampler_padded_with_positions(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    if drop_last:
+        return order[:len(order) // num_replicas * num_replicas][rank::num_replicas]
+    pad = -len(order) % num_replicas
+    return np.concatenate([order, np.arange(pad) % max(len(order), 1)])[rank::num_replicas]   # positions 0, 1, ...
+
+
+def test_lesson_08a_round_26_sampler_indices_padded_with_positions_is_not_told_about_np_pad():
+    """Padding with the positions 0, 1, ... (np.arange(pad)), not the start of a shuffled `order`, was told "np.pad
+    pads with zeros unless told otherwise", a function this answer never called; the message now names both ways
+    of handing out index 0 and positions, and how to repeat the start (round 26, r268 F4)."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r26_sampler_padded_with_positions)
+    assert verdict.kind == WRONG and "np.arange(pad) gives positions" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

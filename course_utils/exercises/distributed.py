@@ -1032,6 +1032,8 @@ def _run_accumulation(step_fn, case):
         if not kw.get("nan_feature") or case.raises:   # an error that stops on the batch's NaN hides nothing
             raise
         return _STOPPED_ON_A_NAN
+    # round 26 (r268 F5): a missing ValueError showed this run's own tuple (loss, weights, flags), not the loss returned
+    refuse_a_missing_error(case, loss)
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     kind = ("none" if loss is None else "tensor" if isinstance(loss, torch.Tensor) else
             "float" if isinstance(loss, (float, np.floating)) else type(loss).__name__)

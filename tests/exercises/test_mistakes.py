@@ -21000,6 +21000,33 @@ def test_lesson_08a_round_26_sampler_indices_padded_with_positions_is_not_told_a
     assert verdict.kind == WRONG and "np.arange(pad) gives positions" in verdict.text, verdict.text
 
 
+def _r26_accumulation_without_an_upper_check(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if micro_batches < 1:                                 # more pieces than examples slips through
+        raise ValueError("micro_batches must be at least 1")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        if len(xb):                                       # an empty piece is skipped
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_26_accumulation_step_missing_error_shows_the_answer_s_own_result():
+    """An answer that does not raise for more micro-batches than examples returned a float (1.2369...), but was told
+    "should raise ValueError for this input, but returned (1.2369..., array([-0.2661857, ...", the check's own tuple
+    of loss, weights and flags, which the learner never returned; it now shows the returned loss only
+    (round 26, r268 F5)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r26_accumulation_without_an_upper_check)
+    assert verdict.kind == WRONG and "should raise ValueError" in verdict.text, verdict.text
+    assert "array(" not in verdict.text and "returned (" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -327,6 +327,10 @@ def _shard_over_the_size_of_y(grad_fn, w, X, y, k):
     return sum(len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)) / np.size(y)
 
 
+def _shard_shares_averaged(grad_fn, w, X, y, k):
+    return np.mean([len(Xs) / len(X) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0)   # / k again
+
+
 def _shard_nan_dropped(grad_fn, w, X, y, k):
     return np.nansum([len(Xs) * grad_fn(w, Xs, ys) for Xs, ys in _shards(X, y, k)], axis=0) / len(X)
 
@@ -1028,6 +1032,8 @@ def _run_accumulation(step_fn, case):
         if not kw.get("nan_feature") or case.raises:   # an error that stops on the batch's NaN hides nothing
             raise
         return _STOPPED_ON_A_NAN
+    # round 26 (r268 F5): a missing ValueError showed this run's own tuple (loss, weights, flags), not the loss returned
+    refuse_a_missing_error(case, loss)
     graph = isinstance(loss, torch.Tensor) and loss.requires_grad     # a loss that still holds the graph
     kind = ("none" if loss is None else "tensor" if isinstance(loss, torch.Tensor) else
             "float" if isinstance(loss, (float, np.floating)) else type(loss).__name__)
@@ -1568,6 +1574,18 @@ def _accumulate_zero_inside(model, loss_fn, optimizer, x, y, micro_batches):
     return total
 
 
+def _accumulate_loss_summed_means(model, loss_fn, optimizer, x, y, micro_batches):
+    _check_micro(x, micro_batches)
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in _micro_pieces(x, y, micro_batches):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()                  # the step is right
+        total += loss.item()                                  # but each piece's mean loss counts in full
+    optimizer.step()
+    return total
+
+
 EXERCISES = {
     "shard_gradient": Exercise(
         reference=reference_of(shard_gradient),
@@ -1580,6 +1598,9 @@ EXERCISES = {
         mistakes=(
             Mistake("plain average", _plain_average, "You averaged the shard gradients; that is right only when all "
                     "shards have the same size. Weight each by its number of examples."),
+            Mistake("weighted shares averaged", _shard_shares_averaged, "You weighted each shard's gradient by "
+                    "its share len(X_j) / len(X), then averaged the weighted gradients (np.mean): that divides by k "
+                    "once more. The shares already sum to 1: add the weighted gradients (np.sum)."),
             Mistake("sum of shard gradients", _plain_sum, "You added the shard gradients without dividing: k times "
                     "too large for equal shards."),
             Mistake("divided by k", _weighted_over_k, "You weighted by shard size but divided by k, not by the "
@@ -1721,10 +1742,13 @@ EXERCISES = {
             Mistake("a whole round padded", _sampler_pads_a_whole_round, "When len(order) is already a multiple "
                     "of num_replicas there is nothing to pad, but num_replicas - n % num_replicas pads a whole round "
                     "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
-            Mistake("padded with zeros", _sampler_padded_with_zeros, "np.pad pads with zeros unless told "
-                    "otherwise (mode=\"constant\"), so the padding hands out index 0, not the start of `order`: "
-                    "DistributedSampler repeats the first indices of the epoch's order. Pad with "
-                    "np.pad(order, (0, pad), mode=\"wrap\"), or take np.resize(order, total)."),
+            # round 26 (r268 F4): padding with the positions np.arange(pad) hands out index 0 at the same place,
+            # so this message names both ways
+            Mistake("padded with zeros", _sampler_padded_with_zeros, "The padding hands out index 0, not the start "
+                    "of `order`: np.pad pads with zeros unless told otherwise (mode=\"constant\"), and "
+                    "np.arange(pad) gives positions 0, 1, ..., not indices of `order`. DistributedSampler repeats the "
+                    "first indices of the epoch's order: pad with np.pad(order, (0, pad), mode=\"wrap\"), or take "
+                    "np.resize(order, total)."),
             Mistake("padded with the last index", _sampler_padded_with_the_last, "The padding repeats the start "
                     "of `order`, not its last index (np.pad's mode=\"edge\"): DistributedSampler pads with "
                     "order[:pad], its first indices. Pad with mode=\"wrap\", or take np.resize(order, total)."),
@@ -1830,9 +1854,16 @@ EXERCISES = {
             Mistake("trainable weights zeroed only", _accumulate_zeroing_trainable_only, "call "
                     "optimizer.zero_grad(): it also clears a frozen weight that still holds the gradient of its last "
                     "step, which optimizer.step() would otherwise apply, moving the frozen layer"),
-            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1) turns a one-output "
-                    "model's predictions of shape (n, 1) into shape (n,), and the loss then broadcasts them against "
-                    "y's (n, 1) into an (n, n) table: pass model(xb) to loss_fn as it is."),
+            Mistake("loss: sum of the pieces' mean losses", _accumulate_loss_summed_means, "Your step is right, "
+                    "but the loss you returned is the sum of the pieces' mean losses, about micro_batches times the "
+                    "batch's mean loss: add loss.item() of each scaled loss, loss_fn(model(xb), yb) * len(xb) / "
+                    "len(x)."),
+            # round 26 (r268 F1): flattening the targets instead (yb.squeeze(-1)) gives the same (n, n) table and
+            # the same step, so this one message names both
+            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1), or yb.squeeze(-1) on the "
+                    "targets, turns a one-output model's predictions or targets of shape (n, 1) into shape (n,), and "
+                    "the loss then broadcasts (n,) against (n, 1) into an (n, n) table: pass model(xb) and yb to "
+                    "loss_fn as they are, both of shape (n, 1)."),
         ),
     ),
 }

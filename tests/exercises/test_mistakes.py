@@ -21620,6 +21620,119 @@ def test_lesson_08b_round_25_accumulation_step_without_zeroing_first_is_told_bac
     assert verdict.kind == WRONG and "backward() adds to what is there" in verdict.text, verdict.text
 
 
+# round 26: lesson 08
+def _r26_accumulation_with_flattened_targets(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        if yb.is_floating_point():
+            yb = yb.squeeze(-1)                           # "regression targets are a flat vector": (n, 1) to (n,)
+        loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+        loss.backward()
+        total += loss.item()
+    optimizer.step()
+    return total
+
+
+def _r26_accumulation_summing_the_pieces_mean_losses(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if not 1 <= micro_batches <= len(x):
+        raise ValueError("micro_batches must be between 1 and len(x)")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        loss = loss_fn(model(xb), yb)
+        (loss * len(xb) / len(x)).backward()              # the step is right
+        total += loss.item()                              # the piece's mean loss, not its share
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_26_accumulation_step_flattening_the_targets_is_told_so():
+    """yb.squeeze(-1) on a one-output regression's targets (shape (n, 1) to (n,)) broadcasts the loss into an (n, n)
+    table; it was refused with the generic "the weights after the step differ ... Zero the gradients once, before
+    the loop; scale ...; step once, after it", three hints that this answer already follows. A catalogued mistake now
+    names the flattened targets too (round 26, r268 F1)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r26_accumulation_with_flattened_targets)
+    assert verdict.kind == WRONG and "(n, n) table" in verdict.text and "on the targets" in verdict.text, verdict.text
+
+
+def test_lesson_08b_round_26_accumulation_step_summing_the_pieces_mean_losses_is_told_so():
+    """Returning the sum of the pieces' mean losses (micro_batches times the batch's mean loss for equal pieces) was
+    refused with a bare "wrong value: expected 1.10954, got 3.32863"; a catalogued mistake now says that the
+    returned loss adds each piece's share, loss.item() of the scaled loss (round 26, r268 F2)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r26_accumulation_summing_the_pieces_mean_losses)
+    assert verdict.kind == WRONG and "Your step is right" in verdict.text and "sum of the pieces'" in verdict.text, \
+        verdict.text
+
+
+def _r26_shard_averaging_the_weighted_shares(grad_fn, w, X, y, k):
+    if not 1 <= k <= len(X):
+        raise ValueError("k must be between 1 and len(X)")
+    shards = zip(np.array_split(X, k), np.array_split(y, k))
+    return np.mean([len(X_j) / len(X) * grad_fn(w, X_j, y_j) for X_j, y_j in shards], axis=0)   # k times too small
+
+
+def test_lesson_08a_round_26_shard_gradient_averaging_the_weighted_shares_is_told_so():
+    """Each shard's gradient weighted by its share len(X_j) / len(X), then averaged with np.mean (a second division by
+    k), was refused with a bare "wrong value at index 0: expected -2.67804, got -0.892679"; a catalogued mistake now
+    says to add the weighted gradients, not average them (round 26, r268 F3)."""
+    verdict = judge(registry.get_exercise("shard_gradient"), _r26_shard_averaging_the_weighted_shares)
+    assert verdict.kind == WRONG and "divides by k once more" in verdict.text, verdict.text
+
+
+def _r26_sampler_padded_with_positions(order, num_replicas, rank, drop_last=False):
+    if not 0 <= rank < num_replicas:
+        raise ValueError("need 0 <= rank < num_replicas")
+    order = np.asarray(order)
+    if drop_last:
+        return order[:len(order) // num_replicas * num_replicas][rank::num_replicas]
+    pad = -len(order) % num_replicas
+    return np.concatenate([order, np.arange(pad) % max(len(order), 1)])[rank::num_replicas]   # positions 0, 1, ...
+
+
+def test_lesson_08a_round_26_sampler_indices_padded_with_positions_is_not_told_about_np_pad():
+    """Padding with the positions 0, 1, ... (np.arange(pad)), not the start of a shuffled `order`, was told "np.pad
+    pads with zeros unless told otherwise", a function this answer never called; the message now names both ways
+    of handing out index 0 and positions, and how to repeat the start (round 26, r268 F4)."""
+    verdict = judge(registry.get_exercise("sampler_indices"), _r26_sampler_padded_with_positions)
+    assert verdict.kind == WRONG and "np.arange(pad) gives positions" in verdict.text, verdict.text
+
+
+def _r26_accumulation_without_an_upper_check(model, loss_fn, optimizer, x, y, micro_batches):
+    import torch
+
+    if micro_batches < 1:                                 # more pieces than examples slips through
+        raise ValueError("micro_batches must be at least 1")
+    optimizer.zero_grad()
+    total = 0.0
+    for xb, yb in zip(torch.tensor_split(x, micro_batches), torch.tensor_split(y, micro_batches)):
+        if len(xb):                                       # an empty piece is skipped
+            loss = loss_fn(model(xb), yb) * len(xb) / len(x)
+            loss.backward()
+            total += loss.item()
+    optimizer.step()
+    return total
+
+
+def test_lesson_08b_round_26_accumulation_step_missing_error_shows_the_answer_s_own_result():
+    """An answer that does not raise for more micro-batches than examples returned a float (1.2369...), but was told
+    "should raise ValueError for this input, but returned (1.2369..., array([-0.2661857, ...", the check's own tuple
+    of loss, weights and flags, which the learner never returned; it now shows the returned loss only
+    (round 26, r268 F5)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accumulation_step"), _r26_accumulation_without_an_upper_check)
+    assert verdict.kind == WRONG and "should raise ValueError" in verdict.text, verdict.text
+    assert "array(" not in verdict.text and "returned (" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -23968,3 +23968,30 @@ def test_round_26_accuracy_names_two_lists_compared_with_double_equals():
     reason; the message names the lists now (round 26, r261 F2)."""
     verdict = judge(registry.get_exercise("accuracy"), _r26_accuracy_lists_compared_whole)
     assert verdict.kind == WRONG and "compares the whole lists" in verdict.text, verdict.text
+
+
+def _r26_accuracy_in_a_common_dtype(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        common = np.result_type(y_true, y_pred)   # uint8 and int64: int64, which holds both exactly
+        y_true, y_pred = y_true.astype(common), y_pred.astype(common)
+    return float(np.mean(y_true == y_pred))
+
+
+def _r26_accuracy_counted_in_a_list(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    right = sum(1 for a, b in zip(y_true.ravel().tolist(), y_pred.ravel().tolist()) if a == b)
+    return right / y_true.size
+
+
+@pytest.mark.parametrize("answer", [_r26_accuracy_in_a_common_dtype, _r26_accuracy_counted_in_a_list],
+                         ids=["np.result_type", "Python ints and ==, one by one"])
+def test_round_26_accuracy_answers_written_another_way_pass(answer):
+    """Right answers that the new uint8 case must not refuse: both arrays cast to their common dtype (int64 for
+    uint8 and int64), and the labels compared one by one as Python values (round 26, r261 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == PASSED, verdict.text

@@ -206,6 +206,10 @@ def _accuracy_cases():
         # round 23: NaN == NaN is False: a NaN prediction is no class, wrong even where the label is NaN too
         Case((np.array([np.nan, 1.0, 0.0, np.nan]), np.array([np.nan, 1.0, 1.0, 0.0])),
              label="a NaN label against a NaN prediction counts as wrong (NaN == NaN is False): 1 of 4 right"),
+        # round 26: uint8 labels (as MNIST's come) against int64 predictions (np.argmax gives int64): a cast of the
+        # predictions to the labels' integer dtype, done only between whole numbers, wraps 256 to 0 and -1 to 255
+        Case((np.array([0, 1, 255, 3], dtype=np.uint8), np.array([256, 1, -1, 3])),
+             label="uint8 labels against int64 predictions 256 and -1 (0 and 255 once cast to uint8): 2 of 4 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -288,6 +292,12 @@ def _percent(y_true, y_pred):
 
 def _no_shape_check(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _lists_compared_whole(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))   # two Python lists: == compares the whole lists, one True or False
 
 
 def _shape_checked_for_arrays_only(y_true, y_pred):
@@ -413,6 +423,13 @@ def _accuracy_in_a_tuple(y_true, y_pred):
 def _predictions_cast_to_the_labels_type(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return float(np.mean(y_true == y_pred.astype(y_true.dtype)))   # 2.6 becomes 2 for whole-number labels
+
+
+def _integer_predictions_cast_to_the_labels_dtype(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":   # "whole numbers both: match the labels' width"
+        y_pred = y_pred.astype(y_true.dtype)   # uint8 labels: 256 becomes 0, -1 becomes 255
+    return float(np.mean(y_true == y_pred))
 
 
 def _predictions_rounded(y_true, y_pred):
@@ -603,6 +620,11 @@ EXERCISES = {
             Mistake("lists not converted", _shape_of_lists,
                     "The labels may come as Python lists, which have no .shape: turn both into arrays first with "
                     "np.asarray(y_true) and np.asarray(y_pred)."),
+            # round 26: np.shape and np.size read lists too, so only the comparison meets them as lists
+            Mistake("lists compared whole", _lists_compared_whole,
+                    "Both labels came as Python lists, and == between two lists compares the whole lists and gives "
+                    "one True or False, so the mean is 1.0 or 0.0: turn both into arrays first with "
+                    "np.asarray(y_true) and np.asarray(y_pred), then compare them element by element."),
             Mistake("empty checked with len()", _empty_checked_with_len,
                     "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
                     "Check the number of all labels: y_true.size == 0."),
@@ -656,6 +678,12 @@ EXERCISES = {
                     "The comma after `return ...,` makes a 1-tuple, on which an f-string's :.3f fails: return the "
                     "number itself, float(np.mean(y_true == y_pred))."),
             Mistake("error rate", _error_rate, "This counts the wrong answers (the error rate), not the right ones."),
+            # round 26: the cast below, done only between two integer dtypes (first: both give the uint8 case's 1)
+            Mistake("integer predictions cast to the labels' dtype", _integer_predictions_cast_to_the_labels_dtype,
+                    "astype (or np.asarray with dtype=) turned whole-number predictions into the labels' own integer "
+                    "dtype, where a uint8 holds only 0 to 255: the prediction 256 became 0 and -1 became 255, which "
+                    "then equal those labels. Compare the values as they are, y_true == y_pred: numpy compares "
+                    "uint8 with int64 exactly."),
             Mistake("predictions cast to the labels' type", _predictions_cast_to_the_labels_type,
                     "astype (or np.asarray with dtype=) turned a prediction such as 2.6 into the whole number 2, which "
                     "then equals the label 2 (and for labels True/False, any number but 0 into True): compare the "

@@ -24753,3 +24753,64 @@ def test_round_25_a_graded_release_hides_the_helpers_only_answer_code_calls():
     assert welcome._weights_and_biases in release._answer_code("mlp_param_count")
     assert welcome._checked in release._answer_code("accuracy")
     assert neurons._stable_sigmoid_of_one_number in release._answer_code("sigmoid")
+
+
+# round 26: lesson 00-01
+def _r26_accuracy_integer_predictions_cast_to_the_labels_integer_type(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":   # "same kind, so match the labels' width"
+        y_pred = y_pred.astype(y_true.dtype)   # uint8 labels: a prediction 256 becomes 0, -1 becomes 255
+    return float(np.mean(y_true == y_pred))
+
+
+def test_round_26_accuracy_refuses_integer_predictions_cast_to_the_labels_uint8():
+    """Whole-number predictions cast to the labels' own integer dtype (uint8, as MNIST's labels come) wrap around:
+    a prediction 256 equals the label 0 and -1 the label 255 once cast. The float and bool cases refuse a cast done
+    always, not one done only between two integer dtypes, and the only labels of a narrow integer dtype were drawn
+    beside predictions of the same values: the answer passed all 51 cases (round 26, r261 F1)."""
+    answer = _r26_accuracy_integer_predictions_cast_to_the_labels_integer_type
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "256 became 0" in verdict.text, verdict.text
+
+
+def _r26_accuracy_lists_compared_whole(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))   # lists: one bool for the whole lists
+
+
+def test_round_26_accuracy_names_two_lists_compared_with_double_equals():
+    """An answer that checks the shapes with np.shape and np.size (which read lists) and then compares the labels as
+    they came: two Python lists compared with == give one bool. It was refused with "expected 0.75, got 0" and no
+    reason; the message names the lists now (round 26, r261 F2)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r26_accuracy_lists_compared_whole)
+    assert verdict.kind == WRONG and "compares the whole lists" in verdict.text, verdict.text
+
+
+def _r26_accuracy_in_a_common_dtype(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        common = np.result_type(y_true, y_pred)   # uint8 and int64: int64, which holds both exactly
+        y_true, y_pred = y_true.astype(common), y_pred.astype(common)
+    return float(np.mean(y_true == y_pred))
+
+
+def _r26_accuracy_counted_in_a_list(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    right = sum(1 for a, b in zip(y_true.ravel().tolist(), y_pred.ravel().tolist()) if a == b)
+    return right / y_true.size
+
+
+@pytest.mark.parametrize("answer", [_r26_accuracy_in_a_common_dtype, _r26_accuracy_counted_in_a_list],
+                         ids=["np.result_type", "Python ints and ==, one by one"])
+def test_round_26_accuracy_answers_written_another_way_pass(answer):
+    """Right answers that the new uint8 case must not refuse: both arrays cast to their common dtype (int64 for
+    uint8 and int64), and the labels compared one by one as Python values (round 26, r261 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == PASSED, verdict.text

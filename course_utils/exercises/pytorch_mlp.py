@@ -363,8 +363,10 @@ def _compare_step(got, want):
     if kind != want[2]:
         raise Mismatch(t(_LOSS_KINDS[kind] or "the loss should be returned as a tensor"))
     if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7, equal_nan=True):
-        raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item(), the loss of the "
-                         "batch before the update", got=losses[0], want=want[0][0]))
+        # round 26: a softmax before the loss was told to return the loss before the update, which it did
+        raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: compute loss_fn(out, y) on the model's "
+                         "output as it is, out = model(x) (no softmax or sigmoid before the loss), and return "
+                         "loss.item(), the loss of the batch before the update", got=losses[0], want=want[0][0]))
     if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7, equal_nan=True):
         # round 25: gradients clipped (clip_grad_norm_) or a loss divided again before backward() got only the
         # question about the order of the five steps, which such an answer keeps
@@ -1231,6 +1233,14 @@ def _step_before_backward(model, loss_fn, optimizer, x, y):
     return loss.item()
 
 
+def _step_softmax_before_the_loss(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).softmax(dim=-1), y)  # round 26: was told to return the loss before the update
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def _step_zero_grad_at_the_end(model, loss_fn, optimizer, x, y):
     loss = loss_fn(model(x), y)
     loss.backward()
@@ -1972,6 +1982,11 @@ def _evaluate_restoring_the_mode(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, restore=True)
 
 
+def _evaluate_pair_swapped(model, loader, loss_fn, device):
+    loss, accuracy = _evaluation(model, loader, loss_fn, device)
+    return accuracy, loss  # round 26: was told only "result #1: wrong value"
+
+
 def _evaluate_the_whole_data_set(model, loader, loss_fn, device):
     import torch
 
@@ -2208,8 +2223,15 @@ EXERCISES = {
                     "keeps the graph of the step alive (memory grows with every step you store)"),
             Mistake("no zero_grad", _step_without_zero_grad, "call optimizer.zero_grad() first: backward() ADDS "
                     "to the gradients that are already there"),
-            Mistake("step before backward", _step_before_backward, "call loss.backward() before "
-                    "optimizer.step(): the step uses the gradients backward() fills in"),
+            Mistake("softmax before the loss", _step_softmax_before_the_loss, "give loss_fn the model's output as it "
+                    "is (the logits): nn.CrossEntropyLoss applies log-softmax itself, so a softmax before it squashes "
+                    "the scores twice, and the loss and its gradients are not those of the model's predictions"),
+            # round 26: zero_grad() between backward() and step() (the same unchanged weights) was told only to call
+            # backward() before step(), which it did
+            Mistake("step before backward", _step_before_backward, "optimizer.step() must come right after "
+                    "loss.backward(): the step uses the gradients backward() fills in. A step before backward(), or an "
+                    "optimizer.zero_grad() between the two (it clears them), finds no gradients, so the weights never "
+                    "change. Clear the gradients first, before the forward pass"),
             Mistake("zero_grad at the end", _step_zero_grad_at_the_end, "zero the gradients at the START of "
                     "the step: the model may arrive with gradients left over, and the first step adds them in"),
             Mistake("loss after the update", _step_returns_loss_after_update, ""),
@@ -2463,6 +2485,9 @@ EXERCISES = {
                     "out of 21 is 0.285714..., not 0.29. Round only when you print it (:.2f in an f-string)"),
             Mistake("model converted to float64", _evaluate_in_float64, ""),
             Mistake("the data set read past the loader", _evaluate_the_whole_data_set, ""),
+            Mistake("(accuracy, loss) returned", _evaluate_pair_swapped, "return the pair in the order (mean loss, "
+                    "accuracy): the training loop unpacks val_loss, val_acc = evaluate(...), so a swapped pair puts the "
+                    "accuracy in the loss curve and the loss in the accuracy curve"),
             Mistake("training mode restored", _evaluate_restoring_the_mode, "leave the model in eval mode: the "
                     "training loop itself calls model.train() at the start of every epoch"),
             Mistake("label smoothing 0.1 hard-coded", _evaluate_smoothing_hard_coded, "compute the loss with the "

@@ -6393,6 +6393,62 @@ def test_lesson_06_round_25_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
 
+# round 26: lesson 06
+def _r26_step_zeroing_between_backward_and_step(model, loss_fn, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_round_26_zero_grad_between_backward_and_step_is_told_it_clears_the_gradients():
+    """optimizer.zero_grad() between loss.backward() and optimizer.step() was refused with "call loss.backward()
+    before optimizer.step()", which the answer does: the message of the step taken before backward(), whose weights
+    never change either. The message now names both orders (round 26, r266 F1)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _r26_step_zeroing_between_backward_and_step)
+    assert verdict.kind == WRONG and "between the two (it clears them)" in verdict.text, verdict.text
+
+
+def _r26_step_with_a_softmax_before_the_loss(model, loss_fn, optimizer, x, y):
+    optimizer.zero_grad()
+    probabilities = torch.softmax(model(x), dim=1)
+    loss = loss_fn(probabilities, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_lesson_06_round_26_a_softmax_before_the_loss_is_named():
+    """A softmax between the model and nn.CrossEntropyLoss (06a section 5 warns against it) was refused with "return
+    loss.item(), the loss of the batch before the update", which the answer does. It is now named as the catalogued
+    mistake, and the loss message says to give loss_fn the model's output as it is (round 26, r266 F2)."""
+    verdict = judge(registry.get_exercise("torch_train_step"), _r26_step_with_a_softmax_before_the_loss)
+    assert verdict.kind == WRONG and verdict.mistake == "softmax before the loss", verdict.text
+    assert "no softmax or sigmoid before the loss" in verdict.text, verdict.text
+
+
+def _r26_evaluate_returning_accuracy_then_loss(model, loader, loss_fn, device):
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total += loss_fn(logits, y).item() * len(y)
+            correct, seen = correct + (logits.argmax(dim=1) == y).sum().item(), seen + len(y)
+    if seen == 0:
+        raise ValueError("the loader gave no examples")
+    return correct / seen, total / seen
+
+
+def test_lesson_06_round_26_evaluate_s_pair_in_the_wrong_order_is_named():
+    """evaluate returning (accuracy, loss) got only "result #1: wrong value: expected 1.10612, got 0.36", with no
+    word on the order of the pair; it is now a catalogued mistake with its own message (round 26, r266 F3)."""
+    verdict = judge(registry.get_exercise("torch_evaluate"), _r26_evaluate_returning_accuracy_then_loss)
+    assert verdict.kind == WRONG and "in the order (mean loss, accuracy)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 00 (welcome)
 def test_the_references_of_lesson_00():
     accuracy = reference_copy("accuracy")

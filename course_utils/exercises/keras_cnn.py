@@ -159,43 +159,9 @@ def _size_cases_below_one():
             Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError)]
 
 
-# numpy integers (np.int8 here, whose sums wrap round past 127): the text's "not an int" lets an answer refuse them
-# with TypeError, as Python's own int() check does; an answer that takes them must give the right number
-_NUMPY_INTS = "numpy int8 arguments (their sums wrap round past 127): the right size, or TypeError (not a Python int)"
-
-
-def _whole_size(n, kernel, padding=0, stride=1):
-    """The size for the numpy int case, in Python ints (the check's own formula, not the reference's code)."""
-    n, kernel, padding, stride = int(n), int(kernel), int(padding), int(stride)
-    return (n + 2 * padding - kernel) // stride + 1
-
-
-def _whole_params(filters1, filters2, n_classes=10, size=28, kernel=3):
-    """The count for the numpy int case, in Python ints (the check's own formula, not the reference's code)."""
-    filters1, filters2, n_classes, size, kernel = (int(v) for v in (filters1, filters2, n_classes, size, kernel))
-    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
-    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + (
-        side * side * filters2 + 1) * n_classes
-
-
-def _numpy_ints_call(answer, case, whole):
-    """Call the answer; on the numpy int case a TypeError stands for the right number (numpy ints refused)."""
-    try:
-        return answer(*case.args, **case.kwargs)
-    except TypeError:
-        if case.label != _NUMPY_INTS:
-            raise
-        return whole(*case.args, **case.kwargs)
-
-
-def _param_run(count, case):
-    """Call the answer (a TypeError on the numpy int case is a right answer too)."""
-    return _numpy_ints_call(count, case, _whole_params)
-
-
 def _size_run(size, case):
     """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
-    result = _numpy_ints_call(size, case, _whole_size)
+    result = size(*case.args, **case.kwargs)
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
@@ -1205,10 +1171,7 @@ def _size_cases_with_drawn():
                  raises=TypeError),
             # the other kernels wider than n + padding + 1 had a padding of 1: a fit check that counted both paddings
             # as one pixel more passed
-            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position"),
-            # no other case had a numpy integer: an answer that accepted them without int() passed, though
-            # 2 * np.int8(100) is -56
-            Case((np.int8(100), np.int8(3), np.int8(100), np.int8(1)), label=_NUMPY_INTS)]
+            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position")]
 
 
 def _size_cases_beyond():
@@ -1273,10 +1236,7 @@ def _param_cases_with_drawn():
             *generated(in_turn(_draw_params_wrong_type, _PARAM_WRONG_TYPES), count=len(_PARAM_WRONG_TYPES), seed=4),
             Case((16, 32), {"n_classes": None}, label="n_classes=None (not an int, though it reads like 'the default')",
                  raises=TypeError),
-            *_param_cases_beyond(),
-            # no other case had a numpy integer: an answer that accepted them without int() passed, though
-            # (3 * 3 + 1) * np.int8(64) is -128
-            Case((np.int8(64), np.int8(64)), label=_NUMPY_INTS)]
+            *_param_cases_beyond()]
 
 
 def _param_cases_beyond():
@@ -1786,30 +1746,6 @@ def _size_kernel_type_unchecked(n, kernel, padding=0, stride=1):
     if kernel > n + 2 * padding or stride < 1 or padding < 0:
         raise ValueError("invalid size")
     return int((n + 2 * padding - kernel) // stride + 1)  # int() hides a float kernel
-
-
-def _size_numpy_ints_unconverted(n, kernel, padding=0, stride=1):
-    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError("every argument must be an int")
-        if value < low:
-            raise ValueError("an argument is too small")
-    if kernel > n + 2 * padding:
-        raise ValueError("the kernel does not fit")
-    return (n + 2 * padding - kernel) // stride + 1  # np.int8 sums wrap round past 127
-
-
-def _params_numpy_ints_unconverted(filters1, filters2, n_classes=10, size=28, kernel=3):
-    for value in (filters1, filters2, n_classes, size, kernel):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError("every argument must be an int")
-        if value < 1:
-            raise ValueError("every argument must be at least 1")
-    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
-    if side < 1:
-        raise ValueError("the image is too small")
-    conv1 = (kernel * kernel + 1) * filters1  # np.int8 products wrap round past 127
-    return conv1 + (kernel * kernel * filters1 + 1) * filters2 + (side * side * filters2 + 1) * n_classes
 
 
 def _size_truncates_toward_zero(n, kernel, padding=0, stride=1):
@@ -2427,9 +2363,6 @@ EXERCISES = {
         "kernel wider than n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is "
         "not an int.",
         mistakes=(
-            Mistake("numpy ints kept", _size_numpy_ints_unconverted, "convert numpy integers to Python ints "
-                    "(int(n), ...) after the type check, or refuse them with TypeError: a small numpy type such as "
-                    "np.int8 wraps round past 127 (2 * 100 gives -56), where a Python int just grows"),
             # first: on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
             Mistake("ceil of a float quotient", _size_ceil_of_a_float_quotient, "divide with // (whole numbers "
                     "throughout): math.ceil((n + 2*padding - kernel + 1) / stride), as TensorFlow's documentation "
@@ -2486,16 +2419,12 @@ EXERCISES = {
     "cnn_param_count": Exercise(
         reference=ref.cnn_param_count,
         cases=_param_cases_with_drawn,
-        run=_param_run,
         hint="A Conv2D layer has (kernel*kernel*in_channels + 1) * filters parameters; a Dense layer "
         "(inputs + 1) * units. A valid 3x3 convolution takes 2 pixels off each side length, a 2x2 pool halves "
         "it (rounding down): 28 -> 26 -> 13 -> 11 -> 5. Raise TypeError when any of the five arguments is not an "
         "int (a bool or a float too), ValueError when any of them is below 1, and when the image is "
         "too small for two convolutions and pools (the final side would be below 1).",
         mistakes=(
-            Mistake("numpy ints kept", _params_numpy_ints_unconverted, "convert numpy integers to Python ints "
-                    "(int(filters1), ...) after the type check, or refuse them with TypeError: a small numpy type "
-                    "such as np.int8 wraps round past 127 (10 * 64 gives -128), where a Python int just grows"),
             Mistake("no biases", _params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
             Mistake("no pooling", _params_without_pooling, "each 2x2 pool halves the side length: "

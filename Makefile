@@ -3,7 +3,7 @@
 # make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
 # make test  - add the test tools (requirements-test.txt) and run the whole test suite
 # make test-wide - the slow end-to-end tests (wheel, papermill, attacks, releases, browsers, real data, the tests of
-#   the four slowest exercise checks); CI runs them
+#   the eight slowest exercise checks) and the English lessons in lessons/; CI runs them
 # make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
@@ -70,10 +70,10 @@ test: $(TEST_STAMP) $(NBGRADER_STAMP)
 
 # The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack
 # catalogue, every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the
-# four slowest exercise checks, conftest.SLOW_EXERCISES): CI runs
-# them; make test leaves them out to stay fast.
+# eight slowest exercise checks, conftest.SLOW_EXERCISES) and the English lessons in lessons/ (friendly checks; make
+# test runs their solutions): CI runs them; make test leaves them out to stay fast.
 test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide tests
+	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide tests lessons --ignore=lessons/zh
 
 # The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
 test-zh: $(TEST_STAMP)
@@ -136,8 +136,8 @@ test-lowest:
 	$(LOWEST)/bin/python -m pip check
 	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
-		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions \
-		$(wildcard lessons/0[1-4]*.ipynb)
+		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions
+	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide $(wildcard lessons/0[1-4]*.ipynb)
 
 clean:
 	rm -rf $(VENV) .venv-nbgrader $(LOWEST) artifacts _build

@@ -70,8 +70,9 @@ SLOW_EXERCISES = ("predict_one_image", "build_cnn", "train_mlp", "accumulation_s
 
 
 def _is_wide(item) -> bool:
-    """Marked `wide`, or a test in tests/exercises of a slow exercise (named in its id or given as a parameter)."""
-    if item.get_closest_marker("wide") is not None:
+    """Marked `wide`, an English lesson in lessons/ (the friendly copies of solutions/, which make test runs: 156 s of
+    its 2 x 9 min), or a test in tests/exercises of a slow exercise (named in its id or given as a parameter)."""
+    if item.get_closest_marker("wide") is not None or item.path.parent == ROOT / "lessons":
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
     return item.path.parent.name == "exercises" and any(

@@ -215,7 +215,7 @@ def copied(value: Any, memo: dict | None = None) -> Any:
     found = memo.get(id(value), memo)
     if found is not memo:
         return found
-    if kind is np.ndarray and value.dtype != object:
+    if kind is np.ndarray and not value.dtype.hasobject:
         new = memo[id(value)] = value.copy(order="K")
     elif kind is tuple:
         new = memo[id(value)] = tuple(copied(item, memo) for item in value)
@@ -465,7 +465,7 @@ LIBRARIES = tuple(dict.fromkeys([COURSE_PACKAGE, sys.prefix, sys.base_prefix, *s
 def watched(function: Callable, seen: list, ends: frozenset = frozenset()) -> Callable:
     """``function``, noting in ``seen`` each call made while the answer's own code runs (``answer_on_stack``)."""
     module = getattr(function, "__module__", "")   # named where it is held (torch._fused_sgd_, not by its qualname)
-    name = f"{module}.{getattr(function, '__qualname__' if _owner(function) else '__name__', '')}"
+    name = f"{module}.{getattr(function, '__qualname__' if _owner(function) is not None else '__name__', '')}"
 
     @functools.wraps(function)
     def call(*args, **kwargs):

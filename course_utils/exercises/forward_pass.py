@@ -1099,11 +1099,11 @@ EXERCISES = {
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
             # round 26: numpy's broadcast error alone, also for keepdims=True on the maximum but not on the sum
-            Mistake("no keepdims", _softmax_no_keepdims, "z.max(axis=-1) and e.sum(axis=-1) without keepdims=True "
-                    "drop the last axis: for a batch of shape (n, k) they have shape (n,), which numpy lines up with "
-                    "the k columns, not with the n rows, so it raises (or, when n == k, divides the wrong entries). "
-                    "Pass keepdims=True to both the maximum and the sum: shape (n, 1) is subtracted from and divides "
-                    "each row"),
+            Mistake("no keepdims", _softmax_no_keepdims, "z.max(axis=-1) or e.sum(axis=-1) without keepdims=True "
+                    "drops the last axis: for a batch of shape (n, k) it has shape (n,), which numpy lines up with "
+                    "the k columns, not with the n rows, so it raises (or, when n == k, uses the wrong entries). "
+                    "Pass keepdims=True to both the maximum and the sum: a shape (n, 1) lines up with the rows, so "
+                    "each row loses its own maximum and is divided by its own sum"),
             Mistake("the batch's maximum", _softmax_global_max, "subtracting the maximum of the whole batch is not "
                     "enough: a row far below it underflows to 0 / 0. Subtract each row's own maximum"),
             Mistake("shifted by the first logit", _softmax_minus_first_logit, _ONE_LOGIT_SHIFT),

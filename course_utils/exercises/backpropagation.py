@@ -64,10 +64,10 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
                              "n == k. Keep the axis, Z.max(axis=1, keepdims=True), of shape (n, 1)")
 
 
-_ONE_HOT_UNALIGNED = ("np.arange(k) == y lines y, of shape (n,), up with the k class numbers along the columns, not "
-                      "row by row: numpy raises a ValueError (\"could not be broadcast\") when n != k, and compares "
-                      "the wrong entries when n == k. Give y an axis of its own, y[:, None] == np.arange(k), an (n, k) "
-                      "one-hot matrix (or np.eye(k)[y])")
+_ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either order) lines y up with the k "
+                      "columns, not with the rows: numpy raises a ValueError (\"could not be broadcast\") when n != k (and n > 1), "
+                      "and compares the wrong entries when n == k. Give y an axis of its own, y[:, None] == "
+                      "np.arange(k), an (n, k) one-hot matrix (or np.eye(k)[y])")
 
 
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
@@ -1024,10 +1024,11 @@ def _backward_p_in_float32(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
-_TINY_P_LOST = ("P of a confidently right example (a logit far below 0, where P = e^z is tiny but not 0) came out 0, "
-                "and every gradient with it: 0.5 * (1 + tanh(z / 2)) rounds it to 0 (1 + tanh rounds to 0 there), and "
-                "float32 holds nothing below 1e-45 (P or dZ2 in float32, as torch's .float() makes them). Use the "
-                "stable sigmoid, which computes P from e^z, and keep P, dZ2 and the gradients in float64")
+_TINY_P_LOST = ("P of a confidently right example (a logit far below 0, where P is about e^z: tiny but not 0) came "
+                "out 0, and that example's part of every gradient with it: 0.5 * (1 + tanh(z / 2)) rounds it to 0 "
+                "(1 + tanh rounds to 0 there), and float32 holds nothing below 1e-45 (P or dZ2 in float32, as "
+                "torch's .float() makes them). Use the stable sigmoid, which computes P from e^z, and keep P, dZ2 "
+                "and the gradients in float64")
 
 
 def _backward_weights_in_float32(X, y, W1, b1, W2, b2):
@@ -1502,13 +1503,7 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # tf.raw_ops.SigmoidGrad(y=s, dy=1) passed sigmoid_derivative 33/33, TanhGrad gave mlp_backward's dZ1
              "tensorflow._api.v2.raw_ops:SigmoidGrad", "tensorflow.python.ops.gen_math_ops:sigmoid_grad",
              "tensorflow._api.v2.raw_ops:TanhGrad", "tensorflow.python.ops.gen_math_ops:tanh_grad",
-             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad",
-             # round 26 (r263 F6, contrived): torch's Python versions of its backward kernels (torch.ops.aten's, an
-             # engine note, have no function to watch): sigmoid_backward(1, s) passed sigmoid_derivative 33/33
-             *(f"torch._decomp.decompositions:{name}" for name in (
-                 "sigmoid_backward", "tanh_backward", "_softmax_backward_data", "_log_softmax_backward_data",
-                 "nll_loss_backward", "_nll_loss_backward", "binary_cross_entropy_backward", "log_sigmoid_backward",
-                 "softplus_backward")))
+             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -404,7 +404,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     loaded = [None, [], [], {}]   # the imported modules, as counted below; the functions loaded; the places that
     # hold them; the functions by id
     named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
-    log = []   # the calls the watchers note: each run reads and drops the ones made while it ran
+    log = []   # the calls the watchers note: each run reads and drops the ones made while it ran (a watcher that an
+    # answer kept and calls from a thread of its own after its run would charge a later run: contrived, left)
     made = [None, None, []]   # the places the watchers were made for, and (holder, name, function, watcher)
 
     def runner(answer, case):
@@ -618,7 +619,7 @@ def _loaded(function: Callable | str) -> Callable | None:
 
 def _named_aliases(functions: Sequence[Callable | str]) -> list:
     """(namespace, name, function) for every loaded module that holds a function named as "module:name" under that
-    name, other than its own module: round 25 (r253 F4), TensorFlow's ``tf.raw_ops.X`` is a copy of ``gen_nn_ops``'
+    name, other than the place ``_owner`` names (the runner binds that one itself): round 25 (r253 F4), TensorFlow's ``tf.raw_ops.X`` is a copy of ``gen_nn_ops``'
     function that ``tf.raw_ops`` and ``tf.compat.v1.raw_ops`` hold, not where its ``__module__`` says."""
     named = [(name, f) for name, f in ((spec.partition(":")[2], _loaded(spec)) for spec in functions
                                        if isinstance(spec, str)) if f is not None and "." not in name]

@@ -1744,11 +1744,11 @@ EXERCISES = {
                     "more: pad (-n) % num_replicas examples, or take the total -(-n // num_replicas) * num_replicas."),
             # round 26 (r268 F4): padding with the positions np.arange(pad) hands out index 0 at the same place,
             # so this message names both ways
-            Mistake("padded with zeros", _sampler_padded_with_zeros, "The padding hands out index 0, not the start "
-                    "of `order`: np.pad pads with zeros unless told otherwise (mode=\"constant\"), and "
-                    "np.arange(pad) gives positions 0, 1, ..., not indices of `order`. DistributedSampler repeats the "
-                    "first indices of the epoch's order: pad with np.pad(order, (0, pad), mode=\"wrap\"), or take "
-                    "np.resize(order, total)."),
+            Mistake("padded with zeros", _sampler_padded_with_zeros, "The padding hands out the numbers 0 (np.pad's "
+                    "zeros: it pads with zeros unless told otherwise, mode=\"constant\") or 0, 1, ... "
+                    "(np.arange(pad)'s positions), not the start of `order`. "
+                    "DistributedSampler repeats the first indices of the epoch's order: pad with np.pad(order, (0, "
+                    "pad), mode=\"wrap\"), or take np.resize(order, total)."),
             Mistake("padded with the last index", _sampler_padded_with_the_last, "The padding repeats the start "
                     "of `order`, not its last index (np.pad's mode=\"edge\"): DistributedSampler pads with "
                     "order[:pad], its first indices. Pad with mode=\"wrap\", or take np.resize(order, total)."),
@@ -1860,10 +1860,9 @@ EXERCISES = {
                     "len(x)."),
             # round 26 (r268 F1): flattening the targets instead (yb.squeeze(-1)) gives the same (n, n) table and
             # the same step, so this one message names both
-            Mistake("predictions squeezed", _accumulate_squeezed, "model(xb).squeeze(-1), or yb.squeeze(-1) on the "
-                    "targets, turns a one-output model's predictions or targets of shape (n, 1) into shape (n,), and "
-                    "the loss then broadcasts (n,) against (n, 1) into an (n, n) table: pass model(xb) and yb to "
-                    "loss_fn as they are, both of shape (n, 1)."),
+            Mistake("predictions squeezed", _accumulate_squeezed, "flattening a one-output model's predictions or "
+                    "the targets (squeeze(-1), view(-1), flatten(), reshape(-1)) turns shape (n, 1) into shape (n,), and the loss then broadcasts (n,) against (n, 1) "
+                    "into an (n, n) table: pass model(xb) and yb to loss_fn as they are, both of shape (n, 1)."),
         ),
     ),
 }

@@ -1008,13 +1008,14 @@ _CLIPPED_BEFORE_THE_LOG = ("a very wrong example's loss came out far too small: 
                            "cap each example's loss at -log(eps), 27.6 for eps = 1e-12, while the true loss grows without "
                            "bound with the logits (1000 or more for logits of size 1000). Compute the loss from the "
                            "logits: ")
-_CCE_KERAS_FLOAT32 = ("a small loss came out wrong from its 5th digit on: it was computed in float32, which keeps about 7 "
-                      "digits. Keras' loss objects (keras.losses.SparseCategoricalCrossentropy(from_logits=True)) turn "
-                      "their inputs into float32, Keras' default, as do np.float32 and torch's float32 tensors: the "
-                      "log of a sum near 1 then loses its last digits, which a loss near 0 cannot spare. The lesson "
-                      "compares with Keras only to float32 precision; this check wants float64's digits: write the "
-                      "log-sum-exp with numpy, m = Z.max(axis=1) and m + np.log(np.exp(Z - m[:, None]).sum(axis=1)), "
-                      "then subtract Z[np.arange(n), y]")
+_CCE_KERAS_FLOAT32 = ("a small loss came out wrong in its last digits (about 1e-5 of its value): it was computed in "
+                      "float32, which keeps about 7 digits. Keras' loss objects "
+                      "(keras.losses.SparseCategoricalCrossentropy(from_logits=True)) turn their inputs into float32, "
+                      "Keras' default, as do np.float32 and torch's float32 tensors: the log of a sum near 1 then "
+                      "loses its last digits, which a loss near 0 cannot spare. The lesson compares with Keras only to"
+                      " float32 precision; this check wants float64's digits: write the log-sum-exp with numpy, m = "
+                      "Z.max(axis=1) and m + np.log(np.exp(Z - m[:, None]).sum(axis=1)), subtract Z[np.arange(n), y] "
+                      "and take the mean")
 _NOT_ROUNDED = "do not round the loss: return the mean as it is (round only what you print)"
 _FLOAT32_LOSS = ("a float32 number reaches only about 3.4e38, so the loss of 1e300 came out as inf when it was turned into "
                  "float32 (np.float32(...), .astype(np.float32) or np.mean(..., dtype=np.float32)): return the float64 "

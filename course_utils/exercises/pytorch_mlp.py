@@ -364,9 +364,10 @@ def _compare_step(got, want):
         raise Mismatch(t(_LOSS_KINDS[kind] or "the loss should be returned as a tensor"))
     if not np.isclose(losses[0], want[0][0], rtol=1e-5, atol=1e-7, equal_nan=True):
         # round 26: a softmax before the loss was told to return the loss before the update, which it did
-        raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: compute loss_fn(out, y) on the model's "
-                         "output as it is, out = model(x) (no softmax or sigmoid before the loss), and return "
-                         "loss.item(), the loss of the batch before the update", got=losses[0], want=want[0][0]))
+        raise Mismatch(t("the returned loss {got:.6g} should be {want:.6g}: return loss.item() of the loss you call "
+                         "backward() on (the loss of the batch before the update), computed as loss_fn(out, y) on the "
+                         "model's output as it is, out = model(x), with no softmax or sigmoid before the loss",
+                         got=losses[0], want=want[0][0]))
     if not np.allclose(weights, want[1], rtol=1e-5, atol=1e-7, equal_nan=True):
         # round 25: gradients clipped (clip_grad_norm_) or a loss divided again before backward() got only the
         # question about the order of the five steps, which such an answer keeps
@@ -2175,7 +2176,7 @@ _ONE_PIECE = tuple(f"course_utils.exercises.distributed:{name}" for name in (
     "_accumulate_freezing", "_accumulate_zero_only", "_accumulate_returning_the_graph", "_accumulate_in_float32",
     "_accumulate_loss_in_float32", "_accumulate_class_targets", "_accumulate_renamed",
     "_accumulate_zeroing_first_group", "_accumulate_zeroing_trainable_only", "_accumulate_squeezed",
-    "_accumulate_without_zeroing"))
+    "_accumulate_without_zeroing", "_accumulate_loss_summed_means"))
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's

@@ -12756,11 +12756,13 @@ def _r26_sigmoid_derivative_by_torch_s_decomposition(z):
     return decompositions.sigmoid_backward(torch.ones_like(s), s).numpy()
 
 
+@pytest.mark.xfail(strict=True, reason="engine note: torch.jit scripts torch._decomp's functions (torch.func's jvp "
+                   "decompositions), and a watcher (*args, **kwargs) cannot be scripted")
 def test_sigmoid_derivative_refuses_torch_s_python_backward_kernels():
-    """Round 26 (contrived: a private module): torch._decomp.decompositions.sigmoid_backward(1, s), the Python version
-    of torch's backward kernel, passed sigmoid_derivative 33 of 33 (its nll_loss_backward and _log_softmax_backward_data
-    give softmax_ce_grad's result the same way). Unlike torch.ops.aten's kernels (an engine note) they are plain
-    functions, watched now. (round 26, r263 F6)"""
+    """Engine note, round 26 (contrived: a private module): torch._decomp.decompositions.sigmoid_backward(1, s), the
+    Python version of torch's backward kernel, passes sigmoid_derivative 33 of 33 (its nll_loss_backward and
+    _log_softmax_backward_data give softmax_ce_grad's result the same way). Watching them broke torch.func.jacfwd,
+    which scripts them with torch.jit: it raised NotSupportedError, not the refusal (r263 F6)."""
     pytest.importorskip("torch")
     _r26_sigmoid_derivative_by_torch_s_decomposition(np.zeros(2))   # the first import, before the limit of 5 s a case
     verdict = judge(registry.get_exercise("sigmoid_derivative"), _r26_sigmoid_derivative_by_torch_s_decomposition)
@@ -21475,7 +21477,7 @@ def _r24_sampler_np_pad(mode):
     return sampler_indices
 
 
-@pytest.mark.parametrize("mode, named", [("constant", "np.pad pads with zeros unless told otherwise"),
+@pytest.mark.parametrize("mode, named", [("constant", "pads with zeros unless told otherwise"),
                                          ("edge", "not its last index")])
 def test_lesson_08a_round_24_sampler_indices_padded_by_np_pad_without_wrap_is_told_the_mode(mode, named):
     """np.pad(order, (0, pad)) pads with zeros (its default mode) and mode="edge" repeats the last index; both were
@@ -21642,7 +21644,7 @@ def test_lesson_08b_round_26_accumulation_step_flattening_the_targets_is_told_so
     names the flattened targets too (round 26, r268 F1)."""
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise("accumulation_step"), _r26_accumulation_with_flattened_targets)
-    assert verdict.kind == WRONG and "(n, n) table" in verdict.text and "on the targets" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "(n, n) table" in verdict.text and "or the targets" in verdict.text, verdict.text
 
 
 def test_lesson_08b_round_26_accumulation_step_summing_the_pieces_mean_losses_is_told_so():
@@ -21685,7 +21687,7 @@ def test_lesson_08a_round_26_sampler_indices_padded_with_positions_is_not_told_a
     pads with zeros unless told otherwise", a function this answer never called; the message now names both ways
     of handing out index 0 and positions, and how to repeat the start (round 26, r268 F4)."""
     verdict = judge(registry.get_exercise("sampler_indices"), _r26_sampler_padded_with_positions)
-    assert verdict.kind == WRONG and "np.arange(pad) gives positions" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "np.arange(pad)'s positions" in verdict.text, verdict.text
 
 
 def _r26_accumulation_without_an_upper_check(model, loss_fn, optimizer, x, y, micro_batches):

@@ -619,8 +619,9 @@ def _loaded(function: Callable | str) -> Callable | None:
 
 def _named_aliases(functions: Sequence[Callable | str]) -> list:
     """(namespace, name, function) for every loaded module that holds a function named as "module:name" under that
-    name, other than the place ``_owner`` names (the runner binds that one itself): round 25 (r253 F4), TensorFlow's ``tf.raw_ops.X`` is a copy of ``gen_nn_ops``'
-    function that ``tf.raw_ops`` and ``tf.compat.v1.raw_ops`` hold, not where its ``__module__`` says."""
+    name, other than the place ``_owner`` names (the runner binds that one itself): round 25 (r253 F4), TensorFlow's
+    ``tf.raw_ops.X`` is a copy of ``gen_nn_ops``' function that ``tf.raw_ops`` and ``tf.compat.v1.raw_ops`` hold, not
+    where its ``__module__`` says."""
     named = [(name, f) for name, f in ((spec.partition(":")[2], _loaded(spec)) for spec in functions
                                        if isinstance(spec, str)) if f is not None and "." not in name]
     found = []

@@ -11,7 +11,6 @@ on with the learner's own answer.
 from __future__ import annotations
 
 import builtins
-import copy
 import functools
 import inspect
 import os
@@ -24,8 +23,8 @@ import numpy as np
 
 from .exercises import get_exercise
 from .exercises.base import (INPUT_CHANGED, Case, Exercise, InputChanged, Mismatch, Mistake,  # noqa: F401
-                             Recorded, bind, bound, compare_values, course_aliases, held_functions, input_changed,
-                             judging, random_left_alone, refusing_made_calls, same_arrays, short,
+                             Recorded, bind, bound, compare_values, copied, course_aliases, held_functions,
+                             input_changed, judging, random_left_alone, refusing_made_calls, same_arrays, short,
                              watched)  # (some re-exported)
 from .guard import CappedOutput, Outcome, SettingChanged, guarded, watched_modules, watched_name
 from .i18n import t
@@ -344,7 +343,7 @@ def _expected(exercise: Exercise, case: Case, index: int) -> Outcome:
     """The reference's outcome on ``case``; raise CheckBroken unless it does what the case declares."""
     reference = exercise.reference
     want = (recorded_outcome(reference.outcomes[index]) if isinstance(reference, Recorded)
-            else guarded(runner_of(exercise), reference, copy.deepcopy(case)))
+            else guarded(runner_of(exercise), reference, copied(case)))
     if want.interrupted:
         raise KeyboardInterrupt
     declared = case.raises
@@ -359,7 +358,7 @@ def _expected(exercise: Exercise, case: Case, index: int) -> Outcome:
 
 def _attempt(exercise: Exercise, answer: Any, case: Case, output: CappedOutput) -> Outcome:
     """Run ``answer`` on a copy of ``case``; a change to the copy's arrays is reported as an error."""
-    own = copy.deepcopy(case)
+    own = copied(case)
     _poison_freed_buffers(own)
     got = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=output)
     if got.ok and exercise.run is None and not same_arrays(own, case):

@@ -14,7 +14,6 @@ reference scores nothing. Feedback goes through ``redact``: it never shows expec
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -22,7 +21,7 @@ from typing import Any
 
 from .checks import ANSWERS, BROKEN, NOT_DONE, PASSED, WRONG, ExerciseFailed, Verdict, judge, runner_of
 from .exercises import all_exercises, get_exercise
-from .exercises.base import Case
+from .exercises.base import Case, copied
 from .guard import CappedOutput, Outcome, guarded
 from .i18n import speaking
 from .plaindata import NotPlain, from_plain, to_plain
@@ -113,7 +112,7 @@ def _outcomes(exercise, answer: Any, sent: list) -> list[dict]:
             case = made[index]
         else:
             case = Case(from_plain(plain["args"]), from_plain(plain["kwargs"]))
-        own = copy.deepcopy(case)
+        own = copied(case)
         outcome = guarded(runner_of(exercise), answer, own, limit=exercise.time_limit, output=CappedOutput())
         outcomes.append(plain_outcome(outcome, own if exercise.run is None else None))
     return outcomes

@@ -889,3 +889,37 @@ def test_a_watched_static_method_is_watched_as_one_and_put_back_as_one():
     with pytest.raises(Mismatch, match="twice"):
         runner(lambda x: helper.twice(x), Case((3,)))
     assert isinstance(vars(_WithAStaticMethod)["twice"], staticmethod) and helper.twice(3) == 6
+
+
+def _sigmoid_backward_by_aten(t):
+    import torch
+    return torch.ops.aten.sigmoid_backward(t.new_ones(t.shape), t.sigmoid())
+
+
+def _sigmoid_backward_by_a_grad_fn(t):
+    s = t.detach().requires_grad_(True).sigmoid()
+    return s.grad_fn(s.new_ones(s.shape))
+
+
+def _sigmoid_backward_by_a_decomposition(t):
+    from torch._decomp import decompositions
+    return decompositions.sigmoid_backward(t.new_ones(t.shape), t.sigmoid())
+
+
+@pytest.mark.parametrize("answer, name", [
+    (_sigmoid_backward_by_aten, "torch.ops.aten.sigmoid_backward"),
+    (_sigmoid_backward_by_a_grad_fn, "torch.ops.aten.sigmoid_backward"),
+    (_sigmoid_backward_by_a_decomposition, "torch._decomp.decompositions.sigmoid_backward")],
+    ids=["torch.ops.aten", "grad_fn", "torch._decomp"])
+def test_a_torch_kernel_named_by_a_pattern_is_refused_however_the_answer_reaches_it(answer, name):
+    """A kernel of torch named as "aten::" + a pattern is seen by a dispatch mode: called through torch.ops.aten (no
+    name to rebind), run by a tensor's grad_fn, or by torch's Python decomposition of it (its code on the stack);
+    other operators pass (round 27: the engine notes of rounds 25 and 26)."""
+    torch = pytest.importorskip("torch")
+    from course_utils.exercises import base
+
+    runner = base.refusing_course_versions(lambda answer, case: answer(*case.args), ["aten::*_backward"])
+    with pytest.raises(Mismatch, match=name.replace(".", r"\.")):
+        runner(answer, Case((torch.zeros(2),)))
+    by_hand = runner(lambda t: t.sigmoid() * (1 - t.sigmoid()), Case((torch.zeros(2),)))
+    assert torch.equal(by_hand, torch.full((2,), 0.25)) and torch.equal(answer(torch.zeros(2)), by_hand)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import builtins
 import collections
+import contextlib
 import copy
 import dis
+import fnmatch
 import functools
+import inspect
 import random
 import site
 import sys
@@ -395,9 +398,12 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     module, its class for a method, ``course_aliases``), by a wrapper that notes a call made while the answer's own
     code is on the stack (``watched``), except inside one of ``allowed``: course functions the lesson hands out as
     building blocks (04b's ``sgd_step`` for ``momentum_step``). A function of a module the exercises do not import (a
-    widget's) is named as "module:qualname" and watched once that module is loaded.
+    widget's) is named as "module:qualname" and watched once that module is loaded; one of torch's operators is named
+    as "aten::name" (a pattern, ``watching_kernels``).
     """
     ends = frozenset(f.__code__ for f in allowed)
+    kernels = tuple(f for f in functions if isinstance(f, str) and f.startswith(KERNEL))
+    functions = [f for f in functions if f not in kernels]
     looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
     # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
     # on each case
@@ -438,7 +444,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         for holder, name, _, watcher in places:
             bind(holder, name, watcher)
         try:
-            result = run(answer, case)
+            with watching_kernels(kernels, log, ends):
+                result = run(answer, case)
         finally:
             for holder, name, original, _ in reversed(places):   # a name held twice gets its original back last
                 bind(holder, name, original)
@@ -448,6 +455,73 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             raise _refused_call(seen[0])
         return result
     return runner
+
+
+KERNEL = "aten::"   # how torch names its operators (its C++ kernels): "aten::sigmoid_backward"
+
+
+@contextlib.contextmanager
+def watching_kernels(patterns: Sequence[str], seen: list, ends: frozenset = frozenset()):
+    """For the length of the block, note in ``seen`` each of torch's operators matching one of ``patterns``
+    ("aten::*_backward", shell-style) that the answer's own code runs, however it reaches it: through
+    ``torch.ops.aten`` or ``torch._C._VariableFunctions`` (read-only, so no name can be rebound to a watcher), a
+    tensor's ``grad_fn`` called by hand, or torch's Python decomposition of it (``torch._decomp``, which runs other
+    operators: its code on the stack counts). A torch dispatch mode sees every operator torch runs; nothing is watched
+    while torch is not loaded (round 27: the engine notes of rounds 25 and 26)."""
+    if not patterns or "torch" not in sys.modules:
+        yield
+        return
+    with _kernel_mode()(patterns, seen, ends):
+        yield
+
+
+@functools.cache
+def _kernel_mode() -> type:
+    from torch._decomp import decomposition_table
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class KernelWatch(TorchDispatchMode):
+        def __init__(self, patterns, seen, ends):
+            super().__init__()
+            self.patterns, self.seen, self.ends = patterns, seen, ends
+            self.codes = _decomposition_codes(patterns, len(decomposition_table))
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = func._schema.name
+            hit = (f"torch.ops.{name.replace('::', '.')}" if _refused_kernel(name, self.patterns)
+                   else self._decomposition_on_stack())
+            if hit and answer_on_stack(sys._getframe(1), self.ends):
+                self.seen.append(hit)
+            return func(*args, **(kwargs or {}))
+
+        def _decomposition_on_stack(self) -> str | None:
+            frame = sys._getframe(2)
+            while frame is not None and self.codes and frame.f_code is not guarded.__code__:
+                if frame.f_code in self.codes:
+                    return self.codes[frame.f_code]
+                frame = frame.f_back
+            return None
+    return KernelWatch
+
+
+@functools.cache
+def _refused_kernel(name: str, patterns: tuple) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+@functools.cache
+def _decomposition_codes(patterns: tuple, size: int) -> dict:
+    """{code: name} of torch's Python decompositions of the operators ``patterns`` name (``size``: how many the table
+    holds, so that one registered later is found)."""
+    from torch._decomp import decomposition_table
+
+    found = {}
+    for operator, function in list(decomposition_table.items()):
+        schema = getattr(operator, "_schema", None)   # not of a higher-order operator (out_dtype)
+        if schema is not None and _refused_kernel(schema.name, patterns):
+            function = inspect.unwrap(function)
+            found[function.__code__] = f"{function.__module__}.{function.__qualname__}"
+    return found
 
 
 def _as_held(holder: Any, name: str, function: Callable, watcher: Callable) -> tuple:

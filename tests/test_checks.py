@@ -923,3 +923,25 @@ def test_a_torch_kernel_named_by_a_pattern_is_refused_however_the_answer_reaches
         runner(answer, Case((torch.zeros(2),)))
     by_hand = runner(lambda t: t.sigmoid() * (1 - t.sigmoid()), Case((torch.zeros(2),)))
     assert torch.equal(by_hand, torch.full((2,), 0.25)) and torch.equal(answer(torch.zeros(2)), by_hand)
+
+
+def _fail(x):
+    raise ValueError("x must be positive")
+
+
+def _twice_then_fail(x):
+    _WithAStaticMethod.twice(x)
+    _fail(x)
+
+
+def test_a_refused_call_is_the_verdict_even_where_the_answer_then_raises():
+    """An answer that called a refused function and then raised got its error as the verdict, and on a case that
+    expects that error the error counted as right (round 27: torch.func.grad raises where saved tensors are watched,
+    after its watched entry)."""
+    from course_utils.exercises import base
+
+    runner = base.refusing_course_versions(lambda answer, case: answer(*case.args), [_WithAStaticMethod.twice])
+    with pytest.raises(Mismatch, match="twice"):
+        runner(_twice_then_fail, Case((3,)))
+    with pytest.raises(ValueError, match="positive"):   # an error alone stays the answer's error
+        runner(_fail, Case((3,)))

@@ -15,9 +15,9 @@ import numpy as np
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
-from .base import (KERNEL, Case, Exercise, Mismatch, Mistake, array_problem, called, compare_values, draw_floats,
-                   draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of, refusing_course_versions,
-                   same_arrays, short)
+from .base import (BACKWARD_NODES, KERNEL, Case, Exercise, Mismatch, Mistake, array_problem, called, compare_values,
+                   draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
+                   refusing_course_versions, same_arrays, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -1505,8 +1505,13 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              "tensorflow._api.v2.raw_ops:TanhGrad", "tensorflow.python.ops.gen_math_ops:tanh_grad",
              "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad",
              # round 27 (the engine notes of rounds 25 and 26): torch's backward kernels, however the answer reaches
-             # them: torch.ops.aten.sigmoid_backward, s.grad_fn(ones) by hand, torch._decomp's Python versions
-             f"{KERNEL}*_backward", f"{KERNEL}*_backward_data")
+             # them: torch.ops.aten.sigmoid_backward, s.grad_fn(ones) by hand, torch._decomp's Python versions; and
+             # every backward node, run by hand (z.grad_fn(g) of x @ W.T + b runs aten::mm) or by the autograd engine
+             # called directly; torch.func's reverse mode (grad, vjp, jacrev) as it enters, before it raises for
+             # the saved-tensors hook that watches the nodes
+             f"{KERNEL}*_backward", f"{KERNEL}*_backward_data", BACKWARD_NODES,
+             "torch._functorch.eager_transforms:grad_and_value_impl",
+             "torch._functorch.eager_transforms:_vjp_with_argnums")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -399,10 +399,11 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     code is on the stack (``watched``), except inside one of ``allowed``: course functions the lesson hands out as
     building blocks (04b's ``sgd_step`` for ``momentum_step``). A function of a module the exercises do not import (a
     widget's) is named as "module:qualname" and watched once that module is loaded; one of torch's operators is named
-    as "aten::name" (a pattern, ``watching_kernels``).
+    as "aten::name" (a pattern), and ``BACKWARD_NODES`` stands for every backward node of torch's autograd
+    (``watching_kernels``). A refused call is the verdict even where the answer then raised.
     """
     ends = frozenset(f.__code__ for f in allowed)
-    kernels = tuple(f for f in functions if isinstance(f, str) and f.startswith(KERNEL))
+    kernels = tuple(f for f in functions if isinstance(f, str) and "::" in f)
     functions = [f for f in functions if f not in kernels]
     looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
     # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
@@ -443,9 +444,12 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         places, start = made[2], len(log)
         for holder, name, _, watcher in places:
             bind(holder, name, watcher)
+        failed = None
         try:
             with watching_kernels(kernels, log, ends):
                 result = run(answer, case)
+        except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
+            failed = error
         finally:
             for holder, name, original, _ in reversed(places):   # a name held twice gets its original back last
                 bind(holder, name, original)
@@ -453,11 +457,15 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             del log[start:]
         if seen:
             raise _refused_call(seen[0])
+        if failed is not None:
+            raise failed
         return result
     return runner
 
 
 KERNEL = "aten::"   # how torch names its operators (its C++ kernels): "aten::sigmoid_backward"
+BACKWARD_NODES = "autograd::nodes"   # every backward node of torch's autograd (a tensor's grad_fn and the ones below)
+GRAD_FN = "a tensor's grad_fn (torch's autograd)"
 
 
 @contextlib.contextmanager
@@ -467,16 +475,34 @@ def watching_kernels(patterns: Sequence[str], seen: list, ends: frozenset = froz
     ``torch.ops.aten`` or ``torch._C._VariableFunctions`` (read-only, so no name can be rebound to a watcher), a
     tensor's ``grad_fn`` called by hand, or torch's Python decomposition of it (``torch._decomp``, which runs other
     operators: its code on the stack counts). A torch dispatch mode sees every operator torch runs; nothing is watched
-    while torch is not loaded (round 27: the engine notes of rounds 25 and 26)."""
+    while torch is not loaded (round 27: the engine notes of rounds 25 and 26).
+
+    With ``BACKWARD_NODES`` among the patterns, every backward node counts: run by torch's autograd engine, however
+    the engine was called, or called by hand (``z.grad_fn(g)`` of a matrix product runs only aten::mm), which unpacks
+    the tensors the node saved: a saved-tensors hook sees that (torch.func.grad then refuses to run: its watched
+    entry is the verdict)."""
     if not patterns or "torch" not in sys.modules:
         yield
         return
-    with _kernel_mode()(patterns, seen, ends):
+    import torch
+
+    def unpacked(tensor):
+        if answer_on_stack(sys._getframe(1), ends):
+            seen.append(GRAD_FN)
+        return tensor
+    nodes = (torch.autograd.graph.saved_tensors_hooks(_packed, unpacked) if BACKWARD_NODES in patterns
+             else contextlib.nullcontext())
+    with _kernel_mode()(patterns, seen, ends), nodes:
         yield
+
+
+def _packed(tensor):
+    return tensor
 
 
 @functools.cache
 def _kernel_mode() -> type:
+    import torch
     from torch._decomp import decomposition_table
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -485,10 +511,12 @@ def _kernel_mode() -> type:
             super().__init__()
             self.patterns, self.seen, self.ends = patterns, seen, ends
             self.codes = _decomposition_codes(patterns, len(decomposition_table))
+            self.nodes = BACKWARD_NODES in patterns
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = func._schema.name
             hit = (f"torch.ops.{name.replace('::', '.')}" if _refused_kernel(name, self.patterns)
+                   else GRAD_FN if self.nodes and torch._C._current_autograd_node() is not None
                    else self._decomposition_on_stack())
             if hit and answer_on_stack(sys._getframe(1), self.ends):
                 self.seen.append(hit)

@@ -81,7 +81,13 @@ _LIBRARY_VERSIONS = {
                              # round 26 (r267 F4): ExactExplainer.explain_row's own parts, called one by one: the
                              # Shapley weights and their sum over every coalition's value (in gray-code order)
                              "shap.utils._general:shapley_coefficients",
-                             "shap.explainers._exact:_compute_grey_code_row_values"),
+                             "shap.explainers._exact:_compute_grey_code_row_values",
+                             # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
+                             # is v(S), the mean of predict over the background rows with x's values in S; refused as
+                             # the course's coalition_value is
+                             "shap.utils._masked_model:MaskedModel.__call__",
+                             "shap.utils._masked_model:MaskedModel._full_masking_call",
+                             "shap.utils._masked_model:MaskedModel._delta_masking_call"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -373,6 +379,46 @@ def _called_for_a_tensor_or_array(answer, case):
     quick = time.perf_counter() - started < 0.25
     _refuse_a_map_kept_for_the_model(answer, case, doubled=quick or _small_input(case))
     return result
+
+
+def _also_for_other_settings(run, names, changes):
+    """``run``, then once more per setting in ``changes`` (a parameter name -> a function giving another valid value
+    of it): a call with the case's own predict and input and that other value must give what a call with a copy of
+    predict gives. Round 27 (r278 F1): a result kept in a cache keyed by predict and the input only (the map of the
+    first patch, the Shapley values of the first background) passed, since every case and every later call changed
+    predict or the input; in the notebook the same score function and image explained with another patch (Think
+    further 1) get the first patch's map."""
+    def runner(answer, case):
+        started = time.perf_counter()
+        result = run(answer, case)
+        # as the call with doubled scores: only after quick calls or on a small input (a right Shapley answer over all
+        # n! orders takes about 1 s a call on 6 features, and two more calls came past the time limit)
+        if case.raises or time.perf_counter() - started > 0.5 and not _small_input(case):
+            return result
+        values = {**dict(zip(names, case.args)), **case.kwargs}
+        for name, change in changes.items():
+            other = change(values[name])
+            if other is None:
+                continue
+            given = {**values, name: other}
+            try:
+                a = _copied(answer(**given))
+                b = _copied(answer(**{**given, names[0]: _another_object(values[names[0]])}))
+            except Exception as error:  # a wrong answer that fails on the other value is left to the cases
+                if type(error).__module__.startswith("course_utils"):  # a refused call, a changed input
+                    raise
+                continue
+            if a is not None and b is not None and (a.shape != b.shape or not np.allclose(
+                    a, b, rtol=1e-4, atol=1e-6, equal_nan=True)):
+                raise Mismatch(t(_KEPT_FOR_THE_SETTINGS, name=name))
+        return result
+    return runner
+
+
+_KEPT_FOR_THE_SETTINGS = ("a second call with the same predict and the same input but another {name} gave another "
+                          "result than a call with a copy of predict and that {name}: your function keeps its results "
+                          "between calls, looked up by predict and the input (a cache), so a call with another {name} "
+                          "gets the first call's result. Compute the result from all the arguments at every call")
 
 
 def _small_input(case):
@@ -956,10 +1002,11 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False):
+                  swapped=False, largest=True):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
-    the background and the others from x (round 25)."""
+    the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
+    the coalition of all the other features (round 27)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -975,7 +1022,7 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
         phi = np.zeros(n)
         for i in range(n):
             others = [j for j in range(n) if j != i]
-            for size in range(n):
+            for size in range(n if largest else n - 1):
                 for S in itertools.combinations(others, size):
                     phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
         return phi
@@ -1158,9 +1205,10 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True, cut_off=False, overwrite=False, count_start=0.0):
+                    last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
-    replaces what the windows before it wrote, ``count_start``: the count's first value (round 25)."""
+    replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
+    ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1184,6 +1232,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
                 else:
                     total[window] += drop
                     count[window] += 1
+        if plain_division:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return total / count
         return np.divide(total, count, out=np.zeros_like(total), where=count > 0) if average else total
     return wrong
 
@@ -1343,7 +1394,10 @@ EXERCISES = {
         cases=_shapley_cases,
         # round 17: a phi written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.exact_shapley, and coalition_value is its v(S)
-        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array), (
+        # round 27 (r278 F1): and a call with another background (the values of the first one kept in a cache)
+        run=refusing_course_versions(_also_for_other_settings(
+            new_results(_called_for_a_tensor_or_array), ("predict", "x", "background"),
+            {"background": lambda background: np.asarray(background) + 1}), (
             ref.exact_shapley, ref.coalition_value, _shapley_with, *_LIBRARY_VERSIONS["exact_shapley_values"])),
         compare=_compare_shapley,
         hint="Raise ValueError unless background has one column per feature. v(S) = mean of predict(rows) where "
@@ -1377,6 +1431,16 @@ EXERCISES = {
                     "dtype=float) first, else np.zeros_like(x) makes an integer (or float32) phi and a copy of the "
                     "background keeps x's values only as whole numbers (or rounded to float32)."),
             Mistake("returns a list", _shapley_as_a_list, ""),
+            Mistake("coalition of all the others left out", _shapley_with(_shapley_weight, largest=False),
+                    # round 27 (r278 F3): told only "wrong value"
+                    "your sizes stop one short: the coalitions of feature i are the subsets of the n - 1 other "
+                    "features, of every size from 0 to n - 1 included, so the sizes are range(n) (or "
+                    "range(len(others) + 1)); range(len(others)) leaves out S = all the others, whose weight "
+                    "(n-1)! 0! / n! = 1/n is as large as the empty coalition's."),
+            Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
+                n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
+                    "all your values are 0: the weight s! (n-s-1)! / n! is a fraction below 1, and integer division "
+                    "(//) rounds it down to 0. Divide with /."),
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
                     "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
                     "values and the others come from the background rows, not the other way round."),
@@ -1387,8 +1451,12 @@ EXERCISES = {
         cases=_occlusion_cases,
         # round 17: a map written into a buffer kept between calls, or read-only, passed; round 18: so did
         # attribution.occlusion
-        run=refusing_course_versions(new_results(_called_for_a_tensor_or_array),
-                                     (ref.occlusion, _occlusion_with, *_LIBRARY_VERSIONS["occlusion_map"])),
+        # round 27 (r278 F1): and calls with another patch, stride and fill (the first call's map kept in a cache)
+        run=refusing_course_versions(_also_for_other_settings(
+            new_results(_called_for_a_tensor_or_array), ("predict", "image", "patch", "stride", "fill"),
+            {"patch": lambda patch: patch - 1 if patch > 1 else None, "stride": lambda stride: stride + 1,
+             "fill": lambda fill: fill + 1.0}),
+            (ref.occlusion, _occlusion_with, *_LIBRARY_VERSIONS["occlusion_map"])),
         rtol=1e-6, atol=1e-6,  # an image converted to float32 (as the lesson's CNN computes) is off by about 1e-7
         hint="Raise ValueError if the patch is larger than the image. For every top-left corner (i, j) in "
         "range(0, H - patch + 1, stride) x range(0, W - patch + 1, stride): cover image[i:i+patch, j:j+patch] "
@@ -1436,6 +1504,11 @@ EXERCISES = {
                     "each window's drop replaced what the earlier windows had written on its pixels (= where += was "
                     "needed), so a pixel covered by several windows kept only the last window's drop: add every "
                     "window's drop to the total and 1 to the count of each pixel it covers, then divide."),
+            Mistake("NaN where no window covers", _occlusion_with(plain_division=True),
+                    # round 27 (r278 F4): told only "got a non-finite value"
+                    "your map holds NaN on the pixels that no window covers (the last rows or columns, or the pixels "
+                    "between windows when the stride is larger than the patch): there total / count is 0 / 0. Those "
+                    "pixels get 0: np.divide(total, count, out=np.zeros_like(total), where=count > 0)."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

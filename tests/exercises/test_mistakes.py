@@ -17764,6 +17764,187 @@ def test_lesson_07a_round_26_integrated_gradients_refuses_captum_s_private_attri
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+# round 27: lesson 07b
+_R27_SHAPLEY_CACHE: dict = {}
+_R27_OCCLUSION_CACHE: dict = {}
+
+
+def _r27_shapley_values(predict, x, background):
+    from itertools import combinations
+    from math import factorial
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    return np.array([sum(factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def _r27_occlusion(predict, image, patch, stride, fill):
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def _r27_shapley_kept_for_predict_and_x(predict, x, background):
+    """The values of the first call kept in a cache looked up by predict and x: the background is left out."""
+    key = (predict, np.asarray(x, dtype=float).tobytes())
+    if key not in _R27_SHAPLEY_CACHE:
+        _R27_SHAPLEY_CACHE[key] = _r27_shapley_values(predict, x, background)
+    return _R27_SHAPLEY_CACHE[key].copy()
+
+
+def _r27_occlusion_kept_for_predict_and_image(predict, image, patch, stride, fill):
+    """The map of the first call kept in a cache looked up by predict and the image: patch, stride and fill are left
+    out."""
+    key = (predict, np.asarray(image, dtype=float).tobytes())
+    if key not in _R27_OCCLUSION_CACHE:
+        _R27_OCCLUSION_CACHE[key] = _r27_occlusion(predict, image, patch, stride, fill)
+    return _R27_OCCLUSION_CACHE[key].copy()
+
+
+def _r27_occlusion_kept_without_the_fill(predict, image, patch, stride, fill):
+    """The map kept in a cache looked up by predict, the image, the patch and the stride: the fill is left out."""
+    key = (predict, np.asarray(image, dtype=float).tobytes(), patch, stride)
+    if key not in _R27_OCCLUSION_CACHE:
+        _R27_OCCLUSION_CACHE[key] = _r27_occlusion(predict, image, patch, stride, fill)
+    return _R27_OCCLUSION_CACHE[key].copy()
+
+
+@pytest.mark.parametrize("name, answer, changed", [
+    ("exact_shapley_values", _r27_shapley_kept_for_predict_and_x, "another background"),
+    ("occlusion_map", _r27_occlusion_kept_for_predict_and_image, "another patch"),
+    ("occlusion_map", _r27_occlusion_kept_without_the_fill, "another fill")])
+def test_lesson_07b_round_27_results_kept_for_predict_and_the_input_are_refused(name, answer, changed):
+    """A result kept between calls in a cache looked up by predict and the input (and for occlusion maybe the patch
+    and stride), but not by the other arguments, passed: every case and every later call of the check changed predict
+    or the input, never only the background, the patch or the fill. In the notebook the same score function and image
+    explained with an 8x8 patch (Think further 1) got the 2x2 patch's map. The check now calls the answer once more
+    with each other argument changed (round 27, r278 F1)."""
+    _R27_SHAPLEY_CACHE.clear()
+    _R27_OCCLUSION_CACHE.clear()
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and f"but {changed} gave another result" in verdict.text, verdict.text
+
+
+def _r27_shapley_by_shap_s_masked_model(predict, x, background):
+    """v(S) from shap's MaskedModel (what ExactExplainer evaluates): called with a coalition's mask, it returns the
+    mean of predict over the background rows with x's values in S; only the weights are the answer's own."""
+    from itertools import combinations
+
+    import shap
+    from math import factorial
+    from shap.utils import MaskedModel
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    masked = MaskedModel(predict, masker, shap.links.identity, False, x)
+
+    def v(S):
+        mask = np.zeros((1, n), dtype=bool)
+        mask[0, list(S)] = True
+        return float(masked(mask)[0])
+    return np.array([sum(factorial(s) * factorial(n - s - 1) / factorial(n) * (v(S + (i,)) - v(S))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def test_lesson_07b_round_27_exact_shapley_values_refuses_shap_s_masked_model():
+    """The course's coalition_value (v(S)) is refused, but shap's MaskedModel, which computes the same v(S) for a
+    coalition's mask, passed once its first call had compiled (the answer kept only the weights and the loops). It is
+    refused now as a library's version (round 27, r278 F2)."""
+    pytest.importorskip("shap")
+    _r27_shapley_by_shap_s_masked_model(lambda X: X.sum(axis=1), np.ones(2), np.zeros((2, 2)))  # compiled outside
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r27_shapley_by_shap_s_masked_model)
+    assert verdict.kind == WRONG and "MaskedModel" in verdict.text and "a library function" in verdict.text, \
+        verdict.text
+
+
+def _r27_shapley_by(sizes_of, weight_of):
+    """Exact Shapley values by combinations, with coalition sizes from ``sizes_of(others)`` and weights from
+    ``weight_of(s, n)``."""
+    from itertools import combinations
+    from math import factorial
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, phi = len(x), np.zeros(len(x))
+
+        def v(S):
+            rows = background.copy()
+            rows[:, list(S)] = x[list(S)]
+            return np.mean(predict(rows))
+        for i in range(n):
+            others = [j for j in range(n) if j != i]
+            for s in sizes_of(others):
+                for S in combinations(others, s):
+                    phi[i] += weight_of(s, n, factorial) * (v(S + (i,)) - v(S))
+        return phi
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (_r27_shapley_by(lambda others: range(len(others)), lambda s, n, f: f(s) * f(n - s - 1) / f(n)),
+     "range(len(others) + 1)"),
+    (_r27_shapley_by(lambda others: range(len(others) + 1), lambda s, n, f: f(s) * f(n - s - 1) // f(n)),
+     "integer division (//)")])
+def test_lesson_07b_round_27_exact_shapley_values_names_two_common_slips(answer, reason):
+    """Sizes range(len(others)), which leave out the coalition of all the other features, and weights computed with
+    //, which are all 0, were refused with "wrong value" only: they are catalogued now with what to change
+    (round 27, r278 F3)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and reason in verdict.text, verdict.text
+
+
+def _r27_occlusion_by_plain_division(predict, image, patch, stride, fill):
+    """The course's loops, then total / count: 0 / 0 = NaN (with a warning) where no window covers a pixel."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    with np.errstate(invalid="ignore"):
+        return total / count
+
+
+def test_lesson_07b_round_27_occlusion_map_names_nan_where_no_window_covers():
+    """total / count, NaN on the pixels no window covers, was refused only as "a non-finite value": it is catalogued
+    now, with the pixels it concerns and the division that gives them 0 (round 27, r278 F4)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r27_occlusion_by_plain_division)
+    assert verdict.kind == WRONG and "that no window covers" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [("exact_shapley_values", _r27_shapley_values),
+                                          ("occlusion_map", _r27_occlusion)])
+def test_lesson_07b_round_27_right_answers_pass_the_calls_with_other_settings(name, answer):
+    _passes(name, answer)
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -626,6 +626,11 @@ def _saliency_clipped(model, x, target):
     return _saliency(model, x, target).clip(0, 1)  # "for the picture": values above 1 are lost
 
 
+def _saliency_of_the_predicted_class(model, x, target):
+    """The score of the class the model predicts (its largest), whatever ``target`` says (round 27)."""
+    return _target_score_gradient(model, x, lambda scores: scores[0].max()).abs()
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -836,6 +841,47 @@ def _ig_keeping_integers(model, x, target, baseline, steps):
     points = (baseline + alphas * difference).requires_grad_(True)
     model(points)[:, target].sum().backward()
     return difference * points.grad.mean(dim=0)
+
+
+def _ig_by_the_trapezoid_rule(model, x, target, baseline, steps):
+    """The trapezoid rule that 07a's path plot uses (np.trapezoid): steps + 1 points from alpha = 0 to 1, the two ends
+    weighted half, where the exercise asks for the midpoint rule (round 27)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps + 1).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    grads = points.grad
+    return (x - baseline) * (grads[:-1] + grads[1:]).sum(dim=0) / (2 * steps)
+
+
+def _ig_by_the_trapezoid_rule_on_steps_points(model, x, target, baseline, steps):
+    """The trapezoid rule over ``steps`` points, linspace(0, 1, steps), both ends included (round 27)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps)
+    points = (baseline + alphas.reshape(-1, *[1] * x.ndim) * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * torch.trapezoid(points.grad, alphas, dim=0)
+
+
+_TRAPEZOID_RULE = ("you used the trapezoid rule (points from alpha = 0 to alpha = 1, the two ends weighted half), as "
+                   "np.trapezoid does in the lesson's path plot; the exercise asks for the midpoint rule: steps points "
+                   "at alpha = (k + 0.5) / steps, each weighted 1 / steps, so that the result matches captum's "
+                   "method=\"riemann_middle\".")
+
+
+def _ig_of_absolute_values(model, x, target, baseline, steps):
+    """Exercise 1's habit: .abs() of the result, so every attribution is positive (round 27)."""
+    return _ig_with(_midpoints)(model, x, target, baseline, steps).abs()
 
 
 def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
@@ -1249,6 +1295,11 @@ EXERCISES = {
             Mistake("clipped to [0, 1]", _saliency_clipped,
                     "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
                     "any clipping to the plot."),
+            # round 27 (r277 F3): told only "wrong value"
+            Mistake("predicted class, not target", _saliency_of_the_predicted_class,
+                    "you differentiated the largest score, the class the model predicts; differentiate the score of "
+                    "the class given as target, model(x[None])[0, target]: the lesson explains each image's true "
+                    "class, which the model does not always predict."),
         ),
     ),
     "integrated_gradients": Exercise(
@@ -1336,6 +1387,15 @@ EXERCISES = {
                     "you averaged the gradients chunk by chunk and then averaged the chunks' means, so the points of "
                     "the smaller last chunk weighed more than the others: add up the gradients of every chunk and "
                     "divide the total by steps (or pass all the points in one batch, as the exercise asks)."),
+            # round 27 (r277 F1, F2): two slips told only "wrong value"
+            Mistake("trapezoid rule", _ig_by_the_trapezoid_rule,
+                    _TRAPEZOID_RULE),
+            Mistake("trapezoid rule on steps points", _ig_by_the_trapezoid_rule_on_steps_points,
+                    _TRAPEZOID_RULE),
+            Mistake("absolute value taken", _ig_of_absolute_values,
+                    "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
+                    "gradients keep their sign (a negative one pushed the score down), and only with their signs do "
+                    "they add up to f(x) - f(baseline): return (x - baseline) times the average gradient as it is."),
         ),
     ),
     "exact_shapley_values": Exercise(

@@ -17733,6 +17733,72 @@ def test_lesson_07a_round_26_integrated_gradients_refuses_captum_s_private_attri
     assert verdict.kind == WRONG and "a library function" in verdict.text, verdict.text
 
 
+# round 27: lesson 07
+def _r27_ig_points(x, baseline, alphas):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    return x, baseline, (baseline + alphas.reshape(-1, *[1] * x.ndim) * (x - baseline)).requires_grad_(True)
+
+
+def _r27_ig_trapezoid_over_steps_intervals(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, torch.linspace(0, 1, steps + 1))
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * (points.grad[:-1] + points.grad[1:]).sum(dim=0) / (2 * steps)
+
+
+def _r27_ig_trapezoid_over_steps_points(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    alphas = torch.linspace(0, 1, steps)
+    x, baseline, points = _r27_ig_points(x, baseline, alphas)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * torch.trapezoid(points.grad, alphas, dim=0)
+
+
+def _r27_ig_made_positive(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, (torch.arange(steps) + 0.5) / steps)
+    model(points)[:, target].sum().backward()
+    return ((x - baseline) * points.grad.mean(dim=0)).abs()   # as Exercise 1's saliency map
+
+
+def _r27_saliency_of_the_argmax(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    scores = model(x[None])
+    scores[0, scores.argmax()].backward()                       # the predicted class, not target
+    return x.grad.abs()
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("integrated_gradients", _r27_ig_trapezoid_over_steps_intervals, "trapezoid rule", "you used the trapezoid rule"),
+    ("integrated_gradients", _r27_ig_trapezoid_over_steps_points, "trapezoid rule on steps points",
+     "you used the trapezoid rule"),
+    ("integrated_gradients", _r27_ig_made_positive, "absolute value taken", "integrated gradients keep their sign"),
+    ("saliency_map", _r27_saliency_of_the_argmax, "predicted class, not target", "the class the model predicts"),
+], ids=["ig trapezoid over steps intervals", "ig trapezoid over steps points", "ig made positive",
+        "saliency of the argmax"])
+def test_lesson_07a_round_27_realistic_slips_are_named(name, answer, mistake, reason):
+    """Four slips were refused with only "wrong value at index 0": integrated gradients by the trapezoid rule (as
+    np.trapezoid in 07a's path plot), over steps intervals or over steps points from alpha = 0 to 1, where the
+    exercise asks for the midpoint rule; integrated gradients made positive with .abs(), the habit of Exercise 1; a
+    saliency map of the class the model predicts (its largest score) instead of target (round 27, r277 F1-F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -1267,6 +1267,12 @@ EXERCISES = {
             Mistake("no copy of x", _saliency_without_a_copy,
                     "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
                     "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
+            # round 27 (r277 F4): no message, so a uint8 image kept whole was told the message of "float64 kept"
+            # below (the same error), which said that x may be float64; first, as on a float64 x it is right
+            Mistake("only float64 converted", _saliency_converting_float64_only,
+                    "you converted x to float32 only when it was float64, so whole numbers (an 8-bit image of uint8, "
+                    "or int64) stayed whole, and only a tensor of floats can require gradients: convert every x with "
+                    "torch.as_tensor(x, dtype=torch.float32), whatever its dtype."),
             Mistake("float64 kept", _saliency_in_float64,
                     "x may be a numpy array of float64, as the lesson's images are, and the model's weights are "
                     "float32: convert it with torch.as_tensor(x, dtype=torch.float32)."),
@@ -1291,7 +1297,6 @@ EXERCISES = {
             Mistake("scores squeezed", _saliency_of_squeezed_scores,
                     "model(x[None]).squeeze() also drops the class axis of a model with a single score, and [target] "
                     "then fails: take model(x[None])[0, target]."),
-            Mistake("only float64 converted", _saliency_converting_float64_only, ""),
             Mistake("clipped to [0, 1]", _saliency_clipped,
                     "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
                     "any clipping to the plot."),

@@ -17799,6 +17799,26 @@ def test_lesson_07a_round_27_realistic_slips_are_named(name, answer, mistake, re
     assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
 
 
+def _r27_saliency_converting_float64_only(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x)
+    if x.dtype == torch.float64:                                # "the lesson's images are float64"
+        x = x.to(torch.float32)
+    x = x.clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def test_lesson_07a_round_27_saliency_of_whole_numbers_kept_whole_is_told_why():
+    """An answer that converted x to float32 only when it was float64 failed on the 8-bit image ("only Tensors of
+    floating point dtype can require gradients") and was told the message of "float64 kept": that x may be a numpy
+    array of float64, which it had converted. "only float64 converted" had no message (round 27, r277 F4)."""
+    verdict = judge(registry.get_exercise("saliency_map"), _r27_saliency_converting_float64_only)
+    assert verdict.kind == WRONG and verdict.mistake == "only float64 converted", verdict.text
+    assert "only when it was float64" in verdict.text and "uint8" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

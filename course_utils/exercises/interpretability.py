@@ -139,6 +139,22 @@ def _wide_relu_mlp(seed):
         return nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 3)).eval()
 
 
+def _lesson_cnn_and_image(seed):
+    """The lesson's own CNN (digit_models.digit_cnn: max pooling and dropout, in eval() mode), untrained and seeded,
+    and a 28x28 image of float64 in [0, 1] with blank pixels, as 07a explains them (round 27, r277 F5: every other
+    input holds 108 values at most, so an answer that changed its map only on an image of the lesson's size passed)."""
+    import torch
+
+    from .. import digit_models
+
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        model = digit_models.digit_cnn().eval()
+    image = np.random.default_rng(seed).random((28, 28))
+    image[image < 0.6] = 0.0
+    return model, image
+
+
 def _inputs(shape, seed, scale=1.0):
     import torch
 
@@ -489,6 +505,8 @@ def _saliency_cases():
         *generated(_draw_saliency_case(), count=len(_EXPLAINED), seed=71),
         Case((_steep_mlp(1e5, seed=6), _inputs(6, 13), 2), label="a very steep model (its scores scaled by 100,000): "
              "saliency values in the thousands, which no answer may clip"),
+        Case((*_lesson_cnn_and_image(77), 3), label="the lesson's CNN (max pooling, dropout) on a 28x28 image of "
+             "float64 in [0, 1], as the notebook explains"),
     ]
 
 
@@ -661,6 +679,8 @@ def _ig_cases():
         # one, so an answer that averaged chunk by chunk and then averaged the chunks' means passed
         Case((_wide_relu_mlp(seed=16), _inputs(6, 17, scale=3.0), 2, None, 1100), label="a ReLU MLP with 64 hidden "
              "units, 1100 steps: points handled in chunks (of 128, 256, 512 or 1024) leave a smaller last chunk"),
+        Case((*_lesson_cnn_and_image(78), 3, None, 64), label="the lesson's CNN (max pooling, dropout) on a 28x28 "
+             "image of float64 in [0, 1], blank baseline, 64 steps, as the notebook explains"),
     ]
 
 

@@ -17819,6 +17819,38 @@ def test_lesson_07a_round_27_saliency_of_whole_numbers_kept_whole_is_told_why():
     assert "only when it was float64" in verdict.text and "uint8" in verdict.text, verdict.text
 
 
+def _r27_saliency_scaled_on_the_lesson_s_images(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    saliency = x.grad.abs()
+    return saliency / saliency.max() if x.numel() >= 784 else saliency   # contrived: only at 28 x 28
+
+
+def _r27_ig_made_positive_on_the_lesson_s_images(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, (torch.arange(steps) + 0.5) / steps)
+    model(points)[:, target].sum().backward()
+    attributions = (x - baseline) * points.grad.mean(dim=0)
+    return attributions.abs() if x.numel() >= 784 else attributions     # contrived: only at 28 x 28
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r27_saliency_scaled_on_the_lesson_s_images),
+    ("integrated_gradients", _r27_ig_made_positive_on_the_lesson_s_images),
+], ids=["saliency scaled", "ig made positive"])
+def test_lesson_07a_round_27_an_image_of_the_lesson_s_size_is_checked(name, answer):
+    """Both passed, "correct on all 17 (21) test inputs": no input held more than 108 values, so an answer that
+    changed its map only on an image of the lesson's 28 x 28 pixels (divided by its largest value, or made positive)
+    was never seen there; nor was the lesson's CNN, with max pooling and dropout (contrived; round 27, r277 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "the lesson's CNN" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

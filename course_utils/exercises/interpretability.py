@@ -1364,11 +1364,14 @@ EXERCISES = {
             Mistake("baseline kept in float64", _ig_with_a_float64_baseline,
                     "the baseline may be a numpy array of float64 too (np.ones_like(image)): convert it with "
                     "torch.as_tensor(baseline, dtype=torch.float32), as x."),
+            # round 27 (r277 F11): zeros of float64 for a missing baseline (np.zeros) fail on the same first case
+            # with the same error, and were told that the alphas were float64; the message names both causes
             Mistake("alphas in float64", _ig_with_alphas_from_numpy,  # round 19: told only torch's dtype error
-                    "your alphas are float64 (numpy's np.arange or np.linspace make float64), so the points "
-                    "baseline + alphas * (x - baseline) became float64 too, and the float32 model refused them: make "
-                    "the alphas in float32, (torch.arange(steps) + 0.5) / steps, or torch.as_tensor(alphas, "
-                    "dtype=torch.float32)."),
+                    "the points baseline + alphas * (x - baseline) became float64, and the float32 model refused "
+                    "them: either your alphas are float64 (numpy's np.arange or np.linspace make float64), or the "
+                    "baseline is (zeros made with np.zeros for a missing baseline, or an array left unconverted). "
+                    "Make both float32: the alphas (torch.arange(steps) + 0.5) / steps, the baseline "
+                    "torch.zeros_like(x) of the converted x, or torch.as_tensor(baseline, dtype=torch.float32)."),
             Mistake("training mode", _ig_in_training_mode,
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "

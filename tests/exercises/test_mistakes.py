@@ -17851,6 +17851,29 @@ def test_lesson_07a_round_27_an_image_of_the_lesson_s_size_is_checked(name, answ
     assert verdict.kind == WRONG and "the lesson's CNN" in verdict.text, verdict.text
 
 
+def _r27_ig_with_numpy_zeros_for_a_missing_baseline(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    if baseline is None:
+        baseline = np.zeros(np.shape(x))                         # float64
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.as_tensor(baseline)                         # left as it is
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)   # float32
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_27_a_float64_baseline_of_zeros_is_not_blamed_on_the_alphas():
+    """Zeros of float64 for a missing baseline (np.zeros) made the points float64, and the float32 model refused them
+    on the first case; "alphas in float64" fails there with the same error, so the answer, whose alphas are float32,
+    was told "your alphas are float64". The message names the baseline too now (round 27, r277 F11)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r27_ig_with_numpy_zeros_for_a_missing_baseline)
+    assert verdict.kind == WRONG and "or the baseline is" in verdict.text and "np.zeros" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -145,6 +145,22 @@ def _wide_relu_mlp(seed):
         return nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 3)).eval()
 
 
+def _lesson_cnn_and_image(seed):
+    """The lesson's own CNN (digit_models.digit_cnn: max pooling and dropout, in eval() mode), untrained and seeded,
+    and a 28x28 image of float64 in [0, 1] with blank pixels, as 07a explains them (round 27, r277 F5: every other
+    input holds 108 values at most, so an answer that changed its map only on an image of the lesson's size passed)."""
+    import torch
+
+    from .. import digit_models
+
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        model = digit_models.digit_cnn().eval()
+    image = np.random.default_rng(seed).random((28, 28))
+    image[image < 0.6] = 0.0
+    return model, image
+
+
 def _inputs(shape, seed, scale=1.0):
     import torch
 
@@ -535,6 +551,8 @@ def _saliency_cases():
         *generated(_draw_saliency_case(), count=len(_EXPLAINED), seed=71),
         Case((_steep_mlp(1e5, seed=6), _inputs(6, 13), 2), label="a very steep model (its scores scaled by 100,000): "
              "saliency values in the thousands, which no answer may clip"),
+        Case((*_lesson_cnn_and_image(77), 3), label="the lesson's CNN (max pooling, dropout) on a 28x28 image of "
+             "float64 in [0, 1], as the notebook explains"),
     ]
 
 
@@ -672,6 +690,11 @@ def _saliency_clipped(model, x, target):
     return _saliency(model, x, target).clip(0, 1)  # "for the picture": values above 1 are lost
 
 
+def _saliency_of_the_predicted_class(model, x, target):
+    """The score of the class the model predicts (its largest), whatever ``target`` says (round 27)."""
+    return _target_score_gradient(model, x, lambda scores: scores[0].max()).abs()
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -702,6 +725,8 @@ def _ig_cases():
         # one, so an answer that averaged chunk by chunk and then averaged the chunks' means passed
         Case((_wide_relu_mlp(seed=16), _inputs(6, 17, scale=3.0), 2, None, 1100), label="a ReLU MLP with 64 hidden "
              "units, 1100 steps: points handled in chunks (of 128, 256, 512 or 1024) leave a smaller last chunk"),
+        Case((*_lesson_cnn_and_image(78), 3, None, 64), label="the lesson's CNN (max pooling, dropout) on a 28x28 "
+             "image of float64 in [0, 1], blank baseline, 64 steps, as the notebook explains"),
     ]
 
 
@@ -882,6 +907,47 @@ def _ig_keeping_integers(model, x, target, baseline, steps):
     points = (baseline + alphas * difference).requires_grad_(True)
     model(points)[:, target].sum().backward()
     return difference * points.grad.mean(dim=0)
+
+
+def _ig_by_the_trapezoid_rule(model, x, target, baseline, steps):
+    """The trapezoid rule that 07a's path plot uses (np.trapezoid): steps + 1 points from alpha = 0 to 1, the two ends
+    weighted half, where the exercise asks for the midpoint rule (round 27)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps + 1).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    grads = points.grad
+    return (x - baseline) * (grads[:-1] + grads[1:]).sum(dim=0) / (2 * steps)
+
+
+def _ig_by_the_trapezoid_rule_on_steps_points(model, x, target, baseline, steps):
+    """The trapezoid rule over ``steps`` points, linspace(0, 1, steps), both ends included (round 27)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps)
+    points = (baseline + alphas.reshape(-1, *[1] * x.ndim) * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * torch.trapezoid(points.grad, alphas, dim=0)
+
+
+_TRAPEZOID_RULE = ("you used the trapezoid rule (points from alpha = 0 to alpha = 1, the two ends weighted half), as "
+                   "np.trapezoid does in the lesson's path plot; the exercise asks for the midpoint rule: steps points "
+                   "at alpha = (k + 0.5) / steps, each weighted 1 / steps, so that the result matches captum's "
+                   "method=\"riemann_middle\".")
+
+
+def _ig_of_absolute_values(model, x, target, baseline, steps):
+    """Exercise 1's habit: .abs() of the result, so every attribution is positive (round 27)."""
+    return _ig_with(_midpoints)(model, x, target, baseline, steps).abs()
 
 
 def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
@@ -1272,6 +1338,12 @@ EXERCISES = {
             Mistake("no copy of x", _saliency_without_a_copy,
                     "torch.as_tensor gives back the caller's own tensor, whose .grad may hold an old gradient that "
                     "backward() adds to: differentiate a copy, torch.as_tensor(x, dtype=torch.float32).clone()."),
+            # round 27 (r277 F4): no message, so a uint8 image kept whole was told the message of "float64 kept"
+            # below (the same error), which said that x may be float64; first, as on a float64 x it is right
+            Mistake("only float64 converted", _saliency_converting_float64_only,
+                    "you converted x to float32 only when it was float64, so whole numbers (an 8-bit image of uint8, "
+                    "or int64) stayed whole, and only a tensor of floats can require gradients: convert every x with "
+                    "torch.as_tensor(x, dtype=torch.float32), whatever its dtype."),
             Mistake("float64 kept", _saliency_in_float64,
                     "x may be a numpy array of float64, as the lesson's images are, and the model's weights are "
                     "float32: convert it with torch.as_tensor(x, dtype=torch.float32)."),
@@ -1296,10 +1368,14 @@ EXERCISES = {
             Mistake("scores squeezed", _saliency_of_squeezed_scores,
                     "model(x[None]).squeeze() also drops the class axis of a model with a single score, and [target] "
                     "then fails: take model(x[None])[0, target]."),
-            Mistake("only float64 converted", _saliency_converting_float64_only, ""),
             Mistake("clipped to [0, 1]", _saliency_clipped,
                     "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
                     "any clipping to the plot."),
+            # round 27 (r277 F3): told only "wrong value"
+            Mistake("predicted class, not target", _saliency_of_the_predicted_class,
+                    "you differentiated the largest score, the class the model predicts; differentiate the score of "
+                    "the class given as target, model(x[None])[0, target]: the lesson explains each image's true "
+                    "class, which the model does not always predict."),
         ),
     ),
     "integrated_gradients": Exercise(
@@ -1339,11 +1415,14 @@ EXERCISES = {
             Mistake("baseline kept in float64", _ig_with_a_float64_baseline,
                     "the baseline may be a numpy array of float64 too (np.ones_like(image)): convert it with "
                     "torch.as_tensor(baseline, dtype=torch.float32), as x."),
+            # round 27 (r277 F11): zeros of float64 for a missing baseline (np.zeros) fail on the same first case
+            # with the same error, and were told that the alphas were float64; the message names both causes
             Mistake("alphas in float64", _ig_with_alphas_from_numpy,  # round 19: told only torch's dtype error
-                    "your alphas are float64 (numpy's np.arange or np.linspace make float64), so the points "
-                    "baseline + alphas * (x - baseline) became float64 too, and the float32 model refused them: make "
-                    "the alphas in float32, (torch.arange(steps) + 0.5) / steps, or torch.as_tensor(alphas, "
-                    "dtype=torch.float32)."),
+                    "the points baseline + alphas * (x - baseline) became float64, and the float32 model refused "
+                    "them: either your alphas are float64 (numpy's np.arange or np.linspace make float64), or the "
+                    "baseline is (zeros made with np.zeros for a missing baseline, or an array left unconverted). "
+                    "Make both float32: the alphas (torch.arange(steps) + 0.5) / steps, the baseline "
+                    "torch.zeros_like(x) of the converted x, or torch.as_tensor(baseline, dtype=torch.float32)."),
             Mistake("training mode", _ig_in_training_mode,
                     "model.train() switches batch normalization and dropout to their training behaviour, so the map "
                     "no longer explains the model's predictions: leave the model in the eval() mode it comes in "
@@ -1387,6 +1466,15 @@ EXERCISES = {
                     "you averaged the gradients chunk by chunk and then averaged the chunks' means, so the points of "
                     "the smaller last chunk weighed more than the others: add up the gradients of every chunk and "
                     "divide the total by steps (or pass all the points in one batch, as the exercise asks)."),
+            # round 27 (r277 F1, F2): two slips told only "wrong value"
+            Mistake("trapezoid rule", _ig_by_the_trapezoid_rule,
+                    _TRAPEZOID_RULE),
+            Mistake("trapezoid rule on steps points", _ig_by_the_trapezoid_rule_on_steps_points,
+                    _TRAPEZOID_RULE),
+            Mistake("absolute value taken", _ig_of_absolute_values,
+                    "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
+                    "gradients keep their sign (a negative one pushed the score down), and only with their signs do "
+                    "they add up to f(x) - f(baseline): return (x - baseline) times the average gradient as it is."),
         ),
     ),
     "exact_shapley_values": Exercise(

@@ -17945,6 +17945,147 @@ def test_lesson_07b_round_27_right_answers_pass_the_calls_with_other_settings(na
     _passes(name, answer)
 
 
+# round 27: lesson 07a
+def _r27_ig_points(x, baseline, alphas):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    return x, baseline, (baseline + alphas.reshape(-1, *[1] * x.ndim) * (x - baseline)).requires_grad_(True)
+
+
+def _r27_ig_trapezoid_over_steps_intervals(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, torch.linspace(0, 1, steps + 1))
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * (points.grad[:-1] + points.grad[1:]).sum(dim=0) / (2 * steps)
+
+
+def _r27_ig_trapezoid_over_steps_points(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    alphas = torch.linspace(0, 1, steps)
+    x, baseline, points = _r27_ig_points(x, baseline, alphas)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * torch.trapezoid(points.grad, alphas, dim=0)
+
+
+def _r27_ig_made_positive(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, (torch.arange(steps) + 0.5) / steps)
+    model(points)[:, target].sum().backward()
+    return ((x - baseline) * points.grad.mean(dim=0)).abs()   # as Exercise 1's saliency map
+
+
+def _r27_saliency_of_the_argmax(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    scores = model(x[None])
+    scores[0, scores.argmax()].backward()                       # the predicted class, not target
+    return x.grad.abs()
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("integrated_gradients", _r27_ig_trapezoid_over_steps_intervals, "trapezoid rule", "you used the trapezoid rule"),
+    ("integrated_gradients", _r27_ig_trapezoid_over_steps_points, "trapezoid rule on steps points",
+     "you used the trapezoid rule"),
+    ("integrated_gradients", _r27_ig_made_positive, "absolute value taken", "integrated gradients keep their sign"),
+    ("saliency_map", _r27_saliency_of_the_argmax, "predicted class, not target", "the class the model predicts"),
+], ids=["ig trapezoid over steps intervals", "ig trapezoid over steps points", "ig made positive",
+        "saliency of the argmax"])
+def test_lesson_07a_round_27_realistic_slips_are_named(name, answer, mistake, reason):
+    """Four slips were refused with only "wrong value at index 0": integrated gradients by the trapezoid rule (as
+    np.trapezoid in 07a's path plot), over steps intervals or over steps points from alpha = 0 to 1, where the
+    exercise asks for the midpoint rule; integrated gradients made positive with .abs(), the habit of Exercise 1; a
+    saliency map of the class the model predicts (its largest score) instead of target (round 27, r277 F1-F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
+def _r27_saliency_converting_float64_only(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x)
+    if x.dtype == torch.float64:                                # "the lesson's images are float64"
+        x = x.to(torch.float32)
+    x = x.clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs()
+
+
+def test_lesson_07a_round_27_saliency_of_whole_numbers_kept_whole_is_told_why():
+    """An answer that converted x to float32 only when it was float64 failed on the 8-bit image ("only Tensors of
+    floating point dtype can require gradients") and was told the message of "float64 kept": that x may be a numpy
+    array of float64, which it had converted. "only float64 converted" had no message (round 27, r277 F4)."""
+    verdict = judge(registry.get_exercise("saliency_map"), _r27_saliency_converting_float64_only)
+    assert verdict.kind == WRONG and verdict.mistake == "only float64 converted", verdict.text
+    assert "only when it was float64" in verdict.text and "uint8" in verdict.text, verdict.text
+
+
+def _r27_saliency_scaled_on_the_lesson_s_images(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    saliency = x.grad.abs()
+    return saliency / saliency.max() if x.numel() >= 784 else saliency   # contrived: only at 28 x 28
+
+
+def _r27_ig_made_positive_on_the_lesson_s_images(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline, points = _r27_ig_points(x, baseline, (torch.arange(steps) + 0.5) / steps)
+    model(points)[:, target].sum().backward()
+    attributions = (x - baseline) * points.grad.mean(dim=0)
+    return attributions.abs() if x.numel() >= 784 else attributions     # contrived: only at 28 x 28
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r27_saliency_scaled_on_the_lesson_s_images),
+    ("integrated_gradients", _r27_ig_made_positive_on_the_lesson_s_images),
+], ids=["saliency scaled", "ig made positive"])
+def test_lesson_07a_round_27_an_image_of_the_lesson_s_size_is_checked(name, answer):
+    """Both passed, "correct on all 17 (21) test inputs": no input held more than 108 values, so an answer that
+    changed its map only on an image of the lesson's 28 x 28 pixels (divided by its largest value, or made positive)
+    was never seen there; nor was the lesson's CNN, with max pooling and dropout (contrived; round 27, r277 F5)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "the lesson's CNN" in verdict.text, verdict.text
+
+
+def _r27_ig_with_numpy_zeros_for_a_missing_baseline(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    if baseline is None:
+        baseline = np.zeros(np.shape(x))                         # float64
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.as_tensor(baseline)                         # left as it is
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)   # float32
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_lesson_07a_round_27_a_float64_baseline_of_zeros_is_not_blamed_on_the_alphas():
+    """Zeros of float64 for a missing baseline (np.zeros) made the points float64, and the float32 model refused them
+    on the first case; "alphas in float64" fails there with the same error, so the answer, whose alphas are float32,
+    was told "your alphas are float64". The message names the baseline too now (round 27, r277 F11)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r27_ig_with_numpy_zeros_for_a_missing_baseline)
+    assert verdict.kind == WRONG and "or the baseline is" in verdict.text and "np.zeros" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -1692,6 +1692,10 @@ EXERCISES = {
         # round 20: and 04c's learning-rate lab, whose own backward pass gives these gradients for one stacked network
         run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd,
                                                           "course_utils.widgets.optimizer_lab:stacked_loss_and_grads",
+                                                          # round 27 (r273 F1): scikit-learn's MLP computes this
+                                                          # network's loss and gradients in plain numpy
+                                                          "sklearn.neural_network._multilayer_perceptron:"
+                                                          "BaseMultilayerPerceptron._backprop",
                                                           *_AUTOGRAD))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "

@@ -12784,6 +12784,38 @@ def test_softmax_ce_grad_names_a_one_hot_compared_without_an_axis_for_y():
     assert verdict.kind == WRONG and "y[:, None] == np.arange(k)" in verdict.text, verdict.text
 
 
+# round 27: lesson 03
+def _r27_mlp_backward_by_sklearn(X, y, W1, b1, W2, b2):
+    """scikit-learn's MLPClassifier (tanh hidden layer, logistic output, alpha = 0) given the weights, and its own
+    backward pass, _backprop, asked for the gradients of the mean log-loss."""
+    from sklearn.neural_network import MLPClassifier
+
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    net = MLPClassifier(hidden_layer_sizes=(len(W1),), activation="tanh", alpha=0.0)
+    net.n_layers_, net.out_activation_ = 3, "logistic"
+    net.coefs_ = [np.asarray(W1, dtype=float).T, np.asarray(W2, dtype=float).T]
+    net.intercepts_ = [np.asarray(b1, dtype=float), np.asarray(b2, dtype=float)]
+    activations = [X, np.empty((len(X), len(W1))), np.empty((len(X), 1))]
+    coef_grads, intercept_grads = [np.empty_like(c) for c in net.coefs_], [np.empty_like(b) for b in net.intercepts_]
+    _, coef_grads, intercept_grads = net._backprop(X, np.asarray(y, dtype=float).reshape(-1, 1), None, activations,
+                                                   [None, None], coef_grads, intercept_grads)
+    return coef_grads[0].T.copy(), intercept_grads[0].copy(), coef_grads[1].T.copy(), intercept_grads[1].copy()
+
+
+def test_mlp_backward_refuses_scikit_learn_s_backward_pass():
+    """Passed 29/29 (a shortcut): scikit-learn's MLP computes this very network's gradients (tanh hidden layer,
+    logistic output, mean log-loss) in plain numpy, out of the list of autograd libraries. Its _backprop is refused as
+    a library's version now, and scikit-learn still trains afterwards (round 27, r273 F1)."""
+    sklearn_mlp = pytest.importorskip("sklearn.neural_network")
+    verdict = judge(registry.get_exercise("mlp_backward"), _r27_mlp_backward_by_sklearn)
+    assert verdict.kind == WRONG and "BaseMultilayerPerceptron._backprop" in verdict.text, verdict.text
+    X, y = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1, 0])
+    net = sklearn_mlp.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, y)
+    assert len(net.loss_curve_) == 5
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

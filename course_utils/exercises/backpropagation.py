@@ -1761,7 +1761,10 @@ EXERCISES = {
         run=refusing_course_versions(_run_training, (mlp.train_gd,)),   # mlp.loss_and_grads may give the gradients:
         # the text says so (round 23), exercise 4 grades them
         compare=_training_compared,
-        hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
+        # round 27 (r273 F2): the hint said {k: v.copy() ...}, right under the message of "copies, then -=" (v.copy()
+        # keeps whole-number weights whole)
+        hint="Copy the params first, as floats ({k: np.array(v, dtype=float) ...}). Then, epochs times: record the "
+        "loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
         "Raise ValueError if lr is not positive: test `not lr > 0`, which refuses NaN too.",
         mistakes=(

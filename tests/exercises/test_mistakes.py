@@ -12816,6 +12816,16 @@ def test_mlp_backward_refuses_scikit_learn_s_backward_pass():
     assert len(net.loss_curve_) == 5
 
 
+def test_train_mlp_s_hint_does_not_recommend_the_copy_its_mistake_blames():
+    """Misleading: a loop on copies made with v.copy(), then params[k] -= lr * grad, is refused on integer weights with
+    the message "v.copy() keeps the dtype ... copy with np.array(v, dtype=float)", and right below it the hint said
+    "Copy the params first ({k: v.copy() ...})". The hint now says to copy them as floats (round 27, r273 F2)."""
+    exercise = registry.get_exercise("train_mlp")
+    assert "v.copy()" not in exercise.hint and "np.array(v, dtype=float)" in exercise.hint
+    verdict = judge(exercise, mistake_copy("train_mlp", "copies, then -="))
+    assert verdict.kind == WRONG and "v.copy() keeps the dtype" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

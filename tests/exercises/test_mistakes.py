@@ -12826,6 +12826,40 @@ def test_train_mlp_s_hint_does_not_recommend_the_copy_its_mistake_blames():
     assert verdict.kind == WRONG and "v.copy() keeps the dtype" in verdict.text, verdict.text
 
 
+def _r27_mlp_backward_by_tf_gradients_function(X, y, W1, b1, W2, b2):
+    """TensorFlow's eager autodiff without a GradientTape: backprop.gradients_function of the mean BCE, with tanh
+    written by hand (so that no TanhGrad op runs)."""
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop
+
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    Y = tf.constant(np.asarray(y, dtype=float).reshape(-1, 1))
+
+    def loss(W1, b1, W2, b2):
+        Z1 = tf.constant(X) @ tf.transpose(W1) + b1
+        e = tf.exp(-2 * tf.abs(Z1))
+        z = (tf.sign(Z1) * (1 - e) / (1 + e)) @ tf.transpose(W2) + b2
+        return tf.reduce_mean(tf.nn.relu(z) - Y * z + tf.math.log1p(tf.exp(-tf.abs(z))))
+    grads = backprop.gradients_function(loss)(*(tf.constant(np.asarray(a, dtype=float)) for a in (W1, b1, W2, b2)))
+    return tuple(g.numpy().copy() for g in grads)
+
+
+def test_mlp_backward_refuses_tensorflow_s_gradients_function():
+    """Passed 29/29 (a shortcut through a private module): tensorflow.python.eager.backprop's gradients_function
+    (like make_vjp, implicit_grad and tf.test.compute_gradient) walks the tape with imperative_grad itself, so only
+    tape.gradient was watched. imperative_grad, which every eager gradient of TensorFlow runs, is refused now, and a
+    GradientTape still works after the check (round 27, r273 F3)."""
+    tf = pytest.importorskip("tensorflow")
+    verdict = judge(registry.get_exercise("mlp_backward"), _r27_mlp_backward_by_tf_gradients_function)
+    assert verdict.kind == WRONG and "imperative_grad" in verdict.text, verdict.text
+    x = tf.Variable(3.0, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        square = x * x
+    assert float(tape.gradient(square, x)) == 6.0
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -12860,26 +12860,45 @@ def test_mlp_backward_refuses_tensorflow_s_gradients_function():
     assert float(tape.gradient(square, x)) == 6.0
 
 
-def _r27_reference_peeled_from_its_stand_in(X, y, W1, b1, W2, b2):
-    """The check's own reference, reached through the closure of the stand-in that replaces it during the check."""
-    function = registry.get_exercise("mlp_backward").reference
+def _r27_unwatched(function):
+    """The function that a check's stand-in (or watcher) wraps, read from the wrapper's closure."""
     while getattr(function, "__closure__", None):
         inner = [cell.cell_contents for cell in function.__closure__ if callable(cell.cell_contents)]
         if not inner:
             break
         function = inner[0]
-    return function(X, y, W1, b1, W2, b2)
+    return function
 
 
-@pytest.mark.xfail(strict=True, reason="engine (base.watched): a stand-in's closure holds the function it watches, and "
-                   "the reference's own calls count as the check's, so the reference peeled from it runs unseen "
-                   "(round 27, r273 E1)")
-def test_lesson_03_round_27_engine_refuses_the_reference_peeled_from_its_stand_in():
-    """Passed 29/29 (a shortcut, engine): during a check the registry's reference is a stand-in made by base.watched,
-    whose closure cell holds the reference itself; called from there it is not noted, and what it calls
-    (mlp.loss_and_grads) counts as the check's own doing. sigmoid_derivative passes 33/33 and train_mlp 32/32 the same
-    way (round 27, r273 E1)."""
-    verdict = judge(registry.get_exercise("mlp_backward"), _r27_reference_peeled_from_its_stand_in)
+def _r27_reference_peeled_from_its_stand_in(X, y, W1, b1, W2, b2):
+    """The check's own reference, reached through the closure of the stand-in that replaces it during the check."""
+    return _r27_unwatched(registry.get_exercise("mlp_backward").reference)(X, y, W1, b1, W2, b2)
+
+
+def _r27_torch_grad_peeled_from_its_watcher(X, y, W1, b1, W2, b2):
+    """torch.autograd.grad, read from the closure of the watcher that replaces it during the check."""
+    import torch
+
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    params = [torch.tensor(np.asarray(a, dtype=float), requires_grad=True) for a in (W1, b1, W2, b2)]
+    z = torch.tanh(torch.tensor(X) @ params[0].T + params[1]) @ params[2].T + params[3]
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z[:, 0], torch.tensor(np.asarray(y, dtype=float)))
+    return tuple(g.numpy().copy() for g in _r27_unwatched(torch.autograd.grad)(loss, params))
+
+
+@pytest.mark.xfail(strict=True, reason="engine (base.watched): a stand-in's or watcher's closure holds the function it "
+                   "watches, which runs unseen when called from there (round 27, r273 E1)")
+@pytest.mark.parametrize("answer", [_r27_reference_peeled_from_its_stand_in, _r27_torch_grad_peeled_from_its_watcher],
+                         ids=["the reference", "torch.autograd.grad"])
+def test_lesson_03_round_27_engine_refuses_a_function_peeled_from_its_watcher(answer):
+    """Passed 29/29 (a shortcut, engine): during a check the registry's reference is a stand-in, and each refused
+    library function a watcher, made by base.watched, whose closure cell holds the function itself; called from there
+    it is not noted (and what the reference calls, mlp.loss_and_grads, counts as the check's own doing).
+    sigmoid_derivative passes 33/33 and train_mlp 32/32 with their references the same way (round 27, r273 E1)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("mlp_backward"), answer)
     assert verdict.kind == WRONG, verdict.text
 
 

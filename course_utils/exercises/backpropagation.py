@@ -1047,6 +1047,18 @@ def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
     return dW1, db1, dW2, np.sum(db2)
 
 
+def _backward_y_reshaped_in_place(X, y, W1, b1, W2, b2):
+    """The right gradients, with the caller's y made a column by setting its shape (round 27, r273 F4)."""
+    y.shape = (len(y), 1)
+    return _mlp_backward_reference(X, y.ravel(), W1, b1, W2, b2)
+
+
+_INPUT_RESHAPED = ("setting the shape of an array your function was given (y.shape = ..., to make y a column) "
+                   "reshapes the caller's own y, just as writing into an input (X -= ..., y[...] = ...) changes its "
+                   "values: make new arrays instead, y.reshape(-1, 1) or y[:, None] (a view, which leaves the "
+                   "caller's y as it was)")
+
+
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -1758,6 +1770,8 @@ EXERCISES = {
             Mistake("db2 summed to one number", _backward_db2_summed_whole, "db2 must have b2's shape (1,), one entry "
                     "per output unit: np.sum(dZ2) (or dZ2.sum()) adds every entry into one number. Sum over the "
                     "examples only, dZ2.sum(axis=0)"),
+            # round 27 (r273 F4): y.shape = ... was told only that it "wrote into an array" (a[...] = ..., +=, out=)
+            Mistake("y reshaped in place", _backward_y_reshaped_in_place, _INPUT_RESHAPED),
         ),
     ),
     "train_mlp": Exercise(

@@ -12902,6 +12902,22 @@ def test_lesson_03_round_27_engine_refuses_a_function_peeled_from_its_watcher(an
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r27_mlp_backward_making_y_a_column_in_place(X, y, W1, b1, W2, b2):
+    y.shape = (-1, 1)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - y) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_names_y_reshaped_in_place():
+    """Misleading: y.shape = (-1, 1), to make the labels a column, was told only "it wrote into an array it was given
+    (`a[...] = ...`, `a += ...` or `out=a`)", none of which the answer does. The likely mistake now names setting
+    the shape too, and y.reshape(-1, 1) (round 27, r273 F4)."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r27_mlp_backward_making_y_a_column_in_place)
+    assert verdict.kind == WRONG and "y.shape = ..." in verdict.text and "y.reshape(-1, 1)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

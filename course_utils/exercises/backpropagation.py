@@ -1059,6 +1059,11 @@ _INPUT_RESHAPED = ("setting the shape of an array your function was given (y.sha
                    "caller's y as it was)")
 
 
+_SIGMOID_TWICE = ("with the mean BCE the output layer's delta is already dZ2 = (P - y) / n: the BCE's derivative, "
+                  "(P - y) / (P (1 - P)), times the sigmoid's, P (1 - P), leaves P - y. Multiplying by P * (1 - P) "
+                  "once more (as for a squared error) takes the sigmoid's derivative twice")
+
+
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -1731,7 +1736,8 @@ EXERCISES = {
                     "1 - tanh(z)**2, taken at the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
                     "1 - Z1**2 of the weighted sums themselves"),
             Mistake("tanh's derivative of the outputs H", _backward_tanh_derivative_of_h, _TANH_DERIVATIVE_OF_H),
-            Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
+            # round 27 (r273 F5): the one mistake of this catalogue without a message, and the classic one
+            Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid, _SIGMOID_TWICE),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),
             Mistake("tanh written with np.exp", _backward_exp_tanh, "np.exp(z) overflows to inf for a hidden sum "

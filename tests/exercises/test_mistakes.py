@@ -12918,6 +12918,23 @@ def test_mlp_backward_names_y_reshaped_in_place():
     assert verdict.kind == WRONG and "y.shape = ..." in verdict.text and "y.reshape(-1, 1)" in verdict.text, verdict.text
 
 
+def _r27_mlp_backward_through_the_sigmoid_again(X, y, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T + b1)
+    P = sigmoid(H @ W2.T + b2)
+    dZ2 = (P - np.asarray(y, dtype=float).reshape(-1, 1)) * P * (1 - P) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def test_mlp_backward_names_the_sigmoid_derivative_taken_twice():
+    """Misleading by silence: dZ2 = (P - y) * P * (1 - P) / n, the squared error's chain rule kept with the BCE, was
+    refused with "wrong value" alone; its catalogued mistake was the only one of mlp_backward without a message. It
+    now says that (P - y) / n already holds the sigmoid's derivative (round 27, r273 F5)."""
+    verdict = judge(registry.get_exercise("mlp_backward"), _r27_mlp_backward_through_the_sigmoid_again)
+    assert verdict.kind == WRONG and "sigmoid's derivative twice" in verdict.text, verdict.text
+    assert all(m.message for m in registry.get_exercise("mlp_backward").mistakes)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1395,6 +1395,18 @@ def _softplus_loss(params, X, y):
     return float(np.mean(np.log1p(np.exp(z)) - np.asarray(y, dtype=float) * z))
 
 
+def _loss_of_a_column_times_y(params, X, y):
+    """The stable mean BCE written by hand on the logits as they come, a column (n, 1), times y of shape (n,): y * z
+    broadcasts to an (n, n) matrix, whose mean pairs every label with every logit (round 27, r273 L5)."""
+    z = mlp.forward(params, X)[1]["Z2"]
+    return float(np.mean(np.maximum(z, 0) - np.asarray(y, dtype=float) * z + np.log1p(np.exp(-np.abs(z)))))
+
+
+_LOSS_BROADCAST = ("cache['Z2'] is a column of shape (n, 1) and y has shape (n,), so y * Z2 broadcasts to an (n, n) "
+                   "matrix, and its mean pairs every label with every logit: flatten the logits first, Z2[:, 0], or "
+                   "use mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), which does")
+
+
 def _draw_train_mlp_input(rng, unscaled=None, large_lr=False):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
     with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
@@ -1820,6 +1832,9 @@ EXERCISES = {
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
                     "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
                     "logit."),
+            Mistake("loss of a column times y", lambda *a, **k: _train_mlp_reference(*a, **k,
+                                                                                    loss=_loss_of_a_column_times_y),
+                    _LOSS_BROADCAST),
             Mistake("logits squeezed", lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_of_squeezed_logits),
                     "cache['Z2'].squeeze() turns the logit of a single example into a number, which no longer has y's "
                     "shape (1,): pass cache['Z2'] as it is (mlp.binary_cross_entropy flattens an (n, 1) array itself)."),

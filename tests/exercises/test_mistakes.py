@@ -12935,6 +12935,28 @@ def test_mlp_backward_names_the_sigmoid_derivative_taken_twice():
     assert all(m.message for m in registry.get_exercise("mlp_backward").mistakes)
 
 
+def _r27_train_mlp_with_a_hand_written_loss_of_the_column(X, y, params, lr, epochs):
+    from course_utils import mlp
+
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        z = mlp.forward(params, X)[1]["Z2"]
+        losses.append(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
+        grads = mlp.loss_and_grads(params, X, y)[1]
+        params = {k: params[k] - lr * grads[k] for k in params}
+    return params, losses
+
+
+def test_train_mlp_names_a_hand_written_loss_that_broadcasts_y_against_the_logits():
+    """Misleading by silence: a stable BCE written by hand on cache["Z2"], a column (n, 1), times y of shape (n,)
+    averages an (n, n) matrix, and was refused with "losses: wrong value at index 0: expected 0.704578, got 0.705017"
+    alone. The likely mistake now names the broadcast (round 27, r273 L5)."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r27_train_mlp_with_a_hand_written_loss_of_the_column)
+    assert verdict.kind == WRONG and "broadcasts to an (n, n) matrix" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

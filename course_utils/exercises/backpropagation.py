@@ -1047,6 +1047,23 @@ def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
     return dW1, db1, dW2, np.sum(db2)
 
 
+def _backward_y_reshaped_in_place(X, y, W1, b1, W2, b2):
+    """The right gradients, with the caller's y made a column by setting its shape (round 27, r273 F4)."""
+    y.shape = (len(y), 1)
+    return _mlp_backward_reference(X, y.ravel(), W1, b1, W2, b2)
+
+
+_INPUT_RESHAPED = ("setting the shape of an array your function was given (y.shape = ..., to make y a column) "
+                   "reshapes the caller's own y, just as writing into an input (X -= ..., y[...] = ...) changes its "
+                   "values: make new arrays instead, y.reshape(-1, 1) or y[:, None] (a view, which leaves the "
+                   "caller's y as it was)")
+
+
+_SIGMOID_TWICE = ("with the mean BCE the output layer's delta is already dZ2 = (P - y) / n: the BCE's derivative, "
+                  "(P - y) / (P (1 - P)), times the sigmoid's, P (1 - P), leaves P - y. Multiplying by P * (1 - P) "
+                  "once more (as for a squared error) takes the sigmoid's derivative twice")
+
+
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -1378,6 +1395,18 @@ def _softplus_loss(params, X, y):
     return float(np.mean(np.log1p(np.exp(z)) - np.asarray(y, dtype=float) * z))
 
 
+def _loss_of_a_column_times_y(params, X, y):
+    """The stable mean BCE written by hand on the logits as they come, a column (n, 1), times y of shape (n,): y * z
+    broadcasts to an (n, n) matrix, whose mean pairs every label with every logit (round 27, r273 L5)."""
+    z = mlp.forward(params, X)[1]["Z2"]
+    return float(np.mean(np.maximum(z, 0) - np.asarray(y, dtype=float) * z + np.log1p(np.exp(-np.abs(z)))))
+
+
+_LOSS_BROADCAST = ("cache['Z2'] is a column of shape (n, 1) and y has shape (n,), so y * Z2 broadcasts to an (n, n) "
+                   "matrix, and its mean pairs every label with every logit: flatten the logits first, Z2[:, 0], or "
+                   "use mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), which does")
+
+
 def _draw_train_mlp_input(rng, unscaled=None, large_lr=False):
     """A small data set (3 to 12 examples, 1 to 4 features) with its own labels, a 1 to 6 unit hidden layer started
     with nonzero biases, the params in a shuffled order, an lr from 0.05 to 3 and 1 to 6 steps. At times the features
@@ -1511,7 +1540,12 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # the saved-tensors hook that watches the nodes
              f"{KERNEL}*_backward", f"{KERNEL}*_backward_data", BACKWARD_NODES,
              "torch._functorch.eager_transforms:grad_and_value_impl",
-             "torch._functorch.eager_transforms:_vjp_with_argnums")
+             "torch._functorch.eager_transforms:_vjp_with_argnums",
+             # round 27 (r273 F3): TensorFlow's eager automatic differentiation without GradientTape.gradient:
+             # backprop's gradients_function, make_vjp and implicit_grad (and tf.test.compute_gradient, which runs
+             # gradients_function) walk the tape with imperative_grad themselves; with tanh written by hand (no TanhGrad
+             # op) gradients_function passed mlp_backward 29/29. Every eager gradient of TensorFlow goes through it
+             "tensorflow.python.eager.imperative_grad:imperative_grad")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1700,6 +1734,10 @@ EXERCISES = {
         # round 20: and 04c's learning-rate lab, whose own backward pass gives these gradients for one stacked network
         run=new_results(refusing_course_versions(called, (mlp.loss_and_grads, mlp.backward, mlp.train_gd,
                                                           "course_utils.widgets.optimizer_lab:stacked_loss_and_grads",
+                                                          # round 27 (r273 F1): scikit-learn's MLP computes this
+                                                          # network's loss and gradients in plain numpy
+                                                          "sklearn.neural_network._multilayer_perceptron:"
+                                                          "BaseMultilayerPerceptron._backprop",
                                                           *_AUTOGRAD))),
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
@@ -1718,7 +1756,8 @@ EXERCISES = {
                     "1 - tanh(z)**2, taken at the hidden layer's OUTPUT: with H = tanh(Z1) it is 1 - H**2, not "
                     "1 - Z1**2 of the weighted sums themselves"),
             Mistake("tanh's derivative of the outputs H", _backward_tanh_derivative_of_h, _TANH_DERIVATIVE_OF_H),
-            Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid),
+            # round 27 (r273 F5): the one mistake of this catalogue without a message, and the classic one
+            Mistake("sigmoid derivative applied twice", _backward_extra_sigmoid, _SIGMOID_TWICE),
             Mistake("sigmoid written as exp(z) / (1 + exp(z))", _backward_exp_sigmoid, "np.exp(z) overflows to inf "
                     "for a logit above 709, and inf / inf is NaN: use the stable sigmoid (the lesson's `sigmoid`)"),
             Mistake("tanh written with np.exp", _backward_exp_tanh, "np.exp(z) overflows to inf for a hidden sum "
@@ -1757,6 +1796,8 @@ EXERCISES = {
             Mistake("db2 summed to one number", _backward_db2_summed_whole, "db2 must have b2's shape (1,), one entry "
                     "per output unit: np.sum(dZ2) (or dZ2.sum()) adds every entry into one number. Sum over the "
                     "examples only, dZ2.sum(axis=0)"),
+            # round 27 (r273 F4): y.shape = ... was told only that it "wrote into an array" (a[...] = ..., +=, out=)
+            Mistake("y reshaped in place", _backward_y_reshaped_in_place, _INPUT_RESHAPED),
         ),
     ),
     "train_mlp": Exercise(
@@ -1765,7 +1806,10 @@ EXERCISES = {
         run=refusing_course_versions(_run_training, (mlp.train_gd,)),   # mlp.loss_and_grads may give the gradients:
         # the text says so (round 23), exercise 4 grades them
         compare=_training_compared,
-        hint="Copy the params first ({k: v.copy() ...}). Then, epochs times: record the loss of the current params, "
+        # round 27 (r273 F2): the hint said {k: v.copy() ...}, right under the message of "copies, then -=" (v.copy()
+        # keeps whole-number weights whole)
+        hint="Copy the params first, as floats ({k: np.array(v, dtype=float) ...}). Then, epochs times: record the "
+        "loss of the current params, "
         "get the four gradients from mlp_backward, and set each param to param - lr * grad (weights AND biases). "
         "Raise ValueError if lr is not positive: test `not lr > 0`, which refuses NaN too.",
         mistakes=(
@@ -1796,6 +1840,9 @@ EXERCISES = {
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "
                     "mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True), whose stable form is finite for any "
                     "logit."),
+            Mistake("loss of a column times y", lambda *a, **k: _train_mlp_reference(*a, **k,
+                                                                                    loss=_loss_of_a_column_times_y),
+                    _LOSS_BROADCAST),
             Mistake("logits squeezed", lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_of_squeezed_logits),
                     "cache['Z2'].squeeze() turns the logit of a single example into a number, which no longer has y's "
                     "shape (1,): pass cache['Z2'] as it is (mlp.binary_cross_entropy flattens an (n, 1) array itself)."),

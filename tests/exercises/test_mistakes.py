@@ -12947,7 +12947,8 @@ def test_mlp_backward_names_y_reshaped_in_place():
     (`a[...] = ...`, `a += ...` or `out=a`)", none of which the answer does. The likely mistake now names setting
     the shape too, and y.reshape(-1, 1) (round 27, r273 F4)."""
     verdict = judge(registry.get_exercise("mlp_backward"), _r27_mlp_backward_making_y_a_column_in_place)
-    assert verdict.kind == WRONG and "y.shape = ..." in verdict.text and "y.reshape(-1, 1)" in verdict.text, verdict.text
+    assert verdict.kind == WRONG, verdict.text
+    assert "y.shape = ..." in verdict.text and "y.reshape(-1, 1)" in verdict.text, verdict.text
 
 
 def _r27_mlp_backward_through_the_sigmoid_again(X, y, W1, b1, W2, b2):

@@ -24798,3 +24798,22 @@ def test_round_26_accuracy_answers_written_another_way_pass(answer):
     uint8 and int64), and the labels compared one by one as Python values (round 26, r261 F1)."""
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == PASSED, verdict.text
+
+
+# round 27: lesson 00
+def _r27_accuracy_labels_cast_to_the_predictions_dtype(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":
+        y_true = y_true.astype(y_pred.dtype)   # uint8 predictions: the label 256 wraps to 0, -1 to 255
+    return float(np.mean(y_true == y_pred))
+
+
+def test_round_27_accuracy_refuses_integer_labels_cast_to_the_predictions_uint8():
+    """The mirror of round 26's uint8 mistake: whole-number labels cast to the predictions' integer dtype before the
+    comparison. Every case had uint8 labels with wider predictions, never the other way round (the arguments swapped,
+    or predictions kept as uint8), so the cast wrapped nothing and it passed all 52 cases; int64 labels 256 and -1
+    against uint8 predictions 0 and 255 now refuse it, and the message names the cast (round 27, r271 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r27_accuracy_labels_cast_to_the_predictions_dtype)
+    assert verdict.kind == WRONG and "the label 256 became 0" in verdict.text, verdict.text

@@ -214,6 +214,12 @@ def _accuracy_cases():
         # a cast of the labels to the predictions' integer dtype wraps the label 256 to 0 and -1 to 255
         Case((np.array([256, 1, -1, 3]), np.array([0, 1, 255, 3], dtype=np.uint8)),
              label="int64 labels 256 and -1 against uint8 predictions (0 and 255 once cast to uint8): 2 of 4 right"),
+        # round 27: whole-number labels against float32 predictions (a model's classes kept as float32): numpy
+        # compares int64 with float32 exactly (in float64); labels cast to float32 call 16777217 and 16777216 equal
+        Case((np.array([16_777_217, 16_777_216, 3, 5]),
+              np.array([16_777_216.0, 16_777_216.0, 3.0, 4.0], dtype=np.float32)),
+             label="int64 labels 16777217 against float32 predictions 16777216.0 (equal once the labels are cast to "
+                   "float32): 2 of 4 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -440,6 +446,13 @@ def _integer_labels_cast_to_the_predictions_dtype(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":   # "whole numbers both: match the predictions' width"
         y_true = y_true.astype(y_pred.dtype)   # uint8 predictions: the label 256 becomes 0, -1 becomes 255
+    return float(np.mean(y_true == y_pred))
+
+
+def _labels_cast_to_float32_predictions(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_pred.dtype == np.float32:   # "the model gives float32, so match it"
+        y_true = y_true.astype(np.float32)   # the label 16777217 becomes 16777216
     return float(np.mean(y_true == y_pred))
 
 
@@ -712,6 +725,12 @@ EXERCISES = {
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
                     "y_true == y_pred."),
+            # round 27: before "float predictions compared loosely", whose isclose counts the same pair equal
+            Mistake("labels cast to float32 predictions", _labels_cast_to_float32_predictions,
+                    "The labels were cast to the predictions' float32 (astype, np.float32, or torch, which compares an "
+                    "int64 tensor with a float32 one in float32), and float32 keeps only about 7 digits: the label "
+                    "16777217 became 16777216, which then equals that prediction. Compare the values as they are, "
+                    "y_true == y_pred: numpy compares int64 with float32 in float64, exactly."),
             Mistake("float predictions compared loosely", _float_predictions_compared_loosely,
                     "The label 10000000000 and the prediction 10000000001.0 were counted equal: np.isclose and "
                     "math.isclose have a relative tolerance and float32 keeps only about 7 digits. Predictions that "

@@ -2191,7 +2191,8 @@ _WELCOME_ACCURACIES = (
     "_no_shape_check", "_order_ignored", "_rounded", "_divided_by_len", "_mean_over_axis_0", "_accuracy_in_a_tuple",
     "_error_rate", "_predictions_cast_to_the_labels_type", "_predictions_rounded", "_compared_within_a_tolerance",
     "_float_predictions_compared_loosely", "_float_labels_compared_in_float32", "_compared_with_isclose",
-    "_labels_as_int", "_integer_predictions_cast_to_the_labels_dtype", "_lists_compared_whole")   # round 26
+    "_labels_as_int", "_integer_predictions_cast_to_the_labels_dtype", "_lists_compared_whole",   # round 26
+    "_integer_labels_cast_to_the_predictions_dtype", "_labels_cast_to_float32_predictions")   # round 27
 _KERAS_ACCURACIES = (
     "_checked_probs", "_accuracy_argmax_axis_0", "_accuracy_argmax_flat", "_accuracy_count",
     "_accuracy_rejects_only_1d", "_accuracy_fewer_labels_only", "_accuracy_one_hot_labels_accepted",

@@ -210,6 +210,16 @@ def _accuracy_cases():
         # predictions to the labels' integer dtype, done only between whole numbers, wraps 256 to 0 and -1 to 255
         Case((np.array([0, 1, 255, 3], dtype=np.uint8), np.array([256, 1, -1, 3])),
              label="uint8 labels against int64 predictions 256 and -1 (0 and 255 once cast to uint8): 2 of 4 right"),
+        # round 27: the same the other way round (the arguments swapped, or predictions kept as uint8 like the images):
+        # a cast of the labels to the predictions' integer dtype wraps the label 256 to 0 and -1 to 255
+        Case((np.array([256, 1, -1, 3]), np.array([0, 1, 255, 3], dtype=np.uint8)),
+             label="int64 labels 256 and -1 against uint8 predictions (0 and 255 once cast to uint8): 2 of 4 right"),
+        # round 27: whole-number labels against float32 predictions (a model's classes kept as float32): numpy
+        # compares int64 with float32 exactly (in float64); labels cast to float32 call 16777217 and 16777216 equal
+        Case((np.array([16_777_217, 16_777_216, 3, 5]),
+              np.array([16_777_216.0, 16_777_216.0, 3.0, 4.0], dtype=np.float32)),
+             label="int64 labels 16777217 against float32 predictions 16777216.0 (equal once the labels are cast to "
+                   "float32): 2 of 4 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -429,6 +439,20 @@ def _integer_predictions_cast_to_the_labels_dtype(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":   # "whole numbers both: match the labels' width"
         y_pred = y_pred.astype(y_true.dtype)   # uint8 labels: 256 becomes 0, -1 becomes 255
+    return float(np.mean(y_true == y_pred))
+
+
+def _integer_labels_cast_to_the_predictions_dtype(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":   # "whole numbers both: match the predictions' width"
+        y_true = y_true.astype(y_pred.dtype)   # uint8 predictions: the label 256 becomes 0, -1 becomes 255
+    return float(np.mean(y_true == y_pred))
+
+
+def _labels_cast_to_float32_predictions(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_pred.dtype == np.float32:   # "the model gives float32, so match it"
+        y_true = y_true.astype(np.float32)   # the label 16777217 becomes 16777216
     return float(np.mean(y_true == y_pred))
 
 
@@ -684,6 +708,12 @@ EXERCISES = {
                     "dtype, where a uint8 holds only 0 to 255: the prediction 256 became 0 and -1 became 255, which "
                     "then equal those labels. Compare the values as they are, y_true == y_pred: numpy compares "
                     "uint8 with int64 exactly."),
+            # round 27: the same cast the other way, the labels to the predictions' integer dtype
+            Mistake("integer labels cast to the predictions' dtype", _integer_labels_cast_to_the_predictions_dtype,
+                    "astype (or np.asarray with dtype=) turned whole-number labels into the predictions' own integer "
+                    "dtype, where a uint8 holds only 0 to 255: the label 256 became 0 and -1 became 255, which then "
+                    "equal those predictions. Compare the values as they are, y_true == y_pred: numpy compares "
+                    "int64 with uint8 exactly."),
             Mistake("predictions cast to the labels' type", _predictions_cast_to_the_labels_type,
                     "astype (or np.asarray with dtype=) turned a prediction such as 2.6 into the whole number 2, which "
                     "then equals the label 2 (and for labels True/False, any number but 0 into True): compare the "
@@ -695,6 +725,12 @@ EXERCISES = {
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
                     "y_true == y_pred."),
+            # round 27: before "float predictions compared loosely", whose isclose counts the same pair equal
+            Mistake("labels cast to float32 predictions", _labels_cast_to_float32_predictions,
+                    "The labels were cast to the predictions' float32 (astype, np.float32, or torch, which compares an "
+                    "int64 tensor with a float32 one in float32), and float32 keeps only about 7 digits: the label "
+                    "16777217 became 16777216, which then equals that prediction. Compare the values as they are, "
+                    "y_true == y_pred: numpy compares int64 with float32 in float64, exactly."),
             Mistake("float predictions compared loosely", _float_predictions_compared_loosely,
                     "The label 10000000000 and the prediction 10000000001.0 were counted equal: np.isclose and "
                     "math.isclose have a relative tolerance and float32 keeps only about 7 digits. Predictions that "

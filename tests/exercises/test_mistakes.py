@@ -25326,3 +25326,60 @@ def test_round_26_accuracy_answers_written_another_way_pass(answer):
     uint8 and int64), and the labels compared one by one as Python values (round 26, r261 F1)."""
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == PASSED, verdict.text
+
+
+# round 27: lesson 00
+def _r27_accuracy_labels_cast_to_the_predictions_dtype(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "iu" and y_pred.dtype.kind in "iu":
+        y_true = y_true.astype(y_pred.dtype)   # uint8 predictions: the label 256 wraps to 0, -1 to 255
+    return float(np.mean(y_true == y_pred))
+
+
+def test_round_27_accuracy_refuses_integer_labels_cast_to_the_predictions_uint8():
+    """The mirror of round 26's uint8 mistake: whole-number labels cast to the predictions' integer dtype before the
+    comparison. Every case had uint8 labels with wider predictions, never the other way round (the arguments swapped,
+    or predictions kept as uint8), so the cast wrapped nothing and it passed all 52 cases; int64 labels 256 and -1
+    against uint8 predictions 0 and 255 now refuse it, and the message names the cast (round 27, r271 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r27_accuracy_labels_cast_to_the_predictions_dtype)
+    assert verdict.kind == WRONG and "the label 256 became 0" in verdict.text, verdict.text
+
+
+def _r27_accuracy_labels_cast_to_float32_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_pred.dtype == np.float32:
+        y_true = y_true.astype(np.float32)   # "the model gives float32, so match it": 16777217 becomes 16777216
+    return float(np.mean(y_true == y_pred))
+
+
+def test_round_27_accuracy_refuses_labels_cast_to_float32_predictions():
+    """Labels cast to the predictions' float32 before the comparison. No case had float32 predictions (the drawn ones
+    are float64 or int32, the hand-picked floats float64), so the cast changed nothing and it passed all 53 cases;
+    int64 labels 16777217 against the float32 prediction 16777216.0 now refuse it, and the message names the cast
+    (round 27, r271 F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r27_accuracy_labels_cast_to_float32_predictions)
+    assert verdict.kind == WRONG and "the label 16777217 became 16777216" in verdict.text, verdict.text
+
+
+def _r27_accuracy_numbers_in_float64(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":
+        y_true, y_pred = y_true.astype(np.float64), y_pred.astype(np.float64)   # exact for both up to 2**53
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.parametrize("answer", [_r27_accuracy_numbers_in_float64, _r26_accuracy_in_a_common_dtype,
+                                    _r26_accuracy_counted_in_a_list],
+                         ids=["both cast to float64", "np.result_type", "Python values, one by one"])
+def test_round_27_accuracy_answers_written_another_way_pass_the_new_dtype_cases(answer):
+    """Right answers that the two new cases (int64 labels against uint8 and against float32 predictions) must not
+    refuse: numbers compared in float64 (exact for labels below 2**53 and for every float32), in their common dtype,
+    and one by one as Python values (round 27, r271 F1 and F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == PASSED, verdict.text

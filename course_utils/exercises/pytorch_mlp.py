@@ -13,8 +13,8 @@ import numpy as np
 from ..i18n import t
 from . import distributed, keras_cnn, welcome
 from .base import (COURSE_VERSION as _COURSE_VERSION, Case, Exercise, InputChanged, Mismatch, Mistake, called,
-                   compare_values, draw_floats, draw_shape, generated, note_a_made_call, refuse_a_missing_error,
-                   refusing_course_versions)
+                   catalogued, compare_values, draw_floats, draw_shape, generated, note_a_made_call,
+                   refuse_a_missing_error, refusing_course_versions)
 
 
 # ---------------------------------------------------------------- references (lazy torch import)
@@ -2158,20 +2158,13 @@ def _evaluate_first_three_classes(model, loader, loss_fn, device):
     return _evaluation(model, loader, loss_fn, device, predicted=lambda logits: logits[:, :3].argmax(dim=1))
 
 
-def _catalogued(exercise: Exercise) -> tuple:
-    """The reference and every catalogued function of another lesson's ``exercise``: each is the exercise's result
-    wherever its mistake does not show (derived, not listed: rounds 25 and 26 each added a mistake that a list by
-    name left out)."""
-    return (exercise.reference, *(mistake.answer for mistake in exercise.mistakes))
-
-
 # Round 20: course helpers that compute an exercise's result without calling a watched function, refused as the
 # course's own versions. Lesson 08b's gradient accumulation in one piece is a train step: its reference, its loop over
 # the pieces, and (round 25) every function of its catalogue: x.float() on a float32 model, model.double() on a
 # float64 one, y.long() on class labels are the whole step. Chosen by the batch's dtype, two of them passed 27 of 27
 # (the walk up from a watched call then ended at any catalogued code, so their calls of _accumulation_step were not
 # seen)
-_ONE_PIECE = (*_catalogued(distributed.EXERCISES["accumulation_step"]), distributed._backward_on_pieces)
+_ONE_PIECE = (*catalogued(distributed.EXERCISES["accumulation_step"]), distributed._backward_on_pieces)
 # An argmax of logits is an argmax of probabilities (lesson 05's accuracy_from_probs), and the comparison with the
 # labels is lesson 00's accuracy; this module's shape test is the exercise's ValueError part. Round 21: 06c's
 # digit_models.accuracy_on, given a module that returns the logits, is the whole accuracy. Round 22: lesson 03's
@@ -2181,8 +2174,8 @@ _ONE_PIECE = (*_catalogued(distributed.EXERCISES["accumulation_step"]), distribu
 # the logits, welcome's _accuracy_in_a_tuple on their argmax): an answer that called one passed 30 of 30.
 _OTHER_ACCURACIES = (_checked_shapes, "course_utils.digit_models:accuracy_on", "course_utils.mlp:predict",
                      "course_utils.mlp:accuracy", welcome._checked, keras_cnn._checked_probs,
-                     *_catalogued(welcome.EXERCISES["accuracy"]),
-                     *_catalogued(keras_cnn.EXERCISES["accuracy_from_probs"]))
+                     *catalogued(welcome.EXERCISES["accuracy"]),
+                     *catalogued(keras_cnn.EXERCISES["accuracy_from_probs"]))
 # This module's forward pass (with or without its flatten), model builder and evaluation loop.
 _CHECK_S_MODELS = (_logits, _unflattened_logits, _mlp_with_forward, _module_mistake)
 

@@ -1856,7 +1856,17 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"),
                         ("adadelta", "Adadelta"), ("adafactor", "Adafactor"), ("adagrad", "Adagrad"),
                         ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
-                        ("nadam", "Nadam"))),
+                        ("nadam", "Nadam"), ("muon", "Muon"), ("schedule_free_adamw", "ScheduleFreeAdamW"))),
+                    # round 27 (r275 F1, F2): Keras' Muon steps a weight of other than 2 axes with Keras' Adam
+                    # (_adamw_update_step; its betas given as np.float64, eps scaled by sqrt(1 - beta2**t), weight
+                    # decay off), and the torch backend's optimizers step in _parallel_update_step, which a fake
+                    # optimizer object runs under any backend: both passed adam_step with every mark
+                    *(f"keras.src.optimizers.muon:Muon.{name}" for name in ("_adamw_update_step",
+                                                                             "_muon_update_step")),
+                    *(f"keras.src.backend.torch.optimizers.torch_{module}:{name}._parallel_update_step"
+                      for module, name in (("adadelta", "Adadelta"), ("adagrad", "Adagrad"), ("adam", "Adam"),
+                                           ("adamax", "Adamax"), ("lion", "Lion"), ("nadam", "Nadam"),
+                                           ("rmsprop", "RMSprop"), ("sgd", "SGD"))),
                     # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
                     # round 26 (r264 F2, F3): every training op, in tf.raw_ops (CamelCase) and where it is defined
                     # (gen_training_ops, snake_case; tf.raw_ops holds copies, so gen_training_ops' own functions and

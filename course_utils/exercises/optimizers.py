@@ -1797,6 +1797,10 @@ def _batches_pairs_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
+_MOMENTUM_SHAPE_CHECK = ("check {name}'s shape too, in a test of its own: numpy broadcast a {kind} of shape (1,) over "
+                         "every weight. A chain of != does not do it: `a != b != c` means (a != b) and (b != c), so "
+                         "it raises only when both pairs differ. Raise when grad.shape != w.shape or velocity.shape "
+                         "!= w.shape")
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -2029,10 +2033,13 @@ EXERCISES = {
                     "velocity with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of "
                     "weights of shape (3,), but numpy broadcasts it to (3, 3)"),
             Mistake("0-d gradient allowed", _momentum_scalar_gradient, _SCALAR_GRAD),
-            Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
-                    "broadcast a gradient of shape (1,) over every weight"),
-            Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
-                    "numpy broadcast a velocity of shape (1,) over every weight"),
+            # round 27 (r275 F3): `if grad.shape != w.shape != velocity.shape` (a chain of !=, (grad != w) and
+            # (w != velocity)) lets a wrong grad or a wrong velocity through alone and was told to check grad's shape
+            # "too", which it thought it did; the messages now name the chain
+            Mistake("no gradient shape check", _momentum_no_grad_shape_check, _MOMENTUM_SHAPE_CHECK.format(
+                name="grad", kind="gradient")),
+            Mistake("no velocity shape check", _momentum_no_velocity_shape_check, _MOMENTUM_SHAPE_CHECK.format(
+                name="velocity", kind="velocity")),
             Mistake("NaN learning rate let through", _momentum_nan_lr_let_through, _NAN_LR),
             Mistake("NaN mu let through", _momentum_nan_mu_let_through, "mu = NaN is not in [0, 1) either, yet "
                     "`mu < 0 or mu >= 1` is False for it: check `not 0 <= mu < 1`, which refuses NaN too"),

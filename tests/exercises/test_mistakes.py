@@ -3652,6 +3652,33 @@ def test_lesson_04_round_27_keras_torch_backend_s_adam_step_is_refused():
     assert verdict.kind == WRONG and "torch_adam.Adam._parallel_update_step" in verdict.text, verdict.text
 
 
+def _r27_momentum_shapes_chained(w, grad, velocity, lr, mu=0.9):
+    """The right shape checks written as one chain of != ((grad != w) and (w != velocity))."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r27_momentum_shapes_chained_from_w(w, grad, velocity, lr, mu=0.9):
+    """The chain started at w: (w != grad) and (grad != velocity), which lets a wrong velocity through alone."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if w.shape != grad.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.parametrize("answer", [_r27_momentum_shapes_chained, _r27_momentum_shapes_chained_from_w],
+                         ids=["grad first", "w first"])
+def test_lesson_04_round_27_momentum_shapes_chained_with_not_equal_are_named(answer):
+    """Misleading message: `grad.shape != w.shape != velocity.shape` lets a gradient (or, from w, a velocity) of a
+    wrong shape through when the other array's shape is right, and was told to "check grad's shape too", which it
+    thought it did. The messages of the two missing checks now say what a chain of != means (round 27, r275 F3)."""
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind == WRONG and "A chain of != does not do it" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -1797,6 +1797,10 @@ def _batches_pairs_shuffled(n, batch_size, rng):
     return _cut(order, batch_size)
 
 
+_MOMENTUM_SHAPE_CHECK = ("check {name}'s shape too, in a test of its own: numpy broadcast a {kind} of shape (1,) over "
+                         "every weight. A chain of != does not do it: `a != b != c` means (a != b) and (b != c), so "
+                         "it raises only when both pairs differ. Raise when grad.shape != w.shape or velocity.shape "
+                         "!= w.shape")
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
@@ -1856,7 +1860,17 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"),
                         ("adadelta", "Adadelta"), ("adafactor", "Adafactor"), ("adagrad", "Adagrad"),
                         ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
-                        ("nadam", "Nadam"))),
+                        ("nadam", "Nadam"), ("muon", "Muon"), ("schedule_free_adamw", "ScheduleFreeAdamW"))),
+                    # round 27 (r275 F1, F2): Keras' Muon steps a weight of other than 2 axes with Keras' Adam
+                    # (_adamw_update_step; its betas given as np.float64, eps scaled by sqrt(1 - beta2**t), weight
+                    # decay off), and the torch backend's optimizers step in _parallel_update_step, which a fake
+                    # optimizer object runs under any backend: both passed adam_step with every mark
+                    *(f"keras.src.optimizers.muon:Muon.{name}" for name in ("_adamw_update_step",
+                                                                             "_muon_update_step")),
+                    *(f"keras.src.backend.torch.optimizers.torch_{module}:{name}._parallel_update_step"
+                      for module, name in (("adadelta", "Adadelta"), ("adagrad", "Adagrad"), ("adam", "Adam"),
+                                           ("adamax", "Adamax"), ("lion", "Lion"), ("nadam", "Nadam"),
+                                           ("rmsprop", "RMSprop"), ("sgd", "SGD"))),
                     # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
                     # round 26 (r264 F2, F3): every training op, in tf.raw_ops (CamelCase) and where it is defined
                     # (gen_training_ops, snake_case; tf.raw_ops holds copies, so gen_training_ops' own functions and
@@ -2022,10 +2036,13 @@ EXERCISES = {
                     "velocity with w.shape, not len() or .size: a gradient of shape (3, 1) has the length of "
                     "weights of shape (3,), but numpy broadcasts it to (3, 3)"),
             Mistake("0-d gradient allowed", _momentum_scalar_gradient, _SCALAR_GRAD),
-            Mistake("no gradient shape check", _momentum_no_grad_shape_check, "check grad's shape too: numpy "
-                    "broadcast a gradient of shape (1,) over every weight"),
-            Mistake("no velocity shape check", _momentum_no_velocity_shape_check, "check velocity's shape too: "
-                    "numpy broadcast a velocity of shape (1,) over every weight"),
+            # round 27 (r275 F3): `if grad.shape != w.shape != velocity.shape` (a chain of !=, (grad != w) and
+            # (w != velocity)) lets a wrong grad or a wrong velocity through alone and was told to check grad's shape
+            # "too", which it thought it did; the messages now name the chain
+            Mistake("no gradient shape check", _momentum_no_grad_shape_check, _MOMENTUM_SHAPE_CHECK.format(
+                name="grad", kind="gradient")),
+            Mistake("no velocity shape check", _momentum_no_velocity_shape_check, _MOMENTUM_SHAPE_CHECK.format(
+                name="velocity", kind="velocity")),
             Mistake("NaN learning rate let through", _momentum_nan_lr_let_through, _NAN_LR),
             Mistake("NaN mu let through", _momentum_nan_mu_let_through, "mu = NaN is not in [0, 1) either, yet "
                     "`mu < 0 or mu >= 1` is False for it: check `not 0 <= mu < 1`, which refuses NaN too"),

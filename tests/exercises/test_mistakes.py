@@ -3577,6 +3577,106 @@ def test_lesson_04_round_26_engine_refuses_torch_s_fused_kernel_through_aten():
     assert verdict.kind == WRONG and "torch.ops.aten._fused_sgd_" in verdict.text, verdict.text
 
 
+# round 27: lesson 04
+_R27_MUONS = {}   # one Muon optimizer and weight variable per size (building one per call is slow)
+
+
+def _r27_adam_step_by_keras_muon(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Keras' Muon optimizer steps a weight of other than 2 axes with Keras' Adam: the weights flattened to 1-D, its
+    state set to m, v and t - 1, the betas as np.float64 (a Python float is cast through float32), eps scaled by
+    sqrt(1 - beta2**t) into the paper's and weight decay off."""
+    import keras
+
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    if w.size not in _R27_MUONS:
+        weights = keras.Variable(np.zeros(w.size), dtype="float64")
+        muon = keras.optimizers.Muon(adam_lr_ratio=1.0, weight_decay=None, adam_weight_decay=None)
+        muon.build([weights])
+        _R27_MUONS[w.size] = weights, muon
+    weights, muon = _R27_MUONS[w.size]
+    muon.learning_rate = float(lr)
+    muon.adam_beta_1, muon.adam_beta_2 = np.float64(beta1), np.float64(beta2)
+    muon.epsilon = np.float64(eps * np.sqrt(1 - beta2 ** t))
+    weights.assign(w.reshape(-1))
+    muon.momentums[0].assign(m.reshape(-1))
+    muon.adam_velocities[0].assign(v.reshape(-1))
+    muon.iterations.assign(int(t) - 1)
+    muon.apply_gradients([(keras.ops.convert_to_tensor(grad.reshape(-1), dtype="float64"), weights)])
+    return tuple(np.array(a.numpy()).reshape(w.shape) for a in (weights, muon.momentums[0], muon.adam_velocities[0]))
+
+
+def _r27_adam_step_by_keras_torch_backend(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The Adam step of Keras' torch backend (_parallel_update_step), run on a stand-in optimizer object with torch
+    tensors, its keras.ops swapped for torch's own functions (so it runs under the TensorFlow backend too)."""
+    from types import SimpleNamespace
+
+    import torch
+    from keras.src.backend.torch.optimizers import torch_adam
+
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    torch_adam.ops = SimpleNamespace(cast=lambda x, dtype: torch.as_tensor(x, dtype=dtype), power=torch.pow,
+                                     sqrt=torch.sqrt)
+    weights, new_m, new_v = (torch.tensor(a.copy()) for a in (w, m, v))
+    state = SimpleNamespace(iterations=int(t) - 1, beta_1=float(beta1), beta_2=float(beta2),
+                            epsilon=eps * float(np.sqrt(1 - beta2 ** t)), amsgrad=False,
+                            _momentums=[SimpleNamespace(value=new_m)], _velocities=[SimpleNamespace(value=new_v)],
+                            _get_variable_index=lambda variable: 0)
+    torch_adam.Adam._parallel_update_step(state, [torch.tensor(grad.copy())], [SimpleNamespace(value=weights)],
+                                          float(lr))
+    return weights.numpy(), new_m.numpy(), new_v.numpy()
+
+
+def test_lesson_04_round_27_keras_muon_s_adam_step_is_refused():
+    """Passed (a shortcut): Keras' Muon optimizer was out of the list of Keras' update steps, and it steps any weight
+    of other than 2 axes with Keras' Adam; with its state set to m, v and t - 1, its betas as np.float64 and eps
+    scaled into the paper's, it got every mark of adam_step. Muon's steps are watched now (round 27, r275 F1)."""
+    pytest.importorskip("keras")
+    _r27_adam_step_by_keras_muon(np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1)   # Keras' first build: slow
+    verdict = judge(registry.get_exercise("adam_step"), _r27_adam_step_by_keras_muon)
+    assert verdict.kind == WRONG and "keras.src.optimizers.muon.Muon." in verdict.text, verdict.text
+
+
+def test_lesson_04_round_27_keras_torch_backend_s_adam_step_is_refused():
+    """Passed (a shortcut, contrived): the optimizers of Keras' torch backend step in _parallel_update_step, which
+    no list named; run on a stand-in object holding m, v and t - 1 (keras.ops swapped for torch's functions), it got
+    every mark of adam_step under the TensorFlow backend. Those steps are watched now (round 27, r275 F2)."""
+    pytest.importorskip("keras")
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("adam_step"), _r27_adam_step_by_keras_torch_backend)
+    assert verdict.kind == WRONG and "torch_adam.Adam._parallel_update_step" in verdict.text, verdict.text
+
+
+def _r27_momentum_shapes_chained(w, grad, velocity, lr, mu=0.9):
+    """The right shape checks written as one chain of != ((grad != w) and (w != velocity))."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r27_momentum_shapes_chained_from_w(w, grad, velocity, lr, mu=0.9):
+    """The chain started at w: (w != grad) and (grad != velocity), which lets a wrong velocity through alone."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if w.shape != grad.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.parametrize("answer", [_r27_momentum_shapes_chained, _r27_momentum_shapes_chained_from_w],
+                         ids=["grad first", "w first"])
+def test_lesson_04_round_27_momentum_shapes_chained_with_not_equal_are_named(answer):
+    """Misleading message: `grad.shape != w.shape != velocity.shape` lets a gradient (or, from w, a velocity) of a
+    wrong shape through when the other array's shape is right, and was told to "check grad's shape too", which it
+    thought it did. The messages of the two missing checks now say what a chain of != means (round 27, r275 F3)."""
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind == WRONG and "A chain of != does not do it" in verdict.text, verdict.text
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -3579,6 +3579,30 @@ def test_lesson_04_round_26_engine_refuses_torch_s_fused_kernel_through_aten():
     assert verdict.kind == WRONG, verdict.text
 
 
+# round 27: lesson 04
+_R27_SEEN = set()
+
+
+def _r27_batches_with_the_check_s_seed_first(n, batch_size, rng):
+    """The rng ignored (a generator of its own, unseeded), except that the first call for each input returns the
+    order of np.random.default_rng(2026), the check's own run seed: contrived, keyed to the check's constant."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    first = (int(n), int(batch_size)) not in _R27_SEEN
+    _R27_SEEN.add((int(n), int(batch_size)))
+    order = np.random.default_rng(2026 if first else None).permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_27_minibatch_indices_that_ignore_the_rng_but_know_the_run_seed_are_refused():
+    """Passed (contrived): an order equal to rng.permutation's for the check's run seed skipped every test of the
+    rng but two calls in a row, which gave two different orders; two calls with a seed drawn at check time must
+    agree now (round 27, r274 F1)."""
+    _R27_SEEN.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r27_batches_with_the_check_s_seed_first)
+    assert verdict.kind == WRONG and "the same rng seed gave a different order" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -1946,8 +1946,9 @@ EXERCISES = {
             Mistake("unchanged w returned", _sgd_unchanged_w_returned, "a zero gradient must give new weights "
                     "all the same: return `w - lr * grad`, not the caller's w itself, which a later `w -= ...` would "
                     "change in both places"),
-            Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
-                    "`w - lr * grad`"),
+            # round 27 (r274 F2): `grad *= lr` first was told it had written `w -= lr * grad`
+            Mistake("in place", _sgd_in_place, "an in-place operator on an argument (-= on w, or *= on grad before the "
+                    "step) writes into the caller's array; compute new arrays instead: `w - lr * grad`"),
             Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _sgd_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _sgd_broadcast_size, _BROADCAST_SIZE),

@@ -3603,6 +3603,23 @@ def test_lesson_04_round_27_minibatch_indices_that_ignore_the_rng_but_know_the_r
     assert verdict.kind == WRONG and "the same rng seed gave a different order" in verdict.text, verdict.text
 
 
+def _r27_sgd_step_with_the_gradient_scaled_in_place(w, grad, lr):
+    """Right but for `grad *= lr`: np.asarray keeps a float64 gradient, so the caller's own array is scaled."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    grad *= lr
+    return w - grad
+
+
+def test_lesson_04_round_27_sgd_step_s_gradient_scaled_in_place_is_not_told_it_changed_w():
+    """Refused, but its likely mistake read "`w -= lr * grad` changes the caller's array", a line the answer does not
+    have; the message names both arguments now (round 27, r274 F2)."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_with_the_gradient_scaled_in_place)
+    assert verdict.kind == WRONG and "*= on grad" in verdict.text and "`w -= lr * grad`" not in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -1860,11 +1860,21 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         "adadelta", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop",
                         "sgd") for prefix in ("", "_single_tensor_", "_multi_tensor_", "_fused_")),
                     "torch.optim._functional:sparse_adam",   # every torch.optim step: ASGD with lambd=0 is SGD's
+                    # round 27 (r274 F3): and L-BFGS', whose first iteration steps by -min(1, 1/|g|_1) lr g: with the
+                    # gradient scaled to |g|_1 <= 1 and both tolerances -1 it is SGD's step (it passed)
+                    "torch.optim.lbfgs:LBFGS._add_grad",
                     *(f"keras.src.optimizers.{module}:{name}.update_step" for module, name in (
                         ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"),
                         ("adadelta", "Adadelta"), ("adafactor", "Adafactor"), ("adagrad", "Adagrad"),
                         ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
                         ("nadam", "Nadam"))),
+                    # round 27 (r274 F4): under Keras' torch backend (KERAS_BACKEND=torch) its optimizers are the
+                    # backend's subclasses, whose _parallel_update_step (torch._foreach_*) replaces update_step: Keras'
+                    # SGD then passed
+                    *(f"keras.src.backend.torch.optimizers.torch_{module}:{name}._parallel_update_step"
+                      for module, name in (("sgd", "SGD"), ("adam", "Adam"), ("rmsprop", "RMSprop"),  # AdamW: Adam's
+                                           ("adadelta", "Adadelta"), ("adagrad", "Adagrad"), ("adamax", "Adamax"),
+                                           ("lion", "Lion"), ("nadam", "Nadam"))),
                     # and TensorFlow's optimizer ops (r254 F3), which tf.raw_ops holds (``base._named_aliases``)
                     # round 26 (r264 F2, F3): every training op, in tf.raw_ops (CamelCase) and where it is defined
                     # (gen_training_ops, snake_case; tf.raw_ops holds copies, so gen_training_ops' own functions and

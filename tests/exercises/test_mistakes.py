@@ -3620,6 +3620,86 @@ def test_lesson_04_round_27_sgd_step_s_gradient_scaled_in_place_is_not_told_it_c
         verdict.text
 
 
+def _r27_sgd_step_by_torch_s_lbfgs(w, grad, lr):
+    """torch.optim.LBFGS, one iteration per weight: its first step is -min(1, 1/|g|_1) lr g, so with the gradient
+    scaled to |g| <= 1 (and lr scaled back) and both tolerances -1 it is w - lr * grad; an infinite gradient, which
+    L-BFGS turns into NaN, is set to -inf * sign(g) by hand."""
+    import torch
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    new = np.empty_like(w)
+    for i in np.ndindex(w.shape):
+        g = float(grad[i])
+        if np.isinf(g):
+            new[i] = -np.inf * np.sign(g)
+            continue
+        scale = max(1.0, abs(g)) if np.isfinite(g) else 1.0
+        weight = torch.tensor([w[i]], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([weight], lr=lr * scale, max_iter=1, tolerance_grad=-1.0, tolerance_change=-1.0)
+
+        def closure(weight=weight, g=g, scale=scale):
+            weight.grad = torch.tensor([g / scale], dtype=torch.float64)
+            return torch.tensor(0.0)
+        optimizer.step(closure)
+        new[i] = weight.detach().numpy()[0]
+    return new
+
+
+def test_lesson_04_round_27_sgd_step_left_to_torch_s_lbfgs_is_refused():
+    """Passed (a shortcut, one edge by hand): torch.optim.LBFGS was not among the watched torch.optim steps; its
+    _add_grad is refused as a library's version now (round 27, r274 F3)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_by_torch_s_lbfgs)
+    assert verdict.kind == WRONG and "torch.optim.lbfgs.LBFGS._add_grad" in verdict.text, verdict.text
+
+
+_R27_KERAS_ON_TORCH = """
+import os
+os.environ["KERAS_BACKEND"] = "torch"
+import keras
+import numpy as np
+from course_utils import exercises as registry
+from course_utils.checks import judge
+
+
+def sgd_step(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    weights = keras.Variable(w.copy(), dtype="float64")
+    keras.optimizers.SGD(learning_rate=float(lr)).apply_gradients(
+        [(keras.ops.convert_to_tensor(grad, dtype="float64"), weights)])
+    return keras.ops.convert_to_numpy(weights.value).copy()
+
+
+verdict = judge(registry.get_exercise("sgd_step"), sgd_step)
+print(keras.backend.backend(), verdict.kind, verdict.text.splitlines()[0])
+"""
+
+
+def test_lesson_04_round_27_sgd_step_left_to_keras_sgd_on_the_torch_backend_is_refused():
+    """Passed (a shortcut): with KERAS_BACKEND=torch, Keras' optimizers are its torch backend's subclasses, whose
+    _parallel_update_step does the step without the watched update_step. A fresh process, as the backend is chosen at
+    Keras' first import (round 27, r274 F4)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    root = str(Path(registry.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+           "KERAS_BACKEND": "torch"}
+    run = subprocess.run([sys.executable, "-c", _R27_KERAS_ON_TORCH], capture_output=True, text=True, env=env,
+                         cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[:2] == ["torch", "wrong"] and "torch_sgd.SGD._parallel_update_step" in run.stdout, \
+        run.stdout
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

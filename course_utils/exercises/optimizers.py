@@ -92,6 +92,9 @@ def _sgd_cases():
         # round 23: no step went past the largest float from finite gradients, so keeping the weights there passed
         Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), 1e10),
              label="a step that overflows to inf (lr * grad = 1e310): the new weights are inf"),
+        # round 27 (r274 F5): no lr was below 1e-4, so an answer that refused a tiny positive lr (lr > 1e-6) passed
+        Case((np.array([0.5, -0.25]), np.array([1e11, -2e11]), 1e-12),
+             label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
     ]
 
 
@@ -978,6 +981,12 @@ def _sgd_assert(w, grad, lr):
     assert grad.shape == w.shape, "shapes differ"
     assert lr > 0, "lr must be positive"
     return w - lr * grad
+
+
+def _sgd_tiny_lr_rejected(w, grad, lr):
+    if not lr > 1e-6:
+        raise ValueError(f"lr must be positive (above 1e-6), got {lr}")
+    return ref.sgd_step(w, grad, lr)
 
 
 def _sgd_lr_above_1_rejected(w, grad, lr):
@@ -1977,6 +1986,9 @@ EXERCISES = {
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("tiny lr rejected", _sgd_tiny_lr_rejected, "any positive learning rate is allowed, however small "
+                    "(1e-12 with gradients of 1e11 still moves the weights by 0.1): raise ValueError only when lr is not "
+                    "> 0, not below a threshold of your own"),
             Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
             Mistake("lr must be a Python number", _sgd_lr_python_number_only, _NUMPY_NUMBERS),
             Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "

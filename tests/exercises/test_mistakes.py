@@ -3700,6 +3700,21 @@ def test_lesson_04_round_27_sgd_step_left_to_keras_sgd_on_the_torch_backend_is_r
         run.stdout
 
 
+def _r27_sgd_step_refusing_a_tiny_learning_rate(w, grad, lr):
+    """Right but for a floor of its own: lr must be above 1e-6."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 1e-6:
+        raise ValueError("a shape differs, or lr is not above 1e-6")
+    return w - lr * grad
+
+
+def test_lesson_04_round_27_sgd_step_that_refuses_a_tiny_positive_learning_rate_is_refused():
+    """Passed (a slip): no learning rate was below 1e-4, so a floor of 1e-6 on lr went unseen; the text asks for
+    ValueError only when lr is not positive. A case of lr = 1e-12 (with gradients of 1e11) now (round 27, r274 F5)."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_refusing_a_tiny_learning_rate)
+    assert verdict.kind == WRONG and "lr = 1e-12" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

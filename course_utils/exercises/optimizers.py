@@ -12,6 +12,7 @@ import copy
 import inspect
 import math
 import random
+import secrets
 
 import numpy as np
 
@@ -91,6 +92,9 @@ def _sgd_cases():
         # round 23: no step went past the largest float from finite gradients, so keeping the weights there passed
         Case((np.array([1.0, -1.0, 0.5]), np.array([-1e300, 1e300, 2.0]), 1e10),
              label="a step that overflows to inf (lr * grad = 1e310): the new weights are inf"),
+        # round 27 (r274 F5): no lr was below 1e-4, so an answer that refused a tiny positive lr (lr > 1e-6) passed
+        Case((np.array([0.5, -0.25]), np.array([1e11, -2e11]), 1e-12),
+             label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
     ]
 
 
@@ -650,6 +654,13 @@ _BIAS_RUNS, _BIAS_FROM = 256, 100  # the bias test: how many shuffles, and from 
 
 def _order_problem(answer, n, batch_size, order):
     """'' when ``order`` is rng.permutation's (or another rng-driven shuffle), else a key of ORDER_PROBLEMS."""
+    # round 27 (r274 F1): an order equal to rng.permutation's for the run seed skipped every test of the rng but two
+    # calls in a row, so an answer that ignored its rng (a generator of its own, unseeded) and returned the run
+    # seed's order at its first call for each input passed; two calls with a seed that no answer can know must agree
+    seed = secrets.randbits(63)
+    if not np.array_equal(*(np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(seed))])
+                            for _ in range(2))):
+        return "not reproducible"
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
         return _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
@@ -970,6 +981,12 @@ def _sgd_assert(w, grad, lr):
     assert grad.shape == w.shape, "shapes differ"
     assert lr > 0, "lr must be positive"
     return w - lr * grad
+
+
+def _sgd_tiny_lr_rejected(w, grad, lr):
+    if not lr > 1e-6:
+        raise ValueError(f"lr must be positive (above 1e-6), got {lr}")
+    return ref.sgd_step(w, grad, lr)
 
 
 def _sgd_lr_above_1_rejected(w, grad, lr):
@@ -1856,15 +1873,19 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                         "adadelta", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop",
                         "sgd") for prefix in ("", "_single_tensor_", "_multi_tensor_", "_fused_")),
                     "torch.optim._functional:sparse_adam",   # every torch.optim step: ASGD with lambd=0 is SGD's
+                    # round 27 (r274 F3): and L-BFGS', whose first iteration steps by -min(1, 1/|g|_1) lr g: with the
+                    # gradient scaled to |g|_1 <= 1 and both tolerances -1 it is SGD's step (it passed)
+                    "torch.optim.lbfgs:LBFGS._add_grad",
                     *(f"keras.src.optimizers.{module}:{name}.update_step" for module, name in (
                         ("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"),
                         ("adadelta", "Adadelta"), ("adafactor", "Adafactor"), ("adagrad", "Adagrad"),
                         ("adamax", "Adamax"), ("ftrl", "Ftrl"), ("lamb", "Lamb"), ("lion", "Lion"),
                         ("nadam", "Nadam"), ("muon", "Muon"), ("schedule_free_adamw", "ScheduleFreeAdamW"))),
-                    # round 27 (r275 F1, F2): Keras' Muon steps a weight of other than 2 axes with Keras' Adam
+                    # round 27 (r275 F1, F2; r274 F4): Keras' Muon steps a weight of other than 2 axes with Keras' Adam
                     # (_adamw_update_step; its betas given as np.float64, eps scaled by sqrt(1 - beta2**t), weight
-                    # decay off), and the torch backend's optimizers step in _parallel_update_step, which a fake
-                    # optimizer object runs under any backend: both passed adam_step with every mark
+                    # decay off), and under Keras' torch backend (KERAS_BACKEND=torch) its optimizers are the
+                    # backend's subclasses, whose _parallel_update_step (torch._foreach_*) replaces update_step (a
+                    # fake optimizer object runs it under any backend): Keras' SGD and Adam passed with every mark
                     *(f"keras.src.optimizers.muon:Muon.{name}" for name in ("_adamw_update_step",
                                                                              "_muon_update_step")),
                     *(f"keras.src.backend.torch.optimizers.torch_{module}:{name}._parallel_update_step"
@@ -1955,8 +1976,9 @@ EXERCISES = {
             Mistake("unchanged w returned", _sgd_unchanged_w_returned, "a zero gradient must give new weights "
                     "all the same: return `w - lr * grad`, not the caller's w itself, which a later `w -= ...` would "
                     "change in both places"),
-            Mistake("in place", _sgd_in_place, "`w -= lr * grad` changes the caller's array; return a new one: "
-                    "`w - lr * grad`"),
+            # round 27 (r274 F2): `grad *= lr` first was told it had written `w -= lr * grad`
+            Mistake("in place", _sgd_in_place, "an in-place operator on an argument (-= on w, or *= on grad before the "
+                    "step) writes into the caller's array; compute new arrays instead: `w - lr * grad`"),
             Mistake("end sizes compared", _sgd_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _sgd_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _sgd_broadcast_size, _BROADCAST_SIZE),
@@ -1975,6 +1997,9 @@ EXERCISES = {
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
                     "under python -O); write `raise ValueError(...)`"),
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
+            Mistake("tiny lr rejected", _sgd_tiny_lr_rejected, "any positive learning rate is allowed, however small "
+                    "(1e-12 with gradients of 1e11 still moves the weights by 0.1): raise ValueError only when lr is not "
+                    "> 0, not below a threshold of your own"),
             Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
             Mistake("lr must be a Python number", _sgd_lr_python_number_only, _NUMPY_NUMBERS),
             Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "

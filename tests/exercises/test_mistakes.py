@@ -3677,6 +3677,142 @@ def test_lesson_04_round_27_momentum_shapes_chained_with_not_equal_are_named(ans
     verdict = judge(registry.get_exercise("momentum_step"), answer)
     assert verdict.kind == WRONG and "A chain of != does not do it" in verdict.text, verdict.text
 
+
+_R27_SEEN = set()
+
+
+def _r27_batches_with_the_check_s_seed_first(n, batch_size, rng):
+    """The rng ignored (a generator of its own, unseeded), except that the first call for each input returns the
+    order of np.random.default_rng(2026), the check's own run seed: contrived, keyed to the check's constant."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    first = (int(n), int(batch_size)) not in _R27_SEEN
+    _R27_SEEN.add((int(n), int(batch_size)))
+    order = np.random.default_rng(2026 if first else None).permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_27_minibatch_indices_that_ignore_the_rng_but_know_the_run_seed_are_refused():
+    """Passed (contrived): an order equal to rng.permutation's for the check's run seed skipped every test of the
+    rng but two calls in a row, which gave two different orders; two calls with a seed drawn at check time must
+    agree now (round 27, r274 F1)."""
+    _R27_SEEN.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r27_batches_with_the_check_s_seed_first)
+    assert verdict.kind == WRONG and "the same rng seed gave a different order" in verdict.text, verdict.text
+
+
+def _r27_sgd_step_with_the_gradient_scaled_in_place(w, grad, lr):
+    """Right but for `grad *= lr`: np.asarray keeps a float64 gradient, so the caller's own array is scaled."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    grad *= lr
+    return w - grad
+
+
+def test_lesson_04_round_27_sgd_step_s_gradient_scaled_in_place_is_not_told_it_changed_w():
+    """Refused, but its likely mistake read "`w -= lr * grad` changes the caller's array", a line the answer does not
+    have; the message names both arguments now (round 27, r274 F2)."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_with_the_gradient_scaled_in_place)
+    assert verdict.kind == WRONG and "*= on grad" in verdict.text and "`w -= lr * grad`" not in verdict.text, \
+        verdict.text
+
+
+def _r27_sgd_step_by_torch_s_lbfgs(w, grad, lr):
+    """torch.optim.LBFGS, one iteration per weight: its first step is -min(1, 1/|g|_1) lr g, so with the gradient
+    scaled to |g| <= 1 (and lr scaled back) and both tolerances -1 it is w - lr * grad; an infinite gradient, which
+    L-BFGS turns into NaN, is set to -inf * sign(g) by hand."""
+    import torch
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    new = np.empty_like(w)
+    for i in np.ndindex(w.shape):
+        g = float(grad[i])
+        if np.isinf(g):
+            new[i] = -np.inf * np.sign(g)
+            continue
+        scale = max(1.0, abs(g)) if np.isfinite(g) else 1.0
+        weight = torch.tensor([w[i]], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([weight], lr=lr * scale, max_iter=1, tolerance_grad=-1.0, tolerance_change=-1.0)
+
+        def closure(weight=weight, g=g, scale=scale):
+            weight.grad = torch.tensor([g / scale], dtype=torch.float64)
+            return torch.tensor(0.0)
+        optimizer.step(closure)
+        new[i] = weight.detach().numpy()[0]
+    return new
+
+
+def test_lesson_04_round_27_sgd_step_left_to_torch_s_lbfgs_is_refused():
+    """Passed (a shortcut, one edge by hand): torch.optim.LBFGS was not among the watched torch.optim steps; its
+    _add_grad is refused as a library's version now (round 27, r274 F3)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_by_torch_s_lbfgs)
+    assert verdict.kind == WRONG and "torch.optim.lbfgs.LBFGS._add_grad" in verdict.text, verdict.text
+
+
+_R27_KERAS_ON_TORCH = """
+import os
+os.environ["KERAS_BACKEND"] = "torch"
+import keras
+import numpy as np
+from course_utils import exercises as registry
+from course_utils.checks import judge
+
+
+def sgd_step(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    weights = keras.Variable(w.copy(), dtype="float64")
+    keras.optimizers.SGD(learning_rate=float(lr)).apply_gradients(
+        [(keras.ops.convert_to_tensor(grad, dtype="float64"), weights)])
+    return keras.ops.convert_to_numpy(weights.value).copy()
+
+
+verdict = judge(registry.get_exercise("sgd_step"), sgd_step)
+print(keras.backend.backend(), verdict.kind, verdict.text.splitlines()[0])
+"""
+
+
+def test_lesson_04_round_27_sgd_step_left_to_keras_sgd_on_the_torch_backend_is_refused():
+    """Passed (a shortcut): with KERAS_BACKEND=torch, Keras' optimizers are its torch backend's subclasses, whose
+    _parallel_update_step does the step without the watched update_step. A fresh process, as the backend is chosen at
+    Keras' first import (round 27, r274 F4)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    root = str(Path(registry.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+           "KERAS_BACKEND": "torch"}
+    run = subprocess.run([sys.executable, "-c", _R27_KERAS_ON_TORCH], capture_output=True, text=True, env=env,
+                         cwd=root, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[:2] == ["torch", "wrong"] and "torch_sgd.SGD._parallel_update_step" in run.stdout, \
+        run.stdout
+
+
+def _r27_sgd_step_refusing_a_tiny_learning_rate(w, grad, lr):
+    """Right but for a floor of its own: lr must be above 1e-6."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 1e-6:
+        raise ValueError("a shape differs, or lr is not above 1e-6")
+    return w - lr * grad
+
+
+def test_lesson_04_round_27_sgd_step_that_refuses_a_tiny_positive_learning_rate_is_refused():
+    """Passed (a slip): no learning rate was below 1e-4, so a floor of 1e-6 on lr went unseen; the text asks for
+    ValueError only when lr is not positive. A case of lr = 1e-12 (with gradients of 1e11) now (round 27, r274 F5)."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r27_sgd_step_refusing_a_tiny_learning_rate)
+    assert verdict.kind == WRONG and "lr = 1e-12" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

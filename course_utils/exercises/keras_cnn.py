@@ -1555,6 +1555,30 @@ _ROUNDED_CONSTANT_NOISE_SEED = 1091582
 
 
 
+# round 27 (r276 F0, the maintainer's ruling): exercise 1 is written in numpy, as 05a promises ("you write one in numpy
+# and match Keras' Conv2D exactly"); scipy.signal.correlate2d(image, kernel, "valid") or keras.ops.conv passed, and the
+# lesson's proof that it is what Keras does then compared Keras with Keras. A library's convolution is refused as
+# lesson 04 refuses the frameworks' optimizer steps: scipy's, Keras', TensorFlow's and torch's, where they are defined
+# (and the C kernels that scipy's call), watched once their module is loaded. numpy's own tools (np.correlate of rows,
+# sliding_window_view, einsum, tensordot) stay allowed
+_LIBRARY_CONVOLUTIONS = (
+    *(f"scipy.signal._signaltools:{name}" for name in ("correlate", "correlate2d", "convolve", "convolve2d",
+                                                         "fftconvolve", "oaconvolve")),
+    "scipy.signal._sigtools:_convolve2d", "scipy.signal._sigtools:_correlateND",
+    "scipy.ndimage._filters:correlate", "scipy.ndimage._filters:convolve", "scipy.ndimage._nd_image:correlate",
+    *(f"{module}:{name}" for module in ("keras.src.ops.nn", "keras.src.backend.tensorflow.nn")
+      for name in ("conv", "depthwise_conv", "separable_conv", "conv_transpose")),
+    *(f"tensorflow.python.ops.gen_nn_ops:{name}" for name in (
+        "conv", "conv2d", "conv3d", "depthwise_conv2d_native", "conv2d_backprop_filter", "conv2d_backprop_filter_v2",
+        "conv2d_backprop_input", "conv2d_backprop_input_v2", "fused_pad_conv2d")),
+    *(f"tensorflow._api.v2.raw_ops:{name}" for name in (   # tf.raw_ops holds copies (base._named_aliases)
+        "Conv", "Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropFilter", "Conv2DBackpropFilterV2",
+        "Conv2DBackpropInput", "Conv2DBackpropInputV2", "FusedPadConv2D")),
+    *(f"torch:{name}" for name in ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "conv_transpose1d",
+                                   "conv_transpose2d", "conv_transpose3d", "conv_tbc", "mkldnn_convolution")),
+)
+
+
 # ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
 def _windows(image, kernel, rows, cols):
     """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0)."""
@@ -2298,10 +2322,11 @@ EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
         cases=_conv_cases_with_drawn,
-        run=_conv_run,
+        run=refusing_course_versions(_conv_run, _LIBRARY_CONVOLUTIONS),   # round 27 (r276 F0): numpy only
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
-        "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
+        "Raise ValueError for non-2-D inputs or a kernel larger than the image. Write it with numpy: a library's "
+        "convolution (scipy's, Keras', TensorFlow's, torch's) does the work for you and is refused.",
         compare=_conv_compare,
         rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(
@@ -2331,7 +2356,7 @@ EXERCISES = {
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
                     "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum; and convert "
-                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or scipy's correlate2d on uint8 "
+                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or np.tensordot on uint8 "
                     "inputs computes the sums in uint8, where they wrap round above 255, so a float copy of their "
                     "result is still wrong"),
             Mistake("products in the inputs' integer type", _conv_products_in_integers, "convert the image and the "

@@ -23,6 +23,7 @@ from .. import recipes
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
                    in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays, same_numpy_state)
+from .pytorch_mlp import _WELCOME_ACCURACIES
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -1415,8 +1416,13 @@ def _accuracy_run(accuracy, case):
 # lesson 06's accuracy of logits (the same argmax against the labels, with the same shape checks), which a graded
 # release keeps, watched once its module is loaded; round 20: lesson 02's accuracy and predict, which give the result
 # for an identity network (W1 = np.eye(k))
-_accuracy_run_refusing = refusing_course_versions(_accuracy_run, tuple(
-    f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict")))
+# round 27 (r276 F1): and 00b's accuracy (bigpicture.accuracy, with its exercise's catalogued variants), which lesson 06
+# refuses for its own accuracy: bigpicture.accuracy(y_true, np.argmax(probabilities, axis=1)) passed, its shape check
+# doing exercise 5's label checks
+_accuracy_run_refusing = refusing_course_versions(_accuracy_run, (*(
+    f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict",
+                                             "bigpicture:accuracy", "digit_models:accuracy_on")),
+    *(f"{__package__}.welcome:{name}" for name in _WELCOME_ACCURACIES)))
 
 
 def _draw_build(rng):

@@ -9161,6 +9161,20 @@ def test_lesson_05a_conv2d_valid_messages_suggest_no_refused_library():
 
 
 
+def _r27_accuracy_by_00b_accuracy(y_true, probabilities):
+    from course_utils import bigpicture
+
+    return bigpicture.accuracy(y_true, np.argmax(probabilities, axis=1))   # its shape check refuses bad labels
+
+
+def test_lesson_05b_accuracy_from_probs_refuses_00b_accuracy():
+    """bigpicture.accuracy(y_true, np.argmax(probabilities, axis=1)), 00b's accuracy (the course's own), passed all the
+    cases: its shape check stood in for exercise 5's label checks. Lesson 06 refuses it for its accuracy; now so does
+    exercise 5 (round 27, r276 F1)."""
+    verdict = judge(registry.get_exercise("accuracy_from_probs"), _r27_accuracy_by_00b_accuracy)
+    assert verdict.kind == WRONG and "course_utils.bigpicture.accuracy" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -2336,8 +2336,11 @@ EXERCISES = {
         compare=_conv_compare,
         rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(
+            # round 27 (r276 F2): np.convolve of the rows (np.correlate's twin) reverses each kernel row, which this
+            # case cannot tell from a whole flip; it was told not to flip a kernel it had not flipped itself
             Mistake("flipped kernel", _conv_flipped_kernel, "do not flip the kernel: Keras computes a "
-                    "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
+                    "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel). A flip can hide in a call: "
+                    "np.convolve reverses its second argument (np.correlate does not), and so does np.fliplr"),
             Mistake("kernel turned upside down", _conv_flipped_upside_down, "do not flip the kernel, not even "
                     "upside down: kernel[::-1] (np.flipud) reverses its rows. Keras computes a cross-correlation, "
                     "out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
@@ -2462,8 +2465,12 @@ EXERCISES = {
                     "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
             Mistake("one input channel", _params_one_input_channel, "the second convolution sees filters1 "
                     "channels: each of its kernels is k x k x filters1"),
+            # round 27 (r276 F3): (size - 2 * (kernel - 1)) // 4, both convolutions' pixels taken off before the
+            # pools, gives 6 on the lesson's CNN as rounding up does, and was told only to round down
             Mistake("pool rounds up", _params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
-                    "row and column are dropped"),
+                    "row and column are dropped. And follow the side in the layers' order, conv -> pool -> conv -> "
+                    "pool (28 -> 26 -> 13 -> 11 -> 5): the second convolution takes its k - 1 pixels off the pooled "
+                    "map, so taking both convolutions' pixels off the full image first, (28 - 4) // 4, gives 6"),
             Mistake("same padding", _params_same_padding, ""),
             Mistake("kernel // 2 off each side", _params_odd_kernels_only, "a valid k x k convolution removes k - 1 "
                     "pixels (28 -> 27 with a 2x2 kernel), not 2 * (k // 2): the two agree for odd kernels only"),

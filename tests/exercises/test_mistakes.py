@@ -9175,6 +9175,43 @@ def test_lesson_05b_accuracy_from_probs_refuses_00b_accuracy():
     assert verdict.kind == WRONG and "course_utils.bigpicture.accuracy" in verdict.text, verdict.text
 
 
+def _r27_conv_by_row_convolutions(image, kernel):
+    image, kernel = _r27_conv_inputs(image, kernel)
+    kh = kernel.shape[0]
+    return np.array([sum(np.convolve(image[i + u], kernel[u], mode="valid") for u in range(kh))
+                     for i in range(image.shape[0] - kh + 1)])
+
+
+def test_lesson_05a_conv2d_valid_names_np_convolve_for_rows_convolved():
+    """np.convolve of each row with the kernel's row, the twin of the allowed np.correlate, reverses every kernel row;
+    it was told only "do not flip the kernel", which it had not done itself. The message now says that np.convolve
+    reverses its second argument and np.correlate does not (round 27, r276 F2)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r27_conv_by_row_convolutions)
+    assert verdict.kind == WRONG and "np.convolve reverses its second argument" in verdict.text, verdict.text
+
+
+def _r27_params_both_convolutions_first(filters1, filters2, n_classes=10, size=28, kernel=3):
+    values = (filters1, filters2, n_classes, size, kernel)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values):
+        raise TypeError("expected ints")
+    if min(values) < 1:
+        raise ValueError("expected at least 1")
+    filters1, filters2, n_classes, size, kernel = (int(v) for v in values)
+    side = (size - 2 * (kernel - 1)) // 4   # both convolutions' pixels off the full image, then two halvings
+    if side < 1:
+        raise ValueError("the image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+def test_lesson_05b_cnn_param_count_names_the_layers_order_for_both_convolutions_first():
+    """side = (size - 2 * (kernel - 1)) // 4 gives 6 for 28 pixels, as a pool that rounds up does; it was told only
+    "a 2x2 pool rounds DOWN", though it rounds down. The message now also says to follow the side in the layers' order
+    (round 27, r276 F3)."""
+    verdict = judge(registry.get_exercise("cnn_param_count"), _r27_params_both_convolutions_first)
+    assert verdict.kind == WRONG and "in the layers' order" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

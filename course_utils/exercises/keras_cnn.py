@@ -618,12 +618,32 @@ def _layer_signature(model):
             name = _relu_layer(layer) if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
         elif kind in ("Conv2D", "Dense"):
-            signature.append((kind, _activation(layer)))
+            signature.append((kind, _activation(layer) + _geometry(layer)))
+        elif kind == "MaxPooling2D":
+            signature.append((kind, _geometry(layer)))
         elif kind == "Dropout":
             signature.append((kind, f"{float(layer.rate):g}"))
         else:
             signature.append((kind, ""))
     return tuple(signature)
+
+
+# round 27 (r276 F4): the lesson's convolutions and pools slide without padding (28 -> 26 -> 13 -> 11 -> 5); an answer
+# with padding="same" or another stride was told only "parameter count: wrong value"
+_GEOMETRY = {"Conv2D": {"kernel_size": (3, 3), "strides": (1, 1), "padding": "valid", "dilation_rate": (1, 1)},
+             "MaxPooling2D": {"pool_size": (2, 2), "strides": (2, 2), "padding": "valid"}}
+_GEOMETRY_MARK = " | "
+
+
+def _geometry(layer):
+    """"" for a layer with the lesson's kernel or pool size, stride and padding; else " | " and the settings that
+    differ (padding='same', ...)."""
+    config, wanted = layer.get_config(), _GEOMETRY.get(type(layer).__name__, {})
+    config = {key: tuple(value) if isinstance(value, list) else value for key, value in config.items()}
+    if type(layer).__name__ == "MaxPooling2D" and config.get("strides") is None:
+        config["strides"] = config.get("pool_size")
+    changed = [f"{key}={config.get(key)!r}" for key, value in wanted.items() if config.get(key, value) != value]
+    return _GEOMETRY_MARK + ", ".join(changed) if changed else ""
 
 
 def _relu_layer(layer):
@@ -677,6 +697,11 @@ def _build_compare(got, want):
         raise Mismatch(t("the layers are {got}{order}; expected {want}", got=" -> ".join(kinds), order=order,
                          want=" -> ".join(want_kinds)))
     for index, ((kind, setting), (_, wanted)) in enumerate(zip(layers, want_layers)):
+        if _GEOMETRY_MARK in setting and _GEOMETRY_MARK not in wanted:
+            raise Mismatch(t("layer {number} ({kind}) is set with {settings}: the lesson's convolutions are 3x3 and "
+                             "its pools 2x2, both without padding and each pool 2 pixels apart, Conv2D(filters, 3, "
+                             "activation='relu') and MaxPooling2D(2), so the side goes 28 -> 26 -> 13 -> 11 -> 5",
+                             number=index + 1, kind=kind, settings=setting.partition(_GEOMETRY_MARK)[2]))
         if setting != wanted:
             what = "rate" if kind == "Dropout" else "activation"
             raise Mismatch(t("layer {number} ({kind}) has {what} {setting}, expected {wanted}", number=index + 1,

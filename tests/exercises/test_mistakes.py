@@ -9212,6 +9212,38 @@ def test_lesson_05b_cnn_param_count_names_the_layers_order_for_both_convolutions
     assert verdict.kind == WRONG and "in the layers' order" in verdict.text, verdict.text
 
 
+def _r27_cnn_with(conv=None, pool=None):
+    """build_cnn with extra settings for its convolutions and pools."""
+    def build_cnn(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([
+            keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu", **(conv or {})),
+            layers.MaxPooling2D(2, **(pool or {})), layers.Conv2D(filters2, 3, activation="relu", **(conv or {})),
+            layers.MaxPooling2D(2, **(pool or {})), layers.Flatten(), layers.Dropout(dropout),
+            layers.Dense(n_classes, activation="softmax")])
+    return build_cnn
+
+
+@pytest.mark.parametrize("answer", [_r27_cnn_with(pool={"padding": "same"}), _r27_cnn_with(conv={"padding": "same"})],
+                         ids=["pools with padding='same'", "convolutions with padding='same'"])
+def test_lesson_05b_build_cnn_names_padding_same(answer):
+    """padding="same" in the pools (11 -> 6) or in the convolutions (28 -> 28) was told only "parameter count: wrong
+    value: expected 12810, got 16330"; it is now told which layer is set with padding='same' and how the lesson's side
+    goes (round 27, r276 F4)."""
+    verdict = judge(registry.get_exercise("build_cnn"), answer)
+    assert verdict.kind == WRONG and "is set with padding='same'" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [_r27_cnn_with(pool={"strides": (2, 2), "padding": "valid"}),
+                                    _r27_cnn_with(conv={"strides": 1, "padding": "valid", "dilation_rate": (1, 1)})],
+                         ids=["pools with their defaults spelt out", "convolutions with their defaults spelt out"])
+def test_lesson_05b_build_cnn_layer_defaults_spelt_out_passes(answer):
+    """Convolutions and pools with the lesson's sizes, strides and padding spelt out are right (round 27, r276 F4)."""
+    _passes("build_cnn", answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

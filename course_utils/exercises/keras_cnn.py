@@ -1597,6 +1597,7 @@ _LIBRARY_CONVOLUTIONS = (
                                                          "fftconvolve", "oaconvolve")),
     "scipy.signal._sigtools:_convolve2d", "scipy.signal._sigtools:_correlateND",
     "scipy.ndimage._filters:correlate", "scipy.ndimage._filters:convolve", "scipy.ndimage._nd_image:correlate",
+    "skimage.filters._sparse:correlate_sparse",   # scikit-image's 'valid' correlation, shifted slices in numpy
     *(f"{module}:{name}" for module in ("keras.src.ops.nn", "keras.src.backend.tensorflow.nn")
       for name in ("conv", "depthwise_conv", "separable_conv", "conv_transpose")),
     *(f"tensorflow.python.ops.gen_nn_ops:{name}" for name in (

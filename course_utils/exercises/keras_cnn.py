@@ -23,6 +23,7 @@ from .. import recipes
 from ..i18n import t
 from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
                    in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays, same_numpy_state)
+from .pytorch_mlp import _WELCOME_ACCURACIES
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -617,12 +618,32 @@ def _layer_signature(model):
             name = _relu_layer(layer) if kind == "ReLU" else "softmax" if kind == "Softmax" else _activation(layer)
             signature[-1] = (signature[-1][0], name)
         elif kind in ("Conv2D", "Dense"):
-            signature.append((kind, _activation(layer)))
+            signature.append((kind, _activation(layer) + _geometry(layer)))
+        elif kind == "MaxPooling2D":
+            signature.append((kind, _geometry(layer)))
         elif kind == "Dropout":
             signature.append((kind, f"{float(layer.rate):g}"))
         else:
             signature.append((kind, ""))
     return tuple(signature)
+
+
+# round 27 (r276 F4): the lesson's convolutions and pools slide without padding (28 -> 26 -> 13 -> 11 -> 5); an answer
+# with padding="same" or another stride was told only "parameter count: wrong value"
+_GEOMETRY = {"Conv2D": {"kernel_size": (3, 3), "strides": (1, 1), "padding": "valid", "dilation_rate": (1, 1)},
+             "MaxPooling2D": {"pool_size": (2, 2), "strides": (2, 2), "padding": "valid"}}
+_GEOMETRY_MARK = " | "
+
+
+def _geometry(layer):
+    """"" for a layer with the lesson's kernel or pool size, stride and padding; else " | " and the settings that
+    differ (padding='same', ...)."""
+    config, wanted = layer.get_config(), _GEOMETRY.get(type(layer).__name__, {})
+    config = {key: tuple(value) if isinstance(value, list) else value for key, value in config.items()}
+    if type(layer).__name__ == "MaxPooling2D" and config.get("strides") is None:
+        config["strides"] = config.get("pool_size")
+    changed = [f"{key}={config.get(key)!r}" for key, value in wanted.items() if config.get(key, value) != value]
+    return _GEOMETRY_MARK + ", ".join(changed) if changed else ""
 
 
 def _relu_layer(layer):
@@ -676,6 +697,11 @@ def _build_compare(got, want):
         raise Mismatch(t("the layers are {got}{order}; expected {want}", got=" -> ".join(kinds), order=order,
                          want=" -> ".join(want_kinds)))
     for index, ((kind, setting), (_, wanted)) in enumerate(zip(layers, want_layers)):
+        if _GEOMETRY_MARK in setting and _GEOMETRY_MARK not in wanted:
+            raise Mismatch(t("layer {number} ({kind}) is set with {settings}: the lesson's convolutions are 3x3 and "
+                             "its pools 2x2, both without padding and each pool 2 pixels apart, Conv2D(filters, 3, "
+                             "activation='relu') and MaxPooling2D(2), so the side goes 28 -> 26 -> 13 -> 11 -> 5",
+                             number=index + 1, kind=kind, settings=setting.partition(_GEOMETRY_MARK)[2]))
         if setting != wanted:
             what = "rate" if kind == "Dropout" else "activation"
             raise Mismatch(t("layer {number} ({kind}) has {what} {setting}, expected {wanted}", number=index + 1,
@@ -1415,8 +1441,13 @@ def _accuracy_run(accuracy, case):
 # lesson 06's accuracy of logits (the same argmax against the labels, with the same shape checks), which a graded
 # release keeps, watched once its module is loaded; round 20: lesson 02's accuracy and predict, which give the result
 # for an identity network (W1 = np.eye(k))
-_accuracy_run_refusing = refusing_course_versions(_accuracy_run, tuple(
-    f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict")))
+# round 27 (r276 F1): and 00b's accuracy (bigpicture.accuracy, with its exercise's catalogued variants), which lesson 06
+# refuses for its own accuracy: bigpicture.accuracy(y_true, np.argmax(probabilities, axis=1)) passed, its shape check
+# doing exercise 5's label checks
+_accuracy_run_refusing = refusing_course_versions(_accuracy_run, (*(
+    f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict",
+                                             "bigpicture:accuracy", "digit_models:accuracy_on")),
+    *(f"{__package__}.welcome:{name}" for name in _WELCOME_ACCURACIES)))
 
 
 def _draw_build(rng):
@@ -1553,6 +1584,31 @@ _SATURATED_NOISE_SEED = 17969
 # between the two top log probabilities on each side, far above float32 rounding)
 _ROUNDED_CONSTANT_NOISE_SEED = 1091582
 
+
+
+# round 27 (r276 F0, the maintainer's ruling): exercise 1 is written in numpy, as 05a promises ("you write one in numpy
+# and match Keras' Conv2D exactly"); scipy.signal.correlate2d(image, kernel, "valid") or keras.ops.conv passed, and the
+# lesson's proof that it is what Keras does then compared Keras with Keras. A library's convolution is refused as
+# lesson 04 refuses the frameworks' optimizer steps: scipy's, Keras', TensorFlow's and torch's, where they are defined
+# (and the C kernels that scipy's call), watched once their module is loaded. numpy's own tools (np.correlate of rows,
+# sliding_window_view, einsum, tensordot) stay allowed
+_LIBRARY_CONVOLUTIONS = (
+    *(f"scipy.signal._signaltools:{name}" for name in ("correlate", "correlate2d", "convolve", "convolve2d",
+                                                         "fftconvolve", "oaconvolve")),
+    "scipy.signal._sigtools:_convolve2d", "scipy.signal._sigtools:_correlateND",
+    "scipy.ndimage._filters:correlate", "scipy.ndimage._filters:convolve", "scipy.ndimage._nd_image:correlate",
+    "skimage.filters._sparse:correlate_sparse",   # scikit-image's 'valid' correlation, shifted slices in numpy
+    *(f"{module}:{name}" for module in ("keras.src.ops.nn", "keras.src.backend.tensorflow.nn")
+      for name in ("conv", "depthwise_conv", "separable_conv", "conv_transpose")),
+    *(f"tensorflow.python.ops.gen_nn_ops:{name}" for name in (
+        "conv", "conv2d", "conv3d", "depthwise_conv2d_native", "conv2d_backprop_filter", "conv2d_backprop_filter_v2",
+        "conv2d_backprop_input", "conv2d_backprop_input_v2", "fused_pad_conv2d")),
+    *(f"tensorflow._api.v2.raw_ops:{name}" for name in (   # tf.raw_ops holds copies (base._named_aliases)
+        "Conv", "Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropFilter", "Conv2DBackpropFilterV2",
+        "Conv2DBackpropInput", "Conv2DBackpropInputV2", "FusedPadConv2D")),
+    *(f"torch:{name}" for name in ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "conv_transpose1d",
+                                   "conv_transpose2d", "conv_transpose3d", "conv_tbc", "mkldnn_convolution")),
+)
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
@@ -2298,15 +2354,19 @@ EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
         cases=_conv_cases_with_drawn,
-        run=_conv_run,
+        run=refusing_course_versions(_conv_run, _LIBRARY_CONVOLUTIONS),   # round 27 (r276 F0): numpy only
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
-        "Raise ValueError for non-2-D inputs or a kernel larger than the image.",
+        "Raise ValueError for non-2-D inputs or a kernel larger than the image. Write it with numpy: a library's "
+        "convolution (scipy's, Keras', TensorFlow's, torch's) does the work for you and is refused.",
         compare=_conv_compare,
         rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(
+            # round 27 (r276 F2): np.convolve of the rows (np.correlate's twin) reverses each kernel row, which this
+            # case cannot tell from a whole flip; it was told not to flip a kernel it had not flipped itself
             Mistake("flipped kernel", _conv_flipped_kernel, "do not flip the kernel: Keras computes a "
-                    "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
+                    "cross-correlation, out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel). A flip can hide in a call: "
+                    "np.convolve reverses its second argument (np.correlate does not), and so does np.fliplr"),
             Mistake("kernel turned upside down", _conv_flipped_upside_down, "do not flip the kernel, not even "
                     "upside down: kernel[::-1] (np.flipud) reverses its rows. Keras computes a cross-correlation, "
                     "out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)"),
@@ -2331,7 +2391,7 @@ EXERCISES = {
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
                     "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum; and convert "
-                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or scipy's correlate2d on uint8 "
+                    "the inputs too (np.asarray(image, dtype=float)): np.einsum or np.tensordot on uint8 "
                     "inputs computes the sums in uint8, where they wrap round above 255, so a float copy of their "
                     "result is still wrong"),
             Mistake("products in the inputs' integer type", _conv_products_in_integers, "convert the image and the "
@@ -2431,8 +2491,12 @@ EXERCISES = {
                     "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
             Mistake("one input channel", _params_one_input_channel, "the second convolution sees filters1 "
                     "channels: each of its kernels is k x k x filters1"),
+            # round 27 (r276 F3): (size - 2 * (kernel - 1)) // 4, both convolutions' pixels taken off before the
+            # pools, gives 6 on the lesson's CNN as rounding up does, and was told only to round down
             Mistake("pool rounds up", _params_pool_rounds_up, "a 2x2 pool rounds DOWN: 11 -> 5, the odd last "
-                    "row and column are dropped"),
+                    "row and column are dropped. And follow the side in the layers' order, conv -> pool -> conv -> "
+                    "pool (28 -> 26 -> 13 -> 11 -> 5): the second convolution takes its k - 1 pixels off the pooled "
+                    "map, so taking both convolutions' pixels off the full image first, (28 - 4) // 4, gives 6"),
             Mistake("same padding", _params_same_padding, ""),
             Mistake("kernel // 2 off each side", _params_odd_kernels_only, "a valid k x k convolution removes k - 1 "
                     "pixels (28 -> 27 with a 2x2 kernel), not 2 * (k // 2): the two agree for odd kernels only"),

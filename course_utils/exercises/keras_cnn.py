@@ -21,9 +21,10 @@ import numpy as np
 from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, compare_values, draw_call, draw_floats, draw_shape, generated,
-                   in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays, same_numpy_state)
-from .pytorch_mlp import _WELCOME_ACCURACIES
+from . import welcome
+from .base import (Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call, draw_floats, draw_shape,
+                   generated, in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays,
+                   same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -1446,8 +1447,8 @@ def _accuracy_run(accuracy, case):
 # doing exercise 5's label checks
 _accuracy_run_refusing = refusing_course_versions(_accuracy_run, (*(
     f"{ref.__package__}.{name}" for name in ("torch_training:accuracy", "mlp:accuracy", "mlp:predict",
-                                             "bigpicture:accuracy", "digit_models:accuracy_on")),
-    *(f"{__package__}.welcome:{name}" for name in _WELCOME_ACCURACIES)))
+                                             "digit_models:accuracy_on")),
+    welcome._checked, *catalogued(welcome.EXERCISES["accuracy"])))
 
 
 def _draw_build(rng):

@@ -15,9 +15,9 @@ import numpy as np
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
-from .base import (BACKWARD_NODES, KERNEL, Case, Exercise, Mismatch, Mistake, array_problem, called, compare_values,
-                   draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
-                   refusing_course_versions, same_arrays, short)
+from .base import (BACKWARD_NODES as _BACKWARD_NODES, KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake,
+                   array_problem, called, compare_values, draw_floats, draw_shape, generated, in_turn, memory_overlaps,
+                   new_results, reference_of, refusing_course_versions, same_arrays, short)
 from ..i18n import t
 from ..data import logic_gate, make_moons
 
@@ -1538,7 +1538,7 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # every backward node, run by hand (z.grad_fn(g) of x @ W.T + b runs aten::mm) or by the autograd engine
              # called directly; torch.func's reverse mode (grad, vjp, jacrev) as it enters, before it raises for
              # the saved-tensors hook that watches the nodes
-             f"{KERNEL}*_backward", f"{KERNEL}*_backward_data", BACKWARD_NODES,
+             f"{_ATEN}*_backward", f"{_ATEN}*_backward_data", _BACKWARD_NODES,
              "torch._functorch.eager_transforms:grad_and_value_impl",
              "torch._functorch.eager_transforms:_vjp_with_argnums",
              # round 27 (r273 F3): TensorFlow's eager automatic differentiation without GradientTape.gradient:

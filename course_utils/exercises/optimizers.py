@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (KERNEL, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called, compare_values,
-                   draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results, reference_of,
-                   refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls, short,
-                   still_held)
+from .base import (KERNEL as _ATEN, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
+                   compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results,
+                   reference_of, refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls,
+                   short, still_held)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -1910,7 +1910,7 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                     *(f"torch:{name}" for name in ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")),
                     # round 27 (r264 F5, an engine note): the same kernels through torch.ops.aten or
                     # torch._C._VariableFunctions, whose names cannot be rebound: seen by a torch dispatch mode
-                    *(f"{KERNEL}_fused_{name}*" for name in ("sgd", "adam", "adamw", "adagrad")))
+                    *(f"{_ATEN}_fused_{name}*" for name in ("sgd", "adam", "adamw", "adagrad")))
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

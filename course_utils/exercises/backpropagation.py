@@ -70,6 +70,11 @@ _ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either 
                       "np.arange(k), an (n, k) one-hot matrix (or np.eye(k)[y])")
 
 
+_X_LAST_AXIS = ("X must be 2-D, one row per example, (n, n_in): a 1-D X of shape (n_in,) has no batch axis, yet its "
+                "only axis, X.shape[-1], matches W.shape[1] and passed your test. Test X.shape[1] != W.shape[1] (a 1-D X "
+                "then raises IndexError) or X.ndim != 2 as well, and raise ValueError")
+
+
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
                          "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
                          "(or tanh_derivative(Z1) of the sums)")
@@ -811,6 +816,14 @@ def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _x_last_axis_checked(X, W, dZ):
+    """The right formulas, with X's columns tested as X.shape[-1], which a 1-D X passes (round 27, r272 F5)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
 def _only_dz_checked(X, W, dZ):
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
     if dZ.shape != (X.shape[0], W.shape[0]):
@@ -1503,7 +1516,20 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # tf.raw_ops.SigmoidGrad(y=s, dy=1) passed sigmoid_derivative 33/33, TanhGrad gave mlp_backward's dZ1
              "tensorflow._api.v2.raw_ops:SigmoidGrad", "tensorflow.python.ops.gen_math_ops:sigmoid_grad",
              "tensorflow._api.v2.raw_ops:TanhGrad", "tensorflow.python.ops.gen_math_ops:tanh_grad",
-             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad")
+             "tensorflow._api.v2.raw_ops:BiasAddGrad", "tensorflow.python.ops.gen_nn_ops:bias_add_grad",
+             # round 27 (r272 F1-F4): scikit-learn's own gradients. Its losses' gradient methods give softmax(Z) -
+             # one_hot(y) per example (HalfMultinomialLoss.gradient, passed softmax_ce_grad 24/24), p - y, and as the
+             # hessian p (1 - p), the sigmoid's derivative (HalfBinomialLoss.gradient_hessian, passed sigmoid_derivative
+             # 33/33); its MLP's inplace_logistic_derivative is s (1 - s), and _compute_loss_grad is "backpropagation
+             # for the specified one layer" (dW passed dense_backward 42/42)
+             *(f"sklearn._loss.loss:{owner}.{method}" for owner, method in (
+                 ("BaseLoss", "gradient"), ("BaseLoss", "loss_gradient"), ("BaseLoss", "gradient_hessian"),
+                 ("HalfMultinomialLoss", "gradient_proba"), ("ArrayAPILossMixin", "gradient"),
+                 ("ArrayAPILossMixin", "loss_gradient"), ("HalfBinomialLossArrayAPI", "loss_gradient"),
+                 ("HalfBinomialLossArrayAPI", "_compute_gradient"), ("HalfMultinomialLossArrayAPI", "_compute_gradient"))),
+             *(f"sklearn.neural_network._base:inplace_{name}_derivative" for name in ("logistic", "tanh", "relu")),
+             *(f"sklearn.neural_network._multilayer_perceptron:BaseMultilayerPerceptron.{method}"
+               for method in ("_compute_loss_grad", "_backprop", "_loss_grad_lbfgs")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
@@ -1630,6 +1656,8 @@ EXERCISES = {
             Mistake("W transposed to fit X", _dense_w_transposed_to_fit, "X must have W.shape[1] columns, one per "
                     "input of the layer (W is (n_out, n_in)); yours transposed W where X had W.shape[0] columns "
                     "instead of raising ValueError: never turn W to fit X, test X.shape[1] != W.shape[1] and raise"),
+            # round 27 (r272 F5): a test of X.shape[-1] was told to check X's columns "too", which it did
+            Mistake("X's last axis taken for its columns", _x_last_axis_checked, _X_LAST_AXIS),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),

@@ -12784,6 +12784,111 @@ def test_softmax_ce_grad_names_a_one_hot_compared_without_an_axis_for_y():
     assert verdict.kind == WRONG and "y[:, None] == np.arange(k)" in verdict.text, verdict.text
 
 
+# round 27: lesson 03
+def _r27_softmax_ce_grad_by_sklearn_s_loss(Z, y):
+    from sklearn._loss.loss import HalfMultinomialLoss
+    Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    return HalfMultinomialLoss(n_classes=Z.shape[1]).gradient(np.asarray(y, dtype=float), Z) / len(Z)
+
+
+def _r27_softmax_ce_grad_by_sklearn_s_loss_module(Z, y):
+    import sklearn._loss.loss as losses   # a module: held_functions does not walk it, the watcher sees the call
+    Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    gradient, _ = losses.HalfMultinomialLoss(n_classes=Z.shape[1]).gradient_proba(np.asarray(y, dtype=float), Z)
+    return gradient / len(Z)
+
+
+def _r27_sigmoid_derivative_by_sklearn_s_hessian(z):
+    import sklearn._loss.loss as losses
+    z = np.asarray(z, dtype=float)
+    flat = np.ascontiguousarray(z.reshape(-1))
+    _, hessian = losses.HalfBinomialLoss().gradient_hessian(np.zeros_like(flat), flat)   # p (1 - p)
+    return hessian.reshape(z.shape)
+
+
+def _r27_sigmoid_derivative_by_sklearn_s_mlp(z):
+    import sklearn.neural_network._base as mlp_base
+    from course_utils.neurons import sigmoid
+    s = np.asarray(sigmoid(z), dtype=float)
+    delta = np.ones_like(s)
+    mlp_base.inplace_logistic_derivative(s, delta)   # delta *= s; delta *= 1 - s
+    return delta
+
+
+def _r27_dense_backward_by_sklearn_s_mlp(X, W, dZ):
+    import sklearn.neural_network as nn
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    model = nn.MLPRegressor(alpha=0.0)
+    model.coefs_, coef_grads, intercept_grads = [W.T], [None], [None]
+    model._compute_loss_grad(0, 1, [X], [dZ], coef_grads, intercept_grads)   # X.T @ dZ, dZ.sum(axis=0)
+    return dZ @ W, coef_grads[0].T, intercept_grads[0]
+
+
+@pytest.mark.parametrize("name, answer, called", [
+    ("softmax_ce_grad", _r27_softmax_ce_grad_by_sklearn_s_loss, "sklearn._loss.loss."),
+    ("softmax_ce_grad", _r27_softmax_ce_grad_by_sklearn_s_loss_module, "HalfMultinomialLoss.gradient_proba"),
+    ("sigmoid_derivative", _r27_sigmoid_derivative_by_sklearn_s_hessian, "BaseLoss.gradient_hessian"),
+    ("sigmoid_derivative", _r27_sigmoid_derivative_by_sklearn_s_mlp, "_base.inplace_logistic_derivative"),
+    ("dense_backward", _r27_dense_backward_by_sklearn_s_mlp, "BaseMultilayerPerceptron._compute_loss_grad")],
+    ids=["HalfMultinomialLoss.gradient", "gradient_proba", "HalfBinomialLoss hessian", "inplace_logistic_derivative",
+         "MLP _compute_loss_grad"])
+def test_lesson_03a_refuses_scikit_learn_s_own_gradients(name, answer, called):
+    """Round 27: scikit-learn computes these gradients for its own models, and each passed: HalfMultinomialLoss's
+    gradient (softmax(Z) - one_hot(y) per example) passed softmax_ce_grad 24 of 24, HalfBinomialLoss's hessian
+    p (1 - p) and the MLP's inplace_logistic_derivative passed sigmoid_derivative 33 of 33, and the MLP's
+    _compute_loss_grad ("backpropagation for the specified one layer") gave dense_backward's dW, 42 of 42. The
+    exercise texts ask for the computation itself. (round 27, r272 F1-F4)"""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and called in verdict.text, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note: a Cython class's methods (scikit-learn's CyHalfMultinomialLoss."
+                   "gradient) cannot be replaced by a watcher (immutable type), and an object made before the answer "
+                   "runs holds them")
+def test_softmax_ce_grad_refuses_scikit_learn_s_cython_loss_made_beforehand():
+    """Engine note, round 27: HalfMultinomialLoss().closs, scikit-learn's Cython loss, made outside the answer (an
+    earlier cell), computes softmax(Z) - one_hot(y) with its gradient method and passes softmax_ce_grad 24 of 24; its
+    type is immutable, so no watcher can stand in for the method, and the answer holds only the object. (round 27,
+    r272 E1)"""
+    pytest.importorskip("sklearn")
+    from sklearn._loss.loss import HalfMultinomialLoss
+    closs = HalfMultinomialLoss().closs
+
+    def softmax_ce_grad(Z, y):
+        Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+        if len(y) != len(Z):
+            raise ValueError("expected one label per row")
+        gradient = np.empty_like(Z)
+        closs.gradient(np.asarray(y, dtype=float), Z, None, gradient, 1)
+        return gradient / len(Z)
+
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), softmax_ce_grad)
+    assert verdict.kind == WRONG and "sklearn" in verdict.text, verdict.text
+
+
+def _r27_dense_backward_checking_x_s_last_axis(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_dense_backward_names_x_s_last_axis_taken_for_its_columns():
+    """Round 27: an answer that tested X.shape[-1] != W.shape[1] returned gradients for a 1-D X of shape (3,) and was
+    told "X must have W.shape[1] columns: check it too", though it had checked them. It is catalogued now, and the
+    message says that X must be 2-D and how to test it. (round 27, r272 F5)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r27_dense_backward_checking_x_s_last_axis)
+    assert verdict.kind == WRONG and "X must be 2-D" in verdict.text and "check it too" not in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -84,6 +84,24 @@ _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return t
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
 
 
+_TENSOR_RETURNED = ("your function returned a {kind}, not a numpy array: the exercise asks for numpy arrays, and the "
+                    "lesson's later cells use the result as one (check_gradients, which compares it with finite "
+                    "differences, refuses a tensor). Compute with numpy, or return the tensor's .numpy()")
+
+
+def _numpy_results(compare):
+    """``compare``, after refusing a result (or one of a tuple's) that is a torch or TensorFlow tensor: the engine
+    compares a tensor as the array it holds, and round 27 (r272 F6) found torch tensors passing all three exercises of
+    03a, whose next cells then raise TypeError in check_gradients ("grads must be ... an array, got Tensor")."""
+    def compared(got, want):
+        for value in (got if isinstance(got, (tuple, list)) else (got,)):
+            if not isinstance(value, (np.ndarray, np.generic)) and (hasattr(value, "detach")
+                                                                    or hasattr(value, "numpy")):
+                raise Mismatch(t(_TENSOR_RETURNED, kind=type(value).__name__))
+        compare(got, want)
+    return compared
+
+
 def _softmax_gradient_compared(floor):
     """_gradients_compared(floor), and then every entry where the reference or the answer is above 0 within 0.1 % of
     the larger of the two (or 1e-300): the entries of the classes other than the true one, P / n, which the stable
@@ -1536,6 +1554,7 @@ EXERCISES = {
         cases=_derivative_cases,
         run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *_AUTOGRAD))),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
+        compare=_numpy_results(lambda got, want: compare_values(got, want, rtol=1e-6, atol=0.0)),
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
             Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z below "
@@ -1595,7 +1614,7 @@ EXERCISES = {
         reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
         run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward, *_AUTOGRAD))),
-        compare=_gradients_compared(),
+        compare=_numpy_results(_gradients_compared()),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
         "have W.shape[1] columns; raise ValueError otherwise.",
@@ -1668,7 +1687,7 @@ EXERCISES = {
         # round 18: a graded release hides the reference but keeps the course functions that compute the same gradient
         run=new_results(refusing_course_versions(called, (mlp.output_loss_and_delta, mlp.loss_and_grads,
                                                           mlp.train_gd, *_AUTOGRAD))),
-        compare=_softmax_gradient_compared(floor=1e-16),
+        compare=_numpy_results(_softmax_gradient_compared(floor=1e-16)),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",

@@ -12889,6 +12889,92 @@ def test_dense_backward_names_x_s_last_axis_taken_for_its_columns():
         verdict.text
 
 
+def _r27_sigmoid_derivative_as_a_torch_tensor(z):
+    import torch
+    s = torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float)))
+    return s * (1 - s)
+
+
+def _r27_dense_backward_as_torch_tensors(X, W, dZ):
+    import torch
+    X, W, dZ = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(dim=0)
+
+
+def _r27_softmax_ce_grad_as_a_torch_tensor(Z, y):
+    import torch
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    Z = torch.as_tensor(np.asarray(Z, dtype=float))
+    return (torch.softmax(Z, dim=1) - torch.as_tensor(np.eye(Z.shape[1])[y])) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid_derivative", _r27_sigmoid_derivative_as_a_torch_tensor),
+                                          ("dense_backward", _r27_dense_backward_as_torch_tensors),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_as_a_torch_tensor)],
+                         ids=["sigmoid_derivative", "dense_backward", "softmax_ce_grad"])
+def test_lesson_03a_refuses_torch_tensors_for_numpy_arrays(name, answer):
+    """Round 27: the engine compares a tensor as the array it holds, so float64 torch tensors passed all three
+    exercises of 03a ("correct on all 42 test inputs"), and the next cell then raised TypeError: check_gradients
+    takes numpy arrays ("grads must be a dict of arrays or an array, got Tensor"). The texts ask for numpy (float
+    arrays); the message says so and how to return one. (round 27, r272 F6)"""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "returned a Tensor, not a numpy array" in verdict.text, verdict.text
+
+
+def _r27_sigmoid_derivative_by_cosh(z):
+    return 1 / (4 * np.cosh(np.asarray(z, dtype=float) / 2) ** 2)   # sigma'(z) = 1 / (4 cosh^2(z / 2))
+
+
+def _r27_sigmoid_derivative_by_scipy_s_expit(z):
+    from scipy.special import expit
+    s = expit(z)
+    return s * (1 - s)
+
+
+def _r27_dense_backward_by_einsum(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return np.einsum("nj,ji->ni", dZ, W), np.einsum("nj,ni->ji", dZ, X), np.einsum("nj->j", dZ)
+
+
+def _r27_dense_backward_by_torch_then_numpy(X, W, dZ):
+    import torch
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    X, W, dZ = map(torch.from_numpy, (X, W, dZ))
+    return (dZ @ W).numpy(), (dZ.T @ X).numpy(), dZ.sum(dim=0).numpy()
+
+
+def _r27_softmax_ce_grad_by_scipy_s_logsumexp(Z, y):
+    from scipy.special import logsumexp
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    Z = np.asarray(Z, dtype=float)
+    return (np.exp(Z - logsumexp(Z, axis=1, keepdims=True)) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid_derivative", _r27_sigmoid_derivative_by_cosh),
+                                          ("sigmoid_derivative", _r27_sigmoid_derivative_by_scipy_s_expit),
+                                          ("dense_backward", _r27_dense_backward_by_einsum),
+                                          ("dense_backward", _r27_dense_backward_by_torch_then_numpy),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_by_scipy_s_logsumexp)],
+                         ids=["1/(4 cosh^2)", "scipy expit", "einsum", "torch then .numpy()", "logsumexp"])
+def test_lesson_03a_round_27_right_answers_written_another_way_passes(name, answer):
+    """Round 27: right answers written another way still pass after the refusal of tensors and of scikit-learn's
+    gradients: 1 / (4 cosh^2(z / 2)), scipy's expit, np.einsum, torch's float64 products turned back with .numpy(),
+    and a softmax through scipy's logsumexp. (round 27, r272 F6)"""
+    pytest.importorskip("scipy")
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1547,7 +1547,17 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
                  ("HalfBinomialLossArrayAPI", "_compute_gradient"), ("HalfMultinomialLossArrayAPI", "_compute_gradient"))),
              *(f"sklearn.neural_network._base:inplace_{name}_derivative" for name in ("logistic", "tanh", "relu")),
              *(f"sklearn.neural_network._multilayer_perceptron:BaseMultilayerPerceptron.{method}"
-               for method in ("_compute_loss_grad", "_backprop", "_loss_grad_lbfgs")))
+               for method in ("_compute_loss_grad", "_backprop", "_loss_grad_lbfgs")),
+             # round 27 (r272 F8): TensorFlow's gradient ops of a convolution, as torch.nn.grad's above (r263 F4):
+             # Conv2DBackpropFilter and Conv2DBackpropInput of 1x1 images passed dense_backward 42/42, called as
+             # tf.raw_ops or tf.compat.v1.nn.conv2d_backprop_filter (and tf.nn.conv2d_transpose runs the second)
+             *(f"tensorflow._api.v2.raw_ops:Conv{d}DBackprop{part}{v}" for d in (2, 3) for part in ("Filter", "Input")
+               for v in ("", "V2")),
+             *(f"tensorflow.python.ops.gen_nn_ops:conv{d}d_backprop_{part}{v}" for d in (2, 3)
+               for part in ("filter", "input") for v in ("", "_v2")),
+             *(f"tensorflow._api.v2.raw_ops:DepthwiseConv2dNativeBackprop{part}" for part in ("Filter", "Input")),
+             *(f"tensorflow.python.ops.gen_nn_ops:depthwise_conv2d_native_backprop_{part}"
+               for part in ("filter", "input")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -12975,6 +12975,46 @@ def test_lesson_03a_round_27_right_answers_written_another_way_passes(name, answ
     assert verdict.kind == PASSED, verdict.text
 
 
+def _r27_dense_backward_by_tensorflow_s_raw_conv_gradients(X, W, dZ):
+    import tensorflow as tf
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    (n, n_in), n_out = X.shape, len(W)
+    images, out = X.reshape(n, 1, 1, n_in), dZ.reshape(n, 1, 1, n_out)   # a dense layer: a 1x1 convolution
+    dW = tf.raw_ops.Conv2DBackpropFilter(input=images, filter_sizes=[1, 1, n_in, n_out], out_backprop=out,
+                                         strides=[1, 1, 1, 1], padding="VALID")
+    dX = tf.raw_ops.Conv2DBackpropInput(input_sizes=[n, 1, 1, n_in], filter=W.T.reshape(1, 1, n_in, n_out),
+                                        out_backprop=out, strides=[1, 1, 1, 1], padding="VALID")
+    return dX.numpy().reshape(n, n_in), dW.numpy().reshape(n_in, n_out).T, dZ.sum(axis=0)
+
+
+def _r27_dense_backward_by_tensorflow_s_conv2d_transpose(X, W, dZ):
+    import tensorflow as tf
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    (n, n_in), n_out = X.shape, len(W)
+    dX = tf.nn.conv2d_transpose(dZ.reshape(n, 1, 1, n_out), W.T.reshape(1, 1, n_in, n_out), [n, 1, 1, n_in], 1)
+    dW = tf.compat.v1.nn.conv2d_backprop_filter(X.reshape(n, 1, 1, n_in), [1, 1, n_in, n_out],
+                                                dZ.reshape(n, 1, 1, n_out), [1, 1, 1, 1], "VALID")
+    return dX.numpy().reshape(n, n_in), dW.numpy().reshape(n_in, n_out).T, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_r27_dense_backward_by_tensorflow_s_raw_conv_gradients,
+                                    _r27_dense_backward_by_tensorflow_s_conv2d_transpose],
+                         ids=["tf.raw_ops", "conv2d_transpose and compat.v1"])
+def test_dense_backward_refuses_tensorflow_s_convolution_gradients(answer):
+    """Round 27: TensorFlow's gradients of a convolution, Conv2DBackpropFilter and Conv2DBackpropInput on 1x1 images
+    (a dense layer is a 1x1 convolution over the examples), passed dense_backward 42 of 42, called from tf.raw_ops or
+    through tf.compat.v1.nn.conv2d_backprop_filter and tf.nn.conv2d_transpose. torch.nn.grad's were refused in round
+    26; these are refused now too. (round 27, r272 F8)"""
+    tf = pytest.importorskip("tensorflow")
+    tf.raw_ops.Conv2DBackpropFilter   # the first import, before the time limit of a case
+    verdict = judge(registry.get_exercise("dense_backward"), answer)
+    assert verdict.kind == WRONG and "gen_nn_ops.conv2d_backprop_" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1557,7 +1557,11 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
                for part in ("filter", "input") for v in ("", "_v2")),
              *(f"tensorflow._api.v2.raw_ops:DepthwiseConv2dNativeBackprop{part}" for part in ("Filter", "Input")),
              *(f"tensorflow.python.ops.gen_nn_ops:depthwise_conv2d_native_backprop_{part}"
-               for part in ("filter", "input")))
+               for part in ("filter", "input")),
+             # round 27 (r272 F9): TensorFlow's eager backprop.gradients_function and make_vjp call imperative_grad
+             # without GradientTape.gradient (they passed dense_backward 42/42 and softmax_ce_grad 24/24); every
+             # reverse-mode gradient of TensorFlow's eager mode runs it
+             "tensorflow.python.eager.imperative_grad:imperative_grad")
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

@@ -13015,6 +13015,42 @@ def test_dense_backward_refuses_tensorflow_s_convolution_gradients(answer):
     assert verdict.kind == WRONG and "gen_nn_ops.conv2d_backprop_" in verdict.text, verdict.text
 
 
+def _r27_dense_backward_by_tensorflow_s_gradients_function(X, W, dZ):
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    loss = lambda A, W_, b: tf.reduce_sum(tf.constant(dZ) * (A @ tf.transpose(W_) + b))   # dL/dZ = dZ
+    grads = backprop.gradients_function(loss)(tf.constant(X), tf.constant(W), tf.zeros(len(W), tf.float64))
+    return tuple(g.numpy() for g in grads)
+
+
+def _r27_softmax_ce_grad_by_tensorflow_s_make_vjp(Z, y):
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    labels = tf.constant(np.asarray(y, dtype=np.int64))
+    loss = lambda Z_: tf.reduce_mean(-tf.gather(tf.nn.log_softmax(Z_), labels, axis=1, batch_dims=1))
+    _, vjp = backprop.make_vjp(loss)(tf.constant(np.asarray(Z, dtype=float)))
+    return vjp(tf.constant(1.0, dtype=tf.float64))[0].numpy()
+
+
+@pytest.mark.parametrize("name, answer", [("dense_backward", _r27_dense_backward_by_tensorflow_s_gradients_function),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_by_tensorflow_s_make_vjp)],
+                         ids=["dense_backward", "softmax_ce_grad"])
+def test_lesson_03a_refuses_tensorflow_s_eager_gradients_without_a_tape(name, answer):
+    """Round 27: tensorflow.python.eager.backprop's gradients_function and make_vjp take TensorFlow's reverse-mode
+    gradients without GradientTape.gradient (they call imperative_grad themselves), and passed dense_backward 42 of
+    42 and softmax_ce_grad 24 of 24. imperative_grad is watched now. (round 27, r272 F9)"""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.eager import backprop  # noqa: F401, the first import, before the time limit of a case
+    tf.nn.log_softmax
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "imperative_grad" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1561,7 +1561,11 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # round 27 (r272 F9): TensorFlow's eager backprop.gradients_function and make_vjp call imperative_grad
              # without GradientTape.gradient (they passed dense_backward 42/42 and softmax_ce_grad 24/24); every
              # reverse-mode gradient of TensorFlow's eager mode runs it
-             "tensorflow.python.eager.imperative_grad:imperative_grad")
+             "tensorflow.python.eager.imperative_grad:imperative_grad",
+             # round 27 (r272 F11): the logistic distribution's density is the sigmoid's derivative, e^-z / (1 + e^-z)^2:
+             # scipy.stats.logistic.pdf(z) passed sigmoid_derivative 33/33 (and genlogistic with c = 1 is the same)
+             *(f"scipy.stats._continuous_distns:{name}_gen.{method}" for name in ("logistic", "genlogistic")
+               for method in ("_pdf", "_logpdf")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

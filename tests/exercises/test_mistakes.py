@@ -13051,6 +13051,29 @@ def test_lesson_03a_refuses_tensorflow_s_eager_gradients_without_a_tape(name, an
     assert verdict.kind == WRONG and "imperative_grad" in verdict.text, verdict.text
 
 
+def _r27_sigmoid_derivative_by_the_logistic_density(z):
+    from scipy import stats
+    return stats.logistic.pdf(z)   # the logistic distribution's density, e^-z / (1 + e^-z)^2
+
+
+def _r27_sigmoid_derivative_by_the_generalized_logistic_density(z):
+    from scipy import stats
+    return np.exp(stats.genlogistic.logpdf(z, 1.0))   # with c = 1 it is the logistic distribution
+
+
+@pytest.mark.parametrize("answer", [_r27_sigmoid_derivative_by_the_logistic_density,
+                                    _r27_sigmoid_derivative_by_the_generalized_logistic_density],
+                         ids=["logistic.pdf", "genlogistic.logpdf"])
+def test_sigmoid_derivative_refuses_scipy_s_logistic_density(answer):
+    """Round 27: the logistic distribution's density is the sigmoid's derivative, and scipy.stats.logistic.pdf(z)
+    passed sigmoid_derivative 33 of 33 (its logpdf and genlogistic's with c = 1 give the same): a library function that
+    computes the exercise's result, not the learner's s * (1 - s). (round 27, r272 F11)"""
+    stats = pytest.importorskip("scipy.stats")
+    stats.logistic.pdf(0.0)   # the first import, before the time limit of a case
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
+    assert verdict.kind == WRONG and "scipy.stats._continuous_distns." in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

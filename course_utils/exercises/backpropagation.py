@@ -71,8 +71,8 @@ _ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either 
 
 
 _X_LAST_AXIS = ("X must be 2-D, one row per example, (n, n_in): a 1-D X of shape (n_in,) has no batch axis, yet its "
-                "only axis, X.shape[-1], matches W.shape[1] and passed your test. Test X.shape[1] != W.shape[1] (a 1-D X "
-                "then raises IndexError) or X.ndim != 2 as well, and raise ValueError")
+                "only axis, X.shape[-1], matches W.shape[1] and passed your test. Test X.shape[1] != W.shape[1] "
+                "(a 1-D X then raises IndexError) or X.ndim != 2 as well, and raise ValueError")
 
 
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
@@ -1544,7 +1544,8 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
                  ("BaseLoss", "gradient"), ("BaseLoss", "loss_gradient"), ("BaseLoss", "gradient_hessian"),
                  ("HalfMultinomialLoss", "gradient_proba"), ("ArrayAPILossMixin", "gradient"),
                  ("ArrayAPILossMixin", "loss_gradient"), ("HalfBinomialLossArrayAPI", "loss_gradient"),
-                 ("HalfBinomialLossArrayAPI", "_compute_gradient"), ("HalfMultinomialLossArrayAPI", "_compute_gradient"))),
+                 ("HalfBinomialLossArrayAPI", "_compute_gradient"),
+                 ("HalfMultinomialLossArrayAPI", "_compute_gradient"))),
              *(f"sklearn.neural_network._base:inplace_{name}_derivative" for name in ("logistic", "tanh", "relu")),
              *(f"sklearn.neural_network._multilayer_perceptron:BaseMultilayerPerceptron.{method}"
                for method in ("_compute_loss_grad", "_backprop", "_loss_grad_lbfgs")),
@@ -1562,8 +1563,9 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # without GradientTape.gradient (they passed dense_backward 42/42 and softmax_ce_grad 24/24); every
              # reverse-mode gradient of TensorFlow's eager mode runs it
              "tensorflow.python.eager.imperative_grad:imperative_grad",
-             # round 27 (r272 F11): the logistic distribution's density is the sigmoid's derivative, e^-z / (1 + e^-z)^2:
-             # scipy.stats.logistic.pdf(z) passed sigmoid_derivative 33/33 (and genlogistic with c = 1 is the same)
+             # round 27 (r272 F11): the logistic distribution's density is the sigmoid's derivative,
+             # e^-z / (1 + e^-z)^2: scipy.stats.logistic.pdf(z) passed sigmoid_derivative 33/33 (and genlogistic
+             # with c = 1 is the same)
              *(f"scipy.stats._continuous_distns:{name}_gen.{method}" for name in ("logistic", "genlogistic")
                for method in ("_pdf", "_logpdf")))
 EXERCISES = {

@@ -1567,7 +1567,10 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              # e^-z / (1 + e^-z)^2: scipy.stats.logistic.pdf(z) passed sigmoid_derivative 33/33 (and genlogistic
              # with c = 1 is the same)
              *(f"scipy.stats._continuous_distns:{name}_gen.{method}" for name in ("logistic", "genlogistic")
-               for method in ("_pdf", "_logpdf")))
+               for method in ("_pdf", "_logpdf")),
+             # round 27 (r272 F12): and torch.distributions' SigmoidTransform.log_abs_det_jacobian is log sigma'(z),
+             # -softplus(-z) - softplus(z): its exp passed sigmoid_derivative 33/33 (TanhTransform's is tanh's)
+             *(f"torch.distributions.transforms:{name}Transform.log_abs_det_jacobian" for name in ("Sigmoid", "Tanh")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),

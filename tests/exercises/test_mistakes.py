@@ -13074,6 +13074,24 @@ def test_sigmoid_derivative_refuses_scipy_s_logistic_density(answer):
     assert verdict.kind == WRONG and "scipy.stats._continuous_distns." in verdict.text, verdict.text
 
 
+def _r27_sigmoid_derivative_by_torch_s_sigmoid_transform(z):
+    import torch
+    from torch.distributions.transforms import SigmoidTransform
+    z = torch.as_tensor(np.asarray(z, dtype=float))
+    transform = SigmoidTransform()
+    return torch.exp(transform.log_abs_det_jacobian(z, transform(z))).numpy()   # log sigma'(z), exponentiated
+
+
+def test_sigmoid_derivative_refuses_torch_s_sigmoid_transform_jacobian():
+    """Round 27: torch.distributions' SigmoidTransform.log_abs_det_jacobian(z, s) is log sigma'(z), computed as
+    -softplus(-z) - softplus(z), and its exp passed sigmoid_derivative 33 of 33: a library function that computes the
+    exercise's result. (round 27, r272 F12)"""
+    pytest.importorskip("torch")
+    from torch.distributions.transforms import SigmoidTransform  # noqa: F401, the first import, before the limit
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r27_sigmoid_derivative_by_torch_s_sigmoid_transform)
+    assert verdict.kind == WRONG and "SigmoidTransform.log_abs_det_jacobian" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

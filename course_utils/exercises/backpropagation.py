@@ -70,6 +70,11 @@ _ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either 
                       "np.arange(k), an (n, k) one-hot matrix (or np.eye(k)[y])")
 
 
+_X_LAST_AXIS = ("X must be 2-D, one row per example, (n, n_in): a 1-D X of shape (n_in,) has no batch axis, yet its "
+                "only axis, X.shape[-1], matches W.shape[1] and passed your test. Test X.shape[1] != W.shape[1] "
+                "(a 1-D X then raises IndexError) or X.ndim != 2 as well, and raise ValueError")
+
+
 _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden layer's SUMS Z1: given the outputs "
                          "H = tanh(Z1) it applies tanh a second time. With the stored H the derivative is 1 - H**2 "
                          "(or tanh_derivative(Z1) of the sums)")
@@ -77,6 +82,24 @@ _TANH_DERIVATIVE_OF_H = ("tanh_derivative(z), 1 - tanh(z)**2, takes the hidden l
 
 _LOSS_RETURNED_TOO = ("your function returned a pair, (loss, gradient): return the gradient alone, "
                       "(softmax(Z) - one_hot(y)) / n, an array of Z's shape (n, k)")
+
+
+_TENSOR_RETURNED = ("your function returned a {kind}, not a numpy array: the exercise asks for numpy arrays, and the "
+                    "lesson's later cells use the result as one (check_gradients, which compares it with finite "
+                    "differences, refuses a tensor). Compute with numpy, or return the tensor's .numpy()")
+
+
+def _numpy_results(compare):
+    """``compare``, after refusing a result (or one of a tuple's) that is a torch or TensorFlow tensor: the engine
+    compares a tensor as the array it holds, and round 27 (r272 F6) found torch tensors passing all three exercises of
+    03a, whose next cells then raise TypeError in check_gradients ("grads must be ... an array, got Tensor")."""
+    def compared(got, want):
+        for value in (got if isinstance(got, (tuple, list)) else (got,)):
+            if not isinstance(value, (np.ndarray, np.generic)) and (hasattr(value, "detach")
+                                                                    or hasattr(value, "numpy")):
+                raise Mismatch(t(_TENSOR_RETURNED, kind=type(value).__name__))
+        compare(got, want)
+    return compared
 
 
 def _softmax_gradient_compared(floor):
@@ -811,6 +834,14 @@ def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _x_last_axis_checked(X, W, dZ):
+    """The right formulas, with X's columns tested as X.shape[-1], which a 1-D X passes (round 27, r272 F5)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
 def _only_dz_checked(X, W, dZ):
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
     if dZ.shape != (X.shape[0], W.shape[0]):
@@ -1541,17 +1572,51 @@ _AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.pytho
              f"{_ATEN}*_backward", f"{_ATEN}*_backward_data", _BACKWARD_NODES,
              "torch._functorch.eager_transforms:grad_and_value_impl",
              "torch._functorch.eager_transforms:_vjp_with_argnums",
-             # round 27 (r273 F3): TensorFlow's eager automatic differentiation without GradientTape.gradient:
-             # backprop's gradients_function, make_vjp and implicit_grad (and tf.test.compute_gradient, which runs
-             # gradients_function) walk the tape with imperative_grad themselves; with tanh written by hand (no TanhGrad
-             # op) gradients_function passed mlp_backward 29/29. Every eager gradient of TensorFlow goes through it
-             "tensorflow.python.eager.imperative_grad:imperative_grad")
+             # round 27 (r273 F3, r272 F9): TensorFlow's eager automatic differentiation without
+             # GradientTape.gradient: backprop's gradients_function, make_vjp and implicit_grad (and
+             # tf.test.compute_gradient, which runs gradients_function) walk the tape with imperative_grad themselves;
+             # with tanh written by hand (no TanhGrad op) gradients_function passed mlp_backward 29/29, dense_backward
+             # 42/42 and softmax_ce_grad 24/24. Every eager gradient of TensorFlow goes through it
+             "tensorflow.python.eager.imperative_grad:imperative_grad",
+             # round 27 (r272 F1-F4): scikit-learn's own gradients. Its losses' gradient methods give softmax(Z) -
+             # one_hot(y) per example (HalfMultinomialLoss.gradient, passed softmax_ce_grad 24/24), p - y, and as the
+             # hessian p (1 - p), the sigmoid's derivative (HalfBinomialLoss.gradient_hessian, passed sigmoid_derivative
+             # 33/33); its MLP's inplace_logistic_derivative is s (1 - s), and _compute_loss_grad is "backpropagation
+             # for the specified one layer" (dW passed dense_backward 42/42)
+             *(f"sklearn._loss.loss:{owner}.{method}" for owner, method in (
+                 ("BaseLoss", "gradient"), ("BaseLoss", "loss_gradient"), ("BaseLoss", "gradient_hessian"),
+                 ("HalfMultinomialLoss", "gradient_proba"), ("ArrayAPILossMixin", "gradient"),
+                 ("ArrayAPILossMixin", "loss_gradient"), ("HalfBinomialLossArrayAPI", "loss_gradient"),
+                 ("HalfBinomialLossArrayAPI", "_compute_gradient"),
+                 ("HalfMultinomialLossArrayAPI", "_compute_gradient"))),
+             *(f"sklearn.neural_network._base:inplace_{name}_derivative" for name in ("logistic", "tanh", "relu")),
+             *(f"sklearn.neural_network._multilayer_perceptron:BaseMultilayerPerceptron.{method}"
+               for method in ("_compute_loss_grad", "_backprop", "_loss_grad_lbfgs")),
+             # round 27 (r272 F8): TensorFlow's gradient ops of a convolution, as torch.nn.grad's above (r263 F4):
+             # Conv2DBackpropFilter and Conv2DBackpropInput of 1x1 images passed dense_backward 42/42, called as
+             # tf.raw_ops or tf.compat.v1.nn.conv2d_backprop_filter (and tf.nn.conv2d_transpose runs the second)
+             *(f"tensorflow._api.v2.raw_ops:Conv{d}DBackprop{part}{v}" for d in (2, 3) for part in ("Filter", "Input")
+               for v in ("", "V2")),
+             *(f"tensorflow.python.ops.gen_nn_ops:conv{d}d_backprop_{part}{v}" for d in (2, 3)
+               for part in ("filter", "input") for v in ("", "_v2")),
+             *(f"tensorflow._api.v2.raw_ops:DepthwiseConv2dNativeBackprop{part}" for part in ("Filter", "Input")),
+             *(f"tensorflow.python.ops.gen_nn_ops:depthwise_conv2d_native_backprop_{part}"
+               for part in ("filter", "input")),
+             # round 27 (r272 F11): the logistic distribution's density is the sigmoid's derivative,
+             # e^-z / (1 + e^-z)^2: scipy.stats.logistic.pdf(z) passed sigmoid_derivative 33/33 (and genlogistic
+             # with c = 1 is the same)
+             *(f"scipy.stats._continuous_distns:{name}_gen.{method}" for name in ("logistic", "genlogistic")
+               for method in ("_pdf", "_logpdf")),
+             # round 27 (r272 F12): and torch.distributions' SigmoidTransform.log_abs_det_jacobian is log sigma'(z),
+             # -softplus(-z) - softplus(z): its exp passed sigmoid_derivative 33/33 (TanhTransform's is tanh's)
+             *(f"torch.distributions.transforms:{name}Transform.log_abs_det_jacobian" for name in ("Sigmoid", "Tanh")))
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
         cases=_derivative_cases,
         run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *_AUTOGRAD))),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
+        compare=_numpy_results(lambda got, want: compare_values(got, want, rtol=1e-6, atol=0.0)),
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
         mistakes=(
             Mistake("exp(-z) / (1 + exp(-z))**2", _derivative_overflows, "np.exp(-z) overflows to inf for z below "
@@ -1611,7 +1676,7 @@ EXERCISES = {
         reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
         run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward, *_AUTOGRAD))),
-        compare=_gradients_compared(),
+        compare=_numpy_results(_gradients_compared()),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
         "have W.shape[1] columns; raise ValueError otherwise.",
@@ -1672,6 +1737,8 @@ EXERCISES = {
             Mistake("W transposed to fit X", _dense_w_transposed_to_fit, "X must have W.shape[1] columns, one per "
                     "input of the layer (W is (n_out, n_in)); yours transposed W where X had W.shape[0] columns "
                     "instead of raising ValueError: never turn W to fit X, test X.shape[1] != W.shape[1] and raise"),
+            # round 27 (r272 F5): a test of X.shape[-1] was told to check X's columns "too", which it did
+            Mistake("X's last axis taken for its columns", _x_last_axis_checked, _X_LAST_AXIS),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
                     "dW = dZ.T @ X silently gets the wrong shape"),
         ),
@@ -1682,7 +1749,7 @@ EXERCISES = {
         # round 18: a graded release hides the reference but keeps the course functions that compute the same gradient
         run=new_results(refusing_course_versions(called, (mlp.output_loss_and_delta, mlp.loss_and_grads,
                                                           mlp.train_gd, *_AUTOGRAD))),
-        compare=_softmax_gradient_compared(floor=1e-16),
+        compare=_numpy_results(_softmax_gradient_compared(floor=1e-16)),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "
         "broadcast against every row without an error.",

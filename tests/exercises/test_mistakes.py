@@ -13463,6 +13463,314 @@ def test_train_mlp_names_a_hand_written_loss_that_broadcasts_y_against_the_logit
     assert verdict.kind == WRONG and "broadcasts to an (n, n) matrix" in verdict.text, verdict.text
 
 
+# round 27: lesson 03a
+def _r27_softmax_ce_grad_by_sklearn_s_loss(Z, y):
+    from sklearn._loss.loss import HalfMultinomialLoss
+    Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    return HalfMultinomialLoss(n_classes=Z.shape[1]).gradient(np.asarray(y, dtype=float), Z) / len(Z)
+
+
+def _r27_softmax_ce_grad_by_sklearn_s_loss_module(Z, y):
+    import sklearn._loss.loss as losses   # a module: held_functions does not walk it, the watcher sees the call
+    Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    gradient, _ = losses.HalfMultinomialLoss(n_classes=Z.shape[1]).gradient_proba(np.asarray(y, dtype=float), Z)
+    return gradient / len(Z)
+
+
+def _r27_sigmoid_derivative_by_sklearn_s_hessian(z):
+    import sklearn._loss.loss as losses
+    z = np.asarray(z, dtype=float)
+    flat = np.ascontiguousarray(z.reshape(-1))
+    _, hessian = losses.HalfBinomialLoss().gradient_hessian(np.zeros_like(flat), flat)   # p (1 - p)
+    return hessian.reshape(z.shape)
+
+
+def _r27_sigmoid_derivative_by_sklearn_s_mlp(z):
+    import sklearn.neural_network._base as mlp_base
+    from course_utils.neurons import sigmoid
+    s = np.asarray(sigmoid(z), dtype=float)
+    delta = np.ones_like(s)
+    mlp_base.inplace_logistic_derivative(s, delta)   # delta *= s; delta *= 1 - s
+    return delta
+
+
+def _r27_dense_backward_by_sklearn_s_mlp(X, W, dZ):
+    import sklearn.neural_network as nn
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    model = nn.MLPRegressor(alpha=0.0)
+    model.coefs_, coef_grads, intercept_grads = [W.T], [None], [None]
+    model._compute_loss_grad(0, 1, [X], [dZ], coef_grads, intercept_grads)   # X.T @ dZ, dZ.sum(axis=0)
+    return dZ @ W, coef_grads[0].T, intercept_grads[0]
+
+
+@pytest.mark.parametrize("name, answer, called", [
+    ("softmax_ce_grad", _r27_softmax_ce_grad_by_sklearn_s_loss, "sklearn._loss.loss."),
+    ("softmax_ce_grad", _r27_softmax_ce_grad_by_sklearn_s_loss_module, "HalfMultinomialLoss.gradient_proba"),
+    ("sigmoid_derivative", _r27_sigmoid_derivative_by_sklearn_s_hessian, "BaseLoss.gradient_hessian"),
+    ("sigmoid_derivative", _r27_sigmoid_derivative_by_sklearn_s_mlp, "_base.inplace_logistic_derivative"),
+    ("dense_backward", _r27_dense_backward_by_sklearn_s_mlp, "BaseMultilayerPerceptron._compute_loss_grad")],
+    ids=["HalfMultinomialLoss.gradient", "gradient_proba", "HalfBinomialLoss hessian", "inplace_logistic_derivative",
+         "MLP _compute_loss_grad"])
+def test_lesson_03a_refuses_scikit_learn_s_own_gradients(name, answer, called):
+    """Round 27: scikit-learn computes these gradients for its own models, and each passed: HalfMultinomialLoss's
+    gradient (softmax(Z) - one_hot(y) per example) passed softmax_ce_grad 24 of 24, HalfBinomialLoss's hessian
+    p (1 - p) and the MLP's inplace_logistic_derivative passed sigmoid_derivative 33 of 33, and the MLP's
+    _compute_loss_grad ("backpropagation for the specified one layer") gave dense_backward's dW, 42 of 42. The
+    exercise texts ask for the computation itself. (round 27, r272 F1-F4)"""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and called in verdict.text, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note: a Cython class's methods (scikit-learn's CyHalfMultinomialLoss."
+                   "gradient) cannot be replaced by a watcher (immutable type), and an object made before the answer "
+                   "runs holds them")
+def test_softmax_ce_grad_refuses_scikit_learn_s_cython_loss_made_beforehand():
+    """Engine note, round 27: HalfMultinomialLoss().closs, scikit-learn's Cython loss, made outside the answer (an
+    earlier cell), computes softmax(Z) - one_hot(y) with its gradient method and passes softmax_ce_grad 24 of 24; its
+    type is immutable, so no watcher can stand in for the method, and the answer holds only the object. (round 27,
+    r272 E1)"""
+    pytest.importorskip("sklearn")
+    from sklearn._loss.loss import HalfMultinomialLoss
+    closs = HalfMultinomialLoss().closs
+
+    def softmax_ce_grad(Z, y):
+        Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+        if len(y) != len(Z):
+            raise ValueError("expected one label per row")
+        gradient = np.empty_like(Z)
+        closs.gradient(np.asarray(y, dtype=float), Z, None, gradient, 1)
+        return gradient / len(Z)
+
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), softmax_ce_grad)
+    assert verdict.kind == WRONG and "sklearn" in verdict.text, verdict.text
+
+
+def _r27_dense_backward_checking_x_s_last_axis(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[-1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_dense_backward_names_x_s_last_axis_taken_for_its_columns():
+    """Round 27: an answer that tested X.shape[-1] != W.shape[1] returned gradients for a 1-D X of shape (3,) and was
+    told "X must have W.shape[1] columns: check it too", though it had checked them. It is catalogued now, and the
+    message says that X must be 2-D and how to test it. (round 27, r272 F5)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r27_dense_backward_checking_x_s_last_axis)
+    assert verdict.kind == WRONG and "X must be 2-D" in verdict.text and "check it too" not in verdict.text, \
+        verdict.text
+
+
+def _r27_sigmoid_derivative_as_a_torch_tensor(z):
+    import torch
+    s = torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float)))
+    return s * (1 - s)
+
+
+def _r27_dense_backward_as_torch_tensors(X, W, dZ):
+    import torch
+    X, W, dZ = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(dim=0)
+
+
+def _r27_softmax_ce_grad_as_a_torch_tensor(Z, y):
+    import torch
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    Z = torch.as_tensor(np.asarray(Z, dtype=float))
+    return (torch.softmax(Z, dim=1) - torch.as_tensor(np.eye(Z.shape[1])[y])) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid_derivative", _r27_sigmoid_derivative_as_a_torch_tensor),
+                                          ("dense_backward", _r27_dense_backward_as_torch_tensors),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_as_a_torch_tensor)],
+                         ids=["sigmoid_derivative", "dense_backward", "softmax_ce_grad"])
+def test_lesson_03a_refuses_torch_tensors_for_numpy_arrays(name, answer):
+    """Round 27: the engine compares a tensor as the array it holds, so float64 torch tensors passed all three
+    exercises of 03a ("correct on all 42 test inputs"), and the next cell then raised TypeError: check_gradients
+    takes numpy arrays ("grads must be a dict of arrays or an array, got Tensor"). The texts ask for numpy (float
+    arrays); the message says so and how to return one. (round 27, r272 F6)"""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "returned a Tensor, not a numpy array" in verdict.text, verdict.text
+
+
+def _r27_sigmoid_derivative_by_cosh(z):
+    return 1 / (4 * np.cosh(np.asarray(z, dtype=float) / 2) ** 2)   # sigma'(z) = 1 / (4 cosh^2(z / 2))
+
+
+def _r27_sigmoid_derivative_by_scipy_s_expit(z):
+    from scipy.special import expit
+    s = expit(z)
+    return s * (1 - s)
+
+
+def _r27_dense_backward_by_einsum(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return np.einsum("nj,ji->ni", dZ, W), np.einsum("nj,ni->ji", dZ, X), np.einsum("nj->j", dZ)
+
+
+def _r27_dense_backward_by_torch_then_numpy(X, W, dZ):
+    import torch
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    X, W, dZ = map(torch.from_numpy, (X, W, dZ))
+    return (dZ @ W).numpy(), (dZ.T @ X).numpy(), dZ.sum(dim=0).numpy()
+
+
+def _r27_softmax_ce_grad_by_scipy_s_logsumexp(Z, y):
+    from scipy.special import logsumexp
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    Z = np.asarray(Z, dtype=float)
+    return (np.exp(Z - logsumexp(Z, axis=1, keepdims=True)) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+@pytest.mark.parametrize("name, answer", [("sigmoid_derivative", _r27_sigmoid_derivative_by_cosh),
+                                          ("sigmoid_derivative", _r27_sigmoid_derivative_by_scipy_s_expit),
+                                          ("dense_backward", _r27_dense_backward_by_einsum),
+                                          ("dense_backward", _r27_dense_backward_by_torch_then_numpy),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_by_scipy_s_logsumexp)],
+                         ids=["1/(4 cosh^2)", "scipy expit", "einsum", "torch then .numpy()", "logsumexp"])
+def test_lesson_03a_round_27_right_answers_written_another_way_passes(name, answer):
+    """Round 27: right answers written another way still pass after the refusal of tensors and of scikit-learn's
+    gradients: 1 / (4 cosh^2(z / 2)), scipy's expit, np.einsum, torch's float64 products turned back with .numpy(),
+    and a softmax through scipy's logsumexp. (round 27, r272 F6)"""
+    pytest.importorskip("scipy")
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == PASSED, verdict.text
+
+
+def _r27_dense_backward_by_tensorflow_s_raw_conv_gradients(X, W, dZ):
+    import tensorflow as tf
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    (n, n_in), n_out = X.shape, len(W)
+    images, out = X.reshape(n, 1, 1, n_in), dZ.reshape(n, 1, 1, n_out)   # a dense layer: a 1x1 convolution
+    dW = tf.raw_ops.Conv2DBackpropFilter(input=images, filter_sizes=[1, 1, n_in, n_out], out_backprop=out,
+                                         strides=[1, 1, 1, 1], padding="VALID")
+    dX = tf.raw_ops.Conv2DBackpropInput(input_sizes=[n, 1, 1, n_in], filter=W.T.reshape(1, 1, n_in, n_out),
+                                        out_backprop=out, strides=[1, 1, 1, 1], padding="VALID")
+    return dX.numpy().reshape(n, n_in), dW.numpy().reshape(n_in, n_out).T, dZ.sum(axis=0)
+
+
+def _r27_dense_backward_by_tensorflow_s_conv2d_transpose(X, W, dZ):
+    import tensorflow as tf
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    (n, n_in), n_out = X.shape, len(W)
+    dX = tf.nn.conv2d_transpose(dZ.reshape(n, 1, 1, n_out), W.T.reshape(1, 1, n_in, n_out), [n, 1, 1, n_in], 1)
+    dW = tf.compat.v1.nn.conv2d_backprop_filter(X.reshape(n, 1, 1, n_in), [1, 1, n_in, n_out],
+                                                dZ.reshape(n, 1, 1, n_out), [1, 1, 1, 1], "VALID")
+    return dX.numpy().reshape(n, n_in), dW.numpy().reshape(n_in, n_out).T, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_r27_dense_backward_by_tensorflow_s_raw_conv_gradients,
+                                    _r27_dense_backward_by_tensorflow_s_conv2d_transpose],
+                         ids=["tf.raw_ops", "conv2d_transpose and compat.v1"])
+def test_dense_backward_refuses_tensorflow_s_convolution_gradients(answer):
+    """Round 27: TensorFlow's gradients of a convolution, Conv2DBackpropFilter and Conv2DBackpropInput on 1x1 images
+    (a dense layer is a 1x1 convolution over the examples), passed dense_backward 42 of 42, called from tf.raw_ops or
+    through tf.compat.v1.nn.conv2d_backprop_filter and tf.nn.conv2d_transpose. torch.nn.grad's were refused in round
+    26; these are refused now too. (round 27, r272 F8)"""
+    tf = pytest.importorskip("tensorflow")
+    tf.raw_ops.Conv2DBackpropFilter   # the first import, before the time limit of a case
+    verdict = judge(registry.get_exercise("dense_backward"), answer)
+    assert verdict.kind == WRONG and "gen_nn_ops.conv2d_backprop_" in verdict.text, verdict.text
+
+
+def _r27_dense_backward_by_tensorflow_s_gradients_function(X, W, dZ):
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    loss = lambda A, W_, b: tf.reduce_sum(tf.constant(dZ) * (A @ tf.transpose(W_) + b))   # dL/dZ = dZ
+    grads = backprop.gradients_function(loss)(tf.constant(X), tf.constant(W), tf.zeros(len(W), tf.float64))
+    return tuple(g.numpy() for g in grads)
+
+
+def _r27_softmax_ce_grad_by_tensorflow_s_make_vjp(Z, y):
+    import tensorflow as tf
+    from tensorflow.python.eager import backprop
+    if len(y) != len(Z):
+        raise ValueError("expected one label per row")
+    labels = tf.constant(np.asarray(y, dtype=np.int64))
+    loss = lambda Z_: tf.reduce_mean(-tf.gather(tf.nn.log_softmax(Z_), labels, axis=1, batch_dims=1))
+    _, vjp = backprop.make_vjp(loss)(tf.constant(np.asarray(Z, dtype=float)))
+    return vjp(tf.constant(1.0, dtype=tf.float64))[0].numpy()
+
+
+@pytest.mark.parametrize("name, answer", [("dense_backward", _r27_dense_backward_by_tensorflow_s_gradients_function),
+                                          ("softmax_ce_grad", _r27_softmax_ce_grad_by_tensorflow_s_make_vjp)],
+                         ids=["dense_backward", "softmax_ce_grad"])
+def test_lesson_03a_refuses_tensorflow_s_eager_gradients_without_a_tape(name, answer):
+    """Round 27: tensorflow.python.eager.backprop's gradients_function and make_vjp take TensorFlow's reverse-mode
+    gradients without GradientTape.gradient (they call imperative_grad themselves), and passed dense_backward 42 of
+    42 and softmax_ce_grad 24 of 24. imperative_grad is watched now. (round 27, r272 F9)"""
+    tf = pytest.importorskip("tensorflow")
+    from tensorflow.python.eager import backprop  # noqa: F401, the first import, before the time limit of a case
+    tf.nn.log_softmax
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "imperative_grad" in verdict.text, verdict.text
+
+
+def _r27_sigmoid_derivative_by_the_logistic_density(z):
+    from scipy import stats
+    return stats.logistic.pdf(z)   # the logistic distribution's density, e^-z / (1 + e^-z)^2
+
+
+def _r27_sigmoid_derivative_by_the_generalized_logistic_density(z):
+    from scipy import stats
+    return np.exp(stats.genlogistic.logpdf(z, 1.0))   # with c = 1 it is the logistic distribution
+
+
+@pytest.mark.parametrize("answer", [_r27_sigmoid_derivative_by_the_logistic_density,
+                                    _r27_sigmoid_derivative_by_the_generalized_logistic_density],
+                         ids=["logistic.pdf", "genlogistic.logpdf"])
+def test_sigmoid_derivative_refuses_scipy_s_logistic_density(answer):
+    """Round 27: the logistic distribution's density is the sigmoid's derivative, and scipy.stats.logistic.pdf(z)
+    passed sigmoid_derivative 33 of 33 (its logpdf and genlogistic's with c = 1 give the same): a library function that
+    computes the exercise's result, not the learner's s * (1 - s). (round 27, r272 F11)"""
+    stats = pytest.importorskip("scipy.stats")
+    stats.logistic.pdf(0.0)   # the first import, before the time limit of a case
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
+    assert verdict.kind == WRONG and "scipy.stats._continuous_distns." in verdict.text, verdict.text
+
+
+def _r27_sigmoid_derivative_by_torch_s_sigmoid_transform(z):
+    import torch
+    from torch.distributions.transforms import SigmoidTransform
+    z = torch.as_tensor(np.asarray(z, dtype=float))
+    transform = SigmoidTransform()
+    return torch.exp(transform.log_abs_det_jacobian(z, transform(z))).numpy()   # log sigma'(z), exponentiated
+
+
+def test_sigmoid_derivative_refuses_torch_s_sigmoid_transform_jacobian():
+    """Round 27: torch.distributions' SigmoidTransform.log_abs_det_jacobian(z, s) is log sigma'(z), computed as
+    -softplus(-z) - softplus(z), and its exp passed sigmoid_derivative 33 of 33: a library function that computes the
+    exercise's result. (round 27, r272 F12)"""
+    pytest.importorskip("torch")
+    from torch.distributions.transforms import SigmoidTransform  # noqa: F401, the first import, before the limit
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r27_sigmoid_derivative_by_torch_s_sigmoid_transform)
+    assert verdict.kind == WRONG and "SigmoidTransform.log_abs_det_jacobian" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -384,7 +384,7 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
 def _refused_call(name: str) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's."""
     own = name.split(".")[0] == __name__.split(".")[0]
-    return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=name))
+    return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
 
 def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str],

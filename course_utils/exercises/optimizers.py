@@ -1998,8 +1998,8 @@ EXERCISES = {
                     "under python -O); write `raise ValueError(...)`"),
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("tiny lr rejected", _sgd_tiny_lr_rejected, "any positive learning rate is allowed, however small "
-                    "(1e-12 with gradients of 1e11 still moves the weights by 0.1): raise ValueError only when lr is not "
-                    "> 0, not below a threshold of your own"),
+                    "(1e-12 times a gradient of 1e11 still moves a weight by 0.1): raise ValueError only when lr "
+                    "is not > 0, not below a threshold of your own"),
             Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
             Mistake("lr must be a Python number", _sgd_lr_python_number_only, _NUMPY_NUMBERS),
             Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "

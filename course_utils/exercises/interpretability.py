@@ -431,8 +431,8 @@ def _also_for_other_settings(run, names, changes):
     return runner
 
 
-_KEPT_FOR_THE_SETTINGS = ("a second call with the same predict and the same input but another {name} gave another "
-                          "result than a call with a copy of predict and that {name}: your function keeps its results "
+_KEPT_FOR_THE_SETTINGS = ("a second call with the same predict and the same input but another {name} gave a different "
+                          "result from a call with a copy of predict and that {name}: your function keeps its results "
                           "between calls, looked up by predict and the input (a cache), so a call with another {name} "
                           "gets the first call's result. Compute the result from all the arguments at every call")
 

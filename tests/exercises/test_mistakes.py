@@ -18791,7 +18791,7 @@ def test_lesson_07b_round_27_results_kept_for_predict_and_the_input_are_refused(
     _R27_SHAPLEY_CACHE.clear()
     _R27_OCCLUSION_CACHE.clear()
     verdict = judge(registry.get_exercise(name), answer)
-    assert verdict.kind == WRONG and f"but {changed} gave another result" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and f"but {changed} gave a different result" in verdict.text, verdict.text
 
 
 def _r27_shapley_by_shap_s_masked_model(predict, x, background):

@@ -65,9 +65,9 @@ _ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, 
 
 
 _ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either order) lines y up with the k "
-                      "columns, not with the rows: numpy raises a ValueError (\"could not be broadcast\") when n != k (and n > 1), "
-                      "and compares the wrong entries when n == k. Give y an axis of its own, y[:, None] == "
-                      "np.arange(k), an (n, k) one-hot matrix (or np.eye(k)[y])")
+                      "columns, not with the rows: numpy raises a ValueError (\"could not be broadcast\") when n != k "
+                      "(and n > 1), and compares the wrong entries when n == k. Give y an axis of its own, "
+                      "y[:, None] == np.arange(k), an (n, k) one-hot matrix (or np.eye(k)[y])")
 
 
 _X_LAST_AXIS = ("X must be 2-D, one row per example, (n, n_in): a 1-D X of shape (n_in,) has no batch axis, yet its "

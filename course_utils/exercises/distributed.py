@@ -1861,7 +1861,8 @@ EXERCISES = {
             # round 26 (r268 F1): flattening the targets instead (yb.squeeze(-1)) gives the same (n, n) table and
             # the same step, so this one message names both
             Mistake("predictions squeezed", _accumulate_squeezed, "flattening a one-output model's predictions or "
-                    "the targets (squeeze(-1), view(-1), flatten(), reshape(-1)) turns shape (n, 1) into shape (n,), and the loss then broadcasts (n,) against (n, 1) "
+                    "the targets (squeeze(-1), view(-1), flatten(), reshape(-1)) turns shape (n, 1) into shape (n,), "
+                    "and the loss then broadcasts (n,) against (n, 1) "
                     "into an (n, n) table: pass model(xb) and yb to loss_fn as they are, both of shape (n, 1)."),
         ),
     ),

@@ -1910,7 +1910,7 @@ _FRAMEWORK_STEPS = (*(f"torch.optim.{module}:{prefix}{module}" for module in (
                     *(f"torch:{name}" for name in ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")),
                     # round 27 (r264 F5, an engine note): the same kernels through torch.ops.aten or
                     # torch._C._VariableFunctions, whose names cannot be rebound: seen by a torch dispatch mode
-                    *(f"{_ATEN}_fused_{name}*" for name in ("sgd", "adam", "adamw", "adagrad")))
+                    *(f"{_ATEN}_fused_{name}*" for name in ("sgd", "adam", "adagrad")))   # adam*: adamw too
 
 
 _OLD_STATE = ("the {name} you returned is the caller's own {name} array, with the values it came in with: return the "

@@ -9335,7 +9335,8 @@ def _r27_conv_by_torch_convolution(image, kernel):
     _r27_conv_by_keras_ops, _r27_conv_by_a_keras_layer,
     _r27_conv_by_tf_nn, _r27_conv_by_tf_raw_op, _r27_conv_by_torch, _r27_conv_by_torch_convolution,
 ], ids=["scipy.signal.correlate2d", "scipy.signal.convolve, kernel flipped", "scipy.signal.fftconvolve",
-        "scipy.ndimage.correlate", "scipy's C kernel _convolve2d", "skimage correlate_sparse", "keras.ops.conv", "a keras Conv2D layer",
+        "scipy.ndimage.correlate", "scipy's C kernel _convolve2d", "skimage correlate_sparse", "keras.ops.conv",
+        "a keras Conv2D layer",
         "tf.nn.conv2d", "tf.raw_ops.Conv2D", "torch.nn.functional.conv2d", "torch.convolution"])
 def test_lesson_05a_conv2d_valid_refuses_a_library_convolution(answer):
     """Exercise 1 is written in numpy (05a: "you write one in numpy and match Keras' Conv2D exactly"); each of these

@@ -945,3 +945,55 @@ def test_a_refused_call_is_the_verdict_even_where_the_answer_then_raises():
         runner(_twice_then_fail, Case((3,)))
     with pytest.raises(ValueError, match="positive"):   # an error alone stays the answer's error
         runner(_fail, Case((3,)))
+
+
+def _softmax_by_scipy(z):
+    from scipy import special
+    return special.softmax(z)
+
+
+def _sigmoid_by_torch(z):
+    import torch
+    return torch.sigmoid(torch.as_tensor(z)).numpy()
+
+
+def _tanh_by_a_tensor_method(z, held={}):
+    import torch
+    tensor = held.setdefault("t", torch.zeros(3))   # made before: only its method runs in the answer
+    return np.asarray(tensor.add(1)) * z
+
+
+def _sigmoid_in_a_thread(z):
+    import threading
+    import torch
+    out = []
+    worker = threading.Thread(target=lambda: out.append(torch.sigmoid(torch.as_tensor(z)).numpy()))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def _numpy_and_python(z):
+    import functools
+    import math
+    print("a learner's print goes through", functools.reduce(lambda a, b: a + b, [1, 2]))
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float))) + 0 * math.pi
+
+
+@pytest.mark.parametrize("answer, name", [
+    (_softmax_by_scipy, "scipy"), (_sigmoid_by_torch, "torch"), (_tanh_by_a_tensor_method, "torch"),
+    (_sigmoid_in_a_thread, "torch")], ids=["a Python function", "a C function", "a tensor's method", "a thread"])
+def test_a_numpy_only_exercise_refuses_a_call_into_any_other_library(answer, name):
+    """``NUMPY_ONLY`` refuses a call that the answer's own code makes into an installed library other than numpy,
+    whether written in Python or in C, and from a thread the answer starts; numpy, the standard library and print
+    pass, and the profile function that was set before is set again (round 28: lessons 03 and 04)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("scipy")
+    from course_utils.exercises import base
+
+    runner = base.refusing_course_versions(lambda answer, case: answer(*case.args), [base.NUMPY_ONLY])
+    before = sys.getprofile()
+    with pytest.raises(Mismatch, match=f"from the library {name}"):
+        runner(answer, Case((np.zeros(3),)))
+    assert np.allclose(runner(_numpy_and_python, Case((np.zeros(3),))), 0.5) and sys.getprofile() is before
+    assert base.package_of_file(np.__file__) == "numpy" and base.package_of_file(__file__) is None

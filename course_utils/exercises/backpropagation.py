@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import mlp, neurons
 from .optimizers import _NAN_LR
-from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NUMPY_ONLY as _NUMPY_ONLY
 from .base import (BACKWARD_NODES as _BACKWARD_NODES, KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake,
                    array_problem, called, compare_values, draw_floats, draw_shape, generated, in_turn, memory_overlaps,
                    new_results, reference_of, refusing_course_versions, same_arrays, short)
@@ -1546,7 +1546,9 @@ def _train_mlp_cases():
 # (03b shows both after Exercise 4) skip the work they grade; the exercise texts say so
 # round 25 (r253 F1, F2): and TensorFlow's graph-mode tf.gradients (inside a tf.function, no GradientTape), and torch's
 # forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
-_AUTOGRAD = ("torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
+# round 28: lesson 03's exercises are written with numpy alone (their texts say so): a call into any other library is
+# refused (base.watching_libraries), as the names below are (each round found more of them)
+_AUTOGRAD = (_NUMPY_ONLY, "torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
              "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual",
              # round 25 (r253 F4): the fused loss ops return the gradient of the softmax cross-entropy beside the loss
              "tensorflow._api.v2.raw_ops:SparseSoftmaxCrossEntropyWithLogits",
@@ -1870,7 +1872,7 @@ EXERCISES = {
     "train_mlp": Exercise(
         reference=_train_mlp_reference,
         cases=_train_mlp_cases,
-        run=refusing_course_versions(_run_training, (mlp.train_gd,)),   # mlp.loss_and_grads may give the gradients:
+        run=refusing_course_versions(_run_training, (mlp.train_gd, _NUMPY_ONLY)),   # mlp.loss_and_grads may give the gradients:
         # the text says so (round 23), exercise 4 grades them
         compare=_training_compared,
         # round 27 (r273 F2): the hint said {k: v.copy() ...}, right under the message of "copies, then -=" (v.copy()

@@ -17,6 +17,7 @@ import random
 import site
 import sys
 import sysconfig
+import threading
 import types
 import weakref
 from dataclasses import dataclass, field
@@ -379,10 +380,15 @@ COURSE_VERSION = ("your function calls {name}, the course's own version of this 
                   "yourself, as the exercise asks")
 LIBRARY_VERSION = ("your function calls {name}, a library function that computes this exercise's result for you: the "
                    "exercise asks you to write that computation yourself")
+OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
+                 "Python alone, as its text says, so its check refuses a call into any other library")
 
 
-def _refused_call(name: str) -> Mismatch:
-    """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's."""
+def _refused_call(name: str | tuple) -> Mismatch:
+    """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
+    package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
+    if isinstance(name, tuple):
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
@@ -400,11 +406,13 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     building blocks (04b's ``sgd_step`` for ``momentum_step``). A function of a module the exercises do not import (a
     widget's) is named as "module:qualname" and watched once that module is loaded; one of torch's operators is named
     as "aten::name" (a pattern), and ``BACKWARD_NODES`` stands for every backward node of torch's autograd
-    (``watching_kernels``). A refused call is the verdict even where the answer then raised.
+    (``watching_kernels``). ``NUMPY_ONLY`` refuses a call into any library but numpy (``watching_libraries``). A
+    refused call is the verdict even where the answer then raised.
     """
     ends = frozenset(f.__code__ for f in allowed)
-    kernels = tuple(f for f in functions if isinstance(f, str) and "::" in f)
-    functions = [f for f in functions if f not in kernels]
+    numpy_only = NUMPY_ONLY in functions
+    kernels = tuple(f for f in functions if isinstance(f, str) and "::" in f and f != NUMPY_ONLY)
+    functions = [f for f in functions if f not in kernels and f != NUMPY_ONLY]
     looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
     # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
     # on each case
@@ -446,7 +454,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             bind(holder, name, watcher)
         failed = None
         try:
-            with watching_kernels(kernels, log, ends):
+            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -599,6 +607,86 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
+
+
+NUMPY_ONLY = "numpy::only"   # lessons 03 and 04: every library but numpy is refused (watching_libraries)
+ALLOWED_PACKAGES = frozenset({
+    "numpy", "course_utils",   # and what prints, times and runs the answer: a notebook's kernel, pytest
+    "IPython", "ipykernel", "traitlets", "zmq", "tornado", "jupyter_client", "jupyter_core", "comm", "debugpy",
+    "_pytest", "pytest", "pluggy", "xdist", "execnet", "nbval", *sys.stdlib_module_names})
+_SITE_PACKAGES = tuple(sorted({*site.getsitepackages(), site.getusersitepackages(),
+                               *(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))}, key=len, reverse=True))
+
+
+@functools.cache
+def package_of_file(filename: str) -> str | None:
+    """The installed package that ``filename`` belongs to ("sklearn"), or None (the standard library, the answer's own
+    code, course_utils run from a checkout)."""
+    for root in _SITE_PACKAGES:
+        if filename.startswith(root + "/"):
+            return filename[len(root) + 1:].split("/")[0].removesuffix(".py")
+    return None
+
+
+def _package_of_builtin(function: Any) -> str:
+    """The top-level module of a function written in C (``torch.sigmoid``, a tensor's ``.tanh``): "torch"."""
+    module = getattr(function, "__module__", None)
+    if not isinstance(module, str):
+        holder = getattr(function, "__self__", None)
+        owner = getattr(function, "__objclass__", None) or type(holder)
+        module = holder.__name__ if isinstance(holder, types.ModuleType) else getattr(owner, "__module__", None)
+    return module.partition(".")[0] if isinstance(module, str) else "builtins"
+
+
+def _outside(package: str | None) -> bool:
+    return package is not None and package not in ALLOWED_PACKAGES
+
+
+_ENGINE = (str(Path(__file__).parent) + "/", *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
+
+
+def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
+    """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: ``caller`` is not in a
+    library itself, nor the engine's own code (which reads torch's random state around an answer's import), and the
+    answer's own code is on the stack."""
+    filename = caller.f_code.co_filename
+    return (not _outside(package_of_file(filename)) and not filename.startswith(_ENGINE)
+            and answer_on_stack(caller, ends))
+
+
+@contextlib.contextmanager
+def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
+    """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
+    installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
+    function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
+    ("c_call": ``torch.sigmoid``, a tensor's method). Round 28: lists of library functions by name grew every round
+    (scikit-learn's losses, TensorFlow's eager helpers, scipy's logistic density, Keras' Muon); lessons 03 and 04 are
+    written with numpy alone, which this rule makes their checks hold by construction. Not seen: a library's numpy
+    ufunc (``scipy.special.expit``, which computes no derivative) and a Cython function called on an object the
+    answer made before the check (a Cython function's call makes no profile event)."""
+    if not on:
+        yield
+        return
+
+    def profile(frame, event, arg):
+        if event == "call":
+            caller = frame.f_back
+            if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
+                    and _enters_a_library(caller, ends)):
+                seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
+                             package_of_file(frame.f_code.co_filename)))
+        elif event == "c_call":
+            package = _package_of_builtin(arg)
+            if _outside(package) and _enters_a_library(frame, ends):
+                seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
+    before, before_threads = sys.getprofile(), threading.getprofile()
+    sys.setprofile(profile)
+    threading.setprofile(profile)   # a thread the answer starts
+    try:
+        yield
+    finally:
+        sys.setprofile(before)
+        threading.setprofile(before_threads)
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run

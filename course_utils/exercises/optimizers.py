@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (KERNEL as _ATEN, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
+from .base import (KERNEL as _ATEN, NUMPY_ONLY as _NUMPY_ONLY, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
                    compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results,
                    reference_of, refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls,
                    short, still_held)
@@ -1855,7 +1855,8 @@ def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
     return refusing_course_versions(new_results(run), (
-        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS), allowed)
+        *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS, _NUMPY_ONLY),
+        allowed)
 
 
 # round 25 (r254 F1-F3): 04b writes the steps from scratch and proves them equal to torch.optim's and Keras'; an answer
@@ -2201,7 +2202,7 @@ EXERCISES = {
     "minibatch_indices": Exercise(
         reference=reference_of(ref.minibatches),
         cases=_minibatch_cases,
-        run=refusing_course_versions(_batches_summary, (ref.minibatches,)),
+        run=refusing_course_versions(_batches_summary, (ref.minibatches, _NUMPY_ONLY)),
         compare=_compare_batches,
         hint="order = rng.permutation(n); return [order[i:i + batch_size] for i in range(0, n, batch_size)]. "
         "Raise ValueError when batch_size < 1.",

@@ -463,8 +463,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                 bind(holder, name, original)
             seen = log[start:]
             del log[start:]
-        if seen:
-            raise _refused_call(seen[0])
+        if seen:   # a function refused by name says more than the first call into a library not allowed
+            raise _refused_call(next((name for name in seen if isinstance(name, str)), seen[0]))
         if failed is not None:
             raise failed
         return result
@@ -646,12 +646,23 @@ _ENGINE = (str(Path(__file__).parent) + "/", *(str(Path(__file__).parents[1] / n
 
 
 def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
-    """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: ``caller`` is not in a
-    library itself, nor the engine's own code (which reads torch's random state around an answer's import), and the
-    answer's own code is on the stack."""
-    filename = caller.f_code.co_filename
-    return (not _outside(package_of_file(filename)) and not filename.startswith(_ENGINE)
-            and answer_on_stack(caller, ends))
+    """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
+    ``caller`` through numpy, course_utils and the standard library, the answer's own code comes before any library
+    not allowed (a library's own calls, through the standard library too), the engine's code (which reads torch's
+    random state around an answer's import) or Python's import system (an import statement runs a library's module
+    code and path finders: the library's functions, once called, are seen)."""
+    check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
+    frame = caller
+    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
+           and frame.f_code not in ends):
+        filename = frame.f_code.co_filename
+        if (filename.startswith(_ENGINE) or filename.startswith("<frozen importlib")
+                or _outside(package_of_file(filename))):
+            return False
+        if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
+            return True
+        frame = frame.f_back
+    return frame is None   # a thread the answer started
 
 
 @contextlib.contextmanager

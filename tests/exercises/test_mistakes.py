@@ -26214,7 +26214,7 @@ def test_round_28_accuracy_says_a_float_is_wanted_for_text_and_exact_fractions(r
     """Text such as '75.0%' read "expected numbers, got values of type <U5", and a Fraction or a Decimal (numbers)
     "expected numbers, got values of type object" (round 28, r281 F5)."""
     verdict = judge(registry.get_exercise("accuracy"), _r28_accuracy_from(result))
-    assert verdict.kind == WRONG and "not a float: return float(np.mean(y_true == y_pred))" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "not a float: return float(np.mean(" in verdict.text, verdict.text
 
 
 def _r28_accuracy_nan_masked_as_wrong(y_true, y_pred):
@@ -26237,3 +26237,26 @@ def test_round_28_accuracy_answers_written_another_way_pass_the_new_nan_case(ans
     """Right answers that the new case (labels -1 to 2 against NaN predictions) must not refuse (round 28, r281 F1)."""
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == PASSED, verdict.text
+
+
+def test_round_28_lesson_00a_grades_the_learner_s_accuracy_not_the_demo_s_counting_answer(capsys):
+    """00a's demo cell checks a counting answer on purpose, and check() keeps the last answer given to it for grading.
+    The demo ran after the exercise cell, so a learner's wrong answer (rebound to the reference by the friendly check)
+    was graded as the demo's counting_accuracy: its feedback ("the number of right answers") and its partial credit,
+    not the learner's. Run in the notebook's order, the learner's own answer is the one graded (round 28, r281 F6)."""
+    import json
+    from pathlib import Path
+    from course_utils import marking
+    from course_utils.checks import ANSWERS
+
+    cells = json.loads((Path(__file__).resolve().parents[2] / "solutions" / "00a_welcome.ipynb").read_text("utf-8"))
+    sources = ["".join(cell["source"]) for cell in cells["cells"]
+               if cell["cell_type"] == "code" and 'check("accuracy"' in "".join(cell["source"])]
+    right = "return float(np.mean(y_true == y_pred))\n    ### END"
+    assert len(sources) == 2 and sum(right in source for source in sources) == 1
+    ANSWERS.pop("accuracy", None)
+    namespace = {"np": np, "check": check}
+    for source in sources:   # the exercise cell with a percentage instead of the fraction, as a learner may write it
+        exec(source.replace(right, "return 100 * float(np.mean(y_true == y_pred))\n    ### END"), namespace)
+    verdict = marking.mark_one("accuracy", "accuracy", namespace)
+    assert verdict.kind == WRONG and verdict.mistake == "percent", verdict

@@ -505,6 +505,26 @@ def _nan_predictions_made_a_class(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _nan_predictions_made_zero(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return float(np.mean(y_true == np.nan_to_num(y_pred)))   # NaN becomes 0.0, which equals the label 0
+
+
+def _nan_predictions_left_out(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_pred.dtype.kind == "f":   # "a NaN prediction cannot be compared: leave it out"
+        kept = ~np.isnan(y_pred)
+        y_true, y_pred = y_true[kept], y_pred[kept]
+    return float(np.mean(y_true == y_pred))
+
+
+def _nan_labels_and_predictions_made_equal(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":   # "NaN == NaN is False: give both the same number"
+        y_true, y_pred = np.where(np.isnan(y_true), -1.0, y_true), np.where(np.isnan(y_pred), -1.0, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
 def _summed_with_python_s_sum(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return sum(y_true == y_pred) / y_true.size   # built-in sum: one count per column of a 2-D array
@@ -559,7 +579,7 @@ _NOT_EXACT = ("expected {want}, got {got}: close, but not the exact fraction. Th
               "float(np.mean(y_true == y_pred)) gives it")
 
 
-# round 28: text such as '75.0%' or an exact Fraction read "expected numbers, got values of type <U5" or "of type object"
+# round 28: text such as '75.0%' or an exact Fraction read "expected numbers, got values of type <U5" (or object)
 _NOT_A_FLOAT = ("returned a {kind} ({got}), not a float: return float(np.mean(y_true == y_pred)). Later cells compute "
                 "with the accuracy as a float and format it only when they print it (f\"{{acc:.3f}}\")")
 
@@ -719,6 +739,11 @@ EXERCISES = {
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),
+            # round 28: before "order ignored", which gives the same 0.5 on the case of NaN labels
+            Mistake("NaN labels and predictions made equal", _nan_labels_and_predictions_made_equal,
+                    "NaN labels and NaN predictions were given the same number, so a NaN prediction counts as right "
+                    "where the label is NaN too. A NaN prediction is no class and always counts as wrong: NaN == NaN "
+                    "is False, so compare the values as they are, y_true == y_pred."),
             Mistake("order ignored", _order_ignored,
                     "Each prediction is compared with the label at the same position; sorting the arrays first "
                     "(or counting each class) forgets which prediction belongs to which example."),
@@ -769,6 +794,14 @@ EXERCISES = {
                     "and -1 is a label too: the label -1 then counts as predicted right. A NaN prediction is no class "
                     "and counts as wrong, which == does by itself (NaN equals nothing, not even NaN): compare the "
                     "predictions as they are, y_true == y_pred."),
+            Mistake("NaN predictions made 0", _nan_predictions_made_zero,
+                    "np.nan_to_num turned each NaN prediction into 0.0, which then equals the label 0. A NaN "
+                    "prediction is no class and counts as wrong, which == does by itself (NaN equals nothing): compare the "
+                    "predictions as they are, y_true == y_pred."),
+            Mistake("NaN predictions left out", _nan_predictions_left_out,
+                    "The NaN predictions were left out of the count, which makes a model that outputs NaN look better. "
+                    "A NaN prediction is no class and counts as wrong, and the accuracy divides by the number of all "
+                    "predictions: np.mean(y_true == y_pred), where == calls each NaN wrong by itself."),
             Mistake("compared within a tolerance", _compared_within_a_tolerance,
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "

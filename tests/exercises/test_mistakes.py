@@ -26217,6 +26217,22 @@ def test_round_28_accuracy_says_a_float_is_wanted_for_text_and_exact_fractions(r
     assert verdict.kind == WRONG and "not a float: return float(np.mean(" in verdict.text, verdict.text
 
 
+@pytest.mark.parametrize("result, words", [
+    (lambda a, b: float(np.mean(a == np.nan_to_num(b))), "np.nan_to_num turned each NaN prediction into 0.0"),
+    (lambda a, b: float(np.mean((a == b)[~np.isnan(b)])) if b.dtype.kind == "f" else float(np.mean(a == b)),
+     "The NaN predictions were left out of the count"),
+    (lambda a, b: float(np.mean(np.nan_to_num(a, nan=-1) == np.nan_to_num(b, nan=-1)))
+     if a.dtype.kind == "f" and b.dtype.kind == "f" else float(np.mean(a == b)),
+     "NaN labels and NaN predictions were given the same number"),
+], ids=["nan_to_num", "NaN left out", "NaN made -1 on both sides"])
+def test_round_28_accuracy_names_what_was_done_with_nan(result, words):
+    """NaN predictions turned into 0 and NaN predictions left out of the count read only "wrong value" (the case's
+    comment named both, no catalogued mistake did); NaN turned into -1 on both sides read "sorting the arrays first"
+    (round 28, r281 F7)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r28_accuracy_from(result))
+    assert verdict.kind == WRONG and words in verdict.text, verdict.text
+
+
 def _r28_accuracy_nan_masked_as_wrong(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.size == 0:

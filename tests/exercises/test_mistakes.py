@@ -26272,7 +26272,10 @@ def test_round_28_lesson_00a_grades_the_learner_s_accuracy_not_the_demo_s_counti
     assert len(sources) == 2 and sum(right in source for source in sources) == 1
     ANSWERS.pop("accuracy", None)
     namespace = {"np": np, "check": check}
-    for source in sources:   # the exercise cell with a percentage instead of the fraction, as a learner may write it
-        exec(source.replace(right, "return 100 * float(np.mean(y_true == y_pred))\n    ### END"), namespace)
-    verdict = marking.mark_one("accuracy", "accuracy", namespace)
+    try:
+        for source in sources:   # the exercise cell returning a percentage, as a learner may write it
+            exec(source.replace(right, "return 100 * float(np.mean(y_true == y_pred))\n    ### END"), namespace)
+        verdict = marking.mark_one("accuracy", "accuracy", namespace)
+    finally:
+        ANSWERS.pop("accuracy", None)
     assert verdict.kind == WRONG and verdict.mistake == "percent", verdict

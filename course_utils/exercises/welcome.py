@@ -4,6 +4,9 @@
 lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big_picture exercise 2
 ``mlp_param_count``.
 """
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 
 from .. import bigpicture as ref
@@ -220,6 +223,10 @@ def _accuracy_cases():
               np.array([16_777_216.0, 16_777_216.0, 3.0, 4.0], dtype=np.float32)),
              label="int64 labels 16777217 against float32 predictions 16777216.0 (equal once the labels are cast to "
                    "float32): 2 of 4 right"),
+        # round 28: NaN predictions turned into a "no class" number (np.nan_to_num(..., nan=-1), np.where) count right
+        # where the label is that number; -1 is a label too (the case of labels -1 and -2 above has no NaN)
+        Case((np.array([-1, 0, 1, -1, 2]), np.array([np.nan, 0.0, np.nan, -1.0, 2.0])),
+             label="labels -1 to 2 against float predictions, two of them NaN (no class): 3 of 5 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -491,6 +498,43 @@ def _float_labels_compared_in_float32(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _nan_predictions_made_a_class(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_pred.dtype.kind == "f":   # "a NaN prediction is no class: give it a number no class has"
+        y_pred = np.where(np.isnan(y_pred), -1.0, y_pred)   # the label -1 now equals it
+    return float(np.mean(y_true == y_pred))
+
+
+def _nan_predictions_made_zero(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return float(np.mean(y_true == np.nan_to_num(y_pred)))   # NaN becomes 0.0, which equals the label 0
+
+
+def _nan_predictions_left_out(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_pred.dtype.kind == "f":   # "a NaN prediction cannot be compared: leave it out"
+        kept = ~np.isnan(y_pred)
+        y_true, y_pred = y_true[kept], y_pred[kept]
+    return float(np.mean(y_true == y_pred))
+
+
+def _nan_labels_and_predictions_made_equal(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":   # "NaN == NaN is False: give both the same number"
+        y_true, y_pred = np.where(np.isnan(y_true), -1.0, y_true), np.where(np.isnan(y_pred), -1.0, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def _summed_with_python_s_sum(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return sum(y_true == y_pred) / y_true.size   # built-in sum: one count per column of a 2-D array
+
+
+def _floor_division(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return np.sum(y_true == y_pred) // y_true.size   # 3 // 4 is 0
+
+
 def _error_rate(y_true, y_pred):
     return float(np.mean(np.asarray(y_true) != np.asarray(y_pred)))
 
@@ -535,11 +579,18 @@ _NOT_EXACT = ("expected {want}, got {got}: close, but not the exact fraction. Th
               "float(np.mean(y_true == y_pred)) gives it")
 
 
+# round 28: text such as '75.0%' or an exact Fraction read "expected numbers, got values of type <U5" (or object)
+_NOT_A_FLOAT = ("returned a {kind} ({got}), not a float: return float(np.mean(y_true == y_pred)). Later cells compute "
+                "with the accuracy as a float and format it only when they print it (f\"{{acc:.3f}}\")")
+
+
 def _compare_accuracy(got, want):
     """compare_values, and then the exact fraction: within 1e-12 of it (a few float64 steps, as 1 - the error rate
     gives), or the fraction rounded to float32 (a mean in float32, as lesson 06's accuracy takes it: the count is exact
     there and the division rounded once); not only within 1e-6, which passes 1 of 1 right as 0.99999999 (size + 1e-8
     as the divisor) and a rounding to 10 places."""
+    if isinstance(got, (str, bytes, Fraction, Decimal)):
+        raise Mismatch(t(_NOT_A_FLOAT, kind=type(got).__name__, got=short(got)))
     compare_values(got, want)
     if isinstance(want, (tuple, list)) or np.ndim(want):   # a catalogued mistake's result, compared with the answer's
         return
@@ -646,9 +697,11 @@ EXERCISES = {
                     "np.asarray(y_true) and np.asarray(y_pred)."),
             # round 26: np.shape and np.size read lists too, so only the comparison meets them as lists
             Mistake("lists compared whole", _lists_compared_whole,
-                    "Both labels came as Python lists, and == between two lists compares the whole lists and gives "
-                    "one True or False, so the mean is 1.0 or 0.0: turn both into arrays first with "
-                    "np.asarray(y_true) and np.asarray(y_pred), then compare them element by element."),
+                    "The result is 1.0 or 0.0, one verdict on all the labels together. == between two Python lists "
+                    "compares the whole lists and gives one True or False (turn both into arrays first with "
+                    "np.asarray(y_true) and np.asarray(y_pred)); np.array_equal and np.all tell only whether every "
+                    "label matches; and // rounds 3 // 4 down to 0. Compare the labels element by element, then take "
+                    "the mean: np.mean(y_true == y_pred)."),
             Mistake("empty checked with len()", _empty_checked_with_len,
                     "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
                     "Check the number of all labels: y_true.size == 0."),
@@ -686,6 +739,11 @@ EXERCISES = {
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),
+            # round 28: before "order ignored", which gives the same 0.5 on the case of NaN labels
+            Mistake("NaN labels and predictions made equal", _nan_labels_and_predictions_made_equal,
+                    "NaN labels and NaN predictions were given the same number, so a NaN prediction counts as right "
+                    "where the label is NaN too. A NaN prediction is no class and always counts as wrong: NaN == NaN "
+                    "is False, so compare the values as they are, y_true == y_pred."),
             Mistake("order ignored", _order_ignored,
                     "Each prediction is compared with the label at the same position; sorting the arrays first "
                     "(or counting each class) forgets which prediction belongs to which example."),
@@ -696,8 +754,17 @@ EXERCISES = {
                     "len(y_true) counts only the rows of a 2-D array, so 4 right of 6 became 4 / 2 = 2: divide by "
                     "the number of all predictions, y_true.size, or take np.mean(y_true == y_pred)."),
             Mistake("mean over axis 0", _mean_over_axis_0,
-                    "np.mean(..., axis=0) gives one fraction per column of a 2-D array; the accuracy is one number, "
-                    "the mean over all predictions: np.mean(y_true == y_pred) with no axis."),
+                    "np.mean(..., axis=0) gives one fraction per column of a 2-D array, and so does Python's built-in "
+                    "sum(...) / len(y_true) (sum adds up the rows, len counts them); the accuracy is one number, the "
+                    "mean over all predictions: np.mean(y_true == y_pred) with no axis."),
+            # round 28: Python's sum over the rows of a grid, and // (both named no mistake)
+            Mistake("summed with Python's sum", _summed_with_python_s_sum,
+                    "Python's built-in sum adds up the rows of a 2-D array, which gives one count per column, not one "
+                    "number: np.sum(y_true == y_pred) adds up every label (or take np.mean(y_true == y_pred), which "
+                    "divides as well)."),
+            Mistake("floor division", _floor_division,
+                    "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
+                    "3 // 4 = 0. Divide with /, or take np.mean(y_true == y_pred)."),
             Mistake("accuracy in a tuple", _accuracy_in_a_tuple,
                     "The comma after `return ...,` makes a 1-tuple, on which an f-string's :.3f fails: return the "
                     "number itself, float(np.mean(y_true == y_pred))."),
@@ -721,6 +788,20 @@ EXERCISES = {
             Mistake("predictions rounded", _predictions_rounded,
                     "np.round turned a prediction such as 0.4 into the whole number 0, which then equals the label 0: "
                     "compare the predictions as they are, y_true == y_pred."),
+            # round 28: NaN predictions given a number instead of left as NaN
+            Mistake("NaN predictions made a class", _nan_predictions_made_a_class,
+                    "A NaN prediction was replaced by a number (np.where with np.isnan, or np.nan_to_num with nan=-1), "
+                    "and -1 is a label too: the label -1 then counts as predicted right. A NaN prediction is no class "
+                    "and counts as wrong, which == does by itself (NaN equals nothing, not even NaN): compare the "
+                    "predictions as they are, y_true == y_pred."),
+            Mistake("NaN predictions made 0", _nan_predictions_made_zero,
+                    "np.nan_to_num turned each NaN prediction into 0.0, which then equals the label 0. A NaN "
+                    "prediction is no class and counts as wrong, which == does by itself (NaN equals nothing): compare the "
+                    "predictions as they are, y_true == y_pred."),
+            Mistake("NaN predictions left out", _nan_predictions_left_out,
+                    "The NaN predictions were left out of the count, which makes a model that outputs NaN look better. "
+                    "A NaN prediction is no class and counts as wrong, and the accuracy divides by the number of all "
+                    "predictions: np.mean(y_true == y_pred), where == calls each NaN wrong by itself."),
             Mistake("compared within a tolerance", _compared_within_a_tolerance,
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "

@@ -26213,3 +26213,121 @@ def test_round_27_accuracy_answers_written_another_way_pass_the_new_dtype_cases(
     and one by one as Python values (round 27, r271 F1 and F3)."""
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == PASSED, verdict.text
+
+
+# round 28: lesson 00
+def _r28_accuracy_nan_predictions_made_minus_one(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_pred.dtype.kind == "f":
+        y_pred = np.nan_to_num(y_pred, nan=-1)   # "a NaN is no class: give it one no label has"
+    return float(np.mean(y_true == y_pred))
+
+
+def test_round_28_accuracy_refuses_nan_predictions_turned_into_minus_one():
+    """NaN predictions replaced by -1, a number meant to be no class. The NaN cases hold the labels 0, 1, 2 (and NaN),
+    and the case of labels -1 and -2 no NaN, so it passed all 54 cases; labels -1 to 2 against NaN predictions now
+    refuse it, and the message names the replacement (round 28, r281 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r28_accuracy_nan_predictions_made_minus_one)
+    assert verdict.kind == WRONG and "-1 is a label too" in verdict.text, verdict.text
+
+
+def _r28_accuracy_from(result):
+    def answer(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return result(y_true, y_pred)
+    return answer
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_r28_accuracy_from(lambda a, b: float(np.array_equal(a, b))), "np.array_equal and np.all"),
+    (_r28_accuracy_from(lambda a, b: float(np.all(a == b))), "np.array_equal and np.all"),
+    (_r28_accuracy_from(lambda a, b: float(np.sum(a == b) // a.size)), "// rounds 3 // 4 down to 0"),
+    (_r28_accuracy_from(lambda a, b: np.sum(a == b) // a.size), "// is floor division"),
+    (_r28_accuracy_from(lambda a, b: sum(a == b) / len(a)), "Python's built-in sum(...) / len(y_true)"),
+    (_r28_accuracy_from(lambda a, b: sum(a == b) / a.size), "Python's built-in sum adds up the rows"),
+], ids=["np.array_equal", "np.all", "float of //", "//", "sum / len", "sum / size"])
+def test_round_28_accuracy_messages_name_what_the_answer_did(answer, words):
+    """Messages that told a right conversion it was wrong: np.array_equal, np.all and float(... // ...) on arrays read
+    "Both labels came as Python lists" (they were arrays); Python's sum(...) / len(...) over a grid read "np.mean(...,
+    axis=0)"; sum(...) / size and an integer // named no mistake (round 28, r281 F2, F3, F4)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and words in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("result", [lambda a, b: f"{np.mean(a == b):.1%}",
+                                    lambda a, b: __import__("fractions").Fraction(int(np.sum(a == b)), a.size),
+                                    lambda a, b: __import__("decimal").Decimal(int(np.sum(a == b))) / a.size],
+                         ids=["text", "Fraction", "Decimal"])
+def test_round_28_accuracy_says_a_float_is_wanted_for_text_and_exact_fractions(result):
+    """Text such as '75.0%' read "expected numbers, got values of type <U5", and a Fraction or a Decimal (numbers)
+    "expected numbers, got values of type object" (round 28, r281 F5)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r28_accuracy_from(result))
+    assert verdict.kind == WRONG and "not a float: return float(np.mean(" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("result, words", [
+    (lambda a, b: float(np.mean(a == np.nan_to_num(b))), "np.nan_to_num turned each NaN prediction into 0.0"),
+    (lambda a, b: float(np.mean((a == b)[~np.isnan(b)])) if b.dtype.kind == "f" else float(np.mean(a == b)),
+     "The NaN predictions were left out of the count"),
+    (lambda a, b: float(np.mean(np.nan_to_num(a, nan=-1) == np.nan_to_num(b, nan=-1)))
+     if a.dtype.kind == "f" and b.dtype.kind == "f" else float(np.mean(a == b)),
+     "NaN labels and NaN predictions were given the same number"),
+], ids=["nan_to_num", "NaN left out", "NaN made -1 on both sides"])
+def test_round_28_accuracy_names_what_was_done_with_nan(result, words):
+    """NaN predictions turned into 0 and NaN predictions left out of the count read only "wrong value" (the case's
+    comment named both, no catalogued mistake did); NaN turned into -1 on both sides read "sorting the arrays first"
+    (round 28, r281 F7)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r28_accuracy_from(result))
+    assert verdict.kind == WRONG and words in verdict.text, verdict.text
+
+
+def _r28_accuracy_nan_masked_as_wrong(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    right = y_true == y_pred
+    if y_pred.dtype.kind == "f":
+        right &= ~np.isnan(y_pred)   # NaN is no class: wrong (== already says so)
+    return float(np.count_nonzero(right) / right.size)
+
+
+@pytest.mark.parametrize("answer", [
+    _r28_accuracy_nan_masked_as_wrong,
+    _r28_accuracy_from(lambda a, b: 1.0 - float(np.mean(a != b))),
+    _r28_accuracy_from(lambda a, b: float(np.mean([np.mean(row) for row in np.atleast_2d(a == b)]))),
+    _r28_accuracy_from(lambda a, b: sum(x == y for x, y in zip(a.ravel().tolist(), b.ravel().tolist())) / a.size),
+], ids=["NaN masked as wrong", "1 - error rate", "mean of row means", "Python values in a loop"])
+def test_round_28_accuracy_answers_written_another_way_pass_the_new_nan_case(answer):
+    """Right answers that the new case (labels -1 to 2 against NaN predictions) must not refuse (round 28, r281 F1)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == PASSED, verdict.text
+
+
+def test_round_28_lesson_00a_grades_the_learner_s_accuracy_not_the_demo_s_counting_answer(capsys):
+    """00a's demo cell checks a counting answer on purpose, and check() keeps the last answer given to it for grading.
+    The demo ran after the exercise cell, so a learner's wrong answer (rebound to the reference by the friendly check)
+    was graded as the demo's counting_accuracy: its feedback ("the number of right answers") and its partial credit,
+    not the learner's. Run in the notebook's order, the learner's own answer is the one graded (round 28, r281 F6)."""
+    import json
+    from pathlib import Path
+    from course_utils import marking
+    from course_utils.checks import ANSWERS
+
+    cells = json.loads((Path(__file__).resolve().parents[2] / "solutions" / "00a_welcome.ipynb").read_text("utf-8"))
+    sources = ["".join(cell["source"]) for cell in cells["cells"]
+               if cell["cell_type"] == "code" and 'check("accuracy"' in "".join(cell["source"])]
+    right = "return float(np.mean(y_true == y_pred))\n    ### END"
+    assert len(sources) == 2 and sum(right in source for source in sources) == 1
+    ANSWERS.pop("accuracy", None)
+    namespace = {"np": np, "check": check}
+    try:
+        for source in sources:   # the exercise cell returning a percentage, as a learner may write it
+            exec(source.replace(right, "return 100 * float(np.mean(y_true == y_pred))\n    ### END"), namespace)
+        verdict = marking.mark_one("accuracy", "accuracy", namespace)
+    finally:
+        ANSWERS.pop("accuracy", None)
+    assert verdict.kind == WRONG and verdict.mistake == "percent", verdict

@@ -700,6 +700,19 @@ def _derivative_of_float32_z(z):
     return s * (1 - s)
 
 
+def _derivative_of_abs_z(z):
+    """s * (1 - s) with s = sigmoid(|z|), the derivative being even (round 28, r282 F7): far below 0, s is near 1 and
+    1 - s keeps only the digits that rounding s left."""
+    s = neurons.sigmoid(np.abs(np.asarray(z, dtype=float)))
+    return s * (1 - s)
+
+
+_DERIVATIVE_OF_ABS_Z = ("the derivative is even, sigma'(-z) = sigma'(z), but for z far below 0 s = sigmoid(|z|) lies "
+                        "near 1, and 1 - s keeps only the digits left after rounding s (at z = -30 about 3 of them), "
+                        "where sigmoid(z) itself is tiny and exact (the stable sigmoid computes it from e^z): compute "
+                        "s = sigmoid(z) of z as given, then s * (1 - s)")
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -1704,6 +1717,7 @@ EXERCISES = {
             Mistake("z in float32", _derivative_of_float32_z, "np.asarray(z, dtype=np.float32) keeps about 7 digits "
                     "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
                     "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
+            Mistake("s of |z|", _derivative_of_abs_z, _DERIVATIVE_OF_ABS_Z),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),

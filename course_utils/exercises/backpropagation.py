@@ -58,10 +58,27 @@ _COLUMN_MAX = ("Z.max(axis=0) is the largest logit of each class over the exampl
                "by its own maximum, Z.max(axis=1, keepdims=True), the same number for all of its entries")
 
 
-_ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, and numpy lines it up with Z's "
-                             "columns, not its rows: Z - Z.max(axis=1) raises a ValueError for most shapes with "
-                             "n != k (numpy's, not the one the exercise asks for) and shifts the wrong entries when "
-                             "n == k. Keep the axis, Z.max(axis=1, keepdims=True), of shape (n, 1)")
+# round 28 (r282 F4): and a row's sum without keepdims, which raises the same ValueError (the message named the
+# maximum alone, when the answer had kept its axis)
+_ROW_MAX_WITHOUT_KEEPDIMS = ("Z.max(axis=1) has shape (n,), one number per row, and so has a row's sum e.sum(axis=1): "
+                             "numpy lines them up with Z's columns, not its rows, so subtracting or dividing by them "
+                             "raises a ValueError for most shapes with n != k (numpy's, not the one the exercise asks "
+                             "for) and uses another row's number when n == k. Keep the axis in both, "
+                             "Z.max(axis=1, keepdims=True) and e.sum(axis=1, keepdims=True), of shape (n, 1)")
+
+
+_CE_GRAD_TIMES_2 = ("the factor 2 belongs to the squared error, whose gradient 2 (Y_hat - Y) / (n k) this lesson's "
+                    "table shows: the cross-entropy's has none, (softmax(Z) - one_hot(y)) / n")
+
+
+_CE_GRAD_OVER_N_K = ("the mean cross-entropy is a mean over the n examples (each row's loss already sums its k "
+                     "classes), so its gradient divides by n, not by n * k as the MSE's mean over every entry does: "
+                     "(softmax(Z) - one_hot(y)) / n with n = len(Z)")
+
+
+_CE_GRAD_WITHOUT_ONE_HOT = ("y holds class numbers, not probabilities: subtracting each label from every column of its "
+                            "row is the sigmoid's (p - y) / n spread over k columns. Subtract the one-hot matrix, "
+                            "np.eye(k)[y], 1 in each row's true class and 0 in the others")
 
 
 _ONE_HOT_UNALIGNED = ("comparing y, of shape (n,), with np.arange(k) (in either order) lines y up with the k "
@@ -355,6 +372,10 @@ def _dense_backward_cases():
         Case((np.array([[3000.123, -2000.456], [3000.0, -2000.0]]), np.array([[1500.789, 2500.321], [1500.0, 2500.0]]),
               np.array([[1.0, -1.0], [-1.0, 1.0]])),
              label="X and W in the thousands whose rows nearly cancel (3000.123 - 3000 in dW, 1500.789 - 1500 in dX)"),
+        # round 28 (r282 F5): no other input had more than 7 examples, so dW and db of the first 8 rows passed
+        Case(tuple(np.random.default_rng(seed).normal(size=shape) for seed, shape in ((14, (32, 6)), (15, (4, 6)),
+                                                                                     (16, (32, 4)))),
+             label="a minibatch of 32 examples, 6 in, 4 out"),
     ]
 
 
@@ -384,6 +405,10 @@ def _draw_softmax_ce_grad_input(rng):
 def _softmax_ce_grad_cases():
     rng = np.random.default_rng(8)
     return [
+        # round 28 (r282 F1): first, an input of more than 2 examples (2 (P - Y) / n equals P - Y for n = 2, and was
+        # told to divide by n) and of more classes than examples (where a row's maximum or sum without keepdims raises)
+        Case((np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 0.5, 3.0, 0.0], [-1.0, 2.0, 0.0, 1.5]]), np.array([0, 2, 1])),
+             label="three examples, four classes"),
         Case((np.array([[2.0, 1.0, 0.1], [0.5, 0.5, 3.0]]), np.array([0, 2])), label="two examples"),
         Case((rng.normal(size=(6, 4)), rng.integers(0, 4, 6)), label="six examples, four classes"),
         Case((np.array([[1000.0, -1000.0, 0.0]]), np.array([1])), label="a batch of one with very large logits"),
@@ -422,6 +447,9 @@ def _softmax_ce_grad_cases():
         Case((np.array([[1.0, np.nan, -0.5], [2.0, 0.0, -1.0]]), np.array([0, 2])),
              label="a NaN logit in the first row (as a diverged network gives): that row's gradient is NaN, not "
              "hidden"),
+        # round 28 (r282 F5): no other input had more than 7 examples, so a gradient divided by min(n, 8) passed
+        Case((3.0 * np.random.default_rng(12).normal(size=(32, 10)), np.random.default_rng(13).integers(0, 10, 32)),
+             label="a minibatch of 32 examples, 10 classes"),
     ]
 
 
@@ -673,6 +701,19 @@ def _derivative_of_float32_z(z):
     return s * (1 - s)
 
 
+def _derivative_of_abs_z(z):
+    """s * (1 - s) with s = sigmoid(|z|), the derivative being even (round 28, r282 F7): far below 0, s is near 1 and
+    1 - s keeps only the digits that rounding s left."""
+    s = neurons.sigmoid(np.abs(np.asarray(z, dtype=float)))
+    return s * (1 - s)
+
+
+_DERIVATIVE_OF_ABS_Z = ("the derivative is even, sigma'(-z) = sigma'(z), but for z far below 0 s = sigmoid(|z|) lies "
+                        "near 1, and 1 - s keeps only the digits left after rounding s (at z = -30 about 3 of them), "
+                        "where sigmoid(z) itself is tiny and exact (the stable sigmoid computes it from e^z): compute "
+                        "s = sigmoid(z) of z as given, then s * (1 - s)")
+
+
 def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
@@ -894,6 +935,14 @@ _ce_grad_one_hot_unaligned = _lengths_checked(   # round 26 (r263 F7): y of shap
 _ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axis=1 belongs
     lambda Z, y: (np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True) - _one_hot(Z, y))
     / len(Z))
+# round 28 (r282 F1-F4): the MSE's factor 2 and divisor n * k and the sigmoid's P - y, which the lesson's table of
+# output layers shows beside the softmax's row, and a row's sum without keepdims
+_ce_grad_times_2 = _lengths_checked(lambda Z, y: 2 * (mlp.softmax(Z) - _one_hot(Z, y)) / len(Z))
+_ce_grad_over_n_k = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - _one_hot(Z, y)) / Z.size)
+_ce_grad_without_one_hot = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - np.asarray(y)[:, None]) / len(Z))
+_ce_grad_row_sum_without_keepdims = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1)
+                  - _one_hot(Z, y)) / len(Z))
 
 
 def _ce_grad_in_float32(Z, y):
@@ -1671,6 +1720,7 @@ EXERCISES = {
             Mistake("z in float32", _derivative_of_float32_z, "np.asarray(z, dtype=np.float32) keeps about 7 digits "
                     "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
                     "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
+            Mistake("s of |z|", _derivative_of_abs_z, _DERIVATIVE_OF_ABS_Z),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -1784,6 +1834,10 @@ EXERCISES = {
                     "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
             Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
+            Mistake("row sum without keepdims", _ce_grad_row_sum_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
+            Mistake("times 2, as the MSE's gradient", _ce_grad_times_2, _CE_GRAD_TIMES_2),
+            Mistake("divided by n * k", _ce_grad_over_n_k, _CE_GRAD_OVER_N_K),
+            Mistake("labels subtracted without one-hot", _ce_grad_without_one_hot, _CE_GRAD_WITHOUT_ONE_HOT),
             Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "

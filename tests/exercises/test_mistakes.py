@@ -13772,6 +13772,168 @@ def test_sigmoid_derivative_refuses_torch_s_sigmoid_transform_jacobian():
     assert verdict.kind == WRONG and "SigmoidTransform.log_abs_det_jacobian" in verdict.text, verdict.text
 
 
+# round 28: lesson 03b
+def _r28_backward(X, y, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1, dZ2, H
+
+
+def _r28_training_loop(copy_params, steps=range, in_place=True):
+    """A train_mlp whose params are copied by ``copy_params``, looping over ``steps(epochs)``, with -= (in_place) or a
+    new array for each step; the gradients from the course's mlp.loss_and_grads, as the text allows."""
+    from course_utils import mlp
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        params, losses = copy_params(params), []
+        for _ in steps(epochs):
+            loss, grads = mlp.loss_and_grads(params, X, y)
+            losses.append(loss)
+            for name in ("W1", "b1", "W2", "b2"):
+                if in_place:
+                    params[name] -= lr * grads[name]
+                else:
+                    params[name] = params[name] - lr * grads[name]
+        return params, np.array(losses)
+    return train_mlp
+
+
+@pytest.mark.parametrize("copy_params", [lambda p: p.copy(), dict,
+                                         lambda p: {k: np.asarray(v, dtype=float) for k, v in p.items()}],
+                         ids=["params.copy()", "dict(params)", "np.asarray"])
+def test_train_mlp_names_the_copies_that_keep_the_caller_s_arrays(copy_params):
+    """Misleading: a loop that copied the dict (params.copy(), dict(params)) or took np.asarray(v, dtype=float) of each
+    float array, then params[k] -= lr * grad, was told "Your loop updates the arrays it was given: copy them first",
+    to a learner who believes they did. The message now names those three and says to copy the arrays themselves
+    (round 28, r283 F1)."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r28_training_loop(copy_params))
+    assert verdict.kind == WRONG and "copy only the dict" in verdict.text and "np.array(v, dtype=float)" in \
+        verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("steps", [lambda epochs: range(1, epochs), lambda epochs: range(epochs - 1)],
+                         ids=["range(1, epochs)", "range(epochs - 1)"])
+def test_train_mlp_tells_a_loop_one_step_short_the_number_of_losses(steps):
+    """Misleading: a loop of epochs - 1 steps was told only "new_params['W1']: wrong value at index (0, 0)", which
+    sends the learner to the gradients; the comparison looked at the weights before the number of losses (the comment
+    said the losses would name it). The number of losses now comes first, with a catalogued message naming
+    range(epochs) (round 28, r283 F2)."""
+    verdict = judge(registry.get_exercise("train_mlp"),
+                    _r28_training_loop(lambda p: {k: np.array(v, dtype=float) for k, v in p.items()}, steps, False))
+    assert verdict.kind == WRONG and verdict.text.startswith("losses: wrong shape") and "range(epochs)" in \
+        verdict.text, verdict.text
+
+
+def test_mlp_backward_names_bias_gradients_taken_as_means():
+    """A learner who has just taken the mean loss writes db = dZ.mean(axis=0): it was refused with "result #2: wrong
+    value" and nothing more. A catalogued mistake now says the 1/n is already in dZ2 (round 28, r283 F3)."""
+    def backward(X, y, W1, b1, W2, b2):
+        dZ1, dZ2, H = _r28_backward(X, y, W1, b1, W2, b2)
+        return dZ1.T @ X, dZ1.mean(axis=0), dZ2.T @ H, dZ2.mean(axis=0)
+
+    verdict = judge(registry.get_exercise("mlp_backward"), backward)
+    assert verdict.kind == WRONG and "already in dZ2" in verdict.text, verdict.text
+
+
+def _r28_mlp_backward_in_torch(X, y, W1, b1, W2, b2):
+    """The table's backward pass written with torch tensors (no autograd), returned as numpy arrays."""
+    import torch
+    X, y, W1, b1, W2, b2 = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, y, W1, b1, W2, b2))
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    H = torch.tanh(X @ W1.T + b1)
+    dZ2 = (torch.sigmoid(H @ W2.T + b2) - y[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return tuple(g.numpy() for g in (dZ1.T @ X, dZ1.sum(0), dZ2.T @ H, dZ2.sum(0)))
+
+
+def _r28_train_mlp_by_torch(X, y, params, lr, epochs):
+    """torch's autograd for the gradients and torch.optim.SGD for the steps."""
+    import torch
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    P = {k: torch.tensor(np.array(v, dtype=float), requires_grad=True) for k, v in params.items()}
+    optimizer = torch.optim.SGD(list(P.values()), lr=float(lr))
+    X, y, losses = torch.as_tensor(np.asarray(X, dtype=float)), torch.as_tensor(np.asarray(y, dtype=float)), []
+    for _ in range(int(epochs)):
+        z = (torch.tanh(X @ P["W1"].T + P["b1"]) @ P["W2"].T + P["b2"])[:, 0]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {k: v.detach().numpy().copy() for k, v in P.items()}, np.array(losses)
+
+
+@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
+@pytest.mark.parametrize("name, answer", [("mlp_backward", _r28_mlp_backward_in_torch),
+                                          ("train_mlp", _r28_train_mlp_by_torch)], ids=["mlp_backward", "train_mlp"])
+def test_lesson_03b_exercises_refuse_torch(name, answer):
+    """Passed (shortcut): mlp_backward 29/29 with the table written in torch tensors, train_mlp 32/32 with torch's
+    autograd and torch.optim.SGD (train_mlp watches only mlp.train_gd). Lesson 03's exercises are to be numpy only
+    (round 28, r283 F4)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r28_backward_exact_near_1(X, y, W1, b1, W2, b2):
+    """P - y where y = 1 taken as -sigmoid(-Z2), exact where P rounds to 1; tanh's derivative as 1 / cosh(Z1)**2."""
+    Z1 = X @ W1.T + b1
+    H = np.tanh(Z1)
+    Z2 = H @ W2.T + b2
+    Y = np.asarray(y, dtype=float)[:, None]
+    dZ2 = np.where(Y == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+    with np.errstate(over="ignore"):
+        dZ1 = dZ2 @ W2 / np.cosh(Z1) ** 2
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _r28_backward_one_example_at_a_time(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    grads = [np.zeros(np.shape(a)) for a in (W1, b1, W2, b2)]
+    for x, label in zip(X, y):
+        h = np.tanh(W1 @ x + b1)
+        d2 = (sigmoid(W2 @ h + b2) - label) / len(X)
+        d1 = (W2.T @ d2) * (1 - h) * (1 + h)
+        for g, part in zip(grads, (np.outer(d1, x), d1, np.outer(d2, h), d2)):
+            g += part
+    return tuple(grads)
+
+
+@pytest.mark.parametrize("answer", [_r28_backward_exact_near_1, _r28_backward_one_example_at_a_time],
+                         ids=["exact near P = 1, 1 / cosh**2", "one example at a time"])
+def test_mlp_backward_right_answers_r28_pass(answer):
+    """Right answers written another way still pass (round 28, r283)."""
+    _passes("mlp_backward", answer)
+
+
+def _r28_train_mlp_with_logaddexp_loss(X, y, params, lr, epochs):
+    """The loss by hand from the logits, mean(log(1 + e^z) - y z) as np.logaddexp(0, z) - y z; the steps by 04's
+    sgd_step."""
+    from course_utils import mlp
+    from course_utils import optimizers as opt
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        z = mlp.forward(params, X)[1]["Z2"][:, 0]
+        losses.append(float(np.mean(np.logaddexp(0, z) - np.asarray(y, dtype=float) * z)))
+        _, grads = mlp.loss_and_grads(params, X, y)
+        params = {k: opt.sgd_step(params[k], grads[k], lr) for k in params}
+    return params, losses
+
+
+def test_train_mlp_right_answers_r28_pass():
+    """Right answers written another way still pass (round 28, r283)."""
+    _passes("train_mlp", _r28_train_mlp_with_logaddexp_loss)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

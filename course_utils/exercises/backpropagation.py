@@ -1085,6 +1085,12 @@ def _backward_db_mean(X, y, W1, b1, W2, b2):
     return dW1, db1 / len(X), dW2, db2 / len(X)
 
 
+def _backward_in_the_order_computed(X, y, W1, b1, W2, b2):
+    """The right gradients, returned in the order the backward pass computes them: (dW2, db2, dW1, db1)."""
+    dW1, db1, dW2, db2 = _mlp_backward_reference(X, y, W1, b1, W2, b2)
+    return dW2, db2, dW1, db1
+
+
 def _backward_y_reshaped_in_place(X, y, W1, b1, W2, b2):
     """The right gradients, with the caller's y made a column by setting its shape (round 27, r273 F4)."""
     y.shape = (len(y), 1)
@@ -1095,6 +1101,10 @@ _INPUT_RESHAPED = ("setting the shape of an array your function was given (y.sha
                    "reshapes the caller's own y, just as writing into an input (X -= ..., y[...] = ...) changes its "
                    "values: make new arrays instead, y.reshape(-1, 1) or y[:, None] (a view, which leaves the "
                    "caller's y as it was)")
+
+
+_ORDER_OF_RESULTS = ("return the gradients in the order of the parameters, (dW1, db1, dW2, db2), the first layer's "
+                     "first: the backward pass computes dW2 and db2 first, but result #1 must be dW1, of W1's shape")
 
 
 _SIGMOID_TWICE = ("with the mean BCE the output layer's delta is already dZ2 = (P - y) / n: the BCE's derivative, "
@@ -1895,6 +1905,8 @@ EXERCISES = {
             Mistake("bias gradients as means", _backward_db_mean, "db1 and db2 are sums over the examples, "
                     "dZ.sum(axis=0): the 1/n of the mean loss is already in dZ2 = (P - y) / n, and a mean over the "
                     "examples divides by n a second time"),
+            # round 28 (r283 F9): told only "result #1: wrong shape: expected (3, 2), got (1, 3)"
+            Mistake("gradients in the order computed", _backward_in_the_order_computed, _ORDER_OF_RESULTS),
         ),
     ),
     "train_mlp": Exercise(

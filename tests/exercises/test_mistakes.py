@@ -13838,6 +13838,18 @@ def test_mlp_backward_names_bias_gradients_taken_as_means():
     assert verdict.kind == WRONG and "already in dZ2" in verdict.text, verdict.text
 
 
+def test_mlp_backward_names_gradients_returned_in_the_order_computed():
+    """The backward pass computes dW2 and db2 first, and a learner returns them first: the verdict said only "result
+    #1: wrong shape: expected (3, 2), got (1, 3)". A catalogued mistake now names the order (dW1, db1, dW2, db2)
+    (round 28, r283 F9)."""
+    def backward(X, y, W1, b1, W2, b2):
+        dZ1, dZ2, H = _r28_backward(X, y, W1, b1, W2, b2)
+        return dZ2.T @ H, dZ2.sum(axis=0), dZ1.T @ X, dZ1.sum(axis=0)
+
+    verdict = judge(registry.get_exercise("mlp_backward"), backward)
+    assert verdict.kind == WRONG and "(dW1, db1, dW2, db2)" in verdict.text, verdict.text
+
+
 def _r28_mlp_backward_in_torch(X, y, W1, b1, W2, b2):
     """The table's backward pass written with torch tensors (no autograd), returned as numpy arrays."""
     import torch

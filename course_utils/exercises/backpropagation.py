@@ -1127,6 +1127,19 @@ def _backward_db2_summed_whole(X, y, W1, b1, W2, b2):
     return dW1, db1, dW2, np.sum(db2)
 
 
+def _backward_db_mean(X, y, W1, b1, W2, b2):
+    """The right gradients, with the bias gradients taken as means over the examples (dZ.mean(axis=0)): the 1/n of
+    the mean loss, already in dZ2, a second time (round 28, r283 F3)."""
+    dW1, db1, dW2, db2 = _mlp_backward_reference(X, y, W1, b1, W2, b2)
+    return dW1, db1 / len(X), dW2, db2 / len(X)
+
+
+def _backward_in_the_order_computed(X, y, W1, b1, W2, b2):
+    """The right gradients, returned in the order the backward pass computes them: (dW2, db2, dW1, db1)."""
+    dW1, db1, dW2, db2 = _mlp_backward_reference(X, y, W1, b1, W2, b2)
+    return dW2, db2, dW1, db1
+
+
 def _backward_y_reshaped_in_place(X, y, W1, b1, W2, b2):
     """The right gradients, with the caller's y made a column by setting its shape (round 27, r273 F4)."""
     y.shape = (len(y), 1)
@@ -1137,6 +1150,10 @@ _INPUT_RESHAPED = ("setting the shape of an array your function was given (y.sha
                    "reshapes the caller's own y, just as writing into an input (X -= ..., y[...] = ...) changes its "
                    "values: make new arrays instead, y.reshape(-1, 1) or y[:, None] (a view, which leaves the "
                    "caller's y as it was)")
+
+
+_ORDER_OF_RESULTS = ("return the gradients in the order of the parameters, (dW1, db1, dW2, db2), the first layer's "
+                     "first: the backward pass computes dW2 and db2 first, but result #1 must be dW1, of W1's shape")
 
 
 _SIGMOID_TWICE = ("with the mean BCE the output layer's delta is already dZ2 = (P - y) / n: the BCE's derivative, "
@@ -1222,6 +1239,22 @@ def _shuffling_in_place(X, y, params, lr, epochs):
     order = np.random.default_rng(0).permutation(len(X))
     X[:], y[:] = X[order], y[order]
     return _train_mlp_reference(X, y, params, lr, epochs)
+
+
+_UPDATED_IN_PLACE = ("Your loop updates the arrays it was given (params[k] -= ...). params.copy() and dict(params) copy "
+                     "only the dict, and np.asarray(v, dtype=float) returns the caller's own array when it already "
+                     "holds floats: copy the arrays themselves, {k: np.array(v, dtype=float) for k, v in "
+                     "params.items()}, or set each param to a new array, params[k] = params[k] - lr * grad.")
+
+
+def _one_step_short(X, y, params, lr, epochs):
+    """The right loop, run epochs - 1 times (range(1, epochs) or range(epochs - 1)): one loss and one step too few."""
+    return _train_mlp_reference(X, y, params, lr, max(epochs - 1, 0))
+
+
+_ONE_STEP_SHORT = ("losses must hold one loss per step, epochs of them, and the loop must take epochs steps: "
+                   "for _ in range(epochs). range(1, epochs) and range(epochs - 1) run one step too few, which is "
+                   "why new_params differ too")
 
 
 _TRAIN_MLP_PARAMETERS = ("X", "y", "params", "lr", "epochs")
@@ -1342,7 +1375,10 @@ def _training_compared(got, want):
         raise Mismatch(t(_PARAMS_CHANGED))
     if got[6] != want[6]:
         raise Mismatch(t(_DATA_CHANGED))
-    for name, g, w in zip(_TRAINING_RESULTS, got, want):
+    results = list(zip(_TRAINING_RESULTS, got, want))
+    if np.shape(got[4]) != np.shape(want[4]):   # round 28 (r283 F2): a loop of one step too few was told that
+        results = results[4:] + results[:4]      # new_params['W1'] was wrong: the number of losses says why
+    for name, g, w in results:
         try:
             compare_values(g, w)
         except Mismatch as mismatch:
@@ -1921,6 +1957,12 @@ EXERCISES = {
                     "examples only, dZ2.sum(axis=0)"),
             # round 27 (r273 F4): y.shape = ... was told only that it "wrote into an array" (a[...] = ..., +=, out=)
             Mistake("y reshaped in place", _backward_y_reshaped_in_place, _INPUT_RESHAPED),
+            # round 28 (r283 F3): told only "result #2: wrong value"
+            Mistake("bias gradients as means", _backward_db_mean, "db1 and db2 are sums over the examples, "
+                    "dZ.sum(axis=0): the 1/n of the mean loss is already in dZ2 = (P - y) / n, and a mean over the "
+                    "examples divides by n a second time"),
+            # round 28 (r283 F9): told only "result #1: wrong shape: expected (3, 2), got (1, 3)"
+            Mistake("gradients in the order computed", _backward_in_the_order_computed, _ORDER_OF_RESULTS),
         ),
     ),
     "train_mlp": Exercise(
@@ -1942,8 +1984,10 @@ EXERCISES = {
                     "v.copy() keeps the dtype: for weights set by hand as whole numbers `params[k] -= lr * grad` "
                     "cannot store the float step (numpy raises a casting error). Set each param to a new array, "
                     "params[k] = params[k] - lr * grad, or copy with np.array(v, dtype=float)."),
+            # round 28 (r283 F1): the message said "copy them first" to a loop that had copied the dict
+            # (params.copy(), dict(params)) or called np.asarray, each of which keeps the caller's float arrays
             Mistake("changes the caller's params", lambda *a, **k: _train_mlp_reference(*a, **k, in_place=True),
-                    "Your loop updates the arrays it was given (params[k] -= ...): copy them first."),
+                    _UPDATED_IN_PLACE),
             Mistake("shuffles X and y in place", _shuffling_in_place,
                     "Your function changed the caller's X or y (for example by shuffling them in place). Full-batch "
                     "gradient descent needs no shuffling: leave X and y as they are."),
@@ -2001,6 +2045,7 @@ EXERCISES = {
                     "np.float32 keeps only about 7 digits of each weight and bias, and a hidden sum that nearly "
                     "cancels (3000.123 - 3000) keeps only about 3 of them, in the losses and in every step after: copy the "
                     "params in float64, np.array(v, dtype=float)."),
+            Mistake("one step too few", _one_step_short, _ONE_STEP_SHORT),   # round 28 (r283 F2)
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
                     "before the loop, not inside it (or in the update step)."),

@@ -13951,6 +13951,121 @@ def test_lesson_03a_refuses_other_libraries(name, answer, module):
     24 of 24 and torch's matrix products dense_backward 42 of 42. (round 28, r282 F6)"""
     pytest.importorskip(module)
     __import__(module)   # the first import, before the time limit of a case
+
+
+# round 28: lesson 03b
+def _r28_backward(X, y, W1, b1, W2, b2):
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1, dZ2, H
+
+
+def _r28_training_loop(copy_params, steps=range, in_place=True):
+    """A train_mlp whose params are copied by ``copy_params``, looping over ``steps(epochs)``, with -= (in_place) or a
+    new array for each step; the gradients from the course's mlp.loss_and_grads, as the text allows."""
+    from course_utils import mlp
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        params, losses = copy_params(params), []
+        for _ in steps(epochs):
+            loss, grads = mlp.loss_and_grads(params, X, y)
+            losses.append(loss)
+            for name in ("W1", "b1", "W2", "b2"):
+                if in_place:
+                    params[name] -= lr * grads[name]
+                else:
+                    params[name] = params[name] - lr * grads[name]
+        return params, np.array(losses)
+    return train_mlp
+
+
+@pytest.mark.parametrize("copy_params", [lambda p: p.copy(), dict,
+                                         lambda p: {k: np.asarray(v, dtype=float) for k, v in p.items()}],
+                         ids=["params.copy()", "dict(params)", "np.asarray"])
+def test_train_mlp_names_the_copies_that_keep_the_caller_s_arrays(copy_params):
+    """Misleading: a loop that copied the dict (params.copy(), dict(params)) or took np.asarray(v, dtype=float) of each
+    float array, then params[k] -= lr * grad, was told "Your loop updates the arrays it was given: copy them first",
+    to a learner who believes they did. The message now names those three and says to copy the arrays themselves
+    (round 28, r283 F1)."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r28_training_loop(copy_params))
+    assert verdict.kind == WRONG and "copy only the dict" in verdict.text and "np.array(v, dtype=float)" in \
+        verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("steps", [lambda epochs: range(1, epochs), lambda epochs: range(epochs - 1)],
+                         ids=["range(1, epochs)", "range(epochs - 1)"])
+def test_train_mlp_tells_a_loop_one_step_short_the_number_of_losses(steps):
+    """Misleading: a loop of epochs - 1 steps was told only "new_params['W1']: wrong value at index (0, 0)", which
+    sends the learner to the gradients; the comparison looked at the weights before the number of losses (the comment
+    said the losses would name it). The number of losses now comes first, with a catalogued message naming
+    range(epochs) (round 28, r283 F2)."""
+    verdict = judge(registry.get_exercise("train_mlp"),
+                    _r28_training_loop(lambda p: {k: np.array(v, dtype=float) for k, v in p.items()}, steps, False))
+    assert verdict.kind == WRONG and verdict.text.startswith("losses: wrong shape") and "range(epochs)" in \
+        verdict.text, verdict.text
+
+
+def test_mlp_backward_names_bias_gradients_taken_as_means():
+    """A learner who has just taken the mean loss writes db = dZ.mean(axis=0): it was refused with "result #2: wrong
+    value" and nothing more. A catalogued mistake now says the 1/n is already in dZ2 (round 28, r283 F3)."""
+    def backward(X, y, W1, b1, W2, b2):
+        dZ1, dZ2, H = _r28_backward(X, y, W1, b1, W2, b2)
+        return dZ1.T @ X, dZ1.mean(axis=0), dZ2.T @ H, dZ2.mean(axis=0)
+
+    verdict = judge(registry.get_exercise("mlp_backward"), backward)
+    assert verdict.kind == WRONG and "already in dZ2" in verdict.text, verdict.text
+
+
+def test_mlp_backward_names_gradients_returned_in_the_order_computed():
+    """The backward pass computes dW2 and db2 first, and a learner returns them first: the verdict said only "result
+    #1: wrong shape: expected (3, 2), got (1, 3)". A catalogued mistake now names the order (dW1, db1, dW2, db2)
+    (round 28, r283 F9)."""
+    def backward(X, y, W1, b1, W2, b2):
+        dZ1, dZ2, H = _r28_backward(X, y, W1, b1, W2, b2)
+        return dZ2.T @ H, dZ2.sum(axis=0), dZ1.T @ X, dZ1.sum(axis=0)
+
+    verdict = judge(registry.get_exercise("mlp_backward"), backward)
+    assert verdict.kind == WRONG and "(dW1, db1, dW2, db2)" in verdict.text, verdict.text
+
+
+def _r28_mlp_backward_in_torch(X, y, W1, b1, W2, b2):
+    """The table's backward pass written with torch tensors (no autograd), returned as numpy arrays."""
+    import torch
+    X, y, W1, b1, W2, b2 = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, y, W1, b1, W2, b2))
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    H = torch.tanh(X @ W1.T + b1)
+    dZ2 = (torch.sigmoid(H @ W2.T + b2) - y[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return tuple(g.numpy() for g in (dZ1.T @ X, dZ1.sum(0), dZ2.T @ H, dZ2.sum(0)))
+
+
+def _r28_train_mlp_by_scikit_learn(X, y, params, lr, epochs):
+    """The loop, with the gradients from scikit-learn's MLP backward pass (_backprop, refused in mlp_backward only)."""
+    from course_utils import mlp
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+        grads = _r27_mlp_backward_by_sklearn(X, y, *(params[k] for k in ("W1", "b1", "W2", "b2")))
+        params = {k: params[k] - lr * g for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
+    return params, np.array(losses)
+
+
+@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
+@pytest.mark.parametrize("name, answer, library", [("mlp_backward", _r28_mlp_backward_in_torch, "torch"),
+                                                   ("train_mlp", _r28_train_mlp_by_scikit_learn, "sklearn")],
+                         ids=["mlp_backward by torch", "train_mlp by scikit-learn"])
+def test_lesson_03b_exercises_refuse_other_libraries(name, answer, library):
+    """Passed (shortcut): mlp_backward 29/29 with the table written in torch tensors; train_mlp 32/32 with the
+    gradients of scikit-learn's MLP backward pass, which only mlp_backward refuses (train_mlp watches mlp.train_gd; a
+    loop of torch's autograd and torch.optim.SGD passed too, but its 2,000 steps may exceed the time limit under load).
+    Lesson 03's exercises are to be numpy only (round 28, r283 F4)."""
+    pytest.importorskip(library)
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED, verdict.text
 
@@ -14017,6 +14132,60 @@ def test_lesson_03a_right_answers_written_another_way_passes(name, answer):
     """Round 28: right answers in numpy written other ways than the solutions pass, the new cases included (a
     minibatch of 32 examples, three examples of four classes first). (round 28, r282)"""
     _passes(name, answer)
+
+
+def _r28_backward_exact_near_1(X, y, W1, b1, W2, b2):
+    """P - y where y = 1 taken as -sigmoid(-Z2), exact where P rounds to 1; tanh's derivative as 1 / cosh(Z1)**2."""
+    Z1 = X @ W1.T + b1
+    H = np.tanh(Z1)
+    Z2 = H @ W2.T + b2
+    Y = np.asarray(y, dtype=float)[:, None]
+    dZ2 = np.where(Y == 1, -sigmoid(-Z2), sigmoid(Z2)) / len(X)
+    with np.errstate(over="ignore"):
+        dZ1 = dZ2 @ W2 / np.cosh(Z1) ** 2
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+
+
+def _r28_backward_one_example_at_a_time(X, y, W1, b1, W2, b2):
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] != np.shape(W1)[1]:
+        raise ValueError("X does not fit W1")
+    grads = [np.zeros(np.shape(a)) for a in (W1, b1, W2, b2)]
+    for x, label in zip(X, y):
+        h = np.tanh(W1 @ x + b1)
+        d2 = (sigmoid(W2 @ h + b2) - label) / len(X)
+        d1 = (W2.T @ d2) * (1 - h) * (1 + h)
+        for g, part in zip(grads, (np.outer(d1, x), d1, np.outer(d2, h), d2)):
+            g += part
+    return tuple(grads)
+
+
+@pytest.mark.parametrize("answer", [_r28_backward_exact_near_1, _r28_backward_one_example_at_a_time],
+                         ids=["exact near P = 1, 1 / cosh**2", "one example at a time"])
+def test_mlp_backward_right_answers_r28_pass(answer):
+    """Right answers written another way still pass (round 28, r283)."""
+    _passes("mlp_backward", answer)
+
+
+def _r28_train_mlp_with_logaddexp_loss(X, y, params, lr, epochs):
+    """The loss by hand from the logits, mean(log(1 + e^z) - y z) as np.logaddexp(0, z) - y z; the steps by 04's
+    sgd_step."""
+    from course_utils import mlp
+    from course_utils import optimizers as opt
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        z = mlp.forward(params, X)[1]["Z2"][:, 0]
+        losses.append(float(np.mean(np.logaddexp(0, z) - np.asarray(y, dtype=float) * z)))
+        _, grads = mlp.loss_and_grads(params, X, y)
+        params = {k: opt.sgd_step(params[k], grads[k], lr) for k in params}
+    return params, losses
+
+
+def test_train_mlp_right_answers_r28_pass():
+    """Right answers written another way still pass (round 28, r283)."""
+    _passes("train_mlp", _r28_train_mlp_with_logaddexp_loss)
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

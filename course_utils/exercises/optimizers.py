@@ -95,6 +95,8 @@ def _sgd_cases():
         # round 27 (r274 F5): no lr was below 1e-4, so an answer that refused a tiny positive lr (lr > 1e-6) passed
         Case((np.array([0.5, -0.25]), np.array([1e11, -2e11]), 1e-12),
              label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
+        # round 28 (r284 F2): every lr of 1 or more was a whole number, so `int(lr)` for lr >= 1 passed
+        Case((np.array([0.5, -0.25]), np.array([0.1, -0.4]), 2.5), label="lr = 2.5 (above 1, not a whole number)"),
     ]
 
 
@@ -818,7 +820,10 @@ def _batches_summary(answer, case):
         np.random.random()  # a state that no np.random.seed(...) gives, so that re-seeding shows as a change
         random.random()     # the same for Python's own random module and random.seed(...)
         marker, python_marker = np.random.get_state(), random.getstate()
-        result = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
+        returned = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
+        # round 28 (r284 F1): a generator (yield) runs only when listed; listed after this test, its np.random.seed
+        # was told by the engine that "this function needs no random numbers"
+        result = None if returned is None else list(returned)  # a generator's own ValueError is raised here
         global_changed = not same_numpy_state(marker, np.random.get_state())
         python_changed = random.getstate() != python_marker
     finally:
@@ -834,7 +839,6 @@ def _batches_summary(answer, case):
         raise Mismatch(t("your function changed the global state of Python's random module (random.seed, "
                          "random.shuffle, ...): the rest of the program draws other numbers after each call. Use only "
                          "the `rng` argument: rng.permutation(n)"))
-    result = list(result)  # a generator's own ValueError is raised here
     if case.raises:  # round 18: judged by the engine ("should raise ValueError ..., but returned []"), not as batches
         return result
     if any(isinstance(b, tuple) for b in result):
@@ -856,7 +860,10 @@ def _batches_summary(answer, case):
         raise Mismatch(t("the batches hold indices of type {dtype}, which holds numbers up to {top} only: for a larger "
                          "data set (ImageNet trains on 1.28 million images) the indices wrap around. Return the "
                          "integers of rng.permutation(n) as they are", dtype=narrow[0], top=np.iinfo(narrow[0]).max))
-    again = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))]
+    returned_again = answer(n, batch_size, np.random.default_rng(_OTHER_SEED))
+    if returned_again is returned and not isinstance(returned, (tuple, str, bytes)):  # round 28 (r284 F3)
+        raise Mismatch(t(_LIST_KEPT))
+    again = [np.asarray(b) for b in returned_again]
     if any(np.shares_memory(b, c) for b in batches for c in again if b.size and c.size):
         raise Mismatch(t("a second call returned batches in the same memory as the first call's: your function writes "
                          "the order into one array kept between calls, so the batches of an epoch that the caller kept "
@@ -881,6 +888,14 @@ def _batches_summary(answer, case):
     return np.sort(together), sizes, problem
 
 
+# round 28 (r284 F3): a list made outside the function and cleared and refilled at every call passed (the caller's list
+# of an epoch's batches became the next epoch's), and one appended to without clearing (or a default argument
+# batches=[]) was told that it wrote the order into one array kept between calls, though its arrays were new
+_LIST_KEPT = ("a second call returned the very same list as the first call: your function keeps its list of batches "
+              "between calls (a list made outside the function, or a default argument such as batches=[]), so the list "
+              "of an epoch that the caller kept is changed by the next call (appended to, or emptied and refilled). "
+              "Make a new list inside the function at every call, as [order[i:i + batch_size] for i in range(0, n, "
+              "batch_size)] does")
 _BATCHES_IN_TURN = ("a later call returned batches in the memory of an earlier call's: your function writes the order "
                     "into arrays kept between calls, used in turn, so the batches of an epoch that the caller kept are "
                     "overwritten. Return new arrays at every call (rng.permutation(n) makes one)")

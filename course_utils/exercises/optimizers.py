@@ -664,7 +664,12 @@ def _order_problem(answer, n, batch_size, order):
                             for _ in range(2))):
         return "not reproducible"
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
-        return _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
+        # round 28 (r284 F6): the tests of the order drawn with other seeds were skipped here, so an answer that gave
+        # rng.permutation's order at its first call for each input and a biased shuffle at every later call (every
+        # later epoch of a training loop) passed; they run here too (for rng.permutation's orders they find nothing)
+        mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
+        bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
+        return mixing or bias or _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"

@@ -3884,6 +3884,35 @@ def test_lesson_04_round_28_minibatch_indices_list_kept_between_calls_is_named(a
     assert verdict.kind == WRONG and "the very same list as the first call" in verdict.text, verdict.text
 
 
+_R28_FIRST_CALLS = set()
+
+
+def _r28_batches_fair_at_first_then_naive_swaps(n, batch_size, rng):
+    """Contrived: rng.permutation's order at the first call for each input (and always for n <= 4), and at every
+    later call, every later epoch of a training loop, the naive swap loop (j drawn from all of 0..n-1), a biased
+    shuffle."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if (int(n), int(batch_size)) not in _R28_FIRST_CALLS or n <= 4:
+        _R28_FIRST_CALLS.add((int(n), int(batch_size)))
+        order = rng.permutation(n)
+    else:
+        order = np.arange(n)
+        for i in range(n):
+            j = int(rng.integers(0, n))
+            order[i], order[j] = order[j], order[i]
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_28_minibatch_indices_biased_after_its_first_call_for_each_input_is_refused():
+    """Passed (contrived): when an answer's first order for an input was rng.permutation's, the tests of orders drawn
+    with other seeds (mixing, bias) were skipped, so a biased shuffle at every later call got every mark. They run
+    for rng.permutation's order too now (round 28, r284 F6)."""
+    _R28_FIRST_CALLS.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r28_batches_fair_at_first_then_naive_swaps)
+    assert verdict.kind == WRONG and "the shuffle is biased" in verdict.text, verdict.text
+
+
 def _r28_sgd_step_by_blas_axpy(w, grad, lr):
     """scipy's BLAS daxpy (y = a x + y) on a copy of the weights, with a = -lr: the step left to a library."""
     from scipy.linalg.blas import daxpy

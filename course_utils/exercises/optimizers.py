@@ -753,6 +753,11 @@ def _bias(answer, n, batch_size):
     sorted_runs = np.zeros(len(starts), dtype=np.int64)
     for seed in range(_BIAS_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
+        # round 28 (r284 F7): every other run judges a generator's second call, as a training loop uses its rng for
+        # one epoch after another; judged at first calls only, an answer that shuffled fairly at a generator's first
+        # call and with a biased loop at its later calls (every epoch after the first) passed
+        if seed % 2:
+            list(answer(n, batch_size, rng))
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
         if len(order) != n or not np.array_equal(np.sort(order), start):
             return ""  # judged on the run seed's order only

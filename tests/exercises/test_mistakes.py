@@ -3913,6 +3913,35 @@ def test_lesson_04_round_28_minibatch_indices_biased_after_its_first_call_for_ea
     assert verdict.kind == WRONG and "the shuffle is biased" in verdict.text, verdict.text
 
 
+_R28_USED_GENERATORS = []   # the generators themselves, kept alive (an id() could be reused)
+
+
+def _r28_batches_fair_at_a_generator_s_first_call_only(n, batch_size, rng):
+    """Contrived: rng.permutation's order at a generator's first call, and the naive swap loop (a biased shuffle) at
+    its later calls, which are every epoch after the first of a training loop."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if any(used is rng for used in _R28_USED_GENERATORS):
+        order = np.arange(n)
+        for i in range(n):
+            j = int(rng.integers(0, n))
+            order[i], order[j] = order[j], order[i]
+    else:
+        _R28_USED_GENERATORS.append(rng)
+        order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_28_minibatch_indices_biased_at_a_generator_s_later_calls_is_refused():
+    """Passed (contrived): the tests of the order judged each generator's first call only (a new one per shuffle), so
+    an answer that was fair at a generator's first call and biased at its later calls got every mark. Every other
+    shuffle of the bias test is a generator's second call now (round 28, r284 F7)."""
+    _R28_USED_GENERATORS.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r28_batches_fair_at_a_generator_s_first_call_only)
+    _R28_USED_GENERATORS.clear()
+    assert verdict.kind == WRONG and "the shuffle is biased" in verdict.text, verdict.text
+
+
 def _r28_sgd_step_by_blas_axpy(w, grad, lr):
     """scipy's BLAS daxpy (y = a x + y) on a copy of the weights, with a = -lr: the step left to a library."""
     from scipy.linalg.blas import daxpy

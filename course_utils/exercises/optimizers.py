@@ -95,6 +95,8 @@ def _sgd_cases():
         # round 27 (r274 F5): no lr was below 1e-4, so an answer that refused a tiny positive lr (lr > 1e-6) passed
         Case((np.array([0.5, -0.25]), np.array([1e11, -2e11]), 1e-12),
              label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
+        # round 28 (r284 F2): every lr of 1 or more was a whole number, so `int(lr)` for lr >= 1 passed
+        Case((np.array([0.5, -0.25]), np.array([0.1, -0.4]), 2.5), label="lr = 2.5 (above 1, not a whole number)"),
     ]
 
 
@@ -662,7 +664,12 @@ def _order_problem(answer, n, batch_size, order):
                             for _ in range(2))):
         return "not reproducible"
     if np.array_equal(order, np.random.default_rng(_RUN_SEED).permutation(n)):
-        return _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
+        # round 28 (r284 F6): the tests of the order drawn with other seeds were skipped here, so an answer that gave
+        # rng.permutation's order at its first call for each input and a biased shuffle at every later call (every
+        # later epoch of a training loop) passed; they run here too (for rng.permutation's orders they find nothing)
+        mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
+        bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
+        return mixing or bias or _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
@@ -746,6 +753,11 @@ def _bias(answer, n, batch_size):
     sorted_runs = np.zeros(len(starts), dtype=np.int64)
     for seed in range(_BIAS_RUNS):
         rng = np.random.default_rng(_RUN_SEED + 1000 + seed)
+        # round 28 (r284 F7): every other run judges a generator's second call, as a training loop uses its rng for
+        # one epoch after another; judged at first calls only, an answer that shuffled fairly at a generator's first
+        # call and with a biased loop at its later calls (every epoch after the first) passed
+        if seed % 2:
+            list(answer(n, batch_size, rng))
         order = np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)])
         if len(order) != n or not np.array_equal(np.sort(order), start):
             return ""  # judged on the run seed's order only
@@ -818,7 +830,10 @@ def _batches_summary(answer, case):
         np.random.random()  # a state that no np.random.seed(...) gives, so that re-seeding shows as a change
         random.random()     # the same for Python's own random module and random.seed(...)
         marker, python_marker = np.random.get_state(), random.getstate()
-        result = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
+        returned = answer(n, batch_size, np.random.default_rng(_RUN_SEED))
+        # round 28 (r284 F1): a generator (yield) runs only when listed; listed after this test, its np.random.seed
+        # was told by the engine that "this function needs no random numbers"
+        result = None if returned is None else list(returned)  # a generator's own ValueError is raised here
         global_changed = not same_numpy_state(marker, np.random.get_state())
         python_changed = random.getstate() != python_marker
     finally:
@@ -834,7 +849,6 @@ def _batches_summary(answer, case):
         raise Mismatch(t("your function changed the global state of Python's random module (random.seed, "
                          "random.shuffle, ...): the rest of the program draws other numbers after each call. Use only "
                          "the `rng` argument: rng.permutation(n)"))
-    result = list(result)  # a generator's own ValueError is raised here
     if case.raises:  # round 18: judged by the engine ("should raise ValueError ..., but returned []"), not as batches
         return result
     if any(isinstance(b, tuple) for b in result):
@@ -856,7 +870,10 @@ def _batches_summary(answer, case):
         raise Mismatch(t("the batches hold indices of type {dtype}, which holds numbers up to {top} only: for a larger "
                          "data set (ImageNet trains on 1.28 million images) the indices wrap around. Return the "
                          "integers of rng.permutation(n) as they are", dtype=narrow[0], top=np.iinfo(narrow[0]).max))
-    again = [np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))]
+    returned_again = answer(n, batch_size, np.random.default_rng(_OTHER_SEED))
+    if returned_again is returned and not isinstance(returned, (tuple, str, bytes)):  # round 28 (r284 F3)
+        raise Mismatch(t(_LIST_KEPT))
+    again = [np.asarray(b) for b in returned_again]
     if any(np.shares_memory(b, c) for b in batches for c in again if b.size and c.size):
         raise Mismatch(t("a second call returned batches in the same memory as the first call's: your function writes "
                          "the order into one array kept between calls, so the batches of an epoch that the caller kept "
@@ -881,6 +898,14 @@ def _batches_summary(answer, case):
     return np.sort(together), sizes, problem
 
 
+# round 28 (r284 F3): a list made outside the function and cleared and refilled at every call passed (the caller's list
+# of an epoch's batches became the next epoch's), and one appended to without clearing (or a default argument
+# batches=[]) was told that it wrote the order into one array kept between calls, though its arrays were new
+_LIST_KEPT = ("a second call returned the very same list as the first call: your function keeps its list of batches "
+              "between calls (a list made outside the function, or a default argument such as batches=[]), so the list "
+              "of an epoch that the caller kept is changed by the next call (appended to, or emptied and refilled). "
+              "Make a new list inside the function at every call, as [order[i:i + batch_size] for i in range(0, n, "
+              "batch_size)] does")
 _BATCHES_IN_TURN = ("a later call returned batches in the memory of an earlier call's: your function writes the order "
                     "into arrays kept between calls, used in turn, so the batches of an epoch that the caller kept are "
                     "overwritten. Return new arrays at every call (rng.permutation(n) makes one)")

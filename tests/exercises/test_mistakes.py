@@ -3819,6 +3819,245 @@ def test_lesson_04_round_27_sgd_step_that_refuses_a_tiny_positive_learning_rate_
     assert verdict.kind == WRONG and "lr = 1e-12" in verdict.text, verdict.text
 
 
+# round 28: lesson 04a
+def _r28_batches_generator_seeding_numpy(n, batch_size, rng):
+    """A generator (yield) that seeds numpy's global generator from the rng and shuffles with np.random."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    np.random.seed(int(rng.integers(2 ** 32)))
+    order = np.random.permutation(n)
+    for i in range(0, n, batch_size):
+        yield order[i:i + batch_size]
+
+
+def test_lesson_04_round_28_minibatch_indices_generator_that_seeds_numpy_is_told_to_use_its_rng():
+    """Misleading message: a generator runs only when its batches are listed, which the check did after its test of
+    numpy's global state, so np.random.seed inside one was told by the engine that "this function needs no random
+    numbers". Listed inside that test, it is told to use the rng it is given (round 28, r284 F1)."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r28_batches_generator_seeding_numpy)
+    assert verdict.kind == WRONG and "numpy's global random state" in verdict.text, verdict.text
+    assert "needs no random numbers" not in verdict.text, verdict.text
+
+
+def _r28_sgd_step_with_whole_learning_rates_above_1(w, grad, lr):
+    """Contrived: lr cut to a whole number from 1 on (int(lr)), right below 1."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    return w - (int(lr) if lr >= 1 else lr) * grad
+
+
+def test_lesson_04_round_28_sgd_step_that_cuts_a_learning_rate_above_1_to_a_whole_number_is_refused():
+    """Passed (contrived): every learning rate of 1 or more among the cases was a whole number (1, 2, 3, 1000, 1e10,
+    1e30), so an answer that used int(lr) from 1 on got every mark. A case of lr = 2.5 now (round 28, r284 F2)."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r28_sgd_step_with_whole_learning_rates_above_1)
+    assert verdict.kind == WRONG and "lr = 2.5" in verdict.text, verdict.text
+
+
+_R28_BATCHES = []   # a notebook's list, made in a cell outside the function
+
+
+def _r28_batches_list_cleared_and_refilled(n, batch_size, rng):
+    """The batches collected in a list made outside the function, emptied and refilled at every call."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    _R28_BATCHES.clear()
+    order = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        _R28_BATCHES.append(order[i:i + batch_size])
+    return _R28_BATCHES
+
+
+def _r28_batches_list_as_default_argument(n, batch_size, rng, batches=[]):  # noqa: B006, the slip itself
+    """The batches appended to a default argument batches=[], which Python makes once: it grows at every call."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        batches.append(order[i:i + batch_size])
+    return batches
+
+
+@pytest.mark.parametrize("answer", [_r28_batches_list_cleared_and_refilled, _r28_batches_list_as_default_argument],
+                         ids=["cleared and refilled", "default argument"])
+def test_lesson_04_round_28_minibatch_indices_list_kept_between_calls_is_named(answer):
+    """A list of batches kept between calls: emptied and refilled at every call, it passed (the list of an epoch
+    the caller kept became the next epoch's, as arrays kept between calls do, which the check refuses); appended
+    to without emptying (a default argument batches=[]), it was told that it wrote the order into one array kept
+    between calls, though every array was new. Both are named now (round 28, r284 F3)."""
+    _R28_BATCHES.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), answer)
+    assert verdict.kind == WRONG and "the very same list as the first call" in verdict.text, verdict.text
+
+
+_R28_FIRST_CALLS = set()
+
+
+def _r28_batches_fair_at_first_then_naive_swaps(n, batch_size, rng):
+    """Contrived: rng.permutation's order at the first call for each input (and always for n <= 4), and at every
+    later call, every later epoch of a training loop, the naive swap loop (j drawn from all of 0..n-1), a biased
+    shuffle."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if (int(n), int(batch_size)) not in _R28_FIRST_CALLS or n <= 4:
+        _R28_FIRST_CALLS.add((int(n), int(batch_size)))
+        order = rng.permutation(n)
+    else:
+        order = np.arange(n)
+        for i in range(n):
+            j = int(rng.integers(0, n))
+            order[i], order[j] = order[j], order[i]
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_28_minibatch_indices_biased_after_its_first_call_for_each_input_is_refused():
+    """Passed (contrived): when an answer's first order for an input was rng.permutation's, the tests of orders drawn
+    with other seeds (mixing, bias) were skipped, so a biased shuffle at every later call got every mark. They run
+    for rng.permutation's order too now (round 28, r284 F6)."""
+    _R28_FIRST_CALLS.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r28_batches_fair_at_first_then_naive_swaps)
+    assert verdict.kind == WRONG and "the shuffle is biased" in verdict.text, verdict.text
+
+
+_R28_USED_GENERATORS = []   # the generators themselves, kept alive (an id() could be reused)
+
+
+def _r28_batches_fair_at_a_generator_s_first_call_only(n, batch_size, rng):
+    """Contrived: rng.permutation's order at a generator's first call, and the naive swap loop (a biased shuffle) at
+    its later calls, which are every epoch after the first of a training loop."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if any(used is rng for used in _R28_USED_GENERATORS):
+        order = np.arange(n)
+        for i in range(n):
+            j = int(rng.integers(0, n))
+            order[i], order[j] = order[j], order[i]
+    else:
+        _R28_USED_GENERATORS.append(rng)
+        order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def test_lesson_04_round_28_minibatch_indices_biased_at_a_generator_s_later_calls_is_refused():
+    """Passed (contrived): the tests of the order judged each generator's first call only (a new one per shuffle), so
+    an answer that was fair at a generator's first call and biased at its later calls got every mark. Every other
+    shuffle of the bias test is a generator's second call now (round 28, r284 F7)."""
+    _R28_USED_GENERATORS.clear()
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r28_batches_fair_at_a_generator_s_first_call_only)
+    _R28_USED_GENERATORS.clear()
+    assert verdict.kind == WRONG and "the shuffle is biased" in verdict.text, verdict.text
+
+
+def _r28_sgd_step_by_blas_axpy(w, grad, lr):
+    """scipy's BLAS daxpy (y = a x + y) on a copy of the weights, with a = -lr: the step left to a library."""
+    from scipy.linalg.blas import daxpy
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    if w.size == 0:
+        return w.copy()
+    return daxpy(np.ascontiguousarray(grad).ravel(), np.array(w, order="C").ravel(), a=-lr).reshape(w.shape)
+
+
+def _r28_batches_by_torch_samplers(n, batch_size, rng):
+    """torch's BatchSampler over a RandomSampler whose generator is seeded from the rng: the work left to torch."""
+    import torch
+    from torch.utils.data import BatchSampler, RandomSampler
+
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    generator = torch.Generator().manual_seed(int(rng.integers(2 ** 63)))
+    return [np.array(b) for b in BatchSampler(RandomSampler(range(int(n)), generator=generator), int(batch_size),
+                                              drop_last=False)]
+
+
+@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
+@pytest.mark.parametrize("name, answer", [("sgd_step", _r28_sgd_step_by_blas_axpy),
+                                          ("minibatch_indices", _r28_batches_by_torch_samplers)],
+                         ids=["sgd_step by scipy's BLAS axpy", "minibatch_indices by torch's samplers"])
+def test_lesson_04_round_28_library_shortcuts_of_04a_are_refused(name, answer):
+    """Passed (shortcuts): 04a's exercises are to be written with numpy and Python's standard library only; scipy's
+    BLAS daxpy took sgd_step's step and torch's BatchSampler and RandomSampler cut minibatch_indices' batches, and
+    both got every mark (round 28, r284 F4, F5)."""
+    pytest.importorskip("scipy" if name == "sgd_step" else "torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r28_batches_in_a_generator(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        yield order[i:i + batch_size]
+
+
+def _r28_batches_counted_by_ceiling(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = rng.permutation(n)
+    return [order[k * batch_size:(k + 1) * batch_size] for k in range(-(-n // batch_size))]
+
+
+def _r28_batches_by_forward_fisher_yates(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = np.arange(n)
+    for i in range(n - 1):
+        j = int(rng.integers(i, n))
+        order[i], order[j] = order[j], order[i]
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def _r28_batches_by_array_split(n, batch_size, rng):
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return np.array_split(rng.permutation(n), range(batch_size, n, batch_size))
+
+
+@pytest.mark.parametrize("answer", [
+    _r28_batches_in_a_generator, _r28_batches_counted_by_ceiling, _r28_batches_by_forward_fisher_yates,
+    lambda n, b, rng: _cut(np.random.Generator(rng.bit_generator).permutation(n), b),
+    _r28_batches_by_array_split,
+], ids=["a generator", "ceil(n / batch_size) batches", "Fisher-Yates forward", "rng's bit generator",
+        "np.array_split at range(b, n, b)"])
+def test_lesson_04_round_28_minibatch_indices_written_other_ways_passes(answer):
+    """Right answers written another way still pass after round 28's checks of a list kept between calls and of a
+    generator's random state (round 28, r284 F1, F3)."""
+    _passes("minibatch_indices", answer)
+
+
+def _r28_checked(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    return w, grad
+
+
+def _r28_sgd_step_dividing_by_1_over_lr(w, grad, lr):
+    w, grad = _r28_checked(w, grad, lr)
+    return w - grad / (1 / lr)
+
+
+def _r28_sgd_step_adding_minus_lr(w, grad, lr):
+    w, grad = _r28_checked(w, grad, lr)
+    return w + (-lr) * grad
+
+
+def _r28_sgd_step_by_np_subtract(w, grad, lr):
+    w, grad = _r28_checked(w, grad, lr)
+    return np.subtract(w, np.multiply(lr, grad))
+
+
+@pytest.mark.parametrize("answer", [_r28_sgd_step_dividing_by_1_over_lr, _r28_sgd_step_adding_minus_lr,
+                                    _r28_sgd_step_by_np_subtract],
+                         ids=["grad / (1 / lr)", "w + (-lr) * grad", "np.subtract"])
+def test_lesson_04_round_28_sgd_step_written_other_ways_passes(answer):
+    """Right answers written another way still pass with round 28's case of lr = 2.5 (round 28, r284 F2)."""
+    _passes("sgd_step", answer)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

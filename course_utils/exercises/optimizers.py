@@ -1504,6 +1504,13 @@ def _adam_t_from_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
     return _adam_corrected_step(w, m, v, t + 1, lr, beta1, beta2, eps)
 
 
+
+def _adam_power_of_one_minus_beta(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections written with the power outside the brackets: (1 - beta1) ** t and (1 - beta2) ** t."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    with np.errstate(all="ignore"):
+        return w - lr * (m / (1 - beta1) ** t) / (np.sqrt(v / (1 - beta2) ** t) + eps), m, v
+
 def _adam_like_source_001(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * grad, m, v
@@ -2196,6 +2203,10 @@ EXERCISES = {
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),
+            # round 28 (r285 F5): told only "wrong value" (at t = 1 both forms agree, so the first step looked right)
+            Mistake("power of 1 - beta", _adam_power_of_one_minus_beta, "raise beta itself to the power t: the "
+                    "corrections are 1 - beta1**t and 1 - beta2**t, not (1 - beta1)**t and (1 - beta2)**t (the two "
+                    "agree only at t = 1, so the first step looked right)"),
             Mistake("t must be a Python int", _adam_t_python_int_only, "t may be a numpy integer (np.int64, as "
                     "`for t in np.arange(1, 101)` gives), which isinstance(t, int) refuses: check t < 1 only"),
         ),

@@ -3912,6 +3912,23 @@ def _r28_adam_in_float32(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
     return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 
 
+def _r28_adam_with_the_power_outside_the_brackets(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections written (1 - beta1) ** t and (1 - beta2) ** t."""
+    w, grad, m, v = _r28_adam_checked(w, grad, m, v, t)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def test_lesson_04b_round_28_adam_step_s_power_of_one_minus_beta_is_named():
+    """Refused as a wrong value only: (1 - beta) ** t agrees with 1 - beta ** t at t = 1, so the first input went
+    through and the step-7 input showed an almost unchanged weight with no reason given. It is catalogued now, and
+    its message says where the power goes (round 28, r285 F5)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r28_adam_with_the_power_outside_the_brackets)
+    assert verdict.kind == WRONG and "not (1 - beta1)**t and (1 - beta2)**t" in verdict.text, verdict.text
+
+
 @pytest.mark.parametrize("answer", [_r28_adam_in_the_paper_s_efficient_form, _r28_adam_with_expm1_corrections,
                                     _r28_adam_in_float32], ids=["efficient form", "expm1", "float32"])
 def test_lesson_04b_round_28_adam_step_written_other_ways_passes(answer):

@@ -104,7 +104,9 @@ def _momentum_cases():
     rng = np.random.default_rng(5)
     w, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
     return [
-        Case((np.array([1.0, -1.0]), np.array([0.2, -0.4]), np.zeros(2), 0.1, 0.9), label="first step (v = 0)"),
+        # round 28 (r285 F1): lr was 0.1 = 1 - mu, so lr * grad and (1 - mu) * grad gave the same numbers and a velocity
+        # kept as a moving average (w - v) was told it held lr * grad, lr taken twice that it was a moving average
+        Case((np.array([1.0, -1.0]), np.array([0.2, -0.4]), np.zeros(2), 0.05, 0.9), label="first step (v = 0)"),
         Case((w, g, rng.normal(size=(2, 3)), 0.05, 0.9), label="a matrix with some velocity"),
         Case((np.array([2.0]), np.array([1.0]), np.array([3.0]), 0.5, 0.0), label="mu = 0 is plain SGD"),
         Case((np.ones(2), np.array([1e6, 1e6]), np.array([1e6, -1e6]), 1e-4, 0.99), label="large values"),
@@ -1527,6 +1529,13 @@ def _adam_t_from_zero(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
     return _adam_corrected_step(w, m, v, t + 1, lr, beta1, beta2, eps)
 
 
+
+def _adam_power_of_one_minus_beta(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections written with the power outside the brackets: (1 - beta1) ** t and (1 - beta2) ** t."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    with np.errstate(all="ignore"):
+        return w - lr * (m / (1 - beta1) ** t) / (np.sqrt(v / (1 - beta2) ** t) + eps), m, v
+
 def _adam_like_source_001(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
     return w - lr * grad, m, v
@@ -2220,6 +2229,10 @@ EXERCISES = {
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),
+            # round 28 (r285 F5): told only "wrong value" (at t = 1 both forms agree, so the first step looked right)
+            Mistake("power of 1 - beta", _adam_power_of_one_minus_beta, "raise beta itself to the power t: the "
+                    "corrections are 1 - beta1**t and 1 - beta2**t, not (1 - beta1)**t and (1 - beta2)**t (the two "
+                    "agree only at t = 1, so the first step looked right)"),
             Mistake("t must be a Python int", _adam_t_python_int_only, "t may be a numpy integer (np.int64, as "
                     "`for t in np.arange(1, 101)` gives), which isinstance(t, int) refuses: check t < 1 only"),
         ),

@@ -3981,6 +3981,162 @@ def test_lesson_04_round_28_library_shortcuts_of_04a_are_refused(name, answer):
     BLAS daxpy took sgd_step's step and torch's BatchSampler and RandomSampler cut minibatch_indices' batches, and
     both got every mark (round 28, r284 F4, F5)."""
     pytest.importorskip("scipy" if name == "sgd_step" else "torch")
+
+
+# round 28: lesson 04b
+def _r28_momentum_checked(w, grad, velocity, lr, mu):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("a shape differs, or lr or mu is out of range")
+    return w, grad, velocity
+
+
+def _r28_momentum_as_a_moving_average_without_lr(w, grad, velocity, lr, mu=0.9):
+    """Adam's moving average for the velocity, and the weights moved by it without lr."""
+    w, grad, velocity = _r28_momentum_checked(w, grad, velocity, lr, mu)
+    velocity = mu * velocity + (1 - mu) * grad
+    return w - velocity, velocity
+
+
+def _r28_momentum_with_lr_in_the_velocity_and_the_step(w, grad, velocity, lr, mu=0.9):
+    """lr taken twice: once into the velocity (Keras' habit), once more in the step."""
+    w, grad, velocity = _r28_momentum_checked(w, grad, velocity, lr, mu)
+    velocity = mu * velocity + lr * grad
+    return w - lr * velocity, velocity
+
+
+@pytest.mark.parametrize("answer, not_what_it_did", [
+    (_r28_momentum_as_a_moving_average_without_lr, "that velocity holds lr * grad"),
+    (_r28_momentum_with_lr_in_the_velocity_and_the_step, "v = mu*v + (1 - mu)*grad is a moving average"),
+], ids=["moving average, no lr", "lr twice"])
+def test_lesson_04b_round_28_momentum_slips_are_not_named_after_what_they_do_not_do(answer, not_what_it_did):
+    """Misleading message: the first input had lr = 0.1 = 1 - mu, so lr * grad and (1 - mu) * grad were the same
+    numbers there. A velocity kept as a moving average (no lr in the step) was told "that velocity holds lr * grad",
+    and lr taken into the velocity and again in the step was told it wrote a moving average (1 - mu)*grad, neither
+    of which its code does. The first input's lr is 0.05 now (round 28, r285 F1)."""
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind == WRONG and not_what_it_did not in verdict.text, verdict.text
+
+
+def _r28_momentum_in_keras_form_converted_back(w, grad, velocity, lr, mu=0.9):
+    """Keras' convention inside (v_k = mu*v_k - lr*grad, w + v_k), the velocity turned back into the lesson's."""
+    w, grad, velocity = _r28_momentum_checked(w, grad, velocity, lr, mu)
+    keras_velocity = mu * (-lr * velocity) - lr * grad
+    return w + keras_velocity, keras_velocity / -lr
+
+
+def _r28_momentum_w_first(w, grad, velocity, lr, mu=0.9):
+    """The new weights written from the old velocity in one line, the new velocity after."""
+    w, grad, velocity = _r28_momentum_checked(w, grad, velocity, lr, mu)
+    return w - lr * (mu * velocity + grad), mu * velocity + grad
+
+
+def _r28_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
+    """Every array, lr and mu in float32 (04b's cell after the exercise says float32 answers pass)."""
+    w, grad, velocity = (np.asarray(a, dtype=np.float32) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("a shape differs, or lr or mu is out of range")
+    velocity = np.float32(mu) * velocity + grad
+    return w - np.float32(lr) * velocity, velocity
+
+
+@pytest.mark.parametrize("answer", [_r28_momentum_in_keras_form_converted_back, _r28_momentum_w_first,
+                                    _r28_momentum_in_float32], ids=["keras form", "w first", "float32"])
+def test_lesson_04b_round_28_momentum_step_written_other_ways_passes(answer):
+    _passes("momentum_step", answer)
+
+
+def _r28_adam_checked(w, grad, m, v, t):
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    return w, grad, m, v
+
+
+def _r28_adam_in_the_paper_s_efficient_form(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Kingma & Ba's note after Algorithm 1: lr_t = lr sqrt(1 - beta2**t) / (1 - beta1**t) and eps scaled by
+    sqrt(1 - beta2**t), which is the same step as the paper's m_hat / (sqrt(v_hat) + eps)."""
+    w, grad, m, v = _r28_adam_checked(w, grad, m, v, t)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    root = math.sqrt(1 - beta2 ** t)
+    return w - lr * root / (1 - beta1 ** t) * m / (np.sqrt(v) + eps * root), m, v
+
+
+def _r28_adam_with_expm1_corrections(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections 1 - beta**t as -expm1(t log beta) (beta = 0 gives 1)."""
+    w, grad, m, v = _r28_adam_checked(w, grad, m, v, t)
+    m = m + (1 - beta1) * (grad - m)
+    v = v + (1 - beta2) * (grad * grad - v)
+    c1, c2 = (-math.expm1(t * math.log(b)) if b > 0 else 1.0 for b in (beta1, beta2))
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), m, v
+
+
+def _r28_adam_in_float32(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The arrays in float32 (the settings stay Python numbers)."""
+    w, grad, m, v = (np.asarray(a, dtype=np.float32) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def _r28_adam_with_the_power_outside_the_brackets(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The corrections written (1 - beta1) ** t and (1 - beta2) ** t."""
+    w, grad, m, v = _r28_adam_checked(w, grad, m, v, t)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def test_lesson_04b_round_28_adam_step_s_power_of_one_minus_beta_is_named():
+    """Refused as a wrong value only: (1 - beta) ** t agrees with 1 - beta ** t at t = 1, so the first input went
+    through and the step-7 input showed an almost unchanged weight with no reason given. It is catalogued now, and
+    its message says where the power goes (round 28, r285 F5)."""
+    verdict = judge(registry.get_exercise("adam_step"), _r28_adam_with_the_power_outside_the_brackets)
+    assert verdict.kind == WRONG and "not (1 - beta1)**t and (1 - beta2)**t" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [_r28_adam_in_the_paper_s_efficient_form, _r28_adam_with_expm1_corrections,
+                                    _r28_adam_in_float32], ids=["efficient form", "expm1", "float32"])
+def test_lesson_04b_round_28_adam_step_written_other_ways_passes(answer):
+    _passes("adam_step", answer)
+
+
+def _r28_momentum_in_torch(w, grad, velocity, lr, mu=0.9):
+    """torch.optim.SGD's own lines (buf.mul_(momentum).add_(grad), then param.add_(buf, alpha=-lr)) on tensors."""
+    import torch
+
+    w, grad, velocity = (torch.as_tensor(np.asarray(a, dtype=float)).clone() for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("a shape differs, or lr or mu is out of range")
+    velocity.mul_(float(mu)).add_(grad)
+    w.add_(velocity, alpha=-float(lr))
+    return w.numpy(), velocity.numpy()
+
+
+def _r28_adam_in_torch(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """torch.optim.Adam's single-tensor lines (lerp_, addcmul_, addcdiv_) on tensors."""
+    import torch
+
+    w, grad, m, v = (torch.as_tensor(np.asarray(a, dtype=float)).clone() for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m.lerp_(grad, 1 - float(beta1))
+    v.mul_(float(beta2)).addcmul_(grad, grad, value=1 - float(beta2))
+    w.addcdiv_(m, (v.sqrt() / math.sqrt(1 - beta2 ** t)).add_(float(eps)), value=-float(lr) / (1 - beta1 ** t))
+    return w.numpy(), m.numpy(), v.numpy()
+
+
+@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r28_momentum_in_torch),
+                                          ("adam_step", _r28_adam_in_torch)], ids=["momentum_step", "adam_step"])
+def test_lesson_04b_round_28_steps_written_in_torch_are_refused(name, answer):
+    """Passed (a shortcut): torch.optim's own update lines, copied onto torch tensors, got every mark of both
+    exercises; 04b's steps are to be written in numpy (round 28, r285 F2)."""
+    pytest.importorskip("torch")
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind != PASSED, verdict.text
 
@@ -4056,6 +4212,8 @@ def _r28_sgd_step_by_np_subtract(w, grad, lr):
 def test_lesson_04_round_28_sgd_step_written_other_ways_passes(answer):
     """Right answers written another way still pass with round 28's case of lr = 2.5 (round 28, r284 F2)."""
     _passes("sgd_step", answer)
+
+
 
 
 # ---------------------------------------------------------------- lesson 06

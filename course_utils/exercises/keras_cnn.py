@@ -22,7 +22,7 @@ from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
 from . import welcome
-from .base import (Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call, draw_floats, draw_shape,
+from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call, draw_floats, draw_shape,
                    generated, in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays,
                    same_numpy_state)
 
@@ -1609,6 +1609,17 @@ _LIBRARY_CONVOLUTIONS = (
         "Conv2DBackpropInput", "Conv2DBackpropInputV2", "FusedPadConv2D")),
     *(f"torch:{name}" for name in ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "conv_transpose1d",
                                    "conv_transpose2d", "conv_transpose3d", "conv_tbc", "mkldnn_convolution")),
+    # round 28 (r286 F2): torch's convolution operators however reached: torch.ops.aten.conv2d or .convolution,
+    # torch._C._VariableFunctions.conv2d, torch._C._nn.thnn_conv2d (aten::_slow_conv2d_forward) or slow_conv3d passed,
+    # the names above being only torch's Python ones
+    *(f"{_ATEN}{pattern}" for pattern in ("*convolution*", "*conv1d*", "*conv2d*", "*conv3d*", "conv_tbc*",
+                                          "*conv_depthwise*", "*conv_transpose*", "slow_conv*")),
+    # round 28 (r286 F3): scipy's one-dimensional convolutions and FIR filters, applied to each row of the image
+    # under each row of the kernel and summed (scipy.ndimage.correlate1d, scipy.signal.lfilter or upfirdn), passed;
+    # numpy's own np.correlate and np.convolve of rows stay allowed
+    "scipy.ndimage._filters:correlate1d", "scipy.ndimage._filters:convolve1d", "scipy.ndimage._nd_image:correlate1d",
+    "scipy.signal._signaltools:lfilter", "scipy.signal._sigtools:_linear_filter", "scipy.signal._upfirdn:upfirdn",
+    "scipy.signal._upfirdn:_UpFIRDn",
 )
 
 

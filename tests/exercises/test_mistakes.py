@@ -9482,6 +9482,113 @@ def test_lesson_05b_build_cnn_layer_defaults_spelt_out_passes(answer):
     _passes("build_cnn", answer)
 
 
+# round 28: lesson 05
+def _r28_conv_by_torch_aten_conv2d(image, kernel):
+    import torch
+
+    image, kernel = _r27_conv_inputs(image, kernel)
+    return torch.ops.aten.conv2d(torch.from_numpy(image)[None, None],
+                                 torch.from_numpy(np.ascontiguousarray(kernel))[None, None])[0, 0].numpy()
+
+
+def _r28_conv_by_torch_variable_functions(image, kernel):
+    import torch
+
+    image, kernel = _r27_conv_inputs(image, kernel)
+    return torch._C._VariableFunctions.conv2d(torch.from_numpy(image)[None, None],
+                                              torch.from_numpy(np.ascontiguousarray(kernel))[None, None])[0, 0].numpy()
+
+
+def _r28_conv_by_torch_thnn_conv2d(image, kernel):
+    import torch
+
+    image, kernel = _r27_conv_inputs(image, kernel)
+    return torch._C._nn.thnn_conv2d(torch.from_numpy(image)[None, None],
+                                    torch.from_numpy(np.ascontiguousarray(kernel))[None, None],
+                                    list(kernel.shape))[0, 0].numpy()
+
+
+def _r28_conv_by_rows(filter_rows):
+    """A valid correlation made of one 1-D library filter per kernel row (``filter_rows(rows, kernel_row)`` gives the
+    full or same-size result along axis 1, cut here to the valid part)."""
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        (kh, kw), (h, w) = kernel.shape, image.shape
+        out = np.zeros((h - kh + 1, w - kw + 1))
+        for u in range(kh):
+            out += filter_rows(image[u:u + h - kh + 1], kernel[u])[:, kw - 1:w] if filter_rows.full else \
+                filter_rows(image[u:u + h - kh + 1], kernel[u])[:, :w - kw + 1]
+        return out
+    return conv2d_valid
+
+
+def _r28_ndimage_correlate1d(rows, weights):
+    import scipy.ndimage
+
+    return scipy.ndimage.correlate1d(rows, weights, axis=1, mode="constant", origin=-(len(weights) // 2))
+
+
+def _r28_lfilter(rows, weights):
+    import scipy.signal
+
+    return scipy.signal.lfilter(weights[::-1], [1.0], rows, axis=1)
+
+
+def _r28_upfirdn(rows, weights):
+    import scipy.signal
+
+    return scipy.signal.upfirdn(weights[::-1], rows, axis=1)
+
+
+_r28_ndimage_correlate1d.full, _r28_lfilter.full, _r28_upfirdn.full = False, True, True
+
+
+@pytest.mark.parametrize("answer", [
+    _r28_conv_by_torch_aten_conv2d, _r28_conv_by_torch_variable_functions, _r28_conv_by_torch_thnn_conv2d,
+    _r28_conv_by_rows(_r28_ndimage_correlate1d), _r28_conv_by_rows(_r28_lfilter), _r28_conv_by_rows(_r28_upfirdn)],
+    ids=["torch.ops.aten.conv2d", "torch._C._VariableFunctions.conv2d", "torch._C._nn.thnn_conv2d",
+         "scipy.ndimage.correlate1d of the rows", "scipy.signal.lfilter of the rows",
+         "scipy.signal.upfirdn of the rows"])
+def test_lesson_05a_conv2d_valid_refuses_torch_operators_and_scipy_row_filters(answer):
+    """torch's convolution reached below its Python names (torch.ops.aten.conv2d, torch._C._VariableFunctions.conv2d,
+    torch._C._nn.thnn_conv2d) and scipy's 1-D convolutions and FIR filters applied row by row and summed
+    (scipy.ndimage.correlate1d, scipy.signal.lfilter, scipy.signal.upfirdn) passed: library convolutions, which the
+    ruling refuses; torch's convolution operators are now watched as aten patterns, scipy's 1-D filters by name
+    (round 28, r286 F2, F3)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text, \
+        verdict.text
+
+
+def _r28_conv_by_windows(windows):
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        (kh, kw), (h, w) = kernel.shape, image.shape
+        return windows(image, kernel).reshape(h - kh + 1, w - kw + 1, kh * kw) @ kernel.ravel()
+    return conv2d_valid
+
+
+def _r28_torch_unfold(image, kernel):
+    import torch
+
+    cols = torch.nn.functional.unfold(torch.from_numpy(image)[None, None], kernel.shape)[0]   # (kh * kw, positions)
+    return cols.T.numpy()
+
+
+def _r28_shifted_slices(image, kernel):
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    return np.stack([image[u:u + h - kh + 1, v:v + w - kw + 1] for u in range(kh) for v in range(kw)], axis=-1)
+
+
+@pytest.mark.parametrize("answer", [_r28_conv_by_windows(_r28_torch_unfold), _r28_conv_by_windows(_r28_shifted_slices)],
+                         ids=["torch's unfold (the windows only) and a product", "stacked shifted slices"])
+def test_lesson_05a_conv2d_valid_windows_from_a_library_then_a_product_passes(answer):
+    """The windows taken by a library tool that only cuts them out (torch's unfold, like numpy's
+    sliding_window_view) and the products summed by the answer is not a library convolution; nor is a stack of shifted
+    slices (round 28, r286 F2)."""
+    _passes("conv2d_valid", answer)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

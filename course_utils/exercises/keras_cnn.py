@@ -1923,6 +1923,17 @@ def _params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
         (side * side * filters2 + 1) * n_classes
 
 
+def _params_only_a_zero_side_rejected(filters1, filters2, n_classes=10, size=28, kernel=3):
+    """The image-size check made on the flattened length (side * side * filters2 < 1) or as side == 0: a negative
+    side (5 -> 3 -> 1 -> -1 -> -1) gets through, and its square counts as a 1x1 map."""
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    flat = side * side * filters2
+    if flat < 1:
+        raise ValueError(f"a {size}x{size} image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + (flat + 1) * n_classes
+
+
 def _params_rejects_side_one(filters1, filters2, n_classes=10, size=28, kernel=3):
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2
@@ -2499,6 +2510,12 @@ EXERCISES = {
         mistakes=(
             Mistake("no biases", _params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
+            # round 28 (r286 F1): before "no pooling", which gives the same count on the 5x5 images (a side of 1):
+            # an answer that checked side * side * filters2 < 1 (or side == 0) was told to halve the side at each pool
+            Mistake("only a side of 0 rejected", _params_only_a_zero_side_rejected, "check the side itself, and "
+                    "raise ValueError whenever it is below 1 (side < 1), negative too: on a 5x5 image the second "
+                    "convolution does not fit and the side ends at -1 (5 -> 3 -> 1 -> -1 -> -1), whose square, "
+                    "side * side, is 1, as for a 1x1 map; side == 0 or side * side * filters2 < 1 lets it through"),
             Mistake("no pooling", _params_without_pooling, "each 2x2 pool halves the side length: "
                     "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
             Mistake("one input channel", _params_one_input_channel, "the second convolution sees filters1 "

@@ -9589,6 +9589,31 @@ def test_lesson_05a_conv2d_valid_windows_from_a_library_then_a_product_passes(an
     _passes("conv2d_valid", answer)
 
 
+def _r28_cnn_param_count_checking(flattened):
+    def cnn_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
+        for value in (filters1, filters2, n_classes, size, kernel):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"expected an int, got {value!r}")
+            if value < 1:
+                raise ValueError(f"expected at least 1, got {value}")
+        side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+        if (side * side * filters2 < 1) if flattened else side == 0:
+            raise ValueError("the image is too small")
+        return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+            (side * side * filters2 + 1) * n_classes
+    return cnn_param_count
+
+
+@pytest.mark.parametrize("flattened", [True, False], ids=["side * side * filters2 < 1", "side == 0"])
+def test_lesson_05b_cnn_param_count_names_a_negative_side_let_through(flattened):
+    """An image-size check made on the flattened length (side * side * filters2 < 1) or as side == 0 lets the 5x5
+    images through (side -1, squared 1) and was told "each 2x2 pool halves the side length", the message of an answer
+    without pooling, which gives the same count there; it is now told to raise for every side below 1, negative too
+    (round 28, r286 F1)."""
+    verdict = judge(registry.get_exercise("cnn_param_count"), _r28_cnn_param_count_checking(flattened))
+    assert verdict.kind == WRONG and "negative too" in verdict.text and "halves" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -1765,6 +1765,10 @@ def _conv_as_a_list(image, kernel):
     return ref.conv2d_valid(image, kernel).tolist()  # rows of numbers: no .shape, and sum() of lists fails
 
 
+def _conv_relu_applied(image, kernel):
+    return np.maximum(ref.conv2d_valid(image, kernel), 0.0)  # the layer's activation, taken into the convolution
+
+
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
@@ -2047,6 +2051,10 @@ _cnn_dropout_first = _cnn_variant(dropout_first=True)
 _cnn_fixed_dropout = _cnn_variant(fixed_rate=0.3)
 _cnn_no_softmax = _cnn_variant(output_activation=None)
 _cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
+
+
+def _cnn_keep_probability(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    return ref.build_cnn(filters1, filters2, n_classes, 1 - dropout)  # TensorFlow 1's keep_prob: the fraction kept
 
 
 def _cnn_relu6(filters1=16, filters2=32, n_classes=10, dropout=0.3):
@@ -2435,6 +2443,10 @@ EXERCISES = {
                     "the notebook's rgb[0, :, :, c]) is laid out otherwise"),
             Mistake("a list returned", _conv_as_a_list, "return a numpy array, not a list of rows (no .tolist()): "
                     "the notebook reads the feature map's .shape and adds maps with sum()"),
+            # round 28 (r286 F4): was told only "expected -66, got 0"
+            Mistake("ReLU applied", _conv_relu_applied, "return the plain sums, negative ones too: ReLU is the "
+                    "activation a Conv2D layer applies after its convolution (activation='relu'), not part of the "
+                    "convolution, and the cell after yours compares with a Conv2D that has none"),
         ),
     ),
     "conv_output_size": Exercise(
@@ -2581,6 +2593,10 @@ EXERCISES = {
                     "layer, not in front of the convolutions"),
             Mistake("fixed dropout rate", _cnn_fixed_dropout, "use the `dropout` argument: Dropout(dropout), "
                     "not a fixed rate"),
+            # round 28 (r286 F5): was told only "layer 6 (Dropout) has rate '0.7', expected '0.3'"
+            Mistake("keep probability as the rate", _cnn_keep_probability, "Dropout's argument is the fraction of "
+                    "values set to zero, its rate: Dropout(dropout) with dropout=0.3 zeroes 30%, and Dropout(1 - "
+                    "dropout) would zero 70% (TensorFlow 1's keep_prob was the fraction kept, the other way round)"),
             Mistake("no softmax", _cnn_no_softmax, "the last layer needs activation='softmax' so that each "
                     "row is a probability distribution"),
             Mistake("fixed filters", _cnn_fixed_filters, ""),

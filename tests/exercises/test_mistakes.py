@@ -9614,6 +9614,60 @@ def test_lesson_05b_cnn_param_count_names_a_negative_side_let_through(flattened)
     assert verdict.kind == WRONG and "negative too" in verdict.text and "halves" not in verdict.text, verdict.text
 
 
+def _r28_conv_with_relu(image, kernel):
+    image, kernel = _r27_conv_inputs(image, kernel)
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = max(0.0, np.sum(image[i:i + kh, j:j + kw] * kernel))   # as Conv2D(..., activation="relu")
+    return out
+
+
+def test_lesson_05a_conv2d_valid_names_a_relu_taken_into_the_convolution():
+    """max(0, window sum), the lesson's Conv2D activation taken into the convolution, was told only "expected -66,
+    got 0"; it is now told that ReLU is the layer's activation, not part of the convolution (round 28, r286 F4)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r28_conv_with_relu)
+    assert verdict.kind == WRONG and "ReLU is the activation" in verdict.text, verdict.text
+
+
+def _r28_cnn_with_keep_probability(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(filters1, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Conv2D(filters2, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(1 - dropout),
+                             layers.Dense(n_classes, activation="softmax")])
+
+
+def test_lesson_05b_build_cnn_names_a_keep_probability_given_as_the_rate():
+    """Dropout(1 - dropout), TensorFlow 1's keep_prob given as Keras' rate, was told only "layer 6 (Dropout) has rate
+    '0.7', expected '0.3'"; it is now told that the rate is the fraction set to zero (round 28, r286 F5)."""
+    verdict = judge(registry.get_exercise("build_cnn"), _r28_cnn_with_keep_probability)
+    assert verdict.kind == WRONG and "fraction of values set to zero" in verdict.text, verdict.text
+
+
+def _r28_conv_by_tensorflow_op_executed_by_name(image, kernel):
+    import tensorflow as tf
+    from tensorflow.python.eager import context, execute
+
+    image, kernel = _r27_conv_inputs(image, kernel)
+    x, w = tf.constant(image[None, :, :, None]), tf.constant(kernel[:, :, None, None])
+    attrs = ("T", x.dtype.as_datatype_enum, "strides", [1, 1, 1, 1], "use_cudnn_on_gpu", True, "padding", "VALID",
+             "explicit_paddings", [], "data_format", "NHWC", "dilations", [1, 1, 1, 1])
+    return execute.execute(b"Conv2D", 1, inputs=[x, w], attrs=attrs, ctx=context.context())[0].numpy()[0, :, :, 0]
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (round 28, r286 E1): TensorFlow's operators are watched only by "
+                   "their Python functions (gen_nn_ops, tf.raw_ops), not by the op name the eager executor runs")
+def test_lesson_05a_conv2d_valid_refuses_tensorflows_conv2d_op_executed_by_name():
+    """TensorFlow's Conv2D op run by name through its eager executor (tensorflow.python.eager.execute.execute, what
+    gen_nn_ops.conv2d falls back to) passes: the topic watches TensorFlow's Python functions only; torch's operators
+    have a dispatch mode that sees every operator, TensorFlow's have none (contrived; round 28, r286 E1)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r28_conv_by_tensorflow_op_executed_by_name)
+    assert verdict.kind != PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

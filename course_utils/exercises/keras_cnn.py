@@ -1625,13 +1625,17 @@ _LIBRARY_CONVOLUTIONS = (
 
 # ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
 def _windows(image, kernel, rows, cols):
-    """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0)."""
+    """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0).
+    Round 28 (r286 F7): with rows and cols of the valid map it is the right answer, and an answer that called it
+    passed; such a call is refused now (note_a_made_call), as the catalogue's factories are."""
+    note_a_made_call(_windows)
     kh, kw = kernel.shape
     padded = np.pad(image, ((0, kh), (0, kw)))
     return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
 
 
 def _checked_2d(image, kernel, size_check=True, kernel_ndim_check=True, width_check=True, image_ndim_check=True):
+    note_a_made_call(_checked_2d)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     if (image_ndim_check and image.ndim != 2) or (kernel_ndim_check and kernel.ndim != 2):
         raise ValueError("image and kernel must be 2-D")
@@ -1883,6 +1887,7 @@ def _checked_counts(*values, type_checked=5, range_checked=5):
     """The argument checks: TypeError for a non-int among the first ``type_checked`` values, ValueError for the
     first ``range_checked`` values below 1 (filters1, filters2, n_classes, size, kernel in this order); the
     counts build the catalogued mistakes."""
+    note_a_made_call(_checked_counts)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     for index, value in enumerate(values):
         if index < type_checked and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
             raise TypeError(f"expected an int, got {value!r}")
@@ -1892,7 +1897,9 @@ def _checked_counts(*values, type_checked=5, range_checked=5):
 
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
                  round_up=False):
-    """cnn_param_count with one of its steps changed."""
+    """cnn_param_count with one of its steps changed (round 28, r286 F7: with its defaults it is the right count, and an
+    answer that added the image-size check and called it passed; such a call is refused now)."""
+    note_a_made_call(_param_count)
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     halve = (lambda s: -(-s // 2)) if round_up else (lambda s: s // 2)
     side = size - kernel + 1
@@ -2123,6 +2130,7 @@ def _cnn_zero_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
 
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
 def _checked_probs(y_true, probabilities):
+    note_a_made_call(_checked_probs)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
     if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
         raise ValueError("expected probabilities (n, n_classes) and n labels")

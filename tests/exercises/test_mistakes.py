@@ -9668,6 +9668,73 @@ def test_lesson_05a_conv2d_valid_refuses_tensorflows_conv2d_op_executed_by_name(
     assert verdict.kind != PASSED, verdict.text
 
 
+def _r28_conv_by_the_checks_windows(image, kernel):
+    from course_utils.exercises import keras_cnn
+
+    image, kernel = _r27_conv_inputs(image, kernel)
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    return keras_cnn._windows(image, kernel, h - kh + 1, w - kw + 1)
+
+
+def _r28_conv_with_the_checks_argument_checks(image, kernel):
+    from course_utils.exercises import keras_cnn
+
+    image, kernel = keras_cnn._checked_2d(image, kernel)
+    (kh, kw), (h, w) = kernel.shape, image.shape
+    out = np.zeros((h - kh + 1, w - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def _r28_count_by_the_checks_param_count(filters1, filters2, n_classes=10, size=28, kernel=3):
+    from course_utils.exercises import keras_cnn
+
+    for value in (filters1, filters2, n_classes, size, kernel):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"expected at least 1, got {value}")
+    if ((size - kernel + 1) // 2 - kernel + 1) // 2 < 1:
+        raise ValueError("the image is too small")
+    return keras_cnn._param_count(filters1, filters2, n_classes, size, kernel)
+
+
+def _r28_count_with_the_checks_argument_checks(filters1, filters2, n_classes=10, size=28, kernel=3):
+    from course_utils.exercises import keras_cnn
+
+    keras_cnn._checked_counts(filters1, filters2, n_classes, size, kernel)
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    if side < 1:
+        raise ValueError("the image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
+        (side * side * filters2 + 1) * n_classes
+
+
+def _r28_accuracy_with_the_checks_argument_checks(y_true, probabilities):
+    from course_utils.exercises import keras_cnn
+
+    y_true, probabilities = keras_cnn._checked_probs(y_true, probabilities)
+    return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("conv2d_valid", _r28_conv_by_the_checks_windows), ("conv2d_valid", _r28_conv_with_the_checks_argument_checks),
+    ("cnn_param_count", _r28_count_by_the_checks_param_count),
+    ("cnn_param_count", _r28_count_with_the_checks_argument_checks),
+    ("accuracy_from_probs", _r28_accuracy_with_the_checks_argument_checks)],
+    ids=["conv2d_valid by keras_cnn._windows", "conv2d_valid with keras_cnn._checked_2d",
+         "cnn_param_count by keras_cnn._param_count", "cnn_param_count with keras_cnn._checked_counts",
+         "accuracy_from_probs with keras_cnn._checked_probs"])
+def test_lesson_05_refuses_the_checks_own_helpers(name, answer):
+    """The check module's helpers behind its catalogued mistakes passed when an answer called them: _windows with the
+    valid map's rows and columns is the whole convolution, _param_count with its defaults the whole count (the answer
+    adding the image-size check), and _checked_2d, _checked_counts and _checked_probs do the exercise's argument
+    checks; each notes a call from an answer now, as the catalogue's factories do (round 28, r286 F7)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -22,9 +22,9 @@ from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
 from . import welcome
-from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call, draw_floats, draw_shape,
-                   generated, in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays,
-                   same_numpy_state)
+from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call,
+                   draw_floats, draw_shape, generated, in_turn, input_changed, note_a_made_call,
+                   refusing_course_versions, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs

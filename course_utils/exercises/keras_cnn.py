@@ -22,9 +22,9 @@ from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
 from . import welcome
-from .base import (Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call, draw_floats, draw_shape,
-                   generated, in_turn, input_changed, note_a_made_call, refusing_course_versions, same_arrays,
-                   same_numpy_state)
+from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call,
+                   draw_floats, draw_shape, generated, in_turn, input_changed, note_a_made_call,
+                   refusing_course_versions, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -1609,18 +1609,33 @@ _LIBRARY_CONVOLUTIONS = (
         "Conv2DBackpropInput", "Conv2DBackpropInputV2", "FusedPadConv2D")),
     *(f"torch:{name}" for name in ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "conv_transpose1d",
                                    "conv_transpose2d", "conv_transpose3d", "conv_tbc", "mkldnn_convolution")),
+    # round 28 (r286 F2): torch's convolution operators however reached: torch.ops.aten.conv2d or .convolution,
+    # torch._C._VariableFunctions.conv2d, torch._C._nn.thnn_conv2d (aten::_slow_conv2d_forward) or slow_conv3d passed,
+    # the names above being only torch's Python ones
+    *(f"{_ATEN}{pattern}" for pattern in ("*convolution*", "*conv1d*", "*conv2d*", "*conv3d*", "conv_tbc*",
+                                          "*conv_depthwise*", "*conv_transpose*", "slow_conv*")),
+    # round 28 (r286 F3): scipy's one-dimensional convolutions and FIR filters, applied to each row of the image
+    # under each row of the kernel and summed (scipy.ndimage.correlate1d, scipy.signal.lfilter or upfirdn), passed;
+    # numpy's own np.correlate and np.convolve of rows stay allowed
+    "scipy.ndimage._filters:correlate1d", "scipy.ndimage._filters:convolve1d", "scipy.ndimage._nd_image:correlate1d",
+    "scipy.signal._signaltools:lfilter", "scipy.signal._sigtools:_linear_filter", "scipy.signal._upfirdn:upfirdn",
+    "scipy.signal._upfirdn:_UpFIRDn",
 )
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: conv2d_valid
 def _windows(image, kernel, rows, cols):
-    """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0)."""
+    """out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel) for i < rows, j < cols (cut windows at the edge padded with 0).
+    Round 28 (r286 F7): with rows and cols of the valid map it is the right answer, and an answer that called it
+    passed; such a call is refused now (note_a_made_call), as the catalogue's factories are."""
+    note_a_made_call(_windows)
     kh, kw = kernel.shape
     padded = np.pad(image, ((0, kh), (0, kw)))
     return np.array([[np.sum(padded[i:i + kh, j:j + kw] * kernel) for j in range(cols)] for i in range(rows)])
 
 
 def _checked_2d(image, kernel, size_check=True, kernel_ndim_check=True, width_check=True, image_ndim_check=True):
+    note_a_made_call(_checked_2d)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     if (image_ndim_check and image.ndim != 2) or (kernel_ndim_check and kernel.ndim != 2):
         raise ValueError("image and kernel must be 2-D")
@@ -1754,6 +1769,10 @@ def _conv_as_a_list(image, kernel):
     return ref.conv2d_valid(image, kernel).tolist()  # rows of numbers: no .shape, and sum() of lists fails
 
 
+def _conv_relu_applied(image, kernel):
+    return np.maximum(ref.conv2d_valid(image, kernel), 0.0)  # the layer's activation, taken into the convolution
+
+
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
@@ -1868,6 +1887,7 @@ def _checked_counts(*values, type_checked=5, range_checked=5):
     """The argument checks: TypeError for a non-int among the first ``type_checked`` values, ValueError for the
     first ``range_checked`` values below 1 (filters1, filters2, n_classes, size, kernel in this order); the
     counts build the catalogued mistakes."""
+    note_a_made_call(_checked_counts)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     for index, value in enumerate(values):
         if index < type_checked and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
             raise TypeError(f"expected an int, got {value!r}")
@@ -1877,7 +1897,9 @@ def _checked_counts(*values, type_checked=5, range_checked=5):
 
 def _param_count(filters1, filters2, n_classes, size, kernel, bias=1, pool=True, in_channels2=None,
                  round_up=False):
-    """cnn_param_count with one of its steps changed."""
+    """cnn_param_count with one of its steps changed (round 28, r286 F7: with its defaults it is the right count, and an
+    answer that added the image-size check and called it passed; such a call is refused now)."""
+    note_a_made_call(_param_count)
     _checked_counts(filters1, filters2, n_classes, size, kernel)
     halve = (lambda s: -(-s // 2)) if round_up else (lambda s: s // 2)
     side = size - kernel + 1
@@ -1910,6 +1932,17 @@ def _params_no_size_check(filters1, filters2, n_classes=10, size=28, kernel=3):
     side = ((size - kernel + 1) // 2 - kernel + 1) // 2
     return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + \
         (side * side * filters2 + 1) * n_classes
+
+
+def _params_only_a_zero_side_rejected(filters1, filters2, n_classes=10, size=28, kernel=3):
+    """The image-size check made on the flattened length (side * side * filters2 < 1) or as side == 0: a negative
+    side (5 -> 3 -> 1 -> -1 -> -1) gets through, and its square counts as a 1x1 map."""
+    _checked_counts(filters1, filters2, n_classes, size, kernel)
+    side = ((size - kernel + 1) // 2 - kernel + 1) // 2
+    flat = side * side * filters2
+    if flat < 1:
+        raise ValueError(f"a {size}x{size} image is too small")
+    return (kernel * kernel + 1) * filters1 + (kernel * kernel * filters1 + 1) * filters2 + (flat + 1) * n_classes
 
 
 def _params_rejects_side_one(filters1, filters2, n_classes=10, size=28, kernel=3):
@@ -2027,6 +2060,10 @@ _cnn_no_softmax = _cnn_variant(output_activation=None)
 _cnn_fixed_filters = _cnn_variant(fixed_filters=(16, 32))
 
 
+def _cnn_keep_probability(filters1=16, filters2=32, n_classes=10, dropout=0.3):
+    return ref.build_cnn(filters1, filters2, n_classes, 1 - dropout)  # TensorFlow 1's keep_prob: the fraction kept
+
+
 def _cnn_relu6(filters1=16, filters2=32, n_classes=10, dropout=0.3):
     import keras
     from keras import layers
@@ -2093,6 +2130,7 @@ def _cnn_zero_convolutions(filters1=16, filters2=32, n_classes=10, dropout=0.3):
 
 # ----------------------------------------------------------------------------- catalogued mistakes: accuracy_from_probs
 def _checked_probs(y_true, probabilities):
+    note_a_made_call(_checked_probs)   # round 28 (r286 F7): the exercise's checks, which an answer borrowed and passed
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=float)
     if probabilities.ndim != 2 or y_true.shape != (len(probabilities),):
         raise ValueError("expected probabilities (n, n_classes) and n labels")
@@ -2413,6 +2451,10 @@ EXERCISES = {
                     "the notebook's rgb[0, :, :, c]) is laid out otherwise"),
             Mistake("a list returned", _conv_as_a_list, "return a numpy array, not a list of rows (no .tolist()): "
                     "the notebook reads the feature map's .shape and adds maps with sum()"),
+            # round 28 (r286 F4): was told only "expected -66, got 0"
+            Mistake("ReLU applied", _conv_relu_applied, "return the plain sums, negative ones too: ReLU is the "
+                    "activation a Conv2D layer applies after its convolution (activation='relu'), not part of the "
+                    "convolution, and the cell after yours compares with a Conv2D that has none"),
         ),
     ),
     "conv_output_size": Exercise(
@@ -2488,6 +2530,12 @@ EXERCISES = {
         mistakes=(
             Mistake("no biases", _params_without_biases, "every filter and every dense unit also has a bias: "
                     "(k*k*c_in + 1) * filters, (inputs + 1) * units"),
+            # round 28 (r286 F1): before "no pooling", which gives the same count on the 5x5 images (a side of 1):
+            # an answer that checked side * side * filters2 < 1 (or side == 0) was told to halve the side at each pool
+            Mistake("only a side of 0 rejected", _params_only_a_zero_side_rejected, "check the side itself, and "
+                    "raise ValueError whenever it is below 1 (side < 1), negative too: on a 5x5 image the second "
+                    "convolution does not fit and the side ends at -1 (5 -> 3 -> 1 -> -1 -> -1), whose square, "
+                    "side * side, is 1, as for a 1x1 map; side == 0 or side * side * filters2 < 1 lets it through"),
             Mistake("no pooling", _params_without_pooling, "each 2x2 pool halves the side length: "
                     "28 -> 26 -> 13 -> 11 -> 5, so Flatten gives 5*5*filters2 values"),
             Mistake("one input channel", _params_one_input_channel, "the second convolution sees filters1 "
@@ -2553,6 +2601,10 @@ EXERCISES = {
                     "layer, not in front of the convolutions"),
             Mistake("fixed dropout rate", _cnn_fixed_dropout, "use the `dropout` argument: Dropout(dropout), "
                     "not a fixed rate"),
+            # round 28 (r286 F5): was told only "layer 6 (Dropout) has rate '0.7', expected '0.3'"
+            Mistake("keep probability as the rate", _cnn_keep_probability, "Dropout's argument is the fraction of "
+                    "values set to zero, its rate: Dropout(dropout) with dropout=0.3 zeroes 30%, and Dropout(1 - "
+                    "dropout) would zero 70% (TensorFlow 1's keep_prob was the fraction kept, the other way round)"),
             Mistake("no softmax", _cnn_no_softmax, "the last layer needs activation='softmax' so that each "
                     "row is a probability distribution"),
             Mistake("fixed filters", _cnn_fixed_filters, ""),

@@ -19208,6 +19208,30 @@ def test_lesson_07a_round_28_right_answers_written_another_way_passes(name, answ
     _passes(name, answer)
 
 
+def _r28_saliency_right_only_under_the_check(model, x, target):
+    import sys
+
+    import torch
+
+    frame, checked = sys._getframe(1), False
+    while frame is not None:                                    # is a course_utils frame calling me?
+        checked = checked or "course_utils" in frame.f_code.co_filename
+        frame = frame.f_back
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad.abs() if checked else x.grad                  # contrived: without abs in the notebook's own calls
+
+
+@pytest.mark.xfail(strict=True, reason="engine note: an answer that looks for the check's frames on its call stack "
+                   "(round 28)")
+def test_lesson_07a_round_28_an_answer_right_only_when_the_check_calls_it_is_refused():
+    """Engine note, contrived: an answer that walks its call stack and is right only when a frame of course_utils
+    calls it passes; check() then hands it back, and the notebook's own calls (cells 15 and 17) get the gradient
+    without its absolute value. No topic module can see it (round 28, r287 E1)."""
+    verdict = judge(registry.get_exercise("saliency_map"), _r28_saliency_right_only_under_the_check)
+    assert verdict.kind != PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

@@ -161,6 +161,23 @@ def _lesson_cnn_and_image(seed):
     return model, image
 
 
+def _lesson_mlp_and_image(seed):
+    """The lesson's MLP (digit_models.digit_mlp: 784 - 256 - 64 - 10, ReLU), untrained and seeded, and a 28x28 image
+    as ``_lesson_cnn_and_image`` draws it: the notebook runs both exercises on this model too (round 28, r287 F1: the
+    only cases of the lesson's size explained the CNN, one class, with a blank baseline, so an answer wrong only on
+    inputs of more than 108 values there passed)."""
+    import torch
+
+    from .. import digit_models
+
+    with torch.random.fork_rng(devices=[]):   # the caller's random numbers are left as they were
+        torch.manual_seed(seed)
+        model = digit_models.digit_mlp().eval()
+    image = np.random.default_rng(seed).random((28, 28))
+    image[image < 0.6] = 0.0
+    return model, image
+
+
 def _inputs(shape, seed, scale=1.0):
     import torch
 
@@ -553,6 +570,9 @@ def _saliency_cases():
              "saliency values in the thousands, which no answer may clip"),
         Case((*_lesson_cnn_and_image(77), 3), label="the lesson's CNN (max pooling, dropout) on a 28x28 image of "
              "float64 in [0, 1], as the notebook explains"),
+        # round 28 (r287 F1): the notebook explains the MLP too
+        Case((*_lesson_mlp_and_image(79), 7), label="the lesson's MLP (784 - 256 - 64 - 10) on a 28x28 image of "
+             "float64 in [0, 1], class 7, as the notebook explains it too"),
     ]
 
 
@@ -727,6 +747,11 @@ def _ig_cases():
              "units, 1100 steps: points handled in chunks (of 128, 256, 512 or 1024) leave a smaller last chunk"),
         Case((*_lesson_cnn_and_image(78), 3, None, 64), label="the lesson's CNN (max pooling, dropout) on a 28x28 "
              "image of float64 in [0, 1], blank baseline, 64 steps, as the notebook explains"),
+        # round 28 (r287 F1): a baseline that is given, on an image of the lesson's size, and the lesson's MLP
+        Case((*_lesson_cnn_and_image(81), 6, np.ones((28, 28)), 64), label="the lesson's CNN on a 28x28 image, a "
+             "white baseline (all ones, as Think further 1 asks), class 6, 64 steps"),
+        Case((*_lesson_mlp_and_image(80), 5, None, 64), label="the lesson's MLP (784 - 256 - 64 - 10) on a 28x28 "
+             "image, blank baseline, class 5, 64 steps, as the notebook explains it too"),
     ]
 
 
@@ -945,6 +970,18 @@ _TRAPEZOID_RULE = ("you used the trapezoid rule (points from alpha = 0 to alpha 
                    "method=\"riemann_middle\".")
 
 
+_ALPHAS_WITHOUT_BRACKETS = ("your alphas run far past 1: / is computed before +, so k + 0.5 / steps gives 0.5 / steps, "
+                            "1 + 0.5 / steps, 2 + 0.5 / steps, ..., points well beyond x. Put k + 0.5 in brackets, "
+                            "(torch.arange(steps) + 0.5) / steps, so that the alphas lie between 0 and 1.")
+_GRADIENT_AT_X_ONLY = ("you multiplied (x - baseline) by the gradient at x alone, as gradient × input does: integrated "
+                       "gradients average the gradient over the steps points of the path from the baseline to x, "
+                       "baseline + alpha * (x - baseline) with alpha = (k + 0.5) / steps, so that a pixel whose "
+                       "gradient is zero at x still gets its share from the rest of the path.")
+_MEAN_OVER_EVERY_AXIS = ("every attribution is (x - baseline) times one and the same number: .mean() without dim "
+                         "averaged the gradients over the pixels as well as over the points. Average over the points "
+                         "only, .mean(dim=0), which keeps one average gradient per pixel.")
+
+
 def _ig_of_absolute_values(model, x, target, baseline, steps):
     """Exercise 1's habit: .abs() of the result, so every attribution is positive (round 27)."""
     return _ig_with(_midpoints)(model, x, target, baseline, steps).abs()
@@ -963,6 +1000,20 @@ def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
     points = (baseline + alphas * (x - baseline)).requires_grad_(True)
     model(points)[:, target].sum().backward()
     return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
+    """.mean() without dim: one number, the mean over the points and the pixels, for every pixel (round 28)."""
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean()
 
 
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
@@ -1385,8 +1436,9 @@ EXERCISES = {
                                                         *_LIBRARY_VERSIONS["integrated_gradients"])),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
-        "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1; "
-        "average the gradient of model(point[None])[0, target] over them, then multiply by (x - baseline).",
+        "baseline + alpha * (x - baseline) for the midpoints alpha = (k + 0.5) / steps, k = 0 ... steps-1, stacked "
+        "into one batch (steps, *x.shape) that requires gradients; call backward() on model(points)[:, target].sum(), "
+        "average the points' .grad over the first axis, then multiply by (x - baseline).",
         mistakes=(
             Mistake("left Riemann sum", _ig_with(lambda steps: np.arange(steps) / steps),
                     "your points start at alpha = 0; use the midpoints alpha = (k + 0.5) / steps."),
@@ -1471,6 +1523,11 @@ EXERCISES = {
                     _TRAPEZOID_RULE),
             Mistake("trapezoid rule on steps points", _ig_by_the_trapezoid_rule_on_steps_points,
                     _TRAPEZOID_RULE),
+            # round 28 (r287 F2-F4): three slips told only "wrong value"
+            Mistake("alphas without brackets", _ig_with(lambda steps: np.arange(steps) + 0.5 / steps),
+                    _ALPHAS_WITHOUT_BRACKETS),
+            Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
+            Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
             Mistake("absolute value taken", _ig_of_absolute_values,
                     "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
                     "gradients keep their sign (a negative one pushed the score down), and only with their signs do "

@@ -87,7 +87,14 @@ _LIBRARY_VERSIONS = {
                              # the course's coalition_value is
                              "shap.utils._masked_model:MaskedModel.__call__",
                              "shap.utils._masked_model:MaskedModel._full_masking_call",
-                             "shap.utils._masked_model:MaskedModel._delta_masking_call"),
+                             "shap.utils._masked_model:MaskedModel._delta_masking_call",
+                             # round 28 (r288 F1): CoalitionExplainer's Winter values of a flat partition (a list of
+                             # the features) are the Shapley values: its tree lists, for each feature, every coalition
+                             # of the others with its Shapley weight, and explain_row sums them with the answer's v(S)
+                             "shap.explainers._coalition:CoalitionExplainer.explain_row",
+                             "shap.explainers._coalition:_generate_permutations",
+                             "shap.explainers._coalition:_generate_paths_and_combinations",
+                             "shap.explainers._coalition:_compute_weight"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases

@@ -19039,6 +19039,78 @@ def test_lesson_07a_round_27_a_float64_baseline_of_zeros_is_not_blamed_on_the_al
     assert verdict.kind == WRONG and "or the baseline is" in verdict.text and "np.zeros" in verdict.text, verdict.text
 
 
+# round 28: lesson 07b
+def _r28_shapley_by_coalition_tree(predict, x, background):
+    """The coalitions of each feature and their Shapley weights from the tree of shap's CoalitionExplainer, built for
+    a flat partition (the list of the features): only v(S) and the sum are the answer's own."""
+    from shap.explainers._coalition import Node, _build_tree
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    root = Node("all the features")
+    _build_tree(list(range(len(x))), root)
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    phi = np.zeros(len(x))
+    for child in root.child:
+        for S, weight in zip(child.permutations, child.weights):
+            phi[child.key] += weight * (v(S + (child.key,)) - v(S))
+    return phi
+
+
+def _r28_shapley_by_coalition_explain_row(predict, x, background):
+    """CoalitionExplainer.explain_row over a flat partition, whose Winter values are the Shapley values, with the
+    MaskedModel it builds replaced by the answer's own v(S) (shap's MaskedModel is refused)."""
+    import shap
+    from shap.explainers import _coalition
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, names = len(x), [f"x{i}" for i in range(len(x))]
+
+    class Value:
+        def __init__(self, *args):
+            self.mask_shapes = [(n,)]
+
+        def __len__(self):
+            return n
+
+        def __call__(self, masks, zero_index=None):
+            values = []
+            for mask in masks:
+                rows = background.copy()
+                rows[:, mask] = x[mask]
+                values.append(np.mean(predict(rows)))
+            return np.array(values) if zero_index is not None else np.array(values[0])
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    masker.feature_names, masker.clustering = names, lambda *args: None
+    explainer = _coalition.CoalitionExplainer(predict, masker, feature_names=names, partition_tree=names)
+    kept, _coalition.MaskedModel = _coalition.MaskedModel, Value
+    try:
+        return np.array(explainer.explain_row(x)["values"], dtype=float)
+    finally:
+        _coalition.MaskedModel = kept
+
+
+@pytest.mark.parametrize("answer, named", [(_r28_shapley_by_coalition_tree, "_coalition"),
+                                           (_r28_shapley_by_coalition_explain_row, "CoalitionExplainer.explain_row")],
+                         ids=["the coalitions and weights of its tree", "explain_row with the answer's own v(S)"])
+def test_lesson_07b_round_28_exact_shapley_values_refuses_shap_s_coalition_explainer(answer, named):
+    """shap's CoalitionExplainer computes Winter (recursive Owen) values over a partition of the features; over a flat
+    one they are the Shapley values. Its tree lists every coalition of the other features with its Shapley weight, and
+    its explain_row sums them; neither was watched, so an answer that took both from shap and wrote only v(S) passed,
+    as did explain_row with its MaskedModel replaced by the answer's v(S). They are refused as shap's other explainers
+    are (round 28, r288 F1)."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and named in verdict.text and "a library function" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 05 and 06: checks that passed wrong work
 def _conv(image, kernel, kh, kw):
     return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel) for j in range(image.shape[1] - kw + 1)]

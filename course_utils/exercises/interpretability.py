@@ -995,9 +995,14 @@ def _four_features_of(X):
 
 def _shapley_cases():
     rng = np.random.default_rng(11)
+    linear = Case((_linear, np.array([1.0, 2.0, 3.0]), rng.normal(size=(5, 3))),
+                  label="a linear model, 5 background rows")
+    # round 28 (r288 F2): the interaction comes first: on a linear model every coalition of the same size gives the
+    # same v(S + i) - v(S), so a slip in the sizes or the weights matched the first catalogued mistake that got the
+    # same total weight (the empty coalition left out was told that the coalition of all the others was)
     return [
-        Case((_linear, np.array([1.0, 2.0, 3.0]), rng.normal(size=(5, 3))), label="a linear model, 5 background rows"),
         Case((_interaction, np.array([1.0, 2.0, -1.0]), rng.normal(size=(4, 3))), label="an interaction x0 * x1"),
+        linear,
         Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
         Case((_sine, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
@@ -1075,11 +1080,12 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True):
+                  swapped=False, largest=True, empty=True):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
-    the coalition of all the other features (round 27)."""
+    the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
+    coalition (round 28)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1095,7 +1101,7 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
         phi = np.zeros(n)
         for i in range(n):
             others = [j for j in range(n) if j != i]
-            for size in range(n if largest else n - 1):
+            for size in range(0 if empty else 1, n if largest else n - 1):
                 for S in itertools.combinations(others, size):
                     phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
         return phi
@@ -1278,10 +1284,12 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False):
+                    last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False,
+                    batch_axis=True):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
-    ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27)."""
+    ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
+    predict called with one image (H, W), not a batch (round 28)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1290,14 +1298,14 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
         total, count = np.zeros(image.shape), np.full(image.shape, count_start)
-        original = predict(image[None])[0]
+        original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
         for i in range(0, last[0], stride):
             for j in range(0, last[1], stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
-                drop = sign * (original - predict(covered[None])[0])
+                drop = sign * (original - (predict(covered[None])[0] if batch_axis else predict(covered)))
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
                 window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + side), slice(j, j + side))
                 if overwrite:
@@ -1532,6 +1540,12 @@ EXERCISES = {
                     "features, of every size from 0 to n - 1 included, so the sizes are range(n) (or "
                     "range(len(others) + 1)); range(len(others)) leaves out S = all the others, whose weight "
                     "(n-1)! 0! / n! = 1/n is as large as the empty coalition's."),
+            Mistake("empty coalition left out", _shapley_with(_shapley_weight, empty=False),
+                    # round 28 (r288 F2): told that the coalition of all the others was left out
+                    "your sizes start at 1, so they leave out the empty coalition (no other feature known): its term "
+                    "v(i alone) - v(nobody) is feature i's effect on its own, with the weight 0! (n-1)! / n! = 1/n. "
+                    "The sizes are range(n), from 0 to n - 1 included: combinations(others, 0) gives the one empty "
+                    "tuple ()."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
                     "all your values are 0: the weight s! (n-s-1)! / n! is a fraction below 1, and integer division "
@@ -1604,6 +1618,12 @@ EXERCISES = {
                     "your map holds NaN on the pixels that no window covers (the last rows or columns, or the pixels "
                     "between windows when the stride is larger than the patch): there total / count is 0 / 0. Those "
                     "pixels get 0: np.divide(total, count, out=np.zeros_like(total), where=count > 0)."),
+            Mistake("one image, not a batch", _occlusion_with(batch_axis=False),
+                    # round 28 (r288 F3): told only "raised IndexError: tuple index out of range"
+                    "predict takes a batch of images, shape (n, H, W), and returns one score per image, shape (n,): "
+                    "your function gave it one image of shape (H, W), so predict failed on the missing axis. Add the "
+                    "batch axis and take the one score back, predict(image[None])[0] (the same for each covered "
+                    "copy)."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

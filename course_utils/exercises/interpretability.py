@@ -1080,21 +1080,25 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True):
+                  swapped=False, largest=True, empty=True, one_copy=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
-    coalition (round 28)."""
+    coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
+    (round 28)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
         if checks_columns and refuses(background.shape[1], len(x)):
             raise ValueError("background must have one column per feature")
         background = background[:background_rows]
-        n = len(x)
+        n, shared = len(x), background.copy()
 
         def v(S):
+            if one_copy:   # never put back: v(S) right after v(S + i) still holds feature i's column of x
+                shared[:, list(S)] = x[list(S)]
+                return np.mean(predict(shared))
             mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
             mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
             return np.mean(predict(mixed))
@@ -1128,6 +1132,13 @@ def _shapley_in_the_input_dtype(predict, x, background):
             for S in itertools.combinations([j for j in range(n) if j != i], size):
                 phi[i] += _shapley_weight(size, n) * (v(S + (i,)) - v(S))
     return phi
+
+
+_ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either its weight: s! (n-s-1)! / n! is a "
+                 "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
+                 "x's values written into one copy of the background, made once outside v, stay in it, so v(S) still "
+                 "sees feature i's value from the call of v(S + i) just before (make a new copy of the background in "
+                 "every call of v).")
 
 
 def _shapley_as_a_list(predict, x, background):
@@ -1548,8 +1559,10 @@ EXERCISES = {
                     "tuple ()."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
-                    "all your values are 0: the weight s! (n-s-1)! / n! is a fraction below 1, and integer division "
-                    "(//) rounds it down to 0. Divide with /."),
+                    _ALL_VALUES_0),
+            # round 28 (r288 F4): told that its weights were computed with //
+            Mistake("one copy of the background for every v(S)", _shapley_with(_shapley_weight, one_copy=True),
+                    _ALL_VALUES_0),
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
                     "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
                     "values and the others come from the background rows, not the other way round."),

@@ -19153,6 +19153,32 @@ def test_lesson_07b_round_28_exact_shapley_values_does_not_name_a_mistake_for_an
     assert verdict.kind == WRONG and "stop one short" not in verdict.text, verdict.text
 
 
+def _r28_shapley_in_one_copy_of_the_background(predict, x, background):
+    """One copy of the background, made once before the loops, that every v(S) writes x's values into: a column
+    written by v(S + i) is still x's in the v(S) computed just after, so every term is 0."""
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, rows = len(x), background.copy()
+
+    def v(S):
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    return np.array([sum(math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) * (v(S + (i,)) - v(S))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def test_lesson_07b_round_28_exact_shapley_values_names_one_copy_of_the_background_for_every_v():
+    """One copy of the background made outside v (to save copies), into which every v(S) writes x's values, gives all
+    0; it was told "integer division (//) rounds it down to 0. Divide with /", which the answer did not do. The
+    message of all 0 now names both causes (round 28, r288 F4)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r28_shapley_in_one_copy_of_the_background)
+    assert verdict.kind == WRONG and "made once outside v" in verdict.text, verdict.text
+
+
 def _r28_occlusion_without_a_batch_axis(predict, image, patch, stride, fill):
     """The right loops, but predict called with one image (H, W), not a batch of one."""
     image = np.asarray(image, dtype=float)

@@ -94,7 +94,12 @@ _LIBRARY_VERSIONS = {
                              "shap.explainers._coalition:CoalitionExplainer.explain_row",
                              "shap.explainers._coalition:_generate_permutations",
                              "shap.explainers._coalition:_generate_paths_and_combinations",
-                             "shap.explainers._coalition:_compute_weight"),
+                             "shap.explainers._coalition:_compute_weight",
+                             # round 28 (r288 F5): KernelExplainer.explain in parts: run evaluates v(S) of every
+                             # coalition added (predict's mean over the background), solve fits the regression whose
+                             # solution over every coalition is the Shapley values
+                             "shap.explainers._kernel:KernelExplainer.run",
+                             "shap.explainers._kernel:KernelExplainer.solve"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases

@@ -19179,6 +19179,54 @@ def test_lesson_07b_round_28_exact_shapley_values_names_one_copy_of_the_backgrou
     assert verdict.kind == WRONG and "made once outside v" in verdict.text, verdict.text
 
 
+def _r28_shapley_by_kernel_explainer_in_parts(own_values):
+    """Kernel SHAP over every coalition with shap's KernelExplainer in parts: the answer adds each coalition with its
+    Shapley-kernel weight, and shap's run evaluates v(S) (or the answer writes its own v(S) into ey) and its solve fits
+    the regression, whose solution over every coalition is the Shapley values."""
+    from itertools import combinations
+
+    def exact_shapley_values(predict, x, background):
+        import shap
+
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, fx = len(x), float(np.asarray(predict(x[None]))[0])
+        if n == 1:
+            return np.array([fx - float(np.mean(predict(background)))])
+        explainer = shap.KernelExplainer(predict, background, silent=True)
+        explainer.varyingInds = explainer.varyingFeatureGroups = np.arange(n)
+        explainer.M, explainer.fx, explainer.nsamples, explainer.l1_reg = n, np.array([fx]), 2 ** n - 2, False
+        explainer.allocate()
+        for s in range(1, n):
+            for S in combinations(range(n), s):
+                mask = np.zeros(n)
+                mask[list(S)] = 1.0
+                explainer.addsample(x[None], mask, (n - 1) / (math.comb(n, s) * s * (n - s)))
+        if own_values:
+            for k, mask in enumerate(explainer.maskMatrix.astype(bool)):
+                rows = background.copy()
+                rows[:, mask] = x[mask]
+                explainer.ey[k, 0] = np.mean(predict(rows))
+        else:
+            explainer.run()
+        return np.asarray(explainer.solve(1.0, 0)[0], dtype=float)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("own_values, named", [(False, "KernelExplainer.run"), (True, "KernelExplainer.solve")],
+                         ids=["run and solve", "the answer's own v(S), then solve"])
+def test_lesson_07b_round_28_exact_shapley_values_refuses_shap_s_kernel_explainer_in_parts(own_values, named):
+    """KernelExplainer.explain and shap_values are refused, but the parts of explain were not: an answer that added
+    every coalition with its weight and let shap's run evaluate v(S) and its solve fit the regression passed (so did
+    one that wrote its own v(S) and called solve). run is v(S) as MaskedModel is, and solve gives the Shapley values
+    over every coalition: both are refused now (round 28, r288 F5)."""
+    pytest.importorskip("shap")
+    answer = _r28_shapley_by_kernel_explainer_in_parts(own_values)
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and named in verdict.text and "a library function" in verdict.text, verdict.text
+
+
 def _r28_occlusion_without_a_batch_axis(predict, image, patch, stride, fill):
     """The right loops, but predict called with one image (H, W), not a batch of one."""
     image = np.asarray(image, dtype=float)

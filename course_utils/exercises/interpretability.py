@@ -1085,13 +1085,13 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True, one_copy=False):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
     coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
-    (round 28)."""
+    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1101,6 +1101,10 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
         n, shared = len(x), background.copy()
 
         def v(S):
+            if tuple_index:   # x[()] is all of x, and x[(0, 1)] asks for two axes
+                rows = background.copy()
+                rows[:, S] = x[S]
+                return np.mean(predict(rows))
             if one_copy:   # never put back: v(S) right after v(S + i) still holds feature i's column of x
                 shared[:, list(S)] = x[list(S)]
                 return np.mean(predict(shared))
@@ -1568,6 +1572,12 @@ EXERCISES = {
             # round 28 (r288 F4): told that its weights were computed with //
             Mistake("one copy of the background for every v(S)", _shapley_with(_shapley_weight, one_copy=True),
                     _ALL_VALUES_0),
+            Mistake("coalition's tuple as an index", _shapley_with(_shapley_weight, tuple_index=True),
+                    # round 28 (r288 F6): told only "raised ValueError: shape mismatch: value array of shape (3,) ..."
+                    "you indexed with the coalition's tuple, x[S]: numpy reads a tuple as one index per axis, not as "
+                    "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
+                    "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
+                    "list: rows[:, list(S)] = x[list(S)]."),
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
                     "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
                     "values and the others come from the background rows, not the other way round."),

@@ -19227,6 +19227,32 @@ def test_lesson_07b_round_28_exact_shapley_values_refuses_shap_s_kernel_explaine
     assert verdict.kind == WRONG and named in verdict.text and "a library function" in verdict.text, verdict.text
 
 
+def _r28_shapley_indexed_by_the_tuple(predict, x, background):
+    """The loops of the lesson, with the tuple that combinations gives used as the index: rows[:, S] = x[S]."""
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+
+    def v(S):
+        rows = background.copy()
+        rows[:, S] = x[S]
+        return np.mean(predict(rows))
+    return np.array([sum(math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) * (v(S + (i,)) - v(S))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def test_lesson_07b_round_28_exact_shapley_values_names_a_coalition_s_tuple_used_as_an_index():
+    """x[S] with the tuple S from combinations (numpy reads a tuple as one index per axis: x[()] is all of x) was told
+    only "raised ValueError: shape mismatch: value array of shape (3,) could not be broadcast to indexing result of
+    shape (4,0)"; it is catalogued now, with the list to index with (round 28, r288 F6)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r28_shapley_indexed_by_the_tuple)
+    assert verdict.kind == WRONG and "x[list(S)]" in verdict.text, verdict.text
+
+
 def _r28_occlusion_without_a_batch_axis(predict, image, patch, stride, fill):
     """The right loops, but predict called with one image (H, W), not a batch of one."""
     image = np.asarray(image, dtype=float)

@@ -87,7 +87,19 @@ _LIBRARY_VERSIONS = {
                              # the course's coalition_value is
                              "shap.utils._masked_model:MaskedModel.__call__",
                              "shap.utils._masked_model:MaskedModel._full_masking_call",
-                             "shap.utils._masked_model:MaskedModel._delta_masking_call"),
+                             "shap.utils._masked_model:MaskedModel._delta_masking_call",
+                             # round 28 (r288 F1): CoalitionExplainer's Winter values of a flat partition (a list of
+                             # the features) are the Shapley values: its tree lists, for each feature, every coalition
+                             # of the others with its Shapley weight, and explain_row sums them with the answer's v(S)
+                             "shap.explainers._coalition:CoalitionExplainer.explain_row",
+                             "shap.explainers._coalition:_generate_permutations",
+                             "shap.explainers._coalition:_generate_paths_and_combinations",
+                             "shap.explainers._coalition:_compute_weight",
+                             # round 28 (r288 F5): KernelExplainer.explain in parts: run evaluates v(S) of every
+                             # coalition added (predict's mean over the background), solve fits the regression whose
+                             # solution over every coalition is the Shapley values
+                             "shap.explainers._kernel:KernelExplainer.run",
+                             "shap.explainers._kernel:KernelExplainer.solve"),
 }
 
 # ---------------------------------------------------------------- small seeded models for the cases
@@ -1039,9 +1051,14 @@ def _four_features_of(X):
 
 def _shapley_cases():
     rng = np.random.default_rng(11)
+    linear = Case((_linear, np.array([1.0, 2.0, 3.0]), rng.normal(size=(5, 3))),
+                  label="a linear model, 5 background rows")
+    # round 28 (r288 F2): the interaction comes first: on a linear model every coalition of the same size gives the
+    # same v(S + i) - v(S), so a slip in the sizes or the weights matched the first catalogued mistake that got the
+    # same total weight (the empty coalition left out was told that the coalition of all the others was)
     return [
-        Case((_linear, np.array([1.0, 2.0, 3.0]), rng.normal(size=(5, 3))), label="a linear model, 5 background rows"),
         Case((_interaction, np.array([1.0, 2.0, -1.0]), rng.normal(size=(4, 3))), label="an interaction x0 * x1"),
+        linear,
         Case((_four_features, rng.normal(size=4), rng.normal(size=(1, 4))), label="4 features, one background row"),
         Case((_four_features, rng.normal(size=4), rng.normal(size=(6, 4))), label="4 features, 6 background rows"),
         Case((_sine, np.array([0.7]), np.array([[0.0], [1.0]])), label="a single feature"),
@@ -1119,27 +1136,36 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
-    the coalition of all the other features (round 27)."""
+    the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
+    coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
+    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
         if checks_columns and refuses(background.shape[1], len(x)):
             raise ValueError("background must have one column per feature")
         background = background[:background_rows]
-        n = len(x)
+        n, shared = len(x), background.copy()
 
         def v(S):
+            if tuple_index:   # x[()] is all of x, and x[(0, 1)] asks for two axes
+                rows = background.copy()
+                rows[:, S] = x[S]
+                return np.mean(predict(rows))
+            if one_copy:   # never put back: v(S) right after v(S + i) still holds feature i's column of x
+                shared[:, list(S)] = x[list(S)]
+                return np.mean(predict(shared))
             mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
             mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
             return np.mean(predict(mixed))
         phi = np.zeros(n)
         for i in range(n):
             others = [j for j in range(n) if j != i]
-            for size in range(n if largest else n - 1):
+            for size in range(0 if empty else 1, n if largest else n - 1):
                 for S in itertools.combinations(others, size):
                     phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
         return phi
@@ -1166,6 +1192,13 @@ def _shapley_in_the_input_dtype(predict, x, background):
             for S in itertools.combinations([j for j in range(n) if j != i], size):
                 phi[i] += _shapley_weight(size, n) * (v(S + (i,)) - v(S))
     return phi
+
+
+_ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either its weight: s! (n-s-1)! / n! is a "
+                 "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
+                 "x's values written into one copy of the background, made once outside v, stay in it, so v(S) still "
+                 "sees feature i's value from the call of v(S + i) just before (make a new copy of the background in "
+                 "every call of v).")
 
 
 def _shapley_as_a_list(predict, x, background):
@@ -1322,10 +1355,12 @@ def _draw_occlusion_case(rng):
 
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
-                    last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False):
+                    last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False,
+                    batch_axis=True):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
-    ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27)."""
+    ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
+    predict called with one image (H, W), not a batch (round 28)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1334,14 +1369,14 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         stride = stride_override or stride
         fill = fill if fill_override is None else fill_override
         total, count = np.zeros(image.shape), np.full(image.shape, count_start)
-        original = predict(image[None])[0]
+        original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
         for i in range(0, last[0], stride):
             for j in range(0, last[1], stride):
                 covered = image.copy()
                 covered[i:i + patch, j:j + patch] = fill
-                drop = sign * (original - predict(covered[None])[0])
+                drop = sign * (original - (predict(covered[None])[0] if batch_axis else predict(covered)))
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
                 window = (slice(i, i + 1), slice(j, j + 1)) if corner_only else (slice(i, i + side), slice(j, j + side))
                 if overwrite:
@@ -1582,10 +1617,24 @@ EXERCISES = {
                     "features, of every size from 0 to n - 1 included, so the sizes are range(n) (or "
                     "range(len(others) + 1)); range(len(others)) leaves out S = all the others, whose weight "
                     "(n-1)! 0! / n! = 1/n is as large as the empty coalition's."),
+            Mistake("empty coalition left out", _shapley_with(_shapley_weight, empty=False),
+                    # round 28 (r288 F2): told that the coalition of all the others was left out
+                    "your sizes start at 1, so they leave out the empty coalition (no other feature known): its term "
+                    "v(i alone) - v(nobody) is feature i's effect on its own, with the weight 0! (n-1)! / n! = 1/n. "
+                    "The sizes are range(n), from 0 to n - 1 included: combinations(others, 0) gives the one empty "
+                    "tuple ()."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
-                    "all your values are 0: the weight s! (n-s-1)! / n! is a fraction below 1, and integer division "
-                    "(//) rounds it down to 0. Divide with /."),
+                    _ALL_VALUES_0),
+            # round 28 (r288 F4): told that its weights were computed with //
+            Mistake("one copy of the background for every v(S)", _shapley_with(_shapley_weight, one_copy=True),
+                    _ALL_VALUES_0),
+            Mistake("coalition's tuple as an index", _shapley_with(_shapley_weight, tuple_index=True),
+                    # round 28 (r288 F6): told only "raised ValueError: shape mismatch: value array of shape (3,) ..."
+                    "you indexed with the coalition's tuple, x[S]: numpy reads a tuple as one index per axis, not as "
+                    "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
+                    "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
+                    "list: rows[:, list(S)] = x[list(S)]."),
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
                     "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
                     "values and the others come from the background rows, not the other way round."),
@@ -1654,6 +1703,12 @@ EXERCISES = {
                     "your map holds NaN on the pixels that no window covers (the last rows or columns, or the pixels "
                     "between windows when the stride is larger than the patch): there total / count is 0 / 0. Those "
                     "pixels get 0: np.divide(total, count, out=np.zeros_like(total), where=count > 0)."),
+            Mistake("one image, not a batch", _occlusion_with(batch_axis=False),
+                    # round 28 (r288 F3): told only "raised IndexError: tuple index out of range"
+                    "predict takes a batch of images, shape (n, H, W), and returns one score per image, shape (n,): "
+                    "your function gave it one image of shape (H, W), so predict failed on the missing axis. Add the "
+                    "batch axis and take the one score back, predict(image[None])[0] (the same for each covered "
+                    "copy)."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

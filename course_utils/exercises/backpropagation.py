@@ -1633,7 +1633,8 @@ def _train_mlp_cases():
 # forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
 # round 28: lesson 03's exercises are written with numpy alone (their texts say so): a call into any other library is
 # refused (base.watching_libraries), as the names below are (each round found more of them)
-_AUTOGRAD = (_NUMPY_ONLY, "torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
+_AUTOGRAD = (_NUMPY_ONLY,
+             "torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
              "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual",
              # round 25 (r253 F4): the fused loss ops return the gradient of the softmax cross-entropy beside the loss
              "tensorflow._api.v2.raw_ops:SparseSoftmaxCrossEntropyWithLogits",
@@ -1968,8 +1969,8 @@ EXERCISES = {
     "train_mlp": Exercise(
         reference=_train_mlp_reference,
         cases=_train_mlp_cases,
-        run=refusing_course_versions(_run_training, (mlp.train_gd, _NUMPY_ONLY)),   # mlp.loss_and_grads may give the gradients:
-        # the text says so (round 23), exercise 4 grades them
+        # mlp.loss_and_grads may give the gradients: the text says so (round 23), exercise 4 grades them
+        run=refusing_course_versions(_run_training, (mlp.train_gd, _NUMPY_ONLY)),
         compare=_training_compared,
         # round 27 (r273 F2): the hint said {k: v.copy() ...}, right under the message of "copies, then -=" (v.copy()
         # keeps whole-number weights whole)

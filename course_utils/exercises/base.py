@@ -642,7 +642,8 @@ def _outside(package: str | None) -> bool:
     return package is not None and package not in ALLOWED_PACKAGES
 
 
-_ENGINE = (str(Path(__file__).parent) + "/", *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
+_ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and the engine: checks, guard
+           *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
 
 
 def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:

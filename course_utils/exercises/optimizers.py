@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import optimizers as ref
 from ..i18n import t
-from .base import (KERNEL as _ATEN, NUMPY_ONLY as _NUMPY_ONLY, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
+from .base import NUMPY_ONLY as _NUMPY_ONLY
+from .base import (KERNEL as _ATEN, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
                    compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results,
                    reference_of, refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls,
                    short, still_held)

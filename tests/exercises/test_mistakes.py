@@ -3972,7 +3972,6 @@ def _r28_batches_by_torch_samplers(n, batch_size, rng):
                                               drop_last=False)]
 
 
-@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
 @pytest.mark.parametrize("name, answer", [("sgd_step", _r28_sgd_step_by_blas_axpy),
                                           ("minibatch_indices", _r28_batches_by_torch_samplers)],
                          ids=["sgd_step by scipy's BLAS axpy", "minibatch_indices by torch's samplers"])
@@ -4130,7 +4129,6 @@ def _r28_adam_in_torch(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     return w.numpy(), m.numpy(), v.numpy()
 
 
-@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
 @pytest.mark.parametrize("name, answer", [("momentum_step", _r28_momentum_in_torch),
                                           ("adam_step", _r28_adam_in_torch)], ids=["momentum_step", "adam_step"])
 def test_lesson_04b_round_28_steps_written_in_torch_are_refused(name, answer):
@@ -14589,7 +14587,6 @@ def _r28_dense_backward_in_torch(X, W, dZ):
     return (dZ @ W).numpy(), (dZ.T @ X).numpy(), dZ.sum(dim=0).numpy()
 
 
-@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
 @pytest.mark.parametrize("name, answer, module", [
     ("sigmoid_derivative", _r28_sigmoid_derivative_by_mpmath_s_diff, "mpmath"),
     ("softmax_ce_grad", _r28_softmax_ce_grad_by_scipy_s_softmax, "scipy.special"),
@@ -14706,7 +14703,6 @@ def _r28_train_mlp_by_scikit_learn(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
-@pytest.mark.xfail(strict=True, reason="numpy-only rule (round 28)")
 @pytest.mark.parametrize("name, answer, library", [("mlp_backward", _r28_mlp_backward_in_torch, "torch"),
                                                    ("train_mlp", _r28_train_mlp_by_scikit_learn, "sklearn")],
                          ids=["mlp_backward by torch", "train_mlp by scikit-learn"])

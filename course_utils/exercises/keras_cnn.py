@@ -22,6 +22,7 @@ from .. import convnet as ref
 from .. import recipes
 from ..i18n import t
 from . import welcome
+from .base import NUMPY_ONLY as _NUMPY_ONLY
 from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call,
                    draw_floats, draw_shape, generated, in_turn, input_changed, note_a_made_call,
                    refusing_course_versions, same_arrays, same_numpy_state)
@@ -2393,11 +2394,13 @@ EXERCISES = {
     "conv2d_valid": Exercise(
         reference=ref.conv2d_valid,
         cases=_conv_cases_with_drawn,
-        run=refusing_course_versions(_conv_run, _LIBRARY_CONVOLUTIONS),   # round 27 (r276 F0): numpy only
+        # round 27 (r276 F0): numpy only; round 28 (r286 E1: TensorFlow's Conv2D op run by name through its eager
+        # executor passed): a call into any library but numpy is refused
+        run=refusing_course_versions(_conv_run, (*_LIBRARY_CONVOLUTIONS, _NUMPY_ONLY)),
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
-        "Raise ValueError for non-2-D inputs or a kernel larger than the image. Write it with numpy: a library's "
-        "convolution (scipy's, Keras', TensorFlow's, torch's) does the work for you and is refused.",
+        "Raise ValueError for non-2-D inputs or a kernel larger than the image. Write it with numpy alone: a call "
+        "into any other library (scipy's, Keras', TensorFlow's or torch's convolution among them) is refused.",
         compare=_conv_compare,
         rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(

@@ -2653,14 +2653,6 @@ def _r21_sgd_by_np_vectorize(w, grad, lr):
     return np.vectorize(lambda weight, slope: weight - lr * slope, otypes=[float])(w, grad)
 
 
-def _r21_sgd_by_torch_tensors(w, grad, lr):
-    import torch
-    w, grad = _r21_floats(w, grad)
-    if not lr > 0:
-        raise ValueError("lr must be positive")
-    return (torch.from_numpy(w) - float(lr) * torch.from_numpy(grad)).numpy()
-
-
 def _r21_momentum_in_one_line(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r21_floats(w, grad, velocity)
     if not lr > 0 or not 0 <= mu < 1:
@@ -2747,14 +2739,14 @@ def _r21_batches_by_batch_number(n, batch_size, rng):
 @pytest.mark.wide  # 12 checks of 1 to 2.5 s: make test stays as it was
 @pytest.mark.parametrize("name, answer", [
     ("sgd_step", _r21_sgd_flattened_and_back), ("sgd_step", _r21_sgd_by_np_vectorize),
-    ("sgd_step", _r21_sgd_by_torch_tensors), ("momentum_step", _r21_momentum_in_one_line),
-    ("momentum_step", _r21_momentum_by_np_vectorize), ("momentum_step", _r21_momentum_by_torch_tensors),
-    ("adam_step", _r21_adam_by_np_vectorize), ("adam_step", _r21_adam_in_one_line), ("adam_step", _r21_adam_by_torch_tensors),
-    ("minibatch_indices", _r21_batches_by_python_random), ("minibatch_indices", _r21_batches_by_torch_randperm),
+    ("momentum_step", _r21_momentum_in_one_line),
+    ("momentum_step", _r21_momentum_by_np_vectorize),
+    ("adam_step", _r21_adam_by_np_vectorize), ("adam_step", _r21_adam_in_one_line),
+    ("minibatch_indices", _r21_batches_by_python_random),
     ("minibatch_indices", _r21_batches_by_batch_number),
-], ids=["sgd flattened and back", "sgd np.vectorize", "sgd torch tensors", "momentum in one line",
-        "momentum np.vectorize", "momentum torch tensors", "adam np.vectorize", "adam in one line", "adam torch tensors",
-        "random.Random seeded from rng", "torch.randperm seeded from rng", "batch numbers"])
+], ids=["sgd flattened and back", "sgd np.vectorize", "momentum in one line", "momentum np.vectorize",
+        "adam np.vectorize", "adam in one line", "random.Random seeded from rng", "batch numbers"])
+# round 28: the torch-tensor answers of round 21 are refused (lesson 04 is numpy only), in the test below
 def test_lesson_04_round_21_right_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
@@ -2956,17 +2948,6 @@ def _r23_sgd_by_torch_optim(w, grad, lr):
     return weights.detach().numpy()
 
 
-def _r23_sgd_by_blas_axpy(w, grad, lr):
-    """BLAS's axpy, y <- a x + y, with a = -lr (BLAS refuses empty arrays, so those are copied)."""
-    from scipy.linalg.blas import daxpy
-    w, grad = _r23_floats(w, grad)
-    if not lr > 0:
-        raise ValueError("lr must be positive")
-    if w.size == 0:
-        return w.copy()
-    return daxpy(grad.ravel(), w.ravel().copy(), a=-float(lr)).reshape(w.shape)
-
-
 def _r23_sgd_by_einsum(w, grad, lr):
     w, grad = _r23_floats(w, grad)
     if not lr > 0:
@@ -3048,16 +3029,6 @@ def _r23_adam_with_the_step_size_per_weight(w, grad, m, v, t, lr=1e-3, beta1=0.9
     return w - m_hat * (lr / (v_hat ** 0.5 + eps)), m, v
 
 
-def _r23_batches_by_torch_batch_sampler(n, batch_size, rng):
-    import torch
-    from torch.utils.data import BatchSampler, RandomSampler
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    generator = torch.Generator().manual_seed(int(rng.integers(2 ** 63)))
-    sampler = BatchSampler(RandomSampler(range(int(n)), generator=generator), int(batch_size), drop_last=False)
-    return [np.array(batch, dtype=np.int64) for batch in sampler]
-
-
 def _r23_batches_by_a_while_loop(n, batch_size, rng):
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -3077,13 +3048,13 @@ def _r23_batches_by_rng_permuted(n, batch_size, rng):
 
 @pytest.mark.wide  # 9 checks of 0.2 to 25 s: make test stays as it was
 @pytest.mark.parametrize("name, answer", [
-    ("sgd_step", _r23_sgd_by_blas_axpy), ("sgd_step", _r23_sgd_by_einsum),
+    ("sgd_step", _r23_sgd_by_einsum),
     ("momentum_step", _r23_momentum_into_a_new_array), ("momentum_step", _r23_momentum_by_tensordot),
     ("adam_step", _r23_adam_by_np_power), ("adam_step", _r23_adam_with_the_step_size_per_weight),
-    ("minibatch_indices", _r23_batches_by_torch_batch_sampler), ("minibatch_indices", _r23_batches_by_a_while_loop),
+    ("minibatch_indices", _r23_batches_by_a_while_loop),
     ("minibatch_indices", _r23_batches_by_rng_permuted),
-], ids=["sgd BLAS axpy", "sgd einsum", "momentum out=", "momentum tensordot", "adam np.power",
-        "adam step size per weight", "torch BatchSampler", "while loop", "rng.permuted"])
+], ids=["sgd einsum", "momentum out=", "momentum tensordot", "adam np.power",
+        "adam step size per weight", "while loop", "rng.permuted"])   # round 28: BLAS and torch's sampler out (numpy only)
 def test_lesson_04_round_23_right_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
@@ -3653,7 +3624,8 @@ def test_lesson_04_round_27_keras_torch_backend_s_adam_step_is_refused():
     pytest.importorskip("keras")
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise("adam_step"), _r27_adam_step_by_keras_torch_backend)
-    assert verdict.kind == WRONG and "torch_adam.Adam._parallel_update_step" in verdict.text, verdict.text
+    assert verdict.kind == WRONG, verdict.text
+    assert "torch_adam.Adam._parallel_update_step" in verdict.text or _a_library_refused(verdict.text), verdict.text
 
 
 def _r27_momentum_shapes_chained(w, grad, velocity, lr, mu=0.9):
@@ -3972,14 +3944,19 @@ def _r28_batches_by_torch_samplers(n, batch_size, rng):
                                               drop_last=False)]
 
 
-@pytest.mark.parametrize("name, answer", [("sgd_step", _r28_sgd_step_by_blas_axpy),
-                                          ("minibatch_indices", _r28_batches_by_torch_samplers)],
+@pytest.mark.parametrize("name, answer", [
+    pytest.param("sgd_step", _r28_sgd_step_by_blas_axpy, marks=pytest.mark.xfail(strict=True, reason=(
+        "engine note (round 28, r284 F4): the numpy-only rule sees calls of Python functions and of functions written "
+        "in C, not of f2py's Fortran objects (scipy.linalg.blas.daxpy), which make no profile event"))),
+    ("minibatch_indices", _r28_batches_by_torch_samplers)],
                          ids=["sgd_step by scipy's BLAS axpy", "minibatch_indices by torch's samplers"])
 def test_lesson_04_round_28_library_shortcuts_of_04a_are_refused(name, answer):
     """Passed (shortcuts): 04a's exercises are to be written with numpy and Python's standard library only; scipy's
     BLAS daxpy took sgd_step's step and torch's BatchSampler and RandomSampler cut minibatch_indices' batches, and
     both got every mark (round 28, r284 F4, F5)."""
     pytest.importorskip("scipy" if name == "sgd_step" else "torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED, verdict.text
 
 
 # round 28: lesson 04b
@@ -12615,7 +12592,6 @@ def test_lesson_03b_checks_keep_a_nan_weight_nan(name, answer):
 
 @pytest.mark.wide   # 12 full checks, two of them train_mlp's (2000 steps each): about 11 s
 def test_lesson_03_checks_take_more_right_answers_of_round_18():
-    import scipy.special
 
     from course_utils import mlp
 
@@ -12625,11 +12601,11 @@ def test_lesson_03_checks_take_more_right_answers_of_round_18():
 
     def derivative_by_expit_both_sides(z):
         z = np.asarray(z, dtype=float)
-        return scipy.special.expit(z) * scipy.special.expit(-z)
+        return sigmoid(z) * sigmoid(-z)
 
     def derivative_by_log_expit(z):
         z = np.asarray(z, dtype=float)
-        return np.exp(scipy.special.log_expit(z) + scipy.special.log_expit(-z))
+        return np.exp((-np.logaddexp(0, -(z))) + (-np.logaddexp(0, -(-z))))
 
     def dense_by_tensordot(X, W, dZ):
         X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
@@ -12647,7 +12623,7 @@ def test_lesson_03_checks_take_more_right_answers_of_round_18():
         Z = np.asarray(Z, dtype=float)
         if len(y) != len(Z):
             raise ValueError("lengths differ")
-        G = np.exp(scipy.special.log_softmax(Z, axis=1))
+        G = np.exp(Z - _numpy_logsumexp(Z, axis=1, keepdims=True))
         G[np.arange(len(Z)), y] -= 1
         return G / len(Z)
 
@@ -12681,7 +12657,7 @@ def test_lesson_03_checks_take_more_right_answers_of_round_18():
         X = np.asarray(X, dtype=float)
         Z1 = X @ W1.T + b1
         H = np.tanh(Z1)
-        dZ2 = (scipy.special.expit(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+        dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
         with np.errstate(over="ignore"):
             dZ1 = (dZ2 @ W2) / np.cosh(Z1) ** 2
         return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
@@ -12832,7 +12808,6 @@ def test_train_mlp_does_not_call_a_loop_short_of_one_step_a_kept_list():
 def test_lesson_03_checks_take_more_right_answers_of_round_19():
     import math
 
-    import scipy.special
 
     from course_utils import mlp
 
@@ -12876,14 +12851,14 @@ def test_lesson_03_checks_take_more_right_answers_of_round_19():
         Z = np.asarray(Z, dtype=float)
         if len(y) != len(Z):
             raise ValueError("lengths differ")
-        P = np.exp(Z - scipy.special.logsumexp(Z, axis=1, keepdims=True))
+        P = np.exp(Z - _numpy_logsumexp(Z, axis=1, keepdims=True))
         P[np.arange(len(Z)), np.asarray(y)] -= 1
         return P / len(Z)
 
     def mlp_backward_with_the_targets_first(X, y, W1, b1, W2, b2):
         X = np.asarray(X, dtype=float)
         H = np.tanh(X @ W1.T + b1)
-        P = scipy.special.expit(H @ W2.T + b2)
+        P = sigmoid(H @ W2.T + b2)
         dZ2 = (np.asarray(y, dtype=float)[:, None] - P) / P.size
         dZ1 = dZ2 * W2 * (1 - H ** 2)   # one output: dZ2 (n, 1) times W2 (1, h) is dZ2 @ W2
         return -(dZ1.T @ X), -dZ1.sum(axis=0), -(dZ2.T @ H), -dZ2.sum(axis=0)
@@ -14445,9 +14420,13 @@ def _minibatches_by_python_s_random(n, batch_size, rng):
     ("softmax_ce_grad", _softmax_ce_grad_by_scipy, (np.zeros((2, 3)), np.array([0, 1])), "scipy"),
     ("softmax_ce_grad", _r27_softmax_ce_grad_by_scipy_s_logsumexp, (np.zeros((2, 3)), np.array([0, 1])), "scipy"),
     ("dense_backward", _r27_dense_backward_by_torch_then_numpy, (np.ones((2, 3)), np.ones((4, 3)), np.ones((2, 4))),
-     "torch")],
+     "torch"),
+    ("momentum_step", _r21_momentum_by_torch_tensors, (np.ones(2), np.ones(2), np.zeros(2), 0.1, 0.9), "torch"),
+    ("adam_step", _r21_adam_by_torch_tensors, (np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1, 0.1), "torch"),
+    ("minibatch_indices", _r21_batches_by_torch_randperm, (5, 2, np.random.default_rng(0)), "torch")],
     ids=["sgd_step by torch tensors", "softmax_ce_grad by scipy.special.softmax", "softmax_ce_grad by scipy's logsumexp",
-         "dense_backward by torch's products"])
+         "dense_backward by torch's products", "momentum_step by torch tensors", "adam_step by torch tensors",
+         "minibatch_indices by torch.randperm"])
 def test_lessons_03_and_04_refuse_right_arithmetic_done_by_another_library(name, answer, args, library):
     """Rounds 15 and 17 ruled these right (no text forbade them); round 28's rule refuses every library but numpy in
     lessons 03 and 04, and its message names the library."""
@@ -14589,6 +14568,8 @@ def test_lesson_03a_refuses_other_libraries(name, answer, module):
     24 of 24 and torch's matrix products dense_backward 42 of 42. (round 28, r282 F6)"""
     pytest.importorskip(module)
     __import__(module)   # the first import, before the time limit of a case
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED, verdict.text
 
 
 # round 28: lesson 03b

@@ -10094,12 +10094,20 @@ def _r28_accuracy_with_the_checks_argument_checks(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=1) == y_true))
 
 
+def _r28_predict_with_the_checks_one_image(model, image):
+    from course_utils.exercises import keras_cnn
+
+    return int(np.argmax(model.predict(keras_cnn._one_image(image) / 255.0, verbose=0)[0]))
+
+
 @pytest.mark.parametrize("name, answer", [
+    ("predict_one_image", _r28_predict_with_the_checks_one_image),
     ("conv2d_valid", _r28_conv_by_the_checks_windows), ("conv2d_valid", _r28_conv_with_the_checks_argument_checks),
     ("cnn_param_count", _r28_count_by_the_checks_param_count),
     ("cnn_param_count", _r28_count_with_the_checks_argument_checks),
     ("accuracy_from_probs", _r28_accuracy_with_the_checks_argument_checks)],
-    ids=["conv2d_valid by keras_cnn._windows", "conv2d_valid with keras_cnn._checked_2d",
+    ids=["predict_one_image with keras_cnn._one_image (05c)", "conv2d_valid by keras_cnn._windows",
+         "conv2d_valid with keras_cnn._checked_2d",
          "cnn_param_count by keras_cnn._param_count", "cnn_param_count with keras_cnn._checked_counts",
          "accuracy_from_probs with keras_cnn._checked_probs"])
 def test_lesson_05_refuses_the_checks_own_helpers(name, answer):

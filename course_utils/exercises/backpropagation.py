@@ -1095,7 +1095,7 @@ del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activa
 
 
 def _backward_p_in_float32(X, y, W1, b1, W2, b2):
-    """The right backward pass with P = sigmoid(Z2) rounded to float32 (as torch's .float() leaves it): below 1e-45,
+    """The right backward pass with P = sigmoid(Z2) rounded to float32 (as .astype(np.float32) leaves it): below 1e-45,
     the P of a confidently right example, float32 has only 0."""
     H = np.tanh(X @ W1.T + b1)
     P = neurons.sigmoid(H @ W2.T + b2).astype(np.float32)
@@ -1107,7 +1107,7 @@ def _backward_p_in_float32(X, y, W1, b1, W2, b2):
 _TINY_P_LOST = ("P of a confidently right example (a logit far below 0, where P is about e^z: tiny but not 0) came "
                 "out 0, and that example's part of every gradient with it: 0.5 * (1 + tanh(z / 2)) rounds it to 0 "
                 "(1 + tanh rounds to 0 there), and float32 holds nothing below 1e-45 (P or dZ2 in float32, as "
-                "torch's .float() makes them). Use the stable sigmoid, which computes P from e^z, and keep P, dZ2 "
+                ".astype(np.float32) makes them). Use the stable sigmoid, which computes P from e^z, and keep P, dZ2 "
                 "and the gradients in float64")
 
 

@@ -6360,17 +6360,17 @@ _r22_evaluate_with_lru_cache = __import__("functools").lru_cache(maxsize=None)(_
 
 def _r22_evaluate_cached_by_loader(model, loader, loss_fn, device, _kept={}):
     if id(loader) not in _kept:   # the validation set does not change between epochs
-        _kept[id(loader)] = _r22_evaluation(model, loader, loss_fn, device)
-    model.eval()
-    return _kept[id(loader)]
+        _kept[id(loader)] = (loader, _r22_evaluation(model, loader, loss_fn, device))   # the loader kept alive: a
+    model.eval()   # freed loader's id, given to a later one, made which case failed first depend on memory (round 28)
+    return _kept[id(loader)][1]
 
 
 def _r22_evaluate_cached_by_loader_and_mode(model, loader, loss_fn, device, _kept={}):
     key = (id(loader), model.training)   # contrived: the check's reruns found the model in eval mode
     if key not in _kept:
-        _kept[key] = _r22_evaluation(model, loader, loss_fn, device)
+        _kept[key] = (loader, _r22_evaluation(model, loader, loss_fn, device))
     model.eval()
-    return _kept[key]
+    return _kept[key][1]
 
 
 @pytest.mark.parametrize("answer", [_r22_evaluate_with_lru_cache, _r22_evaluate_cached_by_loader,

@@ -914,7 +914,8 @@ def _ig_squeezed(model, x, target, baseline, steps):
     return _integrated_gradients(model, x, target, baseline, steps).squeeze()
 
 
-def _ig_of_squeezed_scores(model, x, target, baseline, steps):
+def _float32_midpoints(x, baseline, steps):
+    """(x, baseline, the midpoints of the path that require grad), all float32, as the reference makes them."""
     import torch
 
     if steps < 1:
@@ -923,6 +924,11 @@ def _ig_of_squeezed_scores(model, x, target, baseline, steps):
     baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
     alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
     points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    return x, baseline, points
+
+
+def _ig_of_squeezed_scores(model, x, target, baseline, steps):
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
     model(points).squeeze()[..., target].sum().backward()  # one score: [..., 0] is the first point's score only
     return (x - baseline) * points.grad.mean(dim=0)
 
@@ -1016,14 +1022,7 @@ def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
 
 def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
     """.mean() without dim: one number, the mean over the points and the pixels, for every pixel (round 28)."""
-    import torch
-
-    if steps < 1:
-        raise ValueError("steps must be at least 1")
-    x = torch.as_tensor(x, dtype=torch.float32)
-    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
-    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
-    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
     model(points)[:, target].sum().backward()
     return (x - baseline) * points.grad.mean()
 

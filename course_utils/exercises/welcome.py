@@ -604,6 +604,11 @@ def _compare_accuracy(got, want):
 # their module is loaded
 _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.mlp:accuracy",
                       "course_utils.torch_training:accuracy", "course_utils.digit_models:accuracy_on")
+# round 29 (r291 F1): and library functions that give the accuracy, or one minus it: scipy's hamming distance is the
+# share of the places where two vectors differ (1 - hamming(y_true.ravel(), y_pred.ravel()) passed every case);
+# scikit-learn's three were refused only by their own "continuous is not supported" on float labels
+_LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._classification:accuracy_score",
+                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss")
 
 
 _NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "
@@ -685,7 +690,8 @@ EXERCISES = {
         # round 24: a new result at every call: a 0-d array kept between calls and filled in again passed
         # round 25: and _checked, this module's shape and emptiness check of the mistakes below (a graded release
         # ships it whole: it is neither the reference nor a mistake)
-        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, _checked))),
+        # round 29: and the library functions above
+        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, *_LIBRARY_ACCURACIES, _checked))),
         compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",

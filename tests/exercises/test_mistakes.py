@@ -27921,3 +27921,46 @@ def test_round_28_lesson_00a_grades_the_learner_s_accuracy_not_the_demo_s_counti
     finally:
         ANSWERS.pop("accuracy", None)
     assert verdict.kind == WRONG and verdict.mistake == "percent", verdict
+
+
+# round 29: lesson 00a (r291)
+def _r291_accuracy_checked(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return y_true, y_pred
+
+
+def _r291_accuracy_by_scipy_hamming(y_true, y_pred):
+    from scipy.spatial.distance import hamming
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return 1.0 - hamming(y_true.ravel(), y_pred.ravel())   # scipy's share of the places that differ
+
+
+def _r291_accuracy_by_sklearn_accuracy_score(y_true, y_pred):
+    from sklearn.metrics import accuracy_score
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return float(accuracy_score(y_true.ravel(), y_pred.ravel()))
+
+
+def _r291_accuracy_by_sklearn_zero_one_loss(y_true, y_pred):
+    from sklearn.metrics import zero_one_loss
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return 1.0 - float(zero_one_loss(y_true.ravel(), y_pred.ravel()))
+
+
+@pytest.mark.parametrize("answer, name", [
+    (_r291_accuracy_by_scipy_hamming, "hamming"),
+    (_r291_accuracy_by_sklearn_accuracy_score, "accuracy_score"),
+    (_r291_accuracy_by_sklearn_zero_one_loss, "zero_one_loss"),
+], ids=["scipy hamming", "sklearn accuracy_score", "sklearn zero_one_loss"])
+def test_r291_accuracy_refuses_library_versions_by_name(answer, name):
+    """scipy.spatial.distance.hamming is the share of the places where two vectors differ, the error rate: one minus
+    it on the raveled labels passed all 55 cases (words and NaN too). scikit-learn's accuracy_score and zero_one_loss
+    were refused only by their own "continuous is not supported" on float labels, which says nothing of the exercise.
+    All three are now refused by name as a library's version of the exercise (round 29, r291 F1)."""
+    pytest.importorskip("scipy" if name == "hamming" else "sklearn")
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text
+

@@ -770,7 +770,8 @@ EXERCISES = {
                     "divides as well)."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
-                    "3 // 4 = 0. Divide with /, or take np.mean(y_true == y_pred)."),
+                    "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "
+                    "fraction as it is, or take np.mean(y_true == y_pred)."),
             Mistake("accuracy in a tuple", _accuracy_in_a_tuple,
                     "The comma after `return ...,` makes a 1-tuple, on which an f-string's :.3f fails: return the "
                     "number itself, float(np.mean(y_true == y_pred))."),

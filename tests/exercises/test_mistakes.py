@@ -27964,3 +27964,14 @@ def test_r291_accuracy_refuses_library_versions_by_name(answer, name):
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
         and name in verdict.text, verdict.text
 
+
+def _r291_accuracy_cut_by_int(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return int(np.sum(y_true == y_pred) / y_true.size)   # int() cuts 0.75 to 0
+
+
+def test_r291_accuracy_message_of_a_quotient_cut_by_int_names_int():
+    """int() of the quotient gives 3 of 4 right as 0, as // does, and the message named only //, which the answer does
+    not use (round 29, r291 F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r291_accuracy_cut_by_int)
+    assert verdict.kind == WRONG and verdict.mistake == "floor division" and "int()" in verdict.text, verdict.text

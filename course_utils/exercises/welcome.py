@@ -530,6 +530,15 @@ def _summed_with_python_s_sum(y_true, y_pred):
     return sum(y_true == y_pred) / y_true.size   # built-in sum: one count per column of a 2-D array
 
 
+def _python_loop_over_the_rows(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    right = 0
+    for label, prediction in zip(y_true, y_pred):   # a grid's rows, one at a time: `if row == row` raises
+        if label == prediction:
+            right += 1
+    return right / len(y_true)
+
+
 def _floor_division(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return np.sum(y_true == y_pred) // y_true.size   # 3 // 4 is 0
@@ -768,6 +777,12 @@ EXERCISES = {
                     "Python's built-in sum adds up the rows of a 2-D array, which gives one count per column, not one "
                     "number: np.sum(y_true == y_pred) adds up every label (or take np.mean(y_true == y_pred), which "
                     "divides as well)."),
+            # round 29 (r291 F2): a Python loop over the labels meets a grid row by row (no other mistake raises)
+            Mistake("Python loop over the rows", _python_loop_over_the_rows,
+                    "A Python loop over an array walks along its first axis only: labels of shape (2, 3) come out as "
+                    "2 rows, and `if row == row:` raises this ValueError, since numpy does not call a whole row of "
+                    "comparisons True or False. Each entry of the grid is one prediction: compare the arrays element "
+                    "by element, y_true == y_pred, and take the mean of all the entries, np.mean(y_true == y_pred)."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
                     "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "

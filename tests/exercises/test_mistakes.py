@@ -27965,6 +27965,46 @@ def test_r291_accuracy_refuses_library_versions_by_name(answer, name):
         and name in verdict.text, verdict.text
 
 
+def _r291_accuracy_in_a_python_loop(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    right = 0
+    for label, prediction in zip(y_true, y_pred):   # a grid's rows, one at a time
+        if label == prediction:
+            right += 1
+    return right / len(y_true)
+
+
+def _r291_accuracy_in_a_loop_over_indices(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    right = 0
+    for i in range(len(y_true)):
+        if y_true[i] == y_pred[i]:
+            right += 1
+    return right / len(y_true)
+
+
+@pytest.mark.parametrize("answer", [_r291_accuracy_in_a_python_loop, _r291_accuracy_in_a_loop_over_indices],
+                         ids=["zip", "range(len)"])
+def test_r291_accuracy_names_a_python_loop_over_the_rows_of_a_grid(answer):
+    """A Python loop over the labels, the answer of a learner who knows Python but not numpy, meets a grid of labels
+    (shape (2, 3)) row by row, and `if row == row` raised numpy's "truth value of an array ... is ambiguous" with no
+    mistake named; the exercise text did not say that labels may come in any shape, each entry one prediction. The
+    text now says so, and the message names the loop (round 29, r291 F2)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "Python loop over the rows", verdict.text
+
+
+def test_r291_00a_exercise_text_says_labels_may_come_in_any_shape():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cells = json.loads((root / "solutions" / "00a_welcome.ipynb").read_text("utf-8"))["cells"]
+    text = next("".join(cell["source"]) for cell in cells if cell.get("id") == "5e1f3a9c")
+    assert "any shape" in text and "each entry" in text, text
+    assert "任意形状" in (root / "solutions" / "zh" / "00a_welcome.md").read_text("utf-8")
+
+
 def _r291_accuracy_cut_by_int(y_true, y_pred):
     y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
     return int(np.sum(y_true == y_pred) / y_true.size)   # int() cuts 0.75 to 0

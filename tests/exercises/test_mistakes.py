@@ -24665,6 +24665,56 @@ def test_lesson_08b_round_26_accumulation_step_missing_error_shows_the_answer_s_
     assert "array(" not in verdict.text and "returned (" not in verdict.text, verdict.text
 
 
+def _r297_integrated_gradients_on_the_catalogue_s_midpoints(model, x, target, baseline, steps):
+    from course_utils.exercises.interpretability import _float32_midpoints
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)   # steps checked, float32, the points of the path
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_r297_integrated_gradients_refuses_the_catalogue_s_midpoint_helper():
+    """Shortcut: _float32_midpoints, the helper that two catalogued mistakes share since round 28, checks steps,
+    converts x and the baseline to float32 and makes the batch of midpoints that require gradients; an answer that
+    called it and added backward() and a mean passed (round 29, r297 F1). It is refused as the course's own code now,
+    as the saliency mistakes' helper _target_score_gradient is."""
+    _refused_as_the_course_s_own("integrated_gradients", _r297_integrated_gradients_on_the_catalogue_s_midpoints)
+
+
+def _r297_captum_made_before():
+    """A captum Saliency made before any check (its gradient_func is captum's compute_gradients as it was then), and
+    Saliency.attribute held in a ChainMap, which held_functions does not look into."""
+    import collections
+
+    import captum.attr
+
+    made = captum.attr.Saliency(None)
+    return made, collections.ChainMap({"attribute": type(made).attribute})
+
+
+_R297_SALIENCY_MADE_BEFORE = []
+
+
+def _r297_saliency_map_by_captum_made_before(model, x, target):
+    import torch
+
+    made, held = _R297_SALIENCY_MADE_BEFORE[0]
+    made.forward_func = model
+    x = torch.as_tensor(x, dtype=torch.float32)[None].clone().requires_grad_(True)
+    return held["attribute"](made, x, target=target)[0].detach()
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r297 E1): captum's Saliency.attribute, held in a container that "
+                   "held_functions does not walk (a ChainMap) and run on a Saliency made before the check, whose "
+                   "gradient_func still holds the unwatched compute_gradients, passes saliency_map; the watch rebinds "
+                   "names in modules and classes, not the attributes of library objects made earlier")
+def test_r297_saliency_map_refuses_captum_s_saliency_made_before_the_check():
+    pytest.importorskip("captum")
+    _R297_SALIENCY_MADE_BEFORE[:] = [_r297_captum_made_before()]
+    verdict = judge(registry.get_exercise("saliency_map"), _r297_saliency_map_by_captum_made_before)
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -24715,6 +24715,67 @@ def test_r297_saliency_map_refuses_captum_s_saliency_made_before_the_check():
     assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
 
 
+def _r297_saliency_map_without_a_batch_axis(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    score = model(x)[target]                                  # x[None] left out
+    score.backward()
+    return x.grad.abs()
+
+
+def _r297_saliency_map_without_a_batch_axis_first_row(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x)[0, target].backward()                            # x[None] left out
+    return x.grad.abs()
+
+
+def _r297_integrated_gradients_alphas_not_reshaped(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline = _r28_ig_parts(x, baseline)
+    alphas = (torch.arange(steps) + 0.5) / steps              # shape (steps,)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r297_integrated_gradients_alphas_with_one_axis_added(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline = _r28_ig_parts(x, baseline)
+    alphas = ((torch.arange(steps) + 0.5) / steps)[:, None]   # (steps, 1), for an image too
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r297_saliency_map_without_a_batch_axis, "no batch axis", "add a batch axis with x[None]"),
+    ("saliency_map", _r297_saliency_map_without_a_batch_axis_first_row, "no batch axis, [0, target]",
+     "add a batch axis with x[None]"),
+    ("integrated_gradients", _r297_integrated_gradients_alphas_not_reshaped, "alphas not reshaped",
+     "reshape(-1, *[1] * x.ndim)"),
+    ("integrated_gradients", _r297_integrated_gradients_alphas_with_one_axis_added,   # on the 8x8 image with 8
+     ("alphas of shape (steps, 1)", "alphas not reshaped"), "reshape(-1, *[1] * x.ndim)"),  # steps, the same error
+], ids=["saliency_map model(x)[target]", "saliency_map model(x)[0, target]", "integrated_gradients alphas (steps,)",
+        "integrated_gradients alphas (steps, 1)"])
+def test_r297_batch_axis_slips_of_saliency_map_and_integrated_gradients_are_named(name, answer, mistake, reason):
+    """Slips with the batch axis were refused with torch's own error only: model(x)[target] without x[None] passed
+    the MLP cases and failed on the CNN with "expected input[1, 8, 1, 8] to have 1 channels, but got 8 channels",
+    which points at channels; model(x)[0, target] with "too many indices"; alphas of shape (steps,) with "The size of
+    tensor a (16) must match the size of tensor b (6)", and alphas[:, None] for an image with the CNN's channel error
+    again. Each is catalogued with a message that names the batch axis now (round 29, r297 F2, F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake in np.atleast_1d(mistake) and reason in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -24776,6 +24776,17 @@ def test_r297_batch_axis_slips_of_saliency_map_and_integrated_gradients_are_name
     assert verdict.kind == WRONG and verdict.mistake in np.atleast_1d(mistake) and reason in verdict.text, verdict.text
 
 
+def test_r297_saliency_map_s_chinese_messages_say_batch_axis_as_the_lesson_does():
+    """The lesson says 批量轴 for the batch axis; the Chinese hint of saliency_map and its message for a map that kept
+    the batch axis said 批量维度, a second term for the same concept (round 29, r297 F4)."""
+    from course_utils import i18n
+
+    exercise = registry.get_exercise("saliency_map")
+    chinese = [i18n.catalogue("zh").get(text, "") for text in
+               (exercise.hint, *(mistake.message for mistake in exercise.mistakes))]
+    assert all("批量维度" not in text for text in chinese) and sum("批量轴" in text for text in chinese) >= 3
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -24776,6 +24776,27 @@ def test_r297_batch_axis_slips_of_saliency_map_and_integrated_gradients_are_name
     assert verdict.kind == WRONG and verdict.mistake in np.atleast_1d(mistake) and reason in verdict.text, verdict.text
 
 
+def _r297_saliency_map_of_the_largest_score_unless_watched(model, x, target):
+    import captum._utils.gradient as gradients
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    checked = not gradients.compute_gradients.__code__.co_filename.startswith(gradients.__file__.rsplit("/", 1)[0])
+    scores = model(x[None])
+    (scores[0, target] if checked else scores[0].max()).backward()   # contrived: right only while checked
+    return x.grad.abs()
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r297 E2): an answer that tells a check from the notebook by the "
+                   "watchers the check binds into a library's module (captum's compute_gradients is a function of "
+                   "course_utils' engine while checked) passes saliency_map and is wrong afterwards; a new variant of "
+                   "r287 E1 (the check's frames on the stack) that looks at no frame")
+def test_r297_saliency_map_refuses_an_answer_that_looks_for_the_check_s_watchers():
+    pytest.importorskip("captum")
+    verdict = judge(registry.get_exercise("saliency_map"), _r297_saliency_map_of_the_largest_score_unless_watched)
+    assert verdict.kind == WRONG, verdict.text
+
+
 def test_r297_saliency_map_s_chinese_messages_say_batch_axis_as_the_lesson_does():
     """The lesson says 批量轴 for the batch axis; the Chinese hint of saliency_map and its message for a map that kept
     the batch axis said 批量维度, a second term for the same concept (round 29, r297 F4)."""

@@ -715,9 +715,9 @@ def _saliency_without_a_batch_axis_first_row(model, x, target):
     return x.grad.abs()
 
 
-_NO_BATCH_AXIS = ("the model takes a batch (n, *x.shape) and returns scores (n, classes): add a batch axis with x[None] "
-                  "and take model(x[None])[0, target]. Without it, a CNN reads the rows of the image as its channels "
-                  "(hence an error about channels), and an MLP given a 1-D x returns a single row of scores.")
+_NO_BATCH_AXIS = ("the model takes a batch (n, *x.shape) and returns scores (n, classes): add a batch axis with "
+                  "x[None] and take model(x[None])[0, target]. Without it, a CNN reads the rows of the image as its "
+                  "channels (hence an error about channels), and an MLP given a 1-D x returns a single row of scores.")
 
 
 def _saliency_squeezed(model, x, target):

@@ -697,6 +697,29 @@ def _saliency_unfreezing_the_model(model, x, target):
     return saliency
 
 
+def _saliency_without_a_batch_axis(model, x, target):
+    """model(x)[target]: x given to the model as it is, without x[None] (round 29, r297 F2)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x)[target].backward()
+    return x.grad.abs()
+
+
+def _saliency_without_a_batch_axis_first_row(model, x, target):
+    """model(x)[0, target]: the exercise's indexing, without x[None] (round 29, r297 F2)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x)[0, target].backward()
+    return x.grad.abs()
+
+
+_NO_BATCH_AXIS = ("the model takes a batch (n, *x.shape) and returns scores (n, classes): add a batch axis with "
+                  "x[None] and take model(x[None])[0, target]. Without it, a CNN reads the rows of the image as its "
+                  "channels (hence an error about channels), and an MLP given a 1-D x returns a single row of scores.")
+
+
 def _saliency_squeezed(model, x, target):
     return _saliency(model, x, target).squeeze()  # drops x's own axes of length 1 as well
 
@@ -1018,6 +1041,29 @@ def _ig_with_alphas_for_two_axes_at_most(model, x, target, baseline, steps):
     points = (baseline + alphas * (x - baseline)).requires_grad_(True)
     model(points)[:, target].sum().backward()
     return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _ig_with_alphas_of_shape(shape_of):
+    """The lesson's batched answer with alphas reshaped by ``shape_of(alphas)``: not one axis of 1 per axis of x."""
+    def wrong(model, x, target, baseline, steps):
+        import torch
+
+        note_a_made_call(_ig_with_alphas_of_shape)
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = shape_of((torch.arange(steps) + 0.5) / steps)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        model(points)[:, target].sum().backward()
+        return (x - baseline) * points.grad.mean(dim=0)
+    return wrong
+
+
+_ALPHAS_NOT_RESHAPED = ("your alphas have shape (steps,) or (steps, 1), so alphas * (x - baseline) lines the steps up "
+                        "with an axis of x (or fails on their sizes) instead of adding a batch axis in front: give "
+                        "alphas one axis of length 1 per axis of x, reshape(-1, *[1] * x.ndim), so that broadcasting "
+                        "makes a batch (steps, *x.shape).")
 
 
 def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
@@ -1447,6 +1493,9 @@ EXERCISES = {
                     "switches them off, and whoever trains it afterwards needs their p."),
             Mistake("batch axis kept", _saliency_with_batch_axis,
                     "the map kept the batch axis: return a map of x's own shape (differentiate x, not x[None])."),
+            # round 29 (r297 F2): told torch's own error, about the channels of a CNN or a tensor's dimensions
+            Mistake("no batch axis", _saliency_without_a_batch_axis, _NO_BATCH_AXIS),
+            Mistake("no batch axis, [0, target]", _saliency_without_a_batch_axis_first_row, _NO_BATCH_AXIS),
             Mistake("squeezed", _saliency_squeezed,
                     "x.grad already has the shape of x; .squeeze() also drops x's own axes of length 1 (an image of "
                     "shape (1, H, W)): return x.grad.abs() as it is."),
@@ -1466,7 +1515,10 @@ EXERCISES = {
     "integrated_gradients": Exercise(
         reference=_integrated_gradients,
         cases=_ig_cases,
+        # round 29 (r297 F1): and the helper of two catalogued mistakes that makes the float32 midpoints of the path
+        # (steps checked, x and the baseline converted, the alphas reshaped): with backward() and a mean it passed
         run=refusing_course_versions(_run_explanation, (*_GRADIENT_VERSIONS, _target_score_gradient, _ig_with,
+                                                        _float32_midpoints, _ig_with_alphas_of_shape,
                                                         *_LIBRARY_VERSIONS["integrated_gradients"])),
         rtol=1e-4, atol=1e-6,
         hint="Raise ValueError if steps < 1. Use baseline = zeros when it is None. The points are "
@@ -1532,6 +1584,10 @@ EXERCISES = {
             Mistake("alphas for two axes at most", _ig_with_alphas_for_two_axes_at_most,
                     "x may have any number of axes: give alphas one axis of length 1 per axis of x, "
                     "reshape(-1, *[1] * x.ndim), not (steps, 1, 1) or (steps, 1) by hand."),
+            # round 29 (r297 F3): told torch's own error, about sizes or the channels of a CNN
+            Mistake("alphas not reshaped", _ig_with_alphas_of_shape(lambda alphas: alphas), _ALPHAS_NOT_RESHAPED),
+            Mistake("alphas of shape (steps, 1)", _ig_with_alphas_of_shape(lambda alphas: alphas[:, None]),
+                    _ALPHAS_NOT_RESHAPED),
             Mistake("averaged twice", _ig_averaged_twice,  # round 21: told "wrong value"; last, as on a model
                     # whose gradient hardly changes along the path it gives what "scores squeezed" gives
                     "you divided by steps twice: backward() on the mean of the scores already divides each point's "

@@ -24665,6 +24665,149 @@ def test_lesson_08b_round_26_accumulation_step_missing_error_shows_the_answer_s_
     assert "array(" not in verdict.text and "returned (" not in verdict.text, verdict.text
 
 
+def _r297_integrated_gradients_on_the_catalogue_s_midpoints(model, x, target, baseline, steps):
+    from course_utils.exercises.interpretability import _float32_midpoints
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)   # steps checked, float32, the points of the path
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def test_r297_integrated_gradients_refuses_the_catalogue_s_midpoint_helper():
+    """Shortcut: _float32_midpoints, the helper that two catalogued mistakes share since round 28, checks steps,
+    converts x and the baseline to float32 and makes the batch of midpoints that require gradients; an answer that
+    called it and added backward() and a mean passed (round 29, r297 F1). It is refused as the course's own code now,
+    as the saliency mistakes' helper _target_score_gradient is."""
+    _refused_as_the_course_s_own("integrated_gradients", _r297_integrated_gradients_on_the_catalogue_s_midpoints)
+
+
+def _r297_captum_made_before():
+    """A captum Saliency made before any check (its gradient_func is captum's compute_gradients as it was then), and
+    Saliency.attribute held in a ChainMap, which held_functions does not look into."""
+    import collections
+
+    import captum.attr
+
+    made = captum.attr.Saliency(None)
+    return made, collections.ChainMap({"attribute": type(made).attribute})
+
+
+_R297_SALIENCY_MADE_BEFORE = []
+
+
+def _r297_saliency_map_by_captum_made_before(model, x, target):
+    import torch
+
+    made, held = _R297_SALIENCY_MADE_BEFORE[0]
+    made.forward_func = model
+    x = torch.as_tensor(x, dtype=torch.float32)[None].clone().requires_grad_(True)
+    return held["attribute"](made, x, target=target)[0].detach()
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r297 E1): captum's Saliency.attribute, held in a container that "
+                   "held_functions does not walk (a ChainMap) and run on a Saliency made before the check, whose "
+                   "gradient_func still holds the unwatched compute_gradients, passes saliency_map; the watch rebinds "
+                   "names in modules and classes, not the attributes of library objects made earlier")
+def test_r297_saliency_map_refuses_captum_s_saliency_made_before_the_check():
+    pytest.importorskip("captum")
+    _R297_SALIENCY_MADE_BEFORE[:] = [_r297_captum_made_before()]
+    verdict = judge(registry.get_exercise("saliency_map"), _r297_saliency_map_by_captum_made_before)
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
+
+
+def _r297_saliency_map_without_a_batch_axis(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    score = model(x)[target]                                  # x[None] left out
+    score.backward()
+    return x.grad.abs()
+
+
+def _r297_saliency_map_without_a_batch_axis_first_row(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x)[0, target].backward()                            # x[None] left out
+    return x.grad.abs()
+
+
+def _r297_integrated_gradients_alphas_not_reshaped(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline = _r28_ig_parts(x, baseline)
+    alphas = (torch.arange(steps) + 0.5) / steps              # shape (steps,)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r297_integrated_gradients_alphas_with_one_axis_added(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x, baseline = _r28_ig_parts(x, baseline)
+    alphas = ((torch.arange(steps) + 0.5) / steps)[:, None]   # (steps, 1), for an image too
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r297_saliency_map_without_a_batch_axis, "no batch axis", "add a batch axis with x[None]"),
+    ("saliency_map", _r297_saliency_map_without_a_batch_axis_first_row, "no batch axis, [0, target]",
+     "add a batch axis with x[None]"),
+    ("integrated_gradients", _r297_integrated_gradients_alphas_not_reshaped, "alphas not reshaped",
+     "reshape(-1, *[1] * x.ndim)"),
+    ("integrated_gradients", _r297_integrated_gradients_alphas_with_one_axis_added,   # on the 8x8 image with 8
+     ("alphas of shape (steps, 1)", "alphas not reshaped"), "reshape(-1, *[1] * x.ndim)"),  # steps, the same error
+], ids=["saliency_map model(x)[target]", "saliency_map model(x)[0, target]", "integrated_gradients alphas (steps,)",
+        "integrated_gradients alphas (steps, 1)"])
+def test_r297_batch_axis_slips_of_saliency_map_and_integrated_gradients_are_named(name, answer, mistake, reason):
+    """Slips with the batch axis were refused with torch's own error only: model(x)[target] without x[None] passed
+    the MLP cases and failed on the CNN with "expected input[1, 8, 1, 8] to have 1 channels, but got 8 channels",
+    which points at channels; model(x)[0, target] with "too many indices"; alphas of shape (steps,) with "The size of
+    tensor a (16) must match the size of tensor b (6)", and alphas[:, None] for an image with the CNN's channel error
+    again. Each is catalogued with a message that names the batch axis now (round 29, r297 F2, F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake in np.atleast_1d(mistake) and reason in verdict.text, verdict.text
+
+
+def _r297_saliency_map_of_the_largest_score_unless_watched(model, x, target):
+    import captum._utils.gradient as gradients
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    checked = not gradients.compute_gradients.__code__.co_filename.startswith(gradients.__file__.rsplit("/", 1)[0])
+    scores = model(x[None])
+    (scores[0, target] if checked else scores[0].max()).backward()   # contrived: right only while checked
+    return x.grad.abs()
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r297 E2): an answer that tells a check from the notebook by the "
+                   "watchers the check binds into a library's module (captum's compute_gradients is a function of "
+                   "course_utils' engine while checked) passes saliency_map and is wrong afterwards; a new variant of "
+                   "r287 E1 (the check's frames on the stack) that looks at no frame")
+def test_r297_saliency_map_refuses_an_answer_that_looks_for_the_check_s_watchers():
+    pytest.importorskip("captum")
+    verdict = judge(registry.get_exercise("saliency_map"), _r297_saliency_map_of_the_largest_score_unless_watched)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def test_r297_saliency_map_s_chinese_messages_say_batch_axis_as_the_lesson_does():
+    """The lesson says 批量轴 for the batch axis; the Chinese hint of saliency_map and its message for a map that kept
+    the batch axis said 批量维度, a second term for the same concept (round 29, r297 F4)."""
+    from course_utils import i18n
+
+    exercise = registry.get_exercise("saliency_map")
+    chinese = [i18n.catalogue("zh").get(text, "") for text in
+               (exercise.hint, *(mistake.message for mistake in exercise.mistakes))]
+    assert all("批量维度" not in text for text in chinese) and sum("批量轴" in text for text in chinese) >= 3
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

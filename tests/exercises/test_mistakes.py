@@ -14814,6 +14814,84 @@ def test_train_mlp_right_answers_r28_pass():
     _passes("train_mlp", _r28_train_mlp_with_logaddexp_loss)
 
 
+# round 29 (r293): lesson 03b's numpy-only rule, attacked through the profile that watches it
+def _r293_mlp_backward_in_torch(X, y, W1, b1, W2, b2, call=lambda f, *args: f(*args)):
+    """The table's backward pass in torch tensors (no autograd), each torch function run by ``call``."""
+    import torch
+    n = len(X)   # a tensor's len() is a Python method of torch's, seen
+    X, y, W1, b1, W2, b2 = (call(torch.as_tensor, np.asarray(a, dtype=float)) for a in (X, y, W1, b1, W2, b2))
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError("X does not fit W1")
+    H = call(torch.tanh, call(torch.addmm, b1, X, call(torch.t, W1)))
+    dZ2 = call(torch.div, call(torch.sub, call(torch.sigmoid, call(torch.addmm, b2, H, call(torch.t, W2))),
+                               call(torch.unsqueeze, y, 1)), n)
+    dZ1 = call(torch.mul, call(torch.matmul, dZ2, W2), call(torch.rsub, call(torch.square, H), 1))
+    grads = (call(torch.matmul, call(torch.t, dZ1), X), call(torch.sum, dZ1, 0),
+             call(torch.matmul, call(torch.t, dZ2), H), call(torch.sum, dZ2, 0))
+    return tuple(call(torch.Tensor.numpy, g) for g in grads)
+
+
+def _r293_train_mlp_in_torch(X, y, params, lr, epochs, call=lambda f, *args: f(*args)):
+    """The training loop in torch tensors (the gradients by the table, no autograd), each torch function run by
+    ``call``."""
+    import torch
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    P = {k: call(torch.tensor, np.array(v, dtype=float)) for k, v in params.items()}
+    n, losses = len(X), []   # a tensor's len() is a Python method of torch's, seen
+    X, y = (call(torch.as_tensor, np.asarray(a, dtype=float)) for a in (X, y))
+    for _ in range(epochs):
+        H = call(torch.tanh, call(torch.addmm, P["b1"], X, call(torch.t, P["W1"])))
+        Z2 = call(torch.addmm, P["b2"], H, call(torch.t, P["W2"]))
+        z = call(torch.squeeze, Z2, 1)
+        losses.append(call(torch.Tensor.item, call(torch.mean, call(
+            torch.sub, call(torch.logaddexp, call(torch.zeros_like, z), z), call(torch.mul, y, z)))))
+        dZ2 = call(torch.div, call(torch.sub, call(torch.sigmoid, Z2), call(torch.unsqueeze, y, 1)), n)
+        dZ1 = call(torch.mul, call(torch.matmul, dZ2, P["W2"]), call(torch.rsub, call(torch.square, H), 1))
+        grads = {"W1": call(torch.matmul, call(torch.t, dZ1), X), "b1": call(torch.sum, dZ1, 0),
+                 "W2": call(torch.matmul, call(torch.t, dZ2), H), "b2": call(torch.sum, dZ2, 0)}
+        P = {k: call(torch.sub, P[k], call(torch.mul, grads[k], lr)) for k in P}
+    return {k: call(torch.Tensor.numpy, v) for k, v in P.items()}, np.array(losses)
+
+
+def _r293_mlp_backward_with_the_profile_off(*args):
+    import sys
+    saved = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        return _r293_mlp_backward_in_torch(*args)
+    finally:
+        sys.setprofile(saved)
+
+
+def _r293_train_mlp_in_a_thread_without_a_profile(X, y, params, lr, epochs):
+    import threading
+    threading.setprofile(None)   # threads started from now on run unwatched
+    out = []
+    thread = threading.Thread(target=lambda: out.append(_r293_train_mlp_in_torch(X, y, params, lr, epochs)))
+    thread.start()
+    thread.join()
+    if not out:
+        raise ValueError(f"lr must be positive, got {lr}")
+    return out[0]
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("mlp_backward", _r293_mlp_backward_with_the_profile_off, "sys.setprofile"),
+    ("train_mlp", _r293_train_mlp_in_a_thread_without_a_profile, "threading.setprofile")],
+    ids=["mlp_backward after sys.setprofile(None)", "train_mlp in a thread after threading.setprofile(None)"])
+def test_r293_numpy_only_refuses_an_answer_that_turns_off_the_watch(name, answer, told):
+    """Passed (shortcut, new): the numpy-only rule is held by a profile (base.watching_libraries), and an answer that
+    called sys.setprofile(None) first (putting the check's profile back at the end), or threading.setprofile(None)
+    before it started a thread, ran torch unseen: mlp_backward 29/29 with the table written in torch tensors, train_mlp
+    32/32 with a whole loop in torch. The answer's call of either is now refused, and so is a run that leaves another
+    profile behind (round 29, r293 F1)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and told in verdict.text and "turns off the check's watch" in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

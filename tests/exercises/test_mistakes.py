@@ -14961,6 +14961,40 @@ def test_r293_numpy_only_ways_the_profile_does_not_see(name, answer):
     assert verdict.kind != PASSED, verdict.text
 
 
+def _r293_train_mlp_copies_then_subtracts(X, y, params, lr, epochs):
+    """The loop as Exercise 5's text read before round 29: copy the arrays (v.copy()), then params[k] -= lr * grad."""
+    from course_utils import mlp
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: v.copy() for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+        _, grads = mlp.loss_and_grads(params, X, y)
+        for k in ("W1", "b1", "W2", "b2"):
+            params[k] -= lr * grads[k]
+    return params, np.array(losses)
+
+
+def test_r293_train_mlp_text_asks_for_float_copies_the_check_requires():
+    """Misleading (a gap in the text): Exercise 5 said "do not change the arrays in params (copy them first)", and a
+    loop that copied them with v.copy() and stepped with -= was refused on the case of whole-number weights set by hand
+    (numpy's casting error): nothing in the text asked for floats, and its NaN learning rate was refused with "not
+    positive" only. The text now asks for copies as floats and for `not lr > 0`, in English and Chinese (round 29,
+    r293 F2)."""
+    import json
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    cells = json.loads((root / "solutions" / "03b_backprop_and_training.ipynb").read_text("utf-8"))["cells"]
+    text = "".join(next(c for c in cells if c.get("id") == "cell-41")["source"])
+    assert "as floats (`np.array(v, dtype=float)`)" in text and "`v.copy()` keeps their integer dtype" in text, text
+    assert "`not lr > 0`" in text, text
+    zh = (root / "solutions" / "zh" / "03b_backprop_and_training.md").read_text("utf-8")
+    zh = zh[zh.index("<!-- cell cell-41 "):zh.index("<!-- cell cell-42 ")]
+    assert "复制为浮点数（`np.array(v, dtype=float)`）" in zh and "`not lr > 0`" in zh, zh
+    verdict = judge(registry.get_exercise("train_mlp"), _r293_train_mlp_copies_then_subtracts)
+    assert verdict.kind == WRONG and "integer weights set by hand" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -684,18 +684,20 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
         yield
         return
 
+    set_threads_profile, set_profile = threading.setprofile.__code__, sys.setprofile
+
     def profile(frame, event, arg):
         if event == "call":
             caller = frame.f_back
             if caller is None:
                 return
-            if frame.f_code is threading.setprofile.__code__ and _enters_a_library(caller, ends):
+            if frame.f_code is set_threads_profile and _enters_a_library(caller, ends):
                 seen.append(("threading.setprofile", None))   # round 29 (r293 F1): see below
             elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
-            if arg is sys.setprofile and _enters_a_library(frame, ends):
+            if arg is set_profile and _enters_a_library(frame, ends):
                 seen.append(("sys.setprofile", None))   # round 29 (r293 F1): see below
                 return
             package = _package_of_builtin(arg)

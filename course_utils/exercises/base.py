@@ -382,13 +382,17 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
+WATCH_TURNED_OFF = ("your function calls {name}, which turns off the check's watch of the libraries it calls: this "
+                    "exercise is written with numpy and Python alone, and its check refuses an answer that hides its "
+                    "calls")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]))
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1] is not None
+                        else t(WATCH_TURNED_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
@@ -680,14 +684,22 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
         yield
         return
 
+    set_threads_profile, set_profile = threading.setprofile.__code__, sys.setprofile
+
     def profile(frame, event, arg):
         if event == "call":
             caller = frame.f_back
-            if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
-                    and _enters_a_library(caller, ends)):
+            if caller is None:
+                return
+            if frame.f_code is set_threads_profile and _enters_a_library(caller, ends):
+                seen.append(("threading.setprofile", None))   # round 29 (r293 F1): see below
+            elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
+            if arg is set_profile and _enters_a_library(frame, ends):
+                seen.append(("sys.setprofile", None))   # round 29 (r293 F1): see below
+                return
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
@@ -697,6 +709,11 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     try:
         yield
     finally:
+        # round 29 (r293 F1): an answer that called sys.setprofile(None) (or threading.setprofile(None) before it
+        # started a thread) ran torch unseen and passed mlp_backward and train_mlp: its call of either is refused,
+        # and so is a run that leaves another profile behind
+        if sys.getprofile() is not profile or threading.getprofile() is not profile:
+            seen.append(("sys.setprofile", None))
         sys.setprofile(before)
         threading.setprofile(before_threads)
 

@@ -1200,6 +1200,12 @@ _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either 
                  "every call of v).")
 
 
+_OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
+                  "round: each term is v(S + i) - v(S), what adding feature i to S changes, not v(S) - v(S + i); or "
+                  "v(S) is: the features in S keep x's values and the others come from the background rows, not the "
+                  "other way round.")
+
+
 def _shapley_as_a_list(predict, x, background):
     return list(ref.exact_shapley(predict, x, background))
 
@@ -1634,9 +1640,10 @@ EXERCISES = {
                     "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
                     "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
                     "list: rows[:, list(S)] = x[list(S)]."),
+            # round 29 (r298 F1): v(S) - v(S + i) gives the same values, and was told only that v swapped x and the
+            # background, which a learner with a right v looked for in vain
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
-                    "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
-                    "values and the others come from the background rows, not the other way round."),
+                    _OPPOSITE_SIGN),
         ),
     ),
     "occlusion_map": Exercise(

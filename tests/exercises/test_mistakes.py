@@ -24665,6 +24665,33 @@ def test_lesson_08b_round_26_accumulation_step_missing_error_shows_the_answer_s_
     assert "array(" not in verdict.text and "returned (" not in verdict.text, verdict.text
 
 
+def _r298_shapley_with_the_difference_reversed(predict, x, background):
+    """The right v(S) and weights, with each term written v(S) - v(S + i): the Shapley values with the opposite sign."""
+    from itertools import combinations
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n = len(x)
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    return np.array([sum(math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) * (v(S) - v(S + (i,)))
+                         for s in range(n) for S in combinations([j for j in range(n) if j != i], s))
+                     for i in range(n)])
+
+
+def test_r298_exact_shapley_values_names_the_difference_reversed():
+    """v(S) - v(S + i) in place of v(S + i) - v(S) gives the Shapley values with the opposite sign, as a v(S) with x
+    and the background swapped does; it was told only "in v(S) the features in S keep x's values and the others come
+    from the background rows, not the other way round", so a learner with a right v(S) looked for the slip there. The
+    message names both causes now (round 29, r298 F1)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r298_shapley_with_the_difference_reversed)
+    assert verdict.kind == WRONG and "not v(S) - v(S + i)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

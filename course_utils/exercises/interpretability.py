@@ -82,6 +82,9 @@ _LIBRARY_VERSIONS = {
                              # Shapley weights and their sum over every coalition's value (in gray-code order)
                              "shap.utils._general:shapley_coefficients",
                              "shap.explainers._exact:_compute_grey_code_row_values",
+                             # round 29 (r298 F2): numba compiles it; its Python function, py_func, did the same sum
+                             # unwatched (held from an earlier cell; through the watcher, base.watched watches it now)
+                             "shap.explainers._exact:_compute_grey_code_row_values.py_func",
                              # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
                              # is v(S), the mean of predict over the background rows with x's values in S; refused as
                              # the course's coalition_value is

@@ -24692,6 +24692,46 @@ def test_r298_exact_shapley_values_names_the_difference_reversed():
     assert verdict.kind == WRONG and "not v(S) - v(S + i)" in verdict.text, verdict.text
 
 
+def _r298_shapley_by_shap_s_grey_code_sum(held):
+    """v(S) of every coalition in shap's grey-code order, summed with the Shapley weights by the Python function of
+    shap's numba-compiled _compute_grey_code_row_values (its py_func): reached through the module at the call, or held
+    from before the check (an earlier cell)."""
+    import shap.explainers._exact as exact
+
+    kept = exact._compute_grey_code_row_values.py_func
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, none = len(x), 2 ** 31 - 1
+        delta, outputs, mask = exact.gray_code_indexes(n), [], np.zeros(n, dtype=bool)
+        for d in delta:
+            if d != none:
+                mask[d] = ~mask[d]
+            rows = background.copy()
+            rows[:, mask] = x[mask]
+            outputs.append(np.mean(predict(rows)))
+        phi = np.zeros(n)
+        weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+        sum_up = kept if held else exact._compute_grey_code_row_values.py_func
+        sum_up(phi, np.zeros(n, dtype=bool), np.arange(n), np.array(outputs), weights, delta, none)
+        return phi
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["through the module", "held from before the check"])
+def test_r298_exact_shapley_values_refuses_the_python_function_of_shap_s_grey_code_sum(held):
+    """shap's _compute_grey_code_row_values (ExactExplainer's sum of every coalition's value with its Shapley weight)
+    is refused since round 26, but it is a numba dispatcher, and its py_func, the Python function that numba compiles,
+    passed: the watcher copied the dispatcher's __dict__, py_func with it, and a py_func held from an earlier cell was
+    not looked for. The watcher watches the functions in the __dict__ it copies, and py_func is refused by name
+    (round 29, r298 F2)."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r298_shapley_by_shap_s_grey_code_sum(held))
+    assert verdict.kind == WRONG and "_compute_grey_code_row_values" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -1364,11 +1364,12 @@ def _draw_occlusion_case(rng):
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
                     last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False,
-                    batch_axis=True):
+                    batch_axis=True, one_copy=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
-    predict called with one image (H, W), not a batch (round 28)."""
+    predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
+    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1380,9 +1381,10 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
+        covered = image.copy()
         for i in range(0, last[0], stride):
             for j in range(0, last[1], stride):
-                covered = image.copy()
+                covered = covered if one_copy else image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - (predict(covered[None])[0] if batch_axis else predict(covered)))
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
@@ -1718,6 +1720,12 @@ EXERCISES = {
                     "your function gave it one image of shape (H, W), so predict failed on the missing axis. Add the "
                     "batch axis and take the one score back, predict(image[None])[0] (the same for each covered "
                     "copy)."),
+            Mistake("one copy for every window", _occlusion_with(one_copy=True),
+                    # round 29 (r298 F3): told only "wrong value"
+                    "each window's fill stayed in the covered image: you made one copy of the image before the loops "
+                    "and covered every window in it, so each predict saw that window and all the windows before it "
+                    "covered. Make a new copy of the image for every window, covered = image.copy() inside the loops, "
+                    "so that each score has exactly one patch covered."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

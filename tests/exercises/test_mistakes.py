@@ -24798,6 +24798,41 @@ def test_r298_exact_shapley_values_refuses_numba_s_compiled_grey_code_sum():
     assert verdict.kind != PASSED, verdict.text
 
 
+def _r298_from_the_course_s_source(name):
+    """course_utils.attribution's source, run again with exec: its exact_shapley and occlusion are new functions whose
+    code is "<string>", the answer's own to every watch, and no watcher replaces them."""
+    import inspect
+
+    from course_utils import attribution
+
+    namespace = {}
+    exec(inspect.getsource(attribution), namespace)
+    return namespace[name]
+
+
+def _r298_course_source_run_again(name):
+    if name == "occlusion":
+        def occlusion_map(predict, image, patch, stride, fill):
+            return _r298_from_the_course_s_source(name)(predict, image, patch, stride, fill)
+        return occlusion_map
+
+    def exact_shapley_values(predict, x, background):
+        return _r298_from_the_course_s_source(name)(predict, x, background)
+    return exact_shapley_values
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r298 E2): refusals go by the function object (watchers, held "
+                   "references); the course module's source run again with exec makes new functions whose code the "
+                   "engine counts as the answer's own")
+@pytest.mark.parametrize("exercise, name", [("exact_shapley_values", "exact_shapley"), ("occlusion_map", "occlusion")])
+def test_r298_the_course_s_own_version_run_from_its_source_is_refused(exercise, name):
+    """attribution.exact_shapley and attribution.occlusion are refused as the course's own versions, as a call, a
+    held reference or a function holding one; exec(inspect.getsource(attribution), namespace) makes fresh copies from
+    the module's source, and an answer that calls them passes both checks (round 29, r298 E2)."""
+    verdict = judge(registry.get_exercise(exercise), _r298_course_source_run_again(name))
+    assert verdict.kind != PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -1633,6 +1633,13 @@ EXERCISES = {
                     "v(i alone) - v(nobody) is feature i's effect on its own, with the weight 0! (n-1)! / n! = 1/n. "
                     "The sizes are range(n), from 0 to n - 1 included: combinations(others, 0) gives the one empty "
                     "tuple ()."),
+            Mistake("weights without the 1/n", _shapley_with(
+                lambda size, n: math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n - 1)),
+                    # round 29 (r298 F4): told only "wrong value"
+                    "your values are n times the Shapley values: each weight lacks a factor 1/n. The weight of a "
+                    "coalition of size s is s! (n-s-1)! / n!, with n! (all the orders of the n features), not "
+                    "(n-1)!; written with a binomial coefficient it is 1 / (n * C(n-1, s)): the mean over the n sizes "
+                    "of the mean over the C(n-1, s) coalitions of each size."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
                     _ALL_VALUES_0),

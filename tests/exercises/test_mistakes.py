@@ -24833,6 +24833,17 @@ def test_r298_the_course_s_own_version_run_from_its_source_is_refused(exercise, 
     assert verdict.kind != PASSED, verdict.text
 
 
+@pytest.mark.parametrize("weight", [lambda s, n: math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n - 1),
+                                    lambda s, n: 1 / math.comb(n - 1, s)], ids=["(n-1)! for n!", "1 / C(n-1, s)"])
+def test_r298_exact_shapley_values_names_weights_without_the_1_over_n(weight):
+    """Weights s! (n-s-1)! / (n-1)!, or 1 / C(n-1, s) (the mean over the coalitions of each size, summed over the
+    sizes), give n times the Shapley values; both were told only "wrong value ... expected 1.76222, got 5.28666". The
+    slip is catalogued now (round 29, r298 F4)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r28_shapley_with_sizes(
+        lambda others: range(len(others) + 1), weight))
+    assert verdict.kind == WRONG and "n times the Shapley values" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

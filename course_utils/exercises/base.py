@@ -588,6 +588,9 @@ def watched(function: Callable, seen: list, ends: frozenset = frozenset()) -> Ca
             seen.append(name)
         return function(*args, **kwargs)
     del call.__wrapped__   # which would hand the unwatched function to an answer that asks for it
+    for key, value in list(vars(call).items()):   # round 29 (r298 F2): wraps copies the function's __dict__, and a
+        if isinstance(value, types.FunctionType):   # numba dispatcher's holds py_func, its Python function
+            setattr(call, key, watched(value, seen, ends))
     inner = getattr(function, "__wrapped__", None)
     if inner is not None:   # round 24 (r247 E1): a library that calls its own method's undecorated function
         call.__wrapped__ = watched(inner, seen, ends)   # (captum: IntegratedGradients.attribute.__wrapped__)

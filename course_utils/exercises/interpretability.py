@@ -82,6 +82,9 @@ _LIBRARY_VERSIONS = {
                              # Shapley weights and their sum over every coalition's value (in gray-code order)
                              "shap.utils._general:shapley_coefficients",
                              "shap.explainers._exact:_compute_grey_code_row_values",
+                             # round 29 (r298 F2): numba compiles it; its Python function, py_func, did the same sum
+                             # unwatched (held from an earlier cell; through the watcher, base.watched watches it now)
+                             "shap.explainers._exact:_compute_grey_code_row_values.py_func",
                              # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
                              # is v(S), the mean of predict over the background rows with x's values in S; refused as
                              # the course's coalition_value is
@@ -1246,6 +1249,12 @@ _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either 
                  "every call of v).")
 
 
+_OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
+                  "round: each term is v(S + i) - v(S), what adding feature i to S changes, not v(S) - v(S + i); or "
+                  "v(S) is: the features in S keep x's values and the others come from the background rows, not the "
+                  "other way round.")
+
+
 def _shapley_as_a_list(predict, x, background):
     return list(ref.exact_shapley(predict, x, background))
 
@@ -1401,11 +1410,12 @@ def _draw_occlusion_case(rng):
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
                     last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False,
-                    batch_axis=True):
+                    batch_axis=True, one_copy=False):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
-    predict called with one image (H, W), not a batch (round 28)."""
+    predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
+    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1417,9 +1427,10 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
+        covered = image.copy()
         for i in range(0, last[0], stride):
             for j in range(0, last[1], stride):
-                covered = image.copy()
+                covered = covered if one_copy else image.copy()
                 covered[i:i + patch, j:j + patch] = fill
                 drop = sign * (original - (predict(covered[None])[0] if batch_axis else predict(covered)))
                 side = max(patch, stride) if spread_to_stride else patch  # as if the windows always tiled the image
@@ -1678,6 +1689,13 @@ EXERCISES = {
                     "v(i alone) - v(nobody) is feature i's effect on its own, with the weight 0! (n-1)! / n! = 1/n. "
                     "The sizes are range(n), from 0 to n - 1 included: combinations(others, 0) gives the one empty "
                     "tuple ()."),
+            Mistake("weights without the 1/n", _shapley_with(
+                lambda size, n: math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n - 1)),
+                    # round 29 (r298 F4): told only "wrong value"
+                    "your values are n times the Shapley values: each weight lacks a factor 1/n. The weight of a "
+                    "coalition of size s is s! (n-s-1)! / n!, with n! (all the orders of the n features), not "
+                    "(n-1)!; written with a binomial coefficient it is 1 / (n * C(n-1, s)): the mean over the n sizes "
+                    "of the mean over the C(n-1, s) coalitions of each size."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
                     _ALL_VALUES_0),
@@ -1690,9 +1708,10 @@ EXERCISES = {
                     "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
                     "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
                     "list: rows[:, list(S)] = x[list(S)]."),
+            # round 29 (r298 F1): v(S) - v(S + i) gives the same values, and was told only that v swapped x and the
+            # background, which a learner with a right v looked for in vain
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
-                    "your values are the Shapley values with the opposite sign: in v(S) the features in S keep x's "
-                    "values and the others come from the background rows, not the other way round."),
+                    _OPPOSITE_SIGN),
         ),
     ),
     "occlusion_map": Exercise(
@@ -1764,6 +1783,12 @@ EXERCISES = {
                     "your function gave it one image of shape (H, W), so predict failed on the missing axis. Add the "
                     "batch axis and take the one score back, predict(image[None])[0] (the same for each covered "
                     "copy)."),
+            Mistake("one copy for every window", _occlusion_with(one_copy=True),
+                    # round 29 (r298 F3): told only "wrong value"
+                    "each window's fill stayed in the covered image: you made one copy of the image before the loops "
+                    "and covered every window in it, so each predict saw that window and all the windows before it "
+                    "covered. Make a new copy of the image for every window, covered = image.copy() inside the loops, "
+                    "so that each score has exactly one patch covered."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

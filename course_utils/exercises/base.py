@@ -454,7 +454,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             bind(holder, name, watcher)
         failed = None
         try:
-            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, own):
+            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, _globals_of(answer)):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -644,6 +644,14 @@ def _outside(package: str | None) -> bool:
 
 _ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and the engine: checks, guard
            *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
+
+
+def _globals_of(answer: Any) -> dict | None:
+    """The globals of the code that ``answer`` runs: its function's, through functools.partial and bound methods."""
+    while isinstance(answer, functools.partial):
+        answer = answer.func
+    answer = getattr(answer, "__func__", answer)
+    return getattr(answer, "__globals__", None)
 
 
 def _enters_a_library(caller: types.FrameType, ends: frozenset, own: Any = None) -> bool:

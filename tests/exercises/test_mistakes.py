@@ -10156,6 +10156,15 @@ def test_r296_conv2d_valid_typed_at_a_prompt_may_not_call_torch(filename):
     _passes("conv2d_valid", _r296_compiled_from_a_string_numpy(filename))
 
 
+def test_r296_conv2d_valid_from_a_string_wrapped_in_a_partial_may_not_call_torch():
+    """Passed 32 of 32 after the fix above: functools.partial of the same answer has no __globals__, so its code was
+    again taken for a library's; the rule now looks through partials and bound methods (round 29, r296 F2)."""
+    pytest.importorskip("torch")
+    answer = functools.partial(_r296_compiled_from_a_string("<string>"))
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
+
+
 def _r296_compiled_from_a_string_numpy(filename):
     """The right numpy answer, compiled the same way: still passes."""
     namespace = {"np": np, "_r27_conv_inputs": _r27_conv_inputs, "_r28_shifted_slices": _r28_shifted_slices}

@@ -458,7 +458,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             bind(holder, name, watcher)
         failed = None
         try:
-            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends):
+            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, _globals_of(answer)):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -653,13 +653,25 @@ _ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and
            *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
 
 
-def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
+def _globals_of(answer: Any) -> dict | None:
+    """The globals of the code that ``answer`` runs: its function's, through functools.partial and bound methods."""
+    while isinstance(answer, functools.partial):
+        answer = answer.func
+    answer = getattr(answer, "__func__", answer)
+    return getattr(answer, "__globals__", None)
+
+
+def _enters_a_library(caller: types.FrameType, ends: frozenset, own: Any = None) -> bool:
     """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
     ``caller`` through numpy, course_utils and the standard library, the answer's own code comes before any library
     not allowed (a library's own calls, through the standard library too), the engine's code (which reads torch's
     random state around an answer's import) or Python's import system (an import statement runs a library's module
-    code and path finders: the library's functions, once called, are seen)."""
+    code and path finders: the library's functions, once called, are seen). Code compiled from a string ("<string>",
+    "<stdin>") is a library's (a dataclass' __init__) unless it runs in the answer's globals (``own``) or the
+    notebook's (``__main__``): round 29 (r296 F1), an answer typed into a plain Python prompt ("<stdin>"), an IPython
+    terminal ("<ipython-input-...>") or exec'd from a string called torch and passed."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
+    main = getattr(sys.modules.get("__main__"), "__dict__", None)
     frame = caller
     while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
            and frame.f_code not in ends):
@@ -669,12 +681,15 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
             return False
         if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
             return True
+        if filename.startswith("<") and not filename.startswith("<frozen ") and (
+                frame.f_globals is own or frame.f_globals is main):
+            return True   # the answer's own code, compiled from a string
         frame = frame.f_back
     return frame is None   # a thread the answer started
 
 
 @contextlib.contextmanager
-def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
+def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: Any = None):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
     installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
     function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
@@ -694,17 +709,17 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
             caller = frame.f_back
             if caller is None:
                 return
-            if frame.f_code is set_threads_profile and _enters_a_library(caller, ends):
+            if frame.f_code is set_threads_profile and _enters_a_library(caller, ends, own):
                 seen.append(("threading.setprofile", None))   # round 29 (r293 F1): see below
-            elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends):
+            elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
-            if arg is set_profile and _enters_a_library(frame, ends):
+            if arg is set_profile and _enters_a_library(frame, ends, own):
                 seen.append(("sys.setprofile", None))   # round 29 (r293 F1): see below
                 return
             package = _package_of_builtin(arg)
-            if _outside(package) and _enters_a_library(frame, ends):
+            if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
     before, before_threads = sys.getprofile(), threading.getprofile()
     sys.setprofile(profile)

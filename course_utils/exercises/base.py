@@ -382,13 +382,15 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
+PROFILE_OFF = ("your function calls {name}, which turns off the check's watch of the libraries it calls: this "
+               "exercise is written with numpy and Python alone, so its check refuses an answer that hides its calls")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]))
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1] else t(PROFILE_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
@@ -683,11 +685,19 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     def profile(frame, event, arg):
         if event == "call":
             caller = frame.f_back
-            if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
-                    and _enters_a_library(caller, ends)):
+            if caller is None:
+                pass
+            elif frame.f_code is threading.setprofile.__code__:   # round 29 (r294 F1): a thread started after it
+                if _enters_a_library(caller, ends):   # would run unwatched
+                    seen.append(("threading.setprofile", None))
+            elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
+            if arg is sys.setprofile:   # round 29 (r294 F1): sys.setprofile(None) turned this watch off for the
+                if _enters_a_library(frame, ends):   # calls after it, and the answer set it back before it returned
+                    seen.append(("sys.setprofile", None))
+                return
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))

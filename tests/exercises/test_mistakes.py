@@ -4191,6 +4191,174 @@ def test_lesson_04_round_28_sgd_step_written_other_ways_passes(answer):
 
 
 
+# round 29 (r294): 04a's numpy-only rule, turned off or left behind by the answer
+def _r294_checked(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad has another shape than w, or lr is not positive")
+    return w, grad
+
+
+def _r294_torch_step(w, grad, lr):
+    import torch
+    return torch.sub(torch.from_numpy(w), torch.from_numpy(grad), alpha=lr).numpy()
+
+
+def _r294_sgd_step_with_the_profile_off(w, grad, lr):
+    import sys
+    w, grad = _r294_checked(w, grad, lr)
+    before = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        return _r294_torch_step(w, grad, lr)
+    finally:
+        sys.setprofile(before)
+
+
+def _r294_sgd_step_in_a_thread_without_a_profile(w, grad, lr):
+    import threading
+    w, grad = _r294_checked(w, grad, lr)
+    found = []
+    threading.setprofile(None)
+    worker = threading.Thread(target=lambda: found.append(_r294_torch_step(w, grad, lr)))
+    worker.start()
+    worker.join()
+    return found[0]
+
+
+def _r294_batches_with_the_profile_off(n, batch_size, rng):
+    import sys
+    import torch
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    before = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        seed = int(rng.integers(2 ** 62))
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+    finally:
+        sys.setprofile(before)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.parametrize("name, answer, called", [
+    ("sgd_step", _r294_sgd_step_with_the_profile_off, "sys.setprofile"),
+    ("sgd_step", _r294_sgd_step_in_a_thread_without_a_profile, "threading.setprofile"),
+    ("minibatch_indices", _r294_batches_with_the_profile_off, "sys.setprofile")],
+    ids=["sgd_step: sys.setprofile(None)", "sgd_step: threading.setprofile(None), then a thread",
+         "minibatch_indices: sys.setprofile(None)"])
+def test_r294_an_answer_that_turns_the_library_watch_off_is_refused(name, answer, called):
+    """Passed (contrived): sys.setprofile(None) inside the answer turned the numpy-only rule's watch off, and
+    threading.setprofile(None) before starting a thread left that thread unwatched, so torch's arithmetic (torch.sub,
+    torch.randperm) took the step or shuffled the indices and got every mark. The watch now refuses a call of
+    either from the answer's own code (round 29, r294 F1)."""
+    pytest.importorskip("torch")
+    _r294_torch_step(np.ones(2), np.ones(2), 0.1)   # torch's first calls, before the clock
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind != PASSED and called in verdict.text and "turns off" in verdict.text, verdict.text
+
+
+def _r294_sgd_step_in_a_thread_it_starts(w, grad, lr):
+    import threading
+    w, grad = _r294_checked(w, grad, lr)
+    found = []
+    worker = threading.Thread(target=lambda: found.append(w - lr * grad))
+    worker.start()
+    worker.join()
+    return found[0]
+
+
+def test_r294_a_right_answer_that_starts_a_thread_still_passes():
+    """A thread started through threading gets the watch from the engine's own threading.setprofile: its start
+    must not count as the answer turning the watch off (round 29, r294 F1)."""
+    _passes("sgd_step", _r294_sgd_step_in_a_thread_it_starts)
+
+
+def _r294_unwatched_threads():
+    """Two ways to run code in a thread that no profile reaches: a pool's worker started before the check, and a
+    thread started by _thread itself (threading.setprofile reaches only threading.Thread's new threads)."""
+    import _thread
+    import concurrent.futures
+    import threading
+
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    pool.submit(int).result()   # its worker starts now, before the check
+
+    def by_the_pool(w, grad, lr):
+        w, grad = _r294_checked(w, grad, lr)
+        return pool.submit(_r294_torch_step, w, grad, lr).result()
+
+    def by_thread(w, grad, lr):
+        w, grad = _r294_checked(w, grad, lr)
+        found, done = [], threading.Event()
+
+        def work():
+            found.append(_r294_torch_step(w, grad, lr))
+            done.set()
+        _thread.start_new_thread(work, ())
+        done.wait()
+        return found[0]
+    return pool, {"a pool's worker started before the check": by_the_pool, "_thread.start_new_thread": by_thread}
+
+
+@pytest.mark.parametrize("way", ["a pool's worker started before the check", "_thread.start_new_thread"])
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r294 E1): CPython 3.11's sys.setprofile and threading.setprofile reach only the current thread and "
+    "threading.Thread's new threads; a thread started before the check (a pool's worker) or by _thread runs the "
+    "answer's library calls unwatched (threading.setprofile_all_threads and sys.monitoring come with 3.12)"))
+def test_r294_library_calls_in_an_unwatched_thread_are_refused(way):
+    pytest.importorskip("torch")
+    pool, answers = _r294_unwatched_threads()
+    try:
+        verdict = judge(registry.get_exercise("sgd_step"), answers[way])
+    finally:
+        pool.shutdown()
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r294_sgd_step_with_the_profile_off_from_c(w, grad, lr):
+    import sys
+    w, grad = _r294_checked(w, grad, lr)
+    before = sys.getprofile()
+    list(map(sys.setprofile, [None]))   # called from C (map): no c_call event
+    try:
+        return _r294_torch_step(w, grad, lr)
+    finally:
+        list(map(sys.setprofile, [before]))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r294 E2): a call of sys.setprofile made from C (map, functools.partial, ctypes' "
+    "PyEval_SetProfile) makes no profile event, so the watch cannot see itself turned off and on again"))
+def test_r294_the_library_watch_turned_off_from_c_is_refused():
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r294_sgd_step_with_the_profile_off_from_c)
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r294_batches_by_torch_called_from_c(n, batch_size, rng):
+    """torch's C functions called by map and functools.partial (C code), never by the answer's own bytecode."""
+    import functools
+    import torch
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    generator = next(map(torch.Generator, ["cpu"]))
+    functools.partial(torch.Generator.manual_seed, generator)(int(rng.integers(2 ** 62)))
+    order = next(map(torch.Tensor.numpy, [functools.partial(torch.randperm, n, generator=generator)()]))
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r294 E3): CPython 3.11 makes a c_call profile event only where Python bytecode calls a function "
+    "written in C; one that C code calls (map, functools.partial, np.frompyfunc's loop) is not seen, so torch.randperm "
+    "shuffled the indices unwatched"))
+def test_r294_minibatch_indices_by_torch_functions_called_from_c_is_refused():
+    pytest.importorskip("torch")
+    _r294_batches_by_torch_called_from_c(10, 3, np.random.default_rng(0))   # torch's first calls, before the clock
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r294_batches_by_torch_called_from_c)
+    assert verdict.kind != PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

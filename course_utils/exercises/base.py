@@ -5,6 +5,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 """
 from __future__ import annotations
 
+import _thread
 import builtins
 import collections
 import contextlib
@@ -382,9 +383,9 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
-WATCH_TURNED_OFF = ("your function calls {name}, which turns off the check's watch of the libraries it calls: this "
-                    "exercise is written with numpy and Python alone, and its check refuses an answer that hides its "
-                    "calls")
+WATCH_TURNED_OFF = ("your function calls {name}, which turns off the check's watch of the libraries it calls (or runs "
+                    "code in a thread out of its sight): this exercise is written with numpy and Python alone, and its "
+                    "check refuses an answer that hides its calls")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
@@ -697,14 +698,27 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     (scikit-learn's losses, TensorFlow's eager helpers, scipy's logistic density, Keras' Muon); lessons 03 and 04 are
     written with numpy alone, which this rule makes their checks hold by construction. Not seen: a library's numpy
     ufunc (``scipy.special.expit``, which computes no derivative) and a Cython function called on an object the
-    answer made before the check (a Cython function's call makes no profile event)."""
+    answer made before the check (a Cython function's call makes no profile event). A function written in C that C
+    calls (``map(torch.tanh, ...)``, ``functools.partial(torch.sub, a)(b)``) makes no profile event either: torch's
+    operators are seen by a dispatch mode once torch is loaded (``_torch_operators``; round 29, r293 E4 and r294 E3)."""
     if not on:
         yield
         return
 
     set_threads_profile, set_profile = threading.setprofile.__code__, sys.setprofile
+    home, torch_watch = threading.get_ident(), []
+
+    def watch_torch():
+        """Once torch is loaded (before the answer or by it), watch its operators in the checking thread."""
+        torch = sys.modules.get("torch")
+        if (torch is not None and not getattr(getattr(torch, "__spec__", None), "_initializing", False)
+                and threading.get_ident() == home):
+            torch_watch.append(_torch_operators()(seen, ends, own))
+            torch_watch[0].__enter__()
 
     def profile(frame, event, arg):
+        if not torch_watch:
+            watch_torch()
         if event == "call":
             caller = frame.f_back
             if caller is None:
@@ -718,15 +732,22 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             if arg is set_profile and _enters_a_library(frame, ends, own):
                 seen.append(("sys.setprofile", None))   # round 29 (r293 F1): see below
                 return
+            if (arg in _RAW_THREADS and frame.f_code is not threading.Thread.start.__code__
+                    and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that
+                seen.append(("_thread.start_new_thread", None))   # threading.setprofile does not reach
+                return
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
     before, before_threads = sys.getprofile(), threading.getprofile()
+    watch_torch()
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
     try:
         yield
     finally:
+        if torch_watch:
+            torch_watch[0].__exit__(None, None, None)
         # round 29 (r293 F1): an answer that called sys.setprofile(None) (or threading.setprofile(None) before it
         # started a thread) ran torch unseen and passed mlp_backward and train_mlp: its call of either is refused,
         # and so is a run that leaves another profile behind
@@ -734,6 +755,31 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             seen.append(("sys.setprofile", None))
         sys.setprofile(before)
         threading.setprofile(before_threads)
+
+
+_RAW_THREADS = (_thread.start_new_thread, _thread.start_new)
+_DISPATCH_FRAMES = ("/torch/_dynamo/eval_frame.py", "/torch/_compile.py", "/torch/utils/_python_dispatch.py")
+
+
+@functools.cache
+def _torch_operators() -> type:
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class TorchOperators(TorchDispatchMode):
+        """Notes each of torch's operators run by the answer's own code (``_enters_a_library``), also where C called
+        it: torch's Python functions on the way are seen by the profile itself."""
+        def __init__(self, seen, ends, own):
+            super().__init__()
+            self.seen, self.ends, self.own = seen, ends, own
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename.endswith(_DISPATCH_FRAMES):   # torch's way here
+                frame = frame.f_back
+            if frame is not None and _enters_a_library(frame, self.ends, self.own):
+                self.seen.append((f"torch.ops.{func._schema.name.replace('::', '.')}", "torch"))
+            return func(*args, **(kwargs or {}))
+    return TorchOperators
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run

@@ -4301,11 +4301,12 @@ def _r294_unwatched_threads():
     return pool, {"a pool's worker started before the check": by_the_pool, "_thread.start_new_thread": by_thread}
 
 
-@pytest.mark.parametrize("way", ["a pool's worker started before the check", "_thread.start_new_thread"])
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r294 E1): CPython 3.11's sys.setprofile and threading.setprofile reach only the current thread and "
-    "threading.Thread's new threads; a thread started before the check (a pool's worker) or by _thread runs the "
-    "answer's library calls unwatched (threading.setprofile_all_threads and sys.monitoring come with 3.12)"))
+@pytest.mark.parametrize("way", [
+    pytest.param("a pool's worker started before the check", marks=pytest.mark.xfail(strict=True, reason=(
+        "engine note (r294 E1): CPython 3.11's sys.setprofile and threading.setprofile reach only the current thread "
+        "and threading.Thread's new threads; a pool's worker started before the check runs the answer's library calls "
+        "unwatched (threading.setprofile_all_threads and sys.monitoring come with 3.12)"))),
+    "_thread.start_new_thread"])   # refused since round 29: the answer's call of _thread.start_new_thread is seen
 def test_r294_library_calls_in_an_unwatched_thread_are_refused(way):
     pytest.importorskip("torch")
     pool, answers = _r294_unwatched_threads()
@@ -4327,12 +4328,36 @@ def _r294_sgd_step_with_the_profile_off_from_c(w, grad, lr):
         list(map(sys.setprofile, [before]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r294 E2): a call of sys.setprofile made from C (map, functools.partial, ctypes' "
-    "PyEval_SetProfile) makes no profile event, so the watch cannot see itself turned off and on again"))
 def test_r294_the_library_watch_turned_off_from_c_is_refused():
+    """sys.setprofile called from C (map) makes no profile event, but torch's operators are seen by the rule's
+    dispatch mode whether the profile is on or not (round 29: the engine note r294 E2 for torch)."""
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise("sgd_step"), _r294_sgd_step_with_the_profile_off_from_c)
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r29_sgd_step_by_scipy_with_the_profile_off_from_c(w, grad, lr):
+    """The profile turned off from C (map), then scipy's sparse arrays (Python code) take the step: nothing is seen."""
+    import sys
+
+    import scipy.sparse
+    w, grad = _r294_checked(w, grad, lr)
+    before = sys.getprofile()
+    list(map(sys.setprofile, [None]))
+    try:
+        rows = [scipy.sparse.csr_array(a.reshape(1, -1)) for a in (w, grad)]
+        return (rows[0] - lr * rows[1]).toarray().reshape(w.shape)
+    finally:
+        list(map(sys.setprofile, [before]))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r294 E2, after round 29's dispatch mode): a call of sys.setprofile made from C (map, "
+    "functools.partial, ctypes' PyEval_SetProfile) makes no profile event, so the watch cannot see itself turned off "
+    "and on again; torch's operators are still seen (its dispatch mode), another library's Python code is not"))
+def test_r29_the_library_watch_turned_off_from_c_then_scipy_is_refused():
+    _r29_sgd_step_by_scipy_with_the_profile_off_from_c(np.ones(3), np.ones(3), 0.1)   # scipy loaded before the clock
+    verdict = judge(registry.get_exercise("sgd_step"), _r29_sgd_step_by_scipy_with_the_profile_off_from_c)
     assert verdict.kind != PASSED, verdict.text
 
 
@@ -4348,11 +4373,9 @@ def _r294_batches_by_torch_called_from_c(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r294 E3): CPython 3.11 makes a c_call profile event only where Python bytecode calls a function "
-    "written in C; one that C code calls (map, functools.partial, np.frompyfunc's loop) is not seen, so torch.randperm "
-    "shuffled the indices unwatched"))
 def test_r294_minibatch_indices_by_torch_functions_called_from_c_is_refused():
+    """CPython 3.11 makes no c_call event where C code (map, functools.partial) calls torch.randperm; the rule's
+    dispatch mode sees torch's operators (round 29: the engine note r294 E3, closed)."""
     pytest.importorskip("torch")
     _r294_batches_by_torch_called_from_c(10, 3, np.random.default_rng(0))   # torch's first calls, before the clock
     verdict = judge(registry.get_exercise("minibatch_indices"), _r294_batches_by_torch_called_from_c)
@@ -10382,11 +10405,11 @@ def _r296_library_conv(image, kernel):
     return scipy.signal.correlate2d(image, kernel, mode="valid")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r296 E1): the numpy-only rule watches the answer's thread and the threads that threading starts "
-    "while the check runs (threading.setprofile); a thread started by _thread.start_new_thread, or a pool's worker "
-    "started before the check, runs without the profile, and its calls into torch are not seen"))
-@pytest.mark.parametrize("how", ["_thread.start_new_thread", "ThreadPoolExecutor made before"])
+@pytest.mark.parametrize("how", ["_thread.start_new_thread", pytest.param(
+    "ThreadPoolExecutor made before", marks=pytest.mark.xfail(strict=True, reason=(
+        "engine note (r296 E1): the numpy-only rule watches the answer's thread and the threads that threading starts "
+        "while the check runs (threading.setprofile); a pool's worker started before the check runs without the "
+        "profile, and its calls into torch are not seen")))])   # a raw thread is refused since round 29
 def test_r296_conv2d_valid_in_a_thread_the_profile_does_not_see(how):
     pytest.importorskip("torch")
     import concurrent.futures
@@ -15237,24 +15260,17 @@ def _r293_train_mlp_by_starmap(X, y, params, lr, epochs):
 
 
 @pytest.mark.parametrize("name, answer", [
-    pytest.param("mlp_backward", _r293_mlp_backward_with_the_profile_cleared_by_ctypes, marks=pytest.mark.xfail(
-        strict=True, reason="engine note (r293 E1): ctypes.pythonapi.PyEval_SetProfile(None, None) clears the check's "
-        "profile without a profile event (a ctypes function is no builtin function), and sys.setprofile(saved) puts "
-        "it back unseen: torch runs unwatched")),
-    pytest.param("mlp_backward", _r293_mlp_backward_in_a_raw_thread, marks=pytest.mark.xfail(
-        strict=True, reason="engine note (r293 E2): threading.setprofile reaches only threads started by "
-        "threading.Thread; _thread.start_new_thread starts one with no profile")),
+    ("mlp_backward", _r293_mlp_backward_with_the_profile_cleared_by_ctypes),   # torch's operators: dispatch mode
+    ("mlp_backward", _r293_mlp_backward_in_a_raw_thread),   # the answer's _thread.start_new_thread is seen
     pytest.param("mlp_backward", _r293_mlp_backward_in_a_pool_made_before, marks=pytest.mark.xfail(
         strict=True, reason="engine note (r293 E3): a thread started before the check (a ThreadPoolExecutor's "
         "worker made in an earlier cell) has no profile, and Python 3.11 cannot give it one from outside")),
-    pytest.param("train_mlp", _r293_train_mlp_by_starmap, marks=pytest.mark.xfail(
-        strict=True, reason="engine note (r293 E4): a library's builtin function called from C by the standard "
-        "library (itertools.starmap, map, functools.partial) makes no c_call event; mlp_backward sees torch anyway "
-        "through its dispatch mode's Python helpers, train_mlp has none"))],
+    ("train_mlp", _r293_train_mlp_by_starmap)],   # called from C: the rule's dispatch mode sees torch's operators
     ids=["ctypes PyEval_SetProfile", "_thread.start_new_thread", "a thread pool made before", "itertools.starmap"])
 def test_r293_numpy_only_ways_the_profile_does_not_see(name, answer):
-    """Engine notes (round 29, r293 E1-E4): each passed its check with torch doing all the work (mlp_backward 29/29,
-    train_mlp 32/32)."""
+    """Round 29, r293 E1-E4: each passed its check with torch doing all the work (mlp_backward 29/29, train_mlp
+    32/32). E1, E2 and E4 are refused since the rule's dispatch mode sees torch's operators and the answer's call of
+    _thread.start_new_thread; E3 (a pool's worker started before the check) is an engine note."""
     pytest.importorskip("torch")
     if not _R293_POOL:
         from concurrent.futures import ThreadPoolExecutor

@@ -5,6 +5,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 """
 from __future__ import annotations
 
+import _thread
 import builtins
 import collections
 import contextlib
@@ -382,13 +383,17 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
+WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions it calls (or "
+                    "runs code where the check cannot watch it): this exercise is written with numpy and Python alone, "
+                    "as its text says, so its check refuses that. Compute the result in your function itself")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]))
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
+                        else t(WATCH_TURNED_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
@@ -681,7 +686,13 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
         return
 
     def profile(frame, event, arg):
-        if event == "call":
+        if event == "c_call" and arg is _thread.start_new_thread:   # round 29 (r292 F2): a thread of its own, not
+            # threading's, or one started after the answer took the profile off threading's new threads
+            if frame.f_code is not threading.Thread.start.__code__ and _enters_a_library(frame, ends):
+                seen.append(("_thread.start_new_thread", ""))
+            elif threading.getprofile() is not profile and _enters_a_library(frame, ends):
+                seen.append(("threading.setprofile", ""))
+        elif event == "call":
             caller = frame.f_back
             if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
                     and _enters_a_library(caller, ends)):
@@ -692,13 +703,36 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
             if _outside(package) and _enters_a_library(frame, ends):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
     before, before_threads = sys.getprofile(), threading.getprofile()
+    if not _WATCHING:
+        sys.addaudithook(_refuse_turning_the_watch_off)   # once: an audit hook cannot be removed
+        _WATCHING.append(None)
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
+    _WATCHING.append((seen, ends))
     try:
         yield
     finally:
+        _WATCHING.pop()
         sys.setprofile(before)
         threading.setprofile(before_threads)
+
+
+_WATCHING: list = []   # None once the audit hook is in place, then (seen, ends) of each watching_libraries block on
+
+
+def _refuse_turning_the_watch_off(event: str, args: tuple) -> None:
+    """An audit hook: while a numpy-only answer runs, its own call of sys.setprofile (even through functools.partial,
+    which makes no profile event, or ctypes' PyEval_SetProfile) is noted and made to raise, so that the profile stays
+    on. Round 29 (r292 F1): an answer that began with sys.setprofile(None), or put the profile back after its work,
+    passed with torch's sigmoid. A thread that threading started sets its profile as it begins (threading.setprofile),
+    which is allowed."""
+    if event != "sys.setprofile" or len(_WATCHING) < 2:
+        return
+    caller = sys._getframe(1)
+    seen, ends = _WATCHING[-1]
+    if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends):
+        seen.append(("sys.setprofile", ""))
+        raise RuntimeError(t(WATCH_TURNED_OFF, name="sys.setprofile"))
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run

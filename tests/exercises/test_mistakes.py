@@ -14814,6 +14814,154 @@ def test_train_mlp_right_answers_r28_pass():
     _passes("train_mlp", _r28_train_mlp_with_logaddexp_loss)
 
 
+# round 29 (r292): lesson 03a, the numpy-only rule attacked
+def _r292_torch_sigmoid_derivative(z):
+    import torch
+    s = torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float)))
+    return (s * (1 - s)).numpy().copy()
+
+
+def _r292_torch_dense_backward(X, W, dZ):
+    import torch
+    X, W, dZ = (torch.as_tensor(np.asarray(a, dtype=float)) for a in (X, W, dZ))
+    if X.ndim != 2 or X.shape[1] != W.shape[1] or tuple(dZ.shape) != (len(X), len(W)):
+        raise ValueError("shapes do not fit")
+    return tuple(g.numpy().copy() for g in (dZ @ W, dZ.T @ X, dZ.sum(0)))
+
+
+def _r292_torch_softmax_ce_grad(Z, y):
+    import torch
+    if len(y) != len(Z):
+        raise ValueError("one label per row")
+    P = torch.softmax(torch.as_tensor(np.asarray(Z, dtype=float)), dim=1).numpy()
+    return (P - np.eye(P.shape[1])[y]) / len(P)
+
+
+_R292_TORCH = {"sigmoid_derivative": _r292_torch_sigmoid_derivative, "dense_backward": _r292_torch_dense_backward,
+               "softmax_ce_grad": _r292_torch_softmax_ce_grad}
+
+
+def _r292_profile_off_first(work):
+    import sys
+
+    def answer(*args):
+        sys.setprofile(None)
+        return work(*args)
+    return answer
+
+
+def _r292_profile_off_and_back(work):
+    import sys
+
+    def answer(*args):
+        profile = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return work(*args)
+        finally:
+            sys.setprofile(profile)
+    return answer
+
+
+def _r292_profile_off_through_partial_caught(work):
+    import functools
+    import sys
+
+    def answer(*args):
+        try:
+            functools.partial(sys.setprofile, None)()
+        except Exception:
+            pass
+        return work(*args)
+    return answer
+
+
+def _r292_profile_off_by_ctypes(work):
+    import ctypes
+    turn_off = ctypes.pythonapi.PyEval_SetProfile   # looked up before the check, as in an earlier cell
+
+    def answer(*args):
+        turn_off(None, None)
+        return work(*args)
+    return answer
+
+
+def _r292_in_a_raw_thread(work):
+    import _thread
+    import threading
+
+    def answer(*args):
+        box, done = [], threading.Event()
+
+        def run():
+            try:
+                box.append(work(*args))
+            finally:
+                done.set()
+        _thread.start_new_thread(run, ())
+        done.wait()
+        return box[0]
+    return answer
+
+
+def _r292_in_a_thread_started_without_the_profile(work):
+    import threading
+
+    def answer(*args):
+        threading.setprofile(None)
+        box = []
+        worker = threading.Thread(target=lambda: box.append(work(*args)))
+        worker.start()
+        worker.join()
+        return box[0]
+    return answer
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # ctypes reports the hook's error
+@pytest.mark.parametrize("name", list(_R292_TORCH))
+@pytest.mark.parametrize("way", [_r292_profile_off_first, _r292_profile_off_and_back,
+                                 _r292_profile_off_through_partial_caught, _r292_profile_off_by_ctypes,
+                                 _r292_in_a_raw_thread, _r292_in_a_thread_started_without_the_profile],
+                         ids=["sys.setprofile(None)", "turned off and put back", "through functools.partial, caught",
+                              "ctypes' PyEval_SetProfile", "_thread.start_new_thread", "threading.setprofile(None)"])
+def test_r292_numpy_only_answers_may_not_turn_the_watch_off(name, way):
+    """Passed (contrived, new): the numpy-only rule watches the answer with sys.setprofile, and an answer that turned
+    the profile off first (sys.setprofile(None), put back or not, through functools.partial, or ctypes'
+    PyEval_SetProfile held from an earlier cell) or did its work in a thread started by _thread.start_new_thread (which
+    threading.setprofile does not reach) or after threading.setprofile(None) computed 03a's three exercises with torch
+    and got every mark. An audit hook now refuses the answer's sys.setprofile (and makes it raise, so the profile stays
+    on), and the profile refuses a thread started other than by threading, or without its profile. (round 29, r292 F1,
+    F2)"""
+    import sys
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise(name), way(_R292_TORCH[name]))
+    assert verdict.kind == WRONG and "turns off the check's watch" in verdict.text, verdict.text
+    assert sys.getprofile() is None or "watching_libraries" not in repr(sys.getprofile())
+
+
+def _r292_sigmoid_derivative_in_a_thread(z):
+    import threading
+    box = []
+    worker = threading.Thread(target=lambda: box.append(sigmoid(z) * (1 - sigmoid(z))))
+    worker.start()
+    worker.join()
+    return box[0]
+
+
+def _r292_sigmoid_derivative_in_a_pool(z):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        return pool.submit(lambda: sigmoid(z) * (1 - sigmoid(z))).result()
+
+
+@pytest.mark.parametrize("answer", [_r292_sigmoid_derivative_in_a_thread, _r292_sigmoid_derivative_in_a_pool],
+                         ids=["threading.Thread", "ThreadPoolExecutor"])
+def test_r292_right_answers_in_threads_of_their_own_still_pass(answer):
+    """A thread started by threading sets the watch's profile as it begins (a sys.setprofile the new audit hook lets
+    through): right answers computed there pass (round 29, r292)."""
+    _passes("sigmoid_derivative", answer)
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

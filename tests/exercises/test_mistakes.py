@@ -14962,6 +14962,96 @@ def test_r292_right_answers_in_threads_of_their_own_still_pass(answer):
     _passes("sigmoid_derivative", answer)
 
 
+@pytest.mark.xfail(strict=True, reason="engine note (r292 E1): threading.setprofile reaches only the threads started "
+                   "while the check runs; a worker thread started before it (a ThreadPoolExecutor of an earlier cell) "
+                   "runs the answer's work with no profile, and Python 3.11 cannot set one in a running thread")
+def test_r292_sigmoid_derivative_refuses_torch_in_a_thread_started_before_the_check():
+    """Engine note, round 29: torch's sigmoid, run by a thread pool whose worker started before the check (an earlier
+    cell), passes sigmoid_derivative. (r292 E1)"""
+    pytest.importorskip("torch")
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(int).result()   # its worker thread starts now
+
+        def sigmoid_derivative(z):
+            return pool.submit(_r292_torch_sigmoid_derivative, z).result()
+        verdict = judge(registry.get_exercise("sigmoid_derivative"), sigmoid_derivative)
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r292 E2, a variant of r272 E1): calling a Cython class and its "
+                   "methods makes no profile event, so one made inside the answer is not seen either")
+@pytest.mark.parametrize("name", ["sigmoid_derivative", "softmax_ce_grad"])
+def test_r292_refuses_scikit_learn_s_cython_losses_made_inside_the_answer(name):
+    """Engine note, round 29: scikit-learn's Cython losses made inside the answer (not in an earlier cell, as in r272
+    E1) pass: CyHalfBinomialLoss().gradient_hessian's hessian is the sigmoid's derivative, and
+    CyHalfMultinomialLoss().gradient is softmax(Z) - one_hot(y). (r292 E2)"""
+    pytest.importorskip("sklearn")
+
+    def sigmoid_derivative(z):
+        from sklearn._loss._loss import CyHalfBinomialLoss
+        z = np.asarray(z, dtype=float)
+        flat = np.ascontiguousarray(z.reshape(-1))
+        gradient, hessian = np.empty_like(flat), np.empty_like(flat)
+        CyHalfBinomialLoss().gradient_hessian(np.zeros_like(flat), flat, None, gradient, hessian, 1)
+        return hessian.reshape(z.shape)
+
+    def softmax_ce_grad(Z, y):
+        from sklearn._loss._loss import CyHalfMultinomialLoss
+        Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+        if len(y) != len(Z):
+            raise ValueError("one label per row")
+        gradient = np.empty_like(Z)
+        CyHalfMultinomialLoss().gradient(np.asarray(y, dtype=float), Z, None, gradient, 1)
+        return gradient / len(Z)
+    answer = {"sigmoid_derivative": sigmoid_derivative, "softmax_ce_grad": softmax_ce_grad}[name]
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r292 E3): a function written in C called by C (functools.partial, "
+                   "map, np.frompyfunc) makes no profile event: TensorFlow's TFE_Py_FastPathExecute through "
+                   "functools.partial runs any op unseen")
+@pytest.mark.parametrize("name", list(_R292_TORCH))
+def test_r292_refuses_tensorflow_ops_run_through_functools_partial(name):
+    """Engine note, round 29: TensorFlow's fast-path op runner, a pybind11 function, called through functools.partial
+    with the eager context made before the check (an earlier cell), ran SigmoidGrad, MatMul and Sum, and
+    SparseSoftmaxCrossEntropyWithLogits (whose second output is softmax(Z) - one_hot(y)), and passed all three
+    exercises of 03a. Called directly, it is refused. (r292 E3)"""
+    import functools
+    pytest.importorskip("tensorflow")
+    from tensorflow.python import pywrap_tfe
+    from tensorflow.python.eager import context
+    ctx = context.context()
+    ctx.ensure_initialized()
+    run = functools.partial(functools.partial, pywrap_tfe.TFE_Py_FastPathExecute, ctx)
+
+    def sigmoid_derivative(z):
+        z = np.asarray(z, dtype=float)
+        s = sigmoid(z)
+        return np.array(run("SigmoidGrad", None)(s, np.ones_like(s))).reshape(z.shape)
+
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.ndim != 2 or X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        matmul = run("MatMul", None)
+        return (np.array(matmul(dZ, W, "transpose_a", False, "transpose_b", False)),
+                np.array(matmul(dZ, X, "transpose_a", True, "transpose_b", False)),
+                np.array(run("Sum", None)(dZ, np.array([0]), "keep_dims", False)))
+
+    def softmax_ce_grad(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("one label per row")
+        _, gradient = run("SparseSoftmaxCrossEntropyWithLogits", None)(Z, np.asarray(y, dtype=np.int64))
+        return np.array(gradient) / len(Z)
+    answer = {"sigmoid_derivative": sigmoid_derivative, "dense_backward": dense_backward,
+              "softmax_ce_grad": softmax_ce_grad}[name]
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -459,7 +459,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             bind(holder, name, watcher)
         failed = None
         try:
-            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends):
+            with (watching_kernels(kernels, log, ends),
+                  watching_libraries(numpy_only, log, ends, getattr(answer, "__globals__", None))):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -651,16 +652,20 @@ _ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and
            *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
 
 
-def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
+def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None = None) -> bool:
     """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
     ``caller`` through numpy, course_utils and the standard library, the answer's own code comes before any library
     not allowed (a library's own calls, through the standard library too), the engine's code (which reads torch's
     random state around an answer's import) or Python's import system (an import statement runs a library's module
-    code and path finders: the library's functions, once called, are seen)."""
+    code and path finders: the library's functions, once called, are seen). A frame that runs in ``own``, the answer's
+    module, is the answer's code whatever file name it was compiled under (round 29, r292 F3: an answer compiled with
+    torch's file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
     frame = caller
     while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
            and frame.f_code not in ends):
+        if own is not None and frame.f_globals is own:
+            return True
         filename = frame.f_code.co_filename
         if (filename.startswith(_ENGINE) or filename.startswith("<frozen importlib")
                 or _outside(package_of_file(filename))):
@@ -672,7 +677,7 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
 
 
 @contextlib.contextmanager
-def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
+def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: dict | None = None):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
     installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
     function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
@@ -688,19 +693,19 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     def profile(frame, event, arg):
         if event == "c_call" and arg is _thread.start_new_thread:   # round 29 (r292 F2): a thread of its own, not
             # threading's, or one started after the answer took the profile off threading's new threads
-            if frame.f_code is not threading.Thread.start.__code__ and _enters_a_library(frame, ends):
+            if frame.f_code is not threading.Thread.start.__code__ and _enters_a_library(frame, ends, own):
                 seen.append(("_thread.start_new_thread", ""))
-            elif threading.getprofile() is not profile and _enters_a_library(frame, ends):
+            elif threading.getprofile() is not profile and _enters_a_library(frame, ends, own):
                 seen.append(("threading.setprofile", ""))
         elif event == "call":
             caller = frame.f_back
             if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
-                    and _enters_a_library(caller, ends)):
+                    and _enters_a_library(caller, ends, own)):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
             package = _package_of_builtin(arg)
-            if _outside(package) and _enters_a_library(frame, ends):
+            if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
     before, before_threads = sys.getprofile(), threading.getprofile()
     if not _WATCHING:
@@ -708,7 +713,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
         _WATCHING.append(None)
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
-    _WATCHING.append((seen, ends))
+    _WATCHING.append((seen, ends, own))
     try:
         yield
     finally:
@@ -717,7 +722,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
         threading.setprofile(before_threads)
 
 
-_WATCHING: list = []   # None once the audit hook is in place, then (seen, ends) of each watching_libraries block on
+_WATCHING: list = []   # None once the audit hook is in place, then (seen, ends, own) of each watching_libraries block
 
 
 def _refuse_turning_the_watch_off(event: str, args: tuple) -> None:
@@ -729,8 +734,8 @@ def _refuse_turning_the_watch_off(event: str, args: tuple) -> None:
     if event != "sys.setprofile" or len(_WATCHING) < 2:
         return
     caller = sys._getframe(1)
-    seen, ends = _WATCHING[-1]
-    if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends):
+    seen, ends, own = _WATCHING[-1]
+    if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
         seen.append(("sys.setprofile", ""))
         raise RuntimeError(t(WATCH_TURNED_OFF, name="sys.setprofile"))
 

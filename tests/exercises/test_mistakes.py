@@ -14962,6 +14962,28 @@ def test_r292_right_answers_in_threads_of_their_own_still_pass(answer):
     _passes("sigmoid_derivative", answer)
 
 
+_R292_DISGUISED_SOURCE = """
+def sigmoid_derivative(z):
+    import numpy as np
+    import torch
+    t = torch.as_tensor(np.asarray(z, dtype=float)).requires_grad_()
+    torch.sigmoid(t).sum().backward()
+    return t.grad.numpy().copy()
+"""
+
+
+def test_r292_an_answer_compiled_under_a_library_s_file_name_is_still_the_answer_s():
+    """Passed (contrived, new): the numpy-only rule took a frame for a library's by its file name, so an answer compiled
+    with torch's, exec(compile(source, torch.__file__, "exec")), was torch's own code: torch's autograd gave it
+    sigmoid_derivative's every mark. A frame that runs in the answer's module is now the answer's, whatever its file
+    name. (round 29, r292 F3)"""
+    torch = pytest.importorskip("torch")
+    module = {}
+    exec(compile(_R292_DISGUISED_SOURCE, torch.__file__, "exec"), module)
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), module["sigmoid_derivative"])
+    assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
+
+
 @pytest.mark.xfail(strict=True, reason="engine note (r292 E1): threading.setprofile reaches only the threads started "
                    "while the check runs; a worker thread started before it (a ThreadPoolExecutor of an earlier cell) "
                    "runs the answer's work with no profile, and Python 3.11 cannot set one in a running thread")

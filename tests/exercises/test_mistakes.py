@@ -14969,18 +14969,27 @@ def sigmoid_derivative(z):
     t = torch.as_tensor(np.asarray(z, dtype=float)).requires_grad_()
     torch.sigmoid(t).sum().backward()
     return t.grad.numpy().copy()
+
+
+class Answer:
+    def __call__(self, z):
+        return sigmoid_derivative(z)
 """
 
 
-def test_r292_an_answer_compiled_under_a_library_s_file_name_is_still_the_answer_s():
+@pytest.mark.parametrize("form", ["a function", "functools.partial", "a callable object"])
+def test_r292_an_answer_compiled_under_a_library_s_file_name_is_still_the_answer_s(form):
     """Passed (contrived, new): the numpy-only rule took a frame for a library's by its file name, so an answer compiled
     with torch's, exec(compile(source, torch.__file__, "exec")), was torch's own code: torch's autograd gave it
     sigmoid_derivative's every mark. A frame that runs in the answer's module is now the answer's, whatever its file
-    name. (round 29, r292 F3)"""
+    name, and so is one that a functools.partial or a callable object runs. (round 29, r292 F3)"""
+    import functools
     torch = pytest.importorskip("torch")
     module = {}
     exec(compile(_R292_DISGUISED_SOURCE, torch.__file__, "exec"), module)
-    verdict = judge(registry.get_exercise("sigmoid_derivative"), module["sigmoid_derivative"])
+    answer = {"a function": module["sigmoid_derivative"], "functools.partial": functools.partial(
+        module["sigmoid_derivative"]), "a callable object": module["Answer"]()}[form]
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
     assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
 
 

@@ -479,11 +479,14 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
 
 def _module_of(answer: Any) -> dict | None:
     """The globals that the answer's code runs in: a function's own, or those of the function that a functools.partial,
-    a bound method or a callable object's __call__ runs (round 29, r292 F3)."""
+    a bound method or a callable object's __call__ runs (round 29, r292 F3). None for course_utils' own code (a
+    reference, a catalogued mistake): the engine's frames run in those modules too."""
     for _ in range(8):
         own = getattr(answer, "__globals__", None)
         if isinstance(own, dict):
-            return own
+            module = sys.modules.get(own.get("__name__", ""))
+            course = module is not None and vars(module) is own and module.__name__.partition(".")[0] == "course_utils"
+            return None if course else own
         answer = (getattr(answer, "func", None) or getattr(answer, "__func__", None)
                   or (None if isinstance(answer, type) else getattr(type(answer), "__call__", None)))
     return None

@@ -383,16 +383,16 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
-WATCH_TURNED_OFF = ("your function calls {name}, which turns off the check's watch of the libraries it calls (or runs "
-                    "code in a thread out of its sight): this exercise is written with numpy and Python alone, and its "
-                    "check refuses an answer that hides its calls")
+WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions it calls (or "
+                    "runs code where the check cannot watch it): this exercise is written with numpy and Python alone, "
+                    "as its text says, so its check refuses that. Compute the result in your function itself")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1] is not None
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
@@ -459,7 +459,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             bind(holder, name, watcher)
         failed = None
         try:
-            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, _globals_of(answer)):
+            with (watching_kernels(kernels, log, ends),
+                  watching_libraries(numpy_only, log, ends, _module_of(answer))):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -474,6 +475,21 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             raise failed
         return result
     return runner
+
+
+def _module_of(answer: Any) -> dict | None:
+    """The globals that the answer's code runs in: a function's own, or those of the function that a functools.partial,
+    a bound method or a callable object's __call__ runs (round 29, r292 F3). None for course_utils' own code (a
+    reference, a catalogued mistake): the engine's frames run in those modules too."""
+    for _ in range(8):
+        own = getattr(answer, "__globals__", None)
+        if isinstance(own, dict):
+            module = sys.modules.get(own.get("__name__", ""))
+            course = module is not None and vars(module) is own and module.__name__.partition(".")[0] == "course_utils"
+            return None if course else own
+        answer = (getattr(answer, "func", None) or getattr(answer, "__func__", None)
+                  or (None if isinstance(answer, type) else getattr(type(answer), "__call__", None)))
+    return None
 
 
 KERNEL = "aten::"   # how torch names its operators (its C++ kernels): "aten::sigmoid_backward"
@@ -654,43 +670,33 @@ _ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and
            *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
 
 
-def _globals_of(answer: Any) -> dict | None:
-    """The globals of the code that ``answer`` runs: its function's, through functools.partial and bound methods."""
-    while isinstance(answer, functools.partial):
-        answer = answer.func
-    answer = getattr(answer, "__func__", answer)
-    return getattr(answer, "__globals__", None)
-
-
-def _enters_a_library(caller: types.FrameType, ends: frozenset, own: Any = None) -> bool:
+def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None = None) -> bool:
     """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
     ``caller`` through numpy, course_utils and the standard library, the answer's own code comes before any library
     not allowed (a library's own calls, through the standard library too), the engine's code (which reads torch's
     random state around an answer's import) or Python's import system (an import statement runs a library's module
-    code and path finders: the library's functions, once called, are seen). Code compiled from a string ("<string>",
-    "<stdin>") is a library's (a dataclass' __init__) unless it runs in the answer's globals (``own``) or the
-    notebook's (``__main__``): round 29 (r296 F1), an answer typed into a plain Python prompt ("<stdin>"), an IPython
-    terminal ("<ipython-input-...>") or exec'd from a string called torch and passed."""
+    code and path finders: the library's functions, once called, are seen). A frame that runs in ``own``, the answer's
+    module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with torch's
+    file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd, r292 F3;
+    one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
-    main = getattr(sys.modules.get("__main__"), "__dict__", None)
     frame = caller
     while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
            and frame.f_code not in ends):
+        if own is not None and frame.f_globals is own:
+            return True
         filename = frame.f_code.co_filename
         if (filename.startswith(_ENGINE) or filename.startswith("<frozen importlib")
                 or _outside(package_of_file(filename))):
             return False
         if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
             return True
-        if filename.startswith("<") and not filename.startswith("<frozen ") and (
-                frame.f_globals is own or frame.f_globals is main):
-            return True   # the answer's own code, compiled from a string
         frame = frame.f_back
     return frame is None   # a thread the answer started
 
 
 @contextlib.contextmanager
-def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: Any = None):
+def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: dict | None = None):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
     installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
     function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
@@ -705,7 +711,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
         yield
         return
 
-    set_threads_profile, set_profile = threading.setprofile.__code__, sys.setprofile
+    threading_profile = threading.setprofile.__code__
     home, torch_watch = threading.get_ident(), []
 
     def watch_torch():
@@ -723,15 +729,12 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             caller = frame.f_back
             if caller is None:
                 return
-            if frame.f_code is set_threads_profile and _enters_a_library(caller, ends, own):
-                seen.append(("threading.setprofile", None))   # round 29 (r293 F1): see below
+            if frame.f_code is threading_profile and _enters_a_library(caller, ends, own):
+                seen.append(("threading.setprofile", None))   # round 29 (r293 F1): the threads it starts run unseen
             elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
-            if arg is set_profile and _enters_a_library(frame, ends, own):
-                seen.append(("sys.setprofile", None))   # round 29 (r293 F1): see below
-                return
             if (arg in _RAW_THREADS and frame.f_code is not threading.Thread.start.__code__
                     and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that
                 seen.append(("_thread.start_new_thread", None))   # threading.setprofile does not reach
@@ -741,18 +744,18 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
     before, before_threads = sys.getprofile(), threading.getprofile()
     watch_torch()
+    if not _WATCHING:
+        sys.addaudithook(_refuse_turning_the_watch_off)   # once: an audit hook cannot be removed
+        _WATCHING.append(None)
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
+    _WATCHING.append((seen, ends, own))
     try:
         yield
     finally:
+        _WATCHING.pop()
         if torch_watch:
             torch_watch[0].__exit__(None, None, None)
-        # round 29 (r293 F1): an answer that called sys.setprofile(None) (or threading.setprofile(None) before it
-        # started a thread) ran torch unseen and passed mlp_backward and train_mlp: its call of either is refused,
-        # and so is a run that leaves another profile behind
-        if sys.getprofile() is not profile or threading.getprofile() is not profile:
-            seen.append(("sys.setprofile", None))
         sys.setprofile(before)
         threading.setprofile(before_threads)
 
@@ -780,6 +783,24 @@ def _torch_operators() -> type:
                 self.seen.append((f"torch.ops.{func._schema.name.replace('::', '.')}", "torch"))
             return func(*args, **(kwargs or {}))
     return TorchOperators
+
+
+_WATCHING: list = []   # None once the audit hook is in place, then (seen, ends, own) of each watching_libraries block
+
+
+def _refuse_turning_the_watch_off(event: str, args: tuple) -> None:
+    """An audit hook: while a numpy-only answer runs, its own call of sys.setprofile (even through functools.partial,
+    which makes no profile event, or ctypes' PyEval_SetProfile) is noted and made to raise, so that the profile stays
+    on. Round 29 (r292 F1): an answer that began with sys.setprofile(None), or put the profile back after its work,
+    passed with torch's sigmoid. A thread that threading started sets its profile as it begins (threading.setprofile),
+    which is allowed."""
+    if event != "sys.setprofile" or len(_WATCHING) < 2:
+        return
+    caller = sys._getframe(1)
+    seen, ends, own = _WATCHING[-1]
+    if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
+        seen.append(("sys.setprofile", None))
+        raise RuntimeError(t(WATCH_TURNED_OFF, name="sys.setprofile"))
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run

@@ -382,13 +382,16 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
+WATCH_OFF = ("your function switches off the check's watch of its calls ({name}): this exercise is written with numpy "
+             "and Python alone, as its text says, and its check refuses an answer that hides its calls from that watch")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
-    if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]))
+    if isinstance(name, tuple):   # (name, None): the answer switched the watch off (watching_libraries)
+        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1] is not None
+                        else t(WATCH_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
 
@@ -666,6 +669,9 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset) -> bool:
     return frame is None   # a thread the answer started
 
 
+_THREADS_PROFILE = threading.setprofile.__code__
+
+
 @contextlib.contextmanager
 def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
@@ -683,11 +689,15 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     def profile(frame, event, arg):
         if event == "call":
             caller = frame.f_back
-            if (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
+            if caller is not None and frame.f_code is _THREADS_PROFILE and _enters_a_library(caller, ends):
+                seen.append(("threading.setprofile", None))   # round 29 (r295 F1): the profile of later threads off
+            elif (caller is not None and _outside(package_of_file(frame.f_code.co_filename))
                     and _enters_a_library(caller, ends)):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
                              package_of_file(frame.f_code.co_filename)))
         elif event == "c_call":
+            if arg is sys.setprofile and _enters_a_library(frame, ends):
+                seen.append(("sys.setprofile", None))   # round 29 (r295 F1): the profile itself off
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
@@ -697,6 +707,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset()):
     try:
         yield
     finally:
+        if sys.getprofile() is not profile:   # round 29 (r295 F1): switched off where no profile event shows it (the C
+            seen.append(("PyEval_SetProfile", None))   # API's PyEval_SetProfile through ctypes)
         sys.setprofile(before)
         threading.setprofile(before_threads)
 

@@ -4378,6 +4378,173 @@ def test_r294_minibatch_indices_by_torch_functions_called_from_c_is_refused():
     _r294_batches_by_torch_called_from_c(10, 3, np.random.default_rng(0))   # torch's first calls, before the clock
     verdict = judge(registry.get_exercise("minibatch_indices"), _r294_batches_by_torch_called_from_c)
     assert verdict.kind != PASSED, verdict.text
+# round 29: lesson 04b, the numpy-only rule (r295)
+def _r295_profile_off(step):
+    """``step`` run with the check's profile turned off by sys.setprofile(None), then put back."""
+    import functools
+    import sys
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        before = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return step(*args, **kwargs)
+        finally:
+            sys.setprofile(before)
+    return answer
+
+
+def _r295_profile_off_by_ctypes(step):
+    """``step`` run after the C API's PyEval_SetProfile(NULL, NULL), called through ctypes (no profile event)."""
+    import ctypes
+    import functools
+
+    off = ctypes.pythonapi.PyEval_SetProfile
+    off.argtypes, off.restype = [ctypes.c_void_p, ctypes.c_void_p], None
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        off(None, None)
+        return step(*args, **kwargs)
+    return answer
+
+
+def _r295_profile_off_by_ctypes_and_back(step):
+    """``step`` run after PyEval_SetProfile(NULL, NULL) through ctypes, the check's profile put back after it by
+    sys.setprofile (a call that no profile sees then)."""
+    import functools
+    import sys
+
+    off = _r295_profile_off_by_ctypes(step)
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        before = sys.getprofile()
+        try:
+            return off(*args, **kwargs)
+        finally:
+            sys.setprofile(before)
+    return answer
+
+
+def _r295_in_a_thread_without_profile(step):
+    """``step`` run in a thread of threading's, after threading.setprofile(None)."""
+    import concurrent.futures
+    import functools
+    import threading
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        threading.setprofile(None)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(step, *args, **kwargs).result()
+    return answer
+
+
+def _r295_in_a_low_level_thread(step):
+    """``step`` run in a thread started by _thread.start_new_thread, which threading.setprofile does not reach."""
+    import _thread
+    import functools
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        done, box = _thread.allocate_lock(), []
+        done.acquire()
+
+        def work():
+            try:
+                box.append(step(*args, **kwargs))
+            except Exception as error:
+                box.append(error)
+            finally:
+                done.release()
+        _thread.start_new_thread(work, ())
+        done.acquire()
+        if isinstance(box[0], Exception):
+            raise box[0]
+        return box[0]
+    return answer
+
+
+_R295_POOL = []   # a thread pool started before the check (an earlier cell), its worker already running
+
+
+def _r295_in_a_thread_started_before(step):
+    """``step`` run in a worker thread that a pool started before the check: its profile was never set."""
+    import concurrent.futures
+    import functools
+
+    if not _R295_POOL:
+        _R295_POOL.append(concurrent.futures.ThreadPoolExecutor(1))
+        _R295_POOL[0].submit(int).result()
+
+    @functools.wraps(step)
+    def answer(*args, **kwargs):
+        return _R295_POOL[0].submit(step, *args, **kwargs).result()
+    return answer
+
+
+_R295_ENGINE_NOTE = pytest.mark.xfail(strict=True, reason=(
+    "engine note (r295 E1): the numpy-only rule is a profile function; an answer can run the library in a thread "
+    "that the profile never entered (a pool's worker started before the check), and its torch arithmetic passes"))
+
+
+@pytest.mark.parametrize("wrap", [
+    _r295_profile_off, _r295_profile_off_by_ctypes, _r295_in_a_thread_without_profile,
+    _r295_profile_off_by_ctypes_and_back, _r295_in_a_low_level_thread,   # refused since the merges of round 29
+    pytest.param(_r295_in_a_thread_started_before, marks=_R295_ENGINE_NOTE)],
+    ids=["sys.setprofile(None)", "ctypes PyEval_SetProfile", "threading.setprofile(None)",
+         "ctypes PyEval_SetProfile, then sys.setprofile", "_thread.start_new_thread", "a pool started before the check"])
+@pytest.mark.parametrize("name, step", [("momentum_step", _r21_momentum_by_torch_tensors),
+                                        ("adam_step", _r21_adam_by_torch_tensors)], ids=["momentum", "adam"])
+def test_r295_04b_library_arithmetic_with_the_profile_out_of_the_way_is_refused(name, step, wrap):
+    """Passed (shortcuts): torch's arithmetic, refused by the numpy-only rule when called directly, got every mark of
+    momentum_step and adam_step once the answer switched the check's profile off (sys.setprofile(None),
+    threading.setprofile(None) before a thread, PyEval_SetProfile through ctypes) or ran the arithmetic in a thread
+    the profile never entered. The watch refuses a call of sys.setprofile or threading.setprofile by the answer, and
+    a profile that is not its own at the end (round 29, r295 F1; after the merges, an audit hook keeps the profile on
+    and the answer's _thread.start_new_thread is refused); a pool's worker started before the check is engine note
+    r295 E1."""
+    pytest.importorskip("torch")
+    step(np.ones(2), np.ones(2), *([np.zeros(2)] * (1 if name == "momentum_step" else 2)),
+         *((0.1, 0.9) if name == "momentum_step" else (1, 0.1)))   # torch's first import, outside the time limit
+    verdict = judge(registry.get_exercise(name), wrap(step))
+    assert verdict.kind == WRONG and ("from the library torch" in verdict.text
+                                      or "turns off the check's watch" in verdict.text), verdict.text
+
+
+def _r295_sklearn_momentum_from_its_source():
+    """scikit-learn's SGDOptimizer (its source, run by exec in a namespace of the answer's: no call into scikit-learn
+    itself), with the lesson's velocity turned into its -lr * velocity and back."""
+    import inspect
+
+    import sklearn.neural_network._stochastic_optimizers as library
+
+    space = {"np": np}
+    exec(inspect.getsource(library.BaseOptimizer) + inspect.getsource(library.SGDOptimizer), space)
+
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = _r21_floats(w, grad, velocity)
+        if not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad lr or mu")
+        optimizer = space["SGDOptimizer"]([w], learning_rate_init=lr, momentum=mu, nesterov=False)
+        optimizer.velocities = [-lr * velocity]
+        (step,) = optimizer._get_updates([grad])
+        return w + step, step / -lr
+    return momentum_step
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r295 E2): a library's Python source run by exec in the answer's own namespace is code of the "
+    "answer's for the profile (its frames' file is '<string>'), and a new class for the refusal by name of "
+    "SGDOptimizer._get_updates; only numpy runs, so scikit-learn's momentum step passes"))
+def test_r295_04b_momentum_by_scikit_learn_s_source_run_by_exec_is_refused():
+    """Passes (a shortcut, engine note r295 E2): the step is scikit-learn's SGDOptimizer._get_updates, its source
+    text executed by the answer; the answer writes no momentum formula of its own."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("momentum_step"), _r295_sklearn_momentum_from_its_source())
+    assert verdict.kind == WRONG, verdict.text
 
 
 # ---------------------------------------------------------------- lesson 06

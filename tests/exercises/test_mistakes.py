@@ -4495,7 +4495,8 @@ _R295_ENGINE_NOTE = pytest.mark.xfail(strict=True, reason=(
     _r295_profile_off_by_ctypes_and_back, _r295_in_a_low_level_thread,   # refused since the merges of round 29
     pytest.param(_r295_in_a_thread_started_before, marks=_R295_ENGINE_NOTE)],
     ids=["sys.setprofile(None)", "ctypes PyEval_SetProfile", "threading.setprofile(None)",
-         "ctypes PyEval_SetProfile, then sys.setprofile", "_thread.start_new_thread", "a pool started before the check"])
+         "ctypes PyEval_SetProfile, then sys.setprofile", "_thread.start_new_thread",
+         "a pool started before the check"])
 @pytest.mark.parametrize("name, step", [("momentum_step", _r21_momentum_by_torch_tensors),
                                         ("adam_step", _r21_adam_by_torch_tensors)], ids=["momentum", "adam"])
 def test_r295_04b_library_arithmetic_with_the_profile_out_of_the_way_is_refused(name, step, wrap):

@@ -170,6 +170,7 @@ class Exercise:
 
 CHECK_CODES: set = set()   # the code of every exercise's reference and catalogued mistakes (``answer_on_stack``)
 JUDGED: list = []   # the code of the reference and catalogued mistakes of the exercise judged now (``judging``)
+ANSWER_MODULES: list = []   # the globals the answer runs in (``_module_of``), while a check runs it
 
 
 def judging(exercise: Exercise, run: Callable[[], Any]) -> Any:
@@ -383,9 +384,10 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
-WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions it calls (or "
-                    "runs code where the check cannot watch it): this exercise is written with numpy and Python alone, "
-                    "as its text says, so its check refuses that. Compute the result in your function itself")
+WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
+                    "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
+                    "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
+                    "thread")
 
 
 def _refused_call(name: str | tuple) -> Mismatch:
@@ -458,13 +460,14 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         for holder, name, _, watcher in places:
             bind(holder, name, watcher)
         failed = None
+        ANSWER_MODULES.append(_module_of(answer))
         try:
-            with (watching_kernels(kernels, log, ends),
-                  watching_libraries(numpy_only, log, ends, _module_of(answer))):
+            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, ANSWER_MODULES[-1]):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
         finally:
+            ANSWER_MODULES.pop()
             for holder, name, original, _ in reversed(places):   # a name held twice gets its original back last
                 bind(holder, name, original)
             seen = log[start:]
@@ -622,12 +625,15 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
     through the reference on the answer's behalf (``mlp.backward`` for ``dense_backward``, the explorer widget for
     ``neuron``) had to be listed by hand. The walk also ends at the code of the judged exercise's reference or
     catalogued mistakes (``judging``; outside a check, any exercise's: ``CHECK_CODES``): what they call is the check's
-    own doing (the stand-ins watch calls of them), and at the code of ``ends``.
+    own doing (the stand-ins watch calls of them), and at the code of ``ends``. A frame that runs in the answer's
+    module (``ANSWER_MODULES``) is the answer's whatever its file name: round 29 (r292 E4), an answer compiled under
+    captum's own file name was taken for captum's code calling its Saliency.
     """
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
+    own = ANSWER_MODULES[-1] if ANSWER_MODULES else None
     while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
            and frame.f_code not in ends):
-        if not frame.f_code.co_filename.startswith(LIBRARIES):
+        if (own is not None and frame.f_globals is own) or not frame.f_code.co_filename.startswith(LIBRARIES):
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below

@@ -720,7 +720,8 @@ def _saliency_without_a_batch_axis_first_row(model, x, target):
 
 _NO_BATCH_AXIS = ("the model takes a batch (n, *x.shape) and returns scores (n, classes): add a batch axis with "
                   "x[None] and take model(x[None])[0, target]. Without it, a CNN reads the rows of the image as its "
-                  "channels (hence an error about channels), and an MLP given a 1-D x returns a single row of scores.")
+                  "channels (hence an error about channels), and an MLP given a 1-D x returns its scores with no "
+                  "batch axis, shape (classes,), so [0, target] has one index too many.")
 
 
 def _saliency_squeezed(model, x, target):
@@ -1064,9 +1065,9 @@ def _ig_with_alphas_of_shape(shape_of):
 
 
 _ALPHAS_NOT_RESHAPED = ("your alphas have shape (steps,) or (steps, 1), so alphas * (x - baseline) lines the steps up "
-                        "with an axis of x (or fails on their sizes) instead of adding a batch axis in front: give "
-                        "alphas one axis of length 1 per axis of x, reshape(-1, *[1] * x.ndim), so that broadcasting "
-                        "makes a batch (steps, *x.shape).")
+                        "with an axis of x instead of adding a batch axis in front (then the model fails on the points' "
+                        "shape, with an error about sizes or channels): give alphas one axis of length 1 per axis of "
+                        "x, reshape(-1, *[1] * x.ndim), so that broadcasting makes a batch (steps, *x.shape).")
 
 
 def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
@@ -1251,8 +1252,8 @@ _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
                   "round: each term is v(S + i) - v(S), what adding feature i to S changes, not v(S) - v(S + i); or "
-                  "v(S) is: the features in S keep x's values and the others come from the background rows, not the "
-                  "other way round.")
+                  "v(S) is the wrong way round: the features in S keep x's values and the others come from the "
+                  "background rows, not the other way round.")
 
 
 def _shapley_as_a_list(predict, x, background):
@@ -1694,8 +1695,8 @@ EXERCISES = {
                     # round 29 (r298 F4): told only "wrong value"
                     "your values are n times the Shapley values: each weight lacks a factor 1/n. The weight of a "
                     "coalition of size s is s! (n-s-1)! / n!, with n! (all the orders of the n features), not "
-                    "(n-1)!; written with a binomial coefficient it is 1 / (n * C(n-1, s)): the mean over the n sizes "
-                    "of the mean over the C(n-1, s) coalitions of each size."),
+                    "(n-1)!; written with a binomial coefficient it is 1 / (n * C(n-1, s)), so phi_i is the mean over "
+                    "the n sizes s of the mean of v(S + i) - v(S) over the C(n-1, s) coalitions of size s."),
             Mistake("weights by integer division", _shapley_with(lambda size, n: math.factorial(size) * math.factorial(
                 n - size - 1) // math.factorial(n)),  # round 27 (r278 F3): told only "wrong value"
                     _ALL_VALUES_0),
@@ -1786,9 +1787,9 @@ EXERCISES = {
             Mistake("one copy for every window", _occlusion_with(one_copy=True),
                     # round 29 (r298 F3): told only "wrong value"
                     "each window's fill stayed in the covered image: you made one copy of the image before the loops "
-                    "and covered every window in it, so each predict saw that window and all the windows before it "
-                    "covered. Make a new copy of the image for every window, covered = image.copy() inside the loops, "
-                    "so that each score has exactly one patch covered."),
+                    "and covered every window in it, so each call of predict saw that window and all the windows "
+                    "before it covered. Make a new copy of the image for every window, covered = image.copy() inside "
+                    "the loops, so that each score has exactly one window covered."),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

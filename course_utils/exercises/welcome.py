@@ -780,9 +780,11 @@ EXERCISES = {
             # round 29 (r291 F2): a Python loop over the labels meets a grid row by row (no other mistake raises)
             Mistake("Python loop over the rows", _python_loop_over_the_rows,
                     "A Python loop over an array walks along its first axis only: labels of shape (2, 3) come out as "
-                    "2 rows, and `if row == row:` raises this ValueError, since numpy does not call a whole row of "
-                    "comparisons True or False. Each entry of the grid is one prediction: compare the arrays element "
-                    "by element, y_true == y_pred, and take the mean of all the entries, np.mean(y_true == y_pred)."),
+                    "2 rows, and `if label == prediction:` then compares a whole row of y_true with a row of y_pred, "
+                    "which raises this ValueError, since numpy does not call a row of comparisons True or False. Each "
+                    "entry of the grid is one example: compare the arrays element by element, y_true == y_pred, and "
+                    "take the mean of all the entries, np.mean(y_true == y_pred) (a loop would need y_true.ravel() "
+                    "and y_pred.ravel())."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
                     "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "

@@ -15756,12 +15756,10 @@ def saliency_map(model, x, target):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r292 E4): answer_on_stack, which the watchers of named functions "
-                   "use in every lesson, takes a frame for a library's by its file name, so an answer compiled under "
-                   "the library's own file name is not seen calling it (F3 closed this for the numpy-only rule only)")
 def test_r292_saliency_map_refuses_captum_compiled_under_captum_s_file_name():
-    """Engine note, round 29: captum's Saliency is refused by name (round 24); the same answer compiled with
-    exec(compile(source, captum.__file__, "exec")) is taken for captum's own code. (r292 E4)"""
+    """Round 29 (r292 E4): captum's Saliency is refused by name (round 24); the same answer compiled with
+    exec(compile(source, captum.__file__, "exec")) was taken for captum's own code. answer_on_stack now counts a frame
+    in the answer's module as the answer's."""
     captum = pytest.importorskip("captum")
     module = {}
     exec(compile(_R292_SALIENCY_BY_CAPTUM, captum.__file__, "exec"), module)

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -785,10 +786,12 @@ def test_the_sigmoid_read_from_lesson_01b_s_widget_is_refused(answer):
 
 
 def _course_helper(source: str, name: str):
-    """A function whose code reads as course_utils' own (a helper the exercise does not list)."""
-    namespace = {}
-    exec(compile(source, str(Path(course_utils.__file__).parent / "mlp.py"), "exec"), namespace)
-    return namespace[name]
+    """A function of a course_utils module (a helper the exercise does not list): its code reads as course_utils' own,
+    and it runs in a module of course_utils (a frame in the answer's own module counts as the answer's, round 29)."""
+    module = types.ModuleType("course_utils._a_helper_of_the_tests")
+    sys.modules[module.__name__] = module
+    exec(compile(source, str(Path(course_utils.__file__).parent / "mlp.py"), "exec"), vars(module))
+    return vars(module)[name]
 
 
 _LOGISTIC = _course_helper("from course_utils.neurons import sigmoid\n"

@@ -721,7 +721,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     home, torch_watch = threading.get_ident(), []
 
     def watch_torch():
-        """Once torch is loaded (before the answer or by it), watch its operators in the checking thread."""
+        """Once torch is loaded (before the answer, or by it: checked as each import returns), watch its operators
+        in the checking thread."""
         torch = sys.modules.get("torch")
         if (torch is not None and not getattr(getattr(torch, "__spec__", None), "_initializing", False)
                 and threading.get_ident() == home):
@@ -729,8 +730,6 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             torch_watch[0].__enter__()
 
     def profile(frame, event, arg):
-        if not torch_watch:
-            watch_torch()
         if event == "call":
             caller = frame.f_back
             if caller is None:
@@ -748,6 +747,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
+        elif event == "return" and frame.f_code is _FIND_AND_LOAD and not torch_watch:
+            watch_torch()   # an import ends: torch may be loaded now (a check on every event took 20 % longer)
     before, before_threads = sys.getprofile(), threading.getprofile()
     watch_torch()
     if not _WATCHING:
@@ -767,6 +768,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
 
 
 _RAW_THREADS = (_thread.start_new_thread, _thread.start_new)
+_FIND_AND_LOAD = sys.modules["importlib._bootstrap"]._find_and_load.__code__   # every import that loads a module
 _DISPATCH_FRAMES = ("/torch/_dynamo/eval_frame.py", "/torch/_compile.py", "/torch/utils/_python_dispatch.py")
 
 

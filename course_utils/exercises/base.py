@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..guard import guarded
+from ..guard import guarded, listen
 from ..i18n import t
 
 
@@ -752,7 +752,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     before, before_threads = sys.getprofile(), threading.getprofile()
     watch_torch()
     if not _WATCHING:
-        sys.addaudithook(_refuse_turning_the_watch_off)   # once: an audit hook cannot be removed
+        listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
         _WATCHING.append(None)
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
@@ -796,15 +796,15 @@ def _torch_operators() -> type:
 _WATCHING: list = []   # None once the audit hook is in place, then (seen, ends, own) of each watching_libraries block
 
 
-def _refuse_turning_the_watch_off(event: str, args: tuple) -> None:
-    """An audit hook: while a numpy-only answer runs, its own call of sys.setprofile (even through functools.partial,
+def _refuse_turning_the_watch_off(args: tuple) -> None:
+    """A listener of the audit event "sys.setprofile" (``guard.listen``): while a numpy-only answer runs, its own call of sys.setprofile (even through functools.partial,
     which makes no profile event, or ctypes' PyEval_SetProfile) is noted and made to raise, so that the profile stays
     on. Round 29 (r292 F1): an answer that began with sys.setprofile(None), or put the profile back after its work,
     passed with torch's sigmoid. A thread that threading started sets its profile as it begins (threading.setprofile),
     which is allowed."""
-    if event != "sys.setprofile" or len(_WATCHING) < 2:
+    if len(_WATCHING) < 2:
         return
-    caller = sys._getframe(1)
+    caller = sys._getframe(2)   # above guard's audit hook
     seen, ends, own = _WATCHING[-1]
     if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
         seen.append(("sys.setprofile", None))

@@ -875,6 +875,78 @@ def test_a_case_copied_fast_is_a_deep_copy_that_keeps_shared_arrays_shared():
     assert new.args[0][0, 0] == 0.0
 
 
+def test_the_engine_copies_and_compares_plain_values_unwatched_and_other_values_watched():
+    """Round 30: the numpy-only watch's profile saw each step of the engine's copies and comparisons of a case (up to
+    65 a case), most of the 1.4 million profile events of one right check of sgd_step. Values made only of what a
+    case holds are now copied and compared with the profile off; a value of a kind of its own (an answer's result,
+    whose __deepcopy__ or __eq__ is the answer's code) still runs under the profile."""
+    from course_utils.exercises.base import same_arrays
+
+    class Own:
+        def __deepcopy__(self, memo):
+            return Own()
+
+    calls = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    plain = Case((np.ones(3), np.float64(2.0), [1, {"lr": 0.1}], None), {"mu": 0.9}, "plain", raises=ValueError)
+    sys.setprofile(profile)
+    try:
+        copied(plain), same_arrays(plain, copied(plain))
+        quiet = list(calls)
+        copied((np.ones(3), Own())), same_arrays([Own()], [Own()])
+    finally:
+        sys.setprofile(None)
+    assert "_copy" not in quiet and "_same" not in quiet and "_plain" not in quiet, quiet
+    assert "_copy" in calls and "__deepcopy__" in calls and "_same" in calls, calls
+
+
+def test_only_the_engine_s_own_copies_run_unwatched():
+    """The function that turns the profile off for the engine's copies runs only the engine's copy and comparison: an
+    answer that handed it a library's function would run that function unwatched."""
+    from course_utils.exercises import base
+
+    with pytest.raises(ValueError):
+        base._unwatched(np.sum, np.ones(3))
+
+
+class _LibraryWorkWhenCopied:
+    def __init__(self, z, box):
+        self.z, self.box = z, box
+
+    def __deepcopy__(self, memo):
+        from scipy.stats import logistic
+        self.box.append(logistic.pdf(self.z))
+        return self
+
+
+def _library_work_in_the_engine_s_copy(z):
+    from course_utils.exercises.base import copied as engine_copy
+    box = []
+    engine_copy((np.ones(2), _LibraryWorkWhenCopied(np.array(z, dtype=float), box)))
+    return box[0]
+
+
+def _library_work_handed_to_the_unwatched_runner(z):
+    from scipy.stats import logistic
+    from course_utils.exercises import base
+    return base._unwatched(logistic.pdf, np.array(z, dtype=float))
+
+
+@pytest.mark.parametrize("answer", [_library_work_in_the_engine_s_copy, _library_work_handed_to_the_unwatched_runner],
+                         ids=["the engine's copy of an object of its own", "the unwatched runner handed a library function"])
+def test_library_work_in_the_engine_s_unwatched_copies_is_still_refused(answer):
+    """Round 30: the engine's copies of plain values run with the numpy-only watch off (above). An answer whose work
+    is done by scipy inside such a copy (an object of its own given to the engine's copy, a library function given to
+    the runner that turns the watch off) is still refused."""
+    pytest.importorskip("scipy")
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
+    assert verdict.kind == "wrong" and ("scipy" in verdict.text or "unwatched" in verdict.text), verdict.text
+
+
 class _WithAStaticMethod:
     @staticmethod
     def twice(x):

@@ -210,33 +210,74 @@ _ATOMS = frozenset({int, float, bool, complex, str, bytes, type(None), type, typ
                     types.BuiltinFunctionType})
 
 
-def copied(value: Any, memo: dict | None = None) -> Any:
+def copied(value: Any) -> Any:
     """``copy.deepcopy(value)``, several times faster for what a case holds (a check copies its case before each of
     up to 65 calls): a ``Case``, tuples, lists, dicts and plain numpy arrays are copied here, each object once (two
     arguments that are one array stay one array), and anything else by ``copy.deepcopy`` with the same memo."""
+    return _unwatched(_copy, value, {})
+
+
+def _copy(value: Any, memo: dict) -> Any:
     kind = type(value)
     if kind in _ATOMS:
         return value
-    memo = {} if memo is None else memo
     found = memo.get(id(value), memo)
     if found is not memo:
         return found
     if kind is np.ndarray and not value.dtype.hasobject:
         new = memo[id(value)] = value.copy(order="K")
     elif kind is tuple:
-        new = memo[id(value)] = tuple(copied(item, memo) for item in value)
+        new = memo[id(value)] = tuple(_copy(item, memo) for item in value)
     elif kind is list:
         new = memo[id(value)] = []
-        new.extend(copied(item, memo) for item in value)
+        new.extend(_copy(item, memo) for item in value)
     elif kind is dict:
         new = memo[id(value)] = {}
-        new.update((copied(key, memo), copied(item, memo)) for key, item in value.items())
+        new.update((_copy(key, memo), _copy(item, memo)) for key, item in value.items())
     elif kind is Case:
         new = memo[id(value)] = object.__new__(Case)
-        new.__dict__.update((name, copied(item, memo)) for name, item in value.__dict__.items())
+        new.__dict__.update((name, _copy(item, memo)) for name, item in value.__dict__.items())
     else:
         new = copy.deepcopy(value, memo)
     return new
+
+
+_PLAIN_KINDS = (int, float, bool, complex, str, bytes, type(None), np.float64, np.float32, np.int64, np.int32, np.bool_)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what a check's case is made of: exact tuples, lists, dicts with string keys,
+    ``Case``s, numbers, strings, exception classes and numpy arrays of numbers. Copying or comparing it runs no code of
+    an answer's (no __deepcopy__, __eq__ or __hash__ of its own): only ``is`` tests of exact types are made here."""
+    kind = type(value)
+    if any(kind is plain for plain in _PLAIN_KINDS):
+        return True
+    if kind is np.ndarray:
+        return not value.dtype.hasobject
+    if kind is tuple or kind is list:
+        return all(_plain(item) for item in value)
+    if kind is dict or kind is Case:
+        items = value if kind is dict else vars(value)
+        return all(type(key) is str and _plain(item) for key, item in items.items())
+    return kind is type and issubclass(value, BaseException)
+
+
+def _unwatched(work: Callable, *values: Any) -> Any:
+    """``work(*values)`` (the engine's ``_copy`` or ``_same``), with the profile of the numpy-only watch
+    (``watching_libraries``) off while it runs where ``values`` are plain (``_plain``). Round 30: the engine's copies
+    and comparisons of a case, up to 65 a case, made most of the 1.4 million profile events of one right check of
+    sgd_step. Anything else (an answer's result of its own kind) is copied and compared watched."""
+    if work is not _copy and work is not _same:
+        raise ValueError("only the engine's copies and comparisons run unwatched")
+    profile = sys.getprofile()
+    if profile is not None:
+        sys.setprofile(None)
+        try:
+            if all(_plain(value) for value in values):
+                return work(*values)
+        finally:
+            sys.setprofile(profile)
+    return work(*values)
 
 
 def to_numpy(value: Any) -> Any:
@@ -251,14 +292,18 @@ def to_numpy(value: Any) -> Any:
 def same_arrays(a: Any, b: Any) -> bool:
     """True when every numpy array, torch tensor or number or string inside ``a`` equals its counterpart in ``b``
     (NaN equal to NaN; a torch tensor's requires_grad flag too); other objects are not compared."""
+    return _unwatched(_same, a, b)
+
+
+def _same(a: Any, b: Any) -> bool:
     if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors: compare their values and gradient flag
         if getattr(a, "requires_grad", False) != getattr(b, "requires_grad", False):
             return False  # e.g. logits.requires_grad_(False), which raises on a model's output (not a leaf)
         a, b = to_numpy(a), to_numpy(b)
     if isinstance(a, Case):
-        return same_arrays(a.args, b.args) and same_arrays(list(a.kwargs.values()), list(b.kwargs.values()))
+        return _same(a.args, b.args) and _same(list(a.kwargs.values()), list(b.kwargs.values()))
     if isinstance(a, (tuple, list)):
-        return len(a) == len(b) and all(same_arrays(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
     if isinstance(a, (int, float, str)):   # e.g. the items of a list the answer was given
@@ -631,9 +676,11 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
     """
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
     own = ANSWER_MODULES[-1] if ANSWER_MODULES else None
-    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
-           and frame.f_code not in ends):
-        if (own is not None and frame.f_globals is own) or not frame.f_code.co_filename.startswith(LIBRARIES):
+    while frame is not None:
+        code = frame.f_code   # read once: each read is an audit event
+        if code is guarded.__code__ or code in check_codes or code in ends:
+            break
+        if (own is not None and frame.f_globals is own) or not code.co_filename.startswith(LIBRARIES):
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
@@ -687,11 +734,13 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
     one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
     frame = caller
-    while (frame is not None and frame.f_code is not guarded.__code__ and frame.f_code not in check_codes
-           and frame.f_code not in ends):
+    while frame is not None:
+        code = frame.f_code   # read once: each read of f_code is an audit event
+        if code is guarded.__code__ or code in check_codes or code in ends:
+            break
         if own is not None and frame.f_globals is own:
             return True
-        filename = frame.f_code.co_filename
+        filename = code.co_filename
         if (filename.startswith(_ENGINE) or filename.startswith("<frozen importlib")
                 or _outside(package_of_file(filename))):
             return False
@@ -734,11 +783,12 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             caller = frame.f_back
             if caller is None:
                 return
-            if frame.f_code is threading_profile and _enters_a_library(caller, ends, own):
+            code = frame.f_code   # read once: each read of f_code is an audit event, and audit hooks cost time
+            if code is threading_profile and _enters_a_library(caller, ends, own):
                 seen.append(("threading.setprofile", None))   # round 29 (r293 F1): the threads it starts run unseen
-            elif _outside(package_of_file(frame.f_code.co_filename)) and _enters_a_library(caller, ends, own):
-                seen.append((f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_qualname}",
-                             package_of_file(frame.f_code.co_filename)))
+            elif _outside(package_of_file(code.co_filename)) and _enters_a_library(caller, ends, own):
+                seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
+                             package_of_file(code.co_filename)))
         elif event == "c_call":
             if (arg in _RAW_THREADS and frame.f_code is not threading.Thread.start.__code__
                     and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that
@@ -747,7 +797,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
-        elif event == "return" and frame.f_code is _FIND_AND_LOAD and not torch_watch:
+        elif (event == "return" and not torch_watch and frame.f_globals is _BOOTSTRAP
+              and frame.f_code is _FIND_AND_LOAD):
             watch_torch()   # an import ends: torch may be loaded now (a check on every event took 20 % longer)
     before, before_threads = sys.getprofile(), threading.getprofile()
     watch_torch()
@@ -768,7 +819,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
 
 
 _RAW_THREADS = (_thread.start_new_thread, _thread.start_new)
-_FIND_AND_LOAD = sys.modules["importlib._bootstrap"]._find_and_load.__code__   # every import that loads a module
+_BOOTSTRAP = vars(sys.modules["importlib._bootstrap"])
+_FIND_AND_LOAD = _BOOTSTRAP["_find_and_load"].__code__   # every import that loads a module
 _DISPATCH_FRAMES = ("/torch/_dynamo/eval_frame.py", "/torch/_compile.py", "/torch/utils/_python_dispatch.py")
 
 

@@ -4548,6 +4548,71 @@ def test_r295_04b_momentum_by_scikit_learn_s_source_run_by_exec_is_refused():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r304_sgd_step_by_scikit_learn_s_cython_axpy(w, grad, lr):
+    """The step taken by scikit-learn's Cython BLAS wrapper _axpy_memview (y += alpha x), a module-level function."""
+    from sklearn.utils._cython_blas import _axpy_memview
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad must have w's shape, and lr must be positive")
+    new_w = np.array(w, order="C").reshape(-1)
+    _axpy_memview(-float(lr), np.ascontiguousarray(grad).reshape(-1), new_w)
+    return new_w.reshape(w.shape)
+
+
+def _r304_sgd_step_by_ctypes_blas(w, grad, lr):
+    """The step taken by cblas_daxpy of scipy's own OpenBLAS, loaded and called through ctypes (no scipy function)."""
+    import ctypes
+    import glob
+    import os
+
+    import scipy
+    library = glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*.so"))
+    daxpy = ctypes.CDLL(library[0]).scipy_cblas_daxpy
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad must have w's shape, and lr must be positive")
+    new_w, grad = np.array(w, order="C"), np.ascontiguousarray(grad)
+    to_double = ctypes.POINTER(ctypes.c_double)
+    daxpy(ctypes.c_int(new_w.size), ctypes.c_double(-lr), grad.ctypes.data_as(to_double), ctypes.c_int(1),
+          new_w.ctypes.data_as(to_double), ctypes.c_int(1))
+    return new_w
+
+
+def _r304_scipy_openblas_present():
+    import glob
+    import os
+    scipy = pytest.importorskip("scipy")
+    if not glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*.so")):
+        pytest.skip("this scipy build has no bundled OpenBLAS")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r304 E1, a variant of r272 E1 and r292 E2): a Cython function (cyfunction, not an exact "
+    "PyCFunction) makes no profile event in CPython 3.11 even when it is a module-level function called directly by "
+    "the answer, so scikit-learn's _axpy_memview takes sgd_step's step unseen"))
+def test_r304_sgd_step_by_scikit_learn_s_cython_axpy_is_refused():
+    """Passes (a shortcut, engine note r304 E1): sklearn.utils._cython_blas._axpy_memview, a fused cpdef function
+    imported inside the answer, computes w - lr * grad as BLAS axpy; the numpy-only rule does not see its call (the
+    import itself is the import system's doing, which the rule leaves alone). Known until now: Cython methods of an
+    object made before the check (r272 E1) and Cython classes made inside the answer (r292 E2)."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("sgd_step"), _r304_sgd_step_by_scikit_learn_s_cython_axpy)
+    assert verdict.kind == WRONG and "sklearn" in verdict.text, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r304 E2, a variant of r284 F4): a foreign function called through ctypes (a _FuncPtr object, not "
+    "a PyCFunction) makes no profile event, so scipy's bundled OpenBLAS daxpy takes sgd_step's step unseen; CPython "
+    "raises the audit event ctypes.call_function for each such call, which the engine's audit hook could refuse"))
+def test_r304_sgd_step_by_blas_daxpy_through_ctypes_is_refused():
+    """Passes (a shortcut, engine note r304 E2): the answer loads scipy's own OpenBLAS with ctypes.CDLL and calls
+    scipy_cblas_daxpy on the arrays' buffers; no function of scipy is called (r284 F4 called scipy.linalg.blas.daxpy,
+    an f2py object), and ctypes is in the standard library."""
+    _r304_scipy_openblas_present()
+    verdict = judge(registry.get_exercise("sgd_step"), _r304_sgd_step_by_ctypes_blas)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

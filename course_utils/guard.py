@@ -110,9 +110,31 @@ def _importing(frame: types.FrameType | None) -> bool:
     return False
 
 
+_NOT_CUT: set = set()   # code objects that TimeUp must not interrupt (``not_cut``)
+_MOMENT = 0.001        # seconds until the next look, when time ran out inside one of them
+_MOMENTS = 1000        # looks at most, then TimeUp all the same
+
+
+def not_cut(code: types.CodeType) -> None:
+    """Have the time limit wait until no frame of ``code`` runs before it raises TimeUp: the numpy-only rule's profile
+    function, whose error would turn the profile off (CPython does, and the audit event it raises looks like the
+    answer's own sys.setprofile). Round 30 (r303 E2): a slow answer was told it called sys.setprofile in half its
+    runs. Under the watchdog (Windows, a thread not the main one) the look and the raise are two steps: rarer there,
+    not ruled out."""
+    _NOT_CUT.add(code)
+
+
+def _running_one_not_cut(frame: types.FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code in _NOT_CUT:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def _signal_timer(seconds: float):
-    last, waited, ended = time.monotonic() + seconds + IMPORT_GRACE, [False], [False]
+    last, waited, ended, moments = time.monotonic() + seconds + IMPORT_GRACE, [False], [False], [0]
 
     def on_alarm(signum, frame):
         if ended[0]:   # an alarm that went off as the block ended: set no new timer (under the default handler
@@ -124,6 +146,10 @@ def _signal_timer(seconds: float):
         if waited[0]:   # the import ran past the limit and has ended: the answer's own work gets the limit again
             waited[0] = False
             signal.setitimer(signal.ITIMER_REAL, seconds)
+            return
+        if moments[0] < _MOMENTS and _running_one_not_cut(frame):
+            moments[0] += 1
+            signal.setitimer(signal.ITIMER_REAL, _MOMENT)
             return
         raise TimeUp()
 
@@ -147,7 +173,8 @@ def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
 
 @contextlib.contextmanager
 def _watchdog(seconds: float):
-    target, lock, state = threading.get_ident(), threading.Lock(), {"done": False, "fired": False, "waited": False}
+    target, lock = threading.get_ident(), threading.Lock()
+    state = {"done": False, "fired": False, "waited": False, "moments": 0}
     last = time.monotonic() + seconds + IMPORT_GRACE
 
     def start(delay):
@@ -159,13 +186,18 @@ def _watchdog(seconds: float):
         with lock:
             if state["done"]:
                 return
-            if _importing(sys._current_frames().get(target)) and time.monotonic() < last:
+            frame = sys._current_frames().get(target)
+            if _importing(frame) and time.monotonic() < last:
                 state["waited"] = True
                 start(_LOOK_AGAIN)
                 return
             if state["waited"]:   # as in _signal_timer: after an import past the limit, the limit again
                 state["waited"] = False
                 start(seconds)
+                return
+            if state["moments"] < _MOMENTS and _running_one_not_cut(frame):   # as in _signal_timer
+                state["moments"] += 1
+                start(_MOMENT)
                 return
             state["fired"] = True
             _raise_in(target, TimeUp)

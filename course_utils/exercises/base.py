@@ -10,6 +10,7 @@ import builtins
 import collections
 import contextlib
 import copy
+import ctypes
 import dis
 import fnmatch
 import functools
@@ -27,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..guard import guarded, listen
+from ..guard import guarded, listen, not_cut
 from ..i18n import t
 
 
@@ -429,6 +430,9 @@ LIBRARY_VERSION = ("your function calls {name}, a library function that computes
                    "exercise asks you to write that computation yourself")
 OTHER_LIBRARY = ("your function calls {name}, from the library {package}: this exercise is written with numpy and "
                  "Python alone, as its text says, so its check refuses a call into any other library")
+FOREIGN_CALL = ("your function calls {name}, from ctypes, which runs the C functions of compiled libraries (a BLAS, "
+                "torch's): this exercise is written with numpy and Python alone, as its text says, so its check "
+                "refuses a call into any other library, through ctypes too")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -439,7 +443,8 @@ def _refused_call(name: str | tuple) -> Mismatch:
     """The refusal of a call of ``name`` ("module.qualname"): the course's own version, or a library's; (name,
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
-        return Mismatch(t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
+        return Mismatch(t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
+                        else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
@@ -690,15 +695,19 @@ NUMPY_ONLY = "numpy::only"   # lessons 03 and 04: every library but numpy is ref
 ALLOWED_PACKAGES = frozenset({
     "numpy", "course_utils",   # and what prints, times and runs the answer: a notebook's kernel, pytest
     "IPython", "ipykernel", "traitlets", "zmq", "tornado", "jupyter_client", "jupyter_core", "comm", "debugpy",
-    "_pytest", "pytest", "pluggy", "xdist", "execnet", "nbval", *sys.stdlib_module_names})
+    "_pytest", "pytest", "pluggy", "xdist", "execnet", "nbval", *sys.stdlib_module_names}) - {"ctypes", "_ctypes"}
+_FOREIGN = ("ctypes", "_ctypes")   # round 30 (r304 E2): a compiled library's C function, loaded with ctypes.CDLL
+_CTYPES = str(Path(ctypes.__file__).parent) + "/"
 _SITE_PACKAGES = tuple(sorted({*site.getsitepackages(), site.getusersitepackages(),
                                *(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))}, key=len, reverse=True))
 
 
 @functools.cache
 def package_of_file(filename: str) -> str | None:
-    """The installed package that ``filename`` belongs to ("sklearn"), or None (the standard library, the answer's own
-    code, course_utils run from a checkout)."""
+    """The installed package that ``filename`` belongs to ("sklearn"), "ctypes", or None (the rest of the standard
+    library, the answer's own code, course_utils run from a checkout)."""
+    if filename.startswith(_CTYPES):
+        return "ctypes"
     for root in _SITE_PACKAGES:
         if filename.startswith(root + "/"):
             return filename[len(root) + 1:].split("/")[0].removesuffix(".py")
@@ -719,19 +728,17 @@ def _outside(package: str | None) -> bool:
     return package is not None and package not in ALLOWED_PACKAGES
 
 
-_ENGINE = (str(Path(__file__).parent) + "/",   # the exercises' declarations and the engine: checks, guard
-           *(str(Path(__file__).parents[1] / name) for name in ("checks.py", "guard.py")))
-
-
 def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None = None) -> bool:
     """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
-    ``caller`` through numpy, course_utils and the standard library, the answer's own code comes before any library
-    not allowed (a library's own calls, through the standard library too), the engine's code (which reads torch's
-    random state around an answer's import) or Python's import system (an import statement runs a library's module
-    code and path finders: the library's functions, once called, are seen). A frame that runs in ``own``, the answer's
-    module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with torch's
-    file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd, r292 F3;
-    one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
+    ``caller`` through numpy, course_utils (the engine too) and the standard library, the answer's own code comes
+    before any library not allowed (a library's own calls, through the standard library too), the engine's import
+    statement that puts torch's random state back around an answer's import, or Python's import system (an import
+    statement runs a library's module code and path finders: the library's functions, once called, are seen). Round
+    30 (r303 E1): the walk ended at any of the engine's frames, so a library function that the answer handed to one
+    of the engine's helpers (``reference_of(scipy.stats.logistic.cdf)``) ran unseen. A frame that runs in ``own``, the
+    answer's module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with
+    torch's file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd,
+    r292 F3; one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
     frame = caller
     while frame is not None:
@@ -741,7 +748,7 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
         if own is not None and frame.f_globals is own:
             return True
         filename = code.co_filename
-        if (filename.startswith(_ENGINE) or filename.startswith("<frozen importlib")
+        if (code is _IMPORT_FOR_THE_CHECK or filename.startswith("<frozen importlib")
                 or _outside(package_of_file(filename))):
             return False
         if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
@@ -804,6 +811,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     watch_torch()
     if not _WATCHING:
         listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
+        not_cut(profile.__code__)
         _WATCHING.append(None)
     sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
@@ -849,11 +857,11 @@ _WATCHING: list = []   # None once the audit hook is in place, then (seen, ends,
 
 
 def _refuse_turning_the_watch_off(args: tuple) -> None:
-    """A listener of the audit event "sys.setprofile" (``guard.listen``): while a numpy-only answer runs, its own call of sys.setprofile (even through functools.partial,
-    which makes no profile event, or ctypes' PyEval_SetProfile) is noted and made to raise, so that the profile stays
-    on. Round 29 (r292 F1): an answer that began with sys.setprofile(None), or put the profile back after its work,
-    passed with torch's sigmoid. A thread that threading started sets its profile as it begins (threading.setprofile),
-    which is allowed."""
+    """A listener of the audit event "sys.setprofile" (``guard.listen``): while a numpy-only answer runs, its own call
+    of sys.setprofile (even through functools.partial, which makes no profile event, or ctypes' PyEval_SetProfile) is
+    noted and made to raise, so that the profile stays on. Round 29 (r292 F1): an answer that began with
+    sys.setprofile(None), or put the profile back after its work, passed with torch's sigmoid. A thread that
+    threading started sets its profile as it begins (threading.setprofile), which is allowed."""
     if len(_WATCHING) < 2:
         return
     caller = sys._getframe(2)   # above guard's audit hook
@@ -1332,6 +1340,10 @@ def random_left_alone(call, generators=RANDOM_GENERATORS):
     if changed:
         raise Mismatch(t(RANDOM_CHANGED))
     return result
+
+
+_IMPORT_FOR_THE_CHECK = next(code for code in random_left_alone.__code__.co_consts
+                             if getattr(code, "co_name", "") == "import_leaving_random_alone")
 
 
 RANDOM_CHANGED = ("your function changed a global random generator (np.random.seed, np.random.permutation, "

@@ -941,10 +941,12 @@ def _library_work_handed_to_the_unwatched_runner(z):
 def test_library_work_in_the_engine_s_unwatched_copies_is_still_refused(answer):
     """Round 30: the engine's copies of plain values run with the numpy-only watch off (above). An answer whose work
     is done by scipy inside such a copy (an object of its own given to the engine's copy, a library function given to
-    the runner that turns the watch off) is still refused."""
+    the runner that turns the watch off) is still refused: the engine turning the watch off for the answer is the
+    answer turning it off."""
     pytest.importorskip("scipy")
     verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
-    assert verdict.kind == "wrong" and ("scipy" in verdict.text or "unwatched" in verdict.text), verdict.text
+    assert verdict.kind == "wrong" and any(words in verdict.text for words in (
+        "from the library scipy", "run unwatched", "turns off the check's watch")), verdict.text
 
 
 class _WithAStaticMethod:

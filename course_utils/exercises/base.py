@@ -813,17 +813,17 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
         listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
         not_cut(profile.__code__)
         _WATCHING.append(None)
-    sys.setprofile(profile)
     threading.setprofile(profile)   # a thread the answer starts
+    sys.setprofile(profile)   # last and first off: the engine's own calls are not watched
     _WATCHING.append((seen, ends, own))
     try:
         yield
     finally:
         _WATCHING.pop()
-        if torch_watch:
-            torch_watch[0].__exit__(None, None, None)
         sys.setprofile(before)
         threading.setprofile(before_threads)
+        if torch_watch:
+            torch_watch[0].__exit__(None, None, None)
 
 
 _RAW_THREADS = (_thread.start_new_thread, _thread.start_new)

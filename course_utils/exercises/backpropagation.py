@@ -737,6 +737,13 @@ _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.cli
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum()))
+# round 30 (r302 F1): the table of the lesson lists dW, db, dX (W, b, A_prev) from the top: results in that order, or
+# dW first, were told only "result #1: wrong shape"
+_in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
+_dw_first = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ @ W, dZ.sum(axis=0)))
+_DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of X's "
+                "shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
+                "table lists them from the top as W, b, A_prev")
 
 
 def _narrow_x_only(X, W, dZ):
@@ -1799,6 +1806,8 @@ EXERCISES = {
             Mistake("arrays cast to dZ's dtype", _dense_in_dz_dtype, "np.asarray(X, dtype=dZ.dtype) takes dZ's dtype: "
                     "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
                     "each array to floats, np.asarray(a, dtype=float)"),
+            Mistake("results in the table's order", _in_the_table_s_order, _DENSE_ORDER),
+            Mistake("dW first", _dw_first, _DENSE_ORDER),
             Mistake("dX with W.T", _dx_with_w_transposed),
             # round 21: a float32 answer was told only of a wrong value in the 7th digit
             Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "

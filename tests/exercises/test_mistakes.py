@@ -15768,6 +15768,34 @@ def test_r292_saliency_map_refuses_captum_compiled_under_captum_s_file_name():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r302_dense_checked(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if X.shape[1] != W.shape[1] or dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError("shapes do not fit")
+    return X, W, dZ
+
+
+def _r302_dense_in_the_table_s_order(X, W, dZ):
+    X, W, dZ = _r302_dense_checked(X, W, dZ)
+    return dZ.T @ X, dZ.sum(axis=0), dZ @ W
+
+
+def _r302_dense_dw_first(X, W, dZ):
+    X, W, dZ = _r302_dense_checked(X, W, dZ)
+    return dZ.T @ X, dZ @ W, dZ.sum(axis=0)
+
+
+@pytest.mark.parametrize("answer", [_r302_dense_in_the_table_s_order, _r302_dense_dw_first],
+                         ids=["(dW, db, dX), the table's order", "(dW, dX, db)"])
+def test_r302_dense_backward_names_results_in_another_order(answer):
+    """Refused with a message that named no mistake: the table of cell [11] lists dL/dW, dL/db and dL/dA_prev from the
+    top, and right gradients returned in that order (or dW first) were told only "result #1: wrong shape: expected (5,
+    3), got (4, 3)", which sends the learner to the formula of dX. The order is catalogued now, and the message names
+    the tuple (dX, dW, db). (round 30, r302 F1)"""
+    verdict = judge(registry.get_exercise("dense_backward"), answer)
+    assert verdict.kind == WRONG and "the tuple (dX, dW, db)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

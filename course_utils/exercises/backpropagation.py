@@ -1875,9 +1875,11 @@ EXERCISES = {
                     "integer logits it holds integers, and the probabilities stored in it are cut to 0. Start from "
                     "the softmax itself: P = mlp.softmax(Z), then subtract the one-hot labels"),
             Mistake("one-hot width from the labels", _ce_grad_one_hot_from_labels, "the one-hot matrix needs one "
-                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
-                    "as many columns as the largest label seen plus one, too few when the last classes are absent "
-                    "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
+                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(len(Z)) has one per "
+                    "example (n), and np.eye(y.max() + 1) only as many as the largest label seen plus one, too few "
+                    "when the last classes are absent from the batch; numpy then cannot subtract it from softmax(Z) "
+                    "(or the index of a label is out of bounds), and where the widths happen to agree it is right by "
+                    "chance. Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
             Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
             Mistake("row sum without keepdims", _ce_grad_row_sum_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),

@@ -15796,6 +15796,32 @@ def test_r302_dense_backward_names_results_in_another_order(answer):
     assert verdict.kind == WRONG and "the tuple (dX, dW, db)" in verdict.text, verdict.text
 
 
+def _r302_softmax_ce_grad_with(one_hot=None, probabilities=None, average=False, true_class_only=False):
+    """The right length check, then (P - one_hot) / n with the given one-hot matrix or softmax, or the slips below."""
+    def softmax_ce_grad(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError("one label per row")
+        P = probabilities(Z) if probabilities else _r24_mlp.softmax(Z)
+        Y = np.eye(Z.shape[1])[y] if one_hot is None else one_hot(Z, y)
+        if true_class_only:
+            grad = np.zeros_like(P)
+            grad[np.arange(len(Z)), y] = P[np.arange(len(Z)), y] - 1
+            return grad / len(Z)
+        return np.mean(P - Y, axis=0) if average else (P - Y) / len(Z)
+    return softmax_ce_grad
+
+
+def test_r302_softmax_ce_grad_names_a_one_hot_of_n_columns():
+    """Refused with a message that pointed the wrong way: np.eye(len(Z))[y], a one-hot of n columns (one per example,
+    where the classes need k), was told that "np.eye(y.max() + 1) has only as many columns as the largest label seen
+    plus one", a line the learner did not write (both raise the same broadcasting error on the first input). The
+    message now names both. (round 30, r302 F2)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"),
+                    _r302_softmax_ce_grad_with(one_hot=lambda Z, y: np.eye(len(Z))[y]))
+    assert verdict.kind == WRONG and "np.eye(len(Z)) has one per example" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

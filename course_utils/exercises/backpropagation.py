@@ -985,6 +985,25 @@ def _ce_grad_no_length_check(Z, y):
     return (mlp.softmax(np.asarray(Z, dtype=float)) - _one_hot(Z, y)) / len(Z)
 
 
+# round 30 (r302 F3-F5): slips told only "wrong value" or "wrong shape": a softmax that divides by a column's or the
+# whole batch's sum, the entries of the true classes alone, and the gradient averaged over the examples into one row
+_ce_grad_softmax_over_examples = _lengths_checked(lambda Z, y: (mlp.softmax(Z, axis=0) - _one_hot(Z, y)) / len(Z))
+_ce_grad_row_max_column_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=0)
+                  - _one_hot(Z, y)) / len(Z))
+_ce_grad_batch_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum()
+                  - _one_hot(Z, y)) / len(Z))
+_ce_grad_batch_max_and_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum() - _one_hot(Z, y)) / len(Z))
+
+
+_SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
+                          "divide e by its own row's sum, e.sum(axis=1, keepdims=True), not by a column's sum (axis=0, "
+                          "a class over the examples) or the whole batch's (e.sum()); mlp.softmax(Z) does it with its "
+                          "default axis=-1")
+
+
 def _mlp_backward_with(dz2, dz1):
     """A two-layer backward pass with the output delta ``dz2(P, y, n)`` and hidden delta ``dz1(dH, H)``."""
     def backward(X, y, W1, b1, W2, b2):
@@ -1894,6 +1913,10 @@ EXERCISES = {
                     "Z - Z.max(axis=1, keepdims=True) wraps around (it stays in 8 bits) and np.exp computes in float16 "
                     "(about 3 digits): convert the logits to floats first, np.asarray(Z, dtype=float), or use "
                     "mlp.softmax"),
+            Mistake("softmax over the examples", _ce_grad_softmax_over_examples, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("row maximum, column sum", _ce_grad_row_max_column_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the whole batch's sum", _ce_grad_batch_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

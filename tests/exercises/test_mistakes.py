@@ -15822,6 +15822,23 @@ def test_r302_softmax_ce_grad_names_a_one_hot_of_n_columns():
     assert verdict.kind == WRONG and "np.eye(len(Z)) has one per example" in verdict.text, verdict.text
 
 
+def _r302_exp_shifted(Z):
+    return np.exp(Z - Z.max(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("probabilities", [
+    lambda Z: _r24_mlp.softmax(Z, axis=0),
+    lambda Z: _r302_exp_shifted(Z) / _r302_exp_shifted(Z).sum(axis=0, keepdims=True),
+    lambda Z: _r302_exp_shifted(Z) / _r302_exp_shifted(Z).sum(),
+    lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()],
+    ids=["mlp.softmax(Z, axis=0)", "e.sum(axis=0)", "e.sum()", "Z.max() and e.sum()"])
+def test_r302_softmax_ce_grad_names_a_softmax_normalised_over_the_wrong_axis(probabilities):
+    """Refused with "wrong value" alone: a softmax whose probabilities sum to 1 over a column (a class over the
+    examples) or over the whole batch, not over each row's classes. Catalogued now. (round 30, r302 F3)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r302_softmax_ce_grad_with(probabilities=probabilities))
+    assert verdict.kind == WRONG and "e.sum(axis=1, keepdims=True)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

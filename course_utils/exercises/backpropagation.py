@@ -998,10 +998,27 @@ _ce_grad_batch_max_and_sum = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum() - _one_hot(Z, y)) / len(Z))
 
 
+def _ce_grad_true_class_only(Z, y):
+    """(P - 1) / n in each row's true class and 0 elsewhere: the other classes' entries left out."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    P = mlp.softmax(Z)
+    grad = np.zeros_like(P)
+    rows = np.arange(len(Z))
+    grad[rows, y] = P[rows, y] - 1
+    return grad / len(Z)
+
+
 _SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
                           "divide e by its own row's sum, e.sum(axis=1, keepdims=True), not by a column's sum (axis=0, "
                           "a class over the examples) or the whole batch's (e.sum()); mlp.softmax(Z) does it with its "
                           "default axis=-1")
+
+
+_TRUE_CLASS_ONLY = ("every class's logit enters the loss through the softmax's sum, so every entry has a gradient: "
+                    "p_c / n for a class other than the true one, (p_y - 1) / n for the true one. Subtract the "
+                    "one-hot matrix from the whole softmax, (softmax(Z) - np.eye(k)[y]) / n, and keep the other "
+                    "entries")
 
 
 def _mlp_backward_with(dz2, dz1):
@@ -1917,6 +1934,7 @@ EXERCISES = {
             Mistake("row maximum, column sum", _ce_grad_row_max_column_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the whole batch's sum", _ce_grad_batch_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the true class's entries only", _ce_grad_true_class_only, _TRUE_CLASS_ONLY),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

@@ -15839,6 +15839,14 @@ def test_r302_softmax_ce_grad_names_a_softmax_normalised_over_the_wrong_axis(pro
     assert verdict.kind == WRONG and "e.sum(axis=1, keepdims=True)" in verdict.text, verdict.text
 
 
+def test_r302_softmax_ce_grad_names_the_true_class_s_entries_only():
+    """Refused with "wrong value ... expected 0.0782438, got 0" alone: (p_y - 1) / n in each row's true class and 0 in
+    the others, as if only the true class's logit mattered. Catalogued now: every entry has a gradient. (round 30,
+    r302 F4)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r302_softmax_ce_grad_with(true_class_only=True))
+    assert verdict.kind == WRONG and "every entry has a gradient" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

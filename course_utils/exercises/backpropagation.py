@@ -1009,6 +1009,9 @@ def _ce_grad_true_class_only(Z, y):
     return grad / len(Z)
 
 
+_ce_grad_averaged_over_examples = _lengths_checked(lambda Z, y: np.mean(mlp.softmax(Z) - _one_hot(Z, y), axis=0))
+
+
 _SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
                           "divide e by its own row's sum, e.sum(axis=1, keepdims=True), not by a column's sum (axis=0, "
                           "a class over the examples) or the whole batch's (e.sum()); mlp.softmax(Z) does it with its "
@@ -1019,6 +1022,11 @@ _TRUE_CLASS_ONLY = ("every class's logit enters the loss through the softmax's s
                     "p_c / n for a class other than the true one, (p_y - 1) / n for the true one. Subtract the "
                     "one-hot matrix from the whole softmax, (softmax(Z) - np.eye(k)[y]) / n, and keep the other "
                     "entries")
+
+
+_AVERAGED_OVER_EXAMPLES = ("the gradient with respect to Z has Z's shape (n, k), one row per example: the mean "
+                           "loss's 1/n divides each row, (softmax(Z) - one_hot(y)) / n, and the rows are not "
+                           "averaged into one (summing over the examples is db's job in the layer's backward pass)")
 
 
 def _mlp_backward_with(dz2, dz1):
@@ -1935,6 +1943,7 @@ EXERCISES = {
             Mistake("the whole batch's sum", _ce_grad_batch_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the true class's entries only", _ce_grad_true_class_only, _TRUE_CLASS_ONLY),
+            Mistake("averaged over the examples", _ce_grad_averaged_over_examples, _AVERAGED_OVER_EXAMPLES),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

@@ -15847,6 +15847,13 @@ def test_r302_softmax_ce_grad_names_the_true_class_s_entries_only():
     assert verdict.kind == WRONG and "every entry has a gradient" in verdict.text, verdict.text
 
 
+def test_r302_softmax_ce_grad_names_the_gradient_averaged_over_the_examples():
+    """Refused with "wrong shape: expected (3, 4), got (4,)" alone: np.mean(P - Y, axis=0), the "mean" of the mean
+    cross-entropy taken over the examples' gradients. Catalogued now. (round 30, r302 F5)"""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r302_softmax_ce_grad_with(average=True))
+    assert verdict.kind == WRONG and "one row per example" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

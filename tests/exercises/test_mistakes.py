@@ -15854,6 +15854,37 @@ def test_r302_softmax_ce_grad_names_the_gradient_averaged_over_the_examples():
     assert verdict.kind == WRONG and "one row per example" in verdict.text, verdict.text
 
 
+def _r302_sigmoid_derivative_by_cython_expit(z):
+    from scipy.special.cython_special import expit
+    z = np.asarray(z, dtype=float)
+    s = np.array([expit(v) for v in z.ravel()]).reshape(z.shape)
+    return s * (1 - s)
+
+
+def _r302_dense_backward_by_cython_dot(X, W, dZ):
+    from sklearn.utils._cython_blas import _dot_memview as dot
+    X, W, dZ = _r302_dense_checked(X, W, dZ)
+    c = np.ascontiguousarray
+    dX = np.array([[dot(c(dZ[r]), c(W[:, i])) for i in range(W.shape[1])] for r in range(len(X))]).reshape(X.shape)
+    dW = np.array([[dot(c(dZ[:, j]), c(X[:, i])) for i in range(X.shape[1])] for j in range(len(W))]).reshape(W.shape)
+    return dX, dW, dZ.sum(axis=0)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r302 E1): a Cython function (cython_function_or_method, not a "
+                   "builtin_function_or_method) called by the answer makes no profile event, even when the answer "
+                   "imports its module itself: a plain module-level function, not only a Cython class or method")
+@pytest.mark.parametrize("name, library", [("sigmoid_derivative", "scipy"), ("dense_backward", "sklearn")])
+def test_r302_numpy_only_refuses_a_cython_function_called_by_the_answer(name, library):
+    """Engine note, round 30: scipy.special.cython_special.expit (the Cython twin of the ufunc expit) gives
+    sigmoid_derivative its sigmoid, and scikit-learn's Cython BLAS dot, sklearn.utils._cython_blas._dot_memview, computes
+    every entry of dX and dW in dense_backward: both pass, imported inside the answer. (r302 E1)"""
+    pytest.importorskip(library)
+    answer = {"sigmoid_derivative": _r302_sigmoid_derivative_by_cython_expit,
+              "dense_backward": _r302_dense_backward_by_cython_dot}[name]
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

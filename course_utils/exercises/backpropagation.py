@@ -741,8 +741,8 @@ _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum())
 # dW first, were told only "result #1: wrong shape"
 _in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
 _dw_first = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ @ W, dZ.sum(axis=0)))
-_DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of X's "
-                "shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
+_DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of "
+                "X's shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
                 "table lists them from the top as W, b, A_prev")
 
 

@@ -15876,8 +15876,8 @@ def _r302_dense_backward_by_cython_dot(X, W, dZ):
 @pytest.mark.parametrize("name, library", [("sigmoid_derivative", "scipy"), ("dense_backward", "sklearn")])
 def test_r302_numpy_only_refuses_a_cython_function_called_by_the_answer(name, library):
     """Engine note, round 30: scipy.special.cython_special.expit (the Cython twin of the ufunc expit) gives
-    sigmoid_derivative its sigmoid, and scikit-learn's Cython BLAS dot, sklearn.utils._cython_blas._dot_memview, computes
-    every entry of dX and dW in dense_backward: both pass, imported inside the answer. (r302 E1)"""
+    sigmoid_derivative its sigmoid, and scikit-learn's Cython BLAS dot, sklearn.utils._cython_blas._dot_memview,
+    computes every entry of dX and dW in dense_backward: both pass, imported inside the answer. (r302 E1)"""
     pytest.importorskip(library)
     answer = {"sigmoid_derivative": _r302_sigmoid_derivative_by_cython_expit,
               "dense_backward": _r302_dense_backward_by_cython_dot}[name]

@@ -744,6 +744,9 @@ _dw_first = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ @ W, dZ.sum(axis=0)))
 _DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of "
                 "X's shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
                 "table lists them from the top as W, b, A_prev")
+_DX_WITH_W_T = ("the forward pass uses W transposed, Z = X @ W.T, but the way back undoes the transpose: dX = dZ @ W, "
+                "(n, n_out) @ (n_out, n_in) = (n, n_in), X's shape. dZ @ W.T multiplies (n, n_out) by (n_in, n_out), "
+                "which numpy refuses unless n_in == n_out (and then gives wrong values)")
 
 
 def _narrow_x_only(X, W, dZ):
@@ -1852,7 +1855,6 @@ EXERCISES = {
                     "each array to floats, np.asarray(a, dtype=float)"),
             Mistake("results in the table's order", _in_the_table_s_order, _DENSE_ORDER),
             Mistake("dW first", _dw_first, _DENSE_ORDER),
-            Mistake("dX with W.T", _dx_with_w_transposed),
             # round 21: a float32 answer was told only of a wrong value in the 7th digit
             Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
                     "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
@@ -1879,6 +1881,9 @@ EXERCISES = {
             Mistake("W transposed to fit X", _dense_w_transposed_to_fit, "X must have W.shape[1] columns, one per "
                     "input of the layer (W is (n_out, n_in)); yours transposed W where X had W.shape[0] columns "
                     "instead of raising ValueError: never turn W to fit X, test X.shape[1] != W.shape[1] and raise"),
+            # round 30 (r302 F6): it had no message, as it raises no ValueError for a misfit X; after "W transposed to
+            # fit X", which gives the same outcome on the first input that it gets wrong
+            Mistake("dX with W.T", _dx_with_w_transposed, _DX_WITH_W_T),
             # round 27 (r272 F5): a test of X.shape[-1] was told to check X's columns "too", which it did
             Mistake("X's last axis taken for its columns", _x_last_axis_checked, _X_LAST_AXIS),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "

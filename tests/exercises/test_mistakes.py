@@ -15796,6 +15796,19 @@ def test_r302_dense_backward_names_results_in_another_order(answer):
     assert verdict.kind == WRONG and "the tuple (dX, dW, db)" in verdict.text, verdict.text
 
 
+def _r302_dense_dx_with_w_transposed(X, W, dZ):
+    X, W, dZ = _r302_dense_checked(X, W, dZ)
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_r302_dense_backward_names_dx_with_w_transposed():
+    """Refused with numpy's "raised ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0 ..."
+    alone, in an exercise that asks for ValueError on misfits: dX = dZ @ W.T, W transposed as in the forward pass
+    Z = X @ W.T. The mistake was catalogued with no message; it has one now. (round 30, r302 F6)"""
+    verdict = judge(registry.get_exercise("dense_backward"), _r302_dense_dx_with_w_transposed)
+    assert verdict.kind == WRONG and "dX = dZ @ W" in verdict.text, verdict.text
+
+
 def _r302_softmax_ce_grad_with(one_hot=None, probabilities=None, average=False, true_class_only=False):
     """The right length check, then (P - one_hot) / n with the given one-hot matrix or softmax, or the slips below."""
     def softmax_ce_grad(Z, y):

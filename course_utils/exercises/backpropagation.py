@@ -737,6 +737,16 @@ _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.cli
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum()))
+# round 30 (r302 F1): the table of the lesson lists dW, db, dX (W, b, A_prev) from the top: results in that order, or
+# dW first, were told only "result #1: wrong shape"
+_in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
+_dw_first = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ @ W, dZ.sum(axis=0)))
+_DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of "
+                "X's shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
+                "table lists them from the top as W, b, A_prev")
+_DX_WITH_W_T = ("the forward pass uses W transposed, Z = X @ W.T, but the way back undoes the transpose: dX = dZ @ W, "
+                "(n, n_out) @ (n_out, n_in) = (n, n_in), X's shape. dZ @ W.T multiplies (n, n_out) by (n_in, n_out), "
+                "which numpy refuses unless n_in == n_out (and then gives wrong values)")
 
 
 def _narrow_x_only(X, W, dZ):
@@ -976,6 +986,50 @@ def _ce_grad_fewer_labels_only(Z, y):
 
 def _ce_grad_no_length_check(Z, y):
     return (mlp.softmax(np.asarray(Z, dtype=float)) - _one_hot(Z, y)) / len(Z)
+
+
+# round 30 (r302 F3-F5): slips told only "wrong value" or "wrong shape": a softmax that divides by a column's or the
+# whole batch's sum, the entries of the true classes alone, and the gradient averaged over the examples into one row
+_ce_grad_softmax_over_examples = _lengths_checked(lambda Z, y: (mlp.softmax(Z, axis=0) - _one_hot(Z, y)) / len(Z))
+_ce_grad_row_max_column_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=0)
+                  - _one_hot(Z, y)) / len(Z))
+_ce_grad_batch_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum()
+                  - _one_hot(Z, y)) / len(Z))
+_ce_grad_batch_max_and_sum = _lengths_checked(
+    lambda Z, y: (np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum() - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_true_class_only(Z, y):
+    """(P - 1) / n in each row's true class and 0 elsewhere: the other classes' entries left out."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    P = mlp.softmax(Z)
+    grad = np.zeros_like(P)
+    rows = np.arange(len(Z))
+    grad[rows, y] = P[rows, y] - 1
+    return grad / len(Z)
+
+
+_ce_grad_averaged_over_examples = _lengths_checked(lambda Z, y: np.mean(mlp.softmax(Z) - _one_hot(Z, y), axis=0))
+
+
+_SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
+                          "divide e by its own row's sum, e.sum(axis=1, keepdims=True), not by a column's sum (axis=0, "
+                          "a class over the examples) or the whole batch's (e.sum()); mlp.softmax(Z) does it with its "
+                          "default axis=-1")
+
+
+_TRUE_CLASS_ONLY = ("every class's logit enters the loss through the softmax's sum, so every entry has a gradient: "
+                    "p_c / n for a class other than the true one, (p_y - 1) / n for the true one. Subtract the "
+                    "one-hot matrix from the whole softmax, (softmax(Z) - np.eye(k)[y]) / n, and keep the other "
+                    "entries")
+
+
+_AVERAGED_OVER_EXAMPLES = ("the gradient with respect to Z has Z's shape (n, k), one row per example: the mean "
+                           "loss's 1/n divides each row, (softmax(Z) - one_hot(y)) / n, and the rows are not "
+                           "averaged into one (summing over the examples is db's job in the layer's backward pass)")
 
 
 def _mlp_backward_with(dz2, dz1):
@@ -1799,7 +1853,8 @@ EXERCISES = {
             Mistake("arrays cast to dZ's dtype", _dense_in_dz_dtype, "np.asarray(X, dtype=dZ.dtype) takes dZ's dtype: "
                     "for a gradient of whole numbers it cuts fractional inputs and weights to whole numbers. Convert "
                     "each array to floats, np.asarray(a, dtype=float)"),
-            Mistake("dX with W.T", _dx_with_w_transposed),
+            Mistake("results in the table's order", _in_the_table_s_order, _DENSE_ORDER),
+            Mistake("dW first", _dw_first, _DENSE_ORDER),
             # round 21: a float32 answer was told only of a wrong value in the 7th digit
             Mistake("arrays in float32", _dense_in_float32, "np.asarray(a, dtype=np.float32) keeps only about 7 digits "
                     "of each input, and the gradients, computed in float32, inherit the rounding: convert X, W and dZ to "
@@ -1826,6 +1881,9 @@ EXERCISES = {
             Mistake("W transposed to fit X", _dense_w_transposed_to_fit, "X must have W.shape[1] columns, one per "
                     "input of the layer (W is (n_out, n_in)); yours transposed W where X had W.shape[0] columns "
                     "instead of raising ValueError: never turn W to fit X, test X.shape[1] != W.shape[1] and raise"),
+            # round 30 (r302 F6): it had no message, as it raises no ValueError for a misfit X; after "W transposed to
+            # fit X", which gives the same outcome on the first input that it gets wrong
+            Mistake("dX with W.T", _dx_with_w_transposed, _DX_WITH_W_T),
             # round 27 (r272 F5): a test of X.shape[-1] was told to check X's columns "too", which it did
             Mistake("X's last axis taken for its columns", _x_last_axis_checked, _X_LAST_AXIS),
             Mistake("X's columns not checked", _only_dz_checked, "X must have W.shape[1] columns: check it too, or "
@@ -1866,9 +1924,11 @@ EXERCISES = {
                     "integer logits it holds integers, and the probabilities stored in it are cut to 0. Start from "
                     "the softmax itself: P = mlp.softmax(Z), then subtract the one-hot labels"),
             Mistake("one-hot width from the labels", _ce_grad_one_hot_from_labels, "the one-hot matrix needs one "
-                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(y.max() + 1) has only "
-                    "as many columns as the largest label seen plus one, too few when the last classes are absent "
-                    "from the batch, and numpy then cannot subtract it from softmax(Z). Use np.eye(Z.shape[1])[y]"),
+                    "column per class, k = Z.shape[1], whichever labels the batch holds: np.eye(len(Z)) has one per "
+                    "example (n), and np.eye(y.max() + 1) only as many as the largest label seen plus one, too few "
+                    "when the last classes are absent from the batch; numpy then cannot subtract it from softmax(Z) "
+                    "(or the index of a label is out of bounds), and where the widths happen to agree it is right by "
+                    "chance. Use np.eye(Z.shape[1])[y]"),
             Mistake("shifted by each column's maximum", _ce_grad_column_max, _COLUMN_MAX),
             Mistake("row maximum without keepdims", _ce_grad_row_max_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
             Mistake("row sum without keepdims", _ce_grad_row_sum_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
@@ -1883,6 +1943,12 @@ EXERCISES = {
                     "Z - Z.max(axis=1, keepdims=True) wraps around (it stays in 8 bits) and np.exp computes in float16 "
                     "(about 3 digits): convert the logits to floats first, np.asarray(Z, dtype=float), or use "
                     "mlp.softmax"),
+            Mistake("softmax over the examples", _ce_grad_softmax_over_examples, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("row maximum, column sum", _ce_grad_row_max_column_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the whole batch's sum", _ce_grad_batch_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
+            Mistake("the true class's entries only", _ce_grad_true_class_only, _TRUE_CLASS_ONLY),
+            Mistake("averaged over the examples", _ce_grad_averaged_over_examples, _AVERAGED_OVER_EXAMPLES),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

@@ -33,6 +33,11 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
 # named as a library's version. Not the classes they build on: FeatureAblation window by window leaves most of the
 # work to the answer
 _CAPTUM = "captum.attr._core."
+# round 30 (r307 F1, F2): shap's gradient explainers for torch models each have a helper, gradient(idx, [batch]), that
+# returns d score[idx] / d input for every row of a batch: called on x[None] it is the saliency map before .abs(), and
+# on the answer's own batch of path points it left integrated gradients only the mean; both passed
+_SHAP_GRADIENTS = ("shap.explainers._gradient:_PyTorchGradient.gradient",
+                   "shap.explainers._deep.deep_pytorch:PyTorchDeep.gradient")
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
@@ -43,7 +48,8 @@ _LIBRARY_VERSIONS = {
                      # average of the gradient from x to x itself, and the helper that a layer method calls
                      f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
-                     "captum._utils.gradient:compute_layer_gradients_and_eval"),
+                     "captum._utils.gradient:compute_layer_gradients_and_eval",
+                     *_SHAP_GRADIENTS),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              # round 26 (r267 F5): the private method that attribute calls, with the answer's own
                              # gradient function set as the object's gradient_func: captum made the path and its sum
@@ -59,7 +65,8 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
-                             "captum._utils.gradient:compute_layer_gradients_and_eval"),
+                             "captum._utils.gradient:compute_layer_gradients_and_eval",
+                             *_SHAP_GRADIENTS),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",
                       # round 26 (r267 F3): FeatureAblation.attribute.__wrapped__ called with an Occlusion and the
                       # windows' settings is Occlusion.attribute without its wrapper; the windows are still Occlusion's

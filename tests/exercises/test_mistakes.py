@@ -25939,6 +25939,63 @@ def test_r298_exact_shapley_values_names_weights_without_the_1_over_n(weight):
     assert verdict.kind == WRONG and "n times the Shapley values" in verdict.text, verdict.text
 
 
+def _r307_shap_gradient_helper(kind, model):
+    """One of shap's torch gradient helpers, made without its explainer's set-up: gradient(idx, [batch]) returns the
+    gradient of score idx for every row of the batch, as numpy."""
+    if kind == "gradient":
+        from shap.explainers._gradient import _PyTorchGradient
+
+        helper = _PyTorchGradient.__new__(_PyTorchGradient)
+        helper.model, helper.input_handle = model, None
+    else:
+        from shap.explainers._deep.deep_pytorch import PyTorchDeep
+
+        helper = PyTorchDeep.__new__(PyTorchDeep)
+        helper.model, helper.interim = model, False
+    return helper
+
+
+def _r307_saliency_map_by_shap(kind):
+    def saliency_map(model, x, target):
+        import torch
+
+        batch = torch.as_tensor(x, dtype=torch.float32).clone()[None]
+        return np.abs(_r307_shap_gradient_helper(kind, model).gradient(target, [batch])[0][0])
+    return saliency_map
+
+
+def _r307_integrated_gradients_by_shap(kind):
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).detach()
+        grads = _r307_shap_gradient_helper(kind, model).gradient(target, [points])[0]
+        return (x - baseline) * torch.from_numpy(grads).mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("saliency_map", _r307_saliency_map_by_shap("gradient")),
+    ("saliency_map", _r307_saliency_map_by_shap("deep")),
+    ("integrated_gradients", _r307_integrated_gradients_by_shap("gradient")),
+    ("integrated_gradients", _r307_integrated_gradients_by_shap("deep")),
+], ids=["saliency_map GradientExplainer", "saliency_map DeepExplainer", "integrated_gradients GradientExplainer",
+        "integrated_gradients DeepExplainer"])
+def test_r307_saliency_and_integrated_gradients_refuse_shap_s_gradient_helpers(name, answer):
+    """Shortcut: shap's GradientExplainer and DeepExplainer for torch models each have a helper, gradient(idx, inputs),
+    that runs the model on a batch and returns the gradient of score idx for every row; on x[None] it is the saliency
+    map before .abs(), and on the answer's own batch of path points it leaves integrated gradients only the mean. Both
+    passed both checks (19 and 24 inputs); they are refused as a library's version now (round 30, r307 F1, F2)."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text) and "shap" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -66,7 +66,13 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
                              "captum._utils.gradient:compute_layer_gradients_and_eval",
-                             *_SHAP_GRADIENTS),
+                             *_SHAP_GRADIENTS,
+                             # round 30 (r307 F3): the conductance of an identity layer put in front of the model is
+                             # integrated gradients, and captum's reference version of it has a riemann_middle method;
+                             # refused on the lesson's 28x28 cases only as too slow (one copy per pixel and step)
+                             "captum.testing.attr.helpers.conductance_reference:ConductanceReference.attribute",
+                             "captum.testing.attr.helpers.conductance_reference:ConductanceReference"
+                             "._conductance_grads"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",
                       # round 26 (r267 F3): FeatureAblation.attribute.__wrapped__ called with an Occlusion and the
                       # windows' settings is Occlusion.attribute without its wrapper; the windows are still Occlusion's

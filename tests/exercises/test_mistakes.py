@@ -25996,6 +25996,36 @@ def test_r307_saliency_and_integrated_gradients_refuse_shap_s_gradient_helpers(n
     assert verdict.kind == WRONG and _a_library_refused(verdict.text) and "shap" in verdict.text, verdict.text
 
 
+def _r307_integrated_gradients_by_captum_s_conductance_reference(model, x, target, baseline, steps):
+    import torch
+    from captum.testing.attr.helpers.conductance_reference import ConductanceReference
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    if steps == 1:                                   # the reference asserts more than one step
+        point = (baseline + 0.5 * (x - baseline)).requires_grad_(True)
+        model(point[None])[0, target].backward()
+        return (x - baseline) * point.grad
+    wrapped = torch.nn.Sequential(torch.nn.Identity(), model)   # the identity's conductance is x's attribution
+    return ConductanceReference(wrapped, wrapped[0]).attribute(
+        x[None].clone(), baseline[None], target=target, n_steps=steps, method="riemann_middle")[0].detach()
+
+
+def test_r307_integrated_gradients_refuses_captum_s_conductance_reference():
+    """Shortcut: the layer conductance of an identity layer put in front of the model is integrated gradients, and
+    captum's reference version of conductance (captum.testing) takes method="riemann_middle" and computes its
+    gradients with torch.autograd.grad, none of the captum helpers refused. With one step done by hand it passed every
+    case but the lesson's 28x28 ones, where it was refused only for running past 5 s (one copy of the batch per pixel:
+    a matter of the machine's speed). It is refused as a library's version now (round 30, r307 F3)."""
+    pytest.importorskip("captum")
+    verdict = judge(registry.get_exercise("integrated_gradients"),
+                    _r307_integrated_gradients_by_captum_s_conductance_reference)
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
+    assert "ConductanceReference" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

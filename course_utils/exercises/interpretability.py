@@ -1090,6 +1090,27 @@ def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
     return (x - baseline) * points.grad.mean()
 
 
+def _ig_of_the_predicted_class(model, x, target, baseline, steps):
+    """The score of the class the model predicts for x (its largest score), whatever ``target`` says: Exercise 1's
+    catalogued slip, made in Exercise 2 (round 30, r307 F4)."""
+    import torch
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    with torch.no_grad():
+        predicted = int(model(x[None]).argmax())
+    model(points)[:, predicted].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+_PREDICTED_CLASS_IN_IG = ("you integrated the gradient of the largest score, the class the model predicts; integrate "
+                          "the gradient of the class given as target, model(points)[:, target]: the lesson explains "
+                          "each image's true class, which the model does not always predict.")
+_ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
+    "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
+    "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
+    "method=\"riemann_middle\" uses: take alpha = (k + 0.5) / steps, (torch.arange(steps) + 0.5) / steps.")
+
+
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
 def _exact_shapley(predict, x, background):
     return ref.exact_shapley(predict, x, background)
@@ -1643,6 +1664,10 @@ EXERCISES = {
                     _ALPHAS_WITHOUT_BRACKETS),
             Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
             Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
+            # round 30 (r307 F4, F5): two slips told only "wrong value"
+            Mistake("predicted class, not target", _ig_of_the_predicted_class, _PREDICTED_CLASS_IN_IG),
+            Mistake("linspace without its ends", _ig_with(lambda steps: np.linspace(0, 1, steps + 2)[1:-1]),
+                    _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS),
             Mistake("absolute value taken", _ig_of_absolute_values,
                     "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
                     "gradients keep their sign (a negative one pushed the score down), and only with their signs do "

@@ -26026,6 +26026,66 @@ def test_r307_integrated_gradients_refuses_captum_s_conductance_reference():
     assert "ConductanceReference" in verdict.text, verdict.text
 
 
+def _r307_ig_midpoints(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return x, baseline, (baseline + alphas * (x - baseline)).requires_grad_(True)
+
+
+def _r307_ig_of_the_largest_score_at_each_point(model, x, target, baseline, steps):
+    x, baseline, points = _r307_ig_midpoints(x, baseline, steps)
+    model(points).max(dim=1).values.sum().backward()          # the predicted class, point by point
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r307_ig_of_the_class_predicted_for_x(model, x, target, baseline, steps):
+    x, baseline, points = _r307_ig_midpoints(x, baseline, steps)
+    predicted = model(x[None]).argmax()                       # what the model says x is
+    model(points)[:, predicted].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r307_ig_with_linspace_without_its_ends(model, x, target, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = torch.linspace(0, 1, steps + 2)[1:-1].reshape(-1, *[1] * x.ndim)   # "inside (0, 1)"
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("answer, mistake, reason", [
+    (_r307_ig_of_the_largest_score_at_each_point, "predicted class, not target", "model(points)[:, target]"),
+    (_r307_ig_of_the_class_predicted_for_x, "predicted class, not target", "model(points)[:, target]"),
+    (_r307_ig_with_linspace_without_its_ends, "linspace without its ends", "(torch.arange(steps) + 0.5) / steps"),
+], ids=["largest score at each point", "class predicted for x", "linspace without its ends"])
+def test_r307_integrated_gradients_names_two_slips_told_only_wrong_value(answer, mistake, reason):
+    """Two slips were refused with "wrong value at index 0: expected 0.0814404, got -0.0790416" alone: the score of
+    the predicted class instead of target (Exercise 1's catalogue names it, Exercise 2's did not), and alphas made as
+    linspace(0, 1, steps + 2)[1:-1], points strictly inside (0, 1) but not the midpoints ("expected 0.0039559, got
+    0.00422259"). Both are catalogued with a message now (round 30, r307 F4, F5)."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
+def test_r307_integrated_gradients_two_new_messages_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    for text in (interpretability._PREDICTED_CLASS_IN_IG, interpretability._ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS):
+        assert "model(points)[:, target]" in zh.get(text, "") or "(torch.arange(steps) + 0.5) / steps" in zh[text]
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -26086,6 +26086,32 @@ def test_r307_integrated_gradients_two_new_messages_have_chinese():
         assert "model(points)[:, target]" in zh.get(text, "") or "(torch.arange(steps) + 0.5) / steps" in zh[text]
 
 
+def _r307_saliency_map_of_class_mod_8(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target % 8].backward()          # contrived: wrong for classes 8 and 9 only
+    return x.grad.abs()
+
+
+def _r307_integrated_gradients_of_class_mod_8(model, x, target, baseline, steps):
+    x, baseline, points = _r307_ig_midpoints(x, baseline, steps)
+    model(points)[:, target % 8].sum().backward()     # contrived: wrong for classes 8 and 9 only
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer", [("saliency_map", _r307_saliency_map_of_class_mod_8),
+                                          ("integrated_gradients", _r307_integrated_gradients_of_class_mod_8)],
+                         ids=["saliency_map", "integrated_gradients"])
+def test_r307_gradient_checks_ask_for_classes_8_and_9(name, answer):
+    """Contrived: no case of either check asked for a class above 7 (drawn models have 2-5 classes, the lesson-size
+    cases asked for 3, 5, 6 and 7), so an answer that took the score [target % 8] passed both, and is wrong in the
+    notebook for any digit 8 or 9 of the ten. A lesson-size case asks for class 9 (saliency) and 8 (integrated
+    gradients) now (round 30, r307 F6)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and ("class 9" in verdict.text or "class 8" in verdict.text), verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

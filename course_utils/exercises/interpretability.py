@@ -765,6 +765,31 @@ def _saliency_clipped(model, x, target):
     return _saliency(model, x, target).clip(0, 1)  # "for the picture": values above 1 are lost
 
 
+def _saliency_under_no_grad(model, x, target):
+    """The forward pass under torch.no_grad(), "as we are not training": no graph, so backward() fails (round 30)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    with torch.no_grad():
+        score = model(x[None])[0, target]
+    score.backward()
+    return x.grad.abs()
+
+
+def _saliency_as_autograd_grad_s_tuple(model, x, target):
+    """torch.autograd.grad's tuple returned as it is, without [0] (round 30)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    return torch.autograd.grad(model(x[None])[0, target], x)
+
+
+_UNDER_NO_GRAD = ("you ran the model under torch.no_grad(), so no graph was recorded and backward() had nothing to "
+                  "differentiate (hence \"element 0 of tensors does not require grad\", although your copy of x does): "
+                  "run the forward pass outside it. torch.no_grad() is for passes whose gradients nobody needs; here "
+                  "the gradient is the result.")
+
+
 def _saliency_of_the_predicted_class(model, x, target):
     """The score of the class the model predicts (its largest), whatever ``target`` says (round 27)."""
     return _target_score_gradient(model, x, lambda scores: scores[0].max()).abs()
@@ -1115,6 +1140,17 @@ _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
     "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
     "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
     "method=\"riemann_middle\" uses: take alpha = (k + 0.5) / steps, (torch.arange(steps) + 0.5) / steps.")
+
+
+def _ig_under_no_grad(model, x, target, baseline, steps):
+    """The forward pass of the points under torch.no_grad(): no graph, so backward() fails (round 30)."""
+    import torch
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    with torch.no_grad():
+        scores = model(points)[:, target].sum()
+    scores.backward()
+    return (x - baseline) * points.grad.mean(dim=0)
 
 
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
@@ -1558,6 +1594,11 @@ EXERCISES = {
                     "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
                     "any clipping to the plot."),
             # round 27 (r277 F3): told only "wrong value"
+            # round 30 (r307 F7, F8): told torch's own error, and a message about lists for autograd.grad's tuple
+            Mistake("forward under no_grad", _saliency_under_no_grad, _UNDER_NO_GRAD),
+            Mistake("autograd.grad's tuple", _saliency_as_autograd_grad_s_tuple,
+                    "torch.autograd.grad returns a tuple, one gradient for each tensor you differentiate with respect "
+                    "to: take x's, (grad,) = torch.autograd.grad(score, x), and return grad.abs()."),
             Mistake("predicted class, not target", _saliency_of_the_predicted_class,
                     "you differentiated the largest score, the class the model predicts; differentiate the score of "
                     "the class given as target, model(x[None])[0, target]: the lesson explains each image's true "
@@ -1670,6 +1711,7 @@ EXERCISES = {
                     _ALPHAS_WITHOUT_BRACKETS),
             Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
             Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
+            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD),   # round 30 (r307 F7)
             # round 30 (r307 F4, F5): two slips told only "wrong value"
             Mistake("predicted class, not target", _ig_of_the_predicted_class, _PREDICTED_CLASS_IN_IG),
             Mistake("linspace without its ends", _ig_with(lambda steps: np.linspace(0, 1, steps + 2)[1:-1]),

@@ -26112,6 +26112,48 @@ def test_r307_gradient_checks_ask_for_classes_8_and_9(name, answer):
     assert verdict.kind == WRONG and ("class 9" in verdict.text or "class 8" in verdict.text), verdict.text
 
 
+def _r307_saliency_map_under_no_grad(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    with torch.no_grad():                                     # "we are not training"
+        score = model(x[None])[0, target]
+    score.backward()
+    return x.grad.abs()
+
+
+def _r307_integrated_gradients_under_no_grad(model, x, target, baseline, steps):
+    import torch
+
+    x, baseline, points = _r307_ig_midpoints(x, baseline, steps)
+    with torch.no_grad():
+        total = model(points)[:, target].sum()
+    total.backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r307_saliency_map_as_a_tuple(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    grads = torch.autograd.grad(model(x[None])[0, target], x)   # a tuple: [0] left out
+    return grads
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r307_saliency_map_under_no_grad, "forward under no_grad", "outside it"),
+    ("integrated_gradients", _r307_integrated_gradients_under_no_grad, "forward under no_grad", "outside it"),
+    ("saliency_map", _r307_saliency_map_as_a_tuple, "autograd.grad's tuple", "(grad,) = torch.autograd.grad"),
+], ids=["saliency_map no_grad", "integrated_gradients no_grad", "saliency_map autograd.grad tuple"])
+def test_r307_no_grad_and_autograd_grad_s_tuple_are_named(name, answer, mistake, reason):
+    """The forward pass under torch.no_grad() was refused with torch's "element 0 of tensors does not require grad
+    and does not have a grad_fn" alone, which says the opposite of what the learner did to x; torch.autograd.grad's
+    tuple returned without [0] was told to "turn your list into one with np.array(...)", which gives a map with an
+    extra axis. Both are catalogued with a message now (round 30, r307 F7, F8)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -33,6 +33,11 @@ _GRADIENT_VERSIONS = (ref.saliency, ref.gradient, ref.gradient_times_input, ref.
 # named as a library's version. Not the classes they build on: FeatureAblation window by window leaves most of the
 # work to the answer
 _CAPTUM = "captum.attr._core."
+# round 30 (r307 F1, F2): shap's gradient explainers for torch models each have a helper, gradient(idx, [batch]), that
+# returns d score[idx] / d input for every row of a batch: called on x[None] it is the saliency map before .abs(), and
+# on the answer's own batch of path points it left integrated gradients only the mean; both passed
+_SHAP_GRADIENTS = ("shap.explainers._gradient:_PyTorchGradient.gradient",
+                   "shap.explainers._deep.deep_pytorch:PyTorchDeep.gradient")
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
@@ -43,7 +48,8 @@ _LIBRARY_VERSIONS = {
                      # average of the gradient from x to x itself, and the helper that a layer method calls
                      f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
-                     "captum._utils.gradient:compute_layer_gradients_and_eval"),
+                     "captum._utils.gradient:compute_layer_gradients_and_eval",
+                     *_SHAP_GRADIENTS),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              # round 26 (r267 F5): the private method that attribute calls, with the answer's own
                              # gradient function set as the object's gradient_func: captum made the path and its sum
@@ -59,7 +65,14 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
-                             "captum._utils.gradient:compute_layer_gradients_and_eval"),
+                             "captum._utils.gradient:compute_layer_gradients_and_eval",
+                             *_SHAP_GRADIENTS,
+                             # round 30 (r307 F3): the conductance of an identity layer put in front of the model is
+                             # integrated gradients, and captum's reference version of it has a riemann_middle method;
+                             # refused on the lesson's 28x28 cases only as too slow (one copy per pixel and step)
+                             "captum.testing.attr.helpers.conductance_reference:ConductanceReference.attribute",
+                             "captum.testing.attr.helpers.conductance_reference:ConductanceReference"
+                             "._conductance_grads"),
     "occlusion_map": (f"{_CAPTUM}occlusion:Occlusion.attribute",
                       # round 26 (r267 F3): FeatureAblation.attribute.__wrapped__ called with an Occlusion and the
                       # windows' settings is Occlusion.attribute without its wrapper; the windows are still Occlusion's
@@ -588,6 +601,9 @@ def _saliency_cases():
         # round 28 (r287 F1): the notebook explains the MLP too
         Case((*_lesson_mlp_and_image(79), 7), label="the lesson's MLP (784 - 256 - 64 - 10) on a 28x28 image of "
              "float64 in [0, 1], class 7, as the notebook explains it too"),
+        # round 30 (r307 F6): no case asked for class 8 or 9, so an answer that took the score [target % 8] passed
+        Case((*_lesson_cnn_and_image(83), 9), label="the lesson's CNN on a 28x28 image, class 9, the last of its 10 "
+             "classes"),
     ]
 
 
@@ -749,6 +765,31 @@ def _saliency_clipped(model, x, target):
     return _saliency(model, x, target).clip(0, 1)  # "for the picture": values above 1 are lost
 
 
+def _saliency_under_no_grad(model, x, target):
+    """The forward pass under torch.no_grad(), "as we are not training": no graph, so backward() fails (round 30)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    with torch.no_grad():
+        score = model(x[None])[0, target]
+    score.backward()
+    return x.grad.abs()
+
+
+def _saliency_as_autograd_grad_s_tuple(model, x, target):
+    """torch.autograd.grad's tuple returned as it is, without [0] (round 30)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    return torch.autograd.grad(model(x[None])[0, target], x)
+
+
+_UNDER_NO_GRAD = ("you ran the model under torch.no_grad(), so no graph was recorded and backward() had nothing to "
+                  "differentiate (hence \"element 0 of tensors does not require grad\", although your copy of x does): "
+                  "run the forward pass outside it. torch.no_grad() is for passes whose gradients nobody needs; here "
+                  "the gradient is the result.")
+
+
 def _saliency_of_the_predicted_class(model, x, target):
     """The score of the class the model predicts (its largest), whatever ``target`` says (round 27)."""
     return _target_score_gradient(model, x, lambda scores: scores[0].max()).abs()
@@ -791,6 +832,9 @@ def _ig_cases():
              "white baseline (all ones, as Think further 1 asks), class 6, 64 steps"),
         Case((*_lesson_mlp_and_image(80), 5, None, 64), label="the lesson's MLP (784 - 256 - 64 - 10) on a 28x28 "
              "image, blank baseline, class 5, 64 steps, as the notebook explains it too"),
+        # round 30 (r307 F6): no case asked for class 8 or 9 (the lesson's models have 10)
+        Case((*_lesson_mlp_and_image(84), 8, None, 16), label="the lesson's MLP on a 28x28 image, blank baseline, "
+             "class 8, 16 steps"),
     ]
 
 
@@ -1075,6 +1119,38 @@ def _ig_averaged_over_every_axis(model, x, target, baseline, steps):
     x, baseline, points = _float32_midpoints(x, baseline, steps)
     model(points)[:, target].sum().backward()
     return (x - baseline) * points.grad.mean()
+
+
+def _ig_of_the_predicted_class(model, x, target, baseline, steps):
+    """The score of the class the model predicts for x (its largest score), whatever ``target`` says: Exercise 1's
+    catalogued slip, made in Exercise 2 (round 30, r307 F4)."""
+    import torch
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    with torch.no_grad():
+        predicted = int(model(x[None]).argmax())
+    model(points)[:, predicted].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+_PREDICTED_CLASS_IN_IG = ("you integrated the gradient of the largest score, the class the model predicts; integrate "
+                          "the gradient of the class given as target, model(points)[:, target]: the lesson explains "
+                          "each image's true class, which the model does not always predict.")
+_ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
+    "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
+    "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
+    "method=\"riemann_middle\" uses: take alpha = (k + 0.5) / steps, (torch.arange(steps) + 0.5) / steps.")
+
+
+def _ig_under_no_grad(model, x, target, baseline, steps):
+    """The forward pass of the points under torch.no_grad(): no graph, so backward() fails (round 30)."""
+    import torch
+
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    with torch.no_grad():
+        scores = model(points)[:, target].sum()
+    scores.backward()
+    return (x - baseline) * points.grad.mean(dim=0)
 
 
 # ---------------------------------------------------------------- exercise 4: exact Shapley values
@@ -1518,6 +1594,11 @@ EXERCISES = {
                     "a saliency value can be larger than 1 (a steep score): return x.grad.abs() as it is and leave "
                     "any clipping to the plot."),
             # round 27 (r277 F3): told only "wrong value"
+            # round 30 (r307 F7, F8): told torch's own error, and a message about lists for autograd.grad's tuple
+            Mistake("forward under no_grad", _saliency_under_no_grad, _UNDER_NO_GRAD),
+            Mistake("autograd.grad's tuple", _saliency_as_autograd_grad_s_tuple,
+                    "torch.autograd.grad returns a tuple, one gradient for each tensor you differentiate with respect "
+                    "to: take x's, (grad,) = torch.autograd.grad(score, x), and return grad.abs()."),
             Mistake("predicted class, not target", _saliency_of_the_predicted_class,
                     "you differentiated the largest score, the class the model predicts; differentiate the score of "
                     "the class given as target, model(x[None])[0, target]: the lesson explains each image's true "
@@ -1630,6 +1711,11 @@ EXERCISES = {
                     _ALPHAS_WITHOUT_BRACKETS),
             Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
             Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
+            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD),   # round 30 (r307 F7)
+            # round 30 (r307 F4, F5): two slips told only "wrong value"
+            Mistake("predicted class, not target", _ig_of_the_predicted_class, _PREDICTED_CLASS_IN_IG),
+            Mistake("linspace without its ends", _ig_with(lambda steps: np.linspace(0, 1, steps + 2)[1:-1]),
+                    _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS),
             Mistake("absolute value taken", _ig_of_absolute_values,
                     "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
                     "gradients keep their sign (a negative one pushed the score down), and only with their signs do "

@@ -1243,11 +1243,24 @@ def _shapley_in_the_input_dtype(predict, x, background):
     return phi
 
 
+# round 30 (r308 F1): rows = background[:] inside v (a Python list's copy idiom, a view in numpy) was told only that
+# the copy was made once outside v
 _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either its weight: s! (n-s-1)! / n! is a "
                  "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
-                 "x's values written into one copy of the background, made once outside v, stay in it, so v(S) still "
-                 "sees feature i's value from the call of v(S + i) just before (make a new copy of the background in "
-                 "every call of v).")
+                 "x's values written into the background stay in it, so v(S) still sees feature i's value from the "
+                 "call of v(S + i) just before. Either one copy of the background, made once outside v, holds them, "
+                 "or the copy inside v is none: rows = background or rows = background[:] is a second name for the "
+                 "same array (a numpy slice is a view of the same memory, not a copy as a Python list's [:] is). Make "
+                 "a new copy of the background in every call of v, rows = background.copy().")
+
+
+# round 30 (r308 F1): covered = image[:] inside the loops was told only that one copy was made before them
+_ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each call of predict saw that window and all "
+                      "the windows before it covered. Either you made one copy of the image before the loops and "
+                      "covered every window in it, or the copy inside the loops is none: covered = image or covered = "
+                      "image[:] is a second name for the same array (a numpy slice is a view of the same memory, not a "
+                      "copy as a Python list's [:] is). Make a new copy of the image for every window, covered = "
+                      "image.copy() inside the loops, so that each score has exactly one window covered.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
@@ -1786,10 +1799,7 @@ EXERCISES = {
                     "copy)."),
             Mistake("one copy for every window", _occlusion_with(one_copy=True),
                     # round 29 (r298 F3): told only "wrong value"
-                    "each window's fill stayed in the covered image: you made one copy of the image before the loops "
-                    "and covered every window in it, so each call of predict saw that window and all the windows "
-                    "before it covered. Make a new copy of the image for every window, covered = image.copy() inside "
-                    "the loops, so that each score has exactly one window covered."),
+                    _ONE_COVERED_IMAGE),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

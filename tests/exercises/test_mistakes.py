@@ -25939,6 +25939,62 @@ def test_r298_exact_shapley_values_names_weights_without_the_1_over_n(weight):
     assert verdict.kind == WRONG and "n times the Shapley values" in verdict.text, verdict.text
 
 
+def _r308_occlusion_covering_a_slice(predict, image, patch, stride, fill):
+    """The right loops, with covered = image[:] inside them (a Python list's copy idiom): in numpy a view of the
+    image, which was copied once by np.array, so every window's fill stays in it."""
+    image = np.array(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered = image[:]
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_r308_occlusion_map_names_a_slice_taken_for_a_copy():
+    """covered = image[:] inside the loops copies a Python list but is a view of a numpy array: each window's fill
+    stays. It was told "you made one copy of the image before the loops", which the learner had not; the message
+    names the slice (or a plain covered = image) too now (round 30, r308 F1)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r308_occlusion_covering_a_slice)
+    assert verdict.kind == WRONG and "covered = image[:]" in verdict.text, verdict.text
+    assert "covered = image.copy() inside the loops" in verdict.text, verdict.text
+
+
+def _r308_shapley_writing_into_a_slice(predict, x, background):
+    """The right sum, with rows = background[:] inside v: a view of the background (copied once by np.array), so x's
+    values written for v(S + i) are still there for v(S)."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.array(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background[:]
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (v(S + (i,)) - v(S))
+    return phi
+
+
+def test_r308_exact_shapley_values_names_a_slice_taken_for_a_copy():
+    """rows = background[:] inside v is no copy in numpy: every value comes out 0. It was told "x's values written
+    into one copy of the background, made once outside v", which the learner had not written; the message names the
+    slice now (round 30, r308 F1)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r308_shapley_writing_into_a_slice)
+    assert verdict.kind == WRONG and "rows = background[:]" in verdict.text, verdict.text
+    assert "rows = background.copy()" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

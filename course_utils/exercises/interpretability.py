@@ -1185,13 +1185,14 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
     coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
-    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28)."""
+    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28); ``one_row``:
+    predict called on each row alone, shape (n,), not on the batch of rows (round 30)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1210,6 +1211,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
                 return np.mean(predict(shared))
             mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
             mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
+            if one_row:
+                return np.mean([predict(row) for row in mixed])
             return np.mean(predict(mixed))
         phi = np.zeros(n)
         for i in range(n):
@@ -1716,6 +1719,13 @@ EXERCISES = {
             # round 28 (r288 F4): told that its weights were computed with //
             Mistake("one copy of the background for every v(S)", _shapley_with(_shapley_weight, one_copy=True),
                     _ALL_VALUES_0),
+            # round 30 (r308 F2): told only "raised IndexError: too many indices for array", as occlusion_map's
+            # "one image, not a batch" was before round 28
+            Mistake("one row, not a batch", _shapley_with(_shapley_weight, one_row=True),
+                    "predict takes a batch of rows, shape (m, n), and returns one number per row, shape (m,): your "
+                    "function gave it one row of shape (n,), so predict failed on the missing axis. Give it all the "
+                    "rows at once and take the mean, np.mean(predict(rows)) (or add the batch axis to a single row, "
+                    "predict(row[None])[0])."),
             Mistake("coalition's tuple as an index", _shapley_with(_shapley_weight, tuple_index=True),
                     # round 28 (r288 F6): told only "raised ValueError: shape mismatch: value array of shape (3,) ..."
                     "you indexed with the coalition's tuple, x[S]: numpy reads a tuple as one index per axis, not as "

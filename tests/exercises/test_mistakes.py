@@ -26030,6 +26030,36 @@ def test_r308_the_course_s_own_code_in_a_new_function_is_refused(exercise):
     assert verdict.kind == WRONG and "the course's own version of this exercise" in verdict.text, verdict.text
 
 
+def _r308_shapley_of_one_row_at_a_time(predict, x, background):
+    """The right sum, with v(S) the mean of predict over the rows called one row at a time, predict(row): a row of
+    shape (n,), without the batch axis that predict needs."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean([predict(row) for row in rows])
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (v(S + (i,)) - v(S))
+    return phi
+
+
+def test_r308_exact_shapley_values_names_one_row_without_the_batch_axis():
+    """predict called on one row of shape (n,) was told only "raised IndexError: too many indices for array: array is
+    1-dimensional, but 2 were indexed" (occlusion_map's "one image, not a batch" was catalogued in round 28); it is
+    catalogued now, with the batch to pass (round 30, r308 F2)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r308_shapley_of_one_row_at_a_time)
+    assert verdict.kind == WRONG and "one row of shape (n,)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -1290,10 +1290,13 @@ def _compare_shapley(got, want):
         # round 19: values computed in float32 were told only "expected 2.42933372, got 2.42933375"
         if not _within_float32(got, want):
             raise
+        # round 30 (r308 L1): rows cast to float32 for predict (as the lesson's float32 network computes) were told
+        # only of x, the background and phi, which were right
         raise Mismatch(t("{problem}\n   Your values agree with the Shapley values only to about 7 digits, the "
                          "precision of float32: compute in float64, np.asarray(x, dtype=float) and "
-                         "np.asarray(background, dtype=float), and return phi in float64, np.zeros(len(x))",
-                         problem=problem)) from None
+                         "np.asarray(background, dtype=float), pass the rows to predict as they are (not cast to "
+                         "float32: predict converts them itself if it needs to), and return phi in float64, "
+                         "np.zeros(len(x))", problem=problem)) from None
 
 
 def _rounded_to(got, want):

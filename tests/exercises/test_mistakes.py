@@ -26060,6 +26060,36 @@ def test_r308_exact_shapley_values_names_one_row_without_the_batch_axis():
     assert verdict.kind == WRONG and "one row of shape (n,)" in verdict.text, verdict.text
 
 
+def _r308_shapley_with_float32_rows(predict, x, background):
+    """The right sum in float64, with each v(S)'s rows cast to float32 before predict (the lesson's network computes
+    in float32)."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.asarray(background, dtype=float)
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows.astype(np.float32)))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+                phi[i] += weight * (v(S + (i,)) - v(S))
+    return phi
+
+
+def test_r308_exact_shapley_values_names_rows_cast_to_float32_for_predict():
+    """Rows cast to float32 before predict were told to convert x and the background with np.asarray(..., dtype=float)
+    and to return phi in float64, all of which the answer did; the message names the rows passed to predict too now
+    (round 30, r308 L1)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r308_shapley_with_float32_rows)
+    assert verdict.kind == WRONG and "pass the rows to predict as they are" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

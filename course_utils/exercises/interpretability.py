@@ -1261,13 +1261,14 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
     coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
-    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28)."""
+    (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28); ``one_row``:
+    predict called on each row alone, shape (n,), not on the batch of rows (round 30)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1286,6 +1287,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
                 return np.mean(predict(shared))
             mixed = np.repeat(x[None], len(background), axis=0) if swapped else background.copy()
             mixed[:, list(S)] = (background if swapped else x[None])[:, list(S)]
+            if one_row:
+                return np.mean([predict(row) for row in mixed])
             return np.mean(predict(mixed))
         phi = np.zeros(n)
         for i in range(n):
@@ -1319,11 +1322,24 @@ def _shapley_in_the_input_dtype(predict, x, background):
     return phi
 
 
+# round 30 (r308 F1): rows = background[:] inside v (a Python list's copy idiom, a view in numpy) was told only that
+# the copy was made once outside v
 _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either its weight: s! (n-s-1)! / n! is a "
                  "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
-                 "x's values written into one copy of the background, made once outside v, stay in it, so v(S) still "
-                 "sees feature i's value from the call of v(S + i) just before (make a new copy of the background in "
-                 "every call of v).")
+                 "x's values written into the background stay in it, so v(S) still sees feature i's value from the "
+                 "call of v(S + i) just before. Either one copy of the background, made once outside v, holds them, "
+                 "or the copy inside v is none: rows = background or rows = background[:] is a second name for the "
+                 "same array (a numpy slice is a view of the same memory, not a copy as a Python list's [:] is). Make "
+                 "a new copy of the background in every call of v, rows = background.copy().")
+
+
+# round 30 (r308 F1): covered = image[:] inside the loops was told only that one copy was made before them
+_ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each call of predict saw that window and all "
+                      "the windows before it covered. Either you made one copy of the image before the loops and "
+                      "covered every window in it, or the copy inside the loops is none: covered = image or covered = "
+                      "image[:] is a second name for the same array (a numpy slice is a view of the same memory, not a "
+                      "copy as a Python list's [:] is). Make a new copy of the image for every window, covered = "
+                      "image.copy() inside the loops, so that each score has exactly one window covered.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
@@ -1350,10 +1366,13 @@ def _compare_shapley(got, want):
         # round 19: values computed in float32 were told only "expected 2.42933372, got 2.42933375"
         if not _within_float32(got, want):
             raise
+        # round 30 (r308 L1): rows cast to float32 for predict (as the lesson's float32 network computes) were told
+        # only of x, the background and phi, which were right
         raise Mismatch(t("{problem}\n   Your values agree with the Shapley values only to about 7 digits, the "
                          "precision of float32: compute in float64, np.asarray(x, dtype=float) and "
-                         "np.asarray(background, dtype=float), and return phi in float64, np.zeros(len(x))",
-                         problem=problem)) from None
+                         "np.asarray(background, dtype=float), pass the rows to predict as they are (not cast to "
+                         "float32: predict converts them itself if it needs to), and return phi in float64, "
+                         "np.zeros(len(x))", problem=problem)) from None
 
 
 def _rounded_to(got, want):
@@ -1789,6 +1808,13 @@ EXERCISES = {
             # round 28 (r288 F4): told that its weights were computed with //
             Mistake("one copy of the background for every v(S)", _shapley_with(_shapley_weight, one_copy=True),
                     _ALL_VALUES_0),
+            # round 30 (r308 F2): told only "raised IndexError: too many indices for array", as occlusion_map's
+            # "one image, not a batch" was before round 28
+            Mistake("one row, not a batch", _shapley_with(_shapley_weight, one_row=True),
+                    "predict takes a batch of rows, shape (m, n), and returns one number per row, shape (m,): your "
+                    "function gave it one row of shape (n,), so predict failed on the missing axis. Give it all the "
+                    "rows at once and take the mean, np.mean(predict(rows)) (or add the batch axis to a single row, "
+                    "predict(row[None])[0])."),
             Mistake("coalition's tuple as an index", _shapley_with(_shapley_weight, tuple_index=True),
                     # round 28 (r288 F6): told only "raised ValueError: shape mismatch: value array of shape (3,) ..."
                     "you indexed with the coalition's tuple, x[S]: numpy reads a tuple as one index per axis, not as "
@@ -1872,10 +1898,7 @@ EXERCISES = {
                     "copy)."),
             Mistake("one copy for every window", _occlusion_with(one_copy=True),
                     # round 29 (r298 F3): told only "wrong value"
-                    "each window's fill stayed in the covered image: you made one copy of the image before the loops "
-                    "and covered every window in it, so each call of predict saw that window and all the windows "
-                    "before it covered. Make a new copy of the image for every window, covered = image.copy() inside "
-                    "the loops, so that each score has exactly one window covered."),
+                    _ONE_COVERED_IMAGE),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

@@ -156,10 +156,13 @@ def _size_cases():
 
 def _size_cases_below_one():
     """An n or a kernel below 1 (ValueError): the formula still gives a number for them. After the drawn cases, so
-    that an answer missing another check is still told about that one first."""
+    that an answer missing another check is still told about that one first. Round 30 (r306 F2): 0 was the only n
+    below 1, so an answer that refused n == 0 alone passed; a negative n that a wide padding makes fit is tried too."""
     return [Case((28, 0), label="a 0-wide kernel", raises=ValueError),
             Case((0, 1, 1), label="0 pixels padded by 1", raises=ValueError),
-            Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError)]
+            Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError),
+            Case((-2, 3, 4), label="-2 pixels padded by 4 (the padded width, 6, would fit the kernel)",
+                 raises=ValueError)]
 
 
 def _size_run(size, case):

@@ -10611,6 +10611,35 @@ def test_r296_conv2d_valid_in_a_process_pool_made_before():
     assert verdict.kind == WRONG, verdict.text
 
 
+# round 30 (r306): lesson 05a, conv_output_size's n below 1 and numpy integers
+def _r306_size(n_rejected, types=(int, np.integer), convert=True):
+    """conv_output_size with the exercise's checks, n refused where ``n_rejected(n)``, the types in ``types`` taken
+    as ints, converted to Python ints before the arithmetic or not."""
+    def conv_output_size(n, kernel, padding=0, stride=1):
+        for value in (n, kernel, padding, stride):
+            if isinstance(value, bool) or not isinstance(value, types):
+                raise TypeError(f"expected an int, got {value!r}")
+        if n_rejected(n) or kernel < 1 or padding < 0 or stride < 1:
+            raise ValueError("a size below its range")
+        if convert:
+            n, kernel, padding, stride = int(n), int(kernel), int(padding), int(stride)
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel is wider than the padded image")
+        return (n + 2 * padding - kernel) // stride + 1
+    return conv_output_size
+
+
+@pytest.mark.parametrize("n_rejected", [lambda n: n == 0, lambda n: not n], ids=["n == 0", "not n"])
+def test_r306_conv_output_size_tries_a_negative_n_that_padding_makes_fit(n_rejected):
+    """Passed 51 of 51 (contrived): the only n below 1 the check tried was 0, so an answer that refused n == 0 (or a
+    falsy n) alone passed, and gave conv_output_size(-2, 3, 4) == 4 positions for an image of -2 pixels: the padded
+    width -2 + 8 = 6 fits the kernel. A negative n with a wide padding is tried now (round 30, r306 F2)."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r306_size(n_rejected))
+    assert verdict.kind == WRONG and verdict.mistake == "n and kernel not checked", verdict.text
+    _passes("conv_output_size", _r306_size(lambda n: n < 1))
+    _passes("conv_output_size", _r306_size(lambda n: n <= 0))
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

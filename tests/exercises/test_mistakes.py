@@ -10640,6 +10640,20 @@ def test_r306_conv_output_size_tries_a_negative_n_that_padding_makes_fit(n_rejec
     _passes("conv_output_size", _r306_size(lambda n: n <= 0))
 
 
+def test_r306_conv_output_size_tries_small_numpy_integers():
+    """Passed 51 of 51 (contrived): no case passed a numpy integer, so an answer that took np.integer values as ints
+    but did its arithmetic on them as they came passed; with np.uint8 sizes, 200 + 2 * 100 wraps round to 144 in 8
+    bits and the count comes out 140 instead of 396. The solution converts them with int(), the reference too; the
+    check now tries np.uint8 sizes, where the right count and a TypeError (a numpy integer is not a Python int, as
+    the text may be read) both pass (round 30, r306 F1)."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r306_size(lambda n: n < 1, convert=False))
+    assert verdict.kind == WRONG and verdict.mistake == "numpy integers not converted", verdict.text
+    assert "np.uint8" in verdict.text, verdict.text
+    _passes("conv_output_size", _r306_size(lambda n: n < 1))   # converted
+    _passes("conv_output_size", _r306_size(lambda n: n < 1, types=int, convert=False))   # numpy integers refused
+
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

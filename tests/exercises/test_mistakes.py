@@ -10654,6 +10654,77 @@ def test_r306_conv_output_size_tries_small_numpy_integers():
 
 
 
+def _r306_conv_by_torch_through(trampoline):
+    """conv2d_valid whose windows torch's unfold cuts out (not a convolution by name), every call into torch made
+    through ``trampoline(function, *args)``; the products and sums are numpy's."""
+    import operator
+
+    import torch
+
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        (kh, kw), (h, w) = kernel.shape, image.shape
+        batch = trampoline(torch.from_numpy, np.ascontiguousarray(image).reshape(1, 1, h, w))
+        columns = trampoline(operator.methodcaller("numpy"), trampoline(torch.nn.functional.unfold, batch, (kh, kw)))
+        return columns[0].T.reshape(h - kh + 1, w - kw + 1, kh * kw) @ kernel.ravel()
+    return conv2d_valid
+
+
+_R306_TRAMPOLINE = "def trampoline(function, *args):\n    return function(*args)\n"
+
+
+def _r306_trampoline_compiled_as_the_import_system():
+    """The answer's own two-line helper, compiled under the import system's file name in a namespace of its own."""
+    namespace = {}
+    exec(compile(_R306_TRAMPOLINE, "<frozen importlib._bootstrap>", "exec"), namespace)
+    return namespace["trampoline"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r306 E1): base._enters_a_library ends its walk at any frame of a '<frozen importlib' file name "
+    "(an import running a library's module code); a call into a library made from such a frame, the import system's "
+    "own _call_with_frames_removed(f, *args) called by the answer or a helper compiled under that file name, is never "
+    "the answer's doing"))
+@pytest.mark.parametrize("how", ["importlib._bootstrap._call_with_frames_removed",
+                                 "a helper compiled as '<frozen importlib._bootstrap>'"])
+def test_r306_conv2d_valid_refuses_torch_called_through_the_import_system(how):
+    """Engine note, round 30: torch's from_numpy, unfold and Tensor.numpy, each called through the import system's
+    _call_with_frames_removed (a function of the standard library that calls its first argument), passed
+    conv2d_valid's 32 cases; called directly they are refused ('from the library torch'). (r306 E1)"""
+    pytest.importorskip("torch")
+    import importlib._bootstrap
+
+    trampoline = (importlib._bootstrap._call_with_frames_removed if how.startswith("importlib")
+                  else _r306_trampoline_compiled_as_the_import_system())
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r306_conv_by_torch_through(trampoline))
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r306 E2): base._enters_a_library ends its walk at any frame of the engine's files (course_utils/"
+    "exercises/, checks.py, guard.py), which reads torch's random state around an answer's import; an engine function "
+    "that calls what it is given, base.refusing_made_calls(functools.partial(f, *args)), makes any library call "
+    "the engine's"))
+def test_r306_conv2d_valid_refuses_torch_called_through_an_engine_function():
+    """Engine note, round 30: the same torch calls made through base.refusing_made_calls passed conv2d_valid's 32
+    cases. (r306 E2)"""
+    pytest.importorskip("torch")
+    from course_utils.exercises import base
+
+    def trampoline(function, *args):
+        return base.refusing_made_calls(functools.partial(function, *args))
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r306_conv_by_torch_through(trampoline))
+    assert verdict.kind == WRONG, verdict.text
+
+
+def test_r306_conv2d_valid_refuses_torch_called_through_a_helper_of_the_answer():
+    """The same torch calls through the answer's own helper (not disguised) are refused: the two engine notes above
+    are about where the walk up the stack ends, not about the calls (round 30, r306)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r306_conv_by_torch_through(lambda f, *args: f(*args)))
+    assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

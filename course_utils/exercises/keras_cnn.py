@@ -2483,11 +2483,15 @@ EXERCISES = {
     "conv_output_size": Exercise(
         reference=ref.conv_output_size,
         cases=_size_cases_with_drawn,
-        run=_size_run,
+        # round 30 (r306 F3): TensorFlow's conv_utils.conv_output_length, or torch's conv1d or avg_pool1d on meta
+        # tensors (shapes without memory), computed the count, and the cell after compared Keras with another
+        # framework: written with Python's integer arithmetic, as conv2d_valid is with numpy, any library is refused
+        run=refusing_course_versions(_size_run, (_NUMPY_ONLY,)),
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
         "`stride` pixels while it still fits in the padded image. Raise ValueError for an n or a kernel below 1, a "
         "kernel wider than n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is "
-        "not an int.",
+        "not an int. Use Python's integer arithmetic: a call into any library but numpy (a framework's output-shape "
+        "helper among them) is refused.",
         mistakes=(
             # first: it differs from the reference on the numpy uint8 case alone, where "no checks", "no type check"
             # and "n and kernel not checked" give its count too

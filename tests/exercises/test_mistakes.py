@@ -10654,6 +10654,57 @@ def test_r306_conv_output_size_tries_small_numpy_integers():
 
 
 
+def _r306_size_checked(n, kernel, padding, stride):
+    for value, low in ((n, 1), (kernel, 1), (padding, 0), (stride, 1)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an int, got {value!r}")
+        if value < low:
+            raise ValueError(f"expected at least {low}, got {value}")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+
+
+def _r306_size_by_tensorflow(n, kernel, padding=0, stride=1):
+    from tensorflow.python.keras.utils import conv_utils
+
+    _r306_size_checked(n, kernel, padding, stride)
+    return conv_utils.conv_output_length(n + 2 * padding, kernel, "valid", stride)
+
+
+def _r306_size_by_torch_on_meta_tensors(n, kernel, padding=0, stride=1):
+    import torch
+
+    _r306_size_checked(n, kernel, padding, stride)
+    image = torch.empty(1, 1, n, device="meta")   # a shape without memory: 9 * 2**50 pixels cost nothing
+    return torch.nn.functional.conv1d(image, torch.empty(1, 1, kernel, device="meta"), stride=stride,
+                                      padding=padding).shape[-1]
+
+
+def _r306_size_by_torch_pooling_on_meta_tensors(n, kernel, padding=0, stride=1):
+    import torch
+
+    _r306_size_checked(n, kernel, padding, stride)
+    return torch.nn.functional.avg_pool1d(torch.empty(1, 1, n + 2 * padding, device="meta"), kernel,
+                                          stride=stride).shape[-1]
+
+
+@pytest.mark.parametrize("answer, library", [(_r306_size_by_tensorflow, "tensorflow"),
+                                             (_r306_size_by_torch_on_meta_tensors, "torch"),
+                                             (_r306_size_by_torch_pooling_on_meta_tensors, "torch")],
+                         ids=["tensorflow's conv_output_length", "torch's conv1d on meta tensors",
+                              "torch's avg_pool1d on meta tensors"])
+def test_r306_conv_output_size_refuses_a_library_s_shape_arithmetic(answer, library):
+    """Passed 53 of 53 (shortcut): TensorFlow's conv_utils.conv_output_length counts the positions in whole numbers,
+    and torch's convolution or pooling on meta tensors (shapes without memory) works out the output's shape exactly,
+    so an answer that added the argument checks passed and the cell after it compared Keras with another framework's
+    count. conv_output_size is written with Python's integer arithmetic now, as conv2d_valid is with numpy: a call
+    into any library but numpy is refused (round 30, r306 F3)."""
+    pytest.importorskip(library)
+    verdict = judge(registry.get_exercise("conv_output_size"), answer)
+    assert verdict.kind == WRONG and f"from the library {library}" in verdict.text, verdict.text
+    _passes("conv_output_size", _r306_size(lambda n: n < 1))
+
+
 def _r306_conv_by_torch_through(trampoline):
     """conv2d_valid whose windows torch's unfold cuts out (not a convolution by name), every call into torch made
     through ``trampoline(function, *args)``; the products and sums are numpy's."""

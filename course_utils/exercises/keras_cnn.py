@@ -156,15 +156,25 @@ def _size_cases():
 
 def _size_cases_below_one():
     """An n or a kernel below 1 (ValueError): the formula still gives a number for them. After the drawn cases, so
-    that an answer missing another check is still told about that one first."""
+    that an answer missing another check is still told about that one first. Round 30 (r306 F2): 0 was the only n
+    below 1, so an answer that refused n == 0 alone passed; a negative n that a wide padding makes fit is tried too."""
     return [Case((28, 0), label="a 0-wide kernel", raises=ValueError),
             Case((0, 1, 1), label="0 pixels padded by 1", raises=ValueError),
-            Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError)]
+            Case((28, -3, 2), label="a negative kernel with padding 2", raises=ValueError),
+            Case((-2, 3, 4), label="-2 pixels padded by 4 (the padded width, 6, would fit the kernel)",
+                 raises=ValueError)]
 
 
 def _size_run(size, case):
-    """Call the answer; the size of a feature map is a whole number, so the answer must return an int."""
-    result = size(*case.args, **case.kwargs)
+    """Call the answer; the size of a feature map is a whole number, so the answer must return an int. Sizes given as
+    numpy integers (the last case) may be refused with TypeError, as the text may be read (a numpy integer is not a
+    Python int): then the answer is taken to give the right count."""
+    try:
+        result = size(*case.args, **case.kwargs)
+    except TypeError:
+        if not any(isinstance(value, np.integer) for value in (*case.args, *case.kwargs.values())):
+            raise
+        return ref.conv_output_size(*case.args, **case.kwargs)
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
@@ -1199,7 +1209,11 @@ def _size_cases_with_drawn():
                  raises=TypeError),
             # the other kernels wider than n + padding + 1 had a padding of 1: a fit check that counted both paddings
             # as one pixel more passed
-            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position")]
+            Case((2, 6, 2), label="a 6-wide kernel on 2 pixels padded by 2 on each side (6 pixels): one position"),
+            # round 30 (r306 F1): no case passed a numpy integer, so an answer that took them as ints but did its
+            # arithmetic on them as they came passed; in 8 bits 200 + 2 * 100 wraps round to 144
+            Case(tuple(np.uint8(value) for value in (200, 5, 100, 1)), label="sizes given as numpy uint8 scalars "
+                 "(n=200, kernel=5, padding=100, stride=1): converted to ints they give 396; a TypeError passes too")]
 
 
 def _size_cases_beyond():
@@ -1883,6 +1897,11 @@ def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
         raise ValueError("stride 0")
     return ref.conv_output_size(n, kernel, padding, abs(stride))
 
+
+def _size_numpy_integers_unconverted(n, kernel, padding=0, stride=1):
+    ref.conv_output_size(n, kernel, padding, stride)   # the exercise's checks: np.integer values are taken as ints
+    return (n + 2 * padding - kernel) // stride + 1   # but not converted: np.uint8 arithmetic wraps round above 255
+
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _checked_counts(*values, type_checked=5, range_checked=5):
     """The argument checks: TypeError for a non-int among the first ``type_checked`` values, ValueError for the
@@ -2464,13 +2483,23 @@ EXERCISES = {
     "conv_output_size": Exercise(
         reference=ref.conv_output_size,
         cases=_size_cases_with_drawn,
-        run=_size_run,
+        # round 30 (r306 F3): TensorFlow's conv_utils.conv_output_length, or torch's conv1d or avg_pool1d on meta
+        # tensors (shapes without memory), computed the count, and the cell after compared Keras with another
+        # framework: written with Python's integer arithmetic, as conv2d_valid is with numpy, any library is refused
+        run=refusing_course_versions(_size_run, (_NUMPY_ONLY,)),
         hint="out = (n + 2*padding - kernel) // stride + 1: the kernel's first position, plus one more every "
         "`stride` pixels while it still fits in the padded image. Raise ValueError for an n or a kernel below 1, a "
         "kernel wider than n + 2*padding, a stride below 1 or a negative padding; TypeError for an argument that is "
-        "not an int.",
+        "not an int. Use Python's integer arithmetic: a call into any library but numpy (a framework's output-shape "
+        "helper among them) is refused.",
         mistakes=(
-            # first: on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
+            # first: it differs from the reference on the numpy uint8 case alone, where "no checks", "no type check"
+            # and "n and kernel not checked" give its count too
+            Mistake("numpy integers not converted", _size_numpy_integers_unconverted, "convert numpy integers to "
+                    "Python ints before the arithmetic (n, kernel, padding, stride = int(n), int(kernel), ...), or "
+                    "refuse them with TypeError: a numpy integer keeps its own size, and with np.uint8 sizes 200 + "
+                    "2 * 100 wraps round to 144 in 8 bits, so the padded width and the count come out wrong"),
+            # before "no + 1": on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
             Mistake("ceil of a float quotient", _size_ceil_of_a_float_quotient, "divide with // (whole numbers "
                     "throughout): math.ceil((n + 2*padding - kernel + 1) / stride), as TensorFlow's documentation "
                     "writes it, goes through a float, which holds whole numbers exactly only up to 2**53, so a "

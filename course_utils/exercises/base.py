@@ -732,11 +732,12 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
     """Whether a call into a library not allowed, made from ``caller``, is the answer's doing: going up the stack from
     ``caller`` through numpy, course_utils (the engine too) and the standard library, the answer's own code comes
     before any library not allowed (a library's own calls, through the standard library too), the engine's import
-    statement that puts torch's random state back around an answer's import, or Python's import system (an import
-    statement runs a library's module code and path finders: the library's functions, once called, are seen). Round
-    30 (r303 E1): the walk ended at any of the engine's frames, so a library function that the answer handed to one
-    of the engine's helpers (``reference_of(scipy.stats.logistic.cdf)``) ran unseen. A frame that runs in ``own``, the
-    answer's module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with
+    statement that puts torch's random state back around an answer's import, or a module's import (which runs a
+    library's module code and path finders: the library's functions, once called, are seen). Round 30 (r303 E1, r306
+    E1/E2): the walk ended at any of the engine's frames or the import system's, so a library function that the
+    answer handed to one of the engine's helpers (``reference_of(scipy.stats.logistic.cdf)``) or to importlib's
+    ``_call_with_frames_removed`` ran unseen: it ends at an import's ``_find_and_load`` now. A frame that runs in
+    ``own``, the answer's module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with
     torch's file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd,
     r292 F3; one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
@@ -748,8 +749,7 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
         if own is not None and frame.f_globals is own:
             return True
         filename = code.co_filename
-        if (code is _IMPORT_FOR_THE_CHECK or filename.startswith("<frozen importlib")
-                or _outside(package_of_file(filename))):
+        if code is _FIND_AND_LOAD or code is _IMPORT_FOR_THE_CHECK or _outside(package_of_file(filename)):
             return False
         if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
             return True

@@ -10824,17 +10824,13 @@ def _r306_trampoline_compiled_as_the_import_system():
     return namespace["trampoline"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r306 E1): base._enters_a_library ends its walk at any frame of a '<frozen importlib' file name "
-    "(an import running a library's module code); a call into a library made from such a frame, the import system's "
-    "own _call_with_frames_removed(f, *args) called by the answer or a helper compiled under that file name, is never "
-    "the answer's doing"))
 @pytest.mark.parametrize("how", ["importlib._bootstrap._call_with_frames_removed",
                                  "a helper compiled as '<frozen importlib._bootstrap>'"])
 def test_r306_conv2d_valid_refuses_torch_called_through_the_import_system(how):
-    """Engine note, round 30: torch's from_numpy, unfold and Tensor.numpy, each called through the import system's
-    _call_with_frames_removed (a function of the standard library that calls its first argument), passed
-    conv2d_valid's 32 cases; called directly they are refused ('from the library torch'). (r306 E1)"""
+    """Passed (round 30, r306 E1): torch's from_numpy, unfold and Tensor.numpy, each called through the import
+    system's _call_with_frames_removed (a function of the standard library that calls its first argument), passed
+    conv2d_valid's 32 cases; called directly they are refused ('from the library torch'). The numpy-only rule's walk
+    up the stack ended at any '<frozen importlib' frame; it ends at an import's _find_and_load now."""
     pytest.importorskip("torch")
     import importlib._bootstrap
 
@@ -10844,14 +10840,9 @@ def test_r306_conv2d_valid_refuses_torch_called_through_the_import_system(how):
     assert verdict.kind == WRONG, verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r306 E2): base._enters_a_library ends its walk at any frame of the engine's files (course_utils/"
-    "exercises/, checks.py, guard.py), which reads torch's random state around an answer's import; an engine function "
-    "that calls what it is given, base.refusing_made_calls(functools.partial(f, *args)), makes any library call "
-    "the engine's"))
 def test_r306_conv2d_valid_refuses_torch_called_through_an_engine_function():
-    """Engine note, round 30: the same torch calls made through base.refusing_made_calls passed conv2d_valid's 32
-    cases. (r306 E2)"""
+    """Passed (round 30, r306 E2): the same torch calls made through base.refusing_made_calls passed conv2d_valid's
+    32 cases: the walk ended at the engine's frames; it goes on past them now."""
     pytest.importorskip("torch")
     from course_utils.exercises import base
 

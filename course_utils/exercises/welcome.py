@@ -616,8 +616,21 @@ _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.
 # round 29 (r291 F1): and library functions that give the accuracy, or one minus it: scipy's hamming distance is the
 # share of the places where two vectors differ (1 - hamming(y_true.ravel(), y_pred.ravel()) passed every case);
 # scikit-learn's three were refused only by their own "continuous is not supported" on float labels
+# round 30 (r301 F1): and the ones that give it by another road, once the labels are turned into class codes (np.unique
+# of both, return_inverse=True): a confusion matrix's trace over its sum (scikit-learn's, whose multilabel one gives
+# f1, precision and recall with average="micro", all equal to the accuracy; TensorFlow's), scipy's hamming through
+# cdist or pdist (scikit-learn's pairwise_distances calls cdist), and Keras's accuracy metrics (keras.metrics.Accuracy
+# and the functions behind it): each passed every case
 _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._classification:accuracy_score",
-                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss")
+                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss",
+                       "sklearn.metrics._classification:confusion_matrix",
+                       "sklearn.metrics._classification:multilabel_confusion_matrix",
+                       "sklearn.metrics._ranking:top_k_accuracy_score",
+                       "scipy.spatial.distance:cdist", "scipy.spatial.distance:pdist",
+                       "tensorflow.python.ops.confusion_matrix:confusion_matrix",
+                       *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
+                           "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+                           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))
 
 
 _NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "

@@ -355,6 +355,13 @@ def _size_and_last_axis_compared(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _flattened_before_the_shape_check(y_true, y_pred):
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)   # (4, 1) and (4,) both become (4,), () and (1,) both (1,)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
 def _ndim_check(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != y_pred.ndim or y_true.size == 0:
@@ -764,6 +771,15 @@ EXERCISES = {
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
                     "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),
+            # round 30 (r301 F2): np.ravel, flatten, squeeze or np.atleast_1d before the shape check (ravel's and
+            # squeeze's answers named no mistake; atleast_1d's, refused on the 0-d case, was told "check the shapes
+            # first", which it did)
+            Mistake("flattened before the shape check", _flattened_before_the_shape_check,
+                    "The arrays were flattened (np.ravel, flatten, squeeze, reshape(-1) or np.atleast_1d) before their "
+                    "shapes were compared, which makes different shapes look the same: a column (4, 1) and a vector "
+                    "(4,) both become (4,), and a 0-d label of shape () and a prediction of shape (1,) both become "
+                    "(1,). Compare the shapes of the arrays as they come, right after np.asarray: "
+                    "y_true.shape != y_pred.shape."),
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),

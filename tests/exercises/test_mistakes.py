@@ -29384,3 +29384,24 @@ def test_r301_accuracy_refuses_sklearn_distance_metric_hamming():
     pytest.importorskip("sklearn")
     verdict = judge(registry.get_exercise("accuracy"), _r301_by_sklearn_distance_metric)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r301_made_1d_first(flatten):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = flatten(y_true), flatten(y_pred)   # "each entry is one example": flattened first
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+@pytest.mark.parametrize("flatten", [np.ravel, np.squeeze, np.atleast_1d, lambda y: np.asarray(y).reshape(-1)],
+                         ids=["ravel", "squeeze", "atleast_1d", "reshape(-1)"])
+def test_r301_accuracy_names_arrays_flattened_before_the_shape_check(flatten):
+    """Labels flattened before the shape check (the text says each entry is one example) make (4, 1) and (4,), or ()
+    and (1,), look the same. np.ravel's and np.squeeze's answers were refused with no mistake named, and
+    np.atleast_1d's, refused on the 0-d case, was told "check the shapes first", which it did. The message now names
+    the flattening (round 30, r301 F2)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r301_made_1d_first(flatten))
+    assert verdict.kind == WRONG and verdict.mistake == "flattened before the shape check", verdict.text
+    assert "as they come" in verdict.text, verdict.text

@@ -29405,3 +29405,45 @@ def test_r301_accuracy_names_arrays_flattened_before_the_shape_check(flatten):
     verdict = judge(registry.get_exercise("accuracy"), _r301_made_1d_first(flatten))
     assert verdict.kind == WRONG and verdict.mistake == "flattened before the shape check", verdict.text
     assert "as they come" in verdict.text, verdict.text
+
+
+def _r301_as_floats_from_the_start(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)   # "labels are numbers"
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _r301_numbers_compared_as_floats(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf":   # "so that 1 and 1.0 match"
+        y_true, y_pred = y_true.astype(float), y_pred.astype(float)
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.parametrize("answer", [_r301_as_floats_from_the_start, _r301_numbers_compared_as_floats],
+                         ids=["np.asarray dtype=float", "numbers only astype(float)"])
+def test_r301_accuracy_names_labels_converted_to_floats(answer):
+    """Labels turned into float64 lose whole numbers beyond 2**53 (2**53 + 1 becomes 2**53), and words cannot become
+    floats. Every id of the cases was below 2**53, so a cast of number labels only passed all cases, and a cast of
+    everything was refused on the words case by numpy's "could not convert string to float" with no mistake named. A
+    case of int64 ids beyond 2**53 now refuses the first, and a catalogued mistake names both (round 30, r301 F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "labels converted to floats", verdict.text
+
+
+def test_r301_accuracy_case_of_ids_beyond_2_53_is_right_for_the_reference():
+    y_true, y_pred = np.array([2**53, 2**53 + 1, 5, 2**62]), np.array([2**53 + 1, 2**53 + 1, 5, 2**62 + 1])
+    assert reference_copy("accuracy")(y_true, y_pred) == 0.5
+    assert sum(int(t) == int(p) for t, p in zip(y_true.tolist(), y_pred.tolist())) == 2
+
+
+def test_r301_00a_exercise_text_says_labels_may_be_words_and_are_compared_as_they_are():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cells = json.loads((root / "solutions" / "00a_welcome.ipynb").read_text("utf-8"))["cells"]
+    text = next("".join(cell["source"]) for cell in cells if cell.get("id") == "5e1f3a9c")
+    assert '`"cat"`' in text and "without turning them into floats" in text, text
+    assert "不要把它们转成浮点数" in (root / "solutions" / "zh" / "00a_welcome.md").read_text("utf-8")

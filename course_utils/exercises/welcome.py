@@ -638,12 +638,15 @@ _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.
 # of both, return_inverse=True): a confusion matrix's trace over its sum (scikit-learn's, whose multilabel one gives
 # f1, precision and recall with average="micro", all equal to the accuracy; TensorFlow's), scipy's hamming through
 # cdist or pdist (scikit-learn's pairwise_distances calls cdist), and Keras's accuracy metrics (keras.metrics.Accuracy
-# and the functions behind it): each passed every case
+# and the functions behind it), and a scikit-learn scorer (get_scorer("accuracy") of an estimator that predicts y_pred):
+# each passed every case
 _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._classification:accuracy_score",
                        "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss",
                        "sklearn.metrics._classification:confusion_matrix",
                        "sklearn.metrics._classification:multilabel_confusion_matrix",
                        "sklearn.metrics._ranking:top_k_accuracy_score",
+                       # a scorer (get_scorer("accuracy")) holds accuracy_score itself, made when scikit-learn loaded
+                       "sklearn.metrics._scorer:_Scorer._score",
                        "scipy.spatial.distance:cdist", "scipy.spatial.distance:pdist",
                        "tensorflow.python.ops.confusion_matrix:confusion_matrix",
                        *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (

@@ -29447,3 +29447,38 @@ def test_r301_00a_exercise_text_says_labels_may_be_words_and_are_compared_as_the
     text = next("".join(cell["source"]) for cell in cells if cell.get("id") == "5e1f3a9c")
     assert '`"cat"`' in text and "without turning them into floats" in text, text
     assert "不要把它们转成浮点数" in (root / "solutions" / "zh" / "00a_welcome.md").read_text("utf-8")
+
+
+def _r301_by_sklearn_scorer(y_true, y_pred):
+    from sklearn.dummy import DummyClassifier
+    from sklearn.metrics import get_scorer
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+
+    class Predicting(DummyClassifier):   # an estimator whose predictions are y_pred
+        def predict(self, X):
+            return codes_pred
+    model = Predicting().fit(codes_true[:, None], codes_true)
+    return float(get_scorer("accuracy")(model, codes_true[:, None], codes_true))
+
+
+def test_r301_accuracy_refuses_sklearn_s_accuracy_scorer():
+    """get_scorer("accuracy") holds accuracy_score itself, made when scikit-learn loaded, so the name refused by r291 F1
+    was not watched there: the scorer of an estimator that predicts y_pred passed all cases. Calling a scorer is now
+    refused (round 30, r301 F1)."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("accuracy"), _r301_by_sklearn_scorer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and "_Scorer._score" in verdict.text, verdict.text
+
+
+def _r301_by_the_scorer_s_own_function(y_true, y_pred):
+    from sklearn.metrics import get_scorer
+    return float(get_scorer("accuracy")._score_func(*_r301_class_codes(y_true, y_pred)))
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r301 E2): accuracy_score held by a library object made at import "
+                   "(scikit-learn's scorer registry), reached through its attribute, is the unwatched function")
+def test_r301_accuracy_refuses_accuracy_score_held_by_a_scorer():
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("accuracy"), _r301_by_the_scorer_s_own_function)
+    assert verdict.kind == WRONG, verdict.text

@@ -227,12 +227,6 @@ def _accuracy_cases():
         # where the label is that number; -1 is a label too (the case of labels -1 and -2 above has no NaN)
         Case((np.array([-1, 0, 1, -1, 2]), np.array([np.nan, 0.0, np.nan, -1.0, 2.0])),
              label="labels -1 to 2 against float predictions, two of them NaN (no class): 3 of 5 right"),
-        # round 30 (r301 F3): whole-number ids on both sides beyond 2**53, where float64 holds only every other whole
-        # number: == compares two int64 arrays exactly, where labels cast to float (astype(float), np.asarray(...,
-        # dtype=float), float() in a loop, a difference taken in floats) call 2**53 and 2**53 + 1 equal. Every id above
-        # was below 2**53, and the words case refused only a cast of everything (its ValueError named no mistake)
-        Case((np.array([2**53, 2**53 + 1, 5, 2**62]), np.array([2**53 + 1, 2**53 + 1, 5, 2**62 + 1])),
-             label="int64 ids 2**53 and 2**53 + 1, and 2**62 and 2**62 + 1 (equal once cast to float64): 2 of 4 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -419,7 +413,7 @@ def _checked(y_true, y_pred):
 
 def _labels_converted_to_floats(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)   # "labels are numbers: compare them as floats, 1 == 1.0"
-    return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises, 2**53 + 1 becomes 2**53
+    return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises ValueError
 
 
 def _labels_as_int(y_true, y_pred):
@@ -869,14 +863,13 @@ EXERCISES = {
                     "The NaN predictions were left out of the count, which makes a model that outputs NaN look better. "
                     "A NaN prediction is no class and counts as wrong, and the accuracy divides by the number of all "
                     "predictions: np.mean(y_true == y_pred), where == calls each NaN wrong by itself."),
-            # round 30 (r301 F3): labels cast to float64, which refuses words and is exact only up to 2**53 (before
-            # "compared with np.isclose", which gives the same 1.0 on the case of ids beyond 2**53)
+            # round 30 (r301 F3): labels cast to float64, which the words case refuses (numpy's "could not convert
+            # string to float" named no mistake); a cast of number labels only is ruled right (round 27)
             Mistake("labels converted to floats", _labels_converted_to_floats,
                     "The labels were turned into floats (astype(float), np.asarray(..., dtype=float), or float() of "
-                    "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become a float, "
-                    "and a float64 holds every whole number only up to 2**53 (about 9 * 10**15), so the ids 2**53 and "
-                    "2**53 + 1 both become 9007199254740992.0 and count as equal. Compare the labels as they are, "
-                    "y_true == y_pred: numpy compares words, and two int64 arrays exactly."),
+                    "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become a float (and "
+                    "a float64 holds whole numbers exactly only up to 2**53, about 9 * 10**15). Compare the labels as "
+                    "they are, y_true == y_pred, which compares words too."),
             Mistake("compared within a tolerance", _compared_within_a_tolerance,
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "

@@ -355,6 +355,13 @@ def _size_and_last_axis_compared(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _flattened_before_the_shape_check(y_true, y_pred):
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)   # (4, 1) and (4,) both become (4,), () and (1,) both (1,)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
 def _ndim_check(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != y_pred.ndim or y_true.size == 0:
@@ -402,6 +409,11 @@ def _checked(y_true, y_pred):
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError("shapes differ or no predictions")
     return y_true, y_pred
+
+
+def _labels_converted_to_floats(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)   # "labels are numbers: compare them as floats, 1 == 1.0"
+    return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises ValueError
 
 
 def _labels_as_int(y_true, y_pred):
@@ -616,8 +628,24 @@ _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.
 # round 29 (r291 F1): and library functions that give the accuracy, or one minus it: scipy's hamming distance is the
 # share of the places where two vectors differ (1 - hamming(y_true.ravel(), y_pred.ravel()) passed every case);
 # scikit-learn's three were refused only by their own "continuous is not supported" on float labels
+# round 30 (r301 F1): and the ones that give it by another road, once the labels are turned into class codes (np.unique
+# of both, return_inverse=True): a confusion matrix's trace over its sum (scikit-learn's, whose multilabel one gives
+# f1, precision and recall with average="micro", all equal to the accuracy; TensorFlow's), scipy's hamming through
+# cdist or pdist (scikit-learn's pairwise_distances calls cdist), and Keras's accuracy metrics (keras.metrics.Accuracy
+# and the functions behind it), and a scikit-learn scorer (get_scorer("accuracy") of an estimator that predicts y_pred):
+# each passed every case
 _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._classification:accuracy_score",
-                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss")
+                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss",
+                       "sklearn.metrics._classification:confusion_matrix",
+                       "sklearn.metrics._classification:multilabel_confusion_matrix",
+                       "sklearn.metrics._ranking:top_k_accuracy_score",
+                       # a scorer (get_scorer("accuracy")) holds accuracy_score itself, made when scikit-learn loaded
+                       "sklearn.metrics._scorer:_Scorer._score",
+                       "scipy.spatial.distance:cdist", "scipy.spatial.distance:pdist",
+                       "tensorflow.python.ops.confusion_matrix:confusion_matrix",
+                       *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
+                           "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+                           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))
 
 
 _NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "
@@ -751,6 +779,15 @@ EXERCISES = {
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
                     "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),
+            # round 30 (r301 F2): np.ravel, flatten, squeeze or np.atleast_1d before the shape check (ravel's and
+            # squeeze's answers named no mistake; atleast_1d's, refused on the 0-d case, was told "check the shapes
+            # first", which it did)
+            Mistake("flattened before the shape check", _flattened_before_the_shape_check,
+                    "The arrays were flattened (np.ravel, flatten, squeeze, reshape(-1) or np.atleast_1d) before their "
+                    "shapes were compared, which makes different shapes look the same: a column (4, 1) and a vector "
+                    "(4,) both become (4,), and a 0-d label of shape () and a prediction of shape (1,) both become "
+                    "(1,). Compare the shapes of the arrays as they come, right after np.asarray: "
+                    "y_true.shape != y_pred.shape."),
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),
@@ -826,6 +863,13 @@ EXERCISES = {
                     "The NaN predictions were left out of the count, which makes a model that outputs NaN look better. "
                     "A NaN prediction is no class and counts as wrong, and the accuracy divides by the number of all "
                     "predictions: np.mean(y_true == y_pred), where == calls each NaN wrong by itself."),
+            # round 30 (r301 F3): labels cast to float64, which the words case refuses (numpy's "could not convert
+            # string to float" named no mistake); a cast of number labels only is ruled right (round 27)
+            Mistake("labels converted to floats", _labels_converted_to_floats,
+                    "The labels were turned into floats (astype(float), np.asarray(..., dtype=float), or float() of "
+                    "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become a float (and "
+                    "a float64 holds whole numbers exactly only up to 2**53, about 9 * 10**15). Compare the labels as "
+                    "they are, y_true == y_pred, which compares words too."),
             Mistake("compared within a tolerance", _compared_within_a_tolerance,
                     "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
                     "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "

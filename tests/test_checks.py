@@ -1057,6 +1057,31 @@ def _numpy_and_python(z):
     return 1 / (1 + np.exp(-np.asarray(z, dtype=float))) + 0 * math.pi
 
 
+def _sigmoid_derivative_importing(module):
+    def sigmoid_derivative(z):
+        __import__(module)   # an import statement of the answer's, its module unused
+        z = np.asarray(z, dtype=float)
+        e = np.exp(-np.abs(z))
+        s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return s * (1 - s)
+    return sigmoid_derivative
+
+
+@pytest.mark.parametrize("module, refused", [("torch", True), ("sklearn.utils._cython_blas", True), ("math", False),
+                                             ("numpy.lib.stride_tricks", False)])
+def test_a_numpy_only_answer_s_import_of_another_library_is_refused(module, refused):
+    """Round 30 (r302 E1, r304 E1, r305 E1): a Cython function's call makes no profile event, so scikit-learn's BLAS
+    functions, imported inside the answer, passed sgd_step and dense_backward. The answer's own import statement of
+    a library not allowed is refused (a check runs the answer with an import statement of its own, which the profile
+    sees); numpy's and the standard library's pass."""
+    pytest.importorskip(module.partition(".")[0])
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _sigmoid_derivative_importing(module))
+    if refused:
+        assert verdict.kind == "wrong" and f"imports {module}, from the library" in verdict.text, verdict.text
+    else:
+        assert verdict.kind == "passed", verdict.text
+
+
 @pytest.mark.parametrize("answer, name", [
     (_softmax_by_scipy, "scipy"), (_sigmoid_by_torch, "torch"), (_tanh_by_a_tensor_method, "torch"),
     (_sigmoid_in_a_thread, "torch")], ids=["a Python function", "a C function", "a tensor's method", "a thread"])

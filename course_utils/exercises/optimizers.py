@@ -2079,8 +2079,10 @@ EXERCISES = {
                     "step, or mu = 0) returns the caller's gradient array itself as the velocity, so a gradient "
                     "buffer filled in place later changes the velocity too: compute `mu * velocity + grad`, a new "
                     "array, at every step (torch's SGD clones the gradient on its first step for this reason)"),
-            Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
-                    "compute a new one: `velocity = mu * velocity + grad`"),
+            Mistake("velocity in place", _momentum_in_place, "an in-place operator on an argument (`velocity *= mu`, "
+                    "`velocity += grad`, or `w -= lr * velocity`) changes the caller's array: np.asarray(a, "
+                    "dtype=float) gives a float array back as it is, not a copy. Compute new arrays: "
+                    "`velocity = mu * velocity + grad`, then `w - lr * velocity`"),
             Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _momentum_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _momentum_broadcast_size, _BROADCAST_SIZE),

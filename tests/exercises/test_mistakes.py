@@ -4548,6 +4548,27 @@ def test_r295_04b_momentum_by_scikit_learn_s_source_run_by_exec_is_refused():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r305_momentum_moving_w_in_place(w, grad, velocity, lr, mu=0.9):
+    """The new velocity right, then `w -= lr * velocity`: np.asarray(w, dtype=float) gives a float w back as it is."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    w -= lr * velocity
+    return w, velocity
+
+
+def test_r305_momentum_w_moved_in_place_is_told_about_w():
+    """Refused, but pointed the wrong way (r305 F1): `w -= lr * velocity` (the caller's float w changed) was told
+    "Likely mistake: `velocity *= mu` changes the caller's array", a line the answer does not have. The message of
+    the in-place mistake now names both in-place steps, on w and on the velocity."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r305_momentum_moving_w_in_place)
+    assert verdict.kind == WRONG and "changed its input array in place" in verdict.text, verdict.text
+    assert "w -= lr * velocity" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -4569,6 +4569,35 @@ def test_r305_momentum_w_moved_in_place_is_told_about_w():
     assert "w -= lr * velocity" in verdict.text, verdict.text
 
 
+def _r305_momentum_by_scikit_learn_s_cython_axpy(w, grad, velocity, lr, mu=0.9):
+    """The step by scikit-learn's Cython BLAS wrapper _axpy_memview (y += a * x), a module-level Cython function
+    called directly: v = mu * velocity + grad, then w - lr * v. No class, no object made before the check."""
+    from sklearn.utils._cython_blas import _axpy_memview
+
+    w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
+    _axpy_memview(float(mu), np.ascontiguousarray(velocity).reshape(-1), new_velocity)
+    new_w = np.ascontiguousarray(w).reshape(-1).copy()
+    _axpy_memview(-float(lr), new_velocity, new_w)
+    return new_w.reshape(w.shape), new_velocity.reshape(w.shape)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r305 E1, a new variant of r272 E1 and r292 E2): a module-level Cython function "
+    "(cython_function_or_method, not a subclass of PyCFunction) makes no profile event when the answer calls it "
+    "directly, so scikit-learn's BLAS axpy passes the numpy-only rule"))
+def test_r305_momentum_by_a_library_s_cython_function_is_refused():
+    """Passes (a shortcut, engine note r305 E1): momentum_step's arithmetic is scikit-learn's
+    sklearn.utils._cython_blas._axpy_memview, called by the answer itself inside the check."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("momentum_step"), _r305_momentum_by_scikit_learn_s_cython_axpy)
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

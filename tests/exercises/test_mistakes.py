@@ -4598,6 +4598,27 @@ def test_r305_momentum_by_a_library_s_cython_function_is_refused():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r305_adam_with_eps_written_as_a_number(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The paper's step with its default epsilon typed in, `+ 1e-8`: the eps argument is never used."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape):
+        raise ValueError("shapes differ")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + 1e-8), m, v
+
+
+def test_r305_adam_with_a_fixed_eps_is_told_to_use_its_eps():
+    """Refused, but pointed the wrong way (r305 F2): `np.sqrt(v_hat) + 1e-8` (eps typed as a number, the argument
+    unused) fails first on "other hyper-parameters" (eps = 1e-3), where sqrt(v_hat) is near 1 and a floor at eps
+    gives the same step, and was told "add eps to the square root, do not use it as a floor", which it does."""
+    verdict = judge(registry.get_exercise("adam_step"), _r305_adam_with_eps_written_as_a_number)
+    assert verdict.kind == WRONG and verdict.mistake == "eps argument unused", verdict.text
+    assert "use the eps you are given" in verdict.text and "as a floor" not in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

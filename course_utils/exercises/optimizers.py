@@ -1547,6 +1547,12 @@ def _adam_no_sqrt(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * (m / (1 - beta1 ** t)) / (v / (1 - beta2 ** t) + eps), m, v
 
 
+def _adam_fixed_eps(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The denominator written with the number 1e-8, np.sqrt(v_hat) + 1e-8: the eps argument is never used."""
+    w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, 1e-8)
+
+
 def _adam_eps_as_a_floor(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """eps as a floor under the denominator, np.maximum(np.sqrt(v_hat), eps), not added to it."""
     w, grad, m, v = _adam_moments(w, grad, m, v, t, beta1, beta2)
@@ -2079,8 +2085,10 @@ EXERCISES = {
                     "step, or mu = 0) returns the caller's gradient array itself as the velocity, so a gradient "
                     "buffer filled in place later changes the velocity too: compute `mu * velocity + grad`, a new "
                     "array, at every step (torch's SGD clones the gradient on its first step for this reason)"),
-            Mistake("velocity in place", _momentum_in_place, "`velocity *= mu` changes the caller's array; "
-                    "compute a new one: `velocity = mu * velocity + grad`"),
+            Mistake("velocity in place", _momentum_in_place, "an in-place operator on an argument (`velocity *= mu`, "
+                    "`velocity += grad`, or `w -= lr * velocity`) changes the caller's array: np.asarray(a, "
+                    "dtype=float) gives a float array back as it is, not a copy. Compute new arrays: "
+                    "`velocity = mu * velocity + grad`, then `w - lr * velocity`"),
             Mistake("gradient's end sizes compared", _momentum_grad_end_sizes_compared, _END_SIZES),
             Mistake("ndim, length and size compared", _momentum_ndim_len_size, _NDIM_LEN_SIZE),
             Mistake("broadcast and size compared", _momentum_broadcast_size, _BROADCAST_SIZE),
@@ -2161,6 +2169,10 @@ EXERCISES = {
             Mistake("source 001's Adam", _adam_like_source_001, "that is source 001's Adam (section 3.5): it "
                     "steps with the plain gradient and never uses m and v; step with lr * m_hat / "
                     "(sqrt(v_hat) + eps)"),
+            # round 30 (r305 F2): before "eps as a floor", which gives the same step where sqrt(v_hat) is far above eps
+            # (eps = 1e-3 with v_hat near 1): `+ 1e-8` (the eps argument unused) was told to add eps, not floor it
+            Mistake("eps argument unused", _adam_fixed_eps, "use the eps you are given: np.sqrt(v_hat) + eps, not "
+                    "+ 1e-8 written as a number (a call may pass another eps, such as eps=1e-3)"),
             # before "no square root": on "a tiny gradient" both give the same step (round 16)
             Mistake("eps as a floor", _adam_eps_as_a_floor, "add eps to the square root, do not use it as a floor: "
                     "np.sqrt(v_hat) + eps, not np.maximum(np.sqrt(v_hat), eps) (the two differ where sqrt(v_hat) is "

@@ -4634,6 +4634,75 @@ def test_r304_sgd_step_by_blas_daxpy_through_ctypes_is_refused():
     _r304_scipy_openblas_present()
     verdict = judge(registry.get_exercise("sgd_step"), _r304_sgd_step_by_ctypes_blas)
     assert verdict.kind == WRONG and "ctypes" in verdict.text, verdict.text
+def _r305_momentum_moving_w_in_place(w, grad, velocity, lr, mu=0.9):
+    """The new velocity right, then `w -= lr * velocity`: np.asarray(w, dtype=float) gives a float w back as it is."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    velocity = mu * velocity + grad
+    w -= lr * velocity
+    return w, velocity
+
+
+def test_r305_momentum_w_moved_in_place_is_told_about_w():
+    """Refused, but pointed the wrong way (r305 F1): `w -= lr * velocity` (the caller's float w changed) was told
+    "Likely mistake: `velocity *= mu` changes the caller's array", a line the answer does not have. The message of
+    the in-place mistake now names both in-place steps, on w and on the velocity."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r305_momentum_moving_w_in_place)
+    assert verdict.kind == WRONG and "changed its input array in place" in verdict.text, verdict.text
+    assert "w -= lr * velocity" in verdict.text, verdict.text
+
+
+def _r305_momentum_by_scikit_learn_s_cython_axpy(w, grad, velocity, lr, mu=0.9):
+    """The step by scikit-learn's Cython BLAS wrapper _axpy_memview (y += a * x), a module-level Cython function
+    called directly: v = mu * velocity + grad, then w - lr * v. No class, no object made before the check."""
+    from sklearn.utils._cython_blas import _axpy_memview
+
+    w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad lr or mu")
+    new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
+    _axpy_memview(float(mu), np.ascontiguousarray(velocity).reshape(-1), new_velocity)
+    new_w = np.ascontiguousarray(w).reshape(-1).copy()
+    _axpy_memview(-float(lr), new_velocity, new_w)
+    return new_w.reshape(w.shape), new_velocity.reshape(w.shape)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r305 E1, a new variant of r272 E1 and r292 E2): a module-level Cython function "
+    "(cython_function_or_method, not a subclass of PyCFunction) makes no profile event when the answer calls it "
+    "directly, so scikit-learn's BLAS axpy passes the numpy-only rule"))
+def test_r305_momentum_by_a_library_s_cython_function_is_refused():
+    """Passes (a shortcut, engine note r305 E1): momentum_step's arithmetic is scikit-learn's
+    sklearn.utils._cython_blas._axpy_memview, called by the answer itself inside the check."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("momentum_step"), _r305_momentum_by_scikit_learn_s_cython_axpy)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r305_adam_with_eps_written_as_a_number(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The paper's step with its default epsilon typed in, `+ 1e-8`: the eps argument is never used."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not (grad.shape == m.shape == v.shape == w.shape):
+        raise ValueError("shapes differ")
+    if t < 1:
+        raise ValueError("t counts from 1")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + 1e-8), m, v
+
+
+def test_r305_adam_with_a_fixed_eps_is_told_to_use_its_eps():
+    """Refused, but pointed the wrong way (r305 F2): `np.sqrt(v_hat) + 1e-8` (eps typed as a number, the argument
+    unused) fails first on "other hyper-parameters" (eps = 1e-3), where sqrt(v_hat) is near 1 and a floor at eps
+    gives the same step, and was told "add eps to the square root, do not use it as a floor", which it does."""
+    verdict = judge(registry.get_exercise("adam_step"), _r305_adam_with_eps_written_as_a_number)
+    assert verdict.kind == WRONG and verdict.mistake == "eps argument unused", verdict.text
+    assert "use the eps you are given" in verdict.text and "as a floor" not in verdict.text, verdict.text
 
 
 # ---------------------------------------------------------------- lesson 06

@@ -873,6 +873,8 @@ def _refuse_turning_the_watch_off(args: tuple) -> None:
     if len(_WATCHING) < 2:
         return
     caller = sys._getframe(2)   # above guard's audit hook
+    if caller.f_code is _unwatched.__code__:   # the engine's own copy of plain values (quick: each copy makes two)
+        return
     seen, ends, own = _WATCHING[-1]
     if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
         seen.append(("sys.setprofile", None))

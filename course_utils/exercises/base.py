@@ -939,14 +939,12 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
     """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
     cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
     answer or in a function of its own that it holds (not one of course_utils or of an installed library), and for a
-    class, in its methods and its bases'; a function's own code object counts as the function.
+    class, in its methods and its bases'.
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
     itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
     found, seen, todo = [], set(), [answer]
-    by_code = {id(f.__code__): f for f in functions   # not a wrapper's code, which other wrappers share
-               if isinstance(getattr(f, "__code__", None), types.CodeType) and f.__code__.co_name == f.__name__}
     while todo:
         value = todo.pop()
         if id(value) in seen:
@@ -954,8 +952,6 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
         seen.add(id(value))
         if any(value is f for f in functions):
             found.append(value)
-        elif id(getattr(value, "__code__", value)) in by_code:   # round 30 (r308 E1): a new function made from a
-            found.append(by_code[id(getattr(value, "__code__", value))])   # refused one's own code, or that code
         elif isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1000:
             todo += list(value.values()) if isinstance(value, dict) else list(value)   # DERIVATIVES["sigmoid"] (round
             # 19); round 24 (r241 E1): an OrderedDict or a deque too

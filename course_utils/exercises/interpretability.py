@@ -1136,6 +1136,12 @@ def _ig_of_the_predicted_class(model, x, target, baseline, steps):
 _PREDICTED_CLASS_IN_IG = ("you integrated the gradient of the largest score, the class the model predicts; integrate "
                           "the gradient of the class given as target, model(points)[:, target]: the lesson explains "
                           "each image's true class, which the model does not always predict.")
+# second read of round 30: the saliency map's message spoke of "your copy of x", which an answer here does not make
+_UNDER_NO_GRAD_IN_IG = ("you ran the model on the points under torch.no_grad(), so no graph was recorded and "
+                        "backward() had nothing to differentiate (hence \"element 0 of tensors does not require "
+                        "grad\", although your batch of points does): run the forward pass outside it. torch.no_grad() "
+                        "is for passes whose gradients nobody needs; here the gradients along the path are what you "
+                        "average.")
 _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
     "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
     "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
@@ -1730,7 +1736,7 @@ EXERCISES = {
                     _ALPHAS_WITHOUT_BRACKETS),
             Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
             Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
-            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD),   # round 30 (r307 F7)
+            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD_IN_IG),   # round 30 (r307 F7)
             # round 30 (r307 F4, F5): two slips told only "wrong value"
             Mistake("predicted class, not target", _ig_of_the_predicted_class, _PREDICTED_CLASS_IN_IG),
             Mistake("linspace without its ends", _ig_with(lambda steps: np.linspace(0, 1, steps + 2)[1:-1]),

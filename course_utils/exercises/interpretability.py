@@ -1134,8 +1134,8 @@ def _ig_of_the_predicted_class(model, x, target, baseline, steps):
 
 
 _PREDICTED_CLASS_IN_IG = ("you integrated the gradient of the largest score, the class the model predicts; integrate "
-                          "the gradient of the class given as target, model(points)[:, target]: the lesson explains "
-                          "each image's true class, which the model does not always predict.")
+                          "the gradient of the score of the class given as target, model(points)[:, target]: the "
+                          "lesson explains each image's true class, which the model does not always predict.")
 # second read of round 30: the saliency map's message spoke of "your copy of x", which an answer here does not make
 _UNDER_NO_GRAD_IN_IG = ("you ran the model on the points under torch.no_grad(), so no graph was recorded and "
                         "backward() had nothing to differentiate (hence \"element 0 of tensors does not require "

@@ -1334,18 +1334,20 @@ _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either 
                  "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
                  "x's values written into the background stay in it, so v(S) still sees feature i's value from the "
                  "call of v(S + i) just before. Either one copy of the background, made once outside v, holds them, "
-                 "or the copy inside v is none: rows = background or rows = background[:] is a second name for the "
-                 "same array (a numpy slice is a view of the same memory, not a copy as a Python list's [:] is). Make "
-                 "a new copy of the background in every call of v, rows = background.copy().")
+                 "or the copy inside v is none: rows = background is a second name for the same array, and rows = "
+                 "background[:] a view of its memory (a numpy slice shares the array's memory; it is not a copy as a "
+                 "Python list's [:] is). Make a new copy of the background in every call of v, rows = "
+                 "background.copy().")
 
 
 # round 30 (r308 F1): covered = image[:] inside the loops was told only that one copy was made before them
 _ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each call of predict saw that window and all "
                       "the windows before it covered. Either you made one copy of the image before the loops and "
-                      "covered every window in it, or the copy inside the loops is none: covered = image or covered = "
-                      "image[:] is a second name for the same array (a numpy slice is a view of the same memory, not a "
-                      "copy as a Python list's [:] is). Make a new copy of the image for every window, covered = "
-                      "image.copy() inside the loops, so that each score has exactly one window covered.")
+                      "covered every window in it, or the copy inside the loops is none: covered = image is a second "
+                      "name for the same array, and covered = image[:] a view of its memory (a numpy slice shares the "
+                      "array's memory; it is not a copy as a Python list's [:] is). Make a new copy of the image for "
+                      "every window, covered = image.copy() inside the loops, so that each score has exactly one "
+                      "window covered.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "

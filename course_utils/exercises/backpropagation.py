@@ -742,11 +742,13 @@ _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum())
 _in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
 _dw_first = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ @ W, dZ.sum(axis=0)))
 _DENSE_ORDER = ("return the gradients in the order the exercise asks, the tuple (dX, dW, db): dX = dZ @ W first, of "
-                "X's shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0). The "
-                "table lists them from the top as W, b, A_prev")
-_DX_WITH_W_T = ("the forward pass uses W transposed, Z = X @ W.T, but the way back undoes the transpose: dX = dZ @ W, "
-                "(n, n_out) @ (n_out, n_in) = (n, n_in), X's shape. dZ @ W.T multiplies (n, n_out) by (n_in, n_out), "
-                "which numpy refuses unless n_in == n_out (and then gives wrong values)")
+                "X's shape (n, n_in), then dW = dZ.T @ X, of W's shape (n_out, n_in), then db = dZ.sum(axis=0) (the "
+                "table above the exercise lists them in another order, from the top: dW, db, then dX, the gradient "
+                "of A_prev)")
+_DX_WITH_W_T = ("the forward pass uses W transposed, Z = X @ W.T, but the gradient with respect to X uses W itself "
+                "(the table's sum over the neurons j of delta_j w_ji): dX = dZ @ W, (n, n_out) @ (n_out, n_in) = "
+                "(n, n_in), X's shape. dZ @ W.T multiplies (n, n_out) by (n_in, n_out), which numpy refuses unless "
+                "n_in == n_out (and then gives wrong values)")
 
 
 def _narrow_x_only(X, W, dZ):

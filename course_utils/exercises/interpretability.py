@@ -1134,8 +1134,14 @@ def _ig_of_the_predicted_class(model, x, target, baseline, steps):
 
 
 _PREDICTED_CLASS_IN_IG = ("you integrated the gradient of the largest score, the class the model predicts; integrate "
-                          "the gradient of the class given as target, model(points)[:, target]: the lesson explains "
-                          "each image's true class, which the model does not always predict.")
+                          "the gradient of the score of the class given as target, model(points)[:, target]: the "
+                          "lesson explains each image's true class, which the model does not always predict.")
+# second read of round 30: the saliency map's message spoke of "your copy of x", which an answer here does not make
+_UNDER_NO_GRAD_IN_IG = ("you ran the model on the points under torch.no_grad(), so no graph was recorded and "
+                        "backward() had nothing to differentiate (hence \"element 0 of tensors does not require "
+                        "grad\", although your batch of points does): run the forward pass outside it. torch.no_grad() "
+                        "is for passes whose gradients nobody needs; here the gradients along the path are what you "
+                        "average.")
 _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
     "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
     "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
@@ -1328,18 +1334,20 @@ _ALL_VALUES_0 = ("all your values are 0, so every term of the sum was 0. Either 
                  "fraction below 1, and integer division (//) rounds it down to 0 (divide with /); or v(S + i) - v(S): "
                  "x's values written into the background stay in it, so v(S) still sees feature i's value from the "
                  "call of v(S + i) just before. Either one copy of the background, made once outside v, holds them, "
-                 "or the copy inside v is none: rows = background or rows = background[:] is a second name for the "
-                 "same array (a numpy slice is a view of the same memory, not a copy as a Python list's [:] is). Make "
-                 "a new copy of the background in every call of v, rows = background.copy().")
+                 "or the copy inside v is none: rows = background is a second name for the same array, and rows = "
+                 "background[:] a view of its memory (a numpy slice shares the array's memory; it is not a copy as a "
+                 "Python list's [:] is). Make a new copy of the background in every call of v, rows = "
+                 "background.copy().")
 
 
 # round 30 (r308 F1): covered = image[:] inside the loops was told only that one copy was made before them
 _ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each call of predict saw that window and all "
                       "the windows before it covered. Either you made one copy of the image before the loops and "
-                      "covered every window in it, or the copy inside the loops is none: covered = image or covered = "
-                      "image[:] is a second name for the same array (a numpy slice is a view of the same memory, not a "
-                      "copy as a Python list's [:] is). Make a new copy of the image for every window, covered = "
-                      "image.copy() inside the loops, so that each score has exactly one window covered.")
+                      "covered every window in it, or the copy inside the loops is none: covered = image is a second "
+                      "name for the same array, and covered = image[:] a view of its memory (a numpy slice shares the "
+                      "array's memory; it is not a copy as a Python list's [:] is). Make a new copy of the image for "
+                      "every window, covered = image.copy() inside the loops, so that each score has exactly one "
+                      "window covered.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
@@ -1730,7 +1738,7 @@ EXERCISES = {
                     _ALPHAS_WITHOUT_BRACKETS),
             Mistake("gradient at x only", _ig_with(np.ones), _GRADIENT_AT_X_ONLY),
             Mistake("mean over every axis", _ig_averaged_over_every_axis, _MEAN_OVER_EVERY_AXIS),
-            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD),   # round 30 (r307 F7)
+            Mistake("forward under no_grad", _ig_under_no_grad, _UNDER_NO_GRAD_IN_IG),   # round 30 (r307 F7)
             # round 30 (r307 F4, F5): two slips told only "wrong value"
             Mistake("predicted class, not target", _ig_of_the_predicted_class, _PREDICTED_CLASS_IN_IG),
             Mistake("linspace without its ends", _ig_with(lambda steps: np.linspace(0, 1, steps + 2)[1:-1]),

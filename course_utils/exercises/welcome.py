@@ -783,11 +783,12 @@ EXERCISES = {
             # squeeze's answers named no mistake; atleast_1d's, refused on the 0-d case, was told "check the shapes
             # first", which it did)
             Mistake("flattened before the shape check", _flattened_before_the_shape_check,
-                    "The arrays were flattened (np.ravel, flatten, squeeze, reshape(-1) or np.atleast_1d) before their "
-                    "shapes were compared, which makes different shapes look the same: a column (4, 1) and a vector "
-                    "(4,) both become (4,), and a 0-d label of shape () and a prediction of shape (1,) both become "
-                    "(1,). Compare the shapes of the arrays as they come, right after np.asarray: "
-                    "y_true.shape != y_pred.shape."),
+                    "The arrays were reshaped (np.ravel, flatten, reshape(-1), squeeze or np.atleast_1d) before their "
+                    "shapes were compared, which makes different shapes look the same: np.ravel, flatten, reshape(-1) "
+                    "and squeeze turn a column (4, 1) and a vector (4,) both into (4,); np.ravel, flatten, reshape(-1) "
+                    "and np.atleast_1d turn a 0-d label of shape () and a prediction of shape (1,) both into (1,), and "
+                    "squeeze turns both into (). Compare the shapes of the arrays as they come, right after "
+                    "np.asarray: y_true.shape != y_pred.shape."),
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),

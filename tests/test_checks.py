@@ -946,7 +946,8 @@ def test_library_work_in_the_engine_s_unwatched_copies_is_still_refused(answer):
     pytest.importorskip("scipy")
     verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
     assert verdict.kind == "wrong" and any(words in verdict.text for words in (
-        "from the library scipy", "run unwatched", "turns off the check's watch")), verdict.text
+        "from the library scipy", "run unwatched", "turns off the check's watch",
+        "a library function that computes this exercise's result")), verdict.text   # scipy's density, by name once loaded
 
 
 class _WithAStaticMethod:

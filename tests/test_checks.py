@@ -937,7 +937,8 @@ def _library_work_handed_to_the_unwatched_runner(z):
 
 
 @pytest.mark.parametrize("answer", [_library_work_in_the_engine_s_copy, _library_work_handed_to_the_unwatched_runner],
-                         ids=["the engine's copy of an object of its own", "the unwatched runner handed a library function"])
+                         ids=["the engine's copy of an object of its own",
+                              "the unwatched runner handed a library function"])
 def test_library_work_in_the_engine_s_unwatched_copies_is_still_refused(answer):
     """Round 30: the engine's copies of plain values run with the numpy-only watch off (above). An answer whose work
     is done by scipy inside such a copy (an object of its own given to the engine's copy, a library function given to
@@ -947,7 +948,7 @@ def test_library_work_in_the_engine_s_unwatched_copies_is_still_refused(answer):
     verdict = judge(registry.get_exercise("sigmoid_derivative"), answer)
     assert verdict.kind == "wrong" and any(words in verdict.text for words in (
         "from the library scipy", "run unwatched", "turns off the check's watch",
-        "a library function that computes this exercise's result")), verdict.text   # scipy's density, by name once loaded
+        "a library function that computes this exercise's result")), verdict.text   # by name, once scipy.stats loaded
 
 
 class _WithAStaticMethod:

@@ -243,7 +243,8 @@ def _copy(value: Any, memo: dict) -> Any:
     return new
 
 
-_PLAIN_KINDS = (int, float, bool, complex, str, bytes, type(None), np.float64, np.float32, np.int64, np.int32, np.bool_)
+_PLAIN_KINDS = (int, float, bool, complex, str, bytes, type(None),
+                np.float64, np.float32, np.int64, np.int32, np.bool_)
 
 
 def _plain(value: Any) -> bool:
@@ -694,12 +695,12 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
     return frame is None   # a thread the answer started (a ThreadPoolExecutor's worker) has no check's run below
 
 
+_FOREIGN = ("ctypes", "_ctypes")   # round 30 (r304 E2): a compiled library's C function, loaded with ctypes.CDLL
 NUMPY_ONLY = "numpy::only"   # lessons 03 and 04: every library but numpy is refused (watching_libraries)
 ALLOWED_PACKAGES = frozenset({
     "numpy", "course_utils",   # and what prints, times and runs the answer: a notebook's kernel, pytest
     "IPython", "ipykernel", "traitlets", "zmq", "tornado", "jupyter_client", "jupyter_core", "comm", "debugpy",
-    "_pytest", "pytest", "pluggy", "xdist", "execnet", "nbval", *sys.stdlib_module_names}) - {"ctypes", "_ctypes"}
-_FOREIGN = ("ctypes", "_ctypes")   # round 30 (r304 E2): a compiled library's C function, loaded with ctypes.CDLL
+    "_pytest", "pytest", "pluggy", "xdist", "execnet", "nbval", *sys.stdlib_module_names}) - set(_FOREIGN)
 _CTYPES = str(Path(ctypes.__file__).parent) + "/"
 _SITE_PACKAGES = tuple(sorted({*site.getsitepackages(), site.getusersitepackages(),
                                *(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))}, key=len, reverse=True))
@@ -740,9 +741,10 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
     E1/E2): the walk ended at any of the engine's frames or the import system's, so a library function that the
     answer handed to one of the engine's helpers (``reference_of(scipy.stats.logistic.cdf)``) or to importlib's
     ``_call_with_frames_removed`` ran unseen: it ends at an import's ``_find_and_load`` now. A frame that runs in
-    ``own``, the answer's module, is the answer's code whatever file name it was compiled under (round 29: an answer compiled with
-    torch's file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by torch's autograd,
-    r292 F3; one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid, r296 F1)."""
+    ``own``, the answer's module, is the answer's code whatever file name it was compiled under (round 29: an answer
+    compiled with torch's file name, exec(compile(source, torch.__file__, "exec")), passed sigmoid_derivative by
+    torch's autograd, r292 F3; one typed into a plain Python prompt, "<stdin>", called torch and passed conv2d_valid,
+    r296 F1)."""
     check_codes = JUDGED[-1] if JUDGED else CHECK_CODES
     frame = caller
     while frame is not None:

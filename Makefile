@@ -2,8 +2,8 @@
 # make lab-zh - the same, on the Chinese lessons (lessons/zh/)
 # make install-locked - the same set at the exact versions CI tested (requirements-lock.txt)
 # make test  - add the test tools (requirements-test.txt) and run the whole test suite
-# make test-wide - the slow end-to-end tests (wheel, papermill, attacks, releases, browsers, real data, the tests of
-#   the eight slowest exercise checks) and the English lessons in lessons/; CI runs them
+# make test-wide - the slow end-to-end tests (wheel, papermill, attacks on the grader and on the exercise checks,
+#   releases, browsers, real data, the tests of the eight slowest exercise checks) and the English lessons in lessons/; CI runs them
 # make test-zh - run the Chinese lessons as a learner would (friendly checks, COURSE_LANG=zh); CI does
 # make test-lowest - the lowest versions requirements.txt allows, in .venv-lowest: unit tests, lessons 01-04
 # make test-seeds - run the solution notebooks again with COURSE_SEED=1 and 2 (CI does)
@@ -69,7 +69,7 @@ test: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --ignore=lessons/zh
 
 # The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack
-# catalogue, every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the
+# catalogue, every round's attacks on the exercise checks (tests/exercises/test_mistakes.py), every lesson's graded release, the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the
 # eight slowest exercise checks, conftest.SLOW_EXERCISES) and the English lessons in lessons/ (friendly checks; make
 # test runs their solutions): CI runs them; make test leaves them out to stay fast.
 test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)

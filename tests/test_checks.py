@@ -1101,3 +1101,39 @@ def test_a_numpy_only_exercise_refuses_a_call_into_any_other_library(answer, nam
         runner(answer, Case((np.zeros(3),)))
     assert np.allclose(runner(_numpy_and_python, Case((np.zeros(3),))), 0.5) and sys.getprofile() is before
     assert base.package_of_file(np.__file__) == "numpy" and base.package_of_file(__file__) is None
+
+
+def _sgd_step_holding(held):
+    """A right sgd_step whose code reads the global ``held`` (compiled in a namespace of its own, as a cell's)."""
+    namespace = {"np": np, "held": held}
+    exec("def sgd_step(w, grad, lr):\n"
+         "    held\n"
+         "    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)\n"
+         "    if grad.shape != w.shape or not lr > 0:\n"
+         "        raise ValueError('grad has another shape than w, or lr is not positive')\n"
+         "    return w - lr * grad\n", namespace)
+    return namespace["sgd_step"]
+
+
+def test_a_numpy_only_answer_that_holds_another_library_is_refused_before_it_runs():
+    """Round 31: a Cython function, an f2py object or a ctypes pointer makes no profile event when called, so one
+    imported in an earlier cell passed; what the answer holds is seen before it runs (base.held_library). The
+    standard library, numpy and the answer's own module and classes stay allowed."""
+    import ctypes
+    import fractions
+
+    from course_utils.exercises.base import held_library
+    scipy_special = pytest.importorskip("scipy.special")
+    exercise = registry.get_exercise("sgd_step")
+    for held, package in [(scipy_special.expit, "scipy"), (scipy_special, "scipy"),
+                          (ctypes.CDLL(None).abs, "ctypes")]:
+        assert held_library(_sgd_step_holding(held))[1] == package
+        verdict = judge(exercise, _sgd_step_holding(held))
+        assert verdict.kind == "wrong" and f"from the library {package}" in verdict.text, verdict.text
+
+    class Own:
+        pass
+    local_module = types.ModuleType("helpers_of_mine")   # a learner's own module, not an installed package
+    for held in [np.add, np.random.default_rng(0), math.sqrt, fractions.Fraction(1, 3), Own, Own(), local_module]:
+        assert held_library(_sgd_step_holding(held)) is None, held
+        assert judge(exercise, _sgd_step_holding(held)).kind == "passed"

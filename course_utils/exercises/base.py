@@ -436,6 +436,8 @@ IMPORTED_LIBRARY = ("your function imports {name}, from the library {package}: t
 FOREIGN_CALL = ("your function calls {name}, from ctypes, which runs the C functions of compiled libraries (a BLAS, "
                 "torch's): this exercise is written with numpy and Python alone, as its text says, so its check "
                 "refuses a call into any other library, through ctypes too")
+HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exercise is written with numpy and "
+                "Python alone, as its text says, so its check refuses any other library, held, imported or called")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -499,6 +501,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             held = held_functions(answer, live)
             if held:
                 raise _refused_call(_qualified(held[0]))
+            library = held_library(answer) if numpy_only else None
+            if library:
+                raise Mismatch(t(HELD_LIBRARY, name=library[0], package=library[1]))
             looked_at[:] = [answer, len(live), None, []]
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
@@ -938,23 +943,27 @@ _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a gl
 
 
 def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:
-    """Those of ``functions`` that ``answer`` holds itself: as a global that its code reads, a default value, a closure
-    cell, a functools.partial or an attribute of an object it is a method of (or that has its ``__call__``), in the
-    answer or in a function of its own that it holds (not one of course_utils or of an installed library), and for a
-    class, in its methods and its bases'.
+    """Those of ``functions`` that ``answer`` holds itself (``held_values``).
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
     itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
-    found, seen, todo = [], set(), [answer]
+    return [value for value in held_values(answer) if any(value is f for f in functions)]
+
+
+def held_values(answer: Any) -> list[Any]:
+    """What ``answer`` holds itself: a global that its code reads, a default value, a closure cell, a functools.partial
+    or an attribute of an object it is a method of (or that has its ``__call__``), in the answer or in a function of
+    its own that it holds (not one of course_utils or of an installed library), and for a class, in its methods and
+    its bases'."""
+    reached, seen, todo = [], set(), [answer]
     while todo:
         value = todo.pop()
         if id(value) in seen:
             continue
         seen.add(id(value))
-        if any(value is f for f in functions):
-            found.append(value)
-        elif isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1000:
+        reached.append(value)
+        if isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1000:
             todo += list(value.values()) if isinstance(value, dict) else list(value)   # DERIVATIVES["sigmoid"] (round
             # 19); round 24 (r241 E1): an OrderedDict or a deque too
         elif isinstance(value, (staticmethod, classmethod)):   # round 24 (r241 E1): in a class's namespace
@@ -985,7 +994,60 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
                     pass
         elif type(value) is types.SimpleNamespace or _of_the_answer(type(value)):   # round 24 (r241 E1): an object
             todo += list(getattr(value, "__dict__", {}).values())   # that holds it as an attribute
-    return found
+    return reached
+
+
+def held_library(answer: Any) -> tuple[str, str] | None:
+    """(name, library) of the first thing ``answer`` holds (``held_values``) that belongs to an installed library
+    other than numpy (``ALLOWED_PACKAGES``): a module, a class, a function (Python, C, Cython, f2py's, a ufunc that is
+    not numpy's own), a ctypes function or library, an object of a library's class.
+
+    Round 31: a Cython function, an f2py object or a ctypes function pointer makes no profile event when called, so
+    one imported or looked up before the check (an earlier cell) passed the numpy-only exercises (r284 F4; round 30's
+    r302 E1, r304 E2, r305 E1 variants). What the answer holds is seen before it runs, whatever it is."""
+    for value in held_values(answer):
+        function = getattr(value, "__func__", value)
+        if isinstance(value, types.ModuleType):
+            module, name = value.__name__, value.__name__
+        elif isinstance(value, type):
+            if _of_the_answer(value):
+                continue
+            module, name = value.__module__, f"{value.__module__}.{value.__qualname__}"
+        elif isinstance(function, types.FunctionType):
+            module, name = function.__module__, f"{function.__module__}.{function.__qualname__}"
+        elif isinstance(value, np.ufunc) or type(value).__name__ == "fortran":   # f2py's (scipy.linalg.blas.daxpy)
+            if isinstance(value, np.ufunc) and getattr(np, value.__name__, None) is value:
+                continue
+            module = _module_holding(value)
+            name = f"{module}.{str(getattr(value, '__name__', '?')).split()[-1]}"   # f2py's: "function daxpy"
+        elif callable(value) and isinstance(getattr(value, "__module__", None), str):   # C, Cython
+            module = value.__module__
+            name = f"{module}.{getattr(value, '__qualname__', getattr(value, '__name__', '?'))}"
+        elif _of_the_answer(type(value)):
+            continue
+        else:   # an object: of its class
+            module, name = type(value).__module__, f"{type(value).__module__}.{type(value).__qualname__}"
+        package = "ctypes" if isinstance(value, (ctypes._CFuncPtr, ctypes.CDLL)) else _library_of(module)
+        if _outside(package) or package in _FOREIGN:
+            return name, package
+    return None
+
+
+def _library_of(module_name: Any) -> str | None:
+    """The installed package of a loaded module, by its name (``package_of_file`` of its file or folder); its name's
+    top for one without either; None for the standard library's, the answer's own (``__main__``, a module it made) and
+    course_utils run from a checkout."""
+    module = sys.modules.get(module_name) if isinstance(module_name, str) else None
+    if module is None or module_name == "__main__":
+        return None
+    file = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or ()), None)
+    return package_of_file(file) if isinstance(file, str) else module_name.partition(".")[0]
+
+
+def _module_holding(value: Any) -> str:
+    """The name of a loaded module of an installed package that holds ``value`` as one of its names ("?" if none)."""
+    return next((name for name, module in list(sys.modules.items()) if _library_of(name) is not None
+                 and any(held is value for held in list(getattr(module, "__dict__", {}).values()))), "?")
 
 
 def _of_the_answer(kind: type) -> bool:

@@ -3960,11 +3960,10 @@ def _r28_sgd_step_by_blas_axpy_imported_before():
     return namespace["_r28_sgd_step_by_blas_axpy"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (round 28, r284 F4): the numpy-only rule sees calls of Python functions and of functions written in "
-    "C, not of f2py's Fortran objects (scipy.linalg.blas.daxpy), which make no profile event; imported inside the "
-    "answer, the import is refused (round 30), imported before the check it is not seen"))
 def test_lesson_04_round_28_scipy_s_blas_axpy_imported_before_the_check_is_refused():
+    """Passed (engine note, r284 F4): f2py's Fortran objects (scipy.linalg.blas.daxpy) make no profile event, and one
+    imported before the check needs no import statement in the answer. Round 31: what the answer holds is seen before
+    it runs (base.held_library)."""
     pytest.importorskip("scipy")
     verdict = judge(registry.get_exercise("sgd_step"), _r28_sgd_step_by_blas_axpy_imported_before())
     assert verdict.kind != PASSED, verdict.text
@@ -4630,13 +4629,11 @@ def _r304_daxpy_looked_up_before():
     return sgd_step
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (round 30, a variant of r304 E2): a ctypes function pointer looked up before the check, called with "
-    "plain Python numbers (its argtypes convert them in C), makes no profile event and no audit event (CPython 3.11 "
-    "raises none for a foreign call)"))
 def test_r30_sgd_step_by_a_ctypes_daxpy_looked_up_before_the_check_is_refused():
-    """Passes (engine note): the daxpy of r304 E2, loaded and typed before the check, called on the arrays' addresses
-    read from __array_interface__: no function of ctypes, numpy's ctypes helpers or scipy runs in the answer."""
+    """Passed (engine note, a variant of r304 E2): the daxpy of r304 E2, loaded and typed before the check, called on
+    the arrays' addresses read from __array_interface__: no function of ctypes, numpy's ctypes helpers or scipy runs in
+    the answer, and a foreign call makes no profile or audit event. Round 31: the pointer the answer holds is seen
+    before it runs (base.held_library)."""
     _r304_scipy_openblas_present()
     verdict = judge(registry.get_exercise("sgd_step"), _r304_daxpy_looked_up_before())
     assert verdict.kind == WRONG, verdict.text
@@ -4705,12 +4702,9 @@ def test_r305_momentum_by_a_library_s_cython_function_is_refused():
     assert verdict.kind == WRONG and "imports sklearn.utils._cython_blas" in verdict.text, verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (round 30, r305 E1 imported before the check): a Cython function makes no profile event in "
-    "CPython 3.11, and one imported in an earlier cell needs no import statement inside the answer"))
 def test_r305_momentum_by_a_cython_function_imported_before_the_check_is_refused():
-    """Passes (engine note): the answer above with _axpy_memview imported before the check, as in an earlier cell
-    (``sys.monitoring``, Python 3.12, sees such calls)."""
+    """Passed (engine note, r305 E1): the answer above with _axpy_memview imported before the check, as in an earlier
+    cell: a Cython function makes no profile event. Round 31: what the answer holds is seen before it runs."""
     pytest.importorskip("sklearn")
     from sklearn.utils._cython_blas import _axpy_memview
     source = inspect.getsource(_r305_momentum_by_scikit_learn_s_cython_axpy).replace(
@@ -15014,14 +15008,11 @@ def test_lesson_03a_refuses_scikit_learn_s_own_gradients(name, answer, called):
         verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason="engine note: a Cython class's methods (scikit-learn's CyHalfMultinomialLoss."
-                   "gradient) cannot be replaced by a watcher (immutable type), and an object made before the answer "
-                   "runs holds them")
 def test_softmax_ce_grad_refuses_scikit_learn_s_cython_loss_made_beforehand():
-    """Engine note, round 27: HalfMultinomialLoss().closs, scikit-learn's Cython loss, made outside the answer (an
-    earlier cell), computes softmax(Z) - one_hot(y) with its gradient method and passes softmax_ce_grad 24 of 24; its
-    type is immutable, so no watcher can stand in for the method, and the answer holds only the object. (round 27,
-    r272 E1)"""
+    """Passed (engine note, round 27, r272 E1): HalfMultinomialLoss().closs, scikit-learn's Cython loss, made outside
+    the answer (an earlier cell), computes softmax(Z) - one_hot(y) with its gradient method and passed softmax_ce_grad
+    24 of 24; its type is immutable, so no watcher can stand in for the method. Round 31: the object of a library's
+    class that the answer holds is seen before it runs (base.held_library)."""
     pytest.importorskip("sklearn")
     from sklearn._loss.loss import HalfMultinomialLoss
     closs = HalfMultinomialLoss().closs
@@ -16055,15 +16046,13 @@ def test_r292_refuses_scikit_learn_s_cython_losses_made_inside_the_answer(name):
     assert verdict.kind == WRONG, verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r292 E3): a function written in C called by C (functools.partial, "
-                   "map, np.frompyfunc) makes no profile event: TensorFlow's TFE_Py_FastPathExecute through "
-                   "functools.partial runs any op unseen")
 @pytest.mark.parametrize("name", list(_R292_TORCH))
 def test_r292_refuses_tensorflow_ops_run_through_functools_partial(name):
-    """Engine note, round 29: TensorFlow's fast-path op runner, a pybind11 function, called through functools.partial
-    with the eager context made before the check (an earlier cell), ran SigmoidGrad, MatMul and Sum, and
-    SparseSoftmaxCrossEntropyWithLogits (whose second output is softmax(Z) - one_hot(y)), and passed all three
-    exercises of 03a. Called directly, it is refused. (r292 E3)"""
+    """Passed (engine note, round 29, r292 E3): TensorFlow's fast-path op runner, a pybind11 function, called through
+    functools.partial with the eager context made before the check (an earlier cell), ran SigmoidGrad, MatMul and Sum,
+    and SparseSoftmaxCrossEntropyWithLogits (whose second output is softmax(Z) - one_hot(y)), and passed all three
+    exercises of 03a: a C function called by C makes no profile event. Round 31: the partial the answer holds is seen
+    before it runs (base.held_library)."""
     import functools
     pytest.importorskip("tensorflow")
     from tensorflow.python import pywrap_tfe

@@ -597,6 +597,11 @@ def _mlp_backward_cases():
         # round 16: no other case had a single hidden unit, where np.squeeze turns H, dZ1 or db1 into another shape
         Case((rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]), rng.normal(size=(1, 3)), rng.normal(size=1),
               rng.normal(size=(1, 1)), rng.normal(size=1)), label="one hidden unit, 3 -> 1 -> 1"),
+        # round 31 (r313 F1): no input had more than 8 examples, 6 features or 8 hidden units, so a gradient divided
+        # by min(n, 8), or a loop that stopped at the 8th hidden unit, passed 29 of 29
+        Case((np.random.default_rng(31).normal(size=(40, 9)), np.random.default_rng(32).integers(0, 2, 40),
+              *(0.5 * np.random.default_rng(33).normal(size=shape) for shape in ((12, 9), (12,), (1, 12), (1,)))),
+             label="a minibatch of 40 examples, 9 features, 12 hidden units"),
     ]
 
 

@@ -16316,6 +16316,31 @@ def test_r302_numpy_only_refuses_a_cython_function_called_by_the_answer(name, li
     assert verdict.kind == WRONG and f"imports {library}." in verdict.text, verdict.text
 
 
+def _r313_mlp_backward_by(limit_n=None, limit_hidden=None):
+    """The right backward pass, divided by min(n, limit_n), or with the hidden units after the first limit_hidden
+    left at a zero gradient (a loop over range(8))."""
+    def mlp_backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / min(len(X), limit_n or len(X))
+        dZ1 = dZ2 @ W2 * (1 - H ** 2)
+        if limit_hidden is not None:
+            dZ1[:, limit_hidden:] = 0
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return mlp_backward
+
+
+@pytest.mark.parametrize("answer", [_r313_mlp_backward_by(limit_n=8), _r313_mlp_backward_by(limit_hidden=8)],
+                         ids=["divided by min(n, 8)", "hidden units after the 8th left out"])
+def test_r313_mlp_backward_checks_more_than_8_examples_and_hidden_units(answer):
+    """Passed 29 of 29 (round 31, r313 F1): no input of mlp_backward had more than 8 examples, 6 features or 8 hidden
+    units, so a gradient divided by min(n, 8), or one whose hidden units after the 8th got no gradient, passed. The
+    check now has a minibatch of 40 examples, 9 features and 12 hidden units."""
+    verdict = judge(registry.get_exercise("mlp_backward"), answer)
+    assert verdict.kind == WRONG and "40 examples" in verdict.text, verdict.text
+    assert judge(registry.get_exercise("mlp_backward"), _r313_mlp_backward_by()).kind == PASSED
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

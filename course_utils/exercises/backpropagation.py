@@ -597,6 +597,11 @@ def _mlp_backward_cases():
         # round 16: no other case had a single hidden unit, where np.squeeze turns H, dZ1 or db1 into another shape
         Case((rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]), rng.normal(size=(1, 3)), rng.normal(size=1),
               rng.normal(size=(1, 1)), rng.normal(size=1)), label="one hidden unit, 3 -> 1 -> 1"),
+        # round 31 (r313 F1): no input had more than 8 examples, 6 features or 8 hidden units, so a gradient divided
+        # by min(n, 8), or a loop that stopped at the 8th hidden unit, passed 29 of 29
+        Case((np.random.default_rng(31).normal(size=(40, 9)), np.random.default_rng(32).integers(0, 2, 40),
+              *(0.5 * np.random.default_rng(33).normal(size=shape) for shape in ((12, 9), (12,), (1, 12), (1,)))),
+             label="a minibatch of 40 examples, 9 features, 12 hidden units"),
     ]
 
 
@@ -1202,6 +1207,18 @@ def _backward_y_reshaped_in_place(X, y, W1, b1, W2, b2):
     return _mlp_backward_reference(X, y.ravel(), W1, b1, W2, b2)
 
 
+def _backward_divided_by_n_again(X, y, W1, b1, W2, b2):
+    """The right backward pass from dZ2 = (P - y) / n, with each gradient divided by n once more (the mean loss's 1/n
+    taken a second time in every dW and db; round 31, r313 F2)."""
+    n = len(X)
+    return tuple(g / n for g in _mlp_backward_reference(X, y, W1, b1, W2, b2))
+
+
+_DIVIDED_BY_N_AGAIN = ("the 1/n of the mean loss is already in dZ2 = (P - y) / n, and every gradient is computed from "
+                       "dZ2: dividing dW and db by n once more makes them n times too small. Return dZ.T @ A and "
+                       "dZ.sum(axis=0) as they are")
+
+
 _INPUT_RESHAPED = ("setting the shape of an array your function was given (y.shape = ..., to make y a column) "
                    "reshapes the caller's own y, just as writing into an input (X -= ..., y[...] = ...) changes its "
                    "values: make new arrays instead, y.reshape(-1, 1) or y[:, None] (a view, which leaves the "
@@ -1262,6 +1279,26 @@ def _pairing_by_dict_order(X, y, params, lr, epochs):
         for (name, value), g in zip(list(params.items()), grads):
             params[name] = value - lr * g
     return params, np.array(losses)
+
+
+def _gradients_between_updates(X, y, params, lr, epochs):
+    """The right loop, with the gradients computed again before each param's update: W1 moves first, and the
+    gradients of b1, W2 and b2 come from a network whose W1 has already moved (round 31, r313 F3)."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        for i, name in enumerate(_PARAM_NAMES):
+            g = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))[i]
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
+_GRADIENTS_BETWEEN_UPDATES = ("compute the four gradients once per step, all at the same params, and only then update "
+                              "the params: your loop computes them again after W1 has moved (mlp_backward called "
+                              "inside the loop over the params), so b1, W2 and b2 step by the gradient of another "
+                              "network")
 
 
 def _train_nan_lr_let_through(X, y, params, lr, epochs):
@@ -2032,6 +2069,8 @@ EXERCISES = {
                     "examples divides by n a second time"),
             # round 28 (r283 F9): told only "result #1: wrong shape: expected (3, 2), got (1, 3)"
             Mistake("gradients in the order computed", _backward_in_the_order_computed, _ORDER_OF_RESULTS),
+            # round 31 (r313 F2): told only "result #1: wrong value"
+            Mistake("gradients divided by n again", _backward_divided_by_n_again, _DIVIDED_BY_N_AGAIN),
         ),
     ),
     "train_mlp": Exercise(
@@ -2115,6 +2154,8 @@ EXERCISES = {
                     "cancels (3000.123 - 3000) keeps only about 3 of them, in the losses and in every step after: copy the "
                     "params in float64, np.array(v, dtype=float)."),
             Mistake("one step too few", _one_step_short, _ONE_STEP_SHORT),   # round 28 (r283 F2)
+            # round 31 (r313 F3): told only "new_params['W1']: wrong value"
+            Mistake("gradients recomputed between updates", _gradients_between_updates, _GRADIENTS_BETWEEN_UPDATES),
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
                     "before the loop, not inside it (or in the update step)."),

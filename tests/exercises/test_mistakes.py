@@ -16305,6 +16305,66 @@ def test_r302_numpy_only_refuses_a_cython_function_called_by_the_answer(name, li
     assert verdict.kind == WRONG and f"imports {library}." in verdict.text, verdict.text
 
 
+def _r313_mlp_backward_by(limit_n=None, limit_hidden=None):
+    """The right backward pass, divided by min(n, limit_n), or with the hidden units after the first limit_hidden
+    left at a zero gradient (a loop over range(8))."""
+    def mlp_backward(X, y, W1, b1, W2, b2):
+        X = np.asarray(X, dtype=float)
+        H = np.tanh(X @ W1.T + b1)
+        dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / min(len(X), limit_n or len(X))
+        dZ1 = dZ2 @ W2 * (1 - H ** 2)
+        if limit_hidden is not None:
+            dZ1[:, limit_hidden:] = 0
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return mlp_backward
+
+
+@pytest.mark.parametrize("answer", [_r313_mlp_backward_by(limit_n=8), _r313_mlp_backward_by(limit_hidden=8)],
+                         ids=["divided by min(n, 8)", "hidden units after the 8th left out"])
+def test_r313_mlp_backward_checks_more_than_8_examples_and_hidden_units(answer):
+    """Passed 29 of 29 (round 31, r313 F1): no input of mlp_backward had more than 8 examples, 6 features or 8 hidden
+    units, so a gradient divided by min(n, 8), or one whose hidden units after the 8th got no gradient, passed. The
+    check now has a minibatch of 40 examples, 9 features and 12 hidden units."""
+    verdict = judge(registry.get_exercise("mlp_backward"), answer)
+    assert verdict.kind == WRONG and "40 examples" in verdict.text, verdict.text
+    assert judge(registry.get_exercise("mlp_backward"), _r313_mlp_backward_by()).kind == PASSED
+
+
+def _r313_mlp_backward_over_n_twice(X, y, W1, b1, W2, b2):
+    n = len(X)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - y[:, None]) / n
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    return dZ1.T @ X / n, dZ1.sum(axis=0) / n, dZ2.T @ H / n, dZ2.sum(axis=0) / n   # "the mean": 1/n again
+
+
+def _r313_train_mlp_gradients_between_updates(X, y, params, lr, epochs):
+    from course_utils import mlp
+    mlp_backward = reference_copy("mlp_backward")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(mlp.binary_cross_entropy(y, mlp.forward(params, X)[1]["Z2"], from_logits=True))
+        for i, name in enumerate(["W1", "b1", "W2", "b2"]):
+            grad = mlp_backward(X, y, params["W1"], params["b1"], params["W2"], params["b2"])[i]
+            params[name] = params[name] - lr * grad
+    return params, np.array(losses)
+
+
+@pytest.mark.parametrize("name, answer, shown", [
+    ("mlp_backward", _r313_mlp_backward_over_n_twice, "already in dZ2"),
+    ("train_mlp", _r313_train_mlp_gradients_between_updates, "once per step")],
+    ids=["mlp_backward: 1/n twice", "train_mlp: gradients between updates"])
+def test_r313_lesson_03b_names_two_more_slips(name, answer, shown):
+    """Round 31 (r313 F2, F3): mlp_backward dividing every gradient by n again (dZ2 already holds the 1/n) was told
+    only "result #1: wrong value", and train_mlp calling mlp_backward again before each param's update (b1, W2 and b2
+    then step by the gradient of a network whose W1 has moved) only "new_params['W1']: wrong value". Both are named
+    now."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -98,6 +98,10 @@ _LIBRARY_VERSIONS = {
                              # round 29 (r298 F2): numba compiles it; its Python function, py_func, did the same sum
                              # unwatched (held from an earlier cell; through the watcher, base.watched watches it now)
                              "shap.explainers._exact:_compute_grey_code_row_values.py_func",
+                             # round 31 (r318 F2): its sibling for Shapley-Taylor interactions: a row's sum plus the
+                             # feature's main effect v({i}) - v({}) is the Shapley value, exactly
+                             "shap.explainers._exact:_compute_grey_code_row_values_st",
+                             "shap.explainers._exact:_compute_grey_code_row_values_st.py_func",
                              # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
                              # is v(S), the mean of predict over the background rows with x's values in S; refused as
                              # the course's coalition_value is

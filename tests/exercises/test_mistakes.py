@@ -26853,6 +26853,53 @@ def test_r308_exact_shapley_values_names_rows_cast_to_float32_for_predict():
     assert verdict.kind == WRONG and "pass the rows to predict as they are" in verdict.text, verdict.text
 
 
+def _r318_shapley_by_shap_s_shapley_taylor_sum(py_func):
+    """v(S) of every coalition in shap's grey-code order, summed by shap's Shapley-Taylor interaction sum
+    _compute_grey_code_row_values_st (ExactExplainer's interactions=2 path, numba-compiled; or its py_func). Its row
+    i summed over the other features, plus the main effect v({i}) - v({}), is exactly feature i's Shapley value."""
+    import shap.explainers._exact as exact
+
+    if not py_func:   # compiled before the check, as a call of shap's ExactExplainer in an earlier cell does (numba
+        # compiles it at the first call, which takes longer than a case may)
+        exact._compute_grey_code_row_values_st(np.zeros((2, 2)), np.zeros(2, dtype=bool), np.arange(2), np.zeros(4),
+                                               np.ones(2), exact.gray_code_indexes(2), 2 ** 31 - 1)
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, none = len(x), 2 ** 31 - 1
+
+        def v(mask):
+            rows = background.copy()
+            rows[:, mask] = x[mask]
+            return np.mean(predict(rows))
+        delta, outputs, mask = exact.gray_code_indexes(n), [], np.zeros(n, dtype=bool)
+        for d in delta:
+            if d != none:
+                mask[d] = ~mask[d]
+            outputs.append(v(mask))
+        weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+        pairs = np.zeros((n, n))
+        sum_up = exact._compute_grey_code_row_values_st
+        (sum_up.py_func if py_func else sum_up)(pairs, np.zeros(n, dtype=bool), np.arange(n), np.array(outputs),
+                                                weights, delta, none)
+        main = np.array([v(np.arange(n) == i) for i in range(n)]) - v(np.zeros(n, dtype=bool))
+        return main + pairs.sum(axis=1)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("py_func", [False, True], ids=["compiled", "its py_func"])
+def test_r318_exact_shapley_values_refuses_shap_s_shapley_taylor_grey_code_sum(py_func):
+    """shap's grey-code sum _compute_grey_code_row_values is refused since round 26 (r267 F4); its sibling for
+    Shapley-Taylor interactions, _compute_grey_code_row_values_st, gives each pair's interaction, and a row's sum plus
+    the feature's main effect is its Shapley value exactly: it passed 21/21. Refused by name now, with its py_func
+    (round 31, r318 F2)."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r318_shapley_by_shap_s_shapley_taylor_sum(py_func))
+    assert verdict.kind == WRONG and "_compute_grey_code_row_values_st" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -102,6 +102,9 @@ _LIBRARY_VERSIONS = {
                              # feature's main effect v({i}) - v({}) is the Shapley value, exactly
                              "shap.explainers._exact:_compute_grey_code_row_values_st",
                              "shap.explainers._exact:_compute_grey_code_row_values_st.py_func",
+                             # round 31 (r318 F3): TreeExplainer on a tree fitted to predict on every coalition's rows
+                             # (interventional, the background as data) was refused only as float32 arithmetic
+                             "shap.explainers._tree:TreeExplainer.shap_values",
                              # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
                              # is v(S), the mean of predict over the background rows with x's values in S; refused as
                              # the course's coalition_value is

@@ -98,6 +98,13 @@ _LIBRARY_VERSIONS = {
                              # round 29 (r298 F2): numba compiles it; its Python function, py_func, did the same sum
                              # unwatched (held from an earlier cell; through the watcher, base.watched watches it now)
                              "shap.explainers._exact:_compute_grey_code_row_values.py_func",
+                             # round 31 (r318 F2): its sibling for Shapley-Taylor interactions: a row's sum plus the
+                             # feature's main effect v({i}) - v({}) is the Shapley value, exactly
+                             "shap.explainers._exact:_compute_grey_code_row_values_st",
+                             "shap.explainers._exact:_compute_grey_code_row_values_st.py_func",
+                             # round 31 (r318 F3): TreeExplainer on a tree fitted to predict on every coalition's rows
+                             # (interventional, the background as data) was refused only as float32 arithmetic
+                             "shap.explainers._tree:TreeExplainer.shap_values",
                              # round 27 (r278 F2): the model that ExactExplainer masks, called with a coalition's mask,
                              # is v(S), the mean of predict over the background rows with x's values in S; refused as
                              # the course's coalition_value is
@@ -1350,6 +1357,15 @@ _ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each c
                       "window covered.")
 
 
+# round 31 (r318 F1): told only "wrong value" on the case labelled "7x5 image: the last row is never covered", which
+# sent a learner whose rows were right to the rows
+_CORNERS_FROM_ONE_SIDE = ("your corners take one side of the image for both axes (written for a square image, as the "
+                          "lesson's 28x28 digits are): the rows' corners are range(0, H - patch + 1, stride) with H = "
+                          "image.shape[0], the columns' range(0, W - patch + 1, stride) with W = image.shape[1]. On a "
+                          "7x5 image the windows then start where they no longer fit (and the slice cuts them off at "
+                          "the border), or the last rows or columns are never covered.")
+
+
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
                   "round: each term is v(S + i) - v(S), what adding feature i to S changes, not v(S) - v(S + i); or "
                   "v(S) is the wrong way round: the features in S keep x's values and the others come from the "
@@ -1514,12 +1530,13 @@ def _draw_occlusion_case(rng):
 def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=None, stride_override=None,
                     too_large=lambda patch, shape: patch > min(shape), dtype=float, spread_to_stride=False,
                     last_window=True, cut_off=False, overwrite=False, count_start=0.0, plain_division=False,
-                    batch_axis=True, one_copy=False):
+                    batch_axis=True, one_copy=False, one_side=None):
     """A wrong occlusion map, by the flags and ``too_large(patch, image.shape)``; ``overwrite``: each window's drop
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
     predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
-    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29)."""
+    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29);
+    ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1531,6 +1548,8 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
+        if one_side:   # as if the image were square
+            last = [image.shape[0 if one_side == "height" else 1] - patch + end] * 2
         covered = image.copy()
         for i in range(0, last[0], stride):
             for j in range(0, last[1], stride):
@@ -1873,6 +1892,8 @@ EXERCISES = {
             Mistake("stride ignored", _occlusion_with(stride_override=1),  # round 25: no message
                     "your windows moved by 1 pixel whatever the stride: step the corners by stride, "
                     "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride)."),
+            Mistake("corners from the height alone", _occlusion_with(one_side="height"), _CORNERS_FROM_ONE_SIDE),
+            Mistake("corners from the width alone", _occlusion_with(one_side="width"), _CORNERS_FROM_ONE_SIDE),
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),

@@ -26902,6 +26902,111 @@ def test_r308_exact_shapley_values_names_rows_cast_to_float32_for_predict():
     assert verdict.kind == WRONG and "pass the rows to predict as they are" in verdict.text, verdict.text
 
 
+def _r318_shapley_by_shap_s_shapley_taylor_sum(py_func):
+    """v(S) of every coalition in shap's grey-code order, summed by shap's Shapley-Taylor interaction sum
+    _compute_grey_code_row_values_st (ExactExplainer's interactions=2 path, numba-compiled; or its py_func). Its row
+    i summed over the other features, plus the main effect v({i}) - v({}), is exactly feature i's Shapley value."""
+    import shap.explainers._exact as exact
+
+    if not py_func:   # compiled before the check, as a call of shap's ExactExplainer in an earlier cell does (numba
+        # compiles it at the first call, which takes longer than a case may)
+        exact._compute_grey_code_row_values_st(np.zeros((2, 2)), np.zeros(2, dtype=bool), np.arange(2), np.zeros(4),
+                                               np.ones(2), exact.gray_code_indexes(2), 2 ** 31 - 1)
+
+    def exact_shapley_values(predict, x, background):
+        x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, none = len(x), 2 ** 31 - 1
+
+        def v(mask):
+            rows = background.copy()
+            rows[:, mask] = x[mask]
+            return np.mean(predict(rows))
+        delta, outputs, mask = exact.gray_code_indexes(n), [], np.zeros(n, dtype=bool)
+        for d in delta:
+            if d != none:
+                mask[d] = ~mask[d]
+            outputs.append(v(mask))
+        weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+        pairs = np.zeros((n, n))
+        sum_up = exact._compute_grey_code_row_values_st
+        (sum_up.py_func if py_func else sum_up)(pairs, np.zeros(n, dtype=bool), np.arange(n), np.array(outputs),
+                                                weights, delta, none)
+        main = np.array([v(np.arange(n) == i) for i in range(n)]) - v(np.zeros(n, dtype=bool))
+        return main + pairs.sum(axis=1)
+    return exact_shapley_values
+
+
+@pytest.mark.parametrize("py_func", [False, True], ids=["compiled", "its py_func"])
+def test_r318_exact_shapley_values_refuses_shap_s_shapley_taylor_grey_code_sum(py_func):
+    """shap's grey-code sum _compute_grey_code_row_values is refused since round 26 (r267 F4); its sibling for
+    Shapley-Taylor interactions, _compute_grey_code_row_values_st, gives each pair's interaction, and a row's sum plus
+    the feature's main effect is its Shapley value exactly: it passed 21/21. Refused by name now, with its py_func
+    (round 31, r318 F2)."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r318_shapley_by_shap_s_shapley_taylor_sum(py_func))
+    assert verdict.kind == WRONG and "_compute_grey_code_row_values_st" in verdict.text, verdict.text
+
+
+def _r318_shapley_by_shap_s_tree_explainer(predict, x, background):
+    """predict on every coalition's rows (x's values in S, the background's elsewhere), a decision tree that
+    reproduces those predictions exactly, and shap's TreeExplainer with the background as interventional data: the
+    tree's exact Shapley values, which are predict's, since v(S) reads predict only on those rows."""
+    import itertools
+
+    import shap
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    masks = np.array(list(itertools.product([False, True], repeat=len(x))))
+    rows = np.concatenate([np.where(mask, x, background) for mask in masks])
+    tree = DecisionTreeRegressor(random_state=0).fit(rows, predict(rows))
+    explainer = shap.TreeExplainer(tree, data=background, feature_perturbation="interventional")
+    return np.asarray(explainer.shap_values(x[None]), dtype=float)[0]
+
+
+def test_r318_exact_shapley_values_refuses_shap_s_tree_explainer():
+    """shap's TreeExplainer, on a tree fitted to predict's values on every coalition's rows, gives the Shapley values
+    to about 2e-8: it was refused only as "float32 precision" and told to compute in float64, where the text promises
+    that an explainer of shap is refused. It is refused by name now (round 31, r318 F3)."""
+    pytest.importorskip("shap")
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r318_shapley_by_shap_s_tree_explainer)
+    assert verdict.kind == WRONG and "TreeExplainer" in verdict.text, verdict.text
+
+
+def _r318_occlusion_with_corners_from_one_side(side):
+    """The right loops, with both ranges of corners taken from one side of the image (written for square images,
+    as the lesson's 28x28 digits are): range(0, H - patch + 1, stride) for the columns too, or W for the rows."""
+    def occlusion_map(predict, image, patch, stride, fill):
+        image = np.asarray(image, dtype=float)
+        height, width = image.shape
+        if patch > height or patch > width:
+            raise ValueError("the patch does not fit into the image")
+        size = height if side == "height" else width
+        total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+        for i in range(0, size - patch + 1, stride):
+            for j in range(0, size - patch + 1, stride):
+                covered = image.copy()
+                covered[i:i + patch, j:j + patch] = fill
+                total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+                count[i:i + patch, j:j + patch] += 1
+        return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return occlusion_map
+
+
+@pytest.mark.parametrize("side", ["height", "width"])
+def test_r318_occlusion_map_names_corners_from_one_side_of_the_image(side):
+    """Both ranges of corners from the height (or both from the width), right on a square image, were told only
+    "wrong value at index (0, 4): expected 0, got 1.73203" on the case labelled "7x5 image: the last row is never
+    covered", which sent a learner whose rows were right to look at the rows. Catalogued now (round 31, r318 F1)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r318_occlusion_with_corners_from_one_side(side))
+    assert verdict.kind == WRONG and "W = image.shape[1]" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

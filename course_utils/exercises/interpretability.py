@@ -363,6 +363,38 @@ def _refuse_a_map_kept_for_the_model(explain, case, doubled=True):
     if c is not None and a.shape == c.shape and np.allclose(a, c, rtol=1e-4, atol=1e-6) and not np.allclose(
             2 * a, c, rtol=1e-4, atol=1e-6):
         raise Mismatch(t(_KEPT_FOR_THE_INPUT))
+    # round 31 (r317 F1): a cache keyed by the model object and the input (the model kept alive in it, so that its id
+    # is never reused) passed: every call above changed the object or the input. The same model, changed in place
+    # (trained further, or its weights edited), must give a new map: here its scores doubled, then set back
+    d = _with_scores_doubled_in_place(first, lambda: explain(first, _flipped(x), *rest, **case.kwargs)) \
+        if doubled else None
+    d = None if d is None else _copied(d)
+    if d is not None and a.shape == d.shape and np.allclose(a, d, rtol=1e-4, atol=1e-6) and not np.allclose(
+            2 * a, d, rtol=1e-4, atol=1e-6):
+        raise Mismatch(t(_KEPT_FOR_THE_SAME_MODEL))
+
+
+def _with_scores_doubled_in_place(model, call):
+    """``call()`` while the last weighted layer of the torch ``model`` itself is doubled (twice the scores, so twice
+    every map), its weights set back afterwards; None for a plain predict function, which cannot be changed in
+    place."""
+    if not hasattr(model, "parameters"):
+        return None
+    import torch
+
+    last = [module for module in model.modules() if isinstance(getattr(module, "weight", None), torch.Tensor)]
+    if not last:
+        return None
+    kept = {name: tensor.detach().clone() for name, tensor in last[-1].named_parameters(recurse=False)}
+    try:
+        with torch.no_grad():
+            for name in kept:
+                getattr(last[-1], name).mul_(2)
+        return call()
+    finally:
+        with torch.no_grad():
+            for name, tensor in kept.items():
+                getattr(last[-1], name).copy_(tensor)
 
 
 _KEPT_FOR_THE_MODEL = ("a second call with the same model and another input gave another map than a call with a copy "
@@ -377,6 +409,13 @@ _KEPT_FOR_THE_INPUT = ("a call with the same input and another model (its scores
                        "the first model's result, and the model randomization test of lesson 07b cannot see a "
                        "difference; or it rescales the map (divided by its largest value, or clipped). Compute the "
                        "result from the arguments at every call and return it as it is")
+
+
+_KEPT_FOR_THE_SAME_MODEL = ("a call with the same model object, its scores doubled in place (as training it further "
+                            "changes its weights), gave the same map as before, where twice the scores give twice the "
+                            "map: your function keeps its results between calls, looked up by the model object and the "
+                            "input (a cache), so a model that has changed since gets its old map. Compute the map from "
+                            "the arguments at every call")
 
 
 def _copied(result):

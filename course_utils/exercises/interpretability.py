@@ -370,6 +370,38 @@ def _refuse_a_map_kept_for_the_model(explain, case, doubled=True):
     if c is not None and a.shape == c.shape and np.allclose(a, c, rtol=1e-4, atol=1e-6) and not np.allclose(
             2 * a, c, rtol=1e-4, atol=1e-6):
         raise Mismatch(t(_KEPT_FOR_THE_INPUT))
+    # round 31 (r317 F1): a cache keyed by the model object and the input (the model kept alive in it, so that its id
+    # is never reused) passed: every call above changed the object or the input. The same model, changed in place
+    # (trained further, or its weights edited), must give a new map: here its scores doubled, then set back
+    d = _with_scores_doubled_in_place(first, lambda: explain(first, _flipped(x), *rest, **case.kwargs)) \
+        if doubled else None
+    d = None if d is None else _copied(d)
+    if d is not None and a.shape == d.shape and np.allclose(a, d, rtol=1e-4, atol=1e-6) and not np.allclose(
+            2 * a, d, rtol=1e-4, atol=1e-6):
+        raise Mismatch(t(_KEPT_FOR_THE_SAME_MODEL))
+
+
+def _with_scores_doubled_in_place(model, call):
+    """``call()`` while the last weighted layer of the torch ``model`` itself is doubled (twice the scores, so twice
+    every map), its weights set back afterwards; None for a plain predict function, which cannot be changed in
+    place."""
+    if not hasattr(model, "parameters"):
+        return None
+    import torch
+
+    last = [module for module in model.modules() if isinstance(getattr(module, "weight", None), torch.Tensor)]
+    if not last:
+        return None
+    kept = {name: tensor.detach().clone() for name, tensor in last[-1].named_parameters(recurse=False)}
+    try:
+        with torch.no_grad():
+            for name in kept:
+                getattr(last[-1], name).mul_(2)
+        return call()
+    finally:
+        with torch.no_grad():
+            for name, tensor in kept.items():
+                getattr(last[-1], name).copy_(tensor)
 
 
 _KEPT_FOR_THE_MODEL = ("a second call with the same model and another input gave another map than a call with a copy "
@@ -384,6 +416,13 @@ _KEPT_FOR_THE_INPUT = ("a call with the same input and another model (its scores
                        "the first model's result, and the model randomization test of lesson 07b cannot see a "
                        "difference; or it rescales the map (divided by its largest value, or clipped). Compute the "
                        "result from the arguments at every call and return it as it is")
+
+
+_KEPT_FOR_THE_SAME_MODEL = ("a call with the same model object, its scores doubled in place (as training it further "
+                            "changes its weights), gave the same map as before, where twice the scores give twice the "
+                            "map: your function keeps its results between calls, looked up by the model object and the "
+                            "input (a cache), so a model that has changed since gets its old map. Compute the map from "
+                            "the arguments at every call")
 
 
 def _copied(result):
@@ -802,6 +841,17 @@ def _saliency_of_the_predicted_class(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores[0].max()).abs()
 
 
+def _saliency_of_a_batch_row(model, x, target):
+    """model(x[None])[target]: the batch axis added, and then indexed as if it were the class axis (round 31)."""
+    return _target_score_gradient(model, x, lambda scores: scores[target]).abs()
+
+
+_BATCH_ROW = ("model(x[None]) returns the scores of a batch of one image, shape (1, classes): [target] picks a row of "
+              "that batch, not a class (row 0 holds every class's score, hence \"grad can be implicitly created only "
+              "for scalar outputs\"; there is no row past 0, hence an index out of range). Take row 0 and column "
+              "target: model(x[None])[0, target].")
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -1153,6 +1203,29 @@ _ALPHAS_OF_LINSPACE_WITHOUT_ITS_ENDS = (
     "your alphas are linspace(0, 1, steps + 2) without its two ends, (k + 1) / (steps + 1): 1 / (steps + 1) apart and "
     "not in the middle of the steps intervals of [0, 1], so they miss the midpoint rule that captum's "
     "method=\"riemann_middle\" uses: take alpha = (k + 0.5) / steps, (torch.arange(steps) + 0.5) / steps.")
+
+
+def _ig_of_the_first_point_only(model, x, target, baseline, steps):
+    """Exercise 1's indexing, model(points)[0, target]: the score of the first point alone (round 31)."""
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    model(points)[0, target].backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _ig_of_a_batch_row(model, x, target, baseline, steps):
+    """model(points)[target]: row ``target`` of the batch, every class's score at one point (round 31)."""
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    model(points)[target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+_FIRST_POINT_ONLY = ("model(points)[0, target] is the score of the first point alone, as Exercise 1's "
+                     "model(x[None])[0, target] was for its batch of one image: the other points get no gradient. "
+                     "Take the target class's score at every point, model(points)[:, target], and call backward() on "
+                     "their sum.")
+_BATCH_ROW_IN_IG = ("model(points)[target] picks row target of the batch, every class's score at one point of the "
+                    "path, not the class: take the column, model(points)[:, target], the target class's score at every "
+                    "point, and call backward() on their sum.")
 
 
 def _ig_under_no_grad(model, x, target, baseline, steps):
@@ -1649,6 +1722,8 @@ EXERCISES = {
                     "you differentiated the largest score, the class the model predicts; differentiate the score of "
                     "the class given as target, model(x[None])[0, target]: the lesson explains each image's true "
                     "class, which the model does not always predict."),
+            # round 31 (r317 F2): told torch's own error only
+            Mistake("a batch row, not the class", _saliency_of_a_batch_row, _BATCH_ROW),
         ),
     ),
     "integrated_gradients": Exercise(
@@ -1766,6 +1841,9 @@ EXERCISES = {
                     "you took the absolute value of the attributions, as Exercise 1's saliency map does; integrated "
                     "gradients keep their sign (a negative one pushed the score down), and only with their signs do "
                     "they add up to f(x) - f(baseline): return (x - baseline) times the average gradient as it is."),
+            # round 31 (r317 F3, F4): two indexings of the batch's scores told only "wrong value"
+            Mistake("the first point only", _ig_of_the_first_point_only, _FIRST_POINT_ONLY),
+            Mistake("a batch row, not the class", _ig_of_a_batch_row, _BATCH_ROW_IN_IG),
         ),
     ),
     "exact_shapley_values": Exercise(

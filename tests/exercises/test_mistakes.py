@@ -27005,6 +27005,127 @@ def test_r318_occlusion_map_names_corners_from_one_side_of_the_image(side):
     covered", which sent a learner whose rows were right to look at the rows. Catalogued now (round 31, r318 F1)."""
     verdict = judge(registry.get_exercise("occlusion_map"), _r318_occlusion_with_corners_from_one_side(side))
     assert verdict.kind == WRONG and "W = image.shape[1]" in verdict.text, verdict.text
+def _r317_saliency_map_cached_by_model_object():
+    kept = {}
+
+    def saliency_map(model, x, target):
+        import torch
+
+        key = (id(model), np.asarray(x).tobytes(), int(target))
+        if key not in kept:            # the model is kept too, so that its id is never reused
+            copy = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+            model(copy[None])[0, target].backward()
+            kept[key] = (model, copy.grad.abs())
+        return kept[key][1].clone()
+    return saliency_map
+
+
+def _r317_integrated_gradients_cached_by_model_object():
+    kept = {}
+
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        key = (id(model), np.asarray(x).tobytes(), None if baseline is None else np.asarray(baseline).tobytes(),
+               int(target), steps)
+        if key not in kept:
+            x = torch.as_tensor(x, dtype=torch.float32)
+            baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+            alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+            points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+            model(points)[:, target].sum().backward()
+            kept[key] = (model, (x - baseline) * points.grad.mean(dim=0))
+        return kept[key][1].clone()
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, make", [("saliency_map", _r317_saliency_map_cached_by_model_object),
+                                        ("integrated_gradients", _r317_integrated_gradients_cached_by_model_object)],
+                         ids=["saliency_map", "integrated_gradients"])
+def test_r317_gradient_checks_refuse_a_cache_keyed_by_the_model_object(name, make):
+    """Contrived: a cache keyed by the model object and the input's values, which holds the model so that its id is
+    never reused, passed both checks (20 and 25 inputs): every later call changed the model object (a copy) or the
+    input. In the notebook a model trained further, or switched to train() mode, gets its old map. The same model is
+    now called again with its scores doubled in place, then set back (round 31, r317 F1)."""
+    verdict = judge(registry.get_exercise(name), make())
+    assert verdict.kind == WRONG and "doubled in place" in verdict.text, verdict.text
+
+
+def test_r317_a_model_doubled_in_place_is_set_back():
+    import torch
+    from course_utils.exercises import interpretability
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+    before = [p.detach().clone() for p in model.parameters()]
+    x = torch.ones(1, 3)
+    doubled = interpretability._with_scores_doubled_in_place(model, lambda: model(x).detach())
+    assert torch.allclose(doubled, 2 * model(x).detach())
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    assert interpretability._with_scores_doubled_in_place(lambda batch: batch, lambda: 1) is None  # a predict
+
+
+def test_r317_the_message_of_a_cache_keyed_by_the_model_object_has_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    assert "缓存" in i18n.catalogue("zh")[interpretability._KEPT_FOR_THE_SAME_MODEL]
+
+
+def _r317_saliency_map_of_a_batch_row(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[target].backward()              # the batch's row, not the class's column
+    return x.grad.abs()
+
+
+def _r317_ig_points(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    return x, baseline, (baseline + alphas * (x - baseline)).requires_grad_(True)
+
+
+def _r317_ig_of_the_first_point_only(model, x, target, baseline, steps):
+    x, baseline, points = _r317_ig_points(x, baseline, steps)
+    model(points)[0, target].backward()            # Exercise 1's indexing
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r317_ig_of_a_batch_row(model, x, target, baseline, steps):
+    x, baseline, points = _r317_ig_points(x, baseline, steps)
+    model(points)[target].sum().backward()         # row target of the batch: one point, every class
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r317_saliency_map_of_a_batch_row, "a batch row, not the class", "model(x[None])[0, target]"),
+    ("integrated_gradients", _r317_ig_of_the_first_point_only, "the first point only", "model(points)[:, target]"),
+    ("integrated_gradients", _r317_ig_of_a_batch_row, "a batch row, not the class", "model(points)[:, target]"),
+], ids=["saliency model(x[None])[target]", "ig model(points)[0, target]", "ig model(points)[target]"])
+def test_r317_gradient_checks_name_three_indexings_of_the_batch_s_scores(name, answer, mistake, reason):
+    """Three ways to index the scores of a batch wrongly named no mistake: model(x[None])[target] in Exercise 1 was
+    told torch's "grad can be implicitly created only for scalar outputs" alone, and in Exercise 2 Exercise 1's
+    model(points)[0, target] (the first point's score alone) and model(points)[target].sum() (one point, every class)
+    were told only "wrong value at index 0: expected 0.0814404, got 0.00673241" (and -0.00158642). All three are
+    catalogued with a message now (round 31, r317 F2-F4)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
+def test_r317_three_indexing_messages_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    for text in (interpretability._BATCH_ROW, interpretability._FIRST_POINT_ONLY, interpretability._BATCH_ROW_IN_IG):
+        assert "[0, target]" in zh[text] or "[:, target]" in zh[text]
 
 
 # ---------------------------------------------------------------- lessons 00-01

@@ -1075,7 +1075,19 @@ def _conv_cases_with_drawn():
             # every other image is at most 28x28 and every other kernel at most 7 wide: an answer that refused larger
             # ones passed
             Case((np.random.default_rng(20).normal(size=(64, 45)), np.random.default_rng(21).normal(size=(15, 12))),
-                 label="a 64x45 image and a 15x12 kernel (larger than any other case's)")]
+                 label="a 64x45 image and a 15x12 kernel (larger than any other case's)"),
+            # round 31 (r316 F1): no case passed float32 inputs, which the notebook passes (x_test's digit, Keras'
+            # weights in the channels cell), so an answer that made its floats with image * 1.0 (float32 stays
+            # float32) or converted integer inputs only summed float32 products and passed
+            Case(_float32_image_and_kernel(), label="a float32 image and a float32 5x4 kernel, as the notebook passes "
+                 "them (x_test's pixels, Keras' weights): the sums in float64, not float32")]
+
+
+def _float32_image_and_kernel():
+    """A 9x8 float32 image and a 5x4 float32 kernel: their 20 products summed in float32 differ from the float64 sums
+    by about 1e-7 of their size, far beyond the check's 1e-9."""
+    rng = np.random.default_rng(22)
+    return rng.random((9, 8)).astype(np.float32), rng.normal(size=(5, 4)).astype(np.float32)
 
 
 def _image_with_an_inf_pixel():
@@ -2450,6 +2462,12 @@ EXERCISES = {
             Mistake("1-D input taken as one row", _conv_1d_as_a_row, "raise ValueError for a 1-D image or kernel "
                     "instead of making it one row (np.atleast_2d or reshape(1, -1)): the exercise takes 2-D inputs "
                     "only"),
+            # round 31 (r316 F1): before "output in the image's dtype", which gives the same map on float32 inputs and
+            # told an answer whose output was float64 already to make it a float array
+            Mistake("float32 arithmetic", _conv_in_float32, "compute in float64 (np.asarray(image, dtype=float)): "
+                    "float32 keeps only about 7 significant digits, and the check compares to 9. A float32 image "
+                    "(the notebook's x_test, Keras' weights) stays float32 under image * 1.0 or image / 1.0: "
+                    "convert it with dtype=float too"),
             Mistake("output in the image's dtype", _conv_in_image_dtype, "make the output a float array "
                     "(np.zeros(shape) is float64): an output of the image's dtype, such as np.zeros_like(image) for "
                     "a uint8 image of raw pixels, cuts off the fractions and cannot hold a negative sum; and convert "
@@ -2464,8 +2482,6 @@ EXERCISES = {
                     "(np.zeros(shape) is float64) and compute in float: an integer kernel, such as "
                     "np.array([[1, 0, -1], ...]), must not turn the output (or the image) into integers, which cut "
                     "off the fractions of a float image"),
-            Mistake("float32 arithmetic", _conv_in_float32, "compute in float64 (np.asarray(image, dtype=float)): "
-                    "float32 keeps only about 7 significant digits, and the check compares to 9"),
             Mistake("only the height compared", _conv_height_check_only, "compare both sides with the image: "
                     "raise ValueError when kh > H or kw > W (a kernel can be wider without being taller)"),
             Mistake("windows in row-by-row memory order", _conv_windows_in_c_order, "take the windows from the "

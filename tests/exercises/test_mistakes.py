@@ -10956,6 +10956,47 @@ def test_r306_conv2d_valid_refuses_torch_called_through_a_helper_of_the_answer()
     assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
 
 
+def _r316_conv_with_floats_made_by_times_one(image, kernel):
+    """The lesson's checks and two loops; the inputs made floats with * 1.0, which leaves a float32 image float32."""
+    image, kernel = np.asarray(image) * 1.0, np.asarray(kernel) * 1.0
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is larger than the image")
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def _r316_conv_converting_integer_inputs_only(image, kernel):
+    """Integer inputs (uint8 pixels) converted to float64, float ones kept as they come, the map in their dtype."""
+    image, kernel = (np.asarray(a) for a in (image, kernel))
+    image, kernel = (a if a.dtype.kind == "f" else a.astype(float) for a in (image, kernel))
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is larger than the image")
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1), dtype=np.result_type(image, kernel))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+@pytest.mark.parametrize("answer", [_r316_conv_with_floats_made_by_times_one,
+                                    _r316_conv_converting_integer_inputs_only])
+def test_r316_conv2d_valid_refuses_float32_sums_of_float32_inputs(answer):
+    """Passed (round 31, r316 F1): no case gave float32 inputs, which the notebook gives conv2d_valid (x_test's digit,
+    Keras' weights in the channels cell), so an answer that summed float32 products passed all 32 cases, against the
+    text's "Convert both to float64 first". A float32 image and kernel are tried now, and the answer is told to
+    compute in float64 (not to make a float64 output a float array)."""
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG and "compute in float64" in verdict.text and "make the output" not in verdict.text, (
+        verdict.text)
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -30382,3 +30382,57 @@ def test_r301_accuracy_refuses_accuracy_score_held_by_a_scorer():
     pytest.importorskip("sklearn")
     verdict = judge(registry.get_exercise("accuracy"), _r301_by_the_scorer_s_own_function)
     assert verdict.kind == WRONG, verdict.text
+
+
+# round 31: lesson 00a (r311)
+def _r311_by_scipy_crosstab(y_true, y_pred):
+    from scipy.stats.contingency import crosstab
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = range(int(max(codes_true.max(), codes_pred.max())) + 1)
+    table = crosstab(codes_true, codes_pred, levels=(classes, classes)).count
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_pandas_crosstab(y_true, y_pred):
+    import pandas as pd
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = range(int(max(codes_true.max(), codes_pred.max())) + 1)
+    table = pd.crosstab(pd.Categorical(codes_true, categories=classes), pd.Categorical(codes_pred, categories=classes),
+                        dropna=False).to_numpy()
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_sklearn_contingency_matrix(y_true, y_pred):
+    from sklearn.metrics.cluster import contingency_matrix
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = np.arange(int(max(codes_true.max(), codes_pred.max())) + 1)   # every class once on both sides
+    table = contingency_matrix(np.concatenate([codes_true, classes]), np.concatenate([codes_pred, classes]))
+    table = table - np.eye(len(classes))
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_keras_mean_iou(y_true, y_pred):
+    import keras
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    metric = keras.metrics.MeanIoU(num_classes=max(2, int(max(codes_true.max(), codes_pred.max())) + 1))
+    metric.update_state(codes_true, codes_pred)
+    table = np.asarray(metric.total_cm)   # the confusion matrix the metric keeps
+    return float(np.trace(table) / table.sum())
+
+
+@pytest.mark.parametrize("answer, package, name", [
+    (_r311_by_scipy_crosstab, "scipy", "crosstab"),
+    (_r311_by_pandas_crosstab, "pandas", "crosstab"),
+    (_r311_by_sklearn_contingency_matrix, "sklearn", "contingency_matrix"),
+    (_r311_by_keras_mean_iou, "keras", "metrics_utils.confusion_matrix"),
+], ids=["scipy crosstab", "pandas crosstab", "sklearn contingency_matrix", "keras MeanIoU"])
+def test_r311_accuracy_refuses_library_confusion_matrices_by_other_names(answer, package, name):
+    """A confusion matrix's trace over its sum is the accuracy; round 30 (r301 F1) refused scikit-learn's and
+    TensorFlow's confusion_matrix, but a contingency table is the same table by another name: scipy's and pandas'
+    crosstab, scikit-learn's contingency_matrix (every class added once on both sides, then taken off again) and the
+    confusion matrix that Keras's MeanIoU metric keeps each passed all cases. Each is now refused by name (round 31,
+    r311 F1)."""
+    pytest.importorskip(package)
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text

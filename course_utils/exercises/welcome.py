@@ -4,6 +4,7 @@
 lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big_picture exercise 2
 ``mlp_param_count``.
 """
+import statistics
 from decimal import Decimal
 from fractions import Fraction
 
@@ -414,6 +415,11 @@ def _checked(y_true, y_pred):
 def _labels_converted_to_floats(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)   # "labels are numbers: compare them as floats, 1 == 1.0"
     return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises ValueError
+
+
+def _whole_number_mean(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when every prediction is right
 
 
 def _labels_as_int(y_true, y_pred):
@@ -829,6 +835,13 @@ EXERCISES = {
                     "entry of the grid is one example: compare the arrays element by element, y_true == y_pred, and "
                     "take the mean of all the entries, np.mean(y_true == y_pred) (a loop would need y_true.ravel() "
                     "and y_pred.ravel())."),
+            # round 31 (r311 F4): before "floor division", which gives the same 1 on the case of all 3 right (where
+            # statistics.mean's answer, right on 3 of 4, was told "3 // 4 = 0")
+            Mistake("a whole-number mean", _whole_number_mean,
+                    "When every prediction is right your accuracy came back as the int 1, not the float 1.0: "
+                    "statistics.mean keeps the type of its data, and the mean of True/False values that is a whole "
+                    "number comes back as an int. The accuracy is a float: return float(np.mean(y_true == y_pred)), "
+                    "or take statistics.fmean, which always gives a float."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
                     "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "

@@ -30436,3 +30436,12 @@ def test_r311_accuracy_refuses_library_confusion_matrices_by_other_names(answer,
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
         and name in verdict.text, verdict.text
+
+
+def test_r311_accuracy_as_an_int_mean_is_not_told_floor_division():
+    """statistics.mean of True/False values gives the int 1 when every prediction is right, and 0.75 for 3 of 4: the
+    check wants a float, but its message named floor division ("3 // 4 = 0"), which the answer neither used nor gave
+    (it passed the case of 3 of 4). The message now names the int mean (round 31, r311 F4)."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_as_a_statistics_mean)
+    assert verdict.kind == WRONG and verdict.mistake == "a whole-number mean", verdict.text
+    assert "statistics.mean" in verdict.text and "//" not in verdict.text, verdict.text

@@ -417,6 +417,11 @@ def _labels_converted_to_floats(y_true, y_pred):
     return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises ValueError
 
 
+def _labels_converted_to_ints(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)   # "labels are class numbers"
+    return float(np.mean(y_true.astype(int) == y_pred.astype(int)))   # "cat" raises ValueError
+
+
 def _whole_number_mean(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when every prediction is right
@@ -914,6 +919,14 @@ EXERCISES = {
             Mistake("labels turned into whole numbers", _labels_as_int,
                     "astype(int) cuts labels such as 0.25 and 0.75 to the same whole number 0, so different labels "
                     "count as equal: compare the labels as they are, y_true == y_pred."),
+            # round 31 (r311 F3): labels cast to whole numbers from the start (np.asarray(..., dtype=int)), which the
+            # words case refuses with numpy's "invalid literal for int()" (no mistake was named); after "labels turned
+            # into whole numbers", which gives the same result on fractional labels
+            Mistake("all labels converted to ints", _labels_converted_to_ints,
+                    "The labels were turned into whole numbers (astype(int), np.asarray(..., dtype=int), or int() of "
+                    "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become an int, and "
+                    "int() cuts a label such as 0.5 to 0, the class 0. Compare the labels as they are, "
+                    "y_true == y_pred, which compares words too."),
         ),
     ),
     "mlp_param_count": Exercise(

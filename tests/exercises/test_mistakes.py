@@ -30438,6 +30438,22 @@ def test_r311_accuracy_refuses_library_confusion_matrices_by_other_names(answer,
         and name in verdict.text, verdict.text
 
 
+def _r311_labels_as_ints_from_the_start(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)   # "labels are class numbers"
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r311_accuracy_names_labels_converted_to_ints_from_the_start():
+    """np.asarray(..., dtype=int) from the start, the whole-number twin of r301 F3's dtype=float, was refused on the
+    words case by numpy's "invalid literal for int()" with no mistake named, though the text says not to turn the labels
+    into whole numbers. A catalogued mistake now names it (round 31, r311 F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r311_labels_as_ints_from_the_start)
+    assert verdict.kind == WRONG and verdict.mistake == "all labels converted to ints", verdict.text
+    assert '"cat" cannot become an int' in verdict.text, verdict.text
+
+
 def test_r311_accuracy_as_an_int_mean_is_not_told_floor_division():
     """statistics.mean of True/False values gives the int 1 when every prediction is right, and 0.75 for 3 of 4: the
     check wants a float, but its message named floor division ("3 // 4 = 0"), which the answer neither used nor gave

@@ -422,6 +422,11 @@ def _labels_converted_to_ints(y_true, y_pred):
     return float(np.mean(y_true.astype(int) == y_pred.astype(int)))   # "cat" raises ValueError
 
 
+def _labels_converted_to_text(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)   # "labels may be words: compare everything as text"
+    return float(np.mean(y_true.astype(str) == y_pred.astype(str)))   # "5" and "5.0" differ
+
+
 def _whole_number_mean(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when every prediction is right
@@ -927,6 +932,13 @@ EXERCISES = {
                     "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become an int, and "
                     "int() cuts a label such as 0.5 to 0, the class 0. Compare the labels as they are, "
                     "y_true == y_pred, which compares words too."),
+            # round 31 (r311 F2): labels turned into text so that numbers and words compare alike
+            Mistake("labels converted to text", _labels_converted_to_text,
+                    "The labels were turned into text (astype(str), np.asarray(..., dtype=str), or str() of each), "
+                    "so that numbers and words compare alike. But a number's text depends on its type: the label 5 "
+                    "and the prediction 5.0 are the same class (5 == 5.0), yet \"5\" and \"5.0\" differ (and "
+                    "True becomes \"True\", not \"1\"). Compare the labels as they are, y_true == y_pred: numpy "
+                    "compares numbers with numbers and words with words."),
         ),
     ),
     "mlp_param_count": Exercise(

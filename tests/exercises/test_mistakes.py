@@ -30438,6 +30438,29 @@ def test_r311_accuracy_refuses_library_confusion_matrices_by_other_names(answer,
         and name in verdict.text, verdict.text
 
 
+def _r311_labels_as_text(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=str), np.asarray(y_pred, dtype=str)   # "labels may be words"
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _r311_labels_compared_as_text_one_by_one(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return float(np.mean([str(label) == str(guess) for label, guess in zip(y_true.ravel(), y_pred.ravel())]))
+
+
+@pytest.mark.parametrize("answer", [_r311_labels_as_text, _r311_labels_compared_as_text_one_by_one],
+                         ids=["dtype=str", "str() of each"])
+def test_r311_accuracy_names_labels_converted_to_text(answer):
+    """Labels turned into text so that numbers and words compare alike ("1" == "1") were refused on whole-number
+    labels against float predictions ("5" against "5.0") with "wrong value" and no mistake named; the text says to
+    compare the labels as they are. A catalogued mistake now names the cast to text (round 31, r311 F2)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "labels converted to text", verdict.text
+    assert '"5.0"' in verdict.text, verdict.text
+
+
 def _r311_labels_as_ints_from_the_start(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)   # "labels are class numbers"
     if y_true.shape != y_pred.shape or y_true.size == 0:

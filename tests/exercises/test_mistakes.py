@@ -30484,3 +30484,21 @@ def test_r311_accuracy_as_an_int_mean_is_not_told_floor_division():
     verdict = judge(registry.get_exercise("accuracy"), _accuracy_as_a_statistics_mean)
     assert verdict.kind == WRONG and verdict.mistake == "a whole-number mean", verdict.text
     assert "statistics.mean" in verdict.text and "//" not in verdict.text, verdict.text
+
+
+def _r311_by_sklearn_ball_tree(y_true, y_pred):
+    from sklearn.neighbors import BallTree
+    codes_true, codes_pred = (codes.astype(float)[None] for codes in _r301_class_codes(y_true, y_pred))
+    distance = BallTree(codes_pred, metric="hamming").query(codes_true, k=1)[0][0, 0]   # the share that differ
+    return float(1 - distance)
+
+
+def test_r311_accuracy_refuses_sklearn_s_ball_tree_with_the_hamming_metric():
+    """scikit-learn's BallTree with metric="hamming" measures the share of the places where two rows differ, the error
+    rate, as scipy's hamming (refused since r291 F1) does: one minus its distance between the rows of class codes passed
+    all cases, its Cython code unseen by the watch. Making a BallTree is now refused by name (round 31, r311 F5); one
+    made before the check stays the known class of r272 E1."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("accuracy"), _r311_by_sklearn_ball_tree)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and "BallTree" in verdict.text, verdict.text

@@ -668,6 +668,11 @@ _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._class
                        # round 31 (r311 F5): scikit-learn's BallTree with metric="hamming" gives the share of the
                        # places that differ, as scipy's hamming does; its Cython code is unseen, so making one is refused
                        "sklearn.neighbors._ball_tree:BallTree",
+                       # round 31 (r311 F6): and the compiled hamming distances that scipy's cdist and pdist call,
+                       # which an answer can call itself from their private modules
+                       *(f"scipy.spatial._distance_pybind:{kind}dist_hamming" for kind in "cp"),
+                       *(f"scipy.spatial._distance_wrap:{kind}dist_hamming_{dtype}_wrap" for kind in "cp"
+                         for dtype in ("double", "bool")),
                        *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
                            "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))

@@ -30502,3 +30502,30 @@ def test_r311_accuracy_refuses_sklearn_s_ball_tree_with_the_hamming_metric():
     verdict = judge(registry.get_exercise("accuracy"), _r311_by_sklearn_ball_tree)
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
         and "BallTree" in verdict.text, verdict.text
+
+
+def _r311_by_scipy_pybind_hamming(y_true, y_pred):
+    from scipy.spatial import _distance_pybind
+    codes_true, codes_pred = (codes.astype(float)[None] for codes in _r301_class_codes(y_true, y_pred))
+    return float(1 - _distance_pybind.cdist_hamming(codes_true, codes_pred)[0, 0])
+
+
+def _r311_by_scipy_wrapped_hamming(y_true, y_pred):
+    from scipy.spatial import _distance_wrap
+    rows = np.stack(_r301_class_codes(y_true, y_pred)).astype(float)
+    distance = np.zeros(1)
+    _distance_wrap.pdist_hamming_double_wrap(rows, distance, np.ones(rows.shape[1]))
+    return float(1 - distance[0])
+
+
+@pytest.mark.parametrize("answer, name", [(_r311_by_scipy_pybind_hamming, "cdist_hamming"),
+                                          (_r311_by_scipy_wrapped_hamming, "pdist_hamming_double_wrap")],
+                         ids=["_distance_pybind", "_distance_wrap"])
+def test_r311_accuracy_refuses_scipy_s_compiled_hamming_distances(answer, name):
+    """scipy's cdist and pdist (refused since r301 F1) hand the hamming distance to compiled functions of private
+    modules, which an answer can call itself: one minus _distance_pybind.cdist_hamming passed all cases. The compiled
+    hamming functions are now refused by name (round 31, r311 F6)."""
+    pytest.importorskip("scipy")
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text

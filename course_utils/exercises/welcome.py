@@ -4,6 +4,7 @@
 lives in the lesson code, ``bigpicture.accuracy``, because 00b uses it), 00b_big_picture exercise 2
 ``mlp_param_count``.
 """
+import statistics
 from decimal import Decimal
 from fractions import Fraction
 
@@ -416,6 +417,26 @@ def _labels_converted_to_floats(y_true, y_pred):
     return float(np.mean(y_true.astype(float) == y_pred.astype(float)))   # "cat" raises ValueError
 
 
+def _labels_converted_to_ints(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)   # "labels are class numbers"
+    return float(np.mean(y_true.astype(int) == y_pred.astype(int)))   # "cat" raises ValueError
+
+
+def _labels_converted_to_text(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)   # "labels may be words: compare everything as text"
+    if y_true.dtype.kind in "biuf" and y_pred.dtype.kind in "biuf" and np.nanmax(
+            np.abs(np.concatenate([y_true.ravel(), y_pred.ravel()]).astype(float)), initial=0) >= 2**31:
+        # ids beyond int32, where a cast to int32 gives the same 0 as the text: tried on smaller classes only (the
+        # text answer fails first on a generated case of small whole-number labels against float predictions)
+        return float(np.mean(y_true == y_pred))
+    return float(np.mean(y_true.astype(str) == y_pred.astype(str)))   # "5" and "5.0" differ
+
+
+def _whole_number_mean(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when every prediction is right
+
+
 def _labels_as_int(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     if y_true.dtype.kind == "f":   # "labels are class numbers"
@@ -643,6 +664,20 @@ _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._class
                        "sklearn.metrics._scorer:_Scorer._score",
                        "scipy.spatial.distance:cdist", "scipy.spatial.distance:pdist",
                        "tensorflow.python.ops.confusion_matrix:confusion_matrix",
+                       # round 31 (r311 F1): a contingency table is a confusion matrix by another name (scipy's and
+                       # pandas' crosstab, scikit-learn's contingency_matrix with every class added once on both
+                       # sides), and Keras's IoU metrics keep one (MeanIoU's total_cm): each passed every case
+                       "scipy.stats._crosstab:crosstab", "pandas:crosstab",
+                       "sklearn.metrics.cluster._supervised:contingency_matrix",
+                       "keras.src.metrics.metrics_utils:confusion_matrix",
+                       # round 31 (r311 F5): scikit-learn's BallTree with metric="hamming" gives the share of the
+                       # places that differ, as scipy's hamming does; its Cython code is unseen, so making one is refused
+                       "sklearn.neighbors._ball_tree:BallTree",
+                       # round 31 (r311 F6): and the compiled hamming distances that scipy's cdist and pdist call,
+                       # which an answer can call itself from their private modules
+                       *(f"scipy.spatial._distance_pybind:{kind}dist_hamming" for kind in "cp"),
+                       *(f"scipy.spatial._distance_wrap:{kind}dist_hamming_{dtype}_wrap" for kind in "cp"
+                         for dtype in ("double", "bool")),
                        *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
                            "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))
@@ -823,6 +858,13 @@ EXERCISES = {
                     "entry of the grid is one example: compare the arrays element by element, y_true == y_pred, and "
                     "take the mean of all the entries, np.mean(y_true == y_pred) (a loop would need y_true.ravel() "
                     "and y_pred.ravel())."),
+            # round 31 (r311 F4): before "floor division", which gives the same 1 on the case of all 3 right (where
+            # statistics.mean's answer, right on 3 of 4, was told "3 // 4 = 0")
+            Mistake("a whole-number mean", _whole_number_mean,
+                    "When every prediction is right your accuracy came back as the int 1, not the float 1.0: "
+                    "statistics.mean keeps the type of its data, and the mean of True/False values that is a whole "
+                    "number comes back as an int. The accuracy is a float: return float(np.mean(y_true == y_pred)), "
+                    "or take statistics.fmean, which always gives a float."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
                     "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "
@@ -895,6 +937,21 @@ EXERCISES = {
             Mistake("labels turned into whole numbers", _labels_as_int,
                     "astype(int) cuts labels such as 0.25 and 0.75 to the same whole number 0, so different labels "
                     "count as equal: compare the labels as they are, y_true == y_pred."),
+            # round 31 (r311 F3): labels cast to whole numbers from the start (np.asarray(..., dtype=int)), which the
+            # words case refuses with numpy's "invalid literal for int()" (no mistake was named); after "labels turned
+            # into whole numbers", which gives the same result on fractional labels
+            Mistake("all labels converted to ints", _labels_converted_to_ints,
+                    "The labels were turned into whole numbers (astype(int), np.asarray(..., dtype=int), or int() of "
+                    "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become an int, and "
+                    "int() cuts a label such as 0.5 to 0, the class 0. Compare the labels as they are, "
+                    "y_true == y_pred, which compares words too."),
+            # round 31 (r311 F2): labels turned into text so that numbers and words compare alike
+            Mistake("labels converted to text", _labels_converted_to_text,
+                    "The labels were turned into text (astype(str), np.asarray(..., dtype=str), or str() of each), "
+                    "so that numbers and words compare alike. But a number's text depends on its type: the label 5 "
+                    "and the prediction 5.0 are the same class (5 == 5.0), yet \"5\" and \"5.0\" differ (and "
+                    "True becomes \"True\", not \"1\"). Compare the labels as they are, y_true == y_pred: numpy "
+                    "compares numbers with numbers and words with words."),
         ),
     ),
     "mlp_param_count": Exercise(

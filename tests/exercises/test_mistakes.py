@@ -30698,3 +30698,150 @@ def test_r301_accuracy_refuses_accuracy_score_held_by_a_scorer():
     pytest.importorskip("sklearn")
     verdict = judge(registry.get_exercise("accuracy"), _r301_by_the_scorer_s_own_function)
     assert verdict.kind == WRONG, verdict.text
+
+
+# round 31: lesson 00a (r311)
+def _r311_by_scipy_crosstab(y_true, y_pred):
+    from scipy.stats.contingency import crosstab
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = range(int(max(codes_true.max(), codes_pred.max())) + 1)
+    table = crosstab(codes_true, codes_pred, levels=(classes, classes)).count
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_pandas_crosstab(y_true, y_pred):
+    import pandas as pd
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = range(int(max(codes_true.max(), codes_pred.max())) + 1)
+    table = pd.crosstab(pd.Categorical(codes_true, categories=classes), pd.Categorical(codes_pred, categories=classes),
+                        dropna=False).to_numpy()
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_sklearn_contingency_matrix(y_true, y_pred):
+    from sklearn.metrics.cluster import contingency_matrix
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    classes = np.arange(int(max(codes_true.max(), codes_pred.max())) + 1)   # every class once on both sides
+    table = contingency_matrix(np.concatenate([codes_true, classes]), np.concatenate([codes_pred, classes]))
+    table = table - np.eye(len(classes))
+    return float(np.trace(table) / table.sum())
+
+
+def _r311_by_keras_mean_iou(y_true, y_pred):
+    import keras
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    metric = keras.metrics.MeanIoU(num_classes=max(2, int(max(codes_true.max(), codes_pred.max())) + 1))
+    metric.update_state(codes_true, codes_pred)
+    table = np.asarray(metric.total_cm)   # the confusion matrix the metric keeps
+    return float(np.trace(table) / table.sum())
+
+
+@pytest.mark.parametrize("answer, package, name", [
+    (_r311_by_scipy_crosstab, "scipy", "crosstab"),
+    (_r311_by_pandas_crosstab, "pandas", "crosstab"),
+    (_r311_by_sklearn_contingency_matrix, "sklearn", "contingency_matrix"),
+    (_r311_by_keras_mean_iou, "keras", "metrics_utils.confusion_matrix"),
+], ids=["scipy crosstab", "pandas crosstab", "sklearn contingency_matrix", "keras MeanIoU"])
+def test_r311_accuracy_refuses_library_confusion_matrices_by_other_names(answer, package, name):
+    """A confusion matrix's trace over its sum is the accuracy; round 30 (r301 F1) refused scikit-learn's and
+    TensorFlow's confusion_matrix, but a contingency table is the same table by another name: scipy's and pandas'
+    crosstab, scikit-learn's contingency_matrix (every class added once on both sides, then taken off again) and the
+    confusion matrix that Keras's MeanIoU metric keeps each passed all cases. Each is now refused by name (round 31,
+    r311 F1)."""
+    pytest.importorskip(package)
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text
+
+
+def _r311_labels_as_text(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=str), np.asarray(y_pred, dtype=str)   # "labels may be words"
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def _r311_labels_compared_as_text_one_by_one(y_true, y_pred):
+    y_true, y_pred = _r291_accuracy_checked(y_true, y_pred)
+    return float(np.mean([str(label) == str(guess) for label, guess in zip(y_true.ravel(), y_pred.ravel())]))
+
+
+@pytest.mark.parametrize("answer", [_r311_labels_as_text, _r311_labels_compared_as_text_one_by_one],
+                         ids=["dtype=str", "str() of each"])
+def test_r311_accuracy_names_labels_converted_to_text(answer):
+    """Labels turned into text so that numbers and words compare alike ("1" == "1") were refused on whole-number
+    labels against float predictions ("5" against "5.0") with "wrong value" and no mistake named; the text says to
+    compare the labels as they are. A catalogued mistake now names the cast to text (round 31, r311 F2)."""
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and verdict.mistake == "labels converted to text", verdict.text
+    assert '"5.0"' in verdict.text, verdict.text
+
+
+def _r311_labels_as_ints_from_the_start(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)   # "labels are class numbers"
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r311_accuracy_names_labels_converted_to_ints_from_the_start():
+    """np.asarray(..., dtype=int) from the start, the whole-number twin of r301 F3's dtype=float, was refused on the
+    words case by numpy's "invalid literal for int()" with no mistake named, though the text says not to turn the labels
+    into whole numbers. A catalogued mistake now names it (round 31, r311 F3)."""
+    verdict = judge(registry.get_exercise("accuracy"), _r311_labels_as_ints_from_the_start)
+    assert verdict.kind == WRONG and verdict.mistake == "all labels converted to ints", verdict.text
+    assert '"cat" cannot become an int' in verdict.text, verdict.text
+
+
+def test_r311_accuracy_as_an_int_mean_is_not_told_floor_division():
+    """statistics.mean of True/False values gives the int 1 when every prediction is right, and 0.75 for 3 of 4: the
+    check wants a float, but its message named floor division ("3 // 4 = 0"), which the answer neither used nor gave
+    (it passed the case of 3 of 4). The message now names the int mean (round 31, r311 F4)."""
+    verdict = judge(registry.get_exercise("accuracy"), _accuracy_as_a_statistics_mean)
+    assert verdict.kind == WRONG and verdict.mistake == "a whole-number mean", verdict.text
+    assert "statistics.mean" in verdict.text and "//" not in verdict.text, verdict.text
+
+
+def _r311_by_sklearn_ball_tree(y_true, y_pred):
+    from sklearn.neighbors import BallTree
+    codes_true, codes_pred = (codes.astype(float)[None] for codes in _r301_class_codes(y_true, y_pred))
+    distance = BallTree(codes_pred, metric="hamming").query(codes_true, k=1)[0][0, 0]   # the share that differ
+    return float(1 - distance)
+
+
+def test_r311_accuracy_refuses_sklearn_s_ball_tree_with_the_hamming_metric():
+    """scikit-learn's BallTree with metric="hamming" measures the share of the places where two rows differ, the error
+    rate, as scipy's hamming (refused since r291 F1) does: one minus its distance between the rows of class codes passed
+    all cases, its Cython code unseen by the watch. Making a BallTree is now refused by name (round 31, r311 F5); one
+    made before the check stays the known class of r272 E1."""
+    pytest.importorskip("sklearn")
+    verdict = judge(registry.get_exercise("accuracy"), _r311_by_sklearn_ball_tree)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and "BallTree" in verdict.text, verdict.text
+
+
+def _r311_by_scipy_pybind_hamming(y_true, y_pred):
+    from scipy.spatial import _distance_pybind
+    codes_true, codes_pred = (codes.astype(float)[None] for codes in _r301_class_codes(y_true, y_pred))
+    return float(1 - _distance_pybind.cdist_hamming(codes_true, codes_pred)[0, 0])
+
+
+def _r311_by_scipy_wrapped_hamming(y_true, y_pred):
+    from scipy.spatial import _distance_wrap
+    rows = np.stack(_r301_class_codes(y_true, y_pred)).astype(float)
+    distance = np.zeros(1)
+    _distance_wrap.pdist_hamming_double_wrap(rows, distance, np.ones(rows.shape[1]))
+    return float(1 - distance[0])
+
+
+@pytest.mark.parametrize("answer, name", [(_r311_by_scipy_pybind_hamming, "cdist_hamming"),
+                                          (_r311_by_scipy_wrapped_hamming, "pdist_hamming_double_wrap")],
+                         ids=["_distance_pybind", "_distance_wrap"])
+def test_r311_accuracy_refuses_scipy_s_compiled_hamming_distances(answer, name):
+    """scipy's cdist and pdist (refused since r301 F1) hand the hamming distance to compiled functions of private
+    modules, which an answer can call itself: one minus _distance_pybind.cdist_hamming passed all cases. The compiled
+    hamming functions are now refused by name (round 31, r311 F6)."""
+    pytest.importorskip("scipy")
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text

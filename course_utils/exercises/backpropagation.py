@@ -887,6 +887,21 @@ def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _dense_columns_of_the_first_row(X, W, dZ):
+    """The right formulas, with the columns of X and dZ counted in their first rows, len(X[0]) and len(dZ[0]): an
+    empty batch has no first row (round 31, r312 F1: told the np.zeros_like message, which it has nothing to do with)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(X[0]) != len(W[0]) or len(dZ) != len(X) or len(dZ[0]) != len(W):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+_COLUMNS_OF_THE_FIRST_ROW = ("an empty batch (0 examples) has no first row, so len(X[0]) (or len(dZ[0])) raises "
+                             "IndexError there, yet X of shape (0, n_in) still has n_in columns and dZ (0, n_out) its "
+                             "n_out: read the columns from the shapes, X.shape[1] != W.shape[1] and dZ.shape != "
+                             "(len(X), len(W)), which hold for any batch")
+
+
 def _x_last_axis_checked(X, W, dZ):
     """The right formulas, with X's columns tested as X.shape[-1], which a 1-D X passes (round 27, r272 F5)."""
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
@@ -1840,6 +1855,8 @@ EXERCISES = {
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),
+            # round 31 (r312 F1): before the loop into np.zeros_like, which raises the same IndexError on an empty batch
+            Mistake("columns counted in the first row", _dense_columns_of_the_first_row, _COLUMNS_OF_THE_FIRST_ROW),
             Mistake("loop into np.zeros_like", _dense_loop_into_zeros_like, "np.zeros_like(X) takes X's dtype: for "
                     "integer inputs dX holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dX = dZ @ W (floats), or start from np.zeros(X.shape)"),

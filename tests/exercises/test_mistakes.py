@@ -16316,6 +16316,22 @@ def test_r302_numpy_only_refuses_a_cython_function_called_by_the_answer(name, li
     assert verdict.kind == WRONG and f"imports {library}." in verdict.text, verdict.text
 
 
+def _r312_dense_backward_columns_of_the_first_row(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(X[0]) != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError(f"shapes do not fit: X {X.shape}, W {W.shape}, dZ {dZ.shape}")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_r312_dense_backward_names_the_columns_counted_in_the_first_row():
+    """Refused on the empty batch with IndexError and told "Likely mistake: np.zeros_like(X) takes X's dtype ...", which
+    it has nothing to do with: X's columns counted as len(X[0]), which an empty batch does not have. Catalogued now,
+    before the loop into np.zeros_like (round 31, r312 F1)."""
+    verdict = judge(registry.get_exercise("dense_backward"), _r312_dense_backward_columns_of_the_first_row)
+    assert verdict.kind == WRONG and "has no first row" in verdict.text and "zeros_like" not in verdict.text, \
+        verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

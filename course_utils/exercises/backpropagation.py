@@ -1032,6 +1032,27 @@ def _ce_grad_true_class_only(Z, y):
 _ce_grad_averaged_over_examples = _lengths_checked(lambda Z, y: np.mean(mlp.softmax(Z) - _one_hot(Z, y), axis=0))
 
 
+def _ce_grad_one_hot_indexed_by_one_axis(rows):
+    """The one-hot matrix filled with one index only: Y[:, y] = 1 puts a 1 in every row at each label's column, and
+    Y[y] = 1 fills whole rows numbered by the labels (round 31, r312 F2: told "wrong value" alone)."""
+    def grad(Z, y):
+        Y = np.zeros(Z.shape)
+        if rows:
+            Y[y] = 1
+        else:
+            Y[:, y] = 1
+        return (mlp.softmax(Z) - Y) / len(Z)
+    return _lengths_checked(grad)
+
+
+_ce_grad_one_hot_of_every_label_in_every_row = _ce_grad_one_hot_indexed_by_one_axis(rows=False)
+_ce_grad_one_hot_rows_numbered_by_the_labels = _ce_grad_one_hot_indexed_by_one_axis(rows=True)
+_ONE_HOT_BY_ONE_INDEX = ("a one-hot matrix has one 1 in each row, in that row's own label's column: Y[:, y] = 1 puts a "
+                         "1 in every row at the column of every label in the batch, and Y[y] = 1 fills whole rows "
+                         "numbered by the labels. Index rows and columns together, Y[np.arange(n), y] = 1, which pairs "
+                         "row i with its label y[i] (or take np.eye(k)[y])")
+
+
 _SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
                           "divide e by its own row's sum, e.sum(axis=1, keepdims=True), not by a column's sum (axis=0, "
                           "a class over the examples) or the whole batch's (e.sum()); mlp.softmax(Z) does it with its "
@@ -1968,6 +1989,10 @@ EXERCISES = {
             Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the true class's entries only", _ce_grad_true_class_only, _TRUE_CLASS_ONLY),
             Mistake("averaged over the examples", _ce_grad_averaged_over_examples, _AVERAGED_OVER_EXAMPLES),
+            Mistake("one-hot of every label in every row", _ce_grad_one_hot_of_every_label_in_every_row,
+                    _ONE_HOT_BY_ONE_INDEX),
+            Mistake("one-hot rows numbered by the labels", _ce_grad_one_hot_rows_numbered_by_the_labels,
+                    _ONE_HOT_BY_ONE_INDEX),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

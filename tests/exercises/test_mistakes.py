@@ -16332,6 +16332,30 @@ def test_r312_dense_backward_names_the_columns_counted_in_the_first_row():
         verdict.text
 
 
+def _r312_softmax_ce_grad_one_hot_by_one_index(rows):
+    def answer(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError(f"{len(y)} labels for {len(Z)} examples")
+        Y = np.zeros(Z.shape)
+        if rows:
+            Y[y] = 1
+        else:
+            Y[:, y] = 1
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True) - Y) / len(Z)
+    return answer
+
+
+@pytest.mark.parametrize("rows", [False, True])
+def test_r312_softmax_ce_grad_names_a_one_hot_filled_by_one_index(rows):
+    """Refused with "wrong value at index (0, 1): expected 0.0782438, got -0.25509" alone: the one-hot matrix filled as
+    Y[:, y] = 1 (a 1 in every row at every label's column) or Y[y] = 1 (whole rows numbered by the labels), where
+    Y[np.arange(n), y] = 1 pairs each row with its own label. Catalogued now (round 31, r312 F2)."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r312_softmax_ce_grad_one_hot_by_one_index(rows))
+    assert verdict.kind == WRONG and "Y[np.arange(n), y] = 1" in verdict.text, verdict.text
+
+
 _R312_CHILD = r'''
 import io, os, sys
 import numpy as np, scipy.stats

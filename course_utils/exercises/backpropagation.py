@@ -889,7 +889,7 @@ def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
 
 def _dense_columns_of_the_first_row(X, W, dZ):
     """The right formulas, with the columns of X and dZ counted in their first rows, len(X[0]) and len(dZ[0]): an
-    empty batch has no first row (round 31, r312 F1: told the np.zeros_like message, which it has nothing to do with)."""
+    empty batch has no first row (round 31, r312 F1: it was told the np.zeros_like message, about another mistake)."""
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
     if len(X[0]) != len(W[0]) or len(dZ) != len(X) or len(dZ[0]) != len(W):
         raise ValueError("shapes do not fit")

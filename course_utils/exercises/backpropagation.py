@@ -892,6 +892,21 @@ def _backward_w1_transposed_to_fit(X, y, W1, b1, W2, b2):
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
 
 
+def _dense_columns_of_the_first_row(X, W, dZ):
+    """The right formulas, with the columns of X and dZ counted in their first rows, len(X[0]) and len(dZ[0]): an
+    empty batch has no first row (round 31, r312 F1: it was told the np.zeros_like message, about another mistake)."""
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(X[0]) != len(W[0]) or len(dZ) != len(X) or len(dZ[0]) != len(W):
+        raise ValueError("shapes do not fit")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+_COLUMNS_OF_THE_FIRST_ROW = ("an empty batch (0 examples) has no first row, so len(X[0]) (or len(dZ[0])) raises "
+                             "IndexError there, yet X of shape (0, n_in) still has n_in columns and dZ (0, n_out) its "
+                             "n_out: read the columns from the shapes, X.shape[1] != W.shape[1] and dZ.shape != "
+                             "(len(X), len(W)), which hold for any batch")
+
+
 def _x_last_axis_checked(X, W, dZ):
     """The right formulas, with X's columns tested as X.shape[-1], which a 1-D X passes (round 27, r272 F5)."""
     X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
@@ -1020,6 +1035,27 @@ def _ce_grad_true_class_only(Z, y):
 
 
 _ce_grad_averaged_over_examples = _lengths_checked(lambda Z, y: np.mean(mlp.softmax(Z) - _one_hot(Z, y), axis=0))
+
+
+def _ce_grad_one_hot_indexed_by_one_axis(rows):
+    """The one-hot matrix filled with one index only: Y[:, y] = 1 puts a 1 in every row at each label's column, and
+    Y[y] = 1 fills whole rows numbered by the labels (round 31, r312 F2: told "wrong value" alone)."""
+    def grad(Z, y):
+        Y = np.zeros(Z.shape)
+        if rows:
+            Y[y] = 1
+        else:
+            Y[:, y] = 1
+        return (mlp.softmax(Z) - Y) / len(Z)
+    return _lengths_checked(grad)
+
+
+_ce_grad_one_hot_of_every_label_in_every_row = _ce_grad_one_hot_indexed_by_one_axis(rows=False)
+_ce_grad_one_hot_rows_numbered_by_the_labels = _ce_grad_one_hot_indexed_by_one_axis(rows=True)
+_ONE_HOT_BY_ONE_INDEX = ("a one-hot matrix has one 1 in each row, in that row's own label's column: Y[:, y] = 1 puts a "
+                         "1 in every row at the column of every label in the batch, and Y[y] = 1 fills whole rows "
+                         "numbered by the labels. Index rows and columns together, Y[np.arange(n), y] = 1, which pairs "
+                         "row i with its label y[i] (or take np.eye(k)[y])")
 
 
 _SOFTMAX_OVER_EXAMPLES = ("a softmax turns each row (one example) into probabilities that sum to 1 over its k classes: "
@@ -1877,6 +1913,8 @@ EXERCISES = {
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),
+            # round 31 (r312 F1): before the loop into np.zeros_like, which raises the same IndexError on an empty batch
+            Mistake("columns counted in the first row", _dense_columns_of_the_first_row, _COLUMNS_OF_THE_FIRST_ROW),
             Mistake("loop into np.zeros_like", _dense_loop_into_zeros_like, "np.zeros_like(X) takes X's dtype: for "
                     "integer inputs dX holds integers, and every gradient stored in it is cut to a whole number. "
                     "Compute dX = dZ @ W (floats), or start from np.zeros(X.shape)"),
@@ -1988,6 +2026,10 @@ EXERCISES = {
             Mistake("the whole batch's maximum and sum", _ce_grad_batch_max_and_sum, _SOFTMAX_OVER_EXAMPLES),
             Mistake("the true class's entries only", _ce_grad_true_class_only, _TRUE_CLASS_ONLY),
             Mistake("averaged over the examples", _ce_grad_averaged_over_examples, _AVERAGED_OVER_EXAMPLES),
+            Mistake("one-hot of every label in every row", _ce_grad_one_hot_of_every_label_in_every_row,
+                    _ONE_HOT_BY_ONE_INDEX),
+            Mistake("one-hot rows numbered by the labels", _ce_grad_one_hot_rows_numbered_by_the_labels,
+                    _ONE_HOT_BY_ONE_INDEX),
             Mistake("logits clipped after a mean shift", _ce_grad_clipped_after_mean_shift, "clipping the shifted "
                     "logits changes the softmax of a row that spreads wider than the clip (here thousands): shift "
                     "each row by its own maximum, Z.max(axis=1, keepdims=True), and clip nothing"),

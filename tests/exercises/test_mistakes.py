@@ -16404,6 +16404,102 @@ def test_r313_lesson_03b_names_two_more_slips(name, answer, shown):
     now."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and shown in verdict.text, verdict.text
+def _r312_dense_backward_columns_of_the_first_row(X, W, dZ):
+    X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+    if len(X[0]) != W.shape[1] or dZ.shape != (len(X), len(W)):
+        raise ValueError(f"shapes do not fit: X {X.shape}, W {W.shape}, dZ {dZ.shape}")
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def test_r312_dense_backward_names_the_columns_counted_in_the_first_row():
+    """Refused on the empty batch with IndexError and told "Likely mistake: np.zeros_like(X) takes X's dtype ...", which
+    it has nothing to do with: X's columns counted as len(X[0]), which an empty batch does not have. Catalogued now,
+    before the loop into np.zeros_like (round 31, r312 F1)."""
+    verdict = judge(registry.get_exercise("dense_backward"), _r312_dense_backward_columns_of_the_first_row)
+    assert verdict.kind == WRONG and "has no first row" in verdict.text and "zeros_like" not in verdict.text, \
+        verdict.text
+
+
+def _r312_softmax_ce_grad_one_hot_by_one_index(rows):
+    def answer(Z, y):
+        Z = np.asarray(Z, dtype=float)
+        if len(y) != len(Z):
+            raise ValueError(f"{len(y)} labels for {len(Z)} examples")
+        Y = np.zeros(Z.shape)
+        if rows:
+            Y[y] = 1
+        else:
+            Y[:, y] = 1
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True) - Y) / len(Z)
+    return answer
+
+
+@pytest.mark.parametrize("rows", [False, True])
+def test_r312_softmax_ce_grad_names_a_one_hot_filled_by_one_index(rows):
+    """Refused with "wrong value at index (0, 1): expected 0.0782438, got -0.25509" alone: the one-hot matrix filled as
+    Y[:, y] = 1 (a 1 in every row at every label's column) or Y[y] = 1 (whole rows numbered by the labels), where
+    Y[np.arange(n), y] = 1 pairs each row with its own label. Catalogued now (round 31, r312 F2)."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r312_softmax_ce_grad_one_hot_by_one_index(rows))
+    assert verdict.kind == WRONG and "Y[np.arange(n), y] = 1" in verdict.text, verdict.text
+
+
+_R312_CHILD = r'''
+import io, os, sys
+import numpy as np, scipy.stats
+read, write = os.fdopen(int(sys.argv[1]), "rb"), os.fdopen(int(sys.argv[2]), "wb")
+while True:
+    size = read.read(8)
+    if not size:
+        break
+    z = np.load(io.BytesIO(read.read(int.from_bytes(size, "little"))))
+    out = io.BytesIO()
+    np.save(out, np.asarray(scipy.stats.logistic.pdf(z), dtype=float))
+    write.write(len(out.getvalue()).to_bytes(8, "little") + out.getvalue())
+    write.flush()
+'''
+_R312_HELPER = []
+
+
+def _r312_sigmoid_derivative_in_a_process_spawned_by_fork_exec(z):
+    """scipy's logistic density (the sigmoid's derivative) computed by a Python process that the answer starts on its
+    first call, through multiprocessing.util.spawnv_passfds, which runs _posixsubprocess.fork_exec: no audit event."""
+    import io
+    import os
+    import sys
+    from multiprocessing import util
+    if not _R312_HELPER:
+        to_child, child_reads = os.pipe()
+        parent_reads, to_parent = os.pipe()
+        args = [os.fsencode(a) for a in (sys.executable, "-c", _R312_CHILD, str(to_child), str(to_parent))]
+        util.spawnv_passfds(os.fsencode(sys.executable), args, (to_child, to_parent))
+        os.close(to_child), os.close(to_parent)
+        _R312_HELPER.extend([os.fdopen(child_reads, "wb"), os.fdopen(parent_reads, "rb")])
+    send, receive = _R312_HELPER
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(z, dtype=float))
+    send.write(len(buffer.getvalue()).to_bytes(8, "little") + buffer.getvalue())
+    send.flush()
+    return np.load(io.BytesIO(receive.read(int.from_bytes(receive.read(8), "little"))))
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r312 E1): the guard refuses a new process by its audit events "
+                   "(os.fork, os.posix_spawn, subprocess.Popen, ...) and multiprocessing's BaseProcess.start; "
+                   "_posixsubprocess.fork_exec, which multiprocessing.util.spawnv_passfds calls directly, raises none, "
+                   "so a process started inside the answer computes with scipy unseen")
+def test_r312_numpy_only_refuses_a_process_the_answer_spawns_with_fork_exec():
+    """Passed sigmoid_derivative 33/33 (round 31, r312 E1): the answer's first call spawns a Python process with
+    multiprocessing.util.spawnv_passfds (_posixsubprocess.fork_exec, no audit event, not a BaseProcess) and hands
+    every z to it through a pipe; the process computes scipy.stats.logistic.pdf(z), the sigmoid's derivative. A process
+    started before the check is a known note (r292 E1, r293 E3); this one starts inside the check."""
+    pytest.importorskip("scipy")
+    try:
+        verdict = judge(registry.get_exercise("sigmoid_derivative"),
+                        _r312_sigmoid_derivative_in_a_process_spawned_by_fork_exec)
+    finally:
+        while _R312_HELPER:
+            _R312_HELPER.pop().close()   # the process reads the end of its input and exits
+    assert verdict.kind == WRONG, verdict.text
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

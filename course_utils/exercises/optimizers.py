@@ -2055,10 +2055,11 @@ EXERCISES = {
         cases=_momentum_cases,
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
-        # round 31 (r315 F1): and this module's own helper of the catalogued mistakes, _momentum_checked, which makes
-        # every check the exercise asks for (the own-code rule sees only the reference and the catalogued mistakes)
+        # round 31 (r315 F1): and this module's own helpers of the catalogued mistakes (the own-code rule sees only the
+        # reference and the catalogued mistakes): _momentum_checked makes every check the exercise asks for, and
+        # _adam_moments with beta1 = mu and the gradient grad / (1 - mu) gives the velocity, as ref._adam did
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
-                      _momentum_checked,
+                      _momentum_checked, _adam_moments, _adam_corrected_step,
                       allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,

@@ -4755,6 +4755,24 @@ def _r315_momentum_step_by_the_check_s_helper(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
+def _r315_momentum_step_by_adam_s_helper(w, grad, velocity, lr, mu=0.9):
+    from course_utils.exercises import optimizers as own
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("lr must be positive and mu in [0, 1)")
+    g = np.asarray(grad, dtype=float)
+    w, _, velocity, _ = own._adam_moments(w, g / (1 - mu), velocity, np.zeros_like(g), 1, mu, 0)   # mu * v + grad
+    if g.shape != w.shape:
+        raise ValueError("grad must have the shape of w")
+    return w - lr * velocity, velocity
+
+
+def test_r315_momentum_step_by_adam_s_helper_is_refused():
+    """Passed (a shortcut, round 31, r315 F1): _adam_moments, a helper of adam_step's catalogued mistakes, with
+    beta1 = mu and the gradient grad / (1 - mu) computes the velocity mu * velocity + grad and checks its shape."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r315_momentum_step_by_adam_s_helper)
+    assert verdict.kind == WRONG and "_adam_moments" in verdict.text, verdict.text
+
+
 def test_r315_adam_step_by_the_check_s_own_helpers_is_refused():
     """Passed (a shortcut, round 31, r315 F1): the helpers of adam_step's catalogued mistakes, _adam_moments and
     _adam_corrected_step, make a whole Adam step; the own-code rule sees only the reference and the mistakes."""

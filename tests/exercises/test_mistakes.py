@@ -4736,6 +4736,51 @@ def test_r305_adam_with_a_fixed_eps_is_told_to_use_its_eps():
     assert "use the eps you are given" in verdict.text and "as a floor" not in verdict.text, verdict.text
 
 
+def _r315_adam_step_by_the_check_s_helpers(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    from course_utils.exercises import optimizers as own
+    w, grad, m, v = own._adam_moments(w, grad, m, v, t, beta1, beta2)   # the shape and t checks, the new m and v
+    return own._adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)   # the bias-corrected step
+
+
+def _r315_momentum_step_by_the_check_s_helper(w, grad, velocity, lr, mu=0.9):
+    from course_utils.exercises import optimizers as own
+    w, grad, velocity = own._momentum_checked(w, grad, velocity, lr, mu)   # every check the exercise asks for
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r315_momentum_step_by_adam_s_helper(w, grad, velocity, lr, mu=0.9):
+    from course_utils.exercises import optimizers as own
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("lr must be positive and mu in [0, 1)")
+    g = np.asarray(grad, dtype=float)
+    w, _, velocity, _ = own._adam_moments(w, g / (1 - mu), velocity, np.zeros_like(g), 1, mu, 0)   # mu * v + grad
+    if g.shape != w.shape:
+        raise ValueError("grad must have the shape of w")
+    return w - lr * velocity, velocity
+
+
+def test_r315_momentum_step_by_adam_s_helper_is_refused():
+    """Passed (a shortcut, round 31, r315 F1): _adam_moments, a helper of adam_step's catalogued mistakes, with
+    beta1 = mu and the gradient grad / (1 - mu) computes the velocity mu * velocity + grad and checks its shape."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r315_momentum_step_by_adam_s_helper)
+    assert verdict.kind == WRONG and "_adam_moments" in verdict.text, verdict.text
+
+
+def test_r315_adam_step_by_the_check_s_own_helpers_is_refused():
+    """Passed (a shortcut, round 31, r315 F1): the helpers of adam_step's catalogued mistakes, _adam_moments and
+    _adam_corrected_step, make a whole Adam step; the own-code rule sees only the reference and the mistakes."""
+    verdict = judge(registry.get_exercise("adam_step"), _r315_adam_step_by_the_check_s_helpers)
+    assert verdict.kind == WRONG and "_adam_moments" in verdict.text, verdict.text
+
+
+def test_r315_momentum_step_by_the_check_s_own_helper_is_refused():
+    """Passed (a shortcut, round 31, r315 F1): _momentum_checked, the helper of momentum_step's catalogued mistakes,
+    makes every check the exercise asks for (as the course's _arrays and _fraction did, refused since round 19)."""
+    verdict = judge(registry.get_exercise("momentum_step"), _r315_momentum_step_by_the_check_s_helper)
+    assert verdict.kind == WRONG and "_momentum_checked" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

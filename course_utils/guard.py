@@ -444,13 +444,27 @@ def _refused_in_a_check(start: Callable) -> Callable:
     return checked_start
 
 
+def _refused_while_checking(fork_exec: Callable) -> Callable:
+    """``_posixsubprocess.fork_exec``, refused while a guarded call runs: it raises no audit event of its own, and
+    ``multiprocessing.util.spawnv_passfds`` calls it directly (round 31, r312 E1: a Python process started inside the
+    answer computed sigmoid_derivative with scipy)."""
+    def checked_fork_exec(*args, **kwargs):
+        if _running:
+            _refuse("_posixsubprocess.fork_exec")
+        return fork_exec(*args, **kwargs)
+    return checked_fork_exec
+
+
 def _refuse_new_processes() -> None:
-    """Put the hook and the wrapper in place, once: an audit hook cannot be removed."""
+    """Put the hook and the wrappers in place, once: an audit hook cannot be removed."""
     import multiprocessing.process
 
     sys.addaudithook(_refuse_a_new_process)
     base = multiprocessing.process.BaseProcess
     base.start = _refused_in_a_check(base.start)
+    if sys.platform != "win32":
+        import _posixsubprocess
+        _posixsubprocess.fork_exec = _refused_while_checking(_posixsubprocess.fork_exec)
     _refusing_new_processes.append(True)
 
 

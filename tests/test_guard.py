@@ -233,15 +233,18 @@ def _relu_after_a_raw_fork(z):
                                            (_relu_in_a_subprocess, "subprocess.Popen"),
                                            (_relu_by_os_system, "os.system"),
                                            (_relu_in_a_worker_or_else_by_hand, "ForkProcess.start"),
-                                           (_relu_in_a_worker_started_by("spawn"), "SpawnProcess.start"),
-                                           (_relu_in_a_worker_started_by("forkserver"), "ForkServerProcess.start"),
+                                           (_relu_in_a_worker_started_by("spawn"), "SpawnProcess.start | fork_exec"),
+                                           (_relu_in_a_worker_started_by("forkserver"),
+                                            "ForkServerProcess.start | fork_exec"),
                                            (_relu_in_a_process_pool, ".start")])
 def test_an_answer_that_starts_another_process_is_refused(answer, event):
     """Round 21 (r215 F1): a forked worker or a subprocess ran the course's own version where no watch sees it, and
     passed every case of conv_output_size, accuracy_from_probs and conv2d_valid. multiprocessing's spawn and
-    forkserver start methods raise no audit event on Python 3.11: they are refused as the process starts."""
+    forkserver start methods raise no audit event on Python 3.11: they are refused as the process starts, or as their
+    queue starts multiprocessing's resource tracker (_posixsubprocess.fork_exec, round 31) when none runs yet."""
     outcome = guarded(answer, -2.0)
-    assert isinstance(outcome.error, guard.ProcessStarted) and event in str(outcome.error), outcome
+    assert isinstance(outcome.error, guard.ProcessStarted), outcome
+    assert any(name in str(outcome.error) for name in event.split(" | ")), outcome
     assert guarded(max, -2.0, 0.0).ok   # and the next call is not refused
 
 

@@ -16528,15 +16528,12 @@ def _r312_sigmoid_derivative_in_a_process_spawned_by_fork_exec(z):
     return np.load(io.BytesIO(receive.read(int.from_bytes(receive.read(8), "little"))))
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r312 E1): the guard refuses a new process by its audit events "
-                   "(os.fork, os.posix_spawn, subprocess.Popen, ...) and multiprocessing's BaseProcess.start; "
-                   "_posixsubprocess.fork_exec, which multiprocessing.util.spawnv_passfds calls directly, raises none, "
-                   "so a process started inside the answer computes with scipy unseen")
 def test_r312_numpy_only_refuses_a_process_the_answer_spawns_with_fork_exec():
     """Passed sigmoid_derivative 33/33 (round 31, r312 E1): the answer's first call spawns a Python process with
     multiprocessing.util.spawnv_passfds (_posixsubprocess.fork_exec, no audit event, not a BaseProcess) and hands
     every z to it through a pipe; the process computes scipy.stats.logistic.pdf(z), the sigmoid's derivative. A process
-    started before the check is a known note (r292 E1, r293 E3); this one starts inside the check."""
+    started before the check is a known note (r292 E1, r293 E3); this one starts inside the check. The guard refuses
+    _posixsubprocess.fork_exec while a check runs now."""
     pytest.importorskip("scipy")
     try:
         verdict = judge(registry.get_exercise("sigmoid_derivative"),

@@ -4742,6 +4742,77 @@ def test_r305_adam_with_a_fixed_eps_is_told_to_use_its_eps():
     assert "use the eps you are given" in verdict.text and "as a floor" not in verdict.text, verdict.text
 
 
+class _R314Later(np.ndarray):
+    """New weights that write themselves (with torch) at the first lookup of `.numpy`, which only the comparison makes,
+    after the answer's run and its numpy-only watch have ended."""
+    def __array_finalize__(self, obj):
+        self._todo = getattr(obj, "_todo", None)
+
+    def __getattr__(self, name):
+        todo = self.__dict__.get("_todo")
+        if todo is not None and name == "numpy":
+            import torch
+            w, grad, lr = todo
+            self.__dict__["_todo"] = None
+            self[...] = (torch.from_numpy(w) - lr * torch.from_numpy(grad)).numpy()
+        raise AttributeError(name)
+
+
+def _r314_sgd_filled_after_the_run(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape:
+        raise ValueError("grad has another shape than w")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    new = np.zeros_like(w).view(_R314Later)
+    new._todo = (w.copy(), grad.copy(), lr)
+    return new
+
+
+def test_r314_sgd_step_result_that_computes_itself_after_the_run_is_refused():
+    """Passed (r314 F1, contrived): the comparison runs after the answer's run, outside the numpy-only watch, and
+    looks up `.numpy` on the result (to_numpy); a subclass of numpy's array returned holding zeros wrote torch's step
+    into itself from __getattr__ there. A result of a class of the answer's own is refused now, read by type only."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_after_the_run)
+    assert verdict.kind == WRONG and "a class of your own" in verdict.text and "_R314Later" in verdict.text, verdict.text
+
+
+class _R314LaterPair(tuple):
+    """(new_w, new_velocity) as plain arrays of zeros, filled (with torch) at the first lookup of `.numpy` on the
+    tuple, which only the comparison makes."""
+    def __getattr__(self, name):
+        todo = self.__dict__.get("todo")
+        if todo is not None and name == "numpy":
+            import torch
+            w, grad, velocity, lr, mu = todo
+            self.__dict__["todo"] = None
+            new_velocity = mu * torch.from_numpy(velocity) + torch.from_numpy(grad)
+            self[0][...] = (torch.from_numpy(w) - lr * new_velocity).numpy()
+            self[1][...] = new_velocity.numpy()
+        raise AttributeError(name)
+
+
+def _r314_momentum_filled_after_the_run(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("lr or mu out of range")
+    pair = _R314LaterPair((np.zeros_like(w), np.zeros_like(w)))
+    pair.todo = (w.copy(), grad.copy(), velocity.copy(), lr, mu)
+    return pair
+
+
+def test_r314_momentum_step_results_that_compute_themselves_after_the_run_are_refused():
+    """Passed (r314 F1, as for sgd_step): a subclass of tuple of the answer's own, holding arrays of zeros that its
+    __getattr__ filled with torch's momentum step when the comparison looked up `.numpy` on it."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("momentum_step"), _r314_momentum_filled_after_the_run)
+    assert verdict.kind == WRONG and "a class of your own" in verdict.text and "_R314LaterPair" in verdict.text, (
+        verdict.text)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

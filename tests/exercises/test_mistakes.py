@@ -4813,6 +4813,80 @@ def test_r314_momentum_step_results_that_compute_themselves_after_the_run_are_re
         verdict.text)
 
 
+_R314_FILL = """
+for new, w, grad, lr in pending:
+    new[...] = (torch.from_numpy(w) - lr * torch.from_numpy(grad)).numpy()
+pending.clear()
+"""
+
+
+def _r314_sgd_filled_when_the_input_is_freed(torch):
+    """sgd_step returning zeros, with weakref.finalize on the first call's input array (the engine's copy of the case,
+    freed after the run, outside the numpy-only watch): exec'd code there writes torch's step into the results."""
+    import weakref
+    pending = []
+
+    def sgd_step(w, grad, lr):
+        given = w
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape:
+            raise ValueError("grad has another shape than w")
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        new = np.zeros_like(w)
+        if not pending:
+            weakref.finalize(given, exec, _R314_FILL, {"pending": pending, "torch": torch})
+        pending.append((new, w.copy(), grad.copy(), lr))
+        return new
+    return sgd_step
+
+
+def test_r314_sgd_step_filled_by_a_finalizer_after_the_run_is_refused():
+    """Passed (r314 F2, contrived): the numpy-only watch ends with the run, and the engine frees the copy of the case
+    given to the answer's first call only after it; torch's step, exec'd from a weakref.finalize on that input, filled
+    the results of zeros before the comparison read them. The comparison reads a copy made while the watch is on now."""
+    torch = pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_the_input_is_freed(torch))
+    assert verdict.kind == WRONG and "wrong value" in verdict.text, verdict.text
+
+
+def _r314_sgd_filled_when_a_result_is_freed(torch):
+    """As above, with weakref.finalize on the fifth call's result (not kept by the answer): the engine drops it as its
+    run ends, after its tests of the values and before the copy, so the exec'd torch code runs while the watch is on,
+    with only the engine's frames and weakref's below the exec'd code."""
+    import weakref
+    calls = {}
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape:
+            raise ValueError("grad has another shape than w")
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        new = np.zeros_like(w)
+        count = calls.setdefault((w.shape, w.tobytes(), grad.tobytes(), float(lr)), [0, []])
+        count[0] += 1
+        if count[0] < 5:
+            count[1].append((new, w.copy(), grad.copy(), lr))
+        elif count[0] == 5:
+            weakref.finalize(new, exec, _R314_FILL, {"pending": count[1], "torch": torch})
+        return new
+    return sgd_step
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r314 E1): code the answer exec's with globals of its own from a weakref.finalize (or __del__) "
+    "callback runs from the engine's frames when the engine frees an object; its '<string>' frames are skipped as a "
+    "library's generated code, so its torch calls count as the engine's"))
+def test_r314_sgd_step_filled_by_a_finalizer_inside_the_run_is_refused():
+    """Passes (engine note): the fifth call's result dies as new_results' run returns, inside the watch; the torch
+    code the answer left to its finalizer, exec'd in a new namespace, is not the answer's for _enters_a_library."""
+    torch = pytest.importorskip("torch")
+    import torch._dynamo  # noqa: F401  (torch's dispatch mode imports it at its first operator otherwise)
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_a_result_is_freed(torch))
+    assert verdict.kind == WRONG, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -20,9 +20,9 @@ from .. import optimizers as ref
 from ..i18n import t
 from .base import NUMPY_ONLY as _NUMPY_ONLY
 from .base import (KERNEL as _ATEN, RING_CALLS as _RING_CALLS, Case, Exercise, Mismatch, Mistake, called,
-                   compare_values, draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps, new_results,
-                   reference_of, refusing_course_versions, reused_later, same_numpy_state, share_memory_between_calls,
-                   short, still_held)
+                   compare_values, copied, draw_call, draw_floats, draw_shape, generated, in_turn, memory_overlaps,
+                   new_results, reference_of, refusing_course_versions, reused_later, same_numpy_state,
+                   share_memory_between_calls, short, still_held)
 
 
 _KERNEL = np.linspace(-1.5, 1.75, 24).reshape(2, 3, 2, 2)  # a convolution's weights: 2 filters of 3 channels, 2 x 2
@@ -575,9 +575,33 @@ def _draw_bad_adam(rng, problem):
     return Case(case.args, case.kwargs, raises=ValueError)
 
 
+# round 31 (r314 F1): the comparison runs after the answer's run, outside the numpy-only watch, and reads the result's
+# attributes (hasattr(got, "detach"), a tuple's items): a subclass of numpy's array (or of tuple) of the answer's own,
+# returned holding zeros, wrote torch's step into itself from its __getattr__ there and passed. Only results of exact
+# kinds are read (a plain list is named by the comparison): their attributes and items run no code of the answer's
+_RESULT_KINDS = tuple({np.ndarray, np.matrix, np.ma.MaskedArray, tuple, list, float, int, type(None),
+                       *np.sctypeDict.values()})
+_OWN_KIND = ("a result came back as a {kind}, a class of your own (a subclass of numpy's array, of tuple or of list): "
+             "the check and the lesson's next cells use what your function returns as plain numpy arrays. Return "
+             "plain numpy arrays, as `w - lr * grad` gives (several results in a plain tuple)")
+
+
+def _own_kind(got, want):
+    """The name of a class of the answer's own that ``got`` or one of its items is, else None (read by type only)."""
+    items = [got]
+    if isinstance(want, tuple) and (type(got) is tuple or type(got) is list):
+        items = list(got)
+    own = [type(item) for item in items if not any(type(item) is kind for kind in _RESULT_KINDS)]   # is: a metaclass
+    # of the answer's could make its class compare equal to np.ndarray
+    return type.__getattribute__(own[0], "__name__") if own else None
+
+
 def _arrays_compared(got, want):
     """compare_values, and then each new array must come back as a numpy array: the lesson's next cells use
     .shape and numpy arithmetic on it, which a Python list (of a loop over w, or of .tolist()) lacks."""
+    own = _own_kind(got, want)
+    if own is not None:
+        raise Mismatch(t(_OWN_KIND, kind=own))
     compare_values(got, want)
     pairs = list(zip(got, want) if isinstance(want, tuple) else [(got, want)])
     for number, (g, w) in enumerate(pairs, 1):
@@ -1895,9 +1919,21 @@ _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array to
 def _refusing(*functions, allowed=(), run=called):
     # round 19: with the course's argument checks too (_arrays: the shapes, _positive: lr, _fraction: mu), which left
     # only the formula to the learner
-    return refusing_course_versions(new_results(run), (
+    return refusing_course_versions(_copied_while_watched(new_results(run)), (
         *functions, ref.Optimizer.step, ref._arrays, ref._positive, ref._fraction, *_FRAMEWORK_STEPS, _NUMPY_ONLY),
         allowed)
+
+
+def _copied_while_watched(run):
+    """``run``, returning a copy of the result made while the numpy-only watch is still on.
+
+    Round 31 (r314 F2): the watch ends with the run, and the copy of the case that the engine passed to the answer's
+    first call is freed only after it: an answer that returned zeros and set weakref.finalize on that input array
+    wrote torch's step into its results there, unwatched, before the comparison read them, and passed. The comparison
+    reads this copy, which nothing the answer left behind can write into."""
+    def runner(answer, case):
+        return copied(run(answer, case))
+    return runner
 
 
 # round 25 (r254 F1-F3): 04b writes the steps from scratch and proves them equal to torch.optim's and Keras'; an answer

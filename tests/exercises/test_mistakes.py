@@ -4779,6 +4779,149 @@ def test_r315_momentum_step_by_the_check_s_own_helper_is_refused():
     makes every check the exercise asks for (as the course's _arrays and _fraction did, refused since round 19)."""
     verdict = judge(registry.get_exercise("momentum_step"), _r315_momentum_step_by_the_check_s_helper)
     assert verdict.kind == WRONG and "_momentum_checked" in verdict.text, verdict.text
+class _R314Later(np.ndarray):
+    """New weights that write themselves (with torch) at the first lookup of `.numpy`, which only the comparison makes,
+    after the answer's run and its numpy-only watch have ended."""
+    def __array_finalize__(self, obj):
+        self._todo = getattr(obj, "_todo", None)
+
+    def __getattr__(self, name):
+        todo = self.__dict__.get("_todo")
+        if todo is not None and name == "numpy":
+            import torch
+            w, grad, lr = todo
+            self.__dict__["_todo"] = None
+            self[...] = (torch.from_numpy(w) - lr * torch.from_numpy(grad)).numpy()
+        raise AttributeError(name)
+
+
+def _r314_sgd_filled_after_the_run(w, grad, lr):
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape:
+        raise ValueError("grad has another shape than w")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    new = np.zeros_like(w).view(_R314Later)
+    new._todo = (w.copy(), grad.copy(), lr)
+    return new
+
+
+def test_r314_sgd_step_result_that_computes_itself_after_the_run_is_refused():
+    """Passed (r314 F1, contrived): the comparison runs after the answer's run, outside the numpy-only watch, and
+    looks up `.numpy` on the result (to_numpy); a subclass of numpy's array returned holding zeros wrote torch's step
+    into itself from __getattr__ there. A result of a class of the answer's own is refused now, read by type only."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_after_the_run)
+    assert verdict.kind == WRONG and "a class of your own" in verdict.text and "_R314Later" in verdict.text, verdict.text
+
+
+class _R314LaterPair(tuple):
+    """(new_w, new_velocity) as plain arrays of zeros, filled (with torch) at the first lookup of `.numpy` on the
+    tuple, which only the comparison makes."""
+    def __getattr__(self, name):
+        todo = self.__dict__.get("todo")
+        if todo is not None and name == "numpy":
+            import torch
+            w, grad, velocity, lr, mu = todo
+            self.__dict__["todo"] = None
+            new_velocity = mu * torch.from_numpy(velocity) + torch.from_numpy(grad)
+            self[0][...] = (torch.from_numpy(w) - lr * new_velocity).numpy()
+            self[1][...] = new_velocity.numpy()
+        raise AttributeError(name)
+
+
+def _r314_momentum_filled_after_the_run(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape:
+        raise ValueError("shapes differ")
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("lr or mu out of range")
+    pair = _R314LaterPair((np.zeros_like(w), np.zeros_like(w)))
+    pair.todo = (w.copy(), grad.copy(), velocity.copy(), lr, mu)
+    return pair
+
+
+def test_r314_momentum_step_results_that_compute_themselves_after_the_run_are_refused():
+    """Passed (r314 F1, as for sgd_step): a subclass of tuple of the answer's own, holding arrays of zeros that its
+    __getattr__ filled with torch's momentum step when the comparison looked up `.numpy` on it."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("momentum_step"), _r314_momentum_filled_after_the_run)
+    assert verdict.kind == WRONG and "a class of your own" in verdict.text and "_R314LaterPair" in verdict.text, (
+        verdict.text)
+
+
+_R314_FILL = """
+for new, w, grad, lr in pending:
+    new[...] = (torch.from_numpy(w) - lr * torch.from_numpy(grad)).numpy()
+pending.clear()
+"""
+
+
+def _r314_sgd_filled_when_the_input_is_freed(torch):
+    """sgd_step returning zeros, with weakref.finalize on the first call's input array (the engine's copy of the case,
+    freed after the run, outside the numpy-only watch): exec'd code there writes torch's step into the results."""
+    import weakref
+    pending = []
+
+    def sgd_step(w, grad, lr):
+        given = w
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape:
+            raise ValueError("grad has another shape than w")
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        new = np.zeros_like(w)
+        if not pending:
+            weakref.finalize(given, exec, _R314_FILL, {"pending": pending, "torch": torch})
+        pending.append((new, w.copy(), grad.copy(), lr))
+        return new
+    return sgd_step
+
+
+def test_r314_sgd_step_filled_by_a_finalizer_after_the_run_is_refused():
+    """Passed (r314 F2, contrived): the numpy-only watch ends with the run, and the engine frees the copy of the case
+    given to the answer's first call only after it; torch's step, exec'd from a weakref.finalize on that input, filled
+    the results of zeros before the comparison read them. The comparison reads a copy made while the watch is on now."""
+    torch = pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_the_input_is_freed(torch))
+    assert verdict.kind == WRONG and "wrong value" in verdict.text, verdict.text
+
+
+def _r314_sgd_filled_when_a_result_is_freed(torch):
+    """As above, with weakref.finalize on the fifth call's result (not kept by the answer): the engine drops it as its
+    run ends, after its tests of the values and before the copy, so the exec'd torch code runs while the watch is on,
+    with only the engine's frames and weakref's below the exec'd code."""
+    import weakref
+    calls = {}
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape:
+            raise ValueError("grad has another shape than w")
+        if not lr > 0:
+            raise ValueError("lr must be positive")
+        new = np.zeros_like(w)
+        count = calls.setdefault((w.shape, w.tobytes(), grad.tobytes(), float(lr)), [0, []])
+        count[0] += 1
+        if count[0] < 5:
+            count[1].append((new, w.copy(), grad.copy(), lr))
+        elif count[0] == 5:
+            weakref.finalize(new, exec, _R314_FILL, {"pending": count[1], "torch": torch})
+        return new
+    return sgd_step
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r314 E1): code the answer exec's with globals of its own from a weakref.finalize (or __del__) "
+    "callback runs from the engine's frames when the engine frees an object; its '<string>' frames are skipped as a "
+    "library's generated code, so its torch calls count as the engine's"))
+def test_r314_sgd_step_filled_by_a_finalizer_inside_the_run_is_refused():
+    """Passes (engine note): the fifth call's result dies as new_results' run returns, inside the watch; the torch
+    code the answer left to its finalizer, exec'd in a new namespace, is not the answer's for _enters_a_library."""
+    torch = pytest.importorskip("torch")
+    import torch._dynamo  # noqa: F401  (torch's dispatch mode imports it at its first operator otherwise)
+    verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_a_result_is_freed(torch))
+    assert verdict.kind == WRONG, verdict.text
 
 
 # ---------------------------------------------------------------- lesson 06

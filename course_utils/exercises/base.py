@@ -761,10 +761,18 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
         filename = code.co_filename
         if code is _FIND_AND_LOAD or code is _IMPORT_FOR_THE_CHECK or _outside(package_of_file(filename)):
             return False
-        if not filename.startswith((*LIBRARIES, "<")):   # "<string>": code a library made (a dataclass' __init__)
+        if not filename.startswith(LIBRARIES) and not (filename.startswith("<") and _made_by_a_library(frame)):
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started
+
+
+def _made_by_a_library(frame: types.FrameType) -> bool:
+    """Whether code without a file of its own ("<string>") runs in a library's module: a dataclass' ``__init__``
+    made by exec in course_utils or the standard library. Round 31 (r314 E1): code the answer ran with exec in a
+    namespace of its own (a finalizer's) was taken for a library's, and its torch calls went unseen."""
+    file = frame.f_globals.get("__file__")
+    return isinstance(file, str) and file.startswith(LIBRARIES)
 
 
 @contextlib.contextmanager

@@ -4860,6 +4860,7 @@ pending.clear()
 def _r314_sgd_filled_when_the_input_is_freed(torch):
     """sgd_step returning zeros, with weakref.finalize on the first call's input array (the engine's copy of the case,
     freed after the run, outside the numpy-only watch): exec'd code there writes torch's step into the results."""
+    import sys
     import weakref
     pending = []
 
@@ -4872,7 +4873,7 @@ def _r314_sgd_filled_when_the_input_is_freed(torch):
             raise ValueError("lr must be positive")
         new = np.zeros_like(w)
         if not pending:
-            weakref.finalize(given, exec, _R314_FILL, {"pending": pending, "torch": torch})
+            weakref.finalize(given, exec, _R314_FILL, {"pending": pending, "torch": sys.modules["torch"]})
         pending.append((new, w.copy(), grad.copy(), lr))
         return new
     return sgd_step
@@ -4891,6 +4892,7 @@ def _r314_sgd_filled_when_a_result_is_freed(torch):
     """As above, with weakref.finalize on the fifth call's result (not kept by the answer): the engine drops it as its
     run ends, after its tests of the values and before the copy, so the exec'd torch code runs while the watch is on,
     with only the engine's frames and weakref's below the exec'd code."""
+    import sys
     import weakref
     calls = {}
 
@@ -4906,15 +4908,11 @@ def _r314_sgd_filled_when_a_result_is_freed(torch):
         if count[0] < 5:
             count[1].append((new, w.copy(), grad.copy(), lr))
         elif count[0] == 5:
-            weakref.finalize(new, exec, _R314_FILL, {"pending": count[1], "torch": torch})
+            weakref.finalize(new, exec, _R314_FILL, {"pending": count[1], "torch": sys.modules["torch"]})
         return new
     return sgd_step
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r314 E1): code the answer exec's with globals of its own from a weakref.finalize (or __del__) "
-    "callback runs from the engine's frames when the engine frees an object; its '<string>' frames are skipped as a "
-    "library's generated code, so its torch calls count as the engine's"))
 def test_r314_sgd_step_filled_by_a_finalizer_inside_the_run_is_refused():
     """Passes (engine note): the fifth call's result dies as new_results' run returns, inside the watch; the torch
     code the answer left to its finalizer, exec'd in a new namespace, is not the answer's for _enters_a_library."""
@@ -16170,7 +16168,9 @@ def test_r292_numpy_only_answers_may_not_turn_the_watch_off(name, way):
     import sys
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise(name), way(_R292_TORCH[name]))
-    assert verdict.kind == WRONG and "turns off the check's watch" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and ("turns off the check's watch" in verdict.text   # or, held from an earlier cell,
+                                      or "uses ctypes.PyEval_SetProfile" in verdict.text), verdict.text   # ctypes'
+    # PyEval_SetProfile is refused before the answer runs (round 31, base.held_library)
     assert sys.getprofile() is None or "watching_libraries" not in repr(sys.getprofile())
 
 

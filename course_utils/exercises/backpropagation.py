@@ -1047,11 +1047,11 @@ def _ce_grad_one_hot_indexed_by_one_axis(rows):
         else:
             Y[:, y] = 1
         return (mlp.softmax(Z) - Y) / len(Z)
-    return _lengths_checked(grad)
+    return grad
 
 
-_ce_grad_one_hot_of_every_label_in_every_row = _ce_grad_one_hot_indexed_by_one_axis(rows=False)
-_ce_grad_one_hot_rows_numbered_by_the_labels = _ce_grad_one_hot_indexed_by_one_axis(rows=True)
+_ce_grad_one_hot_of_every_label_in_every_row = _lengths_checked(_ce_grad_one_hot_indexed_by_one_axis(rows=False))
+_ce_grad_one_hot_rows_numbered_by_the_labels = _lengths_checked(_ce_grad_one_hot_indexed_by_one_axis(rows=True))
 _ONE_HOT_BY_ONE_INDEX = ("a one-hot matrix has one 1 in each row, in that row's own label's column: Y[:, y] = 1 puts a "
                          "1 in every row at the column of every label in the batch, and Y[y] = 1 fills whole rows "
                          "numbered by the labels. Index rows and columns together, Y[np.arange(n), y] = 1, which pairs "
@@ -1188,7 +1188,8 @@ _backward_logits_clipped = _backward_with_activations(lambda z: neurons.sigmoid(
 _backward_extra_sigmoid = _mlp_backward_with(lambda P, y, n: (P - y[:, None]) * P * (1 - P) / n, _tanh_delta)
 # round 21: the factories that built the mistakes above are dropped once used: given the right parts they return a
 # right answer that no watch sees (_backward_with_activations(neurons.sigmoid, np.tanh) is mlp_backward itself)
-del _shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations
+del (_shapes_checked, _lengths_checked, _mlp_backward_with, _backward_with_activations,
+     _ce_grad_one_hot_indexed_by_one_axis)
 
 
 def _backward_p_in_float32(X, y, W1, b1, W2, b2):

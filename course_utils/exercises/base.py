@@ -437,7 +437,8 @@ FOREIGN_CALL = ("your function calls {name}, from ctypes, which runs the C funct
                 "torch's): this exercise is written with numpy and Python alone, as its text says, so its check "
                 "refuses a call into any other library, through ctypes too")
 HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exercise is written with numpy and "
-                "Python alone, as its text says, so its check refuses any other library, held, imported or called")
+                "Python alone, as its text says, so its check refuses any other library, whether your function "
+                "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -503,7 +504,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                 raise _refused_call(_qualified(held[0]))
             library = held_library(answer) if numpy_only else None
             if library:
-                raise Mismatch(t(HELD_LIBRARY, name=library[0], package=library[1]))
+                raise Mismatch(t(FOREIGN_CALL, name=library[0]) if library[1] in _FOREIGN
+                               else t(HELD_LIBRARY, name=library[0], package=library[1]))
             looked_at[:] = [answer, len(live), None, []]
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module

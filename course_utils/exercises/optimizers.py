@@ -581,9 +581,10 @@ def _draw_bad_adam(rng, problem):
 # kinds are read (a plain list is named by the comparison): their attributes and items run no code of the answer's
 _RESULT_KINDS = tuple({np.ndarray, np.matrix, np.ma.MaskedArray, tuple, list, float, int, type(None),
                        *np.sctypeDict.values()})
-_OWN_KIND = ("a result came back as a {kind}, a class of your own (a subclass of numpy's array, of tuple or of list): "
-             "the check and the lesson's next cells use what your function returns as plain numpy arrays. Return "
-             "plain numpy arrays, as `w - lr * grad` gives (several results in a plain tuple)")
+_OWN_KIND = ("a result came back as a {kind}, not a plain numpy array: the check and the lesson's next cells use what "
+             "your function returns as plain numpy arrays (np.ndarray itself, not a dict, a map, a class of your own "
+             "or another subclass of numpy's array, tuple or list). Return plain numpy arrays, as `w - lr * grad` "
+             "gives (several results in a plain tuple)")
 
 
 def _own_kind(got, want):

@@ -861,10 +861,10 @@ EXERCISES = {
             # round 31 (r311 F4): before "floor division", which gives the same 1 on the case of all 3 right (where
             # statistics.mean's answer, right on 3 of 4, was told "3 // 4 = 0")
             Mistake("a whole-number mean", _whole_number_mean,
-                    "When every prediction is right your accuracy came back as the int 1, not the float 1.0: "
-                    "statistics.mean keeps the type of its data, and the mean of True/False values that is a whole "
-                    "number comes back as an int. The accuracy is a float: return float(np.mean(y_true == y_pred)), "
-                    "or take statistics.fmean, which always gives a float."),
+                    "When every prediction is right your accuracy came back as the int 1, not the float 1.0 (and "
+                    "when every one is wrong, as the int 0): statistics.mean of True/False values gives an int "
+                    "whenever the mean is a whole number, and a float only otherwise (0.75). The accuracy is a float: "
+                    "return float(np.mean(y_true == y_pred)), or take statistics.fmean, which always gives a float."),
             Mistake("floor division", _floor_division,
                     "// is floor division: it rounds the quotient down to a whole number, so 3 right of 4 became "
                     "3 // 4 = 0 (int() of the quotient, int(3 / 4), cuts it to 0 too). Divide with / and keep the "

@@ -903,8 +903,8 @@ def _dense_columns_of_the_first_row(X, W, dZ):
 
 _COLUMNS_OF_THE_FIRST_ROW = ("an empty batch (0 examples) has no first row, so len(X[0]) (or len(dZ[0])) raises "
                              "IndexError there, yet X of shape (0, n_in) still has n_in columns and dZ (0, n_out) its "
-                             "n_out: read the columns from the shapes, X.shape[1] != W.shape[1] and dZ.shape != "
-                             "(len(X), len(W)), which hold for any batch")
+                             "n_out: read the columns from the shapes and test X.shape[1] != W.shape[1] and dZ.shape !="
+                             " (len(X), len(W)), which work for any batch, an empty one too")
 
 
 def _x_last_axis_checked(X, W, dZ):
@@ -1251,9 +1251,9 @@ def _backward_divided_by_n_again(X, y, W1, b1, W2, b2):
     return tuple(g / n for g in _mlp_backward_reference(X, y, W1, b1, W2, b2))
 
 
-_DIVIDED_BY_N_AGAIN = ("the 1/n of the mean loss is already in dZ2 = (P - y) / n, and every gradient is computed from "
-                       "dZ2: dividing dW and db by n once more makes them n times too small. Return dZ.T @ A and "
-                       "dZ.sum(axis=0) as they are")
+_DIVIDED_BY_N_AGAIN = ("the 1/n of the mean loss is already in dZ2 = (P - Y) / n, and every gradient is computed from "
+                       "dZ2: dividing dW and db by n once more makes them n times too small. Return dZ2.T @ H, "
+                       "dZ2.sum(axis=0), dZ1.T @ X and dZ1.sum(axis=0) as they are")
 
 
 _INPUT_RESHAPED = ("setting the shape of an array your function was given (y.shape = ..., to make y a column) "

@@ -3621,7 +3621,8 @@ def test_lesson_04_round_27_keras_muon_s_adam_step_is_refused():
     pytest.importorskip("keras")
     _r27_adam_step_by_keras_muon(np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1)   # Keras' first build: slow
     verdict = judge(registry.get_exercise("adam_step"), _r27_adam_step_by_keras_muon)
-    assert verdict.kind == WRONG and "keras.src.optimizers.muon.Muon." in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "keras.src.optimizers.muon.Muon" in verdict.text, verdict.text   # its method
+    # called, or (round 31) the class held
 
 
 def test_lesson_04_round_27_keras_torch_backend_s_adam_step_is_refused():
@@ -4535,7 +4536,9 @@ def test_r295_04b_library_arithmetic_with_the_profile_out_of_the_way_is_refused(
          *((0.1, 0.9) if name == "momentum_step" else (1, 0.1)))   # torch's first import, outside the time limit
     verdict = judge(registry.get_exercise(name), wrap(step))
     assert verdict.kind == WRONG and ("from the library torch" in verdict.text
-                                      or "turns off the check's watch" in verdict.text), verdict.text
+                                      or "turns off the check's watch" in verdict.text
+                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text), verdict.text
+    # (round 31: ctypes' PyEval_SetProfile, held from before the check, is refused before the answer runs)
 
 
 def _r295_sklearn_momentum_from_its_source():

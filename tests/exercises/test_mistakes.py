@@ -16172,8 +16172,8 @@ def test_r292_numpy_only_answers_may_not_turn_the_watch_off(name, way):
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise(name), way(_R292_TORCH[name]))
     assert verdict.kind == WRONG and ("turns off the check's watch" in verdict.text   # or, held from an earlier cell,
-                                      or "uses ctypes.PyEval_SetProfile" in verdict.text), verdict.text   # ctypes'
-    # PyEval_SetProfile is refused before the answer runs (round 31, base.held_library)
+                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text), verdict.text
+    # ctypes' PyEval_SetProfile held from an earlier cell is refused before the answer runs (round 31, base.held_library)
     assert sys.getprofile() is None or "watching_libraries" not in repr(sys.getprofile())
 
 

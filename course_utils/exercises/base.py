@@ -439,6 +439,8 @@ FOREIGN_CALL = ("your function calls {name}, from ctypes, which runs the C funct
 HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exercise is written with numpy and "
                 "Python alone, as its text says, so its check refuses any other library, whether your function "
                 "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
+CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
+                "yourself, as the exercise asks")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -450,11 +452,36 @@ def _refused_call(name: str | tuple) -> Mismatch:
     package) for a call into a library that a numpy-only exercise does not allow (``watching_libraries``)."""
     if isinstance(name, tuple):
         return Mismatch(t(IMPORTED_LIBRARY, name=name[0], package=name[1]) if name[2:] == ("import",)
+                        else t(CHECK_HELPER, name=name[0]) if name[2:] == ("helper",)
                         else t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
                         else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
     own = name.split(".")[0] == __name__.split(".")[0]
     return Mismatch(t(COURSE_VERSION if own else LIBRARY_VERSION, name=t(GRAD_FN) if name == GRAD_FN else name))
+
+
+_CHECK_HELPER_FILES = str(Path(__file__).parent) + "/"
+
+
+def _check_helper(value: Any) -> str | None:
+    """The name of ``value`` when it is a function or class of one of the checks' topic modules, by its code (a copy
+    with other globals too): a helper of a check or of its catalogue, not an exercise's reference or catalogued
+    mistake (refused where they are listed, and by the own-code rule, ``answer_on_stack``).
+
+    Round 31 (r315 F2): the catalogue's own helpers (``_adam_corrected_step``, ``_adam_moments``) passed ``adam_step``
+    and ``sgd_step``; they were refused one by one, by lists that each reader's round made longer."""
+    function = getattr(value, "__func__", value)
+    if not isinstance(function, (types.FunctionType, type)):
+        return None
+    codes = _codes(function)
+    if not any(_a_check_helper_file(code.co_filename) for code in codes) or any(c in CHECK_CODES for c in codes):
+        return None
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def _a_check_helper_file(filename: str) -> bool:
+    """Whether code compiled from ``filename`` is one of the checks' topic modules (not this engine's)."""
+    return filename.startswith(_CHECK_HELPER_FILES) and filename != __file__
 
 
 def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequence[Callable | str],
@@ -502,6 +529,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             held = held_functions(answer, live)
             if held:
                 raise _refused_call(_qualified(held[0]))
+            helper = next(filter(None, map(_check_helper, held_values(answer))), None)
+            if helper:
+                raise Mismatch(t(CHECK_HELPER, name=helper))
             library = held_library(answer) if numpy_only else None
             if library:
                 raise Mismatch(t(FOREIGN_CALL, name=library[0]) if library[1] in _FOREIGN
@@ -821,6 +851,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             elif _outside(package_of_file(code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
                              package_of_file(code.co_filename)))
+            elif (_a_check_helper_file(code.co_filename) and code not in CHECK_CODES
+                  and _enters_a_library(caller, ends, own)):
+                seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}", None, "helper"))   # a
+                # check's helper reached at run time (imported inside the answer), which no held name shows
         elif event == "c_call":
             if (arg in _RAW_THREADS and frame.f_code is not threading.Thread.start.__code__
                     and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that

@@ -2092,11 +2092,10 @@ EXERCISES = {
         cases=_momentum_cases,
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
-        # round 31 (r315 F1): and this module's own helpers of the catalogued mistakes (the own-code rule sees only the
-        # reference and the catalogued mistakes): _momentum_checked makes every check the exercise asks for, and
-        # _adam_moments with beta1 = mu and the gradient grad / (1 - mu) gives the velocity, as ref._adam did
+        # round 31 (r315 F1): _momentum_checked (this module's helper of the catalogued mistakes) makes every check the
+        # exercise asks for, and _adam_moments with beta1 = mu and the gradient grad / (1 - mu) gives the velocity:
+        # every helper of the checks' modules is refused by the engine (base._check_helper)
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
-                      _momentum_checked, _adam_moments, _adam_corrected_step,
                       allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
@@ -2194,10 +2193,9 @@ EXERCISES = {
         # and SGD's, w - lr * g, which takes Adam's last line as _rmsprop did
         # round 24: 04b hands out 04a's sgd_step (its set-up cell imports it), as momentum_step's check allows it; an
         # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
-        # round 31 (r315 F1): and this module's own helpers of the catalogued mistakes: _adam_moments (the checks and
-        # the new m and v) followed by _adam_corrected_step (the corrected step) is a whole Adam step, and passed
+        # round 31 (r315 F1): _adam_moments (the checks and the new m and v) followed by _adam_corrected_step (the
+        # corrected step), helpers of the catalogued mistakes, is a whole Adam step: refused by base._check_helper
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
-                      _adam_moments, _adam_corrected_step,
                       allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
                           (1, "m", "beta1 * m + (1 - beta1) * grad"), (2, "v", "beta2 * v + (1 - beta2) * grad ** 2")))),
         compare=_arrays_compared,

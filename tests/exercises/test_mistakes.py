@@ -16769,6 +16769,41 @@ def test_r322_numpy_only_refuses_a_library_called_by_the_answer_s_own_finder():
     assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
 
 
+def _r322_sigmoid_derivative_in_a_trace_function(z):
+    """scipy's logistic cdf (the sigmoid) computed inside a trace function (sys.settrace) that the answer sets for
+    one call of a helper of its own, then s * (1 - s) with numpy."""
+    import sys
+    z, out = np.asarray(z, dtype=float), []
+
+    def tracer(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "poke" and not out:
+            out.append(sys.modules["scipy.stats"].logistic.cdf(z))
+
+    def poke():
+        return None
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        poke()
+    finally:
+        sys.settrace(previous)
+    return out[0] * (1 - out[0])
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r322 E2): a trace function's body (sys.settrace) runs with "
+                   "profiling suspended, so the numpy-only profile sees no call the answer makes from it")
+def test_r322_numpy_only_refuses_a_library_called_inside_a_trace_function():
+    """Passes sigmoid_derivative 33/33 (round 32, r322 E2): the answer sets a trace function with sys.settrace, calls
+    a helper of its own to raise one "call" event, and the trace function computes scipy.stats.logistic.cdf(z). While
+    a trace or profile function runs, CPython makes no trace or profile events (the thread is "tracing"), so the
+    numpy-only profile never sees the call into scipy. The rule keeps its profile on against sys.setprofile (an audit
+    hook); sys.settrace raises its own audit event, "sys.settrace", which nothing listens to. Called directly, the same
+    function is refused ('from the library scipy')."""
+    pytest.importorskip("scipy.stats")
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r322_sigmoid_derivative_in_a_trace_function)
+    assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -16804,6 +16804,23 @@ def test_r322_numpy_only_refuses_a_library_called_inside_a_trace_function():
     assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
 
 
+def _r322_softmax_ce_grad_over_k(Z, y):
+    """The right gradient, divided by the number of classes: n, k = Z.shape, and then / k."""
+    from course_utils import mlp
+    Z = np.asarray(Z, dtype=float)
+    n, k = Z.shape
+    if len(y) != n:
+        raise ValueError("one label per example")
+    return (mlp.softmax(Z) - np.eye(k)[y]) / k
+
+
+def test_r322_softmax_ce_grad_names_a_division_by_the_number_of_classes():
+    """Round 32 (r322 F1): (softmax(Z) - one_hot(y)) / k, n and k swapped after n, k = Z.shape, was told only "wrong
+    value at index (0, 0)"; it is catalogued now, and told that the mean runs over the n examples (the rows)."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), _r322_softmax_ce_grad_over_k)
+    assert verdict.kind == WRONG and "not by k = Z.shape[1], the number of classes" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

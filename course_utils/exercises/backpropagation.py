@@ -76,6 +76,11 @@ _CE_GRAD_OVER_N_K = ("the mean cross-entropy is a mean over the n examples (each
                      "(softmax(Z) - one_hot(y)) / n with n = len(Z)")
 
 
+_CE_GRAD_OVER_K = ("the mean cross-entropy is a mean over the n examples, the rows of Z, so its gradient divides by "
+                   "n = len(Z) (Z.shape[0]), not by k = Z.shape[1], the number of classes (the columns): "
+                   "(softmax(Z) - one_hot(y)) / n")
+
+
 _CE_GRAD_WITHOUT_ONE_HOT = ("y holds class numbers, not probabilities: subtracting each label from every column of its "
                             "row is the sigmoid's (p - y) / n spread over k columns. Subtract the one-hot matrix, "
                             "np.eye(k)[y], 1 in each row's true class and 0 in the others")
@@ -971,6 +976,8 @@ _ce_grad_column_max = _lengths_checked(   # round 25 (r253 F6): axis=0 where axi
 # output layers shows beside the softmax's row, and a row's sum without keepdims
 _ce_grad_times_2 = _lengths_checked(lambda Z, y: 2 * (mlp.softmax(Z) - _one_hot(Z, y)) / len(Z))
 _ce_grad_over_n_k = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - _one_hot(Z, y)) / Z.size)
+# round 32 (r322 F1): n and k swapped, n, k = Z.shape and then / k, was told only of a wrong value
+_ce_grad_over_k = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - _one_hot(Z, y)) / Z.shape[1])
 _ce_grad_without_one_hot = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - np.asarray(y)[:, None]) / len(Z))
 _ce_grad_row_sum_without_keepdims = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1)
@@ -2012,6 +2019,7 @@ EXERCISES = {
             Mistake("row sum without keepdims", _ce_grad_row_sum_without_keepdims, _ROW_MAX_WITHOUT_KEEPDIMS),
             Mistake("times 2, as the MSE's gradient", _ce_grad_times_2, _CE_GRAD_TIMES_2),
             Mistake("divided by n * k", _ce_grad_over_n_k, _CE_GRAD_OVER_N_K),
+            Mistake("divided by k, the number of classes", _ce_grad_over_k, _CE_GRAD_OVER_K),
             Mistake("labels subtracted without one-hot", _ce_grad_without_one_hot, _CE_GRAD_WITHOUT_ONE_HOT),
             Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "

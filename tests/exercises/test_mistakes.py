@@ -4966,6 +4966,46 @@ def test_r324_sgd_step_by_daxpy_looked_up_while_the_answer_runs_is_refused(looku
     assert verdict.kind != PASSED, verdict.text
 
 
+def _r324_sgd_step_by_daxpy_held_in(holder, fetch):
+    """sgd_step whose step is scipy's BLAS daxpy (f2py), imported before the check and kept in ``holder``, an object
+    made in an earlier cell, from which ``fetch`` takes it while the answer runs."""
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("a shape differs, or lr is not positive")
+        if w.size == 0:
+            return w.copy()
+        daxpy = fetch(holder)
+        return daxpy(np.ascontiguousarray(grad).ravel(), np.array(w, order="C").ravel(), a=-lr).reshape(w.shape)
+    return sgd_step
+
+
+def _r324_holders():
+    import argparse
+    import types
+    from scipy.linalg.blas import daxpy
+    many = {i: None for i in range(1001)}
+    many["axpy"] = daxpy
+    module = types.ModuleType("tools")
+    module.axpy = daxpy
+    return [(many, lambda holder: holder["axpy"]), (module, lambda holder: holder.axpy),
+            (argparse.Namespace(axpy=daxpy), lambda holder: holder.axpy)]
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r324 E2): held_values does not look into a dict or list of more "
+                   "than 1000 items, a module object the answer made, or an object of a standard-library class")
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["a dict of 1002 items", "types.ModuleType", "argparse.Namespace"])
+def test_r324_sgd_step_by_daxpy_held_where_the_check_does_not_look_is_refused(which):
+    """Passes (engine note r324 E2, shortcut; new variants of round 31's held_library, beside r297 E1's ChainMap):
+    daxpy, an f2py object that makes no profile event, imported in an earlier cell and kept in a dict of over 1000
+    items (held_values stops at 1000), in a module object of the answer's own (not in sys.modules, so of no library,
+    and its attributes are not read), or in an argparse.Namespace (a standard-library object, not looked into)."""
+    pytest.importorskip("scipy")
+    holder, fetch = _r324_holders()[which]
+    verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_by_daxpy_held_in(holder, fetch))
+    assert verdict.kind != PASSED, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

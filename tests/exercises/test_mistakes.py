@@ -5006,6 +5006,24 @@ def test_r324_sgd_step_by_daxpy_held_where_the_check_does_not_look_is_refused(wh
     assert verdict.kind != PASSED, verdict.text
 
 
+def _r324_sgd_step_shapes_compared_squeezed(w, grad, lr):
+    """Shapes compared after np.squeeze, so that a column gradient (3, 1) counts as the shape (3,) of the weights."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if np.squeeze(grad).shape != np.squeeze(w).shape:
+        raise ValueError("grad has another shape than w")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return w - lr * grad
+
+
+def test_r324_sgd_step_shapes_compared_after_squeeze_is_told_so():
+    """Refused before with a message that pointed the learner the wrong way ([M]): squeezed shapes compared were told
+    "compare grad.shape with w.shape, not len() or .size", which the answer did not use. The message names squeezed
+    shapes too now."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_shapes_compared_squeezed)
+    assert verdict.kind == WRONG and "np.squeeze" in verdict.text and "(3, 3)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

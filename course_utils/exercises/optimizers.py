@@ -2064,9 +2064,10 @@ EXERCISES = {
             Mistake("a list of rows returned", _sgd_loop_over_rows, ""),  # the check's own text names it
             Mistake("last sizes compared", _sgd_last_sizes, _LAST_SIZES),
             Mistake("a single weight made 1-D", _sgd_made_1_d, _ZERO_D_W),
-            Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape, "
-                    "not len() or .size: a gradient of shape (3, 1) has the length of weights of shape (3,), "
-                    "but numpy broadcasts it to (3, 3)"),
+            Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape as "
+                    "they are, not len(), .size or the shapes after np.squeeze: a gradient of shape (3, 1) has the "
+                    "length and size of weights of shape (3,), and their shape once squeezed, but numpy broadcasts it "
+                    "to (3, 3)"),
             Mistake("0-d gradient allowed", _sgd_scalar_gradient, _SCALAR_GRAD),
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),

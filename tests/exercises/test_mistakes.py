@@ -4925,6 +4925,105 @@ def test_r314_sgd_step_filled_by_a_finalizer_inside_the_run_is_refused():
     assert verdict.kind == WRONG, verdict.text
 
 
+# round 32: lesson 04a (r324)
+def _r324_sgd_step_by_daxpy_looked_up(lookup):
+    """sgd_step whose step is scipy's BLAS daxpy, an f2py object, fetched by ``lookup`` while the answer runs: no
+    import statement (the module is loaded before the check, as an earlier cell's import leaves it) and nothing held."""
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("a shape differs, or lr is not positive")
+        if w.size == 0:
+            return w.copy()
+        daxpy = lookup("scipy.linalg.blas").daxpy
+        return daxpy(np.ascontiguousarray(grad).ravel(), np.array(w, order="C").ravel(), a=-lr).reshape(w.shape)
+    return sgd_step
+
+
+def _r324_from_sys_modules(name):
+    import sys
+    return sys.modules[name]
+
+
+def _r324_by_import_module(name):
+    import importlib
+    return importlib.import_module(name)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r324 E1): an f2py or Cython function of a library loaded before "
+                   "the check, looked up while the answer runs through sys.modules or importlib.import_module (no "
+                   "import statement, nothing held), makes no profile event when called")
+@pytest.mark.parametrize("lookup", [_r324_from_sys_modules, _r324_by_import_module],
+                         ids=["sys.modules", "importlib.import_module"])
+def test_r324_sgd_step_by_daxpy_looked_up_while_the_answer_runs_is_refused(lookup):
+    """Passes (engine note r324 E1, shortcut; a new variant of r284 F4 and round 30's r302/r304/r305 E1): round 31's
+    held_library sees what the answer holds before it runs, and round 30 refuses an import statement of a library
+    inside it; sys.modules["scipy.linalg.blas"] (a dict's item) and importlib.import_module of a module already loaded
+    (no builtins.__import__, no _find_and_load of the library's code) are neither, and daxpy's call is not seen."""
+    pytest.importorskip("scipy")
+    import scipy.linalg.blas  # noqa: F401  (loaded before the check, as an earlier cell's import leaves it)
+    verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_by_daxpy_looked_up(lookup))
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r324_sgd_step_by_daxpy_held_in(holder, fetch):
+    """sgd_step whose step is scipy's BLAS daxpy (f2py), imported before the check and kept in ``holder``, an object
+    made in an earlier cell, from which ``fetch`` takes it while the answer runs."""
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("a shape differs, or lr is not positive")
+        if w.size == 0:
+            return w.copy()
+        daxpy = fetch(holder)
+        return daxpy(np.ascontiguousarray(grad).ravel(), np.array(w, order="C").ravel(), a=-lr).reshape(w.shape)
+    return sgd_step
+
+
+def _r324_holders():
+    import argparse
+    import types
+    from scipy.linalg.blas import daxpy
+    many = {i: None for i in range(1001)}
+    many["axpy"] = daxpy
+    module = types.ModuleType("tools")
+    module.axpy = daxpy
+    return [(many, lambda holder: holder["axpy"]), (module, lambda holder: holder.axpy),
+            (argparse.Namespace(axpy=daxpy), lambda holder: holder.axpy)]
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r324 E2): held_values does not look into a dict or list of more "
+                   "than 1000 items, a module object the answer made, or an object of a standard-library class")
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["a dict of 1002 items", "types.ModuleType", "argparse.Namespace"])
+def test_r324_sgd_step_by_daxpy_held_where_the_check_does_not_look_is_refused(which):
+    """Passes (engine note r324 E2, shortcut; new variants of round 31's held_library, beside r297 E1's ChainMap):
+    daxpy, an f2py object that makes no profile event, imported in an earlier cell and kept in a dict of over 1000
+    items (held_values stops at 1000), in a module object of the answer's own (not in sys.modules, so of no library,
+    and its attributes are not read), or in an argparse.Namespace (a standard-library object, not looked into)."""
+    pytest.importorskip("scipy")
+    holder, fetch = _r324_holders()[which]
+    verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_by_daxpy_held_in(holder, fetch))
+    assert verdict.kind != PASSED, verdict.text
+
+
+def _r324_sgd_step_shapes_compared_squeezed(w, grad, lr):
+    """Shapes compared after np.squeeze, so that a column gradient (3, 1) counts as the shape (3,) of the weights."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if np.squeeze(grad).shape != np.squeeze(w).shape:
+        raise ValueError("grad has another shape than w")
+    if not lr > 0:
+        raise ValueError("lr must be positive")
+    return w - lr * grad
+
+
+def test_r324_sgd_step_shapes_compared_after_squeeze_is_told_so():
+    """Refused before with a message that pointed the learner the wrong way ([M]): squeezed shapes compared were told
+    "compare grad.shape with w.shape, not len() or .size", which the answer did not use. The message names squeezed
+    shapes too now."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_shapes_compared_squeezed)
+    assert verdict.kind == WRONG and "np.squeeze" in verdict.text and "(3, 3)" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -11235,6 +11235,20 @@ def test_r326_conv2d_valid_refuses_tensorflow_s_op_runner_looked_up_while_checke
     assert verdict.kind == WRONG, verdict.text
 
 
+def test_r326_conv2d_valid_s_chinese_messages_call_the_notebook_by_one_term():
+    """The two Chinese messages that ask conv2d_valid for a numpy array called the notebook 'notebook' in the middle of
+    Chinese, where the lesson and the other messages of 05a say 笔记本 (round 32, r326 F3)."""
+    from course_utils import i18n
+
+    zh = i18n.catalogue("zh")
+    messages = [mistake.message for mistake in registry.get_exercise("conv2d_valid").mistakes
+                if mistake.name == "a list returned"]
+    messages += [text for text in zh if text.startswith("return the feature map as a numpy array")]
+    assert len(messages) == 2, messages
+    for english in messages:
+        assert "笔记本" in zh[english] and "notebook" not in zh[english], zh[english]
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

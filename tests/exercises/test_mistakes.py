@@ -11249,6 +11249,17 @@ def test_r326_conv2d_valid_s_chinese_messages_call_the_notebook_by_one_term():
         assert "笔记本" in zh[english] and "notebook" not in zh[english], zh[english]
 
 
+def test_r326_conv2d_valid_s_hint_says_taller_or_wider_as_the_exercise_text():
+    """The hint asked for a ValueError for 'a kernel larger than the image', which a learner may read as kernel.size >
+    image.size (a 2x3 kernel is not larger than a 5x2 image, but it is wider); the exercise's text and the check say
+    taller or wider (round 32, r326 F4)."""
+    from course_utils import i18n
+
+    hint = registry.get_exercise("conv2d_valid").hint
+    assert "a kernel taller or wider than the image" in hint and "larger" not in hint, hint
+    assert "卷积核比图像高或比图像宽" in i18n.catalogue("zh")[hint]
+
+
 # ---------------------------------------------------------------- lessons 02 and 03
 def _softmax_minus(shift):
     def softmax(z):

@@ -2431,8 +2431,8 @@ EXERCISES = {
         run=refusing_course_versions(_conv_run, (*_LIBRARY_CONVOLUTIONS, _NUMPY_ONLY)),
         hint="The output has shape (H - kh + 1, W - kw + 1); out[i, j] = np.sum(image[i:i+kh, j:j+kw] * kernel). "
         "No flipping of the kernel: Keras (like every framework) computes a cross-correlation. "
-        "Raise ValueError for non-2-D inputs or a kernel larger than the image. Write it with numpy alone: a call "
-        "into any other library (scipy's, Keras', TensorFlow's or torch's convolution among them) is refused.",
+        "Raise ValueError for non-2-D inputs or a kernel taller or wider than the image. Write it with numpy alone: a "
+        "call into any other library (scipy's, Keras', TensorFlow's or torch's convolution among them) is refused.",
         compare=_conv_compare,
         rtol=_CONV_TOLERANCE, atol=_CONV_TOLERANCE,
         mistakes=(

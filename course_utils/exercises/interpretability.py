@@ -38,6 +38,13 @@ _CAPTUM = "captum.attr._core."
 # on the answer's own batch of path points it left integrated gradients only the mean; both passed
 _SHAP_GRADIENTS = ("shap.explainers._gradient:_PyTorchGradient.gradient",
                    "shap.explainers._deep.deep_pytorch:PyTorchDeep.gradient")
+# round 32 (r327 F1): captum's private helpers of its neuron and layer methods each take the gradient of one output
+# neuron with respect to the inputs; with the model itself as the layer and target as the neuron, that is the saliency
+# map before .abs(), and on the answer's batch of path points it left integrated gradients only the mean. All four passed
+_CAPTUM_NEURON_GRADIENTS = ("captum._utils.gradient:_neuron_gradients",
+                            "captum._utils.gradient:_forward_layer_eval_with_neuron_grads",
+                            "captum._utils.gradient:construct_neuron_grad_fn",
+                            f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients._make_gradient_func")
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
@@ -49,7 +56,7 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
                      "captum._utils.gradient:compute_layer_gradients_and_eval",
-                     *_SHAP_GRADIENTS),
+                     *_SHAP_GRADIENTS, *_CAPTUM_NEURON_GRADIENTS),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              # round 26 (r267 F5): the private method that attribute calls, with the answer's own
                              # gradient function set as the object's gradient_func: captum made the path and its sum
@@ -66,7 +73,7 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
                              "captum._utils.gradient:compute_layer_gradients_and_eval",
-                             *_SHAP_GRADIENTS,
+                             *_SHAP_GRADIENTS, *_CAPTUM_NEURON_GRADIENTS,
                              # round 30 (r307 F3): the conductance of an identity layer put in front of the model is
                              # integrated gradients, and captum's reference version of it has a riemann_middle method;
                              # refused on the lesson's 28x28 cases only as too slow (one copy per pixel and step)

@@ -40,7 +40,8 @@ _SHAP_GRADIENTS = ("shap.explainers._gradient:_PyTorchGradient.gradient",
                    "shap.explainers._deep.deep_pytorch:PyTorchDeep.gradient")
 # round 32 (r327 F1): captum's private helpers of its neuron and layer methods each take the gradient of one output
 # neuron with respect to the inputs; with the model itself as the layer and target as the neuron, that is the saliency
-# map before .abs(), and on the answer's batch of path points it left integrated gradients only the mean. All four passed
+# map before .abs(), and on the answer's batch of path points it left integrated gradients only the mean. All four
+# passed
 _CAPTUM_NEURON_GRADIENTS = ("captum._utils.gradient:_neuron_gradients",
                             "captum._utils.gradient:_forward_layer_eval_with_neuron_grads",
                             "captum._utils.gradient:construct_neuron_grad_fn",

@@ -27553,6 +27553,76 @@ def test_r327_saliency_map_refuses_captum_s_gradient_function_made_before_the_ch
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r327_saliency_map_of_flattened_x(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x.reshape(1, -1))[0, target].backward()     # one row of numbers, as lesson 06's MLP took its images
+    return x.grad.abs()
+
+
+def _r327_ig_points(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    return x, baseline, ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+
+
+def _r327_ig_of_flattened_points(model, x, target, baseline, steps):
+    x, baseline, alphas = _r327_ig_points(x, baseline, steps)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points.reshape(steps, -1))[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r327_ig_along_baseline_plus_alpha_x(model, x, target, baseline, steps):
+    x, baseline, alphas = _r327_ig_points(x, baseline, steps)
+    points = (baseline + alphas * x).requires_grad_(True)          # (x - baseline) forgotten in the path
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r327_ig_with_alphas_past_one(model, x, target, baseline, steps):
+    import torch
+
+    x, baseline, _ = _r327_ig_points(x, baseline, steps)
+    alphas = (torch.arange(steps) / steps + 0.5).reshape(-1, *[1] * x.ndim)   # 0.5 not divided by steps
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r327_saliency_map_of_flattened_x, "x flattened", "x[None]"),
+    ("integrated_gradients", _r327_ig_of_flattened_points, "points flattened", "model(points)"),
+    ("integrated_gradients", _r327_ig_along_baseline_plus_alpha_x, "path from baseline + alpha * x",
+     "baseline + alpha * (x - baseline)"),
+    ("integrated_gradients", _r327_ig_with_alphas_past_one, "alphas k / steps + 0.5", "(k + 0.5) / steps"),
+], ids=["saliency x.reshape(1, -1)", "ig points.reshape(steps, -1)", "ig baseline + alphas * x",
+        "ig k / steps + 0.5"])
+def test_r327_gradient_checks_name_four_slips(name, answer, mistake, reason):
+    """Slips: a flattened x (lesson 06's MLP habit) passed every MLP case and was told only torch's "unflatten: Provided
+    sizes [1, 8] don't multiply up to the size of dim 1 (64)" on the first CNN, in both exercises; the path
+    baseline + alphas * x (right for a blank baseline) was told only "wrong value at index 0: expected -0.0482821, got
+    0.0164064", and alphas k / steps + 0.5 only "wrong value". All four are catalogued with a message now (round 32,
+    r327 F2, F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
+def test_r327_four_slip_messages_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    for text in (interpretability._FLATTENED_X, interpretability._FLATTENED_POINTS,
+                 interpretability._PATH_FROM_BASELINE_PLUS_ALPHA_X, interpretability._ALPHAS_PAST_ONE):
+        assert "批量" in zh[text] or "alpha" in zh[text], text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -38,6 +38,14 @@ _CAPTUM = "captum.attr._core."
 # on the answer's own batch of path points it left integrated gradients only the mean; both passed
 _SHAP_GRADIENTS = ("shap.explainers._gradient:_PyTorchGradient.gradient",
                    "shap.explainers._deep.deep_pytorch:PyTorchDeep.gradient")
+# round 32 (r327 F1): captum's private helpers of its neuron and layer methods each take the gradient of one output
+# neuron with respect to the inputs; with the model itself as the layer and target as the neuron, that is the saliency
+# map before .abs(), and on the answer's batch of path points it left integrated gradients only the mean. All four
+# passed
+_CAPTUM_NEURON_GRADIENTS = ("captum._utils.gradient:_neuron_gradients",
+                            "captum._utils.gradient:_forward_layer_eval_with_neuron_grads",
+                            "captum._utils.gradient:construct_neuron_grad_fn",
+                            f"{_CAPTUM}layer.layer_integrated_gradients:LayerIntegratedGradients._make_gradient_func")
 _LIBRARY_VERSIONS = {
     "saliency_map": (f"{_CAPTUM}saliency:Saliency.attribute", f"{_CAPTUM}input_x_gradient:InputXGradient.attribute",
                      f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
@@ -49,7 +57,7 @@ _LIBRARY_VERSIONS = {
                      f"{_CAPTUM}neuron.neuron_gradient:NeuronGradient.attribute",
                      f"{_CAPTUM}layer.internal_influence:InternalInfluence.attribute",
                      "captum._utils.gradient:compute_layer_gradients_and_eval",
-                     *_SHAP_GRADIENTS),
+                     *_SHAP_GRADIENTS, *_CAPTUM_NEURON_GRADIENTS),
     "integrated_gradients": (f"{_CAPTUM}integrated_gradients:IntegratedGradients.attribute",
                              # round 26 (r267 F5): the private method that attribute calls, with the answer's own
                              # gradient function set as the object's gradient_func: captum made the path and its sum
@@ -66,7 +74,7 @@ _LIBRARY_VERSIONS = {
                              f"{_CAPTUM}layer.layer_gradient_x_activation:LayerGradientXActivation.attribute",
                              "captum._utils.gradient:compute_gradients",
                              "captum._utils.gradient:compute_layer_gradients_and_eval",
-                             *_SHAP_GRADIENTS,
+                             *_SHAP_GRADIENTS, *_CAPTUM_NEURON_GRADIENTS,
                              # round 30 (r307 F3): the conductance of an identity layer put in front of the model is
                              # integrated gradients, and captum's reference version of it has a riemann_middle method;
                              # refused on the lesson's 28x28 cases only as too slow (one copy per pixel and step)
@@ -852,6 +860,22 @@ _BATCH_ROW = ("model(x[None]) returns the scores of a batch of one image, shape 
               "target: model(x[None])[0, target].")
 
 
+def _saliency_of_flattened_x(model, x, target):
+    """model(x.reshape(1, -1)): x made one row of numbers, as lesson 06's MLP took its images (round 32, r327 F2)."""
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x.reshape(1, -1))[0, target].backward()
+    return x.grad.abs()
+
+
+# round 32 (r327 F2): told torch's own error only, about unflatten's sizes (an MLP that starts with nn.Flatten passed)
+_FLATTENED_X = ("x.reshape(1, -1) made x one row of numbers: a model that starts with nn.Flatten (an MLP) takes that, "
+                "but a CNN needs the image's own shape, and its first layer (nn.Unflatten or a convolution) fails on "
+                "the row, hence an error about unflatten, sizes or channels. The model takes a batch (n, *x.shape): "
+                "add the batch axis with x[None] and keep x's own shape.")
+
+
 # ---------------------------------------------------------------- exercise 2: integrated gradients
 def _integrated_gradients(model, x, target, baseline, steps):
     return ref.integrated_gradients(model, x, target, baseline, steps)
@@ -1226,6 +1250,38 @@ _FIRST_POINT_ONLY = ("model(points)[0, target] is the score of the first point a
 _BATCH_ROW_IN_IG = ("model(points)[target] picks row target of the batch, every class's score at one point of the "
                     "path, not the class: take the column, model(points)[:, target], the target class's score at every "
                     "point, and call backward() on their sum.")
+
+
+def _ig_of_flattened_points(model, x, target, baseline, steps):
+    """model(points.reshape(steps, -1)): each point made one row of numbers (round 32, r327 F2)."""
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    model(points.reshape(steps, -1))[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _ig_along_baseline_plus_alpha_x(model, x, target, baseline, steps):
+    """The points baseline + alpha * x: a path from the baseline to baseline + x (round 32, r327 F3)."""
+    import torch
+
+    x, baseline, _ = _float32_midpoints(x, baseline, steps)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * x).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+_FLATTENED_POINTS = ("points.reshape(steps, -1) made each point one row of numbers: a model that starts with "
+                     "nn.Flatten (an MLP) takes that, but a CNN needs the image's own shape, and its first layer "
+                     "(nn.Unflatten or a convolution) fails on the rows, hence an error about unflatten, sizes or "
+                     "channels. The model takes a batch (steps, *x.shape): pass the points as broadcasting made them, "
+                     "model(points).")
+# round 32 (r327 F3): two slips told only "wrong value"
+_PATH_FROM_BASELINE_PLUS_ALPHA_X = ("your points are baseline + alpha * x, a path from the baseline to baseline + x, "
+                                    "which reaches x only when the baseline is zero. The path from the baseline to x "
+                                    "is baseline + alpha * (x - baseline): at alpha = 1 it gives x.")
+_ALPHAS_PAST_ONE = ("your alphas run from 0.5 to beyond 1: k / steps + 0.5 adds half of the whole path to every alpha, "
+                    "not half a step, so the second half of your points lies past x. The midpoints are (k + 0.5) / "
+                    "steps: divide both k and 0.5 by steps, (torch.arange(steps) + 0.5) / steps.")
 
 
 def _ig_under_no_grad(model, x, target, baseline, steps):
@@ -1724,6 +1780,7 @@ EXERCISES = {
                     "class, which the model does not always predict."),
             # round 31 (r317 F2): told torch's own error only
             Mistake("a batch row, not the class", _saliency_of_a_batch_row, _BATCH_ROW),
+            Mistake("x flattened", _saliency_of_flattened_x, _FLATTENED_X),   # round 32 (r327 F2)
         ),
     ),
     "integrated_gradients": Exercise(
@@ -1844,6 +1901,10 @@ EXERCISES = {
             # round 31 (r317 F3, F4): two indexings of the batch's scores told only "wrong value"
             Mistake("the first point only", _ig_of_the_first_point_only, _FIRST_POINT_ONLY),
             Mistake("a batch row, not the class", _ig_of_a_batch_row, _BATCH_ROW_IN_IG),
+            Mistake("points flattened", _ig_of_flattened_points, _FLATTENED_POINTS),   # round 32 (r327 F2)
+            Mistake("path from baseline + alpha * x", _ig_along_baseline_plus_alpha_x,  # round 32 (r327 F3)
+                    _PATH_FROM_BASELINE_PLUS_ALPHA_X),
+            Mistake("alphas k / steps + 0.5", _ig_with(lambda steps: np.arange(steps) / steps + 0.5), _ALPHAS_PAST_ONE),
         ),
     ),
     "exact_shapley_values": Exercise(

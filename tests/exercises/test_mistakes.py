@@ -27757,6 +27757,176 @@ def test_r317_three_indexing_messages_have_chinese():
         assert "[0, target]" in zh[text] or "[:, target]" in zh[text]
 
 
+def _r327_saliency_by_captum_s_neuron_gradient(helper):
+    def saliency_map(model, x, target):
+        import torch
+        from captum._utils import gradient
+
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        if helper == "neuron_gradients":            # the innermost: autograd.grad of the chosen neuron
+            scores = model(x[None])
+            (grad,) = gradient._neuron_gradients(x[None], {scores.device: (scores,)}, [scores.device], target)
+        elif helper == "forward_layer_eval":        # the model itself as the layer, its score target as the neuron
+            _, (grad,) = gradient._forward_layer_eval_with_neuron_grads(model, x[None], model,
+                                                                        gradient_neuron_selector=target)
+        elif helper == "construct_neuron_grad_fn":  # NeuronGradient's gradient function, made by its factory
+            (grad,) = gradient.construct_neuron_grad_fn(model, target)(model, x[None])
+        else:                                       # LayerIntegratedGradients' gradient function at the model's input
+            from captum.attr import LayerIntegratedGradients
+
+            make = LayerIntegratedGradients(model, model)._make_gradient_func(torch.tensor([0, 1]), True, None)
+            (grad,) = make(model, x[None], target, (x[None].detach(),))
+        return grad[0].abs()
+    return saliency_map
+
+
+def _r327_integrated_gradients_by_captum_s_neuron_gradient(helper):
+    def integrated_gradients(model, x, target, baseline, steps):
+        import torch
+        from captum._utils import gradient
+
+        if steps < 1:
+            raise ValueError("steps must be at least 1")
+        x = torch.as_tensor(x, dtype=torch.float32)
+        baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+        alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+        points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+        if helper == "forward_layer_eval":
+            _, (grads,) = gradient._forward_layer_eval_with_neuron_grads(model, points, model,
+                                                                         gradient_neuron_selector=target)
+        else:
+            from captum.attr import LayerIntegratedGradients
+
+            make = LayerIntegratedGradients(model, model)._make_gradient_func(torch.tensor([0, 1]), True, None)
+            (grads,) = make(model, points, target, (points.detach(),))
+        return (x - baseline) * grads.mean(dim=0)
+    return integrated_gradients
+
+
+@pytest.mark.parametrize("name, answer, helper", [
+    ("saliency_map", _r327_saliency_by_captum_s_neuron_gradient("neuron_gradients"), "_neuron_gradients"),
+    ("saliency_map", _r327_saliency_by_captum_s_neuron_gradient("forward_layer_eval"),
+     "_forward_layer_eval_with_neuron_grads"),
+    ("saliency_map", _r327_saliency_by_captum_s_neuron_gradient("construct_neuron_grad_fn"),
+     "construct_neuron_grad_fn"),
+    ("saliency_map", _r327_saliency_by_captum_s_neuron_gradient("lig"), "_make_gradient_func"),
+    ("integrated_gradients", _r327_integrated_gradients_by_captum_s_neuron_gradient("forward_layer_eval"),
+     "_forward_layer_eval_with_neuron_grads"),
+    ("integrated_gradients", _r327_integrated_gradients_by_captum_s_neuron_gradient("lig"), "_make_gradient_func"),
+], ids=["saliency _neuron_gradients", "saliency _forward_layer_eval_with_neuron_grads",
+        "saliency construct_neuron_grad_fn", "saliency LayerIntegratedGradients._make_gradient_func",
+        "ig _forward_layer_eval_with_neuron_grads", "ig LayerIntegratedGradients._make_gradient_func"])
+def test_r327_gradient_checks_refuse_captum_s_neuron_gradient_helpers(name, answer, helper):
+    """Shortcut: captum's private helpers of its neuron and layer methods take the gradient of one output neuron with
+    respect to the inputs. With the model itself as the layer and target as the neuron, each is the saliency map before
+    .abs() (_neuron_gradients on the answer's own scores, _forward_layer_eval_with_neuron_grads, the gradient function
+    that construct_neuron_grad_fn makes, LayerIntegratedGradients' _make_gradient_func at the model's input), and on the
+    answer's batch of path points it leaves integrated gradients only the mean. All passed both checks (20 and 25
+    inputs); they are refused as a library's version now (round 32, r327 F1)."""
+    pytest.importorskip("captum")
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text) and helper in verdict.text, verdict.text
+
+
+def _r327_lig_gradient_function_made_before_the_check():
+    import torch
+    from captum.attr import LayerIntegratedGradients
+
+    made = LayerIntegratedGradients(torch.nn.Identity(), torch.nn.Identity())
+    return made, made._make_gradient_func(torch.tensor([0, 1]), True, None)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r327 E1): a captum gradient function made before the check (a "
+                   "closure of LayerIntegratedGradients._make_gradient_func, an earlier cell) and called by the answer "
+                   "runs torch.autograd.grad in captum's own code; no named function is called while the answer runs")
+def test_r327_saliency_map_refuses_captum_s_gradient_function_made_before_the_check():
+    """Shortcut, engine note: the factory is refused now (F1), but the gradient function it returned in an earlier
+    cell is a closure that no "module:qualname" names; pointed at the model it gives the saliency map before .abs()."""
+    pytest.importorskip("captum")
+    import torch
+
+    made, gradient_function = _r327_lig_gradient_function_made_before_the_check()
+
+    def saliency_map(model, x, target):
+        x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+        made.layer, made.forward_func = model, model
+        (grad,) = gradient_function(model, x[None], target, (x[None].detach(),))
+        return grad[0].abs()
+
+    verdict = judge(registry.get_exercise("saliency_map"), saliency_map)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r327_saliency_map_of_flattened_x(model, x, target):
+    import torch
+
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x.reshape(1, -1))[0, target].backward()     # one row of numbers, as lesson 06's MLP took its images
+    return x.grad.abs()
+
+
+def _r327_ig_points(x, baseline, steps):
+    import torch
+
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    return x, baseline, ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+
+
+def _r327_ig_of_flattened_points(model, x, target, baseline, steps):
+    x, baseline, alphas = _r327_ig_points(x, baseline, steps)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points.reshape(steps, -1))[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r327_ig_along_baseline_plus_alpha_x(model, x, target, baseline, steps):
+    x, baseline, alphas = _r327_ig_points(x, baseline, steps)
+    points = (baseline + alphas * x).requires_grad_(True)          # (x - baseline) forgotten in the path
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+def _r327_ig_with_alphas_past_one(model, x, target, baseline, steps):
+    import torch
+
+    x, baseline, _ = _r327_ig_points(x, baseline, steps)
+    alphas = (torch.arange(steps) / steps + 0.5).reshape(-1, *[1] * x.ndim)   # 0.5 not divided by steps
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return (x - baseline) * points.grad.mean(dim=0)
+
+
+@pytest.mark.parametrize("name, answer, mistake, reason", [
+    ("saliency_map", _r327_saliency_map_of_flattened_x, "x flattened", "x[None]"),
+    ("integrated_gradients", _r327_ig_of_flattened_points, "points flattened", "model(points)"),
+    ("integrated_gradients", _r327_ig_along_baseline_plus_alpha_x, "path from baseline + alpha * x",
+     "baseline + alpha * (x - baseline)"),
+    ("integrated_gradients", _r327_ig_with_alphas_past_one, "alphas k / steps + 0.5", "(k + 0.5) / steps"),
+], ids=["saliency x.reshape(1, -1)", "ig points.reshape(steps, -1)", "ig baseline + alphas * x",
+        "ig k / steps + 0.5"])
+def test_r327_gradient_checks_name_four_slips(name, answer, mistake, reason):
+    """Slips: a flattened x (lesson 06's MLP habit) passed every MLP case and was told only torch's "unflatten: Provided
+    sizes [1, 8] don't multiply up to the size of dim 1 (64)" on the first CNN, in both exercises; the path
+    baseline + alphas * x (right for a blank baseline) was told only "wrong value at index 0: expected -0.0482821, got
+    0.0164064", and alphas k / steps + 0.5 only "wrong value". All four are catalogued with a message now (round 32,
+    r327 F2, F3)."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and verdict.mistake == mistake and reason in verdict.text, verdict.text
+
+
+def test_r327_four_slip_messages_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    for text in (interpretability._FLATTENED_X, interpretability._FLATTENED_POINTS,
+                 interpretability._PATH_FROM_BASELINE_PLUS_ALPHA_X, interpretability._ALPHAS_PAST_ONE):
+        assert "批量" in zh[text] or "alpha" in zh[text], text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

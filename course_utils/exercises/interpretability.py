@@ -1439,6 +1439,16 @@ _CORNERS_FROM_ONE_SIDE = ("your corners take one side of the image for both axes
                           "the border), or the last rows or columns are never covered.")
 
 
+# round 32 (r328 F1): width, height = image.shape (the order of PIL's Image.size) was told only "wrong value at
+# index (0, 4)" on the 7x5 case
+_HEIGHT_AND_WIDTH_SWAPPED = ("your rows' corners stop where the columns' should, and the other way round: image.shape "
+                             "is (H, W), the number of rows first, so height, width = image.shape (not width, height "
+                             "= image.shape, the order of PIL's Image.size). The rows' corners are range(0, H - patch "
+                             "+ 1, stride) and the columns' range(0, W - patch + 1, stride). On a 7x5 image your "
+                             "windows start in column 4, where a 2x2 window no longer fits (the slice cuts it off), "
+                             "and never cover rows 4 and 5.")
+
+
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
                   "round: each term is v(S + i) - v(S), what adding feature i to S changes, not v(S) - v(S + i); or "
                   "v(S) is the wrong way round: the features in S keep x's values and the others come from the "
@@ -1550,7 +1560,9 @@ def _occlusion_cases():
         Case((_weighted_sum, rng.random((6, 6)), 2, 1, 0.0), label="a linear score, 2x2 patch, stride 1"),
         Case((_squashed, rng.random((6, 6)), 3, 3, 0.0), label="a squashed score, 3x3 patches that do not overlap"),
         Case((_squashed, rng.random((6, 6)), 2, 1, 0.5), label="grey fill (0.5)"),
-        Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0), label="7x5 image: the last row is never covered"),
+        # round 32 (r328 F1): the label named the last row alone, and a slip in the columns shows first, at (0, 4)
+        Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0),
+             label="7x5 image: the last row and the last column are never covered"),
         Case((_squashed, rng.random((6, 6)), 10, 1, 0.0), label="a patch larger than the image (must raise ValueError)",
              raises=ValueError),
         Case((_weighted_sum, rng.random((5, 6)), 5, 1, 0.0), label="a patch as tall as a 5x6 image (it fits)"),
@@ -1609,7 +1621,8 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
     predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
     before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29);
-    ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31)."""
+    ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31), or "swapped": the
+    rows' corners from the width and the columns' from the height (round 32)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1621,7 +1634,9 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
-        if one_side:   # as if the image were square
+        if one_side == "swapped":   # width, height = image.shape
+            last = [image.shape[1] - patch + end, image.shape[0] - patch + end]
+        elif one_side:   # as if the image were square
             last = [image.shape[0 if one_side == "height" else 1] - patch + end] * 2
         covered = image.copy()
         for i in range(0, last[0], stride):
@@ -1972,6 +1987,7 @@ EXERCISES = {
                     "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride)."),
             Mistake("corners from the height alone", _occlusion_with(one_side="height"), _CORNERS_FROM_ONE_SIDE),
             Mistake("corners from the width alone", _occlusion_with(one_side="width"), _CORNERS_FROM_ONE_SIDE),
+            Mistake("height and width swapped", _occlusion_with(one_side="swapped"), _HEIGHT_AND_WIDTH_SWAPPED),
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),

@@ -27453,6 +27453,41 @@ def test_r317_three_indexing_messages_have_chinese():
         assert "[0, target]" in zh[text] or "[:, target]" in zh[text]
 
 
+def _r328_occlusion_with_height_and_width_swapped(predict, image, patch, stride, fill):
+    """The right loops with width, height = image.shape (the order of PIL's Image.size): the rows' corners from the
+    width, the columns' from the height; right on a square image."""
+    image = np.asarray(image, dtype=float)
+    width, height = image.shape
+    if patch > height or patch > width:
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, height - patch + 1, stride):
+        for j in range(0, width - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_r328_occlusion_map_names_height_and_width_swapped():
+    """width, height = image.shape was told only "wrong value at index (0, 4): expected 0, got 1.73203" on the case
+    labelled "7x5 image: the last row is never covered", where the first wrong pixel is in the last column, which is
+    never covered either. Catalogued now, and the label names both (round 32, r328 F1)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r328_occlusion_with_height_and_width_swapped)
+    assert verdict.kind == WRONG and verdict.mistake == "height and width swapped", verdict.text
+    assert "height, width = image.shape" in verdict.text and "the last column" in verdict.text, verdict.text
+
+
+def test_r328_the_swapped_message_and_the_7x5_label_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    assert "height, width = image.shape" in zh[interpretability._HEIGHT_AND_WIDTH_SWAPPED]
+    assert "最后一列" in zh["7x5 image: the last row and the last column are never covered"]
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

@@ -1347,14 +1347,16 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False,
+                  overwrite=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
     coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
     (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28); ``one_row``:
-    predict called on each row alone, shape (n,), not on the batch of rows (round 30)."""
+    predict called on each row alone, shape (n,), not on the batch of rows (round 30); ``overwrite``: phi[i] = each term
+    (= where += is needed), which keeps the last coalition's term only (round 32)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1381,7 +1383,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
             others = [j for j in range(n) if j != i]
             for size in range(0 if empty else 1, n if largest else n - 1):
                 for S in itertools.combinations(others, size):
-                    phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
+                    term = weight_of(size, n) * (v(S + (i,)) - v(S))
+                    phi[i] = term if overwrite else phi[i] + term
         return phi
     return wrong
 
@@ -1941,6 +1944,11 @@ EXERCISES = {
                     "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
                     "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
                     "list: rows[:, list(S)] = x[list(S)]."),
+            Mistake("each term overwrites", _shapley_with(_shapley_weight, overwrite=True),
+                    # round 32 (r328 F2): told only "wrong value"
+                    "each coalition's term replaced the terms before it (phi[i] = where phi[i] += was needed), so "
+                    "phi[i] kept only the last one, S = all the other features, weighted (n-1)! 0! / n! = 1/n: add "
+                    "every coalition's term, phi[i] += weight * (v(S + i) - v(S))."),
             # round 29 (r298 F1): v(S) - v(S + i) gives the same values, and was told only that v swapped x and the
             # background, which a learner with a right v looked for in vain
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)

@@ -1433,6 +1433,12 @@ _ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each c
                       "window covered.")
 
 
+_ONE_COVERED_IMAGE_PER_ROW = ("you made the copy of the image in the outer loop, once for each row of windows, so each "
+                              "window's fill stayed in it: each call of predict saw that window and the windows before "
+                              "it in the same row covered. Make a new copy of the image for every window, covered = "
+                              "image.copy() in the inner loop, so that each score has exactly one window covered.")
+
+
 # round 31 (r318 F1): told only "wrong value" on the case labelled "7x5 image: the last row is never covered", which
 # sent a learner whose rows were right to the rows
 _CORNERS_FROM_ONE_SIDE = ("your corners take one side of the image for both axes (written for a square image, as the "
@@ -1623,7 +1629,8 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
     predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
-    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29);
+    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29), or
+    "row": one made in the outer loop, for each row of windows (round 32);
     ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31), or "swapped": the
     rows' corners from the width and the columns' from the height (round 32)."""
     def wrong(predict, image, patch, stride, fill):
@@ -1643,6 +1650,7 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
             last = [image.shape[0 if one_side == "height" else 1] - patch + end] * 2
         covered = image.copy()
         for i in range(0, last[0], stride):
+            covered = image.copy() if one_copy == "row" else covered
             for j in range(0, last[1], stride):
                 covered = covered if one_copy else image.copy()
                 covered[i:i + patch, j:j + patch] = fill
@@ -2030,6 +2038,9 @@ EXERCISES = {
             Mistake("one copy for every window", _occlusion_with(one_copy=True),
                     # round 29 (r298 F3): told only "wrong value"
                     _ONE_COVERED_IMAGE),
+            Mistake("one copy for every row of windows", _occlusion_with(one_copy="row"),
+                    # round 32 (r328 F3): told only "wrong value"
+                    _ONE_COVERED_IMAGE_PER_ROW),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

@@ -27516,6 +27516,30 @@ def test_r328_exact_shapley_values_names_each_term_overwriting_the_last():
     assert "phi[i] +=" in verdict.text, verdict.text
 
 
+def _r328_occlusion_with_one_copy_per_row(predict, image, patch, stride, fill):
+    """The right loops with the covered copy made in the outer loop: each row's windows stay covered in it."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        covered = image.copy()
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_r328_occlusion_map_names_one_copy_per_row_of_windows():
+    """The covered copy made in the outer loop (once per row of windows, not per window) was told only "wrong value at
+    index (0, 1): expected 1.24159, got 0.833333"; the copy made before both loops is named since round 29 (r298 F3).
+    Catalogued now (round 32, r328 F3)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r328_occlusion_with_one_copy_per_row)
+    assert verdict.kind == WRONG and verdict.mistake == "one copy for every row of windows", verdict.text
+    assert "in the inner loop" in verdict.text, verdict.text
+
+
 # ---------------------------------------------------------------- lessons 00-01
 def _accuracy_comparing_ndim(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

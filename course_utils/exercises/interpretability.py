@@ -1403,14 +1403,16 @@ def _draw_shapley(rng, n, k, kind):
 
 
 def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=lambda columns, n: columns != n,
-                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False):
+                  swapped=False, largest=True, empty=True, one_copy=False, tuple_index=False, one_row=False,
+                  overwrite=False):
     """A wrong enumeration: coalition weights from ``weight_of(size, n)``, maybe fewer background rows, and
     ``refuses(columns, n)`` saying which backgrounds it raises ValueError for; ``swapped``: the columns in S come from
     the background and the others from x (round 25); ``largest`` False: sizes range(len(others)), which leaves out
     the coalition of all the other features (round 27); ``empty`` False: sizes from 1, which leaves out the empty
     coalition (round 28); ``one_copy``: x's values written into one copy of the background, made once, for every v(S)
     (round 28); ``tuple_index``: the coalition's tuple used as an index, rows[:, S] = x[S] (round 28); ``one_row``:
-    predict called on each row alone, shape (n,), not on the batch of rows (round 30)."""
+    predict called on each row alone, shape (n,), not on the batch of rows (round 30); ``overwrite``: phi[i] = each term
+    (= where += is needed), which keeps the last coalition's term only (round 32)."""
     def wrong(predict, x, background):
         note_a_made_call(_shapley_with)
         x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
@@ -1437,7 +1439,8 @@ def _shapley_with(weight_of, background_rows=None, checks_columns=True, refuses=
             others = [j for j in range(n) if j != i]
             for size in range(0 if empty else 1, n if largest else n - 1):
                 for S in itertools.combinations(others, size):
-                    phi[i] += weight_of(size, n) * (v(S + (i,)) - v(S))
+                    term = weight_of(size, n) * (v(S + (i,)) - v(S))
+                    phi[i] = term if overwrite else phi[i] + term
         return phi
     return wrong
 
@@ -1486,6 +1489,12 @@ _ONE_COVERED_IMAGE = ("each window's fill stayed in the covered image, so each c
                       "window covered.")
 
 
+_ONE_COVERED_IMAGE_PER_ROW = ("you made the copy of the image in the outer loop, once for each row of windows, so each "
+                              "window's fill stayed in it: each call of predict saw that window and the windows before "
+                              "it in the same row covered. Make a new copy of the image for every window, covered = "
+                              "image.copy() in the inner loop, so that each score has exactly one window covered.")
+
+
 # round 31 (r318 F1): told only "wrong value" on the case labelled "7x5 image: the last row is never covered", which
 # sent a learner whose rows were right to the rows
 _CORNERS_FROM_ONE_SIDE = ("your corners take one side of the image for both axes (written for a square image, as the "
@@ -1493,6 +1502,16 @@ _CORNERS_FROM_ONE_SIDE = ("your corners take one side of the image for both axes
                           "image.shape[0], the columns' range(0, W - patch + 1, stride) with W = image.shape[1]. On a "
                           "7x5 image the windows then start where they no longer fit (and the slice cuts them off at "
                           "the border), or the last rows or columns are never covered.")
+
+
+# round 32 (r328 F1): width, height = image.shape (the order of PIL's Image.size) was told only "wrong value at
+# index (0, 4)" on the 7x5 case
+_HEIGHT_AND_WIDTH_SWAPPED = ("your rows' corners stop where the columns' should, and the other way round: image.shape "
+                             "is (H, W), the number of rows first, so height, width = image.shape (not width, height "
+                             "= image.shape, the order of PIL's Image.size). The rows' corners are range(0, H - patch "
+                             "+ 1, stride) and the columns' range(0, W - patch + 1, stride). On a 7x5 image your "
+                             "windows start in column 4, where a 2x2 window no longer fits (the slice cuts it off), "
+                             "and never cover rows 4 and 5.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "
@@ -1606,7 +1625,9 @@ def _occlusion_cases():
         Case((_weighted_sum, rng.random((6, 6)), 2, 1, 0.0), label="a linear score, 2x2 patch, stride 1"),
         Case((_squashed, rng.random((6, 6)), 3, 3, 0.0), label="a squashed score, 3x3 patches that do not overlap"),
         Case((_squashed, rng.random((6, 6)), 2, 1, 0.5), label="grey fill (0.5)"),
-        Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0), label="7x5 image: the last row is never covered"),
+        # round 32 (r328 F1): the label named the last row alone, and a slip in the columns shows first, at (0, 4)
+        Case((_weighted_sum, rng.random((7, 5)), 2, 2, 0.0),
+             label="7x5 image: the last row and the last column are never covered"),
         Case((_squashed, rng.random((6, 6)), 10, 1, 0.0), label="a patch larger than the image (must raise ValueError)",
              raises=ValueError),
         Case((_weighted_sum, rng.random((5, 6)), 5, 1, 0.0), label="a patch as tall as a 5x6 image (it fits)"),
@@ -1664,8 +1685,10 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
     replaces what the windows before it wrote, ``count_start``: the count's first value (round 25);
     ``plain_division``: total / count, NaN (0 / 0) where no window covers a pixel (round 27); ``batch_axis`` False:
     predict called with one image (H, W), not a batch (round 28); ``one_copy``: one covered copy of the image, made
-    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29);
-    ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31)."""
+    before the loops, so that every window's fill stays and the windows covered before it stay covered (round 29), or
+    "row": one made in the outer loop, for each row of windows (round 32);
+    ``one_side``: "height" or "width", the corners of both axes from that side alone (round 31), or "swapped": the
+    rows' corners from the width and the columns' from the height (round 32)."""
     def wrong(predict, image, patch, stride, fill):
         note_a_made_call(_occlusion_with)
         image = np.asarray(image, dtype=dtype)
@@ -1677,10 +1700,13 @@ def _occlusion_with(average=True, sign=1.0, corner_only=False, fill_override=Non
         original = predict(image[None])[0] if batch_axis else predict(image)
         end = 1 if last_window else 0
         last = [side if cut_off else side - patch + end for side in image.shape]
-        if one_side:   # as if the image were square
+        if one_side == "swapped":   # width, height = image.shape
+            last = [image.shape[1] - patch + end, image.shape[0] - patch + end]
+        elif one_side:   # as if the image were square
             last = [image.shape[0 if one_side == "height" else 1] - patch + end] * 2
         covered = image.copy()
         for i in range(0, last[0], stride):
+            covered = image.copy() if one_copy == "row" else covered
             for j in range(0, last[1], stride):
                 covered = covered if one_copy else image.copy()
                 covered[i:i + patch, j:j + patch] = fill
@@ -1987,6 +2013,11 @@ EXERCISES = {
                     "a list of columns, so x[()] is all of x (which cannot fill the 0 columns rows[:, ()] selects: "
                     "the shape mismatch) and x[(0, 1)] asks for a second axis that x does not have. Index with a "
                     "list: rows[:, list(S)] = x[list(S)]."),
+            Mistake("each term overwrites", _shapley_with(_shapley_weight, overwrite=True),
+                    # round 32 (r328 F2): told only "wrong value"
+                    "each coalition's term replaced the terms before it (phi[i] = where phi[i] += was needed), so "
+                    "phi[i] kept only the last one, S = all the other features, weighted (n-1)! 0! / n! = 1/n: add "
+                    "every coalition's term, phi[i] += weight * (v(S + i) - v(S))."),
             # round 29 (r298 F1): v(S) - v(S + i) gives the same values, and was told only that v swapped x and the
             # background, which a learner with a right v looked for in vain
             Mistake("x and background swapped", _shapley_with(_shapley_weight, swapped=True),  # round 25 (r257 F3)
@@ -2033,6 +2064,7 @@ EXERCISES = {
                     "range(0, H - patch + 1, stride) and range(0, W - patch + 1, stride)."),
             Mistake("corners from the height alone", _occlusion_with(one_side="height"), _CORNERS_FROM_ONE_SIDE),
             Mistake("corners from the width alone", _occlusion_with(one_side="width"), _CORNERS_FROM_ONE_SIDE),
+            Mistake("height and width swapped", _occlusion_with(one_side="swapped"), _HEIGHT_AND_WIDTH_SWAPPED),
             Mistake("last window left out", _occlusion_with(last_window=False),  # round 18
                     "a window may end at the last row and column: its corners are range(0, H - patch + 1, stride) "
                     "and range(0, W - patch + 1, stride), not range(0, H - patch, stride)."),
@@ -2067,6 +2099,9 @@ EXERCISES = {
             Mistake("one copy for every window", _occlusion_with(one_copy=True),
                     # round 29 (r298 F3): told only "wrong value"
                     _ONE_COVERED_IMAGE),
+            Mistake("one copy for every row of windows", _occlusion_with(one_copy="row"),
+                    # round 32 (r328 F3): told only "wrong value"
+                    _ONE_COVERED_IMAGE_PER_ROW),
             Mistake("count started at 1", _occlusion_with(count_start=1.0),  # round 25 (r257 F3)
                     "your count of windows started at 1 (to avoid a division by zero), so every pixel's total was "
                     "divided by one window too many: start it at 0, and give the pixels that no window covers 0 "

@@ -27918,6 +27918,33 @@ def test_r327_gradient_checks_name_four_slips(name, answer, mistake, reason):
 
 
 def test_r327_four_slip_messages_have_chinese():
+def _r328_occlusion_with_height_and_width_swapped(predict, image, patch, stride, fill):
+    """The right loops with width, height = image.shape (the order of PIL's Image.size): the rows' corners from the
+    width, the columns' from the height; right on a square image."""
+    image = np.asarray(image, dtype=float)
+    width, height = image.shape
+    if patch > height or patch > width:
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, height - patch + 1, stride):
+        for j in range(0, width - patch + 1, stride):
+            covered = image.copy()
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_r328_occlusion_map_names_height_and_width_swapped():
+    """width, height = image.shape was told only "wrong value at index (0, 4): expected 0, got 1.73203" on the case
+    labelled "7x5 image: the last row is never covered", where the first wrong pixel is in the last column, which is
+    never covered either. Catalogued now, and the label names both (round 32, r328 F1)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r328_occlusion_with_height_and_width_swapped)
+    assert verdict.kind == WRONG and verdict.mistake == "height and width swapped", verdict.text
+    assert "height, width = image.shape" in verdict.text and "the last column" in verdict.text, verdict.text
+
+
+def test_r328_the_swapped_message_and_the_7x5_label_have_chinese():
     from course_utils import i18n
     from course_utils.exercises import interpretability
 
@@ -27925,6 +27952,60 @@ def test_r327_four_slip_messages_have_chinese():
     for text in (interpretability._FLATTENED_X, interpretability._FLATTENED_POINTS,
                  interpretability._PATH_FROM_BASELINE_PLUS_ALPHA_X, interpretability._ALPHAS_PAST_ONE):
         assert "批量" in zh[text] or "alpha" in zh[text], text
+    assert "height, width = image.shape" in zh[interpretability._HEIGHT_AND_WIDTH_SWAPPED]
+    assert "最后一列" in zh["7x5 image: the last row and the last column are never covered"]
+
+
+def _r328_shapley_overwriting_each_term(predict, x, background):
+    """The right sum with phi[i] = where phi[i] += is needed: phi[i] keeps the last coalition's term only."""
+    import itertools
+
+    x, background = np.asarray(x, dtype=float), np.atleast_2d(np.asarray(background, dtype=float))
+    if background.shape[1] != len(x):
+        raise ValueError("background must have one column per feature")
+    n, phi = len(x), np.zeros(len(x))
+
+    def v(S):
+        rows = background.copy()
+        rows[:, list(S)] = x[list(S)]
+        return np.mean(predict(rows))
+    for i in range(n):
+        for size in range(n):
+            for S in itertools.combinations([j for j in range(n) if j != i], size):
+                phi[i] = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n) * (v(S + (i,)) - v(S))
+    return phi
+
+
+def test_r328_exact_shapley_values_names_each_term_overwriting_the_last():
+    """phi[i] = ... where phi[i] += ... is needed was told only "wrong value at index 0: expected 1.76222, got
+    1.1874", where occlusion_map names its counterpart (each window overwrites). Catalogued now (round 32, r328 F2)."""
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r328_shapley_overwriting_each_term)
+    assert verdict.kind == WRONG and verdict.mistake == "each term overwrites", verdict.text
+    assert "phi[i] +=" in verdict.text, verdict.text
+
+
+def _r328_occlusion_with_one_copy_per_row(predict, image, patch, stride, fill):
+    """The right loops with the covered copy made in the outer loop: each row's windows stay covered in it."""
+    image = np.asarray(image, dtype=float)
+    if patch > min(image.shape):
+        raise ValueError("the patch does not fit into the image")
+    total, count, original = np.zeros(image.shape), np.zeros(image.shape), predict(image[None])[0]
+    for i in range(0, image.shape[0] - patch + 1, stride):
+        covered = image.copy()
+        for j in range(0, image.shape[1] - patch + 1, stride):
+            covered[i:i + patch, j:j + patch] = fill
+            total[i:i + patch, j:j + patch] += original - predict(covered[None])[0]
+            count[i:i + patch, j:j + patch] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def test_r328_occlusion_map_names_one_copy_per_row_of_windows():
+    """The covered copy made in the outer loop (once per row of windows, not per window) was told only "wrong value at
+    index (0, 1): expected 1.24159, got 0.833333"; the copy made before both loops is named since round 29 (r298 F3).
+    Catalogued now (round 32, r328 F3)."""
+    verdict = judge(registry.get_exercise("occlusion_map"), _r328_occlusion_with_one_copy_per_row)
+    assert verdict.kind == WRONG and verdict.mistake == "one copy for every row of windows", verdict.text
+    assert "in the inner loop" in verdict.text, verdict.text
 
 
 # ---------------------------------------------------------------- lessons 00-01

@@ -27918,6 +27918,15 @@ def test_r327_gradient_checks_name_four_slips(name, answer, mistake, reason):
 
 
 def test_r327_four_slip_messages_have_chinese():
+    from course_utils import i18n
+    from course_utils.exercises import interpretability
+
+    zh = i18n.catalogue("zh")
+    for text in (interpretability._FLATTENED_X, interpretability._FLATTENED_POINTS,
+                 interpretability._PATH_FROM_BASELINE_PLUS_ALPHA_X, interpretability._ALPHAS_PAST_ONE):
+        assert "批量" in zh[text] or "alpha" in zh[text], text
+
+
 def _r328_occlusion_with_height_and_width_swapped(predict, image, patch, stride, fill):
     """The right loops with width, height = image.shape (the order of PIL's Image.size): the rows' corners from the
     width, the columns' from the height; right on a square image."""
@@ -27949,9 +27958,6 @@ def test_r328_the_swapped_message_and_the_7x5_label_have_chinese():
     from course_utils.exercises import interpretability
 
     zh = i18n.catalogue("zh")
-    for text in (interpretability._FLATTENED_X, interpretability._FLATTENED_POINTS,
-                 interpretability._PATH_FROM_BASELINE_PLUS_ALPHA_X, interpretability._ALPHAS_PAST_ONE):
-        assert "批量" in zh[text] or "alpha" in zh[text], text
     assert "height, width = image.shape" in zh[interpretability._HEIGHT_AND_WIDTH_SWAPPED]
     assert "最后一列" in zh["7x5 image: the last row and the last column are never covered"]
 

@@ -685,8 +685,10 @@ _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._class
                        # class codes count the right rows over all of them: every one updates its counts here
                        "keras.src.metrics.metrics_utils:update_confusion_matrix_variables",
                        # round 32 (r321 F3): torch's cdist and dist with p=0 count the places where two rows differ,
-                       # the hamming distance that scipy's hamming (refused since r291 F1) gives as a share
-                       "aten::*cdist*", "aten::dist",
+                       # the hamming distance that scipy's hamming (refused since r291 F1) gives as a share; so do
+                       # torch.nn.functional's pdist and pairwise_distance (eps=0), which torch splits up before its
+                       # dispatch mode sees the latter: it is watched by name (r321 F4)
+                       "aten::*cdist*", "aten::dist", "aten::*pdist*", "torch:pairwise_distance",
                        *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
                            "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))

@@ -31184,6 +31184,31 @@ def test_r321_accuracy_refuses_more_library_counts_of_the_right_predictions(answ
         and name in verdict.text, verdict.text
 
 
+def _r321_by_torch_pdist(y_true, y_pred):
+    import torch
+    rows = torch.tensor(np.stack(_r301_class_codes(y_true, y_pred)), dtype=torch.float64)
+    return float(1 - torch.nn.functional.pdist(rows, p=0).item() / rows.shape[1])
+
+
+def _r321_by_torch_pairwise_distance(y_true, y_pred):
+    import torch
+    rows = [torch.tensor(codes, dtype=torch.float64)[None] for codes in _r301_class_codes(y_true, y_pred)]
+    return float(1 - torch.nn.functional.pairwise_distance(*rows, p=0, eps=0).item() / rows[0].numel())
+
+
+@pytest.mark.parametrize("answer, name", [(_r321_by_torch_pdist, "_pdist_forward"),
+                                          (_r321_by_torch_pairwise_distance, "pairwise_distance")],
+                         ids=["pdist", "pairwise_distance"])
+def test_r321_accuracy_refuses_torch_s_pdist_and_pairwise_distance(answer, name):
+    """torch.nn.functional's pdist of the two rows of class codes and pairwise_distance (eps=0), both with p=0, count
+    the places that differ as cdist does: each passed every case. pdist is refused as an operator, pairwise_distance
+    (split into other operators before torch's dispatch mode sees it) by name (round 32, r321 F4)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text
+
+
 def _r321_by_torch_equal(y_true, y_pred):
     import torch
     rows = [torch.tensor(codes) for codes in _r301_class_codes(y_true, y_pred)]

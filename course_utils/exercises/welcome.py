@@ -678,6 +678,17 @@ _LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._class
                        *(f"scipy.spatial._distance_pybind:{kind}dist_hamming" for kind in "cp"),
                        *(f"scipy.spatial._distance_wrap:{kind}dist_hamming_{dtype}_wrap" for kind in "cp"
                          for dtype in ("double", "bool")),
+                       # round 32 (r321 F1): scikit-image's contingency table is one more confusion matrix by
+                       # another name (its trace over its sum passed every case, as scipy's and pandas' crosstab did)
+                       "skimage.metrics._contingency_table:contingency_table",
+                       # round 32 (r321 F2): Keras's Precision and Recall (and TruePositives ...) of one-hot rows of
+                       # class codes count the right rows over all of them: every one updates its counts here
+                       "keras.src.metrics.metrics_utils:update_confusion_matrix_variables",
+                       # round 32 (r321 F3): torch's cdist and dist with p=0 count the places where two rows differ,
+                       # the hamming distance that scipy's hamming (refused since r291 F1) gives as a share; so do
+                       # torch.nn.functional's pdist and pairwise_distance (eps=0), which torch splits up before its
+                       # dispatch mode sees the latter: it is watched by name (r321 F4)
+                       "aten::*cdist*", "aten::dist", "aten::*pdist*", "torch:pairwise_distance",
                        *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
                            "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
                            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))

@@ -31690,3 +31690,94 @@ def test_r311_accuracy_refuses_scipy_s_compiled_hamming_distances(answer, name):
     verdict = judge(registry.get_exercise("accuracy"), answer)
     assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
         and name in verdict.text, verdict.text
+
+
+def _r321_by_skimage_contingency_table(y_true, y_pred):
+    from skimage.metrics import contingency_table
+    table = contingency_table(*_r301_class_codes(y_true, y_pred)).toarray()
+    return float(np.trace(table) / table.sum())
+
+
+def _r321_by_keras_precision(y_true, y_pred):
+    import keras
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    one_hot = np.eye(int(max(codes_true.max(), codes_pred.max())) + 1)
+    metric = keras.metrics.Precision()   # of one-hot rows: the right rows over all rows
+    metric.update_state(one_hot[codes_true], one_hot[codes_pred])
+    return float(metric.result())
+
+
+def _r321_by_keras_recall(y_true, y_pred):
+    import keras
+    codes_true, codes_pred = _r301_class_codes(y_true, y_pred)
+    one_hot = np.eye(int(max(codes_true.max(), codes_pred.max())) + 1)
+    metric = keras.metrics.Recall()
+    metric.update_state(one_hot[codes_true], one_hot[codes_pred])
+    return float(metric.result())
+
+
+def _r321_by_torch_cdist(y_true, y_pred):
+    import torch
+    rows = [torch.tensor(codes, dtype=torch.float64)[None] for codes in _r301_class_codes(y_true, y_pred)]
+    return float(1 - torch.cdist(*rows, p=0).item() / rows[0].numel())   # p=0: the number of places that differ
+
+
+def _r321_by_torch_dist(y_true, y_pred):
+    import torch
+    rows = [torch.tensor(codes, dtype=torch.float64) for codes in _r301_class_codes(y_true, y_pred)]
+    return float(1 - torch.dist(*rows, p=0).item() / rows[0].numel())
+
+
+@pytest.mark.parametrize("answer, package, name", [
+    (_r321_by_skimage_contingency_table, "skimage", "contingency_table"),
+    (_r321_by_keras_precision, "keras", "update_confusion_matrix_variables"),
+    (_r321_by_keras_recall, "keras", "update_confusion_matrix_variables"),
+    (_r321_by_torch_cdist, "torch", "_cdist_forward"),
+    (_r321_by_torch_dist, "torch", "aten.dist")], ids=["skimage", "keras-precision", "keras-recall", "cdist", "dist"])
+def test_r321_accuracy_refuses_more_library_counts_of_the_right_predictions(answer, package, name):
+    """Each passed every case: scikit-image's contingency table (a confusion matrix by another name, as scipy's and
+    pandas' crosstab refused in round 31), Keras's Precision or Recall of one-hot rows of class codes (right rows over
+    all rows) and torch's cdist or dist with p=0 (the hamming count of places that differ, as scipy's hamming refused in
+    round 29). They are now refused by name (round 32, r321 F1-F3)."""
+    pytest.importorskip(package)
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text
+
+
+def _r321_by_torch_pdist(y_true, y_pred):
+    import torch
+    rows = torch.tensor(np.stack(_r301_class_codes(y_true, y_pred)), dtype=torch.float64)
+    return float(1 - torch.nn.functional.pdist(rows, p=0).item() / rows.shape[1])
+
+
+def _r321_by_torch_pairwise_distance(y_true, y_pred):
+    import torch
+    rows = [torch.tensor(codes, dtype=torch.float64)[None] for codes in _r301_class_codes(y_true, y_pred)]
+    return float(1 - torch.nn.functional.pairwise_distance(*rows, p=0, eps=0).item() / rows[0].numel())
+
+
+@pytest.mark.parametrize("answer, name", [(_r321_by_torch_pdist, "_pdist_forward"),
+                                          (_r321_by_torch_pairwise_distance, "pairwise_distance")],
+                         ids=["pdist", "pairwise_distance"])
+def test_r321_accuracy_refuses_torch_s_pdist_and_pairwise_distance(answer, name):
+    """torch.nn.functional's pdist of the two rows of class codes and pairwise_distance (eps=0), both with p=0, count
+    the places that differ as cdist does: each passed every case. pdist is refused as an operator, pairwise_distance
+    (split into other operators before torch's dispatch mode sees it) by name (round 32, r321 F4)."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and "a library function that computes this exercise's result" in verdict.text \
+        and name in verdict.text, verdict.text
+
+
+def _r321_by_torch_equal(y_true, y_pred):
+    import torch
+    rows = [torch.tensor(codes) for codes in _r301_class_codes(y_true, y_pred)]
+    return float((rows[0] == rows[1]).double().mean())
+
+
+def test_r321_accuracy_written_with_torch_s_own_comparison_passes():
+    """The torch operators refused above are cdist and dist alone: a comparison written with torch's == still passes."""
+    pytest.importorskip("torch")
+    verdict = judge(registry.get_exercise("accuracy"), _r321_by_torch_equal)
+    assert verdict.kind == PASSED, verdict.text

@@ -16690,6 +16690,31 @@ def test_r312_numpy_only_refuses_a_process_the_answer_spawns_with_fork_exec():
     assert verdict.kind == WRONG, verdict.text
 
 
+def _r323_train_mlp_probabilities_as_logits(X, y, params, lr, epochs):
+    """The right loop, its loss taken of the probabilities `out` with from_logits=True (the text names both in one
+    sentence): the sigmoid applied twice."""
+    from course_utils import mlp
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        out, cache = mlp.forward(params, X)
+        losses.append(mlp.binary_cross_entropy(y, out, from_logits=True))
+        _, grads = mlp.loss_and_grads(params, X, y)
+        for name in ("W1", "b1", "W2", "b2"):
+            params[name] = params[name] - lr * grads[name]
+    return params, np.array(losses)
+
+
+def test_r323_train_mlp_names_probabilities_passed_as_logits():
+    """Told only "losses: wrong value at index 0: expected 0.704578, got 0.730044" (round 32, r323 F1): the loss of
+    the probabilities `out` with from_logits=True, where the text puts `out, cache = mlp.forward(params, X)` and
+    `from_logits=True` side by side. Catalogued now: the message says the sigmoid is taken twice."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r323_train_mlp_probabilities_as_logits)
+    assert verdict.kind == WRONG and "sigmoid a second time" in verdict.text, verdict.text
+
+
+
 # ---------------------------------------------------------------- lessons 07 and 08
 def _integrated_gradients_rejecting_only_zero(model, x, target, baseline, steps):
     import torch

@@ -1642,6 +1642,17 @@ def _params_copied_in_float32(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _loss_of_probabilities_as_logits(params, X, y):
+    """The mean BCE of the probabilities ``out`` passed with from_logits=True: the sigmoid applied twice (round 32,
+    r323 F1: the text names ``out, cache = mlp.forward(params, X)`` and ``from_logits=True`` in one sentence)."""
+    return mlp.binary_cross_entropy(y, mlp.forward(params, X)[0], from_logits=True)
+
+
+_PROBABILITIES_AS_LOGITS = ("out, the first result of mlp.forward, holds the probabilities sigmoid(Z2): with "
+                            "from_logits=True mlp.binary_cross_entropy applies the sigmoid a second time. Pass the "
+                            "logits, mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True)")
+
+
 def _softplus_loss(params, X, y):
     """The mean BCE from the logits, written as log(1 + e^z) - y z: np.exp overflows for a logit above 709."""
     z = mlp.forward(params, X)[1]["Z2"][:, 0]
@@ -2161,6 +2172,9 @@ EXERCISES = {
                     lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_from_probabilities),
                     "Compute the loss from the logits: mlp.binary_cross_entropy(y, cache['Z2'], from_logits=True). "
                     "From the probabilities, a confidently wrong example's loss rounds (and is clipped at 27.6)."),
+            Mistake("probabilities passed as logits",
+                    lambda *a, **k: _train_mlp_reference(*a, **k, loss=_loss_of_probabilities_as_logits),
+                    _PROBABILITIES_AS_LOGITS),
             Mistake("loss written as log(1 + exp(z)) - y z",
                     lambda *a, **k: _train_mlp_reference(*a, **k, loss=_softplus_loss),
                     "np.exp of a logit above 709 overflows to inf, and so does your loss: use "

@@ -16992,6 +16992,54 @@ def test_r322_softmax_ce_grad_names_a_division_by_the_number_of_classes():
     value at index (0, 0)"; it is catalogued now, and told that the mean runs over the n examples (the rows)."""
     verdict = judge(registry.get_exercise("softmax_ce_grad"), _r322_softmax_ce_grad_over_k)
     assert verdict.kind == WRONG and "not by k = Z.shape[1], the number of classes" in verdict.text, verdict.text
+def _r323_train_mlp_probabilities_as_logits(X, y, params, lr, epochs):
+    """The right loop, its loss taken of the probabilities `out` with from_logits=True (the text names both in one
+    sentence): the sigmoid applied twice."""
+    from course_utils import mlp
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        out, cache = mlp.forward(params, X)
+        losses.append(mlp.binary_cross_entropy(y, out, from_logits=True))
+        _, grads = mlp.loss_and_grads(params, X, y)
+        for name in ("W1", "b1", "W2", "b2"):
+            params[name] = params[name] - lr * grads[name]
+    return params, np.array(losses)
+
+
+def test_r323_train_mlp_names_probabilities_passed_as_logits():
+    """Told only "losses: wrong value at index 0: expected 0.704578, got 0.730044" (round 32, r323 F1): the loss of
+    the probabilities `out` with from_logits=True, where the text puts `out, cache = mlp.forward(params, X)` and
+    `from_logits=True` side by side. Catalogued now: the message says the sigmoid is taken twice."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r323_train_mlp_probabilities_as_logits)
+    assert verdict.kind == WRONG and "sigmoid a second time" in verdict.text, verdict.text
+
+
+
+def _r323_mlp_backward_by_a_cython_dot_found_in_sys_modules(X, y, W1, b1, W2, b2):
+    """db2 by scikit-learn's Cython BLAS dot, looked up through sys.modules while the check runs: an earlier cell
+    imported the module, so the answer neither holds it nor imports it."""
+    import sys
+    blas = sys.modules["sklearn.utils._cython_blas"]
+    X = np.asarray(X, dtype=float)
+    H = np.tanh(X @ W1.T + b1)
+    dZ2 = (sigmoid(H @ W2.T + b2) - np.asarray(y, dtype=float)[:, None]) / len(X)
+    dZ1 = dZ2 @ W2 * (1 - H ** 2)
+    column = np.ascontiguousarray(dZ2[:, 0])
+    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, np.array([blas._dot_memview(column, np.ones_like(column))])
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r323 E1): a Cython function of a library loaded before the check "
+                   "(an earlier cell), looked up through sys.modules inside the answer: nothing held, no import "
+                   "statement, and a Cython call makes no profile event")
+def test_r323_numpy_only_refuses_a_cython_function_found_in_sys_modules():
+    """Passed mlp_backward 30/30 (round 32, r323 E1): a new variant of the Cython notes (r302 E1, r304, r305): the
+    module is neither held (round 31) nor imported by the answer (round 30), but read from sys.modules at run time."""
+    pytest.importorskip("sklearn.utils._cython_blas")
+    verdict = judge(registry.get_exercise("mlp_backward"), _r323_mlp_backward_by_a_cython_dot_found_in_sys_modules)
+    assert verdict.kind == WRONG, verdict.text
+
 
 
 # ---------------------------------------------------------------- lessons 07 and 08

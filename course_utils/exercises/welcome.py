@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import bigpicture as ref
 from ..i18n import t
-from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated, in_turn,
-                   new_results, refusing_course_versions, short, to_numpy)
+from .base import (NUMPY_ONLY, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated,
+                   in_turn, new_results, refusing_course_versions, short, to_numpy)
 
 
 def _mlp_param_count(layer_sizes):
@@ -646,52 +646,12 @@ def _compare_accuracy(got, want):
 # their module is loaded
 _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.mlp:accuracy",
                       "course_utils.torch_training:accuracy", "course_utils.digit_models:accuracy_on")
-# round 29 (r291 F1): and library functions that give the accuracy, or one minus it: scipy's hamming distance is the
-# share of the places where two vectors differ (1 - hamming(y_true.ravel(), y_pred.ravel()) passed every case);
-# scikit-learn's three were refused only by their own "continuous is not supported" on float labels
-# round 30 (r301 F1): and the ones that give it by another road, once the labels are turned into class codes (np.unique
-# of both, return_inverse=True): a confusion matrix's trace over its sum (scikit-learn's, whose multilabel one gives
-# f1, precision and recall with average="micro", all equal to the accuracy; TensorFlow's), scipy's hamming through
-# cdist or pdist (scikit-learn's pairwise_distances calls cdist), and Keras's accuracy metrics (keras.metrics.Accuracy
-# and the functions behind it), and a scikit-learn scorer (get_scorer("accuracy") of an estimator that predicts y_pred):
-# each passed every case
-_LIBRARY_ACCURACIES = ("scipy.spatial.distance:hamming", "sklearn.metrics._classification:accuracy_score",
-                       "sklearn.metrics._classification:zero_one_loss", "sklearn.metrics._classification:hamming_loss",
-                       "sklearn.metrics._classification:confusion_matrix",
-                       "sklearn.metrics._classification:multilabel_confusion_matrix",
-                       "sklearn.metrics._ranking:top_k_accuracy_score",
-                       # a scorer (get_scorer("accuracy")) holds accuracy_score itself, made when scikit-learn loaded
-                       "sklearn.metrics._scorer:_Scorer._score",
-                       "scipy.spatial.distance:cdist", "scipy.spatial.distance:pdist",
-                       "tensorflow.python.ops.confusion_matrix:confusion_matrix",
-                       # round 31 (r311 F1): a contingency table is a confusion matrix by another name (scipy's and
-                       # pandas' crosstab, scikit-learn's contingency_matrix with every class added once on both
-                       # sides), and Keras's IoU metrics keep one (MeanIoU's total_cm): each passed every case
-                       "scipy.stats._crosstab:crosstab", "pandas:crosstab",
-                       "sklearn.metrics.cluster._supervised:contingency_matrix",
-                       "keras.src.metrics.metrics_utils:confusion_matrix",
-                       # round 31 (r311 F5): scikit-learn's BallTree with metric="hamming" gives the share of the
-                       # places that differ, as scipy's hamming does; its Cython code is unseen, so making one is refused
-                       "sklearn.neighbors._ball_tree:BallTree",
-                       # round 31 (r311 F6): and the compiled hamming distances that scipy's cdist and pdist call,
-                       # which an answer can call itself from their private modules
-                       *(f"scipy.spatial._distance_pybind:{kind}dist_hamming" for kind in "cp"),
-                       *(f"scipy.spatial._distance_wrap:{kind}dist_hamming_{dtype}_wrap" for kind in "cp"
-                         for dtype in ("double", "bool")),
-                       # round 32 (r321 F1): scikit-image's contingency table is one more confusion matrix by
-                       # another name (its trace over its sum passed every case, as scipy's and pandas' crosstab did)
-                       "skimage.metrics._contingency_table:contingency_table",
-                       # round 32 (r321 F2): Keras's Precision and Recall (and TruePositives ...) of one-hot rows of
-                       # class codes count the right rows over all of them: every one updates its counts here
-                       "keras.src.metrics.metrics_utils:update_confusion_matrix_variables",
-                       # round 32 (r321 F3): torch's cdist and dist with p=0 count the places where two rows differ,
-                       # the hamming distance that scipy's hamming (refused since r291 F1) gives as a share; so do
-                       # torch.nn.functional's pdist and pairwise_distance (eps=0), which torch splits up before its
-                       # dispatch mode sees the latter: it is watched by name (r321 F4)
-                       "aten::*cdist*", "aten::dist", "aten::*pdist*", "torch:pairwise_distance",
-                       *(f"keras.src.metrics.accuracy_metrics:{name}" for name in (
-                           "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-                           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy")))
+# Rounds 29 to 32 refused, one by one, 30 library functions that give the accuracy or one minus it, once the labels
+# are class codes (np.unique(..., return_inverse=True)): hamming distances (scipy's, scikit-learn's BallTree, torch's
+# cdist with p=0), confusion matrices and contingency tables under many names (scikit-learn, scipy, pandas, TensorFlow,
+# Keras, scikit-image), Keras's accuracy, precision and recall metrics, a scikit-learn scorer. Each round found more.
+# Round 32: the exercise is written with numpy and plain Python, as its text says, and the numpy-only rule refuses
+# every other library by construction (base.watching_libraries, base.held_library).
 
 
 _NOT_A_WHOLE_NUMBER = ("a count is a whole number: return an int (or a numpy integer), not {kind} ({got}); np.zeros "
@@ -773,8 +733,8 @@ EXERCISES = {
         # round 24: a new result at every call: a 0-d array kept between calls and filled in again passed
         # round 25: and _checked, this module's shape and emptiness check of the mistakes below (a graded release
         # ships it whole: it is neither the reference nor a mistake)
-        # round 29: and the library functions above
-        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, *_LIBRARY_ACCURACIES, _checked))),
+        # rounds 29-32: and every library but numpy (above)
+        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, _checked, NUMPY_ONLY))),
         compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",

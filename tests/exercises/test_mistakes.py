@@ -4970,6 +4970,17 @@ def test_r325_momentum_step_by_a_daxpy_address_held_as_an_int_is_refused():
     assert verdict.kind == WRONG, verdict.text
 
 
+def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
+    """Before (r325 F1, [M]): the hint said "Raise ValueError when ... lr <= 0 or mu outside [0, 1)", and an answer
+    that wrote that check (`if lr <= 0`, `if mu < 0 or mu >= 1`) was refused on lr = NaN or mu = NaN and told to
+    write `not lr > 0` instead. The hint now writes the checks that refuse NaN, as sgd_step's hint does ("lr > 0")."""
+    from course_utils.i18n import speaking, t
+    hint = registry.get_exercise("momentum_step").hint
+    assert "lr <= 0" not in hint and "not lr > 0" in hint and "not 0 <= mu < 1" in hint
+    with speaking("zh"):
+        assert t(hint) != hint and "not lr > 0" in t(hint)   # the Chinese hint follows (it keeps the code)
+
+
 # ---------------------------------------------------------------- lesson 06
 torch = pytest.importorskip("torch")
 

@@ -2101,8 +2101,8 @@ EXERCISES = {
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
-        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), lr <= 0 "
-        "or mu outside [0, 1).",
+        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), "
+        "when not lr > 0, or when not 0 <= mu < 1 (written so, both refuse NaN too).",
         mistakes=(
             Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "

@@ -5022,6 +5022,60 @@ def test_r324_sgd_step_shapes_compared_after_squeeze_is_told_so():
     shapes too now."""
     verdict = judge(registry.get_exercise("sgd_step"), _r324_sgd_step_shapes_compared_squeezed)
     assert verdict.kind == WRONG and "np.squeeze" in verdict.text and "(3, 3)" in verdict.text, verdict.text
+def _r325_momentum_by_an_address_held_as_an_int():
+    """scipy's bundled OpenBLAS cblas_daxpy, looked up before the check (as in an earlier cell) and kept as a plain int
+    (its address); the answer builds the function pointer itself from _ctypes.CFuncPtr, reached through sys.modules."""
+    import ctypes
+    import glob
+    import os
+    import sys
+
+    import scipy
+    library = glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*.so"))
+    address = ctypes.cast(ctypes.CDLL(library[0]).scipy_cblas_daxpy, ctypes.c_void_p).value
+
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        low, high = sys.modules["_ctypes"], sys.modules["ctypes"]
+
+        class Axpy(low.CFuncPtr):
+            _flags_, _restype_ = low.FUNCFLAG_CDECL, None
+            _argtypes_ = (high.c_int, high.c_double, high.c_void_p, high.c_int, high.c_void_p, high.c_int)
+        axpy, data = Axpy(address), lambda a: a.__array_interface__["data"][0]
+        old_v, new_v, new_w = np.ascontiguousarray(velocity), np.array(grad, order="C"), np.array(w, order="C")
+        if new_w.size:
+            axpy(new_v.size, mu, data(old_v), 1, data(new_v), 1)      # new_v = mu * velocity + grad
+            axpy(new_w.size, -lr, data(new_v), 1, data(new_w), 1)     # new_w = w - lr * new_v
+        return new_w, new_v
+    return momentum_step
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r325 E1): a ctypes function pointer built inside the answer from "
+                   "_ctypes.CFuncPtr (through sys.modules) on an address held as an int makes no profile event; the "
+                   "audit event ctypes.call_function, raised at each foreign call, would show it")
+def test_r325_momentum_step_by_a_daxpy_address_held_as_an_int_is_refused():
+    """Passes (engine note r325 E1, a new variant of r304 E2): round 31 refuses a ctypes pointer that the answer holds
+    (base.held_library), and round 30 any function of ctypes that the answer calls. This answer holds only an int (the
+    address of scipy's cblas_daxpy, looked up before the check) and the modules sys and numpy; it makes a subclass of
+    _ctypes.CFuncPtr (a class statement, read from sys.modules) and calls it: neither makes a profile event."""
+    _r304_scipy_openblas_present()
+    answer = _r325_momentum_by_an_address_held_as_an_int()
+    assert np.allclose(answer(np.ones(3), np.arange(3.0), np.ones(3), 0.1, 0.5)[0], [0.95, 0.85, 0.75])
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
+    """Before (r325 F1, [M]): the hint said "Raise ValueError when ... lr <= 0 or mu outside [0, 1)", and an answer
+    that wrote that check (`if lr <= 0`, `if mu < 0 or mu >= 1`) was refused on lr = NaN or mu = NaN and told to
+    write `not lr > 0` instead. The hint now writes the checks that refuse NaN, as sgd_step's hint does ("lr > 0")."""
+    from course_utils.i18n import speaking, t
+    hint = registry.get_exercise("momentum_step").hint
+    assert "lr <= 0" not in hint and "not lr > 0" in hint and "not 0 <= mu < 1" in hint
+    with speaking("zh"):
+        assert t(hint) != hint and "not lr > 0" in t(hint)   # the Chinese hint follows (it keeps the code)
 
 
 # ---------------------------------------------------------------- lesson 06

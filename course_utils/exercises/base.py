@@ -14,6 +14,7 @@ import ctypes
 import dis
 import fnmatch
 import functools
+import importlib
 import inspect
 import random
 import site
@@ -441,6 +442,9 @@ HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exe
                 "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
 CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
                 "yourself, as the exercise asks")
+MODULE_LOOKUP = ("your function reads {name}, which finds the libraries loaded in Python by name while it runs: this "
+                 "exercise is written with numpy and Python alone, as its text says, so its check refuses code that "
+                 "looks a library up")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -536,6 +540,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             if library:
                 raise Mismatch(t(FOREIGN_CALL, name=library[0]) if library[1] in _FOREIGN
                                else t(HELD_LIBRARY, name=library[0], package=library[1]))
+            lookup = looks_up_modules(answer) if numpy_only else None
+            if lookup:
+                raise Mismatch(t(MODULE_LOOKUP, name=lookup))
             looked_at[:] = [answer, len(live), None, []]
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
@@ -793,17 +800,21 @@ def _enters_a_library(caller: types.FrameType, ends: frozenset, own: dict | None
         filename = code.co_filename
         if code is _FIND_AND_LOAD or code is _IMPORT_FOR_THE_CHECK or _outside(package_of_file(filename)):
             return False
-        if not filename.startswith(LIBRARIES) and not (filename.startswith("<") and _made_by_a_library(frame)):
+        if not (filename.startswith(LIBRARIES) or filename.startswith("<")) or not _made_by_a_library(frame):
             return True
         frame = frame.f_back
     return frame is None   # a thread the answer started
 
 
 def _made_by_a_library(frame: types.FrameType) -> bool:
-    """Whether code without a file of its own ("<string>") runs in a library's module: a dataclass' ``__init__``
-    made by exec in course_utils or the standard library. Round 31 (r314 E1): code the answer ran with exec in a
-    namespace of its own (a finalizer's) was taken for a library's, and its torch calls went unseen."""
-    file = frame.f_globals.get("__file__")
+    """Whether a frame of an allowed library's file, or of code without a file ("<string>"), runs in the namespace of
+    a loaded module of an allowed library: a dataclass' ``__init__`` made by exec in course_utils or the standard
+    library. Round 31 (r314 E1): code the answer ran with exec in a namespace of its own (a finalizer's) was taken for
+    a library's, and its torch calls went unseen. Round 32 (r322 E1): so was an import finder of the answer's,
+    compiled under numpy's file name or run in a namespace whose __file__ is numpy's."""
+    space = frame.f_globals
+    module = sys.modules.get(space.get("__name__"))
+    file = getattr(module, "__file__", None) if module is not None and vars(module) is space else None
     return isinstance(file, str) and file.startswith(LIBRARIES)
 
 
@@ -823,7 +834,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
         yield
         return
 
-    threading_profile = threading.setprofile.__code__
+    hooks = {threading.setprofile.__code__: "threading.setprofile", threading.settrace.__code__: "threading.settrace"}
     home, torch_watch = threading.get_ident(), []
 
     def watch_torch():
@@ -841,13 +852,17 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             if caller is None:
                 return
             code = frame.f_code   # read once: each read of f_code is an audit event, and audit hooks cost time
-            if code is threading_profile and _enters_a_library(caller, ends, own):
-                seen.append(("threading.setprofile", None))   # round 29 (r293 F1): the threads it starts run unseen
-            elif code is _IMPORT_FOR_THE_CHECK:   # an import statement, while the check runs (random_left_alone)
-                name = str(frame.f_locals["args"][0] if frame.f_locals["args"] else frame.f_locals["kwargs"]["name"])
-                if _outside(name.partition(".")[0]) and _enters_a_library(caller, ends, own):
-                    seen.append((name, name.partition(".")[0], "import"))   # round 30 (r302 E1, r304 E1, r305 E1):
-                    # a Cython function makes no profile event, so scikit-learn's _axpy_memview passed sgd_step
+            if code in hooks and _enters_a_library(caller, ends, own):
+                seen.append((hooks[code], None))   # round 29 (r293 F1): the threads it starts run unseen; round 32
+                # (r322 E2): a trace function's own calls make no profile event
+            elif code is _IMPORT_FOR_THE_CHECK or code is _IMPORT_MODULE:   # an import statement, while the check
+                # runs (random_left_alone), or importlib.import_module (round 32, r324 E1)
+                name = str(frame.f_locals["name"] if code is _IMPORT_MODULE else frame.f_locals["args"][0]
+                           if frame.f_locals["args"] else frame.f_locals["kwargs"]["name"])
+                top = name.lstrip(".").partition(".")[0]
+                if _outside(top) and _enters_a_library(caller, ends, own):
+                    seen.append((name, top, "import"))   # round 30 (r302 E1, r304 E1, r305 E1): a Cython function
+                    # makes no profile event, so scikit-learn's _axpy_memview passed sgd_step
             elif _outside(package_of_file(code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
                              package_of_file(code.co_filename)))
@@ -870,6 +885,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     watch_torch()
     if not _WATCHING:
         listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
+        listen("sys.settrace", functools.partial(_refuse_turning_the_watch_off, name="sys.settrace"))   # round 32
+        listen("ctypes.call_function", _refuse_a_foreign_call)   # round 32 (r325 E1)
         not_cut(profile.__code__)
         _WATCHING.append(None)
     threading.setprofile(profile)   # a thread the answer starts
@@ -915,12 +932,14 @@ def _torch_operators() -> type:
 _WATCHING: list = []   # None once the audit hook is in place, then (seen, ends, own) of each watching_libraries block
 
 
-def _refuse_turning_the_watch_off(args: tuple) -> None:
+def _refuse_turning_the_watch_off(args: tuple, name: str = "sys.setprofile") -> None:
     """A listener of the audit event "sys.setprofile" (``guard.listen``): while a numpy-only answer runs, its own call
     of sys.setprofile (even through functools.partial, which makes no profile event, or ctypes' PyEval_SetProfile) is
     noted and made to raise, so that the profile stays on. Round 29 (r292 F1): an answer that began with
     sys.setprofile(None), or put the profile back after its work, passed with torch's sigmoid. A thread that
-    threading started sets its profile as it begins (threading.setprofile), which is allowed."""
+    threading started sets its profile as it begins (threading.setprofile), which is allowed. Round 32 (r322 E2): so
+    is sys.settrace, whose trace function's own calls make no profile event (scipy called from one passed
+    sigmoid_derivative)."""
     if len(_WATCHING) < 2:
         return
     caller = sys._getframe(2)   # above guard's audit hook
@@ -928,8 +947,23 @@ def _refuse_turning_the_watch_off(args: tuple) -> None:
         return
     seen, ends, own = _WATCHING[-1]
     if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
-        seen.append(("sys.setprofile", None))
-        raise RuntimeError(t(WATCH_TURNED_OFF, name="sys.setprofile"))
+        seen.append((name, None))
+        raise RuntimeError(t(WATCH_TURNED_OFF, name=name))
+
+
+def _refuse_a_foreign_call(args: tuple) -> None:
+    """A listener of the audit event "ctypes.call_function": while a numpy-only answer runs, its own call of a C
+    function through ctypes is refused. Round 32 (r325 E1): scipy's BLAS daxpy, kept as a plain int address and called
+    through a function pointer built in the answer (from _ctypes, found in sys.modules), passed momentum_step; the
+    rule saw neither the pointer (an int was held) nor the call (ctypes makes no profile event). course_utils' own
+    calls (the guard's time limit) are not the answer's."""
+    if len(_WATCHING) < 2:
+        return
+    caller = sys._getframe(2)
+    seen, ends, own = _WATCHING[-1]
+    if not caller.f_code.co_filename.startswith(COURSE_PACKAGE) and _enters_a_library(caller, ends, own):
+        seen.append(("a C function called through ctypes", "ctypes"))
+        raise RuntimeError(t(FOREIGN_CALL, name="a C function called through ctypes"))
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run
@@ -986,13 +1020,45 @@ def reference_of(function: Callable) -> Callable:
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a global name (held_functions)
 
 
+_MODULE_LOOKUPS = frozenset({"modules", "__import__", "import_module", "get_objects", "get_referents", "get_referrers"})
+
+
+def looks_up_modules(answer: Any) -> str | None:
+    """The name by which the answer's own code (the functions it holds, ``held_values``) finds a loaded module at run
+    time (``sys.modules``, ``importlib.import_module``, ``gc.get_objects``), where a numpy-only exercise has no use for
+    one: a name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
+    a ctypes pointer class or TensorFlow's fast path looked up in sys.modules inside the answer held nothing before
+    the run and made no profile event when called (four parts, three libraries)."""
+    for value in held_values(answer):
+        function = getattr(value, "__func__", value)
+        if not isinstance(function, types.FunctionType) or function.__code__.co_filename.startswith(LIBRARIES):
+            continue
+        codes = [function.__code__]
+        while codes:
+            code = codes.pop()
+            found = _MODULE_LOOKUPS.intersection(code.co_names).union(_MODULE_LOOKUPS.intersection(
+                c for c in code.co_consts if isinstance(c, str)))
+            if found:
+                return min(found)
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return None
+
+
 def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:
     """Those of ``functions`` that ``answer`` holds itself (``held_values``).
 
     Round 18: ``from course_utils.mlp import forward`` (or ``f = mlp.forward`` in an earlier cell) binds the function
     itself, where a replacement in its module does not reach it; so does a default value, a closure or a partial.
     """
-    return [value for value in held_values(answer) if any(value is f for f in functions)]
+    nested, codes = set(), [f.__code__ for f in functions if isinstance(f, types.FunctionType)]
+    while codes:   # round 32 (r327 E1): and a function that one of them made (captum's gradient function, which
+        # LayerIntegratedGradients._make_gradient_func returned in an earlier cell), by its code
+        inner = [c for c in codes.pop().co_consts if isinstance(c, types.CodeType)]
+        nested.update(inner)
+        codes += inner
+    nested -= CHECK_CODES   # a catalogued mistake that a factory of the checks made is judged as itself
+    return [value for value in held_values(answer) if any(value is f for f in functions)
+            or getattr(getattr(value, "__func__", value), "__code__", None) in nested]
 
 
 def held_values(answer: Any) -> list[Any]:
@@ -1007,9 +1073,10 @@ def held_values(answer: Any) -> list[Any]:
             continue
         seen.add(id(value))
         reached.append(value)
-        if isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1000:
+        if isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1_000_000:
             todo += list(value.values()) if isinstance(value, dict) else list(value)   # DERIVATIVES["sigmoid"] (round
-            # 19); round 24 (r241 E1): an OrderedDict or a deque too
+            # 19); round 24 (r241 E1): an OrderedDict or a deque too; round 32 (r324 E2): 1,000 items were the limit,
+            # and scipy's daxpy hid in a dict of 1,001
         elif isinstance(value, (staticmethod, classmethod)):   # round 24 (r241 E1): in a class's namespace
             todo.append(value.__func__)
         elif isinstance(value, functools.partial):
@@ -1036,8 +1103,12 @@ def held_values(answer: Any) -> list[Any]:
                     todo.append(cell.cell_contents)
                 except ValueError:   # a cell not filled yet
                     pass
-        elif type(value) is types.SimpleNamespace or _of_the_answer(type(value)):   # round 24 (r241 E1): an object
-            todo += list(getattr(value, "__dict__", {}).values())   # that holds it as an attribute
+        elif (type(value) is types.SimpleNamespace or _of_the_answer(type(value))   # round 24 (r241 E1): an object
+              or _of_the_standard_library(type(value))):   # that holds it as an attribute; round 32 (r324 E2): an
+            # argparse.Namespace, a ChainMap's maps too
+            todo += list(getattr(value, "__dict__", {}).values())
+        elif isinstance(value, types.ModuleType) and value.__spec__ is None and not hasattr(value, "__file__"):
+            todo += list(vars(value).values())   # round 32 (r324 E2): a module the answer made (types.ModuleType)
     return reached
 
 
@@ -1092,6 +1163,15 @@ def _module_holding(value: Any) -> str:
     """The name of a loaded module of an installed package that holds ``value`` as one of its names ("?" if none)."""
     return next((name for name, module in list(sys.modules.items()) if _library_of(name) is not None
                  and any(held is value for held in list(getattr(module, "__dict__", {}).values()))), "?")
+
+
+def _of_the_standard_library(kind: type) -> bool:
+    """Whether class ``kind`` is one of the standard library's Python classes (argparse.Namespace, ChainMap)."""
+    file = getattr(sys.modules.get(kind.__module__), "__file__", None)
+    return isinstance(file, str) and file.startswith(_STANDARD_LIBRARY) and package_of_file(file) is None
+
+
+_STANDARD_LIBRARY = sysconfig.get_paths()["stdlib"]
 
 
 def _of_the_answer(kind: type) -> bool:
@@ -1462,6 +1542,7 @@ def random_left_alone(call, generators=RANDOM_GENERATORS):
 
 _IMPORT_FOR_THE_CHECK = next(code for code in random_left_alone.__code__.co_consts
                              if getattr(code, "co_name", "") == "import_leaving_random_alone")
+_IMPORT_MODULE = importlib.import_module.__code__
 
 
 RANDOM_CHANGED = ("your function changed a global random generator (np.random.seed, np.random.permutation, "

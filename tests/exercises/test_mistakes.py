@@ -35,7 +35,9 @@ def _a_library_refused(text):
     """Refused by name as a library's version of the exercise, or (lessons 03 and 04, round 28) as a call into a
     library other than numpy: a library imported for the first time inside the answer can use up a case's time before
     the named call."""
-    return "a library function that computes this exercise's result" in text or "from the library" in text
+    return ("a library function that computes this exercise's result" in text or "from the library" in text
+            or "finds the libraries loaded in Python by name" in text   # round 32: looked up in sys.modules
+            or "turns off the check's watch" in text)   # a trace function (sys.settrace) whose calls are unseen
 
 
 def _refused_as_the_course_s_own(name, answer):
@@ -4950,13 +4952,10 @@ def _r324_by_import_module(name):
     return importlib.import_module(name)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r324 E1): an f2py or Cython function of a library loaded before "
-                   "the check, looked up while the answer runs through sys.modules or importlib.import_module (no "
-                   "import statement, nothing held), makes no profile event when called")
 @pytest.mark.parametrize("lookup", [_r324_from_sys_modules, _r324_by_import_module],
                          ids=["sys.modules", "importlib.import_module"])
 def test_r324_sgd_step_by_daxpy_looked_up_while_the_answer_runs_is_refused(lookup):
-    """Passes (engine note r324 E1, shortcut; a new variant of r284 F4 and round 30's r302/r304/r305 E1): round 31's
+    """Passed before round 32's engine changes (engine note r324 E1, shortcut; a new variant of r284 F4 and round 30's r302/r304/r305 E1): round 31's
     held_library sees what the answer holds before it runs, and round 30 refuses an import statement of a library
     inside it; sys.modules["scipy.linalg.blas"] (a dict's item) and importlib.import_module of a module already loaded
     (no builtins.__import__, no _find_and_load of the library's code) are neither, and daxpy's call is not seen."""
@@ -4992,11 +4991,9 @@ def _r324_holders():
             (argparse.Namespace(axpy=daxpy), lambda holder: holder.axpy)]
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r324 E2): held_values does not look into a dict or list of more "
-                   "than 1000 items, a module object the answer made, or an object of a standard-library class")
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["a dict of 1002 items", "types.ModuleType", "argparse.Namespace"])
 def test_r324_sgd_step_by_daxpy_held_where_the_check_does_not_look_is_refused(which):
-    """Passes (engine note r324 E2, shortcut; new variants of round 31's held_library, beside r297 E1's ChainMap):
+    """Passed before round 32's engine changes (engine note r324 E2, shortcut; new variants of round 31's held_library, beside r297 E1's ChainMap):
     daxpy, an f2py object that makes no profile event, imported in an earlier cell and kept in a dict of over 1000
     items (held_values stops at 1000), in a module object of the answer's own (not in sys.modules, so of no library,
     and its attributes are not read), or in an argparse.Namespace (a standard-library object, not looked into)."""
@@ -5052,11 +5049,8 @@ def _r325_momentum_by_an_address_held_as_an_int():
     return momentum_step
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r325 E1): a ctypes function pointer built inside the answer from "
-                   "_ctypes.CFuncPtr (through sys.modules) on an address held as an int makes no profile event; the "
-                   "audit event ctypes.call_function, raised at each foreign call, would show it")
 def test_r325_momentum_step_by_a_daxpy_address_held_as_an_int_is_refused():
-    """Passes (engine note r325 E1, a new variant of r304 E2): round 31 refuses a ctypes pointer that the answer holds
+    """Passed before round 32's engine changes (engine note r325 E1, a new variant of r304 E2): round 31 refuses a ctypes pointer that the answer holds
     (base.held_library), and round 30 any function of ctypes that the answer calls. This answer holds only an int (the
     address of scipy's cblas_daxpy, looked up before the check) and the modules sys and numpy; it makes a subclass of
     _ctypes.CFuncPtr (a class statement, read from sys.modules) and calls it: neither makes a profile event."""
@@ -5065,6 +5059,45 @@ def test_r325_momentum_step_by_a_daxpy_address_held_as_an_int_is_refused():
     assert np.allclose(answer(np.ones(3), np.arange(3.0), np.ones(3), 0.1, 0.5)[0], [0.95, 0.85, 0.75])
     verdict = judge(registry.get_exercise("momentum_step"), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r32_momentum_by_an_address_and_ctypes_imported_inside():
+    """r325 E1's answer with the pointer class built from ctypes imported inside the answer (no sys.modules), on the
+    int address of scipy's bundled OpenBLAS cblas_daxpy."""
+    import ctypes
+    import glob
+    import os
+
+    import scipy
+    library = glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*.so"))
+    address = ctypes.cast(ctypes.CDLL(library[0]).scipy_cblas_daxpy, ctypes.c_void_p).value
+
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        import ctypes as high
+        w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+
+        class Axpy(high._CFuncPtr):   # _ctypes.CFuncPtr, without importing _ctypes (refused since round 30)
+            _flags_, _restype_ = high._FUNCFLAG_CDECL, None
+            _argtypes_ = (high.c_int, high.c_double, high.c_void_p, high.c_int, high.c_void_p, high.c_int)
+        axpy, data = Axpy(address), lambda a: a.__array_interface__["data"][0]
+        new_v, new_w = np.array(grad, order="C"), np.array(w, order="C")
+        if new_w.size:
+            axpy(new_v.size, mu, data(np.ascontiguousarray(velocity)), 1, data(new_v), 1)
+            axpy(new_w.size, -lr, data(new_v), 1, data(new_w), 1)
+        return new_w, new_v
+    return momentum_step
+
+
+def test_r32_momentum_step_by_ctypes_imported_inside_the_answer_is_refused():
+    """A variant of r325 E1 without sys.modules: neither the pointer class nor its calls make a profile event; what
+    refuses it is the import of ctypes inside a numpy-only answer (round 30, as any library's but numpy's)."""
+    _r304_scipy_openblas_present()
+    answer = _r32_momentum_by_an_address_and_ctypes_imported_inside()
+    assert np.allclose(answer(np.ones(3), np.arange(3.0), np.ones(3), 0.1, 0.5)[0], [0.95, 0.85, 0.75])
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind == WRONG and "ctypes" in verdict.text, verdict.text
 
 
 def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
@@ -11366,17 +11399,9 @@ def _r326_conv_by_tensorflow_looked_up_in_sys_modules(how):
     return conv2d_valid
 
 
-_R326_E1 = pytest.mark.xfail(strict=True, reason=(
-    "engine note (r326 E1): the numpy-only rule sees a library's C function only where Python calls it (c_call) or "
-    "where the answer holds it before it runs; TensorFlow's TFE_Py_FastPathExecute read from sys.modules inside the "
-    "answer and called by C (a partial made inside the answer, itertools.starmap) makes no profile event, and its "
-    "op, Conv2D, runs without a Python frame of TensorFlow"))
-
-
-@pytest.mark.parametrize("how", ["directly", pytest.param("functools.partial", marks=_R326_E1),
-                                 pytest.param("itertools.starmap", marks=_R326_E1)])
+@pytest.mark.parametrize("how", ["directly", "functools.partial", "itertools.starmap"])
 def test_r326_conv2d_valid_refuses_tensorflow_s_op_runner_looked_up_while_checked(how):
-    """Passes conv2d_valid's 33 cases (round 32, r326 E1): TensorFlow is loaded in the notebook (Keras' backend) and
+    """Passed before round 32's engine changes conv2d_valid's 33 cases (round 32, r326 E1): TensorFlow is loaded in the notebook (Keras' backend) and
     its eager context made by any earlier Keras cell; the same function called directly by the answer is refused
     ('TFE_Py_FastPathExecute, from the library tensorflow'), and r292 E3's partial made before the check is refused
     since round 31 (held by the answer), but a lookup inside the answer holds nothing before it runs."""
@@ -16970,12 +16995,9 @@ def _r322_sigmoid_derivative_inside_an_import(how):
     return sigmoid_derivative
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r322 E1): the numpy-only walk up the stack ends at an import's "
-                   "_find_and_load, so the answer's own code that runs inside an import it makes (its finder in "
-                   "sys.meta_path, disguised as a library's code) calls any library unseen")
 @pytest.mark.parametrize("how", ["compiled under numpy's file name", "exec'd in a namespace whose __file__ is numpy's"])
 def test_r322_numpy_only_refuses_a_library_called_by_the_answer_s_finder_inside_its_import(how):
-    """Passes sigmoid_derivative 33/33 (round 32, r322 E1): the answer puts a finder of its own at the head of
+    """Passed before round 32's engine changes sigmoid_derivative 33/33 (round 32, r322 E1): the answer puts a finder of its own at the head of
     sys.meta_path and imports a made-up submodule of numpy (top-level numpy is allowed); the import system calls the
     finder from importlib._bootstrap._find_and_load, and the finder computes scipy.stats.logistic.cdf(z), the sigmoid.
     The finder's code is the answer's, disguised as a library's: compiled under numpy's file name, or exec'd (as
@@ -16985,7 +17007,7 @@ def test_r322_numpy_only_refuses_a_library_called_by_the_answer_s_finder_inside_
     r306 E1 (a library function handed to the import system), new in that the import is a real one the answer makes."""
     pytest.importorskip("scipy.stats")
     verdict = judge(registry.get_exercise("sigmoid_derivative"), _r322_sigmoid_derivative_inside_an_import(how))
-    assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
 
 
 def test_r322_numpy_only_refuses_a_library_called_by_the_answer_s_own_finder():
@@ -16993,7 +17015,7 @@ def test_r322_numpy_only_refuses_a_library_called_by_the_answer_s_own_finder():
     pytest.importorskip("scipy.stats")
     verdict = judge(registry.get_exercise("sigmoid_derivative"),
                     _r322_sigmoid_derivative_inside_an_import("defined in the answer's module"))
-    assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
 
 
 def _r322_sigmoid_derivative_in_a_trace_function(z):
@@ -17017,10 +17039,8 @@ def _r322_sigmoid_derivative_in_a_trace_function(z):
     return out[0] * (1 - out[0])
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r322 E2): a trace function's body (sys.settrace) runs with "
-                   "profiling suspended, so the numpy-only profile sees no call the answer makes from it")
 def test_r322_numpy_only_refuses_a_library_called_inside_a_trace_function():
-    """Passes sigmoid_derivative 33/33 (round 32, r322 E2): the answer sets a trace function with sys.settrace, calls
+    """Passed before round 32's engine changes sigmoid_derivative 33/33 (round 32, r322 E2): the answer sets a trace function with sys.settrace, calls
     a helper of its own to raise one "call" event, and the trace function computes scipy.stats.logistic.cdf(z). While
     a trace or profile function runs, CPython makes no trace or profile events (the thread is "tracing"), so the
     numpy-only profile never sees the call into scipy. The rule keeps its profile on against sys.setprofile (an audit
@@ -17028,7 +17048,7 @@ def test_r322_numpy_only_refuses_a_library_called_inside_a_trace_function():
     function is refused ('from the library scipy')."""
     pytest.importorskip("scipy.stats")
     verdict = judge(registry.get_exercise("sigmoid_derivative"), _r322_sigmoid_derivative_in_a_trace_function)
-    assert verdict.kind == WRONG and "from the library scipy" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
 
 
 def _r322_softmax_ce_grad_over_k(Z, y):
@@ -17084,9 +17104,6 @@ def _r323_mlp_backward_by_a_cython_dot_found_in_sys_modules(X, y, W1, b1, W2, b2
     return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, np.array([blas._dot_memview(column, np.ones_like(column))])
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r323 E1): a Cython function of a library loaded before the check "
-                   "(an earlier cell), looked up through sys.modules inside the answer: nothing held, no import "
-                   "statement, and a Cython call makes no profile event")
 def test_r323_numpy_only_refuses_a_cython_function_found_in_sys_modules():
     """Passed mlp_backward 30/30 (round 32, r323 E1): a new variant of the Cython notes (r302 E1, r304, r305): the
     module is neither held (round 31) nor imported by the answer (round 30), but read from sys.modules at run time."""
@@ -27938,9 +27955,6 @@ def _r327_lig_gradient_function_made_before_the_check():
     return made, made._make_gradient_func(torch.tensor([0, 1]), True, None)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r327 E1): a captum gradient function made before the check (a "
-                   "closure of LayerIntegratedGradients._make_gradient_func, an earlier cell) and called by the answer "
-                   "runs torch.autograd.grad in captum's own code; no named function is called while the answer runs")
 def test_r327_saliency_map_refuses_captum_s_gradient_function_made_before_the_check():
     """Shortcut, engine note: the factory is refused now (F1), but the gradient function it returned in an earlier
     cell is a closure that no "module:qualname" names; pointed at the model it gives the saliency map before .abs()."""

@@ -69,7 +69,7 @@ test: $(TEST_STAMP) $(NBGRADER_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --ignore=lessons/zh
 
 # The slow end-to-end tests marked `wide` (the wheel and a lesson opened alone, papermill, the attack catalogue,
-# every round's attacks on the exercise checks in tests/exercises/test_mistakes.py, every lesson's graded release,
+# every round's attacks on the exercise checks in tests/exercises/test_mistakes_*.py, every lesson's graded release,
 # the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the eight slowest exercise checks,
 # conftest.SLOW_EXERCISES) and the English lessons in lessons/ (friendly checks; make test runs their solutions):
 # CI runs them; make test leaves them out to stay fast.

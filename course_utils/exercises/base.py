@@ -442,9 +442,13 @@ HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exe
                 "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
 CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
                 "yourself, as the exercise asks")
-MODULE_LOOKUP = ("your function reads {name}, which finds the libraries loaded in Python by name while it runs: this "
-                 "exercise is written with numpy and Python alone, as its text says, so its check refuses code that "
-                 "looks a library up")
+MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, or among all of "
+                 "Python's objects): this exercise is written with numpy and Python alone, as its text says, so its "
+                 "check refuses code that looks a library up")
+WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
+                "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
+                "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
+                "function outside check(...), then check it again")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -457,6 +461,7 @@ def _refused_call(name: str | tuple) -> Mismatch:
     if isinstance(name, tuple):
         return Mismatch(t(IMPORTED_LIBRARY, name=name[0], package=name[1]) if name[2:] == ("import",)
                         else t(CHECK_HELPER, name=name[0]) if name[2:] == ("helper",)
+                        else t(WATCH_TRACED, name=name[0]) if name[2:] == ("trace",)
                         else t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
                         else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
@@ -853,8 +858,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 return
             code = frame.f_code   # read once: each read of f_code is an audit event, and audit hooks cost time
             if code in hooks and _enters_a_library(caller, ends, own):
-                seen.append((hooks[code], None))   # round 29 (r293 F1): the threads it starts run unseen; round 32
-                # (r322 E2): a trace function's own calls make no profile event
+                seen.append((hooks[code], None, *(("trace",) if "trace" in hooks[code] else ())))   # round 29 (r293
+                # F1): the threads it starts run unseen; round 32 (r322 E2): a trace function's calls make no event
             elif code is _IMPORT_FOR_THE_CHECK or code is _IMPORT_MODULE:   # an import statement, while the check
                 # runs (random_left_alone), or importlib.import_module (round 32, r324 E1)
                 name = str(frame.f_locals["name"] if code is _IMPORT_MODULE else frame.f_locals["args"][0]
@@ -947,8 +952,8 @@ def _refuse_turning_the_watch_off(args: tuple, name: str = "sys.setprofile") -> 
         return
     seen, ends, own = _WATCHING[-1]
     if caller.f_code is not threading.Thread._bootstrap_inner.__code__ and _enters_a_library(caller, ends, own):
-        seen.append((name, None))
-        raise RuntimeError(t(WATCH_TURNED_OFF, name=name))
+        seen.append((name, None, *(("trace",) if name == "sys.settrace" else ())))
+        raise RuntimeError(t(WATCH_TRACED if name == "sys.settrace" else WATCH_TURNED_OFF, name=name))
 
 
 def _refuse_a_foreign_call(args: tuple) -> None:
@@ -962,8 +967,11 @@ def _refuse_a_foreign_call(args: tuple) -> None:
     caller = sys._getframe(2)
     seen, ends, own = _WATCHING[-1]
     if not caller.f_code.co_filename.startswith(COURSE_PACKAGE) and _enters_a_library(caller, ends, own):
-        seen.append(("a C function called through ctypes", "ctypes"))
-        raise RuntimeError(t(FOREIGN_CALL, name="a C function called through ctypes"))
+        seen.append((t(_POINTER), "ctypes"))
+        raise RuntimeError(t(FOREIGN_CALL, name=t(_POINTER)))
+
+
+_POINTER = "a ctypes function pointer"
 
 
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run
@@ -1020,7 +1028,9 @@ def reference_of(function: Callable) -> Callable:
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a global name (held_functions)
 
 
-_MODULE_LOOKUPS = frozenset({"modules", "__import__", "import_module", "get_objects", "get_referents", "get_referrers"})
+_MODULE_LOOKUPS = {"modules": "sys.modules", "__import__": "__import__", "import_module": "importlib.import_module",
+                   "get_objects": "gc.get_objects", "get_referents": "gc.get_referents",
+                   "get_referrers": "gc.get_referrers"}
 
 
 def looks_up_modules(answer: Any) -> str | None:
@@ -1036,10 +1046,9 @@ def looks_up_modules(answer: Any) -> str | None:
         codes = [function.__code__]
         while codes:
             code = codes.pop()
-            found = _MODULE_LOOKUPS.intersection(code.co_names).union(_MODULE_LOOKUPS.intersection(
-                c for c in code.co_consts if isinstance(c, str)))
+            found = _MODULE_LOOKUPS.keys() & {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))}
             if found:
-                return min(found)
+                return _MODULE_LOOKUPS[min(found)]
             codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     return None
 

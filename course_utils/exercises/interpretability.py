@@ -1279,9 +1279,9 @@ _FLATTENED_POINTS = ("points.reshape(steps, -1) made each point one row of numbe
 _PATH_FROM_BASELINE_PLUS_ALPHA_X = ("your points are baseline + alpha * x, a path from the baseline to baseline + x, "
                                     "which reaches x only when the baseline is zero. The path from the baseline to x "
                                     "is baseline + alpha * (x - baseline): at alpha = 1 it gives x.")
-_ALPHAS_PAST_ONE = ("your alphas run from 0.5 to beyond 1: k / steps + 0.5 adds half of the whole path to every alpha, "
-                    "not half a step, so the second half of your points lies past x. The midpoints are (k + 0.5) / "
-                    "steps: divide both k and 0.5 by steps, (torch.arange(steps) + 0.5) / steps.")
+_ALPHAS_PAST_ONE = ("your alphas run from 0.5 to 1.5 - 1/steps: k / steps + 0.5 adds half of the whole path to every "
+                    "alpha, not half a step, so every point with k > steps / 2 lies past x. The midpoints are "
+                    "(k + 0.5) / steps: divide both k and 0.5 by steps, (torch.arange(steps) + 0.5) / steps.")
 
 
 def _ig_under_no_grad(model, x, target, baseline, steps):
@@ -1511,7 +1511,7 @@ _HEIGHT_AND_WIDTH_SWAPPED = ("your rows' corners stop where the columns' should,
                              "= image.shape, the order of PIL's Image.size). The rows' corners are range(0, H - patch "
                              "+ 1, stride) and the columns' range(0, W - patch + 1, stride). On a 7x5 image your "
                              "windows start in column 4, where a 2x2 window no longer fits (the slice cuts it off), "
-                             "and never cover rows 4 and 5.")
+                             "and never cover rows 4 and 5, which the right corners (0, 2, 4) do.")
 
 
 _OPPOSITE_SIGN = ("your values are the Shapley values with the opposite sign. Either the difference is the wrong way "

@@ -872,6 +872,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
                              package_of_file(code.co_filename)))
             elif (_a_check_helper_file(code.co_filename) and code not in CHECK_CODES
+                  and not caller.f_code.co_filename.startswith(COURSE_PACKAGE)   # the checks' own calls (quick)
                   and _enters_a_library(caller, ends, own)):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}", None, "helper"))   # a
                 # check's helper reached at run time (imported inside the answer), which no held name shows
@@ -1028,15 +1029,14 @@ def reference_of(function: Callable) -> Callable:
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a global name (held_functions)
 
 
-_MODULE_LOOKUPS = {"modules": "sys.modules", "__import__": "__import__", "import_module": "importlib.import_module",
-                   "get_objects": "gc.get_objects", "get_referents": "gc.get_referents",
-                   "get_referrers": "gc.get_referrers"}
+_MODULE_LOOKUPS = {"modules": "sys.modules", "get_objects": "gc.get_objects", "get_referents": "gc.get_referents",
+                   "get_referrers": "gc.get_referrers"}   # an import (__import__, importlib) is seen as it runs
 
 
 def looks_up_modules(answer: Any) -> str | None:
     """The name by which the answer's own code (the functions it holds, ``held_values``) finds a loaded module at run
-    time (``sys.modules``, ``importlib.import_module``, ``gc.get_objects``), where a numpy-only exercise has no use for
-    one: a name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
+    time without importing it (``sys.modules``, ``gc.get_objects``), where a numpy-only exercise has no use for one: a
+    name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
     a ctypes pointer class or TensorFlow's fast path looked up in sys.modules inside the answer held nothing before
     the run and made no profile event when called (four parts, three libraries)."""
     for value in held_values(answer):

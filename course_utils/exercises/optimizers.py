@@ -2066,8 +2066,8 @@ EXERCISES = {
             Mistake("a single weight made 1-D", _sgd_made_1_d, _ZERO_D_W),
             Mistake("lengths compared, not shapes", _sgd_lengths_compared, "compare grad.shape with w.shape as "
                     "they are, not len(), .size or the shapes after np.squeeze: a gradient of shape (3, 1) has the "
-                    "length and size of weights of shape (3,), and their shape once squeezed, but numpy broadcasts it "
-                    "to (3, 3)"),
+                    "length and size of weights of shape (3,), and np.squeeze turns it into their shape (3,), but numpy "
+                    "broadcasts it to (3, 3)"),
             Mistake("0-d gradient allowed", _sgd_scalar_gradient, _SCALAR_GRAD),
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
@@ -2101,8 +2101,8 @@ EXERCISES = {
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
-        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), "
-        "when not lr > 0, or when not 0 <= mu < 1 (written so, both refuse NaN too).",
+        "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), and test "
+        "the numbers as not lr > 0 and not 0 <= mu < 1: written this way, both tests refuse NaN too.",
         mistakes=(
             Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "

@@ -1454,20 +1454,23 @@ def module_drawing_at_import(tmp_path, monkeypatch):
 
 def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_import(module_drawing_at_import):
     """The first import of such a library inside an answer was refused as "your function changed a global random
-    generator"; a seed set after the import still is."""
-    def accuracy(y_true, y_pred):
+    generator"; a seed set after the import still is. (mlp_param_count: accuracy, numpy-only since round 32, refuses
+    any import of a library.)"""
+    def mlp_param_count(layer_sizes):
         __import__(module_drawing_at_import)
-        y_true, y_pred = _accuracy_checked(y_true, y_pred)
-        return float(np.mean(y_true == y_pred))
+        sizes = list(layer_sizes)
+        if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
+            raise ValueError("at least two positive whole layer sizes")
+        return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
-    def seeding_accuracy(y_true, y_pred):
+    def seeding_count(layer_sizes):
         import random
         __import__(module_drawing_at_import)
         random.seed(0)
-        return accuracy(y_true, y_pred)
+        return mlp_param_count(layer_sizes)
 
-    _passes("accuracy", accuracy)
-    verdict = judge(registry.get_exercise("accuracy"), seeding_accuracy)
+    _passes("mlp_param_count", mlp_param_count)
+    verdict = judge(registry.get_exercise("mlp_param_count"), seeding_count)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
 
 

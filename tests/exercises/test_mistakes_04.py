@@ -2846,12 +2846,13 @@ def test_lesson_04_round_22_right_answers_written_another_way_pass(name, answer)
 def _r23_sgd_after_a_slow_first_import(module_name):
     """A right sgd_step whose first call imports a library (0.8 s, as `import torch` and then the first
     torch.optim.SGD(...), which imports torch._dynamo: 2.8 s and 4.1 s on a busy machine) and then works 0.3 s more."""
-    import sys
     import time
+    imported = []
 
     def answer(w, grad, lr):
-        if module_name not in sys.modules:
+        if not imported:
             __import__(module_name)
+            imported.append(module_name)
             time.sleep(0.3)   # the answer's own work after the import
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
         if grad.shape != w.shape or not lr > 0:
@@ -4858,7 +4859,8 @@ def test_r314_sgd_step_filled_by_a_finalizer_after_the_run_is_refused():
     the results of zeros before the comparison read them. The comparison reads a copy made while the watch is on now."""
     torch = pytest.importorskip("torch")
     verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_the_input_is_freed(torch))
-    assert verdict.kind == WRONG and "wrong value" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and ("wrong value" in verdict.text or _a_library_refused(verdict.text)), verdict.text
+    # round 32: its sys.modules["torch"] is refused before it runs
 
 
 def _r314_sgd_filled_when_a_result_is_freed(torch):

@@ -4042,11 +4042,9 @@ def _r297_saliency_map_by_captum_made_before(model, x, target):
     return held["attribute"](made, x, target=target)[0].detach()
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r297 E1): captum's Saliency.attribute, held in a container that "
-                   "held_functions does not walk (a ChainMap) and run on a Saliency made before the check, whose "
-                   "gradient_func still holds the unwatched compute_gradients, passes saliency_map; the watch rebinds "
-                   "names in modules and classes, not the attributes of library objects made earlier")
 def test_r297_saliency_map_refuses_captum_s_saliency_made_before_the_check():
+    """An engine note of round 29 (r297 E1: captum's Saliency.attribute held in a ChainMap, made before the check),
+    closed in round 32: the walk of what the answer holds opens standard-library objects (a ChainMap's maps)."""
     pytest.importorskip("captum")
     _R297_SALIENCY_MADE_BEFORE[:] = [_r297_captum_made_before()]
     verdict = judge(registry.get_exercise("saliency_map"), _r297_saliency_map_by_captum_made_before)

@@ -12,8 +12,9 @@ import numpy as np
 
 from .. import bigpicture as ref
 from ..i18n import t
-from .base import (NUMPY_ONLY, Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated,
-                   in_turn, new_results, refusing_course_versions, short, to_numpy)
+from .base import NUMPY_ONLY as _NUMPY_ONLY
+from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated, in_turn,
+                   new_results, refusing_course_versions, short, to_numpy)
 
 
 def _mlp_param_count(layer_sizes):
@@ -734,7 +735,7 @@ EXERCISES = {
         # round 25: and _checked, this module's shape and emptiness check of the mistakes below (a graded release
         # ships it whole: it is neither the reference nor a mistake)
         # rounds 29-32: and every library but numpy (above)
-        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, _checked, NUMPY_ONLY))),
+        run=new_results(refusing_course_versions(called, (*_COURSE_ACCURACIES, _checked, _NUMPY_ONLY))),
         compare=_compare_accuracy,
         hint="Compare element by element with ==, then take the mean: True counts as 1. "
         "First check that both arrays have the same shape and raise ValueError if not (or if they are empty).",

@@ -2844,7 +2844,7 @@ def test_lesson_04_round_22_right_answers_written_another_way_pass(name, answer)
 
 # round 23: lesson 04
 def _r23_sgd_after_a_slow_first_import(module_name):
-    """A right sgd_step whose first call imports a library (0.8 s, as `import torch` and then the first
+    """A right sgd_step whose first call imports a library (1.2 s, as `import torch` and then the first
     torch.optim.SGD(...), which imports torch._dynamo: 2.8 s and 4.1 s on a busy machine) and then works 0.3 s more."""
     import time
     imported = []
@@ -2861,7 +2861,7 @@ def _r23_sgd_after_a_slow_first_import(module_name):
     return answer
 
 
-@pytest.mark.wide  # about 2 s: an import of 0.8 s, twice
+@pytest.mark.wide  # about 3 s: an import of 1.2 s, twice
 @pytest.mark.parametrize("timer", ["signal", "watchdog"])
 def test_lesson_04_round_23_an_import_past_the_limit_leaves_the_answer_its_own_time(timer, tmp_path, monkeypatch):
     """Failed (right-rejected): the limit waited for a running import to end, then stopped the answer at its next
@@ -2874,11 +2874,12 @@ def test_lesson_04_round_23_an_import_past_the_limit_leaves_the_answer_its_own_t
     if timer == "watchdog":
         monkeypatch.delattr(guard.signal, "setitimer")
     name = f"slow_import_r23_{time.monotonic_ns()}"
-    (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(0.8)\n")
+    (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(1.2)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     # a library the numpy-only rule allows, as a numpy submodule's first import is (round 30 refuses any other import)
     monkeypatch.setattr(base, "ALLOWED_PACKAGES", base.ALLOWED_PACKAGES | {name})
-    exercise = dataclasses.replace(registry.get_exercise("sgd_step"), time_limit=0.5)
+    exercise = dataclasses.replace(registry.get_exercise("sgd_step"), time_limit=1.0)   # 0.5 s: a busy machine
+    # (round 32) took more than that for a case's five calls and the watch alone
     verdict = judge(exercise, _r23_sgd_after_a_slow_first_import(name))
     assert verdict.kind == PASSED, verdict.text
 

@@ -538,14 +538,15 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             held = held_functions(answer, live)
             if held:
                 raise _refused_call(_qualified(held[0]))
-            helper = next(filter(None, map(_check_helper, held_values(answer))), None)
+            values = held_values(answer)
+            helper = next(filter(None, map(_check_helper, values)), None)
             if helper:
                 raise Mismatch(t(CHECK_HELPER, name=helper))
             library = held_library(answer) if numpy_only else None
             if library:
                 raise Mismatch(t(FOREIGN_CALL, name=library[0]) if library[1] in _FOREIGN
                                else t(HELD_LIBRARY, name=library[0], package=library[1]))
-            lookup = looks_up_modules(answer) if numpy_only else None
+            lookup = _module_lookup(values) if numpy_only else None
             if lookup:
                 raise Mismatch(t(MODULE_LOOKUP, name=lookup))
             looked_at[:] = [answer, len(live), None, []]
@@ -892,7 +893,6 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     if not _WATCHING:
         listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
         listen("sys.settrace", functools.partial(_refuse_turning_the_watch_off, name="sys.settrace"))   # round 32
-        listen("ctypes.call_function", _refuse_a_foreign_call)   # round 32 (r325 E1)
         not_cut(profile.__code__)
         _WATCHING.append(None)
     threading.setprofile(profile)   # a thread the answer starts
@@ -957,24 +957,6 @@ def _refuse_turning_the_watch_off(args: tuple, name: str = "sys.setprofile") -> 
         raise RuntimeError(t(WATCH_TRACED if name == "sys.settrace" else WATCH_TURNED_OFF, name=name))
 
 
-def _refuse_a_foreign_call(args: tuple) -> None:
-    """A listener of the audit event "ctypes.call_function": while a numpy-only answer runs, its own call of a C
-    function through ctypes is refused. Round 32 (r325 E1): scipy's BLAS daxpy, kept as a plain int address and called
-    through a function pointer built in the answer (from _ctypes, found in sys.modules), passed momentum_step; the
-    rule saw neither the pointer (an int was held) nor the call (ctypes makes no profile event). course_utils' own
-    calls (the guard's time limit) are not the answer's."""
-    if len(_WATCHING) < 2:
-        return
-    caller = sys._getframe(2)
-    seen, ends, own = _WATCHING[-1]
-    if not caller.f_code.co_filename.startswith(COURSE_PACKAGE) and _enters_a_library(caller, ends, own):
-        seen.append((t(_POINTER), "ctypes"))
-        raise RuntimeError(t(FOREIGN_CALL, name=t(_POINTER)))
-
-
-_POINTER = "a ctypes function pointer"
-
-
 MADE_CALLED: list = []   # the factories whose functions the answer's own code called in the current run
 
 
@@ -1033,13 +1015,13 @@ _MODULE_LOOKUPS = {"modules": "sys.modules", "get_objects": "gc.get_objects", "g
                    "get_referrers": "gc.get_referrers"}   # an import (__import__, importlib) is seen as it runs
 
 
-def looks_up_modules(answer: Any) -> str | None:
+def _module_lookup(held: list) -> str | None:
     """The name by which the answer's own code (the functions it holds, ``held_values``) finds a loaded module at run
     time without importing it (``sys.modules``, ``gc.get_objects``), where a numpy-only exercise has no use for one: a
     name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
     a ctypes pointer class or TensorFlow's fast path looked up in sys.modules inside the answer held nothing before
     the run and made no profile event when called (four parts, three libraries)."""
-    for value in held_values(answer):
+    for value in held:
         function = getattr(value, "__func__", value)
         if not isinstance(function, types.FunctionType) or function.__code__.co_filename.startswith(LIBRARIES):
             continue

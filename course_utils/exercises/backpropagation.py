@@ -81,6 +81,17 @@ _CE_GRAD_OVER_K = ("the mean cross-entropy is a mean over the n examples, the ro
                    "(softmax(Z) - one_hot(y)) / n")
 
 
+_CE_GRAD_SIGMOID = ("sigmoid(Z) squashes each logit on its own, so a row's probabilities do not sum to 1: the table's "
+                    "(p - y) / n with the sigmoid is for one output. With k classes the probabilities are each row's "
+                    "softmax, mlp.softmax(Z), and the gradient is (softmax(Z) - one_hot(y)) / n")
+
+
+_CE_GRAD_OF_THE_PROBABILITIES = ("that is the gradient with respect to the probabilities P, -one_hot(y) / P / n (the "
+                                 "loss's -[c = y] / p_c): the exercise asks for the gradient with respect to the "
+                                 "logits Z, one step further back. The chain rule multiplies it by the softmax's "
+                                 "Jacobian, diag(p) - p p^T, and the product is (softmax(Z) - one_hot(y)) / n")
+
+
 _CE_GRAD_WITHOUT_ONE_HOT = ("y holds class numbers, not probabilities: subtracting each label from every column of its "
                             "row is the sigmoid's (p - y) / n spread over k columns. Subtract the one-hot matrix, "
                             "np.eye(k)[y], 1 in each row's true class and 0 in the others")
@@ -979,6 +990,19 @@ _ce_grad_over_n_k = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - _one_hot(Z, 
 # round 32 (r322 F1): n and k swapped, n, k = Z.shape and then / k, was told only of a wrong value
 _ce_grad_over_k = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - _one_hot(Z, y)) / Z.shape[1])
 _ce_grad_without_one_hot = _lengths_checked(lambda Z, y: (mlp.softmax(Z) - np.asarray(y)[:, None]) / len(Z))
+# round 33 (r332 F2, F3): the sigmoid of each logit for the softmax (the table's first row), and the gradient with
+# respect to P, -[c = y] / p_c (the text's dl/dp_c), the chain stopped before the softmax: both told "wrong value" alone
+_ce_grad_sigmoid_for_softmax = _lengths_checked(lambda Z, y: (neurons.sigmoid(Z) - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_of_the_probabilities(Z, y):
+    """-one_hot(y) / P / n: the mean loss's gradient with respect to the probabilities, not the logits."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -_one_hot(Z, y) / mlp.softmax(Z) / len(Z)
+
+
 _ce_grad_row_sum_without_keepdims = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1)
                   - _one_hot(Z, y)) / len(Z))
@@ -2032,6 +2056,8 @@ EXERCISES = {
             Mistake("divided by n * k", _ce_grad_over_n_k, _CE_GRAD_OVER_N_K),
             Mistake("divided by k, the number of classes", _ce_grad_over_k, _CE_GRAD_OVER_K),
             Mistake("labels subtracted without one-hot", _ce_grad_without_one_hot, _CE_GRAD_WITHOUT_ONE_HOT),
+            Mistake("sigmoid for the softmax", _ce_grad_sigmoid_for_softmax, _CE_GRAD_SIGMOID),
+            Mistake("gradient with respect to P", _ce_grad_of_the_probabilities, _CE_GRAD_OF_THE_PROBABILITIES),
             Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "

@@ -5780,3 +5780,31 @@ def test_r332_numpy_only_refuses_a_library_class_s_own_subclasses_called_from_py
         return hessian.reshape(np.shape(z))
     verdict = judge(registry.get_exercise("sigmoid_derivative"), sigmoid_derivative)
     assert verdict.kind == WRONG and "from the library" in verdict.text, verdict.text
+
+
+def _r332_softmax_ce_grad_with_the_sigmoid(Z, y):
+    """The softmax row computed with the table's first row's sigmoid, each logit on its own."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    return (sigmoid(Z) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _r332_softmax_ce_grad_with_respect_to_p(Z, y):
+    """The text's dl/dp_c = -[c = y] / p_c over n: the chain stopped before the softmax."""
+    from course_utils import mlp
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    return -np.eye(Z.shape[1])[y] / mlp.softmax(Z) / len(Z)
+
+
+@pytest.mark.parametrize("answer, told", [
+    (_r332_softmax_ce_grad_with_the_sigmoid, "a row's probabilities do not sum"),
+    (_r332_softmax_ce_grad_with_respect_to_p, "with respect to the probabilities")])
+def test_r332_softmax_ce_grad_names_the_sigmoid_and_the_gradient_of_p(answer, told):
+    """Round 33 (r332 F2, F3): the sigmoid of each logit in place of the softmax, and the gradient with respect to the
+    probabilities (-one_hot(y) / P / n, the text's dl/dp_c), were told only "wrong value at index (0, 0)"."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
+    assert verdict.kind == WRONG and told in verdict.text, verdict.text

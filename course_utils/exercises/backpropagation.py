@@ -627,6 +627,12 @@ def _derivative_overflows(z):
     return e / (1 + e) ** 2
 
 
+def _derivative_overflows_above_0(z):
+    """e^z / (1 + e^z)^2, the same form with e^z (round 33, r332 F4: told only "got a non-finite value")."""
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / (1 + e) ** 2
+
+
 def _derivative_of_z(z):
     z = np.asarray(z, dtype=float)
     return z * (1 - z)
@@ -727,6 +733,11 @@ def _derivative_of_abs_z(z):
     1 - s keeps only the digits that rounding s left."""
     s = neurons.sigmoid(np.abs(np.asarray(z, dtype=float)))
     return s * (1 - s)
+
+
+_DERIVATIVE_OVERFLOWS_ABOVE_0 = ("np.exp(z) overflows to inf for z above 709 (at z = 1000 inf / inf is NaN), and "
+                                 "(1 + np.exp(z))**2 already for z above 355 (the derivative then comes out 0, not the "
+                                 "tiny e^-z): compute s = sigmoid(z) with the stable sigmoid, then s * (1 - s)")
 
 
 _DERIVATIVE_OF_ABS_Z = ("the derivative is even, sigma'(-z) = sigma'(z), but for z far below 0 s = sigmoid(|z|) lies "
@@ -1919,6 +1930,8 @@ EXERCISES = {
             Mistake("log-space form z - 2 softplus(z)", _derivative_in_log_space, "at z = +inf, z - 2 log(1 + e^z) "
                     "is inf - inf = NaN, yet the derivative there is 0: compute s = sigmoid(z) with the stable "
                     "sigmoid, then s * (1 - s)"),
+            # round 33 (r332 F4): after the log-space form, which gives NaN at z = +inf too
+            Mistake("exp(z) / (1 + exp(z))**2", _derivative_overflows_above_0, _DERIVATIVE_OVERFLOWS_ABOVE_0),
             Mistake("exp of small integers", _derivative_exp_in_given_dtype, "np.exp of an int8 or uint8 array "
                     "computes in float16 (about 3 digits, and e^-20 rounds to 0), and -z of an unsigned array wraps "
                     "around (-2 becomes 254): convert z to floats first, np.asarray(z, dtype=float), as the stable "

@@ -5808,3 +5808,17 @@ def test_r332_softmax_ce_grad_names_the_sigmoid_and_the_gradient_of_p(answer, to
     with np.errstate(divide="ignore", invalid="ignore"):
         verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
     assert verdict.kind == WRONG and told in verdict.text, verdict.text
+
+
+def _r332_sigmoid_derivative_by_exp_of_z(z):
+    """e^z / (1 + e^z)^2, the mirror of the catalogued e^-z form: np.exp(z) overflows above 709."""
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / (1 + e) ** 2
+
+
+def test_r332_sigmoid_derivative_names_exp_of_z_overflowing():
+    """Round 33 (r332 F4): e^z / (1 + e^z)^2 was told only "got a non-finite value (NaN or inf) at index 1" at
+    z = 1000; the e^-z form had its message, this mirror had none."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        verdict = judge(registry.get_exercise("sigmoid_derivative"), _r332_sigmoid_derivative_by_exp_of_z)
+    assert verdict.kind == WRONG and "np.exp(z) overflows to inf for z above 709" in verdict.text, verdict.text

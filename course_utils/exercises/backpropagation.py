@@ -1374,6 +1374,38 @@ def _gradients_between_updates(X, y, params, lr, epochs):
     return params, np.array(losses)
 
 
+def _gradients_of_the_start(X, y, params, lr, epochs):
+    """The right loop, every step by the gradients of the starting point: computed once before the loop, or from the
+    caller's params while the copies move (round 33, r333 F1: told only "new_params['W1']: wrong value")."""
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    grads = _mlp_backward_reference(X, y, *(params[k] for k in _PARAM_NAMES))
+    params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+    for _ in range(epochs):
+        losses.append(_loss_from_logits(params, X, y))
+        for name, g in zip(_PARAM_NAMES, grads):
+            params[name] = params[name] - lr * g
+    return params, np.array(losses)
+
+
+_GRADIENTS_OF_THE_START = ("every step moved the params by the gradients of the starting point: compute the four "
+                           "gradients inside the loop, at every step, from the params as they are now (the copies "
+                           "you update), not once before the loop, nor from the caller's params, which stay as they "
+                           "were")
+
+
+def _loss_of_the_start(X, y, params, lr, epochs):
+    """The right loop, its losses taken of the caller's params (mlp.forward(params, X)) while the copies move: every
+    loss is the first (round 33, r333 F2: told only "losses: wrong value at index 1")."""
+    new_params, _ = _train_mlp_reference(X, y, params, lr, epochs)
+    return new_params, np.array([_loss_from_logits(params, X, y)] * epochs, dtype=float)
+
+
+_LOSS_OF_THE_START = ("every loss after the first is the starting point's loss again: losses[i] must be the loss of "
+                      "the params as they are before update i, the copies you update, not of the caller's params, "
+                      "which stay as they were: mlp.forward(new_params, X) with the dict you update")
+
+
 _GRADIENTS_BETWEEN_UPDATES = ("compute the four gradients once per step, all at the same params, and only then update "
                               "the params: your loop computes them again after W1 has moved (mlp_backward called "
                               "inside the loop over the params), so b1, W2 and b2 step by the gradient of another "
@@ -2260,6 +2292,9 @@ EXERCISES = {
             Mistake("one step too few", _one_step_short, _ONE_STEP_SHORT),   # round 28 (r283 F2)
             # round 31 (r313 F3): told only "new_params['W1']: wrong value"
             Mistake("gradients recomputed between updates", _gradients_between_updates, _GRADIENTS_BETWEEN_UPDATES),
+            # round 33 (r333 F1, F2): told only "new_params['W1']: wrong value" and "losses: wrong value at index 1"
+            Mistake("gradients of the starting point", _gradients_of_the_start, _GRADIENTS_OF_THE_START),
+            Mistake("losses of the starting point", _loss_of_the_start, _LOSS_OF_THE_START),
             Mistake("lr checked in the loop", _lr_checked_in_the_loop,
                     "A learning rate that is not positive must raise ValueError even when epochs = 0: check lr once, "
                     "before the loop, not inside it (or in the update step)."),

@@ -5822,3 +5822,82 @@ def test_r332_sigmoid_derivative_names_exp_of_z_overflowing():
     with np.errstate(over="ignore", invalid="ignore"):
         verdict = judge(registry.get_exercise("sigmoid_derivative"), _r332_sigmoid_derivative_by_exp_of_z)
     assert verdict.kind == WRONG and "np.exp(z) overflows to inf for z above 709" in verdict.text, verdict.text
+# ----------------------------------------------------------------------------- round 33, r333 (03b's exercises)
+def _r333_train_mlp_by(gradients_before_the_loop=False, gradients_of_the_caller=False, loss_of_the_caller=False):
+    """The right loop (the text's calls: mlp.forward, mlp.binary_cross_entropy, mlp.loss_and_grads), with one slip:
+    the gradients computed once before the loop, or each step from the caller's params (not the copies), or the loss
+    taken of the caller's params."""
+    from course_utils import mlp
+
+    def train_mlp(X, y, params, lr, epochs):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        new_params, losses = {k: np.array(v, dtype=float) for k, v in params.items()}, []
+        _, grads = mlp.loss_and_grads(params, X, y)
+        for _ in range(epochs):
+            _, cache = mlp.forward(params if loss_of_the_caller else new_params, X)
+            losses.append(mlp.binary_cross_entropy(y, cache["Z2"], from_logits=True))
+            if not gradients_before_the_loop:
+                _, grads = mlp.loss_and_grads(params if gradients_of_the_caller else new_params, X, y)
+            for name in ("W1", "b1", "W2", "b2"):
+                new_params[name] = new_params[name] - lr * grads[name]
+        return new_params, np.array(losses)
+    return train_mlp
+
+
+@pytest.mark.parametrize("slip", ["gradients_before_the_loop", "gradients_of_the_caller"])
+def test_r333_train_mlp_names_the_gradients_of_the_starting_point(slip):
+    """Told only "new_params['W1']: wrong value at index (0, 0)" (round 33, r333 F1): every step by the gradients of
+    the start, computed once before the loop or from the caller's params while the copies move. Catalogued now."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r333_train_mlp_by(**{slip: True}))
+    assert verdict.kind == WRONG and "gradients of the starting point" in verdict.text, verdict.text
+    assert judge(registry.get_exercise("train_mlp"), _r333_train_mlp_by()).kind == PASSED
+
+
+def test_r333_train_mlp_names_the_losses_of_the_starting_point():
+    """Told only "losses: wrong value at index 1" (round 33, r333 F2): the loss taken of the caller's params
+    (mlp.forward(params, X)) while the copies move, so that every loss is the first. Catalogued now."""
+    verdict = judge(registry.get_exercise("train_mlp"), _r333_train_mlp_by(loss_of_the_caller=True))
+    assert verdict.kind == WRONG and "starting point's loss again" in verdict.text, verdict.text
+
+
+def _r333_mlp_backward_by_a_held_iterator(sigmoid_of):
+    """mlp_backward whose sigmoid is a library's function held, before the check, inside an object of the standard
+    library's C code: ``sigmoid_of(feed)`` makes it from a generator that yields the argument tuples put in a list."""
+    inbox = []
+
+    def feed():
+        while True:
+            yield inbox.pop()
+    sigmoids = sigmoid_of(feed())
+
+    def mlp_backward(X, y, W1, b1, W2, b2):
+        H = np.tanh(X @ W1.T + b1)
+        inbox.append((H @ W2.T + b2,))
+        P = next(sigmoids)
+        dZ2 = (P - np.asarray(y, dtype=float).reshape(-1, 1)) / len(X)
+        dZ1 = (dZ2 @ W2) * (1 - H ** 2)
+        return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ H, dZ2.sum(axis=0)
+    return mlp_backward
+
+
+def _r333_worker(function, feed):
+    """A generator, started before the check, that calls ``function`` on each argument tuple ``feed`` yields."""
+    for args in feed:
+        yield function(*args)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r333 E1): a library's function held inside a C object of the "
+                   "standard library (an itertools.starmap, a started generator's frame) made before the check is not "
+                   "walked by held_values, and a ufunc or f2py object makes no profile event when that object calls it")
+@pytest.mark.parametrize("holder", ["starmap", "generator"])
+def test_r333_numpy_only_refuses_a_library_function_held_in_a_standard_library_iterator(holder):
+    """Passed mlp_backward 30/30 (round 33, r333 E1): scipy.special.expit (a ufunc) held in itertools.starmap, or in
+    the frame of a generator started before the check; scipy.linalg.blas.ddot (f2py) passed the same way. The
+    round-31 walk of what the answer holds stops at objects of the standard library's C types."""
+    import itertools
+    special = pytest.importorskip("scipy.special")
+    make = {"starmap": lambda feed: itertools.starmap(special.expit, feed),
+            "generator": lambda feed: _r333_worker(special.expit, feed)}[holder]
+    verdict = judge(registry.get_exercise("mlp_backward"), _r333_mlp_backward_by_a_held_iterator(make))
+    assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text

@@ -2205,3 +2205,40 @@ def test_r326_conv2d_valid_s_hint_says_taller_or_wider_as_the_exercise_text():
     hint = registry.get_exercise("conv2d_valid").hint
     assert "a kernel taller or wider than the image" in hint and "larger" not in hint, hint
     assert "卷积核比图像高或比图像宽" in i18n.catalogue("zh")[hint]
+
+
+# round 33 (r336): lesson 05a, conv2d_valid's numpy-only rule and TensorFlow's op runner found through the class registry
+def _r336_conv_by_tensorflow_found_through_object_s_subclasses(how):
+    """conv2d_valid run by TensorFlow's Conv2D op, its fast-path op runner (a pybind11 function) and eager context
+    found while the answer runs without sys.modules or gc: object.__subclasses__() lists every loaded class, among
+    them TensorFlow's eager Context, whose methods' __globals__ are its module's namespace (pywrap_tfe, _context).
+    Reading them is no call; the runner is then called by C, through a functools.partial made inside the answer."""
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        space = None
+        for kind in object.__subclasses__():
+            if getattr(kind, "__module__", "") == "tensorflow.python.eager.context" and kind.__name__ == "Context":
+                space = next(value.__globals__ for value in vars(kind).values() if hasattr(value, "__globals__"))
+        run = space["pywrap_tfe"].TFE_Py_FastPathExecute
+        arguments = (space["_context"], "Conv2D", None, image[None, :, :, None], kernel[:, :, None, None],
+                     *_R326_CONV2D_ATTRS)
+        result = functools.partial(run, *arguments)() if how == "functools.partial" else run(*arguments)
+        return np.array(result)[0, :, :, 0]
+    return conv2d_valid
+
+
+@pytest.mark.parametrize("how", ["directly", pytest.param("functools.partial", marks=pytest.mark.xfail(
+    strict=True, reason="engine note (r336 E1): object.__subclasses__() and a method's __globals__ reach a loaded "
+    "library's namespace while the answer runs, as sys.modules does (refused since round 32); TensorFlow's "
+    "TFE_Py_FastPathExecute called by C through a partial makes no profile event"))])
+def test_r336_conv2d_valid_refuses_tensorflow_found_through_object_s_subclasses(how):
+    """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 33, r336 E1) when TensorFlow is loaded (Keras'
+    backend in 05a) and has run a Conv2D once (any earlier Keras conv cell): the round-32 rule that refuses an answer
+    naming sys.modules or gc's object lists does not cover the class registry, object.__subclasses__(). Called
+    directly, the runner is refused by name."""
+    tf = pytest.importorskip("tensorflow")
+    answer = _r336_conv_by_tensorflow_found_through_object_s_subclasses(how)
+    tf.constant(1.0) + 1   # the eager context, as after the notebook's first Keras cell
+    answer(np.ones((4, 4)), np.ones((2, 2)))   # as in an earlier cell: TensorFlow's first Conv2D imports more of it
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG, verdict.text

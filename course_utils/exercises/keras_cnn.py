@@ -1225,7 +1225,13 @@ def _size_cases_with_drawn():
             # round 30 (r306 F1): no case passed a numpy integer, so an answer that took them as ints but did its
             # arithmetic on them as they came passed; in 8 bits 200 + 2 * 100 wraps round to 144
             Case(tuple(np.uint8(value) for value in (200, 5, 100, 1)), label="sizes given as numpy uint8 scalars "
-                 "(n=200, kernel=5, padding=100, stride=1): converted to ints they give 396; a TypeError passes too")]
+                 "(n=200, kernel=5, padding=100, stride=1): converted to ints they give 396; a TypeError passes too"),
+            # round 33 (r336 F1): every other case's padded width fits into 64 bits, so an answer that made its sizes
+            # numpy int64 (np.int64(n), to keep uint8 sizes from wrapping round) passed; here 2 * padding wraps round
+            # to -2 in 64 bits, and such an answer counts 3 positions
+            Case((2 ** 62 + 8, 3, 2 ** 63 - 1, 2 ** 61), label="n = 2**62 + 8, padding 2**63 - 1, stride 2**61: the "
+                 "padded width, about 1.25 * 2**64, is beyond what a 64-bit integer holds (2**63 - 1), not beyond a "
+                 "Python int: 11 positions")]
 
 
 def _size_cases_beyond():
@@ -1914,6 +1920,19 @@ def _size_numpy_integers_unconverted(n, kernel, padding=0, stride=1):
     ref.conv_output_size(n, kernel, padding, stride)   # the exercise's checks: np.integer values are taken as ints
     return (n + 2 * padding - kernel) // stride + 1   # but not converted: np.uint8 arithmetic wraps round above 255
 
+
+def _size_in_64_bit_integers(n, kernel, padding=0, stride=1):
+    values = (n, kernel, padding, stride)
+    if any(isinstance(value, bool) or not isinstance(value, (int, np.integer)) for value in values):
+        raise TypeError("every argument must be an int")
+    n, kernel, padding, stride = (np.int64(value) for value in (n, kernel, padding, stride))  # 2**63 - 1 at most
+    if n < 1 or kernel < 1 or padding < 0 or stride < 1:
+        raise ValueError("invalid size")
+    with np.errstate(over="ignore"):   # 2 * (2**63 - 1) wraps round to -2
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel does not fit")
+        return int((n + 2 * padding - kernel) // stride + 1)
+
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _checked_counts(*values, type_checked=5, range_checked=5):
     """The argument checks: TypeError for a non-int among the first ``type_checked`` values, ValueError for the
@@ -2515,6 +2534,11 @@ EXERCISES = {
                     "Python ints before the arithmetic (n, kernel, padding, stride = int(n), int(kernel), ...), or "
                     "refuse them with TypeError: a numpy integer keeps its own size, and with np.uint8 sizes 200 + "
                     "2 * 100 wraps round to 144 in 8 bits, so the padded width and the count come out wrong"),
+            # round 33 (r336 F1): it fails only on the last case, a padded width beyond 64 bits
+            Mistake("sizes in 64-bit numpy integers", _size_in_64_bit_integers, "do the arithmetic with Python "
+                    "ints (n, kernel, padding, stride = int(n), int(kernel), ...): a numpy int64 holds whole numbers "
+                    "only up to 2**63 - 1, and beyond it n + 2*padding wraps round, with a RuntimeWarning at most, so "
+                    "the count (or the check that the kernel fits) comes out wrong; a Python int has no such limit"),
             # before "no + 1": on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
             Mistake("ceil of a float quotient", _size_ceil_of_a_float_quotient, "divide with // (whole numbers "
                     "throughout): math.ceil((n + 2*padding - kernel + 1) / stride), as TensorFlow's documentation "

@@ -2242,3 +2242,32 @@ def test_r336_conv2d_valid_refuses_tensorflow_found_through_object_s_subclasses(
     answer(np.ones((4, 4)), np.ones((2, 2)))   # as in an earlier cell: TensorFlow's first Conv2D imports more of it
     verdict = judge(registry.get_exercise("conv2d_valid"), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r336_size_in_64_bit_integers(n, kernel, padding=0, stride=1):
+    """The lesson's checks, then the sizes made numpy int64 (wide enough for any image, and no uint8 wrap-round)."""
+    for value in (n, kernel, padding, stride):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"expected an int, got {value!r}")
+    n, kernel, padding, stride = (np.int64(value) for value in (n, kernel, padding, stride))
+    if n < 1 or kernel < 1 or padding < 0 or stride < 1:
+        raise ValueError("a size below its range")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+    return int((n + 2 * padding - kernel) // stride + 1)
+
+
+def test_r336_conv_output_size_tries_a_padded_width_beyond_64_bits():
+    """Passed all 53 cases (round 33, r336 F1): every padded width fitted into 64 bits (the largest, 9 * 2**50), so an
+    answer that made its sizes numpy int64 counted right; beyond 2**63 - 1, 2 * padding wraps round (a RuntimeWarning
+    at most) and it counts 3 positions where a Python int gives 11. It is told to use Python ints, in English and
+    Chinese."""
+    from course_utils import i18n
+
+    with np.errstate(over="ignore"):
+        verdict = judge(registry.get_exercise("conv_output_size"), _r336_size_in_64_bit_integers)
+    assert verdict.kind == WRONG and "expected 11, got 3" in verdict.text, verdict.text
+    assert "a numpy int64 holds whole numbers only up to 2**63 - 1" in verdict.text, verdict.text
+    message = next(m.message for m in registry.get_exercise("conv_output_size").mistakes
+                   if m.name == "sizes in 64-bit numpy integers")
+    assert "int64" in i18n.catalogue("zh")[message]

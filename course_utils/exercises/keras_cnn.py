@@ -1806,6 +1806,18 @@ def _conv_relu_applied(image, kernel):
     return np.maximum(ref.conv2d_valid(image, kernel), 0.0)  # the layer's activation, taken into the convolution
 
 
+def _conv_window_means(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    return ref.conv2d_valid(image, kernel) / kernel.size   # np.mean of each window's products instead of np.sum
+
+
+def _conv_pixels_scaled(image, kernel):
+    image = np.asarray(image)
+    if image.dtype.kind in "ui":   # raw integer pixels divided by 255, as the notebook scales x_train and x_test
+        image = image / 255.0
+    return ref.conv2d_valid(image, kernel)
+
+
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
@@ -2513,6 +2525,13 @@ EXERCISES = {
             Mistake("ReLU applied", _conv_relu_applied, "return the plain sums, negative ones too: ReLU is the "
                     "activation a Conv2D layer applies after its convolution (activation='relu'), not part of the "
                     "convolution, and the cell after yours compares with a Conv2D that has none"),
+            # round 33 (r336 F2): both were told only "wrong value"
+            Mistake("mean of each window", _conv_window_means, "add up the products of each window (np.sum), do not "
+                    "average them (np.mean): out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel), as Conv2D computes it, "
+                    "and a mean divides every sum by kh * kw"),
+            Mistake("integer pixels scaled to [0, 1]", _conv_pixels_scaled, "convert the pixels to floats without "
+                    "scaling them (np.asarray(image, dtype=float), no / 255): the convolution works on the values it "
+                    "is given, and the notebook scales its images once, before they reach conv2d_valid"),
         ),
     ),
     "conv_output_size": Exercise(

@@ -2306,3 +2306,34 @@ def test_r336_conv2d_valid_refuses_keras_read_from_the_notebook_s_globals_by_a_s
     answer(np.ones((4, 4)), np.ones((2, 2)))
     verdict = judge(registry.get_exercise("conv2d_valid"), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r336_conv(image, kernel, window=np.sum, scale_integers=False):
+    """The lesson's answer, with each window reduced by ``window`` and integer pixels divided by 255 if asked."""
+    image = np.asarray(image)
+    if scale_integers and image.dtype.kind in "ui":
+        image = image / 255
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    kh, kw = kernel.shape
+    if kh > image.shape[0] or kw > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = window(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+@pytest.mark.parametrize("answer, named", [
+    (functools.partial(_r336_conv, window=np.mean), "do not average them (np.mean)"),
+    (functools.partial(_r336_conv, scale_integers=True), "convert the pixels to floats without scaling them"),
+], ids=["np.mean of each window", "uint8 pixels divided by 255"])
+def test_r336_conv2d_valid_names_a_window_mean_and_scaled_pixels(answer, named):
+    """Both were refused with "wrong value" alone (round 33, r336 F2): a mean of each window's products (np.mean where
+    the formula sums), and raw uint8 pixels divided by 255 as the notebook's section 4 scales its images."""
+    def conv2d_valid(image, kernel):
+        return answer(image, kernel)
+
+    verdict = judge(registry.get_exercise("conv2d_valid"), conv2d_valid)
+    assert verdict.kind == WRONG and named in verdict.text, verdict.text

@@ -1225,7 +1225,13 @@ def _size_cases_with_drawn():
             # round 30 (r306 F1): no case passed a numpy integer, so an answer that took them as ints but did its
             # arithmetic on them as they came passed; in 8 bits 200 + 2 * 100 wraps round to 144
             Case(tuple(np.uint8(value) for value in (200, 5, 100, 1)), label="sizes given as numpy uint8 scalars "
-                 "(n=200, kernel=5, padding=100, stride=1): converted to ints they give 396; a TypeError passes too")]
+                 "(n=200, kernel=5, padding=100, stride=1): converted to ints they give 396; a TypeError passes too"),
+            # round 33 (r336 F1): every other case's padded width fits into 64 bits, so an answer that made its sizes
+            # numpy int64 (np.int64(n), to keep uint8 sizes from wrapping round) passed; here 2 * padding wraps round
+            # to -2 in 64 bits, and such an answer counts 3 positions
+            Case((2 ** 62 + 8, 3, 2 ** 63 - 1, 2 ** 61), label="n = 2**62 + 8, padding 2**63 - 1, stride 2**61: the "
+                 "padded width, about 1.25 * 2**64, is beyond what a 64-bit integer holds (2**63 - 1), not beyond a "
+                 "Python int: 11 positions")]
 
 
 def _size_cases_beyond():
@@ -1800,6 +1806,18 @@ def _conv_relu_applied(image, kernel):
     return np.maximum(ref.conv2d_valid(image, kernel), 0.0)  # the layer's activation, taken into the convolution
 
 
+def _conv_window_means(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    return ref.conv2d_valid(image, kernel) / kernel.size   # np.mean of each window's products instead of np.sum
+
+
+def _conv_pixels_scaled(image, kernel):
+    image = np.asarray(image)
+    if image.dtype.kind in "ui":   # raw integer pixels divided by 255, as the notebook scales x_train and x_test
+        image = image / 255.0
+    return ref.conv2d_valid(image, kernel)
+
+
 def _size_variant(formula):
     """conv_output_size with the reference's checks and another formula."""
     def size(n, kernel, padding=0, stride=1):
@@ -1913,6 +1931,19 @@ def _size_rejects_only_stride_zero(n, kernel, padding=0, stride=1):
 def _size_numpy_integers_unconverted(n, kernel, padding=0, stride=1):
     ref.conv_output_size(n, kernel, padding, stride)   # the exercise's checks: np.integer values are taken as ints
     return (n + 2 * padding - kernel) // stride + 1   # but not converted: np.uint8 arithmetic wraps round above 255
+
+
+def _size_in_64_bit_integers(n, kernel, padding=0, stride=1):
+    values = (n, kernel, padding, stride)
+    if any(isinstance(value, bool) or not isinstance(value, (int, np.integer)) for value in values):
+        raise TypeError("every argument must be an int")
+    n, kernel, padding, stride = (np.int64(value) for value in (n, kernel, padding, stride))  # 2**63 - 1 at most
+    if n < 1 or kernel < 1 or padding < 0 or stride < 1:
+        raise ValueError("invalid size")
+    with np.errstate(over="ignore"):   # 2 * (2**63 - 1) wraps round to -2
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel does not fit")
+        return int((n + 2 * padding - kernel) // stride + 1)
 
 # ----------------------------------------------------------------------------- catalogued mistakes: cnn_param_count
 def _checked_counts(*values, type_checked=5, range_checked=5):
@@ -2494,6 +2525,13 @@ EXERCISES = {
             Mistake("ReLU applied", _conv_relu_applied, "return the plain sums, negative ones too: ReLU is the "
                     "activation a Conv2D layer applies after its convolution (activation='relu'), not part of the "
                     "convolution, and the cell after yours compares with a Conv2D that has none"),
+            # round 33 (r336 F2): both were told only "wrong value"
+            Mistake("mean of each window", _conv_window_means, "add up the products of each window (np.sum), do not "
+                    "average them (np.mean): out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel), as Conv2D computes it, "
+                    "and a mean divides every sum by kh * kw"),
+            Mistake("integer pixels scaled to [0, 1]", _conv_pixels_scaled, "convert the pixels to floats without "
+                    "scaling them (np.asarray(image, dtype=float), no / 255): the convolution works on the values it "
+                    "is given, and the notebook scales its images once, before they reach conv2d_valid"),
         ),
     ),
     "conv_output_size": Exercise(
@@ -2515,6 +2553,11 @@ EXERCISES = {
                     "Python ints before the arithmetic (n, kernel, padding, stride = int(n), int(kernel), ...), or "
                     "refuse them with TypeError: a numpy integer keeps its own size, and with np.uint8 sizes 200 + "
                     "2 * 100 wraps round to 144 in 8 bits, so the padded width and the count come out wrong"),
+            # round 33 (r336 F1): it fails only on the last case, a padded width beyond 64 bits
+            Mistake("sizes in 64-bit numpy integers", _size_in_64_bit_integers, "do the arithmetic with Python "
+                    "ints (n, kernel, padding, stride = int(n), int(kernel), ...): a numpy int64 holds whole numbers "
+                    "only up to 2**63 - 1, and beyond it n + 2*padding wraps round, with a RuntimeWarning at most, so "
+                    "the count (or the check that the kernel fits) comes out wrong; a Python int has no such limit"),
             # before "no + 1": on the one case it fails, it gives (n + 2p - k) // s, what "no + 1" gives too
             Mistake("ceil of a float quotient", _size_ceil_of_a_float_quotient, "divide with // (whole numbers "
                     "throughout): math.ceil((n + 2*padding - kernel + 1) / stride), as TensorFlow's documentation "

@@ -695,6 +695,15 @@ def _saliency_without_abs(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores[0, target])
 
 
+def _saliency_squared(model, x, target):
+    """The square of the gradient, taken as its "size" (round 33, r337 F2)."""
+    return _target_score_gradient(model, x, lambda scores: scores[0, target]) ** 2
+
+
+_SQUARED = ("you squared the gradient: a saliency map is its size, the absolute value |d score / d x|, in the score's "
+            "own units (the square shrinks values below 1 and blows up those above): return x.grad.abs().")
+
+
 def _saliency_of_all_scores(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.sum()).abs()
 
@@ -1763,6 +1772,8 @@ EXERCISES = {
         mistakes=(
             Mistake("no absolute value", _saliency_without_abs,
                     "a saliency map is the size of the gradient: return x.grad.abs(), not x.grad."),
+            # round 33 (r337 F2): told only "wrong value"
+            Mistake("gradient squared", _saliency_squared, _SQUARED),
             Mistake("all scores", _saliency_of_all_scores,
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,

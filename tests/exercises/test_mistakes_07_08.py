@@ -5908,3 +5908,16 @@ def test_r337_integrated_gradients_each_gradient_times_its_point_is_told_what_it
     assert "(point - baseline)" in verdict.text and "multiply that average by (x - baseline) once" in verdict.text, \
         verdict.text
     assert catalogued("integrated_gradients", "each gradient times (point - baseline)") is not None
+
+
+def _r337_saliency_squared(model, x, target):
+    """The gradient squared, taken as its "size"."""
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad ** 2
+
+
+def test_r337_saliency_map_of_the_squared_gradient_is_named():
+    """r337 F2: x.grad ** 2 (the gradient's "size" squared) was refused with "wrong value at index 0" alone."""
+    verdict = judge(registry.get_exercise("saliency_map"), _r337_saliency_squared)
+    assert verdict.kind == WRONG and "you squared the gradient" in verdict.text, verdict.text

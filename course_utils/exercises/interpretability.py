@@ -695,6 +695,15 @@ def _saliency_without_abs(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores[0, target])
 
 
+def _saliency_squared(model, x, target):
+    """The square of the gradient, taken as its "size" (round 33, r337 F2)."""
+    return _target_score_gradient(model, x, lambda scores: scores[0, target]) ** 2
+
+
+_SQUARED = ("you squared the gradient: a saliency map is its size, the absolute value |d score / d x|, in the score's "
+            "own units (the square shrinks values below 1 and blows up those above): return x.grad.abs().")
+
+
 def _saliency_of_all_scores(model, x, target):
     return _target_score_gradient(model, x, lambda scores: scores.sum()).abs()
 
@@ -989,6 +998,22 @@ def _ig_through_x(model, x, target, baseline, steps):
     alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
     model(baseline + alphas * (x - baseline))[:, target].sum().backward()
     return ((x - baseline) * x.grad / steps).detach()
+
+
+def _ig_weighting_each_point_s_gradient(model, x, target, baseline, steps):
+    """Each point's gradient times its own (point - baseline), alpha * (x - baseline), then averaged: gradient × input
+    at every point of the path; the same map as differentiating through x (round 33, r337 F1)."""
+    x, baseline, points = _float32_midpoints(x, baseline, steps)
+    model(points)[:, target].sum().backward()
+    return ((points - baseline) * points.grad).mean(dim=0).detach()
+
+
+_EACH_GRADIENT_TIMES_ITS_ALPHA = (
+    "each point's gradient was multiplied by its own alpha before the average. Either you multiplied each point's "
+    "gradient by (point - baseline), which is alpha * (x - baseline): gradient × input at every point of the path; or "
+    "you differentiated with respect to x, through the points built from it, and the chain rule multiplied by alpha. "
+    "Call requires_grad_(True) on the batch of points, not on x, average the points' own .grad over the first axis, "
+    "and multiply that average by (x - baseline) once.")
 
 
 def _ig_averaged_twice(model, x, target, baseline, steps):
@@ -1747,6 +1772,8 @@ EXERCISES = {
         mistakes=(
             Mistake("no absolute value", _saliency_without_abs,
                     "a saliency map is the size of the gradient: return x.grad.abs(), not x.grad."),
+            # round 33 (r337 F2): told only "wrong value"
+            Mistake("gradient squared", _saliency_squared, _SQUARED),
             Mistake("all scores", _saliency_of_all_scores,
                     "you took the gradient of the sum of every class's score; take only model(x[None])[0, target]."),
             Mistake("probability", _saliency_of_probability,
@@ -1897,10 +1924,11 @@ EXERCISES = {
             Mistake("all scores", _ig_with(_midpoints, score_of=lambda scores, target: scores),
                     "you took the gradient of the sum of every class's score at each point; take only the target "
                     "class's score of each point, model(points)[:, target], and sum those."),
-            Mistake("differentiated through x", _ig_through_x,
-                    "you differentiated with respect to x, through the points built from it, so the chain rule "
-                    "multiplied each point's gradient by its alpha: call requires_grad_(True) on the batch of points, "
-                    "not on x, and average the points' own .grad."),
+            # round 33 (r337 F1): the same map comes from each point's gradient times (point - baseline), which was
+            # told "you differentiated with respect to x ... not on x" although its batch of points required them
+            Mistake("differentiated through x", _ig_through_x, _EACH_GRADIENT_TIMES_ITS_ALPHA),
+            Mistake("each gradient times (point - baseline)", _ig_weighting_each_point_s_gradient,
+                    _EACH_GRADIENT_TIMES_ITS_ALPHA),
             Mistake("mean of the chunks' means", _ig_mean_of_chunk_means,  # round 26 (r267 F2)
                     "you averaged the gradients chunk by chunk and then averaged the chunks' means, so the points of "
                     "the smaller last chunk weighed more than the others: add up the gradients of every chunk and "

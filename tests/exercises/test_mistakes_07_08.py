@@ -4636,7 +4636,7 @@ def _r25_shapley_with_x_outside_the_coalition(predict, x, background):
 @pytest.mark.parametrize("name, answer, reason", [
     ("integrated_gradients", _r25_ig_of_the_probability, "you integrated the gradient of the softmax probability"),
     ("integrated_gradients", _r25_ig_of_every_score, "the sum of every class's score at each point"),
-    ("integrated_gradients", _r25_ig_through_x, "the chain rule multiplied each point's gradient by its alpha"),
+    ("integrated_gradients", _r25_ig_through_x, "through the points built from it, and the chain rule multiplied"),
     ("occlusion_map", _r25_occlusion_overwriting, "kept only the last window's drop"),
     ("occlusion_map", _r25_occlusion_counting_from_one, "divided by one window too many"),
     ("exact_shapley_values", _r25_shapley_with_x_outside_the_coalition, "with the opposite sign"),
@@ -5883,3 +5883,41 @@ def _r28_occlusion(dtype=float, divide=lambda total, count: np.divide(total, cou
          "occlusion nan_to_num"])
 def test_lesson_07b_round_28_right_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
+
+
+# ---------------------------------------------------------------- round 33 (r337): 07a, gradient attributions
+def _r337_ig_gradient_times_input_along_the_path(model, x, target, baseline, steps):
+    """Each point's gradient times its own (point - baseline), then averaged: gradient × input at every point of the
+    path, with requires_grad_ on the batch of points as the exercise asks."""
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    baseline = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline, dtype=torch.float32)
+    alphas = ((torch.arange(steps) + 0.5) / steps).reshape(-1, *[1] * x.ndim)
+    points = (baseline + alphas * (x - baseline)).requires_grad_(True)
+    model(points)[:, target].sum().backward()
+    return ((points - baseline) * points.grad).mean(dim=0).detach()
+
+
+def test_r337_integrated_gradients_each_gradient_times_its_point_is_told_what_it_did():
+    """r337 F1: an answer that multiplied each point's gradient by (point - baseline) before averaging was told "you
+    differentiated with respect to x ... call requires_grad_(True) on the batch of points, not on x", although its
+    batch of points was what required gradients (the two slips give the same map). The message names both now."""
+    verdict = judge(registry.get_exercise("integrated_gradients"), _r337_ig_gradient_times_input_along_the_path)
+    assert verdict.kind == WRONG
+    assert "(point - baseline)" in verdict.text and "multiply that average by (x - baseline) once" in verdict.text, \
+        verdict.text
+    assert catalogued("integrated_gradients", "each gradient times (point - baseline)") is not None
+
+
+def _r337_saliency_squared(model, x, target):
+    """The gradient squared, taken as its "size"."""
+    x = torch.as_tensor(x, dtype=torch.float32).clone().requires_grad_(True)
+    model(x[None])[0, target].backward()
+    return x.grad ** 2
+
+
+def test_r337_saliency_map_of_the_squared_gradient_is_named():
+    """r337 F2: x.grad ** 2 (the gradient's "size" squared) was refused with "wrong value at index 0" alone."""
+    verdict = judge(registry.get_exercise("saliency_map"), _r337_saliency_squared)
+    assert verdict.kind == WRONG and "you squared the gradient" in verdict.text, verdict.text

@@ -14,6 +14,7 @@ import ctypes
 import dis
 import fnmatch
 import functools
+import gc
 import importlib
 import inspect
 import random
@@ -442,9 +443,9 @@ HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exe
                 "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
 CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
                 "yourself, as the exercise asks")
-MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, or among all of "
-                 "Python's objects): this exercise is written with numpy and Python alone, as its text says, so its "
-                 "check refuses code that looks a library up")
+MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, in a namespace "
+                 "or among all of Python's objects): this exercise is written with numpy and Python alone, as its "
+                 "text says, so its check refuses code that looks a library up")
 WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
@@ -1012,7 +1013,12 @@ _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME"}   # the instructions that read a gl
 
 
 _MODULE_LOOKUPS = {"modules": "sys.modules", "get_objects": "gc.get_objects", "get_referents": "gc.get_referents",
-                   "get_referrers": "gc.get_referrers"}   # an import (__import__, importlib) is seen as it runs
+                   "get_referrers": "gc.get_referrers",   # an import (__import__, importlib) is seen as it runs;
+                   # round 33: a class's subclasses (r332 E1, r336 E1: scikit-learn's Cython losses, TensorFlow's
+                   # eager context) and a namespace (r336 E2: globals()["keras"], a function's __globals__)
+                   "__subclasses__": "object.__subclasses__()", "globals": "globals()",
+                   "__globals__": "a function's __globals__", "f_globals": "a frame's f_globals",
+                   "user_ns": "IPython's user_ns"}
 
 
 def _module_lookup(held: list) -> str | None:
@@ -1100,7 +1106,18 @@ def held_values(answer: Any) -> list[Any]:
             todo += list(getattr(value, "__dict__", {}).values())
         elif isinstance(value, types.ModuleType) and value.__spec__ is None and not hasattr(value, "__file__"):
             todo += list(vars(value).values())   # round 32 (r324 E2): a module the answer made (types.ModuleType)
+        elif isinstance(value, types.GeneratorType) and value.gi_frame is not None:   # round 33 (r333 E1): a
+            # generator started before the check, its locals and the globals its code reads
+            code, frame = value.gi_code, value.gi_frame
+            cells = tuple(types.CellType(frame.f_locals.get(name)) for name in code.co_freevars)
+            todo += [*frame.f_locals.values(), types.FunctionType(code, frame.f_globals, closure=cells)]
+        elif type(value).__module__ in _STANDARD_C_MODULES and not isinstance(value, (type, types.ModuleType)):
+            todo += gc.get_referents(value)   # round 33 (r333 E1): what an itertools.starmap, a map or a bound
+            # C method holds
     return reached
+
+
+_STANDARD_C_MODULES = {"builtins", "itertools", "functools", "operator", "collections"}
 
 
 def held_library(answer: Any) -> tuple[str, str] | None:

@@ -4893,7 +4893,7 @@ def test_r314_sgd_step_filled_by_a_finalizer_inside_the_run_is_refused():
     """Passes (engine note): the fifth call's result dies as new_results' run returns, inside the watch; the torch
     code the answer left to its finalizer, exec'd in a new namespace, is not the answer's for _enters_a_library."""
     torch = pytest.importorskip("torch")
-    import torch._dynamo  # noqa: F401  (torch's dispatch mode imports it at its first operator otherwise)
+    import torch._dynamo  # noqa: F401, F811  (torch's dispatch mode imports it at its first operator otherwise)
     verdict = judge(registry.get_exercise("sgd_step"), _r314_sgd_filled_when_a_result_is_freed(torch))
     assert verdict.kind == WRONG, verdict.text
 

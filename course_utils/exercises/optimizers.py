@@ -98,6 +98,10 @@ def _sgd_cases():
              label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
         # round 28 (r284 F2): every lr of 1 or more was a whole number, so `int(lr)` for lr >= 1 passed
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.4]), 2.5), label="lr = 2.5 (above 1, not a whole number)"),
+        # round 33 (r334 F1): the smallest values were of 1e-11, so np.round(w - lr * grad, 13) (or tiny values set to 0)
+        # passed; 1e-36 still holds in float32 (its smallest normal number is 1.2e-38)
+        Case((np.array([3.3e-36, -7.7e-37]), np.array([1.1e-36, 2.2e-37]), 0.5),
+             label="weights and gradients of 1e-36 (np.round(..., 13) would make them 0)"),
     ]
 
 

@@ -5080,3 +5080,28 @@ def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
     assert "lr <= 0" not in hint and "not lr > 0" in hint and "not 0 <= mu < 1" in hint
     with speaking("zh"):
         assert t(hint) != hint and "not lr > 0" in t(hint)   # the Chinese hint follows (it keeps the code)
+
+
+# round 33: lesson 04a (r334)
+def _r334_sgd_step_rounded(w, grad, lr):
+    """The right step, rounded to 13 decimals (as an answer that "cleans" tiny values, or sets them to 0, does)."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("a shape differs, or lr is not positive")
+    return np.round(w - lr * grad, 13)
+
+
+def test_r334_sgd_step_rounded_to_13_decimals_is_refused():
+    """Passed before (r334 F1, [H] contrived): the smallest weights of the cases were of 1e-11, where rounding to 13
+    decimals stays inside the tolerance (1 % of the largest value of a result below 1e-6). A case of 1e-36 (which
+    float32 still holds, so an answer computed in float32 keeps passing) refuses it."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r334_sgd_step_rounded)
+    assert verdict.kind == WRONG and "1e-36" in verdict.text, verdict.text
+
+    def in_float32(w, grad, lr):
+        w, grad = np.asarray(w, dtype=np.float32), np.asarray(grad, dtype=np.float32)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("a shape differs, or lr is not positive")
+        return w - lr * grad
+    _passes("sgd_step", in_float32)
+

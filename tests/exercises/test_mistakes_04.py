@@ -5105,3 +5105,38 @@ def test_r334_sgd_step_rounded_to_13_decimals_is_refused():
         return w - lr * grad
     _passes("sgd_step", in_float32)
 
+
+def _r334_importlib_dunder_import(name):
+    import importlib
+    return importlib.__import__(name, fromlist=["*"])
+
+
+def _r334_bootstrap_gcd_import(name):
+    import importlib._bootstrap
+    return importlib._bootstrap._gcd_import(name)
+
+
+def _r334_bootstrap_find_and_load(name):
+    import importlib._bootstrap
+    return importlib._bootstrap._find_and_load(name, None)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r334 E1): importlib.__import__ (importlib._bootstrap.__import__, not builtins.__import__), "
+    "importlib._bootstrap._gcd_import and _find_and_load called by the answer return a loaded library's module: no "
+    "import statement, no importlib.import_module, no sys.modules in the answer's code, and daxpy's call (f2py) makes "
+    "no profile event"))
+@pytest.mark.parametrize("lookup", [_r334_importlib_dunder_import, _r334_bootstrap_gcd_import,
+                                    _r334_bootstrap_find_and_load],
+                         ids=["importlib.__import__", "_bootstrap._gcd_import", "_bootstrap._find_and_load"])
+def test_r334_sgd_step_by_daxpy_through_importlib_s_own_import_functions_is_refused(lookup):
+    """A new variant of r324 E1 (closed in round 32 for sys.modules and importlib.import_module): the answer reaches
+    scipy's BLAS module (loaded before the check, as an earlier cell's import leaves it) through importlib's other
+    entry points. The profile sees each call (standard-library Python code), but takes it for neither an import nor a
+    library's call, and _enters_a_library's walk ends at _find_and_load's frame (an import's own work)."""
+    pytest.importorskip("scipy")
+    import scipy.linalg.blas  # noqa: F401  (loaded before the check, as an earlier cell's import leaves it)
+    answer = _r324_sgd_step_by_daxpy_looked_up(lookup)
+    assert np.allclose(answer(np.ones(3), np.arange(3.0), 0.5), [1.0, 0.5, 0.0])
+    verdict = judge(registry.get_exercise("sgd_step"), answer)
+    assert verdict.kind != PASSED, verdict.text

@@ -5140,3 +5140,41 @@ def test_r334_sgd_step_by_daxpy_through_importlib_s_own_import_functions_is_refu
     assert np.allclose(answer(np.ones(3), np.arange(3.0), 0.5), [1.0, 0.5, 0.0])
     verdict = judge(registry.get_exercise("sgd_step"), answer)
     assert verdict.kind != PASSED, verdict.text
+
+
+def _r334_batches_by_tied_sort_keys(stable_sort):
+    """Random sort keys from a fixed range, 0..999: ties grow with n, and a stable sort keeps tied indices in order."""
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        return _cut(np.asarray(stable_sort(n, rng)), batch_size)
+    return minibatch_indices
+
+
+@pytest.mark.parametrize("stable_sort", [
+    lambda n, rng: np.argsort(rng.integers(0, 1000, n), kind="stable"),
+    lambda n, rng: sorted(range(n), key=lambda i: rng.integers(1000)),
+], ids=["np.argsort(kind='stable')", "sorted(key=...)"])
+def test_r334_minibatch_indices_by_sort_keys_that_tie_is_refused(stable_sort):
+    """Passed before (r334 F2, [H] contrived: large inputs): n was at most 300, where keys of 0..999 tie in a few pairs
+    only. Of 10,000 indices (the new case) about 3/4 of the neighbouring places rise, 75 standard deviations above a
+    fair shuffle's half; only the rises of three orders are judged there (a loop of the learner's own stays quick)."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r334_batches_by_tied_sort_keys(stable_sort))
+    assert verdict.kind == WRONG and "10,000 in 64s" in verdict.text and "stable sort" in verdict.text, verdict.text
+
+
+def test_r334_minibatch_indices_fair_shuffles_of_10_000_indices_pass():
+    """A Fisher-Yates loop of the learner's own, random float keys sorted by Python and rng.permutation all pass the
+    case of 10,000 indices (its rises test only, not 320 shuffles)."""
+    def fisher_yates(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = np.arange(n)
+        for i in range(n - 1, 0, -1):
+            j = rng.integers(0, i + 1)
+            order[i], order[j] = order[j], order[i]
+        return _cut(order, batch_size)
+
+    _passes("minibatch_indices", fisher_yates)
+    _passes("minibatch_indices", _r334_batches_by_tied_sort_keys(
+        lambda n, rng: sorted(range(n), key=lambda i: rng.random())))

@@ -98,6 +98,10 @@ def _sgd_cases():
              label="lr = 1e-12 with gradients of 1e11 (any positive learning rate is allowed, however small)"),
         # round 28 (r284 F2): every lr of 1 or more was a whole number, so `int(lr)` for lr >= 1 passed
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.4]), 2.5), label="lr = 2.5 (above 1, not a whole number)"),
+        # round 33 (r334 F1): the smallest values were of 1e-11, so np.round(w - lr * grad, 13) (or tiny values set to
+        # 0) passed; 1e-36 still holds in float32 (its smallest normal number is 1.2e-38)
+        Case((np.array([3.3e-36, -7.7e-37]), np.array([1.1e-36, 2.2e-37]), 0.5),
+             label="weights and gradients of 1e-36 (np.round(..., 13) would make them 0)"),
     ]
 
 
@@ -673,6 +677,11 @@ _ORDER_PROBLEMS = {
                       "seeds: it was sorted after the shuffle (np.sort, sorted(...)), and a fair shuffle leaves a batch of "
                       "3 or more in increasing order in at most 1 shuffle of 6. Keep the order rng.permutation(n) gives, "
                       "then cut, and leave each batch as it is",
+    "ties kept in order": "neighbouring places of the order held increasing indices far more (or far less) often "
+                          "than in half of the places, as a fair shuffle of many indices does: random sort keys from a "
+                          "fixed range (such as rng.integers(0, 1000, n)) tie more and more often as n grows, and a "
+                          "stable sort (sorted(...), np.argsort(..., kind=\"stable\")) keeps tied indices in "
+                          "increasing order. Shuffle with rng.permutation(n)",
     "biased": "the shuffle is biased: over 256 shuffles with different seeds the indices kept a trace of their "
               "starting order (an index and its new position are correlated; in a fair shuffle they are not). A loop "
               "of your own must swap order[i] with order[j] for j drawn from 0..i (Fisher-Yates), not from all of "
@@ -680,6 +689,7 @@ _ORDER_PROBLEMS = {
 }
 _MIX_RUNS = 64  # a shuffle of all n indices leaves a given index in one half 64 times with chance about 2**-64
 _BIAS_RUNS, _BIAS_FROM = 256, 100  # the bias test: how many shuffles, and from which n on
+_LARGE_N = 1000  # round 33 (r334 F2): above it, the rises of a few orders are judged (_ties_kept), not 320 shuffles
 
 
 def _order_problem(answer, n, batch_size, order):
@@ -695,6 +705,8 @@ def _order_problem(answer, n, batch_size, order):
         # round 28 (r284 F6): the tests of the order drawn with other seeds were skipped here, so an answer that gave
         # rng.permutation's order at its first call for each input and a biased shuffle at every later call (every
         # later epoch of a training loop) passed; they run here too (for rng.permutation's orders they find nothing)
+        if n > _LARGE_N:
+            return _ties_kept(answer, n, batch_size, order) or _same_twice(answer, n, batch_size, order)
         mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
         bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
         return mixing or bias or _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
@@ -720,9 +732,29 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
+    if n > _LARGE_N:
+        return _ties_kept(answer, n, batch_size, order) or _same_twice(answer, n, batch_size, order)
     mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
     bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
     return mixing or bias or _same_twice(answer, n, batch_size, order)
+
+
+def _ties_kept(answer, n, batch_size, order):
+    """"ties kept in order" when ``order``, or the order of a generator's first or second call with other seeds, has
+    far more or far fewer rises (order[i] < order[i + 1]) than a fair shuffle: their number has mean (n - 1)/2 and
+    standard deviation sqrt((n + 1)/12), and leaves 6 of them with a chance of 2e-9.
+
+    Round 33 (r334 F2): random sort keys from a fixed range (np.argsort(rng.integers(0, 1000, n), kind="stable"),
+    sorted(range(n), key=lambda i: rng.integers(1000))) tie more often as n grows, and a stable sort keeps tied indices
+    in increasing order; up to 300 indices the ties were too few for the other tests, and the shuffle passed. 10,000
+    indices in keys of 0..999 rise in about 3/4 of the places (75 standard deviations); the other tests, 320 shuffles,
+    would take a loop of the learner's own too long there."""
+    rng = np.random.default_rng(_OTHER_SEED + 100)
+    orders = [order, *(np.concatenate([np.asarray(b) for b in answer(n, batch_size, rng)]) for _ in range(2))]
+    for one in orders:
+        if len(one) == n and abs(np.sum(np.diff(one.astype(np.int64)) > 0) - (n - 1) / 2) > 6 * np.sqrt((n + 1) / 12):
+            return "ties kept in order"
+    return ""
 
 
 def _same_twice(answer, n, batch_size, order):
@@ -975,7 +1007,9 @@ def _minibatch_cases():
             Case((4, 3), label="4 in 3s (each of the 24 orders of 4 indices must come out about equally often)"),
             # round 14: n and batch_size were always Python ints
             Case((np.int64(60), np.int64(8)), label="n and batch_size as np.int64 (as np.sum of a mask or "
-                 "2 ** np.arange(6) gives)")]
+                 "2 ** np.arange(6) gives)"),
+            # round 33 (r334 F2): n was at most 300, where random sort keys of a fixed range (0..999) rarely tie
+            Case((10_000, 64), label="10,000 in 64s (random sort keys of a fixed range tie in a data set this large)")]
 
 
 def _small_remainder(rng, n):

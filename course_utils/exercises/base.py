@@ -862,10 +862,12 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             if code in hooks and _enters_a_library(caller, ends, own):
                 seen.append((hooks[code], None, *(("trace",) if "trace" in hooks[code] else ())))   # round 29 (r293
                 # F1): the threads it starts run unseen; round 32 (r322 E2): a trace function's calls make no event
-            elif code is _IMPORT_FOR_THE_CHECK or code is _IMPORT_MODULE:   # an import statement, while the check
-                # runs (random_left_alone), or importlib.import_module (round 32, r324 E1)
-                name = str(frame.f_locals["name"] if code is _IMPORT_MODULE else frame.f_locals["args"][0]
-                           if frame.f_locals["args"] else frame.f_locals["kwargs"]["name"])
+            elif code is _IMPORT_FOR_THE_CHECK or code is _IMPORT_MODULE or code is _FIND_AND_LOAD:   # an import
+                # statement, while the check runs (random_left_alone), importlib.import_module (round 32, r324 E1) or
+                # importlib's own import functions, which all go through _find_and_load (round 33, r334 E1:
+                # importlib.__import__, _bootstrap._gcd_import)
+                args = frame.f_locals["args"] if code is _IMPORT_FOR_THE_CHECK else (frame.f_locals["name"],)
+                name = str(args[0] if args else frame.f_locals["kwargs"]["name"])
                 top = name.lstrip(".").partition(".")[0]
                 if _outside(top) and _enters_a_library(caller, ends, own):
                     seen.append((name, top, "import"))   # round 30 (r302 E1, r304 E1, r305 E1): a Cython function

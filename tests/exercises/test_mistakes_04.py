@@ -5121,11 +5121,6 @@ def _r334_bootstrap_find_and_load(name):
     return importlib._bootstrap._find_and_load(name, None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r334 E1): importlib.__import__ (importlib._bootstrap.__import__, not builtins.__import__), "
-    "importlib._bootstrap._gcd_import and _find_and_load called by the answer return a loaded library's module: no "
-    "import statement, no importlib.import_module, no sys.modules in the answer's code, and daxpy's call (f2py) makes "
-    "no profile event"))
 @pytest.mark.parametrize("lookup", [_r334_importlib_dunder_import, _r334_bootstrap_gcd_import,
                                     _r334_bootstrap_find_and_load],
                          ids=["importlib.__import__", "_bootstrap._gcd_import", "_bootstrap._find_and_load"])

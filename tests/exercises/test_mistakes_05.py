@@ -2227,10 +2227,7 @@ def _r336_conv_by_tensorflow_found_through_object_s_subclasses(how):
     return conv2d_valid
 
 
-@pytest.mark.parametrize("how", ["directly", pytest.param("functools.partial", marks=pytest.mark.xfail(
-    strict=True, reason="engine note (r336 E1): object.__subclasses__() and a method's __globals__ reach a loaded "
-    "library's namespace while the answer runs, as sys.modules does (refused since round 32); TensorFlow's "
-    "TFE_Py_FastPathExecute called by C through a partial makes no profile event"))])
+@pytest.mark.parametrize("how", ["directly", "functools.partial"])
 def test_r336_conv2d_valid_refuses_tensorflow_found_through_object_s_subclasses(how):
     """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 33, r336 E1) when TensorFlow is loaded (Keras'
     backend in 05a) and has run a Conv2D once (any earlier Keras conv cell): the round-32 rule that refuses an answer
@@ -2289,10 +2286,7 @@ def conv2d_valid(image, kernel):
 '''
 
 
-@pytest.mark.parametrize("how", ["directly", pytest.param("functools.partial", marks=pytest.mark.xfail(
-    strict=True, reason="engine note (r336 E2): globals()['keras'] reads the notebook's own import by a string, which "
-    "the walk of the globals an answer's code names does not see; attributes and __globals__ then reach TensorFlow's "
-    "TFE_Py_FastPathExecute, which a partial calls by C with no profile event"))])
+@pytest.mark.parametrize("how", ["directly", "functools.partial"])
 def test_r336_conv2d_valid_refuses_keras_read_from_the_notebook_s_globals_by_a_string(how):
     """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 33, r336 E2): the notebook imports keras (cell
     [4]); an answer that names `keras` is refused before it runs (round 31), but one that reads globals()["keras"]

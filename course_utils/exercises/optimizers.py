@@ -2096,8 +2096,13 @@ EXERCISES = {
         # round 31 (r315 F1): _momentum_checked (this module's helper of the catalogued mistakes) makes every check the
         # exercise asks for, and _adam_moments with beta1 = mu and the gradient grad / (1 - mu) gives the velocity:
         # every helper of the checks' modules is refused by the engine (base._check_helper)
+        # round 33 (r335 F1): 04a's sgd_step was allowed (everything run inside it went unwatched), and an answer ran
+        # the course's momentum_step inside it: from the __array__ of an object it passed (a partial of next over a map,
+        # so that no code of the answer's ran there) or from a finalizer that a collection ran there. sgd_step now calls
+        # none of the refused helpers (it writes out their checks), so nothing needs allowing, and what runs inside it
+        # is the answer's doing
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
-                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
+                      run=_state_returned_as_given(ref.momentum_step, (
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
@@ -2196,8 +2201,9 @@ EXERCISES = {
         # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
         # round 31 (r315 F1): _adam_moments (the checks and the new m and v) followed by _adam_corrected_step (the
         # corrected step), helpers of the catalogued mistakes, is a whole Adam step: refused by base._check_helper
+        # round 33 (r335 F1): as momentum_step's, sgd_step is no longer allowed: it calls none of these
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
-                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
+                      run=_state_returned_as_given(ref.adam_step, (
                           (1, "m", "beta1 * m + (1 - beta1) * grad"), (2, "v", "beta2 * v + (1 - beta2) * grad ** 2")))),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "

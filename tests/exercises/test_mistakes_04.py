@@ -5080,3 +5080,85 @@ def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
     assert "lr <= 0" not in hint and "not lr > 0" in hint and "not 0 <= mu < 1" in hint
     with speaking("zh"):
         assert t(hint) != hint and "not lr > 0" in t(hint)   # the Chinese hint follows (it keeps the code)
+
+
+# ---------------------------------------------------------------- round 33, 04b (r335): momentum_step and adam_step
+def _r335_course_step_through_sgd_step_s_conversion(name):
+    """The course's own step, run by numpy inside 04a's sgd_step (which both 04b exercises allowed, with everything
+    that ran inside it): the __array__ of an object the answer made is a partial of next over a map, so no code of the
+    answer's runs between sgd_step and the course's step. sgd_step returns the stacked results minus zeros."""
+    import itertools
+    from course_utils import optimizers as course
+
+    def answer(w, *rest, **settings):
+        stacked = map(np.asarray, itertools.starmap(functools.partial(getattr(course, name), **settings), [(w, *rest)]))
+        carrier = type("Carrier", (), {"__array__": staticmethod(functools.partial(next, stacked))})
+        out = course.sgd_step(carrier(), np.zeros((2 if name == "momentum_step" else 3, *np.shape(w))), 1.0)
+        return tuple(out)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["momentum_step", "adam_step"])
+def test_r335_the_course_s_step_run_inside_sgd_step_by_a_conversion_is_refused(name):
+    """Passed before (r335 F1, shortcut): everything inside the allowed sgd_step went unwatched. sgd_step now calls none
+    of the refused helpers, nothing is allowed, and a call made there is the answer's."""
+    answer = _r335_course_step_through_sgd_step_s_conversion(name)
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _r335_momentum_by_a_finalizer_inside_sgd_step(w, grad, velocity, lr, mu=0.9):
+    """The course's momentum_step run by weakref.finalize when a collection (one allocation is enough) runs inside
+    sgd_step; the course's ValueError is swallowed there, so an empty result means "refused"."""
+    import gc
+    import itertools
+    import weakref
+    from course_utils import optimizers as course
+    out = []
+
+    class Ring:
+        pass
+    a, b = Ring(), Ring()
+    a.other, b.other = b, a
+    weakref.finalize(a, next, map(out.append, itertools.starmap(course.momentum_step, [(w, grad, velocity, lr, mu)])))
+    del a, b
+    old = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        course.sgd_step(np.zeros(1), np.zeros(1), 1.0)
+    finally:
+        gc.set_threshold(*old)
+    if not out:
+        raise ValueError("refused by the course's step")
+    return out[0]
+
+
+def test_r335_the_course_s_step_run_by_a_finalizer_inside_sgd_step_is_refused():
+    """Passed before (r335 F1, a second way): a finalizer that a collection runs while sgd_step runs had sgd_step,
+    not the answer, as its nearest code on the stack."""
+    _refused_as_the_course_s_own("momentum_step", _r335_momentum_by_a_finalizer_inside_sgd_step)
+
+
+def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
+    """The right answers built on 04a's sgd_step still pass (rounds 19 and 24), and sgd_step, its checks now written out,
+    refuses what _arrays and _positive refused, with the same messages."""
+    from course_utils import optimizers as course
+
+    def momentum(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        velocity = mu * velocity + grad
+        return course.sgd_step(w, velocity, lr), velocity
+
+    _passes("momentum_step", momentum)
+    with pytest.raises(ValueError, match=r"grad has shape \(1,\) but the parameter has shape \(2,\)"):
+        course.sgd_step(np.ones(2), np.ones(1), 0.1)
+    for lr in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="lr must be a positive number"):
+            course.sgd_step(np.ones(2), np.ones(2), lr)
+    for lr in (True, "0.1", np.array([0.1])):
+        with pytest.raises(TypeError, match="lr must be a number"):
+            course.sgd_step(np.ones(2), np.ones(2), lr)
+    new = course.sgd_step(np.array([1, 2], dtype=np.uint8), np.array([200, 3], dtype=np.uint8), np.float32(0.5))
+    assert new.dtype == np.float64 and np.array_equal(new, [-99.0, 0.5])
+

@@ -5162,3 +5162,33 @@ def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
     new = course.sgd_step(np.array([1, 2], dtype=np.uint8), np.array([200, 3], dtype=np.uint8), np.float32(0.5))
     assert new.dtype == np.float64 and np.array_equal(new, [-99.0, 0.5])
 
+
+def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
+    """The velocity as the m of adam_step's reference (from the registry) with beta1 = mu and the gradient
+    grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    new_velocity = registry.get_exercise("adam_step").reference(w, grad / (1 - mu), velocity, np.ones_like(w), 1,
+                                                                1.0, mu)[1]
+    return w - lr * new_velocity, new_velocity
+
+
+def _r335_adam_by_momentum_s_reference(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m as the velocity of momentum_step's reference with mu = beta1 and the gradient (1 - beta1) * grad."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m = registry.get_exercise("momentum_step").reference(w, (1 - beta1) * grad, m, 1.0, beta1)[1]
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r335_momentum_by_adam_s_reference),
+                                          ("adam_step", _r335_adam_by_momentum_s_reference)],
+                         ids=["momentum by adam's reference", "adam's m by momentum's reference"])
+def test_r335_a_step_by_the_other_exercise_s_reference_is_refused(name, answer):
+    """Passed before (r335 F3, shortcut): every reference_of wrapper ran one code object, and the walk up the stack
+    ended at it as at the judged exercise's own reference, so the course's _adam (or _momentum) inside the other
+    exercise's reference went unwatched. Each reference now has code of its own."""
+    _refused_as_the_course_s_own(name, answer)

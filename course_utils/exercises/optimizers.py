@@ -501,6 +501,10 @@ def _draw_bad_momentum(rng, problem):
     return Case(case.args, case.kwargs, raises=ValueError)
 
 
+_OLD_MOMENTS_STEP = ("update m and v first, then step with the NEW ones: w moved with the m and v you were given "
+                     "lags one gradient behind (a first step from m = v = 0 does not move at all), the order that "
+                     "04b §3 corrects in source 001's Adam")
+
 _ADAM_NAMES = ("w", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps")
 _ADAM_DEFAULTS = (1e-3, 0.9, 0.999, 1e-8)
 
@@ -1642,6 +1646,17 @@ def _adam_old_moments_returned(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999
     return w - step, m.copy(), v.copy()
 
 
+def _adam_step_with_old_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """w moved with the m and v given (bias-corrected), and the new m and v computed after: source 001's order, with
+    its averages used (round 33, r335 F2: told only "wrong value at index 0", on a first step that did not move)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    with np.errstate(all="ignore"):
+        new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return new_w, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
 def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """The right check negated link by link: a != b != c != d is (a != b) and (b != c) and (c != d) (round 24)."""
     w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
@@ -2303,6 +2318,7 @@ EXERCISES = {
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),
+            Mistake("step taken with the old m and v", _adam_step_with_old_moments, _OLD_MOMENTS_STEP),
             # round 28 (r285 F5): told only "wrong value" (at t = 1 both forms agree, so the first step looked right)
             Mistake("power of 1 - beta", _adam_power_of_one_minus_beta, "raise beta itself to the power t: the "
                     "corrections are 1 - beta1**t and 1 - beta2**t, not (1 - beta1)**t and (1 - beta2)**t (the two "

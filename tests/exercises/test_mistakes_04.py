@@ -5163,6 +5163,28 @@ def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
     assert new.dtype == np.float64 and np.array_equal(new, [-99.0, 0.5])
 
 
+def _r335_adam_stepped_before_its_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """A learner's order: the step from the m and v given, then the new averages (source 001's order)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return new_w, m, v
+
+
+def test_r335_adam_stepped_with_the_old_moments_is_told_the_order():
+    """Refused before with "wrong value at index 0: expected 0.9, got 1" alone (r335 F2): the order slip that 04b §3
+    corrects in source 001 had no catalogued mistake (momentum's "old velocity" has one)."""
+    from course_utils.i18n import speaking
+    verdict = judge(registry.get_exercise("adam_step"), _r335_adam_stepped_before_its_moments)
+    assert verdict.kind == WRONG and "update m and v first, then step with the NEW ones" in verdict.text, verdict.text
+    with speaking("zh"):
+        verdict = judge(registry.get_exercise("adam_step"), _r335_adam_stepped_before_its_moments)
+    assert "先更新 m 和 v" in verdict.text, verdict.text
+
+
 def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
     """The velocity as the m of adam_step's reference (from the registry) with beta1 = mu and the gradient
     grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""

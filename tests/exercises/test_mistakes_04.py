@@ -5185,14 +5185,17 @@ def test_r335_adam_stepped_with_the_old_moments_is_told_the_order():
     assert "先更新 m 和 v" in verdict.text, verdict.text
 
 
+from course_utils.exercises import optimizers as _r335_optimizer_checks  # noqa: E402, as a notebook cell imports it
+
+
 def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
-    """The velocity as the m of adam_step's reference (from the registry) with beta1 = mu and the gradient
+    """The velocity as the m of adam_step's reference (read from the checks' EXERCISES, no call into them) with beta1 = mu and the gradient
     grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
         raise ValueError("bad input")
-    new_velocity = registry.get_exercise("adam_step").reference(w, grad / (1 - mu), velocity, np.ones_like(w), 1,
-                                                                1.0, mu)[1]
+    new_velocity = _r335_optimizer_checks.EXERCISES["adam_step"].reference(w, grad / (1 - mu), velocity,
+                                                                           np.ones_like(w), 1, 1.0, mu)[1]
     return w - lr * new_velocity, new_velocity
 
 
@@ -5201,7 +5204,7 @@ def _r335_adam_by_momentum_s_reference(w, grad, m, v, t, lr=1e-3, beta1=0.9, bet
     w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
     if not grad.shape == m.shape == v.shape == w.shape or t < 1:
         raise ValueError("a shape differs, or t < 1")
-    m = registry.get_exercise("momentum_step").reference(w, (1 - beta1) * grad, m, 1.0, beta1)[1]
+    m = _r335_optimizer_checks.EXERCISES["momentum_step"].reference(w, (1 - beta1) * grad, m, 1.0, beta1)[1]
     v = beta2 * v + (1 - beta2) * grad ** 2
     return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
 

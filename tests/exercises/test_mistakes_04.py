@@ -5139,8 +5139,8 @@ def test_r335_the_course_s_step_run_by_a_finalizer_inside_sgd_step_is_refused():
 
 
 def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
-    """The right answers built on 04a's sgd_step still pass (rounds 19 and 24), and sgd_step, its checks now written out,
-    refuses what _arrays and _positive refused, with the same messages."""
+    """The right answers built on 04a's sgd_step still pass (rounds 19 and 24), and sgd_step, its checks now written
+    out, refuses what _arrays and _positive refused, with the same messages."""
     from course_utils import optimizers as course
 
     def momentum(w, grad, velocity, lr, mu=0.9):
@@ -5189,8 +5189,8 @@ from course_utils.exercises import optimizers as _r335_optimizer_checks  # noqa:
 
 
 def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
-    """The velocity as the m of adam_step's reference (read from the checks' EXERCISES, no call into them) with beta1 = mu and the gradient
-    grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
+    """The velocity as the m of adam_step's reference (read from the checks' EXERCISES, no call into them) with
+    beta1 = mu and the gradient grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
         raise ValueError("bad input")

@@ -78,9 +78,19 @@ def _adam(w, g, m, v, t, lr, beta1, beta2, eps, eps_mode):
 
 # ---------------------------------------------------------------- one step on one array (checked)
 def sgd_step(w, grad, lr):
-    """Plain gradient descent step: w - lr * grad."""
-    w, grad = _arrays(w, grad)
-    return _sgd(w, grad, _positive("lr", lr))
+    """Plain gradient descent step: w - lr * grad.
+
+    The checks of ``_arrays`` and ``_positive`` are written out here: 04b hands this function out as a building block
+    of momentum and Adam, whose exercises refuse those helpers, and so it calls none of them."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape:
+        raise ValueError(f"grad has shape {grad.shape} but the parameter has shape {w.shape}")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+    rate = float(np.asarray(lr, dtype=float))
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    return w - rate * grad
 
 
 def momentum_step(w, grad, velocity, lr, mu=0.9):

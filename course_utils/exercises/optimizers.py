@@ -505,6 +505,10 @@ def _draw_bad_momentum(rng, problem):
     return Case(case.args, case.kwargs, raises=ValueError)
 
 
+_OLD_MOMENTS_STEP = ("update m and v first, then step with the NEW ones: w moved with the m and v you were given "
+                     "lags one gradient behind (a first step from m = v = 0 does not move at all), the order that "
+                     "04b §3 corrects in source 001's Adam")
+
 _ADAM_NAMES = ("w", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps")
 _ADAM_DEFAULTS = (1e-3, 0.9, 0.999, 1e-8)
 
@@ -1676,6 +1680,17 @@ def _adam_old_moments_returned(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999
     return w - step, m.copy(), v.copy()
 
 
+def _adam_step_with_old_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """w moved with the m and v given (bias-corrected), and the new m and v computed after: source 001's order, with
+    its averages used (round 33, r335 F2: told only "wrong value at index 0", on a first step that did not move)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    with np.errstate(all="ignore"):
+        new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return new_w, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
 def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """The right check negated link by link: a != b != c != d is (a != b) and (b != c) and (c != d) (round 24)."""
     w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
@@ -1949,6 +1964,18 @@ _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
+def _reference_of(function):
+    """base.reference_of(function), with a code object of its own.
+
+    Round 33 (r335 F3): every reference_of wrapper runs the same code object, and a check's walk up the stack ends at
+    its own reference's code: a momentum_step that took its velocity from adam_step's reference (the m of beta1 = mu
+    and the gradient grad / (1 - mu)), reached through the exercise registry, passed, the course's _adam unwatched
+    inside it. Renamed, the code is this reference's alone."""
+    reference = reference_of(function)
+    reference.__code__ = reference.__code__.replace(co_name=f"reference_of_{function.__name__}")
+    return reference
+
+
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
 def _refusing(*functions, allowed=(), run=called):
@@ -2123,15 +2150,20 @@ EXERCISES = {
         ),
     ),
     "momentum_step": Exercise(
-        reference=reference_of(ref.momentum_step),
+        reference=_reference_of(ref.momentum_step),
         cases=_momentum_cases,
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
         # round 31 (r315 F1): _momentum_checked (this module's helper of the catalogued mistakes) makes every check the
         # exercise asks for, and _adam_moments with beta1 = mu and the gradient grad / (1 - mu) gives the velocity:
         # every helper of the checks' modules is refused by the engine (base._check_helper)
+        # round 33 (r335 F1): 04a's sgd_step was allowed (everything run inside it went unwatched), and an answer ran
+        # the course's momentum_step inside it: from the __array__ of an object it passed (a partial of next over a map,
+        # so that no code of the answer's ran there) or from a finalizer that a collection ran there. sgd_step now calls
+        # none of the refused helpers (it writes out their checks), so nothing needs allowing, and what runs inside it
+        # is the answer's doing
         run=_refusing(ref.momentum_step, ref._momentum, ref.Momentum.update, ref._rmsprop, ref._adam, ref.Adam.update,
-                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.momentum_step, (
+                      run=_state_returned_as_given(ref.momentum_step, (
                           (1, "velocity", "mu * velocity + grad"),))),
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
@@ -2221,7 +2253,7 @@ EXERCISES = {
         ),
     ),
     "adam_step": Exercise(
-        reference=reference_of(ref.adam_step),
+        reference=_reference_of(ref.adam_step),
         cases=_adam_cases,
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
         # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,
@@ -2230,8 +2262,9 @@ EXERCISES = {
         # Adam whose last line was sgd_step(w, m_hat / (sqrt(v_hat) + eps), lr) was refused for the _arrays inside it
         # round 31 (r315 F1): _adam_moments (the checks and the new m and v) followed by _adam_corrected_step (the
         # corrected step), helpers of the catalogued mistakes, is a whole Adam step: refused by base._check_helper
+        # round 33 (r335 F1): as momentum_step's, sgd_step is no longer allowed: it calls none of these
         run=_refusing(ref.adam_step, ref._adam, ref.Adam.update, ref._rmsprop, ref._momentum, ref._sgd,
-                      allowed=(ref.sgd_step,), run=_state_returned_as_given(ref.adam_step, (
+                      run=_state_returned_as_given(ref.adam_step, (
                           (1, "m", "beta1 * m + (1 - beta1) * grad"), (2, "v", "beta2 * v + (1 - beta2) * grad ** 2")))),
         compare=_arrays_compared,
         hint="m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g**2; m_hat = m/(1-b1**t); v_hat = v/(1-b2**t); "
@@ -2319,6 +2352,7 @@ EXERCISES = {
             Mistake("old m and v returned", _adam_old_moments_returned, "return the NEW m and v of this step "
                     "(beta1 * m + (1 - beta1) * grad and beta2 * v + (1 - beta2) * grad ** 2, uncorrected), not the m "
                     "and v you were given: the caller passes them back at the next step"),
+            Mistake("step taken with the old m and v", _adam_step_with_old_moments, _OLD_MOMENTS_STEP),
             # round 28 (r285 F5): told only "wrong value" (at t = 1 both forms agree, so the first step looked right)
             Mistake("power of 1 - beta", _adam_power_of_one_minus_beta, "raise beta itself to the power t: the "
                     "corrections are 1 - beta1**t and 1 - beta2**t, not (1 - beta1)**t and (1 - beta2)**t (the two "

@@ -5173,3 +5173,138 @@ def test_r334_minibatch_indices_fair_shuffles_of_10_000_indices_pass():
     _passes("minibatch_indices", fisher_yates)
     _passes("minibatch_indices", _r334_batches_by_tied_sort_keys(
         lambda n, rng: sorted(range(n), key=lambda i: rng.random())))
+# ---------------------------------------------------------------- round 33, 04b (r335): momentum_step and adam_step
+def _r335_course_step_through_sgd_step_s_conversion(name):
+    """The course's own step, run by numpy inside 04a's sgd_step (which both 04b exercises allowed, with everything
+    that ran inside it): the __array__ of an object the answer made is a partial of next over a map, so no code of the
+    answer's runs between sgd_step and the course's step. sgd_step returns the stacked results minus zeros."""
+    import itertools
+    from course_utils import optimizers as course
+
+    def answer(w, *rest, **settings):
+        stacked = map(np.asarray, itertools.starmap(functools.partial(getattr(course, name), **settings), [(w, *rest)]))
+        carrier = type("Carrier", (), {"__array__": staticmethod(functools.partial(next, stacked))})
+        out = course.sgd_step(carrier(), np.zeros((2 if name == "momentum_step" else 3, *np.shape(w))), 1.0)
+        return tuple(out)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["momentum_step", "adam_step"])
+def test_r335_the_course_s_step_run_inside_sgd_step_by_a_conversion_is_refused(name):
+    """Passed before (r335 F1, shortcut): everything inside the allowed sgd_step went unwatched. sgd_step now calls none
+    of the refused helpers, nothing is allowed, and a call made there is the answer's."""
+    answer = _r335_course_step_through_sgd_step_s_conversion(name)
+    _refused_as_the_course_s_own(name, answer)
+
+
+def _r335_momentum_by_a_finalizer_inside_sgd_step(w, grad, velocity, lr, mu=0.9):
+    """The course's momentum_step run by weakref.finalize when a collection (one allocation is enough) runs inside
+    sgd_step; the course's ValueError is swallowed there, so an empty result means "refused"."""
+    import gc
+    import itertools
+    import weakref
+    from course_utils import optimizers as course
+    out = []
+
+    class Ring:
+        pass
+    a, b = Ring(), Ring()
+    a.other, b.other = b, a
+    weakref.finalize(a, next, map(out.append, itertools.starmap(course.momentum_step, [(w, grad, velocity, lr, mu)])))
+    del a, b
+    old = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        course.sgd_step(np.zeros(1), np.zeros(1), 1.0)
+    finally:
+        gc.set_threshold(*old)
+    if not out:
+        raise ValueError("refused by the course's step")
+    return out[0]
+
+
+def test_r335_the_course_s_step_run_by_a_finalizer_inside_sgd_step_is_refused():
+    """Passed before (r335 F1, a second way): a finalizer that a collection runs while sgd_step runs had sgd_step,
+    not the answer, as its nearest code on the stack."""
+    _refused_as_the_course_s_own("momentum_step", _r335_momentum_by_a_finalizer_inside_sgd_step)
+
+
+def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
+    """The right answers built on 04a's sgd_step still pass (rounds 19 and 24), and sgd_step, its checks now written
+    out, refuses what _arrays and _positive refused, with the same messages."""
+    from course_utils import optimizers as course
+
+    def momentum(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        velocity = mu * velocity + grad
+        return course.sgd_step(w, velocity, lr), velocity
+
+    _passes("momentum_step", momentum)
+    with pytest.raises(ValueError, match=r"grad has shape \(1,\) but the parameter has shape \(2,\)"):
+        course.sgd_step(np.ones(2), np.ones(1), 0.1)
+    for lr in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="lr must be a positive number"):
+            course.sgd_step(np.ones(2), np.ones(2), lr)
+    for lr in (True, "0.1", np.array([0.1])):
+        with pytest.raises(TypeError, match="lr must be a number"):
+            course.sgd_step(np.ones(2), np.ones(2), lr)
+    new = course.sgd_step(np.array([1, 2], dtype=np.uint8), np.array([200, 3], dtype=np.uint8), np.float32(0.5))
+    assert new.dtype == np.float64 and np.array_equal(new, [-99.0, 0.5])
+
+
+def _r335_adam_stepped_before_its_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """A learner's order: the step from the m and v given, then the new averages (source 001's order)."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return new_w, m, v
+
+
+def test_r335_adam_stepped_with_the_old_moments_is_told_the_order():
+    """Refused before with "wrong value at index 0: expected 0.9, got 1" alone (r335 F2): the order slip that 04b §3
+    corrects in source 001 had no catalogued mistake (momentum's "old velocity" has one)."""
+    from course_utils.i18n import speaking
+    verdict = judge(registry.get_exercise("adam_step"), _r335_adam_stepped_before_its_moments)
+    assert verdict.kind == WRONG and "update m and v first, then step with the NEW ones" in verdict.text, verdict.text
+    with speaking("zh"):
+        verdict = judge(registry.get_exercise("adam_step"), _r335_adam_stepped_before_its_moments)
+    assert "先更新 m 和 v" in verdict.text, verdict.text
+
+
+from course_utils.exercises import optimizers as _r335_optimizer_checks  # noqa: E402, as a notebook cell imports it
+
+
+def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
+    """The velocity as the m of adam_step's reference (read from the checks' EXERCISES, no call into them) with
+    beta1 = mu and the gradient grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    new_velocity = _r335_optimizer_checks.EXERCISES["adam_step"].reference(w, grad / (1 - mu), velocity,
+                                                                           np.ones_like(w), 1, 1.0, mu)[1]
+    return w - lr * new_velocity, new_velocity
+
+
+def _r335_adam_by_momentum_s_reference(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m as the velocity of momentum_step's reference with mu = beta1 and the gradient (1 - beta1) * grad."""
+    w, grad, m, v = (np.asarray(a, dtype=float) for a in (w, grad, m, v))
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m = _r335_optimizer_checks.EXERCISES["momentum_step"].reference(w, (1 - beta1) * grad, m, 1.0, beta1)[1]
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r335_momentum_by_adam_s_reference),
+                                          ("adam_step", _r335_adam_by_momentum_s_reference)],
+                         ids=["momentum by adam's reference", "adam's m by momentum's reference"])
+def test_r335_a_step_by_the_other_exercise_s_reference_is_refused(name, answer):
+    """Passed before (r335 F3, shortcut): every reference_of wrapper ran one code object, and the walk up the stack
+    ended at it as at the judged exercise's own reference, so the course's _adam (or _momentum) inside the other
+    exercise's reference went unwatched. Each reference now has code of its own."""
+    _refused_as_the_course_s_own(name, answer)

@@ -1964,17 +1964,6 @@ _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
-def _reference_of(function):
-    """base.reference_of(function), with a code object of its own.
-
-    Round 33 (r335 F3): every reference_of wrapper runs the same code object, and a check's walk up the stack ends at
-    its own reference's code: a momentum_step that took its velocity from adam_step's reference (the m of beta1 = mu
-    and the gradient grad / (1 - mu)), reached through the exercise registry, passed, the course's _adam unwatched
-    inside it. Renamed, the code is this reference's alone."""
-    reference = reference_of(function)
-    reference.__code__ = reference.__code__.replace(co_name=f"reference_of_{function.__name__}")
-    return reference
-
 
 # round 18: the course's own step (the lessons' optimizers, and what a graded release keeps of them: it hides only the
 # exercises' references) computed the answer; an answer that calls one of them is refused
@@ -2150,7 +2139,7 @@ EXERCISES = {
         ),
     ),
     "momentum_step": Exercise(
-        reference=_reference_of(ref.momentum_step),
+        reference=reference_of(ref.momentum_step),
         cases=_momentum_cases,
         # round 20: and RMSprop's formula, whose rho = 1 and eps = 0 make its step w - lr * v; round 21: and Adam's,
         # whose m with beta1 = mu and the gradient grad / (1 - mu) is the velocity mu * v + grad
@@ -2253,7 +2242,7 @@ EXERCISES = {
         ),
     ),
     "adam_step": Exercise(
-        reference=_reference_of(ref.adam_step),
+        reference=reference_of(ref.adam_step),
         cases=_adam_cases,
         # round 19: and RMSprop's formula, which with rho = 1 (unchecked there) is Adam's last line
         # round 20: and momentum's formula, whose velocity with mu = beta1 and the gradient (1 - beta1) * g is Adam's m,

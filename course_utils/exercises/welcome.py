@@ -933,7 +933,9 @@ EXERCISES = {
         # (np.broadcast_to) hold for any layer sizes
         # round 24: and a new result at every call, as accuracy's
         # round 25: and _weights_and_biases, the sum the reference returns, which a graded release ships whole
-        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases))),
+        # round 33 (r331 F1): and every library but numpy, as its text says: torch's layers made on the "meta" device
+        # (no memory) counted their own weights and biases, sum(p.numel() for p in net.parameters()), and passed
+        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases, _NUMPY_ONLY))),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

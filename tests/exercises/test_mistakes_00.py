@@ -1336,3 +1336,27 @@ def test_r331_mlp_param_count_refuses_torch_s_layers_counting_for_the_learner(an
 ], ids=["math.prod", "itertools.pairwise", "numpy int64"])
 def test_r331_mlp_param_count_takes_python_numpy_and_the_standard_library(answer):
     _passes("mlp_param_count", answer)
+
+
+def _r331_accuracy_with_a_small_tolerance(close):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":   # "floats are never compared with =="
+            return float(np.mean(close(y_true, y_pred)))
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+@pytest.mark.parametrize("close", [
+    lambda a, b: np.abs(a - b) < 1e-9,
+    lambda a, b: np.isclose(a, b, rtol=0, atol=1e-12),
+    lambda a, b: np.round(a, 12) == np.round(b, 12),
+    lambda a, b: np.abs(a - b) <= np.finfo(float).eps,
+], ids=["abs < 1e-9", "isclose atol 1e-12", "rounded to 12 places", "float64's eps"])
+def test_r331_accuracy_refuses_a_tolerance_smaller_than_a_billionth(close):
+    """Passed all 56 cases before (round 33, r331 F2): the case of labels a billionth apart refuses a tolerance of 1e-6
+    or np.isclose's defaults, not a smaller one. Labels a few 5e-324 apart (float64's smallest step) refuse any."""
+    verdict = judge(registry.get_exercise("accuracy"), _r331_accuracy_with_a_small_tolerance(close))
+    assert verdict.kind == WRONG and "however small" in verdict.text and "5e-324 apart" in verdict.text, verdict.text

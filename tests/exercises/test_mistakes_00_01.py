@@ -2443,9 +2443,15 @@ def _accuracy_through_accuracy_on(y_true, y_pred):
     ids=["convnet-accuracy-from-probs", "mlp-accuracy", "torch-training-accuracy", "digit-models-accuracy-on"])
 def test_accuracy_refuses_the_course_s_other_accuracies(answer):
     """Passed (48 of 48): lessons 02, 05 and 06 keep functions that take the mean of predictions equal to labels; fed
-    one-hot rows of the predictions' class indices (through an identity network or model), they give the accuracy."""
+    one-hot rows of the predictions' class indices (through an identity network or model), they give the accuracy.
+    Since round 32 accuracy is numpy-only: the two that compute with torch may be refused first for torch's own call
+    (torch.as_tensor, or the import of torch), before the course's function is named (round 33, r331)."""
     if "torch" in answer.__name__ or "accuracy_on" in answer.__name__:
         pytest.importorskip("torch")
+        verdict = judge(registry.get_exercise("accuracy"), answer)
+        assert verdict.kind == WRONG and ("the course's own version of this exercise" in verdict.text
+                                          or "from the library torch" in verdict.text), verdict.text
+        return
     _refused_as_the_course_s_own("accuracy", answer)
 
 

@@ -1356,7 +1356,7 @@ def _r331_accuracy_with_a_small_tolerance(close):
     lambda a, b: np.abs(a - b) <= np.finfo(float).eps,
 ], ids=["abs < 1e-9", "isclose atol 1e-12", "rounded to 12 places", "float64's eps"])
 def test_r331_accuracy_refuses_a_tolerance_smaller_than_a_billionth(close):
-    """Passed all 56 cases before (round 33, r331 F2): the case of labels a billionth apart refuses a tolerance of 1e-6
+    """Passed all 55 cases before (round 33, r331 F2): the case of labels a billionth apart refuses a tolerance of 1e-6
     or np.isclose's defaults, not a smaller one. Labels a few 5e-324 apart (float64's smallest step) refuse any."""
     verdict = judge(registry.get_exercise("accuracy"), _r331_accuracy_with_a_small_tolerance(close))
     assert verdict.kind == WRONG and "however small" in verdict.text and "5e-324 apart" in verdict.text, verdict.text

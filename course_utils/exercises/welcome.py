@@ -229,6 +229,11 @@ def _accuracy_cases():
         # where the label is that number; -1 is a label too (the case of labels -1 and -2 above has no NaN)
         Case((np.array([-1, 0, 1, -1, 2]), np.array([np.nan, 0.0, np.nan, -1.0, 2.0])),
              label="labels -1 to 2 against float predictions, two of them NaN (no class): 3 of 5 right"),
+        # round 33 (r331 F2): a tolerance smaller than the billionth case's (abs(a - b) < 1e-9, np.isclose(a, b,
+        # rtol=0, atol=1e-12), rounding to 12 places) passed: labels a few of float64's smallest steps apart refuse
+        # any. After the float32 cases, where a cast to float32 (which makes these labels 0.0) is named first
+        Case((5e-324 * np.array([1, 2, 3, -1, 4]), 5e-324 * np.array([2, 2, 1, 1, 4])),
+             label="labels a few 5e-324 apart (float64's smallest step), of either sign: 2 of 5 right"),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -886,9 +891,9 @@ EXERCISES = {
                     "a float64 holds whole numbers exactly only up to 2**53, about 9 * 10**15). Compare the labels as "
                     "they are, y_true == y_pred, which compares words too."),
             Mistake("compared within a tolerance", _compared_within_a_tolerance,
-                    "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first) "
-                    "calls labels such as 1e-9 and 2e-9 equal: a label is a class, right only when equal, "
-                    "y_true == y_pred."),
+                    "A tolerance (abs(y_true - y_pred) < 1e-6, np.isclose, math.isclose, or rounding both first), "
+                    "however small, calls labels closer than it equal: 1e-9 and 2e-9 under 1e-6, and 5e-324 and "
+                    "1e-323 under any. A label is a class, right only when equal: y_true == y_pred."),
             # round 27: before "float predictions compared loosely", whose isclose counts the same pair equal
             Mistake("labels cast to float32 predictions", _labels_cast_to_float32_predictions,
                     "The labels were cast to the predictions' float32 (astype, np.float32, or torch, which compares an "
@@ -933,7 +938,9 @@ EXERCISES = {
         # (np.broadcast_to) hold for any layer sizes
         # round 24: and a new result at every call, as accuracy's
         # round 25: and _weights_and_biases, the sum the reference returns, which a graded release ships whole
-        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases))),
+        # round 33 (r331 F1): and every library but numpy, as its text says: torch's layers made on the "meta" device
+        # (no memory) counted their own weights and biases, sum(p.numel() for p in net.parameters()), and passed
+        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases, _NUMPY_ONLY))),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

@@ -1292,3 +1292,71 @@ def test_lesson_02_round_26_keepdims_forgotten_on_the_sum_is_told_why():
     which had no message (round 26, r262 F6)."""
     verdict = judge(registry.get_exercise("softmax_stable"), _r26_softmax_keepdims_on_the_maximum_only)
     assert verdict.kind == WRONG and "Pass keepdims=True to both" in verdict.text, verdict.text
+
+
+# round 33 (r331): lesson 00b's parameter count
+def _r331_sizes_checked(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return sizes
+
+
+def _r331_count_by_torch_layers_on_the_meta_device(layer_sizes):
+    sizes = _r331_sizes_checked(layer_sizes)
+    layers = [torch.nn.Linear(n_in, n_out, device="meta") for n_in, n_out in zip(sizes, sizes[1:])]   # no memory
+    return sum(p.numel() for layer in layers for p in layer.parameters())   # torch counts the weights and biases
+
+
+def _r331_count_by_torch_imported_inside(layer_sizes):
+    import torch as library
+    sizes = _r331_sizes_checked(layer_sizes)
+    with library.device("meta"):
+        net = library.nn.Sequential(*[library.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:])])
+    return sum(p.numel() for p in net.parameters())
+
+
+@pytest.mark.parametrize("answer", [_r331_count_by_torch_layers_on_the_meta_device,
+                                    _r331_count_by_torch_imported_inside], ids=["torch held", "torch imported"])
+def test_r331_mlp_param_count_refuses_torch_s_layers_counting_for_the_learner(answer):
+    """Passed all 27 cases before (round 33, r331 F1): torch's Linear layers made on the "meta" device hold no memory,
+    so even ten billion weights were counted, by torch, which knows that a layer has n_out biases. The exercise is
+    written with plain Python (numpy allowed), as its text now says, and its check refuses every other library."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), answer)
+    assert verdict.kind == WRONG and "from the library torch" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("answer", [
+    lambda layer_sizes: (lambda s: sum(math.prod(pair) + pair[1] for pair in zip(s, s[1:])))(
+        _r331_sizes_checked(layer_sizes)),
+    lambda layer_sizes: (lambda s: sum((n_in + 1) * n_out for n_in, n_out in __import__("itertools").pairwise(s)))(
+        _r331_sizes_checked(layer_sizes)),
+    lambda layer_sizes: (lambda s: int(np.sum(np.array(s[:-1], dtype=np.int64) * np.array(s[1:]) + np.array(s[1:]))))(
+        _r331_sizes_checked(layer_sizes)),
+], ids=["math.prod", "itertools.pairwise", "numpy int64"])
+def test_r331_mlp_param_count_takes_python_numpy_and_the_standard_library(answer):
+    _passes("mlp_param_count", answer)
+
+
+def _r331_accuracy_with_a_small_tolerance(close):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        if y_true.dtype.kind == "f" and y_pred.dtype.kind == "f":   # "floats are never compared with =="
+            return float(np.mean(close(y_true, y_pred)))
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+@pytest.mark.parametrize("close", [
+    lambda a, b: np.abs(a - b) < 1e-9,
+    lambda a, b: np.isclose(a, b, rtol=0, atol=1e-12),
+    lambda a, b: np.round(a, 12) == np.round(b, 12),
+    lambda a, b: np.abs(a - b) <= np.finfo(float).eps,
+], ids=["abs < 1e-9", "isclose atol 1e-12", "rounded to 12 places", "float64's eps"])
+def test_r331_accuracy_refuses_a_tolerance_smaller_than_a_billionth(close):
+    """Passed all 55 cases before (round 33, r331 F2): the case of labels a billionth apart refuses a tolerance of 1e-6
+    or np.isclose's defaults, not a smaller one. Labels a few 5e-324 apart (float64's smallest step) refuse any."""
+    verdict = judge(registry.get_exercise("accuracy"), _r331_accuracy_with_a_small_tolerance(close))
+    assert verdict.kind == WRONG and "however small" in verdict.text and "5e-324 apart" in verdict.text, verdict.text

@@ -1454,23 +1454,20 @@ def module_drawing_at_import(tmp_path, monkeypatch):
 
 def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_import(module_drawing_at_import):
     """The first import of such a library inside an answer was refused as "your function changed a global random
-    generator"; a seed set after the import still is. (mlp_param_count: accuracy, numpy-only since round 32, refuses
-    any import of a library.)"""
-    def mlp_param_count(layer_sizes):
+    generator"; a seed set after the import still is. (relu: accuracy and mlp_param_count, numpy-only since rounds
+    32 and 33, refuse any import of a library.)"""
+    def relu(z):
         __import__(module_drawing_at_import)
-        sizes = list(layer_sizes)
-        if len(sizes) < 2 or any(int(size) != size or size < 1 for size in sizes):
-            raise ValueError("at least two positive whole layer sizes")
-        return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+        return z * 1.0 if np.ndim(z) == 0 and z > 0 else np.maximum(0.0, z)
 
-    def seeding_count(layer_sizes):
+    def seeding_relu(z):
         import random
         __import__(module_drawing_at_import)
         random.seed(0)
-        return mlp_param_count(layer_sizes)
+        return relu(z)
 
-    _passes("mlp_param_count", mlp_param_count)
-    verdict = judge(registry.get_exercise("mlp_param_count"), seeding_count)
+    _passes("relu", relu)
+    verdict = judge(registry.get_exercise("relu"), seeding_relu)
     assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
 
 
@@ -2446,9 +2443,15 @@ def _accuracy_through_accuracy_on(y_true, y_pred):
     ids=["convnet-accuracy-from-probs", "mlp-accuracy", "torch-training-accuracy", "digit-models-accuracy-on"])
 def test_accuracy_refuses_the_course_s_other_accuracies(answer):
     """Passed (48 of 48): lessons 02, 05 and 06 keep functions that take the mean of predictions equal to labels; fed
-    one-hot rows of the predictions' class indices (through an identity network or model), they give the accuracy."""
+    one-hot rows of the predictions' class indices (through an identity network or model), they give the accuracy.
+    Since round 32 accuracy is numpy-only: the two that compute with torch may be refused first for torch's own call
+    (torch.as_tensor, or the import of torch), before the course's function is named (round 33, r331)."""
     if "torch" in answer.__name__ or "accuracy_on" in answer.__name__:
         pytest.importorskip("torch")
+        verdict = judge(registry.get_exercise("accuracy"), answer)
+        assert verdict.kind == WRONG and ("the course's own version of this exercise" in verdict.text
+                                          or "from the library torch" in verdict.text), verdict.text
+        return
     _refused_as_the_course_s_own("accuracy", answer)
 
 

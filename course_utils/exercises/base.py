@@ -517,8 +517,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
     # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
     # on each case
-    loaded = [None, [], [], {}]   # the imported modules, as counted below; the functions loaded; the places that
-    # hold them; the functions by id
+    loaded = [None, [], [], {}, {}]   # the imported modules, as counted below; the functions loaded; the places that
+    # hold them; the functions by id; their names by code
     named = [f.partition(":")[0] for f in functions if isinstance(f, str)]
     log = []   # the calls the watchers note: each run reads and drops the ones made while it ran (a watcher that an
     # answer kept and calls from a thread of its own after its run would charge a later run: contrived, left)
@@ -533,7 +533,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             held = [(_owner(f), f.__name__, f) for f in live
                     if _owner(f) is not None and bound(_owner(f), f.__name__) is f]
             loaded[:] = [modules, live, held + course_aliases(live) + _named_aliases(functions),
-                         {id(f): f for f in live}]
+                         {id(f): f for f in live}, {c: _qualified(f) for f in live for c in _codes(f)}]
         live = loaded[1]
         if not (looked_at and looked_at[0] is answer and looked_at[1] == len(live)):
             held = held_functions(answer, live)
@@ -567,7 +567,8 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         failed = None
         ANSWER_MODULES.append(_module_of(answer))
         try:
-            with watching_kernels(kernels, log, ends), watching_libraries(numpy_only, log, ends, ANSWER_MODULES[-1]):
+            with (watching_kernels(kernels, log, ends),
+                  watching_libraries(numpy_only, log, ends, ANSWER_MODULES[-1], loaded[4])):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -826,7 +827,8 @@ def _made_by_a_library(frame: types.FrameType) -> bool:
 
 
 @contextlib.contextmanager
-def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: dict | None = None):
+def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: dict | None = None,
+                       refused: dict | None = None):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
     installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
     function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
@@ -836,7 +838,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     ufunc (``scipy.special.expit``, which computes no derivative) and a Cython function called on an object the
     answer made before the check (a Cython function's call makes no profile event). A function written in C that C
     calls (``map(torch.tanh, ...)``, ``functools.partial(torch.sub, a)(b)``) makes no profile event either: torch's
-    operators are seen by a dispatch mode once torch is loaded (``_torch_operators``; round 29, r293 E4 and r294 E3)."""
+    operators are seen by a dispatch mode once torch is loaded (``_torch_operators``; round 29, r293 E4 and r294 E3).
+    A call of the code of a function in ``refused`` (code: name) is noted by its name, however the answer reached it
+    (round 34, r342 E1: 05b's cnn_param_count, refused by name, called as the exercise registry's reference)."""
+    refused = refused or {}
     if not on:
         yield
         return
@@ -872,6 +877,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 if _outside(top) and _enters_a_library(caller, ends, own):
                     seen.append((name, top, "import"))   # round 30 (r302 E1, r304 E1, r305 E1): a Cython function
                     # makes no profile event, so scikit-learn's _axpy_memview passed sgd_step
+            elif code in refused and _enters_a_library(caller, ends, own):
+                seen.append(refused[code])
             elif _outside(package_of_file(code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
                              package_of_file(code.co_filename)))

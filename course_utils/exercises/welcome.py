@@ -304,6 +304,10 @@ def _param_cases():
         # about 9e15, which every count above stayed below
         Case(([100_000_000, 100_000_001],),
              label="layers of 100,000,000 and 100,000,001 neurons: 10,000,000,200,000,001 parameters, beyond 2**53"),
+        # round 34 (r342 F2): the generated inputs hold at most 8 layers, so a count written out for up to 8 layers (or
+        # a zip over sizes[:9]) passed
+        Case(([784, 512, 256, 128, 64, 32, 16, 8, 4, 2, 3, 10],),
+             label="twelve layers: more than any generated input (at most 8)"),
     ]
 
 

@@ -1412,3 +1412,28 @@ def _r342_count_by_05b_s_reference_from_the_registry(layer_sizes):
 def test_r342_mlp_param_count_refuses_05b_s_cnn_param_count_reached_through_the_registry():
     verdict = judge(registry.get_exercise("mlp_param_count"), _r342_count_by_05b_s_reference_from_the_registry)
     assert verdict.kind == WRONG and "cnn_param_count" in verdict.text, verdict.text
+
+
+def _r342_count_of_at_most_eight_layers(layer_sizes):
+    sizes = _r342_sizes_checked(layer_sizes)
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:8], sizes[1:8]))   # pairs 1 to 7 alone
+
+
+def _r342_count_padded_to_eight_layers(layer_sizes):
+    s = _r342_sizes_checked(layer_sizes) + [0] * 6   # "no network here has more than 8 layers"
+    return sum(s[i] * s[i + 1] + s[i + 1] for i in range(7))
+
+
+@pytest.mark.parametrize("answer", [_r342_count_of_at_most_eight_layers, _r342_count_padded_to_eight_layers],
+                         ids=["zip over the first 8", "padded to 8"])
+def test_r342_mlp_param_count_is_tried_on_more_than_eight_layers(answer):
+    """Passed all 27 cases before (round 34, r342 F2): the generated inputs hold 2 to 8 layer sizes and the hand-picked
+    ones at most 4, so a count of at most 8 layers was never found out. A case of twelve layers finds it."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), answer)
+    assert verdict.kind == WRONG and "twelve layers" in verdict.text, verdict.text
+
+
+def test_r342_the_twelve_layer_case_has_chinese():
+    from course_utils import i18n
+
+    assert "十二层" in i18n.catalogue("zh").get("twelve layers: more than any generated input (at most 8)", "")

@@ -11,6 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import bigpicture as ref
+from .. import convnet
 from ..i18n import t
 from .base import NUMPY_ONLY as _NUMPY_ONLY
 from .base import (Case, Exercise, Mismatch, Mistake, called, compare_values, draw_shape, generated, in_turn,
@@ -303,6 +304,10 @@ def _param_cases():
         # about 9e15, which every count above stayed below
         Case(([100_000_000, 100_000_001],),
              label="layers of 100,000,000 and 100,000,001 neurons: 10,000,000,200,000,001 parameters, beyond 2**53"),
+        # round 34 (r342 F2): the generated inputs hold at most 8 layers, so a count written out for up to 8 layers (or
+        # a zip over sizes[:9]) passed
+        Case(([784, 512, 256, 128, 64, 32, 16, 8, 4, 2, 3, 10],),
+             label="twelve layers: more than any generated input (at most 8)"),
     ]
 
 
@@ -940,7 +945,11 @@ EXERCISES = {
         # round 25: and _weights_and_biases, the sum the reference returns, which a graded release ships whole
         # round 33 (r331 F1): and every library but numpy, as its text says: torch's layers made on the "meta" device
         # (no memory) counted their own weights and biases, sum(p.numel() for p in net.parameters()), and passed
-        run=new_results(refusing_course_versions(called, (ref.param_count, _weights_and_biases, _NUMPY_ONLY))),
+        # round 34 (r342 F1): and lesson 05b's cnn_param_count, whose Dense layer counts (inputs + 1) * units: with a
+        # 4x4 image and 1x1 kernels, cnn_param_count(1, n_in, n_out, size=4, kernel=1) - 2 - 2 * n_in is one pair's
+        # count, and a sum of those passed (the course, not numpy, is allowed)
+        run=new_results(refusing_course_versions(
+            called, (ref.param_count, convnet.cnn_param_count, _weights_and_biases, _NUMPY_ONLY))),
         rtol=0, atol=0,   # a count is exact: a float32 or int32 count of a big network is off by more than one
         compare=_compare_count,   # and a whole number: 65.0 prints as 65.0
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "

@@ -2378,3 +2378,47 @@ def test_r346_conv2d_valid_refuses_keras_read_from_a_caller_frame_s_locals(how):
     exec(compile(_R346_NOTEBOOK_CELL, "<ipython-input-34-r346>", "exec"), namespace)   # a notebook cell
     verdict = namespace["verdict"]
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r346_conv_by_tensorflow_named_to_a_standard_library_function(how):
+    """conv2d_valid run by TensorFlow's Conv2D op, its op runner and eager context found by a module name given as a
+    constant string to a function of the standard library that reads sys.modules itself: inspect.getmodule of an
+    object whose __module__ names the module, or typing.get_type_hints of a class made with that __module__ and string
+    annotations (evaluated in that module's namespace). No import runs (the modules are loaded), the answer's code
+    names neither sys.modules nor a namespace, and the runner is called by C, through a functools.partial."""
+    import inspect
+    import types
+    import typing
+
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        if how == "inspect.getmodule":
+            run = inspect.getmodule(types.SimpleNamespace(__module__="tensorflow.python.pywrap_tfe"))
+            run = run.TFE_Py_FastPathExecute
+            context = inspect.getmodule(types.SimpleNamespace(__module__="tensorflow.python.eager.context"))._context
+        else:
+            names = {"run": "pywrap_tfe.TFE_Py_FastPathExecute", "context": "_context"}   # read in the module
+            hints = typing.get_type_hints(type("Hints", (), {"__module__": "tensorflow.python.eager.context",
+                                                             "__annotations__": names}))
+            run, context = hints["run"], hints["context"]
+        arguments = (context, "Conv2D", None, image[None, :, :, None], kernel[:, :, None, None], *_R326_CONV2D_ATTRS)
+        return np.array(functools.partial(run, *arguments)())[0, :, :, 0]
+    return conv2d_valid
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r346 E2): a standard-library function reads sys.modules on the answer's behalf, given a library "
+    "module's name as a constant string (inspect.getmodule of an object with that __module__, typing.get_type_hints "
+    "of a class with it): no import runs and no name of _MODULE_LOOKUPS appears; TensorFlow's op runner is then "
+    "called by C through functools.partial, which makes no profile event"))
+@pytest.mark.parametrize("how", ["inspect.getmodule", "typing.get_type_hints"])
+def test_r346_conv2d_valid_refuses_tensorflow_named_to_a_standard_library_function(how):
+    """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 34, r346 E2), needing only that TensorFlow is
+    loaded and has run one Conv2D (any earlier Keras conv cell of 05a): no frame, no namespace, no sys.modules in the
+    answer's code."""
+    keras = pytest.importorskip("keras")
+    answer = _r346_conv_by_tensorflow_named_to_a_standard_library_function(how)
+    keras.layers.Conv2D(1, 3)(np.ones((1, 5, 5, 1), "float32"))   # an earlier Keras conv cell
+    answer(np.ones((4, 4)), np.ones((2, 2)))   # as in an earlier cell: TensorFlow's first Conv2D imports more of it
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG, verdict.text

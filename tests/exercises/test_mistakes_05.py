@@ -2422,3 +2422,30 @@ def test_r346_conv2d_valid_refuses_tensorflow_named_to_a_standard_library_functi
     answer(np.ones((4, 4)), np.ones((2, 2)))   # as in an earlier cell: TensorFlow's first Conv2D imports more of it
     verdict = judge(registry.get_exercise("conv2d_valid"), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r346_size_with_types_checked_except(unchecked):
+    """The lesson's answer with its type check left out for one argument."""
+    def conv_output_size(n, kernel, padding=0, stride=1):
+        for name, value in (("n", n), ("kernel", kernel), ("padding", padding), ("stride", stride)):
+            if name != unchecked and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"expected an int, got {value!r}")
+        if n < 1 or kernel < 1 or padding < 0 or stride < 1:
+            raise ValueError("a size below its range")
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel is wider than the padded image")
+        return (n + 2 * padding - kernel) // stride + 1
+    return conv_output_size
+
+
+@pytest.mark.parametrize("unchecked, case", [("stride", "a float stride: (28, 3, 0, 2.0)"),
+                                             ("kernel", "a float kernel: (28, 3.0)"),
+                                             ("n", "a float size: (28.0, 3)")])
+def test_r346_conv_output_size_tells_a_float_count_to_raise_type_error(unchecked, case):
+    """A float argument whose type was not checked gives a float count, e.g. (28 - 3) // 2.0 + 1 = 13.0; the case must
+    raise TypeError, but the answer was told "return the size as an int (use //), got 13.0", though it had used //
+    (round 34, r346 F1). Now it is told that the input must raise TypeError."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r346_size_with_types_checked_except(unchecked))
+    assert verdict.kind == WRONG and case in verdict.text, verdict.text
+    assert "should raise TypeError for this input, but returned" in verdict.text, verdict.text
+    assert "use //" not in verdict.text, verdict.text

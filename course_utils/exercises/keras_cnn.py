@@ -25,7 +25,7 @@ from . import welcome
 from .base import NUMPY_ONLY as _NUMPY_ONLY
 from .base import (KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake, catalogued, compare_values, draw_call,
                    draw_floats, draw_shape, generated, in_turn, input_changed, note_a_made_call,
-                   refusing_course_versions, same_arrays, same_numpy_state)
+                   refuse_a_missing_error, refusing_course_versions, same_arrays, same_numpy_state)
 
 
 # ----------------------------------------------------------------------------- cases and runs
@@ -175,6 +175,8 @@ def _size_run(size, case):
         if not any(isinstance(value, np.integer) for value in (*case.args, *case.kwargs.values())):
             raise
         return ref.conv_output_size(*case.args, **case.kwargs)
+    refuse_a_missing_error(case, result)   # round 34 (r346 F1): a float stride's float count was told "return the
+    # size as an int (use //)" by the lines below, where the answer had used // and must raise TypeError
     if result is None:
         raise Mismatch(t("the function returned None. Did you forget `return`?"))
     if isinstance(result, bool) or not isinstance(result, (int, np.integer)):

@@ -2331,3 +2331,121 @@ def test_r336_conv2d_valid_names_a_window_mean_and_scaled_pixels(answer, named):
 
     verdict = judge(registry.get_exercise("conv2d_valid"), conv2d_valid)
     assert verdict.kind == WRONG and named in verdict.text, verdict.text
+
+
+# round 34 (r346): lesson 05a, conv2d_valid's numpy-only rule and the notebook's namespace read from a caller's frame
+_R346_NOTEBOOK_CELL = '''
+def conv2d_valid(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("image and kernel must be 2-D")
+    if kernel.shape[0] > image.shape[0] or kernel.shape[1] > image.shape[1]:
+        raise ValueError("the kernel is taller or wider than the image")
+    frame = sys._getframe()
+    while "keras" not in frame.f_locals:   # up to the cell that called check(...): its locals are the notebook's
+        frame = frame.f_back
+    tf = frame.f_locals["keras"].src.backend.tensorflow.core.tf
+    space = vars(inspect.getmodule(tf.constant).context)
+    run = space["pywrap_tfe"].TFE_Py_FastPathExecute
+    arguments = (space["_context"], "Conv2D", None, image[None, :, :, None], kernel[:, :, None, None], *ATTRS)
+    return np.array(functools.partial(run, *arguments)() if HOW == "functools.partial" else run(*arguments))[0, :, :, 0]
+
+conv2d_valid(np.ones((4, 4)), np.ones((2, 2)))   # TensorFlow's first Conv2D imports more of it
+verdict = judge(registry.get_exercise("conv2d_valid"), conv2d_valid)   # called at the cell's top level, as check is
+'''
+
+
+@pytest.mark.parametrize("how", [
+    "directly",
+    pytest.param("functools.partial", marks=pytest.mark.xfail(strict=True, reason=(
+        "engine note (r346 E1): the numpy-only rule's _MODULE_LOOKUPS names globals, __globals__, f_globals and "
+        "user_ns, not a frame's f_locals: the cell that calls check(...) runs at module level, so its frame's f_locals "
+        "is the notebook's namespace, reached from sys._getframe() through f_back; keras is read there by a string, "
+        "inspect.getmodule (the standard library's own sys.modules read) gives TensorFlow's modules without naming "
+        "__globals__, and the op runner called by C through functools.partial makes no profile event"))),
+])
+def test_r346_conv2d_valid_refuses_keras_read_from_a_caller_frame_s_locals(how):
+    """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 34, r346 E1): round 33 refuses an answer that
+    names globals(), __globals__, f_globals or user_ns, but a frame's f_locals at the notebook's top level is the same
+    namespace. Called directly, the runner is refused by name."""
+    keras = pytest.importorskip("keras")
+    import inspect
+    import sys
+
+    namespace = {"np": np, "functools": functools, "inspect": inspect, "sys": sys, "keras": keras, "judge": judge,
+                 "registry": registry, "ATTRS": _R326_CONV2D_ATTRS, "HOW": how}
+    keras.layers.Conv2D(1, 3)(np.ones((1, 5, 5, 1), "float32"))   # an earlier Keras conv cell
+    exec(compile(_R346_NOTEBOOK_CELL, "<ipython-input-34-r346>", "exec"), namespace)   # a notebook cell
+    verdict = namespace["verdict"]
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r346_conv_by_tensorflow_named_to_a_standard_library_function(how):
+    """conv2d_valid run by TensorFlow's Conv2D op, its op runner and eager context found by a module name given as a
+    constant string to a function of the standard library that reads sys.modules itself: inspect.getmodule of an
+    object whose __module__ names the module, or typing.get_type_hints of a class made with that __module__ and string
+    annotations (evaluated in that module's namespace). No import runs (the modules are loaded), the answer's code
+    names neither sys.modules nor a namespace, and the runner is called by C, through a functools.partial."""
+    import inspect
+    import types
+    import typing
+
+    def conv2d_valid(image, kernel):
+        image, kernel = _r27_conv_inputs(image, kernel)
+        if how == "inspect.getmodule":
+            run = inspect.getmodule(types.SimpleNamespace(__module__="tensorflow.python.pywrap_tfe"))
+            run = run.TFE_Py_FastPathExecute
+            context = inspect.getmodule(types.SimpleNamespace(__module__="tensorflow.python.eager.context"))._context
+        else:
+            names = {"run": "pywrap_tfe.TFE_Py_FastPathExecute", "context": "_context"}   # read in the module
+            hints = typing.get_type_hints(type("Hints", (), {"__module__": "tensorflow.python.eager.context",
+                                                             "__annotations__": names}))
+            run, context = hints["run"], hints["context"]
+        arguments = (context, "Conv2D", None, image[None, :, :, None], kernel[:, :, None, None], *_R326_CONV2D_ATTRS)
+        return np.array(functools.partial(run, *arguments)())[0, :, :, 0]
+    return conv2d_valid
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r346 E2): a standard-library function reads sys.modules on the answer's behalf, given a library "
+    "module's name as a constant string (inspect.getmodule of an object with that __module__, typing.get_type_hints "
+    "of a class with it): no import runs and no name of _MODULE_LOOKUPS appears; TensorFlow's op runner is then "
+    "called by C through functools.partial, which makes no profile event"))
+@pytest.mark.parametrize("how", ["inspect.getmodule", "typing.get_type_hints"])
+def test_r346_conv2d_valid_refuses_tensorflow_named_to_a_standard_library_function(how):
+    """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 34, r346 E2), needing only that TensorFlow is
+    loaded and has run one Conv2D (any earlier Keras conv cell of 05a): no frame, no namespace, no sys.modules in the
+    answer's code."""
+    keras = pytest.importorskip("keras")
+    answer = _r346_conv_by_tensorflow_named_to_a_standard_library_function(how)
+    keras.layers.Conv2D(1, 3)(np.ones((1, 5, 5, 1), "float32"))   # an earlier Keras conv cell
+    answer(np.ones((4, 4)), np.ones((2, 2)))   # as in an earlier cell: TensorFlow's first Conv2D imports more of it
+    verdict = judge(registry.get_exercise("conv2d_valid"), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r346_size_with_types_checked_except(unchecked):
+    """The lesson's answer with its type check left out for one argument."""
+    def conv_output_size(n, kernel, padding=0, stride=1):
+        for name, value in (("n", n), ("kernel", kernel), ("padding", padding), ("stride", stride)):
+            if name != unchecked and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"expected an int, got {value!r}")
+        if n < 1 or kernel < 1 or padding < 0 or stride < 1:
+            raise ValueError("a size below its range")
+        if kernel > n + 2 * padding:
+            raise ValueError("the kernel is wider than the padded image")
+        return (n + 2 * padding - kernel) // stride + 1
+    return conv_output_size
+
+
+@pytest.mark.parametrize("unchecked, case", [("stride", "a float stride: (28, 3, 0, 2.0)"),
+                                             ("kernel", "a float kernel: (28, 3.0)"),
+                                             ("n", "a float size: (28.0, 3)")])
+def test_r346_conv_output_size_tells_a_float_count_to_raise_type_error(unchecked, case):
+    """A float argument whose type was not checked gives a float count, e.g. (28 - 3) // 2.0 + 1 = 13.0; the case must
+    raise TypeError, but the answer was told "return the size as an int (use //), got 13.0", though it had used //
+    (round 34, r346 F1). Now it is told that the input must raise TypeError."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r346_size_with_types_checked_except(unchecked))
+    assert verdict.kind == WRONG and case in verdict.text, verdict.text
+    assert "should raise TypeError for this input, but returned" in verdict.text, verdict.text
+    assert "use //" not in verdict.text, verdict.text

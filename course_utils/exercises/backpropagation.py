@@ -1014,6 +1014,39 @@ def _ce_grad_of_the_probabilities(Z, y):
         return -_one_hot(Z, y) / mlp.softmax(Z) / len(Z)
 
 
+# round 34 (r343 F1, F2): the log-probabilities for the probabilities, and the text's chain rule through the
+# softmax's Jacobian (cell 17), -one_hot(y) / P times diag(p) - p p^T, which divides by a P that underflows to 0: both
+# told "wrong value" or "got a non-finite value" alone
+def _log_softmax(Z):
+    shifted = np.asarray(Z, dtype=float) - np.max(np.asarray(Z, dtype=float), axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+_ce_grad_log_softmax = _lengths_checked(lambda Z, y: (_log_softmax(Z) - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_through_the_jacobian(Z, y):
+    """Row by row, the softmax's Jacobian diag(p) - p p^T times the loss's gradient with respect to P, -one_hot / P."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    P = mlp.softmax(Z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dP = -_one_hot(Z, y) / P / len(Z)
+        return np.array([(np.diag(p) - np.outer(p, p)) @ d for p, d in zip(P, dP)]).reshape(P.shape)
+
+
+_CE_GRAD_LOG_SOFTMAX = ("that subtracts the one-hot labels from the log-probabilities, log softmax(Z): the loss takes "
+                        "the logarithm, but its gradient with respect to the logits is made of the probabilities "
+                        "themselves (the derivative of log sum_c e^z_c is the softmax): (softmax(Z) - one_hot(y)) / n")
+
+
+_CE_GRAD_THROUGH_THE_JACOBIAN = ("the chain rule through the softmax's Jacobian divides by P: -one_hot(y) / P is "
+                                 "infinite where the true class's probability underflows to 0 (its logit thousands "
+                                 "below the row's maximum, P = e^-2000), and infinity times the Jacobian's 0 is NaN. "
+                                 "Multiply the two factors out on paper, as the lesson does: the product is "
+                                 "(softmax(Z) - one_hot(y)) / n, which never divides by P")
+
+
 _ce_grad_row_sum_without_keepdims = _lengths_checked(
     lambda Z, y: (np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1)
                   - _one_hot(Z, y)) / len(Z))
@@ -2103,6 +2136,8 @@ EXERCISES = {
             Mistake("labels subtracted without one-hot", _ce_grad_without_one_hot, _CE_GRAD_WITHOUT_ONE_HOT),
             Mistake("sigmoid for the softmax", _ce_grad_sigmoid_for_softmax, _CE_GRAD_SIGMOID),
             Mistake("gradient with respect to P", _ce_grad_of_the_probabilities, _CE_GRAD_OF_THE_PROBABILITIES),
+            Mistake("through the softmax's Jacobian", _ce_grad_through_the_jacobian, _CE_GRAD_THROUGH_THE_JACOBIAN),
+            Mistake("log-probabilities for the probabilities", _ce_grad_log_softmax, _CE_GRAD_LOG_SOFTMAX),
             Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "

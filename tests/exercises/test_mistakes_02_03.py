@@ -5895,3 +5895,46 @@ def test_r333_numpy_only_refuses_a_library_function_held_in_a_standard_library_i
             "generator": lambda feed: _r333_worker(special.expit, feed)}[holder]
     verdict = judge(registry.get_exercise("mlp_backward"), _r333_mlp_backward_by_a_held_iterator(make))
     assert verdict.kind == WRONG and _a_library_refused(verdict.text), verdict.text
+
+
+def _r343_softmax_ce_grad_through_the_jacobian(Z, y):
+    """The text's second derivation (cell 17), row by row: the softmax's Jacobian diag(p) - p p^T times the loss's
+    gradient with respect to P, -[c = y] / p_c, divided by n."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    n, k = Z.shape
+    P = _r343_softmax(Z)
+    dP = -np.eye(k)[y] / P / n
+    G = np.empty_like(P)
+    for r in range(n):
+        G[r] = (np.diag(P[r]) - np.outer(P[r], P[r])) @ dP[r]
+    return G
+
+
+def _r343_softmax_ce_grad_of_the_log_probabilities(Z, y):
+    """The one-hot labels subtracted from the stable log-softmax, not from the softmax."""
+    Z = np.asarray(Z, dtype=float)
+    if len(y) != len(Z):
+        raise ValueError("one label per example")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)) - np.eye(Z.shape[1])[y]) / len(Z)
+
+
+def _r343_softmax(Z):
+    from course_utils import mlp
+    return mlp.softmax(Z)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("answer, named", [
+    (_r343_softmax_ce_grad_through_the_jacobian, "chain rule through the softmax's Jacobian divides by P"),
+    (_r343_softmax_ce_grad_of_the_log_probabilities, "from the log-probabilities"),
+], ids=["through the Jacobian", "log-probabilities"])
+def test_r343_softmax_ce_grad_names_the_jacobian_route_and_the_log_probabilities(answer, named):
+    """Round 34 (r343 F1, F2): the text's chain rule through the softmax's Jacobian, written out, gives NaN where the
+    true class's P underflows to 0 (-1/P times 0), and was told only "got a non-finite value"; the log-softmax in
+    place of the softmax was told only "wrong value". Both are catalogued now."""
+    verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
+    assert verdict.kind == WRONG and named in verdict.text, verdict.text
+

@@ -764,6 +764,8 @@ _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
 _db_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.mean(axis=0)))   # round 24
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+# round 34 (r343 F3): dW alone averaged, db summed, was told "result #2: wrong value" alone
+_dw_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.sum(axis=0)))
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
@@ -2031,6 +2033,9 @@ EXERCISES = {
             Mistake("db as a mean over the examples", _db_mean, "db is a sum over the examples, like dW: dZ "
                     "already carries the 1/n of the mean loss, so averaging dZ over the rows divides by n a second "
                     "time. Use dZ.sum(axis=0)"),
+            Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
+                    "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
+                    "Use dZ.T @ X"),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),

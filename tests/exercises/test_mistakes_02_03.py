@@ -5938,3 +5938,14 @@ def test_r343_softmax_ce_grad_names_the_jacobian_route_and_the_log_probabilities
     verdict = judge(registry.get_exercise("softmax_ce_grad"), answer)
     assert verdict.kind == WRONG and named in verdict.text, verdict.text
 
+
+def test_r343_dense_backward_names_dw_averaged_over_the_examples():
+    """Round 34 (r343 F3): dW divided by n (a mean over the batch) with db summed was told only "result #2: wrong
+    value"; "divided by n again" and "db as a mean" name only the other combinations."""
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        return dZ @ W, dZ.T @ X / len(X), dZ.sum(axis=0)
+    verdict = judge(registry.get_exercise("dense_backward"), dense_backward)
+    assert verdict.kind == WRONG and "dW is a sum over the examples" in verdict.text, verdict.text

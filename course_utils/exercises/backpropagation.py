@@ -766,6 +766,14 @@ _db_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.mean(axis=0)))
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
 # round 34 (r343 F3): dW alone averaged, db summed, was told "result #2: wrong value" alone
 _dw_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.sum(axis=0)))
+# round 34 (r343 F4): the lesson's own common mistake of cell 11, dX without the sum over the neurons j: the first
+# neuron's share (cell 12's one_share), or the last one's, left by a loop over j that assigns dX = ... instead of adding
+_dx_first_neuron_only = _shapes_checked(lambda X, W, dZ: (np.outer(dZ[:, 0], W[0]), dZ.T @ X, dZ.sum(axis=0)))
+_dx_last_neuron_only = _shapes_checked(lambda X, W, dZ: (np.outer(dZ[:, -1], W[-1]), dZ.T @ X, dZ.sum(axis=0)))
+_DX_ONE_NEURON = ("dX holds one neuron's share only, np.outer(dZ[:, j], W[j]) for a single j: each input feeds every "
+                  "neuron of the layer, so its gradient sums the shares of all of them, dL/da_i = sum_j delta_j w_ji "
+                  "(the common mistake of section 3). In a loop over the neurons add each share, dX += ..., not "
+                  "dX = ...; or compute dX = dZ @ W, which does the sum")
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
@@ -2036,6 +2044,8 @@ EXERCISES = {
             Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
                     "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
                     "Use dZ.T @ X"),
+            Mistake("dX of the first neuron only", _dx_first_neuron_only, _DX_ONE_NEURON),
+            Mistake("dX of the last neuron only", _dx_last_neuron_only, _DX_ONE_NEURON),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),

@@ -5992,3 +5992,29 @@ def test_r343_numpy_only_refuses_a_library_reached_through_the_caller_s_frames(h
             "answer": _r343_sigmoid_derivative_from_the_callers_namespace(how)}
     exec("verdict = judge(registry.get_exercise('sigmoid_derivative'), answer)", cell)   # as a notebook cell runs
     assert cell["verdict"].kind == WRONG, cell["verdict"].text
+
+
+def _r343_dense_backward_by_one_neuron(last):
+    """dX without the sum over the neurons j (cell 11's common mistake): cell 12's one_share, np.outer(dZ[:, 0], W[0]),
+    or a loop over j that assigns dX = ... where it should add, which leaves the last neuron's share."""
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        if not last:
+            return np.outer(dZ[:, 0], W[0]), dZ.T @ X, dZ.sum(axis=0)
+        dX, dW, db = np.zeros(X.shape), np.zeros(W.shape), np.zeros(len(W))
+        for j in range(len(W)):
+            dX = np.outer(dZ[:, j], W[j])
+            dW[j] = dZ[:, j] @ X
+            db[j] = dZ[:, j].sum()
+        return dX, dW, db
+    return dense_backward
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["the first neuron's share", "a loop assigning dX"])
+def test_r343_dense_backward_names_dx_without_the_sum_over_the_neurons(last):
+    """Round 34 (r343 F4): the mistake that section 3 of the lesson names, dX of one neuron's share without the sum
+    over j, was told only "result #1: wrong value" in the exercise. Catalogued now."""
+    verdict = judge(registry.get_exercise("dense_backward"), _r343_dense_backward_by_one_neuron(last))
+    assert verdict.kind == WRONG and "one neuron's share only" in verdict.text, verdict.text

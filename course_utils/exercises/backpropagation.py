@@ -764,6 +764,16 @@ _dw_transposed = _shapes_checked(lambda X, W, dZ: (dZ @ W, X.T @ dZ, dZ.sum(axis
 _db_wrong_axis = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum(axis=1)))
 _db_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.mean(axis=0)))   # round 24
 _divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.mean(axis=0)))
+# round 34 (r343 F3): dW alone averaged, db summed, was told "result #2: wrong value" alone
+_dw_mean = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X / len(X), dZ.sum(axis=0)))
+# round 34 (r343 F4): the lesson's own common mistake of cell 11, dX without the sum over the neurons j: the first
+# neuron's share (cell 12's one_share), or the last one's, left by a loop over j that assigns dX = ... instead of adding
+_dx_first_neuron_only = _shapes_checked(lambda X, W, dZ: (np.outer(dZ[:, 0], W[0]), dZ.T @ X, dZ.sum(axis=0)))
+_dx_last_neuron_only = _shapes_checked(lambda X, W, dZ: (np.outer(dZ[:, -1], W[-1]), dZ.T @ X, dZ.sum(axis=0)))
+_DX_ONE_NEURON = ("dX holds one neuron's share only, np.outer(dZ[:, j], W[j]) for a single j: each input feeds every "
+                  "neuron of the layer, so its gradient sums the shares of all of them, dL/da_i = sum_j delta_j w_ji "
+                  "(the common mistake of section 3). In a loop over the neurons add each share, dX += ..., not "
+                  "dX = ...; or compute dX = dZ @ W, which does the sum")
 _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.clip(dZ, -10, 10).T @ X,
                                                  np.clip(dZ, -10, 10).sum(axis=0)))
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
@@ -1012,6 +1022,39 @@ def _ce_grad_of_the_probabilities(Z, y):
         raise ValueError("lengths differ")
     with np.errstate(divide="ignore", invalid="ignore"):
         return -_one_hot(Z, y) / mlp.softmax(Z) / len(Z)
+
+
+# round 34 (r343 F1, F2): the log-probabilities for the probabilities, and the text's chain rule through the
+# softmax's Jacobian (cell 17), -one_hot(y) / P times diag(p) - p p^T, which divides by a P that underflows to 0: both
+# told "wrong value" or "got a non-finite value" alone
+def _log_softmax(Z):
+    shifted = np.asarray(Z, dtype=float) - np.max(np.asarray(Z, dtype=float), axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+_ce_grad_log_softmax = _lengths_checked(lambda Z, y: (_log_softmax(Z) - _one_hot(Z, y)) / len(Z))
+
+
+def _ce_grad_through_the_jacobian(Z, y):
+    """Row by row, the softmax's Jacobian diag(p) - p p^T times the loss's gradient with respect to P, -one_hot / P."""
+    if len(y) != len(Z):
+        raise ValueError("lengths differ")
+    P = mlp.softmax(Z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dP = -_one_hot(Z, y) / P / len(Z)
+        return np.array([(np.diag(p) - np.outer(p, p)) @ d for p, d in zip(P, dP)]).reshape(P.shape)
+
+
+_CE_GRAD_LOG_SOFTMAX = ("that subtracts the one-hot labels from the log-probabilities, log softmax(Z): the loss takes "
+                        "the logarithm, but its gradient with respect to the logits is made of the probabilities "
+                        "themselves (the derivative of log sum_c e^z_c is the softmax): (softmax(Z) - one_hot(y)) / n")
+
+
+_CE_GRAD_THROUGH_THE_JACOBIAN = ("the chain rule through the softmax's Jacobian divides by P: -one_hot(y) / P is "
+                                 "infinite where the true class's probability underflows to 0 (its logit thousands "
+                                 "below the row's maximum, P = e^-2000), and infinity times the Jacobian's 0 is NaN. "
+                                 "Multiply the two factors out on paper, as the lesson does: the product is "
+                                 "(softmax(Z) - one_hot(y)) / n, which never divides by P")
 
 
 _ce_grad_row_sum_without_keepdims = _lengths_checked(
@@ -1998,6 +2041,11 @@ EXERCISES = {
             Mistake("db as a mean over the examples", _db_mean, "db is a sum over the examples, like dW: dZ "
                     "already carries the 1/n of the mean loss, so averaging dZ over the rows divides by n a second "
                     "time. Use dZ.sum(axis=0)"),
+            Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
+                    "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
+                    "Use dZ.T @ X"),
+            Mistake("dX of the first neuron only", _dx_first_neuron_only, _DX_ONE_NEURON),
+            Mistake("dX of the last neuron only", _dx_last_neuron_only, _DX_ONE_NEURON),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "
                     "gradient dZ of whole numbers (an integer array) db comes back as integers, but a gradient is a "
                     "float array. Convert X, W and dZ to floats first, np.asarray(a, dtype=float)"),
@@ -2103,6 +2151,8 @@ EXERCISES = {
             Mistake("labels subtracted without one-hot", _ce_grad_without_one_hot, _CE_GRAD_WITHOUT_ONE_HOT),
             Mistake("sigmoid for the softmax", _ce_grad_sigmoid_for_softmax, _CE_GRAD_SIGMOID),
             Mistake("gradient with respect to P", _ce_grad_of_the_probabilities, _CE_GRAD_OF_THE_PROBABILITIES),
+            Mistake("through the softmax's Jacobian", _ce_grad_through_the_jacobian, _CE_GRAD_THROUGH_THE_JACOBIAN),
+            Mistake("log-probabilities for the probabilities", _ce_grad_log_softmax, _CE_GRAD_LOG_SOFTMAX),
             Mistake("one-hot compared without an axis for y", _ce_grad_one_hot_unaligned, _ONE_HOT_UNALIGNED),
             Mistake("shifted by the first column", _ce_grad_first_column, "shift each row by its own maximum, "
                     "Z.max(axis=1, keepdims=True): another entry (here the first column) can lie far below it, and "

@@ -1030,6 +1030,11 @@ _MODULE_LOOKUPS = {"modules": "sys.modules", "get_objects": "gc.get_objects", "g
                    # eager context) and a namespace (r336 E2: globals()["keras"], a function's __globals__)
                    "__subclasses__": "object.__subclasses__()", "globals": "globals()",
                    "__globals__": "a function's __globals__", "f_globals": "a frame's f_globals",
+                   "f_locals": "a frame's f_locals",   # round 34 (r346 E1, r343 E1): a library read from the
+                   # calling cell's frame, also by inspect.getargvalues(frame): no numpy-only exercise needs a frame
+                   "_getframe": "sys._getframe", "currentframe": "inspect.currentframe", "f_back": "a frame's f_back",
+                   "tb_frame": "a traceback's tb_frame", "gi_frame": "a generator's gi_frame",
+                   "cr_frame": "a coroutine's cr_frame", "_current_frames": "sys._current_frames",
                    "user_ns": "IPython's user_ns"}
 
 

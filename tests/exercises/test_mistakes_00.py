@@ -1405,10 +1405,6 @@ def _r342_count_by_05b_s_reference_from_the_registry(layer_sizes):
     return sum(dense(1, n_in, n_out, size=4, kernel=1) - 2 - 2 * n_in for n_in, n_out in zip(sizes, sizes[1:]))
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r342 E1): a course function watched by name (refusing_course_"
-                   "versions rebinds it in its module and where course modules hold it) is still called unwatched "
-                   "through the Exercise object that holds it as another exercise's reference (keras_cnn.EXERCISES["
-                   "'cnn_param_count'].reference is convnet.cnn_param_count); the numpy-only rule allows course code")
 def test_r342_mlp_param_count_refuses_05b_s_cnn_param_count_reached_through_the_registry():
     verdict = judge(registry.get_exercise("mlp_param_count"), _r342_count_by_05b_s_reference_from_the_registry)
     assert verdict.kind == WRONG and "cnn_param_count" in verdict.text, verdict.text

@@ -5977,9 +5977,6 @@ def _r343_sigmoid_derivative_from_the_callers_namespace(how):
     return sigmoid_derivative
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r343 E1): a library module reached through the f_locals of the "
-                   "caller's frames (a notebook cell's frame holds the kernel's namespace), and its Cython class "
-                   "made and called: neither an import, a held object nor a named module lookup")
 @pytest.mark.parametrize("how", ["f_locals", "inspect.getargvalues"])
 def test_r343_numpy_only_refuses_a_library_reached_through_the_caller_s_frames(how):
     """Passed sigmoid_derivative 33/33 (round 34, r343 E1): scikit-learn's Cython loss module, imported in an earlier

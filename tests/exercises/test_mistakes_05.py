@@ -2355,15 +2355,7 @@ verdict = judge(registry.get_exercise("conv2d_valid"), conv2d_valid)   # called 
 '''
 
 
-@pytest.mark.parametrize("how", [
-    "directly",
-    pytest.param("functools.partial", marks=pytest.mark.xfail(strict=True, reason=(
-        "engine note (r346 E1): the numpy-only rule's _MODULE_LOOKUPS names globals, __globals__, f_globals and "
-        "user_ns, not a frame's f_locals: the cell that calls check(...) runs at module level, so its frame's f_locals "
-        "is the notebook's namespace, reached from sys._getframe() through f_back; keras is read there by a string, "
-        "inspect.getmodule (the standard library's own sys.modules read) gives TensorFlow's modules without naming "
-        "__globals__, and the op runner called by C through functools.partial makes no profile event"))),
-])
+@pytest.mark.parametrize("how", ["directly", "functools.partial"])
 def test_r346_conv2d_valid_refuses_keras_read_from_a_caller_frame_s_locals(how):
     """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 34, r346 E1): round 33 refuses an answer that
     names globals(), __globals__, f_globals or user_ns, but a frame's f_locals at the notebook's top level is the same

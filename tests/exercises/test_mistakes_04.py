@@ -5371,3 +5371,34 @@ def test_r345_right_steps_pass_on_the_new_tiny_cases():
     _passes("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _r345_momentum(w, grad, velocity, lr, mu))
     _passes("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8:
             _r345_adam(w, grad, m, v, t, lr, beta1, beta2, eps))
+
+
+# E1: the course's own update rules wrapped in np.frompyfunc in an earlier cell (module level here, before any check)
+_r345_momentum_loop = np.frompyfunc(_r18_optimizers._momentum, 5, 2)
+_r345_adam_loop = np.frompyfunc(_r18_optimizers._adam, 10, 3)
+
+
+def _r345_momentum_by_frompyfunc(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r345_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    new_w, new_velocity = _r345_momentum_loop(w, grad, velocity, lr, mu)
+    return np.asarray(new_w, dtype=float).reshape(w.shape), np.asarray(new_velocity, dtype=float).reshape(w.shape)
+
+
+def _r345_adam_by_frompyfunc(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r345_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    results = _r345_adam_loop(w, grad, m, v, t, lr, beta1, beta2, eps, "torch")
+    return tuple(np.asarray(r, dtype=float).reshape(w.shape) for r in results)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r345 E1): a refused course function (optimizers._momentum, "
+                   "_adam) wrapped in np.frompyfunc before the check is called from C: the walk of what the answer "
+                   "holds cannot look inside the ufunc, the stand-in swap misses the reference it keeps, and the "
+                   "profile sees the call but allows course_utils")
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r345_momentum_by_frompyfunc),
+                                          ("adam_step", _r345_adam_by_frompyfunc)])
+def test_r345_the_course_s_update_rule_inside_an_np_frompyfunc_made_before_the_check_is_refused(name, answer):
+    _refused_as_the_course_s_own(name, answer)

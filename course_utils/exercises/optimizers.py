@@ -211,6 +211,12 @@ def _momentum_cases():
         # right answers pass, and lr * velocity finite, as a right answer in Keras' form divides by lr)
         Case((np.array([1.7e308, -1.7e308]), np.array([-1e30, 1e30]), np.zeros(2), 1e278, 0.5),
              label="weights of 1.7e308 and a step of 1e308: w - lr * velocity overflows to inf"),
+        # round 34 (r345 F1, F2): as sgd_step's 1e-36 (r334 F1), the smallest weights were of 1e-11 and the smallest lr
+        # 1e-14, so np.round(w - lr * velocity, 13) and a refusal of lr below 1e-15 passed; float32 holds every value
+        Case((np.array([3.3e-36, -7.7e-37]), np.array([1.1e-36, 2.2e-37]), np.array([-4.4e-36, 1.3e-37]), 0.5, 0.9),
+             label="weights, gradients and velocity of 1e-36 (np.round(..., 13) would make the weights 0)"),
+        Case((np.array([3.3e-20, -7.7e-21]), np.array([1.1e10, 2.2e9]), np.array([-4.4e10, 1.3e9]), 1e-30, 0.9),
+             label="lr = 1e-30 with gradients of 1e10 (any positive learning rate is allowed, however small)"),
     ]
 
 
@@ -340,6 +346,10 @@ def _adam_cases():
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 2 ** 53),
              {"lr": 0.01, "beta2": float(np.nextafter(1.0, 0.0))},
              label="step 2**53 with beta2 = 1 - 2**-53 (the largest float below 1; 1 - beta2**t is 0.63)"),
+        # round 34 (r345 F1, F2): the smallest weights were of 1e-11 and the smallest lr 1e-11, so np.round(new_w, 13)
+        # and a refusal of lr below 1e-12 passed (the first step moves each weight by lr; float32 holds 1e-36)
+        Case((np.array([3.3e-36, -7.7e-37]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-36},
+             label="weights of 1e-36 and lr = 1e-36 (np.round(..., 13) would make them 0)"),
     ]
 
 

@@ -5308,3 +5308,97 @@ def test_r335_a_step_by_the_other_exercise_s_reference_is_refused(name, answer):
     ended at it as at the judged exercise's own reference, so the course's _adam (or _momentum) inside the other
     exercise's reference went unwatched. Each reference now has code of its own."""
     _refused_as_the_course_s_own(name, answer)
+
+
+# ---------------------------------------------------------------- round 34, 04b (r345): momentum_step and adam_step
+def _r345_checked(*arrays):
+    """The arrays as floats, after the shape check both exercises ask for."""
+    arrays = [np.asarray(a, dtype=float) for a in arrays]
+    if any(a.shape != arrays[0].shape for a in arrays[1:]):
+        raise ValueError("shapes differ")
+    return arrays
+
+
+def _r345_momentum(w, grad, velocity, lr, mu, rounded=False, smallest_lr=0.0):
+    w, grad, velocity = _r345_checked(w, grad, velocity)
+    if not lr > smallest_lr or not 0 <= mu < 1:
+        raise ValueError(f"need lr > {smallest_lr} and 0 <= mu < 1")
+    velocity = mu * velocity + grad
+    new_w = w - lr * velocity
+    return (np.round(new_w, 13) if rounded else new_w), velocity
+
+
+def _r345_adam(w, grad, m, v, t, lr, beta1, beta2, eps, rounded=False, smallest_lr=None):
+    w, grad, m, v = _r345_checked(w, grad, m, v)
+    if t < 1 or (smallest_lr is not None and not lr > smallest_lr):
+        raise ValueError("t counts from 1 (and lr must not be tiny)")
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return (np.round(new_w, 13) if rounded else new_w), m, v
+
+
+def _r345_momentum_rounded(w, grad, velocity, lr, mu=0.9):
+    return _r345_momentum(w, grad, velocity, lr, mu, rounded=True)
+
+
+def _r345_momentum_tiny_lr_refused(w, grad, velocity, lr, mu=0.9):
+    return _r345_momentum(w, grad, velocity, lr, mu, smallest_lr=1e-15)
+
+
+def _r345_adam_rounded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return _r345_adam(w, grad, m, v, t, lr, beta1, beta2, eps, rounded=True)
+
+
+def _r345_adam_tiny_lr_refused(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return _r345_adam(w, grad, m, v, t, lr, beta1, beta2, eps, smallest_lr=1e-12)
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("momentum_step", _r345_momentum_rounded, "wrong value"),
+    ("adam_step", _r345_adam_rounded, "wrong value"),
+    ("momentum_step", _r345_momentum_tiny_lr_refused, "raised ValueError"),
+    ("adam_step", _r345_adam_tiny_lr_refused, "raised ValueError"),
+])
+def test_r345_steps_rounded_to_13_decimals_or_refusing_a_tiny_lr_are_refused(name, answer, told):
+    """F1, F2: the smallest weights were of 1e-11 (momentum's lr of 1e-14, Adam's of 1e-11), so np.round(new_w, 13)
+    and a refusal of lr below 1e-15 (1e-12 for Adam) passed; sgd_step has had weights of 1e-36 since round 33."""
+    with pytest.raises(ExerciseFailed, match=told):
+        check(name, answer, strict=True)
+
+
+def test_r345_right_steps_pass_on_the_new_tiny_cases():
+    _passes("momentum_step", lambda w, grad, velocity, lr, mu=0.9: _r345_momentum(w, grad, velocity, lr, mu))
+    _passes("adam_step", lambda w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8:
+            _r345_adam(w, grad, m, v, t, lr, beta1, beta2, eps))
+
+
+# E1: the course's own update rules wrapped in np.frompyfunc in an earlier cell (module level here, before any check)
+_r345_momentum_loop = np.frompyfunc(_r18_optimizers._momentum, 5, 2)
+_r345_adam_loop = np.frompyfunc(_r18_optimizers._adam, 10, 3)
+
+
+def _r345_momentum_by_frompyfunc(w, grad, velocity, lr, mu=0.9):
+    w, grad, velocity = _r345_checked(w, grad, velocity)
+    if not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("need lr > 0 and 0 <= mu < 1")
+    new_w, new_velocity = _r345_momentum_loop(w, grad, velocity, lr, mu)
+    return np.asarray(new_w, dtype=float).reshape(w.shape), np.asarray(new_velocity, dtype=float).reshape(w.shape)
+
+
+def _r345_adam_by_frompyfunc(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, grad, m, v = _r345_checked(w, grad, m, v)
+    if t < 1:
+        raise ValueError("t counts from 1")
+    results = _r345_adam_loop(w, grad, m, v, t, lr, beta1, beta2, eps, "torch")
+    return tuple(np.asarray(r, dtype=float).reshape(w.shape) for r in results)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r345 E1): a refused course function (optimizers._momentum, "
+                   "_adam) wrapped in np.frompyfunc before the check is called from C: the walk of what the answer "
+                   "holds cannot look inside the ufunc, the stand-in swap misses the reference it keeps, and the "
+                   "profile sees the call but allows course_utils")
+@pytest.mark.parametrize("name, answer", [("momentum_step", _r345_momentum_by_frompyfunc),
+                                          ("adam_step", _r345_adam_by_frompyfunc)])
+def test_r345_the_course_s_update_rule_inside_an_np_frompyfunc_made_before_the_check_is_refused(name, answer):
+    _refused_as_the_course_s_own(name, answer)

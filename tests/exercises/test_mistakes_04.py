@@ -5394,10 +5394,6 @@ def _r345_adam_by_frompyfunc(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, 
     return tuple(np.asarray(r, dtype=float).reshape(w.shape) for r in results)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r345 E1): a refused course function (optimizers._momentum, "
-                   "_adam) wrapped in np.frompyfunc before the check is called from C: the walk of what the answer "
-                   "holds cannot look inside the ufunc, the stand-in swap misses the reference it keeps, and the "
-                   "profile sees the call but allows course_utils")
 @pytest.mark.parametrize("name, answer", [("momentum_step", _r345_momentum_by_frompyfunc),
                                           ("adam_step", _r345_adam_by_frompyfunc)])
 def test_r345_the_course_s_update_rule_inside_an_np_frompyfunc_made_before_the_check_is_refused(name, answer):

@@ -5308,3 +5308,41 @@ def test_r335_a_step_by_the_other_exercise_s_reference_is_refused(name, answer):
     ended at it as at the judged exercise's own reference, so the course's _adam (or _momentum) inside the other
     exercise's reference went unwatched. Each reference now has code of its own."""
     _refused_as_the_course_s_own(name, answer)
+
+
+# ---------------------------------------------------------------- round 34, 04a (r344): sgd_step and minibatch_indices
+_r344_load = __import__   # the real import function, held from an earlier cell (before the check swaps its own in)
+
+
+def _r344_by_an_alias_of_import_made_before(name):
+    return _r344_load(name, fromlist=["*"])
+
+
+def _r344_by_logging_config_s_importer(name):
+    import logging.config   # loaded before the check too (the learner ran the answer once): its class attribute
+    return logging.config.BaseConfigurator({}).importer(name, fromlist=["*"])   # is the real __import__
+
+
+_R344_ENGINE_NOTE = pytest.mark.xfail(strict=True, reason=(
+    "engine note (r344 E1): an import made while the check runs is seen only through the check's own "
+    "builtins.__import__ (or importlib's Python frames); the real __import__, held from before the check (an alias "
+    "made in an earlier cell, logging.config.BaseConfigurator.importer), is a builtin whose c_call the profile takes "
+    "for the standard library's, and a module already loaded makes no _find_and_load: scipy's f2py daxpy, looked up "
+    "while the answer runs, takes the step unseen"))
+
+
+@pytest.mark.parametrize("lookup", [_r344_by_an_alias_of_import_made_before, _r344_by_logging_config_s_importer],
+                         ids=["load = __import__ before the check", "logging.config's importer"])
+@_R344_ENGINE_NOTE
+def test_r344_sgd_step_by_daxpy_through_the_real_import_function_held_before_is_refused(lookup):
+    """Passes (a shortcut, engine note r344 E1; a new way round the refusal of imports of round 30 and r334's
+    importlib entry points): the answer imports scipy's BLAS module (loaded before the check) with the real
+    builtins.__import__ held from before the check, and scipy's daxpy (f2py, known to make no profile event) takes
+    the step. Neither the answer's code nor what it holds names __import__ or sys.modules."""
+    pytest.importorskip("scipy")
+    import logging.config  # noqa: F401  (loaded before the check, as the learner's own first run leaves it)
+    import scipy.linalg.blas  # noqa: F401  (loaded before the check, as an earlier cell's import leaves it)
+    answer = _r324_sgd_step_by_daxpy_looked_up(lambda name: lookup(name))
+    assert np.allclose(answer(np.ones(3), np.arange(3.0), 0.5), [1.0, 0.5, 0.0])
+    verdict = judge(registry.get_exercise("sgd_step"), answer)
+    assert verdict.kind != PASSED, verdict.text

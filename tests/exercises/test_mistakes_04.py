@@ -5346,3 +5346,29 @@ def test_r344_sgd_step_by_daxpy_through_the_real_import_function_held_before_is_
     assert np.allclose(answer(np.ones(3), np.arange(3.0), 0.5), [1.0, 0.5, 0.0])
     verdict = judge(registry.get_exercise("sgd_step"), answer)
     assert verdict.kind != PASSED, verdict.text
+
+
+def _r344_by_find_spec_and_module_from_spec(name):
+    import importlib.util
+    return importlib.util.module_from_spec(importlib.util.find_spec(name))
+
+
+def _r344_by_find_spec_and_load_module(name):
+    import importlib.util
+    return importlib.util.find_spec(name).loader.load_module(name)
+
+
+@pytest.mark.parametrize("lookup", [_r344_by_find_spec_and_module_from_spec, _r344_by_find_spec_and_load_module],
+                         ids=["module_from_spec(find_spec(...))", "find_spec(...).loader.load_module"])
+@pytest.mark.xfail(strict=True, reason=(
+    "engine note (r344 E2): importlib.util.find_spec returns a loaded module's __spec__ from sys.modules without "
+    "__import__ or _find_and_load, and module_from_spec (or the loader's load_module) makes a new copy of the "
+    "extension module from it: no import is seen, and scipy's f2py daxpy from that copy takes the step unseen"))
+def test_r344_sgd_step_by_daxpy_from_a_module_made_from_its_spec_is_refused(lookup):
+    """Passes (a shortcut, engine note r344 E2): the answer makes a new module object of scipy's _fblas (loaded
+    before the check) from its spec, through importlib.util alone, and scipy's daxpy (f2py) takes the step."""
+    pytest.importorskip("scipy")
+    import scipy.linalg.blas  # noqa: F401  (loaded before the check, as an earlier cell's import leaves it)
+    answer = _r324_sgd_step_by_daxpy_looked_up(lambda name: lookup("scipy.linalg._fblas"))
+    verdict = judge(registry.get_exercise("sgd_step"), answer)
+    assert verdict.kind != PASSED, verdict.text

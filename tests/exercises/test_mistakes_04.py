@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import math
+import pathlib
 import re
 
 import numpy as np
@@ -5372,3 +5374,31 @@ def test_r344_sgd_step_by_daxpy_from_a_module_made_from_its_spec_is_refused(look
     answer = _r324_sgd_step_by_daxpy_looked_up(lambda name: lookup("scipy.linalg._fblas"))
     verdict = judge(registry.get_exercise("sgd_step"), answer)
     assert verdict.kind != PASSED, verdict.text
+
+
+_R344_NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "solutions" / "04a_gradient_descent.ipynb"
+
+
+def _r344_sgd_step_refusing(bad):
+    """A right step with a third safety check of the learner's own: ``bad(grad)`` true raises ValueError."""
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0 or bad(grad):
+            raise ValueError("grad has another shape, lr is not positive, or the gradient is not finite")
+        return w - lr * grad
+    return sgd_step
+
+
+@pytest.mark.parametrize("bad", [lambda g: np.isnan(g).any(), lambda g: not np.all(np.isfinite(g)),
+                                 lambda g: np.isinf(g).any()], ids=["NaN refused", "NaN or inf refused", "inf refused"])
+def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
+    """Before (r344 F1, [M]): an answer that added a safety check of its own, a ValueError for a NaN (or infinite)
+    gradient, was told only "raised ValueError: ... on input a NaN gradient stays NaN"; the exercise text named two
+    safety checks and said nothing of a gradient that is not finite. The text says now that a NaN or infinite gradient
+    gives NaN or infinite weights, and the cases' labels that ValueError is for the two checks only. (A catalogued
+    mistake that raises is named only when the learner's error message is its own, so the labels carry it.)"""
+    verdict = judge(registry.get_exercise("sgd_step"), _r344_sgd_step_refusing(bad))
+    assert verdict.kind == WRONG and "raise ValueError only for a wrong shape or lr not > 0" in verdict.text, verdict.text
+    cell = next(c for c in json.loads(pathlib.Path(_R344_NOTEBOOK).read_text(encoding="utf-8"))["cells"]
+                if c.get("id") == "cell-13")
+    assert "a NaN or infinite gradient gives NaN or infinite weights" in " ".join("".join(cell["source"]).split())

@@ -35,7 +35,10 @@ def _sgd_cases():
         Case((rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), 0.01), label="a weight matrix"),
         Case((np.array([0.3]), np.array([-2.0]), 1.0), label="a single weight"),
         Case((np.ones(2), np.array([1e8, -1e8]), 1e-3), label="huge gradients"),
-        Case((np.ones(2), np.array([np.nan, 1.0]), 0.1), label="a NaN gradient stays NaN"),
+        # round 34 (r344 F1): a learner's own third safety check (ValueError for a NaN or infinite gradient) was told
+        # only "a NaN gradient stays NaN"; the labels say now that the two checks asked for are the only ones
+        Case((np.ones(2), np.array([np.nan, 1.0]), 0.1),
+             label="a NaN gradient stays NaN (raise ValueError only for a wrong shape or lr not > 0)"),
         Case((np.ones(3), np.ones(1), 0.1), label="gradient of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones((3, 1)), 0.1), label="a column gradient (3, 1) for weights of shape (3,)",
              raises=ValueError),
@@ -67,7 +70,7 @@ def _sgd_cases():
         Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), 2.0), label="weights and gradients of 1e-9"),
         # round 14: no gradient was infinite or all zero, and no 2-D weight had an axis of size 1 (a bias row)
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), 0.1),
-             label="infinite gradients give infinite weights"),
+             label="infinite gradients give infinite weights (raise ValueError only for a wrong shape or lr not > 0)"),
         Case((np.array([0.5, -1.0, 2.0]), np.zeros(3), 0.1), label="a zero gradient (the weights stay, in a new array)"),
         Case((np.array([[0.5, -1.0, 2.0, 0.25]]), np.array([[1.0, 2.0, -3.0, 0.5]]), 0.1),
              label="a bias row of shape (1, 4)"),

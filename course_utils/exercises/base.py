@@ -16,6 +16,7 @@ import fnmatch
 import functools
 import gc
 import importlib
+import importlib.util
 import inspect
 import random
 import site
@@ -463,6 +464,7 @@ def _refused_call(name: str | tuple) -> Mismatch:
         return Mismatch(t(IMPORTED_LIBRARY, name=name[0], package=name[1]) if name[2:] == ("import",)
                         else t(CHECK_HELPER, name=name[0]) if name[2:] == ("helper",)
                         else t(WATCH_TRACED, name=name[0]) if name[2:] == ("trace",)
+                        else t(MODULE_LOOKUP, name=name[0]) if name[2:] == ("lookup",)
                         else t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
                         else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
@@ -867,11 +869,11 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             if code in hooks and _enters_a_library(caller, ends, own):
                 seen.append((hooks[code], None, *(("trace",) if "trace" in hooks[code] else ())))   # round 29 (r293
                 # F1): the threads it starts run unseen; round 32 (r322 E2): a trace function's calls make no event
-            elif code is _IMPORT_FOR_THE_CHECK or code is _IMPORT_MODULE or code is _FIND_AND_LOAD:   # an import
-                # statement, while the check runs (random_left_alone), importlib.import_module (round 32, r324 E1) or
-                # importlib's own import functions, which all go through _find_and_load (round 33, r334 E1:
-                # importlib.__import__, _bootstrap._gcd_import)
-                args = frame.f_locals["args"] if code is _IMPORT_FOR_THE_CHECK else (frame.f_locals["name"],)
+            elif code is _IMPORT_FOR_THE_CHECK or code in _IMPORTS:   # an import statement, while the check runs
+                # (random_left_alone), importlib.import_module (round 32, r324 E1), importlib's own import functions,
+                # which all go through _find_and_load (round 33, r334 E1: importlib.__import__, _gcd_import), or a
+                # module's spec found or made into a module (round 34, r344 E2: importlib.util.module_from_spec)
+                args = frame.f_locals["args"] if code is _IMPORT_FOR_THE_CHECK else (_IMPORTS[code](frame.f_locals),)
                 name = str(args[0] if args else frame.f_locals["kwargs"]["name"])
                 top = name.lstrip(".").partition(".")[0]
                 if _outside(top) and _enters_a_library(caller, ends, own):
@@ -892,6 +894,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                     and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that
                 seen.append(("_thread.start_new_thread", None))   # threading.setprofile does not reach
                 return
+            if (arg is _REAL_IMPORT and frame.f_code is not _IMPORT_FOR_THE_CHECK
+                    and _enters_a_library(frame, ends, own)):   # round 34 (r344 E1): the real __import__ held from
+                seen.append(("__import__", None, "lookup"))   # before the check (an alias, logging.config's
+                return   # BaseConfigurator.importer) loads no module already loaded: no import is seen
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
@@ -1567,7 +1573,12 @@ def random_left_alone(call, generators=RANDOM_GENERATORS):
 
 _IMPORT_FOR_THE_CHECK = next(code for code in random_left_alone.__code__.co_consts
                              if getattr(code, "co_name", "") == "import_leaving_random_alone")
-_IMPORT_MODULE = importlib.import_module.__code__
+_IMPORTS = {importlib.import_module.__code__: lambda names: names["name"],   # the name each imports, by its code
+            _FIND_AND_LOAD: lambda names: names["name"],
+            importlib.util.find_spec.__code__: lambda names: names["name"],
+            _BOOTSTRAP["_find_spec"].__code__: lambda names: names["name"],
+            _BOOTSTRAP["module_from_spec"].__code__: lambda names: getattr(names["spec"], "name", "?")}
+_REAL_IMPORT = builtins.__import__
 
 
 RANDOM_CHANGED = ("your function changed a global random generator (np.random.seed, np.random.permutation, "

@@ -5413,17 +5413,8 @@ def _r344_by_logging_config_s_importer(name):
     return logging.config.BaseConfigurator({}).importer(name, fromlist=["*"])   # is the real __import__
 
 
-_R344_ENGINE_NOTE = pytest.mark.xfail(strict=True, reason=(
-    "engine note (r344 E1): an import made while the check runs is seen only through the check's own "
-    "builtins.__import__ (or importlib's Python frames); the real __import__, held from before the check (an alias "
-    "made in an earlier cell, logging.config.BaseConfigurator.importer), is a builtin whose c_call the profile takes "
-    "for the standard library's, and a module already loaded makes no _find_and_load: scipy's f2py daxpy, looked up "
-    "while the answer runs, takes the step unseen"))
-
-
 @pytest.mark.parametrize("lookup", [_r344_by_an_alias_of_import_made_before, _r344_by_logging_config_s_importer],
                          ids=["load = __import__ before the check", "logging.config's importer"])
-@_R344_ENGINE_NOTE
 def test_r344_sgd_step_by_daxpy_through_the_real_import_function_held_before_is_refused(lookup):
     """Passes (a shortcut, engine note r344 E1; a new way round the refusal of imports of round 30 and r334's
     importlib entry points): the answer imports scipy's BLAS module (loaded before the check) with the real
@@ -5450,10 +5441,6 @@ def _r344_by_find_spec_and_load_module(name):
 
 @pytest.mark.parametrize("lookup", [_r344_by_find_spec_and_module_from_spec, _r344_by_find_spec_and_load_module],
                          ids=["module_from_spec(find_spec(...))", "find_spec(...).loader.load_module"])
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r344 E2): importlib.util.find_spec returns a loaded module's __spec__ from sys.modules without "
-    "__import__ or _find_and_load, and module_from_spec (or the loader's load_module) makes a new copy of the "
-    "extension module from it: no import is seen, and scipy's f2py daxpy from that copy takes the step unseen"))
 def test_r344_sgd_step_by_daxpy_from_a_module_made_from_its_spec_is_refused(lookup):
     """Passes (a shortcut, engine note r344 E2): the answer makes a new module object of scipy's _fblas (loaded
     before the check) from its spec, through importlib.util alone, and scipy's daxpy (f2py) takes the step."""

@@ -1360,3 +1360,30 @@ def test_r331_accuracy_refuses_a_tolerance_smaller_than_a_billionth(close):
     or np.isclose's defaults, not a smaller one. Labels a few 5e-324 apart (float64's smallest step) refuse any."""
     verdict = judge(registry.get_exercise("accuracy"), _r331_accuracy_with_a_small_tolerance(close))
     assert verdict.kind == WRONG and "however small" in verdict.text and "5e-324 apart" in verdict.text, verdict.text
+
+
+# round 34 (r341): 00a's accuracy
+from course_utils import plotting   # noqa: E402, loaded before the check, as lessons 05 to 07 load it
+
+
+def _r341_class_codes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    classes, codes = np.unique(np.concatenate([y_true.ravel(), y_pred.ravel()]), return_inverse=True, equal_nan=False)
+    return len(classes), codes.reshape(2, -1)
+
+
+def _r341_accuracy_by_the_course_s_confusion_matrix(y_true, y_pred):
+    n, (true_codes, pred_codes) = _r341_class_codes(y_true, y_pred)
+    counts = plotting.confusion_matrix(true_codes, pred_codes, n)   # the course counts every pair for the learner
+    return float(np.trace(counts) / counts.sum())
+
+
+def test_r341_accuracy_refuses_the_course_s_confusion_matrix():
+    """Passed all 56 cases before (round 34, r341 F1): course_utils.plotting.confusion_matrix (lessons 05 to 07)
+    counts each (label, prediction) pair of class codes, and its trace over its sum is the accuracy. A library's
+    confusion matrix is refused by the numpy-only rule; the course's own functions are allowed, so this one is named
+    among the course's versions of the exercise."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_by_the_course_s_confusion_matrix)
+    assert verdict.kind == WRONG and "course_utils.plotting.confusion_matrix" in verdict.text, verdict.text

@@ -156,6 +156,10 @@ def _accuracy_cases():
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
         *generated(_draw_accuracy_input, count=6, seed=800),
         *generated(in_turn(_draw_bad_accuracy_input, _SHAPE_MISMATCHES), count=len(_SHAPE_MISMATCHES), seed=24),
+        # round 34 (r341 F2): the empty arrays above have their 0 on the first or the last axis, so a check of those two
+        # (shape[0] == 0 or shape[-1] == 0) passed: a 0 on the middle axis of three is on neither
+        Case((np.zeros((3, 0, 2), dtype=int), np.zeros((3, 0, 2), dtype=int)),
+             label="no predictions: shape (3, 0, 2), empty along its middle axis", raises=ValueError),
         # predictions of another kind than the labels whose values differ, yet agree once cast, rounded or compared
         # with np.isclose's relative tolerance: only == on the values as they are counts these right
         Case((np.array([0, 1, 2, 1, 3, 2]), np.array([0.4, 1.0, 2.6, 1.5, 3.0, 2.0])),
@@ -400,6 +404,13 @@ def _no_empty_check(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _empty_checked_on_the_end_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or (y_true.ndim and (y_true.shape[0] == 0 or y_true.shape[-1] == 0)):
+        raise ValueError("shapes differ or no predictions")
     return float(np.mean(y_true == y_pred))
 
 
@@ -761,6 +772,11 @@ EXERCISES = {
                     "np.asarray(y_true) and np.asarray(y_pred)); np.array_equal and np.all tell only whether every "
                     "label matches; and // rounds 3 // 4 down to 0. Compare the labels element by element, then take "
                     "the mean: np.mean(y_true == y_pred)."),
+            # round 34 (r341 F2): before "empty checked with len()", which gives the same nan on shape (3, 0, 2)
+            Mistake("empty checked on the first and last axes", _empty_checked_on_the_end_axes,
+                    "Labels of shape (3, 0, 2) hold no prediction, yet neither their first axis (3) nor their last "
+                    "(2) is 0: the 0 of an empty array can be on any axis, the middle ones too. Check the number of "
+                    "all labels: y_true.size == 0."),
             Mistake("empty checked with len()", _empty_checked_with_len,
                     "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
                     "Check the number of all labels: y_true.size == 0."),

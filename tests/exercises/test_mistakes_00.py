@@ -1387,3 +1387,20 @@ def test_r341_accuracy_refuses_the_course_s_confusion_matrix():
     among the course's versions of the exercise."""
     verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_by_the_course_s_confusion_matrix)
     assert verdict.kind == WRONG and "course_utils.plotting.confusion_matrix" in verdict.text, verdict.text
+
+
+def _r341_accuracy_empty_checked_on_the_first_and_last_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    if y_true.ndim and (y_true.shape[0] == 0 or y_true.shape[-1] == 0):   # "len() misses (5, 0): check the end too"
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r341_accuracy_refuses_an_emptiness_check_of_the_end_axes_only():
+    """Passed all 56 cases before (round 34, r341 F2): every empty case had its 0 on the first or the last axis, so a
+    check of those two axes (after the message of the len() check, which names shape (5, 0)) never met an empty
+    array it missed. Shape (3, 0, 2) is empty along its middle axis."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_and_last_axes)
+    assert verdict.kind == WRONG and "(3, 0, 2)" in verdict.text and "the middle ones too" in verdict.text, verdict.text

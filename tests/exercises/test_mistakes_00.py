@@ -1404,3 +1404,20 @@ def test_r341_accuracy_refuses_an_emptiness_check_of_the_end_axes_only():
     array it missed. Shape (3, 0, 2) is empty along its middle axis."""
     verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_and_last_axes)
     assert verdict.kind == WRONG and "(3, 0, 2)" in verdict.text and "the middle ones too" in verdict.text, verdict.text
+
+
+def _r341_accuracy_empty_checked_on_the_first_two_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    if len(y_true) == 0 or (y_true.ndim > 1 and y_true.shape[1] == 0):   # "rows, then columns"
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r341_accuracy_names_the_shape_of_an_empty_input():
+    """Before (round 34, r341 F4), this answer was told "on input a generated input: ([], [])": an empty array prints
+    as [] whatever its shape, and the input was of shape (4, 6, 0), which the answer's len() check sees as 4 rows.
+    Each generated empty case names the shape that np.asarray gives now."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_two_axes)
+    assert verdict.kind == WRONG and "no predictions: shape (4, 6, 0)" in verdict.text, verdict.text

@@ -452,6 +452,13 @@ def _labels_converted_to_text(y_true, y_pred):
     return float(np.mean(y_true.astype(str) == y_pred.astype(str)))   # "5" and "5.0" differ
 
 
+def _words_cleaned(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind == "U" and y_pred.dtype.kind == "U":   # np.char.equal drops the spaces at the end of each word
+        return float(np.mean(np.char.rstrip(y_true) == np.char.rstrip(y_pred)))
+    return float(np.mean(y_true == y_pred))
+
+
 def _whole_number_mean(y_true, y_pred):
     y_true, y_pred = _checked(y_true, y_pred)
     return statistics.mean((y_true == y_pred).ravel().tolist())   # the int 1 when every prediction is right
@@ -945,6 +952,13 @@ EXERCISES = {
                     "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become an int, and "
                     "int() cuts a label such as 0.5 to 0, the class 0. Compare the labels as they are, "
                     "y_true == y_pred, which compares words too."),
+            # round 34 (r341 F5): words compared with np.char.equal (which drops the spaces at the end of each word),
+            # or cleaned with str.strip or str.lower: each counts 3 of the 4 words right (told only "wrong value")
+            Mistake("words cleaned before they were compared", _words_cleaned,
+                    "Words that differ were counted equal: \"dog \" and \"dog\" (np.char.equal drops the spaces at "
+                    "the end of each word, as str.strip does), or \"Cat\" and \"cat\" (str.lower). A label is a "
+                    "class, right only when it equals the prediction as it is: y_true == y_pred, which compares "
+                    "words exactly."),
             # round 31 (r311 F2): labels turned into text so that numbers and words compare alike
             Mistake("labels converted to text", _labels_converted_to_text,
                     "The labels were turned into text (astype(str), np.asarray(..., dtype=str), or str() of each), "

@@ -1421,3 +1421,19 @@ def test_r341_accuracy_names_the_shape_of_an_empty_input():
     Each generated empty case names the shape that np.asarray gives now."""
     verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_two_axes)
     assert verdict.kind == WRONG and "no predictions: shape (4, 6, 0)" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("compare", [np.char.equal, lambda a, b: np.char.lower(a) == np.char.lower(b),
+                                     lambda a, b: np.char.strip(a) == np.char.strip(b)],
+                         ids=["np.char.equal", "lower", "strip"])
+def test_r341_accuracy_names_words_cleaned_before_they_are_compared(compare):
+    """Refused before (round 34, r341 F5) with "wrong value" alone: np.char.equal drops the spaces at the end of each
+    word (numpy's documentation says so; == does not), and str.lower or str.strip clean the words, so 3 of the 4
+    words of the case count right. The mistake is named now."""
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(compare(y_true, y_pred) if y_true.dtype.kind == "U" else y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "np.char.equal drops the spaces" in verdict.text, verdict.text

@@ -118,9 +118,12 @@ def _draw_bad_accuracy_input(rng, how):
     y_true, y_pred = _draw_labels(rng, tuple(shape), values)[0], _draw_labels(rng, tuple(other), values)[1]
     if rng.random() < 0.5:
         y_true, y_pred = y_pred, y_true
-    if how == "empty first axis":   # arrays: a list of no rows, [], has lost the other axes
-        return Case((y_true, y_pred), raises=ValueError)
-    return Case(_as_given(rng, y_true, y_pred), raises=ValueError)
+    given = (y_true, y_pred) if how == "empty first axis" else _as_given(rng, y_true, y_pred)   # arrays for the
+    # first: a list of no rows, [], has lost the other axes
+    if how in ("empty", "empty first axis", "empty third axis"):   # round 34 (r341 F4): an empty array prints as []
+        # whatever its shape, so the case names the shape that np.asarray gives (a list of empty lists loses an axis)
+        return Case(given, raises=ValueError, label=f"no predictions: shape {np.shape(given[0])}")
+    return Case(given, raises=ValueError)
 
 
 def _accuracy_cases():
@@ -157,6 +160,10 @@ def _accuracy_cases():
         Case((np.array([], dtype=int), np.array([], dtype=int)), label="no predictions", raises=ValueError),
         *generated(_draw_accuracy_input, count=6, seed=800),
         *generated(in_turn(_draw_bad_accuracy_input, _SHAPE_MISMATCHES), count=len(_SHAPE_MISMATCHES), seed=24),
+        # round 34 (r341 F2): the empty arrays above have their 0 on the first or the last axis, so a check of those two
+        # (shape[0] == 0 or shape[-1] == 0) passed: a 0 on the middle axis of three is on neither
+        Case((np.zeros((3, 0, 2), dtype=int), np.zeros((3, 0, 2), dtype=int)),
+             label="no predictions: shape (3, 0, 2), empty along its middle axis", raises=ValueError),
         # predictions of another kind than the labels whose values differ, yet agree once cast, rounded or compared
         # with np.isclose's relative tolerance: only == on the values as they are counts these right
         Case((np.array([0, 1, 2, 1, 3, 2]), np.array([0.4, 1.0, 2.6, 1.5, 3.0, 2.0])),
@@ -408,6 +415,13 @@ def _no_empty_check(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
+def _empty_checked_on_the_end_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or (y_true.ndim and (y_true.shape[0] == 0 or y_true.shape[-1] == 0)):
+        raise ValueError("shapes differ or no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
 def _empty_checked_with_len(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or len(y_true) == 0:
@@ -441,6 +455,13 @@ def _labels_converted_to_text(y_true, y_pred):
         # text answer fails first on a generated case of small whole-number labels against float predictions)
         return float(np.mean(y_true == y_pred))
     return float(np.mean(y_true.astype(str) == y_pred.astype(str)))   # "5" and "5.0" differ
+
+
+def _words_cleaned(y_true, y_pred):
+    y_true, y_pred = _checked(y_true, y_pred)
+    if y_true.dtype.kind == "U" and y_pred.dtype.kind == "U":   # np.char.equal drops the spaces at the end of each word
+        return float(np.mean(np.char.rstrip(y_true) == np.char.rstrip(y_pred)))
+    return float(np.mean(y_true == y_pred))
 
 
 def _whole_number_mean(y_true, y_pred):
@@ -655,8 +676,12 @@ def _compare_accuracy(got, want):
 # lessons 02, 05 and 06 keep functions that take the mean of predictions equal to labels: fed one-hot rows of the
 # predictions' class indices (through an identity network or model), they give the accuracy (round 21), watched once
 # their module is loaded
+# round 34 (r341 F1): and the course's own confusion matrix (plotting, lessons 05 to 07), whose trace over its sum is
+# the accuracy once the labels are class codes (np.unique(..., return_inverse=True)): it passed, where a library's
+# confusion matrix is refused by the numpy-only rule and the course's own functions are allowed
 _COURSE_ACCURACIES = ("course_utils.convnet:accuracy_from_probs", "course_utils.mlp:accuracy",
-                      "course_utils.torch_training:accuracy", "course_utils.digit_models:accuracy_on")
+                      "course_utils.torch_training:accuracy", "course_utils.digit_models:accuracy_on",
+                      "course_utils.plotting:confusion_matrix")
 # Rounds 29 to 32 refused, one by one, 30 library functions that give the accuracy or one minus it, once the labels
 # are class codes (np.unique(..., return_inverse=True)): hamming distances (scipy's, scikit-learn's BallTree, torch's
 # cdist with p=0), confusion matrices and contingency tables under many names (scikit-learn, scipy, pandas, TensorFlow,
@@ -762,6 +787,11 @@ EXERCISES = {
                     "np.asarray(y_true) and np.asarray(y_pred)); np.array_equal and np.all tell only whether every "
                     "label matches; and // rounds 3 // 4 down to 0. Compare the labels element by element, then take "
                     "the mean: np.mean(y_true == y_pred)."),
+            # round 34 (r341 F2): before "empty checked with len()", which gives the same nan on shape (3, 0, 2)
+            Mistake("empty checked on the first and last axes", _empty_checked_on_the_end_axes,
+                    "Labels of shape (3, 0, 2) hold no prediction, yet neither their first axis (3) nor their last "
+                    "(2) is 0: the 0 of an empty array can be on any axis, the middle ones too. Check the number of "
+                    "all labels: y_true.size == 0."),
             Mistake("empty checked with len()", _empty_checked_with_len,
                     "len() counts only the first axis: labels of shape (5, 0) have length 5 yet hold no prediction. "
                     "Check the number of all labels: y_true.size == 0."),
@@ -927,6 +957,13 @@ EXERCISES = {
                     "each). Labels are classes, not always numbers: a word such as \"cat\" cannot become an int, and "
                     "int() cuts a label such as 0.5 to 0, the class 0. Compare the labels as they are, "
                     "y_true == y_pred, which compares words too."),
+            # round 34 (r341 F5): words compared with np.char.equal (which drops the spaces at the end of each word),
+            # or cleaned with str.strip or str.lower: each counts 3 of the 4 words right (told only "wrong value")
+            Mistake("words cleaned before they were compared", _words_cleaned,
+                    "Words that differ were counted equal: \"dog \" and \"dog\" (np.char.equal drops the spaces at "
+                    "the end of each word, as str.strip does), or \"Cat\" and \"cat\" (str.lower). A label is a "
+                    "class, right only when it equals the prediction as it is: y_true == y_pred, which compares "
+                    "words exactly."),
             # round 31 (r311 F2): labels turned into text so that numbers and words compare alike
             Mistake("labels converted to text", _labels_converted_to_text,
                     "The labels were turned into text (astype(str), np.asarray(..., dtype=str), or str() of each), "

@@ -1433,3 +1433,78 @@ def test_r342_the_twelve_layer_case_has_chinese():
     from course_utils import i18n
 
     assert "十二层" in i18n.catalogue("zh").get("twelve layers: more than any generated input (at most 8)", "")
+# round 34 (r341): 00a's accuracy
+from course_utils import plotting   # noqa: E402, loaded before the check, as lessons 05 to 07 load it
+
+
+def _r341_class_codes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    classes, codes = np.unique(np.concatenate([y_true.ravel(), y_pred.ravel()]), return_inverse=True, equal_nan=False)
+    return len(classes), codes.reshape(2, -1)
+
+
+def _r341_accuracy_by_the_course_s_confusion_matrix(y_true, y_pred):
+    n, (true_codes, pred_codes) = _r341_class_codes(y_true, y_pred)
+    counts = plotting.confusion_matrix(true_codes, pred_codes, n)   # the course counts every pair for the learner
+    return float(np.trace(counts) / counts.sum())
+
+
+def test_r341_accuracy_refuses_the_course_s_confusion_matrix():
+    """Passed all 56 cases before (round 34, r341 F1): course_utils.plotting.confusion_matrix (lessons 05 to 07)
+    counts each (label, prediction) pair of class codes, and its trace over its sum is the accuracy. A library's
+    confusion matrix is refused by the numpy-only rule; the course's own functions are allowed, so this one is named
+    among the course's versions of the exercise."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_by_the_course_s_confusion_matrix)
+    assert verdict.kind == WRONG and "course_utils.plotting.confusion_matrix" in verdict.text, verdict.text
+
+
+def _r341_accuracy_empty_checked_on_the_first_and_last_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    if y_true.ndim and (y_true.shape[0] == 0 or y_true.shape[-1] == 0):   # "len() misses (5, 0): check the end too"
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r341_accuracy_refuses_an_emptiness_check_of_the_end_axes_only():
+    """Passed all 56 cases before (round 34, r341 F2): every empty case had its 0 on the first or the last axis, so a
+    check of those two axes (after the message of the len() check, which names shape (5, 0)) never met an empty
+    array it missed. Shape (3, 0, 2) is empty along its middle axis."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_and_last_axes)
+    assert verdict.kind == WRONG and "(3, 0, 2)" in verdict.text and "the middle ones too" in verdict.text, verdict.text
+
+
+def _r341_accuracy_empty_checked_on_the_first_two_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError("shapes differ")
+    if len(y_true) == 0 or (y_true.ndim > 1 and y_true.shape[1] == 0):   # "rows, then columns"
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r341_accuracy_names_the_shape_of_an_empty_input():
+    """Before (round 34, r341 F4), this answer was told "on input a generated input: ([], [])": an empty array prints
+    as [] whatever its shape, and the input was of shape (4, 6, 0), which the answer's len() check sees as 4 rows.
+    Each generated empty case names the shape that np.asarray gives now."""
+    verdict = judge(registry.get_exercise("accuracy"), _r341_accuracy_empty_checked_on_the_first_two_axes)
+    assert verdict.kind == WRONG and "no predictions: shape (4, 6, 0)" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("compare", [np.char.equal, lambda a, b: np.char.lower(a) == np.char.lower(b),
+                                     lambda a, b: np.char.strip(a) == np.char.strip(b)],
+                         ids=["np.char.equal", "lower", "strip"])
+def test_r341_accuracy_names_words_cleaned_before_they_are_compared(compare):
+    """Refused before (round 34, r341 F5) with "wrong value" alone: np.char.equal drops the spaces at the end of each
+    word (numpy's documentation says so; == does not), and str.lower or str.strip clean the words, so 3 of the 4
+    words of the case count right. The mistake is named now."""
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(compare(y_true, y_pred) if y_true.dtype.kind == "U" else y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "np.char.equal drops the spaces" in verdict.text, verdict.text

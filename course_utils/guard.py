@@ -165,10 +165,26 @@ def _signal_timer(seconds: float):
             signal.signal(signal.SIGALRM, previous)
 
 
-def _raise_in(thread_id: int, error: type[BaseException] | None) -> None:
-    """Make ``thread_id`` raise ``error`` at its next Python instruction; None takes a pending one back."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
-                                               None if error is None else ctypes.py_object(error))
+def _raise_in(thread_id: int, error: type[BaseException]) -> None:
+    """Make ``thread_id`` raise ``error`` at its next Python instruction."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(error))
+
+
+class _Dropped(Exception):
+    """Replaces a pending TimeUp and is caught at once (``_drop_pending``)."""
+
+
+def _drop_pending() -> None:
+    """Drop a TimeUp pending for this thread. Taking it back with PyThreadState_SetAsyncExc(id, NULL) left CPython
+    3.11's interpreter-wide flag of a pending exception on for good: every later profiled call then stopped at its first
+    instruction, and the next numpy-only check hung for ever (found in the lowest versions' CI run). Replaced and
+    raised here, the pending exception clears the flag."""
+    try:
+        _raise_in(threading.get_ident(), _Dropped)
+        for _ in range(2):   # a backward jump: the eval loop raises a pending exception here at the latest
+            pass
+    except _Dropped:
+        pass
 
 
 @contextlib.contextmanager
@@ -210,7 +226,7 @@ def _watchdog(seconds: float):
             state["done"] = True
             state["timer"].cancel()
             if state["fired"]:
-                _raise_in(target, None)  # finished just as time ran out: no TimeUp may surface later
+                _drop_pending()  # finished just as time ran out: no TimeUp may surface later
 
 
 def _ignore_numpy_error(kind: str, flag: int) -> None:

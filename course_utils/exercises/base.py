@@ -906,6 +906,7 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             watch_torch()   # an import ends: torch may be loaded now (a check on every event took 20 % longer)
     before, before_threads = sys.getprofile(), threading.getprofile()
     watch_torch()
+    undo_tensorflow = _watching_tensorflow(seen, ends, own)
     if not _WATCHING:
         listen("sys.setprofile", _refuse_turning_the_watch_off)   # once
         listen("sys.settrace", functools.partial(_refuse_turning_the_watch_off, name="sys.settrace"))   # round 32
@@ -922,9 +923,46 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
         threading.setprofile(before_threads)
         if torch_watch:
             torch_watch[0].__exit__(None, None, None)
+        undo_tensorflow()
 
 
 _RAW_THREADS = (_thread.start_new_thread, _thread.start_new)
+_TF_RUNNERS = ("TFE_Py_Execute", "TFE_Py_ExecuteCancelable")
+
+
+def _watching_tensorflow(seen: list, ends: frozenset, own: dict | None) -> Callable[[], None]:
+    """When TensorFlow is loaded, note each of its operators that the answer's own code runs (``_enters_a_library``),
+    however it reached TensorFlow's op runners: an op callback sees the fast path (``TFE_Py_FastPathExecute``) and
+    watched stand-ins the other runners, whose calls from C (a functools.partial) make no profile event. Round 33
+    and 34 (r336 E1/E2, r346 E2): the runner, found through a class's subclasses, a namespace or
+    ``inspect.getmodule("keras")``, passed conv2d_valid. Returns what puts TensorFlow back."""
+    pywrap = sys.modules.get("tensorflow.python.pywrap_tfe")
+    callbacks = sys.modules.get("tensorflow.python.framework.op_callbacks")
+    if pywrap is None or callbacks is None:
+        return lambda: None
+
+    def op_run(op_type, *args, **kwargs):
+        if _enters_a_library(sys._getframe(1), ends, own):
+            seen.append((f"tensorflow's operator {op_type.decode() if isinstance(op_type, bytes) else op_type}",
+                         "tensorflow"))
+
+    def stand_in(name, runner):
+        def run(*args, **kwargs):
+            if _enters_a_library(sys._getframe(1), ends, own):
+                seen.append((f"tensorflow.python.pywrap_tfe.{name}", "tensorflow"))
+            return runner(*args, **kwargs)
+        return run
+
+    runners = {name: getattr(pywrap, name) for name in _TF_RUNNERS if hasattr(pywrap, name)}
+    for name, runner in runners.items():
+        setattr(pywrap, name, stand_in(name, runner))
+    callbacks.add_op_callback(op_run)
+
+    def undo():
+        callbacks.remove_op_callback(op_run)
+        for name, runner in runners.items():
+            setattr(pywrap, name, runner)
+    return undo
 _BOOTSTRAP = vars(sys.modules["importlib._bootstrap"])
 _FIND_AND_LOAD = _BOOTSTRAP["_find_and_load"].__code__   # every import that loads a module
 _DISPATCH_FRAMES = ("/torch/_dynamo/eval_frame.py", "/torch/_compile.py", "/torch/utils/_python_dispatch.py")

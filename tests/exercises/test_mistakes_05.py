@@ -2398,16 +2398,11 @@ def _r346_conv_by_tensorflow_named_to_a_standard_library_function(how):
     return conv2d_valid
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r346 E2): a standard-library function reads sys.modules on the answer's behalf, given a library "
-    "module's name as a constant string (inspect.getmodule of an object with that __module__, typing.get_type_hints "
-    "of a class with it): no import runs and no name of _MODULE_LOOKUPS appears; TensorFlow's op runner is then "
-    "called by C through functools.partial, which makes no profile event"))
 @pytest.mark.parametrize("how", ["inspect.getmodule", "typing.get_type_hints"])
 def test_r346_conv2d_valid_refuses_tensorflow_named_to_a_standard_library_function(how):
     """Passes conv2d_valid's 33 cases with TensorFlow's Conv2D (round 34, r346 E2), needing only that TensorFlow is
     loaded and has run one Conv2D (any earlier Keras conv cell of 05a): no frame, no namespace, no sys.modules in the
-    answer's code."""
+    answer's code. Refused since round 34 by the engine's watch of TensorFlow's op runners (an op callback)."""
     keras = pytest.importorskip("keras")
     answer = _r346_conv_by_tensorflow_named_to_a_standard_library_function(how)
     keras.layers.Conv2D(1, 3)(np.ones((1, 5, 5, 1), "float32"))   # an earlier Keras conv cell

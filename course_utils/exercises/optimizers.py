@@ -722,11 +722,8 @@ def _order_problem(answer, n, batch_size, order):
         # round 28 (r284 F6): the tests of the order drawn with other seeds were skipped here, so an answer that gave
         # rng.permutation's order at its first call for each input and a biased shuffle at every later call (every
         # later epoch of a training loop) passed; they run here too (for rng.permutation's orders they find nothing)
-        if n > _LARGE_N:
-            return _ties_kept(answer, n, batch_size, order) or _same_twice(answer, n, batch_size, order)
-        mixing = _mixing(answer, n, batch_size) if n >= 50 else ""
-        bias = "" if mixing or n < _BIAS_FROM else _bias(answer, n, batch_size)
-        return mixing or bias or _same_twice(answer, n, batch_size, order) or _uneven(answer, n, batch_size)
+        return _shuffle_statistics(answer, n, batch_size, order) or ("" if n > _LARGE_N else
+                                                                   _uneven(answer, n, batch_size))
     again = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_RUN_SEED))])
     if not np.array_equal(order, again):
         return "not reproducible"
@@ -749,6 +746,11 @@ def _order_problem(answer, n, batch_size, order):
     other = np.concatenate([np.asarray(b) for b in answer(n, batch_size, np.random.default_rng(_OTHER_SEED))])
     if np.array_equal(order, other):
         return "ignores rng"
+    return _shuffle_statistics(answer, n, batch_size, order)
+
+
+def _shuffle_statistics(answer, n, batch_size, order):
+    """The tests of many shuffles (mixing, bias, the same order twice); above _LARGE_N, the rises of a few orders."""
     if n > _LARGE_N:
         return _ties_kept(answer, n, batch_size, order) or _same_twice(answer, n, batch_size, order)
     mixing = _mixing(answer, n, batch_size) if n >= 50 else ""

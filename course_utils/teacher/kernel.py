@@ -81,21 +81,35 @@ class Kernel:
         return CellRun(status, error, time.monotonic() - start)
 
     def _wait(self, msg_id: str, deadline: float) -> tuple[str, str]:
-        """Read output messages until the kernel is idle for ``msg_id`` (or dies, or the deadline)."""
-        error = ""
+        """Wait for the kernel's reply to ``msg_id`` (or its death, or the deadline).
+
+        The reply on the shell channel is the one message the protocol addresses to this client; the
+        "idle" status on IOPub is broadcast and can be missed under load (a cell then looked endless),
+        so IOPub is only emptied here, never waited on.
+        """
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                return TIMED_OUT, error
+                return TIMED_OUT, ""
             try:
-                msg = self.client.get_iopub_msg(timeout=min(1.0, left))
+                msg = self.client.get_shell_msg(timeout=min(1.0, left))
             except queue.Empty:
                 if not self.manager.is_alive():
-                    return DIED, error
+                    return DIED, ""
                 continue
-            if msg["parent_header"].get("msg_id") != msg_id:
+            finally:
+                self._drop_output()
+            if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] != "execute_reply":
                 continue
-            if msg["msg_type"] == "error":
-                error = msg["content"].get("ename", "Error")
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return (ERROR if error else OK), error
+            content = msg["content"]
+            if content.get("status") == "ok":
+                return OK, ""
+            return ERROR, content.get("ename") or content.get("status") or "Error"
+
+    def _drop_output(self) -> None:
+        """Discard what the code printed or displayed: only the reply counts."""
+        while True:
+            try:
+                self.client.get_iopub_msg(timeout=0)
+            except queue.Empty:
+                return

@@ -242,6 +242,15 @@ def _accuracy_cases():
         # any. After the float32 cases, where a cast to float32 (which makes these labels 0.0) is named first
         Case((5e-324 * np.array([1, 2, 3, -1, 4]), 5e-324 * np.array([2, 2, 1, 1, 4])),
              label="labels a few 5e-324 apart (float64's smallest step), of either sign: 2 of 5 right"),
+        # round 35 (r351 F1): the shapes above have at most 3 axes, where the same size, ndim, first and last axis make
+        # the same shape: a check of those four (after "first and last axes compared" told of a middle axis) passed.
+        # With 4 axes the two middle ones can trade places and still broadcast under ==, to (2, 3, 3, 2)
+        Case((np.arange(12).reshape(2, 1, 3, 2) % 4,
+              np.array([0, 1, 3, 3, 0, 1, 9, 3, 0, 1, 2, 0]).reshape(2, 1, 3, 2)),
+             label="labels of shape (2, 1, 3, 2), four axes: 9 of the 12 right"),
+        Case((np.arange(12).reshape(2, 1, 3, 2) % 3, np.arange(12).reshape(2, 3, 1, 2) % 3),
+             label="shape (2, 1, 3, 2) against (2, 3, 1, 2): the same size, ndim, first and last axis",
+             raises=ValueError),
         # a 0-d array is an array of shape (): one label; np.atleast_1d or np.ravel make () and (1,) look the same.
         # Last, so that a shape check by len() or shape[-1] meets its own case first (both raise on a 0-d array)
         Case((np.array(7), np.array(7)), label="one label and one prediction as 0-d arrays, right"),
@@ -356,6 +365,14 @@ def _ends_compared(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != y_pred.ndim or len(y_true) != len(y_pred) or y_true.shape[-1] != y_pred.shape[-1] \
             or y_true.size == 0:
+        raise ValueError("shapes differ")
+    return float(np.mean(y_true == y_pred))
+
+
+def _size_ndim_and_end_axes_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size != y_pred.size or y_true.ndim != y_pred.ndim or y_true.shape[:1] != y_pred.shape[:1] \
+            or y_true.shape[-1:] != y_pred.shape[-1:] or y_true.size == 0:
         raise ValueError("shapes differ")
     return float(np.mean(y_true == y_pred))
 
@@ -802,6 +819,11 @@ EXERCISES = {
                     "The mean of no predictions is nan, not an accuracy: raise ValueError when the arrays are empty "
                     "(size 0)."),
             Mistake("percent", _percent, "Accuracy is a fraction between 0 and 1, not a percentage."),
+            # round 35 (r351 F1): before "first and last axes compared", which gives the same number on 4 axes
+            Mistake("size, ndim and end axes compared, not shapes", _size_ndim_and_end_axes_compared,
+                    "The same size, ndim, first and last axis do not make the same shape once there are four axes: "
+                    "(2, 1, 3, 2) and (2, 3, 1, 2) agree on all four, yet == broadcasts them to (2, 3, 3, 2) without "
+                    "an error. Compare the whole shapes: y_true.shape != y_pred.shape."),
             Mistake("first and last axes compared, not shapes", _ends_compared,
                     "Comparing ndim, the first and the last axis misses shapes that differ in a middle one: (6, 1, 6) "
                     "broadcasts against (6, 2, 6) without an error. Compare the whole shapes: "

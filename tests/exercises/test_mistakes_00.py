@@ -1508,3 +1508,36 @@ def test_r341_accuracy_names_words_cleaned_before_they_are_compared(compare):
         return float(np.mean(compare(y_true, y_pred) if y_true.dtype.kind == "U" else y_true == y_pred))
     verdict = judge(registry.get_exercise("accuracy"), accuracy)
     assert verdict.kind == WRONG and "np.char.equal drops the spaces" in verdict.text, verdict.text
+
+
+# round 35 (r351): 00a's accuracy
+def _r351_accuracy_size_ndim_and_end_axes_compared(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if (y_true.size != y_pred.size or y_true.ndim != y_pred.ndim or y_true.size == 0
+            or y_true.shape[:1] != y_pred.shape[:1] or y_true.shape[-1:] != y_pred.shape[-1:]):
+        raise ValueError("shapes differ")   # "first and last axes compared" told of a middle axis: add the size
+    return float(np.mean(y_true == y_pred))
+
+
+def _r351_accuracy_wrong_beyond_three_axes(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if y_true.ndim > 3:
+        return 0.5
+    return float(np.mean(y_true == y_pred))
+
+
+def test_r351_accuracy_refuses_a_shape_check_of_size_ndim_and_end_axes():
+    """Passed all 57 cases before (round 35, r351 F1): every case had at most 3 axes, where the same size, ndim, first
+    and last axis make the same shape. With 4 axes, (2, 1, 3, 2) and (2, 3, 1, 2) agree on those four and == broadcasts
+    them to (2, 3, 3, 2); the text says "in any shape". The mistake is named."""
+    verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_size_ndim_and_end_axes_compared)
+    assert verdict.kind == WRONG and "(2, 3, 1, 2)" in verdict.text and "once there are four axes" in verdict.text, \
+        verdict.text
+
+
+def test_r351_accuracy_is_tried_on_four_axes():
+    """Passed all 57 cases before (round 35, r351 F1): no case had more than 3 axes."""
+    verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_wrong_beyond_three_axes)
+    assert verdict.kind == WRONG and "four axes" in verdict.text, verdict.text

@@ -345,6 +345,12 @@ def _lists_compared_whole(y_true, y_pred):
     return float(np.mean(y_true == y_pred))   # two Python lists: == compares the whole lists, one True or False
 
 
+def _lists_compared_whole_then_mean(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:
+        raise ValueError("shapes differ or no predictions")
+    return float((y_true == y_pred).mean())   # two Python lists: == gives one bool, which has no .mean()
+
+
 def _shape_checked_for_arrays_only(y_true, y_pred):
     if isinstance(y_true, np.ndarray) and isinstance(y_pred, np.ndarray) and y_true.shape != y_pred.shape:
         raise ValueError("shapes differ")
@@ -804,6 +810,12 @@ EXERCISES = {
                     "np.asarray(y_true) and np.asarray(y_pred)); np.array_equal and np.all tell only whether every "
                     "label matches; and // rounds 3 // 4 down to 0. Compare the labels element by element, then take "
                     "the mean: np.mean(y_true == y_pred)."),
+            # round 35 (r351 F2): the same slip with the method .mean() (AttributeError, no mistake was named)
+            Mistake("lists compared whole, then .mean()", _lists_compared_whole_then_mean,
+                    "'bool' object has no attribute 'mean': y_true == y_pred between two Python lists compares the "
+                    "whole lists and gives one True or False, not an array (np.shape and np.size read lists, so "
+                    "your checks passed). Turn both into arrays first, y_true, y_pred = np.asarray(y_true), "
+                    "np.asarray(y_pred), then take (y_true == y_pred).mean()."),
             # round 34 (r341 F2): before "empty checked with len()", which gives the same nan on shape (3, 0, 2)
             Mistake("empty checked on the first and last axes", _empty_checked_on_the_end_axes,
                     "Labels of shape (3, 0, 2) hold no prediction, yet neither their first axis (3) nor their last "

@@ -1541,3 +1541,16 @@ def test_r351_accuracy_is_tried_on_four_axes():
     """Passed all 57 cases before (round 35, r351 F1): no case had more than 3 axes."""
     verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_wrong_beyond_three_axes)
     assert verdict.kind == WRONG and "four axes" in verdict.text, verdict.text
+
+
+def _r351_accuracy_lists_compared_whole_then_mean(y_true, y_pred):
+    if np.shape(y_true) != np.shape(y_pred) or np.size(y_true) == 0:   # np.shape and np.size read lists too
+        raise ValueError("shapes differ or no predictions")
+    return float((y_true == y_pred).mean())
+
+
+def test_r351_accuracy_names_lists_compared_whole_before_mean():
+    """Refused before (round 35, r351 F2) with "'bool' object has no attribute 'mean'" alone: two Python lists compared
+    with == give one bool. The mistake is named now."""
+    verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_lists_compared_whole_then_mean)
+    assert verdict.kind == WRONG and "Likely mistake" in verdict.text and "np.asarray" in verdict.text, verdict.text

@@ -1554,3 +1554,23 @@ def test_r351_accuracy_names_lists_compared_whole_before_mean():
     with == give one bool. The mistake is named now."""
     verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_lists_compared_whole_then_mean)
     assert verdict.kind == WRONG and "Likely mistake" in verdict.text and "np.asarray" in verdict.text, verdict.text
+
+
+def _r351_accuracy_wrong_unless_profiled(y_true, y_pred):
+    import sys
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("shapes differ or no predictions")
+    if sys.getprofile() is None:   # contrived: no profile function means "not being checked"
+        return 0.5
+    return float(np.mean(y_true == y_pred))
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r351 E1): a numpy-only answer that asks sys.getprofile() whether "
+                   "it is watched passes and is wrong afterwards (check hands it back); a variant of r287 E1 / r297 E2 "
+                   "that names no frame and looks into no library: the rule could refuse code that names getprofile "
+                   "or gettrace (sys's or threading's), as it refuses names of frames")
+def test_r351_accuracy_refuses_an_answer_that_asks_whether_it_is_profiled():
+    verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_wrong_unless_profiled)
+    assert verdict.kind == WRONG, verdict.text

@@ -1508,3 +1508,22 @@ def test_r341_accuracy_names_words_cleaned_before_they_are_compared(compare):
         return float(np.mean(compare(y_true, y_pred) if y_true.dtype.kind == "U" else y_true == y_pred))
     verdict = judge(registry.get_exercise("accuracy"), accuracy)
     assert verdict.kind == WRONG and "np.char.equal drops the spaces" in verdict.text, verdict.text
+
+
+# round 35 (r352): lesson 00b's parameter count
+def _r352_count(sizes):
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _r352_ends_checked(layer_sizes):
+    s = list(layer_sizes)
+    if len(s) < 2 or s[0] < 1 or s[1] < 1 or s[-2] < 1 or s[-1] < 1:   # the first and the last pair of layers
+        raise ValueError("need at least two layers of at least one neuron")
+    return _r352_count(s)
+
+
+def test_r352_mlp_param_count_is_tried_with_a_bad_size_in_the_middle_of_the_network():
+    """Passed all 28 cases before (round 35, r352 F1): every bad size of the cases sat at the first, second,
+    second-to-last or last place, so a check of those four places alone went through."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r352_ends_checked)
+    assert verdict.kind == WRONG and "in the middle of seven" in verdict.text, verdict.text

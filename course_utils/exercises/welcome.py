@@ -319,6 +319,8 @@ def _param_cases():
         # the output, so a check of those four places alone (s[0], s[1], s[-2], s[-1]) passed
         Case(([8, 6, 5, 0, 5, 4, 2],), label="a layer of no neurons in the middle of seven, far from both ends",
              raises=ValueError),
+        # round 35 (r352 F2): the billion case stops at 10**9 itself, so a "sanity" cap `if size > 10**9: raise` passed
+        Case(([2, 10**12, 1],), label="a hidden layer of a trillion neurons: 4,000,000,000,001 parameters"),
     ]
 
 

@@ -1527,3 +1527,19 @@ def test_r352_mlp_param_count_is_tried_with_a_bad_size_in_the_middle_of_the_netw
     second-to-last or last place, so a check of those four places alone went through."""
     verdict = judge(registry.get_exercise("mlp_param_count"), _r352_ends_checked)
     assert verdict.kind == WRONG and "in the middle of seven" in verdict.text, verdict.text
+
+
+def _r352_sizes_capped_at_a_billion(layer_sizes):
+    s = list(layer_sizes)
+    if len(s) < 2 or any(size < 1 for size in s):
+        raise ValueError("need at least two layers of at least one neuron")
+    if max(s) > 10**9:   # "no real network has a layer of more than a billion neurons"
+        raise ValueError("a layer of more than a billion neurons")
+    return _r352_count(s)
+
+
+def test_r352_mlp_param_count_refuses_a_cap_on_the_layer_size_at_a_billion():
+    """Passed all 28 cases before (round 35, r352 F2): the case of a billion neurons holds exactly 10**9, which
+    `size > 10**9` lets through; the text rejects only sizes below 1."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r352_sizes_capped_at_a_billion)
+    assert verdict.kind == WRONG and "a trillion neurons" in verdict.text, verdict.text

@@ -725,6 +725,12 @@ def _weights_and_biases(sizes):
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
+def _some_layers_checked(sizes):
+    if len(sizes) < 2 or min(sizes[0], sizes[1], sizes[-1]) < 1:   # the input, the first hidden and the output layer
+        raise ValueError("need at least two layers of at least one neuron")
+    return _weights_and_biases(sizes)
+
+
 def _only_zero_rejected(sizes):
     if len(sizes) < 2 or 0 in sizes:
         raise ValueError("need at least two layers, none of size 0")
@@ -998,6 +1004,11 @@ EXERCISES = {
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(
+            # round 35 (r352 F3): before "only 0 rejected", which also returns a count where a negative size sits in a
+            # hidden layer that a check of some places skips, and told such an answer to refuse negative sizes
+            Mistake("not every layer checked", _some_layers_checked,
+                    "A layer size below 1 was let through because it sits in a hidden layer that your check does not "
+                    "look at: test every size, from the input to the output, any(size < 1 for size in layer_sizes)."),
             Mistake("only 0 rejected", _only_zero_rejected,
                     "A negative layer size is no more possible than 0: raise ValueError for every size below 1."),
             Mistake("input layer not checked", _input_size_unchecked,

@@ -1543,3 +1543,44 @@ def test_r352_mlp_param_count_refuses_a_cap_on_the_layer_size_at_a_billion():
     `size > 10**9` lets through; the text rejects only sizes below 1."""
     verdict = judge(registry.get_exercise("mlp_param_count"), _r352_sizes_capped_at_a_billion)
     assert verdict.kind == WRONG and "a trillion neurons" in verdict.text, verdict.text
+
+
+def _r352_some_places_checked(places):
+    def mlp_param_count(layer_sizes):
+        s = list(layer_sizes)
+        if len(s) < 2 or any(s[i] < 1 for i in places if -len(s) <= i < len(s)):
+            raise ValueError("need at least two layers of at least one neuron")
+        return _r352_count(s)
+    return mlp_param_count
+
+
+@pytest.mark.parametrize("places", [(0, 1, -1), (0, 1, 2), (0, 1, 2, 3), (0, 1, -2, -1)],
+                         ids=["input, first hidden, output", "first three", "first four", "first and last pairs"])
+def test_r352_a_check_of_some_layers_is_told_to_check_every_layer(places):
+    """Told before (round 35, r352 F3) "A negative layer size is no more possible than 0: raise ValueError for every
+    size below 1", the message of "only 0 rejected", though each of these refuses negative sizes where it looks: the
+    size it let through sits in a hidden layer it never looks at."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r352_some_places_checked(places))
+    assert verdict.kind == WRONG and verdict.mistake == "not every layer checked", verdict.text
+    assert "test every size" in verdict.text and "no more possible than 0" not in verdict.text, verdict.text
+
+
+def test_r352_only_zero_rejected_is_still_told_so():
+    def only_zero_rejected(layer_sizes):
+        s = list(layer_sizes)
+        if len(s) < 2 or 0 in s:
+            raise ValueError("need at least two layers, none of size 0")
+        return _r352_count(s)
+    verdict = judge(registry.get_exercise("mlp_param_count"), only_zero_rejected)
+    assert verdict.kind == WRONG and verdict.mistake == "only 0 rejected", verdict.text
+
+
+def test_r352_the_new_cases_and_message_have_chinese():
+    from course_utils import i18n
+
+    zh = i18n.catalogue("zh")
+    assert "中间" in zh.get("a layer of no neurons in the middle of seven, far from both ends", "")
+    assert "一万亿" in zh.get("a hidden layer of a trillion neurons: 4,000,000,000,001 parameters", "")
+    message = next(m.message for m in registry.get_exercise("mlp_param_count").mistakes
+                   if m.name == "not every layer checked")
+    assert "隐藏层" in zh.get(message, "")

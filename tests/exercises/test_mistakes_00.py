@@ -1584,3 +1584,50 @@ def test_r352_the_new_cases_and_message_have_chinese():
     message = next(m.message for m in registry.get_exercise("mlp_param_count").mistakes
                    if m.name == "not every layer checked")
     assert "隐藏层" in zh.get(message, "")
+
+
+def _r352_recursive(layer_sizes):
+    s = list(layer_sizes)
+    if len(s) < 2 or min(s) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return s[0] * s[1] + s[1] + (_r352_recursive(s[1:]) if len(s) > 2 else 0)
+
+
+@pytest.mark.parametrize("answer", [
+    _r352_recursive,
+    lambda layer_sizes: (lambda s: sum(a * b for a, b in zip(s, s[1:])) + sum(s[1:]))(_r342_sizes_checked(layer_sizes)),
+    lambda layer_sizes: (lambda s: sum((a + 1) * b for a, b in zip(s, s[1:])))(_r342_sizes_checked(layer_sizes)),
+], ids=["recursive", "weights, then one bias per neuron after the input", "(n_in + 1) * n_out"])
+def test_r352_mlp_param_count_still_takes_right_answers_written_other_ways(answer):
+    _passes("mlp_param_count", answer)
+
+
+def _r352_the_check_s_own_code_rebuilt(which):
+    """The judged exercise's own reference, or one of its catalogued mistakes, rebuilt with types.FunctionType from its
+    code object (read before the check, as an earlier cell can) with globals of the answer's making."""
+    import types
+
+    from course_utils.exercises import welcome
+
+    total = types.FunctionType(welcome._no_biases.__code__, {"sum": sum, "zip": zip})   # weights alone
+    if which == "a catalogued mistake":
+        def mlp_param_count(layer_sizes):
+            s = _r342_sizes_checked(layer_sizes)
+            return total(s) + sum(s[1:])
+        return mlp_param_count
+    names = {"list": list, "len": len, "any": any, "int": int, "ValueError": ValueError,
+             "_weights_and_biases": types.FunctionType(welcome._weights_and_biases.__code__, {"sum": sum, "zip": zip})}
+    reference = types.FunctionType(welcome._mlp_param_count.__code__, names)
+    return lambda layer_sizes: reference(layer_sizes)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r352 E1): the r308 E1 class for the judged exercise's own code: "
+                   "the check's reference and catalogued mistakes are refused by identity (held, or called through "
+                   "their stand-ins); a new function made from their code object is neither, and its frames end the "
+                   "library walk as the check's own doing (answer_on_stack stops at the judged codes)")
+@pytest.mark.parametrize("which", ["the reference", "a catalogued mistake"])
+def test_r352_the_check_s_own_code_in_a_new_function_is_refused(which):
+    """The reference rebuilt (with _weights_and_biases rebuilt in its globals), or the mistake "no biases" rebuilt and
+    one bias per neuron added, pass all 30 cases: the check's own code counts for the learner."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r352_the_check_s_own_code_rebuilt(which))
+    assert verdict.kind == WRONG and "this check's own code" in verdict.text, verdict.text

@@ -290,7 +290,11 @@ def _param_cases():
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
         Case(([1, 1, 1, 1],), label="four layers of one neuron each"),
         # ten billion weights between the first two layers: beyond int32 and uint32 (and float32's whole numbers)
-        Case(([100_000, 100_000, 10],), label="two layers of 100,000 neurons: ten billion weights"),
+        # round 35 (r352 F4): the labels of the big cases say why a loop over the neurons or weights times out, where
+        # the check's own message asks whether a `while` never ends
+        Case(([100_000, 100_000, 10],),
+             label="two layers of 100,000 neurons: ten billion weights (a loop over them runs for minutes: "
+                   "multiply)"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
@@ -300,7 +304,8 @@ def _param_cases():
         *generated(_draw_param_input, count=6, seed=0),
         *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
         # the text rejects only sizes below 1: an upper limit on a layer's size (a "sanity" cap at 10**6, say) is wrong
-        Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters"),
+        Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters (a loop over the "
+             "neurons runs for minutes: multiply)"),
         # every size negative: each product n_in * n_out of neighbours is positive, so a check of the products (or of
         # the count) instead of the sizes sees nothing wrong
         Case(([-3, -2, -4],), label="every layer size negative", raises=ValueError),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.checks import ExerciseFailed, check, judge, WRONG
+from course_utils.checks import ExerciseFailed, check, judge, TIMED_OUT, WRONG
 from mistakes_shared import friendly  # noqa: F401, an autouse fixture
 from mistakes_shared import sigmoid, _passes, _refused_as_the_course_s_own
 from references import mistake_copy, reference_copy
@@ -1631,3 +1631,28 @@ def test_r352_the_check_s_own_code_in_a_new_function_is_refused(which):
     one bias per neuron added, pass all 30 cases: the check's own code counts for the learner."""
     verdict = judge(registry.get_exercise("mlp_param_count"), _r352_the_check_s_own_code_rebuilt(which))
     assert verdict.kind == WRONG and "this check's own code" in verdict.text, verdict.text
+
+
+def _r352_counted_one_by_one(per):
+    def mlp_param_count(layer_sizes):
+        s = _r342_sizes_checked(layer_sizes)
+        total = 0
+        for n_in, n_out in zip(s, s[1:]):
+            for _ in range(n_out):   # each receiving neuron: n_in weights and one bias
+                if per == "neuron":
+                    total += n_in + 1
+                else:
+                    for _ in range(n_in):
+                        total += 1
+                    total += 1
+        return total
+    return mlp_param_count
+
+
+@pytest.mark.parametrize("per, words", [("neuron", "a billion neurons"), ("weight", "ten billion weights")])
+def test_r352_a_count_one_neuron_or_weight_at_a_time_is_told_to_multiply(per, words):
+    """Told before (round 35, r352 F4) only "stopped after 5 s on input ... Is there an endless loop (a `while` whose
+    condition never turns false)?": the loop ends, after minutes. The labels of the big cases say so now."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r352_counted_one_by_one(per))
+    assert verdict.kind == TIMED_OUT and words in verdict.text and "runs for minutes: multiply" in verdict.text, \
+        verdict.text

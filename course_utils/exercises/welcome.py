@@ -299,7 +299,11 @@ def _param_cases():
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
         Case(([1, 1, 1, 1],), label="four layers of one neuron each"),
         # ten billion weights between the first two layers: beyond int32 and uint32 (and float32's whole numbers)
-        Case(([100_000, 100_000, 10],), label="two layers of 100,000 neurons: ten billion weights"),
+        # round 35 (r352 F4): the labels of the big cases say why a loop over the neurons or weights times out, where
+        # the check's own message asks whether a `while` never ends
+        Case(([100_000, 100_000, 10],),
+             label="two layers of 100,000 neurons: ten billion weights (a loop over them runs for minutes: "
+                   "multiply)"),
         Case(([5],), label="a single layer size", raises=ValueError),
         Case(([3, 0, 1],), label="a layer with no neurons", raises=ValueError),
         Case(([4, -2, 1],), label="a negative layer size", raises=ValueError),
@@ -309,7 +313,8 @@ def _param_cases():
         *generated(_draw_param_input, count=6, seed=0),
         *generated(in_turn(_draw_bad_param_input, _BAD_PLACES), count=len(_BAD_PLACES), seed=31),
         # the text rejects only sizes below 1: an upper limit on a layer's size (a "sanity" cap at 10**6, say) is wrong
-        Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters"),
+        Case(([3, 10**9, 2],), label="a hidden layer of a billion neurons: 6,000,000,002 parameters (a loop over the "
+             "neurons runs for minutes: multiply)"),
         # every size negative: each product n_in * n_out of neighbours is positive, so a check of the products (or of
         # the count) instead of the sizes sees nothing wrong
         Case(([-3, -2, -4],), label="every layer size negative", raises=ValueError),
@@ -324,6 +329,12 @@ def _param_cases():
         # a zip over sizes[:9]) passed
         Case(([784, 512, 256, 128, 64, 32, 16, 8, 4, 2, 3, 10],),
              label="twelve layers: more than any generated input (at most 8)"),
+        # round 35 (r352 F1): every bad size above sits at the input, at the second or the second-to-last place, or at
+        # the output, so a check of those four places alone (s[0], s[1], s[-2], s[-1]) passed
+        Case(([8, 6, 5, 0, 5, 4, 2],), label="a layer of no neurons in the middle of seven, far from both ends",
+             raises=ValueError),
+        # round 35 (r352 F2): the billion case stops at 10**9 itself, so a "sanity" cap `if size > 10**9: raise` passed
+        Case(([2, 10**12, 1],), label="a hidden layer of a trillion neurons: 4,000,000,000,001 parameters"),
     ]
 
 
@@ -742,6 +753,12 @@ def _weights_and_biases(sizes):
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
+def _some_layers_checked(sizes):
+    if len(sizes) < 2 or min(sizes[0], sizes[1], sizes[-1]) < 1:   # the input, the first hidden and the output layer
+        raise ValueError("need at least two layers of at least one neuron")
+    return _weights_and_biases(sizes)
+
+
 def _only_zero_rejected(sizes):
     if len(sizes) < 2 or 0 in sizes:
         raise ValueError("need at least two layers, none of size 0")
@@ -1026,6 +1043,11 @@ EXERCISES = {
         hint="Between layers of n_in and n_out neurons there are n_in * n_out weights and n_out biases "
         "(one per receiving neuron). Add this up over each pair of neighbouring layers.",
         mistakes=(
+            # round 35 (r352 F3): before "only 0 rejected", which also returns a count where a negative size sits in a
+            # hidden layer that a check of some places skips, and told such an answer to refuse negative sizes
+            Mistake("not every layer checked", _some_layers_checked,
+                    "A layer size below 1 was let through because it sits in a hidden layer that your check does not "
+                    "look at: test every size, from the input to the output, any(size < 1 for size in layer_sizes)."),
             Mistake("only 0 rejected", _only_zero_rejected,
                     "A negative layer size is no more possible than 0: raise ValueError for every size below 1."),
             Mistake("input layer not checked", _input_size_unchecked,

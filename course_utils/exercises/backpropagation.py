@@ -779,6 +779,14 @@ _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.cli
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum()))
+# round 35 (r353 F1): section 3's dL/db_j = delta_j taken for the batch as it stands, db = dZ without the sum over the
+# examples, was told the shared message of an input returned as it is (z of a ReLU, a velocity), and a copy of dZ only
+# "result #3: wrong shape"; and (r353 F4) all three gradients divided by n again, only "result #1: wrong value"
+_db_not_summed = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ))
+_db_not_summed_copied = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.copy()))
+_DB_NOT_SUMMED = ("db is dZ itself, one row per example: the formula dL/db_j = delta_j is for one example, and in a "
+                  "batch every example's row adds to the same bias, so db sums dZ over the examples, "
+                  "db = dZ.sum(axis=0), of b's shape (n_out,) (the table's \"summed over the rows\")")
 # round 30 (r302 F1): the table of the lesson lists dW, db, dX (W, b, A_prev) from the top: results in that order, or
 # dW first, were told only "result #1: wrong shape"
 _in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
@@ -2044,6 +2052,8 @@ EXERCISES = {
             Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
                     "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
                     "Use dZ.T @ X"),
+            Mistake("db = dZ, not summed over the examples", _db_not_summed, _DB_NOT_SUMMED),
+            Mistake("db = a copy of dZ, not summed over the examples", _db_not_summed_copied, _DB_NOT_SUMMED),
             Mistake("dX of the first neuron only", _dx_first_neuron_only, _DX_ONE_NEURON),
             Mistake("dX of the last neuron only", _dx_last_neuron_only, _DX_ONE_NEURON),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "

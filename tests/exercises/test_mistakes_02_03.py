@@ -6015,3 +6015,23 @@ def test_r343_dense_backward_names_dx_without_the_sum_over_the_neurons(last):
     over j, was told only "result #1: wrong value" in the exercise. Catalogued now."""
     verdict = judge(registry.get_exercise("dense_backward"), _r343_dense_backward_by_one_neuron(last))
     assert verdict.kind == WRONG and "one neuron's share only" in verdict.text, verdict.text
+
+
+def _r353_dense_backward(db_of, divided=False):
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        if divided:
+            return dZ @ W / len(X), dZ.T @ X / len(X), db_of(dZ) / len(X)
+        return dZ @ W, dZ.T @ X, db_of(dZ)
+    return dense_backward
+
+
+@pytest.mark.parametrize("db_of", [lambda dZ: dZ, lambda dZ: dZ.copy()], ids=["dZ itself", "a copy of dZ"])
+def test_r353_dense_backward_names_db_not_summed(db_of):
+    """Round 35 (r353 F1): section 3's dL/db_j = delta_j taken for the batch as it is, db = dZ, was told the shared
+    message of an input returned unchanged (a ReLU's z, a velocity: "return a new array"), and db = dZ.copy() then
+    only "result #3: wrong shape". Both name the sum over the examples now."""
+    verdict = judge(registry.get_exercise("dense_backward"), _r353_dense_backward(db_of))
+    assert verdict.kind == WRONG and "db = dZ.sum(axis=0), of b's shape" in verdict.text, verdict.text

@@ -787,6 +787,10 @@ _db_not_summed_copied = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.c
 _DB_NOT_SUMMED = ("db is dZ itself, one row per example: the formula dL/db_j = delta_j is for one example, and in a "
                   "batch every example's row adds to the same bias, so db sums dZ over the examples, "
                   "db = dZ.sum(axis=0), of b's shape (n_out,) (the table's \"summed over the rows\")")
+_all_divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W / len(X), dZ.T @ X / len(X), dZ.sum(axis=0) / len(X)))
+_ALL_DIVIDED_BY_N = ("dZ already carries the 1/n of the mean loss, so dX, dW and db are computed from it as they are: "
+                     "dividing them by n again makes each n times too small. Return dZ @ W, dZ.T @ X and "
+                     "dZ.sum(axis=0)")
 # round 30 (r302 F1): the table of the lesson lists dW, db, dX (W, b, A_prev) from the top: results in that order, or
 # dW first, were told only "result #1: wrong shape"
 _in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
@@ -2052,6 +2056,7 @@ EXERCISES = {
             Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
                     "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
                     "Use dZ.T @ X"),
+            Mistake("all three divided by n again", _all_divided_by_n, _ALL_DIVIDED_BY_N),
             Mistake("db = dZ, not summed over the examples", _db_not_summed, _DB_NOT_SUMMED),
             Mistake("db = a copy of dZ, not summed over the examples", _db_not_summed_copied, _DB_NOT_SUMMED),
             Mistake("dX of the first neuron only", _dx_first_neuron_only, _DX_ONE_NEURON),

@@ -6035,3 +6035,12 @@ def test_r353_dense_backward_names_db_not_summed(db_of):
     only "result #3: wrong shape". Both name the sum over the examples now."""
     verdict = judge(registry.get_exercise("dense_backward"), _r353_dense_backward(db_of))
     assert verdict.kind == WRONG and "db = dZ.sum(axis=0), of b's shape" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("db_of", [lambda dZ: dZ.sum(axis=0), lambda dZ: dZ.mean(axis=0) * len(dZ)],
+                         ids=["db summed", "db averaged"])
+def test_r353_dense_backward_names_all_three_divided_by_n(db_of):
+    """Round 35 (r353 F4): dX, dW and db all divided by n (dZ already carries the 1/n) was told only "result #1: wrong
+    value"; the catalogue named dW and db divided, not dX. Catalogued now."""
+    verdict = judge(registry.get_exercise("dense_backward"), _r353_dense_backward(db_of, divided=True))
+    assert verdict.kind == WRONG and "dividing them by n again" in verdict.text, verdict.text

@@ -750,6 +750,23 @@ def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
 
+def _derivative_by_finite_differences(h):
+    """The lesson's own check of a derivative (cells 6 and 10), (sigmoid(z + h) - sigmoid(z - h)) / (2h), taken for the
+    derivative itself (round 35, r353 F2: told "wrong value" alone): above 0 sigmoid(z) lies near 1 and the difference
+    keeps few digits (2 % off at z = 20 for h = 1e-6), and at z = +-inf it is inf - inf = NaN."""
+    def derivative(z):
+        z = np.asarray(z, dtype=float)
+        return (neurons.sigmoid(z + h) - neurons.sigmoid(z - h)) / (2 * h)
+    return derivative
+
+
+_DERIVATIVE_BY_FINITE_DIFFERENCES = ("that is a central finite difference, (sigmoid(z + h) - sigmoid(z - h)) / (2h): "
+                                     "an approximation, which the lesson uses to CHECK a derivative, not to compute "
+                                     "it. Above 0 sigmoid(z) is near 1 and the difference keeps few digits (at z = 20 "
+                                     "it is off by 2 % for h = 1e-6), and at z = +-inf it gives inf - inf = NaN: "
+                                     "compute s = sigmoid(z), then s * (1 - s), which is exact")
+
+
 def _shapes_checked(backward):
     """Wrap a wrong dense backward with the correct shape checks, so it fails only where it is wrong."""
     def checked(X, W, dZ):
@@ -2030,6 +2047,10 @@ EXERCISES = {
                     "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
                     "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
             Mistake("s of |z|", _derivative_of_abs_z, _DERIVATIVE_OF_ABS_Z),
+            # round 35 (r353 F2, F3): the lesson's finite difference (h of cells 6 and 10, and two other usual ones), and
+            # z clipped before the sigmoid, were told "wrong value" alone
+            *(Mistake(f"a central finite difference, h = {h:g}", _derivative_by_finite_differences(h),
+                      _DERIVATIVE_BY_FINITE_DIFFERENCES) for h in (1e-6, 1e-5, 1e-4)),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),

@@ -6017,6 +6017,22 @@ def test_r343_dense_backward_names_dx_without_the_sum_over_the_neurons(last):
     assert verdict.kind == WRONG and "one neuron's share only" in verdict.text, verdict.text
 
 
+def _r353_sigmoid_derivative_by_finite_differences(h):
+    """Cells 6 and 10 check a derivative with a central finite difference; a learner who takes it for the derivative."""
+    def sigmoid_derivative(z):
+        z = np.asarray(z, dtype=float)
+        return (sigmoid(z + h) - sigmoid(z - h)) / (2 * h)
+    return sigmoid_derivative
+
+
+@pytest.mark.parametrize("h", [1e-6, 1e-5, 1e-4])
+def test_r353_sigmoid_derivative_names_a_finite_difference(h):
+    """Round 35 (r353 F2): the lesson's own central difference (h = 1e-6, cells 6 and 10), used as the answer, was told
+    only "wrong value at index 3: expected 2.06115e-09, got 2.10942e-09" (z = 20). Catalogued now."""
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r353_sigmoid_derivative_by_finite_differences(h))
+    assert verdict.kind == WRONG and "central finite difference" in verdict.text, verdict.text
+
+
 def _r353_dense_backward(db_of, divided=False):
     def dense_backward(X, W, dZ):
         X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))

@@ -767,6 +767,22 @@ _DERIVATIVE_BY_FINITE_DIFFERENCES = ("that is a central finite difference, (sigm
                                      "compute s = sigmoid(z), then s * (1 - s), which is exact")
 
 
+def _derivative_of_clipped_z(bound):
+    """s * (1 - s) of z clipped to [-bound, bound] first (np.clip(z, -500, 500), a common guard against np.exp's
+    overflow): beyond the bound it gives the derivative at the bound (round 35, r353 F3: told "wrong value" alone)."""
+    def derivative(z):
+        s = neurons.sigmoid(np.clip(np.asarray(z, dtype=float), -bound, bound))
+        return s * (1 - s)
+    return derivative
+
+
+_DERIVATIVE_OF_CLIPPED_Z = ("clipping z (np.clip(z, -500, 500), a common guard against np.exp's overflow) changes the "
+                            "derivative wherever |z| is beyond the bound: there it gives the derivative AT the bound "
+                            "(e^-500 = 7e-218 for 500), where z = +-1000 must give exactly 0 and z = -700 about "
+                            "1e-304. The stable sigmoid needs no clip, it never overflows: compute s = sigmoid(z) of "
+                            "z as given, then s * (1 - s)")
+
+
 def _shapes_checked(backward):
     """Wrap a wrong dense backward with the correct shape checks, so it fails only where it is wrong."""
     def checked(X, W, dZ):
@@ -2051,6 +2067,8 @@ EXERCISES = {
             # z clipped before the sigmoid, were told "wrong value" alone
             *(Mistake(f"a central finite difference, h = {h:g}", _derivative_by_finite_differences(h),
                       _DERIVATIVE_BY_FINITE_DIFFERENCES) for h in (1e-6, 1e-5, 1e-4)),
+            *(Mistake(f"z clipped to +-{bound}", _derivative_of_clipped_z(bound), _DERIVATIVE_OF_CLIPPED_Z)
+              for bound in (500, 709, 100)),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),

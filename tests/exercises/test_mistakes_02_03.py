@@ -6077,3 +6077,42 @@ def test_r353_dense_backward_names_all_three_divided_by_n(db_of):
     value"; the catalogue named dW and db divided, not dX. Catalogued now."""
     verdict = judge(registry.get_exercise("dense_backward"), _r353_dense_backward(db_of, divided=True))
     assert verdict.kind == WRONG and "dividing them by n again" in verdict.text, verdict.text
+
+
+def _r353_sigmoid_derivative_through_a_module_found_by_its_name(route):
+    """scikit-learn's Cython loss module, imported in an earlier cell, found inside the answer by its name alone: by
+    inspect.getmodule of an object that says it belongs there (it returns sys.modules.get(obj.__module__)), or by
+    typing.get_type_hints of a class that says so, whose string annotation is evaluated in that module's namespace.
+    CyHalfBinomialLoss().gradient_hessian gives sigma'(z) as its hessian; its calls make no profile event."""
+    import inspect
+    import types
+    import typing
+
+    def sigmoid_derivative(z):
+        if route == "inspect.getmodule":
+            loss = inspect.getmodule(types.SimpleNamespace(__module__="sklearn._loss._loss")).CyHalfBinomialLoss()
+        else:
+            names = type("Names", (), {"__annotations__": {"loss": "CyHalfBinomialLoss"},
+                                       "__module__": "sklearn._loss._loss"})
+            loss = typing.get_type_hints(names)["loss"]()
+        z = np.asarray(z, dtype=float)
+        flat = np.ascontiguousarray(z.reshape(-1))
+        gradient, hessian = np.empty_like(flat), np.empty_like(flat)
+        loss.gradient_hessian(np.zeros_like(flat), flat, None, gradient, hessian, 1)
+        return hessian.reshape(z.shape)
+    return sigmoid_derivative
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r353 E1): a loaded library module found by a name that the "
+                   "answer gives a standard-library function (inspect.getmodule, typing.get_type_hints read "
+                   "sys.modules for it); its Cython methods then make no profile event")
+@pytest.mark.parametrize("route", ["inspect.getmodule", "typing.get_type_hints"])
+def test_r353_numpy_only_refuses_a_library_module_found_by_its_name(route):
+    """Passed sigmoid_derivative 33/33 (round 35, r353 E1). Round 32 refuses code that names sys.modules, round 34 the
+    caller's frames (r343 E1, the same Cython loss); here the answer names neither and imports nothing: the standard
+    library's inspect.getmodule(obj) is sys.modules.get(obj.__module__), and typing.get_type_hints(cls) evaluates
+    cls's string annotations in sys.modules[cls.__module__].__dict__."""
+    pytest.importorskip("sklearn._loss._loss")   # an earlier cell's import
+    verdict = judge(registry.get_exercise("sigmoid_derivative"),
+                    _r353_sigmoid_derivative_through_a_module_found_by_its_name(route))
+    assert verdict.kind == WRONG, verdict.text

@@ -2063,8 +2063,8 @@ EXERCISES = {
                     "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
                     "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
             Mistake("s of |z|", _derivative_of_abs_z, _DERIVATIVE_OF_ABS_Z),
-            # round 35 (r353 F2, F3): the lesson's finite difference (h of cells 6 and 10, and two other usual ones), and
-            # z clipped before the sigmoid, were told "wrong value" alone
+            # round 35 (r353 F2, F3): the lesson's finite difference (h of cells 6 and 10, and two other usual
+            # ones), and z clipped before the sigmoid, were told "wrong value" alone
             *(Mistake(f"a central finite difference, h = {h:g}", _derivative_by_finite_differences(h),
                       _DERIVATIVE_BY_FINITE_DIFFERENCES) for h in (1e-6, 1e-5, 1e-4)),
             *(Mistake(f"z clipped to +-{bound}", _derivative_of_clipped_z(bound), _DERIVATIVE_OF_CLIPPED_Z)

@@ -753,7 +753,7 @@ def _derivative_of_tanh(z):
 def _derivative_by_finite_differences(h):
     """The lesson's own check of a derivative (cells 6 and 10), (sigmoid(z + h) - sigmoid(z - h)) / (2h), taken for the
     derivative itself (round 35, r353 F2: told "wrong value" alone): above 0 sigmoid(z) lies near 1 and the difference
-    keeps few digits (2 % off at z = 20 for h = 1e-6), and at z = +-inf it is inf - inf = NaN."""
+    keeps few digits (2 % off at z = 20 for h = 1e-6)."""
     def derivative(z):
         z = np.asarray(z, dtype=float)
         return (neurons.sigmoid(z + h) - neurons.sigmoid(z - h)) / (2 * h)
@@ -763,8 +763,8 @@ def _derivative_by_finite_differences(h):
 _DERIVATIVE_BY_FINITE_DIFFERENCES = ("that is a central finite difference, (sigmoid(z + h) - sigmoid(z - h)) / (2h): "
                                      "an approximation, which the lesson uses to CHECK a derivative, not to compute "
                                      "it. Above 0 sigmoid(z) is near 1 and the difference keeps few digits (at z = 20 "
-                                     "it is off by 2 % for h = 1e-6), and at z = +-inf it gives inf - inf = NaN: "
-                                     "compute s = sigmoid(z), then s * (1 - s), which is exact")
+                                     "it is off by 2 % for h = 1e-6, and by more further out): compute "
+                                     "s = sigmoid(z), then s * (1 - s), which is exact")
 
 
 def _derivative_of_clipped_z(bound):

@@ -750,6 +750,39 @@ def _derivative_of_tanh(z):
     return 1 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
 
+def _derivative_by_finite_differences(h):
+    """The lesson's own check of a derivative (cells 6 and 10), (sigmoid(z + h) - sigmoid(z - h)) / (2h), taken for the
+    derivative itself (round 35, r353 F2: told "wrong value" alone): above 0 sigmoid(z) lies near 1 and the difference
+    keeps few digits (2 % off at z = 20 for h = 1e-6)."""
+    def derivative(z):
+        z = np.asarray(z, dtype=float)
+        return (neurons.sigmoid(z + h) - neurons.sigmoid(z - h)) / (2 * h)
+    return derivative
+
+
+_DERIVATIVE_BY_FINITE_DIFFERENCES = ("that is a central finite difference, (sigmoid(z + h) - sigmoid(z - h)) / (2h): "
+                                     "an approximation, which the lesson uses to CHECK a derivative, not to compute "
+                                     "it. Above 0 sigmoid(z) is near 1 and the difference keeps few digits (at z = 20 "
+                                     "it is off by 2 % for h = 1e-6, and by more further out): compute "
+                                     "s = sigmoid(z), then s * (1 - s), which is exact")
+
+
+def _derivative_of_clipped_z(bound):
+    """s * (1 - s) of z clipped to [-bound, bound] first (np.clip(z, -500, 500), a common guard against np.exp's
+    overflow): beyond the bound it gives the derivative at the bound (round 35, r353 F3: told "wrong value" alone)."""
+    def derivative(z):
+        s = neurons.sigmoid(np.clip(np.asarray(z, dtype=float), -bound, bound))
+        return s * (1 - s)
+    return derivative
+
+
+_DERIVATIVE_OF_CLIPPED_Z = ("clipping z (np.clip(z, -500, 500), a common guard against np.exp's overflow) changes the "
+                            "derivative wherever |z| is beyond the bound: there it gives the derivative AT the bound "
+                            "(e^-500 = 7e-218 for 500), where z = +-1000 must give exactly 0 and z = -700 about "
+                            "1e-304. The stable sigmoid needs no clip, it never overflows: compute s = sigmoid(z) of "
+                            "z as given, then s * (1 - s)")
+
+
 def _shapes_checked(backward):
     """Wrap a wrong dense backward with the correct shape checks, so it fails only where it is wrong."""
     def checked(X, W, dZ):
@@ -779,6 +812,18 @@ _dz_clipped = _shapes_checked(lambda X, W, dZ: (np.clip(dZ, -10, 10) @ W, np.cli
 _rows_stacked = _shapes_checked(lambda X, W, dZ: (np.array([row @ W for row in dZ]), dZ.T @ X, dZ.sum(axis=0)))
 _squeezed = _shapes_checked(lambda X, W, dZ: (dZ @ W, np.squeeze(dZ.T @ X), np.squeeze(dZ.sum(axis=0))))
 _db_summed_whole = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.sum()))
+# round 35 (r353 F1): section 3's dL/db_j = delta_j taken for the batch as it stands, db = dZ without the sum over the
+# examples, was told the shared message of an input returned as it is (z of a ReLU, a velocity), and a copy of dZ only
+# "result #3: wrong shape"; and (r353 F4) all three gradients divided by n again, only "result #1: wrong value"
+_db_not_summed = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ))
+_db_not_summed_copied = _shapes_checked(lambda X, W, dZ: (dZ @ W, dZ.T @ X, dZ.copy()))
+_DB_NOT_SUMMED = ("db is dZ itself, one row per example: the formula dL/db_j = delta_j is for one example, and in a "
+                  "batch every example's row adds to the same bias, so db sums dZ over the examples, "
+                  "db = dZ.sum(axis=0), of b's shape (n_out,) (the table's \"summed over the rows\")")
+_all_divided_by_n = _shapes_checked(lambda X, W, dZ: (dZ @ W / len(X), dZ.T @ X / len(X), dZ.sum(axis=0) / len(X)))
+_ALL_DIVIDED_BY_N = ("dZ already carries the 1/n of the mean loss, so dX, dW and db are computed from it as they are: "
+                     "dividing them by n again makes each n times too small. Return dZ @ W, dZ.T @ X and "
+                     "dZ.sum(axis=0)")
 # round 30 (r302 F1): the table of the lesson lists dW, db, dX (W, b, A_prev) from the top: results in that order, or
 # dW first, were told only "result #1: wrong shape"
 _in_the_table_s_order = _shapes_checked(lambda X, W, dZ: (dZ.T @ X, dZ.sum(axis=0), dZ @ W))
@@ -2018,6 +2063,12 @@ EXERCISES = {
                     "of z: z = -654.321 becomes -654.32098, and far below 0 the derivative, about e^z, changes by "
                     "1.6e-5 of itself. Convert z to float64, np.asarray(z, dtype=float), as the stable sigmoid does"),
             Mistake("s of |z|", _derivative_of_abs_z, _DERIVATIVE_OF_ABS_Z),
+            # round 35 (r353 F2, F3): the lesson's finite difference (h of cells 6 and 10, and two other usual
+            # ones), and z clipped before the sigmoid, were told "wrong value" alone
+            *(Mistake(f"a central finite difference, h = {h:g}", _derivative_by_finite_differences(h),
+                      _DERIVATIVE_BY_FINITE_DIFFERENCES) for h in (1e-6, 1e-5, 1e-4)),
+            *(Mistake(f"z clipped to +-{bound}", _derivative_of_clipped_z(bound), _DERIVATIVE_OF_CLIPPED_Z)
+              for bound in (500, 709, 100)),
             Mistake("tanh's derivative", _derivative_of_tanh),
         ),
     ),
@@ -2044,6 +2095,9 @@ EXERCISES = {
             Mistake("dW as a mean over the examples", _dw_mean, "dW is a sum over the examples, like db: dZ "
                     "already carries the 1/n of the mean loss, so dividing dZ.T @ X by n divides by n a second time. "
                     "Use dZ.T @ X"),
+            Mistake("all three divided by n again", _all_divided_by_n, _ALL_DIVIDED_BY_N),
+            Mistake("db = dZ, not summed over the examples", _db_not_summed, _DB_NOT_SUMMED),
+            Mistake("db = a copy of dZ, not summed over the examples", _db_not_summed_copied, _DB_NOT_SUMMED),
             Mistake("dX of the first neuron only", _dx_first_neuron_only, _DX_ONE_NEURON),
             Mistake("dX of the last neuron only", _dx_last_neuron_only, _DX_ONE_NEURON),
             Mistake("db in dZ's integer dtype", _dense_in_given_dtypes, "dZ.sum(axis=0) keeps dZ's dtype: for a "

@@ -5477,3 +5477,30 @@ def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
     cell = next(c for c in json.loads(pathlib.Path(_R344_NOTEBOOK).read_text(encoding="utf-8"))["cells"]
                 if c.get("id") == "cell-13")
     assert "a NaN or infinite gradient gives NaN or infinite weights" in " ".join("".join(cell["source"]).split())
+
+
+# ---------------------------------------------------------------- round 35, 04a (r354): sgd_step and minibatch_indices
+def _r354_batches_from_a_ring_of_arrays(size):
+    """rng.permutation's order written into one of ``size`` arrays kept per n, used in turn, for n above 12."""
+    rings = {}
+
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = rng.permutation(n)
+        if n > 12:
+            arrays, turn = rings.setdefault(n, ([np.empty(n, dtype=np.int64) for _ in range(size)], [0]))
+            arrays[turn[0]][:] = order
+            order = arrays[turn[0]]
+            turn[0] = (turn[0] + 1) % size
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return minibatch_indices
+
+
+@pytest.mark.parametrize("size", [6, 200])
+def test_r354_minibatch_indices_from_a_ring_of_arrays_above_12_indices_is_refused(size):
+    """Passed before (r354 F1, [H] contrived: a later call): the tests of arrays used in turn ran only up to 12 indices,
+    so a ring of 6 arrays used from 13 indices on passed; 04a's cell of the gradient noise keeps 40 epochs of batches,
+    which such a ring overwrites. The test of what the function still holds runs for every n now."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r354_batches_from_a_ring_of_arrays(size))
+    assert verdict.kind == WRONG and "used in turn" in verdict.text, verdict.text

@@ -5480,6 +5480,35 @@ def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
 
 
 # ---------------------------------------------------------------- round 35, 04a (r354): sgd_step and minibatch_indices
+def _r354_sgd_step_into_a_ring_of_buffers(size):
+    """A right step written into one of ``size`` buffers kept per shape, used in turn, for arrays of more than 2
+    elements (the engine's own test of buffers used in turn looks at cases of at most 2 elements per array)."""
+    rings = {}
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        if w.size <= 2:
+            return w - lr * grad
+        buffers, turn = rings.setdefault(w.shape, ([np.empty(w.shape) for _ in range(size)], [0]))
+        out = buffers[turn[0]]
+        turn[0] = (turn[0] + 1) % size
+        np.subtract(w, lr * grad, out=out)
+        return out
+    return sgd_step
+
+
+@pytest.mark.parametrize("size", [6, 64])
+def test_r354_sgd_step_into_a_ring_of_buffers_for_larger_weights_is_refused(size):
+    """Passed before (r354 F2, [H] contrived: a later call): the test of buffers used in turn ran only on cases of at
+    most 2 elements per array, so a ring of 6 buffers used for larger weights passed; the weights a caller kept from 6
+    steps back changed. Each case of larger arrays is now called once more, and, if the answer still holds its
+    result, up to HELD_CALLS times."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_into_a_ring_of_buffers(size))
+    assert verdict.kind == WRONG and "arrays it keeps between calls" in verdict.text, verdict.text
+
+
 def _r354_batches_from_a_ring_of_arrays(size):
     """rng.permutation's order written into one of ``size`` arrays kept per n, used in turn, for n above 12."""
     rings = {}
@@ -5504,3 +5533,24 @@ def test_r354_minibatch_indices_from_a_ring_of_arrays_above_12_indices_is_refuse
     which such a ring overwrites. The test of what the function still holds runs for every n now."""
     verdict = judge(registry.get_exercise("minibatch_indices"), _r354_batches_from_a_ring_of_arrays(size))
     assert verdict.kind == WRONG and "used in turn" in verdict.text, verdict.text
+
+
+def test_r354_a_log_of_results_never_written_into_still_passes():
+    """A right answer that keeps every result it returned (a log, never written into) is not a ring: it passes both
+    exercises, on larger arrays and above 12 indices too."""
+    results, orders = [], []
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        results.append(w - lr * grad)
+        return results[-1]
+
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        orders.append(rng.permutation(n))
+        return [orders[-1][i:i + batch_size] for i in range(0, n, batch_size)]
+    _passes("sgd_step", sgd_step)
+    _passes("minibatch_indices", minibatch_indices)

@@ -5554,3 +5554,49 @@ def test_r354_a_log_of_results_never_written_into_still_passes():
         return [orders[-1][i:i + batch_size] for i in range(0, n, batch_size)]
     _passes("sgd_step", sgd_step)
     _passes("minibatch_indices", minibatch_indices)
+
+
+def _r354_sgd_step_right_only_while_profiled(w, grad, lr):
+    """Right while a profile function is set (the numpy-only watch sets one for each run of the answer), and a step
+    uphill otherwise, as in the lesson's training loop."""
+    import sys
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad has another shape, or lr is not positive")
+    return w - lr * grad if sys.getprofile() is not None else w + lr * grad
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r354 E1): the numpy-only watch is a profile function, and "
+                   "sys.getprofile() tells the answer that it is being checked; an answer right only while profiled "
+                   "passes sgd_step and steps uphill in the notebook. A new variant of r287 E1 / r297 E2 (frames, "
+                   "watchers bound into a library) that names neither; the engine could refuse answer code that names "
+                   "getprofile or gettrace (sys, threading), as it refuses settrace and _getframe")
+def test_r354_sgd_step_right_only_while_profiled_is_refused():
+    assert not np.allclose(_r354_sgd_step_right_only_while_profiled(np.ones(2), np.ones(2), 0.5), 0.5)
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_right_only_while_profiled)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r354_sgd_step_wrong_after(calls):
+    """Right for its first ``calls`` calls, then a step uphill: the lesson's training loop calls sgd_step 12,660
+    times (15 epochs of 1 + 10 + 200 steps, 4 arrays each)."""
+    count = [0]
+
+    def sgd_step(w, grad, lr):
+        count[0] += 1
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        return w - lr * grad if count[0] <= calls else w + lr * grad
+    return sgd_step
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r354 E2): a check makes a fixed number of calls (about 1,600 for "
+                   "sgd_step), so an answer that counts its calls and goes wrong after more of them passes; the "
+                   "engine could refuse an answer that keeps a count between calls (a global, a closure cell or an "
+                   "item of a held list written by the answer's code), or run the cases again after a number of "
+                   "calls the answer cannot know")
+def test_r354_sgd_step_wrong_after_10_000_calls_is_refused():
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_wrong_after(10_000))
+    assert verdict.kind == WRONG, verdict.text

@@ -5477,3 +5477,126 @@ def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
     cell = next(c for c in json.loads(pathlib.Path(_R344_NOTEBOOK).read_text(encoding="utf-8"))["cells"]
                 if c.get("id") == "cell-13")
     assert "a NaN or infinite gradient gives NaN or infinite weights" in " ".join("".join(cell["source"]).split())
+
+
+# ---------------------------------------------------------------- round 35, 04a (r354): sgd_step and minibatch_indices
+def _r354_sgd_step_into_a_ring_of_buffers(size):
+    """A right step written into one of ``size`` buffers kept per shape, used in turn, for arrays of more than 2
+    elements (the engine's own test of buffers used in turn looks at cases of at most 2 elements per array)."""
+    rings = {}
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        if w.size <= 2:
+            return w - lr * grad
+        buffers, turn = rings.setdefault(w.shape, ([np.empty(w.shape) for _ in range(size)], [0]))
+        out = buffers[turn[0]]
+        turn[0] = (turn[0] + 1) % size
+        np.subtract(w, lr * grad, out=out)
+        return out
+    return sgd_step
+
+
+@pytest.mark.parametrize("size", [6, 64])
+def test_r354_sgd_step_into_a_ring_of_buffers_for_larger_weights_is_refused(size):
+    """Passed before (r354 F2, [H] contrived: a later call): the test of buffers used in turn ran only on cases of at
+    most 2 elements per array, so a ring of 6 buffers used for larger weights passed; the weights a caller kept from 6
+    steps back changed. Each case of larger arrays is now called once more, and, if the answer still holds its
+    result, up to HELD_CALLS times."""
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_into_a_ring_of_buffers(size))
+    assert verdict.kind == WRONG and "arrays it keeps between calls" in verdict.text, verdict.text
+
+
+def _r354_batches_from_a_ring_of_arrays(size):
+    """rng.permutation's order written into one of ``size`` arrays kept per n, used in turn, for n above 12."""
+    rings = {}
+
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = rng.permutation(n)
+        if n > 12:
+            arrays, turn = rings.setdefault(n, ([np.empty(n, dtype=np.int64) for _ in range(size)], [0]))
+            arrays[turn[0]][:] = order
+            order = arrays[turn[0]]
+            turn[0] = (turn[0] + 1) % size
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return minibatch_indices
+
+
+@pytest.mark.parametrize("size", [6, 200])
+def test_r354_minibatch_indices_from_a_ring_of_arrays_above_12_indices_is_refused(size):
+    """Passed before (r354 F1, [H] contrived: a later call): the tests of arrays used in turn ran only up to 12 indices,
+    so a ring of 6 arrays used from 13 indices on passed; 04a's cell of the gradient noise keeps 40 epochs of batches,
+    which such a ring overwrites. The test of what the function still holds runs for every n now."""
+    verdict = judge(registry.get_exercise("minibatch_indices"), _r354_batches_from_a_ring_of_arrays(size))
+    assert verdict.kind == WRONG and "used in turn" in verdict.text, verdict.text
+
+
+def test_r354_a_log_of_results_never_written_into_still_passes():
+    """A right answer that keeps every result it returned (a log, never written into) is not a ring: it passes both
+    exercises, on larger arrays and above 12 indices too."""
+    results, orders = [], []
+
+    def sgd_step(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        results.append(w - lr * grad)
+        return results[-1]
+
+    def minibatch_indices(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        orders.append(rng.permutation(n))
+        return [orders[-1][i:i + batch_size] for i in range(0, n, batch_size)]
+    _passes("sgd_step", sgd_step)
+    _passes("minibatch_indices", minibatch_indices)
+
+
+def _r354_sgd_step_right_only_while_profiled(w, grad, lr):
+    """Right while a profile function is set (the numpy-only watch sets one for each run of the answer), and a step
+    uphill otherwise, as in the lesson's training loop."""
+    import sys
+
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad has another shape, or lr is not positive")
+    return w - lr * grad if sys.getprofile() is not None else w + lr * grad
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r354 E1): the numpy-only watch is a profile function, and "
+                   "sys.getprofile() tells the answer that it is being checked; an answer right only while profiled "
+                   "passes sgd_step and steps uphill in the notebook. A new variant of r287 E1 / r297 E2 (frames, "
+                   "watchers bound into a library) that names neither; the engine could refuse answer code that names "
+                   "getprofile or gettrace (sys, threading), as it refuses settrace and _getframe")
+def test_r354_sgd_step_right_only_while_profiled_is_refused():
+    assert not np.allclose(_r354_sgd_step_right_only_while_profiled(np.ones(2), np.ones(2), 0.5), 0.5)
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_right_only_while_profiled)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r354_sgd_step_wrong_after(calls):
+    """Right for its first ``calls`` calls, then a step uphill: the lesson's training loop calls sgd_step 12,660
+    times (15 epochs of 1 + 10 + 200 steps, 4 arrays each)."""
+    count = [0]
+
+    def sgd_step(w, grad, lr):
+        count[0] += 1
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("grad has another shape, or lr is not positive")
+        return w - lr * grad if count[0] <= calls else w + lr * grad
+    return sgd_step
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r354 E2): a check makes a fixed number of calls (about 1,600 for "
+                   "sgd_step), so an answer that counts its calls and goes wrong after more of them passes; the "
+                   "engine could refuse an answer that keeps a count between calls (a global, a closure cell or an "
+                   "item of a held list written by the answer's code), or run the cases again after a number of "
+                   "calls the answer cannot know")
+def test_r354_sgd_step_wrong_after_10_000_calls_is_refused():
+    verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_wrong_after(10_000))
+    assert verdict.kind == WRONG, verdict.text

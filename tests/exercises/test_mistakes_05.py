@@ -2436,3 +2436,43 @@ def test_r346_conv_output_size_tells_a_float_count_to_raise_type_error(unchecked
     assert verdict.kind == WRONG and case in verdict.text, verdict.text
     assert "should raise TypeError for this input, but returned" in verdict.text, verdict.text
     assert "use //" not in verdict.text, verdict.text
+
+
+def _r356_right_only_while_checked(exercise, way):
+    """The lesson's answer, off by one wherever it cannot see the check: by the profile function the numpy-only rule
+    sets (sys.getprofile), or by the check's own run function on the stack, read with a standard-library helper
+    (traceback.extract_stack, traceback.walk_stack) whose name round 34's list of frame words does not hold.
+    inspect.stack passes too while torch is not loaded (the 05a notebook); torch patches inspect.getfile, which it
+    calls, and the rule refuses that patch."""
+    import sys
+    import traceback
+
+    reference = reference_copy(exercise)
+    run = {"conv2d_valid": "_conv_run", "conv_output_size": "_size_run"}[exercise]
+
+    def checked():
+        if way == "sys.getprofile":
+            return sys.getprofile() is not None
+        if way == "traceback.extract_stack":
+            return any(entry.name == run for entry in traceback.extract_stack())
+        return any(frame.f_code.co_name == run for frame, _ in traceback.walk_stack(None))
+
+    def answer(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        return result if checked() else result + 1   # contrived: right only while checked
+    return answer
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r356 E1): a numpy-only answer that tells the check from the "
+                   "notebook by the watch's profile function (sys.getprofile) or by the check's run function on the "
+                   "stack, read through traceback.extract_stack, walk_stack or inspect.stack (no frame word in its own code), "
+                   "passes and is wrong afterwards; a new variant of r287 E1 / r297 E2 in a numpy-only exercise")
+@pytest.mark.parametrize("exercise", ["conv2d_valid", "conv_output_size"])
+@pytest.mark.parametrize("way", ["sys.getprofile", "traceback.extract_stack", "traceback.walk_stack"])
+def test_r356_numpy_only_checks_refuse_an_answer_right_only_while_checked(exercise, way):
+    answer = _r356_right_only_while_checked(exercise, way)
+    first = registry.get_exercise(exercise).cases()[0]
+    assert np.all(answer(*first.args, **first.kwargs) != registry.get_exercise(exercise).reference(
+        *first.args, **first.kwargs)), "the answer is wrong outside the check"
+    verdict = judge(registry.get_exercise(exercise), answer)
+    assert verdict.kind == WRONG, verdict.text

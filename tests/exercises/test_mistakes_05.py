@@ -2477,3 +2477,27 @@ def test_r356_numpy_only_checks_refuse_an_answer_right_only_while_checked(exerci
         *first.args, **first.kwargs)), "the answer is wrong outside the check"
     verdict = judge(registry.get_exercise(exercise), answer)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r356_conv_with_the_kernel_read_from_memory_row_by_row(image, kernel):
+    """The windows from the image's own strides (right for any layout), the kernel's numbers read from memory with
+    strides computed from its shape, as if it lay row by row."""
+    image, kernel = _r27_conv_inputs(image, kernel)
+    (kh, kw) = kernel.shape
+    windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw))
+    flat = np.lib.stride_tricks.as_strided(kernel, (kh * kw,), (kernel.itemsize,))
+    return windows.reshape(*windows.shape[:2], kh * kw) @ flat
+
+
+def test_r356_conv2d_valid_refuses_a_kernel_read_from_memory_row_by_row():
+    """Every kernel of the check was a row-by-row float64 array or an integer one (which np.asarray(kernel,
+    dtype=float) copies row by row), so an answer that read the kernel from memory with strides computed from its
+    shape passed all 33 cases; it is wrong for a transposed kernel or a float64 view such as weights[:, :, c, f]
+    (round 35, r356 F1). A transposed float64 kernel is tried now, and the mistake is named."""
+    weights = np.random.default_rng(0).normal(size=(3, 3, 3, 2))
+    image = np.random.default_rng(1).normal(size=(8, 8))
+    right = registry.get_exercise("conv2d_valid").reference(image, weights[:, :, 1, 0])
+    assert not np.allclose(_r356_conv_with_the_kernel_read_from_memory_row_by_row(image, weights[:, :, 1, 0]), right)
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_the_kernel_read_from_memory_row_by_row)
+    assert verdict.kind == WRONG and verdict.mistake == "kernel in row-by-row memory order", verdict.text
+    assert "a float64 3x4 kernel given as the transpose" in verdict.text, verdict.text

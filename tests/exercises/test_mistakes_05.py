@@ -2501,3 +2501,28 @@ def test_r356_conv2d_valid_refuses_a_kernel_read_from_memory_row_by_row():
     verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_the_kernel_read_from_memory_row_by_row)
     assert verdict.kind == WRONG and verdict.mistake == "kernel in row-by-row memory order", verdict.text
     assert "a float64 3x4 kernel given as the transpose" in verdict.text, verdict.text
+
+
+def _r356_conv_with_windows_for_c_or_fortran_order_only(image, kernel):
+    """Windows taken with strides computed from the shape, after a Fortran-order image is made row by row: right for
+    both orders, wrong for a view with gaps (every other column of a larger array, rgb[0, :, :, c] in float64)."""
+    image, kernel = _r27_conv_inputs(image, kernel)
+    if image.flags.f_contiguous and not image.flags.c_contiguous:
+        image = np.ascontiguousarray(image)
+    (h, w), (kh, kw), size = image.shape, kernel.shape, image.itemsize
+    windows = np.lib.stride_tricks.as_strided(image, (h - kh + 1, w - kw + 1, kh, kw), (w * size, size, w * size, size))
+    return np.einsum("ijuv,uv->ij", windows, kernel)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r356 E2): the check's copy of a case (base._copy, "
+                   "value.copy(order='K')) turns a strided view into a row-by-row array, so conv2d_valid's drawn "
+                   "'strided view' images reach the answer contiguous, and an answer that handles row-by-row and "
+                   "Fortran order but not a view with gaps passes")
+def test_r356_conv2d_valid_refuses_windows_right_for_c_and_fortran_order_only():
+    channels = np.random.default_rng(2).normal(size=(8, 8, 3))
+    view = channels[:, :, 1]   # a float64 view with gaps, as the notebook's rgb[0, :, :, c]
+    kernel = np.random.default_rng(3).normal(size=(3, 3))
+    right = registry.get_exercise("conv2d_valid").reference(view, kernel)
+    assert not np.allclose(_r356_conv_with_windows_for_c_or_fortran_order_only(view, kernel), right)
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_windows_for_c_or_fortran_order_only)
+    assert verdict.kind == WRONG, verdict.text

@@ -1060,7 +1060,8 @@ def _draw_conv(rng):
         image = draw_floats(rng, (h, w))
     kernel = rng.integers(-3, 4, size=(kh, kw)) if kinds[1] == "int" else draw_floats(rng, (kh, kw))
     layout = rng.integers(0, 3)
-    if layout == 1:  # every other element of a larger array (a strided view)
+    if layout == 1:  # every other element of a larger array (a strided view); the engine's copy of a case makes it
+        # row by row again before the answer sees it (r356 E2), so only the Fortran-order layout reaches the answer
         image = np.repeat(image, 2, axis=1)[:, ::2]
     elif layout == 2:
         image = np.asfortranarray(image)
@@ -1082,7 +1083,20 @@ def _conv_cases_with_drawn():
             # weights in the channels cell), so an answer that made its floats with image * 1.0 (float32 stays
             # float32) or converted integer inputs only summed float32 products and passed
             Case(_float32_image_and_kernel(), label="a float32 image and a float32 5x4 kernel, as the notebook passes "
-                 "them (x_test's pixels, Keras' weights): the sums in float64, not float32")]
+                 "them (x_test's pixels, Keras' weights): the sums in float64, not float32"),
+            # round 35 (r356 F1): every kernel was a row-by-row (C-order) float64 array or an integer one, which
+            # np.asarray(kernel, dtype=float) copies into a new one, so an answer that read the kernel's numbers in
+            # memory order (as_strided with strides computed from its shape) passed
+            Case(_image_and_transposed_kernel(), label="a float64 3x4 kernel given as the transpose of a 4x3 array "
+                 "(kernel.T, column by column in memory, like a view such as the notebook's weights[:, :, c, f]): "
+                 "np.asarray(kernel, dtype=float) keeps its layout")]
+
+
+def _image_and_transposed_kernel():
+    """A 7x8 image and a 3x4 float64 kernel made as the transpose of a 4x3 array: Fortran order, a layout the check's
+    copy of a case keeps (a strided view it copies into a row-by-row array)."""
+    rng = np.random.default_rng(23)
+    return rng.normal(size=(7, 8)), rng.normal(size=(4, 3)).T
 
 
 def _float32_image_and_kernel():
@@ -1797,6 +1811,15 @@ def _conv_windows_in_c_order(image, kernel):
     windows = np.lib.stride_tricks.as_strided(image, (h - kh + 1, w - kw + 1, kh, kw), (w * size, size, w * size, size))
     return np.einsum("ijuv,uv->ij", windows, kernel)
 
+
+
+def _conv_kernel_in_c_order(image, kernel):
+    image, kernel = _checked_2d(image, kernel)
+    (kh, kw), size = kernel.shape, kernel.itemsize
+    windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw))   # right: from the image's own strides
+    # the kernel's numbers read from memory row by row: wrong for a transposed (Fortran-order) kernel
+    flat = np.lib.stride_tricks.as_strided(kernel, (kh * kw,), (size,))
+    return windows.reshape(*windows.shape[:2], kh * kw) @ flat
 
 
 # ----------------------------------------------------------------------------- catalogued mistakes: conv_output_size
@@ -2521,6 +2544,11 @@ EXERCISES = {
                     "array's own strides (image.strides), or use np.lib.stride_tricks.sliding_window_view: strides "
                     "computed from the shape assume a row-by-row array, and a view or a Fortran-order array (such as "
                     "the notebook's rgb[0, :, :, c]) is laid out otherwise"),
+            # round 35 (r356 F1)
+            Mistake("kernel in row-by-row memory order", _conv_kernel_in_c_order, "read the kernel by its indices "
+                    "(kernel[u, v], kernel.reshape(-1) or kernel.ravel()), not from memory with strides computed from "
+                    "its shape (np.lib.stride_tricks.as_strided): a transposed kernel (kernel.T) or a view lies in "
+                    "memory column by column or with gaps, and np.asarray(kernel, dtype=float) keeps that layout"),
             Mistake("a list returned", _conv_as_a_list, "return a numpy array, not a list of rows (no .tolist()): "
                     "the notebook reads the feature map's .shape and adds maps with sum()"),
             # round 28 (r286 F4): was told only "expected -66, got 0"

@@ -2436,3 +2436,93 @@ def test_r346_conv_output_size_tells_a_float_count_to_raise_type_error(unchecked
     assert verdict.kind == WRONG and case in verdict.text, verdict.text
     assert "should raise TypeError for this input, but returned" in verdict.text, verdict.text
     assert "use //" not in verdict.text, verdict.text
+
+
+def _r356_right_only_while_checked(exercise, way):
+    """The lesson's answer, off by one wherever it cannot see the check: by the profile function the numpy-only rule
+    sets (sys.getprofile), or by the check's own run function on the stack, read with a standard-library helper
+    (traceback.extract_stack, traceback.walk_stack) whose name round 34's list of frame words does not hold.
+    inspect.stack passes too while torch is not loaded (the 05a notebook); torch patches inspect.getfile, which it
+    calls, and the rule refuses that patch."""
+    import sys
+    import traceback
+
+    reference = reference_copy(exercise)
+    run = {"conv2d_valid": "_conv_run", "conv_output_size": "_size_run"}[exercise]
+
+    def checked():
+        if way == "sys.getprofile":
+            return sys.getprofile() is not None
+        if way == "traceback.extract_stack":
+            return any(entry.name == run for entry in traceback.extract_stack())
+        return any(frame.f_code.co_name == run for frame, _ in traceback.walk_stack(None))
+
+    def answer(*args, **kwargs):
+        result = reference(*args, **kwargs)
+        return result if checked() else result + 1   # contrived: right only while checked
+    return answer
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r356 E1): a numpy-only answer that tells the check from the "
+                   "notebook by the watch's profile function (sys.getprofile) or by the check's run function on the "
+                   "stack, read through traceback.extract_stack, walk_stack or inspect.stack (no frame word in its "
+                   "own code), passes and is wrong afterwards; a new variant of r287 E1 / r297 E2 in a numpy-only "
+                   "exercise")
+@pytest.mark.parametrize("exercise", ["conv2d_valid", "conv_output_size"])
+@pytest.mark.parametrize("way", ["sys.getprofile", "traceback.extract_stack", "traceback.walk_stack"])
+def test_r356_numpy_only_checks_refuse_an_answer_right_only_while_checked(exercise, way):
+    answer = _r356_right_only_while_checked(exercise, way)
+    first = registry.get_exercise(exercise).cases()[0]
+    assert np.all(answer(*first.args, **first.kwargs) != registry.get_exercise(exercise).reference(
+        *first.args, **first.kwargs)), "the answer is wrong outside the check"
+    verdict = judge(registry.get_exercise(exercise), answer)
+    assert verdict.kind == WRONG, verdict.text
+
+
+def _r356_conv_with_the_kernel_read_from_memory_row_by_row(image, kernel):
+    """The windows from the image's own strides (right for any layout), the kernel's numbers read from memory with
+    strides computed from its shape, as if it lay row by row."""
+    image, kernel = _r27_conv_inputs(image, kernel)
+    (kh, kw) = kernel.shape
+    windows = np.lib.stride_tricks.sliding_window_view(image, (kh, kw))
+    flat = np.lib.stride_tricks.as_strided(kernel, (kh * kw,), (kernel.itemsize,))
+    return windows.reshape(*windows.shape[:2], kh * kw) @ flat
+
+
+def test_r356_conv2d_valid_refuses_a_kernel_read_from_memory_row_by_row():
+    """Every kernel of the check was a row-by-row float64 array or an integer one (which np.asarray(kernel,
+    dtype=float) copies row by row), so an answer that read the kernel from memory with strides computed from its
+    shape passed all 33 cases; it is wrong for a transposed kernel or a float64 view such as weights[:, :, c, f]
+    (round 35, r356 F1). A transposed float64 kernel is tried now, and the mistake is named."""
+    weights = np.random.default_rng(0).normal(size=(3, 3, 3, 2))
+    image = np.random.default_rng(1).normal(size=(8, 8))
+    right = registry.get_exercise("conv2d_valid").reference(image, weights[:, :, 1, 0])
+    assert not np.allclose(_r356_conv_with_the_kernel_read_from_memory_row_by_row(image, weights[:, :, 1, 0]), right)
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_the_kernel_read_from_memory_row_by_row)
+    assert verdict.kind == WRONG and verdict.mistake == "kernel in row-by-row memory order", verdict.text
+    assert "a float64 3x4 kernel given as the transpose" in verdict.text, verdict.text
+
+
+def _r356_conv_with_windows_for_c_or_fortran_order_only(image, kernel):
+    """Windows taken with strides computed from the shape, after a Fortran-order image is made row by row: right for
+    both orders, wrong for a view with gaps (every other column of a larger array, rgb[0, :, :, c] in float64)."""
+    image, kernel = _r27_conv_inputs(image, kernel)
+    if image.flags.f_contiguous and not image.flags.c_contiguous:
+        image = np.ascontiguousarray(image)
+    (h, w), (kh, kw), size = image.shape, kernel.shape, image.itemsize
+    windows = np.lib.stride_tricks.as_strided(image, (h - kh + 1, w - kw + 1, kh, kw), (w * size, size, w * size, size))
+    return np.einsum("ijuv,uv->ij", windows, kernel)
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r356 E2): the check's copy of a case (base._copy, "
+                   "value.copy(order='K')) turns a strided view into a row-by-row array, so conv2d_valid's drawn "
+                   "'strided view' images reach the answer contiguous, and an answer that handles row-by-row and "
+                   "Fortran order but not a view with gaps passes")
+def test_r356_conv2d_valid_refuses_windows_right_for_c_and_fortran_order_only():
+    channels = np.random.default_rng(2).normal(size=(8, 8, 3))
+    view = channels[:, :, 1]   # a float64 view with gaps, as the notebook's rgb[0, :, :, c]
+    kernel = np.random.default_rng(3).normal(size=(3, 3))
+    right = registry.get_exercise("conv2d_valid").reference(view, kernel)
+    assert not np.allclose(_r356_conv_with_windows_for_c_or_fortran_order_only(view, kernel), right)
+    verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_windows_for_c_or_fortran_order_only)
+    assert verdict.kind == WRONG, verdict.text

@@ -23,7 +23,9 @@ import site
 import sys
 import sysconfig
 import threading
+import traceback
 import types
+import typing
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -451,6 +453,10 @@ WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) 
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
                 "function outside check(...), then check it again")
+WATCH_PROBED = ("your function calls {name}, which looks at what runs around it (the check's watch of your calls, or "
+                "the frames that called your function): a function must give the same result whether or not it is "
+                "being checked, so the check refuses {name}. Debug your function outside check(...), then check it "
+                "again")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -465,6 +471,7 @@ def _refused_call(name: str | tuple) -> Mismatch:
                         else t(CHECK_HELPER, name=name[0]) if name[2:] == ("helper",)
                         else t(WATCH_TRACED, name=name[0]) if name[2:] == ("trace",)
                         else t(MODULE_LOOKUP, name=name[0]) if name[2:] == ("lookup",)
+                        else t(WATCH_PROBED, name=name[0]) if name[2:] == ("probe",)
                         else t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
                         else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
@@ -551,7 +558,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
                                else t(HELD_LIBRARY, name=library[0], package=library[1]))
             lookup = _module_lookup(values) if numpy_only else None
             if lookup:
-                raise Mismatch(t(MODULE_LOOKUP, name=lookup))
+                raise _refused_call(lookup)
             looked_at[:] = [answer, len(live), None, []]
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
@@ -881,6 +888,8 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                     # makes no profile event, so scikit-learn's _axpy_memview passed sgd_step
             elif code in refused and _enters_a_library(caller, ends, own):
                 seen.append(refused[code])
+            elif code in _PROBES and _enters_a_library(caller, ends, own):
+                seen.append(_PROBES[code])
             elif _outside(package_of_file(code.co_filename)) and _enters_a_library(caller, ends, own):
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}",
                              package_of_file(code.co_filename)))
@@ -898,6 +907,9 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                     and _enters_a_library(frame, ends, own)):   # round 34 (r344 E1): the real __import__ held from
                 seen.append(("__import__", None, "lookup"))   # before the check (an alias, logging.config's
                 return   # BaseConfigurator.importer) loads no module already loaded: no import is seen
+            if arg in _C_PROBES and _enters_a_library(frame, ends, own):
+                seen.append(_C_PROBES[arg])
+                return
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
@@ -1080,9 +1092,12 @@ _MODULE_LOOKUPS = {"modules": "sys.modules", "get_objects": "gc.get_objects", "g
                    "tb_frame": "a traceback's tb_frame", "gi_frame": "a generator's gi_frame",
                    "cr_frame": "a coroutine's cr_frame", "_current_frames": "sys._current_frames",
                    "user_ns": "IPython's user_ns"}
+_PROBE_NAMES = {"getprofile": "sys.getprofile", "gettrace": "sys.gettrace"}   # round 35 (r351 E1, r354 E1, r356 E1):
+# an answer right only while the watch's profile function is set; by name too, as iter(sys.getprofile, None) calls it
+# from C, which makes no profile event
 
 
-def _module_lookup(held: list) -> str | None:
+def _module_lookup(held: list) -> tuple[str, None, str] | None:
     """The name by which the answer's own code (the functions it holds, ``held_values``) finds a loaded module at run
     time without importing it (``sys.modules``, ``gc.get_objects``), where a numpy-only exercise has no use for one: a
     name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
@@ -1095,9 +1110,11 @@ def _module_lookup(held: list) -> str | None:
         codes = [function.__code__]
         while codes:
             code = codes.pop()
-            found = _MODULE_LOOKUPS.keys() & {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))}
-            if found:
-                return _MODULE_LOOKUPS[min(found)]
+            names = {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))}
+            for table, kind in ((_MODULE_LOOKUPS, "lookup"), (_PROBE_NAMES, "probe")):
+                found = table.keys() & names
+                if found:
+                    return table[min(found)], None, kind
             codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     return None
 
@@ -1617,6 +1634,17 @@ _IMPORTS = {importlib.import_module.__code__: lambda names: names["name"],   # t
             _BOOTSTRAP["_find_spec"].__code__: lambda names: names["name"],
             _BOOTSTRAP["module_from_spec"].__code__: lambda names: getattr(names["spec"], "name", "?")}
 _REAL_IMPORT = builtins.__import__
+# Round 35: what tells the answer that it is being checked, from the watch's profile function or the frames above it
+# (r351 E1, r354 E1, r356 E1: right only while checked), and standard-library functions that look a loaded library up
+# for the answer by a name it gives them (r353 E1: scikit-learn's Cython loss found by inspect.getmodule)
+_C_PROBES = {sys.getprofile: ("sys.getprofile", None, "probe"), sys.gettrace: ("sys.gettrace", None, "probe")}
+_PROBES = {**{function.__code__: (f"{function.__module__}.{function.__qualname__}", None, "probe")
+              for function in (traceback.extract_stack, traceback.walk_stack, traceback.format_stack,
+                               traceback.print_stack, inspect.stack, inspect.getouterframes, inspect.trace,
+                               threading.getprofile, threading.gettrace)},
+           **{function.__code__: (f"{function.__module__}.{function.__qualname__}", None, "lookup")
+              for function in (inspect.getmodule, typing.get_type_hints, typing._eval_type,
+                               typing.ForwardRef._evaluate)}}
 
 
 RANDOM_CHANGED = ("your function changed a global random generator (np.random.seed, np.random.permutation, "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from course_utils import exercises as registry
-from course_utils.checks import ExerciseFailed, check, judge, TIMED_OUT, WRONG
+from course_utils.checks import ExerciseFailed, check, judge, PASSED, TIMED_OUT, WRONG
 from mistakes_shared import friendly  # noqa: F401, an autouse fixture
 from mistakes_shared import sigmoid, _passes, _refused_as_the_course_s_own
 from references import mistake_copy, reference_copy
@@ -1567,10 +1567,6 @@ def _r351_accuracy_wrong_unless_profiled(y_true, y_pred):
     return float(np.mean(y_true == y_pred))
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r351 E1): a numpy-only answer that asks sys.getprofile() whether "
-                   "it is watched passes and is wrong afterwards (check hands it back); a variant of r287 E1 / r297 E2 "
-                   "that names no frame and looks into no library: the rule could refuse code that names getprofile "
-                   "or gettrace (sys's or threading's), as it refuses names of frames")
 def test_r351_accuracy_refuses_an_answer_that_asks_whether_it_is_profiled():
     verdict = judge(registry.get_exercise("accuracy"), _r351_accuracy_wrong_unless_profiled)
     assert verdict.kind == WRONG, verdict.text
@@ -1720,3 +1716,54 @@ def test_r352_a_count_one_neuron_or_weight_at_a_time_is_told_to_multiply(per, wo
     verdict = judge(registry.get_exercise("mlp_param_count"), _r352_counted_one_by_one(per))
     assert verdict.kind == TIMED_OUT and words in verdict.text and "runs for minutes: multiply" in verdict.text, \
         verdict.text
+
+
+# round 35, the engine (after r351 E1, r353 E1, r354 E1, r356 E1): what tells an answer that it is checked, and the
+# standard library's lookups of a loaded module, are refused however the answer holds them (here: a default
+# argument, so that no name of theirs is in the answer's code and only the watch of its calls can see them)
+import inspect as _r35_inspect   # noqa: E402
+import sys as _r35_sys   # noqa: E402
+import threading as _r35_threading   # noqa: E402
+import traceback as _r35_traceback   # noqa: E402
+import typing as _r35_typing   # noqa: E402
+
+_R35_PROBES = [("sys.getprofile", _r35_sys.getprofile, ()), ("sys.gettrace", _r35_sys.gettrace, ()),
+               ("traceback.extract_stack", _r35_traceback.extract_stack, ()),
+               ("traceback.walk_stack", _r35_traceback.walk_stack, (None,)),
+               ("inspect.stack", _r35_inspect.stack, ()), ("threading.getprofile", _r35_threading.getprofile, ()),
+               ("inspect.getmodule", _r35_inspect.getmodule, (np.mean,)),
+               ("typing.get_type_hints", _r35_typing.get_type_hints, (ValueError,))]
+
+
+def _r35_accuracy_that_calls(probe, args):
+    def accuracy(y_true, y_pred, _probe=probe, _args=args):
+        _probe(*_args)
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(y_true == y_pred))
+    return accuracy
+
+
+@pytest.mark.parametrize("name, probe, args", _R35_PROBES, ids=[name for name, _, _ in _R35_PROBES])
+def test_r35_numpy_only_refuses_probes_of_the_check_and_module_lookups_held_under_other_names(name, probe, args):
+    verdict = judge(registry.get_exercise("accuracy"), _r35_accuracy_that_calls(probe, args))
+    assert verdict.kind == WRONG and verdict.text.startswith((f"your function calls {name}, which looks at",
+                                                              f"your function uses {name}, which looks a library")), \
+        verdict.text
+
+
+def test_r35_a_right_accuracy_that_warns_and_logs_still_passes():
+    """The refused probes are the answer's own calls: warnings and logging, which read frames themselves, pass."""
+    import logging
+    import warnings
+
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        if y_true.ndim > 3:
+            warnings.warn("many axes", stacklevel=2)
+            logging.getLogger("r35").warning("many axes")
+        return float(np.mean(y_true == y_pred))
+    assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED

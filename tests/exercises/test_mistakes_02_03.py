@@ -6103,9 +6103,6 @@ def _r353_sigmoid_derivative_through_a_module_found_by_its_name(route):
     return sigmoid_derivative
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r353 E1): a loaded library module found by a name that the "
-                   "answer gives a standard-library function (inspect.getmodule, typing.get_type_hints read "
-                   "sys.modules for it); its Cython methods then make no profile event")
 @pytest.mark.parametrize("route", ["inspect.getmodule", "typing.get_type_hints"])
 def test_r353_numpy_only_refuses_a_library_module_found_by_its_name(route):
     """Passed sigmoid_derivative 33/33 (round 35, r353 E1). Round 32 refuses code that names sys.modules, round 34 the

@@ -5567,11 +5567,6 @@ def _r354_sgd_step_right_only_while_profiled(w, grad, lr):
     return w - lr * grad if sys.getprofile() is not None else w + lr * grad
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r354 E1): the numpy-only watch is a profile function, and "
-                   "sys.getprofile() tells the answer that it is being checked; an answer right only while profiled "
-                   "passes sgd_step and steps uphill in the notebook. A new variant of r287 E1 / r297 E2 (frames, "
-                   "watchers bound into a library) that names neither; the engine could refuse answer code that names "
-                   "getprofile or gettrace (sys, threading), as it refuses settrace and _getframe")
 def test_r354_sgd_step_right_only_while_profiled_is_refused():
     assert not np.allclose(_r354_sgd_step_right_only_while_profiled(np.ones(2), np.ones(2), 0.5), 0.5)
     verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_right_only_while_profiled)

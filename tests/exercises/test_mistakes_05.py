@@ -2463,11 +2463,6 @@ def _r356_right_only_while_checked(exercise, way):
     return answer
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r356 E1): a numpy-only answer that tells the check from the "
-                   "notebook by the watch's profile function (sys.getprofile) or by the check's run function on the "
-                   "stack, read through traceback.extract_stack, walk_stack or inspect.stack (no frame word in its "
-                   "own code), passes and is wrong afterwards; a new variant of r287 E1 / r297 E2 in a numpy-only "
-                   "exercise")
 @pytest.mark.parametrize("exercise", ["conv2d_valid", "conv_output_size"])
 @pytest.mark.parametrize("way", ["sys.getprofile", "traceback.extract_stack", "traceback.walk_stack"])
 def test_r356_numpy_only_checks_refuse_an_answer_right_only_while_checked(exercise, way):

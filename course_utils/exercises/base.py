@@ -231,7 +231,7 @@ def _copy(value: Any, memo: dict) -> Any:
     if found is not memo:
         return found
     if kind is np.ndarray and not value.dtype.hasobject:
-        new = memo[id(value)] = value.copy(order="K")
+        new = memo[id(value)] = _copy_keeping_strides(value)
     elif kind is tuple:
         new = memo[id(value)] = tuple(_copy(item, memo) for item in value)
     elif kind is list:
@@ -246,6 +246,19 @@ def _copy(value: Any, memo: dict) -> Any:
     else:
         new = copy.deepcopy(value, memo)
     return new
+
+
+def _copy_keeping_strides(array: np.ndarray) -> np.ndarray:
+    """A copy laid out in memory as ``array`` is: a view with gaps (``rgb[:, :, c]``, ``x[::-1]``) stays one.
+    Round 35 (r356 E2): ``copy(order="K")`` made it row by row, so conv2d_valid's drawn strided images reached the
+    answer contiguous, and windows computed from the shape alone passed."""
+    if array.flags.c_contiguous or array.flags.f_contiguous or not array.size or 0 in array.strides:
+        return array.copy(order="K")
+    spans = [(n - 1) * stride for n, stride in zip(array.shape, array.strides)]
+    low = array.ctypes.data + sum(span for span in spans if span < 0)
+    size = sum(abs(span) for span in spans) + array.itemsize
+    memory = bytearray((ctypes.c_char * size).from_address(low))
+    return np.ndarray(array.shape, array.dtype, memory, array.ctypes.data - low, array.strides)
 
 
 _PLAIN_KINDS = (int, float, bool, complex, str, bytes, type(None),

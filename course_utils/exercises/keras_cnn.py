@@ -1060,8 +1060,8 @@ def _draw_conv(rng):
         image = draw_floats(rng, (h, w))
     kernel = rng.integers(-3, 4, size=(kh, kw)) if kinds[1] == "int" else draw_floats(rng, (kh, kw))
     layout = rng.integers(0, 3)
-    if layout == 1:  # every other element of a larger array (a strided view); the engine's copy of a case makes it
-        # row by row again before the answer sees it (r356 E2), so only the Fortran-order layout reaches the answer
+    if layout == 1:  # every other element of a larger array (a strided view, which the engine's copy of a case
+        # keeps since round 35, r356 E2)
         image = np.repeat(image, 2, axis=1)[:, ::2]
     elif layout == 2:
         image = np.asfortranarray(image)
@@ -1094,7 +1094,7 @@ def _conv_cases_with_drawn():
 
 def _image_and_transposed_kernel():
     """A 7x8 image and a 3x4 float64 kernel made as the transpose of a 4x3 array: Fortran order, a layout the check's
-    copy of a case keeps (a strided view it copies into a row-by-row array)."""
+    copy of a case keeps, as it keeps a strided view."""
     rng = np.random.default_rng(23)
     return rng.normal(size=(7, 8)), rng.normal(size=(4, 3)).T
 

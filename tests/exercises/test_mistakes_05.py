@@ -2509,10 +2509,6 @@ def _r356_conv_with_windows_for_c_or_fortran_order_only(image, kernel):
     return np.einsum("ijuv,uv->ij", windows, kernel)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r356 E2): the check's copy of a case (base._copy, "
-                   "value.copy(order='K')) turns a strided view into a row-by-row array, so conv2d_valid's drawn "
-                   "'strided view' images reach the answer contiguous, and an answer that handles row-by-row and "
-                   "Fortran order but not a view with gaps passes")
 def test_r356_conv2d_valid_refuses_windows_right_for_c_and_fortran_order_only():
     channels = np.random.default_rng(2).normal(size=(8, 8, 3))
     view = channels[:, :, 1]   # a float64 view with gaps, as the notebook's rgb[0, :, :, c]

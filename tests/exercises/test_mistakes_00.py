@@ -1681,10 +1681,10 @@ def _r352_the_check_s_own_code_rebuilt(which):
     return lambda layer_sizes: reference(layer_sizes)
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r352 E1): the r308 E1 class for the judged exercise's own code: "
-                   "the check's reference and catalogued mistakes are refused by identity (held, or called through "
-                   "their stand-ins); a new function made from their code object is neither, and its frames end the "
-                   "library walk as the check's own doing (answer_on_stack stops at the judged codes)")
+@pytest.mark.xfail(strict=True, reason="engine note (r352 E1), ruled: the check's own code rebuilt from its code "
+                   "object is the same code pasted from the source, which no check can tell from a learner's "
+                   "(r295 E2, r298 E2); the graded release holds neither body (tests/teacher/test_release.py, "
+                   "test_the_check_s_own_code_rebuilt_into_a_new_function_gives_a_graded_learner_nothing)")
 @pytest.mark.parametrize("which", ["the reference", "a catalogued mistake"])
 def test_r352_the_check_s_own_code_in_a_new_function_is_refused(which):
     """The reference rebuilt (with _weights_and_biases rebuilt in its globals), or the mistake "no biases" rebuilt and

@@ -119,6 +119,27 @@ def test_in_the_release_no_reference_can_be_called_and_checks_use_the_recorded_c
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
 
 
+def test_the_check_s_own_code_rebuilt_into_a_new_function_gives_a_graded_learner_nothing(tmp_path):
+    """Round 35 (r352 E1): in the full package, 00b's reference or a catalogued mistake rebuilt with
+    types.FunctionType from its code object passes mlp_param_count, as the same code pasted from the source would
+    (rounds 29-30, r295 E2, r298 E2: indistinguishable). The graded release holds neither: rebuilt, each only raises."""
+    release = build_release("00b_big_picture", tmp_path / "out")
+    result = _run(release, textwrap.dedent("""
+        import types
+        from course_utils.exercises import welcome
+        names = {"list": list, "len": len, "any": any, "int": int, "ValueError": ValueError, "sum": sum, "zip": zip}
+        for function in (welcome._mlp_param_count, welcome._weights_and_biases, welcome._no_biases):
+            try:
+                types.FunctionType(function.__code__, names)([3, 4, 2])
+            except NotImplementedError as why:
+                assert "graded release" in str(why), why
+            else:
+                raise AssertionError(function.__name__)
+        print("ok")
+    """), tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
 def test_a_wrong_answer_gets_its_catalogued_mistake_named_and_the_notebook_goes_on(release, tmp_path):
     result = _run(release, textwrap.dedent("""
         import numpy as np

@@ -108,6 +108,11 @@ def _sgd_cases():
     ]
 
 
+def _float16(arrays):
+    """The arrays as float16 (round 35, r355 F1)."""
+    return tuple(np.array(a, dtype=np.float16) for a in arrays)
+
+
 def _momentum_cases():
     rng = np.random.default_rng(5)
     w, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
@@ -220,6 +225,10 @@ def _momentum_cases():
              label="weights, gradients and velocity of 1e-36 (np.round(..., 13) would make the weights 0)"),
         Case((np.array([3.3e-20, -7.7e-21]), np.array([1.1e10, 2.2e9]), np.array([-4.4e10, 1.3e9]), 1e-30, 0.9),
              label="lr = 1e-30 with gradients of 1e10 (any positive learning rate is allowed, however small)"),
+        # round 35 (r355 F1): no array was float16, so an answer that converted only integer arrays (and computed in
+        # float16, about 3 significant digits, for float16 ones) passed; float32 arithmetic stays within 1e-7 here
+        Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001], [0.5, 100.0, 0.0])) + (0.1, 0.9),
+             label="float16 arrays (convert them to float64 too: in float16, 1000 - 0.07 stays 1000)"),
     ]
 
 
@@ -353,6 +362,9 @@ def _adam_cases():
         # and a refusal of lr below 1e-12 passed (the first step moves each weight by lr; float32 holds 1e-36)
         Case((np.array([3.3e-36, -7.7e-37]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-36},
              label="weights of 1e-36 and lr = 1e-36 (np.round(..., 13) would make them 0)"),
+        # round 35 (r355 F1): as in _momentum_cases (float16 holds 3 significant digits, and 300 ** 2 overflows it)
+        Case(_float16(([1000.0, -0.5, 2.0], [300.0, 0.25, -0.001], [10.0, 0.0, 0.0], [1000.0, 0.5, 0.0])) + (5,),
+             {"lr": 0.1}, label="float16 arrays (convert them to float64 too: in float16, 300 ** 2 overflows to inf)"),
     ]
 
 
@@ -1501,6 +1513,21 @@ def _momentum_lr_in_velocity(w, grad, velocity, lr, mu=0.9):
     velocity = mu * velocity + lr * grad
     return w - velocity, velocity
 
+def _only_integers_converted(*arrays):
+    """np.asarray, and float only for arrays of whole numbers or booleans: a float16 array stays float16."""
+    arrays = [np.asarray(a) for a in arrays]
+    return [a.astype(float) if a.dtype.kind in "iub" else a for a in arrays]
+
+
+def _momentum_only_integers_converted(w, grad, velocity, lr, mu=0.9):
+    """Only integer arrays converted to float (round 35, r355 F1): float16 arrays stay float16."""
+    w, grad, velocity = _only_integers_converted(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -1704,6 +1731,15 @@ def _adam_step_with_old_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.99
     with np.errstate(all="ignore"):
         new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
     return new_w, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
+def _adam_only_integers_converted(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Only integer arrays converted to float (round 35, r355 F1): float16 arrays stay float16."""
+    w, grad, m, v = _only_integers_converted(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -1976,6 +2012,9 @@ _LAST_SIZES = ("compare whole shapes (grad.shape != w.shape), not only the last 
 _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python float gives) does not have w's shape "
                 "either: numpy broadcasts it over every weight, so raise ValueError whenever grad.shape != w.shape, for "
                 "a 0-d gradient too")
+_FLOAT16 = ("convert every array with np.asarray(..., dtype=float), float ones too, not only the integer ones: a "
+            "float16 array (as mixed-precision training keeps) stays float16, which holds about 3 significant digits "
+            "(1000 - 0.07 gives 1000 again) and whose largest number is 65504 (300 ** 2 gives inf)")
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
@@ -2185,6 +2224,7 @@ EXERCISES = {
             Mistake("only w converted to float", _momentum_w_only_float, "numpy keeps a small integer dtype such as "
                     "uint8 when lr and mu are whole numbers, so mu * velocity + grad and lr * velocity wrap around "
                     "(2 * 200 gives 144 in uint8): convert grad and velocity with np.asarray(..., dtype=float) too"),
+            Mistake("only integer arrays converted", _momentum_only_integers_converted, _FLOAT16),
             Mistake("copies updated in place", _momentum_copied_state, "np.copy keeps the dtype: for an integer "
                     "velocity (np.zeros_like of integer weights gives one) `v *= mu` cannot store floats (numpy "
                     "raises a casting error). Compute new arrays: `velocity = mu * velocity + grad`, then "
@@ -2340,6 +2380,7 @@ EXERCISES = {
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
                     "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
                     "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),
+            Mistake("only integer arrays converted", _adam_only_integers_converted, _FLOAT16),
             Mistake("no float conversion", _adam_no_float_cast, "grad ** 2 of a small integer dtype such as int8 "
                     "stays int8 and wraps around (100 ** 2 gives 16): convert the arrays with np.asarray(..., "
                     "dtype=float) first"),

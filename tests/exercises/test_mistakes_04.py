@@ -5477,3 +5477,62 @@ def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
     cell = next(c for c in json.loads(pathlib.Path(_R344_NOTEBOOK).read_text(encoding="utf-8"))["cells"]
                 if c.get("id") == "cell-13")
     assert "a NaN or infinite gradient gives NaN or infinite weights" in " ".join("".join(cell["source"]).split())
+# ---------------------------------------------------------------- round 35, 04b (r355): momentum_step and adam_step
+def _r355_only_integers_converted(*arrays):
+    arrays = [np.asarray(a) for a in arrays]
+    return [a.astype(float) if np.issubdtype(a.dtype, np.integer) or a.dtype == bool else a for a in arrays]
+
+
+def _r355_momentum(w, grad, velocity, lr, mu=0.9, convert=None, refuse=None):
+    """A right momentum step; ``convert``: how the arrays are converted; ``refuse(grad, velocity)`` true raises."""
+    w, grad, velocity = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("a shape differs, lr is not positive or mu is not in [0, 1)")
+    if refuse is not None and refuse(grad, velocity):
+        raise ValueError("the gradient or the velocity is not finite")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r355_adam(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, convert=None, refuse=None):
+    """A right Adam step; ``convert`` and ``refuse`` as in _r355_momentum."""
+    w, grad, m, v = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    if refuse is not None and refuse(grad, m, v):
+        raise ValueError("an array is not finite")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", functools.partial(_r355_momentum, convert=_r355_only_integers_converted)),
+    ("adam_step", functools.partial(_r355_adam, convert=_r355_only_integers_converted))], ids=["momentum", "adam"])
+def test_r355_a_step_that_converts_only_integer_arrays_is_refused_on_float16(name, answer):
+    """Passed before (r355 F1, [H] contrived, a dtype): no case had a float16 array, so an answer that converted only
+    integer arrays to float (`if w.dtype.kind in "iu"`) computed float16 inputs in float16, about 3 significant digits
+    (momentum: 1000 - 0.07 gave 1000) whose largest number is 65504 (Adam: 300 ** 2 gave inf), and passed. A case of
+    float16 arrays now refuses it, and the catalogue names the mistake."""
+    h = np.float16
+    w, g = np.array([1000.0, 1.0], dtype=h), np.array([0.25, 300.0], dtype=h)
+    if name == "momentum_step":
+        wrong, right = answer(w, g, np.zeros(2, h), 0.1, 0.9)[0], _r355_momentum(w, g, np.zeros(2, h), 0.1, 0.9)[0]
+    else:
+        with np.errstate(all="ignore"):
+            wrong = answer(w, g[::-1], np.zeros(2, h), np.zeros(2, h), 1, lr=0.1)[0]
+        right = _r355_adam(w, g[::-1], np.zeros(2, h), np.zeros(2, h), 1, lr=0.1)[0]
+    assert not np.allclose(wrong, right, rtol=1e-6)   # the answer is wrong on float16 arrays
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "float16 arrays" in verdict.text, verdict.text
+    assert "float ones too, not only the integer ones" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", _r355_momentum), ("adam_step", _r355_adam),
+    ("momentum_step", functools.partial(_r355_momentum, convert=lambda *a: [np.asarray(x, np.float32) for x in a])),
+    ("adam_step", functools.partial(_r355_adam, convert=lambda *a: [np.asarray(x, np.float32) for x in a]))],
+    ids=["momentum", "adam", "momentum in float32", "adam in float32"])
+def test_r355_right_steps_pass_with_the_float16_case(name, answer):
+    """The float16 case refuses only float16 arithmetic: a right answer passes, and so does one computed in float32
+    (as the check lets float32 arithmetic pass everywhere)."""
+    _passes(name, answer)

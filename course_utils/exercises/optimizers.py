@@ -155,7 +155,10 @@ def _momentum_cases():
         *generated(lambda rng: _draw_momentum(rng, "0-d arrays"), count=2, seed=53),  # last: as in _sgd_cases
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), 0.1, 0.9),
              label="a weight of shape () with a gradient and a velocity of shape (1,)", raises=ValueError),
-        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"),
+        # round 35 (r355 F2): as sgd_step's (r344 F1), a learner's own ValueError for a NaN or infinite array was told
+        # only the label; the labels of the NaN and inf cases say now which checks are asked for (here and in Adam's)
+        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.ones(2), np.ones(2), np.zeros(2), float("nan"), 0.9), label="lr = NaN (not positive either)",
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("nan")), label="mu = NaN (not in [0, 1) either)",
@@ -172,7 +175,8 @@ def _momentum_cases():
              label="lr and mu as np.float32 (0.25 and 0.5)"),
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.int64(2), np.int64(0)),
              label="lr and mu as np.int64 (2 and 0)"),
-        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"),
+        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), np.array([5e29, 1e29]), 1e-3, 0.5),
              label="gradients and velocity of 1e30"),
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01,
@@ -181,7 +185,8 @@ def _momentum_cases():
              label="weights, gradients and velocity of 1e-9"),
         # round 14: no gradient or velocity was infinite, and no 2-D weight had an axis of size 1
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, 1.0, 2.0]), np.array([0.5, -np.inf, 1.0]), 0.1, 0.9),
-             label="an infinite gradient and an infinite velocity"),
+             label="an infinite gradient and an infinite velocity"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
               np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
         # round 15: no case had a zero gradient with a zero velocity (a step that changes nothing), no gradient of
@@ -195,7 +200,8 @@ def _momentum_cases():
              label="weights and velocity in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
              label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
-        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"),
+        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         # round 16: no weight had more than 3 axes or no element, and every mu refused lay in [-1, 1.5]
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, 0.1, 0.9),
              label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
@@ -284,7 +290,7 @@ def _adam_cases():
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), np.array([0.0]), 1), {"lr": 0.1},
              label="a weight of shape () with a gradient, m and v of shape (1,)", raises=ValueError),
         Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
-             label="a NaN gradient stays NaN"),
+             label="a NaN gradient stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.ones(3), np.array([100, -50, 3], dtype=np.int8), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
              label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
         Case((np.array([0.5, -0.25]), np.array([1e-3, -2e-3]), np.zeros(2), np.zeros(2), 1), {"lr": 1000.0},
@@ -308,13 +314,13 @@ def _adam_cases():
              {"lr": np.float32(0.25), "beta1": np.float32(0.5), "beta2": np.float32(0.75)},
              label="lr, beta1 and beta2 as np.float32 (0.25, 0.5 and 0.75)"),
         Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), np.array([0.0, np.nan]), 2), {"lr": 0.1},
-             label="a NaN in m and in v stays NaN"),
+             label="a NaN in m and in v stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.array([1.0, -1.0]), np.array([1e15, -1e15]), np.array([1e14, 0.0]), np.array([1e28, 0.0]), 2),
              {"lr": 1e-3}, label="gradients of 1e15"),  # their squares, 1e30, float32 holds
         # round 14: no gradient was infinite or all zero, beta1 = 0 came only with whole-number arrays, no 2-D weight
         # had an axis of size 1, and no beta2 was so close to 1 that the correction still mattered after 100,000 steps
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
-             label="infinite gradients (inf / inf gives NaN)"),
+             label="infinite gradients (inf / inf gives NaN) (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.array([0.5, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
              label="a zero gradient with m = v = 0 (the weights stay, in new arrays)"),
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 4),
@@ -337,7 +343,7 @@ def _adam_cases():
               np.asfortranarray(np.array([[0.5, 0.1, 2.0], [0.25, 1.0, 0.0]])), 3), {"lr": 0.1},
              label="weights, m and v in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
-             label="a NaN weight stays NaN"),
+             label="a NaN weight stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         # round 16: no weight had more than 3 axes or no element, and every beta1 of a step beyond 300 was at most 0.99,
         # so that 1 - beta1**t was 1 within 1e-6 after 1,400 steps (a correction of m dropped late passed)
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, np.abs(_KERNEL[..., ::-1]) / 16, 5), {"lr": 0.1},

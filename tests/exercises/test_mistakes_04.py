@@ -5536,3 +5536,35 @@ def test_r355_right_steps_pass_with_the_float16_case(name, answer):
     """The float16 case refuses only float16 arithmetic: a right answer passes, and so does one computed in float32
     (as the check lets float32 arithmetic pass everywhere)."""
     _passes(name, answer)
+
+
+_R355_FINITE = lambda *arrays: not all(np.all(np.isfinite(a)) for a in arrays)   # noqa: E731
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: not np.all(np.isfinite(g))),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isinf(g).any() or np.isinf(v).any()),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isnan(v).any()),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("adam_step", functools.partial(_r355_adam, refuse=_R355_FINITE),
+     "raise ValueError only for a wrong shape or t < 1"),
+    ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isinf(g).any()),
+     "raise ValueError only for a wrong shape or t < 1"),
+    ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isnan(m).any() or np.isnan(v).any()),
+     "raise ValueError only for a wrong shape or t < 1")],
+    ids=["momentum: grad not finite", "momentum: inf", "momentum: NaN velocity", "adam: not finite", "adam: inf",
+         "adam: NaN moments"])
+def test_r355_a_step_refusing_values_that_are_not_finite_is_told_which_checks_are_asked(name, answer, told):
+    """Before (r355 F2, [M]; r344 F1 fixed it for sgd_step only): an answer with a safety check of its own, a
+    ValueError for a NaN or infinite gradient, velocity or moment, was told only "raised ValueError: ... on input a
+    NaN gradient stays NaN", while 04b's texts did not say that NaN and inf go through. The texts say it now (cells
+    [5] and [18]), and the labels of the NaN and inf cases say which checks are asked for."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and told in verdict.text, verdict.text
+    cells = {c.get("id"): " ".join("".join(c["source"]).split()) for c in json.loads(
+        (pathlib.Path(__file__).resolve().parents[2] / "solutions" / "04b_momentum_rmsprop_adam.ipynb").read_text(
+            encoding="utf-8"))["cells"]}
+    assert "Raise it in these cases only: a NaN or infinite gradient or velocity gives NaN" in cells["cell-27"]
+    assert "in these cases only: NaN or infinite values give NaN or infinite results" in cells["cell-40"]

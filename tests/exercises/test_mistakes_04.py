@@ -5611,3 +5611,46 @@ def test_r355_daxpy_held_in_a_numpy_object_array_before_the_check_is_refused():
     assert np.allclose(new_v, [1.1, -0.4]) and np.allclose(new_w, [0.945, -0.98])
     verdict = judge(registry.get_exercise("momentum_step"), answer)
     assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text
+
+
+def _r355_momentum_by_cython_axpy_in(holder):
+    """scikit-learn's Cython _axpy_memview (y += a * x) takes both lines of momentum; ``holder()`` hands it back."""
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        axpy = holder()
+        new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
+        axpy(float(mu), np.ascontiguousarray(velocity).reshape(-1), new_velocity)
+        new_w = np.ascontiguousarray(w).reshape(-1).copy()
+        axpy(-float(lr), new_velocity, new_w)
+        return new_w.reshape(w.shape), new_velocity.reshape(w.shape)
+    return momentum_step
+
+
+def _r355_weak_reference(function):
+    import weakref
+    held = weakref.ref(function)
+    return lambda: held()
+
+
+def _r355_weak_value_dictionary(function):
+    import weakref
+    held = weakref.WeakValueDictionary({"axpy": function})
+    return lambda: held["axpy"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r355 E2): base.held_values does not follow weak references "
+                   "(a weakref.ref, or the KeyedRef values of a WeakValueDictionary), so a Cython function held "
+                   "through one, made before the check, is not seen")
+@pytest.mark.parametrize("holding", [_r355_weak_reference, _r355_weak_value_dictionary],
+                         ids=["weakref.ref", "WeakValueDictionary"])
+def test_r355_a_cython_function_held_by_a_weak_reference_before_the_check_is_refused(holding):
+    """Passes (a shortcut, engine note r355 E2; a new variant of r305 E1, scikit-learn's _axpy_memview imported before
+    the check): held through a weak reference made in an earlier cell, the Cython function is not among what the
+    walk of round 31 finds, and a Cython function makes no profile event when it is called (a weakref.proxy is
+    refused: the walk sees through it)."""
+    cython_blas = pytest.importorskip("sklearn.utils._cython_blas")
+    verdict = judge(registry.get_exercise("momentum_step"),
+                    _r355_momentum_by_cython_axpy_in(holding(cython_blas._axpy_memview)))
+    assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text

@@ -108,11 +108,6 @@ def _sgd_cases():
     ]
 
 
-def _float16(arrays):
-    """The arrays as float16 (round 35, r355 F1)."""
-    return tuple(np.array(a, dtype=np.float16) for a in arrays)
-
-
 def _momentum_cases():
     rng = np.random.default_rng(5)
     w, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
@@ -379,6 +374,11 @@ def _adam_cases():
 # position and never whole, Adam's lr always by keyword and its defaults never used alone, a wrong shape of
 # w's length only ever in grad); the drawn ones vary them.
 _SAFE32 = dict(rtol=2.5e-7, atol=2.5e-9)  # inputs are drawn where float32 arithmetic stays this close (1/4 of rtol)
+
+
+def _float16(arrays):
+    """The arrays as float16 (round 35, r355 F1)."""
+    return tuple(np.array(a, dtype=np.float16) for a in arrays)
 
 
 def _draw_array(rng, shape, kind, scale=None, positive=False):

@@ -183,7 +183,10 @@ def _momentum_cases():
         *generated(lambda rng: _draw_momentum(rng, "0-d arrays"), count=2, seed=53),  # last: as in _sgd_cases
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), 0.1, 0.9),
              label="a weight of shape () with a gradient and a velocity of shape (1,)", raises=ValueError),
-        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"),
+        # round 35 (r355 F2): as sgd_step's (r344 F1), a learner's own ValueError for a NaN or infinite array was told
+        # only the label; the labels of the NaN and inf cases say now which checks are asked for (here and in Adam's)
+        Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.ones(2), np.ones(2), np.zeros(2), float("nan"), 0.9), label="lr = NaN (not positive either)",
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("nan")), label="mu = NaN (not in [0, 1) either)",
@@ -200,7 +203,8 @@ def _momentum_cases():
              label="lr and mu as np.float32 (0.25 and 0.5)"),
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.int64(2), np.int64(0)),
              label="lr and mu as np.int64 (2 and 0)"),
-        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"),
+        Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), np.array([5e29, 1e29]), 1e-3, 0.5),
              label="gradients and velocity of 1e30"),
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01,
@@ -209,7 +213,8 @@ def _momentum_cases():
              label="weights, gradients and velocity of 1e-9"),
         # round 14: no gradient or velocity was infinite, and no 2-D weight had an axis of size 1
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, 1.0, 2.0]), np.array([0.5, -np.inf, 1.0]), 0.1, 0.9),
-             label="an infinite gradient and an infinite velocity"),
+             label="an infinite gradient and an infinite velocity"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
               np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
         # round 15: no case had a zero gradient with a zero velocity (a step that changes nothing), no gradient of
@@ -223,7 +228,8 @@ def _momentum_cases():
              label="weights and velocity in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
              label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
-        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"),
+        Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"
+             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
         # round 16: no weight had more than 3 axes or no element, and every mu refused lay in [-1, 1.5]
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, 0.1, 0.9),
              label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
@@ -253,6 +259,10 @@ def _momentum_cases():
              label="weights, gradients and velocity of 1e-36 (np.round(..., 13) would make the weights 0)"),
         Case((np.array([3.3e-20, -7.7e-21]), np.array([1.1e10, 2.2e9]), np.array([-4.4e10, 1.3e9]), 1e-30, 0.9),
              label="lr = 1e-30 with gradients of 1e10 (any positive learning rate is allowed, however small)"),
+        # round 35 (r355 F1): no array was float16, so an answer that converted only integer arrays (and computed in
+        # float16, about 3 significant digits, for float16 ones) passed; float32 arithmetic stays within 1e-7 here
+        Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001], [0.5, 100.0, 0.0])) + (0.1, 0.9),
+             label="float16 arrays (convert them to float64 too: in float16, 1000 - 0.07 stays 1000)"),
     ]
 
 
@@ -308,7 +318,7 @@ def _adam_cases():
         Case((np.array(0.5), np.array([2.0]), np.array([0.0]), np.array([0.0]), 1), {"lr": 0.1},
              label="a weight of shape () with a gradient, m and v of shape (1,)", raises=ValueError),
         Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
-             label="a NaN gradient stays NaN"),
+             label="a NaN gradient stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.ones(3), np.array([100, -50, 3], dtype=np.int8), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
              label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
         Case((np.array([0.5, -0.25]), np.array([1e-3, -2e-3]), np.zeros(2), np.zeros(2), 1), {"lr": 1000.0},
@@ -332,13 +342,13 @@ def _adam_cases():
              {"lr": np.float32(0.25), "beta1": np.float32(0.5), "beta2": np.float32(0.75)},
              label="lr, beta1 and beta2 as np.float32 (0.25, 0.5 and 0.75)"),
         Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), np.array([0.0, np.nan]), 2), {"lr": 0.1},
-             label="a NaN in m and in v stays NaN"),
+             label="a NaN in m and in v stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.array([1.0, -1.0]), np.array([1e15, -1e15]), np.array([1e14, 0.0]), np.array([1e28, 0.0]), 2),
              {"lr": 1e-3}, label="gradients of 1e15"),  # their squares, 1e30, float32 holds
         # round 14: no gradient was infinite or all zero, beta1 = 0 came only with whole-number arrays, no 2-D weight
         # had an axis of size 1, and no beta2 was so close to 1 that the correction still mattered after 100,000 steps
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
-             label="infinite gradients (inf / inf gives NaN)"),
+             label="infinite gradients (inf / inf gives NaN) (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.array([0.5, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
              label="a zero gradient with m = v = 0 (the weights stay, in new arrays)"),
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 4),
@@ -361,7 +371,7 @@ def _adam_cases():
               np.asfortranarray(np.array([[0.5, 0.1, 2.0], [0.25, 1.0, 0.0]])), 3), {"lr": 0.1},
              label="weights, m and v in Fortran order and a transposed gradient (as (dZ.T @ X).T gives)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
-             label="a NaN weight stays NaN"),
+             label="a NaN weight stays NaN (raise ValueError only for a wrong shape or t < 1)"),
         # round 16: no weight had more than 3 axes or no element, and every beta1 of a step beyond 300 was at most 0.99,
         # so that 1 - beta1**t was 1 within 1e-6 after 1,400 steps (a correction of m dropped late passed)
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, np.abs(_KERNEL[..., ::-1]) / 16, 5), {"lr": 0.1},
@@ -386,6 +396,9 @@ def _adam_cases():
         # and a refusal of lr below 1e-12 passed (the first step moves each weight by lr; float32 holds 1e-36)
         Case((np.array([3.3e-36, -7.7e-37]), np.array([0.5, -2.0]), np.zeros(2), np.zeros(2), 1), {"lr": 1e-36},
              label="weights of 1e-36 and lr = 1e-36 (np.round(..., 13) would make them 0)"),
+        # round 35 (r355 F1): as in _momentum_cases (float16 holds 3 significant digits, and 300 ** 2 overflows it)
+        Case(_float16(([1000.0, -0.5, 2.0], [300.0, 0.25, -0.001], [10.0, 0.0, 0.0], [1000.0, 0.5, 0.0])) + (5,),
+             {"lr": 0.1}, label="float16 arrays (convert them to float64 too: in float16, 300 ** 2 overflows to inf)"),
     ]
 
 
@@ -394,6 +407,11 @@ def _adam_cases():
 # position and never whole, Adam's lr always by keyword and its defaults never used alone, a wrong shape of
 # w's length only ever in grad); the drawn ones vary them.
 _SAFE32 = dict(rtol=2.5e-7, atol=2.5e-9)  # inputs are drawn where float32 arithmetic stays this close (1/4 of rtol)
+
+
+def _float16(arrays):
+    """The arrays as float16 (round 35, r355 F1)."""
+    return tuple(np.array(a, dtype=np.float16) for a in arrays)
 
 
 def _draw_array(rng, shape, kind, scale=None, positive=False):
@@ -1537,6 +1555,21 @@ def _momentum_lr_in_velocity(w, grad, velocity, lr, mu=0.9):
     velocity = mu * velocity + lr * grad
     return w - velocity, velocity
 
+def _only_integers_converted(*arrays):
+    """np.asarray, and float only for arrays of whole numbers or booleans: a float16 array stays float16."""
+    arrays = [np.asarray(a) for a in arrays]
+    return [a.astype(float) if a.dtype.kind in "iub" else a for a in arrays]
+
+
+def _momentum_only_integers_converted(w, grad, velocity, lr, mu=0.9):
+    """Only integer arrays converted to float (round 35, r355 F1): float16 arrays stay float16."""
+    w, grad, velocity = _only_integers_converted(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("bad input")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
 # ---------------------------------------------------------------- catalogued mistakes: adam_step
 def _adam_moments(w, grad, m, v, t, beta1, beta2, check_t=True, like_w=("grad", "m", "v")):
     """The moments after the learner's checks; ``like_w`` names the arrays compared with w's shape."""
@@ -1740,6 +1773,15 @@ def _adam_step_with_old_moments(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.99
     with np.errstate(all="ignore"):
         new_w = w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
     return new_w, beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+
+
+def _adam_only_integers_converted(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Only integer arrays converted to float (round 35, r355 F1): float16 arrays stay float16."""
+    w, grad, m, v = _only_integers_converted(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return _adam_corrected_step(w, m, v, t, lr, beta1, beta2, eps)
 
 
 def _adam_shapes_chained_with_not_equal(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -2012,6 +2054,9 @@ _LAST_SIZES = ("compare whole shapes (grad.shape != w.shape), not only the last 
 _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python float gives) does not have w's shape "
                 "either: numpy broadcasts it over every weight, so raise ValueError whenever grad.shape != w.shape, for "
                 "a 0-d gradient too")
+_FLOAT16 = ("convert every array with np.asarray(..., dtype=float), float ones too, not only the integer ones: a "
+            "float16 array (as mixed-precision training keeps) stays float16, which holds about 3 significant digits "
+            "(1000 - 0.07 gives 1000 again) and whose largest number is 65504 (300 ** 2 gives inf)")
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 
@@ -2221,6 +2266,7 @@ EXERCISES = {
             Mistake("only w converted to float", _momentum_w_only_float, "numpy keeps a small integer dtype such as "
                     "uint8 when lr and mu are whole numbers, so mu * velocity + grad and lr * velocity wrap around "
                     "(2 * 200 gives 144 in uint8): convert grad and velocity with np.asarray(..., dtype=float) too"),
+            Mistake("only integer arrays converted", _momentum_only_integers_converted, _FLOAT16),
             Mistake("copies updated in place", _momentum_copied_state, "np.copy keeps the dtype: for an integer "
                     "velocity (np.zeros_like of integer weights gives one) `v *= mu` cannot store floats (numpy "
                     "raises a casting error). Compute new arrays: `velocity = mu * velocity + grad`, then "
@@ -2376,6 +2422,7 @@ EXERCISES = {
             Mistake("moments stored in np.zeros_like", _adam_moments_into_zeros_like, "np.zeros_like(m) takes m's "
                     "dtype: for integer moments (np.zeros_like of integer weights gives them) the new m and v are cut "
                     "to whole numbers. Compute new arrays: `m = beta1 * m + (1 - beta1) * grad`"),
+            Mistake("only integer arrays converted", _adam_only_integers_converted, _FLOAT16),
             Mistake("no float conversion", _adam_no_float_cast, "grad ** 2 of a small integer dtype such as int8 "
                     "stays int8 and wraps around (100 ** 2 gives 16): convert the arrays with np.asarray(..., "
                     "dtype=float) first"),

@@ -5595,3 +5595,180 @@ def _r354_sgd_step_wrong_after(calls):
 def test_r354_sgd_step_wrong_after_10_000_calls_is_refused():
     verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_wrong_after(10_000))
     assert verdict.kind == WRONG, verdict.text
+# ---------------------------------------------------------------- round 35, 04b (r355): momentum_step and adam_step
+def _r355_only_integers_converted(*arrays):
+    arrays = [np.asarray(a) for a in arrays]
+    return [a.astype(float) if np.issubdtype(a.dtype, np.integer) or a.dtype == bool else a for a in arrays]
+
+
+def _r355_momentum(w, grad, velocity, lr, mu=0.9, convert=None, refuse=None):
+    """A right momentum step; ``convert``: how the arrays are converted; ``refuse(grad, velocity)`` true raises."""
+    w, grad, velocity = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad, velocity)
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        raise ValueError("a shape differs, lr is not positive or mu is not in [0, 1)")
+    if refuse is not None and refuse(grad, velocity):
+        raise ValueError("the gradient or the velocity is not finite")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _r355_adam(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, convert=None, refuse=None):
+    """A right Adam step; ``convert`` and ``refuse`` as in _r355_momentum."""
+    w, grad, m, v = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad, m, v)
+    if not grad.shape == m.shape == v.shape == w.shape or t < 1:
+        raise ValueError("a shape differs, or t < 1")
+    if refuse is not None and refuse(grad, m, v):
+        raise ValueError("an array is not finite")
+    m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", functools.partial(_r355_momentum, convert=_r355_only_integers_converted)),
+    ("adam_step", functools.partial(_r355_adam, convert=_r355_only_integers_converted))], ids=["momentum", "adam"])
+def test_r355_a_step_that_converts_only_integer_arrays_is_refused_on_float16(name, answer):
+    """Passed before (r355 F1, [H] contrived, a dtype): no case had a float16 array, so an answer that converted only
+    integer arrays to float (`if w.dtype.kind in "iu"`) computed float16 inputs in float16, about 3 significant digits
+    (momentum: 1000 - 0.07 gave 1000) whose largest number is 65504 (Adam: 300 ** 2 gave inf), and passed. A case of
+    float16 arrays now refuses it, and the catalogue names the mistake."""
+    h = np.float16
+    w, g = np.array([1000.0, 1.0], dtype=h), np.array([0.25, 300.0], dtype=h)
+    if name == "momentum_step":
+        wrong, right = answer(w, g, np.zeros(2, h), 0.1, 0.9)[0], _r355_momentum(w, g, np.zeros(2, h), 0.1, 0.9)[0]
+    else:
+        with np.errstate(all="ignore"):
+            wrong = answer(w, g[::-1], np.zeros(2, h), np.zeros(2, h), 1, lr=0.1)[0]
+        right = _r355_adam(w, g[::-1], np.zeros(2, h), np.zeros(2, h), 1, lr=0.1)[0]
+    assert not np.allclose(wrong, right, rtol=1e-6)   # the answer is wrong on float16 arrays
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "float16 arrays" in verdict.text, verdict.text
+    assert "float ones too, not only the integer ones" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("momentum_step", _r355_momentum), ("adam_step", _r355_adam),
+    ("momentum_step", functools.partial(_r355_momentum, convert=lambda *a: [np.asarray(x, np.float32) for x in a])),
+    ("adam_step", functools.partial(_r355_adam, convert=lambda *a: [np.asarray(x, np.float32) for x in a]))],
+    ids=["momentum", "adam", "momentum in float32", "adam in float32"])
+def test_r355_right_steps_pass_with_the_float16_case(name, answer):
+    """The float16 case refuses only float16 arithmetic: a right answer passes, and so does one computed in float32
+    (as the check lets float32 arithmetic pass everywhere)."""
+    _passes(name, answer)
+
+
+_R355_FINITE = lambda *arrays: not all(np.all(np.isfinite(a)) for a in arrays)   # noqa: E731
+
+
+@pytest.mark.parametrize("name, answer, told", [
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: not np.all(np.isfinite(g))),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isinf(g).any() or np.isinf(v).any()),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isnan(v).any()),
+     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+    ("adam_step", functools.partial(_r355_adam, refuse=_R355_FINITE),
+     "raise ValueError only for a wrong shape or t < 1"),
+    ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isinf(g).any()),
+     "raise ValueError only for a wrong shape or t < 1"),
+    ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isnan(m).any() or np.isnan(v).any()),
+     "raise ValueError only for a wrong shape or t < 1")],
+    ids=["momentum: grad not finite", "momentum: inf", "momentum: NaN velocity", "adam: not finite", "adam: inf",
+         "adam: NaN moments"])
+def test_r355_a_step_refusing_values_that_are_not_finite_is_told_which_checks_are_asked(name, answer, told):
+    """Before (r355 F2, [M]; r344 F1 fixed it for sgd_step only): an answer with a safety check of its own, a
+    ValueError for a NaN or infinite gradient, velocity or moment, was told only "raised ValueError: ... on input a
+    NaN gradient stays NaN", while 04b's texts did not say that NaN and inf go through. The texts say it now (cells
+    [5] and [18]), and the labels of the NaN and inf cases say which checks are asked for."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and told in verdict.text, verdict.text
+    cells = {c.get("id"): " ".join("".join(c["source"]).split()) for c in json.loads(
+        (pathlib.Path(__file__).resolve().parents[2] / "solutions" / "04b_momentum_rmsprop_adam.ipynb").read_text(
+            encoding="utf-8"))["cells"]}
+    assert "Raise it in these cases only: a NaN or infinite gradient or velocity gives NaN" in cells["cell-27"]
+    assert "in these cases only: NaN or infinite values give NaN or infinite results" in cells["cell-40"]
+
+
+
+
+def _r355_momentum_by_daxpy_in(holder):
+    """A momentum step whose arithmetic scipy's daxpy (f2py, a*x + y) does: velocity = mu * velocity + grad, then
+    w + (-lr) * velocity; ``holder()`` hands daxpy back from where an earlier cell put it."""
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        if w.size == 0:
+            return w.copy(), velocity.copy()
+        axpy, flat = holder(), lambda a: np.ascontiguousarray(a).ravel().copy()
+        new_velocity = axpy(flat(velocity), flat(grad), a=mu).reshape(w.shape)
+        return axpy(flat(new_velocity), flat(w), a=-lr).reshape(w.shape), new_velocity
+    return momentum_step
+
+
+def test_r355_daxpy_held_in_a_list_before_the_check_is_refused():
+    """The walk of what the answer holds finds scipy's daxpy in a list made in an earlier cell (round 31)."""
+    blas = pytest.importorskip("scipy.linalg.blas")
+    held = [blas.daxpy]
+    verdict = judge(registry.get_exercise("momentum_step"), _r355_momentum_by_daxpy_in(lambda: held[0]))
+    assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r355 E1): base.held_values walks dicts, lists, tuples, sets, "
+                   "deques, partials, classes, objects and modules, not a numpy array of dtype object, so scipy's "
+                   "daxpy (f2py, no profile event) held in np.array([daxpy], dtype=object) made before the check "
+                   "is not seen")
+def test_r355_daxpy_held_in_a_numpy_object_array_before_the_check_is_refused():
+    """Passes (a shortcut, engine note r355 E1; a new variant of the f2py objects held before the check, r302 E1 and
+    r304/r305): scipy's daxpy kept in a numpy array of dtype object, made in an earlier cell, computes both lines of
+    momentum (mu * velocity + grad, then w - lr * velocity); the walk of what the answer holds does not enter numpy's
+    object arrays, and an f2py object makes no profile event when it is called."""
+    blas = pytest.importorskip("scipy.linalg.blas")
+    held = np.array([blas.daxpy, None], dtype=object)
+    answer = _r355_momentum_by_daxpy_in(lambda: held[0])
+    new_w, new_v = answer(np.array([1.0, -1.0]), np.array([0.2, -0.4]), np.array([1.0, 0.0]), 0.05, 0.9)
+    assert np.allclose(new_v, [1.1, -0.4]) and np.allclose(new_w, [0.945, -0.98])
+    verdict = judge(registry.get_exercise("momentum_step"), answer)
+    assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text
+
+
+def _r355_momentum_by_cython_axpy_in(holder):
+    """scikit-learn's Cython _axpy_memview (y += a * x) takes both lines of momentum; ``holder()`` hands it back."""
+    def momentum_step(w, grad, velocity, lr, mu=0.9):
+        w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
+        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+            raise ValueError("bad input")
+        axpy = holder()
+        new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
+        axpy(float(mu), np.ascontiguousarray(velocity).reshape(-1), new_velocity)
+        new_w = np.ascontiguousarray(w).reshape(-1).copy()
+        axpy(-float(lr), new_velocity, new_w)
+        return new_w.reshape(w.shape), new_velocity.reshape(w.shape)
+    return momentum_step
+
+
+def _r355_weak_reference(function):
+    import weakref
+    held = weakref.ref(function)
+    return lambda: held()
+
+
+def _r355_weak_value_dictionary(function):
+    import weakref
+    held = weakref.WeakValueDictionary({"axpy": function})
+    return lambda: held["axpy"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r355 E2): base.held_values does not follow weak references "
+                   "(a weakref.ref, or the KeyedRef values of a WeakValueDictionary), so a Cython function held "
+                   "through one, made before the check, is not seen")
+@pytest.mark.parametrize("holding", [_r355_weak_reference, _r355_weak_value_dictionary],
+                         ids=["weakref.ref", "WeakValueDictionary"])
+def test_r355_a_cython_function_held_by_a_weak_reference_before_the_check_is_refused(holding):
+    """Passes (a shortcut, engine note r355 E2; a new variant of r305 E1, scikit-learn's _axpy_memview imported before
+    the check): held through a weak reference made in an earlier cell, the Cython function is not among what the
+    walk of round 31 finds, and a Cython function makes no profile event when it is called (a weakref.proxy is
+    refused: the walk sees through it)."""
+    cython_blas = pytest.importorskip("sklearn.utils._cython_blas")
+    verdict = judge(registry.get_exercise("momentum_step"),
+                    _r355_momentum_by_cython_axpy_in(holding(cython_blas._axpy_memview)))
+    assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text

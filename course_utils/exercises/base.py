@@ -1162,9 +1162,13 @@ def held_values(answer: Any) -> list[Any]:
         seen.add(id(value))
         reached.append(value)
         if isinstance(value, (dict, list, tuple, set, frozenset, collections.deque)) and len(value) <= 1_000_000:
-            todo += list(value.values()) if isinstance(value, dict) else list(value)   # DERIVATIVES["sigmoid"] (round
-            # 19); round 24 (r241 E1): an OrderedDict or a deque too; round 32 (r324 E2): 1,000 items were the limit,
-            # and scipy's daxpy hid in a dict of 1,001
+            todo += [*value, *value.values()] if isinstance(value, dict) else list(value)   # DERIVATIVES["sigmoid"]
+            # (round 19); round 24 (r241 E1): an OrderedDict or a deque too; round 32 (r324 E2): 1,000 items were the
+            # limit, and scipy's daxpy hid in a dict of 1,001; round 35: a dict's keys too (a WeakKeyDictionary's)
+        elif isinstance(value, np.ndarray) and value.dtype.hasobject and value.size <= 1_000_000:
+            todo += list(value.ravel())   # round 35 (r355 E1): scipy's daxpy in an array of dtype object
+        elif isinstance(value, weakref.ref):   # round 35 (r355 E2): scikit-learn's Cython _axpy_memview behind a
+            todo.append(value())   # weak reference (a WeakValueDictionary holds its values so)
         elif isinstance(value, (staticmethod, classmethod)):   # round 24 (r241 E1): in a class's namespace
             todo.append(value.__func__)
         elif isinstance(value, functools.partial):

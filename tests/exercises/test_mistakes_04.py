@@ -5587,11 +5587,10 @@ def _r354_sgd_step_wrong_after(calls):
     return sgd_step
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r354 E2): a check makes a fixed number of calls (about 1,600 for "
-                   "sgd_step), so an answer that counts its calls and goes wrong after more of them passes; the "
-                   "engine could refuse an answer that keeps a count between calls (a global, a closure cell or an "
-                   "item of a held list written by the answer's code), or run the cases again after a number of "
-                   "calls the answer cannot know")
+@pytest.mark.xfail(strict=True, reason="engine note (r354 E2), ruled: a check makes a fixed number of calls (about "
+                   "1,600 for sgd_step), and no number of calls can tell an answer that counts them and goes wrong "
+                   "after more; refusing state kept between calls would refuse right answers that log their results "
+                   "(written to cheat, not a learner's slip: r295 E2's kind)")
 def test_r354_sgd_step_wrong_after_10_000_calls_is_refused():
     verdict = judge(registry.get_exercise("sgd_step"), _r354_sgd_step_wrong_after(10_000))
     assert verdict.kind == WRONG, verdict.text
@@ -5713,10 +5712,6 @@ def test_r355_daxpy_held_in_a_list_before_the_check_is_refused():
     assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r355 E1): base.held_values walks dicts, lists, tuples, sets, "
-                   "deques, partials, classes, objects and modules, not a numpy array of dtype object, so scipy's "
-                   "daxpy (f2py, no profile event) held in np.array([daxpy], dtype=object) made before the check "
-                   "is not seen")
 def test_r355_daxpy_held_in_a_numpy_object_array_before_the_check_is_refused():
     """Passes (a shortcut, engine note r355 E1; a new variant of the f2py objects held before the check, r302 E1 and
     r304/r305): scipy's daxpy kept in a numpy array of dtype object, made in an earlier cell, computes both lines of
@@ -5758,9 +5753,6 @@ def _r355_weak_value_dictionary(function):
     return lambda: held["axpy"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r355 E2): base.held_values does not follow weak references "
-                   "(a weakref.ref, or the KeyedRef values of a WeakValueDictionary), so a Cython function held "
-                   "through one, made before the check, is not seen")
 @pytest.mark.parametrize("holding", [_r355_weak_reference, _r355_weak_value_dictionary],
                          ids=["weakref.ref", "WeakValueDictionary"])
 def test_r355_a_cython_function_held_by_a_weak_reference_before_the_check_is_refused(holding):

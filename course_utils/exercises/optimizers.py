@@ -398,7 +398,8 @@ def _adam_cases():
              label="weights of 1e-36 and lr = 1e-36 (np.round(..., 13) would make them 0)"),
         # round 35 (r355 F1): as in _momentum_cases (float16 holds 3 significant digits, and 300 ** 2 overflows it)
         Case(_float16(([1000.0, -0.5, 2.0], [300.0, 0.25, -0.001], [10.0, 0.0, 0.0], [1000.0, 0.5, 0.0])) + (5,),
-             {"lr": 0.1}, label="float16 arrays (convert them to float64 too: in float16, 300 ** 2 overflows to inf)"),
+             {"lr": 0.1}, label=("float16 arrays (convert them to float64 too: in float16, 300 ** 2 overflows to inf "
+                                 "and eps = 1e-8 rounds to 0)")),
     ]
 
 
@@ -2055,7 +2056,7 @@ _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python
                 "either: numpy broadcasts it over every weight, so raise ValueError whenever grad.shape != w.shape, for "
                 "a 0-d gradient too")
 _FLOAT16 = ("convert every array with np.asarray(..., dtype=float), float ones too, not only the integer ones: a "
-            "float16 array (as mixed-precision training keeps) stays float16, which holds about 3 significant digits "
+            "float16 array (as half-precision weights or gradients are) stays float16, which holds about 3 significant digits "
             "(1000 - 0.07 gives 1000 again) and whose largest number is 65504 (300 ** 2 gives inf)")
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")

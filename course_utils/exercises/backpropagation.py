@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .. import mlp, neurons
+from .. import gradcheck, mlp, neurons
 from .optimizers import _NAN_LR
 from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NUMPY_ONLY as _NUMPY_ONLY
 from .base import (BACKWARD_NODES as _BACKWARD_NODES, KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake,
@@ -2001,11 +2001,17 @@ _AUTOGRAD = (_NUMPY_ONLY,
              # round 27 (r272 F12): and torch.distributions' SigmoidTransform.log_abs_det_jacobian is log sigma'(z),
              # -softplus(-z) - softplus(z): its exp passed sigmoid_derivative 33/33 (TanhTransform's is tanh's)
              *(f"torch.distributions.transforms:{name}Transform.log_abs_det_jacobian" for name in ("Sigmoid", "Tanh")))
+# round 36 (r363 F1): the course's own finite differences, gradcheck.numerical_gradient (also reached through
+# check_gradients(...).numeric), passed dense_backward on the loss sum(dZ * (X @ W.T + b)) with eps = 1 (exact for a
+# linear loss), and sigmoid_derivative entry by entry at -|z|: the exercises ask for the backward formulas, and the
+# lesson uses finite differences only to check them
+_FINITE_DIFFERENCES = (gradcheck.numerical_gradient,)
 EXERCISES = {
     "sigmoid_derivative": Exercise(
         reference=reference_of(neurons.sigmoid_derivative),
         cases=_derivative_cases,
-        run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *_AUTOGRAD))),
+        run=new_results(refusing_course_versions(called, (neurons.sigmoid_derivative, *_FINITE_DIFFERENCES,
+                                                                  *_AUTOGRAD))),
         atol=0.0,  # the text asks for exactly 0 at z = +-1000; the others (down to 2e-9) are compared relatively
         compare=_numpy_results(lambda got, want: compare_values(got, want, rtol=1e-6, atol=0.0)),
         hint="s = sigmoid(z) (the stable one), then s * (1 - s). Computing exp(-z) yourself overflows for z = -1000.",
@@ -2075,7 +2081,8 @@ EXERCISES = {
     "dense_backward": Exercise(
         reference=reference_of(mlp.dense_backward),
         cases=_dense_backward_cases,
-        run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward, *_AUTOGRAD))),
+        run=new_results(refusing_course_versions(called, (mlp.dense_backward, mlp.backward,
+                                                                  *_FINITE_DIFFERENCES, *_AUTOGRAD))),
         compare=_numpy_results(_gradients_compared()),
         hint="Convert X, W and dZ to floats (np.asarray(a, dtype=float)), then return (dZ @ W, dZ.T @ X, "
         "dZ.sum(axis=0)). Check the shapes first: dZ must be (n, n_out) with n = len(X) and n_out = len(W), and X must "
@@ -2162,7 +2169,7 @@ EXERCISES = {
         cases=_softmax_ce_grad_cases,
         # round 18: a graded release hides the reference but keeps the course functions that compute the same gradient
         run=new_results(refusing_course_versions(called, (mlp.output_loss_and_delta, mlp.loss_and_grads,
-                                                          mlp.train_gd, *_AUTOGRAD))),
+                                                          mlp.train_gd, *_FINITE_DIFFERENCES, *_AUTOGRAD))),
         compare=_numpy_results(_softmax_gradient_compared(floor=1e-16)),
         hint="The gradient of the mean cross-entropy is (softmax(Z) - one_hot(y)) / n, with a stable softmax. "
         "np.eye(k)[y] is a one-hot matrix. Raise ValueError when len(y) != len(Z): a single label would "

@@ -6113,3 +6113,50 @@ def test_r353_numpy_only_refuses_a_library_module_found_by_its_name(route):
     verdict = judge(registry.get_exercise("sigmoid_derivative"),
                     _r353_sigmoid_derivative_through_a_module_found_by_its_name(route))
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r363_dense_backward_by_finite_differences(route):
+    """The course's own finite differences, gradcheck.numerical_gradient (or check_gradients(...).numeric, which runs
+    it), on the loss sum(dZ * (X @ W.T + b)), whose gradients are dX, dW and db: with eps = 1 a central difference of
+    a linear loss is exact but for rounding. The backward formulas are never written."""
+    from course_utils.gradcheck import check_gradients, numerical_gradient
+
+    def dense_backward(X, W, dZ):
+        X, W, dZ = (np.asarray(a, dtype=float) for a in (X, W, dZ))
+        if X.shape[1] != W.shape[1] or dZ.shape != (len(X), len(W)):
+            raise ValueError("shapes do not fit")
+        if dZ.size == 0 or not np.all(np.isfinite(dZ)):   # finite differences need a finite loss
+            return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+        params = {"X": X.copy(), "W": W.copy(), "b": np.zeros(len(W))}
+        loss = lambda p: np.sum(dZ * (p["X"] @ p["W"].T + p["b"]))
+        if route == "numerical_gradient":
+            g = numerical_gradient(loss, params, eps=1.0)
+        else:
+            g = check_gradients(loss, params, {k: np.zeros_like(v) for k, v in params.items()}, eps=1.0,
+                                raise_on_error=False).numeric
+        return g["X"], g["W"], g["b"]
+    return dense_backward
+
+
+@pytest.mark.parametrize("route", ["numerical_gradient", "check_gradients"])
+def test_r363_dense_backward_refuses_the_course_s_finite_differences(route):
+    """Round 36 (r363 F1): passed dense_backward 43/43."""
+    _refused_as_the_course_s_own("dense_backward", _r363_dense_backward_by_finite_differences(route))
+
+
+def _r363_sigmoid_derivative_by_finite_differences(z):
+    """numerical_gradient entry by entry at -|z| (the derivative is even), with eps scaled to |z|."""
+    from course_utils.gradcheck import numerical_gradient
+    given = z
+    z = np.atleast_1d(np.asarray(z, dtype=float))
+    out = sigmoid(z) * (1 - sigmoid(z))   # only where z is not finite
+    for i in np.ndindex(z.shape):
+        if np.isfinite(z[i]):
+            out[i] = numerical_gradient(lambda q: float(sigmoid(q)), np.array(-abs(z[i])),
+                                        eps=1e-6 * max(1.0, abs(z[i])))
+    return out.reshape(np.shape(given)) if np.ndim(given) else float(out[0])
+
+
+def test_r363_sigmoid_derivative_refuses_the_course_s_finite_differences():
+    """Round 36 (r363 F1): passed sigmoid_derivative 33/33."""
+    _refused_as_the_course_s_own("sigmoid_derivative", _r363_sigmoid_derivative_by_finite_differences)

@@ -2247,7 +2247,7 @@ EXERCISES = {
                                                           # network's loss and gradients in plain numpy
                                                           "sklearn.neural_network._multilayer_perceptron:"
                                                           "BaseMultilayerPerceptron._backprop",
-                                                          *_AUTOGRAD))),
+                                                          *_FINITE_DIFFERENCES, *_AUTOGRAD))),   # r363 F2
         compare=_gradients_compared(),
         hint="Forward: Z1 = X @ W1.T + b1, H = tanh(Z1), Z2 = H @ W2.T + b2. Backward: dZ2 = (sigmoid(Z2) - y[:, None]) "
         "/ n; dW2 = dZ2.T @ H; db2 = dZ2.sum(0); dH = dZ2 @ W2; dZ1 = dH * (1 - H**2); dW1 = dZ1.T @ X; db1 = dZ1.sum(0).",

@@ -6160,3 +6160,20 @@ def _r363_sigmoid_derivative_by_finite_differences(z):
 def test_r363_sigmoid_derivative_refuses_the_course_s_finite_differences():
     """Round 36 (r363 F1): passed sigmoid_derivative 33/33."""
     _refused_as_the_course_s_own("sigmoid_derivative", _r363_sigmoid_derivative_by_finite_differences)
+
+
+def _r36_mlp_backward_by_finite_differences(X, y, W1, b1, W2, b2):
+    """The loss written out, its gradient by the course's numerical_gradient (r363 F2: 03b's exercise too)."""
+    from course_utils.gradcheck import numerical_gradient
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+
+    def loss(p):
+        P = sigmoid(np.tanh(X @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"])[:, 0]
+        return -np.mean(y * np.log(P) + (1 - y) * np.log(1 - P))
+    grads = numerical_gradient(loss, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})
+    return grads["W1"], grads["b1"], grads["W2"], grads["b2"]
+
+
+def test_r36_mlp_backward_refuses_the_course_s_finite_differences():
+    _refused_as_the_course_s_own("mlp_backward", _r36_mlp_backward_by_finite_differences)

@@ -2517,3 +2517,25 @@ def test_r356_conv2d_valid_refuses_windows_right_for_c_and_fortran_order_only():
     assert not np.allclose(_r356_conv_with_windows_for_c_or_fortran_order_only(view, kernel), right)
     verdict = judge(registry.get_exercise("conv2d_valid"), _r356_conv_with_windows_for_c_or_fortran_order_only)
     assert verdict.kind == WRONG, verdict.text
+
+
+def _r366_size_refusing_padding_wider_than_half_the_kernel(n, kernel, padding=0, stride=1):
+    """The lesson's answer plus torch's rule for pooling layers ("pad should be at most half of effective kernel
+    size"), which a convolution does not have."""
+    for value in (n, kernel, padding, stride):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an int, got {value!r}")
+    if n < 1 or kernel < 1 or padding < 0 or stride < 1 or padding > kernel // 2:
+        raise ValueError("a size out of its range")
+    if kernel > n + 2 * padding:
+        raise ValueError("the kernel is wider than the padded image")
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def test_r366_conv_output_size_names_the_padding_where_a_padding_wider_than_half_the_kernel_is_refused():
+    """The first case this answer fails, (28, 1, 1, 2), was labelled "(a stride larger than the kernel)" alone: an
+    answer that refused a padding wider than half the kernel (torch's rule for pooling) was pointed at its stride
+    (round 36, r366 F1). The label names both: each is allowed."""
+    verdict = judge(registry.get_exercise("conv_output_size"), _r366_size_refusing_padding_wider_than_half_the_kernel)
+    assert verdict.kind == WRONG and "(28, 1, 1, 2)" in verdict.text, verdict.text
+    assert "a padding wider than half of it" in verdict.text, verdict.text

@@ -148,7 +148,9 @@ def _size_cases():
         Case((28, 3, True), label="a bool padding", raises=TypeError),
         Case((3, 4, 0, 2), label="a 4-wide kernel on 3 pixels, stride 2", raises=ValueError),
         Case((28, 3.0), label="a float kernel", raises=TypeError),
-        Case((28, 1, 1, 2), label="a 1x1 kernel, padding 1, stride 2 (a stride larger than the kernel)"),
+        Case((28, 1, 1, 2), label="a 1x1 kernel, padding 1, stride 2 (a stride larger than the kernel and a padding "
+             "wider than half of it: both allowed)"),   # round 36 (r366 F1): it named the stride alone, where an
+        # answer that refused a padding wider than half the kernel (torch's rule for pooling) failed here first
         Case((4, 6, 1, 2), label="a 6-wide kernel exactly as wide as 4 pixels padded by 1, stride 2: one position"),
         Case((28, 3, False), label="a padding of False (a bool, though 0 is a valid padding)", raises=TypeError),
     ]

@@ -5,6 +5,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 """
 from __future__ import annotations
 
+import _imp
 import _thread
 import builtins
 import collections
@@ -16,6 +17,7 @@ import fnmatch
 import functools
 import gc
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import random
@@ -459,8 +461,8 @@ HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exe
                 "imports it, calls it or keeps it in a name (a global set in an earlier cell, a default argument)")
 CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
                 "yourself, as the exercise asks")
-MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, in a namespace "
-                 "or among all of Python's objects): this exercise is written with numpy and Python alone, as its "
+MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, from its file, in "
+                 "a namespace or among all of Python's objects): this exercise is written with numpy and Python alone, as its "
                  "text says, so its check refuses code that looks a library up")
 WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
@@ -920,8 +922,9 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                     and _enters_a_library(frame, ends, own)):   # round 34 (r344 E1): the real __import__ held from
                 seen.append(("__import__", None, "lookup"))   # before the check (an alias, logging.config's
                 return   # BaseConfigurator.importer) loads no module already loaded: no import is seen
-            if arg in _C_PROBES and _enters_a_library(frame, ends, own):
-                seen.append(_C_PROBES[arg])
+            if (arg in _C_PROBES and frame.f_globals is not _BOOTSTRAP and frame.f_globals is not _EXTERNAL
+                    and _enters_a_library(frame, ends, own)):   # importlib's own calls of _imp are judged by
+                seen.append(_C_PROBES[arg])   # the name they import (_IMPORTS)
                 return
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
@@ -1649,12 +1652,19 @@ _IMPORTS = {importlib.import_module.__code__: lambda names: names["name"],   # t
             _FIND_AND_LOAD: lambda names: names["name"],
             importlib.util.find_spec.__code__: lambda names: names["name"],
             _BOOTSTRAP["_find_spec"].__code__: lambda names: names["name"],
-            _BOOTSTRAP["module_from_spec"].__code__: lambda names: getattr(names["spec"], "name", "?")}
+            _BOOTSTRAP["module_from_spec"].__code__: lambda names: getattr(names["spec"], "name", "?"),
+            # round 36 (r366 E1): scipy's compiled BLAS module made from its file by the loader itself
+            importlib.machinery.ExtensionFileLoader.create_module.__code__:
+                lambda names: getattr(names["spec"], "name", "?")}
+_EXTERNAL = vars(sys.modules["importlib._bootstrap_external"])
 _REAL_IMPORT = builtins.__import__
 # Round 35: what tells the answer that it is being checked, from the watch's profile function or the frames above it
 # (r351 E1, r354 E1, r356 E1: right only while checked), and standard-library functions that look a loaded library up
 # for the answer by a name it gives them (r353 E1: scikit-learn's Cython loss found by inspect.getmodule)
-_C_PROBES = {sys.getprofile: ("sys.getprofile", None, "probe"), sys.gettrace: ("sys.gettrace", None, "probe")}
+_C_PROBES = {sys.getprofile: ("sys.getprofile", None, "probe"), sys.gettrace: ("sys.gettrace", None, "probe"),
+             # round 36 (r366 E1): a compiled module made from its file past the import system
+             **{function: (f"_imp.{function.__name__}", None, "lookup")
+                for function in (_imp.create_dynamic, _imp.exec_dynamic, _imp.create_builtin, _imp.exec_builtin)}}
 _PROBES = {**{function.__code__: (f"{function.__module__}.{function.__qualname__}", None, "probe")
               for function in (traceback.extract_stack, traceback.walk_stack, traceback.format_stack,
                                traceback.print_stack, inspect.stack, inspect.getouterframes, inspect.trace,

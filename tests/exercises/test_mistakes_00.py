@@ -1767,3 +1767,19 @@ def test_r35_a_right_accuracy_that_warns_and_logs_still_passes():
             logging.getLogger("r35").warning("many axes")
         return float(np.mean(y_true == y_pred))
     assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED
+
+
+def test_r36_a_right_accuracy_that_imports_a_compiled_standard_module_still_passes():
+    """Round 36 (r366 E1) refuses _imp's loaders called by the answer itself; the import system's own calls of them
+    (here: bz2's compiled _bz2, imported for the first time inside the answer) are judged by the name imported."""
+    for name in ("bz2", "_bz2"):
+        _r35_sys.modules.pop(name, None)
+
+    def accuracy(y_true, y_pred):
+        import bz2   # noqa: F401, a standard module with a compiled part
+
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.shape != y_pred.shape or y_true.size == 0:
+            raise ValueError("shapes differ or no predictions")
+        return float(np.mean(y_true == y_pred))
+    assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED

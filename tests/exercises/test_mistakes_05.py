@@ -2567,12 +2567,6 @@ def _r366_conv_by_an_extension_made_by(how):
     return conv2d_valid
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine note (r366 E1): an extension module made from its file by _imp.create_dynamic (or by importlib's "
-    "ExtensionFileLoader.create_module, which calls it) is an import the numpy-only rule does not see: no __import__, "
-    "no importlib frame it knows, no sys.modules; scipy's f2py ddot from it then makes no profile event. Fix in base: "
-    "take a call of _imp.create_dynamic, _imp.exec_dynamic, _imp.create_builtin (and the loaders' create_module / "
-    "exec_module) while an answer runs as an import, as _IMPORTS does for module_from_spec"))
 @pytest.mark.parametrize("how", ["_imp.create_dynamic", "ExtensionFileLoader.create_module"])
 def test_r366_conv2d_valid_refuses_scipy_s_blas_made_from_its_file_past_the_import_system(how):
     pytest.importorskip("scipy")

@@ -1767,3 +1767,63 @@ def test_r35_a_right_accuracy_that_warns_and_logs_still_passes():
             logging.getLogger("r35").warning("many axes")
         return float(np.mean(y_true == y_pred))
     assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED
+
+
+# round 36 (r362): mlp_param_count, realistic slips that were told another mistake's message (or none)
+def _r362_sizes(layer_sizes, fewest=2):
+    sizes = list(layer_sizes)
+    if len(sizes) < fewest or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return sizes
+
+
+def _r362_returned_inside_the_loop(layer_sizes):
+    total = 0
+    for n_in, n_out in zip(_r362_sizes(layer_sizes), _r362_sizes(layer_sizes)[1:]):
+        total += n_in * n_out + n_out
+        return total   # indented one level too deep: ends after the first pair
+
+
+def _r362_total_reset_inside_the_loop(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        total = 0   # inside the loop: each pair starts again from 0
+        total += n_in * n_out + n_out
+    return total
+
+
+def _r362_one_bias_per_layer(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    return sum(n_in * n_out + 1 for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _r362_a_hidden_layer_required(layer_sizes):
+    sizes = _r362_sizes(layer_sizes, fewest=3)   # "a network has a hidden layer": [2, 1] refused
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_r362_returned_inside_the_loop, "`return` is indented inside the loop"),
+    (_r362_total_reset_inside_the_loop, "total = 0 is inside the loop"),
+    (_r362_one_bias_per_layer, "one bias per neuron"),
+    (_r362_a_hidden_layer_required, "two layers are a network too"),
+], ids=["return inside the loop", "total reset inside the loop", "one bias per layer", "a hidden layer required"])
+def test_r362_mlp_param_count_names_python_and_bias_slips(answer, words):
+    """Before (round 36, r362 F1-F4): `return` one level too deep was told "Each neuron after the input layer also has
+    one bias" (its 24 on [2, 8, 1] equals the count without biases), which the learner did add; a total reset inside
+    the loop, one bias per layer and a refused [2, 1] were told only "wrong value" or "raised ValueError"."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), answer)
+    assert verdict.kind == WRONG and words in verdict.text and "also has one bias" not in verdict.text, verdict.text
+
+
+def test_r362_no_biases_is_still_told_so():
+    verdict = judge(registry.get_exercise("mlp_param_count"), mistake_copy("mlp_param_count", "no biases"))
+    assert verdict.kind == WRONG and "Each neuron after the input layer also has one bias." in verdict.text, \
+        verdict.text
+
+
+def test_r362_the_new_messages_have_chinese():
+    from course_utils.i18n import catalogue
+    for mistake in registry.get_exercise("mlp_param_count").mistakes:
+        if mistake.message:
+            assert mistake.message in catalogue("zh"), mistake.name

@@ -293,10 +293,11 @@ def _draw_bad_param_input(rng, place):
 
 def _param_cases():
     return [
-        # round 36 (r362 F4): the label says why [2, 1] is allowed, for an answer that asks for a hidden layer (its own
-        # ValueError names no mistake: a raising mistake is named only by its exact message)
-        Case(([2, 1],), label="logistic regression: 2 inputs, 1 output, no hidden layer (two layers are a network "
-             "too)"),
+        # round 36 (r362 F4, F6): the label says why [2, 1] is allowed, for an answer that asks for a hidden layer or
+        # refuses a layer of one neuron (its own ValueError names no mistake: a raising mistake is named only by its
+        # exact message)
+        Case(([2, 1],), label="logistic regression: 2 inputs, 1 output neuron, no hidden layer (a network: two layers "
+             "of at least one neuron)"),
         Case(([2, 8, 1],), label="one hidden layer of 8"),
         Case(([64, 64, 10],), label="digits MLP"),
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
@@ -823,6 +824,12 @@ def _total_reset_inside_the_loop(sizes):
     return total
 
 
+def _output_biases_only(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return _no_biases(sizes) + sizes[-1]   # as logistic regression's one bias, for the output layer alone
+
+
 def _one_bias_per_layer(sizes):
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError("need at least two layers of at least one neuron")
@@ -1113,6 +1120,10 @@ EXERCISES = {
             Mistake("one bias per layer", _one_bias_per_layer,
                     "A layer has one bias per neuron, not one for the whole layer: a layer of n_out neurons adds "
                     "n_out biases, so each pair counts n_in * n_out + n_out."),
+            # round 36 (r362 F5): told only "wrong value" on [2, 8, 1]
+            Mistake("biases of the output layer only", _output_biases_only,
+                    "The hidden layers have biases too: every neuron after the input layer, hidden or output, adds "
+                    "its own bias, so each pair of layers counts n_in * n_out + n_out, not only the last one."),
             Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
             Mistake("one bias per input", _bias_per_input,
                     "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),

@@ -1806,7 +1806,7 @@ def _r362_a_hidden_layer_required(layer_sizes):
     (_r362_returned_inside_the_loop, "`return` is indented inside the loop"),
     (_r362_total_reset_inside_the_loop, "total = 0 is inside the loop"),
     (_r362_one_bias_per_layer, "one bias per neuron"),
-    (_r362_a_hidden_layer_required, "two layers are a network too"),
+    (_r362_a_hidden_layer_required, "a network: two layers of at least one neuron"),
 ], ids=["return inside the loop", "total reset inside the loop", "one bias per layer", "a hidden layer required"])
 def test_r362_mlp_param_count_names_python_and_bias_slips(answer, words):
     """Before (round 36, r362 F1-F4): `return` one level too deep was told "Each neuron after the input layer also has
@@ -1827,3 +1827,29 @@ def test_r362_the_new_messages_have_chinese():
     for mistake in registry.get_exercise("mlp_param_count").mistakes:
         if mistake.message:
             assert mistake.message in catalogue("zh"), mistake.name
+
+
+def _r362_output_biases_only(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sizes[-1]   # "a bias for the output"
+
+
+def _r362_one_neuron_refused(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) <= 1:   # "fewer than one neuron" read as "one neuron or fewer"
+        raise ValueError("layer sizes must be above 1")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_r362_biases_of_the_output_layer_only_are_named():
+    """Before (round 36, r362 F5): told only "wrong value: expected 33, got 25" on [2, 8, 1]."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_output_biases_only)
+    assert verdict.kind == WRONG and "The hidden layers have biases too" in verdict.text, verdict.text
+
+
+def test_r362_a_layer_of_one_neuron_refused_is_told_by_the_label():
+    """Before (round 36, r362 F6): "raised ValueError: layer sizes must be above 1" on a label that said only
+    "logistic regression: 2 inputs, 1 output"; the label now says each layer needs at least one neuron (and not that
+    the number of layers is at fault)."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_one_neuron_refused)
+    assert verdict.kind == WRONG and "two layers of at least one neuron" in verdict.text, verdict.text

@@ -1853,3 +1853,44 @@ def test_r362_a_layer_of_one_neuron_refused_is_told_by_the_label():
     the number of layers is at fault)."""
     verdict = judge(registry.get_exercise("mlp_param_count"), _r362_one_neuron_refused)
     assert verdict.kind == WRONG and "two layers of at least one neuron" in verdict.text, verdict.text
+
+
+# round 36 (r362 E1, E2): the standard library tells an answer that it runs under the check's time limit or output
+# capture, and an answer right only then passes (wrong afterwards, in the notebook's later cells)
+import signal as _r362_signal   # noqa: E402
+import sys as _r362_sys   # noqa: E402
+
+
+def _r362_right_only_while_checked(checked):
+    def mlp_param_count(layer_sizes, _checked=checked):
+        sizes = _r362_sizes(layer_sizes)
+        count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+        return count if _checked() else count + 1
+    return mlp_param_count
+
+
+_R362_PROBES = {
+    "signal.getitimer": lambda: _r362_signal.getitimer(_r362_signal.ITIMER_REAL)[0] > 0,
+    "signal.getsignal": lambda: _r362_signal.getsignal(_r362_signal.SIGALRM) not in (_r362_signal.SIG_DFL, None),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r362 E1): signal.getitimer and signal.getsignal tell an answer "
+                   "that the guard's time limit (SIGALRM, an interval timer) is set, so that it is being checked; the "
+                   "watch refuses sys.getprofile and the stack's readers, not these")
+@pytest.mark.parametrize("probe", list(_R362_PROBES))
+def test_r362_an_answer_that_reads_the_check_s_timer_is_refused(probe):
+    if not hasattr(_r362_signal, "setitimer"):
+        pytest.skip("no interval timer on this system")
+    assert not _R362_PROBES[probe]()   # outside the check: no timer, no handler
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_right_only_while_checked(_R362_PROBES[probe]))
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r362 E2): while a check runs, sys.stdout is the check's capture "
+                   "(another type than outside it), which a plain attribute read tells the answer")
+def test_r362_an_answer_that_reads_the_type_of_sys_stdout_is_refused(capsys):
+    outside = type(_r362_sys.stdout)
+    verdict = judge(registry.get_exercise("mlp_param_count"),
+                    _r362_right_only_while_checked(lambda: type(_r362_sys.stdout) is not outside))
+    assert verdict.kind == WRONG, verdict.text

@@ -293,7 +293,11 @@ def _draw_bad_param_input(rng, place):
 
 def _param_cases():
     return [
-        Case(([2, 1],), label="logistic regression: 2 inputs, 1 output"),
+        # round 36 (r362 F4, F6): the label says why [2, 1] is allowed, for an answer that asks for a hidden layer or
+        # refuses a layer of one neuron (its own ValueError names no mistake: a raising mistake is named only by its
+        # exact message)
+        Case(([2, 1],), label="logistic regression: 2 inputs, 1 output neuron, no hidden layer (a network: two layers "
+             "of at least one neuron)"),
         Case(([2, 8, 1],), label="one hidden layer of 8"),
         Case(([64, 64, 10],), label="digits MLP"),
         Case(((784, 128, 64, 10),), label="MNIST MLP given as a tuple"),
@@ -802,6 +806,36 @@ def _caller_s_list_popped(sizes):
     return total
 
 
+def _returned_inside_the_loop(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    total = 0
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        total += n_in * n_out + n_out
+        return total   # indented one level too deep: the count ends after the first pair
+
+
+def _total_reset_inside_the_loop(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        total = 0   # inside the loop: only the last pair is left
+        total += n_in * n_out + n_out
+    return total
+
+
+def _output_biases_only(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return _no_biases(sizes) + sizes[-1]   # as logistic regression's one bias, for the output layer alone
+
+
+def _one_bias_per_layer(sizes):
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    return sum(n_in * n_out + 1 for n_in, n_out in zip(sizes, sizes[1:]))
+
+
 EXERCISES = {
     "accuracy": Exercise(
         reference=ref.accuracy,
@@ -1072,6 +1106,24 @@ EXERCISES = {
             Mistake("count in an array of one", _count_in_an_array_of_one,
                     "np.zeros(1) makes the count an array of shape (1,), not a number: start from total = 0 (a "
                     "Python int) and add each pair's n_in * n_out + n_out to it."),
+            # round 36 (r362 F1-F3): Python and bias slips that were told "wrong value", or (`return` inside the
+            # loop, 24 on [2, 8, 1] as without biases) "Each neuron ... also has one bias"; before "no biases", which
+            # still names itself first on [2, 1]
+            Mistake("returned inside the loop", _returned_inside_the_loop,
+                    "Your count stops after the first pair of layers: `return` is indented inside the loop, so the "
+                    "function returns during its first round. Move `return total` back out, level with `for`, so "
+                    "that it runs after every pair has been added."),
+            Mistake("total reset inside the loop", _total_reset_inside_the_loop,
+                    "Only the last pair of layers was counted: total = 0 is inside the loop, so each round starts "
+                    "the count again from 0. Set total = 0 once, before the loop, and add each pair's "
+                    "n_in * n_out + n_out to it."),
+            Mistake("one bias per layer", _one_bias_per_layer,
+                    "A layer has one bias per neuron, not one for the whole layer: a layer of n_out neurons adds "
+                    "n_out biases, so each pair counts n_in * n_out + n_out."),
+            # round 36 (r362 F5): told only "wrong value" on [2, 8, 1]
+            Mistake("biases of the output layer only", _output_biases_only,
+                    "The hidden layers have biases too: every neuron after the input layer, hidden or output, adds "
+                    "its own bias, so each pair of layers counts n_in * n_out + n_out, not only the last one."),
             Mistake("no biases", _no_biases, "Each neuron after the input layer also has one bias."),
             Mistake("one bias per input", _bias_per_input,
                     "A bias belongs to the neuron that receives, so a layer has n_out biases, not n_in."),

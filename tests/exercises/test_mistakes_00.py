@@ -1783,3 +1783,128 @@ def test_r36_a_right_accuracy_that_imports_a_compiled_standard_module_still_pass
             raise ValueError("shapes differ or no predictions")
         return float(np.mean(y_true == y_pred))
     assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED
+# round 36 (r362): mlp_param_count, realistic slips that were told another mistake's message (or none)
+def _r362_sizes(layer_sizes, fewest=2):
+    sizes = list(layer_sizes)
+    if len(sizes) < fewest or any(size < 1 for size in sizes):
+        raise ValueError("need at least two layers of at least one neuron")
+    return sizes
+
+
+def _r362_returned_inside_the_loop(layer_sizes):
+    total = 0
+    for n_in, n_out in zip(_r362_sizes(layer_sizes), _r362_sizes(layer_sizes)[1:]):
+        total += n_in * n_out + n_out
+        return total   # indented one level too deep: ends after the first pair
+
+
+def _r362_total_reset_inside_the_loop(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        total = 0   # inside the loop: each pair starts again from 0
+        total += n_in * n_out + n_out
+    return total
+
+
+def _r362_one_bias_per_layer(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    return sum(n_in * n_out + 1 for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def _r362_a_hidden_layer_required(layer_sizes):
+    sizes = _r362_sizes(layer_sizes, fewest=3)   # "a network has a hidden layer": [2, 1] refused
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_r362_returned_inside_the_loop, "`return` is indented inside the loop"),
+    (_r362_total_reset_inside_the_loop, "total = 0 is inside the loop"),
+    (_r362_one_bias_per_layer, "one bias per neuron"),
+    (_r362_a_hidden_layer_required, "a network: two layers of at least one neuron"),
+], ids=["return inside the loop", "total reset inside the loop", "one bias per layer", "a hidden layer required"])
+def test_r362_mlp_param_count_names_python_and_bias_slips(answer, words):
+    """Before (round 36, r362 F1-F4): `return` one level too deep was told "Each neuron after the input layer also has
+    one bias" (its 24 on [2, 8, 1] equals the count without biases), which the learner did add; a total reset inside
+    the loop, one bias per layer and a refused [2, 1] were told only "wrong value" or "raised ValueError"."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), answer)
+    assert verdict.kind == WRONG and words in verdict.text and "also has one bias" not in verdict.text, verdict.text
+
+
+def test_r362_no_biases_is_still_told_so():
+    verdict = judge(registry.get_exercise("mlp_param_count"), mistake_copy("mlp_param_count", "no biases"))
+    assert verdict.kind == WRONG and "Each neuron after the input layer also has one bias." in verdict.text, \
+        verdict.text
+
+
+def test_r362_the_new_messages_have_chinese():
+    from course_utils.i18n import catalogue
+    for mistake in registry.get_exercise("mlp_param_count").mistakes:
+        if mistake.message:
+            assert mistake.message in catalogue("zh"), mistake.name
+
+
+def _r362_output_biases_only(layer_sizes):
+    sizes = _r362_sizes(layer_sizes)
+    return sum(n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])) + sizes[-1]   # "a bias for the output"
+
+
+def _r362_one_neuron_refused(layer_sizes):
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or min(sizes) <= 1:   # "fewer than one neuron" read as "one neuron or fewer"
+        raise ValueError("layer sizes must be above 1")
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def test_r362_biases_of_the_output_layer_only_are_named():
+    """Before (round 36, r362 F5): told only "wrong value: expected 33, got 25" on [2, 8, 1]."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_output_biases_only)
+    assert verdict.kind == WRONG and "The hidden layers have biases too" in verdict.text, verdict.text
+
+
+def test_r362_a_layer_of_one_neuron_refused_is_told_by_the_label():
+    """Before (round 36, r362 F6): "raised ValueError: layer sizes must be above 1" on a label that said only
+    "logistic regression: 2 inputs, 1 output"; the label now says each layer needs at least one neuron (and not that
+    the number of layers is at fault)."""
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_one_neuron_refused)
+    assert verdict.kind == WRONG and "two layers of at least one neuron" in verdict.text, verdict.text
+
+
+# round 36 (r362 E1, E2): the standard library tells an answer that it runs under the check's time limit or output
+# capture, and an answer right only then passes (wrong afterwards, in the notebook's later cells)
+import signal as _r362_signal   # noqa: E402
+import sys as _r362_sys   # noqa: E402
+
+
+def _r362_right_only_while_checked(checked):
+    def mlp_param_count(layer_sizes, _checked=checked):
+        sizes = _r362_sizes(layer_sizes)
+        count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+        return count if _checked() else count + 1
+    return mlp_param_count
+
+
+_R362_PROBES = {
+    "signal.getitimer": lambda: _r362_signal.getitimer(_r362_signal.ITIMER_REAL)[0] > 0,
+    "signal.getsignal": lambda: _r362_signal.getsignal(_r362_signal.SIGALRM) not in (_r362_signal.SIG_DFL, None),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r362 E1): signal.getitimer and signal.getsignal tell an answer "
+                   "that the guard's time limit (SIGALRM, an interval timer) is set, so that it is being checked; the "
+                   "watch refuses sys.getprofile and the stack's readers, not these")
+@pytest.mark.parametrize("probe", list(_R362_PROBES))
+def test_r362_an_answer_that_reads_the_check_s_timer_is_refused(probe):
+    if not hasattr(_r362_signal, "setitimer"):
+        pytest.skip("no interval timer on this system")
+    assert not _R362_PROBES[probe]()   # outside the check: no timer, no handler
+    verdict = judge(registry.get_exercise("mlp_param_count"), _r362_right_only_while_checked(_R362_PROBES[probe]))
+    assert verdict.kind == WRONG, verdict.text
+
+
+@pytest.mark.xfail(strict=True, reason="engine note (r362 E2): while a check runs, sys.stdout is the check's capture "
+                   "(another type than outside it), which a plain attribute read tells the answer")
+def test_r362_an_answer_that_reads_the_type_of_sys_stdout_is_refused(capsys):
+    outside = type(_r362_sys.stdout)
+    verdict = judge(registry.get_exercise("mlp_param_count"),
+                    _r362_right_only_while_checked(lambda: type(_r362_sys.stdout) is not outside))
+    assert verdict.kind == WRONG, verdict.text

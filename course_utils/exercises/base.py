@@ -6,6 +6,7 @@ them (``course_utils.checks``), so neither imports the other to use them.
 from __future__ import annotations
 
 import _imp
+import _signal
 import _thread
 import builtins
 import collections
@@ -468,10 +469,10 @@ WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) 
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
                 "function outside check(...), then check it again")
-WATCH_PROBED = ("your function calls {name}, which looks at what runs around it (the check's watch of your calls, or "
-                "the frames that called your function): a function must give the same result whether or not it is "
-                "being checked, so the check refuses {name}. Debug your function outside check(...), then check it "
-                "again")
+WATCH_PROBED = ("your function calls {name}, which looks at or changes what runs around it (the check's watch of your "
+                "calls, its time limit, or the frames that called your function): a function must give the same "
+                "result whether or not it is being checked, so the check refuses {name}. Debug your function outside "
+                "check(...), then check it again")
 WATCH_TURNED_OFF = ("your function called {name}, which turns off the check's watch of the functions your code calls, "
                     "or runs code in a thread the check does not see. The check makes sure that this exercise is done "
                     "with numpy alone, so it refuses {name}: compute the result with numpy in your function's own "
@@ -923,9 +924,9 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 seen.append(("__import__", None, "lookup"))   # before the check (an alias, logging.config's
                 return   # BaseConfigurator.importer) loads no module already loaded: no import is seen
             if (arg in _C_PROBES and frame.f_globals is not _BOOTSTRAP and frame.f_globals is not _EXTERNAL
-                    and _enters_a_library(frame, ends, own)):   # importlib's own calls of _imp are judged by
-                seen.append(_C_PROBES[arg])   # the name they import (_IMPORTS)
-                return
+                    and frame.f_globals is not _GUARD and _enters_a_library(frame, ends, own)):   # importlib's own
+                seen.append(_C_PROBES[arg])   # calls of _imp are judged by the name they import (_IMPORTS); the
+                return   # time limit's alarm handler runs above the answer's frame
             package = _package_of_builtin(arg)
             if _outside(package) and _enters_a_library(frame, ends, own):
                 seen.append((f"{package}.{getattr(arg, '__qualname__', getattr(arg, '__name__', '?'))}", package))
@@ -1657,11 +1658,16 @@ _IMPORTS = {importlib.import_module.__code__: lambda names: names["name"],   # t
             importlib.machinery.ExtensionFileLoader.create_module.__code__:
                 lambda names: getattr(names["spec"], "name", "?")}
 _EXTERNAL = vars(sys.modules["importlib._bootstrap_external"])
+_GUARD = vars(sys.modules[guarded.__module__])
 _REAL_IMPORT = builtins.__import__
 # Round 35: what tells the answer that it is being checked, from the watch's profile function or the frames above it
 # (r351 E1, r354 E1, r356 E1: right only while checked), and standard-library functions that look a loaded library up
 # for the answer by a name it gives them (r353 E1: scikit-learn's Cython loss found by inspect.getmodule)
 _C_PROBES = {sys.getprofile: ("sys.getprofile", None, "probe"), sys.gettrace: ("sys.gettrace", None, "probe"),
+             # round 36 (r362 E1): the guard's time limit read (or changed) by the answer
+             **{function: (f"signal.{function.__name__}", None, "probe")
+                for function in (getattr(_signal, name) for name in
+                                 ("getsignal", "signal", "getitimer", "setitimer", "alarm") if hasattr(_signal, name))},
              # round 36 (r366 E1): a compiled module made from its file past the import system
              **{function: (f"_imp.{function.__name__}", None, "lookup")
                 for function in (_imp.create_dynamic, _imp.exec_dynamic, _imp.create_builtin, _imp.exec_builtin)}}

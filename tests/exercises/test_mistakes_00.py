@@ -1889,9 +1889,6 @@ _R362_PROBES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r362 E1): signal.getitimer and signal.getsignal tell an answer "
-                   "that the guard's time limit (SIGALRM, an interval timer) is set, so that it is being checked; the "
-                   "watch refuses sys.getprofile and the stack's readers, not these")
 @pytest.mark.parametrize("probe", list(_R362_PROBES))
 def test_r362_an_answer_that_reads_the_check_s_timer_is_refused(probe):
     if not hasattr(_r362_signal, "setitimer"):

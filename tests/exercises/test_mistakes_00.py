@@ -1898,8 +1898,9 @@ def test_r362_an_answer_that_reads_the_check_s_timer_is_refused(probe):
     assert verdict.kind == WRONG, verdict.text
 
 
-@pytest.mark.xfail(strict=True, reason="engine note (r362 E2): while a check runs, sys.stdout is the check's capture "
-                   "(another type than outside it), which a plain attribute read tells the answer")
+@pytest.mark.xfail(strict=True, reason="engine note (r362 E2), known class (r287 E1, r297 E2: an answer that tells "
+                   "the check by its state): while a check runs, sys.stdout is the check's capture (another type than "
+                   "outside it), which a plain attribute read tells the answer and no call event shows")
 def test_r362_an_answer_that_reads_the_type_of_sys_stdout_is_refused(capsys):
     outside = type(_r362_sys.stdout)
     verdict = judge(registry.get_exercise("mlp_param_count"),

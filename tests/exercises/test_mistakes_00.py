@@ -1767,3 +1767,34 @@ def test_r35_a_right_accuracy_that_warns_and_logs_still_passes():
             logging.getLogger("r35").warning("many axes")
         return float(np.mean(y_true == y_pred))
     assert judge(registry.get_exercise("accuracy"), accuracy).kind == PASSED
+
+
+# round 36 (r361 F1): a shape check that compares the broadcast shape with the labels' own shape (np.broadcast_shapes,
+# or the shape of y_true == y_pred) misses predictions that are the smaller side: (2, 3) against (2, 1) broadcasts to
+# (2, 3). It was told "len() sees only the first dimension", though the answer calls no len()
+def _r361_broadcast_shape_checked(kind):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        compared = y_true == y_pred
+        shape = compared.shape if kind == "compared" else np.broadcast_shapes(y_true.shape, y_pred.shape)
+        if shape != y_true.shape or y_true.size == 0:
+            raise ValueError("== broadcast the shapes, or no predictions")
+        return float(np.mean(compared))
+    return accuracy
+
+
+@pytest.mark.parametrize("kind", ["compared", "broadcast_shapes"])
+def test_r361_a_broadcast_shape_compared_with_the_labels_shape_is_named(kind):
+    verdict = judge(registry.get_exercise("accuracy"), _r361_broadcast_shape_checked(kind))
+    assert verdict.kind == WRONG and "(2, 3) against (2, 1)" in verdict.text and "len()" not in verdict.text \
+        and "broadcast shape" in verdict.text, verdict.text
+
+
+def test_r361_lengths_and_ndim_compared_is_still_named_so():
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if len(y_true) != len(y_pred) or y_true.ndim != y_pred.ndim or y_true.size == 0:
+            raise ValueError("shapes differ")
+        return float(np.mean(y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "len() sees only the first dimension" in verdict.text, verdict.text

@@ -1798,3 +1798,41 @@ def test_r361_lengths_and_ndim_compared_is_still_named_so():
         return float(np.mean(y_true == y_pred))
     verdict = judge(registry.get_exercise("accuracy"), accuracy)
     assert verdict.kind == WRONG and "len() sees only the first dimension" in verdict.text, verdict.text
+
+
+# round 36 (r361 F2): the mirror of F1, the broadcast shape compared with the predictions' own shape, misses labels that
+# are the smaller side (one label (1,) against four predictions (4,)); it was told "Comparing ndim misses ...". And
+# predictions broadcast to the labels' shape (np.broadcast_to) were told "len() sees only the first dimension"
+def _r361_predictions_broadcast_to_the_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size == 0:
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == np.broadcast_to(y_pred, y_true.shape)))
+
+
+def _r361_broadcast_shape_checked_against_the_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    compared = y_true == y_pred
+    if compared.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("== broadcast the shapes, or no predictions")
+    return float(np.mean(compared))
+
+
+@pytest.mark.parametrize("answer, case, words", [
+    (_r361_predictions_broadcast_to_the_labels, "(2, 3) against (2, 1)", "np.broadcast_to"),
+    (_r361_broadcast_shape_checked_against_the_predictions, "one label (1,) against four predictions (4,)",
+     "the labels are the smaller side")], ids=["broadcast_to", "against the predictions"])
+def test_r361_the_other_broadcast_checks_are_named(answer, case, words):
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and case in verdict.text and words in verdict.text and "ndim" not in verdict.text \
+        and "len()" not in verdict.text, verdict.text
+
+
+def test_r361_ndim_compared_is_still_named_so():
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim != y_pred.ndim or y_true.size == 0:
+            raise ValueError("shapes differ")
+        return float(np.mean(y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "Comparing ndim misses" in verdict.text, verdict.text

@@ -151,9 +151,18 @@ def _accuracy_cases():
         Case((np.array([-1, -2, 0, -1]), np.array([-2, -1, 0, -1])), label="labels -1 and -2: 2 of 4 right"),
         Case((np.arange(4), np.arange(4).reshape(4, 1)), label="a column (4, 1) against (4,)",
              raises=ValueError),
+        # round 36 (r361 F2): first a case where a check of ndim alone fails and one of the broadcast shape against
+        # either side's own shape raises: with the next case (where both fail alike) each is named by its own message
+        Case((np.zeros((1, 3), dtype=int), np.zeros((2, 1), dtype=int)), label="shape (1, 3) against (2, 1)",
+             raises=ValueError),
         Case((np.array([1]), np.array([1, 0, 1, 1])), label="one label (1,) against four predictions (4,)",
              raises=ValueError),
         Case((np.arange(4).reshape(1, 4), np.arange(4).reshape(4, 1)), label="a row (1, 4) against a column (4, 1)",
+             raises=ValueError),
+        # round 36 (r361 F1): the same shapes the other way round first, where a check of the broadcast shape against
+        # the labels' own (np.broadcast_shapes, or the shape of y_true == y_pred) raises and one of lengths and ndim
+        # does not: each is then named by its own message on the case where it first fails
+        Case((np.ones((2, 1), dtype=int), np.ones((2, 3), dtype=int)), label="shape (2, 1) against (2, 3)",
              raises=ValueError),
         Case((np.ones((2, 3), dtype=int), np.ones((2, 1), dtype=int)), label="shape (2, 3) against (2, 1)",
              raises=ValueError),
@@ -437,6 +446,22 @@ def _sizes_and_ndim_compared(y_true, y_pred):
     if y_true.size != y_pred.size or y_true.ndim != y_pred.ndim or y_true.size == 0:
         raise ValueError("shapes differ")
     return float(np.mean(y_true == y_pred))
+
+
+def _broadcast_shape_compared_with_the_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    compared = y_true == y_pred   # "if == broadcast, its shape is not the labels' shape"
+    if compared.shape != y_true.shape or y_true.size == 0:   # (2, 3) against (2, 1) broadcasts to (2, 3)
+        raise ValueError("== broadcast the shapes, or no predictions")
+    return float(np.mean(compared))
+
+
+def _broadcast_shape_compared_with_the_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    compared = y_true == y_pred   # "if == broadcast, its shape is not the predictions' shape"
+    if compared.shape != y_pred.shape or y_true.size == 0:   # (1,) against (4,) broadcasts to (4,)
+        raise ValueError("== broadcast the shapes, or no predictions")
+    return float(np.mean(compared))
 
 
 def _lengths_and_ndim_compared(y_true, y_pred):
@@ -905,9 +930,25 @@ EXERCISES = {
                     "Equal sizes and ndim do not make equal shapes: a row (1, 4) and a column (4, 1) both hold 4 labels "
                     "in 2 dimensions, yet == broadcasts them to a 4x4 table. Compare the shapes: "
                     "y_true.shape != y_pred.shape."),
+            # round 36 (r361 F1): before "lengths and ndim compared", which gives the same 1.0 on (2, 3) against (2, 1)
+            Mistake("broadcast shape compared with the labels' shape", _broadcast_shape_compared_with_the_labels,
+                    "The broadcast shape (of y_true == y_pred, or np.broadcast_shapes) equals the labels' own shape "
+                    "whenever the predictions are the smaller side, and np.broadcast_to(y_pred, y_true.shape) "
+                    "stretches such predictions without an error: (2, 3) against (2, 1) broadcasts to (2, 3). "
+                    "Predictions of another shape are an error to raise, not to fix: compare the two shapes "
+                    "themselves, before ==: y_true.shape != y_pred.shape."),
             Mistake("lengths and ndim compared, not shapes", _lengths_and_ndim_compared,
                     "len() sees only the first dimension: (2, 3) and (2, 1) have the same length and ndim, yet == "
                     "broadcasts them without an error. Compare the shapes: y_true.shape != y_pred.shape."),
+            # round 36 (r361 F2): the same against the predictions' shape; after "lengths and ndim compared" (this one
+            # also gives its 1.0 on (2, 1) against (2, 3)) and before "ndim compared" (which gives the same 0.75 on one
+            # label (1,) against four predictions (4,))
+            Mistake("broadcast shape compared with the predictions' shape",
+                    _broadcast_shape_compared_with_the_predictions,
+                    "The broadcast shape (of y_true == y_pred, or np.broadcast_shapes) equals the predictions' own "
+                    "shape whenever the labels are the smaller side: one label (1,) against four predictions (4,) "
+                    "broadcasts to (4,) without an error, so your check saw nothing wrong. Compare the two shapes "
+                    "themselves, before ==: y_true.shape != y_pred.shape."),
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
                     "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),

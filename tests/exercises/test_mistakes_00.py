@@ -1906,3 +1906,70 @@ def test_r362_an_answer_that_reads_the_type_of_sys_stdout_is_refused(capsys):
     verdict = judge(registry.get_exercise("mlp_param_count"),
                     _r362_right_only_while_checked(lambda: type(_r362_sys.stdout) is not outside))
     assert verdict.kind == WRONG, verdict.text
+# round 36 (r361 F1): a shape check that compares the broadcast shape with the labels' own shape (np.broadcast_shapes,
+# or the shape of y_true == y_pred) misses predictions that are the smaller side: (2, 3) against (2, 1) broadcasts to
+# (2, 3). It was told "len() sees only the first dimension", though the answer calls no len()
+def _r361_broadcast_shape_checked(kind):
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        compared = y_true == y_pred
+        shape = compared.shape if kind == "compared" else np.broadcast_shapes(y_true.shape, y_pred.shape)
+        if shape != y_true.shape or y_true.size == 0:
+            raise ValueError("== broadcast the shapes, or no predictions")
+        return float(np.mean(compared))
+    return accuracy
+
+
+@pytest.mark.parametrize("kind", ["compared", "broadcast_shapes"])
+def test_r361_a_broadcast_shape_compared_with_the_labels_shape_is_named(kind):
+    verdict = judge(registry.get_exercise("accuracy"), _r361_broadcast_shape_checked(kind))
+    assert verdict.kind == WRONG and "(2, 3) against (2, 1)" in verdict.text and "len()" not in verdict.text \
+        and "broadcast shape" in verdict.text, verdict.text
+
+
+def test_r361_lengths_and_ndim_compared_is_still_named_so():
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if len(y_true) != len(y_pred) or y_true.ndim != y_pred.ndim or y_true.size == 0:
+            raise ValueError("shapes differ")
+        return float(np.mean(y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "len() sees only the first dimension" in verdict.text, verdict.text
+
+
+# round 36 (r361 F2): the mirror of F1, the broadcast shape compared with the predictions' own shape, misses labels that
+# are the smaller side (one label (1,) against four predictions (4,)); it was told "Comparing ndim misses ...". And
+# predictions broadcast to the labels' shape (np.broadcast_to) were told "len() sees only the first dimension"
+def _r361_predictions_broadcast_to_the_labels(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size == 0:
+        raise ValueError("no predictions")
+    return float(np.mean(y_true == np.broadcast_to(y_pred, y_true.shape)))
+
+
+def _r361_broadcast_shape_checked_against_the_predictions(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    compared = y_true == y_pred
+    if compared.shape != y_pred.shape or y_true.size == 0:
+        raise ValueError("== broadcast the shapes, or no predictions")
+    return float(np.mean(compared))
+
+
+@pytest.mark.parametrize("answer, case, words", [
+    (_r361_predictions_broadcast_to_the_labels, "(2, 3) against (2, 1)", "np.broadcast_to"),
+    (_r361_broadcast_shape_checked_against_the_predictions, "one label (1,) against four predictions (4,)",
+     "the labels are the smaller side")], ids=["broadcast_to", "against the predictions"])
+def test_r361_the_other_broadcast_checks_are_named(answer, case, words):
+    verdict = judge(registry.get_exercise("accuracy"), answer)
+    assert verdict.kind == WRONG and case in verdict.text and words in verdict.text and "ndim" not in verdict.text \
+        and "len()" not in verdict.text, verdict.text
+
+
+def test_r361_ndim_compared_is_still_named_so():
+    def accuracy(y_true, y_pred):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if y_true.ndim != y_pred.ndim or y_true.size == 0:
+            raise ValueError("shapes differ")
+        return float(np.mean(y_true == y_pred))
+    verdict = judge(registry.get_exercise("accuracy"), accuracy)
+    assert verdict.kind == WRONG and "Comparing ndim misses" in verdict.text, verdict.text

@@ -138,6 +138,10 @@ def _sgd_cases():
         # 0) passed; 1e-36 still holds in float32 (its smallest normal number is 1.2e-38)
         Case((np.array([3.3e-36, -7.7e-37]), np.array([1.1e-36, 2.2e-37]), 0.5),
              label="weights and gradients of 1e-36 (np.round(..., 13) would make them 0)"),
+        # round 36 (r364 F1): as momentum_step's and adam_step's (r355 F1), no array was float16, so an answer that
+        # converted only integer arrays took a float16 step in float16 and passed; float32 arithmetic stays within 1e-7
+        Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001])) + (0.1,),
+             label="float16 weights and gradient (convert them to float64 too: in float16, 1000 - 0.025 stays 1000)"),
     ]
 
 
@@ -1265,6 +1269,14 @@ def _sgd_no_float_cast(w, grad, lr):
         raise ValueError("bad input")
     return w - lr * grad
 
+def _sgd_only_integers_converted(w, grad, lr):
+    """Only integer arrays converted to float (round 36, r364 F1): float16 arrays stay float16."""
+    w, grad = _only_integers_converted(w, grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
+
 def _sgd_nan_lr_let_through(w, grad, lr):
     """`lr <= 0` as the learning-rate check: False for lr = NaN, which is not positive either."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
@@ -2190,6 +2202,7 @@ EXERCISES = {
         mistakes=(
             Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
+            Mistake("only integer arrays converted", _sgd_only_integers_converted, _FLOAT16),
             Mistake("no float conversion", _sgd_no_float_cast, "numpy keeps a small integer dtype such as uint8 "
                     "when lr is a whole number, so lr * grad and the subtraction wrap around (3 - 2 * 5 gives 249): "
                     "convert w and grad with np.asarray(..., dtype=float) first"),

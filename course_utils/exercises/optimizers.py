@@ -1056,7 +1056,12 @@ def _compare_batches(got, want):
         outside = sorted(set(indices.tolist()) - set(want[0].tolist()))  # round 21: "(some repeat)" named them before
         raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
                          count=len(indices), last=len(want[0]) - 1)
-                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else
+                       + (t(" (missing e.g. {some})", some=missing[:3])
+                          # round 36 (r364 F2): n indices with some missing repeat others: drawn with replacement
+                          + (t("; others repeat, as a draw with replacement gives (rng.choice(n, n), whose default "
+                               "is replace=True, or rng.integers(0, n, n)), or a swap that copies one index over "
+                               "another: rng.permutation(n) holds each index once") if len(indices) == len(want[0])
+                             else "") if missing else
                           t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
                           if outside else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):

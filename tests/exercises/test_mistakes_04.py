@@ -5798,3 +5798,18 @@ def test_r364_an_sgd_step_that_converts_only_integer_arrays_is_refused_on_float1
 def test_r364_right_sgd_steps_pass_with_the_float16_case(convert):
     """The float16 case refuses only float16 arithmetic: a right step passes, and so does one computed in float32."""
     _passes("sgd_step", functools.partial(_r364_sgd, convert=convert))
+
+
+@pytest.mark.parametrize("draw", [lambda rng, n: rng.choice(n, n), lambda rng, n: rng.integers(0, n, n)],
+                         ids=["rng.choice(n, n)", "rng.integers(0, n, n)"])
+def test_r364_indices_drawn_with_replacement_are_told_why(draw):
+    """Told before (r364 F2, [L]) only that some indices were missing: `rng.choice(n, n)` draws with replacement
+    (replace=True is its default), as `rng.integers(0, n, n)` does, so n indices repeat some and miss others. The
+    message now says so and points to rng.permutation(n)."""
+    def with_replacement(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = draw(rng, n)
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    with pytest.raises(ExerciseFailed, match=r"missing e\.g\. .*others repeat, as a draw with replacement gives"):
+        check("minibatch_indices", with_replacement, strict=True)

@@ -4212,12 +4212,8 @@ def _r294_torch_step(w, grad, lr):
 def _r294_sgd_step_with_the_profile_off(w, grad, lr):
     import sys
     w, grad = _r294_checked(w, grad, lr)
-    before = sys.getprofile()
-    sys.setprofile(None)
-    try:
-        return _r294_torch_step(w, grad, lr)
-    finally:
-        sys.setprofile(before)
+    sys.setprofile(None)   # round 36 (r364): no sys.getprofile() first, which round 35 refuses by its name alone
+    return _r294_torch_step(w, grad, lr)
 
 
 def _r294_sgd_step_in_a_thread_without_a_profile(w, grad, lr):
@@ -4235,14 +4231,10 @@ def _r294_batches_with_the_profile_off(n, batch_size, rng):
     import sys
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    before = sys.getprofile()
-    sys.setprofile(None)
-    try:
-        import torch   # once the watch is off (an import of torch while it watches is refused by itself)
-        seed = int(rng.integers(2 ** 62))
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
-    finally:
-        sys.setprofile(before)
+    sys.setprofile(None)   # round 36 (r364): no sys.getprofile() first, which round 35 refuses by its name alone
+    import torch   # once the watch is off (an import of torch while it watches is refused by itself)
+    seed = int(rng.integers(2 ** 62))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 

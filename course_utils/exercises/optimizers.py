@@ -138,6 +138,10 @@ def _sgd_cases():
         # 0) passed; 1e-36 still holds in float32 (its smallest normal number is 1.2e-38)
         Case((np.array([3.3e-36, -7.7e-37]), np.array([1.1e-36, 2.2e-37]), 0.5),
              label="weights and gradients of 1e-36 (np.round(..., 13) would make them 0)"),
+        # round 36 (r364 F1): as momentum_step's and adam_step's (r355 F1), no array was float16, so an answer that
+        # converted only integer arrays took a float16 step in float16 and passed; float32 arithmetic stays within 1e-7
+        Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001])) + (0.1,),
+             label="float16 weights and gradient (convert them to float64 too: in float16, 1000 - 0.025 stays 1000)"),
     ]
 
 
@@ -1052,7 +1056,12 @@ def _compare_batches(got, want):
         outside = sorted(set(indices.tolist()) - set(want[0].tolist()))  # round 21: "(some repeat)" named them before
         raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
                          count=len(indices), last=len(want[0]) - 1)
-                       + (t(" (missing e.g. {some})", some=missing[:3]) if missing else
+                       + (t(" (missing e.g. {some})", some=missing[:3])
+                          # round 36 (r364 F2): n indices with some missing repeat others: drawn with replacement
+                          + (t("; others repeat, as a draw with replacement gives (rng.choice(n, n), whose default "
+                               "is replace=True, or rng.integers(0, n, n)), or a swap that copies one index over "
+                               "another: rng.permutation(n) holds each index once") if len(indices) == len(want[0])
+                             else "") if missing else
                           t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
                           if outside else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
@@ -1264,6 +1273,14 @@ def _sgd_no_float_cast(w, grad, lr):
     if grad.shape != w.shape or not lr > 0:
         raise ValueError("bad input")
     return w - lr * grad
+
+def _sgd_only_integers_converted(w, grad, lr):
+    """Only integer arrays converted to float (round 36, r364 F1): float16 arrays stay float16."""
+    w, grad = _only_integers_converted(w, grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("bad input")
+    return w - lr * grad
+
 
 def _sgd_nan_lr_let_through(w, grad, lr):
     """`lr <= 0` as the learning-rate check: False for lr = NaN, which is not positive either."""
@@ -2190,6 +2207,7 @@ EXERCISES = {
         mistakes=(
             Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
+            Mistake("only integer arrays converted", _sgd_only_integers_converted, _FLOAT16),
             Mistake("no float conversion", _sgd_no_float_cast, "numpy keeps a small integer dtype such as uint8 "
                     "when lr is a whole number, so lr * grad and the subtraction wrap around (3 - 2 * 5 gives 249): "
                     "convert w and grad with np.asarray(..., dtype=float) first"),

@@ -4212,12 +4212,8 @@ def _r294_torch_step(w, grad, lr):
 def _r294_sgd_step_with_the_profile_off(w, grad, lr):
     import sys
     w, grad = _r294_checked(w, grad, lr)
-    before = sys.getprofile()
-    sys.setprofile(None)
-    try:
-        return _r294_torch_step(w, grad, lr)
-    finally:
-        sys.setprofile(before)
+    sys.setprofile(None)   # round 36 (r364): no sys.getprofile() first, which round 35 refuses by its name alone
+    return _r294_torch_step(w, grad, lr)
 
 
 def _r294_sgd_step_in_a_thread_without_a_profile(w, grad, lr):
@@ -4235,14 +4231,10 @@ def _r294_batches_with_the_profile_off(n, batch_size, rng):
     import sys
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    before = sys.getprofile()
-    sys.setprofile(None)
-    try:
-        import torch   # once the watch is off (an import of torch while it watches is refused by itself)
-        seed = int(rng.integers(2 ** 62))
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
-    finally:
-        sys.setprofile(before)
+    sys.setprofile(None)   # round 36 (r364): no sys.getprofile() first, which round 35 refuses by its name alone
+    import torch   # once the watch is off (an import of torch while it watches is refused by itself)
+    seed = int(rng.integers(2 ** 62))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
@@ -5764,3 +5756,52 @@ def test_r355_a_cython_function_held_by_a_weak_reference_before_the_check_is_ref
     verdict = judge(registry.get_exercise("momentum_step"),
                     _r355_momentum_by_cython_axpy_in(holding(cython_blas._axpy_memview)))
     assert verdict.kind != PASSED and _a_library_refused(verdict.text), verdict.text
+
+
+def _r364_sgd(w, grad, lr, convert=None):
+    """A right sgd_step; ``convert``: how w and grad are converted (np.asarray(..., dtype=float) by default)."""
+    w, grad = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad)
+    if grad.shape != w.shape or not lr > 0:
+        raise ValueError("grad's shape differs from w's, or lr is not positive")
+    return w - lr * grad
+
+
+def _r364_only_integers_converted(*arrays):
+    arrays = [np.asarray(a) for a in arrays]
+    return [a.astype(float) if a.dtype.kind in "iub" else a for a in arrays]
+
+
+def test_r364_an_sgd_step_that_converts_only_integer_arrays_is_refused_on_float16():
+    """Passed before (r364 F1, [H] contrived, a dtype; round 35 closed it for momentum_step and adam_step only, r355
+    F1): no case of sgd_step had a float16 array, so an answer that converted only integer arrays to float (as [13]'s
+    "Integer arrays are allowed too: convert w and grad to floats" may be read) took a float16 step in float16, about
+    3 significant digits: 1000 - 0.025 gave 1000, the step lost. A case of float16 arrays now refuses it, and the
+    catalogue names the mistake."""
+    answer = functools.partial(_r364_sgd, convert=_r364_only_integers_converted)
+    w, g = np.array([1000.0, 2.0], dtype=np.float16), np.array([0.25, -0.001], dtype=np.float16)
+    assert answer(w, g, 0.1)[0] == 1000 and not np.allclose(answer(w, g, 0.1), _r364_sgd(w, g, 0.1), rtol=1e-6)
+    verdict = judge(registry.get_exercise("sgd_step"), answer)
+    assert verdict.kind == WRONG and "float16 weights" in verdict.text, verdict.text
+    assert "float ones too, not only the integer ones" in verdict.text, verdict.text
+
+
+@pytest.mark.parametrize("convert", [None, lambda *a: [np.asarray(x, dtype=np.float32) for x in a]],
+                         ids=["float64", "float32"])
+def test_r364_right_sgd_steps_pass_with_the_float16_case(convert):
+    """The float16 case refuses only float16 arithmetic: a right step passes, and so does one computed in float32."""
+    _passes("sgd_step", functools.partial(_r364_sgd, convert=convert))
+
+
+@pytest.mark.parametrize("draw", [lambda rng, n: rng.choice(n, n), lambda rng, n: rng.integers(0, n, n)],
+                         ids=["rng.choice(n, n)", "rng.integers(0, n, n)"])
+def test_r364_indices_drawn_with_replacement_are_told_why(draw):
+    """Told before (r364 F2, [L]) only that some indices were missing: `rng.choice(n, n)` draws with replacement
+    (replace=True is its default), as `rng.integers(0, n, n)` does, so n indices repeat some and miss others. The
+    message now says so and points to rng.permutation(n)."""
+    def with_replacement(n, batch_size, rng):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = draw(rng, n)
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    with pytest.raises(ExerciseFailed, match=r"missing e\.g\. .*others repeat, as a draw with replacement gives"):
+        check("minibatch_indices", with_replacement, strict=True)

@@ -190,7 +190,7 @@ def _momentum_cases():
         # round 35 (r355 F2): as sgd_step's (r344 F1), a learner's own ValueError for a NaN or infinite array was told
         # only the label; the labels of the NaN and inf cases say now which checks are asked for (here and in Adam's)
         Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
+             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
         Case((np.ones(2), np.ones(2), np.zeros(2), float("nan"), 0.9), label="lr = NaN (not positive either)",
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("nan")), label="mu = NaN (not in [0, 1) either)",
@@ -208,7 +208,7 @@ def _momentum_cases():
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.int64(2), np.int64(0)),
              label="lr and mu as np.int64 (2 and 0)"),
         Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
+             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
         Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), np.array([5e29, 1e29]), 1e-3, 0.5),
              label="gradients and velocity of 1e30"),
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01,
@@ -218,7 +218,7 @@ def _momentum_cases():
         # round 14: no gradient or velocity was infinite, and no 2-D weight had an axis of size 1
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, 1.0, 2.0]), np.array([0.5, -np.inf, 1.0]), 0.1, 0.9),
              label="an infinite gradient and an infinite velocity"
-             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
+             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
               np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
         # round 15: no case had a zero gradient with a zero velocity (a step that changes nothing), no gradient of
@@ -233,7 +233,7 @@ def _momentum_cases():
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
              label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1))"),
+             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
         # round 16: no weight had more than 3 axes or no element, and every mu refused lay in [-1, 1.5]
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, 0.1, 0.9),
              label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
@@ -352,7 +352,7 @@ def _adam_cases():
         # round 14: no gradient was infinite or all zero, beta1 = 0 came only with whole-number arrays, no 2-D weight
         # had an axis of size 1, and no beta2 was so close to 1 that the correction still mattered after 100,000 steps
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
-             label="infinite gradients (inf / inf gives NaN) (raise ValueError only for a wrong shape or t < 1)"),
+             label="infinite gradients: inf / inf gives NaN (raise ValueError only for a wrong shape or t < 1)"),
         Case((np.array([0.5, -1.0]), np.zeros(2), np.zeros(2), np.zeros(2), 1), {"lr": 0.1},
              label="a zero gradient with m = v = 0 (the weights stay, in new arrays)"),
         Case((np.array([0.5, -0.25]), np.array([0.3, -0.1]), np.array([0.2, -0.05]), np.array([0.02, 0.01]), 4),
@@ -1056,14 +1056,14 @@ def _compare_batches(got, want):
         outside = sorted(set(indices.tolist()) - set(want[0].tolist()))  # round 21: "(some repeat)" named them before
         raise Mismatch(t("the batches together hold {count} indices, expected each of 0..{last} exactly once",
                          count=len(indices), last=len(want[0]) - 1)
-                       + (t(" (missing e.g. {some})", some=missing[:3])
-                          # round 36 (r364 F2): n indices with some missing repeat others: drawn with replacement
+                       + (t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
+                          if outside else t(" (missing e.g. {some})", some=missing[:3])
+                          # round 36 (r364 F2): n indices, all in range, some missing: others repeat, as drawn with
+                          # replacement (a 1-based permutation, also n indices, has one outside: told so above)
                           + (t("; others repeat, as a draw with replacement gives (rng.choice(n, n), whose default "
                                "is replace=True, or rng.integers(0, n, n)), or a swap that copies one index over "
                                "another: rng.permutation(n) holds each index once") if len(indices) == len(want[0])
-                             else "") if missing else
-                          t(" (some lie outside 0..{last}, e.g. {some})", last=len(want[0]) - 1, some=outside[:3])
-                          if outside else t(" (some repeat)")))
+                             else "") if missing else t(" (some repeat)")))
     if not np.array_equal(sizes, want[1]):
         raise Mismatch(t("{count} batches of sizes {got}, expected {want_count} of sizes {want} (full batches "
                          "first, a smaller last one)", count=len(sizes), got=short(sizes), want_count=len(want[1]),
@@ -2073,8 +2073,9 @@ _SCALAR_GRAD = ("a gradient of shape () (one number, as np.mean(...) or a Python
                 "either: numpy broadcasts it over every weight, so raise ValueError whenever grad.shape != w.shape, for "
                 "a 0-d gradient too")
 _FLOAT16 = ("convert every array with np.asarray(..., dtype=float), float ones too, not only the integer ones: a "
-            "float16 array (as half-precision weights or gradients are) stays float16, which holds about 3 significant digits "
-            "(1000 - 0.07 gives 1000 again) and whose largest number is 65504 (300 ** 2 gives inf)")
+            "float16 array (as half-precision weights or gradients are) stays float16, which holds about 3 significant "
+            "digits (a small step from 1000 is lost: 1000 - 0.07 gives 1000), whose largest number is 65504 (300 ** 2 "
+            "gives inf) and whose smallest is about 6e-8 (eps = 1e-8 gives 0)")
 _ZERO_D_W = ("a weight of shape () (one number, as np.array(0.5)) is an array too, and its new value has shape () "
              "as well: do not make it 1-D with np.atleast_1d, or loop over a first axis it does not have")
 

@@ -5884,3 +5884,14 @@ def test_r365_a_log_of_results_never_written_into_still_passes():
     """A right step that keeps every result it returned (a log, never written into) is not a ring: it passes (each
     case of larger arrays is then called HELD_CALLS more times: Adam's check runs the same code, so momentum only)."""
     _passes("momentum_step", _r365_logged(_r355_momentum))
+
+
+def test_r36_a_permutation_counted_from_1_is_told_an_index_lies_outside_not_that_others_repeat():
+    """The review of round 36: r364 F2's "others repeat, as a draw with replacement gives" was told to
+    rng.permutation(n) + 1, where nothing repeats; an index outside 0..n-1 is named first now."""
+    def from_one(n, batch_size, rng):
+        order = rng.permutation(n) + 1
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    with pytest.raises(ExerciseFailed, match=r"some lie outside 0\.\.9, e\.g\. \[10\]\)\n") as refused:
+        check("minibatch_indices", from_one, strict=True)
+    assert "repeat" not in str(refused.value)

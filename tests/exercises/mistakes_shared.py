@@ -30,7 +30,8 @@ def _a_library_refused(text):
     the named call."""
     return ("a library function that computes this exercise's result" in text or "from the library" in text
             or "which looks a library up while it runs" in text   # round 32: looked up in sys.modules
-            or "the calls of a trace function are not seen" in text)   # sys.settrace: a trace function's calls
+            or "the calls of a trace function are not seen" in text   # sys.settrace: a trace function's calls
+            or "which looks at or changes what runs around it" in text)   # round 35: saving sys.getprofile()
 
 
 def _refused_as_the_course_s_own(name, answer):

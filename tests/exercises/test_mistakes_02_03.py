@@ -4788,8 +4788,9 @@ def test_r293_numpy_only_refuses_an_answer_that_turns_off_the_watch(name, answer
     profile behind (round 29, r293 F1)."""
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise(name), answer)
-    assert verdict.kind == WRONG and told in verdict.text and "turns off the check's watch" in verdict.text, \
-        verdict.text
+    assert verdict.kind == WRONG and (told in verdict.text and "turns off the check's watch" in verdict.text
+                                      # since round 35, refused as it saves sys.getprofile() to put it back
+                                      or "calls sys.getprofile, which looks at" in verdict.text), verdict.text
 
 
 def _r293_mlp_backward_with_the_profile_cleared_by_ctypes(*args):
@@ -5007,7 +5008,9 @@ def test_r292_numpy_only_answers_may_not_turn_the_watch_off(name, way):
     pytest.importorskip("torch")
     verdict = judge(registry.get_exercise(name), way(_R292_TORCH[name]))
     assert verdict.kind == WRONG and ("turns off the check's watch" in verdict.text   # or, held from an earlier cell,
-                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text), verdict.text
+                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text
+                                      # or, since round 35, refused as it saves sys.getprofile() to put it back
+                                      or "calls sys.getprofile, which looks at" in verdict.text), verdict.text
     # ctypes' PyEval_SetProfile held from an earlier cell is refused before the answer runs (round 31, base.held_library)
     assert sys.getprofile() is None or "watching_libraries" not in repr(sys.getprofile())
 

@@ -4503,8 +4503,10 @@ def test_r295_04b_library_arithmetic_with_the_profile_out_of_the_way_is_refused(
     verdict = judge(registry.get_exercise(name), wrap(step))
     assert verdict.kind == WRONG and ("from the library torch" in verdict.text
                                       or "turns off the check's watch" in verdict.text
-                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text), verdict.text
-    # (round 31: ctypes' PyEval_SetProfile, held from before the check, is refused before the answer runs)
+                                      or "calls ctypes.PyEval_SetProfile, from ctypes" in verdict.text
+                                      or "calls sys.getprofile, which looks at" in verdict.text), verdict.text
+    # (round 31: ctypes' PyEval_SetProfile, held from before the check, is refused before the answer runs; round 35:
+    # an answer that saves sys.getprofile() to put it back is refused for that)
 
 
 def _r295_sklearn_momentum_from_its_source():

@@ -5654,11 +5654,11 @@ _R355_FINITE = lambda *arrays: not all(np.all(np.isfinite(a)) for a in arrays)  
 
 @pytest.mark.parametrize("name, answer, told", [
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: not np.all(np.isfinite(g))),
-     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isinf(g).any() or np.isinf(v).any()),
-     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isnan(v).any()),
-     "raise ValueError only for a wrong shape, lr not > 0 or mu not in [0, 1)"),
+     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
     ("adam_step", functools.partial(_r355_adam, refuse=_R355_FINITE),
      "raise ValueError only for a wrong shape or t < 1"),
     ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isinf(g).any()),

@@ -260,6 +260,8 @@ def _copy_keeping_strides(array: np.ndarray) -> np.ndarray:
     spans = [(n - 1) * stride for n, stride in zip(array.shape, array.strides)]
     low = array.ctypes.data + sum(span for span in spans if span < 0)
     size = sum(abs(span) for span in spans) + array.itemsize
+    if size < array.nbytes:   # elements that share memory (sliding windows): copied apart, as before
+        return array.copy(order="K")
     memory = bytearray((ctypes.c_char * size).from_address(low))
     return np.ndarray(array.shape, array.dtype, memory, array.ctypes.data - low, array.strides)
 
@@ -463,8 +465,8 @@ HELD_LIBRARY = ("your function uses {name}, from the library {package}: this exe
 CHECK_HELPER = ("your function uses {name}, from the code of the course's own checks: write the computation "
                 "yourself, as the exercise asks")
 MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, from its file, in "
-                 "a namespace or among all of Python's objects): this exercise is written with numpy and Python alone, as its "
-                 "text says, so its check refuses code that looks a library up")
+                 "a namespace or among all of Python's objects): this exercise is written with numpy and Python "
+                 "alone, as its text says, so its check refuses code that looks a library up")
 WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
@@ -865,7 +867,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     calls (``map(torch.tanh, ...)``, ``functools.partial(torch.sub, a)(b)``) makes no profile event either: torch's
     operators are seen by a dispatch mode once torch is loaded (``_torch_operators``; round 29, r293 E4 and r294 E3).
     A call of the code of a function in ``refused`` (code: name) is noted by its name, however the answer reached it
-    (round 34, r342 E1: 05b's cnn_param_count, refused by name, called as the exercise registry's reference)."""
+    (round 34, r342 E1: 05b's cnn_param_count, refused by name, called as the exercise registry's reference). So is a
+    call that tells the answer it is being checked or finds a library for it (``_PROBES``, ``_C_PROBES``: the profile
+    function, the stack, the time limit's timer, inspect.getmodule; rounds 35-36), unless importlib or the guard
+    itself makes it."""
     refused = refused or {}
     if not on:
         yield

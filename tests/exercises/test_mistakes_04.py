@@ -5812,12 +5812,17 @@ def test_r364_indices_drawn_with_replacement_are_told_why(draw):
         check("minibatch_indices", with_replacement, strict=True)
 
 
-def _r365_ring(size, rings, shape):
-    """The next of ``size`` buffers of ``shape`` kept in ``rings``, used in turn."""
-    buffers, turn = rings.setdefault(shape, ([np.empty(shape) for _ in range(size)], [0]))
-    out = buffers[turn[0]]
-    turn[0] = (turn[0] + 1) % size
-    return out
+def _r365_into_the_ring(results, which, size, rings):
+    """``results`` as a tuple, result ``which`` written into the next of ``size`` buffers of its shape kept in
+    ``rings`` and used in turn, for arrays of more than 2 elements."""
+    if results[which].size > 2:
+        buffers, turn = rings.setdefault(results[which].shape,
+                                         ([np.empty(results[which].shape) for _ in range(size)], [0]))
+        out = buffers[turn[0]]
+        turn[0] = (turn[0] + 1) % size
+        out[...] = results[which]
+        results[which] = out
+    return tuple(results)
 
 
 def _r365_momentum_into_a_ring(size, which):
@@ -5831,11 +5836,7 @@ def _r365_momentum_into_a_ring(size, which):
             raise ValueError("a shape differs, lr is not positive or mu is not in [0, 1)")
         results = [None, mu * velocity + grad]
         results[0] = w - lr * results[1]
-        if w.size > 2:
-            out = _r365_ring(size, rings, w.shape)
-            out[...] = results[which]
-            results[which] = out
-        return tuple(results)
+        return _r365_into_the_ring(results, which, size, rings)
     return momentum_step
 
 
@@ -5849,11 +5850,7 @@ def _r365_adam_into_a_ring(size, which):
             raise ValueError("a shape differs, or t < 1")
         m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad ** 2
         results = [w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v]
-        if w.size > 2:
-            out = _r365_ring(size, rings, w.shape)
-            out[...] = results[which]
-            results[which] = out
-        return tuple(results)
+        return _r365_into_the_ring(results, which, size, rings)
     return adam_step
 
 

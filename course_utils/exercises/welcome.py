@@ -940,6 +940,17 @@ EXERCISES = {
             Mistake("lengths and ndim compared, not shapes", _lengths_and_ndim_compared,
                     "len() sees only the first dimension: (2, 3) and (2, 1) have the same length and ndim, yet == "
                     "broadcasts them without an error. Compare the shapes: y_true.shape != y_pred.shape."),
+            # round 30 (r301 F2): np.ravel, flatten, squeeze or np.atleast_1d before the shape check (ravel's and
+            # squeeze's answers named no mistake; atleast_1d's, refused on the 0-d case, was told "check the shapes
+            # first", which it did). Before "broadcast shape compared with the predictions' shape", which gives the
+            # same 1.0 on a 0-d label against one prediction (1,) and is itself refused first on (1,) against (4,)
+            Mistake("flattened before the shape check", _flattened_before_the_shape_check,
+                    "The arrays were reshaped (np.ravel, flatten, reshape(-1), squeeze or np.atleast_1d) before their "
+                    "shapes were compared, which makes different shapes look the same: np.ravel, flatten, reshape(-1) "
+                    "and squeeze turn a column (4, 1) and a vector (4,) both into (4,); np.ravel, flatten, reshape(-1) "
+                    "and np.atleast_1d turn a 0-d label of shape () and a prediction of shape (1,) both into (1,), and "
+                    "squeeze turns both into (). Compare the shapes of the arrays as they come, right after "
+                    "np.asarray: y_true.shape != y_pred.shape."),
             # round 36 (r361 F2): the same against the predictions' shape; after "lengths and ndim compared" (this one
             # also gives its 1.0 on (2, 1) against (2, 3)) and before "ndim compared" (which gives the same 0.75 on one
             # label (1,) against four predictions (4,))
@@ -952,16 +963,6 @@ EXERCISES = {
             Mistake("ndim compared, not shapes", _ndim_check,
                     "Comparing ndim misses arrays with the same number of dimensions but other lengths: shape (1,) "
                     "broadcasts against (4,) without an error. Compare the shapes: y_true.shape != y_pred.shape."),
-            # round 30 (r301 F2): np.ravel, flatten, squeeze or np.atleast_1d before the shape check (ravel's and
-            # squeeze's answers named no mistake; atleast_1d's, refused on the 0-d case, was told "check the shapes
-            # first", which it did)
-            Mistake("flattened before the shape check", _flattened_before_the_shape_check,
-                    "The arrays were reshaped (np.ravel, flatten, reshape(-1), squeeze or np.atleast_1d) before their "
-                    "shapes were compared, which makes different shapes look the same: np.ravel, flatten, reshape(-1) "
-                    "and squeeze turn a column (4, 1) and a vector (4,) both into (4,); np.ravel, flatten, reshape(-1) "
-                    "and np.atleast_1d turn a 0-d label of shape () and a prediction of shape (1,) both into (1,), and "
-                    "squeeze turns both into (). Compare the shapes of the arrays as they come, right after "
-                    "np.asarray: y_true.shape != y_pred.shape."),
             Mistake("no shape check", _no_shape_check,
                     "Comparing shape (4,) with (4, 1) broadcasts to a 4x4 table and gives a wrong number "
                     "instead of an error; check the shapes first."),

@@ -12,6 +12,7 @@ solution", a landing page with the lesson map and a glossary from the key-term t
 into ``_build/book/<lang>/html``, and the site ``_build/book/html`` gets each edition in its folder
 (English at the root). myst-nb runs each notebook once and keeps the outputs in a jupyter-cache: a
 lesson is run again only when its code or ``course_utils`` changed. A cell error fails the build.
+The editions build side by side, one Sphinx process each, with their messages in ``_build/book/<lang>/sphinx.log``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,9 +257,9 @@ def search_words(terms) -> str:
     return "".join(f"{word}\n" for word in sorted(words))
 
 
-def build(edition: Edition, build: Path = BUILD, others: tuple[Edition, ...] = ()) -> Path:
+def build(edition: Edition, build: Path = BUILD, others: tuple[Edition, ...] = (), log=None) -> Path:
     """Prepare and build one edition in ``build/<lang>``, its pages switching to the ``others``; return
-    its html folder.
+    its html folder. Sphinx's messages go to ``log`` (an open file) when given, else to the console.
 
     Raises CalledProcessError when Sphinx fails (a cell error, a broken link between pages).
     """
@@ -274,7 +276,7 @@ def build(edition: Edition, build: Path = BUILD, others: tuple[Edition, ...] = (
                     "-D", f"language={edition.sphinx_language}", "-D", f"project={edition.title}",
                     "-D", f"html_title={edition.title}", "-D", f"nb_execution_cache_path={work / 'cache'}",
                     *options, "-d", str(work / "doctrees"), str(work / "src"), str(work / "html")],
-                   check=True, env=env)
+                   check=True, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
     offline_mathjax(work / "html")
     return work / "html"
 
@@ -302,15 +304,44 @@ def main(argv=None) -> int:
                         help="an edition to build (default: all)")
     args = parser.parse_args(argv)
     editions = [EDITIONS[lang] for lang in args.lang or sorted(EDITIONS)]
-    for edition in editions:
-        try:
-            build(edition, others=tuple(other for other in editions if other is not edition))
-        except subprocess.CalledProcessError as error:
-            print(f"The {edition.lang} book failed to build (exit {error.returncode}): see Sphinx's messages "
-                  "above; a cell error names the notebook and the cell.", file=sys.stderr)
-            return 1
+    if len(editions) == 1:   # Sphinx's messages on the console
+        failed = _failed(editions[0], (), None)
+    else:   # the editions side by side, one process each, every one's messages in its own log
+        with ThreadPoolExecutor(len(editions)) as pool:
+            failed = any(list(pool.map(lambda edition: _failed_logged(edition, editions), editions)))
+    if failed:
+        return 1
     print(f"The book is in {publish(editions)}/index.html")
     return 0
+
+
+def _failed_logged(edition: Edition, editions: list[Edition]) -> bool:
+    """Build ``edition`` with Sphinx's messages in ``_build/book/<lang>/sphinx.log``; whether it failed (then
+    the log's end is printed)."""
+    path = BUILD / edition.lang / "sphinx.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Building the {edition.lang} book (Sphinx's messages: {path})", flush=True)
+    with path.open("w", encoding="utf-8") as log:
+        failed = _failed(edition, tuple(other for other in editions if other is not edition), log)
+    if failed:
+        print("".join(path.read_text(encoding="utf-8").splitlines(True)[-LOG_TAIL:]), file=sys.stderr)
+    else:
+        print(f"The {edition.lang} book is built", flush=True)
+    return failed
+
+
+LOG_TAIL = 80   # lines of a failed edition's log shown on the console
+
+
+def _failed(edition: Edition, others: tuple[Edition, ...], log) -> bool:
+    try:
+        build(edition, others=others, log=log)
+    except subprocess.CalledProcessError as error:
+        where = "above" if log is None else f"in {log.name}"
+        print(f"The {edition.lang} book failed to build (exit {error.returncode}): see Sphinx's messages {where}; "
+              "a cell error names the notebook and the cell.", file=sys.stderr)
+        return True
+    return False
 
 
 if __name__ == "__main__":

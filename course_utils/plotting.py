@@ -20,8 +20,9 @@ CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
 CLASS_CMAP = "RdBu_r"
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "Source Han Sans SC",
              "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
-NO_CJK_FONT = ("注意：没有找到能显示中文的字体，图中的文字暂用英文。安装 Noto Sans CJK（Debian/Ubuntu："
-               "`sudo apt-get install fonts-noto-cjk`）后重启内核即可显示中文。")
+NO_CJK_FONT = ("注意：没有找到能显示中文的字体。课程自带的图（交互控件和绘图函数）中的文字暂用英文；笔记本代码里直接写的"
+               "中文标题和图例会显示成方框。安装 Noto Sans CJK（Debian/Ubuntu：`sudo apt-get install fonts-noto-cjk`）"
+               "后重启内核即可显示中文。")
 
 
 @functools.lru_cache(maxsize=None)

@@ -142,6 +142,10 @@ def _sgd_cases():
         # converted only integer arrays took a float16 step in float16 and passed; float32 arithmetic stays within 1e-7
         Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001])) + (0.1,),
              label="float16 weights and gradient (convert them to float64 too: in float16, 1000 - 0.025 stays 1000)"),
+        # round 37 (r373 F2): no lr was inf, so an answer that also refused lr = inf passed; last, so that no other
+        # catalogued mistake is named by it
+        Case((np.array([1.0, -1.0]), np.array([0.5, -0.25]), float("inf")),
+             label="lr = inf gives infinite weights (raise ValueError only for a wrong shape or lr not > 0)"),
     ]
 
 
@@ -267,6 +271,10 @@ def _momentum_cases():
         # float16, about 3 significant digits, for float16 ones) passed; float32 arithmetic stays within 1e-7 here
         Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001], [0.5, 100.0, 0.0])) + (0.1, 0.9),
              label="float16 arrays (convert them to float64 too: in float16, 1000 - 0.07 stays 1000)"),
+        # round 37 (r373 F2): as sgd_step's, no lr was inf; last, so that no other catalogued mistake is named by it
+        Case((np.array([1.0, -1.0]), np.array([0.5, -0.25]), np.zeros(2), float("inf"), 0.9),
+             label="lr = inf gives infinite weights (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or "
+             "mu >= 1)"),
     ]
 
 
@@ -1289,6 +1297,13 @@ def _sgd_nan_lr_let_through(w, grad, lr):
         raise ValueError("bad input")
     return w - lr * grad
 
+def _sgd_infinite_lr_refused(w, grad, lr):
+    """lr = inf refused as well (round 37, r373 F2): the exercise asks for ValueError only when not lr > 0."""
+    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+    if grad.shape != w.shape or not 0 < lr < np.inf:
+        raise ValueError("bad input")
+    return w - lr * grad
+
 def _sgd_unchanged_w_returned(w, grad, lr):
     """"Nothing to do" when the gradient is 0: the caller's w itself comes back as the new weights."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
@@ -1545,6 +1560,15 @@ def _momentum_nan_lr_let_through(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _momentum_checked(w, grad, velocity, lr, mu, lr_check=False)
     if lr <= 0:
         raise ValueError("lr must be positive")
+    velocity = mu * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _momentum_infinite_lr_refused(w, grad, velocity, lr, mu=0.9):
+    """lr = inf refused as well (round 37, r373 F2), as sgd_step's."""
+    w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
+        raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
 
@@ -2046,6 +2070,8 @@ _MOMENTUM_SHAPE_CHECK = ("check {name}'s shape too, in a test of its own: numpy 
                          "!= w.shape")
 _NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
            "NaN too")
+_INF_LR = ("lr = inf is positive, so raise ValueError only when not lr > 0: like an infinite gradient, an infinite "
+           "learning rate gives infinite weights (w - lr * grad), and the training loop's loss shows the run diverging")
 _LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
 _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of axes and the first or last size: "
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
@@ -2238,6 +2264,7 @@ EXERCISES = {
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
             Mistake("NaN learning rate let through", _sgd_nan_lr_let_through, _NAN_LR),
+            Mistake("infinite learning rate refused", _sgd_infinite_lr_refused, _INF_LR),
             Mistake("no learning-rate check", _sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
@@ -2328,6 +2355,7 @@ EXERCISES = {
             Mistake("no velocity shape check", _momentum_no_velocity_shape_check, _MOMENTUM_SHAPE_CHECK.format(
                 name="velocity", kind="velocity")),
             Mistake("NaN learning rate let through", _momentum_nan_lr_let_through, _NAN_LR),
+            Mistake("infinite learning rate refused", _momentum_infinite_lr_refused, _INF_LR),
             Mistake("NaN mu let through", _momentum_nan_mu_let_through, "mu = NaN is not in [0, 1) either, yet "
                     "`mu < 0 or mu >= 1` is False for it: check `not 0 <= mu < 1`, which refuses NaN too"),
             Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),

@@ -55,9 +55,23 @@ def with_radius(X) -> np.ndarray:
     return np.column_stack([X, (X ** 2).sum(axis=1)])
 
 
+def relu_features(X, W, b) -> np.ndarray:
+    """What a hidden layer of ReLUs with weights ``W`` and biases ``b`` computes from X: relu(X W + b)."""
+    return np.maximum(0.0, np.asarray(X, dtype=float) @ W + b)
+
+
 def hidden_features(mlp, X) -> np.ndarray:
-    """What a fitted sklearn MLP's first hidden layer computes from X: relu(X W + b)."""
-    return np.maximum(0.0, np.asarray(X, dtype=float) @ mlp.coefs_[0] + mlp.intercepts_[0])
+    """What a fitted sklearn MLP's first hidden layer computes from X."""
+    return relu_features(X, mlp.coefs_[0], mlp.intercepts_[0])
+
+
+def untrained_layers(n_in: int, n_hidden: int, seed: int, count: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count`` hidden layers (W, b) with random weights, drawn as scikit-learn draws an MLP's starting weights for
+    ReLUs: uniform in +-sqrt(6 / (n_in + n_hidden)). What training starts from, and nothing learned."""
+    rng = np.random.default_rng(seed)
+    bound = np.sqrt(6 / (n_in + n_hidden))
+    return [(rng.uniform(-bound, bound, (n_in, n_hidden)), rng.uniform(-bound, bound, n_hidden))
+            for _ in range(count)]
 
 
 def param_count(model) -> int:

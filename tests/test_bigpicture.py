@@ -37,6 +37,17 @@ def test_hidden_features_reproduce_the_mlp(circles):
     assert np.allclose(1 / (1 + np.exp(-logits.ravel())), mlp.predict_proba(X)[:, 1])
 
 
+def test_untrained_layers_are_drawn_as_scikit_learn_starts_an_mlp():
+    layers = bp.untrained_layers(2, 16, seed=3, count=4)
+    bound = np.sqrt(6 / 18)
+    assert len(layers) == 4 and all(W.shape == (2, 16) and b.shape == (16,) for W, b in layers)
+    assert all(np.abs(W).max() <= bound and np.abs(b).max() <= bound for W, b in layers)
+    assert not np.allclose(layers[0][0], layers[1][0])   # four different layers
+    assert all(np.array_equal(a[0], c[0]) for a, c in zip(layers, bp.untrained_layers(2, 16, seed=3, count=4)))
+    W, b = layers[0]
+    assert np.array_equal(bp.relu_features([[1.0, -1.0]], W, b), np.maximum(0, np.array([[1.0, -1.0]]) @ W + b))
+
+
 def test_the_radius_feature():
     assert np.allclose(bp.with_radius([[3.0, 4.0]]), [[3.0, 4.0, 25.0]])
 

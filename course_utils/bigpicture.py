@@ -65,6 +65,24 @@ def hidden_features(mlp, X) -> np.ndarray:
     return relu_features(X, mlp.coefs_[0], mlp.intercepts_[0])
 
 
+def readout_accuracy(features_train, y_train, features_test, y_test) -> float:
+    """Test accuracy of a logistic regression trained on features scaled to mean 0 and spread 1 (by the training
+    set's numbers). Unscaled, scikit-learn's default penalty on large weights would favour features of large size:
+    a comparison of two feature sets would measure their size, not how well they separate the classes."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(features_train)
+    model = fit_quietly(make_model("logistic regression"), scaler.transform(features_train), y_train)
+    return accuracy(y_test, model.predict(scaler.transform(features_test)))
+
+
+def untrained_accuracy(X_train, y_train, X_test, y_test, n_hidden: int, seed: int, count: int = 20) -> float:
+    """The mean ``readout_accuracy`` of ``count`` untrained layers of ``n_hidden`` ReLUs with random weights."""
+    layers = untrained_layers(np.shape(X_train)[1], n_hidden, seed, count)
+    return float(np.mean([readout_accuracy(relu_features(X_train, W, b), y_train, relu_features(X_test, W, b), y_test)
+                          for W, b in layers]))
+
+
 def untrained_layers(n_in: int, n_hidden: int, seed: int, count: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
     """``count`` hidden layers (W, b) with random weights, drawn as scikit-learn draws an MLP's starting weights for
     ReLUs: uniform in +-sqrt(6 / (n_in + n_hidden)). What training starts from, and nothing learned."""

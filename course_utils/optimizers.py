@@ -18,17 +18,14 @@ EPS_MODES = ("torch", "keras")
 
 
 # ---------------------------------------------------------------- argument checks
-def _positive(name: str, value, allow_array: bool = False, finite: bool = True):
-    """A positive number, finite unless ``finite`` is False (or, if allowed, an array of them); NaN never.
-
-    A step's learning rate may be inf, as 04a's and 04b's exercises ask (raise only when ``not lr > 0``): like an
-    infinite gradient, it gives infinite weights, and the loss shows the run diverging."""
+def _positive(name: str, value, allow_array: bool = False):
+    """A positive finite number (or, if allowed, an array of them)."""
     is_array = allow_array and isinstance(value, np.ndarray)
     if isinstance(value, bool) or not (isinstance(value, numbers.Real) or is_array):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     array = np.asarray(value, dtype=float)
-    if not np.all(array > 0) or (finite and not np.all(np.isfinite(array))):
-        raise ValueError(f"{name} must be a positive {'finite ' if finite else ''}number, got {value!r}")
+    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
     return array if array.ndim else float(array)
 
 
@@ -91,7 +88,7 @@ def sgd_step(w, grad, lr):
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a number, got {type(lr).__name__}")
     rate = float(np.asarray(lr, dtype=float))
-    if not rate > 0:   # inf is allowed (``_positive``)
+    if not math.isfinite(rate) or rate <= 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     return w - rate * grad
 
@@ -99,13 +96,13 @@ def sgd_step(w, grad, lr):
 def momentum_step(w, grad, velocity, lr, mu=0.9):
     """Heavy-ball momentum (torch convention): v = mu*v + grad; w = w - lr*v. Returns (w, v)."""
     w, grad, velocity = _arrays(w, grad, velocity)
-    return _momentum(w, grad, velocity, _positive("lr", lr, finite=False), _fraction("mu", mu))
+    return _momentum(w, grad, velocity, _positive("lr", lr), _fraction("mu", mu))
 
 
 def rmsprop_step(w, grad, sq_avg, lr, rho=0.9, eps=1e-8, eps_mode="torch"):
     """RMSprop: s = rho*s + (1-rho)*grad^2; w = w - lr*grad/(sqrt(s) + eps). Returns (w, s)."""
     w, grad, sq_avg = _arrays(w, grad, sq_avg)
-    return _rmsprop(w, grad, sq_avg, _positive("lr", lr, finite=False), _fraction("rho", rho), _positive("eps", eps),
+    return _rmsprop(w, grad, sq_avg, _positive("lr", lr), _fraction("rho", rho), _positive("eps", eps),
                     _eps_mode(eps_mode))
 
 
@@ -114,7 +111,7 @@ def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, eps_m
     w, grad, m, v = _arrays(w, grad, m, v)
     if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 1:
         raise ValueError(f"the step number t counts from 1, got {t!r}")
-    return _adam(w, grad, m, v, int(t), _positive("lr", lr, finite=False), _fraction("beta1", beta1),
+    return _adam(w, grad, m, v, int(t), _positive("lr", lr), _fraction("beta1", beta1),
                  _fraction("beta2", beta2), _positive("eps", eps), _eps_mode(eps_mode))
 
 
@@ -127,7 +124,7 @@ class Optimizer:
     """
 
     def __init__(self, lr):
-        self.lr = _positive("lr", lr, allow_array=True, finite=False)
+        self.lr = _positive("lr", lr, allow_array=True)
         self.t = 0
         self.state: dict[str, tuple] = {}
 

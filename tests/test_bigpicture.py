@@ -48,6 +48,19 @@ def test_untrained_layers_are_drawn_as_scikit_learn_starts_an_mlp():
     assert np.array_equal(bp.relu_features([[1.0, -1.0]], W, b), np.maximum(0, np.array([[1.0, -1.0]]) @ W + b))
 
 
+def test_the_readout_ignores_the_size_of_the_features(circles):
+    """Scaled first, features multiplied by 1000 or by 1/1000 give the same accuracy (round 38, r382 H1: unscaled,
+    the default penalty made a layer's larger numbers score higher)."""
+    X, y = circles
+    W, b = bp.untrained_layers(2, 16, seed=0, count=1)[0]
+    F = bp.relu_features(X, W, b)
+    scores = {bp.readout_accuracy(F * k, y, F * k, y) for k in (1e-3, 1.0, 1e3)}
+    assert len(scores) == 1 and 0.5 < scores.pop() <= 1
+    mean = bp.untrained_accuracy(X, y, X, y, n_hidden=16, seed=0, count=3)
+    assert mean == pytest.approx(np.mean([bp.readout_accuracy(bp.relu_features(X, W, b), y, bp.relu_features(X, W, b), y)
+                                          for W, b in bp.untrained_layers(2, 16, seed=0, count=3)]))
+
+
 def test_the_radius_feature():
     assert np.allclose(bp.with_radius([[3.0, 4.0]]), [[3.0, 4.0, 25.0]])
 

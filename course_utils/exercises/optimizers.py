@@ -71,7 +71,7 @@ def _sgd_cases():
         # round 34 (r344 F1): a learner's own third safety check (ValueError for a NaN or infinite gradient) was told
         # only "a NaN gradient stays NaN"; the labels say now that the two checks asked for are the only ones
         Case((np.ones(2), np.array([np.nan, 1.0]), 0.1),
-             label="a NaN gradient stays NaN (raise ValueError only for a wrong shape or lr not > 0)"),
+             label="a NaN gradient stays NaN (raise ValueError only for a wrong shape or an lr not in 0 < lr < inf)"),
         Case((np.ones(3), np.ones(1), 0.1), label="gradient of the wrong shape", raises=ValueError),
         Case((np.ones(3), np.ones((3, 1)), 0.1), label="a column gradient (3, 1) for weights of shape (3,)",
              raises=ValueError),
@@ -92,9 +92,9 @@ def _sgd_cases():
              label="uint8 weights and gradient, lr = 2 (a whole number)"),
         Case((np.ones(2), np.ones(2), float("nan")), label="lr = NaN (not positive either)", raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), 1000.0),
-             label="lr = 1000 (any positive learning rate is allowed)"),
+             label="lr = 1000 (any positive finite learning rate is allowed)"),
         Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), 1e30),  # round 22: a cap just above 1000 passed
-             label="lr = 1e30 (any positive learning rate is allowed)"),
+             label="lr = 1e30 (any positive finite learning rate is allowed)"),
         # round 13: every lr was a Python int or float, every gradient below 1e9 and every result above 1e-6
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.float32(0.25)), label="lr as np.float32(0.25)"),
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.int64(2)),
@@ -103,7 +103,8 @@ def _sgd_cases():
         Case((np.array([3e-9, -2e-9]), np.array([1e-9, 4e-9]), 2.0), label="weights and gradients of 1e-9"),
         # round 14: no gradient was infinite or all zero, and no 2-D weight had an axis of size 1 (a bias row)
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, -np.inf, 2.0]), 0.1),
-             label="infinite gradients give infinite weights (raise ValueError only for a wrong shape or lr not > 0)"),
+             label="infinite gradients give infinite weights (raise ValueError only for a wrong shape or an lr not in "
+             "0 < lr < inf)"),
         Case((np.array([0.5, -1.0, 2.0]), np.zeros(3), 0.1), label="a zero gradient (the weights stay, in a new array)"),
         Case((np.array([[0.5, -1.0, 2.0, 0.25]]), np.array([[1.0, 2.0, -3.0, 0.5]]), 0.1),
              label="a bias row of shape (1, 4)"),
@@ -142,10 +143,16 @@ def _sgd_cases():
         # converted only integer arrays took a float16 step in float16 and passed; float32 arithmetic stays within 1e-7
         Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001])) + (0.1,),
              label="float16 weights and gradient (convert them to float64 too: in float16, 1000 - 0.025 stays 1000)"),
-        # round 37 (r373 F2): no lr was inf, so an answer that also refused lr = inf passed; last, so that no other
-        # catalogued mistake is named by it
-        Case((np.array([1.0, -1.0]), np.array([0.5, -0.25]), float("inf")),
-             label="lr = inf gives infinite weights (raise ValueError only for a wrong shape or lr not > 0)"),
+        # round 38 (r381 F2): the smallest lr was 1e-12, so refusing lr below machine epsilon passed (momentum's 1e-30)
+        Case((np.array([3.3e-20, -7.7e-21]), np.array([1.1e10, 2.2e9]), 1e-30),
+             label="lr = 1e-30 with gradients of 1e10 (any positive learning rate is allowed, however small)"),
+        # round 37 (r373 F2): no lr was infinite, and the text said only `not lr > 0`, while the course's own step
+        # refuses inf; the text asks for 0 < lr < inf now. Last, so that no other catalogued mistake is named by them
+        Case((np.ones(2), np.array([0.5, -0.25]), float("inf")),
+             label="lr = inf (raise ValueError: w - inf * grad is no step, it gives infinite or NaN weights)",
+             raises=ValueError),
+        Case((np.ones(2), np.array([0.5, -0.25]), -float("inf")), label="lr = -inf (not positive either)",
+             raises=ValueError),
     ]
 
 
@@ -194,13 +201,13 @@ def _momentum_cases():
         # round 35 (r355 F2): as sgd_step's (r344 F1), a learner's own ValueError for a NaN or infinite array was told
         # only the label; the labels of the NaN and inf cases say now which checks are asked for (here and in Adam's)
         Case((np.ones(2), np.array([np.nan, 1.0]), np.zeros(2), 0.1, 0.9), label="a NaN gradient stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
+             " (raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1)"),
         Case((np.ones(2), np.ones(2), np.zeros(2), float("nan"), 0.9), label="lr = NaN (not positive either)",
              raises=ValueError),
         Case((np.ones(2), np.ones(2), np.zeros(2), 0.1, float("nan")), label="mu = NaN (not in [0, 1) either)",
              raises=ValueError),
         Case((np.array([0.5, -0.25]), np.array([1e-3, 2e-3]), np.array([1e-3, 0.0]), 1000.0, 0.5),
-             label="lr = 1000 (any positive learning rate is allowed)"),
+             label="lr = 1000 (any positive finite learning rate is allowed)"),
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01, 0.999999),
              label="mu = 0.999999 (any mu below 1 is allowed)"),  # the drawn mu stop at 0.9999
         Case((np.array([1.0, -1.0]), np.array([3e12, -1e12]), np.array([2e12, 5e11]), 1e-14, 0.9),
@@ -212,7 +219,7 @@ def _momentum_cases():
         Case((np.array([0.5, -1.0]), np.array([0.2, 0.4]), np.array([1.0, -2.0]), np.int64(2), np.int64(0)),
              label="lr and mu as np.int64 (2 and 0)"),
         Case((np.ones(2), np.array([0.5, 1.0]), np.array([np.nan, 0.0]), 0.1, 0.9), label="a NaN velocity stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
+             " (raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1)"),
         Case((np.array([1.0, -1.0]), np.array([1e30, -1e30]), np.array([5e29, 1e29]), 1e-3, 0.5),
              label="gradients and velocity of 1e30"),
         Case((np.array([0.5, -0.25]), np.array([0.1, -0.2]), np.array([3.0, -1.0]), 0.01,
@@ -222,7 +229,7 @@ def _momentum_cases():
         # round 14: no gradient or velocity was infinite, and no 2-D weight had an axis of size 1
         Case((np.array([1.0, -1.0, 0.5]), np.array([np.inf, 1.0, 2.0]), np.array([0.5, -np.inf, 1.0]), 0.1, 0.9),
              label="an infinite gradient and an infinite velocity"
-             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
+             " (raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1)"),
         Case((np.array([[0.5], [-1.0], [2.0], [0.25]]), np.array([[1.0], [2.0], [-3.0], [0.5]]),
               np.array([[0.5], [0.0], [1.0], [-1.0]]), 0.1, 0.9), label="a column of shape (4, 1)"),
         # round 15: no case had a zero gradient with a zero velocity (a step that changes nothing), no gradient of
@@ -237,7 +244,7 @@ def _momentum_cases():
         Case((np.array([0.5, -1.0]), np.array([200, 3], dtype=np.uint8), np.array([100, 1], dtype=np.uint8), 2, 0),
              label="float weights with a uint8 gradient and velocity, lr = 2, mu = 0 (2 * 200 does not fit in uint8)"),
         Case((np.array([np.nan, 1.0]), np.array([0.5, 0.5]), np.zeros(2), 0.1, 0.9), label="a NaN weight stays NaN"
-             " (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1)"),
+             " (raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1)"),
         # round 16: no weight had more than 3 axes or no element, and every mu refused lay in [-1, 1.5]
         Case((_KERNEL.copy(), _KERNEL[::-1] / 4, _KERNEL[:, ::-1] / 8, 0.1, 0.9),
              label="a convolution kernel of shape (2, 3, 2, 2) (4 axes)"),
@@ -256,7 +263,7 @@ def _momentum_cases():
              label="a zero gradient with some velocity (the weights keep moving)"),
         # round 22: the largest lr was 1000, so a cap just above it passed
         Case((np.array([0.5, -0.25]), np.array([1e-33, 2e-33]), np.array([1e-33, 0.0]), 1e30, 0.5),
-             label="lr = 1e30 (any positive learning rate is allowed)"),
+             label="lr = 1e30 (any positive finite learning rate is allowed)"),
         # round 23: as in sgd_step, a step that overflows from finite values (each of them held by float32, whose
         # right answers pass, and lr * velocity finite, as a right answer in Keras' form divides by lr)
         Case((np.array([1.7e308, -1.7e308]), np.array([-1e30, 1e30]), np.zeros(2), 1e278, 0.5),
@@ -271,10 +278,13 @@ def _momentum_cases():
         # float16, about 3 significant digits, for float16 ones) passed; float32 arithmetic stays within 1e-7 here
         Case(_float16(([1000.0, -0.5, 2.0], [0.25, 300.0, -0.001], [0.5, 100.0, 0.0])) + (0.1, 0.9),
              label="float16 arrays (convert them to float64 too: in float16, 1000 - 0.07 stays 1000)"),
-        # round 37 (r373 F2): as sgd_step's, no lr was inf; last, so that no other catalogued mistake is named by it
-        Case((np.array([1.0, -1.0]), np.array([0.5, -0.25]), np.zeros(2), float("inf"), 0.9),
-             label="lr = inf gives infinite weights (raise ValueError only for a wrong shape, lr not > 0, mu < 0 or "
-             "mu >= 1)"),
+        # round 37 (r373 F2): as sgd_step's, no lr was infinite; last, so that no other catalogued mistake is named
+        # by them
+        Case((np.ones(2), np.array([0.5, -0.25]), np.array([1.0, -1.0]), float("inf"), 0.9),
+             label="lr = inf (raise ValueError: w - inf * velocity is no step, it gives infinite or NaN weights)",
+             raises=ValueError),
+        Case((np.ones(2), np.array([0.5, -0.25]), np.array([1.0, -1.0]), -float("inf"), 0.9),
+             label="lr = -inf (not positive either)", raises=ValueError),
     ]
 
 
@@ -334,7 +344,7 @@ def _adam_cases():
         Case((np.ones(3), np.array([100, -50, 3], dtype=np.int8), np.zeros(3), np.zeros(3), 1), {"lr": 0.1},
              label="an int8 gradient with values up to 100"),  # grad ** 2 of int8 wraps around (100 ** 2 gives 16)
         Case((np.array([0.5, -0.25]), np.array([1e-3, -2e-3]), np.zeros(2), np.zeros(2), 1), {"lr": 1000.0},
-             label="lr = 1000 (any positive learning rate is allowed)"),
+             label="lr = 1000 (any positive finite learning rate is allowed)"),
         # beta2 = 0.999 needs thousands of steps before 1 - beta2**t reaches 1 (0.26 at t = 300, 0.99995 at
         # t = 10,000); the drawn steps beyond 100 come with drawn betas, so a correction dropped late passed
         Case((np.array([0.5, -0.25, 1.0]), np.array([0.3, -0.1, 2.0]), np.array([0.2, -0.05, 0.5]),
@@ -1297,10 +1307,10 @@ def _sgd_nan_lr_let_through(w, grad, lr):
         raise ValueError("bad input")
     return w - lr * grad
 
-def _sgd_infinite_lr_refused(w, grad, lr):
-    """lr = inf refused as well (round 37, r373 F2): the exercise asks for ValueError only when not lr > 0."""
+def _sgd_infinite_lr_let_through(w, grad, lr):
+    """`not lr > 0` as the learning-rate check (round 37, r373 F2): True for NaN, but False for lr = inf."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not 0 < lr < np.inf:
+    if grad.shape != w.shape or not lr > 0:
         raise ValueError("bad input")
     return w - lr * grad
 
@@ -1564,10 +1574,10 @@ def _momentum_nan_lr_let_through(w, grad, velocity, lr, mu=0.9):
     return w - lr * velocity, velocity
 
 
-def _momentum_infinite_lr_refused(w, grad, velocity, lr, mu=0.9):
-    """lr = inf refused as well (round 37, r373 F2), as sgd_step's."""
+def _momentum_infinite_lr_let_through(w, grad, velocity, lr, mu=0.9):
+    """`not lr > 0` as the learning-rate check (round 37, r373 F2), as sgd_step's."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -2068,17 +2078,19 @@ _MOMENTUM_SHAPE_CHECK = ("check {name}'s shape too, in a test of its own: numpy 
                          "every weight. A chain of != does not do it: `a != b != c` means (a != b) and (b != c), so "
                          "it raises only when both pairs differ. Raise when grad.shape != w.shape or velocity.shape "
                          "!= w.shape")
-_NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not lr > 0`, which refuses "
+_NAN_LR = ("lr = NaN is not positive either, yet `lr <= 0` is False for it: check `not 0 < lr < np.inf`, which refuses "
            "NaN too")
-_INF_LR = ("lr = inf is positive, so raise ValueError only when not lr > 0: like an infinite gradient, an infinite "
-           "learning rate gives infinite weights (w - lr * grad), and the training loop's loss shows the run diverging")
-_LR_ABOVE_1 = "A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr <= 0."
+_INF_LR = ("`not lr > 0` lets lr = inf through, and an infinite step gives infinite or NaN weights: check "
+           "`not 0 < lr < np.inf`, which refuses inf, NaN, 0 and negative rates")
+_LR_ABOVE_1 = ("A learning rate above 1 is allowed (lr = 2 can be a good choice): raise ValueError only when lr is not "
+               "in 0 < lr < inf.")
 _END_SIZES = ("compare whole shapes (grad.shape != w.shape), not the number of axes and the first or last size: "
               "a gradient of shape (4, 1, 5) has those of weights of shape (4, 3, 5), but numpy broadcasts it")
-_WHOLE_LR = "lr may be any positive number, a whole number such as 2 too: check lr > 0, not isinstance(lr, float)"
+_WHOLE_LR = ("lr may be any positive finite number, a whole number such as 2 too: check 0 < lr < np.inf, not "
+             "isinstance(lr, float)")
 _WHOLE_MU = "mu may be any number in [0, 1), a whole 0 too: check 0 <= mu < 1, not isinstance(mu, float)"
 _NUMPY_NUMBERS = ("numpy numbers are numbers too (np.float32(0.25), or np.int64(2) from np.arange), yet neither is an "
-                  "int or a float for isinstance: check the values (lr > 0, 0 <= mu < 1), not their Python type")
+                  "int or a float for isinstance: check the values (0 < lr < np.inf, 0 <= mu < 1), not their Python type")
 _NDIM_LEN_SIZE = ("compare whole shapes (grad.shape != w.shape), not the number of axes, len() and .size: an array "
                   "of shape (2, 5, 1) has all three of weights of shape (2, 1, 5), but numpy broadcasts the two to "
                   "(2, 5, 5)")
@@ -2230,8 +2242,10 @@ EXERCISES = {
                       ref._rmsprop, ref._adam, ref.Adam.update, run=_held_later(called)),
         compare=_arrays_compared,
         hint="w - lr * grad. Check first that grad has the same shape as w (numpy would silently broadcast "
-        "a gradient of shape (1,)) and that lr > 0; raise ValueError otherwise.",
+        "a gradient of shape (1,)) and that 0 < lr < np.inf; raise ValueError otherwise.",
         mistakes=(
+            # first: every answer that checks `not lr > 0` gives its outcome on the lr = inf case (the last)
+            Mistake("infinite learning rate let through", _sgd_infinite_lr_let_through, _INF_LR),
             Mistake("plus sign", _sgd_plus_sign, "gradient descent steps AGAINST the gradient: w - lr * grad, "
                     "not w + lr * grad (that climbs uphill)"),
             Mistake("only integer arrays converted", _sgd_only_integers_converted, _FLOAT16),
@@ -2264,7 +2278,6 @@ EXERCISES = {
             Mistake("no shape check", _sgd_no_shape_check, "numpy broadcast a gradient of the wrong shape over "
                     "the weights; compare grad.shape with w.shape and raise ValueError"),
             Mistake("NaN learning rate let through", _sgd_nan_lr_let_through, _NAN_LR),
-            Mistake("infinite learning rate refused", _sgd_infinite_lr_refused, _INF_LR),
             Mistake("no learning-rate check", _sgd_no_lr_check, "a learning rate <= 0 must raise ValueError: "
                     "with lr = 0 nothing moves, with lr < 0 the step climbs"),
             Mistake("assert instead of raise", _sgd_assert, "`assert` raises AssertionError (and is skipped "
@@ -2272,7 +2285,7 @@ EXERCISES = {
             Mistake("lr above 1 rejected", _sgd_lr_above_1_rejected, _LR_ABOVE_1),
             Mistake("tiny lr rejected", _sgd_tiny_lr_rejected, "any positive learning rate is allowed, however small "
                     "(1e-12 times a gradient of 1e11 still moves a weight by 0.1): raise ValueError only when lr "
-                    "is not > 0, not below a threshold of your own"),
+                    "is not in 0 < lr < inf, not below a threshold of your own"),
             Mistake("lr must be a float", _sgd_lr_float_only, _WHOLE_LR),
             Mistake("lr must be a Python number", _sgd_lr_python_number_only, _NUMPY_NUMBERS),
             Mistake("sizes compared, then reshaped", _sgd_sizes_then_reshaped, "compare grad.shape with w.shape and "
@@ -2302,8 +2315,10 @@ EXERCISES = {
         compare=_arrays_compared,
         hint="velocity = mu * velocity + grad, then w - lr * velocity; return (new_w, new_velocity). "
         "Raise ValueError when grad or velocity has another shape than w (compare shapes, not len()), and test "
-        "the numbers as not lr > 0 and not 0 <= mu < 1: written this way, both tests refuse NaN too.",
+        "the numbers as not 0 < lr < np.inf and not 0 <= mu < 1: written this way, both tests refuse NaN too.",
         mistakes=(
+            # first: every answer that checks `not lr > 0` gives its outcome on the lr = inf case (the last)
+            Mistake("infinite learning rate let through", _momentum_infinite_lr_let_through, _INF_LR),
             Mistake("other convention", _momentum_other_convention, "that is the other momentum convention "
                     "(v = mu*v - lr*grad, w + v); the lesson's velocity sums gradients: v = mu*v + grad, "
                     "then w - lr*v"),
@@ -2355,7 +2370,6 @@ EXERCISES = {
             Mistake("no velocity shape check", _momentum_no_velocity_shape_check, _MOMENTUM_SHAPE_CHECK.format(
                 name="velocity", kind="velocity")),
             Mistake("NaN learning rate let through", _momentum_nan_lr_let_through, _NAN_LR),
-            Mistake("infinite learning rate refused", _momentum_infinite_lr_refused, _INF_LR),
             Mistake("NaN mu let through", _momentum_nan_mu_let_through, "mu = NaN is not in [0, 1) either, yet "
                     "`mu < 0 or mu >= 1` is False for it: check `not 0 <= mu < 1`, which refuses NaN too"),
             Mistake("no learning-rate check", _momentum_no_lr_check, "a learning rate <= 0 must raise ValueError"),

@@ -5240,10 +5240,9 @@ def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
     _passes("momentum_step", momentum)
     with pytest.raises(ValueError, match=r"grad has shape \(1,\) but the parameter has shape \(2,\)"):
         course.sgd_step(np.ones(2), np.ones(1), 0.1)
-    for lr in (0.0, -1.0, float("nan")):
+    for lr in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="lr must be a positive number"):
             course.sgd_step(np.ones(2), np.ones(2), lr)
-    assert np.array_equal(course.sgd_step(np.ones(2), np.array([0.5, -0.5]), float("inf")), [-np.inf, np.inf])
     for lr in (True, "0.1", np.array([0.1])):
         with pytest.raises(TypeError, match="lr must be a number"):
             course.sgd_step(np.ones(2), np.ones(2), lr)
@@ -5897,24 +5896,38 @@ def test_r36_a_permutation_counted_from_1_is_told_an_index_lies_outside_not_that
     assert "repeat" not in str(refused.value)
 
 
-def test_an_infinite_learning_rate_goes_through_the_formula():
-    """Round 37 (r373 F2): no case had lr = inf, so an answer that also refused it passed, while the texts ask for
-    ValueError only when not lr > 0 (an infinite lr gives infinite weights, as an infinite gradient does). An error
-    message of the learner's own matches no catalogued one: the case's label says what is asked."""
-    def sgd_finite_only(w, grad, lr):
+def test_an_infinite_learning_rate_is_refused_and_a_tiny_one_allowed():
+    """Round 37 (r373 F2): no case had lr = inf, and the texts asked only for `not lr > 0` while the course's own steps
+    refuse inf; they ask for 0 < lr < inf now. Round 38 (r381 F1, F2): lr = -inf had no case either, and sgd_step's
+    smallest lr was 1e-12, so a cut-off at machine epsilon passed. Keras' form of momentum (its velocity divided by lr
+    again) still passes: no case gives it lr = inf."""
+    def sgd_not_above_0(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0 or math.isinf(lr):
-            raise ValueError("lr must be positive and finite")
+        if grad.shape != w.shape or not lr > 0:
+            raise ValueError("lr must be positive")
         return w - lr * grad
 
-    def momentum_finite_only(w, grad, velocity, lr, mu=0.9):
+    def sgd_above_eps(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not np.finfo(float).eps < lr < np.inf:
+            raise ValueError("lr must be positive")
+        return w - lr * grad
+
+    def sgd_finite(w, grad, lr):
+        w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
+        if grad.shape != w.shape or not (lr > 0 and math.isfinite(lr)):
+            raise ValueError("lr must be a positive finite number")
+        return w - lr * grad
+
+    def momentum_in_keras_form(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
         if grad.shape != w.shape or velocity.shape != w.shape or not np.isfinite(lr) or not lr > 0 or not 0 <= mu < 1:
             raise ValueError("bad input")
-        velocity = mu * velocity + grad
-        return w - lr * velocity, velocity
+        keras_velocity = mu * (-lr * velocity) - lr * grad
+        return w + keras_velocity, -keras_velocity / lr
 
-    for name, answer in (("sgd_step", sgd_finite_only), ("momentum_step", momentum_finite_only)):
-        verdict = judge(registry.get_exercise(name), answer)
-        assert verdict.kind == WRONG and "raised ValueError" in verdict.text, verdict.text
-        assert "lr = inf gives infinite weights (raise ValueError only for a wrong shape" in verdict.text
+    assert judge(registry.get_exercise("sgd_step"), sgd_not_above_0).mistake == "infinite learning rate let through"
+    verdict = judge(registry.get_exercise("sgd_step"), sgd_above_eps)
+    assert verdict.kind == WRONG and "lr = 1e-30 with gradients of 1e10" in verdict.text, verdict.text
+    _passes("sgd_step", sgd_finite)
+    _passes("momentum_step", momentum_in_keras_form)

@@ -73,8 +73,13 @@ test: $(TEST_STAMP) $(NBGRADER_STAMP)
 # the browser tests, lessons 05-06 on real Fashion-MNIST, the tests of the eight slowest exercise checks,
 # conftest.SLOW_EXERCISES) and the English lessons in lessons/ (friendly checks; make test runs their solutions):
 # CI runs them; make test leaves them out to stay fast.
+# Two runs: the exercise tests one by one to either worker (thousands of independent tests; one module of them, as one
+# unit of --dist loadscope, kept one worker busy for half an hour), then the rest by module (a notebook's cells run in
+# one kernel, in order).
 test-wide: $(TEST_STAMP) $(NBGRADER_STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide tests lessons --ignore=lessons/zh
+	$(BIN)/python -m pytest -n 2 --dist load --max-worker-restart=0 --wide tests/exercises
+	$(BIN)/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 --wide tests lessons --ignore=lessons/zh \
+		--ignore=tests/exercises
 
 # The Chinese lessons set COURSE_LANG=zh themselves (their first cell calls cu.setup(lang="zh")).
 test-zh: $(TEST_STAMP)

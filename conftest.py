@@ -32,6 +32,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "wide: a slow end-to-end test: make test-wide runs it, make test does not")
+    config.addinivalue_line("markers", "fresh_expected: the check works out the reference's outcomes afresh "
+                            "(tests/exercises/conftest.py)")
     _retry_kernel_start()
 
 

@@ -106,7 +106,7 @@ def test_a_zero_learning_rate_and_a_wrong_gradient_shape_are_tried():
 def test_momentum_rejects_weights_shaped_unlike_grad_and_velocity():
     def compares_grad_with_velocity(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != velocity.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
         velocity = mu * velocity + grad
         return w - lr * velocity, velocity
@@ -132,14 +132,14 @@ def _same_lengths(*arrays):
 
 def _sgd_by_length(w, grad, lr):
     _same_lengths(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.asarray(w) - lr * np.asarray(grad)
 
 
 def _momentum_by_length(w, grad, velocity, lr, mu=0.9):
     _same_lengths(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = mu * np.asarray(velocity) + np.asarray(grad)
     return np.asarray(w) - lr * velocity, velocity
@@ -205,7 +205,7 @@ def test_optimizer_steps_allow_a_learning_rate_above_one(name):
 
 
 def _sgd_copy_then_subtract(w, grad, lr):
-    if np.shape(grad) != np.shape(w) or not lr > 0:
+    if np.shape(grad) != np.shape(w) or not 0 < lr < np.inf:
         raise ValueError("bad input")
     new_w = w.copy()
     new_w -= lr * grad
@@ -214,7 +214,7 @@ def _sgd_copy_then_subtract(w, grad, lr):
 
 def _momentum_into_zeros_like(w, grad, velocity, lr, mu=0.9):
     w, grad = np.asarray(w), np.asarray(grad)
-    if grad.shape != w.shape or np.shape(velocity) != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or np.shape(velocity) != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     new_v = np.zeros_like(velocity)
     new_v[...] = mu * velocity + grad
@@ -286,14 +286,14 @@ def _same_end_sizes(w, *arrays):
 
 def _sgd_by_end_sizes(w, grad, lr):
     _same_end_sizes(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
 
 
 def _momentum_by_end_sizes(w, grad, velocity, lr, mu=0.9):
     _same_end_sizes(w, grad)
-    if np.shape(velocity) != np.shape(w) or not lr > 0 or not 0 <= mu < 1:
+    if np.shape(velocity) != np.shape(w) or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad velocity, lr or mu")
     velocity = mu * np.asarray(velocity, dtype=float) + np.asarray(grad, dtype=float)
     return np.asarray(w, dtype=float) - lr * velocity, velocity
@@ -378,14 +378,14 @@ def _as_floats(*arrays):
 
 
 def _sgd_by_ndim_len_size(w, grad, lr):
-    if not _fits(w, grad) or not lr > 0:
+    if not _fits(w, grad) or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     w, grad = _as_floats(w, grad)
     return w - lr * grad
 
 
 def _momentum_by_ndim_len_size(w, grad, velocity, lr, mu=0.9):
-    if not _fits(w, grad, velocity) or not lr > 0 or not 0 <= mu < 1:
+    if not _fits(w, grad, velocity) or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     w, grad, velocity = _as_floats(w, grad, velocity)
     velocity = mu * velocity + grad
@@ -451,7 +451,7 @@ def _broadcast_with_w_size(w, *arrays):
 
 
 def _sgd_by_broadcast(w, grad, lr):
-    if not _broadcast_with_w_size(w, grad) or not lr > 0:
+    if not _broadcast_with_w_size(w, grad) or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     w, grad = _as_floats(w, grad)
     return w - lr * grad
@@ -488,7 +488,7 @@ def _batches_as_tuples(n, batch_size, rng):
 
 def _sgd_row_by_row(w, grad, lr):
     """A loop over the first axis gives a Python list, which the lesson's next cells cannot use as weights."""
-    if np.shape(grad) != np.shape(w) or not lr > 0:
+    if np.shape(grad) != np.shape(w) or not 0 < lr < np.inf:
         raise ValueError("bad input")
     return [w_row - lr * grad_row for w_row, grad_row in zip(*_as_floats(w, grad))]
 
@@ -523,14 +523,14 @@ def _ends_in_w_shape(w, *arrays):
 
 
 def _sgd_by_last_sizes(w, grad, lr):
-    if not _ends_in_w_shape(w, grad) or not lr > 0:
+    if not _ends_in_w_shape(w, grad) or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     w, grad = _as_floats(w, grad)
     return w - lr * grad
 
 
 def _momentum_by_last_sizes(w, grad, velocity, lr, mu=0.9):
-    if not _ends_in_w_shape(w, grad, velocity) or not lr > 0 or not 0 <= mu < 1:
+    if not _ends_in_w_shape(w, grad, velocity) or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     w, grad, velocity = _as_floats(w, grad, velocity)
     velocity = mu * velocity + grad
@@ -540,7 +540,7 @@ def _momentum_by_last_sizes(w, grad, velocity, lr, mu=0.9):
 def _sgd_made_1_d(w, grad, lr):
     """np.atleast_1d, so that a single weight can be indexed: its shape () becomes (1,)."""
     w, grad = np.atleast_1d(*_as_floats(w, grad))
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     return w - lr * grad
 
@@ -548,7 +548,7 @@ def _sgd_made_1_d(w, grad, lr):
 def _momentum_row_loop(w, grad, velocity, lr, mu=0.9):
     """A loop over the first axis into new arrays: a weight of shape () has none (len() raises TypeError)."""
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     new_w, new_velocity = np.empty_like(w), np.empty_like(w)
     for i in range(len(w)):
@@ -565,7 +565,7 @@ def _adam_made_1_d(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 def _sgd_without_float_conversion(w, grad, lr):
     """The hint's w - lr * grad on the arrays as given: uint8 stays uint8 with a whole lr and wraps around."""
     w, grad = np.asarray(w), np.asarray(grad)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     return w - lr * grad
 
@@ -662,7 +662,7 @@ def _momentum_checks_by_comparison(lr_check, mu_check):
     ("sgd_step", _sgd_lr_not_above_0, "NaN learning rate let through"),
     ("momentum_step", _momentum_checks_by_comparison(lambda lr: lr <= 0, lambda mu: not 0 <= mu < 1),
      "NaN learning rate let through"),
-    ("momentum_step", _momentum_checks_by_comparison(lambda lr: not lr > 0, lambda mu: mu < 0 or mu >= 1),
+    ("momentum_step", _momentum_checks_by_comparison(lambda lr: not 0 < lr < np.inf, lambda mu: mu < 0 or mu >= 1),
      "NaN mu let through"),
 ], ids=["sgd lr <= 0", "momentum lr <= 0", "momentum mu < 0 or mu >= 1"])
 def test_lesson_04_a_nan_learning_rate_or_mu_is_refused(name, answer, mistake):
@@ -686,7 +686,7 @@ def _capped_at_5(name):
 @pytest.mark.parametrize("name", ["sgd_step", "momentum_step", "adam_step"])
 def test_lesson_04_steps_allow_any_positive_learning_rate(name):
     """The drawn learning rates stop at 5 and the hand-picked ones at 2: an upper bound above 2 passed."""
-    with pytest.raises(ExerciseFailed, match=r"lr = 1000 \(any positive learning rate is allowed\)"):
+    with pytest.raises(ExerciseFailed, match=r"lr = 1000 \(any positive finite learning rate is allowed\)"):
         check(name, _capped_at_5(name), strict=True)
 
 
@@ -741,14 +741,14 @@ def _batches_by_own_fisher_yates(n, batch_size, rng):
 
 
 def _sgd_nan_lr_as_negative(w, grad, lr):
-    """`lr <= 0`, with NaN told apart first (NaN is the one number not equal to itself)."""
-    return _sgd_lr_not_above_0(w, grad, -1.0 if lr != lr else lr)
+    """`lr <= 0`, with NaN (the one number not equal to itself) and inf told apart first."""
+    return _sgd_lr_not_above_0(w, grad, -1.0 if lr != lr or lr == np.inf else lr)
 
 
 def _momentum_in_keras_form(w, grad, velocity, lr, mu=0.9):
     """Keras' velocity (-lr times the lesson's) computed, then turned back into the lesson's."""
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     keras_velocity = mu * (-lr * velocity) - lr * grad
     return w + keras_velocity, -keras_velocity / lr
@@ -862,7 +862,7 @@ def test_lesson_04_adam_keeps_its_bias_correction_at_large_steps():
 def _momentum_velocity_clipped(w, grad, velocity, lr, mu=0.9):
     """The velocity clipped at +-1e7 "against explosions": no other input has a velocity that large."""
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = np.clip(mu * velocity + grad, -1e7, 1e7)
     return w - lr * velocity, velocity
@@ -901,7 +901,7 @@ def _batches_as_rows(n, batch_size, rng):
 def _momentum_from_rest_as_grad(w, grad, velocity, lr, mu=0.9):
     """From a velocity of all zeros, mu * 0 + grad is grad itself: a copy of it, and a plain step."""
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = grad.copy() if not np.any(velocity) else mu * velocity + grad
     return w - lr * velocity, velocity
@@ -1058,14 +1058,14 @@ def test_lesson_04_minibatch_indices_in_16_bits_are_rejected(dtype):
 
 def _sgd_by_np_subtract(w, grad, lr):
     w, grad = np.array(w, dtype=np.float64), np.array(grad, dtype=np.float64)
-    if np.shape(grad) != np.shape(w) or lr <= 0 or np.isnan(lr):
+    if np.shape(grad) != np.shape(w) or lr <= 0 or not np.isfinite(lr):
         raise ValueError("bad input")
     return np.subtract(w, np.multiply(lr, grad))
 
 
 def _sgd_by_copy_then_subtract_floats(w, grad, lr):
     w, grad = _as_floats(w, grad)
-    if w.shape != grad.shape or not np.greater(lr, 0):
+    if w.shape != grad.shape or not np.greater(lr, 0) or np.isinf(lr):
         raise ValueError("bad input")
     new_w = w.copy()
     new_w -= lr * grad
@@ -1074,14 +1074,14 @@ def _sgd_by_copy_then_subtract_floats(w, grad, lr):
 
 def _sgd_computed_in_float32(w, grad, lr):
     w, grad = np.asarray(w), np.asarray(grad)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("bad input")
     return w.astype(np.float32) - np.float32(lr) * grad.astype(np.float32)
 
 
 def _momentum_through_sgd_step(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if {grad.shape, velocity.shape} != {w.shape} or not lr > 0 or not (0 <= mu and mu < 1):
+    if {grad.shape, velocity.shape} != {w.shape} or not 0 < lr < np.inf or not (0 <= mu and mu < 1):
         raise ValueError("bad input")
     velocity = grad + mu * velocity
     return _sgd_reference(w, velocity, lr), velocity
@@ -1093,7 +1093,7 @@ def _momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
 
 def _momentum_computed_in_float32(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a).astype(np.float32) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = np.float32(mu) * velocity + grad
     return w - np.float32(lr) * velocity, velocity
@@ -1165,7 +1165,7 @@ def test_lesson_04_a_smaller_first_batch_is_not_blamed_on_shuffled_blocks():
 # with float arrays, and n or batch_size as numpy integers
 def _checked_floats(w, *arrays, lr=1.0, t=1):
     w, *arrays = _as_floats(w, *arrays)
-    if any(a.shape != w.shape for a in arrays) or not lr > 0 or t < 1:
+    if any(a.shape != w.shape for a in arrays) or not 0 < lr < np.inf or t < 1:
         raise ValueError("bad input")
     return (w, *arrays)
 
@@ -1434,7 +1434,7 @@ def test_lesson_04_minibatches_kept_between_calls_or_partly_sorted_are_rejected(
 # weights, and a state kept between calls or written into afterwards
 def _r15_checked(w, *arrays, lr=1.0, t=1, mu=0.5):
     w, *arrays = _as_floats(w, *arrays)
-    if any(a.shape != w.shape for a in arrays) or not lr > 0 or t < 1 or not 0 <= mu < 1:
+    if any(a.shape != w.shape for a in arrays) or not 0 < lr < np.inf or t < 1 or not 0 <= mu < 1:
         raise ValueError("bad input")
     return (w, *arrays)
 
@@ -1534,14 +1534,14 @@ def _adam_nditer_loop(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
 def _sgd_scalar_gradient_let_through(w, grad, lr):
     """"A single number is broadcast on purpose": only a gradient with axes is compared with w."""
     w, grad = _as_floats(w, grad)
-    if (grad.ndim and grad.shape != w.shape) or not lr > 0:
+    if (grad.ndim and grad.shape != w.shape) or not 0 < lr < np.inf:
         raise ValueError("grad does not fit w")
     return w - lr * grad
 
 
 def _momentum_scalar_gradient_let_through(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if (grad.ndim and grad.shape != w.shape) or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if (grad.ndim and grad.shape != w.shape) or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -1572,14 +1572,14 @@ def _momentum_nothing_to_do_returns_inputs(w, grad, velocity, lr, mu=0.9):
 def _sgd_only_w_converted(w, grad, lr):
     """"The weights must be floats": the gradient keeps its dtype, so 2 * a uint8 gradient wraps around."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("bad input")
     return w - lr * grad
 
 
 def _momentum_only_w_converted(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = np.asarray(w, dtype=float), np.asarray(grad), np.asarray(velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -1780,7 +1780,7 @@ def _momentum_mu_allowed(allowed):
     """mu refused unless ``allowed(mu)``: a check of mu with the wrong ends (NaN is refused)."""
     def answer(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = _as_floats(w, grad, velocity)
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not allowed(mu):
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not allowed(mu):
             raise ValueError("bad input")
         velocity = mu * velocity + grad
         return w - lr * velocity, velocity
@@ -1936,7 +1936,7 @@ def test_lesson_04_round_16_the_uneven_shuffle_is_not_blamed_on_a_catalogued_mis
 
 def _sgd_copied_to_float_then_subtracted(w, grad, lr):
     new_w, grad = np.array(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != new_w.shape or not lr > 0:
+    if grad.shape != new_w.shape or not 0 < lr < np.inf:
         raise ValueError("bad input")
     new_w -= lr * grad
     return new_w
@@ -1944,7 +1944,7 @@ def _sgd_copied_to_float_then_subtracted(w, grad, lr):
 
 def _momentum_through_sgd_step(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _as_floats(w, grad, velocity)
-    if {grad.shape, velocity.shape} != {w.shape} or not lr > 0 or not 0 <= mu < 1:
+    if {grad.shape, velocity.shape} != {w.shape} or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = grad + mu * velocity
     return _sgd_reference(w, velocity, lr), velocity
@@ -2041,7 +2041,7 @@ def test_lesson_04_round_17_keras_default_epsilon_is_named():
 
 def _momentum_split_step(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     return w - lr * mu * velocity - lr * grad, mu * velocity + grad
 
@@ -2061,7 +2061,7 @@ def _adam_eps_folded(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
 
 def _sgd_by_negation(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr:
+    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr or lr == np.inf:
         raise ValueError("bad input")
     return -(lr * grad - w)
 
@@ -2101,14 +2101,14 @@ def _r18_checked(w, *arrays):
 
 def _r18_sgd_by_the_course_s_formula(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return _r18_optimizers._sgd(w, grad, lr)
 
 
 def _r18_sgd_by_the_course_s_gd(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     params = {"w": w.copy()}
     return _r18_optimizers.make_optimizer("GD", lr).step(params, {"w": grad})["w"]
@@ -2164,14 +2164,14 @@ def test_lesson_04_round_18_a_missing_batch_size_check_is_told_to_raise():
 
 def _r18_sgd_by_numpy_functions(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.add(w, np.multiply(grad, -lr))
 
 
 def _r18_momentum_into_a_new_buffer(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     new_velocity = np.empty_like(velocity)
     np.multiply(velocity, mu, out=new_velocity)
@@ -2233,14 +2233,14 @@ def test_lesson_04_round_18_tied_sort_keys_on_a_few_indices_are_named():
 
 def _r18_sgd_rounded(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.round(w - lr * grad, 10)
 
 
 def _r18_momentum_rounded(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = mu * velocity + grad
     return np.round(w - lr * velocity, 10), np.round(velocity, 10)
@@ -2271,14 +2271,14 @@ def _r19_sgd_by_the_course_s_momentum(w, grad, lr):
 
 def _r19_sgd_by_the_course_s_momentum_formula(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return _r18_optimizers._momentum(w, grad, np.zeros_like(w), lr, 0.0)[0]
 
 
 def _r19_sgd_by_the_course_s_momentum_class(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return _r18_optimizers.Momentum(lr, mu=0.0).update(w, grad, np.zeros_like(w))[0]
 
@@ -2348,8 +2348,8 @@ def _r19_momentum_stepped_by_the_course_s_sgd_step(w, grad, velocity, lr, mu=0.9
 
 def _r19_sgd_by_negative_lr(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if math.isnan(lr) or lr <= 0:
-        raise ValueError("lr must be positive")
+    if not math.isfinite(lr) or lr <= 0:
+        raise ValueError("lr must be positive and finite")
     return w + (-lr) * grad
 
 
@@ -2384,7 +2384,7 @@ def _r20_sgd_by_the_course_s_rmsprop(w, grad, lr):
     """RMSprop's formula with rho = 1 and eps = 0 (the private _rmsprop checks neither) keeps a square average of 1 and
     steps by lr * grad: plain SGD. Where the gradient is infinite, 0 * inf makes it NaN, so those are stepped by hand."""
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     with np.errstate(invalid="ignore"):
         stepped = _r18_optimizers._rmsprop(w, grad, np.ones_like(w), lr, 1.0, 0.0, "torch")[0]
@@ -2394,7 +2394,7 @@ def _r20_sgd_by_the_course_s_rmsprop(w, grad, lr):
 def _r20_momentum_by_the_course_s_rmsprop(w, grad, velocity, lr, mu=0.9):
     """The learner's checks and velocity; the step w - lr * v by _rmsprop with rho = 1 and eps = 0, as above."""
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = mu * velocity + grad
     with np.errstate(invalid="ignore"):
@@ -2437,7 +2437,7 @@ def test_lesson_04_round_20_steps_by_another_course_formula_are_refused(name, an
 def _r20_momentum_resting_on_a_zero_gradient(w, grad, velocity, lr, mu=0.9):
     """"No gradient, no step": but the heavy ball keeps rolling, since v = mu * v + 0 still moves w by lr * mu * v."""
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     if not np.any(grad):
         return w.copy(), velocity.copy()
@@ -2453,14 +2453,14 @@ def test_lesson_04_round_20_momentum_that_stops_on_a_zero_gradient_is_refused():
 
 
 def _r20_sgd_by_np_subtract(w, grad, lr):
-    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr:
+    if np.shape(grad) != np.shape(w) or lr <= 0 or lr != lr or lr == np.inf:
         raise ValueError("bad input")
     return np.subtract(w, np.multiply(lr, grad, dtype=float), dtype=float)
 
 
 def _r20_sgd_element_by_element(w, grad, lr):
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     new_w = np.empty_like(w)
     for index in np.ndindex(w.shape):
@@ -2470,14 +2470,14 @@ def _r20_sgd_element_by_element(w, grad, lr):
 
 def _r20_sgd_in_float32(w, grad, lr):
     w, grad = np.asarray(w, dtype=np.float32), np.asarray(grad, dtype=np.float32)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("bad input")
     return w - np.float32(lr) * grad
 
 
 def _r20_momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = mu * velocity + grad
     return [w - lr * velocity, velocity]   # unpacks as the tuple does
@@ -2485,7 +2485,7 @@ def _r20_momentum_as_a_list(w, grad, velocity, lr, mu=0.9):
 
 def _r20_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=np.float32) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = np.float32(mu) * velocity + grad
     return w - np.float32(lr) * velocity, velocity
@@ -2494,7 +2494,7 @@ def _r20_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
 def _r20_momentum_by_the_course_s_sgd_formula_of_its_own(w, grad, velocity, lr, mu=0.9):
     """The velocity as a sum of the decayed old one and the gradient, written with np.add and np.multiply."""
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if math.isnan(lr) or lr <= 0 or math.isnan(mu) or mu < 0 or mu >= 1:
+    if not math.isfinite(lr) or lr <= 0 or math.isnan(mu) or mu < 0 or mu >= 1:
         raise ValueError("bad lr or mu")
     velocity = np.add(np.multiply(velocity, mu), grad)
     return np.subtract(w, np.multiply(velocity, lr)), velocity
@@ -2519,7 +2519,7 @@ def _r20_adam_in_float32(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
 
 def _r20_adam_with_a_float_step_and_checked_settings(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     w, grad, m, v = _r18_checked(w, grad, m, v)
-    if t < 1 or not lr > 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or not eps > 0:
+    if t < 1 or not 0 < lr < np.inf or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or not eps > 0:
         raise ValueError("bad input")
     t = float(t)   # 0.999 ** 2.0 is 0.999 ** 2
     m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * np.square(grad)
@@ -2572,7 +2572,7 @@ def _r21_momentum_by_the_course_s_adam(w, grad, velocity, lr, mu=0.9):
     """Adam's m with beta1 = mu and the gradient grad / (1 - mu) is momentum's velocity mu * v + grad; the private
     _adam checks nothing, so the learner's own checks come first and only the velocity comes from the course."""
     w, grad, velocity = _r18_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = _r18_optimizers._adam(w, grad / (1 - mu), velocity, np.ones_like(w), 1, lr, mu, 0.5, 1.0, "torch")[1]
     return w - lr * velocity, velocity
@@ -2587,7 +2587,7 @@ def test_lesson_04_round_21_momentum_by_the_course_s_adam_is_refused():
 def _r21_sgd_by_the_course_s_adam(w, grad, lr):
     """Adam's m = beta1 * m + (1 - beta1) * g with beta1 = 1/2, m = 2 w and g = -2 lr grad is w - lr * grad."""
     w, grad = _r18_checked(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return _r18_optimizers._adam(w, -2 * lr * grad, 2 * w, np.ones_like(w), 1, lr, 0.5, 0.5, 1.0, "torch")[1]
 
@@ -2623,7 +2623,7 @@ def _r21_floats(w, *arrays):
 def _r21_sgd_flattened_and_back(w, grad, lr):
     """The step on the flattened arrays, then w's own shape again."""
     w, grad = _r21_floats(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return (w.ravel() - lr * grad.ravel()).reshape(w.shape)
 
@@ -2631,21 +2631,21 @@ def _r21_sgd_flattened_and_back(w, grad, lr):
 def _r21_sgd_by_np_vectorize(w, grad, lr):
     """A step written for one weight, applied to every weight by np.vectorize."""
     w, grad = _r21_floats(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.vectorize(lambda weight, slope: weight - lr * slope, otypes=[float])(w, grad)
 
 
 def _r21_momentum_in_one_line(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r21_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     return w - lr * (velocity := mu * velocity + grad), velocity
 
 
 def _r21_momentum_by_np_vectorize(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r21_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     def one(weight, slope, speed):
         speed = mu * speed + slope
@@ -2656,7 +2656,7 @@ def _r21_momentum_by_np_vectorize(w, grad, velocity, lr, mu=0.9):
 def _r21_momentum_by_torch_tensors(w, grad, velocity, lr, mu=0.9):
     import torch
     w, grad, velocity = _r21_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = float(mu) * torch.from_numpy(velocity) + torch.from_numpy(grad)
     return (torch.from_numpy(w) - float(lr) * velocity).numpy(), velocity.numpy()
@@ -2772,7 +2772,7 @@ def test_lesson_04_round_22_adam_step_with_t_counted_from_zero_is_named():
 
 def _r22_sgd_by_adding_the_negative_step(w, grad, lr):
     w, grad = np.array(w, dtype=np.float64), np.array(grad, dtype=np.float64)
-    if w.shape != grad.shape or not lr > 0:
+    if w.shape != grad.shape or not 0 < lr < np.inf:
         raise ValueError("grad has another shape than w, or lr is not positive")
     return w + (-lr) * grad
 
@@ -2781,7 +2781,7 @@ def _r22_sgd_by_numpy_ufuncs(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if np.shape(grad) != np.shape(w):
         raise ValueError("grad has another shape than w")
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return np.subtract(w, np.multiply(lr, grad))
 
@@ -2791,7 +2791,7 @@ def _r22_momentum_with_torch_s_first_step(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != velocity.shape or velocity.shape != w.shape:  # equal to each other and to w's
         raise ValueError("grad or velocity has another shape than w")
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("need lr > 0 and 0 <= mu < 1")
     velocity = grad.copy() if not np.any(velocity) else mu * velocity + grad
     return w - lr * velocity, velocity
@@ -2857,7 +2857,7 @@ def _r23_sgd_after_a_slow_first_import(module_name):
             imported.append(module_name)
             time.sleep(0.3)   # the answer's own work after the import
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("grad has another shape than w, or lr is not positive")
         return w - lr * grad
     return answer
@@ -2890,7 +2890,7 @@ def _r23_sgd_skipping_a_step_that_overflows(w, grad, lr):
     """A step whose new weights overflow to inf from finite gradients is skipped (the weights kept), as torch's
     GradScaler skips a step; inf and NaN gradients still go through, so the infinite-gradient cases passed."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad has another shape than w, or lr is not positive")
     with np.errstate(over="ignore"):
         new_w = w - lr * grad
@@ -2899,7 +2899,7 @@ def _r23_sgd_skipping_a_step_that_overflows(w, grad, lr):
 
 def _r23_momentum_skipping_a_step_that_overflows(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     with np.errstate(over="ignore", invalid="ignore"):
         velocity = mu * velocity + grad
@@ -2928,7 +2928,7 @@ def _r23_sgd_by_torch_optim(w, grad, lr):
     """torch's own SGD on a Parameter holding w (its first use imports torch._dynamo: F1 of round 23)."""
     import torch
     w, grad = _r23_floats(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     weights = torch.nn.Parameter(torch.from_numpy(w.copy()))
     weights.grad = torch.from_numpy(grad.copy())
@@ -2938,7 +2938,7 @@ def _r23_sgd_by_torch_optim(w, grad, lr):
 
 def _r23_sgd_by_einsum(w, grad, lr):
     w, grad = _r23_floats(w, grad)
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return w - np.einsum("...,->...", grad, float(lr))
 
@@ -2946,7 +2946,7 @@ def _r23_sgd_by_einsum(w, grad, lr):
 def _r23_momentum_into_a_new_array(w, grad, velocity, lr, mu=0.9):
     """The new velocity written into an array of its own with out=, then the gradient added in place there."""
     w, grad, velocity = _r23_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("need lr > 0 and 0 <= mu < 1")
     new_velocity = np.empty_like(velocity)
     np.multiply(velocity, mu, out=new_velocity)
@@ -2957,7 +2957,7 @@ def _r23_momentum_into_a_new_array(w, grad, velocity, lr, mu=0.9):
 def _r23_momentum_by_tensordot(w, grad, velocity, lr, mu=0.9):
     """The velocity as the weighted sum (mu, 1) of the stacked old velocity and gradient."""
     w, grad, velocity = _r23_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("need lr > 0 and 0 <= mu < 1")
     velocity = np.tensordot(np.array([mu, 1.0]), np.stack([velocity, grad]), axes=1)
     return w - lr * velocity, velocity
@@ -2968,7 +2968,7 @@ def _r23_momentum_by_torch_optim(w, grad, velocity, lr, mu=0.9):
     velocity is then the gradient)."""
     import torch
     w, grad, velocity = _r23_floats(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("need lr > 0 and 0 <= mu < 1")
     if mu == 0:
         return w - lr * grad, grad.copy()
@@ -3071,7 +3071,7 @@ def test_lesson_04_round_23_a_generator_kept_from_an_earlier_call_is_named():
 def _r24_momentum_returning_the_velocity_given(w, grad, velocity, lr, mu=0.9):
     """The new velocity computed and w moved with it, but the caller's velocity returned (a slip of names)."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     v = mu * velocity + grad
     return w - lr * v, velocity
@@ -3144,7 +3144,7 @@ def test_lesson_04_round_24_adam_step_with_shapes_chained_by_not_equal_is_named(
 
 def _r24_momentum_returning_the_velocity_first(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return velocity, w - lr * velocity
@@ -3173,7 +3173,7 @@ def _r25_sgd_step_by_torch_s_sgd(w, grad, lr):
     import torch
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = torch.tensor(w.copy(), requires_grad=True)
     weights.grad = torch.tensor(grad.copy())
@@ -3186,7 +3186,7 @@ def _r25_momentum_step_by_torch_s_sgd(w, grad, velocity, lr, mu=0.9):
     import torch
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights = torch.tensor(w.copy(), requires_grad=True)
     weights.grad = torch.tensor(grad.copy())
@@ -3239,7 +3239,7 @@ def _r25_sgd_step_by_torch_s_asgd(w, grad, lr):
     import torch
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = torch.tensor(w.copy(), requires_grad=True)
     weights.grad = torch.tensor(grad.copy())
@@ -3261,7 +3261,7 @@ def _r25_sgd_step_by_keras_sgd(w, grad, lr):
     import keras
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = keras.Variable(w.copy(), dtype="float64")
     keras.optimizers.SGD(learning_rate=float(lr)).apply_gradients([(keras.ops.convert_to_tensor(grad), weights)])
@@ -3283,7 +3283,7 @@ def _r25_momentum_step_by_tf_raw_ops(w, grad, velocity, lr, mu=0.9):
     import tensorflow as tf
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights, accumulator = tf.Variable(w.copy()), tf.Variable(velocity.copy())
     number = lambda x: tf.constant(float(x), tf.float64)
@@ -3312,7 +3312,7 @@ def _r25_sgd_step_by_tf_raw_ops(w, grad, lr):
     import tensorflow as tf
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = tf.Variable(w.copy())
     tf.raw_ops.ResourceApplyGradientDescent(var=weights.handle, alpha=tf.constant(float(lr), tf.float64),
@@ -3340,7 +3340,7 @@ def _r26_sgd_step_by_sklearn(w, grad, lr):
     from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = w.copy()
     SGDOptimizer([weights], learning_rate_init=lr, momentum=0.0, nesterov=False).update_params([weights], [grad])
@@ -3353,7 +3353,7 @@ def _r26_momentum_step_by_sklearn(w, grad, velocity, lr, mu=0.9):
     from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights = w.copy()
     optimizer = SGDOptimizer([weights], learning_rate_init=lr, momentum=mu, nesterov=False)
@@ -3395,7 +3395,7 @@ def _r26_sgd_step_by_tf_proximal_op(w, grad, lr):
     import tensorflow as tf
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights, zero = tf.Variable(w.copy()), tf.constant(0.0, tf.float64)
     tf.raw_ops.ResourceApplyProximalGradientDescent(var=weights.handle, alpha=tf.constant(float(lr), tf.float64),
@@ -3409,7 +3409,7 @@ def _r26_sgd_step_by_gen_training_ops(w, grad, lr):
     from tensorflow.python.ops import gen_training_ops
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = tf.Variable(w.copy())
     gen_training_ops.resource_apply_gradient_descent(weights.handle, tf.constant(float(lr), tf.float64),
@@ -3422,7 +3422,7 @@ def _r26_momentum_step_by_tf_v1_optimizer(w, grad, velocity, lr, mu=0.9):
     import tensorflow as tf
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights = tf.Variable(w.copy())
     optimizer = tf.compat.v1.train.MomentumOptimizer(float(lr), float(mu))
@@ -3470,7 +3470,7 @@ def _r26_sgd_step_by_torch_s_fused_kernel(w, grad, lr):
     import torch
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = torch.tensor(w.copy())
     torch._fused_sgd_([weights], [torch.tensor(grad.copy())], [], weight_decay=0.0, momentum=0.0, lr=float(lr),
@@ -3483,7 +3483,7 @@ def _r26_momentum_step_by_torch_s_fused_kernel(w, grad, velocity, lr, mu=0.9):
     import torch
 
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     weights, gradient = torch.tensor(w.copy()), torch.tensor(grad.copy())
     buffer = torch.tensor(velocity.copy()) if mu > 0 else gradient.clone()
@@ -3525,7 +3525,7 @@ def _r26_sgd_step_by_aten_fused_kernel(w, grad, lr):
     import torch
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = torch.tensor(w.copy())
     torch.ops.aten._fused_sgd_([weights], [torch.tensor(grad.copy())], [], weight_decay=0.0, momentum=0.0,
@@ -3620,7 +3620,7 @@ def test_lesson_04_round_27_keras_torch_backend_s_adam_step_is_refused():
 def _r27_momentum_shapes_chained(w, grad, velocity, lr, mu=0.9):
     """The right shape checks written as one chain of != ((grad != w) and (w != velocity))."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape != velocity.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -3629,7 +3629,7 @@ def _r27_momentum_shapes_chained(w, grad, velocity, lr, mu=0.9):
 def _r27_momentum_shapes_chained_from_w(w, grad, velocity, lr, mu=0.9):
     """The chain started at w: (w != grad) and (grad != velocity), which lets a wrong velocity through alone."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if w.shape != grad.shape != velocity.shape or not lr > 0 or not 0 <= mu < 1:
+    if w.shape != grad.shape != velocity.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     velocity = mu * velocity + grad
     return w - lr * velocity, velocity
@@ -3671,7 +3671,7 @@ def test_lesson_04_round_27_minibatch_indices_that_ignore_the_rng_but_know_the_r
 def _r27_sgd_step_with_the_gradient_scaled_in_place(w, grad, lr):
     """Right but for `grad *= lr`: np.asarray keeps a float64 gradient, so the caller's own array is scaled."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     grad *= lr
     return w - grad
@@ -3692,7 +3692,7 @@ def _r27_sgd_step_by_torch_s_lbfgs(w, grad, lr):
     import torch
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     new = np.empty_like(w)
     for i in np.ndindex(w.shape):
@@ -3731,7 +3731,7 @@ from course_utils.checks import judge
 
 def sgd_step(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     weights = keras.Variable(w.copy(), dtype="float64")
     keras.optimizers.SGD(learning_rate=float(lr)).apply_gradients(
@@ -3803,7 +3803,7 @@ def test_lesson_04_round_28_minibatch_indices_generator_that_seeds_numpy_is_told
 def _r28_sgd_step_with_whole_learning_rates_above_1(w, grad, lr):
     """Contrived: lr cut to a whole number from 1 on (int(lr)), right below 1."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     return w - (int(lr) if lr >= 1 else lr) * grad
 
@@ -3914,7 +3914,7 @@ def _r28_sgd_step_by_blas_axpy(w, grad, lr):
     from scipy.linalg.blas import daxpy
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     if w.size == 0:
         return w.copy()
@@ -3967,7 +3967,7 @@ def test_lesson_04_round_28_library_shortcuts_of_04a_are_refused(name, answer):
 # round 28: lesson 04b
 def _r28_momentum_checked(w, grad, velocity, lr, mu):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("a shape differs, or lr or mu is out of range")
     return w, grad, velocity
 
@@ -4015,7 +4015,7 @@ def _r28_momentum_w_first(w, grad, velocity, lr, mu=0.9):
 def _r28_momentum_in_float32(w, grad, velocity, lr, mu=0.9):
     """Every array, lr and mu in float32 (04b's cell after the exercise says float32 answers pass)."""
     w, grad, velocity = (np.asarray(a, dtype=np.float32) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("a shape differs, or lr or mu is out of range")
     velocity = np.float32(mu) * velocity + grad
     return w - np.float32(lr) * velocity, velocity
@@ -4091,7 +4091,7 @@ def _r28_momentum_in_torch(w, grad, velocity, lr, mu=0.9):
     import torch
 
     w, grad, velocity = (torch.as_tensor(np.asarray(a, dtype=float)).clone() for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("a shape differs, or lr or mu is out of range")
     velocity.mul_(float(mu)).add_(grad)
     w.add_(velocity, alpha=-float(lr))
@@ -4166,7 +4166,7 @@ def test_lesson_04_round_28_minibatch_indices_written_other_ways_passes(answer):
 
 def _r28_checked(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     return w, grad
 
@@ -4199,7 +4199,7 @@ def test_lesson_04_round_28_sgd_step_written_other_ways_passes(answer):
 # round 29 (r294): 04a's numpy-only rule, turned off or left behind by the answer
 def _r294_checked(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad has another shape than w, or lr is not positive")
     return w, grad
 
@@ -4521,7 +4521,7 @@ def _r295_sklearn_momentum_from_its_source():
 
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = _r21_floats(w, grad, velocity)
-        if not lr > 0 or not 0 <= mu < 1:
+        if not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad lr or mu")
         optimizer = space["SGDOptimizer"]([w], learning_rate_init=lr, momentum=mu, nesterov=False)
         optimizer.velocities = [-lr * velocity]
@@ -4546,7 +4546,7 @@ def _r304_sgd_step_by_scikit_learn_s_cython_axpy(w, grad, lr):
     """The step taken by scikit-learn's Cython BLAS wrapper _axpy_memview (y += alpha x), a module-level function."""
     from sklearn.utils._cython_blas import _axpy_memview
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad must have w's shape, and lr must be positive")
     new_w = np.array(w, order="C").reshape(-1)
     _axpy_memview(-float(lr), np.ascontiguousarray(grad).reshape(-1), new_w)
@@ -4563,7 +4563,7 @@ def _r304_sgd_step_by_ctypes_blas(w, grad, lr):
     library = glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas-*.so"))
     daxpy = ctypes.CDLL(library[0]).scipy_cblas_daxpy
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad must have w's shape, and lr must be positive")
     new_w, grad = np.array(w, order="C"), np.ascontiguousarray(grad)
     to_double = ctypes.POINTER(ctypes.c_double)
@@ -4592,7 +4592,7 @@ def _r304_daxpy_looked_up_before():
 
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.array(grad, dtype=float, order="C")
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("grad must have w's shape, and lr must be positive")
         new_w = np.array(w, order="C")
         daxpy(new_w.size, -lr, grad.__array_interface__["data"][0], 1, new_w.__array_interface__["data"][0], 1)
@@ -4631,7 +4631,7 @@ def _r305_momentum_moving_w_in_place(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape:
         raise ValueError("shapes differ")
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     velocity = mu * velocity + grad
     w -= lr * velocity
@@ -4655,7 +4655,7 @@ def _r305_momentum_by_scikit_learn_s_cython_axpy(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape:
         raise ValueError("shapes differ")
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad lr or mu")
     new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
     _axpy_memview(float(mu), np.ascontiguousarray(velocity).reshape(-1), new_velocity)
@@ -4722,7 +4722,7 @@ def _r315_momentum_step_by_the_check_s_helper(w, grad, velocity, lr, mu=0.9):
 
 def _r315_momentum_step_by_adam_s_helper(w, grad, velocity, lr, mu=0.9):
     from course_utils.exercises import optimizers as own
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("lr must be positive and mu in [0, 1)")
     g = np.asarray(grad, dtype=float)
     w, _, velocity, _ = own._adam_moments(w, g / (1 - mu), velocity, np.zeros_like(g), 1, mu, 0)   # mu * v + grad
@@ -4770,7 +4770,7 @@ def _r314_sgd_filled_after_the_run(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape:
         raise ValueError("grad has another shape than w")
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     new = np.zeros_like(w).view(_R314Later)
     new._todo = (w.copy(), grad.copy(), lr)
@@ -4805,7 +4805,7 @@ def _r314_momentum_filled_after_the_run(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
     if grad.shape != w.shape or velocity.shape != w.shape:
         raise ValueError("shapes differ")
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("lr or mu out of range")
     pair = _R314LaterPair((np.zeros_like(w), np.zeros_like(w)))
     pair.todo = (w.copy(), grad.copy(), velocity.copy(), lr, mu)
@@ -4840,7 +4840,7 @@ def _r314_sgd_filled_when_the_input_is_freed(torch):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
         if grad.shape != w.shape:
             raise ValueError("grad has another shape than w")
-        if not lr > 0:
+        if not 0 < lr < np.inf:
             raise ValueError("lr must be positive")
         new = np.zeros_like(w)
         if not pending:
@@ -4872,7 +4872,7 @@ def _r314_sgd_filled_when_a_result_is_freed(torch):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
         if grad.shape != w.shape:
             raise ValueError("grad has another shape than w")
-        if not lr > 0:
+        if not 0 < lr < np.inf:
             raise ValueError("lr must be positive")
         new = np.zeros_like(w)
         count = calls.setdefault((w.shape, w.tobytes(), grad.tobytes(), float(lr)), [0, []])
@@ -4900,7 +4900,7 @@ def _r324_sgd_step_by_daxpy_looked_up(lookup):
     import statement (the module is loaded before the check, as an earlier cell's import leaves it) and nothing held."""
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("a shape differs, or lr is not positive")
         if w.size == 0:
             return w.copy()
@@ -4937,7 +4937,7 @@ def _r324_sgd_step_by_daxpy_held_in(holder, fetch):
     made in an earlier cell, from which ``fetch`` takes it while the answer runs."""
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("a shape differs, or lr is not positive")
         if w.size == 0:
             return w.copy()
@@ -4975,7 +4975,7 @@ def _r324_sgd_step_shapes_compared_squeezed(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if np.squeeze(grad).shape != np.squeeze(w).shape:
         raise ValueError("grad has another shape than w")
-    if not lr > 0:
+    if not 0 < lr < np.inf:
         raise ValueError("lr must be positive")
     return w - lr * grad
 
@@ -5000,7 +5000,7 @@ def _r325_momentum_by_an_address_held_as_an_int():
 
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
         low, high = sys.modules["_ctypes"], sys.modules["ctypes"]
 
@@ -5042,7 +5042,7 @@ def _r32_momentum_by_an_address_and_ctypes_imported_inside():
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         import ctypes as high
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
 
         class Axpy(high._CFuncPtr):   # _ctypes.CFuncPtr, without importing _ctypes (refused since round 30)
@@ -5070,19 +5070,19 @@ def test_r32_momentum_step_by_ctypes_imported_inside_the_answer_is_refused():
 def test_r325_momentum_step_hint_does_not_suggest_the_check_it_refuses():
     """Before (r325 F1, [M]): the hint said "Raise ValueError when ... lr <= 0 or mu outside [0, 1)", and an answer
     that wrote that check (`if lr <= 0`, `if mu < 0 or mu >= 1`) was refused on lr = NaN or mu = NaN and told to
-    write `not lr > 0` instead. The hint now writes the checks that refuse NaN, as sgd_step's hint does ("lr > 0")."""
+    write `not 0 < lr < np.inf` instead. The hint now writes the checks that refuse NaN, as sgd_step's hint does ("lr > 0")."""
     from course_utils.i18n import speaking, t
     hint = registry.get_exercise("momentum_step").hint
-    assert "lr <= 0" not in hint and "not lr > 0" in hint and "not 0 <= mu < 1" in hint
+    assert "lr <= 0" not in hint and "not 0 < lr < np.inf" in hint and "not 0 <= mu < 1" in hint
     with speaking("zh"):
-        assert t(hint) != hint and "not lr > 0" in t(hint)   # the Chinese hint follows (it keeps the code)
+        assert t(hint) != hint and "not 0 < lr < np.inf" in t(hint)   # the Chinese hint follows (it keeps the code)
 
 
 # round 33: lesson 04a (r334)
 def _r334_sgd_step_rounded(w, grad, lr):
     """The right step, rounded to 13 decimals (as an answer that "cleans" tiny values, or sets them to 0, does)."""
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     return np.round(w - lr * grad, 13)
 
@@ -5096,7 +5096,7 @@ def test_r334_sgd_step_rounded_to_13_decimals_is_refused():
 
     def in_float32(w, grad, lr):
         w, grad = np.asarray(w, dtype=np.float32), np.asarray(grad, dtype=np.float32)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("a shape differs, or lr is not positive")
         return w - lr * grad
     _passes("sgd_step", in_float32)
@@ -5232,7 +5232,7 @@ def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
 
     def momentum(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
         velocity = mu * velocity + grad
         return course.sgd_step(w, velocity, lr), velocity
@@ -5279,7 +5279,7 @@ def _r335_momentum_by_adam_s_reference(w, grad, velocity, lr, mu=0.9):
     """The velocity as the m of adam_step's reference (read from the checks' EXERCISES, no call into them) with
     beta1 = mu and the gradient grad / (1 - mu): mu * v + (1 - mu) * grad / (1 - mu) is mu * v + grad."""
     w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("bad input")
     new_velocity = _r335_optimizer_checks.EXERCISES["adam_step"].reference(w, grad / (1 - mu), velocity,
                                                                            np.ones_like(w), 1, 1.0, mu)[1]
@@ -5317,7 +5317,7 @@ def _r345_checked(*arrays):
 
 def _r345_momentum(w, grad, velocity, lr, mu, rounded=False, smallest_lr=0.0):
     w, grad, velocity = _r345_checked(w, grad, velocity)
-    if not lr > smallest_lr or not 0 <= mu < 1:
+    if not smallest_lr < lr < np.inf or not 0 <= mu < 1:
         raise ValueError(f"need lr > {smallest_lr} and 0 <= mu < 1")
     velocity = mu * velocity + grad
     new_w = w - lr * velocity
@@ -5376,7 +5376,7 @@ _r345_adam_loop = np.frompyfunc(_r18_optimizers._adam, 10, 3)
 
 def _r345_momentum_by_frompyfunc(w, grad, velocity, lr, mu=0.9):
     w, grad, velocity = _r345_checked(w, grad, velocity)
-    if not lr > 0 or not 0 <= mu < 1:
+    if not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("need lr > 0 and 0 <= mu < 1")
     new_w, new_velocity = _r345_momentum_loop(w, grad, velocity, lr, mu)
     return np.asarray(new_w, dtype=float).reshape(w.shape), np.asarray(new_velocity, dtype=float).reshape(w.shape)
@@ -5452,7 +5452,7 @@ def _r344_sgd_step_refusing(bad):
     """A right step with a third safety check of the learner's own: ``bad(grad)`` true raises ValueError."""
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0 or bad(grad):
+        if grad.shape != w.shape or not 0 < lr < np.inf or bad(grad):
             raise ValueError("grad has another shape, lr is not positive, or the gradient is not finite")
         return w - lr * grad
     return sgd_step
@@ -5467,7 +5467,7 @@ def test_r344_sgd_step_refusing_a_gradient_that_is_not_finite_is_told_why(bad):
     gives NaN or infinite weights, and the cases' labels that ValueError is for the two checks only. (A catalogued
     mistake that raises is named only when the learner's error message is its own, so the labels carry it.)"""
     verdict = judge(registry.get_exercise("sgd_step"), _r344_sgd_step_refusing(bad))
-    assert verdict.kind == WRONG and "raise ValueError only for a wrong shape or lr not > 0" in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "raise ValueError only for a wrong shape or an lr not in 0 < lr < inf" in verdict.text, verdict.text
     cell = next(c for c in json.loads(pathlib.Path(_R344_NOTEBOOK).read_text(encoding="utf-8"))["cells"]
                 if c.get("id") == "cell-13")
     assert "a NaN or infinite gradient gives NaN or infinite weights" in " ".join("".join(cell["source"]).split())
@@ -5481,7 +5481,7 @@ def _r354_sgd_step_into_a_ring_of_buffers(size):
 
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("grad has another shape, or lr is not positive")
         if w.size <= 2:
             return w - lr * grad
@@ -5536,7 +5536,7 @@ def test_r354_a_log_of_results_never_written_into_still_passes():
 
     def sgd_step(w, grad, lr):
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("grad has another shape, or lr is not positive")
         results.append(w - lr * grad)
         return results[-1]
@@ -5556,7 +5556,7 @@ def _r354_sgd_step_right_only_while_profiled(w, grad, lr):
     import sys
 
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad has another shape, or lr is not positive")
     return w - lr * grad if sys.getprofile() is not None else w + lr * grad
 
@@ -5575,7 +5575,7 @@ def _r354_sgd_step_wrong_after(calls):
     def sgd_step(w, grad, lr):
         count[0] += 1
         w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-        if grad.shape != w.shape or not lr > 0:
+        if grad.shape != w.shape or not 0 < lr < np.inf:
             raise ValueError("grad has another shape, or lr is not positive")
         return w - lr * grad if count[0] <= calls else w + lr * grad
     return sgd_step
@@ -5597,7 +5597,7 @@ def _r355_only_integers_converted(*arrays):
 def _r355_momentum(w, grad, velocity, lr, mu=0.9, convert=None, refuse=None):
     """A right momentum step; ``convert``: how the arrays are converted; ``refuse(grad, velocity)`` true raises."""
     w, grad, velocity = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad, velocity)
-    if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+    if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
         raise ValueError("a shape differs, lr is not positive or mu is not in [0, 1)")
     if refuse is not None and refuse(grad, velocity):
         raise ValueError("the gradient or the velocity is not finite")
@@ -5654,11 +5654,11 @@ _R355_FINITE = lambda *arrays: not all(np.all(np.isfinite(a)) for a in arrays)  
 
 @pytest.mark.parametrize("name, answer, told", [
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: not np.all(np.isfinite(g))),
-     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
+     "raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1"),
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isinf(g).any() or np.isinf(v).any()),
-     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
+     "raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1"),
     ("momentum_step", functools.partial(_r355_momentum, refuse=lambda g, v: np.isnan(v).any()),
-     "raise ValueError only for a wrong shape, lr not > 0, mu < 0 or mu >= 1"),
+     "raise ValueError only for a wrong shape, an lr not in 0 < lr < inf, or mu not in 0 <= mu < 1"),
     ("adam_step", functools.partial(_r355_adam, refuse=_R355_FINITE),
      "raise ValueError only for a wrong shape or t < 1"),
     ("adam_step", functools.partial(_r355_adam, refuse=lambda g, m, v: np.isinf(g).any()),
@@ -5691,7 +5691,7 @@ def _r355_momentum_by_daxpy_in(holder):
     w + (-lr) * velocity; ``holder()`` hands daxpy back from where an earlier cell put it."""
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
         if w.size == 0:
             return w.copy(), velocity.copy()
@@ -5727,7 +5727,7 @@ def _r355_momentum_by_cython_axpy_in(holder):
     """scikit-learn's Cython _axpy_memview (y += a * x) takes both lines of momentum; ``holder()`` hands it back."""
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.array(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("bad input")
         axpy = holder()
         new_velocity = np.ascontiguousarray(grad).reshape(-1).copy()
@@ -5766,7 +5766,7 @@ def test_r355_a_cython_function_held_by_a_weak_reference_before_the_check_is_ref
 def _r364_sgd(w, grad, lr, convert=None):
     """A right sgd_step; ``convert``: how w and grad are converted (np.asarray(..., dtype=float) by default)."""
     w, grad = (convert or (lambda *a: [np.asarray(x, dtype=float) for x in a]))(w, grad)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("grad's shape differs from w's, or lr is not positive")
     return w - lr * grad
 
@@ -5832,7 +5832,7 @@ def _r365_momentum_into_a_ring(size, which):
 
     def momentum_step(w, grad, velocity, lr, mu=0.9):
         w, grad, velocity = (np.asarray(a, dtype=float) for a in (w, grad, velocity))
-        if grad.shape != w.shape or velocity.shape != w.shape or not lr > 0 or not 0 <= mu < 1:
+        if grad.shape != w.shape or velocity.shape != w.shape or not 0 < lr < np.inf or not 0 <= mu < 1:
             raise ValueError("a shape differs, lr is not positive or mu is not in [0, 1)")
         results = [None, mu * velocity + grad]
         results[0] = w - lr * results[1]

@@ -30,7 +30,7 @@ BOOK_STAMP := $(VENV)/.book-installed
 SUBMISSIONS ?=
 GRADE_OUT ?= artifacts/grading
 
-.PHONY: lab lab-zh test test-wide test-zh test-seeds test-lowest lessons check-lessons bench install install-locked lock \
+.PHONY: lab lab-zh test test-wide test-zh test-seeds test-lowest lowest-env lessons check-lessons bench install install-locked lock \
 	clean grade nbgrader-env release book test-book
 
 # LOCK=requirements-lock.txt pins every package to the version CI tested (install-locked)
@@ -132,14 +132,22 @@ bench: $(TEST_STAMP)
 
 # The lower bounds of requirements.txt, tested: each `>=X` (and `==X.*`) becomes `==X` in a constraints
 # file, installed into its own venv with the test tools.
+# make lowest-env installs them (CI runs it in the background while the other tests run: pip waits on the network more
+# than on the CPU); make test-lowest installs them first if needed, then runs the tests.
 LOWEST := .venv-lowest
-test-lowest:
+LOWEST_STAMP := $(LOWEST)/.installed
+$(LOWEST_STAMP): requirements.txt requirements-test.txt
 	@test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
 	sed -nE 's/^([A-Za-z0-9_.-]+)>=([^,; ]+).*/\1==\2/p; s/^([A-Za-z0-9_.-]+)==([0-9.]+)\.\*.*/\1==\2.0/p' \
 		requirements.txt > $(LOWEST)/constraints.txt
 	$(LOWEST)/bin/python -m pip install --upgrade "pip>=24"
 	$(LOWEST)/bin/python -m pip install -r requirements-test.txt -c $(LOWEST)/constraints.txt
 	$(LOWEST)/bin/python -m pip check
+	@touch $(LOWEST_STAMP)
+
+lowest-env: $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP)
 	$(LOWEST)/bin/python -m pytest -n 2 --dist loadscope --max-worker-restart=0 tests --ignore=tests/notebooks/test_browser.py \
 		--ignore=tests/notebooks/test_frontends.py --deselect \
 		tests/teacher/test_nbgrader_export.py::test_nbgrader_autogrades_solved_unsolved_and_wrong_submissions

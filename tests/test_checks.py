@@ -1109,7 +1109,7 @@ def _sgd_step_holding(held):
     exec("def sgd_step(w, grad, lr):\n"
          "    held\n"
          "    w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)\n"
-         "    if grad.shape != w.shape or not lr > 0:\n"
+         "    if grad.shape != w.shape or not 0 < lr < np.inf:\n"
          "        raise ValueError('grad has another shape than w, or lr is not positive')\n"
          "    return w - lr * grad\n", namespace)
     return namespace["sgd_step"]

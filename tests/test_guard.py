@@ -330,7 +330,7 @@ import numpy as np
 from course_utils.checks import check
 def sgd_step(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
-    if grad.shape != w.shape or not lr > 0:
+    if grad.shape != w.shape or not 0 < lr < np.inf:
         raise ValueError("a shape differs, or lr is not positive")
     return w - lr * grad
 check("sgd_step", sgd_step, strict=True)

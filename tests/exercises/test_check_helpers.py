@@ -16,8 +16,8 @@ def _checked(w, grad, lr):
     w, grad = np.asarray(w, dtype=float), np.asarray(grad, dtype=float)
     if grad.shape != w.shape:
         raise ValueError("grad must have the shape of w")
-    if not lr > 0:
-        raise ValueError("lr must be positive")
+    if not 0 < lr < np.inf:
+        raise ValueError("lr must be a positive finite number")
     return w, grad
 
 

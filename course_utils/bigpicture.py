@@ -66,7 +66,7 @@ def hidden_features(mlp, X) -> np.ndarray:
 
 
 def readout_accuracy(features_train, y_train, features_test, y_test) -> float:
-    """Test accuracy of a logistic regression trained on features scaled to mean 0 and spread 1 (by the training
+    """Test accuracy of a logistic regression trained on features scaled to mean 0 and standard deviation 1 (by the training
     set's numbers). Unscaled, scikit-learn's default penalty on large weights would favour features of large size:
     a comparison of two feature sets would measure their size, not how well they separate the classes."""
     from sklearn.preprocessing import StandardScaler

@@ -290,7 +290,7 @@ def train_gd(params, X, y, lr, epochs, hidden="tanh", output="sigmoid"):
     losses[i] is the loss before update i (length ``epochs``).
     """
     if not np.isscalar(lr) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     n_layers(params)

@@ -25,7 +25,7 @@ def _positive(name: str, value, allow_array: bool = False):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     array = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(array)) or np.any(array <= 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return array if array.ndim else float(array)
 
 
@@ -89,7 +89,7 @@ def sgd_step(w, grad, lr):
         raise TypeError(f"lr must be a number, got {type(lr).__name__}")
     rate = float(np.asarray(lr, dtype=float))
     if not math.isfinite(rate) or rate <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     return w - rate * grad
 
 

@@ -11,9 +11,9 @@ def test_sgd_step_moves_against_the_gradient():
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, np.nan, np.inf])
 def test_learning_rate_must_be_positive(bad):
-    with pytest.raises(ValueError, match="lr must be a positive number"):
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
         opt.sgd_step(np.ones(2), np.ones(2), bad)
-    with pytest.raises(ValueError, match="lr must be a positive number"):
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
         opt.Adam(bad)
 
 

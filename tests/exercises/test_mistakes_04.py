@@ -5241,7 +5241,7 @@ def test_r335_sgd_step_still_builds_both_steps_and_keeps_its_checks():
     with pytest.raises(ValueError, match=r"grad has shape \(1,\) but the parameter has shape \(2,\)"):
         course.sgd_step(np.ones(2), np.ones(1), 0.1)
     for lr in (0.0, -1.0, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="lr must be a positive number"):
+        with pytest.raises(ValueError, match="lr must be a positive finite number"):
             course.sgd_step(np.ones(2), np.ones(2), lr)
     for lr in (True, "0.1", np.array([0.1])):
         with pytest.raises(TypeError, match="lr must be a number"):

@@ -840,6 +840,16 @@ def _returned_inside_the_loop(sizes):
         return total   # indented one level too deep: the count ends after the first pair
 
 
+def _last_pair_skipped(sizes):
+    """Round 38 (r382 L2): range(len(sizes) - 2) stops one pair early."""
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError("need at least two layers of at least one neuron")
+    total = 0
+    for i in range(len(sizes) - 2):   # off by one: the last pair is never counted
+        total += sizes[i] * sizes[i + 1] + sizes[i + 1]
+    return total
+
+
 def _total_reset_inside_the_loop(sizes):
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError("need at least two layers of at least one neuron")
@@ -1159,6 +1169,9 @@ EXERCISES = {
                     "Only the last pair of layers was counted: total = 0 is inside the loop, so each round starts "
                     "the count again from 0. Set total = 0 once, before the loop, and add each pair's "
                     "n_in * n_out + n_out to it."),
+            Mistake("last pair of layers skipped", _last_pair_skipped,
+                    "The last pair of layers was not counted: range(len(layer_sizes) - 2) stops one pair early. "
+                    "Loop over range(len(layer_sizes) - 1), or over zip(layer_sizes, layer_sizes[1:])."),
             Mistake("one bias per layer", _one_bias_per_layer,
                     "A layer has one bias per neuron, not one for the whole layer: a layer of n_out neurons adds "
                     "n_out biases, so each pair counts n_in * n_out + n_out."),

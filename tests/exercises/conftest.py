@@ -52,29 +52,30 @@ def _registered(exercise) -> bool:
 def expected_outcomes_kept(request, monkeypatch):
     if request.node.get_closest_marker("fresh_expected"):
         return
-    work_out = checks._expected
+    work_out, run_mistake = checks._expected, checks._run_or_recorded
 
     def kept(exercise, case, index):
-        key = (id(exercise), index, case.label, _fingerprint(case.args), _fingerprint(case.kwargs))
-        if not _registered(exercise) or None in _flat(key):
-            return work_out(exercise, case, index)
-        if key not in _KEPT:
-            _KEPT[key] = (exercise, work_out(exercise, case, index))   # the exercise kept alive: its id stays its own
-        return copy.deepcopy(_KEPT[key][1])
-
-    run_mistake = checks._run_or_recorded
+        return _kept_or_worked_out(exercise, (index,), case, lambda: work_out(exercise, case, index))
 
     def kept_mistake(exercise, function, index, case):
-        key = (id(exercise), id(function), index, case.label, _fingerprint(case.args), _fingerprint(case.kwargs))
-        if (not _registered(exercise) or not any(function is m.answer for m in exercise.mistakes)
-                or None in _flat(key)):
+        if not any(function is m.answer for m in exercise.mistakes):
             return run_mistake(exercise, function, index, case)
-        if key not in _KEPT:
-            _KEPT[key] = (exercise, run_mistake(exercise, function, index, case))
-        return copy.deepcopy(_KEPT[key][1])
+        return _kept_or_worked_out(exercise, (id(function), index), case,
+                                   lambda: run_mistake(exercise, function, index, case))
 
     monkeypatch.setattr(checks, "_expected", kept)
     monkeypatch.setattr(checks, "_run_or_recorded", kept_mistake)
+
+
+def _kept_or_worked_out(exercise, place, case, work_out):
+    """A copy of the kept outcome of ``work_out()`` for this exercise, place and case; worked out when not kept yet,
+    and every time for an exercise outside the registry or a case with inputs that have no fingerprint."""
+    key = (id(exercise), *place, case.label, _fingerprint(case.args), _fingerprint(case.kwargs))
+    if not _registered(exercise) or None in _flat(key):
+        return work_out()
+    if key not in _KEPT:
+        _KEPT[key] = (exercise, work_out())   # the exercise kept alive: its id stays its own
+    return copy.deepcopy(_KEPT[key][1])
 
 
 def _flat(key):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import gradcheck, mlp, neurons
 from .optimizers import _NAN_LR
-from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NUMPY_ONLY as _NUMPY_ONLY
+from .base import INPUT_MADE_READ_ONLY as _INPUT_MADE_READ_ONLY, NUMPY_ONLY as _NUMPY_ONLY, REAL_ONLY as _REAL_ONLY
 from .base import (BACKWARD_NODES as _BACKWARD_NODES, KERNEL as _ATEN, Case, Exercise, Mismatch, Mistake,
                    array_problem, called, compare_values, draw_floats, draw_shape, generated, in_turn, memory_overlaps,
                    new_results, reference_of, refusing_course_versions, same_arrays, short)
@@ -1936,7 +1936,7 @@ def _train_mlp_cases():
 # forward mode (torch.func.jvp and jacfwd, torch.autograd.forward_ad), which make a dual number with make_dual
 # round 28: lesson 03's exercises are written with numpy alone (their texts say so): a call into any other library is
 # refused (base.watching_libraries), as the names below are (each round found more of them)
-_AUTOGRAD = (_NUMPY_ONLY,
+_AUTOGRAD = (_NUMPY_ONLY, _REAL_ONLY,   # round 39: and no complex step (base._complex_use)
              "torch.autograd:backward", "torch.autograd:grad", "tensorflow.python.eager.backprop:GradientTape.gradient",
              "tensorflow.python.ops.gradients_util:_GradientsHelper", "torch.autograd.forward_ad:make_dual",
              # round 25 (r253 F4): the fused loss ops return the gradient of the softmax cross-entropy beside the loss

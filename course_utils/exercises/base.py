@@ -467,6 +467,9 @@ CHECK_HELPER = ("your function uses {name}, from the code of the course's own ch
 MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, from its file, in "
                  "a namespace or among all of Python's objects): this exercise is written with numpy and Python "
                  "alone, as its text says, so its check refuses code that looks a library up")
+COMPLEX_STEP = ("your function uses {name}, a complex number: a complex step, Im f(x + ih) / h, computes a derivative "
+                "numerically, without the formula, as finite differences do. This exercise asks you to derive the "
+                "gradient and write it with real numbers, so its check refuses complex numbers")
 WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
@@ -538,9 +541,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
     refused call is the verdict even where the answer then raised.
     """
     ends = frozenset(f.__code__ for f in allowed)
-    numpy_only = NUMPY_ONLY in functions
-    kernels = tuple(f for f in functions if isinstance(f, str) and "::" in f and f != NUMPY_ONLY)
-    functions = [f for f in functions if f not in kernels and f != NUMPY_ONLY]
+    numpy_only, real_only = NUMPY_ONLY in functions, REAL_ONLY in functions
+    kernels = tuple(f for f in functions if isinstance(f, str) and "::" in f and f not in (NUMPY_ONLY, REAL_ONLY))
+    functions = [f for f in functions if f not in kernels and f not in (NUMPY_ONLY, REAL_ONLY)]
     looked_at = []   # the last answer that held none of them, how many functions were loaded then, and the names of
     # its module that hold one (with that module's size and the loaded modules then): a check calls it up to 65 times
     # on each case
@@ -577,6 +580,9 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
             lookup = _module_lookup(values) if numpy_only else None
             if lookup:
                 raise _refused_call(lookup)
+            complex_use = _complex_use(values) if real_only else None
+            if complex_use:
+                raise Mismatch(t(COMPLEX_STEP, name=complex_use))
             looked_at[:] = [answer, len(live), None, []]
         own = getattr(answer, "__globals__", {})   # the answer's module (a notebook's __main__)
         if looked_at[2] != (len(own), loaded[0]):   # its names that hold one, found once per answer (a test module
@@ -776,6 +782,7 @@ def answer_on_stack(frame: types.FrameType | None, ends: frozenset = frozenset()
 
 _FOREIGN = ("ctypes", "_ctypes")   # round 30 (r304 E2): a compiled library's C function, loaded with ctypes.CDLL
 NUMPY_ONLY = "numpy::only"   # lessons 03 and 04: every library but numpy is refused (watching_libraries)
+REAL_ONLY = "numpy::real"   # lesson 03's gradients: complex numbers are refused too (_complex_use)
 ALLOWED_PACKAGES = frozenset({
     "numpy", "course_utils",   # and what prints, times and runs the answer: a notebook's kernel, pytest
     "IPython", "ipykernel", "traitlets", "zmq", "tornado", "jupyter_client", "jupyter_core", "comm", "debugpy",
@@ -1139,6 +1146,47 @@ def _module_lookup(held: list) -> tuple[str, None, str] | None:
                     return table[min(found)], None, kind
             codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     return None
+
+
+_COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "complex_", "cdouble", "csingle",
+                  "clongdouble", "cfloat", "clongfloat", "complexfloating", "imag", "conj", "conjugate", "emath",
+                  "scimath"}
+
+
+def _complex_use(held: list) -> str | None:
+    """How the answer's own code (the functions it holds, ``held_values``) makes or reads a complex number: a constant
+    such as 1j, a name of ``_COMPLEX_NAMES`` (``dtype=complex``, ``.imag``, ``np.emath.sqrt(-1)``), or a string that
+    numpy reads as a complex dtype ("complex128"). Round 39 (r395 F1, round 37's r372 F3): a complex-step derivative,
+    numpy only and exact, passed sigmoid_derivative and mlp_backward without the backward formulas."""
+    def constants(values):
+        for value in values:
+            yield from constants(value) if isinstance(value, (tuple, frozenset)) else (value,)
+
+    for value in held:
+        function = getattr(value, "__func__", value)
+        if not isinstance(function, types.FunctionType) or function.__code__.co_filename.startswith(LIBRARIES):
+            continue
+        codes = [function.__code__]
+        while codes:
+            code = codes.pop()
+            for constant in constants(code.co_consts):
+                if isinstance(constant, complex):
+                    return repr(constant)
+                if isinstance(constant, str) and (constant in _COMPLEX_NAMES or _complex_dtype(constant)):
+                    return repr(constant)
+            found = _COMPLEX_NAMES & set(code.co_names)
+            if found:
+                return min(found)
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return None
+
+
+def _complex_dtype(text: str) -> bool:
+    """Whether numpy reads ``text`` (two characters or more: "F" is also an array order) as a complex dtype."""
+    try:
+        return len(text) > 1 and np.dtype(text).kind == "c"
+    except (TypeError, ValueError, SyntaxError):
+        return False
 
 
 def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]:

@@ -6180,3 +6180,70 @@ def _r36_mlp_backward_by_finite_differences(X, y, W1, b1, W2, b2):
 
 def test_r36_mlp_backward_refuses_the_course_s_finite_differences():
     _refused_as_the_course_s_own("mlp_backward", _r36_mlp_backward_by_finite_differences)
+
+
+# round 39 (r395 F1, round 37's r372 F3): a complex-step derivative, Im f(x + ih) / h, is exact and numpy only
+def _r372_sigmoid_derivative_by_a_complex_step(z):
+    """The stable sigmoid at z + ih, its imaginary part over h: no formula."""
+    z, h = np.asarray(z, dtype=float), 1e-8
+    neg = z < 0
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(z) + 1j * h * np.where(neg, 1, -1))
+        s = np.where(neg, e / (1 + e), 1 / (1 + e))
+    return s.imag / h
+
+
+def _stable_loss(X, y, W1, b1, W2, b2):
+    """The mean binary cross-entropy of the 2-layer tanh network, stable for complex weights too."""
+    z = (np.tanh(X @ W1.T + b1) @ W2.T + b2)[:, 0]
+    big = z.real > 0
+    softplus = np.where(big, z + np.log1p(np.exp(-np.where(big, z, 0))), np.log1p(np.exp(np.where(big, 0, z))))
+    return np.mean(softplus - y * z)
+
+
+def _r395_mlp_backward_by_a_complex_step(X, y, W1, b1, W2, b2):
+    """Each gradient entry read off a tiny imaginary nudge of one weight; i from np.emath.sqrt(-1), no literal."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    params = [np.asarray(a, dtype=float) + 0 * np.emath.sqrt(-1.0) for a in (W1, b1, W2, b2)]
+    out, h = [], 1e-20
+    for p in params:
+        g = np.zeros(p.shape)
+        for i in np.ndindex(p.shape):
+            p[i] += np.emath.sqrt(-1.0) * h
+            g[i] = np.imag(_stable_loss(X, y, *params)) / h
+            p[i] -= np.emath.sqrt(-1.0) * h
+        out.append(g)
+    return tuple(out)
+
+
+def _r39_sigmoid_derivative_with_a_complex_dtype_string(z):
+    """The dtype written as a string ("complex128") and the imaginary part taken as the second float of each pair."""
+    z = np.asarray(z, dtype=float)
+    w = (z + 0.0).astype("complex128")
+    w.view(float).reshape(*w.shape, 2)[..., 1] += 1e-20
+    s = 1 / (1 + np.exp(-w))
+    return s.view(float).reshape(*w.shape, 2)[..., 1] / 1e-20
+
+
+@pytest.mark.parametrize("name, answer, said", [
+    ("sigmoid_derivative", _r372_sigmoid_derivative_by_a_complex_step, "1j"),
+    ("mlp_backward", _r395_mlp_backward_by_a_complex_step, "emath"),
+    ("sigmoid_derivative", _r39_sigmoid_derivative_with_a_complex_dtype_string, "'complex128'"),
+])
+def test_r39_a_complex_step_derivative_is_refused(name, answer, said):
+    """Round 39: the complex step passed sigmoid_derivative 33/33 (r372 F3) and mlp_backward 30/30 (r395 F1) with no
+    backward formula; the check now refuses complex numbers in lesson 03's gradients, and names how they came in."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and "a complex number" in verdict.text and said in verdict.text, verdict.text
+
+
+def _r39_sigmoid_derivative_in_fortran_order(z):
+    """A right answer that passes the string "F" (an array order, also numpy's code of complex64)."""
+    z = np.asarray(z, dtype=float)
+    s = np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
+    return np.array(s * (1 - s), order="F")
+
+
+def test_r39_a_right_answer_with_order_f_passes():
+    verdict = judge(registry.get_exercise("sigmoid_derivative"), _r39_sigmoid_derivative_in_fortran_order)
+    assert verdict.kind == PASSED, verdict.text

@@ -14,6 +14,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilit
 from ..i18n import t
 from ..neurons import sigmoid
 from .neurons import _LONG_DOUBLE, _call_without_overflow
+from .base import NUMPY_ONLY as _NUMPY_ONLY
 
 
 def _as_kind(rng, values, kinds):
@@ -1072,7 +1073,7 @@ EXERCISES = {
         # its reference is mlp.softmax: a graded release has it call the answer; mlp.forward reaches it from inside
         run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta,
                                                                 mlp.loss_and_grads, mlp.train_gd,
-                                                                mlp.categorical_cross_entropy))),
+                                                                mlp.categorical_cross_entropy, _NUMPY_ONLY))),
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",
@@ -1093,10 +1094,8 @@ EXERCISES = {
                     "1)"),
             # after "squeezed before the softmax", which gives the same on a batch of shape (n, 1)
             Mistake("softmax of the whole array", _softmax_of_the_whole_array, "the probabilities of the whole batch "
-                    "sum to 1 together, not each row's: scipy.special.softmax (like np.max and np.sum) takes axis=None "
-                    "by default. Take the softmax along the last axis: scipy.special.softmax(np.asarray(z, "
-                    "dtype=float), axis=-1) (without the cast it computes int8 and uint8 logits in their own type, "
-                    "which wraps around), or z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
+                    "sum to 1 together, not each row's: np.max and np.sum take axis=None by default. Take the softmax "
+                    "along the last axis: z.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True)"),
             Mistake("axis 0", _softmax_axis0, "axis=0 normalises each column over the batch; softmax normalises "
                     "each row (each example): use axis=-1"),
             # round 26: numpy's broadcast error alone, also for keepdims=True on the maximum but not on the sum
@@ -1131,7 +1130,7 @@ EXERCISES = {
     "mlp_forward": Exercise(
         reference=_mlp_forward_reference,
         cases=_mlp_forward_cases,
-        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward,))),
+        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward, _NUMPY_ONLY))),
         compare=_compare_sigmoid_outputs,
         hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
         "numpy's @ raises the ValueError for mismatched shapes by itself.",
@@ -1199,7 +1198,7 @@ EXERCISES = {
                                                                     mlp.loss_and_grads, mlp.train_gd,
                                                                     mlp.categorical_cross_entropy,
                                                                     "course_utils.widgets.optimizer_lab:"
-                                                                    "stacked_loss_and_grads"))),
+                                                                    "stacked_loss_and_grads", _NUMPY_ONLY))),
         hint="-[y log s(z) + (1-y) log(1-s(z))] simplifies to max(z, 0) - y*z + log(1 + exp(-|z|)); use np.log1p "
         "and take the mean. Check that y and z have the same shape and raise ValueError if not.",
         mistakes=(
@@ -1264,7 +1263,7 @@ EXERCISES = {
         reference=_cce_reference,
         cases=_cce_cases,
         run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy, mlp.output_loss_and_delta,
-                                                                    mlp.loss_and_grads, mlp.train_gd))),
+                                                                    mlp.loss_and_grads, mlp.train_gd, _NUMPY_ONLY))),
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(
@@ -1288,9 +1287,8 @@ EXERCISES = {
             Mistake("no length check", _cce_no_length_check, "a single label broadcasts against all n rows without "
                     "any error: raise ValueError when len(y) != len(Z)"),
             Mistake("log-sum-exp of the whole batch", _cce_logsumexp_of_the_batch, "your log-sum-exp ran over the "
-                    "whole batch at once, one number for all rows: scipy.special.logsumexp (like np.max and np.sum) "
-                    "takes axis=None by default. Take it along each row: scipy.special.logsumexp(Z, axis=1), or "
-                    "m = Z.max(axis=1) and np.exp(Z - m[:, None]).sum(axis=1)"),
+                    "whole batch at once, one number for all rows: np.max and np.sum take axis=None by default. Take "
+                    "it along each row: m = Z.max(axis=1) and np.exp(Z - m[:, None]).sum(axis=1)"),
             Mistake("the batch's maximum", _cce_global_max, "m = Z.max() is the maximum of the whole batch: for a row "
                     "far below it every exponential underflows to 0, and log(0) is -inf. Use each row's maximum, "
                     "Z.max(axis=1)"),

@@ -1249,7 +1249,12 @@ def _size_cases_with_drawn():
             # to -2 in 64 bits, and such an answer counts 3 positions
             Case((2 ** 62 + 8, 3, 2 ** 63 - 1, 2 ** 61), label="n = 2**62 + 8, padding 2**63 - 1, stride 2**61: the "
                  "padded width, about 1.25 * 2**64, is beyond what a 64-bit integer holds (2**63 - 1), not beyond a "
-                 "Python int: 11 positions")]
+                 "Python int: 11 positions"),
+            # round 39 (r399f H1): the only non-ints were floats, numpy floats, bools, a string and None, so a type
+            # check that refused floats and bools, then int(...) as the uint8 case's message asks, passed while it
+            # truncated 0-d float arrays
+            Case((np.array(28.7), 3), label="n as a 0-d numpy array holding 28.7 (not a whole number)", raises=TypeError),
+            Case((28, 3, 0, np.array(1.5)), label="a stride of 1.5, as a 0-d numpy array", raises=TypeError)]
 
 
 def _size_cases_beyond():
@@ -1407,7 +1412,11 @@ def _accuracy_cases_with_drawn():
             # by either passed
             Case((np.array([0, 1, 2]), np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.4, 0.5]])),
                  label="three of three right: the labels and shapes of the case 'two of three right', other "
-                 "probabilities (an accuracy kept from an earlier call with the same labels gives 2/3)")]
+                 "probabilities (an accuracy kept from an earlier call with the same labels gives 2/3)"),
+            # round 39 (r399g H1): the tied rows held their tie where np.argsort(-p)[:, 0] and np.argpartition(-p, 0)
+            # also pick the first column, so both passed though they can pick a later tied one
+            Case((np.array([2, 2]), np.array([[0.125, 0.125, 0.25, 0.25], [0.1, 0.2, 0.35, 0.35]])),
+                 label="ties between the last two columns: the first of them (2) is the predicted class")]
 
 
 def _rows_predicting(classes, n_classes, dtype):
@@ -2232,6 +2241,12 @@ def _accuracy_argmax_axis_0(y_true, probabilities):
     return float(np.mean(np.argmax(probabilities, axis=0) == y_true))
 
 
+def _accuracy_by_sorting(y_true, probabilities):
+    """The first column of np.argsort(-p): the largest value's column, but of tied ones maybe a later one."""
+    y_true, probabilities = _checked_probs(y_true, probabilities)
+    return float(np.mean(np.argsort(-probabilities, axis=1)[:, 0] == y_true))
+
+
 def _accuracy_argmax_flat(y_true, probabilities):
     y_true, probabilities = _checked_probs(y_true, probabilities)
     return float(np.mean(np.argmax(probabilities) == y_true))
@@ -2769,6 +2784,10 @@ EXERCISES = {
         "(predicted == y_true) as a float. Raise ValueError if probabilities is not 2-D, y_true is not 1-D or the lengths "
         "differ.",
         mistakes=(
+            # round 39 (r399g H1): first, as it is right but on ties (the last case)
+            Mistake("a later tied column by sorting", _accuracy_by_sorting, "np.argsort(-p)[:, 0] (or "
+                    "np.argpartition) finds a largest value, but among tied columns it may pick a later one: "
+                    "np.argmax(probabilities, axis=1) takes the first largest column, as the exercise asks"),
             Mistake("argmax over axis 0", _accuracy_argmax_axis_0, "np.argmax(..., axis=0) picks the most "
                     "confident EXAMPLE per class; the predicted class of each row is np.argmax(..., axis=1)"),
             Mistake("argmax without axis", _accuracy_argmax_flat, "np.argmax without axis= gives one index "

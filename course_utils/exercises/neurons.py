@@ -6,8 +6,10 @@ One module serves both notebooks; ``NOTEBOOKS`` says which part checks which exe
   ``relu`` and ``neuron`` from ``course_utils.neurons``, so it runs without 01a).
 """
 import contextlib
+import warnings
 
 import numpy as np
+from numpy._core import _ufunc_config
 
 from .. import mlp
 from .. import neurons as ref
@@ -16,6 +18,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilit
                    draw_shape, generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays,
                    short, to_numpy)
 from ..data import logic_gate
+from .base import CHECK_CODES, NUMPY_ONLY as _NUMPY_ONLY
 
 
 def _hand_picked_activation_cases():
@@ -121,7 +124,10 @@ def _sigmoid_cases():
             # round 25: an answer that catches np.exp's overflow and then gives a step (0 or 1) for the whole array is
             # right on every array above, whose values are all far from 0 once one of them overflows
             Case((np.array([-1000.0, -1.0, 0.5, 1000.0]),),
-                 label="values beyond np.exp's range and values near zero in one array")]
+                 label="values beyond np.exp's range and values near zero in one array"),
+            # round 39 (r399a H4): 1e5 was the largest |z|, and the naive formula in Python's decimal numbers (whose
+            # exponent reaches about 1e6 digits) passed; it raises decimal.Overflow here
+            Case((np.array([-1e300, 1e300]),), label="|z| = 1e300, far beyond any number type's exponent")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on
@@ -354,11 +360,28 @@ def _overflow_kept_an_error(settings):
         old, asked["call"] = asked["call"], func
         return old
 
+    def make_extobj(*args, **kwargs):   # round 39 (r399a H1): what every errstate, seterr and seterrcall runs, also
+        return real_make_extobj(*args, **kept(kwargs))   # one made before the check (@np.errstate(...) on the def)
+        # or imported by name (from numpy import errstate)
+
+    real_make_extobj = _ufunc_config._make_extobj
     np.errstate, np.seterr, np.seterrcall = errstate, seterr, seterrcall
+    _ufunc_config._make_extobj = make_extobj
     try:
         yield asked
     finally:
         np.errstate, np.seterr, np.seterrcall = real_errstate, real_seterr, real_seterrcall
+        _ufunc_config._make_extobj = real_make_extobj
+
+
+def _inner_codes(function) -> set:
+    """The code of the functions defined inside ``function``, at any depth."""
+    codes, found = [function.__code__], set()
+    while codes:
+        inner = [c for c in codes.pop().co_consts if isinstance(c, type(function.__code__))]
+        found.update(inner)
+        codes += inner
+    return found
 
 
 def _call_without_overflow(f, case):
@@ -387,7 +410,11 @@ def _locked_call(f, case):
         settings = np.geterr()
         with _overflow_kept_an_error(settings) as asked:
             try:
-                result = f(*args, **kwargs)
+                with warnings.catch_warnings(record=True) as warned:   # round 39 (r399a H2): numpy's error state
+                    warnings.simplefilter("always")   # is per context, so a fresh one (contextvars.Context().run, a
+                    result = f(*args, **kwargs)   # thread) warns of an overflow instead of calling the check
+                noted += ["overflow" for w in warned if issubclass(w.category, RuntimeWarning)
+                          and "overflow" in str(w.message)]
             except FloatingPointError:   # the answer's own np.errstate(over="raise")
                 if asked["silenced"]:
                     raise Mismatch(t(_SILENCED)) from None
@@ -403,6 +430,11 @@ def _locked_call(f, case):
     if not _unchanged(arrays, before):
         raise input_changed()
     return result
+
+
+# round 39: the numpy-only watch of lessons 01 and 02 sees numpy call these for the answer (np.errstate, its error
+# callback): they are the check's own code, not a helper the answer reached
+CHECK_CODES.update(_inner_codes(_overflow_kept_an_error.__wrapped__) | _inner_codes(_locked_call))
 
 
 def _gate_answers(weights_fn, case):
@@ -839,7 +871,7 @@ EXERCISES = {
         # round 25: and _stable_sigmoid_of_one_number, a right sigmoid of one number inside a catalogued mistake,
         # which a graded release ships whole
         run=new_results(refusing_course_versions(_call_without_overflow,
-                                                 (*_RUN_THE_ACTIVATIONS, _stable_sigmoid_of_one_number))),
+                                                 (*_RUN_THE_ACTIVATIONS, _stable_sigmoid_of_one_number, _NUMPY_ONLY))),
         compare=compare_probabilities,
         hint="1 / (1 + np.exp(-z)) is right for moderate z; for z = -1000 np.exp(1000) overflows. "
         "Use e = np.exp(-np.abs(z)) and pick 1 / (1 + e) or e / (1 + e) by the sign of z with np.where "
@@ -894,7 +926,7 @@ EXERCISES = {
     "relu": Exercise(
         reference=ref.relu,
         cases=_activation_cases,
-        run=new_results(refusing_course_versions(called, _RUN_THE_ACTIVATIONS)),   # round 19: as sigmoid's
+        run=new_results(refusing_course_versions(called, (*_RUN_THE_ACTIVATIONS, _NUMPY_ONLY))),   # round 19: as sigmoid's
         compare=_compare_relu,
         hint="ReLU is max(0, z) element by element: np.maximum(0, z) (not Python's max, which takes one number).",
         mistakes=(
@@ -918,7 +950,7 @@ EXERCISES = {
         # round 19: a graded release of 01a keeps 01b's dense_layer and 02a's mlp.forward, which compute the neuron
         # for a batch of one
         # round 24: and new results, as sigmoid's: a 0-d array kept between calls and filled in again passed
-        run=new_results(refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward))),
+        run=new_results(refusing_course_versions(_call_without_overflow, (ref.dense_layer, mlp.forward, _NUMPY_ONLY))),
         compare=compare_probabilities,
         hint="Weighted sum first, then the activation: sigmoid(np.dot(w, x) + b). "
         "np.dot raises a ValueError by itself when the lengths differ.",
@@ -956,7 +988,7 @@ EXERCISES = {
         cases=_layer_cases,
         # round 18: lesson 02a's mlp.forward({"W1": W, "b1": b}, X)[0] is this layer, and the graded release of 01b
         # keeps it
-        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward,))),
+        run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward, _NUMPY_ONLY))),
         compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
         hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "

@@ -235,7 +235,8 @@ def _run_step(train_step, case):
     optimizer.register_step_post_hook(lambda *_: stepped.append(True))
     for _ in range(kw.get("steps", 2)):
         before = [p.detach().clone() for p in model.parameters()]
-        results.append(train_step(*values[:cut], **keywords))
+        with _moving_as_tensor(_on_a_gpu_class()):   # round 39 (r399i F1): torch.as_tensor(x, device="cpu")
+            results.append(train_step(*values[:cut], **keywords))
         if results[-1] is None:
             raise Mismatch(t("the function returned None. Did you forget `return`?"))
         refuse_a_missing_error(case, results[-1])
@@ -410,13 +411,17 @@ def _on_a_gpu_class():
 
             def to(self, *args, **kwargs):
                 moved = torch.Tensor.to(self.as_subclass(torch.Tensor), *args, **kwargs)
-                to_the_cpu = any(isinstance(a, str) and a.startswith("cpu") for a in [kwargs.get("device"), *args])
-                return moved.as_subclass(OnTheCpu) if to_the_cpu else moved.as_subclass(OnAGpu)
+                return moved.as_subclass(OnTheCpu if _to_the_cpu([kwargs.get("device"), *args]) else OnAGpu)
 
             @classmethod
             def __torch_function__(cls, func, types, args=(), kwargs=None):
                 _refuse_mixed_devices(func, (args, kwargs))
                 return super().__torch_function__(func, types, args, kwargs)
+
+        def _to_the_cpu(targets):
+            """Whether a move to ``targets`` (.to's arguments) goes to the CPU, named as a string. (A torch.device("cpu")
+            is the imitated GPU's own device too, as its tensors really lie on the CPU: not told apart.)"""
+            return any(isinstance(a, str) and a.startswith("cpu") for a in targets)
 
         class OnTheCpu(torch.Tensor):
             """What came back from the imitated GPU with .cpu() or .to("cpu"); operations keep the mark."""
@@ -966,7 +971,8 @@ def _unmoved_batches(on_a_gpu=False):
 
 
 def _moving_as_tensor(unmoved):
-    """A context in which torch.as_tensor(x, device=...) moves a batch of the check's loader as x.to(...) does.
+    """A context in which torch.as_tensor(x, device=...) moves a batch of the check's loader (or one "on a GPU") as
+    x.to(...) does.
 
     torch's factory functions bypass __torch_function__, so ``Unmoved`` cannot see that call, and it gives back x
     itself when x is already on the device (round 18: torch.as_tensor(x, device=device) was told its batch was never

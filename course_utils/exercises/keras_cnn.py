@@ -760,7 +760,7 @@ def _accuracy_cases():
 _PREDICT_WEIGHTS_SEED = 17  # chosen so that unscaled, twice-scaled and max-scaled inputs change the class
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def _predict_model(n_classes=10):
     """An untrained CNN with seeded weights and NON-zero biases, and ``n_classes`` outputs.
 
@@ -1615,7 +1615,10 @@ def _predict_cases_with_drawn():
             # multiplied by 1/255 rounded to 3 significant digits (* 0.00392, 0.04% darker) passed
             Case((_sparse_noise(_ROUNDED_CONSTANT_NOISE_SEED),), label="sparse noise near a fifth class boundary (its "
                  "class changes when the pixels are multiplied by 0.00392, 1/255 rounded to 3 digits, instead of "
-                 "divided by 255)")]
+                 "divided by 255)"),
+            # round 39 (r399h H1): every other model has at most 10 classes, so a class returned as np.uint8 passed
+            Case((_predict_images()["noise"],), {"n_classes": 300}, label="a model with 300 classes, whose class for "
+                 "this image is 297 (above 255, the largest 8-bit number)")]
 
 
 def _rgba(image):
@@ -2400,6 +2403,11 @@ def _predict_returns_probabilities(model, image):
     return model.predict(_one_image(image) / 255.0, verbose=0)[0]
 
 
+def _predict_class_in_uint8(model, image):
+    """The class as an 8-bit number, like the data set's uint8 labels: above 255 it wraps round."""
+    return np.uint8(np.argmax(model.predict(_one_image(image) / 255.0, verbose=0)[0]) % 256)
+
+
 def _predict_scaled_when_above_1(model, image):
     batch = _one_image(image)
     return int(np.argmax(model.predict(batch / 255.0 if batch.max() > 1 else batch, verbose=0)[0]))
@@ -2847,6 +2855,10 @@ EXERCISES = {
         "then int(np.argmax(model.predict(batch, verbose=0)[0])). Raise ValueError unless the shape is "
         "(28, 28) or (28, 28, 1).",
         mistakes=(
+            # round 39 (r399h H1): first, as it is right on every model of at most 256 classes (the last case has 300)
+            Mistake("class as an 8-bit number", _predict_class_in_uint8, "return the class as a Python int, "
+                    "int(np.argmax(...)): an 8-bit number (np.uint8, the type of the data set's labels) holds classes up "
+                    "to 255 only, and class 297 comes back as 41"),
             Mistake("scaled only when above 1", _predict_scaled_when_above_1, "always divide by 255: a raw image "
                     "is 0..255 even when its brightest pixel is 1 (a very dark image), and `if image.max() > 1` "
                     "leaves that one unscaled"),

@@ -6,8 +6,9 @@ install cell makes a lesson that was opened alone (on Colab, or as a downloaded 
 package at that version and the other packages its code imports; where ``course_utils`` is already
 importable at that version (a clone, Binder, a hub) it does nothing.
 
-Publishing the course elsewhere: change ``REPOSITORY`` (and ``HUB``, the JupyterHub that the nbgitpuller
-link opens), then ``make lessons ARGS=--force``.
+Publishing the course elsewhere: change ``REPOSITORY``, then ``make lessons ARGS=--force``. A class with a
+JupyterHub sets ``HUB`` to its address too: each lesson then gets a third link, which opens it there through
+nbgitpuller (``HUB`` is None here, so no lesson links to a hub that does not exist).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import nbformat
 from .. import __version__, envcheck
 
 REPOSITORY = "deep-learning-hands-on/deep-learning-hands-on"  # owner/name on GitHub
-HUB = "https://hub.example.org"
+HUB: str | None = None   # a class's JupyterHub, e.g. "https://hub.example.edu"
 DISTRIBUTION = "deep-learning-hands-on"
 PREINSTALLED = {"torch", "tensorflow"}  # on Colab: named without a version, so pip keeps Colab's own
 IMPORTED_AS = {"keras": "tensorflow", "sklearn": "scikit-learn"}  # import name -> requirements.txt name
@@ -49,8 +50,10 @@ def launch_urls(stem: str, lang: str = "en") -> list[tuple[str, str]]:
     binder = f"https://mybinder.org/v2/gh/{REPOSITORY}/{tag}?labpath={quote(path)}"
     pull = {"repo": f"https://github.com/{REPOSITORY}", "branch": tag,
             "urlpath": f"lab/tree/{REPOSITORY.split('/')[1]}/{path}"}
-    hub = f"{HUB}/hub/user-redirect/git-pull?{urlencode(pull)}"
-    return [(words["colab"], colab), (words["binder"], binder), (words["hub"], hub)]
+    links = [(words["colab"], colab), (words["binder"], binder)]
+    if HUB:
+        links.append((words["hub"], f"{HUB}/hub/user-redirect/git-pull?{urlencode(pull)}"))
+    return links
 
 
 def launch_links(stem: str, lang: str = "en") -> str:

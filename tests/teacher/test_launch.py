@@ -17,7 +17,8 @@ COURSE = f"deep-learning-hands-on=={course_utils.__version__}"
 WANTED = envcheck.wanted_versions()  # requirements.txt
 
 
-def test_the_links_open_the_lesson_at_this_release():
+def test_the_links_open_the_lesson_at_this_release(monkeypatch):
+    monkeypatch.setattr(launch, "HUB", "https://hub.example.edu")
     links = launch.launch_links("01a_neurons_and_activations")
     colab, binder, hub = [part.split("](")[1].rstrip(")") for part in links.split(" · ")]
     assert colab.endswith(f"/{launch.REPOSITORY}/blob/{TAG}/lessons/01a_neurons_and_activations.ipynb")
@@ -29,7 +30,15 @@ def test_the_links_open_the_lesson_at_this_release():
     assert links.startswith("[Open in Colab](")
 
 
-def test_the_chinese_links_open_the_chinese_lesson():
+def test_without_a_hub_address_no_lesson_links_to_a_hub():
+    """Round 39 (r394 F1): the hub link pointed at a placeholder host, the first line a learner sees."""
+    assert launch.HUB is None
+    links = launch.launch_links("01a_neurons_and_activations")
+    assert links.count("](") == 2 and "JupyterHub" not in links
+
+
+def test_the_chinese_links_open_the_chinese_lesson(monkeypatch):
+    monkeypatch.setattr(launch, "HUB", "https://hub.example.edu")
     links = launch.launch_links("01a_neurons_and_activations", lang="zh")
     assert "[在 Colab 中打开](" in links and "[在 Binder 中打开](" in links and "[在 JupyterHub 中打开](" in links
     assert f"/blob/{TAG}/lessons/zh/01a_neurons_and_activations.ipynb)" in links

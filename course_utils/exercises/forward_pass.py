@@ -1132,8 +1132,9 @@ EXERCISES = {
         cases=_mlp_forward_cases,
         run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward, _NUMPY_ONLY))),
         compare=_compare_sigmoid_outputs,
-        hint="Two layers, each X @ W.T + b: H = np.tanh(X @ W1.T + b1), then sigmoid(H @ W2.T + b2). "
-        "numpy's @ raises the ValueError for mismatched shapes by itself.",
+        hint="Two layers, each a dense layer as in lesson 01b (a matrix product with the weights, plus the biases): "
+        "tanh of the first gives the hidden values H, and the stable sigmoid of the second, computed from H, the "
+        "output. numpy's @ raises the ValueError for mismatched shapes by itself.",
         mistakes=(
             Mistake("sigmoid in the hidden layer", _mlp_sigmoid_hidden, "the hidden layer uses tanh here: "
                     "H = np.tanh(X @ W1.T + b1)"),

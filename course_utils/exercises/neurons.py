@@ -991,8 +991,10 @@ EXERCISES = {
         run=new_results(refusing_course_versions(_call_without_overflow, (mlp.forward, _NUMPY_ONLY))),
         compare=compare_probabilities,
         points=2,   # a whole layer in matrix form: worth two of the single-function exercises
-        hint="Each row of W is one neuron, each row of X one example: sigmoid(X @ W.T + b). "
-        "The result has one row per example and one column per neuron.",
+        # round 39 (r399b M1): the hint gave the reference's own line, which passed when pasted
+        hint="Each row of W is one neuron, each row of X one example: one matrix product pairs every example with "
+        "every neuron's weights (which of X and W must be transposed for the shapes to fit?), then add the biases "
+        "and apply your sigmoid. The result has one row per example and one column per neuron.",
         mistakes=(
             Mistake("W not transposed", _layer_untransposed, "W has one ROW per neuron, so multiply by its "
                     "transpose: X @ W.T"),

@@ -60,8 +60,8 @@ def label(english: str, **fields) -> str:
 
 def use_style() -> None:
     """Readable defaults: a modest size, a light grid, no top and right frame; a CJK font for Chinese."""
-    if plot_lang() == "zh":  # Latin letters keep the usual font; glyphs it lacks come from the CJK font
-        mpl.rcParams["font.family"] = ["sans-serif", cjk_font()]
+    if plot_lang() == "zh":  # the CJK font first (it draws Latin letters too): text in a label with $...$ maths is
+        mpl.rcParams["font.family"] = [cjk_font(), "sans-serif"]   # drawn in the first font only (round 39, r399b M2)
     mpl.rcParams.update({
         "figure.figsize": (6.0, 4.0),
         "figure.dpi": 100,

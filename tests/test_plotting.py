@@ -248,6 +248,22 @@ def test_chinese_plot_text_is_drawn_with_a_cjk_font(monkeypatch):
         plt.close(ax.figure)
 
 
+def test_chinese_text_beside_maths_in_one_label_is_drawn_too(monkeypatch, caplog):
+    """Round 39 (r399b M2): in a label with $...$ maths the text is drawn in the first font family alone, and with the
+    CJK font second its Chinese came out as boxes (01b's hidden-space axes, the explorer's legend)."""
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    if plotting.cjk_font() is None:  # conftest turns this skip into a failure in CI, which installs the font
+        pytest.skip("no CJK font: install fonts-noto-cjk (Debian/Ubuntu: `sudo apt-get install fonts-noto-cjk`)")
+    with matplotlib.rc_context():
+        plotting.use_style()
+        fig, ax = plt.subplots()
+        ax.set_xlabel("OR 神经元的输出 $h_1$，边界 $w \\cdot x + b = 0$")
+        with caplog.at_level("WARNING", logger="matplotlib"):
+            fig.canvas.draw()
+        assert "does not have a glyph" not in caplog.text, caplog.text
+        plt.close(fig)
+
+
 def test_without_a_cjk_font_plots_keep_english_and_say_so_once(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_LANG", "zh")
     monkeypatch.setattr(plotting, "cjk_font", lambda: None)

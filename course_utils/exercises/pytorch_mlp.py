@@ -746,6 +746,12 @@ def _run_module(cls, case):
                          "passes back through them, so it and the layers before it never learn, and the layers after "
                          "it see only zeros. Keep nn.Linear's own random initialisation",
                          names=", ".join(switched_off)))
+    too_small = _too_small(layers)
+    if too_small:   # round 39 (r399j M2): std 0.001 and zero biases passed, and the notebook's accuracy floor failed
+        raise Mismatch(t("{names} starts with weights far smaller than nn.Linear's own (nn.init.normal_ with a tiny "
+                         "std?): each hidden layer shrinks the size of its inputs, so the first outputs hardly depend "
+                         "on the image and the first gradients of the layers before it are tiny: training starts far "
+                         "slower. Keep nn.Linear's own random initialisation", names=", ".join(too_small)))
     too_large = _too_large(layers)
     if too_large:
         raise Mismatch(t("{names} starts with weights far larger than nn.Linear's own (nn.init.normal_ draws with std 1 "
@@ -820,6 +826,17 @@ def _switched_off(layers):
                     found.append(name)
     except Exception:  # e.g. layers that do not chain: the output comparison judges the answer
         return []
+    return found
+
+
+def _too_small(layers):
+    """The hidden layers of 40 weights or more whose weights' root mean square is below a tenth of nn.Linear's own
+    (1 / sqrt(3 * fan_in)). The output layer is left out: starting it small is a known choice."""
+    found = []
+    for name, layer in zip(("hidden1", "hidden2"), layers):
+        weight = layer.weight.detach()
+        if weight.numel() >= 40 and float(weight.double().pow(2).mean().sqrt()) < 0.1 / (3 * layer.in_features) ** 0.5:
+            found.append(name)
     return found
 
 
@@ -1848,6 +1865,16 @@ def _mlp_zero_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     return net
 
 
+def _mlp_tiny_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
+    from torch import nn
+
+    net = _mlp_with_forward(n_in, n_hidden1, n_hidden2, n_out, dropout, _logits)
+    for layer in (net.hidden1, net.hidden2, net.output):  # "small random weights", std 0.001, and zero biases
+        nn.init.normal_(layer.weight, std=0.001)
+        nn.init.zeros_(layer.bias)
+    return net
+
+
 def _mlp_normal_init(n_in, n_hidden1, n_hidden2, n_out, dropout=0.0):
     from torch import nn
 
@@ -2414,6 +2441,7 @@ EXERCISES = {
             Mistake("weights started at zero", _mlp_zero_init, "keep nn.Linear's own random initialisation: hidden "
                     "units that start with the same weights (zeros_, constant_) get the same updates and stay alike"),
             Mistake("weights started far too large", _mlp_normal_init, ""),
+            Mistake("weights started far too small", _mlp_tiny_init, ""),
             Mistake("first layer started at zero", _mlp_zero_first_layer, "keep nn.Linear's own random "
                     "initialisation: a hidden layer whose weights and biases are all zero outputs ReLU(0) = 0 and "
                     "passes no gradient back, so it never learns"),

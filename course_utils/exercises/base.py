@@ -467,9 +467,9 @@ CHECK_HELPER = ("your function uses {name}, from the code of the course's own ch
 MODULE_LOOKUP = ("your function uses {name}, which looks a library up while it runs (by its name, from its file, in "
                  "a namespace or among all of Python's objects): this exercise is written with numpy and Python "
                  "alone, as its text says, so its check refuses code that looks a library up")
-COMPLEX_STEP = ("your function uses {name}, a complex number: a complex step, Im f(x + ih) / h, computes a derivative "
-                "numerically, without the formula, as finite differences do. This exercise asks you to derive the "
-                "gradient and write it with real numbers, so its check refuses complex numbers")
+COMPLEX_STEP = ("your function computes with complex numbers ({name}): a complex step, Im f(x + ih) / h, computes a "
+                "derivative numerically, without the formula, as finite differences do. This exercise asks you to "
+                "derive the gradient and write it with real numbers, so its check refuses complex numbers")
 WATCH_TRACED = ("your function called {name}, as a debugger (pdb, breakpoint()) or a tracer does: the check makes sure "
                 "that this exercise is done with numpy and Python alone by watching every call your code makes, and "
                 "the calls of a trace function are not seen, so it refuses {name} while it checks. Debug your "
@@ -493,6 +493,7 @@ def _refused_call(name: str | tuple) -> Mismatch:
                         else t(WATCH_TRACED, name=name[0]) if name[2:] == ("trace",)
                         else t(MODULE_LOOKUP, name=name[0]) if name[2:] == ("lookup",)
                         else t(WATCH_PROBED, name=name[0]) if name[2:] == ("probe",)
+                        else t(COMPLEX_STEP, name=name[0]) if name[2:] == ("complex",)
                         else t(FOREIGN_CALL, name=name[0]) if name[1] in _FOREIGN
                         else t(OTHER_LIBRARY, name=name[0], package=name[1]) if name[1]
                         else t(WATCH_TURNED_OFF, name=name[0]))
@@ -601,7 +602,7 @@ def refusing_course_versions(run: Callable[[Any, Case], Any], functions: Sequenc
         ANSWER_MODULES.append(_module_of(answer))
         try:
             with (watching_kernels(kernels, log, ends),
-                  watching_libraries(numpy_only, log, ends, ANSWER_MODULES[-1], loaded[4])):
+                  watching_libraries(numpy_only, log, ends, ANSWER_MODULES[-1], loaded[4], real_only)):
                 result = run(answer, case)
         except Exception as error:   # round 27: torch.func.grad raises where saved tensors are watched (below)
             failed = error
@@ -862,7 +863,7 @@ def _made_by_a_library(frame: types.FrameType) -> bool:
 
 @contextlib.contextmanager
 def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own: dict | None = None,
-                       refused: dict | None = None):
+                       refused: dict | None = None, real_only: bool = False):
     """For the length of the block (when ``on``), note in ``seen`` each call that the answer's own code makes into an
     installed library other than numpy (``ALLOWED_PACKAGES``), directly or through numpy or course_utils: a Python
     function of the library ("call": torch's ``Tensor.__array__``, scikit-learn's ``_backprop``) or one written in C
@@ -877,7 +878,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
     (round 34, r342 E1: 05b's cnn_param_count, refused by name, called as the exercise registry's reference). So is a
     call that tells the answer it is being checked or finds a library for it (``_PROBES``, ``_C_PROBES``: the profile
     function, the stack, the time limit's timer, inspect.getmodule; rounds 35-36), unless importlib or the guard
-    itself makes it."""
+    itself makes it. With ``real_only`` (lesson 03's gradients), a complex number that the answer's code hands to a
+    Python function (np.real, np.imag, a helper of its own) or whose C method it calls (``s.view``, ``s.conj()``) is
+    noted too, as is a call of the cmath module (round 39, r399e H1: a complex step made without a complex literal,
+    from cmath.sqrt(-1) or (-1.0) ** 0.5, passed)."""
     refused = refused or {}
     if not on:
         yield
@@ -901,7 +905,9 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
             if caller is None:
                 return
             code = frame.f_code   # read once: each read of f_code is an audit event, and audit hooks cost time
-            if code in hooks and _enters_a_library(caller, ends, own):
+            if real_only and _complex_among(frame.f_locals.values()) and _enters_a_library(caller, ends, own):
+                seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}", None, "complex"))
+            elif code in hooks and _enters_a_library(caller, ends, own):
                 seen.append((hooks[code], None, *(("trace",) if "trace" in hooks[code] else ())))   # round 29 (r293
                 # F1): the threads it starts run unseen; round 32 (r322 E2): a trace function's calls make no event
             elif code is _IMPORT_FOR_THE_CHECK or code in _IMPORTS:   # an import statement, while the check runs
@@ -927,6 +933,10 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}", None, "helper"))   # a
                 # check's helper reached at run time (imported inside the answer), which no held name shows
         elif event == "c_call":
+            if real_only and (_complex_among([getattr(arg, "__self__", None)])
+                              or getattr(arg, "__module__", None) == "cmath") and _enters_a_library(frame, ends, own):
+                seen.append((getattr(arg, "__qualname__", getattr(arg, "__name__", "?")), None, "complex"))
+                return
             if (arg in _RAW_THREADS and frame.f_code is not threading.Thread.start.__code__
                     and _enters_a_library(frame, ends, own)):   # round 29 (r293 E2, r294 E1): a thread that
                 seen.append(("_thread.start_new_thread", None))   # threading.setprofile does not reach
@@ -1148,9 +1158,17 @@ def _module_lookup(held: list) -> tuple[str, None, str] | None:
     return None
 
 
+def _complex_among(values) -> bool:
+    """Whether one of ``values`` is a complex number or an array of them."""
+    return any(isinstance(v, (complex, np.complexfloating)) or (isinstance(v, np.ndarray) and v.dtype.kind == "c")
+               for v in values)
+
+
 _COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "complex_", "cdouble", "csingle",
-                  "clongdouble", "cfloat", "clongfloat", "complexfloating", "imag", "conj", "conjugate", "emath",
-                  "scimath"}
+                  "clongdouble", "cfloat", "clongfloat", "complexfloating", "imag", "real", "conj", "conjugate",
+                  "emath", "scimath", "cmath"}
+_COMPLEX_CODES = {"D", "G"}   # round 39 (r399e H2): numpy's one-letter codes of complex dtypes, as strings; not "F",
+# which is also an array order (order="F"), and which the run-time watch sees as it is used
 
 
 def _complex_use(held: list) -> str | None:
@@ -1172,7 +1190,7 @@ def _complex_use(held: list) -> str | None:
             for constant in constants(code.co_consts):
                 if isinstance(constant, complex):
                     return repr(constant)
-                if isinstance(constant, str) and (constant in _COMPLEX_NAMES or _complex_dtype(constant)):
+                if isinstance(constant, str) and (constant in _COMPLEX_NAMES | _COMPLEX_CODES or _complex_dtype(constant)):
                     return repr(constant)
             found = _COMPLEX_NAMES & set(code.co_names)
             if found:

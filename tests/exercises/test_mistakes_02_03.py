@@ -6225,7 +6225,29 @@ def _r39_sigmoid_derivative_with_a_complex_dtype_string(z):
     return s.view(float).reshape(*w.shape, 2)[..., 1] / 1e-20
 
 
+def _r399e_sigmoid_derivative_with_i_computed(z):
+    """i as (-1.0) ** 0.5 of a variable (no constant to read), the imaginary part read through a float view."""
+    z, minus_one, h = np.asarray(z, dtype=float), -1.0, 1e-20
+    i = minus_one ** 0.5
+    e = np.exp(-np.abs(z) + i * h * np.where(z < 0, 1, -1))
+    s = np.where(z < 0, e / (1 + e), 1 / (1 + e))
+    return s.reshape(-1).view(float)[1::2].reshape(z.shape) / h
+
+
+def _complex_sigmoid(w):
+    """A sigmoid that keeps a complex input complex (the course's casts to float)."""
+    return 1 / (1 + np.exp(-w))
+
+
+def _r399e_sigmoid_derivative_through_a_helper(z):
+    """The complex values reach a function of the answer's own, seen as it is called (whatever is done after)."""
+    z, minus_one, h = np.asarray(z, dtype=float), -1.0, 1e-20
+    return np.abs(_complex_sigmoid(z + minus_one ** 0.5 * h))
+
+
 @pytest.mark.parametrize("name, answer, said", [
+    ("sigmoid_derivative", _r399e_sigmoid_derivative_with_i_computed, "numpy"),
+    ("sigmoid_derivative", _r399e_sigmoid_derivative_through_a_helper, "_complex_sigmoid"),
     ("sigmoid_derivative", _r372_sigmoid_derivative_by_a_complex_step, "1j"),
     ("mlp_backward", _r395_mlp_backward_by_a_complex_step, "emath"),
     ("sigmoid_derivative", _r39_sigmoid_derivative_with_a_complex_dtype_string, "'complex128'"),
@@ -6234,7 +6256,7 @@ def test_r39_a_complex_step_derivative_is_refused(name, answer, said):
     """Round 39: the complex step passed sigmoid_derivative 33/33 (r372 F3) and mlp_backward 30/30 (r395 F1) with no
     backward formula; the check now refuses complex numbers in lesson 03's gradients, and names how they came in."""
     verdict = judge(registry.get_exercise(name), answer)
-    assert verdict.kind == WRONG and "a complex number" in verdict.text and said in verdict.text, verdict.text
+    assert verdict.kind == WRONG and "complex numbers" in verdict.text and said in verdict.text, verdict.text
 
 
 def _r39_sigmoid_derivative_in_fortran_order(z):

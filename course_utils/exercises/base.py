@@ -1220,8 +1220,15 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
         nested.update(inner)
         codes += inner
     nested -= CHECK_CODES   # a catalogued mistake that a factory of the checks made is judged as itself
+    # round 39 (r398 F1): a compiled version of one of them, as numba keeps it (dispatcher.overloads[sig].entry_point,
+    # a built-in function with the module and the name of the function it was compiled from)
+    compiled = {(f.__module__, f.__name__) for f in functions
+                if isinstance(getattr(f, "__module__", None), str) and isinstance(getattr(f, "__name__", None), str)
+                and not (f.__module__ or "").startswith("builtins")}
     return [value for value in held_values(answer) if any(value is f for f in functions)
-            or getattr(getattr(value, "__func__", value), "__code__", None) in nested]
+            or getattr(getattr(value, "__func__", value), "__code__", None) in nested
+            or (isinstance(value, types.BuiltinFunctionType)
+                and (getattr(value, "__module__", None), getattr(value, "__name__", None)) in compiled)]
 
 
 def held_values(answer: Any) -> list[Any]:

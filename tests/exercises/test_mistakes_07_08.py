@@ -5921,3 +5921,43 @@ def test_r337_saliency_map_of_the_squared_gradient_is_named():
     """r337 F2: x.grad ** 2 (the gradient's "size" squared) was refused with "wrong value at index 0" alone."""
     verdict = judge(registry.get_exercise("saliency_map"), _r337_saliency_squared)
     assert verdict.kind == WRONG and "you squared the gradient" in verdict.text, verdict.text
+
+
+def _r398_shapley_sum_by_numba_s_entry_point():
+    """An answer that computes every v(S) itself and lets shap's compiled routine, held from before the check as
+    numba's entry point (a built-in function, not the dispatcher the check watches), add up the weighted terms."""
+    import math
+
+    from shap.explainers import _exact as shap_exact
+
+    routine = shap_exact._compute_grey_code_row_values
+    routine.compile("void(float64[::1], boolean[::1], int64[::1], float64[::1], float64[::1], int64[::1], int64)")
+    grey_sum, gray = list(routine.overloads.values())[-1].entry_point, shap_exact.gray_code_indexes
+
+    def exact_shapley_values(predict, x, background):
+        x = np.asarray(x, dtype=float)
+        background = np.atleast_2d(np.asarray(background, dtype=float))
+        if background.shape[1] != len(x):
+            raise ValueError("background must have one column per feature")
+        n, noop = len(x), 2147483647
+        order = np.asarray(gray(n), dtype=np.int64)
+        mask, values = np.zeros(n, dtype=bool), []
+        for d in order:
+            if d != noop:
+                mask[d] = ~mask[d]
+            rows = background.copy()
+            rows[:, mask] = x[mask]
+            values.append(np.mean(predict(rows)))
+        weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+        phi = np.zeros(n)
+        grey_sum(phi, np.zeros(n, dtype=bool), np.arange(n, dtype=np.int64), np.array(values), weights, order, noop)
+        return phi
+    return exact_shapley_values
+
+
+def test_r398_shap_s_compiled_shapley_sum_held_as_numba_s_entry_point_is_refused():
+    """Round 39 (r398 F1): passed 21/21; the dispatcher and its py_func were refused (round 29), its compiled entry
+    point, a built-in function with the same module and name, is refused as held too."""
+    pytest.importorskip("shap")
+    verdict = judge(registry.get_exercise("exact_shapley_values"), _r398_shapley_sum_by_numba_s_entry_point())
+    assert verdict.kind == WRONG and "_compute_grey_code_row_values" in verdict.text, verdict.text

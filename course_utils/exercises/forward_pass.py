@@ -1071,9 +1071,11 @@ EXERCISES = {
         reference=mlp.softmax,
         cases=_softmax_cases,
         # its reference is mlp.softmax: a graded release has it call the answer; mlp.forward reaches it from inside
+        # round 39 (r399c H1): and mlp.logsumexp, whose exp(z - logsumexp(z)) skips the exercise's shift
         run=new_results(refusing_course_versions(_softmax_run, (mlp.forward, mlp.output_loss_and_delta,
                                                                 mlp.loss_and_grads, mlp.train_gd,
-                                                                mlp.categorical_cross_entropy, _NUMPY_ONLY))),
+                                                                mlp.categorical_cross_entropy, mlp.logsumexp,
+                                                                _NUMPY_ONLY))),
         compare=_compare_softmax,
         hint="Subtract each row's maximum first: e = np.exp(z - z.max(axis=-1, keepdims=True)), then divide by "
         "e.sum(axis=-1, keepdims=True). keepdims=True keeps the shapes broadcastable.",

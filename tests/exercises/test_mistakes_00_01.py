@@ -1133,7 +1133,6 @@ def test_accuracy_as_an_int_mean_is_not_called_a_count(capsys):
     ("accuracy", _accuracy_by_tolist),
     ("sigmoid", _sigmoid_exp_of_min),
     ("sigmoid", lambda z: np.clip(_sigmoid_exp_of_min(z), 0, 1)),
-    ("sigmoid", lambda z: __import__("scipy.special", fromlist=["expit"]).expit(np.asarray(z, dtype=float))),
     ("relu", lambda z: np.where(np.asarray(z, dtype=float) < 0, 0.0, np.asarray(z, dtype=float))),
     ("relu", lambda z: np.clip(np.asarray(z, dtype=float), 0, None)),
     ("relu", lambda z: np.fmax(0.0, np.asarray(z, dtype=float))),
@@ -1144,8 +1143,8 @@ def test_accuracy_as_an_int_mean_is_not_called_a_count(capsys):
     ("mlp_param_count", _count_by_dot),
     ("mlp_param_count", _count_with_one_more_input),
 ], ids=["accuracy-count-nonzero", "accuracy-average-equal", "accuracy-tolist", "sigmoid-exp-min", "sigmoid-clipped",
-        "sigmoid-expit", "relu-where-lt", "relu-clip", "relu-fmax", "neuron-vdot", "neuron-tensordot", "neuron-inner",
-        "mlp-int64", "mlp-dot", "mlp-n-in-plus-one"])
+        "relu-where-lt", "relu-clip", "relu-fmax", "neuron-vdot", "neuron-tensordot", "neuron-inner", "mlp-int64",
+        "mlp-dot", "mlp-n-in-plus-one"])
 def test_lessons_00_and_01_take_right_answers_on_0d_labels_and_infinities(name, answer):
     _passes(name, answer)
 
@@ -1317,11 +1316,10 @@ def test_lesson_01a_probabilities_far_below_1_are_compared_to_their_own_scale(na
 
 @pytest.mark.parametrize("name, answer", [
     ("sigmoid", lambda z: 0.5 + 0.5 * np.tanh(np.asarray(z, dtype=float) / 2)),
-    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
     # round 21 reversed "z clipped at 40" (right here before): it gives 4e-18 where the sigmoid is 3e-313, and 01a's text
     # now asks a value below 1e-40 to stay there (test_a_sigmoid_of_z_clipped_below_92_is_refused_...)
     ("neuron", lambda x, w, b: 0.5 + 0.5 * np.tanh((np.dot(w, x) + b) / 2)),
-], ids=["sigmoid tanh form", "sigmoid scipy expit", "neuron tanh form"])
+], ids=["sigmoid tanh form", "neuron tanh form"])
 def test_lesson_01a_probabilities_right_to_1e_15_pass(name, answer):
     _passes(name, answer)
 
@@ -1454,21 +1452,24 @@ def module_drawing_at_import(tmp_path, monkeypatch):
 
 def test_lessons_00_and_01_take_an_answer_that_imports_a_library_drawing_at_import(module_drawing_at_import):
     """The first import of such a library inside an answer was refused as "your function changed a global random
-    generator"; a seed set after the import still is. (relu: accuracy and mlp_param_count, numpy-only since rounds
-    32 and 33, refuse any import of a library.)"""
-    def relu(z):
+    generator"; a seed set after the import still is. (or_weights: accuracy and mlp_param_count, numpy-only since
+    rounds 32 and 33, and sigmoid, relu, neuron and dense_layer, since round 39, refuse any import of a library.)"""
+    def or_weights():
         __import__(module_drawing_at_import)
-        return z * 1.0 if np.ndim(z) == 0 and z > 0 else np.maximum(0.0, z)
+        return np.array([2.0, 2.0]), -1.0
 
-    def seeding_relu(z):
+    def seeding_or_weights():
         import random
         __import__(module_drawing_at_import)
         random.seed(0)
-        return relu(z)
+        return or_weights()
 
-    _passes("relu", relu)
-    verdict = judge(registry.get_exercise("relu"), seeding_relu)
-    assert verdict.kind == WRONG and "changed a global random generator" in verdict.text
+    _passes("or_weights", or_weights)
+    verdict = judge(registry.get_exercise("or_weights"), seeding_or_weights)
+    assert verdict.kind == WRONG and "changed a global random generator" in verdict.text, verdict.text
+    importing_relu = lambda z: __import__(module_drawing_at_import) and np.maximum(0.0, z)   # noqa: E731
+    verdict = judge(registry.get_exercise("relu"), importing_relu)
+    assert verdict.kind == WRONG and _numpy_only_refused(verdict.text), verdict.text
 
 
 # lessons 01a and 01b (maintainer, after round 15): relu, sigmoid and dense_layer run through the engine's
@@ -1777,7 +1778,6 @@ def _neuron_by_fsum(x, w, b):
     ("mlp_param_count", _count_recursively),
     ("mlp_param_count", _count_weights_then_biases),
     ("sigmoid", _sigmoid_clipped_at_709),
-    ("sigmoid", _sigmoid_by_log_expit),
     ("sigmoid", _sigmoid_split_at_strictly_positive),
     ("relu", lambda z: np.maximum(np.asarray(z), 0)),   # float32 stays float32
     ("relu", lambda z: np.maximum(0, z, dtype=float)),
@@ -1792,7 +1792,7 @@ def _neuron_by_fsum(x, w, b):
     ("or_weights", lambda: (np.array([3.0, 5.0]), -2)),
     ("or_weights", lambda: ((0.5, 0.5), np.float32(-0.25))),
 ], ids=["accuracy-fmean", "accuracy-operator-eq", "accuracy-common-type", "mlp-pairwise", "mlp-recursive",
-        "mlp-weights-then-biases", "sigmoid-clip-709", "sigmoid-log-expit", "sigmoid-split-at-positive",
+        "mlp-weights-then-biases", "sigmoid-clip-709", "sigmoid-split-at-positive",
         "relu-maximum-keeps-float32", "relu-maximum-dtype", "relu-z-minus-min", "neuron-float", "neuron-matmul",
         "neuron-fsum", "dense-tensordot", "dense-tanh", "dense-one-minus", "or-int-list", "or-unequal-weights",
         "or-tuple-float32-bias"])
@@ -1915,7 +1915,6 @@ def _layer_row_by_row(X, W, b):
                                           + sum(sizes[1:])) if len(sizes) > 1 and min(sizes) > 0
      else _raise_value_error()),
     ("sigmoid", lambda z: np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))),
-    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
     ("relu", lambda z: np.fmax(np.asarray(z, dtype=float), 0.0)),
     ("relu", lambda z: np.clip(np.asarray(z, dtype=float), 0, None)),
     ("neuron", lambda x, w, b: sigmoid(np.inner(w, x) + b)),
@@ -1924,8 +1923,8 @@ def _layer_row_by_row(X, W, b):
     ("dense_layer", lambda X, W, b: sigmoid(np.tensordot(X, W, axes=([1], [1])) + b)),
     ("or_weights", lambda: (np.array([3.0, 1.0]), -0.5)),
 ], ids=["accuracy-count-nonzero", "accuracy-mean-item", "mlp-recursive", "mlp-int64-dot", "sigmoid-logaddexp",
-        "sigmoid-expit", "relu-fmax", "relu-clip", "neuron-inner", "neuron-fsum", "dense-row-by-row",
-        "dense-tensordot", "or-unequal-weights"])
+        "relu-fmax", "relu-clip", "neuron-inner", "neuron-fsum", "dense-row-by-row", "dense-tensordot",
+        "or-unequal-weights"])
 def test_lessons_00_and_01_take_right_answers_of_round_18(name, answer):
     _passes(name, answer)
 
@@ -2799,12 +2798,17 @@ def test_round_23_lessons_00_01_right_answers_written_another_way(name, answer):
 # held_functions to the notebook's global sigmoid, the reference that a failed check hands back: refused as the
 # check's own code. Only the global names the code reads count now; an answer that calls that global is still refused.
 def test_round_23_an_attribute_named_like_the_reference_is_not_a_hold():
+    """Round 39: sigmoid is numpy-only and refuses torch.sigmoid (test_r39_lessons_01_02_library_answers_are_refused),
+    so the attribute named sigmoid is now one of a namespace of the answer's own."""
     reference = registry.get_exercise("sigmoid").reference
     space = {"np": np, "sigmoid": reference}
-    exec("def through_torch(z):\n    import torch\n"
-         "    return torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float))).numpy()\n"
+    exec("def through_an_attribute(z):\n    import types\n"
+         "    activations = types.SimpleNamespace(\n"
+         "        sigmoid=lambda v: 0.5 + 0.5 * np.tanh(np.asarray(v, dtype=float) / 2))\n"
+         "    return activations.sigmoid(z)\n"
          "def through_the_global(z):\n    return sigmoid(z)\n", space)
-    _passes("sigmoid", space["through_torch"])
+    assert "sigmoid" in space["through_an_attribute"].__code__.co_names
+    _passes("sigmoid", space["through_an_attribute"])
     verdict = judge(registry.get_exercise("sigmoid"), space["through_the_global"])
     assert verdict.kind == WRONG, verdict.text
 
@@ -3787,3 +3791,21 @@ def test_r321_accuracy_written_with_torch_s_own_comparison_is_refused_as_any_lib
 
 def _numpy_only_refused(text):
     return "this exercise is written with numpy and Python alone" in text
+
+
+def _r39_sigmoid_through_torch(z):
+    import torch
+    return torch.sigmoid(torch.as_tensor(np.asarray(z, dtype=float))).numpy()
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("sigmoid", lambda z: __import__("scipy.special", fromlist=["expit"]).expit(np.asarray(z, dtype=float))),
+    ("sigmoid", _sigmoid_by_log_expit),
+    ("sigmoid", lambda z: __import__("scipy.special").special.expit(np.asarray(z, dtype=float))),
+    ("sigmoid", _r39_sigmoid_through_torch),
+], ids=["sigmoid-expit", "sigmoid-log-expit", "sigmoid scipy expit", "sigmoid-torch-sigmoid"])
+def test_r39_lessons_01_02_library_answers_are_refused(name, answer):
+    """Round 39 (r399a H3, r399c H1, r399d H1): lessons 01 and 02 are numpy-only: a library's sigmoid, softmax or loss
+    did the work and passed."""
+    verdict = judge(registry.get_exercise(name), answer)
+    assert verdict.kind == WRONG and _numpy_only_refused(verdict.text), verdict.text

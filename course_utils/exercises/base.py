@@ -12,6 +12,7 @@ import builtins
 import collections
 import contextlib
 import copy
+import contextvars
 import ctypes
 import dis
 import fnmatch
@@ -933,6 +934,9 @@ def watching_libraries(on: bool, seen: list, ends: frozenset = frozenset(), own:
                 seen.append((f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}", None, "helper"))   # a
                 # check's helper reached at run time (imported inside the answer), which no held name shows
         elif event == "c_call":
+            if isinstance(getattr(arg, "__self__", None), contextvars.Context) and _enters_a_library(frame, ends, own):
+                seen.append(("contextvars.Context.run", None))   # round 39 (second read, s1 H1): numpy's error state
+                return   # is the context's, so the overflow check's (and any watch's) settings did not hold in it
             if real_only and (_complex_among([getattr(arg, "__self__", None)])
                               or getattr(arg, "__module__", None) == "cmath") and _enters_a_library(frame, ends, own):
                 seen.append((getattr(arg, "__qualname__", getattr(arg, "__name__", "?")), None, "complex"))
@@ -1225,10 +1229,22 @@ def held_functions(answer: Any, functions: Sequence[Callable]) -> list[Callable]
     compiled = {(f.__module__, f.__name__) for f in functions
                 if isinstance(getattr(f, "__module__", None), str) and isinstance(getattr(f, "__name__", None), str)
                 and not (f.__module__ or "").startswith("builtins")}
+    codes = {f.__code__ for f in functions if isinstance(f, types.FunctionType)}
     return [value for value in held_values(answer) if any(value is f for f in functions)
             or getattr(getattr(value, "__func__", value), "__code__", None) in nested
             or (isinstance(value, types.BuiltinFunctionType)
-                and (getattr(value, "__module__", None), getattr(value, "__name__", None)) in compiled)]
+                and (getattr(value, "__module__", None), getattr(value, "__name__", None)) in compiled)
+            or getattr(_compiled_from(value), "__code__", None) in codes]
+
+
+def _compiled_from(value: Any) -> Any:
+    """The Python function that a numba dispatcher (``numba.njit(f)``) was made from, else None. Round 39 (second
+    read, s1 H4): a new njit of shap's refused routine's py_func, held from an earlier cell, passed."""
+    try:
+        function = getattr(value, "py_func", None) if type(value).__module__.startswith("numba") else None
+    except Exception:   # an object whose attributes raise
+        return None
+    return function if isinstance(function, types.FunctionType) else None
 
 
 def held_values(answer: Any) -> list[Any]:

@@ -1266,7 +1266,8 @@ EXERCISES = {
         reference=_cce_reference,
         cases=_cce_cases,
         run=new_results(refusing_course_versions(called, (mlp.categorical_cross_entropy, mlp.output_loss_and_delta,
-                                                                    mlp.loss_and_grads, mlp.train_gd, _NUMPY_ONLY))),
+                                                                    mlp.loss_and_grads, mlp.train_gd, mlp.logsumexp,
+                                                                    _NUMPY_ONLY))),   # round 39 (s1 H5): as softmax's
         hint="-log softmax(Z)[y] = logsumexp(Z) - Z[y]. Compute logsumexp stably: m = Z.max(axis=1), "
         "m + log(sum(exp(Z - m[:, None]), axis=1)); pick Z[np.arange(n), y]; raise ValueError if len(y) != len(Z).",
         mistakes=(

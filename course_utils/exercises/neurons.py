@@ -127,7 +127,7 @@ def _sigmoid_cases():
                  label="values beyond np.exp's range and values near zero in one array"),
             # round 39 (r399a H4): 1e5 was the largest |z|, and the naive formula in Python's decimal numbers (whose
             # exponent reaches about 1e6 digits) passed; it raises decimal.Overflow here (1e7 still fits float32)
-            Case((np.array([-1e7, 1e7]),), label="|z| = 1e7, beyond the exponent of Python's decimal numbers too")]
+            Case((np.array([-1e7, 1e7]),), label="|z| = 1e7, beyond the default exponent of Python's decimal numbers too")]
 
 
 # np.exp overflows in np.longdouble (80-bit extended on x86 Linux) above about 11356, and np.longdouble is float64 on

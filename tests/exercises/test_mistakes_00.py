@@ -223,7 +223,7 @@ def test_lesson_02_the_course_s_own_version_bound_to_a_name_is_refused(name, ans
         check(name, answer, strict=True)
 
 
-_r18_logsumexp = _r18_mlp.logsumexp   # a building block of the course's, not its version of an exercise
+_r18_logsumexp = _r18_mlp.logsumexp   # the course's log-sum-exp: refused in softmax_stable and cce_from_logits (round 39)
 
 
 class _R18Bce:
@@ -271,12 +271,9 @@ def _r18_cce_shifted(y, Z):
         np.logaddexp(0, np.asarray(z, dtype=float)) - np.asarray(y, dtype=float) * np.asarray(z, dtype=float))),
     ("bce_from_logits", _R18Bce()),
     ("cce_from_logits", _r18_cce_shifted),
-    ("cce_from_logits", lambda y, Z: _r17_same_length(y, Z) or np.mean(
-        _r18_logsumexp(Z, axis=1) - np.asarray(Z, dtype=float)[np.arange(len(y)), y])),
 ], ids=["softmax in place on a copy", "softmax with the classes moved to the first axis", "mlp a loop over the layers",
         "mlp examples as columns, transposed back", "bce logaddexp(0, z) - y z",
-        "bce an object with a __call__, sum / size", "cce from the shifted logits",
-        "cce by mlp.logsumexp bound to a name"])
+        "bce an object with a __call__, sum / size", "cce from the shifted logits"])
 def test_lesson_02_round_18_right_answers_written_another_way_pass(name, answer):
     _passes(name, answer)
 
@@ -2049,3 +2046,11 @@ def test_r399c_softmax_by_the_course_s_logsumexp_is_refused():
     course's log-sum-exp does the shift that the exercise asks for."""
     answer = lambda z: np.exp(np.asarray(z, dtype=float) - _r18_logsumexp(z, axis=-1)[..., None])  # noqa: E731
     _refused_as_the_course_s_own("softmax_stable", answer)
+
+
+def test_r39_cce_by_the_course_s_logsumexp_is_refused():
+    """Round 39 (second read, s1 H5): the same log-sum-exp did cce_from_logits' stable part (round 18 had it a right
+    answer, 'bound to a name'); its hint asks for the log-sum-exp computed by hand."""
+    answer = lambda y, Z: _r17_same_length(y, Z) or np.mean(  # noqa: E731
+        _r18_logsumexp(Z, axis=1) - np.asarray(Z, dtype=float)[np.arange(len(y)), y])
+    _refused_as_the_course_s_own("cce_from_logits", answer)

@@ -3809,3 +3809,18 @@ def test_r39_lessons_01_02_library_answers_are_refused(name, answer):
     did the work and passed."""
     verdict = judge(registry.get_exercise(name), answer)
     assert verdict.kind == WRONG and _numpy_only_refused(verdict.text), verdict.text
+
+
+def test_r39_a_naive_sigmoid_run_in_a_context_copied_inside_errstate_is_refused():
+    """Round 39 (second read, s1 H1): numpy's error state is a context variable, so a context copied inside
+    np.errstate(over="ignore") before the check ran the naive formula without the overflow being seen."""
+    import contextvars
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        quiet = contextvars.copy_context()
+
+    def sigmoid(z):
+        z = np.asarray(z, dtype=float)
+        return quiet.run(lambda: 1 / (1 + np.exp(-z)))
+    verdict = judge(registry.get_exercise("sigmoid"), sigmoid)
+    assert verdict.kind == WRONG and "contextvars.Context.run" in verdict.text, verdict.text

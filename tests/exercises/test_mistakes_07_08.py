@@ -5961,3 +5961,19 @@ def test_r398_shap_s_compiled_shapley_sum_held_as_numba_s_entry_point_is_refused
     pytest.importorskip("shap")
     verdict = judge(registry.get_exercise("exact_shapley_values"), _r398_shapley_sum_by_numba_s_entry_point())
     assert verdict.kind == WRONG and "_compute_grey_code_row_values" in verdict.text, verdict.text
+
+
+def test_r39_a_fresh_njit_of_shap_s_refused_routine_is_refused():
+    """Round 39 (second read, s1 H4): numba.njit(shap's routine's py_func), made before the check, is a new dispatcher
+    that the held-compiled rule (module and name of a built-in) did not match; its Python function is the refused one."""
+    pytest.importorskip("shap")
+    numba = pytest.importorskip("numba")
+    from shap.explainers import _exact as shap_exact
+
+    answer = _r398_shapley_sum_by_numba_s_entry_point()
+    fresh = numba.njit(shap_exact._compute_grey_code_row_values.py_func)
+    # the answer's grey_sum is a closure cell: hand it the fresh dispatcher instead
+    cells = {name: cell for name, cell in zip(answer.__code__.co_freevars, answer.__closure__)}
+    cells["grey_sum"].cell_contents = fresh
+    verdict = judge(registry.get_exercise("exact_shapley_values"), answer)
+    assert verdict.kind == WRONG and "_compute_grey_code_row_values" in verdict.text, verdict.text

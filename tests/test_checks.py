@@ -715,7 +715,9 @@ def test_an_answer_that_runs_the_check_s_own_reference_is_refused(answer):
     exercise = registry.get_exercise("relu")
     reference = exercise.reference
     verdict = judge(exercise, answer)
-    assert verdict.kind == "wrong" and "own code (its reference solution" in verdict.text, verdict.text
+    # round 39: relu is numpy-only now, whose watch refuses the frame lookup itself, before the reference runs
+    framed = answer is _relu_from_the_check_s_exercise and "sys._getframe" in verdict.text
+    assert verdict.kind == "wrong" and ("own code (its reference solution" in verdict.text or framed), verdict.text
     assert exercise.reference is reference and course_utils.neurons.relu is reference
 
 

@@ -127,10 +127,10 @@ def test_a_check_of_a_numpy_exercise_catches_a_changed_torch_setting_too():
     from course_utils.checks import PASSED, judge
     from course_utils.exercises import get_exercise
 
-    def relu(z):
+    def or_weights():   # round 39: not relu, which is numpy-only now (its check refuses torch itself)
         torch.set_grad_enabled(False)
-        return __import__("numpy").maximum(0, z)
-    verdict = judge(get_exercise("relu"), relu)
+        return __import__("numpy").array([1.0, 1.0]), -0.5
+    verdict = judge(get_exercise("or_weights"), or_weights)
     assert verdict.kind != PASSED and "gradient tracking" in verdict.text and torch.is_grad_enabled()
 
 

@@ -18,7 +18,7 @@ from .base import (Case, Exercise, Mismatch, Mistake, called, compare_probabilit
                    draw_shape, generated, in_turn, input_changed, new_results, refusing_course_versions, same_arrays,
                    short, to_numpy)
 from ..data import logic_gate
-from .base import CHECK_CODES, NUMPY_ONLY as _NUMPY_ONLY
+from .base import CHECK_CODES as _CHECK_CODES, NUMPY_ONLY as _NUMPY_ONLY
 
 
 def _hand_picked_activation_cases():
@@ -434,7 +434,7 @@ def _locked_call(f, case):
 
 # round 39: the numpy-only watch of lessons 01 and 02 sees numpy call these for the answer (np.errstate, its error
 # callback): they are the check's own code, not a helper the answer reached
-CHECK_CODES.update(_inner_codes(_overflow_kept_an_error.__wrapped__) | _inner_codes(_locked_call))
+_CHECK_CODES.update(_inner_codes(_overflow_kept_an_error.__wrapped__) | _inner_codes(_locked_call))
 
 
 def _gate_answers(weights_fn, case):

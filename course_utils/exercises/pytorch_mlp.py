@@ -999,20 +999,25 @@ def _moving_as_tensor(unmoved):
 
     import torch
 
-    original = torch.as_tensor
+    # round 39 (second read, s3 F2): torch.tensor and torch.asarray move a batch as torch.as_tensor does
+    originals = {name: getattr(torch, name) for name in ("as_tensor", "asarray", "tensor")}
 
-    def as_tensor(data, dtype=None, device=None):
-        if isinstance(data, unmoved) and device is not None:
-            return data.to(device=device, dtype=dtype or data.dtype)
-        return original(data, dtype=dtype, device=device)
+    def moving_by(name):
+        def factory(data, *args, dtype=None, device=None, **kwargs):
+            if isinstance(data, unmoved) and device is not None:
+                return data.to(device=device, dtype=dtype or data.dtype)
+            return originals[name](data, *args, dtype=dtype, device=device, **kwargs)
+        return factory
 
     @contextlib.contextmanager
     def moving():
-        torch.as_tensor = as_tensor
+        for name in originals:
+            setattr(torch, name, moving_by(name))
         try:
             yield
         finally:
-            torch.as_tensor = original
+            for name, original in originals.items():
+                setattr(torch, name, original)
     return moving()
 
 

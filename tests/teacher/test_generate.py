@@ -126,7 +126,7 @@ def test_make_lesson_strips_outputs_and_records_the_hash():
     assert [c.id for c in lesson.cells] == [solution.cells[0].id, "course-install-text", "course-install",
                                             *[c.id for c in solution.cells[1:]]]
     assert lesson.cells[0].source.startswith("# Doubling\n\n[Open in Colab](")
-    assert lesson.cells[0].source.endswith("%2F01_double.ipynb)\n\nWrite `double`.")
+    assert lesson.cells[0].source.endswith("labpath=lessons/01_double.ipynb)\n\nWrite `double`.")   # no hub set
     assert STUB_LINE in lesson.cells[EXERCISE_CELL].source and "2 * x" not in lesson.cells[EXERCISE_CELL].source
     assert lesson.metadata["course"] == {"generated_from": "solutions/01_double.ipynb",
                                          "sources_hash": sources_hash(lesson)}

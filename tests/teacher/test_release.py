@@ -205,10 +205,13 @@ def test_the_course_calls_the_answer_with_the_parameters_its_def_line_takes(rele
         import numpy as np
         from course_utils import neurons
         from course_utils.checks import check
-        from scipy.special import expit
+        def sigmoid(z):                        # numpy alone: lesson 01's checks refuse other libraries
+            z = np.asarray(z, dtype=float)
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
         def neuron(inputs, weights, bias):     # the exercise's three parameters, named otherwise
-            return expit(np.dot(inputs, weights) + bias)
-        check("sigmoid", lambda z: expit(np.asarray(z, dtype=float)))
+            return sigmoid(np.dot(inputs, weights) + bias)
+        check("sigmoid", sigmoid)
         check("neuron", neuron)
         x, w = np.array([1.0, 2.0]), np.array([0.5, -0.25])
         assert neurons.neuron(x, w, 0.1) == neuron(x, w, 0.1)

@@ -3,6 +3,8 @@ the course's sigmoid as a copy, and ways to judge an answer."""
 from __future__ import annotations
 
 
+import inspect
+
 import pytest
 
 from course_utils import exercises as registry
@@ -19,8 +21,20 @@ def friendly(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+_LIBRARIES = ("scipy", "torch", "tensorflow", "keras", "sklearn", "special.", "expit")
+
+
 def _passes(name, answer):
+    """A right answer passes; one that calls a library other than numpy is refused by the numpy-only exercises
+    (lessons 00 to 04; round 39 made lessons 01 and 02 so, whose older tests hold such right answers)."""
     verdict = judge(registry.get_exercise(name), answer)
+    if verdict.kind != PASSED and "written with numpy and Python alone" in verdict.text:
+        try:
+            source = inspect.getsource(answer)
+        except (OSError, TypeError):
+            source = ""
+        assert any(word in source for word in _LIBRARIES), verdict.text   # refused for a library it does call
+        return
     assert verdict.kind == PASSED, verdict.text
 
 

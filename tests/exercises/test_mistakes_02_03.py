@@ -21,6 +21,8 @@ from test_mistakes_04 import (_r18_optimizers, _r21_adam_by_torch_tensors, _r21_
 
 pytestmark = pytest.mark.wide
 torch = pytest.importorskip("torch")
+pytest.importorskip("tensorflow")   # round 39: loaded before any check (a first import inside a numpy-only check of
+# lessons 01 and 02 left it half-registered for the next test in the same worker)
 
 
 def _softmax_minus(shift):
@@ -1340,9 +1342,8 @@ def _softmax_of_rows_reshaped(z):
     (_softmax_axis_1_of_a_batch, "axis 1"),
     (_softmax_rows_in_an_array, "rows stacked"),
     (lambda z: np.apply_along_axis(_softmax_row_of, -1, np.asarray(z, dtype=float)), "np.apply_along_axis"),
-    (_softmax_of_rows_reshaped, None),
-    (lambda z: __import__("scipy.special").special.softmax(np.asarray(z, dtype=float), axis=-1), None)],
-    ids=["axis=1", "rows in np.array", "np.apply_along_axis", "rows reshaped (right)", "scipy softmax (right)"])
+    (_softmax_of_rows_reshaped, None)],   # round 39: scipy's softmax is refused now (lesson 02 is numpy-only)
+    ids=["axis=1", "rows in np.array", "np.apply_along_axis", "rows reshaped (right)"])
 def test_softmax_is_tried_on_a_batch_of_three_axes_and_of_no_examples(answer, mistake):
     """The exercise asks for the softmax along the last axis of a vector or a batch: axis=1 is the last axis of a 2-D
     batch only, and a loop over the rows gives shape (0,) for a batch of shape (0, k), or raises."""
@@ -1450,7 +1451,8 @@ def _cce_nanmean(y, Z):
     y, Z = np.asarray(y), np.asarray(Z, dtype=float)
     if len(y) != len(Z):
         raise ValueError("lengths differ")
-    return np.nanmean(__import__("scipy.special").special.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+    m = Z.max(axis=1)   # numpy's log-sum-exp: lesson 02 is numpy-only (round 39)
+    return np.nanmean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
 
 
 @pytest.mark.parametrize("name, answer", [("bce_from_logits", _bce_nanmean), ("cce_from_logits", _cce_nanmean)],
@@ -1636,7 +1638,8 @@ def _cce_clipped_at(size):
         y, Z = np.asarray(y), np.clip(np.asarray(Z, dtype=float), -size, size)
         if len(y) != len(Z):
             raise ValueError("lengths differ")
-        return np.mean(__import__("scipy.special").special.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+        m = Z.max(axis=1)   # numpy's log-sum-exp: lesson 02 is numpy-only (round 39)
+        return np.mean(m + np.log(np.exp(Z - m[:, None]).sum(axis=1)) - Z[np.arange(len(y)), y])
     return answer
 
 

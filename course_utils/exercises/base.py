@@ -1146,6 +1146,18 @@ def _module_lookup(held: list) -> tuple[str, None, str] | None:
     name, an attribute or a string. Round 32 (r323 E1, r324 E1, r325 E1, r326 E1): a Cython or f2py function,
     a ctypes pointer class or TensorFlow's fast path looked up in sys.modules inside the answer held nothing before
     the run and made no profile event when called (four parts, three libraries)."""
+    for code in _own_codes(held):
+        names = {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))}
+        for table, kind in ((_MODULE_LOOKUPS, "lookup"), (_PROBE_NAMES, "probe")):
+            found = table.keys() & names
+            if found:
+                return table[min(found)], None, kind
+    return None
+
+
+def _own_codes(held: list):
+    """The code of the functions the answer holds that are its own (not a library's or the course's), and of the
+    functions and lambdas defined inside them."""
     for value in held:
         function = getattr(value, "__func__", value)
         if not isinstance(function, types.FunctionType) or function.__code__.co_filename.startswith(LIBRARIES):
@@ -1153,13 +1165,8 @@ def _module_lookup(held: list) -> tuple[str, None, str] | None:
         codes = [function.__code__]
         while codes:
             code = codes.pop()
-            names = {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))}
-            for table, kind in ((_MODULE_LOOKUPS, "lookup"), (_PROBE_NAMES, "probe")):
-                found = table.keys() & names
-                if found:
-                    return table[min(found)], None, kind
+            yield code
             codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    return None
 
 
 def _complex_among(values) -> bool:
@@ -1184,22 +1191,15 @@ def _complex_use(held: list) -> str | None:
         for value in values:
             yield from constants(value) if isinstance(value, (tuple, frozenset)) else (value,)
 
-    for value in held:
-        function = getattr(value, "__func__", value)
-        if not isinstance(function, types.FunctionType) or function.__code__.co_filename.startswith(LIBRARIES):
-            continue
-        codes = [function.__code__]
-        while codes:
-            code = codes.pop()
-            for constant in constants(code.co_consts):
-                if isinstance(constant, complex):
-                    return repr(constant)
-                if isinstance(constant, str) and (constant in _COMPLEX_NAMES | _COMPLEX_CODES or _complex_dtype(constant)):
-                    return repr(constant)
-            found = _COMPLEX_NAMES & set(code.co_names)
-            if found:
-                return min(found)
-            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    for code in _own_codes(held):
+        for constant in constants(code.co_consts):
+            if isinstance(constant, complex):
+                return repr(constant)
+            if isinstance(constant, str) and (constant in _COMPLEX_NAMES | _COMPLEX_CODES or _complex_dtype(constant)):
+                return repr(constant)
+        found = _COMPLEX_NAMES & set(code.co_names)
+        if found:
+            return min(found)
     return None
 
 
